@@ -1,0 +1,126 @@
+//! The command table and the checks Redis makes before running a command.
+//!
+//! `Node::execute` follows the order of Redis's `processCommand`: unknown command, arity,
+//! authentication, read-only replica, stale data; only then is the command run. The error
+//! texts are Redis 7.0's, byte for byte.
+
+mod keys;
+mod server;
+mod strings;
+
+use super::resp::reply;
+use super::{Client, ClientRole, Node};
+
+/// The command changes the dataset (refused on a read-only replica, propagated).
+pub const WRITE: u32 = 1 << 0;
+pub const READONLY: u32 = 1 << 1;
+pub const ADMIN: u32 = 1 << 2;
+/// Allowed before AUTH.
+pub const NO_AUTH: u32 = 1 << 3;
+/// Allowed on a replica whose link is down while replica-serve-stale-data is no.
+pub const STALE: u32 = 1 << 4;
+
+type Handler = fn(&mut Node, &mut Client, &[Vec<u8>]) -> Vec<u8>;
+
+pub struct CommandSpec {
+    /// Lower-case name, as Redis shows it in error messages.
+    pub name: &'static str,
+    /// Exact argument count including the name when positive, minimum when negative.
+    pub arity: i32,
+    pub flags: u32,
+    pub handler: Handler,
+}
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "dbsize", arity: 1, flags: READONLY, handler: keys::dbsize },
+    CommandSpec { name: "del", arity: -2, flags: WRITE, handler: keys::del },
+    CommandSpec { name: "echo", arity: 2, flags: 0, handler: server::echo },
+    CommandSpec { name: "get", arity: 2, flags: READONLY, handler: strings::get },
+    CommandSpec { name: "info", arity: -1, flags: STALE, handler: server::info },
+    CommandSpec { name: "ping", arity: -1, flags: STALE, handler: server::ping },
+    CommandSpec { name: "psync", arity: -3, flags: ADMIN, handler: server::psync },
+    CommandSpec { name: "replconf", arity: -1, flags: ADMIN | STALE, handler: server::replconf },
+    CommandSpec { name: "replicaof", arity: 3, flags: ADMIN | STALE, handler: server::replicaof },
+    CommandSpec { name: "select", arity: 2, flags: STALE, handler: keys::select },
+    CommandSpec { name: "set", arity: -3, flags: WRITE, handler: strings::set },
+    CommandSpec { name: "slaveof", arity: 3, flags: ADMIN | STALE, handler: server::replicaof },
+    CommandSpec { name: "sync", arity: 1, flags: ADMIN, handler: server::sync },
+];
+
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    COMMANDS.iter().find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// Redis's reply to an unknown command: the name and a preview of the arguments, each
+/// quoted and followed by a space, cut once the preview reaches 128 bytes.
+pub fn unknown_command_error(argv: &[Vec<u8>]) -> String {
+    let mut args = String::new();
+    for a in &argv[1..] {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        let text = String::from_utf8_lossy(&a[..a.len().min(room)]).into_owned();
+        args.push_str(&format!("'{text}' "));
+    }
+    let name = String::from_utf8_lossy(&argv[0][..argv[0].len().min(128)]).into_owned();
+    format!("ERR unknown command '{name}', with args beginning with: {args}")
+}
+
+impl Node {
+    /// Runs one command for `client` and returns its reply bytes (the caller decides
+    /// whether the client gets to see them: replicas and masters do not).
+    pub(crate) fn execute(&mut self, client: &mut Client, argv: Vec<Vec<u8>>) -> Vec<u8> {
+        let Some(spec) = lookup(&argv[0]) else {
+            return reply::error(&unknown_command_error(&argv));
+        };
+        let argc = argv.len() as i32;
+        if (spec.arity > 0 && argc != spec.arity) || argc < -spec.arity {
+            return reply::error(&format!("ERR wrong number of arguments for '{}' command", spec.name));
+        }
+        let from_master = client.role == ClientRole::Master;
+        if !client.authenticated && spec.flags & NO_AUTH == 0 {
+            return reply::error("NOAUTH Authentication required.");
+        }
+        if self.repl.link.is_some() && self.config.replica_read_only && !from_master && spec.flags & WRITE != 0 {
+            return reply::error("READONLY You can't write against a read only replica.");
+        }
+        if let Some(link) = &self.repl.link {
+            if !link.is_connected() && !self.config.replica_serve_stale_data && spec.flags & STALE == 0 {
+                return reply::error(
+                    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+                );
+            }
+        }
+        self.stats.total_commands_processed += 1;
+        let out = (spec.handler)(self, client, &argv);
+        self.flush_propagation();
+        out
+    }
+}
+
+/// Lower-cased copy of an argument, for option matching.
+pub(crate) fn lower(arg: &[u8]) -> Vec<u8> {
+    arg.to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_command_preview_matches_redis() {
+        let argv: Vec<Vec<u8>> = vec![b"foo".to_vec(), b"bar".to_vec(), b"baz".to_vec()];
+        assert_eq!(unknown_command_error(&argv), "ERR unknown command 'foo', with args beginning with: 'bar' 'baz' ");
+        let argv: Vec<Vec<u8>> = vec![b"foo".to_vec()];
+        assert_eq!(unknown_command_error(&argv), "ERR unknown command 'foo', with args beginning with: ");
+    }
+
+    #[test]
+    fn table_is_sorted_and_lowercase() {
+        for w in COMMANDS.windows(2) {
+            assert!(w[0].name < w[1].name, "{} before {}", w[0].name, w[1].name);
+        }
+        assert!(COMMANDS.iter().all(|c| c.name == c.name.to_ascii_lowercase()));
+    }
+}

@@ -1,0 +1,518 @@
+//! One Redis server as a sans-IO, deterministic state machine.
+//!
+//! A [`Node`] never touches a socket, a clock or a random source. Its host (the in-page
+//! bus, or the native `replscope-server`) tells it what happened — a connection was
+//! accepted, bytes arrived, a connection closed, time passed — always passing the current
+//! time in, and then drains the [`Output`]s the node queued: bytes to send, connections to
+//! open or close, and [`Event`]s that explain to a human what the server just did.
+//!
+//! Because everything the node sees comes through these calls, the same inputs always
+//! produce the same outputs, byte for byte, natively and in WebAssembly.
+
+pub mod command;
+pub mod config;
+pub mod info;
+pub mod keyspace;
+pub mod rdb;
+pub mod replication;
+pub mod resp;
+
+use std::collections::{BTreeMap, VecDeque};
+
+pub use config::Config;
+use keyspace::Keyspace;
+use replication::{MasterLink, ReplicaPeer, ReplicationState};
+use resp::{ParseLimits, Parsed, RequestParser};
+
+/// Identifies one connection of one node. The node allocates these for connections it
+/// accepts and for connections it opens, so they never collide.
+pub type ConnId = u64;
+
+/// The Redis version this engine reproduces (INFO, RDB aux fields).
+pub const REDIS_VERSION: &str = "7.0.15";
+
+/// Something that happened to the node, reported by its host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Bytes arrived on a connection.
+    Bytes { conn: ConnId, data: Vec<u8> },
+    /// An outgoing connection requested with [`Output::Connect`] is established.
+    Connected { conn: ConnId },
+    /// An outgoing connection could not be established.
+    ConnectFailed { conn: ConnId, reason: String },
+    /// The peer closed the connection, or the network broke it.
+    Closed { conn: ConnId },
+}
+
+/// Something the node asks its host to do, or tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    Send { conn: ConnId, data: Vec<u8> },
+    /// Open a TCP connection to `host:port`; answer with `Connected` or `ConnectFailed`.
+    Connect { conn: ConnId, host: String, port: u16 },
+    /// Close the connection (after sending everything queued for it before this).
+    Close { conn: ConnId },
+    Event(Event),
+}
+
+/// What a human watching the server should know: the structured facts the playground
+/// draws, and the log lines Redis itself would print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A line of the server log, in Redis's words.
+    Log(String),
+    /// This node, as a replica, moved to another step of the handshake / sync.
+    LinkState { state: replication::LinkStateName },
+    /// This node, as a master, decided how to serve a replica's PSYNC/SYNC.
+    SyncDecision(replication::SyncDecision),
+    /// The node became a master or a replica.
+    Role { role: Role },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Master,
+    Replica,
+}
+
+/// Where a connection came from, as shown in CLIENT LIST and replica names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerAddr {
+    pub ip: String,
+    pub port: u16,
+}
+
+impl std::fmt::Display for PeerAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.ip, self.port)
+    }
+}
+
+/// What kind of peer a connection is to this node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientRole {
+    Normal,
+    /// A replica of ours (it sent PSYNC/SYNC).
+    Replica(ReplicaPeer),
+    /// Our master: the stream arrives here and is applied without replies.
+    Master,
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub conn: ConnId,
+    pub peer: PeerAddr,
+    pub parser: RequestParser,
+    pub db: usize,
+    pub authenticated: bool,
+    pub role: ClientRole,
+    pub name: Option<Vec<u8>>,
+    /// Set by REPLCONF before PSYNC: what the replica says about itself.
+    pub replica_listening_port: u16,
+    pub replica_announced_ip: Option<String>,
+    pub capa_eof: bool,
+    pub capa_psync2: bool,
+    pub last_interaction: u64,
+    pub created_at: u64,
+    /// Close once the queued replies are sent (protocol error, QUIT).
+    pub close_after_reply: bool,
+}
+
+/// Deterministic id generator (SplitMix64) seeded by the host. The engine needs random
+/// ids (replid, run id, the diskless EOF mark) but must not own a random source: the bus
+/// seeds it from the scenario seed, the native server from the OS.
+#[derive(Debug, Clone)]
+pub struct IdSource {
+    state: u64,
+}
+
+impl IdSource {
+    pub fn new(seed: u64) -> Self {
+        IdSource { state: seed }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// `n` lowercase hex characters, like Redis's `getRandomHexChars`.
+    pub fn hex(&mut self, n: usize) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = String::with_capacity(n);
+        while out.len() < n {
+            let mut v = self.next_u64();
+            for _ in 0..16 {
+                if out.len() == n {
+                    break;
+                }
+                out.push(HEX[(v & 0xF) as usize] as char);
+                v >>= 4;
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub total_connections_received: u64,
+    pub total_commands_processed: u64,
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
+}
+
+/// One virtual Redis server.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub(crate) config: Config,
+    pub(crate) ids: IdSource,
+    pub(crate) run_id: String,
+    pub(crate) started_at: u64,
+    pub(crate) now: u64,
+    pub(crate) keyspace: Keyspace,
+    pub(crate) clients: BTreeMap<ConnId, Client>,
+    next_conn_id: ConnId,
+    outputs: VecDeque<Output>,
+    pub(crate) repl: ReplicationState,
+    pub(crate) stats: Stats,
+    next_cron_at: u64,
+    pub(crate) cron_loops: u64,
+    /// Commands queued for the replication stream by the command being executed.
+    pending_propagation: Vec<(usize, Vec<Vec<u8>>)>,
+}
+
+impl Node {
+    /// A fresh server at time `now` (unix ms). `seed` feeds the id source.
+    pub fn new(config: Config, now: u64, seed: u64) -> Node {
+        let mut ids = IdSource::new(seed);
+        let run_id = ids.hex(40);
+        let replid = ids.hex(40);
+        let mut node = Node {
+            config,
+            ids,
+            run_id,
+            started_at: now,
+            now,
+            keyspace: Keyspace::default(),
+            clients: BTreeMap::new(),
+            next_conn_id: 1,
+            outputs: VecDeque::new(),
+            repl: ReplicationState::new(replid),
+            stats: Stats::default(),
+            next_cron_at: now,
+            cron_loops: 0,
+            pending_propagation: Vec::new(),
+        };
+        node.log(format!("Redis version={REDIS_VERSION}, bits=64, replscope engine, just started"));
+        if let Some((host, port)) = node.config.replicaof.clone() {
+            node.set_master(host, port);
+        }
+        node
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn keyspace(&self) -> &Keyspace {
+        &self.keyspace
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    pub fn replication(&self) -> &ReplicationState {
+        &self.repl
+    }
+
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    pub fn role(&self) -> Role {
+        if self.repl.link.is_some() {
+            Role::Replica
+        } else {
+            Role::Master
+        }
+    }
+
+    pub fn master_link(&self) -> Option<&MasterLink> {
+        self.repl.link.as_ref()
+    }
+
+    /// Connected replicas, in connection order.
+    pub fn replicas(&self) -> impl Iterator<Item = (&Client, &ReplicaPeer)> {
+        self.clients.values().filter_map(|c| match &c.role {
+            ClientRole::Replica(r) => Some((c, r)),
+            _ => None,
+        })
+    }
+
+    /// The next output the host must act on.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When the host must call [`Node::tick`] next (unix ms).
+    pub fn next_timer(&self) -> u64 {
+        self.next_cron_at
+    }
+
+    /// A new inbound connection; returns the id the node will use for it.
+    pub fn accept(&mut self, now: u64, peer: PeerAddr) -> ConnId {
+        self.advance(now);
+        let conn = self.alloc_conn();
+        self.stats.total_connections_received += 1;
+        let authenticated = self.config.requirepass.is_none();
+        self.clients.insert(conn, Client::new(conn, peer, now, authenticated));
+        conn
+    }
+
+    /// Feeds one input. Outputs are queued for [`Node::poll_output`].
+    pub fn handle(&mut self, now: u64, input: Input) {
+        self.advance(now);
+        match input {
+            Input::Bytes { conn, data } => self.on_bytes(conn, &data),
+            Input::Connected { conn } => self.on_master_connected(conn),
+            Input::ConnectFailed { conn, reason } => self.on_master_connect_failed(conn, &reason),
+            Input::Closed { conn } => self.on_closed(conn),
+        }
+    }
+
+    /// Runs the server cron (Redis `serverCron`, `hz` times a second) for every period
+    /// that has elapsed up to `now`.
+    pub fn tick(&mut self, now: u64) {
+        self.advance(now);
+        let period = 1000 / self.config.hz.max(1) as u64;
+        while self.next_cron_at <= now {
+            self.server_cron();
+            self.cron_loops += 1;
+            self.next_cron_at += period;
+        }
+    }
+
+    fn advance(&mut self, now: u64) {
+        // Time never goes backwards inside the engine, whatever the host does.
+        self.now = self.now.max(now);
+    }
+
+    /// How many times the once-a-second replication cron has run.
+    pub(crate) fn repl_cron_loops(&self) -> u64 {
+        let per_second = (1000 / (1000 / self.config.hz.max(1) as u64)).max(1);
+        self.cron_loops / per_second
+    }
+
+    fn server_cron(&mut self) {
+        let period = 1000 / self.config.hz.max(1) as u64;
+        // replicationCron runs once a second, counted in serverCron loops as Redis does.
+        if (1000 / period).max(1) == 1 || self.cron_loops % (1000 / period) == 0 {
+            self.replication_cron();
+        }
+    }
+
+    pub(crate) fn alloc_conn(&mut self) -> ConnId {
+        let c = self.next_conn_id;
+        self.next_conn_id += 1;
+        c
+    }
+
+    pub(crate) fn send(&mut self, conn: ConnId, data: Vec<u8>) {
+        if !data.is_empty() {
+            self.outputs.push_back(Output::Send { conn, data });
+        }
+    }
+
+    pub(crate) fn emit(&mut self, event: Event) {
+        self.outputs.push_back(Output::Event(event));
+    }
+
+    pub(crate) fn log(&mut self, line: impl Into<String>) {
+        self.emit(Event::Log(line.into()));
+    }
+
+    pub(crate) fn request_connect(&mut self, conn: ConnId, host: String, port: u16) {
+        self.outputs.push_back(Output::Connect { conn, host, port });
+    }
+
+    /// Asks the host to close a connection that is not (or no longer) a client.
+    pub(crate) fn close_output(&mut self, conn: ConnId) {
+        self.outputs.push_back(Output::Close { conn });
+    }
+
+    /// Drops a client connection from our side.
+    pub(crate) fn close_conn(&mut self, conn: ConnId) {
+        self.outputs.push_back(Output::Close { conn });
+        if let Some(client) = self.clients.remove(&conn) {
+            self.on_client_gone(client);
+        }
+    }
+
+    fn on_closed(&mut self, conn: ConnId) {
+        if let Some(client) = self.clients.remove(&conn) {
+            self.on_client_gone(client);
+        } else {
+            self.on_handshake_conn_closed(conn);
+        }
+    }
+
+    fn on_client_gone(&mut self, client: Client) {
+        match client.role {
+            ClientRole::Master => self.on_master_lost(client),
+            ClientRole::Replica(_) => {
+                self.log(format!("Connection with replica {} lost.", replica_name(&client)));
+                self.on_replica_gone();
+            }
+            ClientRole::Normal => {}
+        }
+    }
+
+    fn on_bytes(&mut self, conn: ConnId, data: &[u8]) {
+        if !self.clients.contains_key(&conn) {
+            self.on_handshake_bytes(conn, data);
+            return;
+        }
+        let Some(mut client) = self.clients.remove(&conn) else { return };
+        client.last_interaction = self.now;
+        if client.role == ClientRole::Master {
+            if let Some(link) = self.repl.link.as_mut() {
+                link.last_io = self.now;
+            }
+        }
+        client.parser.feed(data);
+        let mut replies = Vec::new();
+        let mut closing = false;
+        loop {
+            let limits = ParseLimits {
+                proto_max_bulk_len: self.config.proto_max_bulk_len as usize,
+                authenticated: client.authenticated,
+            };
+            let Some(parsed) = client.parser.next(limits) else { break };
+            match parsed {
+                Parsed::Empty { consumed } => {
+                    if client.role == ClientRole::Master {
+                        let raw = client.parser.last_raw(consumed).to_vec();
+                        self.master_stream_applied(&raw);
+                    }
+                }
+                Parsed::Error(msg) => {
+                    self.log(format!("Protocol error ({msg}) from client: {}", client_desc(&client)));
+                    if client.role == ClientRole::Master {
+                        // A master that speaks garbage is dropped and resynced.
+                        closing = true;
+                        break;
+                    }
+                    replies.extend(resp::reply::error(&format!("ERR {msg}")));
+                    closing = true;
+                    break;
+                }
+                Parsed::Command { argv, consumed } => {
+                    let raw = (client.role == ClientRole::Master).then(|| client.parser.last_raw(consumed).to_vec());
+                    // Masters and replicas never see replies (a PSYNC's answer is the
+                    // sync itself, returned while the client was still a normal one).
+                    let answer = client.role == ClientRole::Normal;
+                    let reply = self.execute(&mut client, argv);
+                    if let Some(raw) = raw {
+                        // Counted only now: a GETACK reports the offset before itself.
+                        self.master_stream_applied(&raw);
+                    } else if answer {
+                        replies.extend(reply);
+                    }
+                    if client.close_after_reply {
+                        closing = true;
+                        break;
+                    }
+                }
+            }
+        }
+        self.send(conn, replies);
+        if closing {
+            self.outputs.push_back(Output::Close { conn });
+            self.on_client_gone(client);
+        } else {
+            self.clients.insert(conn, client);
+        }
+    }
+
+    /// Queues a command for the replication stream, after the current command completes.
+    pub(crate) fn propagate(&mut self, db: usize, argv: Vec<Vec<u8>>) {
+        self.pending_propagation.push((db, argv));
+    }
+
+    pub(crate) fn flush_propagation(&mut self) {
+        let pending = std::mem::take(&mut self.pending_propagation);
+        // A command that propagates several writes is wrapped in MULTI/EXEC so replicas
+        // apply it atomically, as Redis 7.0 does.
+        let wrap = pending.len() > 1;
+        if wrap {
+            let db = pending[0].0;
+            self.feed_replication_stream(db, &[b"MULTI".to_vec()]);
+        }
+        let last_db = pending.last().map(|p| p.0);
+        for (db, argv) in pending {
+            self.feed_replication_stream(db, &argv);
+        }
+        if let (true, Some(db)) = (wrap, last_db) {
+            self.feed_replication_stream(db, &[b"EXEC".to_vec()]);
+        }
+    }
+}
+
+impl Client {
+    fn new(conn: ConnId, peer: PeerAddr, now: u64, authenticated: bool) -> Client {
+        Client {
+            conn,
+            peer,
+            parser: RequestParser::new(),
+            db: 0,
+            authenticated,
+            role: ClientRole::Normal,
+            name: None,
+            replica_listening_port: 0,
+            replica_announced_ip: None,
+            capa_eof: false,
+            capa_psync2: false,
+            last_interaction: now,
+            created_at: now,
+            close_after_reply: false,
+        }
+    }
+}
+
+fn client_desc(c: &Client) -> String {
+    format!("id={} addr={}", c.conn, c.peer)
+}
+
+/// How Redis names a replica in logs: `ip:listening-port`.
+pub(crate) fn replica_name(c: &Client) -> String {
+    let ip = c.replica_announced_ip.clone().unwrap_or_else(|| c.peer.ip.clone());
+    if c.replica_listening_port != 0 {
+        format!("{ip}:{}", c.replica_listening_port)
+    } else {
+        format!("{ip}:<unknown-replica-port>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_deterministic_hex() {
+        let a = IdSource::new(7).hex(40);
+        assert_eq!(a, IdSource::new(7).hex(40));
+        assert_ne!(a, IdSource::new(8).hex(40));
+        assert_eq!(a.len(), 40);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    }
+}

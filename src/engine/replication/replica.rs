@@ -1,0 +1,686 @@
+//! The replica's side: REPLICAOF, the handshake state machine, loading the snapshot,
+//! applying and forwarding the stream, ACKs, timeouts and reconnection.
+
+use super::{Backlog, CachedMaster};
+use crate::engine::rdb;
+use crate::engine::resp::encode_command;
+use crate::engine::{Client, ClientRole, ConnId, Event, Node, PeerAddr, Role};
+
+/// Where a replica stands with its master. The names follow Redis's `REPL_STATE_*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkState {
+    /// Must connect (at once after REPLICAOF, then from the once-a-second cron).
+    Connect,
+    /// TCP connect in progress.
+    Connecting,
+    ReceivePingReply,
+    /// Replies to the burst of AUTH / REPLCONF listening-port / ip-address / capa, in order.
+    ReceiveHandshakeReplies { pending: Vec<HandshakeStep> },
+    ReceivePsyncReply { sent_replid: String, sent_offset: i64 },
+    /// Receiving the snapshot payload.
+    Transfer(Transfer),
+    Connected,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandshakeStep {
+    Auth,
+    Port,
+    Ip,
+    Capa,
+}
+
+/// The step names the UI and `ROLE` show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkStateName {
+    Connect,
+    Connecting,
+    ReceivePingReply,
+    ReceiveAuthReply,
+    ReceivePortReply,
+    ReceiveIpReply,
+    ReceiveCapaReply,
+    ReceivePsyncReply,
+    Transfer,
+    Connected,
+}
+
+impl LinkStateName {
+    /// The state word of `ROLE` on a replica.
+    pub fn role_word(self) -> &'static str {
+        match self {
+            LinkStateName::Connect => "connect",
+            LinkStateName::Connecting => "connecting",
+            LinkStateName::Transfer => "sync",
+            LinkStateName::Connected => "connected",
+            _ => "handshake",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    pub master_replid: String,
+    pub initial_offset: i64,
+    /// Declared payload size for `$<len>`; `None` before the header, `Some(0)` for EOF-marked.
+    pub size: Option<usize>,
+    pub eof_mark: Option<Vec<u8>>,
+    pub payload: Vec<u8>,
+    /// From a legacy SYNC (no +FULLRESYNC: the offset is unknown).
+    pub legacy: bool,
+}
+
+/// This node's link to its master.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MasterLink {
+    pub host: String,
+    pub port: u16,
+    pub state: LinkState,
+    /// The connection while connecting / in handshake / transferring / connected.
+    pub conn: Option<ConnId>,
+    /// Reply bytes of the handshake not consumed yet.
+    inbox: Vec<u8>,
+    /// Offset of the last stream byte applied (`slave_repl_offset`).
+    pub reploff: u64,
+    /// When we last heard from the master (unix ms).
+    pub last_io: u64,
+    pub down_since: Option<u64>,
+    /// When we last sent the keepalive newline during a transfer.
+    last_transfer_newline: u64,
+}
+
+impl MasterLink {
+    pub fn is_connected(&self) -> bool {
+        self.state == LinkState::Connected
+    }
+
+    pub fn state_name(&self) -> LinkStateName {
+        match &self.state {
+            LinkState::Connect => LinkStateName::Connect,
+            LinkState::Connecting => LinkStateName::Connecting,
+            LinkState::ReceivePingReply => LinkStateName::ReceivePingReply,
+            LinkState::ReceiveHandshakeReplies { pending } => match pending.first() {
+                Some(HandshakeStep::Auth) => LinkStateName::ReceiveAuthReply,
+                Some(HandshakeStep::Port) => LinkStateName::ReceivePortReply,
+                Some(HandshakeStep::Ip) => LinkStateName::ReceiveIpReply,
+                _ => LinkStateName::ReceiveCapaReply,
+            },
+            LinkState::ReceivePsyncReply { .. } => LinkStateName::ReceivePsyncReply,
+            LinkState::Transfer(_) => LinkStateName::Transfer,
+            LinkState::Connected => LinkStateName::Connected,
+        }
+    }
+
+    /// `(total, read)` bytes of a snapshot transfer in progress (total -1 before the header).
+    pub fn transfer_progress(&self) -> Option<(i64, usize)> {
+        match &self.state {
+            LinkState::Transfer(t) => Some((t.size.map_or(-1, |s| s as i64), t.payload.len())),
+            _ => None,
+        }
+    }
+}
+
+enum Step {
+    /// Keep going with the bytes that are left.
+    Continue,
+    /// Need more bytes.
+    Wait,
+    /// The handshake failed: drop the connection and retry from the cron.
+    Fail,
+}
+
+impl Node {
+    /// REPLICAOF host port (also `replicaof` in the config at start).
+    pub(crate) fn set_master(&mut self, host: String, port: u16) {
+        let was_master = self.repl.link.is_none();
+        if let Some(conn) = self.repl.link.as_ref().and_then(|l| l.conn) {
+            if self.clients.contains_key(&conn) {
+                // Freeing a connected master caches it: we may continue with the new
+                // master if it shares our history.
+                self.close_conn(conn);
+            } else {
+                // A handshake or transfer in progress is simply abandoned.
+                self.close_output(conn);
+            }
+        }
+        // Our own replicas stay connected: they may be able to continue with us.
+        if was_master {
+            self.repl.cached_master = None;
+            self.log(
+                "Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.",
+            );
+            self.repl.cached_master = Some(CachedMaster {
+                replid: self.repl.replid.clone(),
+                reploff: self.repl.master_repl_offset,
+                db: self.repl.stream_db.unwrap_or(0),
+            });
+            self.emit(Event::Role { role: Role::Replica });
+        }
+        let reploff = self.repl.cached_master.as_ref().map_or(self.repl.master_repl_offset, |c| c.reploff);
+        self.repl.link = Some(MasterLink {
+            host,
+            port,
+            state: LinkState::Connect,
+            conn: None,
+            inbox: Vec::new(),
+            reploff,
+            last_io: self.now,
+            down_since: None,
+            last_transfer_newline: 0,
+        });
+        self.connect_to_master();
+    }
+
+    /// REPLICAOF NO ONE.
+    pub(crate) fn unset_master(&mut self) {
+        let Some(link) = self.repl.link.take() else { return };
+        if let Some(conn) = link.conn {
+            self.clients.remove(&conn);
+            self.close_output(conn);
+        }
+        self.repl.cached_master = None;
+        // Keep our history reachable as replid2: former siblings that follow us now can
+        // continue partially with the id they know, up to the offset we reached.
+        self.repl.replid2 = std::mem::replace(&mut self.repl.replid, self.ids.hex(40));
+        self.repl.second_repl_offset = self.repl.master_repl_offset as i64 + 1;
+        let (r1, r2, off) = (self.repl.replid.clone(), self.repl.replid2.clone(), self.repl.second_repl_offset);
+        self.log(format!("Setting secondary replication ID to {r2}, valid up to offset: {off}. New replication ID is {r1}"));
+        // Our replicas must learn the new id: drop them, they come back with PSYNC.
+        let replicas: Vec<ConnId> =
+            self.clients.iter().filter(|(_, c)| matches!(c.role, ClientRole::Replica(_))).map(|(id, _)| *id).collect();
+        for conn in replicas {
+            self.close_conn(conn);
+        }
+        self.repl.stream_db = None;
+        self.repl.no_replicas_since = Some(self.now);
+        self.emit(Event::Role { role: Role::Master });
+    }
+
+    fn set_link_state(&mut self, state: LinkState) {
+        let Some(link) = self.repl.link.as_mut() else { return };
+        let before = link.state_name();
+        link.state = state;
+        let after = link.state_name();
+        if before != after {
+            self.emit(Event::LinkState { state: after });
+        }
+    }
+
+    fn connect_to_master(&mut self) {
+        let conn = self.alloc_conn();
+        let Some(link) = self.repl.link.as_mut() else { return };
+        link.conn = Some(conn);
+        link.inbox.clear();
+        link.last_io = self.now;
+        let (host, port) = (link.host.clone(), link.port);
+        self.log(format!("Connecting to MASTER {host}:{port}"));
+        self.request_connect(conn, host, port);
+        self.set_link_state(LinkState::Connecting);
+        self.log("MASTER <-> REPLICA sync started");
+    }
+
+    fn link_conn_is(&self, conn: ConnId) -> bool {
+        self.repl.link.as_ref().is_some_and(|l| l.conn == Some(conn))
+    }
+
+    pub(crate) fn on_master_connected(&mut self, conn: ConnId) {
+        if !self.link_conn_is(conn) || self.repl.link.as_ref().map(|l| &l.state) != Some(&LinkState::Connecting) {
+            // A connection we gave up on came through after all.
+            self.close_output(conn);
+            return;
+        }
+        self.log("Non blocking connect for SYNC fired the event.");
+        self.send(conn, encode_command(&[b"PING"]));
+        self.set_link_state(LinkState::ReceivePingReply);
+    }
+
+    pub(crate) fn on_master_connect_failed(&mut self, conn: ConnId, reason: &str) {
+        if !self.link_conn_is(conn) {
+            return;
+        }
+        self.log(format!("Error condition on socket for SYNC: {reason}"));
+        self.handshake_failed();
+    }
+
+    /// The handshake connection closed (before the link became a client).
+    pub(crate) fn on_handshake_conn_closed(&mut self, conn: ConnId) {
+        if !self.link_conn_is(conn) {
+            return;
+        }
+        match self.repl.link.as_ref().map(|l| &l.state) {
+            Some(LinkState::Transfer(_)) => {
+                self.log("I/O error trying to sync with MASTER: connection lost");
+            }
+            _ => self.log("Master closed the connection during the handshake"),
+        }
+        if let Some(link) = self.repl.link.as_mut() {
+            link.conn = None;
+        }
+        self.handshake_failed();
+    }
+
+    /// Abandons the current attempt; the replication cron retries within a second.
+    fn handshake_failed(&mut self) {
+        let Some(link) = self.repl.link.as_mut() else { return };
+        if let Some(conn) = link.conn.take() {
+            self.close_output(conn);
+        }
+        self.set_link_state(LinkState::Connect);
+        if let Some(link) = self.repl.link.as_mut() {
+            link.inbox.clear();
+            if link.down_since.is_none() {
+                link.down_since = Some(self.now);
+            }
+        }
+    }
+
+    /// Bytes on the handshake connection (replies to PING/AUTH/REPLCONF/PSYNC, payload).
+    pub(crate) fn on_handshake_bytes(&mut self, conn: ConnId, data: &[u8]) {
+        if !self.link_conn_is(conn) {
+            return;
+        }
+        let now = self.now;
+        if let Some(link) = self.repl.link.as_mut() {
+            link.inbox.extend_from_slice(data);
+            link.last_io = now;
+        }
+        loop {
+            let step = match self.repl.link.as_ref().map(|l| l.state.clone()) {
+                Some(LinkState::ReceivePingReply) => self.on_ping_reply(conn),
+                Some(LinkState::ReceiveHandshakeReplies { pending }) => self.on_handshake_reply(conn, pending),
+                Some(LinkState::ReceivePsyncReply { sent_replid, sent_offset }) => {
+                    self.on_psync_reply(conn, &sent_replid, sent_offset)
+                }
+                Some(LinkState::Transfer(t)) => self.on_transfer_bytes(conn, t),
+                _ => Step::Wait,
+            };
+            match step {
+                Step::Continue => continue,
+                Step::Wait => break,
+                Step::Fail => {
+                    self.handshake_failed();
+                    break;
+                }
+            }
+        }
+    }
+
+    /// One `\n`-terminated line from the inbox, without its `\r\n`.
+    fn take_line(&mut self) -> Option<String> {
+        let link = self.repl.link.as_mut()?;
+        let nl = link.inbox.iter().position(|&b| b == b'\n')?;
+        let mut line: Vec<u8> = link.inbox.drain(..=nl).collect();
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        Some(String::from_utf8_lossy(&line).into_owned())
+    }
+
+    fn on_ping_reply(&mut self, conn: ConnId) -> Step {
+        let Some(line) = self.take_line() else { return Step::Wait };
+        // An auth error to PING is fine: AUTH follows. Anything else is fatal.
+        if line.starts_with('-')
+            && !line.starts_with("-NOAUTH")
+            && !line.starts_with("-NOPERM")
+            && !line.starts_with("-ERR operation not permitted")
+        {
+            self.log(format!("Error reply to PING from master: '{}'", &line[1..]));
+            return Step::Fail;
+        }
+        self.log("Master replied to PING, replication can continue...");
+        // AUTH and the REPLCONFs go out together; their replies are read in order.
+        let mut burst = Vec::new();
+        let mut pending = Vec::new();
+        if let Some(pass) = self.config.masterauth.clone() {
+            match self.config.masteruser.clone() {
+                Some(user) => burst.extend(encode_command(&[b"AUTH", &user, &pass])),
+                None => burst.extend(encode_command(&[b"AUTH", &pass])),
+            }
+            pending.push(HandshakeStep::Auth);
+        }
+        let port = if self.config.replica_announce_port != 0 { self.config.replica_announce_port } else { self.config.port };
+        burst.extend(encode_command(&[b"REPLCONF", b"listening-port", port.to_string().as_bytes()]));
+        pending.push(HandshakeStep::Port);
+        if let Some(ip) = self.config.replica_announce_ip.clone() {
+            burst.extend(encode_command(&[b"REPLCONF", b"ip-address", ip.as_bytes()]));
+            pending.push(HandshakeStep::Ip);
+        }
+        burst.extend(encode_command(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]));
+        pending.push(HandshakeStep::Capa);
+        self.send(conn, burst);
+        self.set_link_state(LinkState::ReceiveHandshakeReplies { pending });
+        Step::Continue
+    }
+
+    fn on_handshake_reply(&mut self, conn: ConnId, mut pending: Vec<HandshakeStep>) -> Step {
+        let Some(line) = self.take_line() else { return Step::Wait };
+        let step = pending.remove(0);
+        if let Some(err) = line.strip_prefix('-') {
+            match step {
+                HandshakeStep::Auth => {
+                    self.log(format!("Unable to AUTH to MASTER: {err}"));
+                    return Step::Fail;
+                }
+                HandshakeStep::Port => {
+                    self.log(format!("(Non critical) Master does not understand REPLCONF listening-port: {err}"))
+                }
+                HandshakeStep::Ip => self.log(format!("(Non critical) Master does not understand REPLCONF ip-address: {err}")),
+                HandshakeStep::Capa => self.log(format!("(Non critical) Master does not understand REPLCONF capa: {err}")),
+            }
+        }
+        if !pending.is_empty() {
+            self.set_link_state(LinkState::ReceiveHandshakeReplies { pending });
+            return Step::Continue;
+        }
+        self.send_psync(conn);
+        Step::Continue
+    }
+
+    fn send_psync(&mut self, conn: ConnId) {
+        let (replid, offset) = match self.repl.cached_master.clone() {
+            Some(cached) => {
+                let off = cached.reploff as i64 + 1;
+                self.log(format!("Trying a partial resynchronization (request {}:{off}).", cached.replid));
+                (cached.replid.clone(), off)
+            }
+            None => {
+                self.log("Partial resynchronization not possible (no cached master)");
+                ("?".to_string(), -1)
+            }
+        };
+        self.send(conn, encode_command(&[b"PSYNC", replid.as_bytes(), offset.to_string().as_bytes()]));
+        self.set_link_state(LinkState::ReceivePsyncReply { sent_replid: replid, sent_offset: offset });
+    }
+
+    fn on_psync_reply(&mut self, conn: ConnId, _sent_replid: &str, _sent_offset: i64) -> Step {
+        let Some(line) = self.take_line() else { return Step::Wait };
+        if line.is_empty() {
+            // The master keeps the connection alive with newlines while it prepares.
+            return Step::Continue;
+        }
+        if let Some(rest) = line.strip_prefix("+FULLRESYNC") {
+            let mut parts = rest.split_whitespace();
+            let (Some(replid), Some(offset)) = (parts.next(), parts.next().and_then(|o| o.parse::<i64>().ok())) else {
+                self.log("Master replied with wrong +FULLRESYNC syntax.");
+                return Step::Fail;
+            };
+            self.log(format!("Full resync from master: {replid}:{offset}"));
+            // A full sync starts a new history for us: the cached state is useless now.
+            self.repl.cached_master = None;
+            self.begin_transfer(replid.to_string(), offset, false);
+            return Step::Continue;
+        }
+        if let Some(rest) = line.strip_prefix("+CONTINUE") {
+            self.log("Successful partial resynchronization with master.");
+            let new_id = rest.trim().to_string();
+            self.resurrect_cached_master(conn, new_id);
+            self.log("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+            return Step::Continue;
+        }
+        if line.starts_with("-NOMASTERLINK") || line.starts_with("-LOADING") {
+            self.log(format!("Master is currently unable to PSYNC but should be in the future: {line}"));
+            return Step::Fail;
+        }
+        if line.starts_with('-') {
+            // A master older than 2.8 does not know PSYNC: fall back to SYNC.
+            self.log(format!("Unexpected reply to PSYNC from master: {line}"));
+            self.log("Retrying with SYNC...");
+            self.send(conn, b"SYNC\r\n".to_vec());
+            self.repl.cached_master = None;
+            self.begin_transfer(String::new(), -1, true);
+            return Step::Continue;
+        }
+        self.log(format!("Unexpected reply to PSYNC from master: {line}"));
+        Step::Fail
+    }
+
+    fn begin_transfer(&mut self, master_replid: String, initial_offset: i64, legacy: bool) {
+        self.set_link_state(LinkState::Transfer(Transfer {
+            master_replid,
+            initial_offset,
+            size: None,
+            eof_mark: None,
+            payload: Vec::new(),
+            legacy,
+        }));
+    }
+
+    fn on_transfer_bytes(&mut self, conn: ConnId, mut t: Transfer) -> Step {
+        if t.size.is_none() {
+            let Some(line) = self.take_line() else { return Step::Wait };
+            if line.is_empty() {
+                return Step::Continue; // keepalive newline
+            }
+            if line.starts_with('-') {
+                self.log(format!("MASTER aborted replication with an error: {}", &line[1..]));
+                return Step::Fail;
+            }
+            let Some(rest) = line.strip_prefix('$') else {
+                self.log(format!(
+                    "Bad protocol from MASTER, the first byte is not '$' (we received '{line}'), are you sure the host and port are right?"
+                ));
+                return Step::Fail;
+            };
+            if let Some(mark) = rest.strip_prefix("EOF:").filter(|m| m.len() >= 40) {
+                t.eof_mark = Some(mark.as_bytes()[..40].to_vec());
+                t.size = Some(0);
+                self.log("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
+            } else {
+                match rest.parse::<usize>() {
+                    Ok(n) => {
+                        t.size = Some(n);
+                        self.log(format!("MASTER <-> REPLICA sync: receiving {n} bytes from master to disk"));
+                    }
+                    Err(_) => {
+                        self.log(format!("Bad protocol from MASTER, invalid payload length '{rest}'"));
+                        return Step::Fail;
+                    }
+                }
+            }
+            self.set_link_state(LinkState::Transfer(t));
+            return Step::Continue;
+        }
+        let Some(link) = self.repl.link.as_mut() else { return Step::Wait };
+        let inbox = std::mem::take(&mut link.inbox);
+        let (done, leftover) = match (&t.eof_mark, t.size) {
+            (Some(mark), _) => {
+                t.payload.extend_from_slice(&inbox);
+                if t.payload.len() >= mark.len() && t.payload.ends_with(mark) {
+                    let n = t.payload.len() - mark.len();
+                    t.payload.truncate(n);
+                    (true, Vec::new())
+                } else {
+                    (false, Vec::new())
+                }
+            }
+            (None, Some(size)) => {
+                let need = size - t.payload.len();
+                let take = need.min(inbox.len());
+                t.payload.extend_from_slice(&inbox[..take]);
+                (t.payload.len() == size, inbox[take..].to_vec())
+            }
+            (None, None) => unreachable!("size is known here"),
+        };
+        if !done {
+            self.set_link_state(LinkState::Transfer(t));
+            return Step::Wait;
+        }
+        self.finish_transfer(conn, t, leftover)
+    }
+
+    fn finish_transfer(&mut self, conn: ConnId, t: Transfer, leftover: Vec<u8>) -> Step {
+        // A new master's full history: our own replicas cannot continue with us, and our
+        // backlog describes a history that no longer exists.
+        self.repl.cached_master = None;
+        let subs: Vec<ConnId> =
+            self.clients.iter().filter(|(_, c)| matches!(c.role, ClientRole::Replica(_))).map(|(id, _)| *id).collect();
+        for sub in subs {
+            self.close_conn(sub);
+        }
+        self.repl.backlog = None;
+        self.log("MASTER <-> REPLICA sync: Flushing old data");
+        self.keyspace.flush_all();
+        self.log("MASTER <-> REPLICA sync: Loading DB in memory");
+        let loaded = match rdb::read(&t.payload) {
+            Ok(l) => l,
+            Err(e) => {
+                self.log(format!("Failed trying to load the MASTER synchronization DB from disk, check server logs. ({e})"));
+                return Step::Fail;
+            }
+        };
+        let aux = |k: &[u8]| loaded.aux.iter().find(|(key, _)| key == k).map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+        let stream_db = aux(b"repl-stream-db").and_then(|v| v.parse::<usize>().ok()).filter(|d| *d < 16).unwrap_or(0);
+        let keys = loaded.keyspace.len();
+        self.keyspace = loaded.keyspace;
+        self.log(format!("Done loading RDB, keys loaded: {keys}, keys expired: 0."));
+        let offset = if t.legacy { 0 } else { t.initial_offset.max(0) as u64 };
+        let replid = if t.legacy { self.ids.hex(40) } else { t.master_replid.clone() };
+        self.repl.replid = replid;
+        self.repl.replid2 = super::NULL_REPLID.into();
+        self.repl.second_repl_offset = -1;
+        self.repl.master_repl_offset = offset;
+        self.repl.backlog = Some(Backlog::new(self.config.repl_backlog_size as usize, offset));
+        self.repl.stream_db = None;
+        self.become_connected(conn, offset, stream_db, leftover);
+        self.log("MASTER <-> REPLICA sync: Finished with success");
+        if t.eof_mark.is_some() {
+            // After a diskless payload the master waits for this ACK before streaming.
+            self.send_ack();
+        }
+        Step::Wait
+    }
+
+    /// `+CONTINUE [replid]`: the cached master becomes our master again.
+    fn resurrect_cached_master(&mut self, conn: ConnId, new_id: String) {
+        let cached = self.repl.cached_master.take().unwrap_or(CachedMaster {
+            replid: self.repl.replid.clone(),
+            reploff: self.repl.master_repl_offset,
+            db: 0,
+        });
+        if !new_id.is_empty() && new_id != cached.replid {
+            // The master's history continues ours under a new name (it was promoted, or
+            // follows a promoted node): remember the old name for our own replicas.
+            self.repl.replid2 = cached.replid.clone();
+            self.repl.second_repl_offset = self.repl.master_repl_offset as i64 + 1;
+            self.repl.replid = new_id.clone();
+            self.log(format!("Master replication ID changed to {new_id}"));
+            let subs: Vec<ConnId> =
+                self.clients.iter().filter(|(_, c)| matches!(c.role, ClientRole::Replica(_))).map(|(id, _)| *id).collect();
+            for sub in subs {
+                self.close_conn(sub);
+            }
+        }
+        if self.repl.backlog.is_none() {
+            self.repl.backlog = Some(Backlog::new(self.config.repl_backlog_size as usize, self.repl.master_repl_offset));
+        }
+        let leftover = self.repl.link.as_mut().map(|l| std::mem::take(&mut l.inbox)).unwrap_or_default();
+        self.become_connected(conn, cached.reploff, cached.db, leftover);
+    }
+
+    fn become_connected(&mut self, conn: ConnId, reploff: u64, db: usize, leftover: Vec<u8>) {
+        let Some(link) = self.repl.link.as_mut() else { return };
+        link.reploff = reploff;
+        link.down_since = None;
+        link.last_io = self.now;
+        link.inbox.clear();
+        let peer = PeerAddr { ip: link.host.clone(), port: link.port };
+        let mut client = Client::new(conn, peer, self.now, true);
+        client.role = ClientRole::Master;
+        client.db = db;
+        self.clients.insert(conn, client);
+        self.set_link_state(LinkState::Connected);
+        if !leftover.is_empty() {
+            self.handle_master_stream(conn, &leftover);
+        }
+    }
+
+    fn handle_master_stream(&mut self, conn: ConnId, data: &[u8]) {
+        self.handle(self.now, crate::engine::Input::Bytes { conn, data: data.to_vec() });
+    }
+
+    /// The master client applied these stream bytes: advance our offset and forward the
+    /// very same bytes to our backlog and our own replicas.
+    pub(crate) fn master_stream_applied(&mut self, bytes: &[u8]) {
+        let Some(link) = self.repl.link.as_mut() else { return };
+        link.last_io = self.now;
+        link.reploff += bytes.len() as u64;
+        self.feed_stream_bytes(bytes);
+    }
+
+    /// REPLCONF ACK <offset> to our master.
+    pub(crate) fn send_ack(&mut self) {
+        let Some(link) = &self.repl.link else { return };
+        let (Some(conn), true) = (link.conn, link.is_connected()) else { return };
+        let off = link.reploff.to_string();
+        self.send(conn, encode_command(&[b"REPLCONF", b"ACK", off.as_bytes()]));
+    }
+
+    /// The connected master's link broke.
+    pub(crate) fn on_master_lost(&mut self, _client: Client) {
+        let Some(link) = self.repl.link.as_mut() else { return };
+        link.conn = None;
+        link.down_since = Some(self.now);
+        let cached = CachedMaster { replid: self.repl.replid.clone(), reploff: link.reploff, db: _client.db };
+        self.log("Connection with master lost.");
+        self.log("Caching the disconnected master state.");
+        self.repl.cached_master = Some(cached);
+        self.set_link_state(LinkState::Connect);
+    }
+
+    /// The once-a-second replication cron (both roles).
+    pub(crate) fn replication_cron(&mut self) {
+        let timeout_ms = self.config.repl_timeout * 1000;
+        if let Some(link) = self.repl.link.clone() {
+            let idle = self.now.saturating_sub(link.last_io);
+            match &link.state {
+                LinkState::Connecting
+                | LinkState::ReceivePingReply
+                | LinkState::ReceiveHandshakeReplies { .. }
+                | LinkState::ReceivePsyncReply { .. }
+                    if idle > timeout_ms =>
+                {
+                    self.log("Timeout connecting to the MASTER...");
+                    self.handshake_failed();
+                    self.reconnect_after_failure();
+                }
+                LinkState::Transfer(_) if idle > timeout_ms => {
+                    self.log("Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.");
+                    self.handshake_failed();
+                    self.reconnect_after_failure();
+                }
+                LinkState::Connected if idle > timeout_ms => {
+                    self.log("MASTER timeout: no data nor PING received...");
+                    if let Some(conn) = link.conn {
+                        self.close_conn(conn);
+                    }
+                }
+                _ => {}
+            }
+            if self.repl.link.as_ref().map(|l| &l.state) == Some(&LinkState::Connect) {
+                self.connect_to_master();
+            }
+            // While the snapshot downloads, tell the master we are alive.
+            if let Some(link) = self.repl.link.as_mut() {
+                if matches!(link.state, LinkState::Transfer(_)) && self.now.saturating_sub(link.last_transfer_newline) >= 1000 {
+                    link.last_transfer_newline = self.now;
+                    if let Some(conn) = link.conn {
+                        self.send(conn, b"\n".to_vec());
+                    }
+                }
+            }
+            if self.repl.link.as_ref().is_some_and(|l| l.is_connected()) {
+                self.send_ack();
+            }
+        }
+        self.master_cron();
+    }
+
+    fn reconnect_after_failure(&mut self) {
+        if let Some(link) = &self.repl.link {
+            let (h, p) = (link.host.clone(), link.port);
+            self.log(format!("Reconnecting to MASTER {h}:{p} after failure"));
+        }
+        self.connect_to_master();
+    }
+}

@@ -1,0 +1,548 @@
+//! RESP2 as a Redis server reads and writes it.
+//!
+//! Requests arrive either as multibulk arrays (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) or as
+//! inline lines (`GET k\r\n`, what telnet users type). The parser mirrors Redis's
+//! `processMultibulkBuffer` / `processInlineBuffer`: the same limits, the same error texts,
+//! and the same rule that a protocol error is answered and then the connection is closed.
+//!
+//! Memory is only ever allocated for bytes that have actually arrived: a client that
+//! declares `$536870912` and sends three bytes holds three bytes, not half a gigabyte.
+
+/// Longest inline request, and longest `*<n>` / `$<n>` header line (Redis PROTO_INLINE_MAX_SIZE).
+pub const PROTO_INLINE_MAX_SIZE: usize = 64 * 1024;
+/// Default `proto-max-bulk-len` (512mb).
+pub const DEFAULT_PROTO_MAX_BULK_LEN: usize = 512 * 1024 * 1024;
+/// Largest multibulk count Redis accepts (`INT_MAX`).
+pub const MAX_MULTIBULK_COUNT: i64 = i32::MAX as i64;
+
+/// One parsed request, or the protocol error that ends the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    /// A complete command: the argument vector and how many bytes of input it used.
+    Command { argv: Vec<Vec<u8>>, consumed: usize },
+    /// Input that carries no command (an empty inline line, `*0`, `*-1`): skipped.
+    Empty { consumed: usize },
+    /// The text after `-ERR ` for a protocol error; the connection is closed after it.
+    Error(String),
+}
+
+/// Limits the parser enforces; they depend on server config and on whether the client is
+/// authenticated (Redis refuses big requests from clients that still need to AUTH).
+#[derive(Debug, Clone, Copy)]
+pub struct ParseLimits {
+    pub proto_max_bulk_len: usize,
+    pub authenticated: bool,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits { proto_max_bulk_len: DEFAULT_PROTO_MAX_BULK_LEN, authenticated: true }
+    }
+}
+
+/// Incremental request parser for one connection.
+///
+/// Multibulk parsing keeps its progress between calls so a huge request arriving in many
+/// small reads is not rescanned from the start each time.
+#[derive(Debug, Clone, Default)]
+pub struct RequestParser {
+    /// Bytes received and not yet consumed by a complete command.
+    buf: Vec<u8>,
+    /// Start of unparsed data in `buf` (everything before it belongs to `partial`).
+    pos: usize,
+    partial: Option<PartialMultibulk>,
+}
+
+#[derive(Debug, Clone)]
+struct PartialMultibulk {
+    start: usize,
+    remaining: i64,
+    argv: Vec<Vec<u8>>,
+}
+
+impl RequestParser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn feed(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+    }
+
+    /// Bytes buffered that no complete command has consumed yet.
+    pub fn pending_len(&self) -> usize {
+        self.buf.len() - self.partial.as_ref().map_or(self.pos, |p| p.start)
+    }
+
+    /// The raw bytes of the request `next` just returned (`consumed` long). A replica
+    /// forwards exactly these bytes to its own replicas.
+    pub fn last_raw(&self, consumed: usize) -> &[u8] {
+        &self.buf[self.pos - consumed..self.pos]
+    }
+
+    /// Parses the next request, or returns `None` when more bytes are needed.
+    pub fn next(&mut self, limits: ParseLimits) -> Option<Parsed> {
+        if self.partial.is_none() {
+            self.compact();
+            if self.pos >= self.buf.len() {
+                return None;
+            }
+            if self.buf[self.pos] != b'*' {
+                return self.parse_inline();
+            }
+        }
+        self.parse_multibulk(limits)
+    }
+
+    fn compact(&mut self) {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+    }
+
+    fn parse_inline(&mut self) -> Option<Parsed> {
+        let data = &self.buf[self.pos..];
+        let Some(nl) = data.iter().position(|&b| b == b'\n') else {
+            if data.len() > PROTO_INLINE_MAX_SIZE {
+                return Some(Parsed::Error("Protocol error: too big inline request".into()));
+            }
+            return None;
+        };
+        let mut line = &data[..nl];
+        if line.last() == Some(&b'\r') {
+            line = &line[..line.len() - 1];
+        }
+        let consumed = nl + 1;
+        let parsed = match split_args(line) {
+            None => Parsed::Error("Protocol error: unbalanced quotes in request".into()),
+            Some(argv) if argv.is_empty() => Parsed::Empty { consumed },
+            Some(argv) => Parsed::Command { argv, consumed },
+        };
+        if !matches!(parsed, Parsed::Error(_)) {
+            self.pos += consumed;
+        }
+        Some(parsed)
+    }
+
+    /// Reads one `\r\n`-terminated header line starting at `at`: returns (line, next index).
+    fn header_line(&self, at: usize) -> Option<(&[u8], usize)> {
+        let data = &self.buf[at..];
+        let cr = data.iter().position(|&b| b == b'\r')?;
+        // Redis looks for '\r' and assumes '\n' follows; it needs both bytes present.
+        if cr + 1 >= data.len() {
+            return None;
+        }
+        Some((&data[..cr], at + cr + 2))
+    }
+
+    fn parse_multibulk(&mut self, limits: ParseLimits) -> Option<Parsed> {
+        if self.partial.is_none() {
+            let start = self.pos;
+            let Some((line, next)) = self.header_line(start) else {
+                if self.buf.len() - start > PROTO_INLINE_MAX_SIZE {
+                    return Some(Parsed::Error("Protocol error: too big mbulk count string".into()));
+                }
+                return None;
+            };
+            let count = match parse_i64(&line[1..]) {
+                Some(n) if n <= MAX_MULTIBULK_COUNT => n,
+                _ => return Some(Parsed::Error("Protocol error: invalid multibulk length".into())),
+            };
+            if count > 10 && !limits.authenticated {
+                return Some(Parsed::Error("Protocol error: unauthenticated multibulk length".into()));
+            }
+            if count <= 0 {
+                self.pos = next;
+                return Some(Parsed::Empty { consumed: next - start });
+            }
+            // Reserve for what is plausible, not for what was declared.
+            let argv = Vec::with_capacity(count.min(1024) as usize);
+            self.partial = Some(PartialMultibulk { start, remaining: count, argv });
+            self.pos = next;
+        }
+        loop {
+            let remaining = self.partial.as_ref().map(|p| p.remaining).unwrap_or(0);
+            if remaining == 0 {
+                let p = self.partial.take().expect("partial multibulk");
+                let consumed = self.pos - p.start;
+                return Some(Parsed::Command { argv: p.argv, consumed });
+            }
+            let at = self.pos;
+            if at >= self.buf.len() {
+                return None;
+            }
+            let Some((line, next)) = self.header_line(at) else {
+                if self.buf.len() - at > PROTO_INLINE_MAX_SIZE {
+                    return Some(Parsed::Error("Protocol error: too big bulk count string".into()));
+                }
+                return None;
+            };
+            if line[0] != b'$' {
+                return Some(Parsed::Error(format!(
+                    "Protocol error: expected '$', got '{}'",
+                    line[0] as char
+                )));
+            }
+            let len = match parse_i64(&line[1..]) {
+                Some(n) if n >= 0 && (n as u64) <= limits.proto_max_bulk_len as u64 => n as usize,
+                _ => return Some(Parsed::Error("Protocol error: invalid bulk length".into())),
+            };
+            if len > 16384 && !limits.authenticated {
+                return Some(Parsed::Error("Protocol error: unauthenticated bulk length".into()));
+            }
+            // The bulk plus its trailing CRLF must be here before we take it.
+            if self.buf.len() < next + len + 2 {
+                return None;
+            }
+            let arg = self.buf[next..next + len].to_vec();
+            self.pos = next + len + 2;
+            let p = self.partial.as_mut().expect("partial multibulk");
+            p.argv.push(arg);
+            p.remaining -= 1;
+        }
+    }
+}
+
+/// Redis's `string2ll`: strict base-10, optional leading '-', no spaces, no '+', no leading zeros.
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    if s == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = if s[0] == b'-' { (true, &s[1..]) } else { (false, s) };
+    if digits.is_empty() || digits[0] == b'0' {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    if neg {
+        if v > (i64::MAX as u64) + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else if v > i64::MAX as u64 {
+        None
+    } else {
+        Some(v as i64)
+    }
+}
+
+/// Redis's `sdssplitargs`: splits an inline request into arguments, honouring "double
+/// quotes" (with \n \r \t \b \a \\ \" and \xHH escapes) and 'single quotes' (with \').
+/// Returns `None` for unbalanced quotes or a closing quote not followed by a space.
+pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut args = Vec::new();
+    let mut i = 0;
+    let n = line.len();
+    loop {
+        while i < n && is_space(line[i]) {
+            i += 1;
+        }
+        if i >= n {
+            return Some(args);
+        }
+        let mut current = Vec::new();
+        let mut in_dq = false;
+        let mut in_sq = false;
+        loop {
+            if in_dq {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' && is_hex(line[i + 2]) && is_hex(line[i + 3]) {
+                    current.push(hex_val(line[i + 2]) * 16 + hex_val(line[i + 3]));
+                    i += 3;
+                } else if c == b'\\' && i + 1 < n {
+                    i += 1;
+                    current.push(match line[i] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 0x08,
+                        b'a' => 0x07,
+                        other => other,
+                    });
+                } else if c == b'"' {
+                    if i + 1 < n && !is_space(line[i + 1]) {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    current.push(c);
+                }
+            } else if in_sq {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 1 < n && line[i + 1] == b'\'' {
+                    i += 1;
+                    current.push(b'\'');
+                } else if c == b'\'' {
+                    if i + 1 < n && !is_space(line[i + 1]) {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    current.push(c);
+                }
+            } else {
+                if i >= n {
+                    break;
+                }
+                match line[i] {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
+                        i += 1;
+                        break;
+                    }
+                    b'"' => in_dq = true,
+                    b'\'' => in_sq = true,
+                    c => current.push(c),
+                }
+            }
+            i += 1;
+        }
+        args.push(current);
+    }
+}
+
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\n' | b'\r' | b'\t' | 0x0b | 0x0c)
+}
+fn is_hex(c: u8) -> bool {
+    c.is_ascii_hexdigit()
+}
+fn hex_val(c: u8) -> u8 {
+    (c as char).to_digit(16).unwrap_or(0) as u8
+}
+
+/// Encodes an argument vector the way Redis writes commands into the replication stream.
+pub fn encode_command(argv: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + argv.iter().map(|a| a.len() + 16).sum::<usize>());
+    out.push(b'*');
+    out.extend_from_slice(argv.len().to_string().as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for a in argv {
+        out.push(b'$');
+        out.extend_from_slice(a.len().to_string().as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Builds RESP2 replies.
+pub mod reply {
+    pub fn ok() -> Vec<u8> {
+        b"+OK\r\n".to_vec()
+    }
+    pub fn simple(s: &str) -> Vec<u8> {
+        format!("+{s}\r\n").into_bytes()
+    }
+    /// An error reply; `msg` includes its code (`ERR ...`, `WRONGTYPE ...`). Newlines are
+    /// replaced by spaces, since they would break the protocol (Redis does the same).
+    pub fn error(msg: &str) -> Vec<u8> {
+        let clean: String = msg.chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect();
+        format!("-{clean}\r\n").into_bytes()
+    }
+    pub fn integer(n: i64) -> Vec<u8> {
+        format!(":{n}\r\n").into_bytes()
+    }
+    pub fn bulk(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(data.len() + 16);
+        out.push(b'$');
+        out.extend_from_slice(data.len().to_string().as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(data);
+        out.extend_from_slice(b"\r\n");
+        out
+    }
+    pub fn nil() -> Vec<u8> {
+        b"$-1\r\n".to_vec()
+    }
+    pub fn array_header(n: usize) -> Vec<u8> {
+        format!("*{n}\r\n").into_bytes()
+    }
+}
+
+/// A RESP2 reply as a client sees it; used by the replica handshake and by tools that
+/// show replies (the console formats these like redis-cli).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    Simple(String),
+    Error(String),
+    Integer(i64),
+    Bulk(Option<Vec<u8>>),
+    Array(Option<Vec<Reply>>),
+}
+
+/// Parses one reply from the front of `data`: `Ok(Some((reply, consumed)))`, `Ok(None)`
+/// when incomplete, `Err` for bytes that are not RESP2. Nesting is bounded so hostile
+/// input cannot exhaust the stack.
+pub fn parse_reply(data: &[u8]) -> Result<Option<(Reply, usize)>, String> {
+    parse_reply_at(data, 0, 0)
+}
+
+fn parse_reply_at(data: &[u8], at: usize, depth: usize) -> Result<Option<(Reply, usize)>, String> {
+    if depth > 64 {
+        return Err("reply nested too deeply".into());
+    }
+    let Some(rel) = data[at.min(data.len())..].windows(2).position(|w| w == b"\r\n") else {
+        return Ok(None);
+    };
+    if at >= data.len() {
+        return Ok(None);
+    }
+    let line = &data[at + 1..at + rel];
+    let next = at + rel + 2;
+    let text = || String::from_utf8_lossy(line).into_owned();
+    match data[at] {
+        b'+' => Ok(Some((Reply::Simple(text()), next))),
+        b'-' => Ok(Some((Reply::Error(text()), next))),
+        b':' => parse_i64(line)
+            .map(|n| Some((Reply::Integer(n), next)))
+            .ok_or_else(|| format!("bad integer reply {:?}", text())),
+        b'$' => {
+            let n = parse_i64(line).ok_or_else(|| format!("bad bulk length {:?}", text()))?;
+            if n < 0 {
+                return Ok(Some((Reply::Bulk(None), next)));
+            }
+            let n = n as usize;
+            if data.len() < next + n + 2 {
+                return Ok(None);
+            }
+            Ok(Some((Reply::Bulk(Some(data[next..next + n].to_vec())), next + n + 2)))
+        }
+        b'*' => {
+            let n = parse_i64(line).ok_or_else(|| format!("bad array length {:?}", text()))?;
+            if n < 0 {
+                return Ok(Some((Reply::Array(None), next)));
+            }
+            let mut items = Vec::with_capacity((n as usize).min(1024));
+            let mut pos = next;
+            for _ in 0..n {
+                match parse_reply_at(data, pos, depth + 1)? {
+                    Some((r, p)) => {
+                        items.push(r);
+                        pos = p;
+                    }
+                    None => return Ok(None),
+                }
+            }
+            Ok(Some((Reply::Array(Some(items)), pos)))
+        }
+        other => Err(format!("unexpected reply type byte 0x{other:02x}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(input: &[u8]) -> Vec<Parsed> {
+        let mut p = RequestParser::new();
+        p.feed(input);
+        let mut out = Vec::new();
+        while let Some(x) = p.next(ParseLimits::default()) {
+            let stop = matches!(x, Parsed::Error(_));
+            out.push(x);
+            if stop {
+                break;
+            }
+        }
+        out
+    }
+
+    fn argv(items: &[&str]) -> Vec<Vec<u8>> {
+        items.iter().map(|s| s.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn multibulk_and_inline_pipelined() {
+        let got = parse_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nSET a \"b c\"\r\n\r\n");
+        assert_eq!(
+            got,
+            vec![
+                Parsed::Command { argv: argv(&["GET", "k"]), consumed: 20 },
+                Parsed::Command { argv: argv(&["SET", "a", "b c"]), consumed: 13 },
+                Parsed::Empty { consumed: 2 },
+            ]
+        );
+    }
+
+    #[test]
+    fn partial_frames_across_reads() {
+        let whole = b"*3\r\n$3\r\nSET\r\n$5\r\nhello\r\n$5\r\nworld\r\n";
+        let mut p = RequestParser::new();
+        for (i, b) in whole.iter().enumerate() {
+            p.feed(&[*b]);
+            let r = p.next(ParseLimits::default());
+            if i + 1 < whole.len() {
+                assert_eq!(r, None, "complete too early at byte {i}");
+            } else {
+                assert_eq!(r, Some(Parsed::Command { argv: argv(&["SET", "hello", "world"]), consumed: whole.len() }));
+            }
+        }
+    }
+
+    #[test]
+    fn protocol_errors_use_redis_texts() {
+        let err = |input: &[u8]| match parse_all(input).pop() {
+            Some(Parsed::Error(e)) => e,
+            other => panic!("expected an error, got {other:?}"),
+        };
+        assert_eq!(err(b"*x\r\n"), "Protocol error: invalid multibulk length");
+        assert_eq!(err(b"*1\r\nx\r\n"), "Protocol error: expected '$', got 'x'");
+        assert_eq!(err(b"*1\r\n$-3\r\n"), "Protocol error: invalid bulk length");
+        assert_eq!(err(b"*1\r\n$536870913\r\n"), "Protocol error: invalid bulk length");
+        assert_eq!(err(b"SET \"a\r\n"), "Protocol error: unbalanced quotes in request");
+        assert_eq!(err(b"SET \"a\"b\r\n"), "Protocol error: unbalanced quotes in request");
+        assert_eq!(err(&vec![b'a'; PROTO_INLINE_MAX_SIZE + 1]), "Protocol error: too big inline request");
+    }
+
+    #[test]
+    fn declared_huge_bulk_does_not_allocate_it() {
+        let mut p = RequestParser::new();
+        p.feed(b"*1\r\n$536870912\r\nabc");
+        assert_eq!(p.next(ParseLimits::default()), None);
+        assert!(p.buf.capacity() < 1 << 20);
+    }
+
+    #[test]
+    fn inline_quoting_matches_sdssplitargs() {
+        assert_eq!(split_args(b"set k \"a\\x41\\n\""), Some(argv(&["set", "k", "aA\n"])));
+        assert_eq!(split_args(b"set k 'it\\'s'"), Some(argv(&["set", "k", "it's"])));
+        assert_eq!(split_args(b"   "), Some(vec![]));
+    }
+
+    #[test]
+    fn string2ll_is_strict() {
+        assert_eq!(parse_i64(b"12"), Some(12));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        for bad in [&b"012"[..], b"+1", b" 1", b"", b"-", b"9223372036854775808", b"-0"] {
+            assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn replies_parse_back() {
+        let data = b"*2\r\n$1\r\na\r\n:5\r\n+OK\r\n";
+        let (r, used) = parse_reply(data).unwrap().unwrap();
+        assert_eq!(r, Reply::Array(Some(vec![Reply::Bulk(Some(b"a".to_vec())), Reply::Integer(5)])));
+        assert_eq!(used, 15);
+        assert_eq!(parse_reply(b"$5\r\nab").unwrap(), None);
+    }
+}

@@ -1,0 +1,14 @@
+//! replscope: a browser playground for Redis master/replica replication.
+//!
+//! - [`engine`]: one Redis 7.0 server as a sans-IO, deterministic state machine.
+//! - [`bus`]: virtual servers joined by a simulated network on a virtual clock.
+//! - `ui` (feature `web`): the Yew playground that draws the bus and drives it.
+//!
+//! The engine and the bus never depend on browser crates; `cargo test
+//! --no-default-features` builds and tests them alone.
+
+pub mod bus;
+pub mod engine;
+
+#[cfg(feature = "web")]
+pub mod ui;
