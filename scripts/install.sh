@@ -50,7 +50,7 @@ install_test() {
   apt_install redis-server redis-tools chromium chromium-driver firefox-esr
   if [ "$(geckodriver --version 2>/dev/null | head -1 | awk '{print $2}')" != "$GECKODRIVER_VERSION" ]; then
     say "cargo install geckodriver $GECKODRIVER_VERSION"
-    cargo install -q --locked --force geckodriver --version "$GECKODRIVER_VERSION"
+    cargo install -q --force geckodriver --version "$GECKODRIVER_VERSION"
   fi
 }
 
