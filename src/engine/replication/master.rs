@@ -333,13 +333,14 @@ impl Node {
             self.send(*conn, b"\n".to_vec());
         }
         // Replicas that stopped ACKing for repl-timeout seconds are dropped.
-        let timeout_ms = self.config.repl_timeout * 1000;
+        let now_secs = self.now / 1000;
+        let timeout = self.config.repl_timeout;
         let timed_out: Vec<(ConnId, String)> = self
             .clients
             .iter()
             .filter(|(_, c)| {
                 matches!(&c.role, ClientRole::Replica(p) if p.state == ReplicaSyncState::Online && !p.pre_psync
-                    && self.now.saturating_sub(p.ack_time) > timeout_ms)
+                    && now_secs.saturating_sub(p.ack_time / 1000) > timeout)
             })
             .map(|(id, c)| (*id, replica_name(c)))
             .collect();
@@ -350,7 +351,7 @@ impl Node {
         // Free the backlog of a master that has had no replica for repl-backlog-ttl.
         if self.repl.link.is_none() && self.repl.backlog.is_some() && !has_replicas {
             if let Some(since) = self.repl.no_replicas_since {
-                if self.config.repl_backlog_ttl > 0 && self.now.saturating_sub(since) >= self.config.repl_backlog_ttl * 1000 {
+                if self.config.repl_backlog_ttl > 0 && now_secs.saturating_sub(since / 1000) > self.config.repl_backlog_ttl {
                     // Nobody can PSYNC with the old history any more: start a new one.
                     self.repl.replid = self.ids.hex(40);
                     self.repl.replid2 = super::NULL_REPLID.into();
@@ -363,14 +364,14 @@ impl Node {
         }
         // Start the diskless snapshot once the waiting replicas have been idle long enough.
         if !waiting.is_empty() {
-            let delay_ms = self.config.repl_diskless_sync_delay * 1000;
-            let max_idle = waiting
+            // Redis measures this idle time in whole unix seconds (`server.unixtime`).
+            let max_idle_secs = waiting
                 .iter()
                 .filter_map(|c| self.clients.get(c))
-                .map(|c| self.now.saturating_sub(c.last_interaction))
+                .map(|c| (self.now / 1000).saturating_sub(c.last_interaction / 1000))
                 .max()
                 .unwrap_or(0);
-            if !self.config.repl_diskless_sync || max_idle >= delay_ms {
+            if !self.config.repl_diskless_sync || max_idle_secs >= self.config.repl_diskless_sync_delay {
                 self.start_pending_full_syncs();
             }
         }

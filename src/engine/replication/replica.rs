@@ -85,8 +85,9 @@ pub struct MasterLink {
     /// When we last heard from the master (unix ms).
     pub last_io: u64,
     pub down_since: Option<u64>,
-    /// When we last sent the keepalive newline during a transfer.
-    last_transfer_newline: u64,
+    /// Unix second of the last newline sent to the master while loading a snapshot
+    /// (Redis sends at most one per second).
+    last_newline_sec: u64,
 }
 
 impl MasterLink {
@@ -166,7 +167,7 @@ impl Node {
             reploff,
             last_io: self.now,
             down_since: None,
-            last_transfer_newline: 0,
+            last_newline_sec: 0,
         });
         self.connect_to_master();
     }
@@ -519,6 +520,11 @@ impl Node {
             self.close_conn(sub);
         }
         self.repl.backlog = None;
+        // Flushing a non-empty dataset and loading every 2 MB of snapshot both tell the
+        // master we are alive with a bare newline, at most once a second.
+        if !self.keyspace.is_empty() || t.payload.len() >= 2 * 1024 * 1024 {
+            self.send_loading_newline(conn);
+        }
         self.log("MASTER <-> REPLICA sync: Flushing old data");
         self.keyspace.flush_all();
         self.log("MASTER <-> REPLICA sync: Loading DB in memory");
@@ -549,6 +555,15 @@ impl Node {
             self.send_ack();
         }
         Step::Wait
+    }
+
+    fn send_loading_newline(&mut self, conn: ConnId) {
+        let sec = self.now / 1000;
+        let Some(link) = self.repl.link.as_mut() else { return };
+        if link.last_newline_sec != sec {
+            link.last_newline_sec = sec;
+            self.send(conn, b"\n".to_vec());
+        }
     }
 
     /// `+CONTINUE [replid]`: the cached master becomes our master again.
@@ -628,50 +643,38 @@ impl Node {
         self.set_link_state(LinkState::Connect);
     }
 
-    /// The once-a-second replication cron (both roles).
+    /// The once-a-second replication cron, in the order of Redis's `replicationCron`.
+    /// Its timeouts compare whole unix seconds, as Redis does.
     pub(crate) fn replication_cron(&mut self) {
-        let timeout_ms = self.config.repl_timeout * 1000;
-        if let Some(link) = self.repl.link.clone() {
-            let idle = self.now.saturating_sub(link.last_io);
-            match &link.state {
-                LinkState::Connecting
-                | LinkState::ReceivePingReply
-                | LinkState::ReceiveHandshakeReplies { .. }
-                | LinkState::ReceivePsyncReply { .. }
-                    if idle > timeout_ms =>
-                {
-                    self.log("Timeout connecting to the MASTER...");
-                    self.handshake_failed();
-                    self.reconnect_after_failure();
-                }
-                LinkState::Transfer(_) if idle > timeout_ms => {
-                    self.log("Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.");
-                    self.handshake_failed();
-                    self.reconnect_after_failure();
-                }
-                LinkState::Connected if idle > timeout_ms => {
-                    self.log("MASTER timeout: no data nor PING received...");
-                    if let Some(conn) = link.conn {
-                        self.close_conn(conn);
-                    }
-                }
-                _ => {}
+        let timeout = self.config.repl_timeout;
+        let idle_secs = |node: &Node| node.repl.link.as_ref().map_or(0, |l| node.now / 1000 - l.last_io / 1000);
+        let state = self.repl.link.as_ref().map(|l| l.state_name());
+        use LinkStateName as S;
+        match state {
+            Some(S::Connect | S::Connected | S::Transfer) | None => {}
+            Some(_) if idle_secs(self) > timeout => {
+                self.log("Timeout connecting to the MASTER...");
+                self.handshake_failed();
+                self.reconnect_after_failure();
             }
-            if self.repl.link.as_ref().map(|l| &l.state) == Some(&LinkState::Connect) {
-                self.connect_to_master();
+            Some(_) => {}
+        }
+        if state == Some(S::Transfer) && idle_secs(self) > timeout {
+            self.log("Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.");
+            self.handshake_failed();
+            self.reconnect_after_failure();
+        }
+        if state == Some(S::Connected) && idle_secs(self) > timeout {
+            self.log("MASTER timeout: no data nor PING received...");
+            if let Some(conn) = self.repl.link.as_ref().and_then(|l| l.conn) {
+                self.close_conn(conn);
             }
-            // While the snapshot downloads, tell the master we are alive.
-            if let Some(link) = self.repl.link.as_mut() {
-                if matches!(link.state, LinkState::Transfer(_)) && self.now.saturating_sub(link.last_transfer_newline) >= 1000 {
-                    link.last_transfer_newline = self.now;
-                    if let Some(conn) = link.conn {
-                        self.send(conn, b"\n".to_vec());
-                    }
-                }
-            }
-            if self.repl.link.as_ref().is_some_and(|l| l.is_connected()) {
-                self.send_ack();
-            }
+        }
+        if self.repl.link.as_ref().map(|l| &l.state) == Some(&LinkState::Connect) {
+            self.connect_to_master();
+        }
+        if self.repl.link.as_ref().is_some_and(|l| l.is_connected()) {
+            self.send_ack();
         }
         self.master_cron();
     }
