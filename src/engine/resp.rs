@@ -355,8 +355,16 @@ pub mod reply {
     /// An error reply; `msg` includes its code (`ERR ...`, `WRONGTYPE ...`). Newlines are
     /// replaced by spaces, since they would break the protocol (Redis does the same).
     pub fn error(msg: &str) -> Vec<u8> {
-        let clean: String = msg.chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect();
-        format!("-{clean}\r\n").into_bytes()
+        error_bytes(msg.as_bytes())
+    }
+    /// An error reply from raw bytes: messages that quote client arguments carry them
+    /// byte for byte, as Redis does, whether or not they are UTF-8.
+    pub fn error_bytes(msg: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(msg.len() + 3);
+        out.push(b'-');
+        out.extend(msg.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+        out.extend_from_slice(b"\r\n");
+        out
     }
     pub fn integer(n: i64) -> Vec<u8> {
         format!(":{n}\r\n").into_bytes()

@@ -43,9 +43,13 @@ pub fn dbsize(node: &mut Node, client: &mut Client, _argv: &[Vec<u8>]) -> Vec<u8
 }
 
 pub fn select(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
-    let Some(id) = parse_i64(&argv[1]).filter(|v| i32::try_from(*v).is_ok()) else {
-        return reply::error("ERR invalid DB index");
+    // Redis 7.0 reads the index with `getIntFromObjectOrReply` and no custom message.
+    let Some(id) = parse_i64(&argv[1]) else {
+        return reply::error("ERR value is not an integer or out of range");
     };
+    if i32::try_from(id).is_err() {
+        return reply::error("ERR value is out of range, value must between -2147483648 and 2147483647");
+    }
     if id < 0 || id as usize >= node.keyspace.dbs.len() {
         return reply::error("ERR DB index is out of range");
     }

@@ -53,18 +53,30 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
 
 /// Redis's reply to an unknown command: the name and a preview of the arguments, each
 /// quoted and followed by a space, cut once the preview reaches 128 bytes.
-pub fn unknown_command_error(argv: &[Vec<u8>]) -> String {
-    let mut args = String::new();
+///
+/// Redis formats these with `%.*s`, so the text is the raw bytes (not necessarily UTF-8)
+/// and every name or argument ends at its first NUL byte, as a C string would.
+pub fn unknown_command_error(argv: &[Vec<u8>]) -> Vec<u8> {
+    fn c_str(a: &[u8]) -> &[u8] {
+        a.iter().position(|&b| b == 0).map_or(a, |nul| &a[..nul])
+    }
+    let mut args = Vec::new();
     for a in &argv[1..] {
         if args.len() >= 128 {
             break;
         }
+        let a = c_str(a);
         let room = 128 - args.len();
-        let text = String::from_utf8_lossy(&a[..a.len().min(room)]).into_owned();
-        args.push_str(&format!("'{text}' "));
+        args.push(b'\'');
+        args.extend_from_slice(&a[..a.len().min(room)]);
+        args.extend_from_slice(b"' ");
     }
-    let name = String::from_utf8_lossy(&argv[0][..argv[0].len().min(128)]).into_owned();
-    format!("ERR unknown command '{name}', with args beginning with: {args}")
+    let name = c_str(&argv[0]);
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(&name[..name.len().min(128)]);
+    msg.extend_from_slice(b"', with args beginning with: ");
+    msg.extend(args);
+    msg
 }
 
 impl Node {
@@ -72,7 +84,7 @@ impl Node {
     /// whether the client gets to see them: replicas and masters do not).
     pub(crate) fn execute(&mut self, client: &mut Client, argv: Vec<Vec<u8>>) -> Vec<u8> {
         let Some(spec) = lookup(&argv[0]) else {
-            return reply::error(&unknown_command_error(&argv));
+            return reply::error_bytes(&unknown_command_error(&argv));
         };
         let argc = argv.len() as i32;
         if (spec.arity > 0 && argc != spec.arity) || argc < -spec.arity {
@@ -111,9 +123,12 @@ mod tests {
     #[test]
     fn unknown_command_preview_matches_redis() {
         let argv: Vec<Vec<u8>> = vec![b"foo".to_vec(), b"bar".to_vec(), b"baz".to_vec()];
-        assert_eq!(unknown_command_error(&argv), "ERR unknown command 'foo', with args beginning with: 'bar' 'baz' ");
+        assert_eq!(unknown_command_error(&argv), b"ERR unknown command 'foo', with args beginning with: 'bar' 'baz' ");
         let argv: Vec<Vec<u8>> = vec![b"foo".to_vec()];
-        assert_eq!(unknown_command_error(&argv), "ERR unknown command 'foo', with args beginning with: ");
+        assert_eq!(unknown_command_error(&argv), b"ERR unknown command 'foo', with args beginning with: ");
+        // Raw bytes, each argument cut at a NUL like the C string it is in Redis.
+        let argv: Vec<Vec<u8>> = vec![b"f\x00o".to_vec(), b"\xff".to_vec(), b"a\x00b".to_vec()];
+        assert_eq!(unknown_command_error(&argv), b"ERR unknown command 'f', with args beginning with: '\xff' 'a' ");
     }
 
     #[test]

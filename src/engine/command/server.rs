@@ -63,7 +63,8 @@ pub fn replconf(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u
                 client.replica_listening_port = port as u16;
             }
             b"ip-address" => {
-                if value.len() >= 46 {
+                // NET_HOST_STR_LEN: a hostname may be announced, not only an IP.
+                if value.len() >= 256 {
                     return reply::error(&format!(
                         "ERR REPLCONF ip-address provided by replica instance is too long: {} bytes",
                         value.len()

@@ -81,7 +81,12 @@ pub fn set(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
                 ms *= 1000;
             }
             if matches!(unit, ExpireUnit::Ex | ExpireUnit::Px) {
-                ms = ms.saturating_add(node.now as i64);
+                // Redis adds the current time in a signed 64-bit integer: a sum that
+                // overflows comes out negative and is refused, not clamped.
+                match ms.checked_add(node.now as i64) {
+                    Some(at) => ms = at,
+                    None => return reply::error("ERR invalid expire time in 'set' command"),
+                }
             }
             Some(ms as u64)
         }
@@ -109,12 +114,13 @@ pub fn set(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     };
     node.keyspace.set(client.db, key.clone(), Value::String(argv[2].clone()), expires_at.or(kept));
 
-    let propagated = match (expires_at, expire) {
-        (Some(at), Some((unit, _))) if unit != ExpireUnit::PxAt => {
-            vec![b"SET".to_vec(), key.clone(), argv[2].clone(), b"PXAT".to_vec(), at.to_string().into_bytes()]
-        }
-        _ if want_get => argv.iter().enumerate().filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get")).map(|(_, a)| a.clone()).collect(),
-        _ => argv.to_vec(),
+    let propagated = match expires_at {
+        // Any expiry, PXAT included, goes out as exactly `SET key value PXAT <ms>`: NX, XX
+        // and GET are dropped and the spelling normalised, since Redis rewrites the whole
+        // command vector (and the stream's byte count depends on it).
+        Some(at) => vec![b"SET".to_vec(), key.clone(), argv[2].clone(), b"PXAT".to_vec(), at.to_string().into_bytes()],
+        None if want_get => argv.iter().enumerate().filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get")).map(|(_, a)| a.clone()).collect(),
+        None => argv.to_vec(),
     };
     node.propagate(client.db, propagated);
     if want_get {
