@@ -16,7 +16,7 @@ mod log;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::engine::{resp, Config, ConnId, Input, Node, Output, PeerAddr};
-pub use console::{format_reply, Console, ConsoleEntry};
+pub use console::{format_reply, quote, Console, ConsoleEntry};
 pub use log::{LogEntry, LogKind};
 
 /// Index of a server on the bus.

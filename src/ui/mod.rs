@@ -1,0 +1,20 @@
+//! The playground page: a Yew app that draws the bus and drives it (feature `web`).
+
+mod app;
+pub mod components;
+pub mod state;
+
+pub use app::{App, AppProps};
+
+/// Renders the playground into `#replscope`, if the page has one.
+///
+/// Every wasm binary that links this library runs this at load, the browser test
+/// binaries included; their pages have no `#replscope`, so they get no stray app.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("replscope"));
+    if let Some(root) = root {
+        yew::Renderer::<App>::with_root_and_props(root, AppProps { autoplay: true }).render();
+    }
+}

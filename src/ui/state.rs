@@ -1,0 +1,687 @@
+//! The playground's state: one bus on a virtual clock, changed only through [`Action`]s.
+//!
+//! Components never touch the bus. They render view models built here ([`ServerView`],
+//! [`LinkRow`], [`TranscriptLine`]), which compare by value so Yew skips the parts of the
+//! page that did not change, and they send [`Action`]s to the reducer. Everything in this
+//! file is plain Rust, so the native test suite covers it without a browser.
+
+use std::cell::{Ref, RefCell};
+use std::rc::Rc;
+
+use yew::Reducible;
+
+use crate::bus::{format_reply, quote, Bus, ServerId};
+use crate::engine::keyspace::{is_expired, Value};
+use crate::engine::replication::LinkStateName;
+use crate::engine::resp::{split_args, Reply};
+use crate::engine::{Config, Role};
+
+/// Fixed, so every visit replays the same run (same replids, same event log).
+pub const SEED: u64 = 1;
+pub const MASTER_PORT: u16 = 6380;
+pub const REPLICA_PORTS: [u16; 2] = [6381, 6382];
+pub const SPEEDS: [u32; 2] = [1, 10];
+/// A tick longer than this is clamped: after the tab slept, the simulation resumes where
+/// it was instead of jumping minutes ahead in one frame.
+pub const MAX_TICK_MS: u64 = 1_000;
+/// redis-cli keeps this many lines of history.
+const HISTORY_LEN: usize = 100;
+/// Older transcript lines are not drawn (they stay in the bus).
+const TRANSCRIPT_LEN: usize = 200;
+/// Keys shown per card; the rest is summarised.
+const KEYS_SHOWN: usize = 50;
+/// Escaped characters shown of a value before it is cut.
+const VALUE_CHARS: usize = 40;
+
+pub enum Action {
+    /// A line typed into the console of `server`, as redis-cli would send it.
+    SubmitCommand { server: ServerId, line: String },
+    /// The console's input changed.
+    EditDraft(String),
+    SelectConsole(ServerId),
+    HistoryPrev,
+    HistoryNext,
+    Cut(ServerId, ServerId),
+    Heal(ServerId, ServerId),
+    /// Wall-clock milliseconds passed: advances virtual time by that × speed unless paused.
+    Tick(u64),
+    /// Advances virtual time by exactly this many milliseconds, paused or not.
+    Step(u64),
+    SetSpeed(u32),
+    SetPaused(bool),
+}
+
+/// The console's own state: what is being typed, and redis-cli's line history.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConsoleUi {
+    pub selected: ServerId,
+    pub draft: String,
+    /// redis-cli's complaint about the last line it refused to send (the line stays typed).
+    pub notice: Option<String>,
+    history: Vec<String>,
+    /// Position while walking the history with up/down; `None` when editing a new line.
+    cursor: Option<usize>,
+    /// The new line being typed when the walk started, restored when walking past the end.
+    stash: String,
+}
+
+#[derive(Clone)]
+pub struct Sim {
+    bus: Rc<RefCell<Bus>>,
+    pub speed: u32,
+    pub paused: bool,
+    pub console: ConsoleUi,
+}
+
+impl Default for Sim {
+    fn default() -> Self {
+        Sim::new()
+    }
+}
+
+impl Reducible for Sim {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        if self.paused && matches!(action, Action::Tick(_)) {
+            // The same Rc back tells Yew nothing changed: a paused page does not redraw
+            // twenty times a second.
+            return self;
+        }
+        // The bus is shared and mutated in place: copying it on every tick would cost
+        // more than the whole simulation. The new Rc is what tells Yew to render again.
+        let mut next = (*self).clone();
+        next.apply(action);
+        Rc::new(next)
+    }
+}
+
+impl Sim {
+    /// A master on 6380 and two replicas told `REPLICAOF 127.0.0.1 6380` through their
+    /// consoles, so the command and its `OK` are the first lines of their transcripts.
+    pub fn new() -> Sim {
+        let mut bus = Bus::new(SEED);
+        let master = bus.add_server("master", Config { port: MASTER_PORT, ..Config::default() });
+        for (i, port) in REPLICA_PORTS.into_iter().enumerate() {
+            let id = bus.add_server(&format!("replica-{}", i + 1), Config { port, ..Config::default() });
+            bus.submit_command(id, &format!("REPLICAOF 127.0.0.1 {MASTER_PORT}")).expect("a well-formed line");
+        }
+        Sim {
+            bus: Rc::new(RefCell::new(bus)),
+            speed: SPEEDS[0],
+            paused: false,
+            console: ConsoleUi { selected: master, ..ConsoleUi::default() },
+        }
+    }
+
+    pub fn bus(&self) -> Ref<'_, Bus> {
+        self.bus.borrow()
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::SubmitCommand { server, line } => self.submit(server, line),
+            Action::EditDraft(text) => {
+                self.console.draft = text;
+                self.console.cursor = None;
+            }
+            Action::SelectConsole(id) => {
+                if id < self.bus().servers().len() {
+                    self.console.selected = id;
+                    self.console.notice = None;
+                }
+            }
+            Action::HistoryPrev => self.history_walk(-1),
+            Action::HistoryNext => self.history_walk(1),
+            Action::Cut(a, b) => self.bus.borrow_mut().cut(a, b),
+            Action::Heal(a, b) => self.bus.borrow_mut().heal(a, b),
+            Action::Tick(wall_ms) => {
+                if !self.paused {
+                    self.bus.borrow_mut().advance(wall_ms.min(MAX_TICK_MS) * self.speed as u64);
+                }
+            }
+            Action::Step(ms) => self.bus.borrow_mut().advance(ms),
+            Action::SetSpeed(speed) => {
+                if SPEEDS.contains(&speed) {
+                    self.speed = speed;
+                }
+            }
+            Action::SetPaused(paused) => self.paused = paused,
+        }
+    }
+
+    fn submit(&mut self, server: ServerId, line: String) {
+        let result = self.bus.borrow_mut().submit_command(server, &line);
+        let c = &mut self.console;
+        // redis-cli remembers every non-empty line, the refused ones too.
+        if !line.trim().is_empty() && c.history.last() != Some(&line) {
+            c.history.push(line.clone());
+            if c.history.len() > HISTORY_LEN {
+                c.history.remove(0);
+            }
+        }
+        c.cursor = None;
+        c.stash.clear();
+        match result {
+            Ok(()) => {
+                c.draft.clear();
+                c.notice = None;
+            }
+            Err(message) => {
+                // Keep what was typed so it can be fixed rather than retyped.
+                c.draft = line;
+                c.notice = Some(message);
+            }
+        }
+    }
+
+    fn history_walk(&mut self, dir: i32) {
+        let c = &mut self.console;
+        if c.history.is_empty() {
+            return;
+        }
+        let next = match (c.cursor, dir) {
+            (None, d) if d < 0 => {
+                c.stash = c.draft.clone();
+                Some(c.history.len() - 1)
+            }
+            (None, _) => return,
+            (Some(i), d) if d < 0 => Some(i.saturating_sub(1)),
+            (Some(i), _) if i + 1 < c.history.len() => Some(i + 1),
+            (Some(_), _) => None,
+        };
+        c.cursor = next;
+        c.draft = match next {
+            Some(i) => c.history[i].clone(),
+            None => std::mem::take(&mut c.stash),
+        };
+    }
+
+    /// Virtual milliseconds since the run started.
+    pub fn elapsed_ms(&self) -> u64 {
+        self.bus().elapsed_ms()
+    }
+
+    pub fn server_views(&self) -> Vec<ServerView> {
+        let bus = self.bus();
+        (0..bus.servers().len()).map(|id| server_view(&bus, id)).collect()
+    }
+
+    /// One row per master–replica pair that replicates or is cut apart.
+    pub fn link_rows(&self) -> Vec<LinkRow> {
+        let bus = self.bus();
+        let mut pairs: Vec<(ServerId, ServerId)> = Vec::new();
+        for (id, s) in bus.servers().iter().enumerate() {
+            if let Some(m) = s.node.master_link().and_then(|l| bus_target(&bus, &l.host, l.port)) {
+                pairs.push((m, id));
+            }
+        }
+        // A cut stays healable even after REPLICAOF NO ONE removed the link it broke.
+        let n = bus.servers().len();
+        for a in 0..n {
+            for b in a + 1..n {
+                if bus.is_cut(a, b) && !pairs.iter().any(|&(m, r)| (m.min(r), m.max(r)) == (a, b)) {
+                    pairs.push((a, b));
+                }
+            }
+        }
+        pairs
+            .into_iter()
+            .map(|(master, replica)| {
+                let link = server_view(&bus, replica).link.filter(|l| bus.server_by_port(l.master_port) == Some(master));
+                LinkRow {
+                    master,
+                    replica,
+                    label: format!("{} → {}", bus.server(master).port, bus.server(replica).port),
+                    names: format!("{} → {}", bus.server(master).name, bus.server(replica).name),
+                    word: link.map(|l| l.word),
+                    cut: bus.is_cut(master, replica),
+                }
+            })
+            .collect()
+    }
+
+    /// The console's server choices: `(id, "name (port)")`.
+    pub fn console_targets(&self) -> Vec<(ServerId, String)> {
+        self.bus().servers().iter().enumerate().map(|(id, s)| (id, format!("{} ({})", s.name, s.port))).collect()
+    }
+
+    /// redis-cli's prompt for the selected server, with the database once it is not 0.
+    pub fn prompt(&self) -> String {
+        let bus = self.bus();
+        let s = bus.server(self.console.selected);
+        let db = console_db(&bus, self.console.selected);
+        prompt(&s.host, s.port, db)
+    }
+
+    pub fn transcript(&self) -> Vec<TranscriptLine> {
+        let bus = self.bus();
+        let s = bus.server(self.console.selected);
+        let entries = bus.console(self.console.selected).entries();
+        let mut db = 0;
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            let args = split_args(e.input.as_bytes()).unwrap_or_default();
+            let line = TranscriptLine {
+                input: (!e.input.is_empty()).then(|| format!("{} {}", prompt(&s.host, s.port, db), e.input)),
+                output: e.reply.as_ref().map(|r| format_output(r, redis_cli_raw(&args))),
+                error: matches!(e.reply, Some(Reply::Error(_))),
+            };
+            db = selected_db(&args, e.reply.as_ref()).unwrap_or(db);
+            out.push(line);
+        }
+        let skip = out.len().saturating_sub(TRANSCRIPT_LEN);
+        out.split_off(skip)
+    }
+}
+
+fn prompt(host: &str, port: u16, db: usize) -> String {
+    if db == 0 {
+        format!("{host}:{port}>")
+    } else {
+        format!("{host}:{port}[{db}]>")
+    }
+}
+
+/// The database the console's connection uses: redis-cli follows successful SELECTs.
+fn console_db(bus: &Bus, server: ServerId) -> usize {
+    bus.console(server).entries().iter().fold(0, |db, e| {
+        let args = split_args(e.input.as_bytes()).unwrap_or_default();
+        selected_db(&args, e.reply.as_ref()).unwrap_or(db)
+    })
+}
+
+fn selected_db(args: &[Vec<u8>], reply: Option<&Reply>) -> Option<usize> {
+    let ok = matches!(reply, Some(Reply::Simple(s)) if s == "OK");
+    if ok && args.len() == 2 && args[0].eq_ignore_ascii_case(b"select") {
+        std::str::from_utf8(&args[1]).ok()?.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Commands whose bulk replies redis-cli prints as they are (`cliSendCommand`'s list).
+pub fn redis_cli_raw(args: &[Vec<u8>]) -> bool {
+    let is = |i: usize, w: &str| args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()));
+    let argc = args.len();
+    is(0, "info")
+        || is(0, "lolwut")
+        || (argc >= 2 && is(0, "debug") && (is(1, "htstats") || is(1, "htstats-key") || is(1, "client-eviction")))
+        || (argc >= 2 && is(0, "memory") && (is(1, "malloc-stats") || is(1, "doctor")))
+        || (argc == 2 && is(0, "cluster") && (is(1, "nodes") || is(1, "info")))
+        || (argc >= 2 && is(0, "client") && (is(1, "list") || is(1, "info")))
+        || (argc == 3 && is(0, "latency") && is(1, "graph"))
+        || (argc == 2 && is(0, "latency") && is(1, "doctor"))
+        || (argc >= 2 && is(0, "proxy") && is(1, "info"))
+}
+
+fn format_output(reply: &Reply, raw: bool) -> String {
+    let text = format_reply(reply, raw);
+    if raw {
+        // INFO's lines end in CRLF; a terminal shows them as plain lines.
+        text.replace("\r\n", "\n").trim_end_matches('\n').to_string()
+    } else {
+        text
+    }
+}
+
+/// The bus server a replica's `host:port` reaches, the way the bus routes connections.
+fn bus_target(bus: &Bus, host: &str, port: u16) -> Option<ServerId> {
+    (host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost")).then(|| bus.server_by_port(port)).flatten()
+}
+
+/// The state of a replica's link, in the words the cards and the links table use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkWord {
+    Connecting,
+    Handshake,
+    Syncing,
+    Up,
+    Down,
+}
+
+impl LinkWord {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkWord::Connecting => "connecting",
+            LinkWord::Handshake => "handshake",
+            LinkWord::Syncing => "syncing",
+            LinkWord::Up => "up",
+            LinkWord::Down => "down",
+        }
+    }
+
+    /// A shape next to the word, so the state never rests on colour alone.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            LinkWord::Connecting => "…",
+            LinkWord::Handshake => "⇄",
+            LinkWord::Syncing => "⇣",
+            LinkWord::Up => "✔",
+            LinkWord::Down => "✖",
+        }
+    }
+
+    fn of(state: LinkStateName) -> LinkWord {
+        match state {
+            // Waiting for the once-a-second cron to try again.
+            LinkStateName::Connect => LinkWord::Down,
+            LinkStateName::Connecting => LinkWord::Connecting,
+            LinkStateName::Transfer => LinkWord::Syncing,
+            LinkStateName::Connected => LinkWord::Up,
+            _ => LinkWord::Handshake,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkView {
+    pub master_port: u16,
+    pub word: LinkWord,
+    /// What exactly is going on, in a few words.
+    pub detail: String,
+    pub cut: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyView {
+    /// Key and value as redis-cli prints them: quoted, non-printable bytes escaped.
+    pub key: String,
+    pub value: String,
+    /// The whole escaped value when `value` had to be cut.
+    pub full_value: Option<String>,
+    pub bytes: usize,
+    pub ttl: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerView {
+    pub id: ServerId,
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub role: Role,
+    /// The first 8 characters of the replication id.
+    pub replid: String,
+    /// `master_repl_offset` on a master, `slave_repl_offset` on a replica.
+    pub offset_name: &'static str,
+    pub offset: String,
+    pub link: Option<LinkView>,
+    /// A master's view of its replicas: `port state offset`.
+    pub replicas: Vec<String>,
+    pub keys: Vec<KeyView>,
+    pub key_count: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkRow {
+    pub master: ServerId,
+    pub replica: ServerId,
+    /// `6380 → 6381`
+    pub label: String,
+    pub names: String,
+    /// `None` when the replica no longer follows this master (only the cut remains).
+    pub word: Option<LinkWord>,
+    pub cut: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TranscriptLine {
+    /// Prompt and typed line; `None` for a reply nobody asked for.
+    pub input: Option<String>,
+    /// `None` while the reply has not arrived.
+    pub output: Option<String>,
+    pub error: bool,
+}
+
+/// `field:value` lines of an INFO section.
+fn info_field<'a>(info: &'a str, field: &str) -> Option<&'a str> {
+    info.lines().find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+}
+
+fn server_view(bus: &Bus, id: ServerId) -> ServerView {
+    let s = bus.server(id);
+    let node = &s.node;
+    // Offsets come from INFO itself, so the cards never disagree with what INFO prints.
+    let info = node.info_replication();
+    let role = node.role();
+    let (offset_name, offset) = match role {
+        Role::Master => ("master_repl_offset", info_field(&info, "master_repl_offset")),
+        Role::Replica => ("slave_repl_offset", info_field(&info, "slave_repl_offset")),
+    };
+    let link = node.master_link().map(|l| {
+        let state = l.state_name();
+        let cut = bus_target(bus, &l.host, l.port).is_some_and(|m| bus.is_cut(id, m));
+        let detail = match state {
+            LinkStateName::Connect => "retrying every second".to_string(),
+            LinkStateName::Connecting => format!("connecting to {}:{}", l.host, l.port),
+            LinkStateName::ReceivePingReply => "PING sent, waiting for PONG".to_string(),
+            LinkStateName::ReceiveAuthReply => "AUTH sent".to_string(),
+            LinkStateName::ReceivePortReply | LinkStateName::ReceiveIpReply | LinkStateName::ReceiveCapaReply => {
+                "REPLCONF sent".to_string()
+            }
+            LinkStateName::ReceivePsyncReply => {
+                "PSYNC sent; a full sync waits repl-diskless-sync-delay".to_string()
+            }
+            LinkStateName::Transfer => match l.transfer_progress() {
+                Some((total, read)) if total > 0 => format!("snapshot {read} of {total} bytes"),
+                Some((_, read)) => format!("snapshot {read} bytes"),
+                None => "snapshot".to_string(),
+            },
+            LinkStateName::Connected => "streaming".to_string(),
+        };
+        LinkView { master_port: l.port, word: LinkWord::of(state), detail, cut }
+    });
+    let replicas = info
+        .lines()
+        .filter(|l| l.starts_with("slave") && l.contains(":ip="))
+        .filter_map(|l| {
+            let fields = l.split_once(':')?.1;
+            let get = |k: &str| fields.split(',').find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='));
+            Some(format!("{} {} offset={}", get("port")?, get("state")?, get("offset")?))
+        })
+        .collect();
+    let now = bus.now();
+    let live: Vec<_> = node.keyspace().dbs[0].entries.iter().filter(|(_, e)| !is_expired(e, now)).collect();
+    let keys = live
+        .iter()
+        .take(KEYS_SHOWN)
+        .map(|(k, e)| {
+            let Value::String(v) = &e.value;
+            let escaped = quote(v);
+            let cut = escaped.chars().count() > VALUE_CHARS;
+            KeyView {
+                key: quote(k),
+                value: if cut { format!("{}…", escaped.chars().take(VALUE_CHARS).collect::<String>()) } else { escaped.clone() },
+                full_value: cut.then_some(escaped),
+                bytes: v.len(),
+                ttl: e.expires_at.map(|at| format!("{} s", at.saturating_sub(now).div_ceil(1000))),
+            }
+        })
+        .collect();
+    ServerView {
+        id,
+        name: s.name.clone(),
+        host: s.host.clone(),
+        port: s.port,
+        role,
+        replid: node.replication().replid.chars().take(8).collect(),
+        offset_name,
+        offset: offset.unwrap_or("?").to_string(),
+        link,
+        replicas,
+        keys,
+        key_count: live.len(),
+    }
+}
+
+/// `mm:ss.t` of virtual time.
+pub fn format_clock(ms: u64) -> String {
+    format!("{:02}:{:02}.{}", ms / 60_000, ms / 1000 % 60, ms / 100 % 10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replica_words(sim: &Sim) -> Vec<Option<LinkWord>> {
+        sim.server_views().iter().skip(1).map(|v| v.link.as_ref().map(|l| l.word)).collect()
+    }
+
+    #[test]
+    fn replicas_show_progress_then_come_up() {
+        let mut sim = Sim::new();
+        let mut seen = Vec::new();
+        for _ in 0..40 {
+            let words = replica_words(&sim);
+            assert!(words.iter().all(Option::is_some), "a replica card lost its link state");
+            for w in words.into_iter().flatten() {
+                if seen.last() != Some(&w) {
+                    seen.push(w);
+                }
+            }
+            sim.apply(Action::Tick(250));
+        }
+        // The ~5 s of repl-diskless-sync-delay read as a handshake, never as nothing.
+        assert_eq!(seen.first(), Some(&LinkWord::Connecting), "{seen:?}");
+        assert!(seen.contains(&LinkWord::Handshake), "{seen:?}");
+        assert_eq!(seen.last(), Some(&LinkWord::Up), "{seen:?}");
+        assert_eq!(replica_words(&sim), vec![Some(LinkWord::Up); 2]);
+        let rows = sim.link_rows();
+        assert_eq!(rows.iter().map(|r| r.label.as_str()).collect::<Vec<_>>(), ["6380 → 6381", "6380 → 6382"]);
+        assert!(rows.iter().all(|r| r.word == Some(LinkWord::Up) && !r.cut));
+    }
+
+    #[test]
+    fn a_set_on_the_master_reaches_the_replica_cards() {
+        let mut sim = Sim::new();
+        sim.apply(Action::Step(8_000));
+        sim.apply(Action::EditDraft("SET k v".into()));
+        sim.apply(Action::SubmitCommand { server: 0, line: "SET k v".into() });
+        assert_eq!(sim.console.draft, "");
+        sim.apply(Action::Step(100));
+        let views = sim.server_views();
+        for v in &views {
+            assert_eq!(v.keys.len(), 1, "{}", v.name);
+            assert_eq!((v.keys[0].key.as_str(), v.keys[0].value.as_str()), ("\"k\"", "\"v\""));
+        }
+        assert_eq!(views[1].offset, views[0].offset);
+        assert_eq!(views[0].offset_name, "master_repl_offset");
+        assert_eq!(views[1].offset_name, "slave_repl_offset");
+        let t = sim.transcript();
+        let last = t.last().unwrap();
+        assert_eq!(last.input.as_deref(), Some("127.0.0.1:6380> SET k v"));
+        assert_eq!(last.output.as_deref(), Some("OK"));
+    }
+
+    #[test]
+    fn a_replica_refuses_writes_in_its_transcript() {
+        let mut sim = Sim::new();
+        sim.apply(Action::Step(8_000));
+        sim.apply(Action::SelectConsole(1));
+        assert_eq!(sim.prompt(), "127.0.0.1:6381>");
+        sim.apply(Action::SubmitCommand { server: 1, line: "SET x y".into() });
+        let t = sim.transcript();
+        assert_eq!(t[0].input.as_deref(), Some("127.0.0.1:6381> REPLICAOF 127.0.0.1 6380"));
+        let last = t.last().unwrap();
+        assert!(last.error);
+        assert_eq!(last.output.as_deref(), Some("(error) READONLY You can't write against a read only replica."));
+    }
+
+    #[test]
+    fn a_refused_line_stays_typed_and_history_walks_back_and_forth() {
+        let mut sim = Sim::new();
+        sim.apply(Action::SubmitCommand { server: 0, line: "SET a 1".into() });
+        sim.apply(Action::EditDraft("SET \"b 2".into()));
+        sim.apply(Action::SubmitCommand { server: 0, line: "SET \"b 2".into() });
+        assert_eq!(sim.console.draft, "SET \"b 2");
+        assert_eq!(sim.console.notice.as_deref(), Some("Invalid argument(s)"));
+        assert_eq!(sim.transcript().len(), 1, "a refused line is never sent");
+
+        sim.apply(Action::EditDraft("GET".into()));
+        sim.apply(Action::HistoryPrev);
+        assert_eq!(sim.console.draft, "SET \"b 2");
+        sim.apply(Action::HistoryPrev);
+        assert_eq!(sim.console.draft, "SET a 1");
+        sim.apply(Action::HistoryPrev);
+        assert_eq!(sim.console.draft, "SET a 1");
+        sim.apply(Action::HistoryNext);
+        sim.apply(Action::HistoryNext);
+        assert_eq!(sim.console.draft, "GET", "walking past the newest line restores the typed one");
+
+        sim.apply(Action::SubmitCommand { server: 0, line: "GET a".into() });
+        assert_eq!(sim.console.notice, None);
+        assert_eq!(sim.transcript().last().unwrap().output.as_deref(), Some("\"1\""));
+    }
+
+    #[test]
+    fn pause_and_speed_scale_virtual_time() {
+        let mut sim = Sim::new();
+        sim.apply(Action::Tick(50));
+        assert_eq!(sim.elapsed_ms(), 50);
+        sim.apply(Action::SetSpeed(10));
+        sim.apply(Action::Tick(50));
+        assert_eq!(sim.elapsed_ms(), 550);
+        sim.apply(Action::SetSpeed(7));
+        assert_eq!(sim.speed, 10, "only the offered speeds");
+        sim.apply(Action::Tick(60_000));
+        assert_eq!(sim.elapsed_ms(), 550 + MAX_TICK_MS * 10);
+        sim.apply(Action::SetPaused(true));
+        sim.apply(Action::Tick(50));
+        assert_eq!(sim.elapsed_ms(), 10_550);
+        let shared = Rc::new(sim.clone());
+        assert!(Rc::ptr_eq(&shared, &shared.clone().reduce(Action::Tick(50))), "a paused tick must not redraw");
+        sim.apply(Action::Step(1_000));
+        assert_eq!(sim.elapsed_ms(), 11_550);
+        assert_eq!(format_clock(sim.elapsed_ms()), "00:11.5");
+        assert_eq!(format_clock(61_250), "01:01.2");
+    }
+
+    #[test]
+    fn a_cut_link_reads_down_and_heals() {
+        let mut sim = Sim::new();
+        sim.apply(Action::Step(8_000));
+        sim.apply(Action::Cut(0, 1));
+        sim.apply(Action::Step(100));
+        let row = &sim.link_rows()[0];
+        assert!(row.cut);
+        assert_eq!(row.word, Some(LinkWord::Down));
+        assert!(sim.server_views()[1].link.as_ref().unwrap().cut);
+        sim.apply(Action::Heal(0, 1));
+        sim.apply(Action::Step(3_000));
+        let row = &sim.link_rows()[0];
+        assert!(!row.cut);
+        assert_eq!(row.word, Some(LinkWord::Up));
+    }
+
+    #[test]
+    fn long_and_binary_values_are_escaped_and_cut() {
+        let mut sim = Sim::new();
+        let long = "x".repeat(100);
+        sim.apply(Action::SubmitCommand { server: 0, line: format!("SET long {long}") });
+        sim.apply(Action::SubmitCommand { server: 0, line: "SET \"<b>\" \"a\\x00\\n\" EX 10".into() });
+        let keys = &sim.server_views()[0].keys;
+        assert_eq!(keys[0].key, "\"<b>\"");
+        assert_eq!(keys[0].value, "\"a\\x00\\n\"");
+        assert_eq!(keys[0].ttl.as_deref(), Some("10 s"));
+        assert_eq!(keys[1].value.chars().count(), VALUE_CHARS + 1);
+        assert!(keys[1].value.ends_with('…'));
+        assert_eq!(keys[1].full_value.as_deref(), Some(format!("\"{long}\"").as_str()));
+        assert_eq!(keys[1].bytes, 100);
+    }
+
+    #[test]
+    fn info_is_printed_raw_and_select_shows_in_the_prompt() {
+        let mut sim = Sim::new();
+        sim.apply(Action::SubmitCommand { server: 0, line: "INFO replication".into() });
+        let out = sim.transcript().last().unwrap().output.clone().unwrap();
+        assert!(out.starts_with("# Replication\nrole:master\n"), "{out}");
+        assert!(!out.contains('\r'));
+        sim.apply(Action::SubmitCommand { server: 0, line: "SELECT 3".into() });
+        assert_eq!(sim.prompt(), "127.0.0.1:6380[3]>");
+        sim.apply(Action::SubmitCommand { server: 0, line: "GET k".into() });
+        assert_eq!(sim.transcript().last().unwrap().input.as_deref(), Some("127.0.0.1:6380[3]> GET k"));
+        assert!(redis_cli_raw(&[b"client".to_vec(), b"LIST".to_vec()]));
+        assert!(!redis_cli_raw(&[b"get".to_vec(), b"info".to_vec()]));
+    }
+}

@@ -1,0 +1,163 @@
+// End-to-end: the built page (dist/) in headless Chromium, used as a visitor would use it.
+//
+//   BASE_URL=http://127.0.0.1:PORT/ node tests/e2e/skeleton.mjs
+//
+// Serve dist/ first, e.g. `python3 -m http.server --bind 127.0.0.1 PORT --directory dist`.
+// Screenshots go to test-output/screenshots/. The last line is `N passed, M failed`; the
+// exit status is non-zero on any failure.
+
+import { chromium } from 'playwright-core';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BASE_URL = process.env.BASE_URL;
+if (!BASE_URL) {
+  console.error('BASE_URL is not set (e.g. BASE_URL=http://127.0.0.1:8080/)');
+  process.exit(2);
+}
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SHOTS = join(ROOT, 'test-output', 'screenshots');
+// Virtual time runs at 1× by default; the first full sync needs ~6 s of it.
+const SYNC_TIMEOUT_MS = 20_000;
+
+let passed = 0;
+let failed = 0;
+function check(name, ok, detail = '') {
+  if (ok) {
+    passed++;
+    console.log(`ok    ${name}`);
+  } else {
+    failed++;
+    console.log(`FAIL  ${name}${detail ? `: ${detail}` : ''}`);
+  }
+}
+// A step that throws (timeout, missing element) is a failure, and the run goes on with
+// the next one so the report shows everything that is wrong.
+async function step(name, fn) {
+  try {
+    const r = await fn();
+    check(name, r === undefined || r === true, typeof r === 'string' ? r : '');
+  } catch (e) {
+    check(name, false, String(e.message || e).split('\n')[0]);
+  }
+}
+
+const card = (page, name) => page.locator(`.card[data-server="${name}"]`);
+
+const userDataDir = mkdtempSync(join(tmpdir(), 'replscope-e2e-'));
+mkdirSync(SHOTS, { recursive: true });
+let context;
+try {
+  // A persistent context is how playwright takes a user-data-dir: a fresh temporary one,
+  // so no profile state leaks between runs.
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 720 },
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  // A broken page fails each step within seconds instead of playwright's 30 s default.
+  page.setDefaultTimeout(10_000);
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+
+  await step('page loads', async () => {
+    const res = await page.goto(BASE_URL, { waitUntil: 'load' });
+    return res && res.ok() ? true : `HTTP ${res && res.status()}`;
+  });
+
+  await step('three server cards render', async () => {
+    await page.locator('.card').nth(2).waitFor({ timeout: 10_000 });
+    const n = await page.locator('.card').count();
+    return n === 3 || `${n} cards`;
+  });
+
+  await step('the page is not blank', async () => {
+    const body = (await page.locator('body').innerText()).trim();
+    if (body.length < 100) return `body text is ${JSON.stringify(body)}`;
+    for (const name of ['master', 'replica-1', 'replica-2']) {
+      if ((await card(page, name).count()) !== 1) return `no card for ${name}`;
+    }
+    return (await page.locator('.hint').innerText()).includes('SET k v') || 'hint missing';
+  });
+
+  await step('replicas show progress while the first sync is pending', async () => {
+    const words = await page.locator('.card[data-role="replica"] .link').evaluateAll(
+      (els) => els.map((e) => e.getAttribute('data-link')));
+    return (words.length === 2 && words.every((w) => ['connecting', 'handshake', 'syncing', 'up'].includes(w)))
+      || `link words ${JSON.stringify(words)}`;
+  });
+
+  await step('screenshot while syncing', async () => {
+    await page.screenshot({ path: join(SHOTS, 'skeleton-syncing-1280x720.png') });
+  });
+
+  await step('both replicas reach link up', async () => {
+    for (const name of ['replica-1', 'replica-2']) {
+      await card(page, name).locator('.link[data-link="up"]').waitFor({ timeout: SYNC_TIMEOUT_MS });
+    }
+  });
+
+  await step('SET k v in the master console is answered OK', async () => {
+    await page.locator('.console-server').selectOption({ label: 'master (6380)' });
+    const input = page.locator('.console-input');
+    await input.click();
+    await input.pressSequentially('SET k v');
+    await input.press('Enter');
+    await page.locator('.transcript .entry:last-child .out', { hasText: /^OK$/ }).waitFor({ timeout: 5_000 });
+    const value = await input.inputValue();
+    return value === '' || `input still holds ${JSON.stringify(value)}`;
+  });
+
+  await step('both replica cards show k', async () => {
+    for (const name of ['replica-1', 'replica-2']) {
+      await card(page, name).locator('.keys td.key', { hasText: '"k"' }).waitFor({ timeout: 5_000 });
+    }
+  });
+
+  await step('screenshot 1280x720', async () => {
+    await page.screenshot({ path: join(SHOTS, 'skeleton-1280x720.png') });
+  });
+
+  await step('screenshot 1280x720, dark scheme', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(SHOTS, 'skeleton-dark-1280x720.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  await step('cards stack at 390x844 and nothing overflows sideways', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: join(SHOTS, 'skeleton-390x844.png') });
+    await page.screenshot({ path: join(SHOTS, 'skeleton-390x844-full.png'), fullPage: true });
+    const boxes = await page.locator('.card').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON()));
+    if (boxes.length !== 3) return `${boxes.length} cards`;
+    const stacked = boxes.every((b, i) => i === 0 || b.top >= boxes[i - 1].bottom);
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (!stacked) return `cards not stacked: ${JSON.stringify(boxes.map((b) => [b.left, b.top]))}`;
+    return scrollWidth <= 390 || `page is ${scrollWidth}px wide`;
+  });
+
+  await step('no page errors', async () => problems.length === 0 || problems.join('; '));
+} catch (e) {
+  check('run', false, String(e.message || e));
+} finally {
+  if (context) await context.close();
+  rmSync(userDataDir, { recursive: true, force: true });
+}
+
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
