@@ -5,7 +5,7 @@
 //! redis-server accept it. The reader takes what a real 7.0 master sends; every malformed
 //! or truncated input is an `RdbError`, never a panic.
 
-use super::keyspace::{Keyspace, Value};
+use super::keyspace::{Keyspace, OrderedMap, OrderedSet, SetValue, Value, ZSet};
 use crc::{Crc, CRC_64_REDIS};
 
 pub const RDB_VERSION: u32 = 10;
@@ -23,6 +23,10 @@ const OP_SELECTDB: u8 = 0xFE;
 const OP_EOF: u8 = 0xFF;
 
 const TYPE_STRING: u8 = 0;
+const TYPE_LIST: u8 = 1;
+const TYPE_SET: u8 = 2;
+const TYPE_HASH: u8 = 4;
+const TYPE_ZSET_2: u8 = 5;
 
 const ENC_INT8: u8 = 0;
 const ENC_INT16: u8 = 1;
@@ -85,11 +89,42 @@ pub fn write(keyspace: &Keyspace, meta: &SnapshotMeta, now_ms: u64) -> Vec<u8> {
                 out.push(OP_EXPIRETIME_MS);
                 out.extend_from_slice(&t.to_le_bytes());
             }
+            // The plain (non-packed) encodings: Redis 7.0 still loads every one of them
+            // and converts to its compact encodings itself.
+            let type_byte = match &entry.value {
+                Value::String(_) => TYPE_STRING,
+                Value::List(_) => TYPE_LIST,
+                Value::Set(_) => TYPE_SET,
+                Value::Hash(_) => TYPE_HASH,
+                Value::ZSet(_) => TYPE_ZSET_2,
+            };
+            out.push(type_byte);
+            write_string(&mut out, key);
             match &entry.value {
-                Value::String(s) => {
-                    out.push(TYPE_STRING);
-                    write_string(&mut out, key);
-                    write_string(&mut out, s);
+                Value::String(s) => write_string(&mut out, s),
+                Value::List(items) => {
+                    write_len(&mut out, items.len() as u64);
+                    items.iter().for_each(|i| write_string(&mut out, i));
+                }
+                Value::Set(set) => {
+                    let members = set.members();
+                    write_len(&mut out, members.len() as u64);
+                    members.iter().for_each(|m| write_string(&mut out, m));
+                }
+                Value::Hash(h) => {
+                    write_len(&mut out, h.len() as u64);
+                    for (f, v) in h {
+                        write_string(&mut out, f);
+                        write_string(&mut out, v);
+                    }
+                }
+                Value::ZSet(z) => {
+                    write_len(&mut out, z.len() as u64);
+                    // Redis writes the highest score first so loading appends in order.
+                    for (m, score) in z.iter().rev() {
+                        write_string(&mut out, m);
+                        out.extend_from_slice(&score.to_le_bytes());
+                    }
                 }
             }
         }
@@ -145,7 +180,7 @@ fn write_string(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// A loaded snapshot.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Loaded {
     pub keyspace: Keyspace,
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
@@ -216,10 +251,10 @@ pub fn read(data: &[u8]) -> Result<Loaded, RdbError> {
             OP_FUNCTION2 | OP_MODULE_AUX => {
                 return Err(RdbError(format!("Unsupported RDB opcode 0x{op:02x} (functions and modules are not supported)")));
             }
-            TYPE_STRING => {
+            TYPE_STRING | TYPE_LIST | TYPE_SET | TYPE_HASH | TYPE_ZSET_2 => {
                 let key = r.string()?;
-                let value = r.string()?;
-                keyspace.set(db, key, Value::String(value), expires_at.take());
+                let value = r.value(op)?;
+                keyspace.set(db, key, value, expires_at.take());
             }
             other => return Err(RdbError(format!("Unknown RDB encoding type {other}"))),
         }
@@ -239,6 +274,63 @@ impl<'a> Reader<'a> {
         let s = &self.data[self.pos..self.pos + n];
         self.pos += n;
         Ok(s)
+    }
+
+    /// A collection's element count, refusing counts the remaining input cannot hold
+    /// (every element takes at least one byte) so a corrupt count cannot make us reserve
+    /// gigabytes.
+    fn count(&mut self) -> Result<usize, RdbError> {
+        let n = self.len()?;
+        if n > (self.data.len() - self.pos) as u64 {
+            return Err(RdbError("Short read or OOM loading DB. Unrecoverable error, aborting now.".into()));
+        }
+        Ok(n as usize)
+    }
+
+    fn value(&mut self, type_byte: u8) -> Result<Value, RdbError> {
+        Ok(match type_byte {
+            TYPE_STRING => Value::String(self.string()?),
+            TYPE_LIST => {
+                let n = self.count()?;
+                let mut items = std::collections::VecDeque::with_capacity(n);
+                for _ in 0..n {
+                    items.push_back(self.string()?);
+                }
+                Value::List(items)
+            }
+            TYPE_SET => {
+                let n = self.count()?;
+                let mut members = Vec::with_capacity(n);
+                for _ in 0..n {
+                    members.push(self.string()?);
+                }
+                Value::Set(set_from_members(members))
+            }
+            TYPE_HASH => {
+                let n = self.count()?;
+                let mut h = OrderedMap::default();
+                for _ in 0..n {
+                    let f = self.string()?;
+                    let v = self.string()?;
+                    h.insert(f, v);
+                }
+                Value::Hash(h)
+            }
+            TYPE_ZSET_2 => {
+                let n = self.count()?;
+                let mut z = ZSet::default();
+                for _ in 0..n {
+                    let m = self.string()?;
+                    let score = f64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes"));
+                    if score.is_nan() {
+                        return Err(RdbError("Zset with NAN score detected".into()));
+                    }
+                    z.insert(m, score);
+                }
+                Value::ZSet(z)
+            }
+            other => return Err(RdbError(format!("Unknown RDB encoding type {other}"))),
+        })
     }
 
     fn byte(&mut self) -> Result<u8, RdbError> {
@@ -289,6 +381,19 @@ impl<'a> Reader<'a> {
             Len::Encoded(e) => Err(RdbError(format!("Unknown RDB string encoding type {e}"))),
         }
     }
+}
+
+/// Redis loads a small all-integer set as an intset (numeric order), anything else as a
+/// hash table.
+pub fn set_from_members(members: Vec<Vec<u8>>) -> SetValue {
+    const SET_MAX_INTSET_ENTRIES: usize = 512;
+    if members.len() <= SET_MAX_INTSET_ENTRIES {
+        let ints: Option<std::collections::BTreeSet<i64>> = members.iter().map(|m| super::resp::parse_i64(m)).collect();
+        if let Some(ints) = ints {
+            return SetValue::Ints(ints);
+        }
+    }
+    SetValue::Members(members.into_iter().collect::<OrderedSet>())
 }
 
 enum Len {
@@ -356,6 +461,18 @@ mod tests {
         ks.set(0, b"n".to_vec(), Value::String(b"12345".to_vec()), Some(1_900_000_000_000));
         ks.set(3, b"neg".to_vec(), Value::String(b"-70000".to_vec()), None);
         ks.set(3, b"big".to_vec(), Value::String(vec![b'x'; 20_000]), None);
+        ks.set(1, b"list".to_vec(), Value::List([b"a".to_vec(), b"12".to_vec()].into_iter().collect()), None);
+        ks.set(1, b"ints".to_vec(), Value::Set(set_from_members(vec![b"3".to_vec(), b"-1".to_vec()])), None);
+        ks.set(1, b"names".to_vec(), Value::Set(set_from_members(vec![b"x".to_vec(), b"1".to_vec()])), None);
+        let mut h = OrderedMap::default();
+        h.insert(b"f2".to_vec(), b"v".to_vec());
+        h.insert(b"f1".to_vec(), b"".to_vec());
+        ks.set(1, b"hash".to_vec(), Value::Hash(h), Some(7));
+        let mut z = ZSet::default();
+        z.insert(b"b".to_vec(), 1.5);
+        z.insert(b"a".to_vec(), 1.5);
+        z.insert(b"c".to_vec(), -0.25);
+        ks.set(1, b"zset".to_vec(), Value::ZSet(z), None);
         let meta = SnapshotMeta {
             redis_ver: "7.0.15",
             ctime_secs: 1,

@@ -487,8 +487,15 @@ fn server_view(bus: &Bus, id: ServerId) -> ServerView {
         .iter()
         .take(KEYS_SHOWN)
         .map(|(k, e)| {
-            let Value::String(v) = &e.value;
-            let escaped = quote(v);
+            let summary;
+            let v: &[u8] = match &e.value {
+                Value::String(v) => v,
+                other => {
+                    summary = format!("({} of {})", other.type_name(), other.len());
+                    summary.as_bytes()
+                }
+            };
+            let escaped = if matches!(e.value, Value::String(_)) { quote(v) } else { String::from_utf8_lossy(v).into_owned() };
             let cut = escaped.chars().count() > VALUE_CHARS;
             KeyView {
                 key: quote(k),

@@ -5,6 +5,8 @@ use crate::engine::keyspace::Value;
 use crate::engine::resp::{parse_i64, reply};
 use crate::engine::{Client, Node};
 
+pub(crate) const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
 pub fn get(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     get_reply(node, client, &argv[1])
 }
@@ -15,6 +17,7 @@ fn get_reply(node: &mut Node, client: &mut Client, key: &[u8]) -> Vec<u8> {
     }
     match node.keyspace.dbs[client.db].entries.get(key).map(|e| &e.value) {
         Some(Value::String(s)) => reply::bulk(s),
+        Some(_) => reply::error(WRONGTYPE),
         None => reply::nil(),
     }
 }
@@ -99,6 +102,7 @@ pub fn set(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
         match node.keyspace.dbs[client.db].entries.get(key.as_slice()) {
             Some(e) if exists => match &e.value {
                 Value::String(s) => out = reply::bulk(s),
+                _ => return reply::error(WRONGTYPE),
             },
             _ => out = reply::nil(),
         }
