@@ -327,42 +327,6 @@ fn sigterm_and_sigint_shut_down_cleanly() {
     }
 }
 
-/// Poses as a replica (PSYNC on a raw connection), skips the snapshot, and returns the
-/// connection positioned at the first byte of the stream.
-fn attach_raw_replica(master: &ServerProcess) -> Client {
-    let mut c = master.client();
-    assert_eq!(c.cmd(&["REPLCONF", "listening-port", "1"]), b"+OK\r\n");
-    c.send(&common::encode(&[b"PSYNC", b"?", b"-1"]));
-    let mut buf = Vec::new();
-    let byte = |c: &mut Client| -> u8 {
-        let b = c.read_exact_bytes(1);
-        b[0]
-    };
-    // Keepalive newlines may precede the +FULLRESYNC line and the payload header.
-    let mut line = |c: &mut Client| -> String {
-        loop {
-            buf.clear();
-            loop {
-                let b = byte(c);
-                if b == b'\n' {
-                    break;
-                }
-                buf.push(b);
-            }
-            if !buf.is_empty() {
-                return String::from_utf8_lossy(&buf).trim_end_matches('\r').to_string();
-            }
-        }
-    };
-    let full = line(&mut c);
-    assert!(full.starts_with("+FULLRESYNC "), "{full}");
-    let header = line(&mut c);
-    let len: usize = header.strip_prefix('$').and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("payload header {header}"));
-    let rdb = c.read_exact_bytes(len);
-    assert!(rdb.starts_with(b"REDIS0010"), "the payload is an RDB v10");
-    c
-}
-
 /// The same writes on a real Redis master and on replscope produce the very same
 /// replication stream bytes: same SELECTs, same rewrites (EX/PX/EXAT/PXAT -> PXAT, GET
 /// dropped), nothing for writes that change nothing. Only the absolute times that
@@ -378,7 +342,7 @@ fn replication_stream_bytes_match_real_redis() {
     let scope = ServerProcess::replscope(&opts);
     let mut streams = Vec::new();
     for server in [&redis, &scope] {
-        let mut replica = attach_raw_replica(server);
+        let mut replica = common::attach_raw_replica(server);
         let mut writer = server.client();
         write_phase(&mut writer, "stream");
         assert_eq!(writer.cmd(&["SET", "k", "v"]), b"+OK\r\n");
@@ -390,26 +354,9 @@ fn replication_stream_bytes_match_real_redis() {
         assert_eq!(writer.cmd(&["SET", "end", "end"]), b"+OK\r\n");
         let end = b"$3\r\nend\r\n$3\r\nend\r\n";
         let stream = replica.read_until_suffix(end);
-        streams.push(mask_relative_expiries(&stream));
+        streams.push(common::mask_relative_expiries(&stream));
     }
     assert_eq!(common::show(&streams[1]), common::show(&streams[0]), "replscope's stream (left) vs Redis's (right)");
-}
-
-/// `PXAT\r\n$13\r\n<13 digits>` -> thirteen `x`: the instant a relative expiry becomes.
-fn mask_relative_expiries(stream: &[u8]) -> Vec<u8> {
-    let pat = b"PXAT\r\n$13\r\n";
-    let mut out = stream.to_vec();
-    let mut i = 0;
-    while let Some(p) = out[i..].windows(pat.len()).position(|w| w == pat) {
-        let start = i + p + pat.len();
-        let end = (start + 13).min(out.len());
-        // The far-future absolute ones (EXAT/PXAT 4102444800...) are the same anyway.
-        if !out[start..end].starts_with(b"4102444800") {
-            out[start..end].fill(b'x');
-        }
-        i = end;
-    }
-    out
 }
 
 /// A real replica that loses its link to replscope comes back with `PSYNC <replid>

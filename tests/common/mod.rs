@@ -378,3 +378,58 @@ pub fn redis_cli(args: &[&str]) -> (String, bool) {
     let out = Command::new("redis-cli").args(args).stdin(Stdio::null()).output().expect("run redis-cli");
     (String::from_utf8_lossy(&out.stdout).into_owned(), out.status.success())
 }
+
+/// Poses as a replica (PSYNC on a raw connection), skips the snapshot, and returns the
+/// connection positioned at the first byte of the stream.
+pub fn attach_raw_replica(master: &ServerProcess) -> Client {
+    let mut c = master.client();
+    assert_eq!(c.cmd(&["REPLCONF", "listening-port", "1"]), b"+OK\r\n");
+    c.send(&encode(&[b"PSYNC", b"?", b"-1"]));
+    let mut buf = Vec::new();
+    let byte = |c: &mut Client| -> u8 {
+        let b = c.read_exact_bytes(1);
+        b[0]
+    };
+    // Keepalive newlines may precede the +FULLRESYNC line and the payload header.
+    let mut line = |c: &mut Client| -> String {
+        loop {
+            buf.clear();
+            loop {
+                let b = byte(c);
+                if b == b'\n' {
+                    break;
+                }
+                buf.push(b);
+            }
+            if !buf.is_empty() {
+                return String::from_utf8_lossy(&buf).trim_end_matches('\r').to_string();
+            }
+        }
+    };
+    let full = line(&mut c);
+    assert!(full.starts_with("+FULLRESYNC "), "{full}");
+    let header = line(&mut c);
+    let len: usize = header.strip_prefix('$').and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("payload header {header}"));
+    let rdb = c.read_exact_bytes(len);
+    assert!(rdb.starts_with(b"REDIS0010"), "the payload is an RDB v10");
+    c
+}
+
+/// `PXAT\r\n$13\r\n<13 digits>` -> thirteen `x`: the instant a relative expiry becomes
+/// (SET EX/PX, SETEX..., all propagated as PXAT). Far-future absolute times that a test
+/// wrote itself (4102444800... = 2100-01-01) are kept.
+pub fn mask_relative_expiries(stream: &[u8]) -> Vec<u8> {
+    let pat = b"PXAT\r\n$13\r\n";
+    let mut out = stream.to_vec();
+    let mut i = 0;
+    while let Some(p) = out[i..].windows(pat.len()).position(|w| w == pat) {
+        let start = i + p + pat.len();
+        let end = (start + 13).min(out.len());
+        // The far-future absolute ones (EXAT/PXAT 4102444800...) are the same anyway.
+        if !out[start..end].starts_with(b"4102444800") {
+            out[start..end].fill(b'x');
+        }
+        i = end;
+    }
+    out
+}
