@@ -4,7 +4,9 @@
 //! authentication, read-only replica, stale data; only then is the command run. The error
 //! texts are Redis 7.0's, byte for byte.
 
+mod expire;
 mod keys;
+pub(crate) mod longdouble;
 mod server;
 mod strings;
 
