@@ -44,6 +44,10 @@ fn expire_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], baseti
                 let shown = opt.split(|&b| b == 0).next().unwrap_or_default();
                 let mut msg = b"ERR Unsupported option ".to_vec();
                 msg.extend_from_slice(shown);
+                // addReplyErrorFormat trims CR/LF off the end (then maps the inner ones).
+                while msg.last().is_some_and(|&b| b == b'\r' || b == b'\n') {
+                    msg.pop();
+                }
                 return reply::error_bytes(&msg);
             }
         }
