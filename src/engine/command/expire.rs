@@ -149,3 +149,101 @@ pub fn persist(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
     node.propagate(client.db, argv.to_vec());
     reply::integer(1)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::keyspace::Value;
+    use crate::engine::{Client, ClientRole, Config, Node, PeerAddr};
+
+    const NOW: u64 = 1_700_000_000_000;
+
+    fn run(node: &mut Node, client: &mut Client, args: &[&str]) -> Vec<u8> {
+        node.execute(client, args.iter().map(|a| a.as_bytes().to_vec()).collect())
+    }
+
+    fn replica(read_only: bool) -> (Node, Client, Client) {
+        let config = Config { replicaof: Some(("127.0.0.1".into(), 6379)), replica_read_only: read_only, ..Config::default() };
+        let node = Node::new(config, NOW, 1);
+        let peer = PeerAddr { ip: "127.0.0.1".into(), port: 1 };
+        let mut master = Client::new(100, peer.clone(), NOW, true);
+        master.role = ClientRole::Master;
+        let user = Client::new(101, peer, NOW, true);
+        (node, master, user)
+    }
+
+    fn expires_at(node: &Node, key: &str) -> Option<Option<u64>> {
+        node.keyspace.dbs[0].entries.get(key.as_bytes()).map(|e| e.expires_at)
+    }
+
+    #[test]
+    fn a_replica_stores_past_expiries_from_its_master_and_only_hides_them() {
+        let (mut node, mut master, mut user) = replica(true);
+        node.keyspace.set(0, b"k".to_vec(), Value::String(b"v".to_vec()), None);
+        // checkAlreadyExpired is false on a replica: the time is stored, not a DEL.
+        assert_eq!(run(&mut node, &mut master, &["PEXPIREAT", "k", "1"]), b":1\r\n");
+        assert_eq!(expires_at(&node, "k"), Some(Some(1)));
+        // Its users do not see the key; it stays until the master's DEL.
+        assert_eq!(run(&mut node, &mut user, &["GET", "k"]), b"$-1\r\n");
+        assert_eq!(run(&mut node, &mut user, &["EXISTS", "k"]), b":0\r\n");
+        assert_eq!(run(&mut node, &mut user, &["TTL", "k"]), b":-2\r\n");
+        assert_eq!(run(&mut node, &mut user, &["KEYS", "*"]), b"*0\r\n");
+        assert_eq!(run(&mut node, &mut user, &["DBSIZE"]), b":1\r\n");
+        assert_eq!(expires_at(&node, "k"), Some(Some(1)));
+        // The master's stream still sees the key, as the master did.
+        assert_eq!(run(&mut node, &mut master, &["APPEND", "k", "w"]), b":2\r\n");
+        assert_eq!(run(&mut node, &mut master, &["EXPIRE", "k", "-10"]), b":1\r\n");
+        assert_eq!(expires_at(&node, "k"), Some(Some(NOW - 10_000)));
+        assert_eq!(run(&mut node, &mut master, &["DEL", "k"]), b":1\r\n");
+        assert_eq!(expires_at(&node, "k"), None);
+        // The active cycle never runs on a replica.
+        node.keyspace.set(0, b"j".to_vec(), Value::String(b"v".to_vec()), Some(1));
+        node.tick(NOW + 5_000);
+        assert_eq!(expires_at(&node, "j"), Some(Some(1)));
+    }
+
+    #[test]
+    fn a_writable_replica_deletes_expired_keys_it_writes_but_never_expires_on_its_own() {
+        let (mut node, _master, mut user) = replica(false);
+        node.keyspace.set(0, b"k".to_vec(), Value::String(b"v".to_vec()), Some(1));
+        // A read hides the key but leaves it.
+        assert_eq!(run(&mut node, &mut user, &["GET", "k"]), b"$-1\r\n");
+        assert_eq!(expires_at(&node, "k"), Some(Some(1)));
+        // A write looks it up for writing: deleted first, then written fresh.
+        assert_eq!(run(&mut node, &mut user, &["INCR", "k"]), b":1\r\n");
+        assert_eq!(expires_at(&node, "k"), Some(None));
+        // A past time from a user is stored too (masterhost is set), not a DEL.
+        assert_eq!(run(&mut node, &mut user, &["EXPIRE", "k", "-1"]), b":1\r\n");
+        assert_eq!(expires_at(&node, "k"), Some(Some(NOW - 1000)));
+    }
+
+    #[test]
+    fn a_master_deletes_on_a_past_time_and_lazily() {
+        let mut node = Node::new(Config::default(), NOW, 1);
+        let mut c = Client::new(1, PeerAddr { ip: "127.0.0.1".into(), port: 1 }, NOW, true);
+        assert_eq!(run(&mut node, &mut c, &["SET", "k", "v"]), b"+OK\r\n");
+        assert_eq!(run(&mut node, &mut c, &["EXPIREAT", "k", "1"]), b":1\r\n");
+        assert_eq!(expires_at(&node, "k"), None);
+        assert_eq!(node.stats.expired_keys, 0, "an explicit past time is a DEL, not an expiry");
+        assert_eq!(run(&mut node, &mut c, &["SET", "k", "v", "PXAT", "1"]), b"+OK\r\n");
+        assert_eq!(run(&mut node, &mut c, &["TYPE", "k"]), b"+none\r\n");
+        assert_eq!(expires_at(&node, "k"), None);
+        assert_eq!(node.stats.expired_keys, 1);
+        assert!(node.keyspace.dbs[0].expiring.is_empty());
+    }
+
+    #[test]
+    fn ttl_rounds_to_the_nearest_second() {
+        let mut node = Node::new(Config::default(), NOW, 1);
+        let mut c = Client::new(1, PeerAddr { ip: "127.0.0.1".into(), port: 1 }, NOW, true);
+        run(&mut node, &mut c, &["SET", "k", "v", "PX", "1499"]);
+        assert_eq!(run(&mut node, &mut c, &["TTL", "k"]), b":1\r\n");
+        run(&mut node, &mut c, &["SET", "k", "v", "PX", "1500"]);
+        assert_eq!(run(&mut node, &mut c, &["TTL", "k"]), b":2\r\n");
+        assert_eq!(run(&mut node, &mut c, &["PTTL", "k"]), b":1500\r\n");
+        node.now += 1500;
+        assert_eq!(run(&mut node, &mut c, &["PTTL", "k"]), b":0\r\n");
+        assert_eq!(run(&mut node, &mut c, &["TTL", "k"]), b":0\r\n");
+        node.now += 1;
+        assert_eq!(run(&mut node, &mut c, &["PTTL", "k"]), b":-2\r\n");
+    }
+}

@@ -381,3 +381,59 @@ pub fn incrbyfloat(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Ve
     node.propagate(client.db, vec![b"SET".to_vec(), key.clone(), text.clone(), b"KEEPTTL".to_vec()]);
     reply::bulk(&text)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::keyspace::Value;
+    use crate::engine::{Client, Config, Node, PeerAddr};
+    use std::collections::VecDeque;
+
+    fn run(node: &mut Node, client: &mut Client, args: &[&str]) -> Vec<u8> {
+        node.execute(client, args.iter().map(|a| a.as_bytes().to_vec()).collect())
+    }
+
+    #[test]
+    fn every_string_command_refuses_other_types() {
+        let mut node = Node::new(Config::default(), 1_700_000_000_000, 1);
+        let mut c = Client::new(1, PeerAddr { ip: "127.0.0.1".into(), port: 1 }, node.now, true);
+        let list = Value::List(VecDeque::from(vec![b"x".to_vec()]));
+        let wrong = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n".to_vec();
+        for args in [
+            &["GET", "l"][..],
+            &["GETSET", "l", "v"],
+            &["GETDEL", "l"],
+            &["APPEND", "l", "v"],
+            &["STRLEN", "l"],
+            &["INCR", "l"],
+            &["DECR", "l"],
+            &["INCRBY", "l", "1"],
+            &["DECRBY", "l", "1"],
+            &["INCRBYFLOAT", "l", "1"],
+            &["SET", "l", "v", "GET"],
+        ] {
+            node.keyspace.set(0, b"l".to_vec(), list.clone(), None);
+            assert_eq!(run(&mut node, &mut c, args), wrong, "{args:?}");
+            assert_eq!(node.keyspace.dbs[0].entries[&b"l".to_vec()].value, list, "{args:?} must not write");
+        }
+        // MGET answers nil for it; SETNX sees it exists; SET / MSET / SETEX overwrite it.
+        assert_eq!(run(&mut node, &mut c, &["MGET", "l", "nope"]), b"*2\r\n$-1\r\n$-1\r\n");
+        assert_eq!(run(&mut node, &mut c, &["SETNX", "l", "v"]), b":0\r\n");
+        assert_eq!(run(&mut node, &mut c, &["TYPE", "l"]), b"+list\r\n");
+        assert_eq!(run(&mut node, &mut c, &["SETEX", "l", "10", "v"]), b"+OK\r\n");
+        assert_eq!(run(&mut node, &mut c, &["TYPE", "l"]), b"+string\r\n");
+    }
+
+    #[test]
+    fn append_obeys_proto_max_bulk_len_except_from_the_master() {
+        let config = Config { proto_max_bulk_len: 10, ..Config::default() };
+        let mut node = Node::new(config, 1_700_000_000_000, 1);
+        let mut c = Client::new(1, PeerAddr { ip: "127.0.0.1".into(), port: 1 }, node.now, true);
+        assert_eq!(run(&mut node, &mut c, &["APPEND", "k", "0123456789"]), b":10\r\n");
+        assert_eq!(
+            run(&mut node, &mut c, &["APPEND", "k", "x"]),
+            b"-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"
+        );
+        c.role = crate::engine::ClientRole::Master;
+        assert_eq!(run(&mut node, &mut c, &["APPEND", "k", "x"]), b":11\r\n");
+    }
+}
