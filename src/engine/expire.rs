@@ -254,8 +254,7 @@ mod tests {
 
     #[test]
     fn replicas_never_run_it() {
-        let mut config = Config::default();
-        config.replicaof = Some(("127.0.0.1".into(), 6379));
+        let config = Config { replicaof: Some(("127.0.0.1".into(), 6379)), ..Config::default() };
         let mut node = Node::new(config, T0, 1);
         node.keyspace.set(0, b"k".to_vec(), Value::String(b"v".to_vec()), Some(T0 + 1));
         for i in 1..30 {

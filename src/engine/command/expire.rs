@@ -65,7 +65,7 @@ fn expire_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], baseti
     // EXPIRE accepts negative times; only overflows of the unit conversion or of the
     // addition of the base time are refused.
     if seconds {
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             return invalid();
         }
         when *= 1000;

@@ -40,13 +40,6 @@ pub enum LongDouble {
 impl LongDouble {
     pub const ZERO: LongDouble = LongDouble::Finite { neg: false, mant: 0, exp: 0 };
 
-    pub fn from_i64(v: i64) -> LongDouble {
-        if v == 0 {
-            return LongDouble::ZERO;
-        }
-        round(v < 0, &Big::from_u64(v.unsigned_abs()), 0, false)
-    }
-
     pub fn is_finite(&self) -> bool {
         matches!(self, LongDouble::Finite { .. })
     }
@@ -582,6 +575,6 @@ mod tests {
         let big = parse(b"18446744073709551616").unwrap();
         assert_eq!(big.add(parse(b"1").unwrap()).to_human(), "18446744073709551616");
         assert_eq!(big.add(parse(b"2").unwrap()).to_human(), "18446744073709551618");
-        assert_eq!(LongDouble::from_i64(-42).to_human(), "-42");
+        assert_eq!(parse(b"-42").unwrap().to_human(), "-42");
     }
 }

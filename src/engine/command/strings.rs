@@ -240,7 +240,7 @@ pub fn msetnx(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8>
 }
 
 fn mset_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], nx: bool) -> Vec<u8> {
-    if argv.len() % 2 == 0 {
+    if argv.len().is_multiple_of(2) {
         let name = if nx { "msetnx" } else { "mset" };
         return reply::error(&format!("ERR wrong number of arguments for '{name}' command"));
     }
