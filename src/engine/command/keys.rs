@@ -52,10 +52,11 @@ impl Node {
 pub fn del(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     let mut deleted = 0;
     for key in &argv[1..] {
-        // Redis calls expireIfNeeded first: an expired key goes out as its own DEL and
-        // does not count as deleted by this command.
-        if node.key_exists_after_expiry(client, key) {
-            node.keyspace.remove(client.db, key);
+        // Redis calls expireIfNeeded first: on a master an expired key goes out as its
+        // own DEL and does not count as deleted by this command. On a (writable)
+        // replica it is only hidden, so the delete that follows finds and counts it.
+        node.key_exists_after_expiry(client, key);
+        if node.keyspace.remove(client.db, key).is_some() {
             deleted += 1;
         }
     }

@@ -220,7 +220,12 @@ pub fn getset(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8>
 pub fn getdel(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     match lookup_string(node, client, &argv[1], false) {
         Err(e) => e,
-        Ok(None) => reply::nil(),
+        Ok(None) => {
+            // A replica hides an expired key from the lookup, but the delete that
+            // follows in Redis still removes it (and a replica propagates nothing).
+            node.keyspace.remove(client.db, &argv[1]);
+            reply::nil()
+        }
         Ok(Some(v)) => {
             node.keyspace.remove(client.db, &argv[1]);
             node.propagate(client.db, vec![b"DEL".to_vec(), argv[1].clone()]);
