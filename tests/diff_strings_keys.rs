@@ -670,6 +670,13 @@ fn expire_family_options_and_errors() {
         &["EXPIRE", "p9", "-1", "LT"],
         &["EXISTS", "p9"],
     ]);
+    // The largest expiry there is: absolute replies are exact, relative ones by range.
+    p.expect(&["SET", "big", "v", "PXAT", "9223372036854775807"], b"+OK\r\n");
+    p.expect(&["PEXPIRETIME", "big"], b":9223372036854775807\r\n");
+    p.expect(&["EXPIRETIME", "big"], b":9223372036854776\r\n");
+    p.ttl_within(&["TTL", "big"], 9_223_370_000_000_000, 9_223_372_036_854_776);
+    p.ttl_within(&["PTTL", "big"], 9_223_370_000_000_000_000, i64::MAX);
+    p.expect(&["EXPIRE", "big", "1", "GT"], b":0\r\n");
     p.same(&encode(&[b"EXPIRE", b"k", b"100", b"f\x00o"]), 1);
     p.same(&encode(&[b"EXPIRE", b"k", b"100", b"\xff\r\n"]), 1);
     p.expect(&["SET", "r", "v"], b"+OK\r\n");

@@ -134,7 +134,9 @@ fn ttl_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], ms: bool,
     // (An RDB may carry any 64-bit time: saturate rather than overflow.)
     let at = i64::try_from(at).unwrap_or(i64::MAX);
     let left = if absolute { at } else { at.saturating_sub(node.now as i64).max(0) };
-    reply::integer(if ms { left } else { (left + 500) / 1000 })
+    // Rounded in wider arithmetic: for the largest times Redis's compiled `(ttl+500)/1000`
+    // gives the mathematically rounded value (EXPIRETIME of PXAT i64::MAX is 9223372036854776).
+    reply::integer(if ms { left } else { ((left as i128 + 500) / 1000) as i64 })
 }
 
 /// PERSIST key: 1 if an expiry was removed. Propagated as sent only then.
