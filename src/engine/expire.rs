@@ -193,15 +193,17 @@ mod tests {
         let mut node = node_with_keys(500, 300, T0 + 1000);
         let replica = attach_replica(&mut node);
         let _ = stream_to(&mut node, replica);
+        let mut user = Client::new(99, PeerAddr { ip: "127.0.0.1".into(), port: 2 }, T0, true);
+        let mut dbsize = |node: &mut Node| node.execute(&mut user, vec![b"DBSIZE".to_vec()]);
         node.tick(T0 + 500);
-        assert_eq!(node.keyspace.dbs[0].entries.len(), 500, "nothing is expired yet");
+        assert_eq!(dbsize(&mut node), b":500\r\n", "nothing is expired yet");
         // Enough cron periods (hz 10) for the sampling to find every expired key.
         let mut t = T0 + 1001;
         for _ in 0..50 {
             t += 100;
             node.tick(t);
         }
-        assert_eq!(node.keyspace.dbs[0].entries.len(), 200);
+        assert_eq!(dbsize(&mut node), b":200\r\n");
         assert_eq!(node.keyspace.dbs[0].expiring.len(), 0);
         assert_eq!(node.stats.expired_keys, 300);
         let stream = stream_to(&mut node, replica);
