@@ -155,6 +155,11 @@ pub struct Entry {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Db {
     pub entries: BTreeMap<Vec<u8>, Entry>,
+    /// The keys that have an expiry (Redis's `db->expires`), indexable so that active
+    /// expiry can sample them at random in O(1). Kept by [`Keyspace::set`],
+    /// [`Keyspace::set_expiry`], [`Keyspace::remove`] and the flushes: change an entry's
+    /// `expires_at` only through those.
+    pub expiring: OrderedSet,
 }
 
 impl Db {
@@ -184,16 +189,42 @@ impl Keyspace {
     }
 
     pub fn set(&mut self, db: usize, key: Vec<u8>, value: Value, expires_at: Option<u64>) {
-        self.dbs[db].entries.insert(key, Entry { value, expires_at });
+        let d = &mut self.dbs[db];
+        if expires_at.is_some() {
+            d.expiring.insert(key.clone());
+        } else {
+            d.expiring.swap_remove(&key);
+        }
+        d.entries.insert(key, Entry { value, expires_at });
+    }
+
+    /// Sets or removes the expiry of an existing key; `false` if there is no such key.
+    pub fn set_expiry(&mut self, db: usize, key: &[u8], expires_at: Option<u64>) -> bool {
+        let d = &mut self.dbs[db];
+        let Some(entry) = d.entries.get_mut(key) else { return false };
+        entry.expires_at = expires_at;
+        if expires_at.is_some() {
+            d.expiring.insert(key.to_vec());
+        } else {
+            d.expiring.swap_remove(key);
+        }
+        true
     }
 
     pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
-        self.dbs[db].entries.remove(key)
+        let d = &mut self.dbs[db];
+        d.expiring.swap_remove(key);
+        d.entries.remove(key)
+    }
+
+    pub fn flush_db(&mut self, db: usize) {
+        self.dbs[db].entries.clear();
+        self.dbs[db].expiring.clear();
     }
 
     pub fn flush_all(&mut self) {
-        for db in &mut self.dbs {
-            db.entries.clear();
+        for db in 0..self.dbs.len() {
+            self.flush_db(db);
         }
     }
 

@@ -11,6 +11,7 @@
 
 pub mod command;
 pub mod config;
+pub mod expire;
 pub mod info;
 pub mod keyspace;
 pub mod rdb;
@@ -155,6 +156,11 @@ impl IdSource {
         }
         out
     }
+
+    /// A uniformly distributed integer in `0..n` (`n > 0`), e.g. to sample keys.
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((self.next_u64() as u128 * n as u128) >> 64) as u64
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -164,6 +170,8 @@ pub struct Stats {
     pub sync_full: u64,
     pub sync_partial_ok: u64,
     pub sync_partial_err: u64,
+    /// Keys deleted because they expired, lazily or by the active cycle.
+    pub expired_keys: u64,
 }
 
 /// One virtual Redis server.
@@ -182,6 +190,7 @@ pub struct Node {
     pub(crate) stats: Stats,
     next_cron_at: u64,
     pub(crate) cron_loops: u64,
+    pub(crate) active_expire: expire::ActiveExpire,
     /// Commands queued for the replication stream by the command being executed.
     pending_propagation: Vec<(usize, Vec<Vec<u8>>)>,
 }
@@ -206,6 +215,7 @@ impl Node {
             stats: Stats::default(),
             next_cron_at: now,
             cron_loops: 0,
+            active_expire: expire::ActiveExpire::default(),
             pending_propagation: Vec::new(),
         };
         node.log(format!("Redis version={REDIS_VERSION}, bits=64, replscope engine, just started"));
@@ -315,6 +325,8 @@ impl Node {
 
     fn server_cron(&mut self) {
         let period = 1000 / self.config.hz.max(1) as u64;
+        // databasesCron comes before replicationCron in Redis's serverCron.
+        self.active_expire_cycle();
         // replicationCron runs once a second, counted in serverCron loops as Redis does.
         if (1000 / period).max(1) == 1 || self.cron_loops % (1000 / period) == 0 {
             self.replication_cron();

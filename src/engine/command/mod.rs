@@ -4,7 +4,9 @@
 //! authentication, read-only replica, stale data; only then is the command run. The error
 //! texts are Redis 7.0's, byte for byte.
 
+mod expire;
 mod keys;
+pub(crate) mod longdouble;
 mod server;
 mod strings;
 
@@ -32,19 +34,51 @@ pub struct CommandSpec {
 }
 
 pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "append", arity: 3, flags: WRITE, handler: strings::append },
     CommandSpec { name: "dbsize", arity: 1, flags: READONLY, handler: keys::dbsize },
+    CommandSpec { name: "decr", arity: 2, flags: WRITE, handler: strings::decr },
+    CommandSpec { name: "decrby", arity: 3, flags: WRITE, handler: strings::decrby },
     CommandSpec { name: "del", arity: -2, flags: WRITE, handler: keys::del },
     CommandSpec { name: "echo", arity: 2, flags: 0, handler: server::echo },
+    CommandSpec { name: "exists", arity: -2, flags: READONLY, handler: keys::exists },
+    CommandSpec { name: "expire", arity: -3, flags: WRITE, handler: expire::expire },
+    CommandSpec { name: "expireat", arity: -3, flags: WRITE, handler: expire::expireat },
+    CommandSpec { name: "expiretime", arity: 2, flags: READONLY, handler: expire::expiretime },
+    CommandSpec { name: "flushall", arity: -1, flags: WRITE, handler: keys::flushall },
+    CommandSpec { name: "flushdb", arity: -1, flags: WRITE, handler: keys::flushdb },
     CommandSpec { name: "get", arity: 2, flags: READONLY, handler: strings::get },
+    CommandSpec { name: "getdel", arity: 2, flags: WRITE, handler: strings::getdel },
+    CommandSpec { name: "getset", arity: 3, flags: WRITE, handler: strings::getset },
+    CommandSpec { name: "incr", arity: 2, flags: WRITE, handler: strings::incr },
+    CommandSpec { name: "incrby", arity: 3, flags: WRITE, handler: strings::incrby },
+    CommandSpec { name: "incrbyfloat", arity: 3, flags: WRITE, handler: strings::incrbyfloat },
     CommandSpec { name: "info", arity: -1, flags: STALE, handler: server::info },
+    CommandSpec { name: "keys", arity: 2, flags: READONLY, handler: keys::keys },
+    CommandSpec { name: "mget", arity: -2, flags: READONLY, handler: strings::mget },
+    CommandSpec { name: "mset", arity: -3, flags: WRITE, handler: strings::mset },
+    CommandSpec { name: "msetnx", arity: -3, flags: WRITE, handler: strings::msetnx },
+    CommandSpec { name: "persist", arity: 2, flags: WRITE, handler: expire::persist },
+    CommandSpec { name: "pexpire", arity: -3, flags: WRITE, handler: expire::pexpire },
+    CommandSpec { name: "pexpireat", arity: -3, flags: WRITE, handler: expire::pexpireat },
+    CommandSpec { name: "pexpiretime", arity: 2, flags: READONLY, handler: expire::pexpiretime },
     CommandSpec { name: "ping", arity: -1, flags: STALE, handler: server::ping },
+    CommandSpec { name: "psetex", arity: 4, flags: WRITE, handler: strings::psetex },
     CommandSpec { name: "psync", arity: -3, flags: ADMIN, handler: server::psync },
+    CommandSpec { name: "pttl", arity: 2, flags: READONLY, handler: expire::pttl },
+    CommandSpec { name: "rename", arity: 3, flags: WRITE, handler: keys::rename },
+    CommandSpec { name: "renamenx", arity: 3, flags: WRITE, handler: keys::renamenx },
     CommandSpec { name: "replconf", arity: -1, flags: ADMIN | STALE, handler: server::replconf },
     CommandSpec { name: "replicaof", arity: 3, flags: ADMIN | STALE, handler: server::replicaof },
     CommandSpec { name: "select", arity: 2, flags: STALE, handler: keys::select },
     CommandSpec { name: "set", arity: -3, flags: WRITE, handler: strings::set },
+    CommandSpec { name: "setex", arity: 4, flags: WRITE, handler: strings::setex },
+    CommandSpec { name: "setnx", arity: 3, flags: WRITE, handler: strings::setnx },
     CommandSpec { name: "slaveof", arity: 3, flags: ADMIN | STALE, handler: server::replicaof },
+    CommandSpec { name: "strlen", arity: 2, flags: READONLY, handler: strings::strlen },
     CommandSpec { name: "sync", arity: 1, flags: ADMIN, handler: server::sync },
+    CommandSpec { name: "ttl", arity: 2, flags: READONLY, handler: expire::ttl },
+    CommandSpec { name: "type", arity: 2, flags: READONLY, handler: keys::type_ },
+    CommandSpec { name: "unlink", arity: -2, flags: WRITE, handler: keys::del },
 ];
 
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
