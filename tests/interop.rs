@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{redis_cli, redis_installed, wait_until, Client, ServerProcess};
+use common::{redis_cli, redis_installed, wait_until, Client, Kind, ServerProcess};
 
 /// A value long and repetitive enough that Redis LZF-compresses it in its RDB.
 fn long_value() -> String {
@@ -164,26 +164,33 @@ fn redis_cli_talks_to_replscope() {
     assert!(cli(&scope, &["INFO", "replication"]).contains("role:master"));
 }
 
-fn real_replica_of_replscope(diskless: &str) {
+/// A master of one kind, a replica of the other: the same mixed workload before and after
+/// the replica attaches must leave both with the same data, replid and offset.
+fn replicate(master_kind: Kind, diskless: &str) {
     if !redis_installed() {
         return;
     }
-    let master = ServerProcess::replscope(&["--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0"]);
+    let replica_kind = match master_kind {
+        Kind::Redis => Kind::Replscope,
+        Kind::Replscope => Kind::Redis,
+    };
+    let master = ServerProcess::start(master_kind, &["--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0"]);
     let mut m = master.client();
     write_phase(&mut m, "before");
     set_big_values(&mut m);
-    let replica = ServerProcess::redis(&["--replicaof", "127.0.0.1", &master.port.to_string()]);
+    let replica = ServerProcess::start(replica_kind, &["--replicaof", "127.0.0.1", &master.port.to_string()]);
     wait_in_sync(&master, &replica);
     write_phase(&mut m, "after");
     let offset = wait_in_sync(&master, &replica);
     assert!(offset > 0, "the stream carried the writes");
+    // The master counts what the replica ACKs: it must be every byte.
     wait_master_sees_ack(&master);
 
     let mut r = replica.client();
     check_phase(&mut r, "before");
     check_phase(&mut r, "after");
     check_big_values(&mut r);
-    // The expiries arrived as absolute times (SET ... PXAT), so the real replica has TTLs.
+    // The expiries arrived as absolute times (SET ... PXAT), so the replica has TTLs.
     for k in ["before:ex", "after:ex", "after:px", "after:exat", "after:pxat"] {
         let ttl = r.cmd(&["PTTL", k]);
         assert!(ttl.starts_with(b":") && !ttl.starts_with(b":-"), "{k} has no TTL on the replica: {ttl:?}");
@@ -191,43 +198,9 @@ fn real_replica_of_replscope(diskless: &str) {
     assert_eq!(r.cmd(&["PTTL", "after:plain"]), b":-1\r\n");
     assert_eq!(r.cmd(&["DBSIZE"]), m.cmd(&["DBSIZE"]));
     assert_eq!(field(&replica, "replication", "master_replid"), field(&master, "replication", "master_replid"));
-    assert_eq!(field(&master, "replication", "connected_slaves"), "1");
-}
-
-#[test]
-fn real_replica_replicates_from_replscope_diskless() {
-    real_replica_of_replscope("yes");
-}
-
-#[test]
-fn real_replica_replicates_from_replscope_disk_payload() {
-    real_replica_of_replscope("no");
-}
-
-fn replscope_replica_of_real(diskless: &str) {
-    if !redis_installed() {
-        return;
-    }
-    let master = ServerProcess::redis(&["--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0"]);
-    let mut m = master.client();
-    write_phase(&mut m, "before");
-    set_big_values(&mut m);
-    let replica = ServerProcess::replscope(&["--replicaof", "127.0.0.1", &master.port.to_string()]);
-    wait_in_sync(&master, &replica);
-    write_phase(&mut m, "after");
-    let offset = wait_in_sync(&master, &replica);
-    assert!(offset > 0, "the stream carried the writes");
-    // The real master counts what replscope ACKs: it must be every byte.
-    wait_master_sees_ack(&master);
-
-    let mut r = replica.client();
-    check_phase(&mut r, "before");
-    check_phase(&mut r, "after");
-    check_big_values(&mut r);
-    assert_eq!(r.cmd(&["DBSIZE"]), m.cmd(&["DBSIZE"]));
-    assert_eq!(field(&replica, "replication", "master_replid"), field(&master, "replication", "master_replid"));
     assert_eq!(field(&replica, "replication", "master_repl_offset"), offset.to_string());
     assert_eq!(field(&replica, "replication", "role"), "slave");
+    assert_eq!(field(&master, "replication", "connected_slaves"), "1");
     // A replica refuses writes from its own clients.
     assert_eq!(r.cmd(&["SET", "x", "y"]), b"-READONLY You can't write against a read only replica.\r\n");
     // A key that expires on the master is hidden by the replica at once, and deleted
@@ -237,13 +210,23 @@ fn replscope_replica_of_real(diskless: &str) {
 }
 
 #[test]
+fn real_replica_replicates_from_replscope_diskless() {
+    replicate(Kind::Replscope, "yes");
+}
+
+#[test]
+fn real_replica_replicates_from_replscope_disk_payload() {
+    replicate(Kind::Replscope, "no");
+}
+
+#[test]
 fn replscope_replicates_from_real_redis_diskless() {
-    replscope_replica_of_real("yes");
+    replicate(Kind::Redis, "yes");
 }
 
 #[test]
 fn replscope_replicates_from_real_redis_disk_payload() {
-    replscope_replica_of_real("no");
+    replicate(Kind::Redis, "no");
 }
 
 /// real master -> replscope -> real sub-replica: replscope forwards its master's stream
