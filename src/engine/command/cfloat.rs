@@ -666,6 +666,9 @@ fn scaled_integer(mant: u64, exp: i64, p10: i64) -> Big {
     } else {
         den.mul_pow10((-p10) as u64);
     }
+    if den.bits() == 1 {
+        return num;
+    }
     let (mut q, r) = num.divmod(&den);
     let twice = r.shl(1);
     match twice.cmp(&den) {
@@ -674,6 +677,23 @@ fn scaled_integer(mant: u64, exp: i64, p10: i64) -> Big {
         _ => {}
     }
     q
+}
+
+/// `mant * 2^exp` compared with `10^x`.
+fn cmp_pow10(mant: u64, exp: i64, x: i64) -> Ordering {
+    let mut a = Big::from_u128(mant as u128);
+    let mut b = Big::from_u128(1);
+    if exp >= 0 {
+        a = a.shl(exp as u64);
+    } else {
+        b = b.shl((-exp) as u64);
+    }
+    if x >= 0 {
+        b.mul_pow10(x as u64);
+    } else {
+        a.mul_pow10((-x) as u64);
+    }
+    a.cmp(&b)
 }
 
 /// C's `printf("%.17g", v)` for a double, with Redis's own spelling of the infinities
@@ -694,19 +714,20 @@ pub fn fmt_g17(v: f64) -> String {
     }
     let Float::Finite { neg, mant, exp } = Float::from_f64(v) else { unreachable!("finite") };
     const P: i64 = 17;
+    // The decimal exponent of the exact value (the float estimate can be off by one
+    // near powers of ten), then the 17 digits; a carry out of them bumps the exponent.
     let mut x = v.abs().log10().floor() as i64;
-    let lo = Big::pow10(P as u64 - 1);
-    let hi = Big::pow10(P as u64);
-    let q = loop {
-        let q = scaled_integer(mant, exp, P - 1 - x);
-        if q.cmp(&hi) != Ordering::Less {
-            x += 1;
-        } else if q.cmp(&lo) == Ordering::Less {
-            x -= 1;
-        } else {
-            break q;
-        }
-    };
+    while cmp_pow10(mant, exp, x) == Ordering::Less {
+        x -= 1;
+    }
+    while cmp_pow10(mant, exp, x + 1) != Ordering::Less {
+        x += 1;
+    }
+    let mut q = scaled_integer(mant, exp, P - 1 - x);
+    if q.cmp(&Big::pow10(P as u64)) != Ordering::Less {
+        q = Big::pow10(P as u64 - 1);
+        x += 1;
+    }
     let digits = q.to_decimal();
     let d = digits.as_bytes();
     let mut out = String::new();
@@ -714,7 +735,7 @@ pub fn fmt_g17(v: f64) -> String {
         out.push('-');
     }
     let trim = |frac: &str| frac.trim_end_matches('0').to_string();
-    if x < -4 || x >= P {
+    if !(-4..P).contains(&x) {
         out.push(d[0] as char);
         let frac = trim(&digits[1..]);
         if !frac.is_empty() {
@@ -849,11 +870,16 @@ mod tests {
             (1e-5, "1.0000000000000001e-05"),
             (0.0001, "0.0001"),
             (-2.5e-10, "-2.5000000000000002e-10"),
+            // Just below a power of ten: the exponent is that of the exact value.
+            (-1e-6, "-9.9999999999999995e-07"),
+            (1e-7, "9.9999999999999995e-08"),
+            (1e23, "9.9999999999999992e+22"),
+            (0.3, "0.29999999999999999"),
             (f64::MAX, "1.7976931348623157e+308"),
             (f64::from_bits(1), "4.9406564584124654e-324"),
             // An exact tie at the 18th digit rounds to even, as glibc does.
-            (1125899906842624.25, "1125899906842624.2"),
-            (1125899906842624.75, "1125899906842624.8"),
+            ((1u64 << 50) as f64 + 0.25, "1125899906842624.2"),
+            ((1u64 << 50) as f64 + 0.75, "1125899906842624.8"),
             (f64::INFINITY, "inf"),
             (f64::NEG_INFINITY, "-inf"),
         ];

@@ -125,7 +125,7 @@ fn zadd_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], mut flag
     if flags.nx && flags.xx {
         return reply::error("ERR XX and NX options at the same time are not compatible");
     }
-    if (flags.gt && flags.nx) || (flags.lt && flags.nx) || (flags.gt && flags.lt) {
+    if (flags.nx && (flags.gt || flags.lt)) || (flags.gt && flags.lt) {
         return reply::error("ERR GT, LT, and/or NX options at the same time are not compatible");
     }
     if flags.incr && elements > 1 {
