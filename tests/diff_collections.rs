@@ -1054,3 +1054,60 @@ fn normalizer_sorts_only_what_it_is_asked_to() {
     assert_eq!(normalize(h, Order::Unordered { pairs: true }), b"*4\r\n$1\r\na\r\n$1\r\n2\r\n$1\r\nz\r\n$1\r\n1\r\n".to_vec());
     assert_eq!(normalize(b":1\r\n", Order::Unordered { pairs: false }), b":1\r\n".to_vec());
 }
+
+/// Number texts of many shapes from a fixed-seed generator: parsing (strtod / strtold),
+/// 80-bit addition and both printers must agree with Redis on every one.
+#[test]
+fn floats_fuzzed_against_redis() {
+    let Some(mut p) = Pair::new() else { return };
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut texts = Vec::new();
+    for i in 0..400 {
+        let r = next();
+        let text = match i % 5 {
+            // Any double, in Rust's shortest and in long forms.
+            0 => {
+                let v = f64::from_bits(r);
+                if v.is_nan() {
+                    "nan".to_string()
+                } else if i % 2 == 0 {
+                    format!("{v:e}")
+                } else {
+                    format!("{v:.25e}")
+                }
+            }
+            // Decimal digits with a point somewhere and an exponent.
+            1 => {
+                let digits: String = (0..(r % 30 + 1)).map(|k| char::from(b'0' + ((r >> (k % 60)) % 10) as u8)).collect();
+                let point = (r >> 20) as usize % (digits.len() + 1);
+                let exp = ((r >> 32) % 80) as i64 - 40;
+                let sign = if r & (1 << 40) != 0 { "-" } else { "" };
+                format!("{sign}{}.{}e{exp}", &digits[..point], &digits[point..])
+            }
+            // Small money-like values: where 17 decimals show the binary error.
+            2 => format!("{}.{:02}", (r % 2000) as i64 - 1000, (r >> 16) % 100),
+            // Hexadecimal floats.
+            3 => format!("0x{:x}.{:x}p{}", r % 0xffff, (r >> 16) % 0xfff, ((r >> 32) % 200) as i64 - 100),
+            // Large and tiny magnitudes.
+            _ => format!("{}e{}", (r % 999) + 1, ((r >> 16) % 700) as i64 - 350),
+        };
+        texts.push(text);
+    }
+    for (i, t) in texts.iter().enumerate() {
+        let m = format!("m{i}");
+        p.cmd(&["ZADD", "fz", t, &m]);
+        p.cmd(&["ZSCORE", "fz", &m]);
+        p.cmd(&["ZINCRBY", "fz", &texts[(i * 7 + 3) % texts.len()], &m]);
+        let f = format!("f{}", i % 37);
+        p.cmd(&["HINCRBYFLOAT", "hf", &f, t]);
+        p.cmd(&["ZRANGEBYSCORE", "fz", t, "+inf", "LIMIT", "0", "3", "WITHSCORES"]);
+    }
+    p.cmd(&["ZRANGE", "fz", "0", "-1", "WITHSCORES"]);
+    p.unordered_pairs(&["HGETALL", "hf"]);
+}
