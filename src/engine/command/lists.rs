@@ -1,5 +1,5 @@
 //! List commands (Redis 7.0's t_list.c): LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LRANGE
-//! LLEN LINDEX LSET LREM LINSERT LTRIM.
+//! LLEN LINDEX LSET LREM LINSERT LTRIM LPOS LMOVE RPOPLPUSH.
 //!
 //! Each command parses and checks in the order Redis does (some parse their numbers
 //! before looking the key up, some after), so the same bad input gets the same error.
@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 
 use super::collection::{delete_if_empty, empty_array, get_long, get_positive_long, live_value, null_array, wrongtype};
 use super::collection::{arity_error, bulk_array, syntax_error};
+use crate::engine::resp::parse_i64;
 use crate::engine::keyspace::Value;
 use crate::engine::resp::reply;
 use crate::engine::{Client, Node};
@@ -288,6 +289,147 @@ pub fn ltrim(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> 
         node.propagate(client.db, argv.to_vec());
     }
     reply::ok()
+}
+
+/// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]: options are read
+/// before the key is looked up.
+pub fn lpos(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    let (mut rank, mut count, mut maxlen) = (1i64, None::<i64>, 0i64);
+    let mut j = 3;
+    while j < argv.len() {
+        let more = j + 1 < argv.len();
+        let opt = &argv[j];
+        if opt.eq_ignore_ascii_case(b"rank") && more {
+            j += 1;
+            rank = match get_long(&argv[j]) {
+                Ok(r) => r,
+                Err(e) => return e,
+            };
+            if rank == 0 {
+                return reply::error(
+                    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+                );
+            }
+        } else if opt.eq_ignore_ascii_case(b"count") && more {
+            j += 1;
+            match parse_i64(&argv[j]) {
+                Some(c) if c >= 0 => count = Some(c),
+                _ => return reply::error("ERR COUNT can't be negative"),
+            }
+        } else if opt.eq_ignore_ascii_case(b"maxlen") && more {
+            j += 1;
+            match parse_i64(&argv[j]) {
+                Some(m) if m >= 0 => maxlen = m,
+                _ => return reply::error("ERR MAXLEN can't be negative"),
+            }
+        } else {
+            return syntax_error();
+        }
+        j += 1;
+    }
+    // A negative rank searches from the tail. Redis negates it in a C long, so
+    // LONG_MIN stays negative and then matches from the first hit on: wrapping
+    // arithmetic reproduces that.
+    let from_tail = rank < 0;
+    if from_tail {
+        rank = rank.wrapping_neg();
+    }
+    let l = match list_mut(node, client, &argv[1]) {
+        Err(e) => return e,
+        Ok(None) => return if count.is_some() { empty_array() } else { reply::nil() },
+        Ok(Some(l)) => l,
+    };
+    let len = l.len();
+    let mut found = Vec::new();
+    let mut matches = 0i64;
+    for index in 0..len {
+        if maxlen != 0 && index as i64 >= maxlen {
+            break;
+        }
+        let pos = if from_tail { len - 1 - index } else { index };
+        if l[pos] != argv[2] {
+            continue;
+        }
+        matches += 1;
+        if matches >= rank {
+            found.push(pos as i64);
+            match count {
+                None => break,
+                Some(c) => {
+                    if c != 0 && matches.wrapping_sub(rank).wrapping_add(1) >= c {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    match count {
+        Some(_) => {
+            let mut out = reply::array_header(found.len());
+            for f in found {
+                out.extend(reply::integer(f));
+            }
+            out
+        }
+        None => match found.first() {
+            Some(&f) => reply::integer(f),
+            None => reply::nil(),
+        },
+    }
+}
+
+/// LMOVE source destination LEFT|RIGHT LEFT|RIGHT, and RPOPLPUSH (RIGHT LEFT). Both
+/// keys are checked before anything moves; the same key rotates the list.
+fn lmove_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], from_left: bool, to_left: bool) -> Vec<u8> {
+    let (src, dst) = (&argv[1], &argv[2]);
+    match list_mut(node, client, src) {
+        Err(e) => return e,
+        Ok(None) => return reply::nil(),
+        Ok(Some(_)) => {}
+    }
+    let dst_exists = match list_mut(node, client, dst) {
+        Err(e) => return e,
+        Ok(d) => d.is_some(),
+    };
+    let db = client.db;
+    let Some(Value::List(l)) = node.keyspace.dbs[db].entries.get_mut(src.as_slice()).map(|e| &mut e.value) else {
+        return reply::nil();
+    };
+    let value = if from_left { l.pop_front() } else { l.pop_back() }.unwrap_or_default();
+    if !dst_exists && src != dst {
+        node.keyspace.set(db, dst.clone(), Value::List(List::new()), None);
+    }
+    if let Some(Value::List(d)) = node.keyspace.dbs[db].entries.get_mut(dst.as_slice()).map(|e| &mut e.value) {
+        if to_left {
+            d.push_front(value.clone());
+        } else {
+            d.push_back(value.clone());
+        }
+    }
+    delete_if_empty(node, db, src);
+    node.propagate(db, argv.to_vec());
+    reply::bulk(&value)
+}
+
+fn list_end(arg: &[u8]) -> Option<bool> {
+    if arg.eq_ignore_ascii_case(b"left") {
+        Some(true)
+    } else if arg.eq_ignore_ascii_case(b"right") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+pub fn lmove(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    let (Some(from), Some(to)) = (list_end(&argv[3]), list_end(&argv[4])) else {
+        return syntax_error();
+    };
+    lmove_generic(node, client, argv, from, to)
+}
+
+pub fn rpoplpush(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    lmove_generic(node, client, argv, false, true)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Set commands (Redis 7.0's t_set.c): SADD SREM SMEMBERS SISMEMBER SMISMEMBER SCARD
-//! SPOP SRANDMEMBER.
+//! SPOP SRANDMEMBER SMOVE SINTER SINTERCARD SINTERSTORE SUNION SUNIONSTORE SDIFF
+//! SDIFFSTORE.
 //!
 //! Encodings matter because they show: a set whose members are all canonical integers
 //! (`string2ll`) and that never grew past `set-max-intset-entries` (512) is an intset,
@@ -318,6 +319,234 @@ pub fn srandmember(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Ve
     }
     all.truncate(n as usize);
     members_reply(&all)
+}
+
+/// SMOVE source destination member: 0 when the source is missing (whatever the
+/// destination holds), WRONGTYPE for either, and a no-op when both are the same key.
+pub fn smove(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    let (src, dst, member) = (&argv[1], &argv[2], &argv[3]);
+    let db = client.db;
+    let src_exists = node.key_exists_after_expiry(client, src);
+    let dst_exists = node.key_exists_after_expiry(client, dst);
+    if !src_exists {
+        return reply::integer(0);
+    }
+    let type_of = |node: &Node, k: &[u8]| node.keyspace.dbs[db].entries.get(k).map(|e| e.value.type_name());
+    if type_of(node, src) != Some("set") || (dst_exists && type_of(node, dst) != Some("set")) {
+        return wrongtype();
+    }
+    let Some(Value::Set(s)) = node.keyspace.dbs[db].entries.get_mut(src.as_slice()).map(|e| &mut e.value) else {
+        return reply::integer(0);
+    };
+    if src == dst {
+        return reply::integer(set_contains(s, member) as i64);
+    }
+    if !set_remove(s, member) {
+        return reply::integer(0);
+    }
+    delete_if_empty(node, db, src);
+    if !dst_exists {
+        node.keyspace.set(db, dst.clone(), Value::Set(new_set_for(member)), None);
+    }
+    if let Some(Value::Set(d)) = node.keyspace.dbs[db].entries.get_mut(dst.as_slice()).map(|e| &mut e.value) {
+        set_add(d, member);
+    }
+    node.propagate(db, argv.to_vec());
+    reply::integer(1)
+}
+
+/// The sets named by `keys`, looked up in order (a missing key is `None`); WRONGTYPE
+/// at the first key of another type, as Redis checks every key before computing.
+fn source_sets(node: &mut Node, client: &Client, keys: &[Vec<u8>]) -> Result<Vec<Option<SetValue>>, Vec<u8>> {
+    let mut sets = Vec::with_capacity(keys.len());
+    for k in keys {
+        match set_mut(node, client, k) {
+            Err(e) => return Err(e),
+            Ok(s) => sets.push(s.cloned()),
+        }
+    }
+    Ok(sets)
+}
+
+/// The members of `s` in its iteration order.
+fn iter_members(s: &SetValue) -> Vec<Vec<u8>> {
+    s.members()
+}
+
+/// SINTER's result in Redis's order: the smallest set (the first of equal ones) is
+/// walked in its own order, keeping what every other set has.
+fn intersection(sets: &[Option<SetValue>], limit: usize) -> Option<Vec<Vec<u8>>> {
+    if sets.iter().any(Option::is_none) {
+        return None;
+    }
+    let mut sets: Vec<&SetValue> = sets.iter().flatten().collect();
+    sets.sort_by_key(|s| s.len());
+    let mut out = Vec::new();
+    for m in iter_members(sets[0]) {
+        if sets[1..].iter().all(|o| set_contains(o, &m)) {
+            out.push(m);
+            if limit != 0 && out.len() >= limit {
+                break;
+            }
+        }
+    }
+    Some(out)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SetOp {
+    Union,
+    Diff,
+}
+
+/// SUNION / SDIFF as Redis computes them: into a fresh set (an intset until a member
+/// says otherwise), choosing SDIFF's algorithm by the same estimate, since that decides
+/// whether the result passes through a hash table.
+fn union_diff(sets: &[Option<SetValue>], keys: &[Vec<u8>], op: SetOp) -> SetValue {
+    let mut dst = SetValue::Ints(Default::default());
+    match op {
+        SetOp::Union => {
+            for s in sets.iter().flatten() {
+                for m in iter_members(s) {
+                    set_add(&mut dst, &m);
+                }
+            }
+        }
+        SetOp::Diff => {
+            let Some(first) = &sets[0] else { return dst };
+            if keys[1..].iter().zip(&sets[1..]).any(|(k, s)| s.is_some() && *k == keys[0]) {
+                return dst;
+            }
+            let present = sets.iter().flatten().count() as u64;
+            let one = first.len() as u64 * present / 2;
+            let two: u64 = sets.iter().flatten().map(|s| s.len() as u64).sum();
+            if one <= two {
+                for m in iter_members(first) {
+                    if !sets[1..].iter().flatten().any(|o| set_contains(o, &m)) {
+                        set_add(&mut dst, &m);
+                    }
+                }
+            } else {
+                let mut card = 0i64;
+                for (j, s) in sets.iter().enumerate() {
+                    let Some(s) = s else { continue };
+                    for m in iter_members(s) {
+                        if j == 0 {
+                            card += set_add(&mut dst, &m) as i64;
+                        } else {
+                            card -= set_remove(&mut dst, &m) as i64;
+                        }
+                    }
+                    if card == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    dst
+}
+
+/// Stores a computed set the way SINTERSTORE / SUNIONSTORE / SDIFFSTORE do: a non-empty
+/// result replaces the destination (dropping its TTL); an empty one deletes it. The
+/// command is propagated when something changed.
+fn store(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], result: SetValue) -> Vec<u8> {
+    let db = client.db;
+    let dst = &argv[1];
+    let n = result.len();
+    if n > 0 {
+        // setKey looks the key up for writing first: an expired one is deleted (and
+        // that DEL propagated) before the new value goes in.
+        node.key_exists_after_expiry(client, dst);
+        node.keyspace.set(db, dst.clone(), Value::Set(result), None);
+        node.propagate(db, argv.to_vec());
+    } else if node.keyspace.remove(db, dst).is_some() {
+        node.propagate(db, argv.to_vec());
+    }
+    reply::integer(n as i64)
+}
+
+pub fn sinter(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    match source_sets(node, client, &argv[1..]) {
+        Err(e) => e,
+        Ok(sets) => members_reply(&intersection(&sets, 0).unwrap_or_default()),
+    }
+}
+
+pub fn sinterstore(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    let sets = match source_sets(node, client, &argv[2..]) {
+        Err(e) => return e,
+        Ok(s) => s,
+    };
+    let mut result = SetValue::Ints(Default::default());
+    for m in intersection(&sets, 0).unwrap_or_default() {
+        set_add(&mut result, &m);
+    }
+    store(node, client, argv, result)
+}
+
+/// SINTERCARD numkeys key [key ...] [LIMIT limit]
+pub fn sintercard(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    let numkeys = match parse_i64(&argv[1]) {
+        Some(n) if n >= 1 => n as u64,
+        _ => return reply::error("ERR numkeys should be greater than 0"),
+    };
+    if numkeys > (argv.len() - 2) as u64 {
+        return reply::error("ERR Number of keys can't be greater than number of args");
+    }
+    let numkeys = numkeys as usize;
+    let mut limit = 0usize;
+    let mut j = 2 + numkeys;
+    while j < argv.len() {
+        if argv[j].eq_ignore_ascii_case(b"limit") && j + 1 < argv.len() {
+            j += 1;
+            match parse_i64(&argv[j]) {
+                Some(l) if l >= 0 => limit = usize::try_from(l).unwrap_or(usize::MAX),
+                _ => return reply::error("ERR LIMIT can't be negative"),
+            }
+        } else {
+            return syntax_error();
+        }
+        j += 1;
+    }
+    match source_sets(node, client, &argv[2..2 + numkeys]) {
+        Err(e) => e,
+        Ok(sets) => reply::integer(intersection(&sets, limit).map_or(0, |v| v.len()) as i64),
+    }
+}
+
+pub fn sunion(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    match source_sets(node, client, &argv[1..]) {
+        Err(e) => e,
+        Ok(sets) => members_reply(&union_diff(&sets, &argv[1..], SetOp::Union).members()),
+    }
+}
+
+pub fn sdiff(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    match source_sets(node, client, &argv[1..]) {
+        Err(e) => e,
+        Ok(sets) => members_reply(&union_diff(&sets, &argv[1..], SetOp::Diff).members()),
+    }
+}
+
+pub fn sunionstore(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    match source_sets(node, client, &argv[2..]) {
+        Err(e) => e,
+        Ok(sets) => {
+            let result = union_diff(&sets, &argv[2..], SetOp::Union);
+            store(node, client, argv, result)
+        }
+    }
+}
+
+pub fn sdiffstore(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    match source_sets(node, client, &argv[2..]) {
+        Err(e) => e,
+        Ok(sets) => {
+            let result = union_diff(&sets, &argv[2..], SetOp::Diff);
+            store(node, client, argv, result)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Sorted-set commands (Redis 7.0's t_zset.c): ZADD ZINCRBY ZREM ZCARD ZSCORE ZMSCORE
-//! ZRANK ZREVRANK ZCOUNT and the ZRANGE family (ZRANGE with BYSCORE / BYLEX / REV /
-//! LIMIT / WITHSCORES, ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX,
+//! ZRANK ZREVRANK ZCOUNT ZLEXCOUNT ZPOPMIN ZPOPMAX ZREMRANGEBYRANK ZREMRANGEBYSCORE
+//! ZREMRANGEBYLEX and the ZRANGE family (ZRANGE with BYSCORE / BYLEX / REV / LIMIT /
+//! WITHSCORES, ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX,
 //! ZREVRANGEBYLEX).
 //!
 //! Scores are parsed like glibc's `strtod` and printed like `printf("%.17g")` (see
@@ -9,7 +10,7 @@
 //! keeps -0.
 
 use super::cfloat::{self, fmt_g17, F64};
-use super::collection::{delete_if_empty, empty_array, get_long, live_value, syntax_error, wrongtype};
+use super::collection::{delete_if_empty, empty_array, get_long, get_positive_long, live_value, syntax_error, wrongtype};
 use crate::engine::keyspace::{Value, ZSet};
 use crate::engine::resp::reply;
 use crate::engine::{Client, Node};
@@ -543,4 +544,136 @@ pub fn zcount(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8>
         Ok(None) => reply::integer(0),
         Ok(Some(z)) => reply::integer(z.iter().filter(|(_, s)| r.gte_min(*s) && r.lte_max(*s)).count() as i64),
     }
+}
+
+/// The members with a score in `r`, lowest first (the contiguous run Redis walks from
+/// the first member in range).
+fn score_run(z: &ZSet, r: &ScoreRange) -> Vec<Vec<u8>> {
+    z.iter().skip_while(|(_, s)| !r.gte_min(*s)).take_while(|(_, s)| r.lte_max(*s)).map(|(m, _)| m.to_vec()).collect()
+}
+
+fn lex_run(z: &ZSet, min: &LexBound, max: &LexBound) -> Vec<Vec<u8>> {
+    z.iter().skip_while(|(m, _)| !min.value_gte_min(m)).take_while(|(m, _)| max.value_lte_max(m)).map(|(m, _)| m.to_vec()).collect()
+}
+
+pub fn zlexcount(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    let (Some(min), Some(max)) = (LexBound::parse(&argv[2]), LexBound::parse(&argv[3])) else {
+        return reply::error("ERR min or max not valid string range item");
+    };
+    match zset_mut(node, client, &argv[1]) {
+        Err(e) => e,
+        Ok(None) => reply::integer(0),
+        Ok(Some(z)) => reply::integer(lex_run(z, &min, &max).len() as i64),
+    }
+}
+
+/// ZPOPMIN / ZPOPMAX key [count]: a flat array of member, score pairs (RESP2); an empty
+/// array for a missing key or a count of 0. Propagated unchanged.
+fn zpop(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], max: bool) -> Vec<u8> {
+    if argv.len() > 3 {
+        return syntax_error();
+    }
+    let count = match argv.get(2) {
+        None => 1,
+        Some(a) => match get_positive_long(a) {
+            Ok(c) => c,
+            Err(e) => return e,
+        },
+    };
+    let key = &argv[1];
+    let z = match zset_mut(node, client, key) {
+        Err(e) => return e,
+        Ok(None) => return empty_array(),
+        Ok(Some(z)) => z,
+    };
+    if count == 0 {
+        return empty_array();
+    }
+    let n = (count as u64).min(z.len() as u64) as usize;
+    let picked: Vec<(Vec<u8>, f64)> = if max {
+        z.iter().rev().take(n).map(|(m, s)| (m.to_vec(), s)).collect()
+    } else {
+        z.iter().take(n).map(|(m, s)| (m.to_vec(), s)).collect()
+    };
+    for (m, _) in &picked {
+        z.remove(m);
+    }
+    delete_if_empty(node, client.db, key);
+    node.propagate(client.db, argv.to_vec());
+    let items: Vec<(&[u8], f64)> = picked.iter().map(|(m, s)| (m.as_slice(), *s)).collect();
+    range_reply(&items, true)
+}
+
+pub fn zpopmin(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    zpop(node, client, argv, false)
+}
+
+pub fn zpopmax(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    zpop(node, client, argv, true)
+}
+
+enum RemRange {
+    Rank(i64, i64),
+    Score(ScoreRange),
+    Lex(LexBound, LexBound),
+}
+
+/// ZREMRANGEBYRANK / BYSCORE / BYLEX: the range is parsed before the key is looked up.
+fn zremrange(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], range: Result<RemRange, Vec<u8>>) -> Vec<u8> {
+    let range = match range {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let key = &argv[1];
+    let z = match zset_mut(node, client, key) {
+        Err(e) => return e,
+        Ok(None) => return reply::integer(0),
+        Ok(Some(z)) => z,
+    };
+    let doomed: Vec<Vec<u8>> = match range {
+        RemRange::Rank(start, end) => {
+            let len = z.len() as i64;
+            let mut start = if start < 0 { len + start } else { start };
+            let end = if end < 0 { len + end } else { end };
+            if start < 0 {
+                start = 0;
+            }
+            if start > end || start >= len {
+                return reply::integer(0);
+            }
+            let end = end.min(len - 1);
+            z.iter().skip(start as usize).take((end - start + 1) as usize).map(|(m, _)| m.to_vec()).collect()
+        }
+        RemRange::Score(r) => score_run(z, &r),
+        RemRange::Lex(min, max) => lex_run(z, &min, &max),
+    };
+    for m in &doomed {
+        z.remove(m);
+    }
+    if !doomed.is_empty() {
+        delete_if_empty(node, client.db, key);
+        node.propagate(client.db, argv.to_vec());
+    }
+    reply::integer(doomed.len() as i64)
+}
+
+pub fn zremrangebyrank(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    let range = match (get_long(&argv[2]), get_long(&argv[3])) {
+        (Ok(s), Ok(e)) => Ok(RemRange::Rank(s, e)),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    zremrange(node, client, argv, range)
+}
+
+pub fn zremrangebyscore(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    let range = ScoreRange::parse(&argv[2], &argv[3]).map(RemRange::Score).ok_or_else(|| reply::error("ERR min or max is not a float"));
+    zremrange(node, client, argv, range)
+}
+
+pub fn zremrangebylex(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    let range = match (LexBound::parse(&argv[2]), LexBound::parse(&argv[3])) {
+        (Some(a), Some(b)) => Ok(RemRange::Lex(a, b)),
+        _ => Err(reply::error("ERR min or max not valid string range item")),
+    };
+    zremrange(node, client, argv, range)
 }
