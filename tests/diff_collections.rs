@@ -8,7 +8,8 @@
 //! hold for them (how many, from which set), and the state they leave is compared after.
 //!
 //! The last tests compare replication streams: the same writes on both servers must
-//! propagate the same bytes (SPOP as SREM or DEL, HINCRBYFLOAT as HSET, ...).
+//! propagate the same bytes (SPOP as SREM or DEL, HINCRBYFLOAT as HSET, ...); and
+//! replscope as the replica of a real Redis must end up with the master's data.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -1339,4 +1340,45 @@ fn zsets_pop_remrange_lexcount() {
         &["ZREMRANGEBYRANK", "r", "0", "-1"],
         &["DBSIZE"],
     ]);
+}
+
+/// The other direction: replscope as the replica of a real Redis master applies what
+/// Redis propagates for these commands (SREMs for SPOP, HSET for HINCRBYFLOAT, DELs for
+/// expired keys, MULTI/EXEC) and ends up holding the same data.
+#[test]
+fn replscope_replica_applies_real_redis_stream() {
+    if !redis_installed() {
+        return;
+    }
+    let master = ServerProcess::redis(&["--repl-diskless-sync-delay", "0"]);
+    let replica = ServerProcess::replscope(&[]);
+    let mut r = replica.client();
+    assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]), b"+OK\r\n");
+    common::wait_until("the link is up", || (replica.info_field("replication", "master_link_status")? == "up").then_some(()));
+    let mut m = master.client();
+    collection_writes(&mut m);
+    assert_eq!(r.cmd(&["SELECT", "3"]), b"+OK\r\n");
+    common::wait_until("the replica has every write", || (r.cmd(&["GET", "end"]) == b"$3\r\nend\r\n").then_some(()));
+    assert_eq!(m.cmd(&["DBSIZE"]), r.cmd(&["DBSIZE"]));
+    let reads: &[(&[&str], Order)] = &[
+        (&["LRANGE", "l", "0", "-1"], Order::Exact),
+        (&["LRANGE", "dst", "0", "-1"], Order::Exact),
+        (&["LRANGE", "src", "0", "-1"], Order::Exact),
+        (&["LRANGE", "exp", "0", "-1"], Order::Exact),
+        (&["SMEMBERS", "s"], Order::Unordered { pairs: false }),
+        (&["SMEMBERS", "ht"], Order::Unordered { pairs: false }),
+        (&["SMEMBERS", "ints"], Order::Exact),
+        (&["SMEMBERS", "sa"], Order::Unordered { pairs: false }),
+        (&["SMEMBERS", "sb"], Order::Unordered { pairs: false }),
+        (&["SMEMBERS", "su"], Order::Unordered { pairs: false }),
+        (&["SMEMBERS", "sd"], Order::Unordered { pairs: false }),
+        (&["HGETALL", "h"], Order::Exact),
+        (&["ZRANGE", "z", "0", "-1", "WITHSCORES"], Order::Exact),
+        (&["ZRANGE", "zp", "0", "-1", "WITHSCORES"], Order::Exact),
+        (&["ZRANGE", "zr", "0", "-1", "WITHSCORES"], Order::Exact),
+    ];
+    for (args, order) in reads {
+        let (want, got) = (normalize(&m.cmd(args), *order), normalize(&r.cmd(args), *order));
+        assert_eq!(show(&got), show(&want), "replica (left) vs master (right) for {args:?}");
+    }
 }
