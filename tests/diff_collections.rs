@@ -1382,3 +1382,79 @@ fn replscope_replica_applies_real_redis_stream() {
         assert_eq!(show(&got), show(&want), "replica (left) vs master (right) for {args:?}");
     }
 }
+
+/// A real Redis 7.0 master writes small collections in its compact encodings (intsets,
+/// listpacks, quicklist nodes) into the snapshot of a full sync; replscope must load
+/// every one of them, and the big ones in their plain encodings, into the same data.
+#[test]
+fn replscope_replica_loads_real_redis_snapshot_with_collections() {
+    if !redis_installed() {
+        return;
+    }
+    let master = ServerProcess::redis(&["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.client();
+    let ints = ["0", "127", "128", "-1", "-4096", "4095", "-32768", "32767", "8388607", "-8388608", "2147483647", "-2147483648", "9223372036854775807", "-9223372036854775808"];
+    let strings = ["", "a", &"x".repeat(63), &"y".repeat(64), &"z".repeat(4095), &"w".repeat(4096), "-0", "007", "1.5"];
+    let mut small: Vec<&str> = ints.to_vec();
+    small.extend(strings.iter().copied());
+    let mut cmd = |args: &[&str]| m.cmd(args);
+    let with = |head: &[&str], rest: &[String]| -> Vec<String> { head.iter().map(|s| s.to_string()).chain(rest.iter().cloned()).collect() };
+    let small_owned: Vec<String> = small.iter().map(|s| s.to_string()).collect();
+    let big_list: Vec<String> = (0..3000).map(|i| format!("element-{i:05}-{}", "p".repeat(i % 50))).collect();
+    let pairs: Vec<String> = small_owned.iter().enumerate().flat_map(|(i, v)| [format!("f{i}"), v.clone()]).collect();
+    let many_pairs: Vec<String> = (0..300).flat_map(|i| [format!("field{i}"), format!("{}", i * 1001 - 7000)]).collect();
+    let zpairs: Vec<String> = ["1", "-2.5", "0.1", "1e300", "-0", "3", "inf", "-inf", "123456789012", "-7"].iter().enumerate().flat_map(|(i, s)| [s.to_string(), format!("m{i}")]).collect();
+    let many_z: Vec<String> = (0..200).flat_map(|i| [format!("{}", i as f64 / 3.0), format!("z{i}")]).collect();
+    for c in [
+        with(&["RPUSH", "list"], &small_owned),
+        with(&["RPUSH", "biglist"], &big_list),
+        with(&["SADD", "iset16"], &["1".into(), "-300".into(), "32767".into()]),
+        with(&["SADD", "iset32"], &["1".into(), "70000".into()]),
+        with(&["SADD", "iset64"], &["1".into(), "-9223372036854775808".into()]),
+        with(&["SADD", "hset"], &small_owned),
+        with(&["SADD", "bigiset"], &(0..600).map(|i| i.to_string()).collect::<Vec<_>>()),
+        with(&["HSET", "hash"], &pairs),
+        with(&["HSET", "bighash"], &many_pairs),
+        with(&["HSET", "smallhash"], &pairs[..28]),
+        with(&["ZADD", "zset"], &zpairs),
+        with(&["ZADD", "bigz"], &many_z),
+        with(&["ZADD", "longz", "-0", "a", "1"], &["m".repeat(70)]),
+        vec!["SET".into(), "str".into(), "v".into()],
+        vec!["RPUSH".into(), "ttl".into(), "x".into()],
+        vec!["PEXPIREAT".into(), "ttl".into(), "4102444800000".into()],
+        vec!["SET".into(), "end".into(), "end".into()],
+    ] {
+        let a: Vec<&str> = c.iter().map(String::as_str).collect();
+        let reply = cmd(&a);
+        assert!(!reply.starts_with(b"-"), "{}: {}", a[0], show(&reply));
+    }
+    let replica = ServerProcess::replscope(&[]);
+    let mut r = replica.client();
+    assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]), b"+OK\r\n");
+    common::wait_until("the replica loaded the snapshot", || (r.cmd(&["GET", "end"]) == b"$3\r\nend\r\n").then_some(()));
+    assert_eq!(m.cmd(&["DBSIZE"]), r.cmd(&["DBSIZE"]));
+    let u = Order::Unordered { pairs: false };
+    let reads: &[(&[&str], Order)] = &[
+        (&["LRANGE", "list", "0", "-1"], Order::Exact),
+        (&["LRANGE", "biglist", "0", "-1"], Order::Exact),
+        (&["LRANGE", "ttl", "0", "-1"], Order::Exact),
+        (&["SMEMBERS", "iset16"], Order::Exact),
+        (&["SMEMBERS", "iset32"], Order::Exact),
+        (&["SMEMBERS", "iset64"], Order::Exact),
+        (&["SMEMBERS", "hset"], u),
+        (&["SMEMBERS", "bigiset"], u),
+        (&["HGETALL", "hash"], Order::Unordered { pairs: true }),
+        (&["HGETALL", "bighash"], Order::Unordered { pairs: true }),
+        (&["ZRANGE", "zset", "0", "-1", "WITHSCORES"], Order::Exact),
+        (&["ZRANGE", "bigz", "0", "-1", "WITHSCORES"], Order::Exact),
+        (&["ZRANGE", "longz", "0", "-1", "WITHSCORES"], Order::Exact),
+        (&["GET", "str"], Order::Exact),
+    ];
+    for (args, order) in reads {
+        let (want, got) = (normalize(&m.cmd(args), *order), normalize(&r.cmd(args), *order));
+        assert_eq!(show(&got), show(&want), "replica (left) vs master (right) for {args:?}");
+    }
+    // A listpack hash keeps its order through the snapshot.
+    let (want, got) = (m.cmd(&["HGETALL", "smallhash"]), r.cmd(&["HGETALL", "smallhash"]));
+    assert_eq!(show(&got), show(&want));
+}

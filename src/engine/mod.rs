@@ -14,6 +14,7 @@ pub mod config;
 pub mod info;
 pub mod keyspace;
 pub mod rdb;
+mod rdb_compact;
 pub mod replication;
 pub mod resp;
 

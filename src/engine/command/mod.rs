@@ -184,6 +184,12 @@ impl Node {
     }
 }
 
+/// A score as a listpack holds it (`zzlStrtod`): plain `strtod` of the text, which is
+/// what `d2string` wrote (or an integer). Used when loading an RDB.
+pub(crate) fn parse_listpack_score(text: &[u8]) -> f64 {
+    cfloat::strto(text, cfloat::F64).value.map_or(f64::NAN, cfloat::Float::to_f64)
+}
+
 /// Lower-cased copy of an argument, for option matching.
 pub(crate) fn lower(arg: &[u8]) -> Vec<u8> {
     arg.to_ascii_lowercase()
