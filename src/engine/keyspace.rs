@@ -80,6 +80,11 @@ impl Ord for Score {
 pub struct ZSet {
     scores: BTreeMap<Vec<u8>, f64>,
     ordered: BTreeSet<(Score, Vec<u8>)>,
+    /// Whether Redis would hold this set as a skiplist rather than a listpack: once it
+    /// has had more than `zset-max-listpack-entries` (128) members or a member longer
+    /// than `zset-max-listpack-value` (64 bytes). The conversion is one-way, and it is
+    /// observable: a listpack stores an integral score as an integer, so -0 becomes 0.
+    skiplist: bool,
 }
 
 impl ZSet {
@@ -95,9 +100,24 @@ impl ZSet {
         self.scores.get(member).copied()
     }
 
+    /// Redis's `zset-max-listpack-entries` and `zset-max-listpack-value` defaults.
+    pub const MAX_LISTPACK_ENTRIES: usize = 128;
+    pub const MAX_LISTPACK_VALUE: usize = 64;
+
+    /// Whether Redis would have converted this set to a skiplist by now.
+    pub fn is_skiplist(&self) -> bool {
+        self.skiplist
+    }
+
     /// Sets a member's score; returns the previous one.
     pub fn insert(&mut self, member: Vec<u8>, score: f64) -> Option<f64> {
+        if member.len() > Self::MAX_LISTPACK_VALUE {
+            self.skiplist = true;
+        }
         let old = self.scores.insert(member.clone(), score);
+        if self.scores.len() > Self::MAX_LISTPACK_ENTRIES {
+            self.skiplist = true;
+        }
         if let Some(o) = old {
             self.ordered.remove(&(Score(o), member.clone()));
         }

@@ -15,6 +15,7 @@ pub mod expire;
 pub mod info;
 pub mod keyspace;
 pub mod rdb;
+mod rdb_compact;
 pub mod replication;
 pub mod resp;
 
@@ -140,6 +141,22 @@ impl IdSource {
         z ^ (z >> 31)
     }
 
+    /// A uniformly random integer in `0..n` (0 when `n` is 0), for SPOP/SRANDMEMBER picks
+    /// and active-expiry sampling. Rejection sampling, so no value is favoured.
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n <= 1 {
+            return 0;
+        }
+        // The largest multiple of n that fits: values at or above it would bias the result.
+        let zone = u64::MAX - (u64::MAX % n);
+        loop {
+            let v = self.next_u64();
+            if v < zone {
+                return v % n;
+            }
+        }
+    }
+
     /// `n` lowercase hex characters, like Redis's `getRandomHexChars`.
     pub fn hex(&mut self, n: usize) -> String {
         const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -155,11 +172,6 @@ impl IdSource {
             }
         }
         out
-    }
-
-    /// A uniformly distributed integer in `0..n` (`n > 0`), e.g. to sample keys.
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((self.next_u64() as u128 * n as u128) >> 64) as u64
     }
 }
 

@@ -6,6 +6,7 @@
 //! or truncated input is an `RdbError`, never a panic.
 
 use super::keyspace::{Keyspace, OrderedMap, OrderedSet, SetValue, Value, ZSet};
+use super::rdb_compact;
 use crc::{Crc, CRC_64_REDIS};
 
 pub const RDB_VERSION: u32 = 10;
@@ -27,6 +28,11 @@ const TYPE_LIST: u8 = 1;
 const TYPE_SET: u8 = 2;
 const TYPE_HASH: u8 = 4;
 const TYPE_ZSET_2: u8 = 5;
+// The compact encodings a real Redis 7.0 writes for small collections (see rdb_compact).
+const TYPE_SET_INTSET: u8 = 11;
+const TYPE_HASH_LISTPACK: u8 = 16;
+const TYPE_ZSET_LISTPACK: u8 = 17;
+const TYPE_LIST_QUICKLIST_2: u8 = 18;
 
 const ENC_INT8: u8 = 0;
 const ENC_INT16: u8 = 1;
@@ -251,10 +257,15 @@ pub fn read(data: &[u8]) -> Result<Loaded, RdbError> {
             OP_FUNCTION2 | OP_MODULE_AUX => {
                 return Err(RdbError(format!("Unsupported RDB opcode 0x{op:02x} (functions and modules are not supported)")));
             }
-            TYPE_STRING | TYPE_LIST | TYPE_SET | TYPE_HASH | TYPE_ZSET_2 => {
+            TYPE_STRING | TYPE_LIST | TYPE_SET | TYPE_HASH | TYPE_ZSET_2 | TYPE_SET_INTSET | TYPE_HASH_LISTPACK
+            | TYPE_ZSET_LISTPACK | TYPE_LIST_QUICKLIST_2 => {
                 let key = r.string()?;
                 let value = r.value(op)?;
-                keyspace.set(db, key, value, expires_at.take());
+                // Redis skips an empty collection ("empty keys skipped") rather than load it.
+                let expiry = expires_at.take();
+                if !value.is_empty_collection() {
+                    keyspace.set(db, key, value, expiry);
+                }
             }
             other => return Err(RdbError(format!("Unknown RDB encoding type {other}"))),
         }
@@ -327,7 +338,54 @@ impl<'a> Reader<'a> {
                     }
                     z.insert(m, score);
                 }
+                normalize_listpack_zero(&mut z);
                 Value::ZSet(z)
+            }
+            TYPE_SET_INTSET => {
+                let blob = self.string()?;
+                Value::Set(set_from_members(rdb_compact::intset_members(&blob).map_err(RdbError)?))
+            }
+            TYPE_HASH_LISTPACK => {
+                let entries = rdb_compact::listpack_entries(&self.string()?).map_err(RdbError)?;
+                if entries.len() % 2 != 0 {
+                    return Err(RdbError("Listpack integrity check failed.".into()));
+                }
+                let mut h = OrderedMap::default();
+                for pair in entries.chunks(2) {
+                    h.insert(pair[0].clone(), pair[1].clone());
+                }
+                Value::Hash(h)
+            }
+            TYPE_ZSET_LISTPACK => {
+                let entries = rdb_compact::listpack_entries(&self.string()?).map_err(RdbError)?;
+                if entries.len() % 2 != 0 {
+                    return Err(RdbError("Listpack integrity check failed.".into()));
+                }
+                let mut z = ZSet::default();
+                for pair in entries.chunks(2) {
+                    // zzlStrtod: a listpack score is d2string's text (or an integer).
+                    let score = crate::engine::command::parse_listpack_score(&pair[1]);
+                    if score.is_nan() {
+                        return Err(RdbError("Zset with NAN score detected".into()));
+                    }
+                    z.insert(pair[0].clone(), score);
+                }
+                Value::ZSet(z)
+            }
+            TYPE_LIST_QUICKLIST_2 => {
+                let nodes = self.count()?;
+                let mut items = std::collections::VecDeque::new();
+                for _ in 0..nodes {
+                    let container = self.len()?;
+                    let blob = self.string()?;
+                    match container {
+                        // A PLAIN node is one big element, stored as is.
+                        1 => items.push_back(blob),
+                        2 => items.extend(rdb_compact::listpack_entries(&blob).map_err(RdbError)?),
+                        _ => return Err(RdbError("Quicklist integrity check failed.".into())),
+                    }
+                }
+                Value::List(items)
             }
             other => return Err(RdbError(format!("Unknown RDB encoding type {other}"))),
         })
@@ -380,6 +438,18 @@ impl<'a> Reader<'a> {
             }
             Len::Encoded(e) => Err(RdbError(format!("Unknown RDB string encoding type {e}"))),
         }
+    }
+}
+
+/// Redis converts a loaded sorted set that fits in a listpack into one, and a listpack
+/// stores an integral score as an integer: a -0 comes back as 0.
+fn normalize_listpack_zero(z: &mut ZSet) {
+    if z.is_skiplist() {
+        return;
+    }
+    let negative_zeros: Vec<Vec<u8>> = z.iter().filter(|(_, s)| *s == 0.0 && s.is_sign_negative()).map(|(m, _)| m.to_vec()).collect();
+    for m in negative_zeros {
+        z.insert(m, 0.0);
     }
 }
 

@@ -4,11 +4,17 @@
 //! authentication, read-only replica, stale data; only then is the command run. The error
 //! texts are Redis 7.0's, byte for byte.
 
+mod cfloat;
+mod collection;
 mod expire;
+mod hashes;
 mod keys;
+mod lists;
 pub(crate) mod longdouble;
 mod server;
+mod sets;
 mod strings;
+mod zsets;
 
 use super::resp::reply;
 use super::{Client, ClientRole, Node};
@@ -49,11 +55,37 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "get", arity: 2, flags: READONLY, handler: strings::get },
     CommandSpec { name: "getdel", arity: 2, flags: WRITE, handler: strings::getdel },
     CommandSpec { name: "getset", arity: 3, flags: WRITE, handler: strings::getset },
+    CommandSpec { name: "hdel", arity: -3, flags: WRITE, handler: hashes::hdel },
+    CommandSpec { name: "hexists", arity: 3, flags: READONLY, handler: hashes::hexists },
+    CommandSpec { name: "hget", arity: 3, flags: READONLY, handler: hashes::hget },
+    CommandSpec { name: "hgetall", arity: 2, flags: READONLY, handler: hashes::hgetall },
+    CommandSpec { name: "hincrby", arity: 4, flags: WRITE, handler: hashes::hincrby },
+    CommandSpec { name: "hincrbyfloat", arity: 4, flags: WRITE, handler: hashes::hincrbyfloat },
+    CommandSpec { name: "hkeys", arity: 2, flags: READONLY, handler: hashes::hkeys },
+    CommandSpec { name: "hlen", arity: 2, flags: READONLY, handler: hashes::hlen },
+    CommandSpec { name: "hmget", arity: -3, flags: READONLY, handler: hashes::hmget },
+    CommandSpec { name: "hmset", arity: -4, flags: WRITE, handler: hashes::hmset },
+    CommandSpec { name: "hset", arity: -4, flags: WRITE, handler: hashes::hset },
+    CommandSpec { name: "hsetnx", arity: 4, flags: WRITE, handler: hashes::hsetnx },
+    CommandSpec { name: "hstrlen", arity: 3, flags: READONLY, handler: hashes::hstrlen },
+    CommandSpec { name: "hvals", arity: 2, flags: READONLY, handler: hashes::hvals },
     CommandSpec { name: "incr", arity: 2, flags: WRITE, handler: strings::incr },
     CommandSpec { name: "incrby", arity: 3, flags: WRITE, handler: strings::incrby },
     CommandSpec { name: "incrbyfloat", arity: 3, flags: WRITE, handler: strings::incrbyfloat },
     CommandSpec { name: "info", arity: -1, flags: STALE, handler: server::info },
     CommandSpec { name: "keys", arity: 2, flags: READONLY, handler: keys::keys },
+    CommandSpec { name: "lindex", arity: 3, flags: READONLY, handler: lists::lindex },
+    CommandSpec { name: "linsert", arity: 5, flags: WRITE, handler: lists::linsert },
+    CommandSpec { name: "llen", arity: 2, flags: READONLY, handler: lists::llen },
+    CommandSpec { name: "lmove", arity: 5, flags: WRITE, handler: lists::lmove },
+    CommandSpec { name: "lpop", arity: -2, flags: WRITE, handler: lists::lpop },
+    CommandSpec { name: "lpos", arity: -3, flags: READONLY, handler: lists::lpos },
+    CommandSpec { name: "lpush", arity: -3, flags: WRITE, handler: lists::lpush },
+    CommandSpec { name: "lpushx", arity: -3, flags: WRITE, handler: lists::lpushx },
+    CommandSpec { name: "lrange", arity: 4, flags: READONLY, handler: lists::lrange },
+    CommandSpec { name: "lrem", arity: 4, flags: WRITE, handler: lists::lrem },
+    CommandSpec { name: "lset", arity: 4, flags: WRITE, handler: lists::lset },
+    CommandSpec { name: "ltrim", arity: 4, flags: WRITE, handler: lists::ltrim },
     CommandSpec { name: "mget", arity: -2, flags: READONLY, handler: strings::mget },
     CommandSpec { name: "mset", arity: -3, flags: WRITE, handler: strings::mset },
     CommandSpec { name: "msetnx", arity: -3, flags: WRITE, handler: strings::msetnx },
@@ -69,16 +101,57 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "renamenx", arity: 3, flags: WRITE, handler: keys::renamenx },
     CommandSpec { name: "replconf", arity: -1, flags: ADMIN | STALE, handler: server::replconf },
     CommandSpec { name: "replicaof", arity: 3, flags: ADMIN | STALE, handler: server::replicaof },
+    CommandSpec { name: "rpop", arity: -2, flags: WRITE, handler: lists::rpop },
+    CommandSpec { name: "rpoplpush", arity: 3, flags: WRITE, handler: lists::rpoplpush },
+    CommandSpec { name: "rpush", arity: -3, flags: WRITE, handler: lists::rpush },
+    CommandSpec { name: "rpushx", arity: -3, flags: WRITE, handler: lists::rpushx },
+    CommandSpec { name: "sadd", arity: -3, flags: WRITE, handler: sets::sadd },
+    CommandSpec { name: "scard", arity: 2, flags: READONLY, handler: sets::scard },
+    CommandSpec { name: "sdiff", arity: -2, flags: READONLY, handler: sets::sdiff },
+    CommandSpec { name: "sdiffstore", arity: -3, flags: WRITE, handler: sets::sdiffstore },
     CommandSpec { name: "select", arity: 2, flags: STALE, handler: keys::select },
     CommandSpec { name: "set", arity: -3, flags: WRITE, handler: strings::set },
     CommandSpec { name: "setex", arity: 4, flags: WRITE, handler: strings::setex },
     CommandSpec { name: "setnx", arity: 3, flags: WRITE, handler: strings::setnx },
+    CommandSpec { name: "sinter", arity: -2, flags: READONLY, handler: sets::sinter },
+    CommandSpec { name: "sintercard", arity: -3, flags: READONLY, handler: sets::sintercard },
+    CommandSpec { name: "sinterstore", arity: -3, flags: WRITE, handler: sets::sinterstore },
+    CommandSpec { name: "sismember", arity: 3, flags: READONLY, handler: sets::sismember },
     CommandSpec { name: "slaveof", arity: 3, flags: ADMIN | STALE, handler: server::replicaof },
+    CommandSpec { name: "smembers", arity: 2, flags: READONLY, handler: sets::smembers },
+    CommandSpec { name: "smismember", arity: -3, flags: READONLY, handler: sets::smismember },
+    CommandSpec { name: "smove", arity: 4, flags: WRITE, handler: sets::smove },
+    CommandSpec { name: "spop", arity: -2, flags: WRITE, handler: sets::spop },
+    CommandSpec { name: "srandmember", arity: -2, flags: READONLY, handler: sets::srandmember },
+    CommandSpec { name: "srem", arity: -3, flags: WRITE, handler: sets::srem },
     CommandSpec { name: "strlen", arity: 2, flags: READONLY, handler: strings::strlen },
+    CommandSpec { name: "sunion", arity: -2, flags: READONLY, handler: sets::sunion },
+    CommandSpec { name: "sunionstore", arity: -3, flags: WRITE, handler: sets::sunionstore },
     CommandSpec { name: "sync", arity: 1, flags: ADMIN, handler: server::sync },
     CommandSpec { name: "ttl", arity: 2, flags: READONLY, handler: expire::ttl },
     CommandSpec { name: "type", arity: 2, flags: READONLY, handler: keys::type_ },
     CommandSpec { name: "unlink", arity: -2, flags: WRITE, handler: keys::del },
+    CommandSpec { name: "zadd", arity: -4, flags: WRITE, handler: zsets::zadd },
+    CommandSpec { name: "zcard", arity: 2, flags: READONLY, handler: zsets::zcard },
+    CommandSpec { name: "zcount", arity: 4, flags: READONLY, handler: zsets::zcount },
+    CommandSpec { name: "zincrby", arity: 4, flags: WRITE, handler: zsets::zincrby },
+    CommandSpec { name: "zlexcount", arity: 4, flags: READONLY, handler: zsets::zlexcount },
+    CommandSpec { name: "zmscore", arity: -3, flags: READONLY, handler: zsets::zmscore },
+    CommandSpec { name: "zpopmax", arity: -2, flags: WRITE, handler: zsets::zpopmax },
+    CommandSpec { name: "zpopmin", arity: -2, flags: WRITE, handler: zsets::zpopmin },
+    CommandSpec { name: "zrange", arity: -4, flags: READONLY, handler: zsets::zrange },
+    CommandSpec { name: "zrangebylex", arity: -4, flags: READONLY, handler: zsets::zrangebylex },
+    CommandSpec { name: "zrangebyscore", arity: -4, flags: READONLY, handler: zsets::zrangebyscore },
+    CommandSpec { name: "zrank", arity: 3, flags: READONLY, handler: zsets::zrank },
+    CommandSpec { name: "zrem", arity: -3, flags: WRITE, handler: zsets::zrem },
+    CommandSpec { name: "zremrangebylex", arity: 4, flags: WRITE, handler: zsets::zremrangebylex },
+    CommandSpec { name: "zremrangebyrank", arity: 4, flags: WRITE, handler: zsets::zremrangebyrank },
+    CommandSpec { name: "zremrangebyscore", arity: 4, flags: WRITE, handler: zsets::zremrangebyscore },
+    CommandSpec { name: "zrevrange", arity: -4, flags: READONLY, handler: zsets::zrevrange },
+    CommandSpec { name: "zrevrangebylex", arity: -4, flags: READONLY, handler: zsets::zrevrangebylex },
+    CommandSpec { name: "zrevrangebyscore", arity: -4, flags: READONLY, handler: zsets::zrevrangebyscore },
+    CommandSpec { name: "zrevrank", arity: 3, flags: READONLY, handler: zsets::zrevrank },
+    CommandSpec { name: "zscore", arity: 3, flags: READONLY, handler: zsets::zscore },
 ];
 
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
@@ -143,6 +216,12 @@ impl Node {
         self.flush_propagation();
         out
     }
+}
+
+/// A score as a listpack holds it (`zzlStrtod`): plain `strtod` of the text, which is
+/// what `d2string` wrote (or an integer). Used when loading an RDB.
+pub(crate) fn parse_listpack_score(text: &[u8]) -> f64 {
+    cfloat::strto(text, cfloat::F64).value.map_or(f64::NAN, cfloat::Float::to_f64)
 }
 
 /// Lower-cased copy of an argument, for option matching.
