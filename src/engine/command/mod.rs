@@ -10,7 +10,6 @@ mod expire;
 mod hashes;
 mod keys;
 mod lists;
-pub(crate) mod longdouble;
 mod server;
 mod sets;
 mod strings;

@@ -1,7 +1,7 @@
 //! String commands: GET, SET, SETNX, SETEX, PSETEX, GETSET, GETDEL, MSET, MSETNX, MGET,
 //! APPEND, STRLEN, INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT.
 
-use super::longdouble::{self, LongDouble};
+use super::cfloat::{self, Float, F80};
 use super::lower;
 use crate::engine::keyspace::Value;
 use crate::engine::resp::{parse_i64, reply};
@@ -362,7 +362,7 @@ fn incr_decr(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], by: i64) ->
     reply::integer(value)
 }
 
-/// INCRBYFLOAT key increment, in x87 `long double` like Redis (see `longdouble`). The
+/// INCRBYFLOAT key increment, in x87 `long double` like Redis (see `cfloat`). The
 /// reply and the stored value are `%.17Lf` trimmed; propagated as
 /// `SET key <new value> KEEPTTL`, so replicas never redo the float arithmetic.
 pub fn incrbyfloat(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
@@ -370,18 +370,18 @@ pub fn incrbyfloat(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Ve
     let not_float = || reply::error("ERR value is not a valid float");
     let current = match lookup_string(node, client, key, true) {
         Err(e) => return e,
-        Ok(None) => LongDouble::ZERO,
-        Ok(Some(v)) => match longdouble::parse(&v) {
+        Ok(None) => Float::Finite { neg: false, mant: 0, exp: 0 },
+        Ok(Some(v)) => match cfloat::string2ld(&v) {
             Some(x) => x,
             None => return not_float(),
         },
     };
-    let Some(by) = longdouble::parse(&argv[2]) else { return not_float() };
-    let sum = current.add(by);
-    if !sum.is_finite() {
+    let Some(by) = cfloat::string2ld(&argv[2]) else { return not_float() };
+    let sum = cfloat::add(current, by, F80);
+    if sum.is_inf() {
         return reply::error("ERR increment would produce NaN or Infinity");
     }
-    let text = sum.to_human().into_bytes();
+    let text = cfloat::fmt_ld_human(sum).into_bytes();
     overwrite_keep_ttl(node, client.db, key, text.clone());
     node.propagate(client.db, vec![b"SET".to_vec(), key.clone(), text.clone(), b"KEEPTTL".to_vec()]);
     reply::bulk(&text)
