@@ -446,6 +446,8 @@ impl Node {
             }
         }
         client.parser.feed(data);
+        // Redis's query buffer keeps a whole read until every command in it has run.
+        let batch_len = client.parser.pending_len();
         let mut replies = Vec::new();
         let mut closing = false;
         loop {
@@ -482,7 +484,7 @@ impl Node {
                     // Masters and replicas never see replies (a PSYNC's answer is the
                     // sync itself, returned while the client was still a normal one).
                     let answer = client.role == ClientRole::Normal;
-                    client.qbuf = consumed + client.parser.pending_len();
+                    client.qbuf = batch_len;
                     client.reply_pending = replies.len();
                     let reply = self.execute(&mut client, argv);
                     if let Some(raw) = raw {

@@ -13,6 +13,7 @@ use crate::engine::{Client, Node};
 
 pub static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "config|get", arity: -3, flags: ADMIN | STALE, handler: config_get },
+    CommandSpec { name: "config|resetstat", arity: 2, flags: ADMIN | STALE, handler: config_resetstat },
     CommandSpec { name: "config|set", arity: -4, flags: ADMIN | STALE, handler: config_set },
 ];
 
@@ -90,6 +91,13 @@ fn config_set(node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
             backlog.resize(size);
         }
     }
+    reply::ok()
+}
+
+/// CONFIG RESETSTAT: the INFO counters start again from zero.
+fn config_resetstat(node: &mut Node, _client: &mut Client, _argv: &[Vec<u8>]) -> Vec<u8> {
+    node.stats = Default::default();
+    node.counters = Default::default();
     reply::ok()
 }
 
