@@ -1088,3 +1088,72 @@ fn shutdown_save_fails_without_a_disk() {
     let status = wait_until("replscope exits", || scope.try_wait());
     assert!(status.success());
 }
+
+/// The replication links as CLIENT LIST shows them: a real Redis replica and a replscope
+/// replica of the same real master list their master link alike (flags M, no user, the
+/// stream's db and last command), and a real master and a replscope master list a real
+/// replica alike (flags S, its REPLCONF). The replica's output buffers on a master are
+/// Redis's shared replication blocks, so for those lines only the fields that do not
+/// depend on them are compared.
+#[test]
+fn client_list_of_replication_links() {
+    if !redis_installed() {
+        return;
+    }
+    let master = ServerProcess::redis(&["--repl-diskless-sync-delay", "0"]);
+    let port = master.port.to_string();
+    let real_replica = ServerProcess::redis(&["--replicaof", "127.0.0.1", &port]);
+    let our_replica = ServerProcess::replscope(&["--replicaof", "127.0.0.1", &port]);
+    let mut m = master.client();
+    for r in [&real_replica, &our_replica] {
+        wait_until("the replica's link is up", || (r.info_field("replication", "master_link_status").as_deref() == Some("up")).then_some(()));
+    }
+    // A transaction in the stream: both replicas apply it.
+    for args in [&["SELECT", "3"][..], &["MULTI"], &["SET", "a", "1"], &["SET", "b", "2"], &["EXEC"]] {
+        m.cmd(args);
+    }
+    let (mut rr, mut sr) = (real_replica.client(), our_replica.client());
+    for c in [&mut rr, &mut sr] {
+        assert_eq!(c.cmd(&["SELECT", "3"]), b"+OK\r\n");
+        wait_until("the replica applied the transaction", || (c.cmd(&["GET", "b"]) == b"$1\r\n2\r\n").then_some(()));
+    }
+    let want = normalize(&rr.cmd(&["CLIENT", "LIST", "TYPE", "master"]), Norm::ClientList);
+    let got = normalize(&sr.cmd(&["CLIENT", "LIST", "TYPE", "master"]), Norm::ClientList);
+    assert_eq!(show(&got), show(&want));
+    // Both replicas are in step with the master.
+    let offset = |s: &ServerProcess, f: &str| s.info_field("replication", f).unwrap();
+    wait_until("both replicas reach the master's offset", || {
+        let o = offset(&master, "master_repl_offset");
+        (offset(&real_replica, "slave_repl_offset") == o && offset(&our_replica, "slave_repl_offset") == o).then_some(())
+    });
+
+    // Masters listing a real replica.
+    let scope_master = ServerProcess::replscope(&["--repl-diskless-sync-delay", "0"]);
+    let _r2 = ServerProcess::redis(&["--replicaof", "127.0.0.1", &scope_master.port.to_string()]);
+    let line = |s: &ServerProcess| -> String {
+        let mut c = s.client();
+        wait_until("the replica is online and ACKs", || {
+            let l = String::from_utf8_lossy(&c.cmd(&["CLIENT", "LIST", "TYPE", "replica"])).into_owned();
+            l.contains("cmd=replconf").then_some(l)
+        })
+    };
+    // Each listed replica's stable fields, one line per replica.
+    let keep = |l: &str| -> Vec<String> {
+        let body = l.split_once("\r\n").unwrap().1;
+        body.lines()
+            .filter(|line| line.starts_with("id="))
+            .map(|line| {
+                line.split(' ')
+                    .filter(|f| ["name=", "flags=", "db=", "sub=", "psub=", "ssub=", "multi=", "argv-mem=", "multi-mem=", "events=", "cmd=", "user=", "redir=", "resp="].iter().any(|k| f.starts_with(k)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    // The real master has two replicas (a real one and a replscope one), ours one.
+    let (ours, real) = (keep(&line(&scope_master)), keep(&line(&master)));
+    assert_eq!(ours.len(), 1);
+    assert_eq!(real.len(), 2);
+    assert_eq!(ours[0], real[0]);
+    assert_eq!(real[0], real[1], "a replscope replica looks like a real one to a real master");
+}
