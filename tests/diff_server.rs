@@ -1157,3 +1157,20 @@ fn client_list_of_replication_links() {
     assert_eq!(ours[0], real[0]);
     assert_eq!(real[0], real[1], "a replscope replica looks like a real one to a real master");
 }
+
+/// repl-diskless-sync-max-replicas: the diskless sync starts as soon as that many
+/// replicas wait, instead of after repl-diskless-sync-delay (here far longer than the
+/// test's deadline), on real Redis and on replscope alike.
+#[test]
+fn diskless_sync_starts_once_max_replicas_wait() {
+    if !redis_installed() {
+        return;
+    }
+    let opts = ["--repl-diskless-sync-delay", "1000", "--repl-diskless-sync-max-replicas", "1"];
+    let masters = [ServerProcess::redis(&opts), ServerProcess::replscope(&opts)];
+    let replicas: Vec<ServerProcess> =
+        masters.iter().map(|m| ServerProcess::redis(&["--replicaof", "127.0.0.1", &m.port.to_string()])).collect();
+    for r in &replicas {
+        wait_until("the replica's link is up", || (r.info_field("replication", "master_link_status").as_deref() == Some("up")).then_some(()));
+    }
+}
