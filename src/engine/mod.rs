@@ -131,6 +131,10 @@ pub struct Client {
     pub reply_pending: usize,
     /// Our end of the connection, if the host told us (CLIENT LIST `laddr`).
     pub local: Option<PeerAddr>,
+    /// Master link only: stream bytes of a transaction still open (MULTI without EXEC
+    /// yet). Redis counts them as applied, and forwards them, only once EXEC has run, so
+    /// a link lost mid-transaction resumes from before its MULTI.
+    pub stream_held: Vec<u8>,
 }
 
 /// Deterministic id generator (SplitMix64) seeded by the host. The engine needs random
@@ -465,7 +469,11 @@ impl Node {
                 Parsed::Empty { consumed } => {
                     if client.role == ClientRole::Master {
                         let raw = client.parser.last_raw(consumed).to_vec();
-                        self.master_stream_applied(&raw);
+                        if client.multi.is_some() {
+                            client.stream_held.extend_from_slice(&raw);
+                        } else {
+                            self.master_stream_applied(&raw);
+                        }
                     }
                 }
                 Parsed::Error(msg) => {
@@ -489,7 +497,12 @@ impl Node {
                     let reply = self.execute(&mut client, argv);
                     if let Some(raw) = raw {
                         // Counted only now: a GETACK reports the offset before itself.
-                        self.master_stream_applied(&raw);
+                        // Inside a transaction, only once it is over.
+                        client.stream_held.extend_from_slice(&raw);
+                        if client.multi.is_none() {
+                            let applied = std::mem::take(&mut client.stream_held);
+                            self.master_stream_applied(&applied);
+                        }
                     } else if answer {
                         replies.extend(reply);
                     }
@@ -563,6 +576,7 @@ impl Client {
             qbuf: 0,
             reply_pending: 0,
             local: None,
+            stream_held: Vec::new(),
         }
     }
 }
