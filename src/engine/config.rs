@@ -339,7 +339,7 @@ impl Config {
                 }
             }
             "client-output-buffer-limit" => {
-                if text.len() % 4 != 0 {
+                if !text.len().is_multiple_of(4) {
                     return Err("Wrong number of arguments in buffer limit configuration.".into());
                 }
                 let mut limits = self.client_output_buffer_limit;
@@ -364,7 +364,7 @@ impl Config {
             }
             "save" => {
                 let words: &[String] = if text.len() == 1 && text[0].is_empty() { &[] } else { &text };
-                if words.len() % 2 != 0 {
+                if !words.len().is_multiple_of(2) {
                     return Err("Invalid save parameters".into());
                 }
                 for (j, w) in words.iter().enumerate() {
@@ -508,10 +508,7 @@ pub fn memtoull(s: &str) -> Option<u64> {
     // strtoull saturates at u64::MAX on overflow (and Redis does not look at errno).
     let mut v: u64 = 0;
     for b in digits.bytes() {
-        v = match v.checked_mul(10).and_then(|x| x.checked_add((b - b'0') as u64)) {
-            Some(x) => x,
-            None => u64::MAX,
-        };
+        v = v.checked_mul(10).and_then(|x| x.checked_add((b - b'0') as u64)).unwrap_or(u64::MAX);
         if v == u64::MAX {
             break;
         }

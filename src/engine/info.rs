@@ -455,7 +455,10 @@ impl Node {
                 out.push_str("role:slave\r\n");
                 let master_client = link.conn.and_then(|c| self.clients.get(&c)).filter(|c| c.role == ClientRole::Master);
                 let (reploff, read_reploff) = match (master_client, &r.cached_master) {
-                    (Some(c), _) => (link.reploff as i64, (link.reploff + c.parser.pending_len() as u64) as i64),
+                    // Read: everything received, including a transaction not yet applied.
+                    (Some(c), _) => {
+                        (link.reploff as i64, (link.reploff + (c.stream_held.len() + c.parser.pending_len()) as u64) as i64)
+                    }
                     (None, Some(cached)) => (cached.reploff as i64, cached.reploff as i64),
                     (None, None) => (1, 1),
                 };

@@ -53,7 +53,7 @@ fn config_get(node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
 
 /// CONFIG SET name value [name value ...].
 fn config_set(node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
-    if argv.len() % 2 != 0 {
+    if !argv.len().is_multiple_of(2) {
         return reply::error("ERR syntax error");
     }
     let shown = |a: &[u8]| String::from_utf8_lossy(c_str(a)).into_owned();
