@@ -369,6 +369,8 @@ mod native {
         more_to_read: BTreeSet<ConnId>,
         read_buf: Vec<u8>,
         shutdown: bool,
+        /// The engine ran SHUTDOWN and logged it itself.
+        engine_stopped: bool,
     }
 
     fn token_of(conn: ConnId) -> Token {
@@ -443,6 +445,7 @@ mod native {
                 more_to_read: BTreeSet::new(),
                 read_buf: vec![0; READ_CHUNK],
                 shutdown: false,
+                engine_stopped: false,
             };
             server.pump();
             server.log('*', "Ready to accept connections");
@@ -508,14 +511,18 @@ mod native {
         /// Redis's shutdown, minus persistence (there is none): give every connection one
         /// last chance to take its queued bytes, then exit.
         fn shut_down(&mut self) {
-            self.log('#', "User requested shutdown...");
+            if !self.engine_stopped {
+                self.log('#', "User requested shutdown...");
+            }
             for conn in self.conns.values_mut() {
                 if conn.state != ConnState::Connecting {
                     let _ = conn.flush();
                 }
             }
             self.conns.clear();
-            self.log('#', "Redis is now ready to exit, bye bye...");
+            if !self.engine_stopped {
+                self.log('#', "Redis is now ready to exit, bye bye...");
+            }
         }
 
         fn accept_all(&mut self, index: usize) {
@@ -527,6 +534,9 @@ mod native {
                         let _ = stream.set_nodelay(true);
                         let conn =
                             self.node.accept(now_ms(), PeerAddr { ip: addr.ip().to_string(), port: addr.port() });
+                        if let Ok(local) = stream.local_addr() {
+                            self.node.set_local_addr(conn, PeerAddr { ip: local.ip().to_string(), port: local.port() });
+                        }
                         if let Err(e) = self.poll.registry().register(&mut stream, token_of(conn), Interest::READABLE) {
                             self.log('#', &format!("Error registering fd event for the new client: {e}"));
                             self.deferred.push_back(Input::Closed { conn });
@@ -710,6 +720,12 @@ mod native {
                             None => {}
                         },
                         Output::Event(Event::Log(line)) => self.log('*', &line),
+                        // SHUTDOWN: the node said its last words and closed everything;
+                        // the process ends once those closes are flushed.
+                        Output::Event(Event::Shutdown) => {
+                            self.shutdown = true;
+                            self.engine_stopped = true;
+                        }
                         // The structured events are for the playground's drawings.
                         Output::Event(_) => {}
                     }

@@ -1,7 +1,16 @@
 //! Server configuration with Redis's option names, defaults and value syntax.
 //!
-//! The same table serves `replscope-server`'s command line / config file and `CONFIG
-//! GET/SET`, so an option means the same thing everywhere.
+//! One table ([`OPTIONS`]) serves `replscope-server`'s command line / config file and
+//! `CONFIG GET/SET`, so an option means the same thing everywhere, is parsed by the same
+//! rules as Redis 7.0's `config.c` (bool / integer / memory / string / enum / special),
+//! and fails with the same error text.
+//!
+//! Some options are kept only so that `CONFIG GET` and `CONFIG SET` answer as Redis does
+//! (`repl-disable-tcp-nodelay`, `replica-lazy-flush`, `client-output-buffer-limit`, ...):
+//! they describe socket or memory behaviour this engine does not model, and changing them
+//! changes nothing else. Options whose other values the engine cannot honour
+//! (`repl-diskless-load`, `save`, `appendonly`, `port`, `bind`) accept exactly the value
+//! that describes what the engine does and refuse the rest.
 
 /// One Redis server's settings (Redis 7.0 defaults).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,12 +25,24 @@ pub struct Config {
     pub repl_backlog_ttl: u64,
     pub repl_diskless_sync: bool,
     pub repl_diskless_sync_delay: u64,
+    pub repl_diskless_sync_max_replicas: u64,
+    pub repl_disable_tcp_nodelay: bool,
     pub repl_ping_replica_period: u64,
     pub repl_timeout: u64,
     pub replica_read_only: bool,
     pub replica_serve_stale_data: bool,
     pub replica_announce_ip: Option<String>,
     pub replica_announce_port: u16,
+    pub replica_priority: u64,
+    pub replica_lazy_flush: bool,
+    pub replica_ignore_maxmemory: bool,
+    pub replica_announced: bool,
+    pub replica_ignore_disk_write_errors: bool,
+    pub min_replicas_to_write: u64,
+    pub min_replicas_max_lag: u64,
+    /// `client-output-buffer-limit` for normal, replica and pubsub clients:
+    /// (hard bytes, soft bytes, soft seconds). Reported, not enforced.
+    pub client_output_buffer_limit: [(u64, u64, u64); 3],
     pub proto_max_bulk_len: u64,
     pub hz: u32,
 }
@@ -39,12 +60,22 @@ impl Default for Config {
             repl_backlog_ttl: 3600,
             repl_diskless_sync: true,
             repl_diskless_sync_delay: 5,
+            repl_diskless_sync_max_replicas: 0,
+            repl_disable_tcp_nodelay: false,
             repl_ping_replica_period: 10,
             repl_timeout: 60,
             replica_read_only: true,
             replica_serve_stale_data: true,
             replica_announce_ip: None,
             replica_announce_port: 0,
+            replica_priority: 100,
+            replica_lazy_flush: false,
+            replica_ignore_maxmemory: true,
+            replica_announced: true,
+            replica_ignore_disk_write_errors: false,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag: 10,
+            client_output_buffer_limit: [(0, 0, 0), (256 << 20, 64 << 20, 60), (32 << 20, 8 << 20, 60)],
             proto_max_bulk_len: 512 * 1024 * 1024,
             hz: 10,
         }
@@ -54,87 +85,365 @@ impl Default for Config {
 /// Smallest backlog Redis allows (CONFIG SET rounds smaller values up to it).
 pub const MIN_BACKLOG_SIZE: u64 = 16 * 1024;
 
-/// Names every option may be given by (Redis keeps the old `slave-*` spellings as aliases).
-const ALIASES: &[(&str, &str)] = &[
-    ("slaveof", "replicaof"),
-    ("repl-ping-slave-period", "repl-ping-replica-period"),
-    ("slave-read-only", "replica-read-only"),
-    ("slave-serve-stale-data", "replica-serve-stale-data"),
-    ("slave-announce-ip", "replica-announce-ip"),
-    ("slave-announce-port", "replica-announce-port"),
+/// How an option's value is written and checked (Redis's config types).
+#[derive(Debug, Clone, Copy)]
+enum Ty {
+    /// yes / no.
+    Bool,
+    /// A plain integer (`string2ll`), inclusive bounds.
+    Int { min: i64, max: i64 },
+    /// A memory value (`1kb`, `1m`, ...), inclusive bounds.
+    Mem { min: i64, max: i64 },
+    /// A string; empty means unset.
+    Str,
+    Enum(&'static [&'static str]),
+    /// Its own syntax (multi-word values and their own checks).
+    Special,
+}
+
+/// One configuration option as `CONFIG GET/SET` and the config file know it.
+#[derive(Debug)]
+pub struct OptionSpec {
+    pub name: &'static str,
+    /// The old `slave-*` spelling, if any (a name of its own for CONFIG GET patterns).
+    pub alias: Option<&'static str>,
+    ty: Ty,
+    /// Only settable at start-up: CONFIG SET refuses it.
+    pub immutable: bool,
+    /// The value is several space-separated words.
+    pub multi_arg: bool,
+}
+
+const fn opt(name: &'static str, alias: Option<&'static str>, ty: Ty) -> OptionSpec {
+    OptionSpec { name, alias, ty, immutable: false, multi_arg: false }
+}
+
+const INT_MAX: i64 = i32::MAX as i64;
+
+/// The options this engine knows, in the order `CONFIG GET` lists them. (Redis lists
+/// several matches in the order of a hash table seeded at random on every start, so no
+/// order is "the" order; this one is stable.)
+pub static OPTIONS: &[OptionSpec] = &[
+    OptionSpec { name: "appendonly", alias: None, ty: Ty::Bool, immutable: false, multi_arg: false },
+    OptionSpec { name: "bind", alias: None, ty: Ty::Special, immutable: false, multi_arg: true },
+    OptionSpec { name: "client-output-buffer-limit", alias: None, ty: Ty::Special, immutable: false, multi_arg: true },
+    OptionSpec { name: "daemonize", alias: None, ty: Ty::Bool, immutable: true, multi_arg: false },
+    OptionSpec { name: "databases", alias: None, ty: Ty::Int { min: 1, max: INT_MAX }, immutable: true, multi_arg: false },
+    opt("hz", None, Ty::Int { min: 0, max: INT_MAX }),
+    opt("masterauth", None, Ty::Str),
+    opt("masteruser", None, Ty::Str),
+    opt("min-replicas-max-lag", Some("min-slaves-max-lag"), Ty::Int { min: 0, max: INT_MAX }),
+    opt("min-replicas-to-write", Some("min-slaves-to-write"), Ty::Int { min: 0, max: INT_MAX }),
+    opt("port", None, Ty::Int { min: 0, max: 65535 }),
+    opt("proto-max-bulk-len", None, Ty::Mem { min: 1024 * 1024, max: i64::MAX }),
+    opt("repl-backlog-size", None, Ty::Mem { min: 1, max: i64::MAX }),
+    opt("repl-backlog-ttl", None, Ty::Int { min: 0, max: i64::MAX }),
+    opt("repl-disable-tcp-nodelay", None, Ty::Bool),
+    opt("repl-diskless-load", None, Ty::Enum(&["disabled", "on-empty-db", "swapdb"])),
+    opt("repl-diskless-sync", None, Ty::Bool),
+    opt("repl-diskless-sync-delay", None, Ty::Int { min: 0, max: INT_MAX }),
+    opt("repl-diskless-sync-max-replicas", None, Ty::Int { min: 0, max: INT_MAX }),
+    opt("repl-ping-replica-period", Some("repl-ping-slave-period"), Ty::Int { min: 1, max: INT_MAX }),
+    opt("repl-timeout", None, Ty::Int { min: 1, max: INT_MAX }),
+    opt("replica-announce-ip", Some("slave-announce-ip"), Ty::Str),
+    opt("replica-announce-port", Some("slave-announce-port"), Ty::Int { min: 0, max: 65535 }),
+    opt("replica-announced", None, Ty::Bool),
+    opt("replica-ignore-disk-write-errors", None, Ty::Bool),
+    opt("replica-ignore-maxmemory", Some("slave-ignore-maxmemory"), Ty::Bool),
+    opt("replica-lazy-flush", Some("slave-lazy-flush"), Ty::Bool),
+    opt("replica-priority", Some("slave-priority"), Ty::Int { min: 0, max: INT_MAX }),
+    opt("replica-read-only", Some("slave-read-only"), Ty::Bool),
+    opt("replica-serve-stale-data", Some("slave-serve-stale-data"), Ty::Bool),
+    OptionSpec { name: "replicaof", alias: Some("slaveof"), ty: Ty::Special, immutable: true, multi_arg: true },
+    opt("requirepass", None, Ty::Str),
+    OptionSpec { name: "save", alias: None, ty: Ty::Special, immutable: false, multi_arg: true },
 ];
 
+/// The option called `name` (its own name or its alias, any case).
+pub fn lookup_option(name: &str) -> Option<&'static OptionSpec> {
+    OPTIONS.iter().find(|o| o.name.eq_ignore_ascii_case(name) || o.alias.is_some_and(|a| a.eq_ignore_ascii_case(name)))
+}
+
+/// Every name an option answers to, with its option: the names `CONFIG GET` patterns
+/// are matched against (aliases included, as in Redis).
+pub fn option_names() -> impl Iterator<Item = (&'static str, &'static OptionSpec)> {
+    OPTIONS.iter().flat_map(|o| std::iter::once((o.name, o)).chain(o.alias.map(|a| (a, o))))
+}
+
+/// Lower-case canonical name of an option, or of an unknown one.
 pub fn canonical_name(name: &str) -> String {
-    let lower = name.to_ascii_lowercase();
-    ALIASES.iter().find(|(alias, _)| *alias == lower).map(|(_, real)| real.to_string()).unwrap_or(lower)
+    lookup_option(name).map(|o| o.name.to_string()).unwrap_or_else(|| name.to_ascii_lowercase())
 }
 
 impl Config {
     /// Applies one option given as in redis.conf (`name` and its argument words).
     /// The error text is what redis-server prints for a bad config line.
     pub fn apply(&mut self, name: &str, args: &[String]) -> Result<(), String> {
-        let name = canonical_name(name);
-        let one = || -> Result<&str, String> {
-            if args.len() == 1 {
-                Ok(args[0].as_str())
-            } else {
-                Err("wrong number of arguments".into())
-            }
+        let Some(spec) = lookup_option(name) else {
+            return Err("Bad directive or wrong number of arguments".into());
         };
-        match name.as_str() {
-            "bind" => {
-                if args.is_empty() {
-                    return Err("wrong number of arguments".into());
-                }
-                self.bind = args[0].clone();
+        if !spec.multi_arg && args.len() != 1 {
+            return Err("wrong number of arguments".into());
+        }
+        let words: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
+        self.set_words(spec, &words, true)
+    }
+
+    /// `CONFIG SET name value` for one option: a multi-word option's value is split on
+    /// single spaces, as Redis does. `Err` is the reason, in Redis's words.
+    pub fn set_option(&mut self, spec: &OptionSpec, value: &[u8]) -> Result<(), String> {
+        let words: Vec<Vec<u8>> = if spec.multi_arg {
+            if value.is_empty() {
+                Vec::new()
+            } else {
+                value.split(|&b| b == b' ').map(|w| w.to_vec()).collect()
             }
-            "port" => self.port = parse_int(one()?, 0, 65535)? as u16,
-            "requirepass" => self.requirepass = non_empty(one()?),
-            "masterauth" => self.masterauth = non_empty(one()?),
-            "masteruser" => self.masteruser = non_empty(one()?),
-            "replicaof" => {
-                if args.len() != 2 {
-                    return Err("wrong number of arguments".into());
+        } else {
+            vec![value.to_vec()]
+        };
+        self.set_words(spec, &words, false)
+    }
+
+    fn set_words(&mut self, spec: &OptionSpec, words: &[Vec<u8>], from_file: bool) -> Result<(), String> {
+        let text = |w: &[u8]| String::from_utf8_lossy(c_str(w)).into_owned();
+        let one = words.first().map(|w| w.as_slice()).unwrap_or_default();
+        match spec.ty {
+            Ty::Bool => {
+                let v = parse_bool(&text(one))?;
+                self.set_bool(spec.name, v)
+            }
+            Ty::Int { min, max } => {
+                let v = crate::engine::resp::parse_i64(c_str(one))
+                    .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
+                check_bounds(v, min, max)?;
+                if spec.name == "port" && !from_file && v != self.port as i64 {
+                    // The engine owns no sockets: listening elsewhere is the host's job.
+                    return Err("Unable to listen on this port. Check server logs.".into());
                 }
-                if args[0].eq_ignore_ascii_case("no") && args[1].eq_ignore_ascii_case("one") {
-                    self.replicaof = None;
-                } else {
-                    let port = parse_int(&args[1], 0, 65535).map_err(|_| "Invalid master port".to_string())?;
-                    self.replicaof = Some((args[0].clone(), port as u16));
+                self.set_int(spec.name, v)
+            }
+            Ty::Mem { min, max } => {
+                // Redis parses into an unsigned value and stores it in a signed one: a
+                // huge value wraps negative and fails the bounds check.
+                let v = memtoull(&text(one)).ok_or_else(|| "argument must be a memory value".to_string())? as i64;
+                check_bounds(v, min, max)?;
+                self.set_int(spec.name, v)
+            }
+            Ty::Str => {
+                let v = match spec.name {
+                    // An SDS option: binary-safe.
+                    "requirepass" | "masterauth" => one.to_vec(),
+                    _ => c_str(one).to_vec(),
+                };
+                let v = (!v.is_empty()).then_some(v);
+                match spec.name {
+                    "requirepass" => self.requirepass = v,
+                    "masterauth" => self.masterauth = v,
+                    "masteruser" => self.masteruser = v,
+                    _ => self.replica_announce_ip = v.map(|v| String::from_utf8_lossy(&v).into_owned()),
+                }
+                Ok(())
+            }
+            Ty::Enum(names) => {
+                let given = text(one);
+                if !names.iter().any(|n| n.eq_ignore_ascii_case(&given)) {
+                    return Err(format!("argument(s) must be one of the following: {}", names.join(", ")));
+                }
+                // Only a replica that loads the snapshot after receiving it whole (the
+                // engine's way) is modelled; the other strategies are refused.
+                if !given.eq_ignore_ascii_case("disabled") {
+                    return Err("replscope loads the snapshot only after receiving it: only 'disabled' is supported".into());
+                }
+                Ok(())
+            }
+            Ty::Special => self.set_special(spec.name, words, from_file),
+        }
+    }
+
+    fn set_bool(&mut self, name: &str, v: bool) -> Result<(), String> {
+        match name {
+            "appendonly" => {
+                if v {
+                    return Err("replscope keeps everything in memory and writes no AOF: only 'no' is supported".into());
                 }
             }
-            "repl-backlog-size" => self.repl_backlog_size = parse_memory(one()?)?.max(MIN_BACKLOG_SIZE),
-            "repl-backlog-ttl" => self.repl_backlog_ttl = parse_int(one()?, 0, i64::MAX)? as u64,
-            "repl-diskless-sync" => self.repl_diskless_sync = parse_bool(one()?)?,
-            "repl-diskless-sync-delay" => self.repl_diskless_sync_delay = parse_int(one()?, 0, i32::MAX as i64)? as u64,
-            "repl-ping-replica-period" => self.repl_ping_replica_period = parse_int(one()?, 1, i32::MAX as i64)? as u64,
-            "repl-timeout" => self.repl_timeout = parse_int(one()?, 1, i32::MAX as i64)? as u64,
-            "replica-read-only" => self.replica_read_only = parse_bool(one()?)?,
-            "replica-serve-stale-data" => self.replica_serve_stale_data = parse_bool(one()?)?,
-            "replica-announce-ip" => self.replica_announce_ip = non_empty(one()?).map(|v| String::from_utf8_lossy(&v).into_owned()),
-            "replica-announce-port" => self.replica_announce_port = parse_int(one()?, 0, 65535)? as u16,
-            "proto-max-bulk-len" => self.proto_max_bulk_len = parse_memory(one()?)?.max(1024 * 1024),
-            "hz" => self.hz = parse_int(one()?, 0, i32::MAX as i64)?.clamp(1, 500) as u32,
-            _ => return Err("Bad directive or wrong number of arguments".into()),
+            "daemonize" => {
+                if v {
+                    return Err("replscope runs in the foreground: only 'no' is supported".into());
+                }
+            }
+            "repl-disable-tcp-nodelay" => self.repl_disable_tcp_nodelay = v,
+            "repl-diskless-sync" => self.repl_diskless_sync = v,
+            "replica-announced" => self.replica_announced = v,
+            "replica-ignore-disk-write-errors" => self.replica_ignore_disk_write_errors = v,
+            "replica-ignore-maxmemory" => self.replica_ignore_maxmemory = v,
+            "replica-lazy-flush" => self.replica_lazy_flush = v,
+            "replica-read-only" => self.replica_read_only = v,
+            "replica-serve-stale-data" => self.replica_serve_stale_data = v,
+            _ => unreachable!("bool option {name} has no field"),
         }
         Ok(())
     }
-}
 
-fn non_empty(s: &str) -> Option<Vec<u8>> {
-    if s.is_empty() {
-        None
-    } else {
-        Some(s.as_bytes().to_vec())
+    fn set_int(&mut self, name: &str, v: i64) -> Result<(), String> {
+        // Bounds were checked against the option's range, so these casts are exact.
+        let u = v.max(0) as u64;
+        match name {
+            "databases" => {
+                if v != 16 {
+                    return Err("replscope servers always have 16 databases".into());
+                }
+            }
+            // Hz is a hint: out-of-range values are accepted and capped (updateHZ).
+            "hz" => self.hz = v.clamp(1, 500) as u32,
+            "min-replicas-max-lag" => self.min_replicas_max_lag = u,
+            "min-replicas-to-write" => self.min_replicas_to_write = u,
+            "port" => self.port = u as u16,
+            "proto-max-bulk-len" => self.proto_max_bulk_len = u,
+            // Smaller backlogs are rounded up (resizeReplicationBacklog).
+            "repl-backlog-size" => self.repl_backlog_size = u.max(MIN_BACKLOG_SIZE),
+            "repl-backlog-ttl" => self.repl_backlog_ttl = u,
+            "repl-diskless-sync-delay" => self.repl_diskless_sync_delay = u,
+            "repl-diskless-sync-max-replicas" => self.repl_diskless_sync_max_replicas = u,
+            "repl-ping-replica-period" => self.repl_ping_replica_period = u,
+            "repl-timeout" => self.repl_timeout = u,
+            "replica-announce-port" => self.replica_announce_port = u as u16,
+            "replica-priority" => self.replica_priority = u,
+            _ => unreachable!("integer option {name} has no field"),
+        }
+        Ok(())
+    }
+
+    fn set_special(&mut self, name: &str, words: &[Vec<u8>], from_file: bool) -> Result<(), String> {
+        let text: Vec<String> = words.iter().map(|w| String::from_utf8_lossy(c_str(w)).into_owned()).collect();
+        match name {
+            "bind" => {
+                if text.is_empty() {
+                    return Err("wrong number of arguments".into());
+                }
+                if !from_file && text.join(" ") != self.bind {
+                    // The engine owns no sockets: listening elsewhere is the host's job.
+                    return Err("Failed to bind to specified addresses.".into());
+                }
+                self.bind = text[0].clone();
+            }
+            "replicaof" => {
+                if text.len() != 2 {
+                    return Err("wrong number of arguments".into());
+                }
+                if text[0].eq_ignore_ascii_case("no") && text[1].eq_ignore_ascii_case("one") {
+                    self.replicaof = None;
+                } else {
+                    let port = strtol_full(&text[1]).filter(|p| (0..=65535).contains(p)).ok_or("Invalid master port")?;
+                    self.replicaof = Some((text[0].clone(), port as u16));
+                }
+            }
+            "client-output-buffer-limit" => {
+                if !text.len().is_multiple_of(4) {
+                    return Err("Wrong number of arguments in buffer limit configuration.".into());
+                }
+                let mut limits = self.client_output_buffer_limit;
+                for class in text.chunks(4) {
+                    let idx = match class[0].to_ascii_lowercase().as_str() {
+                        "normal" => 0,
+                        "slave" | "replica" => 1,
+                        "pubsub" => 2,
+                        _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
+                    };
+                    let bad = || "Error in hard, soft or soft_seconds setting in buffer limit configuration.".to_string();
+                    let hard = memtoull(&class[1]).ok_or_else(bad)?;
+                    let soft = memtoull(&class[2]).ok_or_else(bad)?;
+                    // strtoll into an int: only the low 32 bits survive.
+                    let secs = strtoll_full(&class[3]).ok_or_else(bad)? as i32;
+                    if secs < 0 {
+                        return Err(bad());
+                    }
+                    limits[idx] = (hard, soft, secs as u64);
+                }
+                self.client_output_buffer_limit = limits;
+            }
+            "save" => {
+                let words: &[String] = if text.len() == 1 && text[0].is_empty() { &[] } else { &text };
+                if !words.len().is_multiple_of(2) {
+                    return Err("Invalid save parameters".into());
+                }
+                for (j, w) in words.iter().enumerate() {
+                    let min = if j % 2 == 0 { 1 } else { 0 };
+                    if strtoll_full(w).is_none_or(|v| v < min) {
+                        return Err("Invalid save parameters".into());
+                    }
+                }
+                if !words.is_empty() {
+                    return Err("replscope keeps everything in memory and never snapshots to disk: only \"\" is supported".into());
+                }
+            }
+            _ => unreachable!("special option {name}"),
+        }
+        Ok(())
+    }
+
+    /// The value `CONFIG GET` shows for an option.
+    pub fn get_option(&self, spec: &OptionSpec) -> Vec<u8> {
+        let yn = |b: bool| if b { "yes" } else { "no" }.to_string();
+        let s = match spec.name {
+            "appendonly" | "daemonize" => "no".to_string(),
+            "bind" => self.bind.clone(),
+            "client-output-buffer-limit" => {
+                let names = ["normal", "slave", "pubsub"];
+                let parts: Vec<String> = self
+                    .client_output_buffer_limit
+                    .iter()
+                    .zip(names)
+                    .map(|((h, s, secs), n)| format!("{n} {h} {s} {secs}"))
+                    .collect();
+                parts.join(" ")
+            }
+            "databases" => "16".into(),
+            "hz" => self.hz.to_string(),
+            "masterauth" => return self.masterauth.clone().unwrap_or_default(),
+            "masteruser" => return self.masteruser.clone().unwrap_or_default(),
+            "requirepass" => return self.requirepass.clone().unwrap_or_default(),
+            "min-replicas-max-lag" => self.min_replicas_max_lag.to_string(),
+            "min-replicas-to-write" => self.min_replicas_to_write.to_string(),
+            "port" => self.port.to_string(),
+            "proto-max-bulk-len" => self.proto_max_bulk_len.to_string(),
+            "repl-backlog-size" => self.repl_backlog_size.to_string(),
+            "repl-backlog-ttl" => self.repl_backlog_ttl.to_string(),
+            "repl-disable-tcp-nodelay" => yn(self.repl_disable_tcp_nodelay),
+            "repl-diskless-load" => "disabled".into(),
+            "repl-diskless-sync" => yn(self.repl_diskless_sync),
+            "repl-diskless-sync-delay" => self.repl_diskless_sync_delay.to_string(),
+            "repl-diskless-sync-max-replicas" => self.repl_diskless_sync_max_replicas.to_string(),
+            "repl-ping-replica-period" => self.repl_ping_replica_period.to_string(),
+            "repl-timeout" => self.repl_timeout.to_string(),
+            "replica-announce-ip" => self.replica_announce_ip.clone().unwrap_or_default(),
+            "replica-announce-port" => self.replica_announce_port.to_string(),
+            "replica-announced" => yn(self.replica_announced),
+            "replica-ignore-disk-write-errors" => yn(self.replica_ignore_disk_write_errors),
+            "replica-ignore-maxmemory" => yn(self.replica_ignore_maxmemory),
+            "replica-lazy-flush" => yn(self.replica_lazy_flush),
+            "replica-priority" => self.replica_priority.to_string(),
+            "replica-read-only" => yn(self.replica_read_only),
+            "replica-serve-stale-data" => yn(self.replica_serve_stale_data),
+            "replicaof" => self.replicaof.as_ref().map(|(h, p)| format!("{h} {p}")).unwrap_or_default(),
+            "save" => String::new(),
+            other => unreachable!("option {other} has no value"),
+        };
+        s.into_bytes()
     }
 }
 
-fn parse_int(s: &str, min: i64, max: i64) -> Result<i64, String> {
-    let v: i64 = s.parse().map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+/// The part of an argument a C string would see (Redis parses most options with C
+/// functions, which stop at the first NUL byte).
+fn c_str(w: &[u8]) -> &[u8] {
+    w.iter().position(|&b| b == 0).map_or(w, |nul| &w[..nul])
+}
+
+fn check_bounds(v: i64, min: i64, max: i64) -> Result<(), String> {
     if v < min || v > max {
         return Err(format!("argument must be between {min} and {max} inclusive"));
     }
-    Ok(v)
+    Ok(())
 }
 
 fn parse_bool(s: &str) -> Result<bool, String> {
@@ -145,15 +454,71 @@ fn parse_bool(s: &str) -> Result<bool, String> {
     }
 }
 
-/// Redis memory units: `1k` = 1000, `1kb` = 1024, `1m`, `1mb`, `1g`, `1gb`, plain bytes.
+/// C's `strtoll(s, &end, 10)` with `*end == '\0'` required: leading spaces and a sign are
+/// allowed, out-of-range values saturate, and an empty string is 0.
+fn strtoll_full(s: &str) -> Option<i64> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty() {
+        // No digits at all: strtoll parses nothing, so the end is the start.
+        return s.is_empty().then_some(0);
+    }
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut v: i128 = 0;
+    for b in digits.bytes() {
+        v = (v * 10 + (b - b'0') as i128).min(i64::MAX as i128 + 1);
+    }
+    let v = if neg { -v } else { v };
+    Some(v.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+}
+
+/// `strtol` for a port: the same rules as [`strtoll_full`].
+fn strtol_full(s: &str) -> Option<i64> {
+    strtoll_full(s)
+}
+
+/// Redis's `memtoull`: digits then an optional unit (`b`, `k` = 1000, `kb` = 1024, `m`,
+/// `mb`, `g`, `gb`, any case). No sign; an empty number is 0; the product wraps as C's
+/// unsigned arithmetic does. `None` for anything else.
+pub fn memtoull(s: &str) -> Option<u64> {
+    if s.starts_with('-') {
+        return None;
+    }
+    let digits_end = s.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(digits_end);
+    let mul: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    if digits.len() >= 128 {
+        return None;
+    }
+    // strtoull saturates at u64::MAX on overflow (and Redis does not look at errno).
+    let mut v: u64 = 0;
+    for b in digits.bytes() {
+        v = v.checked_mul(10).and_then(|x| x.checked_add((b - b'0') as u64)).unwrap_or(u64::MAX);
+        if v == u64::MAX {
+            break;
+        }
+    }
+    Some(v.wrapping_mul(mul))
+}
+
+/// Redis memory units for the config file: like [`memtoull`], as a `Result`.
 pub fn parse_memory(s: &str) -> Result<u64, String> {
-    let lower = s.to_ascii_lowercase();
-    let (digits, mul) = [("gb", 1u64 << 30), ("g", 1_000_000_000), ("mb", 1 << 20), ("m", 1_000_000), ("kb", 1 << 10), ("k", 1000), ("b", 1)]
-        .iter()
-        .find_map(|(suffix, mul)| lower.strip_suffix(suffix).map(|d| (d.to_string(), *mul)))
-        .unwrap_or((lower.clone(), 1));
-    let n: u64 = digits.parse().map_err(|_| "argument must be a memory value".to_string())?;
-    n.checked_mul(mul).ok_or_else(|| "argument must be a memory value".to_string())
+    memtoull(s).ok_or_else(|| "argument must be a memory value".to_string())
 }
 
 /// Parses a redis.conf file's text into (name, args) lines, honouring quotes.
@@ -183,8 +548,14 @@ mod tests {
         assert_eq!(parse_memory("1mb").unwrap(), 1_048_576);
         assert_eq!(parse_memory("1m").unwrap(), 1_000_000);
         assert_eq!(parse_memory("16kb").unwrap(), 16_384);
+        assert_eq!(parse_memory("16KB").unwrap(), 16_384);
         assert_eq!(parse_memory("100").unwrap(), 100);
+        assert_eq!(parse_memory("").unwrap(), 0);
         assert!(parse_memory("lots").is_err());
+        assert!(parse_memory("-1").is_err());
+        assert!(parse_memory("1 mb").is_err());
+        // Overflow wraps (and the bounds check then refuses it).
+        assert_eq!(memtoull("99999999999999999999"), Some(u64::MAX));
     }
 
     #[test]
@@ -196,5 +567,35 @@ mod tests {
         assert_eq!(c.repl_backlog_size, MIN_BACKLOG_SIZE);
         assert!(c.apply("port", &["70000".into()]).is_err());
         assert!(c.apply("no-such-option", &["1".into()]).is_err());
+        c.apply("SLAVE-READ-ONLY", &["NO".into()]).unwrap();
+        assert!(!c.replica_read_only);
+        assert_eq!(c.apply("hz", &["a".into(), "b".into()]), Err("wrong number of arguments".into()));
+        c.apply("hz", &["1000".into()]).unwrap();
+        assert_eq!(c.hz, 500);
+    }
+
+    #[test]
+    fn special_options_check_like_redis() {
+        let mut c = Config::default();
+        let spec = lookup_option("client-output-buffer-limit").unwrap();
+        c.set_option(spec, b"replica 1mb 2kb 3").unwrap();
+        assert_eq!(c.get_option(spec), b"normal 0 0 0 slave 1048576 2048 3 pubsub 33554432 8388608 60");
+        assert!(c.set_option(spec, b"master 0 0 0").unwrap_err().starts_with("Invalid client class"));
+        assert!(c.set_option(spec, b"normal 1 2").unwrap_err().starts_with("Wrong number"));
+        assert!(c.set_option(spec, b"normal 1 2 -1").unwrap_err().starts_with("Error in hard"));
+        let save = lookup_option("save").unwrap();
+        c.set_option(save, b"").unwrap();
+        assert_eq!(c.set_option(save, b"900"), Err("Invalid save parameters".into()));
+        assert_eq!(c.set_option(save, b"0 1"), Err("Invalid save parameters".into()));
+        assert!(c.set_option(save, b"900 1").is_err(), "valid, but not what the engine does");
+    }
+
+    #[test]
+    fn every_option_has_a_value() {
+        let c = Config::default();
+        for spec in OPTIONS {
+            let _ = c.get_option(spec);
+        }
+        assert!(OPTIONS.windows(2).all(|w| w[0].name < w[1].name));
     }
 }

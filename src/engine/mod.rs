@@ -69,6 +69,9 @@ pub enum Event {
     SyncDecision(replication::SyncDecision),
     /// The node became a master or a replica.
     Role { role: Role },
+    /// SHUTDOWN succeeded: the server stops. The node has closed every connection and
+    /// ignores all further input; a host that runs a real process exits now.
+    Shutdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +121,22 @@ pub struct Client {
     pub created_at: u64,
     /// Close once the queued replies are sent (protocol error, QUIT).
     pub close_after_reply: bool,
+    /// Inside MULTI: the queued commands (Redis's `mstate`).
+    pub multi: Option<command::MultiState>,
+    /// Full name of the last command looked up (`client|list`), as CLIENT LIST shows it.
+    pub last_cmd: Option<&'static str>,
+    /// Bytes of the current command's arguments (CLIENT LIST `argv-mem`).
+    pub argv_mem: usize,
+    /// Bytes in the query buffer while the current command runs (CLIENT LIST `qbuf`).
+    pub qbuf: usize,
+    /// Reply bytes produced for this client and not yet handed to the host.
+    pub reply_pending: usize,
+    /// Our end of the connection, if the host told us (CLIENT LIST `laddr`).
+    pub local: Option<PeerAddr>,
+    /// Master link only: stream bytes of a transaction still open (MULTI without EXEC
+    /// yet). Redis counts them as applied, and forwards them, only once EXEC has run, so
+    /// a link lost mid-transaction resumes from before its MULTI.
+    pub stream_held: Vec<u8>,
 }
 
 /// Deterministic id generator (SplitMix64) seeded by the host. The engine needs random
@@ -205,6 +224,12 @@ pub struct Node {
     pub(crate) active_expire: expire::ActiveExpire,
     /// Commands queued for the replication stream by the command being executed.
     pending_propagation: Vec<(usize, Vec<Vec<u8>>)>,
+    /// Per-command and per-error counters (INFO commandstats / errorstats).
+    pub(crate) counters: info::Counters,
+    /// EXEC is running its queued commands: propagation waits for the whole transaction.
+    pub(crate) in_exec: bool,
+    /// SHUTDOWN ran: the server is gone and ignores everything.
+    pub(crate) shut_down: bool,
 }
 
 impl Node {
@@ -229,6 +254,9 @@ impl Node {
             cron_loops: 0,
             active_expire: expire::ActiveExpire::default(),
             pending_propagation: Vec::new(),
+            counters: info::Counters::default(),
+            in_exec: false,
+            shut_down: false,
         };
         node.log(format!("Redis version={REDIS_VERSION}, bits=64, replscope engine, just started"));
         if let Some((host, port)) = node.config.replicaof.clone() {
@@ -269,6 +297,26 @@ impl Node {
         }
     }
 
+    /// Tells the node the local address of a connection (CLIENT LIST `laddr`). Optional:
+    /// without it the node assumes the client connected to `bind:port`.
+    pub fn set_local_addr(&mut self, conn: ConnId, local: PeerAddr) {
+        if let Some(c) = self.clients.get_mut(&conn) {
+            c.local = Some(local);
+        }
+    }
+
+    /// Whether SHUTDOWN has stopped this server.
+    pub fn is_shut_down(&self) -> bool {
+        self.shut_down
+    }
+
+    /// Redis's `authRequired`: the default user has a password and this client has not
+    /// authenticated. (Clients that connected while there was no password stay
+    /// authenticated; removing the password frees everyone.)
+    pub(crate) fn auth_required(&self, client: &Client) -> bool {
+        self.config.requirepass.is_some() && !client.authenticated
+    }
+
     pub fn master_link(&self) -> Option<&MasterLink> {
         self.repl.link.as_ref()
     }
@@ -294,6 +342,12 @@ impl Node {
     /// A new inbound connection; returns the id the node will use for it.
     pub fn accept(&mut self, now: u64, peer: PeerAddr) -> ConnId {
         self.advance(now);
+        if self.shut_down {
+            // A stopped server accepts nothing: the host gets the connection closed.
+            let conn = self.alloc_conn();
+            self.close_output(conn);
+            return conn;
+        }
         let conn = self.alloc_conn();
         self.stats.total_connections_received += 1;
         let authenticated = self.config.requirepass.is_none();
@@ -304,6 +358,9 @@ impl Node {
     /// Feeds one input. Outputs are queued for [`Node::poll_output`].
     pub fn handle(&mut self, now: u64, input: Input) {
         self.advance(now);
+        if self.shut_down {
+            return;
+        }
         match input {
             Input::Bytes { conn, data } => self.on_bytes(conn, &data),
             Input::Connected { conn } => self.on_master_connected(conn),
@@ -316,6 +373,9 @@ impl Node {
     /// that has elapsed up to `now`.
     pub fn tick(&mut self, now: u64) {
         self.advance(now);
+        if self.shut_down {
+            return;
+        }
         let period = 1000 / self.config.hz.max(1) as u64;
         while self.next_cron_at <= now {
             self.server_cron();
@@ -414,19 +474,30 @@ impl Node {
             }
         }
         client.parser.feed(data);
+        // Redis's query buffer keeps a whole read until every command in it has run.
+        let batch_len = client.parser.pending_len();
         let mut replies = Vec::new();
         let mut closing = false;
         loop {
             let limits = ParseLimits {
-                proto_max_bulk_len: self.config.proto_max_bulk_len as usize,
-                authenticated: client.authenticated,
+                // Redis does not hold its own master to proto-max-bulk-len.
+                proto_max_bulk_len: if client.role == ClientRole::Master {
+                    usize::MAX
+                } else {
+                    self.config.proto_max_bulk_len as usize
+                },
+                authenticated: !self.auth_required(&client),
             };
             let Some(parsed) = client.parser.next(limits) else { break };
             match parsed {
                 Parsed::Empty { consumed } => {
                     if client.role == ClientRole::Master {
                         let raw = client.parser.last_raw(consumed).to_vec();
-                        self.master_stream_applied(&raw);
+                        if client.multi.is_some() {
+                            client.stream_held.extend_from_slice(&raw);
+                        } else {
+                            self.master_stream_applied(&raw);
+                        }
                     }
                 }
                 Parsed::Error(msg) => {
@@ -445,19 +516,33 @@ impl Node {
                     // Masters and replicas never see replies (a PSYNC's answer is the
                     // sync itself, returned while the client was still a normal one).
                     let answer = client.role == ClientRole::Normal;
+                    client.qbuf = batch_len;
+                    client.reply_pending = replies.len();
                     let reply = self.execute(&mut client, argv);
                     if let Some(raw) = raw {
                         // Counted only now: a GETACK reports the offset before itself.
-                        self.master_stream_applied(&raw);
+                        // Inside a transaction, only once it is over.
+                        client.stream_held.extend_from_slice(&raw);
+                        if client.multi.is_none() {
+                            let applied = std::mem::take(&mut client.stream_held);
+                            self.master_stream_applied(&applied);
+                        }
                     } else if answer {
                         replies.extend(reply);
                     }
-                    if client.close_after_reply {
+                    if client.close_after_reply || self.shut_down {
                         closing = true;
                         break;
                     }
                 }
             }
+        }
+        client.reply_pending = 0;
+        if self.shut_down {
+            // SHUTDOWN already closed every other connection; this one goes too.
+            self.send(conn, replies);
+            self.outputs.push_back(Output::Close { conn });
+            return;
         }
         self.send(conn, replies);
         if closing {
@@ -509,6 +594,13 @@ impl Client {
             last_interaction: now,
             created_at: now,
             close_after_reply: false,
+            multi: None,
+            last_cmd: None,
+            argv_mem: 0,
+            qbuf: 0,
+            reply_pending: 0,
+            local: None,
+            stream_held: Vec::new(),
         }
     }
 }

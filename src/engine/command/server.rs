@@ -16,9 +16,9 @@ pub fn echo(_node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8>
     reply::bulk(&argv[1])
 }
 
-pub fn info(node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+pub fn info(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     let sections: Vec<String> = argv[1..].iter().map(|a| String::from_utf8_lossy(&lower(a)).into_owned()).collect();
-    reply::bulk(node.info_text(&sections).as_bytes())
+    reply::bulk(node.info_for(&sections, Some(client)).as_bytes())
 }
 
 /// REPLICAOF host port | REPLICAOF NO ONE (and its old name SLAVEOF).

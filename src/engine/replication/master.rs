@@ -371,7 +371,12 @@ impl Node {
                 .map(|c| (self.now / 1000).saturating_sub(c.last_interaction / 1000))
                 .max()
                 .unwrap_or(0);
-            if !self.config.repl_diskless_sync || max_idle_secs >= self.config.repl_diskless_sync_delay {
+            // ...or as soon as repl-diskless-sync-max-replicas of them are waiting.
+            let max_replicas = self.config.repl_diskless_sync_max_replicas;
+            if !self.config.repl_diskless_sync
+                || (max_replicas > 0 && waiting.len() as u64 >= max_replicas)
+                || max_idle_secs >= self.config.repl_diskless_sync_delay
+            {
                 self.start_pending_full_syncs();
             }
         }

@@ -1,0 +1,235 @@
+//! CONFIG GET and CONFIG SET, as Redis 7.0's `config.c` answers them.
+//!
+//! GET takes several names or glob patterns and answers one flat name/value array with
+//! each option once. SET takes several name/value pairs and applies all or none: the
+//! first unknown, immutable or duplicated name refuses the whole command, and a value
+//! that does not parse undoes the ones set before it. Then what the changes imply is
+//! carried out (a new `repl-backlog-size` resizes the live backlog).
+
+use super::{CommandSpec, ADMIN, STALE};
+use crate::engine::config::{lookup_option, option_names, OptionSpec};
+use crate::engine::resp::reply;
+use crate::engine::{Client, Node};
+
+pub static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "config|get", arity: -3, flags: ADMIN | STALE, handler: config_get },
+    CommandSpec { name: "config|resetstat", arity: 2, flags: ADMIN | STALE, handler: config_resetstat },
+    CommandSpec { name: "config|set", arity: -4, flags: ADMIN | STALE, handler: config_set },
+];
+
+/// CONFIG GET pattern [pattern ...]. A name without glob characters is looked up as
+/// given (and shown as typed); a pattern is matched, without regard to case, against
+/// every option name and alias. Each option appears once, under the first name that
+/// matched it.
+fn config_get(node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    let mut matches: Vec<(Vec<u8>, &'static OptionSpec)> = Vec::new();
+    // Redis dedupes by the name shown (not by option): an option and its alias are two
+    // entries, and a pattern skips a name already shown.
+    let seen = |m: &Vec<(Vec<u8>, &'static OptionSpec)>, name: &[u8]| m.iter().any(|(n, _)| n.as_slice() == name);
+    for pattern in &argv[2..] {
+        let pattern = c_str(pattern);
+        if !pattern.iter().any(|b| matches!(b, b'[' | b'*' | b'?')) {
+            if seen(&matches, pattern) {
+                continue;
+            }
+            if let Some(spec) = std::str::from_utf8(pattern).ok().and_then(lookup_option) {
+                matches.push((pattern.to_vec(), spec));
+            }
+            continue;
+        }
+        for (name, spec) in option_names() {
+            if !seen(&matches, name.as_bytes()) && string_match(pattern, name.as_bytes(), true) {
+                matches.push((name.as_bytes().to_vec(), spec));
+            }
+        }
+    }
+    let mut out = reply::array_header(matches.len() * 2);
+    for (name, spec) in matches {
+        out.extend(reply::bulk(&name));
+        out.extend(reply::bulk(&node.config.get_option(spec)));
+    }
+    out
+}
+
+/// CONFIG SET name value [name value ...].
+fn config_set(node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    if !argv.len().is_multiple_of(2) {
+        return reply::error("ERR syntax error");
+    }
+    let shown = |a: &[u8]| String::from_utf8_lossy(c_str(a)).into_owned();
+    // First pass: every name must be a settable option, each at most once. The first
+    // problem found is the one reported.
+    let mut specs: Vec<(&'static OptionSpec, &'static str, &[u8])> = Vec::new();
+    for pair in argv[2..].chunks(2) {
+        let name = shown(&pair[0]);
+        let Some(spec) = lookup_option(&name) else {
+            return reply::error(&format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'"));
+        };
+        if spec.immutable {
+            return failed(&name, "can't set immutable config");
+        }
+        // The name as registered: an alias is its own entry, so `slave-read-only` and
+        // `replica-read-only` in one command are not duplicates (the last one wins).
+        let registered = if spec.name.eq_ignore_ascii_case(&name) { spec.name } else { spec.alias.unwrap_or(spec.name) };
+        if specs.iter().any(|(_, r, _)| *r == registered) {
+            return failed(&name, "duplicate parameter");
+        }
+        specs.push((spec, registered, &pair[1]));
+    }
+    // Second pass: set them in order; the first bad value undoes the whole command.
+    let before = node.config.clone();
+    for (spec, registered, value) in &specs {
+        if let Err(e) = node.config.set_option(spec, value) {
+            node.config = before;
+            return failed(registered, &e);
+        }
+    }
+    // Then what the new values imply.
+    if node.config.repl_backlog_size != before.repl_backlog_size {
+        let size = node.config.repl_backlog_size as usize;
+        if let Some(backlog) = node.repl.backlog.as_mut() {
+            backlog.resize(size);
+        }
+    }
+    reply::ok()
+}
+
+/// CONFIG RESETSTAT: the INFO counters start again from zero.
+fn config_resetstat(node: &mut Node, _client: &mut Client, _argv: &[Vec<u8>]) -> Vec<u8> {
+    node.stats = Default::default();
+    node.counters = Default::default();
+    reply::ok()
+}
+
+fn failed(name: &str, why: &str) -> Vec<u8> {
+    reply::error(&format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"))
+}
+
+/// The part of an argument a C string would see.
+fn c_str(a: &[u8]) -> &[u8] {
+    a.iter().position(|&b| b == 0).map_or(a, |nul| &a[..nul])
+}
+
+/// Redis's glob matching (`stringmatchlen`): `*`, `?`, `[abc]`, `[^a-z]`, `\x` escapes.
+pub(crate) fn string_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
+    let mut skip_longer = false;
+    match_impl(pattern, string, nocase, &mut skip_longer)
+}
+
+fn match_impl(mut p: &[u8], mut s: &[u8], nocase: bool, skip_longer: &mut bool) -> bool {
+    let fold = |c: u8| if nocase { c.to_ascii_lowercase() } else { c };
+    while !p.is_empty() && !s.is_empty() {
+        match p[0] {
+            b'*' => {
+                while p.len() > 1 && p[1] == b'*' {
+                    p = &p[1..];
+                }
+                if p.len() == 1 {
+                    return true;
+                }
+                while !s.is_empty() {
+                    if match_impl(&p[1..], s, nocase, skip_longer) {
+                        return true;
+                    }
+                    if *skip_longer {
+                        return false;
+                    }
+                    s = &s[1..];
+                }
+                // Nothing after this star matched anywhere: a longer match for an
+                // earlier star cannot help either.
+                *skip_longer = true;
+                return false;
+            }
+            b'?' => s = &s[1..],
+            b'[' => {
+                p = &p[1..];
+                let not = p.first() == Some(&b'^');
+                if not {
+                    p = &p[1..];
+                }
+                let mut matched = false;
+                loop {
+                    if p.first() == Some(&b'\\') && p.len() >= 2 {
+                        p = &p[1..];
+                        if p[0] == s[0] {
+                            matched = true;
+                        }
+                    } else if p.first() == Some(&b']') {
+                        break;
+                    } else if p.is_empty() {
+                        // An unclosed class: Redis steps back onto its last byte.
+                        break;
+                    } else if p.len() >= 3 && p[1] == b'-' {
+                        let (mut start, mut end) = (p[0], p[2]);
+                        if start > end {
+                            std::mem::swap(&mut start, &mut end);
+                        }
+                        let c = fold(s[0]);
+                        if c >= fold(start) && c <= fold(end) {
+                            matched = true;
+                        }
+                        p = &p[2..];
+                    } else if fold(p[0]) == fold(s[0]) {
+                        matched = true;
+                    }
+                    p = &p[1..];
+                }
+                if not {
+                    matched = !matched;
+                }
+                if !matched {
+                    return false;
+                }
+                s = &s[1..];
+                if p.is_empty() {
+                    // The unclosed class consumed the whole pattern.
+                    return s.is_empty();
+                }
+            }
+            b'\\' if p.len() >= 2 => {
+                p = &p[1..];
+                if fold(p[0]) != fold(s[0]) {
+                    return false;
+                }
+                s = &s[1..];
+            }
+            c => {
+                if fold(c) != fold(s[0]) {
+                    return false;
+                }
+                s = &s[1..];
+            }
+        }
+        p = &p[1..];
+        if s.is_empty() {
+            while p.first() == Some(&b'*') {
+                p = &p[1..];
+            }
+            break;
+        }
+    }
+    p.is_empty() && s.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::string_match;
+
+    #[test]
+    fn globs_match_like_redis() {
+        let m = |p: &str, s: &str| string_match(p.as_bytes(), s.as_bytes(), true);
+        assert!(m("repl*", "repl-timeout"));
+        assert!(m("*", "hz"));
+        assert!(m("h?", "hz"));
+        assert!(!m("h?", "h"));
+        assert!(m("REPL-T*", "repl-timeout"));
+        assert!(m("[a-h]z", "hz"));
+        assert!(!m("[^h]z", "hz"));
+        assert!(m("*slave*", "repl-ping-slave-period"));
+        assert!(m("h\\z", "hz"));
+        assert!(!m("*x", "hz"));
+        assert!(m("hz*", "hz"));
+        assert!(!m("", "hz"));
+    }
+}
