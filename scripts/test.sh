@@ -26,10 +26,10 @@ section "native tests: with the web feature"
 cargo test --lib --test tidy
 
 section "wasm-bindgen-test: headless Chromium"
-CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_ui
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands
 
 section "wasm-bindgen-test: headless Firefox"
-GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown --test web_ui
+GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands
 
 section "release build (trunk)"
 rm -rf dist

@@ -127,6 +127,46 @@ fn wait_master_sees_ack(master: &ServerProcess) {
     });
 }
 
+/// Mass insertion with `redis-cli --pipe` and a pipelined `redis-benchmark` run against
+/// replscope-server complete without a single error reply.
+#[test]
+fn redis_cli_pipe_and_redis_benchmark_work_against_replscope() {
+    if !redis_installed() {
+        return;
+    }
+    let scope = ServerProcess::replscope(&[]);
+    let port = scope.port.to_string();
+    let mut input = Vec::new();
+    for i in 0..5000 {
+        input.extend(common::encode(&[b"SET", format!("pipe:{i}").as_bytes(), b"value"]));
+    }
+    input.extend(common::encode(&[b"RPUSH", b"pipe:list", b"a", b"b"]));
+    let mut child = std::process::Command::new("redis-cli")
+        .args(["-p", &port, "--pipe"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run redis-cli --pipe");
+    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), &input).expect("feed redis-cli");
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("redis-cli --pipe finishes");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("errors: 0, replies: 5001"), "redis-cli --pipe said:\n{text}");
+    assert_eq!(scope.client().cmd(&["DBSIZE"]), b":5001\r\n");
+
+    let bench = std::process::Command::new("redis-benchmark")
+        .args(["-p", &port, "-q", "-t", "set,get,incr,lpush", "-n", "20000", "-P", "16"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run redis-benchmark");
+    let text = String::from_utf8_lossy(&bench.stdout).into_owned() + &String::from_utf8_lossy(&bench.stderr);
+    assert!(bench.status.success(), "redis-benchmark failed:\n{text}");
+    for test in ["SET", "GET", "INCR", "LPUSH"] {
+        assert!(text.contains(&format!("{test}: ")) && text.contains("requests per second"), "no {test} result:\n{text}");
+    }
+    assert!(!text.contains("ERR") && !text.to_lowercase().contains("error"), "redis-benchmark saw errors:\n{text}");
+}
+
 /// The same redis-cli invocations against real Redis and replscope-server print the same.
 #[test]
 fn redis_cli_talks_to_replscope() {
