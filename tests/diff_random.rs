@@ -1057,6 +1057,32 @@ fn run_sequences(families: BTreeSet<Family>, against: Kind, cases: usize, regres
     }
 }
 
+/// Inputs the fuzzers (tests/fuzz_resp.rs, fuzz/) found problems with, replayed against
+/// real Redis: same reply bytes, and the connection closed after a protocol error.
+#[test]
+fn fuzz_findings_match_real_redis() {
+    if !redis_installed() {
+        return;
+    }
+    let redis = ServerProcess::redis(&[]);
+    let scope = ServerProcess::replscope(&[]);
+    let inputs: &[&[u8]] = &[
+        // An empty line where a `$<len>` header belongs: used to index an empty slice.
+        b"*1\r\n\r\n",
+        b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n\r\n",
+        b"PING\r\n*2\r\n$4\r\nECHO\r\n\n\r\n",
+    ];
+    for input in inputs {
+        let (mut r, mut s) = (redis.client(), scope.client());
+        r.send(input);
+        s.send(input);
+        let (want, r_closed) = r.read_until_closed();
+        let (got, s_closed) = s.read_until_closed();
+        assert_eq!(show(&got), show(&want), "replies to {:?}", show(input));
+        assert_eq!(s_closed, r_closed, "closed after {:?}", show(input));
+    }
+}
+
 // ================================================================== self-checks
 
 /// The normalisation sorts only what it says it sorts, and the masking keeps lengths.
