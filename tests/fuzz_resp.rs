@@ -814,3 +814,45 @@ proptest! {
         }
     }
 }
+
+// ======================================================================= libFuzzer seeds
+
+/// Writes seed inputs for the libFuzzer targets in `fuzz/` (valid pipelines, snapshots of
+/// every type): `REPLSCOPE_FUZZ_SEEDS=fuzz/seeds cargo test --no-default-features --test
+/// fuzz_resp write_fuzz_seeds`. Does nothing without the variable.
+#[test]
+fn write_fuzz_seeds() {
+    let Some(dir) = std::env::var_os("REPLSCOPE_FUZZ_SEEDS") else { return };
+    let dir = std::path::PathBuf::from(dir);
+    let write = |target: &str, name: &str, data: &[u8]| {
+        let d = dir.join(target);
+        std::fs::create_dir_all(&d).expect("seed dir");
+        std::fs::write(d.join(name), data).expect("write seed");
+    };
+    let pipelines: &[&[u8]] = &[
+        b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n",
+        b"PING\r\nSET k \"a b\\x41\" 'c'\r\n\r\n",
+        b"*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n",
+        b"*1\r\n$536870912\r\nabc",
+        b"*11\r\n$16385\r\n",
+    ];
+    for (i, p) in pipelines.iter().enumerate() {
+        for flags in [0u8, 1] {
+            write("resp_parser", &format!("pipeline-{i}-{flags}"), &[&[flags, 6][..], p].concat());
+        }
+    }
+    let mut ks = Keyspace::default();
+    ks.set(0, b"str".to_vec(), Value::String(b"value".to_vec()), None);
+    ks.set(0, b"int".to_vec(), Value::String(b"-70000".to_vec()), Some(4_102_444_800_000));
+    ks.set(0, b"long".to_vec(), Value::String(b"replscope-".repeat(30)), None);
+    ks.set(1, b"list".to_vec(), Value::List([b"a".to_vec(), b"12".to_vec()].into_iter().collect()), None);
+    ks.set(1, b"ints".to_vec(), Value::Set(rdb::set_from_members(vec![b"3".to_vec(), b"-1".to_vec()])), None);
+    ks.set(1, b"names".to_vec(), Value::Set(rdb::set_from_members(vec![b"x".to_vec(), b"1".to_vec()])), None);
+    ks.set(2, b"hash".to_vec(), Value::Hash([(b"f".to_vec(), b"v".to_vec())].into_iter().collect()), Some(5));
+    let mut z = ZSet::default();
+    z.insert(b"m".to_vec(), 1.5);
+    z.insert(b"n".to_vec(), f64::NEG_INFINITY);
+    ks.set(15, b"zset".to_vec(), Value::ZSet(z), None);
+    write("rdb_read", "all-types.rdb", &rdb::write(&ks, &meta(), 0));
+    write("rdb_read", "empty.rdb", &rdb::write(&Keyspace::default(), &meta(), 0));
+}
