@@ -261,8 +261,9 @@ pub fn read(data: &[u8]) -> Result<Loaded, RdbError> {
             | TYPE_ZSET_LISTPACK | TYPE_LIST_QUICKLIST_2 => {
                 let key = r.string()?;
                 let value = r.value(op)?;
-                // Redis skips an empty collection ("empty keys skipped") rather than load it.
                 let expiry = expires_at.take();
+                // An empty collection is skipped, as Redis's rdbLoad does (RDB_LOAD_ERR_EMPTY_KEY):
+                // no key ever holds one. (Found by tests/fuzz_resp.rs.)
                 if !value.is_empty_collection() {
                     keyspace.set(db, key, value, expiry);
                 }
@@ -568,6 +569,17 @@ mod tests {
             bad[i] ^= 0x41;
             let _ = read(&bad);
         }
+    }
+
+    #[test]
+    fn empty_collections_are_skipped_like_redis() {
+        let mut ks = Keyspace::default();
+        ks.set(0, b"list".to_vec(), Value::List(Default::default()), Some(5));
+        ks.set(0, b"hash".to_vec(), Value::Hash(OrderedMap::default()), None);
+        ks.set(0, b"kept".to_vec(), Value::String(Vec::new()), None);
+        let bytes = write(&ks, &SnapshotMeta { redis_ver: "7.0.15", ctime_secs: 0, used_mem: 0, repl: None }, 0);
+        let loaded = read(&bytes).unwrap().keyspace;
+        assert_eq!(loaded.dbs[0].entries.keys().collect::<Vec<_>>(), vec![&b"kept".to_vec()]);
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub struct RequestParser {
     /// Start of unparsed data in `buf` (everything before it belongs to `partial`).
     pos: usize,
     partial: Option<PartialMultibulk>,
+    /// The protocol error already reported: final, whatever arrives after it (the
+    /// connection is being closed; nothing after the error may become a command).
+    failed: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -80,8 +83,20 @@ impl RequestParser {
         &self.buf[self.pos - consumed..self.pos]
     }
 
-    /// Parses the next request, or returns `None` when more bytes are needed.
+    /// Parses the next request, or returns `None` when more bytes are needed. After a
+    /// protocol error, returns that error again forever.
     pub fn next(&mut self, limits: ParseLimits) -> Option<Parsed> {
+        if let Some(e) = &self.failed {
+            return Some(Parsed::Error(e.clone()));
+        }
+        let parsed = self.parse_next(limits);
+        if let Some(Parsed::Error(e)) = &parsed {
+            self.failed = Some(e.clone());
+        }
+        parsed
+    }
+
+    fn parse_next(&mut self, limits: ParseLimits) -> Option<Parsed> {
         if self.partial.is_none() {
             self.compact();
             if self.pos >= self.buf.len() {
@@ -178,11 +193,11 @@ impl RequestParser {
                 }
                 return None;
             };
-            if line[0] != b'$' {
-                return Some(Parsed::Error(format!(
-                    "Protocol error: expected '$', got '{}'",
-                    line[0] as char
-                )));
+            // The first byte, not `line[0]`: an empty line (`*1\r\n\r\n`) has none, and
+            // Redis then reports the '\r' itself (sent as a space, like any CR in an error).
+            let first = self.buf[at];
+            if first != b'$' {
+                return Some(Parsed::Error(format!("Protocol error: expected '$', got '{}'", first as char)));
             }
             let len = match parse_i64(&line[1..]) {
                 Some(n) if n >= 0 && (n as u64) <= limits.proto_max_bulk_len as u64 => n as usize,
@@ -514,11 +529,25 @@ mod tests {
         };
         assert_eq!(err(b"*x\r\n"), "Protocol error: invalid multibulk length");
         assert_eq!(err(b"*1\r\nx\r\n"), "Protocol error: expected '$', got 'x'");
+        // An empty header line: found by tests/fuzz_resp.rs (it used to index line[0]).
+        assert_eq!(err(b"*1\r\n\r\n"), "Protocol error: expected '$', got '\r'");
         assert_eq!(err(b"*1\r\n$-3\r\n"), "Protocol error: invalid bulk length");
         assert_eq!(err(b"*1\r\n$536870913\r\n"), "Protocol error: invalid bulk length");
         assert_eq!(err(b"SET \"a\r\n"), "Protocol error: unbalanced quotes in request");
         assert_eq!(err(b"SET \"a\"b\r\n"), "Protocol error: unbalanced quotes in request");
         assert_eq!(err(&vec![b'a'; PROTO_INLINE_MAX_SIZE + 1]), "Protocol error: too big inline request");
+    }
+
+    #[test]
+    fn a_protocol_error_is_final() {
+        // Found by tests/fuzz_resp.rs: a too-long inline line is an error once 64 KiB have
+        // arrived without a newline; the newline arriving later must not make it a command.
+        let mut p = RequestParser::new();
+        p.feed(&vec![b'1'; PROTO_INLINE_MAX_SIZE + 1]);
+        let err = Parsed::Error("Protocol error: too big inline request".into());
+        assert_eq!(p.next(ParseLimits::default()), Some(err.clone()));
+        p.feed(b"\r\nPING\r\n");
+        assert_eq!(p.next(ParseLimits::default()), Some(err));
     }
 
     #[test]

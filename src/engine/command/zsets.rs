@@ -436,7 +436,8 @@ fn zrange_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], mut ra
     if rangetype == RangeType::Auto {
         rangetype = RangeType::Rank;
     }
-    if limit.is_some() && rangetype == RangeType::Rank {
+    // Redis keeps "no LIMIT" as a count of -1, so `LIMIT <offset> -1` counts as no LIMIT.
+    if limit.is_some_and(|(_, count)| count != -1) && rangetype == RangeType::Rank {
         return reply::error("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
     }
     if withscores && rangetype == RangeType::Lex {
