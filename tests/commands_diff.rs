@@ -1,6 +1,8 @@
 //! The same raw bytes to a real Redis 7.0 and to replscope-server; the replies must be the
 //! same bytes. Real Redis is the oracle: when they differ, the engine is wrong (or the
-//! difference is one of the few legitimate ones, normalised in [`normalize_ids`]).
+//! difference is one of the few legitimate ones: here only the random ids each process
+//! picks, masked by `common::normalize::mask_ids`; the list of them all is in
+//! tests/common/normalize.rs).
 //!
 //! Every command the engine implements is here with its error paths, plus the protocol
 //! itself: inline commands, pipelining, commands split across writes, protocol errors
@@ -9,27 +11,8 @@
 
 mod common;
 
+use common::normalize;
 use common::{encode, redis_installed, show, Client, ServerProcess};
-
-/// The legitimate differences between two servers' replies, and nothing else: the random
-/// ids each process picks for itself. `run_id`, `master_replid` and a non-null
-/// `master_replid2` (40 hex characters each, so lengths and bulk headers are unchanged)
-/// become 40 `x`. Anything else that differs is a bug.
-fn normalize_ids(reply: &[u8]) -> Vec<u8> {
-    let mut out = reply.to_vec();
-    for field in [&b"\nrun_id:"[..], b"\nmaster_replid:", b"\nmaster_replid2:"] {
-        let mut from = 0;
-        while let Some(pos) = out[from..].windows(field.len()).position(|w| w == field) {
-            let start = from + pos + field.len();
-            let end = start + 40;
-            if end <= out.len() && out[start..end].iter().all(u8::is_ascii_hexdigit) && out[start..end].iter().any(|&b| b != b'0') {
-                out[start..end].fill(b'x');
-            }
-            from = start;
-        }
-    }
-    out
-}
 
 /// One connection to each server, fed the same bytes.
 struct Pair {
@@ -59,8 +42,8 @@ impl Pair {
     fn same(&mut self, input: &[u8], n: usize) -> Vec<u8> {
         self.r.send(input);
         self.s.send(input);
-        let want = normalize_ids(&self.r.read_replies(n));
-        let got = normalize_ids(&self.s.read_replies(n));
+        let want = normalize::mask_ids(&self.r.read_replies(n));
+        let got = normalize::mask_ids(&self.s.read_replies(n));
         assert_eq!(show(&got), show(&want), "replscope (left) and Redis (right) differ for input {:?}", show(input));
         want
     }

@@ -1,11 +1,14 @@
 //! Lists, sets, hashes and sorted sets: the same raw bytes to a real Redis 7.0 and to
 //! replscope-server, and the replies must be the same bytes, error texts included.
 //!
-//! Replies are compared byte for byte, with one documented exception, [`normalize`]:
-//! where real Redis leaves an order undefined (the members of a set that is a hash table,
-//! the fields of a hash that outgrew its listpack) both replies are compared after
-//! sorting their elements. Random picks (SPOP, SRANDMEMBER) are compared by what must
-//! hold for them (how many, from which set), and the state they leave is compared after.
+//! Replies are compared byte for byte, with the exceptions documented in the one list of
+//! legitimate differences, `common::normalize`: where real Redis leaves an order undefined
+//! (the members of a set that is a hash table, the fields of a hash that outgrew its
+//! listpack) both replies are compared after sorting their elements (`Norm::Unordered`).
+//! Random picks (SPOP, SRANDMEMBER) are checked for what must hold for them (how many,
+//! from which set: `assert_random_picks`), and the state they leave is compared after; in
+//! the replication stream, SPOP's SREMs are checked against each server's own replies,
+//! then masked (`mask_spop_members`).
 //!
 //! The last tests compare replication streams: the same writes on both servers must
 //! propagate the same bytes (SPOP as SREM or DEL, HINCRBYFLOAT as HSET, ...); and
@@ -14,61 +17,8 @@
 
 mod common;
 
+use common::normalize::{self, bulk_strings, Norm};
 use common::{encode, redis_installed, show, Client, ServerProcess};
-
-/// How a reply is compared.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Order {
-    /// Byte for byte.
-    Exact,
-    /// Redis leaves the order undefined: the array's elements are sorted first (pairs of
-    /// field and value kept together when `pairs`).
-    Unordered { pairs: bool },
-}
-
-/// The one normaliser: a flat RESP2 array of bulk strings with its elements (or
-/// field-value pairs) sorted. Anything else is returned unchanged.
-fn normalize(reply: &[u8], order: Order) -> Vec<u8> {
-    let Order::Unordered { pairs } = order else { return reply.to_vec() };
-    let Some(items) = parse_bulk_array(reply) else { return reply.to_vec() };
-    let mut groups: Vec<Vec<Vec<u8>>> = if pairs { items.chunks(2).map(|c| c.to_vec()).collect() } else { items.into_iter().map(|i| vec![i]).collect() };
-    groups.sort();
-    let flat: Vec<&[u8]> = groups.iter().flatten().map(|v| v.as_slice()).collect();
-    let mut out = format!("*{}\r\n", flat.len()).into_bytes();
-    for i in flat {
-        out.extend(format!("${}\r\n", i.len()).into_bytes());
-        out.extend_from_slice(i);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
-/// The elements of a RESP2 array of bulk strings (`None` for anything else).
-fn parse_bulk_array(reply: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let mut at = 0;
-    let line = |at: &mut usize| -> Option<&[u8]> {
-        let end = reply[*at..].windows(2).position(|w| w == b"\r\n")? + *at;
-        let l = &reply[*at..end];
-        *at = end + 2;
-        Some(l)
-    };
-    let head = line(&mut at)?;
-    if head.first() != Some(&b'*') {
-        return None;
-    }
-    let n: usize = std::str::from_utf8(&head[1..]).ok()?.parse().ok()?;
-    let mut items = Vec::with_capacity(n);
-    for _ in 0..n {
-        let h = line(&mut at)?;
-        if h.first() != Some(&b'$') {
-            return None;
-        }
-        let len: usize = std::str::from_utf8(&h[1..]).ok()?.parse().ok()?;
-        items.push(reply.get(at..at + len)?.to_vec());
-        at += len + 2;
-    }
-    Some(items)
-}
 
 /// One connection to each server, fed the same bytes.
 struct Pair {
@@ -96,9 +46,9 @@ impl Pair {
         (self.r.read_replies(1), self.s.read_replies(1))
     }
 
-    fn compare_bytes(&mut self, args: &[&[u8]], order: Order) -> Vec<u8> {
+    fn compare_bytes(&mut self, args: &[&[u8]], how: Norm) -> Vec<u8> {
         let (want, got) = self.both(args);
-        let (want, got) = (normalize(&want, order), normalize(&got, order));
+        let (want, got) = (normalize::reply(&want, how), normalize::reply(&got, how));
         let shown: Vec<String> = args.iter().map(|a| show(a)).collect();
         assert_eq!(show(&got), show(&want), "replscope (left) and Redis (right) differ for {shown:?}");
         want
@@ -107,11 +57,11 @@ impl Pair {
     /// The replies must be the same bytes.
     fn cmd(&mut self, args: &[&str]) -> Vec<u8> {
         let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.compare_bytes(&args, Order::Exact)
+        self.compare_bytes(&args, Norm::Exact)
     }
 
     fn cmd_bytes(&mut self, args: &[&[u8]]) -> Vec<u8> {
-        self.compare_bytes(args, Order::Exact)
+        self.compare_bytes(args, Norm::Exact)
     }
 
     /// Same bytes, and Redis's reply is `expected` (guards against two servers that
@@ -124,12 +74,12 @@ impl Pair {
     /// Same elements in an order Redis leaves undefined.
     fn unordered(&mut self, args: &[&str]) -> Vec<u8> {
         let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.compare_bytes(&args, Order::Unordered { pairs: false })
+        self.compare_bytes(&args, Norm::Unordered { pairs: false })
     }
 
     fn unordered_pairs(&mut self, args: &[&str]) -> Vec<u8> {
         let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.compare_bytes(&args, Order::Unordered { pairs: true })
+        self.compare_bytes(&args, Norm::Unordered { pairs: true })
     }
 
     /// Many commands, each compared byte for byte.
@@ -485,22 +435,14 @@ fn sets_random_picks() {
             let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
             let (want, got) = p.both(&a);
             for (who, reply) in [("Redis", &want), ("replscope", &got)] {
-                let items = parse_bulk_array(reply).unwrap_or_else(|| panic!("{who}: {args:?} -> {}", show(reply)));
-                assert_eq!(items.len(), n, "{who}: {args:?}");
-                assert!(items.iter().all(|i| universe.contains(i)), "{who}: {args:?} picked outside the set");
-                if distinct {
-                    let mut d = items.clone();
-                    d.sort();
-                    d.dedup();
-                    assert_eq!(d.len(), n, "{who}: {args:?} repeated a member");
-                }
+                normalize::assert_random_picks(who, &args, reply, n, &universe, distinct);
             }
         }
         p.run(&[&["SCARD", key]]);
         for cmd in ["SPOP", "SRANDMEMBER"] {
             let (want, got) = p.both(&[cmd.as_bytes(), key.as_bytes()]);
             for reply in [want, got] {
-                assert!(reply.starts_with(b"$"), "{cmd} {key}: {}", show(&reply));
+                normalize::assert_one_random_pick(&format!("{cmd} {key}"), &reply);
             }
         }
         p.run(&[&["SCARD", key]]);
@@ -509,7 +451,7 @@ fn sets_random_picks() {
     // survivors are integers, Redis builds a fresh set, an intset again.
     p.cmd(&["SADD", "mixed", "x", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
     let (want, got) = p.both(&[b"SPOP", b"mixed", b"9"]);
-    let (w, g) = (parse_bulk_array(&want).unwrap(), parse_bulk_array(&got).unwrap());
+    let (w, g) = (bulk_strings(&want).unwrap(), bulk_strings(&got).unwrap());
     assert_eq!((w.len(), g.len()), (9, 9));
     // Whatever survived: compared as the servers hold it (only an intset's order is exact).
     p.run(&[&["SCARD", "mixed"]]);
@@ -918,7 +860,7 @@ fn commands(stream: &[u8]) -> Vec<Vec<Vec<u8>>> {
     let mut at = 0;
     while at < stream.len() {
         let len = common::reply_len(&stream[at..]).expect("whole commands");
-        out.push(parse_bulk_array(&stream[at..at + len]).expect("a command is an array of bulk strings"));
+        out.push(bulk_strings(&stream[at..at + len]).expect("a command is an array of bulk strings"));
         at += len;
     }
     out
@@ -989,7 +931,7 @@ fn collection_writes(w: &mut Client) -> Vec<Vec<Vec<u8>>> {
     let mut popped = Vec::new();
     for c in [&["SPOP", "one"][..], &["SPOP", "ht", "3"], &["SPOP", "ht", "1"], &["SPOP", "ints", "8"], &["SPOP", "all", "2"], &["SPOP", "ht", "0"]] {
         let reply = run(c);
-        popped.push(parse_bulk_array(&reply).unwrap_or_else(|| vec![reply[reply.iter().position(|&b| b == b'\n').unwrap() + 1..reply.len() - 2].to_vec()]));
+        popped.push(bulk_strings(&reply).unwrap_or_else(|| vec![reply[reply.iter().position(|&b| b == b'\n').unwrap() + 1..reply.len() - 2].to_vec()]));
     }
     for c in [
         &["RPUSH", "src", "1", "2", "3"][..],
@@ -1028,6 +970,9 @@ fn collection_writes(w: &mut Client) -> Vec<Vec<Vec<u8>>> {
     popped
 }
 
+/// The sets [`collection_writes`] SPOPs from with SREMs in the stream.
+const SPOPPED: &[&[u8]] = &[b"one", b"ht", b"ints"];
+
 #[test]
 fn propagation_matches_real_redis() {
     if !redis_installed() {
@@ -1042,47 +987,17 @@ fn propagation_matches_real_redis() {
         let mut writer = server.client();
         let popped = collection_writes(&mut writer);
         let stream = replica.read_until_suffix(b"$3\r\nend\r\n$3\r\nend\r\n");
-        let stream = common::mask_relative_expiries(&stream);
+        let stream = normalize::mask_relative_expiries(&stream);
         // Each SPOP's SREMs name exactly what it replied, in the same order.
         let srems: Vec<Vec<u8>> =
-            commands(&stream).into_iter().filter(|c| c[0] == b"SREM" && [&b"one"[..], b"ht", b"ints"].contains(&c[1].as_slice())).map(|c| c[2].clone()).collect();
+            commands(&stream).into_iter().filter(|c| c[0] == b"SREM" && SPOPPED.contains(&c[1].as_slice())).map(|c| c[2].clone()).collect();
         let replied: Vec<Vec<u8>> = popped[..4].iter().flatten().cloned().collect();
         assert_eq!(srems, replied, "{}: SPOP's SREMs vs its replies", server.kind.name());
         let ints: Vec<i64> = popped[3].iter().map(|m| String::from_utf8_lossy(m).parse().unwrap()).collect();
         assert!(ints.windows(2).all(|w| w[0] < w[1]), "{}: most of an intset pops in numeric order: {ints:?}", server.kind.name());
-        streams.push(mask_spop_members(&stream));
+        streams.push(normalize::mask_spop_members(&stream, SPOPPED));
     }
     assert_eq!(show(&streams[1]), show(&streams[0]), "replscope's stream (left) vs Redis's (right)");
-}
-
-/// The members SPOP picked are random; each stream was checked against its own replies,
-/// so here they become `?` (all are one byte long, so lengths stay).
-fn mask_spop_members(stream: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < stream.len() {
-        let len = common::reply_len(&stream[at..]).expect("whole commands");
-        let cmd = parse_bulk_array(&stream[at..at + len]).expect("command");
-        if cmd[0] == b"SREM" && [&b"one"[..], b"ht", b"ints"].contains(&cmd[1].as_slice()) {
-            let masked: Vec<Vec<u8>> = vec![cmd[0].clone(), cmd[1].clone(), vec![b'?'; cmd[2].len()]];
-            let a: Vec<&[u8]> = masked.iter().map(|v| v.as_slice()).collect();
-            out.extend(encode(&a));
-        } else {
-            out.extend_from_slice(&stream[at..at + len]);
-        }
-        at += len;
-    }
-    out
-}
-
-#[test]
-fn normalizer_sorts_only_what_it_is_asked_to() {
-    let r = b"*3\r\n$1\r\nb\r\n$1\r\na\r\n$1\r\nc\r\n";
-    assert_eq!(normalize(r, Order::Exact), r.to_vec());
-    assert_eq!(normalize(r, Order::Unordered { pairs: false }), b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n".to_vec());
-    let h = b"*4\r\n$1\r\nz\r\n$1\r\n1\r\n$1\r\na\r\n$1\r\n2\r\n";
-    assert_eq!(normalize(h, Order::Unordered { pairs: true }), b"*4\r\n$1\r\na\r\n$1\r\n2\r\n$1\r\nz\r\n$1\r\n1\r\n".to_vec());
-    assert_eq!(normalize(b":1\r\n", Order::Unordered { pairs: false }), b":1\r\n".to_vec());
 }
 
 /// Number texts of many shapes from a fixed-seed generator: parsing (strtod / strtold),
@@ -1360,25 +1275,25 @@ fn replscope_replica_applies_real_redis_stream() {
     assert_eq!(r.cmd(&["SELECT", "3"]), b"+OK\r\n");
     common::wait_until("the replica has every write", || (r.cmd(&["GET", "end"]) == b"$3\r\nend\r\n").then_some(()));
     assert_eq!(m.cmd(&["DBSIZE"]), r.cmd(&["DBSIZE"]));
-    let reads: &[(&[&str], Order)] = &[
-        (&["LRANGE", "l", "0", "-1"], Order::Exact),
-        (&["LRANGE", "dst", "0", "-1"], Order::Exact),
-        (&["LRANGE", "src", "0", "-1"], Order::Exact),
-        (&["LRANGE", "exp", "0", "-1"], Order::Exact),
-        (&["SMEMBERS", "s"], Order::Unordered { pairs: false }),
-        (&["SMEMBERS", "ht"], Order::Unordered { pairs: false }),
-        (&["SMEMBERS", "ints"], Order::Exact),
-        (&["SMEMBERS", "sa"], Order::Unordered { pairs: false }),
-        (&["SMEMBERS", "sb"], Order::Unordered { pairs: false }),
-        (&["SMEMBERS", "su"], Order::Unordered { pairs: false }),
-        (&["SMEMBERS", "sd"], Order::Unordered { pairs: false }),
-        (&["HGETALL", "h"], Order::Exact),
-        (&["ZRANGE", "z", "0", "-1", "WITHSCORES"], Order::Exact),
-        (&["ZRANGE", "zp", "0", "-1", "WITHSCORES"], Order::Exact),
-        (&["ZRANGE", "zr", "0", "-1", "WITHSCORES"], Order::Exact),
+    let reads: &[(&[&str], Norm)] = &[
+        (&["LRANGE", "l", "0", "-1"], Norm::Exact),
+        (&["LRANGE", "dst", "0", "-1"], Norm::Exact),
+        (&["LRANGE", "src", "0", "-1"], Norm::Exact),
+        (&["LRANGE", "exp", "0", "-1"], Norm::Exact),
+        (&["SMEMBERS", "s"], Norm::Unordered { pairs: false }),
+        (&["SMEMBERS", "ht"], Norm::Unordered { pairs: false }),
+        (&["SMEMBERS", "ints"], Norm::Exact),
+        (&["SMEMBERS", "sa"], Norm::Unordered { pairs: false }),
+        (&["SMEMBERS", "sb"], Norm::Unordered { pairs: false }),
+        (&["SMEMBERS", "su"], Norm::Unordered { pairs: false }),
+        (&["SMEMBERS", "sd"], Norm::Unordered { pairs: false }),
+        (&["HGETALL", "h"], Norm::Exact),
+        (&["ZRANGE", "z", "0", "-1", "WITHSCORES"], Norm::Exact),
+        (&["ZRANGE", "zp", "0", "-1", "WITHSCORES"], Norm::Exact),
+        (&["ZRANGE", "zr", "0", "-1", "WITHSCORES"], Norm::Exact),
     ];
-    for (args, order) in reads {
-        let (want, got) = (normalize(&m.cmd(args), *order), normalize(&r.cmd(args), *order));
+    for (args, how) in reads {
+        let (want, got) = (normalize::reply(&m.cmd(args), *how), normalize::reply(&r.cmd(args), *how));
         assert_eq!(show(&got), show(&want), "replica (left) vs master (right) for {args:?}");
     }
 }
@@ -1433,25 +1348,25 @@ fn replscope_replica_loads_real_redis_snapshot_with_collections() {
     assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]), b"+OK\r\n");
     common::wait_until("the replica loaded the snapshot", || (r.cmd(&["GET", "end"]) == b"$3\r\nend\r\n").then_some(()));
     assert_eq!(m.cmd(&["DBSIZE"]), r.cmd(&["DBSIZE"]));
-    let u = Order::Unordered { pairs: false };
-    let reads: &[(&[&str], Order)] = &[
-        (&["LRANGE", "list", "0", "-1"], Order::Exact),
-        (&["LRANGE", "biglist", "0", "-1"], Order::Exact),
-        (&["LRANGE", "ttl", "0", "-1"], Order::Exact),
-        (&["SMEMBERS", "iset16"], Order::Exact),
-        (&["SMEMBERS", "iset32"], Order::Exact),
-        (&["SMEMBERS", "iset64"], Order::Exact),
+    let u = Norm::Unordered { pairs: false };
+    let reads: &[(&[&str], Norm)] = &[
+        (&["LRANGE", "list", "0", "-1"], Norm::Exact),
+        (&["LRANGE", "biglist", "0", "-1"], Norm::Exact),
+        (&["LRANGE", "ttl", "0", "-1"], Norm::Exact),
+        (&["SMEMBERS", "iset16"], Norm::Exact),
+        (&["SMEMBERS", "iset32"], Norm::Exact),
+        (&["SMEMBERS", "iset64"], Norm::Exact),
         (&["SMEMBERS", "hset"], u),
         (&["SMEMBERS", "bigiset"], u),
-        (&["HGETALL", "hash"], Order::Unordered { pairs: true }),
-        (&["HGETALL", "bighash"], Order::Unordered { pairs: true }),
-        (&["ZRANGE", "zset", "0", "-1", "WITHSCORES"], Order::Exact),
-        (&["ZRANGE", "bigz", "0", "-1", "WITHSCORES"], Order::Exact),
-        (&["ZRANGE", "longz", "0", "-1", "WITHSCORES"], Order::Exact),
-        (&["GET", "str"], Order::Exact),
+        (&["HGETALL", "hash"], Norm::Unordered { pairs: true }),
+        (&["HGETALL", "bighash"], Norm::Unordered { pairs: true }),
+        (&["ZRANGE", "zset", "0", "-1", "WITHSCORES"], Norm::Exact),
+        (&["ZRANGE", "bigz", "0", "-1", "WITHSCORES"], Norm::Exact),
+        (&["ZRANGE", "longz", "0", "-1", "WITHSCORES"], Norm::Exact),
+        (&["GET", "str"], Norm::Exact),
     ];
-    for (args, order) in reads {
-        let (want, got) = (normalize(&m.cmd(args), *order), normalize(&r.cmd(args), *order));
+    for (args, how) in reads {
+        let (want, got) = (normalize::reply(&m.cmd(args), *how), normalize::reply(&r.cmd(args), *how));
         assert_eq!(show(&got), show(&want), "replica (left) vs master (right) for {args:?}");
     }
     // A listpack hash keeps its order through the snapshot.

@@ -22,7 +22,8 @@
 //! - `REPLSCOPE_DIFF_VERBOSE=1`: print every sequence with Redis's replies (with
 //!   `--nocapture`), to see what the generators exercise.
 //!
-//! What is *not* compared, and why, is all in [`normalize`] (replies) and [`mask_stream`]
+//! What is *not* compared, and why, is all in `common::normalize`, the one list of
+//! legitimate differences: `replies_by_command` (replies) and `mask_stream_expiries`
 //! (replication stream); nothing else is relaxed.
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -32,8 +33,8 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::RangeInclusive;
-use std::time::{SystemTime, UNIX_EPOCH};
 
+use common::normalize;
 use common::{encode, redis_installed, reply_len, show, Client, Kind, ServerProcess};
 use proptest::prelude::*;
 use proptest::strategy::Union;
@@ -213,6 +214,11 @@ impl Cmd {
     fn name(&self) -> String {
         String::from_utf8_lossy(&self.0[0]).to_ascii_lowercase()
     }
+}
+
+/// The command names of a sequence, for `normalize::replies_by_command`.
+fn names(cmds: &[Cmd]) -> Vec<&[u8]> {
+    cmds.iter().map(|c| c.0[0].as_slice()).collect()
 }
 
 impl fmt::Debug for Cmd {
@@ -592,175 +598,6 @@ fn observation(families: &BTreeSet<Family>) -> Vec<Cmd> {
     out
 }
 
-// ================================================================== normalisation
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as i64
-}
-
-/// An absolute time that a *relative* expiry became: within 30 days of now, in ms or s.
-/// (The absolute times the generators write themselves are in 2100 or 1970.)
-fn is_recent_instant(digits: &[u8]) -> bool {
-    let Some(v) = std::str::from_utf8(digits).ok().and_then(|s| s.parse::<i64>().ok()) else {
-        return false;
-    };
-    let now = now_ms();
-    let window = 30 * 24 * 3600 * 1000;
-    (v - now).abs() < window || (v - now / 1000).abs() < window / 1000
-}
-
-/// The elements of an array reply (raw bytes each), or `None` if `reply` is not an array.
-fn array_elements(reply: &[u8]) -> Option<Vec<Vec<u8>>> {
-    if reply.first() != Some(&b'*') {
-        return None;
-    }
-    let eol = reply.windows(2).position(|w| w == b"\r\n")?;
-    let n: i64 = std::str::from_utf8(&reply[1..eol]).ok()?.parse().ok()?;
-    let mut at = eol + 2;
-    let mut out = Vec::new();
-    for _ in 0..n.max(0) {
-        let len = reply_len(&reply[at..])?;
-        out.push(reply[at..at + len].to_vec());
-        at += len;
-    }
-    Some(out)
-}
-
-fn array_of(elements: Vec<Vec<u8>>) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", elements.len()).into_bytes();
-    for e in elements {
-        out.extend(e);
-    }
-    out
-}
-
-/// THE normalisation: the only ways two replies may differ and still count as equal.
-/// Both servers' replies go through it; everything not listed here is compared byte for
-/// byte.
-///
-/// 1. Order Redis leaves undefined is sorted away: SMEMBERS / SINTER / SUNION / SDIFF (a
-///    set that was ever a hash table, even one that holds only integers again, has
-///    dict order in 7.0) and KEYS (dict order). HGETALL/HKEYS/HVALS are NOT sorted: the
-///    generators keep hashes small (<= 128 fields of <= 64 bytes), so Redis keeps them
-///    listpack-encoded, in insertion order, and that order is compared.
-/// 2. Time that passes differently on two servers: a positive TTL/PTTL becomes `:<ttl>`;
-///    an EXPIRETIME/PEXPIRETIME that a relative expiry produced becomes `:<time>`; INFO's
-///    `avg_ttl` (a sampled estimate Redis updates from its expire cron) becomes 0.
-/// 3. Commands queued in MULTI are normalised inside EXEC's reply as if run alone.
-fn normalize(cmds: &[Cmd], replies: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
-    fn one(cmd: &Cmd, reply: Vec<u8>) -> Vec<u8> {
-        match cmd.name().as_str() {
-            "smembers" | "sinter" | "sunion" | "sdiff" | "keys" => match array_elements(&reply) {
-                Some(mut elements) => {
-                    elements.sort();
-                    array_of(elements)
-                }
-                None => reply,
-            },
-            "ttl" | "pttl" if reply.starts_with(b":") && !reply.starts_with(b":-") && reply != b":0\r\n" => {
-                b":<ttl>\r\n".to_vec()
-            }
-            "expiretime" | "pexpiretime"
-                if reply.starts_with(b":") && is_recent_instant(&reply[1..reply.len() - 2]) =>
-            {
-                b":<time>\r\n".to_vec()
-            }
-            "info" => {
-                let Some(body_at) = reply.windows(2).position(|w| w == b"\r\n").map(|p| p + 2) else {
-                    return reply;
-                };
-                if !reply.starts_with(b"$") || reply.len() < body_at + 2 {
-                    return reply;
-                }
-                let text = String::from_utf8_lossy(&reply[body_at..reply.len() - 2]).into_owned();
-                let masked: Vec<String> = text
-                    .split("\r\n")
-                    .map(|line| match line.find(",avg_ttl=") {
-                        Some(p) if line.starts_with("db") => format!("{},avg_ttl=0", &line[..p]),
-                        _ => line.to_string(),
-                    })
-                    .collect();
-                let body = masked.join("\r\n");
-                let mut out = format!("${}\r\n", body.len()).into_bytes();
-                out.extend(body.into_bytes());
-                out.extend_from_slice(b"\r\n");
-                out
-            }
-            _ => reply,
-        }
-    }
-    let mut queued: Option<Vec<&Cmd>> = None;
-    let mut out = Vec::with_capacity(replies.len());
-    for (cmd, reply) in cmds.iter().zip(replies) {
-        let name = cmd.name();
-        let normalized = match (queued.as_mut(), name.as_str()) {
-            (None, "multi") => {
-                if reply == b"+OK\r\n" {
-                    queued = Some(Vec::new());
-                }
-                reply
-            }
-            (None, _) => one(cmd, reply),
-            (Some(_), "exec") => {
-                let q = queued.take().expect("in MULTI");
-                match array_elements(&reply) {
-                    Some(elements) if elements.len() == q.len() => {
-                        array_of(q.iter().zip(elements).map(|(c, r)| one(c, r)).collect())
-                    }
-                    _ => reply,
-                }
-            }
-            (Some(_), "discard") => {
-                queued = None;
-                reply
-            }
-            (Some(q), _) => {
-                if reply == b"+QUEUED\r\n" {
-                    q.push(cmd);
-                }
-                reply
-            }
-        };
-        out.push(normalized);
-    }
-    out
-}
-
-/// The replication stream's one legitimate difference: the absolute time a relative expiry
-/// became (`SET ... PXAT <ms>` via `common::mask_relative_expiries`, and `PEXPIREAT key
-/// <ms>` from EXPIRE/PEXPIRE/GETEX) is masked with `x`s of the same length.
-fn mask_stream(stream: &[u8]) -> Vec<u8> {
-    let mut out = common::mask_relative_expiries(stream);
-    let mut at = 0;
-    while at < out.len() {
-        let Some(len) = reply_len(&out[at..]) else {
-            break;
-        };
-        if let Some(args) = array_elements(&out[at..at + len]) {
-            if args.len() >= 3
-                && bulk_body(&args[0]).eq_ignore_ascii_case(b"PEXPIREAT")
-                && is_recent_instant(bulk_body(&args[2]))
-            {
-                // Offset of the third bulk's body inside this command.
-                let mut off = at + out[at..].windows(2).position(|w| w == b"\r\n").expect("header") + 2;
-                off += args[0].len() + args[1].len();
-                let body = off + args[2].windows(2).position(|w| w == b"\r\n").expect("bulk header") + 2;
-                let n = bulk_body(&args[2]).len();
-                out[body..body + n].fill(b'x');
-            }
-        }
-        at += len;
-    }
-    out
-}
-
-fn bulk_body(bulk: &[u8]) -> &[u8] {
-    match bulk.windows(2).position(|w| w == b"\r\n") {
-        Some(p) if bulk.starts_with(b"$") && bulk.len() >= p + 4 => &bulk[p + 2..bulk.len() - 2],
-        _ => bulk,
-    }
-}
-
 // ================================================================== the two servers
 
 /// One server with an admin connection and a raw replica reading its stream.
@@ -897,8 +734,8 @@ impl Harness {
     }
 
     fn compare(&mut self, case: &[Cmd]) -> Result<(), String> {
-        let want = normalize(case, self.redis.run(case));
-        let got = normalize(case, self.scope.run(case));
+        let want = normalize::replies_by_command(&names(case), self.redis.run(case));
+        let got = normalize::replies_by_command(&names(case), self.scope.run(case));
         if std::env::var_os("REPLSCOPE_DIFF_VERBOSE").is_some() {
             for (c, r) in case.iter().zip(&want) {
                 eprintln!("{c:?} -> {}", show(r));
@@ -913,8 +750,8 @@ impl Harness {
                 show(&got[i])
             ));
         }
-        let want = normalize(&self.observe, self.redis.run(&self.observe));
-        let got = normalize(&self.observe, self.scope.run(&self.observe));
+        let want = normalize::replies_by_command(&names(&self.observe), self.redis.run(&self.observe));
+        let got = normalize::replies_by_command(&names(&self.observe), self.scope.run(&self.observe));
         if let Some(i) = (0..want.len()).find(|&i| want[i] != got[i]) {
             let db = self.observe[..=i]
                 .iter()
@@ -929,8 +766,8 @@ impl Harness {
                 show(&got[i])
             ));
         }
-        let want = mask_stream(&self.redis.stream());
-        let got = mask_stream(&self.scope.stream());
+        let want = normalize::mask_stream_expiries(&self.redis.stream());
+        let got = normalize::mask_stream_expiries(&self.scope.stream());
         if want != got {
             return Err(format!(
                 "replication streams differ:\n  redis-server:     {}\n  replscope-server: {}",
@@ -1021,41 +858,6 @@ fn fuzz_findings_match_real_redis() {
 }
 
 // ================================================================== self-checks
-
-/// The normalisation sorts only what it says it sorts, and the masking keeps lengths.
-#[test]
-fn normalisation_is_narrow() {
-    let c = |words: &[&str]| Cmd(words.iter().map(|w| w.as_bytes().to_vec()).collect());
-    let arr = b"*2\r\n$1\r\nb\r\n$1\r\na\r\n".to_vec();
-    let sorted = b"*2\r\n$1\r\na\r\n$1\r\nb\r\n".to_vec();
-    assert_eq!(normalize(&[c(&["SMEMBERS", "k"])], vec![arr.clone()]), vec![sorted.clone()]);
-    assert_eq!(normalize(&[c(&["LRANGE", "k", "0", "-1"])], vec![arr.clone()]), vec![arr.clone()]);
-    assert_eq!(normalize(&[c(&["HGETALL", "k"])], vec![arr.clone()]), vec![arr.clone()]);
-    // Inside MULTI: queued SMEMBERS is sorted inside EXEC's reply, the LRANGE is not.
-    let cmds = [c(&["MULTI"]), c(&["SMEMBERS", "k"]), c(&["LRANGE", "k", "0", "-1"]), c(&["EXEC"])];
-    let mut exec = b"*2\r\n".to_vec();
-    exec.extend(&arr);
-    exec.extend(&arr);
-    let mut want = b"*2\r\n".to_vec();
-    want.extend(&sorted);
-    want.extend(&arr);
-    let out = normalize(&cmds, vec![b"+OK\r\n".to_vec(), b"+QUEUED\r\n".to_vec(), b"+QUEUED\r\n".to_vec(), exec]);
-    assert_eq!(out[3], want);
-    assert_eq!(normalize(&[c(&["TTL", "k"])], vec![b":99\r\n".to_vec()]), vec![b":<ttl>\r\n".to_vec()]);
-    assert_eq!(normalize(&[c(&["TTL", "k"])], vec![b":-2\r\n".to_vec()]), vec![b":-2\r\n".to_vec()]);
-    let bulk = |s: &str| format!("${}\r\n{s}\r\n", s.len()).into_bytes();
-    let info = bulk("# Keyspace\r\ndb0:keys=1,expires=1,avg_ttl=97\r\ndb2:keys=3,expires=0,avg_ttl=0\r\n");
-    let masked = normalize(&[c(&["INFO", "keyspace"])], vec![info]);
-    assert_eq!(
-        show(&masked[0]),
-        show(&bulk("# Keyspace\r\ndb0:keys=1,expires=1,avg_ttl=0\r\ndb2:keys=3,expires=0,avg_ttl=0\r\n"))
-    );
-    let at = (now_ms() + 100_000).to_string();
-    let stream = encode(&[b"PEXPIREAT", b"k", at.as_bytes()]);
-    let far = encode(&[b"PEXPIREAT", b"k", b"4102444800000"]);
-    assert_eq!(mask_stream(&stream), encode(&[b"PEXPIREAT", b"k", b"xxxxxxxxxxxxx"]));
-    assert_eq!(mask_stream(&far), far);
-}
 
 /// Every generator, in every family, makes well-formed commands whose names are in the
 /// table row they come from (so a switched-on family generates what it says).

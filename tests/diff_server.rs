@@ -3,114 +3,20 @@
 //! LIST/INFO/KILL/SETNAME/GETNAME/ID, INFO, COMMAND COUNT, TIME, QUIT, SHUTDOWN.
 //!
 //! Replies are compared as raw bytes. The few things real Redis leaves volatile or
-//! unordered are normalised by [`normalize`] (one helper, documented case by case) and
-//! INFO is compared field by field by [`compare_info`]; nothing else is relaxed.
+//! unordered are normalised in `common::normalize`, the one list of legitimate
+//! differences: random ids (`Norm::Ids`), CONFIG GET's order (`Norm::ConfigPairs`), CLIENT
+//! LIST's process facts (`Norm::ClientList`), INFO compared field by field
+//! (`compare_info`), TIME (`assert_times_close`); nothing else is relaxed.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
+use common::normalize::{self, Norm};
 use common::{encode, redis_installed, show, wait_until, Client, ServerProcess};
-
-/// How a reply may legitimately differ between two servers.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Norm {
-    /// Only the random ids each process picks (`run_id`, `master_replid`, a non-null
-    /// `master_replid2`: 40 hex characters each) become `x`.
-    Ids,
-    /// CONFIG GET with several matches: Redis lists them in the order of a hash table
-    /// seeded at random at every start, so the name/value pairs are sorted.
-    ConfigPairs,
-    /// CLIENT LIST / CLIENT INFO: the fields that depend on the process rather than on
-    /// the commands sent are masked: `id` (connection counts differ, e.g. the harness's
-    /// readiness probes), `addr`/`laddr` (ports), `fd`, `age`/`idle` (seconds may tick
-    /// between the two servers), and the allocator-dependent sizes `qbuf-free`, `rbs`,
-    /// `rbp`, `tot-mem`. Everything else (name, flags, db, multi, qbuf, argv-mem,
-    /// multi-mem, obl, oll, omem, events, cmd, user, redir, resp) is compared. The bulk
-    /// header is rebuilt for the masked text.
-    ClientList,
-}
-
-/// The one normalisation helper: see [`Norm`] for what each case masks and why.
-fn normalize(reply: &[u8], how: Norm) -> Vec<u8> {
-    match how {
-        Norm::Ids => {
-            let mut out = reply.to_vec();
-            for field in [&b"\nrun_id:"[..], b"\nmaster_replid:", b"\nmaster_replid2:"] {
-                let mut from = 0;
-                while let Some(pos) = out[from..].windows(field.len()).position(|w| w == field) {
-                    let start = from + pos + field.len();
-                    let end = start + 40;
-                    if end <= out.len()
-                        && out[start..end].iter().all(u8::is_ascii_hexdigit)
-                        && out[start..end].iter().any(|&b| b != b'0')
-                    {
-                        out[start..end].fill(b'x');
-                    }
-                    from = start;
-                }
-            }
-            out
-        }
-        Norm::ConfigPairs => {
-            let items = parse_flat_bulks(reply);
-            let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = items.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
-            pairs.sort();
-            let mut out = format!("*{}\r\n", pairs.len() * 2).into_bytes();
-            for (k, v) in pairs {
-                out.extend(bulk(&k));
-                out.extend(bulk(&v));
-            }
-            out
-        }
-        Norm::ClientList => {
-            let (head, rest) = split_at_crlf(reply);
-            assert!(head.starts_with(b"$"), "CLIENT LIST/INFO replies with a bulk: {}", show(reply));
-            let text = String::from_utf8_lossy(&rest[..rest.len() - 2]).into_owned();
-            const VOLATILE: &[&str] = &["id", "addr", "laddr", "fd", "age", "idle", "qbuf-free", "rbs", "rbp", "tot-mem"];
-            let masked: String = text
-                .split_inclusive('\n')
-                .map(|line| {
-                    let (body, nl) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
-                    let fields: Vec<String> = body
-                        .split(' ')
-                        .map(|f| match f.split_once('=') {
-                            Some((k, _)) if VOLATILE.contains(&k) => format!("{k}=x"),
-                            _ => f.to_string(),
-                        })
-                        .collect();
-                    format!("{}{nl}", fields.join(" "))
-                })
-                .collect();
-            bulk(masked.as_bytes())
-        }
-    }
-}
-
-fn bulk(b: &[u8]) -> Vec<u8> {
-    let mut out = format!("${}\r\n", b.len()).into_bytes();
-    out.extend_from_slice(b);
-    out.extend_from_slice(b"\r\n");
-    out
-}
 
 fn split_at_crlf(data: &[u8]) -> (&[u8], &[u8]) {
     let p = data.windows(2).position(|w| w == b"\r\n").expect("a reply line");
     (&data[..p], &data[p + 2..])
-}
-
-/// The bulk strings of a flat array reply.
-fn parse_flat_bulks(reply: &[u8]) -> Vec<Vec<u8>> {
-    let (head, mut rest) = split_at_crlf(reply);
-    assert!(head.starts_with(b"*"), "an array: {}", show(reply));
-    let n: usize = std::str::from_utf8(&head[1..]).unwrap().parse().unwrap();
-    let mut out = Vec::new();
-    for _ in 0..n {
-        let (h, r) = split_at_crlf(rest);
-        let len: usize = std::str::from_utf8(&h[1..]).unwrap().parse().unwrap();
-        out.push(r[..len].to_vec());
-        rest = &r[len + 2..];
-    }
-    out
 }
 
 /// A real Redis and a replscope-server started with the same options, one connection to
@@ -140,8 +46,8 @@ impl Pair {
     fn same_norm(&mut self, input: &[u8], n: usize, how: Norm) -> Vec<u8> {
         self.r.send(input);
         self.s.send(input);
-        let want = normalize(&self.r.read_replies(n), how);
-        let got = normalize(&self.s.read_replies(n), how);
+        let want = normalize::reply(&self.r.read_replies(n), how);
+        let got = normalize::reply(&self.s.read_replies(n), how);
         assert_eq!(show(&got), show(&want), "replscope (left) and Redis (right) differ for {:?}", show(input));
         want
     }
@@ -309,7 +215,7 @@ fn quit_inside_multi_and_client_state_during_exec() {
     assert_eq!(got.len(), 3);
     assert_eq!(got[0], want[0]);
     for i in 1..3 {
-        assert_eq!(show(&normalize(&got[i], Norm::ClientList)), show(&normalize(&want[i], Norm::ClientList)));
+        assert_eq!(show(&normalize::reply(&got[i], Norm::ClientList)), show(&normalize::reply(&want[i], Norm::ClientList)));
     }
     assert!(String::from_utf8_lossy(&want[1]).contains("flags=x db=0 sub=0 psub=0 ssub=0 multi=3"));
     p.in_step();
@@ -362,7 +268,7 @@ fn transaction_propagation_matches_real_redis() {
         run(&mut w, &[&["MULTI"], &["DEL", "nothing"], &["EXEC"]]);
         assert_eq!(w.cmd(&["SET", "end", "end"]), b"+OK\r\n");
         let stream = replica.read_until_suffix(b"$3\r\nend\r\n$3\r\nend\r\n");
-        streams.push(common::mask_relative_expiries(&stream));
+        streams.push(normalize::mask_relative_expiries(&stream));
     }
     assert_eq!(show(&streams[1]), show(&streams[0]), "replscope's stream (left) vs Redis's (right)");
     assert!(streams[0].windows(11).any(|w| w == b"$5\r\nMULTI\r\n"), "the stream has a transaction");
@@ -721,7 +627,7 @@ fn client_list_info_names_and_ids() {
         all[..all.len() - b"$5\r\nafter\r\n".len()].to_vec()
     };
     let (want, got) = (middle(p.r.read_replies(3)), middle(p.s.read_replies(3)));
-    assert_eq!(show(&normalize(&got, cl)), show(&normalize(&want, cl)));
+    assert_eq!(show(&normalize::reply(&got, cl)), show(&normalize::reply(&want, cl)));
     p.cmd_norm(&["CLIENT", "LIST", "TYPE", "normal"], cl);
     p.cmd_norm(&["CLIENT", "LIST", "type", "NORMAL"], cl);
     for t in ["master", "replica", "slave", "pubsub"] {
@@ -742,7 +648,7 @@ fn client_list_info_names_and_ids() {
     let (rid2, sid2) = (ids(&mut r2), ids(&mut s2));
     let want = p.r.cmd(&["CLIENT", "LIST", "ID", &rid2, "999999", &rid]);
     let got = p.s.cmd(&["CLIENT", "LIST", "ID", &sid2, "999999", &sid]);
-    assert_eq!(show(&normalize(&got, cl)), show(&normalize(&want, cl)));
+    assert_eq!(show(&normalize::reply(&got, cl)), show(&normalize::reply(&want, cl)));
     // Ids grow by one per connection.
     let (mut r3, mut s3) = p.clients();
     let (rid3, sid3) = (ids(&mut r3), ids(&mut s3));
@@ -842,75 +748,6 @@ fn client_kill_type_master_on_a_replica_resumes_partially() {
 
 // ------------------------------------------------------------------ INFO
 
-/// INFO compared field by field: per section, the same field names in the same order;
-/// and the same value for every field that depends only on what the test did. The
-/// volatile ones (times, memory, CPU, byte counts, process facts, the harness's own
-/// connections, the random ids) are listed here and only their presence is compared.
-/// Fields the engine does not count yet (keyspace_hits/misses, rdb_changes_since_last_save,
-/// client_recent_max_input_buffer) are listed too.
-fn compare_info(got: &[u8], want: &[u8], what: &str) {
-    const VOLATILE: &[&str] = &[
-        "redis_build_id", "os", "gcc_version", "process_id", "run_id", "tcp_port", "server_time_usec",
-        "uptime_in_seconds", "uptime_in_days", "lru_clock", "executable",
-        "client_recent_max_input_buffer", "client_recent_max_output_buffer",
-        "total_connections_received", "total_commands_processed", "instantaneous_ops_per_sec",
-        "total_net_input_bytes", "total_net_output_bytes", "total_net_repl_input_bytes", "total_net_repl_output_bytes",
-        "instantaneous_input_kbps", "instantaneous_output_kbps", "instantaneous_input_repl_kbps", "instantaneous_output_repl_kbps",
-        "expire_cycle_cpu_milliseconds", "keyspace_hits", "keyspace_misses", "total_reads_processed", "total_writes_processed",
-        "reply_buffer_shrinks", "reply_buffer_expands",
-        "rdb_changes_since_last_save", "rdb_last_save_time", "rdb_last_bgsave_time_sec", "rdb_saves", "rdb_last_cow_size",
-        "current_cow_size_age", "latest_fork_usec", "total_forks",
-        "master_replid", "master_replid2",
-    ];
-    let parse = |raw: &[u8]| -> Vec<(String, Vec<(String, String)>)> {
-        let (_, body) = split_at_crlf(raw);
-        let text = String::from_utf8_lossy(&body[..body.len() - 2]).into_owned();
-        let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
-        for line in text.split("\r\n") {
-            if let Some(name) = line.strip_prefix("# ") {
-                sections.push((name.to_string(), Vec::new()));
-            } else if let Some((k, v)) = line.split_once(':') {
-                sections.last_mut().expect("a field before any section").1.push((k.to_string(), v.to_string()));
-            } else {
-                assert!(line.is_empty(), "INFO line {line:?}");
-            }
-        }
-        sections
-    };
-    let (g, w) = (parse(got), parse(want));
-    let names = |s: &[(String, Vec<(String, String)>)]| s.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&g), names(&w), "{what}: sections");
-    for ((section, gf), (_, wf)) in g.iter().zip(&w) {
-        // Memory, CPU and per-command timings are the process's: names only. Command
-        // and latency stats come in hash order in Redis: compared sorted.
-        let mut gf = gf.clone();
-        let mut wf = wf.clone();
-        if section == "Commandstats" || section == "Latencystats" {
-            gf.sort();
-            wf.sort();
-        }
-        let gk: Vec<&String> = gf.iter().map(|(k, _)| k).collect();
-        let wk: Vec<&String> = wf.iter().map(|(k, _)| k).collect();
-        assert_eq!(gk, wk, "{what}: the fields of # {section}");
-        if matches!(section.as_str(), "Memory" | "CPU" | "Latencystats") {
-            continue;
-        }
-        for ((k, gv), (_, wv)) in gf.iter().zip(&wf) {
-            if VOLATILE.contains(&k.as_str()) {
-                continue;
-            }
-            let (gv, wv) = if section == "Commandstats" {
-                // usec and usec_per_call are timings.
-                let keep = |v: &str| v.split(',').filter(|p| !p.starts_with("usec")).collect::<Vec<_>>().join(",");
-                (keep(gv), keep(wv))
-            } else {
-                (gv.clone(), wv.clone())
-            };
-            assert_eq!(gv, wv, "{what}: # {section} {k}");
-        }
-    }
-}
-
 #[test]
 fn info_sections_fields_and_values() {
     let Some(mut p) = Pair::new(&[]) else { return };
@@ -958,12 +795,12 @@ fn info_sections_fields_and_values() {
         p.s.send(&input);
         let want = p.r.read_replies(1);
         let got = p.s.read_replies(1);
-        compare_info(&got, &want, &format!("{args:?}"));
+        normalize::compare_info(&got, &want, &format!("{args:?}"));
     }
     // min_slaves_good_slaves appears with min-replicas-to-write.
     p.cmd(&["CONFIG", "SET", "min-replicas-to-write", "1"]);
     let (mut r, mut s) = p.clients();
-    compare_info(&s.cmd(&["INFO", "replication"]), &r.cmd(&["INFO", "replication"]), "min-replicas");
+    normalize::compare_info(&s.cmd(&["INFO", "replication"]), &r.cmd(&["INFO", "replication"]), "min-replicas");
     p.in_step();
 }
 
@@ -1033,11 +870,7 @@ fn command_count_time_quit_and_ping() {
     p.cmd(&["COMMAND", "NOSUCH"]);
     // TIME: two bulks, seconds (10 digits) and microseconds (< 1000000), close to each other.
     let (want, got) = (p.r.cmd(&["TIME"]), p.s.cmd(&["TIME"]));
-    let parts = |r: &[u8]| parse_flat_bulks(r).iter().map(|b| String::from_utf8_lossy(b).parse::<u64>().unwrap()).collect::<Vec<_>>();
-    let (w, g) = (parts(&want), parts(&got));
-    assert_eq!((w.len(), g.len()), (2, 2));
-    assert!(g[1] < 1_000_000 && w[1] < 1_000_000);
-    assert!(g[0].abs_diff(w[0]) <= 2, "{} vs {}", g[0], w[0]);
+    normalize::assert_times_close(&want, &got);
     p.cmd(&["TIME", "x"]);
     // QUIT, with or without arguments, answers +OK and closes.
     assert_eq!(p.same_then_closed(&enc(&["QUIT"])), b"+OK\r\n");
@@ -1119,8 +952,8 @@ fn client_list_of_replication_links() {
         assert_eq!(c.cmd(&["SELECT", "3"]), b"+OK\r\n");
         wait_until("the replica applied the transaction", || (c.cmd(&["GET", "b"]) == b"$1\r\n2\r\n").then_some(()));
     }
-    let want = normalize(&rr.cmd(&["CLIENT", "LIST", "TYPE", "master"]), Norm::ClientList);
-    let got = normalize(&sr.cmd(&["CLIENT", "LIST", "TYPE", "master"]), Norm::ClientList);
+    let want = normalize::reply(&rr.cmd(&["CLIENT", "LIST", "TYPE", "master"]), Norm::ClientList);
+    let got = normalize::reply(&sr.cmd(&["CLIENT", "LIST", "TYPE", "master"]), Norm::ClientList);
     assert_eq!(show(&got), show(&want));
     // Both replicas are in step with the master.
     let offset = |s: &ServerProcess, f: &str| s.info_field("replication", f).unwrap();

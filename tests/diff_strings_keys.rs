@@ -3,42 +3,20 @@
 //! writes must reach a replica as the same bytes (Redis's rewrites: SETEX as SET PXAT,
 //! EXPIRE as PEXPIREAT, INCRBYFLOAT as SET KEEPTTL, past expiries as DEL, ...).
 //!
-//! Two kinds of replies are not compared byte for byte, each in one helper below:
-//! * KEYS, whose order is Redis's hash table order: [`sorted_array`] sorts it first;
-//! * TTL / PTTL / EXPIRETIME-style replies of relative expiries, which depend on the
-//!   millisecond each server ran the command: [`Pair::ttl_within`] checks both are
-//!   integers in the range the test allows (and nothing else about them).
+//! Two kinds of replies are not compared byte for byte, and the replication streams have
+//! their relative expiries masked; all three are in `common::normalize`, the one list of
+//! legitimate differences:
+//! * KEYS, whose order is Redis's hash table order: compared sorted ([`Pair::unordered`]);
+//! * TTL / PTTL replies of relative expiries, which depend on the millisecond each server
+//!   ran the command: [`Pair::ttl_within`] checks both are integers in the range the test
+//!   allows (and nothing else about them);
+//! * the absolute times relative expiries become in the stream: `mask_now_times`.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
+use common::normalize::{self, integer_of, Norm};
 use common::{encode, redis_installed, show, Client, ServerProcess};
-
-/// The one normalisation of unordered replies: a flat array of bulk strings, its
-/// elements sorted (KEYS). Anything else is returned unchanged.
-fn sorted_array(reply: &[u8]) -> Vec<u8> {
-    let Some(rest) = reply.strip_prefix(b"*") else { return reply.to_vec() };
-    let nl = rest.windows(2).position(|w| w == b"\r\n").expect("array header");
-    let n: usize = std::str::from_utf8(&rest[..nl]).unwrap().parse().unwrap();
-    let mut at = nl + 2;
-    let mut items = Vec::new();
-    for _ in 0..n {
-        let len = common::reply_len(&rest[at..]).expect("complete element");
-        items.push(rest[at..at + len].to_vec());
-        at += len;
-    }
-    items.sort();
-    let mut out = format!("*{n}\r\n").into_bytes();
-    for i in items {
-        out.extend(i);
-    }
-    out
-}
-
-fn integer_of(reply: &[u8]) -> i64 {
-    let text = std::str::from_utf8(reply).expect("utf-8 reply");
-    text.strip_prefix(':').and_then(|t| t.strip_suffix("\r\n")).and_then(|t| t.parse().ok()).unwrap_or_else(|| panic!("not an integer reply: {text:?}"))
-}
 
 struct Pair {
     r: Client,
@@ -82,8 +60,9 @@ impl Pair {
         let input = encode(&args);
         self.r.send(&input);
         self.s.send(&input);
-        let want = sorted_array(&self.r.read_replies(1));
-        let got = sorted_array(&self.s.read_replies(1));
+        let unordered = Norm::Unordered { pairs: false };
+        let want = normalize::reply(&self.r.read_replies(1), unordered);
+        let got = normalize::reply(&self.s.read_replies(1), unordered);
         assert_eq!(show(&got), show(&want), "replscope (left) and Redis (right) differ for {args:?} (sorted)");
         want
     }
@@ -95,10 +74,8 @@ impl Pair {
         let input = encode(&args_b);
         self.r.send(&input);
         self.s.send(&input);
-        let want = integer_of(&self.r.read_replies(1));
-        let got = integer_of(&self.s.read_replies(1));
-        assert!((lo..=hi).contains(&want), "Redis answered {want} to {args:?}, the test allows {lo}..={hi}");
-        assert!((lo..=hi).contains(&got), "replscope answered {got} to {args:?} (Redis {want}), allowed {lo}..={hi}");
+        let (want, got) = (self.r.read_replies(1), self.s.read_replies(1));
+        normalize::assert_ttls_within(args, &want, &got, lo, hi);
     }
 
     fn in_step(&mut self) {
@@ -761,27 +738,6 @@ fn active_expiry_reclaims_untouched_keys() {
     p.in_step();
 }
 
-/// `$13\r\n<13 digits>` within a day of now -> thirteen `x`: the absolute times that
-/// relative expiries become (SET ... PXAT, PEXPIREAT ...). Far-future times a test
-/// wrote itself, and small ones like 1, are kept.
-fn mask_now_times(stream: &[u8]) -> Vec<u8> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
-    let mut out = stream.to_vec();
-    let pat = b"$13\r\n";
-    let mut i = 0;
-    while let Some(p) = out[i..].windows(pat.len()).position(|w| w == pat) {
-        let start = i + p + pat.len();
-        let end = (start + 13).min(out.len());
-        if let Some(t) = std::str::from_utf8(&out[start..end]).ok().and_then(|t| t.parse::<u64>().ok()) {
-            if t.abs_diff(now) < 86_400_000 {
-                out[start..end].fill(b'x');
-            }
-        }
-        i = end;
-    }
-    out
-}
-
 #[test]
 fn replication_stream_rewrites_match_real_redis() {
     if !redis_installed() {
@@ -902,7 +858,7 @@ fn replication_stream_rewrites_match_real_redis() {
         w.send(&bytes);
         let _ = w.read_replies(pipeline.len());
         let stream = replica.read_until_suffix(b"$3\r\nend\r\n$3\r\nend\r\n");
-        streams.push(mask_now_times(&stream));
+        streams.push(normalize::mask_now_times(&stream));
     }
     assert_eq!(show(&streams[1]), show(&streams[0]), "replscope's stream (left) vs Redis's (right)");
 }

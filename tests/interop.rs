@@ -377,7 +377,7 @@ fn replication_stream_bytes_match_real_redis() {
         assert_eq!(writer.cmd(&["SET", "end", "end"]), b"+OK\r\n");
         let end = b"$3\r\nend\r\n$3\r\nend\r\n";
         let stream = replica.read_until_suffix(end);
-        streams.push(common::mask_relative_expiries(&stream));
+        streams.push(common::normalize::mask_relative_expiries(&stream));
     }
     assert_eq!(common::show(&streams[1]), common::show(&streams[0]), "replscope's stream (left) vs Redis's (right)");
 }

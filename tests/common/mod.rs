@@ -11,6 +11,10 @@
 //! testing nothing.
 #![allow(dead_code)]
 
+/// Every legitimate difference between real Redis and replscope, and the one place each is
+/// normalised: see the module's documentation.
+pub mod normalize;
+
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -413,23 +417,4 @@ pub fn attach_raw_replica(master: &ServerProcess) -> Client {
     let rdb = c.read_exact_bytes(len);
     assert!(rdb.starts_with(b"REDIS0010"), "the payload is an RDB v10");
     c
-}
-
-/// `PXAT\r\n$13\r\n<13 digits>` -> thirteen `x`: the instant a relative expiry becomes
-/// (SET EX/PX, SETEX..., all propagated as PXAT). Far-future absolute times that a test
-/// wrote itself (4102444800... = 2100-01-01) are kept.
-pub fn mask_relative_expiries(stream: &[u8]) -> Vec<u8> {
-    let pat = b"PXAT\r\n$13\r\n";
-    let mut out = stream.to_vec();
-    let mut i = 0;
-    while let Some(p) = out[i..].windows(pat.len()).position(|w| w == pat) {
-        let start = i + p + pat.len();
-        let end = (start + 13).min(out.len());
-        // The far-future absolute ones (EXAT/PXAT 4102444800...) are the same anyway.
-        if !out[start..end].starts_with(b"4102444800") {
-            out[start..end].fill(b'x');
-        }
-        i = end;
-    }
-    out
 }
