@@ -1,18 +1,34 @@
 //! Engine benchmarks, no network: how fast one [`Node`] parses and executes requests.
 //!
-//! - `pipeline/set_get_16`: 16 pipelined commands (8 SET + 8 GET over 100 keys, 3-byte
-//!   values) fed as one read, replies drained — what one `redis-benchmark -P 16` round
-//!   costs the engine.
-//! - `pipeline/set_get_1`: one SET per read (no pipelining).
-//! - `resp/parse_16`: RESP parsing alone of the same 16-command pipeline.
+//! Scenarios (SET key:i xxx / GET key:i alternating, keys cycling over 100, 3-byte values):
+//! - `pipeline/set_get_D_Cc`: D pipelined commands fed to the node as one read, the
+//!   replies drained, with C connected clients (taking turns) — what one
+//!   `redis-benchmark -P D -c C` round costs the engine.
+//! - `resp/parse_D`: RESP parsing alone of a D-command pipeline.
 //!
-//! Run: `cargo bench --no-default-features --bench engine` (numbers in BENCHMARKS.md).
+//! Two ways to run them:
+//! - `cargo bench --no-default-features --bench engine` (criterion: wall time, noisy on a
+//!   shared 2-core VM);
+//! - `scripts/bench-instructions.sh`: every scenario a fixed number of times under
+//!   valgrind's callgrind, printing instructions per command — deterministic, so an
+//!   optimisation's effect is measurable to the instruction. It sets
+//!   `REPLSCOPE_BENCH_FIXED=<scenario>` (and `REPLSCOPE_BENCH_COMMANDS`), which makes this
+//!   binary run that scenario once instead of criterion.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
+    if let Ok(name) = std::env::var("REPLSCOPE_BENCH_FIXED") {
+        let commands = std::env::var("REPLSCOPE_BENCH_COMMANDS").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000);
+        let scenario = native::SCENARIOS.iter().find(|s| s.name() == name).unwrap_or_else(|| {
+            let names: Vec<String> = native::SCENARIOS.iter().map(|s| s.name()).collect();
+            panic!("no scenario {name:?}; have {names:?}")
+        });
+        println!("{}", scenario.run_fixed(commands));
+        return;
+    }
     native::benches();
     criterion::Criterion::default().configure_from_args().final_summary();
 }
@@ -23,13 +39,30 @@ mod native {
 
     use criterion::{criterion_group, Criterion, Throughput};
     use replscope::engine::resp::{encode_command, ParseLimits, Parsed, RequestParser};
-    use replscope::engine::{Config, Input, Node, Output, PeerAddr};
+    use replscope::engine::{Config, ConnId, Input, Node, Output, PeerAddr};
+
+    const NOW: u64 = 1_700_000_000_000;
+
+    #[derive(Clone, Copy)]
+    pub enum Scenario {
+        Node { depth: usize, clients: usize },
+        Parse { depth: usize },
+    }
+
+    pub const SCENARIOS: &[Scenario] = &[
+        Scenario::Node { depth: 16, clients: 1 },
+        Scenario::Node { depth: 16, clients: 50 },
+        Scenario::Node { depth: 1, clients: 50 },
+        Scenario::Node { depth: 256, clients: 1 },
+        Scenario::Parse { depth: 16 },
+        Scenario::Parse { depth: 1024 },
+    ];
 
     /// `n` commands alternating SET key:i xxx / GET key:i, keys cycling over 100.
-    fn pipeline(n: usize, start: usize) -> Vec<u8> {
+    fn pipeline(n: usize) -> Vec<u8> {
         let mut out = Vec::new();
         for i in 0..n {
-            let key = format!("key:{:012}", (start + i / 2) % 100);
+            let key = format!("key:{:012}", (i / 2) % 100);
             if i % 2 == 0 {
                 out.extend(encode_command(&[b"SET", key.as_bytes(), b"xxx"]));
             } else {
@@ -39,62 +72,104 @@ mod native {
         out
     }
 
-    fn node_with_client() -> (Node, u64) {
-        let mut node = Node::new(Config::default(), 1_700_000_000_000, 1);
-        let conn = node.accept(1_700_000_000_000, PeerAddr { ip: "127.0.0.1".into(), port: 50000 });
-        while node.poll_output().is_some() {}
-        (node, conn)
+    /// A node with `clients` connections; the benchmark's rounds take turns among them.
+    struct Bed {
+        node: Node,
+        conns: Vec<ConnId>,
+        turn: usize,
+        input: Vec<u8>,
     }
 
-    /// Feeds `input` and drains the outputs; returns the reply bytes' length.
-    fn round(node: &mut Node, conn: u64, input: &[u8]) -> usize {
-        node.handle(1_700_000_000_000, Input::Bytes { conn, data: input.to_vec() });
-        let mut n = 0;
-        while let Some(out) = node.poll_output() {
-            if let Output::Send { data, .. } = out {
-                n += data.len();
+    impl Bed {
+        fn new(depth: usize, clients: usize) -> Bed {
+            let mut node = Node::new(Config::default(), NOW, 1);
+            let conns = (0..clients)
+                .map(|c| node.accept(NOW, PeerAddr { ip: "127.0.0.1".into(), port: 40000 + c as u16 }))
+                .collect();
+            while node.poll_output().is_some() {}
+            Bed { node, conns, turn: 0, input: pipeline(depth) }
+        }
+
+        /// One read's worth of commands in, every reply out; returns the reply bytes.
+        fn round(&mut self) -> usize {
+            let conn = self.conns[self.turn];
+            self.turn = (self.turn + 1) % self.conns.len();
+            self.node.handle(NOW, Input::Bytes { conn, data: self.input.clone() });
+            let mut n = 0;
+            while let Some(out) = self.node.poll_output() {
+                if let Output::Send { data, .. } = out {
+                    n += data.len();
+                }
             }
+            n
+        }
+    }
+
+    fn parse_all(p: &mut RequestParser, input: &[u8]) -> usize {
+        p.feed(input);
+        let mut n = 0;
+        while let Some(Parsed::Command { argv, .. }) = p.next(ParseLimits::default()) {
+            n += argv.len();
         }
         n
     }
 
-    fn engine(c: &mut Criterion) {
-        let mut g = c.benchmark_group("pipeline");
-        for &depth in &[16usize, 1] {
-            let inputs: Vec<Vec<u8>> = (0..50).map(|i| pipeline(depth.max(2), i * 7)).collect();
-            let inputs: Vec<Vec<u8>> = if depth == 1 {
-                // One SET per read.
-                (0..100).map(|i| encode_command(&[b"SET", format!("key:{:012}", i).as_bytes(), b"xxx"])).collect()
-            } else {
-                inputs
-            };
-            g.throughput(Throughput::Elements(depth as u64));
-            g.bench_function(format!("set_get_{depth}"), |b| {
-                let (mut node, conn) = node_with_client();
-                let mut i = 0;
-                b.iter(|| {
-                    i = (i + 1) % inputs.len();
-                    black_box(round(&mut node, conn, &inputs[i]))
-                })
-            });
+    impl Scenario {
+        pub fn name(&self) -> String {
+            match self {
+                Scenario::Node { depth, clients } => format!("pipeline/set_get_{depth}_{clients}c"),
+                Scenario::Parse { depth } => format!("resp/parse_{depth}"),
+            }
         }
-        g.finish();
 
-        let mut g = c.benchmark_group("resp");
-        let input = pipeline(16, 0);
-        g.throughput(Throughput::Elements(16));
-        g.bench_function("parse_16", |b| {
-            let mut p = RequestParser::new();
-            b.iter(|| {
-                p.feed(black_box(&input));
-                let mut n = 0;
-                while let Some(Parsed::Command { argv, .. }) = p.next(ParseLimits::default()) {
-                    n += argv.len();
+        fn depth(&self) -> usize {
+            match self {
+                Scenario::Node { depth, .. } | Scenario::Parse { depth } => *depth,
+            }
+        }
+
+        /// Runs `commands` commands' worth of rounds (for instruction counting).
+        pub fn run_fixed(&self, commands: usize) -> usize {
+            let rounds = (commands / self.depth()).max(1);
+            let mut total = 0;
+            match *self {
+                Scenario::Node { depth, clients } => {
+                    let mut bed = Bed::new(depth, clients);
+                    for _ in 0..rounds {
+                        total += bed.round();
+                    }
                 }
-                black_box(n)
-            })
-        });
-        g.finish();
+                Scenario::Parse { depth } => {
+                    let input = pipeline(depth);
+                    let mut p = RequestParser::new();
+                    for _ in 0..rounds {
+                        total += parse_all(&mut p, &input);
+                    }
+                }
+            }
+            total
+        }
+    }
+
+    fn engine(c: &mut Criterion) {
+        for scenario in SCENARIOS {
+            let name = scenario.name();
+            let (group, id) = name.split_once('/').expect("group/name");
+            let mut g = c.benchmark_group(group);
+            g.throughput(Throughput::Elements(scenario.depth() as u64));
+            match *scenario {
+                Scenario::Node { depth, clients } => {
+                    let mut bed = Bed::new(depth, clients);
+                    g.bench_function(id, |b| b.iter(|| black_box(bed.round())));
+                }
+                Scenario::Parse { depth } => {
+                    let input = pipeline(depth);
+                    let mut p = RequestParser::new();
+                    g.bench_function(id, |b| b.iter(|| black_box(parse_all(&mut p, black_box(&input)))));
+                }
+            }
+            g.finish();
+        }
     }
 
     criterion_group!(benches, engine);
