@@ -173,7 +173,12 @@ pub static COMMANDS: &[CommandSpec] = &[
 ];
 
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
-    COMMANDS.iter().find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
+    // The table is sorted by lower-case name (a test checks it), so a case-insensitive
+    // binary search finds a name in ~7 comparisons among ~120 commands.
+    COMMANDS
+        .binary_search_by(|c| c.name.bytes().cmp(name.iter().map(u8::to_ascii_lowercase)))
+        .ok()
+        .map(|i| &COMMANDS[i])
 }
 
 /// The subcommands of a container command (Redis 7.0 runs `CLIENT LIST` as its own
