@@ -11,78 +11,13 @@
 
 mod common;
 
-use common::normalize;
-use common::{encode, redis_installed, show, Client, ServerProcess};
-
-/// One connection to each server, fed the same bytes.
-struct Pair {
-    // Dropped last: the clients close before the servers are killed.
-    r: Client,
-    s: Client,
-    _redis: ServerProcess,
-    _scope: ServerProcess,
-}
-
-impl Pair {
-    fn new() -> Option<Pair> {
-        if !redis_installed() {
-            return None;
-        }
-        let redis = ServerProcess::redis(&[]);
-        let scope = ServerProcess::replscope(&[]);
-        Some(Pair { r: redis.client(), s: scope.client(), _redis: redis, _scope: scope })
-    }
-
-    fn reconnect(&mut self) {
-        self.r = self._redis.client();
-        self.s = self._scope.client();
-    }
-
-    /// Sends `input` to both, reads `n` replies from each, and asserts the bytes are equal.
-    fn same(&mut self, input: &[u8], n: usize) -> Vec<u8> {
-        self.r.send(input);
-        self.s.send(input);
-        let want = normalize::mask_ids(&self.r.read_replies(n));
-        let got = normalize::mask_ids(&self.s.read_replies(n));
-        assert_eq!(show(&got), show(&want), "replscope (left) and Redis (right) differ for input {:?}", show(input));
-        want
-    }
-
-    fn cmd(&mut self, args: &[&str]) -> Vec<u8> {
-        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.same(&encode(&args), 1)
-    }
-
-    /// Like `cmd`, and the reply must also be `expected` (keeps the test readable, and
-    /// guards against comparing two servers that both ignore the command).
-    fn expect(&mut self, args: &[&str], expected: &[u8]) {
-        let reply = self.cmd(args);
-        assert_eq!(show(&reply), show(expected), "Redis's own reply to {args:?} is not what the test assumes");
-    }
-
-    /// `input` on fresh connections must make both servers reply the same and then close.
-    fn same_then_closed(&mut self, input: &[u8]) -> Vec<u8> {
-        let mut r = self._redis.client();
-        let mut s = self._scope.client();
-        r.send(input);
-        s.send(input);
-        let (want, r_closed) = r.read_until_closed();
-        let (got, s_closed) = s.read_until_closed();
-        assert_eq!(show(&got), show(&want), "replies differ for protocol error input {:?}", show(input));
-        assert!(r_closed, "real Redis kept the connection open after {:?}", show(input));
-        assert!(s_closed, "replscope kept the connection open after {:?} (Redis closes it)", show(input));
-        want
-    }
-
-    /// Both connections are in step: no reply is owed or left over.
-    fn in_step(&mut self) {
-        self.expect(&["PING", "in-step"], b"$7\r\nin-step\r\n");
-    }
-}
+use common::normalize::Norm;
+use common::pair::Pair;
+use common::{encode, show, Client};
 
 #[test]
 fn ping_and_echo() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     p.expect(&["PING"], b"+PONG\r\n");
     p.cmd(&["ping"]);
     p.cmd(&["PING", "hello world"]);
@@ -98,7 +33,7 @@ fn ping_and_echo() {
 
 #[test]
 fn set_options_conflicts_and_bad_values() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     let cases: &[&[&str]] = &[
         &["SET", "k"],
         &["SET", "k1", "v"],
@@ -177,7 +112,7 @@ fn set_options_conflicts_and_bad_values() {
 
 #[test]
 fn set_expiry_keepttl_and_get_semantics() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     // A short TTL that KEEPTTL preserves: the key must vanish on both servers.
     p.expect(&["SET", "kept", "v1", "PX", "300"], b"+OK\r\n");
     p.expect(&["SET", "kept", "v2", "KEEPTTL"], b"+OK\r\n");
@@ -208,7 +143,7 @@ fn set_expiry_keepttl_and_get_semantics() {
 
 #[test]
 fn get_and_del() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     p.expect(&["GET", "missing"], b"$-1\r\n");
     p.cmd(&["GET"]);
     p.cmd(&["GET", "a", "b"]);
@@ -229,7 +164,7 @@ fn get_and_del() {
 
 #[test]
 fn select_and_dbsize() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     p.expect(&["DBSIZE"], b":0\r\n");
     p.cmd(&["DBSIZE", "x"]);
     for db in ["0", "15", "16", "-1", "abc", "1.5", "", "01", "+1", "2147483648", "-2147483649", "99999999999999999999"] {
@@ -259,7 +194,7 @@ fn select_and_dbsize() {
 
 #[test]
 fn unknown_commands_and_wrong_arity() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     p.expect(&["FOO"], b"-ERR unknown command 'FOO', with args beginning with: \r\n");
     p.expect(&["foo", "bar", "baz"], b"-ERR unknown command 'foo', with args beginning with: 'bar' 'baz' \r\n");
     p.cmd(&["NOSUCH", ""]);
@@ -296,7 +231,7 @@ fn unknown_commands_and_wrong_arity() {
 
 #[test]
 fn inline_commands() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     p.same(b"PING\r\n", 1);
     p.same(b"PING\n", 1);
     p.same(b"SET a \"b c\"\r\n", 1);
@@ -314,7 +249,7 @@ fn inline_commands() {
 
 #[test]
 fn pipelined_commands_in_one_write() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     let mut batch = Vec::new();
     batch.extend(encode(&[b"SET", b"p1", b"one"]));
     batch.extend(b"GET p1\r\n");
@@ -336,7 +271,7 @@ fn pipelined_commands_in_one_write() {
 
 #[test]
 fn command_split_across_many_small_writes() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     let mut input = encode(&[b"SET", b"split", b"across many writes"]);
     input.extend(b"GET split\r\n");
     input.extend(encode(&[b"ECHO", &vec![b'z'; 300]]));
@@ -359,7 +294,7 @@ fn command_split_across_many_small_writes() {
 
 #[test]
 fn protocol_errors_are_answered_then_the_connection_is_closed() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     let too_long_inline = vec![b'a'; 70_000];
     let too_long_header = [b"*1\r\n$".as_slice(), &vec![b'1'; 70_000]].concat();
     let cases: &[&[u8]] = &[
@@ -388,7 +323,7 @@ fn protocol_errors_are_answered_then_the_connection_is_closed() {
 
 #[test]
 fn info_replication_keyspace_and_unknown_sections() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     let info = p.cmd(&["INFO", "replication"]);
     assert!(info.windows(12).any(|w| w == b"role:master\r"), "{}", show(&info));
     p.cmd(&["INFO", "REPLICATION"]);
@@ -405,7 +340,7 @@ fn info_replication_keyspace_and_unknown_sections() {
 
 #[test]
 fn replicaof_errors_and_no_one() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     p.expect(&["REPLICAOF", "NO", "ONE"], b"+OK\r\n");
     p.cmd(&["replicaof", "no", "one"]);
     p.cmd(&["SLAVEOF", "NO", "ONE"]);
@@ -429,7 +364,7 @@ fn replicaof_errors_and_no_one() {
 
 #[test]
 fn replconf_and_psync_errors() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     p.cmd(&["REPLCONF"]);
     p.cmd(&["REPLCONF", "listening-port"]);
     p.cmd(&["REPLCONF", "listening-port", "6380"]);
@@ -449,7 +384,7 @@ fn replconf_and_psync_errors() {
 
 #[test]
 fn big_values_through_partial_reads_and_writes() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     // Bigger than any socket buffer: the server must reassemble the request from many
     // reads and send the reply in many partial writes.
     let value: Vec<u8> = (0..4 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();

@@ -18,77 +18,8 @@
 mod common;
 
 use common::normalize::{self, bulk_strings, Norm};
-use common::{encode, redis_installed, show, Client, ServerProcess};
-
-/// One connection to each server, fed the same bytes.
-struct Pair {
-    r: Client,
-    s: Client,
-    _redis: ServerProcess,
-    _scope: ServerProcess,
-}
-
-impl Pair {
-    fn new() -> Option<Pair> {
-        if !redis_installed() {
-            return None;
-        }
-        let redis = ServerProcess::redis(&[]);
-        let scope = ServerProcess::replscope(&[]);
-        Some(Pair { r: redis.client(), s: scope.client(), _redis: redis, _scope: scope })
-    }
-
-    /// Both replies to `args`, raw.
-    fn both(&mut self, args: &[&[u8]]) -> (Vec<u8>, Vec<u8>) {
-        let input = encode(args);
-        self.r.send(&input);
-        self.s.send(&input);
-        (self.r.read_replies(1), self.s.read_replies(1))
-    }
-
-    fn compare_bytes(&mut self, args: &[&[u8]], how: Norm) -> Vec<u8> {
-        let (want, got) = self.both(args);
-        let (want, got) = (normalize::reply(&want, how), normalize::reply(&got, how));
-        let shown: Vec<String> = args.iter().map(|a| show(a)).collect();
-        assert_eq!(show(&got), show(&want), "replscope (left) and Redis (right) differ for {shown:?}");
-        want
-    }
-
-    /// The replies must be the same bytes.
-    fn cmd(&mut self, args: &[&str]) -> Vec<u8> {
-        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.compare_bytes(&args, Norm::Exact)
-    }
-
-    fn cmd_bytes(&mut self, args: &[&[u8]]) -> Vec<u8> {
-        self.compare_bytes(args, Norm::Exact)
-    }
-
-    /// Same bytes, and Redis's reply is `expected` (guards against two servers that
-    /// both ignore a command, and keeps the intent readable).
-    fn expect(&mut self, args: &[&str], expected: &[u8]) {
-        let reply = self.cmd(args);
-        assert_eq!(show(&reply), show(expected), "Redis's own reply to {args:?} is not what the test assumes");
-    }
-
-    /// Same elements in an order Redis leaves undefined.
-    fn unordered(&mut self, args: &[&str]) -> Vec<u8> {
-        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.compare_bytes(&args, Norm::Unordered { pairs: false })
-    }
-
-    fn unordered_pairs(&mut self, args: &[&str]) -> Vec<u8> {
-        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.compare_bytes(&args, Norm::Unordered { pairs: true })
-    }
-
-    /// Many commands, each compared byte for byte.
-    fn run(&mut self, cases: &[&[&str]]) {
-        for c in cases {
-            self.cmd(c);
-        }
-    }
-}
+use common::pair::Pair;
+use common::{redis_installed, show, Client, Kind, ServerProcess};
 
 fn bulk(s: &str) -> Vec<u8> {
     format!("${}\r\n{s}\r\n", s.len()).into_bytes()
@@ -98,7 +29,7 @@ const WRONGTYPE: &[u8] = b"-WRONGTYPE Operation against a key holding the wrong 
 
 #[test]
 fn lists_push_pop_and_read() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     p.expect(&["RPUSH", "l", "a", "b", "c"], b":3\r\n");
     p.expect(&["LPUSH", "l", "x", "y"], b":5\r\n");
     p.run(&[
@@ -178,7 +109,7 @@ fn lists_push_pop_and_read() {
 
 #[test]
 fn lists_lrem_lset_linsert_ltrim() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     p.cmd(&["RPUSH", "l", "a", "b", "a", "c", "a", "b", "a"]);
     p.run(&[
         &["LREM", "l", "1", "a"],
@@ -236,7 +167,7 @@ fn lists_lrem_lset_linsert_ltrim() {
 
 #[test]
 fn wrongtype_both_ways() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     p.run(&[&["SET", "str", "v"], &["RPUSH", "list", "a"], &["SADD", "set", "a"], &["HSET", "hash", "f", "v"], &["ZADD", "zset", "1", "a"]]);
     let on_any: &[&[&str]] = &[
         &["LPUSH", "K", "a"],
@@ -320,7 +251,7 @@ fn wrongtype_both_ways() {
 
 #[test]
 fn sets_intset_order_and_conversion() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     p.expect(&["SADD", "s", "5", "-3", "100", "0", "5", "-9223372036854775808", "9223372036854775807"], b":6\r\n");
     p.run(&[
         &["SMEMBERS", "s"],
@@ -375,7 +306,7 @@ fn sets_intset_order_and_conversion() {
 /// the state left behind.
 #[test]
 fn sets_random_picks() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     // Deterministic cases first: nothing, everything, errors.
     p.run(&[
         &["SPOP", "nokey"],
@@ -459,7 +390,7 @@ fn sets_random_picks() {
 
 #[test]
 fn hashes() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     p.expect(&["HSET", "h", "f1", "v1", "f2", "v2"], b":2\r\n");
     p.run(&[
         &["HSET", "h", "f1", "v1b", "f3", "v3"],
@@ -595,7 +526,7 @@ fn hashes() {
 
 #[test]
 fn zsets_add_options_and_errors() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     p.run(&[
         &["ZADD", "z", "1", "a", "2", "b", "3", "c"],
         &["ZADD", "z", "NX", "10", "a", "4", "d"],
@@ -670,7 +601,7 @@ fn zsets_add_options_and_errors() {
 
 #[test]
 fn zsets_scores_print_like_redis() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     let scores = [
         "0.1", "1e300", "-0", "3.0", "0.3333333333333333", "1", "-1", "1.5", "1e17", "1e16", "123456789012345678", "1e-5",
         "0.0001", "-2.5e-10", "1.7976931348623157e308", "4.9406564584124654e-324", "1e-320", "2.2250738585072014e-308",
@@ -722,7 +653,7 @@ fn zsets_scores_print_like_redis() {
 
 #[test]
 fn zsets_ranges() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     p.cmd(&["ZADD", "z", "1", "a", "2", "b", "2", "c", "3", "d", "-1.5", "e", "inf", "f", "-inf", "g", "0", "h", "-0", "i"]);
     p.cmd(&["ZADD", "lex", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e", "0", "ab", "0", "", "0", "\u{7f}"]);
     let cases: &[&[&str]] = &[
@@ -838,7 +769,7 @@ fn zsets_ranges() {
 /// A key that expired is gone for every command, and a write recreates it from nothing.
 #[test]
 fn lazy_expiry_applies_to_collections() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     for k in ["l", "s", "h", "z", "r"] {
         p.cmd(&["SET", k, "v", "PX", "1"]);
     }
@@ -975,26 +906,17 @@ const SPOPPED: &[&[u8]] = &[b"one", b"ht", b"ints"];
 
 #[test]
 fn propagation_matches_real_redis() {
-    if !redis_installed() {
-        return;
-    }
-    let opts = ["--repl-diskless-sync", "no", "--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "100000"];
-    let redis = ServerProcess::redis(&opts);
-    let scope = ServerProcess::replscope(&opts);
+    let Some(both) = common::streams_from_both(collection_writes, b"$3\r\nend\r\n$3\r\nend\r\n") else { return };
     let mut streams = Vec::new();
-    for server in [&redis, &scope] {
-        let mut replica = common::attach_raw_replica(server);
-        let mut writer = server.client();
-        let popped = collection_writes(&mut writer);
-        let stream = replica.read_until_suffix(b"$3\r\nend\r\n$3\r\nend\r\n");
+    for (kind, (stream, popped)) in [Kind::Redis, Kind::Replscope].into_iter().zip(both) {
         let stream = normalize::mask_relative_expiries(&stream);
         // Each SPOP's SREMs name exactly what it replied, in the same order.
         let srems: Vec<Vec<u8>> =
             commands(&stream).into_iter().filter(|c| c[0] == b"SREM" && SPOPPED.contains(&c[1].as_slice())).map(|c| c[2].clone()).collect();
         let replied: Vec<Vec<u8>> = popped[..4].iter().flatten().cloned().collect();
-        assert_eq!(srems, replied, "{}: SPOP's SREMs vs its replies", server.kind.name());
+        assert_eq!(srems, replied, "{}: SPOP's SREMs vs its replies", kind.name());
         let ints: Vec<i64> = popped[3].iter().map(|m| String::from_utf8_lossy(m).parse().unwrap()).collect();
-        assert!(ints.windows(2).all(|w| w[0] < w[1]), "{}: most of an intset pops in numeric order: {ints:?}", server.kind.name());
+        assert!(ints.windows(2).all(|w| w[0] < w[1]), "{}: most of an intset pops in numeric order: {ints:?}", kind.name());
         streams.push(normalize::mask_spop_members(&stream, SPOPPED));
     }
     assert_eq!(show(&streams[1]), show(&streams[0]), "replscope's stream (left) vs Redis's (right)");
@@ -1004,7 +926,7 @@ fn propagation_matches_real_redis() {
 /// 80-bit addition and both printers must agree with Redis on every one.
 #[test]
 fn floats_fuzzed_against_redis() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     let mut next = move || {
         seed ^= seed << 13;
@@ -1059,7 +981,7 @@ fn floats_fuzzed_against_redis() {
 
 #[test]
 fn lists_lpos_lmove_rpoplpush() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     p.cmd(&["RPUSH", "l", "a", "b", "c", "b", "a", "b"]);
     p.run(&[
         &["LPOS", "l", "b"],
@@ -1115,7 +1037,7 @@ fn lists_lpos_lmove_rpoplpush() {
 
 #[test]
 fn sets_algebra_and_smove() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     p.run(&[
         &["SADD", "i1", "1", "2", "3", "4", "5"],
         &["SADD", "i2", "4", "5", "6"],
@@ -1212,7 +1134,7 @@ fn sets_algebra_and_smove() {
 
 #[test]
 fn zsets_pop_remrange_lexcount() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     p.run(&[
         &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "-0", "n"],
         &["ZPOPMIN", "z"],

@@ -12,81 +12,12 @@
 mod common;
 
 use common::normalize::{self, Norm};
+use common::pair::Pair;
 use common::{encode, redis_installed, show, wait_until, Client, ServerProcess};
 
 fn split_at_crlf(data: &[u8]) -> (&[u8], &[u8]) {
     let p = data.windows(2).position(|w| w == b"\r\n").expect("a reply line");
     (&data[..p], &data[p + 2..])
-}
-
-/// A real Redis and a replscope-server started with the same options, one connection to
-/// each, fed the same bytes.
-struct Pair {
-    r: Client,
-    s: Client,
-    redis: ServerProcess,
-    scope: ServerProcess,
-}
-
-impl Pair {
-    fn new(opts: &[&str]) -> Option<Pair> {
-        if !redis_installed() {
-            return None;
-        }
-        let redis = ServerProcess::redis(opts);
-        let scope = ServerProcess::replscope(opts);
-        Some(Pair { r: redis.client(), s: scope.client(), redis, scope })
-    }
-
-    /// Fresh connections to both.
-    fn clients(&self) -> (Client, Client) {
-        (self.redis.client(), self.scope.client())
-    }
-
-    fn same_norm(&mut self, input: &[u8], n: usize, how: Norm) -> Vec<u8> {
-        self.r.send(input);
-        self.s.send(input);
-        let want = normalize::reply(&self.r.read_replies(n), how);
-        let got = normalize::reply(&self.s.read_replies(n), how);
-        assert_eq!(show(&got), show(&want), "replscope (left) and Redis (right) differ for {:?}", show(input));
-        want
-    }
-
-    fn same(&mut self, input: &[u8], n: usize) -> Vec<u8> {
-        self.same_norm(input, n, Norm::Ids)
-    }
-
-    fn cmd(&mut self, args: &[&str]) -> Vec<u8> {
-        self.same(&enc(args), 1)
-    }
-
-    fn cmd_norm(&mut self, args: &[&str], how: Norm) -> Vec<u8> {
-        self.same_norm(&enc(args), 1, how)
-    }
-
-    /// Like `cmd`, and Redis's reply must also be `expected` (guards against two servers
-    /// that agree on ignoring a command).
-    fn expect(&mut self, args: &[&str], expected: &[u8]) {
-        let reply = self.cmd(args);
-        assert_eq!(show(&reply), show(expected), "Redis's own reply to {args:?} is not what the test assumes");
-    }
-
-    fn in_step(&mut self) {
-        self.expect(&["PING", "in-step"], b"$7\r\nin-step\r\n");
-    }
-
-    /// `input` on fresh connections: the same bytes back from both, then both close.
-    fn same_then_closed(&mut self, input: &[u8]) -> Vec<u8> {
-        let (mut r, mut s) = self.clients();
-        r.send(input);
-        s.send(input);
-        let (want, r_closed) = r.read_until_closed();
-        let (got, s_closed) = s.read_until_closed();
-        assert_eq!(show(&got), show(&want), "replies differ for {:?}", show(input));
-        assert!(r_closed, "Redis kept the connection open after {:?}", show(input));
-        assert!(s_closed, "replscope kept the connection open after {:?}", show(input));
-        want
-    }
 }
 
 /// One field of a CLIENT INFO reply (a bulk holding one line).
@@ -106,7 +37,7 @@ fn enc(args: &[&str]) -> Vec<u8> {
 
 #[test]
 fn multi_exec_discard_replies_and_errors() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     p.expect(&["EXEC"], b"-ERR EXEC without MULTI\r\n");
     p.expect(&["DISCARD"], b"-ERR DISCARD without MULTI\r\n");
     // Arity errors of EXEC itself abort "the transaction", even outside MULTI.
@@ -180,7 +111,7 @@ fn multi_exec_discard_replies_and_errors() {
 
 #[test]
 fn quit_inside_multi_and_client_state_during_exec() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     // QUIT is never queued: +OK and the connection closes.
     let mut input = enc(&["MULTI"]);
     input.extend(enc(&["SET", "q", "1"]));
@@ -225,30 +156,21 @@ fn quit_inside_multi_and_client_state_during_exec() {
 /// there is more than one, a single write unwrapped, a read-only transaction absent.
 #[test]
 fn transaction_propagation_matches_real_redis() {
-    if !redis_installed() {
-        return;
-    }
-    let opts = ["--repl-diskless-sync", "no", "--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "100000"];
-    let redis = ServerProcess::redis(&opts);
-    let scope = ServerProcess::replscope(&opts);
-    let mut streams = Vec::new();
-    for server in [&redis, &scope] {
-        let mut replica = common::attach_raw_replica(server);
-        let mut w = server.client();
+    let writes = |w: &mut Client| {
         let run = |w: &mut Client, cmds: &[&[&str]]| {
             for c in cmds {
                 let _ = w.cmd(c);
             }
         };
         // One write: not wrapped.
-        run(&mut w, &[&["MULTI"], &["SET", "x", "1"], &["EXEC"]]);
+        run(w, &[&["MULTI"], &["SET", "x", "1"], &["EXEC"]]);
         // Reads only: nothing.
-        run(&mut w, &[&["MULTI"], &["GET", "x"], &["PING"], &["EXEC"]]);
+        run(w, &[&["MULTI"], &["GET", "x"], &["PING"], &["EXEC"]]);
         // Reads and writes: only the writes, wrapped.
-        run(&mut w, &[&["MULTI"], &["GET", "x"], &["SET", "y", "2"], &["GET", "y"], &["DEL", "y"], &["EXEC"]]);
+        run(w, &[&["MULTI"], &["GET", "x"], &["SET", "y", "2"], &["GET", "y"], &["DEL", "y"], &["EXEC"]]);
         // A db switch inside, a no-op write (DEL of nothing) and a failing one.
         run(
-            &mut w,
+            w,
             &[
                 &["MULTI"],
                 &["SET", "z", "1"],
@@ -260,16 +182,16 @@ fn transaction_propagation_matches_real_redis() {
             ],
         );
         // Back in db 3 after the transaction; expiry rewrites inside.
-        run(&mut w, &[&["MULTI"], &["SET", "e", "v", "PXAT", "4102444800000"], &["SET", "f", "v", "GET"], &["EXEC"]]);
+        run(w, &[&["MULTI"], &["SET", "e", "v", "PXAT", "4102444800000"], &["SET", "f", "v", "GET"], &["EXEC"]]);
         // Aborted and discarded transactions write nothing.
-        run(&mut w, &[&["MULTI"], &["SET", "no", "1"], &["NOSUCH"], &["EXEC"]]);
-        run(&mut w, &[&["MULTI"], &["SET", "no", "1"], &["DISCARD"]]);
+        run(w, &[&["MULTI"], &["SET", "no", "1"], &["NOSUCH"], &["EXEC"]]);
+        run(w, &[&["MULTI"], &["SET", "no", "1"], &["DISCARD"]]);
         // A write that is a no-op alone in a transaction.
-        run(&mut w, &[&["MULTI"], &["DEL", "nothing"], &["EXEC"]]);
+        run(w, &[&["MULTI"], &["DEL", "nothing"], &["EXEC"]]);
         assert_eq!(w.cmd(&["SET", "end", "end"]), b"+OK\r\n");
-        let stream = replica.read_until_suffix(b"$3\r\nend\r\n$3\r\nend\r\n");
-        streams.push(normalize::mask_relative_expiries(&stream));
-    }
+    };
+    let Some(both) = common::streams_from_both(writes, b"$3\r\nend\r\n$3\r\nend\r\n") else { return };
+    let streams = both.map(|(stream, ())| normalize::mask_relative_expiries(&stream));
     assert_eq!(show(&streams[1]), show(&streams[0]), "replscope's stream (left) vs Redis's (right)");
     assert!(streams[0].windows(11).any(|w| w == b"$5\r\nMULTI\r\n"), "the stream has a transaction");
 }
@@ -278,7 +200,7 @@ fn transaction_propagation_matches_real_redis() {
 
 #[test]
 fn auth_with_requirepass() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     // Set at run time (the harness's readiness probe does not AUTH): the connection that
     // sets it stays authenticated, new ones are not.
     p.expect(&["CONFIG", "SET", "requirepass", "s3cret"], b"+OK\r\n");
@@ -339,7 +261,7 @@ fn auth_with_requirepass() {
 
 #[test]
 fn auth_without_a_password() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     p.expect(
         &["AUTH", "x"],
         b"-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n",
@@ -402,7 +324,7 @@ const OPTION_NAMES: &[&str] = &[
 
 #[test]
 fn config_get_names_and_patterns() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     for name in OPTION_NAMES {
         let reply = p.cmd(&["CONFIG", "GET", name]);
         assert!(reply.starts_with(b"*2\r\n"), "Redis knows {name}: {}", show(&reply));
@@ -437,7 +359,7 @@ fn config_get_names_and_patterns() {
 
 #[test]
 fn config_set_values_and_errors() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     let cases: &[&[&str]] = &[
         &["CONFIG", "SET", "a"],
         &["CONFIG", "SET", "a", "b", "c"],
@@ -592,7 +514,7 @@ fn config_set_resizes_the_live_backlog() {
 
 #[test]
 fn client_list_info_names_and_ids() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     let cl = Norm::ClientList;
     p.cmd_norm(&["CLIENT", "LIST"], cl);
     p.cmd_norm(&["CLIENT", "INFO"], cl);
@@ -663,7 +585,7 @@ fn client_list_info_names_and_ids() {
 
 #[test]
 fn client_kill_forms_and_replies() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     for args in [
         &["CLIENT", "KILL", "1.2.3.4:5"][..],
         &["CLIENT", "KILL", "a", "b"],
@@ -750,7 +672,7 @@ fn client_kill_type_master_on_a_replica_resumes_partially() {
 
 #[test]
 fn info_sections_fields_and_values() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     // Zero the counters the harness's readiness probes touched.
     p.expect(&["CONFIG", "RESETSTAT"], b"+OK\r\n");
     p.cmd(&["SET", "a", "1"]);
@@ -808,7 +730,7 @@ fn info_sections_fields_and_values() {
 
 #[test]
 fn min_replicas_to_write_refuses_writes() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     p.cmd(&["CONFIG", "SET", "min-replicas-to-write", "1"]);
     p.expect(&["SET", "k", "v"], b"-NOREPLICAS Not enough good replicas to write.\r\n");
     p.cmd(&["DEL", "k"]);
@@ -834,7 +756,7 @@ fn min_replicas_to_write_refuses_writes() {
 
 #[test]
 fn stale_and_read_only_replica_rules() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     let dead = common::free_port().to_string();
     p.cmd(&["REPLICAOF", "127.0.0.1", &dead]);
     p.cmd(&["MULTI"]);
@@ -861,7 +783,7 @@ fn stale_and_read_only_replica_rules() {
 
 #[test]
 fn command_count_time_quit_and_ping() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     // Real Redis has 240 commands; replscope answers with its own table's size.
     let (want, got) = (p.r.cmd(&["COMMAND", "COUNT"]), p.s.cmd(&["COMMAND", "COUNT"]));
     assert_eq!(want, b":240\r\n");
@@ -881,7 +803,7 @@ fn command_count_time_quit_and_ping() {
 
 #[test]
 fn shutdown_errors_and_exit() {
-    let Some(mut p) = Pair::new(&[]) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
     for args in [
         &["SHUTDOWN", "FOO"][..],
         &["SHUTDOWN", "NOSAVE", "SAVE"],
@@ -894,7 +816,7 @@ fn shutdown_errors_and_exit() {
     p.in_step();
     // SHUTDOWN [NOSAVE]: no reply, every connection closes, the process exits with 0.
     for args in [&["SHUTDOWN"][..], &["shutdown", "nosave", "now"]] {
-        let Some(mut q) = Pair::new(&[]) else { return };
+        let Some(mut q) = Pair::new(&[], Norm::Ids) else { return };
         let (mut r_other, mut s_other) = q.clients();
         assert_eq!(q.same_then_closed(&enc(args)), b"");
         assert!(r_other.read_until_closed().1);

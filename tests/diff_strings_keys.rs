@@ -16,72 +16,15 @@
 mod common;
 
 use common::normalize::{self, integer_of, Norm};
-use common::{encode, redis_installed, show, Client, ServerProcess};
+use common::pair::Pair;
+use common::{encode, show, Client};
 
-struct Pair {
-    r: Client,
-    s: Client,
-    redis: ServerProcess,
-    scope: ServerProcess,
+/// What only this suite needs of a [`Pair`].
+trait StringsPair {
+    fn make_list(&mut self, key: &str) -> bool;
 }
 
-impl Pair {
-    fn new() -> Option<Pair> {
-        if !redis_installed() {
-            return None;
-        }
-        let redis = ServerProcess::redis(&[]);
-        let scope = ServerProcess::replscope(&[]);
-        Some(Pair { r: redis.client(), s: scope.client(), redis, scope })
-    }
-
-    fn same(&mut self, input: &[u8], n: usize) -> Vec<u8> {
-        self.r.send(input);
-        self.s.send(input);
-        let want = self.r.read_replies(n);
-        let got = self.s.read_replies(n);
-        assert_eq!(show(&got), show(&want), "replscope (left) and Redis (right) differ for input {:?}", show(input));
-        want
-    }
-
-    fn cmd(&mut self, args: &[&str]) -> Vec<u8> {
-        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.same(&encode(&args), 1)
-    }
-
-    fn expect(&mut self, args: &[&str], expected: &[u8]) {
-        let reply = self.cmd(args);
-        assert_eq!(show(&reply), show(expected), "Redis's own reply to {args:?} is not what the test assumes");
-    }
-
-    /// A reply whose element order is undefined (KEYS): compared after sorting.
-    fn unordered(&mut self, args: &[&str]) -> Vec<u8> {
-        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        let input = encode(&args);
-        self.r.send(&input);
-        self.s.send(&input);
-        let unordered = Norm::Unordered { pairs: false };
-        let want = normalize::reply(&self.r.read_replies(1), unordered);
-        let got = normalize::reply(&self.s.read_replies(1), unordered);
-        assert_eq!(show(&got), show(&want), "replscope (left) and Redis (right) differ for {args:?} (sorted)");
-        want
-    }
-
-    /// A time-dependent integer reply (TTL, PTTL of a relative expiry): both servers
-    /// must answer an integer in `lo..=hi`.
-    fn ttl_within(&mut self, args: &[&str], lo: i64, hi: i64) {
-        let args_b: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        let input = encode(&args_b);
-        self.r.send(&input);
-        self.s.send(&input);
-        let (want, got) = (self.r.read_replies(1), self.s.read_replies(1));
-        normalize::assert_ttls_within(args, &want, &got, lo, hi);
-    }
-
-    fn in_step(&mut self) {
-        self.expect(&["PING", "in-step"], b"$7\r\nin-step\r\n");
-    }
-
+impl StringsPair for Pair {
     /// Makes `key` a list on both servers (for WRONGTYPE paths). `false` when this
     /// build has no list commands yet: the caller then skips those cases, loudly.
     fn make_list(&mut self, key: &str) -> bool {
@@ -93,19 +36,11 @@ impl Pair {
         let _ = self.redis.client().cmd(&["LPUSH", key, "x"]);
         true
     }
-
-    /// Runs `cases` in order, comparing every reply.
-    fn all(&mut self, cases: &[&[&str]]) {
-        for case in cases {
-            self.cmd(case);
-        }
-        self.in_step();
-    }
 }
 
 #[test]
 fn setnx_setex_psetex_getset_getdel() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     p.all(&[
         &["SETNX", "a", "1"],
         &["SETNX", "a", "2"],
@@ -174,7 +109,7 @@ fn setnx_setex_psetex_getset_getdel() {
 
 #[test]
 fn mset_mget_append_strlen() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     p.all(&[
         &["MSET", "a", "1", "b", "2"],
         &["MGET", "a", "b", "c"],
@@ -239,7 +174,7 @@ fn mset_mget_append_strlen() {
 
 #[test]
 fn incr_decr_family() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     let stored = [
         "0", "1", "-1", "10", "-10", "9223372036854775806", "9223372036854775807", "-9223372036854775807",
         "-9223372036854775808", "9223372036854775808", "01", "+1", " 1", "1 ", "1.0", "", "abc", "1e3", "-0", "0x10",
@@ -289,7 +224,7 @@ fn incr_decr_family() {
 
 #[test]
 fn incrbyfloat_formatting_and_errors() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     let cases: &[(&str, &str)] = &[
         ("10.5", "0.1"),
         ("0", "0.1"),
@@ -428,7 +363,7 @@ fn incrbyfloat_formatting_and_errors() {
 
 #[test]
 fn exists_type_del_unlink_rename() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     p.all(&[
         &["MSET", "a", "1", "b", "2"],
         &["EXISTS", "a"],
@@ -482,7 +417,7 @@ fn exists_type_del_unlink_rename() {
 
 #[test]
 fn keys_glob_patterns() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     let keys = [
         "hello", "hallo", "hxllo", "hllo", "heeeello", "h", "", "*", "?", "[", "]", "\\", "a*b", "a?b", "a[b", "a]b",
         "a\\b", "a-b", "^", "abc", "ABC", "Hello", "h-llo", "x^y", "foo:bar:baz", "foo:1", "foo:22", "user:1000",
@@ -519,7 +454,7 @@ fn keys_glob_patterns() {
 
 #[test]
 fn flushdb_flushall() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     p.all(&[
         &["SET", "a", "1"],
         &["SELECT", "1"],
@@ -552,7 +487,7 @@ fn flushdb_flushall() {
 
 #[test]
 fn expire_family_options_and_errors() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     let far = "4102444800"; // 2100-01-01
     let far_ms = "4102444800000";
     p.all(&[
@@ -674,7 +609,7 @@ fn expire_family_options_and_errors() {
 
 #[test]
 fn lazy_expiry_on_every_command() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     // Each key gets an expiry already in the past: the next access must treat it as
     // missing, whatever the command (and whether or not active expiry got there first).
     let commands: &[&[&str]] = &[
@@ -721,7 +656,7 @@ fn lazy_expiry_on_every_command() {
 
 #[test]
 fn active_expiry_reclaims_untouched_keys() {
-    let Some(mut p) = Pair::new() else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
     for i in 0..200 {
         p.cmd(&["SET", &format!("k{i}"), "v", "PX", "100"]);
     }
@@ -740,16 +675,7 @@ fn active_expiry_reclaims_untouched_keys() {
 
 #[test]
 fn replication_stream_rewrites_match_real_redis() {
-    if !redis_installed() {
-        return;
-    }
-    let opts = ["--repl-diskless-sync", "no", "--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "100000"];
-    let redis = ServerProcess::redis(&opts);
-    let scope = ServerProcess::replscope(&opts);
-    let mut streams = Vec::new();
-    for server in [&redis, &scope] {
-        let mut replica = common::attach_raw_replica(server);
-        let mut w = server.client();
+    let writes = |w: &mut Client| {
         let mut run = |args: &[&str]| w.cmd(args);
         run(&["SET", "c", "v"]);
         run(&["SET", "d", "v"]);
@@ -857,8 +783,8 @@ fn replication_stream_rewrites_match_real_redis() {
         }
         w.send(&bytes);
         let _ = w.read_replies(pipeline.len());
-        let stream = replica.read_until_suffix(b"$3\r\nend\r\n$3\r\nend\r\n");
-        streams.push(normalize::mask_now_times(&stream));
-    }
+    };
+    let Some(both) = common::streams_from_both(writes, b"$3\r\nend\r\n$3\r\nend\r\n") else { return };
+    let streams = both.map(|(stream, ())| normalize::mask_now_times(&stream));
     assert_eq!(show(&streams[1]), show(&streams[0]), "replscope's stream (left) vs Redis's (right)");
 }

@@ -14,6 +14,9 @@
 /// Every legitimate difference between real Redis and replscope, and the one place each is
 /// normalised: see the module's documentation.
 pub mod normalize;
+/// [`pair::Pair`]: one connection to a real Redis and one to replscope, the same bytes to
+/// both, the replies compared.
+pub mod pair;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -417,4 +420,31 @@ pub fn attach_raw_replica(master: &ServerProcess) -> Client {
     let rdb = c.read_exact_bytes(len);
     assert!(rdb.starts_with(b"REDIS0010"), "the payload is an RDB v10");
     c
+}
+
+/// The options both servers of a replication-stream comparison run with: disk payloads
+/// (`$<len>`) need no ACK before streaming, and no PINGs interleave with the writes.
+pub const STREAM_OPTS: [&str; 6] =
+    ["--repl-diskless-sync", "no", "--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "100000"];
+
+/// The replication streams of the same writes on a real Redis and on replscope: starts
+/// both with [`STREAM_OPTS`], attaches a raw replica ([`attach_raw_replica`]) to each, runs
+/// `writes` on a fresh client of each (Redis first), and reads each stream up to and
+/// including `end`. Returns, Redis first, each server's raw stream and what `writes`
+/// returned there; masking and comparing are the caller's. `None` without redis-server.
+pub fn streams_from_both<T>(mut writes: impl FnMut(&mut Client) -> T, end: &[u8]) -> Option<[(Vec<u8>, T); 2]> {
+    if !redis_installed() {
+        return None;
+    }
+    let redis = ServerProcess::redis(&STREAM_OPTS);
+    let scope = ServerProcess::replscope(&STREAM_OPTS);
+    let mut one = |server: &ServerProcess| {
+        let mut replica = attach_raw_replica(server);
+        let mut writer = server.client();
+        let out = writes(&mut writer);
+        (replica.read_until_suffix(end), out)
+    };
+    let from_redis = one(&redis);
+    let from_scope = one(&scope);
+    Some([from_redis, from_scope])
 }
