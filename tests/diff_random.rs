@@ -845,6 +845,8 @@ fn fuzz_findings_match_real_redis() {
         b"*1\r\n\r\n",
         b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n\r\n",
         b"PING\r\n*2\r\n$4\r\nECHO\r\n\n\r\n",
+        // A non-ASCII byte where `$` belongs comes back raw in the error, not UTF-8 encoded.
+        b"*1\r\n\xff\r\n",
     ];
     for input in inputs {
         let (mut r, mut s) = (redis.client(), scope.client());

@@ -114,7 +114,7 @@ fn request_bytes() -> impl Strategy<Value = Vec<u8>> {
 enum Event {
     Command(Vec<Vec<u8>>, Vec<u8>),
     Empty(usize),
-    Error(String),
+    Error(Vec<u8>),
 }
 
 /// Feeds `input` in chunks of the given sizes (cycled), checking the buffering invariant at
@@ -123,7 +123,7 @@ fn parse_chunked(input: &[u8], chunks: &[usize], limits: ParseLimits) -> Result<
     let mut p = RequestParser::new();
     let mut events = Vec::new();
     let (mut fed, mut consumed, mut at, mut k) = (0usize, 0usize, 0usize, 0usize);
-    let mut error: Option<String> = None;
+    let mut error: Option<Vec<u8>> = None;
     while at < input.len() || k == 0 {
         let size = chunks[k % chunks.len()].max(1);
         k += 1;
@@ -155,7 +155,7 @@ fn parse_chunked(input: &[u8], chunks: &[usize], limits: ParseLimits) -> Result<
                     consumed += n;
                 }
                 Parsed::Error(e) => {
-                    prop_assert!(e.starts_with("Protocol error: "), "{}", e);
+                    prop_assert!(e.starts_with(b"Protocol error: "), "{}", String::from_utf8_lossy(&e));
                     events.push(Event::Error(e.clone()));
                     error = Some(e);
                     break;

@@ -32,7 +32,7 @@ fn run(input: &[u8], chunk: usize, limits: ParseLimits) -> Vec<Parsed> {
                     consumed += n;
                 }
                 Parsed::Error(e) => {
-                    assert!(e.starts_with("Protocol error: "));
+                    assert!(e.starts_with(b"Protocol error: "));
                     failed = Some(parsed.clone());
                 }
             }

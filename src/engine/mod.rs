@@ -501,13 +501,14 @@ impl Node {
                     }
                 }
                 Parsed::Error(msg) => {
-                    self.log(format!("Protocol error ({msg}) from client: {}", client_desc(&client)));
+                    let text = String::from_utf8_lossy(&msg).into_owned();
+                    self.log(format!("Protocol error ({text}) from client: {}", client_desc(&client)));
                     if client.role == ClientRole::Master {
                         // A master that speaks garbage is dropped and resynced.
                         closing = true;
                         break;
                     }
-                    replies.extend(resp::reply::error(&format!("ERR {msg}")));
+                    replies.extend(resp::reply::error_bytes(&[&b"ERR "[..], &msg].concat()));
                     closing = true;
                     break;
                 }

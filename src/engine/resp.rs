@@ -23,7 +23,7 @@ pub enum Parsed {
     /// Input that carries no command (an empty inline line, `*0`, `*-1`): skipped.
     Empty { consumed: usize },
     /// The text after `-ERR ` for a protocol error; the connection is closed after it.
-    Error(String),
+    Error(Vec<u8>),
 }
 
 /// Limits the parser enforces; they depend on server config and on whether the client is
@@ -53,7 +53,7 @@ pub struct RequestParser {
     partial: Option<PartialMultibulk>,
     /// The protocol error already reported: final, whatever arrives after it (the
     /// connection is being closed; nothing after the error may become a command).
-    failed: Option<String>,
+    failed: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone)]
@@ -204,7 +204,10 @@ impl RequestParser {
             // Redis then reports the '\r' itself (sent as a space, like any CR in an error).
             let first = self.buf[at];
             if first != b'$' {
-                return Some(Parsed::Error(format!("Protocol error: expected '$', got '{}'", first as char)));
+                // The offending byte goes back raw, as Redis's `%c` sends it.
+                let mut msg = b"Protocol error: expected '$', got '".to_vec();
+                msg.extend([first, b'\'']);
+                return Some(Parsed::Error(msg));
             }
             let len = match parse_i64(&line[1..]) {
                 Some(n) if n >= 0 && (n as u64) <= limits.proto_max_bulk_len as u64 => n as usize,
@@ -531,13 +534,17 @@ mod tests {
     #[test]
     fn protocol_errors_use_redis_texts() {
         let err = |input: &[u8]| match parse_all(input).pop() {
-            Some(Parsed::Error(e)) => e,
+            Some(Parsed::Error(e)) => String::from_utf8(e).expect("these texts are ASCII"),
             other => panic!("expected an error, got {other:?}"),
         };
         assert_eq!(err(b"*x\r\n"), "Protocol error: invalid multibulk length");
         assert_eq!(err(b"*1\r\nx\r\n"), "Protocol error: expected '$', got 'x'");
         // An empty header line: found by tests/fuzz_resp.rs (it used to index line[0]).
         assert_eq!(err(b"*1\r\n\r\n"), "Protocol error: expected '$', got '\r'");
+        match parse_all(b"*1\r\n\xff\r\n").pop() {
+            Some(Parsed::Error(e)) => assert_eq!(e, b"Protocol error: expected '$', got '\xff'"),
+            other => panic!("expected an error, got {other:?}"),
+        }
         assert_eq!(err(b"*1\r\n$-3\r\n"), "Protocol error: invalid bulk length");
         assert_eq!(err(b"*1\r\n$536870913\r\n"), "Protocol error: invalid bulk length");
         assert_eq!(err(b"SET \"a\r\n"), "Protocol error: unbalanced quotes in request");
