@@ -44,7 +44,7 @@ enum Endpoint {
 
 #[derive(Debug, Clone)]
 enum Pending {
-    ConnectArrive { from: ServerId, conn: ConnId, to: Option<ServerId>, host: String, port: u16 },
+    ConnectArrive { from: ServerId, conn: ConnId, to: Option<ServerId> },
     Connected { server: ServerId, conn: ConnId },
     ConnectFailed { server: ServerId, conn: ConnId, reason: String },
     Deliver { to: ServerId, conn: ConnId, from: Endpoint, data: Vec<u8> },
@@ -270,7 +270,7 @@ impl Bus {
                 }
                 self.drain(server);
             }
-            Pending::ConnectArrive { from, conn, to, host, port } => {
+            Pending::ConnectArrive { from, conn, to } => {
                 let reason = match to {
                     None => Some("Connection refused".to_string()),
                     Some(t) if self.is_cut(from, t) => Some("No route to host".to_string()),
@@ -288,7 +288,6 @@ impl Bus {
                 } else {
                     let reason = reason.unwrap_or_default();
                     let at = now + self.latency_ms;
-                    let _ = (host, port);
                     self.schedule(at, Pending::ConnectFailed { server: from, conn, reason });
                 }
             }
@@ -342,7 +341,7 @@ impl Bus {
                         None
                     };
                     let at = self.now + self.latency_ms;
-                    self.schedule(at, Pending::ConnectArrive { from: server, conn, to, host, port });
+                    self.schedule(at, Pending::ConnectArrive { from: server, conn, to });
                 }
                 Output::Close { conn } => {
                     let Some(peer) = self.peers.remove(&(server, conn)) else { continue };

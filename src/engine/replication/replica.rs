@@ -632,11 +632,11 @@ impl Node {
     }
 
     /// The connected master's link broke.
-    pub(crate) fn on_master_lost(&mut self, _client: Client) {
+    pub(crate) fn on_master_lost(&mut self, client: Client) {
         let Some(link) = self.repl.link.as_mut() else { return };
         link.conn = None;
         link.down_since = Some(self.now);
-        let cached = CachedMaster { replid: self.repl.replid.clone(), reploff: link.reploff, db: _client.db };
+        let cached = CachedMaster { replid: self.repl.replid.clone(), reploff: link.reploff, db: client.db };
         self.log("Connection with master lost.");
         self.log("Caching the disconnected master state.");
         self.repl.cached_master = Some(cached);
