@@ -329,6 +329,23 @@ impl Node {
         })
     }
 
+    pub(crate) fn has_replicas(&self) -> bool {
+        self.replicas().next().is_some()
+    }
+
+    /// Drops every replica of ours (Redis's `disconnectSlaves`): they reconnect and PSYNC.
+    pub(crate) fn disconnect_replicas(&mut self) {
+        let conns: Vec<ConnId> = self.replicas().map(|(c, _)| c.conn).collect();
+        for conn in conns {
+            self.close_conn(conn);
+        }
+    }
+
+    /// A fresh, empty backlog starting after the current offset.
+    pub(crate) fn create_backlog(&mut self) {
+        self.repl.backlog = Some(replication::Backlog::new(self.config.repl_backlog_size as usize, self.repl.master_repl_offset));
+    }
+
     /// The next output the host must act on.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()

@@ -1,6 +1,6 @@
 //! The master's side: serving PSYNC/SYNC, snapshots, the stream, pings and timeouts.
 
-use super::{Backlog, ReplicaPeer, ReplicaSyncState};
+use super::{ReplicaPeer, ReplicaSyncState};
 use crate::engine::rdb::{self, ReplInfo, SnapshotMeta};
 use crate::engine::resp::{encode_command, reply};
 use crate::engine::{replica_name, Client, ClientRole, ConnId, Event, Node, REDIS_VERSION};
@@ -43,7 +43,7 @@ impl Node {
         // client on every write (it was the engine's top cost under redis-benchmark).
         if self.repl.backlog.is_none() {
             debug_assert!(
-                !self.clients.values().any(|c| matches!(c.role, ClientRole::Replica(_))),
+                !self.has_replicas(),
                 "a replica without a backlog"
             );
             return;
@@ -154,14 +154,14 @@ impl Node {
             pre_psync: !is_psync,
         });
         self.repl.no_replicas_since = None;
-        let replicas = self.clients.values().filter(|c| matches!(c.role, ClientRole::Replica(_))).count() + 1;
-        if replicas == 1 && self.repl.backlog.is_none() {
+        // `client` is out of the client map while its command runs: it is the first
+        // replica when no other is there.
+        if !self.has_replicas() && self.repl.backlog.is_none() {
             // A new history starts with the first replica: a fresh id that nobody can
             // confuse with whatever this server did before.
             self.repl.replid = self.ids.hex(40);
-            self.repl.replid2 = super::NULL_REPLID.into();
-            self.repl.second_repl_offset = -1;
-            self.repl.backlog = Some(Backlog::new(self.config.repl_backlog_size as usize, self.repl.master_repl_offset));
+            self.repl.clear_replid2();
+            self.create_backlog();
             let (r1, r2) = (self.repl.replid.clone(), self.repl.replid2.clone());
             self.log(format!("Replication backlog created, my new replication IDs are '{r1}' and '{r2}'"));
         }
@@ -309,14 +309,14 @@ impl Node {
     }
 
     pub(crate) fn on_replica_gone(&mut self) {
-        if !self.clients.values().any(|c| matches!(c.role, ClientRole::Replica(_))) {
+        if !self.has_replicas() {
             self.repl.no_replicas_since = Some(self.now);
         }
     }
 
     /// The master half of Redis's once-a-second `replicationCron`.
     pub(crate) fn master_cron(&mut self) {
-        let has_replicas = self.clients.values().any(|c| matches!(c.role, ClientRole::Replica(_)));
+        let has_replicas = self.has_replicas();
         // PING replicas every repl-ping-replica-period seconds, counted in cron runs as
         // Redis does, so they can tell a quiet master from a dead link.
         let period = self.config.repl_ping_replica_period.max(1);
@@ -361,8 +361,7 @@ impl Node {
                 if self.config.repl_backlog_ttl > 0 && now_secs.saturating_sub(since / 1000) > self.config.repl_backlog_ttl {
                     // Nobody can PSYNC with the old history any more: start a new one.
                     self.repl.replid = self.ids.hex(40);
-                    self.repl.replid2 = super::NULL_REPLID.into();
-                    self.repl.second_repl_offset = -1;
+                    self.repl.clear_replid2();
                     self.repl.backlog = None;
                     let ttl = self.config.repl_backlog_ttl;
                     self.log(format!("Replication backlog freed after {ttl} seconds without connected replicas."));

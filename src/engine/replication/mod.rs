@@ -53,6 +53,12 @@ pub struct CachedMaster {
 pub const NULL_REPLID: &str = "0000000000000000000000000000000000000000";
 
 impl ReplicationState {
+    /// Forgets the previous history (Redis's `clearReplicationId2`).
+    pub(crate) fn clear_replid2(&mut self) {
+        self.replid2 = NULL_REPLID.into();
+        self.second_repl_offset = -1;
+    }
+
     pub fn new(replid: String) -> Self {
         ReplicationState {
             replid,

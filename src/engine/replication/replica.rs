@@ -1,7 +1,7 @@
 //! The replica's side: REPLICAOF, the handshake state machine, loading the snapshot,
 //! applying and forwarding the stream, ACKs, timeouts and reconnection.
 
-use super::{Backlog, CachedMaster};
+use super::CachedMaster;
 use crate::engine::rdb;
 use crate::engine::resp::encode_command;
 use crate::engine::{Client, ClientRole, ConnId, Event, Node, PeerAddr, Role};
@@ -187,11 +187,7 @@ impl Node {
         let (r1, r2, off) = (self.repl.replid.clone(), self.repl.replid2.clone(), self.repl.second_repl_offset);
         self.log(format!("Setting secondary replication ID to {r2}, valid up to offset: {off}. New replication ID is {r1}"));
         // Our replicas must learn the new id: drop them, they come back with PSYNC.
-        let replicas: Vec<ConnId> =
-            self.clients.iter().filter(|(_, c)| matches!(c.role, ClientRole::Replica(_))).map(|(id, _)| *id).collect();
-        for conn in replicas {
-            self.close_conn(conn);
-        }
+        self.disconnect_replicas();
         self.repl.stream_db = None;
         self.repl.no_replicas_since = Some(self.now);
         self.emit(Event::Role { role: Role::Master });
@@ -514,11 +510,7 @@ impl Node {
         // A new master's full history: our own replicas cannot continue with us, and our
         // backlog describes a history that no longer exists.
         self.repl.cached_master = None;
-        let subs: Vec<ConnId> =
-            self.clients.iter().filter(|(_, c)| matches!(c.role, ClientRole::Replica(_))).map(|(id, _)| *id).collect();
-        for sub in subs {
-            self.close_conn(sub);
-        }
+        self.disconnect_replicas();
         self.repl.backlog = None;
         // Flushing a non-empty dataset and loading every 2 MB of snapshot both tell the
         // master we are alive with a bare newline, at most once a second.
@@ -543,10 +535,9 @@ impl Node {
         let offset = if t.legacy { 0 } else { t.initial_offset.max(0) as u64 };
         let replid = if t.legacy { self.ids.hex(40) } else { t.master_replid.clone() };
         self.repl.replid = replid;
-        self.repl.replid2 = super::NULL_REPLID.into();
-        self.repl.second_repl_offset = -1;
+        self.repl.clear_replid2();
         self.repl.master_repl_offset = offset;
-        self.repl.backlog = Some(Backlog::new(self.config.repl_backlog_size as usize, offset));
+        self.create_backlog();
         self.repl.stream_db = None;
         self.become_connected(conn, offset, stream_db, leftover);
         self.log("MASTER <-> REPLICA sync: Finished with success");
@@ -580,14 +571,10 @@ impl Node {
             self.repl.second_repl_offset = self.repl.master_repl_offset as i64 + 1;
             self.repl.replid = new_id.clone();
             self.log(format!("Master replication ID changed to {new_id}"));
-            let subs: Vec<ConnId> =
-                self.clients.iter().filter(|(_, c)| matches!(c.role, ClientRole::Replica(_))).map(|(id, _)| *id).collect();
-            for sub in subs {
-                self.close_conn(sub);
-            }
+            self.disconnect_replicas();
         }
         if self.repl.backlog.is_none() {
-            self.repl.backlog = Some(Backlog::new(self.config.repl_backlog_size as usize, self.repl.master_repl_offset));
+            self.create_backlog();
         }
         let leftover = self.repl.link.as_mut().map(|l| std::mem::take(&mut l.inbox)).unwrap_or_default();
         self.become_connected(conn, cached.reploff, cached.db, leftover);
