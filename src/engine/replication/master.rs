@@ -230,13 +230,12 @@ impl Node {
     }
 
     /// Starts the snapshot for every replica waiting for one (after the diskless delay).
+    fn replicas_waiting_for_snapshot(&self) -> Vec<ConnId> {
+        self.replicas().filter(|(_, p)| p.state == ReplicaSyncState::WaitBgsaveStart).map(|(c, _)| c.conn).collect()
+    }
+
     pub(crate) fn start_pending_full_syncs(&mut self) {
-        let waiting: Vec<ConnId> = self
-            .clients
-            .iter()
-            .filter(|(_, c)| matches!(&c.role, ClientRole::Replica(p) if p.state == ReplicaSyncState::WaitBgsaveStart))
-            .map(|(id, _)| *id)
-            .collect();
+        let waiting = self.replicas_waiting_for_snapshot();
         for conn in waiting {
             if let Some(mut client) = self.clients.remove(&conn) {
                 let payload = self.start_full_sync_for(&mut client);
@@ -330,12 +329,7 @@ impl Node {
         }
         // Replicas waiting for the snapshot get a bare newline so their read timeout
         // does not fire while we wait.
-        let waiting: Vec<ConnId> = self
-            .clients
-            .iter()
-            .filter(|(_, c)| matches!(&c.role, ClientRole::Replica(p) if p.state == ReplicaSyncState::WaitBgsaveStart))
-            .map(|(id, _)| *id)
-            .collect();
+        let waiting = self.replicas_waiting_for_snapshot();
         for conn in &waiting {
             self.send(*conn, b"\n".to_vec());
         }
