@@ -367,6 +367,11 @@ mod native {
         deferred: VecDeque<Input>,
         /// Connections whose read was cut short by `READS_PER_TURN`.
         more_to_read: BTreeSet<ConnId>,
+        /// Connections with queued bytes not yet offered to the socket. Like Redis's
+        /// `clients_pending_write`, written once per event-loop turn, just before polling:
+        /// a master feeding a replica one propagated command at a time would otherwise
+        /// make one write(2) per command, which costs more than executing it.
+        pending_writes: BTreeSet<ConnId>,
         read_buf: Vec<u8>,
         shutdown: bool,
         /// The engine ran SHUTDOWN and logged it itself.
@@ -443,6 +448,7 @@ mod native {
                 node,
                 deferred: VecDeque::new(),
                 more_to_read: BTreeSet::new(),
+                pending_writes: BTreeSet::new(),
                 read_buf: vec![0; READ_CHUNK],
                 shutdown: false,
                 engine_stopped: false,
@@ -469,6 +475,7 @@ mod native {
                     self.shut_down();
                     return Ok(());
                 }
+                self.flush_pending();
                 let timeout = if self.more_to_read.is_empty() {
                     Duration::from_millis(self.node.next_timer().saturating_sub(now_ms()))
                 } else {
@@ -620,6 +627,19 @@ mod native {
             }
         }
 
+        /// Redis's `handleClientsWithPendingWrites`: every connection that got bytes (or a
+        /// close) during this turn writes what the socket takes.
+        fn flush_pending(&mut self) {
+            while !self.pending_writes.is_empty() {
+                for conn in std::mem::take(&mut self.pending_writes) {
+                    self.flush(conn);
+                }
+                // A failed write is a lost connection the node must hear about, which may
+                // queue more bytes for others.
+                self.pump();
+            }
+        }
+
         /// Flushes a connection's queue and keeps WRITABLE interest only while bytes wait.
         fn flush(&mut self, id: ConnId) {
             let Some(conn) = self.conns.get_mut(&id) else { return };
@@ -707,7 +727,7 @@ mod native {
                                     continue;
                                 }
                                 c.out.extend_from_slice(&data);
-                                self.flush(conn);
+                                self.pending_writes.insert(conn);
                             }
                         }
                         Output::Connect { conn, host, port } => self.connect(conn, &host, port),
@@ -715,7 +735,7 @@ mod native {
                             Some(c) if c.state == ConnState::Connecting => self.close_now(conn),
                             Some(c) => {
                                 c.state = ConnState::Closing;
-                                self.flush(conn);
+                                self.pending_writes.insert(conn);
                             }
                             None => {}
                         },
