@@ -282,7 +282,16 @@ impl Node {
             link.last_io = now;
         }
         loop {
-            let step = match self.repl.link.as_ref().map(|l| l.state.clone()) {
+            // The snapshot received so far moves out of the state rather than being
+            // copied: cloning it on every chunk made loading a large payload quadratic.
+            let state = self.repl.link.as_mut().map(|l| match &mut l.state {
+                LinkState::Transfer(t) => {
+                    let payload = std::mem::take(&mut t.payload);
+                    LinkState::Transfer(Transfer { payload, ..t.clone() })
+                }
+                other => other.clone(),
+            });
+            let step = match state {
                 Some(LinkState::ReceivePingReply) => self.on_ping_reply(conn),
                 Some(LinkState::ReceiveHandshakeReplies { pending }) => self.on_handshake_reply(conn, pending),
                 Some(LinkState::ReceivePsyncReply { sent_replid, sent_offset }) => {
