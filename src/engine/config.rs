@@ -11,6 +11,14 @@
 //! changes nothing else. Options whose other values the engine cannot honour
 //! (`repl-diskless-load`, `save`, `appendonly`, `port`, `bind`) accept exactly the value
 //! that describes what the engine does and refuse the rest.
+//!
+//! One option is replscope's own, and named so that nobody mistakes it for Redis's:
+//! `replscope-sync-protocol` (`psync2`, the default, | `psync1` | `sync`) makes the node
+//! speak the replication protocol of an older Redis, to show why PSYNC and then PSYNC2
+//! exist (see [`SyncProtocol`]). It is set like any other option (command line, config
+//! file, `CONFIG SET`), and `CONFIG GET` shows it when asked by its full name; glob
+//! patterns (`CONFIG GET *`, `repl*`) leave it out, so that they answer exactly what
+//! Redis 7.0 answers.
 
 /// One Redis server's settings (Redis 7.0 defaults).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +53,50 @@ pub struct Config {
     pub client_output_buffer_limit: [(u64, u64, u64); 3],
     pub proto_max_bulk_len: u64,
     pub hz: u32,
+    /// `replscope-sync-protocol`: which era's replication protocol this node speaks.
+    pub sync_protocol: SyncProtocol,
+}
+
+/// The replication protocol a node speaks, both as a replica (its handshake) and as a
+/// master (how it answers PSYNC/SYNC). Anything but the default is a teaching mode: it
+/// reproduces what Redis did before 4.0, so the playground can show the problem each
+/// newer protocol solved. A change takes effect at the next handshake or sync request;
+/// links that are up stay as they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum SyncProtocol {
+    /// Redis 4.0+ (here 7.0): `PSYNC <replid> <offset>`. A history is named by a
+    /// replication id, and a promoted replica keeps its former master's id as `replid2`,
+    /// so its former siblings continue partially.
+    #[default]
+    Psync2,
+    /// Redis 2.8–3.2: `PSYNC <run id> <offset>`. A history is named by the run id of the
+    /// server that started it, so only that very process can continue it: a promoted
+    /// replica (another run id) or a restarted master (a new run id) makes every replica
+    /// download a full snapshot. No `replid2`, and `+CONTINUE` never carries an id.
+    Psync1,
+    /// Redis before 2.8: `SYNC`. No id, no offset: every connection, even after the
+    /// shortest network blip, is a full resynchronization; the replica never ACKs. As a
+    /// master the node answers PSYNC as a 2.6 server did (unknown command), and newer
+    /// replicas fall back to SYNC.
+    Sync,
+}
+
+impl SyncProtocol {
+    pub const NAMES: &'static [&'static str] = &["psync2", "psync1", "sync"];
+
+    /// The value `CONFIG GET replscope-sync-protocol` shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            SyncProtocol::Psync2 => "psync2",
+            SyncProtocol::Psync1 => "psync1",
+            SyncProtocol::Sync => "sync",
+        }
+    }
+
+    /// A value as given to CONFIG SET or on the command line (any case).
+    pub fn parse(s: &str) -> Option<SyncProtocol> {
+        [SyncProtocol::Psync2, SyncProtocol::Psync1, SyncProtocol::Sync].into_iter().find(|p| p.name().eq_ignore_ascii_case(s))
+    }
 }
 
 impl Default for Config {
@@ -78,6 +130,7 @@ impl Default for Config {
             client_output_buffer_limit: [(0, 0, 0), (256 << 20, 64 << 20, 60), (32 << 20, 8 << 20, 60)],
             proto_max_bulk_len: 512 * 1024 * 1024,
             hz: 10,
+            sync_protocol: SyncProtocol::Psync2,
         }
     }
 }
@@ -155,9 +208,18 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt("replica-read-only", Some("slave-read-only"), Ty::Bool),
     opt("replica-serve-stale-data", Some("slave-serve-stale-data"), Ty::Bool),
     OptionSpec { name: "replicaof", alias: Some("slaveof"), ty: Ty::Special, immutable: true, multi_arg: true },
+    opt(REPLSCOPE_SYNC_PROTOCOL, None, Ty::Enum(SyncProtocol::NAMES)),
     opt("requirepass", None, Ty::Str),
     OptionSpec { name: "save", alias: None, ty: Ty::Special, immutable: false, multi_arg: true },
 ];
+
+/// replscope's own option (Redis has none like it): see [`SyncProtocol`].
+pub const REPLSCOPE_SYNC_PROTOCOL: &str = "replscope-sync-protocol";
+
+/// Whether an option is replscope's own rather than one of Redis's.
+fn is_replscope_only(spec: &OptionSpec) -> bool {
+    spec.name.starts_with("replscope-")
+}
 
 /// The option called `name` (its own name or its alias, any case).
 pub fn lookup_option(name: &str) -> Option<&'static OptionSpec> {
@@ -165,9 +227,11 @@ pub fn lookup_option(name: &str) -> Option<&'static OptionSpec> {
 }
 
 /// Every name an option answers to, with its option: the names `CONFIG GET` patterns
-/// are matched against (aliases included, as in Redis).
+/// are matched against (aliases included, as in Redis). replscope's own options are not
+/// among them: a pattern answers what Redis 7.0 answers, and they are shown only when
+/// asked for by name.
 pub fn option_names() -> impl Iterator<Item = (&'static str, &'static OptionSpec)> {
-    OPTIONS.iter().flat_map(|o| std::iter::once((o.name, o)).chain(o.alias.map(|a| (a, o))))
+    OPTIONS.iter().filter(|o| !is_replscope_only(o)).flat_map(|o| std::iter::once((o.name, o)).chain(o.alias.map(|a| (a, o))))
 }
 
 /// Lower-case canonical name of an option, or of an unknown one.
@@ -248,6 +312,10 @@ impl Config {
                 let given = text(one);
                 if !names.iter().any(|n| n.eq_ignore_ascii_case(&given)) {
                     return Err(format!("argument(s) must be one of the following: {}", names.join(", ")));
+                }
+                if spec.name == REPLSCOPE_SYNC_PROTOCOL {
+                    self.sync_protocol = SyncProtocol::parse(&given).expect("checked against the names");
+                    return Ok(());
                 }
                 // Only a replica that loads the snapshot after receiving it whole (the
                 // engine's way) is modelled; the other strategies are refused.
@@ -426,6 +494,7 @@ impl Config {
             "replica-read-only" => yn(self.replica_read_only),
             "replica-serve-stale-data" => yn(self.replica_serve_stale_data),
             "replicaof" => self.replicaof.as_ref().map(|(h, p)| format!("{h} {p}")).unwrap_or_default(),
+            REPLSCOPE_SYNC_PROTOCOL => self.sync_protocol.name().to_string(),
             "save" => String::new(),
             other => unreachable!("option {other} has no value"),
         };
@@ -588,6 +657,25 @@ mod tests {
         assert_eq!(c.set_option(save, b"900"), Err("Invalid save parameters".into()));
         assert_eq!(c.set_option(save, b"0 1"), Err("Invalid save parameters".into()));
         assert!(c.set_option(save, b"900 1").is_err(), "valid, but not what the engine does");
+    }
+
+    #[test]
+    fn sync_protocol_option() {
+        let mut c = Config::default();
+        let spec = lookup_option("REPLSCOPE-SYNC-PROTOCOL").unwrap();
+        assert_eq!(c.get_option(spec), b"psync2");
+        c.set_option(spec, b"PSYNC1").unwrap();
+        assert_eq!(c.sync_protocol, SyncProtocol::Psync1);
+        assert_eq!(c.get_option(spec), b"psync1");
+        c.apply("replscope-sync-protocol", &["sync".into()]).unwrap();
+        assert_eq!(c.sync_protocol, SyncProtocol::Sync);
+        assert_eq!(
+            c.set_option(spec, b"psync3"),
+            Err("argument(s) must be one of the following: psync2, psync1, sync".into())
+        );
+        assert_eq!(c.sync_protocol, SyncProtocol::Sync, "a bad value changes nothing");
+        // Patterns answer what Redis answers: the option is not among their names.
+        assert!(option_names().all(|(n, _)| !n.starts_with("replscope")));
     }
 
     #[test]

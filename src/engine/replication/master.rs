@@ -1,6 +1,6 @@
 //! The master's side: serving PSYNC/SYNC, snapshots, the stream, pings and timeouts.
 
-use super::{ReplicaPeer, ReplicaSyncState};
+use super::{ReplicaPeer, ReplicaSyncState, SyncProtocol};
 use crate::engine::rdb::{self, ReplInfo, SnapshotMeta};
 use crate::engine::resp::{encode_command, reply};
 use crate::engine::{replica_name, Client, ClientRole, ConnId, Event, Node, REDIS_VERSION};
@@ -13,11 +13,15 @@ pub struct SyncDecision {
     pub replica: String,
     /// `PSYNC` or `SYNC`.
     pub command: String,
+    /// The protocol this master decided under (`replscope-sync-protocol`).
+    pub protocol: SyncProtocol,
     pub requested_replid: String,
     pub requested_offset: i64,
     pub partial: bool,
-    /// Redis's own explanation of the outcome.
+    /// Why, in plain words: which ids and offsets were compared, and what the other
+    /// protocols would have done. (Redis's own log line is the `Event::Log` before it.)
     pub reason: String,
+    /// The id this master continues: its replid, or under `psync1` its run id.
     pub my_replid: String,
     pub my_replid2: String,
     pub second_repl_offset: i64,
@@ -26,6 +30,21 @@ pub struct SyncDecision {
     pub backlog: Option<(u64, usize)>,
     /// For a partial resync: how many backlog bytes were sent.
     pub backlog_bytes_sent: usize,
+}
+
+/// Why a PSYNC could not continue partially.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// `PSYNC ? -1`: the replica itself asks for a snapshot.
+    FullRequested,
+    /// PSYNC2: the id is neither our replid nor our replid2.
+    IdMismatch,
+    /// PSYNC2: our replid2, but past the offset where we stopped following that history.
+    PastSecondId,
+    /// PSYNC1: the id is not our run id.
+    RunIdMismatch,
+    /// The right history, but the backlog does not hold the offset.
+    NoBacklog,
 }
 
 impl Node {
@@ -83,6 +102,17 @@ impl Node {
 
     /// PSYNC <replid> <offset> / SYNC from a client that wants to become our replica.
     pub(crate) fn sync_command(&mut self, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+        let protocol = self.config.sync_protocol;
+        let is_psync = argv[0].eq_ignore_ascii_case(b"psync");
+        if is_psync && protocol == SyncProtocol::Sync {
+            // A server older than 2.8 did not know PSYNC at all. Newer replicas take this
+            // error as "old master" and retry with SYNC.
+            self.log(format!(
+                "replscope-sync-protocol is 'sync': answering PSYNC from {} as Redis 2.6 would (unknown command)",
+                replica_name(client)
+            ));
+            return reply::error("ERR unknown command 'PSYNC'");
+        }
         if matches!(client.role, ClientRole::Replica(_)) {
             return Vec::new();
         }
@@ -91,7 +121,6 @@ impl Node {
                 return reply::error("NOMASTERLINK Can't SYNC while not connected with my master");
             }
         }
-        let is_psync = argv[0].eq_ignore_ascii_case(b"psync");
         let (requested_replid, requested_offset) = if is_psync {
             let Some(off) = crate::engine::resp::parse_i64(&argv[2]) else {
                 return reply::error("ERR value is not an integer or out of range");
@@ -100,17 +129,29 @@ impl Node {
         } else {
             ("?".to_string(), -1)
         };
+        // An older server knew fewer capabilities, and ignored the ones it did not know:
+        // 2.8-3.2 only `eof` (so `+CONTINUE` never carries an id), 2.6 none at all (so
+        // the snapshot is always a `$<len>` payload).
+        match protocol {
+            SyncProtocol::Psync2 => {}
+            SyncProtocol::Psync1 => client.capa_psync2 = false,
+            SyncProtocol::Sync => {
+                client.capa_eof = false;
+                client.capa_psync2 = false;
+            }
+        }
         let name = replica_name(client);
         self.log(format!("Replica {name} asks for synchronization"));
 
         let mut decision = SyncDecision {
             replica: name.clone(),
             command: if is_psync { "PSYNC" } else { "SYNC" }.into(),
+            protocol,
             requested_replid: requested_replid.clone(),
             requested_offset,
             partial: false,
             reason: String::new(),
-            my_replid: self.repl.replid.clone(),
+            my_replid: self.history_name().to_string(),
             my_replid2: self.repl.replid2.clone(),
             second_repl_offset: self.repl.second_repl_offset,
             master_repl_offset: self.repl.master_repl_offset,
@@ -124,23 +165,27 @@ impl Node {
                     self.stats.sync_partial_ok += 1;
                     decision.partial = true;
                     decision.backlog_bytes_sent = sent;
-                    decision.reason = format!(
+                    self.log(format!(
                         "Partial resynchronization request from {name} accepted. Sending {sent} bytes of backlog starting from offset {requested_offset}."
-                    );
-                    self.log(decision.reason.clone());
+                    ));
+                    decision.reason = self.explain_partial(&requested_replid, requested_offset, sent);
                     self.emit(Event::SyncDecision(decision));
                     return reply_bytes;
                 }
-                Err(reason) => {
+                Err(refusal) => {
                     if !requested_replid.starts_with('?') {
                         self.stats.sync_partial_err += 1;
                     }
-                    self.log(reason.clone());
-                    decision.reason = reason;
+                    let line = self.refusal_log_line(refusal, &name, &requested_replid, requested_offset);
+                    self.log(line);
+                    decision.reason = self.explain_refusal(refusal, &requested_replid, requested_offset);
                 }
             }
         } else {
-            decision.reason = "Legacy SYNC: a replica older than 2.8 can only do a full resynchronization.".into();
+            decision.reason = "SYNC, the protocol of Redis before 2.8: the replica sends no replication ID and no offset, \
+                so there is nothing to continue from, and every connection, even after the briefest network cut, \
+                is a full resynchronization. PSYNC (2.8) lets a replica continue from the master's backlog."
+                .into();
         }
 
         // Full resynchronization.
@@ -157,15 +202,27 @@ impl Node {
         // `client` is out of the client map while its command runs: it is the first
         // replica when no other is there.
         if !self.has_replicas() && self.repl.backlog.is_none() {
-            // A new history starts with the first replica: a fresh id that nobody can
-            // confuse with whatever this server did before.
-            self.repl.replid = self.ids.hex(40);
-            self.repl.clear_replid2();
-            self.create_backlog();
-            let (r1, r2) = (self.repl.replid.clone(), self.repl.replid2.clone());
-            self.log(format!("Replication backlog created, my new replication IDs are '{r1}' and '{r2}'"));
+            if protocol == SyncProtocol::Psync1 {
+                // 2.8-3.2 had no replication id: the history is named by our run id,
+                // which does not change while this process lives. A replica keeps the
+                // name its master gave it (what its own replicas never see).
+                if self.repl.link.is_none() {
+                    self.repl.replid = self.run_id.clone();
+                    self.repl.clear_replid2();
+                }
+                self.create_backlog();
+                self.log("Replication backlog created (PSYNC1: the history is named by my run ID)");
+            } else {
+                // A new history starts with the first replica: a fresh id that nobody can
+                // confuse with whatever this server did before.
+                self.repl.replid = self.ids.hex(40);
+                self.repl.clear_replid2();
+                self.create_backlog();
+                let (r1, r2) = (self.repl.replid.clone(), self.repl.replid2.clone());
+                self.log(format!("Replication backlog created, my new replication IDs are '{r1}' and '{r2}'"));
+            }
         }
-        decision.my_replid = self.repl.replid.clone();
+        decision.my_replid = self.history_name().to_string();
         decision.backlog = self.repl.backlog.as_ref().map(|b| (b.first_byte_offset(), b.histlen()));
         self.emit(Event::SyncDecision(decision));
         if self.config.repl_diskless_sync && client.capa_eof && self.config.repl_diskless_sync_delay > 0 {
@@ -180,36 +237,49 @@ impl Node {
         Vec::new()
     }
 
-    /// Redis's `masterTryPartialResynchronization`: Ok(reply bytes, backlog bytes sent) or
-    /// Err(the log line explaining why not).
-    fn try_partial_resync(&mut self, client: &mut Client, replid: &str, offset: i64) -> Result<(Vec<u8>, usize), String> {
-        let r = &self.repl;
-        let same_history = replid.eq_ignore_ascii_case(&r.replid)
-            || (replid.eq_ignore_ascii_case(&r.replid2) && offset <= r.second_repl_offset);
-        if !same_history {
-            return Err(if replid.starts_with('?') {
-                format!("Full resync requested by replica {}", replica_name(client))
-            } else if !replid.eq_ignore_ascii_case(&r.replid) && !replid.eq_ignore_ascii_case(&r.replid2) {
-                format!(
-                    "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{replid}', my replication IDs are '{}' and '{}')",
-                    r.replid, r.replid2
-                )
-            } else {
-                format!(
-                    "Partial resynchronization not accepted: Requested offset for second ID was {offset}, but I can reply up to {}",
-                    r.second_repl_offset
-                )
-            });
+    /// The name `+FULLRESYNC` gives our history, and the id a replica must PSYNC with:
+    /// our replid, or under PSYNC1 our run id.
+    pub(crate) fn history_name(&self) -> &str {
+        match self.config.sync_protocol {
+            SyncProtocol::Psync1 => &self.run_id,
+            _ => &self.repl.replid,
         }
-        let backlog_bytes = match &r.backlog {
-            Some(b) if offset >= 0 && b.covers(offset as u64) => b.read_from(offset as u64).unwrap_or_default(),
-            _ => {
-                return Err(format!(
-                    "Unable to partial resync with replica {} for lack of backlog (Replica request was: {offset}).",
-                    replica_name(client)
-                ))
+    }
+
+    /// Whether our backlog holds the stream from `offset` on.
+    fn backlog_covers(&self, offset: i64) -> bool {
+        offset >= 0 && self.repl.backlog.as_ref().is_some_and(|b| b.covers(offset as u64))
+    }
+
+    /// Which of our histories the PSYNC2 rules would continue for `replid` at `offset`
+    /// (before looking at the backlog).
+    fn psync2_history_check(&self, replid: &str, offset: i64) -> Result<(), Refusal> {
+        let r = &self.repl;
+        if replid.eq_ignore_ascii_case(&r.replid) {
+            return Ok(());
+        }
+        if replid.eq_ignore_ascii_case(&r.replid2) {
+            return if offset <= r.second_repl_offset { Ok(()) } else { Err(Refusal::PastSecondId) };
+        }
+        Err(if replid.starts_with('?') { Refusal::FullRequested } else { Refusal::IdMismatch })
+    }
+
+    /// Redis's `masterTryPartialResynchronization` (7.0's, or 3.2's under PSYNC1):
+    /// Ok(reply bytes, backlog bytes sent), or why not.
+    fn try_partial_resync(&mut self, client: &mut Client, replid: &str, offset: i64) -> Result<(Vec<u8>, usize), Refusal> {
+        match self.config.sync_protocol {
+            SyncProtocol::Psync1 => {
+                if !replid.eq_ignore_ascii_case(&self.run_id) {
+                    return Err(if replid.starts_with('?') { Refusal::FullRequested } else { Refusal::RunIdMismatch });
+                }
             }
-        };
+            _ => self.psync2_history_check(replid, offset)?,
+        }
+        if !self.backlog_covers(offset) {
+            return Err(Refusal::NoBacklog);
+        }
+        let backlog_bytes =
+            self.repl.backlog.as_ref().and_then(|b| b.read_from(offset as u64)).unwrap_or_default();
         client.role = ClientRole::Replica(ReplicaPeer {
             state: ReplicaSyncState::Online,
             ack_offset: 0,
@@ -219,6 +289,8 @@ impl Node {
             pre_psync: false,
         });
         self.repl.no_replicas_since = None;
+        // Only a replica that declared `capa psync2` understands an id here (and a PSYNC1
+        // master has cleared that capability: it did not know it).
         let mut out = if client.capa_psync2 {
             format!("+CONTINUE {}\r\n", self.repl.replid).into_bytes()
         } else {
@@ -227,6 +299,149 @@ impl Node {
         let sent = backlog_bytes.len();
         out.extend(backlog_bytes);
         Ok((out, sent))
+    }
+
+    /// The line Redis logs for a refused PSYNC (7.0's words; 3.2's under PSYNC1).
+    fn refusal_log_line(&self, refusal: Refusal, name: &str, replid: &str, offset: i64) -> String {
+        let r = &self.repl;
+        match refusal {
+            Refusal::FullRequested => format!("Full resync requested by replica {name}"),
+            Refusal::IdMismatch => format!(
+                "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{replid}', my replication IDs are '{}' and '{}')",
+                r.replid, r.replid2
+            ),
+            Refusal::PastSecondId => format!(
+                "Partial resynchronization not accepted: Requested offset for second ID was {offset}, but I can reply up to {}",
+                r.second_repl_offset
+            ),
+            Refusal::RunIdMismatch => format!(
+                "Partial resynchronization not accepted: Runid mismatch (Client asked for runid '{replid}', my runid is '{}')",
+                self.run_id
+            ),
+            Refusal::NoBacklog => {
+                format!("Unable to partial resync with replica {name} for lack of backlog (Replica request was: {offset}).")
+            }
+        }
+    }
+
+    /// Why a PSYNC was refused, in plain words.
+    fn explain_refusal(&self, refusal: Refusal, replid: &str, offset: i64) -> String {
+        let r = &self.repl;
+        let mode = match self.config.sync_protocol {
+            SyncProtocol::Psync1 => "PSYNC1",
+            _ => "PSYNC2",
+        };
+        match refusal {
+            Refusal::FullRequested => {
+                let mut s = format!(
+                    "{mode}: the replica sent PSYNC ? -1: it has no history it could continue (it never replicated, \
+                     or it loaded a snapshot from elsewhere), so it asks for a full resynchronization."
+                );
+                if self.config.sync_protocol == SyncProtocol::Psync1 {
+                    s.push_str(
+                        " A PSYNC1 server that was a master until now sends this too: only PSYNC2 lets a former master offer its own history.",
+                    );
+                }
+                s
+            }
+            Refusal::IdMismatch => {
+                let mine = if r.replid2 == super::NULL_REPLID {
+                    format!("my only history is '{}'", r.replid)
+                } else {
+                    format!(
+                        "my histories are '{}' and, up to offset {}, '{}' (replid2)",
+                        r.replid,
+                        r.second_repl_offset - 1,
+                        r.replid2
+                    )
+                };
+                format!(
+                    "PSYNC2: the replica asked to continue history '{replid}' at offset {offset}, but {mine}: \
+                     it followed another history, so it needs a full snapshot."
+                )
+            }
+            Refusal::PastSecondId => format!(
+                "PSYNC2: the replica asked to continue my former history '{replid}' at offset {offset}, but I followed \
+                 that history only up to offset {}: past that point ours differ (it received writes I never did), \
+                 so it needs a full snapshot.",
+                r.second_repl_offset - 1
+            ),
+            Refusal::RunIdMismatch => {
+                let mut s = format!(
+                    "PSYNC1: the replica asked for run ID '{replid}', mine is '{}'. PSYNC1 names a history by the run ID \
+                     of the server that started it, so only that very process can continue it.",
+                    self.run_id
+                );
+                match &r.psync1_forgotten_replid2 {
+                    Some((old, limit)) if old.eq_ignore_ascii_case(replid) => {
+                        s.push_str(&format!(
+                            " I am a promoted replica: my data continues '{replid}' up to offset {}, but a promotion \
+                             starts a new history under my own run ID, so my former siblings must reload everything.",
+                            limit - 1
+                        ));
+                        // What a PSYNC2 replica would have had: the same stream in a
+                        // backlog of repl-backlog-size, kept even without replicas of its
+                        // own (a PSYNC1 replica keeps one only for replicas of its own).
+                        let missed = limit.saturating_sub(offset);
+                        if offset > *limit {
+                            s.push_str(
+                                " (PSYNC2 could not have continued it either: it is past the point where I stopped following that history.)",
+                            );
+                        } else if offset < 0 || missed as u64 > self.config.repl_backlog_size {
+                            s.push_str(" (PSYNC2 could not have continued it either: it missed more than a backlog holds.)");
+                        } else {
+                            s.push_str(
+                                " PSYNC2 would have continued this replica from the backlog: a PSYNC2 replica keeps its former \
+                                 master's ID as replid2, and keeps a backlog even without replicas of its own, for this very moment.",
+                            );
+                        }
+                    }
+                    _ => s.push_str(
+                        " A promoted replica or a restarted master has another run ID, and every replica must reload everything \
+                         (PSYNC2 keeps a promoted replica's former history as replid2).",
+                    ),
+                }
+                s
+            }
+            Refusal::NoBacklog => {
+                let held = match &r.backlog {
+                    Some(b) if b.histlen() > 0 => format!(
+                        "my backlog holds offsets {} to {} (repl-backlog-size {})",
+                        b.first_byte_offset(),
+                        b.first_byte_offset() + b.histlen() as u64 - 1,
+                        self.config.repl_backlog_size
+                    ),
+                    Some(b) => format!("my backlog is empty, waiting for offset {}", b.first_byte_offset()),
+                    None => "I have no backlog (a master creates it for its first replica, and frees it after \
+                             repl-backlog-ttl without replicas)"
+                        .to_string(),
+                };
+                format!(
+                    "{mode}: the replica continues my history, but asked for offset {offset} and {held}: the bytes it \
+                     missed are not there, so it needs a full snapshot."
+                )
+            }
+        }
+    }
+
+    /// Why a PSYNC could continue, in plain words, with what PSYNC1 would have done.
+    fn explain_partial(&self, replid: &str, offset: i64, sent: usize) -> String {
+        let r = &self.repl;
+        if self.config.sync_protocol == SyncProtocol::Psync1 {
+            return format!(
+                "PSYNC1: the replica asked for my run ID at offset {offset}, which my backlog holds: sending {sent} bytes."
+            );
+        }
+        if replid.eq_ignore_ascii_case(&r.replid) {
+            format!("PSYNC2: the replica continues my history '{}' from offset {offset}, which my backlog holds: sending {sent} bytes.", r.replid)
+        } else {
+            format!(
+                "PSYNC2: the replica asked for '{replid}', the history I followed before I was promoted (my replid2, up to \
+                 offset {}), at offset {offset}, which my backlog holds: sending {sent} bytes. PSYNC1 would have refused: \
+                 it knows only my run ID, and a promoted replica's former siblings had to reload everything.",
+                r.second_repl_offset - 1
+            )
+        }
     }
 
     /// Starts the snapshot for every replica waiting for one (after the diskless delay).
@@ -259,13 +474,13 @@ impl Node {
         self.repl.stream_db = None;
         let mut out = Vec::new();
         if !peer.pre_psync {
-            out.extend(format!("+FULLRESYNC {} {}\r\n", self.repl.replid, offset).into_bytes());
+            out.extend(format!("+FULLRESYNC {} {}\r\n", self.history_name(), offset).into_bytes());
         }
         let meta = SnapshotMeta {
             redis_ver: REDIS_VERSION,
             ctime_secs: self.now / 1000,
             used_mem: 0,
-            repl: Some(ReplInfo { stream_db: 0, replid: self.repl.replid.clone(), offset: offset as i64 }),
+            repl: Some(ReplInfo { stream_db: 0, replid: self.history_name().to_string(), offset: offset as i64 }),
         };
         let payload = rdb::write(&self.keyspace, &meta, self.now);
         let name = replica_name(client);

@@ -13,11 +13,40 @@
 //! A *replication id* names a history. When a replica is promoted it keeps the old id as
 //! `replid2` (valid up to `second_repl_offset`) and starts a new one: its former siblings,
 //! which still speak the old id, can then continue partially from it.
+//!
+//! That is PSYNC2 (Redis 4.0+). `replscope-sync-protocol` ([`SyncProtocol`]) can make a
+//! node speak what came before, to show why it was needed:
+//!
+//! * `psync1` (Redis 2.8–3.2): the history is named by the *run id* of the server that
+//!   started it. A replica asks `PSYNC <its master's run id> <offset>` and sends only
+//!   `capa eof`; a master continues only when the id is its own run id and the backlog
+//!   covers the offset, and answers a bare `+CONTINUE`. There is no `replid2`: after a
+//!   failover the promoted replica has its own run id, and its former siblings must load a
+//!   full snapshot from it (PSYNC2 would continue them from the backlog). A master that
+//!   restarts gets a new run id too (here every start does: nothing is persisted). A
+//!   former master told to follow another server has no cached master to offer (PSYNC2
+//!   offers its own history), and a replica keeps a backlog only once a replica of its
+//!   own has full-synced from it (PSYNC2 replicas always keep one, for a failover).
+//! * `sync` (before 2.8): the replica sends PING, AUTH, `REPLCONF listening-port` (which
+//!   2.4 and 2.6 did send) and `SYNC`: no id, no offset, no capabilities, no ACKs. The
+//!   master answers with the RDB payload alone (no `+FULLRESYNC`, always `$<len>` since
+//!   there is no `capa eof`), does not time the replica out for missing ACKs, and INFO
+//!   shows its lag growing. Every reconnection is a full resynchronization. As a master,
+//!   such a node answers PSYNC as 2.6 did (`-ERR unknown command 'PSYNC'`), and newer
+//!   replicas fall back to SYNC.
+//!
+//! Where a mode departs from the old servers, on purpose: a `psync1` replica re-pointed
+//! with REPLICAOF keeps its cached master and offers it to the new master, where 2.8–3.2
+//! discarded it and sent `PSYNC ? -1` (the attempt could not succeed); the new master's
+//! refusal then says *why* ([`SyncDecision::reason`]), which is the lesson. And the
+//! old masters' command tables are not modelled: a `sync` or `psync1` master still
+//! accepts every REPLCONF of 7.0 (it ignores the capabilities it did not know).
 
 pub mod backlog;
 mod master;
 mod replica;
 
+pub use crate::engine::config::SyncProtocol;
 pub use backlog::Backlog;
 pub use master::SyncDecision;
 pub use replica::{LinkStateName, MasterLink};
@@ -39,6 +68,10 @@ pub struct ReplicationState {
     pub link: Option<MasterLink>,
     /// The master we lost (or ourselves, before becoming a replica): what we may PSYNC with.
     pub cached_master: Option<CachedMaster>,
+    /// `psync1` only: the id and offset limit that PSYNC2 would have kept as `replid2`
+    /// when this node was promoted, but PSYNC1 forgets. Used only to explain a refusal
+    /// ("PSYNC2 would have continued you"), never to decide.
+    pub psync1_forgotten_replid2: Option<(String, i64)>,
 }
 
 /// The replication id and offset a replica can offer for a partial resync.
@@ -57,6 +90,7 @@ impl ReplicationState {
     pub(crate) fn clear_replid2(&mut self) {
         self.replid2 = NULL_REPLID.into();
         self.second_repl_offset = -1;
+        self.psync1_forgotten_replid2 = None;
     }
 
     pub fn new(replid: String) -> Self {
@@ -70,6 +104,7 @@ impl ReplicationState {
             no_replicas_since: None,
             link: None,
             cached_master: None,
+            psync1_forgotten_replid2: None,
         }
     }
 }

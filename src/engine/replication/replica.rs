@@ -1,7 +1,7 @@
 //! The replica's side: REPLICAOF, the handshake state machine, loading the snapshot,
 //! applying and forwarding the stream, ACKs, timeouts and reconnection.
 
-use super::CachedMaster;
+use super::{CachedMaster, SyncProtocol};
 use crate::engine::rdb;
 use crate::engine::resp::encode_command;
 use crate::engine::{Client, ClientRole, ConnId, Event, Node, PeerAddr, Role};
@@ -88,6 +88,9 @@ pub struct MasterLink {
     /// Unix second of the last newline sent to the master while loading a snapshot
     /// (Redis sends at most one per second).
     last_newline_sec: u64,
+    /// We synced with SYNC (Redis flags such a master client `CLIENT_PRE_PSYNC`): the
+    /// stream has no offsets the master tracks, so we send it no periodic ACKs.
+    pub pre_psync: bool,
 }
 
 impl MasterLink {
@@ -145,7 +148,17 @@ impl Node {
             }
         }
         // Our own replicas stay connected: they may be able to continue with us.
-        if was_master {
+        let protocol = self.config.sync_protocol;
+        if was_master && protocol != SyncProtocol::Psync2 {
+            // Before PSYNC2 a master turned into a replica had nothing to offer: its
+            // history was named by its own run id, which no other server continues.
+            self.repl.cached_master = None;
+            self.log(format!(
+                "replscope-sync-protocol is '{}': a former master has no cached master to offer (only PSYNC2 lets it offer its own history), so the new master will send a full snapshot.",
+                protocol.name()
+            ));
+            self.emit(Event::Role { role: Role::Replica });
+        } else if was_master {
             self.repl.cached_master = None;
             self.log(
                 "Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.",
@@ -168,6 +181,7 @@ impl Node {
             last_io: self.now,
             down_since: None,
             last_newline_sec: 0,
+            pre_psync: false,
         });
         self.connect_to_master();
     }
@@ -180,12 +194,26 @@ impl Node {
             self.close_output(conn);
         }
         self.repl.cached_master = None;
-        // Keep our history reachable as replid2: former siblings that follow us now can
-        // continue partially with the id they know, up to the offset we reached.
-        self.repl.replid2 = std::mem::replace(&mut self.repl.replid, self.ids.hex(40));
-        self.repl.second_repl_offset = self.repl.master_repl_offset as i64 + 1;
-        let (r1, r2, off) = (self.repl.replid.clone(), self.repl.replid2.clone(), self.repl.second_repl_offset);
-        self.log(format!("Setting secondary replication ID to {r2}, valid up to offset: {off}. New replication ID is {r1}"));
+        if self.config.sync_protocol == SyncProtocol::Psync1 {
+            // PSYNC1 keeps no second id: from now on the history is named by our own run
+            // id, which none of our former siblings knows. What PSYNC2 would have kept is
+            // remembered only to explain their full resyncs.
+            let former = std::mem::replace(&mut self.repl.replid, self.run_id.clone());
+            let limit = self.repl.master_repl_offset as i64 + 1;
+            self.repl.clear_replid2();
+            self.log(format!(
+                "PSYNC1: no secondary replication ID is kept; my history is now named by my run ID {}. Replicas of '{former}' must resync fully (PSYNC2 would keep it as replid2, valid up to offset {limit}).",
+                self.run_id
+            ));
+            self.repl.psync1_forgotten_replid2 = Some((former, limit));
+        } else {
+            // Keep our history reachable as replid2: former siblings that follow us now can
+            // continue partially with the id they know, up to the offset we reached.
+            self.repl.replid2 = std::mem::replace(&mut self.repl.replid, self.ids.hex(40));
+            self.repl.second_repl_offset = self.repl.master_repl_offset as i64 + 1;
+            let (r1, r2, off) = (self.repl.replid.clone(), self.repl.replid2.clone(), self.repl.second_repl_offset);
+            self.log(format!("Setting secondary replication ID to {r2}, valid up to offset: {off}. New replication ID is {r1}"));
+        }
         // Our replicas must learn the new id: drop them, they come back with PSYNC.
         self.disconnect_replicas();
         self.repl.stream_db = None;
@@ -346,14 +374,24 @@ impl Node {
             pending.push(HandshakeStep::Auth);
         }
         let port = if self.config.replica_announce_port != 0 { self.config.replica_announce_port } else { self.config.port };
+        // Redis 2.4 and 2.6 already announced their port; a SYNC-only replica says
+        // nothing else about itself (no announced ip, no capabilities).
         burst.extend(encode_command(&[b"REPLCONF", b"listening-port", port.to_string().as_bytes()]));
         pending.push(HandshakeStep::Port);
-        if let Some(ip) = self.config.replica_announce_ip.clone() {
-            burst.extend(encode_command(&[b"REPLCONF", b"ip-address", ip.as_bytes()]));
-            pending.push(HandshakeStep::Ip);
+        let protocol = self.config.sync_protocol;
+        if protocol != SyncProtocol::Sync {
+            if let Some(ip) = self.config.replica_announce_ip.clone() {
+                burst.extend(encode_command(&[b"REPLCONF", b"ip-address", ip.as_bytes()]));
+                pending.push(HandshakeStep::Ip);
+            }
+            if protocol == SyncProtocol::Psync1 {
+                // 3.0-3.2 knew diskless payloads, but not `+CONTINUE <new id>`.
+                burst.extend(encode_command(&[b"REPLCONF", b"capa", b"eof"]));
+            } else {
+                burst.extend(encode_command(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]));
+            }
+            pending.push(HandshakeStep::Capa);
         }
-        burst.extend(encode_command(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]));
-        pending.push(HandshakeStep::Capa);
         self.send(conn, burst);
         self.set_link_state(LinkState::ReceiveHandshakeReplies { pending });
         Step::Continue
@@ -384,6 +422,15 @@ impl Node {
     }
 
     fn send_psync(&mut self, conn: ConnId) {
+        if self.config.sync_protocol == SyncProtocol::Sync {
+            // Before 2.8 there was nothing to continue: no id, no offset. The master answers
+            // with the snapshot itself, no `+FULLRESYNC` line.
+            self.repl.cached_master = None;
+            self.log("replscope-sync-protocol is 'sync': asking for the whole dataset with SYNC, as Redis before 2.8 did (no PSYNC: a replica cannot continue where it left off)");
+            self.send(conn, encode_command(&[b"SYNC"]));
+            self.begin_transfer(String::new(), -1, true);
+            return;
+        }
         let (replid, offset) = match self.repl.cached_master.clone() {
             Some(cached) => {
                 let off = cached.reploff as i64 + 1;
@@ -430,7 +477,11 @@ impl Node {
         }
         if line.starts_with('-') {
             // A master older than 2.8 does not know PSYNC: fall back to SYNC.
-            self.log(format!("Unexpected reply to PSYNC from master: {line}"));
+            if line.starts_with("-ERR") {
+                self.log(format!("Master does not support PSYNC or is in error state (reply: {line})"));
+            } else {
+                self.log(format!("Unexpected reply to PSYNC from master: {line}"));
+            }
             self.log("Retrying with SYNC...");
             self.send(conn, b"SYNC\r\n".to_vec());
             self.repl.cached_master = None;
@@ -546,9 +597,20 @@ impl Node {
         self.repl.replid = replid;
         self.repl.clear_replid2();
         self.repl.master_repl_offset = offset;
-        self.create_backlog();
+        if self.config.sync_protocol == SyncProtocol::Psync1 {
+            // 2.8-3.2 freed the backlog here and created one only for a replica of ours
+            // that full-syncs. It must: our run id (what our replicas PSYNC with) does not
+            // change with the new history, so a fresh backlog at the new offset could
+            // splice it onto a replica that followed the old one.
+            self.repl.backlog = None;
+        } else {
+            self.create_backlog();
+        }
         self.repl.stream_db = None;
         self.become_connected(conn, offset, stream_db, leftover);
+        if let Some(link) = self.repl.link.as_mut() {
+            link.pre_psync = t.legacy;
+        }
         self.log("MASTER <-> REPLICA sync: Finished with success");
         if t.eof_mark.is_some() {
             // After a diskless payload the master waits for this ACK before streaming.
@@ -586,6 +648,9 @@ impl Node {
             self.create_backlog();
         }
         let leftover = self.repl.link.as_mut().map(|l| std::mem::take(&mut l.inbox)).unwrap_or_default();
+        if let Some(link) = self.repl.link.as_mut() {
+            link.pre_psync = false;
+        }
         self.become_connected(conn, cached.reploff, cached.db, leftover);
     }
 
@@ -623,6 +688,11 @@ impl Node {
     pub(crate) fn send_ack(&mut self) {
         let Some(link) = &self.repl.link else { return };
         let (Some(conn), true) = (link.conn, link.is_connected()) else { return };
+        if link.pre_psync && self.config.sync_protocol == SyncProtocol::Sync {
+            // A SYNC-only replica (Redis before 2.8) knows no REPLCONF ACK, not even when
+            // the master asks with GETACK.
+            return;
+        }
         let off = link.reploff.to_string();
         self.send(conn, encode_command(&[b"REPLCONF", b"ACK", off.as_bytes()]));
     }
@@ -669,7 +739,8 @@ impl Node {
         if self.repl.link.as_ref().map(|l| &l.state) == Some(&LinkState::Connect) {
             self.connect_to_master();
         }
-        if self.repl.link.as_ref().is_some_and(|l| l.is_connected()) {
+        // No periodic ACKs to a master we synced with SYNC: it tracks no offset for us.
+        if self.repl.link.as_ref().is_some_and(|l| l.is_connected() && !l.pre_psync) {
             self.send_ack();
         }
         self.master_cron();
