@@ -39,6 +39,9 @@ pub struct ReplicationState {
     pub link: Option<MasterLink>,
     /// The master we lost (or ourselves, before becoming a replica): what we may PSYNC with.
     pub cached_master: Option<CachedMaster>,
+    /// Replicas counted as good for min-replicas-to-write when last refreshed (Redis's
+    /// `repl_good_slaves_count`).
+    pub good_replicas: u64,
 }
 
 /// The replication id and offset a replica can offer for a partial resync.
@@ -70,6 +73,7 @@ impl ReplicationState {
             no_replicas_since: None,
             link: None,
             cached_master: None,
+            good_replicas: 0,
         }
     }
 }
