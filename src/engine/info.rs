@@ -482,7 +482,9 @@ impl Node {
                     reploff,
                 ));
                 if let Some((total, read)) = link.transfer_progress() {
-                    let perc = if total > 0 { read as f64 / total as f64 * 100.0 } else { 0.0 };
+                    // Redis divides by any non-zero size, the -1 of "header not read yet"
+                    // included: 0 / -1 is printed as -0.00.
+                    let perc = if total != 0 { read as f64 / total as f64 * 100.0 } else { 0.0 };
                     out.push_str(&format!(
                         "master_sync_total_bytes:{total}\r\nmaster_sync_read_bytes:{read}\r\nmaster_sync_left_bytes:{}\r\nmaster_sync_perc:{perc:.2}\r\nmaster_sync_last_io_seconds_ago:{}\r\n",
                         total - read as i64,
