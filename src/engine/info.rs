@@ -189,6 +189,12 @@ impl Node {
         let connected = self.clients.values().filter(|c| not_replica(c)).count()
             + caller.filter(|c| not_replica(c) && !self.clients.contains_key(&c.conn)).map_or(0, |_| 1);
         let max_in = caller.map_or(0, |c| c.qbuf);
+        let blocked = self.clients_waiting_acks.len();
+        let in_timeout_table = self
+            .clients_waiting_acks
+            .iter()
+            .filter(|c| self.clients.get(c).and_then(|c| c.blocked.as_ref()).is_some_and(|b| b.deadline.is_some()))
+            .count();
         format!(
             "# Clients\r\n\
              connected_clients:{connected}\r\n\
@@ -196,9 +202,9 @@ impl Node {
              maxclients:10000\r\n\
              client_recent_max_input_buffer:{max_in}\r\n\
              client_recent_max_output_buffer:0\r\n\
-             blocked_clients:0\r\n\
+             blocked_clients:{blocked}\r\n\
              tracking_clients:0\r\n\
-             clients_in_timeout_table:0\r\n"
+             clients_in_timeout_table:{in_timeout_table}\r\n"
         )
     }
 
@@ -476,7 +482,9 @@ impl Node {
                     reploff,
                 ));
                 if let Some((total, read)) = link.transfer_progress() {
-                    let perc = if total > 0 { read as f64 / total as f64 * 100.0 } else { 0.0 };
+                    // Redis divides by any non-zero size, the -1 of "header not read yet"
+                    // included: 0 / -1 is printed as -0.00.
+                    let perc = if total != 0 { read as f64 / total as f64 * 100.0 } else { 0.0 };
                     out.push_str(&format!(
                         "master_sync_total_bytes:{total}\r\nmaster_sync_read_bytes:{read}\r\nmaster_sync_left_bytes:{}\r\nmaster_sync_perc:{perc:.2}\r\nmaster_sync_last_io_seconds_ago:{}\r\n",
                         total - read as i64,
@@ -498,7 +506,7 @@ impl Node {
         let replicas: Vec<_> = self.replicas().collect();
         out.push_str(&format!("connected_slaves:{}\r\n", replicas.len()));
         if self.config.min_replicas_to_write > 0 && self.config.min_replicas_max_lag > 0 {
-            out.push_str(&format!("min_slaves_good_slaves:{}\r\n", self.good_replicas()));
+            out.push_str(&format!("min_slaves_good_slaves:{}\r\n", self.repl.good_replicas));
         }
         for (i, (client, peer)) in replicas.iter().enumerate() {
             let ip = client.replica_announced_ip.clone().unwrap_or_else(|| client.peer.ip.clone());

@@ -9,6 +9,7 @@
 //! Because everything the node sees comes through these calls, the same inputs always
 //! produce the same outputs, byte for byte, natively and in WebAssembly.
 
+mod blocked;
 pub mod command;
 pub mod config;
 pub mod expire;
@@ -137,6 +138,12 @@ pub struct Client {
     /// yet). Redis counts them as applied, and forwards them, only once EXEC has run, so
     /// a link lost mid-transaction resumes from before its MULTI.
     pub stream_held: Vec<u8>,
+    /// `master_repl_offset` right after this client's last command ran (Redis's `woff`):
+    /// the offset its WAIT needs the replicas to have acknowledged.
+    pub woff: u64,
+    /// Blocked in WAIT: its reply comes later, and the commands it pipelined behind the
+    /// WAIT stay unparsed in its query buffer until then.
+    pub blocked: Option<blocked::WaitBlock>,
 }
 
 /// Deterministic id generator (SplitMix64) seeded by the host. The engine needs random
@@ -230,6 +237,13 @@ pub struct Node {
     pub(crate) in_exec: bool,
     /// SHUTDOWN ran: the server is gone and ignores everything.
     pub(crate) shut_down: bool,
+    /// Clients blocked in WAIT, the most recent first (Redis's `clients_waiting_acks`).
+    pub(crate) clients_waiting_acks: Vec<ConnId>,
+    /// Clients just unblocked whose pipelined commands must run before the node sleeps.
+    pub(crate) unblocked_clients: Vec<ConnId>,
+    /// A WAIT blocked during this pass: one `REPLCONF GETACK *` goes to the replicas
+    /// before the node sleeps (Redis's `get_ack_from_slaves`).
+    pub(crate) get_ack_from_replicas: bool,
 }
 
 impl Node {
@@ -257,6 +271,9 @@ impl Node {
             counters: info::Counters::default(),
             in_exec: false,
             shut_down: false,
+            clients_waiting_acks: Vec::new(),
+            unblocked_clients: Vec::new(),
+            get_ack_from_replicas: false,
         };
         node.log(format!("Redis version={REDIS_VERSION}, bits=64, replscope engine, just started"));
         if let Some((host, port)) = node.config.replicaof.clone() {
@@ -351,9 +368,13 @@ impl Node {
         self.outputs.pop_front()
     }
 
-    /// When the host must call [`Node::tick`] next (unix ms).
+    /// When the host must call [`Node::tick`] next (unix ms): the next cron, or the
+    /// first moment a WAIT's timeout has passed, whichever comes first.
     pub fn next_timer(&self) -> u64 {
-        self.next_cron_at
+        match self.next_wait_timeout() {
+            Some(at) => at.min(self.next_cron_at),
+            None => self.next_cron_at,
+        }
     }
 
     /// A new inbound connection; returns the id the node will use for it.
@@ -384,6 +405,7 @@ impl Node {
             Input::ConnectFailed { conn, reason } => self.on_master_connect_failed(conn, &reason),
             Input::Closed { conn } => self.on_closed(conn),
         }
+        self.before_sleep();
     }
 
     /// Runs the server cron (Redis `serverCron`, `hz` times a second) for every period
@@ -399,6 +421,7 @@ impl Node {
             self.cron_loops += 1;
             self.next_cron_at += period;
         }
+        self.before_sleep();
     }
 
     fn advance(&mut self, now: u64) {
@@ -468,6 +491,10 @@ impl Node {
     }
 
     fn on_client_gone(&mut self, client: Client) {
+        if client.blocked.is_some() {
+            // Redis's freeClient unblocks it first: nobody waits for its replicas any more.
+            self.clients_waiting_acks.retain(|&c| c != client.conn);
+        }
         match client.role {
             ClientRole::Master => self.on_master_lost(client),
             ClientRole::Replica(_) => {
@@ -479,11 +506,10 @@ impl Node {
     }
 
     fn on_bytes(&mut self, conn: ConnId, data: &[u8]) {
-        if !self.clients.contains_key(&conn) {
+        let Some(client) = self.clients.get_mut(&conn) else {
             self.on_handshake_bytes(conn, data);
             return;
-        }
-        let Some(mut client) = self.clients.remove(&conn) else { return };
+        };
         client.last_interaction = self.now;
         if client.role == ClientRole::Master {
             if let Some(link) = self.repl.link.as_mut() {
@@ -491,11 +517,19 @@ impl Node {
             }
         }
         client.parser.feed(data);
+        self.process_input(conn);
+    }
+
+    /// Redis's `processInputBuffer`: runs the complete commands in a client's query
+    /// buffer, in order, until it is empty, the client blocks (WAIT), or it must close.
+    pub(crate) fn process_input(&mut self, conn: ConnId) {
+        let Some(mut client) = self.clients.remove(&conn) else { return };
         // Redis's query buffer keeps a whole read until every command in it has run.
         let batch_len = client.parser.pending_len();
         let mut replies = Vec::new();
         let mut closing = false;
-        loop {
+        // A blocked client reads, but runs nothing until it is unblocked.
+        while client.blocked.is_none() {
             let limits = ParseLimits {
                 // Redis does not hold its own master to proto-max-bulk-len.
                 proto_max_bulk_len: if client.role == ClientRole::Master {
@@ -619,6 +653,8 @@ impl Client {
             reply_pending: 0,
             local: None,
             stream_held: Vec::new(),
+            woff: 0,
+            blocked: None,
         }
     }
 }

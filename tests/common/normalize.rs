@@ -58,6 +58,15 @@
 //!    fork and copy-on-write figures ([`INFO_VOLATILE`]).
 //! 8. **COMMAND COUNT.** Real Redis has 240 commands, replscope its own table. Not
 //!    normalised: diff_server asserts each server's own exact count.
+//! 9. **Ports of a replication pair, and seconds since the last packet.** A real master
+//!    and replica and a replscope master and replica listen on different free ports, which
+//!    ROLE and INFO replication show: [`mask_ports`] names each port the test knows
+//!    (`<master-port>`, ...) wherever it is a whole bulk string, a whole integer reply, or
+//!    INFO's `master_port:` / a `slaveN:` line's `port=`. How many seconds ago a replica
+//!    last heard from its master, or a master from a replica, ticks on each machine's
+//!    clock: INFO `master_last_io_seconds_ago`, `master_sync_last_io_seconds_ago`,
+//!    `master_link_down_since_seconds` ([`INFO_VOLATILE`]) and a `slaveN:` line's `lag=`
+//!    ([`compare_info`]); tests that care check each server's value on its own.
 //!
 //! Nothing else is relaxed. Each function is narrow: a reply it does not recognise is
 //! returned unchanged (or it panics, where the suite requires a shape), masks keep every
@@ -495,7 +504,87 @@ pub const INFO_VOLATILE: &[&str] = &[
     // Persistence and forks.
     "rdb_changes_since_last_save", "rdb_last_save_time", "rdb_last_bgsave_time_sec", "rdb_saves", "rdb_last_cow_size",
     "current_cow_size_age", "latest_fork_usec", "total_forks",
+    // Seconds since a replication link last carried something.
+    "master_last_io_seconds_ago", "master_sync_last_io_seconds_ago", "master_link_down_since_seconds",
 ];
+
+/// The seconds since a replica's last ACK in an INFO `slaveN:` line (`...,lag=3`) become
+/// `x`; anything else is returned unchanged.
+fn mask_replica_lag(field: &str, value: &str) -> String {
+    let is_replica_line = field.strip_prefix("slave").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if !is_replica_line {
+        return value.to_string();
+    }
+    value
+        .split(',')
+        .map(|part| if part.starts_with("lag=") { "lag=x".to_string() } else { part.to_string() })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Each port in `ports` becomes its name (`<master-port>`) where a reply shows it: a bulk
+/// string or an integer reply that is exactly the port (ROLE), and in INFO text the value
+/// of `master_port:` and the `port=` of a `slaveN:` line. Arrays are walked element by
+/// element; a bulk string whose text changed gets its header rebuilt. In INFO text
+/// nothing else changes (an offset equal to a port stays); in ROLE any whole element equal
+/// to a port is named, which is why the tests' offsets stay far below the ports.
+pub fn mask_ports(reply: &[u8], ports: &[(u16, &str)]) -> Vec<u8> {
+    let name_of = |text: &[u8]| -> Option<&str> {
+        let text = std::str::from_utf8(text).ok()?;
+        ports.iter().find(|(p, _)| p.to_string() == text).map(|(_, n)| *n)
+    };
+    let Some(len) = reply_len(reply) else { return reply.to_vec() };
+    if len != reply.len() {
+        // Several replies: each on its own.
+        let mut out = mask_ports(&reply[..len], ports);
+        out.extend(mask_ports(&reply[len..], ports));
+        return out;
+    }
+    match reply.first() {
+        Some(b'*') => match array_elements(reply) {
+            Some(elements) => array_of(elements.iter().map(|e| mask_ports(e, ports))),
+            None => reply.to_vec(),
+        },
+        Some(b':') => match name_of(&reply[1..reply.len() - 2]) {
+            Some(name) => format!(":{name}\r\n").into_bytes(),
+            None => reply.to_vec(),
+        },
+        Some(b'$') => {
+            let Some(text) = bulk_text(reply) else { return reply.to_vec() };
+            if let Some(name) = name_of(text.as_bytes()) {
+                return bulk(name.as_bytes());
+            }
+            if !text.contains("\r\n") {
+                return reply.to_vec();
+            }
+            let lines: Vec<String> = text
+                .split("\r\n")
+                .map(|line| {
+                    if let Some(port) = line.strip_prefix("master_port:") {
+                        if let Some(name) = name_of(port.as_bytes()) {
+                            return format!("master_port:{name}");
+                        }
+                    }
+                    match line.split_once(':') {
+                        Some((field, value)) if field.starts_with("slave") && value.contains(",port=") => {
+                            let parts: Vec<String> = value
+                                .split(',')
+                                .map(|part| match part.strip_prefix("port=").and_then(|p| name_of(p.as_bytes())) {
+                                    Some(name) => format!("port={name}"),
+                                    None => part.to_string(),
+                                })
+                                .collect();
+                            format!("{field}:{}", parts.join(","))
+                        }
+                        _ => line.to_string(),
+                    }
+                })
+                .collect();
+            bulk(lines.join("\r\n").as_bytes())
+        }
+        _ => reply.to_vec(),
+    }
+}
 
 /// INFO compared field by field: per section, the same field names in the same order; and
 /// the same value for every field that depends only on what the test did. The
@@ -544,7 +633,7 @@ pub fn compare_info(got: &[u8], want: &[u8], what: &str) {
                 let keep = |v: &str| v.split(',').filter(|p| !p.starts_with("usec")).collect::<Vec<_>>().join(",");
                 (keep(gv), keep(wv))
             } else {
-                (gv.clone(), wv.clone())
+                (mask_replica_lag(k, gv), mask_replica_lag(k, wv))
             };
             assert_eq!(gv, wv, "{what}: # {section} {k}");
         }
@@ -627,5 +716,20 @@ mod tests {
         let list = bulk(b"id=3 addr=127.0.0.1:5 laddr=127.0.0.1:6 fd=8 name=n age=1 idle=0 flags=N db=0 qbuf=0 qbuf-free=20474 tot-mem=22298 cmd=client|list\n");
         let masked = bulk(b"id=x addr=x laddr=x fd=x name=n age=x idle=x flags=N db=0 qbuf=0 qbuf-free=x tot-mem=x cmd=client|list\n");
         assert_eq!(show(&reply(&list, Norm::ClientList)), show(&masked));
+    }
+
+    /// Ports are named only where ROLE and INFO replication show them.
+    #[test]
+    fn ports_are_named_only_where_replication_shows_them() {
+        let ports = [(7000, "<m>"), (7001, "<r>")];
+        let role = b"*3\r\n$6\r\nmaster\r\n:7000\r\n*1\r\n*3\r\n$9\r\n127.0.0.1\r\n$4\r\n7001\r\n$4\r\n7000\r\n";
+        let want = b"*3\r\n$6\r\nmaster\r\n:<m>\r\n*1\r\n*3\r\n$9\r\n127.0.0.1\r\n$3\r\n<r>\r\n$3\r\n<m>\r\n";
+        assert_eq!(show(&mask_ports(role, &ports)), show(want));
+        let info = bulk(b"role:slave\r\nmaster_port:7000\r\nslave_repl_offset:7000\r\nslave0:ip=127.0.0.1,port=7001,state=online,offset=7001,lag=0\r\n");
+        let want = bulk(b"role:slave\r\nmaster_port:<m>\r\nslave_repl_offset:7000\r\nslave0:ip=127.0.0.1,port=<r>,state=online,offset=7001,lag=0\r\n");
+        assert_eq!(show(&mask_ports(&info, &ports)), show(&want));
+        assert_eq!(mask_ports(b":7002\r\n", &ports), b":7002\r\n");
+        assert_eq!(mask_replica_lag("slave0", "ip=a,port=1,lag=12"), "ip=a,port=1,lag=x");
+        assert_eq!(mask_replica_lag("slave_read_only", "1,lag=2"), "1,lag=2");
     }
 }

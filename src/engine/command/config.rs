@@ -91,6 +91,11 @@ fn config_set(node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
             backlog.resize(size);
         }
     }
+    if (node.config.min_replicas_to_write, node.config.min_replicas_max_lag)
+        != (before.min_replicas_to_write, before.min_replicas_max_lag)
+    {
+        node.refresh_good_replicas_count(None);
+    }
     reply::ok()
 }
 

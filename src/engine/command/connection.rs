@@ -151,6 +151,9 @@ impl Node {
         if c.multi.is_some() {
             flags.push('x');
         }
+        if c.blocked.is_some() {
+            flags.push('b');
+        }
         if c.close_after_reply {
             flags.push('c');
         }

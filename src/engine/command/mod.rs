@@ -13,6 +13,7 @@ mod expire;
 mod hashes;
 mod keys;
 mod lists;
+mod replication_cmds;
 mod server;
 mod sets;
 mod strings;
@@ -117,6 +118,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "renamenx", arity: 3, flags: WRITE, handler: keys::renamenx },
     CommandSpec { name: "replconf", arity: -1, flags: ADMIN | STALE, handler: server::replconf },
     CommandSpec { name: "replicaof", arity: 3, flags: ADMIN | STALE, handler: server::replicaof },
+    CommandSpec { name: "role", arity: 1, flags: STALE, handler: replication_cmds::role },
     CommandSpec { name: "rpop", arity: -2, flags: WRITE, handler: lists::rpop },
     CommandSpec { name: "rpoplpush", arity: 3, flags: WRITE, handler: lists::rpoplpush },
     CommandSpec { name: "rpush", arity: -3, flags: WRITE, handler: lists::rpush },
@@ -149,6 +151,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "ttl", arity: 2, flags: READONLY, handler: expire::ttl },
     CommandSpec { name: "type", arity: 2, flags: READONLY, handler: keys::type_ },
     CommandSpec { name: "unlink", arity: -2, flags: WRITE, handler: keys::del },
+    CommandSpec { name: "wait", arity: 3, flags: 0, handler: replication_cmds::wait },
     CommandSpec { name: "zadd", arity: -4, flags: WRITE, handler: zsets::zadd },
     CommandSpec { name: "zcard", arity: 2, flags: READONLY, handler: zsets::zcard },
     CommandSpec { name: "zcount", arity: 4, flags: READONLY, handler: zsets::zcount },
@@ -298,7 +301,11 @@ impl Node {
             transaction::queue(client, spec, argv);
             return reply::simple("QUEUED");
         }
-        self.call(client, spec, &argv)
+        let out = self.call(client, spec, &argv);
+        // What a WAIT from this client will wait for: everything up to here, whether or
+        // not this command wrote anything (processCommand sets it after every call).
+        client.woff = self.repl.master_repl_offset;
+        out
     }
 
     /// Redis's `call`: runs the command and accounts for it. Outside EXEC, what it
@@ -340,24 +347,14 @@ impl Node {
     }
 
     /// Redis's `checkGoodReplicasStatus`: with min-replicas-to-write set, a master needs
-    /// that many online replicas that acknowledged within min-replicas-max-lag seconds.
+    /// that many good replicas. The count is the one last refreshed (once a second by the
+    /// replication cron, and when a replica comes or goes), not a fresh one: a replica
+    /// that stopped acknowledging is still good until the next cron notices.
     pub(crate) fn enough_good_replicas(&self) -> bool {
         self.repl.link.is_some()
             || self.config.min_replicas_max_lag == 0
             || self.config.min_replicas_to_write == 0
-            || self.good_replicas() >= self.config.min_replicas_to_write
-    }
-
-    /// Online replicas whose last ACK is at most min-replicas-max-lag seconds old
-    /// (counted in whole unix seconds, as Redis does).
-    pub(crate) fn good_replicas(&self) -> u64 {
-        let now = self.now / 1000;
-        self.replicas()
-            .filter(|(_, p)| {
-                p.state == super::replication::ReplicaSyncState::Online
-                    && now.saturating_sub(p.ack_time / 1000) <= self.config.min_replicas_max_lag
-            })
-            .count() as u64
+            || self.repl.good_replicas >= self.config.min_replicas_to_write
     }
 }
 

@@ -43,6 +43,9 @@ pub fn replicaof(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<
             return reply::simple("OK Already connected to specified master");
         }
     }
+    // Redis's replicationSetMaster: clients blocked on a master (in WAIT) are released
+    // with an error, since what they wait for cannot happen on a replica.
+    node.disconnect_all_blocked_clients();
     node.set_master(host.clone(), port as u16);
     node.log(format!("REPLICAOF {host}:{port} enabled (user request from 'id={} addr={}')", client.conn, client.peer));
     reply::ok()

@@ -163,6 +163,7 @@ impl Node {
             match self.try_partial_resync(client, &requested_replid, requested_offset) {
                 Ok((reply_bytes, sent)) => {
                     self.stats.sync_partial_ok += 1;
+                    self.refresh_good_replicas_count(Some(&*client));
                     decision.partial = true;
                     decision.backlog_bytes_sent = sent;
                     self.log(format!(
@@ -497,6 +498,8 @@ impl Node {
         peer.state = ReplicaSyncState::Online;
         peer.ack_time = self.now;
         peer.start_stream_on_ack = diskless;
+        // Redis's replicaPutOnline.
+        self.refresh_good_replicas_count(Some(&*client));
         let target = if diskless { "replicas sockets" } else { "disk" };
         self.log(format!("Starting BGSAVE for SYNC with target: {target}"));
         if diskless {
@@ -525,6 +528,73 @@ impl Node {
     pub(crate) fn on_replica_gone(&mut self) {
         if !self.has_replicas() {
             self.repl.no_replicas_since = Some(self.now);
+        }
+        self.refresh_good_replicas_count(None);
+    }
+
+    /// Redis's `refreshGoodSlavesCount`: online replicas whose last ACK is at most
+    /// min-replicas-max-lag seconds old, in whole unix seconds. Redis refreshes the count
+    /// once a second (replication cron), when a replica goes online or away, and when the
+    /// options change; writes are checked against it in between. `in_flight` is a
+    /// replica being served right now (out of the client map while its command runs).
+    /// With either option at 0 the count is left as it was, as in Redis.
+    pub(crate) fn refresh_good_replicas_count(&mut self, in_flight: Option<&Client>) {
+        let max_lag = self.config.min_replicas_max_lag;
+        if self.config.min_replicas_to_write == 0 || max_lag == 0 {
+            return;
+        }
+        let now_secs = self.now / 1000;
+        let good = |c: &Client| {
+            matches!(&c.role, ClientRole::Replica(p)
+                if p.state == ReplicaSyncState::Online && now_secs.saturating_sub(p.ack_time / 1000) <= max_lag)
+        };
+        let in_map = self.clients.values().filter(|c| in_flight.is_none_or(|f| f.conn != c.conn)).filter(|c| good(c)).count();
+        self.repl.good_replicas = (in_map + in_flight.filter(|c| good(c)).map_or(0, |_| 1)) as u64;
+    }
+
+    /// Redis's `replicationCountAcksByOffset`: online replicas that acknowledged at
+    /// least `offset`.
+    pub(crate) fn count_acks_by_offset(&self, offset: u64) -> u64 {
+        self.replicas().filter(|(_, p)| p.state == ReplicaSyncState::Online && p.ack_offset >= offset).count() as u64
+    }
+
+    /// Redis's `processClientsWaitingReplicas`, once per event-loop pass: every WAIT whose
+    /// offset enough replicas have now acknowledged gets its count and is unblocked. The
+    /// last count found is reused for a later waiter asking for no more (an offset and a
+    /// number of replicas not above it), without counting again, as Redis does.
+    pub(crate) fn process_clients_waiting_replicas(&mut self) {
+        let mut last: Option<(u64, u64)> = None;
+        for conn in self.clients_waiting_acks.clone() {
+            let Some(block) = self.clients.get(&conn).and_then(|c| c.blocked.clone()) else { continue };
+            let satisfied = match last {
+                Some((offset, acked)) if offset >= block.offset && acked as i64 >= block.numreplicas => Some(acked),
+                _ => {
+                    let acked = self.count_acks_by_offset(block.offset);
+                    (acked as i64 >= block.numreplicas).then(|| {
+                        last = Some((block.offset, acked));
+                        acked
+                    })
+                }
+            };
+            if let Some(acked) = satisfied {
+                self.send(conn, reply::integer(acked as i64));
+                self.unblock_client(conn);
+            }
+        }
+    }
+
+    /// `REPLCONF GETACK *` to every replica, in the stream's current db (no SELECT): the
+    /// replicas answer with an ACK at once, which is what a blocked WAIT needs. Its 37
+    /// bytes count in the offset like any other stream bytes.
+    pub(crate) fn send_getack_to_replicas(&mut self) {
+        let argv = [b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()];
+        match self.repl.stream_db {
+            Some(db) => self.feed_replication_stream(db, &argv),
+            // No db selected yet (Redis's slaveseldb -1): the command goes without SELECT.
+            None if self.repl.link.is_none() && self.repl.backlog.is_some() => {
+                self.feed_stream_bytes(&encode_command(&[b"REPLCONF", b"GETACK", b"*"]))
+            }
+            None => {}
         }
     }
 
@@ -595,5 +665,7 @@ impl Node {
                 self.start_pending_full_syncs();
             }
         }
+        // Last thing of Redis's replicationCron.
+        self.refresh_good_replicas_count(None);
     }
 }

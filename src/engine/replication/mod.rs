@@ -72,6 +72,9 @@ pub struct ReplicationState {
     /// when this node was promoted, but PSYNC1 forgets. Used only to explain a refusal
     /// ("PSYNC2 would have continued you"), never to decide.
     pub psync1_forgotten_replid2: Option<(String, i64)>,
+    /// Replicas counted as good for min-replicas-to-write when last refreshed (Redis's
+    /// `repl_good_slaves_count`).
+    pub good_replicas: u64,
 }
 
 /// The replication id and offset a replica can offer for a partial resync.
@@ -105,6 +108,7 @@ impl ReplicationState {
             link: None,
             cached_master: None,
             psync1_forgotten_replid2: None,
+            good_replicas: 0,
         }
     }
 }

@@ -171,6 +171,8 @@ impl Node {
             self.emit(Event::Role { role: Role::Replica });
         }
         let reploff = self.repl.cached_master.as_ref().map_or(self.repl.master_repl_offset, |c| c.reploff);
+        // Switching masters keeps the time the previous link went down.
+        let down_since = self.repl.link.as_ref().and_then(|l| l.down_since);
         self.repl.link = Some(MasterLink {
             host,
             port,
@@ -179,7 +181,7 @@ impl Node {
             inbox: Vec::new(),
             reploff,
             last_io: self.now,
-            down_since: None,
+            down_since,
             last_newline_sec: 0,
             pre_psync: false,
         });
@@ -291,11 +293,10 @@ impl Node {
             self.close_output(conn);
         }
         self.set_link_state(LinkState::Connect);
+        // The link is not "down since" a failed attempt: Redis counts that from the loss
+        // of a connected master only (master_link_down_since_seconds stays -1 before).
         if let Some(link) = self.repl.link.as_mut() {
             link.inbox.clear();
-            if link.down_since.is_none() {
-                link.down_since = Some(self.now);
-            }
         }
     }
 
@@ -459,8 +460,9 @@ impl Node {
                 return Step::Fail;
             };
             self.log(format!("Full resync from master: {replid}:{offset}"));
-            // A full sync starts a new history for us: the cached state is useless now.
-            self.repl.cached_master = None;
+            // The cached master stays until the whole payload is here (Redis's
+            // replicationAttachToNewMaster): INFO shows its offsets during the transfer,
+            // and a transfer that fails leaves it to PSYNC with again.
             self.begin_transfer(replid.to_string(), offset, false);
             return Step::Continue;
         }

@@ -1,0 +1,75 @@
+//! The replication commands a client uses on a master or a replica: WAIT and ROLE, as
+//! Redis 7.0's `waitCommand` and `roleCommand` (replication.c).
+
+use crate::engine::blocked::WaitBlock;
+use crate::engine::replication::ReplicaSyncState;
+use crate::engine::resp::{parse_i64, reply};
+use crate::engine::{Client, ClientRole, Node};
+
+/// `WAIT numreplicas timeout`: the number of replicas that acknowledged everything this
+/// client's commands put in the stream, once at least `numreplicas` did or the timeout
+/// (ms, 0 = none) passed. The client blocks in between; the replicas are asked for an ACK
+/// (`REPLCONF GETACK *`) before the node sleeps.
+pub fn wait(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    if node.repl.link.is_some() {
+        return reply::error(
+            "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
+        );
+    }
+    let Some(numreplicas) = parse_i64(&argv[1]) else {
+        return reply::error("ERR value is not an integer or out of range");
+    };
+    let Some(timeout) = parse_i64(&argv[2]) else {
+        return reply::error("ERR timeout is not an integer or out of range");
+    };
+    if timeout < 0 {
+        return reply::error("ERR timeout is negative");
+    }
+    let offset = client.woff;
+    let acked = node.count_acks_by_offset(offset);
+    // Inside a transaction nothing may block: the count as it is now.
+    if acked as i64 >= numreplicas || client.multi.is_some() {
+        return reply::integer(acked as i64);
+    }
+    let deadline = (timeout > 0).then(|| node.now.saturating_add(timeout as u64));
+    node.block_for_replicas(client, WaitBlock { offset, numreplicas, deadline });
+    // Redis's replicationRequestAckFromSlaves: one GETACK for every WAIT of this pass.
+    node.get_ack_from_replicas = true;
+    Vec::new()
+}
+
+/// `ROLE`: `master`, its offset and its online replicas (`[ip, port, acknowledged
+/// offset]`, as bulk strings); or `slave`, the master's host and port, the link's state
+/// and the offset applied (-1 while there is no master client).
+pub fn role(node: &mut Node, _client: &mut Client, _argv: &[Vec<u8>]) -> Vec<u8> {
+    let Some(link) = &node.repl.link else {
+        let mut replicas = Vec::new();
+        let mut count = 0;
+        for (c, peer) in node.replicas() {
+            if peer.state != ReplicaSyncState::Online {
+                continue;
+            }
+            let ip = c.replica_announced_ip.as_deref().unwrap_or(&c.peer.ip);
+            replicas.extend(reply::array_header(3));
+            replicas.extend(reply::bulk(ip.as_bytes()));
+            replicas.extend(reply::bulk(c.replica_listening_port.to_string().as_bytes()));
+            replicas.extend(reply::bulk(peer.ack_offset.to_string().as_bytes()));
+            count += 1;
+        }
+        let mut out = reply::array_header(3);
+        out.extend(reply::bulk(b"master"));
+        out.extend(reply::integer(node.repl.master_repl_offset as i64));
+        out.extend(reply::array_header(count));
+        out.extend(replicas);
+        return out;
+    };
+    let has_master_client =
+        link.conn.and_then(|c| node.clients.get(&c)).is_some_and(|c| c.role == ClientRole::Master);
+    let mut out = reply::array_header(5);
+    out.extend(reply::bulk(b"slave"));
+    out.extend(reply::bulk(link.host.as_bytes()));
+    out.extend(reply::integer(link.port as i64));
+    out.extend(reply::bulk(link.state_name().role_word().as_bytes()));
+    out.extend(reply::integer(if has_master_client { link.reploff as i64 } else { -1 }));
+    out
+}
