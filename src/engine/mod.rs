@@ -44,6 +44,16 @@ pub enum Input {
     ConnectFailed { conn: ConnId, reason: String },
     /// The peer closed the connection, or the network broke it.
     Closed { conn: ConnId },
+    /// `bytes` more of what the node sent on `conn` (with [`Output::Send`], in order) have
+    /// left the host's send buffer: written to the socket, or handed to the link.
+    ///
+    /// Sending is not the same as being gone. A reader that stops reading leaves the bytes
+    /// queued in the host, and Redis counts queued bytes against the client: a replica's
+    /// unsent stream keeps replication-buffer blocks alive and makes its output buffer, which
+    /// `client-output-buffer-limit replica ...` caps. So the host reports what it actually
+    /// wrote; a host without a send buffer of its own reports every `Send` in full at once.
+    /// Bytes never reported count as unsent for as long as the connection lives.
+    Written { conn: ConnId, bytes: u64 },
 }
 
 /// Something the node asks its host to do, or tells it.
@@ -54,6 +64,9 @@ pub enum Output {
     Connect { conn: ConnId, host: String, port: u16 },
     /// Close the connection (after sending everything queued for it before this).
     Close { conn: ConnId },
+    /// Close the connection now and throw away whatever is still queued for it: Redis
+    /// frees a client whose output buffer grew past its limit without sending the rest.
+    Abort { conn: ConnId },
     Event(Event),
 }
 
@@ -230,6 +243,11 @@ pub struct Node {
     pub(crate) in_exec: bool,
     /// SHUTDOWN ran: the server is gone and ignores everything.
     pub(crate) shut_down: bool,
+    /// Per accepted connection: bytes sent and not yet reported [`Input::Written`].
+    pub(crate) unwritten: BTreeMap<ConnId, u64>,
+    /// The largest client output buffer seen in each of the last seconds (Redis's
+    /// `ClientsPeakMemOutput`, for INFO `client_recent_max_output_buffer`).
+    pub(crate) recent_max_output: [u64; info::PEAK_SLOTS],
 }
 
 impl Node {
@@ -257,6 +275,8 @@ impl Node {
             counters: info::Counters::default(),
             in_exec: false,
             shut_down: false,
+            unwritten: BTreeMap::new(),
+            recent_max_output: [0; info::PEAK_SLOTS],
         };
         node.log(format!("Redis version={REDIS_VERSION}, bits=64, replscope engine, just started"));
         if let Some((host, port)) = node.config.replicaof.clone() {
@@ -369,6 +389,8 @@ impl Node {
         self.stats.total_connections_received += 1;
         let authenticated = self.config.requirepass.is_none();
         self.clients.insert(conn, Client::new(conn, peer, now, authenticated));
+        self.unwritten.insert(conn, 0);
+        self.before_sleep();
         conn
     }
 
@@ -383,7 +405,9 @@ impl Node {
             Input::Connected { conn } => self.on_master_connected(conn),
             Input::ConnectFailed { conn, reason } => self.on_master_connect_failed(conn, &reason),
             Input::Closed { conn } => self.on_closed(conn),
+            Input::Written { conn, bytes } => self.on_written(conn, bytes),
         }
+        self.before_sleep();
     }
 
     /// Runs the server cron (Redis `serverCron`, `hz` times a second) for every period
@@ -399,6 +423,7 @@ impl Node {
             self.cron_loops += 1;
             self.next_cron_at += period;
         }
+        self.before_sleep();
     }
 
     fn advance(&mut self, now: u64) {
@@ -414,7 +439,8 @@ impl Node {
 
     fn server_cron(&mut self) {
         let period = 1000 / self.config.hz.max(1) as u64;
-        // databasesCron comes before replicationCron in Redis's serverCron.
+        // clientsCron, then databasesCron, then replicationCron, as in Redis's serverCron.
+        self.clients_output_cron();
         self.active_expire_cycle();
         // replicationCron runs once a second, counted in serverCron loops as Redis does.
         if (1000 / period).max(1) == 1 || self.cron_loops % (1000 / period) == 0 {
@@ -430,6 +456,9 @@ impl Node {
 
     pub(crate) fn send(&mut self, conn: ConnId, data: Vec<u8>) {
         if !data.is_empty() {
+            if let Some(unwritten) = self.unwritten.get_mut(&conn) {
+                *unwritten += data.len() as u64;
+            }
             self.outputs.push_back(Output::Send { conn, data });
         }
     }
@@ -459,6 +488,14 @@ impl Node {
         }
     }
 
+    /// Drops a client connection at once, discarding what is still queued for it.
+    pub(crate) fn abort_conn(&mut self, conn: ConnId) {
+        self.outputs.push_back(Output::Abort { conn });
+        if let Some(client) = self.clients.remove(&conn) {
+            self.on_client_gone(client);
+        }
+    }
+
     fn on_closed(&mut self, conn: ConnId) {
         if let Some(client) = self.clients.remove(&conn) {
             self.on_client_gone(client);
@@ -468,11 +505,12 @@ impl Node {
     }
 
     fn on_client_gone(&mut self, client: Client) {
+        self.unwritten.remove(&client.conn);
         match client.role {
             ClientRole::Master => self.on_master_lost(client),
             ClientRole::Replica(_) => {
                 self.log(format!("Connection with replica {} lost.", replica_name(&client)));
-                self.on_replica_gone();
+                self.on_replica_gone(client.conn);
             }
             ClientRole::Normal => {}
         }
