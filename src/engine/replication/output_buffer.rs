@@ -124,3 +124,173 @@ impl Node {
         self.close_replicas_over_output_limit(&replicas, false);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::resp::encode_command;
+    use crate::engine::{Config, ConnId, Event, Input, Node, Output, PeerAddr};
+
+    const T0: u64 = 1_767_225_600_000;
+    const MB: u64 = 1 << 20;
+
+    /// A host that writes everything at once except to the connections in `stalled`,
+    /// whose peer never reads: returns the log lines and the aborted connections.
+    fn pump(node: &mut Node, now: u64, stalled: &[ConnId]) -> (Vec<String>, Vec<ConnId>) {
+        let (mut logs, mut aborted) = (Vec::new(), Vec::new());
+        while let Some(out) = node.poll_output() {
+            match out {
+                Output::Send { conn, data } if !stalled.contains(&conn) => {
+                    node.handle(now, Input::Written { conn, bytes: data.len() as u64 });
+                }
+                Output::Abort { conn } => aborted.push(conn),
+                Output::Event(Event::Log(line)) => logs.push(line),
+                _ => {}
+            }
+        }
+        (logs, aborted)
+    }
+
+    fn master(limit: (u64, u64, u64), diskless: bool) -> Node {
+        let mut config = Config { repl_diskless_sync: diskless, repl_diskless_sync_delay: 0, ..Config::default() };
+        config.client_output_buffer_limit[1] = limit;
+        Node::new(config, T0, 1)
+    }
+
+    fn connect(node: &mut Node, port: u16) -> ConnId {
+        node.accept(T0, PeerAddr { ip: "127.0.0.1".into(), port })
+    }
+
+    /// A replica that sends its handshake and PSYNC and from then on never reads.
+    fn attach_replica(node: &mut Node, diskless: bool) -> ConnId {
+        let conn = connect(node, 50000);
+        let mut hello = encode_command(&[b"REPLCONF", b"listening-port", b"6390"]);
+        if diskless {
+            hello.extend(encode_command(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]));
+        }
+        hello.extend(encode_command(&[b"PSYNC", b"?", b"-1"]));
+        node.handle(T0, Input::Bytes { conn, data: hello });
+        conn
+    }
+
+    fn set(node: &mut Node, now: u64, writer: ConnId, key: &str, len: usize) {
+        let value = vec![b'v'; len];
+        node.handle(now, Input::Bytes { conn: writer, data: encode_command(&[b"SET", key.as_bytes(), &value]) });
+    }
+
+    fn backlog(node: &Node) -> &crate::engine::replication::Backlog {
+        node.repl.backlog.as_ref().expect("a backlog")
+    }
+
+    #[test]
+    fn a_replica_that_never_reads_is_dropped_at_the_hard_limit() {
+        let mut node = master((MB, 0, 0), false);
+        let replica = attach_replica(&mut node, false);
+        let writer = connect(&mut node, 50001);
+        pump(&mut node, T0, &[replica]);
+        let mut dropped = None;
+        for i in 0..40 {
+            let before = node.replica_output_usage(replica).0;
+            set(&mut node, T0, writer, &format!("k{i}"), 100_000);
+            let (logs, aborted) = pump(&mut node, T0, &[replica]);
+            if !aborted.is_empty() {
+                dropped = Some((i, before, logs, aborted));
+                break;
+            }
+        }
+        let (i, before, logs, aborted) = dropped.expect("the replica is dropped");
+        assert_eq!(aborted, vec![replica]);
+        // Dropped by the write that took its buffer to 1 MiB, not before.
+        assert!(before < MB && i >= 9, "dropped after {i} writes with {before} bytes");
+        let line = logs.iter().find(|l| l.contains("output buffer limits")).expect("the drop is logged");
+        assert!(line.starts_with(&format!("Client id={replica} addr=127.0.0.1:50000 ")), "{line}");
+        assert!(line.contains(" flags=S ") && line.contains(" events=rw cmd=psync "), "{line}");
+        assert!(line.ends_with(" scheduled to be closed ASAP for overcoming of output buffer limits."), "{line}");
+        assert!(logs.iter().any(|l| l == "Connection with replica 127.0.0.1:6390 lost."), "{logs:?}");
+        assert_eq!(node.replicas().count(), 0);
+        // What only it held is given back: the history is trimmed to its setting again.
+        let b = backlog(&node);
+        assert_eq!(b.replica_refs().count(), 0);
+        assert!(b.histlen() as u64 <= MB + 81_880, "histlen {}", b.histlen());
+        assert!(b.histlen() as u64 > MB);
+    }
+
+    #[test]
+    fn a_replica_over_the_soft_limit_goes_only_after_its_seconds() {
+        let mut node = master((0, 256 * 1024, 2), false);
+        let replica = attach_replica(&mut node, false);
+        let writer = connect(&mut node, 50001);
+        pump(&mut node, T0, &[replica]);
+        for i in 0..4 {
+            set(&mut node, T0, writer, &format!("k{i}"), 100_000);
+            assert!(pump(&mut node, T0, &[replica]).1.is_empty(), "the soft limit only starts a clock");
+        }
+        assert!(node.replica_output_usage(replica).0 > 256 * 1024);
+        // Over the limit for 2 whole seconds is still allowed; a third one is not.
+        node.tick(T0 + 2_900);
+        assert!(pump(&mut node, T0 + 2_900, &[replica]).1.is_empty());
+        node.tick(T0 + 3_000);
+        let (logs, aborted) = pump(&mut node, T0 + 3_000, &[replica]);
+        assert_eq!(aborted, vec![replica]);
+        assert!(
+            logs.iter().any(|l| l.starts_with("Client id=") && l.ends_with(" closed for overcoming of output buffer limits.")),
+            "{logs:?}"
+        );
+    }
+
+    #[test]
+    fn a_replica_that_keeps_up_is_never_dropped_and_holds_one_block() {
+        let mut node = master((MB, 256 * 1024, 1), false);
+        let replica = attach_replica(&mut node, false);
+        let writer = connect(&mut node, 50001);
+        pump(&mut node, T0, &[]);
+        for i in 0..200 {
+            let now = T0 + 100 * i;
+            set(&mut node, now, writer, &format!("k{i}"), 100_000);
+            node.tick(now);
+            assert!(pump(&mut node, now, &[]).1.is_empty());
+        }
+        assert_eq!(node.replicas().count(), 1);
+        // It has sent everything, so it only references the tail block.
+        let b = backlog(&node);
+        let tail = b.blocks().last().expect("a tail block");
+        assert_eq!(b.replica_offset(replica), Some(tail.first_offset + tail.used as u64));
+        assert!(b.histlen() as u64 <= MB + 81_880);
+    }
+
+    #[test]
+    fn the_stream_held_for_a_diskless_replica_counts_until_its_first_ack() {
+        let mut node = master((MB, 0, 0), true);
+        let replica = attach_replica(&mut node, true);
+        let writer = connect(&mut node, 50001);
+        // The payload leaves; the stream waits for the replica's ACK, in the buffer.
+        pump(&mut node, T0, &[]);
+        set(&mut node, T0, writer, "a", 300_000);
+        pump(&mut node, T0, &[]);
+        let (held, _) = node.replica_output_usage(replica);
+        assert!(held > 300_000, "{held}");
+        // The ACK releases it: the whole stream since the snapshot is sent at once.
+        let ack = encode_command(&[b"REPLCONF", b"ACK", b"0"]);
+        node.handle(T0, Input::Bytes { conn: replica, data: ack });
+        let mut sent = 0;
+        while let Some(out) = node.poll_output() {
+            if let Output::Send { conn, data } = out {
+                if conn == replica {
+                    sent += data.len();
+                    node.handle(T0, Input::Written { conn, bytes: data.len() as u64 });
+                }
+            }
+        }
+        assert_eq!(sent as u64, node.repl.master_repl_offset);
+        assert!(node.replica_output_usage(replica).0 < held);
+        // Held again past the hard limit, it is dropped.
+        let replica2 = attach_replica(&mut node, true);
+        pump(&mut node, T0, &[]);
+        let mut aborted = Vec::new();
+        for i in 0..12 {
+            set(&mut node, T0, writer, &format!("k{i}"), 100_000);
+            aborted.extend(pump(&mut node, T0, &[]).1);
+        }
+        assert_eq!(aborted, vec![replica2], "the replica that reads stays");
+        assert_eq!(node.replicas().count(), 1);
+    }
+}
