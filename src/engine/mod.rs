@@ -2,9 +2,10 @@
 //!
 //! A [`Node`] never touches a socket, a clock or a random source. Its host (the in-page
 //! bus, or the native `replscope-server`) tells it what happened — a connection was
-//! accepted, bytes arrived, a connection closed, time passed — always passing the current
-//! time in, and then drains the [`Output`]s the node queued: bytes to send, connections to
-//! open or close, and [`Event`]s that explain to a human what the server just did.
+//! accepted, bytes arrived, bytes it sent were written out, a connection closed, time
+//! passed — always passing the current time in, and then drains the [`Output`]s the node
+//! queued: bytes to send, connections to open or close, and [`Event`]s that explain to a
+//! human what the server just did.
 //!
 //! Because everything the node sees comes through these calls, the same inputs always
 //! produce the same outputs, byte for byte, natively and in WebAssembly.
