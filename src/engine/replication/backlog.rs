@@ -413,6 +413,16 @@ impl Backlog {
         }
     }
 
+    /// The replicas that have sent all of their block while a next one exists: their next
+    /// write attempt moves them on even if the socket takes nothing.
+    pub fn replicas_done_with_their_block(&self) -> Vec<ConnId> {
+        self.replicas
+            .iter()
+            .filter(|(_, r)| self.index_of(r.block_id).is_some_and(|i| i + 1 < self.blocks.len() && r.pos == self.blocks[i].used()))
+            .map(|(conn, _)| *conn)
+            .collect()
+    }
+
     /// The replica is gone: whatever only it held may be trimmed
     /// (`freeReplicaReferencedReplBuffer`).
     pub fn detach_replica(&mut self, conn: ConnId) {

@@ -54,9 +54,25 @@ impl Node {
         }
     }
 
-    /// The end of an event-loop turn (Redis's `beforeSleep`): give back, ten times faster
-    /// than a single trim, the blocks that a replica which left no longer holds.
+    /// The end of an event-loop turn (Redis's `beforeSleep`). First every replica whose
+    /// stream flows makes its write attempt: one that had sent all of its block before a
+    /// new block was fed moves on to it, even if its socket is full (Redis's
+    /// `_writeToClientSlave` steps over a finished block before writing). Then the blocks
+    /// nobody holds any more are given back, ten times faster than a single trim, for a
+    /// replica that left may have held many.
     pub(crate) fn before_sleep(&mut self) {
+        let Some(backlog) = self.repl.backlog.as_ref() else { return };
+        for conn in backlog.replicas_done_with_their_block() {
+            // Replicas still receiving their payload, or waiting to ACK it, do not write
+            // the stream yet.
+            let flowing = matches!(
+                self.clients.get(&conn).map(|c| &c.role),
+                Some(ClientRole::Replica(p)) if p.bytes_ahead_of_stream == Some(0)
+            );
+            if let (true, Some(backlog)) = (flowing, self.repl.backlog.as_mut()) {
+                backlog.replica_wrote(conn, 0);
+            }
+        }
         if let Some(backlog) = self.repl.backlog.as_mut() {
             backlog.trim(TRIM_BLOCKS_BEFORE_SLEEP);
         }
@@ -255,6 +271,34 @@ mod tests {
         let tail = b.blocks().last().expect("a tail block");
         assert_eq!(b.replica_offset(replica), Some(tail.first_offset + tail.used as u64));
         assert!(b.histlen() as u64 <= MB + 81_880);
+    }
+
+    #[test]
+    fn a_replica_steps_off_a_block_it_finished_even_if_its_socket_is_full() {
+        let mut node = master((MB, 0, 0), false);
+        let replica = attach_replica(&mut node, false);
+        let writer = connect(&mut node, 50001);
+        pump(&mut node, T0, &[]);
+        set(&mut node, T0, writer, "a", 20_000);
+        pump(&mut node, T0, &[]);
+        // Fill the tail block exactly, and let the replica send all of it.
+        let tail = backlog(&node).blocks().last().unwrap();
+        let room = tail.size - tail.used;
+        let len = (1..room).find(|l| 25 + l.to_string().len() + l == room).expect("a value that fills the block");
+        set(&mut node, T0, writer, "c", len);
+        pump(&mut node, T0, &[]);
+        let tail = backlog(&node).blocks().last().unwrap();
+        assert_eq!(tail.used, tail.size);
+        assert_eq!(backlog(&node).replica_refs().next().unwrap().pos, tail.used);
+        let tail_id = tail.id;
+        // Its socket is full now: nothing more is written. The next write starts a new
+        // block, and the replica, which had sent all of the old one, moves to it at its
+        // write attempt, so the old block no longer counts against it.
+        set(&mut node, T0, writer, "b", 1000);
+        pump(&mut node, T0, &[replica]);
+        let r = backlog(&node).replica_refs().next().unwrap();
+        assert_eq!((r.block_id, r.pos), (tail_id + 1, 0));
+        assert_eq!(node.replica_output_usage(replica).1, 1);
     }
 
     #[test]
