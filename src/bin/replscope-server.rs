@@ -334,8 +334,10 @@ mod native {
             self.out.len() - self.out_pos
         }
 
-        /// Writes as much as the socket takes. `Err` means the connection is dead.
-        fn flush(&mut self) -> io::Result<()> {
+        /// Writes as much as the socket takes; returns how many bytes it took. `Err` means
+        /// the connection is dead.
+        fn flush(&mut self) -> io::Result<usize> {
+            let before = self.out_pos;
             while self.out_pos < self.out.len() {
                 match self.stream.write(&self.out[self.out_pos..]) {
                     Ok(0) => return Err(ErrorKind::WriteZero.into()),
@@ -345,6 +347,7 @@ mod native {
                     Err(e) => return Err(e),
                 }
             }
+            let written = self.out_pos - before;
             if self.out_pos == self.out.len() {
                 self.out.clear();
                 self.out_pos = 0;
@@ -352,7 +355,7 @@ mod native {
                 self.out.drain(..self.out_pos);
                 self.out_pos = 0;
             }
-            Ok(())
+            Ok(written)
         }
     }
 
@@ -641,13 +644,19 @@ mod native {
         }
 
         /// Flushes a connection's queue and keeps WRITABLE interest only while bytes wait.
+        /// What the socket took is reported to the node (`Input::Written`): until then
+        /// those bytes are the client's output buffer, which a replica's
+        /// `client-output-buffer-limit` caps. A socket that would block (a peer that stopped
+        /// reading) leaves them queued here, as Redis leaves them in its buffers.
         fn flush(&mut self, id: ConnId) {
             let Some(conn) = self.conns.get_mut(&id) else { return };
             if conn.state == ConnState::Connecting {
                 return;
             }
-            if conn.flush().is_err() {
-                return self.lost(id);
+            match conn.flush() {
+                Err(_) => return self.lost(id),
+                Ok(0) => {}
+                Ok(written) => self.deferred.push_back(Input::Written { conn: id, bytes: written as u64 }),
             }
             if conn.pending() == 0 && conn.state == ConnState::Closing {
                 return self.close_now(id);
@@ -731,6 +740,9 @@ mod native {
                             }
                         }
                         Output::Connect { conn, host, port } => self.connect(conn, &host, port),
+                        // The node dropped the client (its output buffer overflowed): what is
+                        // still queued here is thrown away, as Redis frees it.
+                        Output::Abort { conn } => self.close_now(conn),
                         Output::Close { conn } => match self.conns.get_mut(&conn) {
                             Some(c) if c.state == ConnState::Connecting => self.close_now(conn),
                             Some(c) => {

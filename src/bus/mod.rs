@@ -343,7 +343,9 @@ impl Bus {
                     let at = self.now + self.latency_ms;
                     self.schedule(at, Pending::ConnectArrive { from: server, conn, to });
                 }
-                Output::Close { conn } => {
+                // Nothing waits in a send buffer on the bus (every sent chunk is already on
+                // its link), so dropping a connection at once is the same as closing it.
+                Output::Close { conn } | Output::Abort { conn } => {
                     let Some(peer) = self.peers.remove(&(server, conn)) else { continue };
                     self.stream_tail.remove(&(server, conn));
                     self.record(Some(server), LogKind::Closed { conn, reason: "closed locally".into() });
@@ -366,7 +368,13 @@ impl Bus {
         }
     }
 
+    /// Puts a chunk on its link. Links have no bandwidth limit yet, so the chunk leaves
+    /// the server's send buffer at once, and the server is told so right away
+    /// (`Input::Written`, not in the event log: it follows from the send). A link with
+    /// a bandwidth would report it as the link takes the bytes.
     fn on_send(&mut self, server: ServerId, conn: ConnId, data: Vec<u8>) {
+        let len = data.len() as u64;
+        let live = self.peers.contains_key(&(server, conn));
         match self.peers.get(&(server, conn)).copied() {
             Some(Endpoint::Console(s)) => {
                 self.record(Some(server), LogKind::Reply { data: data.clone() });
@@ -379,6 +387,10 @@ impl Bus {
                 self.schedule(at, Pending::Deliver { to, conn: their, from: Endpoint::Server(server, conn), data });
             }
             None => {} // the connection is already gone
+        }
+        if live {
+            let now = self.now;
+            self.servers[server].node.handle(now, Input::Written { conn, bytes: len });
         }
     }
 }

@@ -25,15 +25,12 @@ pub struct WaitBlock {
 }
 
 impl Node {
-    /// The end of every event-loop pass, in the order of Redis 7.0's `beforeSleep`:
-    /// timeouts of blocked clients, WAITs the ACKs of this pass satisfied, the commands
+    /// The blocked-client part of every event-loop pass, in the order of Redis 7.0's
+    /// `beforeSleep`: timeouts of blocked clients, WAITs the ACKs of this pass satisfied, the commands
     /// that unblocked clients had pipelined, and last one `REPLCONF GETACK *` for all the
     /// WAITs that blocked during the pass (after the pipelined commands, so that a
     /// pipelined WAIT that blocks again does not wait a whole cron for its GETACK).
-    pub(crate) fn before_sleep(&mut self) {
-        if self.shut_down {
-            return;
-        }
+    pub(crate) fn serve_blocked_clients(&mut self) {
         self.handle_blocked_clients_timeout();
         if !self.clients_waiting_acks.is_empty() {
             self.process_clients_waiting_replicas();

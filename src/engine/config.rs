@@ -6,7 +6,8 @@
 //! and fails with the same error text.
 //!
 //! Some options are kept only so that `CONFIG GET` and `CONFIG SET` answer as Redis does
-//! (`repl-disable-tcp-nodelay`, `replica-lazy-flush`, `client-output-buffer-limit`, ...):
+//! (`repl-disable-tcp-nodelay`, `replica-lazy-flush`, the normal and pubsub classes of
+//! `client-output-buffer-limit`, ...):
 //! they describe socket or memory behaviour this engine does not model, and changing them
 //! changes nothing else. Options whose other values the engine cannot honour
 //! (`repl-diskless-load`, `save`, `appendonly`, `port`, `bind`) accept exactly the value
@@ -49,7 +50,8 @@ pub struct Config {
     pub min_replicas_to_write: u64,
     pub min_replicas_max_lag: u64,
     /// `client-output-buffer-limit` for normal, replica and pubsub clients:
-    /// (hard bytes, soft bytes, soft seconds). Reported, not enforced.
+    /// (hard bytes, soft bytes, soft seconds). The replica class is enforced
+    /// (`replication::output_buffer`); the others are only reported.
     pub client_output_buffer_limit: [(u64, u64, u64); 3],
     pub proto_max_bulk_len: u64,
     pub hz: u32,

@@ -163,14 +163,9 @@ mod tests {
     fn attach_replica(node: &mut Node) -> u64 {
         let conn = node.accept(node.now, PeerAddr { ip: "127.0.0.1".into(), port: 1 });
         let mut client: Client = node.clients.remove(&conn).expect("client");
-        client.role = ClientRole::Replica(ReplicaPeer {
-            state: ReplicaSyncState::Online,
-            ack_offset: 0,
-            ack_time: node.now,
-            start_stream_on_ack: false,
-            held: Vec::new(),
-            pre_psync: false,
-        });
+        let mut peer = ReplicaPeer::new(ReplicaSyncState::Online, node.now, false);
+        peer.bytes_ahead_of_stream = Some(0);
+        client.role = ClientRole::Replica(peer);
         node.clients.insert(conn, client);
         node.repl.backlog = Some(Backlog::new(1 << 20, 0));
         conn

@@ -54,6 +54,10 @@ impl Counters {
 }
 
 /// The sections INFO shows without arguments, and for `default`.
+/// Seconds of history behind INFO's `client_recent_max_*_buffer` (Redis's
+/// `CLIENTS_PEAK_MEM_USAGE_SLOTS`): a peak is reported for about this long.
+pub const PEAK_SLOTS: usize = 8;
+
 const DEFAULT_SECTIONS: &[&str] =
     &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "module_list", "errorstats", "cluster", "keyspace"];
 
@@ -195,13 +199,16 @@ impl Node {
             .iter()
             .filter(|c| self.clients.get(c).and_then(|c| c.blocked.as_ref()).is_some_and(|b| b.deadline.is_some()))
             .count();
+        // The largest output buffer of the last PEAK_SLOTS seconds (replicas' share of the
+        // replication buffer; replies leave at once here).
+        let max_out = self.recent_max_output.iter().copied().max().unwrap_or(0);
         format!(
             "# Clients\r\n\
              connected_clients:{connected}\r\n\
              cluster_connections:0\r\n\
              maxclients:10000\r\n\
              client_recent_max_input_buffer:{max_in}\r\n\
-             client_recent_max_output_buffer:0\r\n\
+             client_recent_max_output_buffer:{max_out}\r\n\
              blocked_clients:{blocked}\r\n\
              tracking_clients:0\r\n\
              clients_in_timeout_table:{in_timeout_table}\r\n"
@@ -212,8 +219,13 @@ impl Node {
     fn info_memory(&self) -> String {
         let keys: usize = self.keyspace.dbs.iter().map(|db| db.entries.len()).sum();
         let startup: u64 = 862_072;
-        let backlog = self.repl.backlog.as_ref().map_or(0, |b| b.histlen() as u64);
-        let overhead = startup + 20_000 + backlog + 72 * keys as u64;
+        // The replication buffer, split as Redis splits it: the backlog's share up to
+        // repl-backlog-size, the excess charged to the replicas that hold it.
+        let repl_buffers = self.repl.backlog.as_ref().map_or(0, |b| b.buffer_memory());
+        let (backlog, replicas_mem) =
+            self.repl.backlog.as_ref().map_or((0, 0), |b| b.memory_split(self.has_replicas()));
+        let not_counted = self.repl.backlog.as_ref().map_or(0, |b| b.not_counted_memory());
+        let overhead = startup + 20_000 + backlog + replicas_mem + 72 * keys as u64;
         let dataset = 56 * keys as u64 + 1_000;
         let used = overhead + dataset;
         let rss = used * 9 + 1_000_000;
@@ -261,10 +273,10 @@ impl Node {
              rss_overhead_bytes:{rss_over}\r\n\
              mem_fragmentation_ratio:{frag_ratio:.2}\r\n\
              mem_fragmentation_bytes:{frag_bytes}\r\n\
-             mem_not_counted_for_evict:{backlog}\r\n\
+             mem_not_counted_for_evict:{not_counted}\r\n\
              mem_replication_backlog:{backlog}\r\n\
-             mem_total_replication_buffers:{backlog}\r\n\
-             mem_clients_slaves:0\r\n\
+             mem_total_replication_buffers:{repl_buffers}\r\n\
+             mem_clients_slaves:{replicas_mem}\r\n\
              mem_clients_normal:{clients_mem}\r\n\
              mem_cluster_links:0\r\n\
              mem_aof_buffer:0\r\n\

@@ -2,9 +2,10 @@
 //!
 //! A [`Node`] never touches a socket, a clock or a random source. Its host (the in-page
 //! bus, or the native `replscope-server`) tells it what happened — a connection was
-//! accepted, bytes arrived, a connection closed, time passed — always passing the current
-//! time in, and then drains the [`Output`]s the node queued: bytes to send, connections to
-//! open or close, and [`Event`]s that explain to a human what the server just did.
+//! accepted, bytes arrived, bytes it sent were written out, a connection closed, time
+//! passed — always passing the current time in, and then drains the [`Output`]s the node
+//! queued: bytes to send, connections to open or close, and [`Event`]s that explain to a
+//! human what the server just did.
 //!
 //! Because everything the node sees comes through these calls, the same inputs always
 //! produce the same outputs, byte for byte, natively and in WebAssembly.
@@ -45,6 +46,16 @@ pub enum Input {
     ConnectFailed { conn: ConnId, reason: String },
     /// The peer closed the connection, or the network broke it.
     Closed { conn: ConnId },
+    /// `bytes` more of what the node sent on `conn` (with [`Output::Send`], in order) have
+    /// left the host's send buffer: written to the socket, or handed to the link.
+    ///
+    /// Sending is not the same as being gone. A reader that stops reading leaves the bytes
+    /// queued in the host, and Redis counts queued bytes against the client: a replica's
+    /// unsent stream keeps replication-buffer blocks alive and makes its output buffer, which
+    /// `client-output-buffer-limit replica ...` caps. So the host reports what it actually
+    /// wrote; a host without a send buffer of its own reports every `Send` in full at once.
+    /// Bytes never reported count as unsent for as long as the connection lives.
+    Written { conn: ConnId, bytes: u64 },
 }
 
 /// Something the node asks its host to do, or tells it.
@@ -55,6 +66,9 @@ pub enum Output {
     Connect { conn: ConnId, host: String, port: u16 },
     /// Close the connection (after sending everything queued for it before this).
     Close { conn: ConnId },
+    /// Close the connection now and throw away whatever is still queued for it: Redis
+    /// frees a client whose output buffer grew past its limit without sending the rest.
+    Abort { conn: ConnId },
     Event(Event),
 }
 
@@ -244,6 +258,11 @@ pub struct Node {
     /// A WAIT blocked during this pass: one `REPLCONF GETACK *` goes to the replicas
     /// before the node sleeps (Redis's `get_ack_from_slaves`).
     pub(crate) get_ack_from_replicas: bool,
+    /// Per accepted connection: bytes sent and not yet reported [`Input::Written`].
+    pub(crate) unwritten: BTreeMap<ConnId, u64>,
+    /// The largest client output buffer seen in each of the last seconds (Redis's
+    /// `ClientsPeakMemOutput`, for INFO `client_recent_max_output_buffer`).
+    pub(crate) recent_max_output: [u64; info::PEAK_SLOTS],
 }
 
 impl Node {
@@ -274,6 +293,8 @@ impl Node {
             clients_waiting_acks: Vec::new(),
             unblocked_clients: Vec::new(),
             get_ack_from_replicas: false,
+            unwritten: BTreeMap::new(),
+            recent_max_output: [0; info::PEAK_SLOTS],
         };
         node.log(format!("Redis version={REDIS_VERSION}, bits=64, replscope engine, just started"));
         if let Some((host, port)) = node.config.replicaof.clone() {
@@ -390,6 +411,8 @@ impl Node {
         self.stats.total_connections_received += 1;
         let authenticated = self.config.requirepass.is_none();
         self.clients.insert(conn, Client::new(conn, peer, now, authenticated));
+        self.unwritten.insert(conn, 0);
+        self.before_sleep();
         conn
     }
 
@@ -404,6 +427,7 @@ impl Node {
             Input::Connected { conn } => self.on_master_connected(conn),
             Input::ConnectFailed { conn, reason } => self.on_master_connect_failed(conn, &reason),
             Input::Closed { conn } => self.on_closed(conn),
+            Input::Written { conn, bytes } => self.on_written(conn, bytes),
         }
         self.before_sleep();
     }
@@ -424,6 +448,16 @@ impl Node {
         self.before_sleep();
     }
 
+    /// The end of every event-loop pass (Redis's `beforeSleep`): blocked clients first,
+    /// then the replicas' writes and the backlog trim, which come last in Redis too.
+    pub(crate) fn before_sleep(&mut self) {
+        if self.shut_down {
+            return;
+        }
+        self.serve_blocked_clients();
+        self.settle_replication_buffer();
+    }
+
     fn advance(&mut self, now: u64) {
         // Time never goes backwards inside the engine, whatever the host does.
         self.now = self.now.max(now);
@@ -437,7 +471,8 @@ impl Node {
 
     fn server_cron(&mut self) {
         let period = 1000 / self.config.hz.max(1) as u64;
-        // databasesCron comes before replicationCron in Redis's serverCron.
+        // clientsCron, then databasesCron, then replicationCron, as in Redis's serverCron.
+        self.clients_output_cron();
         self.active_expire_cycle();
         // replicationCron runs once a second, counted in serverCron loops as Redis does.
         if (1000 / period).max(1) == 1 || self.cron_loops % (1000 / period) == 0 {
@@ -453,6 +488,9 @@ impl Node {
 
     pub(crate) fn send(&mut self, conn: ConnId, data: Vec<u8>) {
         if !data.is_empty() {
+            if let Some(unwritten) = self.unwritten.get_mut(&conn) {
+                *unwritten += data.len() as u64;
+            }
             self.outputs.push_back(Output::Send { conn, data });
         }
     }
@@ -482,6 +520,14 @@ impl Node {
         }
     }
 
+    /// Drops a client connection at once, discarding what is still queued for it.
+    pub(crate) fn abort_conn(&mut self, conn: ConnId) {
+        self.outputs.push_back(Output::Abort { conn });
+        if let Some(client) = self.clients.remove(&conn) {
+            self.on_client_gone(client);
+        }
+    }
+
     fn on_closed(&mut self, conn: ConnId) {
         if let Some(client) = self.clients.remove(&conn) {
             self.on_client_gone(client);
@@ -495,11 +541,12 @@ impl Node {
             // Redis's freeClient unblocks it first: nobody waits for its replicas any more.
             self.clients_waiting_acks.retain(|&c| c != client.conn);
         }
+        self.unwritten.remove(&client.conn);
         match client.role {
             ClientRole::Master => self.on_master_lost(client),
             ClientRole::Replica(_) => {
                 self.log(format!("Connection with replica {} lost.", replica_name(&client)));
-                self.on_replica_gone();
+                self.on_replica_gone(client.conn);
             }
             ClientRole::Normal => {}
         }

@@ -141,7 +141,7 @@ impl Node {
     /// One line of CLIENT LIST / CLIENT INFO, field for field as Redis 7.0's
     /// `catClientInfoString`. Memory figures the engine cannot know (buffer sizes and
     /// allocations) are plausible values shaped like Redis's.
-    fn client_info_line(&self, c: &Client, me: bool) -> String {
+    pub(crate) fn client_info_line(&self, c: &Client, me: bool) -> String {
         let mut flags = String::new();
         match c.role {
             ClientRole::Replica(_) => flags.push('S'),
@@ -173,9 +173,20 @@ impl Node {
         let qbuf_free = 20474usize.saturating_sub(qbuf);
         // Replies up to 16 KiB sit in the static buffer, the rest in 16 KiB list nodes.
         let pending = if me { c.reply_pending } else { 0 };
-        let obl = pending.min(16384);
-        let oll = pending.saturating_sub(16384).div_ceil(16384);
-        let omem = oll * 16384;
+        let mut obl = pending.min(16384);
+        let mut oll = pending.saturating_sub(16384).div_ceil(16384);
+        let mut omem = oll * 16384;
+        // A replica's replies are the replication buffer from its block on; its own reply
+        // buffer, unused after the handshake, has shrunk to 1 KiB.
+        let (mut rbs, mut rbp, mut events) = (16384, 16384, "r");
+        if matches!(c.role, ClientRole::Replica(_)) {
+            let (bytes, blocks) = self.replica_output_usage(c.conn);
+            (obl, oll, omem) = (0, blocks as usize, bytes as usize);
+            (rbs, rbp) = (1024, 0);
+            if self.unwritten_on(c.conn) > 0 {
+                events = "rw";
+            }
+        }
         let multi_mem = c.multi.as_ref().map_or(0, |m| m.mem);
         let tot_mem = 22272 + qbuf + argv_mem + multi_mem + omem;
         let (multi, user) = (
@@ -183,7 +194,7 @@ impl Node {
             if c.role == ClientRole::Master { "(superuser)" } else { "default" },
         );
         format!(
-            "id={} addr={} laddr={laddr} fd={} name={} age={} idle={} flags={flags} db={} sub=0 psub=0 ssub=0 multi={multi} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} rbs=16384 rbp=16384 obl={obl} oll={oll} omem={omem} tot-mem={tot_mem} events=r cmd={} user={user} redir=-1 resp=2",
+            "id={} addr={} laddr={laddr} fd={} name={} age={} idle={} flags={flags} db={} sub=0 psub=0 ssub=0 multi={multi} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} tot-mem={tot_mem} events={events} cmd={} user={user} redir=-1 resp=2",
             c.conn,
             addr_string(&c.peer),
             // A plausible descriptor: Redis's first client is usually fd 8.

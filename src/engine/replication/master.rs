@@ -68,35 +68,61 @@ impl Node {
             return;
         }
         let mut bytes = Vec::new();
+        let mut piece_ends = Vec::with_capacity(2 + 3 * argv.len());
         if self.repl.stream_db != Some(db) {
             let db_text = db.to_string();
             bytes.extend(encode_command(&[b"SELECT", db_text.as_bytes()]));
+            piece_ends.push(bytes.len());
             self.repl.stream_db = Some(db);
         }
-        let args: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
-        bytes.extend(encode_command(&args));
-        self.feed_stream_bytes(&bytes);
+        push_command_pieces(&mut bytes, &mut piece_ends, argv);
+        self.feed_stream(&bytes, &piece_ends);
     }
 
-    /// Puts stream bytes into the backlog and sends them to every replica that is ready.
+    /// Stream bytes that are fed as one piece: what a replica forwards from its master
+    /// (one applied command, or a whole transaction), or a command fed as a whole.
     pub(crate) fn feed_stream_bytes(&mut self, bytes: &[u8]) {
-        if let Some(backlog) = &mut self.repl.backlog {
-            backlog.append(bytes);
+        self.feed_stream(bytes, &[bytes.len()]);
+    }
+
+    /// Puts stream bytes into the replication buffer and hands them to every replica whose
+    /// stream flows.
+    ///
+    /// `piece_ends` cuts `bytes` the way Redis feeds its buffer: a master feeds a command
+    /// as `*<argc>`, then `$<len>`, the argument and CRLF for each argument, each a call of
+    /// its own. The cut matters because a new block is sized by the piece that overflows
+    /// the tail block, and block sizes decide what can be trimmed.
+    fn feed_stream(&mut self, bytes: &[u8], piece_ends: &[usize]) {
+        // No backlog, no stream: the offset does not move either (Redis's
+        // `feedReplicationBuffer` returns at once).
+        let Some(backlog) = self.repl.backlog.as_mut() else { return };
+        // Every replica but those still waiting for their snapshot to start (the snapshot
+        // will contain these writes) takes these bytes: from now on they hold its place
+        // in the buffer until they have left the node, even while they wait behind the
+        // snapshot payload or for the first ACK after a diskless one.
+        let readers: Vec<ConnId> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| matches!(&c.role, ClientRole::Replica(p) if p.state != ReplicaSyncState::WaitBgsaveStart))
+            .map(|(conn, _)| *conn)
+            .collect();
+        let mut start = 0;
+        let mut new_block = false;
+        for &end in piece_ends {
+            new_block |= backlog.feed(&bytes[start..end], &readers);
+            start = end;
         }
         self.repl.master_repl_offset += bytes.len() as u64;
-        let mut sends = Vec::new();
-        for (conn, client) in self.clients.iter_mut() {
-            if let ClientRole::Replica(peer) = &mut client.role {
-                match peer.state {
-                    // The snapshot, still to be taken, will contain these writes.
-                    ReplicaSyncState::WaitBgsaveStart => {}
-                    ReplicaSyncState::Online if peer.start_stream_on_ack => peer.held.extend_from_slice(bytes),
-                    ReplicaSyncState::Online => sends.push(*conn),
-                }
+        debug_assert_eq!(backlog.last_offset(), self.repl.master_repl_offset);
+        for conn in &readers {
+            let flowing = matches!(&self.clients[conn].role, ClientRole::Replica(p) if !p.start_stream_on_ack);
+            if flowing {
+                self.send(*conn, bytes.to_vec());
             }
         }
-        for conn in sends {
-            self.send(conn, bytes.to_vec());
+        // Redis checks the limits only when the buffer grew by a block.
+        if new_block {
+            self.close_replicas_over_output_limit(&readers, true);
         }
     }
 
@@ -191,14 +217,7 @@ impl Node {
 
         // Full resynchronization.
         self.stats.sync_full += 1;
-        client.role = ClientRole::Replica(ReplicaPeer {
-            state: ReplicaSyncState::WaitBgsaveStart,
-            ack_offset: 0,
-            ack_time: self.now,
-            start_stream_on_ack: false,
-            held: Vec::new(),
-            pre_psync: !is_psync,
-        });
+        client.role = ClientRole::Replica(ReplicaPeer::new(ReplicaSyncState::WaitBgsaveStart, self.now, !is_psync));
         self.repl.no_replicas_since = None;
         // `client` is out of the client map while its command runs: it is the first
         // replica when no other is there.
@@ -281,15 +300,6 @@ impl Node {
         }
         let backlog_bytes =
             self.repl.backlog.as_ref().and_then(|b| b.read_from(offset as u64)).unwrap_or_default();
-        client.role = ClientRole::Replica(ReplicaPeer {
-            state: ReplicaSyncState::Online,
-            ack_offset: 0,
-            ack_time: self.now,
-            start_stream_on_ack: false,
-            held: Vec::new(),
-            pre_psync: false,
-        });
-        self.repl.no_replicas_since = None;
         // Only a replica that declared `capa psync2` understands an id here (and a PSYNC1
         // master has cleared that capability: it did not know it).
         let mut out = if client.capa_psync2 {
@@ -297,6 +307,17 @@ impl Node {
         } else {
             b"+CONTINUE\r\n".to_vec()
         };
+        // The replica now references the buffer from the byte it asked for: those blocks
+        // stay until the bytes have left, exactly like the stream that follows them. The
+        // backlog bytes travel in this reply, behind the replies already queued and the
+        // +CONTINUE line.
+        if let Some(backlog) = self.repl.backlog.as_mut() {
+            backlog.attach_replica_at(client.conn, offset as u64);
+        }
+        let mut peer = ReplicaPeer::new(ReplicaSyncState::Online, self.now, false);
+        peer.bytes_ahead_of_stream = Some(self.unwritten_on(client.conn) + (client.reply_pending + out.len()) as u64);
+        client.role = ClientRole::Replica(peer);
+        self.repl.no_replicas_since = None;
         let sent = backlog_bytes.len();
         out.extend(backlog_bytes);
         Ok((out, sent))
@@ -454,6 +475,8 @@ impl Node {
         let waiting = self.replicas_waiting_for_snapshot();
         for conn in waiting {
             if let Some(mut client) = self.clients.remove(&conn) {
+                // Nothing else is queued for it in this turn: the payload is sent at once.
+                client.reply_pending = 0;
                 let payload = self.start_full_sync_for(&mut client);
                 self.send(conn, payload);
                 self.clients.insert(conn, client);
@@ -494,10 +517,14 @@ impl Node {
             out.extend(format!("${}\r\n", payload.len()).into_bytes());
             out.extend(&payload);
         }
+        // A disk payload is followed by the stream at once; a diskless one waits for the
+        // replica's first ACK, and its stream is handed over only then.
+        let ahead = self.unwritten_on(client.conn) + (client.reply_pending + out.len()) as u64;
         let ClientRole::Replica(peer) = &mut client.role else { return Vec::new() };
         peer.state = ReplicaSyncState::Online;
         peer.ack_time = self.now;
         peer.start_stream_on_ack = diskless;
+        peer.bytes_ahead_of_stream = (!diskless).then_some(ahead);
         // Redis's replicaPutOnline.
         self.refresh_good_replicas_count(Some(&*client));
         let target = if diskless { "replicas sockets" } else { "disk" };
@@ -519,13 +546,24 @@ impl Node {
         }
         peer.ack_time = self.now;
         if peer.start_stream_on_ack && peer.state == ReplicaSyncState::Online {
+            // The snapshot is loaded: everything fed since it was taken, which this
+            // replica has kept alive in the buffer, goes now.
             peer.start_stream_on_ack = false;
-            let held = std::mem::take(&mut peer.held);
-            self.send(client.conn, held);
+            let conn = client.conn;
+            let ahead = self.unwritten.get(&conn).copied().unwrap_or(0) + client.reply_pending as u64;
+            if let ClientRole::Replica(peer) = &mut client.role {
+                peer.bytes_ahead_of_stream = Some(ahead);
+            }
+            let backlog = self.repl.backlog.as_ref();
+            let missed = backlog.and_then(|b| b.read_from(b.replica_offset(conn)?)).unwrap_or_default();
+            self.send(conn, missed);
         }
     }
 
-    pub(crate) fn on_replica_gone(&mut self) {
+    pub(crate) fn on_replica_gone(&mut self, conn: ConnId) {
+        if let Some(backlog) = self.repl.backlog.as_mut() {
+            backlog.detach_replica(conn);
+        }
         if !self.has_replicas() {
             self.repl.no_replicas_since = Some(self.now);
         }
@@ -607,7 +645,11 @@ impl Node {
         if has_replicas && self.repl_cron_loops() % period == 0 && self.repl.link.is_none() {
             let db = self.repl.stream_db.unwrap_or(usize::MAX);
             if db == usize::MAX {
-                self.feed_stream_bytes(&encode_command(&[b"PING"]));
+                // The stream has no db yet: PING needs no SELECT.
+                let mut bytes = Vec::new();
+                let mut piece_ends = Vec::new();
+                push_command_pieces(&mut bytes, &mut piece_ends, &[b"PING".to_vec()]);
+                self.feed_stream(&bytes, &piece_ends);
             } else {
                 self.feed_replication_stream(db, &[b"PING".to_vec()]);
             }
@@ -667,5 +709,21 @@ impl Node {
         }
         // Last thing of Redis's replicationCron.
         self.refresh_good_replicas_count(None);
+    }
+}
+
+/// Appends a command in RESP, recording where each of the pieces Redis's
+/// `replicationFeedSlaves` feeds separately ends: `*<argc>\r\n`, and per argument
+/// `$<len>\r\n`, the argument, `\r\n`.
+fn push_command_pieces(bytes: &mut Vec<u8>, piece_ends: &mut Vec<usize>, argv: &[Vec<u8>]) {
+    bytes.extend(format!("*{}\r\n", argv.len()).into_bytes());
+    piece_ends.push(bytes.len());
+    for arg in argv {
+        bytes.extend(format!("${}\r\n", arg.len()).into_bytes());
+        piece_ends.push(bytes.len());
+        bytes.extend_from_slice(arg);
+        piece_ends.push(bytes.len());
+        bytes.extend_from_slice(b"\r\n");
+        piece_ends.push(bytes.len());
     }
 }

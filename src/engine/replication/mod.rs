@@ -44,6 +44,7 @@
 
 pub mod backlog;
 mod master;
+mod output_buffer;
 mod replica;
 
 pub use crate::engine::config::SyncProtocol;
@@ -122,10 +123,19 @@ pub struct ReplicaPeer {
     /// When the last ACK arrived (unix ms).
     pub ack_time: u64,
     /// After a diskless payload the stream waits for the replica's first ACK, which
-    /// proves it loaded the snapshot (Redis 7.0 `repl_start_cmd_stream_on_ack`).
+    /// proves it loaded the snapshot (Redis 7.0 `repl_start_cmd_stream_on_ack`). The
+    /// bytes it misses meanwhile stay in the replication buffer, which this replica
+    /// references from the snapshot's offset on.
     pub start_stream_on_ack: bool,
-    /// Stream bytes held back until then.
-    pub held: Vec<u8>,
+    /// Once its stream is handed to the host: how many bytes queued on the connection
+    /// ahead of the first stream byte (the `+FULLRESYNC` line and payload, `+CONTINUE`)
+    /// have not been written yet. Written bytes count against these first; only the rest
+    /// moves the replica's reference in the replication buffer. `None` while no stream
+    /// byte has been handed over.
+    pub bytes_ahead_of_stream: Option<u64>,
+    /// Unix second at which its output buffer was first seen over the soft limit, 0 when
+    /// it is under (Redis's `obuf_soft_limit_reached_time`).
+    pub obuf_soft_limit_reached_time: u64,
     /// Connected with legacy SYNC (no +FULLRESYNC line, no ACKs).
     pub pre_psync: bool,
 }
@@ -135,6 +145,21 @@ pub enum ReplicaSyncState {
     /// Waiting for the snapshot to start (diskless delay).
     WaitBgsaveStart,
     Online,
+}
+
+impl ReplicaPeer {
+    /// A replica that just sent PSYNC or SYNC and is not fed any stream yet.
+    pub fn new(state: ReplicaSyncState, now: u64, pre_psync: bool) -> Self {
+        ReplicaPeer {
+            state,
+            ack_offset: 0,
+            ack_time: now,
+            start_stream_on_ack: false,
+            bytes_ahead_of_stream: None,
+            obuf_soft_limit_reached_time: 0,
+            pre_psync,
+        }
+    }
 }
 
 impl ReplicaSyncState {

@@ -683,6 +683,12 @@ impl Node {
         let Some(link) = self.repl.link.as_mut() else { return };
         link.last_io = self.now;
         link.reploff += bytes.len() as u64;
+        if self.repl.backlog.is_none() {
+            // Only a PSYNC1 replica runs without a backlog (until a replica of its own
+            // full-syncs): its offset still follows the stream, which is the history it
+            // holds, even though no buffer keeps the bytes.
+            self.repl.master_repl_offset += bytes.len() as u64;
+        }
         self.feed_stream_bytes(bytes);
     }
 
