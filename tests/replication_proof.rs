@@ -405,8 +405,12 @@ fn mixed_workload(c: &mut Client, p: &str) {
 /// A replica attaches at run time to a master that already holds data (it travels in the
 /// snapshot), then the same again through the stream.
 fn mixed_workload_before_and_after_attach(combo: Combo) {
+    mixed_workload_with(combo, &[]);
+}
+
+fn mixed_workload_with(combo: Combo, master_opts: &[&str]) {
     let who = combo.name();
-    let master = start(combo.master);
+    let master = ServerProcess::start(combo.master, &[&OPTS[..], master_opts].concat());
     let replica = start(combo.replica);
     mixed_workload(&mut master.client(), "before");
     // The replica's own data is wiped by the full sync.
@@ -446,6 +450,13 @@ fn mixed_workload_before_and_after_attach(combo: Combo) {
     assert_eq!(e(9, "after:l9").value, ["q"], "{who}");
 }
 on_all_four!(mixed_workload_before_and_after_attach);
+
+/// The same with `repl-diskless-sync no` on the master: the snapshot travels as
+/// `$<len>` (an RDB written to disk first), not `$EOF:<mark>`.
+fn mixed_workload_disk_payload(combo: Combo) {
+    mixed_workload_with(combo, &["--repl-diskless-sync", "no"]);
+}
+on_all_four!(mixed_workload_disk_payload);
 
 // ============================================================== scenario 2: step by step
 
@@ -920,6 +931,12 @@ fn replica_refusals(combo: Combo) {
     replicaof(&replica, &master);
     wait_in_sync(&master, &replica, &who);
     let mut r = replica.client();
+    expect(&mut r, &who, &["REPLICAOF", "127.0.0.1", &master.port.to_string()], b"+OK Already connected to specified master\r\n");
+    // REPLICAOF NO ONE on a master changes nothing.
+    let replid = field(&master, "replication", "master_replid");
+    expect(&mut m, &who, &["REPLICAOF", "NO", "ONE"], OK);
+    assert_eq!(field(&master, "replication", "master_replid"), replid, "{who}");
+    assert_eq!(field(&master, "replication", "connected_slaves"), "1", "{who}");
     expect(&mut r, &who, &["GET", "k"], &bulk("v"));
     expect(&mut r, &who, &["SET", "x", "y"], READONLY_ERR);
     expect(&mut r, &who, &["DEL", "k"], READONLY_ERR);
@@ -1170,3 +1187,352 @@ fn writes_during_full_sync(combo: Combo) {
     assert_eq!(sync_stats(&master), (1, 0, 1), "{who}");
 }
 on_all_four!(writes_during_full_sync);
+
+// ============================================================== scenario 9: a stream cut mid-transaction
+
+/// CRC-64/Jones (reflected, polynomial 0x95ac9329ac4bc9b5), the RDB checksum.
+fn crc64(data: &[u8]) -> u64 {
+    let mut crc = 0u64;
+    for &b in data {
+        crc ^= b as u64;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0x95ac_9329_ac4b_c9b5 } else { crc >> 1 };
+        }
+    }
+    crc
+}
+
+/// The smallest RDB a 7.0 replica loads: header, EOF, checksum.
+fn empty_rdb() -> Vec<u8> {
+    let mut rdb = b"REDIS0010\xff".to_vec();
+    let crc = crc64(&rdb);
+    rdb.extend_from_slice(&crc.to_le_bytes());
+    rdb
+}
+
+/// A master played by the test, to cut the stream exactly where a real master cannot be
+/// made to: in the middle of a transaction, in the middle of a command.
+struct FakeMaster {
+    listener: std::net::TcpListener,
+}
+
+/// One connection from the replica to [`FakeMaster`].
+struct FakeLink {
+    stream: std::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+/// One RESP array of bulk strings at the start of `buf`: (arguments, bytes used).
+fn parse_command(buf: &[u8]) -> Option<(Vec<Vec<u8>>, usize)> {
+    let len = common::reply_len(buf)?;
+    Some((bulk_strings(&buf[..len])?, len))
+}
+
+impl FakeMaster {
+    fn new() -> FakeMaster {
+        FakeMaster { listener: std::net::TcpListener::bind("127.0.0.1:0").expect("bind") }
+    }
+
+    fn port(&self) -> u16 {
+        self.listener.local_addr().unwrap().port()
+    }
+
+    /// Accepts the replica's next connection and answers its handshake (PING, REPLCONF);
+    /// returns the link and the replica's PSYNC arguments, unanswered.
+    fn accept(&self, who: &str) -> (FakeLink, Vec<String>) {
+        self.listener.set_nonblocking(true).unwrap();
+        let stream = wait_until(&format!("{who}: the replica connects to the fake master"), || self.listener.accept().ok()).0;
+        stream.set_nonblocking(false).unwrap();
+        stream.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        let mut link = FakeLink { stream, buf: Vec::new() };
+        loop {
+            let args = link.next_command(who);
+            let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+            match name.as_str() {
+                "PING" => link.send(b"+PONG\r\n"),
+                "REPLCONF" => link.send(b"+OK\r\n"),
+                "PSYNC" => return (link, args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect()),
+                other => panic!("{who}: unexpected {other} in the handshake"),
+            }
+        }
+    }
+}
+
+impl FakeLink {
+    fn send(&mut self, data: &[u8]) {
+        use std::io::Write;
+        self.stream.write_all(data).expect("write to the replica");
+    }
+
+    fn try_command(&mut self) -> Option<Vec<Vec<u8>>> {
+        use std::io::Read;
+        loop {
+            // Newlines the replica sends while it loads are not commands.
+            while self.buf.first() == Some(&b'\n') {
+                self.buf.remove(0);
+            }
+            if let Some((args, used)) = parse_command(&self.buf) {
+                self.buf.drain(..used);
+                return Some(args);
+            }
+            let mut chunk = [0u8; 4096];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => panic!("the replica closed the link"),
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(_) => return None,
+            }
+        }
+    }
+
+    fn next_command(&mut self, who: &str) -> Vec<Vec<u8>> {
+        wait_until(&format!("{who}: a command from the replica"), || self.try_command())
+    }
+
+    /// Waits for the replica's next `REPLCONF ACK` (sent once a second), returns its offset.
+    fn next_ack(&mut self, who: &str) -> i64 {
+        loop {
+            let args = self.next_command(who);
+            if args.len() == 3 && args[0].eq_ignore_ascii_case(b"REPLCONF") && args[1].eq_ignore_ascii_case(b"ACK") {
+                return String::from_utf8_lossy(&args[2]).parse().unwrap();
+            }
+        }
+    }
+
+    /// ACKs until one reports `offset` (the replica may have sent older ones before).
+    fn ack_reaches(&mut self, who: &str, offset: i64) {
+        for _ in 0..5 {
+            let ack = self.next_ack(who);
+            assert!(ack <= offset, "{who}: ACK {ack} is past {offset}");
+            if ack == offset {
+                return;
+            }
+        }
+        panic!("{who}: the replica never acknowledged {offset}");
+    }
+}
+
+fn cmd_bytes(args: &[&str]) -> Vec<u8> {
+    let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    encode(&args)
+}
+
+/// Waits until the replica has read `read` bytes of stream and applied `applied`.
+fn wait_replica_offsets(replica: &ServerProcess, read: i64, applied: i64, who: &str) {
+    let mut last = String::new();
+    let deadline = std::time::Instant::now() + common::DEADLINE;
+    loop {
+        let r = info(replica, "replication");
+        let got = (r["slave_read_repl_offset"].clone(), r["slave_repl_offset"].clone(), r["master_repl_offset"].clone());
+        if got == (read.to_string(), applied.to_string(), applied.to_string()) {
+            return;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!("{who}: want slave_read_repl_offset {read}, slave_repl_offset and master_repl_offset {applied}; have {got:?} {last}");
+        }
+        last = format!("(link {})", r["master_link_status"]);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A replica whose link is cut after a `MULTI` (its `EXEC` not yet sent) or in the middle
+/// of a command counts as applied only what precedes them: it acknowledges, forwards to
+/// its own replicas, and resumes from there (PSYNC), so the master sends the transaction or
+/// the command again in full. A `+CONTINUE` with a new replid is adopted as replid2
+/// history, and drops the replica's own replicas.
+fn stream_cut_mid_transaction(replica_kind: Kind) {
+    let who = format!("fake master + {} replica", replica_kind.name());
+    let fake = FakeMaster::new();
+    let replica = start(replica_kind);
+    let own_replid = field(&replica, "replication", "master_replid");
+    expect(&mut replica.client(), &who, &["REPLICAOF", "127.0.0.1", &fake.port().to_string()], OK);
+    let (mut link, psync) = fake.accept(&who);
+    assert_eq!(psync, ["PSYNC", &own_replid, "1"], "{who}: a fresh replica offers its own history");
+    let replid = "a".repeat(40);
+    let rdb = empty_rdb();
+    let mut full = format!("+FULLRESYNC {replid} 0\r\n${}\r\n", rdb.len()).into_bytes();
+    full.extend_from_slice(&rdb);
+    link.send(&full);
+    let mut sent = cmd_bytes(&["SELECT", "0"]);
+    sent.extend(cmd_bytes(&["SET", "a", "1"]));
+    link.send(&sent);
+    let mut at = sent.len() as i64;
+    wait_replica_offsets(&replica, at, at, &who);
+    link.ack_reaches(&who, at);
+
+    // A raw replica of the replica: it gets what the replica applied, no more.
+    let mut sub = attach_raw(&replica);
+    assert_eq!((sub.replid.as_str(), sub.offset), (replid.as_str(), at), "{who}: the sub-replica's FULLRESYNC");
+
+    // MULTI and a command, the EXEC never sent: read, not applied.
+    let open_tx = [cmd_bytes(&["MULTI"]), cmd_bytes(&["SET", "b", "2"])].concat();
+    link.send(&open_tx);
+    wait_replica_offsets(&replica, at + open_tx.len() as i64, at, &who);
+    link.ack_reaches(&who, at);
+    expect(&mut replica.client(), &who, &["GET", "b"], b"$-1\r\n");
+    drop(link);
+    let (mut link, psync) = fake.accept(&who);
+    assert_eq!(psync, ["PSYNC", &replid, &(at + 1).to_string()], "{who}: resumes at the MULTI");
+    link.send(format!("+CONTINUE {replid}\r\n").as_bytes());
+    let resent = [open_tx.clone(), cmd_bytes(&["EXEC"]), cmd_bytes(&["SET", "c", "3"])].concat();
+    link.send(&resent);
+    at += resent.len() as i64;
+    wait_replica_offsets(&replica, at, at, &who);
+    link.ack_reaches(&who, at);
+    let mut r = replica.client();
+    expect(&mut r, &who, &["MGET", "a", "b", "c"], b"*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n");
+    // The sub-replica got the transaction once, whole, and nothing of the cut attempt.
+    let forwarded = sub.c.read_exact_bytes(resent.len());
+    assert_eq!(show(&forwarded), show(&resent), "{who}: forwarded to the sub-replica");
+
+    // Cut inside a command.
+    let whole = cmd_bytes(&["SET", "d", "4"]);
+    link.send(&whole[..10]);
+    wait_replica_offsets(&replica, at + 10, at, &who);
+    drop(link);
+    let (mut link, psync) = fake.accept(&who);
+    assert_eq!(psync, ["PSYNC", &replid, &(at + 1).to_string()], "{who}: resumes at the cut command");
+    // ... and this time the master has a new history: replid2 takes the old one.
+    let new_replid = "b".repeat(40);
+    link.send(format!("+CONTINUE {new_replid}\r\n").as_bytes());
+    link.send(&whole);
+    wait_replica_offsets(&replica, at + whole.len() as i64, at + whole.len() as i64, &who);
+    let i = info(&replica, "replication");
+    assert_eq!(i["master_replid"], new_replid, "{who}");
+    assert_eq!(i["master_replid2"], replid, "{who}");
+    assert_eq!(i["second_repl_offset"], (at + 1).to_string(), "{who}");
+    expect(&mut r, &who, &["GET", "d"], &bulk("4"));
+    // The sub-replica was dropped so that it learns the new replid.
+    let (rest, closed) = sub.c.read_until_closed();
+    assert!(closed, "{who}: the replica drops its own replicas when its replid changes");
+    assert_eq!(show(&rest), "", "{who}: nothing of the cut command reached the sub-replica");
+    wait_until(&format!("{who}: the sub-replica is gone"), || {
+        (field(&replica, "replication", "connected_slaves") == "0").then_some(())
+    });
+    link.ack_reaches(&who, at + whole.len() as i64);
+}
+
+mod stream_cut_mid_transaction {
+    use super::*;
+    #[test]
+    fn fake_master_real_replica() {
+        if redis_installed() {
+            super::stream_cut_mid_transaction(Kind::Redis);
+        }
+    }
+    #[test]
+    fn fake_master_replscope_replica() {
+        if redis_installed() {
+            super::stream_cut_mid_transaction(Kind::Replscope);
+        }
+    }
+}
+
+// ============================================================== scenario 10: the master's PSYNC decision
+
+/// A fresh connection posing as a replica (`capa` as given) that sends `request`; returns
+/// the connection and the first non-empty line of the reply.
+fn psync_raw(server: &ServerProcess, capa: &[&str], request: &[&str]) -> (Client, String) {
+    let mut c = server.client();
+    expect(&mut c, "psync", &["REPLCONF", "listening-port", "2"], OK);
+    if !capa.is_empty() {
+        let mut args = vec!["REPLCONF"];
+        for cap in capa {
+            args.extend(["capa", cap]);
+        }
+        expect(&mut c, "psync", &args, OK);
+    }
+    c.send(&cmd_bytes(request));
+    let l = line(&mut c);
+    (c, l)
+}
+
+/// Where `PSYNC <id> <offset>` is accepted and where refused, on a master whose backlog
+/// has overflowed: exactly the backlog's bytes are offered, and its content is the stream
+/// a replica received. Also `PSYNC ? -1`, a foreign id, no `capa psync2`, and `SYNC`.
+fn psync_decisions(master_kind: Kind) {
+    let who = format!("{} master", master_kind.name());
+    let master = start(master_kind);
+    let mut m = master.client();
+    expect(&mut m, &who, &["CONFIG", "SET", "repl-backlog-size", "16kb"], OK);
+    let mut recorder = attach_raw(&master);
+    let replid = recorder.replid.clone();
+    assert_eq!(recorder.offset, 0, "{who}");
+    big_writes(&mut m, "fill");
+    small_writes(&mut m, "tail");
+    let end = offset(&master);
+    let mut stream = recorder.c.read_exact_bytes(end as usize);
+    let b = info(&master, "replication");
+    let first: i64 = b["repl_backlog_first_byte_offset"].parse().unwrap();
+    let histlen: i64 = b["repl_backlog_histlen"].parse().unwrap();
+    assert_eq!(first + histlen - 1, end, "{who}: the backlog ends at the master's offset");
+    assert!(first > 1, "{who}: the backlog overflowed");
+    let mut want = (0, 0, 0);
+    assert_eq!(sync_stats(&master), (1, 0, 0), "{who}: PSYNC ? -1 is no refused partial");
+    want.0 += 1;
+
+    // Accepted: from the backlog's first byte to one past its last.
+    for (from_end, n) in [(end + 1 - first, histlen), (0, 0), (100, 100)] {
+        // (Each probe below moves the offset: `from` counts back from the current end.)
+        let now = offset(&master);
+        stream.extend(recorder.c.read_exact_bytes(now as usize - stream.len()));
+        let from = now + 1 - from_end;
+        let (mut c, reply) = psync_raw(&master, &["eof", "psync2"], &["PSYNC", &replid, &from.to_string()]);
+        assert_eq!(reply, format!("+CONTINUE {replid}"), "{who}: PSYNC at {from}");
+        want.1 += 1;
+        let got = c.read_exact_bytes(n as usize);
+        assert_eq!(got, stream[(from - 1) as usize..], "{who}: the backlog from {from} is the stream a replica got");
+        let before = offset(&master);
+        expect(&mut m, &who, &["SET", "probe", &from.to_string()], OK);
+        let live = c.read_exact_bytes((offset(&master) - before) as usize);
+        let probe = cmd_bytes(&["SET", "probe", &from.to_string()]);
+        assert!(live.ends_with(&probe), "{who}: then the live stream: {} (offset {before} -> {})", show(&live), offset(&master));
+    }
+    let end = offset(&master);
+    // Without capa psync2 the reply carries no replid.
+    let (_c, reply) = psync_raw(&master, &["eof"], &["PSYNC", &replid, &(end + 1).to_string()]);
+    assert_eq!(reply, "+CONTINUE", "{who}");
+    want.1 += 1;
+    assert_eq!(sync_stats(&master), want, "{who}");
+
+    // Refused: before the backlog, past the offset, another history; each a full sync.
+    let first: i64 = field(&master, "replication", "repl_backlog_first_byte_offset").parse().unwrap();
+    let other = "c".repeat(40);
+    for (id, from) in [(&replid, first - 1), (&replid, end + 2), (&other, end + 1)] {
+        let (_c, reply) = psync_raw(&master, &["eof", "psync2"], &["PSYNC", id, &from.to_string()]);
+        assert_eq!(reply, format!("+FULLRESYNC {replid} {end}"), "{who}: PSYNC {id} {from}");
+        want.0 += 1;
+        want.2 += 1;
+    }
+    let (_c, reply) = psync_raw(&master, &["eof", "psync2"], &["PSYNC", "?", "-1"]);
+    assert_eq!(reply, format!("+FULLRESYNC {replid} {end}"), "{who}");
+    want.0 += 1;
+    // Legacy SYNC: the payload comes without a +FULLRESYNC line, always disk-style.
+    let (mut c, reply) = psync_raw(&master, &[], &["SYNC"]);
+    let len: usize = reply.strip_prefix('$').and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{who}: SYNC -> {reply}"));
+    assert!(c.read_exact_bytes(len).starts_with(b"REDIS0010"), "{who}");
+    want.0 += 1;
+    wait_until(&format!("{who}: the counters settle"), || (sync_stats(&master) == want).then_some(()));
+
+    // A replica with no link to its master serves no sync at all.
+    let replica = start(master_kind);
+    expect(&mut replica.client(), &who, &["REPLICAOF", "127.0.0.1", &closed_port()], OK);
+    let (_c, reply) = psync_raw(&replica, &["eof", "psync2"], &["PSYNC", "?", "-1"]);
+    assert_eq!(reply, "-NOMASTERLINK Can't SYNC while not connected with my master", "{who}");
+    assert_eq!(sync_stats(&replica), (0, 0, 0), "{who}");
+}
+
+mod psync_decisions {
+    use super::*;
+    #[test]
+    fn real_master() {
+        if redis_installed() {
+            super::psync_decisions(Kind::Redis);
+        }
+    }
+    #[test]
+    fn replscope_master() {
+        if redis_installed() {
+            super::psync_decisions(Kind::Replscope);
+        }
+    }
+}
