@@ -209,9 +209,14 @@ fn elements(reply: &[u8]) -> Vec<String> {
 
 /// Every key of every db (0..16) of `server`.
 fn keyspace(server: &ServerProcess) -> Keyspace {
+    keyspace_of(server, |_| true)
+}
+
+/// Every key of the dbs `which` accepts.
+fn keyspace_of(server: &ServerProcess, which: impl Fn(u32) -> bool) -> Keyspace {
     let mut c = server.client();
     let mut out = Keyspace::new();
-    for db in 0..16u32 {
+    for db in (0..16u32).filter(|&db| which(db)) {
         expect(&mut c, "keyspace", &["SELECT", &db.to_string()], OK);
         let mut keys = elements(&c.cmd(&["KEYS", "*"]));
         keys.sort();
@@ -590,6 +595,7 @@ const STEPS: &[Step] = &[
     // Expires actively: nobody touches it, the master's cron deletes it.
     &[&["SELECT", "6"], &["SET", "active", "v", "PX", "10"], &["__WAIT_EMPTY_DB"], &["SELECT", "0"]],
     &[&["SET", "afterexpire", "v"]],
+    &[&["__COMPARE_KEYSPACES"]],
     &[&["SELECT", "3"], &["FLUSHDB"]],
     &[&["FLUSHDB"]],
     &[&["SELECT", "0"], &["FLUSHALL"]],
@@ -652,6 +658,7 @@ fn offsets_step_by_step_on_all_four() {
     let base: Vec<i64> = setups.iter().map(|s| offset(&s.master)).collect();
     assert!(base.iter().all(|&b| b == 0), "every master starts the script at offset 0: {base:?}");
 
+    let mut first_keyspace: Option<Keyspace> = None;
     for (i, step) in STEPS.iter().enumerate() {
         let mut offsets = Vec::new();
         let mut replies: Vec<Vec<Vec<u8>>> = Vec::new();
@@ -669,6 +676,26 @@ fn offsets_step_by_step_on_all_four() {
                             let now_ms = t[0].parse::<i64>().unwrap() * 1000 + t[1].parse::<i64>().unwrap() / 1000;
                             (now_ms > at + 1).then_some(())
                         });
+                    }
+                    "__COMPARE_KEYSPACES" => {
+                        // Every replica holds what its master holds (db 4's filler aside),
+                        // and every master what the first real one holds.
+                        wait_in_sync(&s.master, &s.replica, &format!("step {i}: {}", s.combo.name()));
+                        let mine = keyspace_of(&s.master, |db| db != 4);
+                        let replica = keyspace_of(&s.replica, |db| db != 4);
+                        let diffs = keyspace_diff(&mine, &replica);
+                        assert!(diffs.is_empty(), "step {i}: {}: master vs replica:\n{}", s.combo.name(), diffs.join("\n"));
+                        let timeless: Keyspace = mine
+                            .into_iter()
+                            .map(|(k, mut e)| {
+                                e.expire_at_ms = e.expire_at_ms.signum();
+                                (k, e)
+                            })
+                            .collect();
+                        let first = first_keyspace.get_or_insert_with(|| timeless.clone());
+                        let diffs = keyspace_diff(first, &timeless);
+                        assert!(diffs.is_empty(), "step {i}: {} vs the real master:\n{}", s.combo.name(), diffs.join("\n"));
+                        assert!(first.len() > 15, "step {i}: the script left keys to compare: {:?}", first.keys());
                     }
                     "__WAIT_EMPTY_DB" => {
                         // DBSIZE counts keys whether expired or not, and touches none.
@@ -1010,6 +1037,17 @@ fn chained_replica(combo: Combo) {
     assert_eq!(stream_m.len() as i64, off - from_m.offset, "{who}");
     assert_eq!(show(&stream_a), show(&stream_m), "{who}: A's stream to its replicas (left) vs M's (right)");
     assert_same_keyspace(&m_srv, &b_srv, &who);
+
+    // M's PINGs are stream bytes too: A forwards them, and they count on all three.
+    // Redis spells them in lower case (its shared "ping" object).
+    expect(&mut m, &who, &["CONFIG", "SET", "repl-ping-replica-period", "1"], OK);
+    wait_until(&format!("{who}: M pings its replicas"), || (offset(&m_srv) > off).then_some(()));
+    expect(&mut m, &who, &["CONFIG", "SET", "repl-ping-replica-period", "100000"], OK);
+    let pinged = wait_in_sync(&m_srv, &a_srv, &who);
+    assert_eq!(wait_in_sync(&a_srv, &b_srv, &who), pinged, "{who}");
+    let pings = from_m.c.read_exact_bytes((pinged - off) as usize);
+    assert_eq!(show(&pings), show(&b"*1\r\n$4\r\nping\r\n".repeat(pings.len() / 14)), "{who}");
+    assert_eq!(show(&from_a.c.read_exact_bytes(pings.len())), show(&pings), "{who}: A forwards the PINGs");
 }
 on_all_four!(chained_replica);
 
@@ -1533,6 +1571,91 @@ mod psync_decisions {
     fn replscope_master() {
         if redis_installed() {
             super::psync_decisions(Kind::Replscope);
+        }
+    }
+}
+
+// ============================================================== scenario 11: expired keys on a replica
+
+/// A replica never expires keys itself: a key whose time has passed is hidden from its
+/// clients but kept, and its master's commands still see it, until the master's DEL.
+/// Also: keepalive newlines before the payload are skipped, PINGs count in the offset,
+/// and `REPLCONF GETACK *` is answered with the offset before the GETACK.
+fn replica_keeps_expired_keys(replica_kind: Kind) {
+    let who = format!("fake master + {} replica", replica_kind.name());
+    let fake = FakeMaster::new();
+    let replica = start(replica_kind);
+    expect(&mut replica.client(), &who, &["REPLICAOF", "127.0.0.1", &fake.port().to_string()], OK);
+    let (mut link, _psync) = fake.accept(&who);
+    let replid = "d".repeat(40);
+    let rdb = empty_rdb();
+    link.send(format!("+FULLRESYNC {replid} 1000\r\n").as_bytes());
+    link.send(b"\n\n");
+    let mut payload = format!("${}\r\n", rdb.len()).into_bytes();
+    payload.extend_from_slice(&rdb);
+    link.send(&payload);
+    let sent = [
+        cmd_bytes(&["SELECT", "0"]),
+        cmd_bytes(&["SET", "old", "5", "PXAT", "1000"]),
+        cmd_bytes(&["SET", "live", "v"]),
+        cmd_bytes(&["PING"]),
+    ]
+    .concat();
+    link.send(&sent);
+    let mut at = 1000 + sent.len() as i64;
+    wait_replica_offsets(&replica, at, at, &who);
+    let mut r = replica.client();
+    // Hidden from clients, yet kept.
+    expect(&mut r, &who, &["GET", "old"], b"$-1\r\n");
+    expect(&mut r, &who, &["EXISTS", "old"], b":0\r\n");
+    expect(&mut r, &who, &["TTL", "old"], b":-2\r\n");
+    expect(&mut r, &who, &["TYPE", "old"], b"+none\r\n");
+    expect(&mut r, &who, &["KEYS", "*"], b"*1\r\n$4\r\nlive\r\n");
+    expect(&mut r, &who, &["DBSIZE"], b":2\r\n");
+    // The master's commands see it as it is.
+    let incr = cmd_bytes(&["INCR", "old"]);
+    link.send(&incr);
+    at += incr.len() as i64;
+    wait_replica_offsets(&replica, at, at, &who);
+    expect(&mut r, &who, &["DBSIZE"], b":2\r\n");
+    expect(&mut r, &who, &["GET", "old"], b"$-1\r\n");
+    // GETACK: answered with the offset before its own bytes.
+    let getack = cmd_bytes(&["REPLCONF", "GETACK", "*"]);
+    link.send(&getack);
+    link.ack_reaches(&who, at);
+    at += getack.len() as i64;
+    link.ack_reaches(&who, at);
+    // The master's DEL removes it; then the key is gone for the replica's clients too.
+    let del = cmd_bytes(&["DEL", "old"]);
+    link.send(&del);
+    at += del.len() as i64;
+    wait_replica_offsets(&replica, at, at, &who);
+    expect(&mut r, &who, &["DBSIZE"], b":1\r\n");
+    // Promoted, it expires keys like any master: a past-time key is deleted on access.
+    let again = cmd_bytes(&["SET", "old2", "v", "PXAT", "1000"]);
+    link.send(&again);
+    at += again.len() as i64;
+    wait_replica_offsets(&replica, at, at, &who);
+    expect(&mut r, &who, &["DBSIZE"], b":2\r\n");
+    expect(&mut r, &who, &["REPLICAOF", "NO", "ONE"], OK);
+    wait_until(&format!("{who}: the promoted replica deletes the expired key"), || {
+        r.cmd(&["GET", "old2"]);
+        (r.cmd(&["DBSIZE"]) == b":1\r\n").then_some(())
+    });
+}
+
+mod replica_keeps_expired_keys {
+    use super::*;
+    #[test]
+    fn fake_master_real_replica() {
+        if redis_installed() {
+            super::replica_keeps_expired_keys(Kind::Redis);
+        }
+    }
+    #[test]
+    fn fake_master_replscope_replica() {
+        if redis_installed() {
+            super::replica_keeps_expired_keys(Kind::Replscope);
         }
     }
 }
