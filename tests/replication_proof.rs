@@ -285,6 +285,8 @@ struct RawReplica {
     c: Client,
     replid: String,
     offset: i64,
+    /// The payload came as `$EOF:<mark>` (a diskless snapshot), not `$<len>`.
+    diskless: bool,
 }
 
 fn line(c: &mut Client) -> String {
@@ -308,6 +310,7 @@ fn attach_raw(server: &ServerProcess) -> RawReplica {
     assert!(parts.len() == 3 && parts[0] == "+FULLRESYNC", "{}: {full}", server.kind.name());
     let (replid, offset) = (parts[1].to_string(), parts[2].parse::<i64>().expect("offset"));
     let header = line(&mut c);
+    let diskless = header.starts_with("$EOF:");
     if let Some(mark) = header.strip_prefix("$EOF:") {
         let rdb = c.read_until_suffix(mark.as_bytes());
         assert!(rdb.starts_with(b"REDIS0010"), "the payload is an RDB v10");
@@ -326,7 +329,7 @@ fn attach_raw(server: &ServerProcess) -> RawReplica {
             .then_some(())
     });
     c.send(&encode(&[b"REPLCONF", b"ACK", offset.to_string().as_bytes()]));
-    RawReplica { c, replid, offset }
+    RawReplica { c, replid, offset, diskless }
 }
 
 // ============================================================== scenario 1: mixed workload
@@ -437,6 +440,36 @@ fn mixed_workload_with(combo: Combo, master_opts: &[&str]) {
     assert_eq!(r["master_link_status"], "up", "{who}");
     assert_eq!(r["role"], "slave", "{who}");
     assert_eq!(r["master_replid"], field(&master, "replication", "master_replid"), "{who}");
+    // INFO replication: the same fields in the same order as Redis, on both sides.
+    let names = |text: String| -> Vec<String> {
+        text.lines().filter_map(|l| l.split_once(':')).map(|(k, _)| k.to_string()).collect()
+    };
+    let master_fields = names(master.client().info("replication"));
+    let replica_fields = names(replica.client().info("replication"));
+    let backlog = ["repl_backlog_active", "repl_backlog_size", "repl_backlog_first_byte_offset", "repl_backlog_histlen"];
+    let common_tail = ["master_failover_state", "master_replid", "master_replid2", "master_repl_offset", "second_repl_offset"];
+    let want_master: Vec<&str> = [&["role", "connected_slaves", "slave0"][..], &common_tail, &backlog].concat();
+    let want_replica: Vec<&str> = [
+        &["role", "master_host", "master_port", "master_link_status", "master_last_io_seconds_ago", "master_sync_in_progress"][..],
+        &["slave_read_repl_offset", "slave_repl_offset", "slave_priority", "slave_read_only", "replica_announced", "connected_slaves"],
+        &common_tail,
+        &backlog,
+    ]
+    .concat();
+    assert_eq!(master_fields, want_master, "{who}: the master's INFO replication fields");
+    assert_eq!(replica_fields, want_replica, "{who}: the replica's INFO replication fields");
+    let mi = info(&master, "replication");
+    let slave0 = format!("ip=127.0.0.1,port={},state=online,offset={off},lag=", replica.port);
+    assert!(mi["slave0"].starts_with(&slave0), "{who}: slave0:{} (want {slave0}...)", mi["slave0"]);
+    assert_eq!(r["master_host"], "127.0.0.1", "{who}");
+    assert_eq!(r["master_port"], master.port.to_string(), "{who}");
+    assert_eq!((r["master_sync_in_progress"].as_str(), r["slave_read_only"].as_str()), ("0", "1"), "{who}");
+    assert_eq!(r["slave_read_repl_offset"], off.to_string(), "{who}");
+    // Both backlogs began when the replica attached (offset 0) and hold the whole stream.
+    for (side, i) in [("master", &mi), ("replica", &r)] {
+        let got: Vec<&str> = backlog.iter().map(|k| i[*k].as_str()).collect();
+        assert_eq!(got, ["1", "1048576", "1", &off.to_string()], "{who}: the {side}'s backlog");
+    }
     let ks = assert_same_keyspace(&master, &replica, &who);
     // A fresh replica made with REPLICAOF offers its own replid: refused, then a full sync.
     assert_eq!(sync_stats(&master), (1, 0, 1), "{who}: (sync_full, sync_partial_ok, sync_partial_err) on the master");
@@ -649,6 +682,7 @@ fn offsets_step_by_step_on_all_four() {
             assert_eq!(c.read_replies(2000), OK.repeat(2000));
             expect(&mut c, "filler", &["SELECT", "0"], OK);
             let raw = attach_raw(&master);
+            assert!(raw.diskless, "{}: repl-diskless-sync yes (the default) sends $EOF: payloads", combo.name());
             replicaof(&replica, &master);
             wait_in_sync(&master, &replica, &combo.name());
             let stream_at = raw.offset;
@@ -1278,6 +1312,13 @@ impl FakeMaster {
     /// Accepts the replica's next connection and answers its handshake (PING, REPLCONF);
     /// returns the link and the replica's PSYNC arguments, unanswered.
     fn accept(&self, who: &str) -> (FakeLink, Vec<String>) {
+        let (link, handshake) = self.accept_recording(who);
+        (link, handshake.last().cloned().unwrap())
+    }
+
+    /// [`FakeMaster::accept`], returning every command of the handshake, PSYNC last.
+    fn accept_recording(&self, who: &str) -> (FakeLink, Vec<Vec<String>>) {
+        let mut handshake = Vec::new();
         self.listener.set_nonblocking(true).unwrap();
         let stream = wait_until(&format!("{who}: the replica connects to the fake master"), || self.listener.accept().ok()).0;
         stream.set_nonblocking(false).unwrap();
@@ -1285,11 +1326,12 @@ impl FakeMaster {
         let mut link = FakeLink { stream, buf: Vec::new() };
         loop {
             let args = link.next_command(who);
+            handshake.push(args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect());
             let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
             match name.as_str() {
                 "PING" => link.send(b"+PONG\r\n"),
                 "REPLCONF" => link.send(b"+OK\r\n"),
-                "PSYNC" => return (link, args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect()),
+                "PSYNC" => return (link, handshake),
                 other => panic!("{who}: unexpected {other} in the handshake"),
             }
         }
@@ -1383,8 +1425,16 @@ fn stream_cut_mid_transaction(replica_kind: Kind) {
     let replica = start(replica_kind);
     let own_replid = field(&replica, "replication", "master_replid");
     expect(&mut replica.client(), &who, &["REPLICAOF", "127.0.0.1", &fake.port().to_string()], OK);
-    let (mut link, psync) = fake.accept(&who);
-    assert_eq!(psync, ["PSYNC", &own_replid, "1"], "{who}: a fresh replica offers its own history");
+    let (mut link, handshake) = fake.accept_recording(&who);
+    let port = replica.port.to_string();
+    let want: [&[&str]; 4] = [
+        &["PING"],
+        &["REPLCONF", "listening-port", &port],
+        &["REPLCONF", "capa", "eof", "capa", "psync2"],
+        // A fresh replica offers its own history.
+        &["PSYNC", &own_replid, "1"],
+    ];
+    assert_eq!(handshake, want, "{who}: the handshake, command by command");
     let replid = "a".repeat(40);
     let rdb = empty_rdb();
     let mut full = format!("+FULLRESYNC {replid} 0\r\n${}\r\n", rdb.len()).into_bytes();
@@ -1492,7 +1542,9 @@ fn psync_decisions(master_kind: Kind) {
     let master = start(master_kind);
     let mut m = master.client();
     expect(&mut m, &who, &["CONFIG", "SET", "repl-backlog-size", "16kb"], OK);
+    expect(&mut m, &who, &["CONFIG", "SET", "repl-diskless-sync", "no"], OK);
     let mut recorder = attach_raw(&master);
+    assert!(!recorder.diskless, "{who}: repl-diskless-sync no sends a $<len> payload");
     let replid = recorder.replid.clone();
     assert_eq!(recorder.offset, 0, "{who}");
     big_writes(&mut m, "fill");
