@@ -989,9 +989,15 @@ fn replica_refusals(combo: Combo) {
     let replica = start(combo.replica);
     let mut m = master.client();
     expect(&mut m, &who, &["SET", "k", "v"], OK);
+    let mut r = replica.client();
+    // Never connected: the link has been down "since ever" (-1), however many attempts
+    // failed (the cron retries every second).
+    expect(&mut r, &who, &["REPLICAOF", "127.0.0.1", &closed_port()], OK);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(field(&replica, "replication", "master_link_down_since_seconds"), "-1", "{who}: never connected");
     replicaof(&replica, &master);
     wait_in_sync(&master, &replica, &who);
-    let mut r = replica.client();
+    assert!(!info(&replica, "replication").contains_key("master_link_down_since_seconds"), "{who}: shown only while down");
     expect(&mut r, &who, &["REPLICAOF", "127.0.0.1", &master.port.to_string()], b"+OK Already connected to specified master\r\n");
     // REPLICAOF NO ONE on a master changes nothing.
     let replid = field(&master, "replication", "master_replid");
@@ -1017,6 +1023,11 @@ fn replica_refusals(combo: Combo) {
     expect(&mut r, &who, &["GET", "k"], &bulk("v"));
     expect(&mut r, &who, &["REPLICAOF", "127.0.0.1", &closed_port()], OK);
     assert_eq!(field(&replica, "replication", "master_link_status"), "down", "{who}");
+    // Down since the connected master was let go (0 or 1 s ago), failed attempts since
+    // then do not restart the count.
+    std::thread::sleep(Duration::from_millis(1100));
+    let down: i64 = field(&replica, "replication", "master_link_down_since_seconds").parse().unwrap();
+    assert!((1..=3).contains(&down), "{who}: master_link_down_since_seconds {down}");
     expect(&mut r, &who, &["GET", "k"], MASTERDOWN_ERR);
     expect(&mut r, &who, &["DBSIZE"], MASTERDOWN_ERR);
     expect(&mut r, &who, &["PING"], MASTERDOWN_ERR);

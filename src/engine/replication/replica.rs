@@ -158,6 +158,9 @@ impl Node {
             self.emit(Event::Role { role: Role::Replica });
         }
         let reploff = self.repl.cached_master.as_ref().map_or(self.repl.master_repl_offset, |c| c.reploff);
+        // Redis's repl_down_since belongs to the server, not to one master: a link lost
+        // before (or just now, freeing a connected master) stays the time the link went down.
+        let down_since = self.repl.link.as_ref().and_then(|l| l.down_since);
         self.repl.link = Some(MasterLink {
             host,
             port,
@@ -166,7 +169,7 @@ impl Node {
             inbox: Vec::new(),
             reploff,
             last_io: self.now,
-            down_since: None,
+            down_since,
             last_newline_sec: 0,
         });
         self.connect_to_master();
@@ -263,11 +266,10 @@ impl Node {
             self.close_output(conn);
         }
         self.set_link_state(LinkState::Connect);
+        // A failed attempt does not touch down_since: Redis counts the link as down since
+        // a *connected* master was lost, and a replica that never connected reports -1.
         if let Some(link) = self.repl.link.as_mut() {
             link.inbox.clear();
-            if link.down_since.is_none() {
-                link.down_since = Some(self.now);
-            }
         }
     }
 
