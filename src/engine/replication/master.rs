@@ -640,7 +640,9 @@ impl Node {
     pub(crate) fn master_cron(&mut self) {
         let has_replicas = self.has_replicas();
         // PING replicas every repl-ping-replica-period seconds, counted in cron runs as
-        // Redis does, so they can tell a quiet master from a dead link.
+        // Redis does, so they can tell a quiet master from a dead link. Lower case, as
+        // Redis's shared "ping" object spells it: the bytes a replica forwards and keeps
+        // in its backlog are the same whichever server is the master.
         let period = self.config.repl_ping_replica_period.max(1);
         if has_replicas && self.repl_cron_loops() % period == 0 && self.repl.link.is_none() {
             let db = self.repl.stream_db.unwrap_or(usize::MAX);
@@ -648,10 +650,10 @@ impl Node {
                 // The stream has no db yet: PING needs no SELECT.
                 let mut bytes = Vec::new();
                 let mut piece_ends = Vec::new();
-                push_command_pieces(&mut bytes, &mut piece_ends, &[b"PING".to_vec()]);
+                push_command_pieces(&mut bytes, &mut piece_ends, &[b"ping".to_vec()]);
                 self.feed_stream(&bytes, &piece_ends);
             } else {
-                self.feed_replication_stream(db, &[b"PING".to_vec()]);
+                self.feed_replication_stream(db, &[b"ping".to_vec()]);
             }
         }
         // Replicas waiting for the snapshot get a bare newline so their read timeout
