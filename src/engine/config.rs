@@ -45,6 +45,8 @@ pub struct Config {
     pub client_output_buffer_limit: [(u64, u64, u64); 3],
     pub proto_max_bulk_len: u64,
     pub hz: u32,
+    /// Compress strings in RDB snapshots with LZF (what the master sends in a full sync).
+    pub rdbcompression: bool,
 }
 
 impl Default for Config {
@@ -78,6 +80,7 @@ impl Default for Config {
             client_output_buffer_limit: [(0, 0, 0), (256 << 20, 64 << 20, 60), (32 << 20, 8 << 20, 60)],
             proto_max_bulk_len: 512 * 1024 * 1024,
             hz: 10,
+            rdbcompression: true,
         }
     }
 }
@@ -136,6 +139,7 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt("min-replicas-to-write", Some("min-slaves-to-write"), Ty::Int { min: 0, max: INT_MAX }),
     opt("port", None, Ty::Int { min: 0, max: 65535 }),
     opt("proto-max-bulk-len", None, Ty::Mem { min: 1024 * 1024, max: i64::MAX }),
+    opt("rdbcompression", None, Ty::Bool),
     opt("repl-backlog-size", None, Ty::Mem { min: 1, max: i64::MAX }),
     opt("repl-backlog-ttl", None, Ty::Int { min: 0, max: i64::MAX }),
     opt("repl-disable-tcp-nodelay", None, Ty::Bool),
@@ -272,6 +276,7 @@ impl Config {
                     return Err("replscope runs in the foreground: only 'no' is supported".into());
                 }
             }
+            "rdbcompression" => self.rdbcompression = v,
             "repl-disable-tcp-nodelay" => self.repl_disable_tcp_nodelay = v,
             "repl-diskless-sync" => self.repl_diskless_sync = v,
             "replica-announced" => self.replica_announced = v,
@@ -407,6 +412,7 @@ impl Config {
             "min-replicas-to-write" => self.min_replicas_to_write.to_string(),
             "port" => self.port.to_string(),
             "proto-max-bulk-len" => self.proto_max_bulk_len.to_string(),
+            "rdbcompression" => yn(self.rdbcompression),
             "repl-backlog-size" => self.repl_backlog_size.to_string(),
             "repl-backlog-ttl" => self.repl_backlog_ttl.to_string(),
             "repl-disable-tcp-nodelay" => yn(self.repl_disable_tcp_nodelay),
