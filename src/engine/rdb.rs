@@ -1204,9 +1204,7 @@ mod tests {
 
     /// One file with every encoding Redis 7.0 loads, each built from the C sources'
     /// format descriptions. `tests/rdb/legacy-encodings.rdb` is this file: tests/rdb_check.rs
-    /// has real redis-server load it and compares with what we read. Regenerate with
-    /// `REPLSCOPE_RDB_FIXTURE=tests/rdb/legacy-encodings.rdb cargo test --no-default-features
-    /// --lib every_encoding_fixture`.
+    /// has a real redis-server load it and compares with what we read.
     fn every_encoding_fixture() -> Vec<u8> {
         let text_scores = [&[3][..], &raw(b"a"), &[3], b"1.5", &raw(b"b"), &[254], &raw(b"c"), &[4], b"-0.5"].concat();
         let quicklist_v1 =
@@ -1241,9 +1239,12 @@ mod tests {
     #[test]
     fn every_encoding_fixture_loads() {
         let bytes = every_encoding_fixture();
-        if let Some(path) = std::env::var_os("REPLSCOPE_RDB_FIXTURE") {
-            std::fs::write(path, &bytes).expect("write the fixture");
-        }
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(
+            bytes == include_bytes!("../../tests/rdb/legacy-encodings.rdb"),
+            "tests/rdb/legacy-encodings.rdb is not this fixture; regenerate it with\n\
+             echo {hex} | xxd -r -p > tests/rdb/legacy-encodings.rdb"
+        );
         let ks = read(&bytes).unwrap().keyspace;
         assert_eq!(value(&ks, b"zset-text"), zset(&[("a", 1.5), ("b", f64::INFINITY), ("c", -0.5)]));
         assert_eq!(value(&ks, b"hash-zipmap"), hash(&[("f1", "v1"), ("f2", "300")]));
