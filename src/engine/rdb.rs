@@ -839,7 +839,7 @@ impl<'a> Reader<'a> {
 /// Field/value (or member/score) pairs of a packed blob: an even number of entries, no
 /// field twice.
 fn unique_pairs(entries: Vec<Vec<u8>>) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
-    if entries.len() % 2 != 0 {
+    if !entries.len().is_multiple_of(2) {
         return None;
     }
     let mut seen = BTreeSet::new();
@@ -1112,7 +1112,7 @@ mod tests {
         assert_eq!(value(&ks, b"l"), list(&["a", "12", "-70000", "5000000000", "tail"]));
         assert_eq!(value(&ks, b"h"), hash(&[("f", "1"), ("g", "two")]));
         assert_eq!(value(&ks, b"z"), zset(&[("m", 1.5), ("n", -2.0)]));
-        assert!(!ks.dbs[0].entries.contains_key(&b"empty".to_vec()), "an empty ziplist is an empty key: skipped");
+        assert!(!ks.dbs[0].entries.contains_key(b"empty".as_slice()), "an empty ziplist is an empty key: skipped");
         let dup = raw(&build::ziplist(&[b"f", b"1", b"f", b"2"]));
         assert_eq!(corrupt_reason(&key(TYPE_HASH_ZIPLIST, b"h", &dup)), "Hash ziplist integrity check failed.");
         assert_eq!(corrupt_reason(&key(TYPE_ZSET_ZIPLIST, b"z", &dup)), "Zset ziplist integrity check failed.");
@@ -1161,7 +1161,7 @@ mod tests {
         want.push_back(big);
         want.push_back(b"y".to_vec());
         assert_eq!(value(&ks, b"q2"), Value::List(want));
-        assert!(!ks.dbs[0].entries.contains_key(&b"e".to_vec()));
+        assert!(!ks.dbs[0].entries.contains_key(b"e".as_slice()));
         assert_eq!(
             corrupt_reason(&key(TYPE_LIST_QUICKLIST_2, b"q", &[1, 3, 1, b'x'])),
             "Quicklist integrity check failed."

@@ -22,7 +22,7 @@ pub fn intset_members(blob: &[u8]) -> Option<Vec<i64>> {
     if !matches!(width, 2 | 4 | 8) || (blob.len() - 8) as u64 != count as u64 * width as u64 || count == 0 {
         return None;
     }
-    let members: Vec<i64> = blob[8..].chunks_exact(width).map(|c| sign_extend_le(c)).collect();
+    let members: Vec<i64> = blob[8..].chunks_exact(width).map(sign_extend_le).collect();
     members.windows(2).all(|w| w[0] < w[1]).then_some(members)
 }
 
