@@ -57,6 +57,8 @@ pub struct Config {
     pub hz: u32,
     /// `replscope-sync-protocol`: which era's replication protocol this node speaks.
     pub sync_protocol: SyncProtocol,
+    /// Compress strings in RDB snapshots with LZF (what the master sends in a full sync).
+    pub rdbcompression: bool,
 }
 
 /// The replication protocol a node speaks, both as a replica (its handshake) and as a
@@ -133,6 +135,7 @@ impl Default for Config {
             proto_max_bulk_len: 512 * 1024 * 1024,
             hz: 10,
             sync_protocol: SyncProtocol::Psync2,
+            rdbcompression: true,
         }
     }
 }
@@ -191,6 +194,7 @@ pub static OPTIONS: &[OptionSpec] = &[
     opt("min-replicas-to-write", Some("min-slaves-to-write"), Ty::Int { min: 0, max: INT_MAX }),
     opt("port", None, Ty::Int { min: 0, max: 65535 }),
     opt("proto-max-bulk-len", None, Ty::Mem { min: 1024 * 1024, max: i64::MAX }),
+    opt("rdbcompression", None, Ty::Bool),
     opt("repl-backlog-size", None, Ty::Mem { min: 1, max: i64::MAX }),
     opt("repl-backlog-ttl", None, Ty::Int { min: 0, max: i64::MAX }),
     opt("repl-disable-tcp-nodelay", None, Ty::Bool),
@@ -342,6 +346,7 @@ impl Config {
                     return Err("replscope runs in the foreground: only 'no' is supported".into());
                 }
             }
+            "rdbcompression" => self.rdbcompression = v,
             "repl-disable-tcp-nodelay" => self.repl_disable_tcp_nodelay = v,
             "repl-diskless-sync" => self.repl_diskless_sync = v,
             "replica-announced" => self.replica_announced = v,
@@ -477,6 +482,7 @@ impl Config {
             "min-replicas-to-write" => self.min_replicas_to_write.to_string(),
             "port" => self.port.to_string(),
             "proto-max-bulk-len" => self.proto_max_bulk_len.to_string(),
+            "rdbcompression" => yn(self.rdbcompression),
             "repl-backlog-size" => self.repl_backlog_size.to_string(),
             "repl-backlog-ttl" => self.repl_backlog_ttl.to_string(),
             "repl-disable-tcp-nodelay" => yn(self.repl_disable_tcp_nodelay),

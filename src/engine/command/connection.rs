@@ -116,7 +116,7 @@ pub fn shutdown(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u
 
 impl Node {
     /// The server process ends: every connection closes, nothing runs any more.
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         self.shut_down = true;
         let conns: Vec<_> = self.clients.keys().copied().collect();
         for conn in conns {

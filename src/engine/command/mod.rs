@@ -364,6 +364,17 @@ pub(crate) fn parse_listpack_score(text: &[u8]) -> f64 {
     cfloat::strto(text, cfloat::F64).value.map_or(f64::NAN, cfloat::Float::to_f64)
 }
 
+/// `sscanf(text, "%lg", &d) == 1`: the double at the start of the text (after spaces;
+/// anything after it ignored), or `None` when nothing there reads as one. The old RDB
+/// sorted-set format stores scores this way.
+pub(crate) fn scan_double(text: &[u8]) -> Option<f64> {
+    let scanned = cfloat::strto(text, cfloat::F64);
+    if scanned.consumed == 0 {
+        return None;
+    }
+    Some(scanned.value.map_or(f64::NAN, cfloat::Float::to_f64))
+}
+
 /// Lower-cased copy of an argument, for option matching.
 pub(crate) fn lower(arg: &[u8]) -> Vec<u8> {
     arg.to_ascii_lowercase()

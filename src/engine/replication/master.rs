@@ -506,7 +506,7 @@ impl Node {
             used_mem: 0,
             repl: Some(ReplInfo { stream_db: 0, replid: self.history_name().to_string(), offset: offset as i64 }),
         };
-        let payload = rdb::write(&self.keyspace, &meta, self.now);
+        let payload = rdb::write_with(&self.keyspace, &meta, self.now, self.config.rdbcompression);
         let name = replica_name(client);
         if diskless {
             let mark = self.ids.hex(40);

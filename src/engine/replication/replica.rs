@@ -582,18 +582,17 @@ impl Node {
         self.log("MASTER <-> REPLICA sync: Flushing old data");
         self.keyspace.flush_all();
         self.log("MASTER <-> REPLICA sync: Loading DB in memory");
-        let loaded = match rdb::read(&t.payload) {
+        let (load_log, result) = rdb::load(&t.payload, self.now);
+        for line in load_log {
+            self.log(line);
+        }
+        let loaded = match result {
             Ok(l) => l,
-            Err(e) => {
-                self.log(format!("Failed trying to load the MASTER synchronization DB from disk, check server logs. ({e})"));
-                return Step::Fail;
-            }
+            Err(e) => return self.sync_load_failed(e),
         };
         let aux = |k: &[u8]| loaded.aux.iter().find(|(key, _)| key == k).map(|(_, v)| String::from_utf8_lossy(v).into_owned());
         let stream_db = aux(b"repl-stream-db").and_then(|v| v.parse::<usize>().ok()).filter(|d| *d < 16).unwrap_or(0);
-        let keys = loaded.keyspace.len();
         self.keyspace = loaded.keyspace;
-        self.log(format!("Done loading RDB, keys loaded: {keys}, keys expired: 0."));
         let offset = if t.legacy { 0 } else { t.initial_offset.max(0) as u64 };
         let replid = if t.legacy { self.ids.hex(40) } else { t.master_replid.clone() };
         self.repl.replid = replid;
@@ -618,6 +617,28 @@ impl Node {
             // After a diskless payload the master waits for this ACK before streaming.
             self.send_ack();
         }
+        Step::Wait
+    }
+
+    /// The received snapshot did not load (Redis 7.0, `repl-diskless-load disabled`:
+    /// `rdbLoad` of the file just received). The old data is gone already: it was flushed
+    /// before loading, and Redis does not bring it back.
+    fn sync_load_failed(&mut self, e: rdb::RdbError) -> Step {
+        for line in &e.log {
+            self.log(line.clone());
+        }
+        if e.kind == rdb::RdbErrorKind::Invalid {
+            // Not an RDB file at all: rdbLoad fails with EINVAL, and the replica starts
+            // the sync over at once (cancelReplicationHandshake with reconnect).
+            self.log("Failed trying to load the MASTER synchronization DB from disk: Invalid argument");
+            self.handshake_failed();
+            self.reconnect_after_failure();
+            return Step::Wait;
+        }
+        // Corrupt or truncated content: Redis, loading a file, runs redis-check-rdb on it
+        // (its report goes to standard output) and exits. Data it cannot hold ends the
+        // process the same way.
+        self.stop();
         Step::Wait
     }
 
@@ -760,5 +781,134 @@ impl Node {
             self.log(format!("Reconnecting to MASTER {h}:{p} after failure"));
         }
         self.connect_to_master();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! A replica fed by a scripted master: what it does when the snapshot does not load.
+    use crate::engine::keyspace::{Keyspace, Value};
+    use crate::engine::rdb::{self, SnapshotMeta};
+    use crate::engine::{Config, ConnId, Event, Input, Node, Output};
+
+    const T: u64 = 1_700_000_000_000;
+
+    fn drain(n: &mut Node) -> (Vec<String>, Option<ConnId>) {
+        let mut logs = Vec::new();
+        let mut connect = None;
+        while let Some(o) = n.poll_output() {
+            match o {
+                Output::Event(Event::Log(line)) => logs.push(line),
+                Output::Connect { conn, .. } => connect = Some(conn),
+                _ => {}
+            }
+        }
+        (logs, connect)
+    }
+
+    /// Runs the handshake on `conn` up to the PSYNC, then sends `reply` (FULLRESYNC and the
+    /// payload with its framing). Returns the log lines and a new connection, if any.
+    fn sync(n: &mut Node, conn: ConnId, reply: Vec<u8>) -> (Vec<String>, Option<ConnId>) {
+        n.handle(T, Input::Connected { conn });
+        n.handle(T, Input::Bytes { conn, data: b"+PONG\r\n".to_vec() });
+        n.handle(T, Input::Bytes { conn, data: b"+OK\r\n+OK\r\n".to_vec() });
+        drain(n);
+        n.handle(T, Input::Bytes { conn, data: reply });
+        drain(n)
+    }
+
+    fn framed(payload: &[u8], diskless: bool) -> Vec<u8> {
+        let mut out = format!("+FULLRESYNC {} 0\r\n", "a".repeat(40)).into_bytes();
+        let mark = "m".repeat(40);
+        if diskless {
+            out.extend(format!("$EOF:{mark}\r\n").into_bytes());
+        } else {
+            out.extend(format!("${}\r\n", payload.len()).into_bytes());
+        }
+        out.extend_from_slice(payload);
+        if diskless {
+            out.extend(mark.as_bytes());
+        }
+        out
+    }
+
+    fn snapshot(key: &[u8]) -> Vec<u8> {
+        let mut ks = Keyspace::default();
+        ks.set(0, key.to_vec(), Value::String(b"v".to_vec()), None);
+        rdb::write(&ks, &SnapshotMeta { redis_ver: "7.0.15", ctime_secs: T / 1000, used_mem: 0, repl: None }, T)
+    }
+
+    /// A replica that synced once (key "old") and lost its master; returns it and the
+    /// connection of its next attempt.
+    fn replica_with_old_data() -> (Node, ConnId) {
+        let config = Config { replicaof: Some(("master".into(), 6379)), ..Config::default() };
+        let mut n = Node::new(config, T, 7);
+        let (_, conn) = drain(&mut n);
+        let conn = conn.expect("the replica connects to its master");
+        let (logs, _) = sync(&mut n, conn, framed(&snapshot(b"old"), false));
+        assert!(logs.contains(&"MASTER <-> REPLICA sync: Finished with success".to_string()), "{logs:?}");
+        assert!(logs.contains(&"Loading RDB produced by version 7.0.15".to_string()), "{logs:?}");
+        n.handle(T, Input::Closed { conn });
+        n.tick(T + 1000);
+        let (_, next) = drain(&mut n);
+        (n, next.expect("the replica reconnects"))
+    }
+
+    #[test]
+    fn a_corrupt_or_truncated_snapshot_stops_the_replica_like_redis() {
+        let good = snapshot(b"new");
+        let mut flipped = good.clone();
+        let at = flipped.len() - 12;
+        flipped[at] ^= 0x10; // inside the value: the checksum no longer matches
+        let mut bad_type = good[..good.len() - 9].to_vec();
+        bad_type.extend([99, 1, b'k', 1, b'v', 0xFF]);
+        let cases: [(&[u8], &[&str]); 3] = [
+            (
+                &good[..good.len() - 6],
+                &[
+                    "Short read or OOM loading DB. Unrecoverable error, aborting now.",
+                    "Internal error in RDB reading offset 0, function at rdb.c:3240 -> Unexpected EOF reading RDB file",
+                ],
+            ),
+            (&flipped, &["Internal error in RDB reading offset 0, function at rdb.c:3216 -> RDB CRC error"]),
+            (&bad_type, &["Internal error in RDB reading offset 0, function at rdb.c:2672 -> Unknown RDB encoding type 99"]),
+        ];
+        for diskless in [false, true] {
+            for (payload, want) in cases {
+                let (mut n, conn) = replica_with_old_data();
+                let (logs, reconnect) = sync(&mut n, conn, framed(payload, diskless));
+                let flushed = logs.iter().position(|l| l == "MASTER <-> REPLICA sync: Flushing old data").expect("flushes");
+                let loading = logs.iter().position(|l| l == "MASTER <-> REPLICA sync: Loading DB in memory").expect("loads");
+                assert!(flushed < loading);
+                assert!(logs.ends_with(&want.iter().map(|s| s.to_string()).collect::<Vec<_>>()), "{logs:?}");
+                assert!(n.is_shut_down(), "Redis exits after reporting a corrupt RDB");
+                assert!(reconnect.is_none());
+                assert!(n.keyspace().is_empty(), "the old data was flushed before loading");
+            }
+        }
+    }
+
+    #[test]
+    fn a_snapshot_of_another_format_fails_the_sync_and_it_starts_over() {
+        for diskless in [false, true] {
+            let (mut n, conn) = replica_with_old_data();
+            let mut newer = snapshot(b"new");
+            newer[5..9].copy_from_slice(b"0011");
+            let (logs, reconnect) = sync(&mut n, conn, framed(&newer, diskless));
+            let tail = [
+                "MASTER <-> REPLICA sync: Loading DB in memory",
+                "Can't handle RDB format version 11",
+                "Failed trying to load the MASTER synchronization DB from disk: Invalid argument",
+                "Reconnecting to MASTER master:6379 after failure",
+            ];
+            let at = logs.iter().position(|l| l == tail[0]).expect("loads");
+            assert_eq!(&logs[at..at + 4], &tail, "{logs:?}");
+            assert!(!n.is_shut_down());
+            assert!(n.keyspace().is_empty(), "the old data was flushed before loading, and stays gone");
+            let conn = reconnect.expect("a new attempt at once");
+            let (logs, _) = sync(&mut n, conn, framed(&snapshot(b"new"), diskless));
+            assert!(logs.contains(&"MASTER <-> REPLICA sync: Finished with success".to_string()), "{logs:?}");
+            assert!(n.keyspace().dbs[0].entries.contains_key(b"new".as_slice()));
+        }
     }
 }
