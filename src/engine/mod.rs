@@ -542,6 +542,7 @@ impl Node {
             self.clients_waiting_acks.retain(|&c| c != client.conn);
         }
         self.unwritten.remove(&client.conn);
+        self.repl.replica_conns.remove(&client.conn);
         match client.role {
             ClientRole::Master => self.on_master_lost(client),
             ClientRole::Replica(_) => {
