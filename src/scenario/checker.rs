@@ -329,7 +329,9 @@ impl Checker {
         for (i, k) in found {
             self.waits[i].acked = Some(k);
             let w = self.waits[i].clone();
-            if k <= 0 || self.failovers.iter().any(|&t| t >= w.submitted_ms) {
+            // With nothing written yet (woff 0) every online replica counts, loaded or not,
+            // as in Redis: there is nothing to hold.
+            if k <= 0 || w.woff == 0 || self.failovers.iter().any(|&t| t >= w.submitted_ms) {
                 continue;
             }
             self.stats.waits_checked += 1;
