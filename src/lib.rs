@@ -2,6 +2,8 @@
 //!
 //! - [`engine`]: one Redis 7.0 server as a sans-IO, deterministic state machine.
 //! - [`bus`]: virtual servers joined by a simulated network on a virtual clock.
+//! - [`scenario`]: runs written down as JSON, carried out on the bus under replication's
+//!   invariants; random scenarios and shrinking for `replscope-sim`.
 //! - `ui` (feature `web`): the Yew playground that draws the bus and drives it.
 //!
 //! The engine and the bus never depend on browser crates; `cargo test
@@ -9,6 +11,7 @@
 
 pub mod bus;
 pub mod engine;
+pub mod scenario;
 
 #[cfg(feature = "web")]
 pub mod ui;

@@ -496,6 +496,22 @@ impl Node {
     /// Takes the snapshot and returns `+FULLRESYNC` and the payload to send; puts the
     /// replica online.
     ///
+    /// The `repl-stream-db` a snapshot tells its replica (Redis's `rdbPopulateSaveInfo`).
+    /// A master re-SELECTs after every snapshot, so 0 will do. A replica serving its own
+    /// replicas forwards its master's stream verbatim and cannot SELECT: the snapshot must
+    /// name the db that stream is in, or the next write without a SELECT lands in db 0.
+    fn snapshot_stream_db(&self) -> i64 {
+        if self.repl.link.is_none() {
+            return 0;
+        }
+        // Its link may be down (the snapshot was waiting for the diskless delay): then the
+        // cached master's db, where the stream resumes after a +CONTINUE.
+        match self.clients.values().find(|c| c.role == ClientRole::Master) {
+            Some(master) => master.db as i64,
+            None => self.repl.cached_master.as_ref().map_or(0, |c| c.db as i64),
+        }
+    }
+
     /// Redis forks a child to write the snapshot while the parent keeps serving; writes in
     /// between are buffered for the replica. Here the snapshot is taken at one instant of
     /// the stream, so "writes in between" are simply the stream that follows the payload.
@@ -513,7 +529,7 @@ impl Node {
             redis_ver: REDIS_VERSION,
             ctime_secs: self.now / 1000,
             used_mem: 0,
-            repl: Some(ReplInfo { stream_db: 0, replid: self.history_name().to_string(), offset: offset as i64 }),
+            repl: Some(ReplInfo { stream_db: self.snapshot_stream_db(), replid: self.history_name().to_string(), offset: offset as i64 }),
         };
         let payload = rdb::write_with(&self.keyspace, &meta, self.now, self.config.rdbcompression);
         let name = replica_name(client);

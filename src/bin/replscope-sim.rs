@@ -1,0 +1,161 @@
+//! replscope-sim: runs replication scenarios on the simulated network and checks
+//! replication's invariants; sweeps random scenarios by seed and shrinks the failures.
+//!
+//! ```text
+//! replscope-sim run <scenario.json> [--summary]
+//! replscope-sim sweep --seeds N [--start S] [--out DIR] [--shrink-budget B]
+//! replscope-sim generate <seed>
+//! ```
+//!
+//! `run` prints the event log (or only the summary) and exits 1 if an invariant was
+//! violated, 2 if the file cannot be used. `sweep` runs the random scenario of each seed
+//! from S to S+N-1; for each failure it prints the seed, what failed, the commands that
+//! replay it, and writes the scenario (and its shrunk form) as JSON into DIR. Panics are
+//! caught per seed and reported as failures. `generate` prints a seed's scenario.
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    std::process::exit(native::main());
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use std::path::PathBuf;
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    use replscope::scenario::generate::{random_scenario, run_catching, shrink, Failure};
+    use replscope::scenario::runner::run;
+    use replscope::scenario::Scenario;
+
+    const USAGE: &str = "usage:
+  replscope-sim run <scenario.json> [--summary]
+  replscope-sim sweep --seeds N [--start S] [--out DIR] [--shrink-budget B]
+  replscope-sim generate <seed>";
+
+    pub fn main() -> i32 {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let result = match args.first().map(String::as_str) {
+            Some("run") => cmd_run(&args[1..]),
+            Some("sweep") => cmd_sweep(&args[1..]),
+            Some("generate") => cmd_generate(&args[1..]),
+            Some("-h" | "--help" | "help") => {
+                println!("{USAGE}");
+                Ok(0)
+            }
+            _ => Err(USAGE.to_string()),
+        };
+        match result {
+            Ok(code) => code,
+            Err(msg) => {
+                eprintln!("replscope-sim: {msg}");
+                2
+            }
+        }
+    }
+
+    fn cmd_run(args: &[String]) -> Result<i32, String> {
+        let mut path = None;
+        let mut summary_only = false;
+        for a in args {
+            match a.as_str() {
+                "--summary" => summary_only = true,
+                s if s.starts_with('-') => return Err(format!("unknown option {s}\n{USAGE}")),
+                s if path.is_none() => path = Some(s.to_string()),
+                s => return Err(format!("unexpected argument {s}\n{USAGE}")),
+            }
+        }
+        let path = path.ok_or_else(|| format!("run needs a scenario file\n{USAGE}"))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+        let scenario = Scenario::from_json(&text).map_err(|e| format!("{path}: {e}"))?;
+        let run = run(&scenario).map_err(|e| format!("{path}: {e}"))?;
+        if !summary_only {
+            for entry in run.bus.log() {
+                println!("{}", entry.line());
+            }
+            println!();
+        }
+        print!("{}", run.summary);
+        Ok(if run.violations().is_empty() { 0 } else { 1 })
+    }
+
+    fn cmd_generate(args: &[String]) -> Result<i32, String> {
+        let seed = args.first().ok_or("generate needs a seed")?;
+        let seed: u64 = seed.parse().map_err(|_| format!("{seed:?} is not a seed (an unsigned integer)"))?;
+        println!("{}", random_scenario(seed).to_json());
+        Ok(0)
+    }
+
+    fn number(args: &[String], i: usize, name: &str) -> Result<u64, String> {
+        let v = args.get(i + 1).ok_or_else(|| format!("{name} needs a value"))?;
+        v.parse().map_err(|_| format!("{name}: {v:?} is not an unsigned integer"))
+    }
+
+    /// The last panic's message and location, kept by the hook instead of printed.
+    static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+    fn cmd_sweep(args: &[String]) -> Result<i32, String> {
+        let (mut seeds, mut start, mut budget) = (None, 0u64, 300usize);
+        let mut out = PathBuf::from(".");
+        let mut i = 0;
+        while i < args.len() {
+            match args[i].as_str() {
+                "--seeds" => seeds = Some(number(args, i, "--seeds")?),
+                "--start" => start = number(args, i, "--start")?,
+                "--shrink-budget" => budget = number(args, i, "--shrink-budget")? as usize,
+                "--out" => out = PathBuf::from(args.get(i + 1).ok_or("--out needs a directory")?),
+                other => return Err(format!("unknown option {other}\n{USAGE}")),
+            }
+            i += 2;
+        }
+        let seeds = seeds.ok_or_else(|| format!("sweep needs --seeds N\n{USAGE}"))?;
+        std::panic::set_hook(Box::new(|info| {
+            *LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()) = Some(info.to_string());
+        }));
+        let began = Instant::now();
+        let (mut failed, mut panics) = (0u64, 0u64);
+        for seed in start..start.saturating_add(seeds) {
+            let scenario = random_scenario(seed);
+            let Err(failure) = run_catching(&scenario) else { continue };
+            failed += 1;
+            let failure = with_panic_location(failure);
+            if matches!(failure, Failure::Panic(_)) {
+                panics += 1;
+            }
+            println!("FAIL seed {seed}\n{failure}");
+            std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+            let file = out.join(format!("replscope-sim-{seed}.json"));
+            std::fs::write(&file, scenario.to_json()).map_err(|e| format!("{}: {e}", file.display()))?;
+            let (small, small_failure) = shrink(&scenario, &failure, budget);
+            let small_failure = with_panic_location(small_failure);
+            let small_file = out.join(format!("replscope-sim-{seed}-shrunk.json"));
+            std::fs::write(&small_file, small.to_json()).map_err(|e| format!("{}: {e}", small_file.display()))?;
+            println!(
+                "shrunk from {} servers / {} actions to {} / {}:\n{small_failure}",
+                scenario.servers.len(),
+                scenario.actions.len(),
+                small.servers.len(),
+                small.actions.len()
+            );
+            println!("replay: replscope-sim sweep --seeds 1 --start {seed}");
+            println!("replay: replscope-sim run {}", file.display());
+            println!("replay: replscope-sim run {}\n", small_file.display());
+        }
+        let _ = std::panic::take_hook();
+        println!(
+            "sweep: {seeds} seeds from {start} in {:.1} s: {failed} failed ({panics} panics)",
+            began.elapsed().as_secs_f64()
+        );
+        Ok(if failed == 0 { 0 } else { 1 })
+    }
+
+    fn with_panic_location(f: Failure) -> Failure {
+        match f {
+            Failure::Panic(m) => Failure::Panic(LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or(m)),
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,441 @@
+//! Replication's invariants, checked while a run progresses and at its end.
+//!
+//! * **Safety: same offset, same data.** A replica that has applied its master's stream up
+//!   to offset X of history R holds exactly the data its master held at (R, X). The checker
+//!   samples every master's keyspace digest each time the master's (history, offset)
+//!   changes (and after each command typed on it, for a master with no backlog yet, whose
+//!   writes do not move its offset), and compares each replica's digest when the replica
+//!   reaches an offset that was sampled. A sample keeps its keys with a TTL apart, with
+//!   their expiry, so it can be evaluated at any later time: a snapshot leaves out keys
+//!   already expired while the server that took it still holds them, and comparing both
+//!   sides with the keys expired *now* left out makes the comparison exact. Offsets that a
+//!   replica passes without the master having stopped there (several stream chunks in one
+//!   master event) are not compared; the next sampled one is.
+//! * **A replica's offset never exceeds its master's** while its link is up.
+//! * **WAIT tells the truth, and acknowledged writes stay.** When `WAIT n t` typed on a
+//!   master answers k, at least k servers hold that master's history up to the console's
+//!   last write. At the end, that master still holds the write, unless a REPLICAOF
+//!   (failover) happened after it — the one fault in today's scenarios that may legitimately
+//!   lose an acknowledged write (WAIT is not a consensus protocol).
+//! * **Liveness.** After the last action, every replica whose chain of masters reaches a
+//!   master over links that are not cut converges — link up, same offset, same data — within
+//!   `repl-timeout + 2 × repl-diskless-sync-delay + 5 s` of virtual time.
+//!
+//! The bus is checked after each millisecond of virtual time in which something happened
+//! (the bus runs by time; see [`runner`](super::runner)); a violation names the last log
+//! entry of the server it is about in that millisecond.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::bus::{Bus, LogKind, ServerId};
+use crate::engine::keyspace::entry_digest;
+use crate::engine::replication::NULL_REPLID;
+use crate::engine::replication::SyncProtocol;
+use crate::engine::{Event, Node, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ViolationKind {
+    Safety,
+    Offset,
+    Wait,
+    LostWrite,
+    Liveness,
+    Expectation,
+    /// The run panicked (reported by the sweep, which catches it).
+    Panic,
+}
+
+impl fmt::Display for ViolationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            ViolationKind::Safety => "safety",
+            ViolationKind::Offset => "offset",
+            ViolationKind::Wait => "wait",
+            ViolationKind::LostWrite => "lost-write",
+            ViolationKind::Liveness => "liveness",
+            ViolationKind::Expectation => "expectation",
+            ViolationKind::Panic => "panic",
+        };
+        f.write_str(s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Index of the log entry after which it was seen.
+    pub index: u64,
+    /// Milliseconds since the run started.
+    pub time: u64,
+    pub kind: ViolationKind,
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "event #{} t={} {}: {}", self.index, self.time, self.kind, self.message)
+    }
+}
+
+/// A master's data at one (history, offset), evaluable at any later time.
+#[derive(Debug, Clone)]
+struct Sample {
+    /// Sum of the digests of keys without a TTL.
+    persistent: u64,
+    /// (expires_at, digest) of keys with one.
+    expiring: Vec<(u64, u64)>,
+    server: ServerId,
+}
+
+impl Sample {
+    fn of(node: &Node, server: ServerId, now: u64) -> Sample {
+        let mut persistent = 0u64;
+        let mut expiring = Vec::new();
+        for (db, d) in node.keyspace().dbs.iter().enumerate() {
+            for (key, entry) in &d.entries {
+                match entry.expires_at {
+                    None => persistent = persistent.wrapping_add(entry_digest(db, key, entry)),
+                    // Already expired: left out of every later evaluation anyway.
+                    Some(t) if now > t => {}
+                    Some(t) => expiring.push((t, entry_digest(db, key, entry))),
+                }
+            }
+        }
+        Sample { persistent, expiring, server }
+    }
+
+    /// The digest [`Keyspace::digest`](crate::engine::keyspace::Keyspace::digest) would
+    /// have given at `now`.
+    fn digest_at(&self, now: u64) -> u64 {
+        self.expiring.iter().filter(|(t, _)| now <= *t).fold(self.persistent, |sum, (_, d)| sum.wrapping_add(*d))
+    }
+}
+
+/// The name a node's replicas know its history by (PSYNC1 names it by the run id).
+pub fn history_name(node: &Node) -> &str {
+    match node.config().sync_protocol {
+        SyncProtocol::Psync1 => node.run_id(),
+        _ => &node.replication().replid,
+    }
+}
+
+/// The replica's applied offset while its link is up and carries offsets.
+fn streaming_offset(node: &Node) -> Option<u64> {
+    let link = node.master_link()?;
+    (link.is_connected() && !link.pre_psync).then_some(link.reploff)
+}
+
+/// The server a replica's link points at, on this bus.
+pub fn master_of(bus: &Bus, id: ServerId) -> Option<ServerId> {
+    let link = bus.server(id).node.master_link()?;
+    if link.host == "127.0.0.1" || link.host.eq_ignore_ascii_case("localhost") {
+        bus.server_by_port(link.port)
+    } else {
+        None
+    }
+}
+
+#[derive(Debug, Clone)]
+struct WaitTrack {
+    server: ServerId,
+    entry: usize,
+    history: String,
+    woff: u64,
+    submitted_ms: u64,
+    acked: Option<i64>,
+}
+
+/// Watches one run. The runner calls [`Checker::observe`] after every slice of events and
+/// tells it about the actions it carries out.
+pub struct Checker {
+    samples: BTreeMap<(String, u64), Sample>,
+    last_master_key: Vec<Option<(String, u64)>>,
+    last_replica_key: Vec<Option<(String, u64)>>,
+    /// Offset right after the last command typed on each console (the client's `woff`).
+    console_woff: Vec<u64>,
+    waits: Vec<WaitTrack>,
+    /// Virtual times (ms) of REPLICAOF actions: failovers, which may lose acked writes.
+    failovers: Vec<u64>,
+    violations: Vec<Violation>,
+    stats: CheckStats,
+}
+
+/// How much a run was checked: a run that passes having compared nothing proves nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckStats {
+    /// Replica digests compared with their master's at the same offset.
+    pub safety_comparisons: u64,
+    /// Replica offsets compared with their master's.
+    pub offset_comparisons: u64,
+    /// WAIT replies checked against the servers that hold the write.
+    pub waits_checked: u64,
+}
+
+/// Enough to understand a run; more would only repeat the first.
+const MAX_VIOLATIONS: usize = 20;
+
+impl Checker {
+    pub fn new(servers: usize) -> Checker {
+        Checker {
+            samples: BTreeMap::new(),
+            last_master_key: vec![None; servers],
+            last_replica_key: vec![None; servers],
+            console_woff: vec![0; servers],
+            waits: Vec::new(),
+            failovers: Vec::new(),
+            violations: Vec::new(),
+            stats: CheckStats::default(),
+        }
+    }
+
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+
+    pub fn stats(&self) -> CheckStats {
+        self.stats
+    }
+
+    pub fn into_violations(self) -> Vec<Violation> {
+        self.violations
+    }
+
+    pub fn report(&mut self, bus: &Bus, server: Option<ServerId>, kind: ViolationKind, message: String) {
+        if self.violations.len() >= MAX_VIOLATIONS {
+            return;
+        }
+        let log = bus.log();
+        let index = server
+            .and_then(|s| log.iter().rev().find(|e| e.server == Some(s)))
+            .or(log.last())
+            .map_or(0, |e| e.index);
+        self.violations.push(Violation { index, time: bus.elapsed_ms(), kind, message });
+    }
+
+    /// A command was typed on `server` (already carried out by the bus).
+    pub fn command_typed(&mut self, bus: &Bus, server: ServerId, line: &str) {
+        let node = &bus.server(server).node;
+        let first = line.split_whitespace().next().unwrap_or("");
+        let console = bus.console(server);
+        // A console blocked in an earlier WAIT runs what it is sent only later: neither the
+        // offset of its writes nor what a new WAIT waits for is known here.
+        let open = console.entries().iter().rev().skip(1).any(|e| e.reply.is_none());
+        if first.eq_ignore_ascii_case("wait") && !open && node.role() == Role::Master {
+            self.waits.push(WaitTrack {
+                server,
+                entry: console.entries().len() - 1,
+                history: history_name(node).to_string(),
+                woff: self.console_woff[server],
+                submitted_ms: bus.elapsed_ms(),
+                acked: None,
+            });
+        } else if !open {
+            self.console_woff[server] = node.replication().master_repl_offset;
+        }
+    }
+
+    pub fn failover_action(&mut self, bus: &Bus) {
+        self.failovers.push(bus.elapsed_ms());
+    }
+
+    /// Checks the bus after the log entries from `from` on were carried out.
+    pub fn observe(&mut self, bus: &Bus, from: usize) {
+        let now = bus.now();
+        let fresh = &bus.log()[from.min(bus.log().len())..];
+        let typed_on = |s: ServerId| fresh.iter().any(|e| e.server == Some(s) && matches!(e.kind, LogKind::ConsoleInput { .. }));
+        let relinked = |s: ServerId| {
+            fresh.iter().any(|e| {
+                e.server == Some(s)
+                    && matches!(&e.kind, LogKind::Engine(Event::LinkState { state }) if *state == crate::engine::replication::LinkStateName::Connected)
+            })
+        };
+        // Masters first: a replica may reach an offset in the same slice its master did.
+        for (id, server) in bus.servers().iter().enumerate() {
+            let node = &server.node;
+            if node.role() != Role::Master || node.is_shut_down() {
+                self.last_master_key[id] = None;
+                continue;
+            }
+            let key = (history_name(node).to_string(), node.replication().master_repl_offset);
+            if self.last_master_key[id].as_ref() != Some(&key) || typed_on(id) {
+                self.samples.insert(key.clone(), Sample::of(node, id, now));
+                self.last_master_key[id] = Some(key);
+            }
+        }
+        for id in 0..bus.servers().len() {
+            let node = &bus.server(id).node;
+            let Some(offset) = streaming_offset(node) else {
+                self.last_replica_key[id] = None;
+                continue;
+            };
+            if let Some(m) = master_of(bus, id) {
+                let mr = bus.server(m).node.replication();
+                let master_offset = mr.master_repl_offset;
+                // Only within one history: a master that has just loaded another one (a
+                // full sync of its own) is at that history's offset until its replicas,
+                // which it has dropped, hear of it.
+                let same_history = node.replication().replid == mr.replid || node.replication().replid == mr.replid2;
+                if same_history {
+                    self.stats.offset_comparisons += 1;
+                }
+                if same_history && offset > master_offset {
+                    let msg = format!(
+                        "replica {} is at offset {offset}, past its master {} at {master_offset}",
+                        bus.server(id).name,
+                        bus.server(m).name
+                    );
+                    self.report(bus, Some(id), ViolationKind::Offset, msg);
+                }
+            }
+            let key = (node.replication().replid.clone(), offset);
+            if self.last_replica_key[id].as_ref() == Some(&key) && !relinked(id) {
+                continue;
+            }
+            self.last_replica_key[id] = Some(key.clone());
+            // A writable replica may hold writes of its own: nothing to compare.
+            if !node.config().replica_read_only {
+                continue;
+            }
+            let Some(sample) = self.samples.get(&key) else { continue };
+            self.stats.safety_comparisons += 1;
+            let want = sample.digest_at(now);
+            let got = node.keyspace().digest(now);
+            if want != got {
+                let master = bus.server(sample.server).name.clone();
+                let msg = format!(
+                    "replica {} at offset {offset} of history {} has data digest {got:016x}, but {master} had {want:016x} at that offset",
+                    bus.server(id).name,
+                    short(&key.0)
+                );
+                self.report(bus, Some(id), ViolationKind::Safety, msg);
+            }
+        }
+        self.check_wait_replies(bus);
+    }
+
+    fn check_wait_replies(&mut self, bus: &Bus) {
+        let mut found = Vec::new();
+        for (i, w) in self.waits.iter().enumerate() {
+            if w.acked.is_some() {
+                continue;
+            }
+            let Some(entry) = bus.console(w.server).entries().get(w.entry) else { continue };
+            match &entry.reply {
+                Some(crate::engine::resp::Reply::Integer(k)) => found.push((i, *k)),
+                Some(_) => found.push((i, -1)),
+                None => {}
+            }
+        }
+        for (i, k) in found {
+            self.waits[i].acked = Some(k);
+            let w = self.waits[i].clone();
+            // With nothing written yet (woff 0) every online replica counts, loaded or not,
+            // as in Redis: there is nothing to hold.
+            if k <= 0 || w.woff == 0 || self.failovers.iter().any(|&t| t >= w.submitted_ms) {
+                continue;
+            }
+            self.stats.waits_checked += 1;
+            let holders = bus.servers().iter().enumerate().filter(|(id, s)| *id != w.server && holds(&s.node, &w.history, w.woff)).count();
+            if (holders as i64) < k {
+                let msg = format!(
+                    "WAIT on {} answered {k}, but only {holders} other server(s) hold its history {} up to offset {}",
+                    bus.server(w.server).name,
+                    short(&w.history),
+                    w.woff
+                );
+                self.report(bus, Some(w.server), ViolationKind::Wait, msg);
+            }
+        }
+    }
+
+    /// The end of the run: acknowledged writes must still be there.
+    pub fn finish(&mut self, bus: &Bus) {
+        for w in self.waits.clone() {
+            if w.acked.unwrap_or(0) <= 0 || w.woff == 0 || self.failovers.iter().any(|&t| t >= w.submitted_ms) {
+                continue;
+            }
+            let node = &bus.server(w.server).node;
+            if !holds(node, &w.history, w.woff) {
+                let msg = format!(
+                    "{} acknowledged offset {} of history {} to {} replica(s) (WAIT at t={}), and no failover followed, but it no longer holds it (now {} at {})",
+                    bus.server(w.server).name,
+                    w.woff,
+                    short(&w.history),
+                    w.acked.unwrap_or(0),
+                    w.submitted_ms,
+                    short(history_name(node)),
+                    node.replication().master_repl_offset
+                );
+                self.report(bus, Some(w.server), ViolationKind::LostWrite, msg);
+            }
+        }
+    }
+}
+
+/// Whether `node`'s data includes history `history` up to `offset`.
+fn holds(node: &Node, history: &str, offset: u64) -> bool {
+    let r = node.replication();
+    let mine = streaming_offset(node).unwrap_or(r.master_repl_offset);
+    if node.role() == Role::Replica && streaming_offset(node).is_none() {
+        // Mid-resync: what it holds is in flux (it may be loading another history).
+        return false;
+    }
+    (history_name(node) == history || r.replid == history) && mine >= offset
+        || (r.replid2 == history && r.replid2 != NULL_REPLID && (offset as i64) < r.second_repl_offset)
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(8)]
+}
+
+/// Why a replica has not converged, or `None` if it has: link up, its master's offset,
+/// its master's data.
+pub fn convergence_gap(bus: &Bus, id: ServerId, master: ServerId) -> Option<String> {
+    let node = &bus.server(id).node;
+    let m = &bus.server(master).node;
+    let name = &bus.server(id).name;
+    let mname = &bus.server(master).name;
+    let link = node.master_link()?;
+    if !link.is_connected() {
+        return Some(format!("replica {name}'s link to {mname} is {:?}", link.state_name()));
+    }
+    let moff = m.replication().master_repl_offset;
+    if !link.pre_psync && link.reploff != moff {
+        return Some(format!("replica {name} is at offset {} and {mname} at {moff}", link.reploff));
+    }
+    let (a, b) = (node.keyspace().digest(bus.now()), m.keyspace().digest(bus.now()));
+    if a != b {
+        return Some(format!("replica {name} has data digest {a:016x} and {mname} {b:016x}"));
+    }
+    None
+}
+
+/// Replicas expected to converge now: a chain of masters on this bus, no link on it cut,
+/// no server on it shut down, ending at a master. Each with its direct master.
+pub fn expected_to_converge(bus: &Bus) -> Vec<(ServerId, ServerId)> {
+    let mut out = Vec::new();
+    'replicas: for id in 0..bus.servers().len() {
+        if bus.server(id).node.role() != Role::Replica || bus.server(id).node.is_shut_down() {
+            continue;
+        }
+        let Some(direct) = master_of(bus, id) else { continue };
+        let (mut cur, mut hops) = (id, 0);
+        while bus.server(cur).node.role() == Role::Replica {
+            let Some(next) = master_of(bus, cur) else { continue 'replicas };
+            if next == cur || bus.is_cut(cur, next) || bus.server(next).node.is_shut_down() || hops > bus.servers().len() {
+                continue 'replicas;
+            }
+            cur = next;
+            hops += 1;
+        }
+        out.push((id, direct));
+    }
+    out
+}
+
+/// How long after the last action replicas may take to converge (ms).
+pub fn liveness_bound_ms(bus: &Bus) -> u64 {
+    let timeout = bus.servers().iter().map(|s| s.node.config().repl_timeout).max().unwrap_or(60);
+    let delay = bus.servers().iter().map(|s| s.node.config().repl_diskless_sync_delay).max().unwrap_or(5);
+    (timeout + 2 * delay) * 1000 + 5_000
+}

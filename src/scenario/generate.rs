@@ -1,0 +1,296 @@
+//! Random scenarios from a seed, and shrinking a failing one to what still fails.
+//!
+//! [`random_scenario`] draws 2–5 servers in a random replication tree (chains included),
+//! random backlog sizes, sync delays, timeouts and diskless or disk-based sync; load
+//! generators of all five types (TTLs and MULTI/EXEC included); single commands (WAIT
+//! among them); cuts healed a little later; failovers (`REPLICAOF NO ONE` on a replica, the
+//! old master and its other replicas re-pointed to it); and replicas moved along the tree.
+//! Every draw comes from the seed, so `replscope-sim sweep --seeds 1 --start <seed>`
+//! rebuilds the very same scenario.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use super::checker::{Violation, ViolationKind};
+use super::runner::{run, Rng, Summary};
+use super::{Action, Expectations, Link, Scenario, ServerSpec, WriteKind, FORMAT_VERSION};
+
+/// The random scenario for `seed`.
+pub fn random_scenario(seed: u64) -> Scenario {
+    let mut rng = Rng::new(seed ^ 0x5EED_5CE7_A210_0001);
+    let n = 2 + rng.below(4) as usize;
+    let name = |i: usize| format!("s{i}");
+    let mut servers = Vec::new();
+    for i in 0..n {
+        let mut config = std::collections::BTreeMap::new();
+        config.insert("repl-diskless-sync-delay".to_string(), ["0", "1", "2"][rng.below(3) as usize].to_string());
+        config.insert("repl-backlog-size".to_string(), ["16kb", "32kb", "1mb"][rng.below(3) as usize].to_string());
+        config.insert("repl-timeout".to_string(), ["5", "10"][rng.below(2) as usize].to_string());
+        if rng.chance(20) {
+            config.insert("repl-diskless-sync".to_string(), "no".to_string());
+        }
+        servers.push(ServerSpec { name: name(i), port: 6380 + i as i64, config });
+    }
+    // masters[i]: whom server i replicates (None: a master). A tree rooted at s0.
+    let mut masters: Vec<Option<usize>> = (0..n).map(|i| if i == 0 { None } else { Some(rng.below(i as u64) as usize) }).collect();
+    let topology = (1..n).map(|i| Link { replica: name(i), master: name(masters[i].expect("set above")) }).collect();
+    let mut root = 0usize;
+    let mut actions = Vec::new();
+    let window = 3_000 + rng.below(9_000) as i64;
+    let mut t = rng.below(1_500) as i64;
+    while t < window {
+        match rng.below(100) {
+            0..=34 => {
+                let kind = WriteKind::ALL[rng.below(6) as usize];
+                let big = rng.chance(15);
+                actions.push(Action::Load {
+                    at: t,
+                    server: name(root),
+                    rate: 5 + rng.below(55) as i64,
+                    duration_ms: 300 + rng.below(3_000) as i64,
+                    kind,
+                    keys: 3 + rng.below(40) as i64,
+                    value_bytes: if big { 200 + rng.below(1_800) as i64 } else { 1 + rng.below(32) as i64 },
+                    ttl_ms: rng.chance(25).then(|| 100 + rng.below(5_000) as i64),
+                    multi: rng.chance(20),
+                });
+            }
+            35..=54 => {
+                let line = match rng.below(10) {
+                    0..=2 => format!("WAIT {} {}", 1 + rng.below(2), 50 + rng.below(200)),
+                    3 => format!("SET k:{} v{} EX {}", rng.below(10), rng.below(100), 1 + rng.below(5)),
+                    4 => format!("DEL k:{} str:0:1 list:0:1", rng.below(10)),
+                    5 => format!("EXPIRE k:{} {}", rng.below(10), 1 + rng.below(3)),
+                    6 => "SELECT 1".to_string(),
+                    7 => "SELECT 0".to_string(),
+                    8 => format!("INCRBYFLOAT f:{} 1.25", rng.below(3)),
+                    _ => "FLUSHDB".to_string(),
+                };
+                actions.push(Action::Command { at: t, server: name(root), line });
+            }
+            55..=79 => {
+                // Mostly a replication link; sometimes any pair.
+                let (a, b) = match (1..n).filter(|&i| masters[i].is_some()).nth(rng.below(n as u64) as usize) {
+                    Some(r) if rng.chance(75) => (r, masters[r].expect("a replica")),
+                    _ => {
+                        let a = rng.below(n as u64) as usize;
+                        (a, (a + 1 + rng.below(n as u64 - 1) as usize) % n)
+                    }
+                };
+                let heal = t + 100 + rng.below(5_000) as i64;
+                actions.push(Action::Cut { at: t, a: name(a), b: name(b) });
+                actions.push(Action::Heal { at: heal, a: name(a), b: name(b) });
+            }
+            80..=91 => {
+                // Failover: promote a direct replica of the root, re-point the rest to it.
+                let children: Vec<usize> = (0..n).filter(|&i| masters[i] == Some(root)).collect();
+                if children.is_empty() {
+                    t += 100;
+                    continue;
+                }
+                let new_root = children[rng.below(children.len() as u64) as usize];
+                actions.push(Action::Replicaof { at: t, server: name(new_root), master: None });
+                masters[new_root] = None;
+                let mut delay = 0;
+                for i in 0..n {
+                    if i != new_root && (i == root || masters[i] == Some(root)) {
+                        delay += rng.below(150) as i64;
+                        actions.push(Action::Replicaof { at: t + delay, server: name(i), master: Some(name(new_root)) });
+                        masters[i] = Some(new_root);
+                    }
+                }
+                root = new_root;
+            }
+            _ => {
+                // Move a replica under another server that is not below it.
+                let r = rng.below(n as u64) as usize;
+                let m = rng.below(n as u64) as usize;
+                if masters[r].is_none() || r == m || is_below(&masters, m, r) {
+                    t += 100;
+                    continue;
+                }
+                actions.push(Action::Replicaof { at: t, server: name(r), master: Some(name(m)) });
+                masters[r] = Some(m);
+            }
+        }
+        t += 100 + rng.below(1_500) as i64;
+    }
+    Scenario {
+        version: FORMAT_VERSION,
+        seed,
+        description: Some(format!("random scenario for seed {seed} (replscope-sim sweep --seeds 1 --start {seed})")),
+        servers,
+        topology,
+        actions,
+        end_ms: None,
+        expect: Expectations::default(),
+    }
+}
+
+/// Whether `node` is `ancestor` or replicates it, directly or down a chain.
+fn is_below(masters: &[Option<usize>], node: usize, ancestor: usize) -> bool {
+    let mut cur = Some(node);
+    let mut hops = 0;
+    while let Some(c) = cur {
+        if c == ancestor {
+            return true;
+        }
+        hops += 1;
+        if hops > masters.len() {
+            return true; // a loop: treat as below, never make it worse
+        }
+        cur = masters[c];
+    }
+    false
+}
+
+/// How a scenario failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    Violations(Vec<Violation>),
+    Panic(String),
+    /// A generated or shrunk scenario that does not validate (a generator bug).
+    Invalid(String),
+}
+
+impl Failure {
+    /// The kind of the first problem: shrinking keeps it.
+    pub fn kind(&self) -> Option<ViolationKind> {
+        match self {
+            Failure::Violations(v) => v.first().map(|v| v.kind),
+            Failure::Panic(_) => Some(ViolationKind::Panic),
+            Failure::Invalid(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Violations(v) => {
+                for (i, v) in v.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                Ok(())
+            }
+            Failure::Panic(m) => write!(f, "panic: {m}"),
+            Failure::Invalid(m) => write!(f, "invalid scenario: {m}"),
+        }
+    }
+}
+
+/// Runs a scenario, turning a panic into a [`Failure`]. `Ok` carries the summary.
+pub fn run_catching(s: &Scenario) -> Result<Summary, Failure> {
+    match catch_unwind(AssertUnwindSafe(|| run(s))) {
+        Ok(Ok(run)) if run.violations().is_empty() => Ok(run.summary),
+        Ok(Ok(run)) => Err(Failure::Violations(run.summary.violations)),
+        Ok(Err(e)) => Err(Failure::Invalid(e.to_string())),
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".into());
+            Err(Failure::Panic(msg))
+        }
+    }
+}
+
+/// Shrinks a failing scenario: drops actions (in halves, then one by one), shortens load
+/// generators, drops servers and config overrides, as long as the result still fails
+/// with the same kind of problem. Runs at most `budget` candidates.
+pub fn shrink(s: &Scenario, failure: &Failure, budget: usize) -> (Scenario, Failure) {
+    let want = failure.kind();
+    let mut best = s.clone();
+    let mut best_failure = failure.clone();
+    let runs = std::cell::Cell::new(0usize);
+    let try_candidate = |cand: &Scenario, best: &mut Scenario, best_failure: &mut Failure| -> bool {
+        if runs.get() >= budget || cand.validate().is_err() {
+            return false;
+        }
+        runs.set(runs.get() + 1);
+        match run_catching(cand) {
+            Err(f) if f.kind() == want && want.is_some() => {
+                *best = cand.clone();
+                *best_failure = f;
+                true
+            }
+            _ => false,
+        }
+    };
+    loop {
+        let mut progress = false;
+        // Actions: chunks from half the list down to one action.
+        let mut chunk = best.actions.len().div_ceil(2).max(1);
+        loop {
+            let mut i = 0;
+            while i < best.actions.len() {
+                let mut cand = best.clone();
+                let end = (i + chunk).min(cand.actions.len());
+                cand.actions.drain(i..end);
+                if try_candidate(&cand, &mut best, &mut best_failure) {
+                    progress = true;
+                } else {
+                    i += chunk;
+                }
+            }
+            if chunk == 1 {
+                break;
+            }
+            chunk = chunk.div_ceil(2);
+        }
+        // Load generators: shorter, slower, smaller.
+        for i in 0..best.actions.len() {
+            for shrink_field in 0..3 {
+                let mut cand = best.clone();
+                let changed = match &mut cand.actions[i] {
+                    Action::Load { duration_ms, .. } if shrink_field == 0 && *duration_ms > 1 => {
+                        *duration_ms /= 2;
+                        true
+                    }
+                    Action::Load { rate, .. } if shrink_field == 1 && *rate > 1 => {
+                        *rate /= 2;
+                        true
+                    }
+                    Action::Load { value_bytes, .. } if shrink_field == 2 && *value_bytes > 1 => {
+                        *value_bytes /= 2;
+                        true
+                    }
+                    _ => false,
+                };
+                if changed && try_candidate(&cand, &mut best, &mut best_failure) {
+                    progress = true;
+                }
+            }
+        }
+        // Servers nothing needs any more (and the links that named them).
+        for i in (0..best.servers.len()).rev() {
+            let name = best.servers[i].name.clone();
+            let mut cand = best.clone();
+            cand.servers.remove(i);
+            cand.topology.retain(|l| l.replica != name && l.master != name);
+            cand.actions.retain(|a| a.servers().iter().all(|(_, s)| *s != name));
+            cand.expect.info.retain(|e| e.server != name);
+            if try_candidate(&cand, &mut best, &mut best_failure) {
+                progress = true;
+            }
+        }
+        // Config overrides, one at a time.
+        for i in 0..best.servers.len() {
+            let keys: Vec<String> = best.servers[i].config.keys().cloned().collect();
+            for key in keys {
+                let mut cand = best.clone();
+                cand.servers[i].config.remove(&key);
+                if try_candidate(&cand, &mut best, &mut best_failure) {
+                    progress = true;
+                }
+            }
+        }
+        if !progress || runs.get() >= budget {
+            break;
+        }
+    }
+    (best, best_failure)
+}

@@ -1,0 +1,468 @@
+//! Scenarios: a replication run written down as data, so that it can be saved, shared,
+//! replayed exactly, generated at random and shrunk.
+//!
+//! A scenario names its servers (with Redis option overrides), who replicates whom at the
+//! start, and a list of timed actions on the virtual clock: a command typed on a server,
+//! REPLICAOF, cutting and healing a link, or a load generator writing N commands a second.
+//! [`runner::run`] carries it out on the [`Bus`](crate::bus::Bus) while
+//! [`checker::Checker`] watches replication's invariants; [`generate`] makes random
+//! scenarios from a seed and shrinks failing ones.
+//!
+//! The format is JSON (`serde_json`), versioned by [`FORMAT_VERSION`]. Everything that
+//! reaches the runner has passed [`Scenario::validate`], which names the first bad field
+//! (`servers[2].port: duplicate port 6381`) and bounds every size ([`limits`]), so no input
+//! makes a run panic or run away.
+
+pub mod checker;
+pub mod generate;
+pub mod runner;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::config::{lookup_option, Config};
+
+/// The scenario format this build reads and writes. A file with a newer version is
+/// refused (its actions may mean something this build cannot do); older versions would be
+/// upgraded here when there are any.
+pub const FORMAT_VERSION: i64 = 1;
+
+/// Bounds on a scenario, so that a typo cannot ask for a run that never ends or fills
+/// memory. They are documented in README.md ("replscope-sim").
+pub mod limits {
+    /// Servers on one bus.
+    pub const MAX_SERVERS: usize = 8;
+    /// Timed actions in the file.
+    pub const MAX_ACTIONS: usize = 10_000;
+    /// Commands all actions expand to, load generators included.
+    pub const MAX_COMMANDS: u64 = 200_000;
+    /// Latest time an action may be at, and longest `end_ms`: one virtual day.
+    pub const MAX_TIME_MS: i64 = 86_400_000;
+    /// Load generator: writes per second, and how long it may run.
+    pub const MAX_RATE: i64 = 10_000;
+    pub const MAX_LOAD_DURATION_MS: i64 = 3_600_000;
+    /// Load generator: distinct keys, and bytes per value.
+    pub const MAX_KEYS: i64 = 1_000_000;
+    pub const MAX_VALUE_BYTES: i64 = 65_536;
+    /// A command line, a server name, and a config value.
+    pub const MAX_LINE_BYTES: usize = 65_536;
+    pub const MAX_NAME_BYTES: usize = 64;
+    pub const MAX_CONFIG_VALUE_BYTES: usize = 1_024;
+}
+
+/// A whole scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// [`FORMAT_VERSION`] of the file.
+    pub version: i64,
+    /// Seeds the bus (replication ids, random picks) and the load generators' keys/values.
+    pub seed: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub servers: Vec<ServerSpec>,
+    /// Who replicates whom when the run starts (each is a `REPLICAOF` typed at 0 ms).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topology: Vec<Link>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<Action>,
+    /// Keep running at least until this virtual time (ms from the start), even when every
+    /// replica has converged earlier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Expectations::is_default")]
+    pub expect: Expectations,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSpec {
+    pub name: String,
+    pub port: i64,
+    /// Redis options by their redis.conf names, values as redis.conf spells them:
+    /// `{"repl-backlog-size": "16kb", "repl-diskless-sync-delay": "0"}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub config: BTreeMap<String, String>,
+}
+
+/// `replica` replicates `master` (by server name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub replica: String,
+    pub master: String,
+}
+
+/// Something that happens at a virtual time (`at`, ms from the start of the run).
+///
+/// Extension point: the bus is growing faults (silent and one-way partitions, delay and
+/// jitter, crash / restart / pause, bandwidth limits). Each becomes one more variant here
+/// (`{"do": "partition", "at": .., "from": .., "to": .., "mode": "silent" | "one-way"}`,
+/// `{"do": "crash", ..}`, `{"do": "restart", ..}`, `{"do": "pause", .., "for_ms": ..}`,
+/// `{"do": "delay", .., "ms": .., "jitter_ms": ..}`), with its validation in
+/// [`Scenario::validate`], its effect in [`runner`], and — for faults that can lose
+/// acknowledged writes (a crash) — an entry in the checker's list of explaining faults.
+/// Adding variants keeps version 1 files valid; only a change of meaning bumps
+/// [`FORMAT_VERSION`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "do", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// A command line typed into the server's console, as redis-cli would send it.
+    Command { at: i64, server: String, line: String },
+    /// `REPLICAOF <master's host and port>`, or `REPLICAOF NO ONE` when `master` is absent.
+    Replicaof {
+        at: i64,
+        server: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        master: Option<String>,
+    },
+    /// Cut the network between two servers: their connections reset, new ones fail.
+    Cut { at: i64, a: String, b: String },
+    Heal { at: i64, a: String, b: String },
+    /// A load generator: `rate` writes a second on `server` for `duration_ms`, of one type
+    /// (or `mixed`), over `keys` distinct keys, with values of `value_bytes` bytes. Keys and
+    /// values are derived from the scenario seed and the action's index.
+    Load {
+        at: i64,
+        server: String,
+        rate: i64,
+        duration_ms: i64,
+        #[serde(rename = "type")]
+        kind: WriteKind,
+        keys: i64,
+        #[serde(default = "default_value_bytes")]
+        value_bytes: i64,
+        /// Give every written key this time to live.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ttl_ms: Option<i64>,
+        /// Wrap each write with a second one in MULTI/EXEC.
+        #[serde(default, skip_serializing_if = "is_false")]
+        multi: bool,
+    },
+}
+
+fn default_value_bytes() -> i64 {
+    8
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// What a load generator writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteKind {
+    String,
+    List,
+    Hash,
+    Set,
+    Zset,
+    /// Each write picks one of the five.
+    Mixed,
+}
+
+impl WriteKind {
+    pub const ALL: [WriteKind; 6] = [WriteKind::String, WriteKind::List, WriteKind::Hash, WriteKind::Set, WriteKind::Zset, WriteKind::Mixed];
+}
+
+impl Action {
+    pub fn at(&self) -> i64 {
+        match self {
+            Action::Command { at, .. }
+            | Action::Replicaof { at, .. }
+            | Action::Cut { at, .. }
+            | Action::Heal { at, .. }
+            | Action::Load { at, .. } => *at,
+        }
+    }
+
+    /// The servers the action names, with the field that names each.
+    pub fn servers(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            Action::Command { server, .. } | Action::Load { server, .. } => vec![("server", server)],
+            Action::Replicaof { server, master, .. } => {
+                let mut v = vec![("server", server.as_str())];
+                if let Some(m) = master {
+                    v.push(("master", m));
+                }
+                v
+            }
+            Action::Cut { a, b, .. } | Action::Heal { a, b, .. } => vec![("a", a), ("b", b)],
+        }
+    }
+
+    /// Virtual time the action is over (a load generator's last write).
+    pub fn end(&self) -> i64 {
+        match self {
+            Action::Load { at, duration_ms, .. } => at.saturating_add(*duration_ms),
+            other => other.at(),
+        }
+    }
+
+    /// How many commands it types (MULTI/EXEC and TTL commands included).
+    pub fn command_count(&self) -> u64 {
+        match self {
+            Action::Load { rate, duration_ms, ttl_ms, multi, .. } => {
+                let writes = ((*rate).max(0) as u64).saturating_mul((*duration_ms).max(0) as u64) / 1000;
+                // At most one PEXPIRE per write.
+                let ttl = u64::from(ttl_ms.is_some());
+                let per = if *multi { 2 + 2 * (1 + ttl) } else { 1 + ttl };
+                writes.saturating_mul(per)
+            }
+            _ => 1,
+        }
+    }
+}
+
+/// What the run must show, besides the invariants (always checked).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectations {
+    /// After the last action, every replica whose path to a master is whole converges
+    /// (same offset, same data) within a bounded virtual time. On by default; turn off for
+    /// scenarios that leave replicas unable to sync on purpose (wrong masterauth, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<bool>,
+    /// Fields of each server's final `INFO replication`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub info: Vec<InfoExpectation>,
+    /// Text that must appear somewhere in the event log.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_contains: Vec<String>,
+}
+
+impl Expectations {
+    fn is_default(&self) -> bool {
+        *self == Expectations::default()
+    }
+
+    pub fn liveness(&self) -> bool {
+        self.liveness.unwrap_or(true)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfoExpectation {
+    pub server: String,
+    pub field: String,
+    pub equals: String,
+}
+
+/// A scenario that cannot be run, with the path of the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// `servers[2].port`, `actions[4].at`, or empty for the file as a whole.
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+fn err(path: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+    ScenarioError { path: path.into(), message: message.into() }
+}
+
+impl Scenario {
+    /// Parses and validates a scenario file.
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| err("", format!("not valid JSON: {e}")))?;
+        if !value.is_object() {
+            return Err(err("", "expected a JSON object with \"version\", \"seed\", \"servers\" and \"actions\""));
+        }
+        // The version first: a newer file may not even have the shape this build expects.
+        match value.get("version") {
+            None => return Err(err("version", "missing (this replscope writes version 1)")),
+            Some(v) => match v.as_i64() {
+                Some(n) if n > FORMAT_VERSION => {
+                    return Err(err("version", format!("{n} is newer than this replscope understands ({FORMAT_VERSION})")))
+                }
+                Some(n) if n < 1 => return Err(err("version", format!("{n} is not a version (they start at 1)"))),
+                Some(_) => {}
+                None => return Err(err("version", format!("expected an integer, got {v}"))),
+            },
+        }
+        let scenario: Scenario = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            err(path, e.into_inner().to_string())
+        })?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// The scenario as pretty JSON (what `replscope-sim` writes for a failing seed).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a scenario always serialises")
+    }
+
+    /// The server's index, by name.
+    pub fn server_index(&self, name: &str) -> Option<usize> {
+        self.servers.iter().position(|s| s.name == name)
+    }
+
+    /// Each server's configuration: Redis defaults, its port, then its overrides.
+    pub fn server_config(&self, index: usize) -> Result<Config, ScenarioError> {
+        let spec = &self.servers[index];
+        let mut config = Config { port: spec.port as u16, ..Config::default() };
+        for (name, value) in &spec.config {
+            let path = format!("servers[{index}].config.{name}");
+            let Some(option) = lookup_option(name) else {
+                return Err(err(path, "not a Redis option this replscope knows"));
+            };
+            if matches!(option.name, "port" | "bind" | "replicaof") {
+                let instead = match option.name {
+                    "port" => "use the server's \"port\" field",
+                    "replicaof" => "use \"topology\"",
+                    _ => "every server binds 127.0.0.1 on the bus",
+                };
+                return Err(err(path, format!("set by the scenario itself: {instead}")));
+            }
+            if value.len() > limits::MAX_CONFIG_VALUE_BYTES {
+                return Err(err(path, format!("value longer than {} bytes", limits::MAX_CONFIG_VALUE_BYTES)));
+            }
+            let words: Vec<String> = if option.multi_arg { value.split_whitespace().map(str::to_string).collect() } else { vec![value.clone()] };
+            config.apply(name, &words).map_err(|e| err(path, e))?;
+        }
+        Ok(config)
+    }
+
+    /// Checks everything serde cannot: names, ports, times, sizes. The first problem
+    /// found is the error.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        use limits::*;
+        if self.version > FORMAT_VERSION {
+            return Err(err("version", format!("{} is newer than this replscope understands ({FORMAT_VERSION})", self.version)));
+        }
+        if self.version < 1 {
+            return Err(err("version", format!("{} is not a version (they start at 1)", self.version)));
+        }
+        if self.servers.is_empty() {
+            return Err(err("servers", "no servers: a scenario needs at least one"));
+        }
+        if self.servers.len() > MAX_SERVERS {
+            return Err(err("servers", format!("{} servers, more than the limit of {MAX_SERVERS}", self.servers.len())));
+        }
+        let mut names = BTreeSet::new();
+        let mut ports = BTreeSet::new();
+        for (i, s) in self.servers.iter().enumerate() {
+            if s.name.is_empty() || s.name.len() > MAX_NAME_BYTES || s.name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(err(format!("servers[{i}].name"), format!("{:?} is not a name (1 to {MAX_NAME_BYTES} bytes, no spaces)", s.name)));
+            }
+            if !names.insert(s.name.as_str()) {
+                return Err(err(format!("servers[{i}].name"), format!("duplicate name {:?}", s.name)));
+            }
+            if !(1..=65535).contains(&s.port) {
+                return Err(err(format!("servers[{i}].port"), format!("{} is not a TCP port (1 to 65535)", s.port)));
+            }
+            if !ports.insert(s.port) {
+                return Err(err(format!("servers[{i}].port"), format!("duplicate port {}", s.port)));
+            }
+            self.server_config(i)?;
+        }
+        let known = |path: String, name: &str| -> Result<(), ScenarioError> {
+            if self.server_index(name).is_some() {
+                Ok(())
+            } else {
+                Err(err(path, format!("unknown server {name:?}")))
+            }
+        };
+        let mut replicas = BTreeSet::new();
+        for (i, link) in self.topology.iter().enumerate() {
+            known(format!("topology[{i}].replica"), &link.replica)?;
+            known(format!("topology[{i}].master"), &link.master)?;
+            if link.replica == link.master {
+                return Err(err(format!("topology[{i}]"), format!("{:?} cannot replicate itself", link.replica)));
+            }
+            if !replicas.insert(link.replica.as_str()) {
+                return Err(err(format!("topology[{i}].replica"), format!("{:?} already has a master", link.replica)));
+            }
+        }
+        if self.actions.len() > MAX_ACTIONS {
+            return Err(err("actions", format!("{} actions, more than the limit of {MAX_ACTIONS}", self.actions.len())));
+        }
+        let mut commands: u64 = 0;
+        for (i, action) in self.actions.iter().enumerate() {
+            let path = |field: &str| format!("actions[{i}].{field}");
+            let at = action.at();
+            if at < 0 {
+                return Err(err(path("at"), "negative time"));
+            }
+            if at > MAX_TIME_MS {
+                return Err(err(path("at"), format!("{at} ms is later than the limit of {MAX_TIME_MS} ms (one virtual day)")));
+            }
+            for (field, name) in action.servers() {
+                known(path(field), name)?;
+            }
+            match action {
+                Action::Command { line, .. } => {
+                    if line.len() > MAX_LINE_BYTES {
+                        return Err(err(path("line"), format!("longer than {MAX_LINE_BYTES} bytes")));
+                    }
+                    match crate::engine::resp::split_args(line.as_bytes()) {
+                        None => return Err(err(path("line"), "unbalanced quotes (redis-cli would not send it)")),
+                        Some(args) if args.is_empty() => return Err(err(path("line"), "empty command")),
+                        Some(_) => {}
+                    }
+                }
+                Action::Replicaof { server, master: Some(master), .. } if server == master => {
+                    return Err(err(path("master"), format!("{server:?} cannot replicate itself")));
+                }
+                Action::Replicaof { .. } => {}
+                Action::Cut { a, b, .. } | Action::Heal { a, b, .. } => {
+                    if a == b {
+                        return Err(err(path("b"), format!("a link joins two servers, not {a:?} to itself")));
+                    }
+                }
+                Action::Load { rate, duration_ms, keys, value_bytes, ttl_ms, .. } => {
+                    if !(1..=MAX_RATE).contains(rate) {
+                        return Err(err(path("rate"), format!("{rate} writes/s is outside 1 to {MAX_RATE}")));
+                    }
+                    if !(1..=MAX_LOAD_DURATION_MS).contains(duration_ms) {
+                        return Err(err(path("duration_ms"), format!("{duration_ms} ms is outside 1 to {MAX_LOAD_DURATION_MS}")));
+                    }
+                    if !(1..=MAX_KEYS).contains(keys) {
+                        return Err(err(path("keys"), format!("{keys} keys is outside 1 to {MAX_KEYS}")));
+                    }
+                    if !(1..=MAX_VALUE_BYTES).contains(value_bytes) {
+                        return Err(err(path("value_bytes"), format!("{value_bytes} bytes is outside 1 to {MAX_VALUE_BYTES}")));
+                    }
+                    if let Some(ttl) = ttl_ms {
+                        if !(1..=MAX_TIME_MS).contains(ttl) {
+                            return Err(err(path("ttl_ms"), format!("{ttl} ms is outside 1 to {MAX_TIME_MS}")));
+                        }
+                    }
+                    if action.end() > MAX_TIME_MS {
+                        return Err(err(path("duration_ms"), format!("the load would run past the limit of {MAX_TIME_MS} ms")));
+                    }
+                }
+            }
+            commands = commands.saturating_add(action.command_count());
+            if commands > MAX_COMMANDS {
+                return Err(err(path("at"), format!("the actions so far type more than {MAX_COMMANDS} commands, the limit for one scenario")));
+            }
+        }
+        if let Some(end) = self.end_ms {
+            if !(0..=MAX_TIME_MS).contains(&end) {
+                return Err(err("end_ms", format!("{end} ms is outside 0 to {MAX_TIME_MS}")));
+            }
+        }
+        for (i, e) in self.expect.info.iter().enumerate() {
+            known(format!("expect.info[{i}].server"), &e.server)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,380 @@
+//! Carries a [`Scenario`] out on the bus, deterministically, under the [`Checker`].
+//!
+//! Servers are added in file order, the topology is typed as `REPLICAOF` at 0 ms, and the
+//! actions (load generators expanded into their commands) run in time order, ties in file
+//! order. Between actions the bus runs one millisecond of virtual time at a time and the
+//! checker looks at it after every millisecond in which something happened. After the last
+//! action the run goes on until every replica that can converge has (or the liveness bound
+//! passes), and at least until `end_ms`.
+//!
+//! The same scenario always gives the same log, natively and in WASM: the bus is seeded
+//! with the scenario's seed, and load generators derive keys and values from it.
+
+use std::fmt;
+
+use super::checker::{self, CheckStats, Checker, Violation, ViolationKind};
+use super::{Action, Scenario, ScenarioError, WriteKind};
+use crate::bus::{Bus, LogKind, ServerId, EPOCH_MS};
+use crate::engine::Event;
+
+/// One step of the expanded schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Command { server: ServerId, line: String },
+    Replicaof { server: ServerId, master: Option<ServerId> },
+    Cut { a: ServerId, b: ServerId },
+    Heal { a: ServerId, b: ServerId },
+}
+
+/// The scenario's actions as (ms, step), in the order they run.
+pub fn schedule(s: &Scenario) -> Vec<(u64, Step)> {
+    let idx = |name: &str| s.server_index(name).expect("validated server name");
+    let mut out: Vec<(u64, usize, Step)> = Vec::new();
+    for link in &s.topology {
+        out.push((0, 0, Step::Replicaof { server: idx(&link.replica), master: Some(idx(&link.master)) }));
+    }
+    for (i, action) in s.actions.iter().enumerate() {
+        let at = action.at() as u64;
+        let order = i + 1;
+        match action {
+            Action::Command { server, line, .. } => out.push((at, order, Step::Command { server: idx(server), line: line.clone() })),
+            Action::Replicaof { server, master, .. } => {
+                out.push((at, order, Step::Replicaof { server: idx(server), master: master.as_deref().map(idx) }))
+            }
+            Action::Cut { a, b, .. } => out.push((at, order, Step::Cut { a: idx(a), b: idx(b) })),
+            Action::Heal { a, b, .. } => out.push((at, order, Step::Heal { a: idx(a), b: idx(b) })),
+            Action::Load { server, rate, duration_ms, kind, keys, value_bytes, ttl_ms, multi, .. } => {
+                let server = idx(server);
+                let writes = (*rate as u64) * (*duration_ms as u64) / 1000;
+                let mut rng = Rng::new(s.seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407));
+                let load = LoadShape { action: i, keys: *keys as u64, value_bytes: *value_bytes as usize, ttl_ms: ttl_ms.map(|t| t as u64) };
+                for n in 0..writes {
+                    let t = at + n * 1000 / *rate as u64;
+                    let mut lines = Vec::new();
+                    if *multi {
+                        lines.push("MULTI".to_string());
+                        load.write(*kind, &mut rng, &mut lines);
+                        load.write(*kind, &mut rng, &mut lines);
+                        lines.push("EXEC".to_string());
+                    } else {
+                        load.write(*kind, &mut rng, &mut lines);
+                    }
+                    out.extend(lines.into_iter().map(|line| (t, order, Step::Command { server, line })));
+                }
+            }
+        }
+    }
+    // Stable: equal times keep file order (a load's writes stay in their own order).
+    out.sort_by_key(|(t, order, _)| (*t, *order));
+    out.into_iter().map(|(t, _, step)| (t, step)).collect()
+}
+
+/// SplitMix64: the load generators' keys and values, from the scenario seed.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// In `0..n` (0 when n is 0); the tiny modulo bias does not matter here.
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next_u64() % n
+        }
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+struct LoadShape {
+    action: usize,
+    keys: u64,
+    value_bytes: usize,
+    ttl_ms: Option<u64>,
+}
+
+impl LoadShape {
+    fn value(&self, rng: &mut Rng) -> String {
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        (0..self.value_bytes).map(|_| ALPHABET[rng.below(ALPHABET.len() as u64) as usize] as char).collect()
+    }
+
+    /// One write of `kind` (and its PEXPIRE when the load has a TTL).
+    fn write(&self, kind: WriteKind, rng: &mut Rng, lines: &mut Vec<String>) {
+        let kind = match kind {
+            WriteKind::Mixed => WriteKind::ALL[rng.below(5) as usize],
+            k => k,
+        };
+        let tag = match kind {
+            WriteKind::String => "str",
+            WriteKind::List => "list",
+            WriteKind::Hash => "hash",
+            WriteKind::Set => "set",
+            WriteKind::Zset => "zset",
+            WriteKind::Mixed => unreachable!("resolved above"),
+        };
+        let key = format!("{tag}:{}:{}", self.action, rng.below(self.keys));
+        let member = format!("m{}", rng.below(self.keys.max(4)));
+        let roll = rng.below(10);
+        let line = match kind {
+            WriteKind::String => match (roll, self.ttl_ms) {
+                (0, _) => format!("APPEND {key} {}", self.value(rng)),
+                (1, _) => format!("INCRBY {key}:n {}", rng.below(100)),
+                (_, Some(ttl)) => format!("SET {key} {} PX {ttl}", self.value(rng)),
+                (_, None) => format!("SET {key} {}", self.value(rng)),
+            },
+            WriteKind::List => match roll {
+                0..=1 => format!("LPOP {key}"),
+                2..=4 => format!("LPUSH {key} {}", self.value(rng)),
+                _ => format!("RPUSH {key} {}", self.value(rng)),
+            },
+            WriteKind::Hash => match roll {
+                0..=1 => format!("HDEL {key} {member}"),
+                2 => format!("HINCRBY {key} n 1"),
+                _ => format!("HSET {key} {member} {}", self.value(rng)),
+            },
+            WriteKind::Set => match roll {
+                0 => format!("SREM {key} {member}"),
+                // Random: Redis propagates what it popped as SREM.
+                1 => format!("SPOP {key}"),
+                2 => format!("SADD {key} {}", rng.below(1000)),
+                _ => format!("SADD {key} {member}"),
+            },
+            WriteKind::Zset => match roll {
+                0 => format!("ZREM {key} {member}"),
+                1 => format!("ZINCRBY {key} 1.5 {member}"),
+                _ => format!("ZADD {key} {} {member}", rng.below(1000) as f64 / 4.0),
+            },
+            WriteKind::Mixed => unreachable!("resolved above"),
+        };
+        lines.push(line);
+        if let (Some(ttl), false) = (self.ttl_ms, kind == WriteKind::String && roll >= 2) {
+            let key = if kind == WriteKind::String && roll == 1 { format!("{key}:n") } else { key };
+            lines.push(format!("PEXPIRE {key} {ttl}"));
+        }
+    }
+}
+
+/// The final state of one server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSummary {
+    pub name: String,
+    pub port: u16,
+    pub info_replication: String,
+    /// [`Keyspace::digest`](crate::engine::keyspace::Keyspace::digest) at the end.
+    pub digest: u64,
+    pub keys: usize,
+}
+
+/// One PSYNC/SYNC decision, as the master explained it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncSummary {
+    pub index: u64,
+    pub time: u64,
+    pub master: String,
+    pub replica: String,
+    pub partial: bool,
+    pub reason: String,
+}
+
+/// What a run came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub log_hash: String,
+    pub log_entries: usize,
+    pub end_ms: u64,
+    pub servers: Vec<ServerSummary>,
+    pub syncs: Vec<SyncSummary>,
+    pub checks: CheckStats,
+    pub violations: Vec<Violation>,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "log: {} entries, hash {}, ended at t={} ms", self.log_entries, self.log_hash, self.end_ms)?;
+        for s in &self.servers {
+            writeln!(f, "\n{} (port {}): {} keys, digest {:016x}", s.name, s.port, s.keys, s.digest)?;
+            for line in s.info_replication.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+                writeln!(f, "  {line}")?;
+            }
+        }
+        writeln!(f, "\nsync decisions: {}", self.syncs.len())?;
+        for d in &self.syncs {
+            let how = if d.partial { "partial" } else { "full" };
+            writeln!(f, "  #{} t={} {} -> {}: {how}: {}", d.index, d.time, d.master, d.replica, d.reason)?;
+        }
+        let c = &self.checks;
+        writeln!(
+            f,
+            "\nchecked: {} replica digests against their master's at the same offset, {} offsets, {} WAIT replies",
+            c.safety_comparisons, c.offset_comparisons, c.waits_checked
+        )?;
+        if self.violations.is_empty() {
+            writeln!(f, "invariants: all held")?;
+        } else {
+            writeln!(f, "invariant violations: {}", self.violations.len())?;
+            for v in &self.violations {
+                writeln!(f, "  {v}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A finished run.
+pub struct Run {
+    pub bus: Bus,
+    pub summary: Summary,
+}
+
+impl Run {
+    pub fn violations(&self) -> &[Violation] {
+        &self.summary.violations
+    }
+}
+
+/// Runs one millisecond at a time up to `until` (unix ms), checking after each one in
+/// which something happened. (The bus has no look-ahead at its next event; running by
+/// milliseconds is exact for the checks, which need only see every instant.)
+fn run_checked(bus: &mut Bus, checker: &mut Checker, until: u64, mut stop_when: impl FnMut(&Bus) -> bool) -> bool {
+    let mut t = bus.now();
+    loop {
+        let before = bus.log().len();
+        bus.run_until(t);
+        if bus.log().len() != before {
+            checker.observe(bus, before);
+            if stop_when(bus) {
+                return true;
+            }
+        }
+        if t >= until {
+            return false;
+        }
+        t += 1;
+    }
+}
+
+/// Carries out a scenario (validated first) and checks it.
+pub fn run(s: &Scenario) -> Result<Run, ScenarioError> {
+    s.validate()?;
+    let mut bus = Bus::new(s.seed);
+    for (i, spec) in s.servers.iter().enumerate() {
+        let config = s.server_config(i)?;
+        bus.add_server(&spec.name, config);
+    }
+    let mut checker = Checker::new(s.servers.len());
+    checker.observe(&bus, 0);
+    let steps = schedule(s);
+    for (at, step) in &steps {
+        run_checked(&mut bus, &mut checker, EPOCH_MS + at, |_| false);
+        let before = bus.log().len();
+        match step {
+            Step::Command { server, line } => {
+                // Validation already refused lines the console would not send.
+                let _ = bus.submit_command(*server, line);
+                checker.command_typed(&bus, *server, line);
+            }
+            Step::Replicaof { server, master } => {
+                let line = match master {
+                    Some(m) => format!("REPLICAOF 127.0.0.1 {}", bus.server(*m).port),
+                    None => "REPLICAOF NO ONE".to_string(),
+                };
+                let _ = bus.submit_command(*server, &line);
+                checker.command_typed(&bus, *server, &line);
+                if *at > 0 {
+                    checker.failover_action(&bus);
+                }
+            }
+            Step::Cut { a, b } => bus.cut(*a, *b),
+            Step::Heal { a, b } => bus.heal(*a, *b),
+        }
+        checker.observe(&bus, before);
+    }
+    let last_action = s.actions.iter().map(|a| a.end() as u64).max().unwrap_or(0);
+    let last_action = EPOCH_MS + last_action.max(bus.elapsed_ms());
+    if s.expect.liveness() {
+        let deadline = last_action + checker::liveness_bound_ms(&bus);
+        let converged = |bus: &Bus| checker::expected_to_converge(bus).iter().all(|(r, m)| checker::convergence_gap(bus, *r, *m).is_none());
+        let done = converged(&bus) || run_checked(&mut bus, &mut checker, deadline, converged);
+        if !done {
+            let gaps: Vec<String> =
+                checker::expected_to_converge(&bus).iter().filter_map(|(r, m)| checker::convergence_gap(&bus, *r, *m)).collect();
+            let msg = format!(
+                "{} ms after the last action (t={}), replicas have not converged: {}",
+                deadline - last_action,
+                last_action - EPOCH_MS,
+                gaps.join("; ")
+            );
+            checker.report(&bus, None, ViolationKind::Liveness, msg);
+        }
+    }
+    if let Some(end) = s.end_ms {
+        run_checked(&mut bus, &mut checker, EPOCH_MS + end as u64, |_| false);
+    }
+    checker.finish(&bus);
+    check_expectations(s, &bus, &mut checker);
+    let checks = checker.stats();
+    let summary = summarise(&bus, checks, checker.into_violations());
+    Ok(Run { bus, summary })
+}
+
+fn check_expectations(s: &Scenario, bus: &Bus, checker: &mut Checker) {
+    for e in &s.expect.info {
+        let id = s.server_index(&e.server).expect("validated server name");
+        let info = bus.server(id).node.info_replication();
+        let got = info.lines().find_map(|l| l.strip_prefix(&format!("{}:", e.field)));
+        if got != Some(e.equals.as_str()) {
+            let msg = format!("{}'s INFO replication {}: expected {:?}, got {:?}", e.server, e.field, e.equals, got.unwrap_or("<absent>"));
+            checker.report(bus, Some(id), ViolationKind::Expectation, msg);
+        }
+    }
+    for text in &s.expect.log_contains {
+        if !bus.log().iter().any(|e| e.line().contains(text.as_str())) {
+            checker.report(bus, None, ViolationKind::Expectation, format!("the log never shows {text:?}"));
+        }
+    }
+}
+
+fn summarise(bus: &Bus, checks: CheckStats, violations: Vec<Violation>) -> Summary {
+    let servers = bus
+        .servers()
+        .iter()
+        .map(|s| ServerSummary {
+            name: s.name.clone(),
+            port: s.port,
+            info_replication: s.node.info_replication(),
+            digest: s.node.keyspace().digest(bus.now()),
+            keys: s.node.keyspace().len(),
+        })
+        .collect();
+    let syncs = bus
+        .log()
+        .iter()
+        .filter_map(|e| match (&e.kind, e.server) {
+            (LogKind::Engine(Event::SyncDecision(d)), Some(m)) => Some(SyncSummary {
+                index: e.index,
+                time: e.time,
+                master: bus.server(m).name.clone(),
+                replica: d.replica.clone(),
+                partial: d.partial,
+                reason: d.reason.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    Summary { log_hash: bus.log_hash(), log_entries: bus.log().len(), end_ms: bus.elapsed_ms(), servers, syncs, checks, violations }
+}

@@ -1,0 +1,195 @@
+//! The scenario file format: round trips, one clear error per bad input naming its field,
+//! and no panic on any JSON.
+#![cfg(not(target_arch = "wasm32"))]
+
+use proptest::prelude::*;
+use replscope::scenario::generate::random_scenario;
+use replscope::scenario::runner::run;
+use replscope::scenario::{Action, Scenario, FORMAT_VERSION};
+
+const GOOD: &str = r#"{
+  "version": 1,
+  "seed": 7,
+  "servers": [
+    {"name": "m", "port": 6380, "config": {"repl-backlog-size": "16kb", "repl-diskless-sync-delay": "0"}},
+    {"name": "r1", "port": 6381},
+    {"name": "r2", "port": 6382}
+  ],
+  "topology": [{"replica": "r1", "master": "m"}, {"replica": "r2", "master": "r1"}],
+  "actions": [
+    {"do": "command", "at": 100, "server": "m", "line": "SET a 1"},
+    {"do": "load", "at": 200, "server": "m", "rate": 20, "duration_ms": 500, "type": "hash", "keys": 5, "ttl_ms": 10000, "multi": true},
+    {"do": "cut", "at": 800, "a": "m", "b": "r1"},
+    {"do": "command", "at": 900, "server": "m", "line": "SET during cut"},
+    {"do": "heal", "at": 2000, "a": "m", "b": "r1"},
+    {"do": "command", "at": 5000, "server": "m", "line": "WAIT 1 100"},
+    {"do": "replicaof", "at": 6000, "server": "r1"},
+    {"do": "replicaof", "at": 6010, "server": "m", "master": "r1"}
+  ],
+  "expect": {"info": [{"server": "m", "field": "role", "equals": "slave"}], "log_contains": ["+CONTINUE"]}
+}"#;
+
+#[test]
+fn a_good_file_parses_round_trips_and_runs_clean() {
+    let s = Scenario::from_json(GOOD).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.version, FORMAT_VERSION);
+    assert_eq!(s.servers.len(), 3);
+    assert!(matches!(s.actions[1], Action::Load { multi: true, .. }));
+    let again = Scenario::from_json(&s.to_json()).expect("its own JSON parses");
+    assert_eq!(again, s);
+    let run = run(&s).expect("valid");
+    assert!(run.violations().is_empty(), "{}", run.summary);
+    assert!(run.summary.checks.safety_comparisons > 0, "{}", run.summary);
+    assert!(run.summary.syncs.iter().any(|d| d.partial), "the heal continues partially:\n{}", run.summary);
+}
+
+#[test]
+fn the_same_scenario_gives_the_same_log() {
+    let s = Scenario::from_json(GOOD).unwrap();
+    let a = run(&s).unwrap().summary;
+    let b = run(&s).unwrap().summary;
+    assert_eq!(a.log_hash, b.log_hash);
+    let mut other = s.clone();
+    other.seed = 8;
+    assert_ne!(run(&other).unwrap().summary.log_hash, a.log_hash, "the seed must matter");
+}
+
+#[test]
+fn random_scenarios_round_trip() {
+    for seed in 0..200 {
+        let s = random_scenario(seed);
+        s.validate().unwrap_or_else(|e| panic!("seed {seed}: generated an invalid scenario: {e}"));
+        assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s, "seed {seed}");
+    }
+}
+
+/// Replaces `from` with `to` in the good file (once, and it must be there).
+fn edit(from: &str, to: &str) -> String {
+    assert!(GOOD.contains(from), "the good file has no {from:?}");
+    GOOD.replacen(from, to, 1)
+}
+
+#[test]
+fn each_bad_input_gets_one_error_naming_its_field() {
+    let servers9: Vec<String> = (0..9).map(|i| format!(r#"{{"name": "s{i}", "port": {}}}"#, 7000 + i)).collect();
+    let nine = format!(r#"{{"version": 1, "seed": 1, "servers": [{}]}}"#, servers9.join(","));
+    let cases: Vec<(String, &str)> = vec![
+        (edit(r#""port": 6382"#, r#""port": 6381"#), "servers[2].port: duplicate port 6381"),
+        (edit(r#""at": 900"#, r#""at": -5"#), "actions[3].at: negative time"),
+        (edit(r#""at": 100, "server": "m""#, r#""at": 100, "server": "r9""#), "actions[0].server: unknown server \"r9\""),
+        (edit(r#""version": 1"#, r#""version": 7"#), "version: 7 is newer than this replscope understands (1)"),
+        (edit(r#""version": 1"#, r#""version": 0"#), "version: 0 is not a version (they start at 1)"),
+        (edit(r#""version": 1,"#, ""), "version: missing (this replscope writes version 1)"),
+        (nine, "servers: 9 servers, more than the limit of 8"),
+        (edit(r#""rate": 20"#, r#""rate": 1000000000000"#), "actions[1].rate: 1000000000000 writes/s is outside 1 to 10000"),
+        (edit(r#""duration_ms": 500"#, r#""duration_ms": 0"#), "actions[1].duration_ms: 0 ms is outside 1 to 3600000"),
+        (edit(r#""keys": 5"#, r#""keys": 0"#), "actions[1].keys: 0 keys is outside 1 to 1000000"),
+        (edit(r#""ttl_ms": 10000"#, r#""ttl_ms": -1"#), "actions[1].ttl_ms: -1 ms is outside 1 to 86400000"),
+        (edit(r#""at": 5000"#, r#""at": 100000000000"#), "actions[5].at: 100000000000 ms is later than the limit of 86400000 ms (one virtual day)"),
+        (edit(r#""name": "r2""#, r#""name": "r1""#), "servers[2].name: duplicate name \"r1\""),
+        (edit(r#""name": "r2""#, r#""name": """#), "servers[2].name: \"\" is not a name (1 to 64 bytes, no spaces)"),
+        (edit(r#""port": 6381"#, r#""port": 70000"#), "servers[1].port: 70000 is not a TCP port (1 to 65535)"),
+        (edit(r#""port": 6381"#, r#""port": "x""#), "servers[1].port: invalid type: string \"x\", expected i64"),
+        (edit(r#""16kb""#, r#""lots""#), "servers[0].config.repl-backlog-size: argument must be a memory value"),
+        (edit(r#""repl-backlog-size""#, r#""no-such-option""#), "servers[0].config.no-such-option: not a Redis option this replscope knows"),
+        (edit(r#""repl-backlog-size": "16kb""#, r#""port": "7000""#), "servers[0].config.port: set by the scenario itself: use the server's \"port\" field"),
+        (edit(r#"{"replica": "r2", "master": "r1"}"#, r#"{"replica": "r2", "master": "r2"}"#), "topology[1]: \"r2\" cannot replicate itself"),
+        (edit(r#"{"replica": "r2", "master": "r1"}"#, r#"{"replica": "r1", "master": "m"}"#), "topology[1].replica: \"r1\" already has a master"),
+        (edit(r#""master": "r1"}]"#, r#""master": "zz"}]"#), "topology[1].master: unknown server \"zz\""),
+        (edit(r#""line": "SET a 1""#, r#""line": "SET \"a 1""#), "actions[0].line: unbalanced quotes (redis-cli would not send it)"),
+        (edit(r#""line": "SET a 1""#, r#""line": "   ""#), "actions[0].line: empty command"),
+        (edit(r#""b": "r1"}"#, r#""b": "m"}"#), "actions[2].b: a link joins two servers, not \"m\" to itself"),
+        (edit(r#""at": 6010, "server": "m""#, r#""at": 6010, "server": "r1""#), "actions[7].master: \"r1\" cannot replicate itself"),
+        (edit(r#""do": "cut""#, r#""do": "explode""#), "actions[2].do: unknown variant `explode`, expected one of `command`, `replicaof`, `cut`, `heal`, `load`"),
+        // Inside an action serde buffers the fields, so a bad value names only the action.
+        (edit(r#""type": "hash""#, r#""type": "stream""#), "actions[1]: unknown variant `stream`, expected one of `string`, `list`, `hash`, `set`, `zset`, `mixed`"),
+        (edit(r#""seed": 7"#, r#""seed": -7"#), "seed: invalid value: integer `-7`, expected u64"),
+        (edit(r#""seed": 7,"#, r#""seed": 7, "colour": "red","#), "colour: unknown field `colour`, expected one of `version`, `seed`, `description`, `servers`, `topology`, `actions`, `end_ms`, `expect`"),
+        (edit(r#""field": "role""#, r#""field": "role", "server2": "m""#), "expect.info[0].server2: unknown field `server2`, expected one of `server`, `field`, `equals`"),
+        (edit(r#"{"server": "m", "field""#, r#"{"server": "q", "field""#), "expect.info[0].server: unknown server \"q\""),
+        ("[1, 2]".to_string(), "expected a JSON object with \"version\", \"seed\", \"servers\" and \"actions\""),
+        (r#"{"version": 1, "seed": 1, "servers": []}"#.to_string(), "servers: no servers: a scenario needs at least one"),
+        (
+            r#"{"version": 1, "seed": 1, "servers": [{"name": "a", "port": 1}], "actions": [{"do": "load", "at": 0, "server": "a", "rate": 10000, "duration_ms": 3600000, "type": "set", "keys": 1}]}"#.to_string(),
+            "actions[0].at: the actions so far type more than 200000 commands, the limit for one scenario",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (input, want) in &cases {
+        match Scenario::from_json(input) {
+            Ok(_) => failures.push(format!("accepted, wanted {want:?}")),
+            Err(e) if e.to_string() == *want => {}
+            Err(e) => failures.push(format!("got  {:?}\nwant {want:?}", e.to_string())),
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+#[test]
+fn syntax_errors_say_where() {
+    let e = Scenario::from_json("{\"version\": 1,,}").unwrap_err().to_string();
+    assert!(e.starts_with("not valid JSON: ") && e.contains("line 1"), "{e}");
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| Value::from(n)),
+        (-2i64..100_000).prop_map(Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        prop::sample::select(vec![
+            "m", "r1", "s0", "SET a 1", "WAIT 1 10", "command", "load", "cut", "heal", "replicaof", "hash", "mixed", "16kb",
+            "repl-backlog-size", "",
+        ])
+        .prop_map(|s| Value::from(s)),
+        "[a-z\\- ]{0,12}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 8, |inner| {
+        let keys = prop::sample::select(vec![
+            "version", "seed", "servers", "name", "port", "config", "topology", "replica", "master", "actions", "do", "at",
+            "server", "line", "a", "b", "rate", "duration_ms", "type", "keys", "value_bytes", "ttl_ms", "multi", "expect",
+            "end_ms", "liveness", "info", "field", "equals", "log_contains", "repl-backlog-size",
+        ]);
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+            prop::collection::btree_map(keys.prop_map(String::from), inner, 0..8)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Any JSON at all: an error or a scenario, never a panic.
+    #[test]
+    fn random_json_never_panics(value in json_value()) {
+        let _ = Scenario::from_json(&value.to_string());
+    }
+
+    /// Shaped like a scenario, with random values: mostly refused, never a panic; what
+    /// is accepted runs (tiny ones only, so the test stays fast).
+    #[test]
+    fn scenario_shaped_json_never_panics(
+        version in -1i64..3,
+        ports in prop::collection::vec(-1i64..70_000, 0..4),
+        at in -10i64..3_000,
+        rate in -1i64..50,
+        line in "[A-Z]{1,6}( [a-z0-9\"]{0,4}){0,3}",
+    ) {
+        let servers: Vec<String> = ports.iter().enumerate().map(|(i, p)| format!(r#"{{"name": "s{i}", "port": {p}}}"#)).collect();
+        let text = format!(
+            r#"{{"version": {version}, "seed": 3, "servers": [{}], "topology": [{{"replica": "s1", "master": "s0"}}],
+                "actions": [{{"do": "command", "at": {at}, "server": "s0", "line": {}}},
+                            {{"do": "load", "at": {at}, "server": "s0", "rate": {rate}, "duration_ms": 100, "type": "mixed", "keys": 3}}],
+                "expect": {{"liveness": false}}}}"#,
+            servers.join(","),
+            serde_json::Value::from(line.as_str()),
+        );
+        if let Ok(s) = Scenario::from_json(&text) {
+            let _ = run(&s);
+        }
+    }
+}
