@@ -264,12 +264,15 @@ impl Writer {
             }
         }
         if self.compression && s.len() > 20 {
-            if let Ok(compressed) = lzf::compress(s) {
-                if compressed.len() <= s.len() - 4 {
+            // rdbSaveLzfStringObject: compress into len-4 bytes at most; a string that
+            // does not fit saves at least nothing worth the encoding and goes out plain.
+            let mut compressed = vec![0u8; s.len() - 4];
+            if let Ok(clen) = lzf_rust::compress(s, &mut compressed) {
+                if clen > 0 {
                     self.out.push(0xC0 | ENC_LZF);
-                    self.len(compressed.len() as u64);
+                    self.len(clen as u64);
                     self.len(s.len() as u64);
-                    self.out.extend_from_slice(&compressed);
+                    self.out.extend_from_slice(&compressed[..clen]);
                     return;
                 }
             }
@@ -617,8 +620,9 @@ impl<'a> Reader<'a> {
                 if clen == 0 {
                     return Ok(Vec::new()); // len is 0 too: nothing to decompress
                 }
-                match lzf::decompress(compressed, len as usize) {
-                    Ok(out) if out.len() as u64 == len => Ok(out),
+                let mut out = vec![0u8; len as usize];
+                match lzf_rust::decompress(compressed, &mut out) {
+                    Ok(n) if n as u64 == len => Ok(out),
                     _ => Err(bad(self)),
                 }
             }
