@@ -461,6 +461,7 @@ impl World {
         self.procs[server].incarnation += 1;
         let seed = mix_seed(mix_seed(self.seed, server as u64), self.procs[server].incarnation);
         let disk = if from_disk { self.procs[server].disk.clone() } else { None };
+        let loaded = disk.is_some();
         let (node, keys, repl) = match disk {
             Some(rdb) => match Node::restart_from_rdb(config, self.now, seed, &rdb) {
                 Ok((node, restored)) => (node, restored.keys, restored.repl),
@@ -473,7 +474,7 @@ impl World {
         };
         self.servers[server].node = node;
         self.procs[server].state = ProcState::Up;
-        self.record(Some(server), LogKind::Restarted { from_disk, keys, repl });
+        self.record(Some(server), LogKind::Restarted { from_disk: loaded, keys, repl });
         self.drain(server);
     }
 
@@ -484,9 +485,11 @@ impl World {
         self.procs[server].state = ProcState::Up;
         let stash = std::mem::take(&mut self.procs[server].stash);
         self.record(Some(server), LogKind::Resumed { queued: stash.len() });
-        // What waited is read now, in the order it arrived; overdue timers fire now.
+        // What waited is read now, in the order it arrived; overdue timers fire right
+        // after, as Redis's event loop handles file events before time events.
         let now = self.now;
-        for p in stash {
+        let (ticks, io): (Vec<Pending>, Vec<Pending>) = stash.into_iter().partition(|p| matches!(p, Pending::Tick { .. }));
+        for p in io.into_iter().chain(ticks) {
             self.schedule(now, p);
         }
         self.drain(server);
