@@ -457,6 +457,11 @@ impl Bus {
         self.inject(Fault::Save { server })
     }
 
+    /// When the next queued event is due (unix ms), if any.
+    pub fn next_event_at(&self) -> Option<u64> {
+        self.world.next_event_time()
+    }
+
     /// Carries out the next event. Returns false when nothing is scheduled.
     pub fn step(&mut self) -> bool {
         if self.world.queue.is_empty() {
