@@ -6,7 +6,8 @@
 //! randomness (link jitter) comes from its own seeded ChaCha8 stream, which is part of the
 //! state and so travels with every checkpoint.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
@@ -88,6 +89,32 @@ impl Pending {
     }
 }
 
+/// A queued event, ordered by (time, sequence) only: the sequence number is unique, so
+/// the order is total and the same in every run.
+#[derive(Debug, Clone)]
+pub(crate) struct Queued {
+    pub at: u64,
+    pub seq: u64,
+    pub event: Pending,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ProcState {
     Up,
@@ -137,7 +164,8 @@ pub(crate) struct World {
     pub severed: BTreeSet<(ServerId, ConnId)>,
     pub links: BTreeMap<(ServerId, ServerId), Link>,
     pub default_link: LinkConfig,
-    pub queue: BTreeMap<(u64, u64), Pending>,
+    /// A min-heap: far fewer bytes moved per event than an ordered map.
+    pub queue: BinaryHeap<Reverse<Queued>>,
     pub seq: u64,
     pub scheduled_tick: Vec<Option<u64>>,
     pub consoles: Vec<Console>,
@@ -177,7 +205,7 @@ impl World {
             severed: BTreeSet::new(),
             links: BTreeMap::new(),
             default_link: LinkConfig::default(),
-            queue: BTreeMap::new(),
+            queue: BinaryHeap::new(),
             seq: 0,
             scheduled_tick: Vec::new(),
             consoles: Vec::new(),
@@ -237,19 +265,18 @@ impl World {
 
     pub fn schedule(&mut self, at: u64, p: Pending) {
         self.seq += 1;
-        self.queue.insert((at, self.seq), p);
+        self.queue.push(Reverse(Queued { at, seq: self.seq, event: p }));
     }
 
     pub fn next_event_time(&self) -> Option<u64> {
-        self.queue.keys().next().map(|&(t, _)| t)
+        self.queue.peek().map(|q| q.0.at)
     }
 
     /// Carries out the next event. Returns false when nothing is scheduled.
     pub fn step(&mut self) -> bool {
-        let Some((&(time, seq), _)) = self.queue.iter().next() else { return false };
-        let pending = self.queue.remove(&(time, seq)).expect("queued event");
-        self.now = self.now.max(time);
-        self.apply(pending);
+        let Some(Reverse(Queued { at, event, .. })) = self.queue.pop() else { return false };
+        self.now = self.now.max(at);
+        self.apply(event);
         true
     }
 
@@ -427,8 +454,8 @@ impl World {
         self.scheduled_tick[server] = None;
         self.consoles[server].conn = None;
         // Everything due at the dead process is gone; so is what it was about to send.
-        self.queue.retain(|_, p| {
-            p.target() != Some(server) && !matches!(p, Pending::ConnectArrive { from, .. } if *from == server)
+        self.queue.retain(|Reverse(q)| {
+            q.event.target() != Some(server) && !matches!(q.event, Pending::ConnectArrive { from, .. } if from == server)
         });
         for link in self.links.values_mut() {
             link.parked.retain(|p| p.target() != Some(server));
