@@ -51,7 +51,7 @@ pub const DEFAULT_LATENCY_MS: u64 = 1;
 /// Log entries between two checkpoints of the whole world, at least (time travel replays
 /// at most about this many entries' worth of moves; replaying one costs about a
 /// microsecond natively, so a jump stays far below 100 ms).
-pub const DEFAULT_CHECKPOINT_EVERY: u64 = 8192;
+pub const DEFAULT_CHECKPOINT_EVERY: u64 = 4096;
 
 /// One direction of the network between two servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,7 +229,7 @@ impl Bus {
         let last = self.checkpoints.last().map_or(0, |(at, _)| self.log_end_after(*at));
         // A checkpoint costs a copy of every key: with a big keyspace, take them further
         // apart so the copies stay a small part of the run's cost.
-        if end - last >= self.checkpoint_every && end - last >= self.world_keys() {
+        if end - last >= self.checkpoint_every && end - last >= self.world_keys() / 4 {
             self.checkpoints.push((self.applied, self.world.clone()));
         }
     }
