@@ -15,6 +15,10 @@ pub struct Console {
     pub(crate) conn: Option<ConnId>,
     entries: Vec<ConsoleEntry>,
     inbox: Vec<u8>,
+    /// Replies still due for commands sent with `--pipe`: counted, not kept.
+    piped_due: u64,
+    piped_replies: u64,
+    piped_errors: u64,
 }
 
 impl Console {
@@ -26,26 +30,46 @@ impl Console {
         self.entries.push(ConsoleEntry { input: line, reply: None });
     }
 
-    /// Reply bytes from the server: each complete reply answers the oldest open entry.
+    /// Replies to `--pipe` commands so far, and how many of them were errors.
+    pub fn piped(&self) -> (u64, u64) {
+        (self.piped_replies, self.piped_errors)
+    }
+
+    pub(crate) fn expect_piped(&mut self, commands: u64) {
+        self.piped_due += commands;
+    }
+
+    /// Reply bytes from the server: each complete reply answers the oldest open entry
+    /// (or, once typed commands are answered, the next piped command).
     pub(crate) fn receive(&mut self, data: &[u8]) {
         self.inbox.extend_from_slice(data);
+        // Parse every complete reply, then drop them from the inbox at once: a pipe's
+        // thousands of replies must not shift the buffer thousands of times.
+        let mut used_total = 0;
         loop {
-            match parse_reply(&self.inbox) {
+            match parse_reply(&self.inbox[used_total..]) {
                 Ok(Some((reply, used))) => {
-                    self.inbox.drain(..used);
-                    match self.entries.iter_mut().find(|e| e.reply.is_none()) {
-                        Some(open) => open.reply = Some(reply),
-                        None => self.entries.push(ConsoleEntry { input: String::new(), reply: Some(reply) }),
+                    used_total += used;
+                    if let Some(open) = self.entries.iter_mut().find(|e| e.reply.is_none()) {
+                        open.reply = Some(reply);
+                    } else if self.piped_due > 0 {
+                        self.piped_due -= 1;
+                        self.piped_replies += 1;
+                        self.piped_errors += u64::from(matches!(reply, Reply::Error(_)));
+                    } else {
+                        self.entries.push(ConsoleEntry { input: String::new(), reply: Some(reply) });
                     }
                 }
                 Ok(None) => break,
                 Err(e) => {
                     self.inbox.clear();
+                    used_total = 0;
                     self.entries.push(ConsoleEntry { input: String::new(), reply: Some(Reply::Error(format!("protocol error: {e}"))) });
                     break;
                 }
             }
         }
+        self.inbox.drain(..used_total);
     }
 }
 

@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 
-use super::ServerId;
+use super::{Fault, ServerId};
 use crate::engine::{ConnId, Event};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +14,11 @@ pub struct LogEntry {
     /// The server it happened on, if any.
     pub server: Option<ServerId>,
     pub kind: LogKind,
+    /// For a chunk delivered to a replica on its master link: the replica's applied
+    /// replication offset (`slave_repl_offset`) before and after the chunk. Derived from
+    /// the bytes and the engine's state, so it is not part of [`LogEntry::line`] (the hash
+    /// already covers what determines it); [`LogEntry::annotated_line`] shows it.
+    pub repl_offsets: Option<(u64, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +37,22 @@ pub enum LogKind {
     Cut { a: ServerId, b: ServerId },
     Heal { a: ServerId, b: ServerId },
     Engine(Event),
+    /// A fault injected into the network or a server (immediately or as scheduled).
+    Fault(Fault),
+    /// A crashed server's connections die with it; a peer learns it here.
+    Crashed,
+    /// The server process started again, with what it loaded from its RDB on disk.
+    Restarted { from_disk: bool, keys: usize, repl: Option<(String, u64)> },
+    /// A restart from disk could not read the RDB: the server stays down (Redis exits).
+    RestartFailed { reason: String },
+    /// The server's RDB on disk was replaced by a fresh snapshot.
+    Saved { bytes: usize },
+    /// A paused (SIGSTOPped) server was resumed; `queued` events had waited for it.
+    Resumed { queued: usize },
+    /// Held traffic on the link `from -> to` was let through, in order.
+    Released { from: ServerId, to: ServerId, items: usize },
+    /// `bytes` of `conn` left the sender's send buffer onto a bandwidth-limited link.
+    Drained { conn: ConnId, bytes: usize },
 }
 
 impl LogEntry {
@@ -57,8 +78,31 @@ impl LogEntry {
             LogKind::Cut { a, b } => write!(s, " cut s{a} <-> s{b}"),
             LogKind::Heal { a, b } => write!(s, " heal s{a} <-> s{b}"),
             LogKind::Engine(e) => write!(s, " {e:?}"),
+            LogKind::Fault(f) => write!(s, " fault {f}"),
+            LogKind::Crashed => write!(s, " crashed (memory lost, connections reset)"),
+            LogKind::Restarted { from_disk, keys, repl } => {
+                let from = if *from_disk { "from its RDB on disk" } else { "empty (no RDB loaded)" };
+                match repl {
+                    Some((id, off)) => write!(s, " restarted {from}: {keys} keys, replid {id} offset {off}"),
+                    None => write!(s, " restarted {from}: {keys} keys, no replication info"),
+                }
+            }
+            LogKind::RestartFailed { reason } => write!(s, " restart failed: {reason}"),
+            LogKind::Saved { bytes } => write!(s, " saved RDB to disk ({bytes}B)"),
+            LogKind::Resumed { queued } => write!(s, " resumed ({queued} events had waited)"),
+            LogKind::Released { from, to, items } => write!(s, " released s{from} -> s{to} ({items} held)"),
+            LogKind::Drained { conn, bytes } => write!(s, " sent c{conn} {bytes}B (left the send buffer)"),
         };
         s
+    }
+
+    /// [`LogEntry::line`] plus the replication offsets a delivered chunk moved a replica
+    /// through, when known. For reading, not hashed.
+    pub fn annotated_line(&self) -> String {
+        match self.repl_offsets {
+            Some((before, after)) => format!("{} [offset {before}..{after}]", self.line()),
+            None => self.line(),
+        }
     }
 }
 
@@ -79,6 +123,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// SHA-256 of the canonical lines of `log`: what [`super::Bus::log_hash`] returns for a
+/// whole log, usable on any prefix.
 pub fn hash(log: &[LogEntry]) -> String {
     let mut h = Sha256::new();
     for e in log {

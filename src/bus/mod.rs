@@ -1,23 +1,42 @@
 //! The in-page network: virtual servers joined by ordered byte streams on one virtual clock.
 //!
-//! The bus owns the only clock. Every thing that happens — a connection attempt, a chunk
-//! of bytes arriving, a connection closing, a server's cron firing, a command typed into a
-//! console — is an event in one queue ordered by (virtual time, sequence number), so the
-//! same inputs always replay as the same run. Every event that is carried out is appended
-//! to the event log, whose hash identifies the run.
+//! The bus owns the only clock and the only random source. Every thing that happens — a
+//! connection attempt, a chunk of bytes arriving, a connection closing, a server's cron
+//! firing, a command typed into a console, a fault — is an event in one queue ordered by
+//! (virtual time, sequence number), so the same seed and inputs always replay as the same
+//! run, natively and in WebAssembly. Every event carried out is appended to the event log,
+//! whose hash identifies the run. (The approach of turmoil and TigerBeetle's simulator:
+//! one seed drives everything, and a run is a pure function of it.)
 //!
-//! Links behave like TCP: bytes on a live connection arrive in order, after the link's
-//! latency, never reordered or dropped. Cutting a link resets its connections (both ends
-//! see them close; bytes in flight are lost with them) and refuses new ones until healed.
+//! Links behave like TCP. A connection takes a SYN one latency out and a SYN/ACK one
+//! latency back. Each direction of the network between two servers is a [`LinkConfig`]:
+//! latency, optional bandwidth (bytes are serialized onto the wire, so a big snapshot takes
+//! time and arrives in segments), extra delay and jitter. Bytes on a live connection arrive
+//! in order, never reordered or dropped: jitter only ever delays a chunk to no earlier than
+//! the one before it on the same stream.
+//!
+//! [`Fault`]s, injected now or scheduled at a virtual time: cut/heal (connections reset,
+//! new ones refused), sever (connections die; each end notices after a detection delay),
+//! hold/release per direction (a silent partition: bytes wait, nobody is told, so only
+//! `repl-timeout` can notice), link changes, and server crash, restart (with or without
+//! the RDB last saved to its "disk"), pause/resume (SIGSTOP/SIGCONT) and save.
+//!
+//! Time travel: the bus keeps the run as a timeline of moves, with a clone of the whole
+//! world every few thousand log entries. [`Bus::jump_to`] goes to any event of the log,
+//! backwards or forwards, by restoring the nearest checkpoint and replaying the moves
+//! after it; the state is identical to the straight run's at that point.
 
 mod console;
 mod log;
+mod world;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
-use crate::engine::{resp, Config, ConnId, Input, Node, Output, PeerAddr};
+use crate::engine::{resp, Config};
 pub use console::{format_reply, quote, Console, ConsoleEntry};
-pub use log::{LogEntry, LogKind};
+pub use log::{hash as hash_entries, LogEntry, LogKind};
+pub use world::{Server, SEGMENT_BYTES};
+use world::{Endpoint, Pending, ProcState, World};
 
 /// Index of a server on the bus.
 pub type ServerId = usize;
@@ -29,368 +48,538 @@ pub const EPOCH_MS: u64 = 1_767_225_600_000;
 /// Default one-way latency of a link, in milliseconds.
 pub const DEFAULT_LATENCY_MS: u64 = 1;
 
-pub struct Server {
-    pub name: String,
-    pub host: String,
-    pub port: u16,
-    pub node: Node,
+/// Log entries between two checkpoints of the whole world, at least (time travel replays
+/// at most about this many entries' worth of moves; replaying one costs about a
+/// microsecond natively, so a jump stays far below 100 ms).
+pub const DEFAULT_CHECKPOINT_EVERY: u64 = 4096;
+
+/// One direction of the network between two servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkConfig {
+    /// One-way propagation delay.
+    pub latency_ms: u64,
+    /// Bytes per millisecond the link carries; `None`: unlimited (bytes leave at once).
+    pub bandwidth: Option<u64>,
+    /// Extra delay on top of the latency (a slow or congested path).
+    pub extra_delay_ms: u64,
+    /// Up to this many more milliseconds, drawn per chunk from the run's random stream.
+    /// Never reorders a stream.
+    pub jitter_ms: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Endpoint {
-    Server(ServerId, ConnId),
-    Console(ServerId),
+impl Default for LinkConfig {
+    fn default() -> Self {
+        LinkConfig { latency_ms: DEFAULT_LATENCY_MS, bandwidth: None, extra_delay_ms: 0, jitter_ms: 0 }
+    }
+}
+
+/// Something that goes wrong (or right again), to a link or to a server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Both directions: connections reset at once, new ones fail ("No route to host").
+    Cut { a: ServerId, b: ServerId },
+    /// Ends a cut and releases any hold between the two servers.
+    Heal { a: ServerId, b: ServerId },
+    /// The connections between `a` and `b` die now (bytes in flight are lost); each end
+    /// notices `detect_ms` later. New connections may be made at once.
+    Sever { a: ServerId, b: ServerId, detect_ms: u64 },
+    /// Traffic from `from` to `to` is held: nothing arrives, nobody is told, connections
+    /// stay open. Both directions held is a silent partition; one is a one-way partition.
+    Hold { from: ServerId, to: ServerId },
+    /// Lets held traffic through, in order, as if it had been retransmitted.
+    Release { from: ServerId, to: ServerId },
+    /// Changes one direction's latency, bandwidth, delay or jitter.
+    SetLink { from: ServerId, to: ServerId, config: LinkConfig },
+    /// The process dies: its memory is lost, its peers see their connections reset.
+    Crash { server: ServerId },
+    /// The process starts again (crashing it first if running), loading its last saved
+    /// RDB if `from_disk` and there is one, otherwise empty.
+    Restart { server: ServerId, from_disk: bool },
+    /// SIGSTOP: the process handles nothing; bytes queue up, timers fire late.
+    Pause { server: ServerId },
+    /// SIGCONT.
+    Resume { server: ServerId },
+    /// The server writes its RDB to disk (SAVE).
+    Save { server: ServerId },
+}
+
+impl Fault {
+    fn servers(&self) -> Vec<ServerId> {
+        match *self {
+            Fault::Cut { a, b } | Fault::Heal { a, b } | Fault::Sever { a, b, .. } => vec![a, b],
+            Fault::Hold { from, to } | Fault::Release { from, to } | Fault::SetLink { from, to, .. } => vec![from, to],
+            Fault::Crash { server }
+            | Fault::Restart { server, .. }
+            | Fault::Pause { server }
+            | Fault::Resume { server }
+            | Fault::Save { server } => vec![server],
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Cut { a, b } => write!(f, "cut s{a} <-> s{b}"),
+            Fault::Heal { a, b } => write!(f, "heal s{a} <-> s{b}"),
+            Fault::Sever { a, b, detect_ms } => write!(f, "sever s{a} <-> s{b} (the ends notice after {detect_ms}ms)"),
+            Fault::Hold { from, to } => write!(f, "hold s{from} -> s{to} (bytes held, nobody told)"),
+            Fault::Release { from, to } => write!(f, "release s{from} -> s{to}"),
+            Fault::SetLink { from, to, config } => {
+                let bw = config.bandwidth.map_or("unlimited".to_string(), |b| format!("{b}B/ms"));
+                write!(
+                    f,
+                    "link s{from} -> s{to}: latency {}ms, bandwidth {bw}, extra delay {}ms, jitter {}ms",
+                    config.latency_ms, config.extra_delay_ms, config.jitter_ms
+                )
+            }
+            Fault::Crash { server } => write!(f, "crash s{server}"),
+            Fault::Restart { server, from_disk: true } => write!(f, "restart s{server} (loading its RDB from disk)"),
+            Fault::Restart { server, from_disk: false } => write!(f, "restart s{server} (without an RDB)"),
+            Fault::Pause { server } => write!(f, "pause s{server} (SIGSTOP)"),
+            Fault::Resume { server } => write!(f, "resume s{server} (SIGCONT)"),
+            Fault::Save { server } => write!(f, "save s{server}"),
+        }
+    }
+}
+
+/// One step of the timeline: what was done to the world, in order. Replaying the moves
+/// from a checkpoint rebuilds the state exactly.
+#[derive(Debug, Clone)]
+enum Move {
+    /// Carry out the next queued event.
+    Step,
+    /// Time passes with nothing happening, up to this instant.
+    ClockTo(u64),
+    Other(Box<Action>),
 }
 
 #[derive(Debug, Clone)]
-enum Pending {
-    ConnectArrive { from: ServerId, conn: ConnId, to: Option<ServerId> },
-    Connected { server: ServerId, conn: ConnId },
-    ConnectFailed { server: ServerId, conn: ConnId, reason: String },
-    Deliver { to: ServerId, conn: ConnId, from: Endpoint, data: Vec<u8> },
-    Closed { server: ServerId, conn: ConnId },
-    Tick { server: ServerId },
+enum Action {
+    AddServer { name: String, config: Config },
+    Command { server: ServerId, line: String },
+    Pipe { server: ServerId, data: Vec<u8>, commands: u64 },
+    Fault(Fault),
+    Schedule { at: u64, fault: Fault },
+    DefaultLink(LinkConfig),
 }
 
-/// The simulated network and its servers.
+impl World {
+    fn apply_move(&mut self, m: &Move) {
+        match m {
+            Move::Step => {
+                self.step();
+            }
+            Move::ClockTo(t) => self.now = self.now.max(*t),
+            Move::Other(action) => match &**action {
+                Action::AddServer { name, config } => {
+                    self.add_server(name, config.clone());
+                }
+                Action::Command { server, line } => self.submit_command(*server, line),
+                Action::Pipe { server, data, commands } => self.submit_pipe(*server, data.clone(), *commands),
+                Action::Fault(f) => self.apply_fault(f.clone()),
+                Action::Schedule { at, fault } => self.schedule(*at, Pending::Fault(fault.clone())),
+                Action::DefaultLink(config) => self.default_link = *config,
+            },
+        }
+    }
+}
+
+/// The simulated network and its servers, with its whole timeline.
 pub struct Bus {
-    now: u64,
-    seed: u64,
-    servers: Vec<Server>,
-    /// Each live connection end, mapped to the other end.
-    peers: BTreeMap<(ServerId, ConnId), Endpoint>,
-    /// Earliest time the next chunk on a connection may arrive (keeps streams in order).
-    stream_tail: BTreeMap<(ServerId, ConnId), u64>,
-    queue: BTreeMap<(u64, u64), Pending>,
-    seq: u64,
-    scheduled_tick: Vec<Option<u64>>,
-    consoles: Vec<Console>,
-    cuts: BTreeSet<(ServerId, ServerId)>,
-    latency_ms: u64,
-    next_ephemeral_port: u16,
+    world: World,
+    /// Every entry of the timeline; entries past the current position are the future.
     log: Vec<LogEntry>,
-}
-
-fn mix_seed(seed: u64, index: u64) -> u64 {
-    // SplitMix64 finaliser: independent-looking per-server seeds from one run seed.
-    let mut z = seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    moves: Vec<Move>,
+    /// Log length after each move.
+    move_log_end: Vec<u64>,
+    /// Moves carried out by `world` (the position in the timeline).
+    applied: usize,
+    /// (moves applied, world) snapshots, the first one empty.
+    checkpoints: Vec<(usize, World)>,
+    checkpoint_every: u64,
 }
 
 impl Bus {
     pub fn new(seed: u64) -> Bus {
+        let world = World::new(seed);
         Bus {
-            now: EPOCH_MS,
-            seed,
-            servers: Vec::new(),
-            peers: BTreeMap::new(),
-            stream_tail: BTreeMap::new(),
-            queue: BTreeMap::new(),
-            seq: 0,
-            scheduled_tick: Vec::new(),
-            consoles: Vec::new(),
-            cuts: BTreeSet::new(),
-            latency_ms: DEFAULT_LATENCY_MS,
-            next_ephemeral_port: 40000,
+            checkpoints: vec![(0, world.clone())],
+            world,
             log: Vec::new(),
+            moves: Vec::new(),
+            move_log_end: Vec::new(),
+            applied: 0,
+            checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
+        }
+    }
+
+    /// Carries out a move at the current position; a move made in the past discards the
+    /// old future.
+    fn perform(&mut self, m: Move) {
+        if self.applied < self.moves.len() {
+            self.truncate_future();
+        }
+        self.world.apply_move(&m);
+        self.log.append(&mut self.world.new_entries);
+        let end = self.world.log_len;
+        self.moves.push(m);
+        self.move_log_end.push(end);
+        self.applied += 1;
+        let last = self.checkpoints.last().map_or(0, |(at, _)| self.log_end_after(*at));
+        // A checkpoint costs a copy of every key: with a big keyspace, take them further
+        // apart so the copies stay a small part of the run's cost.
+        if end - last >= self.checkpoint_every && end - last >= self.world_keys() / 4 {
+            self.checkpoints.push((self.applied, self.world.clone()));
+        }
+    }
+
+    fn world_keys(&self) -> u64 {
+        self.world.servers.iter().map(|s| s.node.keyspace().len() as u64).sum()
+    }
+
+    fn log_end_after(&self, moves: usize) -> u64 {
+        if moves == 0 {
+            0
+        } else {
+            self.move_log_end[moves - 1]
+        }
+    }
+
+    fn truncate_future(&mut self) {
+        let end = self.log_end_after(self.applied) as usize;
+        self.log.truncate(end);
+        self.moves.truncate(self.applied);
+        self.move_log_end.truncate(self.applied);
+        let applied = self.applied;
+        self.checkpoints.retain(|(at, _)| *at <= applied);
+    }
+
+    fn check_server(&self, id: ServerId) -> Result<(), String> {
+        if id < self.world.servers.len() {
+            Ok(())
+        } else {
+            Err(format!("no server s{id} (the bus has {})", self.world.servers.len()))
         }
     }
 
     /// Adds a server listening on 127.0.0.1:`port`.
-    pub fn add_server(&mut self, name: &str, mut config: Config) -> ServerId {
-        let id = self.servers.len();
-        config.bind = "127.0.0.1".into();
-        let port = config.port;
-        let node = Node::new(config, self.now, mix_seed(self.seed, id as u64));
-        self.servers.push(Server { name: name.to_string(), host: "127.0.0.1".into(), port, node });
-        self.scheduled_tick.push(None);
-        self.consoles.push(Console::default());
-        self.record(Some(id), LogKind::ServerStarted { name: name.to_string(), port });
-        self.drain(id);
+    pub fn add_server(&mut self, name: &str, config: Config) -> ServerId {
+        let id = self.world.servers.len();
+        self.perform(Move::Other(Box::new(Action::AddServer { name: name.to_string(), config })));
         id
     }
 
     pub fn now(&self) -> u64 {
-        self.now
+        self.world.now
     }
 
     /// Milliseconds since the run started.
     pub fn elapsed_ms(&self) -> u64 {
-        self.now - EPOCH_MS
+        self.world.now - EPOCH_MS
     }
 
     pub fn servers(&self) -> &[Server] {
-        &self.servers
+        &self.world.servers
     }
 
     pub fn server(&self, id: ServerId) -> &Server {
-        &self.servers[id]
+        &self.world.servers[id]
     }
 
     pub fn server_by_port(&self, port: u16) -> Option<ServerId> {
-        self.servers.iter().position(|s| s.port == port)
+        self.world.server_by_port(port)
     }
 
     pub fn console(&self, id: ServerId) -> &Console {
-        &self.consoles[id]
+        &self.world.consoles[id]
     }
 
+    /// The log up to the current position of the timeline.
     pub fn log(&self) -> &[LogEntry] {
-        &self.log
+        &self.log[..self.log_end_after(self.applied) as usize]
     }
 
     /// SHA-256 of the canonical text of every log entry: equal hashes, equal runs.
     pub fn log_hash(&self) -> String {
-        log::hash(&self.log)
+        log::hash(self.log())
     }
 
     pub fn is_cut(&self, a: ServerId, b: ServerId) -> bool {
-        self.cuts.contains(&(a.min(b), a.max(b)))
+        self.world.is_cut(a, b)
+    }
+
+    /// Whether traffic from `from` to `to` is being held (silent partition).
+    pub fn is_held(&self, from: ServerId, to: ServerId) -> bool {
+        self.world.is_held(from, to)
     }
 
     /// Whether `a` and `b` have at least one live connection between them.
     pub fn connected(&self, a: ServerId, b: ServerId) -> bool {
-        self.peers.iter().any(|((s, _), e)| *s == a && matches!(e, Endpoint::Server(t, _) if *t == b))
+        self.world.peers.iter().any(|((s, _), e)| *s == a && matches!(e, Endpoint::Server(t, _) if *t == b))
+    }
+
+    /// Whether the server's process is running (not crashed; a paused one is running).
+    pub fn is_up(&self, id: ServerId) -> bool {
+        self.world.procs.get(id).is_some_and(|p| p.state != ProcState::Down)
+    }
+
+    pub fn is_paused(&self, id: ServerId) -> bool {
+        self.world.procs.get(id).is_some_and(|p| p.state == ProcState::Paused)
+    }
+
+    /// The RDB the server last saved to its disk.
+    pub fn disk_rdb(&self, id: ServerId) -> Option<&[u8]> {
+        self.world.procs.get(id).and_then(|p| p.disk.as_deref())
+    }
+
+    /// The link from `from` to `to` as configured now.
+    pub fn link(&self, from: ServerId, to: ServerId) -> LinkConfig {
+        self.world.link_config(from, to)
+    }
+
+    /// The configuration of every link not configured on its own.
+    pub fn set_default_link(&mut self, config: LinkConfig) {
+        self.perform(Move::Other(Box::new(Action::DefaultLink(config))));
     }
 
     /// Types a command line into a server's console, as redis-cli would send it.
     /// Returns redis-cli's complaint for a line it would not send.
     pub fn submit_command(&mut self, server: ServerId, line: &str) -> Result<(), String> {
+        self.check_server(server)?;
         let Some(args) = resp::split_args(line.as_bytes()) else {
             return Err("Invalid argument(s)".into());
         };
         if args.is_empty() {
             return Ok(());
         }
-        let conn = self.console_conn(server);
-        let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-        let bytes = resp::encode_command(&refs);
-        self.consoles[server].push_input(line.to_string());
-        self.record(Some(server), LogKind::ConsoleInput { line: line.to_string() });
-        let now = self.now;
-        self.servers[server].node.handle(now, Input::Bytes { conn, data: bytes });
-        self.drain(server);
+        if !self.is_up(server) {
+            let port = self.world.servers[server].port;
+            return Err(format!("Could not connect to Redis at 127.0.0.1:{port}: Connection refused"));
+        }
+        self.perform(Move::Other(Box::new(Action::Command { server, line: line.to_string() })));
         Ok(())
     }
 
-    /// The console's connection to its server (a local client, no network in between).
-    fn console_conn(&mut self, server: ServerId) -> ConnId {
-        if let Some(conn) = self.consoles[server].conn {
-            if self.peers.contains_key(&(server, conn)) {
-                return conn;
-            }
+    /// Sends many commands at once through the console, as `redis-cli --pipe` does: one
+    /// log entry for the input; replies are counted in [`Console::piped`].
+    pub fn submit_pipe(&mut self, server: ServerId, lines: &[&str]) -> Result<(), String> {
+        self.check_server(server)?;
+        let mut data = Vec::new();
+        for line in lines {
+            let args = resp::split_args(line.as_bytes()).ok_or_else(|| format!("Invalid argument(s): {line}"))?;
+            let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+            data.extend(resp::encode_command(&refs));
         }
-        let peer = PeerAddr { ip: "127.0.0.1".into(), port: self.ephemeral_port() };
-        let now = self.now;
-        let conn = self.servers[server].node.accept(now, peer);
-        self.peers.insert((server, conn), Endpoint::Console(server));
-        self.consoles[server].conn = Some(conn);
-        conn
+        if !self.is_up(server) {
+            let port = self.world.servers[server].port;
+            return Err(format!("Could not connect to Redis at 127.0.0.1:{port}: Connection refused"));
+        }
+        self.perform(Move::Other(Box::new(Action::Pipe { server, data, commands: lines.len() as u64 })));
+        Ok(())
     }
 
-    fn ephemeral_port(&mut self) -> u16 {
-        let p = self.next_ephemeral_port;
-        self.next_ephemeral_port = if p == u16::MAX { 40000 } else { p + 1 };
-        p
+    /// Injects a fault now.
+    pub fn inject(&mut self, fault: Fault) -> Result<(), String> {
+        for s in fault.servers() {
+            self.check_server(s)?;
+        }
+        self.perform(Move::Other(Box::new(Action::Fault(fault))));
+        Ok(())
+    }
+
+    /// Schedules a fault at virtual time `at` (unix ms; not before now).
+    pub fn schedule_fault(&mut self, at: u64, fault: Fault) -> Result<(), String> {
+        for s in fault.servers() {
+            self.check_server(s)?;
+        }
+        if at < self.world.now {
+            return Err(format!("{at} is in the past (now is {})", self.world.now));
+        }
+        self.perform(Move::Other(Box::new(Action::Schedule { at, fault })));
+        Ok(())
+    }
+
+    /// Schedules a fault `ms` from now.
+    pub fn schedule_fault_in(&mut self, ms: u64, fault: Fault) -> Result<(), String> {
+        self.schedule_fault(self.world.now + ms, fault)
     }
 
     /// Cuts the network between two servers: their connections reset, new ones fail.
     pub fn cut(&mut self, a: ServerId, b: ServerId) {
-        if !self.cuts.insert((a.min(b), a.max(b))) {
-            return;
-        }
-        self.record(None, LogKind::Cut { a, b });
-        let doomed: Vec<(ServerId, ConnId)> = self
-            .peers
-            .iter()
-            .filter(|((s, _), e)| matches!(e, Endpoint::Server(t, _) if (*s == a && *t == b) || (*s == b && *t == a)))
-            .map(|(k, _)| *k)
-            .collect();
-        for (server, conn) in doomed {
-            self.peers.remove(&(server, conn));
-            self.stream_tail.remove(&(server, conn));
-            self.record(Some(server), LogKind::Closed { conn, reason: "connection reset (link cut)".into() });
-            let now = self.now;
-            self.servers[server].node.handle(now, Input::Closed { conn });
-            self.drain(server);
+        if !self.is_cut(a, b) && self.check_server(a).and(self.check_server(b)).is_ok() {
+            self.perform(Move::Other(Box::new(Action::Fault(Fault::Cut { a, b }))));
         }
     }
 
+    /// Ends a cut, and any silent partition, between two servers.
     pub fn heal(&mut self, a: ServerId, b: ServerId) {
-        if self.cuts.remove(&(a.min(b), a.max(b))) {
-            self.record(None, LogKind::Heal { a, b });
+        let partitioned = self.is_held(a, b) || self.is_held(b, a);
+        if (self.is_cut(a, b) || partitioned) && self.check_server(a).and(self.check_server(b)).is_ok() {
+            self.perform(Move::Other(Box::new(Action::Fault(Fault::Heal { a, b }))));
         }
+    }
+
+    /// The connections between two servers die; each end notices after `detect_ms`.
+    pub fn sever(&mut self, a: ServerId, b: ServerId, detect_ms: u64) -> Result<(), String> {
+        self.inject(Fault::Sever { a, b, detect_ms })
+    }
+
+    /// A silent partition both ways: bytes are held, no connection closes.
+    pub fn partition(&mut self, a: ServerId, b: ServerId) -> Result<(), String> {
+        self.inject(Fault::Hold { from: a, to: b })?;
+        self.inject(Fault::Hold { from: b, to: a })
+    }
+
+    /// Holds traffic from `from` to `to` only.
+    pub fn partition_one_way(&mut self, from: ServerId, to: ServerId) -> Result<(), String> {
+        self.inject(Fault::Hold { from, to })
+    }
+
+    pub fn release(&mut self, from: ServerId, to: ServerId) -> Result<(), String> {
+        self.inject(Fault::Release { from, to })
+    }
+
+    pub fn set_link(&mut self, from: ServerId, to: ServerId, config: LinkConfig) -> Result<(), String> {
+        self.inject(Fault::SetLink { from, to, config })
+    }
+
+    pub fn crash(&mut self, server: ServerId) -> Result<(), String> {
+        self.inject(Fault::Crash { server })
+    }
+
+    pub fn restart(&mut self, server: ServerId, from_disk: bool) -> Result<(), String> {
+        self.inject(Fault::Restart { server, from_disk })
+    }
+
+    pub fn pause(&mut self, server: ServerId) -> Result<(), String> {
+        self.inject(Fault::Pause { server })
+    }
+
+    pub fn resume(&mut self, server: ServerId) -> Result<(), String> {
+        self.inject(Fault::Resume { server })
+    }
+
+    pub fn save(&mut self, server: ServerId) -> Result<(), String> {
+        self.inject(Fault::Save { server })
+    }
+
+    /// When the next queued event is due (unix ms), if any.
+    pub fn next_event_at(&self) -> Option<u64> {
+        self.world.next_event_time()
     }
 
     /// Carries out the next event. Returns false when nothing is scheduled.
     pub fn step(&mut self) -> bool {
-        let Some((&(time, seq), _)) = self.queue.iter().next() else { return false };
-        let pending = self.queue.remove(&(time, seq)).expect("queued event");
-        self.now = self.now.max(time);
-        self.apply(pending);
+        if self.world.queue.is_empty() {
+            return false;
+        }
+        self.perform(Move::Step);
         true
     }
 
     /// Runs every event up to and including virtual time `until` (unix ms).
     pub fn run_until(&mut self, until: u64) {
-        while let Some((&(time, _), _)) = self.queue.iter().next() {
-            if time > until {
-                break;
-            }
-            self.step();
+        while self.world.next_event_time().is_some_and(|t| t <= until) {
+            self.perform(Move::Step);
         }
-        self.now = self.now.max(until);
+        if self.world.now < until {
+            self.perform(Move::ClockTo(until));
+        }
     }
 
     /// Advances virtual time by `ms`.
     pub fn advance(&mut self, ms: u64) {
-        let until = self.now + ms;
+        let until = self.world.now + ms;
         self.run_until(until);
     }
 
-    fn schedule(&mut self, at: u64, p: Pending) {
-        self.seq += 1;
-        self.queue.insert((at, self.seq), p);
+    // ------------------------------------------------------------ time travel
+
+    /// Goes to the moment right after log entry `index` was recorded (the end of the move
+    /// that recorded it), backwards or forwards in the timeline. [`Bus::log`] then ends
+    /// there; the rest of the timeline stays reachable until a new move replaces it.
+    pub fn jump_to(&mut self, index: usize) -> Result<(), String> {
+        if index >= self.log.len() {
+            return Err(format!("no event #{index}: the timeline has {} events", self.log.len()));
+        }
+        let m = self.move_log_end.partition_point(|&end| end <= index as u64);
+        self.restore(m + 1);
+        Ok(())
     }
 
-    fn record(&mut self, server: Option<ServerId>, kind: LogKind) {
-        let index = self.log.len() as u64;
-        self.log.push(LogEntry { index, time: self.now - EPOCH_MS, server, kind });
+    /// Goes back to the latest point of the timeline.
+    pub fn jump_to_end(&mut self) {
+        self.restore(self.moves.len());
     }
 
-    fn apply(&mut self, p: Pending) {
-        let now = self.now;
-        match p {
-            Pending::Tick { server } => {
-                self.scheduled_tick[server] = None;
-                if self.servers[server].node.next_timer() <= now {
-                    self.servers[server].node.tick(now);
-                }
-                self.drain(server);
-            }
-            Pending::ConnectArrive { from, conn, to } => {
-                let reason = match to {
-                    None => Some("Connection refused".to_string()),
-                    Some(t) if self.is_cut(from, t) => Some("No route to host".to_string()),
-                    Some(_) => None,
-                };
-                if let (None, Some(to)) = (&reason, to) {
-                    let peer = PeerAddr { ip: "127.0.0.1".into(), port: self.ephemeral_port() };
-                    let accepted = self.servers[to].node.accept(now, peer);
-                    self.peers.insert((from, conn), Endpoint::Server(to, accepted));
-                    self.peers.insert((to, accepted), Endpoint::Server(from, conn));
-                    self.record(Some(to), LogKind::Accepted { conn: accepted, from });
-                    self.drain(to);
-                    let at = now + self.latency_ms;
-                    self.schedule(at, Pending::Connected { server: from, conn });
-                } else {
-                    let reason = reason.unwrap_or_default();
-                    let at = now + self.latency_ms;
-                    self.schedule(at, Pending::ConnectFailed { server: from, conn, reason });
-                }
-            }
-            Pending::Connected { server, conn } => {
-                if !self.peers.contains_key(&(server, conn)) {
-                    return; // reset while the handshake was in flight
-                }
-                self.record(Some(server), LogKind::Connected { conn });
-                self.servers[server].node.handle(now, Input::Connected { conn });
-                self.drain(server);
-            }
-            Pending::ConnectFailed { server, conn, reason } => {
-                self.record(Some(server), LogKind::ConnectFailed { conn, reason: reason.clone() });
-                self.servers[server].node.handle(now, Input::ConnectFailed { conn, reason });
-                self.drain(server);
-            }
-            Pending::Deliver { to, conn, from, data } => {
-                if !self.peers.contains_key(&(to, conn)) {
-                    return; // the connection was reset: bytes in flight are lost with it
-                }
-                let from_server = match from {
-                    Endpoint::Server(s, _) => Some(s),
-                    Endpoint::Console(_) => None,
-                };
-                self.record(Some(to), LogKind::Deliver { conn, from: from_server, data: data.clone() });
-                self.servers[to].node.handle(now, Input::Bytes { conn, data });
-                self.drain(to);
-            }
-            Pending::Closed { server, conn } => {
-                if self.peers.remove(&(server, conn)).is_none() {
-                    return;
-                }
-                self.stream_tail.remove(&(server, conn));
-                self.record(Some(server), LogKind::Closed { conn, reason: "closed by peer".into() });
-                self.servers[server].node.handle(now, Input::Closed { conn });
-                self.drain(server);
-            }
-        }
+    /// Events in the whole timeline (the visible log may end earlier after a jump).
+    pub fn timeline_len(&self) -> usize {
+        self.log.len()
     }
 
-    /// Carries out everything a server asked for, and keeps its cron scheduled.
-    fn drain(&mut self, server: ServerId) {
-        while let Some(out) = self.servers[server].node.poll_output() {
-            match out {
-                Output::Send { conn, data } => self.on_send(server, conn, data),
-                Output::Connect { conn, host, port } => {
-                    self.record(Some(server), LogKind::Connect { conn, host: host.clone(), port });
-                    let to = if host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost") {
-                        self.server_by_port(port)
-                    } else {
-                        None
-                    };
-                    let at = self.now + self.latency_ms;
-                    self.schedule(at, Pending::ConnectArrive { from: server, conn, to });
-                }
-                // Nothing waits in a send buffer on the bus (every sent chunk is already on
-                // its link), so dropping a connection at once is the same as closing it.
-                Output::Close { conn } | Output::Abort { conn } => {
-                    let Some(peer) = self.peers.remove(&(server, conn)) else { continue };
-                    self.stream_tail.remove(&(server, conn));
-                    self.record(Some(server), LogKind::Closed { conn, reason: "closed locally".into() });
-                    match peer {
-                        Endpoint::Server(to, their) => {
-                            // The FIN travels behind any bytes already in flight.
-                            let at = self.stream_tail.get(&(to, their)).copied().unwrap_or(0).max(self.now + self.latency_ms);
-                            self.schedule(at, Pending::Closed { server: to, conn: their });
-                        }
-                        Endpoint::Console(s) => self.consoles[s].conn = None,
-                    }
-                }
-                Output::Event(e) => self.record(Some(server), LogKind::Engine(e)),
-            }
-        }
-        let next = self.servers[server].node.next_timer();
-        if self.scheduled_tick[server].is_none_or(|t| next < t) {
-            self.scheduled_tick[server] = Some(next);
-            self.schedule(next.max(self.now), Pending::Tick { server });
-        }
+    /// Log entries between checkpoints: smaller jumps faster, uses more memory.
+    pub fn set_checkpoint_interval(&mut self, entries: u64) {
+        self.checkpoint_every = entries.max(1);
     }
 
-    /// Puts a chunk on its link. Links have no bandwidth limit yet, so the chunk leaves
-    /// the server's send buffer at once, and the server is told so right away
-    /// (`Input::Written`, not in the event log: it follows from the send). A link with
-    /// a bandwidth would report it as the link takes the bytes.
-    fn on_send(&mut self, server: ServerId, conn: ConnId, data: Vec<u8>) {
-        let len = data.len() as u64;
-        let live = self.peers.contains_key(&(server, conn));
-        match self.peers.get(&(server, conn)).copied() {
-            Some(Endpoint::Console(s)) => {
-                self.record(Some(server), LogKind::Reply { data: data.clone() });
-                self.consoles[s].receive(&data);
-            }
-            Some(Endpoint::Server(to, their)) => {
-                let tail = self.stream_tail.entry((to, their)).or_insert(0);
-                let at = (*tail).max(self.now + self.latency_ms);
-                *tail = at;
-                self.schedule(at, Pending::Deliver { to, conn: their, from: Endpoint::Server(server, conn), data });
-            }
-            None => {} // the connection is already gone
+    fn restore(&mut self, target: usize) {
+        if target == self.applied {
+            return;
         }
-        if live {
-            let now = self.now;
-            self.servers[server].node.handle(now, Input::Written { conn, bytes: len });
+        let cp = self.checkpoints.partition_point(|(at, _)| *at <= target) - 1;
+        let (cp_at, _) = self.checkpoints[cp];
+        // Going forward from a point past the checkpoint: just replay from here.
+        if !(target > self.applied && self.applied >= cp_at) {
+            self.world = self.checkpoints[cp].1.clone();
+            self.applied = cp_at;
         }
+        self.world.recording = false;
+        for m in &self.moves[self.applied..target] {
+            self.world.apply_move(m);
+        }
+        self.world.recording = true;
+        self.applied = target;
+        debug_assert_eq!(self.world.log_len, self.log_end_after(target), "replay recorded a different number of entries");
+    }
+
+    /// SHA-256 over the whole simulated state (servers, connections, queue, clock, random
+    /// stream): equal digests, equal worlds. For tests of time travel and determinism.
+    pub fn state_digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        struct HashWriter(Sha256);
+        impl fmt::Write for HashWriter {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                self.0.update(s.as_bytes());
+                Ok(())
+            }
+        }
+        let w = &self.world;
+        let mut h = HashWriter(Sha256::new());
+        let _ = fmt::write(
+            &mut h,
+            format_args!(
+                "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
+                w.now,
+                w.servers,
+                w.procs,
+                w.peers,
+                w.stream_tail,
+                w.connecting,
+                w.severed,
+                w.links,
+                w.default_link,
+                // The heap's layout is an implementation detail: digest the order.
+                w.queue.clone().into_sorted_vec(),
+                w.seq,
+                w.scheduled_tick,
+                w.consoles,
+                w.cuts,
+                w.next_ephemeral_port,
+                w.log_len,
+                w.rng.get_word_pos()
+            ),
+        );
+        h.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 }

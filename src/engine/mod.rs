@@ -16,6 +16,7 @@ pub mod config;
 pub mod expire;
 pub mod info;
 pub mod keyspace;
+mod persistence;
 pub mod rdb;
 mod rdb_compact;
 pub mod replication;
@@ -24,6 +25,7 @@ pub mod resp;
 use std::collections::{BTreeMap, VecDeque};
 
 pub use config::Config;
+pub use persistence::Restored;
 use keyspace::Keyspace;
 use replication::{MasterLink, ReplicaPeer, ReplicationState};
 use resp::{ParseLimits, Parsed, RequestParser};

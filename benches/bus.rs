@@ -1,0 +1,95 @@
+//! The in-page bus: replicated SETs per second through a master and two replicas, and
+//! time-travel jump latency in a 100k-event run.
+//!
+//! `cargo bench --no-default-features --bench bus`
+//!
+//! The same workloads in a browser: `scripts/bench-wasm.sh` (tests/web_bench.rs).
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    native::benches();
+    criterion::Criterion::default().configure_from_args().final_summary();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use std::time::Duration;
+
+    use criterion::{criterion_group, BatchSize, Criterion, Throughput};
+    use replscope::bus::{Bus, ServerId};
+    use replscope::engine::Config;
+
+    /// Master on 6380, replicas on 6381 and 6382, synced.
+    pub fn synced_bus() -> (Bus, ServerId) {
+        let mut bus = Bus::new(1);
+        let m = bus.add_server("master", Config { port: 6380, ..Config::default() });
+        for (i, port) in [6381, 6382].into_iter().enumerate() {
+            let r = bus.add_server(&format!("replica-{i}"), Config { port, ..Config::default() });
+            bus.submit_command(r, "REPLICAOF 127.0.0.1 6380").unwrap();
+        }
+        bus.advance(7_000);
+        (bus, m)
+    }
+
+    pub const BATCH: usize = 10_000;
+
+    /// Pipes `BATCH` SETs into the master and runs until both replicas applied them.
+    pub fn replicate_batch(bus: &mut Bus, master: ServerId, lines: &[String]) {
+        let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
+        bus.submit_pipe(master, &refs).unwrap();
+        bus.advance(5);
+    }
+
+    fn replicated_sets(c: &mut Criterion) {
+        let lines: Vec<String> = (0..BATCH).map(|i| format!("SET key:{i} value:{i}")).collect();
+        let mut g = c.benchmark_group("bus");
+        g.throughput(Throughput::Elements(BATCH as u64));
+        g.sample_size(20).measurement_time(Duration::from_secs(8));
+        g.bench_function("replicated_sets_master_2_replicas", |b| {
+            // The bus is returned so that dropping it is not measured.
+            b.iter_batched(
+                synced_bus,
+                |(mut bus, m)| {
+                    replicate_batch(&mut bus, m, &lines);
+                    bus
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        g.finish();
+    }
+
+    /// A run of at least 100k log entries: SETs typed one by one, a millisecond apart.
+    pub fn long_run() -> Bus {
+        let (mut bus, m) = synced_bus();
+        let mut i = 0;
+        while bus.log().len() < 100_000 {
+            bus.submit_command(m, &format!("SET key:{i} {i}")).unwrap();
+            bus.advance(1);
+            i += 1;
+        }
+        bus
+    }
+
+    fn jumps(c: &mut Criterion) {
+        let mut bus = long_run();
+        let total = bus.log().len();
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut g = c.benchmark_group("bus");
+        g.sample_size(50);
+        g.bench_function("time_travel_jump_100k_events", |b| {
+            b.iter(|| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                bus.jump_to((x % total as u64) as usize).unwrap();
+            })
+        });
+        g.finish();
+    }
+
+    criterion_group!(benches, replicated_sets, jumps);
+}

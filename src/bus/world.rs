@@ -1,0 +1,789 @@
+//! The simulated world: servers, links, the event queue and the clock, and how each event
+//! is carried out. [`super::Bus`] wraps it with the timeline (moves, checkpoints, the log).
+//!
+//! A `World` is plain data and `Clone`: cloning it is a checkpoint for time travel.
+//! Everything it does is a function of its state and the move it is given; the only
+//! randomness (link jitter) comes from its own seeded ChaCha8 stream, which is part of the
+//! state and so travels with every checkpoint.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::sync::Arc;
+
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+
+use super::console::Console;
+use super::log::{LogEntry, LogKind};
+use super::{Fault, LinkConfig, ServerId, EPOCH_MS};
+use crate::engine::{resp, Config, ConnId, Input, Node, Output, PeerAddr};
+
+/// Largest piece a bandwidth-limited link carries as one delivery: a big payload (a full
+/// sync's RDB) arrives piece by piece, as the receiver would read it from a real socket.
+pub const SEGMENT_BYTES: usize = 16 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub node: Node,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Endpoint {
+    Server(ServerId, ConnId),
+    Console(ServerId),
+}
+
+/// Something in flight or due, in the queue ordered by (time, sequence).
+#[derive(Debug, Clone)]
+pub(crate) enum Pending {
+    /// The SYN reaches `to` (None: nobody listens on that address).
+    ConnectArrive { from: ServerId, conn: ConnId, to: Option<ServerId> },
+    /// The SYN/ACK reaches the connecting side.
+    Connected { server: ServerId, conn: ConnId },
+    ConnectFailed { server: ServerId, conn: ConnId, reason: String },
+    Deliver { to: ServerId, conn: ConnId, from: Endpoint, data: Vec<u8> },
+    /// The FIN reaches `server`: the peer closed.
+    Closed { server: ServerId, conn: ConnId },
+    /// A severed or crashed connection: its end learns it (after the detection delay).
+    Reset { server: ServerId, conn: ConnId, reason: String },
+    Tick { server: ServerId },
+    /// Bytes of `conn` finished leaving `server`'s send buffer onto a slow link.
+    Drained { server: ServerId, conn: ConnId, bytes: usize },
+    /// A fault scheduled for this time.
+    Fault(Fault),
+}
+
+impl Pending {
+    /// The server that must be running to take this event (paused: it waits).
+    fn target(&self) -> Option<ServerId> {
+        match self {
+            Pending::ConnectArrive { to, .. } => *to,
+            Pending::Connected { server, .. }
+            | Pending::ConnectFailed { server, .. }
+            | Pending::Closed { server, .. }
+            | Pending::Reset { server, .. }
+            | Pending::Tick { server }
+            | Pending::Drained { server, .. } => Some(*server),
+            Pending::Deliver { to, .. } => Some(*to),
+            Pending::Fault(_) => None,
+        }
+    }
+
+    /// The receiving end of a stream this event travels on, for in-order arrival.
+    fn stream(&self) -> Option<(ServerId, ConnId)> {
+        match self {
+            Pending::Deliver { to, conn, .. } => Some((*to, *conn)),
+            Pending::Closed { server, conn } | Pending::Connected { server, conn } => Some((*server, *conn)),
+            _ => None,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        match self {
+            Pending::Deliver { data, .. } => data.len(),
+            _ => 0,
+        }
+    }
+}
+
+/// A queued event, ordered by (time, sequence) only: the sequence number is unique, so
+/// the order is total and the same in every run.
+#[derive(Debug, Clone)]
+pub(crate) struct Queued {
+    pub at: u64,
+    pub seq: u64,
+    pub event: Pending,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProcState {
+    Up,
+    /// SIGSTOP: the process takes nothing; what arrives for it waits in `stash`.
+    Paused,
+    /// Crashed: gone until restarted.
+    Down,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Proc {
+    pub state: ProcState,
+    /// Events that arrived while paused, in arrival order.
+    pub stash: Vec<Pending>,
+    /// The server's RDB "on disk" (last save), shared between checkpoints.
+    pub disk: Option<Arc<[u8]>>,
+    /// How many times it was restarted (feeds the new process's id seed).
+    pub incarnation: u64,
+}
+
+/// One direction of the network between two servers.
+#[derive(Debug, Clone)]
+pub(crate) struct Link {
+    /// None: the bus's default link.
+    pub config: Option<LinkConfig>,
+    /// Silently partitioned / held: traffic waits in `parked`, nobody is told.
+    pub held: bool,
+    pub parked: Vec<Pending>,
+    /// When (in virtual microseconds) the link finishes serializing what it was given.
+    pub wire_free_us: u64,
+}
+
+#[derive(Clone)]
+pub(crate) struct World {
+    pub now: u64,
+    pub seed: u64,
+    pub rng: ChaCha8Rng,
+    pub servers: Vec<Server>,
+    pub procs: Vec<Proc>,
+    /// Each live connection end, mapped to the other end.
+    pub peers: BTreeMap<(ServerId, ConnId), Endpoint>,
+    /// Receiving end of a stream -> latest arrival time scheduled on it (keeps order).
+    pub stream_tail: BTreeMap<(ServerId, ConnId), u64>,
+    /// Outgoing connections whose handshake is still in flight.
+    pub connecting: BTreeSet<(ServerId, ConnId)>,
+    /// Connection ends that are dead (severed, peer crashed) but not yet told.
+    pub severed: BTreeSet<(ServerId, ConnId)>,
+    pub links: BTreeMap<(ServerId, ServerId), Link>,
+    pub default_link: LinkConfig,
+    /// A min-heap: far fewer bytes moved per event than an ordered map.
+    pub queue: BinaryHeap<Reverse<Queued>>,
+    pub seq: u64,
+    pub scheduled_tick: Vec<Option<u64>>,
+    pub consoles: Vec<Console>,
+    pub cuts: BTreeSet<(ServerId, ServerId)>,
+    pub next_ephemeral_port: u16,
+    /// Log entries recorded so far (the next entry's index).
+    pub log_len: u64,
+    /// Entries recorded by the move being carried out; the bus takes them after each move.
+    pub new_entries: Vec<LogEntry>,
+    /// Off while replaying moves whose entries the log already has.
+    pub recording: bool,
+}
+
+pub(crate) fn mix_seed(seed: u64, index: u64) -> u64 {
+    // SplitMix64 finaliser: independent-looking per-server seeds from one run seed.
+    let mut z = seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The bus's random stream: a constant far from the per-server indexes keeps it apart
+/// from the server id seeds drawn from the same run seed.
+const RNG_STREAM: u64 = 0x6A09_E667_F3BC_C908;
+
+impl World {
+    pub fn new(seed: u64) -> World {
+        World {
+            now: EPOCH_MS,
+            seed,
+            rng: ChaCha8Rng::seed_from_u64(mix_seed(seed, RNG_STREAM)),
+            servers: Vec::new(),
+            procs: Vec::new(),
+            peers: BTreeMap::new(),
+            stream_tail: BTreeMap::new(),
+            connecting: BTreeSet::new(),
+            severed: BTreeSet::new(),
+            links: BTreeMap::new(),
+            default_link: LinkConfig::default(),
+            queue: BinaryHeap::new(),
+            seq: 0,
+            scheduled_tick: Vec::new(),
+            consoles: Vec::new(),
+            cuts: BTreeSet::new(),
+            next_ephemeral_port: 40000,
+            log_len: 0,
+            new_entries: Vec::new(),
+            recording: true,
+        }
+    }
+
+    pub fn add_server(&mut self, name: &str, mut config: Config) -> ServerId {
+        let id = self.servers.len();
+        config.bind = "127.0.0.1".into();
+        let port = config.port;
+        let node = Node::new(config, self.now, mix_seed(self.seed, id as u64));
+        self.servers.push(Server { name: name.to_string(), host: "127.0.0.1".into(), port, node });
+        self.procs.push(Proc { state: ProcState::Up, stash: Vec::new(), disk: None, incarnation: 0 });
+        self.scheduled_tick.push(None);
+        self.consoles.push(Console::default());
+        self.record(Some(id), LogKind::ServerStarted { name: name.to_string(), port });
+        self.drain(id);
+        id
+    }
+
+    pub fn server_by_port(&self, port: u16) -> Option<ServerId> {
+        self.servers.iter().position(|s| s.port == port)
+    }
+
+    pub fn is_cut(&self, a: ServerId, b: ServerId) -> bool {
+        self.cuts.contains(&(a.min(b), a.max(b)))
+    }
+
+    pub fn link_config(&self, from: ServerId, to: ServerId) -> LinkConfig {
+        self.links.get(&(from, to)).and_then(|l| l.config).unwrap_or(self.default_link)
+    }
+
+    fn link_mut(&mut self, from: ServerId, to: ServerId) -> &mut Link {
+        self.links.entry((from, to)).or_insert_with(|| Link { config: None, held: false, parked: Vec::new(), wire_free_us: 0 })
+    }
+
+    pub fn is_held(&self, from: ServerId, to: ServerId) -> bool {
+        self.links.get(&(from, to)).is_some_and(|l| l.held)
+    }
+
+    pub fn record(&mut self, server: Option<ServerId>, kind: LogKind) {
+        self.record_with(server, kind, None);
+    }
+
+    fn record_with(&mut self, server: Option<ServerId>, kind: LogKind, repl_offsets: Option<(u64, u64)>) {
+        let index = self.log_len;
+        self.log_len += 1;
+        if self.recording {
+            self.new_entries.push(LogEntry { index, time: self.now - EPOCH_MS, server, kind, repl_offsets });
+        }
+    }
+
+    pub fn schedule(&mut self, at: u64, p: Pending) {
+        self.seq += 1;
+        self.queue.push(Reverse(Queued { at, seq: self.seq, event: p }));
+    }
+
+    pub fn next_event_time(&self) -> Option<u64> {
+        self.queue.peek().map(|q| q.0.at)
+    }
+
+    /// Carries out the next event. Returns false when nothing is scheduled.
+    pub fn step(&mut self) -> bool {
+        let Some(Reverse(Queued { at, event, .. })) = self.queue.pop() else { return false };
+        self.now = self.now.max(at);
+        self.apply(event);
+        true
+    }
+
+    /// Types a command into a server's console (the line was checked by the caller).
+    pub fn submit_command(&mut self, server: ServerId, line: &str) {
+        let Some(args) = resp::split_args(line.as_bytes()) else { return };
+        if args.is_empty() {
+            return;
+        }
+        let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+        let bytes = resp::encode_command(&refs);
+        self.consoles[server].push_input(line.to_string());
+        self.record(Some(server), LogKind::ConsoleInput { line: line.to_string() });
+        self.console_bytes(server, bytes);
+    }
+
+    /// Raw RESP from the console, as `redis-cli --pipe` sends it: replies are counted,
+    /// not kept one by one.
+    pub fn submit_pipe(&mut self, server: ServerId, data: Vec<u8>, commands: u64) {
+        self.consoles[server].expect_piped(commands);
+        self.record(Some(server), LogKind::ConsoleInput { line: format!("--pipe {} commands, {}B", commands, data.len()) });
+        self.console_bytes(server, data);
+    }
+
+    fn console_bytes(&mut self, server: ServerId, data: Vec<u8>) {
+        let conn = self.console_conn(server);
+        match self.procs[server].state {
+            ProcState::Up => {
+                let now = self.now;
+                self.servers[server].node.handle(now, Input::Bytes { conn, data });
+                self.drain(server);
+            }
+            // A stopped process reads nothing: the line waits in its socket.
+            ProcState::Paused => {
+                self.procs[server].stash.push(Pending::Deliver { to: server, conn, from: Endpoint::Console(server), data })
+            }
+            ProcState::Down => {}
+        }
+    }
+
+    /// The console's connection to its server (a local client, no network in between).
+    fn console_conn(&mut self, server: ServerId) -> ConnId {
+        if let Some(conn) = self.consoles[server].conn {
+            if self.peers.contains_key(&(server, conn)) {
+                return conn;
+            }
+        }
+        let peer = PeerAddr { ip: "127.0.0.1".into(), port: self.ephemeral_port() };
+        let now = self.now;
+        let conn = self.servers[server].node.accept(now, peer);
+        self.peers.insert((server, conn), Endpoint::Console(server));
+        self.consoles[server].conn = Some(conn);
+        conn
+    }
+
+    fn ephemeral_port(&mut self) -> u16 {
+        let p = self.next_ephemeral_port;
+        self.next_ephemeral_port = if p == u16::MAX { 40000 } else { p + 1 };
+        p
+    }
+
+    /// Connections between `a` and `b`, both ends.
+    fn connections_between(&self, a: ServerId, b: ServerId) -> Vec<(ServerId, ConnId)> {
+        self.peers
+            .iter()
+            .filter(|((s, _), e)| matches!(e, Endpoint::Server(t, _) if (*s == a && *t == b) || (*s == b && *t == a)))
+            .map(|(k, _)| *k)
+            .collect()
+    }
+
+    // ---------------------------------------------------------------- faults
+
+    pub fn apply_fault(&mut self, fault: Fault) {
+        match fault {
+            Fault::Cut { a, b } => self.cut(a, b),
+            Fault::Heal { a, b } => self.heal(a, b),
+            Fault::Sever { a, b, detect_ms } => {
+                self.record(None, LogKind::Fault(fault));
+                for (server, conn) in self.connections_between(a, b) {
+                    self.kill_conn(server, conn, detect_ms, "connection reset (link severed)");
+                }
+            }
+            Fault::Hold { from, to } => {
+                if !self.is_held(from, to) {
+                    self.record(None, LogKind::Fault(fault));
+                    self.link_mut(from, to).held = true;
+                }
+            }
+            Fault::Release { from, to } => self.release(from, to),
+            Fault::SetLink { from, to, config } => {
+                self.record(None, LogKind::Fault(fault));
+                self.link_mut(from, to).config = Some(config);
+            }
+            Fault::Crash { server } => self.crash(server),
+            Fault::Restart { server, from_disk } => self.restart(server, from_disk),
+            Fault::Pause { server } => {
+                if self.procs[server].state == ProcState::Up {
+                    self.record(Some(server), LogKind::Fault(fault));
+                    self.procs[server].state = ProcState::Paused;
+                }
+            }
+            Fault::Resume { server } => self.resume(server),
+            Fault::Save { server } => {
+                if self.procs[server].state != ProcState::Down {
+                    let rdb = self.servers[server].node.save_rdb();
+                    self.record(Some(server), LogKind::Saved { bytes: rdb.len() });
+                    self.procs[server].disk = Some(rdb.into());
+                }
+            }
+        }
+    }
+
+    /// Cuts the network between two servers: their connections reset, new ones fail.
+    fn cut(&mut self, a: ServerId, b: ServerId) {
+        if !self.cuts.insert((a.min(b), a.max(b))) {
+            return;
+        }
+        self.record(None, LogKind::Cut { a, b });
+        for (server, conn) in self.connections_between(a, b) {
+            self.peers.remove(&(server, conn));
+            self.stream_tail.remove(&(server, conn));
+            self.record(Some(server), LogKind::Closed { conn, reason: "connection reset (link cut)".into() });
+            if self.procs[server].state == ProcState::Up {
+                let now = self.now;
+                self.servers[server].node.handle(now, Input::Closed { conn });
+                self.drain(server);
+            } else {
+                self.procs[server].stash.push(Pending::Closed { server, conn });
+            }
+        }
+    }
+
+    /// Ends a cut and any silent partition between `a` and `b`.
+    fn heal(&mut self, a: ServerId, b: ServerId) {
+        if self.cuts.remove(&(a.min(b), a.max(b))) {
+            self.record(None, LogKind::Heal { a, b });
+        }
+        self.release(a, b);
+        self.release(b, a);
+    }
+
+    /// A connection end dies now; its owner learns it `detect_ms` later. Bytes in flight
+    /// to either end are lost with the connection.
+    fn kill_conn(&mut self, server: ServerId, conn: ConnId, detect_ms: u64, reason: &str) {
+        if self.peers.remove(&(server, conn)).is_none() {
+            return;
+        }
+        self.stream_tail.remove(&(server, conn));
+        self.severed.insert((server, conn));
+        let at = self.now + detect_ms;
+        self.schedule(at, Pending::Reset { server, conn, reason: reason.to_string() });
+    }
+
+    /// Lets the traffic held on `from -> to` through, in the order it was sent.
+    fn release(&mut self, from: ServerId, to: ServerId) {
+        let Some(link) = self.links.get_mut(&(from, to)) else { return };
+        if !link.held {
+            return;
+        }
+        link.held = false;
+        let parked = std::mem::take(&mut link.parked);
+        self.record(None, LogKind::Released { from, to, items: parked.len() });
+        for p in parked {
+            self.transmit(from, to, p);
+        }
+    }
+
+    fn crash(&mut self, server: ServerId) {
+        if self.procs[server].state == ProcState::Down {
+            return;
+        }
+        self.record(Some(server), LogKind::Fault(Fault::Crash { server }));
+        self.procs[server].state = ProcState::Down;
+        self.procs[server].stash.clear();
+        self.scheduled_tick[server] = None;
+        self.consoles[server].conn = None;
+        // Everything due at the dead process is gone; so is what it was about to send.
+        self.queue.retain(|Reverse(q)| {
+            q.event.target() != Some(server) && !matches!(q.event, Pending::ConnectArrive { from, .. } if from == server)
+        });
+        for link in self.links.values_mut() {
+            link.parked.retain(|p| p.target() != Some(server));
+        }
+        self.connecting.retain(|(s, _)| *s != server);
+        self.severed.retain(|(s, _)| *s != server);
+        self.stream_tail.retain(|(s, _), _| *s != server);
+        // The kernel resets the dead process's connections: each peer gets an RST one
+        // latency later.
+        let ends: Vec<((ServerId, ConnId), Endpoint)> =
+            self.peers.iter().filter(|((s, _), _)| *s == server).map(|(k, e)| (*k, *e)).collect();
+        for (key, end) in ends {
+            self.peers.remove(&key);
+            if let Endpoint::Server(peer, their) = end {
+                let latency = self.link_config(server, peer).latency_ms;
+                self.kill_conn(peer, their, latency, "connection reset by peer (server crashed)");
+            }
+        }
+        self.record(Some(server), LogKind::Crashed);
+    }
+
+    fn restart(&mut self, server: ServerId, from_disk: bool) {
+        self.crash(server);
+        self.record(Some(server), LogKind::Fault(Fault::Restart { server, from_disk }));
+        // The restarted process reads the same configuration, including where it
+        // replicates from, as if the running config had been rewritten to disk.
+        let old = &self.servers[server].node;
+        let mut config = old.config().clone();
+        config.replicaof = old.master_link().map(|l| (l.host.clone(), l.port));
+        self.procs[server].incarnation += 1;
+        let seed = mix_seed(mix_seed(self.seed, server as u64), self.procs[server].incarnation);
+        let disk = if from_disk { self.procs[server].disk.clone() } else { None };
+        let loaded = disk.is_some();
+        let (node, keys, repl) = match disk {
+            Some(rdb) => match Node::restart_from_rdb(config, self.now, seed, &rdb) {
+                Ok((node, restored)) => (node, restored.keys, restored.repl),
+                Err(e) => {
+                    self.record(Some(server), LogKind::RestartFailed { reason: format!("Fatal error loading the DB: {e}. Exiting.") });
+                    return;
+                }
+            },
+            None => (Node::new(config, self.now, seed), 0, None),
+        };
+        self.servers[server].node = node;
+        self.procs[server].state = ProcState::Up;
+        self.record(Some(server), LogKind::Restarted { from_disk: loaded, keys, repl });
+        self.drain(server);
+    }
+
+    fn resume(&mut self, server: ServerId) {
+        if self.procs[server].state != ProcState::Paused {
+            return;
+        }
+        self.procs[server].state = ProcState::Up;
+        let stash = std::mem::take(&mut self.procs[server].stash);
+        self.record(Some(server), LogKind::Resumed { queued: stash.len() });
+        // What waited is read now, in the order it arrived; overdue timers fire right
+        // after, as Redis's event loop handles file events before time events.
+        let now = self.now;
+        let (ticks, io): (Vec<Pending>, Vec<Pending>) = stash.into_iter().partition(|p| matches!(p, Pending::Tick { .. }));
+        for p in io.into_iter().chain(ticks) {
+            self.schedule(now, p);
+        }
+        self.drain(server);
+    }
+
+    // ---------------------------------------------------------------- transport
+
+    /// Puts `p` on the directed link `from -> to`: held if the link is, otherwise
+    /// serialized at the link's bandwidth and delivered after its latency, never before
+    /// anything sent earlier on the same stream.
+    fn transmit(&mut self, from: ServerId, to: ServerId, p: Pending) {
+        let now = self.now;
+        let default = self.default_link;
+        let link = self.link_mut(from, to);
+        if link.held {
+            link.parked.push(p);
+            return;
+        }
+        let config = link.config.unwrap_or(default);
+        let start_us = (now * 1000).max(link.wire_free_us);
+        let wire_us = match config.bandwidth {
+            Some(bytes_per_ms) if bytes_per_ms > 0 => (p.bytes() as u64 * 1000).div_ceil(bytes_per_ms),
+            _ => 0,
+        };
+        let done_us = start_us + wire_us;
+        link.wire_free_us = done_us;
+        let on_wire = done_us / 1000;
+        let jitter = if config.jitter_ms > 0 { self.random_below(config.jitter_ms + 1) } else { 0 };
+        let mut at = on_wire + config.latency_ms + config.extra_delay_ms + jitter;
+        if let Some(stream) = p.stream() {
+            // Jitter and delay changes never reorder a stream: TCP delivers in order.
+            let tail = self.stream_tail.entry(stream).or_insert(0);
+            at = at.max(*tail);
+            *tail = at;
+        }
+        if let Pending::Deliver { from: Endpoint::Server(s, c), data, .. } = &p {
+            if on_wire > now {
+                let (s, c, bytes) = (*s, *c, data.len());
+                self.schedule(on_wire, Pending::Drained { server: s, conn: c, bytes });
+            } else {
+                self.on_drained(*s, *c, data.len());
+            }
+        }
+        self.schedule(at, p);
+    }
+
+    /// `bytes` of `conn` left `server`'s send buffer: the engine counts them as written
+    /// (what its replica output-buffer accounting and the replication buffer's block
+    /// references follow). Called while the sender's outputs are being drained, or from
+    /// a `Drained` event, whose handler drains afterwards.
+    fn on_drained(&mut self, server: ServerId, conn: ConnId, bytes: usize) {
+        match self.procs[server].state {
+            ProcState::Up => {
+                let now = self.now;
+                self.servers[server].node.handle(now, Input::Written { conn, bytes: bytes as u64 });
+            }
+            // The kernel took the bytes; the stopped process learns it when it resumes.
+            ProcState::Paused => self.procs[server].stash.push(Pending::Drained { server, conn, bytes }),
+            ProcState::Down => {}
+        }
+    }
+
+    fn random_below(&mut self, n: u64) -> u64 {
+        // Rejection sampling: no value favoured, and the same draws on every platform.
+        let zone = u64::MAX - (u64::MAX % n);
+        loop {
+            let v = self.rng.next_u64();
+            if v < zone {
+                return v % n;
+            }
+        }
+    }
+
+    fn apply(&mut self, p: Pending) {
+        if let Some(target) = p.target() {
+            match self.procs[target].state {
+                ProcState::Up => {}
+                ProcState::Paused => {
+                    // A SYN to a stopped process waits too; so does everything else.
+                    self.procs[target].stash.push(p);
+                    return;
+                }
+                ProcState::Down => {
+                    if let Pending::ConnectArrive { from, conn, .. } = p {
+                        // Nobody listens on a dead server's port.
+                        self.refuse(from, conn, target, "Connection refused".into());
+                    }
+                    return;
+                }
+            }
+        }
+        let now = self.now;
+        match p {
+            Pending::Tick { server } => {
+                self.scheduled_tick[server] = None;
+                if self.servers[server].node.next_timer() <= now {
+                    self.servers[server].node.tick(now);
+                }
+                self.drain(server);
+            }
+            Pending::Fault(f) => self.apply_fault(f),
+            Pending::ConnectArrive { from, conn, to } => {
+                if !self.connecting.contains(&(from, conn)) {
+                    return; // the connecting side gave up (or crashed) meanwhile
+                }
+                let Some(to) = to else {
+                    let at = now + self.default_link.latency_ms;
+                    self.schedule(at, Pending::ConnectFailed { server: from, conn, reason: "Connection refused".into() });
+                    return;
+                };
+                if self.is_cut(from, to) {
+                    self.refuse(from, conn, to, "No route to host".into());
+                    return;
+                }
+                let peer = PeerAddr { ip: "127.0.0.1".into(), port: self.ephemeral_port() };
+                let accepted = self.servers[to].node.accept(now, peer);
+                self.peers.insert((from, conn), Endpoint::Server(to, accepted));
+                self.peers.insert((to, accepted), Endpoint::Server(from, conn));
+                self.record(Some(to), LogKind::Accepted { conn: accepted, from });
+                self.drain(to);
+                self.transmit(to, from, Pending::Connected { server: from, conn });
+            }
+            Pending::Connected { server, conn } => {
+                self.connecting.remove(&(server, conn));
+                if !self.peers.contains_key(&(server, conn)) {
+                    return; // reset while the handshake was in flight
+                }
+                self.record(Some(server), LogKind::Connected { conn });
+                self.servers[server].node.handle(now, Input::Connected { conn });
+                self.drain(server);
+            }
+            Pending::ConnectFailed { server, conn, reason } => {
+                if !self.connecting.remove(&(server, conn)) {
+                    return;
+                }
+                self.record(Some(server), LogKind::ConnectFailed { conn, reason: reason.clone() });
+                self.servers[server].node.handle(now, Input::ConnectFailed { conn, reason });
+                self.drain(server);
+            }
+            Pending::Deliver { to, conn, from, data } => {
+                if !self.peers.contains_key(&(to, conn)) {
+                    return; // the connection was reset: bytes in flight are lost with it
+                }
+                let from_server = match from {
+                    Endpoint::Server(s, _) => Some(s),
+                    Endpoint::Console(_) => None,
+                };
+                let node = &mut self.servers[to].node;
+                let on_master_link = node.master_link().filter(|l| l.conn == Some(conn)).map(|l| l.reploff);
+                let logged = if self.recording { data.clone() } else { Vec::new() };
+                node.handle(now, Input::Bytes { conn, data });
+                let offsets = on_master_link.and_then(|before| {
+                    let after = node.master_link().filter(|l| l.conn == Some(conn)).map(|l| l.reploff)?;
+                    Some((before, after))
+                });
+                self.record_with(Some(to), LogKind::Deliver { conn, from: from_server, data: logged }, offsets);
+                self.drain(to);
+            }
+            Pending::Closed { server, conn } => {
+                if self.peers.remove(&(server, conn)).is_none() {
+                    return;
+                }
+                self.stream_tail.remove(&(server, conn));
+                self.record(Some(server), LogKind::Closed { conn, reason: "closed by peer".into() });
+                self.servers[server].node.handle(now, Input::Closed { conn });
+                self.drain(server);
+            }
+            Pending::Reset { server, conn, reason } => {
+                if !self.severed.remove(&(server, conn)) {
+                    return; // its owner closed it first
+                }
+                self.record(Some(server), LogKind::Closed { conn, reason });
+                self.servers[server].node.handle(now, Input::Closed { conn });
+                self.drain(server);
+            }
+            Pending::Drained { server, conn, bytes } => {
+                self.record(Some(server), LogKind::Drained { conn, bytes });
+                self.on_drained(server, conn, bytes);
+                self.drain(server);
+            }
+        }
+    }
+
+    /// The connection attempt `from`/`conn` fails; the answer takes one latency back.
+    fn refuse(&mut self, from: ServerId, conn: ConnId, to: ServerId, reason: String) {
+        let at = self.now + self.link_config(to, from).latency_ms;
+        self.schedule(at, Pending::ConnectFailed { server: from, conn, reason });
+    }
+
+    /// Carries out everything a server asked for, and keeps its cron scheduled.
+    pub fn drain(&mut self, server: ServerId) {
+        while let Some(out) = self.servers[server].node.poll_output() {
+            match out {
+                Output::Send { conn, data } => self.on_send(server, conn, data),
+                Output::Connect { conn, host, port } => {
+                    self.record(Some(server), LogKind::Connect { conn, host: host.clone(), port });
+                    let to = if host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost") {
+                        self.server_by_port(port)
+                    } else {
+                        None
+                    };
+                    self.connecting.insert((server, conn));
+                    match to {
+                        Some(to) => self.transmit(server, to, Pending::ConnectArrive { from: server, conn, to: Some(to) }),
+                        None => {
+                            let at = self.now + self.default_link.latency_ms;
+                            self.schedule(at, Pending::ConnectArrive { from: server, conn, to: None });
+                        }
+                    }
+                }
+                // Redis frees a client over its output-buffer limit without sending what is
+                // still queued; on the bus every sent chunk is already on its link, so an
+                // abort closes like a close.
+                Output::Close { conn } | Output::Abort { conn } => self.on_close(server, conn),
+                Output::Event(e) => self.record(Some(server), LogKind::Engine(e)),
+            }
+        }
+        if self.procs[server].state != ProcState::Up {
+            return;
+        }
+        let next = self.servers[server].node.next_timer();
+        if self.scheduled_tick[server].is_none_or(|t| next < t) {
+            self.scheduled_tick[server] = Some(next);
+            self.schedule(next.max(self.now), Pending::Tick { server });
+        }
+    }
+
+    fn on_close(&mut self, server: ServerId, conn: ConnId) {
+        self.connecting.remove(&(server, conn));
+        if self.severed.remove(&(server, conn)) {
+            self.record(Some(server), LogKind::Closed { conn, reason: "closed locally".into() });
+            return;
+        }
+        let Some(peer) = self.peers.remove(&(server, conn)) else { return };
+        self.stream_tail.remove(&(server, conn));
+        self.record(Some(server), LogKind::Closed { conn, reason: "closed locally".into() });
+        match peer {
+            // The FIN travels behind any bytes already in flight.
+            Endpoint::Server(to, their) => self.transmit(server, to, Pending::Closed { server: to, conn: their }),
+            Endpoint::Console(s) => self.consoles[s].conn = None,
+        }
+    }
+
+    fn on_send(&mut self, server: ServerId, conn: ConnId, data: Vec<u8>) {
+        match self.peers.get(&(server, conn)).copied() {
+            Some(Endpoint::Console(s)) => {
+                if self.recording {
+                    self.record(Some(server), LogKind::Reply { data: data.clone() });
+                } else {
+                    self.record(Some(server), LogKind::Reply { data: Vec::new() });
+                }
+                self.consoles[s].receive(&data);
+                // The console reads its replies at once.
+                self.on_drained(server, conn, data.len());
+            }
+            Some(Endpoint::Server(to, their)) => {
+                let segmented = self.link_config(server, to).bandwidth.is_some() && data.len() > SEGMENT_BYTES;
+                let from = Endpoint::Server(server, conn);
+                if segmented {
+                    for piece in data.chunks(SEGMENT_BYTES) {
+                        self.transmit(server, to, Pending::Deliver { to, conn: their, from, data: piece.to_vec() });
+                    }
+                } else {
+                    self.transmit(server, to, Pending::Deliver { to, conn: their, from, data });
+                }
+            }
+            None => {} // the connection is already gone
+        }
+    }
+}
