@@ -4,6 +4,8 @@
 //! the whole sync: handshake, `+FULLRESYNC`, the master encoding its RDB, the transfer,
 //! the replica decoding and loading it, and the first ACK that opens the stream.
 //!
+//! Also `rdb/write_…` and `rdb/read_…`: the snapshot encoding and decoding alone.
+//!
 //! `cargo bench --no-default-features --bench replication`
 //!
 //! The same sync between two replscope-server processes over loopback TCP, next to real
@@ -104,6 +106,22 @@ mod native {
         replica.keyspace().len()
     }
 
+    fn snapshot(c: &mut Criterion) {
+        use replscope::engine::keyspace::{Keyspace, Value};
+        use replscope::engine::rdb;
+        let mut ks = Keyspace::default();
+        for i in 0..1_000_000 {
+            ks.set(0, format!("key:{i}").into_bytes(), Value::String(format!("value:{i}").into_bytes()), None);
+        }
+        let meta = rdb::SnapshotMeta { redis_ver: "7.0.15", ctime_secs: 0, used_mem: 0, repl: None };
+        let bytes = rdb::write(&ks, &meta, 0);
+        let mut g = c.benchmark_group("rdb");
+        g.sample_size(10).measurement_time(Duration::from_secs(10));
+        g.bench_function("write_1000000_small_keys", |b| b.iter(|| black_box(rdb::write(&ks, &meta, 0).len())));
+        g.bench_function("read_1000000_small_keys", |b| b.iter(|| black_box(rdb::read(&bytes).unwrap().keyspace.len())));
+        g.finish();
+    }
+
     fn replication(c: &mut Criterion) {
         let mut g = c.benchmark_group("full_resync");
         g.sample_size(10).measurement_time(Duration::from_secs(20));
@@ -117,5 +135,5 @@ mod native {
         g.finish();
     }
 
-    criterion_group!(benches, replication);
+    criterion_group!(benches, snapshot, replication);
 }

@@ -218,6 +218,22 @@ impl Keyspace {
         d.entries.insert(key, Entry { value, expires_at });
     }
 
+    /// Adds a key that must not exist yet (loading a snapshot): one tree descent instead
+    /// of a lookup and an insert. Gives the key back if it is already there.
+    pub fn insert_new(&mut self, db: usize, key: Vec<u8>, value: Value, expires_at: Option<u64>) -> Result<(), Vec<u8>> {
+        let d = &mut self.dbs[db];
+        match d.entries.entry(key) {
+            std::collections::btree_map::Entry::Occupied(o) => Err(o.key().clone()),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                if expires_at.is_some() {
+                    d.expiring.insert(v.key().clone());
+                }
+                v.insert(Entry { value, expires_at });
+                Ok(())
+            }
+        }
+    }
+
     /// Sets or removes the expiry of an existing key; `false` if there is no such key.
     pub fn set_expiry(&mut self, db: usize, key: &[u8], expires_at: Option<u64>) -> bool {
         let d = &mut self.dbs[db];

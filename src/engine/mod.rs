@@ -19,6 +19,7 @@ pub mod keyspace;
 mod persistence;
 pub mod rdb;
 mod rdb_compact;
+mod rdb_lzf;
 pub mod replication;
 pub mod resp;
 

@@ -140,7 +140,7 @@ pub fn write(keyspace: &Keyspace, meta: &SnapshotMeta, now_ms: u64) -> Vec<u8> {
 /// decides (a master drops such keys on load, a replica keeps them until the master's
 /// DEL). `now_ms` is kept for callers; the snapshot does not depend on it.
 pub fn write_with(keyspace: &Keyspace, meta: &SnapshotMeta, _now_ms: u64, compression: bool) -> Vec<u8> {
-    let mut w = Writer { out: Vec::new(), compression };
+    let mut w = Writer::new(compression);
     w.out.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
     // rdbSaveInfoAuxFields, in its order.
     w.aux("redis-ver", meta.redis_ver.as_bytes());
@@ -216,6 +216,15 @@ pub fn write_with(keyspace: &Keyspace, meta: &SnapshotMeta, _now_ms: u64, compre
 struct Writer {
     out: Vec<u8>,
     compression: bool,
+    /// Kept for the whole snapshot: the LZF match table and output buffer.
+    lzf: Option<super::rdb_lzf::LzfTable>,
+    scratch: Vec<u8>,
+}
+
+impl Writer {
+    fn new(compression: bool) -> Writer {
+        Writer { out: Vec::new(), compression, lzf: None, scratch: Vec::new() }
+    }
 }
 
 impl Writer {
@@ -266,15 +275,17 @@ impl Writer {
         if self.compression && s.len() > 20 {
             // rdbSaveLzfStringObject: compress into len-4 bytes at most; a string that
             // does not fit saves at least nothing worth the encoding and goes out plain.
-            let mut compressed = vec![0u8; s.len() - 4];
-            if let Ok(clen) = lzf_rust::compress(s, &mut compressed) {
-                if clen > 0 {
-                    self.out.push(0xC0 | ENC_LZF);
-                    self.len(clen as u64);
-                    self.len(s.len() as u64);
-                    self.out.extend_from_slice(&compressed[..clen]);
-                    return;
-                }
+            self.scratch.clear();
+            self.scratch.resize(s.len() - 4, 0);
+            let table = self.lzf.get_or_insert_with(Default::default);
+            let clen = super::rdb_lzf::compress(s, &mut self.scratch, table);
+            if clen > 0 {
+                self.out.push(0xC0 | ENC_LZF);
+                self.len(clen as u64);
+                self.len(s.len() as u64);
+                let Writer { out, scratch, .. } = self;
+                out.extend_from_slice(&scratch[..clen]);
+                return;
             }
         }
         self.len(s.len() as u64);
@@ -397,7 +408,7 @@ impl Loader<'_> {
                         }
                         continue;
                     };
-                    if keyspace.dbs[db].entries.contains_key(&key) {
+                    if let Err(key) = keyspace.insert_new(db, key, value, expiry) {
                         let reason = "Duplicated key found in RDB file";
                         return Err(fatal(
                             reason,
@@ -407,7 +418,6 @@ impl Loader<'_> {
                             ],
                         ));
                     }
-                    keyspace.set(db, key, value, expiry);
                     keys_loaded += 1;
                 }
             }
@@ -904,7 +914,7 @@ mod tests {
 
     /// A plain RDB string (length-prefixed, no special encoding).
     fn raw(s: &[u8]) -> Vec<u8> {
-        let mut w = Writer { out: Vec::new(), compression: false };
+        let mut w = Writer::new(false);
         w.len(s.len() as u64);
         w.out.extend_from_slice(s);
         w.out
@@ -1032,25 +1042,25 @@ mod tests {
     #[test]
     fn strings_compress_like_rdb_save_raw_string() {
         let compressible = vec![b'a'; 21];
-        let mut w = Writer { out: Vec::new(), compression: true };
+        let mut w = Writer::new(true);
         w.string(&compressible);
         assert_eq!(w.out[0], 0xC3, "over 20 bytes and compressible: LZF");
-        let mut w = Writer { out: Vec::new(), compression: true };
+        let mut w = Writer::new(true);
         w.string(&compressible[..20]);
         assert_eq!(w.out[0], 20, "20 bytes are never compressed");
-        let mut w = Writer { out: Vec::new(), compression: false };
+        let mut w = Writer::new(false);
         w.string(&compressible);
         assert_eq!(w.out[0], 21, "rdbcompression no");
         // Compression must save at least 4 bytes: random-looking text is kept verbatim.
         let noise: Vec<u8> = (0..200u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
-        let mut w = Writer { out: Vec::new(), compression: true };
+        let mut w = Writer::new(true);
         w.string(&noise);
         assert_eq!(&w.out[..2], &[0x40, 200]);
         // Integers that fit 32 bits are integers; longer ones and non-canonical forms are text.
         for (s, first) in
             [("-1", 0xC0), ("300", 0xC1), ("-2147483648", 0xC2), ("2147483648", 10), ("007", 3), ("-0", 2)]
         {
-            let mut w = Writer { out: Vec::new(), compression: true };
+            let mut w = Writer::new(true);
             w.string(s.as_bytes());
             assert_eq!(w.out[0], first, "{s}");
         }
