@@ -66,6 +66,19 @@ fn idx(h: u32) -> usize {
     ((h >> (3 * 8 - HLOG)).wrapping_sub(h.wrapping_mul(5)) as usize) & (HSIZE - 1)
 }
 
+/// One more byte of the current literal run; a full run (32 bytes) gets its length
+/// byte and a new run starts.
+fn push_literal(out: &mut [u8], op: &mut usize, lit: &mut usize, byte: u8) {
+    *lit += 1;
+    out[*op] = byte;
+    *op += 1;
+    if *lit == MAX_LIT {
+        out[*op - *lit - 1] = (*lit - 1) as u8;
+        *lit = 0;
+        *op += 1;
+    }
+}
+
 /// `lzf_compress`: compresses `input` into `out` and returns the compressed length, or 0
 /// when the result would not fit in `out` (the caller then stores the string plain).
 /// Strings of fewer than 3 bytes are never compressed (Redis only tries above 20).
@@ -152,30 +165,15 @@ pub fn compress(input: &[u8], out: &mut [u8], table: &mut LzfTable) -> usize {
             if op >= out_len {
                 return 0;
             }
-            lit += 1;
-            out[op] = input[ip];
-            op += 1;
+            push_literal(out, &mut op, &mut lit, input[ip]);
             ip += 1;
-            if lit == MAX_LIT {
-                out[op - lit - 1] = (lit - 1) as u8;
-                lit = 0;
-                op += 1;
-            }
         }
     }
     if op + 3 > out_len {
         return 0;
     }
-    while ip < in_len {
-        lit += 1;
-        out[op] = input[ip];
-        op += 1;
-        ip += 1;
-        if lit == MAX_LIT {
-            out[op - lit - 1] = (lit - 1) as u8;
-            lit = 0;
-            op += 1;
-        }
+    for &byte in &input[ip..] {
+        push_literal(out, &mut op, &mut lit, byte);
     }
     out[op - lit - 1] = (lit as u8).wrapping_sub(1);
     op - usize::from(lit == 0)
