@@ -508,6 +508,30 @@ impl Bus {
         Ok(())
     }
 
+    /// One event back: to the end of the latest earlier move that left the log shorter
+    /// (moves in which only time passed show nothing to step over). `false` at the start.
+    pub fn step_back(&mut self) -> bool {
+        let end = self.log_end_after(self.applied);
+        let moves = self.move_log_end[..self.applied].partition_point(|&e| e < end);
+        if moves == self.applied || end == 0 {
+            return false;
+        }
+        self.restore(moves);
+        true
+    }
+
+    /// One event forward: along the recorded timeline after a jump back, otherwise the
+    /// next queued event. `false` when nothing is left to do.
+    pub fn step_forward(&mut self) -> bool {
+        if self.applied < self.moves.len() {
+            let end = self.log_end_after(self.applied);
+            let later = self.move_log_end.partition_point(|&e| e <= end);
+            self.restore((later + 1).min(self.moves.len()));
+            return true;
+        }
+        self.step()
+    }
+
     /// Goes back to the latest point of the timeline.
     pub fn jump_to_end(&mut self) {
         self.restore(self.moves.len());

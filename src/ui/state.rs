@@ -47,6 +47,10 @@ pub enum Action {
     Tick(u64),
     /// Advances virtual time by exactly this many milliseconds, paused or not.
     Step(u64),
+    /// One event forward (along the recorded timeline after stepping back).
+    StepEvent,
+    /// One event back in time: the whole cluster as it was before the last event.
+    StepBackEvent,
     SetSpeed(u32),
     SetPaused(bool),
 }
@@ -141,6 +145,14 @@ impl Sim {
                 }
             }
             Action::Step(ms) => self.bus.borrow_mut().advance(ms),
+            Action::StepEvent => {
+                self.paused = true;
+                self.bus.borrow_mut().step_forward();
+            }
+            Action::StepBackEvent => {
+                self.paused = true;
+                self.bus.borrow_mut().step_back();
+            }
             Action::SetSpeed(speed) => {
                 if SPEEDS.contains(&speed) {
                     self.speed = speed;
@@ -642,6 +654,27 @@ mod tests {
         assert_eq!(sim.elapsed_ms(), 11_550);
         assert_eq!(format_clock(sim.elapsed_ms()), "00:11.5");
         assert_eq!(format_clock(61_250), "01:01.2");
+    }
+
+    #[test]
+    fn stepping_back_and_forth_by_event_shows_the_same_cluster() {
+        let mut sim = Sim::new();
+        sim.apply(Action::Step(8_000));
+        sim.apply(Action::SubmitCommand { server: 0, line: "SET k v".into() });
+        let (hash, views) = (sim.bus().log_hash(), sim.server_views());
+        let events = sim.bus().log().len();
+        sim.apply(Action::StepBackEvent);
+        assert!(sim.paused, "stepping pauses the clock");
+        assert!(sim.bus().log().len() < events, "one event back shortens the visible log");
+        for _ in 0..5 {
+            sim.apply(Action::StepBackEvent);
+        }
+        assert!(sim.server_views()[0].keys.is_empty(), "before the SET the master has no key");
+        while sim.bus().log().len() < events {
+            sim.apply(Action::StepEvent);
+        }
+        assert_eq!(sim.bus().log_hash(), hash, "forward again along the same timeline");
+        assert_eq!(sim.server_views(), views);
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub fn controls(props: &ControlsProps) -> Html {
     let paused = props.paused;
     let toggle = props.dispatch.reform(move |_: MouseEvent| Action::SetPaused(!paused));
     let step = props.dispatch.reform(|_: MouseEvent| Action::Step(1_000));
+    let back = props.dispatch.reform(|_: MouseEvent| Action::StepBackEvent);
+    let forward = props.dispatch.reform(|_: MouseEvent| Action::StepEvent);
     let speed = props.dispatch.reform(|e: Event| {
         let value = e.target_unchecked_into::<HtmlSelectElement>().value();
         Action::SetSpeed(value.parse().unwrap_or(1))
@@ -38,6 +40,10 @@ pub fn controls(props: &ControlsProps) -> Html {
                     }) }
                 </select>
             </label>
+            <button type="button" class="step-back" onclick={back} aria-label="One event back"
+                title="One event back (pauses)">{ "◀ Event" }</button>
+            <button type="button" class="step-event" onclick={forward} aria-label="One event forward"
+                title="One event forward (pauses)">{ "Event ▶" }</button>
             <button type="button" class="step" onclick={step}>{ "Step +1 s" }</button>
         </section>
     }
