@@ -132,6 +132,20 @@ try {
     await page.screenshot({ path: join(SHOTS, 'skeleton-1280x720.png') });
   });
 
+  await step('stepping events back removes k from the master card, forward brings it back', async () => {
+    const masterKey = card(page, 'master').locator('.keys td.key', { hasText: '"k"' });
+    for (let i = 0; i < 400 && (await masterKey.count()) > 0; i++) {
+      await page.locator('button.step-back').click();
+    }
+    if ((await masterKey.count()) > 0) return 'k still shown after 400 steps back';
+    const state = (await page.locator('.run-state').innerText()).trim();
+    if (state !== 'paused') return `clock reads ${state} after stepping`;
+    for (let i = 0; i < 400 && (await masterKey.count()) === 0; i++) {
+      await page.locator('button.step-event').click();
+    }
+    return (await masterKey.count()) > 0 || 'k never came back stepping forward';
+  });
+
   await step('screenshot 1280x720, dark scheme', async () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: join(SHOTS, 'skeleton-dark-1280x720.png') });
