@@ -453,8 +453,11 @@ fn holds(node: &Node, history: &str, offset: u64) -> bool {
     let r = node.replication();
     let mine = streaming_offset(node).unwrap_or(r.master_repl_offset);
     if node.role() == Role::Replica && streaming_offset(node).is_none() {
-        // Mid-resync: what it holds is in flux (it may be loading another history).
-        return false;
+        // Mid-resync: what it holds is in flux (it may be loading another history), except
+        // while it keeps its former master's state cached to continue from: that data is
+        // intact until a full sync discards it (its link may have timed out while the
+        // master was stopped, its acknowledgements still on the way).
+        return r.cached_master.as_ref().is_some_and(|c| c.replid == history && c.reploff >= offset);
     }
     (history_name(node) == history || r.replid == history) && mine >= offset
         || (r.replid2 == history && r.replid2 != NULL_REPLID && (offset as i64) < r.second_repl_offset)
