@@ -21,6 +21,12 @@ use super::{Action, Expectations, Link, Scenario, ServerSpec, WriteKind, FORMAT_
 
 /// The random scenario for `seed`.
 pub fn random_scenario(seed: u64) -> Scenario {
+    random_scenario_with(seed, true)
+}
+
+/// The random scenario for `seed`, with or without the bus's faults (cuts and heals,
+/// which scenarios had before faults, stay). The same seed draws the same rest either way.
+pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
     let mut rng = Rng::new(seed ^ 0x5EED_5CE7_A210_0001);
     let n = 2 + rng.below(4) as usize;
     let name = |i: usize| format!("s{i}");
@@ -118,14 +124,26 @@ pub fn random_scenario(seed: u64) -> Scenario {
                 actions.push(Action::Replicaof { at: t, server: name(r), master: Some(name(m)) });
                 masters[r] = Some(m);
             }
-            _ => fault(&mut rng, &mut actions, t, n, &masters, root, &mut left_down, &servers),
+            _ => {
+                let mut drawn = Vec::new();
+                fault(&mut rng, &mut drawn, t, n, &masters, root, &mut left_down, &servers);
+                if faults {
+                    actions.extend(drawn);
+                } else {
+                    left_down.clear();
+                }
+            }
         }
         t += 100 + rng.below(1_500) as i64;
     }
     Scenario {
         version: FORMAT_VERSION,
         seed,
-        description: Some(format!("random scenario for seed {seed} (replscope-sim sweep --seeds 1 --start {seed})")),
+        description: Some(if faults {
+            format!("random scenario for seed {seed} (replscope-sim sweep --seeds 1 --start {seed})")
+        } else {
+            format!("random scenario for seed {seed} without faults (replscope-sim sweep --seeds 1 --start {seed} --no-faults)")
+        }),
         servers,
         topology,
         actions,
