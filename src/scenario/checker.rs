@@ -215,13 +215,14 @@ impl Checker {
         self.violations
     }
 
-    pub fn report(&mut self, bus: &Bus, server: Option<ServerId>, kind: ViolationKind, message: String) {
+    /// Records a violation about `_server` (its name is in the message). The checker runs
+    /// after every event, so the violation shows in the event just carried out: the last
+    /// log entry is its index.
+    pub fn report(&mut self, bus: &Bus, _server: Option<ServerId>, kind: ViolationKind, message: String) {
         if self.violations.len() >= MAX_VIOLATIONS {
             return;
         }
-        // The checker runs after every event: the violation shows in the last one.
         let index = bus.log().last().map_or(0, |e| e.index);
-        let _ = server;
         self.violations.push(Violation { index, time: bus.elapsed_ms(), kind, message });
     }
 
