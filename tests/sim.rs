@@ -133,3 +133,33 @@ fn chained_full_sync_converges(text: &str) {
     let digests: Vec<u64> = summary.servers.iter().map(|s| s.digest).collect();
     assert!(digests.iter().all(|d| *d == digests[0]), "{summary}");
 }
+
+/// Seeds whose log hashes are recorded in `tests/scenarios/sim_hashes.txt` and checked
+/// natively here and in the browser (`tests/web_scenarios.rs`): the same scenario must
+/// give the same log in every build. Their scenarios have faults (partitions, crashes and
+/// restarts, pauses, link settings).
+const HASHED_SEEDS: [u64; 4] = [3, 12, 26, 110];
+const HASH_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scenarios/sim_hashes.txt");
+
+/// Checks the recorded hashes, or records them again with `REPLSCOPE_BLESS=1`.
+#[test]
+fn generated_scenarios_match_their_recorded_log_hashes() {
+    let mut lines = vec![
+        "# seed log-hash of replscope::scenario::generate::random_scenario(seed), run natively;".to_string(),
+        "# checked by tests/sim.rs and, in the browser, by tests/web_scenarios.rs.".to_string(),
+        "# Re-record: REPLSCOPE_BLESS=1 cargo test --no-default-features --test sim generated_scenarios".to_string(),
+    ];
+    for seed in HASHED_SEEDS {
+        let s = random_scenario(seed);
+        assert!(s.actions.iter().any(|a| a.is_fault()), "seed {seed} has no fault: pick another");
+        let summary = run_catching(&s).unwrap_or_else(|f| panic!("seed {seed}: {f}"));
+        lines.push(format!("{seed} {}", summary.log_hash));
+    }
+    let text = lines.join("\n") + "\n";
+    if std::env::var_os("REPLSCOPE_BLESS").is_some() {
+        std::fs::write(HASH_FILE, &text).unwrap();
+        return;
+    }
+    let recorded = std::fs::read_to_string(HASH_FILE).expect("tests/scenarios/sim_hashes.txt (record it with REPLSCOPE_BLESS=1)");
+    assert_eq!(recorded, text, "log hashes changed: if the change is meant, re-record with REPLSCOPE_BLESS=1");
+}

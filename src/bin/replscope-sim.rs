@@ -3,15 +3,17 @@
 //!
 //! ```text
 //! replscope-sim run <scenario.json> [--summary]
-//! replscope-sim sweep --seeds N [--start S] [--out DIR] [--shrink-budget B]
-//! replscope-sim generate <seed>
+//! replscope-sim sweep --seeds N [--start S] [--out DIR] [--shrink-budget B] [--no-faults]
+//! replscope-sim generate <seed> [--no-faults]
 //! ```
 //!
 //! `run` prints the event log (or only the summary) and exits 1 if an invariant was
 //! violated, 2 if the file cannot be used. `sweep` runs the random scenario of each seed
 //! from S to S+N-1; for each failure it prints the seed, what failed, the commands that
 //! replay it, and writes the scenario (and its shrunk form) as JSON into DIR. Panics are
-//! caught per seed and reported as failures. `generate` prints a seed's scenario.
+//! caught per seed and reported as failures. `generate` prints a seed's scenario. Random
+//! scenarios have the bus's faults (partitions, severed links, link settings, crashes and
+//! restarts, pauses) unless `--no-faults`.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
@@ -27,14 +29,14 @@ mod native {
     use std::sync::Mutex;
     use std::time::Instant;
 
-    use replscope::scenario::generate::{random_scenario, run_catching, shrink, Failure};
+    use replscope::scenario::generate::{random_scenario_with, run_catching, shrink, Failure};
     use replscope::scenario::runner::run;
     use replscope::scenario::Scenario;
 
     const USAGE: &str = "usage:
   replscope-sim run <scenario.json> [--summary]
-  replscope-sim sweep --seeds N [--start S] [--out DIR] [--shrink-budget B]
-  replscope-sim generate <seed>";
+  replscope-sim sweep --seeds N [--start S] [--out DIR] [--shrink-budget B] [--no-faults]
+  replscope-sim generate <seed> [--no-faults]";
 
     pub fn main() -> i32 {
         let args: Vec<String> = std::env::args().skip(1).collect();
@@ -85,7 +87,12 @@ mod native {
     fn cmd_generate(args: &[String]) -> Result<i32, String> {
         let seed = args.first().ok_or("generate needs a seed")?;
         let seed: u64 = seed.parse().map_err(|_| format!("{seed:?} is not a seed (an unsigned integer)"))?;
-        println!("{}", random_scenario(seed).to_json());
+        let faults = match args.get(1).map(String::as_str) {
+            None => true,
+            Some("--no-faults") if args.len() == 2 => false,
+            Some(other) => return Err(format!("unexpected argument {other}\n{USAGE}")),
+        };
+        println!("{}", random_scenario_with(seed, faults).to_json());
         Ok(0)
     }
 
@@ -100,9 +107,15 @@ mod native {
     fn cmd_sweep(args: &[String]) -> Result<i32, String> {
         let (mut seeds, mut start, mut budget) = (None, 0u64, 300usize);
         let mut out = PathBuf::from(".");
+        let mut faults = true;
         let mut i = 0;
         while i < args.len() {
             match args[i].as_str() {
+                "--no-faults" => {
+                    faults = false;
+                    i += 1;
+                    continue;
+                }
                 "--seeds" => seeds = Some(number(args, i, "--seeds")?),
                 "--start" => start = number(args, i, "--start")?,
                 "--shrink-budget" => budget = number(args, i, "--shrink-budget")? as usize,
@@ -118,7 +131,7 @@ mod native {
         let began = Instant::now();
         let (mut failed, mut panics) = (0u64, 0u64);
         for seed in start..start.saturating_add(seeds) {
-            let scenario = random_scenario(seed);
+            let scenario = random_scenario_with(seed, faults);
             let Err(failure) = run_catching(&scenario) else { continue };
             failed += 1;
             let failure = with_panic_location(failure);
@@ -140,7 +153,8 @@ mod native {
                 small.servers.len(),
                 small.actions.len()
             );
-            println!("replay: replscope-sim sweep --seeds 1 --start {seed}");
+            let no_faults = if faults { "" } else { " --no-faults" };
+            println!("replay: replscope-sim sweep --seeds 1 --start {seed}{no_faults}");
             println!("replay: replscope-sim run {}", file.display());
             println!("replay: replscope-sim run {}\n", small_file.display());
         }

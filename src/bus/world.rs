@@ -467,6 +467,17 @@ impl World {
         // latency later.
         let ends: Vec<((ServerId, ConnId), Endpoint)> =
             self.peers.iter().filter(|((s, _), _)| *s == server).map(|(k, e)| (*k, *e)).collect();
+        // Ends whose connection the process had already closed (its FIN still on the way):
+        // they are reset too. Left open, a restarted process, whose connection ids start
+        // again, would take their bytes on a new connection with the same id.
+        let half_closed: Vec<(ServerId, ConnId)> =
+            self.peers.iter().filter(|(_, e)| matches!(e, Endpoint::Server(s, _) if *s == server)).map(|(k, _)| *k).collect();
+        for (peer, conn) in half_closed {
+            if !ends.iter().any(|(_, e)| *e == Endpoint::Server(peer, conn)) {
+                let latency = self.link_config(server, peer).latency_ms;
+                self.kill_conn(peer, conn, latency, "connection reset by peer (server crashed)");
+            }
+        }
         for (key, end) in ends {
             self.peers.remove(&key);
             if let Endpoint::Server(peer, their) = end {

@@ -12,18 +12,26 @@
 //!   replica passes without the master having stopped there (several stream chunks in one
 //!   master event) are not compared; the next sampled one is.
 //! * **A replica's offset never exceeds its master's** while its link is up.
+//!   (Not while the replica's connection predates a restart of its master, or the master
+//!   has closed its end: until the replica notices, it follows a stream that has ended.)
 //! * **WAIT tells the truth, and acknowledged writes stay.** When `WAIT n t` typed on a
 //!   master answers k, at least k servers hold that master's history up to the console's
-//!   last write. At the end, that master still holds the write, unless a REPLICAOF
-//!   (failover) happened after it — the one fault in today's scenarios that may legitimately
-//!   lose an acknowledged write (WAIT is not a consensus protocol).
+//!   last write (a server that crashed or restarted since the WAIT gets the benefit of the
+//!   doubt). At the end, that master still holds the write, unless something that may
+//!   legitimately lose it happened after the WAIT (WAIT is not a consensus protocol):
+//!   a REPLICAOF (failover, from an action or typed), or a restart of that master without
+//!   an RDB, or from an RDB saved before the write (an older save, or none). A master
+//!   that is down at the end is not judged.
 //! * **Liveness.** After the last action, every replica whose chain of masters reaches a
-//!   master over links that are not cut converges — link up, same offset, same data — within
-//!   `repl-timeout + 2 × repl-diskless-sync-delay + 5 s` of virtual time.
+//!   master over links that are neither cut nor held, through servers that are running
+//!   (not crashed, not paused), converges — link up, same offset, same data — within
+//!   [`liveness_bound_ms`]: `repl-timeout + 2 × repl-diskless-sync-delay + 5 s`, plus,
+//!   per hop, the time the slowest link takes to carry the biggest dataset and backlog
+//!   and 20 one-way trips at its worst delay. A crashed, never restarted server is left
+//!   out, and so are its replicas.
 //!
-//! The bus is checked after each millisecond of virtual time in which something happened
-//! (the bus runs by time; see [`runner`](super::runner)); a violation names the last log
-//! entry of the server it is about in that millisecond.
+//! The bus is checked after every event (the runner steps the bus event by event; see
+//! [`runner`](super::runner)); a violation names that event's last log entry.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -142,7 +150,11 @@ struct WaitTrack {
     history: String,
     woff: u64,
     submitted_ms: u64,
+    /// Log length when the WAIT was typed: later entries are after it.
+    submitted_index: u64,
     acked: Option<i64>,
+    /// A later fault or failover may legitimately lose the write: why.
+    explained: Option<String>,
 }
 
 /// Watches one run. The runner calls [`Checker::observe`] after every slice of events and
@@ -154,8 +166,10 @@ pub struct Checker {
     /// Offset right after the last command typed on each console (the client's `woff`).
     console_woff: Vec<u64>,
     waits: Vec<WaitTrack>,
-    /// Virtual times (ms) of REPLICAOF actions: failovers, which may lose acked writes.
-    failovers: Vec<u64>,
+    /// Log index after which each server was last crashed or restarted.
+    last_restart: Vec<Option<u64>>,
+    /// Log index at which each replica's master link last became connected.
+    last_relink: Vec<Option<u64>>,
     violations: Vec<Violation>,
     stats: CheckStats,
 }
@@ -182,7 +196,8 @@ impl Checker {
             last_replica_key: vec![None; servers],
             console_woff: vec![0; servers],
             waits: Vec::new(),
-            failovers: Vec::new(),
+            last_restart: vec![None; servers],
+            last_relink: vec![None; servers],
             violations: Vec::new(),
             stats: CheckStats::default(),
         }
@@ -200,22 +215,28 @@ impl Checker {
         self.violations
     }
 
-    pub fn report(&mut self, bus: &Bus, server: Option<ServerId>, kind: ViolationKind, message: String) {
+    /// Records a violation about `_server` (its name is in the message). The checker runs
+    /// after every event, so the violation shows in the event just carried out: the last
+    /// log entry is its index.
+    pub fn report(&mut self, bus: &Bus, _server: Option<ServerId>, kind: ViolationKind, message: String) {
         if self.violations.len() >= MAX_VIOLATIONS {
             return;
         }
-        let log = bus.log();
-        let index = server
-            .and_then(|s| log.iter().rev().find(|e| e.server == Some(s)))
-            .or(log.last())
-            .map_or(0, |e| e.index);
+        let index = bus.log().last().map_or(0, |e| e.index);
         self.violations.push(Violation { index, time: bus.elapsed_ms(), kind, message });
     }
 
     /// A command was typed on `server` (already carried out by the bus).
     pub fn command_typed(&mut self, bus: &Bus, server: ServerId, line: &str) {
+        if !bus.is_up(server) {
+            return; // refused: nothing was sent
+        }
         let node = &bus.server(server).node;
         let first = line.split_whitespace().next().unwrap_or("");
+        if first.eq_ignore_ascii_case("replicaof") || first.eq_ignore_ascii_case("slaveof") {
+            // Typed by hand or by a REPLICAOF action: a failover may lose acked writes.
+            self.explain_waits(|_| true, &format!("REPLICAOF on {} at t={}", bus.server(server).name, bus.elapsed_ms()));
+        }
         let console = bus.console(server);
         // A console blocked in an earlier WAIT runs what it is sent only later: neither the
         // offset of its writes nor what a new WAIT waits for is known here.
@@ -227,21 +248,58 @@ impl Checker {
                 history: history_name(node).to_string(),
                 woff: self.console_woff[server],
                 submitted_ms: bus.elapsed_ms(),
+                submitted_index: bus.log().len() as u64,
                 acked: None,
+                explained: None,
             });
         } else if !open {
             self.console_woff[server] = node.replication().master_repl_offset;
         }
     }
 
-    pub fn failover_action(&mut self, bus: &Bus) {
-        self.failovers.push(bus.elapsed_ms());
+    /// Marks the waits `which` selects as explained (first reason kept).
+    fn explain_waits(&mut self, which: impl Fn(&WaitTrack) -> bool, why: &str) {
+        for w in self.waits.iter_mut().filter(|w| w.explained.is_none()) {
+            if which(w) {
+                w.explained = Some(why.to_string());
+            }
+        }
+    }
+
+    /// Crashes, restarts and relinks in the fresh log entries.
+    fn note_faults(&mut self, bus: &Bus, fresh: &[crate::bus::LogEntry]) {
+        for e in fresh {
+            let Some(s) = e.server else { continue };
+            match &e.kind {
+                // The console's connection died with the process: the new one has written
+                // nothing yet (Redis's `c->woff` of a new client is 0).
+                LogKind::Crashed => {
+                    self.last_restart[s] = Some(e.index);
+                    self.console_woff[s] = 0;
+                }
+                LogKind::Restarted { from_disk, repl, .. } => {
+                    self.last_restart[s] = Some(e.index);
+                    self.console_woff[s] = 0;
+                    let name = &bus.server(s).name;
+                    let why = if *from_disk { format!("restart of {name} from an older RDB at t={}", e.time) } else { format!("restart of {name} without an RDB at t={}", e.time) };
+                    // From an RDB that holds the write, the restarted master still does.
+                    let keeps = |w: &WaitTrack| repl.as_ref().is_some_and(|(id, off)| *id == w.history && *off >= w.woff);
+                    self.explain_waits(|w| w.server == s && w.submitted_index <= e.index && !keeps(w), &why);
+                }
+                LogKind::RestartFailed { .. } => self.last_restart[s] = Some(e.index),
+                LogKind::Engine(Event::LinkState { state }) if *state == crate::engine::replication::LinkStateName::Connected => {
+                    self.last_relink[s] = Some(e.index)
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Checks the bus after the log entries from `from` on were carried out.
     pub fn observe(&mut self, bus: &Bus, from: usize) {
         let now = bus.now();
         let fresh = &bus.log()[from.min(bus.log().len())..];
+        self.note_faults(bus, fresh);
         let typed_on = |s: ServerId| fresh.iter().any(|e| e.server == Some(s) && matches!(e.kind, LogKind::ConsoleInput { .. }));
         let relinked = |s: ServerId| {
             fresh.iter().any(|e| {
@@ -252,23 +310,33 @@ impl Checker {
         // Masters first: a replica may reach an offset in the same slice its master did.
         for (id, server) in bus.servers().iter().enumerate() {
             let node = &server.node;
-            if node.role() != Role::Master || node.is_shut_down() {
+            // A crashed server's last state stays on the bus until it restarts: not its data.
+            if node.role() != Role::Master || node.is_shut_down() || !bus.is_up(id) {
                 self.last_master_key[id] = None;
                 continue;
             }
-            let key = (history_name(node).to_string(), node.replication().master_repl_offset);
-            if self.last_master_key[id].as_ref() != Some(&key) || typed_on(id) {
+            let offset = node.replication().master_repl_offset;
+            let unchanged = self.last_master_key[id].as_ref().is_some_and(|(h, o)| *o == offset && h == history_name(node));
+            if !unchanged || typed_on(id) {
+                let key = (history_name(node).to_string(), offset);
                 self.samples.insert(key.clone(), Sample::of(node, id, now));
                 self.last_master_key[id] = Some(key);
             }
         }
         for id in 0..bus.servers().len() {
             let node = &bus.server(id).node;
-            let Some(offset) = streaming_offset(node) else {
+            let Some(offset) = streaming_offset(node).filter(|_| bus.is_up(id)) else {
                 self.last_replica_key[id] = None;
                 continue;
             };
-            if let Some(m) = master_of(bus, id) {
+            // A link that predates its master's crash or restart follows a process that is
+            // gone (the replica has not noticed yet): the new one's offsets are another
+            // story.
+            let stale = |m: ServerId| self.last_restart[m].is_some_and(|r| self.last_relink[id].is_none_or(|l| l < r));
+            // Only while the master still has its end of a connection to the replica: one
+            // it has closed (a full sync of its own at an older offset of the same history
+            // drops its replicas) may not have reached the replica yet.
+            if let Some(m) = master_of(bus, id).filter(|&m| bus.is_up(m) && !stale(m) && bus.connected(m, id)) {
                 let mr = bus.server(m).node.replication();
                 let master_offset = mr.master_repl_offset;
                 // Only within one history: a master that has just loaded another one (a
@@ -287,10 +355,11 @@ impl Checker {
                     self.report(bus, Some(id), ViolationKind::Offset, msg);
                 }
             }
-            let key = (node.replication().replid.clone(), offset);
-            if self.last_replica_key[id].as_ref() == Some(&key) && !relinked(id) {
+            let replid = &node.replication().replid;
+            if self.last_replica_key[id].as_ref().is_some_and(|(h, o)| *o == offset && h == replid) && !relinked(id) {
                 continue;
             }
+            let key = (replid.clone(), offset);
             self.last_replica_key[id] = Some(key.clone());
             // A writable replica may hold writes of its own: nothing to compare.
             if !node.config().replica_read_only {
@@ -331,11 +400,19 @@ impl Checker {
             let w = self.waits[i].clone();
             // With nothing written yet (woff 0) every online replica counts, loaded or not,
             // as in Redis: there is nothing to hold.
-            if k <= 0 || w.woff == 0 || self.failovers.iter().any(|&t| t >= w.submitted_ms) {
+            if k <= 0 || w.woff == 0 || w.explained.is_some() {
                 continue;
             }
             self.stats.waits_checked += 1;
-            let holders = bus.servers().iter().enumerate().filter(|(id, s)| *id != w.server && holds(&s.node, &w.history, w.woff)).count();
+            // A server that crashed or restarted since the WAIT may have acknowledged the
+            // write before it went: it counts.
+            let restarted_since = |id: usize| self.last_restart[id].is_some_and(|r| r >= w.submitted_index);
+            let holders = bus
+                .servers()
+                .iter()
+                .enumerate()
+                .filter(|(id, s)| *id != w.server && (restarted_since(*id) || holds(&s.node, &w.history, w.woff)))
+                .count();
             if (holders as i64) < k {
                 let msg = format!(
                     "WAIT on {} answered {k}, but only {holders} other server(s) hold its history {} up to offset {}",
@@ -351,13 +428,13 @@ impl Checker {
     /// The end of the run: acknowledged writes must still be there.
     pub fn finish(&mut self, bus: &Bus) {
         for w in self.waits.clone() {
-            if w.acked.unwrap_or(0) <= 0 || w.woff == 0 || self.failovers.iter().any(|&t| t >= w.submitted_ms) {
+            if w.acked.unwrap_or(0) <= 0 || w.woff == 0 || w.explained.is_some() || !bus.is_up(w.server) {
                 continue;
             }
             let node = &bus.server(w.server).node;
             if !holds(node, &w.history, w.woff) {
                 let msg = format!(
-                    "{} acknowledged offset {} of history {} to {} replica(s) (WAIT at t={}), and no failover followed, but it no longer holds it (now {} at {})",
+                    "{} acknowledged offset {} of history {} to {} replica(s) (WAIT at t={}), and no failover or restart that could lose it followed, but it no longer holds it (now {} at {})",
                     bus.server(w.server).name,
                     w.woff,
                     short(&w.history),
@@ -377,8 +454,11 @@ fn holds(node: &Node, history: &str, offset: u64) -> bool {
     let r = node.replication();
     let mine = streaming_offset(node).unwrap_or(r.master_repl_offset);
     if node.role() == Role::Replica && streaming_offset(node).is_none() {
-        // Mid-resync: what it holds is in flux (it may be loading another history).
-        return false;
+        // Mid-resync: what it holds is in flux (it may be loading another history), except
+        // while it keeps its former master's state cached to continue from: that data is
+        // intact until a full sync discards it (its link may have timed out while the
+        // master was stopped, its acknowledgements still on the way).
+        return r.cached_master.as_ref().is_some_and(|c| c.replid == history && c.reploff >= offset);
     }
     (history_name(node) == history || r.replid == history) && mine >= offset
         || (r.replid2 == history && r.replid2 != NULL_REPLID && (offset as i64) < r.second_repl_offset)
@@ -410,19 +490,26 @@ pub fn convergence_gap(bus: &Bus, id: ServerId, master: ServerId) -> Option<Stri
     None
 }
 
-/// Replicas expected to converge now: a chain of masters on this bus, no link on it cut,
-/// no server on it shut down, ending at a master. Each with its direct master.
+/// Whether a server runs and handles events (not crashed, not paused, not shut down).
+fn running(bus: &Bus, id: ServerId) -> bool {
+    bus.is_up(id) && !bus.is_paused(id) && !bus.server(id).node.is_shut_down()
+}
+
+/// Replicas expected to converge now: a chain of masters on this bus, no link on it cut or
+/// held either way, every server on it running, ending at a master. Each with its direct
+/// master.
 pub fn expected_to_converge(bus: &Bus) -> Vec<(ServerId, ServerId)> {
     let mut out = Vec::new();
     'replicas: for id in 0..bus.servers().len() {
-        if bus.server(id).node.role() != Role::Replica || bus.server(id).node.is_shut_down() {
+        if bus.server(id).node.role() != Role::Replica || !running(bus, id) {
             continue;
         }
         let Some(direct) = master_of(bus, id) else { continue };
         let (mut cur, mut hops) = (id, 0);
         while bus.server(cur).node.role() == Role::Replica {
             let Some(next) = master_of(bus, cur) else { continue 'replicas };
-            if next == cur || bus.is_cut(cur, next) || bus.server(next).node.is_shut_down() || hops > bus.servers().len() {
+            let blocked = bus.is_cut(cur, next) || bus.is_held(cur, next) || bus.is_held(next, cur);
+            if next == cur || blocked || !running(bus, next) || hops > bus.servers().len() {
                 continue 'replicas;
             }
             cur = next;
@@ -433,9 +520,32 @@ pub fn expected_to_converge(bus: &Bus) -> Vec<(ServerId, ServerId)> {
     out
 }
 
-/// How long after the last action replicas may take to converge (ms).
+/// How long after the last action replicas may take to converge (ms): `repl-timeout`
+/// (a silent partition or a pause is noticed only by it) and twice the diskless sync
+/// delay, 5 s of slack, and for each hop of the longest chain what the network adds: the
+/// slowest link carrying the biggest dataset plus a backlog, and 20 one-way trips (the
+/// handshake's round trips and the reconnection) at the worst latency + delay + jitter.
 pub fn liveness_bound_ms(bus: &Bus) -> u64 {
     let timeout = bus.servers().iter().map(|s| s.node.config().repl_timeout).max().unwrap_or(60);
     let delay = bus.servers().iter().map(|s| s.node.config().repl_diskless_sync_delay).max().unwrap_or(5);
-    (timeout + 2 * delay) * 1000 + 5_000
+    let n = bus.servers().len();
+    let (mut worst_trip, mut slowest_bw) = (0u64, None::<u64>);
+    for a in 0..n {
+        for b in 0..n {
+            if a != b {
+                let l = bus.link(a, b);
+                worst_trip = worst_trip.max(l.latency_ms + l.extra_delay_ms + l.jitter_ms);
+                if let Some(bw) = l.bandwidth.filter(|bw| *bw > 0) {
+                    slowest_bw = Some(slowest_bw.map_or(bw, |s| s.min(bw)));
+                }
+            }
+        }
+    }
+    let transfer = slowest_bw.map_or(0, |bw| {
+        let data = bus.servers().iter().enumerate().filter(|(id, _)| bus.is_up(*id)).map(|(_, s)| s.node.save_rdb().len() as u64).max().unwrap_or(0);
+        let backlog = bus.servers().iter().map(|s| s.node.config().repl_backlog_size).max().unwrap_or(0);
+        (data + backlog).div_ceil(bw)
+    });
+    let per_hop = transfer + 20 * worst_trip;
+    (timeout + 2 * delay) * 1000 + 5_000 + n as u64 * per_hop
 }

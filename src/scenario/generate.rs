@@ -4,7 +4,12 @@
 //! random backlog sizes, sync delays, timeouts and diskless or disk-based sync; load
 //! generators of all five types (TTLs and MULTI/EXEC included); single commands (WAIT
 //! among them); cuts healed a little later; failovers (`REPLICAOF NO ONE` on a replica, the
-//! old master and its other replicas re-pointed to it); and replicas moved along the tree.
+//! old master and its other replicas re-pointed to it); replicas moved along the tree; and
+//! the bus's faults: severed links noticed late, silent partitions both ways or one way
+//! (some longer than `repl-timeout`, so that only the timeout notices), slow, narrow or
+//! jittery links, crashes with a restart from the saved RDB or without it (a save
+//! sometimes just before), a crashed replica sometimes left down, and pauses (some longer
+//! than `repl-timeout`).
 //! Every draw comes from the seed, so `replscope-sim sweep --seeds 1 --start <seed>`
 //! rebuilds the very same scenario.
 
@@ -16,6 +21,12 @@ use super::{Action, Expectations, Link, Scenario, ServerSpec, WriteKind, FORMAT_
 
 /// The random scenario for `seed`.
 pub fn random_scenario(seed: u64) -> Scenario {
+    random_scenario_with(seed, true)
+}
+
+/// The random scenario for `seed`, with or without the bus's faults (cuts and heals,
+/// which scenarios had before faults, stay). The same seed draws the same rest either way.
+pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
     let mut rng = Rng::new(seed ^ 0x5EED_5CE7_A210_0001);
     let n = 2 + rng.below(4) as usize;
     let name = |i: usize| format!("s{i}");
@@ -35,11 +46,13 @@ pub fn random_scenario(seed: u64) -> Scenario {
     let topology = (1..n).map(|i| Link { replica: name(i), master: name(masters[i].expect("set above")) }).collect();
     let mut root = 0usize;
     let mut actions = Vec::new();
+    // Servers crashed and never restarted: nothing more is done to them.
+    let mut left_down: Vec<usize> = Vec::new();
     let window = 3_000 + rng.below(9_000) as i64;
     let mut t = rng.below(1_500) as i64;
     while t < window {
         match rng.below(100) {
-            0..=34 => {
+            0..=27 => {
                 let kind = WriteKind::ALL[rng.below(6) as usize];
                 let big = rng.chance(15);
                 actions.push(Action::Load {
@@ -54,7 +67,7 @@ pub fn random_scenario(seed: u64) -> Scenario {
                     multi: rng.chance(20),
                 });
             }
-            35..=54 => {
+            28..=43 => {
                 let line = match rng.below(10) {
                     0..=2 => format!("WAIT {} {}", 1 + rng.below(2), 50 + rng.below(200)),
                     3 => format!("SET k:{} v{} EX {}", rng.below(10), rng.below(100), 1 + rng.below(5)),
@@ -67,7 +80,7 @@ pub fn random_scenario(seed: u64) -> Scenario {
                 };
                 actions.push(Action::Command { at: t, server: name(root), line });
             }
-            55..=79 => {
+            44..=57 => {
                 // Mostly a replication link; sometimes any pair.
                 let (a, b) = match (1..n).filter(|&i| masters[i].is_some()).nth(rng.below(n as u64) as usize) {
                     Some(r) if rng.chance(75) => (r, masters[r].expect("a replica")),
@@ -80,9 +93,9 @@ pub fn random_scenario(seed: u64) -> Scenario {
                 actions.push(Action::Cut { at: t, a: name(a), b: name(b) });
                 actions.push(Action::Heal { at: heal, a: name(a), b: name(b) });
             }
-            80..=91 => {
+            58..=67 => {
                 // Failover: promote a direct replica of the root, re-point the rest to it.
-                let children: Vec<usize> = (0..n).filter(|&i| masters[i] == Some(root)).collect();
+                let children: Vec<usize> = (0..n).filter(|&i| masters[i] == Some(root) && !left_down.contains(&i)).collect();
                 if children.is_empty() {
                     t += 100;
                     continue;
@@ -100,16 +113,25 @@ pub fn random_scenario(seed: u64) -> Scenario {
                 }
                 root = new_root;
             }
-            _ => {
+            68..=72 => {
                 // Move a replica under another server that is not below it.
                 let r = rng.below(n as u64) as usize;
                 let m = rng.below(n as u64) as usize;
-                if masters[r].is_none() || r == m || is_below(&masters, m, r) {
+                if masters[r].is_none() || r == m || is_below(&masters, m, r) || left_down.contains(&r) || left_down.contains(&m) {
                     t += 100;
                     continue;
                 }
                 actions.push(Action::Replicaof { at: t, server: name(r), master: Some(name(m)) });
                 masters[r] = Some(m);
+            }
+            _ => {
+                let mut drawn = Vec::new();
+                fault(&mut rng, &mut drawn, t, n, &masters, root, &mut left_down, &servers);
+                if faults {
+                    actions.extend(drawn);
+                } else {
+                    left_down.clear();
+                }
             }
         }
         t += 100 + rng.below(1_500) as i64;
@@ -117,12 +139,136 @@ pub fn random_scenario(seed: u64) -> Scenario {
     Scenario {
         version: FORMAT_VERSION,
         seed,
-        description: Some(format!("random scenario for seed {seed} (replscope-sim sweep --seeds 1 --start {seed})")),
+        description: Some(if faults {
+            format!("random scenario for seed {seed} (replscope-sim sweep --seeds 1 --start {seed})")
+        } else {
+            format!("random scenario for seed {seed} without faults (replscope-sim sweep --seeds 1 --start {seed} --no-faults)")
+        }),
         servers,
         topology,
         actions,
         end_ms: None,
         expect: Expectations::default(),
+    }
+}
+
+/// A pair of servers to break the network between: mostly a replication link, sometimes
+/// any pair.
+fn pick_pair(rng: &mut Rng, n: usize, masters: &[Option<usize>]) -> (usize, usize) {
+    match (1..n).filter(|&i| masters[i].is_some()).nth(rng.below(n as u64) as usize) {
+        Some(r) if rng.chance(75) => {
+            let m = masters[r].expect("a replica");
+            // Either direction first: one-way faults matter by direction.
+            if rng.chance(50) {
+                (r, m)
+            } else {
+                (m, r)
+            }
+        }
+        _ => {
+            let a = rng.below(n as u64) as usize;
+            (a, (a + 1 + rng.below(n as u64 - 1) as usize) % n)
+        }
+    }
+}
+
+/// How long a silent fault lasts: mostly short, sometimes past `repl-timeout` (5 or 10 s)
+/// so that only the timeout notices.
+fn silent_duration(rng: &mut Rng, servers: &[ServerSpec], a: usize, b: usize) -> i64 {
+    if rng.chance(30) {
+        let timeout = |i: usize| servers[i].config.get("repl-timeout").and_then(|v| v.parse::<i64>().ok()).unwrap_or(60);
+        timeout(a).max(timeout(b)) * 1000 + 500 + rng.below(4_000) as i64
+    } else {
+        100 + rng.below(3_000) as i64
+    }
+}
+
+/// One of the bus's faults at time `t`, with what ends it (a heal, a release, a restart,
+/// a resume) a little later.
+#[allow(clippy::too_many_arguments)]
+fn fault(
+    rng: &mut Rng,
+    actions: &mut Vec<Action>,
+    t: i64,
+    n: usize,
+    masters: &[Option<usize>],
+    root: usize,
+    left_down: &mut Vec<usize>,
+    servers: &[ServerSpec],
+) {
+    let name = |i: usize| format!("s{i}");
+    let (a, b) = pick_pair(rng, n, masters);
+    if left_down.contains(&a) || left_down.contains(&b) {
+        return;
+    }
+    match rng.below(100) {
+        0..=14 => {
+            let detect_ms = [0, 10, 200, 1_000, 3_000][rng.below(5) as usize];
+            actions.push(Action::Sever { at: t, a: name(a), b: name(b), detect_ms });
+        }
+        15..=29 => {
+            let d = silent_duration(rng, servers, a, b);
+            actions.push(Action::Partition { at: t, a: name(a), b: name(b) });
+            actions.push(Action::Heal { at: t + d, a: name(a), b: name(b) });
+        }
+        30..=41 => {
+            let d = silent_duration(rng, servers, a, b);
+            if rng.chance(50) {
+                actions.push(Action::PartitionOneWay { at: t, from: name(a), to: name(b) });
+            } else {
+                actions.push(Action::Hold { at: t, from: name(a), to: name(b) });
+            }
+            actions.push(Action::Release { at: t + d, from: name(a), to: name(b) });
+        }
+        42..=55 => {
+            // A slow, narrow or jittery link; set back to the default half the time.
+            let latency_ms = rng.chance(60).then(|| 1 + rng.below(80) as i64);
+            let bandwidth = rng.chance(40).then(|| [20, 200, 2_000, 20_000][rng.below(4) as usize]);
+            let extra_delay_ms = rng.chance(30).then(|| rng.below(200) as i64);
+            let jitter_ms = rng.chance(50).then(|| 1 + rng.below(40) as i64);
+            let both_ways = rng.chance(50);
+            actions.push(Action::SetLink { at: t, from: name(a), to: name(b), latency_ms, bandwidth, extra_delay_ms, jitter_ms, both_ways });
+            if rng.chance(50) {
+                let at = t + 200 + rng.below(4_000) as i64;
+                let reset = Action::SetLink {
+                    at,
+                    from: name(a),
+                    to: name(b),
+                    latency_ms: None,
+                    bandwidth: None,
+                    extra_delay_ms: None,
+                    jitter_ms: None,
+                    both_ways,
+                };
+                actions.push(reset);
+            }
+        }
+        56..=79 => {
+            // A crash, then a restart from the saved RDB or empty; sometimes a save just
+            // before (so the RDB is recent), sometimes the process restarts without a crash.
+            let s = a;
+            let mut at = t;
+            if rng.chance(40) {
+                actions.push(Action::Save { at, server: name(s) });
+                at += rng.below(300) as i64;
+            }
+            let down_for = 50 + rng.below(3_000) as i64;
+            if s != root && rng.chance(10) {
+                actions.push(Action::Crash { at, server: name(s) });
+                left_down.push(s);
+                return;
+            }
+            if rng.chance(80) {
+                actions.push(Action::Crash { at, server: name(s) });
+            }
+            actions.push(Action::Restart { at: at + down_for, server: name(s), with_rdb: rng.chance(60) });
+        }
+        80..=89 => {
+            let d = silent_duration(rng, servers, a, a);
+            actions.push(Action::Pause { at: t, server: name(a) });
+            actions.push(Action::Resume { at: t + d, server: name(a) });
+        }
+        _ => actions.push(Action::Save { at: t, server: name(a) }),
     }
 }
 

@@ -50,6 +50,10 @@ pub mod limits {
     pub const MAX_LINE_BYTES: usize = 65_536;
     pub const MAX_NAME_BYTES: usize = 64;
     pub const MAX_CONFIG_VALUE_BYTES: usize = 1_024;
+    /// Link settings and a sever's detection delay, in ms: one virtual minute.
+    pub const MAX_LINK_DELAY_MS: i64 = 60_000;
+    /// A link's bandwidth, in bytes per millisecond (1 GB/s).
+    pub const MAX_BANDWIDTH: i64 = 1_000_000;
 }
 
 /// A whole scenario.
@@ -97,14 +101,13 @@ pub struct Link {
 
 /// Something that happens at a virtual time (`at`, ms from the start of the run).
 ///
-/// Extension point: the bus is growing faults (silent and one-way partitions, delay and
-/// jitter, crash / restart / pause, bandwidth limits). Each becomes one more variant here
-/// (`{"do": "partition", "at": .., "from": .., "to": .., "mode": "silent" | "one-way"}`,
-/// `{"do": "crash", ..}`, `{"do": "restart", ..}`, `{"do": "pause", .., "for_ms": ..}`,
-/// `{"do": "delay", .., "ms": .., "jitter_ms": ..}`), with its validation in
-/// [`Scenario::validate`], its effect in [`runner`], and — for faults that can lose
-/// acknowledged writes (a crash) — an entry in the checker's list of explaining faults.
-/// Adding variants keeps version 1 files valid; only a change of meaning bumps
+/// Besides commands, REPLICAOF and load, every fault the bus can inject is an action: on a
+/// link (`cut`/`heal`, `sever`, silent `partition` both ways or `partition_one_way`,
+/// `hold`/`release` one direction, `set_link`) or on a server (`crash`, `restart`, `save`,
+/// `pause`, `resume`). Each has its validation in [`Scenario::validate`], its effect in
+/// [`runner`], and — for those that may lose acknowledged writes (a restart without a
+/// recent enough save) — an entry in the checker's list of explaining faults. Adding
+/// variants keeps version 1 files valid; only a change of meaning bumps
 /// [`FORMAT_VERSION`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "do", rename_all = "snake_case", deny_unknown_fields)]
@@ -120,7 +123,57 @@ pub enum Action {
     },
     /// Cut the network between two servers: their connections reset, new ones fail.
     Cut { at: i64, a: String, b: String },
+    /// Ends a cut and any partition or hold between the two servers, both directions.
     Heal { at: i64, a: String, b: String },
+    /// The connections between two servers die now (bytes in flight are lost); each end
+    /// notices `detect_ms` later (0: at once). New connections may be made at once.
+    Sever {
+        at: i64,
+        a: String,
+        b: String,
+        #[serde(default)]
+        detect_ms: i64,
+    },
+    /// A silent partition both ways: bytes wait, no connection closes, nobody is told, so
+    /// only `repl-timeout` notices. Ended by `heal` (or `release` of each direction).
+    Partition { at: i64, a: String, b: String },
+    /// A one-way silent partition: traffic from `from` to `to` waits (the same as `hold`).
+    PartitionOneWay { at: i64, from: String, to: String },
+    /// Holds the traffic from `from` to `to`: it waits, nobody is told.
+    Hold { at: i64, from: String, to: String },
+    /// Lets the held traffic from `from` to `to` through, in order.
+    Release { at: i64, from: String, to: String },
+    /// Sets the link from `from` to `to` (and back, with `both_ways`): one-way latency,
+    /// bandwidth in bytes per millisecond (absent: unlimited), extra delay, and jitter (up
+    /// to this many more ms per chunk, never reordering a stream). Absent fields take the
+    /// bus defaults (latency 1 ms, the rest off).
+    SetLink {
+        at: i64,
+        from: String,
+        to: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        latency_ms: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bandwidth: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        extra_delay_ms: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        jitter_ms: Option<i64>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        both_ways: bool,
+    },
+    /// The server's process dies: memory lost, peers see their connections reset.
+    Crash { at: i64, server: String },
+    /// The server's process starts again (crashing it first if it runs), with its
+    /// configuration, loading the RDB it last saved if `with_rdb` (and there is one),
+    /// otherwise empty.
+    Restart { at: i64, server: String, with_rdb: bool },
+    /// SAVE: the server writes its RDB to its disk.
+    Save { at: i64, server: String },
+    /// SIGSTOP: the server handles nothing until `resume`; bytes and timers wait.
+    Pause { at: i64, server: String },
+    /// SIGCONT.
+    Resume { at: i64, server: String },
     /// A load generator: `rate` writes a second on `server` for `duration_ms`, of one type
     /// (or `mixed`), over `keys` distinct keys, with values of `value_bytes` bytes. Keys and
     /// values are derived from the scenario seed and the action's index.
@@ -175,6 +228,17 @@ impl Action {
             | Action::Replicaof { at, .. }
             | Action::Cut { at, .. }
             | Action::Heal { at, .. }
+            | Action::Sever { at, .. }
+            | Action::Partition { at, .. }
+            | Action::PartitionOneWay { at, .. }
+            | Action::Hold { at, .. }
+            | Action::Release { at, .. }
+            | Action::SetLink { at, .. }
+            | Action::Crash { at, .. }
+            | Action::Restart { at, .. }
+            | Action::Save { at, .. }
+            | Action::Pause { at, .. }
+            | Action::Resume { at, .. }
             | Action::Load { at, .. } => *at,
         }
     }
@@ -182,7 +246,13 @@ impl Action {
     /// The servers the action names, with the field that names each.
     pub fn servers(&self) -> Vec<(&'static str, &str)> {
         match self {
-            Action::Command { server, .. } | Action::Load { server, .. } => vec![("server", server)],
+            Action::Command { server, .. }
+            | Action::Load { server, .. }
+            | Action::Crash { server, .. }
+            | Action::Restart { server, .. }
+            | Action::Save { server, .. }
+            | Action::Pause { server, .. }
+            | Action::Resume { server, .. } => vec![("server", server)],
             Action::Replicaof { server, master, .. } => {
                 let mut v = vec![("server", server.as_str())];
                 if let Some(m) = master {
@@ -190,16 +260,29 @@ impl Action {
                 }
                 v
             }
-            Action::Cut { a, b, .. } | Action::Heal { a, b, .. } => vec![("a", a), ("b", b)],
+            Action::Cut { a, b, .. } | Action::Heal { a, b, .. } | Action::Sever { a, b, .. } | Action::Partition { a, b, .. } => {
+                vec![("a", a), ("b", b)]
+            }
+            Action::PartitionOneWay { from, to, .. }
+            | Action::Hold { from, to, .. }
+            | Action::Release { from, to, .. }
+            | Action::SetLink { from, to, .. } => vec![("from", from), ("to", to)],
         }
     }
 
-    /// Virtual time the action is over (a load generator's last write).
+    /// Virtual time the action is over (a load generator's last write, a sever's
+    /// detection).
     pub fn end(&self) -> i64 {
         match self {
             Action::Load { at, duration_ms, .. } => at.saturating_add(*duration_ms),
+            Action::Sever { at, detect_ms, .. } => at.saturating_add(*detect_ms),
             other => other.at(),
         }
+    }
+
+    /// Whether the action is a fault injected into the bus (not a command).
+    pub fn is_fault(&self) -> bool {
+        !matches!(self, Action::Command { .. } | Action::Replicaof { .. } | Action::Load { .. })
     }
 
     /// How many commands it types (MULTI/EXEC and TTL commands included).
@@ -274,6 +357,17 @@ impl std::error::Error for ScenarioError {}
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> ScenarioError {
     ScenarioError { path: path.into(), message: message.into() }
+}
+
+/// A delay field in ms: `min` to [`limits::MAX_LINK_DELAY_MS`].
+fn check_delay(path: String, ms: i64, min: i64) -> Result<(), ScenarioError> {
+    if ms < min {
+        return Err(err(path, format!("{ms} is under the minimum {min}")));
+    }
+    if ms > limits::MAX_LINK_DELAY_MS {
+        return Err(err(path, format!("{ms} is over the limit {}", limits::MAX_LINK_DELAY_MS)));
+    }
+    Ok(())
 }
 
 impl Scenario {
@@ -422,11 +516,42 @@ impl Scenario {
                     return Err(err(path("master"), format!("{server:?} cannot replicate itself")));
                 }
                 Action::Replicaof { .. } => {}
-                Action::Cut { a, b, .. } | Action::Heal { a, b, .. } => {
+                Action::Cut { a, b, .. } | Action::Heal { a, b, .. } | Action::Sever { a, b, .. } | Action::Partition { a, b, .. } => {
                     if a == b {
                         return Err(err(path("b"), format!("a link joins two servers, not {a:?} to itself")));
                     }
+                    if let Action::Sever { detect_ms, .. } = action {
+                        check_delay(path("detect_ms"), *detect_ms, 0)?;
+                    }
                 }
+                Action::PartitionOneWay { from, to, .. }
+                | Action::Hold { from, to, .. }
+                | Action::Release { from, to, .. }
+                | Action::SetLink { from, to, .. } => {
+                    if from == to {
+                        return Err(err(path("to"), format!("a link joins two servers, not {from:?} to itself")));
+                    }
+                    if let Action::SetLink { latency_ms, bandwidth, extra_delay_ms, jitter_ms, .. } = action {
+                        if let Some(v) = latency_ms {
+                            check_delay(path("latency_ms"), *v, 0)?;
+                        }
+                        if let Some(v) = extra_delay_ms {
+                            check_delay(path("extra_delay_ms"), *v, 0)?;
+                        }
+                        if let Some(v) = jitter_ms {
+                            check_delay(path("jitter_ms"), *v, 0)?;
+                        }
+                        if let Some(bw) = bandwidth {
+                            if *bw < 1 {
+                                return Err(err(path("bandwidth"), format!("{bw} bytes/ms: a link carries at least 1 (leave it out for unlimited)")));
+                            }
+                            if *bw > MAX_BANDWIDTH {
+                                return Err(err(path("bandwidth"), format!("{bw} is over the limit {MAX_BANDWIDTH} bytes/ms")));
+                            }
+                        }
+                    }
+                }
+                Action::Crash { .. } | Action::Restart { .. } | Action::Save { .. } | Action::Pause { .. } | Action::Resume { .. } => {}
                 Action::Load { rate, duration_ms, keys, value_bytes, ttl_ms, .. } => {
                     if !(1..=MAX_RATE).contains(rate) {
                         return Err(err(path("rate"), format!("{rate} writes/s is outside 1 to {MAX_RATE}")));

@@ -1,11 +1,12 @@
 //! Carries a [`Scenario`] out on the bus, deterministically, under the [`Checker`].
 //!
 //! Servers are added in file order, the topology is typed as `REPLICAOF` at 0 ms, and the
-//! actions (load generators expanded into their commands) run in time order, ties in file
-//! order. Between actions the bus runs one millisecond of virtual time at a time and the
-//! checker looks at it after every millisecond in which something happened. After the last
-//! action the run goes on until every replica that can converge has (or the liveness bound
-//! passes), and at least until `end_ms`.
+//! actions (load generators expanded into their commands, faults injected into the bus)
+//! run in time order, ties in file order. Between actions the bus carries out one event at
+//! a time ([`Bus::next_event_at`], [`Bus::step`]) and the checker looks at it after every
+//! event, so a violation names the exact event that shows it. After the last action the
+//! run goes on until every replica that can converge has (or the liveness bound passes),
+//! and at least until `end_ms`.
 //!
 //! The same scenario always gives the same log, natively and in WASM: the bus is seeded
 //! with the scenario's seed, and load generators derive keys and values from it.
@@ -14,7 +15,7 @@ use std::fmt;
 
 use super::checker::{self, CheckStats, Checker, Violation, ViolationKind};
 use super::{Action, Scenario, ScenarioError, WriteKind};
-use crate::bus::{Bus, LogKind, ServerId, EPOCH_MS};
+use crate::bus::{Bus, Fault, LinkConfig, LogKind, ServerId, DEFAULT_LATENCY_MS, EPOCH_MS};
 use crate::engine::Event;
 
 /// One step of the expanded schedule.
@@ -24,6 +25,8 @@ pub enum Step {
     Replicaof { server: ServerId, master: Option<ServerId> },
     Cut { a: ServerId, b: ServerId },
     Heal { a: ServerId, b: ServerId },
+    /// Any other fault, injected into the bus as it is.
+    Fault(Fault),
 }
 
 /// The scenario's actions as (ms, step), in the order they run.
@@ -43,6 +46,38 @@ pub fn schedule(s: &Scenario) -> Vec<(u64, Step)> {
             }
             Action::Cut { a, b, .. } => out.push((at, order, Step::Cut { a: idx(a), b: idx(b) })),
             Action::Heal { a, b, .. } => out.push((at, order, Step::Heal { a: idx(a), b: idx(b) })),
+            Action::Sever { a, b, detect_ms, .. } => {
+                out.push((at, order, Step::Fault(Fault::Sever { a: idx(a), b: idx(b), detect_ms: *detect_ms as u64 })))
+            }
+            Action::Partition { a, b, .. } => {
+                let (a, b) = (idx(a), idx(b));
+                out.push((at, order, Step::Fault(Fault::Hold { from: a, to: b })));
+                out.push((at, order, Step::Fault(Fault::Hold { from: b, to: a })));
+            }
+            Action::PartitionOneWay { from, to, .. } | Action::Hold { from, to, .. } => {
+                out.push((at, order, Step::Fault(Fault::Hold { from: idx(from), to: idx(to) })))
+            }
+            Action::Release { from, to, .. } => out.push((at, order, Step::Fault(Fault::Release { from: idx(from), to: idx(to) }))),
+            Action::SetLink { from, to, latency_ms, bandwidth, extra_delay_ms, jitter_ms, both_ways, .. } => {
+                let config = LinkConfig {
+                    latency_ms: latency_ms.map_or(DEFAULT_LATENCY_MS, |v| v as u64),
+                    bandwidth: bandwidth.map(|v| v as u64),
+                    extra_delay_ms: extra_delay_ms.unwrap_or(0) as u64,
+                    jitter_ms: jitter_ms.unwrap_or(0) as u64,
+                };
+                let (from, to) = (idx(from), idx(to));
+                out.push((at, order, Step::Fault(Fault::SetLink { from, to, config })));
+                if *both_ways {
+                    out.push((at, order, Step::Fault(Fault::SetLink { from: to, to: from, config })));
+                }
+            }
+            Action::Crash { server, .. } => out.push((at, order, Step::Fault(Fault::Crash { server: idx(server) }))),
+            Action::Restart { server, with_rdb, .. } => {
+                out.push((at, order, Step::Fault(Fault::Restart { server: idx(server), from_disk: *with_rdb })))
+            }
+            Action::Save { server, .. } => out.push((at, order, Step::Fault(Fault::Save { server: idx(server) }))),
+            Action::Pause { server, .. } => out.push((at, order, Step::Fault(Fault::Pause { server: idx(server) }))),
+            Action::Resume { server, .. } => out.push((at, order, Step::Fault(Fault::Resume { server: idx(server) }))),
             Action::Load { server, rate, duration_ms, kind, keys, value_bytes, ttl_ms, multi, .. } => {
                 let server = idx(server);
                 let writes = (*rate as u64) * (*duration_ms as u64) / 1000;
@@ -247,25 +282,22 @@ impl Run {
     }
 }
 
-/// Runs one millisecond at a time up to `until` (unix ms), checking after each one in
-/// which something happened. (The bus has no look-ahead at its next event; running by
-/// milliseconds is exact for the checks, which need only see every instant.)
+/// Carries out the bus's events one by one up to `until` (unix ms), checking after each;
+/// then moves the clock to `until`. Returns true as soon as `stop_when` holds after an
+/// event.
 fn run_checked(bus: &mut Bus, checker: &mut Checker, until: u64, mut stop_when: impl FnMut(&Bus) -> bool) -> bool {
-    let mut t = bus.now();
-    loop {
+    while bus.next_event_at().is_some_and(|t| t <= until) {
         let before = bus.log().len();
-        bus.run_until(t);
+        bus.step();
         if bus.log().len() != before {
             checker.observe(bus, before);
             if stop_when(bus) {
                 return true;
             }
         }
-        if t >= until {
-            return false;
-        }
-        t += 1;
     }
+    bus.run_until(until);
+    false
 }
 
 /// Carries out a scenario (validated first) and checks it.
@@ -295,12 +327,13 @@ pub fn run(s: &Scenario) -> Result<Run, ScenarioError> {
                 };
                 let _ = bus.submit_command(*server, &line);
                 checker.command_typed(&bus, *server, &line);
-                if *at > 0 {
-                    checker.failover_action(&bus);
-                }
             }
             Step::Cut { a, b } => bus.cut(*a, *b),
             Step::Heal { a, b } => bus.heal(*a, *b),
+            // Validation named only servers on the bus.
+            Step::Fault(f) => {
+                let _ = bus.inject(f.clone());
+            }
         }
         checker.observe(&bus, before);
     }
