@@ -418,6 +418,17 @@ impl Node {
         conn
     }
 
+    /// [`Input::Bytes`] without handing over the buffer: the host keeps it (the bus logs
+    /// every delivered chunk, and would otherwise copy each one first).
+    pub fn handle_bytes(&mut self, now: u64, conn: ConnId, data: &[u8]) {
+        self.advance(now);
+        if self.shut_down {
+            return;
+        }
+        self.on_bytes(conn, data);
+        self.before_sleep();
+    }
+
     /// Feeds one input. Outputs are queued for [`Node::poll_output`].
     pub fn handle(&mut self, now: u64, input: Input) {
         self.advance(now);
