@@ -67,7 +67,7 @@ impl Node {
             );
             return;
         }
-        let mut bytes = Vec::new();
+        let mut bytes = Vec::with_capacity(32 + argv.iter().map(|a| a.len() + 16).sum::<usize>());
         let mut piece_ends = Vec::with_capacity(2 + 3 * argv.len());
         if self.repl.stream_db != Some(db) {
             let db_text = db.to_string();
@@ -743,17 +743,34 @@ impl Node {
 /// `replicationFeedSlaves` feeds separately ends: `*<argc>\r\n`, and per argument
 /// `$<len>\r\n`, the argument, `\r\n`.
 fn push_command_pieces(bytes: &mut Vec<u8>, piece_ends: &mut Vec<usize>, argv: &[Vec<u8>]) {
-    use std::io::Write as _;
-    // Writing the numbers straight into the buffer: a `format!` per header was a
+    // Headers are written digit by digit: the formatting machinery (`write!`) was a
     // measurable share of every propagated write.
-    let _ = write!(bytes, "*{}\r\n", argv.len());
+    push_header(bytes, b'*', argv.len());
     piece_ends.push(bytes.len());
     for arg in argv {
-        let _ = write!(bytes, "${}\r\n", arg.len());
+        push_header(bytes, b'$', arg.len());
         piece_ends.push(bytes.len());
         bytes.extend_from_slice(arg);
         piece_ends.push(bytes.len());
         bytes.extend_from_slice(b"\r\n");
         piece_ends.push(bytes.len());
     }
+}
+
+/// Appends `<kind><n>\r\n`, a RESP array or bulk header.
+fn push_header(bytes: &mut Vec<u8>, kind: u8, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    bytes.push(kind);
+    bytes.extend_from_slice(&digits[at..]);
+    bytes.extend_from_slice(b"\r\n");
 }
