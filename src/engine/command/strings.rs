@@ -92,7 +92,12 @@ pub fn set(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
             _ => out = reply::nil(),
         }
     }
-    let found = node.key_exists_for_write(client, key);
+    // Only NX, XX and KEEPTTL ask whether the key exists. Otherwise the lookup matters
+    // only for a key that has expired (it is deleted first, and the DEL propagated), and
+    // a database with no key that has an expiry has none: a plain SET skips a walk of
+    // the keyspace.
+    let needs_lookup = nx || xx || keepttl || !node.keyspace.dbs[client.db].expiring.is_empty();
+    let found = needs_lookup && node.key_exists_for_write(client, key);
     if (nx && found) || (xx && !found) {
         return if want_get { out } else { reply::nil() };
     }
