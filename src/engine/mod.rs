@@ -500,9 +500,26 @@ impl Node {
     }
 
     pub(crate) fn send(&mut self, conn: ConnId, data: Vec<u8>) {
+        /// How far back a Send is looked for: the replicas of one master, and then some.
+        const SEND_JOIN_WINDOW: usize = 8;
         if !data.is_empty() {
             if let Some(unwritten) = self.unwritten.get_mut(&conn) {
                 *unwritten += data.len() as u64;
+            }
+            // Redis writes what a client has pending once per event-loop pass (its
+            // replicas' share of the replication buffer too), not once per command: bytes
+            // for a connection join its Send still waiting among the latest outputs, as
+            // long as only Sends to other connections came after it (a pipelined batch
+            // reaches each replica as one write instead of one per propagated command).
+            for queued in self.outputs.iter_mut().rev().take(SEND_JOIN_WINDOW) {
+                match queued {
+                    Output::Send { conn: c, data: pending } if *c == conn => {
+                        pending.extend_from_slice(&data);
+                        return;
+                    }
+                    Output::Send { .. } => {}
+                    _ => break,
+                }
             }
             self.outputs.push_back(Output::Send { conn, data });
         }
