@@ -108,6 +108,11 @@ pub fn set(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     };
     node.keyspace.set(client.db, key.clone(), Value::String(argv[2].clone()), expires_at.or(kept));
 
+    // A replica's SET, like a master's with no replica yet, propagates nothing: the
+    // argument copies are skipped (a replica applies every write of its master).
+    if node.propagation_discarded() {
+        return if want_get { out } else { reply::ok() };
+    }
     let propagated = match expires_at {
         // Any expiry, PXAT included, goes out as exactly `SET key value PXAT <ms>`: NX, XX
         // and GET are dropped and the spelling normalised, since Redis rewrites the whole

@@ -48,6 +48,14 @@ enum Refusal {
 }
 
 impl Node {
+    /// Whether what a command propagates now would be dropped by
+    /// [`Node::feed_replication_stream`]: a replica forwards its master's stream verbatim
+    /// and originates none, and a master with no backlog has never had a replica. Outside
+    /// EXEC nothing between a command and the flush of its propagation changes either.
+    pub(crate) fn propagation_discarded(&self) -> bool {
+        !self.in_exec && (self.repl.link.is_some() || self.repl.backlog.is_none())
+    }
+
     /// Appends one command to the replication stream (a master's write, or a master's
     /// PING/GETACK to its replicas). Emits SELECT first when the stream is in another db.
     pub(crate) fn feed_replication_stream(&mut self, db: usize, argv: &[Vec<u8>]) {
