@@ -642,20 +642,22 @@ impl Node {
                     break;
                 }
                 Parsed::Command { argv, consumed } => {
-                    let raw = (client.role == ClientRole::Master).then(|| client.parser.last_raw(consumed).to_vec());
+                    let from_master = client.role == ClientRole::Master;
                     // Masters and replicas never see replies (a PSYNC's answer is the
                     // sync itself, returned while the client was still a normal one).
                     let answer = client.role == ClientRole::Normal;
                     client.qbuf = batch_len;
                     client.reply_pending = replies.len();
                     let reply = self.execute(&mut client, argv);
-                    if let Some(raw) = raw {
+                    if from_master {
                         // Counted only now: a GETACK reports the offset before itself.
-                        // Inside a transaction, only once it is over.
-                        client.stream_held.extend_from_slice(&raw);
+                        // Inside a transaction, only once it is over. (The parser is
+                        // not touched by the command: its last request is still there,
+                        // and is taken without a copy of its own.)
+                        client.stream_held.extend_from_slice(client.parser.last_raw(consumed));
                         if client.multi.is_none() {
-                            let applied = std::mem::take(&mut client.stream_held);
-                            self.master_stream_applied(&applied);
+                            self.master_stream_applied(&client.stream_held);
+                            client.stream_held.clear();
                         }
                     } else if answer {
                         replies.extend(reply);
