@@ -121,6 +121,9 @@ impl Node {
             .collect();
         let mut start = 0;
         let mut new_block = false;
+        // When the whole write fits in the tail block no piece overflows it, so the cut
+        // decides nothing: one call stores the same bytes and places the readers alike.
+        let piece_ends = if backlog.tail_room() >= bytes.len() { &[bytes.len()][..] } else { piece_ends };
         for (i, &end) in piece_ends.iter().enumerate() {
             // A reader's place is where the first piece starts; later pieces cannot move it.
             let placed = if i == 0 { &readers[..] } else { &[] };
