@@ -756,32 +756,14 @@ impl Node {
 fn push_command_pieces(bytes: &mut Vec<u8>, piece_ends: &mut Vec<usize>, argv: &[Vec<u8>]) {
     // Headers are written digit by digit: the formatting machinery (`write!`) was a
     // measurable share of every propagated write.
-    push_header(bytes, b'*', argv.len());
+    crate::engine::resp::push_header(bytes, b'*', argv.len());
     piece_ends.push(bytes.len());
     for arg in argv {
-        push_header(bytes, b'$', arg.len());
+        crate::engine::resp::push_header(bytes, b'$', arg.len());
         piece_ends.push(bytes.len());
         bytes.extend_from_slice(arg);
         piece_ends.push(bytes.len());
         bytes.extend_from_slice(b"\r\n");
         piece_ends.push(bytes.len());
     }
-}
-
-/// Appends `<kind><n>\r\n`, a RESP array or bulk header.
-fn push_header(bytes: &mut Vec<u8>, kind: u8, n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    bytes.push(kind);
-    bytes.extend_from_slice(&digits[at..]);
-    bytes.extend_from_slice(b"\r\n");
 }
