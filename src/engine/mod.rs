@@ -63,6 +63,9 @@ pub enum Input {
 /// Something the node asks its host to do, or tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
+    /// Write `data` on `conn`, after everything sent on it before. What one pass queues
+    /// for a connection comes as few Sends as the order of outputs allows (one write per
+    /// pass, as Redis does), not one per reply or propagated command.
     Send { conn: ConnId, data: Vec<u8> },
     /// Open a TCP connection to `host:port`; answer with `Connected` or `ConnectFailed`.
     Connect { conn: ConnId, host: String, port: u16 },
