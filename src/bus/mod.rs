@@ -369,7 +369,7 @@ impl Bus {
         for line in lines {
             let args = resp::split_args(line.as_bytes()).ok_or_else(|| format!("Invalid argument(s): {line}"))?;
             let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-            data.extend(resp::encode_command(&refs));
+            resp::encode_command_into(&mut data, &refs);
         }
         if !self.is_up(server) {
             let port = self.world.servers[server].port;

@@ -677,8 +677,8 @@ impl World {
                 };
                 let node = &mut self.servers[to].node;
                 let on_master_link = node.master_link().filter(|l| l.conn == Some(conn)).map(|l| l.reploff);
-                let logged = if self.recording { data.clone() } else { Vec::new() };
-                node.handle(now, Input::Bytes { conn, data });
+                node.handle_bytes(now, conn, &data);
+                let logged = if self.recording { data } else { Vec::new() };
                 let offsets = on_master_link.and_then(|before| {
                     let after = node.master_link().filter(|l| l.conn == Some(conn)).map(|l| l.reploff)?;
                     Some((before, after))
@@ -774,14 +774,12 @@ impl World {
     fn on_send(&mut self, server: ServerId, conn: ConnId, data: Vec<u8>) {
         match self.peers.get(&(server, conn)).copied() {
             Some(Endpoint::Console(s)) => {
-                if self.recording {
-                    self.record(Some(server), LogKind::Reply { data: data.clone() });
-                } else {
-                    self.record(Some(server), LogKind::Reply { data: Vec::new() });
-                }
+                let len = data.len();
                 self.consoles[s].receive(&data);
+                let logged = if self.recording { data } else { Vec::new() };
+                self.record(Some(server), LogKind::Reply { data: logged });
                 // The console reads its replies at once.
-                self.on_drained(server, conn, data.len());
+                self.on_drained(server, conn, len);
             }
             Some(Endpoint::Server(to, their)) => {
                 let segmented = self.link_config(server, to).bandwidth.is_some() && data.len() > SEGMENT_BYTES;

@@ -212,7 +212,8 @@ impl Keyspace {
         let d = &mut self.dbs[db];
         if expires_at.is_some() {
             d.expiring.insert(key.clone());
-        } else {
+        } else if !d.expiring.is_empty() {
+            // Hashing the key only when some key could have an expiry to forget.
             d.expiring.swap_remove(&key);
         }
         d.entries.insert(key, Entry { value, expires_at });
@@ -249,7 +250,9 @@ impl Keyspace {
 
     pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
         let d = &mut self.dbs[db];
-        d.expiring.swap_remove(key);
+        if !d.expiring.is_empty() {
+            d.expiring.swap_remove(key);
+        }
         d.entries.remove(key)
     }
 

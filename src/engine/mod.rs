@@ -64,6 +64,9 @@ pub enum Input {
 /// Something the node asks its host to do, or tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
+    /// Write `data` on `conn`, after everything sent on it before. What one pass queues
+    /// for a connection comes as few Sends as the order of outputs allows (one write per
+    /// pass, as Redis does), not one per reply or propagated command.
     Send { conn: ConnId, data: Vec<u8> },
     /// Open a TCP connection to `host:port`; answer with `Connected` or `ConnectFailed`.
     Connect { conn: ConnId, host: String, port: u16 },
@@ -419,6 +422,17 @@ impl Node {
         conn
     }
 
+    /// [`Input::Bytes`] without handing over the buffer: the host keeps it (the bus logs
+    /// every delivered chunk, and would otherwise copy each one first).
+    pub fn handle_bytes(&mut self, now: u64, conn: ConnId, data: &[u8]) {
+        self.advance(now);
+        if self.shut_down {
+            return;
+        }
+        self.on_bytes(conn, data);
+        self.before_sleep();
+    }
+
     /// Feeds one input. Outputs are queued for [`Node::poll_output`].
     pub fn handle(&mut self, now: u64, input: Input) {
         self.advance(now);
@@ -490,9 +504,26 @@ impl Node {
     }
 
     pub(crate) fn send(&mut self, conn: ConnId, data: Vec<u8>) {
+        /// How far back a Send is looked for: the replicas of one master, and then some.
+        const SEND_JOIN_WINDOW: usize = 8;
         if !data.is_empty() {
             if let Some(unwritten) = self.unwritten.get_mut(&conn) {
                 *unwritten += data.len() as u64;
+            }
+            // Redis writes what a client has pending once per event-loop pass (its
+            // replicas' share of the replication buffer too), not once per command: bytes
+            // for a connection join its Send still waiting among the latest outputs, as
+            // long as only Sends to other connections came after it (a pipelined batch
+            // reaches each replica as one write instead of one per propagated command).
+            for queued in self.outputs.iter_mut().rev().take(SEND_JOIN_WINDOW) {
+                match queued {
+                    Output::Send { conn: c, data: pending } if *c == conn => {
+                        pending.extend_from_slice(&data);
+                        return;
+                    }
+                    Output::Send { .. } => {}
+                    _ => break,
+                }
             }
             self.outputs.push_back(Output::Send { conn, data });
         }
@@ -615,20 +646,22 @@ impl Node {
                     break;
                 }
                 Parsed::Command { argv, consumed } => {
-                    let raw = (client.role == ClientRole::Master).then(|| client.parser.last_raw(consumed).to_vec());
+                    let from_master = client.role == ClientRole::Master;
                     // Masters and replicas never see replies (a PSYNC's answer is the
                     // sync itself, returned while the client was still a normal one).
                     let answer = client.role == ClientRole::Normal;
                     client.qbuf = batch_len;
                     client.reply_pending = replies.len();
                     let reply = self.execute(&mut client, argv);
-                    if let Some(raw) = raw {
+                    if from_master {
                         // Counted only now: a GETACK reports the offset before itself.
-                        // Inside a transaction, only once it is over.
-                        client.stream_held.extend_from_slice(&raw);
+                        // Inside a transaction, only once it is over. (The parser is
+                        // not touched by the command: its last request is still there,
+                        // and is taken without a copy of its own.)
+                        client.stream_held.extend_from_slice(client.parser.last_raw(consumed));
                         if client.multi.is_none() {
-                            let applied = std::mem::take(&mut client.stream_held);
-                            self.master_stream_applied(&applied);
+                            self.master_stream_applied(&client.stream_held);
+                            client.stream_held.clear();
                         }
                     } else if answer {
                         replies.extend(reply);

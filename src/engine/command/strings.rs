@@ -92,7 +92,12 @@ pub fn set(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
             _ => out = reply::nil(),
         }
     }
-    let found = node.key_exists_for_write(client, key);
+    // Only NX, XX and KEEPTTL ask whether the key exists. Otherwise the lookup matters
+    // only for a key that has expired (it is deleted first, and the DEL propagated), and
+    // a database with no key that has an expiry has none: a plain SET skips a walk of
+    // the keyspace.
+    let needs_lookup = nx || xx || keepttl || !node.keyspace.dbs[client.db].expiring.is_empty();
+    let found = needs_lookup && node.key_exists_for_write(client, key);
     if (nx && found) || (xx && !found) {
         return if want_get { out } else { reply::nil() };
     }
@@ -103,6 +108,11 @@ pub fn set(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     };
     node.keyspace.set(client.db, key.clone(), Value::String(argv[2].clone()), expires_at.or(kept));
 
+    // A replica's SET, like a master's with no replica yet, propagates nothing: the
+    // argument copies are skipped (a replica applies every write of its master).
+    if node.propagation_discarded() {
+        return if want_get { out } else { reply::ok() };
+    }
     let propagated = match expires_at {
         // Any expiry, PXAT included, goes out as exactly `SET key value PXAT <ms>`: NX, XX
         // and GET are dropped and the spelling normalised, since Redis rewrites the whole

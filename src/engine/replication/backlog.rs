@@ -240,6 +240,12 @@ impl Backlog {
         self.buffer_mem.saturating_sub(self.size_limit + headers)
     }
 
+    /// Free bytes in the tail block: a write no longer than this fills it without
+    /// allocating, however it is cut into pieces.
+    pub fn tail_room(&self) -> usize {
+        self.blocks.back().map_or(0, |tail| tail.size - tail.used())
+    }
+
     /// Appends stream bytes (one call of Redis's `feedReplicationBuffer`). `readers` are
     /// the replicas that take the stream now; each one that holds no reference yet starts
     /// referencing the first of these bytes. Returns whether a new block was allocated,

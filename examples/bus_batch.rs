@@ -1,0 +1,31 @@
+//! One batch of the bus benchmark (benches/bus.rs), for instruction counting under
+//! callgrind: `valgrind --tool=callgrind target/release/examples/bus_batch`.
+//! REPLSCOPE_BATCHES=N runs N batches on fresh buses (0: only the setup, to subtract).
+
+use replscope::bus::Bus;
+use replscope::engine::Config;
+
+fn main() {
+    let batches: usize = std::env::var("REPLSCOPE_BATCHES").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let lines: Vec<String> = (0..10_000).map(|i| format!("SET key:{i} value:{i}")).collect();
+    let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
+    let mut keep = Vec::new();
+    for _ in 0..batches.max(1) {
+        let mut bus = Bus::new(1);
+        let m = bus.add_server("master", Config { port: 6380, ..Config::default() });
+        for (i, port) in [6381, 6382].into_iter().enumerate() {
+            let r = bus.add_server(&format!("replica-{i}"), Config { port, ..Config::default() });
+            bus.submit_command(r, "REPLICAOF 127.0.0.1 6380").unwrap();
+        }
+        bus.advance(7_000);
+        if batches > 0 {
+            bus.submit_pipe(m, &refs).unwrap();
+            bus.advance(5);
+        }
+        keep.push(bus);
+    }
+    let keys: usize = keep.iter().map(|b| b.servers().iter().map(|s| s.node.keyspace().len()).sum::<usize>()).sum();
+    println!("{keys} keys");
+    // Leaked on purpose: dropping is not part of the benchmark.
+    std::mem::forget(keep);
+}
