@@ -235,6 +235,20 @@ impl Keyspace {
         }
     }
 
+    /// Fills an empty database from keys in strictly ascending order, building its map
+    /// in one pass (loading a snapshot).
+    pub fn load_sorted(&mut self, db: usize, entries: Vec<(Vec<u8>, Value, Option<u64>)>) {
+        let d = &mut self.dbs[db];
+        debug_assert!(d.entries.is_empty(), "load_sorted into a database that has keys");
+        debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0), "keys not strictly ascending");
+        for (key, _, expires_at) in &entries {
+            if expires_at.is_some() {
+                d.expiring.insert(key.clone());
+            }
+        }
+        d.entries = entries.into_iter().map(|(key, value, expires_at)| (key, Entry { value, expires_at })).collect();
+    }
+
     /// Sets or removes the expiry of an existing key; `false` if there is no such key.
     pub fn set_expiry(&mut self, db: usize, key: &[u8], expires_at: Option<u64>) -> bool {
         let d = &mut self.dbs[db];
