@@ -20,18 +20,10 @@ mod native {
 
     use criterion::{criterion_group, BatchSize, Criterion, Throughput};
     use replscope::bus::{Bus, ServerId};
-    use replscope::engine::Config;
 
     /// Master on 6380, replicas on 6381 and 6382, synced.
     pub fn synced_bus() -> (Bus, ServerId) {
-        let mut bus = Bus::new(1);
-        let m = bus.add_server("master", Config { port: 6380, ..Config::default() });
-        for (i, port) in [6381, 6382].into_iter().enumerate() {
-            let r = bus.add_server(&format!("replica-{i}"), Config { port, ..Config::default() });
-            bus.submit_command(r, "REPLICAOF 127.0.0.1 6380").unwrap();
-        }
-        bus.advance(7_000);
-        (bus, m)
+        Bus::master_and_synced_replicas(1, 2)
     }
 
     pub const BATCH: usize = 10_000;

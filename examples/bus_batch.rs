@@ -3,7 +3,6 @@
 //! REPLSCOPE_BATCHES=N runs N batches on fresh buses (0: only the setup, to subtract).
 
 use replscope::bus::Bus;
-use replscope::engine::Config;
 
 fn main() {
     let batches: usize = std::env::var("REPLSCOPE_BATCHES").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
@@ -11,13 +10,7 @@ fn main() {
     let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
     let mut keep = Vec::new();
     for _ in 0..batches.max(1) {
-        let mut bus = Bus::new(1);
-        let m = bus.add_server("master", Config { port: 6380, ..Config::default() });
-        for (i, port) in [6381, 6382].into_iter().enumerate() {
-            let r = bus.add_server(&format!("replica-{i}"), Config { port, ..Config::default() });
-            bus.submit_command(r, "REPLICAOF 127.0.0.1 6380").unwrap();
-        }
-        bus.advance(7_000);
+        let (mut bus, m) = Bus::master_and_synced_replicas(1, 2);
         if batches > 0 {
             bus.submit_pipe(m, &refs).unwrap();
             bus.advance(5);

@@ -137,13 +137,7 @@ fn a_move_made_in_the_past_replaces_the_future() {
 #[test]
 #[ignore = "prints jump latencies in a 100k-event run: cargo test --release --test bus_time_travel -- --ignored --nocapture"]
 fn jump_latency_in_a_long_run() {
-    let mut bus = Bus::new(1);
-    let m = bus.add_server("master", Config { port: 6380, ..Config::default() });
-    for (i, port) in [6381, 6382].into_iter().enumerate() {
-        let r = bus.add_server(&format!("replica-{i}"), Config { port, ..Config::default() });
-        bus.submit_command(r, "REPLICAOF 127.0.0.1 6380").unwrap();
-    }
-    bus.advance(7_000);
+    let (mut bus, m) = Bus::master_and_synced_replicas(1, 2);
     let mut i = 0;
     while bus.log().len() < 100_000 {
         bus.submit_command(m, &format!("SET key:{i} {i}")).unwrap();

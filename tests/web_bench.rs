@@ -5,20 +5,12 @@
 #![cfg(target_arch = "wasm32")]
 
 use replscope::bus::{Bus, ServerId};
-use replscope::engine::Config;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn synced_bus() -> (Bus, ServerId) {
-    let mut bus = Bus::new(1);
-    let m = bus.add_server("master", Config { port: 6380, ..Config::default() });
-    for (i, port) in [6381, 6382].into_iter().enumerate() {
-        let r = bus.add_server(&format!("replica-{i}"), Config { port, ..Config::default() });
-        bus.submit_command(r, "REPLICAOF 127.0.0.1 6380").unwrap();
-    }
-    bus.advance(7_000);
-    (bus, m)
+    Bus::master_and_synced_replicas(1, 2)
 }
 
 const BATCH: usize = 10_000;

@@ -508,6 +508,21 @@ impl Bus {
         Ok(())
     }
 
+    /// The usual test bed: a master on port 6380 ("master") and `replicas` replicas on
+    /// 6381, 6382, ... ("replica-0", ...), each sent `REPLICAOF`, then 7 s of virtual time
+    /// so every one has finished its full sync (diskless, after the 5 s default delay).
+    /// Returns the bus and the master's id.
+    pub fn master_and_synced_replicas(seed: u64, replicas: u16) -> (Bus, ServerId) {
+        let mut bus = Bus::new(seed);
+        let master = bus.add_server("master", Config { port: 6380, ..Config::default() });
+        for i in 0..replicas {
+            let r = bus.add_server(&format!("replica-{i}"), Config { port: 6381 + i, ..Config::default() });
+            bus.submit_command(r, "REPLICAOF 127.0.0.1 6380").expect("a well-formed line");
+        }
+        bus.advance(7_000);
+        (bus, master)
+    }
+
     /// One event back: to the end of the latest earlier move that left the log shorter
     /// (moves in which only time passed show nothing to step over). `false` at the start.
     pub fn step_back(&mut self) -> bool {
