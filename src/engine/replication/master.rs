@@ -56,9 +56,22 @@ impl Node {
         !self.in_exec && (self.repl.link.is_some() || self.repl.backlog.is_none())
     }
 
-    /// Appends one command to the replication stream (a master's write, or a master's
-    /// PING/GETACK to its replicas). Emits SELECT first when the stream is in another db.
+    /// Appends one command to the replication stream (a master's write). Emits SELECT
+    /// first when the stream is in another db.
     pub(crate) fn feed_replication_stream(&mut self, db: usize, argv: &[Vec<u8>]) {
+        self.feed_command(Some(db), argv);
+    }
+
+    /// A command the master sends on its own (PING, GETACK): Redis feeds it with the
+    /// stream's current db as the command's db, so it never carries a SELECT, even before
+    /// any db was selected.
+    fn feed_in_stream_db(&mut self, argv: &[Vec<u8>]) {
+        self.feed_command(self.repl.stream_db, argv);
+    }
+
+    /// Redis's `replicationFeedSlaves`: SELECT first if `db` is not the stream's, then the
+    /// command, fed piece by piece.
+    fn feed_command(&mut self, db: Option<usize>, argv: &[Vec<u8>]) {
         // A replica never originates stream bytes: it forwards its master's verbatim.
         if self.repl.link.is_some() {
             return;
@@ -77,7 +90,7 @@ impl Node {
         }
         let mut bytes = Vec::with_capacity(32 + argv.iter().map(|a| a.len() + 16).sum::<usize>());
         let mut piece_ends = Vec::with_capacity(2 + 3 * argv.len());
-        if self.repl.stream_db != Some(db) {
+        if let Some(db) = db.filter(|&db| self.repl.stream_db != Some(db)) {
             let db_text = db.to_string();
             bytes.extend(encode_command(&[b"SELECT", db_text.as_bytes()]));
             piece_ends.push(bytes.len());
@@ -661,15 +674,7 @@ impl Node {
     /// replicas answer with an ACK at once, which is what a blocked WAIT needs. Its 37
     /// bytes count in the offset like any other stream bytes.
     pub(crate) fn send_getack_to_replicas(&mut self) {
-        let argv = [b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()];
-        match self.repl.stream_db {
-            Some(db) => self.feed_replication_stream(db, &argv),
-            // No db selected yet (Redis's slaveseldb -1): the command goes without SELECT.
-            None if self.repl.link.is_none() && self.repl.backlog.is_some() => {
-                self.feed_stream_bytes(&encode_command(&[b"REPLCONF", b"GETACK", b"*"]))
-            }
-            None => {}
-        }
+        self.feed_in_stream_db(&[b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()]);
     }
 
     /// The master half of Redis's once-a-second `replicationCron`.
@@ -681,16 +686,7 @@ impl Node {
         // in its backlog are the same whichever server is the master.
         let period = self.config.repl_ping_replica_period.max(1);
         if has_replicas && self.repl_cron_loops() % period == 0 && self.repl.link.is_none() {
-            let db = self.repl.stream_db.unwrap_or(usize::MAX);
-            if db == usize::MAX {
-                // The stream has no db yet: PING needs no SELECT.
-                let mut bytes = Vec::new();
-                let mut piece_ends = Vec::new();
-                push_command_pieces(&mut bytes, &mut piece_ends, &[b"ping".to_vec()]);
-                self.feed_stream(&bytes, &piece_ends);
-            } else {
-                self.feed_replication_stream(db, &[b"ping".to_vec()]);
-            }
+            self.feed_in_stream_db(&[b"ping".to_vec()]);
         }
         // Replicas waiting for the snapshot get a bare newline so their read timeout
         // does not fire while we wait.
