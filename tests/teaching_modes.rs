@@ -324,7 +324,7 @@ fn teaching_runs_are_deterministic() {
 // ------------------------------------------------------------- real redis-server 7.0
 
 mod real {
-    use super::common::{redis_installed, wait_until, ServerProcess};
+    use super::common::{redis_installed, wait_until, Client, ServerProcess};
     use std::io::{Read, Write};
     use std::net::{Shutdown, TcpListener, TcpStream};
     use std::sync::{Arc, Mutex};
@@ -467,6 +467,20 @@ mod real {
         assert!(slave0.contains("state=online,offset=0,"), "{slave0}");
     }
 
+    /// Kills the replica's link to its master, writes `b`, and checks the replica came
+    /// back to the same keys and offset with one partial resync after the first full one.
+    fn continue_after_killing_the_master_link(master: &ServerProcess, replica: &ServerProcess, m: &mut Client, r: &mut Client) {
+        assert_eq!(r.cmd(&["CLIENT", "KILL", "TYPE", "master"]), b":1\r\n");
+        assert_eq!(m.cmd(&["SET", "b", "2"]), b"+OK\r\n");
+        wait_same_keys(master, replica, &["a", "b"]);
+        wait_until("the offsets agree", || {
+            (field(master, "replication", "master_repl_offset") == field(replica, "replication", "slave_repl_offset"))
+                .then_some(())
+        });
+        assert_eq!(field(master, "stats", "sync_full"), "1");
+        assert_eq!(field(master, "stats", "sync_partial_ok"), "1");
+    }
+
     /// replscope speaking PSYNC1 to a real Redis 7.0: `capa eof` only, so after a link
     /// loss the real master continues it with a bare `+CONTINUE` (no id).
     #[test]
@@ -482,15 +496,7 @@ mod real {
         assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &relay.port.to_string()]), b"+OK\r\n");
         wait_same_keys(&master, &replica, &["a"]);
         assert_eq!(field(&replica, "replication", "master_replid"), field(&master, "replication", "master_replid"));
-        assert_eq!(r.cmd(&["CLIENT", "KILL", "TYPE", "master"]), b":1\r\n");
-        assert_eq!(m.cmd(&["SET", "b", "2"]), b"+OK\r\n");
-        wait_same_keys(&master, &replica, &["a", "b"]);
-        wait_until("the offsets agree", || {
-            (field(&master, "replication", "master_repl_offset") == field(&replica, "replication", "slave_repl_offset"))
-                .then_some(())
-        });
-        assert_eq!(field(&master, "stats", "sync_full"), "1");
-        assert_eq!(field(&master, "stats", "sync_partial_ok"), "1");
+        continue_after_killing_the_master_link(&master, &replica, &mut m, &mut r);
         let log = master.log();
         eprintln!("real master on PSYNC1:\n{}", log_lines(&log, "esync").join("\n"));
         assert!(!log_lines(&log, "Partial resynchronization request from").is_empty(), "{log}");
@@ -533,15 +539,7 @@ mod real {
         let run_id = field(&master, "server", "run_id");
         assert_eq!(field(&replica, "replication", "master_replid"), run_id, "the history is named by the run id");
         let mut r = replica.client();
-        assert_eq!(r.cmd(&["CLIENT", "KILL", "TYPE", "master"]), b":1\r\n");
-        assert_eq!(m.cmd(&["SET", "b", "2"]), b"+OK\r\n");
-        wait_same_keys(&master, &replica, &["a", "b"]);
-        wait_until("the offsets agree", || {
-            (field(&master, "replication", "master_repl_offset") == field(&replica, "replication", "slave_repl_offset"))
-                .then_some(())
-        });
-        assert_eq!(field(&master, "stats", "sync_full"), "1");
-        assert_eq!(field(&master, "stats", "sync_partial_ok"), "1");
+        continue_after_killing_the_master_link(&master, &replica, &mut m, &mut r);
         let rlog = replica.log();
         eprintln!("real replica of a PSYNC1 master:\n{}", log_lines(&rlog, "esync").join("\n"));
         assert!(!log_lines(&rlog, &format!("Full resync from master: {run_id}:")).is_empty(), "{rlog}");
