@@ -101,7 +101,7 @@ impl Node {
     }
 
     /// Stream bytes that are fed as one piece: what a replica forwards from its master
-    /// (one applied command, or a whole transaction), or a command fed as a whole.
+    /// (one applied command, or a whole transaction), as Redis feeds `c->querybuf` ranges.
     pub(crate) fn feed_stream_bytes(&mut self, bytes: &[u8]) {
         self.feed_stream(bytes, &[bytes.len()]);
     }
