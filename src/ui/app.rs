@@ -3,10 +3,11 @@ use std::cell::Cell;
 use gloo_timers::callback::Interval;
 use yew::prelude::*;
 
-use super::components::console::Console;
 use super::components::controls::Controls;
 use super::components::links::Links;
 use super::components::server_card::ServerCard;
+use super::components::server_panel::ServerPanel;
+use super::model::server_panel::panel_view;
 use super::state::{Action, Sim};
 
 /// Wall-clock period of the simulation tick.
@@ -58,15 +59,7 @@ pub fn app(props: &AppProps) -> Html {
                 }) }
             </section>
             <div class="lower">
-                <Console
-                    targets={sim.console_targets()}
-                    selected={sim.console.selected}
-                    prompt={sim.prompt()}
-                    transcript={sim.transcript()}
-                    draft={sim.console.draft.clone()}
-                    notice={sim.console.notice.clone()}
-                    dispatch={dispatch.clone()}
-                />
+                <ServerPanel view={panel_view(&sim)} targets={sim.console_targets()} dispatch={dispatch.clone()} />
                 <Links rows={sim.link_rows()} dispatch={dispatch} />
             </div>
         </main>

@@ -5,7 +5,7 @@
 //! page that did not change, and they send [`Action`]s to the reducer. Everything in this
 //! file is plain Rust, so the native test suite covers it without a browser.
 
-use std::cell::{Ref, RefCell};
+use std::cell::{Ref, RefCell, RefMut};
 use std::rc::Rc;
 
 use yew::Reducible;
@@ -15,6 +15,7 @@ use crate::engine::keyspace::{is_expired, Value};
 use crate::engine::replication::LinkStateName;
 use crate::engine::resp::{split_args, Reply};
 use crate::engine::{Config, Role};
+use crate::ui::model::server_panel::{self, PanelAction, PanelUi};
 
 /// Fixed, so every visit replays the same run (same replids, same event log).
 pub const SEED: u64 = 1;
@@ -53,6 +54,8 @@ pub enum Action {
     StepBackEvent,
     SetSpeed(u32),
     SetPaused(bool),
+    /// Something done in the server panel (its tabs, completion, keys, config, load).
+    Panel(PanelAction),
 }
 
 /// The console's own state: what is being typed, and redis-cli's line history.
@@ -75,6 +78,7 @@ pub struct Sim {
     pub speed: u32,
     pub paused: bool,
     pub console: ConsoleUi,
+    pub panel: PanelUi,
 }
 
 impl Default for Sim {
@@ -115,11 +119,17 @@ impl Sim {
             speed: SPEEDS[0],
             paused: false,
             console: ConsoleUi { selected: master, ..ConsoleUi::default() },
+            panel: PanelUi::default(),
         }
     }
 
     pub fn bus(&self) -> Ref<'_, Bus> {
         self.bus.borrow()
+    }
+
+    /// For the panel models' reducers; components never get here.
+    pub(crate) fn bus_mut(&self) -> RefMut<'_, Bus> {
+        self.bus.borrow_mut()
     }
 
     pub fn apply(&mut self, action: Action) {
@@ -141,13 +151,13 @@ impl Sim {
             Action::Heal(a, b) => self.bus.borrow_mut().heal(a, b),
             Action::Tick(wall_ms) => {
                 if !self.paused {
-                    self.bus.borrow_mut().advance(wall_ms.min(MAX_TICK_MS) * self.speed as u64);
+                    server_panel::advance(self, wall_ms.min(MAX_TICK_MS) * self.speed as u64);
                 }
             }
-            Action::Step(ms) => self.bus.borrow_mut().advance(ms),
+            Action::Step(ms) => server_panel::advance(self, ms),
             Action::StepEvent => {
                 self.paused = true;
-                self.bus.borrow_mut().step_forward();
+                server_panel::step_event(self);
             }
             Action::StepBackEvent => {
                 self.paused = true;
@@ -159,6 +169,7 @@ impl Sim {
                 }
             }
             Action::SetPaused(paused) => self.paused = paused,
+            Action::Panel(action) => PanelUi::apply(self, action),
         }
     }
 

@@ -20,6 +20,8 @@ mod strings;
 mod transaction;
 mod zsets;
 
+pub use cfloat::fmt_g17;
+pub use keys::stringmatch;
 pub use transaction::MultiState;
 
 use super::resp::reply;

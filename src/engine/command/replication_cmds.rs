@@ -42,6 +42,18 @@ pub fn wait(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
 /// offset]`, as bulk strings); or `slave`, the master's host and port, the link's state
 /// and the offset applied (-1 while there is no master client).
 pub fn role(node: &mut Node, _client: &mut Client, _argv: &[Vec<u8>]) -> Vec<u8> {
+    node.role_reply()
+}
+
+impl Node {
+    /// The reply ROLE would give now, read without running a command: a viewer can show
+    /// it without sending anything (sending would add to the event log and the stats).
+    pub fn role_reply(&self) -> Vec<u8> {
+        role_reply(self)
+    }
+}
+
+fn role_reply(node: &Node) -> Vec<u8> {
     let Some(link) = &node.repl.link else {
         let mut replicas = Vec::new();
         let mut count = 0;

@@ -1,29 +1,27 @@
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::bus::ServerId;
+use crate::ui::model::server_panel::{ConsoleView, PanelAction};
 use crate::ui::state::{Action, TranscriptLine};
 
 #[derive(Properties, PartialEq)]
 pub struct ConsoleProps {
-    /// `(id, label)` of every server the console can talk to.
-    pub targets: Vec<(ServerId, String)>,
     pub selected: ServerId,
-    pub prompt: String,
-    pub transcript: Vec<TranscriptLine>,
-    pub draft: String,
-    pub notice: Option<String>,
+    pub view: ConsoleView,
     pub dispatch: Callback<Action>,
 }
 
-/// A redis-cli-like console: pick a server, type a line, Enter sends it.
+/// A redis-cli-like console for the selected server: Enter sends the line, ↑/↓ walk the
+/// history, Tab completes command names (Shift+Tab back, Esc restores the typed line).
 #[function_component(Console)]
 pub fn console(props: &ConsoleProps) -> Html {
+    let v = &props.view;
     let log_ref = use_node_ref();
     {
         // Follow the newest reply, like a terminal does.
         let log_ref = log_ref.clone();
-        use_effect_with((props.selected, props.transcript.len()), move |_| {
+        use_effect_with((props.selected, v.transcript.len()), move |_| {
             if let Some(el) = log_ref.cast::<web_sys::Element>() {
                 el.set_scroll_top(el.scroll_height());
             }
@@ -31,15 +29,13 @@ pub fn console(props: &ConsoleProps) -> Html {
     }
 
     let selected = props.selected;
-    let on_select = props.dispatch.reform(|e: Event| {
-        let value = e.target_unchecked_into::<HtmlSelectElement>().value();
-        Action::SelectConsole(value.parse().unwrap_or(0))
-    });
     let on_input = props.dispatch.reform(|e: InputEvent| {
         Action::EditDraft(e.target_unchecked_into::<HtmlInputElement>().value())
     });
     let on_keydown = {
         let dispatch = props.dispatch.clone();
+        let completable = v.completable;
+        let cycling = !v.candidates.is_empty();
         Callback::from(move |e: KeyboardEvent| {
             let action = match e.key().as_str() {
                 // Enter while an input method is composing belongs to the IME.
@@ -49,6 +45,10 @@ pub fn console(props: &ConsoleProps) -> Html {
                 }
                 "ArrowUp" => Action::HistoryPrev,
                 "ArrowDown" => Action::HistoryNext,
+                // Only when there is something to complete: otherwise Tab moves the focus
+                // on, so the console never traps a keyboard user.
+                "Tab" if completable => Action::Panel(PanelAction::Complete { back: e.shift_key() }),
+                "Escape" if cycling => Action::Panel(PanelAction::CancelCompletion),
                 _ => return,
             };
             e.prevent_default();
@@ -56,36 +56,26 @@ pub fn console(props: &ConsoleProps) -> Html {
         })
     };
     let on_send = {
-        let line = props.draft.clone();
+        let line = v.draft.clone();
         props.dispatch.reform(move |_: MouseEvent| Action::SubmitCommand { server: selected, line: line.clone() })
     };
 
     html! {
-        <section class="console" aria-label="Console">
-            <div class="console-head">
-                <h2>{ "Console" }</h2>
-                <label class="target">
-                    { "Server " }
-                    <select class="console-server" onchange={on_select}>
-                        { for props.targets.iter().map(|(id, label)| html! {
-                            <option value={id.to_string()} selected={*id == selected}>{ label }</option>
-                        }) }
-                    </select>
-                </label>
-            </div>
+        <div class="console">
             <div class="transcript" ref={log_ref} role="log" aria-label="Transcript" tabindex="0">
-                if props.transcript.is_empty() {
+                if v.transcript.is_empty() {
                     <p class="empty">{ "No commands yet." }</p>
                 }
-                { for props.transcript.iter().map(line) }
+                { for v.transcript.iter().map(line) }
             </div>
             <div class="prompt-line">
                 <label class="prompt-label">
-                    <span class="prompt">{ &props.prompt }</span>
+                    <span class="prompt">{ &v.prompt }</span>
                     <input
                         type="text"
                         class="console-input"
-                        value={props.draft.clone()}
+                        aria-label="Command"
+                        value={v.draft.clone()}
                         oninput={on_input}
                         onkeydown={on_keydown}
                         autocomplete="off"
@@ -96,11 +86,26 @@ pub fn console(props: &ConsoleProps) -> Html {
                 </label>
                 <button type="button" class="send" onclick={on_send}>{ "Send" }</button>
             </div>
-            if let Some(notice) = &props.notice {
+            if !v.candidates.is_empty() {
+                <p class="completions" aria-live="polite">
+                    <span class="sr-only">{ "Completions: " }</span>
+                    { for v.candidates.iter().enumerate().map(|(i, c)| {
+                        let current = v.candidate == Some(i);
+                        html! {
+                            <span class={classes!("candidate", current.then_some("current"))}
+                                aria-current={current.then_some("true")}>
+                                if current { { "▸ " } }
+                                { c }
+                            </span>
+                        }
+                    }) }
+                </p>
+            }
+            if let Some(notice) = &v.notice {
                 <p class="notice" role="alert">{ notice }</p>
             }
-            <p class="keys-help">{ "Enter sends · ↑/↓ history" }</p>
-        </section>
+            <p class="keys-help">{ "Enter sends · ↑/↓ history · Tab completes (Shift+Tab back, Esc undo)" }</p>
+        </div>
     }
 }
 

@@ -5,3 +5,6 @@ pub mod console;
 pub mod controls;
 pub mod links;
 pub mod server_card;
+pub mod server_config;
+pub mod server_keys;
+pub mod server_panel;
