@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use super::model::topology::{self, TopologyAction};
 use crate::bus::{format_reply, quote, Bus, ServerId};
 use crate::engine::keyspace::{is_expired, Value};
 use crate::engine::replication::LinkStateName;
@@ -53,6 +54,8 @@ pub enum Action {
     StepBackEvent,
     SetSpeed(u32),
     SetPaused(bool),
+    /// Something done from the topology view (servers, links, faults, REPLICAOF).
+    Topology(TopologyAction),
 }
 
 /// The console's own state: what is being typed, and redis-cli's line history.
@@ -75,6 +78,8 @@ pub struct Sim {
     pub speed: u32,
     pub paused: bool,
     pub console: ConsoleUi,
+    /// Why the last action from the topology view was refused, if it was.
+    pub topology_notice: Option<String>,
 }
 
 impl Default for Sim {
@@ -115,6 +120,7 @@ impl Sim {
             speed: SPEEDS[0],
             paused: false,
             console: ConsoleUi { selected: master, ..ConsoleUi::default() },
+            topology_notice: None,
         }
     }
 
@@ -130,7 +136,7 @@ impl Sim {
                 self.console.cursor = None;
             }
             Action::SelectConsole(id) => {
-                if id < self.bus().servers().len() {
+                if id < self.bus().servers().len() && !self.bus().is_removed(id) {
                     self.console.selected = id;
                     self.console.notice = None;
                 }
@@ -159,6 +165,17 @@ impl Sim {
                 }
             }
             Action::SetPaused(paused) => self.paused = paused,
+            Action::Topology(action) => {
+                let result = topology::apply(&mut self.bus.borrow_mut(), action);
+                self.topology_notice = result.err();
+            }
+        }
+        // Stepping back before a server was added, or removing it, must not leave the
+        // console on a server that is not there.
+        let selected = topology::shown_selection(&self.bus(), self.console.selected);
+        if selected != self.console.selected {
+            self.console.selected = selected;
+            self.console.notice = None;
         }
     }
 
@@ -216,14 +233,14 @@ impl Sim {
 
     pub fn server_views(&self) -> Vec<ServerView> {
         let bus = self.bus();
-        (0..bus.servers().len()).map(|id| server_view(&bus, id)).collect()
+        (0..bus.servers().len()).filter(|&id| !bus.is_removed(id)).map(|id| server_view(&bus, id)).collect()
     }
 
     /// One row per master–replica pair that replicates or is cut apart.
     pub fn link_rows(&self) -> Vec<LinkRow> {
         let bus = self.bus();
         let mut pairs: Vec<(ServerId, ServerId)> = Vec::new();
-        for (id, s) in bus.servers().iter().enumerate() {
+        for (id, s) in bus.servers().iter().enumerate().filter(|&(id, _)| !bus.is_removed(id)) {
             if let Some(m) = s.node.master_link().and_then(|l| bus_target(&bus, &l.host, l.port)) {
                 pairs.push((m, id));
             }
@@ -232,7 +249,7 @@ impl Sim {
         let n = bus.servers().len();
         for a in 0..n {
             for b in a + 1..n {
-                if bus.is_cut(a, b) && !pairs.iter().any(|&(m, r)| (m.min(r), m.max(r)) == (a, b)) {
+                if bus.is_cut(a, b) && !bus.is_removed(a) && !bus.is_removed(b) && !pairs.iter().any(|&(m, r)| (m.min(r), m.max(r)) == (a, b)) {
                     pairs.push((a, b));
                 }
             }
@@ -255,7 +272,13 @@ impl Sim {
 
     /// The console's server choices: `(id, "name (port)")`.
     pub fn console_targets(&self) -> Vec<(ServerId, String)> {
-        self.bus().servers().iter().enumerate().map(|(id, s)| (id, format!("{} ({})", s.name, s.port))).collect()
+        let bus = self.bus();
+        bus.servers()
+            .iter()
+            .enumerate()
+            .filter(|&(id, _)| !bus.is_removed(id))
+            .map(|(id, s)| (id, format!("{} ({})", s.name, s.port)))
+            .collect()
     }
 
     /// redis-cli's prompt for the selected server, with the database once it is not 0.

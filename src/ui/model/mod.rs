@@ -1,0 +1,3 @@
+//! View models of the panels, one file per panel, built from `&Bus` in plain Rust.
+
+pub mod topology;
