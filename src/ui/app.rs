@@ -7,6 +7,7 @@ use super::components::console::Console;
 use super::components::controls::Controls;
 use super::components::links::Links;
 use super::components::server_card::ServerCard;
+use super::components::topology::Topology;
 use super::state::{Action, Sim};
 
 /// Wall-clock period of the simulation tick.
@@ -51,6 +52,7 @@ pub fn app(props: &AppProps) -> Html {
                 </p>
             </header>
             <Controls elapsed_ms={sim.elapsed_ms()} speed={sim.speed} paused={sim.paused} dispatch={dispatch.clone()} />
+            <Topology view={sim.topology_view()} dispatch={dispatch.clone()} />
             <section class="servers" aria-label="Servers">
                 { for views.into_iter().map(|v| {
                     let key = v.id;

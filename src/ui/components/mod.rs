@@ -5,3 +5,4 @@ pub mod console;
 pub mod controls;
 pub mod links;
 pub mod server_card;
+pub mod topology;

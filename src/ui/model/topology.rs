@@ -287,6 +287,8 @@ pub struct NodeView {
     pub process: ProcessWord,
     /// The port it was told to replicate from.
     pub master_port: Option<u16>,
+    /// The shown server that port reaches.
+    pub master: Option<ServerId>,
     /// Bytes of the RDB on its disk (what a restart "with RDB" loads).
     pub disk_rdb: Option<usize>,
     pub selected: bool,
@@ -358,6 +360,18 @@ impl EdgeView {
     }
 }
 
+/// The network between the selected server and one other, for the link menu.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeerView {
+    pub id: ServerId,
+    pub name: String,
+    pub port: u16,
+    pub cut: bool,
+    /// Selected → peer, and peer → selected.
+    pub out_dir: Direction,
+    pub in_dir: Direction,
+}
+
 /// A chunk of bytes drawn on its way.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MessageView {
@@ -387,6 +401,8 @@ pub struct TopologyView {
     /// Chunks in flight beyond those drawn.
     pub messages_hidden: usize,
     pub selected: ServerId,
+    /// Every other shown server, with the network between it and the selected one.
+    pub peers: Vec<PeerView>,
     /// The port the next added server gets; `None` when the playground is full.
     pub next_port: Option<u16>,
     /// Why the last action was refused.
@@ -414,7 +430,20 @@ pub fn build(bus: &Bus, selected: ServerId, notice: Option<String>) -> TopologyV
     let height = nodes.iter().map(|n| n.y + NODE_H + MARGIN).max().unwrap_or(2 * MARGIN);
     let edges = edges(bus, &nodes, selected);
     let (messages, messages_hidden) = messages(bus, &nodes);
+    let peers = nodes
+        .iter()
+        .filter(|n| n.id != selected)
+        .map(|n| PeerView {
+            id: n.id,
+            name: n.name.clone(),
+            port: n.port,
+            cut: bus.is_cut(selected, n.id),
+            out_dir: direction(bus, selected, n.id),
+            in_dir: direction(bus, n.id, selected),
+        })
+        .collect();
     TopologyView {
+        peers,
         width: VIEW_W,
         height,
         nodes,
@@ -498,6 +527,7 @@ fn node_view(bus: &Bus, id: ServerId, x: i32, y: i32, selected: bool) -> NodeVie
         offset,
         process,
         master_port: node.master_link().map(|l| l.port),
+        master: master_of(bus, id),
         disk_rdb: bus.disk_rdb(id).map(<[u8]>::len),
         selected,
     }
