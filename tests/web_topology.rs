@@ -146,6 +146,11 @@ async fn a_link_cut_from_the_view_reads_down_and_heals() {
     // Latency from the menu shows on the edge.
     choose(&root, ".topo-latency", "500").await;
     assert!(text(&root, &edge("6380 → 6381")).contains("500 ms"));
+    // Seen from the master, the same link's menu shows the same latency.
+    click(&root, &node(6380)).await;
+    assert_eq!(attr(&root, ".topo-link", "data-peer"), "6381");
+    assert_eq!(find(&root, ".topo-latency").dyn_into::<HtmlSelectElement>().unwrap().value(), "500");
+    assert_eq!(find(&root, ".topo-replicaof-select").dyn_into::<HtmlSelectElement>().unwrap().value(), "none");
 }
 
 #[wasm_bindgen_test]

@@ -30,6 +30,38 @@ struct Drag {
     moved: bool,
 }
 
+/// The menu's selects. After the user picks an option, an `<option selected>` attribute
+/// no longer moves the selection, so each render sets their values to what is true now.
+#[derive(Clone, Default)]
+struct SelectRefs {
+    replicaof: NodeRef,
+    peer: NodeRef,
+    latency: NodeRef,
+}
+
+impl SelectRefs {
+    fn show(&self, values: &(String, String, String)) {
+        for (node, value) in [(&self.replicaof, &values.0), (&self.peer, &values.1), (&self.latency, &values.2)] {
+            if let Some(select) = node.cast::<HtmlSelectElement>() {
+                select.set_value(value);
+            }
+        }
+    }
+}
+
+/// What the three selects should show: REPLICAOF target, link peer, latency.
+fn select_values(v: &TopologyView, peer: Option<ServerId>) -> (String, String, String) {
+    let n = v.node(v.selected);
+    let replicaof = match n {
+        Some(NodeView { master: Some(m), .. }) => m.to_string(),
+        Some(NodeView { master_port: Some(_), .. }) => "elsewhere".to_string(),
+        _ => "none".to_string(),
+    };
+    let p = peer.and_then(|p| v.peers.iter().find(|x| x.id == p));
+    let latency = p.map_or(String::new(), |p| p.out_dir.latency_ms.max(p.in_dir.latency_ms).to_string());
+    (replicaof, peer.map_or(String::new(), |p| p.to_string()), latency)
+}
+
 fn topo(dispatch: &Callback<Action>, action: TopologyAction) {
     dispatch.emit(Action::Topology(action));
 }
@@ -55,6 +87,12 @@ pub fn topology(props: &TopologyProps) -> Html {
         .filter(|p| v.peers.iter().any(|x| x.id == *p))
         .or_else(|| selected.as_ref().and_then(|n| n.master))
         .or_else(|| v.peers.first().map(|p| p.id));
+
+    let refs = use_memo((), |_| SelectRefs::default());
+    {
+        let refs = refs.clone();
+        use_effect_with(select_values(v, peer), move |values| refs.show(values));
+    }
 
     let on_move = {
         let drag = drag.clone();
@@ -122,10 +160,12 @@ pub fn topology(props: &TopologyProps) -> Html {
             <div class="topo-canvas">
                 <svg class={classes!("topo-svg", dragging.is_some().then_some("dragging"))}
                     viewBox={format!("0 0 {} {}", v.width, v.height)}
+                    // Never drawn larger than 1:1: three servers do not fill a wide screen.
+                    style={format!("max-width: {}px", v.width)}
                     role="group" aria-label={format!("{} servers, {} links, {} chunks in flight", v.nodes.len(), v.edges.len(), v.messages.len() + v.messages_hidden)}
                     onpointermove={on_move} onpointerup={on_up} onpointercancel={on_cancel} onkeydown={on_escape}>
                     <defs>
-                        <marker id="topo-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                        <marker id="topo-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse">
                             <path d="M 0 0 L 10 5 L 0 10 z" class="topo-arrowhead" />
                         </marker>
                     </defs>
@@ -144,7 +184,7 @@ pub fn topology(props: &TopologyProps) -> Html {
                 <p class="topo-more">{ format!("… and {} more chunks in flight", v.messages_hidden) }</p>
             }
             if let Some(n) = selected {
-                { actions(&n, v, peer, &props.dispatch, &peer_choice) }
+                { actions(&n, v, peer, &props.dispatch, &peer_choice, &refs) }
             }
         </section>
     }
@@ -273,6 +313,7 @@ fn actions(
     peer: Option<ServerId>,
     dispatch: &Callback<Action>,
     peer_choice: &UseStateHandle<Option<ServerId>>,
+    refs: &SelectRefs,
 ) -> Html {
     let id = n.id;
     let act = |label: &str, class: &'static str, enabled: bool, action: TopologyAction| {
@@ -304,7 +345,7 @@ fn actions(
             <div class="topo-row">
                 <label class="topo-replicaof">
                     { "REPLICAOF " }
-                    <select class="topo-replicaof-select" aria-label={format!("Replicate {} from", n.name)}
+                    <select ref={refs.replicaof.clone()} class="topo-replicaof-select" aria-label={format!("Replicate {} from", n.name)}
                         onchange={replicaof_change} disabled={!up}>
                         <option value="none" selected={n.master.is_none() && n.master_port.is_none()}>{ "NO ONE (master)" }</option>
                         if n.master.is_none() && n.master_port.is_some() {
@@ -334,7 +375,7 @@ fn actions(
                 <span class="topo-rdb">{ rdb }</span>
                 { act("Remove", "topo-remove", v.nodes.len() > 1, TopologyAction::RemoveServer(id)) }
             </div>
-            { for peer.and_then(|p| v.peers.iter().find(|x| x.id == p)).map(|p| link_menu(n, p, v, dispatch, peer_choice)) }
+            { for peer.and_then(|p| v.peers.iter().find(|x| x.id == p)).map(|p| link_menu(n, p, v, dispatch, peer_choice, refs)) }
         </div>
     }
 }
@@ -345,6 +386,7 @@ fn link_menu(
     v: &TopologyView,
     dispatch: &Callback<Action>,
     peer_choice: &UseStateHandle<Option<ServerId>>,
+    refs: &SelectRefs,
 ) -> Html {
     let (a, b) = (n.id, p.id);
     let button = |label: String, class: &'static str, action: TopologyAction| {
@@ -387,7 +429,7 @@ fn link_menu(
         <div class="topo-row topo-link" role="group" aria-label="Network link" data-peer={p.port.to_string()}>
             <label>
                 { "Link with " }
-                <select class="topo-peer" aria-label={format!("Link of {} with", n.name)} onchange={choose}>
+                <select ref={refs.peer.clone()} class="topo-peer" aria-label={format!("Link of {} with", n.name)} onchange={choose}>
                     { for v.peers.iter().map(|x| html! {
                         <option value={x.id.to_string()} selected={x.id == p.id}>{ format!("{} ({})", x.name, x.port) }</option>
                     }) }
@@ -411,7 +453,7 @@ fn link_menu(
             }
             <label>
                 { "Latency " }
-                <select class="topo-latency" aria-label={format!("One-way latency between {} and {}", n.port, p.port)} onchange={latency}>
+                <select ref={refs.latency.clone()} class="topo-latency" aria-label={format!("One-way latency between {} and {}", n.port, p.port)} onchange={latency}>
                     { for LATENCIES_MS.iter().map(|&ms| html! {
                         <option value={ms.to_string()} selected={ms == shown_latency}>{ format!("{ms} ms") }</option>
                     }) }

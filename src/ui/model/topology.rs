@@ -27,7 +27,8 @@ const ROW_PITCH: i32 = 176;
 const MARGIN: i32 = 16;
 /// Servers per drawn row: a master with seven replicas wraps onto two rows.
 const COLUMNS: usize = 4;
-pub const VIEW_W: i32 = COL_PITCH * COLUMNS as i32;
+/// The drawing is as wide as its widest row, but never narrower than three servers.
+const MIN_COLUMNS: usize = 3;
 /// Dots drawn at most; the rest is counted.
 const MESSAGES_DRAWN: usize = 64;
 
@@ -425,7 +426,7 @@ impl Sim {
 pub fn build(bus: &Bus, selected: ServerId, notice: Option<String>) -> TopologyView {
     let ids = shown(bus);
     let selected = shown_selection(bus, selected);
-    let places = layout(bus, &ids);
+    let (width, places) = layout(bus, &ids);
     let nodes: Vec<NodeView> = ids.iter().zip(&places).map(|(&id, &(x, y))| node_view(bus, id, x, y, id == selected)).collect();
     let height = nodes.iter().map(|n| n.y + NODE_H + MARGIN).max().unwrap_or(2 * MARGIN);
     let edges = edges(bus, &nodes, selected);
@@ -444,7 +445,7 @@ pub fn build(bus: &Bus, selected: ServerId, notice: Option<String>) -> TopologyV
         .collect();
     TopologyView {
         peers,
-        width: VIEW_W,
+        width,
         height,
         nodes,
         edges,
@@ -456,8 +457,8 @@ pub fn build(bus: &Bus, selected: ServerId, notice: Option<String>) -> TopologyV
     }
 }
 
-/// Top-left corners of the shown servers, in the order of `ids`.
-fn layout(bus: &Bus, ids: &[ServerId]) -> Vec<(i32, i32)> {
+/// The drawing's width, and the top-left corners of the shown servers in the order of `ids`.
+fn layout(bus: &Bus, ids: &[ServerId]) -> (i32, Vec<(i32, i32)>) {
     let depth = |id: ServerId| {
         let mut seen = vec![id];
         let mut at = id;
@@ -474,19 +475,23 @@ fn layout(bus: &Bus, ids: &[ServerId]) -> Vec<(i32, i32)> {
     let mut levels: Vec<usize> = depths.clone();
     levels.sort_unstable();
     levels.dedup();
+    let rows: Vec<Vec<usize>> = levels
+        .iter()
+        .flat_map(|&level| {
+            let members: Vec<usize> = (0..ids.len()).filter(|&i| depths[i] == level).collect();
+            members.chunks(COLUMNS).map(<[usize]>::to_vec).collect::<Vec<_>>()
+        })
+        .collect();
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0).max(MIN_COLUMNS);
+    let width = COL_PITCH * columns as i32;
     let mut places = vec![(0, 0); ids.len()];
-    let mut row = 0;
-    for level in levels {
-        let members: Vec<usize> = (0..ids.len()).filter(|&i| depths[i] == level).collect();
-        for chunk in members.chunks(COLUMNS) {
-            let left = (VIEW_W - chunk.len() as i32 * COL_PITCH) / 2 + (COL_PITCH - NODE_W) / 2;
-            for (col, &i) in chunk.iter().enumerate() {
-                places[i] = (left + col as i32 * COL_PITCH, MARGIN + row * ROW_PITCH);
-            }
-            row += 1;
+    for (row, chunk) in rows.iter().enumerate() {
+        let left = (width - chunk.len() as i32 * COL_PITCH) / 2 + (COL_PITCH - NODE_W) / 2;
+        for (col, &i) in chunk.iter().enumerate() {
+            places[i] = (left + col as i32 * COL_PITCH, MARGIN + row as i32 * ROW_PITCH);
         }
     }
-    places
+    (width, places)
 }
 
 fn info_field<'a>(info: &'a str, field: &str) -> Option<&'a str> {
@@ -723,7 +728,8 @@ mod tests {
         let (va, vb) = (a.topology_view(), b.topology_view());
         assert_eq!(va, vb);
         let pos: Vec<(i32, i32)> = va.nodes.iter().map(|n| (n.x, n.y)).collect();
-        assert_eq!(pos, [(312, 16), (212, 192), (412, 192)]);
+        assert_eq!(va.width, 600);
+        assert_eq!(pos, [(212, 16), (112, 192), (312, 192)]);
         assert_eq!(va.nodes[0].role_word(), "master");
         assert_eq!(va.nodes[1].role_word(), "replica");
         assert_eq!(va.nodes[0].offset_name, "master_repl_offset");
