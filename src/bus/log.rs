@@ -53,6 +53,8 @@ pub enum LogKind {
     Released { from: ServerId, to: ServerId, items: usize },
     /// `bytes` of `conn` left the sender's send buffer onto a bandwidth-limited link.
     Drained { conn: ConnId, bytes: usize },
+    /// The server was taken out of the playground (down for good; its id stays taken).
+    Removed,
 }
 
 impl LogEntry {
@@ -92,6 +94,7 @@ impl LogEntry {
             LogKind::Resumed { queued } => write!(s, " resumed ({queued} events had waited)"),
             LogKind::Released { from, to, items } => write!(s, " released s{from} -> s{to} ({items} held)"),
             LogKind::Drained { conn, bytes } => write!(s, " sent c{conn} {bytes}B (left the send buffer)"),
+            LogKind::Removed => write!(s, " removed (down for good)"),
         };
         s
     }

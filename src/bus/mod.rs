@@ -41,6 +41,20 @@ use world::{Endpoint, Pending, ProcState, World};
 /// Index of a server on the bus.
 pub type ServerId = usize;
 
+/// A chunk of bytes on its way from one server to another (see [`Bus::in_flight`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InFlight {
+    /// The queue's sequence number, unique for the run; `None` while held.
+    pub seq: Option<u64>,
+    pub from: ServerId,
+    pub to: ServerId,
+    pub bytes: usize,
+    /// Virtual time (unix ms) it was put on the link; for a held chunk, now.
+    pub sent_at: u64,
+    /// When it arrives (unix ms); `None` while the link holds it.
+    pub arrives_at: Option<u64>,
+}
+
 /// Virtual time at which every run starts: 2026-01-01T00:00:00Z, in unix milliseconds.
 /// A fixed epoch keeps absolute expiry times (`PXAT ...`) identical between runs.
 pub const EPOCH_MS: u64 = 1_767_225_600_000;
@@ -162,6 +176,7 @@ enum Action {
     Fault(Fault),
     Schedule { at: u64, fault: Fault },
     DefaultLink(LinkConfig),
+    RemoveServer { server: ServerId },
 }
 
 impl World {
@@ -180,6 +195,7 @@ impl World {
                 Action::Fault(f) => self.apply_fault(f.clone()),
                 Action::Schedule { at, fault } => self.schedule(*at, Pending::Fault(fault.clone())),
                 Action::DefaultLink(config) => self.default_link = *config,
+                Action::RemoveServer { server } => self.remove_server(*server),
             },
         }
     }
@@ -256,10 +272,12 @@ impl Bus {
     }
 
     fn check_server(&self, id: ServerId) -> Result<(), String> {
-        if id < self.world.servers.len() {
-            Ok(())
-        } else {
+        if id >= self.world.servers.len() {
             Err(format!("no server s{id} (the bus has {})", self.world.servers.len()))
+        } else if self.is_removed(id) {
+            Err(format!("server s{id} ({}) was removed", self.world.servers[id].name))
+        } else {
+            Ok(())
         }
     }
 
@@ -268,6 +286,51 @@ impl Bus {
         let id = self.world.servers.len();
         self.perform(Move::Other(Box::new(Action::AddServer { name: name.to_string(), config })));
         id
+    }
+
+    /// Takes a server out of the run for good: it goes down as in a crash and cannot be
+    /// restarted. A recorded move like any other, so time travel replays it; the id (and
+    /// port) stay taken so earlier log entries keep naming the right server.
+    pub fn remove_server(&mut self, server: ServerId) -> Result<(), String> {
+        self.check_server(server)?;
+        self.perform(Move::Other(Box::new(Action::RemoveServer { server })));
+        Ok(())
+    }
+
+    /// Whether the server was taken out with [`Bus::remove_server`].
+    pub fn is_removed(&self, id: ServerId) -> bool {
+        self.world.procs.get(id).is_some_and(|p| p.removed)
+    }
+
+    /// Chunks of bytes between servers that are on their way now: queued for delivery, or
+    /// held on a silently partitioned link. Chunks of connections that were reset are
+    /// left out (they are lost, never delivered). In delivery order.
+    pub fn in_flight(&self) -> Vec<InFlight> {
+        let mut out: Vec<InFlight> = Vec::new();
+        let mut queued: Vec<&world::Queued> = self.world.queue.iter().map(|r| &r.0).collect();
+        queued.sort();
+        for q in queued {
+            if let Pending::Deliver { to, conn, from: Endpoint::Server(from, _), data } = &q.event {
+                if self.world.peers.contains_key(&(*to, *conn)) {
+                    out.push(InFlight {
+                        seq: Some(q.seq),
+                        from: *from,
+                        to: *to,
+                        bytes: data.len(),
+                        sent_at: q.queued_at,
+                        arrives_at: Some(q.at),
+                    });
+                }
+            }
+        }
+        for (&(from, to), link) in &self.world.links {
+            for p in &link.parked {
+                if let Pending::Deliver { data, .. } = p {
+                    out.push(InFlight { seq: None, from, to, bytes: data.len(), sent_at: self.world.now, arrives_at: None });
+                }
+            }
+        }
+        out
     }
 
     pub fn now(&self) -> u64 {

@@ -95,6 +95,9 @@ impl Pending {
 pub(crate) struct Queued {
     pub at: u64,
     pub seq: u64,
+    /// When it was queued: for a chunk of bytes, when it was sent (what the page needs to
+    /// draw it part way along its link). Not part of the order.
+    pub queued_at: u64,
     pub event: Pending,
 }
 
@@ -133,6 +136,8 @@ pub(crate) struct Proc {
     pub disk: Option<Arc<[u8]>>,
     /// How many times it was restarted (feeds the new process's id seed).
     pub incarnation: u64,
+    /// Taken out of the playground: down for good, its id kept so the timeline stays valid.
+    pub removed: bool,
 }
 
 /// One direction of the network between two servers.
@@ -223,7 +228,7 @@ impl World {
         let port = config.port;
         let node = Node::new(config, self.now, mix_seed(self.seed, id as u64));
         self.servers.push(Server { name: name.to_string(), host: "127.0.0.1".into(), port, node });
-        self.procs.push(Proc { state: ProcState::Up, stash: Vec::new(), disk: None, incarnation: 0 });
+        self.procs.push(Proc { state: ProcState::Up, stash: Vec::new(), disk: None, incarnation: 0, removed: false });
         self.scheduled_tick.push(None);
         self.consoles.push(Console::default());
         self.record(Some(id), LogKind::ServerStarted { name: name.to_string(), port });
@@ -265,7 +270,7 @@ impl World {
 
     pub fn schedule(&mut self, at: u64, p: Pending) {
         self.seq += 1;
-        self.queue.push(Reverse(Queued { at, seq: self.seq, event: p }));
+        self.queue.push(Reverse(Queued { at, seq: self.seq, queued_at: self.now, event: p }));
     }
 
     pub fn next_event_time(&self) -> Option<u64> {
@@ -350,6 +355,10 @@ impl World {
     // ---------------------------------------------------------------- faults
 
     pub fn apply_fault(&mut self, fault: Fault) {
+        // A fault scheduled before its server was removed finds nobody to act on.
+        if fault.servers().iter().any(|&s| self.procs[s].removed) {
+            return;
+        }
         match fault {
             Fault::Cut { a, b } => self.cut(a, b),
             Fault::Heal { a, b } => self.heal(a, b),
@@ -486,6 +495,18 @@ impl World {
             }
         }
         self.record(Some(server), LogKind::Crashed);
+    }
+
+    /// Takes a server out for good: its process dies as in a crash (peers see their
+    /// connections reset, nobody listens on its port again) and it can never be restarted.
+    /// Its id and port stay taken, so the log and the timeline keep meaning what they said.
+    pub fn remove_server(&mut self, server: ServerId) {
+        if self.procs[server].removed {
+            return;
+        }
+        self.crash(server);
+        self.procs[server].removed = true;
+        self.record(Some(server), LogKind::Removed);
     }
 
     fn restart(&mut self, server: ServerId, from_disk: bool) {

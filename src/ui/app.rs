@@ -8,6 +8,7 @@ use super::components::links::Links;
 use super::components::server_card::ServerCard;
 use super::components::server_panel::ServerPanel;
 use super::model::server_panel::panel_view;
+use super::components::topology::Topology;
 use super::state::{Action, Sim};
 
 /// Wall-clock period of the simulation tick.
@@ -52,6 +53,7 @@ pub fn app(props: &AppProps) -> Html {
                 </p>
             </header>
             <Controls elapsed_ms={sim.elapsed_ms()} speed={sim.speed} paused={sim.paused} dispatch={dispatch.clone()} />
+            <Topology view={sim.topology_view()} dispatch={dispatch.clone()} />
             <section class="servers" aria-label="Servers">
                 { for views.into_iter().map(|v| {
                     let key = v.id;

@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use super::model::topology::{self, TopologyAction};
 use crate::bus::{format_reply, quote, Bus, ServerId};
 use crate::engine::keyspace::{is_expired, Value};
 use crate::engine::replication::LinkStateName;
@@ -56,6 +57,8 @@ pub enum Action {
     SetPaused(bool),
     /// Something done in the server panel (its tabs, completion, keys, config, load).
     Panel(PanelAction),
+    /// Something done from the topology view (servers, links, faults, REPLICAOF).
+    Topology(TopologyAction),
 }
 
 /// The console's own state: what is being typed, and redis-cli's line history.
@@ -79,6 +82,8 @@ pub struct Sim {
     pub paused: bool,
     pub console: ConsoleUi,
     pub panel: PanelUi,
+    /// Why the last action from the topology view was refused, if it was.
+    pub topology_notice: Option<String>,
 }
 
 impl Default for Sim {
@@ -120,6 +125,7 @@ impl Sim {
             paused: false,
             console: ConsoleUi { selected: master, ..ConsoleUi::default() },
             panel: PanelUi::default(),
+            topology_notice: None,
         }
     }
 
@@ -140,7 +146,7 @@ impl Sim {
                 self.console.cursor = None;
             }
             Action::SelectConsole(id) => {
-                if id < self.bus().servers().len() {
+                if id < self.bus().servers().len() && !self.bus().is_removed(id) {
                     self.console.selected = id;
                     self.console.notice = None;
                 }
@@ -170,6 +176,17 @@ impl Sim {
             }
             Action::SetPaused(paused) => self.paused = paused,
             Action::Panel(action) => PanelUi::apply(self, action),
+            Action::Topology(action) => {
+                let result = topology::apply(&mut self.bus.borrow_mut(), action);
+                self.topology_notice = result.err();
+            }
+        }
+        // Stepping back before a server was added, or removing it, must not leave the
+        // console on a server that is not there.
+        let selected = topology::shown_selection(&self.bus(), self.console.selected);
+        if selected != self.console.selected {
+            self.console.selected = selected;
+            self.console.notice = None;
         }
     }
 
@@ -227,14 +244,14 @@ impl Sim {
 
     pub fn server_views(&self) -> Vec<ServerView> {
         let bus = self.bus();
-        (0..bus.servers().len()).map(|id| server_view(&bus, id)).collect()
+        (0..bus.servers().len()).filter(|&id| !bus.is_removed(id)).map(|id| server_view(&bus, id)).collect()
     }
 
     /// One row per master–replica pair that replicates or is cut apart.
     pub fn link_rows(&self) -> Vec<LinkRow> {
         let bus = self.bus();
         let mut pairs: Vec<(ServerId, ServerId)> = Vec::new();
-        for (id, s) in bus.servers().iter().enumerate() {
+        for (id, s) in bus.servers().iter().enumerate().filter(|&(id, _)| !bus.is_removed(id)) {
             if let Some(m) = s.node.master_link().and_then(|l| bus_target(&bus, &l.host, l.port)) {
                 pairs.push((m, id));
             }
@@ -243,7 +260,7 @@ impl Sim {
         let n = bus.servers().len();
         for a in 0..n {
             for b in a + 1..n {
-                if bus.is_cut(a, b) && !pairs.iter().any(|&(m, r)| (m.min(r), m.max(r)) == (a, b)) {
+                if bus.is_cut(a, b) && !bus.is_removed(a) && !bus.is_removed(b) && !pairs.iter().any(|&(m, r)| (m.min(r), m.max(r)) == (a, b)) {
                     pairs.push((a, b));
                 }
             }
@@ -266,7 +283,13 @@ impl Sim {
 
     /// The console's server choices: `(id, "name (port)")`.
     pub fn console_targets(&self) -> Vec<(ServerId, String)> {
-        self.bus().servers().iter().enumerate().map(|(id, s)| (id, format!("{} ({})", s.name, s.port))).collect()
+        let bus = self.bus();
+        bus.servers()
+            .iter()
+            .enumerate()
+            .filter(|&(id, _)| !bus.is_removed(id))
+            .map(|(id, s)| (id, format!("{} ({})", s.name, s.port)))
+            .collect()
     }
 
     /// redis-cli's prompt for the selected server, with the database once it is not 0.

@@ -8,3 +8,4 @@ pub mod server_card;
 pub mod server_config;
 pub mod server_keys;
 pub mod server_panel;
+pub mod topology;
