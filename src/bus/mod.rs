@@ -34,7 +34,7 @@ use std::fmt;
 
 use crate::engine::{resp, Config};
 pub use console::{format_reply, quote, Console, ConsoleEntry};
-pub use log::{hash as hash_entries, LogEntry, LogKind};
+pub use log::{hash as hash_entries, LogEntry, LogKind, SentAt};
 pub use world::{Server, SEGMENT_BYTES};
 use world::{Endpoint, Pending, ProcState, World};
 
@@ -555,6 +555,12 @@ impl Bus {
     /// Events in the whole timeline (the visible log may end earlier after a jump).
     pub fn timeline_len(&self) -> usize {
         self.log.len()
+    }
+
+    /// The whole timeline's log, the recorded future after a jump back included: what
+    /// playing on from here would replay (until a new move replaces it).
+    pub fn timeline(&self) -> &[LogEntry] {
+        &self.log
     }
 
     /// Log entries between checkpoints: smaller jumps faster, uses more memory.
