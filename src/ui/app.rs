@@ -5,8 +5,10 @@ use yew::prelude::*;
 
 use super::components::console::Console;
 use super::components::controls::Controls;
+use super::components::help::Shortcuts;
 use super::components::links::Links;
 use super::components::server_card::ServerCard;
+use super::components::timeline::Timeline;
 use super::state::{Action, Sim};
 
 /// Wall-clock period of the simulation tick.
@@ -50,7 +52,7 @@ pub fn app(props: &AppProps) -> Html {
                     { "Type " }<kbd>{ "SET k v" }</kbd>{ " in the master console; watch it reach the replicas." }
                 </p>
             </header>
-            <Controls elapsed_ms={sim.elapsed_ms()} speed={sim.speed} paused={sim.paused} dispatch={dispatch.clone()} />
+            <Controls view={sim.timeline_view()} dispatch={dispatch.clone()} />
             <section class="servers" aria-label="Servers">
                 { for views.into_iter().map(|v| {
                     let key = v.id;
@@ -67,8 +69,18 @@ pub fn app(props: &AppProps) -> Html {
                     notice={sim.console.notice.clone()}
                     dispatch={dispatch.clone()}
                 />
-                <Links rows={sim.link_rows()} dispatch={dispatch} />
+                <Links rows={sim.link_rows()} dispatch={dispatch.clone()} />
             </div>
+            <Timeline diagram={sim.diagram_view()} log={sim.event_log_view()} dispatch={dispatch.clone()} />
+            <Shortcuts
+                paused={sim.paused}
+                speed={sim.speed_pct}
+                selected_event={sim.timeline.selected}
+                servers={sim.bus().servers().len()}
+                theme={sim.timeline.theme}
+                help_open={sim.timeline.help_open}
+                dispatch={dispatch}
+            />
         </main>
     }
 }

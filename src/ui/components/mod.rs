@@ -3,5 +3,9 @@
 
 pub mod console;
 pub mod controls;
+pub mod event_log;
+pub mod help;
 pub mod links;
 pub mod server_card;
+pub mod spacetime;
+pub mod timeline;
