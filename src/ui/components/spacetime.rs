@@ -6,11 +6,13 @@ use crate::ui::state::Action;
 
 /// Horizontal distance between two lifelines.
 const LANE_W: f64 = 150.0;
-/// Room above the first row for the servers' names.
-const HEADER: f64 = 40.0;
+/// Room above the first row (the servers' names stay in a sticky strip above the SVG).
+const HEADER: f64 = 8.0;
 /// Vertical distance between two rows (two consecutive events or sends).
 const ROW_H: f64 = 20.0;
 const ARROW_HEAD: f64 = 7.0;
+/// Height of the sticky strip of server names above the SVG (`.st-lanes` in the CSS).
+const LANES_PX: f64 = 26.0;
 
 fn lane_x(lane: usize) -> f64 {
     LANE_W / 2.0 + lane as f64 * LANE_W
@@ -48,7 +50,7 @@ pub fn space_time(props: &SpaceTimeProps) -> Html {
             let Some(el) = scroll_ref.cast::<Element>() else { return };
             match selected {
                 Some(row) => {
-                    let y = row_y(*row) as i32;
+                    let y = (LANES_PX + row_y(*row)) as i32;
                     let (top, height) = (el.scroll_top(), el.client_height());
                     if y < top + ROW_H as i32 || y > top + height - ROW_H as i32 {
                         el.set_scroll_top((y - height / 2).max(0));
@@ -100,14 +102,16 @@ pub fn space_time(props: &SpaceTimeProps) -> Html {
                 if v.arrows.is_empty() && v.marks.is_empty() {
                     <p class="empty">{ "No messages yet." }</p>
                 } else {
+                    <div class="st-lanes" style={format!("width:{width}px")} aria-hidden="true">
+                        { for v.lanes.iter().enumerate().map(|(i, lane)| html! {
+                            <span class="st-lane" style={format!("left:{}px;width:{LANE_W}px", lane_x(i) - LANE_W / 2.0)}>{ &lane.label }</span>
+                        }) }
+                    </div>
                     <svg class="st-svg" width={width.to_string()} height={height.to_string()}
                         viewBox={format!("0 0 {width} {height}")} role="group" aria-label="Space-time diagram">
                         { for v.lanes.iter().enumerate().map(|(i, lane)| html! {
-                            <g class="lane">
-                                <text class="lane-label" x={lane_x(i).to_string()} y="18" text-anchor="middle">{ &lane.label }</text>
-                                <line class="lifeline" x1={lane_x(i).to_string()} y1={(HEADER - 10.0).to_string()}
-                                    x2={lane_x(i).to_string()} y2={height.to_string()} />
-                            </g>
+                            <line class="lifeline" data-lane={lane.label.clone()} x1={lane_x(i).to_string()} y1="0"
+                                x2={lane_x(i).to_string()} y2={height.to_string()} />
                         }) }
                         { for v.marks.iter().map(|m| mark(m, &props.dispatch)) }
                         { for v.arrows.iter().map(|a| arrow(a, &props.dispatch)) }

@@ -774,6 +774,20 @@ pub fn set_filter(bus: &Bus, ui: &mut TimelineUi, filter: LogFilter) {
     ui.log_scroll = ui.selected.and_then(|i| filtered_position(bus.log(), &ui.filter, i));
 }
 
+impl crate::ui::state::Sim {
+    pub fn timeline_view(&self) -> TimelineView {
+        timeline_view(&self.bus(), &self.timeline, self.speed_pct, self.paused)
+    }
+
+    pub fn event_log_view(&self) -> EventLogView {
+        event_log_view(&self.bus(), &self.timeline)
+    }
+
+    pub fn diagram_view(&self) -> DiagramView {
+        diagram_view(&self.bus(), &self.timeline)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1009,16 +1023,3 @@ mod tests {
     }
 }
 
-impl crate::ui::state::Sim {
-    pub fn timeline_view(&self) -> TimelineView {
-        timeline_view(&self.bus(), &self.timeline, self.speed_pct, self.paused)
-    }
-
-    pub fn event_log_view(&self) -> EventLogView {
-        event_log_view(&self.bus(), &self.timeline)
-    }
-
-    pub fn diagram_view(&self) -> DiagramView {
-        diagram_view(&self.bus(), &self.timeline)
-    }
-}
