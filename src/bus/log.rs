@@ -19,6 +19,20 @@ pub struct LogEntry {
     /// the bytes and the engine's state, so it is not part of [`LogEntry::line`] (the hash
     /// already covers what determines it); [`LogEntry::annotated_line`] shows it.
     pub repl_offsets: Option<(u64, u64)>,
+    /// For a delivered chunk: when its sender wrote it. Like `repl_offsets`, not part of
+    /// [`LogEntry::line`]: the run that determines it is already hashed. The space-time
+    /// diagram draws its arrows from here to the delivery.
+    pub sent: Option<SentAt>,
+}
+
+/// The moment a chunk was written by its sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentAt {
+    /// Milliseconds since the run started.
+    pub time: u64,
+    /// Log entries recorded before the write: the send happened after entry
+    /// `log_position - 1` and before entry `log_position`.
+    pub log_position: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -34,7 +34,7 @@ use std::fmt;
 
 use crate::engine::{resp, Config};
 pub use console::{format_reply, quote, Console, ConsoleEntry};
-pub use log::{hash as hash_entries, LogEntry, LogKind};
+pub use log::{hash as hash_entries, LogEntry, LogKind, SentAt};
 pub use world::{Server, SEGMENT_BYTES};
 use world::{Endpoint, Pending, ProcState, World};
 
@@ -310,7 +310,7 @@ impl Bus {
         let mut queued: Vec<&world::Queued> = self.world.queue.iter().map(|r| &r.0).collect();
         queued.sort();
         for q in queued {
-            if let Pending::Deliver { to, conn, from: Endpoint::Server(from, _), data } = &q.event {
+            if let Pending::Deliver { to, conn, from: Endpoint::Server(from, _), data, .. } = &q.event {
                 if self.world.peers.contains_key(&(*to, *conn)) {
                     out.push(InFlight {
                         seq: Some(q.seq),
@@ -618,6 +618,12 @@ impl Bus {
     /// Events in the whole timeline (the visible log may end earlier after a jump).
     pub fn timeline_len(&self) -> usize {
         self.log.len()
+    }
+
+    /// The whole timeline's log, the recorded future after a jump back included: what
+    /// playing on from here would replay (until a new move replaces it).
+    pub fn timeline(&self) -> &[LogEntry] {
+        &self.log
     }
 
     /// Log entries between checkpoints: smaller jumps faster, uses more memory.

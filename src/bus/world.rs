@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 
 use super::console::Console;
-use super::log::{LogEntry, LogKind};
+use super::log::{LogEntry, LogKind, SentAt};
 use super::{Fault, LinkConfig, ServerId, EPOCH_MS};
 use crate::engine::{resp, Config, ConnId, Input, Node, Output, PeerAddr};
 
@@ -44,7 +44,9 @@ pub(crate) enum Pending {
     /// The SYN/ACK reaches the connecting side.
     Connected { server: ServerId, conn: ConnId },
     ConnectFailed { server: ServerId, conn: ConnId, reason: String },
-    Deliver { to: ServerId, conn: ConnId, from: Endpoint, data: Vec<u8> },
+    /// `sent` is when the sender wrote the bytes: (unix ms, log entries recorded by then),
+    /// kept only so the delivery's log entry can say where its arrow starts.
+    Deliver { to: ServerId, conn: ConnId, from: Endpoint, data: Vec<u8>, sent: (u64, u64) },
     /// The FIN reaches `server`: the peer closed.
     Closed { server: ServerId, conn: ConnId },
     /// A severed or crashed connection: its end learns it (after the detection delay).
@@ -261,11 +263,20 @@ impl World {
     }
 
     fn record_with(&mut self, server: Option<ServerId>, kind: LogKind, repl_offsets: Option<(u64, u64)>) {
+        self.record_entry(server, kind, repl_offsets, None);
+    }
+
+    fn record_entry(&mut self, server: Option<ServerId>, kind: LogKind, repl_offsets: Option<(u64, u64)>, sent: Option<SentAt>) {
         let index = self.log_len;
         self.log_len += 1;
         if self.recording {
-            self.new_entries.push(LogEntry { index, time: self.now - EPOCH_MS, server, kind, repl_offsets });
+            self.new_entries.push(LogEntry { index, time: self.now - EPOCH_MS, server, kind, repl_offsets, sent });
         }
+    }
+
+    /// Stamp for bytes written now: see [`Pending::Deliver`].
+    fn sent_now(&self) -> (u64, u64) {
+        (self.now, self.log_len)
     }
 
     pub fn schedule(&mut self, at: u64, p: Pending) {
@@ -316,7 +327,8 @@ impl World {
             }
             // A stopped process reads nothing: the line waits in its socket.
             ProcState::Paused => {
-                self.procs[server].stash.push(Pending::Deliver { to: server, conn, from: Endpoint::Console(server), data })
+                let sent = self.sent_now();
+                self.procs[server].stash.push(Pending::Deliver { to: server, conn, from: Endpoint::Console(server), data, sent })
             }
             ProcState::Down => {}
         }
@@ -688,7 +700,7 @@ impl World {
                 self.servers[server].node.handle(now, Input::ConnectFailed { conn, reason });
                 self.drain(server);
             }
-            Pending::Deliver { to, conn, from, data } => {
+            Pending::Deliver { to, conn, from, data, sent } => {
                 if !self.peers.contains_key(&(to, conn)) {
                     return; // the connection was reset: bytes in flight are lost with it
                 }
@@ -704,7 +716,8 @@ impl World {
                     let after = node.master_link().filter(|l| l.conn == Some(conn)).map(|l| l.reploff)?;
                     Some((before, after))
                 });
-                self.record_with(Some(to), LogKind::Deliver { conn, from: from_server, data: logged }, offsets);
+                let sent = SentAt { time: sent.0 - EPOCH_MS, log_position: sent.1 };
+                self.record_entry(Some(to), LogKind::Deliver { conn, from: from_server, data: logged }, offsets, Some(sent));
                 self.drain(to);
             }
             Pending::Closed { server, conn } => {
@@ -805,12 +818,13 @@ impl World {
             Some(Endpoint::Server(to, their)) => {
                 let segmented = self.link_config(server, to).bandwidth.is_some() && data.len() > SEGMENT_BYTES;
                 let from = Endpoint::Server(server, conn);
+                let sent = self.sent_now();
                 if segmented {
                     for piece in data.chunks(SEGMENT_BYTES) {
-                        self.transmit(server, to, Pending::Deliver { to, conn: their, from, data: piece.to_vec() });
+                        self.transmit(server, to, Pending::Deliver { to, conn: their, from, data: piece.to_vec(), sent });
                     }
                 } else {
-                    self.transmit(server, to, Pending::Deliver { to, conn: their, from, data });
+                    self.transmit(server, to, Pending::Deliver { to, conn: their, from, data, sent });
                 }
             }
             None => {} // the connection is already gone

@@ -4,11 +4,13 @@ use gloo_timers::callback::Interval;
 use yew::prelude::*;
 
 use super::components::controls::Controls;
+use super::components::help::Shortcuts;
 use super::components::links::Links;
 use super::components::server_card::ServerCard;
 use super::components::server_panel::ServerPanel;
 use super::model::server_panel::panel_view;
 use super::components::topology::Topology;
+use super::components::timeline::Timeline;
 use super::state::{Action, Sim};
 
 /// Wall-clock period of the simulation tick.
@@ -52,7 +54,7 @@ pub fn app(props: &AppProps) -> Html {
                     { "Type " }<kbd>{ "SET k v" }</kbd>{ " in the master console; watch it reach the replicas." }
                 </p>
             </header>
-            <Controls elapsed_ms={sim.elapsed_ms()} speed={sim.speed} paused={sim.paused} dispatch={dispatch.clone()} />
+            <Controls view={sim.timeline_view()} dispatch={dispatch.clone()} />
             <Topology view={sim.topology_view()} dispatch={dispatch.clone()} />
             <section class="servers" aria-label="Servers">
                 { for views.into_iter().map(|v| {
@@ -62,8 +64,18 @@ pub fn app(props: &AppProps) -> Html {
             </section>
             <div class="lower">
                 <ServerPanel view={panel_view(&sim)} targets={sim.console_targets()} dispatch={dispatch.clone()} />
-                <Links rows={sim.link_rows()} dispatch={dispatch} />
+                <Links rows={sim.link_rows()} dispatch={dispatch.clone()} />
             </div>
+            <Timeline diagram={sim.diagram_view()} log={sim.event_log_view()} dispatch={dispatch.clone()} />
+            <Shortcuts
+                paused={sim.paused}
+                speed={sim.speed_pct}
+                selected_event={sim.timeline.selected}
+                servers={sim.bus().servers().len()}
+                theme={sim.timeline.theme}
+                help_open={sim.timeline.help_open}
+                dispatch={dispatch}
+            />
         </main>
     }
 }

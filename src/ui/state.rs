@@ -17,12 +17,13 @@ use crate::engine::replication::LinkStateName;
 use crate::engine::resp::{split_args, Reply};
 use crate::engine::{Config, Role};
 use crate::ui::model::server_panel::{self, PanelAction, PanelUi};
+use crate::ui::model::timeline::{self, DiagramScroll, LogFilter, Theme, TimelineUi};
 
 /// Fixed, so every visit replays the same run (same replids, same event log).
 pub const SEED: u64 = 1;
 pub const MASTER_PORT: u16 = 6380;
 pub const REPLICA_PORTS: [u16; 2] = [6381, 6382];
-pub const SPEEDS: [u32; 2] = [1, 10];
+pub use crate::ui::model::timeline::SPEEDS;
 /// A tick longer than this is clamped: after the tab slept, the simulation resumes where
 /// it was instead of jumping minutes ahead in one frame.
 pub const MAX_TICK_MS: u64 = 1_000;
@@ -53,12 +54,26 @@ pub enum Action {
     StepEvent,
     /// One event back in time: the whole cluster as it was before the last event.
     StepBackEvent,
+    /// Speed in hundredths of real time (100 = 1×), one of [`SPEEDS`].
     SetSpeed(u32),
     SetPaused(bool),
     /// Something done in the server panel (its tabs, completion, keys, config, load).
     Panel(PanelAction),
     /// Something done from the topology view (servers, links, faults, REPLICAOF).
     Topology(TopologyAction),
+    /// Time travel to just after this event of the timeline (pauses).
+    JumpTo(usize),
+    /// Back to the newest point of the timeline (pauses).
+    JumpToEnd,
+    /// Selects an event in the list and the diagram (both highlight it).
+    SelectEvent(Option<u64>),
+    SetLogFilter(LogFilter),
+    /// The event list scrolled to this filtered row; `None` follows the newest.
+    ScrollLog(Option<usize>),
+    ScrollDiagram(DiagramScroll),
+    /// `None` follows the system's colour scheme.
+    SetTheme(Option<Theme>),
+    ShowHelp(bool),
 }
 
 /// The console's own state: what is being typed, and redis-cli's line history.
@@ -78,12 +93,14 @@ pub struct ConsoleUi {
 #[derive(Clone)]
 pub struct Sim {
     bus: Rc<RefCell<Bus>>,
-    pub speed: u32,
+    /// Hundredths of real time (100 = 1×): see [`timeline::scale`].
+    pub speed_pct: u32,
     pub paused: bool,
     pub console: ConsoleUi,
     pub panel: PanelUi,
     /// Why the last action from the topology view was refused, if it was.
     pub topology_notice: Option<String>,
+    pub timeline: TimelineUi,
 }
 
 impl Default for Sim {
@@ -121,11 +138,12 @@ impl Sim {
         }
         Sim {
             bus: Rc::new(RefCell::new(bus)),
-            speed: SPEEDS[0],
+            speed_pct: timeline::DEFAULT_SPEED,
             paused: false,
             console: ConsoleUi { selected: master, ..ConsoleUi::default() },
             panel: PanelUi::default(),
             topology_notice: None,
+            timeline: TimelineUi::default(),
         }
     }
 
@@ -157,10 +175,11 @@ impl Sim {
             Action::Heal(a, b) => self.bus.borrow_mut().heal(a, b),
             Action::Tick(wall_ms) => {
                 if !self.paused {
-                    server_panel::advance(self, wall_ms.min(MAX_TICK_MS) * self.speed as u64);
+                    let ms = timeline::scale(wall_ms.min(MAX_TICK_MS), self.speed_pct, &mut self.timeline.speed_carry);
+                    self.advance_by(ms);
                 }
             }
-            Action::Step(ms) => server_panel::advance(self, ms),
+            Action::Step(ms) => self.advance_by(ms),
             Action::StepEvent => {
                 self.paused = true;
                 server_panel::step_event(self);
@@ -171,10 +190,25 @@ impl Sim {
             }
             Action::SetSpeed(speed) => {
                 if SPEEDS.contains(&speed) {
-                    self.speed = speed;
+                    self.speed_pct = speed;
                 }
             }
             Action::SetPaused(paused) => self.paused = paused,
+            Action::JumpTo(index) => {
+                self.paused = true;
+                // An index past the timeline is refused by the bus; the slider never sends one.
+                let _ = timeline::jump(&mut self.bus.borrow_mut(), index);
+            }
+            Action::JumpToEnd => {
+                self.paused = true;
+                self.bus.borrow_mut().jump_to_end();
+            }
+            Action::SelectEvent(index) => timeline::select(&self.bus.borrow(), &mut self.timeline, index),
+            Action::SetLogFilter(filter) => timeline::set_filter(&self.bus.borrow(), &mut self.timeline, filter),
+            Action::ScrollLog(first) => self.timeline.log_scroll = first,
+            Action::ScrollDiagram(dir) => timeline::scroll_diagram(&self.bus.borrow(), &mut self.timeline, dir),
+            Action::SetTheme(theme) => self.timeline.theme = theme,
+            Action::ShowHelp(open) => self.timeline.help_open = open,
             Action::Panel(action) => PanelUi::apply(self, action),
             Action::Topology(action) => {
                 let result = topology::apply(&mut self.bus.borrow_mut(), action);
@@ -187,6 +221,15 @@ impl Sim {
         if selected != self.console.selected {
             self.console.selected = selected;
             self.console.notice = None;
+        }
+    }
+
+    /// Virtual time moves on by `ms`: along the recorded future first (after a jump back),
+    /// then live, where the load generator sends the writes that fall due.
+    fn advance_by(&mut self, ms: u64) {
+        let live = timeline::replay(&mut self.bus.borrow_mut(), &mut self.timeline, ms);
+        if live > 0 {
+            server_panel::advance(self, live);
         }
     }
 
@@ -672,20 +715,24 @@ mod tests {
         let mut sim = Sim::new();
         sim.apply(Action::Tick(50));
         assert_eq!(sim.elapsed_ms(), 50);
-        sim.apply(Action::SetSpeed(10));
+        sim.apply(Action::SetSpeed(1_000));
         sim.apply(Action::Tick(50));
         assert_eq!(sim.elapsed_ms(), 550);
-        sim.apply(Action::SetSpeed(7));
-        assert_eq!(sim.speed, 10, "only the offered speeds");
+        sim.apply(Action::SetSpeed(700));
+        assert_eq!(sim.speed_pct, 1_000, "only the offered speeds");
         sim.apply(Action::Tick(60_000));
         assert_eq!(sim.elapsed_ms(), 550 + MAX_TICK_MS * 10);
+        sim.apply(Action::SetSpeed(10));
+        sim.apply(Action::Tick(45));
+        sim.apply(Action::Tick(45));
+        assert_eq!(sim.elapsed_ms(), 10_559, "0.1× of 90 ms: 9 ms, no fraction lost between ticks");
         sim.apply(Action::SetPaused(true));
         sim.apply(Action::Tick(50));
-        assert_eq!(sim.elapsed_ms(), 10_550);
+        assert_eq!(sim.elapsed_ms(), 10_559);
         let shared = Rc::new(sim.clone());
         assert!(Rc::ptr_eq(&shared, &shared.clone().reduce(Action::Tick(50))), "a paused tick must not redraw");
         sim.apply(Action::Step(1_000));
-        assert_eq!(sim.elapsed_ms(), 11_550);
+        assert_eq!(sim.elapsed_ms(), 11_559);
         assert_eq!(format_clock(sim.elapsed_ms()), "00:11.5");
         assert_eq!(format_clock(61_250), "01:01.2");
     }

@@ -3,9 +3,13 @@
 
 pub mod console;
 pub mod controls;
+pub mod event_log;
+pub mod help;
 pub mod links;
 pub mod server_card;
 pub mod server_config;
 pub mod server_keys;
 pub mod server_panel;
+pub mod spacetime;
+pub mod timeline;
 pub mod topology;

@@ -1,0 +1,194 @@
+use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use crate::ui::model::timeline::{EventClass, EventLogView, EventRow};
+use crate::ui::state::Action;
+
+/// Height of one row, in CSS pixels: fixed so the list can stand in for rows it does not
+/// draw with two spacers of exactly their height.
+pub const ROW_PX: usize = 24;
+/// Rows kept between the viewport and either edge of the drawn window before a scroll
+/// asks for a new window.
+const MARGIN_ROWS: usize = 10;
+
+#[derive(Properties, PartialEq)]
+pub struct EventLogProps {
+    pub view: EventLogView,
+    pub dispatch: Callback<Action>,
+}
+
+/// The bus's event log as a windowed list: a few hundred rows drawn around what is
+/// scrolled into view, however long the run. Click a row to select it (the diagram
+/// highlights the same event); "Go to" travels in time to it.
+#[function_component(EventLog)]
+pub fn event_log(props: &EventLogProps) -> Html {
+    let v = &props.view;
+    let list_ref = use_node_ref();
+    {
+        // Following the newest event: stay scrolled to the bottom as rows arrive.
+        let list_ref = list_ref.clone();
+        use_effect_with((v.following, v.total), move |(following, _)| {
+            if *following {
+                if let Some(el) = list_ref.cast::<Element>() {
+                    el.set_scroll_top(el.scroll_height());
+                }
+            }
+        });
+    }
+    {
+        // A selection made elsewhere (the diagram, a key) scrolls its row into view.
+        let list_ref = list_ref.clone();
+        use_effect_with((v.selected, v.selected_row), move |(_, row)| {
+            if let (Some(row), Some(el)) = (row, list_ref.cast::<Element>()) {
+                let top = (*row * ROW_PX) as i32;
+                let (scroll, height) = (el.scroll_top(), el.client_height());
+                if top < scroll || top + ROW_PX as i32 > scroll + height {
+                    el.set_scroll_top((top - height / 2).max(0));
+                }
+            }
+        });
+    }
+
+    let (first, drawn, total, following) = (v.first, v.rows.len(), v.total, v.following);
+    // Scroll events fire often: only those that need another window reach the reducer.
+    let on_scroll = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |e: Event| {
+            let el = e.target_unchecked_into::<Element>();
+            let px = |v: i32| v.max(0) as usize;
+            let (scroll, height, full) = (px(el.scroll_top()), px(el.client_height()), px(el.scroll_height()));
+            let at_bottom = scroll + height + ROW_PX / 2 >= full;
+            let top_row = scroll / ROW_PX;
+            let bottom_row = (scroll + height).div_ceil(ROW_PX);
+            let inside = (first == 0 || top_row >= first + MARGIN_ROWS)
+                && (first + drawn >= total || bottom_row + MARGIN_ROWS <= first + drawn);
+            let action = if at_bottom {
+                (!following).then_some(Action::ScrollLog(None))
+            } else if following || !inside {
+                Some(Action::ScrollLog(Some(top_row)))
+            } else {
+                None
+            };
+            if let Some(action) = action {
+                dispatch.emit(action);
+            }
+        })
+    };
+
+    let rows_shown: Vec<u64> = v.rows.iter().map(|r| r.index).collect();
+    let selected = v.selected;
+    let on_key = {
+        let dispatch = props.dispatch.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            let pos = selected.and_then(|s| rows_shown.iter().position(|&i| i == s));
+            let next = match e.key().as_str() {
+                "ArrowDown" => pos.map_or(rows_shown.len().checked_sub(1), |p| Some((p + 1).min(rows_shown.len() - 1))),
+                "ArrowUp" => pos.map_or(rows_shown.len().checked_sub(1), |p| Some(p.saturating_sub(1))),
+                "Enter" => {
+                    if let Some(s) = selected {
+                        e.prevent_default();
+                        dispatch.emit(Action::JumpTo(s as usize));
+                    }
+                    return;
+                }
+                _ => return,
+            };
+            e.prevent_default();
+            if let Some(i) = next.and_then(|p| rows_shown.get(p)) {
+                dispatch.emit(Action::SelectEvent(Some(*i)));
+            }
+        })
+    };
+
+    let filter = v.filter.clone();
+    let on_server = props.dispatch.reform(move |e: Event| {
+        let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+        let mut f = filter.clone();
+        f.server = value.parse().ok();
+        Action::SetLogFilter(f)
+    });
+    let kinds = EventClass::ALL.iter().map(|&class| {
+        let filter = v.filter.clone();
+        let onchange = props.dispatch.reform(move |e: Event| {
+            let shown = e.target_unchecked_into::<HtmlInputElement>().checked();
+            Action::SetLogFilter(filter.with_class(class, shown))
+        });
+        html! {
+            <label class="ev-filter-kind" data-kind={class.as_str()}>
+                <input type="checkbox" checked={!v.filter.hidden.contains(&class)} {onchange} />
+                <span aria-hidden="true">{ class.symbol() }</span>{ class.as_str() }
+            </label>
+        }
+    });
+
+    let top = v.first * ROW_PX;
+    let bottom = (v.total - v.first - v.rows.len()) * ROW_PX;
+    let active = v.selected.filter(|s| v.rows.iter().any(|r| r.index == *s)).map(|s| format!("ev-{s}"));
+    let summary = if v.total == v.unfiltered {
+        format!("{} events", v.total)
+    } else {
+        format!("{} of {} events", v.total, v.unfiltered)
+    };
+    html! {
+        <section class="event-log" aria-label="Event log">
+            <div class="event-log-head">
+                <h2>{ "Event log" }<span class="ev-count">{ summary }</span></h2>
+                if !v.following {
+                    <button type="button" class="ev-follow" onclick={props.dispatch.reform(|_: MouseEvent| Action::ScrollLog(None))}>
+                        { "Newest ↓" }
+                    </button>
+                }
+            </div>
+            <fieldset class="ev-filters">
+                <legend>{ "Show" }</legend>
+                <label class="ev-filter-server">
+                    { "Server " }
+                    <select class="ev-server" onchange={on_server}>
+                        <option value="all" selected={v.filter.server.is_none()}>{ "all" }</option>
+                        { for v.servers.iter().map(|(id, label)| html! {
+                            <option value={id.to_string()} selected={v.filter.server == Some(*id)}>{ label }</option>
+                        }) }
+                    </select>
+                </label>
+                { for kinds }
+            </fieldset>
+            <div class="event-list" ref={list_ref} onscroll={on_scroll} onkeydown={on_key} tabindex="0"
+                role="listbox" aria-label="Events (↑/↓ select, Enter goes to)" aria-activedescendant={active}>
+                <div class="ev-spacer" style={format!("height:{top}px")} aria-hidden="true"></div>
+                { for v.rows.iter().map(|r| row(r, &props.dispatch)) }
+                <div class="ev-spacer" style={format!("height:{bottom}px")} aria-hidden="true"></div>
+                if v.rows.is_empty() {
+                    <p class="empty">{ if v.unfiltered == 0 { "No events yet." } else { "No events match the filter." } }</p>
+                }
+            </div>
+        </section>
+    }
+}
+
+fn row(r: &EventRow, dispatch: &Callback<Action>) -> Html {
+    let index = r.index;
+    let select = dispatch.reform(move |_: MouseEvent| Action::SelectEvent(Some(index)));
+    let go = dispatch.reform(move |e: MouseEvent| {
+        e.stop_propagation();
+        Action::JumpTo(index as usize)
+    });
+    html! {
+        <div id={format!("ev-{index}")} class={classes!("event-row", r.selected.then_some("selected"))}
+            data-event={index.to_string()} data-kind={r.class.as_str()} role="option"
+            aria-selected={r.selected.to_string()} onclick={select} style={format!("height:{ROW_PX}px")}>
+            <span class="ev-index">{ format!("#{index}") }</span>
+            <span class="ev-time">{ &r.time }</span>
+            <span class="ev-kind" title={r.class.as_str()}>
+                <span aria-hidden="true">{ r.class.symbol() }</span>
+                <span class="ev-kind-word">{ r.class.as_str() }</span>
+            </span>
+            <span class="ev-text" title={r.line.clone()}>{ &r.text }</span>
+            if r.selected {
+                <button type="button" class="ev-goto" onclick={go} aria-keyshortcuts="g"
+                    aria-label={format!("Go to event #{index}")} title="Travel in time to just after this event (g)">
+                    { "Go to" }
+                </button>
+            }
+        </div>
+    }
+}

@@ -1,0 +1,1036 @@
+//! The timeline: virtual time at a chosen speed, time travel along the bus's recorded
+//! run, the event log list and the space-time (Lamport) diagram of every message.
+//!
+//! Everything here is plain Rust over `&Bus`, so the native tests cover it. The page
+//! never draws the whole log: a run of 100k events shows a window of [`LOG_WINDOW`] rows
+//! and [`DIAGRAM_MESSAGES`] arrows, and building either costs one pass over the log at
+//! most (no text is formatted for rows that are not drawn).
+
+use std::ops::Range;
+
+use crate::bus::{quote, Bus, LogEntry, LogKind, ServerId};
+use crate::engine::{Event, Role};
+
+/// The offered speeds, in hundredths of real time (100 = 1×). Hundredths keep 0.25×
+/// exact: virtual time is an integer number of milliseconds, and the hundredths of a
+/// millisecond left over by one tick are carried into the next, so ten ticks of 10 ms at
+/// 0.25× advance exactly 25 ms, on every machine.
+pub const SPEEDS: [u32; 10] = [10, 25, 50, 100, 200, 500, 1_000, 2_500, 5_000, 10_000];
+pub const DEFAULT_SPEED: u32 = 100;
+
+/// Rows of the event list built and drawn at a time.
+pub const LOG_WINDOW: usize = 200;
+/// Messages drawn at a time in the space-time diagram.
+pub const DIAGRAM_MESSAGES: usize = 30;
+/// Non-message events marked on the diagram's lifelines at most (sync decisions, faults).
+const DIAGRAM_MARKS: usize = 20;
+/// Characters of an event's text in the list; the full line is in its tooltip.
+const ROW_TEXT_CHARS: usize = 160;
+/// Characters of an arrow's label.
+const ARROW_LABEL_CHARS: usize = 22;
+
+/// `0.25×`, `1×`, `100×`.
+pub fn format_speed(hundredths: u32) -> String {
+    let whole = hundredths / 100;
+    let frac = hundredths % 100;
+    if frac == 0 {
+        format!("{whole}×")
+    } else if frac.is_multiple_of(10) {
+        format!("{whole}.{}×", frac / 10)
+    } else {
+        format!("{whole}.{frac:02}×")
+    }
+}
+
+/// The next offered speed up or down from `hundredths` (the same one at either end).
+pub fn next_speed(hundredths: u32, faster: bool) -> u32 {
+    let i = SPEEDS.iter().position(|&s| s >= hundredths).unwrap_or(SPEEDS.len() - 1);
+    if faster {
+        if SPEEDS[i] > hundredths {
+            SPEEDS[i]
+        } else {
+            SPEEDS[(i + 1).min(SPEEDS.len() - 1)]
+        }
+    } else {
+        SPEEDS[i.saturating_sub(1)]
+    }
+}
+
+/// Virtual milliseconds for `wall_ms` at `hundredths` speed; `carry` holds the hundredths
+/// of a millisecond not yet spent, so no fraction is ever lost or rounded twice.
+pub fn scale(wall_ms: u64, hundredths: u32, carry: &mut u64) -> u64 {
+    let total = wall_ms * hundredths as u64 + *carry;
+    *carry = total % 100;
+    total / 100
+}
+
+/// `mm:ss.mmm` of virtual time: events a millisecond apart must read apart.
+pub fn format_ms(ms: u64) -> String {
+    format!("{:02}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Theme {
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+
+    pub fn other(self) -> Theme {
+        match self {
+            Theme::Light => Theme::Dark,
+            Theme::Dark => Theme::Light,
+        }
+    }
+}
+
+/// What an event is about, for the list's filter and its kind column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventClass {
+    /// Bytes arriving over a connection (from a server or from a console).
+    Message,
+    /// What a replica or master decided: handshake steps, sync decisions, roles, logs.
+    Sync,
+    /// Connections opening and closing, bytes leaving a send buffer.
+    Link,
+    /// Faults, crashes, restarts, saves.
+    Fault,
+    /// Lines typed into a console and the replies.
+    Console,
+    /// A server added to the bus.
+    Server,
+}
+
+impl EventClass {
+    pub const ALL: [EventClass; 6] =
+        [EventClass::Message, EventClass::Sync, EventClass::Link, EventClass::Fault, EventClass::Console, EventClass::Server];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventClass::Message => "message",
+            EventClass::Sync => "sync",
+            EventClass::Link => "link",
+            EventClass::Fault => "fault",
+            EventClass::Console => "console",
+            EventClass::Server => "server",
+        }
+    }
+
+    /// A shape for the kind column, so kinds never differ by colour alone.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            EventClass::Message => "→",
+            EventClass::Sync => "◆",
+            EventClass::Link => "⇄",
+            EventClass::Fault => "✖",
+            EventClass::Console => ">",
+            EventClass::Server => "■",
+        }
+    }
+
+    pub fn of(kind: &LogKind) -> EventClass {
+        match kind {
+            LogKind::Deliver { .. } => EventClass::Message,
+            LogKind::Engine(_) => EventClass::Sync,
+            LogKind::Connect { .. }
+            | LogKind::Accepted { .. }
+            | LogKind::Connected { .. }
+            | LogKind::ConnectFailed { .. }
+            | LogKind::Closed { .. }
+            | LogKind::Drained { .. } => EventClass::Link,
+            LogKind::Cut { .. }
+            | LogKind::Heal { .. }
+            | LogKind::Fault(_)
+            | LogKind::Crashed
+            | LogKind::Restarted { .. }
+            | LogKind::RestartFailed { .. }
+            | LogKind::Saved { .. }
+            | LogKind::Resumed { .. }
+            | LogKind::Released { .. } => EventClass::Fault,
+            LogKind::ConsoleInput { .. } | LogKind::Reply { .. } => EventClass::Console,
+            LogKind::ServerStarted { .. } | LogKind::Removed => EventClass::Server,
+        }
+    }
+}
+
+/// Which events the list shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogFilter {
+    /// Only events on this server (a delivery counts for its sender too).
+    pub server: Option<ServerId>,
+    /// Kinds left out.
+    pub hidden: Vec<EventClass>,
+}
+
+impl LogFilter {
+    pub fn is_empty(&self) -> bool {
+        self.server.is_none() && self.hidden.is_empty()
+    }
+
+    pub fn accepts(&self, e: &LogEntry) -> bool {
+        if !self.hidden.is_empty() && self.hidden.contains(&EventClass::of(&e.kind)) {
+            return false;
+        }
+        match self.server {
+            None => true,
+            Some(s) => e.server == Some(s) || matches!(e.kind, LogKind::Deliver { from: Some(f), .. } if f == s),
+        }
+    }
+
+    /// The same filter with `class` shown or hidden.
+    pub fn with_class(&self, class: EventClass, shown: bool) -> LogFilter {
+        let mut f = self.clone();
+        f.hidden.retain(|&c| c != class);
+        if !shown {
+            f.hidden.push(class);
+        }
+        f
+    }
+}
+
+/// The timeline's own part of the page state (kept in [`crate::ui::state::Sim`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TimelineUi {
+    /// The event selected in the list and the diagram (an index of the log).
+    pub selected: Option<u64>,
+    pub filter: LogFilter,
+    /// The first filtered row scrolled into view in the list; `None` follows the newest.
+    pub log_scroll: Option<usize>,
+    /// The newest log index the diagram shows; `None` follows the newest message.
+    pub diagram_end: Option<u64>,
+    /// `None` follows the system's `prefers-color-scheme`.
+    pub theme: Option<Theme>,
+    pub help_open: bool,
+    /// While playing through the recorded future after a jump back, the world's clock
+    /// only moves at recorded events; this is the virtual time shown in between, valid
+    /// while the visible log still has the length it is stored with.
+    replay_clock: Option<(usize, u64)>,
+    /// Hundredths of a virtual millisecond not yet advanced (see [`scale`]).
+    pub speed_carry: u64,
+}
+
+/// The virtual time to show: the replay clock while playing through the recorded future,
+/// the world's clock otherwise.
+pub fn clock_ms(bus: &Bus, ui: &TimelineUi) -> u64 {
+    match ui.replay_clock {
+        Some((len, ms)) if len == bus.log().len() && len < bus.timeline_len() => ms.max(bus.elapsed_ms()),
+        _ => bus.elapsed_ms(),
+    }
+}
+
+/// Wall-clock milliseconds passed while playing at `speed` (hundredths).
+pub fn tick(bus: &mut Bus, ui: &mut TimelineUi, wall_ms: u64, speed: u32) {
+    let ms = scale(wall_ms, speed, &mut ui.speed_carry);
+    let live = replay(bus, ui, ms);
+    if live > 0 {
+        bus.advance(live);
+    }
+}
+
+/// Advances virtual time by `ms`. After a jump back this replays the recorded future (the
+/// console lines typed in it included) up to the new time, and only past its end does
+/// the simulation go on by itself; anything the user does meanwhile replaces the rest of
+/// that future, by the bus's own rule.
+pub fn advance(bus: &mut Bus, ui: &mut TimelineUi, ms: u64) {
+    let live = replay(bus, ui, ms);
+    if live > 0 {
+        bus.advance(live);
+    }
+}
+
+/// The recorded part of advancing by `ms`: replays the recorded future up to the new
+/// time and returns the milliseconds still to run live past its end (0 while the
+/// recording still reaches beyond the new time). The caller runs those, so things that
+/// act on live time (the load generator) get their turn.
+pub fn replay(bus: &mut Bus, ui: &mut TimelineUi, ms: u64) -> u64 {
+    let target = clock_ms(bus, ui) + ms;
+    let visible = bus.log().len();
+    ui.replay_clock = None;
+    if visible < bus.timeline_len() {
+        let timeline = bus.timeline();
+        let due = visible + timeline[visible..].partition_point(|e| e.time <= target);
+        if due > visible {
+            // `due - 1` exists: it is below the timeline's length.
+            let _ = bus.jump_to(due - 1);
+        }
+        if bus.log().len() < bus.timeline_len() {
+            ui.replay_clock = Some((bus.log().len(), target));
+            return 0;
+        }
+    }
+    target.saturating_sub(bus.elapsed_ms())
+}
+
+/// Time travel to just after event `index` (the end of the step that recorded it).
+pub fn jump(bus: &mut Bus, index: usize) -> Result<(), String> {
+    bus.jump_to(index)
+}
+
+/// What the transport bar shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineView {
+    pub clock_ms: u64,
+    /// Events visible now (the log up to the current point of the timeline).
+    pub visible: usize,
+    /// Events in the whole recorded timeline.
+    pub total: usize,
+    pub speed: u32,
+    pub paused: bool,
+    pub selected: Option<u64>,
+    pub theme: Option<Theme>,
+}
+
+impl TimelineView {
+    /// Index of the newest visible event (what the slider points at).
+    pub fn position(&self) -> usize {
+        self.visible.saturating_sub(1)
+    }
+
+    /// Whether there is a recorded future ahead (after a jump back).
+    pub fn in_past(&self) -> bool {
+        self.visible < self.total
+    }
+}
+
+pub fn timeline_view(bus: &Bus, ui: &TimelineUi, speed: u32, paused: bool) -> TimelineView {
+    TimelineView {
+        clock_ms: clock_ms(bus, ui),
+        visible: bus.log().len(),
+        total: bus.timeline_len(),
+        speed,
+        paused,
+        selected: ui.selected,
+        theme: ui.theme,
+    }
+}
+
+// ------------------------------------------------------------------ event list
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRow {
+    pub index: u64,
+    pub time: String,
+    pub server: Option<ServerId>,
+    pub class: EventClass,
+    /// A friendly rendering, cut to [`ROW_TEXT_CHARS`].
+    pub text: String,
+    /// The canonical log line with its annotation, for the tooltip.
+    pub line: String,
+    pub selected: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventLogView {
+    pub rows: Vec<EventRow>,
+    /// Position of `rows[0]` among the filtered events.
+    pub first: usize,
+    /// Filtered events in the visible log.
+    pub total: usize,
+    /// Events in the visible log, filtered or not.
+    pub unfiltered: usize,
+    /// Whether the list follows the newest event.
+    pub following: bool,
+    pub selected: Option<u64>,
+    /// The selected event's position among the filtered events, if it passes the filter.
+    pub selected_row: Option<usize>,
+    pub filter: LogFilter,
+    /// `(id, "s0 master (6380)")` for the server filter.
+    pub servers: Vec<(ServerId, String)>,
+}
+
+/// The rows to build for a list of `total` rows scrolled to `first_visible` (`None`: the
+/// end): [`LOG_WINDOW`] rows, a quarter of them above the first visible one so scrolling
+/// up a little needs no new window.
+pub fn log_window(total: usize, first_visible: Option<usize>) -> Range<usize> {
+    let start = match first_visible {
+        None => total.saturating_sub(LOG_WINDOW),
+        Some(first) => first.min(total).saturating_sub(LOG_WINDOW / 4).min(total.saturating_sub(LOG_WINDOW)),
+    };
+    start..(start + LOG_WINDOW).min(total)
+}
+
+/// Position of event `index` among the events `filter` accepts, if it is one of them.
+pub fn filtered_position(log: &[LogEntry], filter: &LogFilter, index: u64) -> Option<usize> {
+    let e = log.get(index as usize)?;
+    if !filter.accepts(e) {
+        return None;
+    }
+    if filter.is_empty() {
+        return Some(index as usize);
+    }
+    Some(log[..index as usize].iter().filter(|e| filter.accepts(e)).count())
+}
+
+pub fn event_log_view(bus: &Bus, ui: &TimelineUi) -> EventLogView {
+    let log = bus.log();
+    let filter = &ui.filter;
+    // One pass: count the accepted events and keep the indices of those in the window.
+    // The window depends on the count only when following the end, so count first then.
+    let total = if filter.is_empty() { log.len() } else { log.iter().filter(|e| filter.accepts(e)).count() };
+    let window = log_window(total, ui.log_scroll);
+    let indices: Vec<usize> = if filter.is_empty() {
+        window.clone().collect()
+    } else {
+        log.iter()
+            .enumerate()
+            .filter(|(_, e)| filter.accepts(e))
+            .skip(window.start)
+            .take(window.len())
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let rows = indices
+        .into_iter()
+        .map(|i| {
+            let e = &log[i];
+            EventRow {
+                index: e.index,
+                time: format_ms(e.time),
+                server: e.server,
+                class: EventClass::of(&e.kind),
+                text: cut(&describe(e), ROW_TEXT_CHARS),
+                line: e.annotated_line(),
+                selected: ui.selected == Some(e.index),
+            }
+        })
+        .collect();
+    EventLogView {
+        rows,
+        first: window.start,
+        total,
+        unfiltered: log.len(),
+        following: ui.log_scroll.is_none(),
+        selected: ui.selected,
+        selected_row: ui.selected.and_then(|i| filtered_position(log, filter, i)),
+        filter: filter.clone(),
+        servers: bus.servers().iter().enumerate().map(|(id, s)| (id, format!("s{id} {} ({})", s.name, s.port))).collect(),
+    }
+}
+
+fn cut(s: &str, chars: usize) -> String {
+    if s.chars().count() > chars {
+        format!("{}…", s.chars().take(chars).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// An event in a few friendly words: `s0 → s1 c3 42B SET k v [offset 100..142]`.
+pub fn describe(e: &LogEntry) -> String {
+    let on = e.server.map(|s| format!("s{s}")).unwrap_or_default();
+    let offsets = e.repl_offsets.map(|(a, b)| format!(" [offset {a}..{b}]")).unwrap_or_default();
+    match &e.kind {
+        LogKind::Deliver { conn, from, data } => {
+            let from = from.map_or("console".to_string(), |f| format!("s{f}"));
+            let what = summarize(data);
+            let what = if what.is_empty() { String::new() } else { format!(" {what}") };
+            format!("{from} → {on} c{conn} {}B{what}{offsets}", data.len())
+        }
+        LogKind::Reply { data } => format!("{on} → console {}", summarize(data)),
+        LogKind::ConsoleInput { line } => format!("{on} console> {line}"),
+        LogKind::Engine(Event::SyncDecision(d)) => {
+            let how = if d.partial { "partial resync (+CONTINUE)" } else { "full resync (+FULLRESYNC)" };
+            format!(
+                "{on} {} {} {} from {}: {how}; {}",
+                d.command,
+                short_id(&d.requested_replid),
+                d.requested_offset,
+                d.replica,
+                d.reason
+            )
+        }
+        LogKind::Engine(Event::LinkState { state }) => format!("{on} replica link: {state:?} ({})", state.role_word()),
+        LogKind::Engine(Event::Role { role }) => {
+            format!("{on} is now a {}", if *role == Role::Master { "master" } else { "replica" })
+        }
+        LogKind::Engine(Event::Log(line)) => format!("{on} log: {line}"),
+        LogKind::Engine(Event::Shutdown) => format!("{on} shut down"),
+        LogKind::Connect { conn, host, port } => format!("{on} connects c{conn} → {host}:{port}"),
+        LogKind::Accepted { conn, from } => format!("{on} accepts c{conn} from s{from}"),
+        LogKind::Connected { conn } => format!("{on} connected c{conn}"),
+        LogKind::ConnectFailed { conn, reason } => format!("{on} c{conn} connect failed: {reason}"),
+        LogKind::Closed { conn, reason } => format!("{on} c{conn} closed ({reason})"),
+        LogKind::Drained { conn, bytes } => format!("{on} c{conn} {bytes}B left the send buffer"),
+        _ => {
+            // The canonical line says the rest well: drop its `#i t=… sN` prefix.
+            let line = e.line();
+            let prefix = format!("#{} t={}", e.index, e.time);
+            let rest = line.strip_prefix(&prefix).unwrap_or(&line).trim_start();
+            rest.to_string()
+        }
+    }
+}
+
+fn short_id(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+/// What a chunk of RESP says, shortly: the commands it carries (`SET "k" "v"`), a reply's
+/// first line (`+FULLRESYNC …`), `RDB …` for a snapshot's start; empty when the chunk
+/// starts mid-message (a later piece of a snapshot).
+pub fn summarize(data: &[u8]) -> String {
+    const SHOWN: usize = 3;
+    match data.first() {
+        Some(b'*') => {
+            let mut rest = data;
+            let mut commands = Vec::new();
+            let mut count = 0;
+            while let Some((args, tail)) = parse_multibulk(rest) {
+                if commands.len() < SHOWN {
+                    commands.push(render_command(&args));
+                }
+                count += 1;
+                rest = tail;
+            }
+            if count > SHOWN {
+                commands.push(format!("+{} more", count - SHOWN));
+            }
+            commands.join("; ")
+        }
+        Some(b'$') => {
+            let line = first_line(data);
+            if line.starts_with("$EOF:") {
+                "RDB (diskless, EOF-marked)".to_string()
+            } else {
+                format!("RDB {}B", line.trim_start_matches('$'))
+            }
+        }
+        Some(b'+' | b'-' | b':') => first_line(data),
+        Some(b'\n') if data.iter().all(|&b| b == b'\n') => "newline (keeps the link alive)".to_string(),
+        _ => String::new(),
+    }
+}
+
+fn first_line(data: &[u8]) -> String {
+    let end = data.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(data.len());
+    String::from_utf8_lossy(&data[..end.min(80)]).into_owned()
+}
+
+fn render_command(args: &[&[u8]]) -> String {
+    let mut out = String::new();
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if i == 0 {
+            out.push_str(&String::from_utf8_lossy(a).to_uppercase());
+        } else {
+            let q = quote(a);
+            let plain = !q[1..q.len() - 1].contains([' ', '\\', '"']) && !a.is_empty();
+            out.push_str(if plain { &q[1..q.len() - 1] } else { &q });
+        }
+        if out.len() > 60 {
+            out.push('…');
+            break;
+        }
+    }
+    out
+}
+
+/// One complete `*N\r\n$len\r\narg\r\n…` command from the start of `data`.
+fn parse_multibulk(data: &[u8]) -> Option<(Vec<&[u8]>, &[u8])> {
+    let (n, mut rest) = parse_len_line(data, b'*')?;
+    let mut args = Vec::with_capacity(n.min(16));
+    for _ in 0..n {
+        let (len, tail) = parse_len_line(rest, b'$')?;
+        let arg = tail.get(..len)?;
+        if tail.get(len..len + 2)? != b"\r\n" {
+            return None;
+        }
+        args.push(arg);
+        rest = &tail[len + 2..];
+    }
+    Some((args, rest))
+}
+
+fn parse_len_line(data: &[u8], tag: u8) -> Option<(usize, &[u8])> {
+    if data.first() != Some(&tag) {
+        return None;
+    }
+    let end = data.iter().position(|&b| b == b'\r')?;
+    if data.get(end + 1) != Some(&b'\n') || end > 20 {
+        return None;
+    }
+    let n = std::str::from_utf8(&data[1..end]).ok()?.parse().ok()?;
+    Some((n, &data[end + 2..]))
+}
+
+// ------------------------------------------------------------------ space-time diagram
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lane {
+    pub server: ServerId,
+    pub label: String,
+}
+
+/// A message between two servers: from its send to its arrival.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arrow {
+    /// The delivery's log index.
+    pub index: u64,
+    pub from: ServerId,
+    pub to: ServerId,
+    /// Rows of the diagram (Lamport order: the log's order, with each send placed
+    /// between the entries recorded before and after it).
+    pub send_row: usize,
+    pub recv_row: usize,
+    pub send_ms: u64,
+    pub recv_ms: u64,
+    pub bytes: usize,
+    pub label: String,
+    /// Friendly text, for the tooltip and screen readers.
+    pub title: String,
+    pub selected: bool,
+}
+
+/// A non-message event worth marking on a lifeline: a sync decision, a role change, a
+/// fault; or the selected event, whatever it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mark {
+    pub index: u64,
+    pub server: ServerId,
+    pub row: usize,
+    pub label: String,
+    pub title: String,
+    pub selected: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DiagramView {
+    pub lanes: Vec<Lane>,
+    pub arrows: Vec<Arrow>,
+    pub marks: Vec<Mark>,
+    pub rows: usize,
+    /// Whether older messages exist before the window, and newer ones after it.
+    pub older: bool,
+    pub newer: bool,
+    pub following: bool,
+}
+
+/// A delivery between two servers (console input has no lifeline of its own).
+fn is_message(e: &LogEntry) -> bool {
+    matches!(e.kind, LogKind::Deliver { from: Some(_), .. }) && e.server.is_some()
+}
+
+fn mark_label(e: &LogEntry) -> Option<String> {
+    Some(match &e.kind {
+        LogKind::Engine(Event::SyncDecision(d)) => (if d.partial { "CONTINUE" } else { "FULLRESYNC" }).to_string(),
+        LogKind::Engine(Event::Role { role: Role::Master }) => "→ master".to_string(),
+        LogKind::Engine(Event::Role { role: Role::Replica }) => "→ replica".to_string(),
+        LogKind::Cut { .. } => "cut".to_string(),
+        LogKind::Heal { .. } => "heal".to_string(),
+        LogKind::Crashed => "crashed".to_string(),
+        LogKind::Restarted { .. } => "restarted".to_string(),
+        LogKind::Fault(f) => f.to_string().split(' ').next().unwrap_or("fault").to_string(),
+        LogKind::ConsoleInput { line } => cut(line, 14),
+        _ => return None,
+    })
+}
+
+/// The messages the diagram shows: the newest [`DIAGRAM_MESSAGES`] up to `ui.diagram_end`.
+pub fn diagram_view(bus: &Bus, ui: &TimelineUi) -> DiagramView {
+    let log = bus.log();
+    let end = match ui.diagram_end {
+        Some(e) => (e as usize).min(log.len().saturating_sub(1)),
+        None => log.len().saturating_sub(1),
+    };
+    let lanes: Vec<Lane> =
+        bus.servers().iter().enumerate().map(|(id, s)| Lane { server: id, label: format!("{} {}", s.name, s.port) }).collect();
+    let mut picked: Vec<&LogEntry> = Vec::new();
+    let mut i = end + 1;
+    while i > 0 && picked.len() < DIAGRAM_MESSAGES && !log.is_empty() {
+        i -= 1;
+        if is_message(&log[i]) {
+            picked.push(&log[i]);
+        }
+    }
+    picked.reverse();
+    let older = log[..i.min(log.len())].iter().rev().any(is_message);
+    let newer = log.get(end + 1..).is_some_and(|rest| rest.iter().any(is_message));
+    // Marks between the first arrow's send and the window's end.
+    let first_pos = picked.iter().map(|e| e.sent.map_or(e.index, |s| s.log_position.min(e.index))).min().unwrap_or(end as u64);
+    let mut marked: Vec<&LogEntry> = Vec::new();
+    if !log.is_empty() {
+        for e in log[first_pos as usize..=end].iter().rev() {
+            let selected = ui.selected == Some(e.index);
+            if e.server.is_some() && !is_message(e) && (selected || (mark_label(e).is_some() && marked.len() < DIAGRAM_MARKS)) {
+                marked.push(e);
+            }
+        }
+    }
+    marked.reverse();
+    // Rows: each event at 2×index, each send just before the entry recorded after it.
+    let send_key = |e: &LogEntry| e.sent.map_or(2 * e.index, |s| (2 * s.log_position).saturating_sub(1).min(2 * e.index));
+    let mut keys: Vec<u64> = picked.iter().flat_map(|e| [send_key(e), 2 * e.index]).collect();
+    keys.extend(marked.iter().map(|e| 2 * e.index));
+    keys.sort_unstable();
+    keys.dedup();
+    let row = |k: u64| keys.binary_search(&k).unwrap_or(0);
+    let arrows = picked
+        .iter()
+        .map(|e| {
+            let LogKind::Deliver { from: Some(from), data, .. } = &e.kind else { unreachable!("only messages are picked") };
+            let summary = summarize(data);
+            let label = if summary.is_empty() { format!("{}B", data.len()) } else { cut(&summary, ARROW_LABEL_CHARS) };
+            Arrow {
+                index: e.index,
+                from: *from,
+                to: e.server.unwrap_or(0),
+                send_row: row(send_key(e)),
+                recv_row: row(2 * e.index),
+                send_ms: e.sent.map_or(e.time, |s| s.time),
+                recv_ms: e.time,
+                bytes: data.len(),
+                label,
+                title: format!("#{} {} (sent {}, arrived {})", e.index, cut(&describe(e), 120), format_ms(e.sent.map_or(e.time, |s| s.time)), format_ms(e.time)),
+                selected: ui.selected == Some(e.index),
+            }
+        })
+        .collect();
+    let marks = marked
+        .iter()
+        .map(|e| Mark {
+            index: e.index,
+            server: e.server.unwrap_or(0),
+            row: row(2 * e.index),
+            label: mark_label(e).unwrap_or_else(|| EventClass::of(&e.kind).as_str().to_string()),
+            title: format!("#{} {}", e.index, cut(&describe(e), 120)),
+            selected: ui.selected == Some(e.index),
+        })
+        .collect();
+    DiagramView { lanes, arrows, marks, rows: keys.len(), older, newer, following: ui.diagram_end.is_none() }
+}
+
+/// Which way the diagram's window moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiagramScroll {
+    Older,
+    Newer,
+    Newest,
+}
+
+/// Moves the diagram's window by half its messages (or back to following the newest).
+pub fn scroll_diagram(bus: &Bus, ui: &mut TimelineUi, dir: DiagramScroll) {
+    let log = bus.log();
+    let view = diagram_view(bus, ui);
+    ui.diagram_end = match dir {
+        DiagramScroll::Newest => None,
+        DiagramScroll::Older => match view.arrows.get(view.arrows.len() / 2) {
+            Some(a) if view.older || view.arrows.len() > 1 => Some(a.index.saturating_sub(1)),
+            _ => ui.diagram_end,
+        },
+        DiagramScroll::Newer => {
+            let from = view.arrows.last().map_or(0, |a| a.index as usize + 1);
+            end_after_messages(log, from, DIAGRAM_MESSAGES / 2)
+        }
+    };
+}
+
+/// The log index where `count` more messages from `from` end; `None` if the log ends first.
+fn end_after_messages(log: &[LogEntry], from: usize, count: usize) -> Option<u64> {
+    let mut seen = 0;
+    for e in log.get(from..).unwrap_or_default() {
+        if is_message(e) {
+            seen += 1;
+            if seen == count {
+                return Some(e.index);
+            }
+        }
+    }
+    None
+}
+
+/// Selects an event (or nothing) and brings it into view in both the list and the
+/// diagram, so a click on either one highlights the other.
+pub fn select(bus: &Bus, ui: &mut TimelineUi, index: Option<u64>) {
+    ui.selected = index.filter(|&i| (i as usize) < bus.log().len());
+    let Some(i) = ui.selected else { return };
+    let log = bus.log();
+    if let Some(pos) = filtered_position(log, &ui.filter, i) {
+        let window = log_window(event_log_total(log, &ui.filter), ui.log_scroll);
+        if !window.contains(&pos) {
+            ui.log_scroll = Some(pos);
+        }
+    }
+    let e = &log[i as usize];
+    let view = diagram_view(bus, ui);
+    let shown = view.arrows.iter().any(|a| a.index == i) || view.marks.iter().any(|m| m.index == i);
+    if !shown && e.server.is_some() {
+        // Centre it: half a window of messages after it, if the log has them.
+        ui.diagram_end = end_after_messages(log, i as usize + 1, DIAGRAM_MESSAGES / 2).or(Some(log.len() as u64 - 1));
+        if ui.diagram_end == Some(log.len() as u64 - 1) {
+            ui.diagram_end = None;
+        }
+    }
+}
+
+fn event_log_total(log: &[LogEntry], filter: &LogFilter) -> usize {
+    if filter.is_empty() {
+        log.len()
+    } else {
+        log.iter().filter(|e| filter.accepts(e)).count()
+    }
+}
+
+/// The list's filter changed: keep the selection in view if it still passes.
+pub fn set_filter(bus: &Bus, ui: &mut TimelineUi, filter: LogFilter) {
+    ui.filter = filter;
+    ui.log_scroll = ui.selected.and_then(|i| filtered_position(bus.log(), &ui.filter, i));
+}
+
+impl crate::ui::state::Sim {
+    pub fn timeline_view(&self) -> TimelineView {
+        timeline_view(&self.bus(), &self.timeline, self.speed_pct, self.paused)
+    }
+
+    pub fn event_log_view(&self) -> EventLogView {
+        event_log_view(&self.bus(), &self.timeline)
+    }
+
+    pub fn diagram_view(&self) -> DiagramView {
+        diagram_view(&self.bus(), &self.timeline)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::state::{Action, Sim};
+
+    #[test]
+    fn speeds_format_step_and_scale_exactly() {
+        assert_eq!(SPEEDS.map(format_speed), ["0.1×", "0.25×", "0.5×", "1×", "2×", "5×", "10×", "25×", "50×", "100×"]);
+        assert_eq!(next_speed(100, true), 200);
+        assert_eq!(next_speed(100, false), 50);
+        assert_eq!(next_speed(10, false), 10, "the slowest stays");
+        assert_eq!(next_speed(10_000, true), 10_000, "the fastest stays");
+        assert_eq!(next_speed(150, true), 200, "an unoffered speed moves to the next offered one");
+        // 0.25× of 33 ms ticks: 8.25 ms each; four of them are exactly 33 ms.
+        let mut carry = 0;
+        let steps: Vec<u64> = (0..4).map(|_| scale(33, 25, &mut carry)).collect();
+        assert_eq!(steps, [8, 8, 8, 9]);
+        assert_eq!(carry, 0);
+        // 0.1× of 1 ms ticks: nothing is lost over a thousand ticks.
+        let mut carry = 0;
+        let total: u64 = (0..1000).map(|_| scale(1, 10, &mut carry)).sum();
+        assert_eq!(total, 100);
+        let mut carry = 0;
+        assert_eq!(scale(50, 10_000, &mut carry), 5_000);
+    }
+
+    #[test]
+    fn ticks_at_a_quarter_speed_advance_the_exact_virtual_time() {
+        let mut sim = Sim::new();
+        sim.apply(Action::SetSpeed(25));
+        for _ in 0..40 {
+            sim.apply(Action::Tick(33));
+        }
+        assert_eq!(sim.elapsed_ms(), 330, "40 × 33 ms × 0.25");
+        sim.apply(Action::SetSpeed(3));
+        assert_eq!(sim.speed_pct, 25, "only the offered speeds");
+    }
+
+    /// A run with a SET and its propagation, then time for the acks.
+    fn run_with_a_set() -> Sim {
+        let mut sim = Sim::new();
+        sim.apply(Action::Step(8_000));
+        sim.apply(Action::SubmitCommand { server: 0, line: "SET k v".into() });
+        sim.apply(Action::Step(200));
+        sim
+    }
+
+    #[test]
+    fn scrubbing_to_an_event_gives_the_state_of_a_straight_run_to_it() {
+        let sim = run_with_a_set();
+        let set_at = sim.bus().log().iter().position(|e| matches!(&e.kind, LogKind::ConsoleInput { line } if line == "SET k v")).unwrap();
+        let initial = Sim::new().bus().log().len();
+        let last = sim.bus().log().len() - 1;
+        for target in [initial, (initial + set_at) / 2, set_at - 1, set_at + 5, last] {
+            let mut scrubbed = sim.clone();
+            scrubbed.apply(Action::JumpTo(target));
+            let visible = scrubbed.bus().log().len();
+            assert!(visible > target, "the event itself is visible");
+            // The straight run: the same inputs, stepping event by event to the same point.
+            let mut straight = Sim::new();
+            if visible > set_at {
+                straight.apply(Action::Step(8_000));
+                straight.apply(Action::SubmitCommand { server: 0, line: "SET k v".into() });
+            }
+            while straight.bus().log().len() < visible {
+                straight.apply(Action::StepEvent);
+            }
+            assert_eq!(straight.bus().log().len(), visible);
+            assert_eq!(scrubbed.bus().state_digest(), straight.bus().state_digest(), "state at event #{target}");
+            assert_eq!(scrubbed.bus().log_hash(), straight.bus().log_hash());
+        }
+    }
+
+    #[test]
+    fn playing_after_a_jump_back_replays_the_recorded_future() {
+        // (A cloned Sim shares its bus: each run here is built on its own.)
+        let mut replay = run_with_a_set();
+        let (hash, total, set_end) = (replay.bus().log_hash(), replay.bus().timeline_len(), replay.elapsed_ms());
+        replay.apply(Action::JumpTo(40));
+        assert!(replay.paused, "a jump pauses");
+        let before = replay.timeline_view().clock_ms;
+        replay.apply(Action::SetPaused(false));
+        replay.apply(Action::Tick(10));
+        let view = replay.timeline_view();
+        assert_eq!(view.clock_ms, before + 10, "the clock moves between recorded events too");
+        assert_eq!(view.total, total, "the recorded future is kept");
+        for _ in 0..100 {
+            replay.apply(Action::Tick(MAX_TICK));
+        }
+        // The console line typed in the future was replayed: the master has k.
+        assert_eq!(replay.server_views()[0].keys.len(), 1);
+        assert_eq!(crate::bus::hash_entries(&replay.bus().log()[..total]), hash, "the same run, replayed");
+        let mut straight = run_with_a_set();
+        straight.apply(Action::Step(replay.elapsed_ms() - set_end));
+        assert_eq!(replay.bus().state_digest(), straight.bus().state_digest());
+    }
+
+    const MAX_TICK: u64 = crate::ui::state::MAX_TICK_MS;
+
+    #[test]
+    fn the_list_window_follows_the_end_or_the_scroll() {
+        assert_eq!(log_window(50, None), 0..50);
+        assert_eq!(log_window(100_000, None), 99_800..100_000);
+        assert_eq!(log_window(100_000, Some(0)), 0..200);
+        assert_eq!(log_window(100_000, Some(10_000)), 9_950..10_150);
+        assert_eq!(log_window(100_000, Some(99_990)), 99_800..100_000, "the window never runs past the end");
+        assert_eq!(log_window(0, Some(5)), 0..0);
+    }
+
+    #[test]
+    fn a_long_run_builds_only_a_window_of_rows() {
+        let mut sim = Sim::new();
+        sim.apply(Action::Step(8_000));
+        for i in 0..300 {
+            sim.apply(Action::SubmitCommand { server: 0, line: format!("SET k{i} {i}") });
+        }
+        sim.apply(Action::Step(100));
+        let view = sim.event_log_view();
+        assert!(view.total > LOG_WINDOW * 4, "{}", view.total);
+        assert_eq!(view.rows.len(), LOG_WINDOW);
+        assert_eq!(view.first + LOG_WINDOW, view.total, "following the newest");
+        assert_eq!(view.rows.last().unwrap().index as usize, view.total - 1);
+
+        sim.apply(Action::ScrollLog(Some(500)));
+        let view = sim.event_log_view();
+        assert_eq!(view.first, 450);
+        assert_eq!(view.rows[0].index, 450);
+
+        // Only the master's console lines.
+        let hidden = vec![EventClass::Message, EventClass::Sync, EventClass::Link, EventClass::Fault, EventClass::Server];
+        sim.apply(Action::SetLogFilter(LogFilter { server: Some(0), hidden }));
+        sim.apply(Action::ScrollLog(None));
+        let view = sim.event_log_view();
+        assert!(view.rows.iter().all(|r| r.class == EventClass::Console && r.server == Some(0)));
+        assert_eq!(view.rows.iter().filter(|r| r.text.starts_with("s0 console> SET")).count(), LOG_WINDOW / 2);
+        assert_eq!(view.total, 600, "300 lines and their replies");
+    }
+
+    #[test]
+    fn the_diagram_shows_a_set_and_its_propagation() {
+        let sim = run_with_a_set();
+        let view = sim.diagram_view();
+        assert_eq!(view.lanes.len(), 3);
+        assert_eq!(view.lanes[0].label, "master 6380");
+        assert!(view.arrows.len() <= DIAGRAM_MESSAGES);
+        let set: Vec<&Arrow> = view.arrows.iter().filter(|a| a.label.contains("SET k v")).collect();
+        assert_eq!(set.len(), 2, "one SET to each replica: {:?}", view.arrows.iter().map(|a| &a.label).collect::<Vec<_>>());
+        for a in &set {
+            assert_eq!(a.from, 0);
+            assert!(a.send_row < a.recv_row, "an arrow goes down the page, from send to arrival");
+            assert!(a.send_ms < a.recv_ms, "1 ms of latency");
+            assert!(a.title.contains("[offset"), "{}", a.title);
+        }
+        let replicas: Vec<ServerId> = set.iter().map(|a| a.to).collect();
+        assert_eq!(replicas, [1, 2]);
+        // The acks that follow go the other way.
+        assert!(view.arrows.iter().any(|a| a.from == 1 && a.to == 0 && a.label.starts_with("REPLCONF ACK")));
+        // Rows are dense and every arrow's rows are in range.
+        assert!(view.arrows.iter().all(|a| a.recv_row < view.rows && a.send_row < view.rows));
+        assert!(view.following && view.older && !view.newer);
+        // The event list says it the same way.
+        let text = describe(&sim.bus().log()[set[0].index as usize]);
+        assert!(text.starts_with("s0 → s1 c"), "{text}");
+        assert!(text.contains("B SELECT 0; SET k v [offset 0..50]"), "the first write carries its SELECT: {text}");
+    }
+
+    #[test]
+    fn selecting_in_either_view_highlights_both() {
+        let mut sim = run_with_a_set();
+        // Clicking an arrow selects its row in the list.
+        let arrow = sim.diagram_view().arrows.iter().find(|a| a.label.contains("SET")).unwrap().clone();
+        sim.apply(Action::SelectEvent(Some(arrow.index)));
+        let list = sim.event_log_view();
+        let rows: Vec<u64> = list.rows.iter().filter(|r| r.selected).map(|r| r.index).collect();
+        assert_eq!(rows, [arrow.index]);
+        assert!(sim.diagram_view().arrows.iter().any(|a| a.index == arrow.index && a.selected));
+
+        // Clicking an old row (the first handshake's PING) scrolls the diagram back to it.
+        let ping = sim.bus().log().iter().find(|e| is_message(e) && summarize(match &e.kind {
+            LogKind::Deliver { data, .. } => data,
+            _ => unreachable!(),
+        }) == "PING").unwrap().index;
+        assert!(!sim.diagram_view().arrows.iter().any(|a| a.index == ping), "the first PING is out of the window");
+        sim.apply(Action::SelectEvent(Some(ping)));
+        let view = sim.diagram_view();
+        assert!(!view.following && view.newer);
+        let selected: Vec<u64> = view.arrows.iter().filter(|a| a.selected).map(|a| a.index).collect();
+        assert_eq!(selected, [ping]);
+        assert_eq!(sim.event_log_view().selected_row, Some(ping as usize));
+        assert!(sim.event_log_view().rows.iter().any(|r| r.index == ping && r.selected));
+
+        // A selected event that is not a message is marked on its lifeline.
+        let decision = sim.bus().log().iter().find(|e| matches!(e.kind, LogKind::Engine(Event::SyncDecision(_)))).unwrap().index;
+        sim.apply(Action::SelectEvent(Some(decision)));
+        let view = sim.diagram_view();
+        assert!(view.marks.iter().any(|m| m.index == decision && m.selected && m.label == "FULLRESYNC"));
+
+        // Scrolling the diagram back to the newest, and a selection past the log is none.
+        sim.apply(Action::ScrollDiagram(DiagramScroll::Newest));
+        assert!(sim.diagram_view().following);
+        sim.apply(Action::SelectEvent(Some(u64::MAX)));
+        assert_eq!(sim.timeline.selected, None);
+    }
+
+    #[test]
+    fn the_diagram_pages_back_and_forth() {
+        let mut sim = run_with_a_set();
+        let newest = sim.diagram_view();
+        sim.apply(Action::ScrollDiagram(DiagramScroll::Older));
+        let older = sim.diagram_view();
+        assert!(older.newer && !older.following);
+        assert!(older.arrows.last().unwrap().index < newest.arrows.last().unwrap().index);
+        sim.apply(Action::ScrollDiagram(DiagramScroll::Newer));
+        sim.apply(Action::ScrollDiagram(DiagramScroll::Newer));
+        assert!(sim.diagram_view().following, "paging past the newest follows it again");
+    }
+
+    #[test]
+    fn resp_summaries_are_short_and_never_panic() {
+        assert_eq!(summarize(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"), "SET k v");
+        assert_eq!(summarize(b"*1\r\n$4\r\nping\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"), "PING; SELECT 0");
+        assert_eq!(summarize(b"*3\r\n$3\r\nSET\r\n$3\r\na b\r\n$0\r\n\r\n"), "SET \"a b\" \"\"");
+        assert_eq!(summarize(b"+FULLRESYNC 0123 0\r\n"), "+FULLRESYNC 0123 0");
+        assert_eq!(summarize(b"$EOF:abc\r\nREDIS0009"), "RDB (diskless, EOF-marked)");
+        assert_eq!(summarize(b"\n"), "newline (keeps the link alive)");
+        assert_eq!(summarize(b"REDIS0009\xfa"), "");
+        for bad in [&b"*"[..], b"*9\r\n", b"*1\r\n$99\r\nab\r\n", b"*-1\r\n", b"$", b"+", b""] {
+            let _ = summarize(bad);
+        }
+        let many: Vec<u8> = (0..5).flat_map(|_| b"*1\r\n$4\r\nPING\r\n".to_vec()).collect();
+        assert_eq!(summarize(&many), "PING; PING; PING; +2 more");
+        assert_eq!(format_ms(61_005), "01:01.005");
+    }
+}
+
