@@ -2,6 +2,7 @@
 
 mod app;
 pub mod components;
+pub mod model;
 pub mod state;
 
 pub use app::{App, AppProps};

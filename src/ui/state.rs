@@ -15,6 +15,7 @@ use crate::engine::keyspace::{is_expired, Value};
 use crate::engine::replication::LinkStateName;
 use crate::engine::resp::{split_args, Reply};
 use crate::engine::{Config, Role};
+use crate::ui::model::inspect::{InspectAction, InspectUi};
 
 /// Fixed, so every visit replays the same run (same replids, same event log).
 pub const SEED: u64 = 1;
@@ -53,6 +54,8 @@ pub enum Action {
     StepBackEvent,
     SetSpeed(u32),
     SetPaused(bool),
+    /// A choice in the inspection panels (tab, replica, link, hex, show more).
+    Inspect(InspectAction),
 }
 
 /// The console's own state: what is being typed, and redis-cli's line history.
@@ -75,6 +78,7 @@ pub struct Sim {
     pub speed: u32,
     pub paused: bool,
     pub console: ConsoleUi,
+    pub inspect: InspectUi,
 }
 
 impl Default for Sim {
@@ -115,6 +119,7 @@ impl Sim {
             speed: SPEEDS[0],
             paused: false,
             console: ConsoleUi { selected: master, ..ConsoleUi::default() },
+            inspect: InspectUi::default(),
         }
     }
 
@@ -159,6 +164,7 @@ impl Sim {
                 }
             }
             Action::SetPaused(paused) => self.paused = paused,
+            Action::Inspect(a) => self.inspect.apply(a),
         }
     }
 

@@ -1,0 +1,7 @@
+//! View models built from `&Bus` in plain Rust, one file per part of the page, so the
+//! native test suite covers them without a browser.
+
+pub mod backlog;
+pub mod inspect;
+pub mod stream;
+pub mod sync_path;
