@@ -5,8 +5,10 @@ use yew::prelude::*;
 
 use super::components::console::Console;
 use super::components::controls::Controls;
+use super::components::inspect::Inspect;
 use super::components::links::Links;
 use super::components::server_card::ServerCard;
+use super::model::inspect::inspect_view;
 use super::state::{Action, Sim};
 
 /// Wall-clock period of the simulation tick.
@@ -42,6 +44,7 @@ pub fn app(props: &AppProps) -> Html {
     }
 
     let views = sim.server_views();
+    let inspect = inspect_view(&sim.bus(), sim.console.selected, &sim.inspect);
     html! {
         <main class="app">
             <header class="top">
@@ -67,8 +70,9 @@ pub fn app(props: &AppProps) -> Html {
                     notice={sim.console.notice.clone()}
                     dispatch={dispatch.clone()}
                 />
-                <Links rows={sim.link_rows()} dispatch={dispatch} />
+                <Links rows={sim.link_rows()} dispatch={dispatch.clone()} />
             </div>
+            <Inspect tab={sim.inspect.tab} view={inspect} dispatch={dispatch} />
         </main>
     }
 }

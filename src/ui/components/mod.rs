@@ -5,3 +5,7 @@ pub mod console;
 pub mod controls;
 pub mod links;
 pub mod server_card;
+pub mod backlog;
+pub mod inspect;
+pub mod stream;
+pub mod sync_path;
