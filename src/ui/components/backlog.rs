@@ -100,9 +100,11 @@ pub fn backlog_panel(props: &BacklogProps) -> Html {
             <text x={(GUTTER + 4.0).to_string()} y="14">
                 { format!("PSYNC window: offsets {}–{} (first byte … master_repl_offset + 1)", v.window.0, v.window.1) }
             </text>
-            <rect class="gone" x="0" y={STRIP_Y.to_string()} width={(GUTTER - 8.0).to_string()} height={STRIP_H.to_string()} />
+            <rect class="gone" x="0" y={STRIP_Y.to_string()} width={(GUTTER - 8.0).to_string()} height={STRIP_H.to_string()} >
+                <title>{ "Offsets before the backlog's first byte: no longer held (replicas there need a full resync)" }</title>
+            </rect>
             <text class="gone-label" x={((GUTTER - 8.0) / 2.0).to_string()} y={(STRIP_Y + STRIP_H / 2.0 + 5.0).to_string()}
-                text-anchor="middle">{ "trimmed" }</text>
+                text-anchor="middle">{ format!("< {}", v.first_byte_offset) }</text>
         </g>
     };
     let detail = match current.and_then(|i| v.segments.get(i)) {
@@ -122,10 +124,10 @@ pub fn backlog_panel(props: &BacklogProps) -> Html {
         <div class="backlog" data-active="true">
             { header }
             <dl class="backlog-numbers">
-                <dt>{ "repl_backlog_size" }</dt><dd data-field="size">{ v.size }</dd>
-                <dt>{ "repl_backlog_histlen" }</dt><dd data-field="histlen">{ v.histlen }</dd>
-                <dt>{ "repl_backlog_first_byte_offset" }</dt><dd data-field="first">{ v.first_byte_offset }</dd>
-                <dt>{ "master_repl_offset" }</dt><dd data-field="master-offset">{ v.master_repl_offset }</dd>
+                <div><dt>{ "repl_backlog_size" }</dt><dd data-field="size">{ v.size }</dd></div>
+                <div><dt>{ "repl_backlog_histlen" }</dt><dd data-field="histlen">{ v.histlen }</dd></div>
+                <div><dt>{ "repl_backlog_first_byte_offset" }</dt><dd data-field="first">{ v.first_byte_offset }</dd></div>
+                <div><dt>{ "master_repl_offset" }</dt><dd data-field="master-offset">{ v.master_repl_offset }</dd></div>
             </dl>
             <p class="gauge">
                 <label>
@@ -153,7 +155,7 @@ pub fn backlog_panel(props: &BacklogProps) -> Html {
                 { for v.legend.iter().map(|l| html! {
                     <li data-class={l.class.key()}>
                         <span class={classes!("swatch", format!("cmd-{}", l.class.key()))} aria-hidden="true"></span>
-                        { format!("{} — {} × , {} bytes", l.class.label(), l.commands, l.bytes) }
+                        { format!("{}: {} {}, {} bytes", l.class.label(), l.commands, if l.commands == 1 { "span" } else { "spans" }, l.bytes) }
                     </li>
                 }) }
             </ul>

@@ -16,6 +16,17 @@ pub struct StreamProps {
 #[function_component(StreamPanel)]
 pub fn stream_panel(props: &StreamProps) -> Html {
     let v = &props.view;
+    let chunks_ref = use_node_ref();
+    {
+        // Follow the newest bytes, like a terminal does.
+        let chunks_ref = chunks_ref.clone();
+        let newest = v.chunks.last().map(|c| c.index);
+        use_effect_with((v.chosen, newest, v.hex), move |_| {
+            if let Some(el) = chunks_ref.cast::<web_sys::Element>() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
+    }
     let on_link = {
         let links: Vec<(usize, usize)> = v.links.iter().map(|l| (l.from, l.to)).collect();
         props.dispatch.reform(move |e: Event| {
@@ -66,7 +77,7 @@ pub fn stream_panel(props: &StreamProps) -> Html {
                         </button>
                     }
                 </p>
-                <div class="stream-chunks" tabindex="0" aria-label="Bytes delivered on this link, oldest first">
+                <div class="stream-chunks" ref={chunks_ref} tabindex="0" aria-label="Bytes delivered on this link, oldest first">
                     if v.chunks.is_empty() {
                         <p class="empty">{ "Nothing delivered in this direction yet." }</p>
                     }

@@ -183,6 +183,7 @@ fn why(bus: &Bus, master: ServerId, time: u64, d: &SyncDecision) -> WhyView {
         value: format!("{} (up to {second})", d.my_replid2),
         check: id_is_replid2.then_some(d.requested_offset <= d.second_repl_offset),
     });
+    let history_ok = id_is_replid || (id_is_replid2 && d.requested_offset <= d.second_repl_offset);
     rows.push(WhyRow { label: "master_repl_offset".into(), value: d.master_repl_offset.to_string(), check: None });
     let (value, check) = match d.backlog {
         Some((first, histlen)) => {
@@ -190,7 +191,8 @@ fn why(bus: &Bus, master: ServerId, time: u64, d: &SyncDecision) -> WhyView {
             let ok = d.requested_offset >= first as i64 && d.requested_offset <= last as i64;
             (
                 format!("offsets {first}..{last} can be continued from ({histlen} bytes held); asked for {}", d.requested_offset),
-                (d.command == "PSYNC" && d.requested_offset >= 0).then_some(ok),
+                // The backlog is consulted only for a history the master can continue.
+                (d.command == "PSYNC" && history_ok).then_some(ok),
             )
         }
         None => ("none (no replica yet)".to_string(), None),
@@ -314,7 +316,7 @@ pub fn sync_path_view(bus: &Bus, selected: ServerId, picked: Option<ServerId>) -
                         format!("+CONTINUE: {} bytes from the backlog", decision.map_or(0, |(.., d)| d.backlog_bytes_sent)),
                     ),
                     (Some(true), _) if reached_rank >= rank(LinkStateName::Transfer) => {
-                        (StepMark::Done, "+FULLRESYNC: a snapshot follows".to_string())
+                        (StepMark::Done, "a snapshot follows".to_string())
                     }
                     (Some(true), _) => (
                         if ended { StepMark::Failed } else { StepMark::Current },
@@ -410,6 +412,7 @@ mod tests {
         let why = v.why.unwrap();
         assert_eq!(why.verdict, "+FULLRESYNC");
         assert_eq!(row(&why, "master replid").check, Some(false));
+        assert_eq!(row(&why, "backlog").check, None, "another history: the backlog is not even looked at");
         assert!(why.reason.contains("PSYNC2"), "{}", why.reason);
         assert_eq!(v.history.len(), 1);
         assert_eq!(v.history[0].kind, "full (+FULLRESYNC)");
