@@ -75,7 +75,7 @@ pub(crate) fn scan_command(data: &[u8]) -> Scan {
                 Some(_) => return Err(Scan::Invalid),
             }
             let (len, start) = scan_number(data, pos + 1)?;
-            if len < 0 || len > 512 << 20 {
+            if !(0..=512 << 20).contains(&len) {
                 return Err(Scan::Invalid);
             }
             let end = start + len as usize;
