@@ -5,12 +5,14 @@ use yew::prelude::*;
 
 use super::components::controls::Controls;
 use super::components::help::Shortcuts;
+use super::components::inspect::Inspect;
 use super::components::links::Links;
 use super::components::server_card::ServerCard;
 use super::components::server_panel::ServerPanel;
-use super::model::server_panel::panel_view;
-use super::components::topology::Topology;
 use super::components::timeline::Timeline;
+use super::components::topology::Topology;
+use super::model::inspect::inspect_view;
+use super::model::server_panel::panel_view;
 use super::state::{Action, Sim};
 
 /// Wall-clock period of the simulation tick.
@@ -46,6 +48,7 @@ pub fn app(props: &AppProps) -> Html {
     }
 
     let views = sim.server_views();
+    let inspect = inspect_view(&sim.bus(), sim.console.selected, &sim.inspect);
     html! {
         <main class="app">
             <header class="top">
@@ -66,6 +69,7 @@ pub fn app(props: &AppProps) -> Html {
                 <ServerPanel view={panel_view(&sim)} targets={sim.console_targets()} dispatch={dispatch.clone()} />
                 <Links rows={sim.link_rows()} dispatch={dispatch.clone()} />
             </div>
+            <Inspect tab={sim.inspect.tab} view={inspect} dispatch={dispatch.clone()} />
             <Timeline diagram={sim.diagram_view()} log={sim.event_log_view()} dispatch={dispatch.clone()} />
             <Shortcuts
                 paused={sim.paused}

@@ -18,6 +18,7 @@ use crate::engine::resp::{split_args, Reply};
 use crate::engine::{Config, Role};
 use crate::ui::model::server_panel::{self, PanelAction, PanelUi};
 use crate::ui::model::timeline::{self, DiagramScroll, LogFilter, Theme, TimelineUi};
+use crate::ui::model::inspect::{InspectAction, InspectUi};
 
 /// Fixed, so every visit replays the same run (same replids, same event log).
 pub const SEED: u64 = 1;
@@ -74,6 +75,8 @@ pub enum Action {
     /// `None` follows the system's colour scheme.
     SetTheme(Option<Theme>),
     ShowHelp(bool),
+    /// A choice in the inspection panels (tab, replica, link, hex, show more).
+    Inspect(InspectAction),
 }
 
 /// The console's own state: what is being typed, and redis-cli's line history.
@@ -101,6 +104,7 @@ pub struct Sim {
     /// Why the last action from the topology view was refused, if it was.
     pub topology_notice: Option<String>,
     pub timeline: TimelineUi,
+    pub inspect: InspectUi,
 }
 
 impl Default for Sim {
@@ -144,6 +148,7 @@ impl Sim {
             panel: PanelUi::default(),
             topology_notice: None,
             timeline: TimelineUi::default(),
+            inspect: InspectUi::default(),
         }
     }
 
@@ -210,6 +215,7 @@ impl Sim {
             Action::SetTheme(theme) => self.timeline.theme = theme,
             Action::ShowHelp(open) => self.timeline.help_open = open,
             Action::Panel(action) => PanelUi::apply(self, action),
+            Action::Inspect(a) => self.inspect.apply(a),
             Action::Topology(action) => {
                 let result = topology::apply(&mut self.bus.borrow_mut(), action);
                 self.topology_notice = result.err();

@@ -1,15 +1,19 @@
 //! One component per file. Each renders view models from [`super::state`] and reports
 //! what the user did as [`super::state::Action`]s.
 
+pub mod backlog;
 pub mod console;
 pub mod controls;
 pub mod event_log;
 pub mod help;
+pub mod inspect;
 pub mod links;
 pub mod server_card;
 pub mod server_config;
 pub mod server_keys;
 pub mod server_panel;
 pub mod spacetime;
+pub mod stream;
+pub mod sync_path;
 pub mod timeline;
 pub mod topology;

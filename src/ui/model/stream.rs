@@ -1,0 +1,722 @@
+//! The stream inspector: the raw bytes delivered on one direction of a link between two
+//! servers, decoded the way the protocol reference writes them (escaped RESP, one command
+//! per line) or as hex, with the replication offsets each chunk and command covers.
+//!
+//! The bytes come from the bus's event log (`LogKind::Deliver`), not from the nodes:
+//! what is shown is what travelled, chunk by chunk, as the receiver got it. Every
+//! connection is decoded from its first byte, because the meaning of a byte depends on
+//! what came before it (inside a snapshot payload, or the middle of a command cut across
+//! two chunks); only the text of the chunks that are shown is built.
+
+use std::ops::Range;
+
+use crate::bus::{Bus, LogKind, ServerId};
+use crate::engine::ConnId;
+use crate::ui::state::format_clock;
+
+use super::inspect::InspectUi;
+
+/// Raw bytes shown before "show more" (newest chunks first back to this many).
+pub const STREAM_SHOWN_BYTES: usize = 4096;
+/// Characters of one decoded command before it is cut.
+const LINE_CHARS: usize = 240;
+const HEX_ROW: usize = 16;
+/// The RDB format's magic: "REDIS" and a 4-digit version.
+const RDB_HEADER_LEN: usize = 9;
+/// Length of the random mark that ends a diskless (EOF-marked) payload.
+const EOF_MARK_LEN: usize = 40;
+
+// ------------------------------------------------------------------ RESP scanning
+
+/// A RESP command (array of bulk strings) at the front of some bytes, found without
+/// copying it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Scan {
+    /// `len` bytes; `args` are the ranges of the first arguments (at most three).
+    Command { len: usize, args: Vec<Range<usize>>, argc: usize },
+    /// A prefix of a command: more bytes are needed.
+    Incomplete,
+    /// Not a RESP array of bulk strings.
+    Invalid,
+}
+
+/// Reads `<digits>\r\n` at `at`: the number and the position after the CRLF.
+fn scan_number(data: &[u8], at: usize) -> Result<(i64, usize), Scan> {
+    let rest = &data[at.min(data.len())..];
+    let Some(end) = rest.iter().take(21).position(|&b| b == b'\r') else {
+        return Err(if rest.len() < 21 { Scan::Incomplete } else { Scan::Invalid });
+    };
+    if rest.len() < end + 2 {
+        return Err(Scan::Incomplete);
+    }
+    if rest[end + 1] != b'\n' {
+        return Err(Scan::Invalid);
+    }
+    let n = crate::engine::resp::parse_i64(&rest[..end]).ok_or(Scan::Invalid)?;
+    Ok((n, at + end + 2))
+}
+
+/// Scans one command from the front of `data`.
+pub(crate) fn scan_command(data: &[u8]) -> Scan {
+    fn inner(data: &[u8]) -> Result<Scan, Scan> {
+        if data.first() != Some(&b'*') {
+            return Err(Scan::Invalid);
+        }
+        let (argc, mut pos) = scan_number(data, 1)?;
+        // Redis refuses more than 1024*1024 arguments; nothing real comes close.
+        if !(1..=1 << 20).contains(&argc) {
+            return Err(Scan::Invalid);
+        }
+        let mut args = Vec::new();
+        for _ in 0..argc {
+            match data.get(pos) {
+                None => return Err(Scan::Incomplete),
+                Some(b'$') => {}
+                Some(_) => return Err(Scan::Invalid),
+            }
+            let (len, start) = scan_number(data, pos + 1)?;
+            if !(0..=512 << 20).contains(&len) {
+                return Err(Scan::Invalid);
+            }
+            let end = start + len as usize;
+            if data.len() < end + 2 {
+                return Err(Scan::Incomplete);
+            }
+            if &data[end..end + 2] != b"\r\n" {
+                return Err(Scan::Invalid);
+            }
+            if args.len() < 3 {
+                args.push(start..end);
+            }
+            pos = end + 2;
+        }
+        Ok(Scan::Command { len: pos, args, argc: argc as usize })
+    }
+    inner(data).unwrap_or_else(|e| e)
+}
+
+/// Bytes as the protocol reference prints them: printable ASCII as is, `\r`, `\n`, `\t`,
+/// `\\` and `\xNN` for the rest. No quotes around it.
+pub fn escape(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() + 8);
+    for &c in bytes {
+        match c {
+            b'\\' => s.push_str("\\\\"),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            c if c.is_ascii_graphic() || c == b' ' => s.push(c as char),
+            c => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    s
+}
+
+/// [`escape`] cut to `max` characters, saying how many bytes there were.
+pub fn escape_cut(bytes: &[u8], max: usize) -> String {
+    let s = escape(bytes);
+    if s.chars().count() <= max {
+        s
+    } else {
+        format!("{}… ({} bytes)", s.chars().take(max).collect::<String>(), bytes.len())
+    }
+}
+
+/// The command's name in capitals, and for REPLCONF its subcommand (`REPLCONF GETACK`).
+pub(crate) fn command_name(data: &[u8], args: &[Range<usize>]) -> String {
+    let word = |i: usize| args.get(i).map(|r| String::from_utf8_lossy(&data[r.clone()]).to_ascii_uppercase());
+    let name = word(0).unwrap_or_default();
+    match (name.as_str(), word(1)) {
+        ("REPLCONF", Some(sub)) => format!("REPLCONF {sub}"),
+        _ => name,
+    }
+}
+
+// ------------------------------------------------------------------ the view model
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkChoice {
+    pub from: ServerId,
+    pub to: ServerId,
+    /// `master → replica-1 (6380 → 6381)`
+    pub label: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineKind {
+    /// A RESP command (the stream, or a replica's handshake and ACKs).
+    Command,
+    /// A reply line (`+PONG`, `+FULLRESYNC ...`, `+CONTINUE ...`) or a payload header.
+    Reply,
+    /// A snapshot payload, summarised.
+    Rdb,
+    /// The lone newline a master sends to keep a waiting replica's link alive.
+    Newline,
+    /// Bytes that are not RESP.
+    Raw,
+}
+
+impl LineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineKind::Command => "command",
+            LineKind::Reply => "reply",
+            LineKind::Rdb => "rdb",
+            LineKind::Newline => "newline",
+            LineKind::Raw => "raw",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamLine {
+    pub kind: LineKind,
+    /// Escaped bytes (cut when long), or for a payload its summary.
+    pub text: String,
+    /// A word for the line: `SET`, `+CONTINUE`, `RDB` ...
+    pub label: String,
+    /// Replication offsets of the line's first and last byte, on a master→replica stream.
+    pub offsets: Option<(u64, u64)>,
+    /// The payload escaped in full (up to the shown-bytes cap), when asked for.
+    pub full: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkView {
+    /// Log index of the delivery.
+    pub index: u64,
+    pub time: String,
+    pub conn: ConnId,
+    pub bytes: usize,
+    /// Replication offsets the chunk moved the replica through (first, last byte applied).
+    pub offsets: Option<(u64, u64)>,
+    pub lines: Vec<StreamLine>,
+    /// Hex dump rows, when the hex view is on.
+    pub hex: Vec<String>,
+    /// A new connection starts with this chunk.
+    pub new_conn: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamView {
+    pub links: Vec<LinkChoice>,
+    pub chosen: Option<(ServerId, ServerId)>,
+    pub hex: bool,
+    pub show_rdb: bool,
+    pub total_bytes: usize,
+    pub total_chunks: usize,
+    /// Older chunks left out for the byte cap.
+    pub hidden_chunks: usize,
+    pub hidden_bytes: usize,
+    pub chunks: Vec<ChunkView>,
+}
+
+/// Every direction that carried bytes between two servers, plus the current master links
+/// (which may have carried nothing yet), in order of first appearance.
+fn link_choices(bus: &Bus) -> Vec<LinkChoice> {
+    let mut pairs: Vec<(ServerId, ServerId)> = Vec::new();
+    let add = |a: ServerId, b: ServerId, pairs: &mut Vec<(ServerId, ServerId)>| {
+        if !pairs.iter().any(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a)) {
+            pairs.push((a, b));
+        }
+    };
+    for (id, s) in bus.servers().iter().enumerate() {
+        if let Some(m) = s.node.master_link().and_then(|l| bus.server_by_port(l.port)) {
+            add(m, id, &mut pairs);
+        }
+    }
+    for e in bus.log() {
+        if let (Some(to), LogKind::Deliver { from: Some(from), .. }) = (e.server, &e.kind) {
+            // The side that receives offsets is the replica: name the master first.
+            if e.repl_offsets.is_some() {
+                add(*from, to, &mut pairs);
+            } else {
+                add(to, *from, &mut pairs);
+            }
+        }
+    }
+    let name = |id: ServerId| bus.server(id).name.clone();
+    let port = |id: ServerId| bus.server(id).port;
+    pairs
+        .into_iter()
+        .flat_map(|(a, b)| [(a, b), (b, a)])
+        .map(|(from, to)| LinkChoice {
+            from,
+            to,
+            label: format!("{} → {} ({} → {})", name(from), name(to), port(from), port(to)),
+        })
+        .collect()
+}
+
+/// Where a connection's decoder stands between chunks.
+#[derive(Default)]
+enum Mode {
+    #[default]
+    Lines,
+    /// A `$<len>` payload with this many bytes still to come.
+    RdbLen { left: usize },
+    /// A diskless payload that ends with `mark`. `tail` holds the last bytes read that
+    /// could be the start of the mark.
+    RdbEof { mark: Vec<u8>, tail: Vec<u8> },
+}
+
+/// A payload being read: where its summary line is, and what it held so far.
+struct Payload {
+    at: (usize, usize),
+    eof_marked: bool,
+    len: usize,
+    header: Vec<u8>,
+    kept: Vec<u8>,
+}
+
+/// Decodes the chunks of one connection in order.
+#[derive(Default)]
+struct Decoder {
+    mode: Mode,
+    carry: Vec<u8>,
+    /// Offset of the next stream byte, once the stream started and its offset is known.
+    next_offset: Option<u64>,
+    payload: Option<Payload>,
+    /// Bytes of payload to keep for "show the RDB" (0: summarise only).
+    keep_rdb: usize,
+}
+
+impl Decoder {
+    /// Decodes one chunk; pushes lines to `out[chunk]` when `render`. `before` is the
+    /// replica's applied offset before the chunk, when it arrived on a master link.
+    fn chunk(&mut self, data: &[u8], before: Option<u64>, chunk: usize, out: &mut [Vec<StreamLine>], render: bool) {
+        let mut buf = std::mem::take(&mut self.carry);
+        buf.extend_from_slice(data);
+        let mut pos = 0;
+        let push = |out: &mut [Vec<StreamLine>], line: StreamLine| -> usize {
+            out[chunk].push(line);
+            out[chunk].len() - 1
+        };
+        while pos < buf.len() {
+            match &mut self.mode {
+                Mode::RdbLen { left } => {
+                    let left = *left;
+                    let take = left.min(buf.len() - pos);
+                    self.payload_bytes(&buf[pos..pos + take]);
+                    pos += take;
+                    if left == take {
+                        self.finish_payload(out, chunk, render);
+                    } else {
+                        self.mode = Mode::RdbLen { left: left - take };
+                        if render {
+                            self.continued_payload(out, chunk, take);
+                        }
+                    }
+                }
+                Mode::RdbEof { mark, tail } => {
+                    // `tail`: bytes read but not counted yet, since they could begin the mark.
+                    let mark = mark.clone();
+                    let mut window = std::mem::take(tail);
+                    let tail_len = window.len();
+                    window.extend_from_slice(&buf[pos..]);
+                    match window.windows(EOF_MARK_LEN).position(|w| w == mark.as_slice()) {
+                        Some(i) => {
+                            self.payload_bytes(&window[..i]);
+                            pos += i + EOF_MARK_LEN - tail_len;
+                            self.finish_payload(out, chunk, render);
+                        }
+                        None => {
+                            let sure = window.len() - window.len().min(EOF_MARK_LEN - 1);
+                            self.payload_bytes(&window[..sure]);
+                            if render {
+                                self.continued_payload(out, chunk, buf.len() - pos);
+                            }
+                            pos = buf.len();
+                            self.mode = Mode::RdbEof { mark, tail: window[sure..].to_vec() };
+                        }
+                    }
+                }
+                Mode::Lines => match buf[pos] {
+                    b'\n' => {
+                        if render {
+                            push(out, line(LineKind::Newline, "\\n".into(), "newline", None));
+                        }
+                        pos += 1;
+                    }
+                    b'*' => match scan_command(&buf[pos..]) {
+                        Scan::Command { len, args, .. } => {
+                            let bytes = &buf[pos..pos + len];
+                            let offsets = self.next_offset.map(|o| {
+                                self.next_offset = Some(o + len as u64);
+                                (o, o + len as u64 - 1)
+                            });
+                            if render {
+                                let name = command_name(bytes, &args);
+                                push(out, line(LineKind::Command, escape_cut(bytes, LINE_CHARS), &name, offsets));
+                            }
+                            pos += len;
+                        }
+                        Scan::Incomplete => break,
+                        Scan::Invalid => {
+                            if render {
+                                push(out, line(LineKind::Raw, escape_cut(&buf[pos..], LINE_CHARS), "not RESP", None));
+                            }
+                            pos = buf.len();
+                        }
+                    },
+                    first @ (b'+' | b'-' | b':' | b'$') => {
+                        let Some(end) = buf[pos..].windows(2).position(|w| w == b"\r\n") else { break };
+                        let text = &buf[pos..pos + end];
+                        let label = String::from_utf8_lossy(text.split(|&b| b == b' ').next().unwrap_or_default()).into_owned();
+                        let shown = escape_cut(&buf[pos..pos + end + 2], LINE_CHARS);
+                        pos += end + 2;
+                        if first == b'$' {
+                            // A payload: on a master link a `$` at the top level is only ever
+                            // the snapshot (the handshake's replies are simple strings).
+                            let at = if render {
+                                push(out, line(LineKind::Reply, shown, "payload header", None));
+                                push(out, line(LineKind::Rdb, String::new(), "RDB", None))
+                            } else {
+                                0
+                            };
+                            if let Some(mark) = text.strip_prefix(b"$EOF:") {
+                                self.mode = Mode::RdbEof { mark: mark.to_vec(), tail: Vec::new() };
+                                self.start_payload((chunk, at), true);
+                            } else {
+                                let len = crate::engine::resp::parse_i64(&text[1..]).unwrap_or(0).max(0) as usize;
+                                self.mode = Mode::RdbLen { left: len };
+                                self.start_payload((chunk, at), false);
+                                if len == 0 {
+                                    self.finish_payload(out, chunk, render);
+                                }
+                            }
+                            continue;
+                        }
+                        if let Some(rest) = text.strip_prefix(b"+FULLRESYNC ") {
+                            // The stream continues from the snapshot's offset.
+                            let off = rest.split(|&b| b == b' ').nth(1).and_then(crate::engine::resp::parse_i64);
+                            self.next_offset = off.map(|o| o as u64 + 1);
+                        } else if text.starts_with(b"+CONTINUE") {
+                            // The backlog's bytes follow from the replica's own offset on.
+                            self.next_offset = before.map(|b| b + 1);
+                        }
+                        if render {
+                            push(out, line(LineKind::Reply, shown, &label, None));
+                        }
+                    }
+                    _ => {
+                        // An inline command or garbage: up to the end of the line.
+                        let end = buf[pos..].iter().position(|&b| b == b'\n').map_or(buf.len(), |e| pos + e + 1);
+                        if render {
+                            push(out, line(LineKind::Raw, escape_cut(&buf[pos..end], LINE_CHARS), "inline", None));
+                        }
+                        pos = end;
+                    }
+                },
+            }
+        }
+        if pos < buf.len() {
+            self.carry = buf[pos..].to_vec();
+        }
+    }
+
+    fn start_payload(&mut self, at: (usize, usize), eof_marked: bool) {
+        self.payload = Some(Payload { at, eof_marked, len: 0, header: Vec::new(), kept: Vec::new() });
+    }
+
+    fn payload_bytes(&mut self, bytes: &[u8]) {
+        let keep = self.keep_rdb;
+        if let Some(p) = &mut self.payload {
+            p.len += bytes.len();
+            let need = RDB_HEADER_LEN.saturating_sub(p.header.len());
+            p.header.extend_from_slice(&bytes[..need.min(bytes.len())]);
+            let room = keep.saturating_sub(p.kept.len());
+            p.kept.extend_from_slice(&bytes[..room.min(bytes.len())]);
+        }
+    }
+
+    /// A chunk that is all payload gets a line saying so.
+    fn continued_payload(&self, out: &mut [Vec<StreamLine>], chunk: usize, bytes: usize) {
+        if let Some(p) = &self.payload {
+            if p.at.0 != chunk {
+                out[chunk].push(line(LineKind::Rdb, format!("… {bytes} more bytes of the RDB payload"), "RDB", None));
+            }
+        }
+    }
+
+    fn finish_payload(&mut self, out: &mut [Vec<StreamLine>], chunk: usize, render: bool) {
+        self.mode = Mode::Lines;
+        let Some(p) = self.payload.take() else { return };
+        let header = if p.header.starts_with(b"REDIS") {
+            format!("header \"{}\"", escape(&p.header))
+        } else {
+            format!("no RDB header (starts \"{}\")", escape(&p.header))
+        };
+        let framing = if p.eof_marked {
+            "diskless: ended by the 40-byte EOF mark"
+        } else {
+            "disk-based: length given up front"
+        };
+        let summary = format!("RDB payload: {} bytes, {header} ({framing})", p.len);
+        if p.at.0 < out.len() && out[p.at.0].len() > p.at.1 && out[p.at.0][p.at.1].kind == LineKind::Rdb {
+            let l = &mut out[p.at.0][p.at.1];
+            l.text = summary;
+            if self.keep_rdb > 0 {
+                let mut full = escape(&p.kept);
+                if p.kept.len() < p.len {
+                    full.push_str(&format!("… ({} of {} bytes shown)", p.kept.len(), p.len));
+                }
+                l.full = Some(full);
+            }
+        }
+        if render && p.at.0 != chunk {
+            out[chunk].push(line(LineKind::Rdb, format!("end of the RDB payload ({} bytes in all)", p.len), "RDB", None));
+        }
+        // After a snapshot the stream starts (its offset came with +FULLRESYNC).
+    }
+}
+
+fn line(kind: LineKind, text: String, label: &str, offsets: Option<(u64, u64)>) -> StreamLine {
+    StreamLine { kind, text, label: label.to_string(), offsets, full: None }
+}
+
+/// Hex dump rows: `0000  2a 31 0d 0a …  *1..`.
+pub fn hex_rows(data: &[u8]) -> Vec<String> {
+    data.chunks(HEX_ROW)
+        .enumerate()
+        .map(|(i, row)| {
+            let hex: Vec<String> = row.iter().map(|b| format!("{b:02x}")).collect();
+            let ascii: String = row.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }).collect();
+            format!("{:04x}  {:<w$}  {ascii}", i * HEX_ROW, hex.join(" "), w = HEX_ROW * 3 - 1)
+        })
+        .collect()
+}
+
+/// The stream inspector for the chosen direction (or a sensible default: the selected
+/// server's master link, master → replica).
+pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView {
+    let links = link_choices(bus);
+    let chosen = ui
+        .stream_link
+        .filter(|c| links.iter().any(|l| (l.from, l.to) == *c))
+        .or_else(|| {
+            // The selected server's own master link, else a link of it as master.
+            let by_to = links.iter().find(|l| l.to == selected && bus.server(selected).node.master_link().is_some());
+            by_to.or_else(|| links.iter().find(|l| l.from == selected)).or(links.first()).map(|l| (l.from, l.to))
+        });
+    let mut view = StreamView {
+        links,
+        chosen,
+        hex: ui.stream_hex,
+        show_rdb: ui.stream_show_rdb,
+        total_bytes: 0,
+        total_chunks: 0,
+        hidden_chunks: 0,
+        hidden_bytes: 0,
+        chunks: Vec::new(),
+    };
+    let Some((from, to)) = chosen else { return view };
+    let entries: Vec<_> = bus
+        .log()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            LogKind::Deliver { conn, from: Some(f), data } if *f == from && e.server == Some(to) => Some((e, *conn, data)),
+            _ => None,
+        })
+        .collect();
+    view.total_chunks = entries.len();
+    view.total_bytes = entries.iter().map(|(_, _, d)| d.len()).sum();
+    // Newest chunks back to the cap (always at least the newest one).
+    let mut shown_from = entries.len();
+    let mut budget = ui.stream_limit;
+    while shown_from > 0 && (shown_from == entries.len() || entries[shown_from - 1].2.len() <= budget) {
+        shown_from -= 1;
+        budget = budget.saturating_sub(entries[shown_from].2.len());
+    }
+    view.hidden_chunks = shown_from;
+    view.hidden_bytes = entries[..shown_from].iter().map(|(_, _, d)| d.len()).sum();
+
+    let mut lines: Vec<Vec<StreamLine>> = vec![Vec::new(); entries.len()];
+    let mut decoders: Vec<(ConnId, Decoder)> = Vec::new();
+    let keep_rdb = if ui.stream_show_rdb { ui.stream_limit } else { 0 };
+    let mut hex_budget = ui.stream_limit;
+    let mut last_conn = None;
+    for (i, (e, conn, data)) in entries.iter().enumerate() {
+        let d = match decoders.iter().position(|(c, _)| c == conn) {
+            Some(k) => &mut decoders[k].1,
+            None => {
+                decoders.push((*conn, Decoder { keep_rdb, ..Decoder::default() }));
+                &mut decoders.last_mut().expect("just pushed").1
+            }
+        };
+        let render = i >= shown_from;
+        d.chunk(data, e.repl_offsets.map(|(b, _)| b), i, &mut lines, render);
+        let new_conn = last_conn != Some(*conn);
+        last_conn = Some(*conn);
+        if render {
+            let hex = if ui.stream_hex {
+                let n = data.len().min(hex_budget.max(HEX_ROW));
+                hex_budget = hex_budget.saturating_sub(n);
+                let mut rows = hex_rows(&data[..n]);
+                if n < data.len() {
+                    rows.push(format!("… {} more bytes (show more)", data.len() - n));
+                }
+                rows
+            } else {
+                Vec::new()
+            };
+            view.chunks.push(ChunkView {
+                index: e.index,
+                time: format_clock(e.time),
+                conn: *conn,
+                bytes: data.len(),
+                offsets: e.repl_offsets.filter(|(b, a)| a > b).map(|(b, a)| (b + 1, a)),
+                lines: Vec::new(),
+                hex,
+                new_conn,
+            });
+        }
+    }
+    for (chunk, l) in view.chunks.iter_mut().zip(lines.into_iter().skip(shown_from)) {
+        chunk.lines = l;
+    }
+    view
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::model::inspect::InspectUi;
+
+    fn synced() -> Bus {
+        let (mut bus, m) = Bus::master_and_synced_replicas(1, 1);
+        bus.submit_command(m, "SET k v").unwrap();
+        bus.advance(4_000);
+        bus
+    }
+
+    fn all_lines(v: &StreamView) -> Vec<&StreamLine> {
+        v.chunks.iter().flat_map(|c| c.lines.iter()).collect()
+    }
+
+    #[test]
+    fn scans_commands_without_copying() {
+        let data = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$4\r\nPI";
+        let Scan::Command { len, args, argc } = scan_command(data) else { panic!() };
+        assert_eq!((len, argc), (23, 2));
+        assert_eq!(command_name(data, &args), "SELECT");
+        assert_eq!(scan_command(&data[len..]), Scan::Incomplete);
+        assert_eq!(scan_command(b"+OK\r\n"), Scan::Invalid);
+        assert_eq!(scan_command(b"*1\r\n$4\r\nPINGxx"), Scan::Invalid);
+        assert_eq!(scan_command(b"*-1\r\n"), Scan::Invalid);
+        assert_eq!(scan_command(b"*99999999999999999999999\r\n"), Scan::Invalid);
+        assert_eq!(escape(b"*1\r\n$4\r\nPING\r\n"), "*1\\r\\n$4\\r\\nPING\\r\\n");
+        assert_eq!(escape(b"a\x00\\"), "a\\x00\\\\");
+    }
+
+    #[test]
+    fn master_to_replica_shows_handshake_replies_rdb_and_the_stream_with_offsets() {
+        let bus = synced();
+        let v = stream_view(&bus, 1, &InspectUi { stream_limit: 1 << 20, ..InspectUi::default() });
+        assert_eq!(v.chosen, Some((0, 1)), "a replica's own master link, master first");
+        assert_eq!(v.links.iter().map(|l| l.label.as_str()).collect::<Vec<_>>(), [
+            "master → replica-0 (6380 → 6381)",
+            "replica-0 → master (6381 → 6380)"
+        ]);
+        let lines = all_lines(&v);
+        let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts[0], "+PONG\\r\\n");
+        assert!(texts.iter().any(|t| t.starts_with("+FULLRESYNC ") && t.ends_with(" 0\\r\\n")), "{texts:?}");
+        let rdb = lines.iter().find(|l| l.kind == LineKind::Rdb).unwrap();
+        assert!(rdb.text.starts_with("RDB payload: "), "{}", rdb.text);
+        assert!(rdb.text.contains("header \"REDIS0010\""), "{}", rdb.text);
+        assert!(rdb.text.contains("diskless"), "{}", rdb.text);
+        assert_eq!(rdb.full, None, "summarised unless asked");
+        assert!(lines.iter().filter(|l| l.kind == LineKind::Newline).count() >= 4, "keepalive newlines while waiting");
+        // After the snapshot at offset 0: SELECT and SET, then the master's PING.
+        let cmds: Vec<(&str, &str, Option<(u64, u64)>)> = lines
+            .iter()
+            .filter(|l| l.kind == LineKind::Command)
+            .map(|l| (l.label.as_str(), l.text.as_str(), l.offsets))
+            .collect();
+        assert_eq!(cmds[0], ("SELECT", "*2\\r\\n$6\\r\\nSELECT\\r\\n$1\\r\\n0\\r\\n", Some((1, 23))));
+        assert_eq!(cmds[1], ("SET", "*3\\r\\n$3\\r\\nSET\\r\\n$1\\r\\nk\\r\\n$1\\r\\nv\\r\\n", Some((24, 50))));
+        assert_eq!(cmds[2], ("PING", "*1\\r\\n$4\\r\\nping\\r\\n", Some((51, 64))));
+        let set_chunk = v.chunks.iter().find(|c| c.lines.iter().any(|l| l.label == "SET")).unwrap();
+        assert_eq!(set_chunk.offsets, Some((1, 50)));
+    }
+
+    #[test]
+    fn replica_to_master_shows_ping_replconf_psync_and_acks() {
+        let bus = synced();
+        let ui = InspectUi { stream_link: Some((1, 0)), stream_limit: 1 << 20, ..InspectUi::default() };
+        let v = stream_view(&bus, 0, &ui);
+        let lines = all_lines(&v);
+        assert_eq!(lines[0].text, "*1\\r\\n$4\\r\\nPING\\r\\n");
+        let labels: Vec<&str> = lines.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(&labels[..4], ["PING", "REPLCONF LISTENING-PORT", "REPLCONF CAPA", "PSYNC"]);
+        assert!(labels.contains(&"REPLCONF ACK"));
+        assert!(lines.iter().all(|l| l.offsets.is_none()), "the replica's own commands are not stream bytes");
+    }
+
+    #[test]
+    fn the_cap_shows_the_newest_chunks_and_hex_and_rdb_on_request() {
+        let bus = synced();
+        let small = InspectUi { stream_limit: 64, stream_link: Some((0, 1)), ..InspectUi::default() };
+        let v = stream_view(&bus, 0, &small);
+        assert!(v.hidden_chunks > 0 && v.hidden_bytes > 0);
+        assert!(v.chunks.iter().map(|c| c.bytes).sum::<usize>() <= 64);
+        assert_eq!(v.chunks.last().unwrap().lines[0].label, "PING");
+        let mut ui = small.clone();
+        ui.apply(super::super::inspect::InspectAction::ShowMore);
+        assert_eq!(ui.stream_limit, 128);
+        ui.stream_limit = 1 << 20;
+        ui.stream_hex = true;
+        ui.stream_show_rdb = true;
+        let v = stream_view(&bus, 0, &ui);
+        assert_eq!(v.hidden_chunks, 0);
+        assert_eq!(v.chunks[0].hex, vec![format!("0000  {:<47}  +PONG..", "2b 50 4f 4e 47 0d 0a")]);
+        let rdb = v.chunks.iter().flat_map(|c| &c.lines).find(|l| l.kind == LineKind::Rdb).unwrap();
+        assert!(rdb.full.as_deref().unwrap().starts_with("REDIS0010"), "{:?}", rdb.full);
+    }
+
+    #[test]
+    fn continue_carries_the_backlog_bytes_with_their_offsets() {
+        let (mut bus, m) = Bus::master_and_synced_replicas(1, 1);
+        bus.submit_command(m, "SET k v").unwrap();
+        bus.advance(100);
+        bus.cut(0, 1);
+        bus.submit_command(m, "SET k2 v2").unwrap();
+        bus.advance(100);
+        bus.heal(0, 1);
+        bus.advance(1_500);
+        let v = stream_view(&bus, 1, &InspectUi { stream_limit: 1 << 20, ..InspectUi::default() });
+        let c = v.chunks.iter().find(|c| c.lines.iter().any(|l| l.label == "+CONTINUE")).unwrap();
+        assert!(c.new_conn || v.chunks.iter().any(|c| c.new_conn));
+        assert_eq!(c.offsets, Some((51, 79)));
+        let set = c.lines.iter().find(|l| l.label == "SET").unwrap();
+        assert_eq!(set.offsets, Some((51, 79)));
+        assert_eq!(set.text, "*3\\r\\n$3\\r\\nSET\\r\\n$2\\r\\nk2\\r\\n$2\\r\\nv2\\r\\n");
+    }
+
+    #[test]
+    fn a_command_cut_across_chunks_and_a_cut_payload_decode_whole() {
+        let mut d = Decoder::default();
+        let mut out = vec![Vec::new(); 4];
+        let mark = "m".repeat(40);
+        let payload = format!("+FULLRESYNC abc 7\r\n$EOF:{mark}\r\nREDIS0010xyz{mark}*1\r\n$4\r\nPI");
+        let (a, b) = payload.as_bytes().split_at(40);
+        d.chunk(a, None, 0, &mut out, true);
+        d.chunk(b, None, 1, &mut out, true);
+        d.chunk(b"NG\r\n", None, 2, &mut out, true);
+        assert_eq!(out[0].len(), 1, "the payload header is cut: it waits for the next chunk");
+        let rdb = out[1].iter().find(|l| l.kind == LineKind::Rdb).unwrap();
+        assert_eq!(rdb.text, "RDB payload: 12 bytes, header \"REDIS0010\" (diskless: ended by the 40-byte EOF mark)");
+        assert_eq!(out[2][0].label, "PING");
+        assert_eq!(out[2][0].offsets, Some((8, 21)));
+        // A disk-based payload split in three.
+        let mut d = Decoder::default();
+        let mut out = vec![Vec::new(); 3];
+        d.chunk(b"+FULLRESYNC abc 0\r\n$12\r\nREDIS0", None, 0, &mut out, true);
+        d.chunk(b"010", None, 1, &mut out, true);
+        d.chunk(b"xyz*1\r\n$4\r\nPING\r\n", None, 2, &mut out, true);
+        assert!(out[0][2].text.starts_with("RDB payload: 12 bytes, header \"REDIS0010\" (disk-based"), "{:?}", out[0]);
+        assert_eq!(out[1][0].text, "… 3 more bytes of the RDB payload");
+        assert_eq!(out[2].last().unwrap().offsets, Some((1, 14)));
+    }
+}

@@ -1,0 +1,488 @@
+//! The sync path view: one replica's handshake and sync as a sequence of steps (PING →
+//! AUTH → REPLCONF → PSYNC → +FULLRESYNC or +CONTINUE → RDB → stream), which of them the
+//! latest attempt took, and the master's decision with the numbers behind it.
+//!
+//! Everything comes from the bus's event log: the replica's `Event::LinkState` entries
+//! (each step of its state machine) and the master's `Event::SyncDecision` (what it
+//! compared and why it answered as it did). An *attempt* is everything from one
+//! `Connecting` to the next.
+
+use crate::bus::{Bus, LogKind, ServerId};
+use crate::engine::replication::{LinkStateName, SyncDecision};
+use crate::engine::{Event, Role};
+use crate::ui::state::format_clock;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepMark {
+    Done,
+    /// The step the replica is in now.
+    Current,
+    /// Not needed on this path (AUTH without `masterauth`, the RDB of a `+CONTINUE`).
+    Skipped,
+    /// Not reached yet.
+    Pending,
+    /// Where the attempt stopped (the connection was lost).
+    Failed,
+}
+
+impl StepMark {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            StepMark::Done => "✓",
+            StepMark::Current => "▶",
+            StepMark::Skipped => "–",
+            StepMark::Pending => "○",
+            StepMark::Failed => "✖",
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            StepMark::Done => "done",
+            StepMark::Current => "current",
+            StepMark::Skipped => "skipped",
+            StepMark::Pending => "not yet",
+            StepMark::Failed => "stopped here",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub name: String,
+    pub mark: StepMark,
+    pub detail: String,
+}
+
+/// One number of the decision, and whether it let the replica continue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WhyRow {
+    pub label: String,
+    pub value: String,
+    /// `Some(true)`: this check passed; `Some(false)`: it failed; `None`: context.
+    pub check: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WhyView {
+    /// `+CONTINUE` or `+FULLRESYNC`.
+    pub verdict: String,
+    pub partial: bool,
+    pub master: String,
+    pub time: String,
+    pub rows: Vec<WhyRow>,
+    /// The engine's explanation, in words.
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptRow {
+    pub time: String,
+    pub partial: bool,
+    /// `partial (+CONTINUE)` / `full (+FULLRESYNC)`
+    pub kind: String,
+    pub master: String,
+    /// `PSYNC 8f52a14d… 51`
+    pub request: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncPathView {
+    /// The replica shown.
+    pub replica: Option<ServerId>,
+    pub replica_name: String,
+    /// Replicas to choose from when the selected server is a master: `(id, "name (port)")`.
+    pub picker: Vec<(ServerId, String)>,
+    /// Said instead of a path when there is nothing to show.
+    pub message: Option<String>,
+    pub steps: Vec<Step>,
+    /// The replica's state now, in words.
+    pub now: String,
+    pub why: Option<WhyView>,
+    /// Every decision a master made for this replica, newest first.
+    pub history: Vec<AttemptRow>,
+}
+
+/// The replica named in a decision (`ip:listening-port`) is `port`.
+fn names_port(d: &SyncDecision, port: u16) -> bool {
+    d.replica.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()) == Some(port)
+}
+
+fn short(id: &str) -> String {
+    if id.len() > 12 {
+        format!("{}…", &id[..8])
+    } else {
+        id.to_string()
+    }
+}
+
+/// Replicas of `master`: those whose link points to it now, then those it ever decided a
+/// sync for (they may have moved on or be down).
+fn replicas_of(bus: &Bus, master: ServerId) -> Vec<ServerId> {
+    let mut out: Vec<ServerId> = (0..bus.servers().len())
+        .filter(|&r| r != master)
+        .filter(|&r| bus.server(r).node.master_link().is_some_and(|l| bus.server_by_port(l.port) == Some(master)))
+        .collect();
+    for e in bus.log() {
+        if let (Some(s), LogKind::Engine(Event::SyncDecision(d))) = (e.server, &e.kind) {
+            if s == master {
+                let r = d.replica.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()).and_then(|p| bus.server_by_port(p));
+                if let Some(r) = r.filter(|r| !out.contains(r) && *r != master) {
+                    out.push(r);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The steps of the state machine, in order, with the state that waits for each reply.
+const PATH: [(&str, Option<LinkStateName>); 9] = [
+    ("PING", Some(LinkStateName::ReceivePingReply)),
+    ("AUTH", Some(LinkStateName::ReceiveAuthReply)),
+    ("REPLCONF listening-port", Some(LinkStateName::ReceivePortReply)),
+    ("REPLCONF ip-address", Some(LinkStateName::ReceiveIpReply)),
+    ("REPLCONF capa", Some(LinkStateName::ReceiveCapaReply)),
+    ("PSYNC", Some(LinkStateName::ReceivePsyncReply)),
+    ("+FULLRESYNC or +CONTINUE", None),
+    ("RDB", Some(LinkStateName::Transfer)),
+    ("stream", Some(LinkStateName::Connected)),
+];
+
+fn rank(s: LinkStateName) -> usize {
+    match s {
+        LinkStateName::Connect | LinkStateName::Connecting => 0,
+        LinkStateName::ReceivePingReply => 1,
+        LinkStateName::ReceiveAuthReply => 2,
+        LinkStateName::ReceivePortReply => 3,
+        LinkStateName::ReceiveIpReply => 4,
+        LinkStateName::ReceiveCapaReply => 5,
+        LinkStateName::ReceivePsyncReply => 6,
+        LinkStateName::Transfer => 8,
+        LinkStateName::Connected => 9,
+    }
+}
+
+fn why(bus: &Bus, master: ServerId, time: u64, d: &SyncDecision) -> WhyView {
+    let mut rows = Vec::new();
+    rows.push(WhyRow {
+        label: "replica asked".into(),
+        value: if d.command == "SYNC" {
+            "SYNC (no id, no offset)".into()
+        } else {
+            format!("PSYNC {} {}", d.requested_replid, d.requested_offset)
+        },
+        check: None,
+    });
+    let id_is_replid = d.requested_replid.eq_ignore_ascii_case(&d.my_replid);
+    let id_is_replid2 = !id_is_replid && d.requested_replid.eq_ignore_ascii_case(&d.my_replid2);
+    rows.push(WhyRow { label: "master replid".into(), value: d.my_replid.clone(), check: Some(id_is_replid) });
+    let second = if d.second_repl_offset < 0 { "none".to_string() } else { d.second_repl_offset.to_string() };
+    rows.push(WhyRow {
+        label: "master replid2 (valid up to second_repl_offset)".into(),
+        value: format!("{} (up to {second})", d.my_replid2),
+        check: id_is_replid2.then_some(d.requested_offset <= d.second_repl_offset),
+    });
+    let history_ok = id_is_replid || (id_is_replid2 && d.requested_offset <= d.second_repl_offset);
+    rows.push(WhyRow { label: "master_repl_offset".into(), value: d.master_repl_offset.to_string(), check: None });
+    let (value, check) = match d.backlog {
+        Some((first, histlen)) => {
+            let last = first + histlen as u64;
+            let ok = d.requested_offset >= first as i64 && d.requested_offset <= last as i64;
+            (
+                format!("offsets {first}..{last} can be continued from ({histlen} bytes held); asked for {}", d.requested_offset),
+                // The backlog is consulted only for a history the master can continue.
+                (d.command == "PSYNC" && history_ok).then_some(ok),
+            )
+        }
+        None => ("none (no replica yet)".to_string(), None),
+    };
+    rows.push(WhyRow { label: "backlog".into(), value, check });
+    if d.partial {
+        rows.push(WhyRow { label: "sent from the backlog".into(), value: format!("{} bytes", d.backlog_bytes_sent), check: None });
+    }
+    WhyView {
+        verdict: if d.partial { "+CONTINUE".into() } else { "+FULLRESYNC".into() },
+        partial: d.partial,
+        master: format!("{} ({})", bus.server(master).name, bus.server(master).port),
+        time: format_clock(time),
+        rows,
+        reason: d.reason.clone(),
+    }
+}
+
+pub fn sync_path_view(bus: &Bus, selected: ServerId, picked: Option<ServerId>) -> SyncPathView {
+    let sel = bus.server(selected);
+    let mut view = SyncPathView {
+        replica: None,
+        replica_name: String::new(),
+        picker: Vec::new(),
+        message: None,
+        steps: Vec::new(),
+        now: String::new(),
+        why: None,
+        history: Vec::new(),
+    };
+    let replica = if sel.node.role() == Role::Replica {
+        selected
+    } else {
+        let replicas = replicas_of(bus, selected);
+        view.picker = replicas.iter().map(|&r| (r, format!("{} ({})", bus.server(r).name, bus.server(r).port))).collect();
+        match picked.filter(|p| replicas.contains(p)).or(replicas.first().copied()) {
+            Some(r) => r,
+            None => {
+                view.message = Some(format!("{} is a master with no replicas: nothing has synced from it yet.", sel.name));
+                return view;
+            }
+        }
+    };
+    let r = bus.server(replica);
+    view.replica = Some(replica);
+    view.replica_name = format!("{} ({})", r.name, r.port);
+
+    // The latest attempt: every state from the last `Connecting` on.
+    let mut attempt: Vec<(u64, LinkStateName)> = Vec::new();
+    let mut attempt_start = 0u64;
+    for e in bus.log() {
+        if e.server != Some(replica) {
+            continue;
+        }
+        if let LogKind::Engine(Event::LinkState { state }) = &e.kind {
+            if *state == LinkStateName::Connecting {
+                attempt.clear();
+                attempt_start = e.index;
+            }
+            attempt.push((e.index, *state));
+        }
+    }
+    // Decisions for this replica, from any master.
+    let decisions: Vec<(u64, u64, ServerId, &SyncDecision)> = bus
+        .log()
+        .iter()
+        .filter_map(|e| match (&e.kind, e.server) {
+            (LogKind::Engine(Event::SyncDecision(d)), Some(m)) if m != replica && names_port(d, r.port) => Some((e.index, e.time, m, d)),
+            _ => None,
+        })
+        .collect();
+    view.history = decisions
+        .iter()
+        .rev()
+        .map(|(_, time, m, d)| AttemptRow {
+            time: format_clock(*time),
+            partial: d.partial,
+            kind: if d.partial { "partial (+CONTINUE)".into() } else { "full (+FULLRESYNC)".into() },
+            master: format!("{} ({})", bus.server(*m).name, bus.server(*m).port),
+            request: if d.command == "SYNC" {
+                "SYNC".into()
+            } else {
+                format!("PSYNC {} {}", short(&d.requested_replid), d.requested_offset)
+            },
+        })
+        .collect();
+    let decision = decisions.iter().rev().find(|(i, ..)| *i > attempt_start).filter(|_| !attempt.is_empty());
+    view.why = decisions.last().map(|(_, t, m, d)| why(bus, *m, *t, d));
+
+    let link_state = r.node.master_link().map(|l| l.state_name());
+    view.now = match link_state {
+        None => "not a replica now (REPLICAOF NO ONE, or never told to replicate)".into(),
+        Some(LinkStateName::Connect) => "link down: retrying every second".into(),
+        Some(LinkStateName::Connecting) => "connecting to its master".into(),
+        Some(LinkStateName::Transfer) => "loading the snapshot".into(),
+        Some(LinkStateName::Connected) => "online: applying the stream".into(),
+        Some(LinkStateName::ReceivePsyncReply) => "PSYNC sent, waiting for the answer".into(),
+        Some(s) => format!("handshake: waiting for the reply to {}", PATH.iter().find(|p| p.1 == Some(s)).map_or("?", |p| p.0)),
+    };
+    if attempt.is_empty() {
+        view.message = Some(format!("{} has not tried to sync yet.", r.name));
+        return view;
+    }
+    let visited = |s: LinkStateName| attempt.iter().any(|(_, v)| *v == s);
+    let last = attempt.last().map(|(_, s)| *s).unwrap_or(LinkStateName::Connecting);
+    // The attempt ended (connection lost) when the state fell back to Connect: the step
+    // it was in is where it stopped.
+    let ended = last == LinkStateName::Connect;
+    let reached = attempt.iter().filter(|(_, s)| *s != LinkStateName::Connect).map(|(_, s)| *s).max_by_key(|s| rank(*s));
+    let reached_rank = reached.map_or(0, rank);
+    let stopped_at = if ended { reached } else { None };
+    let full = decision.map(|(.., d)| !d.partial).or(visited(LinkStateName::Transfer).then_some(true));
+
+    for (name, state) in PATH {
+        let (mark, detail) = match state {
+            None => {
+                // The answer: it has no state of its own on the replica.
+                match (full, decision) {
+                    (Some(false), _) => (
+                        StepMark::Done,
+                        format!("+CONTINUE: {} bytes from the backlog", decision.map_or(0, |(.., d)| d.backlog_bytes_sent)),
+                    ),
+                    (Some(true), _) if reached_rank >= rank(LinkStateName::Transfer) => {
+                        (StepMark::Done, "a snapshot follows".to_string())
+                    }
+                    (Some(true), _) => (
+                        if ended { StepMark::Failed } else { StepMark::Current },
+                        "full resync decided; +FULLRESYNC is sent when the snapshot starts (repl-diskless-sync-delay)".to_string(),
+                    ),
+                    (None, _) => (StepMark::Pending, String::new()),
+                }
+            }
+            Some(s) => {
+                let here = Some(s) == stopped_at;
+                let mark = if here {
+                    StepMark::Failed
+                } else if !ended && s == last {
+                    StepMark::Current
+                } else if visited(s) {
+                    StepMark::Done
+                } else if rank(s) < reached_rank || (s == LinkStateName::Transfer && full == Some(false)) {
+                    StepMark::Skipped
+                } else {
+                    StepMark::Pending
+                };
+                // PSYNC waits through the diskless delay: say so when the answer is known.
+                let mark = if s == LinkStateName::ReceivePsyncReply && mark == StepMark::Current && full.is_some() {
+                    StepMark::Done
+                } else {
+                    mark
+                };
+                let detail = match (s, mark) {
+                    (LinkStateName::ReceiveAuthReply, StepMark::Skipped) => "no masterauth set".to_string(),
+                    (LinkStateName::ReceiveIpReply, StepMark::Skipped) => "no replica-announce-ip set".to_string(),
+                    (LinkStateName::Transfer, StepMark::Skipped) => "not needed: the backlog had the bytes".to_string(),
+                    (LinkStateName::ReceivePsyncReply, _) => match decision {
+                        Some((.., d)) if d.command == "SYNC" => "SYNC (no id, no offset)".to_string(),
+                        Some((.., d)) => format!("PSYNC {} {}", short(&d.requested_replid), d.requested_offset),
+                        None => String::new(),
+                    },
+                    (LinkStateName::Transfer, StepMark::Current) => match r.node.master_link().and_then(|l| l.transfer_progress()) {
+                        Some((total, read)) if total > 0 => format!("{read} of {total} bytes"),
+                        Some((_, read)) => format!("{read} bytes read"),
+                        None => String::new(),
+                    },
+                    (LinkStateName::Connected, StepMark::Current) => "online".to_string(),
+                    (_, StepMark::Failed) => "the connection was lost here".to_string(),
+                    _ => String::new(),
+                };
+                (mark, detail)
+            }
+        };
+        // The ip-address step exists only with replica-announce-ip: leave it out unless taken.
+        if state == Some(LinkStateName::ReceiveIpReply) && mark == StepMark::Skipped {
+            continue;
+        }
+        let name = match (state, full, decision) {
+            (None, Some(true), _) => "+FULLRESYNC".to_string(),
+            (None, Some(false), _) => "+CONTINUE".to_string(),
+            (Some(LinkStateName::ReceivePsyncReply), _, Some((.., d))) if d.command == "SYNC" => "SYNC".to_string(),
+            _ => name.to_string(),
+        };
+        view.steps.push(Step { name, mark, detail });
+    }
+    view
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marks(v: &SyncPathView) -> Vec<(String, StepMark)> {
+        v.steps.iter().map(|s| (s.name.clone(), s.mark)).collect()
+    }
+
+    fn row<'a>(w: &'a WhyView, label: &str) -> &'a WhyRow {
+        w.rows.iter().find(|r| r.label.starts_with(label)).unwrap_or_else(|| panic!("no row {label}: {:?}", w.rows))
+    }
+
+    #[test]
+    fn a_first_sync_is_full_and_streams() {
+        let (bus, m) = Bus::master_and_synced_replicas(1, 2);
+        let v = sync_path_view(&bus, m, None);
+        assert_eq!(v.picker.iter().map(|p| p.1.as_str()).collect::<Vec<_>>(), ["replica-0 (6381)", "replica-1 (6382)"]);
+        assert_eq!(v.replica, Some(1));
+        use StepMark::*;
+        assert_eq!(marks(&v), [
+            ("PING".to_string(), Done),
+            ("AUTH".to_string(), Skipped),
+            ("REPLCONF listening-port".to_string(), Done),
+            ("REPLCONF capa".to_string(), Done),
+            ("PSYNC".to_string(), Done),
+            ("+FULLRESYNC".to_string(), Done),
+            ("RDB".to_string(), Done),
+            ("stream".to_string(), Current),
+        ]);
+        let why = v.why.unwrap();
+        assert_eq!(why.verdict, "+FULLRESYNC");
+        assert_eq!(row(&why, "master replid").check, Some(false));
+        assert_eq!(row(&why, "backlog").check, None, "another history: the backlog is not even looked at");
+        assert!(why.reason.contains("PSYNC2"), "{}", why.reason);
+        assert_eq!(v.history.len(), 1);
+        assert_eq!(v.history[0].kind, "full (+FULLRESYNC)");
+        assert_eq!(sync_path_view(&bus, m, Some(2)).replica_name, "replica-1 (6382)");
+    }
+
+    #[test]
+    fn cut_write_heal_continues_with_the_numbers() {
+        let (mut bus, m) = Bus::master_and_synced_replicas(1, 1);
+        bus.submit_command(m, "SET k v").unwrap();
+        bus.advance(100);
+        bus.cut(0, 1);
+        bus.advance(100);
+        let v = sync_path_view(&bus, 1, None);
+        assert_eq!(v.now, "link down: retrying every second");
+        assert!(v.steps.iter().any(|s| s.mark == StepMark::Failed), "{:?}", v.steps);
+        bus.submit_command(m, "SET k2 v2").unwrap();
+        bus.heal(0, 1);
+        bus.advance(2_000);
+        let v = sync_path_view(&bus, 1, None);
+        let names: Vec<_> = v.steps.iter().map(|s| (s.name.as_str(), s.mark)).collect();
+        assert!(names.contains(&("+CONTINUE", StepMark::Done)), "{names:?}");
+        assert!(names.contains(&("RDB", StepMark::Skipped)), "{names:?}");
+        let why = v.why.unwrap();
+        assert_eq!(why.verdict, "+CONTINUE");
+        let replid = bus.server(m).node.replication().replid.clone();
+        assert_eq!(row(&why, "replica asked").value, format!("PSYNC {replid} 51"));
+        assert_eq!(row(&why, "master replid").check, Some(true));
+        assert_eq!(row(&why, "backlog").check, Some(true));
+        assert!(row(&why, "backlog").value.starts_with("offsets 1..80 can be continued from (79 bytes held); asked for 51"));
+        assert_eq!(row(&why, "sent from the backlog").value, "29 bytes");
+        assert_eq!(v.history.len(), 2);
+        assert!(v.history[0].partial && !v.history[1].partial, "newest first");
+        assert_eq!(v.history[0].request, format!("PSYNC {}… 51", &replid[..8]));
+    }
+
+    #[test]
+    fn an_overflowed_small_backlog_explains_the_full_resync() {
+        let (mut bus, m) = Bus::master_and_synced_replicas(1, 1);
+        bus.submit_command(m, "CONFIG SET repl-backlog-size 16kb").unwrap();
+        bus.advance(10);
+        bus.cut(0, 1);
+        let value = "x".repeat(200);
+        let lines: Vec<String> = (0..500).map(|i| format!("SET key:{i} {value}")).collect();
+        bus.submit_pipe(m, &lines.iter().map(String::as_str).collect::<Vec<_>>()).unwrap();
+        bus.advance(10);
+        bus.heal(0, 1);
+        bus.advance(8_000);
+        let v = sync_path_view(&bus, 1, None);
+        let why = v.why.unwrap();
+        assert_eq!(why.verdict, "+FULLRESYNC");
+        assert!(!why.partial);
+        assert_eq!(row(&why, "master replid").check, Some(true), "the right history...");
+        let backlog = row(&why, "backlog");
+        assert_eq!(backlog.check, Some(false), "...but the offset is gone: {backlog:?}");
+        let first = bus.server(m).node.replication().backlog.as_ref().unwrap().first_byte_offset();
+        assert!(first > 1);
+        assert!(backlog.value.contains(&format!("asked for {}", row(&why, "replica asked").value.rsplit(' ').next().unwrap())));
+        assert!(why.reason.to_lowercase().contains("backlog"), "{}", why.reason);
+        assert_eq!(v.history.len(), 2);
+        assert!(!v.history[0].partial);
+        assert_eq!(v.steps.iter().find(|s| s.name == "+FULLRESYNC").map(|s| s.mark), Some(StepMark::Done));
+    }
+
+    #[test]
+    fn a_lone_master_says_so() {
+        let mut bus = Bus::new(1);
+        bus.add_server("alone", crate::engine::Config { port: 6390, ..Default::default() });
+        let v = sync_path_view(&bus, 0, None);
+        assert!(v.message.unwrap().contains("no replicas"));
+        assert!(v.steps.is_empty());
+    }
+}

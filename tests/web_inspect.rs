@@ -1,0 +1,193 @@
+//! The inspection panels in a real browser: Backlog, Sync path and Stream tabs after real
+//! actions (a SET, a cut and heal), with virtual time stepped by the page's own button.
+//!
+//! `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_inspect`
+#![cfg(target_arch = "wasm32")]
+
+use replscope::ui::{App, AppProps};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent, KeyboardEventInit};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+async fn mount() -> Element {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let root = doc.create_element("div").unwrap();
+    doc.body().unwrap().append_child(&root).unwrap();
+    yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps { autoplay: false }).render();
+    yew::scheduler::flush().await;
+    root
+}
+
+fn find(root: &Element, selector: &str) -> Element {
+    root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("nothing matches {selector}"))
+}
+
+fn exists(root: &Element, selector: &str) -> bool {
+    root.query_selector(selector).unwrap().is_some()
+}
+
+fn text(root: &Element, selector: &str) -> String {
+    find(root, selector).text_content().unwrap_or_default()
+}
+
+fn all_text(root: &Element, selector: &str) -> Vec<String> {
+    let list = root.query_selector_all(selector).unwrap();
+    (0..list.length()).map(|i| list.item(i).unwrap().text_content().unwrap_or_default()).collect()
+}
+
+async fn click(root: &Element, selector: &str) {
+    find(root, selector).dyn_into::<HtmlElement>().unwrap().click();
+    yew::scheduler::flush().await;
+}
+
+fn bubbling() -> EventInit {
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    init
+}
+
+async fn fire(el: &Element, event: &str) {
+    el.dispatch_event(&Event::new_with_event_init_dict(event, &bubbling()).unwrap()).unwrap();
+    yew::scheduler::flush().await;
+}
+
+async fn key(el: &Element, key: &str) {
+    let init = KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    el.dispatch_event(&KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
+    yew::scheduler::flush().await;
+}
+
+async fn type_line(root: &Element, line: &str) {
+    let input: HtmlInputElement = find(root, ".console-input").dyn_into().unwrap();
+    input.set_value(line);
+    fire(&input, "input").await;
+    key(&input, "Enter").await;
+}
+
+async fn step(root: &Element, seconds: u32) {
+    for _ in 0..seconds {
+        click(root, ".step").await;
+    }
+}
+
+async fn choose(root: &Element, selector: &str, starts_with: &str) {
+    let select: HtmlSelectElement = find(root, selector).dyn_into().unwrap();
+    let index = (0..select.length())
+        .find(|&i| select.item(i).unwrap().text_content().unwrap().starts_with(starts_with))
+        .unwrap_or_else(|| panic!("no option {starts_with} in {selector}"));
+    select.set_selected_index(index as i32);
+    fire(&select, "change").await;
+}
+
+/// Synced replicas and one `SET k v` on the master.
+async fn after_set() -> Element {
+    let root = mount().await;
+    step(&root, 8).await;
+    type_line(&root, "SET k v").await;
+    step(&root, 1).await;
+    root
+}
+
+#[wasm_bindgen_test]
+async fn the_backlog_tab_shows_the_set_its_offsets_and_the_replicas() {
+    let root = after_set().await;
+    assert_eq!(find(&root, "[data-tab=\"backlog\"]").get_attribute("aria-selected").as_deref(), Some("true"));
+    let master_offset = text(&root, ".card[data-server=\"master\"] .offset");
+    assert_eq!(text(&root, ".backlog [data-field=\"master-offset\"]"), master_offset, "agrees with INFO");
+    assert_eq!(text(&root, ".backlog [data-field=\"first\"]"), "1");
+    assert_eq!(text(&root, ".backlog [data-field=\"size\"]"), "1048576");
+    assert!(text(&root, ".strip").contains("PSYNC window: offsets 1–"));
+
+    // Pointing at the SET segment shows the command, escaped, and its offsets.
+    fire(&find(&root, ".strip .seg[data-label=\"SET\"]"), "mouseenter").await;
+    let detail = text(&root, ".seg-detail");
+    assert!(detail.contains("SET · offsets 24–50 (27 bytes)"), "{detail}");
+    assert!(detail.contains("*3\\r\\n$3\\r\\nSET\\r\\n$1\\r\\nk\\r\\n$1\\r\\nv\\r\\n"), "{detail}");
+    // And the keyboard reaches every segment.
+    key(&find(&root, ".strip"), "Home").await;
+    assert!(text(&root, ".seg-detail").contains("SELECT · offsets 1–23"), "{}", text(&root, ".seg-detail"));
+
+    let markers = all_text(&root, ".markers li");
+    assert_eq!(markers.len(), 2, "{markers:?}");
+    assert!(markers[0].contains("replica-1 (6381)") && markers[1].contains("replica-2 (6382)"), "{markers:?}");
+    assert!(exists(&root, ".markers li[data-in-window=\"true\"]"));
+    assert!(text(&root, ".legend").contains("SET"));
+
+    // A replica's own backlog, said so.
+    choose(&root, ".console-server", "replica-1").await;
+    assert!(text(&root, ".backlog-head").contains("Backlog of replica-1 (6381)"));
+    assert!(text(&root, ".backlog-note").contains("replica"));
+}
+
+#[wasm_bindgen_test]
+async fn the_sync_path_tab_shows_a_full_sync_then_a_continue_with_its_numbers() {
+    let root = after_set().await;
+    click(&root, "[data-tab=\"sync-path\"]").await;
+    assert_eq!(find(&root, ".inspect-panel").get_attribute("data-panel").as_deref(), Some("sync-path"));
+    assert!(exists(&root, ".sync-replica"), "a master offers a picker of its replicas");
+    assert!(text(&root, ".sync-head h2").contains("replica-1 (6381)"));
+    assert!(exists(&root, ".sync-steps li[data-step=\"+FULLRESYNC\"][data-mark=\"done\"]"));
+    assert!(exists(&root, ".sync-steps li[data-step=\"stream\"][data-mark=\"current\"]"));
+    assert!(text(&root, ".sync-steps li[data-step=\"AUTH\"]").contains("skipped"));
+    assert!(exists(&root, ".why[data-verdict=\"+FULLRESYNC\"]"));
+
+    click(&root, "tr[data-link=\"6380 → 6381\"] button").await;
+    type_line(&root, "SET k2 v2").await;
+    click(&root, "tr[data-link=\"6380 → 6381\"] button").await;
+    step(&root, 3).await;
+    let why = text(&root, ".why");
+    assert!(exists(&root, ".why[data-verdict=\"+CONTINUE\"]"), "{why}");
+    assert!(why.contains("asked for 51"), "{why}");
+    // SET k2 v2 (29 bytes) and the master's PING of second 10 (14 bytes) were missed.
+    assert!(why.contains("sent from the backlog43 bytes"), "{why}");
+    assert!(exists(&root, ".sync-steps li[data-step=\"RDB\"][data-mark=\"skipped\"]"));
+    let history = all_text(&root, ".sync-history li");
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert!(history[0].contains("partial (+CONTINUE)") && history[1].contains("full (+FULLRESYNC)"), "{history:?}");
+
+    choose(&root, ".sync-replica", "replica-2").await;
+    assert!(text(&root, ".sync-head h2").contains("replica-2 (6382)"));
+    assert_eq!(all_text(&root, ".sync-history li").len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn the_stream_tab_shows_escaped_resp_with_offsets_and_hex() {
+    let root = after_set().await;
+    click(&root, "[data-tab=\"stream\"]").await;
+    let link: HtmlSelectElement = find(&root, ".stream-link").dyn_into().unwrap();
+    assert!(link.selected_options().item(0).unwrap().text_content().unwrap().starts_with("master → replica-1"));
+    let lines = all_text(&root, ".stream .line[data-kind=\"command\"]");
+    let set = lines.iter().find(|l| l.contains("*3\\r\\n$3\\r\\nSET\\r\\n$1\\r\\nk\\r\\n$1\\r\\nv\\r\\n")).unwrap_or_else(|| panic!("{lines:?}"));
+    assert!(set.contains("24–50"), "{set}");
+    assert!(text(&root, ".stream-chunks").contains("offsets 1–50"));
+
+    // The whole history: the snapshot is summarised, not dumped.
+    while exists(&root, ".stream-more") {
+        click(&root, ".stream-more").await;
+    }
+    let rdb = text(&root, ".stream .line[data-kind=\"rdb\"]");
+    assert!(rdb.contains("RDB payload") && rdb.contains("REDIS0010"), "{rdb}");
+    assert!(!exists(&root, ".rdb-full"));
+
+    let hex: HtmlInputElement = find(&root, ".stream-hex").dyn_into().unwrap();
+    hex.set_checked(true);
+    fire(&hex, "change").await;
+    assert!(text(&root, ".stream .hex").contains("2b 50 4f 4e 47 0d 0a"), "+PONG in hex");
+
+    choose(&root, ".stream-link", "replica-1 → master").await;
+    assert!(find(&root, ".stream").get_attribute("data-hex").as_deref() == Some("true"));
+    hex.set_checked(false);
+    let hex: HtmlInputElement = find(&root, ".stream-hex").dyn_into().unwrap();
+    hex.set_checked(false);
+    fire(&hex, "change").await;
+    while exists(&root, ".stream-more") {
+        click(&root, ".stream-more").await;
+    }
+    let lines = all_text(&root, ".stream .line-text");
+    assert_eq!(lines.first().map(String::as_str), Some("*1\\r\\n$4\\r\\nPING\\r\\n"), "{lines:?}");
+}
