@@ -97,7 +97,7 @@ async fn after_set() -> Element {
 async fn the_backlog_tab_shows_the_set_its_offsets_and_the_replicas() {
     let root = after_set().await;
     assert_eq!(find(&root, "[data-tab=\"backlog\"]").get_attribute("aria-selected").as_deref(), Some("true"));
-    let master_offset = text(&root, ".card[data-server=\"master\"] .offset");
+    let master_offset = text(&root, ".topo-node[data-port=\"6380\"] .topo-offset");
     assert_eq!(text(&root, ".backlog [data-field=\"master-offset\"]"), master_offset, "agrees with INFO");
     assert_eq!(text(&root, ".backlog [data-field=\"first\"]"), "1");
     assert_eq!(text(&root, ".backlog [data-field=\"size\"]"), "1048576");
@@ -136,9 +136,11 @@ async fn the_sync_path_tab_shows_a_full_sync_then_a_continue_with_its_numbers() 
     assert!(text(&root, ".sync-steps li[data-step=\"AUTH\"]").contains("skipped"));
     assert!(exists(&root, ".why[data-verdict=\"+FULLRESYNC\"]"));
 
-    click(&root, "tr[data-link=\"6380 → 6381\"] button").await;
+    // The master is selected: its link menu starts on replica-1.
+    assert_eq!(text(&root, ".topo-link .topo-peer option:checked"), "replica-1 (6381)");
+    click(&root, ".topo-cut").await;
     type_line(&root, "SET k2 v2").await;
-    click(&root, "tr[data-link=\"6380 → 6381\"] button").await;
+    click(&root, ".topo-heal").await;
     step(&root, 3).await;
     let why = text(&root, ".why");
     assert!(exists(&root, ".why[data-verdict=\"+CONTINUE\"]"), "{why}");

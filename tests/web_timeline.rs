@@ -80,14 +80,15 @@ fn event_index(root: &Element) -> usize {
     text(root, ".event-index").trim_start_matches('#').parse().unwrap()
 }
 
+/// Whether the master's Keys tab (left open by `synced_with_a_set`) lists k.
 fn master_has_k(root: &Element) -> bool {
-    text(root, ".card[data-server=\"master\"]").contains("\"k\"")
+    text(root, ".keys-tab").contains("\"k\"")
 }
 
 /// Steps virtual time with the page's button until the replicas are up, then SET k v.
 async fn synced_with_a_set(root: &Element) {
     for _ in 0..15 {
-        let up = all(root, ".card[data-role=\"replica\"] .link").iter().all(|l| l.get_attribute("data-link").as_deref() == Some("up"));
+        let up = all(root, ".topo-edge").iter().all(|l| l.get_attribute("data-state").as_deref() == Some("online"));
         if up {
             break;
         }
@@ -95,6 +96,7 @@ async fn synced_with_a_set(root: &Element) {
     }
     type_line(root, "SET k v").await;
     click(root, ".step").await;
+    click(root, ".panel-tab[data-tab=\"keys\"]").await;
     assert!(master_has_k(root));
 }
 
@@ -178,6 +180,7 @@ async fn the_slider_scrubs_and_the_keys_step() {
     assert!(!exists(&root, ".past"));
 
     // Keys typed into the console are text, not shortcuts.
+    click(&root, ".panel-tab[data-tab=\"console\"]").await;
     let input = find(&root, ".console-input");
     let before = event_index(&root);
     press(&input, "ArrowLeft", false).await;

@@ -30,16 +30,35 @@ fn text(root: &Element, selector: &str) -> String {
     find(root, selector).text_content().unwrap_or_default()
 }
 
-fn card(root: &Element, name: &str) -> String {
-    text(root, &format!(".card[data-server=\"{name}\"]"))
+fn node(port: u16) -> String {
+    format!(".topo-node[data-port=\"{port}\"]")
 }
 
-fn link_word(root: &Element, name: &str) -> String {
-    find(root, &format!(".card[data-server=\"{name}\"] .link")).get_attribute("data-link").unwrap()
+/// The state word on the drawn link from the master (6380) to the replica on `port`.
+fn link_word(root: &Element, port: u16) -> String {
+    find(root, &format!(".topo-edge[data-link=\"6380 → {port}\"]")).get_attribute("data-state").unwrap()
 }
 
+/// The keys the Keys tab of the server on `port` lists (selecting that server).
+async fn keys_of(root: &Element, port: u16) -> String {
+    click(root, &node(port)).await;
+    click(root, ".panel-tab[data-tab=\"keys\"]").await;
+    let keys = root.query_selector(".keys-tab").unwrap().and_then(|e| e.text_content()).unwrap_or_default();
+    click(root, ".panel-tab[data-tab=\"console\"]").await;
+    keys
+}
+
+/// A click on an HTML element, or on an SVG one (the topology's servers), which has no
+/// `click()`: a bubbling click event is what the page listens for either way.
 async fn click(root: &Element, selector: &str) {
-    find(root, selector).dyn_into::<HtmlElement>().unwrap().click();
+    let target = find(root, selector);
+    match target.dyn_ref::<HtmlElement>() {
+        Some(html) => html.click(),
+        None => {
+            let click = Event::new_with_event_init_dict("click", &bubbling()).unwrap();
+            target.dispatch_event(&click).unwrap();
+        }
+    }
     yew::scheduler::flush().await;
 }
 
@@ -76,19 +95,19 @@ async fn select_console(root: &Element, server: &str) {
 /// Steps virtual time one second at a time until both replicas report their link up.
 async fn until_synced(root: &Element) -> u32 {
     for seconds in 0..15 {
-        let words = [link_word(root, "replica-1"), link_word(root, "replica-2")];
-        if words.iter().all(|w| w == "up") {
+        let words = [link_word(root, 6381), link_word(root, 6382)];
+        if words.iter().all(|w| w == "online") {
             return seconds;
         }
-        // Until then the cards say what is happening, never nothing.
+        // Until then the links say what is happening, never nothing.
         assert!(words.iter().all(|w| ["connecting", "handshake", "syncing", "down"].contains(&w.as_str())), "{words:?}");
         click(root, ".step").await;
     }
-    panic!("replicas not up after 15 s: {} / {}", card(root, "replica-1"), card(root, "replica-2"));
+    panic!("replicas not up after 15 s: {} / {}", text(root, &node(6381)), text(root, &node(6382)));
 }
 
 #[wasm_bindgen_test]
-async fn a_set_on_the_master_shows_up_on_both_replica_cards() {
+async fn a_set_on_the_master_shows_up_on_both_replicas() {
     let root = mount().await;
     assert!(text(&root, ".hint").contains("SET k v"));
     assert_eq!(text(&root, ".clock-value"), "00:00.0");
@@ -97,7 +116,8 @@ async fn a_set_on_the_master_shows_up_on_both_replica_cards() {
     let waited = until_synced(&root).await;
     // repl-diskless-sync-delay is 5 s: a full sync cannot be done much sooner.
     assert!((5..=8).contains(&waited), "synced after {waited} s");
-    assert!(!card(&root, "replica-1").contains("\"k\""));
+    assert!(!keys_of(&root, 6381).await.contains("\"k\""));
+    click(&root, &node(6380)).await;
 
     type_line(&root, "SET k v").await;
     let transcript = text(&root, ".transcript");
@@ -106,13 +126,14 @@ async fn a_set_on_the_master_shows_up_on_both_replica_cards() {
     assert_eq!(find(&root, ".console-input").dyn_into::<HtmlInputElement>().unwrap().value(), "");
 
     click(&root, ".step").await;
-    for name in ["master", "replica-1", "replica-2"] {
-        let keys = text(&root, &format!(".card[data-server=\"{name}\"] .keys"));
-        assert!(keys.contains("\"k\"") && keys.contains("\"v\""), "{name}: {keys}");
+    for port in [6380, 6381, 6382] {
+        let keys = keys_of(&root, port).await;
+        assert!(keys.contains("\"k\"") && keys.contains("\"v\""), "{port}: {keys}");
     }
-    let offset = |name| text(&root, &format!(".card[data-server=\"{name}\"] .offset"));
-    assert_eq!(offset("replica-1"), offset("master"));
-    assert_eq!(offset("replica-2"), offset("master"));
+    let offset = |port| text(&root, &format!("{} .topo-offset", node(port)));
+    assert_ne!(offset(6380), "0");
+    assert_eq!(offset(6381), offset(6380));
+    assert_eq!(offset(6382), offset(6380));
 }
 
 #[wasm_bindgen_test]
@@ -132,15 +153,17 @@ async fn a_replica_refuses_writes_and_a_bad_line_stays_typed() {
     assert_eq!(text(&root, ".notice"), "Invalid argument(s)");
     assert_eq!(find(&root, ".console-input").dyn_into::<HtmlInputElement>().unwrap().value(), "SET \"x y");
 
-    // Cutting replica-1 off shows in words, and so does healing.
-    click(&root, "tr[data-link=\"6380 → 6381\"] button").await;
+    // Cutting replica-1 off from the drawing's link menu shows in words, and so does healing.
+    let edge = ".topo-edge[data-link=\"6380 → 6381\"]";
+    assert_eq!(text(&root, ".topo-link .topo-peer option:checked"), "master (6380)");
+    click(&root, ".topo-cut").await;
     click(&root, ".step").await;
     // Down, or at a whole second trying again (the cron retries then, and fails 2 ms later).
-    assert!(["down", "connecting"].contains(&link_word(&root, "replica-1").as_str()));
-    assert!(card(&root, "replica-1").contains("network cut"));
-    assert_eq!(text(&root, "tr[data-link=\"6380 → 6381\"] .net"), "cut");
-    click(&root, "tr[data-link=\"6380 → 6381\"] button").await;
+    assert!(["down", "connecting"].contains(&link_word(&root, 6381).as_str()));
+    assert_eq!(find(&root, edge).get_attribute("data-cut").as_deref(), Some("true"));
+    assert!(text(&root, edge).contains("cut"), "{}", text(&root, edge));
+    click(&root, ".topo-heal").await;
     click(&root, ".step").await;
     click(&root, ".step").await;
-    assert_eq!(link_word(&root, "replica-1"), "up");
+    assert_eq!(link_word(&root, 6381), "online");
 }

@@ -600,11 +600,20 @@ impl Bus {
 
     /// One event forward: along the recorded timeline after a jump back, otherwise the
     /// next queued event. `false` when nothing is left to do.
+    ///
+    /// Along the timeline it stops where [`Bus::step_back`] would have stopped: after the
+    /// move that recorded the next event and the moves after it that recorded nothing
+    /// (time passing, a cron that sent bytes without anything arriving yet). So stepping N
+    /// back and N forward from the newest point lands on exactly the newest point.
     pub fn step_forward(&mut self) -> bool {
         if self.applied < self.moves.len() {
             let end = self.log_end_after(self.applied);
             let later = self.move_log_end.partition_point(|&e| e <= end);
-            self.restore((later + 1).min(self.moves.len()));
+            let target = match self.move_log_end.get(later) {
+                Some(&next_end) => self.move_log_end.partition_point(|&e| e <= next_end),
+                None => self.moves.len(),
+            };
+            self.restore(target);
             return true;
         }
         self.step()

@@ -6,8 +6,6 @@ use yew::prelude::*;
 use super::components::controls::Controls;
 use super::components::help::Shortcuts;
 use super::components::inspect::Inspect;
-use super::components::links::Links;
-use super::components::server_card::ServerCard;
 use super::components::server_panel::ServerPanel;
 use super::components::timeline::Timeline;
 use super::components::topology::Topology;
@@ -47,29 +45,28 @@ pub fn app(props: &AppProps) -> Html {
         });
     }
 
-    let views = sim.server_views();
     let inspect = inspect_view(&sim.bus(), sim.console.selected, &sim.inspect);
     html! {
         <main class="app">
             <header class="top">
                 <h1>{ "replscope" }<span class="subtitle">{ "Redis 7.0 replication playground" }</span></h1>
                 <p class="hint">
-                    { "Type " }<kbd>{ "SET k v" }</kbd>{ " in the master console; watch it reach the replicas." }
+                    { "Type " }<kbd>{ "SET k v" }</kbd>{ " in the master console; watch it reach the replicas. " }
+                    <kbd>{ "?" }</kbd>{ " lists the keyboard shortcuts." }
                 </p>
             </header>
             <Controls view={sim.timeline_view()} dispatch={dispatch.clone()} />
-            <Topology view={sim.topology_view()} dispatch={dispatch.clone()} />
-            <section class="servers" aria-label="Servers">
-                { for views.into_iter().map(|v| {
-                    let key = v.id;
-                    html! { <ServerCard {key} view={v} /> }
-                }) }
-            </section>
-            <div class="lower">
-                <ServerPanel view={panel_view(&sim)} targets={sim.console_targets()} dispatch={dispatch.clone()} />
-                <Links rows={sim.link_rows()} dispatch={dispatch.clone()} />
+            // Wide screens: the cluster and what it holds on the left, the selected server's
+            // console beside it, so typing and watching happen without scrolling.
+            <div class="workspace">
+                <div class="workspace-main">
+                    <Topology view={sim.topology_view()} dispatch={dispatch.clone()} />
+                    <Inspect tab={sim.inspect.tab} view={inspect} dispatch={dispatch.clone()} />
+                </div>
+                <div class="workspace-side">
+                    <ServerPanel view={panel_view(&sim)} targets={sim.console_targets()} dispatch={dispatch.clone()} />
+                </div>
             </div>
-            <Inspect tab={sim.inspect.tab} view={inspect} dispatch={dispatch.clone()} />
             <Timeline diagram={sim.diagram_view()} log={sim.event_log_view()} dispatch={dispatch.clone()} />
             <Shortcuts
                 paused={sim.paused}

@@ -1,7 +1,7 @@
 //! The playground's state: one bus on a virtual clock, changed only through [`Action`]s.
 //!
 //! Components never touch the bus. They render view models built here ([`ServerView`],
-//! [`LinkRow`], [`TranscriptLine`]), which compare by value so Yew skips the parts of the
+//! [`TranscriptLine`]), which compare by value so Yew skips the parts of the
 //! page that did not change, and they send [`Action`]s to the reducer. Everything in this
 //! file is plain Rust, so the native test suite covers it without a browser.
 
@@ -296,40 +296,6 @@ impl Sim {
         (0..bus.servers().len()).filter(|&id| !bus.is_removed(id)).map(|id| server_view(&bus, id)).collect()
     }
 
-    /// One row per master–replica pair that replicates or is cut apart.
-    pub fn link_rows(&self) -> Vec<LinkRow> {
-        let bus = self.bus();
-        let mut pairs: Vec<(ServerId, ServerId)> = Vec::new();
-        for (id, s) in bus.servers().iter().enumerate().filter(|&(id, _)| !bus.is_removed(id)) {
-            if let Some(m) = s.node.master_link().and_then(|l| bus_target(&bus, &l.host, l.port)) {
-                pairs.push((m, id));
-            }
-        }
-        // A cut stays healable even after REPLICAOF NO ONE removed the link it broke.
-        let n = bus.servers().len();
-        for a in 0..n {
-            for b in a + 1..n {
-                if bus.is_cut(a, b) && !bus.is_removed(a) && !bus.is_removed(b) && !pairs.iter().any(|&(m, r)| (m.min(r), m.max(r)) == (a, b)) {
-                    pairs.push((a, b));
-                }
-            }
-        }
-        pairs
-            .into_iter()
-            .map(|(master, replica)| {
-                let link = server_view(&bus, replica).link.filter(|l| bus.server_by_port(l.master_port) == Some(master));
-                LinkRow {
-                    master,
-                    replica,
-                    label: format!("{} → {}", bus.server(master).port, bus.server(replica).port),
-                    names: format!("{} → {}", bus.server(master).name, bus.server(replica).name),
-                    word: link.map(|l| l.word),
-                    cut: bus.is_cut(master, replica),
-                }
-            })
-            .collect()
-    }
-
     /// The console's server choices: `(id, "name (port)")`.
     pub fn console_targets(&self) -> Vec<(ServerId, String)> {
         let bus = self.bus();
@@ -509,18 +475,6 @@ pub struct ServerView {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct LinkRow {
-    pub master: ServerId,
-    pub replica: ServerId,
-    /// `6380 → 6381`
-    pub label: String,
-    pub names: String,
-    /// `None` when the replica no longer follows this master (only the cut remains).
-    pub word: Option<LinkWord>,
-    pub cut: bool,
-}
-
-#[derive(Clone, Debug, PartialEq)]
 pub struct TranscriptLine {
     /// Prompt and typed line; `None` for a reply nobody asked for.
     pub input: Option<String>,
@@ -625,6 +579,7 @@ pub fn format_clock(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::model::topology::EdgeWord;
 
     fn replica_words(sim: &Sim) -> Vec<Option<LinkWord>> {
         sim.server_views().iter().skip(1).map(|v| v.link.as_ref().map(|l| l.word)).collect()
@@ -649,9 +604,9 @@ mod tests {
         assert!(seen.contains(&LinkWord::Handshake), "{seen:?}");
         assert_eq!(seen.last(), Some(&LinkWord::Up), "{seen:?}");
         assert_eq!(replica_words(&sim), vec![Some(LinkWord::Up); 2]);
-        let rows = sim.link_rows();
-        assert_eq!(rows.iter().map(|r| r.label.as_str()).collect::<Vec<_>>(), ["6380 → 6381", "6380 → 6382"]);
-        assert!(rows.iter().all(|r| r.word == Some(LinkWord::Up) && !r.cut));
+        let edges = sim.topology_view().edges;
+        assert_eq!(edges.iter().map(|e| e.label.as_str()).collect::<Vec<_>>(), ["6380 → 6381", "6380 → 6382"]);
+        assert!(edges.iter().all(|e| e.word == EdgeWord::Online && !e.cut));
     }
 
     #[test]
@@ -770,15 +725,15 @@ mod tests {
         sim.apply(Action::Step(8_000));
         sim.apply(Action::Cut(0, 1));
         sim.apply(Action::Step(100));
-        let row = &sim.link_rows()[0];
-        assert!(row.cut);
-        assert_eq!(row.word, Some(LinkWord::Down));
+        let edge = &sim.topology_view().edges[0];
+        assert!(edge.cut);
+        assert_eq!(edge.word, EdgeWord::Down);
         assert!(sim.server_views()[1].link.as_ref().unwrap().cut);
         sim.apply(Action::Heal(0, 1));
         sim.apply(Action::Step(3_000));
-        let row = &sim.link_rows()[0];
-        assert!(!row.cut);
-        assert_eq!(row.word, Some(LinkWord::Up));
+        let edge = &sim.topology_view().edges[0];
+        assert!(!edge.cut);
+        assert_eq!(edge.word, EdgeWord::Online);
     }
 
     #[test]

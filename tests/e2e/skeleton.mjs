@@ -44,7 +44,8 @@ async function step(name, fn) {
   }
 }
 
-const card = (page, name) => page.locator(`.card[data-server="${name}"]`);
+const node = (page, port) => page.locator(`.topo-node[data-port="${port}"]`);
+const edge = (page, replicaPort) => page.locator(`.topo-edge[data-link="6380 → ${replicaPort}"]`);
 
 const userDataDir = mkdtempSync(join(tmpdir(), 'replscope-e2e-'));
 mkdirSync(SHOTS, { recursive: true });
@@ -79,25 +80,25 @@ try {
     return res && res.ok() ? true : `HTTP ${res && res.status()}`;
   });
 
-  await step('three server cards render', async () => {
-    await page.locator('.card').nth(2).waitFor({ timeout: 10_000 });
-    const n = await page.locator('.card').count();
-    return n === 3 || `${n} cards`;
+  await step('three servers are drawn', async () => {
+    await page.locator('.topo-node').nth(2).waitFor({ timeout: 10_000 });
+    const n = await page.locator('.topo-node').count();
+    return n === 3 || `${n} servers drawn`;
   });
 
   await step('the page is not blank', async () => {
     const body = (await page.locator('body').innerText()).trim();
     if (body.length < 100) return `body text is ${JSON.stringify(body)}`;
-    for (const name of ['master', 'replica-1', 'replica-2']) {
-      if ((await card(page, name).count()) !== 1) return `no card for ${name}`;
+    for (const port of ['6380', '6381', '6382']) {
+      if ((await node(page, port).count()) !== 1) return `no server drawn for ${port}`;
     }
     return (await page.locator('.hint').innerText()).includes('SET k v') || 'hint missing';
   });
 
-  await step('replicas show progress while the first sync is pending', async () => {
-    const words = await page.locator('.card[data-role="replica"] .link').evaluateAll(
-      (els) => els.map((e) => e.getAttribute('data-link')));
-    return (words.length === 2 && words.every((w) => ['connecting', 'handshake', 'syncing', 'up'].includes(w)))
+  await step('replica links show progress while the first sync is pending', async () => {
+    const words = await page.locator('.topo-edge').evaluateAll(
+      (els) => els.map((e) => e.getAttribute('data-state')));
+    return (words.length === 2 && words.every((w) => ['connecting', 'handshake', 'syncing', 'online'].includes(w)))
       || `link words ${JSON.stringify(words)}`;
   });
 
@@ -105,9 +106,9 @@ try {
     await page.screenshot({ path: join(SHOTS, 'skeleton-syncing-1280x720.png') });
   });
 
-  await step('both replicas reach link up', async () => {
-    for (const name of ['replica-1', 'replica-2']) {
-      await card(page, name).locator('.link[data-link="up"]').waitFor({ timeout: SYNC_TIMEOUT_MS });
+  await step('both replicas come online', async () => {
+    for (const port of ['6381', '6382']) {
+      await edge(page, port).and(page.locator('[data-state="online"]')).waitFor({ timeout: SYNC_TIMEOUT_MS });
     }
   });
 
@@ -122,18 +123,22 @@ try {
     return value === '' || `input still holds ${JSON.stringify(value)}`;
   });
 
-  await step('both replica cards show k', async () => {
-    for (const name of ['replica-1', 'replica-2']) {
-      await card(page, name).locator('.keys td.key', { hasText: '"k"' }).waitFor({ timeout: 5_000 });
+  await step('both replicas hold k (their Keys tabs)', async () => {
+    for (const port of ['6381', '6382']) {
+      await node(page, port).click();
+      await page.locator('.panel-tab[data-tab="keys"]').click();
+      await page.locator('.keys.browser td.key', { hasText: '"k"' }).waitFor({ timeout: 5_000 });
     }
+    await node(page, '6380').click();
   });
 
   await step('screenshot 1280x720', async () => {
     await page.screenshot({ path: join(SHOTS, 'skeleton-1280x720.png') });
   });
 
-  await step('stepping events back removes k from the master card, forward brings it back', async () => {
-    const masterKey = card(page, 'master').locator('.keys td.key', { hasText: '"k"' });
+  await step('stepping events back removes k from the master, forward brings it back', async () => {
+    const masterKey = page.locator('.keys.browser td.key', { hasText: '"k"' });
+    await masterKey.waitFor({ timeout: 5_000 });
     for (let i = 0; i < 400 && (await masterKey.count()) > 0; i++) {
       await page.locator('button.step-back').click();
     }
@@ -152,16 +157,17 @@ try {
     await page.emulateMedia({ colorScheme: 'light' });
   });
 
-  await step('cards stack at 390x844 and nothing overflows sideways', async () => {
+  await step('panels stack at 390x844 and nothing overflows sideways', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(200);
     await page.screenshot({ path: join(SHOTS, 'skeleton-390x844.png') });
     await page.screenshot({ path: join(SHOTS, 'skeleton-390x844-full.png'), fullPage: true });
-    const boxes = await page.locator('.card').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON()));
-    if (boxes.length !== 3) return `${boxes.length} cards`;
-    const stacked = boxes.every((b, i) => i === 0 || b.top >= boxes[i - 1].bottom);
+    const boxes = await page.locator('.topology, .server-panel, .inspect').evaluateAll(
+      (els) => els.map((e) => e.getBoundingClientRect().toJSON()));
+    if (boxes.length !== 3) return `${boxes.length} panels`;
+    const stacked = boxes.every((b) => b.left >= 0 && b.right <= 390);
     const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
-    if (!stacked) return `cards not stacked: ${JSON.stringify(boxes.map((b) => [b.left, b.top]))}`;
+    if (!stacked) return `panels wider than the screen: ${JSON.stringify(boxes.map((b) => [b.left, b.right]))}`;
     return scrollWidth <= 390 || `page is ${scrollWidth}px wide`;
   });
 

@@ -7,8 +7,6 @@ pub mod controls;
 pub mod event_log;
 pub mod help;
 pub mod inspect;
-pub mod links;
-pub mod server_card;
 pub mod server_config;
 pub mod server_keys;
 pub mod server_panel;
