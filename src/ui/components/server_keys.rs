@@ -91,10 +91,10 @@ fn pager(class: &'static str, what: &'static str, page: usize, pages: usize, d: 
     html! {
         <nav class={classes!("pager", class)} aria-label={format!("{what} pages")}>
             <button type="button" class="prev" onclick={prev} disabled={page == 0}
-                aria-label={format!("Previous page of {}", what.to_lowercase())}>{ "◀" }</button>
+                aria-label={format!("Previous page of {}", what.to_ascii_lowercase())}>{ "◀" }</button>
             <span class="page">{ format!("page {} of {pages}", page + 1) }</span>
             <button type="button" class="next" onclick={next} disabled={page + 1 >= pages}
-                aria-label={format!("Next page of {}", what.to_lowercase())}>{ "▶" }</button>
+                aria-label={format!("Next page of {}", what.to_ascii_lowercase())}>{ "▶" }</button>
         </nav>
     }
 }

@@ -520,7 +520,7 @@ fn render_command(args: &[&[u8]]) -> String {
             out.push(' ');
         }
         if i == 0 {
-            out.push_str(&String::from_utf8_lossy(a).to_uppercase());
+            out.push_str(&String::from_utf8_lossy(a).to_ascii_uppercase());
         } else {
             let q = quote(a);
             let plain = !q[1..q.len() - 1].contains([' ', '\\', '"']) && !a.is_empty();
