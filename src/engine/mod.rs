@@ -15,6 +15,7 @@ pub mod command;
 pub mod config;
 pub mod expire;
 pub mod info;
+pub mod keymap;
 pub mod keyspace;
 mod persistence;
 pub mod rdb;
