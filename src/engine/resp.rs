@@ -54,7 +54,17 @@ pub struct RequestParser {
     /// The protocol error already reported: final, whatever arrives after it (the
     /// connection is being closed; nothing after the error may become a command).
     failed: Option<Vec<u8>>,
+    /// Argument vectors given back after their command ran ([`RequestParser::recycle`]),
+    /// emptied, for the next requests to fill: a pipelined batch of small commands
+    /// allocates its argument buffers once, not once per command.
+    spare_argv: Vec<Vec<u8>>,
+    spare_args: Vec<Vec<u8>>,
 }
+
+/// What [`RequestParser::recycle`] keeps: enough for any ordinary command, never a big
+/// argument's buffer (a client that once sent 500 MB must not hold 500 MB forever).
+const SPARE_ARGS: usize = 16;
+const SPARE_ARG_LEN: usize = 256;
 
 #[derive(Debug, Clone)]
 struct PartialMultibulk {
@@ -70,6 +80,26 @@ impl RequestParser {
 
     pub fn feed(&mut self, data: &[u8]) {
         self.buf.extend_from_slice(data);
+    }
+
+    /// Takes back the argument vector of a command that has run, to be refilled by the
+    /// next one.
+    ///
+    /// What is kept is decided by lengths, never by capacities: a parser is part of the
+    /// state a checkpoint clones, and a clone does not keep capacities, so a decision by
+    /// capacity would make a replayed run differ from a straight one. (Capacities stay
+    /// bounded all the same: a kept buffer only ever held up to `SPARE_ARG_LEN` bytes.)
+    pub fn recycle(&mut self, mut argv: Vec<Vec<u8>>) {
+        let keep_vector = argv.len() <= SPARE_ARGS;
+        for mut arg in argv.drain(..) {
+            if self.spare_args.len() < SPARE_ARGS && arg.len() <= SPARE_ARG_LEN {
+                arg.clear();
+                self.spare_args.push(arg);
+            }
+        }
+        if keep_vector {
+            self.spare_argv = argv;
+        }
     }
 
     /// Bytes buffered that no complete command has consumed yet.
@@ -179,7 +209,8 @@ impl RequestParser {
                 return Some(Parsed::Empty { consumed: next - start });
             }
             // Reserve for what is plausible, not for what was declared.
-            let argv = Vec::with_capacity(count.min(1024) as usize);
+            let mut argv = std::mem::take(&mut self.spare_argv);
+            argv.reserve(count.min(1024) as usize);
             self.partial = Some(PartialMultibulk { start, remaining: count, argv });
             self.pos = next;
         }
@@ -220,7 +251,8 @@ impl RequestParser {
             if self.buf.len() < next + len + 2 {
                 return None;
             }
-            let arg = self.buf[next..next + len].to_vec();
+            let mut arg = self.spare_args.pop().unwrap_or_default();
+            arg.extend_from_slice(&self.buf[next..next + len]);
             self.pos = next + len + 2;
             let p = self.partial.as_mut().expect("partial multibulk");
             p.argv.push(arg);
@@ -340,6 +372,34 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
             i += 1;
         }
         args.push(current);
+    }
+}
+
+/// [`split_args`] without a copy, for a line with no quote character (where no escape
+/// applies and every argument is a plain run of bytes): appends the arguments to `out`.
+/// Returns false, leaving `out` as it was, when the line has a quote: split it with
+/// [`split_args`] then.
+pub fn split_plain_args<'a>(line: &'a [u8], out: &mut Vec<&'a [u8]>) -> bool {
+    if line.iter().any(|&c| c == b'"' || c == b'\'') {
+        return false;
+    }
+    let n = line.len();
+    let mut i = 0;
+    loop {
+        // The same two byte classes as split_args: what is skipped before an argument,
+        // and what ends one.
+        while i < n && is_space(line[i]) {
+            i += 1;
+        }
+        if i >= n {
+            return true;
+        }
+        let start = i;
+        while i < n && !matches!(line[i], b' ' | b'\n' | b'\r' | b'\t' | 0) {
+            i += 1;
+        }
+        out.push(&line[start..i]);
+        i += 1;
     }
 }
 
@@ -570,6 +630,29 @@ mod tests {
         assert_eq!(err(b"SET \"a\r\n"), "Protocol error: unbalanced quotes in request");
         assert_eq!(err(b"SET \"a\"b\r\n"), "Protocol error: unbalanced quotes in request");
         assert_eq!(err(&vec![b'a'; PROTO_INLINE_MAX_SIZE + 1]), "Protocol error: too big inline request");
+    }
+
+    #[test]
+    fn split_plain_args_is_split_args_without_quotes() {
+        let alphabet: &[u8] = b"ab \t\r\n\x00\x0b\x0c\\x";
+        let mut x: u64 = 0x1234_5678;
+        for _ in 0..20_000 {
+            let mut line = Vec::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for k in 0..(x % 12) {
+                line.push(alphabet[((x >> (4 * k + 8)) % alphabet.len() as u64) as usize]);
+            }
+            let mut plain = Vec::new();
+            assert!(split_plain_args(&line, &mut plain));
+            let want = split_args(&line).unwrap();
+            assert_eq!(plain, want.iter().map(|a| a.as_slice()).collect::<Vec<_>>(), "{line:?}");
+        }
+        let mut out = Vec::new();
+        assert!(!split_plain_args(b"set a \"b c\"", &mut out));
+        assert!(!split_plain_args(b"set a 'b'", &mut out));
+        assert!(out.is_empty());
     }
 
     #[test]

@@ -256,7 +256,14 @@ pub fn unknown_command_error(argv: &[Vec<u8>]) -> Vec<u8> {
 impl Node {
     /// Runs one command for `client` and returns its reply bytes (the caller decides
     /// whether the client gets to see them: replicas and masters do not).
-    pub(crate) fn execute(&mut self, client: &mut Client, argv: Vec<Vec<u8>>) -> Vec<u8> {
+    #[cfg(test)]
+    pub(crate) fn execute(&mut self, client: &mut Client, mut argv: Vec<Vec<u8>>) -> Vec<u8> {
+        self.execute_in_place(client, &mut argv)
+    }
+
+    /// [`Node::execute`] leaving `argv` to the caller (emptied if a transaction queued
+    /// it), so that its buffers can serve the next request.
+    pub(crate) fn execute_in_place(&mut self, client: &mut Client, argv: &mut Vec<Vec<u8>>) -> Vec<u8> {
         client.argv_mem = argv.iter().map(|a| a.len()).sum();
         let spec = match resolve(&argv) {
             Ok(spec) => spec,
@@ -298,10 +305,10 @@ impl Node {
             }
         }
         if client.multi.is_some() && !matches!(spec.name, "exec" | "discard" | "multi" | "quit") {
-            transaction::queue(client, spec, argv);
+            transaction::queue(client, spec, std::mem::take(argv));
             return reply::simple("QUEUED");
         }
-        let out = self.call(client, spec, &argv);
+        let out = self.call(client, spec, argv);
         // What a WAIT from this client will wait for: everything up to here, whether or
         // not this command wrote anything (processCommand sets it after every call).
         client.woff = self.repl.master_repl_offset;

@@ -72,6 +72,15 @@ impl Node {
     /// Redis's `replicationFeedSlaves`: SELECT first if `db` is not the stream's, then the
     /// command, fed piece by piece.
     fn feed_command(&mut self, db: Option<usize>, argv: &[Vec<u8>]) {
+        let mut bytes = Vec::with_capacity(32 + argv.iter().map(|a| a.len() + 16).sum::<usize>());
+        let mut piece_ends = Vec::with_capacity(1 + 3 * argv.len());
+        push_command_pieces(&mut bytes, &mut piece_ends, argv);
+        self.feed_encoded(db, &bytes, &piece_ends, 0);
+    }
+
+    /// [`Node::feed_command`] for a command already encoded: `piece_ends` are offsets
+    /// into a buffer where `command` starts at `base`.
+    pub(crate) fn feed_encoded(&mut self, db: Option<usize>, command: &[u8], piece_ends: &[usize], base: usize) {
         // A replica never originates stream bytes: it forwards its master's verbatim.
         if self.repl.link.is_some() {
             return;
@@ -88,16 +97,28 @@ impl Node {
             );
             return;
         }
-        let mut bytes = Vec::with_capacity(32 + argv.iter().map(|a| a.len() + 16).sum::<usize>());
-        let mut piece_ends = Vec::with_capacity(2 + 3 * argv.len());
-        if let Some(db) = db.filter(|&db| self.repl.stream_db != Some(db)) {
+        let select = db.filter(|&db| self.repl.stream_db != Some(db));
+        if select.is_none() {
+            // The usual case: the command alone, straight from where it was encoded.
+            let mut ends = std::mem::take(&mut self.repl.feed_piece_ends);
+            ends.clear();
+            ends.extend(piece_ends.iter().map(|e| e - base));
+            self.feed_stream(command, &ends);
+            self.repl.feed_piece_ends = ends;
+            return;
+        }
+        let mut bytes = Vec::with_capacity(32 + command.len());
+        let mut ends = Vec::with_capacity(1 + piece_ends.len());
+        if let Some(db) = select {
             let db_text = db.to_string();
             bytes.extend(encode_command(&[b"SELECT", db_text.as_bytes()]));
-            piece_ends.push(bytes.len());
+            ends.push(bytes.len());
             self.repl.stream_db = Some(db);
         }
-        push_command_pieces(&mut bytes, &mut piece_ends, argv);
-        self.feed_stream(&bytes, &piece_ends);
+        let at = bytes.len();
+        bytes.extend_from_slice(command);
+        ends.extend(piece_ends.iter().map(|e| e - base + at));
+        self.feed_stream(&bytes, &ends);
     }
 
     /// Stream bytes that are fed as one piece: what a replica forwards from its master
@@ -122,16 +143,12 @@ impl Node {
         // in the buffer until they have left the node, even while they wait behind the
         // snapshot payload or for the first ACK after a diskless one.
         let clients = &self.clients;
-        let readers: Vec<ConnId> = self
-            .repl
-            .replica_conns
-            .iter()
-            .copied()
-            .filter(|conn| {
-                matches!(clients.get(conn).map(|c| &c.role),
-                    Some(ClientRole::Replica(p)) if p.state != ReplicaSyncState::WaitBgsaveStart)
-            })
-            .collect();
+        let mut readers = std::mem::take(&mut self.repl.feed_readers);
+        readers.clear();
+        readers.extend(self.repl.replica_conns.iter().copied().filter(|conn| {
+            matches!(clients.get(conn).map(|c| &c.role),
+                Some(ClientRole::Replica(p)) if p.state != ReplicaSyncState::WaitBgsaveStart)
+        }));
         let mut start = 0;
         let mut new_block = false;
         // When the whole write fits in the tail block no piece overflows it, so the cut
@@ -148,13 +165,14 @@ impl Node {
         for conn in &readers {
             let flowing = matches!(&self.clients[conn].role, ClientRole::Replica(p) if !p.start_stream_on_ack);
             if flowing {
-                self.send(*conn, bytes.to_vec());
+                self.send_slice(*conn, bytes);
             }
         }
         // Redis checks the limits only when the buffer grew by a block.
         if new_block {
             self.close_replicas_over_output_limit(&readers, true);
         }
+        self.repl.feed_readers = readers;
     }
 
     /// PSYNC <replid> <offset> / SYNC from a client that wants to become our replica.
@@ -749,17 +767,68 @@ impl Node {
 /// Appends a command in RESP, recording where each of the pieces Redis's
 /// `replicationFeedSlaves` feeds separately ends: `*<argc>\r\n`, and per argument
 /// `$<len>\r\n`, the argument, `\r\n`.
-fn push_command_pieces(bytes: &mut Vec<u8>, piece_ends: &mut Vec<usize>, argv: &[Vec<u8>]) {
+fn push_command_pieces<A: AsRef<[u8]>>(bytes: &mut Vec<u8>, piece_ends: &mut Vec<usize>, argv: &[A]) {
     // Headers are written digit by digit: the formatting machinery (`write!`) was a
     // measurable share of every propagated write.
     crate::engine::resp::push_header(bytes, b'*', argv.len());
     piece_ends.push(bytes.len());
     for arg in argv {
+        let arg = arg.as_ref();
         crate::engine::resp::push_header(bytes, b'$', arg.len());
         piece_ends.push(bytes.len());
         bytes.extend_from_slice(arg);
         piece_ends.push(bytes.len());
         bytes.extend_from_slice(b"\r\n");
         piece_ends.push(bytes.len());
+    }
+}
+
+/// The commands the command being executed propagates, encoded as they are queued
+/// (Redis's `alsoPropagate` list), fed to the stream once it completes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Propagation {
+    bytes: Vec<u8>,
+    /// Piece ends (see [`push_command_pieces`]), offsets into `bytes`.
+    piece_ends: Vec<usize>,
+    /// Per command: its db, and where its bytes and its piece ends end.
+    commands: Vec<(usize, usize, usize)>,
+}
+
+impl Propagation {
+    pub(crate) fn push<A: AsRef<[u8]>>(&mut self, db: usize, argv: &[A]) {
+        push_command_pieces(&mut self.bytes, &mut self.piece_ends, argv);
+        self.commands.push((db, self.bytes.len(), self.piece_ends.len()));
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.commands.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+
+    pub(crate) fn first_db(&self) -> Option<usize> {
+        self.commands.first().map(|c| c.0)
+    }
+
+    pub(crate) fn last_db(&self) -> Option<usize> {
+        self.commands.last().map(|c| c.0)
+    }
+
+    /// Each command: (db, its bytes, its piece ends, where its bytes start).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &[u8], &[usize], usize)> {
+        let mut from = (0, 0);
+        self.commands.iter().map(move |&(db, bytes_end, pieces_end)| {
+            let (b, p) = from;
+            from = (bytes_end, pieces_end);
+            (db, &self.bytes[b..bytes_end], &self.piece_ends[p..pieces_end], b)
+        })
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.bytes.clear();
+        self.piece_ends.clear();
+        self.commands.clear();
     }
 }
