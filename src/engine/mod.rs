@@ -254,6 +254,8 @@ pub struct Node {
     pending_propagation: replication::Propagation,
     /// Per-command and per-error counters (INFO commandstats / errorstats).
     pub(crate) counters: info::Counters,
+    /// The command the last request named (not a container), tried first for the next.
+    pub(crate) last_resolved: Option<&'static command::CommandSpec>,
     /// EXEC is running its queued commands: propagation waits for the whole transaction.
     pub(crate) in_exec: bool,
     /// SHUTDOWN ran: the server is gone and ignores everything.
@@ -295,6 +297,7 @@ impl Node {
             active_expire: expire::ActiveExpire::default(),
             pending_propagation: Default::default(),
             counters: info::Counters::default(),
+            last_resolved: None,
             in_exec: false,
             shut_down: false,
             clients_waiting_acks: Vec::new(),

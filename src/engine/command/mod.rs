@@ -38,6 +38,7 @@ pub const NO_MULTI: u32 = 1 << 5;
 
 type Handler = fn(&mut Node, &mut Client, &[Vec<u8>]) -> Vec<u8>;
 
+#[derive(Debug)]
 pub struct CommandSpec {
     /// Lower-case name, as Redis shows it in error messages; a subcommand's is its full
     /// name (`client|list`).
@@ -265,7 +266,10 @@ impl Node {
     /// it), so that its buffers can serve the next request.
     pub(crate) fn execute_in_place(&mut self, client: &mut Client, argv: &mut Vec<Vec<u8>>) -> Vec<u8> {
         client.argv_mem = argv.iter().map(|a| a.len()).sum();
-        let spec = match resolve(&argv) {
+        // A pipeline mostly repeats one command: the last one resolved is tried first
+        // (any command but a container, whose subcommand decides).
+        let repeated = self.last_resolved.filter(|s| s.name.as_bytes().eq_ignore_ascii_case(&argv[0]));
+        let spec = match repeated.map_or_else(|| resolve(argv), Ok) {
             Ok(spec) => spec,
             Err(msg) => {
                 client.last_cmd = None;
@@ -273,6 +277,11 @@ impl Node {
             }
         };
         client.last_cmd = Some(spec.name);
+        // Only a command of the main table: a subcommand (`client|list`) is no name a
+        // request can give.
+        if !spec.name.contains('|') && subcommands(spec.name).is_none() {
+            self.last_resolved = Some(spec);
+        }
         let argc = argv.len() as i32;
         if (spec.arity > 0 && argc != spec.arity) || argc < -spec.arity {
             let msg = format!("ERR wrong number of arguments for '{}' command", spec.name);

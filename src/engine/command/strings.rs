@@ -111,6 +111,10 @@ pub fn set(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     // A replica's SET, like a master's with no replica yet, propagates nothing: the
     // argument copies are skipped (a replica applies every write of its master).
     if node.propagation_discarded() {
+        // A master reads no reply (its commands' replies are dropped): none is built.
+        if client.role == ClientRole::Master && !want_get {
+            return Vec::new();
+        }
         return if want_get { out } else { reply::ok() };
     }
     match expires_at {
