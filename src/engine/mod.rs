@@ -614,7 +614,7 @@ impl Node {
             return;
         };
         client.last_interaction = self.now;
-        if client.role == ClientRole::Master {
+        if matches!(client.role, ClientRole::Master) {
             if let Some(link) = self.repl.link.as_mut() {
                 link.last_io = self.now;
             }
@@ -635,7 +635,7 @@ impl Node {
         while client.blocked.is_none() {
             let limits = ParseLimits {
                 // Redis does not hold its own master to proto-max-bulk-len.
-                proto_max_bulk_len: if client.role == ClientRole::Master {
+                proto_max_bulk_len: if matches!(client.role, ClientRole::Master) {
                     usize::MAX
                 } else {
                     self.config.proto_max_bulk_len as usize
@@ -645,7 +645,7 @@ impl Node {
             let Some(parsed) = client.parser.next(limits) else { break };
             match parsed {
                 Parsed::Empty { consumed } => {
-                    if client.role == ClientRole::Master {
+                    if matches!(client.role, ClientRole::Master) {
                         let raw = client.parser.last_raw(consumed).to_vec();
                         if client.multi.is_some() {
                             client.stream_held.extend_from_slice(&raw);
@@ -657,7 +657,7 @@ impl Node {
                 Parsed::Error(msg) => {
                     let text = String::from_utf8_lossy(&msg).into_owned();
                     self.log(format!("Protocol error ({text}) from client: {}", client_desc(&client)));
-                    if client.role == ClientRole::Master {
+                    if matches!(client.role, ClientRole::Master) {
                         // A master that speaks garbage is dropped and resynced.
                         closing = true;
                         break;
@@ -667,10 +667,10 @@ impl Node {
                     break;
                 }
                 Parsed::Command { argv, consumed } => {
-                    let from_master = client.role == ClientRole::Master;
+                    let from_master = matches!(client.role, ClientRole::Master);
                     // Masters and replicas never see replies (a PSYNC's answer is the
                     // sync itself, returned while the client was still a normal one).
-                    let answer = client.role == ClientRole::Normal;
+                    let answer = matches!(client.role, ClientRole::Normal);
                     client.qbuf = batch_len;
                     client.reply_pending = replies.len();
                     let mut argv = argv;
@@ -738,8 +738,8 @@ impl Node {
         if let (true, Some(db)) = (wrap, pending.first_db()) {
             self.feed_replication_stream(db, &[b"MULTI".to_vec()]);
         }
-        for (db, bytes, piece_ends, base) in pending.iter() {
-            self.feed_encoded(Some(db), bytes, piece_ends, base);
+        for (db, command) in pending.iter() {
+            self.feed_encoded(Some(db), command);
         }
         if let (true, Some(db)) = (wrap, pending.last_db()) {
             self.feed_replication_stream(db, &[b"EXEC".to_vec()]);

@@ -188,8 +188,48 @@ impl RequestParser {
         Some((&data[..cr], at + cr + 2))
     }
 
+    /// The usual request, taken in one pass: a small multibulk (at most 10 arguments of
+    /// at most 16 KB, plain lengths) that is entirely in the buffer. Anything else (or
+    /// anything unusual about it) returns None with nothing changed, and the general
+    /// parser below decides, as it always did.
+    fn parse_complete_multibulk(&mut self, limits: ParseLimits) -> Option<Parsed> {
+        const MAX_ARGS: usize = 10;
+        let buf = &self.buf;
+        let start = self.pos;
+        let (count, mut at) = plain_length(buf, start + 1)?;
+        if count == 0 || count > MAX_ARGS {
+            return None;
+        }
+        let mut spans = [(0usize, 0usize); MAX_ARGS];
+        for span in &mut spans[..count] {
+            if buf.get(at) != Some(&b'$') {
+                return None;
+            }
+            let (len, next) = plain_length(buf, at + 1)?;
+            if len > 16384 || len > limits.proto_max_bulk_len || buf.len() < next + len + 2 {
+                return None;
+            }
+            *span = (next, len);
+            // Like the general parser (and Redis), the two bytes after the bulk are skipped
+            // unread.
+            at = next + len + 2;
+        }
+        let mut argv = std::mem::take(&mut self.spare_argv);
+        argv.reserve(count);
+        for &(from, len) in &spans[..count] {
+            let mut arg = self.spare_args.pop().unwrap_or_default();
+            arg.extend_from_slice(&self.buf[from..from + len]);
+            argv.push(arg);
+        }
+        self.pos = at;
+        Some(Parsed::Command { argv, consumed: at - start })
+    }
+
     fn parse_multibulk(&mut self, limits: ParseLimits) -> Option<Parsed> {
         if self.partial.is_none() {
+            if let Some(parsed) = self.parse_complete_multibulk(limits) {
+                return Some(parsed);
+            }
             let start = self.pos;
             let Some((line, next)) = self.header_line(start) else {
                 if self.buf.len() - start > PROTO_INLINE_MAX_SIZE {
@@ -259,6 +299,22 @@ impl RequestParser {
             p.remaining -= 1;
         }
     }
+}
+
+/// A `*` or `$` header's number at `at`, when it is plain: 1 to 9 digits, no leading
+/// zero (but `0` itself), then `\r` and at least one more byte (the `\n`, which, like
+/// Redis, nobody checks). Returns the number and where the line after it starts.
+fn plain_length(buf: &[u8], at: usize) -> Option<(usize, usize)> {
+    let mut i = at;
+    let mut n = 0usize;
+    while i < buf.len() && i - at < 9 && buf[i].is_ascii_digit() {
+        n = n * 10 + (buf[i] - b'0') as usize;
+        i += 1;
+    }
+    if i == at || buf.get(i) != Some(&b'\r') || i + 1 >= buf.len() || (buf[at] == b'0' && i - at > 1) {
+        return None;
+    }
+    Some((n, i + 2))
 }
 
 /// Redis's `string2ll`: strict base-10, optional leading '-', no spaces, no '+', no leading zeros.
@@ -433,6 +489,15 @@ pub fn encode_command_into(out: &mut Vec<u8>, argv: &[&[u8]]) {
 /// Appends `<kind><n>\r\n`, a RESP array or bulk header, digit by digit: the formatting
 /// machinery (`to_string`, `write!`) was a measurable share of every encoded command.
 pub(crate) fn push_header(out: &mut Vec<u8>, kind: u8, n: usize) {
+    // Most headers are one or two digits: a fixed-size copy each.
+    if n < 10 {
+        out.extend_from_slice(&[kind, b'0' + n as u8, b'\r', b'\n']);
+        return;
+    }
+    if n < 100 {
+        out.extend_from_slice(&[kind, b'0' + (n / 10) as u8, b'0' + (n % 10) as u8, b'\r', b'\n']);
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut n = n;

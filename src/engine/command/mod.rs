@@ -291,7 +291,7 @@ impl Node {
         let queued = client.multi.as_ref().filter(|_| spec.name == "exec");
         let is_write = spec.flags & WRITE != 0 || queued.is_some_and(|m| m.any_flag(WRITE));
         let deny_stale = spec.flags & STALE == 0 || queued.is_some_and(|m| m.any_without(STALE));
-        let from_master = client.role == ClientRole::Master;
+        let from_master = matches!(client.role, ClientRole::Master);
         if self.auth_required(client) && spec.flags & NO_AUTH == 0 {
             return self.reject(client, Some(spec), b"NOAUTH Authentication required.");
         }

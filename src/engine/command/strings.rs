@@ -112,7 +112,7 @@ pub fn set(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     // argument copies are skipped (a replica applies every write of its master).
     if node.propagation_discarded() {
         // A master reads no reply (its commands' replies are dropped): none is built.
-        if client.role == ClientRole::Master && !want_get {
+        if matches!(client.role, ClientRole::Master) && !want_get {
             return Vec::new();
         }
         return if want_get { out } else { reply::ok() };

@@ -72,15 +72,12 @@ impl Node {
     /// Redis's `replicationFeedSlaves`: SELECT first if `db` is not the stream's, then the
     /// command, fed piece by piece.
     fn feed_command(&mut self, db: Option<usize>, argv: &[Vec<u8>]) {
-        let mut bytes = Vec::with_capacity(32 + argv.iter().map(|a| a.len() + 16).sum::<usize>());
-        let mut piece_ends = Vec::with_capacity(1 + 3 * argv.len());
-        push_command_pieces(&mut bytes, &mut piece_ends, argv);
-        self.feed_encoded(db, &bytes, &piece_ends, 0);
+        let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        self.feed_encoded(db, &encode_command(&refs));
     }
 
-    /// [`Node::feed_command`] for a command already encoded: `piece_ends` are offsets
-    /// into a buffer where `command` starts at `base`.
-    pub(crate) fn feed_encoded(&mut self, db: Option<usize>, command: &[u8], piece_ends: &[usize], base: usize) {
+    /// [`Node::feed_command`] for a command already encoded in RESP.
+    pub(crate) fn feed_encoded(&mut self, db: Option<usize>, command: &[u8]) {
         // A replica never originates stream bytes: it forwards its master's verbatim.
         if self.repl.link.is_some() {
             return;
@@ -90,25 +87,27 @@ impl Node {
         // a client first becomes its replica and frees it only once none is left, so "no
         // backlog" alone says "no replica" (checked in debug builds): no walk over every
         // client on every write (it was the engine's top cost under redis-benchmark).
-        if self.repl.backlog.is_none() {
-            debug_assert!(
-                !self.has_replicas(),
-                "a replica without a backlog"
-            );
+        let Some(backlog) = &self.repl.backlog else {
+            debug_assert!(!self.has_replicas(), "a replica without a backlog");
             return;
-        }
+        };
         let select = db.filter(|&db| self.repl.stream_db != Some(db));
         if select.is_none() {
-            // The usual case: the command alone, straight from where it was encoded.
+            // The usual case: the command alone, straight from where it was encoded. Its
+            // pieces matter only if it overflows the tail block (see feed_stream).
             let mut ends = std::mem::take(&mut self.repl.feed_piece_ends);
             ends.clear();
-            ends.extend(piece_ends.iter().map(|e| e - base));
+            if backlog.tail_room() >= command.len() {
+                ends.push(command.len());
+            } else {
+                resp_piece_ends(command, 0, &mut ends);
+            }
             self.feed_stream(command, &ends);
             self.repl.feed_piece_ends = ends;
             return;
         }
         let mut bytes = Vec::with_capacity(32 + command.len());
-        let mut ends = Vec::with_capacity(1 + piece_ends.len());
+        let mut ends = Vec::new();
         if let Some(db) = select {
             let db_text = db.to_string();
             bytes.extend(encode_command(&[b"SELECT", db_text.as_bytes()]));
@@ -117,7 +116,7 @@ impl Node {
         }
         let at = bytes.len();
         bytes.extend_from_slice(command);
-        ends.extend(piece_ends.iter().map(|e| e - base + at));
+        resp_piece_ends(command, at, &mut ends);
         self.feed_stream(&bytes, &ends);
     }
 
@@ -764,22 +763,23 @@ impl Node {
     }
 }
 
-/// Appends a command in RESP, recording where each of the pieces Redis's
-/// `replicationFeedSlaves` feeds separately ends: `*<argc>\r\n`, and per argument
-/// `$<len>\r\n`, the argument, `\r\n`.
-fn push_command_pieces<A: AsRef<[u8]>>(bytes: &mut Vec<u8>, piece_ends: &mut Vec<usize>, argv: &[A]) {
-    // Headers are written digit by digit: the formatting machinery (`write!`) was a
-    // measurable share of every propagated write.
-    crate::engine::resp::push_header(bytes, b'*', argv.len());
-    piece_ends.push(bytes.len());
-    for arg in argv {
-        let arg = arg.as_ref();
-        crate::engine::resp::push_header(bytes, b'$', arg.len());
-        piece_ends.push(bytes.len());
-        bytes.extend_from_slice(arg);
-        piece_ends.push(bytes.len());
-        bytes.extend_from_slice(b"\r\n");
-        piece_ends.push(bytes.len());
+/// Where each of the pieces Redis's `replicationFeedSlaves` feeds separately ends, for a
+/// command encoded in RESP (as [`encode_command`] writes it) that starts at `at`:
+/// `*<argc>\r\n`, and per argument `$<len>\r\n`, the argument, `\r\n`.
+fn resp_piece_ends(command: &[u8], at: usize, ends: &mut Vec<usize>) {
+    let header_end = |from: usize| -> (usize, usize) {
+        let cr = from + command[from..].iter().position(|&b| b == b'\r').expect("an encoded command");
+        let n = std::str::from_utf8(&command[from + 1..cr]).ok().and_then(|t| t.parse().ok()).expect("an encoded command");
+        (n, cr + 2)
+    };
+    let (argc, mut i) = header_end(0);
+    ends.push(at + i);
+    for _ in 0..argc {
+        let (len, data) = header_end(i);
+        ends.push(at + data);
+        ends.push(at + data + len);
+        i = data + len + 2;
+        ends.push(at + i);
     }
 }
 
@@ -788,16 +788,20 @@ fn push_command_pieces<A: AsRef<[u8]>>(bytes: &mut Vec<u8>, piece_ends: &mut Vec
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Propagation {
     bytes: Vec<u8>,
-    /// Piece ends (see [`push_command_pieces`]), offsets into `bytes`.
-    piece_ends: Vec<usize>,
-    /// Per command: its db, and where its bytes and its piece ends end.
-    commands: Vec<(usize, usize, usize)>,
+    /// Per command: its db, and where its bytes end.
+    commands: Vec<(usize, usize)>,
 }
 
 impl Propagation {
     pub(crate) fn push<A: AsRef<[u8]>>(&mut self, db: usize, argv: &[A]) {
-        push_command_pieces(&mut self.bytes, &mut self.piece_ends, argv);
-        self.commands.push((db, self.bytes.len(), self.piece_ends.len()));
+        crate::engine::resp::push_header(&mut self.bytes, b'*', argv.len());
+        for arg in argv {
+            let arg = arg.as_ref();
+            crate::engine::resp::push_header(&mut self.bytes, b'$', arg.len());
+            self.bytes.extend_from_slice(arg);
+            self.bytes.extend_from_slice(b"\r\n");
+        }
+        self.commands.push((db, self.bytes.len()));
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -816,19 +820,34 @@ impl Propagation {
         self.commands.last().map(|c| c.0)
     }
 
-    /// Each command: (db, its bytes, its piece ends, where its bytes start).
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &[u8], &[usize], usize)> {
-        let mut from = (0, 0);
-        self.commands.iter().map(move |&(db, bytes_end, pieces_end)| {
-            let (b, p) = from;
-            from = (bytes_end, pieces_end);
-            (db, &self.bytes[b..bytes_end], &self.piece_ends[p..pieces_end], b)
+    /// Each command: its db and its bytes.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &[u8])> {
+        let mut from = 0;
+        self.commands.iter().map(move |&(db, end)| {
+            let start = from;
+            from = end;
+            (db, &self.bytes[start..end])
         })
     }
 
     pub(crate) fn clear(&mut self) {
         self.bytes.clear();
-        self.piece_ends.clear();
         self.commands.clear();
+    }
+}
+
+#[cfg(test)]
+mod piece_tests {
+    use super::*;
+
+    #[test]
+    fn piece_ends_are_the_feeds_redis_makes() {
+        let argv: [&[u8]; 3] = [b"SET", b"key:12345678901", b""];
+        let cmd = encode_command(&argv);
+        let mut ends = Vec::new();
+        resp_piece_ends(&cmd, 7, &mut ends);
+        // *3\r\n | $3\r\n | SET | \r\n | $15\r\n | key:12345678901 | \r\n | $0\r\n | | \r\n
+        assert_eq!(ends, [4, 8, 11, 13, 18, 33, 35, 39, 39, 41].map(|e| e + 7));
+        assert_eq!(*ends.last().unwrap(), cmd.len() + 7);
     }
 }
