@@ -18,9 +18,11 @@ use hashbrown::hash_table::{Entry as Slot, HashTable};
 
 use super::keyspace::Entry;
 
+/// Each slot keeps its key's hash: growing the table then reads no key bytes (each key is
+/// a separate allocation, so rehashing from the keys was a cache miss per key).
 #[derive(Clone, Default)]
 pub struct KeyMap {
-    table: HashTable<(Vec<u8>, Entry)>,
+    table: HashTable<(u64, Vec<u8>, Entry)>,
 }
 
 /// A fixed 64-bit hash of a key: 8-byte words mixed by multiply-rotate, then a folded
@@ -45,8 +47,8 @@ fn key_hash(key: &[u8]) -> u64 {
     (m as u64) ^ ((m >> 64) as u64)
 }
 
-fn rehash(slot: &(Vec<u8>, Entry)) -> u64 {
-    key_hash(&slot.0)
+fn stored_hash(slot: &(u64, Vec<u8>, Entry)) -> u64 {
+    slot.0
 }
 
 impl KeyMap {
@@ -67,11 +69,13 @@ impl KeyMap {
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&Entry> {
-        self.table.find(key_hash(key), |(k, _)| k.as_slice() == key).map(|(_, e)| e)
+        let hash = key_hash(key);
+        self.table.find(hash, |(h, k, _)| *h == hash && k.as_slice() == key).map(|(_, _, e)| e)
     }
 
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.table.find_mut(key_hash(key), |(k, _)| k.as_slice() == key).map(|(_, e)| e)
+        let hash = key_hash(key);
+        self.table.find_mut(hash, |(h, k, _)| *h == hash && k.as_slice() == key).map(|(_, _, e)| e)
     }
 
     pub fn contains_key(&self, key: &[u8]) -> bool {
@@ -81,10 +85,11 @@ impl KeyMap {
     /// Sets `key`'s entry; returns the one it replaces (the stored key is kept, as a
     /// `BTreeMap` keeps it).
     pub fn insert(&mut self, key: Vec<u8>, entry: Entry) -> Option<Entry> {
-        match self.table.entry(key_hash(&key), |(k, _)| *k == key, rehash) {
-            Slot::Occupied(mut o) => Some(std::mem::replace(&mut o.get_mut().1, entry)),
+        let hash = key_hash(&key);
+        match self.table.entry(hash, |(h, k, _)| *h == hash && *k == key, stored_hash) {
+            Slot::Occupied(mut o) => Some(std::mem::replace(&mut o.get_mut().2, entry)),
             Slot::Vacant(v) => {
-                v.insert((key, entry));
+                v.insert((hash, key, entry));
                 None
             }
         }
@@ -92,25 +97,27 @@ impl KeyMap {
 
     /// Adds a key that must not be there yet; gives the key back if it is.
     pub fn insert_new(&mut self, key: Vec<u8>, entry: Entry) -> Result<(), Vec<u8>> {
-        match self.table.entry(key_hash(&key), |(k, _)| *k == key, rehash) {
+        let hash = key_hash(&key);
+        match self.table.entry(hash, |(h, k, _)| *h == hash && *k == key, stored_hash) {
             Slot::Occupied(_) => Err(key),
             Slot::Vacant(v) => {
-                v.insert((key, entry));
+                v.insert((hash, key, entry));
                 Ok(())
             }
         }
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        match self.table.find_entry(key_hash(key), |(k, _)| k.as_slice() == key) {
-            Ok(o) => Some(o.remove().0 .1),
+        let hash = key_hash(key);
+        match self.table.find_entry(hash, |(h, k, _)| *h == hash && k.as_slice() == key) {
+            Ok(o) => Some(o.remove().0 .2),
             Err(_) => None,
         }
     }
 
     /// Every key with its entry, in ascending key order (what a `BTreeMap` walk gives).
     pub fn iter(&self) -> std::vec::IntoIter<(&Vec<u8>, &Entry)> {
-        let mut all: Vec<(&Vec<u8>, &Entry)> = self.table.iter().map(|(k, e)| (k, e)).collect();
+        let mut all: Vec<(&Vec<u8>, &Entry)> = self.table.iter().map(|(_, k, e)| (k, e)).collect();
         // Keys are unique: an unstable sort is as deterministic as a stable one.
         all.sort_unstable_by(|a, b| a.0.cmp(b.0));
         all.into_iter()
@@ -124,12 +131,12 @@ impl KeyMap {
     /// Every key with its entry in the table's own order: only for what no order can
     /// change (sums of digests, counts). Anything shown or written walks [`KeyMap::iter`].
     pub fn iter_unordered(&self) -> impl Iterator<Item = (&Vec<u8>, &Entry)> {
-        self.table.iter().map(|(k, e)| (k, e))
+        self.table.iter().map(|(_, k, e)| (k, e))
     }
 
     /// How many keys have an expiry.
     pub fn count_with_expiry(&self) -> usize {
-        self.table.iter().filter(|(_, e)| e.expires_at.is_some()).count()
+        self.table.iter().filter(|(_, _, e)| e.expires_at.is_some()).count()
     }
 }
 
@@ -171,7 +178,7 @@ impl Index<&Vec<u8>> for KeyMap {
 
 impl PartialEq for KeyMap {
     fn eq(&self, other: &KeyMap) -> bool {
-        self.len() == other.len() && self.table.iter().all(|(k, e)| other.get(k) == Some(e))
+        self.len() == other.len() && self.table.iter().all(|(_, k, e)| other.get(k) == Some(e))
     }
 }
 

@@ -143,11 +143,18 @@ impl Node {
         // snapshot payload or for the first ACK after a diskless one.
         let clients = &self.clients;
         let mut readers = std::mem::take(&mut self.repl.feed_readers);
+        let mut flowing = std::mem::take(&mut self.repl.feed_flowing);
         readers.clear();
-        readers.extend(self.repl.replica_conns.iter().copied().filter(|conn| {
-            matches!(clients.get(conn).map(|c| &c.role),
-                Some(ClientRole::Replica(p)) if p.state != ReplicaSyncState::WaitBgsaveStart)
-        }));
+        flowing.clear();
+        for conn in &self.repl.replica_conns {
+            if let Some(ClientRole::Replica(p)) = clients.get(conn).map(|c| &c.role) {
+                if p.state != ReplicaSyncState::WaitBgsaveStart {
+                    readers.push(*conn);
+                    // Whether its stream flows yet (see below), read in the same lookup.
+                    flowing.push(!p.start_stream_on_ack);
+                }
+            }
+        }
         let mut start = 0;
         let mut new_block = false;
         // When the whole write fits in the tail block no piece overflows it, so the cut
@@ -161,12 +168,12 @@ impl Node {
         }
         self.repl.master_repl_offset += bytes.len() as u64;
         debug_assert_eq!(backlog.last_offset(), self.repl.master_repl_offset);
-        for conn in &readers {
-            let flowing = matches!(&self.clients[conn].role, ClientRole::Replica(p) if !p.start_stream_on_ack);
-            if flowing {
+        for (conn, &flows) in readers.iter().zip(&flowing) {
+            if flows {
                 self.send_slice(*conn, bytes);
             }
         }
+        self.repl.feed_flowing = flowing;
         // Redis checks the limits only when the buffer grew by a block.
         if new_block {
             self.close_replicas_over_output_limit(&readers, true);

@@ -84,6 +84,7 @@ pub struct ReplicationState {
     /// Scratch buffers for feeding the stream, kept so that a write allocates nothing
     /// (always empty between writes).
     pub(crate) feed_readers: Vec<crate::engine::ConnId>,
+    pub(crate) feed_flowing: Vec<bool>,
     pub(crate) feed_piece_ends: Vec<usize>,
 }
 
@@ -119,6 +120,7 @@ impl ReplicationState {
             cached_master: None,
             psync1_forgotten_replid2: None,
             feed_readers: Vec::new(),
+            feed_flowing: Vec::new(),
             feed_piece_ends: Vec::new(),
             good_replicas: 0,
             replica_conns: std::collections::BTreeSet::new(),
