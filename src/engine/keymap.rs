@@ -5,50 +5,69 @@
 //! lookup and insert with a descent that compares whole keys at each level: the largest
 //! single cost of a replicated SET. Here a key is found with one hash probe, and a walk
 //! sorts the keys first, so what any walk returns is exactly what the ordered map
-//! returned. The table's own order is never shown; the only unordered walk,
+//! returned. The index's own order is never shown; the only unordered walk,
 //! [`KeyMap::iter_unordered`], is for sums and counts, where order cannot matter.
 //!
-//! The hash function is fixed (no per-process seed): the table's layout, and so the
+//! The hash function is fixed (no per-process seed): the index's layout, and so the
 //! work it does, is the same in every run, natively and in WASM.
 
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Index;
 
-use hashbrown::hash_table::{Entry as Slot, HashTable};
+use indexmap::map::Entry as Slot;
+use indexmap::IndexMap;
 
 use super::keyspace::Entry;
 
-/// Each slot keeps its key's hash: growing the table then reads no key bytes (each key is
-/// a separate allocation, so rehashing from the keys was a cache miss per key).
+/// The index: entries (with their hashes) in a vector, found through a small hash table
+/// of positions (what `indexmap` is). A hash table holding the entries themselves took
+/// fewer instructions but more time: with 10 000s of keys each doubling rewrote megabytes
+/// into fresh memory (most of a pipelined batch's page faults); here the table holds
+/// 8-byte positions and the vector grows by reallocation.
 #[derive(Clone, Default)]
 pub struct KeyMap {
-    table: HashTable<(u64, Vec<u8>, Entry)>,
+    map: IndexMap<Vec<u8>, Entry, BuildHasherDefault<KeyHasher>>,
 }
 
 /// A fixed 64-bit hash of a key: 8-byte words mixed by multiply-rotate, then a folded
 /// 128-bit multiply so that the high bits (the table's control bytes) depend on every
 /// input bit. Fast for the short keys Redis workloads use; not keyed, like everything in
-/// the engine (a playground, not a server facing hostile clients).
-fn key_hash(key: &[u8]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = (key.len() as u64).wrapping_mul(0xA076_1D64_78BD_642F);
-    let mut words = key.chunks_exact(8);
-    for w in &mut words {
-        let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
-        h = (h ^ w).wrapping_mul(K).rotate_left(31);
+/// the engine (a playground, not a server facing hostile clients). The same on every
+/// platform (lengths are mixed as 64-bit numbers), though nothing shown depends on it.
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
+
+impl KeyHasher {
+    fn word(&mut self, w: u64) {
+        self.0 = (self.0 ^ w).wrapping_mul(MIX).rotate_left(31);
     }
-    let rest = words.remainder();
-    if !rest.is_empty() {
-        let mut tail = [0u8; 8];
-        tail[..rest.len()].copy_from_slice(rest);
-        h = (h ^ u64::from_le_bytes(tail)).wrapping_mul(K).rotate_left(31);
-    }
-    let m = (h as u128).wrapping_mul(0xE703_7ED1_A0B4_28DB_u128);
-    (m as u64) ^ ((m >> 64) as u64)
 }
 
-fn stored_hash(slot: &(u64, Vec<u8>, Entry)) -> u64 {
-    slot.0
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.word(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut tail = [0u8; 8];
+            tail[..rest.len()].copy_from_slice(rest);
+            self.word(u64::from_le_bytes(tail));
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.word(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        let m = (self.0 as u128).wrapping_mul(0xE703_7ED1_A0B4_28DB_u128);
+        (m as u64) ^ ((m >> 64) as u64)
+    }
 }
 
 impl KeyMap {
@@ -57,67 +76,54 @@ impl KeyMap {
     }
 
     pub fn len(&self) -> usize {
-        self.table.len()
+        self.map.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
+        self.map.is_empty()
     }
 
     pub fn clear(&mut self) {
-        self.table.clear();
+        self.map.clear();
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&Entry> {
-        let hash = key_hash(key);
-        self.table.find(hash, |(h, k, _)| *h == hash && k.as_slice() == key).map(|(_, _, e)| e)
+        self.map.get(key)
     }
 
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        let hash = key_hash(key);
-        self.table.find_mut(hash, |(h, k, _)| *h == hash && k.as_slice() == key).map(|(_, _, e)| e)
+        self.map.get_mut(key)
     }
 
     pub fn contains_key(&self, key: &[u8]) -> bool {
-        self.get(key).is_some()
+        self.map.contains_key(key)
     }
 
     /// Sets `key`'s entry; returns the one it replaces (the stored key is kept, as a
     /// `BTreeMap` keeps it).
     pub fn insert(&mut self, key: Vec<u8>, entry: Entry) -> Option<Entry> {
-        let hash = key_hash(&key);
-        match self.table.entry(hash, |(h, k, _)| *h == hash && *k == key, stored_hash) {
-            Slot::Occupied(mut o) => Some(std::mem::replace(&mut o.get_mut().2, entry)),
-            Slot::Vacant(v) => {
-                v.insert((hash, key, entry));
-                None
-            }
-        }
+        self.map.insert(key, entry)
     }
 
     /// Adds a key that must not be there yet; gives the key back if it is.
     pub fn insert_new(&mut self, key: Vec<u8>, entry: Entry) -> Result<(), Vec<u8>> {
-        let hash = key_hash(&key);
-        match self.table.entry(hash, |(h, k, _)| *h == hash && *k == key, stored_hash) {
-            Slot::Occupied(_) => Err(key),
+        match self.map.entry(key) {
+            Slot::Occupied(o) => Err(o.key().clone()),
             Slot::Vacant(v) => {
-                v.insert((hash, key, entry));
+                v.insert(entry);
                 Ok(())
             }
         }
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let hash = key_hash(key);
-        match self.table.find_entry(hash, |(h, k, _)| *h == hash && k.as_slice() == key) {
-            Ok(o) => Some(o.remove().0 .2),
-            Err(_) => None,
-        }
+        // The last entry takes the removed one's place: the vector's order is never shown.
+        self.map.swap_remove(key)
     }
 
     /// Every key with its entry, in ascending key order (what a `BTreeMap` walk gives).
     pub fn iter(&self) -> std::vec::IntoIter<(&Vec<u8>, &Entry)> {
-        let mut all: Vec<(&Vec<u8>, &Entry)> = self.table.iter().map(|(_, k, e)| (k, e)).collect();
+        let mut all: Vec<(&Vec<u8>, &Entry)> = self.map.iter().collect();
         // Keys are unique: an unstable sort is as deterministic as a stable one.
         all.sort_unstable_by(|a, b| a.0.cmp(b.0));
         all.into_iter()
@@ -128,15 +134,15 @@ impl KeyMap {
         self.iter().map(|(k, _)| k)
     }
 
-    /// Every key with its entry in the table's own order: only for what no order can
+    /// Every key with its entry in the index's own order: only for what no order can
     /// change (sums of digests, counts). Anything shown or written walks [`KeyMap::iter`].
     pub fn iter_unordered(&self) -> impl Iterator<Item = (&Vec<u8>, &Entry)> {
-        self.table.iter().map(|(_, k, e)| (k, e))
+        self.map.iter()
     }
 
     /// How many keys have an expiry.
     pub fn count_with_expiry(&self) -> usize {
-        self.table.iter().filter(|(_, _, e)| e.expires_at.is_some()).count()
+        self.map.values().filter(|e| e.expires_at.is_some()).count()
     }
 }
 
@@ -151,12 +157,7 @@ impl<'a> IntoIterator for &'a KeyMap {
 
 impl FromIterator<(Vec<u8>, Entry)> for KeyMap {
     fn from_iter<I: IntoIterator<Item = (Vec<u8>, Entry)>>(iter: I) -> KeyMap {
-        let iter = iter.into_iter();
-        let mut map = KeyMap { table: HashTable::with_capacity(iter.size_hint().0) };
-        for (key, entry) in iter {
-            map.insert(key, entry);
-        }
-        map
+        KeyMap { map: iter.into_iter().collect() }
     }
 }
 
@@ -178,7 +179,8 @@ impl Index<&Vec<u8>> for KeyMap {
 
 impl PartialEq for KeyMap {
     fn eq(&self, other: &KeyMap) -> bool {
-        self.len() == other.len() && self.table.iter().all(|(_, k, e)| other.get(k) == Some(e))
+        // IndexMap's equality ignores order, as the key set's does.
+        self.map == other.map
     }
 }
 
