@@ -46,12 +46,25 @@ impl Console {
         // Parse every complete reply, then drop them from the inbox at once: a pipe's
         // thousands of replies must not shift the buffer thousands of times.
         let mut used_total = 0;
+        // The oldest entry still waiting for its reply.
+        let mut open = self.entries.iter().position(|e| e.reply.is_none());
         loop {
-            match parse_reply(&self.inbox[used_total..]) {
+            let rest = &self.inbox[used_total..];
+            if open.is_none() && self.piped_due > 0 && rest.first() == Some(&b'+') {
+                // A status reply to a piped command (a pipe of SETs: thousands of +OK) is
+                // only counted: no need to build it.
+                let Some(end) = rest.windows(2).position(|w| w == b"\r\n") else { break };
+                used_total += end + 2;
+                self.piped_due -= 1;
+                self.piped_replies += 1;
+                continue;
+            }
+            match parse_reply(rest) {
                 Ok(Some((reply, used))) => {
                     used_total += used;
-                    if let Some(open) = self.entries.iter_mut().find(|e| e.reply.is_none()) {
-                        open.reply = Some(reply);
+                    if let Some(i) = open {
+                        self.entries[i].reply = Some(reply);
+                        open = self.entries[i + 1..].iter().position(|e| e.reply.is_none()).map(|j| i + 1 + j);
                     } else if self.piped_due > 0 {
                         self.piped_due -= 1;
                         self.piped_replies += 1;

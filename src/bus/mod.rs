@@ -429,10 +429,17 @@ impl Bus {
     pub fn submit_pipe(&mut self, server: ServerId, lines: &[&str]) -> Result<(), String> {
         self.check_server(server)?;
         let mut data = Vec::new();
+        let mut refs: Vec<&[u8]> = Vec::new();
         for line in lines {
+            refs.clear();
+            // Most lines have no quotes: their arguments are slices of the line itself.
+            if resp::split_plain_args(line.as_bytes(), &mut refs) {
+                resp::encode_command_into(&mut data, &refs);
+                continue;
+            }
             let args = resp::split_args(line.as_bytes()).ok_or_else(|| format!("Invalid argument(s): {line}"))?;
-            let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-            resp::encode_command_into(&mut data, &refs);
+            let quoted: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+            resp::encode_command_into(&mut data, &quoted);
         }
         if !self.is_up(server) {
             let port = self.world.servers[server].port;

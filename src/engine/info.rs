@@ -12,14 +12,24 @@ use super::{Client, ClientRole, Node, REDIS_VERSION};
 
 /// Per-command and per-error counters (Redis's `redisCommand` call stats and its
 /// `server.errors` tree).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Counters {
     pub total_error_replies: u64,
     /// Error code (`ERR`, `WRONGTYPE`, ...) to count, in byte order as Redis's rax.
     pub errors: BTreeMap<Vec<u8>, u64>,
-    /// Full command name to its counts.
-    pub commands: BTreeMap<&'static str, CommandCounts>,
+    /// Full command name to its counts, sorted by name.
+    pub commands: Vec<(&'static str, CommandCounts)>,
+    /// Where the last counted command is in `commands`: a pipeline of one command finds
+    /// its counts with one pointer comparison instead of a search by name.
+    last: usize,
 }
+
+impl PartialEq for Counters {
+    fn eq(&self, other: &Counters) -> bool {
+        (self.total_error_replies, &self.errors, &self.commands) == (other.total_error_replies, &other.errors, &other.commands)
+    }
+}
+impl Eq for Counters {}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CommandCounts {
@@ -43,13 +53,30 @@ impl Counters {
     }
 
     pub(crate) fn called(&mut self, name: &'static str, failed: bool) {
-        let c = self.commands.entry(name).or_default();
+        let c = self.command(name);
         c.calls += 1;
         c.failed_calls += failed as u64;
     }
 
     pub(crate) fn rejected(&mut self, name: &'static str) {
-        self.commands.entry(name).or_default().rejected_calls += 1;
+        self.command(name).rejected_calls += 1;
+    }
+
+    /// The counts of the command named `name` (a name from the command table), added at
+    /// its place in name order if it has none yet.
+    fn command(&mut self, name: &'static str) -> &mut CommandCounts {
+        // Names come from the static command table: the same command, the same pointer.
+        let cached = self.commands.get(self.last).is_some_and(|(n, _)| std::ptr::eq(*n, name));
+        if !cached {
+            self.last = match self.commands.binary_search_by(|(n, _)| (*n).cmp(name)) {
+                Ok(i) => i,
+                Err(i) => {
+                    self.commands.insert(i, (name, CommandCounts::default()));
+                    i
+                }
+            };
+        }
+        &mut self.commands[self.last].1
     }
 }
 

@@ -1,7 +1,7 @@
 //! The data: 16 databases of keys, each with a value and an optional expiry time.
 //!
-//! Maps are `BTreeMap`s so that every walk over the keyspace (KEYS, RDB snapshots, the
-//! UI's key list, digests) is in one deterministic order, natively and in WASM.
+//! Every walk over the keyspace (KEYS, RDB snapshots, the UI's key list) is in one
+//! deterministic order, natively and in WASM: ascending key order ([`KeyMap`]).
 
 use std::cmp::Ordering;
 use std::collections::hash_map::DefaultHasher;
@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::hash::BuildHasherDefault;
 
 use indexmap::{IndexMap, IndexSet};
+
+pub use super::keymap::KeyMap;
 
 pub const DEFAULT_DATABASES: usize = 16;
 
@@ -174,7 +176,7 @@ pub struct Entry {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Db {
-    pub entries: BTreeMap<Vec<u8>, Entry>,
+    pub entries: KeyMap,
     /// The keys that have an expiry (Redis's `db->expires`), indexable so that active
     /// expiry can sample them at random in O(1). Kept by [`Keyspace::set`],
     /// [`Keyspace::set_expiry`], [`Keyspace::remove`] and the flushes: change an entry's
@@ -184,7 +186,7 @@ pub struct Db {
 
 impl Db {
     pub fn keys_with_expiry(&self) -> usize {
-        self.entries.values().filter(|e| e.expires_at.is_some()).count()
+        self.entries.count_with_expiry()
     }
 }
 
@@ -219,24 +221,20 @@ impl Keyspace {
         d.entries.insert(key, Entry { value, expires_at });
     }
 
-    /// Adds a key that must not exist yet (loading a snapshot): one tree descent instead
-    /// of a lookup and an insert. Gives the key back if it is already there.
+    /// Adds a key that must not exist yet (loading a snapshot): one probe instead of a
+    /// lookup and an insert. Gives the key back if it is already there.
     pub fn insert_new(&mut self, db: usize, key: Vec<u8>, value: Value, expires_at: Option<u64>) -> Result<(), Vec<u8>> {
         let d = &mut self.dbs[db];
-        match d.entries.entry(key) {
-            std::collections::btree_map::Entry::Occupied(o) => Err(o.key().clone()),
-            std::collections::btree_map::Entry::Vacant(v) => {
-                if expires_at.is_some() {
-                    d.expiring.insert(v.key().clone());
-                }
-                v.insert(Entry { value, expires_at });
-                Ok(())
-            }
+        let expiring = expires_at.is_some().then(|| key.clone());
+        d.entries.insert_new(key, Entry { value, expires_at })?;
+        if let Some(key) = expiring {
+            d.expiring.insert(key);
         }
+        Ok(())
     }
 
-    /// Fills an empty database from keys in strictly ascending order, building its map
-    /// in one pass (loading a snapshot).
+    /// Fills an empty database from keys in strictly ascending order (loading a
+    /// snapshot).
     pub fn load_sorted(&mut self, db: usize, entries: Vec<(Vec<u8>, Value, Option<u64>)>) {
         let d = &mut self.dbs[db];
         debug_assert!(d.entries.is_empty(), "load_sorted into a database that has keys");
@@ -359,7 +357,8 @@ impl Keyspace {
     pub fn digest(&self, now: u64) -> u64 {
         let mut sum = 0u64;
         for (db, d) in self.dbs.iter().enumerate() {
-            for (key, entry) in &d.entries {
+            // A sum: the order of the walk cannot change it.
+            for (key, entry) in d.entries.iter_unordered() {
                 if !is_expired(entry, now) {
                     sum = sum.wrapping_add(entry_digest(db, key, entry));
                 }

@@ -15,6 +15,7 @@ pub mod command;
 pub mod config;
 pub mod expire;
 pub mod info;
+pub mod keymap;
 pub mod keyspace;
 mod persistence;
 pub mod rdb;
@@ -250,9 +251,11 @@ pub struct Node {
     pub(crate) cron_loops: u64,
     pub(crate) active_expire: expire::ActiveExpire,
     /// Commands queued for the replication stream by the command being executed.
-    pending_propagation: Vec<(usize, Vec<Vec<u8>>)>,
+    pending_propagation: replication::Propagation,
     /// Per-command and per-error counters (INFO commandstats / errorstats).
     pub(crate) counters: info::Counters,
+    /// The command the last request named (not a container), tried first for the next.
+    pub(crate) last_resolved: Option<&'static command::CommandSpec>,
     /// EXEC is running its queued commands: propagation waits for the whole transaction.
     pub(crate) in_exec: bool,
     /// SHUTDOWN ran: the server is gone and ignores everything.
@@ -292,8 +295,9 @@ impl Node {
             next_cron_at: now,
             cron_loops: 0,
             active_expire: expire::ActiveExpire::default(),
-            pending_propagation: Vec::new(),
+            pending_propagation: Default::default(),
             counters: info::Counters::default(),
+            last_resolved: None,
             in_exec: false,
             shut_down: false,
             clients_waiting_acks: Vec::new(),
@@ -503,30 +507,47 @@ impl Node {
         c
     }
 
+    /// [`Node::send`] for bytes the caller keeps: copied only where they land.
+    pub(crate) fn send_slice(&mut self, conn: ConnId, data: &[u8]) {
+        if let Some(pending) = self.joinable_send(conn, data.len()) {
+            pending.extend_from_slice(data);
+        } else if !data.is_empty() {
+            self.outputs.push_back(Output::Send { conn, data: data.to_vec() });
+        }
+    }
+
     pub(crate) fn send(&mut self, conn: ConnId, data: Vec<u8>) {
-        /// How far back a Send is looked for: the replicas of one master, and then some.
-        const SEND_JOIN_WINDOW: usize = 8;
-        if !data.is_empty() {
-            if let Some(unwritten) = self.unwritten.get_mut(&conn) {
-                *unwritten += data.len() as u64;
-            }
-            // Redis writes what a client has pending once per event-loop pass (its
-            // replicas' share of the replication buffer too), not once per command: bytes
-            // for a connection join its Send still waiting among the latest outputs, as
-            // long as only Sends to other connections came after it (a pipelined batch
-            // reaches each replica as one write instead of one per propagated command).
-            for queued in self.outputs.iter_mut().rev().take(SEND_JOIN_WINDOW) {
-                match queued {
-                    Output::Send { conn: c, data: pending } if *c == conn => {
-                        pending.extend_from_slice(&data);
-                        return;
-                    }
-                    Output::Send { .. } => {}
-                    _ => break,
-                }
-            }
+        if let Some(pending) = self.joinable_send(conn, data.len()) {
+            pending.extend_from_slice(&data);
+        } else if !data.is_empty() {
             self.outputs.push_back(Output::Send { conn, data });
         }
+    }
+
+    /// Counts `len` bytes about to be sent on `conn`, and finds the Send they join, if
+    /// any (None for nothing to send).
+    fn joinable_send(&mut self, conn: ConnId, len: usize) -> Option<&mut Vec<u8>> {
+        /// How far back a Send is looked for: the replicas of one master, and then some.
+        const SEND_JOIN_WINDOW: usize = 8;
+        if len == 0 {
+            return None;
+        }
+        if let Some(unwritten) = self.unwritten.get_mut(&conn) {
+            *unwritten += len as u64;
+        }
+        // Redis writes what a client has pending once per event-loop pass (its replicas'
+        // share of the replication buffer too), not once per command: bytes for a
+        // connection join its Send still waiting among the latest outputs, as long as only
+        // Sends to other connections came after it (a pipelined batch reaches each replica
+        // as one write instead of one per propagated command).
+        for queued in self.outputs.iter_mut().rev().take(SEND_JOIN_WINDOW) {
+            match queued {
+                Output::Send { conn: c, data: pending } if *c == conn => return Some(pending),
+                Output::Send { .. } => {}
+                _ => break,
+            }
+        }
+        None
     }
 
     pub(crate) fn emit(&mut self, event: Event) {
@@ -593,7 +614,7 @@ impl Node {
             return;
         };
         client.last_interaction = self.now;
-        if client.role == ClientRole::Master {
+        if matches!(client.role, ClientRole::Master) {
             if let Some(link) = self.repl.link.as_mut() {
                 link.last_io = self.now;
             }
@@ -614,7 +635,7 @@ impl Node {
         while client.blocked.is_none() {
             let limits = ParseLimits {
                 // Redis does not hold its own master to proto-max-bulk-len.
-                proto_max_bulk_len: if client.role == ClientRole::Master {
+                proto_max_bulk_len: if matches!(client.role, ClientRole::Master) {
                     usize::MAX
                 } else {
                     self.config.proto_max_bulk_len as usize
@@ -624,7 +645,7 @@ impl Node {
             let Some(parsed) = client.parser.next(limits) else { break };
             match parsed {
                 Parsed::Empty { consumed } => {
-                    if client.role == ClientRole::Master {
+                    if matches!(client.role, ClientRole::Master) {
                         let raw = client.parser.last_raw(consumed).to_vec();
                         if client.multi.is_some() {
                             client.stream_held.extend_from_slice(&raw);
@@ -636,7 +657,7 @@ impl Node {
                 Parsed::Error(msg) => {
                     let text = String::from_utf8_lossy(&msg).into_owned();
                     self.log(format!("Protocol error ({text}) from client: {}", client_desc(&client)));
-                    if client.role == ClientRole::Master {
+                    if matches!(client.role, ClientRole::Master) {
                         // A master that speaks garbage is dropped and resynced.
                         closing = true;
                         break;
@@ -646,22 +667,28 @@ impl Node {
                     break;
                 }
                 Parsed::Command { argv, consumed } => {
-                    let from_master = client.role == ClientRole::Master;
+                    let from_master = matches!(client.role, ClientRole::Master);
                     // Masters and replicas never see replies (a PSYNC's answer is the
                     // sync itself, returned while the client was still a normal one).
-                    let answer = client.role == ClientRole::Normal;
+                    let answer = matches!(client.role, ClientRole::Normal);
                     client.qbuf = batch_len;
                     client.reply_pending = replies.len();
-                    let reply = self.execute(&mut client, argv);
+                    let mut argv = argv;
+                    let reply = self.execute_in_place(&mut client, &mut argv);
+                    client.parser.recycle(argv);
                     if from_master {
                         // Counted only now: a GETACK reports the offset before itself.
                         // Inside a transaction, only once it is over. (The parser is
                         // not touched by the command: its last request is still there,
                         // and is taken without a copy of its own.)
-                        client.stream_held.extend_from_slice(client.parser.last_raw(consumed));
-                        if client.multi.is_none() {
-                            self.master_stream_applied(&client.stream_held);
-                            client.stream_held.clear();
+                        if client.multi.is_none() && client.stream_held.is_empty() {
+                            self.master_stream_applied(client.parser.last_raw(consumed));
+                        } else {
+                            client.stream_held.extend_from_slice(client.parser.last_raw(consumed));
+                            if client.multi.is_none() {
+                                self.master_stream_applied(&client.stream_held);
+                                client.stream_held.clear();
+                            }
                         }
                     } else if answer {
                         replies.extend(reply);
@@ -691,24 +718,36 @@ impl Node {
 
     /// Queues a command for the replication stream, after the current command completes.
     pub(crate) fn propagate(&mut self, db: usize, argv: Vec<Vec<u8>>) {
-        self.pending_propagation.push((db, argv));
+        self.propagate_args(db, &argv);
+    }
+
+    /// [`Node::propagate`] for arguments the command still holds (its own request's, most
+    /// often): they are encoded now, with no copy of their own.
+    pub(crate) fn propagate_args<A: AsRef<[u8]>>(&mut self, db: usize, argv: &[A]) {
+        self.pending_propagation.push(db, argv);
     }
 
     pub(crate) fn flush_propagation(&mut self) {
-        let pending = std::mem::take(&mut self.pending_propagation);
+        if self.pending_propagation.is_empty() {
+            return;
+        }
+        let mut pending = std::mem::take(&mut self.pending_propagation);
         // A command that propagates several writes is wrapped in MULTI/EXEC so replicas
         // apply it atomically, as Redis 7.0 does.
         let wrap = pending.len() > 1;
-        if wrap {
-            let db = pending[0].0;
+        if let (true, Some(db)) = (wrap, pending.first_db()) {
             self.feed_replication_stream(db, &[b"MULTI".to_vec()]);
         }
-        let last_db = pending.last().map(|p| p.0);
-        for (db, argv) in pending {
-            self.feed_replication_stream(db, &argv);
+        for (db, command) in pending.iter() {
+            self.feed_encoded(Some(db), command);
         }
-        if let (true, Some(db)) = (wrap, last_db) {
+        if let (true, Some(db)) = (wrap, pending.last_db()) {
             self.feed_replication_stream(db, &[b"EXEC".to_vec()]);
+        }
+        // Its buffers serve the next command, unless feeding queued something new.
+        if self.pending_propagation.is_empty() {
+            pending.clear();
+            self.pending_propagation = pending;
         }
     }
 }

@@ -161,7 +161,7 @@ pub fn write_with(keyspace: &Keyspace, meta: &SnapshotMeta, _now_ms: u64, compre
         w.len(index as u64);
         w.out.push(OP_RESIZEDB);
         w.len(db.entries.len() as u64);
-        w.len(db.entries.values().filter(|e| e.expires_at.is_some()).count() as u64);
+        w.len(db.keys_with_expiry() as u64);
         for (key, entry) in &db.entries {
             if let Some(t) = entry.expires_at {
                 w.out.push(OP_EXPIRETIME_MS);

@@ -54,7 +54,17 @@ pub struct RequestParser {
     /// The protocol error already reported: final, whatever arrives after it (the
     /// connection is being closed; nothing after the error may become a command).
     failed: Option<Vec<u8>>,
+    /// Argument vectors given back after their command ran ([`RequestParser::recycle`]),
+    /// emptied, for the next requests to fill: a pipelined batch of small commands
+    /// allocates its argument buffers once, not once per command.
+    spare_argv: Vec<Vec<u8>>,
+    spare_args: Vec<Vec<u8>>,
 }
+
+/// What [`RequestParser::recycle`] keeps: enough for any ordinary command, never a big
+/// argument's buffer (a client that once sent 500 MB must not hold 500 MB forever).
+const SPARE_ARGS: usize = 16;
+const SPARE_ARG_LEN: usize = 256;
 
 #[derive(Debug, Clone)]
 struct PartialMultibulk {
@@ -70,6 +80,26 @@ impl RequestParser {
 
     pub fn feed(&mut self, data: &[u8]) {
         self.buf.extend_from_slice(data);
+    }
+
+    /// Takes back the argument vector of a command that has run, to be refilled by the
+    /// next one.
+    ///
+    /// What is kept is decided by lengths, never by capacities: a parser is part of the
+    /// state a checkpoint clones, and a clone does not keep capacities, so a decision by
+    /// capacity would make a replayed run differ from a straight one. (Capacities stay
+    /// bounded all the same: a kept buffer only ever held up to `SPARE_ARG_LEN` bytes.)
+    pub fn recycle(&mut self, mut argv: Vec<Vec<u8>>) {
+        let keep_vector = argv.len() <= SPARE_ARGS;
+        for mut arg in argv.drain(..) {
+            if self.spare_args.len() < SPARE_ARGS && arg.len() <= SPARE_ARG_LEN {
+                arg.clear();
+                self.spare_args.push(arg);
+            }
+        }
+        if keep_vector {
+            self.spare_argv = argv;
+        }
     }
 
     /// Bytes buffered that no complete command has consumed yet.
@@ -158,8 +188,48 @@ impl RequestParser {
         Some((&data[..cr], at + cr + 2))
     }
 
+    /// The usual request, taken in one pass: a small multibulk (at most 10 arguments of
+    /// at most 16 KB, plain lengths) that is entirely in the buffer. Anything else (or
+    /// anything unusual about it) returns None with nothing changed, and the general
+    /// parser below decides, as it always did.
+    fn parse_complete_multibulk(&mut self, limits: ParseLimits) -> Option<Parsed> {
+        const MAX_ARGS: usize = 10;
+        let buf = &self.buf;
+        let start = self.pos;
+        let (count, mut at) = plain_length(buf, start + 1)?;
+        if count == 0 || count > MAX_ARGS {
+            return None;
+        }
+        let mut spans = [(0usize, 0usize); MAX_ARGS];
+        for span in &mut spans[..count] {
+            if buf.get(at) != Some(&b'$') {
+                return None;
+            }
+            let (len, next) = plain_length(buf, at + 1)?;
+            if len > 16384 || len > limits.proto_max_bulk_len || buf.len() < next + len + 2 {
+                return None;
+            }
+            *span = (next, len);
+            // Like the general parser (and Redis), the two bytes after the bulk are skipped
+            // unread.
+            at = next + len + 2;
+        }
+        let mut argv = std::mem::take(&mut self.spare_argv);
+        argv.reserve(count);
+        for &(from, len) in &spans[..count] {
+            let mut arg = self.spare_args.pop().unwrap_or_default();
+            arg.extend_from_slice(&self.buf[from..from + len]);
+            argv.push(arg);
+        }
+        self.pos = at;
+        Some(Parsed::Command { argv, consumed: at - start })
+    }
+
     fn parse_multibulk(&mut self, limits: ParseLimits) -> Option<Parsed> {
         if self.partial.is_none() {
+            if let Some(parsed) = self.parse_complete_multibulk(limits) {
+                return Some(parsed);
+            }
             let start = self.pos;
             let Some((line, next)) = self.header_line(start) else {
                 if self.buf.len() - start > PROTO_INLINE_MAX_SIZE {
@@ -179,7 +249,8 @@ impl RequestParser {
                 return Some(Parsed::Empty { consumed: next - start });
             }
             // Reserve for what is plausible, not for what was declared.
-            let argv = Vec::with_capacity(count.min(1024) as usize);
+            let mut argv = std::mem::take(&mut self.spare_argv);
+            argv.reserve(count.min(1024) as usize);
             self.partial = Some(PartialMultibulk { start, remaining: count, argv });
             self.pos = next;
         }
@@ -220,13 +291,30 @@ impl RequestParser {
             if self.buf.len() < next + len + 2 {
                 return None;
             }
-            let arg = self.buf[next..next + len].to_vec();
+            let mut arg = self.spare_args.pop().unwrap_or_default();
+            arg.extend_from_slice(&self.buf[next..next + len]);
             self.pos = next + len + 2;
             let p = self.partial.as_mut().expect("partial multibulk");
             p.argv.push(arg);
             p.remaining -= 1;
         }
     }
+}
+
+/// A `*` or `$` header's number at `at`, when it is plain: 1 to 9 digits, no leading
+/// zero (but `0` itself), then `\r` and at least one more byte (the `\n`, which, like
+/// Redis, nobody checks). Returns the number and where the line after it starts.
+fn plain_length(buf: &[u8], at: usize) -> Option<(usize, usize)> {
+    let mut i = at;
+    let mut n = 0usize;
+    while i < buf.len() && i - at < 9 && buf[i].is_ascii_digit() {
+        n = n * 10 + (buf[i] - b'0') as usize;
+        i += 1;
+    }
+    if i == at || buf.get(i) != Some(&b'\r') || i + 1 >= buf.len() || (buf[at] == b'0' && i - at > 1) {
+        return None;
+    }
+    Some((n, i + 2))
 }
 
 /// Redis's `string2ll`: strict base-10, optional leading '-', no spaces, no '+', no leading zeros.
@@ -343,6 +431,34 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     }
 }
 
+/// [`split_args`] without a copy, for a line with no quote character (where no escape
+/// applies and every argument is a plain run of bytes): appends the arguments to `out`.
+/// Returns false, leaving `out` as it was, when the line has a quote: split it with
+/// [`split_args`] then.
+pub fn split_plain_args<'a>(line: &'a [u8], out: &mut Vec<&'a [u8]>) -> bool {
+    if line.iter().any(|&c| c == b'"' || c == b'\'') {
+        return false;
+    }
+    let n = line.len();
+    let mut i = 0;
+    loop {
+        // The same two byte classes as split_args: what is skipped before an argument,
+        // and what ends one.
+        while i < n && is_space(line[i]) {
+            i += 1;
+        }
+        if i >= n {
+            return true;
+        }
+        let start = i;
+        while i < n && !matches!(line[i], b' ' | b'\n' | b'\r' | b'\t' | 0) {
+            i += 1;
+        }
+        out.push(&line[start..i]);
+        i += 1;
+    }
+}
+
 fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\n' | b'\r' | b'\t' | 0x0b | 0x0c)
 }
@@ -373,6 +489,15 @@ pub fn encode_command_into(out: &mut Vec<u8>, argv: &[&[u8]]) {
 /// Appends `<kind><n>\r\n`, a RESP array or bulk header, digit by digit: the formatting
 /// machinery (`to_string`, `write!`) was a measurable share of every encoded command.
 pub(crate) fn push_header(out: &mut Vec<u8>, kind: u8, n: usize) {
+    // Most headers are one or two digits: a fixed-size copy each.
+    if n < 10 {
+        out.extend_from_slice(&[kind, b'0' + n as u8, b'\r', b'\n']);
+        return;
+    }
+    if n < 100 {
+        out.extend_from_slice(&[kind, b'0' + (n / 10) as u8, b'0' + (n % 10) as u8, b'\r', b'\n']);
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut n = n;
@@ -570,6 +695,29 @@ mod tests {
         assert_eq!(err(b"SET \"a\r\n"), "Protocol error: unbalanced quotes in request");
         assert_eq!(err(b"SET \"a\"b\r\n"), "Protocol error: unbalanced quotes in request");
         assert_eq!(err(&vec![b'a'; PROTO_INLINE_MAX_SIZE + 1]), "Protocol error: too big inline request");
+    }
+
+    #[test]
+    fn split_plain_args_is_split_args_without_quotes() {
+        let alphabet: &[u8] = b"ab \t\r\n\x00\x0b\x0c\\x";
+        let mut x: u64 = 0x1234_5678;
+        for _ in 0..20_000 {
+            let mut line = Vec::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for k in 0..(x % 12) {
+                line.push(alphabet[((x >> (4 * k + 8)) % alphabet.len() as u64) as usize]);
+            }
+            let mut plain = Vec::new();
+            assert!(split_plain_args(&line, &mut plain));
+            let want = split_args(&line).unwrap();
+            assert_eq!(plain, want.iter().map(|a| a.as_slice()).collect::<Vec<_>>(), "{line:?}");
+        }
+        let mut out = Vec::new();
+        assert!(!split_plain_args(b"set a \"b c\"", &mut out));
+        assert!(!split_plain_args(b"set a 'b'", &mut out));
+        assert!(out.is_empty());
     }
 
     #[test]

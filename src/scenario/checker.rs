@@ -100,7 +100,8 @@ impl Sample {
         let mut persistent = 0u64;
         let mut expiring = Vec::new();
         for (db, d) in node.keyspace().dbs.iter().enumerate() {
-            for (key, entry) in &d.entries {
+            // Sums: the order of the walk cannot change them.
+            for (key, entry) in d.entries.iter_unordered() {
                 match entry.expires_at {
                     None => persistent = persistent.wrapping_add(entry_digest(db, key, entry)),
                     // Already expired: left out of every later evaluation anyway.

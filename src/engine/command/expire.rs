@@ -150,7 +150,7 @@ pub fn persist(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
         return reply::integer(0);
     }
     node.keyspace.set_expiry(client.db, key, None);
-    node.propagate(client.db, argv.to_vec());
+    node.propagate_args(client.db, argv);
     reply::integer(1)
 }
 

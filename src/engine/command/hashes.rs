@@ -54,7 +54,7 @@ fn hset_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], name: &s
             created += 1;
         }
     }
-    node.propagate(client.db, argv.to_vec());
+    node.propagate_args(client.db, argv);
     if name == "hset" {
         reply::integer(created)
     } else {
@@ -79,7 +79,7 @@ pub fn hsetnx(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8>
         return reply::integer(0);
     }
     h.insert(argv[2].clone(), argv[3].clone());
-    node.propagate(client.db, argv.to_vec());
+    node.propagate_args(client.db, argv);
     reply::integer(1)
 }
 
@@ -127,7 +127,7 @@ pub fn hdel(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     }
     if deleted > 0 {
         delete_if_empty(node, client.db, key);
-        node.propagate(client.db, argv.to_vec());
+        node.propagate_args(client.db, argv);
     }
     reply::integer(deleted)
 }
@@ -214,7 +214,7 @@ pub fn hincrby(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
         return reply::error("ERR increment or decrement would overflow");
     };
     h.insert(argv[2].clone(), value.to_string().into_bytes());
-    node.propagate(client.db, argv.to_vec());
+    node.propagate_args(client.db, argv);
     reply::integer(value)
 }
 

@@ -61,7 +61,7 @@ pub fn del(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
         }
     }
     if deleted > 0 {
-        node.propagate(client.db, argv.to_vec());
+        node.propagate_args(client.db, argv);
     }
     reply::integer(deleted)
 }
@@ -134,7 +134,7 @@ fn rename_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], nx: bo
     }
     let Some(entry) = node.keyspace.remove(client.db, src) else { return reply::error("ERR no such key") };
     node.keyspace.set(client.db, dst.clone(), entry.value, entry.expires_at);
-    node.propagate(client.db, argv.to_vec());
+    node.propagate_args(client.db, argv);
     if nx {
         reply::integer(1)
     } else {
@@ -178,7 +178,7 @@ pub fn flushdb(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
         return reply::error("ERR syntax error");
     }
     node.keyspace.flush_db(client.db);
-    node.propagate(client.db, argv.to_vec());
+    node.propagate_args(client.db, argv);
     reply::ok()
 }
 
@@ -188,7 +188,7 @@ pub fn flushall(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u
         return reply::error("ERR syntax error");
     }
     node.keyspace.flush_all();
-    node.propagate(client.db, argv.to_vec());
+    node.propagate_args(client.db, argv);
     reply::ok()
 }
 

@@ -71,7 +71,7 @@ fn push(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], front: bool, onl
             len
         }
     };
-    node.propagate(client.db, argv.to_vec());
+    node.propagate_args(client.db, argv);
     reply::integer(len as i64)
 }
 
@@ -123,7 +123,7 @@ fn pop(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], front: bool, name
         },
     };
     delete_if_empty(node, client.db, key);
-    node.propagate(client.db, argv.to_vec());
+    node.propagate_args(client.db, argv);
     out
 }
 
@@ -190,7 +190,7 @@ pub fn lset(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
         None => reply::error("ERR index out of range"),
         Some(i) => {
             l[i] = argv[3].clone();
-            node.propagate(client.db, argv.to_vec());
+            node.propagate_args(client.db, argv);
             reply::ok()
         }
     }
@@ -234,7 +234,7 @@ pub fn lrem(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     }
     if removed > 0 {
         delete_if_empty(node, client.db, key);
-        node.propagate(client.db, argv.to_vec());
+        node.propagate_args(client.db, argv);
     }
     reply::integer(removed as i64)
 }
@@ -259,7 +259,7 @@ pub fn linsert(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
     };
     l.insert(if after { pos + 1 } else { pos }, argv[4].clone());
     let len = l.len();
-    node.propagate(client.db, argv.to_vec());
+    node.propagate_args(client.db, argv);
     reply::integer(len as i64)
 }
 
@@ -286,7 +286,7 @@ pub fn ltrim(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> 
     }
     if l.len() != before {
         delete_if_empty(node, client.db, key);
-        node.propagate(client.db, argv.to_vec());
+        node.propagate_args(client.db, argv);
     }
     reply::ok()
 }
@@ -407,7 +407,7 @@ fn lmove_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], from_le
         }
     }
     delete_if_empty(node, db, src);
-    node.propagate(db, argv.to_vec());
+    node.propagate_args(db, argv);
     reply::bulk(&value)
 }
 

@@ -40,6 +40,7 @@ pub const NO_MULTI: u32 = 1 << 5;
 
 type Handler = fn(&mut Node, &mut Client, &[Vec<u8>]) -> Vec<u8>;
 
+#[derive(Debug)]
 pub struct CommandSpec {
     /// Lower-case name, as Redis shows it in error messages; a subcommand's is its full
     /// name (`client|list`).
@@ -258,9 +259,19 @@ pub fn unknown_command_error(argv: &[Vec<u8>]) -> Vec<u8> {
 impl Node {
     /// Runs one command for `client` and returns its reply bytes (the caller decides
     /// whether the client gets to see them: replicas and masters do not).
-    pub(crate) fn execute(&mut self, client: &mut Client, argv: Vec<Vec<u8>>) -> Vec<u8> {
+    #[cfg(test)]
+    pub(crate) fn execute(&mut self, client: &mut Client, mut argv: Vec<Vec<u8>>) -> Vec<u8> {
+        self.execute_in_place(client, &mut argv)
+    }
+
+    /// [`Node::execute`] leaving `argv` to the caller (emptied if a transaction queued
+    /// it), so that its buffers can serve the next request.
+    pub(crate) fn execute_in_place(&mut self, client: &mut Client, argv: &mut Vec<Vec<u8>>) -> Vec<u8> {
         client.argv_mem = argv.iter().map(|a| a.len()).sum();
-        let spec = match resolve(&argv) {
+        // A pipeline mostly repeats one command: the last one resolved is tried first
+        // (any command but a container, whose subcommand decides).
+        let repeated = self.last_resolved.filter(|s| s.name.as_bytes().eq_ignore_ascii_case(&argv[0]));
+        let spec = match repeated.map_or_else(|| resolve(argv), Ok) {
             Ok(spec) => spec,
             Err(msg) => {
                 client.last_cmd = None;
@@ -268,6 +279,11 @@ impl Node {
             }
         };
         client.last_cmd = Some(spec.name);
+        // Only a command of the main table: a subcommand (`client|list`) is no name a
+        // request can give.
+        if !spec.name.contains('|') && subcommands(spec.name).is_none() {
+            self.last_resolved = Some(spec);
+        }
         let argc = argv.len() as i32;
         if (spec.arity > 0 && argc != spec.arity) || argc < -spec.arity {
             let msg = format!("ERR wrong number of arguments for '{}' command", spec.name);
@@ -277,7 +293,7 @@ impl Node {
         let queued = client.multi.as_ref().filter(|_| spec.name == "exec");
         let is_write = spec.flags & WRITE != 0 || queued.is_some_and(|m| m.any_flag(WRITE));
         let deny_stale = spec.flags & STALE == 0 || queued.is_some_and(|m| m.any_without(STALE));
-        let from_master = client.role == ClientRole::Master;
+        let from_master = matches!(client.role, ClientRole::Master);
         if self.auth_required(client) && spec.flags & NO_AUTH == 0 {
             return self.reject(client, Some(spec), b"NOAUTH Authentication required.");
         }
@@ -300,10 +316,10 @@ impl Node {
             }
         }
         if client.multi.is_some() && !matches!(spec.name, "exec" | "discard" | "multi" | "quit") {
-            transaction::queue(client, spec, argv);
+            transaction::queue(client, spec, std::mem::take(argv));
             return reply::simple("QUEUED");
         }
-        let out = self.call(client, spec, &argv);
+        let out = self.call(client, spec, argv);
         // What a WAIT from this client will wait for: everything up to here, whether or
         // not this command wrote anything (processCommand sets it after every call).
         client.woff = self.repl.master_repl_offset;

@@ -114,7 +114,7 @@ pub fn sadd(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
         }
     };
     if added > 0 {
-        node.propagate(client.db, argv.to_vec());
+        node.propagate_args(client.db, argv);
     }
     reply::integer(added as i64)
 }
@@ -137,7 +137,7 @@ pub fn srem(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     }
     if deleted > 0 {
         delete_if_empty(node, client.db, key);
-        node.propagate(client.db, argv.to_vec());
+        node.propagate_args(client.db, argv);
     }
     reply::integer(deleted)
 }
@@ -351,7 +351,7 @@ pub fn smove(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> 
     if let Some(Value::Set(d)) = node.keyspace.dbs[db].entries.get_mut(dst.as_slice()).map(|e| &mut e.value) {
         set_add(d, member);
     }
-    node.propagate(db, argv.to_vec());
+    node.propagate_args(db, argv);
     reply::integer(1)
 }
 
@@ -459,9 +459,9 @@ fn store(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], result: SetValu
         // that DEL propagated) before the new value goes in.
         node.key_exists_after_expiry(client, dst);
         node.keyspace.set(db, dst.clone(), Value::Set(result), None);
-        node.propagate(db, argv.to_vec());
+        node.propagate_args(db, argv);
     } else if node.keyspace.remove(db, dst).is_some() {
-        node.propagate(db, argv.to_vec());
+        node.propagate_args(db, argv);
     }
     reply::integer(n as i64)
 }

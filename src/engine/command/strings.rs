@@ -111,17 +111,27 @@ pub fn set(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     // A replica's SET, like a master's with no replica yet, propagates nothing: the
     // argument copies are skipped (a replica applies every write of its master).
     if node.propagation_discarded() {
+        // A master reads no reply (its commands' replies are dropped): none is built.
+        if matches!(client.role, ClientRole::Master) && !want_get {
+            return Vec::new();
+        }
         return if want_get { out } else { reply::ok() };
     }
-    let propagated = match expires_at {
+    match expires_at {
         // Any expiry, PXAT included, goes out as exactly `SET key value PXAT <ms>`: NX, XX
         // and GET are dropped and the spelling normalised, since Redis rewrites the whole
         // command vector (and the stream's byte count depends on it).
-        Some(at) => vec![b"SET".to_vec(), key.clone(), argv[2].clone(), b"PXAT".to_vec(), at.to_string().into_bytes()],
-        None if want_get => argv.iter().enumerate().filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get")).map(|(_, a)| a.clone()).collect(),
-        None => argv.to_vec(),
-    };
-    node.propagate(client.db, propagated);
+        Some(at) => {
+            let at = at.to_string();
+            node.propagate_args(client.db, &[b"SET", key.as_slice(), &argv[2], b"PXAT", at.as_bytes()]);
+        }
+        None if want_get => {
+            let kept: Vec<&[u8]> =
+                argv.iter().enumerate().filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get")).map(|(_, a)| a.as_slice()).collect();
+            node.propagate_args(client.db, &kept);
+        }
+        None => node.propagate_args(client.db, argv),
+    }
     if want_get {
         out
     } else {
@@ -183,7 +193,7 @@ pub fn setnx(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> 
         return reply::integer(0);
     }
     node.keyspace.set(client.db, argv[1].clone(), Value::String(argv[2].clone()), None);
-    node.propagate(client.db, argv.to_vec());
+    node.propagate_args(client.db, argv);
     reply::integer(1)
 }
 
@@ -272,7 +282,7 @@ fn mset_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], nx: bool
         node.key_exists_for_write(client, &pair[0]);
         node.keyspace.set(client.db, pair[0].clone(), Value::String(pair[1].clone()), None);
     }
-    node.propagate(client.db, argv.to_vec());
+    node.propagate_args(client.db, argv);
     if nx {
         reply::integer(1)
     } else {
@@ -316,7 +326,7 @@ pub fn append(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8>
             s.len()
         }
     };
-    node.propagate(client.db, argv.to_vec());
+    node.propagate_args(client.db, argv);
     reply::integer(total as i64)
 }
 
@@ -368,7 +378,7 @@ fn incr_decr(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], by: i64) ->
         return reply::error("ERR increment or decrement would overflow");
     };
     overwrite_keep_ttl(node, client.db, key, value.to_string().into_bytes());
-    node.propagate(client.db, argv.to_vec());
+    node.propagate_args(client.db, argv);
     reply::integer(value)
 }
 

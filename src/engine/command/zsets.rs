@@ -185,7 +185,7 @@ fn zadd_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], mut flag
         return reply::error("ERR resulting score is not a number (NaN)");
     }
     if added + updated > 0 {
-        node.propagate(client.db, argv.to_vec());
+        node.propagate_args(client.db, argv);
     }
     if flags.incr {
         if processed > 0 {
@@ -224,7 +224,7 @@ pub fn zrem(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     }
     if deleted > 0 {
         delete_if_empty(node, client.db, key);
-        node.propagate(client.db, argv.to_vec());
+        node.propagate_args(client.db, argv);
     }
     reply::integer(deleted)
 }
@@ -600,7 +600,7 @@ fn zpop(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], max: bool) -> Ve
         z.remove(m);
     }
     delete_if_empty(node, client.db, key);
-    node.propagate(client.db, argv.to_vec());
+    node.propagate_args(client.db, argv);
     let items: Vec<(&[u8], f64)> = picked.iter().map(|(m, s)| (m.as_slice(), *s)).collect();
     range_reply(&items, true)
 }
@@ -653,7 +653,7 @@ fn zremrange(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], range: Resu
     }
     if !doomed.is_empty() {
         delete_if_empty(node, client.db, key);
-        node.propagate(client.db, argv.to_vec());
+        node.propagate_args(client.db, argv);
     }
     reply::integer(doomed.len() as i64)
 }

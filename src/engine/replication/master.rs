@@ -72,6 +72,12 @@ impl Node {
     /// Redis's `replicationFeedSlaves`: SELECT first if `db` is not the stream's, then the
     /// command, fed piece by piece.
     fn feed_command(&mut self, db: Option<usize>, argv: &[Vec<u8>]) {
+        let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        self.feed_encoded(db, &encode_command(&refs));
+    }
+
+    /// [`Node::feed_command`] for a command already encoded in RESP.
+    pub(crate) fn feed_encoded(&mut self, db: Option<usize>, command: &[u8]) {
         // A replica never originates stream bytes: it forwards its master's verbatim.
         if self.repl.link.is_some() {
             return;
@@ -81,23 +87,37 @@ impl Node {
         // a client first becomes its replica and frees it only once none is left, so "no
         // backlog" alone says "no replica" (checked in debug builds): no walk over every
         // client on every write (it was the engine's top cost under redis-benchmark).
-        if self.repl.backlog.is_none() {
-            debug_assert!(
-                !self.has_replicas(),
-                "a replica without a backlog"
-            );
+        let Some(backlog) = &self.repl.backlog else {
+            debug_assert!(!self.has_replicas(), "a replica without a backlog");
+            return;
+        };
+        let select = db.filter(|&db| self.repl.stream_db != Some(db));
+        if select.is_none() {
+            // The usual case: the command alone, straight from where it was encoded. Its
+            // pieces matter only if it overflows the tail block (see feed_stream).
+            let mut ends = std::mem::take(&mut self.repl.feed_piece_ends);
+            ends.clear();
+            if backlog.tail_room() >= command.len() {
+                ends.push(command.len());
+            } else {
+                resp_piece_ends(command, 0, &mut ends);
+            }
+            self.feed_stream(command, &ends);
+            self.repl.feed_piece_ends = ends;
             return;
         }
-        let mut bytes = Vec::with_capacity(32 + argv.iter().map(|a| a.len() + 16).sum::<usize>());
-        let mut piece_ends = Vec::with_capacity(2 + 3 * argv.len());
-        if let Some(db) = db.filter(|&db| self.repl.stream_db != Some(db)) {
+        let mut bytes = Vec::with_capacity(32 + command.len());
+        let mut ends = Vec::new();
+        if let Some(db) = select {
             let db_text = db.to_string();
             bytes.extend(encode_command(&[b"SELECT", db_text.as_bytes()]));
-            piece_ends.push(bytes.len());
+            ends.push(bytes.len());
             self.repl.stream_db = Some(db);
         }
-        push_command_pieces(&mut bytes, &mut piece_ends, argv);
-        self.feed_stream(&bytes, &piece_ends);
+        let at = bytes.len();
+        bytes.extend_from_slice(command);
+        resp_piece_ends(command, at, &mut ends);
+        self.feed_stream(&bytes, &ends);
     }
 
     /// Stream bytes that are fed as one piece: what a replica forwards from its master
@@ -122,16 +142,19 @@ impl Node {
         // in the buffer until they have left the node, even while they wait behind the
         // snapshot payload or for the first ACK after a diskless one.
         let clients = &self.clients;
-        let readers: Vec<ConnId> = self
-            .repl
-            .replica_conns
-            .iter()
-            .copied()
-            .filter(|conn| {
-                matches!(clients.get(conn).map(|c| &c.role),
-                    Some(ClientRole::Replica(p)) if p.state != ReplicaSyncState::WaitBgsaveStart)
-            })
-            .collect();
+        let mut readers = std::mem::take(&mut self.repl.feed_readers);
+        let mut flowing = std::mem::take(&mut self.repl.feed_flowing);
+        readers.clear();
+        flowing.clear();
+        for conn in &self.repl.replica_conns {
+            if let Some(ClientRole::Replica(p)) = clients.get(conn).map(|c| &c.role) {
+                if p.state != ReplicaSyncState::WaitBgsaveStart {
+                    readers.push(*conn);
+                    // Whether its stream flows yet (see below), read in the same lookup.
+                    flowing.push(!p.start_stream_on_ack);
+                }
+            }
+        }
         let mut start = 0;
         let mut new_block = false;
         // When the whole write fits in the tail block no piece overflows it, so the cut
@@ -145,16 +168,17 @@ impl Node {
         }
         self.repl.master_repl_offset += bytes.len() as u64;
         debug_assert_eq!(backlog.last_offset(), self.repl.master_repl_offset);
-        for conn in &readers {
-            let flowing = matches!(&self.clients[conn].role, ClientRole::Replica(p) if !p.start_stream_on_ack);
-            if flowing {
-                self.send(*conn, bytes.to_vec());
+        for (conn, &flows) in readers.iter().zip(&flowing) {
+            if flows {
+                self.send_slice(*conn, bytes);
             }
         }
+        self.repl.feed_flowing = flowing;
         // Redis checks the limits only when the buffer grew by a block.
         if new_block {
             self.close_replicas_over_output_limit(&readers, true);
         }
+        self.repl.feed_readers = readers;
     }
 
     /// PSYNC <replid> <offset> / SYNC from a client that wants to become our replica.
@@ -746,20 +770,91 @@ impl Node {
     }
 }
 
-/// Appends a command in RESP, recording where each of the pieces Redis's
-/// `replicationFeedSlaves` feeds separately ends: `*<argc>\r\n`, and per argument
-/// `$<len>\r\n`, the argument, `\r\n`.
-fn push_command_pieces(bytes: &mut Vec<u8>, piece_ends: &mut Vec<usize>, argv: &[Vec<u8>]) {
-    // Headers are written digit by digit: the formatting machinery (`write!`) was a
-    // measurable share of every propagated write.
-    crate::engine::resp::push_header(bytes, b'*', argv.len());
-    piece_ends.push(bytes.len());
-    for arg in argv {
-        crate::engine::resp::push_header(bytes, b'$', arg.len());
-        piece_ends.push(bytes.len());
-        bytes.extend_from_slice(arg);
-        piece_ends.push(bytes.len());
-        bytes.extend_from_slice(b"\r\n");
-        piece_ends.push(bytes.len());
+/// Where each of the pieces Redis's `replicationFeedSlaves` feeds separately ends, for a
+/// command encoded in RESP (as [`encode_command`] writes it) that starts at `at`:
+/// `*<argc>\r\n`, and per argument `$<len>\r\n`, the argument, `\r\n`.
+fn resp_piece_ends(command: &[u8], at: usize, ends: &mut Vec<usize>) {
+    let header_end = |from: usize| -> (usize, usize) {
+        let cr = from + command[from..].iter().position(|&b| b == b'\r').expect("an encoded command");
+        let n = std::str::from_utf8(&command[from + 1..cr]).ok().and_then(|t| t.parse().ok()).expect("an encoded command");
+        (n, cr + 2)
+    };
+    let (argc, mut i) = header_end(0);
+    ends.push(at + i);
+    for _ in 0..argc {
+        let (len, data) = header_end(i);
+        ends.push(at + data);
+        ends.push(at + data + len);
+        i = data + len + 2;
+        ends.push(at + i);
+    }
+}
+
+/// The commands the command being executed propagates, encoded as they are queued
+/// (Redis's `alsoPropagate` list), fed to the stream once it completes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Propagation {
+    bytes: Vec<u8>,
+    /// Per command: its db, and where its bytes end.
+    commands: Vec<(usize, usize)>,
+}
+
+impl Propagation {
+    pub(crate) fn push<A: AsRef<[u8]>>(&mut self, db: usize, argv: &[A]) {
+        crate::engine::resp::push_header(&mut self.bytes, b'*', argv.len());
+        for arg in argv {
+            let arg = arg.as_ref();
+            crate::engine::resp::push_header(&mut self.bytes, b'$', arg.len());
+            self.bytes.extend_from_slice(arg);
+            self.bytes.extend_from_slice(b"\r\n");
+        }
+        self.commands.push((db, self.bytes.len()));
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.commands.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+
+    pub(crate) fn first_db(&self) -> Option<usize> {
+        self.commands.first().map(|c| c.0)
+    }
+
+    pub(crate) fn last_db(&self) -> Option<usize> {
+        self.commands.last().map(|c| c.0)
+    }
+
+    /// Each command: its db and its bytes.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &[u8])> {
+        let mut from = 0;
+        self.commands.iter().map(move |&(db, end)| {
+            let start = from;
+            from = end;
+            (db, &self.bytes[start..end])
+        })
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.bytes.clear();
+        self.commands.clear();
+    }
+}
+
+#[cfg(test)]
+mod piece_tests {
+    use super::*;
+
+    #[test]
+    fn piece_ends_are_the_feeds_redis_makes() {
+        let argv: [&[u8]; 3] = [b"SET", b"key:12345678901", b""];
+        let cmd = encode_command(&argv);
+        let mut ends = Vec::new();
+        resp_piece_ends(&cmd, 7, &mut ends);
+        // *3\r\n | $3\r\n | SET | \r\n | $15\r\n | key:12345678901 | \r\n | $0\r\n | | \r\n
+        assert_eq!(ends, [4, 8, 11, 13, 18, 33, 35, 39, 39, 41].map(|e| e + 7));
+        assert_eq!(*ends.last().unwrap(), cmd.len() + 7);
     }
 }

@@ -50,6 +50,7 @@ mod replica;
 pub use crate::engine::config::SyncProtocol;
 pub use backlog::Backlog;
 pub use master::SyncDecision;
+pub(crate) use master::Propagation;
 pub use replica::{LinkStateName, MasterLink};
 
 /// Replication state that both roles share.
@@ -80,6 +81,11 @@ pub struct ReplicationState {
     /// every client on every write (with 50 benchmark clients that walk was a tenth of
     /// the master's time). A superset: readers are still checked in the client map.
     pub replica_conns: std::collections::BTreeSet<crate::engine::ConnId>,
+    /// Scratch buffers for feeding the stream, kept so that a write allocates nothing
+    /// (always empty between writes).
+    pub(crate) feed_readers: Vec<crate::engine::ConnId>,
+    pub(crate) feed_flowing: Vec<bool>,
+    pub(crate) feed_piece_ends: Vec<usize>,
 }
 
 /// The replication id and offset a replica can offer for a partial resync.
@@ -113,6 +119,9 @@ impl ReplicationState {
             link: None,
             cached_master: None,
             psync1_forgotten_replid2: None,
+            feed_readers: Vec::new(),
+            feed_flowing: Vec::new(),
+            feed_piece_ends: Vec::new(),
             good_replicas: 0,
             replica_conns: std::collections::BTreeSet::new(),
         }

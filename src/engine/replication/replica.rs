@@ -95,7 +95,7 @@ pub struct MasterLink {
 
 impl MasterLink {
     pub fn is_connected(&self) -> bool {
-        self.state == LinkState::Connected
+        matches!(self.state, LinkState::Connected)
     }
 
     pub fn state_name(&self) -> LinkStateName {
