@@ -724,7 +724,7 @@ fn cut(text: String, chars: usize) -> (String, bool) {
 
 fn live_count(bus: &Bus, server: ServerId, db: usize) -> usize {
     let now = bus.now();
-    bus.server(server).node.keyspace().dbs[db].entries.values().filter(|e| !is_expired(e, now)).count()
+    bus.server(server).node.keyspace().dbs[db].entries.count_where(|e| !is_expired(e, now))
 }
 
 fn keys_view(bus: &Bus, server: ServerId, ui: &KeysUi) -> KeysView {
