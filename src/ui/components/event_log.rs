@@ -155,7 +155,11 @@ pub fn event_log(props: &EventLogProps) -> Html {
             <div class="event-list" ref={list_ref} onscroll={on_scroll} onkeydown={on_key} tabindex="0"
                 role="listbox" aria-label="Events (↑/↓ select, Enter goes to)" aria-activedescendant={active}>
                 <div class="ev-spacer" style={format!("height:{top}px")} aria-hidden="true"></div>
-                { for v.rows.iter().map(|r| row(r, &props.dispatch)) }
+                // Keyed by event: as the window moves, rows that stay are moved, not
+                // rewritten, and a row whose props are equal is not rendered again.
+                { for v.rows.iter().map(|r| html! {
+                    <EventRowItem key={r.index} row={r.clone()} dispatch={props.dispatch.clone()} />
+                }) }
                 <div class="ev-spacer" style={format!("height:{bottom}px")} aria-hidden="true"></div>
                 if v.rows.is_empty() {
                     <p class="empty">{ if v.unfiltered == 0 { "No events yet." } else { "No events match the filter." } }</p>
@@ -165,10 +169,19 @@ pub fn event_log(props: &EventLogProps) -> Html {
     }
 }
 
-fn row(r: &EventRow, dispatch: &Callback<Action>) -> Html {
+#[derive(Properties, PartialEq)]
+struct EventRowProps {
+    row: EventRow,
+    dispatch: Callback<Action>,
+}
+
+/// One row of the list, its own component so an unchanged row costs a comparison.
+#[function_component(EventRowItem)]
+fn event_row(props: &EventRowProps) -> Html {
+    let r = &props.row;
     let index = r.index;
-    let select = dispatch.reform(move |_: MouseEvent| Action::SelectEvent(Some(index)));
-    let go = dispatch.reform(move |e: MouseEvent| {
+    let select = props.dispatch.reform(move |_: MouseEvent| Action::SelectEvent(Some(index)));
+    let go = props.dispatch.reform(move |e: MouseEvent| {
         e.stop_propagation();
         Action::JumpTo(index as usize)
     });
@@ -177,12 +190,12 @@ fn row(r: &EventRow, dispatch: &Callback<Action>) -> Html {
             data-event={index.to_string()} data-kind={r.class.as_str()} role="option"
             aria-selected={r.selected.to_string()} onclick={select} style={format!("height:{ROW_PX}px")}>
             <span class="ev-index">{ format!("#{index}") }</span>
-            <span class="ev-time">{ &r.time }</span>
+            <span class="ev-time">{ r.time.clone() }</span>
             <span class="ev-kind" title={r.class.as_str()}>
                 <span aria-hidden="true">{ r.class.symbol() }</span>
                 <span class="ev-kind-word">{ r.class.as_str() }</span>
             </span>
-            <span class="ev-text" title={r.line.clone()}>{ &r.text }</span>
+            <span class="ev-text" title={r.title.clone()}>{ r.text.clone() }</span>
             if r.selected {
                 <button type="button" class="ev-goto" onclick={go} aria-keyshortcuts="g"
                     aria-label={format!("Go to event #{index}")} title="Travel in time to just after this event (g)">

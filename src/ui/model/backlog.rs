@@ -12,6 +12,9 @@
 //! Every segment gets a minimum width so it can be pointed at; offsets map to positions
 //! through the segments, so markers and segments always agree.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use crate::bus::{Bus, ServerId};
 use crate::engine::Role;
 
@@ -147,6 +150,7 @@ fn info_field<T: std::str::FromStr>(info: &str, field: &str) -> Option<T> {
 }
 
 /// One parsed command of the backlog: its byte range (relative) and name.
+#[cfg(test)]
 struct Parsed {
     start: usize,
     len: usize,
@@ -157,6 +161,9 @@ struct Parsed {
 /// Splits the backlog's bytes into commands. The first block may start inside a command
 /// (its start was in a block that was trimmed): those bytes are one `Partial` span, up to
 /// the first position from which commands parse cleanly.
+///
+/// The whole backlog in one go: the reference [`BacklogCache`]'s parse is held to.
+#[cfg(test)]
 fn parse_commands(data: &[u8]) -> Vec<Parsed> {
     let mut out = Vec::new();
     let mut pos = first_whole_command(data);
@@ -201,6 +208,159 @@ fn first_whole_command(data: &[u8]) -> usize {
     }
 }
 
+/// A span of the backlog at absolute offsets: a whole command, or bytes that are not one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span {
+    start: u64,
+    len: u64,
+    class: CmdClass,
+    /// Index into [`ParsedBacklog::names`].
+    name: usize,
+}
+
+/// One server's backlog as parsed at the last redraw: a copy of its bytes and the whole
+/// commands found in them.
+#[derive(Debug, Default)]
+struct ParsedBacklog {
+    server: ServerId,
+    replid: String,
+    /// The bytes held: `bytes[0]` is at offset `base`.
+    base: u64,
+    bytes: Vec<u8>,
+    /// Whole commands back to back, the first at the resync point (see
+    /// [`first_whole_command`]); bytes after the last one did not parse (yet).
+    commands: Vec<Span>,
+    /// Command names, so a span carries an index rather than a string.
+    names: Vec<String>,
+}
+
+/// The parsed backlog of the selected server, kept between redraws: a busy master's
+/// backlog holds up to `repl-backlog-size` (1 MB) of commands, and parsing all of them
+/// twenty times a second would cost more than the rest of the page. Each redraw checks
+/// that the bytes it kept are still the backlog's (any difference: another server, a new
+/// replication id, a jump back in time, a full resync; it starts over), drops what was
+/// trimmed from the front and parses only the bytes added since. The result is exactly
+/// that of parsing the whole backlog afresh (a test holds it to that).
+///
+/// A cache, not state: shared by the clones of the page state (each action clones it),
+/// and never makes two states differ.
+#[derive(Clone, Default)]
+pub struct BacklogCache(Rc<RefCell<ParsedBacklog>>);
+
+impl PartialEq for BacklogCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for BacklogCache {}
+
+impl std::fmt::Debug for BacklogCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = self.0.borrow();
+        write!(f, "BacklogCache(s{} {} bytes, {} commands)", p.server, p.bytes.len(), p.commands.len())
+    }
+}
+
+impl ParsedBacklog {
+    fn reset(&mut self, server: ServerId, replid: &str, base: u64) {
+        self.server = server;
+        self.replid = replid.to_string();
+        self.base = base;
+        self.bytes.clear();
+        self.commands.clear();
+    }
+
+    fn name_id(&mut self, name: String) -> usize {
+        match self.names.iter().position(|n| *n == name) {
+            Some(i) => i,
+            None => {
+                self.names.push(name);
+                self.names.len() - 1
+            }
+        }
+    }
+
+    /// Brings the copy up to date with `chunks`, the backlog's bytes in order, the first
+    /// at offset `first`.
+    fn sync_bytes(&mut self, server: ServerId, replid: &str, first: u64, chunks: &[&[u8]]) {
+        let held: u64 = chunks.iter().map(|c| c.len() as u64).sum();
+        let kept_end = self.base + self.bytes.len() as u64;
+        let consistent = self.server == server
+            && self.replid == replid
+            && first >= self.base
+            && first <= kept_end
+            && first + held >= kept_end
+            && {
+                // The kept bytes from `first` on must be the backlog's, byte for byte.
+                let mut at = first;
+                chunks.iter().all(|c| {
+                    let start = at;
+                    at += c.len() as u64;
+                    let upto = at.min(kept_end);
+                    start >= upto || c[..(upto - start) as usize] == self.bytes[(start - self.base) as usize..(upto - self.base) as usize]
+                })
+            };
+        if !consistent {
+            self.reset(server, replid, first);
+        } else if first > self.base {
+            // Trimmed: whole blocks left the front.
+            self.bytes.drain(..(first - self.base) as usize);
+            self.base = first;
+        }
+        // Append what is past the kept bytes.
+        let kept_end = self.base + self.bytes.len() as u64;
+        let mut at = first;
+        for c in chunks {
+            let start = at;
+            at += c.len() as u64;
+            if at > kept_end {
+                self.bytes.extend_from_slice(&c[(kept_end.max(start) - start) as usize..]);
+            }
+        }
+    }
+
+    /// Brings the commands up to date with the bytes; returns the resync point (relative).
+    fn sync_commands(&mut self) -> usize {
+        let resync = first_whole_command(&self.bytes);
+        let head = self.base + resync as u64;
+        let drop = self.commands.partition_point(|c| c.start < head);
+        self.commands.drain(..drop);
+        if self.commands.first().is_some_and(|c| c.start != head) {
+            // The new resync point is not where a kept command begins: parse again.
+            self.commands.clear();
+        }
+        let mut pos = self.commands.last().map_or(head, |c| c.start + c.len);
+        while let Scan::Command { len, args, .. } = scan_command(&self.bytes[(pos - self.base) as usize..]) {
+            let at = (pos - self.base) as usize;
+            let name = command_name(&self.bytes[at..at + len], &args);
+            let class = CmdClass::of(&name);
+            let name = self.name_id(name);
+            self.commands.push(Span { start: pos, len: len as u64, class, name });
+            pos += len as u64;
+        }
+        resync
+    }
+
+    /// Every span, as [`parse_commands`] gives them: the bytes before the resync point,
+    /// the whole commands, and whatever follows them.
+    fn spans(&mut self, resync: usize) -> Vec<Span> {
+        let mut out = Vec::with_capacity(self.commands.len() + 2);
+        if resync > 0 {
+            let name = self.name_id("cut command".into());
+            out.push(Span { start: self.base, len: resync as u64, class: CmdClass::Partial, name });
+        }
+        out.extend_from_slice(&self.commands);
+        let end = self.base + self.bytes.len() as u64;
+        let parsed_end = self.commands.last().map_or(self.base + resync as u64, |c| c.start + c.len);
+        if parsed_end < end {
+            let name = self.name_id("not a whole command".into());
+            out.push(Span { start: parsed_end, len: end - parsed_end, class: CmdClass::Partial, name });
+        }
+        out
+    }
+}
+
 /// Position of the boundary before offset `o` on the strip (`o` one past the end: the end).
 pub fn x_of(segments: &[Segment], o: u64) -> f64 {
     let Some(first) = segments.first() else { return 0.0 };
@@ -214,7 +374,13 @@ pub fn x_of(segments: &[Segment], o: u64) -> f64 {
     }
 }
 
+/// The backlog view built afresh (see [`backlog_view_cached`]).
 pub fn backlog_view(bus: &Bus, id: ServerId) -> BacklogView {
+    backlog_view_cached(bus, id, &BacklogCache::default())
+}
+
+/// The backlog view, parsing only what changed since the last view built with `cache`.
+pub fn backlog_view_cached(bus: &Bus, id: ServerId, cache: &BacklogCache) -> BacklogView {
     let server = bus.server(id);
     let node = &server.node;
     let info = node.info_replication();
@@ -233,16 +399,27 @@ pub fn backlog_view(bus: &Bus, id: ServerId) -> BacklogView {
         (Role::Replica, false) => "This replica has no backlog yet.".to_string(),
     };
 
-    let mut data = Vec::with_capacity(histlen as usize);
-    if let Some(b) = node.replication().backlog.as_ref() {
-        for block in b.blocks() {
-            data.extend_from_slice(block.data);
-        }
+    let mut guard = cache.0.borrow_mut();
+    let cached = &mut *guard;
+    {
+        let backlog = node.replication().backlog.as_ref();
+        let total: usize = backlog.map_or(0, |b| b.blocks().map(|block| block.data.len()).sum());
+        // INFO's histlen is the number of bytes held; keep exactly those.
+        let mut skip = total.saturating_sub(histlen as usize);
+        let chunks: Vec<&[u8]> = backlog
+            .into_iter()
+            .flat_map(|b| b.blocks())
+            .filter_map(|block| {
+                let cut = skip.min(block.data.len());
+                skip -= cut;
+                (cut < block.data.len()).then(|| &block.data[cut..])
+            })
+            .collect();
+        cached.sync_bytes(id, &node.replication().replid, first, &chunks);
     }
-    // INFO's histlen is the number of bytes held; keep exactly those.
-    let skip = data.len().saturating_sub(histlen as usize);
-    let data = &data[skip..];
-    let parsed = parse_commands(data);
+    let resync = cached.sync_commands();
+    let parsed = cached.spans(resync);
+    let (data, names, base) = (&cached.bytes, &cached.names, cached.base);
     let commands = parsed.iter().filter(|p| p.class != CmdClass::Partial).count();
 
     let mut legend: Vec<LegendItem> = Vec::new();
@@ -250,41 +427,48 @@ pub fn backlog_view(bus: &Bus, id: ServerId) -> BacklogView {
         match legend.iter_mut().find(|l| l.class == p.class) {
             Some(l) => {
                 l.commands += 1;
-                l.bytes += p.len as u64;
+                l.bytes += p.len;
             }
-            None => legend.push(LegendItem { class: p.class, commands: 1, bytes: p.len as u64 }),
+            None => legend.push(LegendItem { class: p.class, commands: 1, bytes: p.len }),
         }
     }
     legend.sort_by_key(|l| l.class);
 
     // Merge runs of commands into groups when there are too many to draw one by one.
     let group = parsed.len().div_ceil(MAX_SEGMENTS).max(1);
+    let mut counts = vec![0usize; names.len()];
     let mut segments: Vec<Segment> = parsed
         .chunks(group)
         .map(|g| {
-            let start = first + g[0].start as u64;
+            let start = g[0].start;
             let last = &g[g.len() - 1];
-            let end = first + (last.start + last.len) as u64 - 1;
+            let end = last.start + last.len - 1;
             if g.len() == 1 {
                 let p = &g[0];
-                let bytes = &data[p.start..p.start + p.len];
+                let at = (p.start - base) as usize;
+                let bytes = &data[at..at + p.len as usize];
                 let detail = if p.class == CmdClass::Partial {
                     format!("{} bytes: the end of a command whose start was in a block already freed", p.len)
                 } else {
                     escape_cut(bytes, COMMAND_CHARS)
                 };
-                Segment { start, end, class: p.class, label: p.name.clone(), detail, x: 0.0, width: 0.0 }
+                Segment { start, end, class: p.class, label: names[p.name].clone(), detail, x: 0.0, width: 0.0 }
             } else {
-                let mut counts: Vec<(String, usize)> = Vec::new();
+                // Names in order of first appearance, then by count (as before: stable).
+                let mut order: Vec<usize> = Vec::new();
                 for p in g {
-                    match counts.iter_mut().find(|(n, _)| *n == p.name) {
-                        Some((_, c)) => *c += 1,
-                        None => counts.push((p.name.clone(), 1)),
+                    if counts[p.name] == 0 {
+                        order.push(p.name);
                     }
+                    counts[p.name] += 1;
                 }
-                counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                let detail = counts.iter().map(|(n, c)| format!("{n} ×{c}")).collect::<Vec<_>>().join(", ");
-                let class = if counts.len() == 1 { g[0].class } else { CmdClass::Mixed };
+                let mut tally: Vec<(&str, usize)> = order.iter().map(|&n| (names[n].as_str(), counts[n])).collect();
+                for &n in &order {
+                    counts[n] = 0;
+                }
+                tally.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+                let detail = tally.iter().map(|(n, c)| format!("{n} ×{c}")).collect::<Vec<_>>().join(", ");
+                let class = if tally.len() == 1 { g[0].class } else { CmdClass::Mixed };
                 Segment { start, end, class, label: format!("{} commands", g.len()), detail, x: 0.0, width: 0.0 }
             }
         })
@@ -435,6 +619,87 @@ mod tests {
         assert!(!mk.connected && !mk.in_window, "{mk:?}");
         assert!(mk.note.contains("next PSYNC will need a full resync"), "{}", mk.note);
         assert_eq!(v.legend.iter().find(|l| l.class == CmdClass::Set).map(|l| l.commands > 100), Some(true));
+    }
+
+    /// The backlog's bytes afresh, as the view held them before it kept a cache.
+    fn fresh_bytes(bus: &Bus, id: ServerId) -> Vec<u8> {
+        let node = &bus.server(id).node;
+        let mut data = Vec::new();
+        if let Some(b) = node.replication().backlog.as_ref() {
+            for block in b.blocks() {
+                data.extend_from_slice(block.data);
+            }
+        }
+        let histlen = node.replication().backlog.as_ref().map_or(0, |b| b.histlen());
+        data.split_off(data.len() - histlen)
+    }
+
+    /// The view built with `cache` equals the one built afresh, and the cache's spans are
+    /// exactly those of parsing the whole backlog in one go.
+    fn check(bus: &Bus, id: ServerId, cache: &BacklogCache) {
+        let cached = backlog_view_cached(bus, id, cache);
+        assert_eq!(cached, backlog_view(bus, id), "s{id} at log length {}", bus.log().len());
+        let data = fresh_bytes(bus, id);
+        let mut c = cache.0.borrow_mut();
+        assert_eq!(c.bytes, data);
+        let resync = first_whole_command(&c.bytes);
+        let spans: Vec<(u64, u64, CmdClass, String)> =
+            c.spans(resync).into_iter().map(|p| (p.start - c.base, p.len, p.class, c.names[p.name].clone())).collect();
+        let reference: Vec<(u64, u64, CmdClass, String)> =
+            parse_commands(&data).into_iter().map(|p| (p.start as u64, p.len as u64, p.class, p.name)).collect();
+        assert_eq!(spans, reference);
+    }
+
+    #[test]
+    fn the_cached_view_equals_a_fresh_one_through_writes_trimming_and_time_travel() {
+        let (mut bus, m) = Bus::master_and_synced_replicas(1, 2);
+        bus.submit_command(m, "CONFIG SET repl-backlog-size 16kb").unwrap();
+        bus.advance(10);
+        let cache = BacklogCache::default();
+        check(&bus, m, &cache);
+        let mut points = Vec::new();
+        for round in 0..40 {
+            // Values that hold a command, so a trimmed front has to search for its first
+            // whole command. (Two in a row would fool that search, afresh or not.)
+            let lines: Vec<String> = (0..30)
+                .map(|i| match i % 7 {
+                    0 => format!("SET fake:{round}:{i} \"*1\\r\\n$4\\r\\nPING\\r\\nx\""),
+                    3 => format!("RPUSH list:{round} {}", "x".repeat(i * round % 90)),
+                    _ => format!("SET key:{round}:{i} {}", "v".repeat((round * 7 + i) % 50)),
+                })
+                .collect();
+            bus.submit_pipe(m, &lines.iter().map(String::as_str).collect::<Vec<_>>()).unwrap();
+            bus.advance(1 + round as u64 % 3);
+            check(&bus, m, &cache);
+            points.push(bus.log().len() - 1);
+        }
+        let v = backlog_view(&bus, m);
+        assert!(v.first_byte_offset > 16 * 1024, "the front was trimmed: {}", v.first_byte_offset);
+        assert!(v.commands > 100, "{:?}", v.legend);
+        // Another server, and back.
+        check(&bus, 1, &cache);
+        check(&bus, m, &cache);
+        // Back in time, viewed there, then a different future.
+        bus.jump_to(points[20]).unwrap();
+        check(&bus, m, &cache);
+        bus.submit_command(m, "SET other x").unwrap();
+        bus.advance(5);
+        check(&bus, m, &cache);
+        // The view was last built at the newest point; jump back, write a different
+        // future past where it was, and only then build it again (no redraw in between).
+        let newest = bus.log().len() - 1;
+        let before = backlog_view_cached(&bus, m, &cache).master_repl_offset;
+        bus.jump_to(points[10]).unwrap();
+        for round in 0..20 {
+            let lines: Vec<String> = (0..30).map(|i| format!("SET diverged:{round}:{i} {}", "w".repeat(i))).collect();
+            bus.submit_pipe(m, &lines.iter().map(String::as_str).collect::<Vec<_>>()).unwrap();
+            bus.advance(1);
+        }
+        assert!(bus.log().len() - 1 != newest);
+        assert!(backlog_view(&bus, m).master_repl_offset > before, "the new future is longer");
+        check(&bus, m, &cache);
+        // A replica's own backlog under the same load.
+        check(&bus, 2, &cache);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use crate::bus::{Bus, ServerId};
 
-use super::backlog::{backlog_view, BacklogView};
+use super::backlog::{backlog_view_cached, BacklogCache, BacklogView};
 use super::stream::{stream_view, StreamView, STREAM_SHOWN_BYTES};
 use super::sync_path::{sync_path_view, SyncPathView};
 
@@ -52,6 +52,8 @@ pub struct InspectUi {
     pub stream_limit: usize,
     /// Dump snapshot payloads instead of summarising them.
     pub stream_show_rdb: bool,
+    /// The selected server's backlog as parsed for the last redraw.
+    pub backlog_cache: BacklogCache,
 }
 
 impl Default for InspectUi {
@@ -63,6 +65,7 @@ impl Default for InspectUi {
             stream_hex: false,
             stream_limit: STREAM_SHOWN_BYTES,
             stream_show_rdb: false,
+            backlog_cache: BacklogCache::default(),
         }
     }
 }
@@ -108,7 +111,7 @@ pub enum InspectView {
 /// Builds the view model of the open tab for the selected server.
 pub fn inspect_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> InspectView {
     match ui.tab {
-        InspectTab::Backlog => InspectView::Backlog(backlog_view(bus, selected)),
+        InspectTab::Backlog => InspectView::Backlog(backlog_view_cached(bus, selected, &ui.backlog_cache)),
         InspectTab::SyncPath => InspectView::SyncPath(sync_path_view(bus, selected, ui.sync_replica)),
         InspectTab::Stream => InspectView::Stream(stream_view(bus, selected, ui)),
     }

@@ -6,7 +6,10 @@
 //! and [`DIAGRAM_MESSAGES`] arrows, and building either costs one pass over the log at
 //! most (no text is formatted for rows that are not drawn).
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::ops::Range;
+use std::rc::Rc;
 
 use crate::bus::{quote, Bus, LogEntry, LogKind, ServerId};
 use crate::engine::{Event, Role};
@@ -214,6 +217,84 @@ pub struct TimelineUi {
     replay_clock: Option<(usize, u64)>,
     /// Hundredths of a virtual millisecond not yet advanced (see [`scale`]).
     pub speed_carry: u64,
+    /// The texts of the list's rows and of the diagram's arrows and marks, kept from the
+    /// last redraw (see [`TextCache`]).
+    pub log_texts: TextCache,
+    pub diagram_texts: TextCache,
+}
+
+/// What [`describe`] and [`summarize`] made of one log entry.
+#[derive(Debug)]
+pub struct Described {
+    /// The entry described: a cached text is used only for an equal entry, so a log
+    /// rewritten after a jump back (the recorded future replaced) is described again.
+    entry: LogEntry,
+    /// [`describe`], whole.
+    pub text: String,
+    /// [`summarize`] of a delivered chunk (empty for anything else).
+    pub summary: String,
+}
+
+impl Described {
+    fn of(e: &LogEntry) -> Described {
+        let summary = match &e.kind {
+            LogKind::Deliver { data, .. } => summarize(data),
+            _ => String::new(),
+        };
+        Described { entry: e.clone(), text: describe_with(e, &summary), summary }
+    }
+}
+
+/// The texts of the entries a view drew last time. Describing an entry parses its whole
+/// chunk (a busy replication link carries hundreds of commands in one), and the windows
+/// move by a few entries per redraw: each redraw describes only the entries new in its
+/// window, and keeps exactly the entries it used. A cache, not state: it is shared by the
+/// clones of the page state (each action clones it) and never makes two states differ.
+#[derive(Clone, Default)]
+pub struct TextCache(Rc<RefCell<BTreeMap<u64, Rc<Described>>>>);
+
+impl PartialEq for TextCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for TextCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TextCache({} entries)", self.0.borrow().len())
+    }
+}
+
+impl TextCache {
+    /// Builds with the texts of the last build at hand; afterwards the cache holds the
+    /// entries this build looked up, and only those.
+    fn build<R>(&self, f: impl FnOnce(&mut TextLookup) -> R) -> R {
+        let mut lookup = TextLookup { old: std::mem::take(&mut *self.0.borrow_mut()), new: BTreeMap::new() };
+        let out = f(&mut lookup);
+        *self.0.borrow_mut() = lookup.new;
+        out
+    }
+}
+
+struct TextLookup {
+    old: BTreeMap<u64, Rc<Described>>,
+    new: BTreeMap<u64, Rc<Described>>,
+}
+
+impl TextLookup {
+    fn get(&mut self, e: &LogEntry) -> Rc<Described> {
+        if let Some(d) = self.new.get(&e.index) {
+            if d.entry == *e {
+                return d.clone();
+            }
+        }
+        let d = match self.old.remove(&e.index) {
+            Some(d) if d.entry == *e => d,
+            _ => Rc::new(Described::of(e)),
+        };
+        self.new.insert(e.index, d.clone());
+        d
+    }
 }
 
 /// The virtual time to show: the replay clock while playing through the recorded future,
@@ -321,8 +402,9 @@ pub struct EventRow {
     pub class: EventClass,
     /// A friendly rendering, cut to [`ROW_TEXT_CHARS`].
     pub text: String,
-    /// The canonical log line with its annotation, for the tooltip.
-    pub line: String,
+    /// The tooltip: the whole friendly text, or for the selected row the canonical log
+    /// line with its annotation (built for that one row only: it hashes long chunks).
+    pub title: String,
     pub selected: bool,
 }
 
@@ -386,21 +468,25 @@ pub fn event_log_view(bus: &Bus, ui: &TimelineUi) -> EventLogView {
             .map(|(i, _)| i)
             .collect()
     };
-    let rows = indices
-        .into_iter()
-        .map(|i| {
-            let e = &log[i];
-            EventRow {
-                index: e.index,
-                time: format_ms(e.time),
-                server: e.server,
-                class: EventClass::of(&e.kind),
-                text: cut(&describe(e), ROW_TEXT_CHARS),
-                line: e.annotated_line(),
-                selected: ui.selected == Some(e.index),
-            }
-        })
-        .collect();
+    let rows = ui.log_texts.build(|texts| {
+        indices
+            .into_iter()
+            .map(|i| {
+                let e = &log[i];
+                let selected = ui.selected == Some(e.index);
+                let d = texts.get(e);
+                EventRow {
+                    index: e.index,
+                    time: format_ms(e.time),
+                    server: e.server,
+                    class: EventClass::of(&e.kind),
+                    text: cut(&d.text, ROW_TEXT_CHARS),
+                    title: if selected { e.annotated_line() } else { d.text.clone() },
+                    selected,
+                }
+            })
+            .collect()
+    });
     EventLogView {
         rows,
         first: window.start,
@@ -424,13 +510,20 @@ fn cut(s: &str, chars: usize) -> String {
 
 /// An event in a few friendly words: `s0 → s1 c3 42B SET k v [offset 100..142]`.
 pub fn describe(e: &LogEntry) -> String {
+    match &e.kind {
+        LogKind::Deliver { data, .. } => describe_with(e, &summarize(data)),
+        _ => describe_with(e, ""),
+    }
+}
+
+/// [`describe`], given the [`summarize`] of a delivered chunk.
+fn describe_with(e: &LogEntry, summary: &str) -> String {
     let on = e.server.map(|s| format!("s{s}")).unwrap_or_default();
     let offsets = e.repl_offsets.map(|(a, b)| format!(" [offset {a}..{b}]")).unwrap_or_default();
     match &e.kind {
         LogKind::Deliver { conn, from, data } => {
             let from = from.map_or("console".to_string(), |f| format!("s{f}"));
-            let what = summarize(data);
-            let what = if what.is_empty() { String::new() } else { format!(" {what}") };
+            let what = if summary.is_empty() { String::new() } else { format!(" {summary}") };
             format!("{from} → {on} c{conn} {}B{what}{offsets}", data.len())
         }
         LogKind::Reply { data } => format!("{on} → console {}", summarize(data)),
@@ -673,38 +766,41 @@ pub fn diagram_view(bus: &Bus, ui: &TimelineUi) -> DiagramView {
     keys.sort_unstable();
     keys.dedup();
     let row = |k: u64| keys.binary_search(&k).unwrap_or(0);
-    let arrows = picked
-        .iter()
-        .map(|e| {
-            let LogKind::Deliver { from: Some(from), data, .. } = &e.kind else { unreachable!("only messages are picked") };
-            let summary = summarize(data);
-            let label = if summary.is_empty() { format!("{}B", data.len()) } else { cut(&summary, ARROW_LABEL_CHARS) };
-            Arrow {
+    let (arrows, marks) = ui.diagram_texts.build(|texts| {
+        let arrows: Vec<Arrow> = picked
+            .iter()
+            .map(|e| {
+                let LogKind::Deliver { from: Some(from), data, .. } = &e.kind else { unreachable!("only messages are picked") };
+                let d = texts.get(e);
+                let label = if d.summary.is_empty() { format!("{}B", data.len()) } else { cut(&d.summary, ARROW_LABEL_CHARS) };
+                Arrow {
+                    index: e.index,
+                    from: *from,
+                    to: e.server.unwrap_or(0),
+                    send_row: row(send_key(e)),
+                    recv_row: row(2 * e.index),
+                    send_ms: e.sent.map_or(e.time, |s| s.time),
+                    recv_ms: e.time,
+                    bytes: data.len(),
+                    label,
+                    title: format!("#{} {} (sent {}, arrived {})", e.index, cut(&d.text, 120), format_ms(e.sent.map_or(e.time, |s| s.time)), format_ms(e.time)),
+                    selected: ui.selected == Some(e.index),
+                }
+            })
+            .collect();
+        let marks: Vec<Mark> = marked
+            .iter()
+            .map(|e| Mark {
                 index: e.index,
-                from: *from,
-                to: e.server.unwrap_or(0),
-                send_row: row(send_key(e)),
-                recv_row: row(2 * e.index),
-                send_ms: e.sent.map_or(e.time, |s| s.time),
-                recv_ms: e.time,
-                bytes: data.len(),
-                label,
-                title: format!("#{} {} (sent {}, arrived {})", e.index, cut(&describe(e), 120), format_ms(e.sent.map_or(e.time, |s| s.time)), format_ms(e.time)),
+                server: e.server.unwrap_or(0),
+                row: row(2 * e.index),
+                label: mark_label(e).unwrap_or_else(|| EventClass::of(&e.kind).as_str().to_string()),
+                title: format!("#{} {}", e.index, cut(&texts.get(e).text, 120)),
                 selected: ui.selected == Some(e.index),
-            }
-        })
-        .collect();
-    let marks = marked
-        .iter()
-        .map(|e| Mark {
-            index: e.index,
-            server: e.server.unwrap_or(0),
-            row: row(2 * e.index),
-            label: mark_label(e).unwrap_or_else(|| EventClass::of(&e.kind).as_str().to_string()),
-            title: format!("#{} {}", e.index, cut(&describe(e), 120)),
-            selected: ui.selected == Some(e.index),
-        })
-        .collect();
+            })
+            .collect();
+        (arrows, marks)
+    });
     DiagramView { lanes, arrows, marks, rows: keys.len(), older, newer, following: ui.diagram_end.is_none() }
 }
 
@@ -935,6 +1031,43 @@ mod tests {
         assert!(view.rows.iter().all(|r| r.class == EventClass::Console && r.server == Some(0)));
         assert_eq!(view.rows.iter().filter(|r| r.text.starts_with("s0 console> SET")).count(), LOG_WINDOW / 2);
         assert_eq!(view.total, 600, "300 lines and their replies");
+    }
+
+    /// The list and the diagram built from the texts kept since the last redraw equal
+    /// those built afresh.
+    fn assert_same_as_fresh(sim: &Sim) {
+        let fresh = TimelineUi { log_texts: TextCache::default(), diagram_texts: TextCache::default(), ..sim.timeline.clone() };
+        assert_eq!(sim.event_log_view(), event_log_view(&sim.bus(), &fresh));
+        assert_eq!(sim.diagram_view(), diagram_view(&sim.bus(), &fresh));
+    }
+
+    #[test]
+    fn kept_texts_never_outlive_the_entries_they_describe() {
+        let mut sim = run_with_a_set();
+        assert_same_as_fresh(&sim);
+        let mid = sim.bus().log().len() - 1;
+        for i in 0..20 {
+            sim.apply(Action::SubmitCommand { server: 0, line: format!("SET k{i} first-{i}") });
+            sim.apply(Action::Step(3));
+            assert_same_as_fresh(&sim);
+        }
+        // Rows show the friendly text, the selected one the canonical line.
+        let view = sim.event_log_view();
+        let last = view.rows.last().unwrap().clone();
+        assert_eq!(last.title, describe(&sim.bus().log()[last.index as usize]));
+        sim.apply(Action::SelectEvent(Some(last.index)));
+        let row = sim.event_log_view().rows.into_iter().find(|r| r.index == last.index).unwrap();
+        assert!(row.selected && row.title == sim.bus().log()[last.index as usize].annotated_line());
+        // Back in time, then a different future over the same indices: same times, other
+        // values; the views are built only once it has grown past where they were.
+        sim.apply(Action::JumpTo(mid));
+        for i in 0..20 {
+            sim.apply(Action::SubmitCommand { server: 0, line: format!("SET k{i} other-{i}") });
+            sim.apply(Action::Step(3));
+        }
+        assert_same_as_fresh(&sim);
+        assert!(sim.event_log_view().rows.iter().any(|r| r.text.contains("other-19")));
+        assert!(!sim.event_log_view().rows.iter().any(|r| r.text.contains("first-")));
     }
 
     #[test]
