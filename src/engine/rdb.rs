@@ -302,31 +302,40 @@ impl Writer {
 /// lost: the first key out of order moves the run into the map, and from then on each key
 /// is inserted with the duplicate check, as before (snapshots from real Redis list keys in
 /// hash order and take that path).
+// Indexed by database number (at most `databases`, 16 by default): plain vectors rather
+// than ordered maps keep the page's bundle free of two more B-tree instantiations.
 #[derive(Default)]
 struct SortedRuns {
-    runs: std::collections::BTreeMap<usize, Vec<(Vec<u8>, Value, Option<u64>)>>,
+    /// The run of each database still arriving in order (`None`: none yet, or unordered).
+    runs: Vec<Option<Vec<(Vec<u8>, Value, Option<u64>)>>>,
     /// Databases whose keys stopped arriving in order.
-    unordered: std::collections::BTreeSet<usize>,
+    unordered: Vec<bool>,
 }
 
 impl SortedRuns {
     fn insert(&mut self, keyspace: &mut Keyspace, db: usize, key: Vec<u8>, value: Value, expiry: Option<u64>) -> Result<(), Vec<u8>> {
-        if !self.unordered.contains(&db) {
-            let run = self.runs.entry(db).or_default();
+        if self.runs.len() <= db {
+            self.runs.resize_with(db + 1, || None);
+            self.unordered.resize(db + 1, false);
+        }
+        if !self.unordered[db] {
+            let run = self.runs[db].get_or_insert_with(Vec::new);
             if run.last().is_none_or(|(last, _, _)| key > *last) {
                 run.push((key, value, expiry));
                 return Ok(());
             }
-            self.unordered.insert(db);
-            let run = self.runs.remove(&db).unwrap_or_default();
+            self.unordered[db] = true;
+            let run = self.runs[db].take().unwrap_or_default();
             keyspace.load_sorted(db, run);
         }
         keyspace.insert_new(db, key, value, expiry)
     }
 
     fn finish(&mut self, keyspace: &mut Keyspace) {
-        for (db, run) in std::mem::take(&mut self.runs) {
-            keyspace.load_sorted(db, run);
+        for (db, run) in std::mem::take(&mut self.runs).into_iter().enumerate() {
+            if let Some(run) = run {
+                keyspace.load_sorted(db, run);
+            }
         }
     }
 }
@@ -814,7 +823,7 @@ impl<'a> Reader<'a> {
     fn set(&mut self) -> Result<Value, RdbError> {
         let n = self.len()?;
         let mut intset = n <= SET_MAX_INTSET_ENTRIES as u64;
-        let mut seen = BTreeSet::new();
+        let mut seen = OrderedSet::default();
         let mut members = Vec::with_capacity((n as usize).min(self.remaining()));
         for _ in 0..n {
             let m = self.string()?;
@@ -894,7 +903,7 @@ fn unique_pairs(entries: Vec<Vec<u8>>) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
     if !entries.len().is_multiple_of(2) {
         return None;
     }
-    let mut seen = BTreeSet::new();
+    let mut seen = OrderedSet::default();
     let mut pairs = Vec::with_capacity(entries.len() / 2);
     let mut it = entries.into_iter();
     while let (Some(f), Some(v)) = (it.next(), it.next()) {
@@ -923,8 +932,17 @@ fn normalize_listpack_zero(z: &mut ZSet) {
 /// hash table.
 pub fn set_from_members(members: Vec<Vec<u8>>) -> SetValue {
     if members.len() <= SET_MAX_INTSET_ENTRIES {
-        let ints: Option<BTreeSet<i64>> = members.iter().map(|m| super::resp::parse_i64(m)).collect();
-        if let Some(ints) = ints {
+        // Inserted one by one: collecting into the set would sort first, one more sort
+        // instantiation in the page's bundle for a set of at most 512 integers.
+        let mut ints = BTreeSet::new();
+        let all_ints = members.iter().all(|m| match super::resp::parse_i64(m) {
+            Some(i) => {
+                ints.insert(i);
+                true
+            }
+            None => false,
+        });
+        if all_ints {
             return SetValue::Ints(ints);
         }
     }

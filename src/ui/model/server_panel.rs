@@ -10,7 +10,6 @@
 //! load generator submits pipes of commands at fixed instants of virtual time, so that
 //! time travel, which replays the bus's recorded moves, reproduces it exactly.
 
-use std::collections::BTreeMap;
 
 use crate::bus::{format_reply, quote, Bus, ServerId};
 use crate::engine::command::{fmt_g17, stringmatch, subcommands, COMMANDS};
@@ -98,8 +97,26 @@ pub struct PanelUi {
     completion: Option<Completion>,
     keys: KeysUi,
     /// Values typed into the config editor, per server and option, until applied.
-    config: BTreeMap<(ServerId, &'static str), ConfigDraft>,
+    config: Drafts,
     load: LoadUi,
+}
+
+/// Config drafts by (server, option): a vector kept sorted by key, a handful of entries,
+/// rather than an ordered map whose B-tree code would be one more copy in the bundle.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Drafts(Vec<((ServerId, &'static str), ConfigDraft)>);
+
+impl Drafts {
+    fn get(&self, key: &(ServerId, &'static str)) -> Option<&ConfigDraft> {
+        self.0.binary_search_by(|(k, _)| k.cmp(key)).ok().map(|i| &self.0[i].1)
+    }
+
+    fn insert(&mut self, key: (ServerId, &'static str), draft: ConfigDraft) {
+        match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(i) => self.0[i].1 = draft,
+            Err(i) => self.0.insert(i, (key, draft)),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -200,7 +217,15 @@ fn command_names() -> Vec<String> {
             names.push(sub.name.replace('|', " ").to_ascii_uppercase());
         }
     }
-    names.sort();
+    // An insertion sort (stable, as `sort` is): a few hundred names in nearly sorted
+    // order, and no sort routine of its own in the page's bundle.
+    for i in 1..names.len() {
+        let mut j = i;
+        while j > 0 && names[j - 1] > names[j] {
+            names.swap(j - 1, j);
+            j -= 1;
+        }
+    }
     names
 }
 
@@ -821,7 +846,7 @@ fn key_detail(raw: &[u8], e: &Entry, ttl: Option<String>, ui: &KeysUi) -> KeyDet
     }
 }
 
-fn config_view(bus: &Bus, server: ServerId, drafts: &BTreeMap<(ServerId, &'static str), ConfigDraft>) -> ConfigView {
+fn config_view(bus: &Bus, server: ServerId, drafts: &Drafts) -> ConfigView {
     let entries = bus.console(server).entries();
     let fields = CONFIG_OPTIONS
         .iter()
