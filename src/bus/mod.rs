@@ -214,6 +214,8 @@ pub struct Bus {
     /// (moves applied, world) snapshots, the first one empty.
     checkpoints: Vec<(usize, World)>,
     checkpoint_every: u64,
+    /// Recorded futures discarded so far (a new move made after a jump back).
+    rewrites: u64,
 }
 
 impl Bus {
@@ -227,6 +229,7 @@ impl Bus {
             move_log_end: Vec::new(),
             applied: 0,
             checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
+            rewrites: 0,
         }
     }
 
@@ -263,6 +266,9 @@ impl Bus {
     }
 
     fn truncate_future(&mut self) {
+        if self.moves.len() > self.applied {
+            self.rewrites += 1;
+        }
         let end = self.log_end_after(self.applied) as usize;
         self.log.truncate(end);
         self.moves.truncate(self.applied);
@@ -640,6 +646,13 @@ impl Bus {
     /// playing on from here would replay (until a new move replaces it).
     pub fn timeline(&self) -> &[LogEntry] {
         &self.log
+    }
+
+    /// How many times a recorded future was discarded (something done after a jump back).
+    /// While it stays the same, the log only ever grows or is cut at its end, so a view
+    /// that keeps work between redraws can trust the prefix it already read.
+    pub fn timeline_rewrites(&self) -> u64 {
+        self.rewrites
     }
 
     /// Log entries between checkpoints: smaller jumps faster, uses more memory.

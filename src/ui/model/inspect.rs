@@ -8,8 +8,8 @@
 use crate::bus::{Bus, ServerId};
 
 use super::backlog::{backlog_view_cached, BacklogCache, BacklogView};
-use super::stream::{stream_view, StreamView, STREAM_SHOWN_BYTES};
-use super::sync_path::{sync_path_view, SyncPathView};
+use super::stream::{stream_view, StreamCache, StreamView, STREAM_SHOWN_BYTES};
+use super::sync_path::{sync_path_view_cached, SyncEventsCache, SyncPathView};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum InspectTab {
@@ -54,6 +54,10 @@ pub struct InspectUi {
     pub stream_show_rdb: bool,
     /// The selected server's backlog as parsed for the last redraw.
     pub backlog_cache: BacklogCache,
+    /// The stream inspector's decoders as the last redraw left them.
+    pub stream_cache: StreamCache,
+    /// Where the log's sync events are, as read by earlier redraws.
+    pub sync_cache: SyncEventsCache,
 }
 
 impl Default for InspectUi {
@@ -66,6 +70,8 @@ impl Default for InspectUi {
             stream_limit: STREAM_SHOWN_BYTES,
             stream_show_rdb: false,
             backlog_cache: BacklogCache::default(),
+            stream_cache: StreamCache::default(),
+            sync_cache: SyncEventsCache::default(),
         }
     }
 }
@@ -112,7 +118,7 @@ pub enum InspectView {
 pub fn inspect_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> InspectView {
     match ui.tab {
         InspectTab::Backlog => InspectView::Backlog(backlog_view_cached(bus, selected, &ui.backlog_cache)),
-        InspectTab::SyncPath => InspectView::SyncPath(sync_path_view(bus, selected, ui.sync_replica)),
+        InspectTab::SyncPath => InspectView::SyncPath(sync_path_view_cached(bus, selected, ui.sync_replica, &ui.sync_cache)),
         InspectTab::Stream => InspectView::Stream(stream_view(bus, selected, ui)),
     }
 }

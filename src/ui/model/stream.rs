@@ -8,9 +8,11 @@
 //! what came before it (inside a snapshot payload, or the middle of a command cut across
 //! two chunks); only the text of the chunks that are shown is built.
 
+use std::cell::RefCell;
 use std::ops::Range;
+use std::rc::Rc;
 
-use crate::bus::{Bus, LogKind, ServerId};
+use crate::bus::{Bus, LogEntry, LogKind, ServerId};
 use crate::engine::ConnId;
 use crate::ui::state::format_clock;
 
@@ -249,7 +251,7 @@ fn link_choices(bus: &Bus) -> Vec<LinkChoice> {
 }
 
 /// Where a connection's decoder stands between chunks.
-#[derive(Default)]
+#[derive(Clone, Default)]
 enum Mode {
     #[default]
     Lines,
@@ -261,6 +263,7 @@ enum Mode {
 }
 
 /// A payload being read: where its summary line is, and what it held so far.
+#[derive(Clone)]
 struct Payload {
     at: (usize, usize),
     eof_marked: bool,
@@ -269,8 +272,22 @@ struct Payload {
     kept: Vec<u8>,
 }
 
-/// Decodes the chunks of one connection in order.
+/// The lines of the chunks being shown, numbered from `first` (the chunk's place in the
+/// link's history). Chunks before it are decoded only to know where the stream stands.
 #[derive(Default)]
+struct Out {
+    first: usize,
+    lines: Vec<Vec<StreamLine>>,
+}
+
+impl Out {
+    fn at(&mut self, chunk: usize) -> Option<&mut Vec<StreamLine>> {
+        chunk.checked_sub(self.first).and_then(|i| self.lines.get_mut(i))
+    }
+}
+
+/// Decodes the chunks of one connection in order.
+#[derive(Clone, Default)]
 struct Decoder {
     mode: Mode,
     carry: Vec<u8>,
@@ -284,13 +301,18 @@ struct Decoder {
 impl Decoder {
     /// Decodes one chunk; pushes lines to `out[chunk]` when `render`. `before` is the
     /// replica's applied offset before the chunk, when it arrived on a master link.
-    fn chunk(&mut self, data: &[u8], before: Option<u64>, chunk: usize, out: &mut [Vec<StreamLine>], render: bool) {
+    fn chunk(&mut self, data: &[u8], before: Option<u64>, chunk: usize, out: &mut Out, render: bool) {
         let mut buf = std::mem::take(&mut self.carry);
         buf.extend_from_slice(data);
         let mut pos = 0;
-        let push = |out: &mut [Vec<StreamLine>], line: StreamLine| -> usize {
-            out[chunk].push(line);
-            out[chunk].len() - 1
+        let push = |out: &mut Out, line: StreamLine| -> usize {
+            match out.at(chunk) {
+                Some(lines) => {
+                    lines.push(line);
+                    lines.len() - 1
+                }
+                None => 0,
+            }
         };
         while pos < buf.len() {
             match &mut self.mode {
@@ -431,15 +453,15 @@ impl Decoder {
     }
 
     /// A chunk that is all payload gets a line saying so.
-    fn continued_payload(&self, out: &mut [Vec<StreamLine>], chunk: usize, bytes: usize) {
-        if let Some(p) = &self.payload {
+    fn continued_payload(&self, out: &mut Out, chunk: usize, bytes: usize) {
+        if let (Some(p), Some(lines)) = (&self.payload, out.at(chunk)) {
             if p.at.0 != chunk {
-                out[chunk].push(line(LineKind::Rdb, format!("… {bytes} more bytes of the RDB payload"), "RDB", None));
+                lines.push(line(LineKind::Rdb, format!("… {bytes} more bytes of the RDB payload"), "RDB", None));
             }
         }
     }
 
-    fn finish_payload(&mut self, out: &mut [Vec<StreamLine>], chunk: usize, render: bool) {
+    fn finish_payload(&mut self, out: &mut Out, chunk: usize, render: bool) {
         self.mode = Mode::Lines;
         let Some(p) = self.payload.take() else { return };
         let header = if p.header.starts_with(b"REDIS") {
@@ -453,8 +475,7 @@ impl Decoder {
             "disk-based: length given up front"
         };
         let summary = format!("RDB payload: {} bytes, {header} ({framing})", p.len);
-        if p.at.0 < out.len() && out[p.at.0].len() > p.at.1 && out[p.at.0][p.at.1].kind == LineKind::Rdb {
-            let l = &mut out[p.at.0][p.at.1];
+        if let Some(l) = out.at(p.at.0).and_then(|lines| lines.get_mut(p.at.1)).filter(|l| l.kind == LineKind::Rdb) {
             l.text = summary;
             if self.keep_rdb > 0 {
                 let mut full = escape(&p.kept);
@@ -464,8 +485,8 @@ impl Decoder {
                 l.full = Some(full);
             }
         }
-        if render && p.at.0 != chunk {
-            out[chunk].push(line(LineKind::Rdb, format!("end of the RDB payload ({} bytes in all)", p.len), "RDB", None));
+        if let Some(lines) = out.at(chunk).filter(|_| render && p.at.0 != chunk) {
+            lines.push(line(LineKind::Rdb, format!("end of the RDB payload ({} bytes in all)", p.len), "RDB", None));
         }
         // After a snapshot the stream starts (its offset came with +FULLRESYNC).
     }
@@ -511,71 +532,178 @@ pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView 
         chunks: Vec::new(),
     };
     let Some((from, to)) = chosen else { return view };
-    let entries: Vec<_> = bus
-        .log()
-        .iter()
-        .filter_map(|e| match &e.kind {
-            LogKind::Deliver { conn, from: Some(f), data } if *f == from && e.server == Some(to) => Some((e, *conn, data)),
-            _ => None,
-        })
-        .collect();
-    view.total_chunks = entries.len();
-    view.total_bytes = entries.iter().map(|(_, _, d)| d.len()).sum();
-    // Newest chunks back to the cap (always at least the newest one).
-    let mut shown_from = entries.len();
-    let mut budget = ui.stream_limit;
-    while shown_from > 0 && (shown_from == entries.len() || entries[shown_from - 1].2.len() <= budget) {
-        shown_from -= 1;
-        budget = budget.saturating_sub(entries[shown_from].2.len());
-    }
-    view.hidden_chunks = shown_from;
-    view.hidden_bytes = entries[..shown_from].iter().map(|(_, _, d)| d.len()).sum();
-
-    let mut lines: Vec<Vec<StreamLine>> = vec![Vec::new(); entries.len()];
-    let mut decoders: Vec<(ConnId, Decoder)> = Vec::new();
+    let log = bus.log();
     let keep_rdb = if ui.stream_show_rdb { ui.stream_limit } else { 0 };
+    let mut kept = ui.stream_cache.0.borrow_mut();
+    kept.catch_up(bus, (from, to), keep_rdb);
+    view.total_chunks = kept.folded_chunks + kept.pending.len();
+    view.total_bytes = kept.folded_bytes + kept.pending.iter().map(|c| c.len).sum::<usize>();
+    // Newest chunks back to the cap (always at least the newest one).
+    let mut shown_from = kept.pending.len();
+    let mut budget = ui.stream_limit;
+    while shown_from > 0 && (shown_from == kept.pending.len() || kept.pending[shown_from - 1].len <= budget) {
+        shown_from -= 1;
+        budget = budget.saturating_sub(kept.pending[shown_from].len);
+    }
+    if shown_from == 0 && kept.folded_chunks > 0 && kept.last_folded_len <= budget {
+        // "Show more" reaches back past what was folded away: decode the link afresh.
+        kept.reset((from, to), keep_rdb);
+        drop(kept);
+        return stream_view(bus, selected, ui);
+    }
+    // Chunks that left the shown window are decoded once more, without lines, and folded
+    // into the decoders' state: the next redraw starts from there.
+    let leaving: Vec<PendingChunk> = kept.pending.drain(..shown_from).collect();
+    for c in &leaving {
+        let data = delivered(&log[c.position]);
+        let mut nothing = Out::default();
+        let chunk = kept.folded_chunks;
+        kept.decoder(c.conn).chunk(data, log[c.position].repl_offsets.map(|(b, _)| b), chunk, &mut nothing, false);
+        kept.folded_chunks += 1;
+        kept.folded_bytes += data.len();
+        kept.last_folded_len = data.len();
+        kept.last_conn = Some(c.conn);
+    }
+    view.hidden_chunks = kept.folded_chunks;
+    view.hidden_bytes = kept.folded_bytes;
+
+    let first = kept.folded_chunks;
+    let mut out = Out { first, lines: vec![Vec::new(); kept.pending.len()] };
+    let mut decoders = kept.decoders.clone();
     let mut hex_budget = ui.stream_limit;
-    let mut last_conn = None;
-    for (i, (e, conn, data)) in entries.iter().enumerate() {
-        let d = match decoders.iter().position(|(c, _)| c == conn) {
+    let mut last_conn = kept.last_conn;
+    for (i, c) in kept.pending.iter().enumerate() {
+        let e = &log[c.position];
+        let data = delivered(e);
+        let d = match decoders.iter().position(|(conn, _)| *conn == c.conn) {
             Some(k) => &mut decoders[k].1,
             None => {
-                decoders.push((*conn, Decoder { keep_rdb, ..Decoder::default() }));
+                decoders.push((c.conn, Decoder { keep_rdb, ..Decoder::default() }));
                 &mut decoders.last_mut().expect("just pushed").1
             }
         };
-        let render = i >= shown_from;
-        d.chunk(data, e.repl_offsets.map(|(b, _)| b), i, &mut lines, render);
-        let new_conn = last_conn != Some(*conn);
-        last_conn = Some(*conn);
-        if render {
-            let hex = if ui.stream_hex {
-                let n = data.len().min(hex_budget.max(HEX_ROW));
-                hex_budget = hex_budget.saturating_sub(n);
-                let mut rows = hex_rows(&data[..n]);
-                if n < data.len() {
-                    rows.push(format!("… {} more bytes (show more)", data.len() - n));
-                }
-                rows
-            } else {
-                Vec::new()
-            };
-            view.chunks.push(ChunkView {
-                index: e.index,
-                time: format_clock(e.time),
-                conn: *conn,
-                bytes: data.len(),
-                offsets: e.repl_offsets.filter(|(b, a)| a > b).map(|(b, a)| (b + 1, a)),
-                lines: Vec::new(),
-                hex,
-                new_conn,
-            });
-        }
+        d.chunk(data, e.repl_offsets.map(|(b, _)| b), first + i, &mut out, true);
+        let new_conn = last_conn != Some(c.conn);
+        last_conn = Some(c.conn);
+        let hex = if ui.stream_hex {
+            let n = data.len().min(hex_budget.max(HEX_ROW));
+            hex_budget = hex_budget.saturating_sub(n);
+            let mut rows = hex_rows(&data[..n]);
+            if n < data.len() {
+                rows.push(format!("… {} more bytes (show more)", data.len() - n));
+            }
+            rows
+        } else {
+            Vec::new()
+        };
+        view.chunks.push(ChunkView {
+            index: e.index,
+            time: format_clock(e.time),
+            conn: c.conn,
+            bytes: data.len(),
+            offsets: e.repl_offsets.filter(|(b, a)| a > b).map(|(b, a)| (b + 1, a)),
+            lines: Vec::new(),
+            hex,
+            new_conn,
+        });
     }
-    for (chunk, l) in view.chunks.iter_mut().zip(lines.into_iter().skip(shown_from)) {
+    for (chunk, l) in view.chunks.iter_mut().zip(out.lines) {
         chunk.lines = l;
     }
     view
+}
+
+fn delivered(e: &LogEntry) -> &[u8] {
+    match &e.kind {
+        LogKind::Deliver { data, .. } => data,
+        _ => &[],
+    }
+}
+
+/// A chunk of the chosen link not yet folded into the decoders: where it is in the log.
+#[derive(Clone, Copy)]
+struct PendingChunk {
+    position: usize,
+    conn: ConnId,
+    len: usize,
+}
+
+/// What the stream inspector decoded on earlier redraws. A byte's meaning depends on
+/// everything before it on its connection, so the decoders' state after the chunks that
+/// left the window is kept, and a redraw decodes only the chunks still shown: its cost
+/// follows the cap, not the length of the run.
+///
+/// The log it read stays valid while the bus discards no recorded future
+/// ([`Bus::timeline_rewrites`]) and the visible log does not shrink (a jump back); else
+/// it starts over. A cache, not state: shared by the clones of the page state and never
+/// makes two states differ.
+#[derive(Clone, Default)]
+pub struct StreamCache(Rc<RefCell<DecodedStream>>);
+
+impl PartialEq for StreamCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for StreamCache {}
+
+impl std::fmt::Debug for StreamCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = self.0.borrow();
+        write!(f, "StreamCache({:?}, {} folded, {} pending)", d.link, d.folded_chunks, d.pending.len())
+    }
+}
+
+#[derive(Default)]
+struct DecodedStream {
+    link: Option<(ServerId, ServerId)>,
+    keep_rdb: usize,
+    rewrites: u64,
+    /// Log entries read so far.
+    scanned: usize,
+    decoders: Vec<(ConnId, Decoder)>,
+    folded_chunks: usize,
+    folded_bytes: usize,
+    last_folded_len: usize,
+    /// The connection of the last folded chunk (a new connection gets a separator).
+    last_conn: Option<ConnId>,
+    pending: Vec<PendingChunk>,
+}
+
+impl DecodedStream {
+    fn reset(&mut self, link: (ServerId, ServerId), keep_rdb: usize) {
+        *self = DecodedStream { link: Some(link), keep_rdb, ..DecodedStream::default() };
+    }
+
+    /// Reads the log entries that arrived since the last redraw.
+    fn catch_up(&mut self, bus: &Bus, link: (ServerId, ServerId), keep_rdb: usize) {
+        let log = bus.log();
+        if self.link != Some(link) || self.keep_rdb != keep_rdb || self.rewrites != bus.timeline_rewrites() || log.len() < self.scanned {
+            self.reset(link, keep_rdb);
+            self.rewrites = bus.timeline_rewrites();
+        }
+        let (from, to) = link;
+        for (position, e) in log.iter().enumerate().skip(self.scanned) {
+            if let LogKind::Deliver { conn, from: Some(f), data } = &e.kind {
+                if *f == from && e.server == Some(to) {
+                    self.pending.push(PendingChunk { position, conn: *conn, len: data.len() });
+                }
+            }
+        }
+        self.scanned = log.len();
+    }
+
+    fn decoder(&mut self, conn: ConnId) -> &mut Decoder {
+        let k = match self.decoders.iter().position(|(c, _)| *c == conn) {
+            Some(k) => k,
+            None => {
+                self.decoders.push((conn, Decoder { keep_rdb: self.keep_rdb, ..Decoder::default() }));
+                self.decoders.len() - 1
+            }
+        };
+        &mut self.decoders[k].1
+    }
 }
 
 #[cfg(test)]
@@ -697,26 +825,57 @@ mod tests {
     #[test]
     fn a_command_cut_across_chunks_and_a_cut_payload_decode_whole() {
         let mut d = Decoder::default();
-        let mut out = vec![Vec::new(); 4];
+        let mut out = Out { first: 0, lines: vec![Vec::new(); 4] };
         let mark = "m".repeat(40);
         let payload = format!("+FULLRESYNC abc 7\r\n$EOF:{mark}\r\nREDIS0010xyz{mark}*1\r\n$4\r\nPI");
         let (a, b) = payload.as_bytes().split_at(40);
         d.chunk(a, None, 0, &mut out, true);
         d.chunk(b, None, 1, &mut out, true);
         d.chunk(b"NG\r\n", None, 2, &mut out, true);
-        assert_eq!(out[0].len(), 1, "the payload header is cut: it waits for the next chunk");
-        let rdb = out[1].iter().find(|l| l.kind == LineKind::Rdb).unwrap();
+        assert_eq!(out.lines[0].len(), 1, "the payload header is cut: it waits for the next chunk");
+        let rdb = out.lines[1].iter().find(|l| l.kind == LineKind::Rdb).unwrap();
         assert_eq!(rdb.text, "RDB payload: 12 bytes, header \"REDIS0010\" (diskless: ended by the 40-byte EOF mark)");
-        assert_eq!(out[2][0].label, "PING");
-        assert_eq!(out[2][0].offsets, Some((8, 21)));
+        assert_eq!(out.lines[2][0].label, "PING");
+        assert_eq!(out.lines[2][0].offsets, Some((8, 21)));
         // A disk-based payload split in three.
         let mut d = Decoder::default();
-        let mut out = vec![Vec::new(); 3];
+        let mut out = Out { first: 0, lines: vec![Vec::new(); 3] };
         d.chunk(b"+FULLRESYNC abc 0\r\n$12\r\nREDIS0", None, 0, &mut out, true);
         d.chunk(b"010", None, 1, &mut out, true);
         d.chunk(b"xyz*1\r\n$4\r\nPING\r\n", None, 2, &mut out, true);
-        assert!(out[0][2].text.starts_with("RDB payload: 12 bytes, header \"REDIS0010\" (disk-based"), "{:?}", out[0]);
-        assert_eq!(out[1][0].text, "… 3 more bytes of the RDB payload");
-        assert_eq!(out[2].last().unwrap().offsets, Some((1, 14)));
+        assert!(out.lines[0][2].text.starts_with("RDB payload: 12 bytes, header \"REDIS0010\" (disk-based"), "{:?}", out.lines[0]);
+        assert_eq!(out.lines[1][0].text, "… 3 more bytes of the RDB payload");
+        assert_eq!(out.lines[2].last().unwrap().offsets, Some((1, 14)));
+    }
+
+    #[test]
+    fn kept_decoding_equals_decoding_afresh_through_writes_jumps_rewrites_and_show_more() {
+        let (mut bus, m) = Bus::master_and_synced_replicas(1, 1);
+        let kept = InspectUi { stream_limit: 300, ..InspectUi::default() };
+        let same = |bus: &Bus, ui: &InspectUi| {
+            let fresh = InspectUi { stream_cache: StreamCache::default(), ..ui.clone() };
+            assert_eq!(stream_view(bus, 1, ui), stream_view(bus, 1, &fresh));
+        };
+        for i in 0..40 {
+            bus.submit_command(m, &format!("SET key:{i} {}", "v".repeat(i * 7))).unwrap();
+            bus.advance(30);
+            same(&bus, &kept);
+        }
+        let v = stream_view(&bus, 1, &kept);
+        assert!(v.hidden_chunks > 0 && !v.chunks.is_empty(), "the cap hides the older chunks");
+        // Back in time, forward again, and a different future written after a jump back.
+        let end = bus.log().len();
+        bus.jump_to(end / 2).unwrap();
+        same(&bus, &kept);
+        bus.jump_to_end();
+        same(&bus, &kept);
+        bus.jump_to(end / 2).unwrap();
+        bus.submit_command(m, "SET another future").unwrap();
+        bus.advance(50);
+        same(&bus, &kept);
+        // "Show more" reaches back past what the cache folded away.
+        let more = InspectUi { stream_limit: 1 << 20, ..kept.clone() };
+        same(&bus, &more);
+        assert_eq!(stream_view(&bus, 1, &more).hidden_chunks, 0);
     }
 }

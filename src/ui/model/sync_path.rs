@@ -7,7 +7,10 @@
 //! compared and why it answered as it did). An *attempt* is everything from one
 //! `Connecting` to the next.
 
-use crate::bus::{Bus, LogKind, ServerId};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::bus::{Bus, LogEntry, LogKind, ServerId};
 use crate::engine::replication::{LinkStateName, SyncDecision};
 use crate::engine::{Event, Role};
 use crate::ui::state::format_clock;
@@ -118,12 +121,12 @@ fn short(id: &str) -> String {
 
 /// Replicas of `master`: those whose link points to it now, then those it ever decided a
 /// sync for (they may have moved on or be down).
-fn replicas_of(bus: &Bus, master: ServerId) -> Vec<ServerId> {
+fn replicas_of(bus: &Bus, events: &[&LogEntry], master: ServerId) -> Vec<ServerId> {
     let mut out: Vec<ServerId> = (0..bus.servers().len())
         .filter(|&r| r != master)
         .filter(|&r| bus.server(r).node.master_link().is_some_and(|l| bus.server_by_port(l.port) == Some(master)))
         .collect();
-    for e in bus.log() {
+    for e in events {
         if let (Some(s), LogKind::Engine(Event::SyncDecision(d))) = (e.server, &e.kind) {
             if s == master {
                 let r = d.replica.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()).and_then(|p| bus.server_by_port(p));
@@ -212,6 +215,13 @@ fn why(bus: &Bus, master: ServerId, time: u64, d: &SyncDecision) -> WhyView {
 }
 
 pub fn sync_path_view(bus: &Bus, selected: ServerId, picked: Option<ServerId>) -> SyncPathView {
+    sync_path_view_cached(bus, selected, picked, &SyncEventsCache::default())
+}
+
+/// [`sync_path_view`] reading the log's sync events through `cache`, which keeps them
+/// between redraws: a redraw reads only the entries logged since.
+pub fn sync_path_view_cached(bus: &Bus, selected: ServerId, picked: Option<ServerId>, cache: &SyncEventsCache) -> SyncPathView {
+    let events = cache.events(bus);
     let sel = bus.server(selected);
     let mut view = SyncPathView {
         replica: None,
@@ -226,7 +236,7 @@ pub fn sync_path_view(bus: &Bus, selected: ServerId, picked: Option<ServerId>) -
     let replica = if sel.node.role() == Role::Replica {
         selected
     } else {
-        let replicas = replicas_of(bus, selected);
+        let replicas = replicas_of(bus, &events, selected);
         view.picker = replicas.iter().map(|&r| (r, format!("{} ({})", bus.server(r).name, bus.server(r).port))).collect();
         match picked.filter(|p| replicas.contains(p)).or(replicas.first().copied()) {
             Some(r) => r,
@@ -243,7 +253,7 @@ pub fn sync_path_view(bus: &Bus, selected: ServerId, picked: Option<ServerId>) -
     // The latest attempt: every state from the last `Connecting` on.
     let mut attempt: Vec<(u64, LinkStateName)> = Vec::new();
     let mut attempt_start = 0u64;
-    for e in bus.log() {
+    for e in &events {
         if e.server != Some(replica) {
             continue;
         }
@@ -256,8 +266,7 @@ pub fn sync_path_view(bus: &Bus, selected: ServerId, picked: Option<ServerId>) -
         }
     }
     // Decisions for this replica, from any master.
-    let decisions: Vec<(u64, u64, ServerId, &SyncDecision)> = bus
-        .log()
+    let decisions: Vec<(u64, u64, ServerId, &SyncDecision)> = events
         .iter()
         .filter_map(|e| match (&e.kind, e.server) {
             (LogKind::Engine(Event::SyncDecision(d)), Some(m)) if m != replica && names_port(d, r.port) => Some((e.index, e.time, m, d)),
@@ -380,6 +389,56 @@ pub fn sync_path_view(bus: &Bus, selected: ServerId, picked: Option<ServerId>) -
     view
 }
 
+/// The positions of the log's sync events (link states and sync decisions) read on
+/// earlier redraws. The log only grows, or is cut at its end by a jump back, while the
+/// bus discards no recorded future ([`Bus::timeline_rewrites`]); otherwise it is read
+/// again from the start. A cache, not state: shared by the clones of the page state.
+#[derive(Clone, Default)]
+pub struct SyncEventsCache(Rc<RefCell<SyncEvents>>);
+
+#[derive(Default)]
+struct SyncEvents {
+    rewrites: u64,
+    scanned: usize,
+    positions: Vec<usize>,
+}
+
+impl PartialEq for SyncEventsCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for SyncEventsCache {}
+
+impl std::fmt::Debug for SyncEventsCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SyncEventsCache({} events)", self.0.borrow().positions.len())
+    }
+}
+
+impl SyncEventsCache {
+    fn events<'a>(&self, bus: &'a Bus) -> Vec<&'a LogEntry> {
+        let log = bus.log();
+        let mut s = self.0.borrow_mut();
+        if s.rewrites != bus.timeline_rewrites() {
+            *s = SyncEvents { rewrites: bus.timeline_rewrites(), ..SyncEvents::default() };
+        }
+        if log.len() < s.scanned {
+            let keep = s.positions.partition_point(|&p| p < log.len());
+            s.positions.truncate(keep);
+            s.scanned = log.len();
+        }
+        for (p, e) in log.iter().enumerate().skip(s.scanned) {
+            if matches!(e.kind, LogKind::Engine(Event::SyncDecision(_) | Event::LinkState { .. })) {
+                s.positions.push(p);
+            }
+        }
+        s.scanned = log.len();
+        s.positions.iter().map(|&p| &log[p]).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -484,5 +543,30 @@ mod tests {
         let v = sync_path_view(&bus, 0, None);
         assert!(v.message.unwrap().contains("no replicas"));
         assert!(v.steps.is_empty());
+    }
+
+    #[test]
+    fn kept_sync_events_equal_reading_the_log_afresh() {
+        let (mut bus, m) = Bus::master_and_synced_replicas(1, 1);
+        let cache = SyncEventsCache::default();
+        let same = |bus: &Bus| assert_eq!(sync_path_view_cached(bus, 1, None, &cache), sync_path_view(bus, 1, None));
+        for i in 0..3 {
+            bus.cut(m, 1);
+            bus.submit_command(m, &format!("SET k{i} v")).unwrap();
+            bus.advance(500);
+            same(&bus);
+            bus.heal(m, 1);
+            bus.advance(2_000);
+            same(&bus);
+        }
+        let end = bus.log().len();
+        bus.jump_to(end / 3).unwrap();
+        same(&bus);
+        bus.jump_to_end();
+        same(&bus);
+        bus.jump_to(end / 3).unwrap();
+        bus.submit_command(1, "REPLICAOF NO ONE").unwrap();
+        bus.advance(100);
+        same(&bus);
     }
 }
