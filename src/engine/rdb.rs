@@ -16,6 +16,7 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use super::keyspace::{Keyspace, OrderedMap, OrderedSet, SetValue, Value, ZSet};
+#[cfg(not(target_arch = "wasm32"))]
 use super::rdb_compact;
 use crc::{Crc, CRC_64_REDIS};
 
@@ -60,7 +61,9 @@ const ENC_INT32: u8 = 2;
 const ENC_LZF: u8 = 3;
 
 /// Quicklist node containers (RDB_TYPE_LIST_QUICKLIST_2).
+#[cfg(not(target_arch = "wasm32"))]
 const QUICKLIST_NODE_PLAIN: u64 = 1;
+#[cfg(not(target_arch = "wasm32"))]
 const QUICKLIST_NODE_PACKED: u64 = 2;
 
 /// Redis 7.0 defaults that decide how a loaded collection is encoded.
@@ -687,6 +690,124 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The compact encodings (quicklist, ziplist, zipmap, intset, listpack) that a real
+    /// Redis writes and replscope-server reads from it. The page never meets them: every
+    /// RDB there comes from replscope's own writer, which uses the plain encodings, so the
+    /// browser build leaves this reader out (it is the largest part of the loader).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn compact_object(&mut self, type_byte: u8) -> Result<Value, RdbError> {
+        let value = match type_byte {
+                TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
+                    let nodes = self.len()?;
+                    let mut items = VecDeque::new();
+                    for _ in 0..nodes {
+                        let mut container = QUICKLIST_NODE_PACKED;
+                        if type_byte == TYPE_LIST_QUICKLIST_2 {
+                            container = self.len()?;
+                            if container != QUICKLIST_NODE_PACKED && container != QUICKLIST_NODE_PLAIN {
+                                return Err(self.corrupt(2047, "Quicklist integrity check failed."));
+                            }
+                        }
+                        let blob = self.string()?;
+                        if blob.is_empty() {
+                            return Err(self.eof());
+                        }
+                        if container == QUICKLIST_NODE_PLAIN {
+                            // A PLAIN node is one big element, stored as is.
+                            items.push_back(blob);
+                        } else if type_byte == TYPE_LIST_QUICKLIST_2 {
+                            let entries = rdb_compact::listpack_entries(&blob)
+                                .ok_or_else(|| self.corrupt(2070, "Listpack integrity check failed."))?;
+                            items.extend(entries);
+                        } else {
+                            let entries = rdb_compact::ziplist_entries(&blob)
+                                .ok_or_else(|| self.corrupt(2080, "Ziplist integrity check failed."))?;
+                            items.extend(entries);
+                        }
+                    }
+                    Value::List(items)
+                }
+                TYPE_HASH_ZIPMAP => {
+                    let blob = self.string()?;
+                    let pairs = rdb_compact::zipmap_pairs(&blob)
+                        .ok_or_else(|| self.corrupt(2129, "Zipmap integrity check failed."))?;
+                    let mut h = OrderedMap::default();
+                    for (f, v) in pairs {
+                        if h.contains_key(&f) {
+                            let reason = format!("Hash zipmap with dup elements, or big length ({})", f.len());
+                            return Err(self.corrupt(2153, reason));
+                        }
+                        h.insert(f, v);
+                    }
+                    Value::Hash(h)
+                }
+                TYPE_LIST_ZIPLIST => {
+                    let blob = self.string()?;
+                    let entries = rdb_compact::ziplist_entries(&blob)
+                        .ok_or_else(|| self.corrupt(2187, "List ziplist integrity check failed."))?;
+                    Value::List(entries.into_iter().collect())
+                }
+                TYPE_SET_INTSET => {
+                    let blob = self.string()?;
+                    let members = rdb_compact::intset_members(&blob)
+                        .ok_or_else(|| self.corrupt(2212, "Intset integrity check failed."))?;
+                    Value::Set(set_from_members(members.iter().map(|m| m.to_string().into_bytes()).collect()))
+                }
+                TYPE_ZSET_ZIPLIST | TYPE_ZSET_LISTPACK => {
+                    let (line, what) = if type_byte == TYPE_ZSET_ZIPLIST {
+                        (2227, "Zset ziplist integrity check failed.")
+                    } else {
+                        (2253, "Zset listpack integrity check failed.")
+                    };
+                    let blob = self.string()?;
+                    let entries = if type_byte == TYPE_ZSET_ZIPLIST {
+                        rdb_compact::ziplist_entries(&blob)
+                    } else {
+                        rdb_compact::listpack_entries(&blob)
+                    };
+                    let pairs = entries.and_then(unique_pairs).ok_or_else(|| self.corrupt(line, what))?;
+                    let mut z = ZSet::default();
+                    for (member, score) in pairs {
+                        // zzlStrtod: a packed score is d2string's text (or an integer). Redis
+                        // does not look for NaN here; a sorted set here cannot hold one.
+                        let score = crate::engine::command::parse_listpack_score(&score);
+                        if score.is_nan() {
+                            return Err(self.corrupt(line, what));
+                        }
+                        z.insert(member, score);
+                    }
+                    // Only a hand-made blob holds the text "-0": Redis itself writes 0.
+                    normalize_listpack_zero(&mut z);
+                    Value::ZSet(z)
+                }
+                TYPE_HASH_ZIPLIST | TYPE_HASH_LISTPACK => {
+                    let (line, what) = if type_byte == TYPE_HASH_ZIPLIST {
+                        (2273, "Hash ziplist integrity check failed.")
+                    } else {
+                        (2299, "Hash listpack integrity check failed.")
+                    };
+                    let blob = self.string()?;
+                    let entries = if type_byte == TYPE_HASH_ZIPLIST {
+                        rdb_compact::ziplist_entries(&blob)
+                    } else {
+                        rdb_compact::listpack_entries(&blob)
+                    };
+                    let pairs = entries.and_then(unique_pairs).ok_or_else(|| self.corrupt(line, what))?;
+                    Value::Hash(pairs.into_iter().collect())
+                }
+            other => unreachable!("not a compact encoding: {other}"),
+        };
+        Ok(value)
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn compact_object(&mut self, type_byte: u8) -> Result<Value, RdbError> {
+        Err(unsupported(format!(
+            "RDB object type {type_byte} (a compact encoding real Redis writes) is not read in the browser build; \
+             the playground's servers write plain encodings"
+        )))
+    }
+
     /// `rdbLoadObject`: the value of type `type_byte`; `None` for an empty collection
     /// (Redis's RDB_LOAD_ERR_EMPTY_KEY).
     fn object(&mut self, type_byte: u8, key: &[u8]) -> Result<Option<Value>, RdbError> {
@@ -703,104 +824,15 @@ impl<'a> Reader<'a> {
             TYPE_SET => self.set()?,
             TYPE_ZSET | TYPE_ZSET_2 => self.zset(type_byte == TYPE_ZSET_2)?,
             TYPE_HASH => self.hash()?,
-            TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
-                let nodes = self.len()?;
-                let mut items = VecDeque::new();
-                for _ in 0..nodes {
-                    let mut container = QUICKLIST_NODE_PACKED;
-                    if type_byte == TYPE_LIST_QUICKLIST_2 {
-                        container = self.len()?;
-                        if container != QUICKLIST_NODE_PACKED && container != QUICKLIST_NODE_PLAIN {
-                            return Err(self.corrupt(2047, "Quicklist integrity check failed."));
-                        }
-                    }
-                    let blob = self.string()?;
-                    if blob.is_empty() {
-                        return Err(self.eof());
-                    }
-                    if container == QUICKLIST_NODE_PLAIN {
-                        // A PLAIN node is one big element, stored as is.
-                        items.push_back(blob);
-                    } else if type_byte == TYPE_LIST_QUICKLIST_2 {
-                        let entries = rdb_compact::listpack_entries(&blob)
-                            .ok_or_else(|| self.corrupt(2070, "Listpack integrity check failed."))?;
-                        items.extend(entries);
-                    } else {
-                        let entries = rdb_compact::ziplist_entries(&blob)
-                            .ok_or_else(|| self.corrupt(2080, "Ziplist integrity check failed."))?;
-                        items.extend(entries);
-                    }
-                }
-                Value::List(items)
-            }
-            TYPE_HASH_ZIPMAP => {
-                let blob = self.string()?;
-                let pairs = rdb_compact::zipmap_pairs(&blob)
-                    .ok_or_else(|| self.corrupt(2129, "Zipmap integrity check failed."))?;
-                let mut h = OrderedMap::default();
-                for (f, v) in pairs {
-                    if h.contains_key(&f) {
-                        let reason = format!("Hash zipmap with dup elements, or big length ({})", f.len());
-                        return Err(self.corrupt(2153, reason));
-                    }
-                    h.insert(f, v);
-                }
-                Value::Hash(h)
-            }
-            TYPE_LIST_ZIPLIST => {
-                let blob = self.string()?;
-                let entries = rdb_compact::ziplist_entries(&blob)
-                    .ok_or_else(|| self.corrupt(2187, "List ziplist integrity check failed."))?;
-                Value::List(entries.into_iter().collect())
-            }
-            TYPE_SET_INTSET => {
-                let blob = self.string()?;
-                let members = rdb_compact::intset_members(&blob)
-                    .ok_or_else(|| self.corrupt(2212, "Intset integrity check failed."))?;
-                Value::Set(set_from_members(members.iter().map(|m| m.to_string().into_bytes()).collect()))
-            }
-            TYPE_ZSET_ZIPLIST | TYPE_ZSET_LISTPACK => {
-                let (line, what) = if type_byte == TYPE_ZSET_ZIPLIST {
-                    (2227, "Zset ziplist integrity check failed.")
-                } else {
-                    (2253, "Zset listpack integrity check failed.")
-                };
-                let blob = self.string()?;
-                let entries = if type_byte == TYPE_ZSET_ZIPLIST {
-                    rdb_compact::ziplist_entries(&blob)
-                } else {
-                    rdb_compact::listpack_entries(&blob)
-                };
-                let pairs = entries.and_then(unique_pairs).ok_or_else(|| self.corrupt(line, what))?;
-                let mut z = ZSet::default();
-                for (member, score) in pairs {
-                    // zzlStrtod: a packed score is d2string's text (or an integer). Redis
-                    // does not look for NaN here; a sorted set here cannot hold one.
-                    let score = crate::engine::command::parse_listpack_score(&score);
-                    if score.is_nan() {
-                        return Err(self.corrupt(line, what));
-                    }
-                    z.insert(member, score);
-                }
-                // Only a hand-made blob holds the text "-0": Redis itself writes 0.
-                normalize_listpack_zero(&mut z);
-                Value::ZSet(z)
-            }
-            TYPE_HASH_ZIPLIST | TYPE_HASH_LISTPACK => {
-                let (line, what) = if type_byte == TYPE_HASH_ZIPLIST {
-                    (2273, "Hash ziplist integrity check failed.")
-                } else {
-                    (2299, "Hash listpack integrity check failed.")
-                };
-                let blob = self.string()?;
-                let entries = if type_byte == TYPE_HASH_ZIPLIST {
-                    rdb_compact::ziplist_entries(&blob)
-                } else {
-                    rdb_compact::listpack_entries(&blob)
-                };
-                let pairs = entries.and_then(unique_pairs).ok_or_else(|| self.corrupt(line, what))?;
-                Value::Hash(pairs.into_iter().collect())
-            }
+            TYPE_LIST_QUICKLIST
+            | TYPE_LIST_QUICKLIST_2
+            | TYPE_HASH_ZIPMAP
+            | TYPE_LIST_ZIPLIST
+            | TYPE_SET_INTSET
+            | TYPE_ZSET_ZIPLIST
+            | TYPE_ZSET_LISTPACK
+            | TYPE_HASH_ZIPLIST
+            | TYPE_HASH_LISTPACK => self.compact_object(type_byte)?,
             TYPE_MODULE_PRE_GA | TYPE_MODULE_2 => {
                 let module_id = self.len().map_err(|_| self.corrupt(2613, "Short read module id"))?;
                 let name = module_type_name(module_id);
@@ -899,6 +931,7 @@ impl<'a> Reader<'a> {
 
 /// Field/value (or member/score) pairs of a packed blob: an even number of entries, no
 /// field twice.
+#[cfg(not(target_arch = "wasm32"))]
 fn unique_pairs(entries: Vec<Vec<u8>>) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
     if !entries.len().is_multiple_of(2) {
         return None;

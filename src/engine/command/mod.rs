@@ -378,6 +378,7 @@ impl Node {
 
 /// A score as a listpack holds it (`zzlStrtod`): plain `strtod` of the text, which is
 /// what `d2string` wrote (or an integer). Used when loading an RDB.
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn parse_listpack_score(text: &[u8]) -> f64 {
     cfloat::strto(text, cfloat::F64).value.map_or(f64::NAN, cfloat::Float::to_f64)
 }
