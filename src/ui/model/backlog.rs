@@ -23,7 +23,7 @@ use super::stream::{command_name, escape_cut, scan_command, Scan};
 /// Width of the strip in SVG units (the component scales it to the page).
 pub const STRIP_WIDTH: f64 = 1000.0;
 /// More commands than this are merged into groups so drawing stays fast.
-pub const MAX_SEGMENTS: usize = 240;
+pub const MAX_SEGMENTS: usize = 80;
 /// Characters of a command shown when pointing at it.
 const COMMAND_CHARS: usize = 120;
 /// A trimmed backlog may begin inside a command; how far to look for the first whole one.
