@@ -4,84 +4,18 @@
 //! `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_inspect`
 #![cfg(target_arch = "wasm32")]
 
-use replscope::ui::{App, AppProps};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent, KeyboardEventInit};
+use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
+
+mod web;
+use web::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-async fn mount() -> Element {
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let root = doc.create_element("div").unwrap();
-    doc.body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps { autoplay: false }).render();
-    yew::scheduler::flush().await;
-    root
-}
-
-fn find(root: &Element, selector: &str) -> Element {
-    root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("nothing matches {selector}"))
-}
-
-fn exists(root: &Element, selector: &str) -> bool {
-    root.query_selector(selector).unwrap().is_some()
-}
-
-fn text(root: &Element, selector: &str) -> String {
-    find(root, selector).text_content().unwrap_or_default()
-}
 
 fn all_text(root: &Element, selector: &str) -> Vec<String> {
     let list = root.query_selector_all(selector).unwrap();
     (0..list.length()).map(|i| list.item(i).unwrap().text_content().unwrap_or_default()).collect()
-}
-
-async fn click(root: &Element, selector: &str) {
-    find(root, selector).dyn_into::<HtmlElement>().unwrap().click();
-    yew::scheduler::flush().await;
-}
-
-fn bubbling() -> EventInit {
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    init
-}
-
-async fn fire(el: &Element, event: &str) {
-    el.dispatch_event(&Event::new_with_event_init_dict(event, &bubbling()).unwrap()).unwrap();
-    yew::scheduler::flush().await;
-}
-
-async fn key(el: &Element, key: &str) {
-    let init = KeyboardEventInit::new();
-    init.set_key(key);
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    el.dispatch_event(&KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
-    yew::scheduler::flush().await;
-}
-
-async fn type_line(root: &Element, line: &str) {
-    let input: HtmlInputElement = find(root, ".console-input").dyn_into().unwrap();
-    input.set_value(line);
-    fire(&input, "input").await;
-    key(&input, "Enter").await;
-}
-
-async fn step(root: &Element, seconds: u32) {
-    for _ in 0..seconds {
-        click(root, ".step").await;
-    }
-}
-
-async fn choose(root: &Element, selector: &str, starts_with: &str) {
-    let select: HtmlSelectElement = find(root, selector).dyn_into().unwrap();
-    let index = (0..select.length())
-        .find(|&i| select.item(i).unwrap().text_content().unwrap().starts_with(starts_with))
-        .unwrap_or_else(|| panic!("no option {starts_with} in {selector}"));
-    select.set_selected_index(index as i32);
-    fire(&select, "change").await;
 }
 
 /// Synced replicas and one `SET k v` on the master.
@@ -109,7 +43,7 @@ async fn the_backlog_tab_shows_the_set_its_offsets_and_the_replicas() {
     assert!(detail.contains("SET · offsets 24–50 (27 bytes)"), "{detail}");
     assert!(detail.contains("*3\\r\\n$3\\r\\nSET\\r\\n$1\\r\\nk\\r\\n$1\\r\\nv\\r\\n"), "{detail}");
     // And the keyboard reaches every segment.
-    key(&find(&root, ".strip"), "Home").await;
+    press(&find(&root, ".strip"), "Home", false).await;
     assert!(text(&root, ".seg-detail").contains("SELECT · offsets 1–23"), "{}", text(&root, ".seg-detail"));
 
     let markers = all_text(&root, ".markers li");

@@ -4,65 +4,29 @@
 //! `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_server_panel`
 #![cfg(target_arch = "wasm32")]
 
-use replscope::ui::{App, AppProps};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent, KeyboardEventInit};
+use web_sys::{Element, HtmlInputElement};
+
+mod web;
+use web::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// A fresh app in its own `<div>`, with the wall-clock interval off.
-async fn mount() -> Element {
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let root = doc.create_element("div").unwrap();
-    doc.body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps { autoplay: false }).render();
-    yew::scheduler::flush().await;
-    root
-}
-
-fn find(root: &Element, selector: &str) -> Element {
-    root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("nothing matches {selector}"))
-}
-
-fn text(root: &Element, selector: &str) -> String {
-    find(root, selector).text_content().unwrap_or_default()
-}
-
 fn input(root: &Element, selector: &str) -> HtmlInputElement {
     find(root, selector).dyn_into().unwrap()
-}
-
-async fn click(root: &Element, selector: &str) {
-    find(root, selector).dyn_into::<HtmlElement>().unwrap().click();
-    yew::scheduler::flush().await;
-}
-
-fn bubbling() -> EventInit {
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    init
 }
 
 /// Replaces an input's text as typing would, firing `input`.
 async fn type_into(root: &Element, selector: &str, value: &str) {
     let el = input(root, selector);
     el.set_value(value);
-    el.dispatch_event(&Event::new_with_event_init_dict("input", &bubbling()).unwrap()).unwrap();
-    yew::scheduler::flush().await;
+    fire(&el, "input").await;
 }
 
 /// Presses a key in an element; returns whether the page took it (prevented default).
-async fn press(root: &Element, selector: &str, key: &str, shift: bool) -> bool {
-    let init = KeyboardEventInit::new();
-    init.set_key(key);
-    init.set_shift_key(shift);
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
-    find(root, selector).dispatch_event(&event).unwrap();
-    yew::scheduler::flush().await;
-    event.default_prevented()
+async fn press_in(root: &Element, selector: &str, key: &str, shift: bool) -> bool {
+    press(&find(root, selector), key, shift).await
 }
 
 async fn tab(root: &Element, name: &str) {
@@ -70,52 +34,36 @@ async fn tab(root: &Element, name: &str) {
     assert_eq!(find(root, ".panel-body").get_attribute("data-tab").as_deref(), Some(name));
 }
 
-async fn select_server(root: &Element, server: &str) {
-    let select: HtmlSelectElement = find(root, ".console-server").dyn_into().unwrap();
-    let index = (0..select.length())
-        .find(|&i| select.item(i).unwrap().text_content().unwrap().starts_with(server))
-        .unwrap_or_else(|| panic!("no server {server}"));
-    select.set_selected_index(index as i32);
-    select.dispatch_event(&Event::new_with_event_init_dict("change", &bubbling()).unwrap()).unwrap();
-    yew::scheduler::flush().await;
-}
-
-async fn step_seconds(root: &Element, n: u32) {
-    for _ in 0..n {
-        click(root, ".step").await;
-    }
-}
-
 #[wasm_bindgen_test]
 async fn tab_completes_commands_in_the_console() {
     let root = mount().await;
     assert_eq!(text(&root, ".prompt"), "127.0.0.1:6380>");
     // Nothing typed: Tab is left to the browser (it moves the focus on).
-    assert!(!press(&root, ".console-input", "Tab", false).await);
+    assert!(!press_in(&root, ".console-input", "Tab", false).await);
 
     type_into(&root, ".console-input", "se").await;
-    assert!(press(&root, ".console-input", "Tab", false).await);
+    assert!(press_in(&root, ".console-input", "Tab", false).await);
     assert_eq!(input(&root, ".console-input").value(), "select");
     assert!(text(&root, ".completions").contains("setnx"), "{}", text(&root, ".completions"));
     assert_eq!(text(&root, ".completions .current"), "▸ select");
-    press(&root, ".console-input", "Tab", false).await;
+    press_in(&root, ".console-input", "Tab", false).await;
     assert_eq!(input(&root, ".console-input").value(), "set");
-    press(&root, ".console-input", "Tab", true).await;
+    press_in(&root, ".console-input", "Tab", true).await;
     assert_eq!(input(&root, ".console-input").value(), "select");
-    press(&root, ".console-input", "Escape", false).await;
+    press_in(&root, ".console-input", "Escape", false).await;
     assert_eq!(input(&root, ".console-input").value(), "se");
 
     type_into(&root, ".console-input", "SE").await;
-    press(&root, ".console-input", "Tab", false).await;
-    press(&root, ".console-input", "Tab", false).await;
+    press_in(&root, ".console-input", "Tab", false).await;
+    press_in(&root, ".console-input", "Tab", false).await;
     assert_eq!(input(&root, ".console-input").value(), "SET");
     // Go on typing the completed command and send it.
     type_into(&root, ".console-input", "SET greeting \"<b>hi</b>\"").await;
-    press(&root, ".console-input", "Enter", false).await;
+    press_in(&root, ".console-input", "Enter", false).await;
     assert_eq!(text(&root, ".transcript .entry:last-child .out"), "OK");
 
     // History still walks back.
-    press(&root, ".console-input", "ArrowUp", false).await;
+    press_in(&root, ".console-input", "ArrowUp", false).await;
     assert_eq!(input(&root, ".console-input").value(), "SET greeting \"<b>hi</b>\"");
 
     // The keys tab shows the value escaped, as text.
@@ -129,7 +77,7 @@ async fn tab_completes_commands_in_the_console() {
 #[wasm_bindgen_test]
 async fn config_change_shows_in_info_and_a_bad_value_shows_redis_error() {
     let root = mount().await;
-    step_seconds(&root, 8).await;
+    step(&root, 8).await;
     tab(&root, "info").await;
     let info = text(&root, ".info-text");
     assert!(info.contains("role:master") && info.contains("connected_slaves:2"), "{info}");
@@ -148,7 +96,7 @@ async fn config_change_shows_in_info_and_a_bad_value_shows_redis_error() {
     assert_eq!(input(&root, "#config-repl-backlog-size").value(), "64 kb", "the typed value stays");
 
     type_into(&root, "#config-repl-backlog-size", "64kb").await;
-    press(&root, "#config-repl-backlog-size", "Enter", false).await;
+    press_in(&root, "#config-repl-backlog-size", "Enter", false).await;
     assert_eq!(find(&root, field).get_attribute("data-status").as_deref(), Some("applied"));
     assert_eq!(input(&root, "#config-repl-backlog-size").value(), "65536");
 
@@ -163,20 +111,20 @@ async fn config_change_shows_in_info_and_a_bad_value_shows_redis_error() {
 #[wasm_bindgen_test]
 async fn load_on_the_master_reaches_a_replica() {
     let root = mount().await;
-    step_seconds(&root, 8).await;
+    step(&root, 8).await;
     tab(&root, "load").await;
     type_into(&root, "#load-rate", "50").await;
     type_into(&root, "#load-keys", "10").await;
     click(&root, ".load-start").await;
     assert!(text(&root, ".load-state").contains("running"));
-    step_seconds(&root, 2).await;
+    step(&root, 2).await;
     assert_eq!(text(&root, ".load-sent"), "100");
     click(&root, ".load-stop").await;
-    step_seconds(&root, 1).await;
+    step(&root, 1).await;
     assert_eq!(text(&root, ".load-sent"), "100", "stopped: no more writes");
     assert_eq!(text(&root, ".load-replies"), "100 (0 errors)");
 
-    select_server(&root, "replica-1").await;
+    choose(&root, ".console-server", "replica-1").await;
     tab(&root, "keys").await;
     assert_eq!(text(&root, ".keys-count"), "10 matching");
     let keys = text(&root, ".keys.browser");

@@ -4,77 +4,14 @@
 //! `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_timeline`
 #![cfg(target_arch = "wasm32")]
 
-use replscope::ui::{App, AppProps};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent, KeyboardEventInit};
+use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
+
+mod web;
+use web::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// A fresh app in its own `<div>`, with the wall-clock interval off.
-async fn mount() -> Element {
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let root = doc.create_element("div").unwrap();
-    doc.body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps { autoplay: false }).render();
-    yew::scheduler::flush().await;
-    root
-}
-
-fn find(root: &Element, selector: &str) -> Element {
-    root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("nothing matches {selector}"))
-}
-
-fn exists(root: &Element, selector: &str) -> bool {
-    root.query_selector(selector).unwrap().is_some()
-}
-
-fn text(root: &Element, selector: &str) -> String {
-    find(root, selector).text_content().unwrap_or_default()
-}
-
-fn all(root: &Element, selector: &str) -> Vec<Element> {
-    let list = root.query_selector_all(selector).unwrap();
-    (0..list.length()).map(|i| list.item(i).unwrap().dyn_into().unwrap()).collect()
-}
-
-fn bubbling() -> EventInit {
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    init
-}
-
-async fn click(root: &Element, selector: &str) {
-    find(root, selector).dyn_into::<HtmlElement>().unwrap().click();
-    yew::scheduler::flush().await;
-}
-
-/// A click on any element, SVG ones included (they have no `click()`).
-async fn click_element(el: &Element) {
-    el.dispatch_event(&Event::new_with_event_init_dict("click", &bubbling()).unwrap()).unwrap();
-    yew::scheduler::flush().await;
-}
-
-/// A key pressed with focus on `target` (inside this app, so other apps on the page
-/// leave it alone).
-async fn press(target: &Element, key: &str, shift: bool) {
-    let init = KeyboardEventInit::new();
-    init.set_key(key);
-    init.set_shift_key(shift);
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    target.dispatch_event(&KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
-    yew::scheduler::flush().await;
-}
-
-async fn type_line(root: &Element, line: &str) {
-    let input: HtmlInputElement = find(root, ".console-input").dyn_into().unwrap();
-    input.set_value(line);
-    input.dispatch_event(&Event::new_with_event_init_dict("input", &bubbling()).unwrap()).unwrap();
-    yew::scheduler::flush().await;
-    press(&input, "Enter", false).await;
-}
 
 fn event_index(root: &Element) -> usize {
     text(root, ".event-index").trim_start_matches('#').parse().unwrap()
@@ -149,8 +86,7 @@ async fn the_slider_scrubs_and_the_keys_step() {
 
     let slider: HtmlInputElement = find(&root, ".scrub-range").dyn_into().unwrap();
     slider.set_value("40");
-    slider.dispatch_event(&Event::new_with_event_init_dict("input", &bubbling()).unwrap()).unwrap();
-    yew::scheduler::flush().await;
+    fire(&slider, "input").await;
     let at = event_index(&root);
     assert!((40..end).contains(&at), "scrubbed to #{at}");
     assert!(!master_has_k(&root), "before the SET");
@@ -215,8 +151,7 @@ async fn help_overlay_speed_and_theme() {
     let select: HtmlSelectElement = find(&root, ".speed-select").dyn_into().unwrap();
     assert_eq!(select.value(), "100");
     select.set_value("25");
-    select.dispatch_event(&Event::new_with_event_init_dict("change", &bubbling()).unwrap()).unwrap();
-    yew::scheduler::flush().await;
+    fire(&select, "change").await;
     let select: HtmlSelectElement = find(&root, ".speed-select").dyn_into().unwrap();
     assert_eq!(select.value(), "25");
     press(&app, "+", true).await;

@@ -4,30 +4,14 @@
 //! `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_topology`
 #![cfg(target_arch = "wasm32")]
 
-use replscope::ui::{App, AppProps};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, Event, EventInit, HtmlSelectElement, KeyboardEvent, KeyboardEventInit};
+use web_sys::{Element, HtmlSelectElement};
+
+mod web;
+use web::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// A fresh app in its own `<div>`, with the wall-clock interval off.
-async fn mount() -> Element {
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let root = doc.create_element("div").unwrap();
-    doc.body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps { autoplay: false }).render();
-    yew::scheduler::flush().await;
-    root
-}
-
-fn find(root: &Element, selector: &str) -> Element {
-    root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("nothing matches {selector}"))
-}
-
-fn text(root: &Element, selector: &str) -> String {
-    find(root, selector).text_content().unwrap_or_default()
-}
 
 fn attr(root: &Element, selector: &str, name: &str) -> String {
     find(root, selector).get_attribute(name).unwrap_or_else(|| panic!("{selector} has no {name}"))
@@ -41,34 +25,15 @@ fn edge(label: &str) -> String {
     format!(".topology .topo-edge[data-link=\"{label}\"]")
 }
 
-/// A bubbling `click` event: SVG elements have no `click()` method.
-async fn click(root: &Element, selector: &str) {
-    find(root, selector).dispatch_event(&Event::new_with_event_init_dict("click", &bubbling()).unwrap()).unwrap();
-    yew::scheduler::flush().await;
-}
-
-fn bubbling() -> EventInit {
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    init
-}
-
 async fn press_enter(root: &Element, selector: &str) {
-    let init = KeyboardEventInit::new();
-    init.set_key("Enter");
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    find(root, selector).dispatch_event(&KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
-    yew::scheduler::flush().await;
+    press(&find(root, selector), "Enter", false).await;
 }
 
-async fn choose(root: &Element, selector: &str, value: &str) {
+async fn choose_value(root: &Element, selector: &str, value: &str) {
     let select: HtmlSelectElement = find(root, selector).dyn_into().unwrap();
     select.set_value(value);
     assert_eq!(select.value(), value, "{selector} has no option {value}");
-    select.dispatch_event(&Event::new_with_event_init_dict("change", &bubbling()).unwrap()).unwrap();
-    yew::scheduler::flush().await;
+    fire(&select, "change").await;
 }
 
 /// Steps virtual time with the page's "Step +1 s" button until the edge reads `word`.
@@ -144,7 +109,7 @@ async fn a_link_cut_from_the_view_reads_down_and_heals() {
     assert_eq!(attr(&root, &edge("6380 → 6381"), "data-held"), "none");
 
     // Latency from the menu shows on the edge.
-    choose(&root, ".topo-latency", "500").await;
+    choose_value(&root, ".topo-latency", "500").await;
     assert!(text(&root, &edge("6380 → 6381")).contains("500 ms"));
     // Seen from the master, the same link's menu shows the same latency.
     click(&root, &node(6380)).await;
@@ -161,7 +126,7 @@ async fn an_added_server_becomes_a_replica_by_menu_and_the_ninth_is_refused() {
     assert!(text(&root, ".topo-count").starts_with("4 of 8"));
     click(&root, &node(6383)).await;
     assert_eq!(text(&root, ".prompt"), "127.0.0.1:6383>");
-    choose(&root, ".topo-replicaof-select", "0").await;
+    choose_value(&root, ".topo-replicaof-select", "0").await;
     // Issued through the console, so the transcript shows it.
     assert!(text(&root, ".transcript").contains("127.0.0.1:6383> REPLICAOF 127.0.0.1 6380"));
     assert_eq!(attr(&root, &node(6383), "data-role"), "replica");

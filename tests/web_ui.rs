@@ -5,30 +5,14 @@
 //! (or `GECKODRIVER=$(command -v geckodriver)` for Firefox).
 #![cfg(target_arch = "wasm32")]
 
-use replscope::ui::{App, AppProps};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent, KeyboardEventInit};
+use web_sys::{Element, HtmlInputElement};
+
+mod web;
+use web::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// A fresh app in its own `<div>`, with the wall-clock interval off.
-async fn mount() -> Element {
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let root = doc.create_element("div").unwrap();
-    doc.body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps { autoplay: false }).render();
-    yew::scheduler::flush().await;
-    root
-}
-
-fn find(root: &Element, selector: &str) -> Element {
-    root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("nothing matches {selector}"))
-}
-
-fn text(root: &Element, selector: &str) -> String {
-    find(root, selector).text_content().unwrap_or_default()
-}
 
 fn node(port: u16) -> String {
     format!(".topo-node[data-port=\"{port}\"]")
@@ -46,50 +30,6 @@ async fn keys_of(root: &Element, port: u16) -> String {
     let keys = root.query_selector(".keys-tab").unwrap().and_then(|e| e.text_content()).unwrap_or_default();
     click(root, ".panel-tab[data-tab=\"console\"]").await;
     keys
-}
-
-/// A click on an HTML element, or on an SVG one (the topology's servers), which has no
-/// `click()`: a bubbling click event is what the page listens for either way.
-async fn click(root: &Element, selector: &str) {
-    let target = find(root, selector);
-    match target.dyn_ref::<HtmlElement>() {
-        Some(html) => html.click(),
-        None => {
-            let click = Event::new_with_event_init_dict("click", &bubbling()).unwrap();
-            target.dispatch_event(&click).unwrap();
-        }
-    }
-    yew::scheduler::flush().await;
-}
-
-fn bubbling() -> EventInit {
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    init
-}
-
-/// Types `line` into the console and presses Enter.
-async fn type_line(root: &Element, line: &str) {
-    let input: HtmlInputElement = find(root, ".console-input").dyn_into().unwrap();
-    input.set_value(line);
-    input.dispatch_event(&Event::new_with_event_init_dict("input", &bubbling()).unwrap()).unwrap();
-    yew::scheduler::flush().await;
-    let init = KeyboardEventInit::new();
-    init.set_key("Enter");
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    input.dispatch_event(&KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
-    yew::scheduler::flush().await;
-}
-
-async fn select_console(root: &Element, server: &str) {
-    let select: HtmlSelectElement = find(root, ".console-server").dyn_into().unwrap();
-    let index = (0..select.length())
-        .find(|&i| select.item(i).unwrap().text_content().unwrap().starts_with(server))
-        .unwrap_or_else(|| panic!("no console target {server}"));
-    select.set_selected_index(index as i32);
-    select.dispatch_event(&Event::new_with_event_init_dict("change", &bubbling()).unwrap()).unwrap();
-    yew::scheduler::flush().await;
 }
 
 /// Steps virtual time one second at a time until both replicas report their link up.
@@ -141,7 +81,7 @@ async fn a_replica_refuses_writes_and_a_bad_line_stays_typed() {
     let root = mount().await;
     until_synced(&root).await;
 
-    select_console(&root, "replica-1").await;
+    choose(&root, ".console-server", "replica-1").await;
     assert_eq!(text(&root, ".prompt"), "127.0.0.1:6381>");
     type_line(&root, "SET x y").await;
     let error = find(&root, ".transcript .entry:last-child .out.error");

@@ -1,0 +1,103 @@
+//! What the browser tests share: a fresh app mounted with the wall-clock interval off, and
+//! the page used as a user would (clicks, keys, typing, choosing from a menu, the page's
+//! own "Step +1 s" button), each followed by Yew's render so the next look sees its effect.
+#![allow(dead_code)] // each test file uses a different part of it
+
+use replscope::ui::{App, AppProps};
+use wasm_bindgen::JsCast;
+use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent, KeyboardEventInit};
+
+/// A fresh app in its own `<div>`, with the wall-clock interval off.
+pub async fn mount() -> Element {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let root = doc.create_element("div").unwrap();
+    doc.body().unwrap().append_child(&root).unwrap();
+    yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps { autoplay: false }).render();
+    yew::scheduler::flush().await;
+    root
+}
+
+pub fn find(root: &Element, selector: &str) -> Element {
+    root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("nothing matches {selector}"))
+}
+
+pub fn exists(root: &Element, selector: &str) -> bool {
+    root.query_selector(selector).unwrap().is_some()
+}
+
+pub fn text(root: &Element, selector: &str) -> String {
+    find(root, selector).text_content().unwrap_or_default()
+}
+
+pub fn all(root: &Element, selector: &str) -> Vec<Element> {
+    let list = root.query_selector_all(selector).unwrap();
+    (0..list.length()).map(|i| list.item(i).unwrap().dyn_into().unwrap()).collect()
+}
+
+pub fn bubbling() -> EventInit {
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    init
+}
+
+/// Fires a bubbling `event` (`input`, `change`, `mouseenter`…) at `el`.
+pub async fn fire(el: &Element, event: &str) {
+    el.dispatch_event(&Event::new_with_event_init_dict(event, &bubbling()).unwrap()).unwrap();
+    yew::scheduler::flush().await;
+}
+
+/// A click on an HTML element, or on an SVG one (the topology's servers, the diagram's
+/// arrows), which has no `click()`: a bubbling click event is what the page listens for.
+pub async fn click_element(el: &Element) {
+    match el.dyn_ref::<HtmlElement>() {
+        Some(html) => {
+            html.click();
+            yew::scheduler::flush().await;
+        }
+        None => fire(el, "click").await,
+    }
+}
+
+pub async fn click(root: &Element, selector: &str) {
+    click_element(&find(root, selector)).await;
+}
+
+/// A key pressed with focus on `target`; returns whether the page took it (prevented
+/// its default).
+pub async fn press(target: &Element, key: &str, shift: bool) -> bool {
+    let init = KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_shift_key(shift);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    target.dispatch_event(&event).unwrap();
+    yew::scheduler::flush().await;
+    event.default_prevented()
+}
+
+/// Types `line` into the console and presses Enter.
+pub async fn type_line(root: &Element, line: &str) {
+    let input: HtmlInputElement = find(root, ".console-input").dyn_into().unwrap();
+    input.set_value(line);
+    fire(&input, "input").await;
+    press(&input, "Enter", false).await;
+}
+
+/// Picks the first option of the menu at `selector` whose text starts with `starts_with`.
+pub async fn choose(root: &Element, selector: &str, starts_with: &str) {
+    let select: HtmlSelectElement = find(root, selector).dyn_into().unwrap();
+    let index = (0..select.length())
+        .find(|&i| select.item(i).unwrap().text_content().unwrap().starts_with(starts_with))
+        .unwrap_or_else(|| panic!("no option {starts_with} in {selector}"));
+    select.set_selected_index(index as i32);
+    fire(&select, "change").await;
+}
+
+/// Virtual seconds, one press of the page's "Step +1 s" button each.
+pub async fn step(root: &Element, seconds: u32) {
+    for _ in 0..seconds {
+        click(root, ".step").await;
+    }
+}
