@@ -6,67 +6,17 @@
 // Screenshots go to test-output/screenshots/. The last line is `N passed, M failed`; the
 // exit status is non-zero on any failure.
 
-import { chromium } from 'playwright-core';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const BASE_URL = process.env.BASE_URL;
-if (!BASE_URL) {
-  console.error('BASE_URL is not set (e.g. BASE_URL=http://127.0.0.1:8080/)');
-  process.exit(2);
-}
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SHOTS = join(ROOT, 'test-output', 'screenshots');
+import { BASE_URL, SHOTS, check, step, run } from './harness.mjs';
+
 // Virtual time runs at 1× by default; the first full sync needs ~6 s of it.
 const SYNC_TIMEOUT_MS = 20_000;
-
-let passed = 0;
-let failed = 0;
-function check(name, ok, detail = '') {
-  if (ok) {
-    passed++;
-    console.log(`ok    ${name}`);
-  } else {
-    failed++;
-    console.log(`FAIL  ${name}${detail ? `: ${detail}` : ''}`);
-  }
-}
-// A step that throws (timeout, missing element) is a failure, and the run goes on with
-// the next one so the report shows everything that is wrong.
-async function step(name, fn) {
-  try {
-    const r = await fn();
-    check(name, r === undefined || r === true, typeof r === 'string' ? r : '');
-  } catch (e) {
-    check(name, false, String(e.message || e).split('\n')[0]);
-  }
-}
 
 const node = (page, port) => page.locator(`.topo-node[data-port="${port}"]`);
 const edge = (page, replicaPort) => page.locator(`.topo-edge[data-link="6380 → ${replicaPort}"]`);
 
-const userDataDir = mkdtempSync(join(tmpdir(), 'replscope-e2e-'));
-mkdirSync(SHOTS, { recursive: true });
-let context;
-try {
-  // A persistent context is how playwright takes a user-data-dir: a fresh temporary one,
-  // so no profile state leaks between runs.
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 720 },
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+await run(async (context) => {
   const page = context.pages()[0] ?? await context.newPage();
   // A broken page fails each step within seconds instead of playwright's 30 s default.
   page.setDefaultTimeout(10_000);
@@ -172,12 +122,4 @@ try {
   });
 
   await step('no page errors', async () => problems.length === 0 || problems.join('; '));
-} catch (e) {
-  check('run', false, String(e.message || e));
-} finally {
-  if (context) await context.close();
-  rmSync(userDataDir, { recursive: true, force: true });
-}
-
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+});
