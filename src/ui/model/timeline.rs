@@ -306,28 +306,13 @@ pub fn clock_ms(bus: &Bus, ui: &TimelineUi) -> u64 {
     }
 }
 
-/// Wall-clock milliseconds passed while playing at `speed` (hundredths).
-pub fn tick(bus: &mut Bus, ui: &mut TimelineUi, wall_ms: u64, speed: u32) {
-    let ms = scale(wall_ms, speed, &mut ui.speed_carry);
-    let live = replay(bus, ui, ms);
-    if live > 0 {
-        bus.advance(live);
-    }
-}
-
-/// Advances virtual time by `ms`. After a jump back this replays the recorded future (the
-/// console lines typed in it included) up to the new time, and only past its end does
-/// the simulation go on by itself; anything the user does meanwhile replaces the rest of
-/// that future, by the bus's own rule.
-pub fn advance(bus: &mut Bus, ui: &mut TimelineUi, ms: u64) {
-    let live = replay(bus, ui, ms);
-    if live > 0 {
-        bus.advance(live);
-    }
-}
-
-/// The recorded part of advancing by `ms`: replays the recorded future up to the new
-/// time and returns the milliseconds still to run live past its end (0 while the
+/// Advancing virtual time by `ms` (a tick's `scale`d wall time, or a step), recorded part
+/// first. After a jump back this replays the recorded future (the console lines typed in
+/// it included) up to the new time, and only past its end does the simulation go on by
+/// itself; anything the user does meanwhile replaces the rest of that future, by the bus's
+/// own rule.
+///
+/// Returns the milliseconds still to run live past the recording's end (0 while the
 /// recording still reaches beyond the new time). The caller runs those, so things that
 /// act on live time (the load generator) get their turn.
 pub fn replay(bus: &mut Bus, ui: &mut TimelineUi, ms: u64) -> u64 {
