@@ -100,11 +100,11 @@ fn each_bad_input_gets_one_error_naming_its_field() {
         (edit(r#""line": "SET a 1""#, r#""line": "   ""#), "actions[0].line: empty command"),
         (edit(r#""b": "r1"}"#, r#""b": "m"}"#), "actions[2].b: a link joins two servers, not \"m\" to itself"),
         (edit(r#""at": 6010, "server": "m""#, r#""at": 6010, "server": "r1""#), "actions[7].master: \"r1\" cannot replicate itself"),
-        (edit(r#""do": "cut""#, r#""do": "explode""#), "actions[2].do: unknown variant `explode`, expected one of `command`, `replicaof`, `cut`, `heal`, `sever`, `partition`, `partition_one_way`, `hold`, `release`, `set_link`, `crash`, `restart`, `save`, `pause`, `resume`, `load`"),
+        (edit(r#""do": "cut""#, r#""do": "explode""#), "actions[2].do: unknown variant `explode`, expected one of `command`, `replicaof`, `cut`, `heal`, `sever`, `partition`, `partition_one_way`, `hold`, `release`, `set_link`, `crash`, `restart`, `save`, `pause`, `resume`, `add_server`, `remove`, `generate`, `load`"),
         // Inside an action serde buffers the fields, so a bad value names only the action.
         (edit(r#""type": "hash""#, r#""type": "stream""#), "actions[1]: unknown variant `stream`, expected one of `string`, `list`, `hash`, `set`, `zset`, `mixed`"),
         (edit(r#""seed": 7"#, r#""seed": -7"#), "seed: invalid value: integer `-7`, expected u64"),
-        (edit(r#""seed": 7,"#, r#""seed": 7, "colour": "red","#), "colour: unknown field `colour`, expected one of `version`, `seed`, `description`, `servers`, `topology`, `actions`, `end_ms`, `expect`"),
+        (edit(r#""seed": 7,"#, r#""seed": 7, "colour": "red","#), "colour: unknown field `colour`, expected one of `version`, `seed`, `description`, `title`, `narration`, `servers`, `topology`, `actions`, `end_ms`, `expect`"),
         (edit(r#""field": "role""#, r#""field": "role", "server2": "m""#), "expect.info[0].server2: unknown field `server2`, expected one of `server`, `field`, `equals`"),
         (edit(r#"{"server": "m", "field""#, r#"{"server": "q", "field""#), "expect.info[0].server: unknown server \"q\""),
         ("[1, 2]".to_string(), "expected a JSON object with \"version\", \"seed\", \"servers\" and \"actions\""),
@@ -299,5 +299,55 @@ proptest! {
         if let Ok(s) = Scenario::from_json(&text) {
             let _ = run(&s);
         }
+    }
+}
+
+/// What the page records: a server added mid-run, the page's load generator, a removal,
+/// narration. They validate, run clean, and the generator's writes all arrive.
+const PAGE_SESSION: &str = r#"{
+  "version": 1,
+  "seed": 3,
+  "title": "Added later",
+  "narration": [{"at": 0, "text": "One master."}, {"at": 1000, "text": "A replica joins."}],
+  "servers": [{"name": "m", "port": 6380, "config": {"repl-diskless-sync-delay": "0"}}],
+  "actions": [
+    {"do": "add_server", "at": 1000, "name": "late", "port": 6390},
+    {"do": "replicaof", "at": 1000, "server": "late", "master": "m"},
+    {"do": "generate", "at": 2000, "server": "m", "write": "incr", "rate": 50, "keys": 1, "value_size": 8, "stop_at": 3000},
+    {"do": "add_server", "at": 4000, "name": "gone", "port": 6391},
+    {"do": "remove", "at": 5000, "server": "gone"}
+  ],
+  "expect": {"info": [{"server": "late", "field": "master_link_status", "equals": "up"}]}
+}"#;
+
+#[test]
+fn page_actions_validate_and_run() {
+    let s = Scenario::from_json(PAGE_SESSION).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.server_index("late"), Some(1));
+    assert_eq!(s.server_index("gone"), Some(2));
+    assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s);
+    let run = run(&s).unwrap();
+    assert!(run.violations().is_empty(), "{}", run.summary);
+    let late = &run.summary.servers[1];
+    assert_eq!(late.keys, 1, "{}", run.summary);
+    // 50 writes/s for one second, all on one counter.
+    let counter = run.bus.server(1).node.keyspace().get(0, b"load:counter:0", run.bus.now()).map(|e| e.value.clone());
+    assert_eq!(counter, Some(replscope::engine::keyspace::Value::String(b"50".to_vec())), "{}", run.summary);
+    assert!(run.bus.is_removed(2));
+}
+
+#[test]
+fn page_action_errors_name_their_field() {
+    let cases = [
+        (r#""at": 1000, "server": "late", "master": "m""#, r#""at": 999, "server": "late", "master": "m""#, "actions[1].server: \"late\" only joins at 1000 ms (actions[0]), after this"),
+        (r#""port": 6390"#, r#""port": 6380"#, "actions[0].port: duplicate port 6380"),
+        (r#""stop_at": 3000"#, r#""stop_at": 2000"#, "actions[2].stop_at: 2000 ms must be after `at` (2000 ms) and at most 86400000 ms"),
+        (r#""rate": 50"#, r#""rate": 0"#, "actions[2].rate: writes/s must be a whole number from 1 to 10000"),
+        (r#"{"at": 1000, "text""#, r#"{"at": -1, "text""#, "narration[1].at: -1 ms is outside 0 to 86400000"),
+    ];
+    for (from, to, expected) in cases {
+        let text = PAGE_SESSION.replacen(from, to, 1);
+        assert_ne!(text, PAGE_SESSION, "{from} not found");
+        assert_eq!(Scenario::from_json(&text).unwrap_err().to_string(), expected);
     }
 }

@@ -204,6 +204,15 @@ impl Checker {
         }
     }
 
+    /// A server joined the run (`add_server`): it gets the next id.
+    pub fn server_added(&mut self) {
+        self.last_master_key.push(None);
+        self.last_replica_key.push(None);
+        self.console_woff.push(0);
+        self.last_restart.push(None);
+        self.last_relink.push(None);
+    }
+
     pub fn violations(&self) -> &[Violation] {
         &self.violations
     }

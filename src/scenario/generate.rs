@@ -139,6 +139,8 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
     Scenario {
         version: FORMAT_VERSION,
         seed,
+        title: None,
+        narration: Vec::new(),
         description: Some(if faults {
             format!("random scenario for seed {seed} (replscope-sim sweep --seeds 1 --start {seed})")
         } else {

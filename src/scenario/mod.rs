@@ -15,6 +15,7 @@
 
 pub mod checker;
 pub mod generate;
+pub mod generator;
 pub mod runner;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,6 +51,10 @@ pub mod limits {
     pub const MAX_LINE_BYTES: usize = 65_536;
     pub const MAX_NAME_BYTES: usize = 64;
     pub const MAX_CONFIG_VALUE_BYTES: usize = 1_024;
+    /// A scenario's title, and its narration: steps, and bytes per step's text.
+    pub const MAX_TITLE_BYTES: usize = 200;
+    pub const MAX_NARRATION_STEPS: usize = 100;
+    pub const MAX_NARRATION_BYTES: usize = 4_096;
     /// Link settings and a sever's detection delay, in ms: one virtual minute.
     pub const MAX_LINK_DELAY_MS: i64 = 60_000;
     /// A link's bandwidth, in bytes per millisecond (1 GB/s).
@@ -66,6 +71,12 @@ pub struct Scenario {
     pub seed: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// A short name for the run, shown as the page's heading when the link is opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What to say while the run plays: each step is shown from its virtual time on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub narration: Vec<NarrationStep>,
     pub servers: Vec<ServerSpec>,
     /// Who replicates whom when the run starts (each is a `REPLICAOF` typed at 0 ms).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -89,6 +100,15 @@ pub struct ServerSpec {
     /// `{"repl-backlog-size": "16kb", "repl-diskless-sync-delay": "0"}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub config: BTreeMap<String, String>,
+}
+
+/// One step of a guided scenario's narration, shown from virtual time `at` (ms from the
+/// start) until the next step's time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NarrationStep {
+    pub at: i64,
+    pub text: String,
 }
 
 /// `replica` replicates `master` (by server name).
@@ -174,6 +194,31 @@ pub enum Action {
     Pause { at: i64, server: String },
     /// SIGCONT.
     Resume { at: i64, server: String },
+    /// A server joins the run (as the page's "Add server" does): from then on actions may
+    /// name it. Its config is as in `servers`.
+    AddServer {
+        at: i64,
+        name: String,
+        port: i64,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        config: BTreeMap<String, String>,
+    },
+    /// The server leaves the run for good (down as in a crash, never restarted).
+    Remove { at: i64, server: String },
+    /// The page's load generator ([`generator`]): a pipelined batch of `write` commands
+    /// every 100 ms from `at` to `stop_at`, `rate` writes a second over `keys` keys.
+    Generate {
+        at: i64,
+        server: String,
+        write: generator::GenerateWrite,
+        rate: i64,
+        keys: i64,
+        value_size: i64,
+        /// Seconds, for `set_ex`.
+        #[serde(default = "default_ttl_s")]
+        ttl_s: i64,
+        stop_at: i64,
+    },
     /// A load generator: `rate` writes a second on `server` for `duration_ms`, of one type
     /// (or `mixed`), over `keys` distinct keys, with values of `value_bytes` bytes. Keys and
     /// values are derived from the scenario seed and the action's index.
@@ -198,6 +243,10 @@ pub enum Action {
 
 fn default_value_bytes() -> i64 {
     8
+}
+
+fn default_ttl_s() -> i64 {
+    10
 }
 
 fn is_false(b: &bool) -> bool {
@@ -239,6 +288,9 @@ impl Action {
             | Action::Save { at, .. }
             | Action::Pause { at, .. }
             | Action::Resume { at, .. }
+            | Action::AddServer { at, .. }
+            | Action::Remove { at, .. }
+            | Action::Generate { at, .. }
             | Action::Load { at, .. } => *at,
         }
     }
@@ -252,7 +304,11 @@ impl Action {
             | Action::Restart { server, .. }
             | Action::Save { server, .. }
             | Action::Pause { server, .. }
-            | Action::Resume { server, .. } => vec![("server", server)],
+            | Action::Resume { server, .. }
+            | Action::Remove { server, .. }
+            | Action::Generate { server, .. } => vec![("server", server)],
+            // The server it names is the one it creates.
+            Action::AddServer { .. } => vec![],
             Action::Replicaof { server, master, .. } => {
                 let mut v = vec![("server", server.as_str())];
                 if let Some(m) = master {
@@ -276,13 +332,14 @@ impl Action {
         match self {
             Action::Load { at, duration_ms, .. } => at.saturating_add(*duration_ms),
             Action::Sever { at, detect_ms, .. } => at.saturating_add(*detect_ms),
+            Action::Generate { stop_at, .. } => *stop_at,
             other => other.at(),
         }
     }
 
     /// Whether the action is a fault injected into the bus (not a command).
     pub fn is_fault(&self) -> bool {
-        !matches!(self, Action::Command { .. } | Action::Replicaof { .. } | Action::Load { .. })
+        !matches!(self, Action::Command { .. } | Action::Replicaof { .. } | Action::Load { .. } | Action::Generate { .. } | Action::AddServer { .. })
     }
 
     /// How many commands it types (MULTI/EXEC and TTL commands included).
@@ -295,6 +352,7 @@ impl Action {
                 let per = if *multi { 2 + 2 * (1 + ttl) } else { 1 + ttl };
                 writes.saturating_mul(per)
             }
+            Action::Generate { at, rate, stop_at, .. } => ((*rate).max(0) as u64).saturating_mul((*stop_at - *at).max(0) as u64) / 1000,
             _ => 1,
         }
     }
@@ -370,6 +428,32 @@ fn check_delay(path: String, ms: i64, min: i64) -> Result<(), ScenarioError> {
     Ok(())
 }
 
+/// A server's configuration: Redis defaults, its port, then the overrides (`path` names
+/// the overrides' field in errors).
+fn config_for(path: &str, port: i64, overrides: &BTreeMap<String, String>) -> Result<Config, ScenarioError> {
+    let mut config = Config { port: port as u16, ..Config::default() };
+    for (name, value) in overrides {
+        let path = format!("{path}.{name}");
+        let Some(option) = lookup_option(name) else {
+            return Err(err(path, "not a Redis option this replscope knows"));
+        };
+        if matches!(option.name, "port" | "bind" | "replicaof") {
+            let instead = match option.name {
+                "port" => "use the server's \"port\" field",
+                "replicaof" => "use \"topology\"",
+                _ => "every server binds 127.0.0.1 on the bus",
+            };
+            return Err(err(path, format!("set by the scenario itself: {instead}")));
+        }
+        if value.len() > limits::MAX_CONFIG_VALUE_BYTES {
+            return Err(err(path, format!("value longer than {} bytes", limits::MAX_CONFIG_VALUE_BYTES)));
+        }
+        let words: Vec<String> = if option.multi_arg { value.split_whitespace().map(str::to_string).collect() } else { vec![value.clone()] };
+        config.apply(name, &words).map_err(|e| err(path, e))?;
+    }
+    Ok(config)
+}
+
 impl Scenario {
     /// Parses and validates a scenario file.
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
@@ -403,35 +487,43 @@ impl Scenario {
         serde_json::to_string_pretty(self).expect("a scenario always serialises")
     }
 
-    /// The server's index, by name.
-    pub fn server_index(&self, name: &str) -> Option<usize> {
-        self.servers.iter().position(|s| s.name == name)
+    /// The servers the run adds with `add_server`, as (action index, name, port, config),
+    /// in the order they join: by time, ties in file order.
+    pub fn added_servers(&self) -> Vec<(usize, &str, i64, &BTreeMap<String, String>)> {
+        let mut added: Vec<_> = self
+            .actions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| match a {
+                Action::AddServer { name, port, config, .. } => Some((i, name.as_str(), *port, config)),
+                _ => None,
+            })
+            .collect();
+        added.sort_by_key(|(i, ..)| (self.actions[*i].at(), *i));
+        added
     }
 
-    /// Each server's configuration: Redis defaults, its port, then its overrides.
+    /// Every server of the run, as (name, port, config): `servers`, then those added.
+    pub fn all_servers(&self) -> Vec<(&str, i64, &BTreeMap<String, String>)> {
+        let listed = self.servers.iter().map(|s| (s.name.as_str(), s.port, &s.config));
+        listed.chain(self.added_servers().into_iter().map(|(_, n, p, c)| (n, p, c))).collect()
+    }
+
+    /// The server's id on the bus, by name: `servers` in order, then the added ones in the
+    /// order they join.
+    pub fn server_index(&self, name: &str) -> Option<usize> {
+        self.all_servers().iter().position(|(n, ..)| *n == name)
+    }
+
+    /// Each server's configuration (by bus id): Redis defaults, its port, then its
+    /// overrides.
     pub fn server_config(&self, index: usize) -> Result<Config, ScenarioError> {
-        let spec = &self.servers[index];
-        let mut config = Config { port: spec.port as u16, ..Config::default() };
-        for (name, value) in &spec.config {
-            let path = format!("servers[{index}].config.{name}");
-            let Some(option) = lookup_option(name) else {
-                return Err(err(path, "not a Redis option this replscope knows"));
-            };
-            if matches!(option.name, "port" | "bind" | "replicaof") {
-                let instead = match option.name {
-                    "port" => "use the server's \"port\" field",
-                    "replicaof" => "use \"topology\"",
-                    _ => "every server binds 127.0.0.1 on the bus",
-                };
-                return Err(err(path, format!("set by the scenario itself: {instead}")));
-            }
-            if value.len() > limits::MAX_CONFIG_VALUE_BYTES {
-                return Err(err(path, format!("value longer than {} bytes", limits::MAX_CONFIG_VALUE_BYTES)));
-            }
-            let words: Vec<String> = if option.multi_arg { value.split_whitespace().map(str::to_string).collect() } else { vec![value.clone()] };
-            config.apply(name, &words).map_err(|e| err(path, e))?;
+        if index < self.servers.len() {
+            let spec = &self.servers[index];
+            return config_for(&format!("servers[{index}].config"), spec.port, &spec.config);
         }
-        Ok(config)
+        let (action, _, port, config) = self.added_servers()[index - self.servers.len()];
+        config_for(&format!("actions[{action}].config"), port, config)
     }
 
     /// Checks everything serde cannot: names, ports, times, sizes. The first problem
@@ -447,33 +539,66 @@ impl Scenario {
         if self.servers.is_empty() {
             return Err(err("servers", "no servers: a scenario needs at least one"));
         }
-        if self.servers.len() > MAX_SERVERS {
-            return Err(err("servers", format!("{} servers, more than the limit of {MAX_SERVERS}", self.servers.len())));
+        let total = self.servers.len() + self.added_servers().len();
+        if total > MAX_SERVERS {
+            let added = if total > self.servers.len() { " with those added by actions" } else { "" };
+            return Err(err("servers", format!("{total} servers{added}, more than the limit of {MAX_SERVERS}")));
         }
+        if let Some(title) = &self.title {
+            if title.len() > MAX_TITLE_BYTES {
+                return Err(err("title", format!("longer than {MAX_TITLE_BYTES} bytes")));
+            }
+        }
+        if self.narration.len() > MAX_NARRATION_STEPS {
+            return Err(err("narration", format!("{} steps, more than the limit of {MAX_NARRATION_STEPS}", self.narration.len())));
+        }
+        for (i, step) in self.narration.iter().enumerate() {
+            if !(0..=MAX_TIME_MS).contains(&step.at) {
+                return Err(err(format!("narration[{i}].at"), format!("{} ms is outside 0 to {MAX_TIME_MS}", step.at)));
+            }
+            if step.text.len() > MAX_NARRATION_BYTES {
+                return Err(err(format!("narration[{i}].text"), format!("longer than {MAX_NARRATION_BYTES} bytes")));
+            }
+            if i > 0 && step.at < self.narration[i - 1].at {
+                return Err(err(format!("narration[{i}].at"), "narration steps must be in time order"));
+            }
+        }
+        // Every server, listed or added, with the field that defines it.
+        let listed = self.servers.iter().enumerate().map(|(i, s)| (format!("servers[{i}]"), s.name.as_str(), s.port));
+        let added = self.added_servers().into_iter().map(|(i, name, port, _)| (format!("actions[{i}]"), name, port));
         let mut names = BTreeSet::new();
         let mut ports = BTreeSet::new();
-        for (i, s) in self.servers.iter().enumerate() {
-            if s.name.is_empty() || s.name.len() > MAX_NAME_BYTES || s.name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(err(format!("servers[{i}].name"), format!("{:?} is not a name (1 to {MAX_NAME_BYTES} bytes, no spaces)", s.name)));
+        for (id, (path, name, port)) in listed.chain(added).enumerate() {
+            if name.is_empty() || name.len() > MAX_NAME_BYTES || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(err(format!("{path}.name"), format!("{name:?} is not a name (1 to {MAX_NAME_BYTES} bytes, no spaces)")));
             }
-            if !names.insert(s.name.as_str()) {
-                return Err(err(format!("servers[{i}].name"), format!("duplicate name {:?}", s.name)));
+            if !names.insert(name) {
+                return Err(err(format!("{path}.name"), format!("duplicate name {name:?}")));
             }
-            if !(1..=65535).contains(&s.port) {
-                return Err(err(format!("servers[{i}].port"), format!("{} is not a TCP port (1 to 65535)", s.port)));
+            if !(1..=65535).contains(&port) {
+                return Err(err(format!("{path}.port"), format!("{port} is not a TCP port (1 to 65535)")));
             }
-            if !ports.insert(s.port) {
-                return Err(err(format!("servers[{i}].port"), format!("duplicate port {}", s.port)));
+            if !ports.insert(port) {
+                return Err(err(format!("{path}.port"), format!("duplicate port {port}")));
             }
-            self.server_config(i)?;
+            self.server_config(id)?;
         }
-        let known = |path: String, name: &str| -> Result<(), ScenarioError> {
-            if self.server_index(name).is_some() {
-                Ok(())
-            } else {
-                Err(err(path, format!("unknown server {name:?}")))
+        // An added server exists from its action on, ordered by (time, file order).
+        let joins: BTreeMap<&str, (i64, usize)> =
+            self.added_servers().into_iter().map(|(i, name, ..)| (name, (self.actions[i].at(), i))).collect();
+        let known_at = |path: String, name: &str, when: Option<(i64, usize)>| -> Result<(), ScenarioError> {
+            if self.server_index(name).is_none() {
+                return Err(err(path, format!("unknown server {name:?}")));
+            }
+            match (joins.get(name), when) {
+                (Some(&(join_at, _)), None) => Err(err(path, format!("{name:?} only joins at {join_at} ms (add_server)"))),
+                (Some(&join), Some(when)) if when <= join => {
+                    Err(err(path, format!("{name:?} only joins at {} ms (actions[{}]), after this", join.0, join.1)))
+                }
+                _ => Ok(()),
             }
         };
+        let known = |path: String, name: &str| known_at(path, name, None);
         let mut replicas = BTreeSet::new();
         for (i, link) in self.topology.iter().enumerate() {
             known(format!("topology[{i}].replica"), &link.replica)?;
@@ -499,7 +624,7 @@ impl Scenario {
                 return Err(err(path("at"), format!("{at} ms is later than the limit of {MAX_TIME_MS} ms (one virtual day)")));
             }
             for (field, name) in action.servers() {
-                known(path(field), name)?;
+                known_at(path(field), name, Some((at, i)))?;
             }
             match action {
                 Action::Command { line, .. } => {
@@ -551,7 +676,26 @@ impl Scenario {
                         }
                     }
                 }
-                Action::Crash { .. } | Action::Restart { .. } | Action::Save { .. } | Action::Pause { .. } | Action::Resume { .. } => {}
+                Action::Crash { .. }
+                | Action::Restart { .. }
+                | Action::Save { .. }
+                | Action::Pause { .. }
+                | Action::Resume { .. }
+                | Action::AddServer { .. }
+                | Action::Remove { .. } => {}
+                Action::Generate { write, rate, keys, value_size, ttl_s, stop_at, .. } => {
+                    let spec = generator::GenerateSpec {
+                        write: *write,
+                        rate: (*rate).max(0) as u64,
+                        keys: (*keys).max(0) as u64,
+                        value_size: (*value_size).max(0) as u64,
+                        ttl_s: (*ttl_s).max(0) as u64,
+                    };
+                    spec.check().map_err(|e| err(path("rate"), e))?;
+                    if *stop_at <= at || *stop_at > MAX_TIME_MS {
+                        return Err(err(path("stop_at"), format!("{stop_at} ms must be after `at` ({at} ms) and at most {MAX_TIME_MS} ms")));
+                    }
+                }
                 Action::Load { rate, duration_ms, keys, value_bytes, ttl_ms, .. } => {
                     if !(1..=MAX_RATE).contains(rate) {
                         return Err(err(path("rate"), format!("{rate} writes/s is outside 1 to {MAX_RATE}")));
@@ -586,7 +730,9 @@ impl Scenario {
             }
         }
         for (i, e) in self.expect.info.iter().enumerate() {
-            known(format!("expect.info[{i}].server"), &e.server)?;
+            if self.server_index(&e.server).is_none() {
+                return Err(err(format!("expect.info[{i}].server"), format!("unknown server {:?}", e.server)));
+            }
         }
         Ok(())
     }

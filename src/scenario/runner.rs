@@ -14,6 +14,7 @@
 use std::fmt;
 
 use super::checker::{self, CheckStats, Checker, Violation, ViolationKind};
+use super::generator::{GenerateSpec, Generator};
 use super::{Action, Scenario, ScenarioError, WriteKind};
 use crate::bus::{Bus, Fault, LinkConfig, LogKind, ServerId, DEFAULT_LATENCY_MS, EPOCH_MS};
 use crate::engine::Event;
@@ -25,6 +26,11 @@ pub enum Step {
     Replicaof { server: ServerId, master: Option<ServerId> },
     Cut { a: ServerId, b: ServerId },
     Heal { a: ServerId, b: ServerId },
+    /// A server joins; its id is the next one on the bus.
+    AddServer { name: String, config: Box<crate::engine::Config> },
+    Remove { server: ServerId },
+    /// One batch of the page's load generator, pipelined.
+    Pipe { server: ServerId, lines: Vec<String> },
     /// Any other fault, injected into the bus as it is.
     Fault(Fault),
 }
@@ -69,6 +75,25 @@ pub fn schedule(s: &Scenario) -> Vec<(u64, Step)> {
                 out.push((at, order, Step::Fault(Fault::SetLink { from, to, config })));
                 if *both_ways {
                     out.push((at, order, Step::Fault(Fault::SetLink { from: to, to: from, config })));
+                }
+            }
+            Action::AddServer { name, .. } => {
+                let id = idx(name);
+                let config = s.server_config(id).expect("validated config");
+                out.push((at, order, Step::AddServer { name: name.clone(), config: Box::new(config) }))
+            }
+            Action::Remove { server, .. } => out.push((at, order, Step::Remove { server: idx(server) })),
+            Action::Generate { server, write, rate, keys, value_size, ttl_s, stop_at, .. } => {
+                let spec = GenerateSpec {
+                    write: *write,
+                    rate: *rate as u64,
+                    keys: *keys as u64,
+                    value_size: *value_size as u64,
+                    ttl_s: *ttl_s as u64,
+                };
+                let generator = Generator { server: idx(server), spec, start: at, stop: Some(*stop_at as u64) };
+                for (t, lines) in generator.batches() {
+                    out.push((t, order, Step::Pipe { server: generator.server, lines }));
                 }
             }
             Action::Crash { server, .. } => out.push((at, order, Step::Fault(Fault::Crash { server: idx(server) }))),
@@ -300,6 +325,46 @@ fn run_checked(bus: &mut Bus, checker: &mut Checker, until: u64, mut stop_when: 
     false
 }
 
+fn replicaof_line(bus: &Bus, step: &Step) -> Option<String> {
+    match step {
+        Step::Replicaof { master: Some(m), .. } => Some(format!("REPLICAOF 127.0.0.1 {}", bus.server(*m).port)),
+        Step::Replicaof { master: None, .. } => Some("REPLICAOF NO ONE".to_string()),
+        _ => None,
+    }
+}
+
+/// Carries out one step of the schedule on the bus, as the page does when a person does
+/// the same thing (so a link of a page session replays it move for move). Refusals (a
+/// command to a crashed server) are part of the run, not errors of the scenario.
+pub fn apply_step(bus: &mut Bus, step: &Step) {
+    match step {
+        Step::Command { server, line } => {
+            // Validation already refused lines the console would not send.
+            let _ = bus.submit_command(*server, line);
+        }
+        Step::Replicaof { server, .. } => {
+            let line = replicaof_line(bus, step).expect("a REPLICAOF step");
+            let _ = bus.submit_command(*server, &line);
+        }
+        Step::Cut { a, b } => bus.cut(*a, *b),
+        Step::Heal { a, b } => bus.heal(*a, *b),
+        Step::AddServer { name, config } => {
+            bus.add_server(name, (**config).clone());
+        }
+        Step::Remove { server } => {
+            let _ = bus.remove_server(*server);
+        }
+        Step::Pipe { server, lines } => {
+            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let _ = bus.submit_pipe(*server, &refs);
+        }
+        // Validation named only servers on the bus.
+        Step::Fault(f) => {
+            let _ = bus.inject(f.clone());
+        }
+    }
+}
+
 /// Carries out a scenario (validated first) and checks it.
 pub fn run(s: &Scenario) -> Result<Run, ScenarioError> {
     s.validate()?;
@@ -314,26 +379,15 @@ pub fn run(s: &Scenario) -> Result<Run, ScenarioError> {
     for (at, step) in &steps {
         run_checked(&mut bus, &mut checker, EPOCH_MS + at, |_| false);
         let before = bus.log().len();
+        apply_step(&mut bus, step);
         match step {
-            Step::Command { server, line } => {
-                // Validation already refused lines the console would not send.
-                let _ = bus.submit_command(*server, line);
-                checker.command_typed(&bus, *server, line);
-            }
-            Step::Replicaof { server, master } => {
-                let line = match master {
-                    Some(m) => format!("REPLICAOF 127.0.0.1 {}", bus.server(*m).port),
-                    None => "REPLICAOF NO ONE".to_string(),
-                };
-                let _ = bus.submit_command(*server, &line);
+            Step::Command { server, line } => checker.command_typed(&bus, *server, line),
+            Step::Replicaof { server, .. } => {
+                let line = replicaof_line(&bus, step).expect("a REPLICAOF step");
                 checker.command_typed(&bus, *server, &line);
             }
-            Step::Cut { a, b } => bus.cut(*a, *b),
-            Step::Heal { a, b } => bus.heal(*a, *b),
-            // Validation named only servers on the bus.
-            Step::Fault(f) => {
-                let _ = bus.inject(f.clone());
-            }
+            Step::AddServer { .. } => checker.server_added(),
+            _ => {}
         }
         checker.observe(&bus, before);
     }
