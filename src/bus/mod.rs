@@ -637,6 +637,19 @@ impl Bus {
         self.restore(self.moves.len());
     }
 
+    /// Where the world stands in the timeline, counted in moves carried out (everything
+    /// done to it, time passing included). A move made at an earlier position than
+    /// [`Bus::moves_recorded`] discards the recorded future from there on, so whoever keeps
+    /// track of what produced the timeline (a scenario player) can tell what was lost.
+    pub fn position(&self) -> usize {
+        self.applied
+    }
+
+    /// Moves in the whole recorded timeline.
+    pub fn moves_recorded(&self) -> usize {
+        self.moves.len()
+    }
+
     /// Events in the whole timeline (the visible log may end earlier after a jump).
     pub fn timeline_len(&self) -> usize {
         self.log.len()

@@ -16,7 +16,9 @@
 pub mod checker;
 pub mod generate;
 pub mod generator;
+pub mod player;
 pub mod runner;
+pub mod session;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -430,7 +432,7 @@ fn check_delay(path: String, ms: i64, min: i64) -> Result<(), ScenarioError> {
 
 /// A server's configuration: Redis defaults, its port, then the overrides (`path` names
 /// the overrides' field in errors).
-fn config_for(path: &str, port: i64, overrides: &BTreeMap<String, String>) -> Result<Config, ScenarioError> {
+pub(crate) fn config_for(path: &str, port: i64, overrides: &BTreeMap<String, String>) -> Result<Config, ScenarioError> {
     let mut config = Config { port: port as u16, ..Config::default() };
     for (name, value) in overrides {
         let path = format!("{path}.{name}");

@@ -15,6 +15,7 @@ use std::fmt;
 
 use super::checker::{self, CheckStats, Checker, Violation, ViolationKind};
 use super::generator::{GenerateSpec, Generator};
+use super::player::Player;
 use super::{Action, Scenario, ScenarioError, WriteKind};
 use crate::bus::{Bus, Fault, LinkConfig, LogKind, ServerId, DEFAULT_LATENCY_MS, EPOCH_MS};
 use crate::engine::Event;
@@ -37,96 +38,117 @@ pub enum Step {
 
 /// The scenario's actions as (ms, step), in the order they run.
 pub fn schedule(s: &Scenario) -> Vec<(u64, Step)> {
+    schedule_indexed(s).into_iter().map(|(t, _, step)| (t, step)).collect()
+}
+
+/// [`schedule`], with the index of the action each step comes from (`None`: topology).
+pub fn schedule_indexed(s: &Scenario) -> Vec<(u64, Option<usize>, Step)> {
     let idx = |name: &str| s.server_index(name).expect("validated server name");
     let mut out: Vec<(u64, usize, Step)> = Vec::new();
     for link in &s.topology {
         out.push((0, 0, Step::Replicaof { server: idx(&link.replica), master: Some(idx(&link.master)) }));
     }
+    let idx = |name: &str| s.server_index(name);
     for (i, action) in s.actions.iter().enumerate() {
-        let at = action.at() as u64;
-        let order = i + 1;
-        match action {
-            Action::Command { server, line, .. } => out.push((at, order, Step::Command { server: idx(server), line: line.clone() })),
-            Action::Replicaof { server, master, .. } => {
-                out.push((at, order, Step::Replicaof { server: idx(server), master: master.as_deref().map(idx) }))
-            }
-            Action::Cut { a, b, .. } => out.push((at, order, Step::Cut { a: idx(a), b: idx(b) })),
-            Action::Heal { a, b, .. } => out.push((at, order, Step::Heal { a: idx(a), b: idx(b) })),
-            Action::Sever { a, b, detect_ms, .. } => {
-                out.push((at, order, Step::Fault(Fault::Sever { a: idx(a), b: idx(b), detect_ms: *detect_ms as u64 })))
-            }
-            Action::Partition { a, b, .. } => {
-                let (a, b) = (idx(a), idx(b));
-                out.push((at, order, Step::Fault(Fault::Hold { from: a, to: b })));
-                out.push((at, order, Step::Fault(Fault::Hold { from: b, to: a })));
-            }
-            Action::PartitionOneWay { from, to, .. } | Action::Hold { from, to, .. } => {
-                out.push((at, order, Step::Fault(Fault::Hold { from: idx(from), to: idx(to) })))
-            }
-            Action::Release { from, to, .. } => out.push((at, order, Step::Fault(Fault::Release { from: idx(from), to: idx(to) }))),
-            Action::SetLink { from, to, latency_ms, bandwidth, extra_delay_ms, jitter_ms, both_ways, .. } => {
-                let config = LinkConfig {
-                    latency_ms: latency_ms.map_or(DEFAULT_LATENCY_MS, |v| v as u64),
-                    bandwidth: bandwidth.map(|v| v as u64),
-                    extra_delay_ms: extra_delay_ms.unwrap_or(0) as u64,
-                    jitter_ms: jitter_ms.unwrap_or(0) as u64,
-                };
-                let (from, to) = (idx(from), idx(to));
-                out.push((at, order, Step::Fault(Fault::SetLink { from, to, config })));
-                if *both_ways {
-                    out.push((at, order, Step::Fault(Fault::SetLink { from: to, to: from, config })));
-                }
-            }
-            Action::AddServer { name, .. } => {
-                let id = idx(name);
-                let config = s.server_config(id).expect("validated config");
-                out.push((at, order, Step::AddServer { name: name.clone(), config: Box::new(config) }))
-            }
-            Action::Remove { server, .. } => out.push((at, order, Step::Remove { server: idx(server) })),
-            Action::Generate { server, write, rate, keys, value_size, ttl_s, stop_at, .. } => {
-                let spec = GenerateSpec {
-                    write: *write,
-                    rate: *rate as u64,
-                    keys: *keys as u64,
-                    value_size: *value_size as u64,
-                    ttl_s: *ttl_s as u64,
-                };
-                let generator = Generator { server: idx(server), spec, start: at, stop: Some(*stop_at as u64) };
-                for (t, lines) in generator.batches() {
-                    out.push((t, order, Step::Pipe { server: generator.server, lines }));
-                }
-            }
-            Action::Crash { server, .. } => out.push((at, order, Step::Fault(Fault::Crash { server: idx(server) }))),
-            Action::Restart { server, with_rdb, .. } => {
-                out.push((at, order, Step::Fault(Fault::Restart { server: idx(server), from_disk: *with_rdb })))
-            }
-            Action::Save { server, .. } => out.push((at, order, Step::Fault(Fault::Save { server: idx(server) }))),
-            Action::Pause { server, .. } => out.push((at, order, Step::Fault(Fault::Pause { server: idx(server) }))),
-            Action::Resume { server, .. } => out.push((at, order, Step::Fault(Fault::Resume { server: idx(server) }))),
-            Action::Load { server, rate, duration_ms, kind, keys, value_bytes, ttl_ms, multi, .. } => {
-                let server = idx(server);
-                let writes = (*rate as u64) * (*duration_ms as u64) / 1000;
-                let mut rng = Rng::new(s.seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407));
-                let load = LoadShape { action: i, keys: *keys as u64, value_bytes: *value_bytes as usize, ttl_ms: ttl_ms.map(|t| t as u64) };
-                for n in 0..writes {
-                    let t = at + n * 1000 / *rate as u64;
-                    let mut lines = Vec::new();
-                    if *multi {
-                        lines.push("MULTI".to_string());
-                        load.write(*kind, &mut rng, &mut lines);
-                        load.write(*kind, &mut rng, &mut lines);
-                        lines.push("EXEC".to_string());
-                    } else {
-                        load.write(*kind, &mut rng, &mut lines);
-                    }
-                    out.extend(lines.into_iter().map(|line| (t, order, Step::Command { server, line })));
-                }
-            }
-        }
+        let steps = action_steps(action, i, s.seed, &idx).expect("validated scenario");
+        out.extend(steps.into_iter().map(|(t, step)| (t, i + 1, step)));
     }
     // Stable: equal times keep file order (a load's writes stay in their own order).
     out.sort_by_key(|(t, order, _)| (*t, *order));
-    out.into_iter().map(|(t, _, step)| (t, step)).collect()
+    out.into_iter().map(|(t, order, step)| (t, order.checked_sub(1), step)).collect()
+}
+
+/// The steps one action expands to, as (ms, step), in order. `index` is the action's
+/// place in the file (load generators derive their keys from it); `idx` finds a server's
+/// bus id by name. Shared by the runner and by the page, which records what a person
+/// does as actions and carries them out through here.
+pub fn action_steps(action: &Action, i: usize, seed: u64, idx: &dyn Fn(&str) -> Option<ServerId>) -> Result<Vec<(u64, Step)>, String> {
+    for (_, name) in action.servers() {
+        if idx(name).is_none() {
+            return Err(format!("no server named {name:?}"));
+        }
+    }
+    let idx = |name: &str| idx(name).expect("checked above");
+    let at = action.at().max(0) as u64;
+    let mut out: Vec<(u64, Step)> = Vec::new();
+    match action {
+        Action::Command { server, line, .. } => out.push((at, Step::Command { server: idx(server), line: line.clone() })),
+        Action::Replicaof { server, master, .. } => {
+            out.push((at, Step::Replicaof { server: idx(server), master: master.as_deref().map(idx) }))
+        }
+        Action::Cut { a, b, .. } => out.push((at, Step::Cut { a: idx(a), b: idx(b) })),
+        Action::Heal { a, b, .. } => out.push((at, Step::Heal { a: idx(a), b: idx(b) })),
+        Action::Sever { a, b, detect_ms, .. } => {
+            out.push((at, Step::Fault(Fault::Sever { a: idx(a), b: idx(b), detect_ms: *detect_ms as u64 })))
+        }
+        Action::Partition { a, b, .. } => {
+            let (a, b) = (idx(a), idx(b));
+            out.push((at, Step::Fault(Fault::Hold { from: a, to: b })));
+            out.push((at, Step::Fault(Fault::Hold { from: b, to: a })));
+        }
+        Action::PartitionOneWay { from, to, .. } | Action::Hold { from, to, .. } => {
+            out.push((at, Step::Fault(Fault::Hold { from: idx(from), to: idx(to) })))
+        }
+        Action::Release { from, to, .. } => out.push((at, Step::Fault(Fault::Release { from: idx(from), to: idx(to) }))),
+        Action::SetLink { from, to, latency_ms, bandwidth, extra_delay_ms, jitter_ms, both_ways, .. } => {
+            let config = LinkConfig {
+                latency_ms: latency_ms.map_or(DEFAULT_LATENCY_MS, |v| v as u64),
+                bandwidth: bandwidth.map(|v| v as u64),
+                extra_delay_ms: extra_delay_ms.unwrap_or(0) as u64,
+                jitter_ms: jitter_ms.unwrap_or(0) as u64,
+            };
+            let (from, to) = (idx(from), idx(to));
+            out.push((at, Step::Fault(Fault::SetLink { from, to, config })));
+            if *both_ways {
+                out.push((at, Step::Fault(Fault::SetLink { from: to, to: from, config })));
+            }
+        }
+        Action::AddServer { name, port, config, .. } => {
+            let config = super::config_for(&format!("actions[{i}].config"), *port, config).map_err(|e| e.to_string())?;
+            out.push((at, Step::AddServer { name: name.clone(), config: Box::new(config) }))
+        }
+        Action::Remove { server, .. } => out.push((at, Step::Remove { server: idx(server) })),
+        Action::Generate { server, write, rate, keys, value_size, ttl_s, stop_at, .. } => {
+            let spec = GenerateSpec {
+                write: *write,
+                rate: *rate as u64,
+                keys: *keys as u64,
+                value_size: *value_size as u64,
+                ttl_s: *ttl_s as u64,
+            };
+            let generator = Generator { server: idx(server), spec, start: at, stop: Some(*stop_at as u64) };
+            for (t, lines) in generator.batches() {
+                out.push((t, Step::Pipe { server: generator.server, lines }));
+            }
+        }
+        Action::Crash { server, .. } => out.push((at, Step::Fault(Fault::Crash { server: idx(server) }))),
+        Action::Restart { server, with_rdb, .. } => {
+            out.push((at, Step::Fault(Fault::Restart { server: idx(server), from_disk: *with_rdb })))
+        }
+        Action::Save { server, .. } => out.push((at, Step::Fault(Fault::Save { server: idx(server) }))),
+        Action::Pause { server, .. } => out.push((at, Step::Fault(Fault::Pause { server: idx(server) }))),
+        Action::Resume { server, .. } => out.push((at, Step::Fault(Fault::Resume { server: idx(server) }))),
+        Action::Load { server, rate, duration_ms, kind, keys, value_bytes, ttl_ms, multi, .. } => {
+            let server = idx(server);
+            let writes = (*rate as u64) * (*duration_ms as u64) / 1000;
+            let mut rng = Rng::new(seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407));
+            let load = LoadShape { action: i, keys: *keys as u64, value_bytes: *value_bytes as usize, ttl_ms: ttl_ms.map(|t| t as u64) };
+            for n in 0..writes {
+                let t = at + n * 1000 / *rate as u64;
+                let mut lines = Vec::new();
+                if *multi {
+                    lines.push("MULTI".to_string());
+                    load.write(*kind, &mut rng, &mut lines);
+                    load.write(*kind, &mut rng, &mut lines);
+                    lines.push("EXEC".to_string());
+                } else {
+                    load.write(*kind, &mut rng, &mut lines);
+                }
+                out.extend(lines.into_iter().map(|line| (t, Step::Command { server, line })));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// SplitMix64: the load generators' keys and values, from the scenario seed.
@@ -310,12 +332,14 @@ impl Run {
 /// Carries out the bus's events one by one up to `until` (unix ms), checking after each;
 /// then moves the clock to `until`. Returns true as soon as `stop_when` holds after an
 /// event.
-fn run_checked(bus: &mut Bus, checker: &mut Checker, until: u64, mut stop_when: impl FnMut(&Bus) -> bool) -> bool {
+fn run_checked(bus: &mut Bus, mut checker: Option<&mut Checker>, until: u64, mut stop_when: impl FnMut(&Bus) -> bool) -> bool {
     while bus.next_event_at().is_some_and(|t| t <= until) {
         let before = bus.log().len();
         bus.step();
         if bus.log().len() != before {
-            checker.observe(bus, before);
+            if let Some(checker) = checker.as_deref_mut() {
+                checker.observe(bus, before);
+            }
             if stop_when(bus) {
                 return true;
             }
@@ -334,89 +358,105 @@ fn replicaof_line(bus: &Bus, step: &Step) -> Option<String> {
 }
 
 /// Carries out one step of the schedule on the bus, as the page does when a person does
-/// the same thing (so a link of a page session replays it move for move). Refusals (a
-/// command to a crashed server) are part of the run, not errors of the scenario.
-pub fn apply_step(bus: &mut Bus, step: &Step) {
+/// the same thing (so a link of a page session replays it move for move). The error is
+/// the bus's refusal (a command to a crashed server): part of the run for the runner,
+/// shown to the person in the page.
+pub fn apply_step(bus: &mut Bus, step: &Step) -> Result<(), String> {
     match step {
-        Step::Command { server, line } => {
-            // Validation already refused lines the console would not send.
-            let _ = bus.submit_command(*server, line);
-        }
+        Step::Command { server, line } => bus.submit_command(*server, line),
         Step::Replicaof { server, .. } => {
             let line = replicaof_line(bus, step).expect("a REPLICAOF step");
-            let _ = bus.submit_command(*server, &line);
+            bus.submit_command(*server, &line)
         }
-        Step::Cut { a, b } => bus.cut(*a, *b),
-        Step::Heal { a, b } => bus.heal(*a, *b),
+        Step::Cut { a, b } => {
+            bus.cut(*a, *b);
+            Ok(())
+        }
+        Step::Heal { a, b } => {
+            bus.heal(*a, *b);
+            Ok(())
+        }
         Step::AddServer { name, config } => {
             bus.add_server(name, (**config).clone());
+            Ok(())
         }
-        Step::Remove { server } => {
-            let _ = bus.remove_server(*server);
-        }
+        Step::Remove { server } => bus.remove_server(*server),
         Step::Pipe { server, lines } => {
             let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-            let _ = bus.submit_pipe(*server, &refs);
+            bus.submit_pipe(*server, &refs)
         }
-        // Validation named only servers on the bus.
-        Step::Fault(f) => {
-            let _ = bus.inject(f.clone());
-        }
+        Step::Fault(f) => bus.inject(f.clone()),
     }
 }
 
-/// Carries out a scenario (validated first) and checks it.
-pub fn run(s: &Scenario) -> Result<Run, ScenarioError> {
-    s.validate()?;
+/// A bus with the scenario's listed servers, before any step.
+pub fn new_bus(s: &Scenario) -> Result<Bus, ScenarioError> {
     let mut bus = Bus::new(s.seed);
     for (i, spec) in s.servers.iter().enumerate() {
         let config = s.server_config(i)?;
         bus.add_server(&spec.name, config);
     }
+    Ok(bus)
+}
+
+/// Carries out a scenario (validated first) and checks it.
+pub fn run(s: &Scenario) -> Result<Run, ScenarioError> {
+    s.validate()?;
+    let mut bus = new_bus(s)?;
     let mut checker = Checker::new(s.servers.len());
     checker.observe(&bus, 0);
-    let steps = schedule(s);
-    for (at, step) in &steps {
-        run_checked(&mut bus, &mut checker, EPOCH_MS + at, |_| false);
+    let mut player = Player::new(s);
+    play_through(s, &mut bus, &mut player, Some(&mut checker));
+    checker.finish(&bus);
+    check_expectations(s, &bus, &mut checker);
+    let checks = checker.stats();
+    let summary = summarise(&bus, checks, checker.into_violations());
+    Ok(Run { bus, summary })
+}
+
+/// Plays the rest of the schedule, then on until every replica that can converge has
+/// (or the liveness bound passes), then to `end_ms`: the whole run as `replscope-sim`
+/// makes it. The page opens a link the same way, without a checker, so the log it shows
+/// is the log `replscope-sim run` prints.
+pub fn play_through(s: &Scenario, bus: &mut Bus, player: &mut Player, mut checker: Option<&mut Checker>) {
+    while let Some(at) = player.next_due() {
+        run_checked(bus, checker.as_deref_mut(), at, |_| false);
         let before = bus.log().len();
-        apply_step(&mut bus, step);
-        match step {
-            Step::Command { server, line } => checker.command_typed(&bus, *server, line),
-            Step::Replicaof { server, .. } => {
-                let line = replicaof_line(&bus, step).expect("a REPLICAOF step");
-                checker.command_typed(&bus, *server, &line);
+        let step = player.apply_next(bus).expect("a step is due").clone();
+        if let Some(checker) = checker.as_deref_mut() {
+            match &step {
+                Step::Command { server, line } => checker.command_typed(bus, *server, line),
+                Step::Replicaof { server, .. } => {
+                    let line = replicaof_line(bus, &step).expect("a REPLICAOF step");
+                    checker.command_typed(bus, *server, &line);
+                }
+                Step::AddServer { .. } => checker.server_added(),
+                _ => {}
             }
-            Step::AddServer { .. } => checker.server_added(),
-            _ => {}
+            checker.observe(bus, before);
         }
-        checker.observe(&bus, before);
     }
     let last_action = s.actions.iter().map(|a| a.end() as u64).max().unwrap_or(0);
     let last_action = EPOCH_MS + last_action.max(bus.elapsed_ms());
     if s.expect.liveness() {
-        let deadline = last_action + checker::liveness_bound_ms(&bus);
+        let deadline = last_action + checker::liveness_bound_ms(bus);
         let converged = |bus: &Bus| checker::expected_to_converge(bus).iter().all(|(r, m)| checker::convergence_gap(bus, *r, *m).is_none());
-        let done = converged(&bus) || run_checked(&mut bus, &mut checker, deadline, converged);
-        if !done {
+        let done = converged(bus) || run_checked(bus, checker.as_deref_mut(), deadline, converged);
+        if let (false, Some(checker)) = (done, checker.as_deref_mut()) {
             let gaps: Vec<String> =
-                checker::expected_to_converge(&bus).iter().filter_map(|(r, m)| checker::convergence_gap(&bus, *r, *m)).collect();
+                checker::expected_to_converge(bus).iter().filter_map(|(r, m)| checker::convergence_gap(bus, *r, *m)).collect();
             let msg = format!(
                 "{} ms after the last action (t={}), replicas have not converged: {}",
                 deadline - last_action,
                 last_action - EPOCH_MS,
                 gaps.join("; ")
             );
-            checker.report(&bus, None, ViolationKind::Liveness, msg);
+            checker.report(bus, None, ViolationKind::Liveness, msg);
         }
     }
     if let Some(end) = s.end_ms {
-        run_checked(&mut bus, &mut checker, EPOCH_MS + end as u64, |_| false);
+        run_checked(bus, checker.as_deref_mut(), EPOCH_MS + end as u64, |_| false);
     }
-    checker.finish(&bus);
-    check_expectations(s, &bus, &mut checker);
-    let checks = checker.stats();
-    let summary = summarise(&bus, checks, checker.into_violations());
-    Ok(Run { bus, summary })
 }
 
 fn check_expectations(s: &Scenario, bus: &Bus, checker: &mut Checker) {

@@ -1,0 +1,147 @@
+//! Plays a scenario's schedule onto a bus as virtual time reaches each step, remembering
+//! where in the bus's timeline each step was carried out.
+//!
+//! The runner plays a scenario straight through. The page plays one while a person also
+//! steps back and forth in time and acts: a step already carried out is part of the
+//! recorded timeline and replays with it, so it must not be carried out again; but when
+//! the person acts in the past, the bus discards the recorded future, and the steps that
+//! were in it must be carried out again when time reaches them. Keeping, for each step,
+//! the bus position ([`Bus::position`]) at which it was carried out answers both: a step
+//! is in the timeline exactly when it has a position, and [`Player::forked`] forgets the
+//! positions the bus discarded.
+//!
+//! Steps run in the runner's order: a step at time t after every bus event due by t
+//! (`run_until(t)`), steps at equal times in file order.
+
+use super::runner::{apply_step, schedule_indexed, Step};
+use super::Scenario;
+use crate::bus::{Bus, EPOCH_MS};
+
+#[derive(Debug, Clone)]
+struct Scheduled {
+    /// Unix ms on the bus.
+    at: u64,
+    step: Step,
+    /// Bus position before the step was carried out, while it is in the timeline.
+    position: Option<usize>,
+}
+
+/// A scenario's schedule and how far it has been carried out.
+#[derive(Debug, Clone)]
+pub struct Player {
+    steps: Vec<Scheduled>,
+    /// Every step before this one is in the timeline (a hint: forks move it back).
+    next: usize,
+}
+
+impl Player {
+    /// The schedule of a validated scenario.
+    pub fn new(scenario: &Scenario) -> Player {
+        let steps = schedule_indexed(scenario)
+            .into_iter()
+            .map(|(at, _, step)| Scheduled { at: EPOCH_MS + at, step, position: None })
+            .collect();
+        Player { steps, next: 0 }
+    }
+
+    /// When the next step not yet carried out is due (unix ms), if any.
+    pub fn next_due(&self) -> Option<u64> {
+        self.steps.get(self.next).map(|s| s.at)
+    }
+
+    /// Carries out the next step (its time must have come) and returns it.
+    pub fn apply_next(&mut self, bus: &mut Bus) -> Option<&Step> {
+        let i = self.next;
+        let scheduled = self.steps.get_mut(i)?;
+        scheduled.position = Some(bus.position());
+        // A refusal (a command to a crashed server) is part of the run, as in a shell script.
+        let _ = apply_step(bus, &scheduled.step);
+        self.next += 1;
+        Some(&self.steps[i].step)
+    }
+
+    /// Runs the bus to `until` (unix ms), carrying out each step as its time comes.
+    pub fn advance(&mut self, bus: &mut Bus, until: u64) {
+        while let Some(at) = self.next_due().filter(|&at| at <= until) {
+            bus.run_until(at);
+            self.apply_next(bus);
+        }
+        bus.run_until(until);
+    }
+
+    /// The bus discarded its recorded future from `position` on: steps carried out there
+    /// are to be carried out again.
+    pub fn forked(&mut self, position: usize) {
+        for (i, s) in self.steps.iter_mut().enumerate() {
+            if s.position.is_some_and(|p| p >= position) {
+                s.position = None;
+                self.next = self.next.min(i);
+            }
+        }
+    }
+
+    /// Whether every step is in the timeline.
+    pub fn finished(&self) -> bool {
+        self.next >= self.steps.len()
+    }
+
+    /// Unix ms of the last step.
+    pub fn last_at(&self) -> Option<u64> {
+        self.steps.last().map(|s| s.at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario() -> Scenario {
+        Scenario::from_json(
+            r#"{"version": 1, "seed": 1,
+                "servers": [{"name": "m", "port": 6380}, {"name": "r", "port": 6381}],
+                "topology": [{"replica": "r", "master": "m"}],
+                "actions": [
+                  {"do": "command", "at": 1000, "server": "m", "line": "SET a 1"},
+                  {"do": "command", "at": 2000, "server": "m", "line": "SET b 2"}
+                ]}"#,
+        )
+        .unwrap()
+    }
+
+    fn bus_for(s: &Scenario) -> Bus {
+        let mut bus = Bus::new(s.seed);
+        for i in 0..s.servers.len() {
+            bus.add_server(&s.servers[i].name, s.server_config(i).unwrap());
+        }
+        bus
+    }
+
+    #[test]
+    fn steps_replay_with_the_timeline_and_run_again_after_a_fork() {
+        let s = scenario();
+        let mut player = Player::new(&s);
+        let mut bus = bus_for(&s);
+        player.advance(&mut bus, EPOCH_MS + 3_000);
+        assert!(player.finished());
+        let straight = bus.log_hash();
+
+        // Back before the second write, and act there: the write is in the discarded
+        // future, so it must be carried out again when time comes back to it.
+        let before_b = bus.log().iter().rposition(|e| e.time < 2_000).unwrap();
+        bus.jump_to(before_b).unwrap();
+        let fork = bus.position();
+        bus.run_until(bus.now());
+        bus.submit_command(1, "GET a").unwrap();
+        player.forked(fork);
+        assert!(!player.finished());
+        player.advance(&mut bus, EPOCH_MS + 3_000);
+        assert!(player.finished());
+        assert!(bus.log().iter().any(|e| e.line().contains("SET b 2")), "the script's write ran again");
+        assert_ne!(bus.log_hash(), straight, "the GET is part of the new timeline");
+
+        // A jump back without a new move forks nothing: the steps stay carried out.
+        bus.jump_to(0).unwrap();
+        bus.jump_to_end();
+        assert!(player.finished());
+    }
+}
