@@ -82,6 +82,12 @@ impl Session {
     /// it happens at the bus's current time, after every event due by then. A refusal
     /// (a command to a crashed server, an unknown server) records nothing.
     pub fn act(&mut self, bus: &mut Bus, mut action: Action) -> Result<(), String> {
+        // redis-cli sends nothing for an empty line.
+        if let Action::Command { line, .. } = &action {
+            if crate::engine::resp::split_args(line.as_bytes()).is_some_and(|args| args.is_empty()) {
+                return Ok(());
+            }
+        }
         let idx = |name: &str| bus.servers().iter().position(|s| s.name == name);
         let index = self.base.actions.len() + self.user.len();
         let steps = action_steps(&action, index, self.base.seed, &idx)?;
@@ -155,6 +161,11 @@ impl Session {
     /// The running generator, if any: (server, spec, start in unix ms).
     pub fn running_generator(&self) -> Option<&Generator> {
         self.generators.iter().map(|g| &g.generator).find(|g| g.stop.is_none())
+    }
+
+    /// The generator started last, running or stopped (what the page's Load tab shows).
+    pub fn last_generator(&self) -> Option<&Generator> {
+        self.generators.last().map(|g| &g.generator)
     }
 
     /// The bus discarded its recorded future from `position` on (something was done in the

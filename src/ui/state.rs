@@ -5,18 +5,21 @@
 //! page that did not change, and they send [`Action`]s to the reducer. Everything in this
 //! file is plain Rust, so the native test suite covers it without a browser.
 
-use std::cell::{Ref, RefCell, RefMut};
+use std::cell::{Ref, RefCell};
 use std::rc::Rc;
 
 use yew::Reducible;
 
 use super::model::topology::{self, TopologyAction};
 use crate::bus::{format_reply, quote, Bus, ServerId};
+use crate::scenario::generator::GenerateSpec;
+use crate::scenario::session::Session;
+use crate::scenario::{self, Scenario};
 use crate::engine::keyspace::{is_expired, Value};
 use crate::engine::replication::LinkStateName;
 use crate::engine::resp::{split_args, Reply};
-use crate::engine::{Config, Role};
-use crate::ui::model::server_panel::{self, PanelAction, PanelUi};
+use crate::engine::Role;
+use crate::ui::model::server_panel::{PanelAction, PanelUi};
 use crate::ui::model::timeline::{self, DiagramScroll, LogFilter, Theme, TimelineUi};
 use crate::ui::model::inspect::{InspectAction, InspectUi};
 
@@ -96,6 +99,9 @@ pub struct ConsoleUi {
 #[derive(Clone)]
 pub struct Sim {
     bus: Rc<RefCell<Bus>>,
+    /// The scenario being played and what the person did (every change to the bus goes
+    /// through it, so the run can be written down as a link).
+    session: Rc<RefCell<Session>>,
     /// Hundredths of real time (100 = 1×): see [`timeline::scale`].
     pub speed_pct: u32,
     pub paused: bool,
@@ -131,20 +137,57 @@ impl Reducible for Sim {
 }
 
 impl Sim {
-    /// A master on 6380 and two replicas told `REPLICAOF 127.0.0.1 6380` through their
-    /// consoles, so the command and its `OK` are the first lines of their transcripts.
-    pub fn new() -> Sim {
-        let mut bus = Bus::new(SEED);
-        let master = bus.add_server("master", Config { port: MASTER_PORT, ..Config::default() });
-        for (i, port) in REPLICA_PORTS.into_iter().enumerate() {
-            let id = bus.add_server(&format!("replica-{}", i + 1), Config { port, ..Config::default() });
-            bus.submit_command(id, &format!("REPLICAOF 127.0.0.1 {MASTER_PORT}")).expect("a well-formed line");
+    /// The example the page opens on: a master on 6380 and two replicas told `REPLICAOF
+    /// 127.0.0.1 6380` through their consoles at 0 ms, so the command and its `OK` are the
+    /// first lines of their transcripts.
+    pub fn example() -> Scenario {
+        let server = |name: &str, port: u16| scenario::ServerSpec { name: name.into(), port: port.into(), config: Default::default() };
+        let replicas: Vec<_> = REPLICA_PORTS.iter().enumerate().map(|(i, &port)| server(&format!("replica-{}", i + 1), port)).collect();
+        Scenario {
+            version: scenario::FORMAT_VERSION,
+            seed: SEED,
+            description: None,
+            title: None,
+            narration: Vec::new(),
+            topology: replicas.iter().map(|r| scenario::Link { replica: r.name.clone(), master: "master".into() }).collect(),
+            servers: std::iter::once(server("master", MASTER_PORT)).chain(replicas).collect(),
+            actions: Vec::new(),
+            end_ms: None,
+            expect: Default::default(),
         }
+    }
+
+    pub fn new() -> Sim {
+        let (session, bus) = Session::start(Sim::example()).expect("the example is a valid scenario");
+        Sim::with(session, bus)
+    }
+
+    /// Plays `scenario` through (as `replscope-sim run` does) and stands at `step` events
+    /// (clamped to the timeline; `None`: the start of the narration, or the end), paused.
+    pub fn open(scenario: Scenario, step: Option<u64>) -> Result<Sim, scenario::ScenarioError> {
+        let (session, mut bus) = Session::play_through(scenario)?;
+        let servers = session.base().servers.len();
+        let start = session.base().narration.first().map(|n| n.at.max(0) as u64);
+        let events = match (step, start) {
+            (Some(step), _) => step as usize,
+            // The last event at or before the first narration step's time.
+            (None, Some(at)) => bus.timeline().partition_point(|e| e.time <= at),
+            (None, None) => bus.timeline_len(),
+        };
+        let events = events.clamp(servers.max(1), bus.timeline_len().max(1));
+        let _ = bus.jump_to(events - 1);
+        let mut sim = Sim::with(session, bus);
+        sim.paused = true;
+        Ok(sim)
+    }
+
+    fn with(session: Session, bus: Bus) -> Sim {
         Sim {
             bus: Rc::new(RefCell::new(bus)),
+            session: Rc::new(RefCell::new(session)),
             speed_pct: timeline::DEFAULT_SPEED,
             paused: false,
-            console: ConsoleUi { selected: master, ..ConsoleUi::default() },
+            console: ConsoleUi::default(),
             panel: PanelUi::default(),
             topology_notice: None,
             timeline: TimelineUi::default(),
@@ -152,13 +195,37 @@ impl Sim {
         }
     }
 
-    pub fn bus(&self) -> Ref<'_, Bus> {
-        self.bus.borrow()
+    pub fn session(&self) -> Ref<'_, Session> {
+        self.session.borrow()
     }
 
-    /// For the panel models' reducers; components never get here.
-    pub(crate) fn bus_mut(&self) -> RefMut<'_, Bus> {
-        self.bus.borrow_mut()
+    /// The run as a scenario: what was opened plus what the person did.
+    pub fn to_scenario(&self) -> Scenario {
+        self.session.borrow().to_scenario(&self.bus.borrow())
+    }
+
+    /// Does something on the bus for the person, now, and records it (see [`Session::act`]).
+    pub(crate) fn act(&self, action: scenario::Action) -> Result<(), String> {
+        self.session.borrow_mut().act(&mut self.bus.borrow_mut(), action)
+    }
+
+    /// A line typed into a server's console.
+    pub(crate) fn act_command(&self, server: ServerId, line: &str) -> Result<(), String> {
+        let name = self.bus().servers().get(server).map(|s| s.name.clone()).ok_or_else(|| format!("no server s{server}"))?;
+        self.act(scenario::Action::Command { at: 0, server: name, line: line.to_string() })
+    }
+
+    pub(crate) fn start_generator(&self, server: ServerId, spec: GenerateSpec) -> Result<(), String> {
+        self.session.borrow_mut().stop_generator(&self.bus.borrow());
+        self.session.borrow_mut().start_generator(&mut self.bus.borrow_mut(), server, spec)
+    }
+
+    pub(crate) fn stop_generator(&self) {
+        self.session.borrow_mut().stop_generator(&self.bus.borrow());
+    }
+
+    pub fn bus(&self) -> Ref<'_, Bus> {
+        self.bus.borrow()
     }
 
     pub fn apply(&mut self, action: Action) {
@@ -176,8 +243,8 @@ impl Sim {
             }
             Action::HistoryPrev => self.history_walk(-1),
             Action::HistoryNext => self.history_walk(1),
-            Action::Cut(a, b) => self.bus.borrow_mut().cut(a, b),
-            Action::Heal(a, b) => self.bus.borrow_mut().heal(a, b),
+            Action::Cut(a, b) => self.topology_notice = topology::apply(self, TopologyAction::Cut(a, b)).err(),
+            Action::Heal(a, b) => self.topology_notice = topology::apply(self, TopologyAction::Heal(a, b)).err(),
             Action::Tick(wall_ms) => {
                 if !self.paused {
                     let ms = timeline::scale(wall_ms.min(MAX_TICK_MS), self.speed_pct, &mut self.timeline.speed_carry);
@@ -187,7 +254,12 @@ impl Sim {
             Action::Step(ms) => self.advance_by(ms),
             Action::StepEvent => {
                 self.paused = true;
-                server_panel::step_event(self);
+                let live = self.bus().position() == self.bus().moves_recorded();
+                if live {
+                    self.session.borrow_mut().step_event(&mut self.bus.borrow_mut());
+                } else {
+                    self.bus.borrow_mut().step_forward();
+                }
             }
             Action::StepBackEvent => {
                 self.paused = true;
@@ -217,7 +289,7 @@ impl Sim {
             Action::Panel(action) => PanelUi::apply(self, action),
             Action::Inspect(a) => self.inspect.apply(a),
             Action::Topology(action) => {
-                let result = topology::apply(&mut self.bus.borrow_mut(), action);
+                let result = topology::apply(self, action);
                 self.topology_notice = result.err();
             }
         }
@@ -235,12 +307,13 @@ impl Sim {
     fn advance_by(&mut self, ms: u64) {
         let live = timeline::replay(&mut self.bus.borrow_mut(), &mut self.timeline, ms);
         if live > 0 {
-            server_panel::advance(self, live);
+            let until = self.bus().now() + live;
+            self.session.borrow_mut().advance(&mut self.bus.borrow_mut(), until);
         }
     }
 
     fn submit(&mut self, server: ServerId, line: String) {
-        let result = self.bus.borrow_mut().submit_command(server, &line);
+        let result = self.act_command(server, &line);
         let c = &mut self.console;
         // redis-cli remembers every non-empty line, the refused ones too.
         if !line.trim().is_empty() && c.history.last() != Some(&line) {

@@ -27,10 +27,10 @@ pub const ROW_CHARS: usize = 60;
 /// Escaped characters of a value (or element) shown in an opened key before "show all".
 pub const DETAIL_CHARS: usize = 1_000;
 /// Virtual milliseconds between two batches of the load generator.
-pub const LOAD_BATCH_MS: u64 = 100;
-pub const MAX_LOAD_RATE: u64 = 10_000;
-pub const MAX_LOAD_KEYS: u64 = 1_000_000;
-pub const MAX_LOAD_VALUE: u64 = 64 * 1024;
+pub use crate::scenario::generator::{BATCH_MS as LOAD_BATCH_MS, MAX_KEYS as MAX_LOAD_KEYS, MAX_RATE as MAX_LOAD_RATE, MAX_VALUE_BYTES as MAX_LOAD_VALUE};
+/// The load generator's kinds of write (the scenario format's `generate` action).
+pub use crate::scenario::generator::GenerateWrite as LoadKind;
+use crate::scenario::generator::{GenerateSpec, Generator, MAX_TTL_S};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Tab {
@@ -193,12 +193,7 @@ impl PanelUi {
             PanelAction::ConfigApply { name } => config_apply(sim, name),
             PanelAction::LoadForm(form) => sim.panel.load.form = form,
             PanelAction::LoadStart => load_start(sim),
-            PanelAction::LoadStop => {
-                let now = sim.bus().now();
-                if let Some(run) = sim.panel.load.run.as_mut() {
-                    run.stop.get_or_insert(now);
-                }
-            }
+            PanelAction::LoadStop => sim.stop_generator(),
         }
     }
 }
@@ -345,7 +340,7 @@ fn config_apply(sim: &mut Sim, name: &'static str) {
     };
     let line = config_set_line(name, &value);
     let index = sim.bus().console(server).entries().len();
-    let result = sim.bus_mut().submit_command(server, &line);
+    let result = sim.act_command(server, &line);
     let (sent, refused) = match result {
         Ok(()) => (Some((index, line)), None),
         Err(e) => (None, Some(e)),
@@ -354,45 +349,6 @@ fn config_apply(sim: &mut Sim, name: &'static str) {
 }
 
 // ------------------------------------------------------------------ load generator
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum LoadKind {
-    #[default]
-    Set,
-    Incr,
-    Lpush,
-    Hset,
-    Zadd,
-    /// `SET ... EX ttl`: keys that expire, so the master propagates DELs.
-    SetEx,
-}
-
-impl LoadKind {
-    pub const ALL: [LoadKind; 6] = [LoadKind::Set, LoadKind::Incr, LoadKind::Lpush, LoadKind::Hset, LoadKind::Zadd, LoadKind::SetEx];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            LoadKind::Set => "SET",
-            LoadKind::Incr => "INCR",
-            LoadKind::Lpush => "LPUSH",
-            LoadKind::Hset => "HSET",
-            LoadKind::Zadd => "ZADD",
-            LoadKind::SetEx => "SET EX (expiring)",
-        }
-    }
-
-    /// Each kind writes its own keys, so switching kinds never hits a WRONGTYPE.
-    fn key_prefix(self) -> &'static str {
-        match self {
-            LoadKind::Set => "load:str:",
-            LoadKind::Incr => "load:counter:",
-            LoadKind::Lpush => "load:list:",
-            LoadKind::Hset => "load:hash:",
-            LoadKind::Zadd => "load:zset:",
-            LoadKind::SetEx => "load:ttl:",
-        }
-    }
-}
 
 /// The load form as typed (kept as text so a bad number is reported, never lost).
 #[derive(Clone, Debug, PartialEq)]
@@ -410,18 +366,8 @@ impl Default for LoadForm {
     }
 }
 
-/// A validated load: `rate` writes per second over `keys` keys.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LoadSpec {
-    pub kind: LoadKind,
-    pub rate: u64,
-    pub keys: u64,
-    pub value_size: u64,
-    pub ttl: u64,
-}
-
 impl LoadForm {
-    pub fn parse(&self) -> Result<LoadSpec, String> {
+    pub fn parse(&self) -> Result<GenerateSpec, String> {
         let num = |text: &str, what: &str, min: u64, max: u64| {
             text.trim()
                 .parse::<u64>()
@@ -429,125 +375,26 @@ impl LoadForm {
                 .filter(|v| (min..=max).contains(v))
                 .ok_or_else(|| format!("{what} must be a whole number from {min} to {max}"))
         };
-        Ok(LoadSpec {
-            kind: self.kind,
+        Ok(GenerateSpec {
+            write: self.kind,
             rate: num(&self.rate, "writes/s", 1, MAX_LOAD_RATE)?,
             keys: num(&self.keys, "key space", 1, MAX_LOAD_KEYS)?,
             value_size: num(&self.value_size, "value size", 1, MAX_LOAD_VALUE)?,
-            ttl: num(&self.ttl, "TTL", 1, 1_000_000)?,
+            ttl_s: num(&self.ttl, "TTL", 1, MAX_TTL_S)?,
         })
     }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-struct LoadRun {
-    server: ServerId,
-    spec: LoadSpec,
-    /// Virtual time (unix ms) of Start and of Stop.
-    start: u64,
-    stop: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
 struct LoadUi {
     form: LoadForm,
-    run: Option<LoadRun>,
     error: Option<String>,
 }
 
-impl LoadRun {
-    /// Writes due by virtual time `t`: floor(rate × seconds since start), counted only at
-    /// whole batches, so the total is a function of virtual time alone.
-    fn due(&self, t: u64) -> u64 {
-        let end = self.stop.map_or(t, |s| t.min(s));
-        let elapsed = end.saturating_sub(self.start) / LOAD_BATCH_MS * LOAD_BATCH_MS;
-        self.spec.rate * elapsed / 1000
-    }
-
-    /// The first batch instant strictly after `t` (batches fall every LOAD_BATCH_MS
-    /// after the start), or `None` once stopped.
-    fn next_batch_after(&self, t: u64) -> Option<u64> {
-        let k = t.saturating_sub(self.start) / LOAD_BATCH_MS + 1;
-        let at = self.start + k * LOAD_BATCH_MS;
-        (self.stop.is_none_or(|s| at <= s)).then_some(at)
-    }
-
-    /// The command line of write number `n` (0-based): keys cycle through the key space,
-    /// values are `n` padded to the value size.
-    fn command(&self, n: u64) -> String {
-        let s = &self.spec;
-        let key = format!("{}{}", s.kind.key_prefix(), n % s.keys);
-        let mut value = format!("{n}:");
-        value.truncate(s.value_size as usize);
-        while (value.len() as u64) < s.value_size {
-            value.push('x');
-        }
-        match s.kind {
-            LoadKind::Set => format!("SET {key} {value}"),
-            LoadKind::Incr => format!("INCR {key}"),
-            LoadKind::Lpush => format!("LPUSH {key} {value}"),
-            LoadKind::Hset => format!("HSET {key} f{n} {value}"),
-            LoadKind::Zadd => format!("ZADD {key} {n} m{n}"),
-            LoadKind::SetEx => format!("SET {key} {value} EX {}", s.ttl),
-        }
-    }
-}
-
 fn load_start(sim: &mut Sim) {
-    let start = sim.bus().now();
-    let load = &mut sim.panel.load;
-    match load.form.parse() {
-        Ok(spec) => {
-            load.run = Some(LoadRun { server: sim.console.selected, spec, start, stop: None });
-            load.error = None;
-        }
-        Err(e) => load.error = Some(e),
-    }
-}
-
-/// Advances virtual time by `ms`, submitting the load generator's batches at their
-/// instants on the way (`Action::Tick` and `Action::Step` come here). The batches are
-/// moves of the bus like typed commands, so replay and time travel reproduce them.
-pub fn advance(sim: &mut Sim, ms: u64) {
-    let target = sim.bus().now() + ms;
-    while let Some(at) = next_batch(sim).filter(|&at| at <= target) {
-        sim.bus_mut().run_until(at);
-        send_batch(sim, at);
-    }
-    sim.bus_mut().run_until(target);
-}
-
-/// One event forward (`Action::StepEvent`): a batch of load due before the next queued
-/// event is that event, so stepping event by event sends the same writes as running.
-/// Along a recorded timeline the bus replays what was recorded.
-pub fn step_event(sim: &mut Sim) {
-    let at_end = sim.bus().log().len() == sim.bus().timeline_len();
-    if at_end {
-        if let Some(at) = next_batch(sim) {
-            if sim.bus().next_event_at().is_none_or(|next| at <= next) {
-                sim.bus_mut().run_until(at);
-                send_batch(sim, at);
-                return;
-            }
-        }
-    }
-    sim.bus_mut().step_forward();
-}
-
-fn next_batch(sim: &Sim) -> Option<u64> {
-    sim.panel.load.run.as_ref()?.next_batch_after(sim.bus().now())
-}
-
-fn send_batch(sim: &mut Sim, at: u64) {
-    let Some(run) = sim.panel.load.run.clone() else { return };
-    let (from, to) = (run.due(at - LOAD_BATCH_MS), run.due(at));
-    if from == to {
-        return;
-    }
-    let lines: Vec<String> = (from..to).map(|n| run.command(n)).collect();
-    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let result = sim.bus_mut().submit_pipe(run.server, &refs);
-    sim.panel.load.error = result.err().map(|e| format!("{} writes not sent: {e}", to - from));
+    let server = sim.console.selected;
+    let result = sim.panel.load.form.parse().and_then(|spec| sim.start_generator(server, spec));
+    sim.panel.load.error = result.err();
 }
 
 // ------------------------------------------------------------------ views
@@ -701,7 +548,7 @@ pub fn panel_view(sim: &Sim) -> PanelView {
         Tab::Info => TabView::Info(info_view(&bus, server)),
         Tab::Keys => TabView::Keys(keys_view(&bus, server, &sim.panel.keys)),
         Tab::Config => TabView::Config(config_view(&bus, server, &sim.panel.config)),
-        Tab::Load => TabView::Load(load_view(&bus, &sim.panel.load)),
+        Tab::Load => TabView::Load(load_view(&bus, &sim.panel.load, sim.session().last_generator())),
     };
     PanelView { server, title, tab, body }
 }
@@ -880,9 +727,8 @@ fn config_view(bus: &Bus, server: ServerId, drafts: &Drafts) -> ConfigView {
     ConfigView { fields }
 }
 
-fn load_view(bus: &Bus, load: &LoadUi) -> LoadView {
+fn load_view(bus: &Bus, load: &LoadUi, run: Option<&Generator>) -> LoadView {
     let now = bus.now();
-    let run = load.run.as_ref();
     let (replies, errors) = run.map_or((0, 0), |r| bus.console(r.server).piped());
     LoadView {
         form: load.form.clone(),

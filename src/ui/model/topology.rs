@@ -7,9 +7,10 @@
 //! server's row is how many master links lead from it to a server that replicates from
 //! nobody (a replica of a replica goes one row further down).
 
-use crate::bus::{Bus, InFlight, LinkConfig, ServerId, DEFAULT_LATENCY_MS};
+use crate::bus::{Bus, InFlight, ServerId, DEFAULT_LATENCY_MS};
+use crate::scenario::Action;
 use crate::engine::replication::LinkStateName;
-use crate::engine::{Config, Role};
+use crate::engine::Role;
 use crate::ui::state::Sim;
 
 /// The most servers the playground runs at once.
@@ -60,15 +61,35 @@ pub enum TopologyAction {
     Save(ServerId),
 }
 
-/// Carries out `action`; `Err` says, in a sentence, why it could not be done.
-pub fn apply(bus: &mut Bus, action: TopologyAction) -> Result<(), String> {
+/// Carries out `action` for the person (recorded, so a share link replays it); `Err`
+/// says, in a sentence, why it could not be done.
+pub fn apply(sim: &Sim, action: TopologyAction) -> Result<(), String> {
+    let actions = plan(&sim.bus(), action)?;
+    for action in actions {
+        sim.act(action)?;
+    }
+    Ok(())
+}
+
+/// What `action` means as scenario actions (none when there is nothing to do), or why
+/// it cannot be done.
+pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Vec<Action>, String> {
+    let name = |id: ServerId| bus.server(id).name.clone();
+    let one = |a: Action| Ok(vec![a]);
     match action {
-        TopologyAction::AddServer => add_server(bus).map(|_| ()),
+        TopologyAction::AddServer => {
+            if shown(bus).len() >= MAX_SERVERS {
+                return Err(format!("The playground runs at most {MAX_SERVERS} servers: remove one first."));
+            }
+            let port = next_port(bus).ok_or("No free port left.")?;
+            one(Action::AddServer { at: 0, name: format!("redis-{port}"), port: port.into(), config: Default::default() })
+        }
         TopologyAction::RemoveServer(id) => {
             if shown(bus).len() <= 1 {
                 return Err("The playground keeps at least one server.".into());
             }
-            bus.remove_server(id)
+            check_shown(bus, id)?;
+            one(Action::Remove { at: 0, server: name(id) })
         }
         TopologyAction::ReplicaOf { server, master } => {
             check_shown(bus, server)?;
@@ -82,84 +103,84 @@ pub fn apply(bus: &mut Bus, action: TopologyAction) -> Result<(), String> {
                     format!("REPLICAOF 127.0.0.1 {}", bus.server(m).port)
                 }
             };
-            bus.submit_command(server, &line)
+            // Typed, so the server's transcript shows it.
+            one(Action::Command { at: 0, server: name(server), line })
         }
         TopologyAction::Cut(a, b) => {
             check_pair(bus, a, b)?;
-            bus.cut(a, b);
-            Ok(())
+            one(Action::Cut { at: 0, a: name(a), b: name(b) })
         }
         TopologyAction::Hold { from, to } => {
             check_pair(bus, from, to)?;
             if bus.is_held(from, to) {
-                return Ok(());
+                return Ok(vec![]);
             }
-            bus.partition_one_way(from, to)
+            one(Action::PartitionOneWay { at: 0, from: name(from), to: name(to) })
         }
         TopologyAction::Heal(a, b) => {
             check_pair(bus, a, b)?;
-            bus.heal(a, b);
-            Ok(())
+            one(Action::Heal { at: 0, a: name(a), b: name(b) })
         }
         TopologyAction::Release { from, to } => {
             check_pair(bus, from, to)?;
             if !bus.is_held(from, to) {
-                return Ok(());
+                return Ok(vec![]);
             }
-            bus.release(from, to)
+            one(Action::Release { at: 0, from: name(from), to: name(to) })
         }
         TopologyAction::SetLatency { a, b, ms } => {
             check_pair(bus, a, b)?;
+            let mut out = Vec::new();
             for (from, to) in [(a, b), (b, a)] {
-                let config = LinkConfig { latency_ms: ms, ..bus.link(from, to) };
-                if config != bus.link(from, to) {
-                    bus.set_link(from, to, config)?;
+                let now = bus.link(from, to);
+                if now.latency_ms != ms {
+                    out.push(Action::SetLink {
+                        at: 0,
+                        from: name(from),
+                        to: name(to),
+                        latency_ms: Some(ms as i64),
+                        bandwidth: now.bandwidth.map(|v| v as i64),
+                        extra_delay_ms: (now.extra_delay_ms > 0).then_some(now.extra_delay_ms as i64),
+                        jitter_ms: (now.jitter_ms > 0).then_some(now.jitter_ms as i64),
+                        both_ways: false,
+                    });
                 }
             }
-            Ok(())
+            Ok(out)
         }
         TopologyAction::Crash(id) => {
             check_shown(bus, id)?;
             if !bus.is_up(id) {
                 return Err(format!("{} is already down.", bus.server(id).name));
             }
-            bus.crash(id)
+            one(Action::Crash { at: 0, server: name(id) })
         }
         TopologyAction::Restart { server, from_disk } => {
             check_shown(bus, server)?;
-            bus.restart(server, from_disk)
+            one(Action::Restart { at: 0, server: name(server), with_rdb: from_disk })
         }
         TopologyAction::Pause(id) => {
             check_shown(bus, id)?;
             if !bus.is_up(id) || bus.is_paused(id) {
                 return Err(format!("{} is not running, so it cannot be paused.", bus.server(id).name));
             }
-            bus.pause(id)
+            one(Action::Pause { at: 0, server: name(id) })
         }
         TopologyAction::Resume(id) => {
             check_shown(bus, id)?;
             if !bus.is_paused(id) {
                 return Err(format!("{} is not paused.", bus.server(id).name));
             }
-            bus.resume(id)
+            one(Action::Resume { at: 0, server: name(id) })
         }
         TopologyAction::Save(id) => {
             check_shown(bus, id)?;
             if !bus.is_up(id) {
                 return Err(format!("{} is down: nothing to save.", bus.server(id).name));
             }
-            bus.save(id)
+            one(Action::Save { at: 0, server: name(id) })
         }
     }
-}
-
-/// Adds a server on the first free port, refusing a ninth.
-pub fn add_server(bus: &mut Bus) -> Result<ServerId, String> {
-    if shown(bus).len() >= MAX_SERVERS {
-        return Err(format!("The playground runs at most {MAX_SERVERS} servers: remove one first."));
-    }
-    let port = next_port(bus).ok_or("No free port left.")?;
-    Ok(bus.add_server(&format!("redis-{port}"), Config { port, ..Config::default() }))
 }
 
 /// The first port from [`FIRST_PORT`] no server has (removed servers keep theirs, so old
