@@ -15,6 +15,7 @@
 
 pub mod checker;
 pub mod generate;
+pub mod link;
 pub mod runner;
 
 use std::collections::{BTreeMap, BTreeSet};
