@@ -149,7 +149,7 @@ pub fn decode(text: &str) -> Result<SharedRun, LinkError> {
 }
 
 fn check_length(link: &str) -> Result<(), LinkError> {
-    // Counting stops at the limit: a hostile multi-megabyte paste is not walked twice.
+    // In characters, as a person counts them; counting stops just past the limit.
     let chars = link.chars().take(MAX_LINK_CHARS + 1).count();
     if chars > MAX_LINK_CHARS {
         let detail = format!(
@@ -268,7 +268,7 @@ fn decode_v1(payload: &str) -> Result<SharedRun, LinkError> {
 /// end of the stream, so text stuck to a link is noticed rather than ignored.
 fn inflate_limited(input: &[u8], limit: usize) -> Result<Vec<u8>, LinkError> {
     let flags = inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
-    let mut out = vec![0u8; input.len().saturating_mul(4).clamp(64, limit)];
+    let mut out = vec![0u8; input.len().saturating_mul(4).max(64).min(limit)];
     let mut state = Box::<DecompressorOxide>::default();
     let (mut rest, mut filled) = (input, 0usize);
     loop {
