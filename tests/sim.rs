@@ -1,7 +1,8 @@
 //! The simulator's sweep in the normal test run: random scenarios from many seeds, each
 //! checked against replication's invariants, with no panic and no violation. A failure
 //! prints the seed and the commands that replay it. Also shows that the checker does see
-//! a replica that cannot converge, and a failed expectation.
+//! a replica that cannot converge, and a failed expectation. And the built binary on
+//! share links: `run <link>` as documentation checks its examples, `link` as it makes them.
 #![cfg(not(target_arch = "wasm32"))]
 
 use replscope::scenario::checker::ViolationKind;
@@ -162,4 +163,135 @@ fn generated_scenarios_match_their_recorded_log_hashes() {
     }
     let recorded = std::fs::read_to_string(HASH_FILE).expect("tests/scenarios/sim_hashes.txt (record it with REPLSCOPE_BLESS=1)");
     assert_eq!(recorded, text, "log hashes changed: if the change is meant, re-record with REPLSCOPE_BLESS=1");
+}
+
+// ------------------------------------------------------------------ share links
+
+mod links {
+    use std::process::{Command, Output};
+
+    use replscope::scenario::link::{decode, encode, SharedRun};
+    use replscope::scenario::Scenario;
+
+    const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/links/golden");
+
+    fn sim(args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_replscope-sim")).args(args).output().expect("run replscope-sim")
+    }
+
+    fn stdout(out: &Output) -> String {
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn stderr(out: &Output) -> String {
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    fn golden(name: &str) -> String {
+        std::fs::read_to_string(format!("{GOLDEN}/{name}")).unwrap().trim_end().to_string()
+    }
+
+    /// A documentation example: the page's address with a link runs in the terminal, and
+    /// shows the same final state as the scenario file it was made from.
+    #[test]
+    fn run_opens_a_link_and_prints_the_final_info() {
+        let url = format!("https://example.org/replscope/#{}", golden("with-step.link"));
+        let out = sim(&["run", &url]);
+        assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+        let text = stdout(&out);
+        let from_file = sim(&["run", &format!("{GOLDEN}/with-step.json"), "--summary"]);
+        assert_eq!(from_file.status.code(), Some(0));
+        assert!(text.ends_with(&stdout(&from_file)), "the link's summary differs from its file's:\n{text}\n---\n{}", stdout(&from_file));
+        assert!(text.starts_with("step: the link opens with the first 81 of the "), "{text}");
+        assert!(text.contains("\nr (port 6381): 2 keys") && text.contains("  master_link_status:up\n"), "{text}");
+        assert!(text.contains("partial: PSYNC2") && text.contains("invariants: all held"), "{text}");
+        assert!(!text.contains("console>"), "no log without --log:\n{text}");
+    }
+
+    #[test]
+    fn run_with_log_prints_every_log_entry() {
+        let link = golden("with-step.link");
+        let out = sim(&["run", &link, "--log"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = stdout(&out);
+        let entries: Vec<&str> = text.lines().take_while(|l| !l.is_empty()).collect();
+        let total: usize = text
+            .lines()
+            .find_map(|l| l.strip_prefix("log: "))
+            .and_then(|s| s.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .expect("log: N entries");
+        assert_eq!(entries.len(), total, "{text}");
+        for (i, line) in entries.iter().enumerate() {
+            assert!(line.starts_with(&format!("#{i} t=")), "entry {i}: {line}");
+        }
+        // The link's step 81 ends at the partial resync the scenario is about.
+        assert!(entries[80].contains("SyncDecision") && entries[80].contains("partial: true"), "{}", entries[80]);
+        assert!(text.contains("console> SET b 2"));
+    }
+
+    #[test]
+    fn run_refuses_a_bad_link_with_the_pages_message() {
+        let link = golden("with-step.link");
+        let cases = [
+            // Cut at a whole number of base64 quads: the compressed data ends early.
+            (format!("#{}", &link[..203]), "replscope-sim: this link is truncated or corrupt: the compressed data ends early (was the link cut off when it was copied?)"),
+            ("#v9.abc".to_string(), "replscope-sim: this link was made by a newer replscope (link format v9); this page reads links up to v1"),
+            ("https://example.org/replscope/".to_string(), "replscope-sim: this address has no \"#v1.…\" part, so it holds no run: was the link cut off before its '#'?"),
+        ];
+        for (arg, expected) in cases {
+            let out = sim(&["run", &arg]);
+            assert_eq!(out.status.code(), Some(2), "{arg}: {}", stdout(&out));
+            assert_eq!(stderr(&out).trim_end(), expected, "{arg}");
+            assert!(stdout(&out).is_empty(), "{arg}");
+        }
+        // Neither a file nor a link: the file's error, as before links.
+        let out = sim(&["run", "no-such-file.json"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).starts_with("replscope-sim: no-such-file.json: "), "{}", stderr(&out));
+    }
+
+    #[test]
+    fn run_exits_1_when_a_links_expectation_fails() {
+        let mut scenario = Scenario::from_json(&std::fs::read_to_string(format!("{GOLDEN}/with-step.json")).unwrap()).unwrap();
+        scenario.expect.info[0].equals = "down".into();
+        let link = encode(&SharedRun { scenario, step: None });
+        let out = sim(&["run", &link]);
+        assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+        assert!(stdout(&out).contains("invariant violations: 1"), "{}", stdout(&out));
+        assert!(!stdout(&out).contains("step:"), "no step, no step line");
+    }
+
+    #[test]
+    fn link_prints_a_link_that_opens_to_the_file() {
+        let path = format!("{GOLDEN}/unicode-quotes.json");
+        let out = sim(&["link", &path, "--step", "12"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert_eq!(text.lines().count(), 1, "{text}");
+        let run = decode(&text).unwrap_or_else(|e| panic!("{e}"));
+        let file = Scenario::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(run, SharedRun { scenario: file.clone(), step: Some(12) });
+        let out = sim(&["link", &path]);
+        assert_eq!(decode(&stdout(&out)).unwrap(), SharedRun { scenario: file, step: None });
+    }
+
+    #[test]
+    fn link_refuses_bad_input() {
+        let dir = std::env::temp_dir().join(format!("replscope-sim-link-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, r#"{"version": 1, "seed": 0, "servers": [{"name": "m", "port": 0}]}"#).unwrap();
+        let bad = bad.to_string_lossy().into_owned();
+        let out = sim(&["link", &bad]);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(stderr(&out).trim_end(), format!("replscope-sim: {bad}: servers[0].port: 0 is not a TCP port (1 to 65535)"));
+        let good = format!("{GOLDEN}/minimal.json");
+        for args in [vec!["link"], vec!["link", &good, "--step"], vec!["link", &good, "--step", "-3"], vec!["link", &good, "--bogus"]] {
+            let out = sim(&args);
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            assert!(stdout(&out).is_empty(), "{args:?}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

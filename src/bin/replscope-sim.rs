@@ -3,17 +3,24 @@
 //!
 //! ```text
 //! replscope-sim run <scenario.json> [--summary]
+//! replscope-sim run <link> [--log]
+//! replscope-sim link <scenario.json> [--step N]
 //! replscope-sim sweep --seeds N [--start S] [--out DIR] [--shrink-budget B] [--no-faults]
 //! replscope-sim generate <seed> [--no-faults]
 //! ```
 //!
 //! `run` prints the event log (or only the summary) and exits 1 if an invariant was
-//! violated, 2 if the file cannot be used. `sweep` runs the random scenario of each seed
-//! from S to S+N-1; for each failure it prints the seed, what failed, the commands that
-//! replay it, and writes the scenario (and its shrunk form) as JSON into DIR. Panics are
-//! caught per seed and reported as failures. `generate` prints a seed's scenario. Random
-//! scenarios have the bus's faults (partitions, severed links, link settings, crashes and
-//! restarts, pauses) unless `--no-faults`.
+//! violated or an expectation failed, 2 if the file cannot be used. Given a share link
+//! (`v1.…`, `#v1.…` or the page's whole address) instead of a file, it opens it as the
+//! page would and prints the summary (the event log too with `--log`), so documentation
+//! can check its links; a link that cannot be opened exits 2 with the page's message.
+//! `link` prints the share link of a scenario file, opening at `--step N` log entries.
+//! `sweep` runs the random scenario of each seed from S to S+N-1; for each failure it
+//! prints the seed, what failed, the commands that replay it, and writes the scenario (and
+//! its shrunk form) as JSON into DIR. Panics are caught per seed and reported as failures.
+//! `generate` prints a seed's scenario. Random scenarios have the bus's faults
+//! (partitions, severed links, link settings, crashes and restarts, pauses) unless
+//! `--no-faults`.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
@@ -30,11 +37,14 @@ mod native {
     use std::time::Instant;
 
     use replscope::scenario::generate::{random_scenario_with, run_catching, shrink, Failure};
+    use replscope::scenario::link::{self, SharedRun};
     use replscope::scenario::runner::run;
     use replscope::scenario::Scenario;
 
     const USAGE: &str = "usage:
   replscope-sim run <scenario.json> [--summary]
+  replscope-sim run <link> [--log]
+  replscope-sim link <scenario.json> [--step N]
   replscope-sim sweep --seeds N [--start S] [--out DIR] [--shrink-budget B] [--no-faults]
   replscope-sim generate <seed> [--no-faults]";
 
@@ -44,6 +54,7 @@ mod native {
             Some("run") => cmd_run(&args[1..]),
             Some("sweep") => cmd_sweep(&args[1..]),
             Some("generate") => cmd_generate(&args[1..]),
+            Some("link") => cmd_link(&args[1..]),
             Some("-h" | "--help" | "help") => {
                 println!("{USAGE}");
                 Ok(0)
@@ -60,28 +71,84 @@ mod native {
     }
 
     fn cmd_run(args: &[String]) -> Result<i32, String> {
-        let mut path = None;
-        let mut summary_only = false;
+        let (mut source, mut summary_only, mut log) = (None, false, false);
         for a in args {
             match a.as_str() {
                 "--summary" => summary_only = true,
+                "--log" => log = true,
                 s if s.starts_with('-') => return Err(format!("unknown option {s}\n{USAGE}")),
-                s if path.is_none() => path = Some(s.to_string()),
+                s if source.is_none() => source = Some(s.to_string()),
                 s => return Err(format!("unexpected argument {s}\n{USAGE}")),
             }
         }
-        let path = path.ok_or_else(|| format!("run needs a scenario file\n{USAGE}"))?;
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
-        let scenario = Scenario::from_json(&text).map_err(|e| format!("{path}: {e}"))?;
-        let run = run(&scenario).map_err(|e| format!("{path}: {e}"))?;
-        if !summary_only {
+        if summary_only && log {
+            return Err(format!("--summary and --log contradict each other\n{USAGE}"));
+        }
+        let source = source.ok_or_else(|| format!("run needs a scenario file or a share link\n{USAGE}"))?;
+        // A file wins over a link of the same spelling; what is neither is reported as a
+        // link when it looks like one (the page's message says what is wrong with it).
+        let path = std::path::Path::new(&source);
+        let (scenario, step, show_log, label) = if !path.is_file() && looks_like_link(&source) {
+            let shared = link::decode(&source).map_err(|e| e.to_string())?;
+            (shared.scenario, shared.step, log, "the link")
+        } else {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{source}: {e}"))?;
+            let scenario = Scenario::from_json(&text).map_err(|e| format!("{source}: {e}"))?;
+            (scenario, None, !summary_only, source.as_str())
+        };
+        let run = run(&scenario).map_err(|e| format!("{label}: {e}"))?;
+        if show_log {
             for entry in run.bus.log() {
                 println!("{}", entry.line());
             }
             println!();
         }
+        if let Some(step) = step {
+            let entries = run.bus.log().len();
+            if step <= entries as u64 {
+                println!("step: the link opens with the first {step} of the {entries} log entries");
+            } else {
+                println!("step: the link's step {step} is past the end of the log ({entries} entries); it opens at the end");
+            }
+        }
         print!("{}", run.summary);
         Ok(if run.violations().is_empty() { 0 } else { 1 })
+    }
+
+    /// Whether `run`'s argument is meant as a share link rather than a file name.
+    fn looks_like_link(arg: &str) -> bool {
+        let arg = arg.trim();
+        arg.contains('#') || arg.contains("://") || (arg.starts_with('v') && arg[1..].starts_with(|c: char| c.is_ascii_digit()))
+    }
+
+    fn cmd_link(args: &[String]) -> Result<i32, String> {
+        let (mut path, mut step) = (None, None);
+        let mut i = 0;
+        while i < args.len() {
+            match args[i].as_str() {
+                "--step" => {
+                    step = Some(number(args, i, "--step")?);
+                    i += 1;
+                }
+                s if s.starts_with('-') => return Err(format!("unknown option {s}\n{USAGE}")),
+                s if path.is_none() => path = Some(s.to_string()),
+                s => return Err(format!("unexpected argument {s}\n{USAGE}")),
+            }
+            i += 1;
+        }
+        let path = path.ok_or_else(|| format!("link needs a scenario file\n{USAGE}"))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+        let scenario = Scenario::from_json(&text).map_err(|e| format!("{path}: {e}"))?;
+        let shared = SharedRun { scenario, step };
+        let made = link::encode_checked(&shared).map_err(|e| format!("{path}: {e}"))?;
+        // Only a link that opens to this very run is printed.
+        match link::decode(&made) {
+            Ok(back) if back == shared => {}
+            Ok(_) => return Err(format!("{path}: the link does not open to the same scenario (a bug in replscope)")),
+            Err(e) => return Err(format!("{path}: the link does not open ({e}): a bug in replscope")),
+        }
+        println!("{made}");
+        Ok(0)
     }
 
     fn cmd_generate(args: &[String]) -> Result<i32, String> {
