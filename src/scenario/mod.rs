@@ -16,6 +16,7 @@
 pub mod checker;
 pub mod generate;
 pub mod generator;
+pub mod guided;
 pub mod runner;
 
 use std::collections::{BTreeMap, BTreeSet};
