@@ -16,6 +16,7 @@
 pub mod checker;
 pub mod generate;
 pub mod generator;
+pub mod guided;
 pub mod link;
 pub mod player;
 pub mod runner;

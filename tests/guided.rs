@@ -1,0 +1,116 @@
+//! The guided scenarios (src/scenario/guided): each parses, reads as a guided tour (a
+//! title, a description, 4 to 10 narration steps in time order), runs clean under the
+//! checker with its expectations met, and its narration matches the run: every step falls
+//! on a moment the log shows something happening, and every number a step states is one
+//! the file's expectations (or its own actions and settings) pin down.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::collections::BTreeSet;
+
+use replscope::scenario::guided::{self, ALL};
+use replscope::scenario::runner::run;
+use replscope::scenario::Scenario;
+
+const IDS: [&str; 13] = [
+    "first-sync",
+    "brief-cut-partial-resync",
+    "backlog-too-small",
+    "full-sync-loop",
+    "failover-psync2",
+    "failover-psync1",
+    "chained-replicas",
+    "min-replicas-to-write",
+    "read-only-replica",
+    "restart-without-persistence",
+    "silent-one-way-partition",
+    "wait-semantics",
+    "legacy-sync-cost",
+];
+
+fn parse(g: &guided::Guided) -> Scenario {
+    Scenario::from_json(g.json).unwrap_or_else(|e| panic!("{}: {e}", g.id))
+}
+
+#[test]
+fn the_list_is_complete_and_in_teaching_order() {
+    let ids: Vec<&str> = ALL.iter().map(|g| g.id).collect();
+    assert_eq!(ids, IDS);
+    for id in IDS {
+        assert_eq!(guided::scenario(id), Some(parse(ALL.iter().find(|g| g.id == id).unwrap())), "{id}");
+    }
+    assert_eq!(guided::scenario("no-such-scenario"), None);
+}
+
+#[test]
+fn every_guided_scenario_reads_as_a_guided_tour() {
+    for g in ALL {
+        let s = parse(g);
+        let title = s.title.as_deref().unwrap_or("");
+        assert!(!title.trim().is_empty(), "{}: no title", g.id);
+        let description = s.description.as_deref().unwrap_or("");
+        assert!(!description.trim().is_empty() && !description.contains('\n'), "{}: needs a one-line description", g.id);
+        assert!((2..=4).contains(&s.all_servers().len()), "{}: {} servers", g.id, s.all_servers().len());
+        assert!((4..=10).contains(&s.narration.len()), "{}: {} narration steps", g.id, s.narration.len());
+        // The page shows the latest step at or before the playhead: a step sharing its
+        // time with the next would never be seen.
+        for pair in s.narration.windows(2) {
+            assert!(pair[0].at < pair[1].at, "{}: steps at {} and {} ms are not in strict time order", g.id, pair[0].at, pair[1].at);
+        }
+        for step in &s.narration {
+            assert!(!step.text.trim().is_empty(), "{}: empty step at {} ms", g.id, step.at);
+        }
+        let end = s.end_ms.expect("a guided scenario says how long it runs");
+        assert!(end <= 60_000, "{}: {end} ms of virtual time is long for a guided tour", g.id);
+    }
+}
+
+#[test]
+fn every_guided_scenario_runs_clean_and_shows_what_its_narration_says() {
+    let mut problems = Vec::new();
+    for g in ALL {
+        let s = parse(g);
+        let run = run(&s).unwrap_or_else(|e| panic!("{}: {e}", g.id));
+        if !run.violations().is_empty() {
+            problems.push(format!("{}:\n{}", g.id, run.summary));
+        }
+        // A tour whose claims went unchecked would pass anything.
+        if s.expect.log_contains.is_empty() || s.expect.info.is_empty() {
+            problems.push(format!("{}: expects no log line or no INFO field", g.id));
+        }
+        let times: BTreeSet<u64> = run.bus.log().iter().map(|e| e.time).collect();
+        for step in &s.narration {
+            let at = step.at as u64;
+            if at > run.summary.end_ms {
+                problems.push(format!("{}: a step at {at} ms, after the run ended ({} ms)", g.id, run.summary.end_ms));
+            } else if !times.contains(&at) {
+                problems.push(format!("{}: nothing happens at {at} ms, where the step {:?} is shown", g.id, step.text));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Numbers in `text`: maximal runs of digits (an address or a version gives several).
+fn numbers(text: &str) -> BTreeSet<String> {
+    text.split(|c: char| !c.is_ascii_digit()).filter(|t| !t.is_empty()).map(str::to_string).collect()
+}
+
+/// A narration that says "offset 57" where the run shows 56 is caught here: the number
+/// must be one the file itself states, in an expectation the run checks or in the
+/// actions and settings that make it so.
+#[test]
+fn every_number_the_narration_states_is_pinned_down_by_the_file() {
+    let mut problems = Vec::new();
+    for g in ALL {
+        let mut value: serde_json::Value = serde_json::from_str(g.json).expect("valid JSON");
+        let narration = value.as_object_mut().and_then(|o| o.remove("narration")).expect("a narration");
+        let known = numbers(&value.to_string());
+        for step in narration.as_array().expect("a list of steps") {
+            let text = step["text"].as_str().expect("a text");
+            for n in numbers(text).difference(&known) {
+                problems.push(format!("{}: the step at {} ms states {n}, which nothing else in the file states", g.id, step["at"]));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
