@@ -3,6 +3,7 @@
 mod app;
 pub mod components;
 pub mod model;
+pub mod page;
 pub mod state;
 
 pub use app::{App, AppProps};
@@ -16,6 +17,10 @@ pub use app::{App, AppProps};
 pub fn start() {
     let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("replscope"));
     if let Some(root) = root {
-        yew::Renderer::<App>::with_root_and_props(root, AppProps { autoplay: true }).render();
+        let location = web_sys::window().map(|w| w.location());
+        let query = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
+        let fragment = location.as_ref().and_then(|l| l.hash().ok()).unwrap_or_default();
+        let opening = page::Opening::from_address(&query, &fragment);
+        yew::Renderer::<App>::with_root_and_props(root, AppProps { autoplay: true, opening }).render();
     }
 }

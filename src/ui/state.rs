@@ -80,6 +80,38 @@ pub enum Action {
     ShowHelp(bool),
     /// A choice in the inspection panels (tab, replica, link, hex, show more).
     Inspect(InspectAction),
+    /// Writes the run down as a share link and shows it (`Share`).
+    Share,
+    /// Closes the share box.
+    CloseShare,
+    /// Opens a guided scenario by id, at its first narration step.
+    OpenGuide(String),
+    /// Opens a scenario (a share link's), at `step` events.
+    Open { scenario: Box<Scenario>, step: Option<u64> },
+    /// Time travel to the moment narration step `n` describes (pauses).
+    NarrationGo(usize),
+    /// Dismisses the message about the page's address.
+    DismissNotice,
+}
+
+/// The share box: the link, made when the person asked for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShareView {
+    /// `v1.…` (the page puts it after its own address and `#`).
+    pub link: String,
+    /// Events the link opens at.
+    pub step: u64,
+}
+
+/// The narration of the scenario being played, with the step the playhead is at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NarrationView {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// (virtual ms, text) of every step.
+    pub steps: Vec<(u64, String)>,
+    /// The latest step at or before the current virtual time.
+    pub current: Option<usize>,
 }
 
 /// The console's own state: what is being typed, and redis-cli's line history.
@@ -111,6 +143,12 @@ pub struct Sim {
     pub topology_notice: Option<String>,
     pub timeline: TimelineUi,
     pub inspect: InspectUi,
+    /// Why the page could not open what its address asked for (a bad link), until dismissed.
+    pub notice: Option<String>,
+    pub share: Option<ShareView>,
+    /// The link of what was last opened from inside the page (a guided scenario), for the
+    /// address bar.
+    pub opened_link: Option<String>,
 }
 
 impl Default for Sim {
@@ -192,7 +230,44 @@ impl Sim {
             topology_notice: None,
             timeline: TimelineUi::default(),
             inspect: InspectUi::default(),
+            notice: None,
+            share: None,
+            opened_link: None,
         }
+    }
+
+    /// The example, with a message saying why what the address asked for was not opened.
+    pub fn refused(message: String) -> Sim {
+        let mut sim = Sim::new();
+        sim.notice = Some(message);
+        sim
+    }
+
+    /// The share link of the run as it stands: the scenario and the events shown.
+    pub fn share_link(&self) -> ShareView {
+        let step = self.bus().log().len() as u64;
+        let run = scenario::link::SharedRun { scenario: self.to_scenario(), step: Some(step) };
+        ShareView { link: scenario::link::encode(&run), step }
+    }
+
+    /// The narration panel's model, when the scenario has a title or narration.
+    pub fn narration_view(&self) -> Option<NarrationView> {
+        let session = self.session();
+        let base = session.base();
+        if base.narration.is_empty() && base.title.is_none() {
+            return None;
+        }
+        let steps: Vec<(u64, String)> = base.narration.iter().map(|n| (n.at.max(0) as u64, n.text.clone())).collect();
+        let now = self.bus().elapsed_ms();
+        let current = steps.iter().rposition(|(at, _)| *at <= now);
+        Some(NarrationView { title: base.title.clone(), description: base.description.clone(), steps, current })
+    }
+
+    /// Replaces the whole run, keeping the page's own settings.
+    fn replace_with(&mut self, mut next: Sim) {
+        next.timeline.theme = self.timeline.theme;
+        next.speed_pct = self.speed_pct;
+        *self = next;
     }
 
     pub fn session(&self) -> Ref<'_, Session> {
@@ -292,6 +367,45 @@ impl Sim {
                 let result = topology::apply(self, action);
                 self.topology_notice = result.err();
             }
+            Action::Share => self.share = Some(self.share_link()),
+            Action::CloseShare => self.share = None,
+            Action::OpenGuide(id) => match scenario::guided::scenario(&id) {
+                Some(s) => {
+                    let link = scenario::link::encode(&scenario::link::SharedRun { scenario: s.clone(), step: None });
+                    match Sim::open(s, None) {
+                        Ok(next) => {
+                            self.replace_with(next);
+                            self.opened_link = Some(link);
+                        }
+                        Err(e) => self.notice = Some(format!("The guided scenario {id:?} could not be opened: {e}")),
+                    }
+                }
+                None => self.notice = Some(format!("There is no guided scenario {id:?}.")),
+            },
+            Action::Open { scenario, step } => match Sim::open(*scenario, step) {
+                Ok(next) => self.replace_with(next),
+                Err(e) => self.notice = Some(format!("This scenario could not be opened: {e}")),
+            },
+            Action::NarrationGo(n) => {
+                let at = self.session().base().narration.get(n).map(|s| s.at.max(0) as u64);
+                if let Some(at) = at {
+                    self.paused = true;
+                    let mut bus = self.bus.borrow_mut();
+                    // The last recorded event at or before the step's moment (guided
+                    // scenarios put an event exactly there).
+                    let events = bus.timeline().partition_point(|e| e.time <= at);
+                    if events > 0 {
+                        let _ = bus.jump_to(events - 1);
+                    }
+                    drop(bus);
+                    // Past the recorded timeline: live time runs to the step.
+                    let now = self.bus().elapsed_ms();
+                    if now < at && self.bus().position() == self.bus().moves_recorded() {
+                        self.advance_by(at - now);
+                    }
+                }
+            }
+            Action::DismissNotice => self.notice = None,
         }
         // Stepping back before a server was added, or removing it, must not leave the
         // console on a server that is not there.

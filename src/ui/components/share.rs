@@ -1,0 +1,111 @@
+use wasm_bindgen::JsCast;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::scenario::guided;
+use crate::ui::state::{Action, ShareView};
+
+/// The page's own address without its query and fragment: a share link always opens the
+/// full playground, even when made inside an embed.
+pub fn page_address() -> String {
+    let Some(location) = web_sys::window().map(|w| w.location()) else { return String::new() };
+    let origin = location.origin().unwrap_or_default();
+    let path = location.pathname().unwrap_or_default();
+    // The embed page shares links into the playground page beside it.
+    let path = match path.strip_suffix("embed.html") {
+        Some(dir) => dir.to_string(),
+        None => path,
+    };
+    format!("{origin}{path}")
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ShareProps {
+    pub share: Option<ShareView>,
+    pub dispatch: Callback<Action>,
+}
+
+/// "Share": writes the run down as a link (the scenario, what was done, and the event
+/// shown), shows it selected, and copies it.
+#[function_component(Share)]
+pub fn share(props: &ShareProps) -> Html {
+    let copied = use_state(|| None::<bool>);
+    let open = {
+        let copied = copied.clone();
+        props.dispatch.reform(move |_: MouseEvent| {
+            copied.set(None);
+            Action::Share
+        })
+    };
+    let close = props.dispatch.reform(|_: MouseEvent| Action::CloseShare);
+    let Some(view) = &props.share else {
+        return html! {
+            <button type="button" class="share-open" onclick={open} aria-keyshortcuts="s"
+                title="Share this run as a link (s)">{ "Share" }</button>
+        };
+    };
+    let url = format!("{}#{}", page_address(), view.link);
+    let copy = {
+        let url = url.clone();
+        let copied = copied.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some(clipboard) = web_sys::window().map(|w| w.navigator().clipboard()) else { return };
+            let promise = clipboard.write_text(&url);
+            let copied = copied.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
+                copied.set(Some(ok));
+            });
+        })
+    };
+    let select_all = Callback::from(|e: FocusEvent| {
+        if let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
+            input.select();
+        }
+    });
+    let status = match *copied {
+        Some(true) => "Copied to the clipboard.",
+        Some(false) => "The browser refused the clipboard: select the link and copy it.",
+        None => "",
+    };
+    html! {
+        <section class="share" aria-label="Share this run">
+            <label class="share-label">
+                { format!("Link to this run at event {} ({} characters)", view.step, url.len()) }
+                <input class="share-link" type="text" readonly=true value={url.clone()} onfocus={select_all} />
+            </label>
+            <button type="button" class="share-copy" onclick={copy}>{ "Copy" }</button>
+            <a class="share-visit" href={url}>{ "Open" }</a>
+            <button type="button" class="share-close" onclick={close} aria-label="Close the share box">{ "✕" }</button>
+            <p class="share-status" role="status">{ status }</p>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct GuidePickerProps {
+    pub dispatch: Callback<Action>,
+}
+
+/// The guided scenarios, by title, in teaching order.
+#[function_component(GuidePicker)]
+pub fn guide_picker(props: &GuidePickerProps) -> Html {
+    let titles = use_memo((), |_| {
+        guided::ALL.iter().filter_map(|g| guided::scenario(g.id).map(|s| (g.id, s.title.unwrap_or_else(|| g.id.to_string())))).collect::<Vec<_>>()
+    });
+    let pick = props.dispatch.reform(|e: Event| {
+        let select = e.target_unchecked_into::<web_sys::HtmlSelectElement>();
+        let id = select.value();
+        select.set_value("");
+        Action::OpenGuide(id)
+    });
+    html! {
+        <label class="guide-picker">
+            <span class="visually-hidden">{ "Guided scenarios" }</span>
+            <select class="guide-select" onchange={pick}>
+                <option value="" selected=true>{ "Guided scenarios…" }</option>
+                { for titles.iter().map(|(id, title)| html! { <option value={*id}>{ title }</option> }) }
+            </select>
+        </label>
+    }
+}

@@ -1,0 +1,104 @@
+//! What the page's address asks it to open: the example, a share link in the fragment
+//! (`#v1.…`), or a guided scenario by id (`?guide=first-sync`). An address that cannot be
+//! opened still opens the playground (the example), with a message saying why.
+
+use crate::scenario::guided;
+use crate::scenario::link::{self, SharedRun};
+use crate::ui::state::Sim;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Opening {
+    Example,
+    Run(Box<SharedRun>),
+    Guide(String),
+    /// What the address asked for, and why it could not be opened.
+    Refused(String),
+}
+
+impl Opening {
+    /// From the address's query (`?…`, may be empty) and fragment (`#…`, may be empty).
+    pub fn from_address(query: &str, fragment: &str) -> Opening {
+        let fragment = fragment.trim_start_matches('#').trim();
+        if !fragment.is_empty() {
+            return match link::decode(fragment) {
+                Ok(run) => Opening::Run(Box::new(run)),
+                Err(e) => Opening::Refused(format!("The link in this address could not be opened: {e} The example is shown instead.")),
+            };
+        }
+        match query_value(query, "guide") {
+            Some(id) if guided::scenario(&id).is_some() => Opening::Guide(id),
+            Some(id) => Opening::Refused(format!(
+                "There is no guided scenario {id:?} (the address asks for it with ?guide=). The example is shown instead."
+            )),
+            None => Opening::Example,
+        }
+    }
+
+    pub fn into_sim(self) -> Sim {
+        match self {
+            Opening::Example => Sim::new(),
+            Opening::Run(run) => {
+                let SharedRun { scenario, step } = *run;
+                Sim::open(scenario, step).unwrap_or_else(|e| Sim::refused(format!("The scenario in this link could not be opened: {e}")))
+            }
+            Opening::Guide(id) => match guided::scenario(&id).map(|s| Sim::open(s, None)) {
+                Some(Ok(sim)) => sim,
+                Some(Err(e)) => Sim::refused(format!("The guided scenario {id:?} could not be opened: {e}")),
+                None => Sim::refused(format!("There is no guided scenario {id:?}.")),
+            },
+            Opening::Refused(message) => Sim::refused(message),
+        }
+    }
+}
+
+/// The value of `name` in a query string (`?a=1&b=2`), percent-decoded where it matters
+/// for ids (none of ours need it, so `%` sequences are kept as typed).
+pub fn query_value(query: &str, name: &str) -> Option<String> {
+    query.trim_start_matches('?').split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (k == name).then(|| v.to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_open_what_they_name_or_say_why_not() {
+        assert_eq!(Opening::from_address("", ""), Opening::Example);
+        assert_eq!(Opening::from_address("?guide=first-sync", ""), Opening::Guide("first-sync".into()));
+        let Opening::Refused(m) = Opening::from_address("?guide=nope", "") else { panic!() };
+        assert!(m.contains("no guided scenario \"nope\""), "{m}");
+        let Opening::Refused(m) = Opening::from_address("", "#v1.AAAA") else { panic!() };
+        assert!(m.starts_with("The link in this address could not be opened:"), "{m}");
+        let Opening::Refused(m) = Opening::from_address("", "#v9.AAAA") else { panic!() };
+        assert!(m.contains("newer replscope"), "{m}");
+        let scenario = guided::scenario("first-sync").unwrap();
+        let text = link::encode(&SharedRun { scenario: scenario.clone(), step: Some(12) });
+        let Opening::Run(run) = Opening::from_address("?guide=ignored", &format!("#{text}")) else { panic!() };
+        assert_eq!(run.scenario, scenario);
+        let sim = Opening::Run(run).into_sim();
+        // A jump lands where a move ends: the first one that shows at least 12 events.
+        assert!((12..20).contains(&sim.bus().log().len()), "{}", sim.bus().log().len());
+        assert!(sim.paused && sim.notice.is_none());
+    }
+
+    #[test]
+    fn a_shared_run_reopens_where_it_was_shared() {
+        let mut sim = Sim::new();
+        sim.apply(crate::ui::state::Action::Step(7_000));
+        sim.apply(crate::ui::state::Action::SubmitCommand { server: 0, line: "SET shared yes".into() });
+        sim.apply(crate::ui::state::Action::Step(500));
+        let share = sim.share_link();
+        let Opening::Run(run) = Opening::from_address("", &share.link) else { panic!("{}", share.link) };
+        let again = Opening::Run(run).into_sim();
+        let lines = |s: &Sim| s.bus().log().iter().map(|e| e.line()).collect::<Vec<_>>();
+        assert_eq!(lines(&again), lines(&sim));
+        // The step is counted in events, so the clock stands at the last event's time
+        // rather than wherever idle time had taken it; what the servers hold is the same.
+        let info = |s: &Sim| s.bus().servers().iter().map(|x| x.node.info_replication()).collect::<Vec<_>>();
+        assert_eq!(info(&again), info(&sim));
+        assert_eq!(again.transcript(), sim.transcript());
+    }
+}
