@@ -332,14 +332,12 @@ impl Run {
 /// Carries out the bus's events one by one up to `until` (unix ms), checking after each;
 /// then moves the clock to `until`. Returns true as soon as `stop_when` holds after an
 /// event.
-fn run_checked(bus: &mut Bus, mut checker: Option<&mut Checker>, until: u64, mut stop_when: impl FnMut(&Bus) -> bool) -> bool {
+fn run_checked(bus: &mut Bus, watcher: &mut impl Watcher, until: u64, mut stop_when: impl FnMut(&Bus) -> bool) -> bool {
     while bus.next_event_at().is_some_and(|t| t <= until) {
         let before = bus.log().len();
         bus.step();
         if bus.log().len() != before {
-            if let Some(checker) = checker.as_deref_mut() {
-                checker.observe(bus, before);
-            }
+            watcher.event(bus, before);
             if stop_when(bus) {
                 return true;
             }
@@ -347,6 +345,46 @@ fn run_checked(bus: &mut Bus, mut checker: Option<&mut Checker>, until: u64, mut
     }
     bus.run_until(until);
     false
+}
+
+/// Who looks at a run while it is played: the runner's [`Checker`], or nobody (`()`,
+/// the page, which then carries none of the checker's code).
+pub trait Watcher {
+    /// Events from log index `before` on were just recorded.
+    fn event(&mut self, bus: &Bus, before: usize);
+    /// A step of the schedule was carried out (its entries start at `before`).
+    fn step(&mut self, bus: &Bus, step: &Step, before: usize);
+    /// Replicas that should have converged by the liveness bound have not.
+    fn not_converged(&mut self, bus: &Bus, message: String);
+}
+
+impl Watcher for () {
+    fn event(&mut self, _: &Bus, _: usize) {}
+    fn step(&mut self, _: &Bus, _: &Step, _: usize) {}
+    fn not_converged(&mut self, _: &Bus, _: String) {}
+}
+
+impl Watcher for Checker {
+    fn event(&mut self, bus: &Bus, before: usize) {
+        self.observe(bus, before);
+    }
+
+    fn step(&mut self, bus: &Bus, step: &Step, before: usize) {
+        match step {
+            Step::Command { server, line } => self.command_typed(bus, *server, line),
+            Step::Replicaof { server, .. } => {
+                let line = replicaof_line(bus, step).expect("a REPLICAOF step");
+                self.command_typed(bus, *server, &line);
+            }
+            Step::AddServer { .. } => self.server_added(),
+            _ => {}
+        }
+        self.observe(bus, before);
+    }
+
+    fn not_converged(&mut self, bus: &Bus, message: String) {
+        self.report(bus, None, ViolationKind::Liveness, message);
+    }
 }
 
 fn replicaof_line(bus: &Bus, step: &Step) -> Option<String> {
@@ -406,7 +444,7 @@ pub fn run(s: &Scenario) -> Result<Run, ScenarioError> {
     let mut checker = Checker::new(s.servers.len());
     checker.observe(&bus, 0);
     let mut player = Player::new(s);
-    play_through(s, &mut bus, &mut player, Some(&mut checker));
+    play_through(s, &mut bus, &mut player, &mut checker);
     checker.finish(&bus);
     check_expectations(s, &bus, &mut checker);
     let checks = checker.stats();
@@ -418,31 +456,20 @@ pub fn run(s: &Scenario) -> Result<Run, ScenarioError> {
 /// (or the liveness bound passes), then to `end_ms`: the whole run as `replscope-sim`
 /// makes it. The page opens a link the same way, without a checker, so the log it shows
 /// is the log `replscope-sim run` prints.
-pub fn play_through(s: &Scenario, bus: &mut Bus, player: &mut Player, mut checker: Option<&mut Checker>) {
+pub fn play_through(s: &Scenario, bus: &mut Bus, player: &mut Player, watcher: &mut impl Watcher) {
     while let Some(at) = player.next_due() {
-        run_checked(bus, checker.as_deref_mut(), at, |_| false);
+        run_checked(bus, watcher, at, |_| false);
         let before = bus.log().len();
         let step = player.apply_next(bus).expect("a step is due").clone();
-        if let Some(checker) = checker.as_deref_mut() {
-            match &step {
-                Step::Command { server, line } => checker.command_typed(bus, *server, line),
-                Step::Replicaof { server, .. } => {
-                    let line = replicaof_line(bus, &step).expect("a REPLICAOF step");
-                    checker.command_typed(bus, *server, &line);
-                }
-                Step::AddServer { .. } => checker.server_added(),
-                _ => {}
-            }
-            checker.observe(bus, before);
-        }
+        watcher.step(bus, &step, before);
     }
     let last_action = s.actions.iter().map(|a| a.end() as u64).max().unwrap_or(0);
     let last_action = EPOCH_MS + last_action.max(bus.elapsed_ms());
     if s.expect.liveness() {
         let deadline = last_action + checker::liveness_bound_ms(bus);
         let converged = |bus: &Bus| checker::expected_to_converge(bus).iter().all(|(r, m)| checker::convergence_gap(bus, *r, *m).is_none());
-        let done = converged(bus) || run_checked(bus, checker.as_deref_mut(), deadline, converged);
-        if let (false, Some(checker)) = (done, checker.as_deref_mut()) {
+        let done = converged(bus) || run_checked(bus, watcher, deadline, converged);
+        if !done {
             let gaps: Vec<String> =
                 checker::expected_to_converge(bus).iter().filter_map(|(r, m)| checker::convergence_gap(bus, *r, *m)).collect();
             let msg = format!(
@@ -451,11 +478,11 @@ pub fn play_through(s: &Scenario, bus: &mut Bus, player: &mut Player, mut checke
                 last_action - EPOCH_MS,
                 gaps.join("; ")
             );
-            checker.report(bus, None, ViolationKind::Liveness, msg);
+            watcher.not_converged(bus, msg);
         }
     }
     if let Some(end) = s.end_ms {
-        run_checked(bus, checker.as_deref_mut(), EPOCH_MS + end as u64, |_| false);
+        run_checked(bus, watcher, EPOCH_MS + end as u64, |_| false);
     }
 }
 

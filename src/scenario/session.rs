@@ -69,7 +69,7 @@ impl Session {
         scenario.validate()?;
         let mut bus = runner::new_bus(&scenario)?;
         let mut session = Session { player: Player::new(&scenario), base: scenario, user: Vec::new(), generators: Vec::new() };
-        runner::play_through(&session.base, &mut bus, &mut session.player, None);
+        runner::play_through(&session.base, &mut bus, &mut session.player, &mut ());
         Ok((session, bus))
     }
 
