@@ -211,7 +211,8 @@ const V1_BASE64: GeneralPurpose = GeneralPurpose::new(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PayloadV1 {
-    scenario: serde_json::Value,
+    /// Kept as its text and read by [`Scenario::from_json`], the one reader of scenarios.
+    scenario: Box<serde_json::value::RawValue>,
     #[serde(default)]
     step: Option<u64>,
 }
@@ -248,10 +249,10 @@ fn decode_v1(payload: &str) -> Result<SharedRun, LinkError> {
     let json = inflate_limited(&deflated, MAX_SCENARIO_JSON_BYTES)?;
     let json = std::str::from_utf8(&json).map_err(|e| LinkError::NotARun { detail: format!("its data is not text ({e})") })?;
     let parsed: PayloadV1 = serde_json::from_str(json).map_err(|e| LinkError::NotARun { detail: format!("its data is not a shared run ({e})") })?;
-    if !parsed.scenario.is_object() {
+    if !parsed.scenario.get().starts_with('{') {
         return Err(LinkError::NotARun { detail: "its \"scenario\" is not a JSON object".into() });
     }
-    let scenario = Scenario::from_json(&parsed.scenario.to_string()).map_err(|mut e| {
+    let scenario = Scenario::from_json(parsed.scenario.get()).map_err(|mut e| {
         // A field or action kind this build does not know most likely comes from a newer
         // replscope that wrote the same link format with a richer scenario.
         if e.message.starts_with("unknown field") || e.message.starts_with("unknown variant") {

@@ -21,6 +21,18 @@ pub fn start() {
         let query = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
         let fragment = location.as_ref().and_then(|l| l.hash().ok()).unwrap_or_default();
         let opening = page::Opening::from_address(&query, &fragment);
+        // A link pasted into the address bar of an open playground changes only the
+        // fragment, which loads nothing: open it as a fresh page. (The page's own
+        // address updates use replaceState, which fires no hashchange.)
+        if let Some(window) = web_sys::window() {
+            let reload = wasm_bindgen::closure::Closure::<dyn Fn()>::new(|| {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().reload();
+                }
+            });
+            window.set_onhashchange(Some(wasm_bindgen::JsCast::unchecked_ref(reload.as_ref())));
+            reload.forget();
+        }
         yew::Renderer::<App>::with_root_and_props(root, AppProps { autoplay: true, opening }).render();
     }
 }

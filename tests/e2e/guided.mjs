@@ -1,0 +1,103 @@
+// End-to-end: every guided scenario in the built page, narrated to the end.
+//
+//   BASE_URL=http://127.0.0.1:PORT/ node tests/e2e/guided.mjs
+//
+// For each file in src/scenario/guided/ (the same files the page compiles in): open
+// ?guide=<id>, check the title and the first step, press "Next" through every step and
+// check the text and the step counter each time, then go to the end of the run and
+// check each server's INFO replication against the file's `expect.info` (the values
+// tests/guided.rs proves natively). Then the same scenario is shared and reopened from
+// its link, which must show the same INFO. Screenshots of a few go to
+// test-output/screenshots/.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { BASE_URL, SHOTS, check, step, run } from './harness.mjs';
+
+const GUIDED = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'scenario', 'guided');
+const ids = readdirSync(GUIDED).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+const SHOT_IDS = new Set(['first-sync', 'failover-psync2', 'full-sync-loop']);
+
+/// INFO replication of `server` (by name), read from the server panel's Info tab.
+async function infoOf(page, server) {
+  const select = page.locator('select.console-server');
+  const value = await select.locator('option', { hasText: `${server} (` }).first().getAttribute('value');
+  await select.selectOption(value);
+  await page.locator('.panel-tab[data-tab="info"]').click();
+  return (await page.locator('.info-text').innerText()).split('\n').map((l) => l.trim());
+}
+
+async function checkFinalInfo(page, id, scenario, how) {
+  const problems = [];
+  for (const e of scenario.expect?.info ?? []) {
+    const lines = await infoOf(page, e.server);
+    const want = `${e.field}:${e.equals}`;
+    if (!lines.includes(want)) {
+      const got = lines.find((l) => l.startsWith(`${e.field}:`)) ?? '<absent>';
+      problems.push(`${e.server} ${want}, page shows ${got}`);
+    }
+  }
+  check(`${id}: final INFO as expected (${how})`, problems.length === 0, problems.join('; '));
+}
+
+await run(async (context) => {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  check('there are at least 10 guided scenarios', ids.length >= 10, `${ids.length}`);
+
+  for (const id of ids) {
+    const scenario = JSON.parse(readFileSync(join(GUIDED, `${id}.json`), 'utf8'));
+    const steps = scenario.narration;
+    await step(`${id}: opens on its title and first step`, async () => {
+      await page.goto(`${BASE_URL}?guide=${id}`);
+      await page.locator('.narration').waitFor({ timeout: 15_000 });
+      const title = (await page.locator('.narration-title').innerText()).trim();
+      if (title !== scenario.title) return `title ${JSON.stringify(title)}`;
+      const text = (await page.locator('.narration-text').innerText()).trim();
+      if (text !== steps[0].text.trim()) return `first step shows ${JSON.stringify(text.slice(0, 80))}`;
+      const state = (await page.locator('.run-state').innerText()).trim();
+      return state === 'paused' || `opens ${state}`;
+    });
+    await step(`${id}: narrates all ${steps.length} steps with Next`, async () => {
+      for (let i = 1; i < steps.length; i++) {
+        await page.locator('button.narration-next').click();
+        const position = (await page.locator('.narration-position').textContent()).trim();
+        if (position !== `step ${i + 1} of ${steps.length}`) return `after ${i} presses: ${position}`;
+        const text = (await page.locator('.narration-text').innerText()).trim();
+        if (text !== steps[i].text.trim()) return `step ${i + 1} shows ${JSON.stringify(text.slice(0, 80))}`;
+      }
+      return (await page.locator('button.narration-next').isDisabled()) || 'Next still enabled at the last step';
+    });
+    if (SHOT_IDS.has(id)) await page.screenshot({ path: join(SHOTS, `guided-${id}.png`) });
+    await page.locator('button.latest').click({ timeout: 2_000 }).catch(() => {});
+    await checkFinalInfo(page, id, scenario, 'narrated');
+
+    // Shared at the end and reopened from the link: the same run.
+    await step(`${id}: its share link reopens the same run`, async () => {
+      await page.locator('button.share-open').click();
+      const url = await page.locator('input.share-link').inputValue();
+      const link = url.slice(url.indexOf('#') + 1);
+      if (!link.startsWith('v1.')) return `link ${url.slice(0, 60)}`;
+      if (link.length > 2_000 + 200) return `link is ${link.length} characters`;
+      await page.goto('about:blank');
+      await page.goto(`${BASE_URL}#${link}`);
+      await page.locator('.narration').waitFor({ timeout: 15_000 });
+      const notice = await page.locator('.page-notice').count();
+      return notice === 0 || (await page.locator('.page-notice').innerText());
+    });
+    await checkFinalInfo(page, id, scenario, 'reopened from its link');
+  }
+
+  await step('a damaged link opens the example with a message', async () => {
+    await page.goto(`${BASE_URL}#v1.AAAA-corrupt`);
+    await page.locator('.page-notice').waitFor({ timeout: 15_000 });
+    const text = await page.locator('.page-notice').innerText();
+    await page.screenshot({ path: join(SHOTS, 'guided-bad-link.png') });
+    const drawn = await page.locator('.topo-node').count();
+    return (text.includes('could not be opened') && drawn === 3) || `${drawn} servers, notice: ${text}`;
+  });
+  check('no uncaught page errors', errors.length === 0, errors.join(' | '));
+});
