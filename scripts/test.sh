@@ -54,6 +54,7 @@ for _ in $(seq 1 50); do
 done
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/skeleton.mjs
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/playground.mjs
+BASE_URL="http://127.0.0.1:$port/" node tests/e2e/guided.mjs
 kill "$server_pid" 2>/dev/null || true
 wait "$server_pid" 2>/dev/null || true
 trap - EXIT

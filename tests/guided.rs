@@ -114,3 +114,16 @@ fn every_number_the_narration_states_is_pinned_down_by_the_file() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Each guided scenario is shared as a link; a typical one must stay under 2 000
+/// characters (README lists the sizes), so it fits in chat messages and issue comments.
+#[test]
+fn every_guided_link_is_under_two_thousand_characters() {
+    use replscope::scenario::link::{decode, encode, SharedRun};
+    for g in replscope::scenario::guided::ALL {
+        let scenario = replscope::scenario::guided::scenario(g.id).unwrap();
+        let link = encode(&SharedRun { scenario: scenario.clone(), step: None });
+        assert!(link.len() < 2_000, "{}: {} characters", g.id, link.len());
+        assert_eq!(decode(&link).unwrap().scenario, scenario, "{}", g.id);
+    }
+}
