@@ -26,10 +26,10 @@ section "native tests: with the web feature"
 cargo test --lib --test tidy
 
 section "wasm-bindgen-test: headless Chromium"
-CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect --test web_guided
 
 section "wasm-bindgen-test: headless Firefox"
-GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect
+GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect --test web_guided
 
 section "release build (trunk)"
 rm -rf dist

@@ -9,10 +9,15 @@ use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSele
 
 /// A fresh app in its own `<div>`, with the wall-clock interval off.
 pub async fn mount() -> Element {
+    mount_opening(replscope::ui::page::Opening::Example).await
+}
+
+/// [`mount`], opening what an address would ask for (a link, a guided scenario).
+pub async fn mount_opening(opening: replscope::ui::page::Opening) -> Element {
     let doc = web_sys::window().unwrap().document().unwrap();
     let root = doc.create_element("div").unwrap();
     doc.body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps { autoplay: false, opening: replscope::ui::page::Opening::Example }).render();
+    yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps { autoplay: false, opening }).render();
     yew::scheduler::flush().await;
     root
 }
