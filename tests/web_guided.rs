@@ -35,6 +35,11 @@ async fn the_picker_opens_a_narrated_run_and_next_walks_it() {
     assert!(find(&root, ".narration-next").has_attribute("disabled"));
     click(&root, ".narration-prev").await;
     assert_eq!(text(&root, ".narration-text"), first.narration[steps - 2].text);
+    // The same by keyboard: ] and [.
+    assert!(press(&find(&root, ".narration-title"), "]", false).await);
+    assert_eq!(text(&root, ".narration-text"), first.narration[steps - 1].text);
+    assert!(press(&find(&root, ".narration-title"), "[", false).await);
+    assert_eq!(text(&root, ".narration-text"), first.narration[steps - 2].text);
 }
 
 #[wasm_bindgen_test]

@@ -106,6 +106,7 @@ pub fn app(props: &AppProps) -> Html {
                 servers={sim.bus().servers().len()}
                 theme={sim.timeline.theme}
                 help_open={sim.timeline.help_open}
+                narration={sim.narration_view().map(|n| (n.current, n.steps.len()))}
                 dispatch={dispatch}
             />
         </main>

@@ -11,7 +11,7 @@ use crate::ui::model::timeline::{next_speed, Theme};
 use crate::ui::state::Action;
 
 /// Every shortcut, as the help overlay lists it: `(keys, what it does)`.
-pub const SHORTCUTS: [(&str, &str); 11] = [
+pub const SHORTCUTS: [(&str, &str); 14] = [
     ("Space", "Play / pause"),
     ("→", "One event forward (pauses)"),
     ("←", "One event back (pauses)"),
@@ -21,6 +21,9 @@ pub const SHORTCUTS: [(&str, &str); 11] = [
     ("g", "Go to the selected event (time travel)"),
     ("t", "Light or dark theme"),
     ("1 … 8", "Select server 1 to 8 (its console)"),
+    ("]", "Guided scenario: the next step's moment"),
+    ("[", "Guided scenario: the previous step's moment"),
+    ("s", "Share this run as a link"),
     ("?", "This help"),
     ("Esc", "Close this help"),
 ];
@@ -45,6 +48,9 @@ pub struct ShortcutsProps {
     pub servers: usize,
     pub theme: Option<Theme>,
     pub help_open: bool,
+    /// A guided scenario's (current step, steps), if one is open.
+    #[prop_or_default]
+    pub narration: Option<(Option<usize>, usize)>,
     pub dispatch: Callback<Action>,
 }
 
@@ -57,6 +63,7 @@ struct KeyContext {
     servers: usize,
     theme: Option<Theme>,
     help_open: bool,
+    narration: Option<(Option<usize>, usize)>,
     dispatch: Callback<Action>,
 }
 
@@ -72,6 +79,7 @@ pub fn shortcuts(props: &ShortcutsProps) -> Html {
         servers: props.servers,
         theme: props.theme,
         help_open: props.help_open,
+        narration: props.narration,
         dispatch: props.dispatch.clone(),
     });
     let first_ref = use_node_ref();
@@ -256,6 +264,16 @@ fn on_key(c: &KeyContext, host: &NodeRef, close_ref: &NodeRef, e: KeyboardEvent)
             None => return,
         },
         "t" => Action::SetTheme(Some(toggled_theme(c.theme))),
+        "s" => Action::Share,
+        "]" => match c.narration {
+            Some((None, total)) if total > 0 => Action::NarrationGo(0),
+            Some((Some(i), total)) if i + 1 < total => Action::NarrationGo(i + 1),
+            _ => return,
+        },
+        "[" => match c.narration {
+            Some((Some(i), _)) if i > 0 => Action::NarrationGo(i - 1),
+            _ => return,
+        },
         "?" => Action::ShowHelp(true),
         digit if digit.len() == 1 && ("1"..="8").contains(&digit) => {
             let id: ServerId = digit.parse::<usize>().unwrap_or(1) - 1;
