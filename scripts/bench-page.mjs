@@ -9,7 +9,9 @@
 //   (scripts/bench-page.sh builds the release page, serves it and runs this.)
 //
 // Environment: RATE (writes/s, default 1000), TRACE_S (default 10), RUNS (page loads for
-// the time to interactive, default 5).
+// the time to interactive, default 5), OPEN (what the loads open, appended to BASE_URL:
+// e.g. `?guide=full-sync-loop` or `#v1.…`, which the page plays through first; default the
+// example), TTI_ONLY=1 (skip the frame trace).
 
 import { chromium } from 'playwright-core';
 
@@ -21,6 +23,8 @@ if (!BASE_URL) {
 const RATE = Number(process.env.RATE || 1000);
 const TRACE_S = Number(process.env.TRACE_S || 10);
 const RUNS = Number(process.env.RUNS || 5);
+const OPEN = process.env.OPEN || '';
+const TTI_ONLY = process.env.TTI_ONLY === '1';
 
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
@@ -47,13 +51,17 @@ try {
         }
       }).observe(document, { childList: true, subtree: true });
     });
-    await page.goto(BASE_URL, { waitUntil: 'load' });
+    await page.goto(BASE_URL + OPEN, { waitUntil: 'load' });
     await page.waitForFunction(() => window.__interactiveAt !== undefined, null, { timeout: 30_000 });
     tti.push(await page.evaluate(() => window.__interactiveAt));
     await context.close();
   }
   tti.sort((a, b) => a - b);
-  console.log(`time to interactive (ms, ${RUNS} cold loads): median ${quantile(tti, 0.5).toFixed(0)}, min ${tti[0].toFixed(0)}, max ${tti[tti.length - 1].toFixed(0)}`);
+  console.log(`time to interactive (ms, ${RUNS} cold loads${OPEN ? ` of ${OPEN.slice(0, 40)}` : ''}): median ${quantile(tti, 0.5).toFixed(0)}, min ${tti[0].toFixed(0)}, max ${tti[tti.length - 1].toFixed(0)}`);
+  if (TTI_ONLY) {
+    await browser.close();
+    process.exit(0);
+  }
 
   // ---- frame times: 8 servers, a write load
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
