@@ -13,7 +13,9 @@
 //! latency, optional bandwidth (bytes are serialized onto the wire, so a big snapshot takes
 //! time and arrives in segments), extra delay and jitter. Bytes on a live connection arrive
 //! in order, never reordered or dropped: jitter only ever delays a chunk to no earlier than
-//! the one before it on the same stream.
+//! the one before it on the same stream. A sender that aborts a connection (a client over
+//! its output-buffer limit) loses what it had not put on the wire yet; the FIN follows
+//! what had.
 //!
 //! [`Fault`]s, injected now or scheduled at a virtual time: cut/heal (connections reset,
 //! new ones refused), sever (connections die; each end notices after a detection delay),

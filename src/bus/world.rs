@@ -45,8 +45,11 @@ pub(crate) enum Pending {
     Connected { server: ServerId, conn: ConnId },
     ConnectFailed { server: ServerId, conn: ConnId, reason: String },
     /// `sent` is when the sender wrote the bytes: (unix ms, log entries recorded by then),
-    /// kept only so the delivery's log entry can say where its arrow starts.
-    Deliver { to: ServerId, conn: ConnId, from: Endpoint, data: Vec<u8>, sent: (u64, u64) },
+    /// kept only so the delivery's log entry can say where its arrow starts. `leaves_us` is
+    /// when (virtual microseconds) its last byte leaves the sender's send buffer onto the
+    /// wire, set by `World::transmit`; until then an abort of the sending connection drops
+    /// it (see `World::discard_unsent`).
+    Deliver { to: ServerId, conn: ConnId, from: Endpoint, data: Vec<u8>, sent: (u64, u64), leaves_us: u64 },
     /// The FIN reaches `server`: the peer closed.
     Closed { server: ServerId, conn: ConnId },
     /// A severed or crashed connection: its end learns it (after the detection delay).
@@ -328,7 +331,7 @@ impl World {
             // A stopped process reads nothing: the line waits in its socket.
             ProcState::Paused => {
                 let sent = self.sent_now();
-                self.procs[server].stash.push(Pending::Deliver { to: server, conn, from: Endpoint::Console(server), data, sent })
+                self.procs[server].stash.push(Pending::Deliver { to: server, conn, from: Endpoint::Console(server), data, sent, leaves_us: 0 })
             }
             ProcState::Down => {}
         }
@@ -571,7 +574,7 @@ impl World {
     /// Puts `p` on the directed link `from -> to`: held if the link is, otherwise
     /// serialized at the link's bandwidth and delivered after its latency, never before
     /// anything sent earlier on the same stream.
-    fn transmit(&mut self, from: ServerId, to: ServerId, p: Pending) {
+    fn transmit(&mut self, from: ServerId, to: ServerId, mut p: Pending) {
         let now = self.now;
         let default = self.default_link;
         let link = self.link_mut(from, to);
@@ -595,6 +598,9 @@ impl World {
             let tail = self.stream_tail.entry(stream).or_insert(0);
             at = at.max(*tail);
             *tail = at;
+        }
+        if let Pending::Deliver { leaves_us, .. } = &mut p {
+            *leaves_us = done_us;
         }
         if let Pending::Deliver { from: Endpoint::Server(s, c), data, .. } = &p {
             if on_wire > now {
@@ -700,7 +706,7 @@ impl World {
                 self.servers[server].node.handle(now, Input::ConnectFailed { conn, reason });
                 self.drain(server);
             }
-            Pending::Deliver { to, conn, from, data, sent } => {
+            Pending::Deliver { to, conn, from, data, sent, .. } => {
                 if !self.peers.contains_key(&(to, conn)) {
                     return; // the connection was reset: bytes in flight are lost with it
                 }
@@ -772,10 +778,15 @@ impl World {
                         }
                     }
                 }
-                // Redis frees a client over its output-buffer limit without sending what is
-                // still queued; on the bus every sent chunk is already on its link, so an
-                // abort closes like a close.
-                Output::Close { conn } | Output::Abort { conn } => self.on_close(server, conn),
+                Output::Close { conn } => self.on_close(server, conn, "closed locally".into()),
+                Output::Abort { conn } => {
+                    let dropped = self.discard_unsent(server, conn);
+                    let reason = match dropped {
+                        0 => "closed locally".to_string(),
+                        n => format!("closed locally, {n} unsent bytes dropped"),
+                    };
+                    self.on_close(server, conn, reason);
+                }
                 Output::Event(e) => self.record(Some(server), LogKind::Engine(e)),
             }
         }
@@ -789,20 +800,88 @@ impl World {
         }
     }
 
-    fn on_close(&mut self, server: ServerId, conn: ConnId) {
+    fn on_close(&mut self, server: ServerId, conn: ConnId, reason: String) {
         self.connecting.remove(&(server, conn));
         if self.severed.remove(&(server, conn)) {
-            self.record(Some(server), LogKind::Closed { conn, reason: "closed locally".into() });
+            self.record(Some(server), LogKind::Closed { conn, reason });
             return;
         }
         let Some(peer) = self.peers.remove(&(server, conn)) else { return };
         self.stream_tail.remove(&(server, conn));
-        self.record(Some(server), LogKind::Closed { conn, reason: "closed locally".into() });
+        self.record(Some(server), LogKind::Closed { conn, reason });
         match peer {
             // The FIN travels behind any bytes already in flight.
             Endpoint::Server(to, their) => self.transmit(server, to, Pending::Closed { server: to, conn: their }),
             Endpoint::Console(s) => self.consoles[s].conn = None,
         }
+    }
+
+    /// Throws away what `server` still had to send on `conn`, for an abort: returns how
+    /// many bytes.
+    ///
+    /// Redis frees a client over its output-buffer limit (`freeClientAsync`, then
+    /// `freeClient`) without writing the rest of its output: the socket is closed and the
+    /// reply list and the replica's share of the replication buffer are released
+    /// (networking.c `freeClient`). A diskless snapshot is written to a replica only as
+    /// fast as its socket takes it, so the rest of it is never sent either (and the fork
+    /// child is killed if no replica is left to feed, replication.c `rdbPipeReadHandler`).
+    /// Only what the kernel had already taken from the socket can still reach the peer,
+    /// before the FIN.
+    ///
+    /// On the bus, bytes handed over by a sender wait in its send buffer until the link has
+    /// serialized them (a `Drained` event); only then does the engine count them written,
+    /// so until then they are part of the replica's `omem`. An abort therefore drops exactly
+    /// those: chunks still waiting to leave, and chunks parked on a held link, which never
+    /// left. Chunks already on the wire arrive, then the FIN. The kernel's socket buffer is
+    /// not modelled apart from the output buffer: it holds a few MB at most
+    /// (`net.ipv4.tcp_wmem`), little beside what a replica's limit is set for (256 MB hard
+    /// by default), so what it would still have sent is left out.
+    fn discard_unsent(&mut self, server: ServerId, conn: ConnId) -> usize {
+        let Some(Endpoint::Server(to, their)) = self.peers.get(&(server, conn)).copied() else { return 0 };
+        let from = Endpoint::Server(server, conn);
+        let now = self.now;
+        let mut dropped_queued = 0;
+        self.queue.retain(|Reverse(q)| match &q.event {
+            Pending::Deliver { from: f, data, leaves_us, .. } if *f == from && leaves_us / 1000 > now => {
+                dropped_queued += data.len();
+                false
+            }
+            // The engine is never told that dropped bytes left.
+            Pending::Drained { server: s, conn: c, .. } => !((*s, *c) == (server, conn) && q.at > now),
+            _ => true,
+        });
+        let mut dropped_parked = 0;
+        if let Some(link) = self.links.get_mut(&(server, to)) {
+            link.parked.retain(|p| match p {
+                Pending::Deliver { from: f, data, .. } if *f == from => {
+                    dropped_parked += data.len();
+                    false
+                }
+                _ => true,
+            });
+        }
+        if dropped_queued > 0 {
+            // The FIN follows the last chunk still on its way, not the dropped ones; and the
+            // link is free once what remains on it (other connections' chunks) has left.
+            let tail = self.queue.iter().filter(|Reverse(q)| q.event.stream() == Some((to, their))).map(|Reverse(q)| q.at).max();
+            match tail {
+                Some(at) => self.stream_tail.insert((to, their), at),
+                None => self.stream_tail.remove(&(to, their)),
+            };
+            let busy_until = self
+                .queue
+                .iter()
+                .filter_map(|Reverse(q)| match &q.event {
+                    Pending::Deliver { to: t, from: Endpoint::Server(s, _), leaves_us, .. } if (*s, *t) == (server, to) => Some(*leaves_us),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0)
+                .max(now * 1000);
+            let link = self.link_mut(server, to);
+            link.wire_free_us = link.wire_free_us.min(busy_until);
+        }
+        dropped_queued + dropped_parked
     }
 
     fn on_send(&mut self, server: ServerId, conn: ConnId, data: Vec<u8>) {
@@ -821,10 +900,10 @@ impl World {
                 let sent = self.sent_now();
                 if segmented {
                     for piece in data.chunks(SEGMENT_BYTES) {
-                        self.transmit(server, to, Pending::Deliver { to, conn: their, from, data: piece.to_vec(), sent });
+                        self.transmit(server, to, Pending::Deliver { to, conn: their, from, data: piece.to_vec(), sent, leaves_us: 0 });
                     }
                 } else {
-                    self.transmit(server, to, Pending::Deliver { to, conn: their, from, data, sent });
+                    self.transmit(server, to, Pending::Deliver { to, conn: their, from, data, sent, leaves_us: 0 });
                 }
             }
             None => {} // the connection is already gone

@@ -233,14 +233,23 @@ impl Node {
         }
     }
 
+    /// What REPLICAOF and the replication cron do: say so, then connect.
     fn connect_to_master(&mut self) {
+        if let Some(link) = &self.repl.link {
+            let (host, port) = (link.host.clone(), link.port);
+            self.log(format!("Connecting to MASTER {host}:{port}"));
+        }
+        self.connect_with_master();
+    }
+
+    /// Redis's connectWithMaster: a new non-blocking connect.
+    fn connect_with_master(&mut self) {
         let conn = self.alloc_conn();
         let Some(link) = self.repl.link.as_mut() else { return };
         link.conn = Some(conn);
         link.inbox.clear();
         link.last_io = self.now;
         let (host, port) = (link.host.clone(), link.port);
-        self.log(format!("Connecting to MASTER {host}:{port}"));
         self.request_connect(conn, host, port);
         self.set_link_state(LinkState::Connecting);
         self.log("MASTER <-> REPLICA sync started");
@@ -274,16 +283,22 @@ impl Node {
         if !self.link_conn_is(conn) {
             return;
         }
-        match self.repl.link.as_ref().map(|l| &l.state) {
-            Some(LinkState::Transfer(_)) => {
-                self.log("I/O error trying to sync with MASTER: connection lost");
-            }
-            _ => self.log("Master closed the connection during the handshake"),
+        let in_transfer = matches!(self.repl.link.as_ref().map(|l| &l.state), Some(LinkState::Transfer(_)));
+        if in_transfer {
+            self.log("I/O error trying to sync with MASTER: connection lost");
+        } else {
+            self.log("Master closed the connection during the handshake");
         }
         if let Some(link) = self.repl.link.as_mut() {
             link.conn = None;
         }
         self.handshake_failed();
+        if in_transfer {
+            // readSyncBulkPayload gives up with cancelReplicationHandshake(1): the next
+            // attempt starts at once, not at the next cron. The cached master is still
+            // there (only a complete payload replaces it), so it asks the same PSYNC.
+            self.reconnect_after_failure();
+        }
     }
 
     /// Abandons the current attempt; the replication cron retries within a second.
@@ -320,6 +335,7 @@ impl Node {
                 }
                 other => other.clone(),
             });
+            let in_transfer = matches!(state, Some(LinkState::Transfer(_)));
             let step = match state {
                 Some(LinkState::ReceivePingReply) => self.on_ping_reply(conn),
                 Some(LinkState::ReceiveHandshakeReplies { pending }) => self.on_handshake_reply(conn, pending),
@@ -334,6 +350,12 @@ impl Node {
                 Step::Wait => break,
                 Step::Fail => {
                     self.handshake_failed();
+                    if in_transfer {
+                        // An error while reading the payload (readSyncBulkPayload's
+                        // `goto error`) retries at once too; a failed handshake step
+                        // (syncWithMaster's) waits for the cron.
+                        self.reconnect_after_failure();
+                    }
                     break;
                 }
             }
@@ -780,7 +802,9 @@ impl Node {
             let (h, p) = (link.host.clone(), link.port);
             self.log(format!("Reconnecting to MASTER {h}:{p} after failure"));
         }
-        self.connect_to_master();
+        // cancelReplicationHandshake(1) calls connectWithMaster directly: no "Connecting
+        // to MASTER" line, that one is replicationCron's.
+        self.connect_with_master();
     }
 }
 
@@ -885,6 +909,51 @@ mod tests {
                 assert!(reconnect.is_none());
                 assert!(n.keyspace().is_empty(), "the old data was flushed before loading");
             }
+        }
+    }
+
+    /// The master closes the connection in the middle of the payload (it dropped us for
+    /// our output buffer, say): Redis 7.0's readSyncBulkPayload logs the lost connection
+    /// and calls cancelReplicationHandshake(1), which reconnects at once. The payload was
+    /// going to a temporary file: the dataset is untouched, and so is the cached master,
+    /// so the new attempt asks the same PSYNC as before, not the id the failed
+    /// `+FULLRESYNC` announced.
+    #[test]
+    fn a_payload_cut_short_keeps_the_data_and_the_cached_master_and_retries_at_once() {
+        for diskless in [false, true] {
+            let (mut n, conn) = replica_with_old_data();
+            let full = framed(&snapshot(b"new"), diskless);
+            let mut cut = full[..full.len() - 20].to_vec();
+            cut[12..52].copy_from_slice("b".repeat(40).as_bytes());
+            let (logs, _) = sync(&mut n, conn, cut);
+            assert!(logs.contains(&format!("Full resync from master: {}:0", "b".repeat(40))), "{logs:?}");
+            n.handle(T + 5, Input::Closed { conn });
+            let (logs, reconnect) = drain(&mut n);
+            assert_eq!(
+                logs[..3],
+                [
+                    "I/O error trying to sync with MASTER: connection lost",
+                    "Reconnecting to MASTER master:6379 after failure",
+                    "MASTER <-> REPLICA sync started",
+                ],
+                "{logs:?}"
+            );
+            assert!(!logs.iter().any(|l| l.contains("Flushing old data") || l.contains("Loading")), "{logs:?}");
+            assert!(n.keyspace().dbs[0].entries.contains_key(b"old".as_slice()), "the old data stays");
+            let conn = reconnect.expect("a new attempt at once");
+            n.handle(T + 5, Input::Connected { conn });
+            n.handle(T + 5, Input::Bytes { conn, data: b"+PONG\r\n".to_vec() });
+            n.handle(T + 5, Input::Bytes { conn, data: b"+OK\r\n+OK\r\n".to_vec() });
+            let mut sent = Vec::new();
+            while let Some(o) = n.poll_output() {
+                if let Output::Send { conn: c, data } = o {
+                    if c == conn {
+                        sent.extend(data);
+                    }
+                }
+            }
+            let psync = format!("*3\r\n$5\r\nPSYNC\r\n$40\r\n{}\r\n$1\r\n1\r\n", "a".repeat(40));
+            assert!(sent.ends_with(psync.as_bytes()), "{:?}", String::from_utf8_lossy(&sent));
         }
     }
 
