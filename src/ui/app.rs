@@ -7,14 +7,15 @@ use super::components::controls::Controls;
 use super::components::help::Shortcuts;
 use super::components::inspect::Inspect;
 use super::components::narration::Narration;
-use super::components::share::{GuidePicker, Share};
+use super::components::share::{page_address, GuidePicker, Share};
 use super::components::server_panel::ServerPanel;
 use super::components::timeline::Timeline;
 use super::components::topology::Topology;
+use super::embed::{use_host, EmbedOptions, Panel};
 use super::model::inspect::inspect_view;
 use super::model::server_panel::panel_view;
 use super::page::Opening;
-use super::state::Action;
+use super::state::{Action, Sim};
 
 /// Wall-clock period of the simulation tick.
 const TICK_MS: u32 = 50;
@@ -28,12 +29,22 @@ pub struct AppProps {
     /// What the page's address asked for (tests: the example).
     #[prop_or(Opening::Example)]
     pub opening: Opening,
+    /// `?embed=1`: the playground inside another page, with the options it asked for.
+    #[prop_or_default]
+    pub embed: Option<EmbedOptions>,
 }
 
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
     let opening = props.opening.clone();
-    let sim = use_reducer(move || opening.into_sim());
+    let embed = props.embed.clone();
+    let sim = use_reducer(move || {
+        let mut sim = opening.into_sim();
+        if let Some(options) = &embed {
+            options.apply_to(&mut sim);
+        }
+        sim
+    });
     let dispatch: Callback<Action> = sim.dispatcher().into();
     {
         let dispatch = dispatch.clone();
@@ -62,6 +73,11 @@ pub fn app(props: &AppProps) -> Html {
         }
     });
 
+    use_host(props.embed.clone(), &sim, dispatch.clone());
+
+    if let Some(options) = &props.embed {
+        return embedded(&sim, options, dispatch);
+    }
     let inspect = inspect_view(&sim.bus(), sim.console.selected, &sim.inspect);
     let dismiss = dispatch.reform(|_: MouseEvent| Action::DismissNotice);
     html! {
@@ -99,6 +115,92 @@ pub fn app(props: &AppProps) -> Html {
                 </div>
             </div>
             <Timeline diagram={sim.diagram_view()} log={sim.event_log_view()} dispatch={dispatch.clone()} />
+            <Shortcuts
+                paused={sim.paused}
+                speed={sim.speed_pct}
+                selected_event={sim.timeline.selected}
+                servers={sim.bus().servers().len()}
+                theme={sim.timeline.theme}
+                help_open={sim.timeline.help_open}
+                dispatch={dispatch}
+            />
+        </main>
+    }
+}
+
+/// The playground inside another page: a title line with the way out to the full page,
+/// the transport bar, and only the panels the host asked for.
+fn embedded(sim: &UseReducerHandle<Sim>, options: &EmbedOptions, dispatch: Callback<Action>) -> Html {
+    let shows = |panel| options.shows(panel);
+    let title = sim.session().base().title.clone().unwrap_or_else(|| "replscope".to_string());
+    // The full page at this run as it stands, made when the link is about to be followed
+    // (making a share link on every redraw would cost more than the redraw).
+    let refresh_link = {
+        let sim = sim.clone();
+        move |e: &Event| {
+            if let Some(a) = e.target_dyn_into::<web_sys::Element>() {
+                let _ = a.set_attribute("href", &format!("{}#{}", page_address(), sim.share_link().link));
+            }
+        }
+    };
+    let on_click = {
+        let refresh = refresh_link.clone();
+        Callback::from(move |e: MouseEvent| refresh(&e))
+    };
+    let on_hover = {
+        let refresh = refresh_link.clone();
+        Callback::from(move |e: MouseEvent| refresh(&e))
+    };
+    let on_focus = Callback::from(move |e: FocusEvent| refresh_link(&e));
+    let main_panels = shows(Panel::Topology) || shows(Panel::Inspect);
+    let narration = sim.narration_view().filter(|_| shows(Panel::Narration));
+    let side_panels = narration.is_some() || shows(Panel::Console);
+    let dismiss = dispatch.reform(|_: MouseEvent| Action::DismissNotice);
+    html! {
+        <main class="app embed" style={options.height.map(|h| format!("height: {h}px"))}>
+            <header class="embed-head">
+                <span class="embed-title">{ title }</span>
+                <a class="embed-open" href={page_address()} target="_blank" rel="noopener"
+                    onclick={on_click} onmouseenter={on_hover} onfocus={on_focus}
+                    title="This run in the full playground, in a new tab">{ "Open in replscope ↗" }</a>
+            </header>
+            if !options.ignored.is_empty() {
+                <p class="embed-notice">{ format!("Options ignored: {}.", options.ignored.join("; ")) }</p>
+            }
+            if let Some(notice) = &sim.notice {
+                <div class="page-notice" role="alert">
+                    <p>{ notice }</p>
+                    <button type="button" class="page-notice-close" onclick={dismiss}>{ "Dismiss" }</button>
+                </div>
+            }
+            <Controls view={sim.timeline_view()} dispatch={dispatch.clone()} compact=true />
+            if main_panels || side_panels {
+                <div class={classes!("workspace", (!(main_panels && side_panels)).then_some("single"))}>
+                    if main_panels {
+                        <div class="workspace-main">
+                            if shows(Panel::Topology) {
+                                <Topology view={sim.topology_view()} dispatch={dispatch.clone()} read_only={sim.read_only} />
+                            }
+                            if shows(Panel::Inspect) {
+                                <Inspect tab={sim.inspect.tab} view={inspect_view(&sim.bus(), sim.console.selected, &sim.inspect)} dispatch={dispatch.clone()} />
+                            }
+                        </div>
+                    }
+                    if side_panels {
+                        <div class="workspace-side">
+                            if let Some(view) = narration {
+                                <Narration view={view} dispatch={dispatch.clone()} />
+                            }
+                            if shows(Panel::Console) {
+                                <ServerPanel view={panel_view(sim)} targets={sim.console_targets()} dispatch={dispatch.clone()} read_only={sim.read_only} />
+                            }
+                        </div>
+                    }
+                </div>
+            }
+            if shows(Panel::Timeline) {
+                <Timeline diagram={sim.diagram_view()} log={sim.event_log_view()} dispatch={dispatch.clone()} />
+            }
             <Shortcuts
                 paused={sim.paused}
                 speed={sim.speed_pct}

@@ -2,6 +2,7 @@
 
 mod app;
 pub mod components;
+pub mod embed;
 pub mod model;
 pub mod page;
 pub mod state;
@@ -21,6 +22,7 @@ pub fn start() {
         let query = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
         let fragment = location.as_ref().and_then(|l| l.hash().ok()).unwrap_or_default();
         let opening = page::Opening::from_address(&query, &fragment);
-        yew::Renderer::<App>::with_root_and_props(root, AppProps { autoplay: true, opening }).render();
+        let embed = embed::EmbedOptions::from_query(&query);
+        yew::Renderer::<App>::with_root_and_props(root, AppProps { autoplay: true, opening, embed }).render();
     }
 }
