@@ -24,7 +24,7 @@ section "native tests: engine and bus without web crates"
 cargo test --no-default-features
 
 section "native tests: with the web feature"
-cargo test --lib --test tidy
+cargo test --lib --test tidy --test docs_embed
 
 section "wasm-bindgen-test: headless Chromium"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect --test web_embed
