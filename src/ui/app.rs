@@ -75,97 +75,29 @@ pub fn app(props: &AppProps) -> Html {
 
     use_host(props.embed.clone(), &sim, dispatch.clone());
 
-    if let Some(options) = &props.embed {
-        return embedded(&sim, options, dispatch);
-    }
-    let inspect = inspect_view(&sim.bus(), sim.console.selected, &sim.inspect);
-    let dismiss = dispatch.reform(|_: MouseEvent| Action::DismissNotice);
-    html! {
-        <main class="app">
-            <header class="top">
-                <h1>{ "replscope" }<span class="subtitle">{ "Redis 7.0 replication playground" }</span></h1>
-                <p class="hint">
-                    { "Type " }<kbd>{ "SET k v" }</kbd>{ " in the master console; watch it reach the replicas. " }
-                    <kbd>{ "?" }</kbd>{ " lists the keyboard shortcuts." }
-                </p>
-                <div class="top-actions">
-                    <GuidePicker dispatch={dispatch.clone()} />
-                    <Share share={sim.share.clone()} dispatch={dispatch.clone()} />
-                </div>
-            </header>
-            if let Some(notice) = &sim.notice {
-                <div class="page-notice" role="alert">
-                    <p>{ notice }</p>
-                    <button type="button" class="page-notice-close" onclick={dismiss}>{ "Dismiss" }</button>
-                </div>
-            }
-            <Controls view={sim.timeline_view()} dispatch={dispatch.clone()} />
-            // Wide screens: the cluster and what it holds on the left, the selected server's
-            // console beside it, so typing and watching happen without scrolling.
-            <div class="workspace">
-                <div class="workspace-main">
-                    <Topology view={sim.topology_view()} dispatch={dispatch.clone()} />
-                    <Inspect tab={sim.inspect.tab} view={inspect} dispatch={dispatch.clone()} />
-                </div>
-                <div class="workspace-side">
-                    if let Some(view) = sim.narration_view() {
-                        <Narration view={view} dispatch={dispatch.clone()} />
-                    }
-                    <ServerPanel view={panel_view(&sim)} targets={sim.console_targets()} dispatch={dispatch.clone()} />
-                </div>
-            </div>
-            <Timeline diagram={sim.diagram_view()} log={sim.event_log_view()} dispatch={dispatch.clone()} />
-            <Shortcuts
-                paused={sim.paused}
-                speed={sim.speed_pct}
-                selected_event={sim.timeline.selected}
-                servers={sim.bus().servers().len()}
-                theme={sim.timeline.theme}
-                help_open={sim.timeline.help_open}
-                dispatch={dispatch}
-            />
-        </main>
-    }
-}
-
-/// The playground inside another page: a title line with the way out to the full page,
-/// the transport bar, and only the panels the host asked for.
-fn embedded(sim: &UseReducerHandle<Sim>, options: &EmbedOptions, dispatch: Callback<Action>) -> Html {
-    let shows = |panel| options.shows(panel);
-    let title = sim.session().base().title.clone().unwrap_or_else(|| "replscope".to_string());
-    // The full page at this run as it stands, made when the link is about to be followed
-    // (making a share link on every redraw would cost more than the redraw).
-    let refresh_link = {
-        let sim = sim.clone();
-        move |e: &Event| {
-            if let Some(a) = e.target_dyn_into::<web_sys::Element>() {
-                let _ = a.set_attribute("href", &format!("{}#{}", page_address(), sim.share_link().link));
-            }
-        }
-    };
-    let on_click = {
-        let refresh = refresh_link.clone();
-        Callback::from(move |e: MouseEvent| refresh(&e))
-    };
-    let on_hover = {
-        let refresh = refresh_link.clone();
-        Callback::from(move |e: MouseEvent| refresh(&e))
-    };
-    let on_focus = Callback::from(move |e: FocusEvent| refresh_link(&e));
-    let main_panels = shows(Panel::Topology) || shows(Panel::Inspect);
+    // An embed shows the panels its host asked for; the page shows them all.
+    let embed = props.embed.as_ref();
+    let shows = |panel| embed.is_none_or(|o| o.shows(panel));
     let narration = sim.narration_view().filter(|_| shows(Panel::Narration));
+    let main_panels = shows(Panel::Topology) || shows(Panel::Inspect);
     let side_panels = narration.is_some() || shows(Panel::Console);
     let dismiss = dispatch.reform(|_: MouseEvent| Action::DismissNotice);
     html! {
-        <main class="app embed" style={options.height.map(|h| format!("height: {h}px"))}>
-            <header class="embed-head">
-                <span class="embed-title">{ title }</span>
-                <a class="embed-open" href={page_address()} target="_blank" rel="noopener"
-                    onclick={on_click} onmouseenter={on_hover} onfocus={on_focus}
-                    title="This run in the full playground, in a new tab">{ "Open in replscope ↗" }</a>
-            </header>
-            if !options.ignored.is_empty() {
-                <p class="embed-notice">{ format!("Options ignored: {}.", options.ignored.join("; ")) }</p>
+        <main class={classes!("app", embed.map(|_| "embed"))} style={embed.and_then(|o| o.height).map(|h| format!("height: {h}px"))}>
+            if let Some(options) = embed {
+                { embed_head(&sim, options) }
+            } else {
+                <header class="top">
+                    <h1>{ "replscope" }<span class="subtitle">{ "Redis 7.0 replication playground" }</span></h1>
+                    <p class="hint">
+                        { "Type " }<kbd>{ "SET k v" }</kbd>{ " in the master console; watch it reach the replicas. " }
+                        <kbd>{ "?" }</kbd>{ " lists the keyboard shortcuts." }
+                    </p>
+                    <div class="top-actions">
+                        <GuidePicker dispatch={dispatch.clone()} />
+                        <Share share={sim.share.clone()} dispatch={dispatch.clone()} />
+                    </div>
+                </header>
             }
             if let Some(notice) = &sim.notice {
                 <div class="page-notice" role="alert">
@@ -173,7 +105,9 @@ fn embedded(sim: &UseReducerHandle<Sim>, options: &EmbedOptions, dispatch: Callb
                     <button type="button" class="page-notice-close" onclick={dismiss}>{ "Dismiss" }</button>
                 </div>
             }
-            <Controls view={sim.timeline_view()} dispatch={dispatch.clone()} compact=true />
+            <Controls view={sim.timeline_view()} dispatch={dispatch.clone()} compact={embed.is_some()} />
+            // Wide screens: the cluster and what it holds on the left, the selected server's
+            // console beside it, so typing and watching happen without scrolling.
             if main_panels || side_panels {
                 <div class={classes!("workspace", (!(main_panels && side_panels)).then_some("single"))}>
                     if main_panels {
@@ -192,7 +126,7 @@ fn embedded(sim: &UseReducerHandle<Sim>, options: &EmbedOptions, dispatch: Callb
                                 <Narration view={view} dispatch={dispatch.clone()} />
                             }
                             if shows(Panel::Console) {
-                                <ServerPanel view={panel_view(sim)} targets={sim.console_targets()} dispatch={dispatch.clone()} read_only={sim.read_only} />
+                                <ServerPanel view={panel_view(&sim)} targets={sim.console_targets()} dispatch={dispatch.clone()} read_only={sim.read_only} />
                             }
                         </div>
                     }
@@ -211,5 +145,34 @@ fn embedded(sim: &UseReducerHandle<Sim>, options: &EmbedOptions, dispatch: Callb
                 dispatch={dispatch}
             />
         </main>
+    }
+}
+
+/// An embed's title line: the scenario's title, the options it ignored, and the way out
+/// to the full playground at the same run.
+fn embed_head(sim: &UseReducerHandle<Sim>, options: &EmbedOptions) -> Html {
+    let title = sim.session().base().title.clone().unwrap_or_else(|| "replscope".to_string());
+    // The full page at this run as it stands, made when the link is about to be followed
+    // (making a share link on every redraw would cost more than the redraw).
+    let refresh = {
+        let sim = sim.clone();
+        Callback::from(move |e: Event| {
+            if let Some(a) = e.target_dyn_into::<web_sys::Element>() {
+                let _ = a.set_attribute("href", &format!("{}#{}", page_address(), sim.share_link().link));
+            }
+        })
+    };
+    html! {
+        <>
+            <header class="embed-head">
+                <span class="embed-title">{ title }</span>
+                <a class="embed-open" href={page_address()} target="_blank" rel="noopener"
+                    onclick={refresh.reform(Event::from)} onmouseenter={refresh.reform(Event::from)} onfocus={refresh.reform(Event::from)}
+                    title="This run in the full playground, in a new tab">{ "Open in replscope ↗" }</a>
+            </header>
+            if !options.ignored.is_empty() {
+                <p class="embed-notice">{ format!("Options ignored: {}.", options.ignored.join("; ")) }</p>
+            }
+        </>
     }
 }

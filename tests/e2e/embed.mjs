@@ -200,6 +200,18 @@ await run(async (context) => {
     return strict.length === 0 || `strict sent ${JSON.stringify(strict)}`;
   });
 
+  await step('ready and events messages have the documented fields', async () => {
+    const all = await got('trusting');
+    const ready = all.find((m) => m.type === 'ready');
+    if (!(ready.replscope === 1 && ready.version === 1 && ready.title === null)) return `ready: ${JSON.stringify(ready)}`;
+    const events = all.find((m) => m.type === 'events');
+    if (!events) return 'no events message';
+    const { from, dropped, lines } = events;
+    if (from !== 0 || dropped !== 0 || !Array.isArray(lines) || lines.length === 0) return `events: ${JSON.stringify(events).slice(0, 200)}`;
+    const ok = lines.every((l, i) => l.index === i && typeof l.time === 'number' && l.line.startsWith(`#${i} t=${l.time}`));
+    return ok || `lines: ${JSON.stringify(lines.slice(0, 3))}`;
+  });
+
   await step('a command from the named origin runs and is answered', async () => {
     await post('trusting', command('SET from-host 1'));
     const reply = await until(host, 'reply', () => window.heard.trusting.some((m) => m.type === 'reply' && m.to === 'command' && m.ok));
