@@ -5,7 +5,8 @@
 #   3. native build and tests with the web feature (the UI compiles natively too)
 #   4. wasm-bindgen-test in headless Chromium and headless Firefox
 #   5. release build of the page with trunk (sizes and their gzip total printed)
-#   6. end-to-end: playwright-core clicking through the built page in Chromium
+#   6. end-to-end: playwright-core clicking through the built page in Chromium, and the
+#      example documentation page (docs.html) driving its embeds
 # Every process it starts binds 127.0.0.1 and is stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,13 +24,13 @@ section "native tests: engine and bus without web crates"
 cargo test --no-default-features
 
 section "native tests: with the web feature"
-cargo test --lib --test tidy
+cargo test --lib --test tidy --test docs_embed
 
 section "wasm-bindgen-test: headless Chromium"
-CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect --test web_guided
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect --test web_guided --test web_embed
 
 section "wasm-bindgen-test: headless Firefox"
-GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect --test web_guided
+GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect --test web_guided --test web_embed
 
 section "release build (trunk)"
 rm -rf dist
@@ -55,6 +56,7 @@ done
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/skeleton.mjs
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/playground.mjs
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/guided.mjs
+BASE_URL="http://127.0.0.1:$port/" node tests/e2e/embed.mjs
 kill "$server_pid" 2>/dev/null || true
 wait "$server_pid" 2>/dev/null || true
 trap - EXIT

@@ -7,14 +7,15 @@ use super::components::controls::Controls;
 use super::components::help::Shortcuts;
 use super::components::inspect::Inspect;
 use super::components::narration::Narration;
-use super::components::share::{GuidePicker, Share};
+use super::components::share::{page_address, GuidePicker, Share};
 use super::components::server_panel::ServerPanel;
 use super::components::timeline::Timeline;
 use super::components::topology::Topology;
+use super::embed::{use_host, EmbedOptions, Panel};
 use super::model::inspect::inspect_view;
 use super::model::server_panel::panel_view;
 use super::page::Opening;
-use super::state::Action;
+use super::state::{Action, Sim};
 
 /// Wall-clock period of the simulation tick.
 const TICK_MS: u32 = 50;
@@ -28,12 +29,22 @@ pub struct AppProps {
     /// What the page's address asked for (tests: the example).
     #[prop_or(Opening::Example)]
     pub opening: Opening,
+    /// `?embed=1`: the playground inside another page, with the options it asked for.
+    #[prop_or_default]
+    pub embed: Option<EmbedOptions>,
 }
 
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
     let opening = props.opening.clone();
-    let sim = use_reducer(move || opening.into_sim());
+    let embed = props.embed.clone();
+    let sim = use_reducer(move || {
+        let mut sim = opening.into_sim();
+        if let Some(options) = &embed {
+            options.apply_to(&mut sim);
+        }
+        sim
+    });
     let dispatch: Callback<Action> = sim.dispatcher().into();
     {
         let dispatch = dispatch.clone();
@@ -62,43 +73,68 @@ pub fn app(props: &AppProps) -> Html {
         }
     });
 
-    let inspect = inspect_view(&sim.bus(), sim.console.selected, &sim.inspect);
+    use_host(props.embed.clone(), &sim, dispatch.clone());
+
+    // An embed shows the panels its host asked for; the page shows them all.
+    let embed = props.embed.as_ref();
+    let shows = |panel| embed.is_none_or(|o| o.shows(panel));
+    let narration = sim.narration_view().filter(|_| shows(Panel::Narration));
+    let main_panels = shows(Panel::Topology) || shows(Panel::Inspect);
+    let side_panels = narration.is_some() || shows(Panel::Console);
     let dismiss = dispatch.reform(|_: MouseEvent| Action::DismissNotice);
     html! {
-        <main class="app">
-            <header class="top">
-                <h1>{ "replscope" }<span class="subtitle">{ "Redis 7.0 replication playground" }</span></h1>
-                <p class="hint">
-                    { "Type " }<kbd>{ "SET k v" }</kbd>{ " in the master console; watch it reach the replicas. " }
-                    <kbd>{ "?" }</kbd>{ " lists the keyboard shortcuts." }
-                </p>
-                <div class="top-actions">
-                    <GuidePicker dispatch={dispatch.clone()} />
-                    <Share share={sim.share.clone()} dispatch={dispatch.clone()} />
-                </div>
-            </header>
+        <main class={classes!("app", embed.map(|_| "embed"))} style={embed.and_then(|o| o.height).map(|h| format!("height: {h}px"))}>
+            if let Some(options) = embed {
+                { embed_head(&sim, options) }
+            } else {
+                <header class="top">
+                    <h1>{ "replscope" }<span class="subtitle">{ "Redis 7.0 replication playground" }</span></h1>
+                    <p class="hint">
+                        { "Type " }<kbd>{ "SET k v" }</kbd>{ " in the master console; watch it reach the replicas. " }
+                        <kbd>{ "?" }</kbd>{ " lists the keyboard shortcuts." }
+                    </p>
+                    <div class="top-actions">
+                        <GuidePicker dispatch={dispatch.clone()} />
+                        <Share share={sim.share.clone()} dispatch={dispatch.clone()} />
+                    </div>
+                </header>
+            }
             if let Some(notice) = &sim.notice {
                 <div class="page-notice" role="alert">
                     <p>{ notice }</p>
                     <button type="button" class="page-notice-close" onclick={dismiss}>{ "Dismiss" }</button>
                 </div>
             }
-            <Controls view={sim.timeline_view()} dispatch={dispatch.clone()} />
+            <Controls view={sim.timeline_view()} dispatch={dispatch.clone()} compact={embed.is_some()} />
             // Wide screens: the cluster and what it holds on the left, the selected server's
             // console beside it, so typing and watching happen without scrolling.
-            <div class="workspace">
-                <div class="workspace-main">
-                    <Topology view={sim.topology_view()} dispatch={dispatch.clone()} />
-                    <Inspect tab={sim.inspect.tab} view={inspect} dispatch={dispatch.clone()} />
-                </div>
-                <div class="workspace-side">
-                    if let Some(view) = sim.narration_view() {
-                        <Narration view={view} dispatch={dispatch.clone()} />
+            if main_panels || side_panels {
+                <div class={classes!("workspace", (!(main_panels && side_panels)).then_some("single"))}>
+                    if main_panels {
+                        <div class="workspace-main">
+                            if shows(Panel::Topology) {
+                                <Topology view={sim.topology_view()} dispatch={dispatch.clone()} read_only={sim.read_only} />
+                            }
+                            if shows(Panel::Inspect) {
+                                <Inspect tab={sim.inspect.tab} view={inspect_view(&sim.bus(), sim.console.selected, &sim.inspect)} dispatch={dispatch.clone()} />
+                            }
+                        </div>
                     }
-                    <ServerPanel view={panel_view(&sim)} targets={sim.console_targets()} dispatch={dispatch.clone()} />
+                    if side_panels {
+                        <div class="workspace-side">
+                            if let Some(view) = narration {
+                                <Narration view={view} dispatch={dispatch.clone()} />
+                            }
+                            if shows(Panel::Console) {
+                                <ServerPanel view={panel_view(&sim)} targets={sim.console_targets()} dispatch={dispatch.clone()} read_only={sim.read_only} />
+                            }
+                        </div>
+                    }
                 </div>
-            </div>
-            <Timeline diagram={sim.diagram_view()} log={sim.event_log_view()} dispatch={dispatch.clone()} />
+            }
+            if shows(Panel::Timeline) {
+                <Timeline diagram={sim.diagram_view()} log={sim.event_log_view()} dispatch={dispatch.clone()} />
+            }
             <Shortcuts
                 paused={sim.paused}
                 speed={sim.speed_pct}
@@ -110,5 +146,34 @@ pub fn app(props: &AppProps) -> Html {
                 dispatch={dispatch}
             />
         </main>
+    }
+}
+
+/// An embed's title line: the scenario's title, the options it ignored, and the way out
+/// to the full playground at the same run.
+fn embed_head(sim: &UseReducerHandle<Sim>, options: &EmbedOptions) -> Html {
+    let title = sim.session().base().title.clone().unwrap_or_else(|| "replscope".to_string());
+    // The full page at this run as it stands, made when the link is about to be followed
+    // (making a share link on every redraw would cost more than the redraw).
+    let refresh = {
+        let sim = sim.clone();
+        Callback::from(move |e: Event| {
+            if let Some(a) = e.target_dyn_into::<web_sys::Element>() {
+                let _ = a.set_attribute("href", &format!("{}#{}", page_address(), sim.share_link().link));
+            }
+        })
+    };
+    html! {
+        <>
+            <header class="embed-head">
+                <span class="embed-title">{ title }</span>
+                <a class="embed-open" href={page_address()} target="_blank" rel="noopener"
+                    onclick={refresh.reform(Event::from)} onmouseenter={refresh.reform(Event::from)} onfocus={refresh.reform(Event::from)}
+                    title="This run in the full playground, in a new tab">{ "Open in replscope ↗" }</a>
+            </header>
+            if !options.ignored.is_empty() {
+                <p class="embed-notice">{ format!("Options ignored: {}.", options.ignored.join("; ")) }</p>
+            }
+        </>
     }
 }

@@ -2,6 +2,7 @@
 
 mod app;
 pub mod components;
+pub mod embed;
 pub mod model;
 pub mod page;
 pub mod state;
@@ -33,6 +34,7 @@ pub fn start() {
             window.set_onhashchange(Some(wasm_bindgen::JsCast::unchecked_ref(reload.as_ref())));
             reload.forget();
         }
-        yew::Renderer::<App>::with_root_and_props(root, AppProps { autoplay: true, opening }).render();
+        let embed = embed::EmbedOptions::from_query(&query);
+        yew::Renderer::<App>::with_root_and_props(root, AppProps { autoplay: true, opening, embed }).render();
     }
 }

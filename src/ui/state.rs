@@ -92,6 +92,8 @@ pub enum Action {
     NarrationGo(usize),
     /// Dismisses the message about the page's address.
     DismissNotice,
+    /// A request from the page embedding this one (see [`crate::ui::embed`]).
+    Api(Box<crate::ui::embed::Call>),
 }
 
 /// The share box: the link, made when the person asked for it.
@@ -149,6 +151,11 @@ pub struct Sim {
     /// The link of what was last opened from inside the page (a guided scenario), for the
     /// address bar.
     pub opened_link: Option<String>,
+    /// An embed's `readonly=1`: actions that would change the run are ignored.
+    pub read_only: bool,
+    /// Counts the runs opened on this page, so whoever follows the log (the embed's host)
+    /// knows when it is another run's.
+    pub run: u64,
 }
 
 impl Default for Sim {
@@ -233,6 +240,8 @@ impl Sim {
             notice: None,
             share: None,
             opened_link: None,
+            read_only: false,
+            run: 0,
         }
     }
 
@@ -267,6 +276,8 @@ impl Sim {
     fn replace_with(&mut self, mut next: Sim) {
         next.timeline.theme = self.timeline.theme;
         next.speed_pct = self.speed_pct;
+        next.read_only = self.read_only;
+        next.run = self.run + 1;
         *self = next;
     }
 
@@ -304,6 +315,9 @@ impl Sim {
     }
 
     pub fn apply(&mut self, action: Action) {
+        if self.read_only && crate::ui::embed::refused_when_read_only(&action) {
+            return;
+        }
         match action {
             Action::SubmitCommand { server, line } => self.submit(server, line),
             Action::EditDraft(text) => {
@@ -406,6 +420,7 @@ impl Sim {
                 }
             }
             Action::DismissNotice => self.notice = None,
+            Action::Api(call) => crate::ui::embed::apply(self, *call),
         }
         // Stepping back before a server was added, or removing it, must not leave the
         // console on a server that is not there.

@@ -9,15 +9,20 @@ use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSele
 
 /// A fresh app in its own `<div>`, with the wall-clock interval off.
 pub async fn mount() -> Element {
-    mount_opening(replscope::ui::page::Opening::Example).await
+    mount_with(yew::props!(AppProps { autoplay: false })).await
 }
 
 /// [`mount`], opening what an address would ask for (a link, a guided scenario).
 pub async fn mount_opening(opening: replscope::ui::page::Opening) -> Element {
+    mount_with(yew::props!(AppProps { autoplay: false, opening })).await
+}
+
+/// A fresh app in its own `<div>` with these props (an opening, embed options).
+pub async fn mount_with(props: AppProps) -> Element {
     let doc = web_sys::window().unwrap().document().unwrap();
     let root = doc.create_element("div").unwrap();
     doc.body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps { autoplay: false, opening }).render();
+    yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
     yew::scheduler::flush().await;
     root
 }

@@ -10,6 +10,9 @@ pub struct ConsoleProps {
     pub selected: ServerId,
     pub view: ConsoleView,
     pub dispatch: Callback<Action>,
+    /// A read-only embed: the transcript only, and a line saying why.
+    #[prop_or_default]
+    pub read_only: bool,
 }
 
 /// A redis-cli-like console for the selected server: Enter sends the line, ↑/↓ walk the
@@ -68,24 +71,28 @@ pub fn console(props: &ConsoleProps) -> Html {
                 }
                 { for v.transcript.iter().map(line) }
             </div>
-            <div class="prompt-line">
-                <label class="prompt-label">
-                    <span class="prompt">{ &v.prompt }</span>
-                    <input
-                        type="text"
-                        class="console-input"
-                        aria-label="Command"
-                        value={v.draft.clone()}
-                        oninput={on_input}
-                        onkeydown={on_keydown}
-                        autocomplete="off"
-                        autocapitalize="off"
-                        spellcheck="false"
-                        enterkeyhint="send"
-                    />
-                </label>
-                <button type="button" class="send" onclick={on_send}>{ "Send" }</button>
-            </div>
+            if props.read_only {
+                <p class="console-read-only">{ crate::ui::embed::READ_ONLY }</p>
+            } else {
+                <div class="prompt-line">
+                    <label class="prompt-label">
+                        <span class="prompt">{ &v.prompt }</span>
+                        <input
+                            type="text"
+                            class="console-input"
+                            aria-label="Command"
+                            value={v.draft.clone()}
+                            oninput={on_input}
+                            onkeydown={on_keydown}
+                            autocomplete="off"
+                            autocapitalize="off"
+                            spellcheck="false"
+                            enterkeyhint="send"
+                        />
+                    </label>
+                    <button type="button" class="send" onclick={on_send}>{ "Send" }</button>
+                </div>
+            }
             if !v.candidates.is_empty() {
                 <p class="completions" aria-live="polite">
                     <span class="sr-only">{ "Completions: " }</span>
@@ -104,7 +111,9 @@ pub fn console(props: &ConsoleProps) -> Html {
             if let Some(notice) = &v.notice {
                 <p class="notice" role="alert">{ notice }</p>
             }
-            <p class="keys-help">{ "Enter sends · ↑/↓ history · Tab completes (Shift+Tab back, Esc undo)" }</p>
+            if !props.read_only {
+                <p class="keys-help">{ "Enter sends · ↑/↓ history · Tab completes (Shift+Tab back, Esc undo)" }</p>
+            }
         </div>
     }
 }

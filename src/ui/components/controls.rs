@@ -9,6 +9,9 @@ use crate::ui::state::{format_clock, Action};
 pub struct ControlsProps {
     pub view: TimelineView,
     pub dispatch: Callback<Action>,
+    /// Inside an embed: no label, theme or help buttons (the host page has its own).
+    #[prop_or_default]
+    pub compact: bool,
 }
 
 /// The transport bar: play/pause, step by event or by a second, speed, and a slider over
@@ -40,7 +43,9 @@ pub fn controls(props: &ControlsProps) -> Html {
     html! {
         <section class="controls" aria-label="Virtual time">
             <p class="clock">
-                <span class="label">{ "virtual time" }</span>
+                if !props.compact {
+                    <span class="label">{ "virtual time" }</span>
+                }
                 <span class="clock-value" title={format_ms(v.clock_ms)}>{ format_clock(v.clock_ms) }</span>
                 <span class="run-state">{ if paused { "paused" } else { "running" } }</span>
             </p>
@@ -63,12 +68,14 @@ pub fn controls(props: &ControlsProps) -> Html {
                     }) }
                 </select>
             </label>
-            <button type="button" class="theme-toggle" onclick={theme} aria-keyshortcuts="t"
-                title="Light or dark theme (t)">
-                <span aria-hidden="true">{ "◐ " }</span>{ "Theme" }
-            </button>
-            <button type="button" class="help-open" onclick={help} aria-label="Keyboard shortcuts"
-                aria-keyshortcuts="?" title="Keyboard shortcuts (?)">{ "?" }</button>
+            if !props.compact {
+                <button type="button" class="theme-toggle" onclick={theme} aria-keyshortcuts="t"
+                    title="Light or dark theme (t)">
+                    <span aria-hidden="true">{ "◐ " }</span>{ "Theme" }
+                </button>
+                <button type="button" class="help-open" onclick={help} aria-label="Keyboard shortcuts"
+                    aria-keyshortcuts="?" title="Keyboard shortcuts (?)">{ "?" }</button>
+            }
             <div class="scrub">
                 <span class="scrub-label">
                     { "event " }

@@ -14,6 +14,9 @@ pub struct ServerPanelProps {
     /// `(id, label)` of every server the panel can show.
     pub targets: Vec<(ServerId, String)>,
     pub dispatch: Callback<Action>,
+    /// A read-only embed: the console without its input, and no Config or Load tab.
+    #[prop_or_default]
+    pub read_only: bool,
 }
 
 /// Everything about the selected server, in tabs: Console | INFO | Keys | Config | Load.
@@ -27,7 +30,7 @@ pub fn server_panel(props: &ServerPanelProps) -> Html {
     });
     let panel_id = format!("server-panel-{}", v.tab.slug());
     let body = match &v.body {
-        TabView::Console(c) => html! { <Console {selected} view={c.clone()} dispatch={props.dispatch.clone()} /> },
+        TabView::Console(c) => html! { <Console {selected} view={c.clone()} dispatch={props.dispatch.clone()} read_only={props.read_only} /> },
         TabView::Info(i) => info_tab(i),
         TabView::Keys(k) => html! { <KeysTab view={k.clone()} dispatch={props.dispatch.clone()} /> },
         TabView::Config(c) => html! { <ConfigTab view={c.clone()} dispatch={props.dispatch.clone()} /> },
@@ -48,7 +51,7 @@ pub fn server_panel(props: &ServerPanelProps) -> Html {
                 <span class="panel-title">{ &v.title }</span>
             </div>
             <div class="panel-tabs" role="tablist" aria-label="Server panel tabs">
-                { for Tab::ALL.iter().map(|&t| {
+                { for Tab::ALL.iter().filter(|&&t| !props.read_only || !matches!(t, Tab::Config | Tab::Load)).map(|&t| {
                     let on = t == v.tab;
                     let onclick = props.dispatch.reform(move |_: MouseEvent| Action::Panel(PanelAction::SelectTab(t)));
                     html! {

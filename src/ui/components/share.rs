@@ -10,12 +10,8 @@ use crate::ui::state::{Action, ShareView};
 pub fn page_address() -> String {
     let Some(location) = web_sys::window().map(|w| w.location()) else { return String::new() };
     let origin = location.origin().unwrap_or_default();
+    // The query is left out: it is what makes a page an embed (`?embed=1`).
     let path = location.pathname().unwrap_or_default();
-    // The embed page shares links into the playground page beside it.
-    let path = match path.strip_suffix("embed.html") {
-        Some(dir) => dir.to_string(),
-        None => path,
-    };
     format!("{origin}{path}")
 }
 

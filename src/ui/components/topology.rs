@@ -20,6 +20,9 @@ use crate::ui::state::Action;
 pub struct TopologyProps {
     pub view: TopologyView,
     pub dispatch: Callback<Action>,
+    /// A read-only embed: no add button, no menus, no dragging (selecting still works).
+    #[prop_or_default]
+    pub read_only: bool,
 }
 
 /// A drag in progress: which server, and whether the pointer has moved yet (a press and
@@ -139,24 +142,29 @@ pub fn topology(props: &TopologyProps) -> Html {
         Some(port) => format!("Add a server on port {port}"),
         None => "Add a server (the playground is full)".to_string(),
     };
+    let read_only = props.read_only;
     html! {
         <section class="topology" aria-label="Topology">
             <div class="topo-head">
                 <h2>{ "Topology" }</h2>
                 <span class="topo-count">{ format!("{} of 8 servers", v.nodes.len()) }</span>
-                <button type="button" class="topo-add" onclick={add} aria-label={add_label.clone()} title={add_label}>
-                    { "+ Add server" }
-                </button>
+                if !read_only {
+                    <button type="button" class="topo-add" onclick={add} aria-label={add_label.clone()} title={add_label}>
+                        { "+ Add server" }
+                    </button>
+                }
             </div>
             if let Some(notice) = &v.notice {
                 <p class="topo-notice" role="alert">{ notice }</p>
             }
-            <p class="topo-hint" aria-live="polite">
-                { match dragging.and_then(|d| v.node(d)) {
-                    Some(n) => format!("Drop {} on the server it should replicate from (Esc cancels).", n.name),
-                    None => "Click a server to open its console; drag one onto another to make it its replica.".to_string(),
-                } }
-            </p>
+            if !read_only {
+                <p class="topo-hint" aria-live="polite">
+                    { match dragging.and_then(|d| v.node(d)) {
+                        Some(n) => format!("Drop {} on the server it should replicate from (Esc cancels).", n.name),
+                        None => "Click a server to open its console; drag one onto another to make it its replica.".to_string(),
+                    } }
+                </p>
+            }
             <div class="topo-canvas">
                 <svg class={classes!("topo-svg", dragging.is_some().then_some("dragging"))}
                     viewBox={format!("0 0 {} {}", v.width, v.height)}
@@ -176,21 +184,22 @@ pub fn topology(props: &TopologyProps) -> Html {
                         { for v.messages.iter().map(message) }
                     </g>
                     <g class="topo-nodes">
-                        { for v.nodes.iter().map(|n| node(n, dragging, &props.dispatch, &drag)) }
+                        { for v.nodes.iter().map(|n| node(n, dragging, &props.dispatch, (!read_only).then_some(&drag))) }
                     </g>
                 </svg>
             </div>
             if v.messages_hidden > 0 {
                 <p class="topo-more">{ format!("… and {} more chunks in flight", v.messages_hidden) }</p>
             }
-            if let Some(n) = selected {
+            if let Some(n) = selected.filter(|_| !read_only) {
                 { actions(&n, v, peer, &props.dispatch, &peer_choice, &refs) }
             }
         </section>
     }
 }
 
-fn node(n: &NodeView, dragging: Option<ServerId>, dispatch: &Callback<Action>, drag: &UseStateHandle<Option<Drag>>) -> Html {
+/// `drag`: `None` when servers cannot be dragged (read-only).
+fn node(n: &NodeView, dragging: Option<ServerId>, dispatch: &Callback<Action>, drag: Option<&UseStateHandle<Option<Drag>>>) -> Html {
     let id = n.id;
     let onclick = dispatch.reform(move |_: MouseEvent| Action::SelectConsole(id));
     let onkeydown = {
@@ -202,14 +211,13 @@ fn node(n: &NodeView, dragging: Option<ServerId>, dispatch: &Callback<Action>, d
             }
         })
     };
-    let onpointerdown = {
-        let drag = drag.clone();
+    let onpointerdown = drag.cloned().map(|drag| {
         Callback::from(move |e: PointerEvent| {
             if e.button() == 0 {
                 drag.set(Some(Drag { server: id, moved: false }));
             }
         })
-    };
+    });
     let role = n.role_word();
     let master = n.role == Role::Master;
     let label = format!(
@@ -232,7 +240,10 @@ fn node(n: &NodeView, dragging: Option<ServerId>, dispatch: &Callback<Action>, d
             transform={format!("translate({} {})", n.x, n.y)}
             tabindex="0" role="button" aria-pressed={n.selected.to_string()} aria-label={label}
             {onclick} {onkeydown} {onpointerdown}>
-            <title>{ format!("{} — click to open its console, drag onto another server to replicate from it", n.name) }</title>
+            <title>{ match drag {
+                Some(_) => format!("{} — click to open its console, drag onto another server to replicate from it", n.name),
+                None => format!("{} — click to select it", n.name),
+            } }</title>
             <rect class="topo-box" width={NODE_W.to_string()} height={NODE_H.to_string()} rx={if master { "2" } else { "16" }} />
             if master {
                 // A double outline: the master's shape, not only its colour.
