@@ -17,6 +17,13 @@ use web::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
 #[wasm_bindgen_test]
 async fn the_picker_opens_a_narrated_run_and_next_walks_it() {
     let root = mount().await;
@@ -55,6 +62,19 @@ async fn share_writes_a_link_that_opens_the_same_run() {
     assert!(fragment.starts_with("v1."), "{url}");
     let run = link::decode(fragment).unwrap();
     assert!(run.scenario.actions.iter().any(|a| matches!(a, replscope::scenario::Action::Command { line, .. } if line == "SET shared 1")));
+
+    // Copy answers either way: copied, or refused with a way out (a headless browser may
+    // deny the clipboard); it never stays silent.
+    click(&root, ".share-copy").await;
+    for _ in 0..50 {
+        if !text(&root, ".share-status").is_empty() {
+            break;
+        }
+        sleep_ms(20).await;
+        yew::scheduler::flush().await;
+    }
+    let status = text(&root, ".share-status");
+    assert!(status == "Copied to the clipboard." || status.starts_with("The browser refused the clipboard"), "{status:?}");
 
     let again = mount_opening(Opening::Run(Box::new(run))).await;
     assert_eq!(text(&again, ".event-index"), event);

@@ -45,8 +45,18 @@ pub fn share(props: &ShareProps) -> Html {
         let url = url.clone();
         let copied = copied.clone();
         Callback::from(move |_: MouseEvent| {
-            let Some(clipboard) = web_sys::window().map(|w| w.navigator().clipboard()) else { return };
-            let promise = clipboard.write_text(&url);
+            // The Clipboard API exists only in secure contexts (https, or 127.0.0.1 and
+            // localhost): a page served over plain http elsewhere has none, and says so.
+            let navigator = web_sys::window().map(|w| w.navigator());
+            let has_clipboard = navigator
+                .as_ref()
+                .and_then(|n| js_sys::Reflect::get(n, &"clipboard".into()).ok())
+                .is_some_and(|c| !c.is_undefined() && !c.is_null());
+            let (Some(navigator), true) = (navigator, has_clipboard) else {
+                copied.set(Some(false));
+                return;
+            };
+            let promise = navigator.clipboard().write_text(&url);
             let copied = copied.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
