@@ -2,6 +2,7 @@
 // load on the master): after the load settled, PROF_S seconds (default 5) of one of
 //   NOPROF=1  Performance.getMetrics deltas (task, script, layout, style durations);
 //   TRACE=1   a devtools.timeline trace, main-thread events summed by name (Paint, Layout…);
+//             with LONG=ms, the tasks longer than that instead, each with its biggest events;
 //   (default) a CPU profile via CDP (Profiler.start/stop), self and inclusive time by function.
 // TAB=sync-path|stream opens another inspect tab; STYLE='css' injects a rule and
 // HIDE='selector' hides parts of the page, to try a change before making it.
@@ -56,6 +57,18 @@ try {
       if (e.ph === 'X') agg.set(e.name, [(agg.get(e.name)?.[0] || 0) + (e.dur || 0), (agg.get(e.name)?.[1] || 0) + 1]);
       else if (e.ph === 'B') open.set(key + e.name, e.ts);
       else if (e.ph === 'E' && open.has(key + e.name)) { const d = e.ts - open.get(key + e.name); agg.set(e.name, [(agg.get(e.name)?.[0] || 0) + d, (agg.get(e.name)?.[1] || 0) + 1]); }
+    }
+    if (process.env.LONG) {
+      // The main thread's long tasks, each with the biggest events inside it.
+      const xs = ev.filter((e) => main.has(`${e.pid}:${e.tid}`) && e.ph === 'X' && e.dur);
+      const long = xs.filter((e) => e.name === 'RunTask' && e.dur > Number(process.env.LONG) * 1000);
+      for (const t of long) {
+        const inside = xs.filter((e) => e !== t && e.ts >= t.ts && e.ts + e.dur <= t.ts + t.dur).sort((a, b) => b.dur - a.dur);
+        const seen = new Set();
+        const top = inside.filter((e) => !seen.has(e.name) && seen.add(e.name)).slice(0, 10);
+        console.log(`task at ${((t.ts - xs[0].ts) / 1000).toFixed(0)} ms: ${(t.dur / 1000).toFixed(1)} ms: ${top.map((e) => `${e.name} ${(e.dur / 1000).toFixed(1)}`).join(', ')}`);
+      }
+      process.exit(0);
     }
     const paints = new Map();
     for (const e of ev) if (main.has(`${e.pid}:${e.tid}`) && e.name === 'Paint' && e.ph === 'X') { const d = e.args?.data || {}; const k = `node ${d.nodeId} layer ${d.layerId} clip ${JSON.stringify(d.clip)}`; paints.set(k, [(paints.get(k)?.[0] || 0) + e.dur, (paints.get(k)?.[1] || 0) + 1]); }
