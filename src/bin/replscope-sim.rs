@@ -223,7 +223,17 @@ mod native {
             let no_faults = if faults { "" } else { " --no-faults" };
             println!("replay: replscope-sim sweep --seeds 1 --start {seed}{no_faults}");
             println!("replay: replscope-sim run {}", file.display());
-            println!("replay: replscope-sim run {}\n", small_file.display());
+            println!("replay: replscope-sim run {}", small_file.display());
+            // The shrunk run as a share link, standing on the first violation's event, so
+            // the failure can be watched in the playground.
+            let step = match &small_failure {
+                Failure::Violations(v) => v.first().map(|v| v.index + 1),
+                _ => None,
+            };
+            match link::encode_checked(&SharedRun { scenario: small.clone(), step }) {
+                Ok(made) => println!("replay in the page: #{made}\n"),
+                Err(e) => println!("replay in the page: no link ({e})\n"),
+            }
         }
         let _ = std::panic::take_hook();
         println!(
