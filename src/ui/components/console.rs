@@ -26,7 +26,7 @@ pub fn console(props: &ConsoleProps) -> Html {
         let log_ref = log_ref.clone();
         use_effect_with((props.selected, v.transcript.len()), move |_| {
             if let Some(el) = log_ref.cast::<web_sys::Element>() {
-                el.set_scroll_top(el.scroll_height());
+                super::next_frame(move || el.set_scroll_top(el.scroll_height()));
             }
         });
     }

@@ -30,7 +30,7 @@ pub fn event_log(props: &EventLogProps) -> Html {
         use_effect_with((v.following, v.total), move |(following, _)| {
             if *following {
                 if let Some(el) = list_ref.cast::<Element>() {
-                    el.set_scroll_top(el.scroll_height());
+                    super::next_frame(move || el.set_scroll_top(el.scroll_height()));
                 }
             }
         });

@@ -56,7 +56,7 @@ pub fn space_time(props: &SpaceTimeProps) -> Html {
                         el.set_scroll_top((y - height / 2).max(0));
                     }
                 }
-                None if *following => el.set_scroll_top(el.scroll_height()),
+                None if *following => super::next_frame(move || el.set_scroll_top(el.scroll_height())),
                 None => {}
             }
         });

@@ -23,7 +23,7 @@ pub fn stream_panel(props: &StreamProps) -> Html {
         let newest = v.chunks.last().map(|c| c.index);
         use_effect_with((v.chosen, newest, v.hex), move |_| {
             if let Some(el) = chunks_ref.cast::<web_sys::Element>() {
-                el.set_scroll_top(el.scroll_height());
+                super::next_frame(move || el.set_scroll_top(el.scroll_height()));
             }
         });
     }
