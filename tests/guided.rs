@@ -127,3 +127,32 @@ fn every_guided_link_is_under_two_thousand_characters() {
         assert_eq!(decode(&link).unwrap().scenario, scenario, "{}", g.id);
     }
 }
+
+const GUIDED_HASH_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scenarios/guided_hashes.txt");
+
+/// Each guided scenario's log hash as the page plays it (`Session::play_through`, the same
+/// run as `runner::run`), recorded so `tests/web_guided.rs` can check the browser plays
+/// it byte for byte the same. Re-record with `REPLSCOPE_BLESS=1` when a change is meant.
+#[test]
+fn guided_scenarios_match_their_recorded_log_hashes() {
+    use replscope::scenario::session::Session;
+    let mut lines = vec![
+        "# id log-hash of each guided scenario played through natively (scenario::session::Session::play_through);".to_string(),
+        "# checked by tests/guided.rs and, in the browser, by tests/web_guided.rs.".to_string(),
+        "# Re-record: REPLSCOPE_BLESS=1 cargo test --no-default-features --test guided recorded".to_string(),
+    ];
+    for g in replscope::scenario::guided::ALL {
+        let scenario = replscope::scenario::guided::scenario(g.id).unwrap();
+        let expected = replscope::scenario::runner::run(&scenario).unwrap().summary.log_hash;
+        let (_, bus) = Session::play_through(scenario).unwrap();
+        assert_eq!(bus.log_hash(), expected, "{}: the page's run differs from the runner's", g.id);
+        lines.push(format!("{} {expected}", g.id));
+    }
+    let text = lines.join("\n") + "\n";
+    if std::env::var_os("REPLSCOPE_BLESS").is_some() {
+        std::fs::write(GUIDED_HASH_FILE, &text).unwrap();
+        return;
+    }
+    let recorded = std::fs::read_to_string(GUIDED_HASH_FILE).expect("tests/scenarios/guided_hashes.txt (record it with REPLSCOPE_BLESS=1)");
+    assert_eq!(recorded, text, "guided log hashes changed: if the change is meant, re-record with REPLSCOPE_BLESS=1");
+}

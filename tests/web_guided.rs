@@ -91,3 +91,19 @@ async fn a_damaged_link_opens_the_example_with_a_message() {
     click(&root, ".page-notice-close").await;
     assert!(!exists(&root, ".page-notice"));
 }
+
+/// The page opens a guided scenario by playing it through in the browser: the log must be
+/// the one recorded natively, byte for byte (tests/scenarios/guided_hashes.txt, written by
+/// tests/guided.rs).
+#[wasm_bindgen_test]
+fn guided_scenarios_play_in_the_browser_as_natively() {
+    const RECORDED: &str = include_str!("scenarios/guided_hashes.txt");
+    let recorded: Vec<(&str, &str)> =
+        RECORDED.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).map(|l| l.split_once(' ').expect("id hash")).collect();
+    assert_eq!(recorded.len(), guided::ALL.len(), "every guided scenario is recorded");
+    for (id, want) in recorded {
+        let scenario = guided::scenario(id).unwrap_or_else(|| panic!("no guided scenario {id}"));
+        let (_, bus) = replscope::scenario::session::Session::play_through(scenario).unwrap();
+        assert_eq!(bus.log_hash(), want, "{id}: the browser's run differs from the native one");
+    }
+}
