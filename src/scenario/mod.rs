@@ -274,29 +274,42 @@ impl WriteKind {
     pub const ALL: [WriteKind; 6] = [WriteKind::String, WriteKind::List, WriteKind::Hash, WriteKind::Set, WriteKind::Zset, WriteKind::Mixed];
 }
 
+/// `$body` with `$at` bound to the `at` field of whichever action `$action` is: the one
+/// place that lists every variant's time, for [`Action::at`] and [`Action::set_at`].
+macro_rules! with_at {
+    ($action:expr, $at:ident => $body:expr) => {
+        match $action {
+            Action::Command { $at, .. }
+            | Action::Replicaof { $at, .. }
+            | Action::Cut { $at, .. }
+            | Action::Heal { $at, .. }
+            | Action::Sever { $at, .. }
+            | Action::Partition { $at, .. }
+            | Action::PartitionOneWay { $at, .. }
+            | Action::Hold { $at, .. }
+            | Action::Release { $at, .. }
+            | Action::SetLink { $at, .. }
+            | Action::Crash { $at, .. }
+            | Action::Restart { $at, .. }
+            | Action::Save { $at, .. }
+            | Action::Pause { $at, .. }
+            | Action::Resume { $at, .. }
+            | Action::AddServer { $at, .. }
+            | Action::Remove { $at, .. }
+            | Action::Generate { $at, .. }
+            | Action::Load { $at, .. } => $body,
+        }
+    };
+}
+
 impl Action {
     pub fn at(&self) -> i64 {
-        match self {
-            Action::Command { at, .. }
-            | Action::Replicaof { at, .. }
-            | Action::Cut { at, .. }
-            | Action::Heal { at, .. }
-            | Action::Sever { at, .. }
-            | Action::Partition { at, .. }
-            | Action::PartitionOneWay { at, .. }
-            | Action::Hold { at, .. }
-            | Action::Release { at, .. }
-            | Action::SetLink { at, .. }
-            | Action::Crash { at, .. }
-            | Action::Restart { at, .. }
-            | Action::Save { at, .. }
-            | Action::Pause { at, .. }
-            | Action::Resume { at, .. }
-            | Action::AddServer { at, .. }
-            | Action::Remove { at, .. }
-            | Action::Generate { at, .. }
-            | Action::Load { at, .. } => *at,
-        }
+        with_at!(self, at => *at)
+    }
+
+    /// Moves the action to virtual time `t` (ms from the start).
+    pub fn set_at(&mut self, t: i64) {
+        with_at!(self, at => *at = t)
     }
 
     /// The servers the action names, with the field that names each.

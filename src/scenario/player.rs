@@ -13,7 +13,7 @@
 //! Steps run in the runner's order: a step at time t after every bus event due by t
 //! (`run_until(t)`), steps at equal times in file order.
 
-use super::runner::{apply_step, schedule_indexed, Step};
+use super::runner::{apply_step, schedule, Step};
 use super::Scenario;
 use crate::bus::{Bus, EPOCH_MS};
 
@@ -37,7 +37,7 @@ pub struct Player {
 impl Player {
     /// The schedule of a validated scenario.
     pub fn new(scenario: &Scenario) -> Player {
-        let steps = schedule_indexed(scenario)
+        let steps = schedule(scenario)
             .into_iter()
             .map(|(at, _, step)| Scheduled { at: EPOCH_MS + at, step, position: None })
             .collect();
@@ -83,11 +83,6 @@ impl Player {
     /// Whether every step is in the timeline.
     pub fn finished(&self) -> bool {
         self.next >= self.steps.len()
-    }
-
-    /// Unix ms of the last step.
-    pub fn last_at(&self) -> Option<u64> {
-        self.steps.last().map(|s| s.at)
     }
 }
 

@@ -36,13 +36,9 @@ pub enum Step {
     Fault(Fault),
 }
 
-/// The scenario's actions as (ms, step), in the order they run.
-pub fn schedule(s: &Scenario) -> Vec<(u64, Step)> {
-    schedule_indexed(s).into_iter().map(|(t, _, step)| (t, step)).collect()
-}
-
-/// [`schedule`], with the index of the action each step comes from (`None`: topology).
-pub fn schedule_indexed(s: &Scenario) -> Vec<(u64, Option<usize>, Step)> {
+/// The scenario's actions as (ms, index of the action each step comes from (`None`:
+/// topology), step), in the order they run.
+pub fn schedule(s: &Scenario) -> Vec<(u64, Option<usize>, Step)> {
     let idx = |name: &str| s.server_index(name).expect("validated server name");
     let mut out: Vec<(u64, usize, Step)> = Vec::new();
     for link in &s.topology {

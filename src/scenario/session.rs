@@ -18,7 +18,7 @@
 
 use super::generator::{GenerateSpec, Generator, BATCH_MS};
 use super::player::Player;
-use super::runner::{self, action_steps, apply_step};
+use super::runner::{self, action_steps, apply_step, Step};
 use super::{Action, Scenario, ScenarioError};
 use crate::bus::{Bus, EPOCH_MS};
 
@@ -55,9 +55,7 @@ pub struct Session {
 impl Session {
     /// A bus for `scenario` with its steps at 0 ms carried out: the page plays on live.
     pub fn start(scenario: Scenario) -> Result<(Session, Bus), ScenarioError> {
-        scenario.validate()?;
-        let mut bus = runner::new_bus(&scenario)?;
-        let mut session = Session { player: Player::new(&scenario), base: scenario, user: Vec::new(), generators: Vec::new() };
+        let (mut session, mut bus) = Session::new(scenario)?;
         session.player.advance(&mut bus, EPOCH_MS);
         Ok((session, bus))
     }
@@ -66,10 +64,16 @@ impl Session {
     /// its actions, until replicas converge, and to `end_ms`): the recorded timeline a
     /// shared link or a guided scenario is explored in.
     pub fn play_through(scenario: Scenario) -> Result<(Session, Bus), ScenarioError> {
-        scenario.validate()?;
-        let mut bus = runner::new_bus(&scenario)?;
-        let mut session = Session { player: Player::new(&scenario), base: scenario, user: Vec::new(), generators: Vec::new() };
+        let (mut session, mut bus) = Session::new(scenario)?;
         runner::play_through(&session.base, &mut bus, &mut session.player, &mut ());
+        Ok((session, bus))
+    }
+
+    /// The scenario's servers on a new bus, before any step.
+    fn new(scenario: Scenario) -> Result<(Session, Bus), ScenarioError> {
+        scenario.validate()?;
+        let bus = runner::new_bus(&scenario)?;
+        let session = Session { player: Player::new(&scenario), base: scenario, user: Vec::new(), generators: Vec::new() };
         Ok((session, bus))
     }
 
@@ -116,7 +120,7 @@ impl Session {
             *self = before;
         }
         result?;
-        set_at(&mut action, bus.elapsed_ms() as i64);
+        action.set_at(bus.elapsed_ms() as i64);
         self.user.push(Recorded { position, action });
         Ok(())
     }
@@ -204,9 +208,8 @@ impl Session {
                 g.batches.push(bus.position());
                 let lines = g.generator.batch(instant);
                 if !lines.is_empty() {
-                    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
                     // A batch to a crashed server is refused, as redis-cli --pipe would be.
-                    let _ = bus.submit_pipe(g.generator.server, &refs);
+                    let _ = apply_step(bus, &Step::Pipe { server: g.generator.server, lines });
                 }
             }
         }
@@ -260,29 +263,5 @@ impl LiveGenerator {
     fn next_batch(&self) -> Option<u64> {
         let at = self.generator.start + (self.batches.len() as u64 + 1) * BATCH_MS;
         self.generator.stop.is_none_or(|s| at <= s).then_some(at)
-    }
-}
-
-fn set_at(action: &mut Action, t: i64) {
-    match action {
-        Action::Command { at, .. }
-        | Action::Replicaof { at, .. }
-        | Action::Cut { at, .. }
-        | Action::Heal { at, .. }
-        | Action::Sever { at, .. }
-        | Action::Partition { at, .. }
-        | Action::PartitionOneWay { at, .. }
-        | Action::Hold { at, .. }
-        | Action::Release { at, .. }
-        | Action::SetLink { at, .. }
-        | Action::Crash { at, .. }
-        | Action::Restart { at, .. }
-        | Action::Save { at, .. }
-        | Action::Pause { at, .. }
-        | Action::Resume { at, .. }
-        | Action::AddServer { at, .. }
-        | Action::Remove { at, .. }
-        | Action::Generate { at, .. }
-        | Action::Load { at, .. } => *at = t,
     }
 }
