@@ -78,7 +78,9 @@ pub fn app(props: &AppProps) -> Html {
     // An embed shows the panels its host asked for; the page shows them all.
     let embed = props.embed.as_ref();
     let shows = |panel| embed.is_none_or(|o| o.shows(panel));
-    let narration = sim.narration_view().filter(|_| shows(Panel::Narration));
+    let story = sim.narration_view();
+    let narration_keys = story.as_ref().map(|n| (n.current, n.steps.len()));
+    let narration = story.filter(|_| shows(Panel::Narration));
     let main_panels = shows(Panel::Topology) || shows(Panel::Inspect);
     let side_panels = narration.is_some() || shows(Panel::Console);
     let dismiss = dispatch.reform(|_: MouseEvent| Action::DismissNotice);
@@ -142,7 +144,7 @@ pub fn app(props: &AppProps) -> Html {
                 servers={sim.bus().servers().len()}
                 theme={sim.timeline.theme}
                 help_open={sim.timeline.help_open}
-                narration={sim.narration_view().map(|n| (n.current, n.steps.len()))}
+                narration={narration_keys}
                 dispatch={dispatch}
             />
         </main>

@@ -111,15 +111,7 @@ impl EmbedOptions {
     /// it has `embed=1`. Names and values are percent-decoded; a repeated option counts
     /// as its last value.
     pub fn from_query(query: &str) -> Option<EmbedOptions> {
-        let pairs: Vec<(String, String)> = query
-            .trim_start_matches('?')
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (percent_decode(k), percent_decode(v))
-            })
-            .collect();
+        let pairs = crate::ui::page::query_pairs(query);
         if !pairs.iter().any(|(k, v)| k == "embed" && v == "1") {
             return None;
         }
@@ -270,28 +262,6 @@ fn normalize_origin(text: &str) -> Option<String> {
         Some(p) if p != default_port => format!("{scheme}://{host}:{p}"),
         _ => format!("{scheme}://{host}"),
     })
-}
-
-/// `%XX` escapes and `+` (a space), as forms and `URLSearchParams` write a query; a `%`
-/// not followed by two hex digits stays as it is.
-fn percent_decode(text: &str) -> String {
-    let b = text.as_bytes();
-    let hex = |i: usize| b.get(i).and_then(|&c| (c as char).to_digit(16));
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match (b[i], hex(i + 1), hex(i + 2)) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-                continue;
-            }
-            (b'+', _, _) => out.push(b' '),
-            (c, _, _) => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// What a host page asks of the embed (API v1).
