@@ -262,15 +262,20 @@ fn a_paused_server_reads_nothing_until_resumed() {
     assert_eq!(info(&bus, r1, "master_link_status"), "up");
 }
 
+/// 200 keys of 1000 bytes (`big:0` ...) piped into `server`: a 200 KB snapshot.
+fn pipe_big_keys(bus: &mut Bus, server: ServerId) {
+    let value = "v".repeat(1000);
+    let lines: Vec<String> = (0..200).map(|i| format!("SET big:{i} {value}")).collect();
+    let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
+    bus.submit_pipe(server, &refs).unwrap();
+}
+
 #[test]
 fn a_slow_link_takes_time_to_carry_a_snapshot_in_segments() {
     let mut bus = Bus::new(10);
     let m = bus.add_server("master", config(6380));
     let r = bus.add_server("replica", config(6381));
-    let big = "v".repeat(1000);
-    let lines: Vec<String> = (0..200).map(|i| format!("SET big:{i} {big}")).collect();
-    let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
-    bus.submit_pipe(m, &refs).unwrap();
+    pipe_big_keys(&mut bus, m);
     // Uncompressed, so the snapshot really is 200 kB (LZF would shrink these values to
     // a few bytes each).
     bus.submit_command(m, "CONFIG SET rdbcompression no").unwrap();
@@ -439,10 +444,7 @@ fn sync_decisions(bus: &Bus, master: ServerId) -> Vec<replscope::engine::replica
 #[test]
 fn a_replica_dropped_for_its_output_buffer_never_gets_the_rest_of_its_snapshot() {
     let (mut bus, m, r) = master_with_a_tight_replica_limit(30);
-    let value = "v".repeat(1000);
-    let lines: Vec<String> = (0..200).map(|i| format!("SET big:{i} {value}")).collect();
-    let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
-    bus.submit_pipe(m, &refs).unwrap();
+    pipe_big_keys(&mut bus, m);
     bus.submit_command(r, "SET mine before-the-sync").unwrap();
     // 200 KB of snapshot at 50 B/ms: four seconds on the wire.
     bus.set_link(m, r, LinkConfig { bandwidth: Some(50), ..LinkConfig::default() }).unwrap();
@@ -453,6 +455,7 @@ fn a_replica_dropped_for_its_output_buffer_never_gets_the_rest_of_its_snapshot()
     // 1 KB writes every 10 ms: the stream kept for the replica behind its snapshot passes
     // 64 KB within a second, long before the snapshot is through.
     let lost = |bus: &Bus| logged(bus, r, start, "I/O error trying to sync with MASTER").len();
+    let value = "v".repeat(1000);
     let mut i = 0;
     while lost(&bus) == 0 && i < 300 {
         bus.submit_command(m, &format!("SET w:{i} {value}")).unwrap();

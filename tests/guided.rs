@@ -5,6 +5,8 @@
 //! the file's expectations (or its own actions and settings) pin down.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod recorded;
+
 use std::collections::BTreeSet;
 
 use replscope::scenario::guided::{self, ALL};
@@ -148,11 +150,5 @@ fn guided_scenarios_match_their_recorded_log_hashes() {
         assert_eq!(bus.log_hash(), expected, "{}: the page's run differs from the runner's", g.id);
         lines.push(format!("{} {expected}", g.id));
     }
-    let text = lines.join("\n") + "\n";
-    if std::env::var_os("REPLSCOPE_BLESS").is_some() {
-        std::fs::write(GUIDED_HASH_FILE, &text).unwrap();
-        return;
-    }
-    let recorded = std::fs::read_to_string(GUIDED_HASH_FILE).expect("tests/scenarios/guided_hashes.txt (record it with REPLSCOPE_BLESS=1)");
-    assert_eq!(recorded, text, "guided log hashes changed: if the change is meant, re-record with REPLSCOPE_BLESS=1");
+    recorded::check_or_bless(GUIDED_HASH_FILE, &(lines.join("\n") + "\n"), "guided log hashes");
 }

@@ -5,6 +5,8 @@
 //! share links: `run <link>` as documentation checks its examples, `link` as it makes them.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod recorded;
+
 use replscope::scenario::checker::ViolationKind;
 use replscope::scenario::generate::{random_scenario, run_catching, shrink, Failure};
 use replscope::scenario::runner::run;
@@ -156,13 +158,7 @@ fn generated_scenarios_match_their_recorded_log_hashes() {
         let summary = run_catching(&s).unwrap_or_else(|f| panic!("seed {seed}: {f}"));
         lines.push(format!("{seed} {}", summary.log_hash));
     }
-    let text = lines.join("\n") + "\n";
-    if std::env::var_os("REPLSCOPE_BLESS").is_some() {
-        std::fs::write(HASH_FILE, &text).unwrap();
-        return;
-    }
-    let recorded = std::fs::read_to_string(HASH_FILE).expect("tests/scenarios/sim_hashes.txt (record it with REPLSCOPE_BLESS=1)");
-    assert_eq!(recorded, text, "log hashes changed: if the change is meant, re-record with REPLSCOPE_BLESS=1");
+    recorded::check_or_bless(HASH_FILE, &(lines.join("\n") + "\n"), "log hashes");
 }
 
 // ------------------------------------------------------------------ share links
