@@ -41,11 +41,7 @@ impl Opening {
                 let SharedRun { scenario, step } = *run;
                 Sim::open(scenario, step).unwrap_or_else(|e| Sim::refused(format!("The scenario in this link could not be opened: {e}")))
             }
-            Opening::Guide(id) => match guided::scenario(&id).map(|s| Sim::open(s, None)) {
-                Some(Ok(sim)) => sim,
-                Some(Err(e)) => Sim::refused(format!("The guided scenario {id:?} could not be opened: {e}")),
-                None => Sim::refused(format!("There is no guided scenario {id:?}.")),
-            },
+            Opening::Guide(id) => Sim::open_guide(&id).unwrap_or_else(Sim::refused),
             Opening::Refused(message) => Sim::refused(message),
         }
     }

@@ -226,6 +226,13 @@ impl Sim {
         Ok(sim)
     }
 
+    /// The guided scenario `id`, opened at its first narration step; the error is the
+    /// sentence the page shows.
+    pub fn open_guide(id: &str) -> Result<Sim, String> {
+        let scenario = scenario::guided::scenario(id).ok_or_else(|| format!("There is no guided scenario {id:?}."))?;
+        Sim::open(scenario, None).map_err(|e| format!("The guided scenario {id:?} could not be opened: {e}"))
+    }
+
     fn with(session: Session, bus: Bus) -> Sim {
         Sim {
             bus: Rc::new(RefCell::new(bus)),
@@ -383,18 +390,13 @@ impl Sim {
             }
             Action::Share => self.share = Some(self.share_link()),
             Action::CloseShare => self.share = None,
-            Action::OpenGuide(id) => match scenario::guided::scenario(&id) {
-                Some(s) => {
-                    let link = scenario::link::encode(&scenario::link::SharedRun { scenario: s.clone(), step: None });
-                    match Sim::open(s, None) {
-                        Ok(next) => {
-                            self.replace_with(next);
-                            self.opened_link = Some(link);
-                        }
-                        Err(e) => self.notice = Some(format!("The guided scenario {id:?} could not be opened: {e}")),
-                    }
+            Action::OpenGuide(id) => match Sim::open_guide(&id) {
+                Ok(next) => {
+                    let link = scenario::link::encode(&scenario::link::SharedRun { scenario: next.session().base().clone(), step: None });
+                    self.replace_with(next);
+                    self.opened_link = Some(link);
                 }
-                None => self.notice = Some(format!("There is no guided scenario {id:?}.")),
+                Err(message) => self.notice = Some(message),
             },
             Action::Open { scenario, step } => match Sim::open(*scenario, step) {
                 Ok(next) => self.replace_with(next),
