@@ -446,7 +446,7 @@ fn carry_out(sim: &mut Sim, request: Request, autoplay: bool) -> Result<(), Stri
             open(sim, Action::Open { scenario: Box::new(run.scenario), step: run.step }, autoplay)
         }
         Request::Guide(id) => {
-            if guided::scenario(&id).is_none() {
+            if !guided::ALL.iter().any(|g| g.id == id) {
                 let ids = guided::ALL.iter().map(|g| g.id).collect::<Vec<_>>().join(", ");
                 return Err(format!("There is no guided scenario {id:?}; the ids are {ids}."));
             }
@@ -458,7 +458,7 @@ fn carry_out(sim: &mut Sim, request: Request, autoplay: bool) -> Result<(), Stri
             }
             let (found, names) = {
                 let bus = sim.bus();
-                let shown: Vec<_> = (0..bus.servers().len()).filter(|&i| !bus.is_removed(i)).collect();
+                let shown = crate::ui::model::topology::shown(&bus);
                 let found = shown.iter().copied().find(|&i| bus.server(i).name == server);
                 (found, shown.iter().map(|&i| bus.server(i).name.clone()).collect::<Vec<_>>().join(", "))
             };
