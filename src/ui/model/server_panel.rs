@@ -27,10 +27,9 @@ pub const ROW_CHARS: usize = 60;
 /// Escaped characters of a value (or element) shown in an opened key before "show all".
 pub const DETAIL_CHARS: usize = 1_000;
 /// Virtual milliseconds between two batches of the load generator.
-pub use crate::scenario::generator::{BATCH_MS as LOAD_BATCH_MS, MAX_KEYS as MAX_LOAD_KEYS, MAX_RATE as MAX_LOAD_RATE, MAX_VALUE_BYTES as MAX_LOAD_VALUE};
 /// The load generator's kinds of write (the scenario format's `generate` action).
 pub use crate::scenario::generator::GenerateWrite as LoadKind;
-use crate::scenario::generator::{GenerateSpec, Generator, MAX_TTL_S};
+use crate::scenario::generator::{GenerateSpec, Generator};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Tab {
@@ -368,20 +367,18 @@ impl Default for LoadForm {
 
 impl LoadForm {
     pub fn parse(&self) -> Result<GenerateSpec, String> {
-        let num = |text: &str, what: &str, min: u64, max: u64| {
-            text.trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|v| (min..=max).contains(v))
-                .ok_or_else(|| format!("{what} must be a whole number from {min} to {max}"))
-        };
-        Ok(GenerateSpec {
+        // Text that is not a whole number reads as 0, which every field refuses with the
+        // bounds it takes, as GenerateSpec::check words them.
+        let number = |text: &str| text.trim().parse::<u64>().unwrap_or(0);
+        let spec = GenerateSpec {
             write: self.kind,
-            rate: num(&self.rate, "writes/s", 1, MAX_LOAD_RATE)?,
-            keys: num(&self.keys, "key space", 1, MAX_LOAD_KEYS)?,
-            value_size: num(&self.value_size, "value size", 1, MAX_LOAD_VALUE)?,
-            ttl_s: num(&self.ttl, "TTL", 1, MAX_TTL_S)?,
-        })
+            rate: number(&self.rate),
+            keys: number(&self.keys),
+            value_size: number(&self.value_size),
+            ttl_s: number(&self.ttl),
+        };
+        spec.check()?;
+        Ok(spec)
     }
 }
 
