@@ -38,6 +38,11 @@ fn logged(bus: &Bus, server: ServerId, from_index: usize, text: &str) -> Vec<Str
     bus.log()[from_index..].iter().filter(|e| e.server == Some(server)).map(|e| e.line()).filter(|l| l.contains(text)).collect()
 }
 
+/// Index of the first log entry of `server` from `from_index` on that contains `text`.
+fn first_logged(bus: &Bus, server: ServerId, from_index: usize, text: &str) -> Option<usize> {
+    bus.log()[from_index..].iter().position(|e| e.server == Some(server) && e.line().contains(text)).map(|i| i + from_index)
+}
+
 fn has_key(bus: &Bus, id: ServerId, key: &str) -> bool {
     bus.server(id).node.keyspace().get(0, key.as_bytes(), bus.now()).is_some()
 }
@@ -464,11 +469,7 @@ fn a_replica_dropped_for_its_output_buffer_never_gets_the_rest_of_its_snapshot()
     }
     assert_eq!(lost(&bus), 1, "the replica loses the connection mid-transfer");
     let log = bus.log();
-    let limit = log[start..]
-        .iter()
-        .position(|e| e.server == Some(m) && e.line().contains("scheduled to be closed ASAP for overcoming of output buffer limits"))
-        .expect("the master drops the replica")
-        + start;
+    let limit = first_logged(&bus, m, start, "scheduled to be closed ASAP for overcoming of output buffer limits").expect("the master drops the replica");
     let (closed, dropped) = dropped_on_close(&bus, m, limit);
     assert!(dropped > 100_000, "most of the snapshot had not left the master: {dropped} bytes dropped");
     // The replica got the snapshot's beginning, then the FIN one latency after the close:
@@ -491,7 +492,7 @@ fn a_replica_dropped_for_its_output_buffer_never_gets_the_rest_of_its_snapshot()
     // REPLICAOF made from its own history).
     assert!(has_key(&bus, r, "mine"));
     assert_eq!(bus.server(r).node.keyspace().len(), 1);
-    let io_error = log[start..].iter().position(|e| e.server == Some(r) && e.line().contains("I/O error trying to sync")).unwrap() + start;
+    let io_error = first_logged(&bus, r, start, "I/O error trying to sync").unwrap();
     let next: Vec<String> = log[io_error..].iter().filter(|e| e.server == Some(r)).take(4).map(|e| e.line()).collect();
     assert!(next[0].ends_with("Log(\"I/O error trying to sync with MASTER: connection lost\")"), "{next:?}");
     assert!(next.iter().any(|l| l.contains("Reconnecting to MASTER 127.0.0.1:6380 after failure")), "at once, not at the next cron: {next:?}");
@@ -528,11 +529,7 @@ fn a_held_stream_is_dropped_with_the_replica_it_was_for() {
         bus.submit_command(m, &format!("SET w:{i} {value}")).unwrap();
         bus.advance(10);
     }
-    let limit = bus.log()[start..]
-        .iter()
-        .position(|e| e.server == Some(m) && e.line().contains("for overcoming of output buffer limits"))
-        .expect("the master drops the replica")
-        + start;
+    let limit = first_logged(&bus, m, start, "for overcoming of output buffer limits").expect("the master drops the replica");
     let (_, dropped) = dropped_on_close(&bus, m, limit);
     // The 64 KB limit counts whole buffer blocks with their overhead; the bytes are fewer.
     assert!(dropped > 50_000, "the held stream goes with the output buffer: {dropped} bytes");
@@ -540,11 +537,7 @@ fn a_held_stream_is_dropped_with_the_replica_it_was_for() {
     bus.release(m, r).unwrap();
     bus.advance(2_000);
     // What the link lets through for the old connection is its FIN alone.
-    let eof = bus.log()[released..]
-        .iter()
-        .position(|e| e.server == Some(r) && e.line().contains("closed by peer"))
-        .expect("the replica learns of the close")
-        + released;
+    let eof = first_logged(&bus, r, released, "closed by peer").expect("the replica learns of the close");
     let delivered = bus.log()[released..eof].iter().filter(|e| e.server == Some(r) && matches!(e.kind, LogKind::Deliver { .. })).count();
     assert_eq!(delivered, 0, "nothing held reaches the replica before the FIN");
     let decisions = sync_decisions(&bus, m);
