@@ -101,8 +101,8 @@ fn each_bad_input_gets_one_error_naming_its_field() {
         (edit(r#""b": "r1"}"#, r#""b": "m"}"#), "actions[2].b: a link joins two servers, not \"m\" to itself"),
         (edit(r#""at": 6010, "server": "m""#, r#""at": 6010, "server": "r1""#), "actions[7].master: \"r1\" cannot replicate itself"),
         (edit(r#""do": "cut""#, r#""do": "explode""#), "actions[2].do: unknown variant `explode`, expected one of `command`, `replicaof`, `cut`, `heal`, `sever`, `partition`, `partition_one_way`, `hold`, `release`, `set_link`, `crash`, `restart`, `save`, `pause`, `resume`, `add_server`, `remove`, `generate`, `load`"),
-        // Inside an action serde buffers the fields, so a bad value names only the action.
-        (edit(r#""type": "hash""#, r#""type": "stream""#), "actions[1]: unknown variant `stream`, expected one of `string`, `list`, `hash`, `set`, `zset`, `mixed`"),
+        // A bad value inside an action names its field, not just the action.
+        (edit(r#""type": "hash""#, r#""type": "stream""#), "actions[1].type: unknown variant `stream`, expected one of `string`, `list`, `hash`, `set`, `zset`, `mixed`"),
         (edit(r#""seed": 7"#, r#""seed": -7"#), "seed: invalid value: integer `-7`, expected u64"),
         (edit(r#""seed": 7,"#, r#""seed": 7, "colour": "red","#), "colour: unknown field `colour`, expected one of `version`, `seed`, `description`, `title`, `narration`, `servers`, `topology`, `actions`, `end_ms`, `expect`"),
         (edit(r#""field": "role""#, r#""field": "role", "server2": "m""#), "expect.info[0].server2: unknown field `server2`, expected one of `server`, `field`, `equals`"),
@@ -220,6 +220,13 @@ fn bad_fault_actions_get_one_error_naming_their_field() {
         (r#"{"do": "pause", "at": 100000000, "server": "a"}"#, "actions[1].at: 100000000 ms is later than the limit of 86400000 ms (one virtual day)"),
         (r#"{"do": "restart", "at": 5, "server": "a"}"#, "actions[1]: missing field `with_rdb`"),
         (r#"{"do": "resume", "at": 5, "server": "a", "for_ms": 3}"#, "actions[1]: unknown field `for_ms`, expected `at` or `server`"),
+        // The kind may come last: fields read before it are checked once it is known.
+        (r#"{"at": 5, "server": "a", "for_ms": 3, "do": "resume"}"#, "actions[1]: unknown field `for_ms`, expected `at` or `server`"),
+        (r#"{"at": 5, "a": "a", "b": "b", "do": "resume"}"#, "actions[1]: unknown field `a`, expected `at` or `server`"),
+        (r#"{"at": 5, "server": "a"}"#, "actions[1]: missing field `do`"),
+        (r#"{"do": "crash", "at": "soon", "server": "a"}"#, "actions[1].at: invalid type: string \"soon\", expected i64"),
+        (r#"{"do": "load", "at": 0, "server": "a", "rate": 1, "duration_ms": 1, "keys": 1}"#, "actions[1]: missing field `type`"),
+        (r#""crash""#, "actions[1]: invalid type: string \"crash\", expected an action: an object with \"do\" and \"at\""),
     ];
     let mut failures = Vec::new();
     for (action, want) in cases {
@@ -350,4 +357,64 @@ fn page_action_errors_name_their_field() {
         assert_ne!(text, PAGE_SESSION, "{from} not found");
         assert_eq!(Scenario::from_json(&text).unwrap_err().to_string(), expected);
     }
+}
+
+/// Action's reader is written by hand (src/scenario/action_json.rs) and its writer is
+/// serde's derive: every kind, with each optional field set and with none, reads back as
+/// written, and the kinds written are the kinds the reader lists.
+#[test]
+fn every_action_kind_reads_back_what_is_written() {
+    use replscope::scenario::generator::GenerateWrite;
+    use replscope::scenario::WriteKind;
+    let s = |text: &str| text.to_string();
+    let config = std::collections::BTreeMap::from([(s("repl-backlog-size"), s("1mb"))]);
+    let actions = vec![
+        Action::Command { at: 1, server: s("a"), line: s("SET k v") },
+        Action::Replicaof { at: 2, server: s("a"), master: Some(s("b")) },
+        Action::Replicaof { at: 2, server: s("a"), master: None },
+        Action::Cut { at: 3, a: s("a"), b: s("b") },
+        Action::Heal { at: 4, a: s("a"), b: s("b") },
+        Action::Sever { at: 5, a: s("a"), b: s("b"), detect_ms: 7 },
+        Action::Sever { at: 5, a: s("a"), b: s("b"), detect_ms: 0 },
+        Action::Partition { at: 6, a: s("a"), b: s("b") },
+        Action::PartitionOneWay { at: 7, from: s("a"), to: s("b") },
+        Action::Hold { at: 8, from: s("a"), to: s("b") },
+        Action::Release { at: 9, from: s("a"), to: s("b") },
+        Action::SetLink { at: 10, from: s("a"), to: s("b"), latency_ms: Some(3), bandwidth: Some(4), extra_delay_ms: Some(5), jitter_ms: Some(6), both_ways: true },
+        Action::SetLink { at: 10, from: s("a"), to: s("b"), latency_ms: None, bandwidth: None, extra_delay_ms: None, jitter_ms: None, both_ways: false },
+        Action::Crash { at: 11, server: s("a") },
+        Action::Restart { at: 12, server: s("a"), with_rdb: true },
+        Action::Save { at: 13, server: s("a") },
+        Action::Pause { at: 14, server: s("a") },
+        Action::Resume { at: 15, server: s("a") },
+        Action::AddServer { at: 16, name: s("c"), port: 6390, config: config.clone() },
+        Action::AddServer { at: 16, name: s("c"), port: 6390, config: Default::default() },
+        Action::Remove { at: 17, server: s("c") },
+        Action::Generate { at: 18, server: s("a"), write: GenerateWrite::SetEx, rate: 10, keys: 5, value_size: 3, ttl_s: 4, stop_at: 900 },
+        Action::Load { at: 19, server: s("a"), rate: 10, duration_ms: 100, kind: WriteKind::Zset, keys: 2, value_bytes: 9, ttl_ms: Some(50), multi: true },
+        Action::Load { at: 19, server: s("a"), rate: 10, duration_ms: 100, kind: WriteKind::Mixed, keys: 2, value_bytes: 8, ttl_ms: None, multi: false },
+    ];
+    let mut kinds = std::collections::BTreeSet::new();
+    for action in &actions {
+        let text = serde_json::to_string(action).unwrap();
+        assert_eq!(&serde_json::from_str::<Action>(&text).unwrap(), action, "{text}");
+        kinds.insert(serde_json::to_value(action).unwrap()["do"].as_str().unwrap().to_string());
+    }
+    let listed = serde_json::from_str::<Action>(r#"{"do": "no such kind"}"#).unwrap_err().to_string();
+    let listed: std::collections::BTreeSet<String> = listed.split('`').skip(3).step_by(2).map(str::to_string).collect();
+    assert_eq!(kinds, listed);
+
+    // The defaults the format documents, when a field is left out or null.
+    let read = |text: &str| serde_json::from_str::<Action>(text).unwrap();
+    assert_eq!(read(r#"{"do": "sever", "at": 5, "a": "a", "b": "b"}"#), actions[6]);
+    assert_eq!(read(r#"{"do": "set_link", "at": 10, "from": "a", "to": "b", "latency_ms": null}"#), actions[12]);
+    assert_eq!(read(r#"{"at": 19, "do": "load", "server": "a", "rate": 10, "duration_ms": 100, "type": "mixed", "keys": 2}"#), actions[23]);
+    let generate = read(r#"{"do": "generate", "at": 18, "server": "a", "write": "set", "rate": 10, "keys": 5, "value_size": 3, "stop_at": 900}"#);
+    assert!(matches!(generate, Action::Generate { ttl_s: 10, .. }), "{generate:?}");
+
+    // Straight from the text, as the page reads, a repeated field is refused.
+    let twice = serde_json::from_str::<Action>(r#"{"do": "crash", "at": 5, "at": 6, "server": "a"}"#).unwrap_err().to_string();
+    assert!(twice.starts_with("duplicate field `at`"), "{twice}");
+    let twice = serde_json::from_str::<Action>(r#"{"do": "crash", "server": "a", "do": "save", "at": 5}"#).unwrap_err().to_string();
+    assert!(twice.starts_with("duplicate field `do`"), "{twice}");
 }

@@ -13,6 +13,7 @@
 //! (`servers[2].port: duplicate port 6381`) and bounds every size ([`limits`]), so no input
 //! makes a run panic or run away.
 
+mod action_json;
 pub mod checker;
 pub mod generate;
 pub mod generator;
@@ -133,8 +134,10 @@ pub struct Link {
 /// recent enough save) — an entry in the checker's list of explaining faults. Adding
 /// variants keeps version 1 files valid; only a change of meaning bumps
 /// [`FORMAT_VERSION`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "do", rename_all = "snake_case", deny_unknown_fields)]
+///
+/// Written by serde's derive; read by [`action_json`], one pass without buffering.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "do", rename_all = "snake_case")]
 pub enum Action {
     /// A command line typed into the server's console, as redis-cli would send it.
     Command { at: i64, server: String, line: String },
@@ -142,7 +145,7 @@ pub enum Action {
     Replicaof {
         at: i64,
         server: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         master: Option<String>,
     },
     /// Cut the network between two servers: their connections reset, new ones fail.
@@ -150,12 +153,11 @@ pub enum Action {
     /// Ends a cut and any partition or hold between the two servers, both directions.
     Heal { at: i64, a: String, b: String },
     /// The connections between two servers die now (bytes in flight are lost); each end
-    /// notices `detect_ms` later (0: at once). New connections may be made at once.
+    /// notices `detect_ms` later (0 or absent: at once). New connections may be made at once.
     Sever {
         at: i64,
         a: String,
         b: String,
-        #[serde(default)]
         detect_ms: i64,
     },
     /// A silent partition both ways: bytes wait, no connection closes, nobody is told, so
@@ -175,15 +177,15 @@ pub enum Action {
         at: i64,
         from: String,
         to: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         latency_ms: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         bandwidth: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         extra_delay_ms: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         jitter_ms: Option<i64>,
-        #[serde(default, skip_serializing_if = "is_false")]
+        #[serde(skip_serializing_if = "is_false")]
         both_ways: bool,
     },
     /// The server's process dies: memory lost, peers see their connections reset.
@@ -204,7 +206,7 @@ pub enum Action {
         at: i64,
         name: String,
         port: i64,
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
         config: BTreeMap<String, String>,
     },
     /// The server leaves the run for good (down as in a crash, never restarted).
@@ -218,8 +220,7 @@ pub enum Action {
         rate: i64,
         keys: i64,
         value_size: i64,
-        /// Seconds, for `set_ex`.
-        #[serde(default = "default_ttl_s")]
+        /// Seconds, for `set_ex` (absent: 10).
         ttl_s: i64,
         stop_at: i64,
     },
@@ -234,13 +235,13 @@ pub enum Action {
         #[serde(rename = "type")]
         kind: WriteKind,
         keys: i64,
-        #[serde(default = "default_value_bytes")]
+        /// Absent: 8.
         value_bytes: i64,
         /// Give every written key this time to live.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         ttl_ms: Option<i64>,
         /// Wrap each write with a second one in MULTI/EXEC.
-        #[serde(default, skip_serializing_if = "is_false")]
+        #[serde(skip_serializing_if = "is_false")]
         multi: bool,
     },
 }
