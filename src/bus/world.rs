@@ -7,7 +7,9 @@
 //! state and so travels with every checkpoint.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::collections::BinaryHeap;
+
+use litemap::LiteMap;
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
@@ -164,22 +166,24 @@ pub(crate) struct World {
     pub rng: ChaCha8Rng,
     pub servers: Vec<Server>,
     pub procs: Vec<Proc>,
+    // The maps and sets below hold tens of entries: sorted Vecs (LiteMap), walked in key
+    // order as B-trees would be. A set is a map to ().
     /// Each live connection end, mapped to the other end.
-    pub peers: BTreeMap<(ServerId, ConnId), Endpoint>,
+    pub peers: LiteMap<(ServerId, ConnId), Endpoint>,
     /// Receiving end of a stream -> latest arrival time scheduled on it (keeps order).
-    pub stream_tail: BTreeMap<(ServerId, ConnId), u64>,
+    pub stream_tail: LiteMap<(ServerId, ConnId), u64>,
     /// Outgoing connections whose handshake is still in flight.
-    pub connecting: BTreeSet<(ServerId, ConnId)>,
+    pub connecting: LiteMap<(ServerId, ConnId), ()>,
     /// Connection ends that are dead (severed, peer crashed) but not yet told.
-    pub severed: BTreeSet<(ServerId, ConnId)>,
-    pub links: BTreeMap<(ServerId, ServerId), Link>,
+    pub severed: LiteMap<(ServerId, ConnId), ()>,
+    pub links: LiteMap<(ServerId, ServerId), Link>,
     pub default_link: LinkConfig,
     /// A min-heap: far fewer bytes moved per event than an ordered map.
     pub queue: BinaryHeap<Reverse<Queued>>,
     pub seq: u64,
     pub scheduled_tick: Vec<Option<u64>>,
     pub consoles: Vec<Console>,
-    pub cuts: BTreeSet<(ServerId, ServerId)>,
+    pub cuts: LiteMap<(ServerId, ServerId), ()>,
     pub next_ephemeral_port: u16,
     /// Log entries recorded so far (the next entry's index).
     pub log_len: u64,
@@ -209,17 +213,17 @@ impl World {
             rng: ChaCha8Rng::seed_from_u64(mix_seed(seed, RNG_STREAM)),
             servers: Vec::new(),
             procs: Vec::new(),
-            peers: BTreeMap::new(),
-            stream_tail: BTreeMap::new(),
-            connecting: BTreeSet::new(),
-            severed: BTreeSet::new(),
-            links: BTreeMap::new(),
+            peers: LiteMap::new(),
+            stream_tail: LiteMap::new(),
+            connecting: LiteMap::new(),
+            severed: LiteMap::new(),
+            links: LiteMap::new(),
             default_link: LinkConfig::default(),
             queue: BinaryHeap::new(),
             seq: 0,
             scheduled_tick: Vec::new(),
             consoles: Vec::new(),
-            cuts: BTreeSet::new(),
+            cuts: LiteMap::new(),
             next_ephemeral_port: 40000,
             log_len: 0,
             new_entries: Vec::new(),
@@ -246,7 +250,7 @@ impl World {
     }
 
     pub fn is_cut(&self, a: ServerId, b: ServerId) -> bool {
-        self.cuts.contains(&(a.min(b), a.max(b)))
+        self.cuts.contains_key(&(a.min(b), a.max(b)))
     }
 
     pub fn link_config(&self, from: ServerId, to: ServerId) -> LinkConfig {
@@ -415,7 +419,7 @@ impl World {
 
     /// Cuts the network between two servers: their connections reset, new ones fail.
     fn cut(&mut self, a: ServerId, b: ServerId) {
-        if !self.cuts.insert((a.min(b), a.max(b))) {
+        if self.cuts.insert((a.min(b), a.max(b)), ()).is_some() {
             return;
         }
         self.record(None, LogKind::Cut { a, b });
@@ -435,7 +439,7 @@ impl World {
 
     /// Ends a cut and any silent partition between `a` and `b`.
     fn heal(&mut self, a: ServerId, b: ServerId) {
-        if self.cuts.remove(&(a.min(b), a.max(b))) {
+        if self.cuts.remove(&(a.min(b), a.max(b))).is_some() {
             self.record(None, LogKind::Heal { a, b });
         }
         self.release(a, b);
@@ -449,7 +453,7 @@ impl World {
             return;
         }
         self.stream_tail.remove(&(server, conn));
-        self.severed.insert((server, conn));
+        self.severed.insert((server, conn), ());
         let at = self.now + detect_ms;
         self.schedule(at, Pending::Reset { server, conn, reason: reason.to_string() });
     }
@@ -481,11 +485,11 @@ impl World {
         self.queue.retain(|Reverse(q)| {
             q.event.target() != Some(server) && !matches!(q.event, Pending::ConnectArrive { from, .. } if from == server)
         });
-        for link in self.links.values_mut() {
+        for (_, link) in self.links.iter_mut() {
             link.parked.retain(|p| p.target() != Some(server));
         }
-        self.connecting.retain(|(s, _)| *s != server);
-        self.severed.retain(|(s, _)| *s != server);
+        self.connecting.retain(|(s, _), ()| *s != server);
+        self.severed.retain(|(s, _), ()| *s != server);
         self.stream_tail.retain(|(s, _), _| *s != server);
         // The kernel resets the dead process's connections: each peer gets an RST one
         // latency later.
@@ -669,7 +673,7 @@ impl World {
             }
             Pending::Fault(f) => self.apply_fault(f),
             Pending::ConnectArrive { from, conn, to } => {
-                if !self.connecting.contains(&(from, conn)) {
+                if !self.connecting.contains_key(&(from, conn)) {
                     return; // the connecting side gave up (or crashed) meanwhile
                 }
                 let Some(to) = to else {
@@ -699,7 +703,7 @@ impl World {
                 self.drain(server);
             }
             Pending::ConnectFailed { server, conn, reason } => {
-                if !self.connecting.remove(&(server, conn)) {
+                if self.connecting.remove(&(server, conn)).is_none() {
                     return;
                 }
                 self.record(Some(server), LogKind::ConnectFailed { conn, reason: reason.clone() });
@@ -736,7 +740,7 @@ impl World {
                 self.drain(server);
             }
             Pending::Reset { server, conn, reason } => {
-                if !self.severed.remove(&(server, conn)) {
+                if self.severed.remove(&(server, conn)).is_none() {
                     return; // its owner closed it first
                 }
                 self.record(Some(server), LogKind::Closed { conn, reason });
@@ -769,7 +773,7 @@ impl World {
                     } else {
                         None
                     };
-                    self.connecting.insert((server, conn));
+                    self.connecting.insert((server, conn), ());
                     match to {
                         Some(to) => self.transmit(server, to, Pending::ConnectArrive { from: server, conn, to: Some(to) }),
                         None => {
@@ -802,7 +806,7 @@ impl World {
 
     fn on_close(&mut self, server: ServerId, conn: ConnId, reason: String) {
         self.connecting.remove(&(server, conn));
-        if self.severed.remove(&(server, conn)) {
+        if self.severed.remove(&(server, conn)).is_some() {
             self.record(Some(server), LogKind::Closed { conn, reason });
             return;
         }

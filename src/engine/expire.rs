@@ -167,7 +167,7 @@ mod tests {
         peer.bytes_ahead_of_stream = Some(0);
         client.role = ClientRole::Replica(peer);
         node.clients.insert(conn, client);
-        node.repl.replica_conns.insert(conn);
+        node.repl.replica_conns.insert(conn, ());
         node.repl.backlog = Some(Backlog::new(1 << 20, 0));
         conn
     }

@@ -5,8 +5,6 @@
 //! (memory, CPU, pid, the OS, the compiler, forks, network byte counts) is shown with
 //! plausible values of the right shape, so that tools reading INFO find every field.
 
-use std::collections::BTreeMap;
-
 use super::replication::LinkStateName;
 use super::{Client, ClientRole, Node, REDIS_VERSION};
 
@@ -16,7 +14,7 @@ use super::{Client, ClientRole, Node, REDIS_VERSION};
 pub struct Counters {
     pub total_error_replies: u64,
     /// Error code (`ERR`, `WRONGTYPE`, ...) to count, in byte order as Redis's rax.
-    pub errors: BTreeMap<Vec<u8>, u64>,
+    pub errors: litemap::LiteMap<Vec<u8>, u64>,
     /// Full command name to its counts, sorted by name.
     pub commands: Vec<(&'static str, CommandCounts)>,
     /// Where the last counted command is in `commands`: a pipeline of one command finds

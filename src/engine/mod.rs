@@ -270,7 +270,7 @@ pub struct Node {
     /// before the node sleeps (Redis's `get_ack_from_slaves`).
     pub(crate) get_ack_from_replicas: bool,
     /// Per accepted connection: bytes sent and not yet reported [`Input::Written`].
-    pub(crate) unwritten: BTreeMap<ConnId, u64>,
+    pub(crate) unwritten: litemap::LiteMap<ConnId, u64>,
     /// The largest client output buffer seen in each of the last seconds (Redis's
     /// `ClientsPeakMemOutput`, for INFO `client_recent_max_output_buffer`).
     pub(crate) recent_max_output: [u64; info::PEAK_SLOTS],
@@ -305,7 +305,7 @@ impl Node {
             clients_waiting_acks: Vec::new(),
             unblocked_clients: Vec::new(),
             get_ack_from_replicas: false,
-            unwritten: BTreeMap::new(),
+            unwritten: litemap::LiteMap::new(),
             recent_max_output: [0; info::PEAK_SLOTS],
         };
         node.log(format!("Redis version={REDIS_VERSION}, bits=64, replscope engine, just started"));

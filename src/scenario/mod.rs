@@ -23,9 +23,10 @@ pub mod player;
 pub mod runner;
 pub mod session;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
+use litemap::LiteMap;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::config::{lookup_option, Config};
@@ -594,26 +595,30 @@ impl Scenario {
         // Every server, listed or added, with the field that defines it.
         let listed = self.servers.iter().enumerate().map(|(i, s)| (format!("servers[{i}]"), s.name.as_str(), s.port));
         let added = self.added_servers().into_iter().map(|(i, name, port, _)| (format!("actions[{i}]"), name, port));
-        let mut names = BTreeSet::new();
-        let mut ports = BTreeSet::new();
+        // A handful of servers: sorted-Vec sets (LiteMap, see Cargo.toml) cost the page less
+        // code than more B-tree types.
+        let mut names: LiteMap<&str, ()> = LiteMap::new();
+        let mut ports: LiteMap<i64, ()> = LiteMap::new();
         for (id, (path, name, port)) in listed.chain(added).enumerate() {
             if name.is_empty() || name.len() > MAX_NAME_BYTES || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 return Err(err(format!("{path}.name"), format!("{name:?} is not a name (1 to {MAX_NAME_BYTES} bytes, no spaces)")));
             }
-            if !names.insert(name) {
+            if names.insert(name, ()).is_some() {
                 return Err(err(format!("{path}.name"), format!("duplicate name {name:?}")));
             }
             if !(1..=65535).contains(&port) {
                 return Err(err(format!("{path}.port"), format!("{port} is not a TCP port (1 to 65535)")));
             }
-            if !ports.insert(port) {
+            if ports.insert(port, ()).is_some() {
                 return Err(err(format!("{path}.port"), format!("duplicate port {port}")));
             }
             self.server_config(id)?;
         }
         // An added server exists from its action on, ordered by (time, file order).
-        let joins: BTreeMap<&str, (i64, usize)> =
-            self.added_servers().into_iter().map(|(i, name, ..)| (name, (self.actions[i].at(), i))).collect();
+        let mut joins: LiteMap<&str, (i64, usize)> = LiteMap::new();
+        for (i, name, ..) in self.added_servers() {
+            joins.insert(name, (self.actions[i].at(), i));
+        }
         let known_at = |path: String, name: &str, when: Option<(i64, usize)>| -> Result<(), ScenarioError> {
             if self.server_index(name).is_none() {
                 return Err(err(path, format!("unknown server {name:?}")));
@@ -627,14 +632,14 @@ impl Scenario {
             }
         };
         let known = |path: String, name: &str| known_at(path, name, None);
-        let mut replicas = BTreeSet::new();
+        let mut replicas: LiteMap<&str, ()> = LiteMap::new();
         for (i, link) in self.topology.iter().enumerate() {
             known(format!("topology[{i}].replica"), &link.replica)?;
             known(format!("topology[{i}].master"), &link.master)?;
             if link.replica == link.master {
                 return Err(err(format!("topology[{i}]"), format!("{:?} cannot replicate itself", link.replica)));
             }
-            if !replicas.insert(link.replica.as_str()) {
+            if replicas.insert(link.replica.as_str(), ()).is_some() {
                 return Err(err(format!("topology[{i}].replica"), format!("{:?} already has a master", link.replica)));
             }
         }

@@ -48,7 +48,9 @@
 //! Offsets are 1-based positions in the stream, as in Redis: the first byte ever produced
 //! is at offset 1, and `master_repl_offset` is the offset of the last byte produced.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
+
+use litemap::LiteMap;
 
 use crate::engine::ConnId;
 
@@ -165,10 +167,10 @@ pub struct Backlog {
     /// Blocks fed since the last one that went into the index.
     unindexed_count: usize,
     /// Ids of the indexed blocks.
-    indexed: BTreeSet<u64>,
+    indexed: LiteMap<u64, ()>,
     /// Each replica that references a block. A replica without an entry has not been fed
     /// anything yet (it waits for its snapshot to start) and holds nothing.
-    replicas: BTreeMap<ConnId, BlockRef>,
+    replicas: LiteMap<ConnId, BlockRef>,
 }
 
 impl Backlog {
@@ -183,8 +185,8 @@ impl Backlog {
             last_offset: master_repl_offset,
             buffer_mem: 0,
             unindexed_count: 0,
-            indexed: BTreeSet::new(),
-            replicas: BTreeMap::new(),
+            indexed: LiteMap::new(),
+            replicas: LiteMap::new(),
         }
     }
 
@@ -306,7 +308,7 @@ impl Backlog {
         self.unindexed_count += 1;
         if self.unindexed_count >= INDEX_EVERY_BLOCKS {
             if let Some(tail) = self.blocks.back() {
-                self.indexed.insert(tail.id);
+                self.indexed.insert(tail.id, ());
             }
             self.unindexed_count = 0;
         }

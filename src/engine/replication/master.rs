@@ -146,7 +146,7 @@ impl Node {
         let mut flowing = std::mem::take(&mut self.repl.feed_flowing);
         readers.clear();
         flowing.clear();
-        for conn in &self.repl.replica_conns {
+        for conn in self.repl.replica_conns.keys() {
             if let Some(ClientRole::Replica(p)) = clients.get(conn).map(|c| &c.role) {
                 if p.state != ReplicaSyncState::WaitBgsaveStart {
                     readers.push(*conn);
@@ -273,7 +273,7 @@ impl Node {
         // Full resynchronization.
         self.stats.sync_full += 1;
         client.role = ClientRole::Replica(ReplicaPeer::new(ReplicaSyncState::WaitBgsaveStart, self.now, !is_psync));
-        self.repl.replica_conns.insert(client.conn);
+        self.repl.replica_conns.insert(client.conn, ());
         self.repl.no_replicas_since = None;
         // `client` is out of the client map while its command runs: it is the first
         // replica when no other is there.
@@ -373,7 +373,7 @@ impl Node {
         let mut peer = ReplicaPeer::new(ReplicaSyncState::Online, self.now, false);
         peer.bytes_ahead_of_stream = Some(self.unwritten_on(client.conn) + (client.reply_pending + out.len()) as u64);
         client.role = ClientRole::Replica(peer);
-        self.repl.replica_conns.insert(client.conn);
+        self.repl.replica_conns.insert(client.conn, ());
         self.repl.no_replicas_since = None;
         let sent = backlog_bytes.len();
         out.extend(backlog_bytes);

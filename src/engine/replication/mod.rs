@@ -80,7 +80,7 @@ pub struct ReplicationState {
     /// Connections that became replicas of ours, so feeding the stream does not walk
     /// every client on every write (with 50 benchmark clients that walk was a tenth of
     /// the master's time). A superset: readers are still checked in the client map.
-    pub replica_conns: std::collections::BTreeSet<crate::engine::ConnId>,
+    pub replica_conns: litemap::LiteMap<crate::engine::ConnId, ()>,
     /// Scratch buffers for feeding the stream, kept so that a write allocates nothing
     /// (always empty between writes).
     pub(crate) feed_readers: Vec<crate::engine::ConnId>,
@@ -123,7 +123,7 @@ impl ReplicationState {
             feed_flowing: Vec::new(),
             feed_piece_ends: Vec::new(),
             good_replicas: 0,
-            replica_conns: std::collections::BTreeSet::new(),
+            replica_conns: litemap::LiteMap::new(),
         }
     }
 }

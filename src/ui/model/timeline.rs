@@ -7,9 +7,10 @@
 //! most (no text is formatted for rows that are not drawn).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::rc::Rc;
+
+use litemap::LiteMap;
 
 use crate::bus::{quote, Bus, LogEntry, LogKind, ServerId};
 use crate::engine::{Event, Role};
@@ -251,7 +252,7 @@ impl Described {
 /// window, and keeps exactly the entries it used. A cache, not state: it is shared by the
 /// clones of the page state (each action clones it) and never makes two states differ.
 #[derive(Clone, Default)]
-pub struct TextCache(Rc<RefCell<BTreeMap<u64, Rc<Described>>>>);
+pub struct TextCache(Rc<RefCell<LiteMap<u64, Rc<Described>>>>);
 
 impl PartialEq for TextCache {
     fn eq(&self, _: &Self) -> bool {
@@ -269,7 +270,7 @@ impl TextCache {
     /// Builds with the texts of the last build at hand; afterwards the cache holds the
     /// entries this build looked up, and only those.
     fn build<R>(&self, f: impl FnOnce(&mut TextLookup) -> R) -> R {
-        let mut lookup = TextLookup { old: std::mem::take(&mut *self.0.borrow_mut()), new: BTreeMap::new() };
+        let mut lookup = TextLookup { old: std::mem::take(&mut *self.0.borrow_mut()), new: LiteMap::new() };
         let out = f(&mut lookup);
         *self.0.borrow_mut() = lookup.new;
         out
@@ -277,8 +278,8 @@ impl TextCache {
 }
 
 struct TextLookup {
-    old: BTreeMap<u64, Rc<Described>>,
-    new: BTreeMap<u64, Rc<Described>>,
+    old: LiteMap<u64, Rc<Described>>,
+    new: LiteMap<u64, Rc<Described>>,
 }
 
 impl TextLookup {
