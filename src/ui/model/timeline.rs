@@ -24,6 +24,11 @@ pub const DEFAULT_SPEED: u32 = 100;
 
 /// Rows of the event list built and drawn at a time.
 pub const LOG_WINDOW: usize = 200;
+/// Rows drawn while the list follows the newest event: two to three list heights
+/// (the list shows about 16). Under a write load each tick brings more events than a
+/// window holds, so every drawn row is a new one on every redraw; drawing 200 made the
+/// list most of a redraw's DOM work. Scrolling up leaves the end and draws [`LOG_WINDOW`].
+pub const LOG_FOLLOW_WINDOW: usize = 40;
 /// Messages drawn at a time in the space-time diagram.
 pub const DIAGRAM_MESSAGES: usize = 30;
 /// Non-message events marked on the diagram's lifelines at most (sync decisions, faults).
@@ -414,14 +419,16 @@ pub struct EventLogView {
 }
 
 /// The rows to build for a list of `total` rows scrolled to `first_visible` (`None`: the
-/// end): [`LOG_WINDOW`] rows, a quarter of them above the first visible one so scrolling
-/// up a little needs no new window.
+/// end, [`LOG_FOLLOW_WINDOW`] rows): [`LOG_WINDOW`] rows, a quarter of them above the
+/// first visible one so scrolling up a little needs no new window.
 pub fn log_window(total: usize, first_visible: Option<usize>) -> Range<usize> {
-    let start = match first_visible {
-        None => total.saturating_sub(LOG_WINDOW),
-        Some(first) => first.min(total).saturating_sub(LOG_WINDOW / 4).min(total.saturating_sub(LOG_WINDOW)),
-    };
-    start..(start + LOG_WINDOW).min(total)
+    match first_visible {
+        None => total.saturating_sub(LOG_FOLLOW_WINDOW)..total,
+        Some(first) => {
+            let start = first.min(total).saturating_sub(LOG_WINDOW / 4).min(total.saturating_sub(LOG_WINDOW));
+            start..(start + LOG_WINDOW).min(total)
+        }
+    }
 }
 
 /// Position of event `index` among the events `filter` accepts, if it is one of them.
@@ -982,8 +989,8 @@ mod tests {
 
     #[test]
     fn the_list_window_follows_the_end_or_the_scroll() {
-        assert_eq!(log_window(50, None), 0..50);
-        assert_eq!(log_window(100_000, None), 99_800..100_000);
+        assert_eq!(log_window(30, None), 0..30);
+        assert_eq!(log_window(100_000, None), 99_960..100_000, "following the end draws fewer rows");
         assert_eq!(log_window(100_000, Some(0)), 0..200);
         assert_eq!(log_window(100_000, Some(10_000)), 9_950..10_150);
         assert_eq!(log_window(100_000, Some(99_990)), 99_800..100_000, "the window never runs past the end");
@@ -1000,14 +1007,15 @@ mod tests {
         sim.apply(Action::Step(100));
         let view = sim.event_log_view();
         assert!(view.total > LOG_WINDOW * 4, "{}", view.total);
-        assert_eq!(view.rows.len(), LOG_WINDOW);
-        assert_eq!(view.first + LOG_WINDOW, view.total, "following the newest");
+        assert_eq!(view.rows.len(), LOG_FOLLOW_WINDOW);
+        assert_eq!(view.first + LOG_FOLLOW_WINDOW, view.total, "following the newest");
         assert_eq!(view.rows.last().unwrap().index as usize, view.total - 1);
 
         sim.apply(Action::ScrollLog(Some(500)));
         let view = sim.event_log_view();
         assert_eq!(view.first, 450);
         assert_eq!(view.rows[0].index, 450);
+        assert_eq!(view.rows.len(), LOG_WINDOW, "scrolled up: a whole window");
 
         // Only the master's console lines.
         let hidden = vec![EventClass::Message, EventClass::Sync, EventClass::Link, EventClass::Fault, EventClass::Server];
@@ -1015,7 +1023,7 @@ mod tests {
         sim.apply(Action::ScrollLog(None));
         let view = sim.event_log_view();
         assert!(view.rows.iter().all(|r| r.class == EventClass::Console && r.server == Some(0)));
-        assert_eq!(view.rows.iter().filter(|r| r.text.starts_with("s0 console> SET")).count(), LOG_WINDOW / 2);
+        assert_eq!(view.rows.iter().filter(|r| r.text.starts_with("s0 console> SET")).count(), LOG_FOLLOW_WINDOW / 2);
         assert_eq!(view.total, 600, "300 lines and their replies");
     }
 
