@@ -11,6 +11,18 @@ pub const ROW_PX: usize = 24;
 /// asks for a new window.
 const MARGIN_ROWS: usize = 10;
 
+/// See `follow` in [`event_log`].
+#[derive(Clone, Copy, Default)]
+struct Follow {
+    following: bool,
+    scrolled_to: Option<i32>,
+}
+
+/// Whether the list shows its last row (to within half a row).
+fn at_bottom(el: &Element) -> bool {
+    el.scroll_top() + el.client_height() + ROW_PX as i32 / 2 >= el.scroll_height()
+}
+
 #[derive(Properties, PartialEq)]
 pub struct EventLogProps {
     pub view: EventLogView,
@@ -24,13 +36,41 @@ pub struct EventLogProps {
 pub fn event_log(props: &EventLogProps) -> Html {
     let v = &props.view;
     let list_ref = use_node_ref();
+    // Whether the list follows the newest event, as of the latest redraw, and where it
+    // last scrolled itself to do so. A scroll event and a scroll queued for the next
+    // frame both act later than the redraw that caused them, so both read this instead of
+    // what their own redraw knew:
+    // - a scroll event reports a position some time after it is made, when a tick may
+    //   have added rows below: a position the list chose itself is not the user
+    //   scrolling up (read so, it stopped the following within seconds under a load);
+    // - a queued scroll to the end is dropped if the following stopped meanwhile, or if
+    //   the user scrolled up since the last one (their scroll event, still to come,
+    //   stops the following; scrolling now would undo their move).
+    let follow = use_mut_ref(Follow::default);
     {
-        // Following the newest event: stay scrolled to the bottom as rows arrive.
+        let mut f = follow.borrow_mut();
+        if v.following && !f.following {
+            f.scrolled_to = None; // a new following starts wherever the list stands
+        }
+        f.following = v.following;
+    }
+    {
         let list_ref = list_ref.clone();
+        let follow = follow.clone();
         use_effect_with((v.following, v.total), move |(following, _)| {
             if *following {
                 if let Some(el) = list_ref.cast::<Element>() {
-                    super::next_frame(move || el.set_scroll_top(el.scroll_height()));
+                    super::next_frame(move || {
+                        let mut f = follow.borrow_mut();
+                        // Up from where the list put itself, and not at the end: the user.
+                        // (A list that got shorter, by time travel back, was moved up by
+                        // the browser, to its end.)
+                        let scrolled_up = f.scrolled_to.is_some_and(|at| el.scroll_top() < at) && !at_bottom(&el);
+                        if f.following && !scrolled_up {
+                            el.set_scroll_top(el.scroll_height());
+                            f.scrolled_to = Some(el.scroll_top());
+                        }
+                    });
                 }
             }
         });
@@ -49,15 +89,20 @@ pub fn event_log(props: &EventLogProps) -> Html {
         });
     }
 
-    let (first, drawn, total, following) = (v.first, v.rows.len(), v.total, v.following);
+    let (first, drawn, total) = (v.first, v.rows.len(), v.total);
     // Scroll events fire often: only those that need another window reach the reducer.
     let on_scroll = {
         let dispatch = props.dispatch.clone();
         Callback::from(move |e: Event| {
             let el = e.target_unchecked_into::<Element>();
+            let f = *follow.borrow();
+            if f.following && f.scrolled_to == Some(el.scroll_top()) {
+                return; // the list's own move to the end
+            }
+            let following = f.following;
             let px = |v: i32| v.max(0) as usize;
-            let (scroll, height, full) = (px(el.scroll_top()), px(el.client_height()), px(el.scroll_height()));
-            let at_bottom = scroll + height + ROW_PX / 2 >= full;
+            let (scroll, height) = (px(el.scroll_top()), px(el.client_height()));
+            let at_bottom = at_bottom(&el);
             let top_row = scroll / ROW_PX;
             let bottom_row = (scroll + height).div_ceil(ROW_PX);
             let inside = (first == 0 || top_row >= first + MARGIN_ROWS)
