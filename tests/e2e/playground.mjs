@@ -267,6 +267,9 @@ await run(async (context) => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(200);
     await page.screenshot({ path: join(SHOTS, 'playground-390x844.png') });
+    // Event rows far below the viewport are skipped by content-visibility: auto, and a
+    // full-page capture would show the list empty: draw them all for this picture.
+    await page.addStyleTag({ content: '.event-row { content-visibility: visible; }' });
     await page.screenshot({ path: join(SHOTS, 'playground-390x844-full.png'), fullPage: true });
     const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
     return scrollWidth <= 390 || `page is ${scrollWidth}px wide`;
