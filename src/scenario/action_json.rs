@@ -122,14 +122,14 @@ fn need<T, E: de::Error>(slot: Option<T>, name: &'static str) -> Result<T, E> {
 }
 
 impl Fields {
-    /// Reads the value of `key` into its slot. `None`: no action has such a field (the
-    /// value is skipped; the caller reports the name once the kind is known).
-    fn read<'de, A: MapAccess<'de>>(&mut self, map: &mut A, key: &str) -> Result<Option<&'static str>, A::Error> {
+    /// Reads the value of `key` into its slot. A name no action has is skipped here; the
+    /// caller refuses it once the kind is known.
+    fn read<'de, A: MapAccess<'de>>(&mut self, map: &mut A, key: &str) -> Result<(), A::Error> {
         macro_rules! slots {
             ($($name:literal => $slot:ident),* $(,)?) => {
                 match key {
-                    $($name => fill(map, &mut self.$slot, $name).map(|()| Some($name)),)*
-                    _ => map.next_value::<IgnoredAny>().map(|_| None),
+                    $($name => fill(map, &mut self.$slot, $name),)*
+                    _ => map.next_value::<IgnoredAny>().map(|_| ()),
                 }
             };
         }
@@ -224,9 +224,8 @@ impl<'de> Visitor<'de> for ActionVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Action, A::Error> {
         let mut kind: Option<Kind> = None;
         let mut fields = Fields::default();
-        // Fields read before `do` said which are allowed: checked once it has. A name no
-        // action has is kept as typed, for the message.
-        let mut unchecked: Vec<Result<&'static str, String>> = Vec::new();
+        // Fields read before `do` said which are allowed: checked once it has.
+        let mut before_kind: Vec<String> = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
             if key == "do" {
                 fill(&mut map, &mut kind, "do")?;
@@ -234,25 +233,18 @@ impl<'de> Visitor<'de> for ActionVisitor {
             }
             // Once the kind is known a field it does not have is refused before its value
             // is read, as the derived reader did.
-            if let Some(kind) = kind {
-                if !kind.fields().contains(&key.as_str()) {
-                    return Err(de::Error::unknown_field(&key, kind.fields()));
+            match kind {
+                Some(kind) if !kind.fields().contains(&key.as_str()) => return Err(de::Error::unknown_field(&key, kind.fields())),
+                Some(_) => fields.read(&mut map, &key)?,
+                None => {
+                    fields.read(&mut map, &key)?;
+                    before_kind.push(key);
                 }
-            }
-            match fields.read(&mut map, &key)? {
-                Some(name) => unchecked.push(Ok(name)),
-                None => unchecked.push(Err(key)),
             }
         }
         let kind = need(kind, "do")?;
-        for field in &unchecked {
-            let name = match field {
-                Ok(name) => *name,
-                Err(typed) => typed.as_str(),
-            };
-            if !kind.fields().contains(&name) {
-                return Err(de::Error::unknown_field(name, kind.fields()));
-            }
+        if let Some(key) = before_kind.iter().find(|key| !kind.fields().contains(&key.as_str())) {
+            return Err(de::Error::unknown_field(key, kind.fields()));
         }
         fields.into_action(kind)
     }
