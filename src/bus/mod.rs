@@ -238,7 +238,7 @@ impl Bus {
     /// Carries out a move at the current position; a move made in the past discards the
     /// old future.
     fn perform(&mut self, m: Move) {
-        if self.applied < self.moves.len() {
+        if self.in_recorded_past() {
             self.truncate_future();
         }
         self.world.apply_move(&m);
@@ -621,7 +621,7 @@ impl Bus {
     /// (time passing, a cron that sent bytes without anything arriving yet). So stepping N
     /// back and N forward from the newest point lands on exactly the newest point.
     pub fn step_forward(&mut self) -> bool {
-        if self.applied < self.moves.len() {
+        if self.in_recorded_past() {
             let end = self.log_end_after(self.applied);
             let later = self.move_log_end.partition_point(|&e| e <= end);
             let target = match self.move_log_end.get(later) {
@@ -650,6 +650,12 @@ impl Bus {
     /// Moves in the whole recorded timeline.
     pub fn moves_recorded(&self) -> usize {
         self.moves.len()
+    }
+
+    /// Whether the world stands before the end of its recorded timeline (after a jump
+    /// back): the moves ahead replay the recorded future, and a new move discards them.
+    pub fn in_recorded_past(&self) -> bool {
+        self.applied < self.moves.len()
     }
 
     /// Events in the whole timeline (the visible log may end earlier after a jump).

@@ -101,7 +101,7 @@ impl Session {
         // it become due again, and those due this very millisecond go first, as the runner
         // orders them. If nothing ends up done (a refusal), the future stays, and so does
         // what this session knew about it.
-        let in_past = position < bus.moves_recorded();
+        let in_past = bus.in_recorded_past();
         let before = in_past.then(|| self.clone());
         if in_past {
             self.forked(position);

@@ -350,11 +350,10 @@ impl Sim {
             Action::Step(ms) => self.advance_by(ms),
             Action::StepEvent => {
                 self.paused = true;
-                let live = self.bus().position() == self.bus().moves_recorded();
-                if live {
-                    self.session.borrow_mut().step_event(&mut self.bus.borrow_mut());
-                } else {
+                if self.bus().in_recorded_past() {
                     self.bus.borrow_mut().step_forward();
+                } else {
+                    self.session.borrow_mut().step_event(&mut self.bus.borrow_mut());
                 }
             }
             Action::StepBackEvent => {
@@ -416,7 +415,7 @@ impl Sim {
                     drop(bus);
                     // Past the recorded timeline: live time runs to the step.
                     let now = self.bus().elapsed_ms();
-                    if now < at && self.bus().position() == self.bus().moves_recorded() {
+                    if now < at && !self.bus().in_recorded_past() {
                         self.advance_by(at - now);
                     }
                 }
