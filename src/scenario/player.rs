@@ -103,19 +103,11 @@ mod tests {
         .unwrap()
     }
 
-    fn bus_for(s: &Scenario) -> Bus {
-        let mut bus = Bus::new(s.seed);
-        for i in 0..s.servers.len() {
-            bus.add_server(&s.servers[i].name, s.server_config(i).unwrap());
-        }
-        bus
-    }
-
     #[test]
     fn steps_replay_with_the_timeline_and_run_again_after_a_fork() {
         let s = scenario();
         let mut player = Player::new(&s);
-        let mut bus = bus_for(&s);
+        let mut bus = crate::scenario::runner::new_bus(&s).unwrap();
         player.advance(&mut bus, EPOCH_MS + 3_000);
         assert!(player.finished());
         let straight = bus.log_hash();

@@ -203,8 +203,7 @@ impl Session {
             self.player.apply_next(bus);
         }
         for g in &mut self.generators {
-            while g.next_batch().is_some_and(|t| t <= at) {
-                let instant = g.next_batch().expect("checked");
+            while let Some(instant) = g.next_batch().filter(|&t| t <= at) {
                 g.batches.push(bus.position());
                 let lines = g.generator.batch(instant);
                 if !lines.is_empty() {
