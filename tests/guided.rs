@@ -39,8 +39,10 @@ fn the_list_is_complete_and_in_teaching_order() {
     assert_eq!(ids, IDS);
     for id in IDS {
         assert_eq!(guided::scenario(id), Some(parse(ALL.iter().find(|g| g.id == id).unwrap())), "{id}");
+        assert!(guided::exists(id), "{id}");
     }
     assert_eq!(guided::scenario("no-such-scenario"), None);
+    assert!(!guided::exists("no-such-scenario"));
 }
 
 #[test]

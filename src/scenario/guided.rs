@@ -39,6 +39,11 @@ pub const ALL: &[Guided] = guided![
     "legacy-sync-cost",
 ];
 
+/// Whether `id` names a guided scenario (without parsing it).
+pub fn exists(id: &str) -> bool {
+    ALL.iter().any(|g| g.id == id)
+}
+
 /// The guided scenario `id`, parsed and validated; `None` for an unknown id. (Every file
 /// parses: `tests/guided.rs` checks each with its error message.)
 pub fn scenario(id: &str) -> Option<Scenario> {

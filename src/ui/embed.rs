@@ -446,7 +446,7 @@ fn carry_out(sim: &mut Sim, request: Request, autoplay: bool) -> Result<(), Stri
             open(sim, Action::Open { scenario: Box::new(run.scenario), step: run.step }, autoplay)
         }
         Request::Guide(id) => {
-            if !guided::ALL.iter().any(|g| g.id == id) {
+            if !guided::exists(&id) {
                 let ids = guided::ALL.iter().map(|g| g.id).collect::<Vec<_>>().join(", ");
                 return Err(format!("There is no guided scenario {id:?}; the ids are {ids}."));
             }

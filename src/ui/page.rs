@@ -26,7 +26,8 @@ impl Opening {
             };
         }
         match query_value(query, "guide") {
-            Some(id) if guided::scenario(&id).is_some() => Opening::Guide(id),
+            // Only the id is checked here: the scenario is parsed once, when it is opened.
+            Some(id) if guided::exists(&id) => Opening::Guide(id),
             Some(id) => Opening::Refused(format!(
                 "There is no guided scenario {id:?} (the address asks for it with ?guide=). The example is shown instead."
             )),
