@@ -237,6 +237,39 @@ proptest! {
     }
 }
 
+// ======================================================================= RESP replies
+
+proptest! {
+    #![proptest_config(config("proptest-regressions/fuzz_resp_replies.txt"))]
+
+    /// The console parses whatever its connection brings, and that is not always replies:
+    /// a console that typed SYNC receives a replica's stream (keepalive newlines, a
+    /// snapshot's raw bytes). Any bytes, read from any position, give a reply, a wait or
+    /// an error; a reply never claims more bytes than there are.
+    #[test]
+    fn reply_parser_takes_any_bytes(input in request_bytes(), start in any::<Index>()) {
+        for at in [0, start.index(input.len() + 1)] {
+            let rest = &input[at..];
+            match parse_reply(rest) {
+                Ok(Some((_, used))) => prop_assert!(used > 0 && used <= rest.len(), "used {used} of {}", rest.len()),
+                Ok(None) | Err(_) => {}
+            }
+        }
+    }
+}
+
+#[test]
+fn reply_parser_edge_cases() {
+    // A line that is only its CRLF has no type byte.
+    assert_eq!(parse_reply(b"\r\n").unwrap_err(), "empty reply line");
+    assert_eq!(parse_reply(b"*1\r\n\r\n").unwrap_err(), "empty reply line");
+    // A bulk length no buffer can hold is an error at once, not a wait for bytes.
+    assert_eq!(parse_reply(b"$9223372036854775807\r\nab").unwrap_err(), "bulk length 9223372036854775807 is too large");
+    assert_eq!(parse_reply(b"$4294967295\r\nab").unwrap(), None);
+    assert_eq!(parse_reply(b"$3\r\nab").unwrap(), None);
+    assert_eq!(parse_reply(b"\n$3\r\n").unwrap_err(), "unexpected reply type byte 0x0a");
+}
+
 // ======================================================================= node dispatch
 
 /// Commands Redis answers with something other than exactly one reply now (they block,

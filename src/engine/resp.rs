@@ -574,6 +574,9 @@ pub fn parse_reply(data: &[u8]) -> Result<Option<(Reply, usize)>, String> {
     parse_reply_at(data, 0, 0)
 }
 
+/// Longest bulk reply [`parse_reply`] reads: 4 GiB, all the memory a wasm32 page has.
+const MAX_REPLY_BULK_LEN: i64 = u32::MAX as i64;
+
 fn parse_reply_at(data: &[u8], at: usize, depth: usize) -> Result<Option<(Reply, usize)>, String> {
     if depth > 64 {
         return Err("reply nested too deeply".into());
@@ -583,6 +586,11 @@ fn parse_reply_at(data: &[u8], at: usize, depth: usize) -> Result<Option<(Reply,
     };
     if at >= data.len() {
         return Ok(None);
+    }
+    if rel == 0 {
+        // A line that is only its CRLF has no type byte: not a reply (a replica's
+        // keepalive newline or a snapshot's bytes, read as replies, can start like this).
+        return Err("empty reply line".into());
     }
     let line = &data[at + 1..at + rel];
     let next = at + rel + 2;
@@ -598,11 +606,17 @@ fn parse_reply_at(data: &[u8], at: usize, depth: usize) -> Result<Option<(Reply,
             if n < 0 {
                 return Ok(Some((Reply::Bulk(None), next)));
             }
-            let n = n as usize;
-            if data.len() < next + n + 2 {
+            // A length no page could buffer is an error, not a wait for more bytes. The
+            // bound is the same on every platform (wasm32's whole memory), so a run
+            // reads the same bytes the same way natively and in the page.
+            if n > MAX_REPLY_BULK_LEN {
+                return Err(format!("bulk length {n} is too large"));
+            }
+            let end = next.saturating_add(n as usize);
+            if data.len() < end.saturating_add(2) {
                 return Ok(None);
             }
-            Ok(Some((Reply::Bulk(Some(data[next..next + n].to_vec())), next + n + 2)))
+            Ok(Some((Reply::Bulk(Some(data[next..end].to_vec())), end + 2)))
         }
         b'*' => {
             let n = parse_i64(line).ok_or_else(|| format!("bad array length {:?}", text()))?;
