@@ -546,3 +546,35 @@ fn a_held_stream_is_dropped_with_the_replica_it_was_for() {
     assert!(!after.partial, "the 16 KB backlog no longer reaches back there: {after:?}");
     assert_eq!(info(&bus, r, "master_link_status"), "up");
 }
+
+/// SHUTDOWN stops the process for good: time runs on without it (a stopped node has no
+/// timer; before, its due cron was scheduled again and again at the same instant and the
+/// run never advanced), its port refuses its replicas' reconnects, as a port nobody
+/// listens on does, and a restart brings it back.
+/// The same with a console that typed SYNC, a replica from the master's point of view.
+#[test]
+fn shutdown_stops_the_server_and_time_runs_on() {
+    for sync_first in [false, true] {
+        let (mut bus, [m, r1, _]) = three_servers(3);
+        if sync_first {
+            bus.submit_command(m, "SYNC").unwrap();
+            bus.advance(1_000);
+        }
+        let from = bus.log().len();
+        bus.submit_command(m, "SHUTDOWN NOSAVE").unwrap();
+        let before = bus.now();
+        bus.advance(10_000);
+        assert_eq!(bus.now(), before + 10_000, "sync_first={sync_first}");
+        assert!(bus.server(m).node.is_shut_down());
+        assert!(bus.log()[from..].iter().any(|e| matches!(&e.kind, LogKind::Engine(Event::Shutdown))));
+        assert_eq!(info(&bus, r1, "master_link_status"), "down");
+        assert!(!logged(&bus, r1, from, "Connection refused").is_empty(), "sync_first={sync_first}");
+        // Nothing of the stopped server runs after it stopped.
+        let stopped_at = bus.log().iter().rposition(|e| matches!(&e.kind, LogKind::Engine(Event::Shutdown))).unwrap();
+        assert!(bus.log()[stopped_at + 1..].iter().all(|e| e.server != Some(m) || matches!(e.kind, LogKind::Closed { .. })));
+        bus.restart(m, false).unwrap();
+        bus.advance(8_000);
+        assert!(!bus.server(m).node.is_shut_down());
+        assert_eq!(info(&bus, r1, "master_link_status"), "up", "sync_first={sync_first}");
+    }
+}

@@ -797,6 +797,16 @@ impl World {
         if self.procs[server].state != ProcState::Up {
             return;
         }
+        if self.servers[server].node.is_shut_down() {
+            // SHUTDOWN: the process exits once it has closed its connections (their FINs
+            // are on their way). From now on its port refuses connections, as a port
+            // nobody listens on does, until a restart.
+            self.procs[server].state = ProcState::Down;
+            self.procs[server].stash.clear();
+            self.scheduled_tick[server] = None;
+            self.queue.retain(|Reverse(q)| !matches!(q.event, Pending::Tick { server: s } if s == server));
+            return;
+        }
         let next = self.servers[server].node.next_timer();
         if self.scheduled_tick[server].is_none_or(|t| next < t) {
             self.scheduled_tick[server] = Some(next);

@@ -402,8 +402,13 @@ impl Node {
     }
 
     /// When the host must call [`Node::tick`] next (unix ms): the next cron, or the
-    /// first moment a WAIT's timeout has passed, whichever comes first.
+    /// first moment a WAIT's timeout has passed, whichever comes first. A node stopped by
+    /// SHUTDOWN runs nothing any more: `u64::MAX`, never (its cron time would otherwise
+    /// stay due forever, since a stopped node's tick does nothing).
     pub fn next_timer(&self) -> u64 {
+        if self.shut_down {
+            return u64::MAX;
+        }
         match self.next_wait_timeout() {
             Some(at) => at.min(self.next_cron_at),
             None => self.next_cron_at,
