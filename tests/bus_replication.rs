@@ -107,3 +107,77 @@ fn print_log() {
         println!("{}", e.line());
     }
 }
+
+/// The console's output for its entry `i`.
+fn console_output(bus: &Bus, server: ServerId, i: usize) -> String {
+    match &bus.console(server).entries()[i].reply {
+        Some(replscope::engine::resp::Reply::Simple(s)) => s.clone(),
+        other => panic!("entry {i}: {other:?}"),
+    }
+}
+
+/// SYNC typed in a console puts it in redis-cli's replica output mode (redis-cli.c
+/// `slaveMode`): the snapshot is skipped with the same two lines redis-cli prints, then the
+/// replication stream is printed as CSV, one command a line. Before, the console read the
+/// snapshot and the stream as replies (and a chunk starting with CRLF panicked the page).
+#[test]
+fn sync_in_a_console_prints_the_replication_stream_as_redis_cli_does() {
+    let (mut bus, [m, _, _]) = three_servers(7);
+    bus.submit_command(m, "SET temp 1 PX 3000").unwrap();
+    bus.submit_command(m, "SYNC").unwrap();
+    let sync_entry = bus.console(m).entries().len() - 1;
+    bus.advance(12_000);
+    assert!(bus.console(m).in_replica_output());
+    assert_eq!(info_field(&bus, m, "connected_slaves"), "3");
+    let out = console_output(&bus, m, sync_entry);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "Entering replica output mode...  (press Ctrl-C to quit)");
+    let size: u64 = lines[1]
+        .strip_prefix("SYNC with master, discarding ")
+        .and_then(|r| r.strip_suffix(" bytes of bulk transfer..."))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(size > 9, "{out}");
+    assert_eq!(lines[2], "SYNC done. Logging commands from master.");
+    // The master pings its replicas every 10 s (lower case, as Redis's shared "ping"), and
+    // the key's expiry reaches them as a DEL.
+    assert_eq!(&lines[3..], ["\"ping\"", "\"SELECT\",\"0\"", "\"DEL\",\"temp\"", "\"ping\""], "{out}");
+
+    // The next command leaves the mode: a new connection, and the master has one replica
+    // fewer.
+    bus.submit_command(m, "GET temp").unwrap();
+    bus.advance(100);
+    assert!(!bus.console(m).in_replica_output());
+    assert_eq!(bus.console(m).entries().last().unwrap().reply, Some(replscope::engine::resp::Reply::Bulk(None)));
+    assert_eq!(info_field(&bus, m, "connected_slaves"), "2");
+    assert_eq!(console_output(&bus, m, sync_entry), out, "what was printed stays");
+
+    // PSYNC: redis-cli reads +FULLRESYNC as a snapshot of size 0, so waits for an EOF
+    // mark it never learnt, printing nothing more (real redis-cli 7.0 does the same).
+    bus.submit_command(m, "PSYNC ? -1").unwrap();
+    let psync_entry = bus.console(m).entries().len() - 1;
+    bus.advance(12_000);
+    assert_eq!(
+        console_output(&bus, m, psync_entry),
+        "Entering replica output mode...  (press Ctrl-C to quit)\nSYNC with master, discarding bytes of bulk transfer until EOF marker..."
+    );
+}
+
+/// A SYNC the server refuses ends the mode with redis-cli's line, and the console reads
+/// replies again.
+#[test]
+fn a_refused_sync_prints_redis_cli_s_failure_line() {
+    let (mut bus, [m, r1, _]) = three_servers(7);
+    bus.cut(m, r1);
+    bus.advance(70_000);
+    assert_eq!(info_field(&bus, r1, "master_link_status"), "down");
+    bus.submit_command(r1, "SYNC").unwrap();
+    let entry = bus.console(r1).entries().len() - 1;
+    bus.submit_command(r1, "PING").unwrap();
+    bus.advance(100);
+    assert_eq!(
+        console_output(&bus, r1, entry),
+        "Entering replica output mode...  (press Ctrl-C to quit)\nSYNC with master failed: -NOMASTERLINK Can't SYNC while not connected with my master"
+    );
+    assert_eq!(console_output(&bus, r1, entry + 1), "PONG");
+}

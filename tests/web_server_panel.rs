@@ -136,3 +136,25 @@ async fn load_on_the_master_reaches_a_replica() {
     click(&root, ".key-open").await;
     assert!(text(&root, ".key-detail").contains("16 bytes"), "{}", text(&root, ".key-detail"));
 }
+
+#[wasm_bindgen_test]
+async fn sync_in_the_console_prints_the_replication_stream_until_the_next_command() {
+    let root = mount().await;
+    step(&root, 8).await;
+    type_line(&root, "SET temp 1 PX 2000").await;
+    type_line(&root, "SYNC").await;
+    step(&root, 11).await;
+    let out = text(&root, ".transcript .entry:last-child .out");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "Entering replica output mode...  (press Ctrl-C to quit)", "{out}");
+    assert!(lines[1].starts_with("SYNC with master, discarding ") && lines[1].ends_with(" bytes of bulk transfer..."), "{out}");
+    assert_eq!(lines[2], "SYNC done. Logging commands from master.", "{out}");
+    assert!(lines[3..].contains(&"\"DEL\",\"temp\""), "{out}");
+    assert!(text(&root, ".replica-output").starts_with("Replica output mode"));
+
+    // The next command leaves the mode and is answered on a new connection.
+    type_line(&root, "GET temp").await;
+    step(&root, 1).await;
+    assert!(!exists(&root, ".replica-output"));
+    assert_eq!(text(&root, ".transcript .entry:last-child .out"), "(nil)");
+}

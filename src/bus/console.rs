@@ -1,7 +1,15 @@
 //! A redis-cli-like console attached to one server: what was typed, what came back.
 
-use crate::engine::resp::{parse_reply, Reply};
+use crate::engine::resp::{parse_reply, split_args, Reply};
 use crate::engine::ConnId;
+
+/// Most replication-stream lines the console keeps for one SYNC: a master under a write
+/// load sends thousands a second, and the console is part of every time-travel
+/// checkpoint. Older lines give way to a line counting them.
+pub const REPLICA_OUTPUT_LINES: usize = 100;
+
+/// The EOF mark of a diskless snapshot (`$EOF:<40 bytes>`), as redis-cli reads it.
+const RDB_EOF_MARK_SIZE: usize = 40;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsoleEntry {
@@ -19,6 +27,39 @@ pub struct Console {
     piped_due: u64,
     piped_replies: u64,
     piped_errors: u64,
+    /// After SYNC or PSYNC: redis-cli's replica output mode.
+    replica_output: Option<ReplicaOutput>,
+}
+
+/// redis-cli after SYNC or PSYNC (`slaveMode` in redis-cli.c): it stops reading replies,
+/// skips the snapshot, then prints each command of the replication stream as a CSV line
+/// (`"set","k","v"`) until Ctrl-C ends the program. Here the next command typed or piped
+/// ends it instead: the console closes this connection and opens a new one, as running
+/// redis-cli again would.
+#[derive(Debug, Clone)]
+struct ReplicaOutput {
+    /// The SYNC entry: its output is everything printed since.
+    entry: usize,
+    phase: Phase,
+    /// The lines before the stream's: entering the mode, the snapshot skipped.
+    head: Vec<String>,
+    /// The newest stream lines, at most [`REPLICA_OUTPUT_LINES`].
+    lines: std::collections::VecDeque<String>,
+    /// Stream lines that gave way to newer ones.
+    dropped: u64,
+}
+
+#[derive(Debug, Clone)]
+enum Phase {
+    /// Reading the first line (`$<size>`, `$EOF:<mark>`, or an error); newlines the
+    /// master sends while it prepares the snapshot are skipped, as redis-cli skips them.
+    Header(Vec<u8>),
+    /// Skipping a snapshot of known size: bytes left.
+    Discard(u64),
+    /// Skipping until the last 40 bytes read are the EOF mark.
+    UntilMark { mark: Vec<u8>, last: Vec<u8>, read: u64 },
+    /// Printing the replication stream.
+    Stream,
 }
 
 impl Console {
@@ -39,17 +80,145 @@ impl Console {
         self.piped_due += commands;
     }
 
+    /// Whether the console is printing a replication stream (after SYNC or PSYNC).
+    pub fn in_replica_output(&self) -> bool {
+        self.replica_output.is_some()
+    }
+
+    /// Ends replica output mode (the host closes the connection).
+    pub(crate) fn leave_replica_output(&mut self) {
+        self.replica_output = None;
+    }
+
+    /// Reads the front of `rest` in replica output mode: returns how many bytes it took
+    /// (all of them while the mode lasts; fewer when it ends, and replies follow).
+    fn replica_output_take(&mut self, rest: &[u8]) -> usize {
+        let Some(mode) = self.replica_output.as_mut() else { return 0 };
+        let mut used = 0;
+        while used < rest.len() {
+            match &mut mode.phase {
+                Phase::Header(line) => {
+                    let b = rest[used];
+                    used += 1;
+                    if b != b'\n' {
+                        line.push(b);
+                        continue;
+                    }
+                    if line.is_empty() {
+                        continue; // a keepalive newline
+                    }
+                    // redis-cli keeps the line's CR; it prints nothing visible.
+                    let text = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned();
+                    if line[0] == b'-' {
+                        // redis-cli exits here; there is nothing more to print.
+                        mode.head.push(format!("SYNC with master failed: {text}"));
+                        let entry = mode.entry;
+                        let output = mode.text();
+                        self.entries[entry].reply = Some(Reply::Simple(output));
+                        self.replica_output = None;
+                        return used;
+                    }
+                    let after = &line[1..];
+                    if after.starts_with(b"EOF:") && after.len() - 4 >= RDB_EOF_MARK_SIZE {
+                        mode.head.push("SYNC with master, discarding bytes of bulk transfer until EOF marker...".into());
+                        mode.phase = Phase::UntilMark { mark: after[4..4 + RDB_EOF_MARK_SIZE].to_vec(), last: Vec::new(), read: 0 };
+                        continue;
+                    }
+                    // strtoull: the leading digits, 0 when there are none (so a PSYNC's
+                    // +FULLRESYNC line reads as 0, and redis-cli waits for an EOF mark
+                    // it never learnt, as real redis-cli does).
+                    let size = after
+                        .iter()
+                        .take_while(|c| c.is_ascii_digit())
+                        .fold(0u64, |n, &c| n.saturating_mul(10).saturating_add(u64::from(c - b'0')));
+                    if size == 0 {
+                        mode.head.push("SYNC with master, discarding bytes of bulk transfer until EOF marker...".into());
+                        mode.phase = Phase::UntilMark { mark: vec![0; RDB_EOF_MARK_SIZE], last: Vec::new(), read: 0 };
+                    } else {
+                        mode.head.push(format!("SYNC with master, discarding {size} bytes of bulk transfer..."));
+                        mode.phase = Phase::Discard(size);
+                    }
+                }
+                Phase::Discard(left) => {
+                    let n = (*left).min((rest.len() - used) as u64);
+                    used += n as usize;
+                    *left -= n;
+                    if *left == 0 {
+                        mode.head.push("SYNC done. Logging commands from master.".into());
+                        mode.phase = Phase::Stream;
+                    }
+                }
+                Phase::UntilMark { mark, last, read } => {
+                    let b = rest[used];
+                    used += 1;
+                    *read += 1;
+                    last.push(b);
+                    if last.len() > RDB_EOF_MARK_SIZE {
+                        last.remove(0);
+                    }
+                    if last == mark {
+                        // redis-cli then sends REPLCONF ACK 0 a second later; this console
+                        // does not.
+                        mode.head.push(format!("SYNC done after {read} bytes. Logging commands from master."));
+                        mode.phase = Phase::Stream;
+                    }
+                }
+                Phase::Stream => match parse_reply(&rest[used..]) {
+                    Ok(Some((reply, n))) => {
+                        used += n;
+                        if mode.lines.len() == REPLICA_OUTPUT_LINES {
+                            mode.lines.pop_front();
+                            mode.dropped += 1;
+                        }
+                        mode.lines.push_back(csv(&reply));
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        // redis-cli's loop ends at a reply it cannot read.
+                        mode.head.push(format!("protocol error: {e}"));
+                        let entry = mode.entry;
+                        let output = mode.text();
+                        self.entries[entry].reply = Some(Reply::Simple(output));
+                        self.replica_output = None;
+                        return rest.len();
+                    }
+                },
+            }
+        }
+        let entry = mode.entry;
+        let output = mode.text();
+        self.entries[entry].reply = Some(Reply::Simple(output));
+        used
+    }
+
     /// Reply bytes from the server: each complete reply answers the oldest open entry
     /// (or, once typed commands are answered, the next piped command).
     pub(crate) fn receive(&mut self, data: &[u8]) {
-        self.inbox.extend_from_slice(data);
+        let mut inbox = std::mem::take(&mut self.inbox);
+        inbox.extend_from_slice(data);
         // Parse every complete reply, then drop them from the inbox at once: a pipe's
         // thousands of replies must not shift the buffer thousands of times.
         let mut used_total = 0;
         // The oldest entry still waiting for its reply.
         let mut open = self.entries.iter().position(|e| e.reply.is_none());
-        loop {
-            let rest = &self.inbox[used_total..];
+        while used_total < inbox.len() {
+            if self.replica_output.is_some() {
+                used_total += self.replica_output_take(&inbox[used_total..]);
+                // Still on: it took all it could. Ended: what follows is replies again.
+                open = self.entries.iter().position(|e| e.reply.is_none());
+                continue;
+            }
+            if let Some(i) = open.filter(|&i| is_sync(&self.entries[i].input)) {
+                self.replica_output = Some(ReplicaOutput {
+                    entry: i,
+                    phase: Phase::Header(Vec::new()),
+                    head: vec!["Entering replica output mode...  (press Ctrl-C to quit)".into()],
+                    lines: Default::default(),
+                    dropped: 0,
+                });
+                continue;
+            }
+            let rest = &inbox[used_total..];
             if open.is_none() && self.piped_due > 0 && rest.first() == Some(&b'+') {
                 // A status reply to a piped command (a pipe of SETs: thousands of +OK) is
                 // only counted: no need to build it.
@@ -75,14 +244,48 @@ impl Console {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    self.inbox.clear();
-                    used_total = 0;
+                    used_total = inbox.len();
                     self.entries.push(ConsoleEntry { input: String::new(), reply: Some(Reply::Error(format!("protocol error: {e}"))) });
                     break;
                 }
             }
         }
-        self.inbox.drain(..used_total);
+        inbox.drain(..used_total);
+        self.inbox = inbox;
+    }
+}
+
+impl ReplicaOutput {
+    fn text(&self) -> String {
+        let mut out = self.head.join("\n");
+        if self.dropped > 0 {
+            out.push_str(&format!("\n(… {} earlier commands not kept here)", self.dropped));
+        }
+        for line in &self.lines {
+            out.push('\n');
+            out.push_str(line);
+        }
+        out
+    }
+}
+
+/// SYNC and PSYNC put redis-cli in replica output mode, whatever their arguments.
+fn is_sync(input: &str) -> bool {
+    split_args(input.as_bytes())
+        .and_then(|a| a.into_iter().next())
+        .is_some_and(|c| c.eq_ignore_ascii_case(b"sync") || c.eq_ignore_ascii_case(b"psync"))
+}
+
+/// A reply as redis-cli's `--csv` output prints it (`cliFormatReplyCSV`): replica output
+/// mode prints the replication stream's commands this way.
+pub fn csv(reply: &Reply) -> String {
+    match reply {
+        Reply::Error(e) => format!("ERROR,{}", quote(e.as_bytes())),
+        Reply::Simple(s) => quote(s.as_bytes()),
+        Reply::Integer(n) => n.to_string(),
+        Reply::Bulk(Some(b)) => quote(b),
+        Reply::Bulk(None) | Reply::Array(None) => "NULL".into(),
+        Reply::Array(Some(items)) => items.iter().map(csv).collect::<Vec<_>>().join(","),
     }
 }
 

@@ -311,6 +311,7 @@ impl World {
         }
         let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
         let bytes = resp::encode_command(&refs);
+        self.leave_replica_output(server);
         self.consoles[server].push_input(line.to_string());
         self.record(Some(server), LogKind::ConsoleInput { line: line.to_string() });
         self.console_bytes(server, bytes);
@@ -319,9 +320,25 @@ impl World {
     /// Raw RESP from the console, as `redis-cli --pipe` sends it: replies are counted,
     /// not kept one by one.
     pub fn submit_pipe(&mut self, server: ServerId, data: Vec<u8>, commands: u64) {
+        self.leave_replica_output(server);
         self.consoles[server].expect_piped(commands);
         self.record(Some(server), LogKind::ConsoleInput { line: format!("--pipe {} commands, {}B", commands, data.len()) });
         self.console_bytes(server, data);
+    }
+
+    /// A console printing a replication stream (after SYNC) cannot send commands on that
+    /// connection: redis-cli would be quit with Ctrl-C and run again. The console closes
+    /// the connection (the server sees its replica go) and the next command opens a new
+    /// one.
+    fn leave_replica_output(&mut self, server: ServerId) {
+        if !self.consoles[server].in_replica_output() {
+            return;
+        }
+        self.consoles[server].leave_replica_output();
+        let Some(conn) = self.consoles[server].conn.take() else { return };
+        // The console sits on the server's own machine: its FIN arrives at once, or
+        // waits in the socket of a paused process.
+        self.apply(Pending::Closed { server, conn });
     }
 
     fn console_bytes(&mut self, server: ServerId, data: Vec<u8>) {
@@ -481,6 +498,7 @@ impl World {
         self.procs[server].stash.clear();
         self.scheduled_tick[server] = None;
         self.consoles[server].conn = None;
+        self.consoles[server].leave_replica_output();
         // Everything due at the dead process is gone; so is what it was about to send.
         self.queue.retain(|Reverse(q)| {
             q.event.target() != Some(server) && !matches!(q.event, Pending::ConnectArrive { from, .. } if from == server)
@@ -826,7 +844,10 @@ impl World {
         match peer {
             // The FIN travels behind any bytes already in flight.
             Endpoint::Server(to, their) => self.transmit(server, to, Pending::Closed { server: to, conn: their }),
-            Endpoint::Console(s) => self.consoles[s].conn = None,
+            Endpoint::Console(s) => {
+                self.consoles[s].conn = None;
+                self.consoles[s].leave_replica_output();
+            }
         }
     }
 

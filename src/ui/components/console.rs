@@ -111,6 +111,11 @@ pub fn console(props: &ConsoleProps) -> Html {
             if let Some(notice) = &v.notice {
                 <p class="notice" role="alert">{ notice }</p>
             }
+            if v.replica_output {
+                <p class="replica-output" role="status">
+                    { "Replica output mode: this console is a replica of its server and prints its replication stream. The next command closes this connection and opens a new one (in a terminal, Ctrl-C quits redis-cli)." }
+                </p>
+            }
             if !props.read_only {
                 <p class="keys-help">{ "Enter sends · ↑/↓ history · Tab completes (Shift+Tab back, Esc undo)" }</p>
             }

@@ -426,6 +426,8 @@ pub struct ConsoleView {
     /// The candidates while cycling, and which one is shown (`None`: the typed line).
     pub candidates: Vec<String>,
     pub candidate: Option<usize>,
+    /// The console typed SYNC or PSYNC and prints the replication stream.
+    pub replica_output: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -562,6 +564,7 @@ fn console_view(sim: &Sim) -> ConsoleView {
         candidates: cycling.map(|c| c.matches.clone()).unwrap_or_default(),
         candidate: cycling.and_then(|c| (c.index < c.matches.len()).then_some(c.index)),
         draft,
+        replica_output: sim.bus().console(sim.console.selected).in_replica_output(),
     }
 }
 
