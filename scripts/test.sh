@@ -57,6 +57,7 @@ BASE_URL="http://127.0.0.1:$port/" node tests/e2e/skeleton.mjs
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/playground.mjs
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/guided.mjs
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/embed.mjs
+BASE_URL="http://127.0.0.1:$port/" node tests/e2e/monkey.mjs
 kill "$server_pid" 2>/dev/null || true
 wait "$server_pid" 2>/dev/null || true
 trap - EXIT
