@@ -3,7 +3,8 @@
 //   BASE_URL=http://127.0.0.1:PORT/ node tests/e2e/monkey.mjs
 //   MONKEY_SEEDS=7,8 MONKEY_STEPS=400 BASE_URL=... node tests/e2e/monkey.mjs
 //
-// Each seed drives one page through a fixed sequence of random actions: clicks on any
+// Each seed drives one page (odd seeds at 1280×720, even ones at 390×844) through a fixed
+// sequence of random actions: clicks on any
 // visible button, menu or slider, lines typed into the console (commands that change
 // what a connection is, such as SYNC, PSYNC and SHUTDOWN, hostile input such as an
 // unbalanced quote, absurd sizes), and the page's keyboard shortcuts. After every action
@@ -79,6 +80,10 @@ async function act(page, rng) {
 await run(async (context) => {
   for (const seed of SEEDS) {
     const page = await context.newPage();
+    // Odd seeds at 1280×720, even ones on a phone-sized screen (another layout, other
+    // controls in view).
+    const viewport = seed % 2 ? { width: 1280, height: 720 } : { width: 390, height: 844 };
+    await page.setViewportSize(viewport);
     const errors = [];
     page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
     page.on('console', (m) => { if (m.type() === 'error') errors.push(`console error: ${m.text().split('\n')[0]}`); });
@@ -100,7 +105,7 @@ await run(async (context) => {
       if (!alive) frozen = true;
     }
     const recent = `; last actions:\n    ${done.slice(-10).join('\n    ')}`;
-    check(`seed ${seed}: no panic or console error in ${done.length} actions`, errors.length === 0, `${errors.slice(0, 3).join(' | ')}${recent}`);
+    check(`seed ${seed} (${viewport.width}×${viewport.height}): no panic or console error in ${done.length} actions`, errors.length === 0, `${errors.slice(0, 3).join(' | ')}${recent}`);
     check(`seed ${seed}: the page answers after every action`, !frozen, `no answer for 5 s${recent}`);
     if (!frozen) {
       const shown = await page.evaluate(() => document.querySelector('.topology') !== null && document.body.innerText.length);
