@@ -14,7 +14,8 @@ const RDB_EOF_MARK_SIZE: usize = 40;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsoleEntry {
     pub input: String,
-    /// The reply, once it arrived.
+    /// The reply, once it arrived. After SYNC or PSYNC, what redis-cli prints in replica
+    /// output mode, lines in one status reply.
     pub reply: Option<Reply>,
 }
 
@@ -85,9 +86,12 @@ impl Console {
         self.replica_output.is_some()
     }
 
-    /// Ends replica output mode (the host closes the connection).
-    pub(crate) fn leave_replica_output(&mut self) {
+    /// The console's connection is gone (closed by either end, or its server crashed):
+    /// the next command opens a new one, and replica output mode, which belongs to the
+    /// connection, ends with it. Returns the connection it had.
+    pub(crate) fn disconnect(&mut self) -> Option<ConnId> {
         self.replica_output = None;
+        self.conn.take()
     }
 
     /// Reads the front of `rest` in replica output mode: returns how many bytes it took
@@ -95,7 +99,9 @@ impl Console {
     fn replica_output_take(&mut self, rest: &[u8]) -> usize {
         let Some(mode) = self.replica_output.as_mut() else { return 0 };
         let mut used = 0;
-        while used < rest.len() {
+        // redis-cli has stopped reading: a refused SYNC, or a reply it cannot read.
+        let mut ended = false;
+        while used < rest.len() && !ended {
             match &mut mode.phase {
                 Phase::Header(line) => {
                     let b = rest[used];
@@ -107,33 +113,29 @@ impl Console {
                     if line.is_empty() {
                         continue; // a keepalive newline
                     }
-                    // redis-cli keeps the line's CR; it prints nothing visible.
-                    let text = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned();
                     if line[0] == b'-' {
-                        // redis-cli exits here; there is nothing more to print.
+                        // redis-cli keeps the line's CR; it prints nothing visible.
+                        let text = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned();
                         mode.head.push(format!("SYNC with master failed: {text}"));
-                        let entry = mode.entry;
-                        let output = mode.text();
-                        self.entries[entry].reply = Some(Reply::Simple(output));
-                        self.replica_output = None;
-                        return used;
-                    }
-                    let after = &line[1..];
-                    if after.starts_with(b"EOF:") && after.len() - 4 >= RDB_EOF_MARK_SIZE {
-                        mode.head.push("SYNC with master, discarding bytes of bulk transfer until EOF marker...".into());
-                        mode.phase = Phase::UntilMark { mark: after[4..4 + RDB_EOF_MARK_SIZE].to_vec(), last: Vec::new(), read: 0 };
+                        ended = true;
                         continue;
                     }
-                    // strtoull: the leading digits, 0 when there are none (so a PSYNC's
-                    // +FULLRESYNC line reads as 0, and redis-cli waits for an EOF mark
-                    // it never learnt, as real redis-cli does).
+                    let after = &line[1..];
+                    // strtoull: the leading digits, 0 when there are none.
                     let size = after
                         .iter()
                         .take_while(|c| c.is_ascii_digit())
                         .fold(0u64, |n, &c| n.saturating_mul(10).saturating_add(u64::from(c - b'0')));
                     if size == 0 {
+                        // An EOF-marked snapshot: the mark follows `$EOF:`. A line without
+                        // one (a PSYNC's +FULLRESYNC) leaves the mark all zeros, which never
+                        // comes, and redis-cli waits on, as real redis-cli does.
+                        let mark = match after.strip_prefix(b"EOF:") {
+                            Some(m) if m.len() >= RDB_EOF_MARK_SIZE => m[..RDB_EOF_MARK_SIZE].to_vec(),
+                            _ => vec![0; RDB_EOF_MARK_SIZE],
+                        };
                         mode.head.push("SYNC with master, discarding bytes of bulk transfer until EOF marker...".into());
-                        mode.phase = Phase::UntilMark { mark: vec![0; RDB_EOF_MARK_SIZE], last: Vec::new(), read: 0 };
+                        mode.phase = Phase::UntilMark { mark, last: Vec::new(), read: 0 };
                     } else {
                         mode.head.push(format!("SYNC with master, discarding {size} bytes of bulk transfer..."));
                         mode.phase = Phase::Discard(size);
@@ -174,20 +176,19 @@ impl Console {
                     }
                     Ok(None) => break,
                     Err(e) => {
-                        // redis-cli's loop ends at a reply it cannot read.
+                        // redis-cli's loop ends at a reply it cannot read, and so does
+                        // the rest of what arrived.
                         mode.head.push(format!("protocol error: {e}"));
-                        let entry = mode.entry;
-                        let output = mode.text();
-                        self.entries[entry].reply = Some(Reply::Simple(output));
-                        self.replica_output = None;
-                        return rest.len();
+                        used = rest.len();
+                        ended = true;
                     }
                 },
             }
         }
-        let entry = mode.entry;
-        let output = mode.text();
-        self.entries[entry].reply = Some(Reply::Simple(output));
+        self.entries[mode.entry].reply = Some(Reply::Simple(mode.text()));
+        if ended {
+            self.replica_output = None;
+        }
         used
     }
 

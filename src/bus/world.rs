@@ -334,8 +334,7 @@ impl World {
         if !self.consoles[server].in_replica_output() {
             return;
         }
-        self.consoles[server].leave_replica_output();
-        let Some(conn) = self.consoles[server].conn.take() else { return };
+        let Some(conn) = self.consoles[server].disconnect() else { return };
         // The console sits on the server's own machine: its FIN arrives at once, or
         // waits in the socket of a paused process.
         self.apply(Pending::Closed { server, conn });
@@ -497,8 +496,7 @@ impl World {
         self.procs[server].state = ProcState::Down;
         self.procs[server].stash.clear();
         self.scheduled_tick[server] = None;
-        self.consoles[server].conn = None;
-        self.consoles[server].leave_replica_output();
+        self.consoles[server].disconnect();
         // Everything due at the dead process is gone; so is what it was about to send.
         self.queue.retain(|Reverse(q)| {
             q.event.target() != Some(server) && !matches!(q.event, Pending::ConnectArrive { from, .. } if from == server)
@@ -845,8 +843,7 @@ impl World {
             // The FIN travels behind any bytes already in flight.
             Endpoint::Server(to, their) => self.transmit(server, to, Pending::Closed { server: to, conn: their }),
             Endpoint::Console(s) => {
-                self.consoles[s].conn = None;
-                self.consoles[s].leave_replica_output();
+                self.consoles[s].disconnect();
             }
         }
     }
