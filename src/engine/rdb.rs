@@ -537,7 +537,7 @@ fn c_text(s: &[u8]) -> String {
 
 /// C's `strtoll(s, NULL, 10)`: leading spaces, a sign, digits; 0 when there are none,
 /// saturating on overflow.
-fn c_strtoll(s: &[u8]) -> i64 {
+pub(crate) fn c_strtoll(s: &[u8]) -> i64 {
     let s = &s[s.iter().take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')).count()..];
     let (neg, digits) = match s.first() {
         Some(b'-') => (true, &s[1..]),
@@ -620,6 +620,19 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
+    /// An empty buffer with room for `len` bytes of a string the payload declares, or
+    /// Redis's report when that memory cannot be had (`ztrymalloc` returned NULL: the
+    /// load ends like a short read) instead of aborting the process.
+    fn try_alloc(&self, len: usize, function: &str) -> Result<Vec<u8>, RdbError> {
+        let mut out = Vec::new();
+        if out.try_reserve_exact(len).is_err() {
+            let mut err = self.eof();
+            err.log.insert(0, format!("{function} failed allocating {len} bytes"));
+            return Err(err);
+        }
+        Ok(out)
+    }
+
     fn array<const N: usize>(&mut self) -> Result<[u8; N], RdbError> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(N)?);
@@ -662,7 +675,10 @@ impl<'a> Reader<'a> {
         match self.len_or_encoding()? {
             Len::Plain(n) => {
                 let n = usize::try_from(n).map_err(|_| self.eof())?;
-                Ok(self.take(n)?.to_vec())
+                let bytes = self.take(n)?;
+                let mut out = self.try_alloc(bytes.len(), "rdbGenericLoadStringObject")?;
+                out.extend_from_slice(bytes);
+                Ok(out)
             }
             Len::Encoded(ENC_INT8) => Ok((self.byte()? as i8).to_string().into_bytes()),
             Len::Encoded(ENC_INT16) => Ok(i16::from_le_bytes(self.array()?).to_string().into_bytes()),
@@ -671,16 +687,19 @@ impl<'a> Reader<'a> {
                 let clen = self.len()?;
                 let len = self.len()?;
                 let compressed = self.take(usize::try_from(clen).map_err(|_| self.eof())?)?;
-                // One LZF back-reference of 3 bytes expands to at most 264: a declared
-                // length beyond that is corrupt, and is refused before allocating it.
+                // The compressed bytes say exactly how long they expand: a declared length
+                // that differs is corrupt (lzf_decompress would not return it), and is refused
+                // before anything is allocated for it. A genuine expansion (at most 88 times
+                // the compressed bytes) is all that is ever allocated.
                 let bad = |r: &Self| r.corrupt(413, "Invalid LZF compressed string");
-                if len > clen.saturating_mul(88) {
+                if super::rdb_lzf::decompressed_len(compressed) != Some(len) {
                     return Err(bad(self));
                 }
                 if clen == 0 {
                     return Ok(Vec::new()); // len is 0 too: nothing to decompress
                 }
-                let mut out = vec![0u8; len as usize];
+                let mut out = self.try_alloc(len as usize, "rdbLoadLzfStringObject")?;
+                out.resize(len as usize, 0);
                 match lzf_rust::decompress(compressed, &mut out) {
                     Ok(n) if n as u64 == len => Ok(out),
                     _ => Err(bad(self)),

@@ -179,6 +179,35 @@ pub fn compress(input: &[u8], out: &mut [u8], table: &mut LzfTable) -> usize {
     op - usize::from(lit == 0)
 }
 
+/// How many bytes `input` expands to, read from its control bytes alone (the length each
+/// literal run and back reference produces), or `None` when a run or reference is cut
+/// short. Looks at each control byte once and allocates nothing, so a loader can check a
+/// peer's declared length before it allocates for it. Whether each back reference points
+/// inside the output is left to the decompressor.
+pub fn decompressed_len(input: &[u8]) -> Option<u64> {
+    let (mut at, mut out) = (0usize, 0u64);
+    while at < input.len() {
+        let ctrl = input[at] as usize;
+        at += 1;
+        if ctrl < MAX_LIT {
+            at += ctrl + 1;
+            out += ctrl as u64 + 1;
+        } else {
+            let mut len = ctrl >> 5;
+            if len == 7 {
+                len += *input.get(at)? as usize;
+                at += 1;
+            }
+            at += 1; // the low byte of the distance
+            out += len as u64 + 2;
+        }
+        if at > input.len() {
+            return None;
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,6 +242,11 @@ mod tests {
                 let got = lzf_rust::decompress(&out[..n], &mut back).unwrap();
                 proptest::prop_assert_eq!(got, input.len());
                 proptest::prop_assert_eq!(back, input.clone());
+                // The length a loader checks before allocating is the one it expands to.
+                proptest::prop_assert_eq!(decompressed_len(&out[..n]), Some(input.len() as u64));
+                if n > 1 {
+                    proptest::prop_assert_ne!(decompressed_len(&out[..n - 1]), Some(input.len() as u64));
+                }
             }
             // A reused table gives the same bytes as a fresh one.
             let mut again = vec![0u8; out.len()];

@@ -6,6 +6,28 @@ use crate::engine::rdb;
 use crate::engine::resp::encode_command;
 use crate::engine::{Client, ClientRole, ConnId, Event, Node, PeerAddr, Role};
 
+/// `receiveSynchronousResponse` reads each handshake reply (PING, AUTH, REPLCONF, PSYNC)
+/// with `connSyncReadLine` into a 256-byte buffer: at most 255 bytes make one reply, and
+/// the rest of a longer line is read as the next reply.
+pub const HANDSHAKE_LINE_MAX: usize = 255;
+
+/// `readSyncBulkPayload` reads the `$<len>` or `$EOF:<mark>` line into a 1024-byte
+/// buffer: at most 1023 bytes, the rest of a longer line is payload.
+pub const BULK_HEADER_LINE_MAX: usize = 1023;
+
+/// Redis formats a log message into `LOG_MAX_LEN` (1024) bytes: a line quoting what a
+/// master sent is cut at 1023.
+const LOG_MESSAGE_MAX: usize = 1023;
+
+/// `CONFIG_RUN_ID_SIZE`: a replication id is exactly 40 characters.
+const REPLID_LEN: usize = 40;
+
+/// The most snapshot payload a replica keeps while it arrives. Redis writes it to a
+/// temporary file and fails the transfer when the disk is full; here it is held in memory,
+/// so this is that disk, and a master that sends more (an endless `$EOF:` payload, a
+/// `$<len>` larger than this) fails the transfer the same way.
+pub const SYNC_PAYLOAD_MAX_BYTES: usize = 512 * 1024 * 1024;
+
 /// Where a replica stands with its master. The names follow Redis's `REPL_STATE_*`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkState {
@@ -62,8 +84,9 @@ impl LinkStateName {
 pub struct Transfer {
     pub master_replid: String,
     pub initial_offset: i64,
-    /// Declared payload size for `$<len>`; `None` before the header, `Some(0)` for EOF-marked.
-    pub size: Option<usize>,
+    /// Declared payload size (Redis's `repl_transfer_size`, `strtol` of the `$<len>` line, so
+    /// it may be 0 or negative); `None` before the header, `Some(0)` for EOF-marked.
+    pub size: Option<i64>,
     pub eof_mark: Option<Vec<u8>>,
     pub payload: Vec<u8>,
     /// From a legacy SYNC (no +FULLRESYNC: the offset is unknown).
@@ -78,8 +101,12 @@ pub struct MasterLink {
     pub state: LinkState,
     /// The connection while connecting / in handshake / transferring / connected.
     pub conn: Option<ConnId>,
-    /// Reply bytes of the handshake not consumed yet.
+    /// Reply bytes of the handshake; those before `inbox_read` are consumed. Lines are taken
+    /// by moving the cursor, and the consumed bytes are dropped once per delivery: dropping
+    /// them line by line moved the rest of the buffer each time (quadratic in a chunk of
+    /// many short lines).
     inbox: Vec<u8>,
+    inbox_read: usize,
     /// Offset of the last stream byte applied (`slave_repl_offset`).
     pub reploff: u64,
     /// When we last heard from the master (unix ms).
@@ -94,6 +121,19 @@ pub struct MasterLink {
 }
 
 impl MasterLink {
+    fn clear_inbox(&mut self) {
+        self.inbox.clear();
+        self.inbox_read = 0;
+    }
+
+    /// The unread bytes of the inbox, which is left empty.
+    fn take_inbox(&mut self) -> Vec<u8> {
+        let mut rest = std::mem::take(&mut self.inbox);
+        rest.drain(..self.inbox_read);
+        self.inbox_read = 0;
+        rest
+    }
+
     pub fn is_connected(&self) -> bool {
         matches!(self.state, LinkState::Connected)
     }
@@ -118,10 +158,34 @@ impl MasterLink {
     /// `(total, read)` bytes of a snapshot transfer in progress (total -1 before the header).
     pub fn transfer_progress(&self) -> Option<(i64, usize)> {
         match &self.state {
-            LinkState::Transfer(t) => Some((t.size.map_or(-1, |s| s as i64), t.payload.len())),
+            LinkState::Transfer(t) => Some((t.size.unwrap_or(-1), t.payload.len())),
             _ => None,
         }
     }
+}
+
+/// What the master sent, for a log line (Redis prints the bytes as they are).
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A replication id the master announced, `CONFIG_RUN_ID_SIZE` bytes. Redis keeps the bytes
+/// as they are; a byte that is not printable ASCII is kept as `?` here, so the id stays 40
+/// one-byte characters wherever it is shown or cut.
+fn replid_text(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| if b.is_ascii_graphic() { b as char } else { '?' }).collect()
+}
+
+/// Appends arriving payload bytes, as Redis writes them to its temporary file: past
+/// [`SYNC_PAYLOAD_MAX_BYTES`] the "disk" is full, and memory that cannot be had fails the
+/// same way instead of aborting.
+fn push_payload(payload: &mut Vec<u8>, bytes: &[u8]) -> Result<(), &'static str> {
+    if payload.len().saturating_add(bytes.len()) > SYNC_PAYLOAD_MAX_BYTES {
+        return Err("No space left on device");
+    }
+    payload.try_reserve(bytes.len()).map_err(|_| "Cannot allocate memory")?;
+    payload.extend_from_slice(bytes);
+    Ok(())
 }
 
 enum Step {
@@ -179,6 +243,7 @@ impl Node {
             state: LinkState::Connect,
             conn: None,
             inbox: Vec::new(),
+            inbox_read: 0,
             reploff,
             last_io: self.now,
             down_since,
@@ -247,7 +312,7 @@ impl Node {
         let conn = self.alloc_conn();
         let Some(link) = self.repl.link.as_mut() else { return };
         link.conn = Some(conn);
-        link.inbox.clear();
+        link.clear_inbox();
         link.last_io = self.now;
         let (host, port) = (link.host.clone(), link.port);
         self.request_connect(conn, host, port);
@@ -311,7 +376,7 @@ impl Node {
         // The link is not "down since" a failed attempt: Redis counts that from the loss
         // of a connected master only (master_link_down_since_seconds stays -1 before).
         if let Some(link) = self.repl.link.as_mut() {
-            link.inbox.clear();
+            link.clear_inbox();
         }
     }
 
@@ -343,7 +408,14 @@ impl Node {
                     self.on_psync_reply(conn, &sent_replid, sent_offset)
                 }
                 Some(LinkState::Transfer(t)) => self.on_transfer_bytes(conn, t),
-                _ => Step::Wait,
+                _ => {
+                    // No reply is read in this state (Redis has no read handler on the
+                    // connection then): the bytes are not kept.
+                    if let Some(link) = self.repl.link.as_mut() {
+                        link.clear_inbox();
+                    }
+                    Step::Wait
+                }
             };
             match step {
                 Step::Continue => continue,
@@ -360,29 +432,53 @@ impl Node {
                 }
             }
         }
+        if let Some(link) = self.repl.link.as_mut() {
+            let read = std::mem::take(&mut link.inbox_read);
+            link.inbox.drain(..read);
+        }
     }
 
-    /// One `\n`-terminated line from the inbox, without its `\r\n`.
-    fn take_line(&mut self) -> Option<String> {
+    /// One reply line as `connSyncReadLine` reads it into a buffer of `max + 1` bytes: up to
+    /// its `\n`, without it and a `\r` before it, or else the first `max` bytes of a longer
+    /// line (the rest is the next line). Like the C string it becomes, it ends at a NUL.
+    /// `None` while neither a `\n` nor `max` bytes are here. Looks at no more than `max`
+    /// bytes, so an endless line costs the same per byte however long it grows.
+    fn take_line(&mut self, max: usize) -> Option<Vec<u8>> {
         let link = self.repl.link.as_mut()?;
-        let nl = link.inbox.iter().position(|&b| b == b'\n')?;
-        let mut line: Vec<u8> = link.inbox.drain(..=nl).collect();
-        line.pop();
-        if line.last() == Some(&b'\r') {
-            line.pop();
+        let unread = &link.inbox[link.inbox_read..];
+        let window = &unread[..unread.len().min(max)];
+        let (line, used) = match window.iter().position(|&b| b == b'\n') {
+            Some(nl) => (window[..nl].strip_suffix(b"\r").unwrap_or(&window[..nl]), nl + 1),
+            None if window.len() == max => (window, max),
+            None => return None,
+        };
+        let line = line[..line.iter().position(|&b| b == 0).unwrap_or(line.len())].to_vec();
+        link.inbox_read += used;
+        Some(line)
+    }
+
+    /// Logs a line that quotes what the master sent, cut as Redis's `LOG_MAX_LEN` cuts it.
+    fn log_quoting_master(&mut self, mut message: String) {
+        if message.len() > LOG_MESSAGE_MAX {
+            let mut end = LOG_MESSAGE_MAX;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
         }
-        Some(String::from_utf8_lossy(&line).into_owned())
+        self.log(message);
     }
 
     fn on_ping_reply(&mut self, conn: ConnId) -> Step {
-        let Some(line) = self.take_line() else { return Step::Wait };
-        // An auth error to PING is fine: AUTH follows. Anything else is fatal.
-        if line.starts_with('-')
-            && !line.starts_with("-NOAUTH")
-            && !line.starts_with("-NOPERM")
-            && !line.starts_with("-ERR operation not permitted")
+        let Some(line) = self.take_line(HANDSHAKE_LINE_MAX) else { return Step::Wait };
+        // A `+` reply or an auth error is fine (AUTH follows); anything else, an empty line
+        // included, ends the attempt.
+        if !line.starts_with(b"+")
+            && !line.starts_with(b"-NOAUTH")
+            && !line.starts_with(b"-NOPERM")
+            && !line.starts_with(b"-ERR operation not permitted")
         {
-            self.log(format!("Error reply to PING from master: '{}'", &line[1..]));
+            self.log_quoting_master(format!("Error reply to PING from master: '{}'", text(&line)));
             return Step::Fail;
         }
         self.log("Master replied to PING, replication can continue...");
@@ -421,9 +517,11 @@ impl Node {
     }
 
     fn on_handshake_reply(&mut self, conn: ConnId, mut pending: Vec<HandshakeStep>) -> Step {
-        let Some(line) = self.take_line() else { return Step::Wait };
+        let Some(line) = self.take_line(HANDSHAKE_LINE_MAX) else { return Step::Wait };
         let step = pending.remove(0);
-        if let Some(err) = line.strip_prefix('-') {
+        if line.starts_with(b"-") {
+            // Redis quotes the whole reply, its `-` included.
+            let err = text(&line);
             match step {
                 HandshakeStep::Auth => {
                     self.log(format!("Unable to AUTH to MASTER: {err}"));
@@ -470,41 +568,59 @@ impl Node {
     }
 
     fn on_psync_reply(&mut self, conn: ConnId, _sent_replid: &str, _sent_offset: i64) -> Step {
-        let Some(line) = self.take_line() else { return Step::Wait };
+        let Some(line) = self.take_line(HANDSHAKE_LINE_MAX) else { return Step::Wait };
         if line.is_empty() {
             // The master keeps the connection alive with newlines while it prepares.
             return Step::Continue;
         }
-        if let Some(rest) = line.strip_prefix("+FULLRESYNC") {
-            let mut parts = rest.split_whitespace();
-            let (Some(replid), Some(offset)) = (parts.next(), parts.next().and_then(|o| o.parse::<i64>().ok())) else {
-                self.log("Master replied with wrong +FULLRESYNC syntax.");
-                return Step::Fail;
-            };
-            self.log(format!("Full resync from master: {replid}:{offset}"));
-            // The cached master stays until the whole payload is here (Redis's
-            // replicationAttachToNewMaster): INFO shows its offsets during the transfer,
-            // and a transfer that fails leaves it to PSYNC with again.
-            self.begin_transfer(replid.to_string(), offset, false);
+        if line.starts_with(b"+FULLRESYNC") {
+            // The id is what lies between the line's first space and the next one, and must
+            // be exactly CONFIG_RUN_ID_SIZE long; the offset is strtoll of the rest.
+            let fields = line.iter().position(|&b| b == b' ').and_then(|sp| {
+                let rest = &line[sp + 1..];
+                rest.iter().position(|&b| b == b' ').map(|sp2| (&rest[..sp2], &rest[sp2 + 1..]))
+            });
+            match fields {
+                Some((replid, offset)) if replid.len() == REPLID_LEN => {
+                    let (replid, offset) = (replid_text(replid), rdb::c_strtoll(offset));
+                    self.log(format!("Full resync from master: {replid}:{offset}"));
+                    // The cached master stays until the whole payload is here (Redis's
+                    // replicationAttachToNewMaster): INFO shows its offsets during the
+                    // transfer, and a transfer that fails leaves it to PSYNC with again.
+                    self.begin_transfer(replid, offset, false);
+                }
+                _ => {
+                    // Redis blanks the master's id "to make sure next PSYNCs will fail" and
+                    // still reads the payload; its initial offset stays the -1 it set when
+                    // it sent PSYNC.
+                    self.log("Master replied with wrong +FULLRESYNC syntax.");
+                    self.begin_transfer(String::new(), -1, false);
+                }
+            }
             return Step::Continue;
         }
-        if let Some(rest) = line.strip_prefix("+CONTINUE") {
+        if line.starts_with(b"+CONTINUE") {
             self.log("Successful partial resynchronization with master.");
-            let new_id = rest.trim().to_string();
+            // A new id is the 40 bytes after `+CONTINUE ` when the line ends right there
+            // (Redis scans to the first `\r`); anything else is not an id, and is ignored.
+            let tail = &line[9..];
+            let end = tail.iter().position(|&b| b == b'\r').unwrap_or(tail.len());
+            let new_id = if end == REPLID_LEN + 1 { replid_text(&tail[1..end]) } else { String::new() };
             self.resurrect_cached_master(conn, new_id);
             self.log("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
             return Step::Continue;
         }
-        if line.starts_with("-NOMASTERLINK") || line.starts_with("-LOADING") {
-            self.log(format!("Master is currently unable to PSYNC but should be in the future: {line}"));
+        let reply = text(&line);
+        if line.starts_with(b"-NOMASTERLINK") || line.starts_with(b"-LOADING") {
+            self.log_quoting_master(format!("Master is currently unable to PSYNC but should be in the future: {reply}"));
             return Step::Fail;
         }
-        if line.starts_with('-') {
+        if line.starts_with(b"-") {
             // A master older than 2.8 does not know PSYNC: fall back to SYNC.
-            if line.starts_with("-ERR") {
-                self.log(format!("Master does not support PSYNC or is in error state (reply: {line})"));
+            if line.starts_with(b"-ERR") {
+                self.log_quoting_master(format!("Master does not support PSYNC or is in error state (reply: {reply})"));
             } else {
-                self.log(format!("Unexpected reply to PSYNC from master: {line}"));
+                self.log_quoting_master(format!("Unexpected reply to PSYNC from master: {reply}"));
             }
             self.log("Retrying with SYNC...");
             self.send(conn, b"SYNC\r\n".to_vec());
@@ -512,8 +628,13 @@ impl Node {
             self.begin_transfer(String::new(), -1, true);
             return Step::Continue;
         }
-        self.log(format!("Unexpected reply to PSYNC from master: {line}"));
-        Step::Fail
+        // Redis treats any other reply as a master that does not know PSYNC either.
+        self.log_quoting_master(format!("Unexpected reply to PSYNC from master: {reply}"));
+        self.log("Retrying with SYNC...");
+        self.send(conn, b"SYNC\r\n".to_vec());
+        self.repl.cached_master = None;
+        self.begin_transfer(String::new(), -1, true);
+        Step::Continue
     }
 
     fn begin_transfer(&mut self, master_replid: String, initial_offset: i64, legacy: bool) {
@@ -528,66 +649,83 @@ impl Node {
     }
 
     fn on_transfer_bytes(&mut self, conn: ConnId, mut t: Transfer) -> Step {
-        if t.size.is_none() {
-            let Some(line) = self.take_line() else { return Step::Wait };
+        let Some(size) = t.size else {
+            let Some(line) = self.take_line(BULK_HEADER_LINE_MAX) else { return Step::Wait };
             if line.is_empty() {
                 return Step::Continue; // keepalive newline
             }
-            if line.starts_with('-') {
-                self.log(format!("MASTER aborted replication with an error: {}", &line[1..]));
+            if let Some(err) = line.strip_prefix(b"-") {
+                self.log_quoting_master(format!("MASTER aborted replication with an error: {}", text(err)));
                 return Step::Fail;
             }
-            let Some(rest) = line.strip_prefix('$') else {
-                self.log(format!(
-                    "Bad protocol from MASTER, the first byte is not '$' (we received '{line}'), are you sure the host and port are right?"
+            let Some(rest) = line.strip_prefix(b"$") else {
+                self.log_quoting_master(format!(
+                    "Bad protocol from MASTER, the first byte is not '$' (we received '{}'), are you sure the host and port are right?",
+                    text(&line)
                 ));
                 return Step::Fail;
             };
-            if let Some(mark) = rest.strip_prefix("EOF:").filter(|m| m.len() >= 40) {
-                t.eof_mark = Some(mark.as_bytes()[..40].to_vec());
+            if rest.starts_with(b"EOF:") && rest.len() - 4 >= REPLID_LEN {
+                t.eof_mark = Some(rest[4..4 + REPLID_LEN].to_vec());
                 t.size = Some(0);
                 self.log("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
             } else {
-                match rest.parse::<usize>() {
-                    Ok(n) => {
-                        t.size = Some(n);
-                        self.log(format!("MASTER <-> REPLICA sync: receiving {n} bytes from master to disk"));
-                    }
-                    Err(_) => {
-                        self.log(format!("Bad protocol from MASTER, invalid payload length '{rest}'"));
-                        return Step::Fail;
-                    }
-                }
+                // strtol: no digits read as 0 (a short `$EOF:` mark too), and an absurd
+                // length saturates. Nothing is allocated for it.
+                let n = rdb::c_strtoll(rest);
+                t.size = Some(n);
+                self.log(format!("MASTER <-> REPLICA sync: receiving {n} bytes from master to disk"));
             }
             self.set_link_state(LinkState::Transfer(t));
             return Step::Continue;
-        }
+        };
         let Some(link) = self.repl.link.as_mut() else { return Step::Wait };
-        let inbox = std::mem::take(&mut link.inbox);
-        let (done, leftover) = match (&t.eof_mark, t.size) {
-            (Some(mark), _) => {
-                t.payload.extend_from_slice(&inbox);
-                if t.payload.len() >= mark.len() && t.payload.ends_with(mark) {
-                    let n = t.payload.len() - mark.len();
-                    t.payload.truncate(n);
-                    (true, Vec::new())
-                } else {
-                    (false, Vec::new())
-                }
+        let inbox = link.take_inbox();
+        if inbox.is_empty() {
+            self.set_link_state(LinkState::Transfer(t));
+            return Step::Wait;
+        }
+        let (done, leftover) = if let Some(mark) = t.eof_mark.clone() {
+            if let Err(e) = push_payload(&mut t.payload, &inbox) {
+                return self.payload_write_failed(e);
             }
-            (None, Some(size)) => {
-                let need = size - t.payload.len();
-                let take = need.min(inbox.len());
-                t.payload.extend_from_slice(&inbox[..take]);
-                (t.payload.len() == size, inbox[take..].to_vec())
+            if t.payload.ends_with(&mark) {
+                let n = t.payload.len() - mark.len();
+                t.payload.truncate(n);
+                (true, Vec::new())
+            } else {
+                (false, Vec::new())
             }
-            (None, None) => unreachable!("size is known here"),
+        } else if size < 0 {
+            // Redis reads `size - read` bytes: a negative count fails read(2) with EFAULT.
+            self.log("I/O error trying to sync with MASTER: Bad address");
+            return Step::Fail;
+        } else if size == 0 {
+            // A read of 0 bytes reads nothing: the transfer never completes and ends at
+            // repl-timeout. The bytes would stay in the socket; they are not kept.
+            (false, Vec::new())
+        } else {
+            let need = (size as u64).saturating_sub(t.payload.len() as u64);
+            let take = usize::try_from(need).unwrap_or(usize::MAX).min(inbox.len());
+            if let Err(e) = push_payload(&mut t.payload, &inbox[..take]) {
+                return self.payload_write_failed(e);
+            }
+            (t.payload.len() as u64 == size as u64, inbox[take..].to_vec())
         };
         if !done {
             self.set_link_state(LinkState::Transfer(t));
             return Step::Wait;
         }
         self.finish_transfer(conn, t, leftover)
+    }
+
+    /// Redis's write of the payload to its temporary file failed (`goto error`: the attempt
+    /// starts over at once).
+    fn payload_write_failed(&mut self, reason: &str) -> Step {
+        self.log(format!(
+            "Write error or short write writing to the DB dump file needed for MASTER <-> REPLICA synchronization: {reason}"
+        ));
+        Step::Fail
     }
 
     fn finish_transfer(&mut self, conn: ConnId, t: Transfer, leftover: Vec<u8>) -> Step {
@@ -692,7 +830,7 @@ impl Node {
         if self.repl.backlog.is_none() {
             self.create_backlog();
         }
-        let leftover = self.repl.link.as_mut().map(|l| std::mem::take(&mut l.inbox)).unwrap_or_default();
+        let leftover = self.repl.link.as_mut().map(|l| l.take_inbox()).unwrap_or_default();
         if let Some(link) = self.repl.link.as_mut() {
             link.pre_psync = false;
         }
@@ -704,7 +842,7 @@ impl Node {
         link.reploff = reploff;
         link.down_since = None;
         link.last_io = self.now;
-        link.inbox.clear();
+        link.clear_inbox();
         let peer = PeerAddr { ip: link.host.clone(), port: link.port };
         let mut client = Client::new(conn, peer, self.now, true);
         client.role = ClientRole::Master;
