@@ -55,6 +55,13 @@ const TYPE_ZSET_LISTPACK: u8 = 17;
 const TYPE_LIST_QUICKLIST_2: u8 = 18;
 const TYPE_STREAM_LISTPACKS_2: u8 = 19;
 
+/// Redis allocates the expanded length an LZF string declares before it decompresses:
+/// that fails (and the load ends like a short read) only for a length beyond the address
+/// space (x86-64: 128 TiB); a smaller absurd length is mapped lazily, and the
+/// decompression then reports "Invalid LZF compressed string". Seen with redis-server
+/// 7.0.15: 2^62 bytes is a short read, 2^40 an invalid string.
+const ADDRESS_SPACE_BYTES: u64 = 1 << 47;
+
 const ENC_INT8: u8 = 0;
 const ENC_INT16: u8 = 1;
 const ENC_INT32: u8 = 2;
@@ -622,14 +629,12 @@ impl<'a> Reader<'a> {
 
     /// An empty buffer with room for `len` bytes of a string the payload declares, or
     /// Redis's report when that memory cannot be had (`ztrymalloc` returned NULL: the
-    /// load ends like a short read) instead of aborting the process.
-    fn try_alloc(&self, len: usize, function: &str) -> Result<Vec<u8>, RdbError> {
+    /// load ends like a short read) instead of aborting the process. Redis's own line
+    /// ("rdbLoadLzfStringObject failed allocating N bytes") is logged at verbose level
+    /// while a replica loads, so the default log does not show it.
+    fn try_alloc(&self, len: usize) -> Result<Vec<u8>, RdbError> {
         let mut out = Vec::new();
-        if out.try_reserve_exact(len).is_err() {
-            let mut err = self.eof();
-            err.log.insert(0, format!("{function} failed allocating {len} bytes"));
-            return Err(err);
-        }
+        out.try_reserve_exact(len).map_err(|_| self.eof())?;
         Ok(out)
     }
 
@@ -676,7 +681,7 @@ impl<'a> Reader<'a> {
             Len::Plain(n) => {
                 let n = usize::try_from(n).map_err(|_| self.eof())?;
                 let bytes = self.take(n)?;
-                let mut out = self.try_alloc(bytes.len(), "rdbGenericLoadStringObject")?;
+                let mut out = self.try_alloc(bytes.len())?;
                 out.extend_from_slice(bytes);
                 Ok(out)
             }
@@ -692,13 +697,16 @@ impl<'a> Reader<'a> {
                 // before anything is allocated for it. A genuine expansion (at most 88 times
                 // the compressed bytes) is all that is ever allocated.
                 let bad = |r: &Self| r.corrupt(413, "Invalid LZF compressed string");
+                if len >= ADDRESS_SPACE_BYTES {
+                    return Err(self.eof()); // Redis's allocation for it fails
+                }
                 if super::rdb_lzf::decompressed_len(compressed) != Some(len) {
                     return Err(bad(self));
                 }
                 if clen == 0 {
                     return Ok(Vec::new()); // len is 0 too: nothing to decompress
                 }
-                let mut out = self.try_alloc(len as usize, "rdbLoadLzfStringObject")?;
+                let mut out = self.try_alloc(len as usize)?;
                 out.resize(len as usize, 0);
                 match lzf_rust::decompress(compressed, &mut out) {
                     Ok(n) if n as u64 == len => Ok(out),
@@ -1185,9 +1193,11 @@ mod tests {
             "Invalid LZF compressed string"
         );
         assert_eq!(corrupt_reason(&key(TYPE_STRING, b"s", &lzf(2, 3, &[0x20, 0x05]))), "Invalid LZF compressed string");
-        // A declared length no LZF input of this size could expand to is refused up front.
-        let huge = [&[0xC3, 2, 0x81][..], &u64::MAX.to_be_bytes(), &[0x20, 0x05]].concat();
-        assert_eq!(corrupt_reason(&key(TYPE_STRING, b"s", &huge)), "Invalid LZF compressed string");
+        // A declared length the input does not expand to is refused before allocating it:
+        // as Redis reports it, a short read beyond the address space, an invalid string below.
+        let declared = |len: u64| [&[0xC3, 2, 0x81][..], &len.to_be_bytes(), &[0x20, 0x05]].concat();
+        assert_eq!(corrupt_reason(&key(TYPE_STRING, b"s", &declared(u64::MAX))), "Unexpected EOF reading RDB file");
+        assert_eq!(corrupt_reason(&key(TYPE_STRING, b"s", &declared(1 << 40))), "Invalid LZF compressed string");
     }
 
     #[test]
