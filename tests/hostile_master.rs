@@ -640,3 +640,38 @@ fn parse_commands(mut data: &[u8]) -> Vec<Vec<Vec<u8>>> {
     }
     out
 }
+
+/// Writes the seeds of the `replica_handshake` fuzz target (byte 0 flags, byte 1 chunk
+/// size / 8, byte 2 clock step / 100 ms, then the master's bytes: see the target) when
+/// `REPLSCOPE_FUZZ_SEEDS` names the seeds directory:
+/// `REPLSCOPE_FUZZ_SEEDS=$PWD/fuzz/seeds cargo test --no-default-features --test hostile_master write_replica_handshake_seeds`.
+/// Does nothing without the variable.
+#[test]
+fn write_replica_handshake_seeds() {
+    let Some(dir) = std::env::var_os("REPLSCOPE_FUZZ_SEEDS") else { return };
+    let dir = std::path::PathBuf::from(dir).join("replica_handshake");
+    std::fs::create_dir_all(&dir).expect("seed dir");
+    let payload = snapshot();
+    let compact = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/seeds/rdb_read/redis-7.0-compact-encodings.rdb")).expect("a real Redis dump");
+    let (a, m) = ("a".repeat(40), "m".repeat(40));
+    let stream = b"*1\r\n$4\r\nPING\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nw\r\n*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
+    let seeds: Vec<(&str, [u8; 3], Vec<u8>)> = vec![
+        ("disk", [0, 0, 0], [format!("+PONG\r\n+OK\r\n+OK\r\n+FULLRESYNC {a} 0\r\n").into_bytes(), framed(&payload), stream.to_vec()].concat()),
+        (
+            "diskless-in-pieces",
+            [32, 1, 5],
+            [format!("+PONG\r\n+OK\r\n+OK\r\n+FULLRESYNC {a} 0\r\n\n$EOF:{m}\r\n").into_bytes(), payload.clone(), m.clone().into_bytes(), stream.to_vec()].concat(),
+        ),
+        ("continue", [4, 0, 0], [format!("+PONG\r\n+OK\r\n+OK\r\n+CONTINUE {}\r\n", "c".repeat(40)).into_bytes(), stream.to_vec()].concat()),
+        (
+            "auth-ip-compact-rdb",
+            [3, 16, 1],
+            [format!("+PONG\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n+FULLRESYNC {a} 7\r\n").into_bytes(), framed(&compact), stream.to_vec()].concat(),
+        ),
+        ("sync-protocol", [16, 0, 0], [b"+PONG\r\n+OK\r\n".to_vec(), framed(&payload), stream.to_vec()].concat()),
+        ("errors-then-sync-fallback", [32, 2, 10], [b"-NOAUTH x\r\n+OK\r\n-ERR no\r\n-ERR unknown command 'PSYNC'\r\n".to_vec(), framed(&payload)].concat()),
+    ];
+    for (name, head, body) in seeds {
+        std::fs::write(dir.join(name), [head.as_slice(), &body].concat()).expect("write seed");
+    }
+}
