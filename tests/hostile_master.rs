@@ -641,26 +641,64 @@ fn parse_commands(mut data: &[u8]) -> Vec<Vec<Vec<u8>>> {
     out
 }
 
-/// Writes the seeds of the `replica_handshake` fuzz target (byte 0 flags, byte 1 chunk
-/// size / 8, byte 2 clock step / 100 ms, then the master's bytes: see the target) when
-/// `REPLSCOPE_FUZZ_SEEDS` names the seeds directory:
+/// A seed of the `replica_handshake` fuzz target run as the target runs it (flags, chunk
+/// size, clock step, the master's bytes; a replica that reconnects gets the rest on its
+/// new connection): the log.
+fn replay_seed(head: [u8; 3], master: &[u8]) -> Vec<String> {
+    use replscope::engine::config::SyncProtocol;
+    let flags = head[0];
+    let protocol = match (flags >> 3) & 3 {
+        1 => SyncProtocol::Psync1,
+        2 => SyncProtocol::Sync,
+        _ => SyncProtocol::Psync2,
+    };
+    let config = Config {
+        masterauth: (flags & 1 != 0).then(|| b"pw".to_vec()),
+        replica_announce_ip: (flags & 2 != 0).then(|| "10.0.0.9".into()),
+        sync_protocol: protocol,
+        ..Config::default()
+    };
+    let mut r = Replica::new(config);
+    if flags & 4 != 0 {
+        r.feed(&[format!("+PONG\r\n+OK\r\n+OK\r\n+FULLRESYNC {} 0\r\n", "a".repeat(40)).into_bytes(), framed(&snapshot())].concat());
+        r.node.handle(r.now, Input::Closed { conn: r.conn });
+        r.tick(1000);
+        r.conn = r.next.take().expect("reconnects");
+        r.node.handle(r.now, Input::Connected { conn: r.conn });
+    }
+    let chunk = head[1] as usize * 8;
+    for piece in master.chunks(if chunk == 0 { master.len().max(1) } else { chunk }) {
+        if let Some(next) = r.next.take() {
+            r.conn = next;
+            r.node.handle(r.now, Input::Connected { conn: next });
+        }
+        r.feed(piece);
+        r.now += head[2] as u64 * 100;
+        if flags & 32 != 0 {
+            r.tick(0);
+        }
+    }
+    r.take_log()
+}
+
+/// The seeds of the `replica_handshake` fuzz target (byte 0 flags, byte 1 chunk size / 8,
+/// byte 2 clock step / 100 ms, then the master's bytes: see the target) each reach what
+/// they are for. Writes them when `REPLSCOPE_FUZZ_SEEDS` names the seeds directory:
 /// `REPLSCOPE_FUZZ_SEEDS=$PWD/fuzz/seeds cargo test --no-default-features --test hostile_master write_replica_handshake_seeds`.
-/// Does nothing without the variable.
 #[test]
 fn write_replica_handshake_seeds() {
-    let Some(dir) = std::env::var_os("REPLSCOPE_FUZZ_SEEDS") else { return };
-    let dir = std::path::PathBuf::from(dir).join("replica_handshake");
-    std::fs::create_dir_all(&dir).expect("seed dir");
     let payload = snapshot();
     let compact = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/seeds/rdb_read/redis-7.0-compact-encodings.rdb")).expect("a real Redis dump");
     let (a, m) = ("a".repeat(40), "m".repeat(40));
     let stream = b"*1\r\n$4\r\nPING\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nw\r\n*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
     let seeds: Vec<(&str, [u8; 3], Vec<u8>)> = vec![
         ("disk", [0, 0, 0], [format!("+PONG\r\n+OK\r\n+OK\r\n+FULLRESYNC {a} 0\r\n").into_bytes(), framed(&payload), stream.to_vec()].concat()),
+        // A master streams nothing after a diskless payload until the replica's first ACK:
+        // the mark ends what it sent (the replica looks for it at the end of each read).
         (
             "diskless-in-pieces",
             [32, 1, 5],
-            [format!("+PONG\r\n+OK\r\n+OK\r\n+FULLRESYNC {a} 0\r\n\n$EOF:{m}\r\n").into_bytes(), payload.clone(), m.clone().into_bytes(), stream.to_vec()].concat(),
+            [format!("+PONG\r\n+OK\r\n+OK\r\n+FULLRESYNC {a} 0\r\n\n$EOF:{m}\r\n").into_bytes(), payload.clone(), m.clone().into_bytes()].concat(),
         ),
         ("continue", [4, 0, 0], [format!("+PONG\r\n+OK\r\n+OK\r\n+CONTINUE {}\r\n", "c".repeat(40)).into_bytes(), stream.to_vec()].concat()),
         (
@@ -671,6 +709,21 @@ fn write_replica_handshake_seeds() {
         ("sync-protocol", [16, 0, 0], [b"+PONG\r\n+OK\r\n".to_vec(), framed(&payload), stream.to_vec()].concat()),
         ("errors-then-sync-fallback", [32, 2, 10], [b"-NOAUTH x\r\n+OK\r\n-ERR no\r\n-ERR unknown command 'PSYNC'\r\n".to_vec(), framed(&payload)].concat()),
     ];
+    for (name, head, body) in &seeds {
+        let log = replay_seed(*head, body);
+        let want = if *name == "continue" {
+            "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization."
+        } else {
+            "MASTER <-> REPLICA sync: Finished with success"
+        };
+        assert!(log.iter().any(|l| l == want), "{name}: {log:?}");
+        if *name == "errors-then-sync-fallback" {
+            assert!(log.iter().any(|l| l == "Retrying with SYNC..."), "{name}: {log:?}");
+        }
+    }
+    let Some(dir) = std::env::var_os("REPLSCOPE_FUZZ_SEEDS") else { return };
+    let dir = std::path::PathBuf::from(dir).join("replica_handshake");
+    std::fs::create_dir_all(&dir).expect("seed dir");
     for (name, head, body) in seeds {
         std::fs::write(dir.join(name), [head.as_slice(), &body].concat()).expect("write seed");
     }
