@@ -532,6 +532,12 @@ fn the_replica_logs_what_redis_logs_for_a_hostile_master() {
         ),
         ("endless +FULLRESYNC line", vec![("PSYNC", [b"+FULLRESYNC ".as_slice(), &[b'b'; 3000]].concat())]),
         ("negative payload length", vec![("PSYNC", [format!("+FULLRESYNC {} 7\r\n$-5\r\n", "b".repeat(40)).into_bytes(), rdb.clone()].concat())]),
+        ("absurd payload length", vec![("PSYNC", [format!("+FULLRESYNC {} 7\r\n$99999999999999999999\r\n", "b".repeat(40)).into_bytes(), rdb.clone()].concat())]),
+        ("short EOF mark", vec![("PSYNC", [format!("+FULLRESYNC {} 7\r\n$EOF:{}\r\n", "b".repeat(40), "m".repeat(39)).into_bytes(), rdb.clone()].concat())]),
+        (
+            "wrong EOF mark",
+            vec![("PSYNC", [format!("+FULLRESYNC {} 7\r\n$EOF:{}\r\n", "b".repeat(40), "m".repeat(40)).into_bytes(), rdb.clone(), vec![b'n'; 40]].concat())],
+        ),
     ];
     let judged = [
         "Master replied",
@@ -568,11 +574,16 @@ fn the_replica_logs_what_redis_logs_for_a_hostile_master() {
             }
             answered = commands.len();
         }
+        // The fake master hangs up once it has nothing more to say.
+        if !r.closed {
+            r.node.handle(r.now, Input::Closed { conn: r.conn });
+            r.drain();
+        }
         let ours = keep(r.take_log());
         // Real Redis, fed by a fake master on 127.0.0.1.
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake master");
         let port = listener.local_addr().unwrap().port();
-        let master = std::thread::scope(|s| {
+        let replica = std::thread::scope(|s| {
             let fake = s.spawn(|| {
                 let (mut sock, _) = listener.accept().expect("the replica connects");
                 sock.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
@@ -591,18 +602,24 @@ fn the_replica_logs_what_redis_logs_for_a_hostile_master() {
                     answered = commands.len();
                 }
             });
-            let replica = common::ServerProcess::redis(&["--repl-timeout", "60"]);
-            replica.client().cmd(&["REPLICAOF", "127.0.0.1", &port.to_string()]);
+            let redis = common::ServerProcess::redis(&["--repl-timeout", "60"]);
+            redis.client().cmd(&["REPLICAOF", "127.0.0.1", &port.to_string()]);
             fake.join().expect("the fake master");
-            replica
+            redis
         });
-        let theirs: Vec<String> = master
+        if what.starts_with("bad +FULLRESYNC") {
+            // The blanked id is the replica's id once the snapshot loaded.
+            assert_eq!(replica.info_field("replication", "master_replid").as_deref(), Some(""), "{what}");
+            assert_eq!(r.node.replication().replid, "", "{what}");
+        }
+        let theirs: Vec<String> = replica
             .log()
             .lines()
             .filter_map(|l| l.split_once(" * ").or_else(|| l.split_once(" # ")).or_else(|| l.split_once(" - ")).map(|(_, m)| m.to_string()))
             .collect();
         let start = theirs.iter().position(|l| l == "Non blocking connect for SYNC fired the event.").expect("the replica connected");
         let theirs = keep(theirs[start..].to_vec());
+        eprintln!("{what}: {ours:?}");
         assert_eq!(ours, theirs, "{what}");
         assert!(!ours.is_empty(), "{what}");
     }
