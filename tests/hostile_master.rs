@@ -507,6 +507,26 @@ fn rdb_length_bombs_fail_the_load_without_allocating_for_them() {
     }
 }
 
+/// A count the payload does not hold, before many bytes that are no elements: what is
+/// reserved for the elements is bounded, not the count times a slot's size (which for a
+/// list or set of strings is 24 times the bytes left).
+#[test]
+fn a_huge_count_before_a_large_payload_reserves_little() {
+    for type_byte in [1u8, 2] {
+        let filler = vec![b'f'; 8 * MIB];
+        // One element that declares more than is left, so the load ends at it.
+        let element = rdb_len(filler.len() as u64 + 1);
+        let payload = rdb_with(type_byte, &[rdb_len(1 << 62), element, filler].concat());
+        let framed = framed(&payload);
+        drop(payload);
+        bounded("huge count", 3 * framed.len() + 4 * MIB, QUICK, || {
+            let mut r = at_bulk_header();
+            r.feed(&framed);
+            assert!(r.log.ends_with(&["Short read or OOM loading DB. Unrecoverable error, aborting now.".to_string(), "Internal error in RDB reading offset 0, function at rdb.c:3240 -> Unexpected EOF reading RDB file".to_string()]), "{:?}", r.log);
+        });
+    }
+}
+
 /// What a real redis-server 7.0.15 replica logs when a fake master sends `script`'s
 /// replies, against what our replica logs for the same bytes: the lines of the first
 /// attempt that quote or judge what the master sent.

@@ -55,6 +55,10 @@ const TYPE_ZSET_LISTPACK: u8 = 17;
 const TYPE_LIST_QUICKLIST_2: u8 = 18;
 const TYPE_STREAM_LISTPACKS_2: u8 = 19;
 
+/// The most elements reserved up front for a list or set the payload declares (see
+/// `Reader::prealloc`).
+const PREALLOC_MAX_ELEMENTS: usize = 4096;
+
 /// Redis allocates the expanded length an LZF string declares before it decompresses:
 /// that fails (and the load ends like a short read) only for a length beyond the address
 /// space (x86-64: 128 TiB); a smaller absurd length is mapped lazily, and the
@@ -652,6 +656,14 @@ impl<'a> Reader<'a> {
         self.data.len() - self.pos
     }
 
+    /// Room to reserve for `n` declared elements. Each takes at least a byte of what is
+    /// left, but a slot costs more than a byte (24 for a string's handle), so a count the
+    /// payload only pretends to hold would still reserve many times the payload: past
+    /// [`PREALLOC_MAX_ELEMENTS`] the collection grows as its elements actually arrive.
+    fn prealloc(&self, n: u64) -> usize {
+        usize::try_from(n).unwrap_or(usize::MAX).min(self.remaining()).min(PREALLOC_MAX_ELEMENTS)
+    }
+
     /// `rdbLoadLen`: where a length is expected, a special-encoding byte just reads as its
     /// low six bits, as in Redis.
     fn len(&mut self) -> Result<u64, RdbError> {
@@ -842,7 +854,7 @@ impl<'a> Reader<'a> {
             TYPE_STRING => Value::String(self.string()?),
             TYPE_LIST => {
                 let n = self.len()?;
-                let mut items = VecDeque::with_capacity((n as usize).min(self.remaining()));
+                let mut items = VecDeque::with_capacity(self.prealloc(n));
                 for _ in 0..n {
                     items.push_back(self.string()?);
                 }
@@ -883,7 +895,7 @@ impl<'a> Reader<'a> {
         let n = self.len()?;
         let mut intset = n <= SET_MAX_INTSET_ENTRIES as u64;
         let mut seen = OrderedSet::default();
-        let mut members = Vec::with_capacity((n as usize).min(self.remaining()));
+        let mut members = Vec::with_capacity(self.prealloc(n));
         for _ in 0..n {
             let m = self.string()?;
             if intset && super::resp::parse_i64(&m).is_none() {
