@@ -586,6 +586,12 @@ mod native {
                         let data = self.read_buf[..n].to_vec();
                         self.node.handle(now_ms(), Input::Bytes { conn: id, data });
                         self.pump();
+                        // The replies to this read go out before the next read, as Redis
+                        // writes a client's replies once per event-loop pass: left queued
+                        // here while more chunks are read, they would count against the
+                        // client's output buffer limit although its peer reads them.
+                        self.flush(id);
+                        self.pump();
                     }
                     Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -644,6 +650,9 @@ mod native {
         }
 
         /// Flushes a connection's queue and keeps WRITABLE interest only while bytes wait.
+        /// The queue is exactly what the node counts as the client's output buffer, so a
+        /// peer that never reads holds no more here than its limits allow: the node drops
+        /// it (`Output::Abort`) once over them, and the queue goes with it.
         /// What the socket took is reported to the node (`Input::Written`): until then
         /// those bytes are the client's output buffer, which a replica's
         /// `client-output-buffer-limit` caps. A socket that would block (a peer that stopped

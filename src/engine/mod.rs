@@ -720,7 +720,12 @@ impl Node {
                             }
                         }
                     } else if answer {
-                        replies.extend(reply);
+                        // A lone reply is moved, not copied: a big one is not held twice.
+                        if replies.is_empty() {
+                            replies = reply;
+                        } else {
+                            replies.extend(reply);
+                        }
                         if self.client_output_limit_reached(&mut client, replies.len(), true) {
                             // Dropped with nothing more sent, its pipelined commands unrun.
                             client.reply_pending = 0;
