@@ -812,6 +812,11 @@ mod native {
             let err = load_config(&args(&["--no-such", "1"])).unwrap_err();
             assert!(err.ends_with("Bad directive or wrong number of arguments"), "{err}");
             assert!(!err.contains('\n'));
+            // A multi-word option as one argument, as redis-server takes it.
+            let l = load_config(&args(&["--client-output-buffer-limit", "normal 64mb 32mb 10", "--maxclients", "5"]))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(l.config.client_output_buffer_limit[0], (64 << 20, 32 << 20, 10));
+            assert_eq!(l.config.maxclients, 5);
             // The value of an option given alone may itself start with `--`.
             let err = load_config(&args(&["--port", "--hz"])).unwrap_err();
             assert!(err.contains("'port \"--hz\"'"), "{err}");
