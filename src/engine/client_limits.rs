@@ -79,15 +79,13 @@ impl Node {
 
     /// Redis's check after each read: a client (not our master) whose query buffer holds
     /// more than `client-query-buffer-limit` is closed, with the log line naming it and
-    /// its first bytes. The whole request still arriving counts here, where Redis counts
-    /// only the part not yet split into arguments: a request's memory is bounded as a
-    /// whole, not one argument at a time. Returns whether the client must go.
+    /// its first bytes (see [`query_buffer_usage`] for what counts). Returns whether the
+    /// client must go.
     pub(crate) fn query_buffer_over_limit(&mut self, client: &mut Client) -> bool {
-        let pending = client.parser.pending_len();
-        if matches!(client.role, ClientRole::Master) || pending as u64 <= self.config.client_query_buffer_limit {
+        if matches!(client.role, ClientRole::Master) || query_buffer_usage(client) <= self.config.client_query_buffer_limit {
             return false;
         }
-        client.qbuf = pending;
+        client.qbuf = client.parser.pending_len();
         let desc = self.client_info_line(client, true);
         let bytes = repr(client.parser.pending_prefix(QBUF_LOGGED_BYTES));
         self.log(format!("Closing client that reached max query buffer length: {desc} (qbuf initial bytes: {bytes})"));
@@ -169,7 +167,8 @@ impl Node {
         if !matches!(client.role, ClientRole::Normal) || !self.normal_over_output_limit(client, building) {
             return false;
         }
-        client.reply_pending = building;
+        // The line shows the whole output buffer (obl, oll, omem), not only this pass's part.
+        client.reply_pending = (self.unwritten_on(client.conn) as usize).saturating_add(building);
         let desc = self.client_info_line(client, true);
         let how = if asap { "scheduled to be closed ASAP" } else { "closed" };
         self.log(format!("Client {desc} {how} for overcoming of output buffer limits."));
@@ -204,6 +203,16 @@ impl Node {
             }
         }
     }
+}
+
+/// What `client-query-buffer-limit` holds a client to: its query buffer, and the commands
+/// it queued inside MULTI. 7.0.15 counts only the query buffer, so a client could queue
+/// commands without bound; Redis 7.4 counts the queue too ("add multi buffer limit",
+/// e4c9ac2d1), and so does replscope. The whole request still arriving counts, where Redis
+/// counts only the part not yet split into arguments: a request's memory is bounded as a
+/// whole, not one argument at a time.
+pub(crate) fn query_buffer_usage(client: &Client) -> u64 {
+    (client.parser.pending_len() + client.multi.as_ref().map_or(0, |m| m.mem)) as u64
 }
 
 /// Redis's `sdscatrepr`: bytes as a quoted C string, for log lines.
@@ -334,6 +343,26 @@ mod tests {
         assert!(line.contains(&format!(" qbuf={} ", 30 + 512 * 1024 + 600 * 1024)), "{line}");
         let shown = format!(r#" (qbuf initial bytes: "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5000000\r\n{}")"#, "x".repeat(34));
         assert!(line.ends_with(&shown), "{line}");
+    }
+
+    #[test]
+    fn commands_queued_in_multi_count_against_the_query_buffer_limit() {
+        let config = Config { client_query_buffer_limit: 1 << 20, ..Config::default() };
+        let mut node = Node::new(config, T0, 1);
+        let mut seen = Seen::default();
+        let conn = node.accept(T0, peer("127.0.0.1", 5005));
+        send(&mut node, conn, &[b"MULTI"]);
+        let value = vec![b'v'; 100_000];
+        for i in 0..12 {
+            send(&mut node, conn, &[b"SET", b"k", &value]);
+            pump(&mut node, T0, &[], &mut seen);
+            // The eleventh request's read: 10 x 100 KB queued and 100 KB read pass 1 MiB.
+            assert_eq!(!seen.aborted.is_empty(), i == 10, "command {i}");
+            if i == 10 {
+                break;
+            }
+        }
+        assert!(seen.logs.iter().any(|l| l.starts_with("Closing client that reached max query buffer length: ") && l.contains(" flags=x ")));
     }
 
     #[test]

@@ -640,7 +640,7 @@ impl Node {
             }
         }
         client.parser.feed(data);
-        if self.clients.get_mut(&conn).is_some_and(|c| c.parser.pending_len() as u64 > self.config.client_query_buffer_limit) {
+        if self.clients.get(&conn).is_some_and(|c| client_limits::query_buffer_usage(c) > self.config.client_query_buffer_limit) {
             let mut client = self.clients.remove(&conn).expect("checked above");
             if self.query_buffer_over_limit(&mut client) {
                 self.clients.insert(conn, client);
