@@ -22,9 +22,9 @@
 //!
 //! A client over a limit is dropped as Redis drops it: with Redis's log line, and without
 //! the replies still queued for it. Commands that can build a reply far larger than their
-//! request ([`Node::reply_room`]: SRANDMEMBER with a negative count, MGET and HMGET naming
-//! one key or field many times) stop building it once it would be over the limit, since
-//! it will never be sent.
+//! request ([`Node::reply_room`]: SRANDMEMBER with a negative count, MGET, HMGET and
+//! ZMSCORE naming one key or member many times, CLIENT LIST ID repeating an id) stop
+//! building it once it would be over the limit, since it will never be sent.
 //!
 //! [`Input::Written`]: crate::engine::Input::Written
 
