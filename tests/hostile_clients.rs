@@ -122,7 +122,8 @@ fn a_never_reader_after_auth_meets_the_normal_class_limit_as_in_redis() {
         let (written, dropped) = write_without_reading(&mut stream, &gets, 1 << 30);
         assert!(dropped, "{name}: still connected after {written} bytes");
         let line = wait_for_log(&server, DROPPED);
-        assert!(line.contains(" cmd=get "), "{name}: {line}");
+        // A warning, in Redis's log format: `pid:M dd Mon yyyy hh:mm:ss.mmm # Client id=...`.
+        assert!(line.contains(" cmd=get ") && line.contains(" # Client id="), "{name}: {line}");
         let peak = proc_status_bytes(server.pid(), "VmHWM");
         assert!(peak < before + 64 * MB, "{name}: peak RSS {peak} from {before}");
     }

@@ -277,6 +277,18 @@ mod native {
         let _ = io::stdout().lock().write_all(line.as_bytes());
     }
 
+    /// The level Redis logs an engine line at: warning (`#`) for the clients it drops to
+    /// protect itself (output and query buffer limits, `LL_WARNING` in networking.c),
+    /// notice (`*`) for the rest.
+    fn log_level(line: &str) -> char {
+        let dropped = line.starts_with("Client ") && line.ends_with(" for overcoming of output buffer limits.");
+        if dropped || line.starts_with("Closing client that reached max query buffer length: ") {
+            '#'
+        } else {
+            '*'
+        }
+    }
+
     /// Days since 1970-01-01 to (year, month 1-12, day 1-31), Howard Hinnant's algorithm.
     fn civil_from_days(z: i64) -> (i64, i64, i64) {
         let z = z + 719_468;
@@ -760,7 +772,7 @@ mod native {
                             }
                             None => {}
                         },
-                        Output::Event(Event::Log(line)) => self.log('*', &line),
+                        Output::Event(Event::Log(line)) => self.log(log_level(&line), &line),
                         // SHUTDOWN: the node said its last words and closed everything;
                         // the process ends once those closes are flushed.
                         Output::Event(Event::Shutdown) => {
@@ -788,6 +800,14 @@ mod native {
             assert_eq!(civil_from_days(0), (1970, 1, 1));
             assert_eq!(civil_from_days(19_723), (2024, 1, 1));
             assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        }
+
+        #[test]
+        fn client_drops_are_warnings_as_in_redis() {
+            assert_eq!(log_level("Client id=3 addr=127.0.0.1:5 cmd=get scheduled to be closed ASAP for overcoming of output buffer limits."), '#');
+            assert_eq!(log_level("Client id=3 addr=127.0.0.1:5 cmd=get closed for overcoming of output buffer limits."), '#');
+            assert_eq!(log_level("Closing client that reached max query buffer length: id=3 (qbuf initial bytes: \"x\")"), '#');
+            assert_eq!(log_level("Connection with replica 127.0.0.1:6380 lost."), '*');
         }
 
         #[test]
