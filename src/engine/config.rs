@@ -6,7 +6,7 @@
 //! and fails with the same error text.
 //!
 //! Some options are kept only so that `CONFIG GET` and `CONFIG SET` answer as Redis does
-//! (`repl-disable-tcp-nodelay`, `replica-lazy-flush`, the normal and pubsub classes of
+//! (`repl-disable-tcp-nodelay`, `replica-lazy-flush`, the pubsub class of
 //! `client-output-buffer-limit`, ...):
 //! they describe socket or memory behaviour this engine does not model, and changing them
 //! changes nothing else. Options whose other values the engine cannot honour
