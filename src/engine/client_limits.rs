@@ -312,6 +312,9 @@ mod tests {
         let mut seen = Seen::default();
         let a = node.accept(T0, peer("127.0.0.1", 1));
         let b = node.accept(T0, peer("127.0.0.1", 2));
+        // A replica of ours is a client like any other.
+        send(&mut node, b, &[b"PSYNC", b"?", b"-1"]);
+        assert_eq!(node.replicas().count(), 1);
         let c = node.accept(T0, peer("127.0.0.1", 3));
         pump(&mut node, T0, &[], &mut seen);
         assert_eq!(seen.sent[&c], b"-ERR max number of clients reached\r\n");
@@ -321,6 +324,34 @@ mod tests {
         node.handle(T0, Input::Closed { conn: a });
         let d = node.accept(T0, peer("127.0.0.1", 4));
         assert!(node.clients.contains_key(&b) && node.clients.contains_key(&d));
+    }
+
+    #[test]
+    fn our_masters_link_counts_against_maxclients() {
+        use crate::engine::keyspace::Keyspace;
+        use crate::engine::rdb::{self, SnapshotMeta};
+        let config = Config { replicaof: Some(("master".into(), 6379)), maxclients: 1, ..Config::default() };
+        let mut node = Node::new(config, T0, 7);
+        let link = std::iter::from_fn(|| node.poll_output())
+            .find_map(|o| match o {
+                Output::Connect { conn, .. } => Some(conn),
+                _ => None,
+            })
+            .expect("the replica connects to its master");
+        node.handle(T0, Input::Connected { conn: link });
+        node.handle(T0, Input::Bytes { conn: link, data: b"+PONG\r\n".to_vec() });
+        node.handle(T0, Input::Bytes { conn: link, data: b"+OK\r\n+OK\r\n".to_vec() });
+        let meta = SnapshotMeta { redis_ver: "7.0.15", ctime_secs: 1000, used_mem: 0, repl: None };
+        let payload = rdb::write(&Keyspace::default(), &meta, T0);
+        let mut sync = format!("+FULLRESYNC {} 0\r\n${}\r\n", "a".repeat(40), payload.len()).into_bytes();
+        sync.extend(payload);
+        node.handle(T0, Input::Bytes { conn: link, data: sync });
+        assert!(node.master_link().is_some_and(|l| l.is_connected()));
+        let mut seen = Seen::default();
+        pump(&mut node, T0, &[], &mut seen);
+        let c = node.accept(T0, peer("127.0.0.1", 3));
+        pump(&mut node, T0, &[], &mut seen);
+        assert_eq!(seen.sent[&c], MAX_CLIENTS_REACHED.as_bytes());
     }
 
     #[test]
