@@ -9,6 +9,8 @@
 mod common;
 
 use common::{encode, redis_installed, show, wait_until, Client, ServerProcess};
+use replscope::bus::Bus;
+use replscope::engine::Config;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -336,4 +338,30 @@ fn auth_still_checks_the_password() {
     assert_eq!(c.cmd(&["AUTH", "s3cret!"]), b"-WRONGPASS invalid username-password pair or user is disabled.\r\n");
     assert_eq!(c.cmd(&["AUTH", "default", "s3cret"]), b"+OK\r\n");
     assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+}
+
+/// The page's servers are the same engine: a console (a normal client) asking for a
+/// million copies of a 60 KB member is dropped at the engine's 64 MiB cap instead of the
+/// tab building 60 GB, and the server answers the next command.
+#[test]
+fn the_pages_console_survives_srandmember_of_a_60kb_member() {
+    let mut bus = Bus::new(1);
+    let s = bus.add_server("s", Config::default());
+    bus.submit_command(s, &format!("SADD s {}", "m".repeat(60_000))).expect("SADD");
+    bus.advance(100);
+    let started = Instant::now();
+    bus.submit_command(s, "SRANDMEMBER s -1000000").expect("SRANDMEMBER");
+    bus.advance(1_000);
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    let dropped = bus.log().iter().map(|e| e.line()).filter(|l| l.contains(DROPPED)).count();
+    assert_eq!(dropped, 1);
+    let peak = proc_status_bytes(std::process::id(), "VmHWM");
+    assert!(peak < 1024 * MB, "this test process peaked at {peak} bytes");
+    // The server still answers (on the console's new connection). Which console entry
+    // shows that answer is the console's business: it pairs it with the dropped command's.
+    bus.submit_command(s, "SCARD s").expect("SCARD");
+    bus.advance(1_000);
+    let lines: Vec<String> = bus.log().iter().map(|e| e.line()).collect();
+    let scard = lines.iter().position(|l| l.ends_with("console> SCARD s")).expect("SCARD sent");
+    assert!(lines[scard..].iter().any(|l| l.ends_with(r#"reply ":1\r\n""#)), "{:?}", &lines[scard..]);
 }
