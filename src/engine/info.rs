@@ -124,18 +124,18 @@ impl Node {
 
     /// INFO as `caller` sees it: the client running the command counts as connected.
     pub(crate) fn info_for(&self, sections: &[String], caller: Option<&Client>) -> String {
-        let mut wanted: Vec<&str> = Vec::new();
+        // Flags, not a list grown per argument: `INFO default default ...` repeated a
+        // million times must not cost ten entries a word.
+        let mut default = sections.is_empty();
         let mut all = false;
-        if sections.is_empty() {
-            wanted.extend(DEFAULT_SECTIONS);
-        }
         for s in sections {
-            match s.to_ascii_lowercase().as_str() {
-                "default" => wanted.extend(DEFAULT_SECTIONS),
-                "all" | "everything" => all = true,
-                _ => {}
+            if s.eq_ignore_ascii_case("default") {
+                default = true;
+            } else if s.eq_ignore_ascii_case("all") || s.eq_ignore_ascii_case("everything") {
+                all = true;
             }
         }
+        let wanted: &[&str] = if default { DEFAULT_SECTIONS } else { &[] };
         let asked = |name: &str| {
             all || wanted.contains(&name)
                 || sections.iter().any(|s| s.eq_ignore_ascii_case(name))
