@@ -474,6 +474,14 @@ mod tests {
             send(&mut node, hard, &[b"GET", b"k"]);
             pump(&mut node, T0, &[hard], &mut seen);
             assert_eq!(!seen.aborted.is_empty(), i == 3, "GET {i}");
+            if i == 1 {
+                // CLIENT LIST shows what it has not read, as Redis does.
+                let id = hard.to_string();
+                send(&mut node, writer, &[b"CLIENT", b"LIST", b"ID", id.as_bytes()]);
+                pump(&mut node, T0, &[hard], &mut seen);
+                let list = String::from_utf8_lossy(&seen.sent[&writer]).into_owned();
+                assert!(list.contains(" obl=16384 oll=36 omem=589824 ") && list.contains(" events=rw "), "{list}");
+            }
         }
         // Soft: over 256 KiB is fine for 2 s, not for a third.
         let soft = node.accept(T0, peer("127.0.0.1", 7002));

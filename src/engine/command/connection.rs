@@ -182,21 +182,21 @@ impl Node {
         let (qbuf, argv_mem) = if me { (c.qbuf, c.argv_mem) } else { (0, 0) };
         // Redis's query buffer is a 20474-byte allocation until a big request grows it.
         let qbuf_free = 20474usize.saturating_sub(qbuf);
-        // Replies up to 16 KiB sit in the static buffer, the rest in 16 KiB list nodes.
-        let pending = if me { c.reply_pending } else { 0 };
+        // Replies up to 16 KiB sit in the static buffer, the rest in 16 KiB list nodes:
+        // those the host has not written yet, and the running client's of this pass.
+        let pending = self.unwritten_on(c.conn) as usize + if me { c.reply_pending } else { 0 };
         let mut obl = pending.min(16384);
         let mut oll = pending.saturating_sub(16384).div_ceil(16384);
         let mut omem = oll * 16384;
         // A replica's replies are the replication buffer from its block on; its own reply
         // buffer, unused after the handshake, has shrunk to 1 KiB.
-        let (mut rbs, mut rbp, mut events) = (16384, 16384, "r");
+        // A client with bytes its socket has not taken waits to be writable too.
+        let waits_to_write = self.unwritten_on(c.conn) > 0;
+        let (mut rbs, mut rbp, events) = (16384, 16384, if waits_to_write { "rw" } else { "r" });
         if matches!(c.role, ClientRole::Replica(_)) {
             let (bytes, blocks) = self.replica_output_usage(c.conn);
             (obl, oll, omem) = (0, blocks as usize, bytes as usize);
             (rbs, rbp) = (1024, 0);
-            if self.unwritten_on(c.conn) > 0 {
-                events = "rw";
-            }
         }
         let multi_mem = c.multi.as_ref().map_or(0, |m| m.mem);
         let tot_mem = 22272 + qbuf + argv_mem + multi_mem + omem;
