@@ -27,8 +27,9 @@
 //!   (not crashed, not paused), converges — link up, same offset, same data — within
 //!   [`liveness_bound_ms`]: `repl-timeout + 2 × repl-diskless-sync-delay + 5 s`, plus,
 //!   per hop, the time the slowest link takes to carry the biggest dataset and backlog
-//!   and 20 one-way trips at its worst delay. A crashed, never restarted server is left
-//!   out, and so are its replicas.
+//!   and 20 one-way trips at its worst delay, and never more than one virtual day
+//!   ([`MAX_LIVENESS_BOUND_MS`]). A crashed, never restarted server is left out, and so
+//!   are its replicas.
 //!
 //! The bus is checked after every event (the runner steps the bus event by event; see
 //! [`runner`](super::runner)); a violation names that event's last log entry.
@@ -530,11 +531,21 @@ pub fn expected_to_converge(bus: &Bus) -> Vec<(ServerId, ServerId)> {
     out
 }
 
+/// The longest [`liveness_bound_ms`] gets: one virtual day, the longest a scenario may run
+/// anyway (`end_ms`, [`MAX_TIME_MS`](super::limits::MAX_TIME_MS)). `repl-timeout` and
+/// `repl-diskless-sync-delay` accept up to 2^31 seconds (from a server's config or a typed
+/// `CONFIG SET`), and a link of 1 byte/ms carries a large dataset for hours; uncapped, a
+/// run that does not converge would be played through 68 virtual years before saying so.
+/// A run that has not converged at the cap is reported as not converged, as at any bound:
+/// no replica is left waiting for a timeout that long in a run replscope plays.
+pub const MAX_LIVENESS_BOUND_MS: u64 = super::limits::MAX_TIME_MS as u64;
+
 /// How long after the last action replicas may take to converge (ms): `repl-timeout`
 /// (a silent partition or a pause is noticed only by it) and twice the diskless sync
 /// delay, 5 s of slack, and for each hop of the longest chain what the network adds: the
 /// slowest link carrying the biggest dataset plus a backlog, and 20 one-way trips (the
 /// handshake's round trips and the reconnection) at the worst latency + delay + jitter.
+/// At most [`MAX_LIVENESS_BOUND_MS`].
 pub fn liveness_bound_ms(bus: &Bus) -> u64 {
     let timeout = bus.servers().iter().map(|s| s.node.config().repl_timeout).max().unwrap_or(60);
     let delay = bus.servers().iter().map(|s| s.node.config().repl_diskless_sync_delay).max().unwrap_or(5);
@@ -544,7 +555,7 @@ pub fn liveness_bound_ms(bus: &Bus) -> u64 {
         for b in 0..n {
             if a != b {
                 let l = bus.link(a, b);
-                worst_trip = worst_trip.max(l.latency_ms + l.extra_delay_ms + l.jitter_ms);
+                worst_trip = worst_trip.max(l.latency_ms.saturating_add(l.extra_delay_ms).saturating_add(l.jitter_ms));
                 if let Some(bw) = l.bandwidth.filter(|bw| *bw > 0) {
                     slowest_bw = Some(slowest_bw.map_or(bw, |s| s.min(bw)));
                 }
@@ -554,8 +565,9 @@ pub fn liveness_bound_ms(bus: &Bus) -> u64 {
     let transfer = slowest_bw.map_or(0, |bw| {
         let data = bus.servers().iter().enumerate().filter(|(id, _)| bus.is_up(*id)).map(|(_, s)| s.node.save_rdb().len() as u64).max().unwrap_or(0);
         let backlog = bus.servers().iter().map(|s| s.node.config().repl_backlog_size).max().unwrap_or(0);
-        (data + backlog).div_ceil(bw)
+        data.saturating_add(backlog).div_ceil(bw)
     });
-    let per_hop = transfer + 20 * worst_trip;
-    (timeout + 2 * delay) * 1000 + 5_000 + n as u64 * per_hop
+    let per_hop = transfer.saturating_add(worst_trip.saturating_mul(20));
+    let bound = timeout.saturating_add(delay.saturating_mul(2)).saturating_mul(1000).saturating_add(5_000).saturating_add((n as u64).saturating_mul(per_hop));
+    bound.min(MAX_LIVENESS_BOUND_MS)
 }

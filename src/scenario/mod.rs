@@ -23,6 +23,7 @@ pub mod link;
 pub mod player;
 pub mod runner;
 pub mod session;
+pub mod share;
 
 use std::collections::BTreeMap;
 use std::fmt;
