@@ -173,7 +173,12 @@ pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
     for (unit, size) in UNITS {
         if bytes >= size {
-            return if bytes % size == 0 { format!("{} {unit}", bytes / size) } else { format!("{:.1} {unit}", bytes as f64 / size as f64) };
+            if bytes % size == 0 {
+                return format!("{} {unit}", bytes / size);
+            }
+            let rounded = format!("{:.1}", bytes as f64 / size as f64);
+            // Just past a round number, "16.0 MiB" would read as the budget itself.
+            return if rounded.ends_with(".0") { format!("{} bytes", grouped(bytes)) } else { format!("{rounded} {unit}") };
         }
     }
     format!("{bytes} bytes")
@@ -202,6 +207,7 @@ mod tests {
         assert_eq!(human_bytes(64 * 1024), "64 KiB");
         assert_eq!(human_bytes(16 << 20), "16 MiB");
         assert_eq!(human_bytes(13_116_800_000), "12.2 GiB");
+        assert_eq!(human_bytes((16 << 20) + 7), "16,777,223 bytes");
         assert_eq!(grouped(200_000), "200,000");
         assert_eq!(grouped(1_000), "1,000");
         assert_eq!(grouped(999), "999");
