@@ -229,7 +229,6 @@ fn a_convergence_deadline_of_two_to_the_31_seconds_is_capped() {
 }
 
 #[test]
-#[ignore = "needs the bus's idle-tick skipping: the run waits a virtual day of cron ticks for the capped deadline"]
 fn a_replica_that_cannot_converge_is_reported_at_the_capped_deadline() {
     let _one = serial();
     // The master delays its diskless sync for 68 years: the replica never loads, and the
@@ -241,6 +240,28 @@ fn a_replica_that_cannot_converge_is_reported_at_the_capped_deadline() {
     assert_eq!(liveness.len(), 1, "{:?}", run.violations());
     assert!(liveness[0].message.starts_with(&format!("{MAX_LIVENESS_BOUND_MS} ms after the last action")), "{}", liveness[0].message);
     assert!(cost.wall < OPENED_WALL, "{:?}", cost.wall);
+}
+
+#[test]
+fn replscope_sim_gives_the_same_sentence_and_exits_2_for_a_file_and_a_link() {
+    let _one = serial();
+    let s = scenario(1, &load(10_000, 20_000, "string", 1_000_000, 65_536));
+    let dir = std::env::temp_dir().join(format!("replscope-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("issue.json");
+    std::fs::write(&file, s.to_json()).unwrap();
+    let sentence = "actions[0]: this load generator types 12.2 GiB of commands, over the budget of 16 MiB for one scenario by 12.2 GiB";
+    let link = link_of(&s);
+    for args in [vec!["run", file.to_str().unwrap()], vec!["link", file.to_str().unwrap()], vec!["run", &link]] {
+        let start = Instant::now();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_replscope-sim")).args(&args).output().expect("run replscope-sim");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(sentence), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?} printed nothing else");
+        assert!(start.elapsed() < REFUSED_WALL * 5, "{args:?} took {:?}", start.elapsed());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 // ------------------------------------------------------------------ budgets at their edge
@@ -477,4 +498,24 @@ fn share_refuses_more_than_the_command_limit_after_a_long_load() {
     bus.jump_to(half).unwrap();
     let refusal = share(&session, &bus).expect_err("still over the command limit");
     assert_opens_to(refusal.fits.as_ref().expect("half the run fits"));
+}
+
+#[test]
+fn share_refuses_a_run_longer_than_one_virtual_day_and_offers_the_part_that_fits() {
+    let _one = serial();
+    let (mut session, mut bus) = Session::start(raw(1, vec![])).unwrap();
+    session.act(&mut bus, Action::Command { at: 0, server: "s0".into(), line: "SET early 1".into() }).unwrap();
+    session.advance(&mut bus, EPOCH_MS + MAX_TIME_MS as u64 + 60_000);
+    session.act(&mut bus, Action::Command { at: 0, server: "s0".into(), line: "SET late 1".into() }).unwrap();
+    let refusal = share(&session, &bus).expect_err("longer than a virtual day");
+    assert!(refusal.sentence.contains("later than the limit of 86400000 ms (one virtual day)"), "{}", refusal.sentence);
+    assert!(refusal.fits.is_none(), "standing past the day, nothing up to the event shown fits");
+    // Back to the last event within the day (an idle day logs nothing), the run up to
+    // there fits.
+    let target = bus.log().iter().rposition(|e| e.time <= MAX_TIME_MS as u64).unwrap();
+    bus.jump_to(target).unwrap();
+    let refusal = share(&session, &bus).expect_err("the whole recording is still longer than a day");
+    let fits = refusal.fits.as_ref().expect("the run within the day fits");
+    assert_opens_to(fits);
+    assert!(fits.run.scenario.actions.iter().any(|a| matches!(a, Action::Command { line, .. } if line == "SET early 1")));
 }
