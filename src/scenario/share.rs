@@ -34,7 +34,7 @@ pub struct ShareRefusal {
     pub sentence: String,
     /// The run up to the event shown, when that fits; `None` when even that is over a limit
     /// (the current time is past one virtual day, the script alone is too big for a link).
-    pub fits: Option<ShareLink>,
+    pub fits: Option<Box<ShareLink>>,
 }
 
 impl ShareRefusal {
@@ -55,7 +55,7 @@ pub fn share(session: &Session, bus: &Bus) -> Result<ShareLink, ShareRefusal> {
         Ok(link) => return Ok(link),
         Err(why) => why,
     };
-    let fits = checked(up_to_now(session, bus), step).ok();
+    let fits = checked(up_to_now(session, bus), step).ok().map(Box::new);
     Err(ShareRefusal { sentence: format!("This run cannot be shared as a link: {why}."), fits })
 }
 
