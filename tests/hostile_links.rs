@@ -264,6 +264,26 @@ fn replscope_sim_gives_the_same_sentence_and_exits_2_for_a_file_and_a_link() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn the_checker_stops_digesting_at_its_budget() {
+    let _one = serial();
+    // 15 MB of list values once the replica is online (the diskless sync waits 5 s), then 300 writes at their own
+    // instants: each moves the offset, and the checker would digest the whole dataset on
+    // master and replica at each (some 10 GB).
+    let mut actions = vec![load(250, 1_000, "list", 1, 60_000).replace(r#""at": 0"#, r#""at": 7000"#)];
+    actions.extend((0..300).map(|i| format!(r#"{{"do": "command", "at": {}, "server": "s0", "line": "SET k{i} v"}}"#, 9_000 + i)));
+    let s = scenario(2, &actions.join(", "));
+    s.validate().unwrap();
+    let (run, cost) = measured(|| runner::run(&s).unwrap());
+    let checks = run.summary.checks;
+    eprintln!("checked in {:?}, peak {} MiB: {checks:?}", cost.wall, cost.peak / MIB);
+    assert!(run.violations().is_empty(), "{}", run.summary);
+    assert!(checks.safety_comparisons > 0, "digests were compared until the budget");
+    let reached = checks.digest_budget_reached.expect("the budget is reached");
+    assert!(reached < run.bus.log().len() as u64);
+    assert!(cost.wall < OPENED_WALL * 2, "{:?}", cost.wall);
+}
+
 // ------------------------------------------------------------------ budgets at their edge
 
 #[test]
