@@ -277,6 +277,18 @@ mod native {
         let _ = io::stdout().lock().write_all(line.as_bytes());
     }
 
+    /// The level Redis logs an engine line at: warning (`#`) for the clients it drops to
+    /// protect itself (output and query buffer limits, `LL_WARNING` in networking.c),
+    /// notice (`*`) for the rest.
+    fn log_level(line: &str) -> char {
+        let dropped = line.starts_with("Client ") && line.ends_with(" for overcoming of output buffer limits.");
+        if dropped || line.starts_with("Closing client that reached max query buffer length: ") {
+            '#'
+        } else {
+            '*'
+        }
+    }
+
     /// Days since 1970-01-01 to (year, month 1-12, day 1-31), Howard Hinnant's algorithm.
     fn civil_from_days(z: i64) -> (i64, i64, i64) {
         let z = z + 719_468;
@@ -586,6 +598,12 @@ mod native {
                         let data = self.read_buf[..n].to_vec();
                         self.node.handle(now_ms(), Input::Bytes { conn: id, data });
                         self.pump();
+                        // The replies to this read go out before the next read, as Redis
+                        // writes a client's replies once per event-loop pass: left queued
+                        // here while more chunks are read, they would count against the
+                        // client's output buffer limit although its peer reads them.
+                        self.flush(id);
+                        self.pump();
                     }
                     Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -644,6 +662,9 @@ mod native {
         }
 
         /// Flushes a connection's queue and keeps WRITABLE interest only while bytes wait.
+        /// The queue is exactly what the node counts as the client's output buffer, so a
+        /// peer that never reads holds no more here than its limits allow: the node drops
+        /// it (`Output::Abort`) once over them, and the queue goes with it.
         /// What the socket took is reported to the node (`Input::Written`): until then
         /// those bytes are the client's output buffer, which a replica's
         /// `client-output-buffer-limit` caps. A socket that would block (a peer that stopped
@@ -751,7 +772,7 @@ mod native {
                             }
                             None => {}
                         },
-                        Output::Event(Event::Log(line)) => self.log('*', &line),
+                        Output::Event(Event::Log(line)) => self.log(log_level(&line), &line),
                         // SHUTDOWN: the node said its last words and closed everything;
                         // the process ends once those closes are flushed.
                         Output::Event(Event::Shutdown) => {
@@ -782,6 +803,14 @@ mod native {
         }
 
         #[test]
+        fn client_drops_are_warnings_as_in_redis() {
+            assert_eq!(log_level("Client id=3 addr=127.0.0.1:5 cmd=get scheduled to be closed ASAP for overcoming of output buffer limits."), '#');
+            assert_eq!(log_level("Client id=3 addr=127.0.0.1:5 cmd=get closed for overcoming of output buffer limits."), '#');
+            assert_eq!(log_level("Closing client that reached max query buffer length: id=3 (qbuf initial bytes: \"x\")"), '#');
+            assert_eq!(log_level("Connection with replica 127.0.0.1:6380 lost."), '*');
+        }
+
+        #[test]
         fn command_line_becomes_config_lines() {
             let args = |s: &[&str]| s.iter().map(|a| a.to_string()).collect::<Vec<_>>();
             let l = load_config(&args(&["--port", "7001", "--replicaof", "127.0.0.1", "7000", "--bind", "0.0.0.0", "::1"]))
@@ -803,6 +832,11 @@ mod native {
             let err = load_config(&args(&["--no-such", "1"])).unwrap_err();
             assert!(err.ends_with("Bad directive or wrong number of arguments"), "{err}");
             assert!(!err.contains('\n'));
+            // A multi-word option as one argument, as redis-server takes it.
+            let l = load_config(&args(&["--client-output-buffer-limit", "normal 64mb 32mb 10", "--maxclients", "5"]))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(l.config.client_output_buffer_limit[0], (64 << 20, 32 << 20, 10));
+            assert_eq!(l.config.maxclients, 5);
             // The value of an option given alone may itself start with `--`.
             let err = load_config(&args(&["--port", "--hz"])).unwrap_err();
             assert!(err.contains("'port \"--hz\"'"), "{err}");

@@ -36,6 +36,7 @@ mod native {
     use std::sync::Mutex;
     use std::time::Instant;
 
+    use replscope::scenario::checker::MAX_DIGEST_BYTES;
     use replscope::scenario::generate::{random_scenario_with, run_catching, shrink, Failure};
     use replscope::scenario::link::{self, SharedRun};
     use replscope::scenario::runner::run;
@@ -112,6 +113,12 @@ mod native {
             }
         }
         print!("{}", run.summary);
+        if let Some(index) = run.summary.checks.digest_budget_reached {
+            println!(
+                "note: data digests stopped after event #{index}: the checker's budget of {} MiB digested per run was spent; offsets, WAIT and liveness were checked to the end",
+                MAX_DIGEST_BYTES >> 20
+            );
+        }
         Ok(if run.violations().is_empty() { 0 } else { 1 })
     }
 

@@ -6,7 +6,7 @@
 //! and fails with the same error text.
 //!
 //! Some options are kept only so that `CONFIG GET` and `CONFIG SET` answer as Redis does
-//! (`repl-disable-tcp-nodelay`, `replica-lazy-flush`, the normal and pubsub classes of
+//! (`repl-disable-tcp-nodelay`, `replica-lazy-flush`, the pubsub class of
 //! `client-output-buffer-limit`, ...):
 //! they describe socket or memory behaviour this engine does not model, and changing them
 //! changes nothing else. Options whose other values the engine cannot honour
@@ -50,9 +50,16 @@ pub struct Config {
     pub min_replicas_to_write: u64,
     pub min_replicas_max_lag: u64,
     /// `client-output-buffer-limit` for normal, replica and pubsub clients:
-    /// (hard bytes, soft bytes, soft seconds). The replica class is enforced
-    /// (`replication::output_buffer`); the others are only reported.
+    /// (hard bytes, soft bytes, soft seconds). The replica class is enforced by
+    /// `replication::output_buffer`, the normal one by `client_limits` (the engine has no
+    /// SUBSCRIBE, so no client is ever in the pubsub class).
     pub client_output_buffer_limit: [(u64, u64, u64); 3],
+    /// `protected-mode`: without a password, only loopback clients are served.
+    pub protected_mode: bool,
+    /// `maxclients`: connections beyond it are refused at accept.
+    pub maxclients: u64,
+    /// `client-query-buffer-limit`: a client whose unprocessed input grows past it is closed.
+    pub client_query_buffer_limit: u64,
     pub proto_max_bulk_len: u64,
     pub hz: u32,
     /// `replscope-sync-protocol`: which era's replication protocol this node speaks.
@@ -132,6 +139,9 @@ impl Default for Config {
             min_replicas_to_write: 0,
             min_replicas_max_lag: 10,
             client_output_buffer_limit: [(0, 0, 0), (256 << 20, 64 << 20, 60), (32 << 20, 8 << 20, 60)],
+            protected_mode: true,
+            maxclients: 10000,
+            client_query_buffer_limit: 1 << 30,
             proto_max_bulk_len: 512 * 1024 * 1024,
             hz: 10,
             sync_protocol: SyncProtocol::Psync2,
@@ -185,14 +195,17 @@ pub static OPTIONS: &[OptionSpec] = &[
     OptionSpec { name: "appendonly", alias: None, ty: Ty::Bool, immutable: false, multi_arg: false },
     OptionSpec { name: "bind", alias: None, ty: Ty::Special, immutable: false, multi_arg: true },
     OptionSpec { name: "client-output-buffer-limit", alias: None, ty: Ty::Special, immutable: false, multi_arg: true },
+    opt("client-query-buffer-limit", None, Ty::Mem { min: 1024 * 1024, max: i64::MAX }),
     OptionSpec { name: "daemonize", alias: None, ty: Ty::Bool, immutable: true, multi_arg: false },
     OptionSpec { name: "databases", alias: None, ty: Ty::Int { min: 1, max: INT_MAX }, immutable: true, multi_arg: false },
     opt("hz", None, Ty::Int { min: 0, max: INT_MAX }),
     opt("masterauth", None, Ty::Str),
     opt("masteruser", None, Ty::Str),
+    opt("maxclients", None, Ty::Int { min: 1, max: u32::MAX as i64 }),
     opt("min-replicas-max-lag", Some("min-slaves-max-lag"), Ty::Int { min: 0, max: INT_MAX }),
     opt("min-replicas-to-write", Some("min-slaves-to-write"), Ty::Int { min: 0, max: INT_MAX }),
     opt("port", None, Ty::Int { min: 0, max: 65535 }),
+    opt("protected-mode", None, Ty::Bool),
     opt("proto-max-bulk-len", None, Ty::Mem { min: 1024 * 1024, max: i64::MAX }),
     opt("rdbcompression", None, Ty::Bool),
     opt("repl-backlog-size", None, Ty::Mem { min: 1, max: i64::MAX }),
@@ -255,7 +268,17 @@ impl Config {
         if !spec.multi_arg && args.len() != 1 {
             return Err("wrong number of arguments".into());
         }
-        let words: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
+        let mut words: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
+        // A multi-word option given as one non-empty argument (`--client-output-buffer-limit
+        // "normal 64mb 32mb 10"`) is split into its words, as redis-server's config loader
+        // does; an empty one stays whole, so `--save ""` still means no snapshots.
+        if let ([one], true) = (words.as_slice(), spec.multi_arg) {
+            if !one.is_empty() {
+                if let Some(split) = super::resp::split_args(one) {
+                    words = split;
+                }
+            }
+        }
         self.set_words(spec, &words, true)
     }
 
@@ -346,6 +369,7 @@ impl Config {
                     return Err("replscope runs in the foreground: only 'no' is supported".into());
                 }
             }
+            "protected-mode" => self.protected_mode = v,
             "rdbcompression" => self.rdbcompression = v,
             "repl-disable-tcp-nodelay" => self.repl_disable_tcp_nodelay = v,
             "repl-diskless-sync" => self.repl_diskless_sync = v,
@@ -371,6 +395,8 @@ impl Config {
             }
             // Hz is a hint: out-of-range values are accepted and capped (updateHZ).
             "hz" => self.hz = v.clamp(1, 500) as u32,
+            "client-query-buffer-limit" => self.client_query_buffer_limit = u,
+            "maxclients" => self.maxclients = u,
             "min-replicas-max-lag" => self.min_replicas_max_lag = u,
             "min-replicas-to-write" => self.min_replicas_to_write = u,
             "port" => self.port = u as u16,
@@ -473,8 +499,11 @@ impl Config {
                     .collect();
                 parts.join(" ")
             }
+            "client-query-buffer-limit" => self.client_query_buffer_limit.to_string(),
             "databases" => "16".into(),
             "hz" => self.hz.to_string(),
+            "maxclients" => self.maxclients.to_string(),
+            "protected-mode" => yn(self.protected_mode),
             "masterauth" => return self.masterauth.clone().unwrap_or_default(),
             "masteruser" => return self.masteruser.clone().unwrap_or_default(),
             "requirepass" => return self.requirepass.clone().unwrap_or_default(),
@@ -660,11 +689,37 @@ mod tests {
         assert!(c.set_option(spec, b"master 0 0 0").unwrap_err().starts_with("Invalid client class"));
         assert!(c.set_option(spec, b"normal 1 2").unwrap_err().starts_with("Wrong number"));
         assert!(c.set_option(spec, b"normal 1 2 -1").unwrap_err().starts_with("Error in hard"));
+        // One argument holding every word, as redis-server takes it from its command line.
+        c.apply("client-output-buffer-limit", &["normal 64mb 32mb 10".into()]).unwrap();
+        assert_eq!(c.client_output_buffer_limit[0], (64 << 20, 32 << 20, 10));
+        c.apply("client-output-buffer-limit", &["normal".into(), "1mb".into(), "0".into(), "0".into()]).unwrap();
+        assert_eq!(c.client_output_buffer_limit[0], (1 << 20, 0, 0));
+        assert!(c.apply("client-output-buffer-limit", &["normal 1mb".into()]).unwrap_err().starts_with("Wrong number"));
         let save = lookup_option("save").unwrap();
         c.set_option(save, b"").unwrap();
         assert_eq!(c.set_option(save, b"900"), Err("Invalid save parameters".into()));
         assert_eq!(c.set_option(save, b"0 1"), Err("Invalid save parameters".into()));
         assert!(c.set_option(save, b"900 1").is_err(), "valid, but not what the engine does");
+    }
+
+    #[test]
+    fn client_protection_options_have_redis_defaults_and_bounds() {
+        let mut c = Config::default();
+        let get = |c: &Config, n: &str| String::from_utf8(c.get_option(lookup_option(n).unwrap())).unwrap();
+        assert_eq!(get(&c, "protected-mode"), "yes");
+        assert_eq!(get(&c, "maxclients"), "10000");
+        assert_eq!(get(&c, "client-query-buffer-limit"), "1073741824");
+        c.apply("maxclients", &["2".into()]).unwrap();
+        assert_eq!(c.maxclients, 2);
+        assert_eq!(c.apply("maxclients", &["0".into()]), Err("argument must be between 1 and 4294967295 inclusive".into()));
+        c.apply("protected-mode", &["no".into()]).unwrap();
+        assert!(!c.protected_mode);
+        assert_eq!(
+            c.apply("client-query-buffer-limit", &["1kb".into()]),
+            Err("argument must be between 1048576 and 9223372036854775807 inclusive".into())
+        );
+        c.apply("client-query-buffer-limit", &["2mb".into()]).unwrap();
+        assert_eq!(c.client_query_buffer_limit, 2 << 20);
     }
 
     #[test]

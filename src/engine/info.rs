@@ -124,18 +124,18 @@ impl Node {
 
     /// INFO as `caller` sees it: the client running the command counts as connected.
     pub(crate) fn info_for(&self, sections: &[String], caller: Option<&Client>) -> String {
-        let mut wanted: Vec<&str> = Vec::new();
+        // Flags, not a list grown per argument: `INFO default default ...` repeated a
+        // million times must not cost ten entries a word.
+        let mut default = sections.is_empty();
         let mut all = false;
-        if sections.is_empty() {
-            wanted.extend(DEFAULT_SECTIONS);
-        }
         for s in sections {
-            match s.to_ascii_lowercase().as_str() {
-                "default" => wanted.extend(DEFAULT_SECTIONS),
-                "all" | "everything" => all = true,
-                _ => {}
+            if s.eq_ignore_ascii_case("default") {
+                default = true;
+            } else if s.eq_ignore_ascii_case("all") || s.eq_ignore_ascii_case("everything") {
+                all = true;
             }
         }
+        let wanted: &[&str] = if default { DEFAULT_SECTIONS } else { &[] };
         let asked = |name: &str| {
             all || wanted.contains(&name)
                 || sections.iter().any(|s| s.eq_ignore_ascii_case(name))
@@ -225,13 +225,14 @@ impl Node {
             .filter(|c| self.clients.get(c).and_then(|c| c.blocked.as_ref()).is_some_and(|b| b.deadline.is_some()))
             .count();
         // The largest output buffer of the last PEAK_SLOTS seconds (replicas' share of the
-        // replication buffer; replies leave at once here).
+        // replication buffer, and normal clients' unsent replies beyond the static buffer).
         let max_out = self.recent_max_output.iter().copied().max().unwrap_or(0);
+        let maxclients = self.config.maxclients;
         format!(
             "# Clients\r\n\
              connected_clients:{connected}\r\n\
              cluster_connections:0\r\n\
-             maxclients:10000\r\n\
+             maxclients:{maxclients}\r\n\
              client_recent_max_input_buffer:{max_in}\r\n\
              client_recent_max_output_buffer:{max_out}\r\n\
              blocked_clients:{blocked}\r\n\
@@ -366,6 +367,7 @@ impl Node {
 
     fn info_stats(&self) -> String {
         let s = &self.stats;
+        let rejected = s.rejected_connections;
         format!(
             "# Stats\r\n\
              total_connections_received:{}\r\n\
@@ -379,7 +381,7 @@ impl Node {
              instantaneous_output_kbps:0.00\r\n\
              instantaneous_input_repl_kbps:0.00\r\n\
              instantaneous_output_repl_kbps:0.00\r\n\
-             rejected_connections:0\r\n\
+             rejected_connections:{rejected}\r\n\
              sync_full:{}\r\n\
              sync_partial_ok:{}\r\n\
              sync_partial_err:{}\r\n\

@@ -11,6 +11,7 @@
 //! produce the same outputs, byte for byte, natively and in WebAssembly.
 
 mod blocked;
+pub mod client_limits;
 pub mod command;
 pub mod config;
 pub mod expire;
@@ -167,6 +168,9 @@ pub struct Client {
     /// Blocked in WAIT: its reply comes later, and the commands it pipelined behind the
     /// WAIT stay unparsed in its query buffer until then.
     pub blocked: Option<blocked::WaitBlock>,
+    /// When (unix seconds) its output buffer went over the normal class's soft limit; 0
+    /// while under it.
+    pub obuf_soft_limit_reached_time: u64,
 }
 
 /// Deterministic id generator (SplitMix64) seeded by the host. The engine needs random
@@ -233,6 +237,8 @@ pub struct Stats {
     pub sync_partial_err: u64,
     /// Keys deleted because they expired, lazily or by the active cycle.
     pub expired_keys: u64,
+    /// Connections refused at accept (`maxclients`, protected mode).
+    pub rejected_connections: u64,
 }
 
 /// One virtual Redis server.
@@ -425,6 +431,13 @@ impl Node {
             return conn;
         }
         let conn = self.alloc_conn();
+        if let Some(refusal) = self.admission_refusal(&peer) {
+            // Redis writes the reason once, best effort, and closes: no client is made.
+            self.stats.rejected_connections += 1;
+            self.send_slice(conn, refusal.as_bytes());
+            self.close_output(conn);
+            return conn;
+        }
         self.stats.total_connections_received += 1;
         let authenticated = self.config.requirepass.is_none();
         self.clients.insert(conn, Client::new(conn, peer, now, authenticated));
@@ -627,6 +640,15 @@ impl Node {
             }
         }
         client.parser.feed(data);
+        if self.clients.get(&conn).is_some_and(|c| client_limits::query_buffer_usage(c) > self.config.client_query_buffer_limit) {
+            let mut client = self.clients.remove(&conn).expect("checked above");
+            if self.query_buffer_over_limit(&mut client) {
+                self.clients.insert(conn, client);
+                self.abort_conn(conn);
+                return;
+            }
+            self.clients.insert(conn, client);
+        }
         self.process_input(conn);
     }
 
@@ -698,7 +720,19 @@ impl Node {
                             }
                         }
                     } else if answer {
-                        replies.extend(reply);
+                        // A lone reply is moved, not copied: a big one is not held twice.
+                        if replies.is_empty() {
+                            replies = reply;
+                        } else {
+                            replies.extend(reply);
+                        }
+                        if self.client_output_limit_reached(&mut client, replies.len(), true) {
+                            // Dropped with nothing more sent, its pipelined commands unrun.
+                            client.reply_pending = 0;
+                            self.clients.insert(conn, client);
+                            self.abort_conn(conn);
+                            return;
+                        }
                     }
                     if client.close_after_reply || self.shut_down {
                         closing = true;
@@ -785,6 +819,7 @@ impl Client {
             stream_held: Vec::new(),
             woff: 0,
             blocked: None,
+            obuf_soft_limit_reached_time: 0,
         }
     }
 }

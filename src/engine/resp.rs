@@ -107,6 +107,12 @@ impl RequestParser {
         self.buf.len() - self.partial.as_ref().map_or(self.pos, |p| p.start)
     }
 
+    /// The first `n` bytes of what [`RequestParser::pending_len`] counts (for a log line).
+    pub fn pending_prefix(&self, n: usize) -> &[u8] {
+        let start = self.buf.len() - self.pending_len();
+        &self.buf[start..self.buf.len().min(start + n)]
+    }
+
     /// The raw bytes of the request `next` just returned (`consumed` long). A replica
     /// forwards exactly these bytes to its own replicas.
     pub fn last_raw(&self, consumed: usize) -> &[u8] {

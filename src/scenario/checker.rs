@@ -27,8 +27,9 @@
 //!   (not crashed, not paused), converges — link up, same offset, same data — within
 //!   [`liveness_bound_ms`]: `repl-timeout + 2 × repl-diskless-sync-delay + 5 s`, plus,
 //!   per hop, the time the slowest link takes to carry the biggest dataset and backlog
-//!   and 20 one-way trips at its worst delay. A crashed, never restarted server is left
-//!   out, and so are its replicas.
+//!   and 20 one-way trips at its worst delay, and never more than one virtual day
+//!   ([`MAX_LIVENESS_BOUND_MS`]). A crashed, never restarted server is left out, and so
+//!   are its replicas.
 //!
 //! The bus is checked after every event (the runner steps the bus event by event; see
 //! [`runner`](super::runner)); a violation names that event's last log entry.
@@ -96,12 +97,15 @@ struct Sample {
 }
 
 impl Sample {
-    fn of(node: &Node, server: ServerId, now: u64) -> Sample {
+    /// The sample, and about how many bytes were digested to take it ([`entry_bytes`]).
+    fn of(node: &Node, server: ServerId, now: u64) -> (Sample, u64) {
         let mut persistent = 0u64;
         let mut expiring = Vec::new();
+        let mut bytes = 0u64;
         for (db, d) in node.keyspace().dbs.iter().enumerate() {
             // Sums: the order of the walk cannot change them.
             for (key, entry) in d.entries.iter_unordered() {
+                bytes = bytes.saturating_add(entry_bytes(key, entry));
                 match entry.expires_at {
                     None => persistent = persistent.wrapping_add(entry_digest(db, key, entry)),
                     // Already expired: left out of every later evaluation anyway.
@@ -110,7 +114,7 @@ impl Sample {
                 }
             }
         }
-        Sample { persistent, expiring, server }
+        (Sample { persistent, expiring, server }, bytes)
     }
 
     /// The digest [`Keyspace::digest`](crate::engine::keyspace::Keyspace::digest) would
@@ -118,6 +122,31 @@ impl Sample {
     fn digest_at(&self, now: u64) -> u64 {
         self.expiring.iter().filter(|(t, _)| now <= *t).fold(self.persistent, |sum, (_, d)| sum.wrapping_add(*d))
     }
+}
+
+/// Most bytes of keyspace the checker digests in one run (about: see [`entry_bytes`]).
+/// It digests a master's whole keyspace each time the master's offset moves, and a
+/// replica's when it reaches a sampled offset, so its work is offsets × dataset: within
+/// every scenario budget, 16 MiB of data and thousands of writes after it would take
+/// hours (the golden link `big-load` took over 5 minutes in a debug build). Past this,
+/// the run goes on unchecked for safety (offsets, WAIT and liveness are still checked) and
+/// [`CheckStats::digest_budget_reached`] says from which event. 1 GiB is about 10 s of
+/// hashing in a debug build, a second natively; the guided scenarios digest at most 75 MB,
+/// random sweep seeds some hundreds.
+pub const MAX_DIGEST_BYTES: u64 = 1 << 30;
+
+/// About how many bytes [`entry_digest`] reads for a key: exact for strings, lists and
+/// hashes, 16 per member for sets (their members are only listed by copying them all).
+fn entry_bytes(key: &[u8], entry: &crate::engine::keyspace::Entry) -> u64 {
+    use crate::engine::keyspace::Value;
+    let value = match &entry.value {
+        Value::String(s) => s.len(),
+        Value::List(items) => items.iter().map(|i| i.len()).sum(),
+        Value::Hash(fields) => fields.iter().map(|(f, v)| f.len() + v.len()).sum(),
+        Value::Set(set) => set.len() * 16,
+        Value::ZSet(z) => z.iter().map(|(m, _)| m.len() + 8).sum(),
+    };
+    (key.len() + value + 16) as u64
 }
 
 /// The name a node's replicas know its history by (PSYNC1 names it by the run id).
@@ -173,6 +202,8 @@ pub struct Checker {
     last_relink: Vec<Option<u64>>,
     violations: Vec<Violation>,
     stats: CheckStats,
+    /// Bytes digested so far ([`MAX_DIGEST_BYTES`]).
+    digested: u64,
 }
 
 /// How much a run was checked: a run that passes having compared nothing proves nothing.
@@ -184,6 +215,10 @@ pub struct CheckStats {
     pub offset_comparisons: u64,
     /// WAIT replies checked against the servers that hold the write.
     pub waits_checked: u64,
+    /// About how many bytes of keyspace were digested ([`entry_bytes`]).
+    pub digested_bytes: u64,
+    /// The log index from which no more digests were taken: [`MAX_DIGEST_BYTES`] was spent.
+    pub digest_budget_reached: Option<u64>,
 }
 
 /// Enough to understand a run; more would only repeat the first.
@@ -201,6 +236,7 @@ impl Checker {
             last_relink: vec![None; servers],
             violations: Vec::new(),
             stats: CheckStats::default(),
+            digested: 0,
         }
     }
 
@@ -218,7 +254,7 @@ impl Checker {
     }
 
     pub fn stats(&self) -> CheckStats {
-        self.stats
+        CheckStats { digested_bytes: self.digested, ..self.stats }
     }
 
     pub fn into_violations(self) -> Vec<Violation> {
@@ -234,6 +270,17 @@ impl Checker {
         }
         let index = bus.log().last().map_or(0, |e| e.index);
         self.violations.push(Violation { index, time: bus.elapsed_ms(), kind, message });
+    }
+
+    /// Whether a digest may still be taken; the first refusal is noted in the stats.
+    fn may_digest(&mut self, bus: &Bus) -> bool {
+        if self.digested < MAX_DIGEST_BYTES {
+            return true;
+        }
+        if self.stats.digest_budget_reached.is_none() {
+            self.stats.digest_budget_reached = Some(bus.log().last().map_or(0, |e| e.index));
+        }
+        false
     }
 
     /// A command was typed on `server` (already carried out by the bus).
@@ -329,7 +376,11 @@ impl Checker {
             let unchanged = self.last_master_key[id].as_ref().is_some_and(|(h, o)| *o == offset && h == history_name(node));
             if !unchanged || typed_on(id) {
                 let key = (history_name(node).to_string(), offset);
-                self.samples.insert(key.clone(), Sample::of(node, id, now));
+                if self.may_digest(bus) {
+                    let (sample, bytes) = Sample::of(node, id, now);
+                    self.digested = self.digested.saturating_add(bytes);
+                    self.samples.insert(key.clone(), sample);
+                }
                 self.last_master_key[id] = Some(key);
             }
         }
@@ -375,10 +426,15 @@ impl Checker {
             if !node.config().replica_read_only {
                 continue;
             }
-            let Some(sample) = self.samples.get(&key) else { continue };
+            if !self.samples.contains_key(&key) || !self.may_digest(bus) {
+                continue;
+            }
+            let (replica, bytes) = Sample::of(node, id, now);
+            self.digested = self.digested.saturating_add(bytes);
+            let sample = &self.samples[&key];
             self.stats.safety_comparisons += 1;
             let want = sample.digest_at(now);
-            let got = node.keyspace().digest(now);
+            let got = replica.digest_at(now);
             if want != got {
                 let master = bus.server(sample.server).name.clone();
                 let msg = format!(
@@ -530,11 +586,21 @@ pub fn expected_to_converge(bus: &Bus) -> Vec<(ServerId, ServerId)> {
     out
 }
 
+/// The longest [`liveness_bound_ms`] gets: one virtual day, the longest a scenario may run
+/// anyway (`end_ms`, [`MAX_TIME_MS`](super::limits::MAX_TIME_MS)). `repl-timeout` and
+/// `repl-diskless-sync-delay` accept up to 2^31 seconds (from a server's config or a typed
+/// `CONFIG SET`), and a link of 1 byte/ms carries a large dataset for hours; uncapped, a
+/// run that does not converge would be played through 68 virtual years before saying so.
+/// A run that has not converged at the cap is reported as not converged, as at any bound:
+/// no replica is left waiting for a timeout that long in a run replscope plays.
+pub const MAX_LIVENESS_BOUND_MS: u64 = super::limits::MAX_TIME_MS as u64;
+
 /// How long after the last action replicas may take to converge (ms): `repl-timeout`
 /// (a silent partition or a pause is noticed only by it) and twice the diskless sync
 /// delay, 5 s of slack, and for each hop of the longest chain what the network adds: the
 /// slowest link carrying the biggest dataset plus a backlog, and 20 one-way trips (the
 /// handshake's round trips and the reconnection) at the worst latency + delay + jitter.
+/// At most [`MAX_LIVENESS_BOUND_MS`].
 pub fn liveness_bound_ms(bus: &Bus) -> u64 {
     let timeout = bus.servers().iter().map(|s| s.node.config().repl_timeout).max().unwrap_or(60);
     let delay = bus.servers().iter().map(|s| s.node.config().repl_diskless_sync_delay).max().unwrap_or(5);
@@ -544,7 +610,7 @@ pub fn liveness_bound_ms(bus: &Bus) -> u64 {
         for b in 0..n {
             if a != b {
                 let l = bus.link(a, b);
-                worst_trip = worst_trip.max(l.latency_ms + l.extra_delay_ms + l.jitter_ms);
+                worst_trip = worst_trip.max(l.latency_ms.saturating_add(l.extra_delay_ms).saturating_add(l.jitter_ms));
                 if let Some(bw) = l.bandwidth.filter(|bw| *bw > 0) {
                     slowest_bw = Some(slowest_bw.map_or(bw, |s| s.min(bw)));
                 }
@@ -554,8 +620,9 @@ pub fn liveness_bound_ms(bus: &Bus) -> u64 {
     let transfer = slowest_bw.map_or(0, |bw| {
         let data = bus.servers().iter().enumerate().filter(|(id, _)| bus.is_up(*id)).map(|(_, s)| s.node.save_rdb().len() as u64).max().unwrap_or(0);
         let backlog = bus.servers().iter().map(|s| s.node.config().repl_backlog_size).max().unwrap_or(0);
-        (data + backlog).div_ceil(bw)
+        data.saturating_add(backlog).div_ceil(bw)
     });
-    let per_hop = transfer + 20 * worst_trip;
-    (timeout + 2 * delay) * 1000 + 5_000 + n as u64 * per_hop
+    let per_hop = transfer.saturating_add(worst_trip.saturating_mul(20));
+    let bound = timeout.saturating_add(delay.saturating_mul(2)).saturating_mul(1000).saturating_add(5_000).saturating_add((n as u64).saturating_mul(per_hop));
+    bound.min(MAX_LIVENESS_BOUND_MS)
 }

@@ -105,6 +105,11 @@ impl std::error::Error for LinkError {}
 /// own address). May be longer than [`MAX_LINK_CHARS`] for a huge scenario, and then no
 /// page opens it: offer a link through [`encode_checked`].
 pub fn encode(run: &SharedRun) -> String {
+    link_of_json(&payload_json(run))
+}
+
+/// The compact JSON a v1 link carries for `run`.
+fn payload_json(run: &SharedRun) -> Vec<u8> {
     /// Field order is fixed by this struct (not by a map that a feature of serde_json could
     /// make ordered or sorted), so every build writes the same bytes.
     #[derive(Serialize)]
@@ -113,9 +118,19 @@ pub fn encode(run: &SharedRun) -> String {
         #[serde(skip_serializing_if = "Option::is_none")]
         step: Option<u64>,
     }
-    let json = serde_json::to_vec(&Payload { scenario: &run.scenario, step: run.step }).expect("a scenario always serialises");
-    let deflated = miniz_oxide::deflate::compress_to_vec(&json, COMPRESSION_LEVEL);
+    serde_json::to_vec(&Payload { scenario: &run.scenario, step: run.step }).expect("a scenario always serialises")
+}
+
+fn link_of_json(json: &[u8]) -> String {
+    let deflated = miniz_oxide::deflate::compress_to_vec(json, COMPRESSION_LEVEL);
     format!("v{LINK_FORMAT_VERSION}.{}", V1_BASE64.encode(deflated))
+}
+
+/// [`encode`], and how many bytes of JSON the link unpacks to (what [`decode`] holds to
+/// [`MAX_SCENARIO_JSON_BYTES`]).
+pub fn encode_measured(run: &SharedRun) -> (String, usize) {
+    let json = payload_json(run);
+    (link_of_json(&json), json.len())
 }
 
 /// [`encode`], refusing a link longer than [`MAX_LINK_CHARS`] with the error [`decode`]

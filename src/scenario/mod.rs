@@ -14,6 +14,7 @@
 //! makes a run panic or run away.
 
 mod action_json;
+pub mod budget;
 pub mod checker;
 pub mod generate;
 pub mod generator;
@@ -22,6 +23,7 @@ pub mod link;
 pub mod player;
 pub mod runner;
 pub mod session;
+pub mod share;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -65,6 +67,22 @@ pub mod limits {
     pub const MAX_LINK_DELAY_MS: i64 = 60_000;
     /// A link's bandwidth, in bytes per millisecond (1 GB/s).
     pub const MAX_BANDWIDTH: i64 = 1_000_000;
+
+    /// Budgets on what the actions make the bus carry and keep, from
+    /// [`Action::cost`](super::Action::cost) summed over the file (see [`budget`](super::budget)).
+    ///
+    /// Command text, generated values included. The bus's log keeps every byte it delivers:
+    /// a command as typed, as the master receives it, and once more in each replica's
+    /// stream, so with 8 servers 16 MiB of commands become some 150 MiB of log, the most a
+    /// browser tab (a phone's too) keeps while staying responsive. Replies, handshakes and
+    /// snapshots come on top.
+    pub const MAX_COMMAND_BYTES: u64 = 16 << 20;
+    /// The dataset the actions can build on one server. Each server holds its copy, every
+    /// full sync sends and logs it as a snapshot, and time travel's checkpoints clone it.
+    pub const MAX_DATASET_BYTES: u64 = 16 << 20;
+    /// Keys the actions can create. The invariant checker digests a master's keys each time
+    /// its offset moves, so its work grows with keys × commands.
+    pub const MAX_DATASET_KEYS: u64 = 100_000;
 }
 
 /// A whole scenario.
@@ -541,7 +559,13 @@ impl Scenario {
     /// The server's id on the bus, by name: `servers` in order, then the added ones in the
     /// order they join.
     pub fn server_index(&self, name: &str) -> Option<usize> {
-        self.all_servers().iter().position(|(n, ..)| *n == name)
+        // The listed servers first, without collecting the added ones: validation and the
+        // schedule look up a name per action, and a walk over every action for each would
+        // make 10 000 actions cost 10^8 steps.
+        if let Some(i) = self.servers.iter().position(|s| s.name == name) {
+            return Some(i);
+        }
+        self.added_servers().iter().position(|(_, n, ..)| *n == name).map(|i| self.servers.len() + i)
     }
 
     /// Each server's configuration (by bus id): Redis defaults, its port, then its
@@ -647,6 +671,7 @@ impl Scenario {
             return Err(err("actions", format!("{} actions, more than the limit of {MAX_ACTIONS}", self.actions.len())));
         }
         let mut commands: u64 = 0;
+        let mut budget = budget::Totals::default();
         for (i, action) in self.actions.iter().enumerate() {
             let path = |field: &str| format!("actions[{i}].{field}");
             let at = action.at();
@@ -756,6 +781,7 @@ impl Scenario {
             if commands > MAX_COMMANDS {
                 return Err(err(path("at"), format!("the actions so far type more than {MAX_COMMANDS} commands, the limit for one scenario")));
             }
+            budget.add(action).map_err(|sentence| err(format!("actions[{i}]"), sentence))?;
         }
         if let Some(end) = self.end_ms {
             if !(0..=MAX_TIME_MS).contains(&end) {

@@ -240,20 +240,43 @@ impl Session {
     /// The scenario this session has become: the script, then what the person did, with
     /// `end_ms` covering the whole recorded timeline (so opening it shows every event).
     pub fn to_scenario(&self, bus: &Bus) -> Scenario {
+        self.written(bus, None)
+    }
+
+    /// The scenario up to the event shown (what Share offers when the whole recording is
+    /// over a limit): what the person did from the bus's position on is left out, load
+    /// generators stop at the current time, and `end_ms` is that time. The script is kept
+    /// as opened ([`share`](super::share) shortens its load generators).
+    pub fn to_scenario_up_to_now(&self, bus: &Bus) -> Scenario {
+        self.written(bus, Some(bus.position()))
+    }
+
+    fn written(&self, bus: &Bus, cut: Option<usize>) -> Scenario {
         let timeline_end = bus.timeline().last().map_or(0, |e| e.time).max(bus.elapsed_ms()) as i64;
+        let now = bus.elapsed_ms() as i64;
         let mut s = self.base.clone();
         for (i, r) in self.user.iter().enumerate() {
+            if cut.is_some_and(|position| r.position >= position) {
+                continue;
+            }
             let mut action = r.action.clone();
             if let Action::Generate { at, stop_at, .. } = &mut action {
                 let live = self.generators.iter().find(|g| g.recorded == i).expect("every generate has its generator");
                 *stop_at = live.generator.stop.map_or(timeline_end, |t| (t - EPOCH_MS) as i64);
+                if cut.is_some() {
+                    // Batches fall at instants up to the stop: none after now was sent yet.
+                    *stop_at = (*stop_at).min(now);
+                }
                 if *stop_at <= *at {
                     continue;
                 }
             }
             s.actions.push(action);
         }
-        s.end_ms = Some(s.end_ms.unwrap_or(0).max(timeline_end));
+        s.end_ms = match cut {
+            None => Some(s.end_ms.unwrap_or(0).max(timeline_end)),
+            Some(_) => Some(now),
+        };
         s
     }
 }

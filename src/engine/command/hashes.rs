@@ -94,12 +94,18 @@ pub fn hget(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
 }
 
 pub fn hmget(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    // As MGET: one field named many times would copy its value as often, so the reply
+    // stops once past what the client's output buffer may take (the client is dropped).
+    let room = node.reply_room(client);
     let h = match hash_mut(node, client, &argv[1]) {
         Err(e) => return e,
         Ok(h) => h,
     };
     let mut out = reply::array_header(argv.len() - 2);
     for f in &argv[2..] {
+        if out.len() > room {
+            break;
+        }
         out.extend(match h.as_ref().and_then(|h| h.get(f)) {
             Some(v) => reply::bulk(v),
             None => reply::nil(),

@@ -16,16 +16,11 @@
 use super::collection::{empty_array, get_long, get_positive_long, live_value, syntax_error, wrongtype};
 use super::collection::{bulk_array, delete_if_empty};
 use crate::engine::keyspace::{OrderedSet, SetValue, Value};
-use crate::engine::resp::{parse_i64, reply};
+use crate::engine::resp::{parse_i64, push_header, reply};
 use crate::engine::{Client, IdSource, Node};
 
 /// Redis's `set-max-intset-entries` default.
 pub const SET_MAX_INTSET_ENTRIES: usize = 512;
-
-/// The most elements one SRANDMEMBER with a negative count returns. Redis would try to
-/// send all |count| of them (and run out of memory for absurd counts); a playground
-/// server must stay up, so this is a deliberate limit.
-pub const SRANDMEMBER_MAX_REPEATS: u64 = 1_000_000;
 
 /// `setTypeCreate`: an intset if the first member is an integer, else a hash table.
 fn new_set_for(first: &[u8]) -> SetValue {
@@ -87,6 +82,34 @@ fn random_member(s: &SetValue, ids: &mut IdSource) -> Vec<u8> {
         SetValue::Ints(ints) => ints.iter().nth(i).map(|v| v.to_string().into_bytes()).unwrap_or_default(),
         SetValue::Members(m) => m.get_index(i).cloned().unwrap_or_default(),
     }
+}
+
+/// SRANDMEMBER's picks with repetition: the reply grows with |count|, not with the set
+/// (`SRANDMEMBER s -1000000` of a 1 MB member would be a terabyte), so it is built straight
+/// into the reply and stops once it is past `room`, the bytes the client's output buffer
+/// may still take. The client is then dropped for overcoming its output buffer limit (see
+/// `client_limits`) and the truncated reply is never sent. The picks are drawn in the same
+/// order as before, so an untruncated reply is the same.
+fn repeated_picks(s: &SetValue, ids: &mut IdSource, n: u64, room: usize) -> Vec<u8> {
+    // An intset's members as text once (at most 512), not once per pick.
+    let ints: Vec<Vec<u8>> = match s {
+        SetValue::Ints(v) => v.iter().map(|i| i.to_string().into_bytes()).collect(),
+        SetValue::Members(_) => Vec::new(),
+    };
+    let mut out = reply::array_header(n.min(usize::MAX as u64) as usize);
+    let mut left = n;
+    while left > 0 && out.len() <= room {
+        let i = ids.below(s.len() as u64) as usize;
+        let member: &[u8] = match s {
+            SetValue::Ints(_) => &ints[i],
+            SetValue::Members(m) => m.get_index(i).map_or(&[][..], |v| v.as_slice()),
+        };
+        push_header(&mut out, b'$', member.len());
+        out.extend_from_slice(member);
+        out.extend_from_slice(b"\r\n");
+        left -= 1;
+    }
+    out
 }
 
 fn set_mut<'a>(node: &'a mut Node, client: &Client, key: &[u8]) -> Result<Option<&'a mut SetValue>, Vec<u8>> {
@@ -290,6 +313,8 @@ pub fn srandmember(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Ve
     if !node.key_exists_after_expiry(client, key) {
         return if count.is_some() { empty_array() } else { reply::nil() };
     }
+    // Read before the set is borrowed: the room the client's output buffer has left.
+    let room = node.reply_room(client);
     let Some(Value::Set(s)) = node.keyspace.dbs[db].entries.get(key.as_slice()).map(|e| &e.value) else {
         return wrongtype();
     };
@@ -302,9 +327,7 @@ pub fn srandmember(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Ve
     }
     let n = count.unsigned_abs();
     if count < 0 || n == 1 {
-        let n = n.min(SRANDMEMBER_MAX_REPEATS);
-        let picks: Vec<Vec<u8>> = (0..n).map(|_| random_member(s, ids)).collect();
-        return members_reply(&picks);
+        return repeated_picks(s, ids, n, room);
     }
     let size = s.len() as u64;
     if n >= size {

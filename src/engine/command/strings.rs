@@ -292,8 +292,15 @@ fn mset_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], nx: bool
 
 /// MGET key [key ...]: nil for missing keys and for keys of another type.
 pub fn mget(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    // One key named a million times is a million copies of its value: the reply stops
+    // once the client's output buffer could not take it (the client is then dropped, see
+    // `client_limits`), instead of being built whole first.
+    let room = node.reply_room(client);
     let mut out = reply::array_header(argv.len() - 1);
     for key in &argv[1..] {
+        if out.len() > room {
+            break;
+        }
         match lookup_string(node, client, key, false) {
             Ok(Some(v)) => out.extend(reply::bulk(&v)),
             _ => out.extend(reply::nil()),

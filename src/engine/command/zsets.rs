@@ -247,12 +247,18 @@ pub fn zscore(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8>
 }
 
 pub fn zmscore(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    // A one-byte member named many times answers with a score of up to 24 bytes each: the
+    // reply stops once past what the client's output buffer may take (it is dropped).
+    let room = node.reply_room(client);
     let z = match zset_mut(node, client, &argv[1]) {
         Err(e) => return e,
         Ok(z) => z,
     };
     let mut out = reply::array_header(argv.len() - 2);
     for m in &argv[2..] {
+        if out.len() > room {
+            break;
+        }
         out.extend(match z.as_ref().and_then(|z| z.score(m)) {
             Some(s) => double_reply(s),
             None => reply::nil(),

@@ -139,6 +139,7 @@ impl Node {
             self.recent_max_output[slot] = self.recent_max_output[slot].max(used);
         }
         self.close_replicas_over_output_limit(&replicas, false);
+        self.clients_normal_output_cron();
     }
 }
 
