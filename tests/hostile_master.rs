@@ -627,6 +627,14 @@ fn the_replica_logs_what_redis_logs_for_a_hostile_master() {
             fake.join().expect("the fake master");
             redis
         });
+        // The fake master has hung up; the replica logs the end of its first attempt when
+        // it sees that (every case ends with one of these lines).
+        let ends = ["Connection with master lost.", "Error reply to PING", "Reconnecting to MASTER", "I/O error trying to sync"];
+        common::wait_until("the end of the replica's first attempt", || {
+            let log = replica.log();
+            let after = &log[log.find("Non blocking connect for SYNC fired the event.")?..];
+            ends.iter().any(|e| after.contains(e)).then_some(())
+        });
         if what.starts_with("bad +FULLRESYNC") {
             // The blanked id is the replica's id once the snapshot loaded.
             assert_eq!(replica.info_field("replication", "master_replid").as_deref(), Some(""), "{what}");
