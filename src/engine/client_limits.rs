@@ -435,7 +435,6 @@ mod tests {
         send(&mut node, conn, &[b"SET", b"k", &big]);
         send(&mut node, conn, &[b"HSET", b"h", b"f", &big]);
         pump(&mut node, T0, &[], &mut seen);
-        let started = std::time::Instant::now();
         let mut mget: Vec<&[u8]> = vec![b"MGET"];
         mget.extend(std::iter::repeat_n(&b"k"[..], 100_000));
         let mut hmget: Vec<&[u8]> = vec![b"HMGET", b"h"];
@@ -450,7 +449,6 @@ mod tests {
             assert!(!one.sent.contains_key(&c), "nothing of the cut reply is sent");
             assert!(one.logs.iter().any(|l| l.contains(" cmd=") && l.ends_with("scheduled to be closed ASAP for overcoming of output buffer limits.")));
         }
-        assert!(started.elapsed().as_secs() < 20, "bounded work: {:?}", started.elapsed());
         // Under the cap the whole reply comes, as Redis sends it.
         let c = node.accept(T0, peer("127.0.0.1", 6001));
         send(&mut node, c, &[b"SRANDMEMBER", b"s", b"-3"]);
