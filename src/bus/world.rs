@@ -191,6 +191,10 @@ pub(crate) struct World {
     pub new_entries: Vec<LogEntry>,
     /// Off while replaying moves whose entries the log already has.
     pub recording: bool,
+    /// Accounted bytes that entered the world so far: servers added, bytes typed, piped or
+    /// sent, RDBs saved. Lets the bus estimate the world's size between the walks it makes
+    /// at checkpoints (see `budget::world_bytes`) without walking it per move.
+    pub traffic: u64,
 }
 
 pub(crate) fn mix_seed(seed: u64, index: u64) -> u64 {
@@ -228,6 +232,7 @@ impl World {
             log_len: 0,
             new_entries: Vec::new(),
             recording: true,
+            traffic: 0,
         }
     }
 
@@ -240,6 +245,7 @@ impl World {
         self.procs.push(Proc { state: ProcState::Up, stash: Vec::new(), disk: None, incarnation: 0, removed: false });
         self.scheduled_tick.push(None);
         self.consoles.push(Console::default());
+        self.traffic += super::budget::SERVER_BYTES;
         self.record(Some(id), LogKind::ServerStarted { name: name.to_string(), port });
         self.drain(id);
         id
@@ -341,6 +347,7 @@ impl World {
     }
 
     fn console_bytes(&mut self, server: ServerId, data: Vec<u8>) {
+        self.traffic += data.len() as u64;
         let conn = self.console_conn(server);
         match self.procs[server].state {
             ProcState::Up => {
@@ -427,6 +434,7 @@ impl World {
                 if self.procs[server].state != ProcState::Down {
                     let rdb = self.servers[server].node.save_rdb();
                     self.record(Some(server), LogKind::Saved { bytes: rdb.len() });
+                    self.traffic += rdb.len() as u64;
                     self.procs[server].disk = Some(rdb.into());
                 }
             }
@@ -917,6 +925,7 @@ impl World {
     }
 
     fn on_send(&mut self, server: ServerId, conn: ConnId, data: Vec<u8>) {
+        self.traffic += data.len() as u64;
         match self.peers.get(&(server, conn)).copied() {
             Some(Endpoint::Console(s)) => {
                 let len = data.len();
