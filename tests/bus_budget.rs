@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use replscope::bus::{hash_entries, Budget, BudgetLimit, Bus, ServerId, EPOCH_MS};
+use replscope::bus::{hash_entries, Budget, BudgetLimit, Bus, LogKind, ServerId, EPOCH_MS};
 use replscope::engine::Config;
 
 const KB: u64 = 1 << 10;
@@ -191,4 +191,129 @@ fn ordinary_runs_stay_far_under_the_default_budget() {
     assert!(bus.budget_stop().is_none());
     assert!(bus.memory_bytes() < Budget::DEFAULT.max_bytes / 50, "{} bytes", bus.memory_bytes());
     assert!((bus.log().len() as u64) < Budget::DEFAULT.max_events / 50);
+}
+
+/// Runs `script` on two buses, one skipping idle cron ticks and one carrying out every
+/// tick, and checks after every call that worlds and logs are the same.
+fn same_with_and_without_skipping(seed: u64, script: &dyn Fn(&mut Bus, &mut dyn FnMut(&Bus))) {
+    let mut plain = Bus::new(seed);
+    plain.set_skip_idle_cron(false);
+    let mut states = Vec::new();
+    script(&mut plain, &mut |b| states.push((b.state_digest(), b.log_hash(), b.now())));
+    let mut skipping = Bus::new(seed);
+    let mut i = 0;
+    script(&mut skipping, &mut |b| {
+        assert_eq!((b.state_digest(), b.log_hash(), b.now()), states[i], "differs after call {i}");
+        i += 1;
+    });
+    assert_eq!(i, states.len());
+}
+
+/// Servers of every cron period, idle and busy in turn: keys with a TTL (active expiry
+/// works, then has nothing left), a replica attached (replication cron, backlog), commands
+/// at the very instants crons are due, a WAIT, a crash and a restart.
+#[test]
+fn skipping_idle_crons_changes_nothing() {
+    same_with_and_without_skipping(11, &|bus, check| {
+        for (i, hz) in [10u32, 500, 3, 100, 7, 1].into_iter().enumerate() {
+            bus.add_server(&format!("s{i}"), Config { port: 6380 + i as u16, hz, ..Config::default() });
+            check(bus);
+            bus.advance(37 * i as u64);
+            check(bus);
+        }
+        // Two servers of the same period whose crons fall due at the same instants, the
+        // second one's chain started later.
+        bus.add_server("s6", Config { port: 6386, hz: 10, ..Config::default() });
+        bus.advance(300);
+        bus.add_server("s7", Config { port: 6387, hz: 10, ..Config::default() });
+        check(bus);
+        bus.advance(5_000);
+        check(bus);
+        // On the exact instant of s0's crons (period 100 ms from its start).
+        let t = bus.now() - (bus.now() - EPOCH_MS) % 100 + 100;
+        bus.run_until(t);
+        bus.submit_command(0, "SET a 1 PX 250").unwrap();
+        bus.submit_command(1, "SET b 1 EX 1").unwrap();
+        for k in 0..50 {
+            bus.submit_command(2, &format!("SET v{k} x PX {}", 100 + k * 37)).unwrap();
+        }
+        check(bus);
+        bus.advance(10_000);
+        check(bus);
+        bus.submit_command(3, "REPLICAOF 127.0.0.1 6380").unwrap();
+        bus.advance(8_000);
+        check(bus);
+        bus.submit_command(0, "SET c 3").unwrap();
+        bus.submit_command(0, "WAIT 1 0").unwrap();
+        bus.advance(3_000);
+        check(bus);
+        // A replica's output buffer seen by the cron (a slow link, a big value), then the
+        // replica leaves and the backlog is freed after its TTL, before or after the
+        // output peaks are forgotten (8 s), and the master goes idle.
+        bus.set_link(0, 3, replscope::bus::LinkConfig { bandwidth: Some(100), ..Default::default() }).unwrap();
+        for ttl in [20, 1] {
+            bus.submit_command(0, &format!("CONFIG SET repl-backlog-ttl {ttl}")).unwrap();
+            bus.submit_command(0, &format!("SET big {}", "x".repeat(50_000))).unwrap();
+            bus.advance(200);
+            check(bus);
+            bus.submit_command(3, "REPLICAOF NO ONE").unwrap();
+            bus.advance(70_000);
+            check(bus);
+            bus.submit_command(3, "REPLICAOF 127.0.0.1 6380").unwrap();
+            bus.advance(8_000);
+        }
+        bus.crash(4).unwrap();
+        bus.advance(1_000);
+        bus.restart(4, false).unwrap();
+        bus.schedule_fault_in(12_345, replscope::bus::Fault::Pause { server: 5 }).unwrap();
+        bus.advance(20_000);
+        check(bus);
+        bus.resume(5).unwrap();
+        bus.advance(100_000);
+        check(bus);
+    });
+}
+
+/// The same for random scenarios, the ones `tests/sim.rs` records hashes of.
+#[test]
+fn skipping_idle_crons_changes_nothing_in_random_scenarios() {
+    use replscope::scenario::{generate, player::Player, runner};
+    for seed in [1u64, 2, 3, 5, 8, 13, 21] {
+        let s = generate::random_scenario(seed);
+        let end = EPOCH_MS + runner::run(&s).unwrap().bus.elapsed_ms();
+        let run = |skip: bool| {
+            let mut bus = runner::new_bus(&s).unwrap();
+            bus.set_skip_idle_cron(skip);
+            let mut player = Player::new(&s);
+            player.advance(&mut bus, end);
+            (bus.state_digest(), bus.log_hash(), bus.moves_recorded())
+        };
+        let (with, without) = (run(true), run(false));
+        assert_eq!((&with.0, &with.1), (&without.0, &without.1), "seed {seed}");
+    }
+}
+
+/// The idle day: 8 servers at hz 500 for the allowed virtual day, about 345
+/// million cron loops, in a few moves and a moment.
+#[test]
+fn an_idle_virtual_day_at_hz_500_costs_a_few_moves() {
+    let started = Instant::now();
+    let mut bus = Bus::new(5);
+    for i in 0..8 {
+        bus.add_server(&format!("s{i}"), Config { port: 6380 + i, hz: 500, ..Config::default() });
+    }
+    bus.submit_command(0, "SET a 1").unwrap();
+    bus.advance(86_400_000);
+    assert_eq!(bus.elapsed_ms(), 86_400_000);
+    assert!(bus.moves_recorded() < 32, "{} moves", bus.moves_recorded());
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(bus.budget_stop().is_none());
+    // The servers' clocks moved on with the crons.
+    bus.submit_command(0, "INFO server").unwrap();
+    let info = bus.log().iter().rev().find_map(|e| match &e.kind {
+        LogKind::Reply { data } => Some(String::from_utf8_lossy(data).into_owned()),
+        _ => None,
+    });
+    let info = info.expect("INFO replied");
+    assert!(info.contains("uptime_in_seconds:86400"), "{info}");
 }

@@ -79,7 +79,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -92,7 +92,7 @@ fn human_bytes(n: u64) -> String {
     const UNITS: [(&str, u64); 3] = [("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)];
     for (name, size) in UNITS {
         if n >= size {
-            return if n % size == 0 { format!("{} {name}", n / size) } else { format!("{:.1} {name}", n as f64 / size as f64) };
+            return if n.is_multiple_of(size) { format!("{} {name}", n / size) } else { format!("{:.1} {name}", n as f64 / size as f64) };
         }
     }
     format!("{n} bytes")
@@ -133,7 +133,7 @@ pub(crate) fn entry_bytes(e: &LogEntry) -> u64 {
 /// The accounted size of one move (not of what it logs).
 pub(crate) fn move_bytes(m: &Move) -> u64 {
     let action = match m {
-        Move::Steps(_) | Move::ClockTo(_) => return MOVE_BYTES,
+        Move::Steps(_) | Move::IdleTo(_) | Move::ClockTo(_) => return MOVE_BYTES,
         Move::Other(a) => a,
     };
     let payload = match &**action {
