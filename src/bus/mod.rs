@@ -30,7 +30,7 @@
 //! straight run's at that point.
 //!
 //! Budgets: a run stops once it has recorded [`Budget::max_events`] entries or holds
-//! [`Budget::max_bytes`] (see [`budget`]); what came before stays, time travel included.
+//! [`Budget::max_bytes`] (`src/bus/budget.rs`); what came before stays, time travel included.
 
 mod budget;
 mod console;
@@ -81,8 +81,10 @@ pub const CHECKPOINT_SHARE_DIVISOR: u64 = 4;
 
 /// A checkpoint also waits until the timeline has recorded at least 1/N of the world's
 /// size in bytes since the previous one: with big values, a clone per 4096 entries would
-/// copy far more than the run itself records.
-pub const CHECKPOINT_WORLD_DIVISOR: u64 = 2;
+/// copy far more than the run itself records. Copying is much cheaper per byte than
+/// replaying, so the copies may be several times what is recorded: an ordinary run (a few
+/// MB of keys) keeps a checkpoint every 4096 entries.
+pub const CHECKPOINT_WORLD_DIVISOR: u64 = 16;
 
 /// One direction of the network between two servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
