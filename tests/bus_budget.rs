@@ -193,9 +193,12 @@ fn ordinary_runs_stay_far_under_the_default_budget() {
     assert!((bus.log().len() as u64) < Budget::DEFAULT.max_events / 50);
 }
 
+/// A run's calls; it calls its second argument after each one.
+type Script = dyn Fn(&mut Bus, &mut dyn FnMut(&Bus));
+
 /// Runs `script` on two buses, one skipping idle cron ticks and one carrying out every
 /// tick, and checks after every call that worlds and logs are the same.
-fn same_with_and_without_skipping(seed: u64, script: &dyn Fn(&mut Bus, &mut dyn FnMut(&Bus))) {
+fn same_with_and_without_skipping(seed: u64, script: &Script) {
     let mut plain = Bus::new(seed);
     plain.set_skip_idle_cron(false);
     let mut states = Vec::new();

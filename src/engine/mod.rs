@@ -562,7 +562,7 @@ impl Node {
         self.clients_output_cron();
         self.active_expire_cycle();
         // replicationCron runs once a second, counted in serverCron loops as Redis does.
-        if (1000 / period).max(1) == 1 || self.cron_loops % (1000 / period) == 0 {
+        if (1000 / period).max(1) == 1 || self.cron_loops.is_multiple_of(1000 / period) {
             self.replication_cron();
         }
     }
