@@ -490,7 +490,8 @@ impl Bus {
         }
     }
 
-    /// Adds a server listening on 127.0.0.1:`port`.
+    /// Adds a server listening on 127.0.0.1:`port`. Once the run has reached its budget
+    /// nothing is added and the id returned names no server: check [`Bus::budget_stop`].
     pub fn add_server(&mut self, name: &str, config: Config) -> ServerId {
         let id = self.world.servers.len();
         self.perform(Move::Other(Box::new(Action::AddServer { name: name.to_string(), config })));
