@@ -1,5 +1,6 @@
-//! The in-page bus: replicated SETs per second through a master and two replicas, and
-//! time-travel jump latency in a 100k-event run.
+//! The in-page bus: replicated SETs per second through a master and two replicas,
+//! time-travel jump latency in a 100k-event run, and idle virtual time (8 servers at
+//! `hz 500`), with idle crons skipped and carried out one by one.
 //!
 //! `cargo bench --no-default-features --bench bus`
 //!
@@ -83,5 +84,26 @@ mod native {
         g.finish();
     }
 
-    criterion_group!(benches, replicated_sets, jumps);
+    /// 8 idle servers at `hz 500` for `ms` of virtual time (4,000 cron loops a second).
+    fn idle_run(ms: u64, skip: bool) -> Bus {
+        use replscope::engine::Config;
+        let mut bus = Bus::new(1);
+        bus.set_skip_idle_cron(skip);
+        for i in 0..8 {
+            bus.add_server(&format!("s{i}"), Config { port: 6380 + i, hz: 500, ..Config::default() });
+        }
+        bus.advance(ms);
+        bus
+    }
+
+    fn idle(c: &mut Criterion) {
+        let mut g = c.benchmark_group("bus");
+        g.sample_size(10);
+        g.bench_function("idle_minute_8_servers_hz_500_every_loop", |b| b.iter(|| idle_run(60_000, false)));
+        g.bench_function("idle_minute_8_servers_hz_500_skipped", |b| b.iter(|| idle_run(60_000, true)));
+        g.bench_function("idle_day_8_servers_hz_500_skipped", |b| b.iter(|| idle_run(86_400_000, true)));
+        g.finish();
+    }
+
+    criterion_group!(benches, replicated_sets, jumps, idle);
 }

@@ -24,10 +24,15 @@
 //! the RDB last saved to its "disk"), pause/resume (SIGSTOP/SIGCONT) and save.
 //!
 //! Time travel: the bus keeps the run as a timeline of moves, with a clone of the whole
-//! world every few thousand log entries. [`Bus::jump_to`] goes to any event of the log,
-//! backwards or forwards, by restoring the nearest checkpoint and replaying the moves
-//! after it; the state is identical to the straight run's at that point.
+//! world every few thousand log entries (further apart when the world is big).
+//! [`Bus::jump_to`] goes to any event of the log, backwards or forwards, by restoring the
+//! nearest checkpoint and replaying the moves after it; the state is identical to the
+//! straight run's at that point.
+//!
+//! Budgets: a run stops once it has recorded [`Budget::max_events`] entries or holds
+//! [`Budget::max_bytes`] (`src/bus/budget.rs`); what came before stays, time travel included.
 
+mod budget;
 mod console;
 mod log;
 mod world;
@@ -35,6 +40,7 @@ mod world;
 use std::fmt;
 
 use crate::engine::{resp, Config};
+pub use budget::{Budget, BudgetLimit, BudgetStop, DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS};
 pub use console::{format_reply, quote, Console, ConsoleEntry};
 pub use log::{hash as hash_entries, LogEntry, LogKind, SentAt};
 pub use world::{Server, SEGMENT_BYTES};
@@ -68,6 +74,17 @@ pub const DEFAULT_LATENCY_MS: u64 = 1;
 /// at most about this many entries' worth of moves; replaying one costs about a
 /// microsecond natively, so a jump stays far below 100 ms).
 pub const DEFAULT_CHECKPOINT_EVERY: u64 = 4096;
+
+/// All checkpoints together hold at most this share (1/N) of the memory budget: past it,
+/// every other one is dropped, so they thin out evenly over the timeline as it grows.
+pub const CHECKPOINT_SHARE_DIVISOR: u64 = 4;
+
+/// A checkpoint also waits until the timeline has recorded at least 1/N of the world's
+/// size in bytes since the previous one: with big values, a clone per 4096 entries would
+/// copy far more than the run itself records. Copying is much cheaper per byte than
+/// replaying, so the copies may be several times what is recorded: an ordinary run (a few
+/// MB of keys) keeps a checkpoint every 4096 entries.
+pub const CHECKPOINT_WORLD_DIVISOR: u64 = 16;
 
 /// One direction of the network between two servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,8 +180,14 @@ impl fmt::Display for Fault {
 /// from a checkpoint rebuilds the state exactly.
 #[derive(Debug, Clone)]
 enum Move {
-    /// Carry out the next queued event.
-    Step,
+    /// Carry out the next `n` queued events. Only a single event stands for one that
+    /// recorded log entries; a run of events that recorded nothing (a cron with nothing to
+    /// say, bytes leaving a send buffer unlogged) is one move, so idle time does not grow
+    /// the timeline event by event.
+    Steps(u64),
+    /// Every cron tick of idle servers due up to this instant, at once (nothing else is
+    /// due before it: see `World::idle_window`).
+    IdleTo(u64),
     /// Time passes with nothing happening, up to this instant.
     ClockTo(u64),
     Other(Box<Action>),
@@ -184,9 +207,12 @@ enum Action {
 impl World {
     fn apply_move(&mut self, m: &Move) {
         match m {
-            Move::Step => {
-                self.step();
+            Move::Steps(n) => {
+                for _ in 0..*n {
+                    self.step();
+                }
             }
+            Move::IdleTo(t) => self.skip_idle_ticks(*t),
             Move::ClockTo(t) => self.now = self.now.max(*t),
             Move::Other(action) => match &**action {
                 Action::AddServer { name, config } => {
@@ -203,6 +229,15 @@ impl World {
     }
 }
 
+/// A clone of the whole world, to restore from when travelling in time.
+struct Checkpoint {
+    /// Moves applied to reach it.
+    at: usize,
+    world: World,
+    /// Its accounted size ([`budget::world_bytes`]), walked when it was taken.
+    bytes: u64,
+}
+
 /// The simulated network and its servers, with its whole timeline.
 pub struct Bus {
     world: World,
@@ -211,47 +246,205 @@ pub struct Bus {
     moves: Vec<Move>,
     /// Log length after each move.
     move_log_end: Vec<u64>,
+    /// Accounted bytes of the moves and log entries up to and including each move.
+    move_bytes_end: Vec<u64>,
     /// Moves carried out by `world` (the position in the timeline).
     applied: usize,
-    /// (moves applied, world) snapshots, the first one empty.
-    checkpoints: Vec<(usize, World)>,
+    /// Snapshots, the first one empty.
+    checkpoints: Vec<Checkpoint>,
+    /// Accounted bytes of every checkpoint but the first (empty) one.
+    checkpoint_bytes: u64,
     checkpoint_every: u64,
     /// Recorded futures discarded so far (a new move made after a jump back).
     rewrites: u64,
+    budget: Budget,
+    /// Set when the run reached a budget: no move is carried out at the end of the timeline.
+    stop: Option<BudgetStop>,
+    /// The last move is a run of events that recorded nothing, made by the `run_until` being
+    /// carried out: the next such event joins it. Never true between two calls, so a
+    /// position read by a caller always stays the end of the same move.
+    open_run: bool,
+    /// Whether `run_until` skips idle servers' cron ticks in one move (see
+    /// [`Bus::set_skip_idle_cron`]).
+    skip_idle: bool,
 }
 
 impl Bus {
     pub fn new(seed: u64) -> Bus {
         let world = World::new(seed);
         Bus {
-            checkpoints: vec![(0, world.clone())],
+            checkpoints: vec![Checkpoint { at: 0, world: world.clone(), bytes: 0 }],
+            checkpoint_bytes: 0,
             world,
             log: Vec::new(),
             moves: Vec::new(),
             move_log_end: Vec::new(),
+            move_bytes_end: Vec::new(),
             applied: 0,
             checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
             rewrites: 0,
+            budget: Budget::DEFAULT,
+            stop: None,
+            open_run: false,
+            skip_idle: true,
         }
     }
 
+    /// Whether a move may be carried out now: always in the recorded past (it replaces the
+    /// future, and the budget stop with it), never at the end of a stopped run.
+    fn may_move(&self) -> bool {
+        self.stop.is_none() || self.in_recorded_past()
+    }
+
     /// Carries out a move at the current position; a move made in the past discards the
-    /// old future.
+    /// old future. Does nothing once the run has reached its budget.
     fn perform(&mut self, m: Move) {
+        self.open_run = false;
+        if !self.may_move() {
+            return;
+        }
         if self.in_recorded_past() {
             self.truncate_future();
         }
         self.world.apply_move(&m);
+        self.record_move(m);
+    }
+
+    /// Appends a move just carried out to the timeline, with the entries it logged; then
+    /// takes a checkpoint if one is due and checks the budget.
+    fn record_move(&mut self, m: Move) {
+        let mut bytes = self.recorded_bytes() + budget::move_bytes(&m);
+        bytes += self.world.new_entries.iter().map(budget::entry_bytes).sum::<u64>();
         self.log.append(&mut self.world.new_entries);
         let end = self.world.log_len;
         self.moves.push(m);
         self.move_log_end.push(end);
+        self.move_bytes_end.push(bytes);
         self.applied += 1;
-        let last = self.checkpoints.last().map_or(0, |(at, _)| self.log_end_after(*at));
+        self.maybe_checkpoint();
+        self.check_budget();
+    }
+
+    /// The next queued event as part of a `run_until`: joined to the open run of events
+    /// that recorded nothing when it records nothing either.
+    fn perform_step_in_run(&mut self) {
+        if !self.may_move() {
+            return;
+        }
+        if self.in_recorded_past() {
+            self.truncate_future();
+            self.open_run = false;
+        }
+        let before = self.world.log_len;
+        self.world.step();
+        let quiet = self.world.log_len == before;
+        if quiet && self.open_run {
+            if let Some(Move::Steps(n)) = self.moves.last_mut() {
+                *n += 1;
+                self.check_budget();
+                return;
+            }
+        }
+        self.record_move(Move::Steps(1));
+        // A checkpoint taken after this move pins the position: nothing may join it then.
+        self.open_run = quiet && self.checkpoints.last().is_none_or(|c| c.at != self.applied);
+    }
+
+    fn maybe_checkpoint(&mut self) {
+        let end = self.world.log_len;
+        let last = self.checkpoints.last().expect("the first checkpoint is never removed");
+        let (last_at, last_log_end, last_bytes) = (last.at, self.log_end_after(last.at), self.recorded_bytes_after(last.at));
         // A checkpoint costs a copy of every key: with a big keyspace, take them further
         // apart so the copies stay a small part of the run's cost.
-        if end - last >= self.checkpoint_every && end - last >= self.world_keys() / 4 {
-            self.checkpoints.push((self.applied, self.world.clone()));
+        if end - last_log_end < self.checkpoint_every || end - last_log_end < self.world_keys() / 4 || last_at == self.applied {
+            return;
+        }
+        let world = self.world_bytes_estimate();
+        if self.recorded_bytes() - last_bytes < world / CHECKPOINT_WORLD_DIVISOR {
+            return;
+        }
+        let share = self.budget.max_bytes / CHECKPOINT_SHARE_DIVISOR;
+        if world > share {
+            return; // one copy would already be too much: replay from the one before
+        }
+        let bytes = budget::world_bytes(&self.world);
+        // Over the share: drop every other checkpoint after the first, so the rest stay
+        // evenly spread over the timeline (a jump replays at most twice as far as before).
+        while self.checkpoint_bytes + bytes > share && self.checkpoints.len() > 1 {
+            let mut i = 0;
+            self.checkpoints.retain(|_| {
+                i += 1;
+                i == 1 || i % 2 == 1
+            });
+            self.checkpoint_bytes = self.checkpoints.iter().map(|c| c.bytes).sum();
+        }
+        if self.checkpoint_bytes + bytes <= share {
+            self.checkpoints.push(Checkpoint { at: self.applied, world: self.world.clone(), bytes });
+            self.checkpoint_bytes += bytes;
+        }
+    }
+
+    /// Stops the run if it has reached a budget (only at the end of the timeline, where
+    /// moves are made).
+    fn check_budget(&mut self) {
+        if self.stop.is_some() || self.in_recorded_past() {
+            return;
+        }
+        let events = self.log.len() as u64;
+        let limit = if events >= self.budget.max_events {
+            BudgetLimit::Events(self.budget.max_events)
+        } else if self.memory_bytes() >= self.budget.max_bytes {
+            BudgetLimit::Bytes(self.budget.max_bytes)
+        } else {
+            return;
+        };
+        self.stop = Some(BudgetStop { event: events, limit });
+    }
+
+    /// Sets the run's budgets. A run stopped at a budget goes on if the new one allows it.
+    pub fn set_budget(&mut self, budget: Budget) {
+        self.budget = budget;
+        self.stop = None;
+        self.check_budget();
+    }
+
+    pub fn budget(&self) -> Budget {
+        self.budget
+    }
+
+    /// Where and why the run was stopped, once it has reached a budget.
+    pub fn budget_stop(&self) -> Option<&BudgetStop> {
+        self.stop.as_ref()
+    }
+
+    /// What the memory budget counts now, in accounted bytes (lengths and fixed per-item
+    /// costs, the same natively and in wasm): the whole timeline's log entries (with every
+    /// delivered and replied byte) and moves (with command text and piped bytes), the
+    /// checkpoints, and the live world.
+    pub fn memory_bytes(&self) -> u64 {
+        self.move_bytes_end.last().copied().unwrap_or(0) + self.checkpoint_bytes + self.world_bytes_estimate()
+    }
+
+    /// The live world's accounted size, kept without walking it: the size of the latest
+    /// checkpoint at or before the position, plus every byte that entered the world since
+    /// (typed, piped or sent; deletions are not subtracted, so it errs on the large side).
+    /// A function of the position alone, so time travel does not change it.
+    fn world_bytes_estimate(&self) -> u64 {
+        let i = self.checkpoints.partition_point(|c| c.at <= self.applied) - 1;
+        let cp = &self.checkpoints[i];
+        cp.bytes + self.world.traffic - cp.world.traffic
+    }
+
+    /// Accounted bytes of the timeline's moves and entries up to the current position.
+    fn recorded_bytes(&self) -> u64 {
+        self.recorded_bytes_after(self.applied)
+    }
+
+    fn recorded_bytes_after(&self, moves: usize) -> u64 {
+        if moves == 0 {
+            0
+        } else {
+            self.move_bytes_end[moves - 1]
         }
     }
 
@@ -275,11 +468,19 @@ impl Bus {
         self.log.truncate(end);
         self.moves.truncate(self.applied);
         self.move_log_end.truncate(self.applied);
+        self.move_bytes_end.truncate(self.applied);
         let applied = self.applied;
-        self.checkpoints.retain(|(at, _)| *at <= applied);
+        self.checkpoints.retain(|c| c.at <= applied);
+        self.checkpoint_bytes = self.checkpoints.iter().map(|c| c.bytes).sum();
+        // The move that reached the budget is gone with the future.
+        self.stop = None;
     }
 
     fn check_server(&self, id: ServerId) -> Result<(), String> {
+        if !self.may_move() {
+            // The run ended at its budget: nothing more happens at its end.
+            return Err(self.stop.as_ref().map(|s| s.to_string()).unwrap_or_default());
+        }
         if id >= self.world.servers.len() {
             Err(format!("no server s{id} (the bus has {})", self.world.servers.len()))
         } else if self.is_removed(id) {
@@ -289,7 +490,8 @@ impl Bus {
         }
     }
 
-    /// Adds a server listening on 127.0.0.1:`port`.
+    /// Adds a server listening on 127.0.0.1:`port`. Once the run has reached its budget
+    /// nothing is added and the id returned names no server: check [`Bus::budget_stop`].
     pub fn add_server(&mut self, name: &str, config: Config) -> ServerId {
         let id = self.world.servers.len();
         self.perform(Move::Other(Box::new(Action::AddServer { name: name.to_string(), config })));
@@ -549,21 +751,28 @@ impl Bus {
 
     /// Carries out the next event. Returns false when nothing is scheduled.
     pub fn step(&mut self) -> bool {
-        if self.world.queue.is_empty() {
+        if self.world.queue.is_empty() || !self.may_move() {
             return false;
         }
-        self.perform(Move::Step);
+        self.perform(Move::Steps(1));
         true
     }
 
-    /// Runs every event up to and including virtual time `until` (unix ms).
+    /// Runs every event up to and including virtual time `until` (unix ms). Returns at
+    /// once, where it stands, when the run has reached its budget.
     pub fn run_until(&mut self, until: u64) {
-        while self.world.next_event_time().is_some_and(|t| t <= until) {
-            self.perform(Move::Step);
+        self.open_run = false;
+        while self.may_move() && self.world.next_event_time().is_some_and(|t| t <= until) {
+            if let Some(bound) = self.world.idle_window(until).filter(|_| self.skip_idle) {
+                self.perform(Move::IdleTo(bound));
+                continue;
+            }
+            self.perform_step_in_run();
         }
         if self.world.now < until {
             self.perform(Move::ClockTo(until));
         }
+        self.open_run = false;
     }
 
     /// Advances virtual time by `ms`.
@@ -676,6 +885,21 @@ impl Bus {
         self.rewrites
     }
 
+    /// Whether [`Bus::run_until`] carries out the cron ticks of idle servers (nothing to
+    /// expire, no replication, nobody waiting: [`crate::engine::Node::idle_cron`]) all at
+    /// once, arithmetically, instead of one by one. On by default; the world and the log
+    /// come out identical either way (tests/bus_budget.rs compares them), so switching it
+    /// off is only for that comparison and for benchmarks.
+    pub fn set_skip_idle_cron(&mut self, on: bool) {
+        self.skip_idle = on;
+    }
+
+    /// How many checkpoints of the world the timeline keeps, and their accounted bytes (at
+    /// most a [`CHECKPOINT_SHARE_DIVISOR`]th of the memory budget).
+    pub fn checkpoint_stats(&self) -> (usize, u64) {
+        (self.checkpoints.len(), self.checkpoint_bytes)
+    }
+
     /// Log entries between checkpoints: smaller jumps faster, uses more memory.
     pub fn set_checkpoint_interval(&mut self, entries: u64) {
         self.checkpoint_every = entries.max(1);
@@ -685,11 +909,11 @@ impl Bus {
         if target == self.applied {
             return;
         }
-        let cp = self.checkpoints.partition_point(|(at, _)| *at <= target) - 1;
-        let (cp_at, _) = self.checkpoints[cp];
+        let cp = self.checkpoints.partition_point(|c| c.at <= target) - 1;
+        let cp_at = self.checkpoints[cp].at;
         // Going forward from a point past the checkpoint: just replay from here.
         if !(target > self.applied && self.applied >= cp_at) {
-            self.world = self.checkpoints[cp].1.clone();
+            self.world = self.checkpoints[cp].world.clone();
             self.applied = cp_at;
         }
         self.world.recording = false;

@@ -191,6 +191,10 @@ pub(crate) struct World {
     pub new_entries: Vec<LogEntry>,
     /// Off while replaying moves whose entries the log already has.
     pub recording: bool,
+    /// Accounted bytes that entered the world so far: servers added, bytes typed, piped or
+    /// sent, RDBs saved. Lets the bus estimate the world's size between the walks it makes
+    /// at checkpoints (see `budget::world_bytes`) without walking it per move.
+    pub traffic: u64,
 }
 
 pub(crate) fn mix_seed(seed: u64, index: u64) -> u64 {
@@ -228,6 +232,7 @@ impl World {
             log_len: 0,
             new_entries: Vec::new(),
             recording: true,
+            traffic: 0,
         }
     }
 
@@ -240,6 +245,7 @@ impl World {
         self.procs.push(Proc { state: ProcState::Up, stash: Vec::new(), disk: None, incarnation: 0, removed: false });
         self.scheduled_tick.push(None);
         self.consoles.push(Console::default());
+        self.traffic += super::budget::SERVER_BYTES;
         self.record(Some(id), LogKind::ServerStarted { name: name.to_string(), port });
         self.drain(id);
         id
@@ -303,6 +309,120 @@ impl World {
         true
     }
 
+    /// How far idle time can be skipped in one go, up to `until`: the last instant before
+    /// anything but an idle server's cron tick is due. `None` when the next event is not
+    /// such a tick (or a server's tick is not the single one the chain of crons keeps).
+    ///
+    /// A server is idle when its node says every cron loop does nothing
+    /// ([`Node::idle_cron`]); its one queued `Tick` is then a chain: each tick runs one
+    /// loop, sends nothing, and queues the next one a period later.
+    pub fn idle_window(&self, until: u64) -> Option<u64> {
+        let first = self.queue.peek()?;
+        if first.0.at > until || !self.is_idle_tick(&first.0) {
+            return None;
+        }
+        // Far beyond any run's virtual time, so the next tick's time cannot overflow.
+        let mut bound = until.min(u64::MAX / 2);
+        let mut ticks = vec![0u32; self.servers.len()];
+        for Reverse(q) in self.queue.iter() {
+            match q.event {
+                Pending::Tick { server } if self.is_idle_tick(q) => ticks[server] += 1,
+                // Stop just before it: ticks due at that very instant keep their order
+                // with it by being carried out one by one.
+                _ => bound = bound.min(q.at.saturating_sub(1)),
+            }
+        }
+        (ticks.iter().all(|&n| n <= 1) && first.0.at <= bound).then_some(bound)
+    }
+
+    fn is_idle_tick(&self, q: &Queued) -> bool {
+        let Pending::Tick { server } = q.event else { return false };
+        let node = &self.servers[server].node;
+        self.procs[server].state == ProcState::Up
+            && self.scheduled_tick[server] == Some(q.at)
+            && node.next_cron_at() == q.at
+            && node.idle_cron()
+    }
+
+    /// Carries out every idle server's cron tick due up to `bound` (from
+    /// [`World::idle_window`]) at once, leaving the world exactly as carrying them out one
+    /// by one would: each node's loops run arithmetically ([`Node::skip_idle_cron`]), and
+    /// each server's next tick gets the time, the sequence number and the queueing time the
+    /// chain of ticks would have given it.
+    ///
+    /// Sequence numbers: carrying out a tick queues its successor with the next number.
+    /// So the successor of the last tick carried out for server `i`, at `y_i`, gets
+    /// `seq0 + r`, where `r` is the rank of that tick among all ticks carried out in the
+    /// window, ordered by (time, sequence number). Between two ticks due at the same
+    /// instant, the one whose own number was handed out earlier goes first: a tick queued
+    /// before the window (the first of its chain) before any other; otherwise the one
+    /// queued at the earlier time (the longer period); with equal times (equal periods),
+    /// the chains are in step back to the later chain's first tick, which goes first; and
+    /// two first ticks keep their own order.
+    pub fn skip_idle_ticks(&mut self, bound: u64) {
+        struct Chain {
+            server: ServerId,
+            first: u64,
+            first_seq: u64,
+            period: u64,
+            ticks: u64,
+        }
+        let mut chains: Vec<Chain> = Vec::new();
+        for Reverse(q) in self.queue.iter() {
+            if let Pending::Tick { server } = q.event {
+                if q.at <= bound {
+                    let period = self.servers[server].node.cron_period();
+                    let ticks = (bound - q.at) / period + 1;
+                    chains.push(Chain { server, first: q.at, first_seq: q.seq, period, ticks });
+                }
+            }
+        }
+        // Whether the tick of chain `a` due at `x` is carried out before chain `b`'s.
+        let before = |a: &Chain, b: &Chain, x: u64| -> bool {
+            match (x == a.first, x == b.first) {
+                (true, true) => a.first_seq < b.first_seq,
+                (true, false) => true,
+                (false, true) => false,
+                (false, false) if a.period != b.period => a.period > b.period,
+                (false, false) if a.first != b.first => a.first > b.first,
+                (false, false) => a.first_seq < b.first_seq,
+            }
+        };
+        // Ticks of `c` carried out strictly before time `x`.
+        let ticks_before = |c: &Chain, x: u64| -> u64 {
+            if x <= c.first {
+                0
+            } else {
+                ((x - c.first - 1) / c.period + 1).min(c.ticks)
+            }
+        };
+        let on_chain = |c: &Chain, x: u64| x >= c.first && (x - c.first).is_multiple_of(c.period) && (x - c.first) / c.period < c.ticks;
+        let seq0 = self.seq;
+        let mut next: Vec<(ServerId, u64, u64, u64)> = Vec::new(); // (server, at, seq, queued_at)
+        let mut last_tick = 0;
+        for a in &chains {
+            let y = a.first + (a.ticks - 1) * a.period;
+            let mut rank = 1;
+            for b in &chains {
+                rank += ticks_before(b, y);
+                if b.server != a.server && on_chain(b, y) && before(b, a, y) {
+                    rank += 1;
+                }
+            }
+            next.push((a.server, y + a.period, seq0 + rank, y));
+            last_tick = last_tick.max(y);
+        }
+        let skipped: u64 = chains.iter().map(|c| c.ticks).sum();
+        self.seq = seq0 + skipped;
+        self.queue.retain(|Reverse(q)| !matches!(q.event, Pending::Tick { .. } if q.at <= bound));
+        for (server, at, seq, queued_at) in next {
+            self.servers[server].node.skip_idle_cron(bound);
+            self.scheduled_tick[server] = Some(at);
+            self.queue.push(Reverse(Queued { at, seq, queued_at, event: Pending::Tick { server } }));
+        }
+        self.now = self.now.max(last_tick);
+    }
+
     /// Types a command into a server's console (the line was checked by the caller).
     pub fn submit_command(&mut self, server: ServerId, line: &str) {
         let Some(args) = resp::split_args(line.as_bytes()) else { return };
@@ -341,6 +461,7 @@ impl World {
     }
 
     fn console_bytes(&mut self, server: ServerId, data: Vec<u8>) {
+        self.traffic += data.len() as u64;
         let conn = self.console_conn(server);
         match self.procs[server].state {
             ProcState::Up => {
@@ -427,6 +548,7 @@ impl World {
                 if self.procs[server].state != ProcState::Down {
                     let rdb = self.servers[server].node.save_rdb();
                     self.record(Some(server), LogKind::Saved { bytes: rdb.len() });
+                    self.traffic += rdb.len() as u64;
                     self.procs[server].disk = Some(rdb.into());
                 }
             }
@@ -917,6 +1039,7 @@ impl World {
     }
 
     fn on_send(&mut self, server: ServerId, conn: ConnId, data: Vec<u8>) {
+        self.traffic += data.len() as u64;
         match self.peers.get(&(server, conn)).copied() {
             Some(Endpoint::Console(s)) => {
                 let len = data.len();

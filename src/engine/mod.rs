@@ -489,6 +489,65 @@ impl Node {
         self.before_sleep();
     }
 
+    /// Whether every cron loop from now on provably does nothing but count itself until
+    /// the next input, so that a host may skip them with [`Node::skip_idle_cron`].
+    ///
+    /// `server_cron` does three things (Redis's `serverCron` as the engine models it):
+    /// `clientsCron`'s output-buffer part, which looks only at replicas and clears the
+    /// recent-peak slots (all zero here); `databasesCron`'s active expiry, which samples
+    /// only keys with an expiry (none here) and otherwise just moves its db cursor; and
+    /// once a second `replicationCron`, which does nothing without a master link, without
+    /// replicas (no PINGs, newlines, timeouts or pending syncs) and without a backlog (no
+    /// TTL to expire). The `beforeSleep` that follows each loop has nothing to do either:
+    /// nobody blocked in WAIT or just unblocked, no backlog to trim. Any new cron duty
+    /// must be listed here, or the host would skip real work.
+    pub fn idle_cron(&self) -> bool {
+        !self.shut_down
+            && self.repl.link.is_none()
+            && self.repl.backlog.is_none()
+            && self.repl.good_replicas == 0
+            && !self.has_replicas()
+            && self.clients_waiting_acks.is_empty()
+            && self.unblocked_clients.is_empty()
+            && !self.get_ack_from_replicas
+            && !self.active_expire.timelimit_exit
+            && self.recent_max_output.iter().all(|&b| b == 0)
+            && self.keyspace.dbs.iter().all(|db| db.expiring.is_empty())
+    }
+
+    /// The period of the server cron, in ms.
+    pub fn cron_period(&self) -> u64 {
+        1000 / self.config.hz.max(1) as u64
+    }
+
+    /// When the next cron loop is due (unix ms).
+    pub fn next_cron_at(&self) -> u64 {
+        self.next_cron_at
+    }
+
+    /// Runs every cron loop due up to `until`, each at its own time, when
+    /// [`Node::idle_cron`] holds: arithmetically, leaving the state exactly as calling
+    /// [`Node::tick`] at each loop's time would (the loop counter, the next loop's time,
+    /// active expiry's db cursor, the clock at the last loop). Returns how many loops ran.
+    pub fn skip_idle_cron(&mut self, until: u64) -> u64 {
+        debug_assert!(self.idle_cron(), "only idle cron loops may be skipped");
+        if self.next_cron_at > until {
+            return 0;
+        }
+        let period = self.cron_period();
+        let loops = (until - self.next_cron_at) / period + 1;
+        let last = self.next_cron_at + (loops - 1) * period;
+        self.advance(last);
+        // activeExpireCycle with nothing to sample still moves on by a call's worth of dbs.
+        let dbnum = self.keyspace.dbs.len() as u64;
+        if dbnum > 0 {
+            self.active_expire.current_db += loops * dbnum.min(expire::DBS_PER_CALL as u64);
+        }
+        self.cron_loops += loops;
+        self.next_cron_at = last + period;
+        loops
+    }
+
     /// The end of every event-loop pass (Redis's `beforeSleep`): blocked clients first,
     /// then the replicas' writes and the backlog trim, which come last in Redis too.
     pub(crate) fn before_sleep(&mut self) {
@@ -516,7 +575,7 @@ impl Node {
         self.clients_output_cron();
         self.active_expire_cycle();
         // replicationCron runs once a second, counted in serverCron loops as Redis does.
-        if (1000 / period).max(1) == 1 || self.cron_loops % (1000 / period) == 0 {
+        if (1000 / period).max(1) == 1 || self.cron_loops.is_multiple_of(1000 / period) {
             self.replication_cron();
         }
     }
