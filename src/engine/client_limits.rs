@@ -178,17 +178,20 @@ impl Node {
     /// The normal clients' part of Redis's `clientsCron`: a reader that stopped reading
     /// is dropped once over the soft limit long enough, even when nothing more is sent to
     /// it; and the recent peak of output buffers, for INFO, counts normal clients too.
+    /// Whether the cron looks at this client's output: a normal client with replies
+    /// beyond its static buffer, or whose soft-limit clock runs (looked at even once it
+    /// drained, so that the clock stops). While no client is, the cron's output check has
+    /// nothing to do, and [`Node::idle_cron`] may skip it.
+    pub(crate) fn output_cron_watches(&self, c: &Client) -> bool {
+        matches!(c.role, ClientRole::Normal) && (self.unwritten_on(c.conn) > PROTO_REPLY_CHUNK_BYTES || c.obuf_soft_limit_reached_time != 0)
+    }
+
     pub(crate) fn clients_normal_output_cron(&mut self) {
         let slot = (self.now / 1000) as usize % info::PEAK_SLOTS;
         let pending: Vec<ConnId> = self
             .clients
             .values()
-            // A client whose soft-limit clock runs is looked at even once it drained, so
-            // that the clock stops.
-            .filter(|c| {
-                matches!(c.role, ClientRole::Normal)
-                    && (self.unwritten_on(c.conn) > PROTO_REPLY_CHUNK_BYTES || c.obuf_soft_limit_reached_time != 0)
-            })
+            .filter(|c| self.output_cron_watches(c))
             .map(|c| c.conn)
             .collect();
         for conn in pending {

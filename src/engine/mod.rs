@@ -493,7 +493,8 @@ impl Node {
     /// the next input, so that a host may skip them with [`Node::skip_idle_cron`].
     ///
     /// `server_cron` does three things (Redis's `serverCron` as the engine models it):
-    /// `clientsCron`'s output-buffer part, which looks only at replicas and clears the
+    /// `clientsCron`'s output-buffer part, which looks at replicas and at normal clients
+    /// with replies waiting beyond their static buffer (none here) and clears the
     /// recent-peak slots (all zero here); `databasesCron`'s active expiry, which samples
     /// only keys with an expiry (none here) and otherwise just moves its db cursor; and
     /// once a second `replicationCron`, which does nothing without a master link, without
@@ -512,6 +513,7 @@ impl Node {
             && !self.get_ack_from_replicas
             && !self.active_expire.timelimit_exit
             && self.recent_max_output.iter().all(|&b| b == 0)
+            && !self.clients.values().any(|c| self.output_cron_watches(c))
             && self.keyspace.dbs.iter().all(|db| db.expiring.is_empty())
     }
 
