@@ -325,24 +325,6 @@ impl Run {
     }
 }
 
-/// Carries out the bus's events one by one up to `until` (unix ms), checking after each;
-/// then moves the clock to `until`. Returns true as soon as `stop_when` holds after an
-/// event.
-fn run_checked(bus: &mut Bus, watcher: &mut impl Watcher, until: u64, mut stop_when: impl FnMut(&Bus) -> bool) -> bool {
-    while bus.next_event_at().is_some_and(|t| t <= until) {
-        let before = bus.log().len();
-        bus.step();
-        if bus.log().len() != before {
-            watcher.event(bus, before);
-            if stop_when(bus) {
-                return true;
-            }
-        }
-    }
-    bus.run_until(until);
-    false
-}
-
 /// Who looks at a run while it is played: the runner's [`Checker`], or nobody (`()`,
 /// the page, which then carries none of the checker's code).
 pub trait Watcher {
@@ -451,35 +433,173 @@ pub fn run(s: &Scenario) -> Result<Run, ScenarioError> {
 /// Plays the rest of the schedule, then on until every replica that can converge has
 /// (or the liveness bound passes), then to `end_ms`: the whole run as `replscope-sim`
 /// makes it. The page opens a link the same way, without a checker, so the log it shows
-/// is the log `replscope-sim run` prints.
+/// is the log `replscope-sim run` prints; it goes through [`PlayThrough`] in slices, this
+/// in one go, and both make the same moves.
 pub fn play_through(s: &Scenario, bus: &mut Bus, player: &mut Player, watcher: &mut impl Watcher) {
-    while let Some(at) = player.next_due() {
-        run_checked(bus, watcher, at, |_| false);
-        let before = bus.log().len();
-        let step = player.apply_next(bus).expect("a step is due").clone();
-        watcher.step(bus, &step, before);
-    }
-    let last_action = s.actions.iter().map(|a| a.end() as u64).max().unwrap_or(0);
-    let last_action = EPOCH_MS + last_action.max(bus.elapsed_ms());
-    if s.expect.liveness() {
-        let deadline = last_action + checker::liveness_bound_ms(bus);
-        let converged = |bus: &Bus| checker::expected_to_converge(bus).iter().all(|(r, m)| checker::convergence_gap(bus, *r, *m).is_none());
-        let done = converged(bus) || run_checked(bus, watcher, deadline, converged);
-        if !done {
-            let gaps: Vec<String> =
-                checker::expected_to_converge(bus).iter().filter_map(|(r, m)| checker::convergence_gap(bus, *r, *m)).collect();
-            let msg = format!(
-                "{} ms after the last action (t={}), replicas have not converged: {}",
-                deadline - last_action,
-                last_action - EPOCH_MS,
-                gaps.join("; ")
-            );
-            watcher.not_converged(bus, msg);
+    let mut through = PlayThrough::new(s);
+    while !through.run_some(bus, player, watcher, usize::MAX) {}
+}
+
+/// How far a [`PlayThrough`] has come, in virtual milliseconds since the run started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub now_ms: u64,
+    /// Where the run is expected to end: the last action or `end_ms`, and once the actions
+    /// are done and replicas are still catching up, the convergence deadline if later.
+    pub end_ms: u64,
+    /// The actions are done; the run goes on until the replicas converge (or `end_ms`).
+    pub converging: bool,
+    pub done: bool,
+    /// Percent shown when the actions were done: the deadline moving the end further
+    /// must not make the bar go back.
+    floor: u64,
+}
+
+impl Progress {
+    /// Whole percent, never going back, 100 only once done (time can reach the expected
+    /// end before the events due there are carried out).
+    pub fn percent(&self) -> u64 {
+        match (self.done, self.end_ms) {
+            (true, _) => 100,
+            (false, 0) => self.floor,
+            (false, end) => (self.now_ms.saturating_mul(100) / end).clamp(self.floor, 99),
         }
     }
-    if let Some(end) = s.end_ms {
-        run_checked(bus, watcher, EPOCH_MS + end as u64, |_| false);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Carrying out the schedule, each step after the events due by its time.
+    Schedule,
+    /// After the last action: until the replicas converge or `deadline` (unix ms);
+    /// `floor` is the percent reached by then.
+    Converge { last_action: u64, deadline: u64, floor: u64 },
+    /// On to `end_ms`.
+    End,
+    Done,
+}
+
+/// [`play_through`] as a state machine, so the page can carry a run out a slice at a time
+/// without blocking its thread: [`PlayThrough::run_some`] does a bounded number of moves
+/// and says whether the run is done. Slicing changes nothing in what is done or in which
+/// order: every loop of the one-go version is one move here, resumed where it stopped.
+#[derive(Debug, Clone)]
+pub struct PlayThrough {
+    phase: Phase,
+    liveness: bool,
+    /// The scenario's last action's end (ms since the start).
+    actions_end: u64,
+    end_ms: Option<u64>,
+}
+
+impl PlayThrough {
+    pub fn new(s: &Scenario) -> PlayThrough {
+        PlayThrough {
+            phase: Phase::Schedule,
+            liveness: s.expect.liveness(),
+            actions_end: s.actions.iter().map(|a| a.end().max(0) as u64).max().unwrap_or(0),
+            end_ms: s.end_ms.map(|e| e.max(0) as u64),
+        }
     }
+
+    pub fn done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// Carries out up to `max_moves` moves (a bus event, or a step of the schedule with the
+    /// clock moved to it); returns whether the run is done. A bus that refuses to step
+    /// while an event is due (it stopped at its budget) ends the run where it is.
+    pub fn run_some(&mut self, bus: &mut Bus, player: &mut Player, watcher: &mut impl Watcher, max_moves: usize) -> bool {
+        let mut moves = 0;
+        while moves < max_moves && self.phase != Phase::Done {
+            moves += 1;
+            match self.phase {
+                Phase::Schedule => match player.next_due() {
+                    Some(at) if bus.next_event_at().is_some_and(|t| t <= at) => {
+                        self.event(bus, watcher);
+                    }
+                    Some(at) => {
+                        bus.run_until(at);
+                        let before = bus.log().len();
+                        let step = player.apply_next(bus).expect("a step is due").clone();
+                        watcher.step(bus, &step, before);
+                    }
+                    None => self.phase = self.after_schedule(bus),
+                },
+                Phase::Converge { last_action, deadline, .. } => match bus.next_event_at() {
+                    Some(t) if t <= deadline => {
+                        if self.event(bus, watcher) && converged(bus) {
+                            self.phase = Phase::End;
+                        }
+                    }
+                    _ => {
+                        bus.run_until(deadline);
+                        let gaps: Vec<String> =
+                            checker::expected_to_converge(bus).iter().filter_map(|(r, m)| checker::convergence_gap(bus, *r, *m)).collect();
+                        let msg = format!(
+                            "{} ms after the last action (t={}), replicas have not converged: {}",
+                            deadline - last_action,
+                            last_action - EPOCH_MS,
+                            gaps.join("; ")
+                        );
+                        watcher.not_converged(bus, msg);
+                        self.phase = Phase::End;
+                    }
+                },
+                Phase::End => match self.end_ms.map(|e| EPOCH_MS + e) {
+                    Some(end) if bus.next_event_at().is_some_and(|t| t <= end) => {
+                        self.event(bus, watcher);
+                    }
+                    Some(end) => {
+                        bus.run_until(end);
+                        self.phase = Phase::Done;
+                    }
+                    None => self.phase = Phase::Done,
+                },
+                Phase::Done => {}
+            }
+        }
+        self.done()
+    }
+
+    /// Carries out the next bus event and shows it to the watcher; returns whether it
+    /// recorded anything.
+    fn event(&mut self, bus: &mut Bus, watcher: &mut impl Watcher) -> bool {
+        let before = bus.log().len();
+        if !bus.step() {
+            self.phase = Phase::Done;
+            return false;
+        }
+        let recorded = bus.log().len() != before;
+        if recorded {
+            watcher.event(bus, before);
+        }
+        recorded
+    }
+
+    fn after_schedule(&self, bus: &Bus) -> Phase {
+        let last_action = EPOCH_MS + self.actions_end.max(bus.elapsed_ms());
+        if !self.liveness || converged(bus) {
+            return Phase::End;
+        }
+        let floor = self.progress(bus).percent();
+        Phase::Converge { last_action, deadline: last_action + checker::liveness_bound_ms(bus), floor }
+    }
+
+    /// Virtual time reached out of the run's expected end.
+    pub fn progress(&self, bus: &Bus) -> Progress {
+        let end = self.actions_end.max(self.end_ms.unwrap_or(0));
+        let (end, converging, floor) = match self.phase {
+            Phase::Converge { deadline, floor, .. } => (end.max(deadline - EPOCH_MS), true, floor),
+            Phase::Schedule => (end, false, 0),
+            Phase::End | Phase::Done => (end, true, 0),
+        };
+        Progress { now_ms: bus.elapsed_ms(), end_ms: end, converging, done: self.done(), floor }
+    }
+}
+
+fn converged(bus: &Bus) -> bool {
+    checker::expected_to_converge(bus).iter().all(|(r, m)| checker::convergence_gap(bus, *r, *m).is_none())
 }
 
 fn check_expectations(s: &Scenario, bus: &Bus, checker: &mut Checker) {
@@ -527,4 +647,44 @@ fn summarise(bus: &Bus, checks: CheckStats, violations: Vec<Violation>) -> Summa
         })
         .collect();
     Summary { log_hash: bus.log_hash(), log_entries: bus.log().len(), end_ms: bus.elapsed_ms(), servers, syncs, checks, violations }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The run played through in slices of `slice` moves, under the checker.
+    fn sliced(s: &Scenario, slice: usize) -> (String, Vec<Violation>, Vec<u64>) {
+        let mut bus = new_bus(s).unwrap();
+        let mut checker = Checker::new(s.servers.len());
+        checker.observe(&bus, 0);
+        let mut player = Player::new(s);
+        let mut through = PlayThrough::new(s);
+        let mut percents = Vec::new();
+        while !through.run_some(&mut bus, &mut player, &mut checker, slice) {
+            percents.push(through.progress(&bus).percent());
+        }
+        percents.push(through.progress(&bus).percent());
+        (bus.log_hash(), checker.into_violations(), percents)
+    }
+
+    #[test]
+    fn a_run_played_in_slices_makes_the_same_moves_as_in_one_go() {
+        let mut scenarios: Vec<Scenario> = (0..6).map(crate::scenario::generate::random_scenario).collect();
+        scenarios.extend(crate::scenario::guided::ALL.iter().filter_map(|g| crate::scenario::guided::scenario(g.id)));
+        for s in &scenarios {
+            let mut bus = new_bus(s).unwrap();
+            let mut checker = Checker::new(s.servers.len());
+            checker.observe(&bus, 0);
+            play_through(s, &mut bus, &mut Player::new(s), &mut checker);
+            let whole = (bus.log_hash(), checker.into_violations());
+            for slice in [1, 7, 500] {
+                let (hash, violations, percents) = sliced(s, slice);
+                assert_eq!((&hash, &violations), (&whole.0, &whole.1), "{:?} in slices of {slice}", s.title);
+                assert!(percents.windows(2).all(|w| w[0] <= w[1]), "progress went back: {percents:?}");
+                assert_eq!(percents.last(), Some(&100));
+                assert!(percents[..percents.len() - 1].iter().all(|&p| p < 100));
+            }
+        }
+    }
 }
