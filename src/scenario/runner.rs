@@ -490,6 +490,9 @@ pub struct PlayThrough {
     /// The scenario's last action's end (ms since the start).
     actions_end: u64,
     end_ms: Option<u64>,
+    /// Events in the log when the bus refused to carry out a due event (it stopped at its
+    /// budget): the run ended there.
+    stopped_at: Option<usize>,
 }
 
 impl PlayThrough {
@@ -499,7 +502,13 @@ impl PlayThrough {
             liveness: s.expect.liveness(),
             actions_end: s.actions.iter().map(|a| a.end().max(0) as u64).max().unwrap_or(0),
             end_ms: s.end_ms.map(|e| e.max(0) as u64),
+            stopped_at: None,
         }
+    }
+
+    /// Where the run ended early because the bus would not go on (see [`PlayThrough::run_some`]).
+    pub fn stopped_at(&self) -> Option<usize> {
+        self.stopped_at
     }
 
     pub fn done(&self) -> bool {
@@ -567,6 +576,7 @@ impl PlayThrough {
     fn event(&mut self, bus: &mut Bus, watcher: &mut impl Watcher) -> bool {
         let before = bus.log().len();
         if !bus.step() {
+            self.stopped_at = Some(before);
             self.phase = Phase::Done;
             return false;
         }
