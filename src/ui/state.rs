@@ -1107,4 +1107,62 @@ mod tests {
         assert!(redis_cli_raw(&[b"client".to_vec(), b"LIST".to_vec()]));
         assert!(!redis_cli_raw(&[b"get".to_vec(), b"info".to_vec()]));
     }
+
+    /// A scenario that takes many slices to open: a load for a virtual minute.
+    fn long_run() -> Scenario {
+        let mut s = Sim::example();
+        s.actions.push(
+            serde_json::from_str(r#"{"do": "load", "at": 6000, "server": "master", "rate": 200, "duration_ms": 60000, "type": "string", "keys": 500, "value_bytes": 64}"#)
+                .unwrap(),
+        );
+        s.validate().unwrap();
+        s
+    }
+
+    #[test]
+    fn a_run_opens_in_slices_with_progress_and_is_the_run_opened_in_one_go() {
+        let whole = Sim::open(long_run(), Some(5_000)).unwrap();
+        let mut sim = Sim::new();
+        sim.apply(Action::Open { scenario: Box::new(long_run()), step: Some(5_000) });
+        let mut seen = Vec::new();
+        while let Some(view) = sim.opening_view() {
+            seen.push(view.percent);
+            assert!(view.text().starts_with("Opening the shared run… "), "{}", view.text());
+            let started = std::time::Instant::now();
+            sim.apply(Action::OpenSlice);
+            // The slice's own budget, with room for a slow machine.
+            assert!(started.elapsed() < std::time::Duration::from_millis(250), "{:?}", started.elapsed());
+            let ticked = Rc::new(sim.clone());
+            assert!(Rc::ptr_eq(&ticked, &ticked.clone().reduce(Action::Tick(50))) || sim.opening.is_none(), "ticks wait for the opening");
+        }
+        assert!(seen.len() > 3, "a minute of load takes several slices: {seen:?}");
+        assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+        assert_eq!(sim.bus().timeline().iter().map(|e| e.line()).collect::<Vec<_>>(), whole.bus().timeline().iter().map(|e| e.line()).collect::<Vec<_>>());
+        assert_eq!(sim.bus().log().len(), whole.bus().log().len(), "opens where the link says");
+        assert!(sim.paused && sim.notice.is_none() && sim.run == 1);
+
+        // Cancelled: the run shown stays.
+        let mut sim = Sim::new();
+        sim.apply(Action::Open { scenario: Box::new(long_run()), step: None });
+        assert!(sim.opening_view().is_some());
+        sim.apply(Action::CancelOpening);
+        assert!(sim.opening_view().is_none());
+        assert_eq!((sim.run, sim.session().base().actions.len()), (0, 0));
+    }
+
+    #[test]
+    fn share_writes_no_link_the_page_would_refuse() {
+        let mut sim = Sim::new();
+        sim.apply(Action::SubmitCommand { server: 0, line: "SET small 1".into() });
+        sim.apply(Action::Share);
+        let Some(ShareView::Link(shared)) = &sim.share else { panic!("{:?}", sim.share) };
+        assert!(scenario::link::decode(&shared.link).is_ok());
+        // A typed line over the scenario format's limit: the console takes it, a link cannot.
+        let line = format!("SET big {}", "x".repeat(scenario::limits::MAX_LINE_BYTES));
+        sim.apply(Action::SubmitCommand { server: 0, line });
+        sim.apply(Action::Share);
+        let Some(ShareView::Refused { sentence, fits: None }) = &sim.share else { panic!("{:?}", sim.share) };
+        assert!(sentence.starts_with("No link was written: this page would refuse it ("), "{sentence}");
+        assert!(sentence.contains("65536"), "names the limit: {sentence}");
+    }
 }
