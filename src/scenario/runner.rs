@@ -11,6 +11,8 @@
 //! The same scenario always gives the same log, natively and in WASM: the bus is seeded
 //! with the scenario's seed, and load generators derive keys and values from it.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt;
 
 use super::checker::{self, CheckStats, Checker, Violation, ViolationKind};
@@ -37,21 +39,162 @@ pub enum Step {
 }
 
 /// The scenario's actions as (ms, index of the action each step comes from (`None`:
-/// topology), step), in the order they run.
+/// topology), step), in the order they run: [`Schedule`], all at once.
 pub fn schedule(s: &Scenario) -> Vec<(u64, Option<usize>, Step)> {
-    let idx = |name: &str| s.server_index(name).expect("validated server name");
-    let mut out: Vec<(u64, usize, Step)> = Vec::new();
-    for link in &s.topology {
-        out.push((0, 0, Step::Replicaof { server: idx(&link.replica), master: Some(idx(&link.master)) }));
+    let mut schedule = Schedule::new(s);
+    std::iter::from_fn(|| schedule.next()).collect()
+}
+
+/// A scenario's schedule, expanded as it is consumed: a load generator's writes (with
+/// their values) are made when time comes to them, not all before the run starts, so
+/// opening a run with a long load neither waits for nor holds all of its text at once.
+/// The order is [`schedule`]'s: by time, ties in file order (topology first), each
+/// action's own steps in their order (every action's times only grow).
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// One per action (index + 1; 0 is the topology), each with its next step ready.
+    sources: Vec<Source>,
+    /// (time of the source's next step, source index) of every source not yet exhausted.
+    heads: BinaryHeap<Reverse<(u64, usize)>>,
+}
+
+#[derive(Debug, Clone)]
+struct Source {
+    head: Option<(u64, Step)>,
+    rest: Rest,
+}
+
+#[derive(Debug, Clone)]
+enum Rest {
+    Steps(std::vec::IntoIter<(u64, Step)>),
+    Load(LoadSteps),
+    Generate { generator: Generator, after: u64 },
+}
+
+impl Rest {
+    fn next(&mut self) -> Option<(u64, Step)> {
+        match self {
+            Rest::Steps(steps) => steps.next(),
+            Rest::Load(load) => load.next(),
+            Rest::Generate { generator, after } => loop {
+                let at = generator.next_batch_after(*after)?;
+                *after = at;
+                let lines = generator.batch(at);
+                if !lines.is_empty() {
+                    break Some((at, Step::Pipe { server: generator.server, lines }));
+                }
+            },
+        }
     }
-    let idx = |name: &str| s.server_index(name);
-    for (i, action) in s.actions.iter().enumerate() {
-        let steps = action_steps(action, i, s.seed, &idx).expect("validated scenario");
-        out.extend(steps.into_iter().map(|(t, step)| (t, i + 1, step)));
+}
+
+impl Schedule {
+    /// The schedule of a validated scenario.
+    pub fn new(s: &Scenario) -> Schedule {
+        let topology = s.topology.iter().map(|link| {
+            let idx = |name: &str| s.server_index(name).expect("validated server name");
+            (0, Step::Replicaof { server: idx(&link.replica), master: Some(idx(&link.master)) })
+        });
+        let mut rests = vec![Rest::Steps(topology.collect::<Vec<_>>().into_iter())];
+        let idx = |name: &str| s.server_index(name);
+        for (i, action) in s.actions.iter().enumerate() {
+            rests.push(action_rest(action, i, s.seed, &idx).expect("validated scenario"));
+        }
+        let mut schedule = Schedule { sources: Vec::with_capacity(rests.len()), heads: BinaryHeap::new() };
+        for (order, mut rest) in rests.into_iter().enumerate() {
+            let head = rest.next();
+            if let Some((t, _)) = &head {
+                schedule.heads.push(Reverse((*t, order)));
+            }
+            schedule.sources.push(Source { head, rest });
+        }
+        schedule
     }
-    // Stable: equal times keep file order (a load's writes stay in their own order).
-    out.sort_by_key(|(t, order, _)| (*t, *order));
-    out.into_iter().map(|(t, order, step)| (t, order.checked_sub(1), step)).collect()
+
+    /// When the next step is due (ms since the start).
+    pub fn peek_at(&self) -> Option<u64> {
+        self.heads.peek().map(|Reverse((t, _))| *t)
+    }
+
+    /// The next step: (ms, index of its action (`None`: topology), step).
+    pub fn next(&mut self) -> Option<(u64, Option<usize>, Step)> {
+        let Reverse((_, order)) = self.heads.pop()?;
+        let source = &mut self.sources[order];
+        let (t, step) = source.head.take().expect("a source in the heap has a head");
+        source.head = source.rest.next();
+        if let Some((next, _)) = &source.head {
+            self.heads.push(Reverse((*next, order)));
+        }
+        Some((t, order.checked_sub(1), step))
+    }
+}
+
+/// Action `i`'s steps, to be expanded as they are reached: a load generator's writes one
+/// by one, anything else at once.
+fn action_rest(action: &Action, i: usize, seed: u64, idx: &dyn Fn(&str) -> Option<ServerId>) -> Result<Rest, String> {
+    let server = |name: &str| idx(name).ok_or_else(|| format!("no server named {name:?}"));
+    Ok(match action {
+        Action::Generate { server: name, write, rate, keys, value_size, ttl_s, stop_at, .. } => {
+            let spec = GenerateSpec { write: *write, rate: *rate as u64, keys: *keys as u64, value_size: *value_size as u64, ttl_s: *ttl_s as u64 };
+            let at = action.at().max(0) as u64;
+            let generator = Generator { server: server(name)?, spec, start: at, stop: Some(*stop_at as u64) };
+            Rest::Generate { generator, after: at }
+        }
+        Action::Load { server: name, rate, duration_ms, kind, keys, value_bytes, ttl_ms, multi, .. } => Rest::Load(LoadSteps {
+            server: server(name)?,
+            at: action.at().max(0) as u64,
+            rate: *rate as u64,
+            writes: (*rate as u64) * (*duration_ms as u64) / 1000,
+            n: 0,
+            kind: *kind,
+            multi: *multi,
+            rng: Rng::new(seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407)),
+            shape: LoadShape { action: i, keys: *keys as u64, value_bytes: *value_bytes as usize, ttl_ms: ttl_ms.map(|t| t as u64) },
+            lines: std::collections::VecDeque::new(),
+        }),
+        other => Rest::Steps(action_steps(other, i, seed, idx)?.into_iter()),
+    })
+}
+
+/// A `load` action's writes, made one at a time from its seeded random stream.
+#[derive(Debug, Clone)]
+struct LoadSteps {
+    server: ServerId,
+    at: u64,
+    rate: u64,
+    writes: u64,
+    /// Writes made so far.
+    n: u64,
+    kind: WriteKind,
+    multi: bool,
+    rng: Rng,
+    shape: LoadShape,
+    /// The lines of the write being sent (a MULTI block, a PEXPIRE after its write).
+    lines: std::collections::VecDeque<String>,
+}
+
+impl LoadSteps {
+    fn next(&mut self) -> Option<(u64, Step)> {
+        if self.lines.is_empty() {
+            if self.n >= self.writes {
+                return None;
+            }
+            self.n += 1;
+            let mut lines = Vec::new();
+            if self.multi {
+                lines.push("MULTI".to_string());
+                self.shape.write(self.kind, &mut self.rng, &mut lines);
+                self.shape.write(self.kind, &mut self.rng, &mut lines);
+                lines.push("EXEC".to_string());
+            } else {
+                self.shape.write(self.kind, &mut self.rng, &mut lines);
+            }
+            self.lines.extend(lines);
+        }
+        let t = self.at + (self.n - 1) * 1000 / self.rate;
+        let line = self.lines.pop_front()?;
+        Some((t, Step::Command { server: self.server, line }))
+    }
 }
 
 /// The steps one action expands to, as (ms, step), in order. `index` is the action's
@@ -104,18 +247,9 @@ pub fn action_steps(action: &Action, i: usize, seed: u64, idx: &dyn Fn(&str) -> 
             out.push((at, Step::AddServer { name: name.clone(), config: Box::new(config) }))
         }
         Action::Remove { server, .. } => out.push((at, Step::Remove { server: idx(server) })),
-        Action::Generate { server, write, rate, keys, value_size, ttl_s, stop_at, .. } => {
-            let spec = GenerateSpec {
-                write: *write,
-                rate: *rate as u64,
-                keys: *keys as u64,
-                value_size: *value_size as u64,
-                ttl_s: *ttl_s as u64,
-            };
-            let generator = Generator { server: idx(server), spec, start: at, stop: Some(*stop_at as u64) };
-            for (t, lines) in generator.batches() {
-                out.push((t, Step::Pipe { server: generator.server, lines }));
-            }
+        Action::Generate { .. } | Action::Load { .. } => {
+            let mut rest = action_rest(action, i, seed, &|name| Some(idx(name)))?;
+            out.extend(std::iter::from_fn(|| rest.next()));
         }
         Action::Crash { server, .. } => out.push((at, Step::Fault(Fault::Crash { server: idx(server) }))),
         Action::Restart { server, with_rdb, .. } => {
@@ -124,25 +258,6 @@ pub fn action_steps(action: &Action, i: usize, seed: u64, idx: &dyn Fn(&str) -> 
         Action::Save { server, .. } => out.push((at, Step::Fault(Fault::Save { server: idx(server) }))),
         Action::Pause { server, .. } => out.push((at, Step::Fault(Fault::Pause { server: idx(server) }))),
         Action::Resume { server, .. } => out.push((at, Step::Fault(Fault::Resume { server: idx(server) }))),
-        Action::Load { server, rate, duration_ms, kind, keys, value_bytes, ttl_ms, multi, .. } => {
-            let server = idx(server);
-            let writes = (*rate as u64) * (*duration_ms as u64) / 1000;
-            let mut rng = Rng::new(seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407));
-            let load = LoadShape { action: i, keys: *keys as u64, value_bytes: *value_bytes as usize, ttl_ms: ttl_ms.map(|t| t as u64) };
-            for n in 0..writes {
-                let t = at + n * 1000 / *rate as u64;
-                let mut lines = Vec::new();
-                if *multi {
-                    lines.push("MULTI".to_string());
-                    load.write(*kind, &mut rng, &mut lines);
-                    load.write(*kind, &mut rng, &mut lines);
-                    lines.push("EXEC".to_string());
-                } else {
-                    load.write(*kind, &mut rng, &mut lines);
-                }
-                out.extend(lines.into_iter().map(|line| (t, Step::Command { server, line })));
-            }
-        }
     }
     Ok(out)
 }
@@ -178,6 +293,7 @@ impl Rng {
     }
 }
 
+#[derive(Debug, Clone)]
 struct LoadShape {
     action: usize,
     keys: u64,
@@ -676,6 +792,36 @@ mod tests {
         }
         percents.push(through.progress(&bus).percent());
         (bus.log_hash(), checker.into_violations(), percents)
+    }
+
+    #[test]
+    fn the_schedule_made_as_it_goes_is_every_actions_steps_sorted_by_time_then_file_order() {
+        let mut scenarios: Vec<Scenario> = (0..40).map(crate::scenario::generate::random_scenario).collect();
+        scenarios.extend(crate::scenario::guided::ALL.iter().filter_map(|g| crate::scenario::guided::scenario(g.id)));
+        let mut loads = Scenario::from_json(r#"{"version": 1, "seed": 5, "servers": [{"name": "m", "port": 6380}, {"name": "r", "port": 6381}], "topology": [{"replica": "r", "master": "m"}]}"#).unwrap();
+        loads.actions = serde_json::from_str(
+            r#"[{"do": "load", "at": 1000, "server": "m", "rate": 300, "duration_ms": 2000, "type": "mixed", "keys": 50, "value_bytes": 8, "ttl_ms": 500, "multi": true},
+                {"do": "command", "at": 1500, "server": "m", "line": "SET x 1"},
+                {"do": "generate", "at": 1200, "server": "m", "write": "hset", "rate": 70, "keys": 9, "value_size": 5, "ttl_s": 1, "stop_at": 2600},
+                {"do": "load", "at": 1000, "server": "m", "rate": 7, "duration_ms": 3000, "type": "list", "keys": 3, "value_bytes": 3}]"#,
+        )
+        .unwrap();
+        loads.validate().unwrap();
+        scenarios.push(loads);
+        for s in &scenarios {
+            let idx = |name: &str| s.server_index(name);
+            let mut sorted: Vec<(u64, usize, Step)> = s
+                .topology
+                .iter()
+                .map(|l| (0, 0, Step::Replicaof { server: idx(&l.replica).unwrap(), master: idx(&l.master) }))
+                .collect();
+            for (i, a) in s.actions.iter().enumerate() {
+                sorted.extend(action_steps(a, i, s.seed, &idx).unwrap().into_iter().map(|(t, step)| (t, i + 1, step)));
+            }
+            sorted.sort_by_key(|(t, order, _)| (*t, *order));
+            let sorted: Vec<_> = sorted.into_iter().map(|(t, order, step)| (t, order.checked_sub(1), step)).collect();
+            assert_eq!(schedule(s), sorted, "{:?}", s.title);
+        }
     }
 
     #[test]
