@@ -20,7 +20,7 @@ use web::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 /// The longest the page may go without running a task of ours while a run opens. Slices
-/// are 25 ms; the rest is drawing the progress (a debug build draws slowly).
+/// are 16 ms; the rest is drawing the progress (a debug build draws slowly).
 const MAX_GAP_MS: f64 = 100.0;
 /// The wasm instance's memory after opening these runs.
 const MAX_WASM_MEMORY: u32 = 512 * 1024 * 1024;
@@ -61,8 +61,8 @@ async fn mount_raw(opening: Opening) -> web_sys::Element {
 #[wasm_bindgen_test]
 async fn a_long_run_opens_in_slices_with_progress_and_the_page_answering() {
     let scenario = loaded(100, 40);
-    let text = link::encode(&SharedRun { scenario, step: Some(3_000) });
-    let Opening::Run(run) = Opening::from_address("", &format!("#{text}")) else { panic!("the link opens") };
+    let shared = link::encode(&SharedRun { scenario, step: Some(3_000) });
+    let Opening::Run(run) = Opening::from_address("", &format!("#{shared}")) else { panic!("the link opens") };
     let started = wall_ms();
     let root = mount_raw(Opening::Run(run)).await;
     let (mut last, mut max_gap, mut texts) = (wall_ms(), 0.0f64, Vec::<String>::new());
@@ -103,9 +103,9 @@ async fn a_long_run_opens_in_slices_with_progress_and_the_page_answering() {
 #[wasm_bindgen_test]
 async fn a_link_over_a_limit_shows_its_sentence_and_the_example() {
     // 10,000 writes/s for 21 s: 210,000 commands, over the 200,000 a run may send.
-    let text = link::encode(&SharedRun { scenario: loaded(10_000, 21), step: None });
+    let shared = link::encode(&SharedRun { scenario: loaded(10_000, 21), step: None });
     let started = wall_ms();
-    let root = mount_raw(Opening::from_address("", &format!("#{text}"))).await;
+    let root = mount_raw(Opening::from_address("", &format!("#{shared}"))).await;
     yew::scheduler::flush().await;
     assert!(wall_ms() - started < 1_000.0, "refused before any work: {:.0} ms", wall_ms() - started);
     let notice = text(&root, ".page-notice");
@@ -119,8 +119,8 @@ async fn a_link_over_a_limit_shows_its_sentence_and_the_example() {
 
 #[wasm_bindgen_test]
 async fn cancel_keeps_the_run_shown() {
-    let text = link::encode(&SharedRun { scenario: loaded(200, 120), step: None });
-    let Opening::Run(run) = Opening::from_address("", &format!("#{text}")) else { panic!() };
+    let shared = link::encode(&SharedRun { scenario: loaded(200, 120), step: None });
+    let Opening::Run(run) = Opening::from_address("", &format!("#{shared}")) else { panic!() };
     let root = mount_raw(Opening::Run(run)).await;
     yew::scheduler::flush().await;
     assert!(exists(&root, ".opening"), "two virtual minutes of load take more than a slice");

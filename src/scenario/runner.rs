@@ -41,8 +41,7 @@ pub enum Step {
 /// The scenario's actions as (ms, index of the action each step comes from (`None`:
 /// topology), step), in the order they run: [`Schedule`], all at once.
 pub fn schedule(s: &Scenario) -> Vec<(u64, Option<usize>, Step)> {
-    let mut schedule = Schedule::new(s);
-    std::iter::from_fn(|| schedule.next()).collect()
+    Schedule::new(s).collect()
 }
 
 /// A scenario's schedule, expanded as it is consumed: a load generator's writes (with
@@ -116,8 +115,13 @@ impl Schedule {
         self.heads.peek().map(|Reverse((t, _))| *t)
     }
 
-    /// The next step: (ms, index of its action (`None`: topology), step).
-    pub fn next(&mut self) -> Option<(u64, Option<usize>, Step)> {
+}
+
+impl Iterator for Schedule {
+    /// (ms, index of its action (`None`: topology), step).
+    type Item = (u64, Option<usize>, Step);
+
+    fn next(&mut self) -> Option<(u64, Option<usize>, Step)> {
         let Reverse((_, order)) = self.heads.pop()?;
         let source = &mut self.sources[order];
         let (t, step) = source.head.take().expect("a source in the heap has a head");

@@ -12,13 +12,14 @@ use crate::scenario::session::{PlayingThrough, Session};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::ui::embed::Outbound;
 
-/// Wall-clock milliseconds of play-through per slice. The page must never block longer
-/// than 50 ms; the rest goes to drawing the progress and to whatever the person does.
-pub const SLICE_MS: f64 = 25.0;
+/// Wall-clock milliseconds of play-through per slice: one frame's worth. The page must
+/// never block longer than 50 ms; the rest goes to drawing the progress and to whatever
+/// the person does, and to the odd move that is itself long.
+pub const SLICE_MS: f64 = 16.0;
 /// Moves carried out between two looks at the clock. One move is a bus event or a step
 /// of the schedule: microseconds, so a slice overshoots [`SLICE_MS`] by little (except
 /// for a single move that is itself long, such as writing a large RDB snapshot).
-pub const MOVES_PER_LOOK: usize = 64;
+pub const MOVES_PER_LOOK: usize = 16;
 
 /// An embed's `load` or `guide` waiting for its run to open: the reply goes out then.
 pub struct Waiting {

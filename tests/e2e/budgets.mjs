@@ -61,12 +61,13 @@ if (process.env.BUDGETS_ISSUE_LINK !== '0') OVER.push(ISSUE);
 // Before the page's own scripts: a heartbeat on animation frames that records the longest
 // gap while the progress line is up, every progress text seen, and the wasm memory.
 function instrument() {
-  const beats = { maxGap: 0, frames: 0, texts: [], last: null, openedAfter: null, started: performance.now() };
+  const beats = { maxGap: 0, frames: 0, texts: [], last: null, openedAfter: null, started: performance.now(), long: [] };
   window.__beats = beats;
   const frame = (now) => {
     const opening = document.querySelector('.opening-text');
     if (opening) {
       if (beats.last !== null) beats.maxGap = Math.max(beats.maxGap, now - beats.last);
+      if (beats.last !== null && now - beats.last > 60) beats.long.push(`${(now - beats.last).toFixed(0)} ms before ${opening.textContent.replace('Opening the shared run… ', '')}`);
       beats.last = now;
       beats.frames++;
       const text = opening.textContent;
@@ -78,6 +79,14 @@ function instrument() {
     requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
+  beats.tasks = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (document.querySelector('.opening-text')) beats.tasks.push(Math.round(e.duration));
+      }
+    }).observe({ type: 'longtask', buffered: false });
+  } catch (e) { /* not every browser reports long tasks */ }
   for (const name of ['instantiate', 'instantiateStreaming']) {
     const original = WebAssembly[name];
     WebAssembly[name] = async (...args) => {
@@ -148,7 +157,7 @@ await run(async (context) => {
       if (errors.length) problems.push(`errors: ${errors[0]}`);
       console.log(`      ${size}: ${beats.frames} frames, longest gap ${beats.maxGap.toFixed(1)} ms, ` +
         `opened-frame ${beats.openedAfter === null ? '-' : beats.openedAfter.toFixed(0)} ms, ` +
-        `slowest answer ${worst} ms, wasm memory ${(bytes / 1048576).toFixed(0)} MiB, ${beats.texts.length} texts`);
+        `slowest answer ${worst} ms, gaps over 60 ms: ${beats.long.join(', ') || 'none'}, long tasks (ms): ${beats.tasks.join(', ') || 'none'}, wasm memory ${(bytes / 1048576).toFixed(0)} MiB, ${beats.texts.length} texts`);
       await page.close();
       return problems.length ? problems.join('; ') : true;
     });
