@@ -20,8 +20,9 @@ use web::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 /// The longest the page may go without running a task of ours while a run opens. Slices
-/// are 16 ms; the rest is drawing the progress (a debug build draws slowly).
-const MAX_GAP_MS: f64 = 100.0;
+/// are 16 ms, but this is a debug build, whose single moves (and drawing) run many times
+/// slower than the release page's; tests/e2e/budgets.mjs holds the release page to 100 ms.
+const MAX_GAP_MS: f64 = 250.0;
 /// The wasm instance's memory after opening these runs.
 const MAX_WASM_MEMORY: u32 = 512 * 1024 * 1024;
 
@@ -37,7 +38,8 @@ fn wasm_memory() -> u32 {
     memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length()
 }
 
-/// The example with a load on its master: `rate` writes/s for `seconds`.
+/// The example with a load on its master: `rate` writes/s for `seconds` (not validated:
+/// some are over a limit on purpose).
 fn loaded(rate: u32, seconds: u32) -> Scenario {
     let json = format!(
         r#"{{"version": 1, "seed": 1,
@@ -46,7 +48,7 @@ fn loaded(rate: u32, seconds: u32) -> Scenario {
             "actions": [{{"do": "load", "at": 6000, "server": "master", "rate": {rate}, "duration_ms": {}, "type": "string", "keys": 500, "value_bytes": 32}}]}}"#,
         seconds * 1000
     );
-    Scenario::from_json(&json).unwrap()
+    serde_json::from_str(&json).unwrap()
 }
 
 /// Mounts the page opening `opening`, without waiting for it to open.

@@ -23,7 +23,12 @@ impl Opening {
         if !fragment.is_empty() {
             return match link::decode(fragment) {
                 Ok(run) => Opening::Run(Box::new(run)),
-                Err(e) => Opening::Refused(format!("The link in this address could not be opened: {e} The example is shown instead.")),
+                Err(e) => {
+                    // The reason is a sentence without its full stop, or a question.
+                    let e = e.to_string();
+                    let stop = if e.ends_with(['.', '?', '!']) { "" } else { "." };
+                    Opening::Refused(format!("The link in this address could not be opened: {e}{stop} The example is shown instead."))
+                }
             };
         }
         match query_value(query, "guide") {

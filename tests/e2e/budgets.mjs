@@ -181,6 +181,7 @@ await run(async (context) => {
         if (!c.says.test(sentence)) problems.push(`says ${JSON.stringify(sentence)}`);
         if (!/ The example is shown instead\.$|could not be opened/.test(sentence)) problems.push(`not the damaged-link sentence: ${sentence}`);
         if ((await page.locator('.topo-node').count()) !== 3) problems.push('the example is not shown');
+        if (c === OVER[0]) await page.screenshot({ path: join(SHOTS, `budgets-refused-${size}.png`) });
         const waited = await answers(page);
         if (waited > 250) problems.push(`the page took ${waited} ms to answer`);
         // Still usable: a line typed into the console gets its reply.
@@ -190,7 +191,6 @@ await run(async (context) => {
         const bytes = await memory(page);
         if (bytes < 0 || bytes > MAX_WASM_MEMORY) problems.push(`wasm memory ${bytes} B`);
         if (errors.length) problems.push(`errors: ${errors[0]}`);
-        if (c === OVER[0]) await page.screenshot({ path: join(SHOTS, `budgets-refused-${size}.png`) });
         console.log(`      ${size} ${c.name}: ${JSON.stringify(sentence)}, wasm memory ${(bytes / 1048576).toFixed(0)} MiB`);
         await page.close();
         return problems.length ? problems.join('; ') : true;
