@@ -27,10 +27,10 @@ section "native tests: with the web feature"
 cargo test --lib --test tidy --test docs_embed
 
 section "wasm-bindgen-test: headless Chromium"
-CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect --test web_guided --test web_embed
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect --test web_guided --test web_embed --test web_budgets
 
 section "wasm-bindgen-test: headless Firefox"
-GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect --test web_guided --test web_embed
+GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect --test web_guided --test web_embed --test web_budgets
 
 section "release build (trunk)"
 rm -rf dist
@@ -64,6 +64,7 @@ BASE_URL="http://127.0.0.1:$port/" node tests/e2e/playground.mjs
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/guided.mjs
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/embed.mjs
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/monkey.mjs
+BASE_URL="http://127.0.0.1:$port/" node tests/e2e/budgets.mjs
 kill "$server_pid" 2>/dev/null || true
 wait "$server_pid" 2>/dev/null || true
 trap - EXIT

@@ -13,7 +13,7 @@
 //! Steps run in the runner's order: a step at time t after every bus event due by t
 //! (`run_until(t)`), steps at equal times in file order.
 
-use super::runner::{apply_step, schedule, Step};
+use super::runner::{apply_step, Schedule, Step};
 use super::Scenario;
 use crate::bus::{Bus, EPOCH_MS};
 
@@ -29,19 +29,29 @@ struct Scheduled {
 /// A scenario's schedule and how far it has been carried out.
 #[derive(Debug, Clone)]
 pub struct Player {
+    /// The steps made so far, in order; the rest are still in `schedule`.
     steps: Vec<Scheduled>,
     /// Every step before this one is in the timeline (a hint: forks move it back).
     next: usize,
+    /// Steps not made yet: a long load's writes are made as time reaches them.
+    schedule: Schedule,
 }
 
 impl Player {
     /// The schedule of a validated scenario.
     pub fn new(scenario: &Scenario) -> Player {
-        let steps = schedule(scenario)
-            .into_iter()
-            .map(|(at, _, step)| Scheduled { at: EPOCH_MS + at, step, position: None })
-            .collect();
-        Player { steps, next: 0 }
+        let mut player = Player { steps: Vec::new(), next: 0, schedule: Schedule::new(scenario) };
+        player.make_next();
+        player
+    }
+
+    /// Makes the step at `next` if it is not made yet (the schedule goes on from there).
+    fn make_next(&mut self) {
+        if self.next >= self.steps.len() {
+            if let Some((at, _, step)) = self.schedule.next() {
+                self.steps.push(Scheduled { at: EPOCH_MS + at, step, position: None });
+            }
+        }
     }
 
     /// When the next step not yet carried out is due (unix ms), if any.
@@ -57,6 +67,7 @@ impl Player {
         // A refusal (a command to a crashed server) is part of the run, as in a shell script.
         let _ = apply_step(bus, &scheduled.step);
         self.next += 1;
+        self.make_next();
         Some(&self.steps[i].step)
     }
 
@@ -82,7 +93,7 @@ impl Player {
 
     /// Whether every step is in the timeline.
     pub fn finished(&self) -> bool {
-        self.next >= self.steps.len()
+        self.next >= self.steps.len() && self.schedule.peek_at().is_none()
     }
 }
 

@@ -18,7 +18,7 @@
 
 use super::generator::{GenerateSpec, Generator, BATCH_MS};
 use super::player::Player;
-use super::runner::{self, action_steps, apply_step, Step};
+use super::runner::{self, action_steps, apply_step, PlayThrough, Progress, Step};
 use super::{Action, Scenario, ScenarioError};
 use crate::bus::{Bus, EPOCH_MS};
 
@@ -64,9 +64,17 @@ impl Session {
     /// its actions, until replicas converge, and to `end_ms`): the recorded timeline a
     /// shared link or a guided scenario is explored in.
     pub fn play_through(scenario: Scenario) -> Result<(Session, Bus), ScenarioError> {
-        let (mut session, mut bus) = Session::new(scenario)?;
-        runner::play_through(&session.base, &mut bus, &mut session.player, &mut ());
-        Ok((session, bus))
+        let mut playing = Session::playing_through(scenario)?;
+        while !playing.run_some(usize::MAX) {}
+        Ok(playing.into_parts())
+    }
+
+    /// [`Session::play_through`] a slice at a time ([`PlayingThrough::run_some`]), for the
+    /// page, which must not block its thread while a long run opens. Same moves, same log.
+    pub fn playing_through(scenario: Scenario) -> Result<PlayingThrough, ScenarioError> {
+        let (session, bus) = Session::new(scenario)?;
+        let through = PlayThrough::new(&session.base);
+        Ok(PlayingThrough { session, bus, through })
     }
 
     /// The scenario's servers on a new bus, before any step.
@@ -285,5 +293,46 @@ impl LiveGenerator {
     fn next_batch(&self) -> Option<u64> {
         let at = self.generator.start + (self.batches.len() as u64 + 1) * BATCH_MS;
         self.generator.stop.is_none_or(|s| at <= s).then_some(at)
+    }
+}
+
+/// A scenario being played through (see [`Session::playing_through`]).
+pub struct PlayingThrough {
+    session: Session,
+    bus: Bus,
+    through: PlayThrough,
+}
+
+impl PlayingThrough {
+    /// Carries out up to `max_moves` more moves; returns whether the run is done.
+    pub fn run_some(&mut self, max_moves: usize) -> bool {
+        self.through.run_some(&mut self.bus, &mut self.session.player, &mut (), max_moves)
+    }
+
+    pub fn progress(&self) -> Progress {
+        self.through.progress(&self.bus)
+    }
+
+    pub fn done(&self) -> bool {
+        self.through.done()
+    }
+
+    /// Events in the log when the bus stopped the run early (at its budget), if it did.
+    pub fn stopped_at(&self) -> Option<usize> {
+        self.through.stopped_at()
+    }
+
+    /// The scenario being opened.
+    pub fn base(&self) -> &Scenario {
+        &self.session.base
+    }
+
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    /// The session and its bus as far as they got (the whole run once done).
+    pub fn into_parts(self) -> (Session, Bus) {
+        (self.session, self.bus)
     }
 }

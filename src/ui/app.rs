@@ -1,12 +1,13 @@
 use std::cell::Cell;
 
-use gloo_timers::callback::Interval;
+use gloo_timers::callback::{Interval, Timeout};
 use yew::prelude::*;
 
 use super::components::controls::Controls;
 use super::components::help::Shortcuts;
 use super::components::inspect::Inspect;
 use super::components::narration::Narration;
+use super::components::opening::OpeningProgress;
 use super::components::share::{page_address, GuidePicker, Share};
 use super::components::server_panel::ServerPanel;
 use super::components::timeline::Timeline;
@@ -39,7 +40,7 @@ pub fn app(props: &AppProps) -> Html {
     let opening = props.opening.clone();
     let embed = props.embed.clone();
     let sim = use_reducer(move || {
-        let mut sim = opening.into_sim();
+        let mut sim = opening.start();
         if let Some(options) = &embed {
             options.apply_to(&mut sim);
         }
@@ -60,6 +61,16 @@ pub fn app(props: &AppProps) -> Html {
                 })
             });
             move || drop(interval)
+        });
+    }
+
+    // A run being opened plays on a slice at a time, each in its own task, so the page
+    // draws and answers between slices.
+    {
+        let dispatch = dispatch.clone();
+        use_effect_with(sim.opening_slices(), move |slices| {
+            let timer = slices.map(|_| Timeout::new(0, move || dispatch.emit(Action::OpenSlice)));
+            move || drop(timer)
         });
     }
 
@@ -106,6 +117,9 @@ pub fn app(props: &AppProps) -> Html {
                     <p>{ notice }</p>
                     <button type="button" class="page-notice-close" onclick={dismiss}>{ "Dismiss" }</button>
                 </div>
+            }
+            if let Some(view) = sim.opening_view() {
+                <OpeningProgress view={view} dispatch={dispatch.clone()} />
             }
             <Controls view={sim.timeline_view()} dispatch={dispatch.clone()} compact={embed.is_some()} />
             // Wide screens: the cluster and what it holds on the left, the selected server's
@@ -161,7 +175,12 @@ fn embed_head(sim: &UseReducerHandle<Sim>, options: &EmbedOptions) -> Html {
         let sim = sim.clone();
         Callback::from(move |e: Event| {
             if let Some(a) = e.target_dyn_into::<web_sys::Element>() {
-                let _ = a.set_attribute("href", &format!("{}#{}", page_address(), sim.share_link().link));
+                // A run over what a link holds leads to the full page without one.
+                let href = match sim.share_link().link() {
+                    Some(shared) => format!("{}#{}", page_address(), shared.link),
+                    None => page_address(),
+                };
+                let _ = a.set_attribute("href", &href);
             }
         })
     };

@@ -19,6 +19,7 @@ use yew::prelude::*;
 use crate::bus::LogEntry;
 use crate::scenario::{guided, link};
 use crate::ui::model::server_panel::PanelAction;
+use crate::ui::opening::Waiting;
 use crate::ui::model::timeline::{format_speed, SPEEDS};
 use crate::ui::state::{Action, Sim};
 
@@ -162,6 +163,9 @@ impl EmbedOptions {
     pub fn apply_to(&self, sim: &mut Sim) {
         sim.read_only = self.read_only;
         sim.paused = !self.autoplay;
+        if let Some(mut run) = sim.opening_run() {
+            run.play = self.autoplay;
+        }
         if let Some(speed) = self.speed {
             sim.speed_pct = speed;
         }
@@ -431,27 +435,47 @@ pub struct Call {
 }
 
 /// Carries out a host's request on the run, through the same actions as the page's own
-/// controls, and replies how it went.
+/// controls, and replies how it went: at once, or for a `load` or `guide` whose run opens
+/// in slices, when it has opened.
 pub fn apply(sim: &mut Sim, call: Call) {
     let Call { request, autoplay, reply } = call;
     let to = request.kind().to_string();
-    let result = carry_out(sim, request, autoplay);
-    reply.emit(Outbound::Reply { to, error: result.err() });
+    match carry_out(sim, request, autoplay) {
+        Ok(Reply::Now) => reply.emit(Outbound::Reply { to, error: None }),
+        Ok(Reply::WhenOpen) => match sim.opening_run() {
+            Some(mut run) => run.waiting = Some(Waiting { reply, to }),
+            None => reply.emit(Outbound::Reply { to, error: None }),
+        },
+        Err(why) => reply.emit(Outbound::Reply { to, error: Some(why) }),
+    }
 }
 
-fn carry_out(sim: &mut Sim, request: Request, autoplay: bool) -> Result<(), String> {
+/// When a request that went through is answered.
+enum Reply {
+    Now,
+    /// When the run it asked for has opened.
+    WhenOpen,
+}
+
+/// Why requests on the run are refused while another run opens: they would act on the
+/// run about to be replaced.
+pub const STILL_OPENING: &str = "The run asked for is still opening: send this after its reply.";
+
+fn carry_out(sim: &mut Sim, request: Request, autoplay: bool) -> Result<Reply, String> {
+    let opening = sim.opening_run().is_some();
     match request {
         Request::Load(text) => {
             let run = link::decode(&text).map_err(|e| e.to_string())?;
-            open(sim, Action::Open { scenario: Box::new(run.scenario), step: run.step }, autoplay)
+            return open(sim, Action::Open { scenario: Box::new(run.scenario), step: run.step }, autoplay);
         }
         Request::Guide(id) => {
             if !guided::exists(&id) {
                 let ids = guided::ALL.iter().map(|g| g.id).collect::<Vec<_>>().join(", ");
                 return Err(format!("There is no guided scenario {id:?}; the ids are {ids}."));
             }
-            open(sim, Action::OpenGuide(id), autoplay)
+            return open(sim, Action::OpenGuide(id), autoplay);
         }
+        Request::Command { .. } | Request::Step(_) | Request::Jump(_) if opening => return Err(STILL_OPENING.to_string()),
         Request::Command { server, line } => {
             if sim.read_only {
                 return Err(READ_ONLY.to_string());
@@ -463,48 +487,93 @@ fn carry_out(sim: &mut Sim, request: Request, autoplay: bool) -> Result<(), Stri
                 (found, shown.iter().map(|&i| bus.server(i).name.clone()).collect::<Vec<_>>().join(", "))
             };
             let id = found.ok_or_else(|| format!("There is no server named {server:?}; the servers are {names}."))?;
-            sim.act_command(id, &line)
+            sim.act_command(id, &line)?;
         }
-        Request::Step(n) => {
-            for _ in 0..n.unsigned_abs() {
-                sim.apply(if n < 0 { Action::StepBackEvent } else { Action::StepEvent });
-            }
-            Ok(())
-        }
+        Request::Step(n) => step(sim, n),
         Request::Jump(index) => {
             let total = sim.bus().timeline_len();
             if index >= total {
                 return Err(format!("There is no event #{index}: the timeline has {total} events."));
             }
             sim.apply(Action::JumpTo(index));
-            Ok(())
         }
-        Request::Play => {
-            sim.apply(Action::SetPaused(false));
-            Ok(())
+        Request::Play => sim.apply(Action::SetPaused(false)),
+        Request::Pause => sim.apply(Action::SetPaused(true)),
+        Request::Speed(speed) => sim.apply(Action::SetSpeed(speed)),
+    }
+    Ok(Reply::Now)
+}
+
+/// Moves of the simulation one `step` forward past the recorded timeline may make at most:
+/// each is a bus event, and many record nothing (a cron tick), so a count of events alone
+/// would not bound the work.
+pub const MAX_STEP_MOVES: usize = 100_000;
+
+/// `n` events forward or back, paused. Along the recorded timeline it is one jump (one
+/// restore of a checkpoint, two when the target falls inside a move that recorded several
+/// events), never one per event: back, to the latest point at which at most `n` fewer
+/// events are visible; forward, to the end of the move that shows at least `n` more.
+/// Past the recorded timeline the simulation steps on live, within [`MAX_STEP_MOVES`].
+fn step(sim: &mut Sim, n: i64) {
+    sim.apply(Action::SetPaused(true));
+    let visible = sim.bus().log().len();
+    let count = usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX);
+    if n < 0 {
+        let target = visible.saturating_sub(count);
+        if target == 0 {
+            sim.apply(Action::JumpTo(0));
+            return;
         }
-        Request::Pause => {
-            sim.apply(Action::SetPaused(true));
-            Ok(())
+        sim.apply(Action::JumpTo(target - 1));
+        // Entry `target - 1` was recorded by a move that recorded more after it: the latest
+        // point with at most `target` events is the end of the move before that one.
+        if sim.bus().log().len() > target {
+            sim.apply(Action::StepBackEvent);
         }
-        Request::Speed(speed) => {
-            sim.apply(Action::SetSpeed(speed));
-            Ok(())
+        return;
+    }
+    let target = visible.saturating_add(count);
+    let total = sim.bus().timeline_len();
+    if target <= total {
+        if count > 0 {
+            sim.apply(Action::JumpTo(target - 1));
         }
+        return;
+    }
+    if visible < total {
+        sim.apply(Action::JumpToEnd);
+    }
+    let mut moves = 0;
+    while sim.bus().log().len() < target && moves < MAX_STEP_MOVES {
+        let before = sim.bus().position();
+        sim.apply(Action::StepEvent);
+        if sim.bus().position() == before {
+            break;
+        }
+        moves += 1;
     }
 }
 
 /// Opens another run; if it cannot be opened the run stays, and why is the error (not
-/// the page's notice: the host asked, the host is told).
-fn open(sim: &mut Sim, action: Action, autoplay: bool) -> Result<(), String> {
+/// the page's notice: the host asked, the host is told). A run that takes longer than a
+/// slice to open is answered once open.
+fn open(sim: &mut Sim, action: Action, autoplay: bool) -> Result<Reply, String> {
     let (run, notice) = (sim.run, sim.notice.clone());
+    let opening = |sim: &Sim| sim.opening.as_ref().map(std::rc::Rc::as_ptr);
+    let before = opening(sim);
     sim.apply(action);
-    if sim.run == run {
-        let why = std::mem::replace(&mut sim.notice, notice);
-        return Err(why.unwrap_or_else(|| "The scenario could not be opened.".to_string()));
+    if sim.run != run {
+        sim.paused = !autoplay;
+        return Ok(Reply::Now);
     }
-    sim.paused = !autoplay;
-    Ok(())
+    if opening(sim).is_some() && opening(sim) != before {
+        if let Some(mut run) = sim.opening_run() {
+            run.play = autoplay;
+            return Ok(Reply::WhenOpen);
+        }
+    }
+    let why = std::mem::replace(&mut sim.notice, notice);
+    Err(why.unwrap_or_else(|| "The scenario could not be opened.".to_string()))
 }
 
 /// What a read-only embed refuses: everything that changes what happens in the run, and
@@ -559,6 +628,8 @@ pub fn refused_when_read_only(action: &Action) -> bool {
         | Action::Open { .. }
         | Action::NarrationGo(_)
         | Action::DismissNotice
+        | Action::OpenSlice
+        | Action::CancelOpening
         // Checked request by request (a refused command is answered).
         | Action::Api(_) => false,
     }
@@ -646,7 +717,7 @@ pub fn use_host(options: Option<EmbedOptions>, sim: &Sim, dispatch: Callback<Act
     {
         let host = (*host).clone();
         let autoplay = options.as_ref().is_none_or(|o| o.autoplay);
-        let title = sim.session().base().title.clone();
+        let title = sim.title();
         use_effect_with((), move |_| {
             let listener = host.map(|host| {
                 host.post(&Outbound::Ready { title });
@@ -841,6 +912,8 @@ mod tests {
             Callback::from(move |m| replies.borrow_mut().push(m))
         };
         sim.apply(Action::Api(Box::new(Call { request, autoplay: false, reply })));
+        // A run that takes more than a slice to open is answered once open.
+        sim.finish_opening();
         let mut replies = replies.take();
         assert_eq!(replies.len(), 1, "{replies:?}");
         replies.pop().unwrap()
@@ -861,22 +934,20 @@ mod tests {
         assert!(sim.paused, "autoplay off: the scenario waits at its first step");
         let run = sim.run;
 
-        // As many presses of the page's "Event ▶" / "◀ Event" (each shows the next move's events).
-        let mut pressed = Sim::new();
-        pressed.apply(Action::OpenGuide("first-sync".into()));
+        // `step` counts events of the log, as the slider does, in one jump.
         let visible = |s: &Sim| s.bus().log().len();
-        let pressed_at = |pressed: &mut Sim, presses: usize, action: fn() -> Action| {
-            for _ in 0..presses {
-                pressed.apply(action());
-            }
-            visible(pressed)
-        };
+        let at = visible(&sim);
         assert_eq!(error(call(&mut sim, Request::Step(5))), None);
-        assert_eq!(visible(&sim), pressed_at(&mut pressed, 5, || Action::StepEvent));
+        let stepped = visible(&sim);
+        assert!(stepped >= at + 5);
+        sim.apply(Action::JumpTo(at + 4));
+        assert_eq!(visible(&sim), stepped, "forward: to the end of the move that shows event {}", at + 4);
         assert_eq!(error(call(&mut sim, Request::Step(-2))), None);
-        assert_eq!(visible(&sim), pressed_at(&mut pressed, 2, || Action::StepBackEvent));
+        assert!(visible(&sim) <= stepped - 2, "back: at most two fewer events: {} of {stepped}", visible(&sim));
+        sim.apply(Action::StepEvent);
+        assert!(visible(&sim) > stepped - 2, "and the latest such point: one press forward passes it");
         assert_eq!(error(call(&mut sim, Request::Step(0))), None);
-        assert_eq!(visible(&sim), visible(&pressed));
+        assert!(sim.paused);
         // Like the slider: to the end of the move that made event 4.
         assert_eq!(error(call(&mut sim, Request::Jump(4))), None);
         assert!((5..10).contains(&sim.bus().log().len()), "{}", sim.bus().log().len());
@@ -913,6 +984,48 @@ mod tests {
         assert_eq!(sim.run, run + 1);
         assert!((3..6).contains(&sim.bus().log().len()), "opens at its step: {}", sim.bus().log().len());
         assert_eq!(sim.speed_pct, 200, "a new run keeps the embed's speed");
+    }
+
+    #[test]
+    fn a_long_step_is_one_jump_and_a_load_waits_for_its_run() {
+        // Two virtual minutes of writes: over ten thousand events, several checkpoints.
+        let mut sim = Sim::new();
+        sim.apply(Action::Step(8_000));
+        for i in 0..3_000 {
+            sim.apply(Action::SubmitCommand { server: 0, line: format!("SET k{i} {}", "v".repeat(200)) });
+            sim.apply(Action::Step(40));
+        }
+        let total = sim.bus().timeline_len();
+        assert!(total > 3 * crate::bus::DEFAULT_CHECKPOINT_EVERY as usize, "{total}");
+        let started = std::time::Instant::now();
+        assert_eq!(error(call(&mut sim, Request::Step(-(MAX_STEP_EVENTS as i64)))), None);
+        assert_eq!(error(call(&mut sim, Request::Step(MAX_STEP_EVENTS as i64))), None);
+        assert_eq!(error(call(&mut sim, Request::Step(-(MAX_STEP_EVENTS as i64)))), None);
+        // One restore each (a checkpoint clone and up to a few thousand moves replayed), where
+        // one per event was 10,000 of them.
+        assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
+        assert!(sim.bus().log().len() <= total - MAX_STEP_EVENTS as usize);
+
+        // A `load` is answered when its run has opened, and requests on the run wait for it.
+        let replies = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let reply = {
+            let replies = replies.clone();
+            Callback::from(move |m| replies.borrow_mut().push(m))
+        };
+        let text = link::encode(&link::SharedRun { scenario: sim.to_scenario(), step: None });
+        sim.apply(Action::Api(Box::new(Call { request: Request::Load(text), autoplay: true, reply: reply.clone() })));
+        let run = sim.run;
+        if sim.opening_view().is_some() {
+            assert!(replies.borrow().is_empty(), "answered before it opened: {:?}", replies.borrow());
+            sim.apply(Action::Api(Box::new(Call { request: Request::Step(-1), autoplay: true, reply: reply.clone() })));
+            assert_eq!(replies.borrow_mut().pop(), Some(Outbound::Reply { to: "step".into(), error: Some(STILL_OPENING.into()) }));
+            while sim.opening_view().is_some() {
+                sim.apply(Action::OpenSlice);
+            }
+            assert_eq!(sim.run, run + 1);
+        }
+        assert_eq!(replies.take(), vec![Outbound::Reply { to: "load".into(), error: None }]);
+        assert!(!sim.paused, "autoplay: it plays once open");
     }
 
     #[test]
@@ -978,6 +1091,7 @@ mod tests {
         assert_eq!(lines(&again), (len - 3, vec![len as u64 - 3], 0));
 
         sim.apply(Action::OpenGuide("first-sync".into()));
+        sim.finish_opening();
         let (fresh, _) = events_since(Some(told), sim.run, sim.bus().log());
         assert_eq!(lines(&fresh).0, 0, "a new run starts the host's list over");
     }

@@ -5,6 +5,7 @@ pub mod components;
 pub mod embed;
 pub mod model;
 pub mod page;
+pub mod opening;
 pub mod state;
 
 pub use app::{App, AppProps};

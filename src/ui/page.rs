@@ -4,6 +4,7 @@
 
 use crate::scenario::guided;
 use crate::scenario::link::{self, SharedRun};
+use crate::ui::opening::OpeningRun;
 use crate::ui::state::Sim;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -22,7 +23,12 @@ impl Opening {
         if !fragment.is_empty() {
             return match link::decode(fragment) {
                 Ok(run) => Opening::Run(Box::new(run)),
-                Err(e) => Opening::Refused(format!("The link in this address could not be opened: {e} The example is shown instead.")),
+                Err(e) => {
+                    // The reason is a sentence without its full stop, or a question.
+                    let e = e.to_string();
+                    let stop = if e.ends_with(['.', '?', '!']) { "" } else { "." };
+                    Opening::Refused(format!("The link in this address could not be opened: {e}{stop} The example is shown instead."))
+                }
             };
         }
         match query_value(query, "guide") {
@@ -35,16 +41,34 @@ impl Opening {
         }
     }
 
-    pub fn into_sim(self) -> Sim {
-        match self {
-            Opening::Example => Sim::new(),
+    /// What the page starts with: the example, or the example while the link or the
+    /// guided scenario opens in slices (it takes the example's place once open).
+    pub fn start(self) -> Sim {
+        let opening = match self {
+            Opening::Example => return Sim::new(),
+            Opening::Refused(message) => return Sim::refused(message),
             Opening::Run(run) => {
                 let SharedRun { scenario, step } = *run;
-                Sim::open(scenario, step).unwrap_or_else(|e| Sim::refused(format!("The scenario in this link could not be opened: {e}")))
+                OpeningRun::new(scenario, step, "the shared run".to_string())
+                    .map_err(|e| format!("The scenario in this link could not be opened: {e}"))
             }
-            Opening::Guide(id) => Sim::open_guide(&id).unwrap_or_else(Sim::refused),
-            Opening::Refused(message) => Sim::refused(message),
+            Opening::Guide(id) => Sim::guide_opening(&id),
+        };
+        match opening {
+            Ok(run) => {
+                let mut sim = Sim::new();
+                sim.begin_opening(run);
+                sim
+            }
+            Err(message) => Sim::refused(message),
         }
+    }
+
+    /// [`Opening::start`], opened in one go.
+    pub fn into_sim(self) -> Sim {
+        let mut sim = self.start();
+        sim.finish_opening();
+        sim
     }
 }
 
@@ -120,6 +144,7 @@ mod tests {
         sim.apply(crate::ui::state::Action::SubmitCommand { server: 0, line: "SET shared yes".into() });
         sim.apply(crate::ui::state::Action::Step(500));
         let share = sim.share_link();
+        let share = share.link().expect("a link");
         let Opening::Run(run) = Opening::from_address("", &share.link) else { panic!("{}", share.link) };
         let again = Opening::Run(run).into_sim();
         let lines = |s: &Sim| s.bus().log().iter().map(|e| e.line()).collect::<Vec<_>>();

@@ -22,6 +22,7 @@ use crate::engine::Role;
 use crate::ui::model::server_panel::{PanelAction, PanelUi};
 use crate::ui::model::timeline::{self, DiagramScroll, LogFilter, Theme, TimelineUi};
 use crate::ui::model::inspect::{InspectAction, InspectUi};
+use crate::ui::opening::{self, OpeningRun, OpeningView};
 
 /// Fixed, so every visit replays the same run (same replids, same event log).
 pub const SEED: u64 = 1;
@@ -94,15 +95,42 @@ pub enum Action {
     DismissNotice,
     /// A request from the page embedding this one (see [`crate::ui::embed`]).
     Api(Box<crate::ui::embed::Call>),
+    /// Plays the run being opened on for one slice of wall-clock time (see [`opening`]).
+    OpenSlice,
+    /// Stops opening a run; the one shown stays.
+    CancelOpening,
 }
 
-/// The share box: the link, made when the person asked for it.
+/// A link written by Share.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ShareView {
+pub struct SharedLink {
     /// `v1.…` (the page puts it after its own address and `#`).
     pub link: String,
     /// Events the link opens at.
     pub step: u64,
+}
+
+/// The share box, made when the person asked for it: the link, or why this build would
+/// refuse it (Share never writes a link the page cannot open) and what fits instead.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ShareView {
+    Link(SharedLink),
+    Refused {
+        /// One sentence naming the limit and by how much.
+        sentence: String,
+        /// The run up to the event shown, when that fits.
+        fits: Option<SharedLink>,
+    },
+}
+
+impl ShareView {
+    /// The link written, if one was.
+    pub fn link(&self) -> Option<&SharedLink> {
+        match self {
+            ShareView::Link(link) => Some(link),
+            ShareView::Refused { .. } => None,
+        }
+    }
 }
 
 /// The narration of the scenario being played, with the step the playhead is at.
@@ -156,6 +184,9 @@ pub struct Sim {
     /// Counts the runs opened on this page, so whoever follows the log (the embed's host)
     /// knows when it is another run's.
     pub run: u64,
+    /// A run being opened a slice at a time; it replaces this one when done. `None` inside
+    /// once taken out to be opened.
+    pub opening: Option<Rc<RefCell<Option<OpeningRun>>>>,
 }
 
 impl Default for Sim {
@@ -168,7 +199,8 @@ impl Reducible for Sim {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        if self.paused && matches!(action, Action::Tick(_)) {
+        // While a run opens, the wall clock's ticks go to it, not to the run it replaces.
+        if (self.paused || self.opening.is_some()) && matches!(action, Action::Tick(_)) {
             // The same Rc back tells Yew nothing changed: a paused page does not redraw
             // twenty times a second.
             return self;
@@ -209,28 +241,120 @@ impl Sim {
 
     /// Plays `scenario` through (as `replscope-sim run` does) and stands at `step` events
     /// (clamped to the timeline; `None`: the start of the narration, or the end), paused.
+    /// In one go: the page opens runs in slices ([`Sim::begin_opening`]).
     pub fn open(scenario: Scenario, step: Option<u64>) -> Result<Sim, scenario::ScenarioError> {
-        let (session, mut bus) = Session::play_through(scenario)?;
+        let mut run = OpeningRun::new(scenario, step, "the shared run".to_string())?;
+        run.finish();
+        Ok(Sim::opened(run))
+    }
+
+    /// A run played through, standing at its step, paused; with the sentence saying so if
+    /// it was cut short.
+    fn opened(run: OpeningRun) -> Sim {
+        let step = run.step;
+        let (session, mut bus, stopped) = run.into_parts();
         let servers = session.base().servers.len();
         let start = session.base().narration.first().map(|n| n.at.max(0) as u64);
         let events = match (step, start) {
-            (Some(step), _) => step as usize,
+            (Some(step), _) => usize::try_from(step).unwrap_or(usize::MAX),
             // The last event at or before the first narration step's time.
             (None, Some(at)) => bus.timeline().partition_point(|e| e.time <= at),
             (None, None) => bus.timeline_len(),
         };
-        let events = events.clamp(servers.max(1), bus.timeline_len().max(1));
-        let _ = bus.jump_to(events - 1);
+        // A run cut short early may have fewer events than servers.
+        let events = events.max(servers.max(1)).min(bus.timeline_len());
+        if events > 0 {
+            let _ = bus.jump_to(events - 1);
+        }
         let mut sim = Sim::with(session, bus);
         sim.paused = true;
-        Ok(sim)
+        sim.notice = stopped;
+        sim
     }
 
     /// The guided scenario `id`, opened at its first narration step; the error is the
     /// sentence the page shows.
     pub fn open_guide(id: &str) -> Result<Sim, String> {
+        let mut run = Sim::guide_opening(id)?;
+        run.finish();
+        Ok(Sim::opened(run))
+    }
+
+    /// The guided scenario `id`, ready to be played through, with its link for the address bar.
+    pub fn guide_opening(id: &str) -> Result<OpeningRun, String> {
         let scenario = scenario::guided::scenario(id).ok_or_else(|| format!("There is no guided scenario {id:?}."))?;
-        Sim::open(scenario, None).map_err(|e| format!("The guided scenario {id:?} could not be opened: {e}"))
+        let what = match &scenario.title {
+            Some(title) => format!("the guided scenario \u{201c}{title}\u{201d}"),
+            None => "the guided scenario".to_string(),
+        };
+        let link = scenario::link::encode(&scenario::link::SharedRun { scenario: scenario.clone(), step: None });
+        let mut run = OpeningRun::new(scenario, None, what).map_err(|e| format!("The guided scenario {id:?} could not be opened: {e}"))?;
+        run.link = Some(link);
+        Ok(run)
+    }
+
+    /// Starts opening `run` in slices, the first one now (a short run opens at once). A run
+    /// still opening is dropped, and an embed waiting for it is told.
+    pub fn begin_opening(&mut self, run: OpeningRun) {
+        self.cancel_opening("Another run was asked for before this one opened.");
+        self.opening = Some(Rc::new(RefCell::new(Some(run))));
+        self.open_slice(opening::SLICE_MS);
+    }
+
+    /// Plays the run being opened on for about `budget_ms`; once done, it replaces this one.
+    fn open_slice(&mut self, budget_ms: f64) {
+        let Some(cell) = self.opening.clone() else { return };
+        let done = cell.borrow_mut().as_mut().is_none_or(|run| run.slice(budget_ms));
+        if !done {
+            return;
+        }
+        self.opening = None;
+        let Some(mut run) = cell.borrow_mut().take() else { return };
+        let (waiting, link, play) = (run.waiting.take(), run.link.take(), run.play);
+        self.replace_with(Sim::opened(run));
+        self.opened_link = link;
+        self.paused = !play;
+        if let Some(w) = waiting {
+            w.reply.emit(crate::ui::embed::Outbound::Reply { to: w.to, error: None });
+        }
+    }
+
+    /// Opens the run being opened in one go (tests; and what a slice does when there is time).
+    pub fn finish_opening(&mut self) {
+        self.open_slice(f64::INFINITY);
+    }
+
+    /// Drops the run being opened, if any; an embed waiting for it is told `why`.
+    fn cancel_opening(&mut self, why: &str) {
+        let Some(cell) = self.opening.take() else { return };
+        let waiting = cell.borrow_mut().take().and_then(|run| run.waiting);
+        if let Some(w) = waiting {
+            w.reply.emit(crate::ui::embed::Outbound::Reply { to: w.to, error: Some(why.to_string()) });
+        }
+    }
+
+    /// The progress line while a run opens.
+    pub fn opening_view(&self) -> Option<OpeningView> {
+        self.opening.as_ref().and_then(|cell| cell.borrow().as_ref().map(OpeningRun::view))
+    }
+
+    /// The run being opened, if any (to attach an embed's reply, or read its title).
+    pub fn opening_run(&self) -> Option<std::cell::RefMut<'_, OpeningRun>> {
+        let cell = self.opening.as_ref()?;
+        std::cell::RefMut::filter_map(cell.borrow_mut(), Option::as_mut).ok()
+    }
+
+    /// Slices run of the opening, for the page to schedule the next (`None`: none under way).
+    pub fn opening_slices(&self) -> Option<u64> {
+        self.opening.as_ref().and_then(|cell| cell.borrow().as_ref().map(|run| run.slices))
+    }
+
+    /// The title of what is shown, or of what is opening.
+    pub fn title(&self) -> Option<String> {
+        match self.opening_run() {
+            Some(run) => run.base().title.clone(),
+            None => self.session().base().title.clone(),
+        }
     }
 
     fn with(session: Session, bus: Bus) -> Sim {
@@ -249,6 +373,7 @@ impl Sim {
             opened_link: None,
             read_only: false,
             run: 0,
+            opening: None,
         }
     }
 
@@ -259,11 +384,16 @@ impl Sim {
         sim
     }
 
-    /// The share link of the run as it stands: the scenario and the events shown.
+    /// The share link of the run as it stands: the scenario and the events shown, checked
+    /// as opening it would check it.
     pub fn share_link(&self) -> ShareView {
         let step = self.bus().log().len() as u64;
         let run = scenario::link::SharedRun { scenario: self.to_scenario(), step: Some(step) };
-        ShareView { link: scenario::link::encode(&run), step }
+        match checked_link(&run) {
+            Ok(link) => ShareView::Link(SharedLink { link, step }),
+            // The scenario layer will offer the run up to the event shown here.
+            Err(why) => ShareView::Refused { sentence: format!("No link was written: this page would refuse it ({why})."), fits: None },
+        }
     }
 
     /// The narration panel's model, when the scenario has a title or narration.
@@ -281,6 +411,7 @@ impl Sim {
 
     /// Replaces the whole run, keeping the page's own settings.
     fn replace_with(&mut self, mut next: Sim) {
+        next.opening = self.opening.take();
         next.timeline.theme = self.timeline.theme;
         next.speed_pct = self.speed_pct;
         next.read_only = self.read_only;
@@ -389,18 +520,16 @@ impl Sim {
             }
             Action::Share => self.share = Some(self.share_link()),
             Action::CloseShare => self.share = None,
-            Action::OpenGuide(id) => match Sim::open_guide(&id) {
-                Ok(next) => {
-                    let link = scenario::link::encode(&scenario::link::SharedRun { scenario: next.session().base().clone(), step: None });
-                    self.replace_with(next);
-                    self.opened_link = Some(link);
-                }
+            Action::OpenGuide(id) => match Sim::guide_opening(&id) {
+                Ok(run) => self.begin_opening(run),
                 Err(message) => self.notice = Some(message),
             },
-            Action::Open { scenario, step } => match Sim::open(*scenario, step) {
-                Ok(next) => self.replace_with(next),
+            Action::Open { scenario, step } => match OpeningRun::new(*scenario, step, "the shared run".to_string()) {
+                Ok(run) => self.begin_opening(run),
                 Err(e) => self.notice = Some(format!("This scenario could not be opened: {e}")),
             },
+            Action::OpenSlice => self.open_slice(opening::SLICE_MS),
+            Action::CancelOpening => self.cancel_opening("The person watching cancelled it before it opened."),
             Action::NarrationGo(n) => {
                 let at = self.session().base().narration.get(n).map(|s| s.at.max(0) as u64);
                 if let Some(at) = at {
@@ -537,6 +666,15 @@ impl Sim {
         let skip = out.len().saturating_sub(TRANSCRIPT_LEN);
         out.split_off(skip)
     }
+}
+
+/// The link for `run` if this build opens it: the scenario's limits, the link's length, and
+/// the link read back exactly as the page reads one.
+fn checked_link(run: &scenario::link::SharedRun) -> Result<String, String> {
+    run.scenario.validate().map_err(|e| e.to_string())?;
+    let link = scenario::link::encode_checked(run).map_err(|e| e.to_string())?;
+    scenario::link::decode(&link).map_err(|e| e.to_string())?;
+    Ok(link)
 }
 
 fn prompt(host: &str, port: u16, db: usize) -> String {
@@ -968,5 +1106,63 @@ mod tests {
         assert_eq!(sim.transcript().last().unwrap().input.as_deref(), Some("127.0.0.1:6380[3]> GET k"));
         assert!(redis_cli_raw(&[b"client".to_vec(), b"LIST".to_vec()]));
         assert!(!redis_cli_raw(&[b"get".to_vec(), b"info".to_vec()]));
+    }
+
+    /// A scenario that takes many slices to open: a load for a virtual minute.
+    fn long_run() -> Scenario {
+        let mut s = Sim::example();
+        s.actions.push(
+            serde_json::from_str(r#"{"do": "load", "at": 6000, "server": "master", "rate": 200, "duration_ms": 60000, "type": "string", "keys": 500, "value_bytes": 64}"#)
+                .unwrap(),
+        );
+        s.validate().unwrap();
+        s
+    }
+
+    #[test]
+    fn a_run_opens_in_slices_with_progress_and_is_the_run_opened_in_one_go() {
+        let whole = Sim::open(long_run(), Some(5_000)).unwrap();
+        let mut sim = Sim::new();
+        sim.apply(Action::Open { scenario: Box::new(long_run()), step: Some(5_000) });
+        let mut seen = Vec::new();
+        while let Some(view) = sim.opening_view() {
+            seen.push(view.percent);
+            assert!(view.text().starts_with("Opening the shared run… "), "{}", view.text());
+            let started = std::time::Instant::now();
+            sim.apply(Action::OpenSlice);
+            // The slice's own budget, with room for a slow machine.
+            assert!(started.elapsed() < std::time::Duration::from_millis(250), "{:?}", started.elapsed());
+            let ticked = Rc::new(sim.clone());
+            assert!(Rc::ptr_eq(&ticked, &ticked.clone().reduce(Action::Tick(50))) || sim.opening.is_none(), "ticks wait for the opening");
+        }
+        assert!(seen.len() > 3, "a minute of load takes several slices: {seen:?}");
+        assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+        assert_eq!(sim.bus().timeline().iter().map(|e| e.line()).collect::<Vec<_>>(), whole.bus().timeline().iter().map(|e| e.line()).collect::<Vec<_>>());
+        assert_eq!(sim.bus().log().len(), whole.bus().log().len(), "opens where the link says");
+        assert!(sim.paused && sim.notice.is_none() && sim.run == 1);
+
+        // Cancelled: the run shown stays.
+        let mut sim = Sim::new();
+        sim.apply(Action::Open { scenario: Box::new(long_run()), step: None });
+        assert!(sim.opening_view().is_some());
+        sim.apply(Action::CancelOpening);
+        assert!(sim.opening_view().is_none());
+        assert_eq!((sim.run, sim.session().base().actions.len()), (0, 0));
+    }
+
+    #[test]
+    fn share_writes_no_link_the_page_would_refuse() {
+        let mut sim = Sim::new();
+        sim.apply(Action::SubmitCommand { server: 0, line: "SET small 1".into() });
+        sim.apply(Action::Share);
+        let Some(ShareView::Link(shared)) = &sim.share else { panic!("{:?}", sim.share) };
+        assert!(scenario::link::decode(&shared.link).is_ok());
+        // A typed line over the scenario format's limit: the console takes it, a link cannot.
+        let line = format!("SET big {}", "x".repeat(scenario::limits::MAX_LINE_BYTES));
+        sim.apply(Action::SubmitCommand { server: 0, line });
+        sim.apply(Action::Share);
+        let Some(ShareView::Refused { sentence, fits: None }) = &sim.share else { panic!("{:?}", sim.share) };
+        assert!(sentence.starts_with("No link was written: this page would refuse it ("), "{sentence}");
+        assert!(sentence.contains("65536"), "names the limit: {sentence}");
     }
 }

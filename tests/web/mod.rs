@@ -24,7 +24,24 @@ pub async fn mount_with(props: AppProps) -> Element {
     doc.body().unwrap().append_child(&root).unwrap();
     yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
     yew::scheduler::flush().await;
+    opened(&root).await;
     root
+}
+
+/// Waits while a run opens in slices (a link, a guided scenario): each slice is a task of
+/// its own, so the page draws in between.
+pub async fn opened(root: &Element) {
+    for _ in 0..2_000 {
+        if !exists(root, ".opening") {
+            return;
+        }
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 5).unwrap();
+        });
+        wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+        yew::scheduler::flush().await;
+    }
+    panic!("the run did not open in 10 s");
 }
 
 pub fn find(root: &Element, selector: &str) -> Element {
@@ -103,6 +120,7 @@ pub async fn choose(root: &Element, selector: &str, starts_with: &str) {
         .unwrap_or_else(|| panic!("no option {starts_with} in {selector}"));
     select.set_selected_index(index as i32);
     fire(&select, "change").await;
+    opened(root).await;
 }
 
 /// Virtual seconds, one press of the page's "Step +1 s" button each.

@@ -8,6 +8,7 @@ pub mod event_log;
 pub mod help;
 pub mod inspect;
 pub mod narration;
+pub mod opening;
 pub mod server_config;
 pub mod server_keys;
 pub mod server_panel;

@@ -3,7 +3,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::scenario::guided;
-use crate::ui::state::{Action, ShareView};
+use crate::ui::state::{Action, ShareView, SharedLink};
 
 /// The page's own address without its query and fragment: a share link always opens the
 /// full playground, even when made inside an embed.
@@ -25,14 +25,7 @@ pub struct ShareProps {
 /// shown), shows it selected, and copies it.
 #[function_component(Share)]
 pub fn share(props: &ShareProps) -> Html {
-    let copied = use_state(|| None::<bool>);
-    let open = {
-        let copied = copied.clone();
-        props.dispatch.reform(move |_: MouseEvent| {
-            copied.set(None);
-            Action::Share
-        })
-    };
+    let open = props.dispatch.reform(|_: MouseEvent| Action::Share);
     let close = props.dispatch.reform(|_: MouseEvent| Action::CloseShare);
     let Some(view) = &props.share else {
         return html! {
@@ -40,7 +33,47 @@ pub fn share(props: &ShareProps) -> Html {
                 title="Share this run as a link (s)">{ "Share" }</button>
         };
     };
-    let url = format!("{}#{}", page_address(), view.link);
+    let close = html! {
+        <button type="button" class="share-close" onclick={close} aria-label="Close the share box">{ "✕" }</button>
+    };
+    match view {
+        ShareView::Link(shared) => html! {
+            <section class="share" aria-label="Share this run">
+                <LinkBox shared={shared.clone()} label={format!("Link to this run at event {}", shared.step)}>{ close }</LinkBox>
+            </section>
+        },
+        // Never a link the page would refuse: why not, and what fits instead.
+        ShareView::Refused { sentence, fits } => html! {
+            <section class="share share-refused" aria-label="Share this run">
+                <p class="share-refusal" role="alert">{ sentence }</p>
+                if let Some(fits) = fits {
+                    <LinkBox shared={fits.clone()} label={format!("What fits: this run up to event {}", fits.step)} />
+                }
+                { close }
+            </section>
+        },
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct LinkBoxProps {
+    shared: SharedLink,
+    /// What the link is, before its length.
+    label: String,
+    /// Beside the buttons (the box's close button).
+    #[prop_or_default]
+    children: Html,
+}
+
+/// A link shown selected, with Copy and Open.
+#[function_component(LinkBox)]
+fn link_box(props: &LinkBoxProps) -> Html {
+    let copied = use_state(|| None::<bool>);
+    use_effect_with(props.shared.clone(), {
+        let copied = copied.clone();
+        move |_| copied.set(None)
+    });
+    let url = format!("{}#{}", page_address(), props.shared.link);
     let copy = {
         let url = url.clone();
         let copied = copied.clone();
@@ -75,16 +108,16 @@ pub fn share(props: &ShareProps) -> Html {
         None => "",
     };
     html! {
-        <section class="share" aria-label="Share this run">
+        <>
             <label class="share-label">
-                { format!("Link to this run at event {} ({} characters)", view.step, url.len()) }
+                { format!("{} ({} characters)", props.label, url.len()) }
                 <input class="share-link" type="text" readonly=true value={url.clone()} onfocus={select_all} />
             </label>
             <button type="button" class="share-copy" onclick={copy}>{ "Copy" }</button>
             <a class="share-visit" href={url}>{ "Open" }</a>
-            <button type="button" class="share-close" onclick={close} aria-label="Close the share box">{ "✕" }</button>
+            { props.children.clone() }
             <p class="share-status" role="status">{ status }</p>
-        </section>
+        </>
     }
 }
 
