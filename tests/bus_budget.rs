@@ -44,7 +44,7 @@ fn load(bus: &mut Bus, m: ServerId, per_batch: usize, value_size: usize, keys: u
 /// memory budget, at the same event every time, with the sentence the page shows.
 #[test]
 fn a_big_value_load_stops_at_the_memory_budget() {
-    let budget = Budget { max_events: Budget::DEFAULT.max_events, max_bytes: 64 * MB };
+    let budget = Budget { max_bytes: 64 * MB, ..Budget::DEFAULT };
     let run = || {
         let (mut bus, m) = replicated(budget);
         let started = Instant::now();
@@ -68,7 +68,7 @@ fn a_big_value_load_stops_at_the_memory_budget() {
 /// The event budget, likewise; and what a stopped run still does.
 #[test]
 fn a_stopped_run_keeps_its_past_and_stays_steppable() {
-    let budget = Budget { max_events: 2_000, max_bytes: Budget::DEFAULT.max_bytes };
+    let budget = Budget { max_events: 2_000, ..Budget::DEFAULT };
     let (mut bus, m) = replicated(budget);
     let (mut straight, sm) = replicated(Budget::DEFAULT);
     for i in 0..2_000 {
@@ -123,7 +123,7 @@ fn a_stopped_run_keeps_its_past_and_stays_steppable() {
 /// stay within their share of the memory budget, and a jump anywhere stays exact.
 #[test]
 fn checkpoints_stay_within_their_share_with_big_values() {
-    let budget = Budget { max_events: Budget::DEFAULT.max_events, max_bytes: 128 * MB };
+    let budget = Budget { max_bytes: 128 * MB, ..Budget::DEFAULT };
     let (mut bus, m) = replicated(budget);
     bus.set_checkpoint_interval(64);
     let value = "v".repeat(64 * KB as usize);
@@ -319,4 +319,26 @@ fn an_idle_virtual_day_at_hz_500_costs_a_few_moves() {
     });
     let info = info.expect("INFO replied");
     assert!(info.contains("uptime_in_seconds:86400"), "{info}");
+}
+
+/// Work the log does not show: cron ticks at `hz 500` on a replicated pair record nothing
+/// (the crons have work, so none is skipped), yet each is a step; the step budget stops
+/// the run where the same count of steps is reached every time.
+#[test]
+fn cron_ticks_that_log_nothing_still_meet_the_step_budget() {
+    let run = || {
+        let budget = Budget { max_steps: 200_000, ..Budget::DEFAULT };
+        let (mut bus, m) = replicated(budget);
+        bus.submit_command(m, "CONFIG SET hz 500").unwrap();
+        bus.advance(86_400_000);
+        bus
+    };
+    let bus = run();
+    let stop = bus.budget_stop().expect("stopped by the step budget").clone();
+    assert_eq!(stop.limit, BudgetLimit::Steps(200_000));
+    assert_eq!(stop.to_string(), format!("stopped at event {}: budget of 200,000 steps of simulation reached", stop.event));
+    assert!(bus.elapsed_ms() < 600_000, "stopped minutes in, not a day: {} ms", bus.elapsed_ms());
+    let again = run();
+    assert_eq!(again.budget_stop(), Some(&stop));
+    assert_eq!(again.log_hash(), bus.log_hash());
 }

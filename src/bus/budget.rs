@@ -27,6 +27,9 @@ pub struct Budget {
     /// Bytes the run may hold: log, moves, checkpoints and the live world (see
     /// [`Bus::memory_bytes`](super::Bus::memory_bytes)).
     pub max_bytes: u64,
+    /// Events the run may carry out, those that record nothing (a server's cron tick)
+    /// included: the work a run asks of the page, which the log does not show.
+    pub max_steps: u64,
 }
 
 /// Default event budget: ten times the largest run the project records today (a
@@ -40,8 +43,15 @@ pub const DEFAULT_MAX_EVENTS: u64 = 2_000_000;
 /// ceiling leaves room for both. Runs recorded today hold a few MB.
 pub const DEFAULT_MAX_BYTES: u64 = 512 << 20;
 
+/// Default step budget: three times what the scenario budgets let a run's own length ask
+/// of the servers' crons (`scenario::limits::MAX_CRON_LOOPS`, 10,000,000), so it stops
+/// only what no check before the run could see coming, such as a long wait for replicas
+/// that never converge at a high `hz`. A cron tick costs about a microsecond natively, a
+/// few in a tab: tens of seconds at worst, carried out in slices the page can cancel.
+pub const DEFAULT_MAX_STEPS: u64 = 30_000_000;
+
 impl Budget {
-    pub const DEFAULT: Budget = Budget { max_events: DEFAULT_MAX_EVENTS, max_bytes: DEFAULT_MAX_BYTES };
+    pub const DEFAULT: Budget = Budget { max_events: DEFAULT_MAX_EVENTS, max_bytes: DEFAULT_MAX_BYTES, max_steps: DEFAULT_MAX_STEPS };
 }
 
 impl Default for Budget {
@@ -55,6 +65,7 @@ impl Default for Budget {
 pub enum BudgetLimit {
     Events(u64),
     Bytes(u64),
+    Steps(u64),
 }
 
 /// Where and why the bus stopped a run: no move is carried out past `event` (the number of
@@ -70,6 +81,7 @@ impl fmt::Display for BudgetStop {
         match self.limit {
             BudgetLimit::Events(n) => write!(f, "stopped at event {}: budget of {} events reached", self.event, thousands(n)),
             BudgetLimit::Bytes(n) => write!(f, "stopped at event {}: budget of {} of memory reached", self.event, human_bytes(n)),
+            BudgetLimit::Steps(n) => write!(f, "stopped at event {}: budget of {} steps of simulation reached", self.event, thousands(n)),
         }
     }
 }

@@ -40,11 +40,24 @@ mod world;
 use std::fmt;
 
 use crate::engine::{resp, Config};
-pub use budget::{Budget, BudgetLimit, BudgetStop, DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS};
+pub use budget::{Budget, BudgetLimit, BudgetStop, DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS, DEFAULT_MAX_STEPS};
 pub use console::{format_reply, quote, Console, ConsoleEntry};
 pub use log::{hash as hash_entries, LogEntry, LogKind, SentAt};
 pub use world::{Server, SEGMENT_BYTES};
 use world::{Endpoint, Pending, ProcState, World};
+
+/// Where [`Bus::run_until_entry`] paused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunPause {
+    /// The last event carried out recorded log entries: look at them before going on.
+    Recorded,
+    /// No event is left up to the time asked for (the clock was not moved there).
+    Reached,
+    /// The most events asked for were carried out, none of them recording anything.
+    Yielded,
+    /// The run has reached its budget ([`Bus::budget_stop`]): nothing was carried out.
+    Stopped,
+}
 
 /// Index of a server on the bus.
 pub type ServerId = usize;
@@ -395,6 +408,8 @@ impl Bus {
             BudgetLimit::Events(self.budget.max_events)
         } else if self.memory_bytes() >= self.budget.max_bytes {
             BudgetLimit::Bytes(self.budget.max_bytes)
+        } else if self.world.steps >= self.budget.max_steps {
+            BudgetLimit::Steps(self.budget.max_steps)
         } else {
             return;
         };
@@ -773,6 +788,40 @@ impl Bus {
             self.perform(Move::ClockTo(until));
         }
         self.open_run = false;
+    }
+
+    /// [`Bus::run_until`] for a watcher that must see every log entry as it is made (the
+    /// scenario checker, the page opening a run a slice at a time): it pauses right after
+    /// the first event that records entries, or after `max_events` events that record
+    /// nothing, and never moves the clock past the last event. Quiet events still join into
+    /// one move and idle cron loops are still skipped at once, which stepping event by
+    /// event ([`Bus::step`]) would give up: an idle virtual day at `hz 500` is a few moves
+    /// here and hundreds of millions there.
+    pub fn run_until_entry(&mut self, until: u64, max_events: u64) -> RunPause {
+        self.open_run = false;
+        let mut done = 0;
+        let pause = loop {
+            if !self.may_move() {
+                break RunPause::Stopped;
+            }
+            if !self.world.next_event_time().is_some_and(|t| t <= until) {
+                break RunPause::Reached;
+            }
+            if done == max_events {
+                break RunPause::Yielded;
+            }
+            done += 1;
+            let before = self.world.log_len;
+            match self.world.idle_window(until).filter(|_| self.skip_idle) {
+                Some(bound) => self.perform(Move::IdleTo(bound)),
+                None => self.perform_step_in_run(),
+            }
+            if self.world.log_len != before {
+                break RunPause::Recorded;
+            }
+        };
+        self.open_run = false;
+        pause
     }
 
     /// Advances virtual time by `ms`.

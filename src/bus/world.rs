@@ -187,6 +187,10 @@ pub(crate) struct World {
     pub next_ephemeral_port: u16,
     /// Log entries recorded so far (the next entry's index).
     pub log_len: u64,
+    /// Events carried out so far, recording or not (idle cron loops skipped at once are
+    /// not counted): the work the step budget bounds. Part of the world, so a jump back
+    /// and a new future count from where the jump landed.
+    pub steps: u64,
     /// Entries recorded by the move being carried out; the bus takes them after each move.
     pub new_entries: Vec<LogEntry>,
     /// Off while replaying moves whose entries the log already has.
@@ -230,6 +234,7 @@ impl World {
             cuts: LiteMap::new(),
             next_ephemeral_port: 40000,
             log_len: 0,
+            steps: 0,
             new_entries: Vec::new(),
             recording: true,
             traffic: 0,
@@ -305,6 +310,7 @@ impl World {
     pub fn step(&mut self) -> bool {
         let Some(Reverse(Queued { at, event, .. })) = self.queue.pop() else { return false };
         self.now = self.now.max(at);
+        self.steps += 1;
         self.apply(event);
         true
     }

@@ -67,6 +67,11 @@ pub mod limits {
     pub const MAX_LINK_DELAY_MS: i64 = 60_000;
     /// A link's bandwidth, in bytes per millisecond (1 GB/s).
     pub const MAX_BANDWIDTH: i64 = 1_000_000;
+    /// Server cron loops the run's own length asks for, summed over its servers (`hz` a
+    /// virtual second each): the default `hz 10` on 8 servers for a whole virtual day is
+    /// 6,912,000; 8 servers at `hz 500` for a day would be 345,600,000, minutes of work in a
+    /// tab for nothing anyone sees.
+    pub const MAX_CRON_LOOPS: u64 = 10_000_000;
 
     /// Budgets on what the actions make the bus carry and keep, from
     /// [`Action::cost`](super::Action::cost) summed over the file (see [`budget`](super::budget)).
@@ -579,6 +584,47 @@ impl Scenario {
         config_for(&format!("actions[{action}].config"), port, config)
     }
 
+    /// The cron work the run's own length asks for ([`limits::MAX_CRON_LOOPS`]): every
+    /// server for the whole length (its last action or `end_ms`), at its configured `hz`
+    /// or the highest one a `CONFIG SET hz` in the actions asks for. The wait for replicas
+    /// to converge after the last action is not known before the run: the bus's step
+    /// budget bounds it.
+    fn check_cron_loops(&self) -> Result<(), ScenarioError> {
+        use limits::MAX_CRON_LOOPS;
+        let last = self.actions.iter().enumerate().map(|(i, a)| (a.end().max(0), i)).max_by_key(|&(end, i)| (end, std::cmp::Reverse(i)));
+        let (span, field) = match (self.end_ms, last) {
+            (Some(end), Some((at, _))) if end >= at => (end, "end_ms".to_string()),
+            (Some(end), None) => (end, "end_ms".to_string()),
+            (_, Some((at, i))) => (at, format!("actions[{i}]")),
+            (None, None) => return Ok(()),
+        };
+        let typed_hz = self.actions.iter().filter_map(|a| match a {
+            Action::Command { line, .. } => typed_hz(line),
+            _ => None,
+        });
+        let typed_hz = typed_hz.max().unwrap_or(0);
+        let servers = self.servers.len() + self.added_servers().len();
+        let mut per_second: u64 = 0;
+        for i in 0..servers {
+            per_second += u64::from(self.server_config(i)?.hz.max(typed_hz));
+        }
+        let loops = per_second.saturating_mul(span.max(0) as u64) / 1000;
+        if loops > MAX_CRON_LOOPS {
+            return Err(err(
+                field,
+                format!(
+                    "{servers} servers running {} cron loops a virtual second (hz) for {} ms come to {} cron loops, over the budget of {} by {} (lower hz, or a shorter run)",
+                    budget::grouped(per_second),
+                    budget::grouped(span.max(0) as u64),
+                    budget::grouped(loops),
+                    budget::grouped(MAX_CRON_LOOPS),
+                    budget::grouped(loops - MAX_CRON_LOOPS)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks everything serde cannot: names, ports, times, sizes. The first problem
     /// found is the error.
     pub fn validate(&self) -> Result<(), ScenarioError> {
@@ -788,6 +834,7 @@ impl Scenario {
                 return Err(err("end_ms", format!("{end} ms is outside 0 to {MAX_TIME_MS}")));
             }
         }
+        self.check_cron_loops()?;
         for (i, e) in self.expect.info.iter().enumerate() {
             if self.server_index(&e.server).is_none() {
                 return Err(err(format!("expect.info[{i}].server"), format!("unknown server {:?}", e.server)));
@@ -795,4 +842,18 @@ impl Scenario {
         }
         Ok(())
     }
+}
+
+/// The `hz` a `CONFIG SET` line asks for, as the server would take it (1 to 500).
+fn typed_hz(line: &str) -> Option<u32> {
+    let args = crate::engine::resp::split_args(line.as_bytes())?;
+    if args.len() < 4 || !args[0].eq_ignore_ascii_case(b"config") || !args[1].eq_ignore_ascii_case(b"set") {
+        return None;
+    }
+    args[2..]
+        .chunks(2)
+        .filter(|pair| pair.len() == 2 && pair[0].eq_ignore_ascii_case(b"hz"))
+        .filter_map(|pair| std::str::from_utf8(&pair[1]).ok()?.parse::<i64>().ok())
+        .map(|hz| hz.clamp(1, 500) as u32)
+        .max()
 }

@@ -19,7 +19,7 @@ use super::checker::{self, CheckStats, Checker, Violation, ViolationKind};
 use super::generator::{GenerateSpec, Generator};
 use super::player::Player;
 use super::{Action, Scenario, ScenarioError, WriteKind};
-use crate::bus::{Bus, Fault, LinkConfig, LogKind, ServerId, DEFAULT_LATENCY_MS, EPOCH_MS};
+use crate::bus::{Bus, BudgetStop, Fault, LinkConfig, LogKind, RunPause, ServerId, DEFAULT_LATENCY_MS, EPOCH_MS};
 use crate::engine::Event;
 
 /// One step of the expanded schedule.
@@ -399,11 +399,17 @@ pub struct Summary {
     pub syncs: Vec<SyncSummary>,
     pub checks: CheckStats,
     pub violations: Vec<Violation>,
+    /// Where the bus stopped the run at its budget, if it did: the run is everything
+    /// before that event.
+    pub budget_stop: Option<BudgetStop>,
 }
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "log: {} entries, hash {}, ended at t={} ms", self.log_entries, self.log_hash, self.end_ms)?;
+        if let Some(stop) = &self.budget_stop {
+            writeln!(f, "run {stop}: what follows is the run up to there")?;
+        }
         for s in &self.servers {
             writeln!(f, "\n{} (port {}): {} keys, digest {:016x}", s.name, s.port, s.keys, s.digest)?;
             for line in s.info_replication.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
@@ -599,6 +605,10 @@ enum Phase {
     Done,
 }
 
+/// Bus events that record nothing carried out as one move of [`PlayThrough::run_some`]:
+/// cron ticks cost microseconds, so a slice's clock, read every few moves, stays close.
+const QUIET_EVENTS_PER_MOVE: u64 = 256;
+
 /// [`play_through`] as a state machine, so the page can carry a run out a slice at a time
 /// without blocking its thread: [`PlayThrough::run_some`] does a bounded number of moves
 /// and says whether the run is done. Slicing changes nothing in what is done or in which
@@ -645,7 +655,7 @@ impl PlayThrough {
             match self.phase {
                 Phase::Schedule => match player.next_due() {
                     Some(at) if bus.next_event_at().is_some_and(|t| t <= at) => {
-                        self.event(bus, watcher);
+                        self.event(bus, watcher, at);
                     }
                     Some(at) => {
                         bus.run_until(at);
@@ -657,7 +667,7 @@ impl PlayThrough {
                 },
                 Phase::Converge { last_action, deadline, .. } => match bus.next_event_at() {
                     Some(t) if t <= deadline => {
-                        if self.event(bus, watcher) && converged(bus) {
+                        if self.event(bus, watcher, deadline) && converged(bus) {
                             self.phase = Phase::End;
                         }
                     }
@@ -677,7 +687,7 @@ impl PlayThrough {
                 },
                 Phase::End => match self.end_ms.map(|e| EPOCH_MS + e) {
                     Some(end) if bus.next_event_at().is_some_and(|t| t <= end) => {
-                        self.event(bus, watcher);
+                        self.event(bus, watcher, end);
                     }
                     Some(end) => {
                         bus.run_until(end);
@@ -691,20 +701,23 @@ impl PlayThrough {
         self.done()
     }
 
-    /// Carries out the next bus event and shows it to the watcher; returns whether it
-    /// recorded anything.
-    fn event(&mut self, bus: &mut Bus, watcher: &mut impl Watcher) -> bool {
+    /// Carries out bus events due by `until` up to the next one that records anything,
+    /// and shows that one to the watcher; returns whether one did. A bus that will not go
+    /// on (it stopped at its budget) ends the run where it is.
+    fn event(&mut self, bus: &mut Bus, watcher: &mut impl Watcher, until: u64) -> bool {
         let before = bus.log().len();
-        if !bus.step() {
-            self.stopped_at = Some(before);
-            self.phase = Phase::Done;
-            return false;
+        match bus.run_until_entry(until, QUIET_EVENTS_PER_MOVE) {
+            RunPause::Recorded => {
+                watcher.event(bus, before);
+                true
+            }
+            RunPause::Stopped => {
+                self.stopped_at = Some(before);
+                self.phase = Phase::Done;
+                false
+            }
+            RunPause::Reached | RunPause::Yielded => false,
         }
-        let recorded = bus.log().len() != before;
-        if recorded {
-            watcher.event(bus, before);
-        }
-        recorded
     }
 
     fn after_schedule(&self, bus: &Bus) -> Phase {
@@ -776,7 +789,16 @@ fn summarise(bus: &Bus, checks: CheckStats, violations: Vec<Violation>) -> Summa
             _ => None,
         })
         .collect();
-    Summary { log_hash: bus.log_hash(), log_entries: bus.log().len(), end_ms: bus.elapsed_ms(), servers, syncs, checks, violations }
+    Summary {
+        log_hash: bus.log_hash(),
+        log_entries: bus.log().len(),
+        end_ms: bus.elapsed_ms(),
+        servers,
+        syncs,
+        checks,
+        violations,
+        budget_stop: bus.budget_stop().cloned(),
+    }
 }
 
 #[cfg(test)]

@@ -88,23 +88,16 @@ impl OpeningRun {
     /// The session and bus played through, and the sentence to show if the run was cut
     /// short.
     pub fn into_parts(self) -> (Session, Bus, Option<String>) {
-        let stopped_at = self.playing.stopped_at();
         let (session, bus) = self.playing.into_parts();
-        let sentence = stopped_sentence(&bus, stopped_at);
+        let sentence = stopped_sentence(&bus);
         (session, bus, sentence)
     }
 }
 
-/// The one sentence the page shows when a run it opened was cut short by a budget: the
-/// only place the page words it. Fed by the play-through, which ends a run where the bus
-/// refuses to carry out a due event.
-///
-/// Once the bus reports its budget (`Bus::budget_stop()`, whose Display is "stopped at
-/// event N: budget of X reached"), this becomes
-/// `bus.budget_stop().map(|stop| format!("This run {stop}. {KEPT}"))`, with `stopped_at`
-/// as the fallback.
-pub fn stopped_sentence(_bus: &Bus, stopped_at: Option<usize>) -> Option<String> {
-    stopped_at.map(|n| format!("This run stopped at event {n}: the simulation reached its budget. {KEPT}"))
+/// The one sentence the page shows when a run it opened was cut short by the bus's budget:
+/// the only place the page words it.
+pub fn stopped_sentence(bus: &Bus) -> Option<String> {
+    bus.budget_stop().map(|stop| format!("This run {stop}. {KEPT}"))
 }
 
 /// What a run cut short keeps.

@@ -385,14 +385,13 @@ impl Sim {
     }
 
     /// The share link of the run as it stands: the scenario and the events shown, checked
-    /// as opening it would check it.
+    /// as opening it would check it; over a limit, why, and the run up to the event shown
+    /// when that fits (`scenario::share`).
     pub fn share_link(&self) -> ShareView {
-        let step = self.bus().log().len() as u64;
-        let run = scenario::link::SharedRun { scenario: self.to_scenario(), step: Some(step) };
-        match checked_link(&run) {
-            Ok(link) => ShareView::Link(SharedLink { link, step }),
-            // The scenario layer will offer the run up to the event shown here.
-            Err(why) => ShareView::Refused { sentence: format!("No link was written: this page would refuse it ({why})."), fits: None },
+        let shared = |l: scenario::share::ShareLink| SharedLink { step: l.run.step.unwrap_or(0), link: l.link };
+        match scenario::share::share(&self.session(), &self.bus()) {
+            Ok(link) => ShareView::Link(shared(link)),
+            Err(refusal) => ShareView::Refused { sentence: refusal.sentence, fits: refusal.fits.map(|l| shared(*l)) },
         }
     }
 
@@ -666,15 +665,6 @@ impl Sim {
         let skip = out.len().saturating_sub(TRANSCRIPT_LEN);
         out.split_off(skip)
     }
-}
-
-/// The link for `run` if this build opens it: the scenario's limits, the link's length, and
-/// the link read back exactly as the page reads one.
-fn checked_link(run: &scenario::link::SharedRun) -> Result<String, String> {
-    run.scenario.validate().map_err(|e| e.to_string())?;
-    let link = scenario::link::encode_checked(run).map_err(|e| e.to_string())?;
-    scenario::link::decode(&link).map_err(|e| e.to_string())?;
-    Ok(link)
 }
 
 fn prompt(host: &str, port: u16, db: usize) -> String {
@@ -1162,7 +1152,7 @@ mod tests {
         sim.apply(Action::SubmitCommand { server: 0, line });
         sim.apply(Action::Share);
         let Some(ShareView::Refused { sentence, fits: None }) = &sim.share else { panic!("{:?}", sim.share) };
-        assert!(sentence.starts_with("No link was written: this page would refuse it ("), "{sentence}");
+        assert!(sentence.starts_with("This run cannot be shared as a link: "), "{sentence}");
         assert!(sentence.contains("65536"), "names the limit: {sentence}");
     }
 }
