@@ -57,7 +57,7 @@ fn a_big_value_load_stops_at_the_memory_budget() {
     let stop = bus.budget_stop().expect("stopped").clone();
     assert_eq!(stop.limit, BudgetLimit::Bytes(64 * MB));
     assert_eq!(stop.event, 63, "the memory budget stops the run at a recorded event");
-    assert_eq!(stop.to_string(), "stopped at event 63: budget of 64 MB of memory reached");
+    assert_eq!(stop.to_string(), "stopped at event 63: budget of 64 MiB of memory reached");
     assert!(bus.memory_bytes() >= 64 * MB);
     assert!(bus.memory_bytes() < 64 * MB + 16 * MB, "one move overshoots by one batch at most: {}", bus.memory_bytes());
     let again = run();

@@ -29,8 +29,11 @@ const IDS: [&str; 13] = [
     "legacy-sync-cost",
 ];
 
+/// The guided scenario with its checks (`guided/<id>.checks.json`) in its `expect`.
 fn parse(g: &guided::Guided) -> Scenario {
-    Scenario::from_json(g.json).unwrap_or_else(|e| panic!("{}: {e}", g.id))
+    Scenario::from_json(g.json).unwrap_or_else(|e| panic!("{}: {e}", g.id));
+    serde_json::from_str::<serde_json::Value>(g.checks).unwrap_or_else(|e| panic!("{}.checks.json: {e}", g.id));
+    guided::checked_scenario(g.id).unwrap_or_else(|| panic!("{}: its checks are not expectations", g.id))
 }
 
 #[test]
@@ -38,7 +41,13 @@ fn the_list_is_complete_and_in_teaching_order() {
     let ids: Vec<&str> = ALL.iter().map(|g| g.id).collect();
     assert_eq!(ids, IDS);
     for id in IDS {
-        assert_eq!(guided::scenario(id), Some(parse(ALL.iter().find(|g| g.id == id).unwrap())), "{id}");
+        let g = ALL.iter().find(|g| g.id == id).unwrap();
+        assert_eq!(guided::scenario(id), Some(Scenario::from_json(g.json).unwrap()), "{id}");
+        // What the page opens is the checked scenario without its checks.
+        let mut checked = parse(g);
+        checked.expect.info.clear();
+        checked.expect.log_contains.clear();
+        assert_eq!(guided::scenario(id), Some(checked), "{id}");
         assert!(guided::exists(id), "{id}");
     }
     assert_eq!(guided::scenario("no-such-scenario"), None);
@@ -100,15 +109,15 @@ fn numbers(text: &str) -> BTreeSet<String> {
 }
 
 /// A narration that says "offset 57" where the run shows 56 is caught here: the number
-/// must be one the file itself states, in an expectation the run checks or in the
-/// actions and settings that make it so.
+/// must be one the guide itself states, in a check the run makes (its checks file) or in
+/// the actions and settings that make it so.
 #[test]
 fn every_number_the_narration_states_is_pinned_down_by_the_file() {
     let mut problems = Vec::new();
     for g in ALL {
         let mut value: serde_json::Value = serde_json::from_str(g.json).expect("valid JSON");
         let narration = value.as_object_mut().and_then(|o| o.remove("narration")).expect("a narration");
-        let known = numbers(&value.to_string());
+        let known: BTreeSet<String> = numbers(&value.to_string()).union(&numbers(g.checks)).cloned().collect();
         for step in narration.as_array().expect("a list of steps") {
             let text = step["text"].as_str().expect("a text");
             for n in numbers(text).difference(&known) {

@@ -10,6 +10,7 @@ mod common;
 
 use common::{encode, redis_installed, show, wait_until, Client, ServerProcess};
 use replscope::bus::Bus;
+use replscope::engine::resp::Reply;
 use replscope::engine::Config;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -357,11 +358,15 @@ fn the_pages_console_survives_srandmember_of_a_60kb_member() {
     assert_eq!(dropped, 1);
     let peak = proc_status_bytes(std::process::id(), "VmHWM");
     assert!(peak < 1024 * MB, "this test process peaked at {peak} bytes");
-    // The server still answers (on the console's new connection). Which console entry
-    // shows that answer is the console's business: it pairs it with the dropped command's.
+    // The server still answers, on the console's new connection, and the answer is the
+    // new command's: the dropped command never gets one.
     bus.submit_command(s, "SCARD s").expect("SCARD");
     bus.advance(1_000);
     let lines: Vec<String> = bus.log().iter().map(|e| e.line()).collect();
     let scard = lines.iter().position(|l| l.ends_with("console> SCARD s")).expect("SCARD sent");
     assert!(lines[scard..].iter().any(|l| l.ends_with(r#"reply ":1\r\n""#)), "{:?}", &lines[scard..]);
+    let entries = bus.console(s).entries();
+    let [.., dropped, scard] = entries else { panic!("{entries:?}") };
+    assert_eq!((dropped.input.as_str(), &dropped.reply), ("SRANDMEMBER s -1000000", &None));
+    assert_eq!((scard.input.as_str(), &scard.reply), ("SCARD s", &Some(Reply::Integer(1))));
 }

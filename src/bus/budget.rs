@@ -79,17 +79,17 @@ pub struct BudgetStop {
 impl fmt::Display for BudgetStop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.limit {
-            BudgetLimit::Events(n) => write!(f, "stopped at event {}: budget of {} events reached", self.event, thousands(n)),
+            BudgetLimit::Events(n) => write!(f, "stopped at event {}: budget of {} events reached", self.event, grouped(n)),
             BudgetLimit::Bytes(n) => write!(f, "stopped at event {}: budget of {} of memory reached", self.event, human_bytes(n)),
-            BudgetLimit::Steps(n) => write!(f, "stopped at event {}: budget of {} steps of simulation reached", self.event, thousands(n)),
+            BudgetLimit::Steps(n) => write!(f, "stopped at event {}: budget of {} steps of simulation reached", self.event, grouped(n)),
         }
     }
 }
 
-/// 2000000 -> "2,000,000".
-fn thousands(n: u64) -> String {
+/// A whole number with thousands separators, as the page shows counts: `200,000`.
+pub fn grouped(n: u64) -> String {
     let digits = n.to_string();
-    let mut out = String::new();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
@@ -99,15 +99,21 @@ fn thousands(n: u64) -> String {
     out
 }
 
-/// Whole units as the page shows sizes: "512 MB" for 512 MiB, "1.5 GB" when not whole.
-fn human_bytes(n: u64) -> String {
-    const UNITS: [(&str, u64); 3] = [("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)];
-    for (name, size) in UNITS {
-        if n >= size {
-            return if n.is_multiple_of(size) { format!("{} {name}", n / size) } else { format!("{:.1} {name}", n as f64 / size as f64) };
+/// A size as the page shows it: `16 MiB`, `12.2 GiB`, or exact bytes where rounding would
+/// read as a round number.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    for (unit, size) in UNITS {
+        if bytes >= size {
+            if bytes.is_multiple_of(size) {
+                return format!("{} {unit}", bytes / size);
+            }
+            let rounded = format!("{:.1}", bytes as f64 / size as f64);
+            // Just past a round number, "16.0 MiB" would read as the budget itself.
+            return if rounded.ends_with(".0") { format!("{} bytes", grouped(bytes)) } else { format!("{rounded} {unit}") };
         }
     }
-    format!("{n} bytes")
+    format!("{bytes} bytes")
 }
 
 /// What one log entry costs besides its payload (index, time, server, kind tag,
@@ -214,11 +220,11 @@ mod tests {
         let events = BudgetStop { event: 2_000_000, limit: BudgetLimit::Events(2_000_000) };
         assert_eq!(events.to_string(), "stopped at event 2000000: budget of 2,000,000 events reached");
         let bytes = BudgetStop { event: 1234, limit: BudgetLimit::Bytes(512 << 20) };
-        assert_eq!(bytes.to_string(), "stopped at event 1234: budget of 512 MB of memory reached");
-        assert_eq!(human_bytes(3 << 29), "1.5 GB");
-        assert_eq!(human_bytes(64 << 10), "64 KB");
+        assert_eq!(bytes.to_string(), "stopped at event 1234: budget of 512 MiB of memory reached");
+        assert_eq!(human_bytes(3 << 29), "1.5 GiB");
+        assert_eq!(human_bytes(64 << 10), "64 KiB");
         assert_eq!(human_bytes(100), "100 bytes");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
     }
 }

@@ -30,6 +30,10 @@ pub struct Console {
     piped_errors: u64,
     /// After SYNC or PSYNC: redis-cli's replica output mode.
     replica_output: Option<ReplicaOutput>,
+    /// Entries before this one were sent on a connection that is gone (the server dropped
+    /// it, or crashed): no reply will come for them, so none may be given to them either.
+    /// Without it, the first reply on the next connection would answer the oldest of them.
+    answerable_from: usize,
 }
 
 /// redis-cli after SYNC or PSYNC (`slaveMode` in redis-cli.c): it stops reading replies,
@@ -91,7 +95,18 @@ impl Console {
     /// connection, ends with it. Returns the connection it had.
     pub(crate) fn disconnect(&mut self) -> Option<ConnId> {
         self.replica_output = None;
+        // What was still due on that connection never comes: a reply cut short, piped
+        // commands not yet answered, typed commands left without a reply.
+        self.inbox.clear();
+        self.piped_due = 0;
+        self.answerable_from = self.entries.len();
         self.conn.take()
+    }
+
+    /// The oldest entry at or after `from` still waiting for its reply on this connection.
+    fn open_entry(&self, from: usize) -> Option<usize> {
+        let from = from.max(self.answerable_from);
+        self.entries.get(from..)?.iter().position(|e| e.reply.is_none()).map(|i| from + i)
     }
 
     /// Reads the front of `rest` in replica output mode: returns how many bytes it took
@@ -201,12 +216,12 @@ impl Console {
         // thousands of replies must not shift the buffer thousands of times.
         let mut used_total = 0;
         // The oldest entry still waiting for its reply.
-        let mut open = self.entries.iter().position(|e| e.reply.is_none());
+        let mut open = self.open_entry(0);
         while used_total < inbox.len() {
             if self.replica_output.is_some() {
                 used_total += self.replica_output_take(&inbox[used_total..]);
                 // Still on: it took all it could. Ended: what follows is replies again.
-                open = self.entries.iter().position(|e| e.reply.is_none());
+                open = self.open_entry(0);
                 continue;
             }
             if let Some(i) = open.filter(|&i| is_sync(&self.entries[i].input)) {
@@ -234,7 +249,7 @@ impl Console {
                     used_total += used;
                     if let Some(i) = open {
                         self.entries[i].reply = Some(reply);
-                        open = self.entries[i + 1..].iter().position(|e| e.reply.is_none()).map(|j| i + 1 + j);
+                        open = self.open_entry(i + 1);
                     } else if self.piped_due > 0 {
                         self.piped_due -= 1;
                         self.piped_replies += 1;

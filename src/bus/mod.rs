@@ -40,7 +40,7 @@ mod world;
 use std::fmt;
 
 use crate::engine::{resp, Config};
-pub use budget::{Budget, BudgetLimit, BudgetStop, DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS, DEFAULT_MAX_STEPS};
+pub use budget::{grouped, human_bytes, Budget, BudgetLimit, BudgetStop, DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS, DEFAULT_MAX_STEPS};
 pub use console::{format_reply, quote, Console, ConsoleEntry};
 pub use log::{hash as hash_entries, LogEntry, LogKind, SentAt};
 pub use world::{Server, SEGMENT_BYTES};

@@ -167,35 +167,7 @@ impl Totals {
     }
 }
 
-/// `bytes` for a sentence: `812 bytes`, `64 KiB`, `12.2 GiB` (binary units, as Redis's
-/// own `1mb` means 1 MiB).
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
-    for (unit, size) in UNITS {
-        if bytes >= size {
-            if bytes.is_multiple_of(size) {
-                return format!("{} {unit}", bytes / size);
-            }
-            let rounded = format!("{:.1}", bytes as f64 / size as f64);
-            // Just past a round number, "16.0 MiB" would read as the budget itself.
-            return if rounded.ends_with(".0") { format!("{} bytes", grouped(bytes)) } else { format!("{rounded} {unit}") };
-        }
-    }
-    format!("{bytes} bytes")
-}
-
-/// A whole number with thousands separators, as the page shows counts: `200,000`.
-pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::bus::{grouped, human_bytes};
 
 #[cfg(test)]
 mod tests {

@@ -4,21 +4,32 @@
 //!
 //! Each is an ordinary scenario file in `guided/`, compiled in, so the page can offer them
 //! and a share link can name one by its id. Every number or reply a narration step
-//! states is also in the file's `expect`, so `tests/guided.rs`, which runs them all,
-//! fails when the engine and the story part ways.
+//! states is also in its checks (`guided/<id>.checks.json`: the `info` and
+//! `log_contains` expectations of the run), so `tests/guided.rs`, which runs them all with
+//! their checks ([`checked_scenario`]), fails when the engine and the story part ways.
+//! The checks are compiled in natively only: the page checks nothing, and they are a sixth
+//! of the guides' download.
 
 use super::Scenario;
 
-/// One guided scenario: its id (the file name) and its JSON.
+/// One guided scenario: its id (the file name), its JSON, and natively its checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Guided {
     pub id: &'static str,
     pub json: &'static str,
+    /// `{"info": [...], "log_contains": [...]}`: merged into the scenario's `expect`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub checks: &'static str,
 }
 
 macro_rules! guided {
     ($($id:literal),* $(,)?) => {
-        &[$(Guided { id: $id, json: include_str!(concat!("guided/", $id, ".json")) }),*]
+        &[$(Guided {
+            id: $id,
+            json: include_str!(concat!("guided/", $id, ".json")),
+            #[cfg(not(target_arch = "wasm32"))]
+            checks: include_str!(concat!("guided/", $id, ".checks.json")),
+        }),*]
     };
 }
 
@@ -48,4 +59,16 @@ pub fn exists(id: &str) -> bool {
 /// parses: `tests/guided.rs` checks each with its error message.)
 pub fn scenario(id: &str) -> Option<Scenario> {
     ALL.iter().find(|g| g.id == id).and_then(|g| Scenario::from_json(g.json).ok())
+}
+
+/// The guided scenario `id` with its checks in its `expect`, as `tests/guided.rs` and
+/// `replscope-sim` check it; `None` for an unknown id or a checks file that does not parse.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn checked_scenario(id: &str) -> Option<Scenario> {
+    let g = ALL.iter().find(|g| g.id == id)?;
+    let mut scenario = Scenario::from_json(g.json).ok()?;
+    let checks: super::Expectations = serde_json::from_str(g.checks).ok()?;
+    scenario.expect.info = checks.info;
+    scenario.expect.log_contains = checks.log_contains;
+    Some(scenario)
 }

@@ -103,10 +103,11 @@ fn checked(scenario: Scenario, step: u64) -> Result<ShareLink, String> {
             grouped((chars - MAX_LINK_CHARS) as u64)
         ));
     }
-    // What a person will paste is what is checked: the decoder of this very build.
+    // What a person will paste is what is checked: the decoder of this very build. (That
+    // it opens to the same run is the encoder's own test, tests/links.rs; the page does
+    // not carry a comparison of whole scenarios for it.)
     match link::decode(&text) {
-        Ok(back) if back == run => Ok(ShareLink { link: text, run, chars }),
-        Ok(_) => Err("the link would not open to the same run (a bug in replscope)".into()),
+        Ok(_) => Ok(ShareLink { link: text, run, chars }),
         Err(e) => Err(format!("{e} (a bug in replscope: the scenario passed every check)")),
     }
 }

@@ -39,7 +39,7 @@ pub fn share(props: &ShareProps) -> Html {
     match view {
         ShareView::Link(shared) => html! {
             <section class="share" aria-label="Share this run">
-                <LinkBox shared={shared.clone()} label={format!("Link to this run at event {}", shared.step)}>{ close }</LinkBox>
+                <LinkBox key={shared.link.clone()} shared={shared.clone()} label={format!("Link to this run at event {}", shared.step)}>{ close }</LinkBox>
             </section>
         },
         // Never a link the page would refuse: why not, and what fits instead.
@@ -47,7 +47,7 @@ pub fn share(props: &ShareProps) -> Html {
             <section class="share share-refused" aria-label="Share this run">
                 <p class="share-refusal" role="alert">{ sentence }</p>
                 if let Some(fits) = fits {
-                    <LinkBox shared={fits.clone()} label={format!("What fits: this run up to event {}", fits.step)} />
+                    <LinkBox key={fits.link.clone()} shared={fits.clone()} label={format!("What fits: this run up to event {}", fits.step)} />
                 }
                 { close }
             </section>
@@ -68,11 +68,8 @@ struct LinkBoxProps {
 /// A link shown selected, with Copy and Open.
 #[function_component(LinkBox)]
 fn link_box(props: &LinkBoxProps) -> Html {
+    // A new link is drawn as a new box (keyed by the link), so "Copied" never outlives it.
     let copied = use_state(|| None::<bool>);
-    use_effect_with(props.shared.clone(), {
-        let copied = copied.clone();
-        move |_| copied.set(None)
-    });
     let url = format!("{}#{}", page_address(), props.shared.link);
     let copy = {
         let url = url.clone();
