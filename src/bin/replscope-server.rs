@@ -139,7 +139,7 @@ mod native {
                     }
                 }
             } else {
-                options.push_str(&repr(arg));
+                options.push_str(&replscope::engine::resp::quote(arg.as_bytes()));
                 options.push(' ');
                 expecting_value = false;
             }
@@ -221,26 +221,6 @@ mod native {
             },
             _ => return None,
         })
-    }
-
-    /// Redis's `sdscatrepr`: how a command-line value is quoted into the config text.
-    fn repr(s: &str) -> String {
-        let mut out = String::from("\"");
-        for &b in s.as_bytes() {
-            match b {
-                b'\\' => out.push_str("\\\\"),
-                b'"' => out.push_str("\\\""),
-                b'\n' => out.push_str("\\n"),
-                b'\r' => out.push_str("\\r"),
-                b'\t' => out.push_str("\\t"),
-                0x07 => out.push_str("\\a"),
-                0x08 => out.push_str("\\b"),
-                0x20..=0x7e => out.push(b as char),
-                _ => out.push_str(&format!("\\x{b:02x}")),
-            }
-        }
-        out.push('"');
-        out
     }
 
     /// The OS's words for an error, without std's " (os error N)" suffix, as Redis logs

@@ -341,25 +341,8 @@ fn write_reply(out: &mut String, reply: &Reply, raw: bool, indent: &str) {
     }
 }
 
-/// redis-cli's `sdscatrepr`: double quotes, C escapes, \xHH for other non-printables.
-pub fn quote(b: &[u8]) -> String {
-    let mut s = String::from("\"");
-    for &c in b {
-        match c {
-            b'\\' => s.push_str("\\\\"),
-            b'"' => s.push_str("\\\""),
-            b'\n' => s.push_str("\\n"),
-            b'\r' => s.push_str("\\r"),
-            b'\t' => s.push_str("\\t"),
-            0x07 => s.push_str("\\a"),
-            0x08 => s.push_str("\\b"),
-            c if c.is_ascii_graphic() || c == b' ' => s.push(c as char),
-            c => s.push_str(&format!("\\x{c:02x}")),
-        }
-    }
-    s.push('"');
-    s
-}
+/// redis-cli quotes what it prints as Redis's `sdscatrepr` does: the engine's one copy.
+pub use crate::engine::resp::quote;
 
 #[cfg(test)]
 mod tests {

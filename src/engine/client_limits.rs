@@ -93,7 +93,7 @@ impl Node {
         }
         client.qbuf = client.parser.pending_len();
         let desc = self.client_info_line(client, true);
-        let bytes = repr(client.parser.pending_prefix(QBUF_LOGGED_BYTES));
+        let bytes = crate::engine::resp::quote(client.parser.pending_prefix(QBUF_LOGGED_BYTES));
         self.log(format!("Closing client that reached max query buffer length: {desc} (qbuf initial bytes: {bytes})"));
         true
     }
@@ -222,26 +222,6 @@ impl Node {
 /// whole, not one argument at a time.
 pub(crate) fn query_buffer_usage(client: &Client) -> u64 {
     (client.parser.pending_len() + client.multi.as_ref().map_or(0, |m| m.mem)) as u64
-}
-
-/// Redis's `sdscatrepr`: bytes as a quoted C string, for log lines.
-pub(crate) fn repr(bytes: &[u8]) -> String {
-    let mut out = String::from("\"");
-    for &b in bytes {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x07 => out.push_str("\\a"),
-            0x08 => out.push_str("\\b"),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -507,6 +487,6 @@ mod tests {
 
     #[test]
     fn repr_quotes_like_sdscatrepr() {
-        assert_eq!(repr(b"*1\r\n$4\r\nPING\"\\\x01\x07"), r#""*1\r\n$4\r\nPING\"\\\x01\a""#);
+        assert_eq!(crate::engine::resp::quote(b"*1\r\n$4\r\nPING\"\\\x01\x07"), r#""*1\r\n$4\r\nPING\"\\\x01\a""#);
     }
 }

@@ -646,6 +646,28 @@ fn parse_reply_at(data: &[u8], at: usize, depth: usize) -> Result<Option<(Reply,
     }
 }
 
+/// Redis's `sdscatrepr` (and redis-cli's quoting, which is the same function): bytes as a
+/// double-quoted C string, with C escapes and `\xHH` for other non-printables. For log
+/// lines, the console and CSV output.
+pub fn quote(bytes: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
