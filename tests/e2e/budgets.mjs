@@ -15,6 +15,7 @@
 
 import { deflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
 
 import { BASE_URL, SHOTS, check, step, run } from './harness.mjs';
 
@@ -126,7 +127,11 @@ async function fresh(context, viewport) {
   return { page, errors };
 }
 
+const SHOT_FILES = ['progress', 'refused'].flatMap((k) => ['1280x720', '390x844'].map((s) => `budgets-${k}-${s}.png`));
+
 await run(async (context) => {
+  // A screenshot left by an earlier run must not count for this one.
+  for (const f of SHOT_FILES) rmSync(join(SHOTS, f), { force: true });
   for (const [w, h] of [[1280, 720], [390, 844]]) {
     const size = `${w}x${h}`;
     await step(`${size}: a two-minute load opens with progress, the page drawing all along`, async () => {
@@ -197,5 +202,6 @@ await run(async (context) => {
       });
     }
   }
-  check('screenshots written', true);
+  const missing = SHOT_FILES.filter((f) => !existsSync(join(SHOTS, f)));
+  check('screenshots written', missing.length === 0, `missing ${missing.join(', ')}`);
 });
