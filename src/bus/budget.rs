@@ -1,11 +1,13 @@
-//! What a run may cost: an event budget and a memory budget, and the deterministic byte
-//! accounting the memory budget is checked against.
+//! What a run may cost: an event budget, a memory budget and a step budget, and the
+//! deterministic byte accounting the memory budget is checked against.
 //!
 //! The bus keeps a whole run (its log, its moves, checkpoints of the world for time
 //! travel) and the live world. Whatever a run holds — a link, a guide, an embed's request
 //! — it must end in bounded work and memory, natively and in a wasm tab. So the bus stops
-//! a run once it has recorded [`Budget::max_events`] log entries or holds
-//! [`Budget::max_bytes`] of memory, keeps everything before that, and stays steppable.
+//! a run once it has recorded [`Budget::max_events`] log entries, holds
+//! [`Budget::max_bytes`] of memory or has carried out [`Budget::max_steps`] events (the
+//! work the log does not show, such as cron ticks), keeps everything before that, and
+//! stays steppable.
 //!
 //! Bytes are counted from lengths and fixed per-item costs, never from the allocator or
 //! `size_of` (which differs between wasm32 and 64-bit targets): the same run stops at the

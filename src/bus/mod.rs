@@ -29,8 +29,9 @@
 //! nearest checkpoint and replaying the moves after it; the state is identical to the
 //! straight run's at that point.
 //!
-//! Budgets: a run stops once it has recorded [`Budget::max_events`] entries or holds
-//! [`Budget::max_bytes`] (`src/bus/budget.rs`); what came before stays, time travel included.
+//! Budgets: a run stops once it has recorded [`Budget::max_events`] entries, holds
+//! [`Budget::max_bytes`] or has carried out [`Budget::max_steps`] events
+//! (`src/bus/budget.rs`); what came before stays, time travel included.
 
 mod budget;
 mod console;
