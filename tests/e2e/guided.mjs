@@ -5,8 +5,8 @@
 // For each file in src/scenario/guided/ (the same files the page compiles in): open
 // ?guide=<id>, check the title and the first step, press "Next" through every step and
 // check the text and the step counter each time, then go to the end of the run and
-// check each server's INFO replication against the file's `expect.info` (the values
-// tests/guided.rs proves natively). Then the same scenario is shared and reopened from
+// check each server's INFO replication against its checks' `info` (`<id>.checks.json`:
+// the values tests/guided.rs proves natively). Then the same scenario is shared and reopened from
 // its link, which must show the same INFO. Screenshots of a few go to
 // test-output/screenshots/.
 
@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { BASE_URL, SHOTS, check, step, run } from './harness.mjs';
 
 const GUIDED = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'scenario', 'guided');
-const ids = readdirSync(GUIDED).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+// `<id>.json` is a guide; `<id>.checks.json` holds what its run must show.
+const ids = readdirSync(GUIDED).filter((f) => f.endsWith('.json') && !f.endsWith('.checks.json')).map((f) => f.replace(/\.json$/, '')).sort();
 const SHOT_IDS = new Set(['first-sync', 'failover-psync2', 'full-sync-loop']);
 
 /// INFO replication of `server` (by name), read from the server panel's Info tab.
@@ -50,6 +51,9 @@ await run(async (context) => {
 
   for (const id of ids) {
     const scenario = JSON.parse(readFileSync(join(GUIDED, `${id}.json`), 'utf8'));
+    const checks = JSON.parse(readFileSync(join(GUIDED, `${id}.checks.json`), 'utf8'));
+    scenario.expect = { ...scenario.expect, ...checks };
+    check(`${id}: its checks name INFO fields`, (checks.info ?? []).length > 0);
     const steps = scenario.narration;
     await step(`${id}: opens on its title and first step`, async () => {
       await page.goto(`${BASE_URL}?guide=${id}`);
