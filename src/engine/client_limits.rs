@@ -28,6 +28,7 @@
 //!
 //! [`Input::Written`]: crate::engine::Input::Written
 
+use crate::engine::replication::soft_limit_passed;
 use crate::engine::{info, Client, ClientRole, ConnId, Node, PeerAddr};
 
 /// Redis's static reply buffer (`PROTO_REPLY_CHUNK_BYTES`): pending bytes up to it count
@@ -150,18 +151,7 @@ impl Node {
         }
         let (_, soft, soft_secs) = self.config.client_output_buffer_limit[NORMAL_CLASS];
         let over_hard = used >= self.client_hard_limit(client);
-        let mut over_soft = soft != 0 && used >= soft;
-        let now_secs = self.now / 1000;
-        if over_soft {
-            if client.obuf_soft_limit_reached_time == 0 {
-                client.obuf_soft_limit_reached_time = now_secs;
-                over_soft = false;
-            } else if now_secs.saturating_sub(client.obuf_soft_limit_reached_time) <= soft_secs {
-                over_soft = false;
-            }
-        } else {
-            client.obuf_soft_limit_reached_time = 0;
-        }
+        let over_soft = soft_limit_passed(&mut client.obuf_soft_limit_reached_time, soft != 0 && used >= soft, self.now / 1000, soft_secs);
         over_hard || over_soft
     }
 

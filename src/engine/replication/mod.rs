@@ -45,6 +45,7 @@
 pub mod backlog;
 mod master;
 mod output_buffer;
+pub(crate) use output_buffer::soft_limit_passed;
 mod replica;
 
 pub use crate::engine::config::SyncProtocol;

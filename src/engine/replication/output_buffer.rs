@@ -95,18 +95,7 @@ impl Node {
         let Some(client) = self.clients.get_mut(&conn) else { return false };
         let ClientRole::Replica(peer) = &mut client.role else { return false };
         let over_hard = hard != 0 && used >= hard_limit;
-        let mut over_soft = soft != 0 && used >= soft;
-        if over_soft {
-            if peer.obuf_soft_limit_reached_time == 0 {
-                // First time over: the clock starts now.
-                peer.obuf_soft_limit_reached_time = now_secs;
-                over_soft = false;
-            } else if now_secs.saturating_sub(peer.obuf_soft_limit_reached_time) <= soft_secs {
-                over_soft = false;
-            }
-        } else {
-            peer.obuf_soft_limit_reached_time = 0;
-        }
+        let over_soft = soft_limit_passed(&mut peer.obuf_soft_limit_reached_time, soft != 0 && used >= soft, now_secs, soft_secs);
         over_hard || over_soft
     }
 
@@ -141,6 +130,22 @@ impl Node {
         self.close_replicas_over_output_limit(&replicas, false);
         self.clients_normal_output_cron();
     }
+}
+
+/// The soft limit's clock, as Redis's `checkClientOutputBufferLimits` keeps it for every
+/// class: the first time a client is over the soft limit the clock starts (`since`, in
+/// unix seconds) and it is not over yet; it is over once it has stayed over for more than
+/// `soft_secs`; back under the limit, the clock stops.
+pub(crate) fn soft_limit_passed(since: &mut u64, over_soft: bool, now_secs: u64, soft_secs: u64) -> bool {
+    if !over_soft {
+        *since = 0;
+        return false;
+    }
+    if *since == 0 {
+        *since = now_secs;
+        return false;
+    }
+    now_secs.saturating_sub(*since) > soft_secs
 }
 
 #[cfg(test)]
