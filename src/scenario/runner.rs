@@ -620,9 +620,6 @@ pub struct PlayThrough {
     /// The scenario's last action's end (ms since the start).
     actions_end: u64,
     end_ms: Option<u64>,
-    /// Events in the log when the bus refused to carry out a due event (it stopped at its
-    /// budget): the run ended there.
-    stopped_at: Option<usize>,
 }
 
 impl PlayThrough {
@@ -632,13 +629,7 @@ impl PlayThrough {
             liveness: s.expect.liveness(),
             actions_end: s.actions.iter().map(|a| a.end().max(0) as u64).max().unwrap_or(0),
             end_ms: s.end_ms.map(|e| e.max(0) as u64),
-            stopped_at: None,
         }
-    }
-
-    /// Where the run ended early because the bus would not go on (see [`PlayThrough::run_some`]).
-    pub fn stopped_at(&self) -> Option<usize> {
-        self.stopped_at
     }
 
     pub fn done(&self) -> bool {
@@ -711,8 +702,8 @@ impl PlayThrough {
                 watcher.event(bus, before);
                 true
             }
+            // Where and why: `Bus::budget_stop`.
             RunPause::Stopped => {
-                self.stopped_at = Some(before);
                 self.phase = Phase::Done;
                 false
             }

@@ -317,11 +317,6 @@ impl PlayingThrough {
         self.through.done()
     }
 
-    /// Events in the log when the bus stopped the run early (at its budget), if it did.
-    pub fn stopped_at(&self) -> Option<usize> {
-        self.through.stopped_at()
-    }
-
     /// The scenario being opened.
     pub fn base(&self) -> &Scenario {
         &self.session.base
