@@ -12,7 +12,9 @@ fn main() {}
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
     native::benches();
-    criterion::Criterion::default().configure_from_args().final_summary();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -37,7 +39,9 @@ mod native {
     }
 
     fn replicated_sets(c: &mut Criterion) {
-        let lines: Vec<String> = (0..BATCH).map(|i| format!("SET key:{i} value:{i}")).collect();
+        let lines: Vec<String> = (0..BATCH)
+            .map(|i| format!("SET key:{i} value:{i}"))
+            .collect();
         let mut g = c.benchmark_group("bus");
         g.throughput(Throughput::Elements(BATCH as u64));
         g.sample_size(20).measurement_time(Duration::from_secs(8));
@@ -90,7 +94,14 @@ mod native {
         let mut bus = Bus::new(1);
         bus.set_skip_idle_cron(skip);
         for i in 0..8 {
-            bus.add_server(&format!("s{i}"), Config { port: 6380 + i, hz: 500, ..Config::default() });
+            bus.add_server(
+                &format!("s{i}"),
+                Config {
+                    port: 6380 + i,
+                    hz: 500,
+                    ..Config::default()
+                },
+            );
         }
         bus.advance(ms);
         bus
@@ -99,9 +110,15 @@ mod native {
     fn idle(c: &mut Criterion) {
         let mut g = c.benchmark_group("bus");
         g.sample_size(10);
-        g.bench_function("idle_minute_8_servers_hz_500_every_loop", |b| b.iter(|| idle_run(60_000, false)));
-        g.bench_function("idle_minute_8_servers_hz_500_skipped", |b| b.iter(|| idle_run(60_000, true)));
-        g.bench_function("idle_day_8_servers_hz_500_skipped", |b| b.iter(|| idle_run(86_400_000, true)));
+        g.bench_function("idle_minute_8_servers_hz_500_every_loop", |b| {
+            b.iter(|| idle_run(60_000, false))
+        });
+        g.bench_function("idle_minute_8_servers_hz_500_skipped", |b| {
+            b.iter(|| idle_run(60_000, true))
+        });
+        g.bench_function("idle_day_8_servers_hz_500_skipped", |b| {
+            b.iter(|| idle_run(86_400_000, true))
+        });
         g.finish();
     }
 

@@ -21,16 +21,24 @@ fn main() {}
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
     if let Ok(name) = std::env::var("REPLSCOPE_BENCH_FIXED") {
-        let commands = std::env::var("REPLSCOPE_BENCH_COMMANDS").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000);
-        let scenario = native::SCENARIOS.iter().find(|s| s.name() == name).unwrap_or_else(|| {
-            let names: Vec<String> = native::SCENARIOS.iter().map(|s| s.name()).collect();
-            panic!("no scenario {name:?}; have {names:?}")
-        });
+        let commands = std::env::var("REPLSCOPE_BENCH_COMMANDS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(100_000);
+        let scenario = native::SCENARIOS
+            .iter()
+            .find(|s| s.name() == name)
+            .unwrap_or_else(|| {
+                let names: Vec<String> = native::SCENARIOS.iter().map(|s| s.name()).collect();
+                panic!("no scenario {name:?}; have {names:?}")
+            });
         println!("{}", scenario.run_fixed(commands));
         return;
     }
     native::benches();
-    criterion::Criterion::default().configure_from_args().final_summary();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -50,10 +58,22 @@ mod native {
     }
 
     pub const SCENARIOS: &[Scenario] = &[
-        Scenario::Node { depth: 16, clients: 1 },
-        Scenario::Node { depth: 16, clients: 50 },
-        Scenario::Node { depth: 1, clients: 50 },
-        Scenario::Node { depth: 256, clients: 1 },
+        Scenario::Node {
+            depth: 16,
+            clients: 1,
+        },
+        Scenario::Node {
+            depth: 16,
+            clients: 50,
+        },
+        Scenario::Node {
+            depth: 1,
+            clients: 50,
+        },
+        Scenario::Node {
+            depth: 256,
+            clients: 1,
+        },
         Scenario::Parse { depth: 16 },
         Scenario::Parse { depth: 1024 },
     ];
@@ -84,17 +104,36 @@ mod native {
         fn new(depth: usize, clients: usize) -> Bed {
             let mut node = Node::new(Config::default(), NOW, 1);
             let conns = (0..clients)
-                .map(|c| node.accept(NOW, PeerAddr { ip: "127.0.0.1".into(), port: 40000 + c as u16 }))
+                .map(|c| {
+                    node.accept(
+                        NOW,
+                        PeerAddr {
+                            ip: "127.0.0.1".into(),
+                            port: 40000 + c as u16,
+                        },
+                    )
+                })
                 .collect();
             while node.poll_output().is_some() {}
-            Bed { node, conns, turn: 0, input: pipeline(depth) }
+            Bed {
+                node,
+                conns,
+                turn: 0,
+                input: pipeline(depth),
+            }
         }
 
         /// One read's worth of commands in, every reply out; returns the reply bytes.
         fn round(&mut self) -> usize {
             let conn = self.conns[self.turn];
             self.turn = (self.turn + 1) % self.conns.len();
-            self.node.handle(NOW, Input::Bytes { conn, data: self.input.clone() });
+            self.node.handle(
+                NOW,
+                Input::Bytes {
+                    conn,
+                    data: self.input.clone(),
+                },
+            );
             let mut n = 0;
             while let Some(out) = self.node.poll_output() {
                 if let Output::Send { data, .. } = out {
@@ -165,7 +204,9 @@ mod native {
                 Scenario::Parse { depth } => {
                     let input = pipeline(depth);
                     let mut p = RequestParser::new();
-                    g.bench_function(id, |b| b.iter(|| black_box(parse_all(&mut p, black_box(&input)))));
+                    g.bench_function(id, |b| {
+                        b.iter(|| black_box(parse_all(&mut p, black_box(&input))))
+                    });
                 }
             }
             g.finish();

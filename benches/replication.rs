@@ -17,7 +17,9 @@ fn main() {}
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
     native::benches();
-    criterion::Criterion::default().configure_from_args().final_summary();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -34,7 +36,10 @@ mod native {
     const CHUNK: usize = 16 * 1024;
 
     fn peer(port: u16) -> PeerAddr {
-        PeerAddr { ip: "127.0.0.1".into(), port }
+        PeerAddr {
+            ip: "127.0.0.1".into(),
+            port,
+        }
     }
 
     fn drain(node: &mut Node) -> Vec<Output> {
@@ -42,7 +47,11 @@ mod native {
     }
 
     pub fn loaded_master(keys: usize) -> Node {
-        let config = Config { port: 6380, repl_diskless_sync_delay: 0, ..Config::default() };
+        let config = Config {
+            port: 6380,
+            repl_diskless_sync_delay: 0,
+            ..Config::default()
+        };
         let mut master = Node::new(config, NOW, 1);
         let client = master.accept(NOW, peer(40000));
         for start in (0..keys).step_by(10_000) {
@@ -51,7 +60,13 @@ mod native {
                 let (k, v) = (format!("key:{i}"), format!("value:{i}"));
                 batch.extend(encode_command(&[b"SET", k.as_bytes(), v.as_bytes()]));
             }
-            master.handle(NOW, Input::Bytes { conn: client, data: batch });
+            master.handle(
+                NOW,
+                Input::Bytes {
+                    conn: client,
+                    data: batch,
+                },
+            );
             drain(&mut master);
         }
         master
@@ -59,9 +74,22 @@ mod native {
 
     /// Runs the sync to completion and returns the number of keys the replica loaded.
     pub fn full_resync(mut master: Node) -> usize {
-        let mut replica = Node::new(Config { port: 6381, ..Config::default() }, NOW, 2);
+        let mut replica = Node::new(
+            Config {
+                port: 6381,
+                ..Config::default()
+            },
+            NOW,
+            2,
+        );
         let console = replica.accept(NOW, peer(40001));
-        replica.handle(NOW, Input::Bytes { conn: console, data: encode_command(&[b"REPLICAOF", b"127.0.0.1", b"6380"]) });
+        replica.handle(
+            NOW,
+            Input::Bytes {
+                conn: console,
+                data: encode_command(&[b"REPLICAOF", b"127.0.0.1", b"6380"]),
+            },
+        );
         // replica conn -> master conn, and back.
         let mut to_master: BTreeMap<ConnId, ConnId> = BTreeMap::new();
         let mut to_replica: BTreeMap<ConnId, ConnId> = BTreeMap::new();
@@ -79,7 +107,13 @@ mod native {
                     Output::Send { conn, data } => {
                         if let Some(&m) = to_master.get(&conn) {
                             for chunk in data.chunks(CHUNK) {
-                                master.handle(NOW, Input::Bytes { conn: m, data: chunk.to_vec() });
+                                master.handle(
+                                    NOW,
+                                    Input::Bytes {
+                                        conn: m,
+                                        data: chunk.to_vec(),
+                                    },
+                                );
                             }
                             moved = true;
                         }
@@ -91,7 +125,13 @@ mod native {
                 if let Output::Send { conn, data } = out {
                     if let Some(&r) = to_replica.get(&conn) {
                         for chunk in data.chunks(CHUNK) {
-                            replica.handle(NOW, Input::Bytes { conn: r, data: chunk.to_vec() });
+                            replica.handle(
+                                NOW,
+                                Input::Bytes {
+                                    conn: r,
+                                    data: chunk.to_vec(),
+                                },
+                            );
                         }
                         moved = true;
                     }
@@ -102,7 +142,10 @@ mod native {
             }
         }
         let info = replica.info_replication();
-        assert!(info.contains("master_link_status:up"), "the sync did not finish:\n{info}");
+        assert!(
+            info.contains("master_link_status:up"),
+            "the sync did not finish:\n{info}"
+        );
         replica.keyspace().len()
     }
 
@@ -111,14 +154,28 @@ mod native {
         use replscope::engine::rdb;
         let mut ks = Keyspace::default();
         for i in 0..1_000_000 {
-            ks.set(0, format!("key:{i}").into_bytes(), Value::String(format!("value:{i}").into_bytes()), None);
+            ks.set(
+                0,
+                format!("key:{i}").into_bytes(),
+                Value::String(format!("value:{i}").into_bytes()),
+                None,
+            );
         }
-        let meta = rdb::SnapshotMeta { redis_ver: "7.0.15", ctime_secs: 0, used_mem: 0, repl: None };
+        let meta = rdb::SnapshotMeta {
+            redis_ver: "7.0.15",
+            ctime_secs: 0,
+            used_mem: 0,
+            repl: None,
+        };
         let bytes = rdb::write(&ks, &meta, 0);
         let mut g = c.benchmark_group("rdb");
         g.sample_size(10).measurement_time(Duration::from_secs(10));
-        g.bench_function("write_1000000_small_keys", |b| b.iter(|| black_box(rdb::write(&ks, &meta, 0).len())));
-        g.bench_function("read_1000000_small_keys", |b| b.iter(|| black_box(rdb::read(&bytes).unwrap().keyspace.len())));
+        g.bench_function("write_1000000_small_keys", |b| {
+            b.iter(|| black_box(rdb::write(&ks, &meta, 0).len()))
+        });
+        g.bench_function("read_1000000_small_keys", |b| {
+            b.iter(|| black_box(rdb::read(&bytes).unwrap().keyspace.len()))
+        });
         g.finish();
     }
 
@@ -129,7 +186,11 @@ mod native {
             let master = loaded_master(keys);
             assert_eq!(full_resync(master.clone()), keys);
             g.bench_function(format!("{keys}_small_keys"), |b| {
-                b.iter_batched(|| master.clone(), |m| black_box(full_resync(m)), BatchSize::PerIteration)
+                b.iter_batched(
+                    || master.clone(),
+                    |m| black_box(full_resync(m)),
+                    BatchSize::PerIteration,
+                )
             });
         }
         g.finish();

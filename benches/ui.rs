@@ -13,7 +13,9 @@ fn main() {}
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
     native::benches();
-    criterion::Criterion::default().configure_from_args().final_summary();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -34,11 +36,17 @@ mod native {
             sim.apply(Action::Topology(TopologyAction::AddServer));
         }
         for id in 3..8 {
-            sim.apply(Action::SubmitCommand { server: id, line: "REPLICAOF 127.0.0.1 6380".into() });
+            sim.apply(Action::SubmitCommand {
+                server: id,
+                line: "REPLICAOF 127.0.0.1 6380".into(),
+            });
         }
         sim.apply(Action::Step(8_000));
         sim.apply(Action::SelectConsole(0));
-        sim.apply(Action::Panel(PanelAction::LoadForm(LoadForm { rate: "1000".into(), ..LoadForm::default() })));
+        sim.apply(Action::Panel(PanelAction::LoadForm(LoadForm {
+            rate: "1000".into(),
+            ..LoadForm::default()
+        })));
         sim.apply(Action::Panel(PanelAction::LoadStart));
         sim.apply(Action::Step(10_000));
         sim
@@ -58,7 +66,9 @@ mod native {
 
     fn redraw(c: &mut Criterion) {
         let mut g = c.benchmark_group("ui redraw, 8 servers, 1000 SET/s");
-        g.sample_size(30).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+        g.sample_size(30)
+            .measurement_time(Duration::from_secs(4))
+            .warm_up_time(Duration::from_secs(1));
         let mut sim = loaded_sim();
         g.bench_function("tick 50 ms", |b| {
             b.iter_custom(|iters| {
@@ -82,18 +92,38 @@ mod native {
                 })
             })
         });
-        g.bench_function("event_log_view", |b| b.iter_custom(|iters| after_ticks(&mut sim, iters, |sim| drop(sim.event_log_view()))));
-        g.bench_function("diagram_view", |b| b.iter_custom(|iters| after_ticks(&mut sim, iters, |sim| drop(sim.diagram_view()))));
-        g.bench_function("topology_view", |b| b.iter_custom(|iters| after_ticks(&mut sim, iters, |sim| drop(sim.topology_view()))));
-        g.bench_function("panel_view", |b| b.iter_custom(|iters| after_ticks(&mut sim, iters, |sim| drop(panel_view(sim)))));
-        g.bench_function("inspect backlog (kept parse)", |b| {
-            b.iter_custom(|iters| after_ticks(&mut sim, iters, |sim| drop(inspect_view(&sim.bus(), 0, &sim.inspect))))
+        g.bench_function("event_log_view", |b| {
+            b.iter_custom(|iters| after_ticks(&mut sim, iters, |sim| drop(sim.event_log_view())))
         });
-        g.bench_function("inspect backlog (afresh)", |b| b.iter_custom(|iters| after_ticks(&mut sim, iters, |sim| drop(backlog_view(&sim.bus(), 0)))));
+        g.bench_function("diagram_view", |b| {
+            b.iter_custom(|iters| after_ticks(&mut sim, iters, |sim| drop(sim.diagram_view())))
+        });
+        g.bench_function("topology_view", |b| {
+            b.iter_custom(|iters| after_ticks(&mut sim, iters, |sim| drop(sim.topology_view())))
+        });
+        g.bench_function("panel_view", |b| {
+            b.iter_custom(|iters| after_ticks(&mut sim, iters, |sim| drop(panel_view(sim))))
+        });
+        g.bench_function("inspect backlog (kept parse)", |b| {
+            b.iter_custom(|iters| {
+                after_ticks(&mut sim, iters, |sim| {
+                    drop(inspect_view(&sim.bus(), 0, &sim.inspect))
+                })
+            })
+        });
+        g.bench_function("inspect backlog (afresh)", |b| {
+            b.iter_custom(|iters| {
+                after_ticks(&mut sim, iters, |sim| drop(backlog_view(&sim.bus(), 0)))
+            })
+        });
         for tab in [InspectTab::SyncPath, InspectTab::Stream] {
             sim.apply(Action::Inspect(InspectAction::Tab(tab)));
             g.bench_function(format!("inspect {}", tab.key()), |b| {
-                b.iter_custom(|iters| after_ticks(&mut sim, iters, |sim| drop(inspect_view(&sim.bus(), 0, &sim.inspect))))
+                b.iter_custom(|iters| {
+                    after_ticks(&mut sim, iters, |sim| {
+                        drop(inspect_view(&sim.bus(), 0, &sim.inspect))
+                    })
+                })
             });
         }
         g.finish();

@@ -5,8 +5,13 @@
 use replscope::bus::Bus;
 
 fn main() {
-    let batches: usize = std::env::var("REPLSCOPE_BATCHES").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
-    let lines: Vec<String> = (0..10_000).map(|i| format!("SET key:{i} value:{i}")).collect();
+    let batches: usize = std::env::var("REPLSCOPE_BATCHES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let lines: Vec<String> = (0..10_000)
+        .map(|i| format!("SET key:{i} value:{i}"))
+        .collect();
     let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
     let mut keep = Vec::new();
     for _ in 0..batches.max(1) {
@@ -17,7 +22,15 @@ fn main() {
         }
         keep.push(bus);
     }
-    let keys: usize = keep.iter().map(|b| b.servers().iter().map(|s| s.node.keyspace().len()).sum::<usize>()).sum();
+    let keys: usize = keep
+        .iter()
+        .map(|b| {
+            b.servers()
+                .iter()
+                .map(|s| s.node.keyspace().len())
+                .sum::<usize>()
+        })
+        .sum();
     println!("{keys} keys");
     // Leaked on purpose: dropping is not part of the benchmark.
     std::mem::forget(keep);

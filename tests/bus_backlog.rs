@@ -6,7 +6,11 @@ use replscope::bus::{Bus, LogKind, ServerId};
 use replscope::engine::{Config, Event};
 
 fn config(port: u16) -> Config {
-    let mut c = Config { port, repl_backlog_size: 16 * 1024, ..Config::default() };
+    let mut c = Config {
+        port,
+        repl_backlog_size: 16 * 1024,
+        ..Config::default()
+    };
     // Tight, but not below what a replica that keeps up holds: the tail block (20504
     // bytes with its header and list cell) and, while a big write is being fed, the
     // blocks it fills before the replica's next write. A limit under one block would drop
@@ -33,7 +37,9 @@ fn replicas_on_the_bus_keep_up_and_reference_only_the_tail() {
         bus.advance(10);
     }
     bus.advance(1_000);
-    let dropped = bus.log().iter().any(|e| matches!(&e.kind, LogKind::Engine(Event::Log(l)) if l.contains("output buffer limits")));
+    let dropped = bus.log().iter().any(
+        |e| matches!(&e.kind, LogKind::Engine(Event::Log(l)) if l.contains("output buffer limits")),
+    );
     assert!(!dropped, "a replica that keeps up is never dropped");
     let node = &bus.server(m).node;
     assert_eq!(node.replicas().count(), 1, "the replica is still attached");
@@ -47,8 +53,14 @@ fn replicas_on_the_bus_keep_up_and_reference_only_the_tail() {
     assert_eq!(refs[0].block_id, tail.id);
     // Whole blocks trimmed: more than the setting, less than the setting plus a block.
     assert!(backlog.histlen() > 16 * 1024 && backlog.histlen() <= 16 * 1024 + 20_440);
-    assert_eq!(backlog.first_byte_offset() + backlog.histlen() as u64 - 1, repl.master_repl_offset);
-    assert!(backlog.blocks().all(|b| b.size == 20_440), "16 KiB blocks, as jemalloc sizes them");
+    assert_eq!(
+        backlog.first_byte_offset() + backlog.histlen() as u64 - 1,
+        repl.master_repl_offset
+    );
+    assert!(
+        backlog.blocks().all(|b| b.size == 20_440),
+        "16 KiB blocks, as jemalloc sizes them"
+    );
     // The replica's own backlog follows the same stream.
     let replica_repl = bus.server(r).node.replication();
     assert_eq!(replica_repl.master_repl_offset, repl.master_repl_offset);
@@ -68,7 +80,11 @@ fn a_limit_below_one_block_drops_even_a_replica_that_keeps_up() {
     bus.submit_command(m, "SET k v").unwrap();
     bus.advance(10);
     let line = bus.log().iter().find_map(|e| match &e.kind {
-        LogKind::Engine(Event::Log(l)) if e.server == Some(m) && l.contains("output buffer limits") => Some(l.clone()),
+        LogKind::Engine(Event::Log(l))
+            if e.server == Some(m) && l.contains("output buffer limits") =>
+        {
+            Some(l.clone())
+        }
         _ => None,
     });
     let line = line.expect("the replica is dropped");

@@ -15,8 +15,20 @@ const MB: u64 = 1 << 20;
 fn replicated(budget: Budget) -> (Bus, ServerId) {
     let mut bus = Bus::new(7);
     bus.set_budget(budget);
-    let m = bus.add_server("master", Config { port: 6380, ..Config::default() });
-    let r = bus.add_server("replica", Config { port: 6381, ..Config::default() });
+    let m = bus.add_server(
+        "master",
+        Config {
+            port: 6380,
+            ..Config::default()
+        },
+    );
+    let r = bus.add_server(
+        "replica",
+        Config {
+            port: 6381,
+            ..Config::default()
+        },
+    );
     bus.submit_command(r, "REPLICAOF 127.0.0.1 6380").unwrap();
     bus.advance(7_000);
     assert!(bus.budget_stop().is_none());
@@ -26,13 +38,22 @@ fn replicated(budget: Budget) -> (Bus, ServerId) {
 /// A load generator's work as the page pipes it: every 10 ms, `per_batch` SETs of
 /// `value_size`-byte values over `keys` keys, until the run stops or `batches` are sent.
 /// Returns how many batches went in.
-fn load(bus: &mut Bus, m: ServerId, per_batch: usize, value_size: usize, keys: usize, batches: usize) -> usize {
+fn load(
+    bus: &mut Bus,
+    m: ServerId,
+    per_batch: usize,
+    value_size: usize,
+    keys: usize,
+    batches: usize,
+) -> usize {
     let value = "v".repeat(value_size);
     for b in 0..batches {
         if bus.budget_stop().is_some() {
             return b;
         }
-        let lines: Vec<String> = (0..per_batch).map(|i| format!("SET key:{} {value}", (b * per_batch + i) % keys)).collect();
+        let lines: Vec<String> = (0..per_batch)
+            .map(|i| format!("SET key:{} {value}", (b * per_batch + i) % keys))
+            .collect();
         let refs: Vec<&str> = lines.iter().map(|l| l.as_str()).collect();
         let _ = bus.submit_pipe(m, &refs);
         bus.advance(10);
@@ -44,22 +65,39 @@ fn load(bus: &mut Bus, m: ServerId, per_batch: usize, value_size: usize, keys: u
 /// memory budget, at the same event every time, with the sentence the page shows.
 #[test]
 fn a_big_value_load_stops_at_the_memory_budget() {
-    let budget = Budget { max_bytes: 64 * MB, ..Budget::DEFAULT };
+    let budget = Budget {
+        max_bytes: 64 * MB,
+        ..Budget::DEFAULT
+    };
     let run = || {
         let (mut bus, m) = replicated(budget);
         let started = Instant::now();
         let batches = load(&mut bus, m, 100, 64 * KB as usize, 1_000_000, 10_000);
-        assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "took {:?}",
+            started.elapsed()
+        );
         assert!(batches < 10_000, "the run did not stop");
         bus
     };
     let bus = run();
     let stop = bus.budget_stop().expect("stopped").clone();
     assert_eq!(stop.limit, BudgetLimit::Bytes(64 * MB));
-    assert_eq!(stop.event, 63, "the memory budget stops the run at a recorded event");
-    assert_eq!(stop.to_string(), "stopped at event 63: budget of 64 MiB of memory reached");
+    assert_eq!(
+        stop.event, 63,
+        "the memory budget stops the run at a recorded event"
+    );
+    assert_eq!(
+        stop.to_string(),
+        "stopped at event 63: budget of 64 MiB of memory reached"
+    );
     assert!(bus.memory_bytes() >= 64 * MB);
-    assert!(bus.memory_bytes() < 64 * MB + 16 * MB, "one move overshoots by one batch at most: {}", bus.memory_bytes());
+    assert!(
+        bus.memory_bytes() < 64 * MB + 16 * MB,
+        "one move overshoots by one batch at most: {}",
+        bus.memory_bytes()
+    );
     let again = run();
     assert_eq!(again.budget_stop(), Some(&stop));
     assert_eq!(again.log_hash(), bus.log_hash());
@@ -68,7 +106,10 @@ fn a_big_value_load_stops_at_the_memory_budget() {
 /// The event budget, likewise; and what a stopped run still does.
 #[test]
 fn a_stopped_run_keeps_its_past_and_stays_steppable() {
-    let budget = Budget { max_events: 2_000, ..Budget::DEFAULT };
+    let budget = Budget {
+        max_events: 2_000,
+        ..Budget::DEFAULT
+    };
     let (mut bus, m) = replicated(budget);
     let (mut straight, sm) = replicated(Budget::DEFAULT);
     for i in 0..2_000 {
@@ -81,7 +122,10 @@ fn a_stopped_run_keeps_its_past_and_stays_steppable() {
     let stop = bus.budget_stop().expect("stopped").clone();
     assert_eq!(stop.limit, BudgetLimit::Events(2_000));
     assert_eq!(stop.event, 2_000);
-    assert_eq!(stop.to_string(), "stopped at event 2000: budget of 2,000 events reached");
+    assert_eq!(
+        stop.to_string(),
+        "stopped at event 2000: budget of 2,000 events reached"
+    );
     assert_eq!(bus.log().len(), 2_000);
     // Everything before the stop is the straight run's.
     assert_eq!(bus.log_hash(), hash_entries(&straight.log()[..2_000]));
@@ -94,7 +138,10 @@ fn a_stopped_run_keeps_its_past_and_stays_steppable() {
     assert!(!bus.step_forward());
     assert_eq!(bus.submit_command(m, "SET more 1"), Err(stop.to_string()));
     assert!(bus.crash(m).is_err());
-    assert_eq!((bus.now(), bus.moves_recorded(), bus.log_hash()), (now, moves, hash.clone()));
+    assert_eq!(
+        (bus.now(), bus.moves_recorded(), bus.log_hash()),
+        (now, moves, hash.clone())
+    );
 
     // Time travel inside the recorded timeline works, both ways.
     let digest = bus.state_digest();
@@ -123,7 +170,10 @@ fn a_stopped_run_keeps_its_past_and_stays_steppable() {
 /// stay within their share of the memory budget, and a jump anywhere stays exact.
 #[test]
 fn checkpoints_stay_within_their_share_with_big_values() {
-    let budget = Budget { max_bytes: 128 * MB, ..Budget::DEFAULT };
+    let budget = Budget {
+        max_bytes: 128 * MB,
+        ..Budget::DEFAULT
+    };
     let (mut bus, m) = replicated(budget);
     bus.set_checkpoint_interval(64);
     let value = "v".repeat(64 * KB as usize);
@@ -162,11 +212,22 @@ fn checkpoints_stay_within_their_share_with_big_values() {
 fn idle_time_is_one_move_per_call() {
     let mut bus = Bus::new(3);
     for i in 0..8 {
-        bus.add_server(&format!("s{i}"), Config { port: 6380 + i, hz: 100, ..Config::default() });
+        bus.add_server(
+            &format!("s{i}"),
+            Config {
+                port: 6380 + i,
+                hz: 100,
+                ..Config::default()
+            },
+        );
     }
     let before = bus.moves_recorded();
     bus.run_until(EPOCH_MS + 600_000);
-    assert!(bus.moves_recorded() <= before + 2, "one run of quiet events, then the clock: {}", bus.moves_recorded() - before);
+    assert!(
+        bus.moves_recorded() <= before + 2,
+        "one run of quiet events, then the clock: {}",
+        bus.moves_recorded() - before
+    );
     bus.submit_command(0, "SET a 1").unwrap();
     let after_set = bus.position();
     bus.advance(60_000);
@@ -176,7 +237,10 @@ fn idle_time_is_one_move_per_call() {
     bus.jump_to_end();
     assert_eq!((bus.state_digest(), bus.log_hash()), (digest, hash));
     assert!(bus.step_back());
-    assert_eq!(bus.log().last().unwrap().line(), bus.timeline()[bus.log().len() - 1].line());
+    assert_eq!(
+        bus.log().last().unwrap().line(),
+        bus.timeline()[bus.log().len() - 1].line()
+    );
 }
 
 /// A budget a run recorded today stays far under.
@@ -184,12 +248,17 @@ fn idle_time_is_one_move_per_call() {
 fn ordinary_runs_stay_far_under_the_default_budget() {
     let (mut bus, m) = Bus::master_and_synced_replicas(1, 2);
     for i in 0..1_000 {
-        bus.submit_command(m, &format!("SET key:{i} {}", "x".repeat(100))).unwrap();
+        bus.submit_command(m, &format!("SET key:{i} {}", "x".repeat(100)))
+            .unwrap();
         bus.advance(5);
     }
     bus.advance(60_000);
     assert!(bus.budget_stop().is_none());
-    assert!(bus.memory_bytes() < Budget::DEFAULT.max_bytes / 50, "{} bytes", bus.memory_bytes());
+    assert!(
+        bus.memory_bytes() < Budget::DEFAULT.max_bytes / 50,
+        "{} bytes",
+        bus.memory_bytes()
+    );
     assert!((bus.log().len() as u64) < Budget::DEFAULT.max_events / 50);
 }
 
@@ -202,11 +271,17 @@ fn same_with_and_without_skipping(seed: u64, script: &Script) {
     let mut plain = Bus::new(seed);
     plain.set_skip_idle_cron(false);
     let mut states = Vec::new();
-    script(&mut plain, &mut |b| states.push((b.state_digest(), b.log_hash(), b.now())));
+    script(&mut plain, &mut |b| {
+        states.push((b.state_digest(), b.log_hash(), b.now()))
+    });
     let mut skipping = Bus::new(seed);
     let mut i = 0;
     script(&mut skipping, &mut |b| {
-        assert_eq!((b.state_digest(), b.log_hash(), b.now()), states[i], "differs after call {i}");
+        assert_eq!(
+            (b.state_digest(), b.log_hash(), b.now()),
+            states[i],
+            "differs after call {i}"
+        );
         i += 1;
     });
     assert_eq!(i, states.len());
@@ -219,16 +294,37 @@ fn same_with_and_without_skipping(seed: u64, script: &Script) {
 fn skipping_idle_crons_changes_nothing() {
     same_with_and_without_skipping(11, &|bus, check| {
         for (i, hz) in [10u32, 500, 3, 100, 7, 1].into_iter().enumerate() {
-            bus.add_server(&format!("s{i}"), Config { port: 6380 + i as u16, hz, ..Config::default() });
+            bus.add_server(
+                &format!("s{i}"),
+                Config {
+                    port: 6380 + i as u16,
+                    hz,
+                    ..Config::default()
+                },
+            );
             check(bus);
             bus.advance(37 * i as u64);
             check(bus);
         }
         // Two servers of the same period whose crons fall due at the same instants, the
         // second one's chain started later.
-        bus.add_server("s6", Config { port: 6386, hz: 10, ..Config::default() });
+        bus.add_server(
+            "s6",
+            Config {
+                port: 6386,
+                hz: 10,
+                ..Config::default()
+            },
+        );
         bus.advance(300);
-        bus.add_server("s7", Config { port: 6387, hz: 10, ..Config::default() });
+        bus.add_server(
+            "s7",
+            Config {
+                port: 6387,
+                hz: 10,
+                ..Config::default()
+            },
+        );
         check(bus);
         bus.advance(5_000);
         check(bus);
@@ -238,7 +334,8 @@ fn skipping_idle_crons_changes_nothing() {
         bus.submit_command(0, "SET a 1 PX 250").unwrap();
         bus.submit_command(1, "SET b 1 EX 1").unwrap();
         for k in 0..50 {
-            bus.submit_command(2, &format!("SET v{k} x PX {}", 100 + k * 37)).unwrap();
+            bus.submit_command(2, &format!("SET v{k} x PX {}", 100 + k * 37))
+                .unwrap();
         }
         check(bus);
         bus.advance(10_000);
@@ -253,10 +350,20 @@ fn skipping_idle_crons_changes_nothing() {
         // A replica's output buffer seen by the cron (a slow link, a big value), then the
         // replica leaves and the backlog is freed after its TTL, before or after the
         // output peaks are forgotten (8 s), and the master goes idle.
-        bus.set_link(0, 3, replscope::bus::LinkConfig { bandwidth: Some(100), ..Default::default() }).unwrap();
+        bus.set_link(
+            0,
+            3,
+            replscope::bus::LinkConfig {
+                bandwidth: Some(100),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         for ttl in [20, 1] {
-            bus.submit_command(0, &format!("CONFIG SET repl-backlog-ttl {ttl}")).unwrap();
-            bus.submit_command(0, &format!("SET big {}", "x".repeat(50_000))).unwrap();
+            bus.submit_command(0, &format!("CONFIG SET repl-backlog-ttl {ttl}"))
+                .unwrap();
+            bus.submit_command(0, &format!("SET big {}", "x".repeat(50_000)))
+                .unwrap();
             bus.advance(200);
             check(bus);
             bus.submit_command(3, "REPLICAOF NO ONE").unwrap();
@@ -268,7 +375,8 @@ fn skipping_idle_crons_changes_nothing() {
         bus.crash(4).unwrap();
         bus.advance(1_000);
         bus.restart(4, false).unwrap();
-        bus.schedule_fault_in(12_345, replscope::bus::Fault::Pause { server: 5 }).unwrap();
+        bus.schedule_fault_in(12_345, replscope::bus::Fault::Pause { server: 5 })
+            .unwrap();
         bus.advance(20_000);
         check(bus);
         bus.resume(5).unwrap();
@@ -303,13 +411,24 @@ fn an_idle_virtual_day_at_hz_500_costs_a_few_moves() {
     let started = Instant::now();
     let mut bus = Bus::new(5);
     for i in 0..8 {
-        bus.add_server(&format!("s{i}"), Config { port: 6380 + i, hz: 500, ..Config::default() });
+        bus.add_server(
+            &format!("s{i}"),
+            Config {
+                port: 6380 + i,
+                hz: 500,
+                ..Config::default()
+            },
+        );
     }
     bus.submit_command(0, "SET a 1").unwrap();
     bus.advance(86_400_000);
     assert_eq!(bus.elapsed_ms(), 86_400_000);
     assert!(bus.moves_recorded() < 32, "{} moves", bus.moves_recorded());
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
     assert!(bus.budget_stop().is_none());
     // The servers' clocks moved on with the crons.
     bus.submit_command(0, "INFO server").unwrap();
@@ -327,17 +446,33 @@ fn an_idle_virtual_day_at_hz_500_costs_a_few_moves() {
 #[test]
 fn cron_ticks_that_log_nothing_still_meet_the_step_budget() {
     let run = || {
-        let budget = Budget { max_steps: 200_000, ..Budget::DEFAULT };
+        let budget = Budget {
+            max_steps: 200_000,
+            ..Budget::DEFAULT
+        };
         let (mut bus, m) = replicated(budget);
         bus.submit_command(m, "CONFIG SET hz 500").unwrap();
         bus.advance(86_400_000);
         bus
     };
     let bus = run();
-    let stop = bus.budget_stop().expect("stopped by the step budget").clone();
+    let stop = bus
+        .budget_stop()
+        .expect("stopped by the step budget")
+        .clone();
     assert_eq!(stop.limit, BudgetLimit::Steps(200_000));
-    assert_eq!(stop.to_string(), format!("stopped at event {}: budget of 200,000 steps of simulation reached", stop.event));
-    assert!(bus.elapsed_ms() < 600_000, "stopped minutes in, not a day: {} ms", bus.elapsed_ms());
+    assert_eq!(
+        stop.to_string(),
+        format!(
+            "stopped at event {}: budget of 200,000 steps of simulation reached",
+            stop.event
+        )
+    );
+    assert!(
+        bus.elapsed_ms() < 600_000,
+        "stopped minutes in, not a day: {} ms",
+        bus.elapsed_ms()
+    );
     let again = run();
     assert_eq!(again.budget_stop(), Some(&stop));
     assert_eq!(again.log_hash(), bus.log_hash());

@@ -11,7 +11,12 @@ use replscope::engine::{Config, Event};
 fn config(port: u16) -> Config {
     // A short repl-timeout keeps the runs short (Redis's default is 60 s); pings stay
     // well inside it, as they do with the defaults (10 s against 60 s).
-    Config { port, repl_timeout: 5, repl_ping_replica_period: 1, ..Config::default() }
+    Config {
+        port,
+        repl_timeout: 5,
+        repl_ping_replica_period: 1,
+        ..Config::default()
+    }
 }
 
 /// A master on 6380 and two replicas (6381, 6382), synced.
@@ -30,25 +35,46 @@ fn three_servers(seed: u64) -> (Bus, [ServerId; 3]) {
 
 fn info(bus: &Bus, id: ServerId, field: &str) -> String {
     let info = bus.server(id).node.info_replication();
-    info.lines().find_map(|l| l.strip_prefix(&format!("{field}:"))).unwrap_or_else(|| panic!("no {field} in {info}")).to_string()
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("no {field} in {info}"))
+        .to_string()
 }
 
 /// Log lines of `server` from `from_index` on that contain `text`.
 fn logged(bus: &Bus, server: ServerId, from_index: usize, text: &str) -> Vec<String> {
-    bus.log()[from_index..].iter().filter(|e| e.server == Some(server)).map(|e| e.line()).filter(|l| l.contains(text)).collect()
+    bus.log()[from_index..]
+        .iter()
+        .filter(|e| e.server == Some(server))
+        .map(|e| e.line())
+        .filter(|l| l.contains(text))
+        .collect()
 }
 
 /// Index of the first log entry of `server` from `from_index` on that contains `text`.
 fn first_logged(bus: &Bus, server: ServerId, from_index: usize, text: &str) -> Option<usize> {
-    bus.log()[from_index..].iter().position(|e| e.server == Some(server) && e.line().contains(text)).map(|i| i + from_index)
+    bus.log()[from_index..]
+        .iter()
+        .position(|e| e.server == Some(server) && e.line().contains(text))
+        .map(|i| i + from_index)
 }
 
 fn has_key(bus: &Bus, id: ServerId, key: &str) -> bool {
-    bus.server(id).node.keyspace().get(0, key.as_bytes(), bus.now()).is_some()
+    bus.server(id)
+        .node
+        .keyspace()
+        .get(0, key.as_bytes(), bus.now())
+        .is_some()
 }
 
 fn string(bus: &Bus, id: ServerId, key: &str) -> Option<Vec<u8>> {
-    match bus.server(id).node.keyspace().get(0, key.as_bytes(), bus.now()).map(|e| e.value.clone()) {
+    match bus
+        .server(id)
+        .node
+        .keyspace()
+        .get(0, key.as_bytes(), bus.now())
+        .map(|e| e.value.clone())
+    {
         Some(Value::String(s)) => Some(s),
         _ => None,
     }
@@ -57,7 +83,10 @@ fn string(bus: &Bus, id: ServerId, key: &str) -> Option<Vec<u8>> {
 fn full_syncs(bus: &Bus, master: ServerId, from_index: usize) -> usize {
     bus.log()[from_index..]
         .iter()
-        .filter(|e| e.server == Some(master) && matches!(&e.kind, LogKind::Engine(Event::SyncDecision(d)) if !d.partial))
+        .filter(|e| {
+            e.server == Some(master)
+                && matches!(&e.kind, LogKind::Engine(Event::SyncDecision(d)) if !d.partial)
+        })
         .count()
 }
 
@@ -76,8 +105,14 @@ fn a_silent_partition_is_noticed_only_by_repl_timeout_on_both_sides() {
     // repl-timeout (5 s) passes without a byte from the master, and without an ACK from
     // the replica: each side gives up on its own.
     bus.advance(5_000);
-    assert_eq!(logged(&bus, r1, mark, "MASTER timeout: no data nor PING received").len(), 1);
-    assert_eq!(logged(&bus, m, mark, "Disconnecting timedout replica").len(), 1);
+    assert_eq!(
+        logged(&bus, r1, mark, "MASTER timeout: no data nor PING received").len(),
+        1
+    );
+    assert_eq!(
+        logged(&bus, m, mark, "Disconnecting timedout replica").len(),
+        1
+    );
     assert_eq!(info(&bus, r1, "master_link_status"), "down");
     assert_eq!(info(&bus, m, "connected_slaves"), "1");
     // Healed: everything held is delivered to closed connections and dropped; the
@@ -86,7 +121,11 @@ fn a_silent_partition_is_noticed_only_by_repl_timeout_on_both_sides() {
     bus.advance(3_000);
     assert_eq!(info(&bus, r1, "master_link_status"), "up");
     assert!(has_key(&bus, r1, "during"));
-    assert_eq!(full_syncs(&bus, m, mark), 0, "the backlog covers the partition: partial resync");
+    assert_eq!(
+        full_syncs(&bus, m, mark),
+        0,
+        "the backlog covers the partition: partial resync"
+    );
     assert_eq!(string(&bus, r1, "during"), Some(b"partition".to_vec()));
 }
 
@@ -123,8 +162,14 @@ fn a_one_way_partition_replica_to_master() {
     // The stream still flows to the replica; only its ACKs are lost.
     assert!(has_key(&bus, r1, "arrives"));
     bus.advance(7_000);
-    assert_eq!(logged(&bus, m, mark, "Disconnecting timedout replica").len(), 1);
-    assert!(logged(&bus, r1, mark, "MASTER timeout").is_empty(), "the master's pings kept the replica content");
+    assert_eq!(
+        logged(&bus, m, mark, "Disconnecting timedout replica").len(),
+        1
+    );
+    assert!(
+        logged(&bus, r1, mark, "MASTER timeout").is_empty(),
+        "the master's pings kept the replica content"
+    );
     // The master's close does reach the replica, which then cannot reconnect.
     assert!(!logged(&bus, r1, mark, "closed by peer").is_empty());
     assert_eq!(info(&bus, m, "connected_slaves"), "1");
@@ -138,11 +183,21 @@ fn a_severed_link_is_noticed_after_the_detection_delay() {
     bus.submit_command(m, "SET gone with-the-link").unwrap();
     bus.advance(400);
     assert!(!bus.connected(m, r1));
-    assert_eq!(info(&bus, r1, "master_link_status"), "up", "not noticed yet");
+    assert_eq!(
+        info(&bus, r1, "master_link_status"),
+        "up",
+        "not noticed yet"
+    );
     assert!(logged(&bus, r1, mark, "closed").is_empty());
     bus.advance(200);
-    assert_eq!(logged(&bus, r1, mark, "connection reset (link severed)").len(), 1);
-    assert_eq!(logged(&bus, m, mark, "connection reset (link severed)").len(), 1);
+    assert_eq!(
+        logged(&bus, r1, mark, "connection reset (link severed)").len(),
+        1
+    );
+    assert_eq!(
+        logged(&bus, m, mark, "connection reset (link severed)").len(),
+        1
+    );
     // A sever is not a cut: the replica reconnects at once and continues.
     bus.advance(3_000);
     assert_eq!(info(&bus, r1, "master_link_status"), "up");
@@ -165,15 +220,30 @@ fn a_master_restarted_without_its_rdb_wipes_its_replicas() {
     bus.advance(10);
     assert!(!logged(&bus, r1, mark, "connection reset by peer (server crashed)").is_empty());
     bus.advance(2_000);
-    assert!(!logged(&bus, r1, mark, "Connection refused").is_empty(), "nobody listens on a crashed server's port");
+    assert!(
+        !logged(&bus, r1, mark, "Connection refused").is_empty(),
+        "nobody listens on a crashed server's port"
+    );
     assert!(bus.submit_command(m, "PING").is_err());
     bus.restart(m, false).unwrap();
     bus.advance(10_000);
-    assert_ne!(info(&bus, m, "master_replid"), old_replid, "a fresh process has a fresh replid");
-    assert_eq!(full_syncs(&bus, m, mark), 2, "neither replica can continue: both full-sync");
+    assert_ne!(
+        info(&bus, m, "master_replid"),
+        old_replid,
+        "a fresh process has a fresh replid"
+    );
+    assert_eq!(
+        full_syncs(&bus, m, mark),
+        2,
+        "neither replica can continue: both full-sync"
+    );
     for r in [r1, r2] {
         assert_eq!(info(&bus, r, "master_link_status"), "up");
-        assert_eq!(bus.server(r).node.keyspace().len(), 0, "the empty master's snapshot wiped replica s{r}");
+        assert_eq!(
+            bus.server(r).node.keyspace().len(),
+            0,
+            "the empty master's snapshot wiped replica s{r}"
+        );
     }
 }
 
@@ -195,7 +265,11 @@ fn a_master_restarted_from_its_rdb_keeps_data_and_lets_replicas_continue() {
     assert_eq!(info(&bus, m, "master_replid2"), old_replid);
     assert_eq!(info(&bus, m, "master_repl_offset"), offset);
     bus.advance(10_000);
-    assert_eq!(full_syncs(&bus, m, mark), 0, "both replicas continue partially");
+    assert_eq!(
+        full_syncs(&bus, m, mark),
+        0,
+        "both replicas continue partially"
+    );
     for r in [r1, r2] {
         assert_eq!(info(&bus, r, "master_link_status"), "up");
         assert!(has_key(&bus, r, "key:9"));
@@ -237,7 +311,10 @@ fn a_restart_from_disk_with_nothing_saved_starts_empty() {
     let (mut bus, [m, ..]) = three_servers(8);
     bus.restart(m, true).unwrap();
     assert!(bus.is_up(m));
-    assert!(bus.log().iter().any(|e| e.line().contains("restarted empty")));
+    assert!(bus
+        .log()
+        .iter()
+        .any(|e| e.line().contains("restarted empty")));
 }
 
 #[test]
@@ -249,7 +326,11 @@ fn a_paused_server_reads_nothing_until_resumed() {
     bus.submit_command(r1, "GET while").unwrap();
     bus.advance(2_000);
     assert!(!has_key(&bus, r1, "while"));
-    assert_eq!(bus.console(r1).entries().last().unwrap().reply, None, "the typed command waits in the socket");
+    assert_eq!(
+        bus.console(r1).entries().last().unwrap().reply,
+        None,
+        "the typed command waits in the socket"
+    );
     let mark = bus.log().len();
     bus.resume(r1).unwrap();
     bus.advance(10);
@@ -261,7 +342,10 @@ fn a_paused_server_reads_nothing_until_resumed() {
     let mark = bus.log().len();
     bus.pause(r1).unwrap();
     bus.advance(8_000);
-    assert_eq!(logged(&bus, m, mark, "Disconnecting timedout replica").len(), 1);
+    assert_eq!(
+        logged(&bus, m, mark, "Disconnecting timedout replica").len(),
+        1
+    );
     bus.resume(r1).unwrap();
     bus.advance(5_000);
     assert_eq!(info(&bus, r1, "master_link_status"), "up");
@@ -283,45 +367,88 @@ fn a_slow_link_takes_time_to_carry_a_snapshot_in_segments() {
     pipe_big_keys(&mut bus, m);
     // Uncompressed, so the snapshot really is 200 kB (LZF would shrink these values to
     // a few bytes each).
-    bus.submit_command(m, "CONFIG SET rdbcompression no").unwrap();
-    bus.set_link(m, r, LinkConfig { bandwidth: Some(1_000), ..LinkConfig::default() }).unwrap();
+    bus.submit_command(m, "CONFIG SET rdbcompression no")
+        .unwrap();
+    bus.set_link(
+        m,
+        r,
+        LinkConfig {
+            bandwidth: Some(1_000),
+            ..LinkConfig::default()
+        },
+    )
+    .unwrap();
     bus.submit_command(r, "REPLICAOF 127.0.0.1 6380").unwrap();
     bus.advance(10_000);
     assert_eq!(bus.console(m).piped(), (200, 0));
     assert_eq!(bus.server(r).node.keyspace().len(), 200);
-    let time_of = |text: &str| bus.log().iter().find(|e| e.line().contains(text)).map(|e| e.time).unwrap();
+    let time_of = |text: &str| {
+        bus.log()
+            .iter()
+            .find(|e| e.line().contains(text))
+            .map(|e| e.time)
+            .unwrap()
+    };
     let took = time_of("sync: Finished with success") - time_of("Starting BGSAVE for SYNC");
-    assert!(took >= 200, "200 kB at 1000 B/ms takes at least 200 ms, took {took}");
+    assert!(
+        took >= 200,
+        "200 kB at 1000 B/ms takes at least 200 ms, took {took}"
+    );
     let segments: Vec<usize> = bus
         .log()
         .iter()
         .filter_map(|e| match &e.kind {
-            LogKind::Deliver { from: Some(f), data, .. } if e.server == Some(r) && *f == m => Some(data.len()),
+            LogKind::Deliver {
+                from: Some(f),
+                data,
+                ..
+            } if e.server == Some(r) && *f == m => Some(data.len()),
             _ => None,
         })
         .collect();
     assert!(segments.iter().all(|&n| n <= SEGMENT_BYTES));
     assert!(segments.iter().filter(|&&n| n == SEGMENT_BYTES).count() >= 12);
-    assert!(bus.log().iter().any(|e| matches!(e.kind, LogKind::Drained { .. })), "the sender learns its bytes left");
+    assert!(
+        bus.log()
+            .iter()
+            .any(|e| matches!(e.kind, LogKind::Drained { .. })),
+        "the sender learns its bytes left"
+    );
 }
 
 #[test]
 fn scheduled_faults_fire_at_their_time() {
     let (mut bus, [m, r1, _]) = three_servers(11);
     let start = bus.now();
-    bus.schedule_fault_in(1_000, Fault::Crash { server: r1 }).unwrap();
-    bus.schedule_fault_in(3_000, Fault::Restart { server: r1, from_disk: false }).unwrap();
+    bus.schedule_fault_in(1_000, Fault::Crash { server: r1 })
+        .unwrap();
+    bus.schedule_fault_in(
+        3_000,
+        Fault::Restart {
+            server: r1,
+            from_disk: false,
+        },
+    )
+    .unwrap();
     bus.advance(999);
     assert!(bus.is_up(r1));
     bus.advance(1);
     assert!(!bus.is_up(r1));
     bus.advance(2_000);
     assert!(bus.is_up(r1));
-    let crash = bus.log().iter().find(|e| e.line().contains("fault crash s1")).unwrap();
+    let crash = bus
+        .log()
+        .iter()
+        .find(|e| e.line().contains("fault crash s1"))
+        .unwrap();
     assert_eq!(crash.time, start + 1_000 - replscope::bus::EPOCH_MS);
     bus.advance(8_000);
     assert_eq!(info(&bus, r1, "master_link_status"), "up");
-    assert!(bus.schedule_fault(start, Fault::Pause { server: m }).is_err(), "the past is not schedulable");
+    assert!(
+        bus.schedule_fault(start, Fault::Pause { server: m })
+            .is_err(),
+        "the past is not schedulable"
+    );
 }
 
 #[test]
@@ -339,11 +466,18 @@ fn deliveries_to_a_replica_carry_its_offsets() {
     let (mut bus, [m, r1, _]) = three_servers(13);
     bus.submit_command(m, "SET k v").unwrap();
     bus.advance(100);
-    let last = bus.log().iter().rev().find(|e| e.server == Some(r1) && e.repl_offsets.is_some()).unwrap();
+    let last = bus
+        .log()
+        .iter()
+        .rev()
+        .find(|e| e.server == Some(r1) && e.repl_offsets.is_some())
+        .unwrap();
     let (before, after) = last.repl_offsets.unwrap();
     assert!(after > before);
     assert_eq!(after.to_string(), info(&bus, r1, "slave_repl_offset"));
-    assert!(last.annotated_line().ends_with(&format!("[offset {before}..{after}]")));
+    assert!(last
+        .annotated_line()
+        .ends_with(&format!("[offset {before}..{after}]")));
 }
 
 /// Jitter and extra delay never reorder a stream, whatever the seed: the replica ends up
@@ -354,24 +488,49 @@ fn jitter_never_reorders_a_stream() {
     for seed in 0..24u64 {
         let (mut bus, [m, r1, r2]) = three_servers(seed);
         for (from, to) in [(m, r1), (r1, m), (m, r2)] {
-            bus.set_link(from, to, LinkConfig { jitter_ms: 40, extra_delay_ms: (seed % 3) * 5, ..LinkConfig::default() }).unwrap();
+            bus.set_link(
+                from,
+                to,
+                LinkConfig {
+                    jitter_ms: 40,
+                    extra_delay_ms: (seed % 3) * 5,
+                    ..LinkConfig::default()
+                },
+            )
+            .unwrap();
         }
         for i in 0..60 {
             bus.submit_command(m, &format!("APPEND s {i},")).unwrap();
             bus.submit_command(m, "INCR n").unwrap();
             bus.advance(seed % 4);
             if i == 30 {
-                bus.set_link(m, r1, LinkConfig { jitter_ms: 5, ..LinkConfig::default() }).unwrap();
+                bus.set_link(
+                    m,
+                    r1,
+                    LinkConfig {
+                        jitter_ms: 5,
+                        ..LinkConfig::default()
+                    },
+                )
+                .unwrap();
             }
         }
         bus.advance(2_000);
         let want = string(&bus, m, "s").unwrap();
         for r in [r1, r2] {
-            assert_eq!(string(&bus, r, "s"), Some(want.clone()), "seed {seed}: s{r} saw the stream out of order");
+            assert_eq!(
+                string(&bus, r, "s"),
+                Some(want.clone()),
+                "seed {seed}: s{r} saw the stream out of order"
+            );
             assert_eq!(string(&bus, r, "n"), string(&bus, m, "n"), "seed {seed}");
         }
         let mut last = 0;
-        for e in bus.log().iter().filter(|e| e.server == Some(r1) && matches!(e.kind, LogKind::Deliver { .. })) {
+        for e in bus
+            .log()
+            .iter()
+            .filter(|e| e.server == Some(r1) && matches!(e.kind, LogKind::Deliver { .. }))
+        {
             assert!(e.time >= last);
             last = e.time;
         }
@@ -384,12 +543,30 @@ fn jitter_never_reorders_a_stream() {
 fn the_same_seed_with_faults_and_jitter_gives_the_same_log() {
     let run = |seed| {
         let (mut bus, [m, r1, r2]) = three_servers(seed);
-        bus.set_link(m, r2, LinkConfig { jitter_ms: 20, bandwidth: Some(500), ..LinkConfig::default() }).unwrap();
+        bus.set_link(
+            m,
+            r2,
+            LinkConfig {
+                jitter_ms: 20,
+                bandwidth: Some(500),
+                ..LinkConfig::default()
+            },
+        )
+        .unwrap();
         bus.submit_command(m, "SET a 1").unwrap();
         bus.partition(m, r1).unwrap();
-        bus.schedule_fault_in(7_000, Fault::Heal { a: m, b: r1 }).unwrap();
-        bus.schedule_fault_in(2_000, Fault::Crash { server: r2 }).unwrap();
-        bus.schedule_fault_in(4_000, Fault::Restart { server: r2, from_disk: false }).unwrap();
+        bus.schedule_fault_in(7_000, Fault::Heal { a: m, b: r1 })
+            .unwrap();
+        bus.schedule_fault_in(2_000, Fault::Crash { server: r2 })
+            .unwrap();
+        bus.schedule_fault_in(
+            4_000,
+            Fault::Restart {
+                server: r2,
+                from_disk: false,
+            },
+        )
+        .unwrap();
         bus.advance(12_000);
         (bus.log_hash(), bus.state_digest())
     };
@@ -421,7 +598,9 @@ fn dropped_on_close(bus: &Bus, server: ServerId, from_index: usize) -> (usize, u
         .iter()
         .enumerate()
         .find_map(|(i, e)| match &e.kind {
-            LogKind::Closed { reason, .. } if e.server == Some(server) => Some((from_index + i, reason.clone())),
+            LogKind::Closed { reason, .. } if e.server == Some(server) => {
+                Some((from_index + i, reason.clone()))
+            }
             _ => None,
         })
         .expect("a close");
@@ -432,7 +611,10 @@ fn dropped_on_close(bus: &Bus, server: ServerId, from_index: usize) -> (usize, u
     (at, bytes.parse().unwrap())
 }
 
-fn sync_decisions(bus: &Bus, master: ServerId) -> Vec<replscope::engine::replication::SyncDecision> {
+fn sync_decisions(
+    bus: &Bus,
+    master: ServerId,
+) -> Vec<replscope::engine::replication::SyncDecision> {
     bus.log()
         .iter()
         .filter_map(|e| match &e.kind {
@@ -452,7 +634,15 @@ fn a_replica_dropped_for_its_output_buffer_never_gets_the_rest_of_its_snapshot()
     pipe_big_keys(&mut bus, m);
     bus.submit_command(r, "SET mine before-the-sync").unwrap();
     // 200 KB of snapshot at 50 B/ms: four seconds on the wire.
-    bus.set_link(m, r, LinkConfig { bandwidth: Some(50), ..LinkConfig::default() }).unwrap();
+    bus.set_link(
+        m,
+        r,
+        LinkConfig {
+            bandwidth: Some(50),
+            ..LinkConfig::default()
+        },
+    )
+    .unwrap();
     bus.advance(100);
     let own_replid = info(&bus, r, "master_replid");
     let start = bus.log().len();
@@ -463,29 +653,63 @@ fn a_replica_dropped_for_its_output_buffer_never_gets_the_rest_of_its_snapshot()
     let value = "v".repeat(1000);
     let mut i = 0;
     while lost(&bus) == 0 && i < 300 {
-        bus.submit_command(m, &format!("SET w:{i} {value}")).unwrap();
+        bus.submit_command(m, &format!("SET w:{i} {value}"))
+            .unwrap();
         bus.advance(10);
         i += 1;
     }
-    assert_eq!(lost(&bus), 1, "the replica loses the connection mid-transfer");
+    assert_eq!(
+        lost(&bus),
+        1,
+        "the replica loses the connection mid-transfer"
+    );
     let log = bus.log();
-    let limit = first_logged(&bus, m, start, "scheduled to be closed ASAP for overcoming of output buffer limits").expect("the master drops the replica");
+    let limit = first_logged(
+        &bus,
+        m,
+        start,
+        "scheduled to be closed ASAP for overcoming of output buffer limits",
+    )
+    .expect("the master drops the replica");
     let (closed, dropped) = dropped_on_close(&bus, m, limit);
-    assert!(dropped > 100_000, "most of the snapshot had not left the master: {dropped} bytes dropped");
+    assert!(
+        dropped > 100_000,
+        "most of the snapshot had not left the master: {dropped} bytes dropped"
+    );
     // The replica got the snapshot's beginning, then the FIN one latency after the close:
     // not the rest of the snapshot first.
-    let eof = log[closed..].iter().find(|e| e.server == Some(r) && e.line().contains("closed by peer")).expect("the replica sees the close");
-    assert!(eof.time <= log[closed].time + 1, "the FIN follows what was on the wire, not the dropped bytes");
+    let eof = log[closed..]
+        .iter()
+        .find(|e| e.server == Some(r) && e.line().contains("closed by peer"))
+        .expect("the replica sees the close");
+    assert!(
+        eof.time <= log[closed].time + 1,
+        "the FIN follows what was on the wire, not the dropped bytes"
+    );
     let received: usize = log[start..]
         .iter()
         .filter_map(|e| match &e.kind {
-            LogKind::Deliver { from: Some(f), data, .. } if e.server == Some(r) && *f == m => Some(data.len()),
+            LogKind::Deliver {
+                from: Some(f),
+                data,
+                ..
+            } if e.server == Some(r) && *f == m => Some(data.len()),
             _ => None,
         })
         .sum();
-    assert!(received < 100_000, "only the start of the 200 KB snapshot arrives: {received} bytes");
-    for text in ["Done loading RDB", "MASTER <-> REPLICA sync: Flushing old data", "sync: Finished with success"] {
-        assert!(logged(&bus, r, start, text).is_empty(), "the aborted transfer must not load: {text}");
+    assert!(
+        received < 100_000,
+        "only the start of the 200 KB snapshot arrives: {received} bytes"
+    );
+    for text in [
+        "Done loading RDB",
+        "MASTER <-> REPLICA sync: Flushing old data",
+        "sync: Finished with success",
+    ] {
+        assert!(
+            logged(&bus, r, start, text).is_empty(),
+            "the aborted transfer must not load: {text}"
+        );
     }
     // Receiving to a temporary file, Redis touches the dataset only once the whole
     // payload is here: the replica keeps its own data, and its cached master (the one
@@ -493,9 +717,21 @@ fn a_replica_dropped_for_its_output_buffer_never_gets_the_rest_of_its_snapshot()
     assert!(has_key(&bus, r, "mine"));
     assert_eq!(bus.server(r).node.keyspace().len(), 1);
     let io_error = first_logged(&bus, r, start, "I/O error trying to sync").unwrap();
-    let next: Vec<String> = log[io_error..].iter().filter(|e| e.server == Some(r)).take(4).map(|e| e.line()).collect();
-    assert!(next[0].ends_with("Log(\"I/O error trying to sync with MASTER: connection lost\")"), "{next:?}");
-    assert!(next.iter().any(|l| l.contains("Reconnecting to MASTER 127.0.0.1:6380 after failure")), "at once, not at the next cron: {next:?}");
+    let next: Vec<String> = log[io_error..]
+        .iter()
+        .filter(|e| e.server == Some(r))
+        .take(4)
+        .map(|e| e.line())
+        .collect();
+    assert!(
+        next[0].ends_with("Log(\"I/O error trying to sync with MASTER: connection lost\")"),
+        "{next:?}"
+    );
+    assert!(
+        next.iter()
+            .any(|l| l.contains("Reconnecting to MASTER 127.0.0.1:6380 after failure")),
+        "at once, not at the next cron: {next:?}"
+    );
     // The next snapshot's first segment, with the +FULLRESYNC before it, takes a third of
     // a second on this link.
     bus.advance(1_000);
@@ -504,10 +740,18 @@ fn a_replica_dropped_for_its_output_buffer_never_gets_the_rest_of_its_snapshot()
     for d in &decisions {
         // Both times: PSYNC with the replica's own id and offset + 1, as a real 7.0
         // replica does after a failed transfer; the master cannot continue that.
-        assert_eq!((d.requested_replid.as_str(), d.requested_offset), (own_replid.as_str(), 1), "{d:?}");
+        assert_eq!(
+            (d.requested_replid.as_str(), d.requested_offset),
+            (own_replid.as_str(), 1),
+            "{d:?}"
+        );
         assert!(!d.partial, "{d:?}");
     }
-    assert_eq!(logged(&bus, r, io_error, "Full resync from master").len(), 1, "the next attempt is a full sync again");
+    assert_eq!(
+        logged(&bus, r, io_error, "Full resync from master").len(),
+        1,
+        "the next attempt is a full sync again"
+    );
 }
 
 /// Held bytes never left the master: when it drops the replica they go with its output
@@ -526,24 +770,43 @@ fn a_held_stream_is_dropped_with_the_replica_it_was_for() {
     let offset: i64 = info(&bus, r, "slave_repl_offset").parse().unwrap();
     let value = "v".repeat(1000);
     for i in 0..100 {
-        bus.submit_command(m, &format!("SET w:{i} {value}")).unwrap();
+        bus.submit_command(m, &format!("SET w:{i} {value}"))
+            .unwrap();
         bus.advance(10);
     }
-    let limit = first_logged(&bus, m, start, "for overcoming of output buffer limits").expect("the master drops the replica");
+    let limit = first_logged(&bus, m, start, "for overcoming of output buffer limits")
+        .expect("the master drops the replica");
     let (_, dropped) = dropped_on_close(&bus, m, limit);
     // The 64 KB limit counts whole buffer blocks with their overhead; the bytes are fewer.
-    assert!(dropped > 50_000, "the held stream goes with the output buffer: {dropped} bytes");
+    assert!(
+        dropped > 50_000,
+        "the held stream goes with the output buffer: {dropped} bytes"
+    );
     let released = bus.log().len();
     bus.release(m, r).unwrap();
     bus.advance(2_000);
     // What the link lets through for the old connection is its FIN alone.
-    let eof = first_logged(&bus, r, released, "closed by peer").expect("the replica learns of the close");
-    let delivered = bus.log()[released..eof].iter().filter(|e| e.server == Some(r) && matches!(e.kind, LogKind::Deliver { .. })).count();
-    assert_eq!(delivered, 0, "nothing held reaches the replica before the FIN");
+    let eof =
+        first_logged(&bus, r, released, "closed by peer").expect("the replica learns of the close");
+    let delivered = bus.log()[released..eof]
+        .iter()
+        .filter(|e| e.server == Some(r) && matches!(e.kind, LogKind::Deliver { .. }))
+        .count();
+    assert_eq!(
+        delivered, 0,
+        "nothing held reaches the replica before the FIN"
+    );
     let decisions = sync_decisions(&bus, m);
     let after = decisions.last().unwrap();
-    assert_eq!(after.requested_offset, offset + 1, "nothing held reached the replica: {after:?}");
-    assert!(!after.partial, "the 16 KB backlog no longer reaches back there: {after:?}");
+    assert_eq!(
+        after.requested_offset,
+        offset + 1,
+        "nothing held reached the replica: {after:?}"
+    );
+    assert!(
+        !after.partial,
+        "the 16 KB backlog no longer reaches back there: {after:?}"
+    );
     assert_eq!(info(&bus, r, "master_link_status"), "up");
 }
 
@@ -567,14 +830,26 @@ fn shutdown_stops_the_server_and_time_runs_on() {
         assert_eq!(bus.now(), before + 10_000, "sync_first={sync_first}");
         assert!(bus.server(m).node.is_shut_down());
         let stopped_at = from
-            + bus.log()[from..].iter().position(|e| matches!(&e.kind, LogKind::Engine(Event::Shutdown))).expect("the server logs its shutdown");
+            + bus.log()[from..]
+                .iter()
+                .position(|e| matches!(&e.kind, LogKind::Engine(Event::Shutdown)))
+                .expect("the server logs its shutdown");
         assert_eq!(info(&bus, r1, "master_link_status"), "down");
-        assert!(!logged(&bus, r1, from, "Connection refused").is_empty(), "sync_first={sync_first}");
+        assert!(
+            !logged(&bus, r1, from, "Connection refused").is_empty(),
+            "sync_first={sync_first}"
+        );
         // Nothing of the stopped server runs after it stopped.
-        assert!(bus.log()[stopped_at + 1..].iter().all(|e| e.server != Some(m) || matches!(e.kind, LogKind::Closed { .. })));
+        assert!(bus.log()[stopped_at + 1..]
+            .iter()
+            .all(|e| e.server != Some(m) || matches!(e.kind, LogKind::Closed { .. })));
         bus.restart(m, false).unwrap();
         bus.advance(8_000);
         assert!(!bus.server(m).node.is_shut_down());
-        assert_eq!(info(&bus, r1, "master_link_status"), "up", "sync_first={sync_first}");
+        assert_eq!(
+            info(&bus, r1, "master_link_status"),
+            "up",
+            "sync_first={sync_first}"
+        );
     }
 }

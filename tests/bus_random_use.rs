@@ -57,7 +57,10 @@ const LINES: &[&str] = &[
 
 #[derive(Debug, Clone)]
 enum Step {
-    Line { server: ServerId, line: &'static str },
+    Line {
+        server: ServerId,
+        line: &'static str,
+    },
     Fault(Fault),
     Advance(u64),
     Back(u8),
@@ -97,7 +100,13 @@ fn step() -> impl Strategy<Value = Step> {
 fn run(steps: &[Step]) -> Result<Vec<String>, String> {
     let mut bus = Bus::new(11);
     for i in 0..SERVERS {
-        bus.add_server(&format!("s{i}"), NodeConfig { port: 6380 + i as u16, ..NodeConfig::default() });
+        bus.add_server(
+            &format!("s{i}"),
+            NodeConfig {
+                port: 6380 + i as u16,
+                ..NodeConfig::default()
+            },
+        );
     }
     for step in steps {
         match step {
@@ -112,8 +121,11 @@ fn run(steps: &[Step]) -> Result<Vec<String>, String> {
                     bus.step();
                     events += 1;
                     if events > budget {
-                        let last: Vec<String> = bus.log().iter().rev().take(5).map(|e| e.line()).collect();
-                        return Err(format!("over {budget} events before t+{ms} ms; last: {last:#?}"));
+                        let last: Vec<String> =
+                            bus.log().iter().rev().take(5).map(|e| e.line()).collect();
+                        return Err(format!(
+                            "over {budget} events before t+{ms} ms; last: {last:#?}"
+                        ));
                     }
                 }
                 bus.advance(until - bus.now());
@@ -134,7 +146,8 @@ fn run(steps: &[Step]) -> Result<Vec<String>, String> {
     let end: Vec<String> = bus.log().iter().map(|e| e.line()).collect();
     // Back to the first event and forward again: the recorded timeline, replayed.
     if !end.is_empty() {
-        bus.jump_to(0).map_err(|e| format!("jump to the first event: {e}"))?;
+        bus.jump_to(0)
+            .map_err(|e| format!("jump to the first event: {e}"))?;
     }
     bus.jump_to_end();
     let again: Vec<String> = bus.log().iter().map(|e| e.line()).collect();
@@ -145,10 +158,14 @@ fn run(steps: &[Step]) -> Result<Vec<String>, String> {
 }
 
 fn config() -> Config {
-    let cases = std::env::var("REPLSCOPE_FUZZ_CASES").ok().map(|v| v.parse().expect("REPLSCOPE_FUZZ_CASES is a number"));
+    let cases = std::env::var("REPLSCOPE_FUZZ_CASES")
+        .ok()
+        .map(|v| v.parse().expect("REPLSCOPE_FUZZ_CASES is a number"));
     Config {
         cases: cases.unwrap_or(64),
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/bus_random_use.txt"))),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/bus_random_use.txt",
+        ))),
         ..Config::default()
     }
 }
@@ -168,9 +185,15 @@ proptest! {
 #[test]
 fn shutdown_after_sync_keeps_time_moving() {
     let steps = [
-        Step::Line { server: 0, line: "SYNC" },
+        Step::Line {
+            server: 0,
+            line: "SYNC",
+        },
         Step::Advance(1_000),
-        Step::Line { server: 0, line: "SHUTDOWN NOSAVE" },
+        Step::Line {
+            server: 0,
+            line: "SHUTDOWN NOSAVE",
+        },
         Step::Advance(6_000),
     ];
     run(&steps).unwrap();

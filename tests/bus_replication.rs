@@ -5,7 +5,10 @@ use replscope::bus::{Bus, LogKind, ServerId, EPOCH_MS};
 use replscope::engine::{Config, Event};
 
 fn config(port: u16) -> Config {
-    Config { port, ..Config::default() }
+    Config {
+        port,
+        ..Config::default()
+    }
 }
 
 /// A master on 6380 and two replicas (6381, 6382), attached with REPLICAOF and synced.
@@ -34,7 +37,10 @@ fn replicas_full_sync_then_follow_the_stream_with_exact_offsets() {
     let (mut bus, [m, r1, r2]) = three_servers(1);
     for r in [r1, r2] {
         assert_eq!(info_field(&bus, r, "master_link_status"), "up");
-        assert_eq!(info_field(&bus, r, "master_replid"), info_field(&bus, m, "master_replid"));
+        assert_eq!(
+            info_field(&bus, r, "master_replid"),
+            info_field(&bus, m, "master_replid")
+        );
     }
     assert_eq!(info_field(&bus, m, "connected_slaves"), "2");
     let base: u64 = info_field(&bus, m, "master_repl_offset").parse().unwrap();
@@ -45,14 +51,34 @@ fn replicas_full_sync_then_follow_the_stream_with_exact_offsets() {
     let after: u64 = info_field(&bus, m, "master_repl_offset").parse().unwrap();
     assert_eq!(after - base, 50);
     for r in [r1, r2] {
-        let entry = bus.server(r).node.keyspace().get(0, b"k", bus.now()).expect("replicated key");
-        assert_eq!(entry.value, replscope::engine::keyspace::Value::String(b"v".to_vec()));
+        let entry = bus
+            .server(r)
+            .node
+            .keyspace()
+            .get(0, b"k", bus.now())
+            .expect("replicated key");
+        assert_eq!(
+            entry.value,
+            replscope::engine::keyspace::Value::String(b"v".to_vec())
+        );
         assert_eq!(info_field(&bus, r, "slave_repl_offset"), after.to_string());
     }
     // Replicas refuse writes from their own clients.
     bus.submit_command(r1, "SET x y").unwrap();
-    let last = bus.console(r1).entries().last().unwrap().reply.clone().unwrap();
-    assert_eq!(last, replscope::engine::resp::Reply::Error("READONLY You can't write against a read only replica.".into()));
+    let last = bus
+        .console(r1)
+        .entries()
+        .last()
+        .unwrap()
+        .reply
+        .clone()
+        .unwrap();
+    assert_eq!(
+        last,
+        replscope::engine::resp::Reply::Error(
+            "READONLY You can't write against a read only replica.".into()
+        )
+    );
 }
 
 #[test]
@@ -62,17 +88,31 @@ fn a_cut_link_heals_with_a_partial_resync() {
     bus.submit_command(m, "SET during cut").unwrap();
     bus.advance(3_000);
     assert_eq!(info_field(&bus, r1, "master_link_status"), "down");
-    assert!(bus.server(r1).node.keyspace().get(0, b"during", bus.now()).is_none());
+    assert!(bus
+        .server(r1)
+        .node
+        .keyspace()
+        .get(0, b"during", bus.now())
+        .is_none());
     bus.heal(m, r1);
     bus.advance(3_000);
     assert_eq!(info_field(&bus, r1, "master_link_status"), "up");
-    assert!(bus.server(r1).node.keyspace().get(0, b"during", bus.now()).is_some());
+    assert!(bus
+        .server(r1)
+        .node
+        .keyspace()
+        .get(0, b"during", bus.now())
+        .is_some());
     let partial = bus.log().iter().any(|e| {
-        e.server == Some(m) && matches!(&e.kind, LogKind::Engine(Event::SyncDecision(d)) if d.partial)
+        e.server == Some(m)
+            && matches!(&e.kind, LogKind::Engine(Event::SyncDecision(d)) if d.partial)
     });
     assert!(partial, "expected +CONTINUE after the heal");
     assert_eq!(bus.server(m).node.stats().sync_partial_ok, 1);
-    assert_eq!(info_field(&bus, r1, "slave_repl_offset"), info_field(&bus, m, "master_repl_offset"));
+    assert_eq!(
+        info_field(&bus, r1, "slave_repl_offset"),
+        info_field(&bus, m, "master_repl_offset")
+    );
 }
 
 #[test]
@@ -131,7 +171,10 @@ fn sync_in_a_console_prints_the_replication_stream_as_redis_cli_does() {
     assert_eq!(info_field(&bus, m, "connected_slaves"), "3");
     let out = console_output(&bus, m, sync_entry);
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "Entering replica output mode...  (press Ctrl-C to quit)");
+    assert_eq!(
+        lines[0],
+        "Entering replica output mode...  (press Ctrl-C to quit)"
+    );
     let size: u64 = lines[1]
         .strip_prefix("SYNC with master, discarding ")
         .and_then(|r| r.strip_suffix(" bytes of bulk transfer..."))
@@ -141,16 +184,32 @@ fn sync_in_a_console_prints_the_replication_stream_as_redis_cli_does() {
     assert_eq!(lines[2], "SYNC done. Logging commands from master.");
     // The master pings its replicas every 10 s (lower case, as Redis's shared "ping"), and
     // the key's expiry reaches them as a DEL.
-    assert_eq!(&lines[3..], ["\"ping\"", "\"SELECT\",\"0\"", "\"DEL\",\"temp\"", "\"ping\""], "{out}");
+    assert_eq!(
+        &lines[3..],
+        [
+            "\"ping\"",
+            "\"SELECT\",\"0\"",
+            "\"DEL\",\"temp\"",
+            "\"ping\""
+        ],
+        "{out}"
+    );
 
     // The next command leaves the mode: a new connection, and the master has one replica
     // fewer.
     bus.submit_command(m, "GET temp").unwrap();
     bus.advance(100);
     assert!(!bus.console(m).in_replica_output());
-    assert_eq!(bus.console(m).entries().last().unwrap().reply, Some(replscope::engine::resp::Reply::Bulk(None)));
+    assert_eq!(
+        bus.console(m).entries().last().unwrap().reply,
+        Some(replscope::engine::resp::Reply::Bulk(None))
+    );
     assert_eq!(info_field(&bus, m, "connected_slaves"), "2");
-    assert_eq!(console_output(&bus, m, sync_entry), out, "what was printed stays");
+    assert_eq!(
+        console_output(&bus, m, sync_entry),
+        out,
+        "what was printed stays"
+    );
 
     // PSYNC: redis-cli reads +FULLRESYNC as a snapshot of size 0, so waits for an EOF
     // mark it never learnt, printing nothing more (real redis-cli 7.0 does the same).

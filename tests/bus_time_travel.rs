@@ -9,7 +9,13 @@ use replscope::engine::Config;
 
 fn config(port: u16) -> Config {
     // A small backlog keeps the state digests cheap to compute.
-    Config { port, repl_backlog_size: 16 * 1024, repl_timeout: 5, repl_ping_replica_period: 1, ..Config::default() }
+    Config {
+        port,
+        repl_backlog_size: 16 * 1024,
+        repl_timeout: 5,
+        repl_ping_replica_period: 1,
+        ..Config::default()
+    }
 }
 
 /// A run with replication, faults, jitter and a slow link. `after_move` is called after
@@ -34,17 +40,47 @@ fn script(bus: &mut Bus, after_move: &mut dyn FnMut(&Bus)) {
         f(bus);
         after_move(bus);
     };
-    let replicate = |r: ServerId| move |b: &mut Bus| b.submit_command(r, "REPLICAOF 127.0.0.1 6380").unwrap();
+    let replicate =
+        |r: ServerId| move |b: &mut Bus| b.submit_command(r, "REPLICAOF 127.0.0.1 6380").unwrap();
     act(bus, &mut replicate(r1), after_move);
     act(bus, &mut replicate(r2), after_move);
-    act(bus, &mut |b| b.set_link(m, r2, LinkConfig { jitter_ms: 15, bandwidth: Some(200), ..LinkConfig::default() }).unwrap(), after_move);
+    act(
+        bus,
+        &mut |b| {
+            b.set_link(
+                m,
+                r2,
+                LinkConfig {
+                    jitter_ms: 15,
+                    bandwidth: Some(200),
+                    ..LinkConfig::default()
+                },
+            )
+            .unwrap()
+        },
+        after_move,
+    );
     run(bus, 7_000, after_move);
     for i in 0..400 {
-        act(bus, &mut |b| b.submit_command(m, &format!("SET key:{i} v{}", "x".repeat((i % 40) * 10))).unwrap(), after_move);
+        act(
+            bus,
+            &mut |b| {
+                b.submit_command(m, &format!("SET key:{i} v{}", "x".repeat((i % 40) * 10)))
+                    .unwrap()
+            },
+            after_move,
+        );
         run(bus, 7, after_move);
     }
     act(bus, &mut |b| b.partition(m, r1).unwrap(), after_move);
-    act(bus, &mut |b| b.schedule_fault_in(6_000, Fault::Heal { a: m, b: r1 }).unwrap(), after_move);
+    act(
+        bus,
+        &mut |b| {
+            b.schedule_fault_in(6_000, Fault::Heal { a: m, b: r1 })
+                .unwrap()
+        },
+        after_move,
+    );
     act(bus, &mut |b| b.save(m).unwrap(), after_move);
     run(bus, 3_000, after_move);
     act(bus, &mut |b| b.restart(m, true).unwrap(), after_move);
@@ -86,7 +122,11 @@ fn jumping_anywhere_gives_the_straight_runs_state_and_log() {
         let len = bus.log().len();
         assert!(len > i, "event #{i} is visible after jumping to it");
         assert_eq!(bus.log()[i].index, i as u64);
-        assert_eq!(bus.timeline_len(), total, "jumping never changes the timeline");
+        assert_eq!(
+            bus.timeline_len(),
+            total,
+            "jumping never changes the timeline"
+        );
         seen.insert(len, (bus.state_digest(), bus.log_hash()));
     }
     bus.jump_to_end();
@@ -102,7 +142,12 @@ fn jumping_anywhere_gives_the_straight_runs_state_and_log() {
         if len != last_len {
             last_len = len;
             if let Some((digest, hash)) = seen.get(&len) {
-                assert_eq!(&b.state_digest(), digest, "state after event #{} differs from the straight run", len - 1);
+                assert_eq!(
+                    &b.state_digest(),
+                    digest,
+                    "state after event #{} differs from the straight run",
+                    len - 1
+                );
                 assert_eq!(&hash_entries(b.log()), hash);
                 checked += 1;
             }
@@ -123,7 +168,9 @@ fn a_move_made_in_the_past_replaces_the_future() {
     bus.submit_command(0, "SET new branch").unwrap();
     assert!(bus.timeline_len() < old_next, "the old future is gone");
     assert_eq!(bus.log().len(), bus.timeline_len());
-    assert!(bus.log()[here..].iter().any(|e| e.line().contains("console> SET new branch")));
+    assert!(bus.log()[here..]
+        .iter()
+        .any(|e| e.line().contains("console> SET new branch")));
     // The new branch is as reproducible as any run: jump back and forth within it.
     bus.advance(2_000);
     let digest = bus.state_digest();

@@ -17,7 +17,9 @@ use common::{encode, show, Client};
 
 #[test]
 fn ping_and_echo() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     p.expect(&["PING"], b"+PONG\r\n");
     p.cmd(&["ping"]);
     p.cmd(&["PING", "hello world"]);
@@ -33,7 +35,9 @@ fn ping_and_echo() {
 
 #[test]
 fn set_options_conflicts_and_bad_values() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     let cases: &[&[&str]] = &[
         &["SET", "k"],
         &["SET", "k1", "v"],
@@ -61,7 +65,15 @@ fn set_options_conflicts_and_bad_values() {
         &["SET", "k1", "v", "EX", "10", "PX", "10"],
         &["SET", "k1", "v", "PX", "10", "EX", "10"],
         &["SET", "k1", "v", "EX", "10", "EXAT", "4102444800"],
-        &["SET", "k1", "v", "EXAT", "4102444800", "PXAT", "4102444800000"],
+        &[
+            "SET",
+            "k1",
+            "v",
+            "EXAT",
+            "4102444800",
+            "PXAT",
+            "4102444800000",
+        ],
         &["SET", "k1", "v", "PX", "10", "PXAT", "4102444800000"],
         &["SET", "k1", "v", "KEEPTTL"],
         &["SET", "k1", "v", "KEEPTTL", "KEEPTTL"],
@@ -112,7 +124,9 @@ fn set_options_conflicts_and_bad_values() {
 
 #[test]
 fn set_expiry_keepttl_and_get_semantics() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     // A short TTL that KEEPTTL preserves: the key must vanish on both servers.
     p.expect(&["SET", "kept", "v1", "PX", "300"], b"+OK\r\n");
     p.expect(&["SET", "kept", "v2", "KEEPTTL"], b"+OK\r\n");
@@ -143,7 +157,9 @@ fn set_expiry_keepttl_and_get_semantics() {
 
 #[test]
 fn get_and_del() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     p.expect(&["GET", "missing"], b"$-1\r\n");
     p.cmd(&["GET"]);
     p.cmd(&["GET", "a", "b"]);
@@ -164,10 +180,25 @@ fn get_and_del() {
 
 #[test]
 fn select_and_dbsize() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     p.expect(&["DBSIZE"], b":0\r\n");
     p.cmd(&["DBSIZE", "x"]);
-    for db in ["0", "15", "16", "-1", "abc", "1.5", "", "01", "+1", "2147483648", "-2147483649", "99999999999999999999"] {
+    for db in [
+        "0",
+        "15",
+        "16",
+        "-1",
+        "abc",
+        "1.5",
+        "",
+        "01",
+        "+1",
+        "2147483648",
+        "-2147483649",
+        "99999999999999999999",
+    ] {
         p.cmd(&["SELECT", db]);
     }
     p.cmd(&["SELECT"]);
@@ -194,9 +225,17 @@ fn select_and_dbsize() {
 
 #[test]
 fn unknown_commands_and_wrong_arity() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
-    p.expect(&["FOO"], b"-ERR unknown command 'FOO', with args beginning with: \r\n");
-    p.expect(&["foo", "bar", "baz"], b"-ERR unknown command 'foo', with args beginning with: 'bar' 'baz' \r\n");
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
+    p.expect(
+        &["FOO"],
+        b"-ERR unknown command 'FOO', with args beginning with: \r\n",
+    );
+    p.expect(
+        &["foo", "bar", "baz"],
+        b"-ERR unknown command 'foo', with args beginning with: 'bar' 'baz' \r\n",
+    );
     p.cmd(&["NOSUCH", ""]);
     p.cmd(&[""]);
     let long = "x".repeat(200);
@@ -206,7 +245,10 @@ fn unknown_commands_and_wrong_arity() {
     p.cmd(&["FOO", &"a".repeat(128), "b"]);
     // Arguments are previewed as raw bytes (and, being C strings, end at a NUL byte);
     // newlines become spaces so the error stays one line.
-    p.same(&encode(&[b"FOO", b"\xff\xfe", b"a\x00b", b"line\r\nbreak"]), 1);
+    p.same(
+        &encode(&[b"FOO", b"\xff\xfe", b"a\x00b", b"line\r\nbreak"]),
+        1,
+    );
     p.same(&encode(&[b"F\xffO\x00X", b"arg"]), 1);
     for args in [
         &["GET"][..],
@@ -231,7 +273,9 @@ fn unknown_commands_and_wrong_arity() {
 
 #[test]
 fn inline_commands() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     p.same(b"PING\r\n", 1);
     p.same(b"PING\n", 1);
     p.same(b"SET a \"b c\"\r\n", 1);
@@ -249,7 +293,9 @@ fn inline_commands() {
 
 #[test]
 fn pipelined_commands_in_one_write() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     let mut batch = Vec::new();
     batch.extend(encode(&[b"SET", b"p1", b"one"]));
     batch.extend(b"GET p1\r\n");
@@ -263,7 +309,9 @@ fn pipelined_commands_in_one_write() {
     batch.extend(encode(&[b"ECHO", b"last"]));
     p.same(&batch, 9);
     // A hundred commands at once.
-    let many: Vec<u8> = (0..100).flat_map(|i| encode(&[b"SET", format!("k{i}").as_bytes(), b"v"])).collect();
+    let many: Vec<u8> = (0..100)
+        .flat_map(|i| encode(&[b"SET", format!("k{i}").as_bytes(), b"v"]))
+        .collect();
     p.same(&many, 100);
     p.cmd(&["DBSIZE"]);
     p.in_step();
@@ -271,7 +319,9 @@ fn pipelined_commands_in_one_write() {
 
 #[test]
 fn command_split_across_many_small_writes() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     let mut input = encode(&[b"SET", b"split", b"across many writes"]);
     input.extend(b"GET split\r\n");
     input.extend(encode(&[b"ECHO", &vec![b'z'; 300]]));
@@ -287,14 +337,20 @@ fn command_split_across_many_small_writes() {
         }
         let want = p.r.read_replies(3);
         let got = p.s.read_replies(3);
-        assert_eq!(show(&got), show(&want), "split writes of {chunk_size} bytes");
+        assert_eq!(
+            show(&got),
+            show(&want),
+            "split writes of {chunk_size} bytes"
+        );
     }
     p.in_step();
 }
 
 #[test]
 fn protocol_errors_are_answered_then_the_connection_is_closed() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     let too_long_inline = vec![b'a'; 70_000];
     let too_long_header = [b"*1\r\n$".as_slice(), &vec![b'1'; 70_000]].concat();
     let cases: &[&[u8]] = &[
@@ -323,9 +379,15 @@ fn protocol_errors_are_answered_then_the_connection_is_closed() {
 
 #[test]
 fn info_replication_keyspace_and_unknown_sections() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     let info = p.cmd(&["INFO", "replication"]);
-    assert!(info.windows(12).any(|w| w == b"role:master\r"), "{}", show(&info));
+    assert!(
+        info.windows(12).any(|w| w == b"role:master\r"),
+        "{}",
+        show(&info)
+    );
     p.cmd(&["INFO", "REPLICATION"]);
     p.cmd(&["INFO", "keyspace"]);
     p.cmd(&["INFO", "no-such-section"]);
@@ -340,11 +402,21 @@ fn info_replication_keyspace_and_unknown_sections() {
 
 #[test]
 fn replicaof_errors_and_no_one() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     p.expect(&["REPLICAOF", "NO", "ONE"], b"+OK\r\n");
     p.cmd(&["replicaof", "no", "one"]);
     p.cmd(&["SLAVEOF", "NO", "ONE"]);
-    for port in ["abc", "70000", "65536", "-1", "", "1.5", "99999999999999999999"] {
+    for port in [
+        "abc",
+        "70000",
+        "65536",
+        "-1",
+        "",
+        "1.5",
+        "99999999999999999999",
+    ] {
         p.cmd(&["REPLICAOF", "127.0.0.1", port]);
         p.cmd(&["SLAVEOF", "127.0.0.1", port]);
     }
@@ -364,7 +436,9 @@ fn replicaof_errors_and_no_one() {
 
 #[test]
 fn replconf_and_psync_errors() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     p.cmd(&["REPLCONF"]);
     p.cmd(&["REPLCONF", "listening-port"]);
     p.cmd(&["REPLCONF", "listening-port", "6380"]);
@@ -384,13 +458,18 @@ fn replconf_and_psync_errors() {
 
 #[test]
 fn big_values_through_partial_reads_and_writes() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     // Bigger than any socket buffer: the server must reassemble the request from many
     // reads and send the reply in many partial writes.
     let value: Vec<u8> = (0..4 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     p.same(&encode(&[b"SET", b"big", &value]), 1);
     let reply = p.same(&encode(&[b"GET", b"big"]), 1);
-    assert_eq!(reply.len(), value.len() + format!("${}\r\n\r\n", value.len()).len());
+    assert_eq!(
+        reply.len(),
+        value.len() + format!("${}\r\n\r\n", value.len()).len()
+    );
     p.same(&encode(&[b"ECHO", &value]), 1);
     p.in_step();
 }

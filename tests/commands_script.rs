@@ -33,5 +33,8 @@ fn real_redis_gives_the_recorded_replies() {
 
 #[test]
 fn the_engine_in_the_bus_gives_the_recorded_replies() {
-    script::assert_same(&script::run_through_bus(), "replscope engine on the bus (native)");
+    script::assert_same(
+        &script::run_through_bus(),
+        "replscope engine on the bus (native)",
+    );
 }

@@ -18,8 +18,14 @@ mod common;
 use common::{encode, redis_installed, wait_until, Client, Kind, ServerProcess};
 
 /// Master options: disk payloads (the stream follows at once), and no PINGs in the stream.
-const MASTER_OPTS: [&str; 6] =
-    ["--repl-diskless-sync", "no", "--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "100000"];
+const MASTER_OPTS: [&str; 6] = [
+    "--repl-diskless-sync",
+    "no",
+    "--repl-diskless-sync-delay",
+    "0",
+    "--repl-ping-replica-period",
+    "100000",
+];
 
 /// A master and its replica of one kind, in sync.
 struct Setup {
@@ -37,7 +43,11 @@ impl Setup {
         let port = master.port.to_string();
         let replica = ServerProcess::start(kind, &["--replicaof", "127.0.0.1", &port]);
         let writer = master.client();
-        let s = Setup { replica, master, writer };
+        let s = Setup {
+            replica,
+            master,
+            writer,
+        };
         s.wait_in_sync();
         s
     }
@@ -46,28 +56,46 @@ impl Setup {
     /// master lists it online.
     fn wait_in_sync(&self) {
         let name = self.master.kind.name();
-        wait_until(&format!("{name}: the replica is online and has the master's offset"), || {
-            if self.replica.info_field("replication", "master_link_status")? != "up" {
-                return None;
-            }
-            let slave0 = self.master.info_field("replication", "slave0")?;
-            let m = self.master.info_field("replication", "master_repl_offset")?;
-            let r = self.replica.info_field("replication", "slave_repl_offset")?;
-            (slave0.contains("state=online") && m == r).then_some(())
-        });
+        wait_until(
+            &format!("{name}: the replica is online and has the master's offset"),
+            || {
+                if self
+                    .replica
+                    .info_field("replication", "master_link_status")?
+                    != "up"
+                {
+                    return None;
+                }
+                let slave0 = self.master.info_field("replication", "slave0")?;
+                let m = self
+                    .master
+                    .info_field("replication", "master_repl_offset")?;
+                let r = self
+                    .replica
+                    .info_field("replication", "slave_repl_offset")?;
+                (slave0.contains("state=online") && m == r).then_some(())
+            },
+        );
     }
 
     /// (field, master's value, replica's value) for the fields compared.
     fn backlog_fields(&self) -> Vec<(&'static str, String, String)> {
         let mut m = self.master.client();
         let mut r = self.replica.client();
-        ["master_repl_offset", "repl_backlog_first_byte_offset", "repl_backlog_histlen"]
-            .into_iter()
-            .map(|f| {
-                let get = |c: &mut Client| c.info_field("replication", f).unwrap_or_else(|| panic!("no {f}"));
-                (f, get(&mut m), get(&mut r))
-            })
-            .collect()
+        [
+            "master_repl_offset",
+            "repl_backlog_first_byte_offset",
+            "repl_backlog_histlen",
+        ]
+        .into_iter()
+        .map(|f| {
+            let get = |c: &mut Client| {
+                c.info_field("replication", f)
+                    .unwrap_or_else(|| panic!("no {f}"))
+            };
+            (f, get(&mut m), get(&mut r))
+        })
+        .collect()
     }
 
     fn run(&mut self, step: &Step) {
@@ -76,11 +104,23 @@ impl Setup {
                 let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
                 self.writer.send(&encode(&refs));
                 let reply = self.writer.read_replies(1);
-                assert!(!reply.starts_with(b"-"), "{} refused {:?}: {}", self.master.kind.name(), show_args(args), common::show(&reply));
+                assert!(
+                    !reply.starts_with(b"-"),
+                    "{} refused {:?}: {}",
+                    self.master.kind.name(),
+                    show_args(args),
+                    common::show(&reply)
+                );
             }
             Step::ReconnectReplica => {
-                let before = self.master.info_field("stats", "sync_partial_ok").unwrap_or_default();
-                assert_eq!(self.writer.cmd(&["CLIENT", "KILL", "TYPE", "replica"]), b":1\r\n");
+                let before = self
+                    .master
+                    .info_field("stats", "sync_partial_ok")
+                    .unwrap_or_default();
+                assert_eq!(
+                    self.writer.cmd(&["CLIENT", "KILL", "TYPE", "replica"]),
+                    b":1\r\n"
+                );
                 wait_until("the replica continues partially", || {
                     let now = self.master.info_field("stats", "sync_partial_ok")?;
                     (now != before).then_some(())
@@ -92,7 +132,15 @@ impl Setup {
 }
 
 fn show_args(args: &[Vec<u8>]) -> Vec<String> {
-    args.iter().map(|a| if a.len() > 40 { format!("<{} bytes>", a.len()) } else { String::from_utf8_lossy(a).into_owned() }).collect()
+    args.iter()
+        .map(|a| {
+            if a.len() > 40 {
+                format!("<{} bytes>", a.len())
+            } else {
+                String::from_utf8_lossy(a).into_owned()
+            }
+        })
+        .collect()
 }
 
 enum Step {
@@ -109,7 +157,11 @@ fn cmd(args: &[&str]) -> Step {
 /// SET key to `len` bytes of a repeated letter.
 fn set_sized(key: &str, len: usize) -> Step {
     let letter = b'a' + (len % 26) as u8;
-    Step::Cmd(vec![b"SET".to_vec(), key.as_bytes().to_vec(), vec![letter; len]])
+    Step::Cmd(vec![
+        b"SET".to_vec(),
+        key.as_bytes().to_vec(),
+        vec![letter; len],
+    ])
 }
 
 /// Runs `steps` on a real pair and a replscope pair started with `extra` master options,
@@ -122,7 +174,16 @@ fn compare(extra: &[&str], steps: &[Step]) -> Vec<String> {
         let want = redis.backlog_fields();
         let got = scope.backlog_fields();
         assert_eq!(got, want, "step {i} ({what}): replscope (left) and Redis (right) differ in (field, master, replica)");
-        let row: Vec<String> = want.iter().map(|(_, m, r)| if m == r { m.clone() } else { format!("{m}/{r}") }).collect();
+        let row: Vec<String> = want
+            .iter()
+            .map(|(_, m, r)| {
+                if m == r {
+                    m.clone()
+                } else {
+                    format!("{m}/{r}")
+                }
+            })
+            .collect();
         table.push(format!("{i:>3} {what:<28} {}", row.join(" ")));
     };
     check(0, "replica attached", &redis, &scope, &mut table);
@@ -152,10 +213,18 @@ fn backlog_offsets_match_redis_with_a_16kb_backlog() {
     if !redis_installed() {
         return;
     }
-    let mut steps = vec![cmd(&["SET", "k", "v"]), cmd(&["INCR", "counter"]), cmd(&["SELECT", "3"]), cmd(&["SET", "in3", "x"])];
-    for (i, len) in [100, 1000, 10_000, 16_000, 16_384, 17_000, 20_000, 20_440, 25_000, 30_000, 50_000, 70_000, 5, 100_000]
-        .into_iter()
-        .enumerate()
+    let mut steps = vec![
+        cmd(&["SET", "k", "v"]),
+        cmd(&["INCR", "counter"]),
+        cmd(&["SELECT", "3"]),
+        cmd(&["SET", "in3", "x"]),
+    ];
+    for (i, len) in [
+        100, 1000, 10_000, 16_000, 16_384, 17_000, 20_000, 20_440, 25_000, 30_000, 50_000, 70_000,
+        5, 100_000,
+    ]
+    .into_iter()
+    .enumerate()
     {
         steps.push(set_sized(&format!("v{i}"), len));
     }
@@ -182,9 +251,11 @@ fn backlog_offsets_match_redis_with_a_1mb_backlog_and_resizes() {
         return;
     }
     let mut steps = Vec::new();
-    for (i, len) in [60_000, 65_536, 65_537, 81_880, 100_000, 200_000, 300_000, 7, 150_000, 250_000, 90_000]
-        .into_iter()
-        .enumerate()
+    for (i, len) in [
+        60_000, 65_536, 65_537, 81_880, 100_000, 200_000, 300_000, 7, 150_000, 250_000, 90_000,
+    ]
+    .into_iter()
+    .enumerate()
     {
         steps.push(set_sized(&format!("big{i}"), len));
     }
@@ -219,7 +290,10 @@ impl Drop for Stopped {
 }
 
 fn signal(sig: &str, pid: u32) {
-    let ok = std::process::Command::new("kill").args([sig, &pid.to_string()]).status().is_ok_and(|s| s.success());
+    let ok = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
     assert!(ok, "kill {sig} {pid} failed");
 }
 
@@ -227,23 +301,44 @@ fn signal(sig: &str, pid: u32) {
 /// line about it, connected_slaves after, histlen after, master_repl_offset after).
 fn stalled_replica_is_dropped(kind: Kind) -> (String, String, String, String) {
     let mut s = Setup::start(kind, &[]);
-    assert_eq!(s.writer.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "replica 1mb 256kb 2"]), b"+OK\r\n");
+    assert_eq!(
+        s.writer.cmd(&[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "replica 1mb 256kb 2"
+        ]),
+        b"+OK\r\n"
+    );
     let stopped = Stopped::new(s.replica.pid());
     // ~20 MB of writes: more than the socket buffers take, so the stream piles up.
     let value = vec![b'z'; 100_000];
     for i in 0..200 {
-        s.writer.send(&encode(&[b"SET", format!("flood:{i}").as_bytes(), &value]));
+        s.writer
+            .send(&encode(&[b"SET", format!("flood:{i}").as_bytes(), &value]));
         assert_eq!(s.writer.read_replies(1), b"+OK\r\n");
     }
     const LINE: &str = "for overcoming of output buffer limits.";
-    let line = wait_until(&format!("{} drops the stalled replica", kind.name()), || {
-        let log = s.master.log();
-        let line = log.lines().find(|l| l.contains(LINE))?.to_string();
-        (s.master.info_field("replication", "connected_slaves")? == "0").then_some(line)
-    });
-    let slaves = s.master.info_field("replication", "connected_slaves").unwrap_or_default();
-    let histlen = s.master.info_field("replication", "repl_backlog_histlen").unwrap_or_default();
-    let offset = s.master.info_field("replication", "master_repl_offset").unwrap_or_default();
+    let line = wait_until(
+        &format!("{} drops the stalled replica", kind.name()),
+        || {
+            let log = s.master.log();
+            let line = log.lines().find(|l| l.contains(LINE))?.to_string();
+            (s.master.info_field("replication", "connected_slaves")? == "0").then_some(line)
+        },
+    );
+    let slaves = s
+        .master
+        .info_field("replication", "connected_slaves")
+        .unwrap_or_default();
+    let histlen = s
+        .master
+        .info_field("replication", "repl_backlog_histlen")
+        .unwrap_or_default();
+    let offset = s
+        .master
+        .info_field("replication", "master_repl_offset")
+        .unwrap_or_default();
     drop(stopped);
     (line, slaves, histlen, offset)
 }
@@ -258,7 +353,13 @@ fn drop_line_shape(line: &str) -> String {
     let text = &line[start..];
     text.split(' ')
         .map(|word| match word.split_once('=') {
-            Some((k, _)) if ["id", "addr", "laddr", "fd", "age", "idle", "rbs", "rbp", "oll", "omem", "tot-mem", "cmd"].contains(&k) => {
+            Some((k, _))
+                if [
+                    "id", "addr", "laddr", "fd", "age", "idle", "rbs", "rbp", "oll", "omem",
+                    "tot-mem", "cmd",
+                ]
+                .contains(&k) =>
+            {
                 format!("{k}=*")
             }
             _ => word.to_string(),
@@ -279,12 +380,18 @@ fn a_stalled_replica_is_dropped_at_its_output_buffer_limit_like_redis() {
     eprintln!("redis-server:     {want_line}\n  connected_slaves={want_slaves} repl_backlog_histlen={want_hist} master_repl_offset={want_off}");
     eprintln!("replscope-server: {got_line}\n  connected_slaves={got_slaves} repl_backlog_histlen={got_hist} master_repl_offset={got_off}");
     assert_eq!((got_slaves.as_str(), want_slaves.as_str()), ("0", "0"));
-    assert!(want_line.contains("scheduled to be closed ASAP for overcoming of output buffer limits."), "{want_line}");
+    assert!(
+        want_line.contains("scheduled to be closed ASAP for overcoming of output buffer limits."),
+        "{want_line}"
+    );
     assert_eq!(drop_line_shape(&got_line), drop_line_shape(&want_line));
     assert_eq!(got_off, want_off, "both masters produced the same stream");
     // What the replica held is given back: the history is trimmed to its setting again.
     for hist in [&want_hist, &got_hist] {
         let h: u64 = hist.parse().expect("numeric histlen");
-        assert!(h <= (1 << 20) + 81_880, "histlen {h} was not trimmed back after the replica left");
+        assert!(
+            h <= (1 << 20) + 81_880,
+            "histlen {h} was not trimmed back after the replica left"
+        );
     }
 }

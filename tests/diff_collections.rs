@@ -29,7 +29,9 @@ const WRONGTYPE: &[u8] = b"-WRONGTYPE Operation against a key holding the wrong 
 
 #[test]
 fn lists_push_pop_and_read() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     p.expect(&["RPUSH", "l", "a", "b", "c"], b":3\r\n");
     p.expect(&["LPUSH", "l", "x", "y"], b":5\r\n");
     p.run(&[
@@ -109,7 +111,9 @@ fn lists_push_pop_and_read() {
 
 #[test]
 fn lists_lrem_lset_linsert_ltrim() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     p.cmd(&["RPUSH", "l", "a", "b", "a", "c", "a", "b", "a"]);
     p.run(&[
         &["LREM", "l", "1", "a"],
@@ -167,8 +171,16 @@ fn lists_lrem_lset_linsert_ltrim() {
 
 #[test]
 fn wrongtype_both_ways() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
-    p.run(&[&["SET", "str", "v"], &["RPUSH", "list", "a"], &["SADD", "set", "a"], &["HSET", "hash", "f", "v"], &["ZADD", "zset", "1", "a"]]);
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
+    p.run(&[
+        &["SET", "str", "v"],
+        &["RPUSH", "list", "a"],
+        &["SADD", "set", "a"],
+        &["HSET", "hash", "f", "v"],
+        &["ZADD", "zset", "1", "a"],
+    ]);
     let on_any: &[&[&str]] = &[
         &["LPUSH", "K", "a"],
         &["RPUSH", "K", "a"],
@@ -245,14 +257,38 @@ fn wrongtype_both_ways() {
             }
         }
     }
-    assert!(wrong > 200, "most of those must be WRONGTYPE on Redis, only {wrong} were");
-    p.run(&[&["GET", "str"], &["LRANGE", "list", "0", "-1"], &["SMEMBERS", "set"], &["HGETALL", "hash"], &["ZRANGE", "zset", "0", "-1", "WITHSCORES"]]);
+    assert!(
+        wrong > 200,
+        "most of those must be WRONGTYPE on Redis, only {wrong} were"
+    );
+    p.run(&[
+        &["GET", "str"],
+        &["LRANGE", "list", "0", "-1"],
+        &["SMEMBERS", "set"],
+        &["HGETALL", "hash"],
+        &["ZRANGE", "zset", "0", "-1", "WITHSCORES"],
+    ]);
 }
 
 #[test]
 fn sets_intset_order_and_conversion() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
-    p.expect(&["SADD", "s", "5", "-3", "100", "0", "5", "-9223372036854775808", "9223372036854775807"], b":6\r\n");
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
+    p.expect(
+        &[
+            "SADD",
+            "s",
+            "5",
+            "-3",
+            "100",
+            "0",
+            "5",
+            "-9223372036854775808",
+            "9223372036854775807",
+        ],
+        b":6\r\n",
+    );
     p.run(&[
         &["SMEMBERS", "s"],
         &["SCARD", "s"],
@@ -274,7 +310,12 @@ fn sets_intset_order_and_conversion() {
     ]);
     // Whatever is not a canonical integer makes a hash table: order undefined.
     p.unordered(&["SMEMBERS", "s"]);
-    p.run(&[&["SISMEMBER", "s", "-0"], &["SISMEMBER", "s", "100"], &["SREM", "s", "100"], &["SCARD", "s"]]);
+    p.run(&[
+        &["SISMEMBER", "s", "-0"],
+        &["SISMEMBER", "s", "100"],
+        &["SREM", "s", "100"],
+        &["SCARD", "s"],
+    ]);
     for set in ["01", "+1", " 1", "1.0", "9223372036854775808", "abc", ""] {
         p.run(&[&["SADD", "t", "1", "2", set], &["SCARD", "t"]]);
         p.unordered(&["SMEMBERS", "t"]);
@@ -298,7 +339,11 @@ fn sets_intset_order_and_conversion() {
     p.expect(&a, b":600\r\n");
     p.unordered(&["SMEMBERS", "big2"]);
     // The last member out deletes the key.
-    p.run(&[&["SADD", "one", "a"], &["SREM", "one", "a", "b"], &["DBSIZE"]]);
+    p.run(&[
+        &["SADD", "one", "a"],
+        &["SREM", "one", "a", "b"],
+        &["DBSIZE"],
+    ]);
 }
 
 /// SPOP and SRANDMEMBER pick at random, so two servers pick differently. What must hold
@@ -306,7 +351,9 @@ fn sets_intset_order_and_conversion() {
 /// the state left behind.
 #[test]
 fn sets_random_picks() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     // Deterministic cases first: nothing, everything, errors.
     p.run(&[
         &["SPOP", "nokey"],
@@ -380,7 +427,9 @@ fn sets_random_picks() {
     }
     // Popping most of an intset keeps the survivors an intset; of a hash table whose
     // survivors are integers, Redis builds a fresh set, an intset again.
-    p.cmd(&["SADD", "mixed", "x", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    p.cmd(&[
+        "SADD", "mixed", "x", "1", "2", "3", "4", "5", "6", "7", "8", "9",
+    ]);
     let (want, got) = p.both(&[b"SPOP", b"mixed", b"9"]);
     let (w, g) = (bulk_strings(&want).unwrap(), bulk_strings(&got).unwrap());
     assert_eq!((w.len(), g.len()), (9, 9));
@@ -390,7 +439,9 @@ fn sets_random_picks() {
 
 #[test]
 fn hashes() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     p.expect(&["HSET", "h", "f1", "v1", "f2", "v2"], b":2\r\n");
     p.run(&[
         &["HSET", "h", "f1", "v1b", "f3", "v3"],
@@ -438,7 +489,20 @@ fn hashes() {
         &["HINCRBY", "n", "a", "x"],
         &["HINCRBY", "n", "a", "1.5"],
         &["HINCRBY", "n", "a", "9223372036854775808"],
-        &["HSET", "n", "big", "9223372036854775806", "small", "-9223372036854775807", "str", "abc", "pad", " 1", "zero", "007"],
+        &[
+            "HSET",
+            "n",
+            "big",
+            "9223372036854775806",
+            "small",
+            "-9223372036854775807",
+            "str",
+            "abc",
+            "pad",
+            " 1",
+            "zero",
+            "007",
+        ],
         &["HINCRBY", "n", "big", "1"],
         &["HINCRBY", "n", "big", "1"],
         &["HINCRBY", "n", "small", "-1"],
@@ -475,11 +539,18 @@ fn hashes() {
         &["HINCRBYFLOAT", "fl", "h", "+.5"],
         &["HINCRBYFLOAT", "fl", "h", "5."],
         &["HINCRBYFLOAT", "fl", "i", "123456789012345678901234567890"],
-        &["HINCRBYFLOAT", "fl", "j", "-1.23456789012345678901234567890"],
+        &[
+            "HINCRBYFLOAT",
+            "fl",
+            "j",
+            "-1.23456789012345678901234567890",
+        ],
         &["HINCRBYFLOAT", "fl", "k", "10.5"],
         &["HINCRBYFLOAT", "fl", "k", "0.0000000000000000001"],
         &["HINCRBYFLOAT", "fl", "l", "1e-4940"],
-        &["HSET", "fl", "s", "abc", "inf", "inf", "ws", " 1", "hex", "0x10", "int", "17"],
+        &[
+            "HSET", "fl", "s", "abc", "inf", "inf", "ws", " 1", "hex", "0x10", "int", "17",
+        ],
         &["HINCRBYFLOAT", "fl", "s", "1"],
         &["HINCRBYFLOAT", "fl", "inf", "1"],
         &["HINCRBYFLOAT", "fl", "ws", "1"],
@@ -496,7 +567,10 @@ fn hashes() {
     for i in 0..60 {
         // Running sums that stress the 64-bit mantissa and the 17-digit rounding.
         let incr = format!("{}.{}", (i * 37) % 11, (i * 7919) % 1000);
-        p.run(&[&["HINCRBYFLOAT", "acc", "x", &incr], &["HINCRBYFLOAT", "acc", "y", &format!("-0.0{i}7")]]);
+        p.run(&[
+            &["HINCRBYFLOAT", "acc", "x", &incr],
+            &["HINCRBYFLOAT", "acc", "y", &format!("-0.0{i}7")],
+        ]);
     }
     p.cmd(&["HGETALL", "acc"]);
     // Past the listpack limits the order is undefined: compared sorted.
@@ -526,7 +600,9 @@ fn hashes() {
 
 #[test]
 fn zsets_add_options_and_errors() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     p.run(&[
         &["ZADD", "z", "1", "a", "2", "b", "3", "c"],
         &["ZADD", "z", "NX", "10", "a", "4", "d"],
@@ -534,7 +610,19 @@ fn zsets_add_options_and_errors() {
         &["ZADD", "z", "CH", "11", "a", "5", "e", "2", "b"],
         &["ZADD", "z", "GT", "1", "a", "20", "b"],
         &["ZADD", "z", "LT", "CH", "100", "c", "0", "d"],
-        &["ZADD", "z", "GT", "XX", "CH", "50", "a", "1", "b", "7", "nonexistent"],
+        &[
+            "ZADD",
+            "z",
+            "GT",
+            "XX",
+            "CH",
+            "50",
+            "a",
+            "1",
+            "b",
+            "7",
+            "nonexistent",
+        ],
         &["ZADD", "z", "INCR", "5", "a"],
         &["ZADD", "z", "INCR", "NX", "5", "a"],
         &["ZADD", "z", "INCR", "XX", "5", "nonexistent"],
@@ -601,13 +689,51 @@ fn zsets_add_options_and_errors() {
 
 #[test]
 fn zsets_scores_print_like_redis() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     let scores = [
-        "0.1", "1e300", "-0", "3.0", "0.3333333333333333", "1", "-1", "1.5", "1e17", "1e16", "123456789012345678", "1e-5",
-        "0.0001", "-2.5e-10", "1.7976931348623157e308", "4.9406564584124654e-324", "1e-320", "2.2250738585072014e-308",
-        "1125899906842624.25", "1125899906842624.75", "0x1p-1074", "0x1.fffffffffffffp1023", "0X10", "+7", ".5", "5.", "1E2",
-        "9007199254740993", "-9007199254740993", "99999999999999999", "0.1e1", "100000000000000000000", "1e22", "1e23",
-        "inf", "-inf", "Infinity", "123.456", "-0.000001", "1e-7", "12345678.901234567",
+        "0.1",
+        "1e300",
+        "-0",
+        "3.0",
+        "0.3333333333333333",
+        "1",
+        "-1",
+        "1.5",
+        "1e17",
+        "1e16",
+        "123456789012345678",
+        "1e-5",
+        "0.0001",
+        "-2.5e-10",
+        "1.7976931348623157e308",
+        "4.9406564584124654e-324",
+        "1e-320",
+        "2.2250738585072014e-308",
+        "1125899906842624.25",
+        "1125899906842624.75",
+        "0x1p-1074",
+        "0x1.fffffffffffffp1023",
+        "0X10",
+        "+7",
+        ".5",
+        "5.",
+        "1E2",
+        "9007199254740993",
+        "-9007199254740993",
+        "99999999999999999",
+        "0.1e1",
+        "100000000000000000000",
+        "1e22",
+        "1e23",
+        "inf",
+        "-inf",
+        "Infinity",
+        "123.456",
+        "-0.000001",
+        "1e-7",
+        "12345678.901234567",
     ];
     let mut args = vec!["ZADD".to_string(), "s".to_string()];
     for (i, s) in scores.iter().enumerate() {
@@ -621,9 +747,21 @@ fn zsets_scores_print_like_redis() {
         p.cmd(&["ZSCORE", "s", &format!("m{i:02}")]);
     }
     // Increments that land on awkward values, and ZINCRBY replies.
-    for (a, b) in [("0.1", "0.2"), ("1e308", "1e308"), ("-0", "-0"), ("0", "-0"), ("1", "-1"), ("1e-320", "1e-320"), ("3", "0.3")] {
+    for (a, b) in [
+        ("0.1", "0.2"),
+        ("1e308", "1e308"),
+        ("-0", "-0"),
+        ("0", "-0"),
+        ("1", "-1"),
+        ("1e-320", "1e-320"),
+        ("3", "0.3"),
+    ] {
         let m = format!("{a}+{b}");
-        p.run(&[&["ZINCRBY", "inc", a, &m], &["ZINCRBY", "inc", b, &m], &["ZSCORE", "inc", &m]]);
+        p.run(&[
+            &["ZINCRBY", "inc", a, &m],
+            &["ZINCRBY", "inc", b, &m],
+            &["ZSCORE", "inc", &m],
+        ]);
     }
     p.cmd(&["ZRANGE", "inc", "0", "-1", "WITHSCORES"]);
     // -0: a listpack stores it as the integer 0, a skiplist keeps it.
@@ -648,14 +786,26 @@ fn zsets_scores_print_like_redis() {
     }
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     p.cmd(&a);
-    p.run(&[&["ZADD", "many", "-0", "zero"], &["ZSCORE", "many", "zero"], &["ZRANGE", "many", "0", "-1", "WITHSCORES"]]);
+    p.run(&[
+        &["ZADD", "many", "-0", "zero"],
+        &["ZSCORE", "many", "zero"],
+        &["ZRANGE", "many", "0", "-1", "WITHSCORES"],
+    ]);
 }
 
 #[test]
 fn zsets_ranges() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
-    p.cmd(&["ZADD", "z", "1", "a", "2", "b", "2", "c", "3", "d", "-1.5", "e", "inf", "f", "-inf", "g", "0", "h", "-0", "i"]);
-    p.cmd(&["ZADD", "lex", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e", "0", "ab", "0", "", "0", "\u{7f}"]);
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
+    p.cmd(&[
+        "ZADD", "z", "1", "a", "2", "b", "2", "c", "3", "d", "-1.5", "e", "inf", "f", "-inf", "g",
+        "0", "h", "-0", "i",
+    ]);
+    p.cmd(&[
+        "ZADD", "lex", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e", "0", "ab", "0", "", "0",
+        "\u{7f}",
+    ]);
     let cases: &[&[&str]] = &[
         &["ZRANGE", "z", "0", "-1"],
         &["ZRANGE", "z", "0", "-1", "WITHSCORES"],
@@ -704,12 +854,35 @@ fn zsets_ranges() {
         &["ZRANGE", "z", "-inf", "inf", "BYSCORE", "LIMIT", "-1", "2"],
         &["ZRANGE", "z", "-inf", "inf", "BYSCORE", "LIMIT", "100", "2"],
         &["ZRANGE", "z", "-inf", "inf", "BYSCORE", "LIMIT", "0", "0"],
-        &["ZRANGE", "z", "-inf", "inf", "BYSCORE", "LIMIT", "2", "3", "WITHSCORES"],
+        &[
+            "ZRANGE",
+            "z",
+            "-inf",
+            "inf",
+            "BYSCORE",
+            "LIMIT",
+            "2",
+            "3",
+            "WITHSCORES",
+        ],
         &["ZRANGE", "z", "inf", "-inf", "BYSCORE", "REV"],
         &["ZRANGE", "z", "3", "(1", "BYSCORE", "REV", "WITHSCORES"],
         &["ZRANGE", "z", "-inf", "inf", "BYSCORE", "REV"],
-        &["ZRANGE", "z", "inf", "-inf", "BYSCORE", "REV", "LIMIT", "1", "3"],
-        &["ZRANGE", "z", "(2", "-inf", "BYSCORE", "REV", "LIMIT", "0", "1", "WITHSCORES"],
+        &[
+            "ZRANGE", "z", "inf", "-inf", "BYSCORE", "REV", "LIMIT", "1", "3",
+        ],
+        &[
+            "ZRANGE",
+            "z",
+            "(2",
+            "-inf",
+            "BYSCORE",
+            "REV",
+            "LIMIT",
+            "0",
+            "1",
+            "WITHSCORES",
+        ],
         &["ZRANGE", "lex", "-", "+", "BYLEX"],
         &["ZRANGE", "lex", "[a", "[c", "BYLEX"],
         &["ZRANGE", "lex", "(a", "(c", "BYLEX"],
@@ -736,7 +909,16 @@ fn zsets_ranges() {
         &["ZREVRANGE", "z", "0", "2", "BYSCORE"],
         &["ZREVRANGE", "z", "0", "2", "LIMIT", "0", "1"],
         &["ZRANGEBYSCORE", "z", "-inf", "inf"],
-        &["ZRANGEBYSCORE", "z", "1", "3", "WITHSCORES", "LIMIT", "1", "2"],
+        &[
+            "ZRANGEBYSCORE",
+            "z",
+            "1",
+            "3",
+            "WITHSCORES",
+            "LIMIT",
+            "1",
+            "2",
+        ],
         &["ZRANGEBYSCORE", "z", "1", "3", "REV"],
         &["ZRANGEBYSCORE", "z", "1", "3", "BYSCORE"],
         &["ZREVRANGEBYSCORE", "z", "inf", "-inf"],
@@ -769,7 +951,9 @@ fn zsets_ranges() {
 /// A key that expired is gone for every command, and a write recreates it from nothing.
 #[test]
 fn lazy_expiry_applies_to_collections() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     for k in ["l", "s", "h", "z", "r"] {
         p.cmd(&["SET", k, "v", "PX", "1"]);
     }
@@ -791,7 +975,9 @@ fn commands(stream: &[u8]) -> Vec<Vec<Vec<u8>>> {
     let mut at = 0;
     while at < stream.len() {
         let len = common::reply_len(&stream[at..]).expect("whole commands");
-        out.push(bulk_strings(&stream[at..at + len]).expect("a command is an array of bulk strings"));
+        out.push(
+            bulk_strings(&stream[at..at + len]).expect("a command is an array of bulk strings"),
+        );
         at += len;
     }
     out
@@ -856,13 +1042,27 @@ fn collection_writes(w: &mut Client) -> Vec<Vec<Vec<u8>>> {
     // SPOP: one member -> SREM; a few -> SREMs in MULTI/EXEC; most of an intset -> the
     // popped ones in numeric order; everything -> DEL.
     run(&["SADD", "one", "only"]);
-    run(&["SADD", "ht", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]);
+    run(&[
+        "SADD", "ht", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j",
+    ]);
     run(&["SADD", "ints", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
     run(&["SADD", "all", "x", "y"]);
     let mut popped = Vec::new();
-    for c in [&["SPOP", "one"][..], &["SPOP", "ht", "3"], &["SPOP", "ht", "1"], &["SPOP", "ints", "8"], &["SPOP", "all", "2"], &["SPOP", "ht", "0"]] {
+    for c in [
+        &["SPOP", "one"][..],
+        &["SPOP", "ht", "3"],
+        &["SPOP", "ht", "1"],
+        &["SPOP", "ints", "8"],
+        &["SPOP", "all", "2"],
+        &["SPOP", "ht", "0"],
+    ] {
         let reply = run(c);
-        popped.push(bulk_strings(&reply).unwrap_or_else(|| vec![reply[reply.iter().position(|&b| b == b'\n').unwrap() + 1..reply.len() - 2].to_vec()]));
+        popped.push(bulk_strings(&reply).unwrap_or_else(|| {
+            vec![
+                reply[reply.iter().position(|&b| b == b'\n').unwrap() + 1..reply.len() - 2]
+                    .to_vec(),
+            ]
+        }));
     }
     for c in [
         &["RPUSH", "src", "1", "2", "3"][..],
@@ -878,12 +1078,16 @@ fn collection_writes(w: &mut Client) -> Vec<Vec<Vec<u8>>> {
         &["SINTERSTORE", "si", "sa", "nokey"],
         &["SUNIONSTORE", "su", "sa", "sb"],
         &["SDIFFSTORE", "sd", "sb", "sa"],
-        &["ZADD", "zp", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"],
+        &[
+            "ZADD", "zp", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e",
+        ],
         &["ZPOPMIN", "zp"],
         &["ZPOPMAX", "zp", "2"],
         &["ZPOPMIN", "zp", "0"],
         &["ZPOPMIN", "nozp", "3"],
-        &["ZADD", "zr", "0", "a", "0", "b", "0", "c", "1", "d", "2", "e", "3", "f"],
+        &[
+            "ZADD", "zr", "0", "a", "0", "b", "0", "c", "1", "d", "2", "e", "3", "f",
+        ],
         &["ZREMRANGEBYRANK", "zr", "0", "0"],
         &["ZREMRANGEBYRANK", "zr", "5", "9"],
         &["ZREMRANGEBYSCORE", "zr", "(2", "+inf"],
@@ -906,27 +1110,51 @@ const SPOPPED: &[&[u8]] = &[b"one", b"ht", b"ints"];
 
 #[test]
 fn propagation_matches_real_redis() {
-    let Some(both) = common::streams_from_both(collection_writes, b"$3\r\nend\r\n$3\r\nend\r\n") else { return };
+    let Some(both) = common::streams_from_both(collection_writes, b"$3\r\nend\r\n$3\r\nend\r\n")
+    else {
+        return;
+    };
     let mut streams = Vec::new();
     for (kind, (stream, popped)) in [Kind::Redis, Kind::Replscope].into_iter().zip(both) {
         let stream = normalize::mask_relative_expiries(&stream);
         // Each SPOP's SREMs name exactly what it replied, in the same order.
-        let srems: Vec<Vec<u8>> =
-            commands(&stream).into_iter().filter(|c| c[0] == b"SREM" && SPOPPED.contains(&c[1].as_slice())).map(|c| c[2].clone()).collect();
+        let srems: Vec<Vec<u8>> = commands(&stream)
+            .into_iter()
+            .filter(|c| c[0] == b"SREM" && SPOPPED.contains(&c[1].as_slice()))
+            .map(|c| c[2].clone())
+            .collect();
         let replied: Vec<Vec<u8>> = popped[..4].iter().flatten().cloned().collect();
-        assert_eq!(srems, replied, "{}: SPOP's SREMs vs its replies", kind.name());
-        let ints: Vec<i64> = popped[3].iter().map(|m| String::from_utf8_lossy(m).parse().unwrap()).collect();
-        assert!(ints.windows(2).all(|w| w[0] < w[1]), "{}: most of an intset pops in numeric order: {ints:?}", kind.name());
+        assert_eq!(
+            srems,
+            replied,
+            "{}: SPOP's SREMs vs its replies",
+            kind.name()
+        );
+        let ints: Vec<i64> = popped[3]
+            .iter()
+            .map(|m| String::from_utf8_lossy(m).parse().unwrap())
+            .collect();
+        assert!(
+            ints.windows(2).all(|w| w[0] < w[1]),
+            "{}: most of an intset pops in numeric order: {ints:?}",
+            kind.name()
+        );
         streams.push(normalize::mask_spop_members(&stream, SPOPPED));
     }
-    assert_eq!(show(&streams[1]), show(&streams[0]), "replscope's stream (left) vs Redis's (right)");
+    assert_eq!(
+        show(&streams[1]),
+        show(&streams[0]),
+        "replscope's stream (left) vs Redis's (right)"
+    );
 }
 
 /// Number texts of many shapes from a fixed-seed generator: parsing (strtod / strtold),
 /// 80-bit addition and both printers must agree with Redis on every one.
 #[test]
 fn floats_fuzzed_against_redis() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     let mut next = move || {
         seed ^= seed << 13;
@@ -951,7 +1179,9 @@ fn floats_fuzzed_against_redis() {
             }
             // Decimal digits with a point somewhere and an exponent.
             1 => {
-                let digits: String = (0..(r % 30 + 1)).map(|k| char::from(b'0' + ((r >> (k % 60)) % 10) as u8)).collect();
+                let digits: String = (0..(r % 30 + 1))
+                    .map(|k| char::from(b'0' + ((r >> (k % 60)) % 10) as u8))
+                    .collect();
                 let point = (r >> 20) as usize % (digits.len() + 1);
                 let exp = ((r >> 32) % 80) as i64 - 40;
                 let sign = if r & (1 << 40) != 0 { "-" } else { "" };
@@ -960,7 +1190,12 @@ fn floats_fuzzed_against_redis() {
             // Small money-like values: where 17 decimals show the binary error.
             2 => format!("{}.{:02}", (r % 2000) as i64 - 1000, (r >> 16) % 100),
             // Hexadecimal floats.
-            3 => format!("0x{:x}.{:x}p{}", r % 0xffff, (r >> 16) % 0xfff, ((r >> 32) % 200) as i64 - 100),
+            3 => format!(
+                "0x{:x}.{:x}p{}",
+                r % 0xffff,
+                (r >> 16) % 0xfff,
+                ((r >> 32) % 200) as i64 - 100
+            ),
             // Large and tiny magnitudes.
             _ => format!("{}e{}", (r % 999) + 1, ((r >> 16) % 700) as i64 - 350),
         };
@@ -973,7 +1208,16 @@ fn floats_fuzzed_against_redis() {
         p.cmd(&["ZINCRBY", "fz", &texts[(i * 7 + 3) % texts.len()], &m]);
         let f = format!("f{}", i % 37);
         p.cmd(&["HINCRBYFLOAT", "hf", &f, t]);
-        p.cmd(&["ZRANGEBYSCORE", "fz", t, "+inf", "LIMIT", "0", "3", "WITHSCORES"]);
+        p.cmd(&[
+            "ZRANGEBYSCORE",
+            "fz",
+            t,
+            "+inf",
+            "LIMIT",
+            "0",
+            "3",
+            "WITHSCORES",
+        ]);
     }
     p.cmd(&["ZRANGE", "fz", "0", "-1", "WITHSCORES"]);
     p.unordered_pairs(&["HGETALL", "hf"]);
@@ -981,7 +1225,9 @@ fn floats_fuzzed_against_redis() {
 
 #[test]
 fn lists_lpos_lmove_rpoplpush() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     p.cmd(&["RPUSH", "l", "a", "b", "c", "b", "a", "b"]);
     p.run(&[
         &["LPOS", "l", "b"],
@@ -1004,8 +1250,24 @@ fn lists_lpos_lmove_rpoplpush() {
         &["LPOS", "l", "b", "MAXLEN"],
         &["LPOS", "l", "b", "BOGUS", "1"],
         &["LPOS", "l", "b", "RANK", "-9223372036854775808"],
-        &["LPOS", "l", "b", "RANK", "-9223372036854775808", "COUNT", "1"],
-        &["LPOS", "l", "b", "RANK", "9223372036854775807", "COUNT", "0"],
+        &[
+            "LPOS",
+            "l",
+            "b",
+            "RANK",
+            "-9223372036854775808",
+            "COUNT",
+            "1",
+        ],
+        &[
+            "LPOS",
+            "l",
+            "b",
+            "RANK",
+            "9223372036854775807",
+            "COUNT",
+            "0",
+        ],
         &["LPOS", "nokey", "b"],
         &["LPOS", "nokey", "b", "COUNT", "2"],
         &["LPOS", "nokey", "b", "RANK", "0"],
@@ -1037,7 +1299,9 @@ fn lists_lpos_lmove_rpoplpush() {
 
 #[test]
 fn sets_algebra_and_smove() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     p.run(&[
         &["SADD", "i1", "1", "2", "3", "4", "5"],
         &["SADD", "i2", "4", "5", "6"],
@@ -1108,10 +1372,21 @@ fn sets_algebra_and_smove() {
         &["DBSIZE"],
     ]);
     // Hash-table results: order undefined.
-    for c in [&["SINTER", "h1", "h2"][..], &["SUNION", "h1", "h2"], &["SDIFF", "h1", "h2"], &["SUNION", "h1", "i1"], &["SMEMBERS", "i2"]] {
+    for c in [
+        &["SINTER", "h1", "h2"][..],
+        &["SUNION", "h1", "h2"],
+        &["SDIFF", "h1", "h2"],
+        &["SUNION", "h1", "i1"],
+        &["SMEMBERS", "i2"],
+    ] {
         p.unordered(c);
     }
-    p.run(&[&["SUNIONSTORE", "d5", "h1", "h2"], &["SCARD", "d5"], &["SDIFFSTORE", "d6", "h1", "h2", "d5"], &["DBSIZE"]]);
+    p.run(&[
+        &["SUNIONSTORE", "d5", "h1", "h2"],
+        &["SCARD", "d5"],
+        &["SDIFFSTORE", "d6", "h1", "h2", "d5"],
+        &["DBSIZE"],
+    ]);
     // SDIFF's two algorithms: from a big hash-table set, take away most of it. The
     // integers left are collected by algorithm 1 (Redis's choice here) into a fresh
     // intset, so they come out in numeric order; algorithm 2 would leave them in the
@@ -1126,7 +1401,10 @@ fn sets_algebra_and_smove() {
         let a: Vec<&str> = c.iter().map(String::as_str).collect();
         p.cmd(&a);
     }
-    p.expect(&["SDIFF", "big", "most"], b"*5\r\n$1\r\n0\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n");
+    p.expect(
+        &["SDIFF", "big", "most"],
+        b"*5\r\n$1\r\n0\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n",
+    );
     p.unordered(&["SDIFF", "big", "few"]);
     p.cmd(&["SINTER", "big", "few"]);
     p.unordered(&["SINTER", "big", "most"]);
@@ -1134,9 +1412,13 @@ fn sets_algebra_and_smove() {
 
 #[test]
 fn zsets_pop_remrange_lexcount() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     p.run(&[
-        &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "-0", "n"],
+        &[
+            "ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "-0", "n",
+        ],
         &["ZPOPMIN", "z"],
         &["ZPOPMAX", "z"],
         &["ZPOPMIN", "z", "2"],
@@ -1152,7 +1434,9 @@ fn zsets_pop_remrange_lexcount() {
         &["SET", "str", "v"],
         &["ZPOPMIN", "str"],
         &["ZPOPMIN", "str", "x"],
-        &["ZADD", "r", "0", "a", "0", "b", "0", "c", "0", "d", "1", "e", "2", "f", "3", "g"],
+        &[
+            "ZADD", "r", "0", "a", "0", "b", "0", "c", "0", "d", "1", "e", "2", "f", "3", "g",
+        ],
         &["ZLEXCOUNT", "r", "-", "+"],
         &["ZLEXCOUNT", "r", "[b", "(d"],
         &["ZLEXCOUNT", "r", "x", "+"],
@@ -1190,12 +1474,19 @@ fn replscope_replica_applies_real_redis_stream() {
     let master = ServerProcess::redis(&["--repl-diskless-sync-delay", "0"]);
     let replica = ServerProcess::replscope(&[]);
     let mut r = replica.client();
-    assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]), b"+OK\r\n");
-    common::wait_until("the link is up", || (replica.info_field("replication", "master_link_status")? == "up").then_some(()));
+    assert_eq!(
+        r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]),
+        b"+OK\r\n"
+    );
+    common::wait_until("the link is up", || {
+        (replica.info_field("replication", "master_link_status")? == "up").then_some(())
+    });
     let mut m = master.client();
     collection_writes(&mut m);
     assert_eq!(r.cmd(&["SELECT", "3"]), b"+OK\r\n");
-    common::wait_until("the replica has every write", || (r.cmd(&["GET", "end"]) == b"$3\r\nend\r\n").then_some(()));
+    common::wait_until("the replica has every write", || {
+        (r.cmd(&["GET", "end"]) == b"$3\r\nend\r\n").then_some(())
+    });
     assert_eq!(m.cmd(&["DBSIZE"]), r.cmd(&["DBSIZE"]));
     let reads: &[(&[&str], Norm)] = &[
         (&["LRANGE", "l", "0", "-1"], Norm::Exact),
@@ -1215,8 +1506,15 @@ fn replscope_replica_applies_real_redis_stream() {
         (&["ZRANGE", "zr", "0", "-1", "WITHSCORES"], Norm::Exact),
     ];
     for (args, how) in reads {
-        let (want, got) = (normalize::reply(&m.cmd(args), *how), normalize::reply(&r.cmd(args), *how));
-        assert_eq!(show(&got), show(&want), "replica (left) vs master (right) for {args:?}");
+        let (want, got) = (
+            normalize::reply(&m.cmd(args), *how),
+            normalize::reply(&r.cmd(args), *how),
+        );
+        assert_eq!(
+            show(&got),
+            show(&want),
+            "replica (left) vs master (right) for {args:?}"
+        );
     }
 }
 
@@ -1230,26 +1528,90 @@ fn replscope_replica_loads_real_redis_snapshot_with_collections() {
     }
     let master = ServerProcess::redis(&["--repl-diskless-sync-delay", "0"]);
     let mut m = master.client();
-    let ints = ["0", "127", "128", "-1", "-4096", "4095", "-32768", "32767", "8388607", "-8388608", "2147483647", "-2147483648", "9223372036854775807", "-9223372036854775808"];
-    let strings = ["", "a", &"x".repeat(63), &"y".repeat(64), &"z".repeat(4095), &"w".repeat(4096), "-0", "007", "1.5"];
+    let ints = [
+        "0",
+        "127",
+        "128",
+        "-1",
+        "-4096",
+        "4095",
+        "-32768",
+        "32767",
+        "8388607",
+        "-8388608",
+        "2147483647",
+        "-2147483648",
+        "9223372036854775807",
+        "-9223372036854775808",
+    ];
+    let strings = [
+        "",
+        "a",
+        &"x".repeat(63),
+        &"y".repeat(64),
+        &"z".repeat(4095),
+        &"w".repeat(4096),
+        "-0",
+        "007",
+        "1.5",
+    ];
     let mut small: Vec<&str> = ints.to_vec();
     small.extend(strings.iter().copied());
     let mut cmd = |args: &[&str]| m.cmd(args);
-    let with = |head: &[&str], rest: &[String]| -> Vec<String> { head.iter().map(|s| s.to_string()).chain(rest.iter().cloned()).collect() };
+    let with = |head: &[&str], rest: &[String]| -> Vec<String> {
+        head.iter()
+            .map(|s| s.to_string())
+            .chain(rest.iter().cloned())
+            .collect()
+    };
     let small_owned: Vec<String> = small.iter().map(|s| s.to_string()).collect();
-    let big_list: Vec<String> = (0..3000).map(|i| format!("element-{i:05}-{}", "p".repeat(i % 50))).collect();
-    let pairs: Vec<String> = small_owned.iter().enumerate().flat_map(|(i, v)| [format!("f{i}"), v.clone()]).collect();
-    let many_pairs: Vec<String> = (0..300).flat_map(|i| [format!("field{i}"), format!("{}", i * 1001 - 7000)]).collect();
-    let zpairs: Vec<String> = ["1", "-2.5", "0.1", "1e300", "-0", "3", "inf", "-inf", "123456789012", "-7"].iter().enumerate().flat_map(|(i, s)| [s.to_string(), format!("m{i}")]).collect();
-    let many_z: Vec<String> = (0..200).flat_map(|i| [format!("{}", i as f64 / 3.0), format!("z{i}")]).collect();
+    let big_list: Vec<String> = (0..3000)
+        .map(|i| format!("element-{i:05}-{}", "p".repeat(i % 50)))
+        .collect();
+    let pairs: Vec<String> = small_owned
+        .iter()
+        .enumerate()
+        .flat_map(|(i, v)| [format!("f{i}"), v.clone()])
+        .collect();
+    let many_pairs: Vec<String> = (0..300)
+        .flat_map(|i| [format!("field{i}"), format!("{}", i * 1001 - 7000)])
+        .collect();
+    let zpairs: Vec<String> = [
+        "1",
+        "-2.5",
+        "0.1",
+        "1e300",
+        "-0",
+        "3",
+        "inf",
+        "-inf",
+        "123456789012",
+        "-7",
+    ]
+    .iter()
+    .enumerate()
+    .flat_map(|(i, s)| [s.to_string(), format!("m{i}")])
+    .collect();
+    let many_z: Vec<String> = (0..200)
+        .flat_map(|i| [format!("{}", i as f64 / 3.0), format!("z{i}")])
+        .collect();
     for c in [
         with(&["RPUSH", "list"], &small_owned),
         with(&["RPUSH", "biglist"], &big_list),
-        with(&["SADD", "iset16"], &["1".into(), "-300".into(), "32767".into()]),
+        with(
+            &["SADD", "iset16"],
+            &["1".into(), "-300".into(), "32767".into()],
+        ),
         with(&["SADD", "iset32"], &["1".into(), "70000".into()]),
-        with(&["SADD", "iset64"], &["1".into(), "-9223372036854775808".into()]),
+        with(
+            &["SADD", "iset64"],
+            &["1".into(), "-9223372036854775808".into()],
+        ),
         with(&["SADD", "hset"], &small_owned),
-        with(&["SADD", "bigiset"], &(0..600).map(|i| i.to_string()).collect::<Vec<_>>()),
+        with(
+            &["SADD", "bigiset"],
+            &(0..600).map(|i| i.to_string()).collect::<Vec<_>>(),
+        ),
         with(&["HSET", "hash"], &pairs),
         with(&["HSET", "bighash"], &many_pairs),
         with(&["HSET", "smallhash"], &pairs[..28]),
@@ -1267,8 +1629,13 @@ fn replscope_replica_loads_real_redis_snapshot_with_collections() {
     }
     let replica = ServerProcess::replscope(&[]);
     let mut r = replica.client();
-    assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]), b"+OK\r\n");
-    common::wait_until("the replica loaded the snapshot", || (r.cmd(&["GET", "end"]) == b"$3\r\nend\r\n").then_some(()));
+    assert_eq!(
+        r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]),
+        b"+OK\r\n"
+    );
+    common::wait_until("the replica loaded the snapshot", || {
+        (r.cmd(&["GET", "end"]) == b"$3\r\nend\r\n").then_some(())
+    });
     assert_eq!(m.cmd(&["DBSIZE"]), r.cmd(&["DBSIZE"]));
     let u = Norm::Unordered { pairs: false };
     let reads: &[(&[&str], Norm)] = &[
@@ -1288,10 +1655,20 @@ fn replscope_replica_loads_real_redis_snapshot_with_collections() {
         (&["GET", "str"], Norm::Exact),
     ];
     for (args, how) in reads {
-        let (want, got) = (normalize::reply(&m.cmd(args), *how), normalize::reply(&r.cmd(args), *how));
-        assert_eq!(show(&got), show(&want), "replica (left) vs master (right) for {args:?}");
+        let (want, got) = (
+            normalize::reply(&m.cmd(args), *how),
+            normalize::reply(&r.cmd(args), *how),
+        );
+        assert_eq!(
+            show(&got),
+            show(&want),
+            "replica (left) vs master (right) for {args:?}"
+        );
     }
     // A listpack hash keeps its order through the snapshot.
-    let (want, got) = (m.cmd(&["HGETALL", "smallhash"]), r.cmd(&["HGETALL", "smallhash"]));
+    let (want, got) = (
+        m.cmd(&["HGETALL", "smallhash"]),
+        r.cmd(&["HGETALL", "smallhash"]),
+    );
     assert_eq!(show(&got), show(&want));
 }

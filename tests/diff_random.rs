@@ -86,7 +86,10 @@ fn enabled_families() -> BTreeSet<Family> {
                 continue;
             }
             let f = FAMILIES.iter().find(|f| f.1 == word);
-            on.insert(f.unwrap_or_else(|| panic!("REPLSCOPE_DIFF_FAMILIES: no family {word:?}")).0);
+            on.insert(
+                f.unwrap_or_else(|| panic!("REPLSCOPE_DIFF_FAMILIES: no family {word:?}"))
+                    .0,
+            );
         }
     }
     on
@@ -94,13 +97,19 @@ fn enabled_families() -> BTreeSet<Family> {
 
 fn skipped_commands() -> BTreeSet<String> {
     let list = std::env::var("REPLSCOPE_DIFF_SKIP").unwrap_or_default();
-    list.split(',').map(|w| w.trim().to_ascii_lowercase()).filter(|w| !w.is_empty()).collect()
+    list.split(',')
+        .map(|w| w.trim().to_ascii_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
-        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name}={v:?} is not a number")))
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name}={v:?} is not a number"))
+        })
         .unwrap_or(default)
 }
 
@@ -113,14 +122,49 @@ const DBS: &[&str] = &["0", "1", "2"];
 /// SELECT / MOVE / COPY targets, valid and not.
 const DB_ARGS: &[&str] = &["0", "1", "2", "16", "-1", "abc", "2147483648", ""];
 /// String values: integers (INCR fodder, edges of i64), floats, empty, binary below.
-const VALUES: &[&str] =
-    &["v", "", "0", "1", "-1", "10", "abc", "3.5", "9223372036854775807", "-9223372036854775808", "1e3", " 1", "007"];
+const VALUES: &[&str] = &[
+    "v",
+    "",
+    "0",
+    "1",
+    "-1",
+    "10",
+    "abc",
+    "3.5",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "1e3",
+    " 1",
+    "007",
+];
 /// Hash values: short (<= 64 bytes) so every hash stays listpack-encoded in Redis and
 /// HGETALL/HKEYS/HVALS come back in insertion order, which is then compared strictly.
-const HASH_VALUES: &[&str] = &["v", "", "0", "1", "-1", "10", "abc", "3.5", "9223372036854775807", "1e3"];
+const HASH_VALUES: &[&str] = &[
+    "v",
+    "",
+    "0",
+    "1",
+    "-1",
+    "10",
+    "abc",
+    "3.5",
+    "9223372036854775807",
+    "1e3",
+];
 const FIELDS: &[&str] = &["f1", "f2", "f3", "1"];
 /// Set members: integers (intset) and strings (hash table): SADD converts between them.
-const MEMBERS: &[&str] = &["1", "2", "3", "-1", "10", "a", "b", "c", "9223372036854775807", "01"];
+const MEMBERS: &[&str] = &[
+    "1",
+    "2",
+    "3",
+    "-1",
+    "10",
+    "a",
+    "b",
+    "c",
+    "9223372036854775807",
+    "01",
+];
 const ZMEMBERS: &[&str] = &["m1", "m2", "m3", "a", "1"];
 const ELEMENTS: &[&str] = &["x", "y", "z", "1", "", "a"];
 const INTS: &[&str] = &[
@@ -159,8 +203,19 @@ const INDEXES: &[&str] = &[
     "abc",
     "",
 ];
-const COUNTS: &[&str] =
-    &["1", "0", "2", "3", "-1", "10", "100", "9223372036854775807", "-9223372036854775808", "abc", ""];
+const COUNTS: &[&str] = &[
+    "1",
+    "0",
+    "2",
+    "3",
+    "-1",
+    "10",
+    "100",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "abc",
+    "",
+];
 /// INCRBYFLOAT increments, including ones whose result has 300 digits or is infinite.
 const FLOATS: &[&str] = &[
     "1",
@@ -184,24 +239,64 @@ const FLOATS: &[&str] = &[
     "9223372036854775807",
 ];
 /// HINCRBYFLOAT increments: small, so a field never outgrows 64 bytes (see HASH_VALUES).
-const HASH_FLOATS: &[&str] = &["1", "0", "-1", "1.5", "-0.25", "10", "0.1", "3e3", "inf", "nan", "abc", "", "1e-5"];
-const SCORES: &[&str] =
-    &["1", "0", "-1", "1.5", "2", "-0", "+inf", "-inf", "inf", "nan", "abc", "1e308", "0.1", "-2.5", " 1", ""];
-const SCORE_BOUNDS: &[&str] =
-    &["-inf", "+inf", "0", "1", "(1", "(0", "1.5", "(1.5", "-1", "2", "abc", "((1", "nan", "(nan"];
+const HASH_FLOATS: &[&str] = &[
+    "1", "0", "-1", "1.5", "-0.25", "10", "0.1", "3e3", "inf", "nan", "abc", "", "1e-5",
+];
+const SCORES: &[&str] = &[
+    "1", "0", "-1", "1.5", "2", "-0", "+inf", "-inf", "inf", "nan", "abc", "1e308", "0.1", "-2.5",
+    " 1", "",
+];
+const SCORE_BOUNDS: &[&str] = &[
+    "-inf", "+inf", "0", "1", "(1", "(0", "1.5", "(1.5", "-1", "2", "abc", "((1", "nan", "(nan",
+];
 const LEX_BOUNDS: &[&str] = &["-", "+", "[a", "(a", "[m1", "(m2", "[1", "a", "", "[", "("];
 /// Relative expiries in seconds: either invalid, or long enough (>= 100 s) never to expire
 /// during a test, so that no timing can change a reply.
-const SECS: &[&str] =
-    &["100", "1000", "100000", "0", "-1", "-100", "abc", "", "9223372036854775807", "9223372036854775", "1.5"];
+const SECS: &[&str] = &[
+    "100",
+    "1000",
+    "100000",
+    "0",
+    "-1",
+    "-100",
+    "abc",
+    "",
+    "9223372036854775807",
+    "9223372036854775",
+    "1.5",
+];
 /// Relative expiries in ms: never equal to a SECS value times 1000, so GT/LT never
 /// compare two relative expiries that could tie by the millisecond they were computed in.
-const MILLIS: &[&str] = &["150000", "20000000", "0", "-1", "abc", "9223372036854775807", "9223372036854775806"];
+const MILLIS: &[&str] = &[
+    "150000",
+    "20000000",
+    "0",
+    "-1",
+    "abc",
+    "9223372036854775807",
+    "9223372036854775806",
+];
 /// Absolute expiries in unix seconds (4102444800 = 2100-01-01; 1 = the past: the key is
 /// deleted at once, deterministically, by EXPIREAT/GETEX).
-const AT_SECS: &[&str] =
-    &["4102444800", "4102444801", "1", "0", "-1", "abc", "9223372036854775807", "9223372036854775"];
-const AT_MILLIS: &[&str] = &["4102444800000", "4102444800001", "1", "0", "-1", "abc", "9223372036854775807"];
+const AT_SECS: &[&str] = &[
+    "4102444800",
+    "4102444801",
+    "1",
+    "0",
+    "-1",
+    "abc",
+    "9223372036854775807",
+    "9223372036854775",
+];
+const AT_MILLIS: &[&str] = &[
+    "4102444800000",
+    "4102444800001",
+    "1",
+    "0",
+    "-1",
+    "abc",
+    "9223372036854775807",
+];
 
 // ================================================================== strategy helpers
 
@@ -240,7 +335,9 @@ type Arg = BoxedStrategy<Vec<u8>>;
 
 /// One of `items` (shrinks toward the first).
 fn pick(items: &'static [&'static str]) -> Arg {
-    proptest::sample::select(items).prop_map(|s| s.as_bytes().to_vec()).boxed()
+    proptest::sample::select(items)
+        .prop_map(|s| s.as_bytes().to_vec())
+        .boxed()
 }
 fn key() -> Arg {
     pick(KEYS)
@@ -290,7 +387,13 @@ fn name(n: &'static str) -> Args {
     let mixed: Vec<u8> = n
         .bytes()
         .enumerate()
-        .map(|(i, b)| if i % 2 == 0 { b.to_ascii_uppercase() } else { b.to_ascii_lowercase() })
+        .map(|(i, b)| {
+            if i % 2 == 0 {
+                b.to_ascii_uppercase()
+            } else {
+                b.to_ascii_lowercase()
+            }
+        })
         .collect();
     prop_oneof![4 => Just(vec![upper]), 1 => Just(vec![lower]), 1 => Just(vec![mixed])].boxed()
 }
@@ -316,71 +419,177 @@ type Generator = (Family, &'static str, u32, fn() -> Args);
 
 const GENERATORS: &[Generator] = &[
     // ---- core: what the engine implements today
-    (Family::Core, "ping", 1, || cmd!("PING", maybe(one(value())))),
+    (Family::Core, "ping", 1, || {
+        cmd!("PING", maybe(one(value())))
+    }),
     (Family::Core, "echo", 1, || cmd!("ECHO", one(value()))),
     (Family::Core, "set", 6, g_set),
     (Family::Core, "get", 4, || cmd!("GET", one(key()))),
     (Family::Core, "del", 3, || cmd!("DEL", many(key(), 1..=3))),
     (Family::Core, "dbsize", 1, || cmd!("DBSIZE")),
-    (Family::Core, "select", 2, || cmd!("SELECT", one(pick(DB_ARGS)))),
+    (Family::Core, "select", 2, || {
+        cmd!("SELECT", one(pick(DB_ARGS)))
+    }),
     // INFO keyspace is the one deterministic section (keys=, expires=; avg_ttl is masked).
-    (Family::Core, "info", 1, || cmd!("INFO", one(pick(&["keyspace", "KEYSPACE", "nosuchsection"])))),
-    (Family::Core, "nosuchcommand", 1, || cmd!("NOSUCHCOMMAND", many(any_arg(), 0..=2))),
+    (Family::Core, "info", 1, || {
+        cmd!(
+            "INFO",
+            one(pick(&["keyspace", "KEYSPACE", "nosuchsection"]))
+        )
+    }),
+    (Family::Core, "nosuchcommand", 1, || {
+        cmd!("NOSUCHCOMMAND", many(any_arg(), 0..=2))
+    }),
     // ---- strings
-    (Family::Strings, "mset", 2, || cmd!("MSET", repeat(cat(vec![one(key()), one(value())]), 1..=3))),
-    (Family::Strings, "msetnx", 1, || cmd!("MSETNX", repeat(cat(vec![one(key()), one(value())]), 1..=3))),
-    (Family::Strings, "mget", 2, || cmd!("MGET", many(key(), 1..=4))),
+    (Family::Strings, "mset", 2, || {
+        cmd!("MSET", repeat(cat(vec![one(key()), one(value())]), 1..=3))
+    }),
+    (Family::Strings, "msetnx", 1, || {
+        cmd!("MSETNX", repeat(cat(vec![one(key()), one(value())]), 1..=3))
+    }),
+    (Family::Strings, "mget", 2, || {
+        cmd!("MGET", many(key(), 1..=4))
+    }),
     (Family::Strings, "incr", 2, || cmd!("INCR", one(key()))),
     (Family::Strings, "decr", 1, || cmd!("DECR", one(key()))),
-    (Family::Strings, "incrby", 2, || cmd!("INCRBY", one(key()), one(pick(INTS)))),
-    (Family::Strings, "decrby", 1, || cmd!("DECRBY", one(key()), one(pick(INTS)))),
-    (Family::Strings, "incrbyfloat", 2, || cmd!("INCRBYFLOAT", one(key()), one(pick(FLOATS)))),
-    (Family::Strings, "append", 2, || cmd!("APPEND", one(key()), one(value()))),
+    (Family::Strings, "incrby", 2, || {
+        cmd!("INCRBY", one(key()), one(pick(INTS)))
+    }),
+    (Family::Strings, "decrby", 1, || {
+        cmd!("DECRBY", one(key()), one(pick(INTS)))
+    }),
+    (Family::Strings, "incrbyfloat", 2, || {
+        cmd!("INCRBYFLOAT", one(key()), one(pick(FLOATS)))
+    }),
+    (Family::Strings, "append", 2, || {
+        cmd!("APPEND", one(key()), one(value()))
+    }),
     (Family::Strings, "strlen", 1, || cmd!("STRLEN", one(key()))),
-    (Family::Strings, "getset", 1, || cmd!("GETSET", one(key()), one(value()))),
-    (Family::Strings, "setnx", 1, || cmd!("SETNX", one(key()), one(value()))),
+    (Family::Strings, "getset", 1, || {
+        cmd!("GETSET", one(key()), one(value()))
+    }),
+    (Family::Strings, "setnx", 1, || {
+        cmd!("SETNX", one(key()), one(value()))
+    }),
     (Family::Strings, "getdel", 1, || cmd!("GETDEL", one(key()))),
     // Offsets stay small (or hit the 512 MB limit check): no test allocates 512 MB.
     // ---- keys
-    (Family::Keys, "exists", 2, || cmd!("EXISTS", many(key(), 1..=3))),
+    (Family::Keys, "exists", 2, || {
+        cmd!("EXISTS", many(key(), 1..=3))
+    }),
     (Family::Keys, "type", 2, || cmd!("TYPE", one(key()))),
-    (Family::Keys, "rename", 1, || cmd!("RENAME", one(key()), one(key()))),
-    (Family::Keys, "renamenx", 1, || cmd!("RENAMENX", one(key()), one(key()))),
-    (Family::Keys, "unlink", 1, || cmd!("UNLINK", many(key(), 1..=3))),
-    (Family::Keys, "keys", 1, || cmd!("KEYS", one(pick(&["*", "a", "[ab]", "?", "*c*", "\\a", "[^a]", "[a-c]"])))),
-    (Family::Keys, "flushdb", 1, || cmd!("FLUSHDB", maybe(one(pick(&["ASYNC", "SYNC", "sync", "LAZY"]))))),
-    (Family::Keys, "flushall", 1, || cmd!("FLUSHALL", maybe(one(pick(&["ASYNC", "SYNC", "sync", "LAZY"]))))),
+    (Family::Keys, "rename", 1, || {
+        cmd!("RENAME", one(key()), one(key()))
+    }),
+    (Family::Keys, "renamenx", 1, || {
+        cmd!("RENAMENX", one(key()), one(key()))
+    }),
+    (Family::Keys, "unlink", 1, || {
+        cmd!("UNLINK", many(key(), 1..=3))
+    }),
+    (Family::Keys, "keys", 1, || {
+        cmd!(
+            "KEYS",
+            one(pick(&[
+                "*", "a", "[ab]", "?", "*c*", "\\a", "[^a]", "[a-c]"
+            ]))
+        )
+    }),
+    (Family::Keys, "flushdb", 1, || {
+        cmd!(
+            "FLUSHDB",
+            maybe(one(pick(&["ASYNC", "SYNC", "sync", "LAZY"])))
+        )
+    }),
+    (Family::Keys, "flushall", 1, || {
+        cmd!(
+            "FLUSHALL",
+            maybe(one(pick(&["ASYNC", "SYNC", "sync", "LAZY"])))
+        )
+    }),
     // ---- expire
     (Family::Expire, "expire", 2, || {
-        cmd!("EXPIRE", one(key()), one(pick(SECS)), maybe(one(pick(&["NX", "XX", "xx", "FOO"]))))
+        cmd!(
+            "EXPIRE",
+            one(key()),
+            one(pick(SECS)),
+            maybe(one(pick(&["NX", "XX", "xx", "FOO"])))
+        )
     }),
-    (Family::Expire, "pexpire", 1, || cmd!("PEXPIRE", one(key()), one(pick(MILLIS)), maybe(one(pick(&["NX", "XX"]))))),
+    (Family::Expire, "pexpire", 1, || {
+        cmd!(
+            "PEXPIRE",
+            one(key()),
+            one(pick(MILLIS)),
+            maybe(one(pick(&["NX", "XX"])))
+        )
+    }),
     (Family::Expire, "expireat", 2, || {
-        cmd!("EXPIREAT", one(key()), one(pick(AT_SECS)), repeat(one(pick(&["NX", "XX", "GT", "LT", "gt"])), 0..=2))
+        cmd!(
+            "EXPIREAT",
+            one(key()),
+            one(pick(AT_SECS)),
+            repeat(one(pick(&["NX", "XX", "GT", "LT", "gt"])), 0..=2)
+        )
     }),
     (Family::Expire, "pexpireat", 1, || {
-        cmd!("PEXPIREAT", one(key()), one(pick(AT_MILLIS)), repeat(one(pick(&["NX", "XX", "GT", "LT"])), 0..=2))
+        cmd!(
+            "PEXPIREAT",
+            one(key()),
+            one(pick(AT_MILLIS)),
+            repeat(one(pick(&["NX", "XX", "GT", "LT"])), 0..=2)
+        )
     }),
     (Family::Expire, "ttl", 2, || cmd!("TTL", one(key()))),
     (Family::Expire, "pttl", 1, || cmd!("PTTL", one(key()))),
-    (Family::Expire, "expiretime", 1, || cmd!("EXPIRETIME", one(key()))),
-    (Family::Expire, "pexpiretime", 1, || cmd!("PEXPIRETIME", one(key()))),
+    (Family::Expire, "expiretime", 1, || {
+        cmd!("EXPIRETIME", one(key()))
+    }),
+    (Family::Expire, "pexpiretime", 1, || {
+        cmd!("PEXPIRETIME", one(key()))
+    }),
     (Family::Expire, "persist", 1, || cmd!("PERSIST", one(key()))),
-    (Family::Expire, "setex", 1, || cmd!("SETEX", one(key()), one(pick(SECS)), one(value()))),
-    (Family::Expire, "psetex", 1, || cmd!("PSETEX", one(key()), one(pick(MILLIS)), one(value()))),
+    (Family::Expire, "setex", 1, || {
+        cmd!("SETEX", one(key()), one(pick(SECS)), one(value()))
+    }),
+    (Family::Expire, "psetex", 1, || {
+        cmd!("PSETEX", one(key()), one(pick(MILLIS)), one(value()))
+    }),
     // ---- lists
-    (Family::Lists, "lpush", 3, || cmd!("LPUSH", one(key()), many(pick(ELEMENTS), 1..=3))),
-    (Family::Lists, "rpush", 3, || cmd!("RPUSH", one(key()), many(pick(ELEMENTS), 1..=3))),
-    (Family::Lists, "lpushx", 1, || cmd!("LPUSHX", one(key()), many(pick(ELEMENTS), 1..=2))),
-    (Family::Lists, "rpushx", 1, || cmd!("RPUSHX", one(key()), many(pick(ELEMENTS), 1..=2))),
-    (Family::Lists, "lpop", 2, || cmd!("LPOP", one(key()), maybe(one(pick(COUNTS))))),
-    (Family::Lists, "rpop", 2, || cmd!("RPOP", one(key()), maybe(one(pick(COUNTS))))),
-    (Family::Lists, "lrange", 2, || cmd!("LRANGE", one(key()), one(pick(INDEXES)), one(pick(INDEXES)))),
+    (Family::Lists, "lpush", 3, || {
+        cmd!("LPUSH", one(key()), many(pick(ELEMENTS), 1..=3))
+    }),
+    (Family::Lists, "rpush", 3, || {
+        cmd!("RPUSH", one(key()), many(pick(ELEMENTS), 1..=3))
+    }),
+    (Family::Lists, "lpushx", 1, || {
+        cmd!("LPUSHX", one(key()), many(pick(ELEMENTS), 1..=2))
+    }),
+    (Family::Lists, "rpushx", 1, || {
+        cmd!("RPUSHX", one(key()), many(pick(ELEMENTS), 1..=2))
+    }),
+    (Family::Lists, "lpop", 2, || {
+        cmd!("LPOP", one(key()), maybe(one(pick(COUNTS))))
+    }),
+    (Family::Lists, "rpop", 2, || {
+        cmd!("RPOP", one(key()), maybe(one(pick(COUNTS))))
+    }),
+    (Family::Lists, "lrange", 2, || {
+        cmd!("LRANGE", one(key()), one(pick(INDEXES)), one(pick(INDEXES)))
+    }),
     (Family::Lists, "llen", 1, || cmd!("LLEN", one(key()))),
-    (Family::Lists, "lindex", 1, || cmd!("LINDEX", one(key()), one(pick(INDEXES)))),
-    (Family::Lists, "lset", 1, || cmd!("LSET", one(key()), one(pick(INDEXES)), one(pick(ELEMENTS)))),
-    (Family::Lists, "lrem", 1, || cmd!("LREM", one(key()), one(pick(COUNTS)), one(pick(ELEMENTS)))),
-    (Family::Lists, "ltrim", 1, || cmd!("LTRIM", one(key()), one(pick(INDEXES)), one(pick(INDEXES)))),
+    (Family::Lists, "lindex", 1, || {
+        cmd!("LINDEX", one(key()), one(pick(INDEXES)))
+    }),
+    (Family::Lists, "lset", 1, || {
+        cmd!("LSET", one(key()), one(pick(INDEXES)), one(pick(ELEMENTS)))
+    }),
+    (Family::Lists, "lrem", 1, || {
+        cmd!("LREM", one(key()), one(pick(COUNTS)), one(pick(ELEMENTS)))
+    }),
+    (Family::Lists, "ltrim", 1, || {
+        cmd!("LTRIM", one(key()), one(pick(INDEXES)), one(pick(INDEXES)))
+    }),
     (Family::Lists, "linsert", 1, || {
         cmd!(
             "LINSERT",
@@ -405,25 +614,49 @@ const GENERATORS: &[Generator] = &[
             )
         )
     }),
-    (Family::Lists, "rpoplpush", 1, || cmd!("RPOPLPUSH", one(key()), one(key()))),
+    (Family::Lists, "rpoplpush", 1, || {
+        cmd!("RPOPLPUSH", one(key()), one(key()))
+    }),
     (Family::Lists, "lmove", 1, || {
         let side = || one(pick(&["LEFT", "RIGHT", "left", "UP"]));
         cmd!("LMOVE", one(key()), one(key()), side(), side())
     }),
     // ---- sets
-    (Family::Sets, "sadd", 3, || cmd!("SADD", one(key()), many(pick(MEMBERS), 1..=3))),
-    (Family::Sets, "srem", 2, || cmd!("SREM", one(key()), many(pick(MEMBERS), 1..=3))),
+    (Family::Sets, "sadd", 3, || {
+        cmd!("SADD", one(key()), many(pick(MEMBERS), 1..=3))
+    }),
+    (Family::Sets, "srem", 2, || {
+        cmd!("SREM", one(key()), many(pick(MEMBERS), 1..=3))
+    }),
     (Family::Sets, "smembers", 2, || cmd!("SMEMBERS", one(key()))),
-    (Family::Sets, "sismember", 1, || cmd!("SISMEMBER", one(key()), one(pick(MEMBERS)))),
-    (Family::Sets, "smismember", 1, || cmd!("SMISMEMBER", one(key()), many(pick(MEMBERS), 1..=3))),
+    (Family::Sets, "sismember", 1, || {
+        cmd!("SISMEMBER", one(key()), one(pick(MEMBERS)))
+    }),
+    (Family::Sets, "smismember", 1, || {
+        cmd!("SMISMEMBER", one(key()), many(pick(MEMBERS), 1..=3))
+    }),
     (Family::Sets, "scard", 1, || cmd!("SCARD", one(key()))),
-    (Family::Sets, "smove", 1, || cmd!("SMOVE", one(key()), one(key()), one(pick(MEMBERS)))),
-    (Family::Sets, "sinter", 1, || cmd!("SINTER", many(key(), 1..=3))),
-    (Family::Sets, "sunion", 1, || cmd!("SUNION", many(key(), 1..=3))),
-    (Family::Sets, "sdiff", 1, || cmd!("SDIFF", many(key(), 1..=3))),
-    (Family::Sets, "sinterstore", 1, || cmd!("SINTERSTORE", one(key()), many(key(), 1..=3))),
-    (Family::Sets, "sunionstore", 1, || cmd!("SUNIONSTORE", one(key()), many(key(), 1..=3))),
-    (Family::Sets, "sdiffstore", 1, || cmd!("SDIFFSTORE", one(key()), many(key(), 1..=3))),
+    (Family::Sets, "smove", 1, || {
+        cmd!("SMOVE", one(key()), one(key()), one(pick(MEMBERS)))
+    }),
+    (Family::Sets, "sinter", 1, || {
+        cmd!("SINTER", many(key(), 1..=3))
+    }),
+    (Family::Sets, "sunion", 1, || {
+        cmd!("SUNION", many(key(), 1..=3))
+    }),
+    (Family::Sets, "sdiff", 1, || {
+        cmd!("SDIFF", many(key(), 1..=3))
+    }),
+    (Family::Sets, "sinterstore", 1, || {
+        cmd!("SINTERSTORE", one(key()), many(key(), 1..=3))
+    }),
+    (Family::Sets, "sunionstore", 1, || {
+        cmd!("SUNIONSTORE", one(key()), many(key(), 1..=3))
+    }),
+    (Family::Sets, "sdiffstore", 1, || {
+        cmd!("SDIFFSTORE", one(key()), many(key(), 1..=3))
+    }),
     (Family::Sets, "sintercard", 1, || {
         cmd!(
             "SINTERCARD",
@@ -434,55 +667,137 @@ const GENERATORS: &[Generator] = &[
     }),
     // ---- hashes
     (Family::Hashes, "hset", 3, || {
-        cmd!("HSET", one(key()), repeat(cat(vec![one(pick(FIELDS)), one(pick(HASH_VALUES))]), 1..=3))
+        cmd!(
+            "HSET",
+            one(key()),
+            repeat(cat(vec![one(pick(FIELDS)), one(pick(HASH_VALUES))]), 1..=3)
+        )
     }),
     (Family::Hashes, "hmset", 1, || {
-        cmd!("HMSET", one(key()), repeat(cat(vec![one(pick(FIELDS)), one(pick(HASH_VALUES))]), 1..=2))
+        cmd!(
+            "HMSET",
+            one(key()),
+            repeat(cat(vec![one(pick(FIELDS)), one(pick(HASH_VALUES))]), 1..=2)
+        )
     }),
-    (Family::Hashes, "hsetnx", 1, || cmd!("HSETNX", one(key()), one(pick(FIELDS)), one(pick(HASH_VALUES)))),
-    (Family::Hashes, "hget", 2, || cmd!("HGET", one(key()), one(pick(FIELDS)))),
-    (Family::Hashes, "hmget", 1, || cmd!("HMGET", one(key()), many(pick(FIELDS), 1..=3))),
+    (Family::Hashes, "hsetnx", 1, || {
+        cmd!(
+            "HSETNX",
+            one(key()),
+            one(pick(FIELDS)),
+            one(pick(HASH_VALUES))
+        )
+    }),
+    (Family::Hashes, "hget", 2, || {
+        cmd!("HGET", one(key()), one(pick(FIELDS)))
+    }),
+    (Family::Hashes, "hmget", 1, || {
+        cmd!("HMGET", one(key()), many(pick(FIELDS), 1..=3))
+    }),
     (Family::Hashes, "hgetall", 2, || cmd!("HGETALL", one(key()))),
-    (Family::Hashes, "hdel", 2, || cmd!("HDEL", one(key()), many(pick(FIELDS), 1..=3))),
+    (Family::Hashes, "hdel", 2, || {
+        cmd!("HDEL", one(key()), many(pick(FIELDS), 1..=3))
+    }),
     (Family::Hashes, "hlen", 1, || cmd!("HLEN", one(key()))),
-    (Family::Hashes, "hexists", 1, || cmd!("HEXISTS", one(key()), one(pick(FIELDS)))),
+    (Family::Hashes, "hexists", 1, || {
+        cmd!("HEXISTS", one(key()), one(pick(FIELDS)))
+    }),
     (Family::Hashes, "hkeys", 1, || cmd!("HKEYS", one(key()))),
     (Family::Hashes, "hvals", 1, || cmd!("HVALS", one(key()))),
-    (Family::Hashes, "hstrlen", 1, || cmd!("HSTRLEN", one(key()), one(pick(FIELDS)))),
-    (Family::Hashes, "hincrby", 1, || cmd!("HINCRBY", one(key()), one(pick(FIELDS)), one(pick(INTS)))),
-    (Family::Hashes, "hincrbyfloat", 1, || cmd!("HINCRBYFLOAT", one(key()), one(pick(FIELDS)), one(pick(HASH_FLOATS)))),
+    (Family::Hashes, "hstrlen", 1, || {
+        cmd!("HSTRLEN", one(key()), one(pick(FIELDS)))
+    }),
+    (Family::Hashes, "hincrby", 1, || {
+        cmd!("HINCRBY", one(key()), one(pick(FIELDS)), one(pick(INTS)))
+    }),
+    (Family::Hashes, "hincrbyfloat", 1, || {
+        cmd!(
+            "HINCRBYFLOAT",
+            one(key()),
+            one(pick(FIELDS)),
+            one(pick(HASH_FLOATS))
+        )
+    }),
     // ---- sorted sets
     (Family::ZSets, "zadd", 3, || {
         cmd!(
             "ZADD",
             one(key()),
-            repeat(one(pick(&["NX", "XX", "GT", "LT", "CH", "INCR", "ch"])), 0..=2),
+            repeat(
+                one(pick(&["NX", "XX", "GT", "LT", "CH", "INCR", "ch"])),
+                0..=2
+            ),
             repeat(cat(vec![one(pick(SCORES)), one(pick(ZMEMBERS))]), 1..=3)
         )
     }),
-    (Family::ZSets, "zrem", 1, || cmd!("ZREM", one(key()), many(pick(ZMEMBERS), 1..=3))),
-    (Family::ZSets, "zscore", 2, || cmd!("ZSCORE", one(key()), one(pick(ZMEMBERS)))),
-    (Family::ZSets, "zmscore", 1, || cmd!("ZMSCORE", one(key()), many(pick(ZMEMBERS), 1..=3))),
-    (Family::ZSets, "zincrby", 2, || cmd!("ZINCRBY", one(key()), one(pick(SCORES)), one(pick(ZMEMBERS)))),
+    (Family::ZSets, "zrem", 1, || {
+        cmd!("ZREM", one(key()), many(pick(ZMEMBERS), 1..=3))
+    }),
+    (Family::ZSets, "zscore", 2, || {
+        cmd!("ZSCORE", one(key()), one(pick(ZMEMBERS)))
+    }),
+    (Family::ZSets, "zmscore", 1, || {
+        cmd!("ZMSCORE", one(key()), many(pick(ZMEMBERS), 1..=3))
+    }),
+    (Family::ZSets, "zincrby", 2, || {
+        cmd!(
+            "ZINCRBY",
+            one(key()),
+            one(pick(SCORES)),
+            one(pick(ZMEMBERS))
+        )
+    }),
     (Family::ZSets, "zcard", 1, || cmd!("ZCARD", one(key()))),
-    (Family::ZSets, "zcount", 1, || cmd!("ZCOUNT", one(key()), one(pick(SCORE_BOUNDS)), one(pick(SCORE_BOUNDS)))),
-    (Family::ZSets, "zlexcount", 1, || cmd!("ZLEXCOUNT", one(key()), one(pick(LEX_BOUNDS)), one(pick(LEX_BOUNDS)))),
+    (Family::ZSets, "zcount", 1, || {
+        cmd!(
+            "ZCOUNT",
+            one(key()),
+            one(pick(SCORE_BOUNDS)),
+            one(pick(SCORE_BOUNDS))
+        )
+    }),
+    (Family::ZSets, "zlexcount", 1, || {
+        cmd!(
+            "ZLEXCOUNT",
+            one(key()),
+            one(pick(LEX_BOUNDS)),
+            one(pick(LEX_BOUNDS))
+        )
+    }),
     (Family::ZSets, "zrange", 3, || {
         cmd!(
             "ZRANGE",
             one(key()),
             either(vec![
                 cat(vec![one(pick(INDEXES)), one(pick(INDEXES))]),
-                cat(vec![one(pick(SCORE_BOUNDS)), one(pick(SCORE_BOUNDS)), lit("BYSCORE")]),
-                cat(vec![one(pick(LEX_BOUNDS)), one(pick(LEX_BOUNDS)), lit("BYLEX")]),
+                cat(vec![
+                    one(pick(SCORE_BOUNDS)),
+                    one(pick(SCORE_BOUNDS)),
+                    lit("BYSCORE")
+                ]),
+                cat(vec![
+                    one(pick(LEX_BOUNDS)),
+                    one(pick(LEX_BOUNDS)),
+                    lit("BYLEX")
+                ]),
             ]),
             maybe(lit("REV")),
-            maybe(cat(vec![lit("LIMIT"), one(pick(INDEXES)), one(pick(COUNTS))])),
+            maybe(cat(vec![
+                lit("LIMIT"),
+                one(pick(INDEXES)),
+                one(pick(COUNTS))
+            ])),
             maybe(lit("WITHSCORES"))
         )
     }),
     (Family::ZSets, "zrevrange", 1, || {
-        cmd!("ZREVRANGE", one(key()), one(pick(INDEXES)), one(pick(INDEXES)), maybe(lit("WITHSCORES")))
+        cmd!(
+            "ZREVRANGE",
+            one(key()),
+            one(pick(INDEXES)),
+            one(pick(INDEXES)),
+            maybe(lit("WITHSCORES"))
+        )
     }),
     (Family::ZSets, "zrangebyscore", 1, || {
         cmd!(
@@ -491,11 +806,21 @@ const GENERATORS: &[Generator] = &[
             one(pick(SCORE_BOUNDS)),
             one(pick(SCORE_BOUNDS)),
             maybe(lit("WITHSCORES")),
-            maybe(cat(vec![lit("LIMIT"), one(pick(INDEXES)), one(pick(COUNTS))]))
+            maybe(cat(vec![
+                lit("LIMIT"),
+                one(pick(INDEXES)),
+                one(pick(COUNTS))
+            ]))
         )
     }),
     (Family::ZSets, "zrevrangebyscore", 1, || {
-        cmd!("ZREVRANGEBYSCORE", one(key()), one(pick(SCORE_BOUNDS)), one(pick(SCORE_BOUNDS)), maybe(lit("WITHSCORES")))
+        cmd!(
+            "ZREVRANGEBYSCORE",
+            one(key()),
+            one(pick(SCORE_BOUNDS)),
+            one(pick(SCORE_BOUNDS)),
+            maybe(lit("WITHSCORES"))
+        )
     }),
     (Family::ZSets, "zrangebylex", 1, || {
         cmd!(
@@ -503,21 +828,48 @@ const GENERATORS: &[Generator] = &[
             one(key()),
             one(pick(LEX_BOUNDS)),
             one(pick(LEX_BOUNDS)),
-            maybe(cat(vec![lit("LIMIT"), one(pick(INDEXES)), one(pick(COUNTS))]))
+            maybe(cat(vec![
+                lit("LIMIT"),
+                one(pick(INDEXES)),
+                one(pick(COUNTS))
+            ]))
         )
     }),
-    (Family::ZSets, "zrank", 1, || cmd!("ZRANK", one(key()), one(pick(ZMEMBERS)))),
-    (Family::ZSets, "zrevrank", 1, || cmd!("ZREVRANK", one(key()), one(pick(ZMEMBERS)))),
-    (Family::ZSets, "zpopmin", 1, || cmd!("ZPOPMIN", one(key()), maybe(one(pick(COUNTS))))),
-    (Family::ZSets, "zpopmax", 1, || cmd!("ZPOPMAX", one(key()), maybe(one(pick(COUNTS))))),
+    (Family::ZSets, "zrank", 1, || {
+        cmd!("ZRANK", one(key()), one(pick(ZMEMBERS)))
+    }),
+    (Family::ZSets, "zrevrank", 1, || {
+        cmd!("ZREVRANK", one(key()), one(pick(ZMEMBERS)))
+    }),
+    (Family::ZSets, "zpopmin", 1, || {
+        cmd!("ZPOPMIN", one(key()), maybe(one(pick(COUNTS))))
+    }),
+    (Family::ZSets, "zpopmax", 1, || {
+        cmd!("ZPOPMAX", one(key()), maybe(one(pick(COUNTS))))
+    }),
     (Family::ZSets, "zremrangebyrank", 1, || {
-        cmd!("ZREMRANGEBYRANK", one(key()), one(pick(INDEXES)), one(pick(INDEXES)))
+        cmd!(
+            "ZREMRANGEBYRANK",
+            one(key()),
+            one(pick(INDEXES)),
+            one(pick(INDEXES))
+        )
     }),
     (Family::ZSets, "zremrangebyscore", 1, || {
-        cmd!("ZREMRANGEBYSCORE", one(key()), one(pick(SCORE_BOUNDS)), one(pick(SCORE_BOUNDS)))
+        cmd!(
+            "ZREMRANGEBYSCORE",
+            one(key()),
+            one(pick(SCORE_BOUNDS)),
+            one(pick(SCORE_BOUNDS))
+        )
     }),
     (Family::ZSets, "zremrangebylex", 1, || {
-        cmd!("ZREMRANGEBYLEX", one(key()), one(pick(LEX_BOUNDS)), one(pick(LEX_BOUNDS)))
+        cmd!(
+            "ZREMRANGEBYLEX",
+            one(key()),
+            one(pick(LEX_BOUNDS)),
+            one(pick(LEX_BOUNDS))
+        )
     }),
     // ---- transactions: weighted up so MULTI ... EXEC blocks happen in most sequences
     (Family::Transactions, "multi", 4, || cmd!("MULTI")),
@@ -528,10 +880,16 @@ const GENERATORS: &[Generator] = &[
 /// SET key value [NX|XX] [GET] [EX|PX|EXAT|PXAT n|KEEPTTL], in any order and combination
 /// (conflicts included), plus junk options.
 fn g_set() -> Args {
-    let at_secs: &'static [&'static str] =
-        if SET_PAST_EXPIRY { AT_SECS } else { &["4102444800", "0", "-1", "abc", "9223372036854775"] };
-    let at_ms: &'static [&'static str] =
-        if SET_PAST_EXPIRY { AT_MILLIS } else { &["4102444800000", "0", "-1", "abc", "9223372036854775807"] };
+    let at_secs: &'static [&'static str] = if SET_PAST_EXPIRY {
+        AT_SECS
+    } else {
+        &["4102444800", "0", "-1", "abc", "9223372036854775"]
+    };
+    let at_ms: &'static [&'static str] = if SET_PAST_EXPIRY {
+        AT_MILLIS
+    } else {
+        &["4102444800000", "0", "-1", "abc", "9223372036854775807"]
+    };
     let opt = either(vec![
         lit("NX"),
         lit("XX"),
@@ -627,13 +985,21 @@ impl Side {
         let server = ServerProcess::start(kind, SERVER_OPTS);
         let admin = server.client();
         let replica = common::attach_raw_replica(&server);
-        let mut side = Side { server, admin, replica, read_to: 0 };
+        let mut side = Side {
+            server,
+            admin,
+            replica,
+            read_to: 0,
+        };
         side.read_to = side.offset();
         side
     }
 
     fn offset(&mut self) -> u64 {
-        let v = self.admin.info_field("replication", "master_repl_offset").expect("master_repl_offset");
+        let v = self
+            .admin
+            .info_field("replication", "master_repl_offset")
+            .expect("master_repl_offset");
         v.parse().expect("numeric offset")
     }
 
@@ -707,8 +1073,14 @@ impl Harness {
         // reset, so no sequence depends on where the previous one left it.
         reset.push(c(&["SET", "__reset__", "1"]));
         reset.push(c(&["DEL", "__reset__"]));
-        let mut h =
-            Harness { redis, scope, scope_kind, families: families.clone(), reset, observe: observation(families) };
+        let mut h = Harness {
+            redis,
+            scope,
+            scope_kind,
+            families: families.clone(),
+            reset,
+            observe: observation(families),
+        };
         h.reset_both();
         h
     }
@@ -750,8 +1122,10 @@ impl Harness {
                 show(&got[i])
             ));
         }
-        let want = normalize::replies_by_command(&names(&self.observe), self.redis.run(&self.observe));
-        let got = normalize::replies_by_command(&names(&self.observe), self.scope.run(&self.observe));
+        let want =
+            normalize::replies_by_command(&names(&self.observe), self.redis.run(&self.observe));
+        let got =
+            normalize::replies_by_command(&names(&self.observe), self.scope.run(&self.observe));
         if let Some(i) = (0..want.len()).find(|&i| want[i] != got[i]) {
             let db = self.observe[..=i]
                 .iter()
@@ -787,7 +1161,12 @@ fn random_command_sequences_match_real_redis() {
         return;
     }
     let cases = env_number("REPLSCOPE_DIFF_CASES", 256);
-    run_sequences(enabled_families(), Kind::Replscope, cases, "proptest-regressions/diff_random.txt");
+    run_sequences(
+        enabled_families(),
+        Kind::Replscope,
+        cases,
+        "proptest-regressions/diff_random.txt",
+    );
 }
 
 /// The harness checks itself: EVERY family (switched on or not), real Redis against a second
@@ -800,10 +1179,20 @@ fn harness_finds_no_difference_between_two_real_redis_servers() {
     }
     let all = FAMILIES.iter().map(|f| f.0).collect();
     let cases = env_number("REPLSCOPE_DIFF_CASES", 256) / 4;
-    run_sequences(all, Kind::Redis, cases, "proptest-regressions/diff_random_self.txt");
+    run_sequences(
+        all,
+        Kind::Redis,
+        cases,
+        "proptest-regressions/diff_random_self.txt",
+    );
 }
 
-fn run_sequences(families: BTreeSet<Family>, against: Kind, cases: usize, regressions: &'static str) {
+fn run_sequences(
+    families: BTreeSet<Family>,
+    against: Kind,
+    cases: usize,
+    regressions: &'static str,
+) {
     let skip = skipped_commands();
     let max_len = env_number("REPLSCOPE_DIFF_LEN", 24).max(1);
     let config = Config {
@@ -818,7 +1207,12 @@ fn run_sequences(families: BTreeSet<Family>, against: Kind, cases: usize, regres
     let strategy = prop::collection::vec(command_strategy(&families, &skip), 1..=max_len);
     let harness = RefCell::new(Harness::start(&families, against));
     let mut runner = TestRunner::new(config);
-    let result = runner.run(&strategy, |case| harness.borrow_mut().check(&case).map_err(TestCaseError::fail));
+    let result = runner.run(&strategy, |case| {
+        harness
+            .borrow_mut()
+            .check(&case)
+            .map_err(TestCaseError::fail)
+    });
     match result {
         Ok(()) => {}
         Err(TestError::Fail(why, case)) => panic!(
@@ -870,12 +1264,20 @@ fn every_generator_produces_its_command() {
         let strategy = make();
         for _ in 0..20 {
             let argv = strategy.new_tree(&mut runner).expect("generate").current();
-            assert!(argv[0].eq_ignore_ascii_case(command.as_bytes()), "{command}: {:?}", Cmd(argv.clone()));
+            assert!(
+                argv[0].eq_ignore_ascii_case(command.as_bytes()),
+                "{command}: {:?}",
+                Cmd(argv.clone())
+            );
         }
     }
     let names: BTreeSet<&str> = GENERATORS.iter().map(|g| g.1).collect();
     assert_eq!(names.len(), GENERATORS.len(), "one row per command");
     for f in FAMILIES {
-        assert!(GENERATORS.iter().any(|g| g.0 == f.0), "family {} has no generator", f.1);
+        assert!(
+            GENERATORS.iter().any(|g| g.0 == f.0),
+            "family {} has no generator",
+            f.1
+        );
     }
 }

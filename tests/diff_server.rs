@@ -16,7 +16,10 @@ use common::pair::Pair;
 use common::{encode, redis_installed, show, wait_until, Client, ServerProcess};
 
 fn split_at_crlf(data: &[u8]) -> (&[u8], &[u8]) {
-    let p = data.windows(2).position(|w| w == b"\r\n").expect("a reply line");
+    let p = data
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .expect("a reply line");
     (&data[..p], &data[p + 2..])
 }
 
@@ -25,7 +28,11 @@ fn client_field(reply: &[u8], name: &str) -> String {
     let (_, body) = split_at_crlf(reply);
     let text = String::from_utf8_lossy(&body[..body.len() - 2]).into_owned();
     let prefix = format!("{name}=");
-    text.trim_end().split(' ').find_map(|f| f.strip_prefix(&prefix)).unwrap_or_else(|| panic!("no {name} in {text}")).to_string()
+    text.trim_end()
+        .split(' ')
+        .find_map(|f| f.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+        .to_string()
 }
 
 fn enc(args: &[&str]) -> Vec<u8> {
@@ -37,7 +44,9 @@ fn enc(args: &[&str]) -> Vec<u8> {
 
 #[test]
 fn multi_exec_discard_replies_and_errors() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     p.expect(&["EXEC"], b"-ERR EXEC without MULTI\r\n");
     p.expect(&["DISCARD"], b"-ERR DISCARD without MULTI\r\n");
     // Arity errors of EXEC itself abort "the transaction", even outside MULTI.
@@ -66,7 +75,11 @@ fn multi_exec_discard_replies_and_errors() {
     p.cmd(&["AUTH", "x"]);
     p.cmd(&["CONFIG", "GET", "hz"]);
     let exec = p.cmd(&["EXEC"]);
-    assert!(exec.starts_with(b"*14\r\n+OK\r\n$1\r\n1\r\n-ERR value is not an integer"), "{}", show(&exec));
+    assert!(
+        exec.starts_with(b"*14\r\n+OK\r\n$1\r\n1\r\n-ERR value is not an integer"),
+        "{}",
+        show(&exec)
+    );
     p.cmd(&["DBSIZE"]);
     p.cmd(&["CLIENT", "GETNAME"]);
     p.cmd(&["SELECT", "0"]);
@@ -93,7 +106,10 @@ fn multi_exec_discard_replies_and_errors() {
         p.cmd(&["SET", "never", "1"]);
         p.cmd(bad);
         p.cmd(&["SET", "never2", "1"]);
-        p.expect(&["EXEC"], b"-EXECABORT Transaction discarded because of previous errors.\r\n");
+        p.expect(
+            &["EXEC"],
+            b"-EXECABORT Transaction discarded because of previous errors.\r\n",
+        );
         p.expect(&["GET", "never"], b"$-1\r\n");
     }
     // A flagged transaction can still be discarded.
@@ -102,7 +118,18 @@ fn multi_exec_discard_replies_and_errors() {
     p.expect(&["DISCARD"], b"+OK\r\n");
     // MULTI/EXEC/DISCARD in one pipelined write.
     let mut batch = Vec::new();
-    for args in [&["MULTI"][..], &["INCRBYFLOAT-NOT-HERE"], &["MULTI"], &["SET", "p", "1"], &["EXEC"], &["MULTI"], &["SET", "p", "2"], &["GET", "p"], &["EXEC"], &["GET", "p"]] {
+    for args in [
+        &["MULTI"][..],
+        &["INCRBYFLOAT-NOT-HERE"],
+        &["MULTI"],
+        &["SET", "p", "1"],
+        &["EXEC"],
+        &["MULTI"],
+        &["SET", "p", "2"],
+        &["GET", "p"],
+        &["EXEC"],
+        &["GET", "p"],
+    ] {
         batch.extend(enc(args));
     }
     p.same(&batch, 10);
@@ -111,7 +138,9 @@ fn multi_exec_discard_replies_and_errors() {
 
 #[test]
 fn quit_inside_multi_and_client_state_during_exec() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     // QUIT is never queued: +OK and the connection closes.
     let mut input = enc(&["MULTI"]);
     input.extend(enc(&["SET", "q", "1"]));
@@ -146,7 +175,10 @@ fn quit_inside_multi_and_client_state_during_exec() {
     assert_eq!(got.len(), 3);
     assert_eq!(got[0], want[0]);
     for i in 1..3 {
-        assert_eq!(show(&normalize::reply(&got[i], Norm::ClientList)), show(&normalize::reply(&want[i], Norm::ClientList)));
+        assert_eq!(
+            show(&normalize::reply(&got[i], Norm::ClientList)),
+            show(&normalize::reply(&want[i], Norm::ClientList))
+        );
     }
     assert!(String::from_utf8_lossy(&want[1]).contains("flags=x db=0 sub=0 psub=0 ssub=0 multi=3"));
     p.in_step();
@@ -167,7 +199,17 @@ fn transaction_propagation_matches_real_redis() {
         // Reads only: nothing.
         run(w, &[&["MULTI"], &["GET", "x"], &["PING"], &["EXEC"]]);
         // Reads and writes: only the writes, wrapped.
-        run(w, &[&["MULTI"], &["GET", "x"], &["SET", "y", "2"], &["GET", "y"], &["DEL", "y"], &["EXEC"]]);
+        run(
+            w,
+            &[
+                &["MULTI"],
+                &["GET", "x"],
+                &["SET", "y", "2"],
+                &["GET", "y"],
+                &["DEL", "y"],
+                &["EXEC"],
+            ],
+        );
         // A db switch inside, a no-op write (DEL of nothing) and a failing one.
         run(
             w,
@@ -182,41 +224,78 @@ fn transaction_propagation_matches_real_redis() {
             ],
         );
         // Back in db 3 after the transaction; expiry rewrites inside.
-        run(w, &[&["MULTI"], &["SET", "e", "v", "PXAT", "4102444800000"], &["SET", "f", "v", "GET"], &["EXEC"]]);
+        run(
+            w,
+            &[
+                &["MULTI"],
+                &["SET", "e", "v", "PXAT", "4102444800000"],
+                &["SET", "f", "v", "GET"],
+                &["EXEC"],
+            ],
+        );
         // Aborted and discarded transactions write nothing.
-        run(w, &[&["MULTI"], &["SET", "no", "1"], &["NOSUCH"], &["EXEC"]]);
+        run(
+            w,
+            &[&["MULTI"], &["SET", "no", "1"], &["NOSUCH"], &["EXEC"]],
+        );
         run(w, &[&["MULTI"], &["SET", "no", "1"], &["DISCARD"]]);
         // A write that is a no-op alone in a transaction.
         run(w, &[&["MULTI"], &["DEL", "nothing"], &["EXEC"]]);
         assert_eq!(w.cmd(&["SET", "end", "end"]), b"+OK\r\n");
     };
-    let Some(both) = common::streams_from_both(writes, b"$3\r\nend\r\n$3\r\nend\r\n") else { return };
+    let Some(both) = common::streams_from_both(writes, b"$3\r\nend\r\n$3\r\nend\r\n") else {
+        return;
+    };
     let streams = both.map(|(stream, ())| normalize::mask_relative_expiries(&stream));
-    assert_eq!(show(&streams[1]), show(&streams[0]), "replscope's stream (left) vs Redis's (right)");
-    assert!(streams[0].windows(11).any(|w| w == b"$5\r\nMULTI\r\n"), "the stream has a transaction");
+    assert_eq!(
+        show(&streams[1]),
+        show(&streams[0]),
+        "replscope's stream (left) vs Redis's (right)"
+    );
+    assert!(
+        streams[0].windows(11).any(|w| w == b"$5\r\nMULTI\r\n"),
+        "the stream has a transaction"
+    );
 }
 
 // ------------------------------------------------------------------ auth
 
 #[test]
 fn auth_with_requirepass() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     // Set at run time (the harness's readiness probe does not AUTH): the connection that
     // sets it stays authenticated, new ones are not.
     p.expect(&["CONFIG", "SET", "requirepass", "s3cret"], b"+OK\r\n");
     p.expect(&["GET", "k"], b"$-1\r\n");
     (p.r, p.s) = p.clients();
-    for args in [&["GET", "k"][..], &["PING"], &["SET", "k", "v"], &["MULTI"], &["DISCARD"], &["CLIENT", "ID"], &["CONFIG", "GET", "hz"], &["INFO", "server"]] {
+    for args in [
+        &["GET", "k"][..],
+        &["PING"],
+        &["SET", "k", "v"],
+        &["MULTI"],
+        &["DISCARD"],
+        &["CLIENT", "ID"],
+        &["CONFIG", "GET", "hz"],
+        &["INFO", "server"],
+    ] {
         p.expect(args, b"-NOAUTH Authentication required.\r\n");
     }
     // EXEC is refused like any command, and a refused EXEC is an aborted transaction.
-    p.expect(&["EXEC"], b"-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n");
+    p.expect(
+        &["EXEC"],
+        b"-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n",
+    );
     // Errors that come before the auth check.
     p.cmd(&["NOSUCH"]);
     p.cmd(&["GET"]);
     p.cmd(&["AUTH"]);
     p.cmd(&["AUTH", "a", "b", "c"]);
-    p.expect(&["AUTH", "wrong"], b"-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+    p.expect(
+        &["AUTH", "wrong"],
+        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n",
+    );
     p.cmd(&["AUTH", "default", "wrong"]);
     p.cmd(&["AUTH", "nobody", "s3cret"]);
     p.cmd(&["AUTH", "DEFAULT", "s3cret"]);
@@ -261,7 +340,9 @@ fn auth_with_requirepass() {
 
 #[test]
 fn auth_without_a_password() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     p.expect(
         &["AUTH", "x"],
         b"-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n",
@@ -324,10 +405,16 @@ const OPTION_NAMES: &[&str] = &[
 
 #[test]
 fn config_get_names_and_patterns() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     for name in OPTION_NAMES {
         let reply = p.cmd(&["CONFIG", "GET", name]);
-        assert!(reply.starts_with(b"*2\r\n"), "Redis knows {name}: {}", show(&reply));
+        assert!(
+            reply.starts_with(b"*2\r\n"),
+            "Redis knows {name}: {}",
+            show(&reply)
+        );
     }
     // Each server's own port.
     for (c, server) in [(&mut p.r, &p.redis), (&mut p.s, &p.scope)] {
@@ -344,7 +431,16 @@ fn config_get_names_and_patterns() {
     p.cmd(&["CONFIG", "GET", "SLAVE-read-ONLY"]);
     p.cmd(&["CONFIG", "GET", "nosuch", "hz"]);
     // Patterns whose matches real Redis and replscope both know fully.
-    for pats in [&["repl*"][..], &["slave*"], &["min-*"], &["h?"], &["REPL-BACKLOG-*"], &["repl-ping-*", "hz", "*-ttl"], &["[h]z"], &["repl-diskless-[ls]*"]] {
+    for pats in [
+        &["repl*"][..],
+        &["slave*"],
+        &["min-*"],
+        &["h?"],
+        &["REPL-BACKLOG-*"],
+        &["repl-ping-*", "hz", "*-ttl"],
+        &["[h]z"],
+        &["repl-diskless-[ls]*"],
+    ] {
         let mut args = vec!["CONFIG", "GET"];
         args.extend(pats);
         p.cmd_norm(&args, Norm::ConfigPairs);
@@ -359,7 +455,9 @@ fn config_get_names_and_patterns() {
 
 #[test]
 fn config_set_values_and_errors() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     let cases: &[&[&str]] = &[
         &["CONFIG", "SET", "a"],
         &["CONFIG", "SET", "a", "b", "c"],
@@ -414,19 +512,65 @@ fn config_set_values_and_errors() {
         &["CONFIG", "SET", "SLAVE-READ-ONLY", "maybe"],
         &["CONFIG", "SET", "replica-read-only", "NO"],
         &["CONFIG", "GET", "slave-read-only"],
-        &["CONFIG", "SET", "slave-read-only", "yes", "replica-read-only", "no"],
+        &[
+            "CONFIG",
+            "SET",
+            "slave-read-only",
+            "yes",
+            "replica-read-only",
+            "no",
+        ],
         &["CONFIG", "GET", "replica-read-only"],
-        &["CONFIG", "SET", "replica-read-only", "yes", "replica-serve-stale-data", "no", "repl-diskless-sync", "no"],
+        &[
+            "CONFIG",
+            "SET",
+            "replica-read-only",
+            "yes",
+            "replica-serve-stale-data",
+            "no",
+            "repl-diskless-sync",
+            "no",
+        ],
         &["CONFIG", "GET", "repl-diskless-sync"],
-        &["CONFIG", "SET", "repl-disable-tcp-nodelay", "yes", "replica-lazy-flush", "yes", "replica-ignore-maxmemory", "no"],
-        &["CONFIG", "SET", "replica-announced", "no", "replica-ignore-disk-write-errors", "yes"],
+        &[
+            "CONFIG",
+            "SET",
+            "repl-disable-tcp-nodelay",
+            "yes",
+            "replica-lazy-flush",
+            "yes",
+            "replica-ignore-maxmemory",
+            "no",
+        ],
+        &[
+            "CONFIG",
+            "SET",
+            "replica-announced",
+            "no",
+            "replica-ignore-disk-write-errors",
+            "yes",
+        ],
         // Integers.
-        &["CONFIG", "SET", "repl-diskless-sync-delay", "0", "repl-diskless-sync-max-replicas", "3"],
+        &[
+            "CONFIG",
+            "SET",
+            "repl-diskless-sync-delay",
+            "0",
+            "repl-diskless-sync-max-replicas",
+            "3",
+        ],
         &["CONFIG", "SET", "repl-ping-replica-period", "0"],
         &["CONFIG", "SET", "repl-ping-slave-period", "5"],
         &["CONFIG", "GET", "repl-ping-replica-period"],
         &["CONFIG", "SET", "replica-announce-port", "65536"],
-        &["CONFIG", "SET", "replica-announce-port", "7000", "replica-priority", "50"],
+        &[
+            "CONFIG",
+            "SET",
+            "replica-announce-port",
+            "7000",
+            "replica-priority",
+            "50",
+        ],
         &["CONFIG", "SET", "min-replicas-to-write", "-1"],
         &["CONFIG", "SET", "min-slaves-max-lag", "20"],
         &["CONFIG", "GET", "min-replicas-max-lag"],
@@ -440,13 +584,48 @@ fn config_set_values_and_errors() {
         &["CONFIG", "SET", "repl-diskless-load", "foo"],
         &["CONFIG", "SET", "repl-diskless-load", "DISABLED"],
         &["CONFIG", "SET", "client-output-buffer-limit", "normal 1 2"],
-        &["CONFIG", "SET", "client-output-buffer-limit", "master 0 0 0"],
-        &["CONFIG", "SET", "client-output-buffer-limit", "nobody 0 0 0"],
-        &["CONFIG", "SET", "client-output-buffer-limit", "normal x 0 0"],
-        &["CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 -1"],
-        &["CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 1.5"],
-        &["CONFIG", "SET", "client-output-buffer-limit", "replica 1mb 2kb 3"],
-        &["CONFIG", "SET", "client-output-buffer-limit", "pubsub 1 2 3 normal 4 5 6"],
+        &[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "master 0 0 0",
+        ],
+        &[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "nobody 0 0 0",
+        ],
+        &[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "normal x 0 0",
+        ],
+        &[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "normal 0 0 -1",
+        ],
+        &[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "normal 0 0 1.5",
+        ],
+        &[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "replica 1mb 2kb 3",
+        ],
+        &[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "pubsub 1 2 3 normal 4 5 6",
+        ],
         &["CONFIG", "GET", "client-output-buffer-limit"],
         &["CONFIG", "SET", "client-output-buffer-limit", ""],
         &["CONFIG", "SET", "save", ""],
@@ -477,10 +656,19 @@ fn config_set_refuses_what_the_engine_cannot_do() {
     }
     let scope = ServerProcess::replscope(&[]);
     let mut c = scope.client();
-    for (name, value) in [("repl-diskless-load", "swapdb"), ("save", "900 1"), ("appendonly", "yes"), ("port", "1")] {
+    for (name, value) in [
+        ("repl-diskless-load", "swapdb"),
+        ("save", "900 1"),
+        ("appendonly", "yes"),
+        ("port", "1"),
+    ] {
         let reply = c.cmd(&["CONFIG", "SET", name, value]);
         let prefix = format!("-ERR CONFIG SET failed (possibly related to argument '{name}') - ");
-        assert!(reply.starts_with(prefix.as_bytes()), "{name} {value}: {}", show(&reply));
+        assert!(
+            reply.starts_with(prefix.as_bytes()),
+            "{name} {value}: {}",
+            show(&reply)
+        );
     }
     let port = scope.port.to_string();
     assert_eq!(c.cmd(&["CONFIG", "SET", "port", &port]), b"+OK\r\n");
@@ -501,19 +689,42 @@ fn config_set_resizes_the_live_backlog() {
         for i in 0..40 {
             assert_eq!(c.cmd(&["SET", &format!("k{i}"), &value]), b"+OK\r\n");
         }
-        let field = |c: &mut Client, f: &str| c.info_field("replication", f).unwrap().parse::<u64>().unwrap();
-        let mut seen = vec![field(&mut c, "master_repl_offset"), field(&mut c, "repl_backlog_histlen")];
-        assert_eq!(c.cmd(&["CONFIG", "SET", "repl-backlog-size", "16kb"]), b"+OK\r\n");
+        let field = |c: &mut Client, f: &str| {
+            c.info_field("replication", f)
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        };
+        let mut seen = vec![
+            field(&mut c, "master_repl_offset"),
+            field(&mut c, "repl_backlog_histlen"),
+        ];
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "repl-backlog-size", "16kb"]),
+            b"+OK\r\n"
+        );
         assert_eq!(field(&mut c, "repl_backlog_size"), 16384);
-        seen.extend([field(&mut c, "repl_backlog_histlen"), field(&mut c, "repl_backlog_first_byte_offset")]);
-        assert_eq!(c.cmd(&["CONFIG", "SET", "repl-backlog-size", "1mb"]), b"+OK\r\n");
+        seen.extend([
+            field(&mut c, "repl_backlog_histlen"),
+            field(&mut c, "repl_backlog_first_byte_offset"),
+        ]);
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", "repl-backlog-size", "1mb"]),
+            b"+OK\r\n"
+        );
         seen.push(field(&mut c, "repl_backlog_histlen"));
         seen
     };
     let want = run(ServerProcess::redis(&["--repl-diskless-sync", "no"]));
     let got = run(ServerProcess::replscope(&["--repl-diskless-sync", "no"]));
-    assert_eq!(got, want, "offset, histlen, after shrinking: histlen, first byte, after growing: histlen");
-    assert!(want[2] >= 16384 && want[2] < want[1], "Redis shrank the history to whole blocks: {want:?}");
+    assert_eq!(
+        got, want,
+        "offset, histlen, after shrinking: histlen, first byte, after growing: histlen"
+    );
+    assert!(
+        want[2] >= 16384 && want[2] < want[1],
+        "Redis shrank the history to whole blocks: {want:?}"
+    );
     assert_eq!(want[4], want[2], "growing keeps what is there");
 }
 
@@ -521,7 +732,9 @@ fn config_set_resizes_the_live_backlog() {
 
 #[test]
 fn client_list_info_names_and_ids() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     let cl = Norm::ClientList;
     p.cmd_norm(&["CLIENT", "LIST"], cl);
     p.cmd_norm(&["CLIENT", "INFO"], cl);
@@ -552,11 +765,17 @@ fn client_list_info_names_and_ids() {
     p.s.send(&batch);
     // Replies: +PONG, the list, $5 after. Compare the list in the middle.
     let middle = |all: Vec<u8>| -> Vec<u8> {
-        let all = all.strip_prefix(b"+PONG\r\n".as_slice()).expect("PONG first").to_vec();
+        let all = all
+            .strip_prefix(b"+PONG\r\n".as_slice())
+            .expect("PONG first")
+            .to_vec();
         all[..all.len() - b"$5\r\nafter\r\n".len()].to_vec()
     };
     let (want, got) = (middle(p.r.read_replies(3)), middle(p.s.read_replies(3)));
-    assert_eq!(show(&normalize::reply(&got, cl)), show(&normalize::reply(&want, cl)));
+    assert_eq!(
+        show(&normalize::reply(&got, cl)),
+        show(&normalize::reply(&want, cl))
+    );
     p.cmd_norm(&["CLIENT", "LIST", "TYPE", "normal"], cl);
     p.cmd_norm(&["CLIENT", "LIST", "type", "NORMAL"], cl);
     for t in ["master", "replica", "slave", "pubsub"] {
@@ -577,14 +796,32 @@ fn client_list_info_names_and_ids() {
     let (rid2, sid2) = (ids(&mut r2), ids(&mut s2));
     let want = p.r.cmd(&["CLIENT", "LIST", "ID", &rid2, "999999", &rid]);
     let got = p.s.cmd(&["CLIENT", "LIST", "ID", &sid2, "999999", &sid]);
-    assert_eq!(show(&normalize::reply(&got, cl)), show(&normalize::reply(&want, cl)));
+    assert_eq!(
+        show(&normalize::reply(&got, cl)),
+        show(&normalize::reply(&want, cl))
+    );
     // Ids grow by one per connection.
     let (mut r3, mut s3) = p.clients();
     let (rid3, sid3) = (ids(&mut r3), ids(&mut s3));
-    assert_eq!(rid3.parse::<u64>().unwrap(), rid2.parse::<u64>().unwrap() + 1);
-    assert_eq!(sid3.parse::<u64>().unwrap(), sid2.parse::<u64>().unwrap() + 1);
+    assert_eq!(
+        rid3.parse::<u64>().unwrap(),
+        rid2.parse::<u64>().unwrap() + 1
+    );
+    assert_eq!(
+        sid3.parse::<u64>().unwrap(),
+        sid2.parse::<u64>().unwrap() + 1
+    );
     // Errors.
-    for args in [&["CLIENT"][..], &["CLIENT", "NOSUCH"], &["CLIENT", "ID", "x"], &["CLIENT", "INFO", "x"], &["CLIENT", "GETNAME", "x"], &["CLIENT", "SETNAME"], &["CLIENT", "SETNAME", "a", "b"], &["CLIENT", "KILL"]] {
+    for args in [
+        &["CLIENT"][..],
+        &["CLIENT", "NOSUCH"],
+        &["CLIENT", "ID", "x"],
+        &["CLIENT", "INFO", "x"],
+        &["CLIENT", "GETNAME", "x"],
+        &["CLIENT", "SETNAME"],
+        &["CLIENT", "SETNAME", "a", "b"],
+        &["CLIENT", "KILL"],
+    ] {
         p.cmd(args);
     }
     p.in_step();
@@ -592,7 +829,9 @@ fn client_list_info_names_and_ids() {
 
 #[test]
 fn client_kill_forms_and_replies() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     for args in [
         &["CLIENT", "KILL", "1.2.3.4:5"][..],
         &["CLIENT", "KILL", "a", "b"],
@@ -628,9 +867,21 @@ fn client_kill_forms_and_replies() {
         let mut killer = server.client();
         let mut victim = server.client();
         let info = victim.cmd(&["CLIENT", "INFO"]);
-        let (id, addr, laddr) = (client_field(&info, "id"), client_field(&info, "addr"), client_field(&info, "laddr"));
-        assert_eq!(killer.cmd(&["CLIENT", "KILL", "ID", &id, "ADDR", "1.1.1.1:1"]), b":0\r\n");
-        assert_eq!(killer.cmd(&["CLIENT", "KILL", "LADDR", &laddr, "ID", &id]), b":1\r\n", "{}", server.kind.name());
+        let (id, addr, laddr) = (
+            client_field(&info, "id"),
+            client_field(&info, "addr"),
+            client_field(&info, "laddr"),
+        );
+        assert_eq!(
+            killer.cmd(&["CLIENT", "KILL", "ID", &id, "ADDR", "1.1.1.1:1"]),
+            b":0\r\n"
+        );
+        assert_eq!(
+            killer.cmd(&["CLIENT", "KILL", "LADDR", &laddr, "ID", &id]),
+            b":1\r\n",
+            "{}",
+            server.kind.name()
+        );
         assert!(victim.read_until_closed().1);
         let mut victim = server.client();
         let addr2 = client_field(&victim.cmd(&["CLIENT", "INFO"]), "addr");
@@ -640,7 +891,10 @@ fn client_kill_forms_and_replies() {
         // The caller itself: skipped by default, killed (after the reply) with SKIPME no
         // or the old form.
         let own_addr = client_field(&killer.cmd(&["CLIENT", "INFO"]), "addr");
-        assert_eq!(killer.cmd(&["CLIENT", "KILL", "ADDR", &own_addr]), b":0\r\n");
+        assert_eq!(
+            killer.cmd(&["CLIENT", "KILL", "ADDR", &own_addr]),
+            b":0\r\n"
+        );
         killer.send(&enc(&["CLIENT", "KILL", "ADDR", &own_addr, "SKIPME", "no"]));
         assert_eq!(killer.read_until_closed(), (b":1\r\n".to_vec(), true));
         let mut me = server.client();
@@ -664,22 +918,37 @@ fn client_kill_type_master_on_a_replica_resumes_partially() {
     let mut m = master.client();
     let mut r = replica.client();
     assert_eq!(m.cmd(&["SET", "before", "1"]), b"+OK\r\n");
-    wait_until("the replica has the first key", || (r.cmd(&["GET", "before"]) == b"$1\r\n1\r\n").then_some(()));
+    wait_until("the replica has the first key", || {
+        (r.cmd(&["GET", "before"]) == b"$1\r\n1\r\n").then_some(())
+    });
     // The master link is listed, flags M, as no user.
     let list = String::from_utf8_lossy(&r.cmd(&["CLIENT", "LIST", "TYPE", "master"])).into_owned();
-    assert!(list.contains(" flags=M ") && list.contains(" user=(superuser) "), "{list}");
+    assert!(
+        list.contains(" flags=M ") && list.contains(" user=(superuser) "),
+        "{list}"
+    );
     assert_eq!(r.cmd(&["CLIENT", "KILL", "TYPE", "master"]), b":1\r\n");
     assert_eq!(m.cmd(&["SET", "after", "2"]), b"+OK\r\n");
-    wait_until("the replica has the key written after the kill", || (r.cmd(&["GET", "after"]) == b"$1\r\n2\r\n").then_some(()));
-    assert_eq!(master.info_field("stats", "sync_full").as_deref(), Some("1"));
-    assert_eq!(master.info_field("stats", "sync_partial_ok").as_deref(), Some("1"));
+    wait_until("the replica has the key written after the kill", || {
+        (r.cmd(&["GET", "after"]) == b"$1\r\n2\r\n").then_some(())
+    });
+    assert_eq!(
+        master.info_field("stats", "sync_full").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        master.info_field("stats", "sync_partial_ok").as_deref(),
+        Some("1")
+    );
 }
 
 // ------------------------------------------------------------------ INFO
 
 #[test]
 fn info_sections_fields_and_values() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     // Zero the counters the harness's readiness probes touched.
     p.expect(&["CONFIG", "RESETSTAT"], b"+OK\r\n");
     p.cmd(&["SET", "a", "1"]);
@@ -729,7 +998,11 @@ fn info_sections_fields_and_values() {
     // min_slaves_good_slaves appears with min-replicas-to-write.
     p.cmd(&["CONFIG", "SET", "min-replicas-to-write", "1"]);
     let (mut r, mut s) = p.clients();
-    normalize::compare_info(&s.cmd(&["INFO", "replication"]), &r.cmd(&["INFO", "replication"]), "min-replicas");
+    normalize::compare_info(
+        &s.cmd(&["INFO", "replication"]),
+        &r.cmd(&["INFO", "replication"]),
+        "min-replicas",
+    );
     p.in_step();
 }
 
@@ -737,9 +1010,14 @@ fn info_sections_fields_and_values() {
 
 #[test]
 fn min_replicas_to_write_refuses_writes() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     p.cmd(&["CONFIG", "SET", "min-replicas-to-write", "1"]);
-    p.expect(&["SET", "k", "v"], b"-NOREPLICAS Not enough good replicas to write.\r\n");
+    p.expect(
+        &["SET", "k", "v"],
+        b"-NOREPLICAS Not enough good replicas to write.\r\n",
+    );
     p.cmd(&["DEL", "k"]);
     p.cmd(&["GET", "k"]);
     p.cmd(&["MULTI"]);
@@ -754,8 +1032,14 @@ fn min_replicas_to_write_refuses_writes() {
     p.cmd(&["MULTI"]);
     p.cmd(&["SET", "k", "w"]);
     let (mut r2, mut s2) = p.clients();
-    assert_eq!(r2.cmd(&["CONFIG", "SET", "min-replicas-to-write", "1"]), b"+OK\r\n");
-    assert_eq!(s2.cmd(&["CONFIG", "SET", "min-replicas-to-write", "1"]), b"+OK\r\n");
+    assert_eq!(
+        r2.cmd(&["CONFIG", "SET", "min-replicas-to-write", "1"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(
+        s2.cmd(&["CONFIG", "SET", "min-replicas-to-write", "1"]),
+        b"+OK\r\n"
+    );
     p.cmd(&["EXEC"]);
     p.cmd(&["GET", "k"]);
     p.in_step();
@@ -763,7 +1047,9 @@ fn min_replicas_to_write_refuses_writes() {
 
 #[test]
 fn stale_and_read_only_replica_rules() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     let dead = common::free_port().to_string();
     p.cmd(&["REPLICAOF", "127.0.0.1", &dead]);
     p.cmd(&["MULTI"]);
@@ -772,7 +1058,20 @@ fn stale_and_read_only_replica_rules() {
     p.cmd(&["EXEC"]);
     p.cmd(&["CONFIG", "SET", "replica-serve-stale-data", "no"]);
     // TIME and COMMAND COUNT are allowed too (their values differ by nature).
-    for args in [&["PING"][..], &["ECHO", "x"], &["GET", "k"], &["MULTI"], &["DISCARD"], &["CLIENT", "GETNAME"], &["CONFIG", "GET", "hz"], &["AUTH", "x"], &["DBSIZE"], &["SELECT", "1"], &["INFO", "keyspace"], &["SET", "k", "v"]] {
+    for args in [
+        &["PING"][..],
+        &["ECHO", "x"],
+        &["GET", "k"],
+        &["MULTI"],
+        &["DISCARD"],
+        &["CLIENT", "GETNAME"],
+        &["CONFIG", "GET", "hz"],
+        &["AUTH", "x"],
+        &["DBSIZE"],
+        &["SELECT", "1"],
+        &["INFO", "keyspace"],
+        &["SET", "k", "v"],
+    ] {
         p.cmd(args);
     }
     // Inside MULTI: EXEC is refused when what it would run may not run on stale data.
@@ -790,11 +1089,19 @@ fn stale_and_read_only_replica_rules() {
 
 #[test]
 fn command_count_time_quit_and_ping() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     // Real Redis has 240 commands; replscope answers with its own table's size.
-    let (want, got) = (p.r.cmd(&["COMMAND", "COUNT"]), p.s.cmd(&["COMMAND", "COUNT"]));
+    let (want, got) = (
+        p.r.cmd(&["COMMAND", "COUNT"]),
+        p.s.cmd(&["COMMAND", "COUNT"]),
+    );
     assert_eq!(want, b":240\r\n");
-    assert_eq!(got, format!(":{}\r\n", replscope::engine::command::COMMANDS.len()).into_bytes());
+    assert_eq!(
+        got,
+        format!(":{}\r\n", replscope::engine::command::COMMANDS.len()).into_bytes()
+    );
     p.cmd(&["COMMAND", "COUNT", "x"]);
     p.cmd(&["COMMAND", "NOSUCH"]);
     // TIME: two bulks, seconds (10 digits) and microseconds (< 1000000), close to each other.
@@ -810,7 +1117,9 @@ fn command_count_time_quit_and_ping() {
 
 #[test]
 fn shutdown_errors_and_exit() {
-    let Some(mut p) = Pair::new(&[], Norm::Ids) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Ids) else {
+        return;
+    };
     for args in [
         &["SHUTDOWN", "FOO"][..],
         &["SHUTDOWN", "NOSAVE", "SAVE"],
@@ -823,14 +1132,20 @@ fn shutdown_errors_and_exit() {
     p.in_step();
     // SHUTDOWN [NOSAVE]: no reply, every connection closes, the process exits with 0.
     for args in [&["SHUTDOWN"][..], &["shutdown", "nosave", "now"]] {
-        let Some(mut q) = Pair::new(&[], Norm::Ids) else { return };
+        let Some(mut q) = Pair::new(&[], Norm::Ids) else {
+            return;
+        };
         let (mut r_other, mut s_other) = q.clients();
         assert_eq!(q.same_then_closed(&enc(args)), b"");
         assert!(r_other.read_until_closed().1);
         assert!(s_other.read_until_closed().1);
         for server in [&mut q.redis, &mut q.scope] {
             let status = wait_until("the server exits", || server.try_wait());
-            assert!(status.success(), "{} exited with {status}", server.kind.name());
+            assert!(
+                status.success(),
+                "{} exited with {status}",
+                server.kind.name()
+            );
         }
         assert!(q.scope.log().contains("User requested shutdown..."));
     }
@@ -845,7 +1160,10 @@ fn shutdown_save_fails_without_a_disk() {
     }
     let mut scope = ServerProcess::replscope(&[]);
     let mut c = scope.client();
-    assert_eq!(c.cmd(&["SHUTDOWN", "SAVE"]), b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n");
+    assert_eq!(
+        c.cmd(&["SHUTDOWN", "SAVE"]),
+        b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
+    );
     assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
     c.send(&enc(&["SHUTDOWN", "SAVE", "FORCE"]));
     assert_eq!(c.read_until_closed(), (Vec::new(), true));
@@ -870,25 +1188,44 @@ fn client_list_of_replication_links() {
     let our_replica = ServerProcess::replscope(&["--replicaof", "127.0.0.1", &port]);
     let mut m = master.client();
     for r in [&real_replica, &our_replica] {
-        wait_until("the replica's link is up", || (r.info_field("replication", "master_link_status").as_deref() == Some("up")).then_some(()));
+        wait_until("the replica's link is up", || {
+            (r.info_field("replication", "master_link_status").as_deref() == Some("up"))
+                .then_some(())
+        });
     }
     // A transaction in the stream: both replicas apply it.
-    for args in [&["SELECT", "3"][..], &["MULTI"], &["SET", "a", "1"], &["SET", "b", "2"], &["EXEC"]] {
+    for args in [
+        &["SELECT", "3"][..],
+        &["MULTI"],
+        &["SET", "a", "1"],
+        &["SET", "b", "2"],
+        &["EXEC"],
+    ] {
         m.cmd(args);
     }
     let (mut rr, mut sr) = (real_replica.client(), our_replica.client());
     for c in [&mut rr, &mut sr] {
         assert_eq!(c.cmd(&["SELECT", "3"]), b"+OK\r\n");
-        wait_until("the replica applied the transaction", || (c.cmd(&["GET", "b"]) == b"$1\r\n2\r\n").then_some(()));
+        wait_until("the replica applied the transaction", || {
+            (c.cmd(&["GET", "b"]) == b"$1\r\n2\r\n").then_some(())
+        });
     }
-    let want = normalize::reply(&rr.cmd(&["CLIENT", "LIST", "TYPE", "master"]), Norm::ClientList);
-    let got = normalize::reply(&sr.cmd(&["CLIENT", "LIST", "TYPE", "master"]), Norm::ClientList);
+    let want = normalize::reply(
+        &rr.cmd(&["CLIENT", "LIST", "TYPE", "master"]),
+        Norm::ClientList,
+    );
+    let got = normalize::reply(
+        &sr.cmd(&["CLIENT", "LIST", "TYPE", "master"]),
+        Norm::ClientList,
+    );
     assert_eq!(show(&got), show(&want));
     // Both replicas are in step with the master.
     let offset = |s: &ServerProcess, f: &str| s.info_field("replication", f).unwrap();
     wait_until("both replicas reach the master's offset", || {
         let o = offset(&master, "master_repl_offset");
-        (offset(&real_replica, "slave_repl_offset") == o && offset(&our_replica, "slave_repl_offset") == o).then_some(())
+        (offset(&real_replica, "slave_repl_offset") == o
+            && offset(&our_replica, "slave_repl_offset") == o)
+            .then_some(())
     });
 
     // Masters listing a real replica.
@@ -897,7 +1234,8 @@ fn client_list_of_replication_links() {
     let line = |s: &ServerProcess| -> String {
         let mut c = s.client();
         wait_until("the replica is online and ACKs", || {
-            let l = String::from_utf8_lossy(&c.cmd(&["CLIENT", "LIST", "TYPE", "replica"])).into_owned();
+            let l = String::from_utf8_lossy(&c.cmd(&["CLIENT", "LIST", "TYPE", "replica"]))
+                .into_owned();
             l.contains("cmd=replconf").then_some(l)
         })
     };
@@ -908,7 +1246,26 @@ fn client_list_of_replication_links() {
             .filter(|line| line.starts_with("id="))
             .map(|line| {
                 line.split(' ')
-                    .filter(|f| ["name=", "flags=", "db=", "sub=", "psub=", "ssub=", "multi=", "argv-mem=", "multi-mem=", "events=", "cmd=", "user=", "redir=", "resp="].iter().any(|k| f.starts_with(k)))
+                    .filter(|f| {
+                        [
+                            "name=",
+                            "flags=",
+                            "db=",
+                            "sub=",
+                            "psub=",
+                            "ssub=",
+                            "multi=",
+                            "argv-mem=",
+                            "multi-mem=",
+                            "events=",
+                            "cmd=",
+                            "user=",
+                            "redir=",
+                            "resp=",
+                        ]
+                        .iter()
+                        .any(|k| f.starts_with(k))
+                    })
                     .collect::<Vec<_>>()
                     .join(" ")
             })
@@ -919,7 +1276,10 @@ fn client_list_of_replication_links() {
     assert_eq!(ours.len(), 1);
     assert_eq!(real.len(), 2);
     assert_eq!(ours[0], real[0]);
-    assert_eq!(real[0], real[1], "a replscope replica looks like a real one to a real master");
+    assert_eq!(
+        real[0], real[1],
+        "a replscope replica looks like a real one to a real master"
+    );
 }
 
 /// repl-diskless-sync-max-replicas: the diskless sync starts as soon as that many
@@ -930,11 +1290,21 @@ fn diskless_sync_starts_once_max_replicas_wait() {
     if !redis_installed() {
         return;
     }
-    let opts = ["--repl-diskless-sync-delay", "1000", "--repl-diskless-sync-max-replicas", "1"];
+    let opts = [
+        "--repl-diskless-sync-delay",
+        "1000",
+        "--repl-diskless-sync-max-replicas",
+        "1",
+    ];
     let masters = [ServerProcess::redis(&opts), ServerProcess::replscope(&opts)];
-    let replicas: Vec<ServerProcess> =
-        masters.iter().map(|m| ServerProcess::redis(&["--replicaof", "127.0.0.1", &m.port.to_string()])).collect();
+    let replicas: Vec<ServerProcess> = masters
+        .iter()
+        .map(|m| ServerProcess::redis(&["--replicaof", "127.0.0.1", &m.port.to_string()]))
+        .collect();
     for r in &replicas {
-        wait_until("the replica's link is up", || (r.info_field("replication", "master_link_status").as_deref() == Some("up")).then_some(()));
+        wait_until("the replica's link is up", || {
+            (r.info_field("replication", "master_link_status").as_deref() == Some("up"))
+                .then_some(())
+        });
     }
 }

@@ -29,7 +29,10 @@ impl StringsPair for Pair {
     /// build has no list commands yet: the caller then skips those cases, loudly.
     fn make_list(&mut self, key: &str) -> bool {
         let mut probe = self.scope.client();
-        if probe.cmd(&["LPUSH", key, "x"]).starts_with(b"-ERR unknown command") {
+        if probe
+            .cmd(&["LPUSH", key, "x"])
+            .starts_with(b"-ERR unknown command")
+        {
             eprintln!("NOTE: no LPUSH in this build, WRONGTYPE cases of this test are skipped (the engine unit tests cover them)");
             return false;
         }
@@ -40,7 +43,9 @@ impl StringsPair for Pair {
 
 #[test]
 fn setnx_setex_psetex_getset_getdel() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     p.all(&[
         &["SETNX", "a", "1"],
         &["SETNX", "a", "2"],
@@ -109,7 +114,9 @@ fn setnx_setex_psetex_getset_getdel() {
 
 #[test]
 fn mset_mget_append_strlen() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     p.all(&[
         &["MSET", "a", "1", "b", "2"],
         &["MGET", "a", "b", "c"],
@@ -155,7 +162,10 @@ fn mset_mget_append_strlen() {
         &["APPEND", "kt", "w"],
         &["PEXPIRETIME", "kt"],
     ]);
-    p.same(&encode(&[b"MSET", b"bin\x00", b"\x00\xff\r\n", b"k2", b""]), 1);
+    p.same(
+        &encode(&[b"MSET", b"bin\x00", b"\x00\xff\r\n", b"k2", b""]),
+        1,
+    );
     p.same(&encode(&[b"MGET", b"bin\x00", b"k2", b"bin"]), 1);
     p.same(&encode(&[b"APPEND", b"bin\x00", b"\x00"]), 1);
     p.same(&encode(&[b"STRLEN", b"bin\x00"]), 1);
@@ -174,25 +184,69 @@ fn mset_mget_append_strlen() {
 
 #[test]
 fn incr_decr_family() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     let stored = [
-        "0", "1", "-1", "10", "-10", "9223372036854775806", "9223372036854775807", "-9223372036854775807",
-        "-9223372036854775808", "9223372036854775808", "01", "+1", " 1", "1 ", "1.0", "", "abc", "1e3", "-0", "0x10",
-        "99999999999999999999", "-",
+        "0",
+        "1",
+        "-1",
+        "10",
+        "-10",
+        "9223372036854775806",
+        "9223372036854775807",
+        "-9223372036854775807",
+        "-9223372036854775808",
+        "9223372036854775808",
+        "01",
+        "+1",
+        " 1",
+        "1 ",
+        "1.0",
+        "",
+        "abc",
+        "1e3",
+        "-0",
+        "0x10",
+        "99999999999999999999",
+        "-",
     ];
     for v in stored {
-        for op in [&["INCR", "n"][..], &["DECR", "n"], &["INCRBY", "n", "5"], &["DECRBY", "n", "5"]] {
+        for op in [
+            &["INCR", "n"][..],
+            &["DECR", "n"],
+            &["INCRBY", "n", "5"],
+            &["DECRBY", "n", "5"],
+        ] {
             p.cmd(&["SET", "n", v]);
             p.cmd(op);
             p.cmd(&["GET", "n"]);
         }
     }
     let increments = [
-        "0", "1", "-1", "9223372036854775807", "-9223372036854775808", "9223372036854775808", "-9223372036854775809",
-        "1.5", "", " 1", "+1", "01", "abc", "-0",
+        "0",
+        "1",
+        "-1",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "9223372036854775808",
+        "-9223372036854775809",
+        "1.5",
+        "",
+        " 1",
+        "+1",
+        "01",
+        "abc",
+        "-0",
     ];
     for by in increments {
-        for start in ["0", "1", "-1", "9223372036854775807", "-9223372036854775808"] {
+        for start in [
+            "0",
+            "1",
+            "-1",
+            "9223372036854775807",
+            "-9223372036854775808",
+        ] {
             p.cmd(&["SET", "n", start]);
             p.cmd(&["INCRBY", "n", by]);
             p.cmd(&["SET", "n", start]);
@@ -218,13 +272,20 @@ fn incr_decr_family() {
         &["PEXPIRETIME", "kt"],
     ]);
     if p.make_list("list") {
-        p.all(&[&["INCR", "list"], &["DECRBY", "list", "x"], &["INCRBY", "list", "2"], &["DECR", "list"]]);
+        p.all(&[
+            &["INCR", "list"],
+            &["DECRBY", "list", "x"],
+            &["INCRBY", "list", "2"],
+            &["DECR", "list"],
+        ]);
     }
 }
 
 #[test]
 fn incrbyfloat_formatting_and_errors() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     let cases: &[(&str, &str)] = &[
         ("10.5", "0.1"),
         ("0", "0.1"),
@@ -241,7 +302,10 @@ fn incrbyfloat_formatting_and_errors() {
         ("0", "-1e4000"),
         ("1e4000", "1e4000"),
         ("0", "1.18973149535723176502e+4932"),
-        ("1.18973149535723176502e+4932", "1.18973149535723176502e+4932"),
+        (
+            "1.18973149535723176502e+4932",
+            "1.18973149535723176502e+4932",
+        ),
         ("0", "3.6e-4951"),
         ("0", "1e-4960"),
         ("0", "1e5000"),
@@ -281,9 +345,18 @@ fn incrbyfloat_formatting_and_errors() {
         ("12345678901234567.89", "0"),
         ("0.30000000000000004", "0"),
         // Exact and halfway points of the 64-bit significand (ties go to even).
-        ("0", "0.1000000000000000000013552527156068805425093160010874271392822265625"),
-        ("0", "1.0000000000000000000542101086242752217003726400434970855712890625"),
-        ("0", "1.00000000000000000005421010862427522170037264004349708557128906251"),
+        (
+            "0",
+            "0.1000000000000000000013552527156068805425093160010874271392822265625",
+        ),
+        (
+            "0",
+            "1.0000000000000000000542101086242752217003726400434970855712890625",
+        ),
+        (
+            "0",
+            "1.00000000000000000005421010862427522170037264004349708557128906251",
+        ),
         ("0", "1.0000000000000000001626303258728256651101179"),
         ("0", "0x1.00000000000000008p0"),
         ("0", "0x1.00000000000000018p0"),
@@ -341,15 +414,29 @@ fn incrbyfloat_formatting_and_errors() {
         state % n
     };
     for i in 0..400 {
-        let digits: String = (0..1 + rnd(22)).map(|_| char::from(b'0' + rnd(10) as u8)).collect();
+        let digits: String = (0..1 + rnd(22))
+            .map(|_| char::from(b'0' + rnd(10) as u8))
+            .collect();
         let point = rnd(digits.len() as u64 + 1) as usize;
-        let mut x = format!("{}{}.{}", if rnd(3) == 0 { "-" } else { "" }, &digits[..point], &digits[point..]);
+        let mut x = format!(
+            "{}{}.{}",
+            if rnd(3) == 0 { "-" } else { "" },
+            &digits[..point],
+            &digits[point..]
+        );
         if x.ends_with('.') && point == 0 {
             x.push('1');
         }
         match rnd(5) {
             0 => x.push_str(&format!("e{}", rnd(40) as i64 - 20)),
-            1 => x = format!("{}0x{:x}p{}", if rnd(2) == 0 { "-" } else { "" }, rnd(1 << 40), rnd(60) as i64 - 30),
+            1 => {
+                x = format!(
+                    "{}0x{:x}p{}",
+                    if rnd(2) == 0 { "-" } else { "" },
+                    rnd(1 << 40),
+                    rnd(60) as i64 - 30
+                )
+            }
             _ => {}
         }
         let key = format!("acc{}", i % 7);
@@ -363,7 +450,9 @@ fn incrbyfloat_formatting_and_errors() {
 
 #[test]
 fn exists_type_del_unlink_rename() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     p.all(&[
         &["MSET", "a", "1", "b", "2"],
         &["EXISTS", "a"],
@@ -411,16 +500,50 @@ fn exists_type_del_unlink_rename() {
     p.same(&encode(&[b"RENAME", b"\x00k\xff", b"\x00k\xfe"]), 1);
     p.same(&encode(&[b"EXISTS", b"\x00k\xff", b"\x00k\xfe"]), 1);
     if p.make_list("list") {
-        p.all(&[&["TYPE", "list"], &["EXISTS", "list"], &["RENAME", "list", "l2"], &["TYPE", "l2"], &["DEL", "l2"]]);
+        p.all(&[
+            &["TYPE", "list"],
+            &["EXISTS", "list"],
+            &["RENAME", "list", "l2"],
+            &["TYPE", "l2"],
+            &["DEL", "l2"],
+        ]);
     }
 }
 
 #[test]
 fn keys_glob_patterns() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     let keys = [
-        "hello", "hallo", "hxllo", "hllo", "heeeello", "h", "", "*", "?", "[", "]", "\\", "a*b", "a?b", "a[b", "a]b",
-        "a\\b", "a-b", "^", "abc", "ABC", "Hello", "h-llo", "x^y", "foo:bar:baz", "foo:1", "foo:22", "user:1000",
+        "hello",
+        "hallo",
+        "hxllo",
+        "hllo",
+        "heeeello",
+        "h",
+        "",
+        "*",
+        "?",
+        "[",
+        "]",
+        "\\",
+        "a*b",
+        "a?b",
+        "a[b",
+        "a]b",
+        "a\\b",
+        "a-b",
+        "^",
+        "abc",
+        "ABC",
+        "Hello",
+        "h-llo",
+        "x^y",
+        "foo:bar:baz",
+        "foo:1",
+        "foo:22",
+        "user:1000",
     ];
     for k in keys {
         p.cmd(&["SET", k, "v"]);
@@ -428,12 +551,76 @@ fn keys_glob_patterns() {
     p.same(&encode(&[b"SET", b"bin\x00key", b"v"]), 1);
     p.same(&encode(&[b"SET", b"\xff\xfe", b"v"]), 1);
     let patterns = [
-        "*", "**", "***", "h*llo", "h?llo", "h[ae]llo", "h[^e]llo", "h[a-b]llo", "h[b-a]llo", "h[a-z]llo", "h[^a-z]llo",
-        "?", "??", "", "\\*", "\\?", "\\[", "\\\\", "a\\*b", "a\\?b", "a*b", "a?b", "a[*]b", "a[?]b", "a[[]b", "a[]]b",
-        "a[\\]]b", "a[\\\\]b", "a[-]b", "a[b-]b", "[", "[^", "[]", "[^]", "a[b", "a[", "a[^", "\\", "h\\", "*\\",
-        "*[", "[*", "[a-", "[-a]*", "foo:*", "foo:*:baz", "*:*", "foo:?", "foo:??", "foo:[0-9]", "foo:[0-9]*",
-        "user:*", "*o*", "*l*o", "h*l*o", "*e*e*e*", "H*", "[hH]ello", "[a-zA-Z]*", "x[\\^]y", "[!a]*", "*\u{0}*",
-        "bin*", "\\b*", "*[\\]", "[\\", "[a\\", "[^-]", "a[-b]b", "[z-a]bc",
+        "*",
+        "**",
+        "***",
+        "h*llo",
+        "h?llo",
+        "h[ae]llo",
+        "h[^e]llo",
+        "h[a-b]llo",
+        "h[b-a]llo",
+        "h[a-z]llo",
+        "h[^a-z]llo",
+        "?",
+        "??",
+        "",
+        "\\*",
+        "\\?",
+        "\\[",
+        "\\\\",
+        "a\\*b",
+        "a\\?b",
+        "a*b",
+        "a?b",
+        "a[*]b",
+        "a[?]b",
+        "a[[]b",
+        "a[]]b",
+        "a[\\]]b",
+        "a[\\\\]b",
+        "a[-]b",
+        "a[b-]b",
+        "[",
+        "[^",
+        "[]",
+        "[^]",
+        "a[b",
+        "a[",
+        "a[^",
+        "\\",
+        "h\\",
+        "*\\",
+        "*[",
+        "[*",
+        "[a-",
+        "[-a]*",
+        "foo:*",
+        "foo:*:baz",
+        "*:*",
+        "foo:?",
+        "foo:??",
+        "foo:[0-9]",
+        "foo:[0-9]*",
+        "user:*",
+        "*o*",
+        "*l*o",
+        "h*l*o",
+        "*e*e*e*",
+        "H*",
+        "[hH]ello",
+        "[a-zA-Z]*",
+        "x[\\^]y",
+        "[!a]*",
+        "*\u{0}*",
+        "bin*",
+        "\\b*",
+        "*[\\]",
+        "[\\",
+        "[a\\",
+        "[^-]",
+        "a[-b]b",
+        "[z-a]bc",
     ];
     for pat in patterns {
         p.unordered(&["KEYS", pat]);
@@ -454,7 +641,9 @@ fn keys_glob_patterns() {
 
 #[test]
 fn flushdb_flushall() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     p.all(&[
         &["SET", "a", "1"],
         &["SELECT", "1"],
@@ -487,7 +676,9 @@ fn flushdb_flushall() {
 
 #[test]
 fn expire_family_options_and_errors() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     let far = "4102444800"; // 2100-01-01
     let far_ms = "4102444800000";
     p.all(&[
@@ -583,10 +774,17 @@ fn expire_family_options_and_errors() {
         &["EXISTS", "p9"],
     ]);
     // The largest expiry there is: absolute replies are exact, relative ones by range.
-    p.expect(&["SET", "big", "v", "PXAT", "9223372036854775807"], b"+OK\r\n");
+    p.expect(
+        &["SET", "big", "v", "PXAT", "9223372036854775807"],
+        b"+OK\r\n",
+    );
     p.expect(&["PEXPIRETIME", "big"], b":9223372036854775807\r\n");
     p.expect(&["EXPIRETIME", "big"], b":9223372036854776\r\n");
-    p.ttl_within(&["TTL", "big"], 9_223_370_000_000_000, 9_223_372_036_854_776);
+    p.ttl_within(
+        &["TTL", "big"],
+        9_223_370_000_000_000,
+        9_223_372_036_854_776,
+    );
     p.ttl_within(&["PTTL", "big"], 9_223_370_000_000_000_000, i64::MAX);
     p.expect(&["EXPIRE", "big", "1", "GT"], b":0\r\n");
     p.same(&encode(&[b"EXPIRE", b"k", b"100", b"f\x00o"]), 1);
@@ -609,7 +807,9 @@ fn expire_family_options_and_errors() {
 
 #[test]
 fn lazy_expiry_on_every_command() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     // Each key gets an expiry already in the past: the next access must treat it as
     // missing, whatever the command (and whether or not active expiry got there first).
     let commands: &[&[&str]] = &[
@@ -656,7 +856,9 @@ fn lazy_expiry_on_every_command() {
 
 #[test]
 fn active_expiry_reclaims_untouched_keys() {
-    let Some(mut p) = Pair::new(&[], Norm::Exact) else { return };
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
     for i in 0..200 {
         p.cmd(&["SET", &format!("k{i}"), "v", "PX", "100"]);
     }
@@ -666,10 +868,13 @@ fn active_expiry_reclaims_untouched_keys() {
     p.expect(&["DBSIZE"], b":250\r\n");
     // Nobody touches the expired keys: only the servers' cron can remove them.
     let (r, s) = (&mut p.r, &mut p.s);
-    common::wait_until("active expiry empties the expired keys on both servers", || {
-        let size = |c: &mut Client| integer_of(&c.cmd(&["DBSIZE"]));
-        (size(r) == 50 && size(s) == 50).then_some(())
-    });
+    common::wait_until(
+        "active expiry empties the expired keys on both servers",
+        || {
+            let size = |c: &mut Client| integer_of(&c.cmd(&["DBSIZE"]));
+            (size(r) == 50 && size(s) == 50).then_some(())
+        },
+    );
     p.in_step();
 }
 
@@ -784,7 +989,13 @@ fn replication_stream_rewrites_match_real_redis() {
         w.send(&bytes);
         let _ = w.read_replies(pipeline.len());
     };
-    let Some(both) = common::streams_from_both(writes, b"$3\r\nend\r\n$3\r\nend\r\n") else { return };
+    let Some(both) = common::streams_from_both(writes, b"$3\r\nend\r\n$3\r\nend\r\n") else {
+        return;
+    };
     let streams = both.map(|(stream, ())| normalize::mask_now_times(&stream));
-    assert_eq!(show(&streams[1]), show(&streams[0]), "replscope's stream (left) vs Redis's (right)");
+    assert_eq!(
+        show(&streams[1]),
+        show(&streams[0]),
+        "replscope's stream (left) vs Redis's (right)"
+    );
 }

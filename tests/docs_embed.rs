@@ -7,7 +7,8 @@
 use replscope::scenario::{guided, link, Scenario};
 
 fn read(path: &str) -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_string() + path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_string() + path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// Every iframe address's query (`?embed=1&…`, HTML entities decoded) in `text`.
@@ -25,12 +26,21 @@ fn embed_queries(text: &str) -> Vec<String> {
 #[test]
 fn the_example_page_loads_the_demo_scenario_file() {
     let page = read("www/docs.html");
-    let start = page.find("const DEMO_LINK = '").expect("docs.html has DEMO_LINK") + "const DEMO_LINK = '".len();
+    let start = page
+        .find("const DEMO_LINK = '")
+        .expect("docs.html has DEMO_LINK")
+        + "const DEMO_LINK = '".len();
     let text = &page[start..start + page[start..].find('\'').unwrap()];
     let shared = link::decode(text).unwrap_or_else(|e| panic!("DEMO_LINK: {e}"));
     let file = Scenario::from_json(&read("www/docs-demo.json")).unwrap();
-    assert_eq!(shared.scenario, file, "regenerate DEMO_LINK: replscope-sim link www/docs-demo.json");
-    assert!(file.servers.iter().any(|s| s.name == "master"), "the page runs SET k v on \"master\"");
+    assert_eq!(
+        shared.scenario, file,
+        "regenerate DEMO_LINK: replscope-sim link www/docs-demo.json"
+    );
+    assert!(
+        file.servers.iter().any(|s| s.name == "master"),
+        "the page runs SET k v on \"master\""
+    );
 }
 
 #[test]
@@ -41,13 +51,23 @@ fn every_embed_in_the_docs_opens_a_guided_scenario_that_exists() {
         for q in &queries {
             let guide = q.split(['?', '&']).find_map(|p| p.strip_prefix("guide="));
             if let Some(id) = guide {
-                assert!(guided::scenario(id).is_some(), "{path}: no guided scenario {id}");
+                assert!(
+                    guided::scenario(id).is_some(),
+                    "{path}: no guided scenario {id}"
+                );
             }
         }
     }
     let page = read("www/docs.html");
-    let guides: Vec<_> = embed_queries(&page).iter().filter(|q| q.contains("guide=")).cloned().collect();
-    assert!(guides.len() >= 3, "docs.html embeds at least three scenarios: {guides:?}");
+    let guides: Vec<_> = embed_queries(&page)
+        .iter()
+        .filter(|q| q.contains("guide="))
+        .cloned()
+        .collect();
+    assert!(
+        guides.len() >= 3,
+        "docs.html embeds at least three scenarios: {guides:?}"
+    );
 }
 
 #[cfg(feature = "web")]
@@ -56,8 +76,13 @@ fn every_embed_in_the_docs_asks_only_for_whitelisted_options() {
     use replscope::ui::embed::EmbedOptions;
     for path in ["www/docs.html", "docs/embedding.md"] {
         for q in embed_queries(&read(path)) {
-            let options = EmbedOptions::from_query(&q).unwrap_or_else(|| panic!("{path}: {q} is no embed"));
-            assert!(options.ignored.is_empty(), "{path}: {q}: {:?}", options.ignored);
+            let options =
+                EmbedOptions::from_query(&q).unwrap_or_else(|| panic!("{path}: {q} is no embed"));
+            assert!(
+                options.ignored.is_empty(),
+                "{path}: {q}: {:?}",
+                options.ignored
+            );
         }
     }
 }

@@ -31,14 +31,15 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 use replscope::engine::keyspace::{Keyspace, OrderedMap, Value, ZSet};
 use replscope::engine::rdb::{self, ReplInfo, SnapshotMeta};
 use replscope::engine::resp::{
-    encode_command, parse_reply, ParseLimits, Parsed, Reply, RequestParser, DEFAULT_PROTO_MAX_BULK_LEN,
-    PROTO_INLINE_MAX_SIZE,
+    encode_command, parse_reply, ParseLimits, Parsed, Reply, RequestParser,
+    DEFAULT_PROTO_MAX_BULK_LEN, PROTO_INLINE_MAX_SIZE,
 };
 use replscope::engine::{Config as NodeConfig, Input, Node, Output, PeerAddr};
 
 fn config(regressions: &'static str) -> Config {
-    let cases =
-        std::env::var("REPLSCOPE_FUZZ_CASES").ok().map(|v| v.parse().expect("REPLSCOPE_FUZZ_CASES is a number"));
+    let cases = std::env::var("REPLSCOPE_FUZZ_CASES")
+        .ok()
+        .map(|v| v.parse().expect("REPLSCOPE_FUZZ_CASES is a number"));
     Config {
         cases: cases.unwrap_or(256),
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(regressions))),
@@ -122,7 +123,11 @@ enum Event {
 
 /// Feeds `input` in chunks of the given sizes (cycled), checking the buffering invariant at
 /// every step; returns what was parsed.
-fn parse_chunked(input: &[u8], chunks: &[usize], limits: ParseLimits) -> Result<Vec<Event>, TestCaseError> {
+fn parse_chunked(
+    input: &[u8],
+    chunks: &[usize],
+    limits: ParseLimits,
+) -> Result<Vec<Event>, TestCaseError> {
     let mut p = RequestParser::new();
     let mut events = Vec::new();
     let (mut fed, mut consumed, mut at, mut k) = (0usize, 0usize, 0usize, 0usize);
@@ -153,12 +158,19 @@ fn parse_chunked(input: &[u8], chunks: &[usize], limits: ParseLimits) -> Result<
                     consumed += n;
                 }
                 Parsed::Empty { consumed: n } => {
-                    prop_assert!(n > 0, "an empty request that consumed nothing would loop forever");
+                    prop_assert!(
+                        n > 0,
+                        "an empty request that consumed nothing would loop forever"
+                    );
                     events.push(Event::Empty(n));
                     consumed += n;
                 }
                 Parsed::Error(e) => {
-                    prop_assert!(e.starts_with(b"Protocol error: "), "{}", String::from_utf8_lossy(&e));
+                    prop_assert!(
+                        e.starts_with(b"Protocol error: "),
+                        "{}",
+                        String::from_utf8_lossy(&e)
+                    );
                     events.push(Event::Error(e.clone()));
                     error = Some(e);
                     break;
@@ -263,10 +275,16 @@ fn reply_parser_edge_cases() {
     assert_eq!(parse_reply(b"\r\n").unwrap_err(), "empty reply line");
     assert_eq!(parse_reply(b"*1\r\n\r\n").unwrap_err(), "empty reply line");
     // A bulk length no buffer can hold is an error at once, not a wait for bytes.
-    assert_eq!(parse_reply(b"$9223372036854775807\r\nab").unwrap_err(), "bulk length 9223372036854775807 is too large");
+    assert_eq!(
+        parse_reply(b"$9223372036854775807\r\nab").unwrap_err(),
+        "bulk length 9223372036854775807 is too large"
+    );
     assert_eq!(parse_reply(b"$4294967295\r\nab").unwrap(), None);
     assert_eq!(parse_reply(b"$3\r\nab").unwrap(), None);
-    assert_eq!(parse_reply(b"\n$3\r\n").unwrap_err(), "unexpected reply type byte 0x0a");
+    assert_eq!(
+        parse_reply(b"\n$3\r\n").unwrap_err(),
+        "unexpected reply type byte 0x0a"
+    );
 }
 
 // ======================================================================= node dispatch
@@ -549,7 +567,10 @@ fn hostile_arg() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn command_name() -> impl Strategy<Value = Vec<u8>> {
-    let table: Vec<&'static str> = replscope::engine::command::COMMANDS.iter().map(|c| c.name).collect();
+    let table: Vec<&'static str> = replscope::engine::command::COMMANDS
+        .iter()
+        .map(|c| c.name)
+        .collect();
     prop_oneof![
         4 => prop::sample::select(table).prop_map(|s| s.as_bytes().to_vec()),
         4 => prop::sample::select(FAMILY_NAMES).prop_map(|s| s.as_bytes().to_vec()),
@@ -564,7 +585,9 @@ fn argv() -> impl Strategy<Value = Vec<Vec<u8>>> {
         // REPLCONF ACK / GETACK from a client that is not a replica get no reply at all
         // (Redis's replconfCommand returns silently), so they are not fuzzed here.
         let silent_replconf = lower == "replconf"
-            && args.iter().any(|a| a.eq_ignore_ascii_case(b"ack") || a.eq_ignore_ascii_case(b"getack"));
+            && args
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(b"ack") || a.eq_ignore_ascii_case(b"getack"));
         let name = if NOT_ONE_REPLY.contains(&lower.as_str()) || silent_replconf {
             [b"not-".as_slice(), &name].concat()
         } else {
@@ -576,19 +599,38 @@ fn argv() -> impl Strategy<Value = Vec<Vec<u8>>> {
 }
 
 /// The node's outputs for `cmds`, fed as one pipeline in `chunks`, time moving by `steps`.
-fn run_node(cmds: &[Vec<Vec<u8>>], chunks: &[usize], steps: &[u64], seed: u64) -> (Node, u64, Vec<Output>) {
+fn run_node(
+    cmds: &[Vec<Vec<u8>>],
+    chunks: &[usize],
+    steps: &[u64],
+    seed: u64,
+) -> (Node, u64, Vec<Output>) {
     let mut now = 1_700_000_000_000u64;
     let mut node = Node::new(NodeConfig::default(), now, seed);
-    let conn = node.accept(now, PeerAddr { ip: "127.0.0.1".into(), port: 40000 });
-    let input: Vec<u8> =
-        cmds.iter().flat_map(|a| encode_command(&a.iter().map(|x| x.as_slice()).collect::<Vec<_>>())).collect();
+    let conn = node.accept(
+        now,
+        PeerAddr {
+            ip: "127.0.0.1".into(),
+            port: 40000,
+        },
+    );
+    let input: Vec<u8> = cmds
+        .iter()
+        .flat_map(|a| encode_command(&a.iter().map(|x| x.as_slice()).collect::<Vec<_>>()))
+        .collect();
     let mut outputs = Vec::new();
     let (mut at, mut k) = (0, 0);
     while at < input.len() {
         let end = (at + chunks[k % chunks.len()].max(1)).min(input.len());
         now += steps[k % steps.len()];
         k += 1;
-        node.handle(now, Input::Bytes { conn, data: input[at..end].to_vec() });
+        node.handle(
+            now,
+            Input::Bytes {
+                conn,
+                data: input[at..end].to_vec(),
+            },
+        );
         if k % 3 == 0 {
             node.tick(now);
         }
@@ -604,9 +646,14 @@ fn run_node(cmds: &[Vec<Vec<u8>>], chunks: &[usize], steps: &[u64], seed: u64) -
 /// starts with its code.
 fn well_formed(r: &Reply) -> Result<(), String> {
     match r {
-        Reply::Simple(s) | Reply::Error(s) if s.contains(['\r', '\n']) => Err(format!("line reply with CR/LF: {s:?}")),
+        Reply::Simple(s) | Reply::Error(s) if s.contains(['\r', '\n']) => {
+            Err(format!("line reply with CR/LF: {s:?}"))
+        }
         Reply::Error(s)
-            if !s.split(' ').next().is_some_and(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_uppercase())) =>
+            if !s
+                .split(' ')
+                .next()
+                .is_some_and(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_uppercase())) =>
         {
             Err(format!("error without an upper-case code: {s:?}"))
         }
@@ -627,7 +674,10 @@ fn check_keyspace(ks: &Keyspace) -> Result<(), String> {
             }
             if let Value::ZSet(z) = &entry.value {
                 if z.iter().any(|(_, s)| s.is_nan()) {
-                    return Err(format!("db {i}: zset {:?} has a NaN score", key.escape_ascii().to_string()));
+                    return Err(format!(
+                        "db {i}: zset {:?} has a NaN score",
+                        key.escape_ascii().to_string()
+                    ));
                 }
             }
         }
@@ -727,8 +777,10 @@ fn score() -> impl Strategy<Value = f64> {
 fn value() -> impl Strategy<Value = Value> {
     prop_oneof![
         small_bytes().prop_map(Value::String),
-        prop::collection::vec(small_bytes(), 1..6).prop_map(|v| Value::List(v.into_iter().collect::<VecDeque<_>>())),
-        prop::collection::vec(small_bytes(), 1..6).prop_map(|v| Value::Set(rdb::set_from_members(v))),
+        prop::collection::vec(small_bytes(), 1..6)
+            .prop_map(|v| Value::List(v.into_iter().collect::<VecDeque<_>>())),
+        prop::collection::vec(small_bytes(), 1..6)
+            .prop_map(|v| Value::Set(rdb::set_from_members(v))),
         prop::collection::vec((small_bytes(), small_bytes()), 1..5)
             .prop_map(|v| Value::Hash(v.into_iter().collect::<OrderedMap>())),
         prop::collection::vec((small_bytes(), score()), 1..5).prop_map(|v| {
@@ -747,7 +799,11 @@ fn keyspace() -> impl Strategy<Value = Keyspace> {
         small_bytes(),
         value(),
         // Redis keeps expiry times as signed milliseconds: nothing above i64::MAX exists.
-        prop::option::of(prop_oneof![Just(1u64), Just(4_102_444_800_000), 0..=i64::MAX as u64]),
+        prop::option::of(prop_oneof![
+            Just(1u64),
+            Just(4_102_444_800_000),
+            0..=i64::MAX as u64
+        ]),
     );
     prop::collection::vec(entry, 0..8).prop_map(|entries| {
         let mut ks = Keyspace::default();
@@ -812,7 +868,11 @@ fn meta() -> SnapshotMeta<'static> {
         redis_ver: "7.0.15",
         ctime_secs: 1_700_000_000,
         used_mem: 1_000_000,
-        repl: Some(ReplInfo { stream_db: 0, replid: "a".repeat(40), offset: 12345 }),
+        repl: Some(ReplInfo {
+            stream_db: 0,
+            replid: "a".repeat(40),
+            offset: 12345,
+        }),
     }
 }
 
@@ -909,7 +969,9 @@ proptest! {
 /// fuzz_resp write_fuzz_seeds`. Does nothing without the variable.
 #[test]
 fn write_fuzz_seeds() {
-    let Some(dir) = std::env::var_os("REPLSCOPE_FUZZ_SEEDS") else { return };
+    let Some(dir) = std::env::var_os("REPLSCOPE_FUZZ_SEEDS") else {
+        return;
+    };
     let dir = std::path::PathBuf::from(dir);
     let write = |target: &str, name: &str, data: &[u8]| {
         let d = dir.join(target);
@@ -925,23 +987,61 @@ fn write_fuzz_seeds() {
     ];
     for (i, p) in pipelines.iter().enumerate() {
         for flags in [0u8, 1] {
-            write("resp_parser", &format!("pipeline-{i}-{flags}"), &[&[flags, 6][..], p].concat());
+            write(
+                "resp_parser",
+                &format!("pipeline-{i}-{flags}"),
+                &[&[flags, 6][..], p].concat(),
+            );
         }
     }
     let mut ks = Keyspace::default();
     ks.set(0, b"str".to_vec(), Value::String(b"value".to_vec()), None);
-    ks.set(0, b"int".to_vec(), Value::String(b"-70000".to_vec()), Some(4_102_444_800_000));
-    ks.set(0, b"long".to_vec(), Value::String(b"replscope-".repeat(30)), None);
-    ks.set(1, b"list".to_vec(), Value::List([b"a".to_vec(), b"12".to_vec()].into_iter().collect()), None);
-    ks.set(1, b"ints".to_vec(), Value::Set(rdb::set_from_members(vec![b"3".to_vec(), b"-1".to_vec()])), None);
-    ks.set(1, b"names".to_vec(), Value::Set(rdb::set_from_members(vec![b"x".to_vec(), b"1".to_vec()])), None);
-    ks.set(2, b"hash".to_vec(), Value::Hash([(b"f".to_vec(), b"v".to_vec())].into_iter().collect()), Some(5));
+    ks.set(
+        0,
+        b"int".to_vec(),
+        Value::String(b"-70000".to_vec()),
+        Some(4_102_444_800_000),
+    );
+    ks.set(
+        0,
+        b"long".to_vec(),
+        Value::String(b"replscope-".repeat(30)),
+        None,
+    );
+    ks.set(
+        1,
+        b"list".to_vec(),
+        Value::List([b"a".to_vec(), b"12".to_vec()].into_iter().collect()),
+        None,
+    );
+    ks.set(
+        1,
+        b"ints".to_vec(),
+        Value::Set(rdb::set_from_members(vec![b"3".to_vec(), b"-1".to_vec()])),
+        None,
+    );
+    ks.set(
+        1,
+        b"names".to_vec(),
+        Value::Set(rdb::set_from_members(vec![b"x".to_vec(), b"1".to_vec()])),
+        None,
+    );
+    ks.set(
+        2,
+        b"hash".to_vec(),
+        Value::Hash([(b"f".to_vec(), b"v".to_vec())].into_iter().collect()),
+        Some(5),
+    );
     let mut z = ZSet::default();
     z.insert(b"m".to_vec(), 1.5);
     z.insert(b"n".to_vec(), f64::NEG_INFINITY);
     ks.set(15, b"zset".to_vec(), Value::ZSet(z), None);
     write("rdb_read", "all-types.rdb", &rdb::write(&ks, &meta(), 0));
-    write("rdb_read", "empty.rdb", &rdb::write(&Keyspace::default(), &meta(), 0));
+    write(
+        "rdb_read",
+        "empty.rdb",
+        &rdb::write(&Keyspace::default(), &meta(), 0),
+    );
     write("rdb_read", "legacy-encodings.rdb", PACKED_SEEDS[0]);
     write("rdb_read", "redis-7.0-encodings.rdb", PACKED_SEEDS[1]);
 }

@@ -32,8 +32,10 @@ const IDS: [&str; 13] = [
 /// The guided scenario with its checks (`guided/<id>.checks.json`) in its `expect`.
 fn parse(g: &guided::Guided) -> Scenario {
     Scenario::from_json(g.json).unwrap_or_else(|e| panic!("{}: {e}", g.id));
-    serde_json::from_str::<serde_json::Value>(g.checks).unwrap_or_else(|e| panic!("{}.checks.json: {e}", g.id));
-    guided::checked_scenario(g.id).unwrap_or_else(|| panic!("{}: its checks are not expectations", g.id))
+    serde_json::from_str::<serde_json::Value>(g.checks)
+        .unwrap_or_else(|e| panic!("{}.checks.json: {e}", g.id));
+    guided::checked_scenario(g.id)
+        .unwrap_or_else(|| panic!("{}: its checks are not expectations", g.id))
 }
 
 #[test]
@@ -42,7 +44,11 @@ fn the_list_is_complete_and_in_teaching_order() {
     assert_eq!(ids, IDS);
     for id in IDS {
         let g = ALL.iter().find(|g| g.id == id).unwrap();
-        assert_eq!(guided::scenario(id), Some(Scenario::from_json(g.json).unwrap()), "{id}");
+        assert_eq!(
+            guided::scenario(id),
+            Some(Scenario::from_json(g.json).unwrap()),
+            "{id}"
+        );
         // What the page opens is the checked scenario without its checks.
         let mut checked = parse(g);
         checked.expect.info.clear();
@@ -61,19 +67,48 @@ fn every_guided_scenario_reads_as_a_guided_tour() {
         let title = s.title.as_deref().unwrap_or("");
         assert!(!title.trim().is_empty(), "{}: no title", g.id);
         let description = s.description.as_deref().unwrap_or("");
-        assert!(!description.trim().is_empty() && !description.contains('\n'), "{}: needs a one-line description", g.id);
-        assert!((2..=4).contains(&s.all_servers().len()), "{}: {} servers", g.id, s.all_servers().len());
-        assert!((4..=10).contains(&s.narration.len()), "{}: {} narration steps", g.id, s.narration.len());
+        assert!(
+            !description.trim().is_empty() && !description.contains('\n'),
+            "{}: needs a one-line description",
+            g.id
+        );
+        assert!(
+            (2..=4).contains(&s.all_servers().len()),
+            "{}: {} servers",
+            g.id,
+            s.all_servers().len()
+        );
+        assert!(
+            (4..=10).contains(&s.narration.len()),
+            "{}: {} narration steps",
+            g.id,
+            s.narration.len()
+        );
         // The page shows the latest step at or before the playhead: a step sharing its
         // time with the next would never be seen.
         for pair in s.narration.windows(2) {
-            assert!(pair[0].at < pair[1].at, "{}: steps at {} and {} ms are not in strict time order", g.id, pair[0].at, pair[1].at);
+            assert!(
+                pair[0].at < pair[1].at,
+                "{}: steps at {} and {} ms are not in strict time order",
+                g.id,
+                pair[0].at,
+                pair[1].at
+            );
         }
         for step in &s.narration {
-            assert!(!step.text.trim().is_empty(), "{}: empty step at {} ms", g.id, step.at);
+            assert!(
+                !step.text.trim().is_empty(),
+                "{}: empty step at {} ms",
+                g.id,
+                step.at
+            );
         }
         let end = s.end_ms.expect("a guided scenario says how long it runs");
-        assert!(end <= 60_000, "{}: {end} ms of virtual time is long for a guided tour", g.id);
+        assert!(
+            end <= 60_000,
+            "{}: {end} ms of virtual time is long for a guided tour",
+            g.id
+        );
     }
 }
 
@@ -94,9 +129,15 @@ fn every_guided_scenario_runs_clean_and_shows_what_its_narration_says() {
         for step in &s.narration {
             let at = step.at as u64;
             if at > run.summary.end_ms {
-                problems.push(format!("{}: a step at {at} ms, after the run ended ({} ms)", g.id, run.summary.end_ms));
+                problems.push(format!(
+                    "{}: a step at {at} ms, after the run ended ({} ms)",
+                    g.id, run.summary.end_ms
+                ));
             } else if !times.contains(&at) {
-                problems.push(format!("{}: nothing happens at {at} ms, where the step {:?} is shown", g.id, step.text));
+                problems.push(format!(
+                    "{}: nothing happens at {at} ms, where the step {:?} is shown",
+                    g.id, step.text
+                ));
             }
         }
     }
@@ -105,7 +146,10 @@ fn every_guided_scenario_runs_clean_and_shows_what_its_narration_says() {
 
 /// Numbers in `text`: maximal runs of digits (an address or a version gives several).
 fn numbers(text: &str) -> BTreeSet<String> {
-    text.split(|c: char| !c.is_ascii_digit()).filter(|t| !t.is_empty()).map(str::to_string).collect()
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// A narration that says "offset 57" where the run shows 56 is caught here: the number
@@ -116,12 +160,21 @@ fn every_number_the_narration_states_is_pinned_down_by_the_file() {
     let mut problems = Vec::new();
     for g in ALL {
         let mut value: serde_json::Value = serde_json::from_str(g.json).expect("valid JSON");
-        let narration = value.as_object_mut().and_then(|o| o.remove("narration")).expect("a narration");
-        let known: BTreeSet<String> = numbers(&value.to_string()).union(&numbers(g.checks)).cloned().collect();
+        let narration = value
+            .as_object_mut()
+            .and_then(|o| o.remove("narration"))
+            .expect("a narration");
+        let known: BTreeSet<String> = numbers(&value.to_string())
+            .union(&numbers(g.checks))
+            .cloned()
+            .collect();
         for step in narration.as_array().expect("a list of steps") {
             let text = step["text"].as_str().expect("a text");
             for n in numbers(text).difference(&known) {
-                problems.push(format!("{}: the step at {} ms states {n}, which nothing else in the file states", g.id, step["at"]));
+                problems.push(format!(
+                    "{}: the step at {} ms states {n}, which nothing else in the file states",
+                    g.id, step["at"]
+                ));
             }
         }
     }
@@ -135,13 +188,19 @@ fn every_guided_link_is_under_two_thousand_characters() {
     use replscope::scenario::link::{decode, encode, SharedRun};
     for g in replscope::scenario::guided::ALL {
         let scenario = replscope::scenario::guided::scenario(g.id).unwrap();
-        let link = encode(&SharedRun { scenario: scenario.clone(), step: None });
+        let link = encode(&SharedRun {
+            scenario: scenario.clone(),
+            step: None,
+        });
         assert!(link.len() < 2_000, "{}: {} characters", g.id, link.len());
         assert_eq!(decode(&link).unwrap().scenario, scenario, "{}", g.id);
     }
 }
 
-const GUIDED_HASH_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scenarios/guided_hashes.txt");
+const GUIDED_HASH_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/scenarios/guided_hashes.txt"
+);
 
 /// Each guided scenario's log hash as the page plays it (`Session::play_through`, the same
 /// run as `runner::run`), recorded so `tests/web_guided.rs` can check the browser plays
@@ -156,10 +215,22 @@ fn guided_scenarios_match_their_recorded_log_hashes() {
     ];
     for g in replscope::scenario::guided::ALL {
         let scenario = replscope::scenario::guided::scenario(g.id).unwrap();
-        let expected = replscope::scenario::runner::run(&scenario).unwrap().summary.log_hash;
+        let expected = replscope::scenario::runner::run(&scenario)
+            .unwrap()
+            .summary
+            .log_hash;
         let (_, bus) = Session::play_through(scenario).unwrap();
-        assert_eq!(bus.log_hash(), expected, "{}: the page's run differs from the runner's", g.id);
+        assert_eq!(
+            bus.log_hash(),
+            expected,
+            "{}: the page's run differs from the runner's",
+            g.id
+        );
         lines.push(format!("{} {expected}", g.id));
     }
-    recorded::check_or_bless(GUIDED_HASH_FILE, &(lines.join("\n") + "\n"), "guided log hashes");
+    recorded::check_or_bless(
+        GUIDED_HASH_FILE,
+        &(lines.join("\n") + "\n"),
+        "guided log hashes",
+    );
 }

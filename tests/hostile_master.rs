@@ -80,8 +80,14 @@ fn bounded<T>(what: &str, max_bytes: usize, max_time: Duration, case: impl FnOnc
     let took = start.elapsed();
     let peak = (PEAK.with(|p| p.get()) - base).max(0) as usize;
     eprintln!("{what}: peak {peak} bytes, {took:?}");
-    assert!(peak <= max_bytes, "{what}: {peak} bytes allocated at the peak, more than {max_bytes}");
-    assert!(took <= max_time, "{what}: took {took:?}, more than {max_time:?}");
+    assert!(
+        peak <= max_bytes,
+        "{what}: {peak} bytes allocated at the peak, more than {max_bytes}"
+    );
+    assert!(
+        took <= max_time,
+        "{what}: took {took:?}, more than {max_time:?}"
+    );
     out
 }
 
@@ -104,9 +110,20 @@ struct Replica {
 
 impl Replica {
     fn new(config: Config) -> Replica {
-        let config = Config { replicaof: Some(("master".into(), 6379)), ..config };
+        let config = Config {
+            replicaof: Some(("master".into(), 6379)),
+            ..config
+        };
         let node = Node::new(config, T, 7);
-        let mut r = Replica { node, now: T, conn: 0, log: Vec::new(), sent: Vec::new(), closed: false, next: None };
+        let mut r = Replica {
+            node,
+            now: T,
+            conn: 0,
+            log: Vec::new(),
+            sent: Vec::new(),
+            closed: false,
+            next: None,
+        };
         r.drain();
         r.conn = r.next.take().expect("the replica connects to its master");
         r.node.handle(T, Input::Connected { conn: r.conn });
@@ -120,7 +137,9 @@ impl Replica {
                 Output::Event(Event::Log(line)) => self.log.push(line),
                 Output::Connect { conn, .. } => self.next = Some(conn),
                 Output::Send { conn, data } if conn == self.conn => self.sent.extend(data),
-                Output::Close { conn } | Output::Abort { conn } if conn == self.conn => self.closed = true,
+                Output::Close { conn } | Output::Abort { conn } if conn == self.conn => {
+                    self.closed = true
+                }
                 _ => {}
             }
         }
@@ -154,7 +173,8 @@ impl Replica {
 /// The replies of a plain handshake up to the PSYNC: `+PONG`, then one `+OK` for each of
 /// AUTH (with masterauth), REPLCONF listening-port, ip-address (with an announced ip), capa.
 fn at_psync(config: Config) -> Replica {
-    let extra = config.masterauth.is_some() as usize + config.replica_announce_ip.is_some() as usize;
+    let extra =
+        config.masterauth.is_some() as usize + config.replica_announce_ip.is_some() as usize;
     let mut r = Replica::new(config);
     r.feed(b"+PONG\r\n");
     r.feed(&b"+OK\r\n".repeat(2 + extra));
@@ -172,7 +192,16 @@ fn at_bulk_header() -> Replica {
 fn snapshot() -> Vec<u8> {
     let mut ks = Keyspace::default();
     ks.set(0, b"k".to_vec(), Value::String(b"v".to_vec()), None);
-    rdb::write(&ks, &SnapshotMeta { redis_ver: "7.0.15", ctime_secs: T / 1000, used_mem: 0, repl: None }, T)
+    rdb::write(
+        &ks,
+        &SnapshotMeta {
+            redis_ver: "7.0.15",
+            ctime_secs: T / 1000,
+            used_mem: 0,
+            repl: None,
+        },
+        T,
+    )
 }
 
 fn framed(payload: &[u8]) -> Vec<u8> {
@@ -201,9 +230,16 @@ const QUICK: Duration = Duration::from_secs(5);
 #[test]
 fn an_endless_line_in_every_handshake_state_is_read_in_bounded_pieces() {
     let x255 = "x".repeat(255);
-    let bad_protocol = format!("Bad protocol from MASTER, the first byte is not '$' (we received '{}", "x".repeat(1023));
+    let bad_protocol = format!(
+        "Bad protocol from MASTER, the first byte is not '$' (we received '{}",
+        "x".repeat(1023)
+    );
     let bad_protocol = &bad_protocol[..1023]; // Redis's LOG_MAX_LEN cuts the message there
-    let full = Config { masterauth: Some(b"pw".to_vec()), replica_announce_ip: Some("10.0.0.9".into()), ..Config::default() };
+    let full = Config {
+        masterauth: Some(b"pw".to_vec()),
+        replica_announce_ip: Some("10.0.0.9".into()),
+        ..Config::default()
+    };
     // The replies that come before the endless line, for each state it starts in.
     let states: [(&str, &[&[u8]]); 6] = [
         ("PING", &[]),
@@ -223,7 +259,11 @@ fn an_endless_line_in_every_handshake_state_is_read_in_bounded_pieces() {
             endless_line(&mut r, b'x', 32 * MIB);
             let log = r.take_log();
             if state == "PING" {
-                assert_eq!(log, [format!("Error reply to PING from master: '{x255}'")], "{state}");
+                assert_eq!(
+                    log,
+                    [format!("Error reply to PING from master: '{x255}'")],
+                    "{state}"
+                );
             } else {
                 let want = [
                     format!("Unexpected reply to PSYNC from master: {x255}"),
@@ -231,7 +271,10 @@ fn an_endless_line_in_every_handshake_state_is_read_in_bounded_pieces() {
                     bad_protocol.to_string(),
                     "Reconnecting to MASTER master:6379 after failure".to_string(),
                 ];
-                let at = log.iter().position(|l| l == &want[0]).unwrap_or_else(|| panic!("{state}: {log:?}"));
+                let at = log
+                    .iter()
+                    .position(|l| l == &want[0])
+                    .unwrap_or_else(|| panic!("{state}: {log:?}"));
                 assert_eq!(log[at..at + 4], want, "{state}");
             }
             assert!(r.closed, "{state}: the attempt ends");
@@ -247,7 +290,13 @@ fn an_endless_bulk_length_line_saturates_and_the_rest_is_payload() {
         let mut r = at_bulk_header();
         r.feed(b"$");
         endless_line(&mut r, b'9', MIB);
-        assert!(r.has("MASTER <-> REPLICA sync: receiving 9223372036854775807 bytes from master to disk"), "{:?}", r.log);
+        assert!(
+            r.has(
+                "MASTER <-> REPLICA sync: receiving 9223372036854775807 bytes from master to disk"
+            ),
+            "{:?}",
+            r.log
+        );
         let (total, read) = r.node.master_link().unwrap().transfer_progress().unwrap();
         assert_eq!((total, read), (i64::MAX, MIB - 1022));
     });
@@ -259,13 +308,21 @@ fn an_endless_bulk_length_line_saturates_and_the_rest_is_payload() {
 fn a_flood_of_keepalive_newlines_costs_linear_time() {
     for at_header in [false, true] {
         bounded("newline flood", 20 * MIB, Duration::from_secs(20), || {
-            let mut r = if at_header { at_bulk_header() } else { at_psync(Config::default()) };
+            let mut r = if at_header {
+                at_bulk_header()
+            } else {
+                at_psync(Config::default())
+            };
             r.feed(&vec![b'\n'; 4 * MIB]);
             if !at_header {
                 r.feed(format!("+FULLRESYNC {} 0\r\n", "a".repeat(40)).as_bytes());
             }
             r.feed(&framed(&snapshot()));
-            assert!(r.has("MASTER <-> REPLICA sync: Finished with success"), "{:?}", r.log);
+            assert!(
+                r.has("MASTER <-> REPLICA sync: Finished with success"),
+                "{:?}",
+                r.log
+            );
             assert_eq!(r.state(), LinkStateName::Connected);
         });
     }
@@ -278,12 +335,24 @@ fn a_flood_of_keepalive_newlines_costs_linear_time() {
 #[test]
 fn fullresync_takes_a_replid_of_exactly_40_characters() {
     let cases: [(Vec<u8>, Option<&str>); 6] = [
-        (format!("+FULLRESYNC {} 7", "b".repeat(39)).into_bytes(), None),
-        (format!("+FULLRESYNC {} 7", "b".repeat(41)).into_bytes(), None),
+        (
+            format!("+FULLRESYNC {} 7", "b".repeat(39)).into_bytes(),
+            None,
+        ),
+        (
+            format!("+FULLRESYNC {} 7", "b".repeat(41)).into_bytes(),
+            None,
+        ),
         (format!("+FULLRESYNC {}", "b".repeat(40)).into_bytes(), None),
         (b"+FULLRESYNC".to_vec(), None),
-        (format!("+FULLRESYNC {} 7", "z".repeat(40)).into_bytes(), Some("zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz")),
-        ([b"+FULLRESYNC ".as_slice(), &[0xFF; 40], b" 7"].concat(), Some("????????????????????????????????????????")),
+        (
+            format!("+FULLRESYNC {} 7", "z".repeat(40)).into_bytes(),
+            Some("zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"),
+        ),
+        (
+            [b"+FULLRESYNC ".as_slice(), &[0xFF; 40], b" 7"].concat(),
+            Some("????????????????????????????????????????"),
+        ),
     ];
     for (line, id) in cases {
         bounded("fullresync replid", SMALL, QUICK, || {
@@ -292,12 +361,28 @@ fn fullresync_takes_a_replid_of_exactly_40_characters() {
             r.feed(&framed(&snapshot()));
             let shown = String::from_utf8_lossy(&line).into_owned();
             match id {
-                None => assert!(r.has("Master replied with wrong +FULLRESYNC syntax."), "{shown}: {:?}", r.log),
-                Some(id) => assert!(r.has(&format!("Full resync from master: {id}:7")), "{shown}: {:?}", r.log),
+                None => assert!(
+                    r.has("Master replied with wrong +FULLRESYNC syntax."),
+                    "{shown}: {:?}",
+                    r.log
+                ),
+                Some(id) => assert!(
+                    r.has(&format!("Full resync from master: {id}:7")),
+                    "{shown}: {:?}",
+                    r.log
+                ),
             }
-            assert!(r.has("MASTER <-> REPLICA sync: Finished with success"), "{shown}: {:?}", r.log);
+            assert!(
+                r.has("MASTER <-> REPLICA sync: Finished with success"),
+                "{shown}: {:?}",
+                r.log
+            );
             assert_eq!(r.node.replication().replid, id.unwrap_or(""), "{shown}");
-            assert_eq!(r.node.replication().master_repl_offset, if id.is_some() { 7 } else { 0 }, "{shown}");
+            assert_eq!(
+                r.node.replication().master_repl_offset,
+                if id.is_some() { 7 } else { 0 },
+                "{shown}"
+            );
         });
     }
 }
@@ -318,12 +403,31 @@ fn continue_takes_a_new_replid_of_exactly_40_characters() {
             r.node.handle(r.now, Input::Connected { conn: r.conn });
             r.feed(b"+PONG\r\n+OK\r\n+OK\r\n");
             r.take_log();
-            let tail = if n == 0 { String::new() } else { format!(" {}", "c".repeat(n)) };
+            let tail = if n == 0 {
+                String::new()
+            } else {
+                format!(" {}", "c".repeat(n))
+            };
             r.feed(format!("+CONTINUE{tail}\r\n").as_bytes());
-            assert!(r.has("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization."), "{n}: {:?}", r.log);
-            let want = if changes { "c".repeat(40) } else { "a".repeat(40) };
+            assert!(
+                r.has("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization."),
+                "{n}: {:?}",
+                r.log
+            );
+            let want = if changes {
+                "c".repeat(40)
+            } else {
+                "a".repeat(40)
+            };
             assert_eq!(r.node.replication().replid, want, "{n}");
-            assert_eq!(r.has(&format!("Master replication ID changed to {}", "c".repeat(40))), changes, "{n}");
+            assert_eq!(
+                r.has(&format!(
+                    "Master replication ID changed to {}",
+                    "c".repeat(40)
+                )),
+                changes,
+                "{n}"
+            );
         });
     }
 }
@@ -337,34 +441,66 @@ fn absurd_payload_lengths_allocate_nothing_and_end_like_redis() {
         bounded(header, SMALL, QUICK, || {
             let mut r = at_bulk_header();
             r.feed(format!("{header}\r\n").as_bytes());
-            assert!(r.has("MASTER <-> REPLICA sync: receiving 0 bytes from master to disk"), "{header}: {:?}", r.log);
+            assert!(
+                r.has("MASTER <-> REPLICA sync: receiving 0 bytes from master to disk"),
+                "{header}: {:?}",
+                r.log
+            );
             endless_line(&mut r, b'p', 16 * MIB);
-            assert_eq!(r.node.master_link().unwrap().transfer_progress(), Some((0, 0)), "{header}");
+            assert_eq!(
+                r.node.master_link().unwrap().transfer_progress(),
+                Some((0, 0)),
+                "{header}"
+            );
             r.take_log();
             r.tick(61_000);
-            assert!(r.log[0].starts_with("Timeout receiving bulk data from MASTER..."), "{header}: {:?}", r.log);
+            assert!(
+                r.log[0].starts_with("Timeout receiving bulk data from MASTER..."),
+                "{header}: {:?}",
+                r.log
+            );
         });
     }
     bounded("$-5", SMALL, QUICK, || {
         let mut r = at_bulk_header();
         r.feed(b"$-5\r\n");
-        assert!(r.has("MASTER <-> REPLICA sync: receiving -5 bytes from master to disk"), "{:?}", r.log);
+        assert!(
+            r.has("MASTER <-> REPLICA sync: receiving -5 bytes from master to disk"),
+            "{:?}",
+            r.log
+        );
         r.take_log();
         r.feed(&snapshot());
         assert_eq!(
             r.log[..2],
-            ["I/O error trying to sync with MASTER: Bad address", "Reconnecting to MASTER master:6379 after failure"]
+            [
+                "I/O error trying to sync with MASTER: Bad address",
+                "Reconnecting to MASTER master:6379 after failure"
+            ]
         );
     });
     bounded("$ huge", 24 * MIB, QUICK, || {
         let mut r = at_bulk_header();
         r.feed(b"$99999999999999999999999999\r\n");
-        assert!(r.has("MASTER <-> REPLICA sync: receiving 9223372036854775807 bytes from master to disk"), "{:?}", r.log);
+        assert!(
+            r.has(
+                "MASTER <-> REPLICA sync: receiving 9223372036854775807 bytes from master to disk"
+            ),
+            "{:?}",
+            r.log
+        );
         endless_line(&mut r, b'p', 8 * MIB);
-        assert_eq!(r.node.master_link().unwrap().transfer_progress(), Some((i64::MAX, 8 * MIB)));
+        assert_eq!(
+            r.node.master_link().unwrap().transfer_progress(),
+            Some((i64::MAX, 8 * MIB))
+        );
         r.take_log();
         r.tick(61_000);
-        assert!(r.log[0].starts_with("Timeout receiving bulk data from MASTER..."), "{:?}", r.log);
+        assert!(
+            r.log[0].starts_with("Timeout receiving bulk data from MASTER..."),
+            "{:?}",
+            r.log
+        );
     });
 }
 
@@ -383,22 +519,38 @@ fn a_payload_without_its_end_is_bounded_by_the_disk() {
         assert_eq!(r.state(), LinkStateName::Transfer);
         r.take_log();
         r.tick(61_000);
-        assert!(r.log[0].starts_with("Timeout receiving bulk data from MASTER..."), "{:?}", r.log);
+        assert!(
+            r.log[0].starts_with("Timeout receiving bulk data from MASTER..."),
+            "{:?}",
+            r.log
+        );
     });
     let cap = SYNC_PAYLOAD_MAX_BYTES;
-    bounded("payload past the disk", 2 * cap + 16 * MIB, Duration::from_secs(60), || {
-        let mut r = at_bulk_header();
-        r.feed(format!("${}\r\n", cap + 10 * MIB).as_bytes());
-        let piece = vec![b'p'; 4 * MIB];
-        for _ in 0..cap / piece.len() + 1 {
-            r.feed(&piece);
-        }
-        let want = "Write error or short write writing to the DB dump file needed for MASTER <-> REPLICA synchronization: No space left on device";
-        let at = r.log.iter().position(|l| l == want).unwrap_or_else(|| panic!("{:?}", &r.log[r.log.len().saturating_sub(5)..]));
-        assert_eq!(r.log[at + 1], "Reconnecting to MASTER master:6379 after failure");
-        assert!(r.closed);
-        assert_ne!(r.state(), LinkStateName::Transfer);
-    });
+    bounded(
+        "payload past the disk",
+        2 * cap + 16 * MIB,
+        Duration::from_secs(60),
+        || {
+            let mut r = at_bulk_header();
+            r.feed(format!("${}\r\n", cap + 10 * MIB).as_bytes());
+            let piece = vec![b'p'; 4 * MIB];
+            for _ in 0..cap / piece.len() + 1 {
+                r.feed(&piece);
+            }
+            let want = "Write error or short write writing to the DB dump file needed for MASTER <-> REPLICA synchronization: No space left on device";
+            let at = r
+                .log
+                .iter()
+                .position(|l| l == want)
+                .unwrap_or_else(|| panic!("{:?}", &r.log[r.log.len().saturating_sub(5)..]));
+            assert_eq!(
+                r.log[at + 1],
+                "Reconnecting to MASTER master:6379 after failure"
+            );
+            assert!(r.closed);
+            assert_ne!(r.state(), LinkStateName::Transfer);
+        },
+    );
 }
 
 fn rdb_len(n: u64) -> Vec<u8> {
@@ -411,7 +563,13 @@ fn short_string(s: &[u8]) -> Vec<u8> {
 
 /// An RDB whose first key is `k` of `type_byte` with `value`, and nothing after it.
 fn rdb_with(type_byte: u8, value: &[u8]) -> Vec<u8> {
-    [b"REDIS0010".as_slice(), &[0xFE, 0x00, type_byte], &short_string(b"k"), value].concat()
+    [
+        b"REDIS0010".as_slice(),
+        &[0xFE, 0x00, type_byte],
+        &short_string(b"k"),
+        value,
+    ]
+    .concat()
 }
 
 /// RDB length bombs: a count or length the payload does not hold fails the load with
@@ -422,7 +580,9 @@ fn rdb_length_bombs_fail_the_load_without_allocating_for_them() {
     let eof = ["Short read or OOM loading DB. Unrecoverable error, aborting now.", "Internal error in RDB reading offset 0, function at rdb.c:3240 -> Unexpected EOF reading RDB file"];
     let huge = 1u64 << 62;
     // An LZF string: `clen` and `len`, then the compressed bytes.
-    let lzf = |clen: u64, len: u64, data: &[u8]| [&[0xC3u8][..], &rdb_len(clen), &rdb_len(len), data].concat();
+    let lzf = |clen: u64, len: u64, data: &[u8]| {
+        [&[0xC3u8][..], &rdb_len(clen), &rdb_len(len), data].concat()
+    };
     let ziplist_bomb = {
         // zlbytes, zltail, zllen, then one entry whose 0x80 encoding declares 2^32-1 bytes.
         let mut z = vec![0u8; 10];
@@ -442,7 +602,12 @@ fn rdb_length_bombs_fail_the_load_without_allocating_for_them() {
         l[4..6].copy_from_slice(&2u16.to_le_bytes());
         l
     };
-    let intset_bomb = [&2u32.to_le_bytes()[..], &u32::MAX.to_le_bytes(), &[1, 0, 2, 0]].concat();
+    let intset_bomb = [
+        &2u32.to_le_bytes()[..],
+        &u32::MAX.to_le_bytes(),
+        &[1, 0, 2, 0],
+    ]
+    .concat();
     let zipmap_bomb = [&[1u8, 0xFE][..], &u32::MAX.to_le_bytes(), b"f", &[0xFF]].concat();
     let with_blob = |blob: &[u8]| [&rdb_len(blob.len() as u64)[..], blob].concat();
     let cases: Vec<(&str, Vec<u8>, Vec<String>)> = vec![
@@ -496,12 +661,22 @@ fn rdb_length_bombs_fail_the_load_without_allocating_for_them() {
                 let mut r = at_bulk_header();
                 let mark = "m".repeat(40);
                 if diskless {
-                    r.feed(&[format!("$EOF:{mark}\r\n").as_bytes(), &payload, mark.as_bytes()].concat());
+                    r.feed(
+                        &[
+                            format!("$EOF:{mark}\r\n").as_bytes(),
+                            &payload,
+                            mark.as_bytes(),
+                        ]
+                        .concat(),
+                    );
                 } else {
                     r.feed(&framed(&payload));
                 }
                 assert!(r.log.ends_with(&want), "{what}: {:?}", r.log);
-                assert!(r.node.is_shut_down(), "{what}: Redis exits after reporting a corrupt RDB");
+                assert!(
+                    r.node.is_shut_down(),
+                    "{what}: Redis exits after reporting a corrupt RDB"
+                );
             });
         }
     }
@@ -536,27 +711,107 @@ fn the_replica_logs_what_redis_logs_for_a_hostile_master() {
         return;
     }
     let rdb = snapshot();
-    let full = |id: &str| [format!("+FULLRESYNC {id} 7\r\n${}\r\n", rdb.len()).into_bytes(), rdb.clone()].concat();
+    let full = |id: &str| {
+        [
+            format!("+FULLRESYNC {id} 7\r\n${}\r\n", rdb.len()).into_bytes(),
+            rdb.clone(),
+        ]
+        .concat()
+    };
     // The reply to each command, by name; every other command gets `+OK`.
     type Script = Vec<(&'static str, Vec<u8>)>;
     let cases: Vec<(&str, Script)> = vec![
-        ("bad +FULLRESYNC replid (39)", vec![("PSYNC", full(&"b".repeat(39)))]),
-        ("bad +FULLRESYNC replid (41)", vec![("PSYNC", full(&"b".repeat(41)))]),
+        (
+            "bad +FULLRESYNC replid (39)",
+            vec![("PSYNC", full(&"b".repeat(39)))],
+        ),
+        (
+            "bad +FULLRESYNC replid (41)",
+            vec![("PSYNC", full(&"b".repeat(41)))],
+        ),
         ("non-hex replid", vec![("PSYNC", full(&"z".repeat(40)))]),
         ("endless PING reply", vec![("PING", vec![b'x'; 100_000])]),
         ("empty PING reply", vec![("PING", b"\r\n".to_vec())]),
-        ("error to REPLCONF listening-port", vec![("REPLCONF", b"-ERR nope\r\n".to_vec()), ("PSYNC", full(&"b".repeat(40)))]),
+        (
+            "error to REPLCONF listening-port",
+            vec![
+                ("REPLCONF", b"-ERR nope\r\n".to_vec()),
+                ("PSYNC", full(&"b".repeat(40))),
+            ],
+        ),
         (
             "endless + line",
-            vec![("PING", [b"+".as_slice(), &[b'x'; 3000]].concat()), ("REPLCONF", Vec::new()), ("PSYNC", Vec::new())],
+            vec![
+                ("PING", [b"+".as_slice(), &[b'x'; 3000]].concat()),
+                ("REPLCONF", Vec::new()),
+                ("PSYNC", Vec::new()),
+            ],
         ),
-        ("endless +FULLRESYNC line", vec![("PSYNC", [b"+FULLRESYNC ".as_slice(), &[b'b'; 3000]].concat())]),
-        ("negative payload length", vec![("PSYNC", [format!("+FULLRESYNC {} 7\r\n$-5\r\n", "b".repeat(40)).into_bytes(), rdb.clone()].concat())]),
-        ("absurd payload length", vec![("PSYNC", [format!("+FULLRESYNC {} 7\r\n$99999999999999999999\r\n", "b".repeat(40)).into_bytes(), rdb.clone()].concat())]),
-        ("short EOF mark", vec![("PSYNC", [format!("+FULLRESYNC {} 7\r\n$EOF:{}\r\n", "b".repeat(40), "m".repeat(39)).into_bytes(), rdb.clone()].concat())]),
+        (
+            "endless +FULLRESYNC line",
+            vec![(
+                "PSYNC",
+                [b"+FULLRESYNC ".as_slice(), &[b'b'; 3000]].concat(),
+            )],
+        ),
+        (
+            "negative payload length",
+            vec![(
+                "PSYNC",
+                [
+                    format!("+FULLRESYNC {} 7\r\n$-5\r\n", "b".repeat(40)).into_bytes(),
+                    rdb.clone(),
+                ]
+                .concat(),
+            )],
+        ),
+        (
+            "absurd payload length",
+            vec![(
+                "PSYNC",
+                [
+                    format!(
+                        "+FULLRESYNC {} 7\r\n$99999999999999999999\r\n",
+                        "b".repeat(40)
+                    )
+                    .into_bytes(),
+                    rdb.clone(),
+                ]
+                .concat(),
+            )],
+        ),
+        (
+            "short EOF mark",
+            vec![(
+                "PSYNC",
+                [
+                    format!(
+                        "+FULLRESYNC {} 7\r\n$EOF:{}\r\n",
+                        "b".repeat(40),
+                        "m".repeat(39)
+                    )
+                    .into_bytes(),
+                    rdb.clone(),
+                ]
+                .concat(),
+            )],
+        ),
         (
             "wrong EOF mark",
-            vec![("PSYNC", [format!("+FULLRESYNC {} 7\r\n$EOF:{}\r\n", "b".repeat(40), "m".repeat(40)).into_bytes(), rdb.clone(), vec![b'n'; 40]].concat())],
+            vec![(
+                "PSYNC",
+                [
+                    format!(
+                        "+FULLRESYNC {} 7\r\n$EOF:{}\r\n",
+                        "b".repeat(40),
+                        "m".repeat(40)
+                    )
+                    .into_bytes(),
+                    rdb.clone(),
+                    vec![b'n'; 40],
+                ]
+                .concat(),
+            )],
         ),
     ];
     let judged = [
@@ -573,13 +828,26 @@ fn the_replica_logs_what_redis_logs_for_a_hostile_master() {
         "MASTER aborted",
     ];
     let keep = |lines: Vec<String>| -> Vec<String> {
-        let end = lines.iter().position(|l| l.starts_with("Reconnecting to MASTER") || l.starts_with("Connection with master lost")).unwrap_or(lines.len());
-        lines[..end].iter().filter(|l| judged.iter().any(|j| l.starts_with(j))).cloned().collect()
+        let end = lines
+            .iter()
+            .position(|l| {
+                l.starts_with("Reconnecting to MASTER")
+                    || l.starts_with("Connection with master lost")
+            })
+            .unwrap_or(lines.len());
+        lines[..end]
+            .iter()
+            .filter(|l| judged.iter().any(|j| l.starts_with(j)))
+            .cloned()
+            .collect()
     };
     for (what, script) in cases {
         let reply_to = |name: &[u8]| -> Vec<u8> {
             let name = String::from_utf8_lossy(name).to_uppercase();
-            script.iter().find(|(n, _)| *n == name).map_or_else(|| b"+OK\r\n".to_vec(), |(_, r)| r.clone())
+            script
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or_else(|| b"+OK\r\n".to_vec(), |(_, r)| r.clone())
         };
         // Ours.
         let mut r = Replica::new(Config::default());
@@ -606,7 +874,8 @@ fn the_replica_logs_what_redis_logs_for_a_hostile_master() {
         let replica = std::thread::scope(|s| {
             let fake = s.spawn(|| {
                 let (mut sock, _) = listener.accept().expect("the replica connects");
-                sock.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+                sock.set_read_timeout(Some(Duration::from_millis(1500)))
+                    .unwrap();
                 let (mut got, mut answered, mut buf) = (Vec::new(), 0, [0u8; 4096]);
                 while let Ok(n) = sock.read(&mut buf) {
                     if n == 0 {
@@ -623,13 +892,20 @@ fn the_replica_logs_what_redis_logs_for_a_hostile_master() {
                 }
             });
             let redis = common::ServerProcess::redis(&["--repl-timeout", "60"]);
-            redis.client().cmd(&["REPLICAOF", "127.0.0.1", &port.to_string()]);
+            redis
+                .client()
+                .cmd(&["REPLICAOF", "127.0.0.1", &port.to_string()]);
             fake.join().expect("the fake master");
             redis
         });
         // The fake master has hung up; the replica logs the end of its first attempt when
         // it sees that (every case ends with one of these lines).
-        let ends = ["Connection with master lost.", "Error reply to PING", "Reconnecting to MASTER", "I/O error trying to sync"];
+        let ends = [
+            "Connection with master lost.",
+            "Error reply to PING",
+            "Reconnecting to MASTER",
+            "I/O error trying to sync",
+        ];
         common::wait_until("the end of the replica's first attempt", || {
             let log = replica.log();
             let after = &log[log.find("Non blocking connect for SYNC fired the event.")?..];
@@ -637,15 +913,29 @@ fn the_replica_logs_what_redis_logs_for_a_hostile_master() {
         });
         if what.starts_with("bad +FULLRESYNC") {
             // The blanked id is the replica's id once the snapshot loaded.
-            assert_eq!(replica.info_field("replication", "master_replid").as_deref(), Some(""), "{what}");
+            assert_eq!(
+                replica
+                    .info_field("replication", "master_replid")
+                    .as_deref(),
+                Some(""),
+                "{what}"
+            );
             assert_eq!(r.node.replication().replid, "", "{what}");
         }
         let theirs: Vec<String> = replica
             .log()
             .lines()
-            .filter_map(|l| l.split_once(" * ").or_else(|| l.split_once(" # ")).or_else(|| l.split_once(" - ")).map(|(_, m)| m.to_string()))
+            .filter_map(|l| {
+                l.split_once(" * ")
+                    .or_else(|| l.split_once(" # "))
+                    .or_else(|| l.split_once(" - "))
+                    .map(|(_, m)| m.to_string())
+            })
             .collect();
-        let start = theirs.iter().position(|l| l == "Non blocking connect for SYNC fired the event.").expect("the replica connected");
+        let start = theirs
+            .iter()
+            .position(|l| l == "Non blocking connect for SYNC fired the event.")
+            .expect("the replica connected");
         let theirs = keep(theirs[start..].to_vec());
         eprintln!("{what}: {ours:?}");
         assert_eq!(ours, theirs, "{what}");
@@ -676,7 +966,11 @@ fn parse_commands(mut data: &[u8]) -> Vec<Vec<Vec<u8>>> {
             data = rest;
         } else {
             let Some(end) = line(data) else { break };
-            let words = data[..end].split(|&b| b == b' ').filter(|w| !w.is_empty()).map(<[u8]>::to_vec).collect::<Vec<_>>();
+            let words = data[..end]
+                .split(|&b| b == b' ')
+                .filter(|w| !w.is_empty())
+                .map(<[u8]>::to_vec)
+                .collect::<Vec<_>>();
             if !words.is_empty() {
                 out.push(words);
             }
@@ -705,14 +999,28 @@ fn replay_seed(head: [u8; 3], master: &[u8]) -> Vec<String> {
     };
     let mut r = Replica::new(config);
     if flags & 4 != 0 {
-        r.feed(&[format!("+PONG\r\n+OK\r\n+OK\r\n+FULLRESYNC {} 0\r\n", "a".repeat(40)).into_bytes(), framed(&snapshot())].concat());
+        r.feed(
+            &[
+                format!(
+                    "+PONG\r\n+OK\r\n+OK\r\n+FULLRESYNC {} 0\r\n",
+                    "a".repeat(40)
+                )
+                .into_bytes(),
+                framed(&snapshot()),
+            ]
+            .concat(),
+        );
         r.node.handle(r.now, Input::Closed { conn: r.conn });
         r.tick(1000);
         r.conn = r.next.take().expect("reconnects");
         r.node.handle(r.now, Input::Connected { conn: r.conn });
     }
     let chunk = head[1] as usize * 8;
-    for piece in master.chunks(if chunk == 0 { master.len().max(1) } else { chunk }) {
+    for piece in master.chunks(if chunk == 0 {
+        master.len().max(1)
+    } else {
+        chunk
+    }) {
         if let Some(next) = r.next.take() {
             r.conn = next;
             r.node.handle(r.now, Input::Connected { conn: next });
@@ -733,26 +1041,74 @@ fn replay_seed(head: [u8; 3], master: &[u8]) -> Vec<String> {
 #[test]
 fn write_replica_handshake_seeds() {
     let payload = snapshot();
-    let compact = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/seeds/rdb_read/redis-7.0-compact-encodings.rdb")).expect("a real Redis dump");
+    let compact = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/seeds/rdb_read/redis-7.0-compact-encodings.rdb"
+    ))
+    .expect("a real Redis dump");
     let (a, m) = ("a".repeat(40), "m".repeat(40));
     let stream = b"*1\r\n$4\r\nPING\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nw\r\n*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
     let seeds: Vec<(&str, [u8; 3], Vec<u8>)> = vec![
-        ("disk", [0, 0, 0], [format!("+PONG\r\n+OK\r\n+OK\r\n+FULLRESYNC {a} 0\r\n").into_bytes(), framed(&payload), stream.to_vec()].concat()),
+        (
+            "disk",
+            [0, 0, 0],
+            [
+                format!("+PONG\r\n+OK\r\n+OK\r\n+FULLRESYNC {a} 0\r\n").into_bytes(),
+                framed(&payload),
+                stream.to_vec(),
+            ]
+            .concat(),
+        ),
         // A master streams nothing after a diskless payload until the replica's first ACK:
         // the mark ends what it sent (the replica looks for it at the end of each read).
         (
             "diskless-in-pieces",
             [32, 1, 5],
-            [format!("+PONG\r\n+OK\r\n+OK\r\n+FULLRESYNC {a} 0\r\n\n$EOF:{m}\r\n").into_bytes(), payload.clone(), m.clone().into_bytes()].concat(),
+            [
+                format!("+PONG\r\n+OK\r\n+OK\r\n+FULLRESYNC {a} 0\r\n\n$EOF:{m}\r\n").into_bytes(),
+                payload.clone(),
+                m.clone().into_bytes(),
+            ]
+            .concat(),
         ),
-        ("continue", [4, 0, 0], [format!("+PONG\r\n+OK\r\n+OK\r\n+CONTINUE {}\r\n", "c".repeat(40)).into_bytes(), stream.to_vec()].concat()),
+        (
+            "continue",
+            [4, 0, 0],
+            [
+                format!("+PONG\r\n+OK\r\n+OK\r\n+CONTINUE {}\r\n", "c".repeat(40)).into_bytes(),
+                stream.to_vec(),
+            ]
+            .concat(),
+        ),
         (
             "auth-ip-compact-rdb",
             [3, 16, 1],
-            [format!("+PONG\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n+FULLRESYNC {a} 7\r\n").into_bytes(), framed(&compact), stream.to_vec()].concat(),
+            [
+                format!("+PONG\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n+FULLRESYNC {a} 7\r\n").into_bytes(),
+                framed(&compact),
+                stream.to_vec(),
+            ]
+            .concat(),
         ),
-        ("sync-protocol", [16, 0, 0], [b"+PONG\r\n+OK\r\n".to_vec(), framed(&payload), stream.to_vec()].concat()),
-        ("errors-then-sync-fallback", [32, 2, 10], [b"-NOAUTH x\r\n+OK\r\n-ERR no\r\n-ERR unknown command 'PSYNC'\r\n".to_vec(), framed(&payload)].concat()),
+        (
+            "sync-protocol",
+            [16, 0, 0],
+            [
+                b"+PONG\r\n+OK\r\n".to_vec(),
+                framed(&payload),
+                stream.to_vec(),
+            ]
+            .concat(),
+        ),
+        (
+            "errors-then-sync-fallback",
+            [32, 2, 10],
+            [
+                b"-NOAUTH x\r\n+OK\r\n-ERR no\r\n-ERR unknown command 'PSYNC'\r\n".to_vec(),
+                framed(&payload),
+            ]
+            .concat(),
+        ),
     ];
     for (name, head, body) in &seeds {
         let log = replay_seed(*head, body);
@@ -763,10 +1119,15 @@ fn write_replica_handshake_seeds() {
         };
         assert!(log.iter().any(|l| l == want), "{name}: {log:?}");
         if *name == "errors-then-sync-fallback" {
-            assert!(log.iter().any(|l| l == "Retrying with SYNC..."), "{name}: {log:?}");
+            assert!(
+                log.iter().any(|l| l == "Retrying with SYNC..."),
+                "{name}: {log:?}"
+            );
         }
     }
-    let Some(dir) = std::env::var_os("REPLSCOPE_FUZZ_SEEDS") else { return };
+    let Some(dir) = std::env::var_os("REPLSCOPE_FUZZ_SEEDS") else {
+        return;
+    };
     let dir = std::path::PathBuf::from(dir).join("replica_handshake");
     std::fs::create_dir_all(&dir).expect("seed dir");
     for (name, head, body) in seeds {

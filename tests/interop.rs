@@ -27,7 +27,10 @@ fn big_values() -> [(String, Vec<u8>); 2] {
             x as u8
         })
         .collect();
-    [("big:noise".into(), noise), ("big:pattern".into(), b"0123456789abcdef".repeat(200_000))]
+    [
+        ("big:noise".into(), noise),
+        ("big:pattern".into(), b"0123456789abcdef".repeat(200_000)),
+    ]
 }
 
 fn set_big_values(c: &mut Client) {
@@ -66,17 +69,45 @@ fn write_phase(master: &mut Client, phase: &str) {
     assert_eq!(master.cmd(&["SET", &format!("{phase}:int"), "12345"]), ok);
     assert_eq!(master.cmd(&["SET", &format!("{phase}:neg"), "-70000"]), ok);
     assert_eq!(master.cmd(&["SET", &format!("{phase}:long"), &long]), ok);
-    assert_eq!(master.cmd(&["SET", &format!("{phase}:ex"), "v", "EX", "1000"]), ok);
-    assert_eq!(master.cmd(&["SET", &format!("{phase}:px"), "v", "PX", "1000000"]), ok);
-    assert_eq!(master.cmd(&["SET", &format!("{phase}:exat"), "v", "EXAT", "4102444800"]), ok);
-    assert_eq!(master.cmd(&["SET", &format!("{phase}:pxat"), "v", "NX", "PXAT", "4102444800000"]), ok);
+    assert_eq!(
+        master.cmd(&["SET", &format!("{phase}:ex"), "v", "EX", "1000"]),
+        ok
+    );
+    assert_eq!(
+        master.cmd(&["SET", &format!("{phase}:px"), "v", "PX", "1000000"]),
+        ok
+    );
+    assert_eq!(
+        master.cmd(&["SET", &format!("{phase}:exat"), "v", "EXAT", "4102444800"]),
+        ok
+    );
+    assert_eq!(
+        master.cmd(&[
+            "SET",
+            &format!("{phase}:pxat"),
+            "v",
+            "NX",
+            "PXAT",
+            "4102444800000"
+        ]),
+        ok
+    );
     assert_eq!(master.cmd(&["SET", &format!("{phase}:get"), "old"]), ok);
-    assert_eq!(master.cmd(&["SET", &format!("{phase}:get"), "new", "GET"]), bulk("old"));
+    assert_eq!(
+        master.cmd(&["SET", &format!("{phase}:get"), "new", "GET"]),
+        bulk("old")
+    );
     assert_eq!(master.cmd(&["SET", &format!("{phase}:gone"), "v"]), ok);
-    assert_eq!(master.cmd(&["DEL", &format!("{phase}:gone"), "never-existed"]), b":1\r\n");
+    assert_eq!(
+        master.cmd(&["DEL", &format!("{phase}:gone"), "never-existed"]),
+        b":1\r\n"
+    );
     assert_eq!(master.cmd(&["DEL", "never-existed"]), b":0\r\n");
     assert_eq!(master.cmd(&["SET", &format!("{phase}:nx"), "v", "NX"]), ok);
-    assert_eq!(master.cmd(&["SET", &format!("{phase}:nx"), "w", "NX"]), b"$-1\r\n");
+    assert_eq!(
+        master.cmd(&["SET", &format!("{phase}:nx"), "w", "NX"]),
+        b"$-1\r\n"
+    );
     assert_eq!(master.cmd(&["SELECT", "2"]), ok);
     assert_eq!(master.cmd(&["SET", &format!("{phase}:in2"), "two"]), ok);
     assert_eq!(master.cmd(&["SELECT", "0"]), ok);
@@ -101,30 +132,38 @@ fn check_phase(c: &mut Client, phase: &str) {
 }
 
 fn field(s: &ServerProcess, section: &str, name: &str) -> String {
-    s.info_field(section, name).unwrap_or_else(|| panic!("{} has no INFO field {name}", s.kind.name()))
+    s.info_field(section, name)
+        .unwrap_or_else(|| panic!("{} has no INFO field {name}", s.kind.name()))
 }
 
 /// Waits until the replica's link is up and its offset equals the master's (both sides
 /// read in one turn; a PING in between just means another turn).
 fn wait_in_sync(master: &ServerProcess, replica: &ServerProcess) -> u64 {
-    wait_until("the replica's link is up and its offset equals the master's", || {
-        if replica.info_field("replication", "master_link_status")? != "up" {
-            return None;
-        }
-        let m = master.info_field("replication", "master_repl_offset")?;
-        let r = replica.info_field("replication", "slave_repl_offset")?;
-        (m == r).then(|| m.parse().expect("numeric offset"))
-    })
+    wait_until(
+        "the replica's link is up and its offset equals the master's",
+        || {
+            if replica.info_field("replication", "master_link_status")? != "up" {
+                return None;
+            }
+            let m = master.info_field("replication", "master_repl_offset")?;
+            let r = replica.info_field("replication", "slave_repl_offset")?;
+            (m == r).then(|| m.parse().expect("numeric offset"))
+        },
+    )
 }
 
 /// The master's view of its one replica: `slave0:ip=...,state=online,offset=N,lag=L`
 /// must reach `state=online` and `offset` = the master's offset (the replica ACKed it all).
 fn wait_master_sees_ack(master: &ServerProcess) {
-    wait_until("the master sees its replica online with every byte acknowledged", || {
-        let slave0 = master.info_field("replication", "slave0")?;
-        let offset = master.info_field("replication", "master_repl_offset")?;
-        (slave0.contains("state=online") && slave0.contains(&format!(",offset={offset},"))).then_some(())
-    });
+    wait_until(
+        "the master sees its replica online with every byte acknowledged",
+        || {
+            let slave0 = master.info_field("replication", "slave0")?;
+            let offset = master.info_field("replication", "master_repl_offset")?;
+            (slave0.contains("state=online") && slave0.contains(&format!(",offset={offset},")))
+                .then_some(())
+        },
+    );
 }
 
 /// Mass insertion with `redis-cli --pipe` and a pipelined `redis-benchmark` run against
@@ -138,7 +177,11 @@ fn redis_cli_pipe_and_redis_benchmark_work_against_replscope() {
     let port = scope.port.to_string();
     let mut input = Vec::new();
     for i in 0..5000 {
-        input.extend(common::encode(&[b"SET", format!("pipe:{i}").as_bytes(), b"value"]));
+        input.extend(common::encode(&[
+            b"SET",
+            format!("pipe:{i}").as_bytes(),
+            b"value",
+        ]));
     }
     input.extend(common::encode(&[b"RPUSH", b"pipe:list", b"a", b"b"]));
     let mut child = std::process::Command::new("redis-cli")
@@ -147,24 +190,45 @@ fn redis_cli_pipe_and_redis_benchmark_work_against_replscope() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("run redis-cli --pipe");
-    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), &input).expect("feed redis-cli");
+    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), &input)
+        .expect("feed redis-cli");
     drop(child.stdin.take());
     let out = child.wait_with_output().expect("redis-cli --pipe finishes");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("errors: 0, replies: 5001"), "redis-cli --pipe said:\n{text}");
+    assert!(
+        out.status.success() && text.contains("errors: 0, replies: 5001"),
+        "redis-cli --pipe said:\n{text}"
+    );
     assert_eq!(scope.client().cmd(&["DBSIZE"]), b":5001\r\n");
 
     let bench = std::process::Command::new("redis-benchmark")
-        .args(["-p", &port, "-q", "-t", "set,get,incr,lpush", "-n", "20000", "-P", "16"])
+        .args([
+            "-p",
+            &port,
+            "-q",
+            "-t",
+            "set,get,incr,lpush",
+            "-n",
+            "20000",
+            "-P",
+            "16",
+        ])
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run redis-benchmark");
-    let text = String::from_utf8_lossy(&bench.stdout).into_owned() + &String::from_utf8_lossy(&bench.stderr);
+    let text = String::from_utf8_lossy(&bench.stdout).into_owned()
+        + &String::from_utf8_lossy(&bench.stderr);
     assert!(bench.status.success(), "redis-benchmark failed:\n{text}");
     for test in ["SET", "GET", "INCR", "LPUSH"] {
-        assert!(text.contains(&format!("{test}: ")) && text.contains("requests per second"), "no {test} result:\n{text}");
+        assert!(
+            text.contains(&format!("{test}: ")) && text.contains("requests per second"),
+            "no {test} result:\n{text}"
+        );
     }
-    assert!(!text.contains("ERR") && !text.to_lowercase().contains("error"), "redis-benchmark saw errors:\n{text}");
+    assert!(
+        !text.contains("ERR") && !text.to_lowercase().contains("error"),
+        "redis-benchmark saw errors:\n{text}"
+    );
 }
 
 /// The same redis-cli invocations against real Redis and replscope-server print the same.
@@ -180,13 +244,20 @@ fn redis_cli_talks_to_replscope() {
         let mut all = vec!["-h", "127.0.0.1", "-p", &port];
         all.extend_from_slice(args);
         let (out, ok) = redis_cli(&all);
-        assert!(ok, "redis-cli {args:?} against {} failed: {out}", server.kind.name());
+        assert!(
+            ok,
+            "redis-cli {args:?} against {} failed: {out}",
+            server.kind.name()
+        );
         out
     };
     let both = |args: &[&str]| {
         let want = cli(&redis, args);
         let got = cli(&scope, args);
-        assert_eq!(got, want, "redis-cli {args:?}: replscope (left) vs Redis (right)");
+        assert_eq!(
+            got, want,
+            "redis-cli {args:?}: replscope (left) vs Redis (right)"
+        );
         got
     };
     assert_eq!(both(&["PING"]), "PONG\n");
@@ -214,11 +285,22 @@ fn replicate(master_kind: Kind, diskless: &str) {
         Kind::Redis => Kind::Replscope,
         Kind::Replscope => Kind::Redis,
     };
-    let master = ServerProcess::start(master_kind, &["--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0"]);
+    let master = ServerProcess::start(
+        master_kind,
+        &[
+            "--repl-diskless-sync",
+            diskless,
+            "--repl-diskless-sync-delay",
+            "0",
+        ],
+    );
     let mut m = master.client();
     write_phase(&mut m, "before");
     set_big_values(&mut m);
-    let replica = ServerProcess::start(replica_kind, &["--replicaof", "127.0.0.1", &master.port.to_string()]);
+    let replica = ServerProcess::start(
+        replica_kind,
+        &["--replicaof", "127.0.0.1", &master.port.to_string()],
+    );
     wait_in_sync(&master, &replica);
     write_phase(&mut m, "after");
     let offset = wait_in_sync(&master, &replica);
@@ -231,22 +313,42 @@ fn replicate(master_kind: Kind, diskless: &str) {
     check_phase(&mut r, "after");
     check_big_values(&mut r);
     // The expiries arrived as absolute times (SET ... PXAT), so the replica has TTLs.
-    for k in ["before:ex", "after:ex", "after:px", "after:exat", "after:pxat"] {
+    for k in [
+        "before:ex",
+        "after:ex",
+        "after:px",
+        "after:exat",
+        "after:pxat",
+    ] {
         let ttl = r.cmd(&["PTTL", k]);
-        assert!(ttl.starts_with(b":") && !ttl.starts_with(b":-"), "{k} has no TTL on the replica: {ttl:?}");
+        assert!(
+            ttl.starts_with(b":") && !ttl.starts_with(b":-"),
+            "{k} has no TTL on the replica: {ttl:?}"
+        );
     }
     assert_eq!(r.cmd(&["PTTL", "after:plain"]), b":-1\r\n");
     assert_eq!(r.cmd(&["DBSIZE"]), m.cmd(&["DBSIZE"]));
-    assert_eq!(field(&replica, "replication", "master_replid"), field(&master, "replication", "master_replid"));
-    assert_eq!(field(&replica, "replication", "master_repl_offset"), offset.to_string());
+    assert_eq!(
+        field(&replica, "replication", "master_replid"),
+        field(&master, "replication", "master_replid")
+    );
+    assert_eq!(
+        field(&replica, "replication", "master_repl_offset"),
+        offset.to_string()
+    );
     assert_eq!(field(&replica, "replication", "role"), "slave");
     assert_eq!(field(&master, "replication", "connected_slaves"), "1");
     // A replica refuses writes from its own clients.
-    assert_eq!(r.cmd(&["SET", "x", "y"]), b"-READONLY You can't write against a read only replica.\r\n");
+    assert_eq!(
+        r.cmd(&["SET", "x", "y"]),
+        b"-READONLY You can't write against a read only replica.\r\n"
+    );
     // A key that expires on the master is hidden by the replica at once, and deleted
     // when the master's DEL arrives.
     assert_eq!(m.cmd(&["SET", "short", "v", "PX", "100"]), b"+OK\r\n");
-    wait_until("the short-lived key is gone on the replica", || (r.cmd(&["GET", "short"]) == b"$-1\r\n").then_some(()));
+    wait_until("the short-lived key is gone on the replica", || {
+        (r.cmd(&["GET", "short"]) == b"$-1\r\n").then_some(())
+    });
 }
 
 #[test]
@@ -277,7 +379,13 @@ fn replscope_in_the_middle_of_a_chain() {
         return;
     }
     let top = ServerProcess::redis(&["--repl-diskless-sync-delay", "0"]);
-    let middle = ServerProcess::replscope(&["--replicaof", "127.0.0.1", &top.port.to_string(), "--repl-diskless-sync-delay", "0"]);
+    let middle = ServerProcess::replscope(&[
+        "--replicaof",
+        "127.0.0.1",
+        &top.port.to_string(),
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
     let mut t = top.client();
     write_phase(&mut t, "before");
     wait_in_sync(&top, &middle);
@@ -300,16 +408,35 @@ fn replscope_in_the_middle_of_a_chain() {
 #[test]
 fn bad_option_is_one_line_and_exit_code_1() {
     for (args, expect) in [
-        (&["--port", "70000"][..], "argument must be between 0 and 65535 inclusive"),
-        (&["--no-such-option", "1"], "Bad directive or wrong number of arguments"),
-        (&["--replicaof", "127.0.0.1", "notaport"], "Invalid master port"),
-        (&["--repl-diskless-sync", "maybe"], "argument must be 'yes' or 'no'"),
+        (
+            &["--port", "70000"][..],
+            "argument must be between 0 and 65535 inclusive",
+        ),
+        (
+            &["--no-such-option", "1"],
+            "Bad directive or wrong number of arguments",
+        ),
+        (
+            &["--replicaof", "127.0.0.1", "notaport"],
+            "Invalid master port",
+        ),
+        (
+            &["--repl-diskless-sync", "maybe"],
+            "argument must be 'yes' or 'no'",
+        ),
         (&["/nonexistent/replscope.conf"], "can't open config file"),
     ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_replscope-server")).args(args).output().expect("run");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_replscope-server"))
+            .args(args)
+            .output()
+            .expect("run");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{args:?} must print exactly one line: {stderr}");
+        assert_eq!(
+            stderr.lines().count(),
+            1,
+            "{args:?} must print exactly one line: {stderr}"
+        );
         assert!(stderr.contains(expect), "{args:?}: {stderr}");
     }
 }
@@ -340,10 +467,24 @@ fn sigterm_and_sigint_shut_down_cleanly() {
         let mut c = scope.client();
         assert_eq!(c.cmd(&["SET", "k", "v"]), b"+OK\r\n");
         let pid = scope.pid().to_string();
-        assert!(std::process::Command::new("kill").args([signal, &pid]).status().expect("kill").success());
+        assert!(std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill")
+            .success());
         let status = wait_until("replscope-server exits", || scope.try_wait());
-        assert!(status.success(), "{signal}: exit status {status}\n{}", scope.log());
-        assert!(scope.log().contains("Redis is now ready to exit, bye bye..."), "{}", scope.log());
+        assert!(
+            status.success(),
+            "{signal}: exit status {status}\n{}",
+            scope.log()
+        );
+        assert!(
+            scope
+                .log()
+                .contains("Redis is now ready to exit, bye bye..."),
+            "{}",
+            scope.log()
+        );
         // The client sees the connection closed.
         let (_, closed) = c.read_until_closed();
         assert!(closed);
@@ -359,17 +500,29 @@ fn replication_stream_bytes_match_real_redis() {
     let writes = |writer: &mut Client| {
         write_phase(writer, "stream");
         assert_eq!(writer.cmd(&["SET", "k", "v"]), b"+OK\r\n");
-        assert_eq!(writer.cmd(&["SET", "k", "w", "ex", "100", "get", "xx"]), bulk("v"));
-        assert_eq!(writer.cmd(&["SET", "k", "x", "pxat", "4102444800000", "get"]), bulk("w"));
+        assert_eq!(
+            writer.cmd(&["SET", "k", "w", "ex", "100", "get", "xx"]),
+            bulk("v")
+        );
+        assert_eq!(
+            writer.cmd(&["SET", "k", "x", "pxat", "4102444800000", "get"]),
+            bulk("w")
+        );
         assert_eq!(writer.cmd(&["SET", "k", "y", "get"]), bulk("x"));
         assert_eq!(writer.cmd(&["set", "lower", "case"]), b"+OK\r\n");
         assert_eq!(writer.cmd(&["SELECT", "7"]), b"+OK\r\n");
         assert_eq!(writer.cmd(&["SET", "end", "end"]), b"+OK\r\n");
     };
     let end = b"$3\r\nend\r\n$3\r\nend\r\n";
-    let Some(both) = common::streams_from_both(writes, end) else { return };
+    let Some(both) = common::streams_from_both(writes, end) else {
+        return;
+    };
     let streams = both.map(|(stream, ())| common::normalize::mask_relative_expiries(&stream));
-    assert_eq!(common::show(&streams[1]), common::show(&streams[0]), "replscope's stream (left) vs Redis's (right)");
+    assert_eq!(
+        common::show(&streams[1]),
+        common::show(&streams[0]),
+        "replscope's stream (left) vs Redis's (right)"
+    );
 }
 
 /// A real replica that loses its link to replscope comes back with `PSYNC <replid>
@@ -407,7 +560,10 @@ fn replscope_resumes_partially_from_real_redis() {
     let mut m = master.client();
     let mut r = replica.client();
     write_phase(&mut m, "before");
-    assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]), b"+OK\r\n");
+    assert_eq!(
+        r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]),
+        b"+OK\r\n"
+    );
     wait_in_sync(&master, &replica);
     assert_eq!(m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]), b":1\r\n");
     write_phase(&mut m, "after");

@@ -32,7 +32,11 @@ fn meta() -> SnapshotMeta<'static> {
         redis_ver: "7.0.15",
         ctime_secs: 1_767_225_600,
         used_mem: 1_000_000,
-        repl: Some(ReplInfo { stream_db: 0, replid: "f".repeat(40), offset: 1234 }),
+        repl: Some(ReplInfo {
+            stream_db: 0,
+            replid: "f".repeat(40),
+            offset: 1234,
+        }),
     }
 }
 
@@ -82,18 +86,57 @@ fn large_values() -> Keyspace {
     let mut rng = Bytes(0xb16);
     // 20 MB: a random 1 KB block repeated, so LZF finds matches and the file stays small.
     let block = rng.fill(1024);
-    ks.set(0, b"huge".to_vec(), Value::String(block.repeat(20 * 1024)), None);
-    ks.set(0, b"random".to_vec(), Value::String(rng.fill(300_000)), Some(FUTURE_MS));
+    ks.set(
+        0,
+        b"huge".to_vec(),
+        Value::String(block.repeat(20 * 1024)),
+        None,
+    );
+    ks.set(
+        0,
+        b"random".to_vec(),
+        Value::String(rng.fill(300_000)),
+        Some(FUTURE_MS),
+    );
     let n = 100_000;
-    ks.set(1, b"list".to_vec(), Value::List((0..n).map(|i| format!("item-{i}").into_bytes()).collect()), None);
-    let hash: OrderedMap = (0..n).map(|i| (format!("field:{i}").into_bytes(), i.to_string().into_bytes())).collect();
+    ks.set(
+        1,
+        b"list".to_vec(),
+        Value::List((0..n).map(|i| format!("item-{i}").into_bytes()).collect()),
+        None,
+    );
+    let hash: OrderedMap = (0..n)
+        .map(|i| {
+            (
+                format!("field:{i}").into_bytes(),
+                i.to_string().into_bytes(),
+            )
+        })
+        .collect();
     ks.set(1, b"hash".to_vec(), Value::Hash(hash), Some(FUTURE_MS));
-    ks.set(2, b"set".to_vec(), Value::Set(set_from_members((0..n).map(|i| format!("m{i}").into_bytes()).collect())), None);
-    let ints = (0..n).map(|i| (i as i64 * 7919 - 300_000_000).to_string().into_bytes()).collect();
-    ks.set(2, b"intset-able".to_vec(), Value::Set(set_from_members(ints)), None);
+    ks.set(
+        2,
+        b"set".to_vec(),
+        Value::Set(set_from_members(
+            (0..n).map(|i| format!("m{i}").into_bytes()).collect(),
+        )),
+        None,
+    );
+    let ints = (0..n)
+        .map(|i| (i as i64 * 7919 - 300_000_000).to_string().into_bytes())
+        .collect();
+    ks.set(
+        2,
+        b"intset-able".to_vec(),
+        Value::Set(set_from_members(ints)),
+        None,
+    );
     let mut z = ZSet::default();
     for i in 0..n {
-        z.insert(format!("member-{i}").into_bytes(), (i as f64 - 50_000.0) / 3.0);
+        z.insert(
+            format!("member-{i}").into_bytes(),
+            (i as f64 - 50_000.0) / 3.0,
+        );
     }
     ks.set(3, b"zset".to_vec(), Value::ZSet(z), None);
     ks
@@ -102,20 +145,82 @@ fn large_values() -> Keyspace {
 /// Each type small (Redis's compact encodings) and just past each threshold.
 fn every_encoding() -> Keyspace {
     let mut ks = Keyspace::default();
-    let texts = |n: usize, f: &dyn Fn(usize) -> String| -> Vec<Vec<u8>> { (0..n).map(|i| f(i).into_bytes()).collect() };
-    ks.set(0, b"int".to_vec(), Value::String(b"-2147483648".to_vec()), None);
-    ks.set(0, b"int64".to_vec(), Value::String(b"9223372036854775807".to_vec()), None);
-    ks.set(0, b"lzf".to_vec(), Value::String(b"replscope ".repeat(50)), Some(FUTURE_MS));
+    let texts = |n: usize, f: &dyn Fn(usize) -> String| -> Vec<Vec<u8>> {
+        (0..n).map(|i| f(i).into_bytes()).collect()
+    };
+    ks.set(
+        0,
+        b"int".to_vec(),
+        Value::String(b"-2147483648".to_vec()),
+        None,
+    );
+    ks.set(
+        0,
+        b"int64".to_vec(),
+        Value::String(b"9223372036854775807".to_vec()),
+        None,
+    );
+    ks.set(
+        0,
+        b"lzf".to_vec(),
+        Value::String(b"replscope ".repeat(50)),
+        Some(FUTURE_MS),
+    );
     ks.set(0, b"empty".to_vec(), Value::String(Vec::new()), None);
-    ks.set(0, b"list-small".to_vec(), Value::List(texts(5, &|i| format!("{i}")).into_iter().collect()), None);
-    ks.set(0, b"list-long-element".to_vec(), Value::List([vec![b'e'; 10_000], b"x".to_vec()].into_iter().collect()), None);
-    ks.set(0, b"list-nodes".to_vec(), Value::List(texts(3000, &|i| format!("element {i}")).into_iter().collect()), None);
-    ks.set(1, b"set-intset".to_vec(), Value::Set(set_from_members(texts(512, &|i| format!("{}", i * 3)))), None);
-    ks.set(1, b"set-513-ints".to_vec(), Value::Set(set_from_members(texts(513, &|i| format!("{i}")))), None);
-    ks.set(1, b"set-strings".to_vec(), Value::Set(set_from_members(texts(10, &|i| format!("s{i}")))), None);
-    ks.set(1, b"set-int64".to_vec(), Value::Set(SetValue::Ints([i64::MIN, -1, i64::MAX].into_iter().collect())), None);
+    ks.set(
+        0,
+        b"list-small".to_vec(),
+        Value::List(texts(5, &|i| format!("{i}")).into_iter().collect()),
+        None,
+    );
+    ks.set(
+        0,
+        b"list-long-element".to_vec(),
+        Value::List([vec![b'e'; 10_000], b"x".to_vec()].into_iter().collect()),
+        None,
+    );
+    ks.set(
+        0,
+        b"list-nodes".to_vec(),
+        Value::List(
+            texts(3000, &|i| format!("element {i}"))
+                .into_iter()
+                .collect(),
+        ),
+        None,
+    );
+    ks.set(
+        1,
+        b"set-intset".to_vec(),
+        Value::Set(set_from_members(texts(512, &|i| format!("{}", i * 3)))),
+        None,
+    );
+    ks.set(
+        1,
+        b"set-513-ints".to_vec(),
+        Value::Set(set_from_members(texts(513, &|i| format!("{i}")))),
+        None,
+    );
+    ks.set(
+        1,
+        b"set-strings".to_vec(),
+        Value::Set(set_from_members(texts(10, &|i| format!("s{i}")))),
+        None,
+    );
+    ks.set(
+        1,
+        b"set-int64".to_vec(),
+        Value::Set(SetValue::Ints(
+            [i64::MIN, -1, i64::MAX].into_iter().collect(),
+        )),
+        None,
+    );
     let hash = |n: usize, len: usize| -> Value {
-        Value::Hash((0..n).map(|i| (format!("f{i}").into_bytes(), vec![b'v'; len])).collect())
+        Value::Hash(
+            (0..n)
+                .map(|i| (format!("f{i}").into_bytes(), vec![b'v'; len]))
+                .collect(),
+        )
     };
     ks.set(2, b"hash-listpack".to_vec(), hash(128, 64), None);
     ks.set(2, b"hash-129".to_vec(), hash(129, 1), None);
@@ -131,7 +236,14 @@ fn every_encoding() -> Keyspace {
                 2 => f64::INFINITY,
                 _ => 1e300 * i as f64,
             };
-            z.insert(m, if i % 4 == 2 && i % 8 == 6 { f64::NEG_INFINITY } else { score });
+            z.insert(
+                m,
+                if i % 4 == 2 && i % 8 == 6 {
+                    f64::NEG_INFINITY
+                } else {
+                    score
+                },
+            );
         }
         Value::ZSet(z)
     };
@@ -158,26 +270,43 @@ fn commands(ks: &Keyspace) -> Vec<u8> {
                 Value::String(s) => push(vec![b"SET", k, s]),
                 Value::List(items) => {
                     for chunk in items.iter().collect::<Vec<_>>().chunks(1000) {
-                        push([&[b"RPUSH".as_slice(), k][..], &chunk.iter().map(|i| i.as_slice()).collect::<Vec<_>>()].concat());
+                        push(
+                            [
+                                &[b"RPUSH".as_slice(), k][..],
+                                &chunk.iter().map(|i| i.as_slice()).collect::<Vec<_>>(),
+                            ]
+                            .concat(),
+                        );
                     }
                 }
                 Value::Set(set) => {
                     for chunk in set.members().chunks(1000) {
-                        push([&[b"SADD".as_slice(), k][..], &chunk.iter().map(|m| m.as_slice()).collect::<Vec<_>>()].concat());
+                        push(
+                            [
+                                &[b"SADD".as_slice(), k][..],
+                                &chunk.iter().map(|m| m.as_slice()).collect::<Vec<_>>(),
+                            ]
+                            .concat(),
+                        );
                     }
                 }
                 Value::Hash(h) => {
                     for chunk in h.iter().collect::<Vec<_>>().chunks(500) {
                         let mut args: Vec<&[u8]> = vec![b"HSET", k];
-                        chunk.iter().for_each(|(f, v)| args.extend([f.as_slice(), v.as_slice()]));
+                        chunk
+                            .iter()
+                            .for_each(|(f, v)| args.extend([f.as_slice(), v.as_slice()]));
                         push(args);
                     }
                 }
                 Value::ZSet(z) => {
-                    let pairs: Vec<(String, &[u8])> = z.iter().map(|(m, s)| (format!("{s}"), m)).collect();
+                    let pairs: Vec<(String, &[u8])> =
+                        z.iter().map(|(m, s)| (format!("{s}"), m)).collect();
                     for chunk in pairs.chunks(500) {
                         let mut args: Vec<&[u8]> = vec![b"ZADD", k];
-                        chunk.iter().for_each(|(s, m)| args.extend([s.as_bytes(), *m]));
+                        chunk
+                            .iter()
+                            .for_each(|(s, m)| args.extend([s.as_bytes(), *m]));
                         push(args);
                     }
                 }
@@ -195,7 +324,9 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join("replscope-tests").join(format!("rdb-{name}-{}", std::process::id()));
+        let dir = std::env::temp_dir()
+            .join("replscope-tests")
+            .join(format!("rdb-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create a temp dir");
         TempDir(dir)
@@ -209,16 +340,31 @@ impl Drop for TempDir {
 }
 
 fn check_rdb(path: &Path) -> String {
-    let out = Command::new("redis-check-rdb").arg(path).output().expect("run redis-check-rdb");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && text.contains("RDB looks OK"), "redis-check-rdb refused {}:\n{text}", path.display());
+    let out = Command::new("redis-check-rdb")
+        .arg(path)
+        .output()
+        .expect("run redis-check-rdb");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && text.contains("RDB looks OK"),
+        "redis-check-rdb refused {}:\n{text}",
+        path.display()
+    );
     text
 }
 
 /// A real redis-server started on the `dump.rdb` in `dir` (an empty dir: empty server).
 fn redis_in(dir: &Path, extra: &[&str]) -> ServerProcess {
     let d = dir.to_str().expect("utf-8 path");
-    let mut args = vec!["--dir", d, "--dbfilename", "dump.rdb", "--enable-debug-command", "yes"];
+    let mut args = vec![
+        "--dir",
+        d,
+        "--dbfilename",
+        "dump.rdb",
+        "--enable-debug-command",
+        "yes",
+    ];
     args.extend(extra);
     ServerProcess::redis(&args)
 }
@@ -236,7 +382,11 @@ fn saved_by(server: &ServerProcess, dir: &Path) -> Keyspace {
 
 fn digest(server: &ServerProcess) -> Vec<u8> {
     let d = server.client().cmd(&["DEBUG", "DIGEST"]);
-    assert!(d.starts_with(b"+") && d.len() == 43, "DEBUG DIGEST: {}", common::show(&d));
+    assert!(
+        d.starts_with(b"+") && d.len() == 43,
+        "DEBUG DIGEST: {}",
+        common::show(&d)
+    );
     d
 }
 
@@ -246,7 +396,9 @@ fn dbsizes(server: &ServerProcess) -> Vec<usize> {
         .map(|db| {
             assert_eq!(c.cmd(&["SELECT", &db.to_string()]), b"+OK\r\n");
             let r = c.cmd(&["DBSIZE"]);
-            String::from_utf8_lossy(&r[1..r.len() - 2]).parse().expect("DBSIZE")
+            String::from_utf8_lossy(&r[1..r.len() - 2])
+                .parse()
+                .expect("DBSIZE")
         })
         .collect()
 }
@@ -256,7 +408,12 @@ fn first_difference(want: &Keyspace, got: &Keyspace) -> Option<String> {
     for (db, (w, g)) in want.dbs.iter().zip(&got.dbs).enumerate() {
         for (key, e) in &w.entries {
             match g.entries.get(key) {
-                None => return Some(format!("db {db}: key {:?} missing", key.escape_ascii().to_string())),
+                None => {
+                    return Some(format!(
+                        "db {db}: key {:?} missing",
+                        key.escape_ascii().to_string()
+                    ))
+                }
                 Some(ge) if ge != e => {
                     let short = |e: &replscope::engine::keyspace::Entry| {
                         let value: String = format!("{:?}", e.value).chars().take(300).collect();
@@ -273,7 +430,10 @@ fn first_difference(want: &Keyspace, got: &Keyspace) -> Option<String> {
             }
         }
         if let Some(extra) = g.entries.keys().find(|k| !w.entries.contains_key(*k)) {
-            return Some(format!("db {db}: unexpected key {:?}", extra.escape_ascii().to_string()));
+            return Some(format!(
+                "db {db}: unexpected key {:?}",
+                extra.escape_ascii().to_string()
+            ));
         }
     }
     None
@@ -293,16 +453,37 @@ fn both_ways(name: &str, ks: &Keyspace) {
     // 1. Ours passes redis-check-rdb.
     let ours = TempDir::new(&format!("{name}-ours"));
     let bytes = rdb::write(ks, &meta(), 0);
-    assert_same(ks, &rdb::read(&bytes).expect("our own snapshot").keyspace, "our writer and reader");
+    assert_same(
+        ks,
+        &rdb::read(&bytes).expect("our own snapshot").keyspace,
+        "our writer and reader",
+    );
     std::fs::write(ours.0.join("dump.rdb"), &bytes).expect("write our snapshot");
     let report = check_rdb(&ours.0.join("dump.rdb"));
-    assert!(report.contains(&format!("[info] {keys} keys read")), "redis-check-rdb counted another number of keys:\n{report}");
+    assert!(
+        report.contains(&format!("[info] {keys} keys read")),
+        "redis-check-rdb counted another number of keys:\n{report}"
+    );
 
     // 2. A real server loads it, then saves its own.
     let loaded = redis_in(&ours.0, &[]);
-    assert!(loaded.log().contains(&format!("Done loading RDB, keys loaded: {keys}, keys expired: 0.")), "{}", loaded.log());
-    assert_eq!(dbsizes(&loaded), sizes, "DBSIZE per db after loading our snapshot");
-    assert_same(ks, &saved_by(&loaded, &ours.0), "redis-server's save of our snapshot");
+    assert!(
+        loaded.log().contains(&format!(
+            "Done loading RDB, keys loaded: {keys}, keys expired: 0."
+        )),
+        "{}",
+        loaded.log()
+    );
+    assert_eq!(
+        dbsizes(&loaded),
+        sizes,
+        "DBSIZE per db after loading our snapshot"
+    );
+    assert_same(
+        ks,
+        &saved_by(&loaded, &ours.0),
+        "redis-server's save of our snapshot",
+    );
 
     // 3. A real server given the dataset by commands.
     let built = TempDir::new(&format!("{name}-built"));
@@ -316,10 +497,21 @@ fn both_ways(name: &str, ks: &Keyspace) {
         .output()
         .expect("run redis-cli --pipe");
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && said.contains("errors: 0,"), "redis-cli --pipe: {said}");
+    assert!(
+        out.status.success() && said.contains("errors: 0,"),
+        "redis-cli --pipe: {said}"
+    );
     assert_eq!(dbsizes(&server), sizes, "DBSIZE per db after the commands");
-    assert_same(ks, &saved_by(&server, &built.0), "redis-server's own snapshot of the dataset");
-    assert_eq!(digest(&server), digest(&loaded), "DEBUG DIGEST: built by commands vs loaded from our snapshot");
+    assert_same(
+        ks,
+        &saved_by(&server, &built.0),
+        "redis-server's own snapshot of the dataset",
+    );
+    assert_eq!(
+        digest(&server),
+        digest(&loaded),
+        "DEBUG DIGEST: built by commands vs loaded from our snapshot"
+    );
 }
 
 #[test]
@@ -352,14 +544,33 @@ fn expired_keys_are_saved_and_dropped_by_a_loading_master() {
         return;
     }
     let mut ks = Keyspace::default();
-    ks.set(0, b"gone".to_vec(), Value::String(b"v".to_vec()), Some(1_000));
-    ks.set(0, b"kept".to_vec(), Value::List(VecDeque::from([b"a".to_vec()])), Some(FUTURE_MS));
+    ks.set(
+        0,
+        b"gone".to_vec(),
+        Value::String(b"v".to_vec()),
+        Some(1_000),
+    );
+    ks.set(
+        0,
+        b"kept".to_vec(),
+        Value::List(VecDeque::from([b"a".to_vec()])),
+        Some(FUTURE_MS),
+    );
     let dir = TempDir::new("expired");
     std::fs::write(dir.0.join("dump.rdb"), rdb::write(&ks, &meta(), 5_000)).expect("write");
     let report = check_rdb(&dir.0.join("dump.rdb"));
-    assert!(report.contains("[info] 2 keys read") && report.contains("[info] 1 already expired"), "{report}");
+    assert!(
+        report.contains("[info] 2 keys read") && report.contains("[info] 1 already expired"),
+        "{report}"
+    );
     let server = redis_in(&dir.0, &[]);
-    assert!(server.log().contains("Done loading RDB, keys loaded: 1, keys expired: 1."), "{}", server.log());
+    assert!(
+        server
+            .log()
+            .contains("Done loading RDB, keys loaded: 1, keys expired: 1."),
+        "{}",
+        server.log()
+    );
 }
 
 #[test]
@@ -368,16 +579,30 @@ fn hand_built_and_tiny_threshold_files_load_in_redis_as_we_read_them() {
         return;
     }
     for file in ["legacy-encodings.rdb", "redis-7.0-encodings.rdb"] {
-        let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rdb").join(file)).expect("fixture");
-        let mut ours = rdb::read(&bytes).unwrap_or_else(|e| panic!("{file}: {e}")).keyspace;
+        let bytes = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/rdb")
+                .join(file),
+        )
+        .expect("fixture");
+        let mut ours = rdb::read(&bytes)
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .keyspace;
         // The fixtures were saved by a real redis-server with real TTLs: a key whose
         // expiry has passed on the wall clock by now is dropped by the loading server, so
         // it is dropped here too (the fixture ages; the comparison must not).
-        let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_millis() as u64;
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis() as u64;
         let mut expired = 0;
         for db in 0..ours.dbs.len() {
-            let gone: Vec<Vec<u8>> =
-                ours.dbs[db].entries.iter().filter(|(_, e)| e.expires_at.is_some_and(|t| t <= now_ms)).map(|(k, _)| k.clone()).collect();
+            let gone: Vec<Vec<u8>> = ours.dbs[db]
+                .entries
+                .iter()
+                .filter(|(_, e)| e.expires_at.is_some_and(|t| t <= now_ms))
+                .map(|(k, _)| k.clone())
+                .collect();
             expired += gone.len();
             for key in gone {
                 ours.remove(db, &key);
@@ -390,7 +615,9 @@ fn hand_built_and_tiny_threshold_files_load_in_redis_as_we_read_them() {
         let server = redis_in(&dir.0, &["--sanitize-dump-payload", "yes"]);
         let keys = ours.len();
         assert!(
-            server.log().contains(&format!("Done loading RDB, keys loaded: {keys}, keys expired: {expired}.")),
+            server.log().contains(&format!(
+                "Done loading RDB, keys loaded: {keys}, keys expired: {expired}."
+            )),
             "{file}: {}",
             server.log()
         );

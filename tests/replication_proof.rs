@@ -43,20 +43,41 @@ struct Combo {
 }
 
 const ALL_COMBOS: [Combo; 4] = [
-    Combo { master: Kind::Redis, replica: Kind::Redis },
-    Combo { master: Kind::Replscope, replica: Kind::Replscope },
-    Combo { master: Kind::Replscope, replica: Kind::Redis },
-    Combo { master: Kind::Redis, replica: Kind::Replscope },
+    Combo {
+        master: Kind::Redis,
+        replica: Kind::Redis,
+    },
+    Combo {
+        master: Kind::Replscope,
+        replica: Kind::Replscope,
+    },
+    Combo {
+        master: Kind::Replscope,
+        replica: Kind::Redis,
+    },
+    Combo {
+        master: Kind::Redis,
+        replica: Kind::Replscope,
+    },
 ];
 
 impl Combo {
     fn name(self) -> String {
-        format!("{} master + {} replica", self.master.name(), self.replica.name())
+        format!(
+            "{} master + {} replica",
+            self.master.name(),
+            self.replica.name()
+        )
     }
 }
 
 /// Options every server of this suite starts with.
-const OPTS: [&str; 4] = ["--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "100000"];
+const OPTS: [&str; 4] = [
+    "--repl-diskless-sync-delay",
+    "0",
+    "--repl-ping-replica-period",
+    "100000",
+];
 
 fn start(kind: Kind) -> ServerProcess {
     ServerProcess::start(kind, &OPTS)
@@ -128,13 +149,19 @@ fn info(server: &ServerProcess, section: &str) -> BTreeMap<String, String> {
 }
 
 fn field(server: &ServerProcess, section: &str, name: &str) -> String {
-    info(server, section)
-        .remove(name)
-        .unwrap_or_else(|| panic!("{} (port {}) has no INFO field {name}", server.kind.name(), server.port))
+    info(server, section).remove(name).unwrap_or_else(|| {
+        panic!(
+            "{} (port {}) has no INFO field {name}",
+            server.kind.name(),
+            server.port
+        )
+    })
 }
 
 fn num(server: &ServerProcess, section: &str, name: &str) -> i64 {
-    field(server, section, name).parse().unwrap_or_else(|_| panic!("{name} is not a number"))
+    field(server, section, name)
+        .parse()
+        .unwrap_or_else(|_| panic!("{name} is not a number"))
 }
 
 fn offset(server: &ServerProcess) -> i64 {
@@ -164,7 +191,10 @@ fn wait_in_sync(master: &ServerProcess, replica: &ServerProcess, what: &str) -> 
         }
         last = format!("master_repl_offset {m}; replica: master_link_status {link}, slave_repl_offset {slave_off}, master_repl_offset {own_off}");
         if std::time::Instant::now() > deadline {
-            panic!("{what}: replica (port {}) never caught up with master (port {}): {last}", replica.port, master.port);
+            panic!(
+                "{what}: replica (port {}) never caught up with master (port {}): {last}",
+                replica.port, master.port
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -172,14 +202,24 @@ fn wait_in_sync(master: &ServerProcess, replica: &ServerProcess, what: &str) -> 
 
 /// `REPLICAOF 127.0.0.1 <master port>` on `replica`.
 fn replicaof(replica: &ServerProcess, master: &ServerProcess) {
-    expect(&mut replica.client(), replica.kind.name(), &["REPLICAOF", "127.0.0.1", &master.port.to_string()], OK);
+    expect(
+        &mut replica.client(),
+        replica.kind.name(),
+        &["REPLICAOF", "127.0.0.1", &master.port.to_string()],
+        OK,
+    );
 }
 
 /// Waits until `master` counts exactly `n` connected replicas.
 fn wait_connected_replicas(master: &ServerProcess, n: usize) {
-    wait_until(&format!("{} (port {}) has {n} connected replicas", master.kind.name(), master.port), || {
-        (field(master, "replication", "connected_slaves") == n.to_string()).then_some(())
-    });
+    wait_until(
+        &format!(
+            "{} (port {}) has {n} connected replicas",
+            master.kind.name(),
+            master.port
+        ),
+        || (field(master, "replication", "connected_slaves") == n.to_string()).then_some(()),
+    );
 }
 
 /// A port nobody listens on: a replica pointed there stays disconnected ("stopped"),
@@ -227,9 +267,14 @@ fn keyspace_of(server: &ServerProcess, which: impl Fn(u32) -> bool) -> Keyspace 
         for key in keys {
             let k = key.as_bytes();
             let kind_reply = cmdb(&mut c, &[b"TYPE", k]);
-            let kind = String::from_utf8_lossy(&kind_reply).trim_start_matches('+').trim_end().to_string();
+            let kind = String::from_utf8_lossy(&kind_reply)
+                .trim_start_matches('+')
+                .trim_end()
+                .to_string();
             let value = match kind.as_str() {
-                "string" => vec![normalize::bulk_text(&cmdb(&mut c, &[b"GET", k])).expect("a string value")],
+                "string" => {
+                    vec![normalize::bulk_text(&cmdb(&mut c, &[b"GET", k])).expect("a string value")]
+                }
                 "list" => elements(&cmdb(&mut c, &[b"LRANGE", k, b"0", b"-1"])),
                 "set" => {
                     let mut v = elements(&cmdb(&mut c, &[b"SMEMBERS", k]));
@@ -238,7 +283,10 @@ fn keyspace_of(server: &ServerProcess, which: impl Fn(u32) -> bool) -> Keyspace 
                 }
                 "hash" => {
                     let flat = elements(&cmdb(&mut c, &[b"HGETALL", k]));
-                    let mut pairs: Vec<String> = flat.chunks(2).map(|p| format!("{}={}", p[0], p[1])).collect();
+                    let mut pairs: Vec<String> = flat
+                        .chunks(2)
+                        .map(|p| format!("{}={}", p[0], p[1]))
+                        .collect();
                     pairs.sort();
                     pairs
                 }
@@ -246,7 +294,14 @@ fn keyspace_of(server: &ServerProcess, which: impl Fn(u32) -> bool) -> Keyspace 
                 other => panic!("{}: key {key} has type {other:?}", server.kind.name()),
             };
             let expire_at_ms = integer_of(&cmdb(&mut c, &[b"PEXPIRETIME", k]));
-            out.insert((db, key), Entry { kind, value, expire_at_ms });
+            out.insert(
+                (db, key),
+                Entry {
+                    kind,
+                    value,
+                    expire_at_ms,
+                },
+            );
         }
     }
     out
@@ -258,7 +313,9 @@ fn keyspace_diff(a: &Keyspace, b: &Keyspace) -> Vec<String> {
     for (k, va) in a {
         match b.get(k) {
             None => diffs.push(format!("db{} {:?}: {:?} vs missing", k.0, k.1, va)),
-            Some(vb) if vb != va => diffs.push(format!("db{} {:?}: {:?} vs {:?}", k.0, k.1, va, vb)),
+            Some(vb) if vb != va => {
+                diffs.push(format!("db{} {:?}: {:?} vs {:?}", k.0, k.1, va, vb))
+            }
             _ => {}
         }
     }
@@ -276,7 +333,13 @@ fn assert_same_keyspace(master: &ServerProcess, replica: &ServerProcess, what: &
     let m = keyspace(master);
     let r = keyspace(replica);
     let diffs = keyspace_diff(&m, &r);
-    assert!(diffs.is_empty(), "{what}: master {} vs replica {} keyspaces differ:\n{}", master.kind.name(), replica.kind.name(), diffs.join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "{what}: master {} vs replica {} keyspaces differ:\n{}",
+        master.kind.name(),
+        replica.kind.name(),
+        diffs.join("\n")
+    );
     m
 }
 
@@ -306,20 +369,40 @@ fn line(c: &mut Client) -> String {
 
 fn attach_raw(server: &ServerProcess) -> RawReplica {
     let mut c = server.client();
-    expect(&mut c, "raw replica", &["REPLCONF", "listening-port", "1"], OK);
-    expect(&mut c, "raw replica", &["REPLCONF", "capa", "eof", "capa", "psync2"], OK);
+    expect(
+        &mut c,
+        "raw replica",
+        &["REPLCONF", "listening-port", "1"],
+        OK,
+    );
+    expect(
+        &mut c,
+        "raw replica",
+        &["REPLCONF", "capa", "eof", "capa", "psync2"],
+        OK,
+    );
     c.send(&encode(&[b"PSYNC", b"?", b"-1"]));
     let full = line(&mut c);
     let parts: Vec<&str> = full.split(' ').collect();
-    assert!(parts.len() == 3 && parts[0] == "+FULLRESYNC", "{}: {full}", server.kind.name());
-    let (replid, offset) = (parts[1].to_string(), parts[2].parse::<i64>().expect("offset"));
+    assert!(
+        parts.len() == 3 && parts[0] == "+FULLRESYNC",
+        "{}: {full}",
+        server.kind.name()
+    );
+    let (replid, offset) = (
+        parts[1].to_string(),
+        parts[2].parse::<i64>().expect("offset"),
+    );
     let header = line(&mut c);
     let diskless = header.starts_with("$EOF:");
     if let Some(mark) = header.strip_prefix("$EOF:") {
         let rdb = c.read_until_suffix(mark.as_bytes());
         assert!(rdb.starts_with(b"REDIS0010"), "the payload is an RDB v10");
     } else {
-        let len: usize = header.strip_prefix('$').and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("payload header {header}"));
+        let len: usize = header
+            .strip_prefix('$')
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("payload header {header}"));
         let rdb = c.read_exact_bytes(len);
         assert!(rdb.starts_with(b"REDIS0010"), "the payload is an RDB v10");
     }
@@ -329,11 +412,22 @@ fn attach_raw(server: &ServerProcess) -> RawReplica {
     wait_until("the master lists the raw replica online", || {
         info(server, "replication")
             .iter()
-            .any(|(k, v)| k.starts_with("slave") && v.contains("port=1,") && v.contains("state=online"))
+            .any(|(k, v)| {
+                k.starts_with("slave") && v.contains("port=1,") && v.contains("state=online")
+            })
             .then_some(())
     });
-    c.send(&encode(&[b"REPLCONF", b"ACK", offset.to_string().as_bytes()]));
-    RawReplica { c, replid, offset, diskless }
+    c.send(&encode(&[
+        b"REPLCONF",
+        b"ACK",
+        offset.to_string().as_bytes(),
+    ]));
+    RawReplica {
+        c,
+        replid,
+        offset,
+        diskless,
+    }
 }
 
 // ============================================================== scenario 1: mixed workload
@@ -366,19 +460,34 @@ fn mixed_workload(c: &mut Client, p: &str) {
     expect(c, w, &["EXPIRE", &k("f"), "5000"], b":1\r\n");
     expect(c, w, &["INCRBYFLOAT", &k("f"), "0.1"], &bulk("10.6"));
     // Redis computes in long double: 10.6 + 3000 prints with its binary error.
-    expect(c, w, &["INCRBYFLOAT", &k("f"), "3.0e3"], &bulk("3010.60000000000000009"));
+    expect(
+        c,
+        w,
+        &["INCRBYFLOAT", &k("f"), "3.0e3"],
+        &bulk("3010.60000000000000009"),
+    );
     expect(c, w, &["APPEND", &k("s"), "w"], b":2\r\n");
     // lists, hashes, sets, sorted sets
     expect(c, w, &["RPUSH", &k("l"), "a", "b", "c", "d"], b":4\r\n");
     expect(c, w, &["LPUSH", &k("l"), "z"], b":5\r\n");
     expect(c, w, &["LPOP", &k("l")], &bulk("z"));
-    expect(c, w, &["LMOVE", &k("l"), &k("l2"), "LEFT", "RIGHT"], &bulk("a"));
+    expect(
+        c,
+        w,
+        &["LMOVE", &k("l"), &k("l2"), "LEFT", "RIGHT"],
+        &bulk("a"),
+    );
     expect(c, w, &["HSET", &k("h"), "f1", "v1", "f2", "v2"], b":2\r\n");
     expect(c, w, &["HINCRBYFLOAT", &k("h"), "fl", "2.5"], &bulk("2.5"));
     expect(c, w, &["HINCRBY", &k("h"), "i", "7"], b":7\r\n");
     expect(c, w, &["SADD", &k("set"), "a", "b", "c"], b":3\r\n");
     expect(c, w, &["SADD", &k("iset"), "1", "2", "3"], b":3\r\n");
-    expect(c, w, &["ZADD", &k("z"), "1", "a", "2.5", "b", "-3", "c"], b":3\r\n");
+    expect(
+        c,
+        w,
+        &["ZADD", &k("z"), "1", "a", "2.5", "b", "-3", "c"],
+        b":3\r\n",
+    );
     expect(c, w, &["ZINCRBY", &k("z"), "0.5", "a"], &bulk("1.5"));
     expect(c, w, &["PEXPIRE", &k("z"), "9000000"], b":1\r\n");
     // no-op writes: nothing changes, nothing is propagated
@@ -435,58 +544,143 @@ fn mixed_workload_with(combo: Combo, master_opts: &[&str]) {
     mixed_workload(&mut master.client(), "after");
     let off = wait_in_sync(&master, &replica, &who);
     // The master counts what the replica acknowledged (REPLCONF ACK, once a second): all.
-    wait_until(&format!("{who}: the master sees every byte acknowledged"), || {
-        let slave0 = field(&master, "replication", "slave0");
-        (slave0.contains("state=online") && slave0.contains(&format!(",offset={off},"))).then_some(())
-    });
+    wait_until(
+        &format!("{who}: the master sees every byte acknowledged"),
+        || {
+            let slave0 = field(&master, "replication", "slave0");
+            (slave0.contains("state=online") && slave0.contains(&format!(",offset={off},")))
+                .then_some(())
+        },
+    );
     assert!(off > 0, "{who}: the stream carried the writes");
     let r = info(&replica, "replication");
     assert_eq!(r["master_link_status"], "up", "{who}");
     assert_eq!(r["role"], "slave", "{who}");
-    assert_eq!(r["master_replid"], field(&master, "replication", "master_replid"), "{who}");
+    assert_eq!(
+        r["master_replid"],
+        field(&master, "replication", "master_replid"),
+        "{who}"
+    );
     // INFO replication: the same fields in the same order as Redis, on both sides.
     let names = |text: String| -> Vec<String> {
-        text.lines().filter_map(|l| l.split_once(':')).map(|(k, _)| k.to_string()).collect()
+        text.lines()
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, _)| k.to_string())
+            .collect()
     };
     let master_fields = names(master.client().info("replication"));
     let replica_fields = names(replica.client().info("replication"));
-    let backlog = ["repl_backlog_active", "repl_backlog_size", "repl_backlog_first_byte_offset", "repl_backlog_histlen"];
-    let common_tail = ["master_failover_state", "master_replid", "master_replid2", "master_repl_offset", "second_repl_offset"];
-    let want_master: Vec<&str> = [&["role", "connected_slaves", "slave0"][..], &common_tail, &backlog].concat();
-    let want_replica: Vec<&str> = [
-        &["role", "master_host", "master_port", "master_link_status", "master_last_io_seconds_ago", "master_sync_in_progress"][..],
-        &["slave_read_repl_offset", "slave_repl_offset", "slave_priority", "slave_read_only", "replica_announced", "connected_slaves"],
+    let backlog = [
+        "repl_backlog_active",
+        "repl_backlog_size",
+        "repl_backlog_first_byte_offset",
+        "repl_backlog_histlen",
+    ];
+    let common_tail = [
+        "master_failover_state",
+        "master_replid",
+        "master_replid2",
+        "master_repl_offset",
+        "second_repl_offset",
+    ];
+    let want_master: Vec<&str> = [
+        &["role", "connected_slaves", "slave0"][..],
         &common_tail,
         &backlog,
     ]
     .concat();
-    assert_eq!(master_fields, want_master, "{who}: the master's INFO replication fields");
-    assert_eq!(replica_fields, want_replica, "{who}: the replica's INFO replication fields");
+    let want_replica: Vec<&str> = [
+        &[
+            "role",
+            "master_host",
+            "master_port",
+            "master_link_status",
+            "master_last_io_seconds_ago",
+            "master_sync_in_progress",
+        ][..],
+        &[
+            "slave_read_repl_offset",
+            "slave_repl_offset",
+            "slave_priority",
+            "slave_read_only",
+            "replica_announced",
+            "connected_slaves",
+        ],
+        &common_tail,
+        &backlog,
+    ]
+    .concat();
+    assert_eq!(
+        master_fields, want_master,
+        "{who}: the master's INFO replication fields"
+    );
+    assert_eq!(
+        replica_fields, want_replica,
+        "{who}: the replica's INFO replication fields"
+    );
     let mi = info(&master, "replication");
-    let slave0 = format!("ip=127.0.0.1,port={},state=online,offset={off},lag=", replica.port);
-    assert!(mi["slave0"].starts_with(&slave0), "{who}: slave0:{} (want {slave0}...)", mi["slave0"]);
+    let slave0 = format!(
+        "ip=127.0.0.1,port={},state=online,offset={off},lag=",
+        replica.port
+    );
+    assert!(
+        mi["slave0"].starts_with(&slave0),
+        "{who}: slave0:{} (want {slave0}...)",
+        mi["slave0"]
+    );
     assert_eq!(r["master_host"], "127.0.0.1", "{who}");
     assert_eq!(r["master_port"], master.port.to_string(), "{who}");
-    assert_eq!((r["master_sync_in_progress"].as_str(), r["slave_read_only"].as_str()), ("0", "1"), "{who}");
+    assert_eq!(
+        (
+            r["master_sync_in_progress"].as_str(),
+            r["slave_read_only"].as_str()
+        ),
+        ("0", "1"),
+        "{who}"
+    );
     assert_eq!(r["slave_read_repl_offset"], off.to_string(), "{who}");
     // Both backlogs began when the replica attached (offset 0) and hold the whole stream.
     for (side, i) in [("master", &mi), ("replica", &r)] {
         let got: Vec<&str> = backlog.iter().map(|k| i[*k].as_str()).collect();
-        assert_eq!(got, ["1", "1048576", "1", &off.to_string()], "{who}: the {side}'s backlog");
+        assert_eq!(
+            got,
+            ["1", "1048576", "1", &off.to_string()],
+            "{who}: the {side}'s backlog"
+        );
     }
     let ks = assert_same_keyspace(&master, &replica, &who);
     // A fresh replica made with REPLICAOF offers its own replid: refused, then a full sync.
-    assert_eq!(sync_stats(&master), (1, 0, 1), "{who}: (sync_full, sync_partial_ok, sync_partial_err) on the master");
+    assert_eq!(
+        sync_stats(&master),
+        (1, 0, 1),
+        "{who}: (sync_full, sync_partial_ok, sync_partial_err) on the master"
+    );
     // The keyspace is the workload's, whatever the master: compared to what real Redis
     // computed (the workload is deterministic), expire times reduced to present/absent.
-    assert_eq!(ks.len(), 2 * 21, "{who}: keys in the keyspace: {:?}", ks.keys().collect::<Vec<_>>());
+    assert_eq!(
+        ks.len(),
+        2 * 21,
+        "{who}: keys in the keyspace: {:?}",
+        ks.keys().collect::<Vec<_>>()
+    );
     let e = |db: u32, key: &str| ks[&(db, key.to_string())].clone();
     assert_eq!(e(0, "after:f").value, ["3010.60000000000000009"], "{who}");
-    assert!(e(0, "after:f").expire_at_ms > 0, "{who}: INCRBYFLOAT keeps the TTL (SET KEEPTTL)");
+    assert!(
+        e(0, "after:f").expire_at_ms > 0,
+        "{who}: INCRBYFLOAT keeps the TTL (SET KEEPTTL)"
+    );
     assert_eq!(e(0, "after:e2").expire_at_ms, 4102444800123, "{who}");
     assert_eq!(e(0, "after:e3").expire_at_ms, -1, "{who}");
-    assert_eq!(e(0, "after:h").value, ["f1=v1", "f2=v2", "fl=2.5", "i=7"], "{who}");
-    assert_eq!(e(0, "after:z").value, ["c", "-3", "a", "1.5", "b", "2.5"], "{who}");
+    assert_eq!(
+        e(0, "after:h").value,
+        ["f1=v1", "f2=v2", "fl=2.5", "i=7"],
+        "{who}"
+    );
+    assert_eq!(
+        e(0, "after:z").value,
+        ["c", "-3", "a", "1.5", "b", "2.5"],
+        "{who}"
+    );
     assert_eq!(e(0, "after:set").value, ["a", "b", "c", "d"], "{who}");
     assert_eq!(e(3, "after:l3").value, ["r"], "{who}");
     assert_eq!(e(9, "after:l9").value, ["q"], "{who}");
@@ -533,7 +727,12 @@ const STEPS: &[Step] = &[
     &[&["MSET", "a", "1", "b", "2"]],
     &[&["MSETNX", "a", "1", "c", "3"]],
     &[&["APPEND", "a", "x"]],
-    &[&["INCR", "counter"], &["INCRBY", "counter", "5"], &["DECR", "counter"], &["DECRBY", "counter", "2"]],
+    &[
+        &["INCR", "counter"],
+        &["INCRBY", "counter", "5"],
+        &["DECR", "counter"],
+        &["DECRBY", "counter", "2"],
+    ],
     &[&["INCRBYFLOAT", "f", "1.5"]],
     &[&["EXPIRE", "f", "100"]],
     &[&["INCRBYFLOAT", "f", "0.25"]],
@@ -553,25 +752,66 @@ const STEPS: &[Step] = &[
     &[&["SET", "past", "v", "PXAT", "1000"], &["GET", "past"]],
     &[&["DEL", "missing"]],
     &[&["DEL", "c", "missing"]],
-    &[&["RPUSH", "l", "a", "b", "c", "d"], &["LPOP", "l"], &["RPOP", "l", "1"], &["LPOP", "missing"]],
-    &[&["LMOVE", "l", "l2", "LEFT", "RIGHT"], &["RPOPLPUSH", "l", "l2"]],
-    &[&["HSET", "h", "f", "v"], &["HSET", "h", "f", "v"], &["HDEL", "h", "nope"]],
-    &[&["HINCRBYFLOAT", "h", "g", "2.5"], &["HINCRBY", "h", "i", "3"]],
-    &[&["ZADD", "z", "1", "a", "2", "b", "3", "c"], &["ZADD", "z", "1", "a"], &["ZINCRBY", "z", "1", "a"]],
+    &[
+        &["RPUSH", "l", "a", "b", "c", "d"],
+        &["LPOP", "l"],
+        &["RPOP", "l", "1"],
+        &["LPOP", "missing"],
+    ],
+    &[
+        &["LMOVE", "l", "l2", "LEFT", "RIGHT"],
+        &["RPOPLPUSH", "l", "l2"],
+    ],
+    &[
+        &["HSET", "h", "f", "v"],
+        &["HSET", "h", "f", "v"],
+        &["HDEL", "h", "nope"],
+    ],
+    &[
+        &["HINCRBYFLOAT", "h", "g", "2.5"],
+        &["HINCRBY", "h", "i", "3"],
+    ],
+    &[
+        &["ZADD", "z", "1", "a", "2", "b", "3", "c"],
+        &["ZADD", "z", "1", "a"],
+        &["ZINCRBY", "z", "1", "a"],
+    ],
     &[&["ZPOPMIN", "z"], &["ZPOPMAX", "z", "1"]],
-    &[&["SADD", "set", "m1", "m2", "m3", "m4", "m5", "m6"], &["SADD", "set", "m1"], &["SREM", "set", "nope"]],
+    &[
+        &["SADD", "set", "m1", "m2", "m3", "m4", "m5", "m6"],
+        &["SADD", "set", "m1"],
+        &["SREM", "set", "nope"],
+    ],
     &[&["SRANDMEMBER", "set", "2"], &["SRANDMEMBER", "set"]],
     &[&["SPOP", "set"]],
     &[&["SPOP", "set", "2"]],
     &[&["SPOP", "set", "10"]],
     &[&["SPOP", "set"]],
     &[&["SMOVE", "set2", "set", "m1"]],
-    &[&["MULTI"], &["SET", "m", "1"], &["INCR", "counter"], &["GET", "s"], &["EXEC"]],
+    &[
+        &["MULTI"],
+        &["SET", "m", "1"],
+        &["INCR", "counter"],
+        &["GET", "s"],
+        &["EXEC"],
+    ],
     &[&["MULTI"], &["GET", "s"], &["EXEC"]],
     &[&["MULTI"], &["SET", "m", "2"], &["EXEC"]],
     &[&["MULTI"], &["DEL", "missing"], &["EXEC"]],
-    &[&["MULTI"], &["SELECT", "2"], &["SET", "in2", "v"], &["SELECT", "0"], &["SET", "in0", "v"], &["EXEC"]],
-    &[&["MULTI"], &["SET", "m", "3", "EX", "100"], &["EXPIRE", "m", "200"], &["EXEC"]],
+    &[
+        &["MULTI"],
+        &["SELECT", "2"],
+        &["SET", "in2", "v"],
+        &["SELECT", "0"],
+        &["SET", "in0", "v"],
+        &["EXEC"],
+    ],
+    &[
+        &["MULTI"],
+        &["SET", "m", "3", "EX", "100"],
+        &["EXPIRE", "m", "200"],
+        &["EXEC"],
+    ],
     &[&["RENAME", "s", "s2"]],
     &[&["RENAMENX", "s2", "m"]],
     &[&["RENAMENX", "s2", "s3"]],
@@ -607,30 +847,92 @@ const STEPS: &[Step] = &[
     &[&["EXPIRE", "missing", "100"]],
     &[&["INCRBYFLOAT", "f", "1e2"], &["PEXPIRE", "f", "-5"]],
     &[&["GETSET", "newkey", "v"]],
-    &[&["MULTI"], &["SET", "q", "1"], &["LPUSH", "q", "x"], &["EXEC"]],
+    &[
+        &["MULTI"],
+        &["SET", "q", "1"],
+        &["LPUSH", "q", "x"],
+        &["EXEC"],
+    ],
     &[&["MULTI"], &["SET", "q"], &["EXEC"]],
     &[&["MULTI"], &["SET", "q", "2"], &["DISCARD"]],
     &[&["MULTI"], &["EXEC"]],
     &[&["SELECT", "15"], &["SET", "k15", "v"], &["SELECT", "0"]],
     // Lazy expiries (`__UNTIL_EXPIRED` waits for the key's time to pass without touching
     // it, then the next command finds it expired), on their own and inside other commands.
-    &[&["SELECT", "4"], &["SET", "lazy", "v", "PX", "20"], &["__UNTIL_EXPIRED", "lazy"], &["GET", "lazy"]],
-    &[&["SET", "t1", "5", "PX", "20"], &["__UNTIL_EXPIRED", "t1"], &["incr", "t1"]],
-    &[&["SET", "t2", "v", "PX", "20"], &["__UNTIL_EXPIRED", "t2"], &["MULTI"], &["GET", "t2"], &["EXEC"]],
-    &[&["SET", "t3", "v", "PX", "20"], &["__UNTIL_EXPIRED", "t3"], &["MULTI"], &["SET", "t3", "w", "XX"], &["EXEC"]],
-    &[&["SET", "t4", "v", "PX", "20"], &["__UNTIL_EXPIRED", "t4"], &["EXPIRE", "t4", "100"]],
-    &[&["SET", "t5", "v", "PX", "20"], &["__UNTIL_EXPIRED", "t5"], &["MULTI"], &["SET", "x", "1"], &["GET", "t5"], &["EXEC"]],
-    &[&["SET", "t6", "v", "PX", "20"], &["__UNTIL_EXPIRED", "t6"], &["SELECT", "0"], &["SET", "y", "1"], &["SELECT", "4"], &["EXISTS", "t6"]],
-    &[&["SET", "t7", "v", "PX", "20"], &["__UNTIL_EXPIRED", "t7"], &["SET", "t7", "w", "KEEPTTL"]],
-    &[&["SET", "t8", "v", "PX", "20"], &["__UNTIL_EXPIRED", "t8"], &["INCRBYFLOAT", "t8", "1"]],
-    &[&["HSET", "t9", "f", "v"], &["PEXPIRE", "t9", "20"], &["__UNTIL_EXPIRED", "t9"], &["HSET", "t9", "g", "w"]],
+    &[
+        &["SELECT", "4"],
+        &["SET", "lazy", "v", "PX", "20"],
+        &["__UNTIL_EXPIRED", "lazy"],
+        &["GET", "lazy"],
+    ],
+    &[
+        &["SET", "t1", "5", "PX", "20"],
+        &["__UNTIL_EXPIRED", "t1"],
+        &["incr", "t1"],
+    ],
+    &[
+        &["SET", "t2", "v", "PX", "20"],
+        &["__UNTIL_EXPIRED", "t2"],
+        &["MULTI"],
+        &["GET", "t2"],
+        &["EXEC"],
+    ],
+    &[
+        &["SET", "t3", "v", "PX", "20"],
+        &["__UNTIL_EXPIRED", "t3"],
+        &["MULTI"],
+        &["SET", "t3", "w", "XX"],
+        &["EXEC"],
+    ],
+    &[
+        &["SET", "t4", "v", "PX", "20"],
+        &["__UNTIL_EXPIRED", "t4"],
+        &["EXPIRE", "t4", "100"],
+    ],
+    &[
+        &["SET", "t5", "v", "PX", "20"],
+        &["__UNTIL_EXPIRED", "t5"],
+        &["MULTI"],
+        &["SET", "x", "1"],
+        &["GET", "t5"],
+        &["EXEC"],
+    ],
+    &[
+        &["SET", "t6", "v", "PX", "20"],
+        &["__UNTIL_EXPIRED", "t6"],
+        &["SELECT", "0"],
+        &["SET", "y", "1"],
+        &["SELECT", "4"],
+        &["EXISTS", "t6"],
+    ],
+    &[
+        &["SET", "t7", "v", "PX", "20"],
+        &["__UNTIL_EXPIRED", "t7"],
+        &["SET", "t7", "w", "KEEPTTL"],
+    ],
+    &[
+        &["SET", "t8", "v", "PX", "20"],
+        &["__UNTIL_EXPIRED", "t8"],
+        &["INCRBYFLOAT", "t8", "1"],
+    ],
+    &[
+        &["HSET", "t9", "f", "v"],
+        &["PEXPIRE", "t9", "20"],
+        &["__UNTIL_EXPIRED", "t9"],
+        &["HSET", "t9", "g", "w"],
+    ],
     &[&["SELECT", "0"]],
     &[&["SELECT", "3"], &["SET", "k3", "v"]],
     &[&["SET", "k3b", "v"]],
     &[&["SELECT", "0"], &["SET", "k0", "v"]],
     &[&["SELECT", "5"], &["GET", "k5"], &["SELECT", "0"]],
     // Expires actively: nobody touches it, the master's cron deletes it.
-    &[&["SELECT", "6"], &["SET", "active", "v", "PX", "10"], &["__WAIT_EMPTY_DB"], &["SELECT", "0"]],
+    &[
+        &["SELECT", "6"],
+        &["SET", "active", "v", "PX", "10"],
+        &["__WAIT_EMPTY_DB"],
+        &["SELECT", "0"],
+    ],
     &[&["SET", "afterexpire", "v"]],
     &[&["__COMPARE_KEYSPACES"]],
     &[&["SELECT", "3"], &["FLUSHDB"]],
@@ -644,7 +946,10 @@ const STEPS: &[Step] = &[
 /// and the absolute or remaining times of relative expiries, which the servers computed
 /// some ms apart.
 fn compared_in_shape(args: &[&str]) -> bool {
-    matches!(args[0], "SPOP" | "SRANDMEMBER" | "PEXPIRETIME" | "EXPIRETIME" | "TTL" | "PTTL")
+    matches!(
+        args[0],
+        "SPOP" | "SRANDMEMBER" | "PEXPIRETIME" | "EXPIRETIME" | "TTL" | "PTTL"
+    )
 }
 
 /// Master and replica of each combination, and a raw replica on each master recording its
@@ -680,21 +985,42 @@ fn offsets_step_by_step_on_all_four() {
             expect(&mut c, "filler", &["SELECT", "4"], OK);
             let mut pipe = Vec::new();
             for i in 0..2000 {
-                pipe.extend(encode(&[b"SET", format!("filler:{i}").as_bytes(), b"v", b"EX", b"86400"]));
+                pipe.extend(encode(&[
+                    b"SET",
+                    format!("filler:{i}").as_bytes(),
+                    b"v",
+                    b"EX",
+                    b"86400",
+                ]));
             }
             c.send(&pipe);
             assert_eq!(c.read_replies(2000), OK.repeat(2000));
             expect(&mut c, "filler", &["SELECT", "0"], OK);
             let raw = attach_raw(&master);
-            assert!(raw.diskless, "{}: repl-diskless-sync yes (the default) sends $EOF: payloads", combo.name());
+            assert!(
+                raw.diskless,
+                "{}: repl-diskless-sync yes (the default) sends $EOF: payloads",
+                combo.name()
+            );
             replicaof(&replica, &master);
             wait_in_sync(&master, &replica, &combo.name());
             let stream_at = raw.offset;
-            Setup { combo, master, replica, raw, c, stream_at, stream: Vec::new() }
+            Setup {
+                combo,
+                master,
+                replica,
+                raw,
+                c,
+                stream_at,
+                stream: Vec::new(),
+            }
         })
         .collect();
     let base: Vec<i64> = setups.iter().map(|s| offset(&s.master)).collect();
-    assert!(base.iter().all(|&b| b == 0), "every master starts the script at offset 0: {base:?}");
+    assert!(
+        base.iter().all(|&b| b == 0),
+        "every master starts the script at offset 0: {base:?}"
+    );
 
     let mut first_keyspace: Option<Keyspace> = None;
     for (i, step) in STEPS.iter().enumerate() {
@@ -711,18 +1037,28 @@ fn offsets_step_by_step_on_all_four() {
                         assert!(at > 0, "step {i}: {} has no expire time", args[1]);
                         wait_until("the key's time passes", || {
                             let t = elements(&s.c.cmd(&["TIME"]));
-                            let now_ms = t[0].parse::<i64>().unwrap() * 1000 + t[1].parse::<i64>().unwrap() / 1000;
+                            let now_ms = t[0].parse::<i64>().unwrap() * 1000
+                                + t[1].parse::<i64>().unwrap() / 1000;
                             (now_ms > at + 1).then_some(())
                         });
                     }
                     "__COMPARE_KEYSPACES" => {
                         // Every replica holds what its master holds (db 4's filler aside),
                         // and every master what the first real one holds.
-                        wait_in_sync(&s.master, &s.replica, &format!("step {i}: {}", s.combo.name()));
+                        wait_in_sync(
+                            &s.master,
+                            &s.replica,
+                            &format!("step {i}: {}", s.combo.name()),
+                        );
                         let mine = keyspace_of(&s.master, |db| db != 4);
                         let replica = keyspace_of(&s.replica, |db| db != 4);
                         let diffs = keyspace_diff(&mine, &replica);
-                        assert!(diffs.is_empty(), "step {i}: {}: master vs replica:\n{}", s.combo.name(), diffs.join("\n"));
+                        assert!(
+                            diffs.is_empty(),
+                            "step {i}: {}: master vs replica:\n{}",
+                            s.combo.name(),
+                            diffs.join("\n")
+                        );
                         let timeless: Keyspace = mine
                             .into_iter()
                             .map(|(k, mut e)| {
@@ -732,14 +1068,24 @@ fn offsets_step_by_step_on_all_four() {
                             .collect();
                         let first = first_keyspace.get_or_insert_with(|| timeless.clone());
                         let diffs = keyspace_diff(first, &timeless);
-                        assert!(diffs.is_empty(), "step {i}: {} vs the real master:\n{}", s.combo.name(), diffs.join("\n"));
-                        assert!(first.len() > 15, "step {i}: the script left keys to compare: {:?}", first.keys());
+                        assert!(
+                            diffs.is_empty(),
+                            "step {i}: {} vs the real master:\n{}",
+                            s.combo.name(),
+                            diffs.join("\n")
+                        );
+                        assert!(
+                            first.len() > 15,
+                            "step {i}: the script left keys to compare: {:?}",
+                            first.keys()
+                        );
                     }
                     "__WAIT_EMPTY_DB" => {
                         // DBSIZE counts keys whether expired or not, and touches none.
-                        wait_until(&format!("step {i}: {}'s cron expires the key", s.combo.master.name()), || {
-                            (s.c.cmd(&["DBSIZE"]) == b":0\r\n").then_some(())
-                        });
+                        wait_until(
+                            &format!("step {i}: {}'s cron expires the key", s.combo.master.name()),
+                            || (s.c.cmd(&["DBSIZE"]) == b":0\r\n").then_some(()),
+                        );
                     }
                     _ => got.push(s.c.cmd(args)),
                 }
@@ -758,28 +1104,64 @@ fn offsets_step_by_step_on_all_four() {
                 .iter()
                 .zip(&offsets)
                 .zip(&chunks)
-                .map(|((s, o), chunk)| format!("  {}: master_repl_offset {o}, this step's stream: {}", s.combo.name(), show(chunk)))
+                .map(|((s, o), chunk)| {
+                    format!(
+                        "  {}: master_repl_offset {o}, this step's stream: {}",
+                        s.combo.name(),
+                        show(chunk)
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
         };
-        assert!(offsets.iter().all(|&o| o == offsets[0]), "step {i} {step:?}: the masters' offsets differ:\n{}", report());
-        let masked = |c: &[u8]| normalize::mask_spop_members(&normalize::mask_stream_expiries(c), &[b"set"]);
-        assert!(chunks.iter().all(|c| masked(c) == masked(&chunks[0])), "step {i} {step:?}: the masters' streams differ:\n{}", report());
+        assert!(
+            offsets.iter().all(|&o| o == offsets[0]),
+            "step {i} {step:?}: the masters' offsets differ:\n{}",
+            report()
+        );
+        let masked =
+            |c: &[u8]| normalize::mask_spop_members(&normalize::mask_stream_expiries(c), &[b"set"]);
+        assert!(
+            chunks.iter().all(|c| masked(c) == masked(&chunks[0])),
+            "step {i} {step:?}: the masters' streams differ:\n{}",
+            report()
+        );
         // Replies too: the same commands gave the same answers.
         let args_of: Vec<&&[&str]> = step.iter().filter(|a| !a[0].starts_with("__")).collect();
         for (s, got) in setups.iter().zip(&replies).skip(1) {
             for (j, args) in args_of.iter().enumerate() {
                 let (want, have) = (&replies[0][j], &got[j]);
                 if compared_in_shape(args) {
-                    assert_eq!(have.first(), want.first(), "step {i} {args:?}: {} {}", s.combo.name(), show(have));
-                    assert_eq!(have.len(), want.len(), "step {i} {args:?}: {} {}", s.combo.name(), show(have));
+                    assert_eq!(
+                        have.first(),
+                        want.first(),
+                        "step {i} {args:?}: {} {}",
+                        s.combo.name(),
+                        show(have)
+                    );
+                    assert_eq!(
+                        have.len(),
+                        want.len(),
+                        "step {i} {args:?}: {} {}",
+                        s.combo.name(),
+                        show(have)
+                    );
                 } else {
-                    assert_eq!(show(have), show(want), "step {i} {args:?}: {} (left) vs real Redis (right)", s.combo.name());
+                    assert_eq!(
+                        show(have),
+                        show(want),
+                        "step {i} {args:?}: {} (left) vs real Redis (right)",
+                        s.combo.name()
+                    );
                 }
             }
         }
         for s in &setups {
-            wait_in_sync(&s.master, &s.replica, &format!("step {i} {step:?}: {}", s.combo.name()));
+            wait_in_sync(
+                &s.master,
+                &s.replica,
+                &format!("step {i} {step:?}: {}", s.combo.name()),
+            );
         }
     }
     assert!(STEPS.len() >= 40);
@@ -790,13 +1172,25 @@ fn offsets_step_by_step_on_all_four() {
     let streams: Vec<Vec<u8>> = setups
         .iter()
         .map(|s| {
-            assert!(s.stream.ends_with(end), "{}: the stream ends with the last step", s.combo.name());
-            assert_eq!(s.raw.replid, field(&s.master, "replication", "master_replid"));
+            assert!(
+                s.stream.ends_with(end),
+                "{}: the stream ends with the last step",
+                s.combo.name()
+            );
+            assert_eq!(
+                s.raw.replid,
+                field(&s.master, "replication", "master_replid")
+            );
             normalize::mask_spop_members(&normalize::mask_stream_expiries(&s.stream), &[b"set"])
         })
         .collect();
     for (s, stream) in setups.iter().zip(&streams).skip(1) {
-        assert_eq!(show(stream), show(&streams[0]), "{} master's stream (left) vs real Redis's (right)", s.combo.name());
+        assert_eq!(
+            show(stream),
+            show(&streams[0]),
+            "{} master's stream (left) vs real Redis's (right)",
+            s.combo.name()
+        );
     }
 }
 
@@ -808,7 +1202,12 @@ fn small_writes(c: &mut Client, tag: &str) {
         expect(c, "small writes", &["SET", &format!("{tag}:{i}"), "v"], OK);
     }
     expect(c, "small writes", &["SELECT", "1"], OK);
-    expect(c, "small writes", &["RPUSH", &format!("{tag}:list"), "a", "b"], b":2\r\n");
+    expect(
+        c,
+        "small writes",
+        &["RPUSH", &format!("{tag}:list"), "a", "b"],
+        b":2\r\n",
+    );
     expect(c, "small writes", &["SELECT", "0"], OK);
 }
 
@@ -838,7 +1237,12 @@ fn partial_and_full_resync(combo: Combo) {
     let replica = start(combo.replica);
     let mut m = master.client();
     let mut r = replica.client();
-    expect(&mut m, &who, &["CONFIG", "SET", "repl-backlog-size", "16kb"], OK);
+    expect(
+        &mut m,
+        &who,
+        &["CONFIG", "SET", "repl-backlog-size", "16kb"],
+        OK,
+    );
     small_writes(&mut m, "before");
     replicaof(&replica, &master);
     wait_in_sync(&master, &replica, &who);
@@ -847,51 +1251,104 @@ fn partial_and_full_resync(combo: Combo) {
     assert_eq!((full, ok, err), (1, 0, 1), "{who}: the first sync");
 
     // The master drops its replica.
-    expect(&mut m, &who, &["CLIENT", "KILL", "TYPE", "replica"], b":1\r\n");
+    expect(
+        &mut m,
+        &who,
+        &["CLIENT", "KILL", "TYPE", "replica"],
+        b":1\r\n",
+    );
     writes_in_db1_first(&mut m, "kill-replica");
     wait_in_sync(&master, &replica, &who);
-    assert_eq!(sync_stats(&master), (full, ok + 1, err), "{who}: CLIENT KILL TYPE replica -> +CONTINUE");
+    assert_eq!(
+        sync_stats(&master),
+        (full, ok + 1, err),
+        "{who}: CLIENT KILL TYPE replica -> +CONTINUE"
+    );
     assert_same_keyspace(&master, &replica, &who);
 
     // The replica drops its master.
-    expect(&mut r, &who, &["CLIENT", "KILL", "TYPE", "master"], b":1\r\n");
+    expect(
+        &mut r,
+        &who,
+        &["CLIENT", "KILL", "TYPE", "master"],
+        b":1\r\n",
+    );
     writes_in_db1_first(&mut m, "kill-master");
     wait_in_sync(&master, &replica, &who);
-    assert_eq!(sync_stats(&master), (full, ok + 2, err), "{who}: CLIENT KILL TYPE master -> +CONTINUE");
+    assert_eq!(
+        sync_stats(&master),
+        (full, ok + 2, err),
+        "{who}: CLIENT KILL TYPE master -> +CONTINUE"
+    );
 
     // The replica "stopped": pointed away, it keeps the master cached; fewer bytes than the
     // backlog meanwhile -> partial when it comes back.
-    expect(&mut r, &who, &["REPLICAOF", "127.0.0.1", &closed_port()], OK);
+    expect(
+        &mut r,
+        &who,
+        &["REPLICAOF", "127.0.0.1", &closed_port()],
+        OK,
+    );
     wait_connected_replicas(&master, 0);
-    assert_eq!(field(&replica, "replication", "master_link_status"), "down", "{who}");
+    assert_eq!(
+        field(&replica, "replication", "master_link_status"),
+        "down",
+        "{who}"
+    );
     writes_in_db1_first(&mut m, "away-small");
     replicaof(&replica, &master);
     wait_in_sync(&master, &replica, &who);
-    assert_eq!(sync_stats(&master), (full, ok + 3, err), "{who}: back after fewer bytes than the backlog -> +CONTINUE");
+    assert_eq!(
+        sync_stats(&master),
+        (full, ok + 3, err),
+        "{who}: back after fewer bytes than the backlog -> +CONTINUE"
+    );
     assert_same_keyspace(&master, &replica, &who);
 
     // Stopped again, and more bytes than the 16kb backlog: a full resync, the PSYNC refused.
-    expect(&mut r, &who, &["REPLICAOF", "127.0.0.1", &closed_port()], OK);
+    expect(
+        &mut r,
+        &who,
+        &["REPLICAOF", "127.0.0.1", &closed_port()],
+        OK,
+    );
     wait_connected_replicas(&master, 0);
     let before = offset(&master);
     big_writes(&mut m, "away-big");
-    assert!(offset(&master) - before > 16 * 1024, "{who}: the writes overflow the backlog");
+    assert!(
+        offset(&master) - before > 16 * 1024,
+        "{who}: the writes overflow the backlog"
+    );
     let b = info(&master, "replication");
     assert_eq!(b["repl_backlog_size"], "16384", "{who}");
     let first_byte: i64 = b["repl_backlog_first_byte_offset"].parse().unwrap();
-    assert!(first_byte > before + 1, "{who}: the replica's next byte left the backlog: {b:?}");
+    assert!(
+        first_byte > before + 1,
+        "{who}: the replica's next byte left the backlog: {b:?}"
+    );
     let histlen_after_overflow = b["repl_backlog_histlen"].clone();
     replicaof(&replica, &master);
     wait_in_sync(&master, &replica, &who);
-    assert_eq!(sync_stats(&master), (full + 1, ok + 3, err + 1), "{who}: back after more than the backlog -> full resync");
+    assert_eq!(
+        sync_stats(&master),
+        (full + 1, ok + 3, err + 1),
+        "{who}: back after more than the backlog -> full resync"
+    );
     assert_same_keyspace(&master, &replica, &who);
-    assert_eq!(field(&replica, "replication", "master_replid"), replid, "{who}: same history throughout");
+    assert_eq!(
+        field(&replica, "replication", "master_replid"),
+        replid,
+        "{who}: same history throughout"
+    );
     // Last, so that everything above is checked whatever this says. Redis 7.0 trims its
     // backlog by whole 16kb blocks of the shared replication buffer, only while the
     // remaining blocks still hold repl-backlog-size bytes: after these writes it holds
     // 24046 bytes, more than the 16384 configured.
     let histlen: i64 = histlen_after_overflow.parse().unwrap();
-    assert_eq!(histlen, 24046, "{who}: repl_backlog_histlen after overflowing a 16kb backlog: Redis trims by whole blocks");
+    assert_eq!(
+        histlen, 24046,
+        "{who}: repl_backlog_histlen after overflowing a 16kb backlog: Redis trims by whole blocks"
+    );
 }
 on_all_four!(partial_and_full_resync);
 
@@ -925,14 +1382,25 @@ fn failover(combo: Combo, diverged: bool) {
     assert_eq!(a["second_repl_offset"], (m_off + 1).to_string(), "{who}");
     assert_eq!(a["master_repl_offset"], m_off.to_string(), "{who}");
     let a_replid = a["master_replid"].clone();
-    assert_eq!(sync_stats(&a_srv), (0, 0, 0), "{who}: A never served a sync");
+    assert_eq!(
+        sync_stats(&a_srv),
+        (0, 0, 0),
+        "{who}: A never served a sync"
+    );
 
     // B follows A: partial, through replid2.
     replicaof(&b_srv, &a_srv);
     wait_in_sync(&a_srv, &b_srv, &who);
-    assert_eq!(sync_stats(&a_srv), (0, 1, 0), "{who}: B continues on A partially");
+    assert_eq!(
+        sync_stats(&a_srv),
+        (0, 1, 0),
+        "{who}: B continues on A partially"
+    );
     let b = info(&b_srv, "replication");
-    assert_eq!(b["master_replid"], a_replid, "{who}: B adopted A's new replid");
+    assert_eq!(
+        b["master_replid"], a_replid,
+        "{who}: B adopted A's new replid"
+    );
     assert_eq!(b["master_replid2"], m_replid, "{who}");
     assert_eq!(b["second_repl_offset"], (m_off + 1).to_string(), "{who}");
     let mut a_cli = a_srv.client();
@@ -952,12 +1420,24 @@ fn failover(combo: Combo, diverged: bool) {
     if diverged {
         // M offers its own history (old replid, an offset past second_repl_offset): refused.
         assert!(m_off_now > m_off, "{who}");
-        assert_eq!((full, ok, err), (1, 1, 1), "{who}: a diverged M needs a full resync");
-        assert_eq!(m.cmd(&["GET", "lost-write"]), b"$-1\r\n", "{who}: M's own write is lost");
+        assert_eq!(
+            (full, ok, err),
+            (1, 1, 1),
+            "{who}: a diverged M needs a full resync"
+        );
+        assert_eq!(
+            m.cmd(&["GET", "lost-write"]),
+            b"$-1\r\n",
+            "{who}: M's own write is lost"
+        );
     } else {
         // M's history is a prefix of A's: it continues through replid2 too.
         assert_eq!(m_off_now, m_off, "{who}");
-        assert_eq!((full, ok, err), (0, 2, 0), "{who}: M continues on A partially");
+        assert_eq!(
+            (full, ok, err),
+            (0, 2, 0),
+            "{who}: M continues on A partially"
+        );
     }
     let mi = info(&m_srv, "replication");
     assert_eq!(mi["role"], "slave", "{who}");
@@ -982,7 +1462,8 @@ on_all_four!(failover_old_master_in_step);
 // ============================================================== scenario 5: a replica's refusals
 
 const READONLY_ERR: &[u8] = b"-READONLY You can't write against a read only replica.\r\n";
-const MASTERDOWN_ERR: &[u8] = b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n";
+const MASTERDOWN_ERR: &[u8] =
+    b"-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n";
 
 /// `replica-read-only` and `replica-serve-stale-data no`: the exact error texts, and what
 /// a replica still serves.
@@ -995,42 +1476,101 @@ fn replica_refusals(combo: Combo) {
     let mut r = replica.client();
     // Never connected: the link has been down "since ever" (-1), however many attempts
     // failed (the cron retries every second).
-    expect(&mut r, &who, &["REPLICAOF", "127.0.0.1", &closed_port()], OK);
+    expect(
+        &mut r,
+        &who,
+        &["REPLICAOF", "127.0.0.1", &closed_port()],
+        OK,
+    );
     std::thread::sleep(Duration::from_millis(1100));
-    assert_eq!(field(&replica, "replication", "master_link_down_since_seconds"), "-1", "{who}: never connected");
+    assert_eq!(
+        field(&replica, "replication", "master_link_down_since_seconds"),
+        "-1",
+        "{who}: never connected"
+    );
     replicaof(&replica, &master);
     wait_in_sync(&master, &replica, &who);
-    assert!(!info(&replica, "replication").contains_key("master_link_down_since_seconds"), "{who}: shown only while down");
-    expect(&mut r, &who, &["REPLICAOF", "127.0.0.1", &master.port.to_string()], b"+OK Already connected to specified master\r\n");
+    assert!(
+        !info(&replica, "replication").contains_key("master_link_down_since_seconds"),
+        "{who}: shown only while down"
+    );
+    expect(
+        &mut r,
+        &who,
+        &["REPLICAOF", "127.0.0.1", &master.port.to_string()],
+        b"+OK Already connected to specified master\r\n",
+    );
     // REPLICAOF NO ONE on a master changes nothing.
     let replid = field(&master, "replication", "master_replid");
     expect(&mut m, &who, &["REPLICAOF", "NO", "ONE"], OK);
-    assert_eq!(field(&master, "replication", "master_replid"), replid, "{who}");
-    assert_eq!(field(&master, "replication", "connected_slaves"), "1", "{who}");
+    assert_eq!(
+        field(&master, "replication", "master_replid"),
+        replid,
+        "{who}"
+    );
+    assert_eq!(
+        field(&master, "replication", "connected_slaves"),
+        "1",
+        "{who}"
+    );
     expect(&mut r, &who, &["GET", "k"], &bulk("v"));
     expect(&mut r, &who, &["SET", "x", "y"], READONLY_ERR);
     expect(&mut r, &who, &["DEL", "k"], READONLY_ERR);
     expect(&mut r, &who, &["MULTI"], OK);
     expect(&mut r, &who, &["SET", "x", "y"], READONLY_ERR);
-    expect(&mut r, &who, &["EXEC"], b"-EXECABORT Transaction discarded because of previous errors.\r\n");
+    expect(
+        &mut r,
+        &who,
+        &["EXEC"],
+        b"-EXECABORT Transaction discarded because of previous errors.\r\n",
+    );
     // A writable replica takes the write (and keeps it to itself).
-    expect(&mut r, &who, &["CONFIG", "SET", "replica-read-only", "no"], OK);
+    expect(
+        &mut r,
+        &who,
+        &["CONFIG", "SET", "replica-read-only", "no"],
+        OK,
+    );
     expect(&mut r, &who, &["SET", "local", "only"], OK);
     expect(&mut r, &who, &["GET", "local"], &bulk("only"));
     expect(&mut m, &who, &["GET", "local"], b"$-1\r\n");
-    expect(&mut r, &who, &["CONFIG", "SET", "replica-read-only", "yes"], OK);
+    expect(
+        &mut r,
+        &who,
+        &["CONFIG", "SET", "replica-read-only", "yes"],
+        OK,
+    );
     expect(&mut r, &who, &["SET", "x", "y"], READONLY_ERR);
 
     // Stale data: served while the link is up, refused once it is down.
-    expect(&mut r, &who, &["CONFIG", "SET", "replica-serve-stale-data", "no"], OK);
+    expect(
+        &mut r,
+        &who,
+        &["CONFIG", "SET", "replica-serve-stale-data", "no"],
+        OK,
+    );
     expect(&mut r, &who, &["GET", "k"], &bulk("v"));
-    expect(&mut r, &who, &["REPLICAOF", "127.0.0.1", &closed_port()], OK);
-    assert_eq!(field(&replica, "replication", "master_link_status"), "down", "{who}");
+    expect(
+        &mut r,
+        &who,
+        &["REPLICAOF", "127.0.0.1", &closed_port()],
+        OK,
+    );
+    assert_eq!(
+        field(&replica, "replication", "master_link_status"),
+        "down",
+        "{who}"
+    );
     // Down since the connected master was let go (0 or 1 s ago), failed attempts since
     // then do not restart the count.
     std::thread::sleep(Duration::from_millis(1100));
-    let down: i64 = field(&replica, "replication", "master_link_down_since_seconds").parse().unwrap();
-    assert!((1..=3).contains(&down), "{who}: master_link_down_since_seconds {down}");
+    let down: i64 = field(&replica, "replication", "master_link_down_since_seconds")
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=3).contains(&down),
+        "{who}: master_link_down_since_seconds {down}"
+    );
     expect(&mut r, &who, &["GET", "k"], MASTERDOWN_ERR);
     expect(&mut r, &who, &["DBSIZE"], MASTERDOWN_ERR);
     expect(&mut r, &who, &["PING"], MASTERDOWN_ERR);
@@ -1038,11 +1578,29 @@ fn replica_refusals(combo: Combo) {
     expect(&mut r, &who, &["SET", "x", "y"], READONLY_ERR);
     expect(&mut r, &who, &["MULTI"], OK);
     expect(&mut r, &who, &["GET", "k"], MASTERDOWN_ERR);
-    expect(&mut r, &who, &["EXEC"], b"-EXECABORT Transaction discarded because of previous errors.\r\n");
-    assert!(r.info("replication").contains("role:slave"), "{who}: INFO is served");
-    expect(&mut r, &who, &["CONFIG", "SET", "replica-serve-stale-data", "yes"], OK);
+    expect(
+        &mut r,
+        &who,
+        &["EXEC"],
+        b"-EXECABORT Transaction discarded because of previous errors.\r\n",
+    );
+    assert!(
+        r.info("replication").contains("role:slave"),
+        "{who}: INFO is served"
+    );
+    expect(
+        &mut r,
+        &who,
+        &["CONFIG", "SET", "replica-serve-stale-data", "yes"],
+        OK,
+    );
     expect(&mut r, &who, &["GET", "k"], &bulk("v"));
-    expect(&mut r, &who, &["CONFIG", "SET", "replica-serve-stale-data", "no"], OK);
+    expect(
+        &mut r,
+        &who,
+        &["CONFIG", "SET", "replica-serve-stale-data", "no"],
+        OK,
+    );
     // Back to the master: served again once the link is up.
     replicaof(&replica, &master);
     wait_in_sync(&master, &replica, &who);
@@ -1068,7 +1626,10 @@ fn chained_replica(combo: Combo) {
     // One raw replica on A (it sees what B sees) and one on M, both at the same offset.
     let mut from_a = attach_raw(&a_srv);
     let mut from_m = attach_raw(&m_srv);
-    assert_eq!(from_a.offset, from_m.offset, "{who}: both raw replicas start at the same offset");
+    assert_eq!(
+        from_a.offset, from_m.offset,
+        "{who}: both raw replicas start at the same offset"
+    );
     let replid = field(&m_srv, "replication", "master_replid");
     assert_eq!(from_a.replid, replid, "{who}: A serves M's history");
     mixed_workload(&mut m, "after");
@@ -1083,19 +1644,43 @@ fn chained_replica(combo: Combo) {
     let stream_m = from_m.c.read_until_suffix(end);
     let stream_a = from_a.c.read_until_suffix(end);
     assert_eq!(stream_m.len() as i64, off - from_m.offset, "{who}");
-    assert_eq!(show(&stream_a), show(&stream_m), "{who}: A's stream to its replicas (left) vs M's (right)");
+    assert_eq!(
+        show(&stream_a),
+        show(&stream_m),
+        "{who}: A's stream to its replicas (left) vs M's (right)"
+    );
     assert_same_keyspace(&m_srv, &b_srv, &who);
 
     // M's PINGs are stream bytes too: A forwards them, and they count on all three.
     // Redis spells them in lower case (its shared "ping" object).
-    expect(&mut m, &who, &["CONFIG", "SET", "repl-ping-replica-period", "1"], OK);
-    wait_until(&format!("{who}: M pings its replicas"), || (offset(&m_srv) > off).then_some(()));
-    expect(&mut m, &who, &["CONFIG", "SET", "repl-ping-replica-period", "100000"], OK);
+    expect(
+        &mut m,
+        &who,
+        &["CONFIG", "SET", "repl-ping-replica-period", "1"],
+        OK,
+    );
+    wait_until(&format!("{who}: M pings its replicas"), || {
+        (offset(&m_srv) > off).then_some(())
+    });
+    expect(
+        &mut m,
+        &who,
+        &["CONFIG", "SET", "repl-ping-replica-period", "100000"],
+        OK,
+    );
     let pinged = wait_in_sync(&m_srv, &a_srv, &who);
     assert_eq!(wait_in_sync(&a_srv, &b_srv, &who), pinged, "{who}");
     let pings = from_m.c.read_exact_bytes((pinged - off) as usize);
-    assert_eq!(show(&pings), show(&b"*1\r\n$4\r\nping\r\n".repeat(pings.len() / 14)), "{who}");
-    assert_eq!(show(&from_a.c.read_exact_bytes(pings.len())), show(&pings), "{who}: A forwards the PINGs");
+    assert_eq!(
+        show(&pings),
+        show(&b"*1\r\n$4\r\nping\r\n".repeat(pings.len() / 14)),
+        "{who}"
+    );
+    assert_eq!(
+        show(&from_a.c.read_exact_bytes(pings.len())),
+        show(&pings),
+        "{who}: A forwards the PINGs"
+    );
 }
 on_all_four!(chained_replica);
 
@@ -1121,7 +1706,11 @@ fn chain_reshaped(combo: Combo) {
     let m_off = wait_in_sync(&m_srv, &a_srv, &who);
     wait_in_sync(&a_srv, &b_srv, &who);
     assert_same_keyspace(&m_srv, &b_srv, &who);
-    assert_eq!(sync_stats(&a_srv), (1, 0, 1), "{who}: A served B one full sync");
+    assert_eq!(
+        sync_stats(&a_srv),
+        (1, 0, 1),
+        "{who}: A served B one full sync"
+    );
     let m_replid = field(&m_srv, "replication", "master_replid");
 
     // A promoted: B is disconnected and continues partially with A's new replid.
@@ -1131,7 +1720,11 @@ fn chain_reshaped(combo: Combo) {
         (field(&b_srv, "replication", "master_replid") == a_replid).then_some(())
     });
     wait_in_sync(&a_srv, &b_srv, &who);
-    assert_eq!(sync_stats(&a_srv), (1, 1, 1), "{who}: B continued on A partially");
+    assert_eq!(
+        sync_stats(&a_srv),
+        (1, 1, 1),
+        "{who}: B continued on A partially"
+    );
     let b = info(&b_srv, "replication");
     assert_eq!(b["master_replid2"], m_replid, "{who}");
     assert_eq!(b["second_repl_offset"], (m_off + 1).to_string(), "{who}");
@@ -1140,7 +1733,11 @@ fn chain_reshaped(combo: Combo) {
     wait_connected_replicas(&m_srv, 0);
     replicaof(&m_srv, &a_srv);
     wait_in_sync(&a_srv, &m_srv, &who);
-    assert_eq!(sync_stats(&a_srv), (1, 2, 1), "{who}: M continued on A partially");
+    assert_eq!(
+        sync_stats(&a_srv),
+        (1, 2, 1),
+        "{who}: M continued on A partially"
+    );
     let mut a = a_srv.client();
     small_writes(&mut a, "on-a");
     wait_in_sync(&a_srv, &m_srv, &who);
@@ -1165,7 +1762,11 @@ fn chain_reshaped(combo: Combo) {
     wait_in_sync(&a_srv, &m_srv, &who);
     let (full, _, _) = sync_stats(&a_srv);
     assert_eq!(full, 3, "{who}: B and M resynced in full from A");
-    assert_eq!(sync_stats(&n_srv), (1, 0, 1), "{who}: A synced in full from N");
+    assert_eq!(
+        sync_stats(&n_srv),
+        (1, 0, 1),
+        "{who}: A synced in full from N"
+    );
     assert_same_keyspace(&n_srv, &a_srv, &who);
     assert_same_keyspace(&n_srv, &b_srv, &who);
     assert_same_keyspace(&n_srv, &m_srv, &who);
@@ -1175,7 +1776,11 @@ on_all_four!(chain_reshaped);
 // ============================================================== scenario 7: timeouts
 
 fn signal(server: &ServerProcess, sig: &str) {
-    let ok = std::process::Command::new("kill").args([sig, &server.pid().to_string()]).status().expect("run kill").success();
+    let ok = std::process::Command::new("kill")
+        .args([sig, &server.pid().to_string()])
+        .status()
+        .expect("run kill")
+        .success();
     assert!(ok, "kill {sig} {}", server.pid());
 }
 
@@ -1196,10 +1801,20 @@ fn timeouts(combo: Combo) {
     let master = start(combo.master);
     let replica = start(combo.replica);
     for s in [&master, &replica] {
-        expect(&mut s.client(), &who, &["CONFIG", "SET", "repl-timeout", "2"], OK);
+        expect(
+            &mut s.client(),
+            &who,
+            &["CONFIG", "SET", "repl-timeout", "2"],
+            OK,
+        );
     }
     // Pings keep an idle link alive under a 2 s timeout.
-    expect(&mut master.client(), &who, &["CONFIG", "SET", "repl-ping-replica-period", "1"], OK);
+    expect(
+        &mut master.client(),
+        &who,
+        &["CONFIG", "SET", "repl-ping-replica-period", "1"],
+        OK,
+    );
     let mut m = master.client();
     small_writes(&mut m, "before");
     replicaof(&replica, &master);
@@ -1210,14 +1825,19 @@ fn timeouts(combo: Combo) {
     {
         let _resume = Resume(&master);
         signal(&master, "-STOP");
-        wait_until(&format!("{who}: the replica times out its frozen master"), || {
-            (field(&replica, "replication", "master_link_status") == "down").then_some(())
-        });
+        wait_until(
+            &format!("{who}: the replica times out its frozen master"),
+            || (field(&replica, "replication", "master_link_status") == "down").then_some(()),
+        );
     }
     wait_in_sync(&master, &replica, &who);
     writes_in_db1_first(&mut m, "after-master-froze");
     wait_in_sync(&master, &replica, &who);
-    assert_eq!(sync_stats(&master), (full, ok + 1, err), "{who}: back from a frozen master -> +CONTINUE");
+    assert_eq!(
+        sync_stats(&master),
+        (full, ok + 1, err),
+        "{who}: back from a frozen master -> +CONTINUE"
+    );
 
     // The replica freezes: the master drops it after repl-timeout.
     {
@@ -1227,7 +1847,11 @@ fn timeouts(combo: Combo) {
         writes_in_db1_first(&mut m, "while-replica-froze");
     }
     wait_in_sync(&master, &replica, &who);
-    assert_eq!(sync_stats(&master), (full, ok + 2, err), "{who}: back from a frozen replica -> +CONTINUE");
+    assert_eq!(
+        sync_stats(&master),
+        (full, ok + 2, err),
+        "{who}: back from a frozen replica -> +CONTINUE"
+    );
     assert_same_keyspace(&master, &replica, &who);
 }
 on_all_four!(timeouts);
@@ -1245,17 +1869,34 @@ fn writes_during_full_sync(combo: Combo) {
     let mut pipe = Vec::new();
     let value = "v".repeat(200);
     for i in 0..20_000 {
-        pipe.extend(encode(&[b"RPUSH", format!("bulk:{}", i % 2000).as_bytes(), value.as_bytes()]));
+        pipe.extend(encode(&[
+            b"RPUSH",
+            format!("bulk:{}", i % 2000).as_bytes(),
+            value.as_bytes(),
+        ]));
     }
     m.send(&pipe);
     let replies = m.read_replies(20_000);
-    assert!(replies.starts_with(b":1\r\n") && replies.ends_with(b":10\r\n"), "{who}");
+    assert!(
+        replies.starts_with(b":1\r\n") && replies.ends_with(b":10\r\n"),
+        "{who}"
+    );
     replicaof(&replica, &master);
     let mut during = 0;
     let mut i = 0;
     while field(&replica, "replication", "master_link_status") != "up" {
-        expect(&mut m, &who, &["INCR", "during"], format!(":{}\r\n", i + 1).as_bytes());
-        expect(&mut m, &who, &["RPUSH", "during:list", &i.to_string()], format!(":{}\r\n", i + 1).as_bytes());
+        expect(
+            &mut m,
+            &who,
+            &["INCR", "during"],
+            format!(":{}\r\n", i + 1).as_bytes(),
+        );
+        expect(
+            &mut m,
+            &who,
+            &["RPUSH", "during:list", &i.to_string()],
+            format!(":{}\r\n", i + 1).as_bytes(),
+        );
         i += 1;
         if field(&replica, "replication", "master_sync_in_progress") == "1" {
             during += 1;
@@ -1263,12 +1904,25 @@ fn writes_during_full_sync(combo: Combo) {
         assert!(i < 100_000, "{who}: the sync never ended");
     }
     for _ in 0..10 {
-        expect(&mut m, &who, &["INCR", "during"], format!(":{}\r\n", i + 1).as_bytes());
-        expect(&mut m, &who, &["RPUSH", "during:list", &i.to_string()], format!(":{}\r\n", i + 1).as_bytes());
+        expect(
+            &mut m,
+            &who,
+            &["INCR", "during"],
+            format!(":{}\r\n", i + 1).as_bytes(),
+        );
+        expect(
+            &mut m,
+            &who,
+            &["RPUSH", "during:list", &i.to_string()],
+            format!(":{}\r\n", i + 1).as_bytes(),
+        );
         i += 1;
     }
     wait_in_sync(&master, &replica, &who);
-    assert!(i > 10, "{who}: writes went on while the replica synced ({i}, {during} seen in sync_in_progress)");
+    assert!(
+        i > 10,
+        "{who}: writes went on while the replica synced ({i}, {during} seen in sync_in_progress)"
+    );
     assert_same_keyspace(&master, &replica, &who);
     assert_eq!(sync_stats(&master), (1, 0, 1), "{who}");
 }
@@ -1282,7 +1936,11 @@ fn crc64(data: &[u8]) -> u64 {
     for &b in data {
         crc ^= b as u64;
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0x95ac_9329_ac4b_c9b5 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0x95ac_9329_ac4b_c9b5
+            } else {
+                crc >> 1
+            };
         }
     }
     crc
@@ -1316,7 +1974,9 @@ fn parse_command(buf: &[u8]) -> Option<(Vec<Vec<u8>>, usize)> {
 
 impl FakeMaster {
     fn new() -> FakeMaster {
-        FakeMaster { listener: std::net::TcpListener::bind("127.0.0.1:0").expect("bind") }
+        FakeMaster {
+            listener: std::net::TcpListener::bind("127.0.0.1:0").expect("bind"),
+        }
     }
 
     fn port(&self) -> u16 {
@@ -1334,13 +1994,26 @@ impl FakeMaster {
     fn accept_recording(&self, who: &str) -> (FakeLink, Vec<Vec<String>>) {
         let mut handshake = Vec::new();
         self.listener.set_nonblocking(true).unwrap();
-        let stream = wait_until(&format!("{who}: the replica connects to the fake master"), || self.listener.accept().ok()).0;
+        let stream = wait_until(
+            &format!("{who}: the replica connects to the fake master"),
+            || self.listener.accept().ok(),
+        )
+        .0;
         stream.set_nonblocking(false).unwrap();
-        stream.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
-        let mut link = FakeLink { stream, buf: Vec::new() };
+        stream
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let mut link = FakeLink {
+            stream,
+            buf: Vec::new(),
+        };
         loop {
             let args = link.next_command(who);
-            handshake.push(args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect());
+            handshake.push(
+                args.iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect(),
+            );
             let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
             match name.as_str() {
                 "PING" => link.send(b"+PONG\r\n"),
@@ -1379,14 +2052,19 @@ impl FakeLink {
     }
 
     fn next_command(&mut self, who: &str) -> Vec<Vec<u8>> {
-        wait_until(&format!("{who}: a command from the replica"), || self.try_command())
+        wait_until(&format!("{who}: a command from the replica"), || {
+            self.try_command()
+        })
     }
 
     /// Waits for the replica's next `REPLCONF ACK` (sent once a second), returns its offset.
     fn next_ack(&mut self, who: &str) -> i64 {
         loop {
             let args = self.next_command(who);
-            if args.len() == 3 && args[0].eq_ignore_ascii_case(b"REPLCONF") && args[1].eq_ignore_ascii_case(b"ACK") {
+            if args.len() == 3
+                && args[0].eq_ignore_ascii_case(b"REPLCONF")
+                && args[1].eq_ignore_ascii_case(b"ACK")
+            {
                 return String::from_utf8_lossy(&args[2]).parse().unwrap();
             }
         }
@@ -1416,7 +2094,11 @@ fn wait_replica_offsets(replica: &ServerProcess, read: i64, applied: i64, who: &
     let deadline = std::time::Instant::now() + common::DEADLINE;
     loop {
         let r = info(replica, "replication");
-        let got = (r["slave_read_repl_offset"].clone(), r["slave_repl_offset"].clone(), r["master_repl_offset"].clone());
+        let got = (
+            r["slave_read_repl_offset"].clone(),
+            r["slave_repl_offset"].clone(),
+            r["master_repl_offset"].clone(),
+        );
         if got == (read.to_string(), applied.to_string(), applied.to_string()) {
             return;
         }
@@ -1438,7 +2120,12 @@ fn stream_cut_mid_transaction(replica_kind: Kind) {
     let fake = FakeMaster::new();
     let replica = start(replica_kind);
     let own_replid = field(&replica, "replication", "master_replid");
-    expect(&mut replica.client(), &who, &["REPLICAOF", "127.0.0.1", &fake.port().to_string()], OK);
+    expect(
+        &mut replica.client(),
+        &who,
+        &["REPLICAOF", "127.0.0.1", &fake.port().to_string()],
+        OK,
+    );
     let (mut link, handshake) = fake.accept_recording(&who);
     let port = replica.port.to_string();
     let want: [&[&str]; 4] = [
@@ -1463,7 +2150,11 @@ fn stream_cut_mid_transaction(replica_kind: Kind) {
 
     // A raw replica of the replica: it gets what the replica applied, no more.
     let mut sub = attach_raw(&replica);
-    assert_eq!((sub.replid.as_str(), sub.offset), (replid.as_str(), at), "{who}: the sub-replica's FULLRESYNC");
+    assert_eq!(
+        (sub.replid.as_str(), sub.offset),
+        (replid.as_str(), at),
+        "{who}: the sub-replica's FULLRESYNC"
+    );
 
     // MULTI and a command, the EXEC never sent: read, not applied.
     let open_tx = [cmd_bytes(&["MULTI"]), cmd_bytes(&["SET", "b", "2"])].concat();
@@ -1473,18 +2164,36 @@ fn stream_cut_mid_transaction(replica_kind: Kind) {
     expect(&mut replica.client(), &who, &["GET", "b"], b"$-1\r\n");
     drop(link);
     let (mut link, psync) = fake.accept(&who);
-    assert_eq!(psync, ["PSYNC", &replid, &(at + 1).to_string()], "{who}: resumes at the MULTI");
+    assert_eq!(
+        psync,
+        ["PSYNC", &replid, &(at + 1).to_string()],
+        "{who}: resumes at the MULTI"
+    );
     link.send(format!("+CONTINUE {replid}\r\n").as_bytes());
-    let resent = [open_tx.clone(), cmd_bytes(&["EXEC"]), cmd_bytes(&["SET", "c", "3"])].concat();
+    let resent = [
+        open_tx.clone(),
+        cmd_bytes(&["EXEC"]),
+        cmd_bytes(&["SET", "c", "3"]),
+    ]
+    .concat();
     link.send(&resent);
     at += resent.len() as i64;
     wait_replica_offsets(&replica, at, at, &who);
     link.ack_reaches(&who, at);
     let mut r = replica.client();
-    expect(&mut r, &who, &["MGET", "a", "b", "c"], b"*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n");
+    expect(
+        &mut r,
+        &who,
+        &["MGET", "a", "b", "c"],
+        b"*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n",
+    );
     // The sub-replica got the transaction once, whole, and nothing of the cut attempt.
     let forwarded = sub.c.read_exact_bytes(resent.len());
-    assert_eq!(show(&forwarded), show(&resent), "{who}: forwarded to the sub-replica");
+    assert_eq!(
+        show(&forwarded),
+        show(&resent),
+        "{who}: forwarded to the sub-replica"
+    );
 
     // Cut inside a command.
     let whole = cmd_bytes(&["SET", "d", "4"]);
@@ -1492,12 +2201,21 @@ fn stream_cut_mid_transaction(replica_kind: Kind) {
     wait_replica_offsets(&replica, at + 10, at, &who);
     drop(link);
     let (mut link, psync) = fake.accept(&who);
-    assert_eq!(psync, ["PSYNC", &replid, &(at + 1).to_string()], "{who}: resumes at the cut command");
+    assert_eq!(
+        psync,
+        ["PSYNC", &replid, &(at + 1).to_string()],
+        "{who}: resumes at the cut command"
+    );
     // ... and this time the master has a new history: replid2 takes the old one.
     let new_replid = "b".repeat(40);
     link.send(format!("+CONTINUE {new_replid}\r\n").as_bytes());
     link.send(&whole);
-    wait_replica_offsets(&replica, at + whole.len() as i64, at + whole.len() as i64, &who);
+    wait_replica_offsets(
+        &replica,
+        at + whole.len() as i64,
+        at + whole.len() as i64,
+        &who,
+    );
     let i = info(&replica, "replication");
     assert_eq!(i["master_replid"], new_replid, "{who}");
     assert_eq!(i["master_replid2"], replid, "{who}");
@@ -1505,8 +2223,15 @@ fn stream_cut_mid_transaction(replica_kind: Kind) {
     expect(&mut r, &who, &["GET", "d"], &bulk("4"));
     // The sub-replica was dropped so that it learns the new replid.
     let (rest, closed) = sub.c.read_until_closed();
-    assert!(closed, "{who}: the replica drops its own replicas when its replid changes");
-    assert_eq!(show(&rest), "", "{who}: nothing of the cut command reached the sub-replica");
+    assert!(
+        closed,
+        "{who}: the replica drops its own replicas when its replid changes"
+    );
+    assert_eq!(
+        show(&rest),
+        "",
+        "{who}: nothing of the cut command reached the sub-replica"
+    );
     wait_until(&format!("{who}: the sub-replica is gone"), || {
         (field(&replica, "replication", "connected_slaves") == "0").then_some(())
     });
@@ -1555,10 +2280,23 @@ fn psync_decisions(master_kind: Kind) {
     let who = format!("{} master", master_kind.name());
     let master = start(master_kind);
     let mut m = master.client();
-    expect(&mut m, &who, &["CONFIG", "SET", "repl-backlog-size", "16kb"], OK);
-    expect(&mut m, &who, &["CONFIG", "SET", "repl-diskless-sync", "no"], OK);
+    expect(
+        &mut m,
+        &who,
+        &["CONFIG", "SET", "repl-backlog-size", "16kb"],
+        OK,
+    );
+    expect(
+        &mut m,
+        &who,
+        &["CONFIG", "SET", "repl-diskless-sync", "no"],
+        OK,
+    );
     let mut recorder = attach_raw(&master);
-    assert!(!recorder.diskless, "{who}: repl-diskless-sync no sends a $<len> payload");
+    assert!(
+        !recorder.diskless,
+        "{who}: repl-diskless-sync no sends a $<len> payload"
+    );
     let replid = recorder.replid.clone();
     assert_eq!(recorder.offset, 0, "{who}");
     big_writes(&mut m, "fill");
@@ -1568,10 +2306,18 @@ fn psync_decisions(master_kind: Kind) {
     let b = info(&master, "replication");
     let first: i64 = b["repl_backlog_first_byte_offset"].parse().unwrap();
     let histlen: i64 = b["repl_backlog_histlen"].parse().unwrap();
-    assert_eq!(first + histlen - 1, end, "{who}: the backlog ends at the master's offset");
+    assert_eq!(
+        first + histlen - 1,
+        end,
+        "{who}: the backlog ends at the master's offset"
+    );
     assert!(first > 1, "{who}: the backlog overflowed");
     let mut want = (0, 0, 0);
-    assert_eq!(sync_stats(&master), (1, 0, 0), "{who}: PSYNC ? -1 is no refused partial");
+    assert_eq!(
+        sync_stats(&master),
+        (1, 0, 0),
+        "{who}: PSYNC ? -1 is no refused partial"
+    );
     want.0 += 1;
 
     // Accepted: from the backlog's first byte to one past its last.
@@ -1580,30 +2326,61 @@ fn psync_decisions(master_kind: Kind) {
         let now = offset(&master);
         stream.extend(recorder.c.read_exact_bytes(now as usize - stream.len()));
         let from = now + 1 - from_end;
-        let (mut c, reply) = psync_raw(&master, &["eof", "psync2"], &["PSYNC", &replid, &from.to_string()]);
-        assert_eq!(reply, format!("+CONTINUE {replid}"), "{who}: PSYNC at {from}");
+        let (mut c, reply) = psync_raw(
+            &master,
+            &["eof", "psync2"],
+            &["PSYNC", &replid, &from.to_string()],
+        );
+        assert_eq!(
+            reply,
+            format!("+CONTINUE {replid}"),
+            "{who}: PSYNC at {from}"
+        );
         want.1 += 1;
         let got = c.read_exact_bytes(n as usize);
-        assert_eq!(got, stream[(from - 1) as usize..], "{who}: the backlog from {from} is the stream a replica got");
+        assert_eq!(
+            got,
+            stream[(from - 1) as usize..],
+            "{who}: the backlog from {from} is the stream a replica got"
+        );
         let before = offset(&master);
         expect(&mut m, &who, &["SET", "probe", &from.to_string()], OK);
         let live = c.read_exact_bytes((offset(&master) - before) as usize);
         let probe = cmd_bytes(&["SET", "probe", &from.to_string()]);
-        assert!(live.ends_with(&probe), "{who}: then the live stream: {} (offset {before} -> {})", show(&live), offset(&master));
+        assert!(
+            live.ends_with(&probe),
+            "{who}: then the live stream: {} (offset {before} -> {})",
+            show(&live),
+            offset(&master)
+        );
     }
     let end = offset(&master);
     // Without capa psync2 the reply carries no replid.
-    let (_c, reply) = psync_raw(&master, &["eof"], &["PSYNC", &replid, &(end + 1).to_string()]);
+    let (_c, reply) = psync_raw(
+        &master,
+        &["eof"],
+        &["PSYNC", &replid, &(end + 1).to_string()],
+    );
     assert_eq!(reply, "+CONTINUE", "{who}");
     want.1 += 1;
     assert_eq!(sync_stats(&master), want, "{who}");
 
     // Refused: before the backlog, past the offset, another history; each a full sync.
-    let first: i64 = field(&master, "replication", "repl_backlog_first_byte_offset").parse().unwrap();
+    let first: i64 = field(&master, "replication", "repl_backlog_first_byte_offset")
+        .parse()
+        .unwrap();
     let other = "c".repeat(40);
     for (id, from) in [(&replid, first - 1), (&replid, end + 2), (&other, end + 1)] {
-        let (_c, reply) = psync_raw(&master, &["eof", "psync2"], &["PSYNC", id, &from.to_string()]);
-        assert_eq!(reply, format!("+FULLRESYNC {replid} {end}"), "{who}: PSYNC {id} {from}");
+        let (_c, reply) = psync_raw(
+            &master,
+            &["eof", "psync2"],
+            &["PSYNC", id, &from.to_string()],
+        );
+        assert_eq!(
+            reply,
+            format!("+FULLRESYNC {replid} {end}"),
+            "{who}: PSYNC {id} {from}"
+        );
         want.0 += 1;
         want.2 += 1;
     }
@@ -1612,16 +2389,29 @@ fn psync_decisions(master_kind: Kind) {
     want.0 += 1;
     // Legacy SYNC: the payload comes without a +FULLRESYNC line, always disk-style.
     let (mut c, reply) = psync_raw(&master, &[], &["SYNC"]);
-    let len: usize = reply.strip_prefix('$').and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{who}: SYNC -> {reply}"));
+    let len: usize = reply
+        .strip_prefix('$')
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{who}: SYNC -> {reply}"));
     assert!(c.read_exact_bytes(len).starts_with(b"REDIS0010"), "{who}");
     want.0 += 1;
-    wait_until(&format!("{who}: the counters settle"), || (sync_stats(&master) == want).then_some(()));
+    wait_until(&format!("{who}: the counters settle"), || {
+        (sync_stats(&master) == want).then_some(())
+    });
 
     // A replica with no link to its master serves no sync at all.
     let replica = start(master_kind);
-    expect(&mut replica.client(), &who, &["REPLICAOF", "127.0.0.1", &closed_port()], OK);
+    expect(
+        &mut replica.client(),
+        &who,
+        &["REPLICAOF", "127.0.0.1", &closed_port()],
+        OK,
+    );
     let (_c, reply) = psync_raw(&replica, &["eof", "psync2"], &["PSYNC", "?", "-1"]);
-    assert_eq!(reply, "-NOMASTERLINK Can't SYNC while not connected with my master", "{who}");
+    assert_eq!(
+        reply, "-NOMASTERLINK Can't SYNC while not connected with my master",
+        "{who}"
+    );
     assert_eq!(sync_stats(&replica), (0, 0, 0), "{who}");
 }
 
@@ -1651,7 +2441,12 @@ fn replica_keeps_expired_keys(replica_kind: Kind) {
     let who = format!("fake master + {} replica", replica_kind.name());
     let fake = FakeMaster::new();
     let replica = start(replica_kind);
-    expect(&mut replica.client(), &who, &["REPLICAOF", "127.0.0.1", &fake.port().to_string()], OK);
+    expect(
+        &mut replica.client(),
+        &who,
+        &["REPLICAOF", "127.0.0.1", &fake.port().to_string()],
+        OK,
+    );
     let (mut link, _psync) = fake.accept(&who);
     let replid = "d".repeat(40);
     let rdb = empty_rdb();
@@ -1704,10 +2499,13 @@ fn replica_keeps_expired_keys(replica_kind: Kind) {
     wait_replica_offsets(&replica, at, at, &who);
     expect(&mut r, &who, &["DBSIZE"], b":2\r\n");
     expect(&mut r, &who, &["REPLICAOF", "NO", "ONE"], OK);
-    wait_until(&format!("{who}: the promoted replica deletes the expired key"), || {
-        r.cmd(&["GET", "old2"]);
-        (r.cmd(&["DBSIZE"]) == b":1\r\n").then_some(())
-    });
+    wait_until(
+        &format!("{who}: the promoted replica deletes the expired key"),
+        || {
+            r.cmd(&["GET", "old2"]);
+            (r.cmd(&["DBSIZE"]) == b":1\r\n").then_some(())
+        },
+    );
 }
 
 mod replica_keeps_expired_keys {

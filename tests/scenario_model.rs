@@ -40,7 +40,11 @@ fn a_good_file_parses_round_trips_and_runs_clean() {
     let run = run(&s).expect("valid");
     assert!(run.violations().is_empty(), "{}", run.summary);
     assert!(run.summary.checks.safety_comparisons > 0, "{}", run.summary);
-    assert!(run.summary.syncs.iter().any(|d| d.partial), "the heal continues partially:\n{}", run.summary);
+    assert!(
+        run.summary.syncs.iter().any(|d| d.partial),
+        "the heal continues partially:\n{}",
+        run.summary
+    );
 }
 
 #[test]
@@ -51,14 +55,19 @@ fn the_same_scenario_gives_the_same_log() {
     assert_eq!(a.log_hash, b.log_hash);
     let mut other = s.clone();
     other.seed = 8;
-    assert_ne!(run(&other).unwrap().summary.log_hash, a.log_hash, "the seed must matter");
+    assert_ne!(
+        run(&other).unwrap().summary.log_hash,
+        a.log_hash,
+        "the seed must matter"
+    );
 }
 
 #[test]
 fn random_scenarios_round_trip() {
     for seed in 0..200 {
         let s = random_scenario(seed);
-        s.validate().unwrap_or_else(|e| panic!("seed {seed}: generated an invalid scenario: {e}"));
+        s.validate()
+            .unwrap_or_else(|e| panic!("seed {seed}: generated an invalid scenario: {e}"));
         assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s, "seed {seed}");
     }
 }
@@ -71,8 +80,13 @@ fn edit(from: &str, to: &str) -> String {
 
 #[test]
 fn each_bad_input_gets_one_error_naming_its_field() {
-    let servers9: Vec<String> = (0..9).map(|i| format!(r#"{{"name": "s{i}", "port": {}}}"#, 7000 + i)).collect();
-    let nine = format!(r#"{{"version": 1, "seed": 1, "servers": [{}]}}"#, servers9.join(","));
+    let servers9: Vec<String> = (0..9)
+        .map(|i| format!(r#"{{"name": "s{i}", "port": {}}}"#, 7000 + i))
+        .collect();
+    let nine = format!(
+        r#"{{"version": 1, "seed": 1, "servers": [{}]}}"#,
+        servers9.join(",")
+    );
     let cases: Vec<(String, &str)> = vec![
         (edit(r#""port": 6382"#, r#""port": 6381"#), "servers[2].port: duplicate port 6381"),
         (edit(r#""at": 900"#, r#""at": -5"#), "actions[3].at: negative time"),
@@ -122,7 +136,13 @@ fn each_bad_input_gets_one_error_naming_its_field() {
             Err(e) => failures.push(format!("got  {:?}\nwant {want:?}", e.to_string())),
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 /// A scenario with every fault the bus has, as actions.
@@ -167,12 +187,28 @@ fn every_fault_is_an_action_and_runs_clean() {
     assert!(run.violations().is_empty(), "{}", run.summary);
     let log: Vec<String> = run.bus.log().iter().map(|e| e.line()).collect();
     let has = |t: &str| log.iter().any(|l| l.contains(t));
-    for t in ["sever s0 <-> s2", "hold s0 -> s1", "hold s1 -> s0", "hold s2 -> s0", "released s2 -> s0", "link s0 -> s1: latency 20ms", "link s1 -> s0", "crash s1", "pause s2", "resumed", "restart s0 (without an RDB)"] {
+    for t in [
+        "sever s0 <-> s2",
+        "hold s0 -> s1",
+        "hold s1 -> s0",
+        "hold s2 -> s0",
+        "released s2 -> s0",
+        "link s0 -> s1: latency 20ms",
+        "link s1 -> s0",
+        "crash s1",
+        "pause s2",
+        "resumed",
+        "restart s0 (without an RDB)",
+    ] {
         assert!(has(t), "the log never shows {t:?}");
     }
     // The master restarted empty: the acknowledged SET is legitimately gone, and the
     // replicas follow the new history.
-    assert!(run.summary.servers.iter().all(|s| s.keys == 0), "{}", run.summary);
+    assert!(
+        run.summary.servers.iter().all(|s| s.keys == 0),
+        "{}",
+        run.summary
+    );
     assert!(run.summary.checks.waits_checked > 0, "{}", run.summary);
 }
 
@@ -193,7 +229,11 @@ fn a_restart_from_a_recent_save_must_keep_acknowledged_writes() {
     }"#).unwrap();
     let run = run(&s).unwrap();
     assert!(run.violations().is_empty(), "{}", run.summary);
-    assert!(run.summary.servers.iter().all(|s| s.keys == 1), "{}", run.summary);
+    assert!(
+        run.summary.servers.iter().all(|s| s.keys == 1),
+        "{}",
+        run.summary
+    );
     assert!(run.summary.checks.waits_checked == 1, "{}", run.summary);
 }
 
@@ -233,16 +273,30 @@ fn bad_fault_actions_get_one_error_naming_their_field() {
         match Scenario::from_json(&one(action)) {
             Ok(_) => failures.push(format!("{action}: accepted, wanted {want:?}")),
             Err(e) if e.to_string() == want => {}
-            Err(e) => failures.push(format!("{action}:\n got  {:?}\n want {want:?}", e.to_string())),
+            Err(e) => failures.push(format!(
+                "{action}:\n got  {:?}\n want {want:?}",
+                e.to_string()
+            )),
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn syntax_errors_say_where() {
-    let e = Scenario::from_json("{\"version\": 1,,}").unwrap_err().to_string();
-    assert!(e.starts_with("not valid JSON: ") && e.contains("line 1"), "{e}");
+    let e = Scenario::from_json("{\"version\": 1,,}")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("not valid JSON: ") && e.contains("line 1"),
+        "{e}"
+    );
 }
 
 fn json_value() -> impl Strategy<Value = serde_json::Value> {
@@ -252,20 +306,77 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| Value::from(n)),
         (-2i64..100_000).prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         prop::sample::select(vec![
-            "m", "r1", "s0", "SET a 1", "WAIT 1 10", "command", "load", "cut", "heal", "replicaof", "hash", "mixed", "16kb",
-            "repl-backlog-size", "", "crash", "restart", "partition", "set_link", "sever", "pause",
+            "m",
+            "r1",
+            "s0",
+            "SET a 1",
+            "WAIT 1 10",
+            "command",
+            "load",
+            "cut",
+            "heal",
+            "replicaof",
+            "hash",
+            "mixed",
+            "16kb",
+            "repl-backlog-size",
+            "",
+            "crash",
+            "restart",
+            "partition",
+            "set_link",
+            "sever",
+            "pause",
         ])
         .prop_map(|s| Value::from(s)),
         "[a-z\\- ]{0,12}".prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 48, 8, |inner| {
         let keys = prop::sample::select(vec![
-            "version", "seed", "servers", "name", "port", "config", "topology", "replica", "master", "actions", "do", "at",
-            "server", "line", "a", "b", "rate", "duration_ms", "type", "keys", "value_bytes", "ttl_ms", "multi", "expect",
-            "end_ms", "liveness", "info", "field", "equals", "log_contains", "repl-backlog-size", "from", "to", "with_rdb",
-            "detect_ms", "latency_ms", "bandwidth", "jitter_ms", "extra_delay_ms", "both_ways",
+            "version",
+            "seed",
+            "servers",
+            "name",
+            "port",
+            "config",
+            "topology",
+            "replica",
+            "master",
+            "actions",
+            "do",
+            "at",
+            "server",
+            "line",
+            "a",
+            "b",
+            "rate",
+            "duration_ms",
+            "type",
+            "keys",
+            "value_bytes",
+            "ttl_ms",
+            "multi",
+            "expect",
+            "end_ms",
+            "liveness",
+            "info",
+            "field",
+            "equals",
+            "log_contains",
+            "repl-backlog-size",
+            "from",
+            "to",
+            "with_rdb",
+            "detect_ms",
+            "latency_ms",
+            "bandwidth",
+            "jitter_ms",
+            "extra_delay_ms",
+            "both_ways",
         ]);
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
@@ -338,24 +449,58 @@ fn page_actions_validate_and_run() {
     let late = &run.summary.servers[1];
     assert_eq!(late.keys, 1, "{}", run.summary);
     // 50 writes/s for one second, all on one counter.
-    let counter = run.bus.server(1).node.keyspace().get(0, b"load:counter:0", run.bus.now()).map(|e| e.value.clone());
-    assert_eq!(counter, Some(replscope::engine::keyspace::Value::String(b"50".to_vec())), "{}", run.summary);
+    let counter = run
+        .bus
+        .server(1)
+        .node
+        .keyspace()
+        .get(0, b"load:counter:0", run.bus.now())
+        .map(|e| e.value.clone());
+    assert_eq!(
+        counter,
+        Some(replscope::engine::keyspace::Value::String(b"50".to_vec())),
+        "{}",
+        run.summary
+    );
     assert!(run.bus.is_removed(2));
 }
 
 #[test]
 fn page_action_errors_name_their_field() {
     let cases = [
-        (r#""at": 1000, "server": "late", "master": "m""#, r#""at": 999, "server": "late", "master": "m""#, "actions[1].server: \"late\" only joins at 1000 ms (actions[0]), after this"),
-        (r#""port": 6390"#, r#""port": 6380"#, "actions[0].port: duplicate port 6380"),
-        (r#""stop_at": 3000"#, r#""stop_at": 2000"#, "actions[2].stop_at: 2000 ms must be after `at` (2000 ms) and at most 86400000 ms"),
-        (r#""rate": 50"#, r#""rate": 0"#, "actions[2].rate: writes/s must be a whole number from 1 to 10000"),
-        (r#"{"at": 1000, "text""#, r#"{"at": -1, "text""#, "narration[1].at: -1 ms is outside 0 to 86400000"),
+        (
+            r#""at": 1000, "server": "late", "master": "m""#,
+            r#""at": 999, "server": "late", "master": "m""#,
+            "actions[1].server: \"late\" only joins at 1000 ms (actions[0]), after this",
+        ),
+        (
+            r#""port": 6390"#,
+            r#""port": 6380"#,
+            "actions[0].port: duplicate port 6380",
+        ),
+        (
+            r#""stop_at": 3000"#,
+            r#""stop_at": 2000"#,
+            "actions[2].stop_at: 2000 ms must be after `at` (2000 ms) and at most 86400000 ms",
+        ),
+        (
+            r#""rate": 50"#,
+            r#""rate": 0"#,
+            "actions[2].rate: writes/s must be a whole number from 1 to 10000",
+        ),
+        (
+            r#"{"at": 1000, "text""#,
+            r#"{"at": -1, "text""#,
+            "narration[1].at: -1 ms is outside 0 to 86400000",
+        ),
     ];
     for (from, to, expected) in cases {
         let text = PAGE_SESSION.replacen(from, to, 1);
         assert_ne!(text, PAGE_SESSION, "{from} not found");
-        assert_eq!(Scenario::from_json(&text).unwrap_err().to_string(), expected);
+        assert_eq!(
+            Scenario::from_json(&text).unwrap_err().to_string(),
+            expected
+        );
     }
 }
 
@@ -369,52 +514,212 @@ fn every_action_kind_reads_back_what_is_written() {
     let s = |text: &str| text.to_string();
     let config = std::collections::BTreeMap::from([(s("repl-backlog-size"), s("1mb"))]);
     let actions = vec![
-        Action::Command { at: 1, server: s("a"), line: s("SET k v") },
-        Action::Replicaof { at: 2, server: s("a"), master: Some(s("b")) },
-        Action::Replicaof { at: 2, server: s("a"), master: None },
-        Action::Cut { at: 3, a: s("a"), b: s("b") },
-        Action::Heal { at: 4, a: s("a"), b: s("b") },
-        Action::Sever { at: 5, a: s("a"), b: s("b"), detect_ms: 7 },
-        Action::Sever { at: 5, a: s("a"), b: s("b"), detect_ms: 0 },
-        Action::Partition { at: 6, a: s("a"), b: s("b") },
-        Action::PartitionOneWay { at: 7, from: s("a"), to: s("b") },
-        Action::Hold { at: 8, from: s("a"), to: s("b") },
-        Action::Release { at: 9, from: s("a"), to: s("b") },
-        Action::SetLink { at: 10, from: s("a"), to: s("b"), latency_ms: Some(3), bandwidth: Some(4), extra_delay_ms: Some(5), jitter_ms: Some(6), both_ways: true },
-        Action::SetLink { at: 10, from: s("a"), to: s("b"), latency_ms: None, bandwidth: None, extra_delay_ms: None, jitter_ms: None, both_ways: false },
-        Action::Crash { at: 11, server: s("a") },
-        Action::Restart { at: 12, server: s("a"), with_rdb: true },
-        Action::Save { at: 13, server: s("a") },
-        Action::Pause { at: 14, server: s("a") },
-        Action::Resume { at: 15, server: s("a") },
-        Action::AddServer { at: 16, name: s("c"), port: 6390, config: config.clone() },
-        Action::AddServer { at: 16, name: s("c"), port: 6390, config: Default::default() },
-        Action::Remove { at: 17, server: s("c") },
-        Action::Generate { at: 18, server: s("a"), write: GenerateWrite::SetEx, rate: 10, keys: 5, value_size: 3, ttl_s: 4, stop_at: 900 },
-        Action::Load { at: 19, server: s("a"), rate: 10, duration_ms: 100, kind: WriteKind::Zset, keys: 2, value_bytes: 9, ttl_ms: Some(50), multi: true },
-        Action::Load { at: 19, server: s("a"), rate: 10, duration_ms: 100, kind: WriteKind::Mixed, keys: 2, value_bytes: 8, ttl_ms: None, multi: false },
+        Action::Command {
+            at: 1,
+            server: s("a"),
+            line: s("SET k v"),
+        },
+        Action::Replicaof {
+            at: 2,
+            server: s("a"),
+            master: Some(s("b")),
+        },
+        Action::Replicaof {
+            at: 2,
+            server: s("a"),
+            master: None,
+        },
+        Action::Cut {
+            at: 3,
+            a: s("a"),
+            b: s("b"),
+        },
+        Action::Heal {
+            at: 4,
+            a: s("a"),
+            b: s("b"),
+        },
+        Action::Sever {
+            at: 5,
+            a: s("a"),
+            b: s("b"),
+            detect_ms: 7,
+        },
+        Action::Sever {
+            at: 5,
+            a: s("a"),
+            b: s("b"),
+            detect_ms: 0,
+        },
+        Action::Partition {
+            at: 6,
+            a: s("a"),
+            b: s("b"),
+        },
+        Action::PartitionOneWay {
+            at: 7,
+            from: s("a"),
+            to: s("b"),
+        },
+        Action::Hold {
+            at: 8,
+            from: s("a"),
+            to: s("b"),
+        },
+        Action::Release {
+            at: 9,
+            from: s("a"),
+            to: s("b"),
+        },
+        Action::SetLink {
+            at: 10,
+            from: s("a"),
+            to: s("b"),
+            latency_ms: Some(3),
+            bandwidth: Some(4),
+            extra_delay_ms: Some(5),
+            jitter_ms: Some(6),
+            both_ways: true,
+        },
+        Action::SetLink {
+            at: 10,
+            from: s("a"),
+            to: s("b"),
+            latency_ms: None,
+            bandwidth: None,
+            extra_delay_ms: None,
+            jitter_ms: None,
+            both_ways: false,
+        },
+        Action::Crash {
+            at: 11,
+            server: s("a"),
+        },
+        Action::Restart {
+            at: 12,
+            server: s("a"),
+            with_rdb: true,
+        },
+        Action::Save {
+            at: 13,
+            server: s("a"),
+        },
+        Action::Pause {
+            at: 14,
+            server: s("a"),
+        },
+        Action::Resume {
+            at: 15,
+            server: s("a"),
+        },
+        Action::AddServer {
+            at: 16,
+            name: s("c"),
+            port: 6390,
+            config: config.clone(),
+        },
+        Action::AddServer {
+            at: 16,
+            name: s("c"),
+            port: 6390,
+            config: Default::default(),
+        },
+        Action::Remove {
+            at: 17,
+            server: s("c"),
+        },
+        Action::Generate {
+            at: 18,
+            server: s("a"),
+            write: GenerateWrite::SetEx,
+            rate: 10,
+            keys: 5,
+            value_size: 3,
+            ttl_s: 4,
+            stop_at: 900,
+        },
+        Action::Load {
+            at: 19,
+            server: s("a"),
+            rate: 10,
+            duration_ms: 100,
+            kind: WriteKind::Zset,
+            keys: 2,
+            value_bytes: 9,
+            ttl_ms: Some(50),
+            multi: true,
+        },
+        Action::Load {
+            at: 19,
+            server: s("a"),
+            rate: 10,
+            duration_ms: 100,
+            kind: WriteKind::Mixed,
+            keys: 2,
+            value_bytes: 8,
+            ttl_ms: None,
+            multi: false,
+        },
     ];
     let mut kinds = std::collections::BTreeSet::new();
     for action in &actions {
         let text = serde_json::to_string(action).unwrap();
-        assert_eq!(&serde_json::from_str::<Action>(&text).unwrap(), action, "{text}");
-        kinds.insert(serde_json::to_value(action).unwrap()["do"].as_str().unwrap().to_string());
+        assert_eq!(
+            &serde_json::from_str::<Action>(&text).unwrap(),
+            action,
+            "{text}"
+        );
+        kinds.insert(
+            serde_json::to_value(action).unwrap()["do"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
-    let listed = serde_json::from_str::<Action>(r#"{"do": "no such kind"}"#).unwrap_err().to_string();
-    let listed: std::collections::BTreeSet<String> = listed.split('`').skip(3).step_by(2).map(str::to_string).collect();
+    let listed = serde_json::from_str::<Action>(r#"{"do": "no such kind"}"#)
+        .unwrap_err()
+        .to_string();
+    let listed: std::collections::BTreeSet<String> = listed
+        .split('`')
+        .skip(3)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
     assert_eq!(kinds, listed);
 
     // The defaults the format documents, when a field is left out or null.
     let read = |text: &str| serde_json::from_str::<Action>(text).unwrap();
-    assert_eq!(read(r#"{"do": "sever", "at": 5, "a": "a", "b": "b"}"#), actions[6]);
-    assert_eq!(read(r#"{"do": "set_link", "at": 10, "from": "a", "to": "b", "latency_ms": null}"#), actions[12]);
-    assert_eq!(read(r#"{"at": 19, "do": "load", "server": "a", "rate": 10, "duration_ms": 100, "type": "mixed", "keys": 2}"#), actions[23]);
-    let generate = read(r#"{"do": "generate", "at": 18, "server": "a", "write": "set", "rate": 10, "keys": 5, "value_size": 3, "stop_at": 900}"#);
-    assert!(matches!(generate, Action::Generate { ttl_s: 10, .. }), "{generate:?}");
+    assert_eq!(
+        read(r#"{"do": "sever", "at": 5, "a": "a", "b": "b"}"#),
+        actions[6]
+    );
+    assert_eq!(
+        read(r#"{"do": "set_link", "at": 10, "from": "a", "to": "b", "latency_ms": null}"#),
+        actions[12]
+    );
+    assert_eq!(
+        read(
+            r#"{"at": 19, "do": "load", "server": "a", "rate": 10, "duration_ms": 100, "type": "mixed", "keys": 2}"#
+        ),
+        actions[23]
+    );
+    let generate = read(
+        r#"{"do": "generate", "at": 18, "server": "a", "write": "set", "rate": 10, "keys": 5, "value_size": 3, "stop_at": 900}"#,
+    );
+    assert!(
+        matches!(generate, Action::Generate { ttl_s: 10, .. }),
+        "{generate:?}"
+    );
 
     // Straight from the text, as the page reads, a repeated field is refused.
-    let twice = serde_json::from_str::<Action>(r#"{"do": "crash", "at": 5, "at": 6, "server": "a"}"#).unwrap_err().to_string();
+    let twice =
+        serde_json::from_str::<Action>(r#"{"do": "crash", "at": 5, "at": 6, "server": "a"}"#)
+            .unwrap_err()
+            .to_string();
     assert!(twice.starts_with("duplicate field `at`"), "{twice}");
-    let twice = serde_json::from_str::<Action>(r#"{"do": "crash", "server": "a", "do": "save", "at": 5}"#).unwrap_err().to_string();
+    let twice =
+        serde_json::from_str::<Action>(r#"{"do": "crash", "server": "a", "do": "save", "at": 5}"#)
+            .unwrap_err()
+            .to_string();
     assert!(twice.starts_with("duplicate field `do`"), "{twice}");
 }

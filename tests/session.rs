@@ -22,7 +22,11 @@ fn example() -> Scenario {
 }
 
 fn command(server: &str, line: &str) -> Action {
-    Action::Command { at: 0, server: server.into(), line: line.into() }
+    Action::Command {
+        at: 0,
+        server: server.into(),
+        line: line.into(),
+    }
 }
 
 /// The page's log must be a prefix of the replay's: the replay goes on to converge.
@@ -31,9 +35,23 @@ fn assert_replays(session: &Session, bus: &Bus) {
     let text = scenario.to_json();
     let scenario = Scenario::from_json(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let replay = run(&scenario).unwrap();
-    let page: Vec<String> = bus.timeline().iter().map(|e| format!("{} {}", e.time, e.line())).collect();
-    let again: Vec<String> = replay.bus.log().iter().map(|e| format!("{} {}", e.time, e.line())).collect();
-    assert!(again.len() >= page.len(), "replay shorter: {} < {}", again.len(), page.len());
+    let page: Vec<String> = bus
+        .timeline()
+        .iter()
+        .map(|e| format!("{} {}", e.time, e.line()))
+        .collect();
+    let again: Vec<String> = replay
+        .bus
+        .log()
+        .iter()
+        .map(|e| format!("{} {}", e.time, e.line()))
+        .collect();
+    assert!(
+        again.len() >= page.len(),
+        "replay shorter: {} < {}",
+        again.len(),
+        page.len()
+    );
     for (i, (a, b)) in page.iter().zip(&again).enumerate() {
         assert_eq!(a, b, "entry {i} differs\n{text}");
     }
@@ -48,25 +66,81 @@ fn a_page_session_replays_from_its_scenario() {
     };
     advance(&mut session, &mut bus, 7_000);
     session.act(&mut bus, command("master", "SET a 1")).unwrap();
-    session.act(&mut bus, Action::Cut { at: 0, a: "master".into(), b: "replica-1".into() }).unwrap();
-    let spec = GenerateSpec { write: GenerateWrite::Incr, rate: 200, keys: 3, value_size: 8, ttl_s: 10 };
+    session
+        .act(
+            &mut bus,
+            Action::Cut {
+                at: 0,
+                a: "master".into(),
+                b: "replica-1".into(),
+            },
+        )
+        .unwrap();
+    let spec = GenerateSpec {
+        write: GenerateWrite::Incr,
+        rate: 200,
+        keys: 3,
+        value_size: 8,
+        ttl_s: 10,
+    };
     session.start_generator(&mut bus, 0, spec).unwrap();
     advance(&mut session, &mut bus, 1_250);
     session.stop_generator(&bus);
-    session.act(&mut bus, Action::Heal { at: 0, a: "master".into(), b: "replica-1".into() }).unwrap();
     session
-        .act(&mut bus, Action::AddServer { at: 0, name: "server-4".into(), port: 6383, config: Default::default() })
+        .act(
+            &mut bus,
+            Action::Heal {
+                at: 0,
+                a: "master".into(),
+                b: "replica-1".into(),
+            },
+        )
         .unwrap();
-    session.act(&mut bus, Action::Replicaof { at: 0, server: "server-4".into(), master: Some("replica-2".into()) }).unwrap();
+    session
+        .act(
+            &mut bus,
+            Action::AddServer {
+                at: 0,
+                name: "server-4".into(),
+                port: 6383,
+                config: Default::default(),
+            },
+        )
+        .unwrap();
+    session
+        .act(
+            &mut bus,
+            Action::Replicaof {
+                at: 0,
+                server: "server-4".into(),
+                master: Some("replica-2".into()),
+            },
+        )
+        .unwrap();
     // Stepping event by event sends the script's write when its time comes, as running does.
     for _ in 0..50 {
         session.step_event(&mut bus);
     }
     advance(&mut session, &mut bus, 3_000);
-    assert!(bus.log().iter().any(|e| e.line().contains("SET scripted yes")), "the script ran");
-    session.act(&mut bus, Action::Remove { at: 0, server: "replica-2".into() }).unwrap();
+    assert!(
+        bus.log()
+            .iter()
+            .any(|e| e.line().contains("SET scripted yes")),
+        "the script ran"
+    );
+    session
+        .act(
+            &mut bus,
+            Action::Remove {
+                at: 0,
+                server: "replica-2".into(),
+            },
+        )
+        .unwrap();
     // Refusals record nothing.
-    assert!(session.act(&mut bus, command("replica-2", "GET a")).is_err());
+    assert!(session
+        .act(&mut bus, command("replica-2", "GET a"))
+        .is_err());
     assert!(session.act(&mut bus, command("nobody", "GET a")).is_err());
     advance(&mut session, &mut bus, 500);
     assert_replays(&session, &bus);
@@ -76,27 +150,47 @@ fn a_page_session_replays_from_its_scenario() {
 fn acting_in_the_past_drops_the_later_actions_and_keeps_the_script() {
     let (mut session, mut bus) = Session::start(example()).unwrap();
     session.advance(&mut bus, EPOCH_MS + 7_000);
-    session.act(&mut bus, command("master", "SET early 1")).unwrap();
+    session
+        .act(&mut bus, command("master", "SET early 1"))
+        .unwrap();
     session.advance(&mut bus, EPOCH_MS + 8_000);
-    session.act(&mut bus, command("master", "SET late 1")).unwrap();
+    session
+        .act(&mut bus, command("master", "SET late 1"))
+        .unwrap();
     session.advance(&mut bus, EPOCH_MS + 12_000);
 
     // Back to just after "SET early", and act there.
-    let early = bus.log().iter().position(|e| e.line().contains("SET early")).unwrap();
+    let early = bus
+        .log()
+        .iter()
+        .position(|e| e.line().contains("SET early"))
+        .unwrap();
     bus.jump_to(early).unwrap();
-    session.act(&mut bus, command("master", "SET instead 1")).unwrap();
+    session
+        .act(&mut bus, command("master", "SET instead 1"))
+        .unwrap();
     session.advance(&mut bus, EPOCH_MS + 12_000);
     let lines: Vec<String> = bus.log().iter().map(|e| e.line()).collect();
-    assert!(!lines.iter().any(|l| l.contains("SET late")), "the later action is gone");
-    assert!(lines.iter().any(|l| l.contains("SET scripted yes")), "the script's step ran again");
+    assert!(
+        !lines.iter().any(|l| l.contains("SET late")),
+        "the later action is gone"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("SET scripted yes")),
+        "the script's step ran again"
+    );
     let actions = session.to_scenario(&bus).actions;
-    assert!(actions.iter().all(|a| !matches!(a, Action::Command { line, .. } if line == "SET late 1")));
+    assert!(actions
+        .iter()
+        .all(|a| !matches!(a, Action::Command { line, .. } if line == "SET late 1")));
     assert_replays(&session, &bus);
 
     // A refused action in the past leaves the recorded future alone.
     bus.jump_to(early).unwrap();
     let before = bus.moves_recorded();
-    assert!(session.act(&mut bus, command("master", "GET \"unbalanced")).is_err());
+    assert!(session
+        .act(&mut bus, command("master", "GET \"unbalanced"))
+        .is_err());
     assert_eq!(bus.moves_recorded(), before);
     bus.jump_to_end();
     assert_replays(&session, &bus);
@@ -106,15 +200,26 @@ fn acting_in_the_past_drops_the_later_actions_and_keeps_the_script() {
 fn a_generator_cut_by_a_fork_resends_its_later_batches() {
     let (mut session, mut bus) = Session::start(example()).unwrap();
     session.advance(&mut bus, EPOCH_MS + 7_000);
-    let spec = GenerateSpec { write: GenerateWrite::Set, rate: 100, keys: 10, value_size: 4, ttl_s: 10 };
+    let spec = GenerateSpec {
+        write: GenerateWrite::Set,
+        rate: 100,
+        keys: 10,
+        value_size: 4,
+        ttl_s: 10,
+    };
     session.start_generator(&mut bus, 0, spec).unwrap();
     session.advance(&mut bus, EPOCH_MS + 9_000);
     session.stop_generator(&bus);
     session.advance(&mut bus, EPOCH_MS + 10_000);
     let middle = bus.log().iter().rposition(|e| e.time <= 8_000).unwrap();
     bus.jump_to(middle).unwrap();
-    session.act(&mut bus, command("replica-1", "GET x")).unwrap();
-    assert!(session.running_generator().is_some(), "the stop was in the discarded future");
+    session
+        .act(&mut bus, command("replica-1", "GET x"))
+        .unwrap();
+    assert!(
+        session.running_generator().is_some(),
+        "the stop was in the discarded future"
+    );
     session.advance(&mut bus, EPOCH_MS + 8_500);
     session.stop_generator(&bus);
     session.advance(&mut bus, EPOCH_MS + 10_000);

@@ -15,7 +15,10 @@ use replscope::scenario::Scenario;
 /// Seeds in the debug sweep (`REPLSCOPE_SIM_SEEDS` overrides; the release sweep of 10 000
 /// seeds is `replscope-sim sweep --seeds 10000`).
 fn seeds() -> u64 {
-    std::env::var("REPLSCOPE_SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(500)
+    std::env::var("REPLSCOPE_SIM_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500)
 }
 
 fn sweep(range: std::ops::Range<u64>) -> Vec<String> {
@@ -35,7 +38,10 @@ fn sweep(range: std::ops::Range<u64>) -> Vec<String> {
             }
         }
     }
-    assert!(compared > 0, "the sweep compared no replica with its master: the checker is not looking");
+    assert!(
+        compared > 0,
+        "the sweep compared no replica with its master: the checker is not looking"
+    );
     failures
 }
 
@@ -44,14 +50,26 @@ fn sweep(range: std::ops::Range<u64>) -> Vec<String> {
 fn random_scenarios_keep_every_invariant_first_half() {
     let n = seeds();
     let failures = sweep(0..n / 2);
-    assert!(failures.is_empty(), "{} of {} seeds failed:\n{}", failures.len(), n / 2, failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} seeds failed:\n{}",
+        failures.len(),
+        n / 2,
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn random_scenarios_keep_every_invariant_second_half() {
     let n = seeds();
     let failures = sweep(n / 2..n);
-    assert!(failures.is_empty(), "{} of {} seeds failed:\n{}", failures.len(), n - n / 2, failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} seeds failed:\n{}",
+        failures.len(),
+        n - n / 2,
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -84,14 +102,29 @@ fn a_replica_that_cannot_sync_is_a_liveness_violation() {
     }"#;
     let s = Scenario::from_json(text).unwrap();
     let failure = run_catching(&s).expect_err("r cannot authenticate");
-    let Failure::Violations(v) = &failure else { panic!("{failure}") };
+    let Failure::Violations(v) = &failure else {
+        panic!("{failure}")
+    };
     assert_eq!(v.len(), 1, "{failure}");
     assert_eq!(v[0].kind, ViolationKind::Liveness);
-    assert!(v[0].message.contains("replica r's link to m is"), "{}", v[0]);
-    assert!(v[0].to_string().starts_with(&format!("event #{} t=", v[0].index)), "{}", v[0]);
+    assert!(
+        v[0].message.contains("replica r's link to m is"),
+        "{}",
+        v[0]
+    );
+    assert!(
+        v[0].to_string()
+            .starts_with(&format!("event #{} t=", v[0].index)),
+        "{}",
+        v[0]
+    );
     let (small, small_failure) = shrink(&s, &failure, 50);
     assert_eq!(small_failure.kind(), Some(ViolationKind::Liveness));
-    assert!(small.actions.is_empty(), "nothing but the auth mismatch is needed: {}", small.to_json());
+    assert!(
+        small.actions.is_empty(),
+        "nothing but the auth mismatch is needed: {}",
+        small.to_json()
+    );
     // Turned off, it is not a violation.
     let mut off = s.clone();
     off.expect.liveness = Some(false);
@@ -109,8 +142,14 @@ fn a_failed_expectation_is_reported() {
     let run = run(&Scenario::from_json(text).unwrap()).unwrap();
     let msgs: Vec<String> = run.violations().iter().map(|v| v.to_string()).collect();
     assert_eq!(msgs.len(), 2, "{msgs:?}");
-    assert!(msgs[0].contains("r's INFO replication master_link_status: expected \"down\", got \"up\""), "{msgs:?}");
-    assert!(msgs[1].contains("the log never shows \"no such text\""), "{msgs:?}");
+    assert!(
+        msgs[0].contains("r's INFO replication master_link_status: expected \"down\", got \"up\""),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs[1].contains("the log never shows \"no such text\""),
+        "{msgs:?}"
+    );
 }
 
 /// Found by the sweep (seed 85, shrunk): a replica that serves a full sync to a replica of
@@ -142,7 +181,10 @@ fn chained_full_sync_converges(text: &str) {
 /// give the same log in every build. Their scenarios have faults (partitions, crashes and
 /// restarts, pauses, link settings).
 const HASHED_SEEDS: [u64; 4] = [3, 12, 26, 110];
-const HASH_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scenarios/sim_hashes.txt");
+const HASH_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/scenarios/sim_hashes.txt"
+);
 
 /// Checks the recorded hashes, or records them again with `REPLSCOPE_BLESS=1`.
 #[test]
@@ -154,7 +196,10 @@ fn generated_scenarios_match_their_recorded_log_hashes() {
     ];
     for seed in HASHED_SEEDS {
         let s = random_scenario(seed);
-        assert!(s.actions.iter().any(|a| a.is_fault()), "seed {seed} has no fault: pick another");
+        assert!(
+            s.actions.iter().any(|a| a.is_fault()),
+            "seed {seed} has no fault: pick another"
+        );
         let summary = run_catching(&s).unwrap_or_else(|f| panic!("seed {seed}: {f}"));
         lines.push(format!("{seed} {}", summary.log_hash));
     }
@@ -172,7 +217,10 @@ mod links {
     const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/links/golden");
 
     fn sim(args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_replscope-sim")).args(args).output().expect("run replscope-sim")
+        Command::new(env!("CARGO_BIN_EXE_replscope-sim"))
+            .args(args)
+            .output()
+            .expect("run replscope-sim")
     }
 
     fn stdout(out: &Output) -> String {
@@ -184,23 +232,48 @@ mod links {
     }
 
     fn golden(name: &str) -> String {
-        std::fs::read_to_string(format!("{GOLDEN}/{name}")).unwrap().trim_end().to_string()
+        std::fs::read_to_string(format!("{GOLDEN}/{name}"))
+            .unwrap()
+            .trim_end()
+            .to_string()
     }
 
     /// A documentation example: the page's address with a link runs in the terminal, and
     /// shows the same final state as the scenario file it was made from.
     #[test]
     fn run_opens_a_link_and_prints_the_final_info() {
-        let url = format!("https://example.org/replscope/#{}", golden("with-step.link"));
+        let url = format!(
+            "https://example.org/replscope/#{}",
+            golden("with-step.link")
+        );
         let out = sim(&["run", &url]);
-        assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
         let text = stdout(&out);
         let from_file = sim(&["run", &format!("{GOLDEN}/with-step.json"), "--summary"]);
         assert_eq!(from_file.status.code(), Some(0));
-        assert!(text.ends_with(&stdout(&from_file)), "the link's summary differs from its file's:\n{text}\n---\n{}", stdout(&from_file));
-        assert!(text.starts_with("step: the link opens with the first 81 of the "), "{text}");
-        assert!(text.contains("\nr (port 6381): 2 keys") && text.contains("  master_link_status:up\n"), "{text}");
-        assert!(text.contains("partial: PSYNC2") && text.contains("invariants: all held"), "{text}");
+        assert!(
+            text.ends_with(&stdout(&from_file)),
+            "the link's summary differs from its file's:\n{text}\n---\n{}",
+            stdout(&from_file)
+        );
+        assert!(
+            text.starts_with("step: the link opens with the first 81 of the "),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nr (port 6381): 2 keys") && text.contains("  master_link_status:up\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("partial: PSYNC2") && text.contains("invariants: all held"),
+            "{text}"
+        );
         assert!(!text.contains("console>"), "no log without --log:\n{text}");
     }
 
@@ -222,7 +295,11 @@ mod links {
             assert!(line.starts_with(&format!("#{i} t=")), "entry {i}: {line}");
         }
         // The link's step 81 ends at the partial resync the scenario is about.
-        assert!(entries[80].contains("SyncDecision") && entries[80].contains("partial: true"), "{}", entries[80]);
+        assert!(
+            entries[80].contains("SyncDecision") && entries[80].contains("partial: true"),
+            "{}",
+            entries[80]
+        );
         assert!(text.contains("console> SET b 2"));
     }
 
@@ -244,17 +321,37 @@ mod links {
         // Neither a file nor a link: the file's error, as before links.
         let out = sim(&["run", "no-such-file.json"]);
         assert_eq!(out.status.code(), Some(2));
-        assert!(stderr(&out).starts_with("replscope-sim: no-such-file.json: "), "{}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("replscope-sim: no-such-file.json: "),
+            "{}",
+            stderr(&out)
+        );
     }
 
     #[test]
     fn run_exits_1_when_a_links_expectation_fails() {
-        let mut scenario = Scenario::from_json(&std::fs::read_to_string(format!("{GOLDEN}/with-step.json")).unwrap()).unwrap();
+        let mut scenario = Scenario::from_json(
+            &std::fs::read_to_string(format!("{GOLDEN}/with-step.json")).unwrap(),
+        )
+        .unwrap();
         scenario.expect.info[0].equals = "down".into();
-        let link = encode(&SharedRun { scenario, step: None });
+        let link = encode(&SharedRun {
+            scenario,
+            step: None,
+        });
         let out = sim(&["run", &link]);
-        assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
-        assert!(stdout(&out).contains("invariant violations: 1"), "{}", stdout(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(
+            stdout(&out).contains("invariant violations: 1"),
+            "{}",
+            stdout(&out)
+        );
         assert!(!stdout(&out).contains("step:"), "no step, no step line");
     }
 
@@ -267,9 +364,21 @@ mod links {
         assert_eq!(text.lines().count(), 1, "{text}");
         let run = decode(&text).unwrap_or_else(|e| panic!("{e}"));
         let file = Scenario::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        assert_eq!(run, SharedRun { scenario: file.clone(), step: Some(12) });
+        assert_eq!(
+            run,
+            SharedRun {
+                scenario: file.clone(),
+                step: Some(12)
+            }
+        );
         let out = sim(&["link", &path]);
-        assert_eq!(decode(&stdout(&out)).unwrap(), SharedRun { scenario: file, step: None });
+        assert_eq!(
+            decode(&stdout(&out)).unwrap(),
+            SharedRun {
+                scenario: file,
+                step: None
+            }
+        );
     }
 
     #[test]
@@ -277,13 +386,25 @@ mod links {
         let dir = std::env::temp_dir().join(format!("replscope-sim-link-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let bad = dir.join("bad.json");
-        std::fs::write(&bad, r#"{"version": 1, "seed": 0, "servers": [{"name": "m", "port": 0}]}"#).unwrap();
+        std::fs::write(
+            &bad,
+            r#"{"version": 1, "seed": 0, "servers": [{"name": "m", "port": 0}]}"#,
+        )
+        .unwrap();
         let bad = bad.to_string_lossy().into_owned();
         let out = sim(&["link", &bad]);
         assert_eq!(out.status.code(), Some(2));
-        assert_eq!(stderr(&out).trim_end(), format!("replscope-sim: {bad}: servers[0].port: 0 is not a TCP port (1 to 65535)"));
+        assert_eq!(
+            stderr(&out).trim_end(),
+            format!("replscope-sim: {bad}: servers[0].port: 0 is not a TCP port (1 to 65535)")
+        );
         let good = format!("{GOLDEN}/minimal.json");
-        for args in [vec!["link"], vec!["link", &good, "--step"], vec!["link", &good, "--step", "-3"], vec!["link", &good, "--bogus"]] {
+        for args in [
+            vec!["link"],
+            vec!["link", &good, "--step"],
+            vec!["link", &good, "--step", "-3"],
+            vec!["link", &good, "--bogus"],
+        ] {
             let out = sim(&args);
             assert_eq!(out.status.code(), Some(2), "{args:?}");
             assert!(stdout(&out).is_empty(), "{args:?}");

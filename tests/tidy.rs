@@ -54,14 +54,23 @@ fn engine_and_bus_have_no_clock_randomness_io_or_web_apis() {
             let code = line.split("//").next().unwrap_or("");
             for word in FORBIDDEN {
                 if code.contains(word) {
-                    violations.push(format!("{}:{}: `{word}` in `{}`", file.display(), n + 1, line.trim()));
+                    violations.push(format!(
+                        "{}:{}: `{word}` in `{}`",
+                        file.display(),
+                        n + 1,
+                        line.trim()
+                    ));
                 }
             }
         }
     }
     // HashMap/HashSet iterate in a per-process random order: any walk over one would make
     // runs differ. BTreeMap/BTreeSet keep every iteration deterministic.
-    assert!(violations.is_empty(), "the deterministic core reaches outside its walls:\n{}", violations.join("\n"));
+    assert!(
+        violations.is_empty(),
+        "the deterministic core reaches outside its walls:\n{}",
+        violations.join("\n")
+    );
 }
 
 /// The keyspace is a hash index (`src/engine/keymap.rs`) whose walks are sorted; its own
@@ -71,8 +80,8 @@ fn engine_and_bus_have_no_clock_randomness_io_or_web_apis() {
 #[test]
 fn the_keyspace_index_order_is_walked_only_where_order_cannot_matter() {
     const ALLOWED: &[&str] = &[
-        "src/engine/keymap.rs",   // its definition and tests
-        "src/engine/keyspace.rs", // Keyspace::digest: a sum
+        "src/engine/keymap.rs",    // its definition and tests
+        "src/engine/keyspace.rs",  // Keyspace::digest: a sum
         "src/scenario/checker.rs", // Sample::of: sums of digests
         "src/bus/budget.rs",       // world_bytes: a sum of sizes
     ];
@@ -81,25 +90,54 @@ fn the_keyspace_index_order_is_walked_only_where_order_cannot_matter() {
     rust_files(&root.join("src"), &mut files);
     let mut uses = Vec::new();
     for file in files {
-        let rel = file.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = file
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         let text = std::fs::read_to_string(&file).unwrap();
         if text.contains("iter_unordered(") && !ALLOWED.contains(&rel.as_str()) {
             uses.push(rel);
         }
     }
-    assert!(uses.is_empty(), "the keyspace index's own order is walked in {uses:?}");
+    assert!(
+        uses.is_empty(),
+        "the keyspace index's own order is walked in {uses:?}"
+    );
 }
 
 #[test]
 fn without_default_features_no_web_crate_is_built() {
     let out = Command::new(env!("CARGO"))
-        .args(["tree", "--no-default-features", "--edges", "normal", "--prefix", "none", "--offline"])
+        .args([
+            "tree",
+            "--no-default-features",
+            "--edges",
+            "normal",
+            "--prefix",
+            "none",
+            "--offline",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run cargo tree");
-    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let tree = String::from_utf8_lossy(&out.stdout);
-    for krate in ["yew ", "wasm-bindgen ", "web-sys ", "js-sys ", "gloo", "serde-wasm-bindgen "] {
-        assert!(!tree.contains(krate), "`{krate}` is built without the web feature:\n{tree}");
+    for krate in [
+        "yew ",
+        "wasm-bindgen ",
+        "web-sys ",
+        "js-sys ",
+        "gloo",
+        "serde-wasm-bindgen ",
+    ] {
+        assert!(
+            !tree.contains(krate),
+            "`{krate}` is built without the web feature:\n{tree}"
+        );
     }
 }

@@ -17,7 +17,9 @@ const BATCH: usize = 10_000;
 
 #[wasm_bindgen_test]
 fn bench_replicated_sets_and_jumps() {
-    let lines: Vec<String> = (0..BATCH).map(|i| format!("SET key:{i} value:{i}")).collect();
+    let lines: Vec<String> = (0..BATCH)
+        .map(|i| format!("SET key:{i} value:{i}"))
+        .collect();
     let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
     // Same workload as the criterion bench: a fresh synced bus per batch, the batch timed.
     // Two unmeasured batches first, as criterion warms up: the first batches of a page

@@ -28,14 +28,20 @@ const MAX_WASM_MEMORY: u32 = 512 * 1024 * 1024;
 
 async fn sleep_ms(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
     });
     wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
 }
 
 fn wasm_memory() -> u32 {
     let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
-    memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length()
+    memory
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length()
 }
 
 /// The example with a load on its master: `rate` writes/s for `seconds` (not validated:
@@ -56,15 +62,27 @@ async fn mount_raw(opening: Opening) -> web_sys::Element {
     let doc = web_sys::window().unwrap().document().unwrap();
     let root = doc.create_element("div").unwrap();
     doc.body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<App>::with_root_and_props(root.clone(), yew::props!(AppProps { autoplay: false, opening })).render();
+    yew::Renderer::<App>::with_root_and_props(
+        root.clone(),
+        yew::props!(AppProps {
+            autoplay: false,
+            opening
+        }),
+    )
+    .render();
     root
 }
 
 #[wasm_bindgen_test]
 async fn a_long_run_opens_in_slices_with_progress_and_the_page_answering() {
     let scenario = loaded(100, 40);
-    let shared = link::encode(&SharedRun { scenario, step: Some(3_000) });
-    let Opening::Run(run) = Opening::from_address("", &format!("#{shared}")) else { panic!("the link opens") };
+    let shared = link::encode(&SharedRun {
+        scenario,
+        step: Some(3_000),
+    });
+    let Opening::Run(run) = Opening::from_address("", &format!("#{shared}")) else {
+        panic!("the link opens")
+    };
     let started = wall_ms();
     let root = mount_raw(Opening::Run(run)).await;
     let (mut last, mut max_gap, mut texts) = (wall_ms(), 0.0f64, Vec::<String>::new());
@@ -84,19 +102,37 @@ async fn a_long_run_opens_in_slices_with_progress_and_the_page_answering() {
         if texts.last() != Some(&t) {
             texts.push(t);
         }
-        assert!(now - started < 120_000.0, "still opening after two minutes: {texts:?}");
+        assert!(
+            now - started < 120_000.0,
+            "still opening after two minutes: {texts:?}"
+        );
     }
     assert!(texts.len() >= 3, "progress shown as it opens: {texts:?}");
     let percents: Vec<u64> = texts
         .iter()
         .map(|t| {
-            assert!(t.starts_with("Opening the shared run… ") && t.contains(" % (t = "), "{t}");
-            t["Opening the shared run… ".len()..].split(' ').next().unwrap().parse().unwrap()
+            assert!(
+                t.starts_with("Opening the shared run… ") && t.contains(" % (t = "),
+                "{t}"
+            );
+            t["Opening the shared run… ".len()..]
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
         })
         .collect();
     assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
-    assert!(max_gap < MAX_GAP_MS, "the page was blocked {max_gap:.0} ms while opening ({ticks} ticks)");
-    assert_eq!(text(&root, ".event-index"), "#2999", "opens at the link's step");
+    assert!(
+        max_gap < MAX_GAP_MS,
+        "the page was blocked {max_gap:.0} ms while opening ({ticks} ticks)"
+    );
+    assert_eq!(
+        text(&root, ".event-index"),
+        "#2999",
+        "opens at the link's step"
+    );
     assert_eq!(text(&root, ".run-state"), "paused");
     assert!(!exists(&root, ".page-notice"));
     assert!(wasm_memory() < MAX_WASM_MEMORY, "{} B", wasm_memory());
@@ -105,13 +141,23 @@ async fn a_long_run_opens_in_slices_with_progress_and_the_page_answering() {
 #[wasm_bindgen_test]
 async fn a_link_over_a_limit_shows_its_sentence_and_the_example() {
     // 10,000 writes/s for 21 s: 210,000 commands, over the 200,000 a run may send.
-    let shared = link::encode(&SharedRun { scenario: loaded(10_000, 21), step: None });
+    let shared = link::encode(&SharedRun {
+        scenario: loaded(10_000, 21),
+        step: None,
+    });
     let started = wall_ms();
     let root = mount_raw(Opening::from_address("", &format!("#{shared}"))).await;
     yew::scheduler::flush().await;
-    assert!(wall_ms() - started < 1_000.0, "refused before any work: {:.0} ms", wall_ms() - started);
+    assert!(
+        wall_ms() - started < 1_000.0,
+        "refused before any work: {:.0} ms",
+        wall_ms() - started
+    );
     let notice = text(&root, ".page-notice");
-    assert!(notice.contains("could not be opened") && notice.contains("200000"), "{notice}");
+    assert!(
+        notice.contains("could not be opened") && notice.contains("200000"),
+        "{notice}"
+    );
     assert!(!exists(&root, ".opening"));
     assert_eq!(all(&root, ".topo-node").len(), 3, "the example runs");
     type_line(&root, "SET after 1").await;
@@ -121,11 +167,19 @@ async fn a_link_over_a_limit_shows_its_sentence_and_the_example() {
 
 #[wasm_bindgen_test]
 async fn cancel_keeps_the_run_shown() {
-    let shared = link::encode(&SharedRun { scenario: loaded(200, 120), step: None });
-    let Opening::Run(run) = Opening::from_address("", &format!("#{shared}")) else { panic!() };
+    let shared = link::encode(&SharedRun {
+        scenario: loaded(200, 120),
+        step: None,
+    });
+    let Opening::Run(run) = Opening::from_address("", &format!("#{shared}")) else {
+        panic!()
+    };
     let root = mount_raw(Opening::Run(run)).await;
     yew::scheduler::flush().await;
-    assert!(exists(&root, ".opening"), "two virtual minutes of load take more than a slice");
+    assert!(
+        exists(&root, ".opening"),
+        "two virtual minutes of load take more than a slice"
+    );
     click(&root, ".opening-cancel").await;
     assert!(!exists(&root, ".opening"));
     assert_eq!(all(&root, ".topo-node").len(), 3, "the example stays");

@@ -11,5 +11,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 fn the_engine_in_the_browser_gives_the_recorded_replies() {
-    script::assert_same(&script::run_through_bus(), "replscope engine on the bus (WebAssembly)");
+    script::assert_same(
+        &script::run_through_bus(),
+        "replscope engine on the bus (WebAssembly)",
+    );
 }

@@ -14,7 +14,10 @@ fn the_browser_reproduces_every_recorded_log() {
     for s in SCENARIOS {
         let text = log_text(&(s.run)());
         if let Some(diff) = first_difference(&text, s.recorded) {
-            panic!("{} in WebAssembly differs from the native log at {diff}", s.name);
+            panic!(
+                "{} in WebAssembly differs from the native log at {diff}",
+                s.name
+            );
         }
     }
 }

@@ -20,29 +20,61 @@ wasm_bindgen_test_configure!(run_in_browser);
 async fn embed(query: &str) -> Element {
     let embed = Some(EmbedOptions::from_query(query).expect("an embed query"));
     let opening = Opening::from_address(query, "");
-    mount_with(yew::props!(AppProps { autoplay: false, opening, embed })).await
+    mount_with(yew::props!(AppProps {
+        autoplay: false,
+        opening,
+        embed
+    }))
+    .await
 }
 
 fn body() -> Element {
-    web_sys::window().unwrap().document().unwrap().body().unwrap().into()
+    web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .body()
+        .unwrap()
+        .into()
 }
 
 fn focused_class() -> String {
     let doc = web_sys::window().unwrap().document().unwrap();
-    doc.active_element().map(|e| e.class_name()).unwrap_or_default()
+    doc.active_element()
+        .map(|e| e.class_name())
+        .unwrap_or_default()
 }
 
 #[wasm_bindgen_test]
 async fn only_the_chosen_panels_render_under_a_title_line() {
     let root = embed("?embed=1&guide=first-sync").await;
-    for shown in [".embed-head", ".controls", ".topology", ".narration", ".timeline"] {
+    for shown in [
+        ".embed-head",
+        ".controls",
+        ".topology",
+        ".narration",
+        ".timeline",
+    ] {
         assert!(exists(&root, shown), "{shown} missing");
     }
     // The full page's chrome, and the panels not asked for, are not there.
-    for hidden in [".top", ".hint", ".guide-select", ".share-open", ".server-panel", ".inspect", ".theme-toggle", ".help-open", ".embed-notice"] {
+    for hidden in [
+        ".top",
+        ".hint",
+        ".guide-select",
+        ".share-open",
+        ".server-panel",
+        ".inspect",
+        ".theme-toggle",
+        ".help-open",
+        ".embed-notice",
+    ] {
         assert!(!exists(&root, hidden), "{hidden} shown");
     }
-    assert_eq!(text(&root, ".embed-title"), "First sync: a replica attaches");
+    assert_eq!(
+        text(&root, ".embed-title"),
+        "First sync: a replica attaches"
+    );
     assert_eq!(all(&root, ".topo-node").len(), 2);
     // autoplay=1 (the default) plays the scenario from its first step.
     assert_eq!(text(&root, ".run-state"), "running");
@@ -64,29 +96,53 @@ async fn only_the_chosen_panels_render_under_a_title_line() {
     for hidden in [".topology", ".narration", ".timeline"] {
         assert!(!exists(&root, hidden), "{hidden} shown");
     }
-    assert_eq!(find(&root, ".app.embed").get_attribute("style").as_deref(), Some("height: 320px"));
-    assert_eq!(text(&root, ".embed-notice"), "Options ignored: colour=red (not an embed option).");
+    assert_eq!(
+        find(&root, ".app.embed").get_attribute("style").as_deref(),
+        Some("height: 320px")
+    );
+    assert_eq!(
+        text(&root, ".embed-notice"),
+        "Options ignored: colour=red (not an embed option)."
+    );
     assert_eq!(text(&root, ".embed-title"), "replscope");
     assert_eq!(text(&root, ".run-state"), "paused");
     // Not read-only: the console takes a line, as on the full page.
     type_line(&root, "SET k v").await;
-    assert!(text(&root, ".transcript").contains("127.0.0.1:6380> SET k v"), "{}", text(&root, ".transcript"));
+    assert!(
+        text(&root, ".transcript").contains("127.0.0.1:6380> SET k v"),
+        "{}",
+        text(&root, ".transcript")
+    );
 }
 
 #[wasm_bindgen_test]
 async fn read_only_takes_no_typing_and_no_changes_but_time_moves() {
     let root = embed("?embed=1&panels=topology,console&readonly=1&autoplay=0").await;
     let transcript = text(&root, ".transcript");
-    assert!(!exists(&root, ".console-input") && !exists(&root, ".send"), "no line to type into");
+    assert!(
+        !exists(&root, ".console-input") && !exists(&root, ".send"),
+        "no line to type into"
+    );
     assert_eq!(text(&root, ".console-read-only"), READ_ONLY);
-    assert!(!exists(&root, ".topo-add") && !exists(&root, ".topo-actions") && !exists(&root, ".topo-hint"));
-    let tabs: Vec<String> = all(&root, ".panel-tab").iter().map(|t| t.get_attribute("data-tab").unwrap()).collect();
+    assert!(
+        !exists(&root, ".topo-add")
+            && !exists(&root, ".topo-actions")
+            && !exists(&root, ".topo-hint")
+    );
+    let tabs: Vec<String> = all(&root, ".panel-tab")
+        .iter()
+        .map(|t| t.get_attribute("data-tab").unwrap())
+        .collect();
     assert_eq!(tabs, ["console", "info", "keys"], "no Config or Load");
 
     // "/" focuses the console input on the full page; here there is none to focus, and
     // keys typed on the page change nothing.
     press(&body(), "/", false).await;
-    assert!(!focused_class().contains("console-input"), "{}", focused_class());
+    assert!(
+        !focused_class().contains("console-input"),
+        "{}",
+        focused_class()
+    );
     for key in ["S", "E", "T", " ", "k", "Enter"] {
         press(&body(), key, false).await;
     }
@@ -99,5 +155,10 @@ async fn read_only_takes_no_typing_and_no_changes_but_time_moves() {
     assert!(!text(&root, ".transcript").contains("SET"));
     let edges = all(&root, ".topo-edge");
     assert_eq!(edges.len(), 2);
-    assert!(edges.iter().all(|e| e.get_attribute("data-state").as_deref() == Some("online")), "the replicas synced");
+    assert!(
+        edges
+            .iter()
+            .all(|e| e.get_attribute("data-state").as_deref() == Some("online")),
+        "the replicas synced"
+    );
 }

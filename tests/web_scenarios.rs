@@ -30,9 +30,15 @@ fn generated_scenarios_with_faults_hash_as_natively() {
     assert!(hashes.len() >= 3, "the recorded file lists the seeds");
     for (seed, want) in hashes {
         let s = random_scenario(seed);
-        assert!(s.actions.iter().any(|a| a.is_fault()), "seed {seed} has faults");
+        assert!(
+            s.actions.iter().any(|a| a.is_fault()),
+            "seed {seed} has faults"
+        );
         let run = run(&s).expect("a generated scenario is valid");
         assert!(run.violations().is_empty(), "seed {seed}:\n{}", run.summary);
-        assert_eq!(run.summary.log_hash, want, "seed {seed}: the browser's run differs from the native one");
+        assert_eq!(
+            run.summary.log_hash, want,
+            "seed {seed}: the browser's run differs from the native one"
+        );
     }
 }

@@ -31,7 +31,12 @@ async fn press_in(root: &Element, selector: &str, key: &str, shift: bool) -> boo
 
 async fn tab(root: &Element, name: &str) {
     click(root, &format!(".panel-tab[data-tab=\"{name}\"]")).await;
-    assert_eq!(find(root, ".panel-body").get_attribute("data-tab").as_deref(), Some(name));
+    assert_eq!(
+        find(root, ".panel-body")
+            .get_attribute("data-tab")
+            .as_deref(),
+        Some(name)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -44,7 +49,11 @@ async fn tab_completes_commands_in_the_console() {
     type_into(&root, ".console-input", "se").await;
     assert!(press_in(&root, ".console-input", "Tab", false).await);
     assert_eq!(input(&root, ".console-input").value(), "select");
-    assert!(text(&root, ".completions").contains("setnx"), "{}", text(&root, ".completions"));
+    assert!(
+        text(&root, ".completions").contains("setnx"),
+        "{}",
+        text(&root, ".completions")
+    );
     assert_eq!(text(&root, ".completions .current"), "▸ select");
     press_in(&root, ".console-input", "Tab", false).await;
     assert_eq!(input(&root, ".console-input").value(), "set");
@@ -64,13 +73,19 @@ async fn tab_completes_commands_in_the_console() {
 
     // History still walks back.
     press_in(&root, ".console-input", "ArrowUp", false).await;
-    assert_eq!(input(&root, ".console-input").value(), "SET greeting \"<b>hi</b>\"");
+    assert_eq!(
+        input(&root, ".console-input").value(),
+        "SET greeting \"<b>hi</b>\""
+    );
 
     // The keys tab shows the value escaped, as text.
     tab(&root, "keys").await;
     let table = find(&root, ".keys.browser");
     assert!(table.text_content().unwrap().contains("\"<b>hi</b>\""));
-    assert!(table.query_selector("b").unwrap().is_none(), "user text is never markup");
+    assert!(
+        table.query_selector("b").unwrap().is_none(),
+        "user text is never markup"
+    );
     assert_eq!(text(&root, ".keys.browser td.kind"), "string");
 }
 
@@ -80,7 +95,10 @@ async fn config_change_shows_in_info_and_a_bad_value_shows_redis_error() {
     step(&root, 8).await;
     tab(&root, "info").await;
     let info = text(&root, ".info-text");
-    assert!(info.contains("role:master") && info.contains("connected_slaves:2"), "{info}");
+    assert!(
+        info.contains("role:master") && info.contains("connected_slaves:2"),
+        "{info}"
+    );
     assert!(info.contains("repl_backlog_size:1048576"), "{info}");
     assert!(text(&root, ".role-text").starts_with("1) \"master\""));
 
@@ -93,19 +111,32 @@ async fn config_change_shows_in_info_and_a_bad_value_shows_redis_error() {
         text(&root, &format!("{field} .config-error")),
         "⚠ (error) ERR CONFIG SET failed (possibly related to argument 'repl-backlog-size') - argument must be a memory value"
     );
-    assert_eq!(input(&root, "#config-repl-backlog-size").value(), "64 kb", "the typed value stays");
+    assert_eq!(
+        input(&root, "#config-repl-backlog-size").value(),
+        "64 kb",
+        "the typed value stays"
+    );
 
     type_into(&root, "#config-repl-backlog-size", "64kb").await;
     press_in(&root, "#config-repl-backlog-size", "Enter", false).await;
-    assert_eq!(find(&root, field).get_attribute("data-status").as_deref(), Some("applied"));
+    assert_eq!(
+        find(&root, field).get_attribute("data-status").as_deref(),
+        Some("applied")
+    );
     assert_eq!(input(&root, "#config-repl-backlog-size").value(), "65536");
 
     tab(&root, "info").await;
     assert!(text(&root, ".info-text").contains("repl_backlog_size:65536"));
     tab(&root, "console").await;
     let transcript = text(&root, ".transcript");
-    assert!(transcript.contains("127.0.0.1:6380> CONFIG SET repl-backlog-size \"64 kb\""), "{transcript}");
-    assert!(transcript.contains("127.0.0.1:6380> CONFIG SET repl-backlog-size 64kb"), "{transcript}");
+    assert!(
+        transcript.contains("127.0.0.1:6380> CONFIG SET repl-backlog-size \"64 kb\""),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("127.0.0.1:6380> CONFIG SET repl-backlog-size 64kb"),
+        "{transcript}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -128,13 +159,20 @@ async fn load_on_the_master_reaches_a_replica() {
     tab(&root, "keys").await;
     assert_eq!(text(&root, ".keys-count"), "10 matching");
     let keys = text(&root, ".keys.browser");
-    assert!(keys.contains("\"load:str:0\"") && keys.contains("\"load:str:9\""), "{keys}");
+    assert!(
+        keys.contains("\"load:str:0\"") && keys.contains("\"load:str:9\""),
+        "{keys}"
+    );
 
     // Filter, then open a key.
     type_into(&root, ".keys-pattern", "load:str:[3-4]").await;
     assert_eq!(text(&root, ".keys-count"), "2 matching");
     click(&root, ".key-open").await;
-    assert!(text(&root, ".key-detail").contains("16 bytes"), "{}", text(&root, ".key-detail"));
+    assert!(
+        text(&root, ".key-detail").contains("16 bytes"),
+        "{}",
+        text(&root, ".key-detail")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -146,9 +184,19 @@ async fn sync_in_the_console_prints_the_replication_stream_until_the_next_comman
     step(&root, 11).await;
     let out = text(&root, ".transcript .entry:last-child .out");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "Entering replica output mode...  (press Ctrl-C to quit)", "{out}");
-    assert!(lines[1].starts_with("SYNC with master, discarding ") && lines[1].ends_with(" bytes of bulk transfer..."), "{out}");
-    assert_eq!(lines[2], "SYNC done. Logging commands from master.", "{out}");
+    assert_eq!(
+        lines[0], "Entering replica output mode...  (press Ctrl-C to quit)",
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("SYNC with master, discarding ")
+            && lines[1].ends_with(" bytes of bulk transfer..."),
+        "{out}"
+    );
+    assert_eq!(
+        lines[2], "SYNC done. Logging commands from master.",
+        "{out}"
+    );
     assert!(lines[3..].contains(&"\"DEL\",\"temp\""), "{out}");
     assert!(text(&root, ".replica-output").starts_with("Replica output mode"));
 

@@ -14,7 +14,9 @@ use web::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn attr(root: &Element, selector: &str, name: &str) -> String {
-    find(root, selector).get_attribute(name).unwrap_or_else(|| panic!("{selector} has no {name}"))
+    find(root, selector)
+        .get_attribute(name)
+        .unwrap_or_else(|| panic!("{selector} has no {name}"))
 }
 
 fn node(port: u16) -> String {
@@ -39,7 +41,9 @@ async fn choose_value(root: &Element, selector: &str, value: &str) {
 /// Steps virtual time with the page's "Step +1 s" button until the edge reads `word`.
 async fn until_edge(root: &Element, label: &str, word: &str) -> u32 {
     for seconds in 0..15 {
-        if root.query_selector(&edge(label)).unwrap().is_some() && attr(root, &edge(label), "data-state") == word {
+        if root.query_selector(&edge(label)).unwrap().is_some()
+            && attr(root, &edge(label), "data-state") == word
+        {
             return seconds;
         }
         click(root, ".step").await;
@@ -51,14 +55,22 @@ async fn until_edge(root: &Element, label: &str, word: &str) -> u32 {
 async fn nodes_and_edges_say_role_replid_offset_and_link_state() {
     let root = mount().await;
     let master = text(&root, &node(6380));
-    assert!(master.contains("master") && master.contains(":6380") && master.contains("master_repl_offset"), "{master}");
+    assert!(
+        master.contains("master")
+            && master.contains(":6380")
+            && master.contains("master_repl_offset"),
+        "{master}"
+    );
     assert_eq!(attr(&root, &node(6380), "data-role"), "master");
     assert_eq!(attr(&root, &node(6381), "data-role"), "replica");
     assert_eq!(attr(&root, &node(6381), "data-process"), "up");
     assert!(text(&root, &node(6381)).contains("slave_repl_offset"));
     // Before the sync the replicas are on their way, in words.
     let first = attr(&root, &edge("6380 → 6381"), "data-state");
-    assert!(["connecting", "handshake"].contains(&first.as_str()), "{first}");
+    assert!(
+        ["connecting", "handshake"].contains(&first.as_str()),
+        "{first}"
+    );
 
     let waited = until_edge(&root, "6380 → 6381", "online").await;
     assert!((5..=8).contains(&waited), "online after {waited} s");
@@ -114,8 +126,20 @@ async fn a_link_cut_from_the_view_reads_down_and_heals() {
     // Seen from the master, the same link's menu shows the same latency.
     click(&root, &node(6380)).await;
     assert_eq!(attr(&root, ".topo-link", "data-peer"), "6381");
-    assert_eq!(find(&root, ".topo-latency").dyn_into::<HtmlSelectElement>().unwrap().value(), "500");
-    assert_eq!(find(&root, ".topo-replicaof-select").dyn_into::<HtmlSelectElement>().unwrap().value(), "none");
+    assert_eq!(
+        find(&root, ".topo-latency")
+            .dyn_into::<HtmlSelectElement>()
+            .unwrap()
+            .value(),
+        "500"
+    );
+    assert_eq!(
+        find(&root, ".topo-replicaof-select")
+            .dyn_into::<HtmlSelectElement>()
+            .unwrap()
+            .value(),
+        "none"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -143,6 +167,9 @@ async fn an_added_server_becomes_a_replica_by_menu_and_the_ninth_is_refused() {
     assert!(text(&root, ".topo-count").starts_with("8 of 8"));
     assert!(root.query_selector(".topo-notice").unwrap().is_none());
     click(&root, ".topo-add").await;
-    assert_eq!(text(&root, ".topo-notice"), "The playground runs at most 8 servers: remove one first.");
+    assert_eq!(
+        text(&root, ".topo-notice"),
+        "The playground runs at most 8 servers: remove one first."
+    );
     assert!(root.query_selector(&node(6388)).unwrap().is_none());
 }

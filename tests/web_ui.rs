@@ -20,14 +20,20 @@ fn node(port: u16) -> String {
 
 /// The state word on the drawn link from the master (6380) to the replica on `port`.
 fn link_word(root: &Element, port: u16) -> String {
-    find(root, &format!(".topo-edge[data-link=\"6380 → {port}\"]")).get_attribute("data-state").unwrap()
+    find(root, &format!(".topo-edge[data-link=\"6380 → {port}\"]"))
+        .get_attribute("data-state")
+        .unwrap()
 }
 
 /// The keys the Keys tab of the server on `port` lists (selecting that server).
 async fn keys_of(root: &Element, port: u16) -> String {
     click(root, &node(port)).await;
     click(root, ".panel-tab[data-tab=\"keys\"]").await;
-    let keys = root.query_selector(".keys-tab").unwrap().and_then(|e| e.text_content()).unwrap_or_default();
+    let keys = root
+        .query_selector(".keys-tab")
+        .unwrap()
+        .and_then(|e| e.text_content())
+        .unwrap_or_default();
     click(root, ".panel-tab[data-tab=\"console\"]").await;
     keys
 }
@@ -40,10 +46,19 @@ async fn until_synced(root: &Element) -> u32 {
             return seconds;
         }
         // Until then the links say what is happening, never nothing.
-        assert!(words.iter().all(|w| ["connecting", "handshake", "syncing", "down"].contains(&w.as_str())), "{words:?}");
+        assert!(
+            words
+                .iter()
+                .all(|w| ["connecting", "handshake", "syncing", "down"].contains(&w.as_str())),
+            "{words:?}"
+        );
         click(root, ".step").await;
     }
-    panic!("replicas not up after 15 s: {} / {}", text(root, &node(6381)), text(root, &node(6382)));
+    panic!(
+        "replicas not up after 15 s: {} / {}",
+        text(root, &node(6381)),
+        text(root, &node(6382))
+    );
 }
 
 #[wasm_bindgen_test]
@@ -61,14 +76,26 @@ async fn a_set_on_the_master_shows_up_on_both_replicas() {
 
     type_line(&root, "SET k v").await;
     let transcript = text(&root, ".transcript");
-    assert!(transcript.contains("127.0.0.1:6380> SET k v"), "{transcript}");
+    assert!(
+        transcript.contains("127.0.0.1:6380> SET k v"),
+        "{transcript}"
+    );
     assert_eq!(text(&root, ".transcript .entry:last-child .out"), "OK");
-    assert_eq!(find(&root, ".console-input").dyn_into::<HtmlInputElement>().unwrap().value(), "");
+    assert_eq!(
+        find(&root, ".console-input")
+            .dyn_into::<HtmlInputElement>()
+            .unwrap()
+            .value(),
+        ""
+    );
 
     click(&root, ".step").await;
     for port in [6380, 6381, 6382] {
         let keys = keys_of(&root, port).await;
-        assert!(keys.contains("\"k\"") && keys.contains("\"v\""), "{port}: {keys}");
+        assert!(
+            keys.contains("\"k\"") && keys.contains("\"v\""),
+            "{port}: {keys}"
+        );
     }
     let offset = |port| text(&root, &format!("{} .topo-offset", node(port)));
     assert_ne!(offset(6380), "0");
@@ -85,22 +112,37 @@ async fn a_replica_refuses_writes_and_a_bad_line_stays_typed() {
     assert_eq!(text(&root, ".prompt"), "127.0.0.1:6381>");
     type_line(&root, "SET x y").await;
     let error = find(&root, ".transcript .entry:last-child .out.error");
-    assert_eq!(error.text_content().unwrap(), "(error) READONLY You can't write against a read only replica.");
+    assert_eq!(
+        error.text_content().unwrap(),
+        "(error) READONLY You can't write against a read only replica."
+    );
     assert!(text(&root, ".transcript").contains("127.0.0.1:6381> SET x y"));
 
     // redis-cli refuses unbalanced quotes; the line must survive for fixing.
     type_line(&root, "SET \"x y").await;
     assert_eq!(text(&root, ".notice"), "Invalid argument(s)");
-    assert_eq!(find(&root, ".console-input").dyn_into::<HtmlInputElement>().unwrap().value(), "SET \"x y");
+    assert_eq!(
+        find(&root, ".console-input")
+            .dyn_into::<HtmlInputElement>()
+            .unwrap()
+            .value(),
+        "SET \"x y"
+    );
 
     // Cutting replica-1 off from the drawing's link menu shows in words, and so does healing.
     let edge = ".topo-edge[data-link=\"6380 → 6381\"]";
-    assert_eq!(text(&root, ".topo-link .topo-peer option:checked"), "master (6380)");
+    assert_eq!(
+        text(&root, ".topo-link .topo-peer option:checked"),
+        "master (6380)"
+    );
     click(&root, ".topo-cut").await;
     click(&root, ".step").await;
     // Down, or at a whole second trying again (the cron retries then, and fails 2 ms later).
     assert!(["down", "connecting"].contains(&link_word(&root, 6381).as_str()));
-    assert_eq!(find(&root, edge).get_attribute("data-cut").as_deref(), Some("true"));
+    assert_eq!(
+        find(&root, edge).get_attribute("data-cut").as_deref(),
+        Some("true")
+    );
     assert!(text(&root, edge).contains("cut"), "{}", text(&root, edge));
     click(&root, ".topo-heal").await;
     click(&root, ".step").await;

@@ -29,7 +29,9 @@ mod native {
     use mio::{Events, Interest, Poll, Token};
     use replscope::engine::config::canonical_name;
     use replscope::engine::resp::split_args;
-    use replscope::engine::{Config, ConnId, Event, Input, Node, Output, PeerAddr, Role, REDIS_VERSION};
+    use replscope::engine::{
+        Config, ConnId, Event, Input, Node, Output, PeerAddr, Role, REDIS_VERSION,
+    };
     use signal_hook::consts::{SIGINT, SIGTERM};
     use signal_hook_mio::v1_0::Signals;
 
@@ -47,7 +49,10 @@ mod native {
     pub fn run(args: Vec<String>) -> i32 {
         if let Some(first) = args.first() {
             if first == "-v" || first == "--version" {
-                println!("Redis server v={REDIS_VERSION} (replscope engine, crate {})", env!("CARGO_PKG_VERSION"));
+                println!(
+                    "Redis server v={REDIS_VERSION} (replscope engine, crate {})",
+                    env!("CARGO_PKG_VERSION")
+                );
                 return 0;
             }
             if first == "-h" || first == "--help" {
@@ -103,7 +108,10 @@ mod native {
         if let Some(first) = args.first() {
             if !first.starts_with('-') {
                 text = std::fs::read_to_string(first).map_err(|e| {
-                    format!("Fatal error, can't open config file '{first}': {}", os_error_text(&e))
+                    format!(
+                        "Fatal error, can't open config file '{first}': {}",
+                        os_error_text(&e)
+                    )
                 })?;
                 j = 1;
             }
@@ -116,9 +124,12 @@ mod native {
             let arg = &args[j];
             if arg == "-" && (j == 0 || j == args.len() - 1) {
                 let mut stdin = String::new();
-                io::stdin()
-                    .read_to_string(&mut stdin)
-                    .map_err(|e| format!("Fatal error, can't read config from stdin: {}", os_error_text(&e)))?;
+                io::stdin().read_to_string(&mut stdin).map_err(|e| {
+                    format!(
+                        "Fatal error, can't read config from stdin: {}",
+                        os_error_text(&e)
+                    )
+                })?;
                 text.push('\n');
                 text.push_str(&stdin);
             } else if !expecting_value && arg.starts_with("--") {
@@ -167,7 +178,9 @@ mod native {
             let Some(words) = split_args(line.as_bytes()) else {
                 return Err(fatal("Unbalanced quotes in configuration line"));
             };
-            let mut words = words.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned());
+            let mut words = words
+                .into_iter()
+                .map(|w| String::from_utf8_lossy(&w).into_owned());
             let Some(name) = words.next() else { continue };
             let values: Vec<String> = words.collect();
             if let Some(outcome) = persistence_option(&name, &values) {
@@ -181,7 +194,9 @@ mod native {
             config.apply(&name, &values).map_err(|e| fatal(&e))?;
             if canonical_name(&name) == "bind" {
                 if values.len() > MAX_BIND {
-                    return Err(fatal(&format!("Too many bind addresses specified, max {MAX_BIND}")));
+                    return Err(fatal(&format!(
+                        "Too many bind addresses specified, max {MAX_BIND}"
+                    )));
                 }
                 binds = values;
             }
@@ -203,7 +218,11 @@ mod native {
     /// of these options; `Ok(Some(dir))` for `dir`.
     fn persistence_option(name: &str, values: &[String]) -> Option<Result<Option<String>, String>> {
         let only = |what: &str, allowed: &str| -> Result<Option<String>, String> {
-            let given = values.iter().map(|v| v.to_ascii_lowercase()).collect::<Vec<_>>().join(" ");
+            let given = values
+                .iter()
+                .map(|v| v.to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join(" ");
             if given == allowed {
                 Ok(None)
             } else {
@@ -244,7 +263,9 @@ mod native {
         let (secs, milli) = (ms / 1000, ms % 1000);
         let (days, sod) = (secs / 86400, secs % 86400);
         let (y, m, d) = civil_from_days(days as i64);
-        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
         let line = format!(
             "{}:{role} {d:02} {} {y} {:02}:{:02}:{:02}.{milli:03} {level} {text}\n",
             std::process::id(),
@@ -261,7 +282,8 @@ mod native {
     /// protect itself (output and query buffer limits, `LL_WARNING` in networking.c),
     /// notice (`*`) for the rest.
     fn log_level(line: &str) -> char {
-        let dropped = line.starts_with("Client ") && line.ends_with(" for overcoming of output buffer limits.");
+        let dropped = line.starts_with("Client ")
+            && line.ends_with(" for overcoming of output buffer limits.");
         if dropped || line.starts_with("Closing client that reached max query buffer length: ") {
             '#'
         } else {
@@ -284,14 +306,19 @@ mod native {
 
     fn now_ms() -> u64 {
         // A clock before 1970 is a broken machine; 0 keeps the engine going regardless.
-        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
     }
 
     /// The engine's random ids (replid, run id, EOF marks) come from this seed: from the
     /// OS's generator, as Redis seeds its own from /dev/urandom.
     fn os_seed() -> u64 {
         let mut bytes = [0u8; 8];
-        if std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).is_ok() {
+        if std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| f.read_exact(&mut bytes))
+            .is_ok()
+        {
             return u64::from_le_bytes(bytes);
         }
         // std's RandomState keys come from the OS too (getrandom), on every platform.
@@ -386,7 +413,11 @@ mod native {
             let fail = |what: String| {
                 log('#', 'M', &what);
             };
-            let poll = Poll::new().map_err(|e| fail(format!("Failed creating the event loop. Error message: '{e}'")))?;
+            let poll = Poll::new().map_err(|e| {
+                fail(format!(
+                    "Failed creating the event loop. Error message: '{e}'"
+                ))
+            })?;
             let mut signals = Signals::new([SIGINT, SIGTERM])
                 .map_err(|e| fail(format!("Failed to install the signal handlers: {e}")))?;
             poll.registry()
@@ -414,11 +445,20 @@ mod native {
                             let token = Token(LISTENER_BASE + listeners.len());
                             poll.registry()
                                 .register(&mut l, token, Interest::READABLE)
-                                .map_err(|e| fail(format!("Failed to watch the listening socket: {e}")))?;
+                                .map_err(|e| {
+                                    fail(format!("Failed to watch the listening socket: {e}"))
+                                })?;
                             listeners.push(l);
                         }
                         Err(e) if optional && e.kind() == ErrorKind::AddrNotAvailable => {
-                            log('*', 'M', &format!("Skipping optional bind address {host}:{port}: {}", os_error_text(&e)));
+                            log(
+                                '*',
+                                'M',
+                                &format!(
+                                    "Skipping optional bind address {host}:{port}: {}",
+                                    os_error_text(&e)
+                                ),
+                            );
                         }
                         Err(e) => {
                             fail(format!(
@@ -432,7 +472,11 @@ mod native {
                 }
             }
             let node = Node::new(config, now_ms(), os_seed());
-            let role = if node.role() == Role::Replica { 'S' } else { 'M' };
+            let role = if node.role() == Role::Replica {
+                'S'
+            } else {
+                'M'
+            };
             log('*', role, &format!("Running mode=standalone, port={port}."));
             log('#', role, "Server initialized");
             let mut server = Server {
@@ -454,7 +498,11 @@ mod native {
         }
 
         fn log(&self, level: char, text: &str) {
-            let role = if self.node.role() == Role::Replica { 'S' } else { 'M' };
+            let role = if self.node.role() == Role::Replica {
+                'S'
+            } else {
+                'M'
+            };
             log(level, role, text);
         }
 
@@ -504,7 +552,11 @@ mod native {
 
         fn on_signals(&mut self) {
             for signal in self.signals.pending() {
-                let name = if signal == SIGINT { "SIGINT" } else { "SIGTERM" };
+                let name = if signal == SIGINT {
+                    "SIGINT"
+                } else {
+                    "SIGTERM"
+                };
                 self.log('#', &format!("Received {name} scheduling shutdown..."));
                 self.shutdown = true;
             }
@@ -529,21 +581,47 @@ mod native {
 
         fn accept_all(&mut self, index: usize) {
             loop {
-                let Some(listener) = self.listeners.get(index) else { return };
+                let Some(listener) = self.listeners.get(index) else {
+                    return;
+                };
                 match listener.accept() {
                     Ok((mut stream, addr)) => {
                         // Redis sets TCP_NODELAY on clients: replies are small and latency-bound.
                         let _ = stream.set_nodelay(true);
-                        let conn =
-                            self.node.accept(now_ms(), PeerAddr { ip: addr.ip().to_string(), port: addr.port() });
+                        let conn = self.node.accept(
+                            now_ms(),
+                            PeerAddr {
+                                ip: addr.ip().to_string(),
+                                port: addr.port(),
+                            },
+                        );
                         if let Ok(local) = stream.local_addr() {
-                            self.node.set_local_addr(conn, PeerAddr { ip: local.ip().to_string(), port: local.port() });
+                            self.node.set_local_addr(
+                                conn,
+                                PeerAddr {
+                                    ip: local.ip().to_string(),
+                                    port: local.port(),
+                                },
+                            );
                         }
-                        if let Err(e) = self.poll.registry().register(&mut stream, token_of(conn), Interest::READABLE) {
-                            self.log('#', &format!("Error registering fd event for the new client: {e}"));
+                        if let Err(e) = self.poll.registry().register(
+                            &mut stream,
+                            token_of(conn),
+                            Interest::READABLE,
+                        ) {
+                            self.log(
+                                '#',
+                                &format!("Error registering fd event for the new client: {e}"),
+                            );
                             self.deferred.push_back(Input::Closed { conn });
                         } else {
-                            let c = Conn { stream, state: ConnState::Open, out: Vec::new(), out_pos: 0, want_write: false };
+                            let c = Conn {
+                                stream,
+                                state: ConnState::Open,
+                                out: Vec::new(),
+                                out_pos: 0,
+                                want_write: false,
+                            };
                             self.conns.insert(conn, c);
                         }
                         self.pump();
@@ -551,7 +629,10 @@ mod native {
                     Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                     Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                     Err(e) => {
-                        self.log('#', &format!("Accepting client connection: {}", os_error_text(&e)));
+                        self.log(
+                            '#',
+                            &format!("Accepting client connection: {}", os_error_text(&e)),
+                        );
                         return;
                     }
                 }
@@ -561,7 +642,9 @@ mod native {
         /// Reads up to `READS_PER_TURN` chunks, feeding each to the node at once.
         fn read_some(&mut self, id: ConnId) {
             for _ in 0..READS_PER_TURN {
-                let Some(conn) = self.conns.get_mut(&id) else { return };
+                let Some(conn) = self.conns.get_mut(&id) else {
+                    return;
+                };
                 match conn.state {
                     ConnState::Connecting => {
                         self.check_connect(id);
@@ -594,7 +677,9 @@ mod native {
         }
 
         fn on_writable(&mut self, id: ConnId) {
-            let Some(conn) = self.conns.get(&id) else { return };
+            let Some(conn) = self.conns.get(&id) else {
+                return;
+            };
             if conn.state == ConnState::Connecting {
                 self.check_connect(id);
             } else {
@@ -650,14 +735,19 @@ mod native {
         /// `client-output-buffer-limit` caps. A socket that would block (a peer that stopped
         /// reading) leaves them queued here, as Redis leaves them in its buffers.
         fn flush(&mut self, id: ConnId) {
-            let Some(conn) = self.conns.get_mut(&id) else { return };
+            let Some(conn) = self.conns.get_mut(&id) else {
+                return;
+            };
             if conn.state == ConnState::Connecting {
                 return;
             }
             match conn.flush() {
                 Err(_) => return self.lost(id),
                 Ok(0) => {}
-                Ok(written) => self.deferred.push_back(Input::Written { conn: id, bytes: written as u64 }),
+                Ok(written) => self.deferred.push_back(Input::Written {
+                    conn: id,
+                    bytes: written as u64,
+                }),
             }
             if conn.pending() == 0 && conn.state == ConnState::Closing {
                 return self.close_now(id);
@@ -665,8 +755,17 @@ mod native {
             let want = conn.pending() > 0;
             if want != conn.want_write {
                 conn.want_write = want;
-                let interest = if want { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
-                if self.poll.registry().reregister(&mut conn.stream, token_of(id), interest).is_err() {
+                let interest = if want {
+                    Interest::READABLE | Interest::WRITABLE
+                } else {
+                    Interest::READABLE
+                };
+                if self
+                    .poll
+                    .registry()
+                    .reregister(&mut conn.stream, token_of(id), interest)
+                    .is_err()
+                {
                     self.lost(id);
                 }
             }
@@ -674,7 +773,9 @@ mod native {
 
         /// Settles a non-blocking connect: connected, failed, or still in progress.
         fn check_connect(&mut self, id: ConnId) {
-            let Some(conn) = self.conns.get_mut(&id) else { return };
+            let Some(conn) = self.conns.get_mut(&id) else {
+                return;
+            };
             let failure = match conn.stream.take_error() {
                 Ok(Some(e)) | Err(e) => Some(e),
                 Ok(None) => match conn.stream.peer_addr() {
@@ -686,7 +787,10 @@ mod native {
             match failure {
                 Some(e) => {
                     self.close_now(id);
-                    self.deferred.push_back(Input::ConnectFailed { conn: id, reason: os_error_text(&e) });
+                    self.deferred.push_back(Input::ConnectFailed {
+                        conn: id,
+                        reason: os_error_text(&e),
+                    });
                 }
                 None => {
                     conn.state = ConnState::Open;
@@ -708,20 +812,43 @@ mod native {
                 Ok(Some(a)) => a,
                 Ok(None) => {
                     let reason = "No address associated with hostname".to_string();
-                    return self.deferred.push_back(Input::ConnectFailed { conn: id, reason });
+                    return self
+                        .deferred
+                        .push_back(Input::ConnectFailed { conn: id, reason });
                 }
-                Err(e) => return self.deferred.push_back(Input::ConnectFailed { conn: id, reason: os_error_text(&e) }),
+                Err(e) => {
+                    return self.deferred.push_back(Input::ConnectFailed {
+                        conn: id,
+                        reason: os_error_text(&e),
+                    })
+                }
             };
             let mut stream = match TcpStream::connect(addr) {
                 Ok(s) => s,
-                Err(e) => return self.deferred.push_back(Input::ConnectFailed { conn: id, reason: os_error_text(&e) }),
+                Err(e) => {
+                    return self.deferred.push_back(Input::ConnectFailed {
+                        conn: id,
+                        reason: os_error_text(&e),
+                    })
+                }
             };
-            if let Err(e) =
-                self.poll.registry().register(&mut stream, token_of(id), Interest::READABLE | Interest::WRITABLE)
-            {
-                return self.deferred.push_back(Input::ConnectFailed { conn: id, reason: os_error_text(&e) });
+            if let Err(e) = self.poll.registry().register(
+                &mut stream,
+                token_of(id),
+                Interest::READABLE | Interest::WRITABLE,
+            ) {
+                return self.deferred.push_back(Input::ConnectFailed {
+                    conn: id,
+                    reason: os_error_text(&e),
+                });
             }
-            let c = Conn { stream, state: ConnState::Connecting, out: Vec::new(), out_pos: 0, want_write: true };
+            let c = Conn {
+                stream,
+                state: ConnState::Connecting,
+                out: Vec::new(),
+                out_pos: 0,
+                want_write: true,
+            };
             self.conns.insert(id, c);
         }
 
@@ -787,35 +914,73 @@ mod native {
             assert_eq!(log_level("Client id=3 addr=127.0.0.1:5 cmd=get scheduled to be closed ASAP for overcoming of output buffer limits."), '#');
             assert_eq!(log_level("Client id=3 addr=127.0.0.1:5 cmd=get closed for overcoming of output buffer limits."), '#');
             assert_eq!(log_level("Closing client that reached max query buffer length: id=3 (qbuf initial bytes: \"x\")"), '#');
-            assert_eq!(log_level("Connection with replica 127.0.0.1:6380 lost."), '*');
+            assert_eq!(
+                log_level("Connection with replica 127.0.0.1:6380 lost."),
+                '*'
+            );
         }
 
         #[test]
         fn command_line_becomes_config_lines() {
             let args = |s: &[&str]| s.iter().map(|a| a.to_string()).collect::<Vec<_>>();
-            let l = load_config(&args(&["--port", "7001", "--replicaof", "127.0.0.1", "7000", "--bind", "0.0.0.0", "::1"]))
-                .unwrap_or_else(|e| panic!("{e}"));
+            let l = load_config(&args(&[
+                "--port",
+                "7001",
+                "--replicaof",
+                "127.0.0.1",
+                "7000",
+                "--bind",
+                "0.0.0.0",
+                "::1",
+            ]))
+            .unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(l.config.port, 7001);
             assert_eq!(l.config.replicaof, Some(("127.0.0.1".into(), 7000)));
             assert_eq!(l.binds, vec!["0.0.0.0".to_string(), "::1".to_string()]);
             // redis-server's usual no-persistence options are accepted with those values only.
-            let l = load_config(&args(&["--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", "/"]))
-                .unwrap_or_else(|e| panic!("{e}"));
+            let l = load_config(&args(&[
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                "/",
+            ]))
+            .unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(l.dir.as_deref(), Some("/"));
-            assert!(load_config(&args(&["--save"])).is_ok(), "a bare --save means save \"\"");
+            assert!(
+                load_config(&args(&["--save"])).is_ok(),
+                "a bare --save means save \"\""
+            );
             let err = load_config(&args(&["--save", "900", "1"])).unwrap_err();
-            assert!(err.contains("'save \"900\" \"1\"': replscope-server keeps everything in memory"), "{err}");
+            assert!(
+                err.contains("'save \"900\" \"1\"': replscope-server keeps everything in memory"),
+                "{err}"
+            );
             assert!(load_config(&args(&["--appendonly", "yes"])).is_err());
             assert!(load_config(&args(&["--dir", "/no/such/dir"])).is_err());
             let err = load_config(&args(&["--port", "70000"])).unwrap_err();
             assert!(err.contains("at line 2 >>> 'port \"70000\"': argument must be between 0 and 65535 inclusive"), "{err}");
             let err = load_config(&args(&["--no-such", "1"])).unwrap_err();
-            assert!(err.ends_with("Bad directive or wrong number of arguments"), "{err}");
+            assert!(
+                err.ends_with("Bad directive or wrong number of arguments"),
+                "{err}"
+            );
             assert!(!err.contains('\n'));
             // A multi-word option as one argument, as redis-server takes it.
-            let l = load_config(&args(&["--client-output-buffer-limit", "normal 64mb 32mb 10", "--maxclients", "5"]))
-                .unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(l.config.client_output_buffer_limit[0], (64 << 20, 32 << 20, 10));
+            let l = load_config(&args(&[
+                "--client-output-buffer-limit",
+                "normal 64mb 32mb 10",
+                "--maxclients",
+                "5",
+            ]))
+            .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                l.config.client_output_buffer_limit[0],
+                (64 << 20, 32 << 20, 10)
+            );
             assert_eq!(l.config.maxclients, 5);
             // The value of an option given alone may itself start with `--`.
             let err = load_config(&args(&["--port", "--hz"])).unwrap_err();

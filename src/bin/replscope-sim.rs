@@ -83,9 +83,12 @@ mod native {
             }
         }
         if summary_only && log {
-            return Err(format!("--summary and --log contradict each other\n{USAGE}"));
+            return Err(format!(
+                "--summary and --log contradict each other\n{USAGE}"
+            ));
         }
-        let source = source.ok_or_else(|| format!("run needs a scenario file or a share link\n{USAGE}"))?;
+        let source =
+            source.ok_or_else(|| format!("run needs a scenario file or a share link\n{USAGE}"))?;
         // A file wins over a link of the same spelling; what is neither is reported as a
         // link when it looks like one (the page's message says what is wrong with it).
         let path = std::path::Path::new(&source);
@@ -125,7 +128,9 @@ mod native {
     /// Whether `run`'s argument is meant as a share link rather than a file name.
     fn looks_like_link(arg: &str) -> bool {
         let arg = arg.trim();
-        arg.contains('#') || arg.contains("://") || (arg.starts_with('v') && arg[1..].starts_with(|c: char| c.is_ascii_digit()))
+        arg.contains('#')
+            || arg.contains("://")
+            || (arg.starts_with('v') && arg[1..].starts_with(|c: char| c.is_ascii_digit()))
     }
 
     fn cmd_link(args: &[String]) -> Result<i32, String> {
@@ -151,8 +156,16 @@ mod native {
         // Only a link that opens to this very run is printed.
         match link::decode(&made) {
             Ok(back) if back == shared => {}
-            Ok(_) => return Err(format!("{path}: the link does not open to the same scenario (a bug in replscope)")),
-            Err(e) => return Err(format!("{path}: the link does not open ({e}): a bug in replscope")),
+            Ok(_) => {
+                return Err(format!(
+                    "{path}: the link does not open to the same scenario (a bug in replscope)"
+                ))
+            }
+            Err(e) => {
+                return Err(format!(
+                    "{path}: the link does not open ({e}): a bug in replscope"
+                ))
+            }
         }
         println!("{made}");
         Ok(0)
@@ -160,7 +173,9 @@ mod native {
 
     fn cmd_generate(args: &[String]) -> Result<i32, String> {
         let seed = args.first().ok_or("generate needs a seed")?;
-        let seed: u64 = seed.parse().map_err(|_| format!("{seed:?} is not a seed (an unsigned integer)"))?;
+        let seed: u64 = seed
+            .parse()
+            .map_err(|_| format!("{seed:?} is not a seed (an unsigned integer)"))?;
         let faults = match args.get(1).map(String::as_str) {
             None => true,
             Some("--no-faults") if args.len() == 2 => false,
@@ -171,8 +186,11 @@ mod native {
     }
 
     fn number(args: &[String], i: usize, name: &str) -> Result<u64, String> {
-        let v = args.get(i + 1).ok_or_else(|| format!("{name} needs a value"))?;
-        v.parse().map_err(|_| format!("{name}: {v:?} is not an unsigned integer"))
+        let v = args
+            .get(i + 1)
+            .ok_or_else(|| format!("{name} needs a value"))?;
+        v.parse()
+            .map_err(|_| format!("{name}: {v:?} is not an unsigned integer"))
     }
 
     /// The last panic's message and location, kept by the hook instead of printed.
@@ -206,7 +224,9 @@ mod native {
         let (mut failed, mut panics) = (0u64, 0u64);
         for seed in start..start.saturating_add(seeds) {
             let scenario = random_scenario_with(seed, faults);
-            let Err(failure) = run_catching(&scenario) else { continue };
+            let Err(failure) = run_catching(&scenario) else {
+                continue;
+            };
             failed += 1;
             let failure = with_panic_location(failure);
             if matches!(failure, Failure::Panic(_)) {
@@ -215,11 +235,13 @@ mod native {
             println!("FAIL seed {seed}\n{failure}");
             std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
             let file = out.join(format!("replscope-sim-{seed}.json"));
-            std::fs::write(&file, scenario.to_json()).map_err(|e| format!("{}: {e}", file.display()))?;
+            std::fs::write(&file, scenario.to_json())
+                .map_err(|e| format!("{}: {e}", file.display()))?;
             let (small, small_failure) = shrink(&scenario, &failure, budget);
             let small_failure = with_panic_location(small_failure);
             let small_file = out.join(format!("replscope-sim-{seed}-shrunk.json"));
-            std::fs::write(&small_file, small.to_json()).map_err(|e| format!("{}: {e}", small_file.display()))?;
+            std::fs::write(&small_file, small.to_json())
+                .map_err(|e| format!("{}: {e}", small_file.display()))?;
             println!(
                 "shrunk from {} servers / {} actions to {} / {}:\n{small_failure}",
                 scenario.servers.len(),
@@ -237,7 +259,10 @@ mod native {
                 Failure::Violations(v) => v.first().map(|v| v.index + 1),
                 _ => None,
             };
-            match link::encode_checked(&SharedRun { scenario: small.clone(), step }) {
+            match link::encode_checked(&SharedRun {
+                scenario: small.clone(),
+                step,
+            }) {
                 Ok(made) => println!("replay in the page: #{made}\n"),
                 Err(e) => println!("replay in the page: no link ({e})\n"),
             }
@@ -252,7 +277,13 @@ mod native {
 
     fn with_panic_location(f: Failure) -> Failure {
         match f {
-            Failure::Panic(m) => Failure::Panic(LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or(m)),
+            Failure::Panic(m) => Failure::Panic(
+                LAST_PANIC
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                    .unwrap_or(m),
+            ),
             other => other,
         }
     }

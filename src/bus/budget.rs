@@ -53,7 +53,11 @@ pub const DEFAULT_MAX_BYTES: u64 = 512 << 20;
 pub const DEFAULT_MAX_STEPS: u64 = 30_000_000;
 
 impl Budget {
-    pub const DEFAULT: Budget = Budget { max_events: DEFAULT_MAX_EVENTS, max_bytes: DEFAULT_MAX_BYTES, max_steps: DEFAULT_MAX_STEPS };
+    pub const DEFAULT: Budget = Budget {
+        max_events: DEFAULT_MAX_EVENTS,
+        max_bytes: DEFAULT_MAX_BYTES,
+        max_steps: DEFAULT_MAX_STEPS,
+    };
 }
 
 impl Default for Budget {
@@ -81,9 +85,24 @@ pub struct BudgetStop {
 impl fmt::Display for BudgetStop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.limit {
-            BudgetLimit::Events(n) => write!(f, "stopped at event {}: budget of {} events reached", self.event, grouped(n)),
-            BudgetLimit::Bytes(n) => write!(f, "stopped at event {}: budget of {} of memory reached", self.event, human_bytes(n)),
-            BudgetLimit::Steps(n) => write!(f, "stopped at event {}: budget of {} steps of simulation reached", self.event, grouped(n)),
+            BudgetLimit::Events(n) => write!(
+                f,
+                "stopped at event {}: budget of {} events reached",
+                self.event,
+                grouped(n)
+            ),
+            BudgetLimit::Bytes(n) => write!(
+                f,
+                "stopped at event {}: budget of {} of memory reached",
+                self.event,
+                human_bytes(n)
+            ),
+            BudgetLimit::Steps(n) => write!(
+                f,
+                "stopped at event {}: budget of {} steps of simulation reached",
+                self.event,
+                grouped(n)
+            ),
         }
     }
 }
@@ -112,7 +131,11 @@ pub fn human_bytes(bytes: u64) -> String {
             }
             let rounded = format!("{:.1}", bytes as f64 / size as f64);
             // Just past a round number, "16.0 MiB" would read as the budget itself.
-            return if rounded.ends_with(".0") { format!("{} bytes", grouped(bytes)) } else { format!("{rounded} {unit}") };
+            return if rounded.ends_with(".0") {
+                format!("{} bytes", grouped(bytes))
+            } else {
+                format!("{rounded} {unit}")
+            };
         }
     }
     format!("{bytes} bytes")
@@ -141,10 +164,15 @@ pub(crate) fn entry_bytes(e: &LogEntry) -> u64 {
         LogKind::ServerStarted { name, .. } => name.len(),
         LogKind::ConsoleInput { line } => line.len(),
         LogKind::Reply { data } | LogKind::Deliver { data, .. } => data.len(),
-        LogKind::Closed { reason, .. } | LogKind::ConnectFailed { reason, .. } | LogKind::RestartFailed { reason } => reason.len(),
+        LogKind::Closed { reason, .. }
+        | LogKind::ConnectFailed { reason, .. }
+        | LogKind::RestartFailed { reason } => reason.len(),
         LogKind::Connect { host, .. } => host.len(),
         LogKind::Engine(Event::Log(line)) => line.len(),
-        LogKind::Restarted { repl: Some((id, _)), .. } => id.len(),
+        LogKind::Restarted {
+            repl: Some((id, _)),
+            ..
+        } => id.len(),
         _ => 0,
     };
     LOG_ENTRY_BYTES + payload as u64
@@ -180,13 +208,21 @@ pub(crate) fn world_bytes(w: &World) -> u64 {
                 total += KEY_BYTES + key.len() as u64 + value_bytes(&entry.value);
             }
         }
-        total += node.replication().backlog.as_ref().map_or(0, |b| b.buffer_memory());
+        total += node
+            .replication()
+            .backlog
+            .as_ref()
+            .map_or(0, |b| b.buffer_memory());
     }
     for p in &w.procs {
         total += p.disk.as_ref().map_or(0, |d| d.len() as u64);
         total += p.stash.iter().map(pending_bytes).sum::<u64>();
     }
-    total += w.queue.iter().map(|q| pending_bytes(&q.0.event)).sum::<u64>();
+    total += w
+        .queue
+        .iter()
+        .map(|q| pending_bytes(&q.0.event))
+        .sum::<u64>();
     for (_, link) in w.links.iter() {
         total += link.parked.iter().map(pending_bytes).sum::<u64>();
     }
@@ -202,7 +238,8 @@ fn pending_bytes(p: &Pending) -> u64 {
 }
 
 fn value_bytes(v: &Value) -> u64 {
-    let elements = |lens: &mut dyn Iterator<Item = usize>| lens.map(|n| ELEMENT_BYTES + n as u64).sum::<u64>();
+    let elements =
+        |lens: &mut dyn Iterator<Item = usize>| lens.map(|n| ELEMENT_BYTES + n as u64).sum::<u64>();
     match v {
         Value::String(s) => s.len() as u64,
         Value::List(l) => elements(&mut l.iter().map(|e| e.len())),
@@ -219,10 +256,22 @@ mod tests {
 
     #[test]
     fn stops_read_as_the_page_shows_them() {
-        let events = BudgetStop { event: 2_000_000, limit: BudgetLimit::Events(2_000_000) };
-        assert_eq!(events.to_string(), "stopped at event 2000000: budget of 2,000,000 events reached");
-        let bytes = BudgetStop { event: 1234, limit: BudgetLimit::Bytes(512 << 20) };
-        assert_eq!(bytes.to_string(), "stopped at event 1234: budget of 512 MiB of memory reached");
+        let events = BudgetStop {
+            event: 2_000_000,
+            limit: BudgetLimit::Events(2_000_000),
+        };
+        assert_eq!(
+            events.to_string(),
+            "stopped at event 2000000: budget of 2,000,000 events reached"
+        );
+        let bytes = BudgetStop {
+            event: 1234,
+            limit: BudgetLimit::Bytes(512 << 20),
+        };
+        assert_eq!(
+            bytes.to_string(),
+            "stopped at event 1234: budget of 512 MiB of memory reached"
+        );
         assert_eq!(human_bytes(3 << 29), "1.5 GiB");
         assert_eq!(human_bytes(64 << 10), "64 KiB");
         assert_eq!(human_bytes(100), "100 bytes");

@@ -62,7 +62,11 @@ enum Phase {
     /// Skipping a snapshot of known size: bytes left.
     Discard(u64),
     /// Skipping until the last 40 bytes read are the EOF mark.
-    UntilMark { mark: Vec<u8>, last: Vec<u8>, read: u64 },
+    UntilMark {
+        mark: Vec<u8>,
+        last: Vec<u8>,
+        read: u64,
+    },
     /// Printing the replication stream.
     Stream,
 }
@@ -73,7 +77,10 @@ impl Console {
     }
 
     pub(crate) fn push_input(&mut self, line: String) {
-        self.entries.push(ConsoleEntry { input: line, reply: None });
+        self.entries.push(ConsoleEntry {
+            input: line,
+            reply: None,
+        });
     }
 
     /// Replies to `--pipe` commands so far, and how many of them were errors.
@@ -106,13 +113,19 @@ impl Console {
     /// The oldest entry at or after `from` still waiting for its reply on this connection.
     fn open_entry(&self, from: usize) -> Option<usize> {
         let from = from.max(self.answerable_from);
-        self.entries.get(from..)?.iter().position(|e| e.reply.is_none()).map(|i| from + i)
+        self.entries
+            .get(from..)?
+            .iter()
+            .position(|e| e.reply.is_none())
+            .map(|i| from + i)
     }
 
     /// Reads the front of `rest` in replica output mode: returns how many bytes it took
     /// (all of them while the mode lasts; fewer when it ends, and replies follow).
     fn replica_output_take(&mut self, rest: &[u8]) -> usize {
-        let Some(mode) = self.replica_output.as_mut() else { return 0 };
+        let Some(mode) = self.replica_output.as_mut() else {
+            return 0;
+        };
         let mut used = 0;
         // redis-cli has stopped reading: a refused SYNC, or a reply it cannot read.
         let mut ended = false;
@@ -130,7 +143,9 @@ impl Console {
                     }
                     if line[0] == b'-' {
                         // redis-cli keeps the line's CR; it prints nothing visible.
-                        let text = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned();
+                        let text =
+                            String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line))
+                                .into_owned();
                         mode.head.push(format!("SYNC with master failed: {text}"));
                         ended = true;
                         continue;
@@ -140,19 +155,29 @@ impl Console {
                     let size = after
                         .iter()
                         .take_while(|c| c.is_ascii_digit())
-                        .fold(0u64, |n, &c| n.saturating_mul(10).saturating_add(u64::from(c - b'0')));
+                        .fold(0u64, |n, &c| {
+                            n.saturating_mul(10).saturating_add(u64::from(c - b'0'))
+                        });
                     if size == 0 {
                         // An EOF-marked snapshot: the mark follows `$EOF:`. A line without
                         // one (a PSYNC's +FULLRESYNC) leaves the mark all zeros, which never
                         // comes, and redis-cli waits on, as real redis-cli does.
                         let mark = match after.strip_prefix(b"EOF:") {
-                            Some(m) if m.len() >= RDB_EOF_MARK_SIZE => m[..RDB_EOF_MARK_SIZE].to_vec(),
+                            Some(m) if m.len() >= RDB_EOF_MARK_SIZE => {
+                                m[..RDB_EOF_MARK_SIZE].to_vec()
+                            }
                             _ => vec![0; RDB_EOF_MARK_SIZE],
                         };
                         mode.head.push("SYNC with master, discarding bytes of bulk transfer until EOF marker...".into());
-                        mode.phase = Phase::UntilMark { mark, last: Vec::new(), read: 0 };
+                        mode.phase = Phase::UntilMark {
+                            mark,
+                            last: Vec::new(),
+                            read: 0,
+                        };
                     } else {
-                        mode.head.push(format!("SYNC with master, discarding {size} bytes of bulk transfer..."));
+                        mode.head.push(format!(
+                            "SYNC with master, discarding {size} bytes of bulk transfer..."
+                        ));
                         mode.phase = Phase::Discard(size);
                     }
                 }
@@ -161,7 +186,8 @@ impl Console {
                     used += n as usize;
                     *left -= n;
                     if *left == 0 {
-                        mode.head.push("SYNC done. Logging commands from master.".into());
+                        mode.head
+                            .push("SYNC done. Logging commands from master.".into());
                         mode.phase = Phase::Stream;
                     }
                 }
@@ -176,7 +202,9 @@ impl Console {
                     if last == mark {
                         // redis-cli then sends REPLCONF ACK 0 a second later; this console
                         // does not.
-                        mode.head.push(format!("SYNC done after {read} bytes. Logging commands from master."));
+                        mode.head.push(format!(
+                            "SYNC done after {read} bytes. Logging commands from master."
+                        ));
                         mode.phase = Phase::Stream;
                     }
                 }
@@ -238,7 +266,9 @@ impl Console {
             if open.is_none() && self.piped_due > 0 && rest.first() == Some(&b'+') {
                 // A status reply to a piped command (a pipe of SETs: thousands of +OK) is
                 // only counted: no need to build it.
-                let Some(end) = rest.windows(2).position(|w| w == b"\r\n") else { break };
+                let Some(end) = rest.windows(2).position(|w| w == b"\r\n") else {
+                    break;
+                };
                 used_total += end + 2;
                 self.piped_due -= 1;
                 self.piped_replies += 1;
@@ -255,13 +285,19 @@ impl Console {
                         self.piped_replies += 1;
                         self.piped_errors += u64::from(matches!(reply, Reply::Error(_)));
                     } else {
-                        self.entries.push(ConsoleEntry { input: String::new(), reply: Some(reply) });
+                        self.entries.push(ConsoleEntry {
+                            input: String::new(),
+                            reply: Some(reply),
+                        });
                     }
                 }
                 Ok(None) => break,
                 Err(e) => {
                     used_total = inbox.len();
-                    self.entries.push(ConsoleEntry { input: String::new(), reply: Some(Reply::Error(format!("protocol error: {e}"))) });
+                    self.entries.push(ConsoleEntry {
+                        input: String::new(),
+                        reply: Some(Reply::Error(format!("protocol error: {e}"))),
+                    });
                     break;
                 }
             }
@@ -275,7 +311,10 @@ impl ReplicaOutput {
     fn text(&self) -> String {
         let mut out = self.head.join("\n");
         if self.dropped > 0 {
-            out.push_str(&format!("\n(… {} earlier commands not kept here)", self.dropped));
+            out.push_str(&format!(
+                "\n(… {} earlier commands not kept here)",
+                self.dropped
+            ));
         }
         for line in &self.lines {
             out.push('\n');
@@ -351,12 +390,24 @@ mod tests {
     #[test]
     fn formats_like_redis_cli() {
         assert_eq!(format_reply(&Reply::Simple("OK".into()), false), "OK");
-        assert_eq!(format_reply(&Reply::Bulk(Some(b"a\"b\n".to_vec())), false), "\"a\\\"b\\n\"");
+        assert_eq!(
+            format_reply(&Reply::Bulk(Some(b"a\"b\n".to_vec())), false),
+            "\"a\\\"b\\n\""
+        );
         assert_eq!(format_reply(&Reply::Bulk(None), false), "(nil)");
         assert_eq!(format_reply(&Reply::Integer(3), false), "(integer) 3");
-        assert_eq!(format_reply(&Reply::Error("ERR x".into()), false), "(error) ERR x");
-        let arr = Reply::Array(Some(vec![Reply::Bulk(Some(b"k".to_vec())), Reply::Integer(1)]));
+        assert_eq!(
+            format_reply(&Reply::Error("ERR x".into()), false),
+            "(error) ERR x"
+        );
+        let arr = Reply::Array(Some(vec![
+            Reply::Bulk(Some(b"k".to_vec())),
+            Reply::Integer(1),
+        ]));
         assert_eq!(format_reply(&arr, false), "1) \"k\"\n2) (integer) 1");
-        assert_eq!(format_reply(&Reply::Array(Some(vec![])), false), "(empty array)");
+        assert_eq!(
+            format_reply(&Reply::Array(Some(vec![])), false),
+            "(empty array)"
+        );
     }
 }

@@ -37,36 +37,85 @@ pub struct SentAt {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogKind {
-    ServerStarted { name: String, port: u16 },
-    ConsoleInput { line: String },
+    ServerStarted {
+        name: String,
+        port: u16,
+    },
+    ConsoleInput {
+        line: String,
+    },
     /// Reply bytes to the console.
-    Reply { data: Vec<u8> },
-    Connect { conn: ConnId, host: String, port: u16 },
-    Accepted { conn: ConnId, from: ServerId },
-    Connected { conn: ConnId },
-    ConnectFailed { conn: ConnId, reason: String },
+    Reply {
+        data: Vec<u8>,
+    },
+    Connect {
+        conn: ConnId,
+        host: String,
+        port: u16,
+    },
+    Accepted {
+        conn: ConnId,
+        from: ServerId,
+    },
+    Connected {
+        conn: ConnId,
+    },
+    ConnectFailed {
+        conn: ConnId,
+        reason: String,
+    },
     /// A chunk of bytes arrived on `conn` of `server`.
-    Deliver { conn: ConnId, from: Option<ServerId>, data: Vec<u8> },
-    Closed { conn: ConnId, reason: String },
-    Cut { a: ServerId, b: ServerId },
-    Heal { a: ServerId, b: ServerId },
+    Deliver {
+        conn: ConnId,
+        from: Option<ServerId>,
+        data: Vec<u8>,
+    },
+    Closed {
+        conn: ConnId,
+        reason: String,
+    },
+    Cut {
+        a: ServerId,
+        b: ServerId,
+    },
+    Heal {
+        a: ServerId,
+        b: ServerId,
+    },
     Engine(Event),
     /// A fault injected into the network or a server (immediately or as scheduled).
     Fault(Fault),
     /// A crashed server's connections die with it; a peer learns it here.
     Crashed,
     /// The server process started again, with what it loaded from its RDB on disk.
-    Restarted { from_disk: bool, keys: usize, repl: Option<(String, u64)> },
+    Restarted {
+        from_disk: bool,
+        keys: usize,
+        repl: Option<(String, u64)>,
+    },
     /// A restart from disk could not read the RDB: the server stays down (Redis exits).
-    RestartFailed { reason: String },
+    RestartFailed {
+        reason: String,
+    },
     /// The server's RDB on disk was replaced by a fresh snapshot.
-    Saved { bytes: usize },
+    Saved {
+        bytes: usize,
+    },
     /// A paused (SIGSTOPped) server was resumed; `queued` events had waited for it.
-    Resumed { queued: usize },
+    Resumed {
+        queued: usize,
+    },
     /// Held traffic on the link `from -> to` was let through, in order.
-    Released { from: ServerId, to: ServerId, items: usize },
+    Released {
+        from: ServerId,
+        to: ServerId,
+        items: usize,
+    },
     /// `bytes` of `conn` left the sender's send buffer onto a bandwidth-limited link.
-    Drained { conn: ConnId, bytes: usize },
+    Drained {
+        conn: ConnId,
+        bytes: usize,
+    },
     /// The server was taken out of the playground (down for good; its id stays taken).
     Removed,
 }
@@ -85,9 +134,16 @@ impl LogEntry {
             LogKind::Connect { conn, host, port } => write!(s, " connect c{conn} -> {host}:{port}"),
             LogKind::Accepted { conn, from } => write!(s, " accept c{conn} from s{from}"),
             LogKind::Connected { conn } => write!(s, " connected c{conn}"),
-            LogKind::ConnectFailed { conn, reason } => write!(s, " connect-failed c{conn} {reason}"),
+            LogKind::ConnectFailed { conn, reason } => {
+                write!(s, " connect-failed c{conn} {reason}")
+            }
             LogKind::Deliver { conn, from, data } => match from {
-                Some(f) => write!(s, " recv c{conn} from s{f} {}B {}", data.len(), escape(data)),
+                Some(f) => write!(
+                    s,
+                    " recv c{conn} from s{f} {}B {}",
+                    data.len(),
+                    escape(data)
+                ),
                 None => write!(s, " recv c{conn} {}B {}", data.len(), escape(data)),
             },
             LogKind::Closed { conn, reason } => write!(s, " closed c{conn} ({reason})"),
@@ -96,18 +152,33 @@ impl LogEntry {
             LogKind::Engine(e) => write!(s, " {e:?}"),
             LogKind::Fault(f) => write!(s, " fault {f}"),
             LogKind::Crashed => write!(s, " crashed (memory lost, connections reset)"),
-            LogKind::Restarted { from_disk, keys, repl } => {
-                let from = if *from_disk { "from its RDB on disk" } else { "empty (no RDB loaded)" };
+            LogKind::Restarted {
+                from_disk,
+                keys,
+                repl,
+            } => {
+                let from = if *from_disk {
+                    "from its RDB on disk"
+                } else {
+                    "empty (no RDB loaded)"
+                };
                 match repl {
-                    Some((id, off)) => write!(s, " restarted {from}: {keys} keys, replid {id} offset {off}"),
+                    Some((id, off)) => write!(
+                        s,
+                        " restarted {from}: {keys} keys, replid {id} offset {off}"
+                    ),
                     None => write!(s, " restarted {from}: {keys} keys, no replication info"),
                 }
             }
             LogKind::RestartFailed { reason } => write!(s, " restart failed: {reason}"),
             LogKind::Saved { bytes } => write!(s, " saved RDB to disk ({bytes}B)"),
             LogKind::Resumed { queued } => write!(s, " resumed ({queued} events had waited)"),
-            LogKind::Released { from, to, items } => write!(s, " released s{from} -> s{to} ({items} held)"),
-            LogKind::Drained { conn, bytes } => write!(s, " sent c{conn} {bytes}B (left the send buffer)"),
+            LogKind::Released { from, to, items } => {
+                write!(s, " released s{from} -> s{to} ({items} held)")
+            }
+            LogKind::Drained { conn, bytes } => {
+                write!(s, " sent c{conn} {bytes}B (left the send buffer)")
+            }
             LogKind::Removed => write!(s, " removed (down for good)"),
         };
         s

@@ -41,11 +41,14 @@ mod world;
 use std::fmt;
 
 use crate::engine::{resp, Config};
-pub use budget::{grouped, human_bytes, Budget, BudgetLimit, BudgetStop, DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS, DEFAULT_MAX_STEPS};
+pub use budget::{
+    grouped, human_bytes, Budget, BudgetLimit, BudgetStop, DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS,
+    DEFAULT_MAX_STEPS,
+};
 pub use console::{format_reply, quote, Console, ConsoleEntry};
 pub use log::{hash as hash_entries, LogEntry, LogKind, SentAt};
-pub use world::{Server, SEGMENT_BYTES};
 use world::{Endpoint, Pending, ProcState, World};
+pub use world::{Server, SEGMENT_BYTES};
 
 /// Where [`Bus::run_until_entry`] paused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +119,12 @@ pub struct LinkConfig {
 
 impl Default for LinkConfig {
     fn default() -> Self {
-        LinkConfig { latency_ms: DEFAULT_LATENCY_MS, bandwidth: None, extra_delay_ms: 0, jitter_ms: 0 }
+        LinkConfig {
+            latency_ms: DEFAULT_LATENCY_MS,
+            bandwidth: None,
+            extra_delay_ms: 0,
+            jitter_ms: 0,
+        }
     }
 }
 
@@ -129,14 +137,22 @@ pub enum Fault {
     Heal { a: ServerId, b: ServerId },
     /// The connections between `a` and `b` die now (bytes in flight are lost); each end
     /// notices `detect_ms` later. New connections may be made at once.
-    Sever { a: ServerId, b: ServerId, detect_ms: u64 },
+    Sever {
+        a: ServerId,
+        b: ServerId,
+        detect_ms: u64,
+    },
     /// Traffic from `from` to `to` is held: nothing arrives, nobody is told, connections
     /// stay open. Both directions held is a silent partition; one is a one-way partition.
     Hold { from: ServerId, to: ServerId },
     /// Lets held traffic through, in order, as if it had been retransmitted.
     Release { from: ServerId, to: ServerId },
     /// Changes one direction's latency, bandwidth, delay or jitter.
-    SetLink { from: ServerId, to: ServerId, config: LinkConfig },
+    SetLink {
+        from: ServerId,
+        to: ServerId,
+        config: LinkConfig,
+    },
     /// The process dies: its memory is lost, its peers see their connections reset.
     Crash { server: ServerId },
     /// The process starts again (crashing it first if running), loading its last saved
@@ -154,7 +170,9 @@ impl Fault {
     fn servers(&self) -> Vec<ServerId> {
         match *self {
             Fault::Cut { a, b } | Fault::Heal { a, b } | Fault::Sever { a, b, .. } => vec![a, b],
-            Fault::Hold { from, to } | Fault::Release { from, to } | Fault::SetLink { from, to, .. } => vec![from, to],
+            Fault::Hold { from, to }
+            | Fault::Release { from, to }
+            | Fault::SetLink { from, to, .. } => vec![from, to],
             Fault::Crash { server }
             | Fault::Restart { server, .. }
             | Fault::Pause { server }
@@ -169,11 +187,18 @@ impl fmt::Display for Fault {
         match self {
             Fault::Cut { a, b } => write!(f, "cut s{a} <-> s{b}"),
             Fault::Heal { a, b } => write!(f, "heal s{a} <-> s{b}"),
-            Fault::Sever { a, b, detect_ms } => write!(f, "sever s{a} <-> s{b} (the ends notice after {detect_ms}ms)"),
-            Fault::Hold { from, to } => write!(f, "hold s{from} -> s{to} (bytes held, nobody told)"),
+            Fault::Sever { a, b, detect_ms } => write!(
+                f,
+                "sever s{a} <-> s{b} (the ends notice after {detect_ms}ms)"
+            ),
+            Fault::Hold { from, to } => {
+                write!(f, "hold s{from} -> s{to} (bytes held, nobody told)")
+            }
             Fault::Release { from, to } => write!(f, "release s{from} -> s{to}"),
             Fault::SetLink { from, to, config } => {
-                let bw = config.bandwidth.map_or("unlimited".to_string(), |b| format!("{b}B/ms"));
+                let bw = config
+                    .bandwidth
+                    .map_or("unlimited".to_string(), |b| format!("{b}B/ms"));
                 write!(
                     f,
                     "link s{from} -> s{to}: latency {}ms, bandwidth {bw}, extra delay {}ms, jitter {}ms",
@@ -181,8 +206,14 @@ impl fmt::Display for Fault {
                 )
             }
             Fault::Crash { server } => write!(f, "crash s{server}"),
-            Fault::Restart { server, from_disk: true } => write!(f, "restart s{server} (loading its RDB from disk)"),
-            Fault::Restart { server, from_disk: false } => write!(f, "restart s{server} (without an RDB)"),
+            Fault::Restart {
+                server,
+                from_disk: true,
+            } => write!(f, "restart s{server} (loading its RDB from disk)"),
+            Fault::Restart {
+                server,
+                from_disk: false,
+            } => write!(f, "restart s{server} (without an RDB)"),
             Fault::Pause { server } => write!(f, "pause s{server} (SIGSTOP)"),
             Fault::Resume { server } => write!(f, "resume s{server} (SIGCONT)"),
             Fault::Save { server } => write!(f, "save s{server}"),
@@ -209,13 +240,28 @@ enum Move {
 
 #[derive(Debug, Clone)]
 enum Action {
-    AddServer { name: String, config: Config },
-    Command { server: ServerId, line: String },
-    Pipe { server: ServerId, data: Vec<u8>, commands: u64 },
+    AddServer {
+        name: String,
+        config: Config,
+    },
+    Command {
+        server: ServerId,
+        line: String,
+    },
+    Pipe {
+        server: ServerId,
+        data: Vec<u8>,
+        commands: u64,
+    },
     Fault(Fault),
-    Schedule { at: u64, fault: Fault },
+    Schedule {
+        at: u64,
+        fault: Fault,
+    },
     DefaultLink(LinkConfig),
-    RemoveServer { server: ServerId },
+    RemoveServer {
+        server: ServerId,
+    },
 }
 
 impl World {
@@ -233,7 +279,11 @@ impl World {
                     self.add_server(name, config.clone());
                 }
                 Action::Command { server, line } => self.submit_command(*server, line),
-                Action::Pipe { server, data, commands } => self.submit_pipe(*server, data.clone(), *commands),
+                Action::Pipe {
+                    server,
+                    data,
+                    commands,
+                } => self.submit_pipe(*server, data.clone(), *commands),
                 Action::Fault(f) => self.apply_fault(f.clone()),
                 Action::Schedule { at, fault } => self.schedule(*at, Pending::Fault(fault.clone())),
                 Action::DefaultLink(config) => self.default_link = *config,
@@ -287,7 +337,11 @@ impl Bus {
     pub fn new(seed: u64) -> Bus {
         let world = World::new(seed);
         Bus {
-            checkpoints: vec![Checkpoint { at: 0, world: world.clone(), bytes: 0 }],
+            checkpoints: vec![Checkpoint {
+                at: 0,
+                world: world.clone(),
+                bytes: 0,
+            }],
             checkpoint_bytes: 0,
             world,
             log: Vec::new(),
@@ -328,7 +382,12 @@ impl Bus {
     /// takes a checkpoint if one is due and checks the budget.
     fn record_move(&mut self, m: Move) {
         let mut bytes = self.recorded_bytes() + budget::move_bytes(&m);
-        bytes += self.world.new_entries.iter().map(budget::entry_bytes).sum::<u64>();
+        bytes += self
+            .world
+            .new_entries
+            .iter()
+            .map(budget::entry_bytes)
+            .sum::<u64>();
         self.log.append(&mut self.world.new_entries);
         let end = self.world.log_len;
         self.moves.push(m);
@@ -366,11 +425,21 @@ impl Bus {
 
     fn maybe_checkpoint(&mut self) {
         let end = self.world.log_len;
-        let last = self.checkpoints.last().expect("the first checkpoint is never removed");
-        let (last_at, last_log_end, last_bytes) = (last.at, self.log_end_after(last.at), self.recorded_bytes_after(last.at));
+        let last = self
+            .checkpoints
+            .last()
+            .expect("the first checkpoint is never removed");
+        let (last_at, last_log_end, last_bytes) = (
+            last.at,
+            self.log_end_after(last.at),
+            self.recorded_bytes_after(last.at),
+        );
         // A checkpoint costs a copy of every key: with a big keyspace, take them further
         // apart so the copies stay a small part of the run's cost.
-        if end - last_log_end < self.checkpoint_every || end - last_log_end < self.world_keys() / 4 || last_at == self.applied {
+        if end - last_log_end < self.checkpoint_every
+            || end - last_log_end < self.world_keys() / 4
+            || last_at == self.applied
+        {
             return;
         }
         let world = self.world_bytes_estimate();
@@ -393,7 +462,11 @@ impl Bus {
             self.checkpoint_bytes = self.checkpoints.iter().map(|c| c.bytes).sum();
         }
         if self.checkpoint_bytes + bytes <= share {
-            self.checkpoints.push(Checkpoint { at: self.applied, world: self.world.clone(), bytes });
+            self.checkpoints.push(Checkpoint {
+                at: self.applied,
+                world: self.world.clone(),
+                bytes,
+            });
             self.checkpoint_bytes += bytes;
         }
     }
@@ -414,7 +487,10 @@ impl Bus {
         } else {
             return;
         };
-        self.stop = Some(BudgetStop { event: events, limit });
+        self.stop = Some(BudgetStop {
+            event: events,
+            limit,
+        });
     }
 
     /// Sets the run's budgets. A run stopped at a budget goes on if the new one allows it.
@@ -438,7 +514,9 @@ impl Bus {
     /// delivered and replied byte) and moves (with command text and piped bytes), the
     /// checkpoints, and the live world.
     pub fn memory_bytes(&self) -> u64 {
-        self.move_bytes_end.last().copied().unwrap_or(0) + self.checkpoint_bytes + self.world_bytes_estimate()
+        self.move_bytes_end.last().copied().unwrap_or(0)
+            + self.checkpoint_bytes
+            + self.world_bytes_estimate()
     }
 
     /// The live world's accounted size, kept without walking it: the size of the latest
@@ -465,7 +543,11 @@ impl Bus {
     }
 
     fn world_keys(&self) -> u64 {
-        self.world.servers.iter().map(|s| s.node.keyspace().len() as u64).sum()
+        self.world
+            .servers
+            .iter()
+            .map(|s| s.node.keyspace().len() as u64)
+            .sum()
     }
 
     fn log_end_after(&self, moves: usize) -> u64 {
@@ -495,12 +577,22 @@ impl Bus {
     fn check_server(&self, id: ServerId) -> Result<(), String> {
         if !self.may_move() {
             // The run ended at its budget: nothing more happens at its end.
-            return Err(self.stop.as_ref().map(|s| s.to_string()).unwrap_or_default());
+            return Err(self
+                .stop
+                .as_ref()
+                .map(|s| s.to_string())
+                .unwrap_or_default());
         }
         if id >= self.world.servers.len() {
-            Err(format!("no server s{id} (the bus has {})", self.world.servers.len()))
+            Err(format!(
+                "no server s{id} (the bus has {})",
+                self.world.servers.len()
+            ))
         } else if self.is_removed(id) {
-            Err(format!("server s{id} ({}) was removed", self.world.servers[id].name))
+            Err(format!(
+                "server s{id} ({}) was removed",
+                self.world.servers[id].name
+            ))
         } else {
             Ok(())
         }
@@ -510,7 +602,10 @@ impl Bus {
     /// nothing is added and the id returned names no server: check [`Bus::budget_stop`].
     pub fn add_server(&mut self, name: &str, config: Config) -> ServerId {
         let id = self.world.servers.len();
-        self.perform(Move::Other(Box::new(Action::AddServer { name: name.to_string(), config })));
+        self.perform(Move::Other(Box::new(Action::AddServer {
+            name: name.to_string(),
+            config,
+        })));
         id
     }
 
@@ -536,7 +631,14 @@ impl Bus {
         let mut queued: Vec<&world::Queued> = self.world.queue.iter().map(|r| &r.0).collect();
         queued.sort();
         for q in queued {
-            if let Pending::Deliver { to, conn, from: Endpoint::Server(from, _), data, .. } = &q.event {
+            if let Pending::Deliver {
+                to,
+                conn,
+                from: Endpoint::Server(from, _),
+                data,
+                ..
+            } = &q.event
+            {
                 if self.world.peers.contains_key(&(*to, *conn)) {
                     out.push(InFlight {
                         seq: Some(q.seq),
@@ -552,7 +654,14 @@ impl Bus {
         for (&(from, to), link) in &self.world.links {
             for p in &link.parked {
                 if let Pending::Deliver { data, .. } = p {
-                    out.push(InFlight { seq: None, from, to, bytes: data.len(), sent_at: self.world.now, arrives_at: None });
+                    out.push(InFlight {
+                        seq: None,
+                        from,
+                        to,
+                        bytes: data.len(),
+                        sent_at: self.world.now,
+                        arrives_at: None,
+                    });
                 }
             }
         }
@@ -605,16 +714,25 @@ impl Bus {
 
     /// Whether `a` and `b` have at least one live connection between them.
     pub fn connected(&self, a: ServerId, b: ServerId) -> bool {
-        self.world.peers.iter().any(|((s, _), e)| *s == a && matches!(e, Endpoint::Server(t, _) if *t == b))
+        self.world
+            .peers
+            .iter()
+            .any(|((s, _), e)| *s == a && matches!(e, Endpoint::Server(t, _) if *t == b))
     }
 
     /// Whether the server's process is running (not crashed; a paused one is running).
     pub fn is_up(&self, id: ServerId) -> bool {
-        self.world.procs.get(id).is_some_and(|p| p.state != ProcState::Down)
+        self.world
+            .procs
+            .get(id)
+            .is_some_and(|p| p.state != ProcState::Down)
     }
 
     pub fn is_paused(&self, id: ServerId) -> bool {
-        self.world.procs.get(id).is_some_and(|p| p.state == ProcState::Paused)
+        self.world
+            .procs
+            .get(id)
+            .is_some_and(|p| p.state == ProcState::Paused)
     }
 
     /// The RDB the server last saved to its disk.
@@ -644,9 +762,14 @@ impl Bus {
         }
         if !self.is_up(server) {
             let port = self.world.servers[server].port;
-            return Err(format!("Could not connect to Redis at 127.0.0.1:{port}: Connection refused"));
+            return Err(format!(
+                "Could not connect to Redis at 127.0.0.1:{port}: Connection refused"
+            ));
         }
-        self.perform(Move::Other(Box::new(Action::Command { server, line: line.to_string() })));
+        self.perform(Move::Other(Box::new(Action::Command {
+            server,
+            line: line.to_string(),
+        })));
         Ok(())
     }
 
@@ -663,15 +786,22 @@ impl Bus {
                 resp::encode_command_into(&mut data, &refs);
                 continue;
             }
-            let args = resp::split_args(line.as_bytes()).ok_or_else(|| format!("Invalid argument(s): {line}"))?;
+            let args = resp::split_args(line.as_bytes())
+                .ok_or_else(|| format!("Invalid argument(s): {line}"))?;
             let quoted: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
             resp::encode_command_into(&mut data, &quoted);
         }
         if !self.is_up(server) {
             let port = self.world.servers[server].port;
-            return Err(format!("Could not connect to Redis at 127.0.0.1:{port}: Connection refused"));
+            return Err(format!(
+                "Could not connect to Redis at 127.0.0.1:{port}: Connection refused"
+            ));
         }
-        self.perform(Move::Other(Box::new(Action::Pipe { server, data, commands: lines.len() as u64 })));
+        self.perform(Move::Other(Box::new(Action::Pipe {
+            server,
+            data,
+            commands: lines.len() as u64,
+        })));
         Ok(())
     }
 
@@ -711,7 +841,9 @@ impl Bus {
     /// Ends a cut, and any silent partition, between two servers.
     pub fn heal(&mut self, a: ServerId, b: ServerId) {
         let partitioned = self.is_held(a, b) || self.is_held(b, a);
-        if (self.is_cut(a, b) || partitioned) && self.check_server(a).and(self.check_server(b)).is_ok() {
+        if (self.is_cut(a, b) || partitioned)
+            && self.check_server(a).and(self.check_server(b)).is_ok()
+        {
             self.perform(Move::Other(Box::new(Action::Fault(Fault::Heal { a, b }))));
         }
     }
@@ -736,7 +868,12 @@ impl Bus {
         self.inject(Fault::Release { from, to })
     }
 
-    pub fn set_link(&mut self, from: ServerId, to: ServerId, config: LinkConfig) -> Result<(), String> {
+    pub fn set_link(
+        &mut self,
+        from: ServerId,
+        to: ServerId,
+        config: LinkConfig,
+    ) -> Result<(), String> {
         self.inject(Fault::SetLink { from, to, config })
     }
 
@@ -838,9 +975,14 @@ impl Bus {
     /// there; the rest of the timeline stays reachable until a new move replaces it.
     pub fn jump_to(&mut self, index: usize) -> Result<(), String> {
         if index >= self.log.len() {
-            return Err(format!("no event #{index}: the timeline has {} events", self.log.len()));
+            return Err(format!(
+                "no event #{index}: the timeline has {} events",
+                self.log.len()
+            ));
         }
-        let m = self.move_log_end.partition_point(|&end| end <= index as u64);
+        let m = self
+            .move_log_end
+            .partition_point(|&end| end <= index as u64);
         self.restore(m + 1);
         Ok(())
     }
@@ -851,10 +993,23 @@ impl Bus {
     /// Returns the bus and the master's id.
     pub fn master_and_synced_replicas(seed: u64, replicas: u16) -> (Bus, ServerId) {
         let mut bus = Bus::new(seed);
-        let master = bus.add_server("master", Config { port: 6380, ..Config::default() });
+        let master = bus.add_server(
+            "master",
+            Config {
+                port: 6380,
+                ..Config::default()
+            },
+        );
         for i in 0..replicas {
-            let r = bus.add_server(&format!("replica-{i}"), Config { port: 6381 + i, ..Config::default() });
-            bus.submit_command(r, "REPLICAOF 127.0.0.1 6380").expect("a well-formed line");
+            let r = bus.add_server(
+                &format!("replica-{i}"),
+                Config {
+                    port: 6381 + i,
+                    ..Config::default()
+                },
+            );
+            bus.submit_command(r, "REPLICAOF 127.0.0.1 6380")
+                .expect("a well-formed line");
         }
         bus.advance(7_000);
         (bus, master)
@@ -972,7 +1127,11 @@ impl Bus {
         }
         self.world.recording = true;
         self.applied = target;
-        debug_assert_eq!(self.world.log_len, self.log_end_after(target), "replay recorded a different number of entries");
+        debug_assert_eq!(
+            self.world.log_len,
+            self.log_end_after(target),
+            "replay recorded a different number of entries"
+        );
     }
 
     /// SHA-256 over the whole simulated state (servers, connections, queue, clock, random

@@ -42,23 +42,54 @@ pub(crate) enum Endpoint {
 #[derive(Debug, Clone)]
 pub(crate) enum Pending {
     /// The SYN reaches `to` (None: nobody listens on that address).
-    ConnectArrive { from: ServerId, conn: ConnId, to: Option<ServerId> },
+    ConnectArrive {
+        from: ServerId,
+        conn: ConnId,
+        to: Option<ServerId>,
+    },
     /// The SYN/ACK reaches the connecting side.
-    Connected { server: ServerId, conn: ConnId },
-    ConnectFailed { server: ServerId, conn: ConnId, reason: String },
+    Connected {
+        server: ServerId,
+        conn: ConnId,
+    },
+    ConnectFailed {
+        server: ServerId,
+        conn: ConnId,
+        reason: String,
+    },
     /// `sent` is when the sender wrote the bytes: (unix ms, log entries recorded by then),
     /// kept only so the delivery's log entry can say where its arrow starts. `leaves_us` is
     /// when (virtual microseconds) its last byte leaves the sender's send buffer onto the
     /// wire, set by `World::transmit`; until then an abort of the sending connection drops
     /// it (see `World::discard_unsent`).
-    Deliver { to: ServerId, conn: ConnId, from: Endpoint, data: Vec<u8>, sent: (u64, u64), leaves_us: u64 },
+    Deliver {
+        to: ServerId,
+        conn: ConnId,
+        from: Endpoint,
+        data: Vec<u8>,
+        sent: (u64, u64),
+        leaves_us: u64,
+    },
     /// The FIN reaches `server`: the peer closed.
-    Closed { server: ServerId, conn: ConnId },
+    Closed {
+        server: ServerId,
+        conn: ConnId,
+    },
     /// A severed or crashed connection: its end learns it (after the detection delay).
-    Reset { server: ServerId, conn: ConnId, reason: String },
-    Tick { server: ServerId },
+    Reset {
+        server: ServerId,
+        conn: ConnId,
+        reason: String,
+    },
+    Tick {
+        server: ServerId,
+    },
     /// Bytes of `conn` finished leaving `server`'s send buffer onto a slow link.
-    Drained { server: ServerId, conn: ConnId, bytes: usize },
+    Drained {
+        server: ServerId,
+        conn: ConnId,
+        bytes: usize,
+    },
     /// A fault scheduled for this time.
     Fault(Fault),
 }
@@ -83,7 +114,9 @@ impl Pending {
     fn stream(&self) -> Option<(ServerId, ConnId)> {
         match self {
             Pending::Deliver { to, conn, .. } => Some((*to, *conn)),
-            Pending::Closed { server, conn } | Pending::Connected { server, conn } => Some((*server, *conn)),
+            Pending::Closed { server, conn } | Pending::Connected { server, conn } => {
+                Some((*server, *conn))
+            }
             _ => None,
         }
     }
@@ -246,12 +279,29 @@ impl World {
         config.bind = "127.0.0.1".into();
         let port = config.port;
         let node = Node::new(config, self.now, mix_seed(self.seed, id as u64));
-        self.servers.push(Server { name: name.to_string(), host: "127.0.0.1".into(), port, node });
-        self.procs.push(Proc { state: ProcState::Up, stash: Vec::new(), disk: None, incarnation: 0, removed: false });
+        self.servers.push(Server {
+            name: name.to_string(),
+            host: "127.0.0.1".into(),
+            port,
+            node,
+        });
+        self.procs.push(Proc {
+            state: ProcState::Up,
+            stash: Vec::new(),
+            disk: None,
+            incarnation: 0,
+            removed: false,
+        });
         self.scheduled_tick.push(None);
         self.consoles.push(Console::default());
         self.traffic += super::budget::SERVER_BYTES;
-        self.record(Some(id), LogKind::ServerStarted { name: name.to_string(), port });
+        self.record(
+            Some(id),
+            LogKind::ServerStarted {
+                name: name.to_string(),
+                port,
+            },
+        );
         self.drain(id);
         id
     }
@@ -265,11 +315,19 @@ impl World {
     }
 
     pub fn link_config(&self, from: ServerId, to: ServerId) -> LinkConfig {
-        self.links.get(&(from, to)).and_then(|l| l.config).unwrap_or(self.default_link)
+        self.links
+            .get(&(from, to))
+            .and_then(|l| l.config)
+            .unwrap_or(self.default_link)
     }
 
     fn link_mut(&mut self, from: ServerId, to: ServerId) -> &mut Link {
-        self.links.entry((from, to)).or_insert_with(|| Link { config: None, held: false, parked: Vec::new(), wire_free_us: 0 })
+        self.links.entry((from, to)).or_insert_with(|| Link {
+            config: None,
+            held: false,
+            parked: Vec::new(),
+            wire_free_us: 0,
+        })
     }
 
     pub fn is_held(&self, from: ServerId, to: ServerId) -> bool {
@@ -280,15 +338,33 @@ impl World {
         self.record_with(server, kind, None);
     }
 
-    fn record_with(&mut self, server: Option<ServerId>, kind: LogKind, repl_offsets: Option<(u64, u64)>) {
+    fn record_with(
+        &mut self,
+        server: Option<ServerId>,
+        kind: LogKind,
+        repl_offsets: Option<(u64, u64)>,
+    ) {
         self.record_entry(server, kind, repl_offsets, None);
     }
 
-    fn record_entry(&mut self, server: Option<ServerId>, kind: LogKind, repl_offsets: Option<(u64, u64)>, sent: Option<SentAt>) {
+    fn record_entry(
+        &mut self,
+        server: Option<ServerId>,
+        kind: LogKind,
+        repl_offsets: Option<(u64, u64)>,
+        sent: Option<SentAt>,
+    ) {
         let index = self.log_len;
         self.log_len += 1;
         if self.recording {
-            self.new_entries.push(LogEntry { index, time: self.now - EPOCH_MS, server, kind, repl_offsets, sent });
+            self.new_entries.push(LogEntry {
+                index,
+                time: self.now - EPOCH_MS,
+                server,
+                kind,
+                repl_offsets,
+                sent,
+            });
         }
     }
 
@@ -299,7 +375,12 @@ impl World {
 
     pub fn schedule(&mut self, at: u64, p: Pending) {
         self.seq += 1;
-        self.queue.push(Reverse(Queued { at, seq: self.seq, queued_at: self.now, event: p }));
+        self.queue.push(Reverse(Queued {
+            at,
+            seq: self.seq,
+            queued_at: self.now,
+            event: p,
+        }));
     }
 
     pub fn next_event_time(&self) -> Option<u64> {
@@ -308,7 +389,9 @@ impl World {
 
     /// Carries out the next event. Returns false when nothing is scheduled.
     pub fn step(&mut self) -> bool {
-        let Some(Reverse(Queued { at, event, .. })) = self.queue.pop() else { return false };
+        let Some(Reverse(Queued { at, event, .. })) = self.queue.pop() else {
+            return false;
+        };
         self.now = self.now.max(at);
         self.steps += 1;
         self.apply(event);
@@ -342,7 +425,9 @@ impl World {
     }
 
     fn is_idle_tick(&self, q: &Queued) -> bool {
-        let Pending::Tick { server } = q.event else { return false };
+        let Pending::Tick { server } = q.event else {
+            return false;
+        };
         let node = &self.servers[server].node;
         self.procs[server].state == ProcState::Up
             && self.scheduled_tick[server] == Some(q.at)
@@ -379,7 +464,13 @@ impl World {
                 if q.at <= bound {
                     let period = self.servers[server].node.cron_period();
                     let ticks = (bound - q.at) / period + 1;
-                    chains.push(Chain { server, first: q.at, first_seq: q.seq, period, ticks });
+                    chains.push(Chain {
+                        server,
+                        first: q.at,
+                        first_seq: q.seq,
+                        period,
+                        ticks,
+                    });
                 }
             }
         }
@@ -402,7 +493,11 @@ impl World {
                 ((x - c.first - 1) / c.period + 1).min(c.ticks)
             }
         };
-        let on_chain = |c: &Chain, x: u64| x >= c.first && (x - c.first).is_multiple_of(c.period) && (x - c.first) / c.period < c.ticks;
+        let on_chain = |c: &Chain, x: u64| {
+            x >= c.first
+                && (x - c.first).is_multiple_of(c.period)
+                && (x - c.first) / c.period < c.ticks
+        };
         let seq0 = self.seq;
         let mut next: Vec<(ServerId, u64, u64, u64)> = Vec::new(); // (server, at, seq, queued_at)
         let mut last_tick = 0;
@@ -420,18 +515,26 @@ impl World {
         }
         let skipped: u64 = chains.iter().map(|c| c.ticks).sum();
         self.seq = seq0 + skipped;
-        self.queue.retain(|Reverse(q)| !matches!(q.event, Pending::Tick { .. } if q.at <= bound));
+        self.queue
+            .retain(|Reverse(q)| !matches!(q.event, Pending::Tick { .. } if q.at <= bound));
         for (server, at, seq, queued_at) in next {
             self.servers[server].node.skip_idle_cron(bound);
             self.scheduled_tick[server] = Some(at);
-            self.queue.push(Reverse(Queued { at, seq, queued_at, event: Pending::Tick { server } }));
+            self.queue.push(Reverse(Queued {
+                at,
+                seq,
+                queued_at,
+                event: Pending::Tick { server },
+            }));
         }
         self.now = self.now.max(last_tick);
     }
 
     /// Types a command into a server's console (the line was checked by the caller).
     pub fn submit_command(&mut self, server: ServerId, line: &str) {
-        let Some(args) = resp::split_args(line.as_bytes()) else { return };
+        let Some(args) = resp::split_args(line.as_bytes()) else {
+            return;
+        };
         if args.is_empty() {
             return;
         }
@@ -439,7 +542,12 @@ impl World {
         let bytes = resp::encode_command(&refs);
         self.leave_replica_output(server);
         self.consoles[server].push_input(line.to_string());
-        self.record(Some(server), LogKind::ConsoleInput { line: line.to_string() });
+        self.record(
+            Some(server),
+            LogKind::ConsoleInput {
+                line: line.to_string(),
+            },
+        );
         self.console_bytes(server, bytes);
     }
 
@@ -448,7 +556,12 @@ impl World {
     pub fn submit_pipe(&mut self, server: ServerId, data: Vec<u8>, commands: u64) {
         self.leave_replica_output(server);
         self.consoles[server].expect_piped(commands);
-        self.record(Some(server), LogKind::ConsoleInput { line: format!("--pipe {} commands, {}B", commands, data.len()) });
+        self.record(
+            Some(server),
+            LogKind::ConsoleInput {
+                line: format!("--pipe {} commands, {}B", commands, data.len()),
+            },
+        );
         self.console_bytes(server, data);
     }
 
@@ -460,7 +573,9 @@ impl World {
         if !self.consoles[server].in_replica_output() {
             return;
         }
-        let Some(conn) = self.consoles[server].disconnect() else { return };
+        let Some(conn) = self.consoles[server].disconnect() else {
+            return;
+        };
         // The console sits on the server's own machine: its FIN arrives at once, or
         // waits in the socket of a paused process.
         self.apply(Pending::Closed { server, conn });
@@ -472,13 +587,22 @@ impl World {
         match self.procs[server].state {
             ProcState::Up => {
                 let now = self.now;
-                self.servers[server].node.handle(now, Input::Bytes { conn, data });
+                self.servers[server]
+                    .node
+                    .handle(now, Input::Bytes { conn, data });
                 self.drain(server);
             }
             // A stopped process reads nothing: the line waits in its socket.
             ProcState::Paused => {
                 let sent = self.sent_now();
-                self.procs[server].stash.push(Pending::Deliver { to: server, conn, from: Endpoint::Console(server), data, sent, leaves_us: 0 })
+                self.procs[server].stash.push(Pending::Deliver {
+                    to: server,
+                    conn,
+                    from: Endpoint::Console(server),
+                    data,
+                    sent,
+                    leaves_us: 0,
+                })
             }
             ProcState::Down => {}
         }
@@ -491,7 +615,10 @@ impl World {
                 return conn;
             }
         }
-        let peer = PeerAddr { ip: "127.0.0.1".into(), port: self.ephemeral_port() };
+        let peer = PeerAddr {
+            ip: "127.0.0.1".into(),
+            port: self.ephemeral_port(),
+        };
         let now = self.now;
         let conn = self.servers[server].node.accept(now, peer);
         self.peers.insert((server, conn), Endpoint::Console(server));
@@ -570,13 +697,23 @@ impl World {
         for (server, conn) in self.connections_between(a, b) {
             self.peers.remove(&(server, conn));
             self.stream_tail.remove(&(server, conn));
-            self.record(Some(server), LogKind::Closed { conn, reason: "connection reset (link cut)".into() });
+            self.record(
+                Some(server),
+                LogKind::Closed {
+                    conn,
+                    reason: "connection reset (link cut)".into(),
+                },
+            );
             if self.procs[server].state == ProcState::Up {
                 let now = self.now;
-                self.servers[server].node.handle(now, Input::Closed { conn });
+                self.servers[server]
+                    .node
+                    .handle(now, Input::Closed { conn });
                 self.drain(server);
             } else {
-                self.procs[server].stash.push(Pending::Closed { server, conn });
+                self.procs[server]
+                    .stash
+                    .push(Pending::Closed { server, conn });
             }
         }
     }
@@ -599,18 +736,34 @@ impl World {
         self.stream_tail.remove(&(server, conn));
         self.severed.insert((server, conn), ());
         let at = self.now + detect_ms;
-        self.schedule(at, Pending::Reset { server, conn, reason: reason.to_string() });
+        self.schedule(
+            at,
+            Pending::Reset {
+                server,
+                conn,
+                reason: reason.to_string(),
+            },
+        );
     }
 
     /// Lets the traffic held on `from -> to` through, in the order it was sent.
     fn release(&mut self, from: ServerId, to: ServerId) {
-        let Some(link) = self.links.get_mut(&(from, to)) else { return };
+        let Some(link) = self.links.get_mut(&(from, to)) else {
+            return;
+        };
         if !link.held {
             return;
         }
         link.held = false;
         let parked = std::mem::take(&mut link.parked);
-        self.record(None, LogKind::Released { from, to, items: parked.len() });
+        self.record(
+            None,
+            LogKind::Released {
+                from,
+                to,
+                items: parked.len(),
+            },
+        );
         for p in parked {
             self.transmit(from, to, p);
         }
@@ -627,7 +780,8 @@ impl World {
         self.consoles[server].disconnect();
         // Everything due at the dead process is gone; so is what it was about to send.
         self.queue.retain(|Reverse(q)| {
-            q.event.target() != Some(server) && !matches!(q.event, Pending::ConnectArrive { from, .. } if from == server)
+            q.event.target() != Some(server)
+                && !matches!(q.event, Pending::ConnectArrive { from, .. } if from == server)
         });
         for (_, link) in self.links.iter_mut() {
             link.parked.retain(|p| p.target() != Some(server));
@@ -637,24 +791,42 @@ impl World {
         self.stream_tail.retain(|(s, _), _| *s != server);
         // The kernel resets the dead process's connections: each peer gets an RST one
         // latency later.
-        let ends: Vec<((ServerId, ConnId), Endpoint)> =
-            self.peers.iter().filter(|((s, _), _)| *s == server).map(|(k, e)| (*k, *e)).collect();
+        let ends: Vec<((ServerId, ConnId), Endpoint)> = self
+            .peers
+            .iter()
+            .filter(|((s, _), _)| *s == server)
+            .map(|(k, e)| (*k, *e))
+            .collect();
         // Ends whose connection the process had already closed (its FIN still on the way):
         // they are reset too. Left open, a restarted process, whose connection ids start
         // again, would take their bytes on a new connection with the same id.
-        let half_closed: Vec<(ServerId, ConnId)> =
-            self.peers.iter().filter(|(_, e)| matches!(e, Endpoint::Server(s, _) if *s == server)).map(|(k, _)| *k).collect();
+        let half_closed: Vec<(ServerId, ConnId)> = self
+            .peers
+            .iter()
+            .filter(|(_, e)| matches!(e, Endpoint::Server(s, _) if *s == server))
+            .map(|(k, _)| *k)
+            .collect();
         for (peer, conn) in half_closed {
             if !ends.iter().any(|(_, e)| *e == Endpoint::Server(peer, conn)) {
                 let latency = self.link_config(server, peer).latency_ms;
-                self.kill_conn(peer, conn, latency, "connection reset by peer (server crashed)");
+                self.kill_conn(
+                    peer,
+                    conn,
+                    latency,
+                    "connection reset by peer (server crashed)",
+                );
             }
         }
         for (key, end) in ends {
             self.peers.remove(&key);
             if let Endpoint::Server(peer, their) = end {
                 let latency = self.link_config(server, peer).latency_ms;
-                self.kill_conn(peer, their, latency, "connection reset by peer (server crashed)");
+                self.kill_conn(
+                    peer,
+                    their,
+                    latency,
+                    "connection reset by peer (server crashed)",
+                );
             }
         }
         self.record(Some(server), LogKind::Crashed);
@@ -674,21 +846,36 @@ impl World {
 
     fn restart(&mut self, server: ServerId, from_disk: bool) {
         self.crash(server);
-        self.record(Some(server), LogKind::Fault(Fault::Restart { server, from_disk }));
+        self.record(
+            Some(server),
+            LogKind::Fault(Fault::Restart { server, from_disk }),
+        );
         // The restarted process reads the same configuration, including where it
         // replicates from, as if the running config had been rewritten to disk.
         let old = &self.servers[server].node;
         let mut config = old.config().clone();
         config.replicaof = old.master_link().map(|l| (l.host.clone(), l.port));
         self.procs[server].incarnation += 1;
-        let seed = mix_seed(mix_seed(self.seed, server as u64), self.procs[server].incarnation);
-        let disk = if from_disk { self.procs[server].disk.clone() } else { None };
+        let seed = mix_seed(
+            mix_seed(self.seed, server as u64),
+            self.procs[server].incarnation,
+        );
+        let disk = if from_disk {
+            self.procs[server].disk.clone()
+        } else {
+            None
+        };
         let loaded = disk.is_some();
         let (node, keys, repl) = match disk {
             Some(rdb) => match Node::restart_from_rdb(config, self.now, seed, &rdb) {
                 Ok((node, restored)) => (node, restored.keys, restored.repl),
                 Err(e) => {
-                    self.record(Some(server), LogKind::RestartFailed { reason: format!("Fatal error loading the DB: {e}. Exiting.") });
+                    self.record(
+                        Some(server),
+                        LogKind::RestartFailed {
+                            reason: format!("Fatal error loading the DB: {e}. Exiting."),
+                        },
+                    );
                     return;
                 }
             },
@@ -696,7 +883,14 @@ impl World {
         };
         self.servers[server].node = node;
         self.procs[server].state = ProcState::Up;
-        self.record(Some(server), LogKind::Restarted { from_disk: loaded, keys, repl });
+        self.record(
+            Some(server),
+            LogKind::Restarted {
+                from_disk: loaded,
+                keys,
+                repl,
+            },
+        );
         self.drain(server);
     }
 
@@ -706,11 +900,18 @@ impl World {
         }
         self.procs[server].state = ProcState::Up;
         let stash = std::mem::take(&mut self.procs[server].stash);
-        self.record(Some(server), LogKind::Resumed { queued: stash.len() });
+        self.record(
+            Some(server),
+            LogKind::Resumed {
+                queued: stash.len(),
+            },
+        );
         // What waited is read now, in the order it arrived; overdue timers fire right
         // after, as Redis's event loop handles file events before time events.
         let now = self.now;
-        let (ticks, io): (Vec<Pending>, Vec<Pending>) = stash.into_iter().partition(|p| matches!(p, Pending::Tick { .. }));
+        let (ticks, io): (Vec<Pending>, Vec<Pending>) = stash
+            .into_iter()
+            .partition(|p| matches!(p, Pending::Tick { .. }));
         for p in io.into_iter().chain(ticks) {
             self.schedule(now, p);
         }
@@ -733,13 +934,19 @@ impl World {
         let config = link.config.unwrap_or(default);
         let start_us = (now * 1000).max(link.wire_free_us);
         let wire_us = match config.bandwidth {
-            Some(bytes_per_ms) if bytes_per_ms > 0 => (p.bytes() as u64 * 1000).div_ceil(bytes_per_ms),
+            Some(bytes_per_ms) if bytes_per_ms > 0 => {
+                (p.bytes() as u64 * 1000).div_ceil(bytes_per_ms)
+            }
             _ => 0,
         };
         let done_us = start_us + wire_us;
         link.wire_free_us = done_us;
         let on_wire = done_us / 1000;
-        let jitter = if config.jitter_ms > 0 { self.random_below(config.jitter_ms + 1) } else { 0 };
+        let jitter = if config.jitter_ms > 0 {
+            self.random_below(config.jitter_ms + 1)
+        } else {
+            0
+        };
         let mut at = on_wire + config.latency_ms + config.extra_delay_ms + jitter;
         if let Some(stream) = p.stream() {
             // Jitter and delay changes never reorder a stream: TCP delivers in order.
@@ -750,10 +957,22 @@ impl World {
         if let Pending::Deliver { leaves_us, .. } = &mut p {
             *leaves_us = done_us;
         }
-        if let Pending::Deliver { from: Endpoint::Server(s, c), data, .. } = &p {
+        if let Pending::Deliver {
+            from: Endpoint::Server(s, c),
+            data,
+            ..
+        } = &p
+        {
             if on_wire > now {
                 let (s, c, bytes) = (*s, *c, data.len());
-                self.schedule(on_wire, Pending::Drained { server: s, conn: c, bytes });
+                self.schedule(
+                    on_wire,
+                    Pending::Drained {
+                        server: s,
+                        conn: c,
+                        bytes,
+                    },
+                );
             } else {
                 self.on_drained(*s, *c, data.len());
             }
@@ -769,10 +988,20 @@ impl World {
         match self.procs[server].state {
             ProcState::Up => {
                 let now = self.now;
-                self.servers[server].node.handle(now, Input::Written { conn, bytes: bytes as u64 });
+                self.servers[server].node.handle(
+                    now,
+                    Input::Written {
+                        conn,
+                        bytes: bytes as u64,
+                    },
+                );
             }
             // The kernel took the bytes; the stopped process learns it when it resumes.
-            ProcState::Paused => self.procs[server].stash.push(Pending::Drained { server, conn, bytes }),
+            ProcState::Paused => self.procs[server].stash.push(Pending::Drained {
+                server,
+                conn,
+                bytes,
+            }),
             ProcState::Down => {}
         }
     }
@@ -822,18 +1051,36 @@ impl World {
                 }
                 let Some(to) = to else {
                     let at = now + self.default_link.latency_ms;
-                    self.schedule(at, Pending::ConnectFailed { server: from, conn, reason: "Connection refused".into() });
+                    self.schedule(
+                        at,
+                        Pending::ConnectFailed {
+                            server: from,
+                            conn,
+                            reason: "Connection refused".into(),
+                        },
+                    );
                     return;
                 };
                 if self.is_cut(from, to) {
                     self.refuse(from, conn, to, "No route to host".into());
                     return;
                 }
-                let peer = PeerAddr { ip: "127.0.0.1".into(), port: self.ephemeral_port() };
+                let peer = PeerAddr {
+                    ip: "127.0.0.1".into(),
+                    port: self.ephemeral_port(),
+                };
                 let accepted = self.servers[to].node.accept(now, peer);
-                self.peers.insert((from, conn), Endpoint::Server(to, accepted));
-                self.peers.insert((to, accepted), Endpoint::Server(from, conn));
-                self.record(Some(to), LogKind::Accepted { conn: accepted, from });
+                self.peers
+                    .insert((from, conn), Endpoint::Server(to, accepted));
+                self.peers
+                    .insert((to, accepted), Endpoint::Server(from, conn));
+                self.record(
+                    Some(to),
+                    LogKind::Accepted {
+                        conn: accepted,
+                        from,
+                    },
+                );
                 self.drain(to);
                 self.transmit(to, from, Pending::Connected { server: from, conn });
             }
@@ -843,18 +1090,39 @@ impl World {
                     return; // reset while the handshake was in flight
                 }
                 self.record(Some(server), LogKind::Connected { conn });
-                self.servers[server].node.handle(now, Input::Connected { conn });
+                self.servers[server]
+                    .node
+                    .handle(now, Input::Connected { conn });
                 self.drain(server);
             }
-            Pending::ConnectFailed { server, conn, reason } => {
+            Pending::ConnectFailed {
+                server,
+                conn,
+                reason,
+            } => {
                 if self.connecting.remove(&(server, conn)).is_none() {
                     return;
                 }
-                self.record(Some(server), LogKind::ConnectFailed { conn, reason: reason.clone() });
-                self.servers[server].node.handle(now, Input::ConnectFailed { conn, reason });
+                self.record(
+                    Some(server),
+                    LogKind::ConnectFailed {
+                        conn,
+                        reason: reason.clone(),
+                    },
+                );
+                self.servers[server]
+                    .node
+                    .handle(now, Input::ConnectFailed { conn, reason });
                 self.drain(server);
             }
-            Pending::Deliver { to, conn, from, data, sent, .. } => {
+            Pending::Deliver {
+                to,
+                conn,
+                from,
+                data,
+                sent,
+                ..
+            } => {
                 if !self.peers.contains_key(&(to, conn)) {
                     return; // the connection was reset: bytes in flight are lost with it
                 }
@@ -863,15 +1131,33 @@ impl World {
                     Endpoint::Console(_) => None,
                 };
                 let node = &mut self.servers[to].node;
-                let on_master_link = node.master_link().filter(|l| l.conn == Some(conn)).map(|l| l.reploff);
+                let on_master_link = node
+                    .master_link()
+                    .filter(|l| l.conn == Some(conn))
+                    .map(|l| l.reploff);
                 node.handle_bytes(now, conn, &data);
                 let logged = if self.recording { data } else { Vec::new() };
                 let offsets = on_master_link.and_then(|before| {
-                    let after = node.master_link().filter(|l| l.conn == Some(conn)).map(|l| l.reploff)?;
+                    let after = node
+                        .master_link()
+                        .filter(|l| l.conn == Some(conn))
+                        .map(|l| l.reploff)?;
                     Some((before, after))
                 });
-                let sent = SentAt { time: sent.0 - EPOCH_MS, log_position: sent.1 };
-                self.record_entry(Some(to), LogKind::Deliver { conn, from: from_server, data: logged }, offsets, Some(sent));
+                let sent = SentAt {
+                    time: sent.0 - EPOCH_MS,
+                    log_position: sent.1,
+                };
+                self.record_entry(
+                    Some(to),
+                    LogKind::Deliver {
+                        conn,
+                        from: from_server,
+                        data: logged,
+                    },
+                    offsets,
+                    Some(sent),
+                );
                 self.drain(to);
             }
             Pending::Closed { server, conn } => {
@@ -879,19 +1165,37 @@ impl World {
                     return;
                 }
                 self.stream_tail.remove(&(server, conn));
-                self.record(Some(server), LogKind::Closed { conn, reason: "closed by peer".into() });
-                self.servers[server].node.handle(now, Input::Closed { conn });
+                self.record(
+                    Some(server),
+                    LogKind::Closed {
+                        conn,
+                        reason: "closed by peer".into(),
+                    },
+                );
+                self.servers[server]
+                    .node
+                    .handle(now, Input::Closed { conn });
                 self.drain(server);
             }
-            Pending::Reset { server, conn, reason } => {
+            Pending::Reset {
+                server,
+                conn,
+                reason,
+            } => {
                 if self.severed.remove(&(server, conn)).is_none() {
                     return; // its owner closed it first
                 }
                 self.record(Some(server), LogKind::Closed { conn, reason });
-                self.servers[server].node.handle(now, Input::Closed { conn });
+                self.servers[server]
+                    .node
+                    .handle(now, Input::Closed { conn });
                 self.drain(server);
             }
-            Pending::Drained { server, conn, bytes } => {
+            Pending::Drained {
+                server,
+                conn,
+                bytes,
+            } => {
                 self.record(Some(server), LogKind::Drained { conn, bytes });
                 self.on_drained(server, conn, bytes);
                 self.drain(server);
@@ -902,7 +1206,14 @@ impl World {
     /// The connection attempt `from`/`conn` fails; the answer takes one latency back.
     fn refuse(&mut self, from: ServerId, conn: ConnId, to: ServerId, reason: String) {
         let at = self.now + self.link_config(to, from).latency_ms;
-        self.schedule(at, Pending::ConnectFailed { server: from, conn, reason });
+        self.schedule(
+            at,
+            Pending::ConnectFailed {
+                server: from,
+                conn,
+                reason,
+            },
+        );
     }
 
     /// Carries out everything a server asked for, and keeps its cron scheduled.
@@ -911,7 +1222,14 @@ impl World {
             match out {
                 Output::Send { conn, data } => self.on_send(server, conn, data),
                 Output::Connect { conn, host, port } => {
-                    self.record(Some(server), LogKind::Connect { conn, host: host.clone(), port });
+                    self.record(
+                        Some(server),
+                        LogKind::Connect {
+                            conn,
+                            host: host.clone(),
+                            port,
+                        },
+                    );
                     let to = if host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost") {
                         self.server_by_port(port)
                     } else {
@@ -919,10 +1237,25 @@ impl World {
                     };
                     self.connecting.insert((server, conn), ());
                     match to {
-                        Some(to) => self.transmit(server, to, Pending::ConnectArrive { from: server, conn, to: Some(to) }),
+                        Some(to) => self.transmit(
+                            server,
+                            to,
+                            Pending::ConnectArrive {
+                                from: server,
+                                conn,
+                                to: Some(to),
+                            },
+                        ),
                         None => {
                             let at = self.now + self.default_link.latency_ms;
-                            self.schedule(at, Pending::ConnectArrive { from: server, conn, to: None });
+                            self.schedule(
+                                at,
+                                Pending::ConnectArrive {
+                                    from: server,
+                                    conn,
+                                    to: None,
+                                },
+                            );
                         }
                     }
                 }
@@ -948,7 +1281,9 @@ impl World {
             self.procs[server].state = ProcState::Down;
             self.procs[server].stash.clear();
             self.scheduled_tick[server] = None;
-            self.queue.retain(|Reverse(q)| !matches!(q.event, Pending::Tick { server: s } if s == server));
+            self.queue.retain(
+                |Reverse(q)| !matches!(q.event, Pending::Tick { server: s } if s == server),
+            );
             return;
         }
         let next = self.servers[server].node.next_timer();
@@ -964,12 +1299,21 @@ impl World {
             self.record(Some(server), LogKind::Closed { conn, reason });
             return;
         }
-        let Some(peer) = self.peers.remove(&(server, conn)) else { return };
+        let Some(peer) = self.peers.remove(&(server, conn)) else {
+            return;
+        };
         self.stream_tail.remove(&(server, conn));
         self.record(Some(server), LogKind::Closed { conn, reason });
         match peer {
             // The FIN travels behind any bytes already in flight.
-            Endpoint::Server(to, their) => self.transmit(server, to, Pending::Closed { server: to, conn: their }),
+            Endpoint::Server(to, their) => self.transmit(
+                server,
+                to,
+                Pending::Closed {
+                    server: to,
+                    conn: their,
+                },
+            ),
             Endpoint::Console(s) => {
                 self.consoles[s].disconnect();
             }
@@ -997,17 +1341,26 @@ impl World {
     /// (`net.ipv4.tcp_wmem`), little beside what a replica's limit is set for (256 MB hard
     /// by default), so what it would still have sent is left out.
     fn discard_unsent(&mut self, server: ServerId, conn: ConnId) -> usize {
-        let Some(Endpoint::Server(to, their)) = self.peers.get(&(server, conn)).copied() else { return 0 };
+        let Some(Endpoint::Server(to, their)) = self.peers.get(&(server, conn)).copied() else {
+            return 0;
+        };
         let from = Endpoint::Server(server, conn);
         let now = self.now;
         let mut dropped_queued = 0;
         self.queue.retain(|Reverse(q)| match &q.event {
-            Pending::Deliver { from: f, data, leaves_us, .. } if *f == from && leaves_us / 1000 > now => {
+            Pending::Deliver {
+                from: f,
+                data,
+                leaves_us,
+                ..
+            } if *f == from && leaves_us / 1000 > now => {
                 dropped_queued += data.len();
                 false
             }
             // The engine is never told that dropped bytes left.
-            Pending::Drained { server: s, conn: c, .. } => !((*s, *c) == (server, conn) && q.at > now),
+            Pending::Drained {
+                server: s, conn: c, ..
+            } => !((*s, *c) == (server, conn) && q.at > now),
             _ => true,
         });
         let mut dropped_parked = 0;
@@ -1023,7 +1376,12 @@ impl World {
         if dropped_queued > 0 {
             // The FIN follows the last chunk still on its way, not the dropped ones; and the
             // link is free once what remains on it (other connections' chunks) has left.
-            let tail = self.queue.iter().filter(|Reverse(q)| q.event.stream() == Some((to, their))).map(|Reverse(q)| q.at).max();
+            let tail = self
+                .queue
+                .iter()
+                .filter(|Reverse(q)| q.event.stream() == Some((to, their)))
+                .map(|Reverse(q)| q.at)
+                .max();
             match tail {
                 Some(at) => self.stream_tail.insert((to, their), at),
                 None => self.stream_tail.remove(&(to, their)),
@@ -1032,7 +1390,12 @@ impl World {
                 .queue
                 .iter()
                 .filter_map(|Reverse(q)| match &q.event {
-                    Pending::Deliver { to: t, from: Endpoint::Server(s, _), leaves_us, .. } if (*s, *t) == (server, to) => Some(*leaves_us),
+                    Pending::Deliver {
+                        to: t,
+                        from: Endpoint::Server(s, _),
+                        leaves_us,
+                        ..
+                    } if (*s, *t) == (server, to) => Some(*leaves_us),
                     _ => None,
                 })
                 .max()
@@ -1056,15 +1419,38 @@ impl World {
                 self.on_drained(server, conn, len);
             }
             Some(Endpoint::Server(to, their)) => {
-                let segmented = self.link_config(server, to).bandwidth.is_some() && data.len() > SEGMENT_BYTES;
+                let segmented =
+                    self.link_config(server, to).bandwidth.is_some() && data.len() > SEGMENT_BYTES;
                 let from = Endpoint::Server(server, conn);
                 let sent = self.sent_now();
                 if segmented {
                     for piece in data.chunks(SEGMENT_BYTES) {
-                        self.transmit(server, to, Pending::Deliver { to, conn: their, from, data: piece.to_vec(), sent, leaves_us: 0 });
+                        self.transmit(
+                            server,
+                            to,
+                            Pending::Deliver {
+                                to,
+                                conn: their,
+                                from,
+                                data: piece.to_vec(),
+                                sent,
+                                leaves_us: 0,
+                            },
+                        );
                     }
                 } else {
-                    self.transmit(server, to, Pending::Deliver { to, conn: their, from, data, sent, leaves_us: 0 });
+                    self.transmit(
+                        server,
+                        to,
+                        Pending::Deliver {
+                            to,
+                            conn: their,
+                            from,
+                            data,
+                            sent,
+                            leaves_us: 0,
+                        },
+                    );
                 }
             }
             None => {} // the connection is already gone

@@ -84,7 +84,12 @@ impl Node {
             .collect();
         due.sort();
         for (_, conn) in due {
-            let Some(offset) = self.clients.get(&conn).and_then(|c| c.blocked.as_ref()).map(|b| b.offset) else {
+            let Some(offset) = self
+                .clients
+                .get(&conn)
+                .and_then(|c| c.blocked.as_ref())
+                .map(|b| b.offset)
+            else {
                 continue;
             };
             let acked = self.count_acks_by_offset(offset);
@@ -107,7 +112,12 @@ impl Node {
     /// Redis's `disconnectAllBlockedClients`, when a master becomes a replica: what its
     /// blocked clients wait for will never happen, so they get an error and are closed.
     pub(crate) fn disconnect_all_blocked_clients(&mut self) {
-        let blocked: Vec<ConnId> = self.clients.values().filter(|c| c.blocked.is_some()).map(|c| c.conn).collect();
+        let blocked: Vec<ConnId> = self
+            .clients
+            .values()
+            .filter(|c| c.blocked.is_some())
+            .map(|c| c.conn)
+            .collect();
         for conn in blocked {
             let error =
                 reply::error("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)");
@@ -150,13 +160,41 @@ mod tests {
     /// A master (one cron a second) with an online replica on a disk payload, and a
     /// client; nothing pending.
     fn master_with_replica() -> (Node, ConnId, ConnId) {
-        let config = Config { repl_diskless_sync: false, hz: 1, ..Config::default() };
+        let config = Config {
+            repl_diskless_sync: false,
+            hz: 1,
+            ..Config::default()
+        };
         let mut n = Node::new(config, T0, 1);
         n.tick(T0);
-        let replica = n.accept(T0, PeerAddr { ip: "127.0.0.1".into(), port: 5000 });
-        n.handle(T0, Input::Bytes { conn: replica, data: cmd(&["REPLCONF", "listening-port", "6381"]) });
-        n.handle(T0, Input::Bytes { conn: replica, data: cmd(&["PSYNC", "?", "-1"]) });
-        let client = n.accept(T0, PeerAddr { ip: "127.0.0.1".into(), port: 5001 });
+        let replica = n.accept(
+            T0,
+            PeerAddr {
+                ip: "127.0.0.1".into(),
+                port: 5000,
+            },
+        );
+        n.handle(
+            T0,
+            Input::Bytes {
+                conn: replica,
+                data: cmd(&["REPLCONF", "listening-port", "6381"]),
+            },
+        );
+        n.handle(
+            T0,
+            Input::Bytes {
+                conn: replica,
+                data: cmd(&["PSYNC", "?", "-1"]),
+            },
+        );
+        let client = n.accept(
+            T0,
+            PeerAddr {
+                ip: "127.0.0.1".into(),
+                port: 5001,
+            },
+        );
         while n.poll_output().is_some() {}
         (n, replica, client)
     }
@@ -164,40 +202,98 @@ mod tests {
     #[test]
     fn wait_asks_for_an_ack_and_times_out_at_its_deadline_and_not_before() {
         let (mut n, replica, client) = master_with_replica();
-        n.handle(T0 + 10, Input::Bytes { conn: client, data: [cmd(&["SET", "k", "v"]), cmd(&["WAIT", "1", "250"])].concat() });
+        n.handle(
+            T0 + 10,
+            Input::Bytes {
+                conn: client,
+                data: [cmd(&["SET", "k", "v"]), cmd(&["WAIT", "1", "250"])].concat(),
+            },
+        );
         let outputs: Vec<Output> = std::iter::from_fn(|| n.poll_output()).collect();
         let to = |conn| -> Vec<u8> {
-            outputs.iter().filter_map(|o| match o {
-                Output::Send { conn: c, data } if *c == conn => Some(data.clone()),
-                _ => None,
-            }).flatten().collect()
+            outputs
+                .iter()
+                .filter_map(|o| match o {
+                    Output::Send { conn: c, data } if *c == conn => Some(data.clone()),
+                    _ => None,
+                })
+                .flatten()
+                .collect()
         };
         assert_eq!(to(client), b"+OK\r\n", "the WAIT is not answered yet");
         // The write, then one GETACK in the same db: no SELECT in between.
-        let stream = [cmd(&["SELECT", "0"]), cmd(&["SET", "k", "v"]), cmd(&["REPLCONF", "GETACK", "*"])].concat();
+        let stream = [
+            cmd(&["SELECT", "0"]),
+            cmd(&["SET", "k", "v"]),
+            cmd(&["REPLCONF", "GETACK", "*"]),
+        ]
+        .concat();
         assert_eq!(to(replica), stream);
         assert_eq!(n.replication().master_repl_offset, 50 + 37);
-        assert_eq!(n.next_timer(), T0 + 10 + 251, "the timeout comes before the next cron");
+        assert_eq!(
+            n.next_timer(),
+            T0 + 10 + 251,
+            "the timeout comes before the next cron"
+        );
         n.tick(T0 + 10 + 250);
-        assert_eq!(sent_to(&mut n, client).0, b"", "Redis times out once the deadline is behind");
+        assert_eq!(
+            sent_to(&mut n, client).0,
+            b"",
+            "Redis times out once the deadline is behind"
+        );
         n.tick(T0 + 10 + 251);
         assert_eq!(sent_to(&mut n, client).0, b":0\r\n");
         assert_eq!(n.next_timer(), T0 + 1000);
-        assert!(n.info_text(&["clients".into()]).contains("blocked_clients:0\r\n"));
+        assert!(n
+            .info_text(&["clients".into()])
+            .contains("blocked_clients:0\r\n"));
     }
 
     #[test]
     fn an_ack_releases_wait_and_then_the_pipelined_commands_run() {
         let (mut n, replica, client) = master_with_replica();
-        let batch = [cmd(&["SET", "k", "v"]), cmd(&["WAIT", "1", "0"]), cmd(&["GET", "k"])].concat();
-        n.handle(T0, Input::Bytes { conn: client, data: batch });
+        let batch = [
+            cmd(&["SET", "k", "v"]),
+            cmd(&["WAIT", "1", "0"]),
+            cmd(&["GET", "k"]),
+        ]
+        .concat();
+        n.handle(
+            T0,
+            Input::Bytes {
+                conn: client,
+                data: batch,
+            },
+        );
         assert_eq!(sent_to(&mut n, client).0, b"+OK\r\n");
-        n.handle(T0 + 1, Input::Bytes { conn: client, data: cmd(&["PING"]) });
-        assert_eq!(sent_to(&mut n, client).0, b"", "a blocked client runs nothing");
+        n.handle(
+            T0 + 1,
+            Input::Bytes {
+                conn: client,
+                data: cmd(&["PING"]),
+            },
+        );
+        assert_eq!(
+            sent_to(&mut n, client).0,
+            b"",
+            "a blocked client runs nothing"
+        );
         // An ACK short of the write does not release it.
-        n.handle(T0 + 2, Input::Bytes { conn: replica, data: cmd(&["REPLCONF", "ACK", "49"]) });
+        n.handle(
+            T0 + 2,
+            Input::Bytes {
+                conn: replica,
+                data: cmd(&["REPLCONF", "ACK", "49"]),
+            },
+        );
         assert_eq!(sent_to(&mut n, client).0, b"");
-        n.handle(T0 + 3, Input::Bytes { conn: replica, data: cmd(&["REPLCONF", "ACK", "50"]) });
+        n.handle(
+            T0 + 3,
+            Input::Bytes {
+                conn: replica,
+                data: cmd(&["REPLCONF", "ACK", "50"]),
+            },
+        );
         assert_eq!(sent_to(&mut n, client).0, b":1\r\n$1\r\nv\r\n+PONG\r\n");
         assert!(n.clients_waiting_acks.is_empty());
     }
@@ -205,22 +301,53 @@ mod tests {
     #[test]
     fn a_client_that_leaves_while_blocked_is_forgotten() {
         let (mut n, _, client) = master_with_replica();
-        n.handle(T0, Input::Bytes { conn: client, data: [cmd(&["SET", "k", "v"]), cmd(&["WAIT", "1", "500"])].concat() });
+        n.handle(
+            T0,
+            Input::Bytes {
+                conn: client,
+                data: [cmd(&["SET", "k", "v"]), cmd(&["WAIT", "1", "500"])].concat(),
+            },
+        );
         assert_eq!(n.next_timer(), T0 + 501);
         n.handle(T0 + 1, Input::Closed { conn: client });
         assert!(n.clients_waiting_acks.is_empty());
         assert_eq!(n.next_timer(), T0 + 1000);
         n.tick(T0 + 1000);
-        assert!(n.info_text(&["clients".into()]).contains("blocked_clients:0\r\n"));
+        assert!(n
+            .info_text(&["clients".into()])
+            .contains("blocked_clients:0\r\n"));
     }
 
     #[test]
     fn becoming_a_replica_releases_blocked_clients_with_an_error() {
         let (mut n, _, client) = master_with_replica();
-        n.handle(T0, Input::Bytes { conn: client, data: [cmd(&["SET", "k", "v"]), cmd(&["WAIT", "1", "0"]), cmd(&["PING"])].concat() });
+        n.handle(
+            T0,
+            Input::Bytes {
+                conn: client,
+                data: [
+                    cmd(&["SET", "k", "v"]),
+                    cmd(&["WAIT", "1", "0"]),
+                    cmd(&["PING"]),
+                ]
+                .concat(),
+            },
+        );
         while n.poll_output().is_some() {}
-        let admin = n.accept(T0, PeerAddr { ip: "127.0.0.1".into(), port: 5002 });
-        n.handle(T0 + 1, Input::Bytes { conn: admin, data: cmd(&["REPLICAOF", "10.0.0.1", "6379"]) });
+        let admin = n.accept(
+            T0,
+            PeerAddr {
+                ip: "127.0.0.1".into(),
+                port: 5002,
+            },
+        );
+        n.handle(
+            T0 + 1,
+            Input::Bytes {
+                conn: admin,
+                data: cmd(&["REPLICAOF", "10.0.0.1", "6379"]),
+            },
+        );
         let (data, closed) = sent_to(&mut n, client);
         assert_eq!(data, b"-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n");
         assert!(closed, "and its pipelined PING never runs");
@@ -230,10 +357,25 @@ mod tests {
     #[test]
     fn wait_inside_multi_answers_at_once() {
         let (mut n, _, client) = master_with_replica();
-        n.handle(T0, Input::Bytes { conn: client, data: cmd(&["SET", "k", "v"]) });
+        n.handle(
+            T0,
+            Input::Bytes {
+                conn: client,
+                data: cmd(&["SET", "k", "v"]),
+            },
+        );
         let batch = [cmd(&["MULTI"]), cmd(&["WAIT", "1", "0"]), cmd(&["EXEC"])].concat();
-        n.handle(T0, Input::Bytes { conn: client, data: batch });
-        assert_eq!(sent_to(&mut n, client).0, b"+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n:0\r\n");
+        n.handle(
+            T0,
+            Input::Bytes {
+                conn: client,
+                data: batch,
+            },
+        );
+        assert_eq!(
+            sent_to(&mut n, client).0,
+            b"+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n:0\r\n"
+        );
         assert!(n.clients_waiting_acks.is_empty());
         assert!(!n.get_ack_from_replicas);
     }

@@ -76,7 +76,11 @@ impl Node {
         // Every peer on the page's bus is 127.0.0.1: the refusal (and its kilobyte of text)
         // stays out of the page's download.
         #[cfg(not(target_arch = "wasm32"))]
-        if self.config.protected_mode && self.config.requirepass.is_none() && peer.ip != "127.0.0.1" && peer.ip != "::1" {
+        if self.config.protected_mode
+            && self.config.requirepass.is_none()
+            && peer.ip != "127.0.0.1"
+            && peer.ip != "::1"
+        {
             return Some(PROTECTED_MODE_DENIED);
         }
         #[cfg(target_arch = "wasm32")]
@@ -89,7 +93,9 @@ impl Node {
     /// its first bytes (see [`query_buffer_usage`] for what counts). Returns whether the
     /// client must go.
     pub(crate) fn query_buffer_over_limit(&mut self, client: &mut Client) -> bool {
-        if matches!(client.role, ClientRole::Master) || query_buffer_usage(client) <= self.config.client_query_buffer_limit {
+        if matches!(client.role, ClientRole::Master)
+            || query_buffer_usage(client) <= self.config.client_query_buffer_limit
+        {
             return false;
         }
         client.qbuf = client.parser.pending_len();
@@ -151,7 +157,12 @@ impl Node {
         }
         let (_, soft, soft_secs) = self.config.client_output_buffer_limit[NORMAL_CLASS];
         let over_hard = used >= self.client_hard_limit(client);
-        let over_soft = soft_limit_passed(&mut client.obuf_soft_limit_reached_time, soft != 0 && used >= soft, self.now / 1000, soft_secs);
+        let over_soft = soft_limit_passed(
+            &mut client.obuf_soft_limit_reached_time,
+            soft != 0 && used >= soft,
+            self.now / 1000,
+            soft_secs,
+        );
         over_hard || over_soft
     }
 
@@ -159,15 +170,28 @@ impl Node {
     /// when it is over, and returns whether it is. The caller drops it (and whatever is
     /// still queued for it). `asap`: found while replies are added (Redis frees it at the
     /// end of the turn) rather than by the clients cron.
-    pub(crate) fn client_output_limit_reached(&mut self, client: &mut Client, building: usize, asap: bool) -> bool {
-        if !matches!(client.role, ClientRole::Normal) || !self.normal_over_output_limit(client, building) {
+    pub(crate) fn client_output_limit_reached(
+        &mut self,
+        client: &mut Client,
+        building: usize,
+        asap: bool,
+    ) -> bool {
+        if !matches!(client.role, ClientRole::Normal)
+            || !self.normal_over_output_limit(client, building)
+        {
             return false;
         }
         // The line shows the whole output buffer (obl, oll, omem), not only this pass's part.
         client.reply_pending = (self.unwritten_on(client.conn) as usize).saturating_add(building);
         let desc = self.client_info_line(client, true);
-        let how = if asap { "scheduled to be closed ASAP" } else { "closed" };
-        self.log(format!("Client {desc} {how} for overcoming of output buffer limits."));
+        let how = if asap {
+            "scheduled to be closed ASAP"
+        } else {
+            "closed"
+        };
+        self.log(format!(
+            "Client {desc} {how} for overcoming of output buffer limits."
+        ));
         true
     }
 
@@ -179,7 +203,9 @@ impl Node {
     /// drained, so that the clock stops). While no client is, the cron's output check has
     /// nothing to do, and [`Node::idle_cron`] may skip it.
     pub(crate) fn output_cron_watches(&self, c: &Client) -> bool {
-        matches!(c.role, ClientRole::Normal) && (self.unwritten_on(c.conn) > PROTO_REPLY_CHUNK_BYTES || c.obuf_soft_limit_reached_time != 0)
+        matches!(c.role, ClientRole::Normal)
+            && (self.unwritten_on(c.conn) > PROTO_REPLY_CHUNK_BYTES
+                || c.obuf_soft_limit_reached_time != 0)
     }
 
     pub(crate) fn clients_normal_output_cron(&mut self) {
@@ -193,7 +219,9 @@ impl Node {
         for conn in pending {
             let used = self.client_output_usage(conn, 0);
             self.recent_max_output[slot] = self.recent_max_output[slot].max(used);
-            let Some(mut client) = self.clients.remove(&conn) else { continue };
+            let Some(mut client) = self.clients.remove(&conn) else {
+                continue;
+            };
             if self.client_output_limit_reached(&mut client, 0, false) {
                 self.clients.insert(conn, client);
                 self.abort_conn(conn);
@@ -237,7 +265,13 @@ mod tests {
             match out {
                 Output::Send { conn, data } => {
                     if !stalled.contains(&conn) {
-                        node.handle(now, Input::Written { conn, bytes: data.len() as u64 });
+                        node.handle(
+                            now,
+                            Input::Written {
+                                conn,
+                                bytes: data.len() as u64,
+                            },
+                        );
                     }
                     seen.sent.entry(conn).or_default().extend(data);
                 }
@@ -250,11 +284,20 @@ mod tests {
     }
 
     fn peer(ip: &str, port: u16) -> PeerAddr {
-        PeerAddr { ip: ip.into(), port }
+        PeerAddr {
+            ip: ip.into(),
+            port,
+        }
     }
 
     fn send(node: &mut Node, conn: ConnId, argv: &[&[u8]]) {
-        node.handle(T0, Input::Bytes { conn, data: encode_command(argv) });
+        node.handle(
+            T0,
+            Input::Bytes {
+                conn,
+                data: encode_command(argv),
+            },
+        );
     }
 
     #[test]
@@ -266,10 +309,22 @@ mod tests {
         let v6 = node.accept(T0, peer("::1", 40002));
         pump(&mut node, T0, &[], &mut seen);
         assert_eq!(seen.sent[&far], PROTECTED_MODE_DENIED.as_bytes());
-        assert!(PROTECTED_MODE_DENIED.starts_with("-DENIED Redis is running in protected mode because protected mode is enabled"));
+        assert!(PROTECTED_MODE_DENIED.starts_with(
+            "-DENIED Redis is running in protected mode because protected mode is enabled"
+        ));
         assert_eq!(seen.closed, vec![far]);
-        assert!(!node.clients.contains_key(&far) && node.clients.contains_key(&near) && node.clients.contains_key(&v6));
-        assert_eq!((node.stats.rejected_connections, node.stats.total_connections_received), (1, 2));
+        assert!(
+            !node.clients.contains_key(&far)
+                && node.clients.contains_key(&near)
+                && node.clients.contains_key(&v6)
+        );
+        assert_eq!(
+            (
+                node.stats.rejected_connections,
+                node.stats.total_connections_received
+            ),
+            (1, 2)
+        );
         // A 127.0.0.2 client is not loopback to Redis either.
         let other_loopback = node.accept(T0, peer("127.0.0.2", 40003));
         pump(&mut node, T0, &[], &mut seen);
@@ -281,12 +336,17 @@ mod tests {
         node.config.protected_mode = false;
         let far3 = node.accept(T0, peer("10.0.0.7", 40005));
         assert!(node.clients.contains_key(&far2) && node.clients.contains_key(&far3));
-        assert!(node.info_text(&["everything".to_string()]).contains("rejected_connections:2\r\n"));
+        assert!(node
+            .info_text(&["everything".to_string()])
+            .contains("rejected_connections:2\r\n"));
     }
 
     #[test]
     fn maxclients_refuses_with_redis_error_and_counts_every_client() {
-        let config = Config { maxclients: 2, ..Config::default() };
+        let config = Config {
+            maxclients: 2,
+            ..Config::default()
+        };
         let mut node = Node::new(config, T0, 1);
         let mut seen = Seen::default();
         let a = node.accept(T0, peer("127.0.0.1", 1));
@@ -298,7 +358,9 @@ mod tests {
         pump(&mut node, T0, &[], &mut seen);
         assert_eq!(seen.sent[&c], b"-ERR max number of clients reached\r\n");
         assert_eq!(seen.closed, vec![c]);
-        assert!(node.info_text(&["everything".to_string()]).contains("maxclients:2\r\n"));
+        assert!(node
+            .info_text(&["everything".to_string()])
+            .contains("maxclients:2\r\n"));
         // One leaves: the next is served.
         node.handle(T0, Input::Closed { conn: a });
         let d = node.accept(T0, peer("127.0.0.1", 4));
@@ -309,7 +371,11 @@ mod tests {
     fn our_masters_link_counts_against_maxclients() {
         use crate::engine::keyspace::Keyspace;
         use crate::engine::rdb::{self, SnapshotMeta};
-        let config = Config { replicaof: Some(("master".into(), 6379)), maxclients: 1, ..Config::default() };
+        let config = Config {
+            replicaof: Some(("master".into(), 6379)),
+            maxclients: 1,
+            ..Config::default()
+        };
         let mut node = Node::new(config, T0, 7);
         let link = std::iter::from_fn(|| node.poll_output())
             .find_map(|o| match o {
@@ -318,13 +384,37 @@ mod tests {
             })
             .expect("the replica connects to its master");
         node.handle(T0, Input::Connected { conn: link });
-        node.handle(T0, Input::Bytes { conn: link, data: b"+PONG\r\n".to_vec() });
-        node.handle(T0, Input::Bytes { conn: link, data: b"+OK\r\n+OK\r\n".to_vec() });
-        let meta = SnapshotMeta { redis_ver: "7.0.15", ctime_secs: 1000, used_mem: 0, repl: None };
+        node.handle(
+            T0,
+            Input::Bytes {
+                conn: link,
+                data: b"+PONG\r\n".to_vec(),
+            },
+        );
+        node.handle(
+            T0,
+            Input::Bytes {
+                conn: link,
+                data: b"+OK\r\n+OK\r\n".to_vec(),
+            },
+        );
+        let meta = SnapshotMeta {
+            redis_ver: "7.0.15",
+            ctime_secs: 1000,
+            used_mem: 0,
+            repl: None,
+        };
         let payload = rdb::write(&Keyspace::default(), &meta, T0);
-        let mut sync = format!("+FULLRESYNC {} 0\r\n${}\r\n", "a".repeat(40), payload.len()).into_bytes();
+        let mut sync =
+            format!("+FULLRESYNC {} 0\r\n${}\r\n", "a".repeat(40), payload.len()).into_bytes();
         sync.extend(payload);
-        node.handle(T0, Input::Bytes { conn: link, data: sync });
+        node.handle(
+            T0,
+            Input::Bytes {
+                conn: link,
+                data: sync,
+            },
+        );
         assert!(node.master_link().is_some_and(|l| l.is_connected()));
         let mut seen = Seen::default();
         pump(&mut node, T0, &[], &mut seen);
@@ -335,7 +425,10 @@ mod tests {
 
     #[test]
     fn a_query_buffer_past_its_limit_closes_the_client_with_redis_log_line() {
-        let config = Config { client_query_buffer_limit: 1 << 20, ..Config::default() };
+        let config = Config {
+            client_query_buffer_limit: 1 << 20,
+            ..Config::default()
+        };
         let mut node = Node::new(config, T0, 1);
         let mut seen = Seen::default();
         let conn = node.accept(T0, peer("127.0.0.1", 5000));
@@ -344,20 +437,39 @@ mod tests {
         node.handle(T0, Input::Bytes { conn, data: head });
         pump(&mut node, T0, &[], &mut seen);
         assert!(seen.aborted.is_empty(), "under the limit");
-        node.handle(T0, Input::Bytes { conn, data: vec![b'x'; 600 * 1024] });
+        node.handle(
+            T0,
+            Input::Bytes {
+                conn,
+                data: vec![b'x'; 600 * 1024],
+            },
+        );
         pump(&mut node, T0, &[], &mut seen);
         assert_eq!(seen.aborted, vec![conn]);
-        let line = seen.logs.iter().find(|l| l.contains("max query buffer")).expect("logged");
+        let line = seen
+            .logs
+            .iter()
+            .find(|l| l.contains("max query buffer"))
+            .expect("logged");
         assert!(line.starts_with(&format!("Closing client that reached max query buffer length: id={conn} addr=127.0.0.1:5000 ")), "{line}");
         // The 30-byte header, 512 KiB, then 600 KiB; the log shows its first 64 bytes.
-        assert!(line.contains(&format!(" qbuf={} ", 30 + 512 * 1024 + 600 * 1024)), "{line}");
-        let shown = format!(r#" (qbuf initial bytes: "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5000000\r\n{}")"#, "x".repeat(34));
+        assert!(
+            line.contains(&format!(" qbuf={} ", 30 + 512 * 1024 + 600 * 1024)),
+            "{line}"
+        );
+        let shown = format!(
+            r#" (qbuf initial bytes: "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5000000\r\n{}")"#,
+            "x".repeat(34)
+        );
         assert!(line.ends_with(&shown), "{line}");
     }
 
     #[test]
     fn commands_queued_in_multi_count_against_the_query_buffer_limit() {
-        let config = Config { client_query_buffer_limit: 1 << 20, ..Config::default() };
+        let config = Config {
+            client_query_buffer_limit: 1 << 20,
+            ..Config::default()
+        };
         let mut node = Node::new(config, T0, 1);
         let mut seen = Seen::default();
         let conn = node.accept(T0, peer("127.0.0.1", 5005));
@@ -372,18 +484,29 @@ mod tests {
                 break;
             }
         }
-        assert!(seen.logs.iter().any(|l| l.starts_with("Closing client that reached max query buffer length: ") && l.contains(" flags=x ")));
+        assert!(seen.logs.iter().any(|l| l
+            .starts_with("Closing client that reached max query buffer length: ")
+            && l.contains(" flags=x ")));
     }
 
     #[test]
     fn an_unauthenticated_client_that_never_reads_is_dropped_past_1024_bytes() {
-        let config = Config { requirepass: Some(b"secret".to_vec()), ..Config::default() };
+        let config = Config {
+            requirepass: Some(b"secret".to_vec()),
+            ..Config::default()
+        };
         let mut node = Node::new(config, T0, 1);
         let mut seen = Seen::default();
         let conn = node.accept(T0, peer("127.0.0.1", 5001));
         let ping = encode_command(&[b"PING"]);
         for round in 0..100 {
-            node.handle(T0, Input::Bytes { conn, data: ping.repeat(50) });
+            node.handle(
+                T0,
+                Input::Bytes {
+                    conn,
+                    data: ping.repeat(50),
+                },
+            );
             pump(&mut node, T0, &[conn], &mut seen);
             if !seen.aborted.is_empty() {
                 // 50 NOAUTH errors of 34 bytes a round: over 16 KiB + 1 KiB by round 11.
@@ -392,13 +515,26 @@ mod tests {
             }
         }
         assert_eq!(seen.aborted, vec![conn]);
-        assert!(seen.logs.iter().any(|l| l.starts_with(&format!("Client id={conn} addr=127.0.0.1:5001 "))
-            && l.ends_with(" scheduled to be closed ASAP for overcoming of output buffer limits.")), "{:?}", seen.logs);
+        assert!(
+            seen.logs.iter().any(|l| l
+                .starts_with(&format!("Client id={conn} addr=127.0.0.1:5001 "))
+                && l.ends_with(
+                    " scheduled to be closed ASAP for overcoming of output buffer limits."
+                )),
+            "{:?}",
+            seen.logs
+        );
         // Authenticated, the same client would only meet the default (engine) cap.
         let conn2 = node.accept(T0, peer("127.0.0.1", 5002));
         send(&mut node, conn2, &[b"AUTH", b"secret"]);
         for _ in 0..100 {
-            node.handle(T0, Input::Bytes { conn: conn2, data: ping.repeat(50) });
+            node.handle(
+                T0,
+                Input::Bytes {
+                    conn: conn2,
+                    data: ping.repeat(50),
+                },
+            );
         }
         pump(&mut node, T0, &[conn2], &mut seen);
         assert_eq!(seen.aborted, vec![conn]);
@@ -425,8 +561,14 @@ mod tests {
             let mut one = Seen::default();
             pump(&mut node, T0, &[], &mut one);
             assert_eq!(one.aborted, vec![c], "{:?}", &argv[0]);
-            assert!(!one.sent.contains_key(&c), "nothing of the cut reply is sent");
-            assert!(one.logs.iter().any(|l| l.contains(" cmd=") && l.ends_with("scheduled to be closed ASAP for overcoming of output buffer limits.")));
+            assert!(
+                !one.sent.contains_key(&c),
+                "nothing of the cut reply is sent"
+            );
+            assert!(one.logs.iter().any(|l| l.contains(" cmd=")
+                && l.ends_with(
+                    "scheduled to be closed ASAP for overcoming of output buffer limits."
+                )));
         }
         // Under the cap the whole reply comes, as Redis sends it.
         let c = node.accept(T0, peer("127.0.0.1", 6001));
@@ -454,10 +596,17 @@ mod tests {
             if i == 1 {
                 // CLIENT LIST shows what it has not read, as Redis does.
                 let id = hard.to_string();
-                send(&mut node, writer, &[b"CLIENT", b"LIST", b"ID", id.as_bytes()]);
+                send(
+                    &mut node,
+                    writer,
+                    &[b"CLIENT", b"LIST", b"ID", id.as_bytes()],
+                );
                 pump(&mut node, T0, &[hard], &mut seen);
                 let list = String::from_utf8_lossy(&seen.sent[&writer]).into_owned();
-                assert!(list.contains(" obl=16384 oll=36 omem=589824 ") && list.contains(" events=rw "), "{list}");
+                assert!(
+                    list.contains(" obl=16384 oll=36 omem=589824 ") && list.contains(" events=rw "),
+                    "{list}"
+                );
             }
         }
         // Soft: over 256 KiB is fine for 2 s, not for a third.
@@ -472,11 +621,18 @@ mod tests {
         node.tick(T0 + 3_100);
         pump(&mut node, T0 + 3_100, &[soft], &mut seen);
         assert!(seen.aborted.contains(&soft));
-        assert!(seen.logs.iter().any(|l| l.starts_with(&format!("Client id={soft} ")) && l.ends_with(" closed for overcoming of output buffer limits.")));
+        assert!(seen
+            .logs
+            .iter()
+            .any(|l| l.starts_with(&format!("Client id={soft} "))
+                && l.ends_with(" closed for overcoming of output buffer limits.")));
     }
 
     #[test]
     fn repr_quotes_like_sdscatrepr() {
-        assert_eq!(crate::engine::resp::quote(b"*1\r\n$4\r\nPING\"\\\x01\x07"), r#""*1\r\n$4\r\nPING\"\\\x01\a""#);
+        assert_eq!(
+            crate::engine::resp::quote(b"*1\r\n$4\r\nPING\"\\\x01\x07"),
+            r#""*1\r\n$4\r\nPING\"\\\x01\a""#
+        );
     }
 }

@@ -106,7 +106,13 @@ impl SyncProtocol {
 
     /// A value as given to CONFIG SET or on the command line (any case).
     pub fn parse(s: &str) -> Option<SyncProtocol> {
-        [SyncProtocol::Psync2, SyncProtocol::Psync1, SyncProtocol::Sync].into_iter().find(|p| p.name().eq_ignore_ascii_case(s))
+        [
+            SyncProtocol::Psync2,
+            SyncProtocol::Psync1,
+            SyncProtocol::Sync,
+        ]
+        .into_iter()
+        .find(|p| p.name().eq_ignore_ascii_case(s))
     }
 }
 
@@ -138,7 +144,11 @@ impl Default for Config {
             replica_ignore_disk_write_errors: false,
             min_replicas_to_write: 0,
             min_replicas_max_lag: 10,
-            client_output_buffer_limit: [(0, 0, 0), (256 << 20, 64 << 20, 60), (32 << 20, 8 << 20, 60)],
+            client_output_buffer_limit: [
+                (0, 0, 0),
+                (256 << 20, 64 << 20, 60),
+                (32 << 20, 8 << 20, 60),
+            ],
             protected_mode: true,
             maxclients: 10000,
             client_query_buffer_limit: 1 << 30,
@@ -159,9 +169,15 @@ enum Ty {
     /// yes / no.
     Bool,
     /// A plain integer (`string2ll`), inclusive bounds.
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     /// A memory value (`1kb`, `1m`, ...), inclusive bounds.
-    Mem { min: i64, max: i64 },
+    Mem {
+        min: i64,
+        max: i64,
+    },
     /// A string; empty means unset.
     Str,
     Enum(&'static [&'static str]),
@@ -183,7 +199,13 @@ pub struct OptionSpec {
 }
 
 const fn opt(name: &'static str, alias: Option<&'static str>, ty: Ty) -> OptionSpec {
-    OptionSpec { name, alias, ty, immutable: false, multi_arg: false }
+    OptionSpec {
+        name,
+        alias,
+        ty,
+        immutable: false,
+        multi_arg: false,
+    }
 }
 
 const INT_MAX: i64 = i32::MAX as i64;
@@ -192,44 +214,196 @@ const INT_MAX: i64 = i32::MAX as i64;
 /// several matches in the order of a hash table seeded at random on every start, so no
 /// order is "the" order; this one is stable.)
 pub static OPTIONS: &[OptionSpec] = &[
-    OptionSpec { name: "appendonly", alias: None, ty: Ty::Bool, immutable: false, multi_arg: false },
-    OptionSpec { name: "bind", alias: None, ty: Ty::Special, immutable: false, multi_arg: true },
-    OptionSpec { name: "client-output-buffer-limit", alias: None, ty: Ty::Special, immutable: false, multi_arg: true },
-    opt("client-query-buffer-limit", None, Ty::Mem { min: 1024 * 1024, max: i64::MAX }),
-    OptionSpec { name: "daemonize", alias: None, ty: Ty::Bool, immutable: true, multi_arg: false },
-    OptionSpec { name: "databases", alias: None, ty: Ty::Int { min: 1, max: INT_MAX }, immutable: true, multi_arg: false },
-    opt("hz", None, Ty::Int { min: 0, max: INT_MAX }),
+    OptionSpec {
+        name: "appendonly",
+        alias: None,
+        ty: Ty::Bool,
+        immutable: false,
+        multi_arg: false,
+    },
+    OptionSpec {
+        name: "bind",
+        alias: None,
+        ty: Ty::Special,
+        immutable: false,
+        multi_arg: true,
+    },
+    OptionSpec {
+        name: "client-output-buffer-limit",
+        alias: None,
+        ty: Ty::Special,
+        immutable: false,
+        multi_arg: true,
+    },
+    opt(
+        "client-query-buffer-limit",
+        None,
+        Ty::Mem {
+            min: 1024 * 1024,
+            max: i64::MAX,
+        },
+    ),
+    OptionSpec {
+        name: "daemonize",
+        alias: None,
+        ty: Ty::Bool,
+        immutable: true,
+        multi_arg: false,
+    },
+    OptionSpec {
+        name: "databases",
+        alias: None,
+        ty: Ty::Int {
+            min: 1,
+            max: INT_MAX,
+        },
+        immutable: true,
+        multi_arg: false,
+    },
+    opt(
+        "hz",
+        None,
+        Ty::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+    ),
     opt("masterauth", None, Ty::Str),
     opt("masteruser", None, Ty::Str),
-    opt("maxclients", None, Ty::Int { min: 1, max: u32::MAX as i64 }),
-    opt("min-replicas-max-lag", Some("min-slaves-max-lag"), Ty::Int { min: 0, max: INT_MAX }),
-    opt("min-replicas-to-write", Some("min-slaves-to-write"), Ty::Int { min: 0, max: INT_MAX }),
+    opt(
+        "maxclients",
+        None,
+        Ty::Int {
+            min: 1,
+            max: u32::MAX as i64,
+        },
+    ),
+    opt(
+        "min-replicas-max-lag",
+        Some("min-slaves-max-lag"),
+        Ty::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+    ),
+    opt(
+        "min-replicas-to-write",
+        Some("min-slaves-to-write"),
+        Ty::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+    ),
     opt("port", None, Ty::Int { min: 0, max: 65535 }),
     opt("protected-mode", None, Ty::Bool),
-    opt("proto-max-bulk-len", None, Ty::Mem { min: 1024 * 1024, max: i64::MAX }),
+    opt(
+        "proto-max-bulk-len",
+        None,
+        Ty::Mem {
+            min: 1024 * 1024,
+            max: i64::MAX,
+        },
+    ),
     opt("rdbcompression", None, Ty::Bool),
-    opt("repl-backlog-size", None, Ty::Mem { min: 1, max: i64::MAX }),
-    opt("repl-backlog-ttl", None, Ty::Int { min: 0, max: i64::MAX }),
+    opt(
+        "repl-backlog-size",
+        None,
+        Ty::Mem {
+            min: 1,
+            max: i64::MAX,
+        },
+    ),
+    opt(
+        "repl-backlog-ttl",
+        None,
+        Ty::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+    ),
     opt("repl-disable-tcp-nodelay", None, Ty::Bool),
-    opt("repl-diskless-load", None, Ty::Enum(&["disabled", "on-empty-db", "swapdb"])),
+    opt(
+        "repl-diskless-load",
+        None,
+        Ty::Enum(&["disabled", "on-empty-db", "swapdb"]),
+    ),
     opt("repl-diskless-sync", None, Ty::Bool),
-    opt("repl-diskless-sync-delay", None, Ty::Int { min: 0, max: INT_MAX }),
-    opt("repl-diskless-sync-max-replicas", None, Ty::Int { min: 0, max: INT_MAX }),
-    opt("repl-ping-replica-period", Some("repl-ping-slave-period"), Ty::Int { min: 1, max: INT_MAX }),
-    opt("repl-timeout", None, Ty::Int { min: 1, max: INT_MAX }),
+    opt(
+        "repl-diskless-sync-delay",
+        None,
+        Ty::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+    ),
+    opt(
+        "repl-diskless-sync-max-replicas",
+        None,
+        Ty::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+    ),
+    opt(
+        "repl-ping-replica-period",
+        Some("repl-ping-slave-period"),
+        Ty::Int {
+            min: 1,
+            max: INT_MAX,
+        },
+    ),
+    opt(
+        "repl-timeout",
+        None,
+        Ty::Int {
+            min: 1,
+            max: INT_MAX,
+        },
+    ),
     opt("replica-announce-ip", Some("slave-announce-ip"), Ty::Str),
-    opt("replica-announce-port", Some("slave-announce-port"), Ty::Int { min: 0, max: 65535 }),
+    opt(
+        "replica-announce-port",
+        Some("slave-announce-port"),
+        Ty::Int { min: 0, max: 65535 },
+    ),
     opt("replica-announced", None, Ty::Bool),
     opt("replica-ignore-disk-write-errors", None, Ty::Bool),
-    opt("replica-ignore-maxmemory", Some("slave-ignore-maxmemory"), Ty::Bool),
+    opt(
+        "replica-ignore-maxmemory",
+        Some("slave-ignore-maxmemory"),
+        Ty::Bool,
+    ),
     opt("replica-lazy-flush", Some("slave-lazy-flush"), Ty::Bool),
-    opt("replica-priority", Some("slave-priority"), Ty::Int { min: 0, max: INT_MAX }),
+    opt(
+        "replica-priority",
+        Some("slave-priority"),
+        Ty::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+    ),
     opt("replica-read-only", Some("slave-read-only"), Ty::Bool),
-    opt("replica-serve-stale-data", Some("slave-serve-stale-data"), Ty::Bool),
-    OptionSpec { name: "replicaof", alias: Some("slaveof"), ty: Ty::Special, immutable: true, multi_arg: true },
+    opt(
+        "replica-serve-stale-data",
+        Some("slave-serve-stale-data"),
+        Ty::Bool,
+    ),
+    OptionSpec {
+        name: "replicaof",
+        alias: Some("slaveof"),
+        ty: Ty::Special,
+        immutable: true,
+        multi_arg: true,
+    },
     opt(REPLSCOPE_SYNC_PROTOCOL, None, Ty::Enum(SyncProtocol::NAMES)),
     opt("requirepass", None, Ty::Str),
-    OptionSpec { name: "save", alias: None, ty: Ty::Special, immutable: false, multi_arg: true },
+    OptionSpec {
+        name: "save",
+        alias: None,
+        ty: Ty::Special,
+        immutable: false,
+        multi_arg: true,
+    },
 ];
 
 /// replscope's own option (Redis has none like it): see [`SyncProtocol`].
@@ -242,7 +416,9 @@ fn is_replscope_only(spec: &OptionSpec) -> bool {
 
 /// The option called `name` (its own name or its alias, any case).
 pub fn lookup_option(name: &str) -> Option<&'static OptionSpec> {
-    OPTIONS.iter().find(|o| o.name.eq_ignore_ascii_case(name) || o.alias.is_some_and(|a| a.eq_ignore_ascii_case(name)))
+    OPTIONS.iter().find(|o| {
+        o.name.eq_ignore_ascii_case(name) || o.alias.is_some_and(|a| a.eq_ignore_ascii_case(name))
+    })
 }
 
 /// Every name an option answers to, with its option: the names `CONFIG GET` patterns
@@ -250,12 +426,17 @@ pub fn lookup_option(name: &str) -> Option<&'static OptionSpec> {
 /// among them: a pattern answers what Redis 7.0 answers, and they are shown only when
 /// asked for by name.
 pub fn option_names() -> impl Iterator<Item = (&'static str, &'static OptionSpec)> {
-    OPTIONS.iter().filter(|o| !is_replscope_only(o)).flat_map(|o| std::iter::once((o.name, o)).chain(o.alias.map(|a| (a, o))))
+    OPTIONS
+        .iter()
+        .filter(|o| !is_replscope_only(o))
+        .flat_map(|o| std::iter::once((o.name, o)).chain(o.alias.map(|a| (a, o))))
 }
 
 /// Lower-case canonical name of an option, or of an unknown one.
 pub fn canonical_name(name: &str) -> String {
-    lookup_option(name).map(|o| o.name.to_string()).unwrap_or_else(|| name.to_ascii_lowercase())
+    lookup_option(name)
+        .map(|o| o.name.to_string())
+        .unwrap_or_else(|| name.to_ascii_lowercase())
 }
 
 impl Config {
@@ -297,7 +478,12 @@ impl Config {
         self.set_words(spec, &words, false)
     }
 
-    fn set_words(&mut self, spec: &OptionSpec, words: &[Vec<u8>], from_file: bool) -> Result<(), String> {
+    fn set_words(
+        &mut self,
+        spec: &OptionSpec,
+        words: &[Vec<u8>],
+        from_file: bool,
+    ) -> Result<(), String> {
         let text = |w: &[u8]| String::from_utf8_lossy(c_str(w)).into_owned();
         let one = words.first().map(|w| w.as_slice()).unwrap_or_default();
         match spec.ty {
@@ -318,7 +504,9 @@ impl Config {
             Ty::Mem { min, max } => {
                 // Redis parses into an unsigned value and stores it in a signed one: a
                 // huge value wraps negative and fails the bounds check.
-                let v = memtoull(&text(one)).ok_or_else(|| "argument must be a memory value".to_string())? as i64;
+                let v = memtoull(&text(one))
+                    .ok_or_else(|| "argument must be a memory value".to_string())?
+                    as i64;
                 check_bounds(v, min, max)?;
                 self.set_int(spec.name, v)
             }
@@ -333,17 +521,24 @@ impl Config {
                     "requirepass" => self.requirepass = v,
                     "masterauth" => self.masterauth = v,
                     "masteruser" => self.masteruser = v,
-                    _ => self.replica_announce_ip = v.map(|v| String::from_utf8_lossy(&v).into_owned()),
+                    _ => {
+                        self.replica_announce_ip =
+                            v.map(|v| String::from_utf8_lossy(&v).into_owned())
+                    }
                 }
                 Ok(())
             }
             Ty::Enum(names) => {
                 let given = text(one);
                 if !names.iter().any(|n| n.eq_ignore_ascii_case(&given)) {
-                    return Err(format!("argument(s) must be one of the following: {}", names.join(", ")));
+                    return Err(format!(
+                        "argument(s) must be one of the following: {}",
+                        names.join(", ")
+                    ));
                 }
                 if spec.name == REPLSCOPE_SYNC_PROTOCOL {
-                    self.sync_protocol = SyncProtocol::parse(&given).expect("checked against the names");
+                    self.sync_protocol =
+                        SyncProtocol::parse(&given).expect("checked against the names");
                     return Ok(());
                 }
                 // Only a replica that loads the snapshot after receiving it whole (the
@@ -415,8 +610,16 @@ impl Config {
         Ok(())
     }
 
-    fn set_special(&mut self, name: &str, words: &[Vec<u8>], from_file: bool) -> Result<(), String> {
-        let text: Vec<String> = words.iter().map(|w| String::from_utf8_lossy(c_str(w)).into_owned()).collect();
+    fn set_special(
+        &mut self,
+        name: &str,
+        words: &[Vec<u8>],
+        from_file: bool,
+    ) -> Result<(), String> {
+        let text: Vec<String> = words
+            .iter()
+            .map(|w| String::from_utf8_lossy(c_str(w)).into_owned())
+            .collect();
         match name {
             "bind" => {
                 if text.is_empty() {
@@ -435,7 +638,9 @@ impl Config {
                 if text[0].eq_ignore_ascii_case("no") && text[1].eq_ignore_ascii_case("one") {
                     self.replicaof = None;
                 } else {
-                    let port = strtol_full(&text[1]).filter(|p| (0..=65535).contains(p)).ok_or("Invalid master port")?;
+                    let port = strtol_full(&text[1])
+                        .filter(|p| (0..=65535).contains(p))
+                        .ok_or("Invalid master port")?;
                     self.replicaof = Some((text[0].clone(), port as u16));
                 }
             }
@@ -449,9 +654,17 @@ impl Config {
                         "normal" => 0,
                         "slave" | "replica" => 1,
                         "pubsub" => 2,
-                        _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
+                        _ => {
+                            return Err(
+                                "Invalid client class specified in buffer limit configuration."
+                                    .into(),
+                            )
+                        }
                     };
-                    let bad = || "Error in hard, soft or soft_seconds setting in buffer limit configuration.".to_string();
+                    let bad = || {
+                        "Error in hard, soft or soft_seconds setting in buffer limit configuration."
+                            .to_string()
+                    };
                     let hard = memtoull(&class[1]).ok_or_else(bad)?;
                     let soft = memtoull(&class[2]).ok_or_else(bad)?;
                     // strtoll into an int: only the low 32 bits survive.
@@ -464,7 +677,11 @@ impl Config {
                 self.client_output_buffer_limit = limits;
             }
             "save" => {
-                let words: &[String] = if text.len() == 1 && text[0].is_empty() { &[] } else { &text };
+                let words: &[String] = if text.len() == 1 && text[0].is_empty() {
+                    &[]
+                } else {
+                    &text
+                };
                 if !words.len().is_multiple_of(2) {
                     return Err("Invalid save parameters".into());
                 }
@@ -530,7 +747,11 @@ impl Config {
             "replica-priority" => self.replica_priority.to_string(),
             "replica-read-only" => yn(self.replica_read_only),
             "replica-serve-stale-data" => yn(self.replica_serve_stale_data),
-            "replicaof" => self.replicaof.as_ref().map(|(h, p)| format!("{h} {p}")).unwrap_or_default(),
+            "replicaof" => self
+                .replicaof
+                .as_ref()
+                .map(|(h, p)| format!("{h} {p}"))
+                .unwrap_or_default(),
             REPLSCOPE_SYNC_PROTOCOL => self.sync_protocol.name().to_string(),
             "save" => String::new(),
             other => unreachable!("option {other} has no value"),
@@ -547,7 +768,9 @@ fn c_str(w: &[u8]) -> &[u8] {
 
 fn check_bounds(v: i64, min: i64, max: i64) -> Result<(), String> {
     if v < min || v > max {
-        return Err(format!("argument must be between {min} and {max} inclusive"));
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
     }
     Ok(())
 }
@@ -596,7 +819,10 @@ pub fn memtoull(s: &str) -> Option<u64> {
     if s.starts_with('-') {
         return None;
     }
-    let digits_end = s.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+    let digits_end = s
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(s.len());
     let (digits, unit) = s.split_at(digits_end);
     let mul: u64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
@@ -614,7 +840,10 @@ pub fn memtoull(s: &str) -> Option<u64> {
     // strtoull saturates at u64::MAX on overflow (and Redis does not look at errno).
     let mut v: u64 = 0;
     for b in digits.bytes() {
-        v = v.checked_mul(10).and_then(|x| x.checked_add((b - b'0') as u64)).unwrap_or(u64::MAX);
+        v = v
+            .checked_mul(10)
+            .and_then(|x| x.checked_add((b - b'0') as u64))
+            .unwrap_or(u64::MAX);
         if v == u64::MAX {
             break;
         }
@@ -637,7 +866,9 @@ pub fn parse_config_text(text: &str) -> Result<Vec<(String, Vec<String>)>, Strin
         }
         let words = super::resp::split_args(line.as_bytes())
             .ok_or_else(|| format!("line {}: Unbalanced quotes in configuration line", i + 1))?;
-        let mut words = words.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned());
+        let mut words = words
+            .into_iter()
+            .map(|w| String::from_utf8_lossy(&w).into_owned());
         if let Some(name) = words.next() {
             out.push((name, words.collect()));
         }
@@ -667,7 +898,8 @@ mod tests {
     #[test]
     fn options_and_aliases() {
         let mut c = Config::default();
-        c.apply("slaveof", &["127.0.0.1".into(), "6380".into()]).unwrap();
+        c.apply("slaveof", &["127.0.0.1".into(), "6380".into()])
+            .unwrap();
         assert_eq!(c.replicaof, Some(("127.0.0.1".into(), 6380)));
         c.apply("repl-backlog-size", &["1kb".into()]).unwrap();
         assert_eq!(c.repl_backlog_size, MIN_BACKLOG_SIZE);
@@ -675,7 +907,10 @@ mod tests {
         assert!(c.apply("no-such-option", &["1".into()]).is_err());
         c.apply("SLAVE-READ-ONLY", &["NO".into()]).unwrap();
         assert!(!c.replica_read_only);
-        assert_eq!(c.apply("hz", &["a".into(), "b".into()]), Err("wrong number of arguments".into()));
+        assert_eq!(
+            c.apply("hz", &["a".into(), "b".into()]),
+            Err("wrong number of arguments".into())
+        );
         c.apply("hz", &["1000".into()]).unwrap();
         assert_eq!(c.hz, 500);
     }
@@ -685,40 +920,78 @@ mod tests {
         let mut c = Config::default();
         let spec = lookup_option("client-output-buffer-limit").unwrap();
         c.set_option(spec, b"replica 1mb 2kb 3").unwrap();
-        assert_eq!(c.get_option(spec), b"normal 0 0 0 slave 1048576 2048 3 pubsub 33554432 8388608 60");
-        assert!(c.set_option(spec, b"master 0 0 0").unwrap_err().starts_with("Invalid client class"));
-        assert!(c.set_option(spec, b"normal 1 2").unwrap_err().starts_with("Wrong number"));
-        assert!(c.set_option(spec, b"normal 1 2 -1").unwrap_err().starts_with("Error in hard"));
+        assert_eq!(
+            c.get_option(spec),
+            b"normal 0 0 0 slave 1048576 2048 3 pubsub 33554432 8388608 60"
+        );
+        assert!(c
+            .set_option(spec, b"master 0 0 0")
+            .unwrap_err()
+            .starts_with("Invalid client class"));
+        assert!(c
+            .set_option(spec, b"normal 1 2")
+            .unwrap_err()
+            .starts_with("Wrong number"));
+        assert!(c
+            .set_option(spec, b"normal 1 2 -1")
+            .unwrap_err()
+            .starts_with("Error in hard"));
         // One argument holding every word, as redis-server takes it from its command line.
-        c.apply("client-output-buffer-limit", &["normal 64mb 32mb 10".into()]).unwrap();
+        c.apply(
+            "client-output-buffer-limit",
+            &["normal 64mb 32mb 10".into()],
+        )
+        .unwrap();
         assert_eq!(c.client_output_buffer_limit[0], (64 << 20, 32 << 20, 10));
-        c.apply("client-output-buffer-limit", &["normal".into(), "1mb".into(), "0".into(), "0".into()]).unwrap();
+        c.apply(
+            "client-output-buffer-limit",
+            &["normal".into(), "1mb".into(), "0".into(), "0".into()],
+        )
+        .unwrap();
         assert_eq!(c.client_output_buffer_limit[0], (1 << 20, 0, 0));
-        assert!(c.apply("client-output-buffer-limit", &["normal 1mb".into()]).unwrap_err().starts_with("Wrong number"));
+        assert!(c
+            .apply("client-output-buffer-limit", &["normal 1mb".into()])
+            .unwrap_err()
+            .starts_with("Wrong number"));
         let save = lookup_option("save").unwrap();
         c.set_option(save, b"").unwrap();
-        assert_eq!(c.set_option(save, b"900"), Err("Invalid save parameters".into()));
-        assert_eq!(c.set_option(save, b"0 1"), Err("Invalid save parameters".into()));
-        assert!(c.set_option(save, b"900 1").is_err(), "valid, but not what the engine does");
+        assert_eq!(
+            c.set_option(save, b"900"),
+            Err("Invalid save parameters".into())
+        );
+        assert_eq!(
+            c.set_option(save, b"0 1"),
+            Err("Invalid save parameters".into())
+        );
+        assert!(
+            c.set_option(save, b"900 1").is_err(),
+            "valid, but not what the engine does"
+        );
     }
 
     #[test]
     fn client_protection_options_have_redis_defaults_and_bounds() {
         let mut c = Config::default();
-        let get = |c: &Config, n: &str| String::from_utf8(c.get_option(lookup_option(n).unwrap())).unwrap();
+        let get = |c: &Config, n: &str| {
+            String::from_utf8(c.get_option(lookup_option(n).unwrap())).unwrap()
+        };
         assert_eq!(get(&c, "protected-mode"), "yes");
         assert_eq!(get(&c, "maxclients"), "10000");
         assert_eq!(get(&c, "client-query-buffer-limit"), "1073741824");
         c.apply("maxclients", &["2".into()]).unwrap();
         assert_eq!(c.maxclients, 2);
-        assert_eq!(c.apply("maxclients", &["0".into()]), Err("argument must be between 1 and 4294967295 inclusive".into()));
+        assert_eq!(
+            c.apply("maxclients", &["0".into()]),
+            Err("argument must be between 1 and 4294967295 inclusive".into())
+        );
         c.apply("protected-mode", &["no".into()]).unwrap();
         assert!(!c.protected_mode);
         assert_eq!(
             c.apply("client-query-buffer-limit", &["1kb".into()]),
             Err("argument must be between 1048576 and 9223372036854775807 inclusive".into())
         );
-        c.apply("client-query-buffer-limit", &["2mb".into()]).unwrap();
+        c.apply("client-query-buffer-limit", &["2mb".into()])
+            .unwrap();
         assert_eq!(c.client_query_buffer_limit, 2 << 20);
     }
 
@@ -730,13 +1003,18 @@ mod tests {
         c.set_option(spec, b"PSYNC1").unwrap();
         assert_eq!(c.sync_protocol, SyncProtocol::Psync1);
         assert_eq!(c.get_option(spec), b"psync1");
-        c.apply("replscope-sync-protocol", &["sync".into()]).unwrap();
+        c.apply("replscope-sync-protocol", &["sync".into()])
+            .unwrap();
         assert_eq!(c.sync_protocol, SyncProtocol::Sync);
         assert_eq!(
             c.set_option(spec, b"psync3"),
             Err("argument(s) must be one of the following: psync2, psync1, sync".into())
         );
-        assert_eq!(c.sync_protocol, SyncProtocol::Sync, "a bad value changes nothing");
+        assert_eq!(
+            c.sync_protocol,
+            SyncProtocol::Sync,
+            "a bad value changes nothing"
+        );
         // Patterns answer what Redis answers: the option is not among their names.
         assert!(option_names().all(|(n, _)| !n.starts_with("replscope")));
     }

@@ -111,8 +111,10 @@ impl Node {
                 }
             }
         }
-        let keys: Vec<Vec<u8>> =
-            picks.iter().filter_map(|&i| self.keyspace.dbs[db].expiring.get_index(i).cloned()).collect();
+        let keys: Vec<Vec<u8>> = picks
+            .iter()
+            .filter_map(|&i| self.keyspace.dbs[db].expiring.get_index(i).cloned())
+            .collect();
         let mut expired = 0;
         for key in &keys {
             let d = &mut self.keyspace.dbs[db];
@@ -154,14 +156,25 @@ mod tests {
         let mut node = Node::new(Config::default(), T0, 42);
         for i in 0..n {
             let at = (i < expiring).then_some(expires_at);
-            node.keyspace.set(0, format!("k{i}").into_bytes(), Value::String(b"v".to_vec()), at);
+            node.keyspace.set(
+                0,
+                format!("k{i}").into_bytes(),
+                Value::String(b"v".to_vec()),
+                at,
+            );
         }
         node
     }
 
     /// A fake online replica so the node produces a replication stream to inspect.
     fn attach_replica(node: &mut Node) -> u64 {
-        let conn = node.accept(node.now, PeerAddr { ip: "127.0.0.1".into(), port: 1 });
+        let conn = node.accept(
+            node.now,
+            PeerAddr {
+                ip: "127.0.0.1".into(),
+                port: 1,
+            },
+        );
         let mut client: Client = node.clients.remove(&conn).expect("client");
         let mut peer = ReplicaPeer::new(ReplicaSyncState::Online, node.now, false);
         peer.bytes_ahead_of_stream = Some(0);
@@ -189,7 +202,15 @@ mod tests {
         let mut node = node_with_keys(500, 300, T0 + 1000);
         let replica = attach_replica(&mut node);
         let _ = stream_to(&mut node, replica);
-        let mut user = Client::new(99, PeerAddr { ip: "127.0.0.1".into(), port: 2 }, T0, true);
+        let mut user = Client::new(
+            99,
+            PeerAddr {
+                ip: "127.0.0.1".into(),
+                port: 2,
+            },
+            T0,
+            true,
+        );
         let mut dbsize = |node: &mut Node| node.execute(&mut user, vec![b"DBSIZE".to_vec()]);
         node.tick(T0 + 500);
         assert_eq!(dbsize(&mut node), b":500\r\n", "nothing is expired yet");
@@ -204,8 +225,15 @@ mod tests {
         assert_eq!(node.stats.expired_keys, 300);
         let stream = stream_to(&mut node, replica);
         let text = String::from_utf8_lossy(&stream);
-        assert_eq!(text.matches("*2\r\n$3\r\nDEL\r\n").count(), 300, "one DEL per key: {text}");
-        assert!(!text.contains("MULTI"), "active expiry never wraps its DELs in MULTI");
+        assert_eq!(
+            text.matches("*2\r\n$3\r\nDEL\r\n").count(),
+            300,
+            "one DEL per key: {text}"
+        );
+        assert!(
+            !text.contains("MULTI"),
+            "active expiry never wraps its DELs in MULTI"
+        );
         assert_eq!(text.matches("SELECT").count(), 1, "{text}");
     }
 
@@ -227,7 +255,12 @@ mod tests {
         let mut node = Node::new(Config::default(), T0, 7);
         for i in 0..10_000 {
             let at = if i == 0 { T0 + 1 } else { T0 + 1_000_000 };
-            node.keyspace.set(0, format!("k{i}").into_bytes(), Value::String(b"v".to_vec()), Some(at));
+            node.keyspace.set(
+                0,
+                format!("k{i}").into_bytes(),
+                Value::String(b"v".to_vec()),
+                Some(at),
+            );
         }
         node.now = T0 + 2;
         node.active_expire_cycle();
@@ -241,24 +274,41 @@ mod tests {
             let mut node = Node::new(Config::default(), T0, seed);
             for i in 0..1000 {
                 let at = if i % 2 == 0 { T0 + 1 } else { T0 + 1_000_000 };
-                node.keyspace.set(0, format!("k{i}").into_bytes(), Value::String(b"v".to_vec()), Some(at));
+                node.keyspace.set(
+                    0,
+                    format!("k{i}").into_bytes(),
+                    Value::String(b"v".to_vec()),
+                    Some(at),
+                );
             }
             node.now = T0 + 2;
             node.active_expire_cycle();
-            node.keyspace.dbs[0].entries.keys().cloned().collect::<Vec<_>>()
+            node.keyspace.dbs[0]
+                .entries
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
         };
         assert_eq!(run(1), run(1));
     }
 
     #[test]
     fn replicas_never_run_it() {
-        let config = Config { replicaof: Some(("127.0.0.1".into(), 6379)), ..Config::default() };
+        let config = Config {
+            replicaof: Some(("127.0.0.1".into(), 6379)),
+            ..Config::default()
+        };
         let mut node = Node::new(config, T0, 1);
-        node.keyspace.set(0, b"k".to_vec(), Value::String(b"v".to_vec()), Some(T0 + 1));
+        node.keyspace
+            .set(0, b"k".to_vec(), Value::String(b"v".to_vec()), Some(T0 + 1));
         for i in 1..30 {
             node.tick(T0 + i * 100);
         }
-        assert_eq!(node.keyspace.dbs[0].entries.len(), 1, "a replica waits for its master's DEL");
+        assert_eq!(
+            node.keyspace.dbs[0].entries.len(),
+            1,
+            "a replica waits for its master's DEL"
+        );
         assert_eq!(node.stats.expired_keys, 0);
     }
 
@@ -266,7 +316,12 @@ mod tests {
     fn visits_every_db() {
         let mut node = Node::new(Config::default(), T0, 3);
         for db in 0..16 {
-            node.keyspace.set(db, b"k".to_vec(), Value::String(b"v".to_vec()), Some(T0 + 1));
+            node.keyspace.set(
+                db,
+                b"k".to_vec(),
+                Value::String(b"v".to_vec()),
+                Some(T0 + 1),
+            );
         }
         node.now = T0 + 2;
         node.active_expire_cycle();

@@ -24,7 +24,8 @@ pub struct Counters {
 
 impl PartialEq for Counters {
     fn eq(&self, other: &Counters) -> bool {
-        (self.total_error_replies, &self.errors, &self.commands) == (other.total_error_replies, &other.errors, &other.commands)
+        (self.total_error_replies, &self.errors, &self.commands)
+            == (other.total_error_replies, &other.errors, &other.commands)
     }
 }
 impl Eq for Counters {}
@@ -64,7 +65,10 @@ impl Counters {
     /// its place in name order if it has none yet.
     fn command(&mut self, name: &'static str) -> &mut CommandCounts {
         // Names come from the static command table: the same command, the same pointer.
-        let cached = self.commands.get(self.last).is_some_and(|(n, _)| std::ptr::eq(*n, name));
+        let cached = self
+            .commands
+            .get(self.last)
+            .is_some_and(|(n, _)| std::ptr::eq(*n, name));
         if !cached {
             self.last = match self.commands.binary_search_by(|(n, _)| (*n).cmp(name)) {
                 Ok(i) => i,
@@ -83,8 +87,19 @@ impl Counters {
 /// `CLIENTS_PEAK_MEM_USAGE_SLOTS`): a peak is reported for about this long.
 pub const PEAK_SLOTS: usize = 8;
 
-const DEFAULT_SECTIONS: &[&str] =
-    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "module_list", "errorstats", "cluster", "keyspace"];
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "module_list",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
 
 /// Every section, in the order Redis prints them.
 const ALL_SECTIONS: &[&str] = &[
@@ -216,13 +231,20 @@ impl Node {
         // Everyone but our replicas (the master link counts), the caller included.
         let not_replica = |c: &Client| !matches!(c.role, ClientRole::Replica(_));
         let connected = self.clients.values().filter(|c| not_replica(c)).count()
-            + caller.filter(|c| not_replica(c) && !self.clients.contains_key(&c.conn)).map_or(0, |_| 1);
+            + caller
+                .filter(|c| not_replica(c) && !self.clients.contains_key(&c.conn))
+                .map_or(0, |_| 1);
         let max_in = caller.map_or(0, |c| c.qbuf);
         let blocked = self.clients_waiting_acks.len();
         let in_timeout_table = self
             .clients_waiting_acks
             .iter()
-            .filter(|c| self.clients.get(c).and_then(|c| c.blocked.as_ref()).is_some_and(|b| b.deadline.is_some()))
+            .filter(|c| {
+                self.clients
+                    .get(c)
+                    .and_then(|c| c.blocked.as_ref())
+                    .is_some_and(|b| b.deadline.is_some())
+            })
             .count();
         // The largest output buffer of the last PEAK_SLOTS seconds (replicas' share of the
         // replication buffer, and normal clients' unsent replies beyond the static buffer).
@@ -248,15 +270,28 @@ impl Node {
         // The replication buffer, split as Redis splits it: the backlog's share up to
         // repl-backlog-size, the excess charged to the replicas that hold it.
         let repl_buffers = self.repl.backlog.as_ref().map_or(0, |b| b.buffer_memory());
-        let (backlog, replicas_mem) =
-            self.repl.backlog.as_ref().map_or((0, 0), |b| b.memory_split(self.has_replicas()));
-        let not_counted = self.repl.backlog.as_ref().map_or(0, |b| b.not_counted_memory());
+        let (backlog, replicas_mem) = self
+            .repl
+            .backlog
+            .as_ref()
+            .map_or((0, 0), |b| b.memory_split(self.has_replicas()));
+        let not_counted = self
+            .repl
+            .backlog
+            .as_ref()
+            .map_or(0, |b| b.not_counted_memory());
         let overhead = startup + 20_000 + backlog + replicas_mem + 72 * keys as u64;
         let dataset = 56 * keys as u64 + 1_000;
         let used = overhead + dataset;
         let rss = used * 9 + 1_000_000;
         let total_system: u64 = 8 << 30;
-        let perc = |part: u64, whole: u64| if whole == 0 { 0.0 } else { part as f64 * 100.0 / whole as f64 };
+        let perc = |part: u64, whole: u64| {
+            if whole == 0 {
+                0.0
+            } else {
+                part as f64 * 100.0 / whole as f64
+            }
+        };
         format!(
             "# Memory\r\n\
              used_memory:{used}\r\n\
@@ -464,8 +499,10 @@ impl Node {
         let mut out = String::from("# Errorstats\r\n");
         for (code, count) in &self.counters.errors {
             // Redis makes the code safe for INFO's line format.
-            let safe: String =
-                String::from_utf8_lossy(code).chars().map(|c| if "#:\n\r".contains(c) { '_' } else { c }).collect();
+            let safe: String = String::from_utf8_lossy(code)
+                .chars()
+                .map(|c| if "#:\n\r".contains(c) { '_' } else { c })
+                .collect();
             out.push_str(&format!("errorstat_{safe}:count={count}\r\n"));
         }
         out
@@ -475,7 +512,9 @@ impl Node {
         let mut out = String::from("# Latencystats\r\n");
         for (name, c) in &self.counters.commands {
             if c.calls > 0 {
-                out.push_str(&format!("latency_percentiles_usec_{name}:p50=2.007,p99=2.007,p99.9=2.007\r\n"));
+                out.push_str(&format!(
+                    "latency_percentiles_usec_{name}:p50=2.007,p99=2.007,p99.9=2.007\r\n"
+                ));
             }
         }
         out
@@ -485,7 +524,11 @@ impl Node {
         let mut out = String::from("# Keyspace\r\n");
         for (i, db) in self.keyspace.dbs.iter().enumerate() {
             if !db.entries.is_empty() {
-                out.push_str(&format!("db{i}:keys={},expires={},avg_ttl=0\r\n", db.entries.len(), db.keys_with_expiry()));
+                out.push_str(&format!(
+                    "db{i}:keys={},expires={},avg_ttl=0\r\n",
+                    db.entries.len(),
+                    db.keys_with_expiry()
+                ));
             }
         }
         out
@@ -500,12 +543,17 @@ impl Node {
             None => out.push_str("role:master\r\n"),
             Some(link) => {
                 out.push_str("role:slave\r\n");
-                let master_client = link.conn.and_then(|c| self.clients.get(&c)).filter(|c| c.role == ClientRole::Master);
+                let master_client = link
+                    .conn
+                    .and_then(|c| self.clients.get(&c))
+                    .filter(|c| c.role == ClientRole::Master);
                 let (reploff, read_reploff) = match (master_client, &r.cached_master) {
                     // Read: everything received, including a transaction not yet applied.
-                    (Some(c), _) => {
-                        (link.reploff as i64, (link.reploff + (c.stream_held.len() + c.parser.pending_len()) as u64) as i64)
-                    }
+                    (Some(c), _) => (
+                        link.reploff as i64,
+                        (link.reploff + (c.stream_held.len() + c.parser.pending_len()) as u64)
+                            as i64,
+                    ),
                     (None, Some(cached)) => (cached.reploff as i64, cached.reploff as i64),
                     (None, None) => (1, 1),
                 };
@@ -523,7 +571,11 @@ impl Node {
                 if let Some((total, read)) = link.transfer_progress() {
                     // Redis divides by any non-zero size, the -1 of "header not read yet"
                     // included: 0 / -1 is printed as -0.00.
-                    let perc = if total != 0 { read as f64 / total as f64 * 100.0 } else { 0.0 };
+                    let perc = if total != 0 {
+                        read as f64 / total as f64 * 100.0
+                    } else {
+                        0.0
+                    };
                     out.push_str(&format!(
                         "master_sync_total_bytes:{total}\r\nmaster_sync_read_bytes:{read}\r\nmaster_sync_left_bytes:{}\r\nmaster_sync_perc:{perc:.2}\r\nmaster_sync_last_io_seconds_ago:{}\r\n",
                         total - read as i64,
@@ -545,11 +597,21 @@ impl Node {
         let replicas: Vec<_> = self.replicas().collect();
         out.push_str(&format!("connected_slaves:{}\r\n", replicas.len()));
         if self.config.min_replicas_to_write > 0 && self.config.min_replicas_max_lag > 0 {
-            out.push_str(&format!("min_slaves_good_slaves:{}\r\n", self.repl.good_replicas));
+            out.push_str(&format!(
+                "min_slaves_good_slaves:{}\r\n",
+                self.repl.good_replicas
+            ));
         }
         for (i, (client, peer)) in replicas.iter().enumerate() {
-            let ip = client.replica_announced_ip.clone().unwrap_or_else(|| client.peer.ip.clone());
-            let lag = if peer.state == super::replication::ReplicaSyncState::Online { secs(peer.ack_time) } else { 0 };
+            let ip = client
+                .replica_announced_ip
+                .clone()
+                .unwrap_or_else(|| client.peer.ip.clone());
+            let lag = if peer.state == super::replication::ReplicaSyncState::Online {
+                secs(peer.ack_time)
+            } else {
+                0
+            };
             out.push_str(&format!(
                 "slave{i}:ip={ip},port={},state={},offset={},lag={lag}\r\n",
                 client.replica_listening_port,
@@ -557,7 +619,10 @@ impl Node {
                 peer.ack_offset
             ));
         }
-        let (first, hist) = r.backlog.as_ref().map_or((0, 0), |b| (b.first_byte_offset(), b.histlen()));
+        let (first, hist) = r
+            .backlog
+            .as_ref()
+            .map_or((0, 0), |b| (b.first_byte_offset(), b.histlen()));
         out.push_str(&format!(
             "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{first}\r\nrepl_backlog_histlen:{hist}\r\n",
             r.replid,
@@ -583,8 +648,19 @@ mod tests {
         c.error_reply(b"-NOSPACEINTHEFIRSTTHIRTYTWOBYTESATALL here\r\n");
         c.error_reply(b"-EXECABORT Transaction discarded\r\n");
         assert_eq!(c.total_error_replies, 4);
-        let codes: Vec<_> = c.errors.iter().map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), *v)).collect();
-        assert_eq!(codes, vec![("ERR".into(), 2), ("EXECABORT".into(), 1), ("WRONGTYPE".into(), 1)]);
+        let codes: Vec<_> = c
+            .errors
+            .iter()
+            .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), *v))
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                ("ERR".into(), 2),
+                ("EXECABORT".into(), 1),
+                ("WRONGTYPE".into(), 1)
+            ]
+        );
     }
 
     #[test]

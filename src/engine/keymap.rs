@@ -163,7 +163,9 @@ impl<'a> IntoIterator for &'a KeyMap {
 
 impl FromIterator<(Vec<u8>, Entry)> for KeyMap {
     fn from_iter<I: IntoIterator<Item = (Vec<u8>, Entry)>>(iter: I) -> KeyMap {
-        KeyMap { map: iter.into_iter().collect() }
+        KeyMap {
+            map: iter.into_iter().collect(),
+        }
     }
 }
 
@@ -202,7 +204,10 @@ mod tests {
     use crate::engine::keyspace::Value;
 
     fn entry(v: &[u8]) -> Entry {
-        Entry { value: Value::String(v.to_vec()), expires_at: None }
+        Entry {
+            value: Value::String(v.to_vec()),
+            expires_at: None,
+        }
     }
 
     #[test]
@@ -211,7 +216,9 @@ mod tests {
         let mut x: u64 = 7;
         let mut want = Vec::new();
         for _ in 0..2000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let key = format!("k{}", x >> 40).into_bytes();
             m.insert(key.clone(), entry(&key));
             want.push(key);
@@ -224,7 +231,12 @@ mod tests {
             assert_eq!(m.remove(k), Some(entry(k)));
             assert_eq!(m.remove(k), None);
         }
-        let left: Vec<_> = want.iter().enumerate().filter(|(i, _)| i % 3 != 0).map(|(_, k)| k.clone()).collect();
+        let left: Vec<_> = want
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 3 != 0)
+            .map(|(_, k)| k.clone())
+            .collect();
         assert_eq!(m.keys().cloned().collect::<Vec<_>>(), left);
         assert!(left.iter().all(|k| m.contains_key(k) && m[k] == entry(k)));
     }
@@ -237,7 +249,9 @@ mod tests {
         assert_eq!(m.insert_new(b"a".to_vec(), entry(b"3")), Err(b"a".to_vec()));
         assert_eq!(m.insert_new(b"b".to_vec(), entry(b"3")), Ok(()));
         assert_eq!(m.get(b"a"), Some(&entry(b"2")));
-        let same: KeyMap = [(b"b".to_vec(), entry(b"3")), (b"a".to_vec(), entry(b"2"))].into_iter().collect();
+        let same: KeyMap = [(b"b".to_vec(), entry(b"3")), (b"a".to_vec(), entry(b"2"))]
+            .into_iter()
+            .collect();
         assert_eq!(m, same);
         assert_eq!(format!("{m:?}"), format!("{same:?}"));
     }

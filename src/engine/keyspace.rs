@@ -197,7 +197,9 @@ pub struct Keyspace {
 
 impl Default for Keyspace {
     fn default() -> Self {
-        Keyspace { dbs: vec![Db::default(); DEFAULT_DATABASES] }
+        Keyspace {
+            dbs: vec![Db::default(); DEFAULT_DATABASES],
+        }
     }
 }
 
@@ -207,7 +209,10 @@ impl Keyspace {
     /// Deleting expired keys is the master's job (and is propagated as DEL); this lookup
     /// only hides them, which is exactly what a replica must do.
     pub fn get(&self, db: usize, key: &[u8], now: u64) -> Option<&Entry> {
-        self.dbs[db].entries.get(key).filter(|e| !is_expired(e, now))
+        self.dbs[db]
+            .entries
+            .get(key)
+            .filter(|e| !is_expired(e, now))
     }
 
     pub fn set(&mut self, db: usize, key: Vec<u8>, value: Value, expires_at: Option<u64>) {
@@ -223,7 +228,13 @@ impl Keyspace {
 
     /// Adds a key that must not exist yet (loading a snapshot): one probe instead of a
     /// lookup and an insert. Gives the key back if it is already there.
-    pub fn insert_new(&mut self, db: usize, key: Vec<u8>, value: Value, expires_at: Option<u64>) -> Result<(), Vec<u8>> {
+    pub fn insert_new(
+        &mut self,
+        db: usize,
+        key: Vec<u8>,
+        value: Value,
+        expires_at: Option<u64>,
+    ) -> Result<(), Vec<u8>> {
         let d = &mut self.dbs[db];
         let expiring = expires_at.is_some().then(|| key.clone());
         d.entries.insert_new(key, Entry { value, expires_at })?;
@@ -237,20 +248,31 @@ impl Keyspace {
     /// snapshot).
     pub fn load_sorted(&mut self, db: usize, entries: Vec<(Vec<u8>, Value, Option<u64>)>) {
         let d = &mut self.dbs[db];
-        debug_assert!(d.entries.is_empty(), "load_sorted into a database that has keys");
-        debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0), "keys not strictly ascending");
+        debug_assert!(
+            d.entries.is_empty(),
+            "load_sorted into a database that has keys"
+        );
+        debug_assert!(
+            entries.windows(2).all(|w| w[0].0 < w[1].0),
+            "keys not strictly ascending"
+        );
         for (key, _, expires_at) in &entries {
             if expires_at.is_some() {
                 d.expiring.insert(key.clone());
             }
         }
-        d.entries = entries.into_iter().map(|(key, value, expires_at)| (key, Entry { value, expires_at })).collect();
+        d.entries = entries
+            .into_iter()
+            .map(|(key, value, expires_at)| (key, Entry { value, expires_at }))
+            .collect();
     }
 
     /// Sets or removes the expiry of an existing key; `false` if there is no such key.
     pub fn set_expiry(&mut self, db: usize, key: &[u8], expires_at: Option<u64>) -> bool {
         let d = &mut self.dbs[db];
-        let Some(entry) = d.entries.get_mut(key) else { return false };
+        let Some(entry) = d.entries.get_mut(key) else {
+            return false;
+        };
         entry.expires_at = expires_at;
         if expires_at.is_some() {
             d.expiring.insert(key.to_vec());
@@ -378,7 +400,9 @@ impl DigestHasher {
     }
 
     fn word(&mut self, w: u64) {
-        self.0 = (self.0 ^ w).wrapping_mul(0xFF51_AFD7_ED55_8CCD).rotate_left(29);
+        self.0 = (self.0 ^ w)
+            .wrapping_mul(0xFF51_AFD7_ED55_8CCD)
+            .rotate_left(29);
     }
 
     fn bytes(&mut self, b: &[u8]) {
@@ -406,7 +430,9 @@ mod digest_tests {
     use super::*;
 
     fn set_of(members: &[&[u8]]) -> Value {
-        Value::Set(SetValue::Members(members.iter().map(|m| m.to_vec()).collect()))
+        Value::Set(SetValue::Members(
+            members.iter().map(|m| m.to_vec()).collect(),
+        ))
     }
 
     #[test]
@@ -415,18 +441,42 @@ mod digest_tests {
         let mut b = Keyspace::default();
         assert_eq!(a.digest(0), b.digest(0));
         a.set(0, b"s".to_vec(), set_of(&[b"1", b"2"]), None);
-        b.set(0, b"s".to_vec(), Value::Set(SetValue::Ints([2, 1].into_iter().collect())), None);
-        assert_eq!(a.digest(0), b.digest(0), "intset and hash table encodings of one set");
+        b.set(
+            0,
+            b"s".to_vec(),
+            Value::Set(SetValue::Ints([2, 1].into_iter().collect())),
+            None,
+        );
+        assert_eq!(
+            a.digest(0),
+            b.digest(0),
+            "intset and hash table encodings of one set"
+        );
         a.set(0, b"t".to_vec(), set_of(&[b"x", b"y"]), None);
         b.set(0, b"t".to_vec(), set_of(&[b"y", b"x"]), None);
         assert_eq!(a.digest(0), b.digest(0), "set members in another order");
         b.set(1, b"t".to_vec(), set_of(&[b"y", b"x"]), None);
         assert_ne!(a.digest(0), b.digest(0), "another database");
         b.remove(1, b"t");
-        a.set(0, b"l".to_vec(), Value::List([b"a".to_vec(), b"b".to_vec()].into()), None);
-        b.set(0, b"l".to_vec(), Value::List([b"b".to_vec(), b"a".to_vec()].into()), None);
+        a.set(
+            0,
+            b"l".to_vec(),
+            Value::List([b"a".to_vec(), b"b".to_vec()].into()),
+            None,
+        );
+        b.set(
+            0,
+            b"l".to_vec(),
+            Value::List([b"b".to_vec(), b"a".to_vec()].into()),
+            None,
+        );
         assert_ne!(a.digest(0), b.digest(0), "a list's order counts");
-        b.set(0, b"l".to_vec(), Value::List([b"a".to_vec(), b"b".to_vec()].into()), Some(5));
+        b.set(
+            0,
+            b"l".to_vec(),
+            Value::List([b"a".to_vec(), b"b".to_vec()].into()),
+            Some(5),
+        );
         assert_ne!(a.digest(0), b.digest(0), "an expiry counts");
         assert_ne!(b.digest(0), b.digest(6), "an expired key is left out");
     }

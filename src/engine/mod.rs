@@ -30,8 +30,8 @@ pub mod resp;
 use std::collections::{BTreeMap, VecDeque};
 
 pub use config::Config;
-pub use persistence::Restored;
 use keyspace::Keyspace;
+pub use persistence::Restored;
 use replication::{MasterLink, ReplicaPeer, ReplicationState};
 use resp::{ParseLimits, Parsed, RequestParser};
 
@@ -71,14 +71,25 @@ pub enum Output {
     /// Write `data` on `conn`, after everything sent on it before. What one pass queues
     /// for a connection comes as few Sends as the order of outputs allows (one write per
     /// pass, as Redis does), not one per reply or propagated command.
-    Send { conn: ConnId, data: Vec<u8> },
+    Send {
+        conn: ConnId,
+        data: Vec<u8>,
+    },
     /// Open a TCP connection to `host:port`; answer with `Connected` or `ConnectFailed`.
-    Connect { conn: ConnId, host: String, port: u16 },
+    Connect {
+        conn: ConnId,
+        host: String,
+        port: u16,
+    },
     /// Close the connection (after sending everything queued for it before this).
-    Close { conn: ConnId },
+    Close {
+        conn: ConnId,
+    },
     /// Close the connection now and throw away whatever is still queued for it: Redis
     /// frees a client whose output buffer grew past its limit without sending the rest.
-    Abort { conn: ConnId },
+    Abort {
+        conn: ConnId,
+    },
     Event(Event),
 }
 
@@ -314,7 +325,9 @@ impl Node {
             unwritten: litemap::LiteMap::new(),
             recent_max_output: [0; info::PEAK_SLOTS],
         };
-        node.log(format!("Redis version={REDIS_VERSION}, bits=64, replscope engine, just started"));
+        node.log(format!(
+            "Redis version={REDIS_VERSION}, bits=64, replscope engine, just started"
+        ));
         if let Some((host, port)) = node.config.replicaof.clone() {
             node.set_master(host, port);
         }
@@ -399,7 +412,10 @@ impl Node {
 
     /// A fresh, empty backlog starting after the current offset.
     pub(crate) fn create_backlog(&mut self) {
-        self.repl.backlog = Some(replication::Backlog::new(self.config.repl_backlog_size as usize, self.repl.master_repl_offset));
+        self.repl.backlog = Some(replication::Backlog::new(
+            self.config.repl_backlog_size as usize,
+            self.repl.master_repl_offset,
+        ));
     }
 
     /// The next output the host must act on.
@@ -440,7 +456,8 @@ impl Node {
         }
         self.stats.total_connections_received += 1;
         let authenticated = self.config.requirepass.is_none();
-        self.clients.insert(conn, Client::new(conn, peer, now, authenticated));
+        self.clients
+            .insert(conn, Client::new(conn, peer, now, authenticated));
         self.unwritten.insert(conn, 0);
         self.before_sleep();
         conn
@@ -593,7 +610,10 @@ impl Node {
         if let Some(pending) = self.joinable_send(conn, data.len()) {
             pending.extend_from_slice(data);
         } else if !data.is_empty() {
-            self.outputs.push_back(Output::Send { conn, data: data.to_vec() });
+            self.outputs.push_back(Output::Send {
+                conn,
+                data: data.to_vec(),
+            });
         }
     }
 
@@ -623,7 +643,10 @@ impl Node {
         // as one write instead of one per propagated command).
         for queued in self.outputs.iter_mut().rev().take(SEND_JOIN_WINDOW) {
             match queued {
-                Output::Send { conn: c, data: pending } if *c == conn => return Some(pending),
+                Output::Send {
+                    conn: c,
+                    data: pending,
+                } if *c == conn => return Some(pending),
                 Output::Send { .. } => {}
                 _ => break,
             }
@@ -682,7 +705,10 @@ impl Node {
         match client.role {
             ClientRole::Master => self.on_master_lost(client),
             ClientRole::Replica(_) => {
-                self.log(format!("Connection with replica {} lost.", replica_name(&client)));
+                self.log(format!(
+                    "Connection with replica {} lost.",
+                    replica_name(&client)
+                ));
                 self.on_replica_gone(client.conn);
             }
             ClientRole::Normal => {}
@@ -701,7 +727,9 @@ impl Node {
             }
         }
         client.parser.feed(data);
-        if self.clients.get(&conn).is_some_and(|c| client_limits::query_buffer_usage(c) > self.config.client_query_buffer_limit) {
+        if self.clients.get(&conn).is_some_and(|c| {
+            client_limits::query_buffer_usage(c) > self.config.client_query_buffer_limit
+        }) {
             let mut client = self.clients.remove(&conn).expect("checked above");
             if self.query_buffer_over_limit(&mut client) {
                 self.clients.insert(conn, client);
@@ -716,7 +744,9 @@ impl Node {
     /// Redis's `processInputBuffer`: runs the complete commands in a client's query
     /// buffer, in order, until it is empty, the client blocks (WAIT), or it must close.
     pub(crate) fn process_input(&mut self, conn: ConnId) {
-        let Some(mut client) = self.clients.remove(&conn) else { return };
+        let Some(mut client) = self.clients.remove(&conn) else {
+            return;
+        };
         // Redis's query buffer keeps a whole read until every command in it has run.
         let batch_len = client.parser.pending_len();
         let mut replies = Vec::new();
@@ -732,7 +762,9 @@ impl Node {
                 },
                 authenticated: !self.auth_required(&client),
             };
-            let Some(parsed) = client.parser.next(limits) else { break };
+            let Some(parsed) = client.parser.next(limits) else {
+                break;
+            };
             match parsed {
                 Parsed::Empty { consumed } => {
                     if matches!(client.role, ClientRole::Master) {
@@ -746,7 +778,10 @@ impl Node {
                 }
                 Parsed::Error(msg) => {
                     let text = String::from_utf8_lossy(&msg).into_owned();
-                    self.log(format!("Protocol error ({text}) from client: {}", client_desc(&client)));
+                    self.log(format!(
+                        "Protocol error ({text}) from client: {}",
+                        client_desc(&client)
+                    ));
                     if matches!(client.role, ClientRole::Master) {
                         // A master that speaks garbage is dropped and resynced.
                         closing = true;
@@ -774,7 +809,9 @@ impl Node {
                         if client.multi.is_none() && client.stream_held.is_empty() {
                             self.master_stream_applied(client.parser.last_raw(consumed));
                         } else {
-                            client.stream_held.extend_from_slice(client.parser.last_raw(consumed));
+                            client
+                                .stream_held
+                                .extend_from_slice(client.parser.last_raw(consumed));
                             if client.multi.is_none() {
                                 self.master_stream_applied(&client.stream_held);
                                 client.stream_held.clear();
@@ -891,7 +928,10 @@ fn client_desc(c: &Client) -> String {
 
 /// How Redis names a replica in logs: `ip:listening-port`.
 pub(crate) fn replica_name(c: &Client) -> String {
-    let ip = c.replica_announced_ip.clone().unwrap_or_else(|| c.peer.ip.clone());
+    let ip = c
+        .replica_announced_ip
+        .clone()
+        .unwrap_or_else(|| c.peer.ip.clone());
     if c.replica_listening_port != 0 {
         format!("{ip}:{}", c.replica_listening_port)
     } else {
@@ -909,6 +949,8 @@ mod tests {
         assert_eq!(a, IdSource::new(7).hex(40));
         assert_ne!(a, IdSource::new(8).hex(40));
         assert_eq!(a.len(), 40);
-        assert!(a.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(a
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     }
 }

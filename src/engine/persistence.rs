@@ -32,9 +32,18 @@ impl Node {
     pub fn save_rdb(&self) -> Vec<u8> {
         let stream_db = if self.repl.link.is_none() {
             // A master without a backlog is in no replication chain: its history is useless.
-            self.repl.backlog.as_ref().map(|_| self.repl.stream_db.unwrap_or(0))
+            self.repl
+                .backlog
+                .as_ref()
+                .map(|_| self.repl.stream_db.unwrap_or(0))
         } else {
-            let connected_db = self.repl.link.as_ref().and_then(|l| l.conn).and_then(|c| self.clients.get(&c)).map(|c| c.db);
+            let connected_db = self
+                .repl
+                .link
+                .as_ref()
+                .and_then(|l| l.conn)
+                .and_then(|c| self.clients.get(&c))
+                .map(|c| c.db);
             connected_db.or(self.repl.cached_master.as_ref().map(|c| c.db))
         };
         let repl = stream_db.map(|db| ReplInfo {
@@ -42,23 +51,45 @@ impl Node {
             replid: self.repl.replid.clone(),
             offset: self.repl.master_repl_offset as i64,
         });
-        let meta = SnapshotMeta { redis_ver: REDIS_VERSION, ctime_secs: self.now / 1000, used_mem: 0, repl };
+        let meta = SnapshotMeta {
+            redis_ver: REDIS_VERSION,
+            ctime_secs: self.now / 1000,
+            used_mem: 0,
+            repl,
+        };
         rdb::write(&self.keyspace, &meta, self.now)
     }
 
     /// A server started at `now` with `config` that loads `rdb` from disk first, as Redis
     /// 7.0's `loadDataFromDisk`. An unreadable file is an error (Redis exits).
-    pub fn restart_from_rdb(config: Config, now: u64, seed: u64, rdb_bytes: &[u8]) -> Result<(Node, Restored), RdbError> {
+    pub fn restart_from_rdb(
+        config: Config,
+        now: u64,
+        seed: u64,
+        rdb_bytes: &[u8],
+    ) -> Result<(Node, Restored), RdbError> {
         let loaded = rdb::read(rdb_bytes)?;
         let mut node = Node::new(config, now, seed);
-        let aux = |k: &[u8]| loaded.aux.iter().find(|(key, _)| key == k).map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+        let aux = |k: &[u8]| {
+            loaded
+                .aux
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        };
         let replid = aux(b"repl-id").filter(|id| id.len() == 40);
-        let offset = aux(b"repl-offset").and_then(|v| v.parse::<i64>().ok()).filter(|o| *o != -1);
-        let stream_db = aux(b"repl-stream-db").and_then(|v| v.parse::<i64>().ok()).filter(|d| *d != -1);
+        let offset = aux(b"repl-offset")
+            .and_then(|v| v.parse::<i64>().ok())
+            .filter(|o| *o != -1);
+        let stream_db = aux(b"repl-stream-db")
+            .and_then(|v| v.parse::<i64>().ok())
+            .filter(|d| *d != -1);
         let keys = loaded.keyspace.len();
         node.keyspace = loaded.keyspace;
         node.log("DB loaded from disk: 0.000 seconds");
-        node.log(format!("Done loading RDB, keys loaded: {keys}, keys expired: 0."));
+        node.log(format!(
+            "Done loading RDB, keys loaded: {keys}, keys expired: 0."
+        ));
         let mut restored = Restored { keys, repl: None };
         if let (Some(replid), Some(offset), Some(db)) = (replid, offset, stream_db) {
             let offset = offset.max(0) as u64;
@@ -69,7 +100,11 @@ impl Node {
                 // (Redis's replicationCacheMasterUsingMyself).
                 node.repl.replid = replid.clone();
                 node.repl.master_repl_offset = offset;
-                node.repl.cached_master = Some(CachedMaster { replid: replid.clone(), reploff: offset, db });
+                node.repl.cached_master = Some(CachedMaster {
+                    replid: replid.clone(),
+                    reploff: offset,
+                    db,
+                });
                 if let Some(link) = node.repl.link.as_mut() {
                     link.reploff = offset;
                 }
@@ -79,7 +114,8 @@ impl Node {
                 node.repl.replid2 = replid.clone();
                 node.repl.second_repl_offset = offset as i64 + 1;
                 node.repl.master_repl_offset = offset;
-                node.repl.backlog = Some(Backlog::new(node.config.repl_backlog_size as usize, offset));
+                node.repl.backlog =
+                    Some(Backlog::new(node.config.repl_backlog_size as usize, offset));
                 node.repl.no_replicas_since = Some(now);
             }
             restored.repl = Some((replid, offset));

@@ -19,7 +19,10 @@
 pub fn intset_members(blob: &[u8]) -> Option<Vec<i64>> {
     let width = u32::from_le_bytes(blob.get(0..4)?.try_into().ok()?) as usize;
     let count = u32::from_le_bytes(blob.get(4..8)?.try_into().ok()?) as usize;
-    if !matches!(width, 2 | 4 | 8) || (blob.len() - 8) as u64 != count as u64 * width as u64 || count == 0 {
+    if !matches!(width, 2 | 4 | 8)
+        || (blob.len() - 8) as u64 != count as u64 * width as u64
+        || count == 0
+    {
         return None;
     }
     let members: Vec<i64> = blob[8..].chunks_exact(width).map(sign_extend_le).collect();
@@ -42,7 +45,9 @@ fn int_text(v: i64) -> Vec<u8> {
 /// the entries (each an encoding, its data and a back-length), then 0xFF.
 pub fn listpack_entries(blob: &[u8]) -> Option<Vec<Vec<u8>>> {
     const HEADER: usize = 6;
-    if blob.len() < HEADER + 1 || u32::from_le_bytes(blob[0..4].try_into().ok()?) as usize != blob.len() {
+    if blob.len() < HEADER + 1
+        || u32::from_le_bytes(blob[0..4].try_into().ok()?) as usize != blob.len()
+    {
         return None;
     }
     if blob[blob.len() - 1] != 0xFF {
@@ -64,7 +69,10 @@ pub fn listpack_entries(blob: &[u8]) -> Option<Vec<Vec<u8>>> {
         } else if b & 0xE0 == 0xC0 {
             let raw = (((b & 0x1F) as i64) << 8) | byte(1)? as i64;
             // 13-bit two's complement.
-            (2, int_text(if raw >= 1 << 12 { raw - (1 << 13) } else { raw }))
+            (
+                2,
+                int_text(if raw >= 1 << 12 { raw - (1 << 13) } else { raw }),
+            )
         } else if b & 0xF0 == 0xE0 {
             let n = (((b & 0x0F) as usize) << 8) | byte(1)? as usize;
             (2 + n, blob.get(at + 2..at + 2 + n)?.to_vec())
@@ -78,7 +86,10 @@ pub fn listpack_entries(blob: &[u8]) -> Option<Vec<Vec<u8>>> {
                 }
                 0xF1..=0xF4 => {
                     let width = [2, 3, 4, 8][(b - 0xF1) as usize];
-                    (1 + width, int_text(sign_extend_le(blob.get(at + 1..at + 1 + width)?)))
+                    (
+                        1 + width,
+                        int_text(sign_extend_le(blob.get(at + 1..at + 1 + width)?)),
+                    )
                 }
                 _ => return None,
             }
@@ -125,7 +136,9 @@ pub fn listpack_entries(blob: &[u8]) -> Option<Vec<Vec<u8>>> {
 /// integer type, then the data.
 pub fn ziplist_entries(blob: &[u8]) -> Option<Vec<Vec<u8>>> {
     const HEADER: usize = 10;
-    if blob.len() < HEADER + 1 || u32::from_le_bytes(blob[0..4].try_into().ok()?) as usize != blob.len() {
+    if blob.len() < HEADER + 1
+        || u32::from_le_bytes(blob[0..4].try_into().ok()?) as usize != blob.len()
+    {
         return None;
     }
     let last = blob.len() - 1;
@@ -145,7 +158,10 @@ pub fn ziplist_entries(blob: &[u8]) -> Option<Vec<Vec<u8>>> {
         let (prevlen, prevlen_bytes) = if blob[at] < 0xFE {
             (blob[at] as usize, 1)
         } else {
-            (u32::from_le_bytes(blob.get(at + 1..at + 5)?.try_into().ok()?) as usize, 5)
+            (
+                u32::from_le_bytes(blob.get(at + 1..at + 5)?.try_into().ok()?) as usize,
+                5,
+            )
         };
         if prevlen != prev_size {
             return None;
@@ -158,11 +174,19 @@ pub fn ziplist_entries(blob: &[u8]) -> Option<Vec<Vec<u8>>> {
         let header_end = |n: usize| (enc_at + n <= last).then_some(enc_at + n);
         let (data_at, len, entry_kind) = match enc {
             0x00..=0x3F => (header_end(1)?, (enc & 0x3F) as usize, None),
-            0x40..=0x7F => (header_end(2)?, (((enc & 0x3F) as usize) << 8) | blob[enc_at + 1] as usize, None),
+            0x40..=0x7F => (
+                header_end(2)?,
+                (((enc & 0x3F) as usize) << 8) | blob[enc_at + 1] as usize,
+                None,
+            ),
             // The low six bits of a 32-bit length's first byte are ignored, as in Redis.
             0x80..=0xBF => {
                 let d = header_end(5)?;
-                (d, u32::from_be_bytes(blob[enc_at + 1..enc_at + 5].try_into().ok()?) as usize, None)
+                (
+                    d,
+                    u32::from_be_bytes(blob[enc_at + 1..enc_at + 5].try_into().ok()?) as usize,
+                    None,
+                )
             }
             0xC0 => (header_end(1)?, 2, Some(2)),
             0xD0 => (header_end(1)?, 4, Some(4)),
@@ -206,7 +230,10 @@ pub fn zipmap_pairs(blob: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
         if b < 254 {
             Some((b as usize, 1))
         } else {
-            Some((u32::from_le_bytes(blob.get(at + 1..at + 5)?.try_into().ok()?) as usize, 5))
+            Some((
+                u32::from_le_bytes(blob.get(at + 1..at + 5)?.try_into().ok()?) as usize,
+                5,
+            ))
         }
     };
     // Nothing may reach past the terminator (Redis's OUT_OF_RANGE).
@@ -220,9 +247,16 @@ pub fn zipmap_pairs(blob: &[u8]) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
         let (vlen, n) = length(value_len_at)?;
         let free_at = within(value_len_at + n)?;
         let value_at = free_at + 1;
-        let next = within(value_at.checked_add(vlen)?.checked_add(blob[free_at] as usize)?)?;
+        let next = within(
+            value_at
+                .checked_add(vlen)?
+                .checked_add(blob[free_at] as usize)?,
+        )?;
         let value_end = value_at + vlen;
-        pairs.push((blob[field_at..field_at + flen].to_vec(), blob[value_at..value_end].to_vec()));
+        pairs.push((
+            blob[field_at..field_at + flen].to_vec(),
+            blob[value_at..value_end].to_vec(),
+        ));
         at = next;
     }
     if pairs.is_empty() || (blob[0] != 254 && blob[0] as usize != pairs.len()) {
@@ -384,7 +418,10 @@ mod tests {
     fn intsets() {
         let blob = build::intset(2, &[-2, 5, 300]);
         assert_eq!(intset_members(&blob).unwrap(), vec![-2, 5, 300]);
-        assert_eq!(intset_members(&build::intset(8, &[i64::MIN, i64::MAX])).unwrap(), vec![i64::MIN, i64::MAX]);
+        assert_eq!(
+            intset_members(&build::intset(8, &[i64::MIN, i64::MAX])).unwrap(),
+            vec![i64::MIN, i64::MAX]
+        );
         assert!(intset_members(&blob[..blob.len() - 1]).is_none());
         assert!(intset_members(&[3, 0, 0, 0, 0, 0, 0, 0]).is_none());
         assert!(
@@ -392,8 +429,14 @@ mod tests {
             "a huge length is refused, not allocated"
         );
         assert!(intset_members(&build::intset(4, &[])).is_none(), "empty");
-        assert!(intset_members(&build::intset(4, &[3, 3])).is_none(), "duplicate");
-        assert!(intset_members(&build::intset(4, &[3, 1])).is_none(), "out of order");
+        assert!(
+            intset_members(&build::intset(4, &[3, 3])).is_none(),
+            "duplicate"
+        );
+        assert!(
+            intset_members(&build::intset(4, &[3, 1])).is_none(),
+            "out of order"
+        );
     }
 
     #[test]
@@ -414,7 +457,16 @@ mod tests {
         blob.extend(8u16.to_le_bytes());
         blob.extend(&body);
         blob.push(0xFF);
-        let want = texts(&["a", "5", "-1", "1000", "70000", "-1000", "-100000000", &i64::MIN.to_string()]);
+        let want = texts(&[
+            "a",
+            "5",
+            "-1",
+            "1000",
+            "70000",
+            "-1000",
+            "-100000000",
+            &i64::MIN.to_string(),
+        ]);
         assert_eq!(listpack_entries(&blob).unwrap(), want);
         for cut in 0..blob.len() {
             assert!(listpack_entries(&blob[..cut]).is_none());
@@ -435,14 +487,31 @@ mod tests {
         let long = vec![b'x'; 5000];
         let mid = vec![b'y'; 200];
         let blob = build::listpack(&[&long, &mid, b""]);
-        assert_eq!(listpack_entries(&blob).unwrap(), vec![long, mid, Vec::new()]);
+        assert_eq!(
+            listpack_entries(&blob).unwrap(),
+            vec![long, mid, Vec::new()]
+        );
     }
 
     #[test]
     fn ziplists_with_every_encoding() {
         let big = "z".repeat(300);
         let huge = "h".repeat(20_000);
-        let items = ["a", "0", "12", "13", "-5", "300", "-70000", "8388608", "-2147483649", "", &big, &huge, "x"];
+        let items = [
+            "a",
+            "0",
+            "12",
+            "13",
+            "-5",
+            "300",
+            "-70000",
+            "8388608",
+            "-2147483649",
+            "",
+            &big,
+            &huge,
+            "x",
+        ];
         let blob = build::ziplist(&items.iter().map(|s| s.as_bytes()).collect::<Vec<_>>());
         assert_eq!(ziplist_entries(&blob).unwrap(), texts(&items));
         for cut in 0..blob.len().min(400) {
@@ -458,14 +527,20 @@ mod tests {
         let mut bad = blob.clone();
         bad[10 + 3] = 9; // the second entry's prevlen
         assert!(ziplist_entries(&bad).is_none());
-        assert_eq!(ziplist_entries(&build::ziplist(&[])).unwrap(), Vec::<Vec<u8>>::new());
+        assert_eq!(
+            ziplist_entries(&build::ziplist(&[])).unwrap(),
+            Vec::<Vec<u8>>::new()
+        );
     }
 
     #[test]
     fn zipmaps() {
         let long = vec![b'v'; 300];
         let blob = build::zipmap(&[(b"f1", b"v1"), (b"f2", &long)], 2);
-        assert_eq!(zipmap_pairs(&blob).unwrap(), vec![(b"f1".to_vec(), b"v1".to_vec()), (b"f2".to_vec(), long)]);
+        assert_eq!(
+            zipmap_pairs(&blob).unwrap(),
+            vec![(b"f1".to_vec(), b"v1".to_vec()), (b"f2".to_vec(), long)]
+        );
         for cut in 0..blob.len() {
             assert!(zipmap_pairs(&blob[..cut]).is_none());
         }

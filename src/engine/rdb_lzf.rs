@@ -29,7 +29,10 @@ pub struct LzfTable {
 
 impl Default for LzfTable {
     fn default() -> Self {
-        LzfTable { slots: vec![0; HSIZE], generation: 0 }
+        LzfTable {
+            slots: vec![0; HSIZE],
+            generation: 0,
+        }
     }
 }
 
@@ -114,8 +117,8 @@ pub fn compress(input: &[u8], out: &mut [u8], table: &mut LzfTable) -> usize {
             }
             out[op - lit - 1] = (lit as u8).wrapping_sub(1); // stop the literal run
             op -= usize::from(lit == 0); // undo it if it is empty
-            // liblzf's unrolled first 16 comparisons run without the `len < maxlen`
-            // test (safe: maxlen > 16 leaves room), then the careful loop continues.
+                                         // liblzf's unrolled first 16 comparisons run without the `len < maxlen`
+                                         // test (safe: maxlen > 16 leaves room), then the careful loop continues.
             let mut mismatch = false;
             if maxlen > 16 {
                 for _ in 0..16 {
@@ -224,7 +227,9 @@ mod tests {
     fn the_same_bytes_as_redis() {
         let big = compressed(&[b'x'; 1000]).unwrap();
         assert_eq!(big.len(), 18);
-        let mixed: Vec<u8> = (0..2000u64).map(|i| b"abcdefgh"[((i * i * 7 + i / 3) % 8) as usize]).collect();
+        let mixed: Vec<u8> = (0..2000u64)
+            .map(|i| b"abcdefgh"[((i * i * 7 + i / 3) % 8) as usize])
+            .collect();
         assert_eq!(compressed(&mixed).unwrap().len(), 53);
     }
 

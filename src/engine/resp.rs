@@ -36,7 +36,10 @@ pub struct ParseLimits {
 
 impl Default for ParseLimits {
     fn default() -> Self {
-        ParseLimits { proto_max_bulk_len: DEFAULT_PROTO_MAX_BULK_LEN, authenticated: true }
+        ParseLimits {
+            proto_max_bulk_len: DEFAULT_PROTO_MAX_BULK_LEN,
+            authenticated: true,
+        }
     }
 }
 
@@ -163,7 +166,9 @@ impl RequestParser {
         let data = &self.buf[self.pos..];
         let Some(nl) = data.iter().position(|&b| b == b'\n') else {
             if data.len() > PROTO_INLINE_MAX_SIZE {
-                return Some(Parsed::Error("Protocol error: too big inline request".into()));
+                return Some(Parsed::Error(
+                    "Protocol error: too big inline request".into(),
+                ));
             }
             return None;
         };
@@ -228,7 +233,10 @@ impl RequestParser {
             argv.push(arg);
         }
         self.pos = at;
-        Some(Parsed::Command { argv, consumed: at - start })
+        Some(Parsed::Command {
+            argv,
+            consumed: at - start,
+        })
     }
 
     fn parse_multibulk(&mut self, limits: ParseLimits) -> Option<Parsed> {
@@ -239,25 +247,39 @@ impl RequestParser {
             let start = self.pos;
             let Some((line, next)) = self.header_line(start) else {
                 if self.buf.len() - start > PROTO_INLINE_MAX_SIZE {
-                    return Some(Parsed::Error("Protocol error: too big mbulk count string".into()));
+                    return Some(Parsed::Error(
+                        "Protocol error: too big mbulk count string".into(),
+                    ));
                 }
                 return None;
             };
             let count = match parse_i64(&line[1..]) {
                 Some(n) if n <= MAX_MULTIBULK_COUNT => n,
-                _ => return Some(Parsed::Error("Protocol error: invalid multibulk length".into())),
+                _ => {
+                    return Some(Parsed::Error(
+                        "Protocol error: invalid multibulk length".into(),
+                    ))
+                }
             };
             if count > 10 && !limits.authenticated {
-                return Some(Parsed::Error("Protocol error: unauthenticated multibulk length".into()));
+                return Some(Parsed::Error(
+                    "Protocol error: unauthenticated multibulk length".into(),
+                ));
             }
             if count <= 0 {
                 self.pos = next;
-                return Some(Parsed::Empty { consumed: next - start });
+                return Some(Parsed::Empty {
+                    consumed: next - start,
+                });
             }
             // Reserve for what is plausible, not for what was declared.
             let mut argv = std::mem::take(&mut self.spare_argv);
             argv.reserve(count.min(1024) as usize);
-            self.partial = Some(PartialMultibulk { start, remaining: count, argv });
+            self.partial = Some(PartialMultibulk {
+                start,
+                remaining: count,
+                argv,
+            });
             self.pos = next;
         }
         loop {
@@ -265,7 +287,10 @@ impl RequestParser {
             if remaining == 0 {
                 let p = self.partial.take().expect("partial multibulk");
                 let consumed = self.pos - p.start;
-                return Some(Parsed::Command { argv: p.argv, consumed });
+                return Some(Parsed::Command {
+                    argv: p.argv,
+                    consumed,
+                });
             }
             let at = self.pos;
             if at >= self.buf.len() {
@@ -273,7 +298,9 @@ impl RequestParser {
             }
             let Some((line, next)) = self.header_line(at) else {
                 if self.buf.len() - at > PROTO_INLINE_MAX_SIZE {
-                    return Some(Parsed::Error("Protocol error: too big bulk count string".into()));
+                    return Some(Parsed::Error(
+                        "Protocol error: too big bulk count string".into(),
+                    ));
                 }
                 return None;
             };
@@ -291,7 +318,9 @@ impl RequestParser {
                 _ => return Some(Parsed::Error("Protocol error: invalid bulk length".into())),
             };
             if len > 16384 && !limits.authenticated {
-                return Some(Parsed::Error("Protocol error: unauthenticated bulk length".into()));
+                return Some(Parsed::Error(
+                    "Protocol error: unauthenticated bulk length".into(),
+                ));
             }
             // The bulk plus its trailing CRLF must be here before we take it.
             if self.buf.len() < next + len + 2 {
@@ -317,7 +346,11 @@ fn plain_length(buf: &[u8], at: usize) -> Option<(usize, usize)> {
         n = n * 10 + (buf[i] - b'0') as usize;
         i += 1;
     }
-    if i == at || buf.get(i) != Some(&b'\r') || i + 1 >= buf.len() || (buf[at] == b'0' && i - at > 1) {
+    if i == at
+        || buf.get(i) != Some(&b'\r')
+        || i + 1 >= buf.len()
+        || (buf[at] == b'0' && i - at > 1)
+    {
         return None;
     }
     Some((n, i + 2))
@@ -331,7 +364,11 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     if s == b"0" {
         return Some(0);
     }
-    let (neg, digits) = if s[0] == b'-' { (true, &s[1..]) } else { (false, s) };
+    let (neg, digits) = if s[0] == b'-' {
+        (true, &s[1..])
+    } else {
+        (false, s)
+    };
     if digits.is_empty() || digits[0] == b'0' {
         return None;
     }
@@ -378,7 +415,12 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     return None;
                 }
                 let c = line[i];
-                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' && is_hex(line[i + 2]) && is_hex(line[i + 3]) {
+                if c == b'\\'
+                    && i + 3 < n
+                    && line[i + 1] == b'x'
+                    && is_hex(line[i + 2])
+                    && is_hex(line[i + 3])
+                {
                     current.push(hex_val(line[i + 2]) * 16 + hex_val(line[i + 3]));
                     i += 3;
                 } else if c == b'\\' && i + 1 < n {
@@ -501,7 +543,13 @@ pub(crate) fn push_header(out: &mut Vec<u8>, kind: u8, n: usize) {
         return;
     }
     if n < 100 {
-        out.extend_from_slice(&[kind, b'0' + (n / 10) as u8, b'0' + (n % 10) as u8, b'\r', b'\n']);
+        out.extend_from_slice(&[
+            kind,
+            b'0' + (n / 10) as u8,
+            b'0' + (n % 10) as u8,
+            b'\r',
+            b'\n',
+        ]);
         return;
     }
     let mut digits = [0u8; 20];
@@ -538,7 +586,10 @@ pub mod reply {
     pub fn error_bytes(msg: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(msg.len() + 3);
         out.push(b'-');
-        out.extend(msg.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+        out.extend(
+            msg.iter()
+                .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+        );
         out.extend_from_slice(b"\r\n");
         out
     }
@@ -587,7 +638,10 @@ fn parse_reply_at(data: &[u8], at: usize, depth: usize) -> Result<Option<(Reply,
     if depth > 64 {
         return Err("reply nested too deeply".into());
     }
-    let Some(rel) = data[at.min(data.len())..].windows(2).position(|w| w == b"\r\n") else {
+    let Some(rel) = data[at.min(data.len())..]
+        .windows(2)
+        .position(|w| w == b"\r\n")
+    else {
         return Ok(None);
     };
     if at >= data.len() {
@@ -696,8 +750,14 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Parsed::Command { argv: argv(&["GET", "k"]), consumed: 20 },
-                Parsed::Command { argv: argv(&["SET", "a", "b c"]), consumed: 13 },
+                Parsed::Command {
+                    argv: argv(&["GET", "k"]),
+                    consumed: 20
+                },
+                Parsed::Command {
+                    argv: argv(&["SET", "a", "b c"]),
+                    consumed: 13
+                },
                 Parsed::Empty { consumed: 2 },
             ]
         );
@@ -713,7 +773,13 @@ mod tests {
             if i + 1 < whole.len() {
                 assert_eq!(r, None, "complete too early at byte {i}");
             } else {
-                assert_eq!(r, Some(Parsed::Command { argv: argv(&["SET", "hello", "world"]), consumed: whole.len() }));
+                assert_eq!(
+                    r,
+                    Some(Parsed::Command {
+                        argv: argv(&["SET", "hello", "world"]),
+                        consumed: whole.len()
+                    })
+                );
             }
         }
     }
@@ -733,10 +799,22 @@ mod tests {
             other => panic!("expected an error, got {other:?}"),
         }
         assert_eq!(err(b"*1\r\n$-3\r\n"), "Protocol error: invalid bulk length");
-        assert_eq!(err(b"*1\r\n$536870913\r\n"), "Protocol error: invalid bulk length");
-        assert_eq!(err(b"SET \"a\r\n"), "Protocol error: unbalanced quotes in request");
-        assert_eq!(err(b"SET \"a\"b\r\n"), "Protocol error: unbalanced quotes in request");
-        assert_eq!(err(&vec![b'a'; PROTO_INLINE_MAX_SIZE + 1]), "Protocol error: too big inline request");
+        assert_eq!(
+            err(b"*1\r\n$536870913\r\n"),
+            "Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            err(b"SET \"a\r\n"),
+            "Protocol error: unbalanced quotes in request"
+        );
+        assert_eq!(
+            err(b"SET \"a\"b\r\n"),
+            "Protocol error: unbalanced quotes in request"
+        );
+        assert_eq!(
+            err(&vec![b'a'; PROTO_INLINE_MAX_SIZE + 1]),
+            "Protocol error: too big inline request"
+        );
     }
 
     #[test]
@@ -754,7 +832,11 @@ mod tests {
             let mut plain = Vec::new();
             assert!(split_plain_args(&line, &mut plain));
             let want = split_args(&line).unwrap();
-            assert_eq!(plain, want.iter().map(|a| a.as_slice()).collect::<Vec<_>>(), "{line:?}");
+            assert_eq!(
+                plain,
+                want.iter().map(|a| a.as_slice()).collect::<Vec<_>>(),
+                "{line:?}"
+            );
         }
         let mut out = Vec::new();
         assert!(!split_plain_args(b"set a \"b c\"", &mut out));
@@ -784,8 +866,14 @@ mod tests {
 
     #[test]
     fn inline_quoting_matches_sdssplitargs() {
-        assert_eq!(split_args(b"set k \"a\\x41\\n\""), Some(argv(&["set", "k", "aA\n"])));
-        assert_eq!(split_args(b"set k 'it\\'s'"), Some(argv(&["set", "k", "it's"])));
+        assert_eq!(
+            split_args(b"set k \"a\\x41\\n\""),
+            Some(argv(&["set", "k", "aA\n"]))
+        );
+        assert_eq!(
+            split_args(b"set k 'it\\'s'"),
+            Some(argv(&["set", "k", "it's"]))
+        );
         assert_eq!(split_args(b"   "), Some(vec![]));
     }
 
@@ -793,7 +881,15 @@ mod tests {
     fn string2ll_is_strict() {
         assert_eq!(parse_i64(b"12"), Some(12));
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [&b"012"[..], b"+1", b" 1", b"", b"-", b"9223372036854775808", b"-0"] {
+        for bad in [
+            &b"012"[..],
+            b"+1",
+            b" 1",
+            b"",
+            b"-",
+            b"9223372036854775808",
+            b"-0",
+        ] {
             assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }
@@ -802,7 +898,13 @@ mod tests {
     fn replies_parse_back() {
         let data = b"*2\r\n$1\r\na\r\n:5\r\n+OK\r\n";
         let (r, used) = parse_reply(data).unwrap().unwrap();
-        assert_eq!(r, Reply::Array(Some(vec![Reply::Bulk(Some(b"a".to_vec())), Reply::Integer(5)])));
+        assert_eq!(
+            r,
+            Reply::Array(Some(vec![
+                Reply::Bulk(Some(b"a".to_vec())),
+                Reply::Integer(5)
+            ]))
+        );
         assert_eq!(used, 15);
         assert_eq!(parse_reply(b"$5\r\nab").unwrap(), None);
     }

@@ -63,12 +63,42 @@ impl Kind {
             Kind::Cut | Kind::Heal | Kind::Partition => &["at", "a", "b"],
             Kind::Sever => &["at", "a", "b", "detect_ms"],
             Kind::PartitionOneWay | Kind::Hold | Kind::Release => &["at", "from", "to"],
-            Kind::SetLink => &["at", "from", "to", "latency_ms", "bandwidth", "extra_delay_ms", "jitter_ms", "both_ways"],
-            Kind::Crash | Kind::Save | Kind::Pause | Kind::Resume | Kind::Remove => &["at", "server"],
+            Kind::SetLink => &[
+                "at",
+                "from",
+                "to",
+                "latency_ms",
+                "bandwidth",
+                "extra_delay_ms",
+                "jitter_ms",
+                "both_ways",
+            ],
+            Kind::Crash | Kind::Save | Kind::Pause | Kind::Resume | Kind::Remove => {
+                &["at", "server"]
+            }
             Kind::Restart => &["at", "server", "with_rdb"],
             Kind::AddServer => &["at", "name", "port", "config"],
-            Kind::Generate => &["at", "server", "write", "rate", "keys", "value_size", "ttl_s", "stop_at"],
-            Kind::Load => &["at", "server", "rate", "duration_ms", "type", "keys", "value_bytes", "ttl_ms", "multi"],
+            Kind::Generate => &[
+                "at",
+                "server",
+                "write",
+                "rate",
+                "keys",
+                "value_size",
+                "ttl_s",
+                "stop_at",
+            ],
+            Kind::Load => &[
+                "at",
+                "server",
+                "rate",
+                "duration_ms",
+                "type",
+                "keys",
+                "value_bytes",
+                "ttl_ms",
+                "multi",
+            ],
         }
     }
 }
@@ -109,7 +139,11 @@ struct Fields {
 }
 
 /// Reads the next value into `slot`, refusing a second one for the same field.
-fn fill<'de, A: MapAccess<'de>, T: Deserialize<'de>>(map: &mut A, slot: &mut Option<T>, name: &'static str) -> Result<(), A::Error> {
+fn fill<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    map: &mut A,
+    slot: &mut Option<T>,
+    name: &'static str,
+) -> Result<(), A::Error> {
     if slot.is_some() {
         return Err(de::Error::duplicate_field(name));
     }
@@ -156,15 +190,52 @@ impl Fields {
             };
         }
         Ok(match kind {
-            Kind::Command => Action::Command { at: req!(at), server: req!(server), line: req!(line) },
-            Kind::Replicaof => Action::Replicaof { at: req!(at), server: req!(server), master: f.master.flatten() },
-            Kind::Cut => Action::Cut { at: req!(at), a: req!(a), b: req!(b) },
-            Kind::Heal => Action::Heal { at: req!(at), a: req!(a), b: req!(b) },
-            Kind::Sever => Action::Sever { at: req!(at), a: req!(a), b: req!(b), detect_ms: f.detect_ms.unwrap_or(0) },
-            Kind::Partition => Action::Partition { at: req!(at), a: req!(a), b: req!(b) },
-            Kind::PartitionOneWay => Action::PartitionOneWay { at: req!(at), from: req!(from), to: req!(to) },
-            Kind::Hold => Action::Hold { at: req!(at), from: req!(from), to: req!(to) },
-            Kind::Release => Action::Release { at: req!(at), from: req!(from), to: req!(to) },
+            Kind::Command => Action::Command {
+                at: req!(at),
+                server: req!(server),
+                line: req!(line),
+            },
+            Kind::Replicaof => Action::Replicaof {
+                at: req!(at),
+                server: req!(server),
+                master: f.master.flatten(),
+            },
+            Kind::Cut => Action::Cut {
+                at: req!(at),
+                a: req!(a),
+                b: req!(b),
+            },
+            Kind::Heal => Action::Heal {
+                at: req!(at),
+                a: req!(a),
+                b: req!(b),
+            },
+            Kind::Sever => Action::Sever {
+                at: req!(at),
+                a: req!(a),
+                b: req!(b),
+                detect_ms: f.detect_ms.unwrap_or(0),
+            },
+            Kind::Partition => Action::Partition {
+                at: req!(at),
+                a: req!(a),
+                b: req!(b),
+            },
+            Kind::PartitionOneWay => Action::PartitionOneWay {
+                at: req!(at),
+                from: req!(from),
+                to: req!(to),
+            },
+            Kind::Hold => Action::Hold {
+                at: req!(at),
+                from: req!(from),
+                to: req!(to),
+            },
+            Kind::Release => Action::Release {
+                at: req!(at),
+                from: req!(from),
+                to: req!(to),
+            },
             Kind::SetLink => Action::SetLink {
                 at: req!(at),
                 from: req!(from),
@@ -175,18 +246,37 @@ impl Fields {
                 jitter_ms: f.jitter_ms.flatten(),
                 both_ways: f.both_ways.unwrap_or(false),
             },
-            Kind::Crash => Action::Crash { at: req!(at), server: req!(server) },
-            Kind::Restart => Action::Restart { at: req!(at), server: req!(server), with_rdb: req!(with_rdb) },
-            Kind::Save => Action::Save { at: req!(at), server: req!(server) },
-            Kind::Pause => Action::Pause { at: req!(at), server: req!(server) },
-            Kind::Resume => Action::Resume { at: req!(at), server: req!(server) },
+            Kind::Crash => Action::Crash {
+                at: req!(at),
+                server: req!(server),
+            },
+            Kind::Restart => Action::Restart {
+                at: req!(at),
+                server: req!(server),
+                with_rdb: req!(with_rdb),
+            },
+            Kind::Save => Action::Save {
+                at: req!(at),
+                server: req!(server),
+            },
+            Kind::Pause => Action::Pause {
+                at: req!(at),
+                server: req!(server),
+            },
+            Kind::Resume => Action::Resume {
+                at: req!(at),
+                server: req!(server),
+            },
             Kind::AddServer => Action::AddServer {
                 at: req!(at),
                 name: req!(name),
                 port: req!(port),
                 config: f.config.unwrap_or_default(),
             },
-            Kind::Remove => Action::Remove { at: req!(at), server: req!(server) },
+            Kind::Remove => Action::Remove {
+                at: req!(at),
+                server: req!(server),
+            },
             Kind::Generate => Action::Generate {
                 at: req!(at),
                 server: req!(server),
@@ -234,7 +324,9 @@ impl<'de> Visitor<'de> for ActionVisitor {
             // Once the kind is known a field it does not have is refused before its value
             // is read, as the derived reader did.
             match kind {
-                Some(kind) if !kind.fields().contains(&key.as_str()) => return Err(de::Error::unknown_field(&key, kind.fields())),
+                Some(kind) if !kind.fields().contains(&key.as_str()) => {
+                    return Err(de::Error::unknown_field(&key, kind.fields()))
+                }
                 Some(_) => fields.read(&mut map, &key)?,
                 None => {
                     fields.read(&mut map, &key)?;
@@ -243,7 +335,10 @@ impl<'de> Visitor<'de> for ActionVisitor {
             }
         }
         let kind = need(kind, "do")?;
-        if let Some(key) = before_kind.iter().find(|key| !kind.fields().contains(&key.as_str())) {
+        if let Some(key) = before_kind
+            .iter()
+            .find(|key| !kind.fields().contains(&key.as_str()))
+        {
             return Err(de::Error::unknown_field(key, kind.fields()));
         }
         fields.into_action(kind)

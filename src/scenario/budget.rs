@@ -51,31 +51,73 @@ impl Action {
         match self {
             Action::Command { line, .. } => {
                 let args = crate::engine::resp::split_args(line.as_bytes()).unwrap_or_default();
-                let copies = args.first().is_some_and(|c| COPYING_COMMANDS.iter().any(|n| c.eq_ignore_ascii_case(n.as_bytes())));
+                let copies = args.first().is_some_and(|c| {
+                    COPYING_COMMANDS
+                        .iter()
+                        .any(|n| c.eq_ignore_ascii_case(n.as_bytes()))
+                });
                 // MSET and MSETNX create a key per pair; any other command at most one.
                 let keys = (args.len().saturating_sub(1) / 2).max(1) as u64;
-                Cost { command_bytes: line.len() as u64, dataset_bytes: line.len() as u64 + KEY_OVERHEAD_BYTES * keys, keys, copies }
+                Cost {
+                    command_bytes: line.len() as u64,
+                    dataset_bytes: line.len() as u64 + KEY_OVERHEAD_BYTES * keys,
+                    keys,
+                    copies,
+                }
             }
-            Action::Load { rate, duration_ms, kind, keys, value_bytes, ttl_ms, multi, .. } => {
-                let writes = ((*rate).max(0) as u64).saturating_mul((*duration_ms).max(0) as u64) / 1000;
-                let writes = if *multi { writes.saturating_mul(2) } else { writes };
+            Action::Load {
+                rate,
+                duration_ms,
+                kind,
+                keys,
+                value_bytes,
+                ttl_ms,
+                multi,
+                ..
+            } => {
+                let writes =
+                    ((*rate).max(0) as u64).saturating_mul((*duration_ms).max(0) as u64) / 1000;
+                let writes = if *multi {
+                    writes.saturating_mul(2)
+                } else {
+                    writes
+                };
                 // Sets and sorted sets write members and scores, never the value.
-                let value = if matches!(kind, WriteKind::Set | WriteKind::Zset) { 0 } else { (*value_bytes).max(0) as u64 };
+                let value = if matches!(kind, WriteKind::Set | WriteKind::Zset) {
+                    0
+                } else {
+                    (*value_bytes).max(0) as u64
+                };
                 // A PEXPIRE line after each write, MULTI and EXEC around each pair.
                 let per_write = value + LINE_OVERHEAD_BYTES * (1 + u64::from(ttl_ms.is_some()));
-                let wrappers = if *multi { (writes / 2).saturating_mul(10) } else { 0 };
+                let wrappers = if *multi {
+                    (writes / 2).saturating_mul(10)
+                } else {
+                    0
+                };
                 // String loads also INCRBY a `<key>:n` counter beside each key.
-                let key_kinds = if matches!(kind, WriteKind::String | WriteKind::Mixed) { 2 } else { 1 };
+                let key_kinds = if matches!(kind, WriteKind::String | WriteKind::Mixed) {
+                    2
+                } else {
+                    1
+                };
                 let keys = writes.min(((*keys).max(0) as u64).saturating_mul(key_kinds));
                 Cost {
                     command_bytes: writes.saturating_mul(per_write).saturating_add(wrappers),
                     // Lists, hashes, sets and APPEND keep what each write adds.
-                    dataset_bytes: writes.saturating_mul(value + ELEMENT_OVERHEAD_BYTES).saturating_add(keys * KEY_OVERHEAD_BYTES),
+                    dataset_bytes: writes
+                        .saturating_mul(value + ELEMENT_OVERHEAD_BYTES)
+                        .saturating_add(keys * KEY_OVERHEAD_BYTES),
                     keys,
                     copies: false,
                 }
             }
-            Action::Generate { write, keys, value_size, .. } => {
+            Action::Generate {
+                write,
+                keys,
+                value_size,
+                ..
+            } => {
                 let writes = self.command_count();
                 let value = match write {
                     GenerateWrite::Incr | GenerateWrite::Zadd => 0,
@@ -90,7 +132,9 @@ impl Action {
                 };
                 Cost {
                     command_bytes: writes.saturating_mul(value + LINE_OVERHEAD_BYTES),
-                    dataset_bytes: kept.saturating_mul(value + ELEMENT_OVERHEAD_BYTES).saturating_add(keys * KEY_OVERHEAD_BYTES),
+                    dataset_bytes: kept
+                        .saturating_mul(value + ELEMENT_OVERHEAD_BYTES)
+                        .saturating_add(keys * KEY_OVERHEAD_BYTES),
                     keys,
                     copies: false,
                 }
@@ -115,7 +159,8 @@ impl Totals {
     /// The dataset one server can end up with: what was written, and again for each copying
     /// command (a union stores at most every member written).
     pub fn dataset_bytes(&self) -> u64 {
-        self.written_bytes.saturating_mul(self.copies.saturating_add(1))
+        self.written_bytes
+            .saturating_mul(self.copies.saturating_add(1))
     }
 
     /// Adds `action`'s cost; past a budget, the sentence that says which, and by how much.
@@ -130,10 +175,20 @@ impl Totals {
             _ => "this command",
         };
         // Alone over the budget, the action is the problem; otherwise the sum up to it is.
-        let who = |own: u64, budget: u64| if own > budget { (what, "s") } else { ("the actions up to here", "") };
+        let who = |own: u64, budget: u64| {
+            if own > budget {
+                (what, "s")
+            } else {
+                ("the actions up to here", "")
+            }
+        };
         if self.command_bytes > MAX_COMMAND_BYTES {
             let (who, s) = who(cost.command_bytes, MAX_COMMAND_BYTES);
-            let n = if s.is_empty() { self.command_bytes } else { cost.command_bytes };
+            let n = if s.is_empty() {
+                self.command_bytes
+            } else {
+                cost.command_bytes
+            };
             return Err(format!(
                 "{who} type{s} {} of commands, over the budget of {} for one scenario by {}",
                 human_bytes(n),
@@ -144,8 +199,16 @@ impl Totals {
         let total = self.dataset_bytes();
         if total > MAX_DATASET_BYTES {
             let (who, _) = who(cost.dataset_bytes, MAX_DATASET_BYTES);
-            let n = if cost.dataset_bytes > MAX_DATASET_BYTES { cost.dataset_bytes } else { total };
-            let copying = if self.copies > 0 { " (SUNIONSTORE, SINTERSTORE and SDIFFSTORE can store again what was written)" } else { "" };
+            let n = if cost.dataset_bytes > MAX_DATASET_BYTES {
+                cost.dataset_bytes
+            } else {
+                total
+            };
+            let copying = if self.copies > 0 {
+                " (SUNIONSTORE, SINTERSTORE and SDIFFSTORE can store again what was written)"
+            } else {
+                ""
+            };
             return Err(format!(
                 "{who} can build a dataset of {}{copying}, over the budget of {} for one scenario by {}",
                 human_bytes(n),
@@ -155,7 +218,11 @@ impl Totals {
         }
         if self.keys > MAX_DATASET_KEYS {
             let (who, _) = who(cost.keys, MAX_DATASET_KEYS);
-            let n = if cost.keys > MAX_DATASET_KEYS { cost.keys } else { self.keys };
+            let n = if cost.keys > MAX_DATASET_KEYS {
+                cost.keys
+            } else {
+                self.keys
+            };
             return Err(format!(
                 "{who} can create {} keys, over the budget of {} keys for one scenario by {}",
                 grouped(n),
@@ -201,8 +268,20 @@ mod tests {
         let cost = load.cost();
         assert_eq!(cost.command_bytes, 200_000 * (65_536 + LINE_OVERHEAD_BYTES));
         assert_eq!(cost.keys, 200_000);
-        let typed = Action::Command { at: 0, server: "m".into(), line: "MSET a 1 b 2 c 3".into() };
+        let typed = Action::Command {
+            at: 0,
+            server: "m".into(),
+            line: "MSET a 1 b 2 c 3".into(),
+        };
         assert_eq!(typed.cost().keys, 3);
-        assert!(Action::Command { at: 0, server: "m".into(), line: "sunionstore d a b".into() }.cost().copies);
+        assert!(
+            Action::Command {
+                at: 0,
+                server: "m".into(),
+                line: "sunionstore d a b".into()
+            }
+            .cost()
+            .copies
+        );
     }
 }

@@ -39,8 +39,8 @@ use std::fmt;
 
 use crate::bus::{Bus, LogKind, ServerId};
 use crate::engine::keyspace::entry_digest;
-use crate::engine::replication::NULL_REPLID;
 use crate::engine::replication::SyncProtocol;
+use crate::engine::replication::NULL_REPLID;
 use crate::engine::{Event, Node, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -82,7 +82,11 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "event #{} t={} {}: {}", self.index, self.time, self.kind, self.message)
+        write!(
+            f,
+            "event #{} t={} {}: {}",
+            self.index, self.time, self.kind, self.message
+        )
     }
 }
 
@@ -114,13 +118,23 @@ impl Sample {
                 }
             }
         }
-        (Sample { persistent, expiring, server }, bytes)
+        (
+            Sample {
+                persistent,
+                expiring,
+                server,
+            },
+            bytes,
+        )
     }
 
     /// The digest [`Keyspace::digest`](crate::engine::keyspace::Keyspace::digest) would
     /// have given at `now`.
     fn digest_at(&self, now: u64) -> u64 {
-        self.expiring.iter().filter(|(t, _)| now <= *t).fold(self.persistent, |sum, (_, d)| sum.wrapping_add(*d))
+        self.expiring
+            .iter()
+            .filter(|(t, _)| now <= *t)
+            .fold(self.persistent, |sum, (_, d)| sum.wrapping_add(*d))
     }
 }
 
@@ -254,7 +268,10 @@ impl Checker {
     }
 
     pub fn stats(&self) -> CheckStats {
-        CheckStats { digested_bytes: self.digested, ..self.stats }
+        CheckStats {
+            digested_bytes: self.digested,
+            ..self.stats
+        }
     }
 
     pub fn into_violations(self) -> Vec<Violation> {
@@ -264,12 +281,23 @@ impl Checker {
     /// Records a violation about `_server` (its name is in the message). The checker runs
     /// after every event, so the violation shows in the event just carried out: the last
     /// log entry is its index.
-    pub fn report(&mut self, bus: &Bus, _server: Option<ServerId>, kind: ViolationKind, message: String) {
+    pub fn report(
+        &mut self,
+        bus: &Bus,
+        _server: Option<ServerId>,
+        kind: ViolationKind,
+        message: String,
+    ) {
         if self.violations.len() >= MAX_VIOLATIONS {
             return;
         }
         let index = bus.log().last().map_or(0, |e| e.index);
-        self.violations.push(Violation { index, time: bus.elapsed_ms(), kind, message });
+        self.violations.push(Violation {
+            index,
+            time: bus.elapsed_ms(),
+            kind,
+            message,
+        });
     }
 
     /// Whether a digest may still be taken; the first refusal is noted in the stats.
@@ -292,12 +320,24 @@ impl Checker {
         let first = line.split_whitespace().next().unwrap_or("");
         if first.eq_ignore_ascii_case("replicaof") || first.eq_ignore_ascii_case("slaveof") {
             // Typed by hand or by a REPLICAOF action: a failover may lose acked writes.
-            self.explain_waits(|_| true, &format!("REPLICAOF on {} at t={}", bus.server(server).name, bus.elapsed_ms()));
+            self.explain_waits(
+                |_| true,
+                &format!(
+                    "REPLICAOF on {} at t={}",
+                    bus.server(server).name,
+                    bus.elapsed_ms()
+                ),
+            );
         }
         let console = bus.console(server);
         // A console blocked in an earlier WAIT runs what it is sent only later: neither the
         // offset of its writes nor what a new WAIT waits for is known here.
-        let open = console.entries().iter().rev().skip(1).any(|e| e.reply.is_none());
+        let open = console
+            .entries()
+            .iter()
+            .rev()
+            .skip(1)
+            .any(|e| e.reply.is_none());
         if first.eq_ignore_ascii_case("wait") && !open && node.role() == Role::Master {
             self.waits.push(WaitTrack {
                 server,
@@ -334,17 +374,31 @@ impl Checker {
                     self.last_restart[s] = Some(e.index);
                     self.console_woff[s] = 0;
                 }
-                LogKind::Restarted { from_disk, repl, .. } => {
+                LogKind::Restarted {
+                    from_disk, repl, ..
+                } => {
                     self.last_restart[s] = Some(e.index);
                     self.console_woff[s] = 0;
                     let name = &bus.server(s).name;
-                    let why = if *from_disk { format!("restart of {name} from an older RDB at t={}", e.time) } else { format!("restart of {name} without an RDB at t={}", e.time) };
+                    let why = if *from_disk {
+                        format!("restart of {name} from an older RDB at t={}", e.time)
+                    } else {
+                        format!("restart of {name} without an RDB at t={}", e.time)
+                    };
                     // From an RDB that holds the write, the restarted master still does.
-                    let keeps = |w: &WaitTrack| repl.as_ref().is_some_and(|(id, off)| *id == w.history && *off >= w.woff);
-                    self.explain_waits(|w| w.server == s && w.submitted_index <= e.index && !keeps(w), &why);
+                    let keeps = |w: &WaitTrack| {
+                        repl.as_ref()
+                            .is_some_and(|(id, off)| *id == w.history && *off >= w.woff)
+                    };
+                    self.explain_waits(
+                        |w| w.server == s && w.submitted_index <= e.index && !keeps(w),
+                        &why,
+                    );
                 }
                 LogKind::RestartFailed { .. } => self.last_restart[s] = Some(e.index),
-                LogKind::Engine(Event::LinkState { state }) if *state == crate::engine::replication::LinkStateName::Connected => {
+                LogKind::Engine(Event::LinkState { state })
+                    if *state == crate::engine::replication::LinkStateName::Connected =>
+                {
                     self.last_relink[s] = Some(e.index)
                 }
                 _ => {}
@@ -357,7 +411,11 @@ impl Checker {
         let now = bus.now();
         let fresh = &bus.log()[from.min(bus.log().len())..];
         self.note_faults(bus, fresh);
-        let typed_on = |s: ServerId| fresh.iter().any(|e| e.server == Some(s) && matches!(e.kind, LogKind::ConsoleInput { .. }));
+        let typed_on = |s: ServerId| {
+            fresh
+                .iter()
+                .any(|e| e.server == Some(s) && matches!(e.kind, LogKind::ConsoleInput { .. }))
+        };
         let relinked = |s: ServerId| {
             fresh.iter().any(|e| {
                 e.server == Some(s)
@@ -373,7 +431,9 @@ impl Checker {
                 continue;
             }
             let offset = node.replication().master_repl_offset;
-            let unchanged = self.last_master_key[id].as_ref().is_some_and(|(h, o)| *o == offset && h == history_name(node));
+            let unchanged = self.last_master_key[id]
+                .as_ref()
+                .is_some_and(|(h, o)| *o == offset && h == history_name(node));
             if !unchanged || typed_on(id) {
                 let key = (history_name(node).to_string(), offset);
                 if self.may_digest(bus) {
@@ -393,17 +453,22 @@ impl Checker {
             // A link that predates its master's crash or restart follows a process that is
             // gone (the replica has not noticed yet): the new one's offsets are another
             // story.
-            let stale = |m: ServerId| self.last_restart[m].is_some_and(|r| self.last_relink[id].is_none_or(|l| l < r));
+            let stale = |m: ServerId| {
+                self.last_restart[m].is_some_and(|r| self.last_relink[id].is_none_or(|l| l < r))
+            };
             // Only while the master still has its end of a connection to the replica: one
             // it has closed (a full sync of its own at an older offset of the same history
             // drops its replicas) may not have reached the replica yet.
-            if let Some(m) = master_of(bus, id).filter(|&m| bus.is_up(m) && !stale(m) && bus.connected(m, id)) {
+            if let Some(m) =
+                master_of(bus, id).filter(|&m| bus.is_up(m) && !stale(m) && bus.connected(m, id))
+            {
                 let mr = bus.server(m).node.replication();
                 let master_offset = mr.master_repl_offset;
                 // Only within one history: a master that has just loaded another one (a
                 // full sync of its own) is at that history's offset until its replicas,
                 // which it has dropped, hear of it.
-                let same_history = node.replication().replid == mr.replid || node.replication().replid == mr.replid2;
+                let same_history = node.replication().replid == mr.replid
+                    || node.replication().replid == mr.replid2;
                 if same_history {
                     self.stats.offset_comparisons += 1;
                 }
@@ -417,7 +482,11 @@ impl Checker {
                 }
             }
             let replid = &node.replication().replid;
-            if self.last_replica_key[id].as_ref().is_some_and(|(h, o)| *o == offset && h == replid) && !relinked(id) {
+            if self.last_replica_key[id]
+                .as_ref()
+                .is_some_and(|(h, o)| *o == offset && h == replid)
+                && !relinked(id)
+            {
                 continue;
             }
             let key = (replid.clone(), offset);
@@ -454,7 +523,9 @@ impl Checker {
             if w.acked.is_some() {
                 continue;
             }
-            let Some(entry) = bus.console(w.server).entries().get(w.entry) else { continue };
+            let Some(entry) = bus.console(w.server).entries().get(w.entry) else {
+                continue;
+            };
             match &entry.reply {
                 Some(crate::engine::resp::Reply::Integer(k)) => found.push((i, *k)),
                 Some(_) => found.push((i, -1)),
@@ -472,12 +543,15 @@ impl Checker {
             self.stats.waits_checked += 1;
             // A server that crashed or restarted since the WAIT may have acknowledged the
             // write before it went: it counts.
-            let restarted_since = |id: usize| self.last_restart[id].is_some_and(|r| r >= w.submitted_index);
+            let restarted_since =
+                |id: usize| self.last_restart[id].is_some_and(|r| r >= w.submitted_index);
             let holders = bus
                 .servers()
                 .iter()
                 .enumerate()
-                .filter(|(id, s)| *id != w.server && (restarted_since(*id) || holds(&s.node, &w.history, w.woff)))
+                .filter(|(id, s)| {
+                    *id != w.server && (restarted_since(*id) || holds(&s.node, &w.history, w.woff))
+                })
                 .count();
             if (holders as i64) < k {
                 let msg = format!(
@@ -494,7 +568,11 @@ impl Checker {
     /// The end of the run: acknowledged writes must still be there.
     pub fn finish(&mut self, bus: &Bus) {
         for w in self.waits.clone() {
-            if w.acked.unwrap_or(0) <= 0 || w.woff == 0 || w.explained.is_some() || !bus.is_up(w.server) {
+            if w.acked.unwrap_or(0) <= 0
+                || w.woff == 0
+                || w.explained.is_some()
+                || !bus.is_up(w.server)
+            {
                 continue;
             }
             let node = &bus.server(w.server).node;
@@ -524,10 +602,15 @@ fn holds(node: &Node, history: &str, offset: u64) -> bool {
         // while it keeps its former master's state cached to continue from: that data is
         // intact until a full sync discards it (its link may have timed out while the
         // master was stopped, its acknowledgements still on the way).
-        return r.cached_master.as_ref().is_some_and(|c| c.replid == history && c.reploff >= offset);
+        return r
+            .cached_master
+            .as_ref()
+            .is_some_and(|c| c.replid == history && c.reploff >= offset);
     }
     (history_name(node) == history || r.replid == history) && mine >= offset
-        || (r.replid2 == history && r.replid2 != NULL_REPLID && (offset as i64) < r.second_repl_offset)
+        || (r.replid2 == history
+            && r.replid2 != NULL_REPLID
+            && (offset as i64) < r.second_repl_offset)
 }
 
 fn short(id: &str) -> &str {
@@ -543,15 +626,26 @@ pub fn convergence_gap(bus: &Bus, id: ServerId, master: ServerId) -> Option<Stri
     let mname = &bus.server(master).name;
     let link = node.master_link()?;
     if !link.is_connected() {
-        return Some(format!("replica {name}'s link to {mname} is {:?}", link.state_name()));
+        return Some(format!(
+            "replica {name}'s link to {mname} is {:?}",
+            link.state_name()
+        ));
     }
     let moff = m.replication().master_repl_offset;
     if !link.pre_psync && link.reploff != moff {
-        return Some(format!("replica {name} is at offset {} and {mname} at {moff}", link.reploff));
+        return Some(format!(
+            "replica {name} is at offset {} and {mname} at {moff}",
+            link.reploff
+        ));
     }
-    let (a, b) = (node.keyspace().digest(bus.now()), m.keyspace().digest(bus.now()));
+    let (a, b) = (
+        node.keyspace().digest(bus.now()),
+        m.keyspace().digest(bus.now()),
+    );
     if a != b {
-        return Some(format!("replica {name} has data digest {a:016x} and {mname} {b:016x}"));
+        return Some(format!(
+            "replica {name} has data digest {a:016x} and {mname} {b:016x}"
+        ));
     }
     None
 }
@@ -570,10 +664,14 @@ pub fn expected_to_converge(bus: &Bus) -> Vec<(ServerId, ServerId)> {
         if bus.server(id).node.role() != Role::Replica || !running(bus, id) {
             continue;
         }
-        let Some(direct) = master_of(bus, id) else { continue };
+        let Some(direct) = master_of(bus, id) else {
+            continue;
+        };
         let (mut cur, mut hops) = (id, 0);
         while bus.server(cur).node.role() == Role::Replica {
-            let Some(next) = master_of(bus, cur) else { continue 'replicas };
+            let Some(next) = master_of(bus, cur) else {
+                continue 'replicas;
+            };
             let blocked = bus.is_cut(cur, next) || bus.is_held(cur, next) || bus.is_held(next, cur);
             if next == cur || blocked || !running(bus, next) || hops > bus.servers().len() {
                 continue 'replicas;
@@ -602,15 +700,29 @@ pub const MAX_LIVENESS_BOUND_MS: u64 = super::limits::MAX_TIME_MS as u64;
 /// handshake's round trips and the reconnection) at the worst latency + delay + jitter.
 /// At most [`MAX_LIVENESS_BOUND_MS`].
 pub fn liveness_bound_ms(bus: &Bus) -> u64 {
-    let timeout = bus.servers().iter().map(|s| s.node.config().repl_timeout).max().unwrap_or(60);
-    let delay = bus.servers().iter().map(|s| s.node.config().repl_diskless_sync_delay).max().unwrap_or(5);
+    let timeout = bus
+        .servers()
+        .iter()
+        .map(|s| s.node.config().repl_timeout)
+        .max()
+        .unwrap_or(60);
+    let delay = bus
+        .servers()
+        .iter()
+        .map(|s| s.node.config().repl_diskless_sync_delay)
+        .max()
+        .unwrap_or(5);
     let n = bus.servers().len();
     let (mut worst_trip, mut slowest_bw) = (0u64, None::<u64>);
     for a in 0..n {
         for b in 0..n {
             if a != b {
                 let l = bus.link(a, b);
-                worst_trip = worst_trip.max(l.latency_ms.saturating_add(l.extra_delay_ms).saturating_add(l.jitter_ms));
+                worst_trip = worst_trip.max(
+                    l.latency_ms
+                        .saturating_add(l.extra_delay_ms)
+                        .saturating_add(l.jitter_ms),
+                );
                 if let Some(bw) = l.bandwidth.filter(|bw| *bw > 0) {
                     slowest_bw = Some(slowest_bw.map_or(bw, |s| s.min(bw)));
                 }
@@ -618,11 +730,27 @@ pub fn liveness_bound_ms(bus: &Bus) -> u64 {
         }
     }
     let transfer = slowest_bw.map_or(0, |bw| {
-        let data = bus.servers().iter().enumerate().filter(|(id, _)| bus.is_up(*id)).map(|(_, s)| s.node.save_rdb().len() as u64).max().unwrap_or(0);
-        let backlog = bus.servers().iter().map(|s| s.node.config().repl_backlog_size).max().unwrap_or(0);
+        let data = bus
+            .servers()
+            .iter()
+            .enumerate()
+            .filter(|(id, _)| bus.is_up(*id))
+            .map(|(_, s)| s.node.save_rdb().len() as u64)
+            .max()
+            .unwrap_or(0);
+        let backlog = bus
+            .servers()
+            .iter()
+            .map(|s| s.node.config().repl_backlog_size)
+            .max()
+            .unwrap_or(0);
         data.saturating_add(backlog).div_ceil(bw)
     });
     let per_hop = transfer.saturating_add(worst_trip.saturating_mul(20));
-    let bound = timeout.saturating_add(delay.saturating_mul(2)).saturating_mul(1000).saturating_add(5_000).saturating_add((n as u64).saturating_mul(per_hop));
+    let bound = timeout
+        .saturating_add(delay.saturating_mul(2))
+        .saturating_mul(1000)
+        .saturating_add(5_000)
+        .saturating_add((n as u64).saturating_mul(per_hop));
     bound.min(MAX_LIVENESS_BOUND_MS)
 }

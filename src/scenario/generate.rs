@@ -33,17 +33,43 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
     let mut servers = Vec::new();
     for i in 0..n {
         let mut config = std::collections::BTreeMap::new();
-        config.insert("repl-diskless-sync-delay".to_string(), ["0", "1", "2"][rng.below(3) as usize].to_string());
-        config.insert("repl-backlog-size".to_string(), ["16kb", "32kb", "1mb"][rng.below(3) as usize].to_string());
-        config.insert("repl-timeout".to_string(), ["5", "10"][rng.below(2) as usize].to_string());
+        config.insert(
+            "repl-diskless-sync-delay".to_string(),
+            ["0", "1", "2"][rng.below(3) as usize].to_string(),
+        );
+        config.insert(
+            "repl-backlog-size".to_string(),
+            ["16kb", "32kb", "1mb"][rng.below(3) as usize].to_string(),
+        );
+        config.insert(
+            "repl-timeout".to_string(),
+            ["5", "10"][rng.below(2) as usize].to_string(),
+        );
         if rng.chance(20) {
             config.insert("repl-diskless-sync".to_string(), "no".to_string());
         }
-        servers.push(ServerSpec { name: name(i), port: 6380 + i as i64, config });
+        servers.push(ServerSpec {
+            name: name(i),
+            port: 6380 + i as i64,
+            config,
+        });
     }
     // masters[i]: whom server i replicates (None: a master). A tree rooted at s0.
-    let mut masters: Vec<Option<usize>> = (0..n).map(|i| if i == 0 { None } else { Some(rng.below(i as u64) as usize) }).collect();
-    let topology = (1..n).map(|i| Link { replica: name(i), master: name(masters[i].expect("set above")) }).collect();
+    let mut masters: Vec<Option<usize>> = (0..n)
+        .map(|i| {
+            if i == 0 {
+                None
+            } else {
+                Some(rng.below(i as u64) as usize)
+            }
+        })
+        .collect();
+    let topology = (1..n)
+        .map(|i| Link {
+            replica: name(i),
+            master: name(masters[i].expect("set above")),
+        })
+        .collect();
     let mut root = 0usize;
     let mut actions = Vec::new();
     // Servers crashed and never restarted: nothing more is done to them.
@@ -62,7 +88,11 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
                     duration_ms: 300 + rng.below(3_000) as i64,
                     kind,
                     keys: 3 + rng.below(40) as i64,
-                    value_bytes: if big { 200 + rng.below(1_800) as i64 } else { 1 + rng.below(32) as i64 },
+                    value_bytes: if big {
+                        200 + rng.below(1_800) as i64
+                    } else {
+                        1 + rng.below(32) as i64
+                    },
                     ttl_ms: rng.chance(25).then(|| 100 + rng.below(5_000) as i64),
                     multi: rng.chance(20),
                 });
@@ -70,7 +100,12 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
             28..=43 => {
                 let line = match rng.below(10) {
                     0..=2 => format!("WAIT {} {}", 1 + rng.below(2), 50 + rng.below(200)),
-                    3 => format!("SET k:{} v{} EX {}", rng.below(10), rng.below(100), 1 + rng.below(5)),
+                    3 => format!(
+                        "SET k:{} v{} EX {}",
+                        rng.below(10),
+                        rng.below(100),
+                        1 + rng.below(5)
+                    ),
                     4 => format!("DEL k:{} str:0:1 list:0:1", rng.below(10)),
                     5 => format!("EXPIRE k:{} {}", rng.below(10), 1 + rng.below(3)),
                     6 => "SELECT 1".to_string(),
@@ -78,11 +113,18 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
                     8 => format!("INCRBYFLOAT f:{} 1.25", rng.below(3)),
                     _ => "FLUSHDB".to_string(),
                 };
-                actions.push(Action::Command { at: t, server: name(root), line });
+                actions.push(Action::Command {
+                    at: t,
+                    server: name(root),
+                    line,
+                });
             }
             44..=57 => {
                 // Mostly a replication link; sometimes any pair.
-                let (a, b) = match (1..n).filter(|&i| masters[i].is_some()).nth(rng.below(n as u64) as usize) {
+                let (a, b) = match (1..n)
+                    .filter(|&i| masters[i].is_some())
+                    .nth(rng.below(n as u64) as usize)
+                {
                     Some(r) if rng.chance(75) => (r, masters[r].expect("a replica")),
                     _ => {
                         let a = rng.below(n as u64) as usize;
@@ -90,24 +132,42 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
                     }
                 };
                 let heal = t + 100 + rng.below(5_000) as i64;
-                actions.push(Action::Cut { at: t, a: name(a), b: name(b) });
-                actions.push(Action::Heal { at: heal, a: name(a), b: name(b) });
+                actions.push(Action::Cut {
+                    at: t,
+                    a: name(a),
+                    b: name(b),
+                });
+                actions.push(Action::Heal {
+                    at: heal,
+                    a: name(a),
+                    b: name(b),
+                });
             }
             58..=67 => {
                 // Failover: promote a direct replica of the root, re-point the rest to it.
-                let children: Vec<usize> = (0..n).filter(|&i| masters[i] == Some(root) && !left_down.contains(&i)).collect();
+                let children: Vec<usize> = (0..n)
+                    .filter(|&i| masters[i] == Some(root) && !left_down.contains(&i))
+                    .collect();
                 if children.is_empty() {
                     t += 100;
                     continue;
                 }
                 let new_root = children[rng.below(children.len() as u64) as usize];
-                actions.push(Action::Replicaof { at: t, server: name(new_root), master: None });
+                actions.push(Action::Replicaof {
+                    at: t,
+                    server: name(new_root),
+                    master: None,
+                });
                 masters[new_root] = None;
                 let mut delay = 0;
                 for i in 0..n {
                     if i != new_root && (i == root || masters[i] == Some(root)) {
                         delay += rng.below(150) as i64;
-                        actions.push(Action::Replicaof { at: t + delay, server: name(i), master: Some(name(new_root)) });
+                        actions.push(Action::Replicaof {
+                            at: t + delay,
+                            server: name(i),
+                            master: Some(name(new_root)),
+                        });
                         masters[i] = Some(new_root);
                     }
                 }
@@ -117,16 +177,34 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
                 // Move a replica under another server that is not below it.
                 let r = rng.below(n as u64) as usize;
                 let m = rng.below(n as u64) as usize;
-                if masters[r].is_none() || r == m || is_below(&masters, m, r) || left_down.contains(&r) || left_down.contains(&m) {
+                if masters[r].is_none()
+                    || r == m
+                    || is_below(&masters, m, r)
+                    || left_down.contains(&r)
+                    || left_down.contains(&m)
+                {
                     t += 100;
                     continue;
                 }
-                actions.push(Action::Replicaof { at: t, server: name(r), master: Some(name(m)) });
+                actions.push(Action::Replicaof {
+                    at: t,
+                    server: name(r),
+                    master: Some(name(m)),
+                });
                 masters[r] = Some(m);
             }
             _ => {
                 let mut drawn = Vec::new();
-                fault(&mut rng, &mut drawn, t, n, &masters, root, &mut left_down, &servers);
+                fault(
+                    &mut rng,
+                    &mut drawn,
+                    t,
+                    n,
+                    &masters,
+                    root,
+                    &mut left_down,
+                    &servers,
+                );
                 if faults {
                     actions.extend(drawn);
                 } else {
@@ -142,7 +220,9 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
         title: None,
         narration: Vec::new(),
         description: Some(if faults {
-            format!("random scenario for seed {seed} (replscope-sim sweep --seeds 1 --start {seed})")
+            format!(
+                "random scenario for seed {seed} (replscope-sim sweep --seeds 1 --start {seed})"
+            )
         } else {
             format!("random scenario for seed {seed} without faults (replscope-sim sweep --seeds 1 --start {seed} --no-faults)")
         }),
@@ -157,7 +237,10 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
 /// A pair of servers to break the network between: mostly a replication link, sometimes
 /// any pair.
 fn pick_pair(rng: &mut Rng, n: usize, masters: &[Option<usize>]) -> (usize, usize) {
-    match (1..n).filter(|&i| masters[i].is_some()).nth(rng.below(n as u64) as usize) {
+    match (1..n)
+        .filter(|&i| masters[i].is_some())
+        .nth(rng.below(n as u64) as usize)
+    {
         Some(r) if rng.chance(75) => {
             let m = masters[r].expect("a replica");
             // Either direction first: one-way faults matter by direction.
@@ -178,7 +261,13 @@ fn pick_pair(rng: &mut Rng, n: usize, masters: &[Option<usize>]) -> (usize, usiz
 /// so that only the timeout notices.
 fn silent_duration(rng: &mut Rng, servers: &[ServerSpec], a: usize, b: usize) -> i64 {
     if rng.chance(30) {
-        let timeout = |i: usize| servers[i].config.get("repl-timeout").and_then(|v| v.parse::<i64>().ok()).unwrap_or(60);
+        let timeout = |i: usize| {
+            servers[i]
+                .config
+                .get("repl-timeout")
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(60)
+        };
         timeout(a).max(timeout(b)) * 1000 + 500 + rng.below(4_000) as i64
     } else {
         100 + rng.below(3_000) as i64
@@ -206,30 +295,66 @@ fn fault(
     match rng.below(100) {
         0..=14 => {
             let detect_ms = [0, 10, 200, 1_000, 3_000][rng.below(5) as usize];
-            actions.push(Action::Sever { at: t, a: name(a), b: name(b), detect_ms });
+            actions.push(Action::Sever {
+                at: t,
+                a: name(a),
+                b: name(b),
+                detect_ms,
+            });
         }
         15..=29 => {
             let d = silent_duration(rng, servers, a, b);
-            actions.push(Action::Partition { at: t, a: name(a), b: name(b) });
-            actions.push(Action::Heal { at: t + d, a: name(a), b: name(b) });
+            actions.push(Action::Partition {
+                at: t,
+                a: name(a),
+                b: name(b),
+            });
+            actions.push(Action::Heal {
+                at: t + d,
+                a: name(a),
+                b: name(b),
+            });
         }
         30..=41 => {
             let d = silent_duration(rng, servers, a, b);
             if rng.chance(50) {
-                actions.push(Action::PartitionOneWay { at: t, from: name(a), to: name(b) });
+                actions.push(Action::PartitionOneWay {
+                    at: t,
+                    from: name(a),
+                    to: name(b),
+                });
             } else {
-                actions.push(Action::Hold { at: t, from: name(a), to: name(b) });
+                actions.push(Action::Hold {
+                    at: t,
+                    from: name(a),
+                    to: name(b),
+                });
             }
-            actions.push(Action::Release { at: t + d, from: name(a), to: name(b) });
+            actions.push(Action::Release {
+                at: t + d,
+                from: name(a),
+                to: name(b),
+            });
         }
         42..=55 => {
             // A slow, narrow or jittery link; set back to the default half the time.
             let latency_ms = rng.chance(60).then(|| 1 + rng.below(80) as i64);
-            let bandwidth = rng.chance(40).then(|| [20, 200, 2_000, 20_000][rng.below(4) as usize]);
+            let bandwidth = rng
+                .chance(40)
+                .then(|| [20, 200, 2_000, 20_000][rng.below(4) as usize]);
             let extra_delay_ms = rng.chance(30).then(|| rng.below(200) as i64);
             let jitter_ms = rng.chance(50).then(|| 1 + rng.below(40) as i64);
             let both_ways = rng.chance(50);
-            actions.push(Action::SetLink { at: t, from: name(a), to: name(b), latency_ms, bandwidth, extra_delay_ms, jitter_ms, both_ways });
+            actions.push(Action::SetLink {
+                at: t,
+                from: name(a),
+                to: name(b),
+                latency_ms,
+                bandwidth,
+                extra_delay_ms,
+                jitter_ms,
+                both_ways,
+            });
             if rng.chance(50) {
                 let at = t + 200 + rng.below(4_000) as i64;
                 let reset = Action::SetLink {
@@ -251,26 +376,48 @@ fn fault(
             let s = a;
             let mut at = t;
             if rng.chance(40) {
-                actions.push(Action::Save { at, server: name(s) });
+                actions.push(Action::Save {
+                    at,
+                    server: name(s),
+                });
                 at += rng.below(300) as i64;
             }
             let down_for = 50 + rng.below(3_000) as i64;
             if s != root && rng.chance(10) {
-                actions.push(Action::Crash { at, server: name(s) });
+                actions.push(Action::Crash {
+                    at,
+                    server: name(s),
+                });
                 left_down.push(s);
                 return;
             }
             if rng.chance(80) {
-                actions.push(Action::Crash { at, server: name(s) });
+                actions.push(Action::Crash {
+                    at,
+                    server: name(s),
+                });
             }
-            actions.push(Action::Restart { at: at + down_for, server: name(s), with_rdb: rng.chance(60) });
+            actions.push(Action::Restart {
+                at: at + down_for,
+                server: name(s),
+                with_rdb: rng.chance(60),
+            });
         }
         80..=89 => {
             let d = silent_duration(rng, servers, a, a);
-            actions.push(Action::Pause { at: t, server: name(a) });
-            actions.push(Action::Resume { at: t + d, server: name(a) });
+            actions.push(Action::Pause {
+                at: t,
+                server: name(a),
+            });
+            actions.push(Action::Resume {
+                at: t + d,
+                server: name(a),
+            });
         }
-        _ => actions.push(Action::Save { at: t, server: name(a) }),
+        _ => actions.push(Action::Save {
+            at: t,
+            server: name(a),
+        }),
     }
 }
 
@@ -354,20 +501,21 @@ pub fn shrink(s: &Scenario, failure: &Failure, budget: usize) -> (Scenario, Fail
     let mut best = s.clone();
     let mut best_failure = failure.clone();
     let runs = std::cell::Cell::new(0usize);
-    let try_candidate = |cand: &Scenario, best: &mut Scenario, best_failure: &mut Failure| -> bool {
-        if runs.get() >= budget || cand.validate().is_err() {
-            return false;
-        }
-        runs.set(runs.get() + 1);
-        match run_catching(cand) {
-            Err(f) if f.kind() == want && want.is_some() => {
-                *best = cand.clone();
-                *best_failure = f;
-                true
+    let try_candidate =
+        |cand: &Scenario, best: &mut Scenario, best_failure: &mut Failure| -> bool {
+            if runs.get() >= budget || cand.validate().is_err() {
+                return false;
             }
-            _ => false,
-        }
-    };
+            runs.set(runs.get() + 1);
+            match run_catching(cand) {
+                Err(f) if f.kind() == want && want.is_some() => {
+                    *best = cand.clone();
+                    *best_failure = f;
+                    true
+                }
+                _ => false,
+            }
+        };
     loop {
         let mut progress = false;
         // Actions: chunks from half the list down to one action.
@@ -418,8 +566,10 @@ pub fn shrink(s: &Scenario, failure: &Failure, budget: usize) -> (Scenario, Fail
             let name = best.servers[i].name.clone();
             let mut cand = best.clone();
             cand.servers.remove(i);
-            cand.topology.retain(|l| l.replica != name && l.master != name);
-            cand.actions.retain(|a| a.servers().iter().all(|(_, s)| *s != name));
+            cand.topology
+                .retain(|l| l.replica != name && l.master != name);
+            cand.actions
+                .retain(|a| a.servers().iter().all(|(_, s)| *s != name));
             cand.expect.info.retain(|e| e.server != name);
             if try_candidate(&cand, &mut best, &mut best_failure) {
                 progress = true;

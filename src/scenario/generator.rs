@@ -35,8 +35,14 @@ pub enum GenerateWrite {
 }
 
 impl GenerateWrite {
-    pub const ALL: [GenerateWrite; 6] =
-        [GenerateWrite::Set, GenerateWrite::Incr, GenerateWrite::Lpush, GenerateWrite::Hset, GenerateWrite::Zadd, GenerateWrite::SetEx];
+    pub const ALL: [GenerateWrite; 6] = [
+        GenerateWrite::Set,
+        GenerateWrite::Incr,
+        GenerateWrite::Lpush,
+        GenerateWrite::Hset,
+        GenerateWrite::Zadd,
+        GenerateWrite::SetEx,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -118,7 +124,9 @@ impl Generator {
 
     /// The lines of the batch sent at batch instant `at` (empty when none fell due).
     pub fn batch(&self, at: u64) -> Vec<String> {
-        (self.due(at.saturating_sub(BATCH_MS))..self.due(at)).map(|n| self.command(n)).collect()
+        (self.due(at.saturating_sub(BATCH_MS))..self.due(at))
+            .map(|n| self.command(n))
+            .collect()
     }
 
     /// The command line of write number `n` (0-based): keys cycle through the key space,
@@ -158,7 +166,18 @@ mod tests {
     use super::*;
 
     fn gen(rate: u64, stop: Option<u64>) -> Generator {
-        Generator { server: 0, spec: GenerateSpec { write: GenerateWrite::Set, rate, keys: 3, value_size: 4, ttl_s: 10 }, start: 1_000, stop }
+        Generator {
+            server: 0,
+            spec: GenerateSpec {
+                write: GenerateWrite::Set,
+                rate,
+                keys: 3,
+                value_size: 4,
+                ttl_s: 10,
+            },
+            start: 1_000,
+            stop,
+        }
     }
 
     #[test]
@@ -180,7 +199,10 @@ mod tests {
         assert_eq!(g.command(4), "SET load:str:1 4:xx");
         assert_eq!(g.command(12345), "SET load:str:0 1234");
         assert_eq!(g.batch(1_100), vec!["SET load:str:0 0:xx".to_string()]);
-        assert!(g.next_batch_after(1_000_000).is_some(), "runs until stopped");
+        assert!(
+            g.next_batch_after(1_000_000).is_some(),
+            "runs until stopped"
+        );
     }
 
     #[test]
@@ -188,6 +210,9 @@ mod tests {
         let mut g = gen(10, None);
         assert!(g.spec.check().is_ok());
         g.spec.rate = MAX_RATE + 1;
-        assert_eq!(g.spec.check().unwrap_err(), "writes/s must be a whole number from 1 to 10000");
+        assert_eq!(
+            g.spec.check().unwrap_err(),
+            "writes/s must be a whole number from 1 to 10000"
+        );
     }
 }

@@ -58,7 +58,9 @@ pub fn exists(id: &str) -> bool {
 /// The guided scenario `id`, parsed and validated; `None` for an unknown id. (Every file
 /// parses: `tests/guided.rs` checks each with its error message.)
 pub fn scenario(id: &str) -> Option<Scenario> {
-    ALL.iter().find(|g| g.id == id).and_then(|g| Scenario::from_json(g.json).ok())
+    ALL.iter()
+        .find(|g| g.id == id)
+        .and_then(|g| Scenario::from_json(g.json).ok())
 }
 
 /// The guided scenario `id` with its checks in its `expect`, as `tests/guided.rs` and

@@ -118,7 +118,11 @@ fn payload_json(run: &SharedRun) -> Vec<u8> {
         #[serde(skip_serializing_if = "Option::is_none")]
         step: Option<u64>,
     }
-    serde_json::to_vec(&Payload { scenario: &run.scenario, step: run.step }).expect("a scenario always serialises")
+    serde_json::to_vec(&Payload {
+        scenario: &run.scenario,
+        step: run.step,
+    })
+    .expect("a scenario always serialises")
 }
 
 fn link_of_json(json: &[u8]) -> String {
@@ -159,7 +163,9 @@ pub fn decode(text: &str) -> Result<SharedRun, LinkError> {
     match version {
         1 => decode_v1(payload),
         // split_version refuses 0, and newer versions were answered above.
-        _ => Err(LinkError::NoVersion { found: preview(link) }),
+        _ => Err(LinkError::NoVersion {
+            found: preview(link),
+        }),
     }
 }
 
@@ -199,7 +205,9 @@ fn split_version(text: &str) -> Result<(u64, &str, &str), LinkError> {
     if !in_address && text.contains("://") {
         return Err(LinkError::NoFragment);
     }
-    let garbled = || LinkError::NoVersion { found: preview(link) };
+    let garbled = || LinkError::NoVersion {
+        found: preview(link),
+    };
     let rest = link.strip_prefix('v').ok_or_else(garbled)?;
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     // One spelling per version ("v1.", not "v01."), so a link has one reading.
@@ -241,7 +249,11 @@ fn decode_v1(payload: &str) -> Result<SharedRun, LinkError> {
     // Checked here, not left to the base64 decoder, to name the character and its place
     // counted in characters (base64 reports a byte offset, and the text may not be ASCII).
     let prefix_chars = "v1.".len();
-    if let Some((i, c)) = payload.chars().enumerate().find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
+    if let Some((i, c)) = payload
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
         let position = prefix_chars + i + 1;
         let detail = if c.is_whitespace() {
             format!("it has a space or line break at character {position}: join the lines of the link and try again")
@@ -262,20 +274,30 @@ fn decode_v1(payload: &str) -> Result<SharedRun, LinkError> {
         })
     })?;
     let json = inflate_limited(&deflated, MAX_SCENARIO_JSON_BYTES)?;
-    let json = std::str::from_utf8(&json).map_err(|e| LinkError::NotARun { detail: format!("its data is not text ({e})") })?;
-    let parsed: PayloadV1 = serde_json::from_str(json).map_err(|e| LinkError::NotARun { detail: format!("its data is not a shared run ({e})") })?;
+    let json = std::str::from_utf8(&json).map_err(|e| LinkError::NotARun {
+        detail: format!("its data is not text ({e})"),
+    })?;
+    let parsed: PayloadV1 = serde_json::from_str(json).map_err(|e| LinkError::NotARun {
+        detail: format!("its data is not a shared run ({e})"),
+    })?;
     if !parsed.scenario.get().starts_with('{') {
-        return Err(LinkError::NotARun { detail: "its \"scenario\" is not a JSON object".into() });
+        return Err(LinkError::NotARun {
+            detail: "its \"scenario\" is not a JSON object".into(),
+        });
     }
     let scenario = Scenario::from_json(parsed.scenario.get()).map_err(|mut e| {
         // A field or action kind this build does not know most likely comes from a newer
         // replscope that wrote the same link format with a richer scenario.
         if e.message.starts_with("unknown field") || e.message.starts_with("unknown variant") {
-            e.message.push_str(" (was the link made by a newer replscope?)");
+            e.message
+                .push_str(" (was the link made by a newer replscope?)");
         }
         LinkError::InvalidScenario(e)
     })?;
-    Ok(SharedRun { scenario, step: parsed.step })
+    Ok(SharedRun {
+        scenario,
+        step: parsed.step,
+    })
 }
 
 /// Inflates raw DEFLATE into at most `limit` bytes, growing the buffer as the output
@@ -297,7 +319,10 @@ fn inflate_limited(input: &[u8], limit: usize) -> Result<Vec<u8>, LinkError> {
                 return Ok(out);
             }
             TINFLStatus::Done => {
-                let detail = format!("{} bytes follow the end of its compressed data (was text stuck to the link?)", rest.len());
+                let detail = format!(
+                    "{} bytes follow the end of its compressed data (was text stuck to the link?)",
+                    rest.len()
+                );
                 return Err(LinkError::Corrupt { detail });
             }
             TINFLStatus::HasMoreOutput if out.len() < limit => {
@@ -309,11 +334,14 @@ fn inflate_limited(input: &[u8], limit: usize) -> Result<Vec<u8>, LinkError> {
                 return Err(LinkError::TooLarge { detail });
             }
             TINFLStatus::NeedsMoreInput | TINFLStatus::FailedCannotMakeProgress => {
-                let detail = "the compressed data ends early (was the link cut off when it was copied?)".to_string();
+                let detail =
+                    "the compressed data ends early (was the link cut off when it was copied?)"
+                        .to_string();
                 return Err(LinkError::Corrupt { detail });
             }
             _ => {
-                let detail = "its compressed data is damaged (was a character changed?)".to_string();
+                let detail =
+                    "its compressed data is damaged (was a character changed?)".to_string();
                 return Err(LinkError::Corrupt { detail });
             }
         }

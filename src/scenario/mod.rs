@@ -164,7 +164,11 @@ pub struct Link {
 #[serde(tag = "do", rename_all = "snake_case")]
 pub enum Action {
     /// A command line typed into the server's console, as redis-cli would send it.
-    Command { at: i64, server: String, line: String },
+    Command {
+        at: i64,
+        server: String,
+        line: String,
+    },
     /// `REPLICAOF <master's host and port>`, or `REPLICAOF NO ONE` when `master` is absent.
     Replicaof {
         at: i64,
@@ -217,7 +221,11 @@ pub enum Action {
     /// The server's process starts again (crashing it first if it runs), with its
     /// configuration, loading the RDB it last saved if `with_rdb` (and there is one),
     /// otherwise empty.
-    Restart { at: i64, server: String, with_rdb: bool },
+    Restart {
+        at: i64,
+        server: String,
+        with_rdb: bool,
+    },
     /// SAVE: the server writes its RDB to its disk.
     Save { at: i64, server: String },
     /// SIGSTOP: the server handles nothing until `resume`; bytes and timers wait.
@@ -296,7 +304,14 @@ pub enum WriteKind {
 }
 
 impl WriteKind {
-    pub const ALL: [WriteKind; 6] = [WriteKind::String, WriteKind::List, WriteKind::Hash, WriteKind::Set, WriteKind::Zset, WriteKind::Mixed];
+    pub const ALL: [WriteKind; 6] = [
+        WriteKind::String,
+        WriteKind::List,
+        WriteKind::Hash,
+        WriteKind::Set,
+        WriteKind::Zset,
+        WriteKind::Mixed,
+    ];
 }
 
 /// `$body` with `$at` bound to the `at` field of whichever action `$action` is: the one
@@ -358,7 +373,10 @@ impl Action {
                 }
                 v
             }
-            Action::Cut { a, b, .. } | Action::Heal { a, b, .. } | Action::Sever { a, b, .. } | Action::Partition { a, b, .. } => {
+            Action::Cut { a, b, .. }
+            | Action::Heal { a, b, .. }
+            | Action::Sever { a, b, .. }
+            | Action::Partition { a, b, .. } => {
                 vec![("a", a), ("b", b)]
             }
             Action::PartitionOneWay { from, to, .. }
@@ -372,7 +390,9 @@ impl Action {
     /// detection).
     pub fn end(&self) -> i64 {
         match self {
-            Action::Load { at, duration_ms, .. } => at.saturating_add(*duration_ms),
+            Action::Load {
+                at, duration_ms, ..
+            } => at.saturating_add(*duration_ms),
             Action::Sever { at, detect_ms, .. } => at.saturating_add(*detect_ms),
             Action::Generate { stop_at, .. } => *stop_at,
             other => other.at(),
@@ -381,20 +401,36 @@ impl Action {
 
     /// Whether the action is a fault injected into the bus (not a command).
     pub fn is_fault(&self) -> bool {
-        !matches!(self, Action::Command { .. } | Action::Replicaof { .. } | Action::Load { .. } | Action::Generate { .. } | Action::AddServer { .. })
+        !matches!(
+            self,
+            Action::Command { .. }
+                | Action::Replicaof { .. }
+                | Action::Load { .. }
+                | Action::Generate { .. }
+                | Action::AddServer { .. }
+        )
     }
 
     /// How many commands it types (MULTI/EXEC and TTL commands included).
     pub fn command_count(&self) -> u64 {
         match self {
-            Action::Load { rate, duration_ms, ttl_ms, multi, .. } => {
-                let writes = ((*rate).max(0) as u64).saturating_mul((*duration_ms).max(0) as u64) / 1000;
+            Action::Load {
+                rate,
+                duration_ms,
+                ttl_ms,
+                multi,
+                ..
+            } => {
+                let writes =
+                    ((*rate).max(0) as u64).saturating_mul((*duration_ms).max(0) as u64) / 1000;
                 // At most one PEXPIRE per write.
                 let ttl = u64::from(ttl_ms.is_some());
                 let per = if *multi { 2 + 2 * (1 + ttl) } else { 1 + ttl };
                 writes.saturating_mul(per)
             }
-            Action::Generate { at, rate, stop_at, .. } => ((*rate).max(0) as u64).saturating_mul((*stop_at - *at).max(0) as u64) / 1000,
+            Action::Generate {
+                at, rate, stop_at, ..
+            } => ((*rate).max(0) as u64).saturating_mul((*stop_at - *at).max(0) as u64) / 1000,
             _ => 1,
         }
     }
@@ -456,7 +492,10 @@ impl fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> ScenarioError {
-    ScenarioError { path: path.into(), message: message.into() }
+    ScenarioError {
+        path: path.into(),
+        message: message.into(),
+    }
 }
 
 /// A delay field in ms: `min` to [`limits::MAX_LINK_DELAY_MS`].
@@ -465,15 +504,25 @@ fn check_delay(path: String, ms: i64, min: i64) -> Result<(), ScenarioError> {
         return Err(err(path, format!("{ms} is under the minimum {min}")));
     }
     if ms > limits::MAX_LINK_DELAY_MS {
-        return Err(err(path, format!("{ms} is over the limit {}", limits::MAX_LINK_DELAY_MS)));
+        return Err(err(
+            path,
+            format!("{ms} is over the limit {}", limits::MAX_LINK_DELAY_MS),
+        ));
     }
     Ok(())
 }
 
 /// A server's configuration: Redis defaults, its port, then the overrides (`path` names
 /// the overrides' field in errors).
-pub(crate) fn config_for(path: &str, port: i64, overrides: &BTreeMap<String, String>) -> Result<Config, ScenarioError> {
-    let mut config = Config { port: port as u16, ..Config::default() };
+pub(crate) fn config_for(
+    path: &str,
+    port: i64,
+    overrides: &BTreeMap<String, String>,
+) -> Result<Config, ScenarioError> {
+    let mut config = Config {
+        port: port as u16,
+        ..Config::default()
+    };
     for (name, value) in overrides {
         let path = format!("{path}.{name}");
         let Some(option) = lookup_option(name) else {
@@ -488,9 +537,16 @@ pub(crate) fn config_for(path: &str, port: i64, overrides: &BTreeMap<String, Str
             return Err(err(path, format!("set by the scenario itself: {instead}")));
         }
         if value.len() > limits::MAX_CONFIG_VALUE_BYTES {
-            return Err(err(path, format!("value longer than {} bytes", limits::MAX_CONFIG_VALUE_BYTES)));
+            return Err(err(
+                path,
+                format!("value longer than {} bytes", limits::MAX_CONFIG_VALUE_BYTES),
+            ));
         }
-        let words: Vec<String> = if option.multi_arg { value.split_whitespace().map(str::to_string).collect() } else { vec![value.clone()] };
+        let words: Vec<String> = if option.multi_arg {
+            value.split_whitespace().map(str::to_string).collect()
+        } else {
+            vec![value.clone()]
+        };
         config.apply(name, &words).map_err(|e| err(path, e))?;
     }
     Ok(config)
@@ -499,18 +555,30 @@ pub(crate) fn config_for(path: &str, port: i64, overrides: &BTreeMap<String, Str
 impl Scenario {
     /// Parses and validates a scenario file.
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| err("", format!("not valid JSON: {e}")))?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| err("", format!("not valid JSON: {e}")))?;
         if !value.is_object() {
-            return Err(err("", "expected a JSON object with \"version\", \"seed\", \"servers\" and \"actions\""));
+            return Err(err(
+                "",
+                "expected a JSON object with \"version\", \"seed\", \"servers\" and \"actions\"",
+            ));
         }
         // The version first: a newer file may not even have the shape this build expects.
         match value.get("version") {
             None => return Err(err("version", "missing (this replscope writes version 1)")),
             Some(v) => match v.as_i64() {
                 Some(n) if n > FORMAT_VERSION => {
-                    return Err(err("version", format!("{n} is newer than this replscope understands ({FORMAT_VERSION})")))
+                    return Err(err(
+                        "version",
+                        format!("{n} is newer than this replscope understands ({FORMAT_VERSION})"),
+                    ))
                 }
-                Some(n) if n < 1 => return Err(err("version", format!("{n} is not a version (they start at 1)"))),
+                Some(n) if n < 1 => {
+                    return Err(err(
+                        "version",
+                        format!("{n} is not a version (they start at 1)"),
+                    ))
+                }
                 Some(_) => {}
                 None => return Err(err("version", format!("expected an integer, got {v}"))),
             },
@@ -547,7 +615,9 @@ impl Scenario {
             .iter()
             .enumerate()
             .filter_map(|(i, a)| match a {
-                Action::AddServer { name, port, config, .. } => Some((i, name.as_str(), *port, config)),
+                Action::AddServer {
+                    name, port, config, ..
+                } => Some((i, name.as_str(), *port, config)),
                 _ => None,
             })
             .collect();
@@ -557,8 +627,17 @@ impl Scenario {
 
     /// Every server of the run, as (name, port, config): `servers`, then those added.
     pub fn all_servers(&self) -> Vec<(&str, i64, &BTreeMap<String, String>)> {
-        let listed = self.servers.iter().map(|s| (s.name.as_str(), s.port, &s.config));
-        listed.chain(self.added_servers().into_iter().map(|(_, n, p, c)| (n, p, c))).collect()
+        let listed = self
+            .servers
+            .iter()
+            .map(|s| (s.name.as_str(), s.port, &s.config));
+        listed
+            .chain(
+                self.added_servers()
+                    .into_iter()
+                    .map(|(_, n, p, c)| (n, p, c)),
+            )
+            .collect()
     }
 
     /// The server's id on the bus, by name: `servers` in order, then the added ones in the
@@ -570,7 +649,10 @@ impl Scenario {
         if let Some(i) = self.servers.iter().position(|s| s.name == name) {
             return Some(i);
         }
-        self.added_servers().iter().position(|(_, n, ..)| *n == name).map(|i| self.servers.len() + i)
+        self.added_servers()
+            .iter()
+            .position(|(_, n, ..)| *n == name)
+            .map(|i| self.servers.len() + i)
     }
 
     /// Each server's configuration (by bus id): Redis defaults, its port, then its
@@ -591,7 +673,12 @@ impl Scenario {
     /// budget bounds it.
     fn check_cron_loops(&self) -> Result<(), ScenarioError> {
         use limits::MAX_CRON_LOOPS;
-        let last = self.actions.iter().enumerate().map(|(i, a)| (a.end().max(0), i)).max_by_key(|&(end, i)| (end, std::cmp::Reverse(i)));
+        let last = self
+            .actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.end().max(0), i))
+            .max_by_key(|&(end, i)| (end, std::cmp::Reverse(i)));
         let (span, field) = match (self.end_ms, last) {
             (Some(end), Some((at, _))) if end >= at => (end, "end_ms".to_string()),
             (Some(end), None) => (end, "end_ms".to_string()),
@@ -630,18 +717,34 @@ impl Scenario {
     pub fn validate(&self) -> Result<(), ScenarioError> {
         use limits::*;
         if self.version > FORMAT_VERSION {
-            return Err(err("version", format!("{} is newer than this replscope understands ({FORMAT_VERSION})", self.version)));
+            return Err(err(
+                "version",
+                format!(
+                    "{} is newer than this replscope understands ({FORMAT_VERSION})",
+                    self.version
+                ),
+            ));
         }
         if self.version < 1 {
-            return Err(err("version", format!("{} is not a version (they start at 1)", self.version)));
+            return Err(err(
+                "version",
+                format!("{} is not a version (they start at 1)", self.version),
+            ));
         }
         if self.servers.is_empty() {
             return Err(err("servers", "no servers: a scenario needs at least one"));
         }
         let total = self.servers.len() + self.added_servers().len();
         if total > MAX_SERVERS {
-            let added = if total > self.servers.len() { " with those added by actions" } else { "" };
-            return Err(err("servers", format!("{total} servers{added}, more than the limit of {MAX_SERVERS}")));
+            let added = if total > self.servers.len() {
+                " with those added by actions"
+            } else {
+                ""
+            };
+            return Err(err(
+                "servers",
+                format!("{total} servers{added}, more than the limit of {MAX_SERVERS}"),
+            ));
         }
         if let Some(title) = &self.title {
             if title.len() > MAX_TITLE_BYTES {
@@ -649,38 +752,75 @@ impl Scenario {
             }
         }
         if self.narration.len() > MAX_NARRATION_STEPS {
-            return Err(err("narration", format!("{} steps, more than the limit of {MAX_NARRATION_STEPS}", self.narration.len())));
+            return Err(err(
+                "narration",
+                format!(
+                    "{} steps, more than the limit of {MAX_NARRATION_STEPS}",
+                    self.narration.len()
+                ),
+            ));
         }
         for (i, step) in self.narration.iter().enumerate() {
             if !(0..=MAX_TIME_MS).contains(&step.at) {
-                return Err(err(format!("narration[{i}].at"), format!("{} ms is outside 0 to {MAX_TIME_MS}", step.at)));
+                return Err(err(
+                    format!("narration[{i}].at"),
+                    format!("{} ms is outside 0 to {MAX_TIME_MS}", step.at),
+                ));
             }
             if step.text.len() > MAX_NARRATION_BYTES {
-                return Err(err(format!("narration[{i}].text"), format!("longer than {MAX_NARRATION_BYTES} bytes")));
+                return Err(err(
+                    format!("narration[{i}].text"),
+                    format!("longer than {MAX_NARRATION_BYTES} bytes"),
+                ));
             }
             if i > 0 && step.at < self.narration[i - 1].at {
-                return Err(err(format!("narration[{i}].at"), "narration steps must be in time order"));
+                return Err(err(
+                    format!("narration[{i}].at"),
+                    "narration steps must be in time order",
+                ));
             }
         }
         // Every server, listed or added, with the field that defines it.
-        let listed = self.servers.iter().enumerate().map(|(i, s)| (format!("servers[{i}]"), s.name.as_str(), s.port));
-        let added = self.added_servers().into_iter().map(|(i, name, port, _)| (format!("actions[{i}]"), name, port));
+        let listed = self
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("servers[{i}]"), s.name.as_str(), s.port));
+        let added = self
+            .added_servers()
+            .into_iter()
+            .map(|(i, name, port, _)| (format!("actions[{i}]"), name, port));
         // A handful of servers: sorted-Vec sets (LiteMap, see Cargo.toml) cost the page less
         // code than more B-tree types.
         let mut names: LiteMap<&str, ()> = LiteMap::new();
         let mut ports: LiteMap<i64, ()> = LiteMap::new();
         for (id, (path, name, port)) in listed.chain(added).enumerate() {
-            if name.is_empty() || name.len() > MAX_NAME_BYTES || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(err(format!("{path}.name"), format!("{name:?} is not a name (1 to {MAX_NAME_BYTES} bytes, no spaces)")));
+            if name.is_empty()
+                || name.len() > MAX_NAME_BYTES
+                || name.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(err(
+                    format!("{path}.name"),
+                    format!("{name:?} is not a name (1 to {MAX_NAME_BYTES} bytes, no spaces)"),
+                ));
             }
             if names.insert(name, ()).is_some() {
-                return Err(err(format!("{path}.name"), format!("duplicate name {name:?}")));
+                return Err(err(
+                    format!("{path}.name"),
+                    format!("duplicate name {name:?}"),
+                ));
             }
             if !(1..=65535).contains(&port) {
-                return Err(err(format!("{path}.port"), format!("{port} is not a TCP port (1 to 65535)")));
+                return Err(err(
+                    format!("{path}.port"),
+                    format!("{port} is not a TCP port (1 to 65535)"),
+                ));
             }
             if ports.insert(port, ()).is_some() {
-                return Err(err(format!("{path}.port"), format!("duplicate port {port}")));
+                return Err(err(
+                    format!("{path}.port"),
+                    format!("duplicate port {port}"),
+                ));
             }
             self.server_config(id)?;
         }
@@ -689,32 +829,52 @@ impl Scenario {
         for (i, name, ..) in self.added_servers() {
             joins.insert(name, (self.actions[i].at(), i));
         }
-        let known_at = |path: String, name: &str, when: Option<(i64, usize)>| -> Result<(), ScenarioError> {
-            if self.server_index(name).is_none() {
-                return Err(err(path, format!("unknown server {name:?}")));
-            }
-            match (joins.get(name), when) {
-                (Some(&(join_at, _)), None) => Err(err(path, format!("{name:?} only joins at {join_at} ms (add_server)"))),
-                (Some(&join), Some(when)) if when <= join => {
-                    Err(err(path, format!("{name:?} only joins at {} ms (actions[{}]), after this", join.0, join.1)))
+        let known_at =
+            |path: String, name: &str, when: Option<(i64, usize)>| -> Result<(), ScenarioError> {
+                if self.server_index(name).is_none() {
+                    return Err(err(path, format!("unknown server {name:?}")));
                 }
-                _ => Ok(()),
-            }
-        };
+                match (joins.get(name), when) {
+                    (Some(&(join_at, _)), None) => Err(err(
+                        path,
+                        format!("{name:?} only joins at {join_at} ms (add_server)"),
+                    )),
+                    (Some(&join), Some(when)) if when <= join => Err(err(
+                        path,
+                        format!(
+                            "{name:?} only joins at {} ms (actions[{}]), after this",
+                            join.0, join.1
+                        ),
+                    )),
+                    _ => Ok(()),
+                }
+            };
         let known = |path: String, name: &str| known_at(path, name, None);
         let mut replicas: LiteMap<&str, ()> = LiteMap::new();
         for (i, link) in self.topology.iter().enumerate() {
             known(format!("topology[{i}].replica"), &link.replica)?;
             known(format!("topology[{i}].master"), &link.master)?;
             if link.replica == link.master {
-                return Err(err(format!("topology[{i}]"), format!("{:?} cannot replicate itself", link.replica)));
+                return Err(err(
+                    format!("topology[{i}]"),
+                    format!("{:?} cannot replicate itself", link.replica),
+                ));
             }
             if replicas.insert(link.replica.as_str(), ()).is_some() {
-                return Err(err(format!("topology[{i}].replica"), format!("{:?} already has a master", link.replica)));
+                return Err(err(
+                    format!("topology[{i}].replica"),
+                    format!("{:?} already has a master", link.replica),
+                ));
             }
         }
         if self.actions.len() > MAX_ACTIONS {
-            return Err(err("actions", format!("{} actions, more than the limit of {MAX_ACTIONS}", self.actions.len())));
+            return Err(err(
+                "actions",
+                format!(
+                    "{} actions, more than the limit of {MAX_ACTIONS}",
+                    self.actions.len()
+                ),
+            ));
         }
         let mut commands: u64 = 0;
         let mut budget = budget::Totals::default();
@@ -725,7 +885,12 @@ impl Scenario {
                 return Err(err(path("at"), "negative time"));
             }
             if at > MAX_TIME_MS {
-                return Err(err(path("at"), format!("{at} ms is later than the limit of {MAX_TIME_MS} ms (one virtual day)")));
+                return Err(err(
+                    path("at"),
+                    format!(
+                        "{at} ms is later than the limit of {MAX_TIME_MS} ms (one virtual day)"
+                    ),
+                ));
             }
             for (field, name) in action.servers() {
                 known_at(path(field), name, Some((at, i)))?;
@@ -733,21 +898,44 @@ impl Scenario {
             match action {
                 Action::Command { line, .. } => {
                     if line.len() > MAX_LINE_BYTES {
-                        return Err(err(path("line"), format!("longer than {MAX_LINE_BYTES} bytes")));
+                        return Err(err(
+                            path("line"),
+                            format!("longer than {MAX_LINE_BYTES} bytes"),
+                        ));
                     }
                     match crate::engine::resp::split_args(line.as_bytes()) {
-                        None => return Err(err(path("line"), "unbalanced quotes (redis-cli would not send it)")),
-                        Some(args) if args.is_empty() => return Err(err(path("line"), "empty command")),
+                        None => {
+                            return Err(err(
+                                path("line"),
+                                "unbalanced quotes (redis-cli would not send it)",
+                            ))
+                        }
+                        Some(args) if args.is_empty() => {
+                            return Err(err(path("line"), "empty command"))
+                        }
                         Some(_) => {}
                     }
                 }
-                Action::Replicaof { server, master: Some(master), .. } if server == master => {
-                    return Err(err(path("master"), format!("{server:?} cannot replicate itself")));
+                Action::Replicaof {
+                    server,
+                    master: Some(master),
+                    ..
+                } if server == master => {
+                    return Err(err(
+                        path("master"),
+                        format!("{server:?} cannot replicate itself"),
+                    ));
                 }
                 Action::Replicaof { .. } => {}
-                Action::Cut { a, b, .. } | Action::Heal { a, b, .. } | Action::Sever { a, b, .. } | Action::Partition { a, b, .. } => {
+                Action::Cut { a, b, .. }
+                | Action::Heal { a, b, .. }
+                | Action::Sever { a, b, .. }
+                | Action::Partition { a, b, .. } => {
                     if a == b {
-                        return Err(err(path("b"), format!("a link joins two servers, not {a:?} to itself")));
+                        return Err(err(
+                            path("b"),
+                            format!("a link joins two servers, not {a:?} to itself"),
+                        ));
                     }
                     if let Action::Sever { detect_ms, .. } = action {
                         check_delay(path("detect_ms"), *detect_ms, 0)?;
@@ -758,9 +946,19 @@ impl Scenario {
                 | Action::Release { from, to, .. }
                 | Action::SetLink { from, to, .. } => {
                     if from == to {
-                        return Err(err(path("to"), format!("a link joins two servers, not {from:?} to itself")));
+                        return Err(err(
+                            path("to"),
+                            format!("a link joins two servers, not {from:?} to itself"),
+                        ));
                     }
-                    if let Action::SetLink { latency_ms, bandwidth, extra_delay_ms, jitter_ms, .. } = action {
+                    if let Action::SetLink {
+                        latency_ms,
+                        bandwidth,
+                        extra_delay_ms,
+                        jitter_ms,
+                        ..
+                    } = action
+                    {
                         if let Some(v) = latency_ms {
                             check_delay(path("latency_ms"), *v, 0)?;
                         }
@@ -775,7 +973,10 @@ impl Scenario {
                                 return Err(err(path("bandwidth"), format!("{bw} bytes/ms: a link carries at least 1 (leave it out for unlimited)")));
                             }
                             if *bw > MAX_BANDWIDTH {
-                                return Err(err(path("bandwidth"), format!("{bw} is over the limit {MAX_BANDWIDTH} bytes/ms")));
+                                return Err(err(
+                                    path("bandwidth"),
+                                    format!("{bw} is over the limit {MAX_BANDWIDTH} bytes/ms"),
+                                ));
                             }
                         }
                     }
@@ -787,7 +988,15 @@ impl Scenario {
                 | Action::Resume { .. }
                 | Action::AddServer { .. }
                 | Action::Remove { .. } => {}
-                Action::Generate { write, rate, keys, value_size, ttl_s, stop_at, .. } => {
+                Action::Generate {
+                    write,
+                    rate,
+                    keys,
+                    value_size,
+                    ttl_s,
+                    stop_at,
+                    ..
+                } => {
                     let spec = generator::GenerateSpec {
                         write: *write,
                         rate: (*rate).max(0) as u64,
@@ -800,26 +1009,51 @@ impl Scenario {
                         return Err(err(path("stop_at"), format!("{stop_at} ms must be after `at` ({at} ms) and at most {MAX_TIME_MS} ms")));
                     }
                 }
-                Action::Load { rate, duration_ms, keys, value_bytes, ttl_ms, .. } => {
+                Action::Load {
+                    rate,
+                    duration_ms,
+                    keys,
+                    value_bytes,
+                    ttl_ms,
+                    ..
+                } => {
                     if !(1..=MAX_RATE).contains(rate) {
-                        return Err(err(path("rate"), format!("{rate} writes/s is outside 1 to {MAX_RATE}")));
+                        return Err(err(
+                            path("rate"),
+                            format!("{rate} writes/s is outside 1 to {MAX_RATE}"),
+                        ));
                     }
                     if !(1..=MAX_LOAD_DURATION_MS).contains(duration_ms) {
-                        return Err(err(path("duration_ms"), format!("{duration_ms} ms is outside 1 to {MAX_LOAD_DURATION_MS}")));
+                        return Err(err(
+                            path("duration_ms"),
+                            format!("{duration_ms} ms is outside 1 to {MAX_LOAD_DURATION_MS}"),
+                        ));
                     }
                     if !(1..=MAX_KEYS).contains(keys) {
-                        return Err(err(path("keys"), format!("{keys} keys is outside 1 to {MAX_KEYS}")));
+                        return Err(err(
+                            path("keys"),
+                            format!("{keys} keys is outside 1 to {MAX_KEYS}"),
+                        ));
                     }
                     if !(1..=MAX_VALUE_BYTES).contains(value_bytes) {
-                        return Err(err(path("value_bytes"), format!("{value_bytes} bytes is outside 1 to {MAX_VALUE_BYTES}")));
+                        return Err(err(
+                            path("value_bytes"),
+                            format!("{value_bytes} bytes is outside 1 to {MAX_VALUE_BYTES}"),
+                        ));
                     }
                     if let Some(ttl) = ttl_ms {
                         if !(1..=MAX_TIME_MS).contains(ttl) {
-                            return Err(err(path("ttl_ms"), format!("{ttl} ms is outside 1 to {MAX_TIME_MS}")));
+                            return Err(err(
+                                path("ttl_ms"),
+                                format!("{ttl} ms is outside 1 to {MAX_TIME_MS}"),
+                            ));
                         }
                     }
                     if action.end() > MAX_TIME_MS {
-                        return Err(err(path("duration_ms"), format!("the load would run past the limit of {MAX_TIME_MS} ms")));
+                        return Err(err(
+                            path("duration_ms"),
+                            format!("the load would run past the limit of {MAX_TIME_MS} ms"),
+                        ));
                     }
                 }
             }
@@ -827,17 +1061,25 @@ impl Scenario {
             if commands > MAX_COMMANDS {
                 return Err(err(path("at"), format!("the actions so far type more than {MAX_COMMANDS} commands, the limit for one scenario")));
             }
-            budget.add(action).map_err(|sentence| err(format!("actions[{i}]"), sentence))?;
+            budget
+                .add(action)
+                .map_err(|sentence| err(format!("actions[{i}]"), sentence))?;
         }
         if let Some(end) = self.end_ms {
             if !(0..=MAX_TIME_MS).contains(&end) {
-                return Err(err("end_ms", format!("{end} ms is outside 0 to {MAX_TIME_MS}")));
+                return Err(err(
+                    "end_ms",
+                    format!("{end} ms is outside 0 to {MAX_TIME_MS}"),
+                ));
             }
         }
         self.check_cron_loops()?;
         for (i, e) in self.expect.info.iter().enumerate() {
             if self.server_index(&e.server).is_none() {
-                return Err(err(format!("expect.info[{i}].server"), format!("unknown server {:?}", e.server)));
+                return Err(err(
+                    format!("expect.info[{i}].server"),
+                    format!("unknown server {:?}", e.server),
+                ));
             }
         }
         Ok(())
@@ -847,7 +1089,10 @@ impl Scenario {
 /// The `hz` a `CONFIG SET` line asks for, as the server would take it (1 to 500).
 fn typed_hz(line: &str) -> Option<u32> {
     let args = crate::engine::resp::split_args(line.as_bytes())?;
-    if args.len() < 4 || !args[0].eq_ignore_ascii_case(b"config") || !args[1].eq_ignore_ascii_case(b"set") {
+    if args.len() < 4
+        || !args[0].eq_ignore_ascii_case(b"config")
+        || !args[1].eq_ignore_ascii_case(b"set")
+    {
         return None;
     }
     args[2..]

@@ -40,7 +40,11 @@ pub struct Player {
 impl Player {
     /// The schedule of a validated scenario.
     pub fn new(scenario: &Scenario) -> Player {
-        let mut player = Player { steps: Vec::new(), next: 0, schedule: Schedule::new(scenario) };
+        let mut player = Player {
+            steps: Vec::new(),
+            next: 0,
+            schedule: Schedule::new(scenario),
+        };
         player.make_next();
         player
     }
@@ -49,7 +53,11 @@ impl Player {
     fn make_next(&mut self) {
         if self.next >= self.steps.len() {
             if let Some((at, _, step)) = self.schedule.next() {
-                self.steps.push(Scheduled { at: EPOCH_MS + at, step, position: None });
+                self.steps.push(Scheduled {
+                    at: EPOCH_MS + at,
+                    step,
+                    position: None,
+                });
             }
         }
     }
@@ -134,8 +142,15 @@ mod tests {
         assert!(!player.finished());
         player.advance(&mut bus, EPOCH_MS + 3_000);
         assert!(player.finished());
-        assert!(bus.log().iter().any(|e| e.line().contains("SET b 2")), "the script's write ran again");
-        assert_ne!(bus.log_hash(), straight, "the GET is part of the new timeline");
+        assert!(
+            bus.log().iter().any(|e| e.line().contains("SET b 2")),
+            "the script's write ran again"
+        );
+        assert_ne!(
+            bus.log_hash(),
+            straight,
+            "the GET is part of the new timeline"
+        );
 
         // A jump back without a new move forks nothing: the steps stay carried out.
         bus.jump_to(0).unwrap();

@@ -19,21 +19,43 @@ use super::checker::{self, CheckStats, Checker, Violation, ViolationKind};
 use super::generator::{GenerateSpec, Generator};
 use super::player::Player;
 use super::{Action, Scenario, ScenarioError, WriteKind};
-use crate::bus::{Bus, BudgetStop, Fault, LinkConfig, LogKind, RunPause, ServerId, DEFAULT_LATENCY_MS, EPOCH_MS};
+use crate::bus::{
+    BudgetStop, Bus, Fault, LinkConfig, LogKind, RunPause, ServerId, DEFAULT_LATENCY_MS, EPOCH_MS,
+};
 use crate::engine::Event;
 
 /// One step of the expanded schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    Command { server: ServerId, line: String },
-    Replicaof { server: ServerId, master: Option<ServerId> },
-    Cut { a: ServerId, b: ServerId },
-    Heal { a: ServerId, b: ServerId },
+    Command {
+        server: ServerId,
+        line: String,
+    },
+    Replicaof {
+        server: ServerId,
+        master: Option<ServerId>,
+    },
+    Cut {
+        a: ServerId,
+        b: ServerId,
+    },
+    Heal {
+        a: ServerId,
+        b: ServerId,
+    },
     /// A server joins; its id is the next one on the bus.
-    AddServer { name: String, config: Box<crate::engine::Config> },
-    Remove { server: ServerId },
+    AddServer {
+        name: String,
+        config: Box<crate::engine::Config>,
+    },
+    Remove {
+        server: ServerId,
+    },
     /// One batch of the page's load generator, pipelined.
-    Pipe { server: ServerId, lines: Vec<String> },
+    Pipe {
+        server: ServerId,
+        lines: Vec<String>,
+    },
     /// Any other fault, injected into the bus as it is.
     Fault(Fault),
 }
@@ -80,7 +102,13 @@ impl Rest {
                 *after = at;
                 let lines = generator.batch(at);
                 if !lines.is_empty() {
-                    break Some((at, Step::Pipe { server: generator.server, lines }));
+                    break Some((
+                        at,
+                        Step::Pipe {
+                            server: generator.server,
+                            lines,
+                        },
+                    ));
                 }
             },
         }
@@ -92,14 +120,23 @@ impl Schedule {
     pub fn new(s: &Scenario) -> Schedule {
         let topology = s.topology.iter().map(|link| {
             let idx = |name: &str| s.server_index(name).expect("validated server name");
-            (0, Step::Replicaof { server: idx(&link.replica), master: Some(idx(&link.master)) })
+            (
+                0,
+                Step::Replicaof {
+                    server: idx(&link.replica),
+                    master: Some(idx(&link.master)),
+                },
+            )
         });
         let mut rests = vec![Rest::Steps(topology.collect::<Vec<_>>().into_iter())];
         let idx = |name: &str| s.server_index(name);
         for (i, action) in s.actions.iter().enumerate() {
             rests.push(action_rest(action, i, s.seed, &idx).expect("validated scenario"));
         }
-        let mut schedule = Schedule { sources: Vec::with_capacity(rests.len()), heads: BinaryHeap::new() };
+        let mut schedule = Schedule {
+            sources: Vec::with_capacity(rests.len()),
+            heads: BinaryHeap::new(),
+        };
         for (order, mut rest) in rests.into_iter().enumerate() {
             let head = rest.next();
             if let Some((t, _)) = &head {
@@ -114,7 +151,6 @@ impl Schedule {
     pub fn peek_at(&self) -> Option<u64> {
         self.heads.peek().map(|Reverse((t, _))| *t)
     }
-
 }
 
 impl Iterator for Schedule {
@@ -135,16 +171,54 @@ impl Iterator for Schedule {
 
 /// Action `i`'s steps, to be expanded as they are reached: a load generator's writes one
 /// by one, anything else at once.
-fn action_rest(action: &Action, i: usize, seed: u64, idx: &dyn Fn(&str) -> Option<ServerId>) -> Result<Rest, String> {
+fn action_rest(
+    action: &Action,
+    i: usize,
+    seed: u64,
+    idx: &dyn Fn(&str) -> Option<ServerId>,
+) -> Result<Rest, String> {
     let server = |name: &str| idx(name).ok_or_else(|| format!("no server named {name:?}"));
     Ok(match action {
-        Action::Generate { server: name, write, rate, keys, value_size, ttl_s, stop_at, .. } => {
-            let spec = GenerateSpec { write: *write, rate: *rate as u64, keys: *keys as u64, value_size: *value_size as u64, ttl_s: *ttl_s as u64 };
+        Action::Generate {
+            server: name,
+            write,
+            rate,
+            keys,
+            value_size,
+            ttl_s,
+            stop_at,
+            ..
+        } => {
+            let spec = GenerateSpec {
+                write: *write,
+                rate: *rate as u64,
+                keys: *keys as u64,
+                value_size: *value_size as u64,
+                ttl_s: *ttl_s as u64,
+            };
             let at = action.at().max(0) as u64;
-            let generator = Generator { server: server(name)?, spec, start: at, stop: Some(*stop_at as u64) };
-            Rest::Generate { generator, after: at }
+            let generator = Generator {
+                server: server(name)?,
+                spec,
+                start: at,
+                stop: Some(*stop_at as u64),
+            };
+            Rest::Generate {
+                generator,
+                after: at,
+            }
         }
-        Action::Load { server: name, rate, duration_ms, kind, keys, value_bytes, ttl_ms, multi, .. } => Rest::Load(LoadSteps {
+        Action::Load {
+            server: name,
+            rate,
+            duration_ms,
+            kind,
+            keys,
+            value_bytes,
+            ttl_ms,
+            multi,
+            ..
+        } => Rest::Load(LoadSteps {
             server: server(name)?,
             at: action.at().max(0) as u64,
             rate: *rate as u64,
@@ -153,7 +227,12 @@ fn action_rest(action: &Action, i: usize, seed: u64, idx: &dyn Fn(&str) -> Optio
             kind: *kind,
             multi: *multi,
             rng: Rng::new(seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407)),
-            shape: LoadShape { action: i, keys: *keys as u64, value_bytes: *value_bytes as usize, ttl_ms: ttl_ms.map(|t| t as u64) },
+            shape: LoadShape {
+                action: i,
+                keys: *keys as u64,
+                value_bytes: *value_bytes as usize,
+                ttl_ms: ttl_ms.map(|t| t as u64),
+            },
             lines: std::collections::VecDeque::new(),
         }),
         other => Rest::Steps(action_steps(other, i, seed, idx)?.into_iter()),
@@ -197,7 +276,13 @@ impl LoadSteps {
         }
         let t = self.at + (self.n - 1) * 1000 / self.rate;
         let line = self.lines.pop_front()?;
-        Some((t, Step::Command { server: self.server, line }))
+        Some((
+            t,
+            Step::Command {
+                server: self.server,
+                line,
+            },
+        ))
     }
 }
 
@@ -205,7 +290,12 @@ impl LoadSteps {
 /// place in the file (load generators derive their keys from it); `idx` finds a server's
 /// bus id by name. Shared by the runner and by the page, which records what a person
 /// does as actions and carries them out through here.
-pub fn action_steps(action: &Action, i: usize, seed: u64, idx: &dyn Fn(&str) -> Option<ServerId>) -> Result<Vec<(u64, Step)>, String> {
+pub fn action_steps(
+    action: &Action,
+    i: usize,
+    seed: u64,
+    idx: &dyn Fn(&str) -> Option<ServerId>,
+) -> Result<Vec<(u64, Step)>, String> {
     for (_, name) in action.servers() {
         if idx(name).is_none() {
             return Err(format!("no server named {name:?}"));
@@ -215,25 +305,73 @@ pub fn action_steps(action: &Action, i: usize, seed: u64, idx: &dyn Fn(&str) -> 
     let at = action.at().max(0) as u64;
     let mut out: Vec<(u64, Step)> = Vec::new();
     match action {
-        Action::Command { server, line, .. } => out.push((at, Step::Command { server: idx(server), line: line.clone() })),
-        Action::Replicaof { server, master, .. } => {
-            out.push((at, Step::Replicaof { server: idx(server), master: master.as_deref().map(idx) }))
-        }
-        Action::Cut { a, b, .. } => out.push((at, Step::Cut { a: idx(a), b: idx(b) })),
-        Action::Heal { a, b, .. } => out.push((at, Step::Heal { a: idx(a), b: idx(b) })),
-        Action::Sever { a, b, detect_ms, .. } => {
-            out.push((at, Step::Fault(Fault::Sever { a: idx(a), b: idx(b), detect_ms: *detect_ms as u64 })))
-        }
+        Action::Command { server, line, .. } => out.push((
+            at,
+            Step::Command {
+                server: idx(server),
+                line: line.clone(),
+            },
+        )),
+        Action::Replicaof { server, master, .. } => out.push((
+            at,
+            Step::Replicaof {
+                server: idx(server),
+                master: master.as_deref().map(idx),
+            },
+        )),
+        Action::Cut { a, b, .. } => out.push((
+            at,
+            Step::Cut {
+                a: idx(a),
+                b: idx(b),
+            },
+        )),
+        Action::Heal { a, b, .. } => out.push((
+            at,
+            Step::Heal {
+                a: idx(a),
+                b: idx(b),
+            },
+        )),
+        Action::Sever {
+            a, b, detect_ms, ..
+        } => out.push((
+            at,
+            Step::Fault(Fault::Sever {
+                a: idx(a),
+                b: idx(b),
+                detect_ms: *detect_ms as u64,
+            }),
+        )),
         Action::Partition { a, b, .. } => {
             let (a, b) = (idx(a), idx(b));
             out.push((at, Step::Fault(Fault::Hold { from: a, to: b })));
             out.push((at, Step::Fault(Fault::Hold { from: b, to: a })));
         }
-        Action::PartitionOneWay { from, to, .. } | Action::Hold { from, to, .. } => {
-            out.push((at, Step::Fault(Fault::Hold { from: idx(from), to: idx(to) })))
-        }
-        Action::Release { from, to, .. } => out.push((at, Step::Fault(Fault::Release { from: idx(from), to: idx(to) }))),
-        Action::SetLink { from, to, latency_ms, bandwidth, extra_delay_ms, jitter_ms, both_ways, .. } => {
+        Action::PartitionOneWay { from, to, .. } | Action::Hold { from, to, .. } => out.push((
+            at,
+            Step::Fault(Fault::Hold {
+                from: idx(from),
+                to: idx(to),
+            }),
+        )),
+        Action::Release { from, to, .. } => out.push((
+            at,
+            Step::Fault(Fault::Release {
+                from: idx(from),
+                to: idx(to),
+            }),
+        )),
+        Action::SetLink {
+            from,
+            to,
+            latency_ms,
+            bandwidth,
+            extra_delay_ms,
+            jitter_ms,
+            both_ways,
+            ..
+        } => {
             let config = LinkConfig {
                 latency_ms: latency_ms.map_or(DEFAULT_LATENCY_MS, |v| v as u64),
                 bandwidth: bandwidth.map(|v| v as u64),
@@ -243,25 +381,72 @@ pub fn action_steps(action: &Action, i: usize, seed: u64, idx: &dyn Fn(&str) -> 
             let (from, to) = (idx(from), idx(to));
             out.push((at, Step::Fault(Fault::SetLink { from, to, config })));
             if *both_ways {
-                out.push((at, Step::Fault(Fault::SetLink { from: to, to: from, config })));
+                out.push((
+                    at,
+                    Step::Fault(Fault::SetLink {
+                        from: to,
+                        to: from,
+                        config,
+                    }),
+                ));
             }
         }
-        Action::AddServer { name, port, config, .. } => {
-            let config = super::config_for(&format!("actions[{i}].config"), *port, config).map_err(|e| e.to_string())?;
-            out.push((at, Step::AddServer { name: name.clone(), config: Box::new(config) }))
+        Action::AddServer {
+            name, port, config, ..
+        } => {
+            let config = super::config_for(&format!("actions[{i}].config"), *port, config)
+                .map_err(|e| e.to_string())?;
+            out.push((
+                at,
+                Step::AddServer {
+                    name: name.clone(),
+                    config: Box::new(config),
+                },
+            ))
         }
-        Action::Remove { server, .. } => out.push((at, Step::Remove { server: idx(server) })),
+        Action::Remove { server, .. } => out.push((
+            at,
+            Step::Remove {
+                server: idx(server),
+            },
+        )),
         Action::Generate { .. } | Action::Load { .. } => {
             let mut rest = action_rest(action, i, seed, &|name| Some(idx(name)))?;
             out.extend(std::iter::from_fn(|| rest.next()));
         }
-        Action::Crash { server, .. } => out.push((at, Step::Fault(Fault::Crash { server: idx(server) }))),
-        Action::Restart { server, with_rdb, .. } => {
-            out.push((at, Step::Fault(Fault::Restart { server: idx(server), from_disk: *with_rdb })))
-        }
-        Action::Save { server, .. } => out.push((at, Step::Fault(Fault::Save { server: idx(server) }))),
-        Action::Pause { server, .. } => out.push((at, Step::Fault(Fault::Pause { server: idx(server) }))),
-        Action::Resume { server, .. } => out.push((at, Step::Fault(Fault::Resume { server: idx(server) }))),
+        Action::Crash { server, .. } => out.push((
+            at,
+            Step::Fault(Fault::Crash {
+                server: idx(server),
+            }),
+        )),
+        Action::Restart {
+            server, with_rdb, ..
+        } => out.push((
+            at,
+            Step::Fault(Fault::Restart {
+                server: idx(server),
+                from_disk: *with_rdb,
+            }),
+        )),
+        Action::Save { server, .. } => out.push((
+            at,
+            Step::Fault(Fault::Save {
+                server: idx(server),
+            }),
+        )),
+        Action::Pause { server, .. } => out.push((
+            at,
+            Step::Fault(Fault::Pause {
+                server: idx(server),
+            }),
+        )),
+        Action::Resume { server, .. } => out.push((
+            at,
+            Step::Fault(Fault::Resume {
+                server: idx(server),
+            }),
+        )),
     }
     Ok(out)
 }
@@ -308,7 +493,9 @@ struct LoadShape {
 impl LoadShape {
     fn value(&self, rng: &mut Rng) -> String {
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-        (0..self.value_bytes).map(|_| ALPHABET[rng.below(ALPHABET.len() as u64) as usize] as char).collect()
+        (0..self.value_bytes)
+            .map(|_| ALPHABET[rng.below(ALPHABET.len() as u64) as usize] as char)
+            .collect()
     }
 
     /// One write of `kind` (and its PEXPIRE when the load has a TTL).
@@ -361,7 +548,11 @@ impl LoadShape {
         };
         lines.push(line);
         if let (Some(ttl), false) = (self.ttl_ms, kind == WriteKind::String && roll >= 2) {
-            let key = if kind == WriteKind::String && roll == 1 { format!("{key}:n") } else { key };
+            let key = if kind == WriteKind::String && roll == 1 {
+                format!("{key}:n")
+            } else {
+                key
+            };
             lines.push(format!("PEXPIRE {key} {ttl}"));
         }
     }
@@ -406,20 +597,36 @@ pub struct Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "log: {} entries, hash {}, ended at t={} ms", self.log_entries, self.log_hash, self.end_ms)?;
+        writeln!(
+            f,
+            "log: {} entries, hash {}, ended at t={} ms",
+            self.log_entries, self.log_hash, self.end_ms
+        )?;
         if let Some(stop) = &self.budget_stop {
             writeln!(f, "run {stop}: what follows is the run up to there")?;
         }
         for s in &self.servers {
-            writeln!(f, "\n{} (port {}): {} keys, digest {:016x}", s.name, s.port, s.keys, s.digest)?;
-            for line in s.info_replication.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            writeln!(
+                f,
+                "\n{} (port {}): {} keys, digest {:016x}",
+                s.name, s.port, s.keys, s.digest
+            )?;
+            for line in s
+                .info_replication
+                .lines()
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            {
                 writeln!(f, "  {line}")?;
             }
         }
         writeln!(f, "\nsync decisions: {}", self.syncs.len())?;
         for d in &self.syncs {
             let how = if d.partial { "partial" } else { "full" };
-            writeln!(f, "  #{} t={} {} -> {}: {how}: {}", d.index, d.time, d.master, d.replica, d.reason)?;
+            writeln!(
+                f,
+                "  #{} t={} {} -> {}: {how}: {}",
+                d.index, d.time, d.master, d.replica, d.reason
+            )?;
         }
         let c = &self.checks;
         writeln!(
@@ -493,7 +700,9 @@ impl Watcher for Checker {
 
 fn replicaof_line(bus: &Bus, step: &Step) -> Option<String> {
     match step {
-        Step::Replicaof { master: Some(m), .. } => Some(format!("REPLICAOF 127.0.0.1 {}", bus.server(*m).port)),
+        Step::Replicaof {
+            master: Some(m), ..
+        } => Some(format!("REPLICAOF 127.0.0.1 {}", bus.server(*m).port)),
         Step::Replicaof { master: None, .. } => Some("REPLICAOF NO ONE".to_string()),
         _ => None,
     }
@@ -599,7 +808,11 @@ enum Phase {
     Schedule,
     /// After the last action: until the replicas converge or `deadline` (unix ms);
     /// `floor` is the percent reached by then.
-    Converge { last_action: u64, deadline: u64, floor: u64 },
+    Converge {
+        last_action: u64,
+        deadline: u64,
+        floor: u64,
+    },
     /// On to `end_ms`.
     End,
     Done,
@@ -627,7 +840,12 @@ impl PlayThrough {
         PlayThrough {
             phase: Phase::Schedule,
             liveness: s.expect.liveness(),
-            actions_end: s.actions.iter().map(|a| a.end().max(0) as u64).max().unwrap_or(0),
+            actions_end: s
+                .actions
+                .iter()
+                .map(|a| a.end().max(0) as u64)
+                .max()
+                .unwrap_or(0),
             end_ms: s.end_ms.map(|e| e.max(0) as u64),
         }
     }
@@ -639,7 +857,13 @@ impl PlayThrough {
     /// Carries out up to `max_moves` moves (a bus event, or a step of the schedule with the
     /// clock moved to it); returns whether the run is done. A bus that refuses to step
     /// while an event is due (it stopped at its budget) ends the run where it is.
-    pub fn run_some(&mut self, bus: &mut Bus, player: &mut Player, watcher: &mut impl Watcher, max_moves: usize) -> bool {
+    pub fn run_some(
+        &mut self,
+        bus: &mut Bus,
+        player: &mut Player,
+        watcher: &mut impl Watcher,
+        max_moves: usize,
+    ) -> bool {
         let mut moves = 0;
         while moves < max_moves && self.phase != Phase::Done {
             moves += 1;
@@ -656,7 +880,11 @@ impl PlayThrough {
                     }
                     None => self.phase = self.after_schedule(bus),
                 },
-                Phase::Converge { last_action, deadline, .. } => match bus.next_event_at() {
+                Phase::Converge {
+                    last_action,
+                    deadline,
+                    ..
+                } => match bus.next_event_at() {
                     Some(t) if t <= deadline => {
                         if self.event(bus, watcher, deadline) && converged(bus) {
                             self.phase = Phase::End;
@@ -664,8 +892,10 @@ impl PlayThrough {
                     }
                     _ => {
                         bus.run_until(deadline);
-                        let gaps: Vec<String> =
-                            checker::expected_to_converge(bus).iter().filter_map(|(r, m)| checker::convergence_gap(bus, *r, *m)).collect();
+                        let gaps: Vec<String> = checker::expected_to_converge(bus)
+                            .iter()
+                            .filter_map(|(r, m)| checker::convergence_gap(bus, *r, *m))
+                            .collect();
                         let msg = format!(
                             "{} ms after the last action (t={}), replicas have not converged: {}",
                             deadline - last_action,
@@ -717,38 +947,65 @@ impl PlayThrough {
             return Phase::End;
         }
         let floor = self.progress(bus).percent();
-        Phase::Converge { last_action, deadline: last_action + checker::liveness_bound_ms(bus), floor }
+        Phase::Converge {
+            last_action,
+            deadline: last_action + checker::liveness_bound_ms(bus),
+            floor,
+        }
     }
 
     /// Virtual time reached out of the run's expected end.
     pub fn progress(&self, bus: &Bus) -> Progress {
         let end = self.actions_end.max(self.end_ms.unwrap_or(0));
         let (end, converging, floor) = match self.phase {
-            Phase::Converge { deadline, floor, .. } => (end.max(deadline - EPOCH_MS), true, floor),
+            Phase::Converge {
+                deadline, floor, ..
+            } => (end.max(deadline - EPOCH_MS), true, floor),
             Phase::Schedule => (end, false, 0),
             Phase::End | Phase::Done => (end, true, 0),
         };
-        Progress { now_ms: bus.elapsed_ms(), end_ms: end, converging, done: self.done(), floor }
+        Progress {
+            now_ms: bus.elapsed_ms(),
+            end_ms: end,
+            converging,
+            done: self.done(),
+            floor,
+        }
     }
 }
 
 fn converged(bus: &Bus) -> bool {
-    checker::expected_to_converge(bus).iter().all(|(r, m)| checker::convergence_gap(bus, *r, *m).is_none())
+    checker::expected_to_converge(bus)
+        .iter()
+        .all(|(r, m)| checker::convergence_gap(bus, *r, *m).is_none())
 }
 
 fn check_expectations(s: &Scenario, bus: &Bus, checker: &mut Checker) {
     for e in &s.expect.info {
         let id = s.server_index(&e.server).expect("validated server name");
         let info = bus.server(id).node.info_replication();
-        let got = info.lines().find_map(|l| l.strip_prefix(&format!("{}:", e.field)));
+        let got = info
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{}:", e.field)));
         if got != Some(e.equals.as_str()) {
-            let msg = format!("{}'s INFO replication {}: expected {:?}, got {:?}", e.server, e.field, e.equals, got.unwrap_or("<absent>"));
+            let msg = format!(
+                "{}'s INFO replication {}: expected {:?}, got {:?}",
+                e.server,
+                e.field,
+                e.equals,
+                got.unwrap_or("<absent>")
+            );
             checker.report(bus, Some(id), ViolationKind::Expectation, msg);
         }
     }
     for text in &s.expect.log_contains {
         if !bus.log().iter().any(|e| e.line().contains(text.as_str())) {
-            checker.report(bus, None, ViolationKind::Expectation, format!("the log never shows {text:?}"));
+            checker.report(
+                bus,
+                None,
+                ViolationKind::Expectation,
+                format!("the log never shows {text:?}"),
+            );
         }
     }
 }
@@ -813,8 +1070,14 @@ mod tests {
 
     #[test]
     fn the_schedule_made_as_it_goes_is_every_actions_steps_sorted_by_time_then_file_order() {
-        let mut scenarios: Vec<Scenario> = (0..40).map(crate::scenario::generate::random_scenario).collect();
-        scenarios.extend(crate::scenario::guided::ALL.iter().filter_map(|g| crate::scenario::guided::scenario(g.id)));
+        let mut scenarios: Vec<Scenario> = (0..40)
+            .map(crate::scenario::generate::random_scenario)
+            .collect();
+        scenarios.extend(
+            crate::scenario::guided::ALL
+                .iter()
+                .filter_map(|g| crate::scenario::guided::scenario(g.id)),
+        );
         let mut loads = Scenario::from_json(r#"{"version": 1, "seed": 5, "servers": [{"name": "m", "port": 6380}, {"name": "r", "port": 6381}], "topology": [{"replica": "r", "master": "m"}]}"#).unwrap();
         loads.actions = serde_json::from_str(
             r#"[{"do": "load", "at": 1000, "server": "m", "rate": 300, "duration_ms": 2000, "type": "mixed", "keys": 50, "value_bytes": 8, "ttl_ms": 500, "multi": true},
@@ -830,13 +1093,30 @@ mod tests {
             let mut sorted: Vec<(u64, usize, Step)> = s
                 .topology
                 .iter()
-                .map(|l| (0, 0, Step::Replicaof { server: idx(&l.replica).unwrap(), master: idx(&l.master) }))
+                .map(|l| {
+                    (
+                        0,
+                        0,
+                        Step::Replicaof {
+                            server: idx(&l.replica).unwrap(),
+                            master: idx(&l.master),
+                        },
+                    )
+                })
                 .collect();
             for (i, a) in s.actions.iter().enumerate() {
-                sorted.extend(action_steps(a, i, s.seed, &idx).unwrap().into_iter().map(|(t, step)| (t, i + 1, step)));
+                sorted.extend(
+                    action_steps(a, i, s.seed, &idx)
+                        .unwrap()
+                        .into_iter()
+                        .map(|(t, step)| (t, i + 1, step)),
+                );
             }
             sorted.sort_by_key(|(t, order, _)| (*t, *order));
-            let sorted: Vec<_> = sorted.into_iter().map(|(t, order, step)| (t, order.checked_sub(1), step)).collect();
+            let sorted: Vec<_> = sorted
+                .into_iter()
+                .map(|(t, order, step)| (t, order.checked_sub(1), step))
+                .collect();
             assert_eq!(schedule(s), sorted, "{:?}", s.title);
         }
     }
@@ -853,16 +1133,31 @@ mod tests {
         let started = std::time::Instant::now();
         let mut schedule = Schedule::new(&s);
         let first: Vec<_> = schedule.by_ref().take(100).collect();
-        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
         assert_eq!(first.len(), 100);
-        assert!(first.iter().all(|(t, action, _)| *t < 20 && *action == Some(0)), "the first 100 writes fall in the first 10 ms");
+        assert!(
+            first
+                .iter()
+                .all(|(t, action, _)| *t < 20 && *action == Some(0)),
+            "the first 100 writes fall in the first 10 ms"
+        );
         assert_eq!(schedule.peek_at(), Some(10), "the rest is still to be made");
     }
 
     #[test]
     fn a_run_played_in_slices_makes_the_same_moves_as_in_one_go() {
-        let mut scenarios: Vec<Scenario> = (0..6).map(crate::scenario::generate::random_scenario).collect();
-        scenarios.extend(crate::scenario::guided::ALL.iter().filter_map(|g| crate::scenario::guided::scenario(g.id)));
+        let mut scenarios: Vec<Scenario> = (0..6)
+            .map(crate::scenario::generate::random_scenario)
+            .collect();
+        scenarios.extend(
+            crate::scenario::guided::ALL
+                .iter()
+                .filter_map(|g| crate::scenario::guided::scenario(g.id)),
+        );
         for s in &scenarios {
             let mut bus = new_bus(s).unwrap();
             let mut checker = Checker::new(s.servers.len());
@@ -871,8 +1166,16 @@ mod tests {
             let whole = (bus.log_hash(), checker.into_violations());
             for slice in [1, 7, 500] {
                 let (hash, violations, percents) = sliced(s, slice);
-                assert_eq!((&hash, &violations), (&whole.0, &whole.1), "{:?} in slices of {slice}", s.title);
-                assert!(percents.windows(2).all(|w| w[0] <= w[1]), "progress went back: {percents:?}");
+                assert_eq!(
+                    (&hash, &violations),
+                    (&whole.0, &whole.1),
+                    "{:?} in slices of {slice}",
+                    s.title
+                );
+                assert!(
+                    percents.windows(2).all(|w| w[0] <= w[1]),
+                    "progress went back: {percents:?}"
+                );
                 assert_eq!(percents.last(), Some(&100));
                 assert!(percents[..percents.len() - 1].iter().all(|&p| p < 100));
             }

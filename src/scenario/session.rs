@@ -74,14 +74,23 @@ impl Session {
     pub fn playing_through(scenario: Scenario) -> Result<PlayingThrough, ScenarioError> {
         let (session, bus) = Session::new(scenario)?;
         let through = PlayThrough::new(&session.base);
-        Ok(PlayingThrough { session, bus, through })
+        Ok(PlayingThrough {
+            session,
+            bus,
+            through,
+        })
     }
 
     /// The scenario's servers on a new bus, before any step.
     fn new(scenario: Scenario) -> Result<(Session, Bus), ScenarioError> {
         scenario.validate()?;
         let bus = runner::new_bus(&scenario)?;
-        let session = Session { player: Player::new(&scenario), base: scenario, user: Vec::new(), generators: Vec::new() };
+        let session = Session {
+            player: Player::new(&scenario),
+            base: scenario,
+            user: Vec::new(),
+            generators: Vec::new(),
+        };
         Ok((session, bus))
     }
 
@@ -96,7 +105,8 @@ impl Session {
     pub fn act(&mut self, bus: &mut Bus, mut action: Action) -> Result<(), String> {
         // redis-cli sends nothing for an empty line.
         if let Action::Command { line, .. } = &action {
-            if crate::engine::resp::split_args(line.as_bytes()).is_some_and(|args| args.is_empty()) {
+            if crate::engine::resp::split_args(line.as_bytes()).is_some_and(|args| args.is_empty())
+            {
                 return Ok(());
             }
         }
@@ -134,7 +144,12 @@ impl Session {
     }
 
     /// Starts the load generator on `server` now; it runs until [`Session::stop_generator`].
-    pub fn start_generator(&mut self, bus: &mut Bus, server: usize, spec: GenerateSpec) -> Result<(), String> {
+    pub fn start_generator(
+        &mut self,
+        bus: &mut Bus,
+        server: usize,
+        spec: GenerateSpec,
+    ) -> Result<(), String> {
         spec.check()?;
         let Some(name) = bus.servers().get(server).map(|s| s.name.clone()) else {
             return Err(format!("no server s{server}"));
@@ -156,15 +171,29 @@ impl Session {
         };
         let position = bus.position();
         self.user.push(Recorded { position, action });
-        let generator = Generator { server, spec, start: bus.now(), stop: None };
-        self.generators.push(LiveGenerator { recorded: self.user.len() - 1, generator, stopped_at: None, batches: Vec::new() });
+        let generator = Generator {
+            server,
+            spec,
+            start: bus.now(),
+            stop: None,
+        };
+        self.generators.push(LiveGenerator {
+            recorded: self.user.len() - 1,
+            generator,
+            stopped_at: None,
+            batches: Vec::new(),
+        });
         Ok(())
     }
 
     /// Stops every running generator (now).
     pub fn stop_generator(&mut self, bus: &Bus) {
         let now = bus.now();
-        for g in self.generators.iter_mut().filter(|g| g.generator.stop.is_none()) {
+        for g in self
+            .generators
+            .iter_mut()
+            .filter(|g| g.generator.stop.is_none())
+        {
             g.generator.stop = Some(now);
             g.stopped_at = Some(bus.position());
         }
@@ -172,7 +201,10 @@ impl Session {
 
     /// The running generator, if any: (server, spec, start in unix ms).
     pub fn running_generator(&self) -> Option<&Generator> {
-        self.generators.iter().map(|g| &g.generator).find(|g| g.stop.is_none())
+        self.generators
+            .iter()
+            .map(|g| &g.generator)
+            .find(|g| g.stop.is_none())
     }
 
     /// The generator started last, running or stopped (what the page's Load tab shows).
@@ -184,7 +216,11 @@ impl Session {
     /// past): forget what was recorded there.
     pub fn forked(&mut self, position: usize) {
         self.player.forked(position);
-        let kept = self.user.iter().take_while(|r| r.position < position).count();
+        let kept = self
+            .user
+            .iter()
+            .take_while(|r| r.position < position)
+            .count();
         self.user.truncate(kept);
         self.generators.retain(|g| g.recorded < kept);
         for g in &mut self.generators {
@@ -216,7 +252,13 @@ impl Session {
                 let lines = g.generator.batch(instant);
                 if !lines.is_empty() {
                     // A batch to a crashed server is refused, as redis-cli --pipe would be.
-                    let _ = apply_step(bus, &Step::Pipe { server: g.generator.server, lines });
+                    let _ = apply_step(
+                        bus,
+                        &Step::Pipe {
+                            server: g.generator.server,
+                            lines,
+                        },
+                    );
                 }
             }
         }
@@ -260,7 +302,11 @@ impl Session {
     }
 
     fn written(&self, bus: &Bus, cut: Option<usize>) -> Scenario {
-        let timeline_end = bus.timeline().last().map_or(0, |e| e.time).max(bus.elapsed_ms()) as i64;
+        let timeline_end = bus
+            .timeline()
+            .last()
+            .map_or(0, |e| e.time)
+            .max(bus.elapsed_ms()) as i64;
         let now = bus.elapsed_ms() as i64;
         let mut s = self.base.clone();
         for (i, r) in self.user.iter().enumerate() {
@@ -269,8 +315,15 @@ impl Session {
             }
             let mut action = r.action.clone();
             if let Action::Generate { at, stop_at, .. } = &mut action {
-                let live = self.generators.iter().find(|g| g.recorded == i).expect("every generate has its generator");
-                *stop_at = live.generator.stop.map_or(timeline_end, |t| (t - EPOCH_MS) as i64);
+                let live = self
+                    .generators
+                    .iter()
+                    .find(|g| g.recorded == i)
+                    .expect("every generate has its generator");
+                *stop_at = live
+                    .generator
+                    .stop
+                    .map_or(timeline_end, |t| (t - EPOCH_MS) as i64);
                 if cut.is_some() {
                     // Batches fall at instants up to the stop: none after now was sent yet.
                     *stop_at = (*stop_at).min(now);
@@ -306,7 +359,8 @@ pub struct PlayingThrough {
 impl PlayingThrough {
     /// Carries out up to `max_moves` more moves; returns whether the run is done.
     pub fn run_some(&mut self, max_moves: usize) -> bool {
-        self.through.run_some(&mut self.bus, &mut self.session.player, &mut (), max_moves)
+        self.through
+            .run_some(&mut self.bus, &mut self.session.player, &mut (), max_moves)
     }
 
     pub fn progress(&self) -> Progress {

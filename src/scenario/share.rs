@@ -43,7 +43,11 @@ impl ShareRefusal {
         let fits = self.fits.as_ref()?;
         let step = fits.run.step.unwrap_or(0);
         let at = fits.run.scenario.end_ms.unwrap_or(0);
-        Some(format!("Share the run up to event {} (t = {} ms) instead", grouped(step), grouped(at.max(0) as u64)))
+        Some(format!(
+            "Share the run up to event {} (t = {} ms) instead",
+            grouped(step),
+            grouped(at.max(0) as u64)
+        ))
     }
 }
 
@@ -56,7 +60,10 @@ pub fn share(session: &Session, bus: &Bus) -> Result<ShareLink, ShareRefusal> {
         Err(why) => why,
     };
     let fits = checked(up_to_now(session, bus), step).ok().map(Box::new);
-    Err(ShareRefusal { sentence: format!("This run cannot be shared as a link: {why}."), fits })
+    Err(ShareRefusal {
+        sentence: format!("This run cannot be shared as a link: {why}."),
+        fits,
+    })
 }
 
 /// The run up to the event shown, as [`ShareRefusal::fits`] holds it.
@@ -72,7 +79,15 @@ pub fn up_to_now(session: &Session, bus: &Bus) -> Scenario {
 /// A load generator that runs past `now` (ms) keeps its writes up to `now` and drops the
 /// rest (its writes are a prefix of the same stream, so those kept are the same writes).
 fn shorten_load(action: &mut Action, now: i64) {
-    let Action::Load { at, rate, duration_ms, .. } = action else { return };
+    let Action::Load {
+        at,
+        rate,
+        duration_ms,
+        ..
+    } = action
+    else {
+        return;
+    };
     if *at > now || *at + *duration_ms <= now + 1 || *rate <= 0 {
         return;
     }
@@ -88,11 +103,19 @@ fn shorten_load(action: &mut Action, now: i64) {
 /// why not (a clause, without the full stop).
 fn checked(scenario: Scenario, step: u64) -> Result<ShareLink, String> {
     scenario.validate().map_err(|e| e.to_string())?;
-    let run = SharedRun { scenario, step: Some(step) };
+    let run = SharedRun {
+        scenario,
+        step: Some(step),
+    };
     let (text, json) = link::encode_measured(&run);
     if json > MAX_SCENARIO_JSON_BYTES {
         let (n, max) = (json as u64, MAX_SCENARIO_JSON_BYTES as u64);
-        return Err(format!("it is {} of JSON, over the limit of {} by {}", human_bytes(n), human_bytes(max), human_bytes(n - max)));
+        return Err(format!(
+            "it is {} of JSON, over the limit of {} by {}",
+            human_bytes(n),
+            human_bytes(max),
+            human_bytes(n - max)
+        ));
     }
     let chars = text.chars().count();
     if chars > MAX_LINK_CHARS {
@@ -107,8 +130,14 @@ fn checked(scenario: Scenario, step: u64) -> Result<ShareLink, String> {
     // it opens to the same run is the encoder's own test, tests/links.rs; the page does
     // not carry a comparison of whole scenarios for it.)
     match link::decode(&text) {
-        Ok(_) => Ok(ShareLink { link: text, run, chars }),
-        Err(e) => Err(format!("{e} (a bug in replscope: the scenario passed every check)")),
+        Ok(_) => Ok(ShareLink {
+            link: text,
+            run,
+            chars,
+        }),
+        Err(e) => Err(format!(
+            "{e} (a bug in replscope: the scenario passed every check)"
+        )),
     }
 }
 
@@ -118,7 +147,13 @@ mod tests {
 
     #[test]
     fn a_load_cut_at_now_keeps_exactly_the_writes_due_by_then() {
-        for (rate, at, now) in [(10_000, 0, 0), (3, 100, 1_100), (7, 0, 999), (1_000, 50, 51), (333, 10, 2_000)] {
+        for (rate, at, now) in [
+            (10_000, 0, 0),
+            (3, 100, 1_100),
+            (7, 0, 999),
+            (1_000, 50, 51),
+            (333, 10, 2_000),
+        ] {
             let mut action = Action::Load {
                 at,
                 server: "m".into(),
@@ -131,9 +166,13 @@ mod tests {
                 multi: false,
             };
             shorten_load(&mut action, now);
-            let Action::Load { duration_ms, .. } = action else { unreachable!() };
+            let Action::Load { duration_ms, .. } = action else {
+                unreachable!()
+            };
             let writes = rate as u64 * duration_ms as u64 / 1000;
-            let due = (0..).take_while(|n| at as u64 + n * 1000 / rate as u64 <= now as u64).count() as u64;
+            let due = (0..)
+                .take_while(|n| at as u64 + n * 1000 / rate as u64 <= now as u64)
+                .count() as u64;
             assert_eq!(writes, due, "rate {rate} from {at} cut at {now}");
         }
     }

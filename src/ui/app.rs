@@ -8,8 +8,8 @@ use super::components::help::Shortcuts;
 use super::components::inspect::Inspect;
 use super::components::narration::Narration;
 use super::components::opening::OpeningProgress;
-use super::components::share::{page_address, GuidePicker, Share};
 use super::components::server_panel::ServerPanel;
+use super::components::share::{page_address, GuidePicker, Share};
 use super::components::timeline::Timeline;
 use super::components::topology::Topology;
 use super::embed::{use_host, EmbedOptions, Panel};
@@ -79,7 +79,11 @@ pub fn app(props: &AppProps) -> Html {
     use_effect_with(sim.opened_link.clone(), |link| {
         if let (Some(link), Some(window)) = (link, web_sys::window()) {
             if let Ok(history) = window.history() {
-                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("#{link}")));
+                let _ = history.replace_state_with_url(
+                    &wasm_bindgen::JsValue::NULL,
+                    "",
+                    Some(&format!("#{link}")),
+                );
             }
         }
     });
@@ -168,7 +172,12 @@ pub fn app(props: &AppProps) -> Html {
 /// An embed's title line: the scenario's title, the options it ignored, and the way out
 /// to the full playground at the same run.
 fn embed_head(sim: &UseReducerHandle<Sim>, options: &EmbedOptions) -> Html {
-    let title = sim.session().base().title.clone().unwrap_or_else(|| "replscope".to_string());
+    let title = sim
+        .session()
+        .base()
+        .title
+        .clone()
+        .unwrap_or_else(|| "replscope".to_string());
     // The full page at this run as it stands, made when the link is about to be followed
     // (making a share link on every redraw would cost more than the redraw).
     let refresh = {

@@ -19,8 +19,8 @@ use yew::prelude::*;
 use crate::bus::LogEntry;
 use crate::scenario::{guided, link};
 use crate::ui::model::server_panel::PanelAction;
-use crate::ui::opening::Waiting;
 use crate::ui::model::timeline::{format_speed, SPEEDS};
+use crate::ui::opening::Waiting;
 use crate::ui::state::{Action, Sim};
 
 /// The `postMessage` API version this build speaks; every message carries it as `replscope`.
@@ -39,7 +39,9 @@ pub const MAX_MESSAGE_CHARS: usize = link::MAX_LINK_CHARS + 4_096;
 /// its console shows where the input line would be.
 pub const READ_ONLY: &str = "This embed is read-only: it takes no commands.";
 /// The message types a host may send.
-pub const REQUEST_TYPES: [&str; 8] = ["load", "guide", "command", "step", "jump", "play", "pause", "speed"];
+pub const REQUEST_TYPES: [&str; 8] = [
+    "load", "guide", "command", "step", "jump", "play", "pause", "speed",
+];
 /// Query keys the page itself reads: neither embed options nor unknown.
 const PAGE_KEYS: [&str; 2] = ["embed", "guide"];
 /// Characters of an ignored option's value quoted in the notice.
@@ -57,7 +59,13 @@ pub enum Panel {
 }
 
 impl Panel {
-    pub const ALL: [Panel; 5] = [Panel::Topology, Panel::Narration, Panel::Timeline, Panel::Console, Panel::Inspect];
+    pub const ALL: [Panel; 5] = [
+        Panel::Topology,
+        Panel::Narration,
+        Panel::Timeline,
+        Panel::Console,
+        Panel::Inspect,
+    ];
     /// Shown when `panels=` is absent or names none of [`Panel::ALL`].
     pub const DEFAULT: [Panel; 3] = [Panel::Topology, Panel::Narration, Panel::Timeline];
 
@@ -135,14 +143,21 @@ impl EmbedOptions {
                         o.height = Some(h);
                         None
                     }
-                    None => Some(format!("a whole number of pixels from {} to {}", HEIGHT_PX.start(), HEIGHT_PX.end())),
+                    None => Some(format!(
+                        "a whole number of pixels from {} to {}",
+                        HEIGHT_PX.start(),
+                        HEIGHT_PX.end()
+                    )),
                 },
                 "origin" => match normalize_origin(value) {
                     Some(origin) => {
                         o.origin = Some(origin);
                         None
                     }
-                    None => Some("an origin as the browser writes it: http(s)://host[:port], no path".to_string()),
+                    None => Some(
+                        "an origin as the browser writes it: http(s)://host[:port], no path"
+                            .to_string(),
+                    ),
                 },
                 _ => Some("not an embed option".to_string()),
             };
@@ -183,10 +198,17 @@ impl EmbedOptions {
         }
         let known = Panel::ALL.map(Panel::name).join(", ");
         if panels.is_empty() {
-            return Some(format!("no panel this build knows: the panels are {known}; the default ones are shown"));
+            return Some(format!(
+                "no panel this build knows: the panels are {known}; the default ones are shown"
+            ));
         }
         self.panels = panels;
-        (!unknown.is_empty()).then(|| format!("no panel named {}: the panels are {known}", unknown.join(", ")))
+        (!unknown.is_empty()).then(|| {
+            format!(
+                "no panel named {}: the panels are {known}",
+                unknown.join(", ")
+            )
+        })
     }
 }
 
@@ -214,10 +236,19 @@ fn speed_from_text(text: &str) -> Option<u32> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let fraction = fraction.trim_end_matches('0');
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) || fraction.len() > 2 || whole.len() > 6 {
+    if (whole.is_empty() && fraction.is_empty())
+        || !digits(whole)
+        || !digits(fraction)
+        || fraction.len() > 2
+        || whole.len() > 6
+    {
         return None;
     }
-    let whole: u32 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let whole: u32 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
     let hundredths = match fraction.len() {
         0 => 0,
         1 => fraction.parse::<u32>().ok()? * 10,
@@ -244,13 +275,19 @@ fn normalize_origin(text: &str) -> Option<String> {
         // An IPv6 address.
         Some(v6) => {
             let (inner, after) = v6.split_once(']')?;
-            let ok = !inner.is_empty() && inner.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
+            let ok = !inner.is_empty()
+                && inner
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
             (ok.then(|| format!("[{inner}]"))?, after)
         }
         None => {
             let end = rest.find(':').unwrap_or(rest.len());
             let host = &rest[..end];
-            let ok = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+            let ok = !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
             (ok.then(|| host.to_string())?, &rest[end..])
         }
     };
@@ -259,7 +296,12 @@ fn normalize_origin(text: &str) -> Option<String> {
         _ => {
             let digits = after.strip_prefix(':')?;
             let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
-            Some(digits.parse::<u16>().ok().filter(|&p| all_digits && p > 0)?)
+            Some(
+                digits
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|&p| all_digits && p > 0)?,
+            )
         }
     };
     Some(match port {
@@ -276,7 +318,10 @@ pub enum Request {
     /// A guided scenario by id.
     Guide(String),
     /// A line typed into the console of the server with this name.
-    Command { server: String, line: String },
+    Command {
+        server: String,
+        line: String,
+    },
     /// Events forward (positive) or back (negative).
     Step(i64),
     /// Time travel to just after the event with this index.
@@ -321,7 +366,11 @@ pub enum Outbound {
     /// The visible timeline changed: every event from index `from` on is now `lines`
     /// (after `dropped` not sent); `from` below what the host has means time went back or
     /// a new run started.
-    Events { from: usize, lines: Vec<EventLine>, dropped: usize },
+    Events {
+        from: usize,
+        lines: Vec<EventLine>,
+        dropped: usize,
+    },
     /// How a request went: `None` done, `Some(why)` refused.
     Reply { to: String, error: Option<String> },
     /// A message that could not be read as a request.
@@ -338,9 +387,17 @@ impl Outbound {
             Outbound::Ready { title } => {
                 set(&message, "type", "ready");
                 set(&message, "version", API_VERSION as f64);
-                set(&message, "title", title.as_deref().map_or(JsValue::NULL, JsValue::from_str));
+                set(
+                    &message,
+                    "title",
+                    title.as_deref().map_or(JsValue::NULL, JsValue::from_str),
+                );
             }
-            Outbound::Events { from, lines, dropped } => {
+            Outbound::Events {
+                from,
+                lines,
+                dropped,
+            } => {
                 set(&message, "type", "events");
                 set(&message, "from", *from as f64);
                 set(&message, "dropped", *dropped as f64);
@@ -379,15 +436,23 @@ fn set(object: &Object, field: &str, value: impl Into<JsValue>) {
 /// replscope (not an object with a `replscope` field), to be ignored; `Err`: the answer.
 pub fn parse_message(text: &str) -> Result<Option<Request>, Outbound> {
     if text.len() > MAX_MESSAGE_CHARS {
-        return Err(Outbound::Error(format!("The message is longer than {MAX_MESSAGE_CHARS} characters as JSON.")));
+        return Err(Outbound::Error(format!(
+            "The message is longer than {MAX_MESSAGE_CHARS} characters as JSON."
+        )));
     }
-    let Ok(Value::Object(m)) = serde_json::from_str::<Value>(text) else { return Ok(None) };
-    let Some(version) = m.get("replscope") else { return Ok(None) };
+    let Ok(Value::Object(m)) = serde_json::from_str::<Value>(text) else {
+        return Ok(None);
+    };
+    let Some(version) = m.get("replscope") else {
+        return Ok(None);
+    };
     if version.as_u64() != Some(API_VERSION) {
         // Described rather than printed as JSON: number formatting would cost the page more
         // than this sentence is worth.
         let said = match version {
-            Value::Number(n) => n.as_u64().map_or("another number".to_string(), |n| n.to_string()),
+            Value::Number(n) => n
+                .as_u64()
+                .map_or("another number".to_string(), |n| n.to_string()),
             Value::String(_) => "a string".to_string(),
             _ => "not a number".to_string(),
         };
@@ -397,9 +462,14 @@ pub fn parse_message(text: &str) -> Result<Option<Request>, Outbound> {
     }
     let types = REQUEST_TYPES.join(", ");
     let Some(kind) = m.get("type").and_then(Value::as_str) else {
-        return Err(Outbound::Error(format!("A replscope message needs a \"type\", one of {types}.")));
+        return Err(Outbound::Error(format!(
+            "A replscope message needs a \"type\", one of {types}."
+        )));
     };
-    let refuse = |why: String| Outbound::Reply { to: kind.to_string(), error: Some(why) };
+    let refuse = |why: String| Outbound::Reply {
+        to: kind.to_string(),
+        error: Some(why),
+    };
     let text = |field: &str| match m.get(field).and_then(Value::as_str) {
         Some(s) => Ok(s.to_string()),
         None => Err(refuse(format!("\"{kind}\" needs \"{field}\", a string."))),
@@ -438,7 +508,11 @@ pub struct Call {
 /// controls, and replies how it went: at once, or for a `load` or `guide` whose run opens
 /// in slices, when it has opened.
 pub fn apply(sim: &mut Sim, call: Call) {
-    let Call { request, autoplay, reply } = call;
+    let Call {
+        request,
+        autoplay,
+        reply,
+    } = call;
     let to = request.kind().to_string();
     match carry_out(sim, request, autoplay) {
         Ok(Reply::Now) => reply.emit(Outbound::Reply { to, error: None }),
@@ -446,7 +520,10 @@ pub fn apply(sim: &mut Sim, call: Call) {
             Some(mut run) => run.waiting = Some(Waiting { reply, to }),
             None => reply.emit(Outbound::Reply { to, error: None }),
         },
-        Err(why) => reply.emit(Outbound::Reply { to, error: Some(why) }),
+        Err(why) => reply.emit(Outbound::Reply {
+            to,
+            error: Some(why),
+        }),
     }
 }
 
@@ -466,16 +543,31 @@ fn carry_out(sim: &mut Sim, request: Request, autoplay: bool) -> Result<Reply, S
     match request {
         Request::Load(text) => {
             let run = link::decode(&text).map_err(|e| e.to_string())?;
-            return open(sim, Action::Open { scenario: Box::new(run.scenario), step: run.step }, autoplay);
+            return open(
+                sim,
+                Action::Open {
+                    scenario: Box::new(run.scenario),
+                    step: run.step,
+                },
+                autoplay,
+            );
         }
         Request::Guide(id) => {
             if !guided::exists(&id) {
-                let ids = guided::ALL.iter().map(|g| g.id).collect::<Vec<_>>().join(", ");
-                return Err(format!("There is no guided scenario {id:?}; the ids are {ids}."));
+                let ids = guided::ALL
+                    .iter()
+                    .map(|g| g.id)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(format!(
+                    "There is no guided scenario {id:?}; the ids are {ids}."
+                ));
             }
             return open(sim, Action::OpenGuide(id), autoplay);
         }
-        Request::Command { .. } | Request::Step(_) | Request::Jump(_) if opening => return Err(STILL_OPENING.to_string()),
+        Request::Command { .. } | Request::Step(_) | Request::Jump(_) if opening => {
+            return Err(STILL_OPENING.to_string())
+        }
         Request::Command { server, line } => {
             if sim.read_only {
                 return Err(READ_ONLY.to_string());
@@ -483,17 +575,31 @@ fn carry_out(sim: &mut Sim, request: Request, autoplay: bool) -> Result<Reply, S
             let (found, names) = {
                 let bus = sim.bus();
                 let shown = crate::ui::model::topology::shown(&bus);
-                let found = shown.iter().copied().find(|&i| bus.server(i).name == server);
-                (found, shown.iter().map(|&i| bus.server(i).name.clone()).collect::<Vec<_>>().join(", "))
+                let found = shown
+                    .iter()
+                    .copied()
+                    .find(|&i| bus.server(i).name == server);
+                (
+                    found,
+                    shown
+                        .iter()
+                        .map(|&i| bus.server(i).name.clone())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
             };
-            let id = found.ok_or_else(|| format!("There is no server named {server:?}; the servers are {names}."))?;
+            let id = found.ok_or_else(|| {
+                format!("There is no server named {server:?}; the servers are {names}.")
+            })?;
             sim.act_command(id, &line)?;
         }
         Request::Step(n) => step(sim, n),
         Request::Jump(index) => {
             let total = sim.bus().timeline_len();
             if index >= total {
-                return Err(format!("There is no event #{index}: the timeline has {total} events."));
+                return Err(format!(
+                    "There is no event #{index}: the timeline has {total} events."
+                ));
             }
             sim.apply(Action::JumpTo(index));
         }
@@ -645,7 +751,10 @@ pub struct Told {
 /// The `events` message a redraw owes the host (none if the visible log is what it was
 /// told), and what the host has been told once it is sent. `told` is `None` at first.
 pub fn events_since(told: Option<Told>, run: u64, log: &[LogEntry]) -> (Option<Outbound>, Told) {
-    let now = Told { run, events: log.len() };
+    let now = Told {
+        run,
+        events: log.len(),
+    };
     let from = match told {
         Some(t) if t.run == run && t.events == log.len() => return (None, now),
         // The log only grows or is cut at its end while the run is the same, so what the
@@ -654,8 +763,22 @@ pub fn events_since(told: Option<Told>, run: u64, log: &[LogEntry]) -> (Option<O
         _ => 0,
     };
     let first = from.max(log.len().saturating_sub(MAX_EVENTS_PER_MESSAGE));
-    let lines = log[first..].iter().map(|e| EventLine { index: e.index, time: e.time, line: e.line() }).collect();
-    (Some(Outbound::Events { from, lines, dropped: first - from }), now)
+    let lines = log[first..]
+        .iter()
+        .map(|e| EventLine {
+            index: e.index,
+            time: e.time,
+            line: e.line(),
+        })
+        .collect();
+    (
+        Some(Outbound::Events {
+            from,
+            lines,
+            dropped: first - from,
+        }),
+        now,
+    )
 }
 
 /// The page holding this embed in an iframe: whom messages are taken from and sent to.
@@ -678,7 +801,10 @@ impl Host {
             Some(origin) => origin.clone(),
             None => own.location().origin().ok()?,
         };
-        (origin != "null").then_some(Host { window: parent, origin })
+        (origin != "null").then_some(Host {
+            window: parent,
+            origin,
+        })
     }
 
     /// Posts to the host's window, for its origin only (never `*`: if another site has
@@ -689,7 +815,9 @@ impl Host {
 
     /// Whether a `message` event came from the host: its window, at its origin.
     fn sent(&self, e: &MessageEvent) -> bool {
-        e.origin() == self.origin && e.source().is_some_and(|source| js_sys::Object::is(&source, &self.window))
+        e.origin() == self.origin
+            && e.source()
+                .is_some_and(|source| js_sys::Object::is(&source, &self.window))
     }
 
     /// The request in a message from the host, or the answer to send back; `None` for
@@ -698,11 +826,18 @@ impl Host {
         let data = e.data();
         // The host page may carry other frameworks' messages: only objects that name
         // replscope are ours.
-        if !data.is_object() || !js_sys::Reflect::has(&data, &JsValue::from_str("replscope")).unwrap_or(false) {
+        if !data.is_object()
+            || !js_sys::Reflect::has(&data, &JsValue::from_str("replscope")).unwrap_or(false)
+        {
             return None;
         }
-        let Some(text) = js_sys::JSON::stringify(&data).ok().and_then(|s| s.as_string()) else {
-            return Some(Err(Outbound::Error("The message could not be read as JSON.".to_string())));
+        let Some(text) = js_sys::JSON::stringify(&data)
+            .ok()
+            .and_then(|s| s.as_string())
+        else {
+            return Some(Err(Outbound::Error(
+                "The message could not be read as JSON.".to_string(),
+            )));
         };
         parse_message(&text).transpose()
     }
@@ -730,21 +865,29 @@ pub fn use_host(options: Option<EmbedOptions>, sim: &Sim, dispatch: Callback<Act
                         return;
                     }
                     match host.read(&e) {
-                        Some(Ok(request)) => {
-                            dispatch.emit(Action::Api(Box::new(Call { request, autoplay, reply: reply.clone() })))
-                        }
+                        Some(Ok(request)) => dispatch.emit(Action::Api(Box::new(Call {
+                            request,
+                            autoplay,
+                            reply: reply.clone(),
+                        }))),
                         Some(Err(answer)) => host.post(&answer),
                         None => {}
                     }
                 });
                 if let Some(w) = web_sys::window() {
-                    let _ = w.add_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
+                    let _ = w.add_event_listener_with_callback(
+                        "message",
+                        listener.as_ref().unchecked_ref(),
+                    );
                 }
                 listener
             });
             move || {
                 if let (Some(listener), Some(w)) = (listener, web_sys::window()) {
-                    let _ = w.remove_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
+                    let _ = w.remove_event_listener_with_callback(
+                        "message",
+                        listener.as_ref().unchecked_ref(),
+                    );
                 }
             }
         });
@@ -779,7 +922,10 @@ mod tests {
         assert_eq!(EmbedOptions::from_query("?embed=yes"), None);
         let o = options("?embed=1&guide=first-sync");
         assert_eq!(o, EmbedOptions::default());
-        assert_eq!(o.panels, [Panel::Topology, Panel::Narration, Panel::Timeline]);
+        assert_eq!(
+            o.panels,
+            [Panel::Topology, Panel::Narration, Panel::Timeline]
+        );
         assert!(o.autoplay && !o.read_only && o.ignored.is_empty());
         assert_eq!((o.speed, o.height, o.origin), (None, None, None));
     }
@@ -795,12 +941,25 @@ mod tests {
         assert_eq!(o.origin.as_deref(), Some("https://docs.example.org:8443"));
         assert!(o.ignored.is_empty(), "{:?}", o.ignored);
         // As URLSearchParams writes them.
-        let o = options("embed=1&panels=narration%2Cinspect&origin=http%3A%2F%2Flocalhost%3A3000&speed=10");
+        let o = options(
+            "embed=1&panels=narration%2Cinspect&origin=http%3A%2F%2Flocalhost%3A3000&speed=10",
+        );
         assert_eq!(o.panels, [Panel::Narration, Panel::Inspect]);
         assert_eq!(o.origin.as_deref(), Some("http://localhost:3000"));
         assert_eq!(o.speed, Some(1_000));
-        for (text, hundredths) in [("0.1", 10), (".5", 50), ("0.50", 50), ("1", 100), ("2.0", 200), ("100", 10_000)] {
-            assert_eq!(options(&format!("embed=1&speed={text}")).speed, Some(hundredths), "{text}");
+        for (text, hundredths) in [
+            ("0.1", 10),
+            (".5", 50),
+            ("0.50", 50),
+            ("1", 100),
+            ("2.0", 200),
+            ("100", 10_000),
+        ] {
+            assert_eq!(
+                options(&format!("embed=1&speed={text}")).speed,
+                Some(hundredths),
+                "{text}"
+            );
         }
         assert_eq!(options("embed=1&height=200").height, Some(200));
         assert_eq!(options("embed=1&height=2000").height, Some(2000));
@@ -809,34 +968,88 @@ mod tests {
     #[test]
     fn unknown_and_out_of_range_options_are_ignored_and_listed() {
         let o = options("embed=1&speed=3&height=199&height=abc&autoplay=yes&readonly=true&colour=red&panels=topology,chat");
-        assert_eq!((o.speed, o.height, o.autoplay, o.read_only), (None, None, true, false));
+        assert_eq!(
+            (o.speed, o.height, o.autoplay, o.read_only),
+            (None, None, true, false)
+        );
         assert_eq!(o.panels, [Panel::Topology]);
         let all = o.ignored.join("\n");
         assert_eq!(o.ignored.len(), 7, "{all}");
-        assert!(all.contains("speed=3 (the speeds are 0.1×, 0.25×, 0.5×, 1×, 2×, 5×, 10×, 25×, 50×, 100×)"), "{all}");
-        assert!(all.contains("height=199 (a whole number of pixels from 200 to 2000)"), "{all}");
-        assert!(all.contains("autoplay=yes (0 or 1)") && all.contains("readonly=true (0 or 1)"), "{all}");
+        assert!(
+            all.contains(
+                "speed=3 (the speeds are 0.1×, 0.25×, 0.5×, 1×, 2×, 5×, 10×, 25×, 50×, 100×)"
+            ),
+            "{all}"
+        );
+        assert!(
+            all.contains("height=199 (a whole number of pixels from 200 to 2000)"),
+            "{all}"
+        );
+        assert!(
+            all.contains("autoplay=yes (0 or 1)") && all.contains("readonly=true (0 or 1)"),
+            "{all}"
+        );
         assert!(all.contains("colour=red (not an embed option)"), "{all}");
         assert!(all.contains("panels=topology,chat (no panel named chat: the panels are topology, narration, timeline, console, inspect)"), "{all}");
         let o = options("embed=1&panels=,,chat");
         assert_eq!(o.panels, Panel::DEFAULT);
-        assert!(o.ignored[0].contains("the default ones are shown"), "{:?}", o.ignored);
-        for bad in ["0.333", "0.125", "0", "-1", "+1", "NaN", "inf", "1e1", "2x", "", ".", "1.2.3", "99999999999"] {
-            assert_eq!(options(&format!("embed=1&speed={bad}")).speed, None, "{bad}");
+        assert!(
+            o.ignored[0].contains("the default ones are shown"),
+            "{:?}",
+            o.ignored
+        );
+        for bad in [
+            "0.333",
+            "0.125",
+            "0",
+            "-1",
+            "+1",
+            "NaN",
+            "inf",
+            "1e1",
+            "2x",
+            "",
+            ".",
+            "1.2.3",
+            "99999999999",
+        ] {
+            assert_eq!(
+                options(&format!("embed=1&speed={bad}")).speed,
+                None,
+                "{bad}"
+            );
         }
         // A long value is quoted cut, and percent signs that escape nothing are kept.
         let o = options(&format!("embed=1&x={}", "%zz".repeat(30)));
-        assert_eq!(o.ignored[0], format!("x={}… (not an embed option)", "%zz".repeat(13) + "%"));
+        assert_eq!(
+            o.ignored[0],
+            format!("x={}… (not an embed option)", "%zz".repeat(13) + "%")
+        );
     }
 
     #[test]
     fn origins_are_taken_only_in_the_form_browsers_write() {
         let origin = |text: &str| options(&format!("embed=1&origin={text}")).origin;
-        assert_eq!(origin("https://Docs.Example.org"), Some("https://docs.example.org".into()));
-        assert_eq!(origin("https://example.org:443"), Some("https://example.org".into()));
-        assert_eq!(origin("http://example.org:80"), Some("http://example.org".into()));
-        assert_eq!(origin("http://127.0.0.1:8080"), Some("http://127.0.0.1:8080".into()));
-        assert_eq!(origin("http://[::1]:3000"), Some("http://[::1]:3000".into()));
+        assert_eq!(
+            origin("https://Docs.Example.org"),
+            Some("https://docs.example.org".into())
+        );
+        assert_eq!(
+            origin("https://example.org:443"),
+            Some("https://example.org".into())
+        );
+        assert_eq!(
+            origin("http://example.org:80"),
+            Some("http://example.org".into())
+        );
+        assert_eq!(
+            origin("http://127.0.0.1:8080"),
+            Some("http://127.0.0.1:8080".into())
+        );
+        assert_eq!(
+            origin("http://[::1]:3000"),
+            Some("http://[::1]:3000".into())
+        );
         for bad in [
             "https://example.org/",
             "https://example.org/docs",
@@ -855,27 +1068,63 @@ mod tests {
         ] {
             let o = options(&format!("embed=1&origin={bad}"));
             assert_eq!(o.origin, None, "{bad}");
-            assert!(o.ignored[0].starts_with("origin="), "{bad}: {:?}", o.ignored);
+            assert!(
+                o.ignored[0].starts_with("origin="),
+                "{bad}: {:?}",
+                o.ignored
+            );
         }
     }
 
     #[test]
     fn requests_are_read_and_bad_ones_answered() {
-        let ok = |text: &str| parse_message(text).unwrap_or_else(|e| panic!("{text}: {e:?}")).unwrap();
-        assert_eq!(ok(r#"{"replscope":1,"type":"load","link":"v1.abc"}"#), Request::Load("v1.abc".into()));
-        assert_eq!(ok(r#"{"replscope":1,"type":"guide","id":"first-sync"}"#), Request::Guide("first-sync".into()));
+        let ok = |text: &str| {
+            parse_message(text)
+                .unwrap_or_else(|e| panic!("{text}: {e:?}"))
+                .unwrap()
+        };
+        assert_eq!(
+            ok(r#"{"replscope":1,"type":"load","link":"v1.abc"}"#),
+            Request::Load("v1.abc".into())
+        );
+        assert_eq!(
+            ok(r#"{"replscope":1,"type":"guide","id":"first-sync"}"#),
+            Request::Guide("first-sync".into())
+        );
         assert_eq!(
             ok(r#"{"replscope":1,"type":"command","server":"master","line":"SET k v"}"#),
-            Request::Command { server: "master".into(), line: "SET k v".into() }
+            Request::Command {
+                server: "master".into(),
+                line: "SET k v".into()
+            }
         );
-        assert_eq!(ok(r#"{"replscope":1,"type":"step","events":-5}"#), Request::Step(-5));
-        assert_eq!(ok(r#"{"replscope":1,"type":"jump","event":12}"#), Request::Jump(12));
+        assert_eq!(
+            ok(r#"{"replscope":1,"type":"step","events":-5}"#),
+            Request::Step(-5)
+        );
+        assert_eq!(
+            ok(r#"{"replscope":1,"type":"jump","event":12}"#),
+            Request::Jump(12)
+        );
         assert_eq!(ok(r#"{"replscope":1,"type":"play"}"#), Request::Play);
-        assert_eq!(ok(r#"{"replscope":1,"type":"pause","extra":true}"#), Request::Pause);
-        assert_eq!(ok(r#"{"replscope":1,"type":"speed","value":0.5}"#), Request::Speed(50));
+        assert_eq!(
+            ok(r#"{"replscope":1,"type":"pause","extra":true}"#),
+            Request::Pause
+        );
+        assert_eq!(
+            ok(r#"{"replscope":1,"type":"speed","value":0.5}"#),
+            Request::Speed(50)
+        );
 
         // Not for us: ignored without a word.
-        for text in ["\"hello\"", "[1]", "{}", r#"{"type":"load"}"#, "not json", "null"] {
+        for text in [
+            "\"hello\"",
+            "[1]",
+            "{}",
+            r#"{"type":"load"}"#,
+            "not json",
+            "null",
+        ] {
             assert_eq!(parse_message(text), Ok(None), "{text}");
         }
         let error = |text: &str| match parse_message(text) {
@@ -883,25 +1132,43 @@ mod tests {
             other => panic!("{text}: {other:?}"),
         };
         assert!(error(r#"{"replscope":2,"type":"play"}"#).contains("version 1 only"));
-        assert!(error(r#"{"replscope":2,"type":"play"}"#).ends_with("the message's \"replscope\" is 2."));
-        assert!(error(r#"{"replscope":"1","type":"play"}"#).ends_with("the message's \"replscope\" is a string."));
+        assert!(error(r#"{"replscope":2,"type":"play"}"#)
+            .ends_with("the message's \"replscope\" is 2."));
+        assert!(error(r#"{"replscope":"1","type":"play"}"#)
+            .ends_with("the message's \"replscope\" is a string."));
         assert!(error(r#"{"replscope":1.5,"type":"play"}"#).ends_with("is another number."));
-        assert!(error(r#"{"replscope":1}"#).contains("needs a \"type\", one of load, guide, command"));
-        let long = format!(r#"{{"replscope":1,"type":"load","link":"{}"}}"#, "a".repeat(MAX_MESSAGE_CHARS));
+        assert!(
+            error(r#"{"replscope":1}"#).contains("needs a \"type\", one of load, guide, command")
+        );
+        let long = format!(
+            r#"{{"replscope":1,"type":"load","link":"{}"}}"#,
+            "a".repeat(MAX_MESSAGE_CHARS)
+        );
         assert!(error(&long).contains("longer than"));
 
         let refused = |text: &str| match parse_message(text) {
-            Err(Outbound::Reply { to, error: Some(why) }) => format!("{to}: {why}"),
+            Err(Outbound::Reply {
+                to,
+                error: Some(why),
+            }) => format!("{to}: {why}"),
             other => panic!("{text}: {other:?}"),
         };
-        assert_eq!(refused(r#"{"replscope":1,"type":"load"}"#), "load: \"load\" needs \"link\", a string.");
-        assert_eq!(refused(r#"{"replscope":1,"type":"command","server":"m","line":7}"#), "command: \"command\" needs \"line\", a string.");
-        assert!(refused(r#"{"replscope":1,"type":"step","events":1.5}"#).contains("a whole number from -10000 to 10000"));
+        assert_eq!(
+            refused(r#"{"replscope":1,"type":"load"}"#),
+            "load: \"load\" needs \"link\", a string."
+        );
+        assert_eq!(
+            refused(r#"{"replscope":1,"type":"command","server":"m","line":7}"#),
+            "command: \"command\" needs \"line\", a string."
+        );
+        assert!(refused(r#"{"replscope":1,"type":"step","events":1.5}"#)
+            .contains("a whole number from -10000 to 10000"));
         assert!(refused(r#"{"replscope":1,"type":"step","events":10001}"#).contains("from -10000"));
         assert!(refused(r#"{"replscope":1,"type":"jump","event":-1}"#).contains("an event's index"));
         assert!(refused(r#"{"replscope":1,"type":"speed","value":3}"#).contains("one of 0.1×"));
         assert!(refused(r#"{"replscope":1,"type":"speed","value":"2"}"#).contains("a number"));
-        assert!(refused(r#"{"replscope":1,"type":"reset"}"#).starts_with("reset: There is no message type \"reset\""));
+        assert!(refused(r#"{"replscope":1,"type":"reset"}"#)
+            .starts_with("reset: There is no message type \"reset\""));
     }
 
     /// Runs a request through the reducer as the embed does, returning the reply.
@@ -911,7 +1178,11 @@ mod tests {
             let replies = replies.clone();
             Callback::from(move |m| replies.borrow_mut().push(m))
         };
-        sim.apply(Action::Api(Box::new(Call { request, autoplay: false, reply })));
+        sim.apply(Action::Api(Box::new(Call {
+            request,
+            autoplay: false,
+            reply,
+        })));
         // A run that takes more than a slice to open is answered once open.
         sim.finish_opening();
         let mut replies = replies.take();
@@ -929,9 +1200,18 @@ mod tests {
     #[test]
     fn requests_drive_the_run_and_refusals_leave_it_as_it_was() {
         let mut sim = Sim::new();
-        assert_eq!(error(call(&mut sim, Request::Guide("first-sync".into()))), None);
-        assert_eq!(sim.session().base().title.as_deref(), Some("First sync: a replica attaches"));
-        assert!(sim.paused, "autoplay off: the scenario waits at its first step");
+        assert_eq!(
+            error(call(&mut sim, Request::Guide("first-sync".into()))),
+            None
+        );
+        assert_eq!(
+            sim.session().base().title.as_deref(),
+            Some("First sync: a replica attaches")
+        );
+        assert!(
+            sim.paused,
+            "autoplay off: the scenario waits at its first step"
+        );
         let run = sim.run;
 
         // `step` counts events of the log, as the slider does, in one jump.
@@ -941,19 +1221,38 @@ mod tests {
         let stepped = visible(&sim);
         assert!(stepped >= at + 5);
         sim.apply(Action::JumpTo(at + 4));
-        assert_eq!(visible(&sim), stepped, "forward: to the end of the move that shows event {}", at + 4);
+        assert_eq!(
+            visible(&sim),
+            stepped,
+            "forward: to the end of the move that shows event {}",
+            at + 4
+        );
         assert_eq!(error(call(&mut sim, Request::Step(-2))), None);
-        assert!(visible(&sim) <= stepped - 2, "back: at most two fewer events: {} of {stepped}", visible(&sim));
+        assert!(
+            visible(&sim) <= stepped - 2,
+            "back: at most two fewer events: {} of {stepped}",
+            visible(&sim)
+        );
         sim.apply(Action::StepEvent);
-        assert!(visible(&sim) > stepped - 2, "and the latest such point: one press forward passes it");
+        assert!(
+            visible(&sim) > stepped - 2,
+            "and the latest such point: one press forward passes it"
+        );
         assert_eq!(error(call(&mut sim, Request::Step(0))), None);
         assert!(sim.paused);
         // Like the slider: to the end of the move that made event 4.
         assert_eq!(error(call(&mut sim, Request::Jump(4))), None);
-        assert!((5..10).contains(&sim.bus().log().len()), "{}", sim.bus().log().len());
+        assert!(
+            (5..10).contains(&sim.bus().log().len()),
+            "{}",
+            sim.bus().log().len()
+        );
         let total = sim.bus().timeline_len();
         let why = error(call(&mut sim, Request::Jump(total))).unwrap();
-        assert_eq!(why, format!("There is no event #{total}: the timeline has {total} events."));
+        assert_eq!(
+            why,
+            format!("There is no event #{total}: the timeline has {total} events.")
+        );
 
         assert_eq!(error(call(&mut sim, Request::Play)), None);
         assert!(!sim.paused);
@@ -962,27 +1261,79 @@ mod tests {
         assert_eq!(error(call(&mut sim, Request::Pause)), None);
         assert!(sim.paused);
 
-        assert_eq!(error(call(&mut sim, Request::Command { server: "master".into(), line: "SET k v".into() })), None);
+        assert_eq!(
+            error(call(
+                &mut sim,
+                Request::Command {
+                    server: "master".into(),
+                    line: "SET k v".into()
+                }
+            )),
+            None
+        );
         sim.apply(Action::Step(100));
-        assert!(sim.bus().log().iter().any(|e| e.line().ends_with("console> SET k v")));
+        assert!(sim
+            .bus()
+            .log()
+            .iter()
+            .any(|e| e.line().ends_with("console> SET k v")));
         // The console's own refusal, word for word.
-        let why = error(call(&mut sim, Request::Command { server: "master".into(), line: "SET \"k".into() }));
+        let why = error(call(
+            &mut sim,
+            Request::Command {
+                server: "master".into(),
+                line: "SET \"k".into(),
+            },
+        ));
         assert_eq!(why.as_deref(), Some("Invalid argument(s)"));
-        let why = error(call(&mut sim, Request::Command { server: "nobody".into(), line: "PING".into() })).unwrap();
-        assert_eq!(why, "There is no server named \"nobody\"; the servers are master, replica.");
+        let why = error(call(
+            &mut sim,
+            Request::Command {
+                server: "nobody".into(),
+                line: "PING".into(),
+            },
+        ))
+        .unwrap();
+        assert_eq!(
+            why,
+            "There is no server named \"nobody\"; the servers are master, replica."
+        );
 
         let scenario = sim.to_scenario();
         let why = error(call(&mut sim, Request::Load("v1.AAAA".into()))).unwrap();
-        assert!(why.starts_with("this link is truncated or corrupt"), "{why}");
+        assert!(
+            why.starts_with("this link is truncated or corrupt"),
+            "{why}"
+        );
         let why = error(call(&mut sim, Request::Guide("nope".into()))).unwrap();
-        assert!(why.starts_with("There is no guided scenario \"nope\"; the ids are first-sync, "), "{why}");
-        assert_eq!((sim.run, sim.to_scenario()), (run, scenario), "a refused load leaves the run");
+        assert!(
+            why.starts_with("There is no guided scenario \"nope\"; the ids are first-sync, "),
+            "{why}"
+        );
+        assert_eq!(
+            (sim.run, sim.to_scenario()),
+            (run, scenario),
+            "a refused load leaves the run"
+        );
         assert_eq!(sim.notice, None, "the host is told, not the reader");
 
-        let shared = link::encode(&link::SharedRun { scenario: Sim::example(), step: Some(3) });
-        assert_eq!(error(call(&mut sim, Request::Load(format!("https://example.org/replscope/#{shared}")))), None);
+        let shared = link::encode(&link::SharedRun {
+            scenario: Sim::example(),
+            step: Some(3),
+        });
+        assert_eq!(
+            error(call(
+                &mut sim,
+                Request::Load(format!("https://example.org/replscope/#{shared}"))
+            )),
+            None
+        );
         assert_eq!(sim.run, run + 1);
-        assert!((3..6).contains(&sim.bus().log().len()), "opens at its step: {}", sim.bus().log().len());
+        assert!(
+            (3..6).contains(&sim.bus().log().len()),
+            "opens at its step: {}",
+            sim.bus().log().len()
+        );
         assert_eq!(sim.speed_pct, 200, "a new run keeps the embed's speed");
     }
 
@@ -992,18 +1343,37 @@ mod tests {
         let mut sim = Sim::new();
         sim.apply(Action::Step(8_000));
         for i in 0..3_000 {
-            sim.apply(Action::SubmitCommand { server: 0, line: format!("SET k{i} {}", "v".repeat(200)) });
+            sim.apply(Action::SubmitCommand {
+                server: 0,
+                line: format!("SET k{i} {}", "v".repeat(200)),
+            });
             sim.apply(Action::Step(40));
         }
         let total = sim.bus().timeline_len();
-        assert!(total > 3 * crate::bus::DEFAULT_CHECKPOINT_EVERY as usize, "{total}");
+        assert!(
+            total > 3 * crate::bus::DEFAULT_CHECKPOINT_EVERY as usize,
+            "{total}"
+        );
         let started = std::time::Instant::now();
-        assert_eq!(error(call(&mut sim, Request::Step(-(MAX_STEP_EVENTS as i64)))), None);
-        assert_eq!(error(call(&mut sim, Request::Step(MAX_STEP_EVENTS as i64))), None);
-        assert_eq!(error(call(&mut sim, Request::Step(-(MAX_STEP_EVENTS as i64)))), None);
+        assert_eq!(
+            error(call(&mut sim, Request::Step(-(MAX_STEP_EVENTS as i64)))),
+            None
+        );
+        assert_eq!(
+            error(call(&mut sim, Request::Step(MAX_STEP_EVENTS as i64))),
+            None
+        );
+        assert_eq!(
+            error(call(&mut sim, Request::Step(-(MAX_STEP_EVENTS as i64)))),
+            None
+        );
         // One restore each (a checkpoint clone and up to a few thousand moves replayed), where
         // one per event was 10,000 of them.
-        assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
         assert!(sim.bus().log().len() <= total - MAX_STEP_EVENTS as usize);
 
         // A `load` is answered when its run has opened, and requests on the run wait for it.
@@ -1012,19 +1382,46 @@ mod tests {
             let replies = replies.clone();
             Callback::from(move |m| replies.borrow_mut().push(m))
         };
-        let text = link::encode(&link::SharedRun { scenario: sim.to_scenario(), step: None });
-        sim.apply(Action::Api(Box::new(Call { request: Request::Load(text), autoplay: true, reply: reply.clone() })));
+        let text = link::encode(&link::SharedRun {
+            scenario: sim.to_scenario(),
+            step: None,
+        });
+        sim.apply(Action::Api(Box::new(Call {
+            request: Request::Load(text),
+            autoplay: true,
+            reply: reply.clone(),
+        })));
         let run = sim.run;
         if sim.opening_view().is_some() {
-            assert!(replies.borrow().is_empty(), "answered before it opened: {:?}", replies.borrow());
-            sim.apply(Action::Api(Box::new(Call { request: Request::Step(-1), autoplay: true, reply: reply.clone() })));
-            assert_eq!(replies.borrow_mut().pop(), Some(Outbound::Reply { to: "step".into(), error: Some(STILL_OPENING.into()) }));
+            assert!(
+                replies.borrow().is_empty(),
+                "answered before it opened: {:?}",
+                replies.borrow()
+            );
+            sim.apply(Action::Api(Box::new(Call {
+                request: Request::Step(-1),
+                autoplay: true,
+                reply: reply.clone(),
+            })));
+            assert_eq!(
+                replies.borrow_mut().pop(),
+                Some(Outbound::Reply {
+                    to: "step".into(),
+                    error: Some(STILL_OPENING.into())
+                })
+            );
             while sim.opening_view().is_some() {
                 sim.apply(Action::OpenSlice);
             }
             assert_eq!(sim.run, run + 1);
         }
-        assert_eq!(replies.take(), vec![Outbound::Reply { to: "load".into(), error: None }]);
+        assert_eq!(
+            replies.take(),
+            vec![Outbound::Reply {
+                to: "load".into(),
+                error: None
+            }]
+        );
         assert!(!sim.paused, "autoplay: it plays once open");
     }
 
@@ -1035,13 +1432,22 @@ mod tests {
         sim.apply(Action::Step(8_000));
         let (scenario, log) = (sim.to_scenario(), sim.bus().log_hash());
         sim.apply(Action::EditDraft("SET k v".into()));
-        sim.apply(Action::SubmitCommand { server: 0, line: "SET k v".into() });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "SET k v".into(),
+        });
         sim.apply(Action::Cut(0, 1));
         sim.apply(Action::Topology(TopologyAction::AddServer));
         sim.apply(Action::Topology(TopologyAction::Crash(1)));
         sim.apply(Action::Panel(PanelAction::LoadStart));
         sim.apply(Action::Share);
-        let why = error(call(&mut sim, Request::Command { server: "master".into(), line: "SET k v".into() }));
+        let why = error(call(
+            &mut sim,
+            Request::Command {
+                server: "master".into(),
+                line: "SET k v".into(),
+            },
+        ));
         assert_eq!(why.as_deref(), Some(READ_ONLY));
         assert_eq!(sim.console.draft, "");
         assert_eq!(sim.share, None);
@@ -1051,7 +1457,10 @@ mod tests {
         // Watching still works, and so does opening another run (which stays read-only).
         sim.apply(Action::StepBackEvent);
         assert!(sim.bus().log().len() < sim.bus().timeline_len());
-        assert_eq!(error(call(&mut sim, Request::Guide("first-sync".into()))), None);
+        assert_eq!(
+            error(call(&mut sim, Request::Guide("first-sync".into()))),
+            None
+        );
         assert!(sim.read_only);
         sim.apply(Action::Topology(TopologyAction::AddServer));
         assert_eq!(sim.bus().servers().len(), 2);
@@ -1061,31 +1470,55 @@ mod tests {
     fn the_host_hears_each_event_once_and_when_time_goes_back() {
         let mut sim = Sim::new();
         let lines = |m: &Option<Outbound>| match m {
-            Some(Outbound::Events { from, lines, dropped }) => (*from, lines.iter().map(|l| l.index).collect::<Vec<_>>(), *dropped),
+            Some(Outbound::Events {
+                from,
+                lines,
+                dropped,
+            }) => (
+                *from,
+                lines.iter().map(|l| l.index).collect::<Vec<_>>(),
+                *dropped,
+            ),
             other => panic!("{other:?}"),
         };
         let (first, told) = events_since(None, sim.run, sim.bus().log());
         let (from, indexes, dropped) = lines(&first);
         assert_eq!((from, dropped), (0, 0));
-        assert_eq!(indexes, (0..sim.bus().log().len() as u64).collect::<Vec<_>>());
-        assert_eq!(events_since(Some(told), sim.run, sim.bus().log()).0, None, "nothing new, nothing sent");
+        assert_eq!(
+            indexes,
+            (0..sim.bus().log().len() as u64).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            events_since(Some(told), sim.run, sim.bus().log()).0,
+            None,
+            "nothing new, nothing sent"
+        );
 
         sim.apply(Action::Step(120_000));
         let (batch, told) = events_since(Some(told), sim.run, sim.bus().log());
         let (from, indexes, dropped) = lines(&batch);
         let len = sim.bus().log().len();
-        assert!(len - from > MAX_EVENTS_PER_MESSAGE, "two minutes make more events than one message: {from}..{len}");
+        assert!(
+            len - from > MAX_EVENTS_PER_MESSAGE,
+            "two minutes make more events than one message: {from}..{len}"
+        );
         assert_eq!(indexes.len(), MAX_EVENTS_PER_MESSAGE);
         assert_eq!(from + dropped, indexes[0] as usize);
         assert_eq!(*indexes.last().unwrap() as usize, len - 1);
-        let Some(Outbound::Events { lines: sent, .. }) = &batch else { unreachable!() };
+        let Some(Outbound::Events { lines: sent, .. }) = &batch else {
+            unreachable!()
+        };
         assert_eq!(sent[0].line, sim.bus().log()[indexes[0] as usize].line());
 
         for _ in 0..3 {
             sim.apply(Action::StepBackEvent);
         }
         let (back, told) = events_since(Some(told), sim.run, sim.bus().log());
-        assert_eq!(lines(&back), (len - 3, vec![], 0), "time went back: the host drops what is past `from`");
+        assert_eq!(
+            lines(&back),
+            (len - 3, vec![], 0),
+            "time went back: the host drops what is past `from`"
+        );
         sim.apply(Action::StepEvent);
         let (again, told) = events_since(Some(told), sim.run, sim.bus().log());
         assert_eq!(lines(&again), (len - 3, vec![len as u64 - 3], 0));

@@ -4,8 +4,8 @@ mod app;
 pub mod components;
 pub mod embed;
 pub mod model;
-pub mod page;
 pub mod opening;
+pub mod page;
 pub mod state;
 
 pub use app::{App, AppProps};
@@ -17,11 +17,19 @@ pub use app::{App, AppProps};
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
-    let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("replscope"));
+    let root = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("replscope"));
     if let Some(root) = root {
         let location = web_sys::window().map(|w| w.location());
-        let query = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
-        let fragment = location.as_ref().and_then(|l| l.hash().ok()).unwrap_or_default();
+        let query = location
+            .as_ref()
+            .and_then(|l| l.search().ok())
+            .unwrap_or_default();
+        let fragment = location
+            .as_ref()
+            .and_then(|l| l.hash().ok())
+            .unwrap_or_default();
         let opening = page::Opening::from_address(&query, &fragment);
         // A link pasted into the address bar of an open playground changes only the
         // fragment, which loads nothing: open it as a fresh page. (The page's own
@@ -36,6 +44,14 @@ pub fn start() {
             reload.forget();
         }
         let embed = embed::EmbedOptions::from_query(&query);
-        yew::Renderer::<App>::with_root_and_props(root, AppProps { autoplay: true, opening, embed }).render();
+        yew::Renderer::<App>::with_root_and_props(
+            root,
+            AppProps {
+                autoplay: true,
+                opening,
+                embed,
+            },
+        )
+        .render();
     }
 }

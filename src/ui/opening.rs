@@ -46,9 +46,21 @@ pub struct OpeningRun {
 
 impl OpeningRun {
     /// Checks `scenario` (a refusal is the error) and sets it up to be played through.
-    pub fn new(scenario: Scenario, step: Option<u64>, what: String) -> Result<OpeningRun, ScenarioError> {
+    pub fn new(
+        scenario: Scenario,
+        step: Option<u64>,
+        what: String,
+    ) -> Result<OpeningRun, ScenarioError> {
         let playing = Session::playing_through(scenario)?;
-        Ok(OpeningRun { playing, step, what, link: None, waiting: None, play: false, slices: 0 })
+        Ok(OpeningRun {
+            playing,
+            step,
+            what,
+            link: None,
+            waiting: None,
+            play: false,
+            slices: 0,
+        })
     }
 
     /// Plays on for about `budget_ms` of wall-clock time; returns whether the run is done.
@@ -82,7 +94,13 @@ impl OpeningRun {
     /// What the page shows while the run opens.
     pub fn view(&self) -> OpeningView {
         let p = self.playing.progress();
-        OpeningView { what: self.what.clone(), percent: p.percent(), now_ms: p.now_ms, end_ms: p.end_ms, converging: p.converging }
+        OpeningView {
+            what: self.what.clone(),
+            percent: p.percent(),
+            now_ms: p.now_ms,
+            end_ms: p.end_ms,
+            converging: p.converging,
+        }
     }
 
     /// The session and bus played through, and the sentence to show if the run was cut
@@ -97,7 +115,8 @@ impl OpeningRun {
 /// The one sentence the page shows when a run it opened was cut short by the bus's budget:
 /// the only place the page words it.
 pub fn stopped_sentence(bus: &Bus) -> Option<String> {
-    bus.budget_stop().map(|stop| format!("This run {stop}. {KEPT}"))
+    bus.budget_stop()
+        .map(|stop| format!("This run {stop}. {KEPT}"))
 }
 
 /// What a run cut short keeps.
@@ -167,10 +186,28 @@ mod tests {
 
     #[test]
     fn the_progress_line_says_what_opens_and_how_far() {
-        let view = OpeningView { what: "the shared run".into(), percent: 42, now_ms: 8_432, end_ms: 20_000, converging: false };
-        assert_eq!(view.text(), "Opening the shared run… 42 % (t = 8.4 s of 20.0 s)");
+        let view = OpeningView {
+            what: "the shared run".into(),
+            percent: 42,
+            now_ms: 8_432,
+            end_ms: 20_000,
+            converging: false,
+        };
+        assert_eq!(
+            view.text(),
+            "Opening the shared run… 42 % (t = 8.4 s of 20.0 s)"
+        );
         assert_eq!(view.announcement(), "Opening the shared run… 40 %");
-        let view = OpeningView { converging: true, percent: 99, now_ms: 21_300, end_ms: 80_000, ..view };
-        assert_eq!(view.text(), "Opening the shared run… 99 % (t = 21.3 s; replicas catching up, at most until 80.0 s)");
+        let view = OpeningView {
+            converging: true,
+            percent: 99,
+            now_ms: 21_300,
+            end_ms: 80_000,
+            ..view
+        };
+        assert_eq!(
+            view.text(),
+            "Opening the shared run… 99 % (t = 21.3 s; replicas catching up, at most until 80.0 s)"
+        );
     }
 }

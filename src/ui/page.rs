@@ -26,7 +26,11 @@ impl Opening {
                 Err(e) => {
                     // The reason is a sentence without its full stop, or a question.
                     let e = e.to_string();
-                    let stop = if e.ends_with(['.', '?', '!']) { "" } else { "." };
+                    let stop = if e.ends_with(['.', '?', '!']) {
+                        ""
+                    } else {
+                        "."
+                    };
                     Opening::Refused(format!("The link in this address could not be opened: {e}{stop} The example is shown instead."))
                 }
             };
@@ -88,7 +92,9 @@ pub fn query_pairs(query: &str) -> Vec<(String, String)> {
 
 /// The first value of `name` in a query string.
 pub fn query_value(query: &str, name: &str) -> Option<String> {
-    query_pairs(query).into_iter().find_map(|(k, v)| (k == name).then_some(v))
+    query_pairs(query)
+        .into_iter()
+        .find_map(|(k, v)| (k == name).then_some(v))
 }
 
 /// `%XX` escapes and `+` (a space), as forms and `URLSearchParams` write a query; a `%`
@@ -120,20 +126,41 @@ mod tests {
     #[test]
     fn addresses_open_what_they_name_or_say_why_not() {
         assert_eq!(Opening::from_address("", ""), Opening::Example);
-        assert_eq!(Opening::from_address("?guide=first-sync", ""), Opening::Guide("first-sync".into()));
-        let Opening::Refused(m) = Opening::from_address("?guide=nope", "") else { panic!() };
+        assert_eq!(
+            Opening::from_address("?guide=first-sync", ""),
+            Opening::Guide("first-sync".into())
+        );
+        let Opening::Refused(m) = Opening::from_address("?guide=nope", "") else {
+            panic!()
+        };
         assert!(m.contains("no guided scenario \"nope\""), "{m}");
-        let Opening::Refused(m) = Opening::from_address("", "#v1.AAAA") else { panic!() };
-        assert!(m.starts_with("The link in this address could not be opened:"), "{m}");
-        let Opening::Refused(m) = Opening::from_address("", "#v9.AAAA") else { panic!() };
+        let Opening::Refused(m) = Opening::from_address("", "#v1.AAAA") else {
+            panic!()
+        };
+        assert!(
+            m.starts_with("The link in this address could not be opened:"),
+            "{m}"
+        );
+        let Opening::Refused(m) = Opening::from_address("", "#v9.AAAA") else {
+            panic!()
+        };
         assert!(m.contains("newer replscope"), "{m}");
         let scenario = guided::scenario("first-sync").unwrap();
-        let text = link::encode(&SharedRun { scenario: scenario.clone(), step: Some(12) });
-        let Opening::Run(run) = Opening::from_address("?guide=ignored", &format!("#{text}")) else { panic!() };
+        let text = link::encode(&SharedRun {
+            scenario: scenario.clone(),
+            step: Some(12),
+        });
+        let Opening::Run(run) = Opening::from_address("?guide=ignored", &format!("#{text}")) else {
+            panic!()
+        };
         assert_eq!(run.scenario, scenario);
         let sim = Opening::Run(run).into_sim();
         // A jump lands where a move ends: the first one that shows at least 12 events.
-        assert!((12..20).contains(&sim.bus().log().len()), "{}", sim.bus().log().len());
+        assert!(
+            (12..20).contains(&sim.bus().log().len()),
+            "{}",
+            sim.bus().log().len()
+        );
         assert!(sim.paused && sim.notice.is_none());
     }
 
@@ -141,17 +168,28 @@ mod tests {
     fn a_shared_run_reopens_where_it_was_shared() {
         let mut sim = Sim::new();
         sim.apply(crate::ui::state::Action::Step(7_000));
-        sim.apply(crate::ui::state::Action::SubmitCommand { server: 0, line: "SET shared yes".into() });
+        sim.apply(crate::ui::state::Action::SubmitCommand {
+            server: 0,
+            line: "SET shared yes".into(),
+        });
         sim.apply(crate::ui::state::Action::Step(500));
         let share = sim.share_link();
         let share = share.link().expect("a link");
-        let Opening::Run(run) = Opening::from_address("", &share.link) else { panic!("{}", share.link) };
+        let Opening::Run(run) = Opening::from_address("", &share.link) else {
+            panic!("{}", share.link)
+        };
         let again = Opening::Run(run).into_sim();
         let lines = |s: &Sim| s.bus().log().iter().map(|e| e.line()).collect::<Vec<_>>();
         assert_eq!(lines(&again), lines(&sim));
         // The step is counted in events, so the clock stands at the last event's time
         // rather than wherever idle time had taken it; what the servers hold is the same.
-        let info = |s: &Sim| s.bus().servers().iter().map(|x| x.node.info_replication()).collect::<Vec<_>>();
+        let info = |s: &Sim| {
+            s.bus()
+                .servers()
+                .iter()
+                .map(|x| x.node.info_replication())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(info(&again), info(&sim));
         assert_eq!(again.transcript(), sim.transcript());
     }

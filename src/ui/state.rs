@@ -12,16 +12,16 @@ use yew::Reducible;
 
 use super::model::topology::{self, TopologyAction};
 use crate::bus::{format_reply, quote, Bus, ServerId};
-use crate::scenario::generator::GenerateSpec;
-use crate::scenario::session::Session;
-use crate::scenario::{self, Scenario};
 use crate::engine::keyspace::{is_expired, Value};
 use crate::engine::replication::LinkStateName;
 use crate::engine::resp::{split_args, Reply};
 use crate::engine::Role;
+use crate::scenario::generator::GenerateSpec;
+use crate::scenario::session::Session;
+use crate::scenario::{self, Scenario};
+use crate::ui::model::inspect::{InspectAction, InspectUi};
 use crate::ui::model::server_panel::{PanelAction, PanelUi};
 use crate::ui::model::timeline::{self, DiagramScroll, LogFilter, Theme, TimelineUi};
-use crate::ui::model::inspect::{InspectAction, InspectUi};
 use crate::ui::opening::{self, OpeningRun, OpeningView};
 
 /// Fixed, so every visit replays the same run (same replids, same event log).
@@ -43,7 +43,10 @@ const VALUE_CHARS: usize = 40;
 
 pub enum Action {
     /// A line typed into the console of `server`, as redis-cli would send it.
-    SubmitCommand { server: ServerId, line: String },
+    SubmitCommand {
+        server: ServerId,
+        line: String,
+    },
     /// The console's input changed.
     EditDraft(String),
     SelectConsole(ServerId),
@@ -88,7 +91,10 @@ pub enum Action {
     /// Opens a guided scenario by id, at its first narration step.
     OpenGuide(String),
     /// Opens a scenario (a share link's), at `step` events.
-    Open { scenario: Box<Scenario>, step: Option<u64> },
+    Open {
+        scenario: Box<Scenario>,
+        step: Option<u64>,
+    },
     /// Time travel to the moment narration step `n` describes (pauses).
     NarrationGo(usize),
     /// Dismisses the message about the page's address.
@@ -218,16 +224,32 @@ impl Sim {
     /// 127.0.0.1 6380` through their consoles at 0 ms, so the command and its `OK` are the
     /// first lines of their transcripts.
     pub fn example() -> Scenario {
-        let server = |name: &str, port: u16| scenario::ServerSpec { name: name.into(), port: port.into(), config: Default::default() };
-        let replicas: Vec<_> = REPLICA_PORTS.iter().enumerate().map(|(i, &port)| server(&format!("replica-{}", i + 1), port)).collect();
+        let server = |name: &str, port: u16| scenario::ServerSpec {
+            name: name.into(),
+            port: port.into(),
+            config: Default::default(),
+        };
+        let replicas: Vec<_> = REPLICA_PORTS
+            .iter()
+            .enumerate()
+            .map(|(i, &port)| server(&format!("replica-{}", i + 1), port))
+            .collect();
         Scenario {
             version: scenario::FORMAT_VERSION,
             seed: SEED,
             description: None,
             title: None,
             narration: Vec::new(),
-            topology: replicas.iter().map(|r| scenario::Link { replica: r.name.clone(), master: "master".into() }).collect(),
-            servers: std::iter::once(server("master", MASTER_PORT)).chain(replicas).collect(),
+            topology: replicas
+                .iter()
+                .map(|r| scenario::Link {
+                    replica: r.name.clone(),
+                    master: "master".into(),
+                })
+                .collect(),
+            servers: std::iter::once(server("master", MASTER_PORT))
+                .chain(replicas)
+                .collect(),
             actions: Vec::new(),
             end_ms: None,
             expect: Default::default(),
@@ -235,7 +257,8 @@ impl Sim {
     }
 
     pub fn new() -> Sim {
-        let (session, bus) = Session::start(Sim::example()).expect("the example is a valid scenario");
+        let (session, bus) =
+            Session::start(Sim::example()).expect("the example is a valid scenario");
         Sim::with(session, bus)
     }
 
@@ -282,13 +305,18 @@ impl Sim {
 
     /// The guided scenario `id`, ready to be played through, with its link for the address bar.
     pub fn guide_opening(id: &str) -> Result<OpeningRun, String> {
-        let scenario = scenario::guided::scenario(id).ok_or_else(|| format!("There is no guided scenario {id:?}."))?;
+        let scenario = scenario::guided::scenario(id)
+            .ok_or_else(|| format!("There is no guided scenario {id:?}."))?;
         let what = match &scenario.title {
             Some(title) => format!("the guided scenario \u{201c}{title}\u{201d}"),
             None => "the guided scenario".to_string(),
         };
-        let link = scenario::link::encode(&scenario::link::SharedRun { scenario: scenario.clone(), step: None });
-        let mut run = OpeningRun::new(scenario, None, what).map_err(|e| format!("The guided scenario {id:?} could not be opened: {e}"))?;
+        let link = scenario::link::encode(&scenario::link::SharedRun {
+            scenario: scenario.clone(),
+            step: None,
+        });
+        let mut run = OpeningRun::new(scenario, None, what)
+            .map_err(|e| format!("The guided scenario {id:?} could not be opened: {e}"))?;
         run.link = Some(link);
         Ok(run)
     }
@@ -303,19 +331,29 @@ impl Sim {
 
     /// Plays the run being opened on for about `budget_ms`; once done, it replaces this one.
     fn open_slice(&mut self, budget_ms: f64) {
-        let Some(cell) = self.opening.clone() else { return };
-        let done = cell.borrow_mut().as_mut().is_none_or(|run| run.slice(budget_ms));
+        let Some(cell) = self.opening.clone() else {
+            return;
+        };
+        let done = cell
+            .borrow_mut()
+            .as_mut()
+            .is_none_or(|run| run.slice(budget_ms));
         if !done {
             return;
         }
         self.opening = None;
-        let Some(mut run) = cell.borrow_mut().take() else { return };
+        let Some(mut run) = cell.borrow_mut().take() else {
+            return;
+        };
         let (waiting, link, play) = (run.waiting.take(), run.link.take(), run.play);
         self.replace_with(Sim::opened(run));
         self.opened_link = link;
         self.paused = !play;
         if let Some(w) = waiting {
-            w.reply.emit(crate::ui::embed::Outbound::Reply { to: w.to, error: None });
+            w.reply.emit(crate::ui::embed::Outbound::Reply {
+                to: w.to,
+                error: None,
+            });
         }
     }
 
@@ -326,16 +364,23 @@ impl Sim {
 
     /// Drops the run being opened, if any; an embed waiting for it is told `why`.
     fn cancel_opening(&mut self, why: &str) {
-        let Some(cell) = self.opening.take() else { return };
+        let Some(cell) = self.opening.take() else {
+            return;
+        };
         let waiting = cell.borrow_mut().take().and_then(|run| run.waiting);
         if let Some(w) = waiting {
-            w.reply.emit(crate::ui::embed::Outbound::Reply { to: w.to, error: Some(why.to_string()) });
+            w.reply.emit(crate::ui::embed::Outbound::Reply {
+                to: w.to,
+                error: Some(why.to_string()),
+            });
         }
     }
 
     /// The progress line while a run opens.
     pub fn opening_view(&self) -> Option<OpeningView> {
-        self.opening.as_ref().and_then(|cell| cell.borrow().as_ref().map(OpeningRun::view))
+        self.opening
+            .as_ref()
+            .and_then(|cell| cell.borrow().as_ref().map(OpeningRun::view))
     }
 
     /// The run being opened, if any (to attach an embed's reply, or read its title).
@@ -346,7 +391,9 @@ impl Sim {
 
     /// Slices run of the opening, for the page to schedule the next (`None`: none under way).
     pub fn opening_slices(&self) -> Option<u64> {
-        self.opening.as_ref().and_then(|cell| cell.borrow().as_ref().map(|run| run.slices))
+        self.opening
+            .as_ref()
+            .and_then(|cell| cell.borrow().as_ref().map(|run| run.slices))
     }
 
     /// The title of what is shown, or of what is opening.
@@ -388,10 +435,16 @@ impl Sim {
     /// as opening it would check it; over a limit, why, and the run up to the event shown
     /// when that fits (`scenario::share`).
     pub fn share_link(&self) -> ShareView {
-        let shared = |l: scenario::share::ShareLink| SharedLink { step: l.run.step.unwrap_or(0), link: l.link };
+        let shared = |l: scenario::share::ShareLink| SharedLink {
+            step: l.run.step.unwrap_or(0),
+            link: l.link,
+        };
         match scenario::share::share(&self.session(), &self.bus()) {
             Ok(link) => ShareView::Link(shared(link)),
-            Err(refusal) => ShareView::Refused { sentence: refusal.sentence, fits: refusal.fits.map(|l| shared(*l)) },
+            Err(refusal) => ShareView::Refused {
+                sentence: refusal.sentence,
+                fits: refusal.fits.map(|l| shared(*l)),
+            },
         }
     }
 
@@ -402,10 +455,19 @@ impl Sim {
         if base.narration.is_empty() && base.title.is_none() {
             return None;
         }
-        let steps: Vec<(u64, String)> = base.narration.iter().map(|n| (n.at.max(0) as u64, n.text.clone())).collect();
+        let steps: Vec<(u64, String)> = base
+            .narration
+            .iter()
+            .map(|n| (n.at.max(0) as u64, n.text.clone()))
+            .collect();
         let now = self.bus().elapsed_ms();
         let current = steps.iter().rposition(|(at, _)| *at <= now);
-        Some(NarrationView { title: base.title.clone(), description: base.description.clone(), steps, current })
+        Some(NarrationView {
+            title: base.title.clone(),
+            description: base.description.clone(),
+            steps,
+            current,
+        })
     }
 
     /// Replaces the whole run, keeping the page's own settings.
@@ -429,18 +491,35 @@ impl Sim {
 
     /// Does something on the bus for the person, now, and records it (see [`Session::act`]).
     pub(crate) fn act(&self, action: scenario::Action) -> Result<(), String> {
-        self.session.borrow_mut().act(&mut self.bus.borrow_mut(), action)
+        self.session
+            .borrow_mut()
+            .act(&mut self.bus.borrow_mut(), action)
     }
 
     /// A line typed into a server's console.
     pub(crate) fn act_command(&self, server: ServerId, line: &str) -> Result<(), String> {
-        let name = self.bus().servers().get(server).map(|s| s.name.clone()).ok_or_else(|| format!("no server s{server}"))?;
-        self.act(scenario::Action::Command { at: 0, server: name, line: line.to_string() })
+        let name = self
+            .bus()
+            .servers()
+            .get(server)
+            .map(|s| s.name.clone())
+            .ok_or_else(|| format!("no server s{server}"))?;
+        self.act(scenario::Action::Command {
+            at: 0,
+            server: name,
+            line: line.to_string(),
+        })
     }
 
-    pub(crate) fn start_generator(&self, server: ServerId, spec: GenerateSpec) -> Result<(), String> {
+    pub(crate) fn start_generator(
+        &self,
+        server: ServerId,
+        spec: GenerateSpec,
+    ) -> Result<(), String> {
         self.session.borrow_mut().stop_generator(&self.bus.borrow());
-        self.session.borrow_mut().start_generator(&mut self.bus.borrow_mut(), server, spec)
+        self.session
+            .borrow_mut()
+            .start_generator(&mut self.bus.borrow_mut(), server, spec)
     }
 
     pub(crate) fn stop_generator(&self) {
@@ -469,11 +548,19 @@ impl Sim {
             }
             Action::HistoryPrev => self.history_walk(-1),
             Action::HistoryNext => self.history_walk(1),
-            Action::Cut(a, b) => self.topology_notice = topology::apply(self, TopologyAction::Cut(a, b)).err(),
-            Action::Heal(a, b) => self.topology_notice = topology::apply(self, TopologyAction::Heal(a, b)).err(),
+            Action::Cut(a, b) => {
+                self.topology_notice = topology::apply(self, TopologyAction::Cut(a, b)).err()
+            }
+            Action::Heal(a, b) => {
+                self.topology_notice = topology::apply(self, TopologyAction::Heal(a, b)).err()
+            }
             Action::Tick(wall_ms) => {
                 if !self.paused {
-                    let ms = timeline::scale(wall_ms.min(MAX_TICK_MS), self.speed_pct, &mut self.timeline.speed_carry);
+                    let ms = timeline::scale(
+                        wall_ms.min(MAX_TICK_MS),
+                        self.speed_pct,
+                        &mut self.timeline.speed_carry,
+                    );
                     self.advance_by(ms);
                 }
             }
@@ -483,7 +570,9 @@ impl Sim {
                 if self.bus().in_recorded_past() {
                     self.bus.borrow_mut().step_forward();
                 } else {
-                    self.session.borrow_mut().step_event(&mut self.bus.borrow_mut());
+                    self.session
+                        .borrow_mut()
+                        .step_event(&mut self.bus.borrow_mut());
                 }
             }
             Action::StepBackEvent => {
@@ -505,10 +594,16 @@ impl Sim {
                 self.paused = true;
                 self.bus.borrow_mut().jump_to_end();
             }
-            Action::SelectEvent(index) => timeline::select(&self.bus.borrow(), &mut self.timeline, index),
-            Action::SetLogFilter(filter) => timeline::set_filter(&self.bus.borrow(), &mut self.timeline, filter),
+            Action::SelectEvent(index) => {
+                timeline::select(&self.bus.borrow(), &mut self.timeline, index)
+            }
+            Action::SetLogFilter(filter) => {
+                timeline::set_filter(&self.bus.borrow(), &mut self.timeline, filter)
+            }
             Action::ScrollLog(first) => self.timeline.log_scroll = first,
-            Action::ScrollDiagram(dir) => timeline::scroll_diagram(&self.bus.borrow(), &mut self.timeline, dir),
+            Action::ScrollDiagram(dir) => {
+                timeline::scroll_diagram(&self.bus.borrow(), &mut self.timeline, dir)
+            }
             Action::SetTheme(theme) => self.timeline.theme = theme,
             Action::ShowHelp(open) => self.timeline.help_open = open,
             Action::Panel(action) => PanelUi::apply(self, action),
@@ -523,14 +618,23 @@ impl Sim {
                 Ok(run) => self.begin_opening(run),
                 Err(message) => self.notice = Some(message),
             },
-            Action::Open { scenario, step } => match OpeningRun::new(*scenario, step, "the shared run".to_string()) {
-                Ok(run) => self.begin_opening(run),
-                Err(e) => self.notice = Some(format!("This scenario could not be opened: {e}")),
-            },
+            Action::Open { scenario, step } => {
+                match OpeningRun::new(*scenario, step, "the shared run".to_string()) {
+                    Ok(run) => self.begin_opening(run),
+                    Err(e) => self.notice = Some(format!("This scenario could not be opened: {e}")),
+                }
+            }
             Action::OpenSlice => self.open_slice(opening::SLICE_MS),
-            Action::CancelOpening => self.cancel_opening("The person watching cancelled it before it opened."),
+            Action::CancelOpening => {
+                self.cancel_opening("The person watching cancelled it before it opened.")
+            }
             Action::NarrationGo(n) => {
-                let at = self.session().base().narration.get(n).map(|s| s.at.max(0) as u64);
+                let at = self
+                    .session()
+                    .base()
+                    .narration
+                    .get(n)
+                    .map(|s| s.at.max(0) as u64);
                 if let Some(at) = at {
                     self.paused = true;
                     let mut bus = self.bus.borrow_mut();
@@ -566,7 +670,9 @@ impl Sim {
         let live = timeline::replay(&mut self.bus.borrow_mut(), &mut self.timeline, ms);
         if live > 0 {
             let until = self.bus().now() + live;
-            self.session.borrow_mut().advance(&mut self.bus.borrow_mut(), until);
+            self.session
+                .borrow_mut()
+                .advance(&mut self.bus.borrow_mut(), until);
         }
     }
 
@@ -624,7 +730,10 @@ impl Sim {
 
     pub fn server_views(&self) -> Vec<ServerView> {
         let bus = self.bus();
-        (0..bus.servers().len()).filter(|&id| !bus.is_removed(id)).map(|id| server_view(&bus, id)).collect()
+        (0..bus.servers().len())
+            .filter(|&id| !bus.is_removed(id))
+            .map(|id| server_view(&bus, id))
+            .collect()
     }
 
     /// The console's server choices: `(id, "name (port)")`.
@@ -655,8 +764,12 @@ impl Sim {
         for e in entries {
             let args = split_args(e.input.as_bytes()).unwrap_or_default();
             let line = TranscriptLine {
-                input: (!e.input.is_empty()).then(|| format!("{} {}", prompt(&s.host, s.port, db), e.input)),
-                output: e.reply.as_ref().map(|r| format_output(r, redis_cli_raw(&args))),
+                input: (!e.input.is_empty())
+                    .then(|| format!("{} {}", prompt(&s.host, s.port, db), e.input)),
+                output: e
+                    .reply
+                    .as_ref()
+                    .map(|r| format_output(r, redis_cli_raw(&args))),
                 error: matches!(e.reply, Some(Reply::Error(_))),
             };
             db = selected_db(&args, e.reply.as_ref()).unwrap_or(db);
@@ -694,11 +807,16 @@ fn selected_db(args: &[Vec<u8>], reply: Option<&Reply>) -> Option<usize> {
 
 /// Commands whose bulk replies redis-cli prints as they are (`cliSendCommand`'s list).
 pub fn redis_cli_raw(args: &[Vec<u8>]) -> bool {
-    let is = |i: usize, w: &str| args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()));
+    let is = |i: usize, w: &str| {
+        args.get(i)
+            .is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()))
+    };
     let argc = args.len();
     is(0, "info")
         || is(0, "lolwut")
-        || (argc >= 2 && is(0, "debug") && (is(1, "htstats") || is(1, "htstats-key") || is(1, "client-eviction")))
+        || (argc >= 2
+            && is(0, "debug")
+            && (is(1, "htstats") || is(1, "htstats-key") || is(1, "client-eviction")))
         || (argc >= 2 && is(0, "memory") && (is(1, "malloc-stats") || is(1, "doctor")))
         || (argc == 2 && is(0, "cluster") && (is(1, "nodes") || is(1, "info")))
         || (argc >= 2 && is(0, "client") && (is(1, "list") || is(1, "info")))
@@ -711,7 +829,9 @@ fn format_output(reply: &Reply, raw: bool) -> String {
     let text = format_reply(reply, raw);
     if raw {
         // INFO's lines end in CRLF; a terminal shows them as plain lines.
-        text.replace("\r\n", "\n").trim_end_matches('\n').to_string()
+        text.replace("\r\n", "\n")
+            .trim_end_matches('\n')
+            .to_string()
     } else {
         text
     }
@@ -719,7 +839,9 @@ fn format_output(reply: &Reply, raw: bool) -> String {
 
 /// The bus server a replica's `host:port` reaches, the way the bus routes connections.
 fn bus_target(bus: &Bus, host: &str, port: u16) -> Option<ServerId> {
-    (host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost")).then(|| bus.server_by_port(port)).flatten()
+    (host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost"))
+        .then(|| bus.server_by_port(port))
+        .flatten()
 }
 
 /// The state of a replica's link, in the words the cards and the links table use.
@@ -816,7 +938,8 @@ pub struct TranscriptLine {
 
 /// `field:value` lines of an INFO section.
 fn info_field<'a>(info: &'a str, field: &str) -> Option<&'a str> {
-    info.lines().find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+    info.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
 }
 
 fn server_view(bus: &Bus, id: ServerId) -> ServerView {
@@ -826,7 +949,10 @@ fn server_view(bus: &Bus, id: ServerId) -> ServerView {
     let info = node.info_replication();
     let role = node.role();
     let (offset_name, offset) = match role {
-        Role::Master => ("master_repl_offset", info_field(&info, "master_repl_offset")),
+        Role::Master => (
+            "master_repl_offset",
+            info_field(&info, "master_repl_offset"),
+        ),
         Role::Replica => ("slave_repl_offset", info_field(&info, "slave_repl_offset")),
     };
     let link = node.master_link().map(|l| {
@@ -837,9 +963,9 @@ fn server_view(bus: &Bus, id: ServerId) -> ServerView {
             LinkStateName::Connecting => format!("connecting to {}:{}", l.host, l.port),
             LinkStateName::ReceivePingReply => "PING sent, waiting for PONG".to_string(),
             LinkStateName::ReceiveAuthReply => "AUTH sent".to_string(),
-            LinkStateName::ReceivePortReply | LinkStateName::ReceiveIpReply | LinkStateName::ReceiveCapaReply => {
-                "REPLCONF sent".to_string()
-            }
+            LinkStateName::ReceivePortReply
+            | LinkStateName::ReceiveIpReply
+            | LinkStateName::ReceiveCapaReply => "REPLCONF sent".to_string(),
             LinkStateName::ReceivePsyncReply => {
                 "PSYNC sent; a full sync waits repl-diskless-sync-delay".to_string()
             }
@@ -850,19 +976,37 @@ fn server_view(bus: &Bus, id: ServerId) -> ServerView {
             },
             LinkStateName::Connected => "streaming".to_string(),
         };
-        LinkView { master_port: l.port, word: LinkWord::of(state), detail, cut }
+        LinkView {
+            master_port: l.port,
+            word: LinkWord::of(state),
+            detail,
+            cut,
+        }
     });
     let replicas = info
         .lines()
         .filter(|l| l.starts_with("slave") && l.contains(":ip="))
         .filter_map(|l| {
             let fields = l.split_once(':')?.1;
-            let get = |k: &str| fields.split(',').find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='));
-            Some(format!("{} {} offset={}", get("port")?, get("state")?, get("offset")?))
+            let get = |k: &str| {
+                fields
+                    .split(',')
+                    .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='))
+            };
+            Some(format!(
+                "{} {} offset={}",
+                get("port")?,
+                get("state")?,
+                get("offset")?
+            ))
         })
         .collect();
     let now = bus.now();
-    let live: Vec<_> = node.keyspace().dbs[0].entries.iter().filter(|(_, e)| !is_expired(e, now)).collect();
+    let live: Vec<_> = node.keyspace().dbs[0]
+        .entries
+        .iter()
+        .filter(|(_, e)| !is_expired(e, now))
+        .collect();
     let keys = live
         .iter()
         .take(KEYS_SHOWN)
@@ -875,14 +1019,24 @@ fn server_view(bus: &Bus, id: ServerId) -> ServerView {
                     summary.as_bytes()
                 }
             };
-            let escaped = if matches!(e.value, Value::String(_)) { quote(v) } else { String::from_utf8_lossy(v).into_owned() };
+            let escaped = if matches!(e.value, Value::String(_)) {
+                quote(v)
+            } else {
+                String::from_utf8_lossy(v).into_owned()
+            };
             let cut = escaped.chars().count() > VALUE_CHARS;
             KeyView {
                 key: quote(k),
-                value: if cut { format!("{}…", escaped.chars().take(VALUE_CHARS).collect::<String>()) } else { escaped.clone() },
+                value: if cut {
+                    format!("{}…", escaped.chars().take(VALUE_CHARS).collect::<String>())
+                } else {
+                    escaped.clone()
+                },
                 full_value: cut.then_some(escaped),
                 bytes: v.len(),
-                ttl: e.expires_at.map(|at| format!("{} s", at.saturating_sub(now).div_ceil(1000))),
+                ttl: e
+                    .expires_at
+                    .map(|at| format!("{} s", at.saturating_sub(now).div_ceil(1000))),
             }
         })
         .collect();
@@ -913,7 +1067,11 @@ mod tests {
     use crate::ui::model::topology::EdgeWord;
 
     fn replica_words(sim: &Sim) -> Vec<Option<LinkWord>> {
-        sim.server_views().iter().skip(1).map(|v| v.link.as_ref().map(|l| l.word)).collect()
+        sim.server_views()
+            .iter()
+            .skip(1)
+            .map(|v| v.link.as_ref().map(|l| l.word))
+            .collect()
     }
 
     #[test]
@@ -922,7 +1080,10 @@ mod tests {
         let mut seen = Vec::new();
         for _ in 0..40 {
             let words = replica_words(&sim);
-            assert!(words.iter().all(Option::is_some), "a replica card lost its link state");
+            assert!(
+                words.iter().all(Option::is_some),
+                "a replica card lost its link state"
+            );
             for w in words.into_iter().flatten() {
                 if seen.last() != Some(&w) {
                     seen.push(w);
@@ -936,7 +1097,10 @@ mod tests {
         assert_eq!(seen.last(), Some(&LinkWord::Up), "{seen:?}");
         assert_eq!(replica_words(&sim), vec![Some(LinkWord::Up); 2]);
         let edges = sim.topology_view().edges;
-        assert_eq!(edges.iter().map(|e| e.label.as_str()).collect::<Vec<_>>(), ["6380 → 6381", "6380 → 6382"]);
+        assert_eq!(
+            edges.iter().map(|e| e.label.as_str()).collect::<Vec<_>>(),
+            ["6380 → 6381", "6380 → 6382"]
+        );
         assert!(edges.iter().all(|e| e.word == EdgeWord::Online && !e.cut));
     }
 
@@ -945,13 +1109,19 @@ mod tests {
         let mut sim = Sim::new();
         sim.apply(Action::Step(8_000));
         sim.apply(Action::EditDraft("SET k v".into()));
-        sim.apply(Action::SubmitCommand { server: 0, line: "SET k v".into() });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "SET k v".into(),
+        });
         assert_eq!(sim.console.draft, "");
         sim.apply(Action::Step(100));
         let views = sim.server_views();
         for v in &views {
             assert_eq!(v.keys.len(), 1, "{}", v.name);
-            assert_eq!((v.keys[0].key.as_str(), v.keys[0].value.as_str()), ("\"k\"", "\"v\""));
+            assert_eq!(
+                (v.keys[0].key.as_str(), v.keys[0].value.as_str()),
+                ("\"k\"", "\"v\"")
+            );
         }
         assert_eq!(views[1].offset, views[0].offset);
         assert_eq!(views[0].offset_name, "master_repl_offset");
@@ -968,20 +1138,35 @@ mod tests {
         sim.apply(Action::Step(8_000));
         sim.apply(Action::SelectConsole(1));
         assert_eq!(sim.prompt(), "127.0.0.1:6381>");
-        sim.apply(Action::SubmitCommand { server: 1, line: "SET x y".into() });
+        sim.apply(Action::SubmitCommand {
+            server: 1,
+            line: "SET x y".into(),
+        });
         let t = sim.transcript();
-        assert_eq!(t[0].input.as_deref(), Some("127.0.0.1:6381> REPLICAOF 127.0.0.1 6380"));
+        assert_eq!(
+            t[0].input.as_deref(),
+            Some("127.0.0.1:6381> REPLICAOF 127.0.0.1 6380")
+        );
         let last = t.last().unwrap();
         assert!(last.error);
-        assert_eq!(last.output.as_deref(), Some("(error) READONLY You can't write against a read only replica."));
+        assert_eq!(
+            last.output.as_deref(),
+            Some("(error) READONLY You can't write against a read only replica.")
+        );
     }
 
     #[test]
     fn a_refused_line_stays_typed_and_history_walks_back_and_forth() {
         let mut sim = Sim::new();
-        sim.apply(Action::SubmitCommand { server: 0, line: "SET a 1".into() });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "SET a 1".into(),
+        });
         sim.apply(Action::EditDraft("SET \"b 2".into()));
-        sim.apply(Action::SubmitCommand { server: 0, line: "SET \"b 2".into() });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "SET \"b 2".into(),
+        });
         assert_eq!(sim.console.draft, "SET \"b 2");
         assert_eq!(sim.console.notice.as_deref(), Some("Invalid argument(s)"));
         assert_eq!(sim.transcript().len(), 1, "a refused line is never sent");
@@ -995,11 +1180,20 @@ mod tests {
         assert_eq!(sim.console.draft, "SET a 1");
         sim.apply(Action::HistoryNext);
         sim.apply(Action::HistoryNext);
-        assert_eq!(sim.console.draft, "GET", "walking past the newest line restores the typed one");
+        assert_eq!(
+            sim.console.draft, "GET",
+            "walking past the newest line restores the typed one"
+        );
 
-        sim.apply(Action::SubmitCommand { server: 0, line: "GET a".into() });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "GET a".into(),
+        });
         assert_eq!(sim.console.notice, None);
-        assert_eq!(sim.transcript().last().unwrap().output.as_deref(), Some("\"1\""));
+        assert_eq!(
+            sim.transcript().last().unwrap().output.as_deref(),
+            Some("\"1\"")
+        );
     }
 
     #[test]
@@ -1017,12 +1211,19 @@ mod tests {
         sim.apply(Action::SetSpeed(10));
         sim.apply(Action::Tick(45));
         sim.apply(Action::Tick(45));
-        assert_eq!(sim.elapsed_ms(), 10_559, "0.1× of 90 ms: 9 ms, no fraction lost between ticks");
+        assert_eq!(
+            sim.elapsed_ms(),
+            10_559,
+            "0.1× of 90 ms: 9 ms, no fraction lost between ticks"
+        );
         sim.apply(Action::SetPaused(true));
         sim.apply(Action::Tick(50));
         assert_eq!(sim.elapsed_ms(), 10_559);
         let shared = Rc::new(sim.clone());
-        assert!(Rc::ptr_eq(&shared, &shared.clone().reduce(Action::Tick(50))), "a paused tick must not redraw");
+        assert!(
+            Rc::ptr_eq(&shared, &shared.clone().reduce(Action::Tick(50))),
+            "a paused tick must not redraw"
+        );
         sim.apply(Action::Step(1_000));
         assert_eq!(sim.elapsed_ms(), 11_559);
         assert_eq!(format_clock(sim.elapsed_ms()), "00:11.5");
@@ -1033,20 +1234,33 @@ mod tests {
     fn stepping_back_and_forth_by_event_shows_the_same_cluster() {
         let mut sim = Sim::new();
         sim.apply(Action::Step(8_000));
-        sim.apply(Action::SubmitCommand { server: 0, line: "SET k v".into() });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "SET k v".into(),
+        });
         let (hash, views) = (sim.bus().log_hash(), sim.server_views());
         let events = sim.bus().log().len();
         sim.apply(Action::StepBackEvent);
         assert!(sim.paused, "stepping pauses the clock");
-        assert!(sim.bus().log().len() < events, "one event back shortens the visible log");
+        assert!(
+            sim.bus().log().len() < events,
+            "one event back shortens the visible log"
+        );
         for _ in 0..5 {
             sim.apply(Action::StepBackEvent);
         }
-        assert!(sim.server_views()[0].keys.is_empty(), "before the SET the master has no key");
+        assert!(
+            sim.server_views()[0].keys.is_empty(),
+            "before the SET the master has no key"
+        );
         while sim.bus().log().len() < events {
             sim.apply(Action::StepEvent);
         }
-        assert_eq!(sim.bus().log_hash(), hash, "forward again along the same timeline");
+        assert_eq!(
+            sim.bus().log_hash(),
+            hash,
+            "forward again along the same timeline"
+        );
         assert_eq!(sim.server_views(), views);
     }
 
@@ -1071,29 +1285,50 @@ mod tests {
     fn long_and_binary_values_are_escaped_and_cut() {
         let mut sim = Sim::new();
         let long = "x".repeat(100);
-        sim.apply(Action::SubmitCommand { server: 0, line: format!("SET long {long}") });
-        sim.apply(Action::SubmitCommand { server: 0, line: "SET \"<b>\" \"a\\x00\\n\" EX 10".into() });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: format!("SET long {long}"),
+        });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "SET \"<b>\" \"a\\x00\\n\" EX 10".into(),
+        });
         let keys = &sim.server_views()[0].keys;
         assert_eq!(keys[0].key, "\"<b>\"");
         assert_eq!(keys[0].value, "\"a\\x00\\n\"");
         assert_eq!(keys[0].ttl.as_deref(), Some("10 s"));
         assert_eq!(keys[1].value.chars().count(), VALUE_CHARS + 1);
         assert!(keys[1].value.ends_with('…'));
-        assert_eq!(keys[1].full_value.as_deref(), Some(format!("\"{long}\"").as_str()));
+        assert_eq!(
+            keys[1].full_value.as_deref(),
+            Some(format!("\"{long}\"").as_str())
+        );
         assert_eq!(keys[1].bytes, 100);
     }
 
     #[test]
     fn info_is_printed_raw_and_select_shows_in_the_prompt() {
         let mut sim = Sim::new();
-        sim.apply(Action::SubmitCommand { server: 0, line: "INFO replication".into() });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "INFO replication".into(),
+        });
         let out = sim.transcript().last().unwrap().output.clone().unwrap();
         assert!(out.starts_with("# Replication\nrole:master\n"), "{out}");
         assert!(!out.contains('\r'));
-        sim.apply(Action::SubmitCommand { server: 0, line: "SELECT 3".into() });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "SELECT 3".into(),
+        });
         assert_eq!(sim.prompt(), "127.0.0.1:6380[3]>");
-        sim.apply(Action::SubmitCommand { server: 0, line: "GET k".into() });
-        assert_eq!(sim.transcript().last().unwrap().input.as_deref(), Some("127.0.0.1:6380[3]> GET k"));
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "GET k".into(),
+        });
+        assert_eq!(
+            sim.transcript().last().unwrap().input.as_deref(),
+            Some("127.0.0.1:6380[3]> GET k")
+        );
         assert!(redis_cli_raw(&[b"client".to_vec(), b"LIST".to_vec()]));
         assert!(!redis_cli_raw(&[b"get".to_vec(), b"info".to_vec()]));
     }
@@ -1113,27 +1348,64 @@ mod tests {
     fn a_run_opens_in_slices_with_progress_and_is_the_run_opened_in_one_go() {
         let whole = Sim::open(long_run(), Some(5_000)).unwrap();
         let mut sim = Sim::new();
-        sim.apply(Action::Open { scenario: Box::new(long_run()), step: Some(5_000) });
+        sim.apply(Action::Open {
+            scenario: Box::new(long_run()),
+            step: Some(5_000),
+        });
         let mut seen = Vec::new();
         while let Some(view) = sim.opening_view() {
             seen.push(view.percent);
-            assert!(view.text().starts_with("Opening the shared run… "), "{}", view.text());
+            assert!(
+                view.text().starts_with("Opening the shared run… "),
+                "{}",
+                view.text()
+            );
             let started = std::time::Instant::now();
             sim.apply(Action::OpenSlice);
             // The slice's own budget, with room for a slow machine.
-            assert!(started.elapsed() < std::time::Duration::from_millis(250), "{:?}", started.elapsed());
+            assert!(
+                started.elapsed() < std::time::Duration::from_millis(250),
+                "{:?}",
+                started.elapsed()
+            );
             let ticked = Rc::new(sim.clone());
-            assert!(Rc::ptr_eq(&ticked, &ticked.clone().reduce(Action::Tick(50))) || sim.opening.is_none(), "ticks wait for the opening");
+            assert!(
+                Rc::ptr_eq(&ticked, &ticked.clone().reduce(Action::Tick(50)))
+                    || sim.opening.is_none(),
+                "ticks wait for the opening"
+            );
         }
-        assert!(seen.len() > 3, "a minute of load takes several slices: {seen:?}");
+        assert!(
+            seen.len() > 3,
+            "a minute of load takes several slices: {seen:?}"
+        );
         assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
-        assert_eq!(sim.bus().timeline().iter().map(|e| e.line()).collect::<Vec<_>>(), whole.bus().timeline().iter().map(|e| e.line()).collect::<Vec<_>>());
-        assert_eq!(sim.bus().log().len(), whole.bus().log().len(), "opens where the link says");
+        assert_eq!(
+            sim.bus()
+                .timeline()
+                .iter()
+                .map(|e| e.line())
+                .collect::<Vec<_>>(),
+            whole
+                .bus()
+                .timeline()
+                .iter()
+                .map(|e| e.line())
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            sim.bus().log().len(),
+            whole.bus().log().len(),
+            "opens where the link says"
+        );
         assert!(sim.paused && sim.notice.is_none() && sim.run == 1);
 
         // Cancelled: the run shown stays.
         let mut sim = Sim::new();
-        sim.apply(Action::Open { scenario: Box::new(long_run()), step: None });
+        sim.apply(Action::Open {
+            scenario: Box::new(long_run()),
+            step: None,
+        });
         assert!(sim.opening_view().is_some());
         sim.apply(Action::CancelOpening);
         assert!(sim.opening_view().is_none());
@@ -1143,16 +1415,30 @@ mod tests {
     #[test]
     fn share_writes_no_link_the_page_would_refuse() {
         let mut sim = Sim::new();
-        sim.apply(Action::SubmitCommand { server: 0, line: "SET small 1".into() });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "SET small 1".into(),
+        });
         sim.apply(Action::Share);
-        let Some(ShareView::Link(shared)) = &sim.share else { panic!("{:?}", sim.share) };
+        let Some(ShareView::Link(shared)) = &sim.share else {
+            panic!("{:?}", sim.share)
+        };
         assert!(scenario::link::decode(&shared.link).is_ok());
         // A typed line over the scenario format's limit: the console takes it, a link cannot.
         let line = format!("SET big {}", "x".repeat(scenario::limits::MAX_LINE_BYTES));
         sim.apply(Action::SubmitCommand { server: 0, line });
         sim.apply(Action::Share);
-        let Some(ShareView::Refused { sentence, fits: None }) = &sim.share else { panic!("{:?}", sim.share) };
-        assert!(sentence.starts_with("This run cannot be shared as a link: "), "{sentence}");
+        let Some(ShareView::Refused {
+            sentence,
+            fits: None,
+        }) = &sim.share
+        else {
+            panic!("{:?}", sim.share)
+        };
+        assert!(
+            sentence.starts_with("This run cannot be shared as a link: "),
+            "{sentence}"
+        );
         assert!(sentence.contains("65536"), "names the limit: {sentence}");
     }
 }

@@ -32,7 +32,12 @@ pub const DEADLINE: Duration = Duration::from_secs(20);
 /// Whether the real Redis binaries are here. Call first in every test; `false` means
 /// "skip" (and has already said so loudly).
 pub fn redis_installed() -> bool {
-    let works = |bin: &str| Command::new(bin).arg("--version").output().is_ok_and(|o| o.status.success());
+    let works = |bin: &str| {
+        Command::new(bin)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
     if works("redis-server") && works("redis-cli") {
         return true;
     }
@@ -87,9 +92,12 @@ pub fn free_port() -> u16 {
 fn temp_dir(kind: Kind) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
     let n = N.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir()
-        .join("replscope-tests")
-        .join(format!("{}-{}-{}", kind.name(), std::process::id(), n));
+    let dir = std::env::temp_dir().join("replscope-tests").join(format!(
+        "{}-{}-{}",
+        kind.name(),
+        std::process::id(),
+        n
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create the server's temp dir");
     dir
@@ -119,19 +127,38 @@ impl ServerProcess {
                 Kind::Replscope => env!("CARGO_BIN_EXE_replscope-server"),
             });
             let d = dir.to_str().expect("utf-8 temp dir");
-            cmd.args(["--port", &port_s, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+            cmd.args([
+                "--port",
+                &port_s,
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ]);
             cmd.args(["--dir", d, "--daemonize", "no"]);
             cmd.args(extra).current_dir(&dir).stdin(Stdio::null());
             let log = std::fs::File::create(dir.join("server.log")).expect("create the server log");
             cmd.stdout(log.try_clone().expect("dup log")).stderr(log);
-            let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", kind.name()));
-            let mut server = ServerProcess { kind, port, dir, child };
+            let child = cmd
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", kind.name()));
+            let mut server = ServerProcess {
+                kind,
+                port,
+                dir,
+                child,
+            };
             match server.wait_ready() {
                 Ok(()) => return server,
                 Err(log) => last_log = log, // most likely the port was taken: try another
             }
         }
-        panic!("{} did not start after 5 attempts; last log:\n{last_log}", kind.name());
+        panic!(
+            "{} did not start after 5 attempts; last log:\n{last_log}",
+            kind.name()
+        );
     }
 
     /// Waits until the server answers PING; `Err(log)` if the process died first.
@@ -144,13 +171,21 @@ impl ServerProcess {
             if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
                 let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
                 let mut buf = [0u8; 7];
-                if s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n" {
+                if s.write_all(b"PING\r\n").is_ok()
+                    && s.read_exact(&mut buf).is_ok()
+                    && &buf == b"+PONG\r\n"
+                {
                     return Ok(());
                 }
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("{} on port {} never answered PING; log:\n{}", self.kind.name(), self.port, self.log());
+        panic!(
+            "{} on port {} never answered PING; log:\n{}",
+            self.kind.name(),
+            self.port,
+            self.log()
+        );
     }
 
     pub fn pid(&self) -> u32 {
@@ -187,7 +222,12 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.stop();
         if std::thread::panicking() {
-            eprintln!("----- {} (port {}) log -----\n{}----- end of log -----", self.kind.name(), self.port, self.log());
+            eprintln!(
+                "----- {} (port {}) log -----\n{}----- end of log -----",
+                self.kind.name(),
+                self.port,
+                self.log()
+            );
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -248,7 +288,10 @@ pub fn reply_len(data: &[u8]) -> Option<usize> {
             }
             Some(at)
         }
-        other => panic!("not a RESP2 reply (first byte {other:#04x}): {:?}", show(data)),
+        other => panic!(
+            "not a RESP2 reply (first byte {other:#04x}): {:?}",
+            show(data)
+        ),
     }
 }
 
@@ -265,11 +308,17 @@ pub struct Client {
 
 impl Client {
     pub fn connect(port: u16) -> Client {
-        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap_or_else(|e| panic!("connect to {port}: {e}"));
+        let stream = TcpStream::connect(("127.0.0.1", port))
+            .unwrap_or_else(|e| panic!("connect to {port}: {e}"));
         // Small writes must leave as they are written (the split-command tests rely on it).
         stream.set_nodelay(true).expect("nodelay");
-        stream.set_read_timeout(Some(Duration::from_millis(50))).expect("read timeout");
-        Client { stream, buf: Vec::new() }
+        stream
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .expect("read timeout");
+        Client {
+            stream,
+            buf: Vec::new(),
+        }
     }
 
     pub fn send(&mut self, data: &[u8]) {
@@ -285,7 +334,14 @@ impl Client {
                 self.buf.extend_from_slice(&chunk[..n]);
                 Ok(true)
             }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => Ok(false),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) =>
+            {
+                Ok(false)
+            }
             Err(_) => Err(()),
         }
     }
@@ -309,10 +365,16 @@ impl Client {
                 return self.buf.drain(..at).collect();
             }
             if Instant::now() >= deadline {
-                panic!("timed out waiting for {n} replies; have {:?}", show(&self.buf));
+                panic!(
+                    "timed out waiting for {n} replies; have {:?}",
+                    show(&self.buf)
+                );
             }
             if self.fill().is_err() {
-                panic!("connection closed while waiting for {n} replies; have {:?}", show(&self.buf));
+                panic!(
+                    "connection closed while waiting for {n} replies; have {:?}",
+                    show(&self.buf)
+                );
             }
         }
     }
@@ -325,7 +387,10 @@ impl Client {
                 panic!("timed out waiting for {n} bytes; have {}", self.buf.len());
             }
             if self.fill().is_err() {
-                panic!("connection closed while waiting for {n} bytes; have {:?}", show(&self.buf));
+                panic!(
+                    "connection closed while waiting for {n} bytes; have {:?}",
+                    show(&self.buf)
+                );
             }
         }
         self.buf.drain(..n).collect()
@@ -339,10 +404,18 @@ impl Client {
                 return self.buf.drain(..p + suffix.len()).collect();
             }
             if Instant::now() >= deadline {
-                panic!("timed out waiting for {:?}; have {:?}", show(suffix), show(&self.buf));
+                panic!(
+                    "timed out waiting for {:?}; have {:?}",
+                    show(suffix),
+                    show(&self.buf)
+                );
             }
             if self.fill().is_err() {
-                panic!("connection closed while waiting for {:?}; have {:?}", show(suffix), show(&self.buf));
+                panic!(
+                    "connection closed while waiting for {:?}; have {:?}",
+                    show(suffix),
+                    show(&self.buf)
+                );
             }
         }
     }
@@ -369,21 +442,34 @@ impl Client {
     /// The text of `INFO <section>`.
     pub fn info(&mut self, section: &str) -> String {
         let raw = self.cmd(&["INFO", section]);
-        let start = raw.windows(2).position(|w| w == b"\r\n").expect("bulk header") + 2;
+        let start = raw
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("bulk header")
+            + 2;
         String::from_utf8_lossy(&raw[start..raw.len() - 2]).into_owned()
     }
 
     pub fn info_field(&mut self, section: &str, field: &str) -> Option<String> {
         let text = self.info(section);
         let prefix = format!("{field}:");
-        text.lines().find_map(|l| l.strip_prefix(&prefix)).map(str::to_string)
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .map(str::to_string)
     }
 }
 
 /// Runs `redis-cli` with these arguments; returns (stdout, exit success).
 pub fn redis_cli(args: &[&str]) -> (String, bool) {
-    let out = Command::new("redis-cli").args(args).stdin(Stdio::null()).output().expect("run redis-cli");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), out.status.success())
+    let out = Command::new("redis-cli")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run redis-cli");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.success(),
+    )
 }
 
 /// Poses as a replica (PSYNC on a raw connection), skips the snapshot, and returns the
@@ -409,14 +495,19 @@ pub fn attach_raw_replica(master: &ServerProcess) -> Client {
                 buf.push(b);
             }
             if !buf.is_empty() {
-                return String::from_utf8_lossy(&buf).trim_end_matches('\r').to_string();
+                return String::from_utf8_lossy(&buf)
+                    .trim_end_matches('\r')
+                    .to_string();
             }
         }
     };
     let full = line(&mut c);
     assert!(full.starts_with("+FULLRESYNC "), "{full}");
     let header = line(&mut c);
-    let len: usize = header.strip_prefix('$').and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("payload header {header}"));
+    let len: usize = header
+        .strip_prefix('$')
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("payload header {header}"));
     let rdb = c.read_exact_bytes(len);
     assert!(rdb.starts_with(b"REDIS0010"), "the payload is an RDB v10");
     c
@@ -424,15 +515,24 @@ pub fn attach_raw_replica(master: &ServerProcess) -> Client {
 
 /// The options both servers of a replication-stream comparison run with: disk payloads
 /// (`$<len>`) need no ACK before streaming, and no PINGs interleave with the writes.
-pub const STREAM_OPTS: [&str; 6] =
-    ["--repl-diskless-sync", "no", "--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "100000"];
+pub const STREAM_OPTS: [&str; 6] = [
+    "--repl-diskless-sync",
+    "no",
+    "--repl-diskless-sync-delay",
+    "0",
+    "--repl-ping-replica-period",
+    "100000",
+];
 
 /// The replication streams of the same writes on a real Redis and on replscope: starts
 /// both with [`STREAM_OPTS`], attaches a raw replica ([`attach_raw_replica`]) to each, runs
 /// `writes` on a fresh client of each (Redis first), and reads each stream up to and
 /// including `end`. Returns, Redis first, each server's raw stream and what `writes`
 /// returned there; masking and comparing are the caller's. `None` without redis-server.
-pub fn streams_from_both<T>(mut writes: impl FnMut(&mut Client) -> T, end: &[u8]) -> Option<[(Vec<u8>, T); 2]> {
+pub fn streams_from_both<T>(
+    mut writes: impl FnMut(&mut Client) -> T,
+    end: &[u8],
+) -> Option<[(Vec<u8>, T); 2]> {
     if !redis_installed() {
         return None;
     }

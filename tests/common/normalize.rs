@@ -100,7 +100,12 @@ pub fn array_spans(reply: &[u8]) -> Option<Vec<Range<usize>>> {
 
 /// The elements of an array reply, raw bytes each (see [`array_spans`]).
 pub fn array_elements(reply: &[u8]) -> Option<Vec<Vec<u8>>> {
-    Some(array_spans(reply)?.into_iter().map(|s| reply[s].to_vec()).collect())
+    Some(
+        array_spans(reply)?
+            .into_iter()
+            .map(|s| reply[s].to_vec())
+            .collect(),
+    )
 }
 
 /// An array reply of these raw elements.
@@ -128,7 +133,10 @@ fn bulk_body_span(data: &[u8], span: Range<usize>) -> Option<Range<usize>> {
 /// The bodies of a flat array of bulk strings; `None` for any other reply (a nil element
 /// included).
 pub fn bulk_strings(reply: &[u8]) -> Option<Vec<Vec<u8>>> {
-    array_spans(reply)?.into_iter().map(|s| bulk_body_span(reply, s).map(|b| reply[b].to_vec())).collect()
+    array_spans(reply)?
+        .into_iter()
+        .map(|s| bulk_body_span(reply, s).map(|b| reply[b].to_vec()))
+        .collect()
 }
 
 /// A bulk string reply.
@@ -171,7 +179,12 @@ fn mask_if(span: &mut [u8], volatile: impl Fn(&[u8]) -> bool) {
 /// Each `width` bytes right after an occurrence of `after` go through [`mask_if`]. A
 /// window cut short by the end of `data` is left alone; the search resumes after each
 /// window.
-fn mask_after(data: &[u8], after: &[u8], width: usize, volatile: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+fn mask_after(
+    data: &[u8],
+    after: &[u8],
+    width: usize,
+    volatile: impl Fn(&[u8]) -> bool,
+) -> Vec<u8> {
     let mut out = data.to_vec();
     let mut from = 0;
     while let Some(p) = out[from..].windows(after.len()).position(|w| w == after) {
@@ -194,7 +207,10 @@ fn mask_command_args(stream: &[u8], which: impl Fn(&[Vec<u8>]) -> Vec<usize>) ->
     let mut at = 0;
     while let Some(len) = out.get(at..).and_then(reply_len) {
         let command = at..at + len;
-        if let (Some(spans), Some(args)) = (array_spans(&out[command.clone()]), bulk_strings(&out[command.clone()])) {
+        if let (Some(spans), Some(args)) = (
+            array_spans(&out[command.clone()]),
+            bulk_strings(&out[command.clone()]),
+        ) {
             for i in which(&args) {
                 let span = spans[i].start + at..spans[i].end + at;
                 let body = bulk_body_span(&out, span).expect("a bulk string argument");
@@ -207,7 +223,10 @@ fn mask_command_args(stream: &[u8], which: impl Fn(&[Vec<u8>]) -> Vec<usize>) ->
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64
 }
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -215,11 +234,15 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 /// Whether `digits` is an absolute time within `window_ms` of now: in ms, or (when
 /// `or_seconds`) in seconds. The absolute times tests write themselves are in 2100 or 1970.
 fn is_recent(digits: &[u8], window_ms: i64, or_seconds: bool) -> bool {
-    let Some(v) = std::str::from_utf8(digits).ok().and_then(|s| s.parse::<i64>().ok()) else {
+    let Some(v) = std::str::from_utf8(digits)
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+    else {
         return false;
     };
     let now = now_ms();
-    v.abs_diff(now) < window_ms as u64 || (or_seconds && v.abs_diff(now / 1000) < (window_ms / 1000) as u64)
+    v.abs_diff(now) < window_ms as u64
+        || (or_seconds && v.abs_diff(now / 1000) < (window_ms / 1000) as u64)
 }
 
 // ================================================================== 1. random ids
@@ -229,7 +252,9 @@ fn is_recent(digits: &[u8], window_ms: i64, or_seconds: bool) -> bool {
 pub fn mask_ids(reply: &[u8]) -> Vec<u8> {
     let mut out = reply.to_vec();
     for field in [&b"\nrun_id:"[..], b"\nmaster_replid:", b"\nmaster_replid2:"] {
-        out = mask_after(&out, field, 40, |id| id.iter().all(u8::is_ascii_hexdigit) && id.iter().any(|&b| b != b'0'));
+        out = mask_after(&out, field, 40, |id| {
+            id.iter().all(u8::is_ascii_hexdigit) && id.iter().any(|&b| b != b'0')
+        });
     }
     out
 }
@@ -251,7 +276,8 @@ pub fn sort_array(reply: &[u8], group: usize) -> Option<Vec<u8>> {
         let body = bulk_body_span(reply, span.clone())?;
         elements.push((reply[body].to_vec(), reply[span].to_vec()));
     }
-    let mut groups: Vec<Vec<(Vec<u8>, Vec<u8>)>> = elements.chunks(group).map(|g| g.to_vec()).collect();
+    let mut groups: Vec<Vec<(Vec<u8>, Vec<u8>)>> =
+        elements.chunks(group).map(|g| g.to_vec()).collect();
     groups.sort();
     Some(array_of(groups.into_iter().flatten().map(|(_, raw)| raw)))
 }
@@ -281,10 +307,11 @@ pub fn reply(reply: &[u8], how: Norm) -> Vec<u8> {
     match how {
         Norm::Exact => reply.to_vec(),
         Norm::Ids => mask_ids(reply),
-        Norm::Unordered { pairs } => sort_array(reply, if pairs { 2 } else { 1 }).unwrap_or_else(|| reply.to_vec()),
-        Norm::ConfigPairs => {
-            sort_array(reply, 2).unwrap_or_else(|| panic!("CONFIG GET replies with name/value pairs: {}", show(reply)))
+        Norm::Unordered { pairs } => {
+            sort_array(reply, if pairs { 2 } else { 1 }).unwrap_or_else(|| reply.to_vec())
         }
+        Norm::ConfigPairs => sort_array(reply, 2)
+            .unwrap_or_else(|| panic!("CONFIG GET replies with name/value pairs: {}", show(reply))),
         Norm::ClientList => mask_client_list(reply),
     }
 }
@@ -304,17 +331,24 @@ pub fn reply(reply: &[u8], how: Norm) -> Vec<u8> {
 pub fn replies_by_command<N: AsRef<[u8]>>(names: &[N], replies: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     fn one(name: &str, reply: Vec<u8>) -> Vec<u8> {
         match name {
-            "smembers" | "sinter" | "sunion" | "sdiff" | "keys" => sort_array(&reply, 1).unwrap_or(reply),
-            "ttl" | "pttl" if reply.starts_with(b":") && !reply.starts_with(b":-") && reply != b":0\r\n" => {
+            "smembers" | "sinter" | "sunion" | "sdiff" | "keys" => {
+                sort_array(&reply, 1).unwrap_or(reply)
+            }
+            "ttl" | "pttl"
+                if reply.starts_with(b":") && !reply.starts_with(b":-") && reply != b":0\r\n" =>
+            {
                 b":<ttl>\r\n".to_vec()
             }
             "expiretime" | "pexpiretime"
-                if reply.starts_with(b":") && is_recent(&reply[1..reply.len() - 2], 30 * DAY_MS, true) =>
+                if reply.starts_with(b":")
+                    && is_recent(&reply[1..reply.len() - 2], 30 * DAY_MS, true) =>
             {
                 b":<time>\r\n".to_vec()
             }
             "info" => {
-                let Some(text) = bulk_text(&reply) else { return reply };
+                let Some(text) = bulk_text(&reply) else {
+                    return reply;
+                };
                 let masked: Vec<String> = text
                     .split("\r\n")
                     .map(|line| match line.find(",avg_ttl=") {
@@ -328,7 +362,10 @@ pub fn replies_by_command<N: AsRef<[u8]>>(names: &[N], replies: Vec<Vec<u8>>) ->
         }
     }
     assert_eq!(names.len(), replies.len(), "one reply per command");
-    let names: Vec<String> = names.iter().map(|n| String::from_utf8_lossy(n.as_ref()).to_ascii_lowercase()).collect();
+    let names: Vec<String> = names
+        .iter()
+        .map(|n| String::from_utf8_lossy(n.as_ref()).to_ascii_lowercase())
+        .collect();
     let mut queued: Option<Vec<&str>> = None;
     let mut out = Vec::with_capacity(replies.len());
     for (name, reply) in names.iter().zip(replies) {
@@ -369,10 +406,20 @@ pub fn replies_by_command<N: AsRef<[u8]>>(names: &[N], replies: Vec<Vec<u8>>) ->
 
 /// An array of `n` random picks from `universe` (distinct ones when `distinct`), checked on
 /// one server: `who` and `args` name it in the failure.
-pub fn assert_random_picks(who: &str, args: &[&str], reply: &[u8], n: usize, universe: &[Vec<u8>], distinct: bool) {
+pub fn assert_random_picks(
+    who: &str,
+    args: &[&str],
+    reply: &[u8],
+    n: usize,
+    universe: &[Vec<u8>],
+    distinct: bool,
+) {
     let items = bulk_strings(reply).unwrap_or_else(|| panic!("{who}: {args:?} -> {}", show(reply)));
     assert_eq!(items.len(), n, "{who}: {args:?}");
-    assert!(items.iter().all(|i| universe.contains(i)), "{who}: {args:?} picked outside the set");
+    assert!(
+        items.iter().all(|i| universe.contains(i)),
+        "{who}: {args:?} picked outside the set"
+    );
     if distinct {
         let mut d = items.clone();
         d.sort();
@@ -405,7 +452,9 @@ pub fn mask_spop_members(stream: &[u8], keys: &[&[u8]]) -> Vec<u8> {
 /// (SET EX/PX, SETEX..., all propagated as PXAT). Far-future absolute times that a test
 /// wrote itself (4102444800... = 2100-01-01) are kept.
 pub fn mask_relative_expiries(stream: &[u8]) -> Vec<u8> {
-    mask_after(stream, b"PXAT\r\n$13\r\n", 13, |t| !t.starts_with(b"4102444800"))
+    mask_after(stream, b"PXAT\r\n$13\r\n", 13, |t| {
+        !t.starts_with(b"4102444800")
+    })
 }
 
 /// `$13\r\n<13 digits>` within a day of now -> thirteen `x`: the absolute times that
@@ -421,7 +470,10 @@ pub fn mask_now_times(stream: &[u8]) -> Vec<u8> {
 pub fn mask_stream_expiries(stream: &[u8]) -> Vec<u8> {
     let out = mask_relative_expiries(stream);
     mask_command_args(&out, |args| {
-        if args.len() >= 3 && args[0].eq_ignore_ascii_case(b"PEXPIREAT") && is_recent(&args[2], 30 * DAY_MS, true) {
+        if args.len() >= 3
+            && args[0].eq_ignore_ascii_case(b"PEXPIREAT")
+            && is_recent(&args[2], 30 * DAY_MS, true)
+        {
             vec![2]
         } else {
             Vec::new()
@@ -433,8 +485,14 @@ pub fn mask_stream_expiries(stream: &[u8]) -> Vec<u8> {
 /// compared with each other; each must be an integer in `lo..=hi`.
 pub fn assert_ttls_within(args: &[&str], want: &[u8], got: &[u8], lo: i64, hi: i64) {
     let (want, got) = (integer_of(want), integer_of(got));
-    assert!((lo..=hi).contains(&want), "Redis answered {want} to {args:?}, the test allows {lo}..={hi}");
-    assert!((lo..=hi).contains(&got), "replscope answered {got} to {args:?} (Redis {want}), allowed {lo}..={hi}");
+    assert!(
+        (lo..=hi).contains(&want),
+        "Redis answered {want} to {args:?}, the test allows {lo}..={hi}"
+    );
+    assert!(
+        (lo..=hi).contains(&got),
+        "replscope answered {got} to {args:?} (Redis {want}), allowed {lo}..={hi}"
+    );
 }
 
 /// TIME: two bulks each, seconds and microseconds (< 1000000), the seconds within 2 of
@@ -461,11 +519,23 @@ pub fn assert_times_close(want: &[u8], got: &[u8]) {
 /// and the allocator-dependent sizes `qbuf-free`, `rbs`, `rbp`, `tot-mem`. Everything else
 /// (name, flags, db, multi, qbuf, argv-mem, multi-mem, obl, oll, omem, events, cmd, user,
 /// redir, resp) is compared.
-pub const CLIENT_VOLATILE: &[&str] = &["id", "addr", "laddr", "fd", "age", "idle", "qbuf-free", "rbs", "rbp", "tot-mem"];
+pub const CLIENT_VOLATILE: &[&str] = &[
+    "id",
+    "addr",
+    "laddr",
+    "fd",
+    "age",
+    "idle",
+    "qbuf-free",
+    "rbs",
+    "rbp",
+    "tot-mem",
+];
 
 /// [`Norm::ClientList`]: each [`CLIENT_VOLATILE`] field's value becomes `x`.
 fn mask_client_list(reply: &[u8]) -> Vec<u8> {
-    let text = bulk_text(reply).unwrap_or_else(|| panic!("CLIENT LIST/INFO replies with a bulk: {}", show(reply)));
+    let text = bulk_text(reply)
+        .unwrap_or_else(|| panic!("CLIENT LIST/INFO replies with a bulk: {}", show(reply)));
     let masked: String = text
         .split_inclusive('\n')
         .map(|line| {
@@ -488,36 +558,76 @@ fn mask_client_list(reply: &[u8]) -> Vec<u8> {
 /// the engine does not count yet.
 pub const INFO_VOLATILE: &[&str] = &[
     // The process and the machine.
-    "redis_build_id", "os", "gcc_version", "process_id", "tcp_port", "executable",
+    "redis_build_id",
+    "os",
+    "gcc_version",
+    "process_id",
+    "tcp_port",
+    "executable",
     // The random ids.
-    "run_id", "master_replid", "master_replid2",
+    "run_id",
+    "master_replid",
+    "master_replid2",
     // Wall-clock time.
-    "server_time_usec", "uptime_in_seconds", "uptime_in_days", "lru_clock",
+    "server_time_usec",
+    "uptime_in_seconds",
+    "uptime_in_days",
+    "lru_clock",
     // The harness's connections and traffic.
-    "total_connections_received", "total_commands_processed", "instantaneous_ops_per_sec",
-    "total_net_input_bytes", "total_net_output_bytes", "total_net_repl_input_bytes", "total_net_repl_output_bytes",
-    "instantaneous_input_kbps", "instantaneous_output_kbps", "instantaneous_input_repl_kbps", "instantaneous_output_repl_kbps",
-    "total_reads_processed", "total_writes_processed", "reply_buffer_shrinks", "reply_buffer_expands",
-    "client_recent_max_input_buffer", "client_recent_max_output_buffer",
+    "total_connections_received",
+    "total_commands_processed",
+    "instantaneous_ops_per_sec",
+    "total_net_input_bytes",
+    "total_net_output_bytes",
+    "total_net_repl_input_bytes",
+    "total_net_repl_output_bytes",
+    "instantaneous_input_kbps",
+    "instantaneous_output_kbps",
+    "instantaneous_input_repl_kbps",
+    "instantaneous_output_repl_kbps",
+    "total_reads_processed",
+    "total_writes_processed",
+    "reply_buffer_shrinks",
+    "reply_buffer_expands",
+    "client_recent_max_input_buffer",
+    "client_recent_max_output_buffer",
     // CPU, and what the engine does not count (yet).
-    "expire_cycle_cpu_milliseconds", "keyspace_hits", "keyspace_misses",
+    "expire_cycle_cpu_milliseconds",
+    "keyspace_hits",
+    "keyspace_misses",
     // Persistence and forks.
-    "rdb_changes_since_last_save", "rdb_last_save_time", "rdb_last_bgsave_time_sec", "rdb_saves", "rdb_last_cow_size",
-    "current_cow_size_age", "latest_fork_usec", "total_forks",
+    "rdb_changes_since_last_save",
+    "rdb_last_save_time",
+    "rdb_last_bgsave_time_sec",
+    "rdb_saves",
+    "rdb_last_cow_size",
+    "current_cow_size_age",
+    "latest_fork_usec",
+    "total_forks",
     // Seconds since a replication link last carried something.
-    "master_last_io_seconds_ago", "master_sync_last_io_seconds_ago", "master_link_down_since_seconds",
+    "master_last_io_seconds_ago",
+    "master_sync_last_io_seconds_ago",
+    "master_link_down_since_seconds",
 ];
 
 /// The seconds since a replica's last ACK in an INFO `slaveN:` line (`...,lag=3`) become
 /// `x`; anything else is returned unchanged.
 fn mask_replica_lag(field: &str, value: &str) -> String {
-    let is_replica_line = field.strip_prefix("slave").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let is_replica_line = field
+        .strip_prefix("slave")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
     if !is_replica_line {
         return value.to_string();
     }
     value
         .split(',')
-        .map(|part| if part.starts_with("lag=") { "lag=x".to_string() } else { part.to_string() })
+        .map(|part| {
+            if part.starts_with("lag=") {
+                "lag=x".to_string()
+            } else {
+                part.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -531,9 +641,14 @@ fn mask_replica_lag(field: &str, value: &str) -> String {
 pub fn mask_ports(reply: &[u8], ports: &[(u16, &str)]) -> Vec<u8> {
     let name_of = |text: &[u8]| -> Option<&str> {
         let text = std::str::from_utf8(text).ok()?;
-        ports.iter().find(|(p, _)| p.to_string() == text).map(|(_, n)| *n)
+        ports
+            .iter()
+            .find(|(p, _)| p.to_string() == text)
+            .map(|(_, n)| *n)
     };
-    let Some(len) = reply_len(reply) else { return reply.to_vec() };
+    let Some(len) = reply_len(reply) else {
+        return reply.to_vec();
+    };
     if len != reply.len() {
         // Several replies: each on its own.
         let mut out = mask_ports(&reply[..len], ports);
@@ -550,7 +665,9 @@ pub fn mask_ports(reply: &[u8], ports: &[(u16, &str)]) -> Vec<u8> {
             None => reply.to_vec(),
         },
         Some(b'$') => {
-            let Some(text) = bulk_text(reply) else { return reply.to_vec() };
+            let Some(text) = bulk_text(reply) else {
+                return reply.to_vec();
+            };
             if let Some(name) = name_of(text.as_bytes()) {
                 return bulk(name.as_bytes());
             }
@@ -566,12 +683,19 @@ pub fn mask_ports(reply: &[u8], ports: &[(u16, &str)]) -> Vec<u8> {
                         }
                     }
                     match line.split_once(':') {
-                        Some((field, value)) if field.starts_with("slave") && value.contains(",port=") => {
+                        Some((field, value))
+                            if field.starts_with("slave") && value.contains(",port=") =>
+                        {
                             let parts: Vec<String> = value
                                 .split(',')
-                                .map(|part| match part.strip_prefix("port=").and_then(|p| name_of(p.as_bytes())) {
-                                    Some(name) => format!("port={name}"),
-                                    None => part.to_string(),
+                                .map(|part| {
+                                    match part
+                                        .strip_prefix("port=")
+                                        .and_then(|p| name_of(p.as_bytes()))
+                                    {
+                                        Some(name) => format!("port={name}"),
+                                        None => part.to_string(),
+                                    }
                                 })
                                 .collect();
                             format!("{field}:{}", parts.join(","))
@@ -593,13 +717,18 @@ pub fn mask_ports(reply: &[u8], ports: &[(u16, &str)]) -> Vec<u8> {
 /// Redis and are compared sorted; per-command `usec` / `usec_per_call` are timings.
 pub fn compare_info(got: &[u8], want: &[u8], what: &str) {
     let parse = |raw: &[u8]| -> Vec<(String, Vec<(String, String)>)> {
-        let text = bulk_text(raw).unwrap_or_else(|| panic!("{what}: INFO replies with a bulk: {}", show(raw)));
+        let text = bulk_text(raw)
+            .unwrap_or_else(|| panic!("{what}: INFO replies with a bulk: {}", show(raw)));
         let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
         for line in text.split("\r\n") {
             if let Some(name) = line.strip_prefix("# ") {
                 sections.push((name.to_string(), Vec::new()));
             } else if let Some((k, v)) = line.split_once(':') {
-                sections.last_mut().expect("a field before any section").1.push((k.to_string(), v.to_string()));
+                sections
+                    .last_mut()
+                    .expect("a field before any section")
+                    .1
+                    .push((k.to_string(), v.to_string()));
             } else {
                 assert!(line.is_empty(), "INFO line {line:?}");
             }
@@ -607,7 +736,9 @@ pub fn compare_info(got: &[u8], want: &[u8], what: &str) {
         sections
     };
     let (g, w) = (parse(got), parse(want));
-    let names = |s: &[(String, Vec<(String, String)>)]| s.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    let names = |s: &[(String, Vec<(String, String)>)]| {
+        s.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()
+    };
     assert_eq!(names(&g), names(&w), "{what}: sections");
     for ((section, gf), (_, wf)) in g.iter().zip(&w) {
         // Memory, CPU and per-command timings are the process's: names only. Command
@@ -630,7 +761,12 @@ pub fn compare_info(got: &[u8], want: &[u8], what: &str) {
             }
             let (gv, wv) = if section == "Commandstats" {
                 // usec and usec_per_call are timings.
-                let keep = |v: &str| v.split(',').filter(|p| !p.starts_with("usec")).collect::<Vec<_>>().join(",");
+                let keep = |v: &str| {
+                    v.split(',')
+                        .filter(|p| !p.starts_with("usec"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
                 (keep(gv), keep(wv))
             } else {
                 (mask_replica_lag(k, gv), mask_replica_lag(k, wv))
@@ -652,14 +788,39 @@ mod tests {
         let r = b"*3\r\n$1\r\nb\r\n$1\r\na\r\n$1\r\nc\r\n";
         assert_eq!(reply(r, Norm::Exact), r.to_vec());
         assert_eq!(reply(r, Norm::Ids), r.to_vec());
-        assert_eq!(reply(r, Norm::Unordered { pairs: false }), b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n".to_vec());
+        assert_eq!(
+            reply(r, Norm::Unordered { pairs: false }),
+            b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n".to_vec()
+        );
         let h = b"*4\r\n$1\r\nz\r\n$1\r\n1\r\n$1\r\na\r\n$1\r\n2\r\n";
-        assert_eq!(reply(h, Norm::Unordered { pairs: true }), b"*4\r\n$1\r\na\r\n$1\r\n2\r\n$1\r\nz\r\n$1\r\n1\r\n".to_vec());
-        assert_eq!(reply(h, Norm::ConfigPairs), reply(h, Norm::Unordered { pairs: true }));
-        assert_eq!(reply(b":1\r\n", Norm::Unordered { pairs: false }), b":1\r\n".to_vec());
+        assert_eq!(
+            reply(h, Norm::Unordered { pairs: true }),
+            b"*4\r\n$1\r\na\r\n$1\r\n2\r\n$1\r\nz\r\n$1\r\n1\r\n".to_vec()
+        );
+        assert_eq!(
+            reply(h, Norm::ConfigPairs),
+            reply(h, Norm::Unordered { pairs: true })
+        );
+        assert_eq!(
+            reply(b":1\r\n", Norm::Unordered { pairs: false }),
+            b":1\r\n".to_vec()
+        );
         // Only flat arrays of bulk strings, in whole groups, are sorted.
-        for other in [&b"*2\r\n:2\r\n:1\r\n"[..], b"*2\r\n$1\r\nb\r\n$-1\r\n", b"*3\r\n$1\r\nb\r\n$1\r\na\r\n$1\r\nc\r\n", b"*-1\r\n"] {
-            assert_eq!(reply(other, Norm::Unordered { pairs: other.starts_with(b"*3") }), other.to_vec());
+        for other in [
+            &b"*2\r\n:2\r\n:1\r\n"[..],
+            b"*2\r\n$1\r\nb\r\n$-1\r\n",
+            b"*3\r\n$1\r\nb\r\n$1\r\na\r\n$1\r\nc\r\n",
+            b"*-1\r\n",
+        ] {
+            assert_eq!(
+                reply(
+                    other,
+                    Norm::Unordered {
+                        pairs: other.starts_with(b"*3")
+                    }
+                ),
+                other.to_vec()
+            );
         }
     }
 
@@ -668,9 +829,18 @@ mod tests {
     fn normalisation_is_narrow() {
         let arr = b"*2\r\n$1\r\nb\r\n$1\r\na\r\n".to_vec();
         let sorted = b"*2\r\n$1\r\na\r\n$1\r\nb\r\n".to_vec();
-        assert_eq!(replies_by_command(&[b"SMEMBERS"], vec![arr.clone()]), vec![sorted.clone()]);
-        assert_eq!(replies_by_command(&[b"LRANGE"], vec![arr.clone()]), vec![arr.clone()]);
-        assert_eq!(replies_by_command(&[b"HGETALL"], vec![arr.clone()]), vec![arr.clone()]);
+        assert_eq!(
+            replies_by_command(&[b"SMEMBERS"], vec![arr.clone()]),
+            vec![sorted.clone()]
+        );
+        assert_eq!(
+            replies_by_command(&[b"LRANGE"], vec![arr.clone()]),
+            vec![arr.clone()]
+        );
+        assert_eq!(
+            replies_by_command(&[b"HGETALL"], vec![arr.clone()]),
+            vec![arr.clone()]
+        );
         // Inside MULTI: queued SMEMBERS is sorted inside EXEC's reply, the LRANGE is not.
         let names: [&[u8]; 4] = [b"MULTI", b"SMEMBERS", b"LRANGE", b"EXEC"];
         let mut exec = b"*2\r\n".to_vec();
@@ -679,17 +849,36 @@ mod tests {
         let mut want = b"*2\r\n".to_vec();
         want.extend(&sorted);
         want.extend(&arr);
-        let out = replies_by_command(&names, vec![b"+OK\r\n".to_vec(), b"+QUEUED\r\n".to_vec(), b"+QUEUED\r\n".to_vec(), exec]);
+        let out = replies_by_command(
+            &names,
+            vec![
+                b"+OK\r\n".to_vec(),
+                b"+QUEUED\r\n".to_vec(),
+                b"+QUEUED\r\n".to_vec(),
+                exec,
+            ],
+        );
         assert_eq!(out[3], want);
-        assert_eq!(replies_by_command(&[b"TTL"], vec![b":99\r\n".to_vec()]), vec![b":<ttl>\r\n".to_vec()]);
-        assert_eq!(replies_by_command(&[b"TTL"], vec![b":-2\r\n".to_vec()]), vec![b":-2\r\n".to_vec()]);
-        let info = bulk(b"# Keyspace\r\ndb0:keys=1,expires=1,avg_ttl=97\r\ndb2:keys=3,expires=0,avg_ttl=0\r\n");
+        assert_eq!(
+            replies_by_command(&[b"TTL"], vec![b":99\r\n".to_vec()]),
+            vec![b":<ttl>\r\n".to_vec()]
+        );
+        assert_eq!(
+            replies_by_command(&[b"TTL"], vec![b":-2\r\n".to_vec()]),
+            vec![b":-2\r\n".to_vec()]
+        );
+        let info = bulk(
+            b"# Keyspace\r\ndb0:keys=1,expires=1,avg_ttl=97\r\ndb2:keys=3,expires=0,avg_ttl=0\r\n",
+        );
         let masked = replies_by_command(&[b"INFO"], vec![info]);
         assert_eq!(show(&masked[0]), show(&bulk(b"# Keyspace\r\ndb0:keys=1,expires=1,avg_ttl=0\r\ndb2:keys=3,expires=0,avg_ttl=0\r\n")));
         let at = (now_ms() + 100_000).to_string();
         let stream = encode(&[b"PEXPIREAT", b"k", at.as_bytes()]);
         let far = encode(&[b"PEXPIREAT", b"k", b"4102444800000"]);
-        assert_eq!(mask_stream_expiries(&stream), encode(&[b"PEXPIREAT", b"k", b"xxxxxxxxxxxxx"]));
+        assert_eq!(
+            mask_stream_expiries(&stream),
+            encode(&[b"PEXPIREAT", b"k", b"xxxxxxxxxxxxx"])
+        );
         assert_eq!(mask_stream_expiries(&far), far);
     }
 
@@ -698,14 +887,27 @@ mod tests {
     fn masks_keep_lengths_and_spare_the_rest() {
         let id = "0123456789abcdef0123456789abcdef01234567";
         let zeros = "0".repeat(40);
-        let info = bulk(format!("a:1\r\nrun_id:{id}\r\nmaster_replid:{id}\r\nmaster_replid2:{zeros}\r\nb:{id}\r\n").as_bytes());
+        let info = bulk(
+            format!(
+                "a:1\r\nrun_id:{id}\r\nmaster_replid:{id}\r\nmaster_replid2:{zeros}\r\nb:{id}\r\n"
+            )
+            .as_bytes(),
+        );
         let x = "x".repeat(40);
-        let want = bulk(format!("a:1\r\nrun_id:{x}\r\nmaster_replid:{x}\r\nmaster_replid2:{zeros}\r\nb:{id}\r\n").as_bytes());
+        let want = bulk(
+            format!(
+                "a:1\r\nrun_id:{x}\r\nmaster_replid:{x}\r\nmaster_replid2:{zeros}\r\nb:{id}\r\n"
+            )
+            .as_bytes(),
+        );
         assert_eq!(show(&mask_ids(&info)), show(&want));
         let soon = (now_ms() + 5_000).to_string();
         let set = |at: &str| encode(&[b"SET", b"k", b"v", b"PXAT", at.as_bytes()]);
         assert_eq!(mask_relative_expiries(&set(&soon)), set("xxxxxxxxxxxxx"));
-        assert_eq!(mask_relative_expiries(&set("4102444800000")), set("4102444800000"));
+        assert_eq!(
+            mask_relative_expiries(&set("4102444800000")),
+            set("4102444800000")
+        );
         assert_eq!(mask_now_times(&set(&soon)), set("xxxxxxxxxxxxx"));
         assert_eq!(mask_now_times(&set("4102444800000")), set("4102444800000"));
         let mut stream = encode(&[b"SREM", b"ht", b"c"]);
@@ -729,7 +931,10 @@ mod tests {
         let want = bulk(b"role:slave\r\nmaster_port:<m>\r\nslave_repl_offset:7000\r\nslave0:ip=127.0.0.1,port=<r>,state=online,offset=7001,lag=0\r\n");
         assert_eq!(show(&mask_ports(&info, &ports)), show(&want));
         assert_eq!(mask_ports(b":7002\r\n", &ports), b":7002\r\n");
-        assert_eq!(mask_replica_lag("slave0", "ip=a,port=1,lag=12"), "ip=a,port=1,lag=x");
+        assert_eq!(
+            mask_replica_lag("slave0", "ip=a,port=1,lag=12"),
+            "ip=a,port=1,lag=x"
+        );
         assert_eq!(mask_replica_lag("slave_read_only", "1,lag=2"), "1,lag=2");
     }
 }

@@ -32,7 +32,13 @@ impl Pair {
         }
         let redis = ServerProcess::redis(opts);
         let scope = ServerProcess::replscope(opts);
-        Some(Pair { r: redis.client(), s: scope.client(), redis, scope, norm })
+        Some(Pair {
+            r: redis.client(),
+            s: scope.client(),
+            redis,
+            scope,
+            norm,
+        })
     }
 
     /// Fresh connections to both (Redis first).
@@ -54,7 +60,12 @@ impl Pair {
         self.s.send(input);
         let want = normalize::reply(&self.r.read_replies(n), how);
         let got = normalize::reply(&self.s.read_replies(n), how);
-        assert_eq!(show(&got), show(&want), "replscope (left) and Redis (right) differ for input {:?}", show(input));
+        assert_eq!(
+            show(&got),
+            show(&want),
+            "replscope (left) and Redis (right) differ for input {:?}",
+            show(input)
+        );
         want
     }
 
@@ -95,7 +106,11 @@ impl Pair {
     /// and guards against comparing two servers that both ignore the command).
     pub fn expect(&mut self, args: &[&str], expected: &[u8]) {
         let reply = self.cmd(args);
-        assert_eq!(show(&reply), show(expected), "Redis's own reply to {args:?} is not what the test assumes");
+        assert_eq!(
+            show(&reply),
+            show(expected),
+            "Redis's own reply to {args:?} is not what the test assumes"
+        );
     }
 
     /// Same elements in an order Redis leaves undefined (KEYS, a set that is a hash
@@ -142,9 +157,22 @@ impl Pair {
         s.send(input);
         let (want, r_closed) = r.read_until_closed();
         let (got, s_closed) = s.read_until_closed();
-        assert_eq!(show(&got), show(&want), "replies differ for input {:?}", show(input));
-        assert!(r_closed, "real Redis kept the connection open after {:?}", show(input));
-        assert!(s_closed, "replscope kept the connection open after {:?} (Redis closes it)", show(input));
+        assert_eq!(
+            show(&got),
+            show(&want),
+            "replies differ for input {:?}",
+            show(input)
+        );
+        assert!(
+            r_closed,
+            "real Redis kept the connection open after {:?}",
+            show(input)
+        );
+        assert!(
+            s_closed,
+            "replscope kept the connection open after {:?} (Redis closes it)",
+            show(input)
+        );
         want
     }
 }

@@ -7,6 +7,10 @@ pub fn check_or_bless(path: &str, text: &str, what: &str) {
         std::fs::write(path, text).unwrap_or_else(|e| panic!("{path}: {e}"));
         return;
     }
-    let recorded = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e} (record it with REPLSCOPE_BLESS=1)"));
-    assert_eq!(recorded, text, "{what} changed: if the change is meant, re-record with REPLSCOPE_BLESS=1");
+    let recorded = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (record it with REPLSCOPE_BLESS=1)"));
+    assert_eq!(
+        recorded, text,
+        "{what} changed: if the change is meant, re-record with REPLSCOPE_BLESS=1"
+    );
 }

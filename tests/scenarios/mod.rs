@@ -17,10 +17,26 @@ pub struct Scenario {
 }
 
 pub const SCENARIOS: &[Scenario] = &[
-    Scenario { name: "full_sync_then_stream", run: full_sync_then_stream, recorded: include_str!("full_sync_then_stream.log") },
-    Scenario { name: "cut_heal_partial_resync", run: cut_heal_partial_resync, recorded: include_str!("cut_heal_partial_resync.log") },
-    Scenario { name: "failover_keeps_history_as_replid2", run: failover_keeps_history_as_replid2, recorded: include_str!("failover_keeps_history_as_replid2.log") },
-    Scenario { name: "backlog_overrun_forces_full_resync", run: backlog_overrun_forces_full_resync, recorded: include_str!("backlog_overrun_forces_full_resync.log") },
+    Scenario {
+        name: "full_sync_then_stream",
+        run: full_sync_then_stream,
+        recorded: include_str!("full_sync_then_stream.log"),
+    },
+    Scenario {
+        name: "cut_heal_partial_resync",
+        run: cut_heal_partial_resync,
+        recorded: include_str!("cut_heal_partial_resync.log"),
+    },
+    Scenario {
+        name: "failover_keeps_history_as_replid2",
+        run: failover_keeps_history_as_replid2,
+        recorded: include_str!("failover_keeps_history_as_replid2.log"),
+    },
+    Scenario {
+        name: "backlog_overrun_forces_full_resync",
+        run: backlog_overrun_forces_full_resync,
+        recorded: include_str!("backlog_overrun_forces_full_resync.log"),
+    },
 ];
 
 /// The whole log as text, one canonical line per entry.
@@ -29,15 +45,34 @@ pub fn log_text(bus: &Bus) -> String {
 }
 
 fn command(bus: &mut Bus, server: ServerId, line: &str) {
-    bus.submit_command(server, line).unwrap_or_else(|e| panic!("console refused {line:?}: {e}"));
+    bus.submit_command(server, line)
+        .unwrap_or_else(|e| panic!("console refused {line:?}: {e}"));
 }
 
 /// A master on 6380 and replicas on 6381 and 6382, synced. The seed fixes the replids.
 fn three_servers(seed: u64) -> (Bus, [ServerId; 3]) {
     let mut bus = Bus::new(seed);
-    let m = bus.add_server("master", Config { port: 6380, ..Config::default() });
-    let a = bus.add_server("replica-a", Config { port: 6381, ..Config::default() });
-    let b = bus.add_server("replica-b", Config { port: 6382, ..Config::default() });
+    let m = bus.add_server(
+        "master",
+        Config {
+            port: 6380,
+            ..Config::default()
+        },
+    );
+    let a = bus.add_server(
+        "replica-a",
+        Config {
+            port: 6381,
+            ..Config::default()
+        },
+    );
+    let b = bus.add_server(
+        "replica-b",
+        Config {
+            port: 6382,
+            ..Config::default()
+        },
+    );
     command(&mut bus, a, "REPLICAOF 127.0.0.1 6380");
     command(&mut bus, b, "REPLICAOF 127.0.0.1 6380");
     bus.advance(8_000);

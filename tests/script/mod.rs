@@ -11,7 +11,11 @@ pub const REPLIES: &str = include_str!("commands.replies");
 
 /// The command lines, without comments and blank lines.
 pub fn command_lines() -> Vec<&'static str> {
-    COMMANDS.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
+    COMMANDS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
 }
 
 pub fn recorded_replies() -> Vec<&'static str> {
@@ -27,11 +31,18 @@ pub fn render(reply: &[u8]) -> String {
 /// does, and returns each reply's raw bytes rendered.
 pub fn run_through_bus() -> Vec<String> {
     let mut bus = Bus::new(7);
-    let server = bus.add_server("script", Config { port: 6380, ..Config::default() });
+    let server = bus.add_server(
+        "script",
+        Config {
+            port: 6380,
+            ..Config::default()
+        },
+    );
     let mut out = Vec::new();
     for line in command_lines() {
         let before = bus.log().len();
-        bus.submit_command(server, line).unwrap_or_else(|e| panic!("the console refused {line:?}: {e}"));
+        bus.submit_command(server, line)
+            .unwrap_or_else(|e| panic!("the console refused {line:?}: {e}"));
         let reply: Vec<u8> = bus.log()[before..]
             .iter()
             .filter_map(|e| match &e.kind {
@@ -49,9 +60,19 @@ pub fn run_through_bus() -> Vec<String> {
 pub fn assert_same(got: &[String], what: &str) {
     let want = recorded_replies();
     let lines = command_lines();
-    assert_eq!(lines.len(), want.len(), "commands.txt and commands.replies disagree in length: re-record the replies");
+    assert_eq!(
+        lines.len(),
+        want.len(),
+        "commands.txt and commands.replies disagree in length: re-record the replies"
+    );
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert_eq!(g, w, "{what}: reply to `{}` (command {} of commands.txt)", lines[i], i + 1);
+        assert_eq!(
+            g,
+            w,
+            "{what}: reply to `{}` (command {} of commands.txt)",
+            lines[i],
+            i + 1
+        );
     }
     assert_eq!(got.len(), want.len(), "{what}: number of replies");
 }

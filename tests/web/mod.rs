@@ -5,7 +5,10 @@
 
 use replscope::ui::{App, AppProps};
 use wasm_bindgen::JsCast;
-use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent, KeyboardEventInit};
+use web_sys::{
+    Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent,
+    KeyboardEventInit,
+};
 
 /// A fresh app in its own `<div>`, with the wall-clock interval off.
 pub async fn mount() -> Element {
@@ -14,7 +17,11 @@ pub async fn mount() -> Element {
 
 /// [`mount`], opening what an address would ask for (a link, a guided scenario).
 pub async fn mount_opening(opening: replscope::ui::page::Opening) -> Element {
-    mount_with(yew::props!(AppProps { autoplay: false, opening })).await
+    mount_with(yew::props!(AppProps {
+        autoplay: false,
+        opening
+    }))
+    .await
 }
 
 /// A fresh app in its own `<div>` with these props (an opening, embed options).
@@ -36,7 +43,10 @@ pub async fn opened(root: &Element) {
             return;
         }
         let promise = js_sys::Promise::new(&mut |resolve, _| {
-            web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 5).unwrap();
+            web_sys::window()
+                .unwrap()
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 5)
+                .unwrap();
         });
         wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
         yew::scheduler::flush().await;
@@ -45,7 +55,9 @@ pub async fn opened(root: &Element) {
 }
 
 pub fn find(root: &Element, selector: &str) -> Element {
-    root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("nothing matches {selector}"))
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("nothing matches {selector}"))
 }
 
 pub fn exists(root: &Element, selector: &str) -> bool {
@@ -58,7 +70,9 @@ pub fn text(root: &Element, selector: &str) -> String {
 
 pub fn all(root: &Element, selector: &str) -> Vec<Element> {
     let list = root.query_selector_all(selector).unwrap();
-    (0..list.length()).map(|i| list.item(i).unwrap().dyn_into().unwrap()).collect()
+    (0..list.length())
+        .map(|i| list.item(i).unwrap().dyn_into().unwrap())
+        .collect()
 }
 
 pub fn bubbling() -> EventInit {
@@ -70,7 +84,8 @@ pub fn bubbling() -> EventInit {
 
 /// Fires a bubbling `event` (`input`, `change`, `mouseenter`…) at `el`.
 pub async fn fire(el: &Element, event: &str) {
-    el.dispatch_event(&Event::new_with_event_init_dict(event, &bubbling()).unwrap()).unwrap();
+    el.dispatch_event(&Event::new_with_event_init_dict(event, &bubbling()).unwrap())
+        .unwrap();
     yew::scheduler::flush().await;
 }
 
@@ -116,7 +131,14 @@ pub async fn type_line(root: &Element, line: &str) {
 pub async fn choose(root: &Element, selector: &str, starts_with: &str) {
     let select: HtmlSelectElement = find(root, selector).dyn_into().unwrap();
     let index = (0..select.length())
-        .find(|&i| select.item(i).unwrap().text_content().unwrap().starts_with(starts_with))
+        .find(|&i| {
+            select
+                .item(i)
+                .unwrap()
+                .text_content()
+                .unwrap()
+                .starts_with(starts_with)
+        })
         .unwrap_or_else(|| panic!("no option {starts_with} in {selector}"));
     select.set_selected_index(index as i32);
     fire(&select, "change").await;

@@ -64,7 +64,11 @@ impl Big {
 
     /// The value as u128 when it fits (callers only ask for small values).
     fn to_u128(&self) -> u128 {
-        self.0.iter().rev().take(4).fold(0u128, |acc, &l| (acc << 32) | l as u128)
+        self.0
+            .iter()
+            .rev()
+            .take(4)
+            .fold(0u128, |acc, &l| (acc << 32) | l as u128)
     }
 
     fn mul_small(&mut self, m: u32) {
@@ -143,7 +147,11 @@ impl Big {
         let mut out = Vec::with_capacity(src.len());
         for i in 0..src.len() {
             let lo = src[i] >> bits;
-            let hi = if bits == 0 { 0 } else { src.get(i + 1).map_or(0, |&h| h << (32 - bits)) };
+            let hi = if bits == 0 {
+                0
+            } else {
+                src.get(i + 1).map_or(0, |&h| h << (32 - bits))
+            };
             out.push(lo | hi);
         }
         let mut b = Big(out);
@@ -152,11 +160,18 @@ impl Big {
     }
 
     fn cmp(&self, other: &Big) -> Ordering {
-        self.0.len().cmp(&other.0.len()).then_with(|| self.0.iter().rev().cmp(other.0.iter().rev()))
+        self.0
+            .len()
+            .cmp(&other.0.len())
+            .then_with(|| self.0.iter().rev().cmp(other.0.iter().rev()))
     }
 
     fn add(&self, other: &Big) -> Big {
-        let (a, b) = if self.0.len() >= other.0.len() { (self, other) } else { (other, self) };
+        let (a, b) = if self.0.len() >= other.0.len() {
+            (self, other)
+        } else {
+            (other, self)
+        };
         let mut out = Vec::with_capacity(a.0.len() + 1);
         let mut carry = 0u64;
         for i in 0..a.0.len() {
@@ -252,9 +267,19 @@ pub struct Format {
 }
 
 /// IEEE double.
-pub const F64: Format = Format { prec: 53, emin: -1074, max_bits: 1024, max_digits: 800 };
+pub const F64: Format = Format {
+    prec: 53,
+    emin: -1074,
+    max_bits: 1024,
+    max_digits: 800,
+};
 /// x87 80-bit extended precision, `long double` on x86-64.
-pub const F80: Format = Format { prec: 64, emin: -16445, max_bits: 16384, max_digits: 12_000 };
+pub const F80: Format = Format {
+    prec: 64,
+    emin: -16445,
+    max_bits: 16384,
+    max_digits: 12_000,
+};
 
 /// A value of one of the formats: `mant * 2^exp` (`mant == 0` is a signed zero), or an
 /// infinity. NaN never needs representing: Redis rejects it wherever it could enter.
@@ -282,7 +307,11 @@ impl Float {
             Float::Finite { neg, mant, exp } => {
                 // mant < 2^53 and the exponent in range for F64 values: both factors exact.
                 let m = mant as f64;
-                let v = if exp >= 0 { m * 2f64.powi(exp as i32) } else { scale_down(m, -exp) };
+                let v = if exp >= 0 {
+                    m * 2f64.powi(exp as i32)
+                } else {
+                    scale_down(m, -exp)
+                };
                 if neg {
                     -v
                 } else {
@@ -298,15 +327,27 @@ impl Float {
             return Float::Inf { neg };
         }
         if v == 0.0 {
-            return Float::Finite { neg, mant: 0, exp: 0 };
+            return Float::Finite {
+                neg,
+                mant: 0,
+                exp: 0,
+            };
         }
         let bits = v.to_bits();
         let e = ((bits >> 52) & 0x7ff) as i64;
         let frac = bits & ((1u64 << 52) - 1);
         if e == 0 {
-            Float::Finite { neg, mant: frac, exp: -1074 }
+            Float::Finite {
+                neg,
+                mant: frac,
+                exp: -1074,
+            }
         } else {
-            Float::Finite { neg, mant: frac | (1u64 << 52), exp: e - 1075 }
+            Float::Finite {
+                neg,
+                mant: frac | (1u64 << 52),
+                exp: e - 1075,
+            }
         }
     }
 }
@@ -326,7 +367,14 @@ fn scale_down(mut m: f64, mut k: i64) -> f64 {
 /// under- or overflowed (glibc's ERANGE with a zero or infinite result).
 fn round(neg: bool, n: &Big, e: i64, sticky: bool, f: Format) -> (Float, bool) {
     if n.is_zero() {
-        return (Float::Finite { neg, mant: 0, exp: 0 }, sticky);
+        return (
+            Float::Finite {
+                neg,
+                mant: 0,
+                exp: 0,
+            },
+            sticky,
+        );
     }
     let bl = n.bits() as i64;
     let mut shift = bl - f.prec as i64;
@@ -352,7 +400,14 @@ fn round(neg: bool, n: &Big, e: i64, sticky: bool, f: Format) -> (Float, bool) {
         exp = e + shift;
     }
     if mant == 0 {
-        return (Float::Finite { neg, mant: 0, exp: 0 }, true);
+        return (
+            Float::Finite {
+                neg,
+                mant: 0,
+                exp: 0,
+            },
+            true,
+        );
     }
     let top = 128 - mant.leading_zeros() as i64;
     if exp + top > f.max_bits {
@@ -362,7 +417,14 @@ fn round(neg: bool, n: &Big, e: i64, sticky: bool, f: Format) -> (Float, bool) {
     let tz = (mant.trailing_zeros() as i64).min(127);
     mant >>= tz;
     exp += tz;
-    (Float::Finite { neg, mant: mant as u64, exp }, false)
+    (
+        Float::Finite {
+            neg,
+            mant: mant as u64,
+            exp,
+        },
+        false,
+    )
 }
 
 /// What `strtod` / `strtold` made of the front of a string.
@@ -388,7 +450,15 @@ fn starts_with_ignore_case(s: &[u8], word: &[u8]) -> bool {
 /// first NUL byte as a C string would: leading white space, a sign, `inf`/`infinity`,
 /// `nan` with an optional `(chars)`, hexadecimal `0x1.8p3`, or decimal `1.5e-3`.
 pub fn strto(s: &[u8], f: Format) -> Scanned {
-    let none = Scanned { value: Some(Float::Finite { neg: false, mant: 0, exp: 0 }), consumed: 0, range_error: false };
+    let none = Scanned {
+        value: Some(Float::Finite {
+            neg: false,
+            mant: 0,
+            exp: 0,
+        }),
+        consumed: 0,
+        range_error: false,
+    };
     let mut i = 0;
     while i < s.len() && is_c_space(s[i]) {
         i += 1;
@@ -400,29 +470,53 @@ pub fn strto(s: &[u8], f: Format) -> Scanned {
     }
     let rest = &s[i..];
     if starts_with_ignore_case(rest, b"inf") {
-        let len = if starts_with_ignore_case(rest, b"infinity") { 8 } else { 3 };
-        return Scanned { value: Some(Float::Inf { neg }), consumed: i + len, range_error: false };
+        let len = if starts_with_ignore_case(rest, b"infinity") {
+            8
+        } else {
+            3
+        };
+        return Scanned {
+            value: Some(Float::Inf { neg }),
+            consumed: i + len,
+            range_error: false,
+        };
     }
     if starts_with_ignore_case(rest, b"nan") {
         let mut len = 3;
         if rest.get(3) == Some(&b'(') {
-            let inner = rest[4..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
+            let inner = rest[4..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                .count();
             if rest.get(4 + inner) == Some(&b')') {
                 len = 5 + inner;
             }
         }
-        return Scanned { value: None, consumed: i + len, range_error: false };
+        return Scanned {
+            value: None,
+            consumed: i + len,
+            range_error: false,
+        };
     }
     let hex_digit = |b: u8| (b as char).to_digit(16);
     if rest.len() >= 2 && rest[0] == b'0' && (rest[1] == b'x' || rest[1] == b'X') {
         let after = &rest[2..];
         let has_digits = after.first().is_some_and(|&b| hex_digit(b).is_some())
-            || (after.first() == Some(&b'.') && after.get(1).is_some_and(|&b| hex_digit(b).is_some()));
+            || (after.first() == Some(&b'.')
+                && after.get(1).is_some_and(|&b| hex_digit(b).is_some()));
         if has_digits {
             return scan_hex(after, i + 2, neg, f);
         }
         // "0x" with nothing after it is the number 0 followed by an 'x'.
-        return Scanned { value: Some(Float::Finite { neg, mant: 0, exp: 0 }), consumed: i + 1, range_error: false };
+        return Scanned {
+            value: Some(Float::Finite {
+                neg,
+                mant: 0,
+                exp: 0,
+            }),
+            consumed: i + 1,
+            range_error: false,
+        };
     }
     // Decimal: digits [. digits] [e [sign] digits], at least one digit in the mantissa.
     let mut j = 0;
@@ -496,7 +590,11 @@ pub fn strto(s: &[u8], f: Format) -> Scanned {
         exp10 -= 1;
     }
     let (value, range_error) = decimal_value(neg, &digits, exp10, f);
-    Scanned { value: Some(value), consumed: i + j, range_error }
+    Scanned {
+        value: Some(value),
+        consumed: i + j,
+        range_error,
+    }
 }
 
 fn scan_hex(s: &[u8], offset: usize, neg: bool, f: Format) -> Scanned {
@@ -549,30 +647,66 @@ fn scan_hex(s: &[u8], offset: usize, neg: bool, f: Format) -> Scanned {
         }
     }
     let (value, range_error) = if n.is_zero() {
-        (Float::Finite { neg, mant: 0, exp: 0 }, false)
+        (
+            Float::Finite {
+                neg,
+                mant: 0,
+                exp: 0,
+            },
+            false,
+        )
     } else if exp2 + n.bits() as i64 > f.max_bits + 2 {
         (Float::Inf { neg }, true)
     } else if exp2 + (n.bits() as i64) < f.emin - 2 {
-        (Float::Finite { neg, mant: 0, exp: 0 }, true)
+        (
+            Float::Finite {
+                neg,
+                mant: 0,
+                exp: 0,
+            },
+            true,
+        )
     } else {
         round(neg, &n, exp2, sticky, f)
     };
-    Scanned { value: Some(value), consumed: offset + j, range_error }
+    Scanned {
+        value: Some(value),
+        consumed: offset + j,
+        range_error,
+    }
 }
 
 /// Rounds `digits * 10^exp10` (digits most significant first, no leading zeros).
 fn decimal_value(neg: bool, digits: &[u8], exp10: i64, f: Format) -> (Float, bool) {
     if digits.is_empty() {
-        return (Float::Finite { neg, mant: 0, exp: 0 }, false);
+        return (
+            Float::Finite {
+                neg,
+                mant: 0,
+                exp: 0,
+            },
+            false,
+        );
     }
     let magnitude = digits.len() as i64 + exp10; // the value is below 10^magnitude
-    // Decimal digits of the largest finite value and of half the smallest subnormal.
-    let (max10, min10) = if f.prec == 53 { (310, -330) } else { (4934, -4960) };
+                                                 // Decimal digits of the largest finite value and of half the smallest subnormal.
+    let (max10, min10) = if f.prec == 53 {
+        (310, -330)
+    } else {
+        (4934, -4960)
+    };
     if magnitude > max10 {
         return (Float::Inf { neg }, true);
     }
     if magnitude < min10 {
-        return (Float::Finite { neg, mant: 0, exp: 0 }, true);
+        return (
+            Float::Finite {
+                neg,
+                mant: 0,
+                exp: 0,
+            },
+            true,
+        );
     }
     let mut d = Big::zero();
     for chunk in digits.chunks(9) {
@@ -590,7 +724,11 @@ fn decimal_value(neg: bool, digits: &[u8], exp10: i64, f: Format) -> (Float, boo
     // digits / 10^-exp10: divide with enough quotient bits to round once.
     let p = Big::pow10((-exp10) as u64);
     let t = d.bits() as i64 - p.bits() as i64 - (f.prec as i64 + 3);
-    let (num, den) = if t >= 0 { (d, p.shl(t as u64)) } else { (d.shl((-t) as u64), p) };
+    let (num, den) = if t >= 0 {
+        (d, p.shl(t as u64))
+    } else {
+        (d.shl((-t) as u64), p)
+    };
     let (q, r) = num.divmod(&den);
     round(neg, &q, t, !r.is_zero(), f)
 }
@@ -625,9 +763,24 @@ pub fn string2ld(s: &[u8]) -> Option<Float> {
 pub fn add(a: Float, b: Float, f: Format) -> Float {
     match (a, b) {
         (Float::Inf { neg }, _) | (_, Float::Inf { neg }) => Float::Inf { neg },
-        (Float::Finite { neg: na, mant: ma, exp: ea }, Float::Finite { neg: nb, mant: mb, exp: eb }) => {
+        (
+            Float::Finite {
+                neg: na,
+                mant: ma,
+                exp: ea,
+            },
+            Float::Finite {
+                neg: nb,
+                mant: mb,
+                exp: eb,
+            },
+        ) => {
             if ma == 0 && mb == 0 {
-                return Float::Finite { neg: na && nb, mant: 0, exp: 0 };
+                return Float::Finite {
+                    neg: na && nb,
+                    mant: 0,
+                    exp: 0,
+                };
             }
             if ma == 0 {
                 return b;
@@ -642,7 +795,13 @@ pub fn add(a: Float, b: Float, f: Format) -> Float {
                 (na, x.add(&y))
             } else {
                 match x.cmp(&y) {
-                    Ordering::Equal => return Float::Finite { neg: false, mant: 0, exp: 0 },
+                    Ordering::Equal => {
+                        return Float::Finite {
+                            neg: false,
+                            mant: 0,
+                            exp: 0,
+                        }
+                    }
                     Ordering::Greater => (na, x.sub(&y)),
                     Ordering::Less => (nb, y.sub(&x)),
                 }
@@ -706,13 +865,19 @@ pub fn fmt_g17(v: f64) -> String {
         return "nan".into();
     }
     if v == 0.0 {
-        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if v.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     // Integers of at most 17 digits print as themselves under %.17g.
     if v.fract() == 0.0 && v.abs() < 1e17 {
         return format!("{}", v as i64);
     }
-    let Float::Finite { neg, mant, exp } = Float::from_f64(v) else { unreachable!("finite") };
+    let Float::Finite { neg, mant, exp } = Float::from_f64(v) else {
+        unreachable!("finite")
+    };
     const P: i64 = 17;
     // The decimal exponent of the exact value (the float estimate can be off by one
     // near powers of ten), then the 17 digits; a carry out of them bumps the exponent.
@@ -770,7 +935,11 @@ pub fn fmt_ld_human(v: Float) -> String {
         Float::Inf { neg } => (if neg { "-inf" } else { "inf" }).into(),
         Float::Finite { neg, mant, exp } => {
             let q = scaled_integer(mant, exp, 17).to_decimal();
-            let padded = if q.len() < 18 { format!("{}{q}", "0".repeat(18 - q.len())) } else { q };
+            let padded = if q.len() < 18 {
+                format!("{}{q}", "0".repeat(18 - q.len()))
+            } else {
+                q
+            };
             let (int, frac) = padded.split_at(padded.len() - 17);
             let frac = frac.trim_end_matches('0');
             let mut out = String::new();
@@ -813,7 +982,10 @@ mod tests {
         assert!(d("-0").is_some_and(|v| v == 0.0 && v.is_sign_negative()));
         assert_eq!(d("4.9e-324"), Some(f64::from_bits(1)));
         assert_eq!(d("1e-320"), "1e-320".parse().ok());
-        for bad in ["", " 1", "1 ", "nan", "NaN(1)", "1e400", "-1e400", "1e-400", "abc", ".", "e5", "1e", "0x", "1\x002", "--1"] {
+        for bad in [
+            "", " 1", "1 ", "nan", "NaN(1)", "1e400", "-1e400", "1e-400", "abc", ".", "e5", "1e",
+            "0x", "1\x002", "--1",
+        ] {
             assert_eq!(d(bad), None, "{bad:?}");
         }
         // "1e" is the number 1 followed by junk for strtod; string2d wants it all.
@@ -827,7 +999,9 @@ mod tests {
     fn decimal_parsing_matches_rust_for_doubles() {
         let mut seed = 0x1234_5678_9abc_def0u64;
         let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             seed >> 11
         };
         for _ in 0..3000 {
@@ -836,11 +1010,27 @@ mod tests {
             if !v.is_finite() {
                 continue;
             }
-            for text in [format!("{v:e}"), format!("{v:.20e}"), format!("{v:.5e}"), format!("{v}")] {
-                assert_eq!(d(&text).map(f64::to_bits), Some(text.parse::<f64>().unwrap().to_bits()), "{text}");
+            for text in [
+                format!("{v:e}"),
+                format!("{v:.20e}"),
+                format!("{v:.5e}"),
+                format!("{v}"),
+            ] {
+                assert_eq!(
+                    d(&text).map(f64::to_bits),
+                    Some(text.parse::<f64>().unwrap().to_bits()),
+                    "{text}"
+                );
             }
         }
-        for text in ["0.1", "0.3", "1e23", "9007199254740993", "2.2250738585072011e-308", "1.7976931348623157e308"] {
+        for text in [
+            "0.1",
+            "0.3",
+            "1e23",
+            "9007199254740993",
+            "2.2250738585072011e-308",
+            "1.7976931348623157e308",
+        ] {
             assert_eq!(d(text), text.parse().ok(), "{text}");
         }
         // Too many digits: only whether the dropped ones were zero matters.
@@ -895,7 +1085,10 @@ mod tests {
         assert_eq!(fmt_ld_human(add(ld("1"), ld("0.1"), F80)), "1.1");
         assert_eq!(fmt_ld_human(ld("0.1")), "0.1");
         // 17 fractional digits are not enough to hide the error of a double.
-        assert_eq!(fmt_ld_human(ld("0.1000000000000000055511151231257827")), "0.10000000000000001");
+        assert_eq!(
+            fmt_ld_human(ld("0.1000000000000000055511151231257827")),
+            "0.10000000000000001"
+        );
         assert_eq!(fmt_ld_human(ld("3.0e0")), "3");
         assert_eq!(fmt_ld_human(ld("-0")), "0");
         assert_eq!(fmt_ld_human(ld("1e-20")), "0");
@@ -906,14 +1099,32 @@ mod tests {
         assert_eq!(string2ld(b"1e5000"), None);
         assert_eq!(string2ld(b"1e-5000"), None);
         assert!(string2ld(b"1e-4940").is_some(), "subnormal long double");
-        assert_eq!(string2ld(&vec![b'1'; 5120]), None, "longer than MAX_LONG_DOUBLE_CHARS");
+        assert_eq!(
+            string2ld(&vec![b'1'; 5120]),
+            None,
+            "longer than MAX_LONG_DOUBLE_CHARS"
+        );
     }
 
     #[test]
     fn adding_rounds_once() {
         let ld = |s: &str| string2ld(s.as_bytes()).unwrap();
-        assert_eq!(add(ld("1"), ld("-1"), F80), Float::Finite { neg: false, mant: 0, exp: 0 });
-        assert_eq!(add(ld("-0"), ld("-0"), F80), Float::Finite { neg: true, mant: 0, exp: 0 });
+        assert_eq!(
+            add(ld("1"), ld("-1"), F80),
+            Float::Finite {
+                neg: false,
+                mant: 0,
+                exp: 0
+            }
+        );
+        assert_eq!(
+            add(ld("-0"), ld("-0"), F80),
+            Float::Finite {
+                neg: true,
+                mant: 0,
+                exp: 0
+            }
+        );
         let f = |a: f64, b: f64| add(Float::from_f64(a), Float::from_f64(b), F64).to_f64();
         assert_eq!(f(0.1, 0.2), 0.1 + 0.2);
         assert_eq!(f(1e308, 1e308), f64::INFINITY);

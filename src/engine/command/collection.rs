@@ -10,17 +10,27 @@ pub(crate) use super::strings::WRONGTYPE;
 
 /// The value of `key`, after lazy expiry (a master deletes an expired key and propagates
 /// a DEL; a replica only hides it). A missing or expired key is `None`.
-pub(crate) fn live_value<'a>(node: &'a mut Node, client: &Client, key: &[u8]) -> Option<&'a mut Value> {
+pub(crate) fn live_value<'a>(
+    node: &'a mut Node,
+    client: &Client,
+    key: &[u8],
+) -> Option<&'a mut Value> {
     if !node.key_exists_after_expiry(client, key) {
         return None;
     }
-    node.keyspace.dbs[client.db].entries.get_mut(key).map(|e| &mut e.value)
+    node.keyspace.dbs[client.db]
+        .entries
+        .get_mut(key)
+        .map(|e| &mut e.value)
 }
 
 /// Deletes `key` if it holds an emptied collection, as every Redis command that removes
 /// elements does.
 pub(crate) fn delete_if_empty(node: &mut Node, db: usize, key: &[u8]) -> bool {
-    let empty = node.keyspace.dbs[db].entries.get(key).is_some_and(|e| e.value.is_empty_collection());
+    let empty = node.keyspace.dbs[db]
+        .entries
+        .get(key)
+        .is_some_and(|e| e.value.is_empty_collection());
     if empty {
         node.keyspace.remove(db, key);
     }
@@ -47,7 +57,9 @@ pub(crate) fn syntax_error() -> Vec<u8> {
 
 /// `addReplyErrorArity`: the command's own checks for argument counts its arity allows.
 pub(crate) fn arity_error(name: &str) -> Vec<u8> {
-    reply::error(&format!("ERR wrong number of arguments for '{name}' command"))
+    reply::error(&format!(
+        "ERR wrong number of arguments for '{name}' command"
+    ))
 }
 
 /// `getLongFromObjectOrReply` (a `long` is 64 bits here, so no range error is possible).

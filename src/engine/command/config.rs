@@ -12,9 +12,24 @@ use crate::engine::resp::reply;
 use crate::engine::{Client, Node};
 
 pub static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "config|get", arity: -3, flags: ADMIN | STALE, handler: config_get },
-    CommandSpec { name: "config|resetstat", arity: 2, flags: ADMIN | STALE, handler: config_resetstat },
-    CommandSpec { name: "config|set", arity: -4, flags: ADMIN | STALE, handler: config_set },
+    CommandSpec {
+        name: "config|get",
+        arity: -3,
+        flags: ADMIN | STALE,
+        handler: config_get,
+    },
+    CommandSpec {
+        name: "config|resetstat",
+        arity: 2,
+        flags: ADMIN | STALE,
+        handler: config_resetstat,
+    },
+    CommandSpec {
+        name: "config|set",
+        arity: -4,
+        flags: ADMIN | STALE,
+        handler: config_set,
+    },
 ];
 
 /// CONFIG GET pattern [pattern ...]. A name without glob characters is looked up as
@@ -25,7 +40,9 @@ fn config_get(node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
     let mut matches: Vec<(Vec<u8>, &'static OptionSpec)> = Vec::new();
     // Redis dedupes by the name shown (not by option): an option and its alias are two
     // entries, and a pattern skips a name already shown.
-    let seen = |m: &Vec<(Vec<u8>, &'static OptionSpec)>, name: &[u8]| m.iter().any(|(n, _)| n.as_slice() == name);
+    let seen = |m: &Vec<(Vec<u8>, &'static OptionSpec)>, name: &[u8]| {
+        m.iter().any(|(n, _)| n.as_slice() == name)
+    };
     for pattern in &argv[2..] {
         let pattern = c_str(pattern);
         if !pattern.iter().any(|b| matches!(b, b'[' | b'*' | b'?')) {
@@ -63,14 +80,20 @@ fn config_set(node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
     for pair in argv[2..].chunks(2) {
         let name = shown(&pair[0]);
         let Some(spec) = lookup_option(&name) else {
-            return reply::error(&format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'"));
+            return reply::error(&format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+            ));
         };
         if spec.immutable {
             return failed(&name, "can't set immutable config");
         }
         // The name as registered: an alias is its own entry, so `slave-read-only` and
         // `replica-read-only` in one command are not duplicates (the last one wins).
-        let registered = if spec.name.eq_ignore_ascii_case(&name) { spec.name } else { spec.alias.unwrap_or(spec.name) };
+        let registered = if spec.name.eq_ignore_ascii_case(&name) {
+            spec.name
+        } else {
+            spec.alias.unwrap_or(spec.name)
+        };
         if specs.iter().any(|(_, r, _)| *r == registered) {
             return failed(&name, "duplicate parameter");
         }
@@ -91,8 +114,10 @@ fn config_set(node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
             backlog.resize(size);
         }
     }
-    if (node.config.min_replicas_to_write, node.config.min_replicas_max_lag)
-        != (before.min_replicas_to_write, before.min_replicas_max_lag)
+    if (
+        node.config.min_replicas_to_write,
+        node.config.min_replicas_max_lag,
+    ) != (before.min_replicas_to_write, before.min_replicas_max_lag)
     {
         node.refresh_good_replicas_count(None);
     }
@@ -107,7 +132,9 @@ fn config_resetstat(node: &mut Node, _client: &mut Client, _argv: &[Vec<u8>]) ->
 }
 
 fn failed(name: &str, why: &str) -> Vec<u8> {
-    reply::error(&format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"))
+    reply::error(&format!(
+        "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+    ))
 }
 
 /// The part of an argument a C string would see.

@@ -1,7 +1,7 @@
 //! Connection and server-control commands: AUTH, QUIT, CLIENT (LIST, INFO, KILL,
 //! SETNAME, GETNAME, ID), COMMAND COUNT, TIME and SHUTDOWN, as Redis 7.0 answers them.
 
-use super::{lower, CommandSpec, COMMANDS, ADMIN, STALE};
+use super::{lower, CommandSpec, ADMIN, COMMANDS, STALE};
 use crate::engine::resp::{parse_i64, reply};
 use crate::engine::{Client, ClientRole, Event, Node, PeerAddr};
 
@@ -9,22 +9,59 @@ const SYNTAX: &str = "ERR syntax error";
 
 /// `CLIENT <subcommand>`, each with Redis 7.0's arity and flags.
 pub static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "client|getname", arity: 2, flags: STALE, handler: client_getname },
-    CommandSpec { name: "client|id", arity: 2, flags: STALE, handler: client_id },
-    CommandSpec { name: "client|info", arity: 2, flags: STALE, handler: client_info },
-    CommandSpec { name: "client|kill", arity: -3, flags: ADMIN | STALE, handler: client_kill },
-    CommandSpec { name: "client|list", arity: -2, flags: ADMIN | STALE, handler: client_list },
-    CommandSpec { name: "client|setname", arity: 3, flags: STALE, handler: client_setname },
+    CommandSpec {
+        name: "client|getname",
+        arity: 2,
+        flags: STALE,
+        handler: client_getname,
+    },
+    CommandSpec {
+        name: "client|id",
+        arity: 2,
+        flags: STALE,
+        handler: client_id,
+    },
+    CommandSpec {
+        name: "client|info",
+        arity: 2,
+        flags: STALE,
+        handler: client_info,
+    },
+    CommandSpec {
+        name: "client|kill",
+        arity: -3,
+        flags: ADMIN | STALE,
+        handler: client_kill,
+    },
+    CommandSpec {
+        name: "client|list",
+        arity: -2,
+        flags: ADMIN | STALE,
+        handler: client_list,
+    },
+    CommandSpec {
+        name: "client|setname",
+        arity: 3,
+        flags: STALE,
+        handler: client_setname,
+    },
 ];
 
 /// `COMMAND <subcommand>`.
-pub static COMMAND_SUBCOMMANDS: &[CommandSpec] =
-    &[CommandSpec { name: "command|count", arity: 2, flags: STALE, handler: command_count }];
+pub static COMMAND_SUBCOMMANDS: &[CommandSpec] = &[CommandSpec {
+    name: "command|count",
+    arity: 2,
+    flags: STALE,
+    handler: command_count,
+}];
 
 /// A container command called with a subcommand is resolved before it runs, and without
 /// one it fails its arity check; this runs for neither, but the table needs a handler.
 pub fn container(_node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
-    reply::error(&format!("ERR wrong number of arguments for '{}' command", String::from_utf8_lossy(&lower(&argv[0]))))
+    reply::error(&format!(
+        "ERR wrong number of arguments for '{}' command",
+        String::from_utf8_lossy(&lower(&argv[0]))
+    ))
 }
 
 /// AUTH [username] password, against the default user (the only user there is) whose
@@ -44,7 +81,12 @@ pub fn auth(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
         (argv[1].as_slice(), &argv[2])
     };
     // Usernames are case-sensitive; a user without a password accepts any.
-    let ok = user == b"default" && node.config.requirepass.as_ref().is_none_or(|p| password_matches(p, pass));
+    let ok = user == b"default"
+        && node
+            .config
+            .requirepass
+            .as_ref()
+            .is_none_or(|p| password_matches(p, pass));
     if !ok {
         return reply::error("WRONGPASS invalid username-password pair or user is disabled.");
     }
@@ -72,7 +114,9 @@ pub fn quit(_node: &mut Node, client: &mut Client, _argv: &[Vec<u8>]) -> Vec<u8>
 pub fn time(node: &mut Node, _client: &mut Client, _argv: &[Vec<u8>]) -> Vec<u8> {
     let mut out = reply::array_header(2);
     out.extend(reply::bulk((node.now / 1000).to_string().as_bytes()));
-    out.extend(reply::bulk(((node.now % 1000) * 1000).to_string().as_bytes()));
+    out.extend(reply::bulk(
+        ((node.now % 1000) * 1000).to_string().as_bytes(),
+    ));
     out
 }
 
@@ -202,7 +246,11 @@ impl Node {
         let tot_mem = 22272 + qbuf + argv_mem + multi_mem + omem;
         let (multi, user) = (
             c.multi.as_ref().map_or(-1, |m| m.commands.len() as i64),
-            if c.role == ClientRole::Master { "(superuser)" } else { "default" },
+            if c.role == ClientRole::Master {
+                "(superuser)"
+            } else {
+                "default"
+            },
         );
         format!(
             "id={} addr={} laddr={laddr} fd={} name={} age={} idle={} flags={flags} db={} sub=0 psub=0 ssub=0 multi={multi} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} rbs={rbs} rbp={rbp} obl={obl} oll={oll} omem={omem} tot-mem={tot_mem} events={events} cmd={} user={user} redir=-1 resp=2",
@@ -266,7 +314,9 @@ fn unknown_type(name: &[u8]) -> Vec<u8> {
 fn client_list(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     let mut out = String::new();
     if argv.len() == 4 && argv[2].eq_ignore_ascii_case(b"type") {
-        let Some(t) = client_type_by_name(&argv[3]) else { return unknown_type(&argv[3]) };
+        let Some(t) = client_type_by_name(&argv[3]) else {
+            return unknown_type(&argv[3]);
+        };
         for c in node.all_clients(client) {
             if client_type(c) == t {
                 out.push_str(&node.client_info_line(c, c.conn == client.conn));
@@ -331,7 +381,9 @@ fn client_setname(_node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Ve
         return reply::ok();
     }
     if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
-        return reply::error("ERR Client names cannot contain spaces, newlines or special characters.");
+        return reply::error(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        );
     }
     client.name = Some(name.clone());
     reply::ok()
@@ -355,7 +407,9 @@ fn client_kill(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
     } else {
         let mut i = 2;
         while i < argv.len() {
-            let Some(value) = argv.get(i + 1) else { return reply::error(SYNTAX) };
+            let Some(value) = argv.get(i + 1) else {
+                return reply::error(SYNTAX);
+            };
             match lower(&argv[i]).as_slice() {
                 b"id" => match parse_i64(value).filter(|v| *v >= 1) {
                     Some(v) => id = Some(v as u64),
@@ -392,7 +446,9 @@ fn client_kill(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
         let line = node.client_info_line(c, false);
         let field = |name: &str| -> String {
             let key = format!(" {name}=");
-            line.split_once(&key).map(|(_, rest)| rest.split(' ').next().unwrap_or("").to_string()).unwrap_or_default()
+            line.split_once(&key)
+                .map(|(_, rest)| rest.split(' ').next().unwrap_or("").to_string())
+                .unwrap_or_default()
         };
         if addr.is_some_and(|a| a != addr_string(&c.peer).as_bytes()) {
             continue;

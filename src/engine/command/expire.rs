@@ -31,7 +31,14 @@ pub fn pexpireat(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<
 /// the key and goes out as `DEL key` — but only on a master: a replica (whatever the
 /// client, its master included) stores the past time and waits for its master's DEL
 /// (`checkAlreadyExpired`).
-fn expire_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], basetime: i64, seconds: bool, name: &str) -> Vec<u8> {
+fn expire_generic(
+    node: &mut Node,
+    client: &mut Client,
+    argv: &[Vec<u8>],
+    basetime: i64,
+    seconds: bool,
+    name: &str,
+) -> Vec<u8> {
     let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
     for opt in &argv[3..] {
         match lower(opt).as_slice() {
@@ -80,7 +87,10 @@ fn expire_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], baseti
         return reply::integer(0);
     }
     if nx || xx || gt || lt {
-        let current = node.keyspace.dbs[client.db].entries.get(key.as_slice()).and_then(|e| e.expires_at);
+        let current = node.keyspace.dbs[client.db]
+            .entries
+            .get(key.as_slice())
+            .and_then(|e| e.expires_at);
         // No expiry counts as an infinite TTL: GT never beats it, LT always does.
         let refused = (nx && current.is_some())
             || (xx && current.is_none())
@@ -97,7 +107,8 @@ fn expire_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], baseti
     }
     // A negative absolute time (only reachable on a replica) is stored as 0: already
     // past, like Redis's value, though Redis then treats a negative expiry as none.
-    node.keyspace.set_expiry(client.db, key, Some(when.max(0) as u64));
+    node.keyspace
+        .set_expiry(client.db, key, Some(when.max(0) as u64));
     let mut propagated = argv.to_vec();
     if name != "pexpireat" {
         propagated[0] = b"PEXPIREAT".to_vec();
@@ -125,18 +136,37 @@ pub fn pexpiretime(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Ve
 
 /// -2 for no key, -1 for no expiry; otherwise the time left (or the absolute time),
 /// never below 0, in seconds rounded to nearest (`(ms + 500) / 1000`) or milliseconds.
-fn ttl_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], ms: bool, absolute: bool) -> Vec<u8> {
+fn ttl_generic(
+    node: &mut Node,
+    client: &mut Client,
+    argv: &[Vec<u8>],
+    ms: bool,
+    absolute: bool,
+) -> Vec<u8> {
     if !node.key_exists_after_expiry(client, &argv[1]) {
         return reply::integer(-2);
     }
-    let at = node.keyspace.dbs[client.db].entries.get(argv[1].as_slice()).and_then(|e| e.expires_at);
-    let Some(at) = at else { return reply::integer(-1) };
+    let at = node.keyspace.dbs[client.db]
+        .entries
+        .get(argv[1].as_slice())
+        .and_then(|e| e.expires_at);
+    let Some(at) = at else {
+        return reply::integer(-1);
+    };
     // (An RDB may carry any 64-bit time: saturate rather than overflow.)
     let at = i64::try_from(at).unwrap_or(i64::MAX);
-    let left = if absolute { at } else { at.saturating_sub(node.now as i64).max(0) };
+    let left = if absolute {
+        at
+    } else {
+        at.saturating_sub(node.now as i64).max(0)
+    };
     // Rounded in wider arithmetic: for the largest times Redis's compiled `(ttl+500)/1000`
     // gives the mathematically rounded value (EXPIRETIME of PXAT i64::MAX is 9223372036854776).
-    reply::integer(if ms { left } else { ((left as i128 + 500) / 1000) as i64 })
+    reply::integer(if ms {
+        left
+    } else {
+        ((left as i128 + 500) / 1000) as i64
+    })
 }
 
 /// PERSIST key: 1 if an expiry was removed. Propagated as sent only then.
@@ -145,7 +175,10 @@ pub fn persist(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
     if !node.key_exists_for_write(client, key) {
         return reply::integer(0);
     }
-    let has = node.keyspace.dbs[client.db].entries.get(key.as_slice()).is_some_and(|e| e.expires_at.is_some());
+    let has = node.keyspace.dbs[client.db]
+        .entries
+        .get(key.as_slice())
+        .is_some_and(|e| e.expires_at.is_some());
     if !has {
         return reply::integer(0);
     }
@@ -166,9 +199,16 @@ mod tests {
     }
 
     fn replica(read_only: bool) -> (Node, Client, Client) {
-        let config = Config { replicaof: Some(("127.0.0.1".into(), 6379)), replica_read_only: read_only, ..Config::default() };
+        let config = Config {
+            replicaof: Some(("127.0.0.1".into(), 6379)),
+            replica_read_only: read_only,
+            ..Config::default()
+        };
         let node = Node::new(config, NOW, 1);
-        let peer = PeerAddr { ip: "127.0.0.1".into(), port: 1 };
+        let peer = PeerAddr {
+            ip: "127.0.0.1".into(),
+            port: 1,
+        };
         let mut master = Client::new(100, peer.clone(), NOW, true);
         master.role = ClientRole::Master;
         let user = Client::new(101, peer, NOW, true);
@@ -176,15 +216,22 @@ mod tests {
     }
 
     fn expires_at(node: &Node, key: &str) -> Option<Option<u64>> {
-        node.keyspace.dbs[0].entries.get(key.as_bytes()).map(|e| e.expires_at)
+        node.keyspace.dbs[0]
+            .entries
+            .get(key.as_bytes())
+            .map(|e| e.expires_at)
     }
 
     #[test]
     fn a_replica_stores_past_expiries_from_its_master_and_only_hides_them() {
         let (mut node, mut master, mut user) = replica(true);
-        node.keyspace.set(0, b"k".to_vec(), Value::String(b"v".to_vec()), None);
+        node.keyspace
+            .set(0, b"k".to_vec(), Value::String(b"v".to_vec()), None);
         // checkAlreadyExpired is false on a replica: the time is stored, not a DEL.
-        assert_eq!(run(&mut node, &mut master, &["PEXPIREAT", "k", "1"]), b":1\r\n");
+        assert_eq!(
+            run(&mut node, &mut master, &["PEXPIREAT", "k", "1"]),
+            b":1\r\n"
+        );
         assert_eq!(expires_at(&node, "k"), Some(Some(1)));
         // Its users do not see the key; it stays until the master's DEL.
         assert_eq!(run(&mut node, &mut user, &["GET", "k"]), b"$-1\r\n");
@@ -194,13 +241,20 @@ mod tests {
         assert_eq!(run(&mut node, &mut user, &["DBSIZE"]), b":1\r\n");
         assert_eq!(expires_at(&node, "k"), Some(Some(1)));
         // The master's stream still sees the key, as the master did.
-        assert_eq!(run(&mut node, &mut master, &["APPEND", "k", "w"]), b":2\r\n");
-        assert_eq!(run(&mut node, &mut master, &["EXPIRE", "k", "-10"]), b":1\r\n");
+        assert_eq!(
+            run(&mut node, &mut master, &["APPEND", "k", "w"]),
+            b":2\r\n"
+        );
+        assert_eq!(
+            run(&mut node, &mut master, &["EXPIRE", "k", "-10"]),
+            b":1\r\n"
+        );
         assert_eq!(expires_at(&node, "k"), Some(Some(NOW - 10_000)));
         assert_eq!(run(&mut node, &mut master, &["DEL", "k"]), b":1\r\n");
         assert_eq!(expires_at(&node, "k"), None);
         // The active cycle never runs on a replica.
-        node.keyspace.set(0, b"j".to_vec(), Value::String(b"v".to_vec()), Some(1));
+        node.keyspace
+            .set(0, b"j".to_vec(), Value::String(b"v".to_vec()), Some(1));
         node.tick(NOW + 5_000);
         assert_eq!(expires_at(&node, "j"), Some(Some(1)));
     }
@@ -208,7 +262,8 @@ mod tests {
     #[test]
     fn a_writable_replica_deletes_expired_keys_it_writes_but_never_expires_on_its_own() {
         let (mut node, _master, mut user) = replica(false);
-        node.keyspace.set(0, b"k".to_vec(), Value::String(b"v".to_vec()), Some(1));
+        node.keyspace
+            .set(0, b"k".to_vec(), Value::String(b"v".to_vec()), Some(1));
         // A read hides the key but leaves it.
         assert_eq!(run(&mut node, &mut user, &["GET", "k"]), b"$-1\r\n");
         assert_eq!(expires_at(&node, "k"), Some(Some(1)));
@@ -221,7 +276,8 @@ mod tests {
         // DEL's expireIfNeeded only hides it here; the delete then finds and counts it.
         assert_eq!(run(&mut node, &mut user, &["DEL", "k"]), b":1\r\n");
         assert_eq!(expires_at(&node, "k"), None);
-        node.keyspace.set(0, b"g".to_vec(), Value::String(b"v".to_vec()), Some(1));
+        node.keyspace
+            .set(0, b"g".to_vec(), Value::String(b"v".to_vec()), Some(1));
         assert_eq!(run(&mut node, &mut user, &["GETDEL", "g"]), b"$-1\r\n");
         assert_eq!(expires_at(&node, "g"), None);
     }
@@ -229,12 +285,26 @@ mod tests {
     #[test]
     fn a_master_deletes_on_a_past_time_and_lazily() {
         let mut node = Node::new(Config::default(), NOW, 1);
-        let mut c = Client::new(1, PeerAddr { ip: "127.0.0.1".into(), port: 1 }, NOW, true);
+        let mut c = Client::new(
+            1,
+            PeerAddr {
+                ip: "127.0.0.1".into(),
+                port: 1,
+            },
+            NOW,
+            true,
+        );
         assert_eq!(run(&mut node, &mut c, &["SET", "k", "v"]), b"+OK\r\n");
         assert_eq!(run(&mut node, &mut c, &["EXPIREAT", "k", "1"]), b":1\r\n");
         assert_eq!(expires_at(&node, "k"), None);
-        assert_eq!(node.stats.expired_keys, 0, "an explicit past time is a DEL, not an expiry");
-        assert_eq!(run(&mut node, &mut c, &["SET", "k", "v", "PXAT", "1"]), b"+OK\r\n");
+        assert_eq!(
+            node.stats.expired_keys, 0,
+            "an explicit past time is a DEL, not an expiry"
+        );
+        assert_eq!(
+            run(&mut node, &mut c, &["SET", "k", "v", "PXAT", "1"]),
+            b"+OK\r\n"
+        );
         assert_eq!(run(&mut node, &mut c, &["TYPE", "k"]), b"+none\r\n");
         assert_eq!(expires_at(&node, "k"), None);
         assert_eq!(node.stats.expired_keys, 1);
@@ -244,7 +314,15 @@ mod tests {
     #[test]
     fn ttl_rounds_to_the_nearest_second() {
         let mut node = Node::new(Config::default(), NOW, 1);
-        let mut c = Client::new(1, PeerAddr { ip: "127.0.0.1".into(), port: 1 }, NOW, true);
+        let mut c = Client::new(
+            1,
+            PeerAddr {
+                ip: "127.0.0.1".into(),
+                port: 1,
+            },
+            NOW,
+            true,
+        );
         run(&mut node, &mut c, &["SET", "k", "v", "PX", "1499"]);
         assert_eq!(run(&mut node, &mut c, &["TTL", "k"]), b":1\r\n");
         run(&mut node, &mut c, &["SET", "k", "v", "PX", "1500"]);

@@ -10,12 +10,18 @@
 //! propagated as `HSET key field <result>`, so replicas never redo float arithmetic.
 
 use super::cfloat::{self, F80};
-use super::collection::{arity_error, bulk_array, delete_if_empty, empty_array, get_long, live_value, wrongtype};
+use super::collection::{
+    arity_error, bulk_array, delete_if_empty, empty_array, get_long, live_value, wrongtype,
+};
 use crate::engine::keyspace::{OrderedMap, Value};
 use crate::engine::resp::{parse_i64, reply};
 use crate::engine::{Client, Node};
 
-fn hash_mut<'a>(node: &'a mut Node, client: &Client, key: &[u8]) -> Result<Option<&'a mut OrderedMap>, Vec<u8>> {
+fn hash_mut<'a>(
+    node: &'a mut Node,
+    client: &Client,
+    key: &[u8],
+) -> Result<Option<&'a mut OrderedMap>, Vec<u8>> {
     match live_value(node, client, key) {
         None => Ok(None),
         Some(Value::Hash(h)) => Ok(Some(h)),
@@ -24,15 +30,28 @@ fn hash_mut<'a>(node: &'a mut Node, client: &Client, key: &[u8]) -> Result<Optio
 }
 
 /// `hashTypeLookupWriteOrCreate`: the hash at `key`, created empty if missing.
-fn hash_or_create<'a>(node: &'a mut Node, client: &Client, key: &[u8]) -> Result<&'a mut OrderedMap, Vec<u8>> {
+fn hash_or_create<'a>(
+    node: &'a mut Node,
+    client: &Client,
+    key: &[u8],
+) -> Result<&'a mut OrderedMap, Vec<u8>> {
     let exists = match hash_mut(node, client, key) {
         Err(e) => return Err(e),
         Ok(h) => h.is_some(),
     };
     if !exists {
-        node.keyspace.set(client.db, key.to_vec(), Value::Hash(OrderedMap::default()), None);
+        node.keyspace.set(
+            client.db,
+            key.to_vec(),
+            Value::Hash(OrderedMap::default()),
+            None,
+        );
     }
-    match node.keyspace.dbs[client.db].entries.get_mut(key).map(|e| &mut e.value) {
+    match node.keyspace.dbs[client.db]
+        .entries
+        .get_mut(key)
+        .map(|e| &mut e.value)
+    {
         Some(Value::Hash(h)) => Ok(h),
         _ => Err(wrongtype()),
     }
@@ -238,7 +257,11 @@ pub fn hincrbyfloat(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> V
         Err(e) => return e,
     };
     let current = match h.get(&argv[2]) {
-        None => cfloat::Float::Finite { neg: false, mant: 0, exp: 0 },
+        None => cfloat::Float::Finite {
+            neg: false,
+            mant: 0,
+            exp: 0,
+        },
         Some(v) => match cfloat::string2ld(v) {
             Some(f) => f,
             None => return reply::error("ERR hash value is not a float"),
@@ -250,6 +273,14 @@ pub fn hincrbyfloat(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> V
     }
     let text = cfloat::fmt_ld_human(value).into_bytes();
     h.insert(argv[2].clone(), text.clone());
-    node.propagate(client.db, vec![b"HSET".to_vec(), argv[1].clone(), argv[2].clone(), text.clone()]);
+    node.propagate(
+        client.db,
+        vec![
+            b"HSET".to_vec(),
+            argv[1].clone(),
+            argv[2].clone(),
+            text.clone(),
+        ],
+    );
     reply::bulk(&text)
 }

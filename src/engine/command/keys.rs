@@ -26,7 +26,9 @@ impl Node {
 
     fn expire_if_needed(&mut self, client: &Client, key: &[u8], force_delete: bool) -> bool {
         let db = client.db;
-        let Some(entry) = self.keyspace.dbs[db].entries.get(key) else { return false };
+        let Some(entry) = self.keyspace.dbs[db].entries.get(key) else {
+            return false;
+        };
         if !is_expired(entry, self.now) {
             return true;
         }
@@ -132,8 +134,11 @@ fn rename_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], nx: bo
         }
         node.keyspace.remove(client.db, dst);
     }
-    let Some(entry) = node.keyspace.remove(client.db, src) else { return reply::error("ERR no such key") };
-    node.keyspace.set(client.db, dst.clone(), entry.value, entry.expires_at);
+    let Some(entry) = node.keyspace.remove(client.db, src) else {
+        return reply::error("ERR no such key");
+    };
+    node.keyspace
+        .set(client.db, dst.clone(), entry.value, entry.expires_at);
     node.propagate_args(client.db, argv);
     if nx {
         reply::integer(1)
@@ -153,7 +158,9 @@ pub fn select(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8>
         return reply::error("ERR value is not an integer or out of range");
     };
     if i32::try_from(id).is_err() {
-        return reply::error("ERR value is out of range, value must between -2147483648 and 2147483647");
+        return reply::error(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        );
     }
     if id < 0 || id as usize >= node.keyspace.dbs.len() {
         return reply::error("ERR DB index is out of range");
@@ -311,7 +318,14 @@ mod tests {
     /// A line-by-line port of Redis's recursive `stringmatchlen_impl`, the reference
     /// the iterative matcher is checked against.
     fn reference(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
-        fn imp(pat: &[u8], mut p: usize, st: &[u8], mut s: usize, nocase: bool, skip: &mut bool) -> bool {
+        fn imp(
+            pat: &[u8],
+            mut p: usize,
+            st: &[u8],
+            mut s: usize,
+            nocase: bool,
+            skip: &mut bool,
+        ) -> bool {
             let at = |v: &[u8], i: usize| v.get(i).copied().unwrap_or(0);
             let low = |b: u8| if nocase { b.to_ascii_lowercase() } else { b };
             let mut plen = pat.len() as isize - p as isize;
@@ -451,7 +465,9 @@ mod tests {
             (state % n as u64) as usize
         };
         for _ in 0..200_000 {
-            let pat: Vec<u8> = (0..next(8)).map(|_| alphabet[next(alphabet.len())]).collect();
+            let pat: Vec<u8> = (0..next(8))
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
             let st: Vec<u8> = (0..next(7)).map(|_| strings[next(strings.len())]).collect();
             for nocase in [false, true] {
                 assert_eq!(
@@ -468,7 +484,11 @@ mod tests {
     #[test]
     fn glob_survives_huge_patterns() {
         // No recursion: a pattern with many stars cannot exhaust the (wasm) stack.
-        assert!(!stringmatch(&b"a*".repeat(10_000), &b"a".repeat(100), false));
+        assert!(!stringmatch(
+            &b"a*".repeat(10_000),
+            &b"a".repeat(100),
+            false
+        ));
         assert!(stringmatch(&b"a*".repeat(100), &b"a".repeat(10_000), false));
         assert!(stringmatch(&b"*".repeat(100_000), b"x", false));
     }

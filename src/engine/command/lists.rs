@@ -8,17 +8,23 @@
 
 use std::collections::VecDeque;
 
-use super::collection::{delete_if_empty, empty_array, get_long, get_positive_long, live_value, null_array, wrongtype};
 use super::collection::{arity_error, bulk_array, syntax_error};
-use crate::engine::resp::parse_i64;
+use super::collection::{
+    delete_if_empty, empty_array, get_long, get_positive_long, live_value, null_array, wrongtype,
+};
 use crate::engine::keyspace::Value;
+use crate::engine::resp::parse_i64;
 use crate::engine::resp::reply;
 use crate::engine::{Client, Node};
 
 type List = VecDeque<Vec<u8>>;
 
 /// The list at `key`: `Ok(None)` when there is none, `Err` with WRONGTYPE.
-fn list_mut<'a>(node: &'a mut Node, client: &Client, key: &[u8]) -> Result<Option<&'a mut List>, Vec<u8>> {
+fn list_mut<'a>(
+    node: &'a mut Node,
+    client: &Client,
+    key: &[u8],
+) -> Result<Option<&'a mut List>, Vec<u8>> {
     match live_value(node, client, key) {
         None => Ok(None),
         Some(Value::List(l)) => Ok(Some(l)),
@@ -48,7 +54,13 @@ fn resolve_index(index: i64, len: usize) -> Option<usize> {
     (i >= 0 && i < len as i64).then_some(i as usize)
 }
 
-fn push(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], front: bool, only_existing: bool) -> Vec<u8> {
+fn push(
+    node: &mut Node,
+    client: &mut Client,
+    argv: &[Vec<u8>],
+    front: bool,
+    only_existing: bool,
+) -> Vec<u8> {
     let key = &argv[1];
     let add = |l: &mut List| {
         for v in &argv[2..] {
@@ -67,7 +79,8 @@ fn push(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], front: bool, onl
         Ok(None) => {
             let mut l = List::new();
             let len = add(&mut l);
-            node.keyspace.set(client.db, key.clone(), Value::List(l), None);
+            node.keyspace
+                .set(client.db, key.clone(), Value::List(l), None);
             len
         }
     };
@@ -108,7 +121,13 @@ fn pop(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], front: bool, name
     let key = &argv[1];
     let out = match list_mut(node, client, key) {
         Err(e) => return e,
-        Ok(None) => return if count.is_some() { null_array() } else { reply::nil() },
+        Ok(None) => {
+            return if count.is_some() {
+                null_array()
+            } else {
+                reply::nil()
+            }
+        }
         Ok(Some(l)) => match count {
             Some(0) => return empty_array(),
             None => {
@@ -117,7 +136,11 @@ fn pop(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], front: bool, name
             }
             Some(n) => {
                 let n = (n as u64).min(l.len() as u64) as usize;
-                let popped: Vec<Vec<u8>> = if front { l.drain(..n).collect() } else { l.drain(l.len() - n..).rev().collect() };
+                let popped: Vec<Vec<u8>> = if front {
+                    l.drain(..n).collect()
+                } else {
+                    l.drain(l.len() - n..).rev().collect()
+                };
                 bulk_array(popped.iter().map(|v| v.as_slice()))
             }
         },
@@ -210,7 +233,11 @@ pub fn lrem(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
         Ok(Some(l)) => l,
     };
     // i64::MIN has no positive counterpart; unsigned_abs still says "remove them all".
-    let limit = if count == 0 { u64::MAX } else { count.unsigned_abs() };
+    let limit = if count == 0 {
+        u64::MAX
+    } else {
+        count.unsigned_abs()
+    };
     let mut removed = 0u64;
     if count >= 0 {
         let mut i = 0;
@@ -336,7 +363,13 @@ pub fn lpos(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     }
     let l = match list_mut(node, client, &argv[1]) {
         Err(e) => return e,
-        Ok(None) => return if count.is_some() { empty_array() } else { reply::nil() },
+        Ok(None) => {
+            return if count.is_some() {
+                empty_array()
+            } else {
+                reply::nil()
+            }
+        }
         Ok(Some(l)) => l,
     };
     let len = l.len();
@@ -380,7 +413,13 @@ pub fn lpos(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
 
 /// LMOVE source destination LEFT|RIGHT LEFT|RIGHT, and RPOPLPUSH (RIGHT LEFT). Both
 /// keys are checked before anything moves; the same key rotates the list.
-fn lmove_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], from_left: bool, to_left: bool) -> Vec<u8> {
+fn lmove_generic(
+    node: &mut Node,
+    client: &mut Client,
+    argv: &[Vec<u8>],
+    from_left: bool,
+    to_left: bool,
+) -> Vec<u8> {
     let (src, dst) = (&argv[1], &argv[2]);
     match list_mut(node, client, src) {
         Err(e) => return e,
@@ -392,14 +431,28 @@ fn lmove_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], from_le
         Ok(d) => d.is_some(),
     };
     let db = client.db;
-    let Some(Value::List(l)) = node.keyspace.dbs[db].entries.get_mut(src.as_slice()).map(|e| &mut e.value) else {
+    let Some(Value::List(l)) = node.keyspace.dbs[db]
+        .entries
+        .get_mut(src.as_slice())
+        .map(|e| &mut e.value)
+    else {
         return reply::nil();
     };
-    let value = if from_left { l.pop_front() } else { l.pop_back() }.unwrap_or_default();
-    if !dst_exists && src != dst {
-        node.keyspace.set(db, dst.clone(), Value::List(List::new()), None);
+    let value = if from_left {
+        l.pop_front()
+    } else {
+        l.pop_back()
     }
-    if let Some(Value::List(d)) = node.keyspace.dbs[db].entries.get_mut(dst.as_slice()).map(|e| &mut e.value) {
+    .unwrap_or_default();
+    if !dst_exists && src != dst {
+        node.keyspace
+            .set(db, dst.clone(), Value::List(List::new()), None);
+    }
+    if let Some(Value::List(d)) = node.keyspace.dbs[db]
+        .entries
+        .get_mut(dst.as_slice())
+        .map(|e| &mut e.value)
+    {
         if to_left {
             d.push_front(value.clone());
         } else {

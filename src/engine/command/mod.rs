@@ -52,130 +52,750 @@ pub struct CommandSpec {
 }
 
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "append", arity: 3, flags: WRITE, handler: strings::append },
-    CommandSpec { name: "auth", arity: -2, flags: NO_AUTH | STALE, handler: connection::auth },
-    CommandSpec { name: "client", arity: -2, flags: 0, handler: connection::container },
-    CommandSpec { name: "command", arity: -1, flags: STALE, handler: connection::command },
-    CommandSpec { name: "config", arity: -2, flags: 0, handler: connection::container },
-    CommandSpec { name: "dbsize", arity: 1, flags: READONLY, handler: keys::dbsize },
-    CommandSpec { name: "decr", arity: 2, flags: WRITE, handler: strings::decr },
-    CommandSpec { name: "decrby", arity: 3, flags: WRITE, handler: strings::decrby },
-    CommandSpec { name: "del", arity: -2, flags: WRITE, handler: keys::del },
-    CommandSpec { name: "discard", arity: 1, flags: STALE, handler: transaction::discard },
-    CommandSpec { name: "echo", arity: 2, flags: STALE, handler: server::echo },
-    CommandSpec { name: "exec", arity: 1, flags: STALE, handler: transaction::exec },
-    CommandSpec { name: "exists", arity: -2, flags: READONLY, handler: keys::exists },
-    CommandSpec { name: "expire", arity: -3, flags: WRITE, handler: expire::expire },
-    CommandSpec { name: "expireat", arity: -3, flags: WRITE, handler: expire::expireat },
-    CommandSpec { name: "expiretime", arity: 2, flags: READONLY, handler: expire::expiretime },
-    CommandSpec { name: "flushall", arity: -1, flags: WRITE, handler: keys::flushall },
-    CommandSpec { name: "flushdb", arity: -1, flags: WRITE, handler: keys::flushdb },
-    CommandSpec { name: "get", arity: 2, flags: READONLY, handler: strings::get },
-    CommandSpec { name: "getdel", arity: 2, flags: WRITE, handler: strings::getdel },
-    CommandSpec { name: "getset", arity: 3, flags: WRITE, handler: strings::getset },
-    CommandSpec { name: "hdel", arity: -3, flags: WRITE, handler: hashes::hdel },
-    CommandSpec { name: "hexists", arity: 3, flags: READONLY, handler: hashes::hexists },
-    CommandSpec { name: "hget", arity: 3, flags: READONLY, handler: hashes::hget },
-    CommandSpec { name: "hgetall", arity: 2, flags: READONLY, handler: hashes::hgetall },
-    CommandSpec { name: "hincrby", arity: 4, flags: WRITE, handler: hashes::hincrby },
-    CommandSpec { name: "hincrbyfloat", arity: 4, flags: WRITE, handler: hashes::hincrbyfloat },
-    CommandSpec { name: "hkeys", arity: 2, flags: READONLY, handler: hashes::hkeys },
-    CommandSpec { name: "hlen", arity: 2, flags: READONLY, handler: hashes::hlen },
-    CommandSpec { name: "hmget", arity: -3, flags: READONLY, handler: hashes::hmget },
-    CommandSpec { name: "hmset", arity: -4, flags: WRITE, handler: hashes::hmset },
-    CommandSpec { name: "hset", arity: -4, flags: WRITE, handler: hashes::hset },
-    CommandSpec { name: "hsetnx", arity: 4, flags: WRITE, handler: hashes::hsetnx },
-    CommandSpec { name: "hstrlen", arity: 3, flags: READONLY, handler: hashes::hstrlen },
-    CommandSpec { name: "hvals", arity: 2, flags: READONLY, handler: hashes::hvals },
-    CommandSpec { name: "incr", arity: 2, flags: WRITE, handler: strings::incr },
-    CommandSpec { name: "incrby", arity: 3, flags: WRITE, handler: strings::incrby },
-    CommandSpec { name: "incrbyfloat", arity: 3, flags: WRITE, handler: strings::incrbyfloat },
-    CommandSpec { name: "info", arity: -1, flags: STALE, handler: server::info },
-    CommandSpec { name: "keys", arity: 2, flags: READONLY, handler: keys::keys },
-    CommandSpec { name: "lindex", arity: 3, flags: READONLY, handler: lists::lindex },
-    CommandSpec { name: "linsert", arity: 5, flags: WRITE, handler: lists::linsert },
-    CommandSpec { name: "llen", arity: 2, flags: READONLY, handler: lists::llen },
-    CommandSpec { name: "lmove", arity: 5, flags: WRITE, handler: lists::lmove },
-    CommandSpec { name: "lpop", arity: -2, flags: WRITE, handler: lists::lpop },
-    CommandSpec { name: "lpos", arity: -3, flags: READONLY, handler: lists::lpos },
-    CommandSpec { name: "lpush", arity: -3, flags: WRITE, handler: lists::lpush },
-    CommandSpec { name: "lpushx", arity: -3, flags: WRITE, handler: lists::lpushx },
-    CommandSpec { name: "lrange", arity: 4, flags: READONLY, handler: lists::lrange },
-    CommandSpec { name: "lrem", arity: 4, flags: WRITE, handler: lists::lrem },
-    CommandSpec { name: "lset", arity: 4, flags: WRITE, handler: lists::lset },
-    CommandSpec { name: "ltrim", arity: 4, flags: WRITE, handler: lists::ltrim },
-    CommandSpec { name: "mget", arity: -2, flags: READONLY, handler: strings::mget },
-    CommandSpec { name: "mset", arity: -3, flags: WRITE, handler: strings::mset },
-    CommandSpec { name: "msetnx", arity: -3, flags: WRITE, handler: strings::msetnx },
-    CommandSpec { name: "multi", arity: 1, flags: STALE, handler: transaction::multi },
-    CommandSpec { name: "persist", arity: 2, flags: WRITE, handler: expire::persist },
-    CommandSpec { name: "pexpire", arity: -3, flags: WRITE, handler: expire::pexpire },
-    CommandSpec { name: "pexpireat", arity: -3, flags: WRITE, handler: expire::pexpireat },
-    CommandSpec { name: "pexpiretime", arity: 2, flags: READONLY, handler: expire::pexpiretime },
-    CommandSpec { name: "ping", arity: -1, flags: 0, handler: server::ping },
-    CommandSpec { name: "psetex", arity: 4, flags: WRITE, handler: strings::psetex },
-    CommandSpec { name: "psync", arity: -3, flags: ADMIN | NO_MULTI, handler: server::psync },
-    CommandSpec { name: "pttl", arity: 2, flags: READONLY, handler: expire::pttl },
-    CommandSpec { name: "quit", arity: -1, flags: NO_AUTH | STALE, handler: connection::quit },
-    CommandSpec { name: "rename", arity: 3, flags: WRITE, handler: keys::rename },
-    CommandSpec { name: "renamenx", arity: 3, flags: WRITE, handler: keys::renamenx },
-    CommandSpec { name: "replconf", arity: -1, flags: ADMIN | STALE, handler: server::replconf },
-    CommandSpec { name: "replicaof", arity: 3, flags: ADMIN | STALE, handler: server::replicaof },
-    CommandSpec { name: "role", arity: 1, flags: STALE, handler: replication_cmds::role },
-    CommandSpec { name: "rpop", arity: -2, flags: WRITE, handler: lists::rpop },
-    CommandSpec { name: "rpoplpush", arity: 3, flags: WRITE, handler: lists::rpoplpush },
-    CommandSpec { name: "rpush", arity: -3, flags: WRITE, handler: lists::rpush },
-    CommandSpec { name: "rpushx", arity: -3, flags: WRITE, handler: lists::rpushx },
-    CommandSpec { name: "sadd", arity: -3, flags: WRITE, handler: sets::sadd },
-    CommandSpec { name: "scard", arity: 2, flags: READONLY, handler: sets::scard },
-    CommandSpec { name: "sdiff", arity: -2, flags: READONLY, handler: sets::sdiff },
-    CommandSpec { name: "sdiffstore", arity: -3, flags: WRITE, handler: sets::sdiffstore },
-    CommandSpec { name: "select", arity: 2, flags: STALE, handler: keys::select },
-    CommandSpec { name: "set", arity: -3, flags: WRITE, handler: strings::set },
-    CommandSpec { name: "setex", arity: 4, flags: WRITE, handler: strings::setex },
-    CommandSpec { name: "setnx", arity: 3, flags: WRITE, handler: strings::setnx },
-    CommandSpec { name: "shutdown", arity: -1, flags: ADMIN | STALE | NO_MULTI, handler: connection::shutdown },
-    CommandSpec { name: "sinter", arity: -2, flags: READONLY, handler: sets::sinter },
-    CommandSpec { name: "sintercard", arity: -3, flags: READONLY, handler: sets::sintercard },
-    CommandSpec { name: "sinterstore", arity: -3, flags: WRITE, handler: sets::sinterstore },
-    CommandSpec { name: "sismember", arity: 3, flags: READONLY, handler: sets::sismember },
-    CommandSpec { name: "slaveof", arity: 3, flags: ADMIN | STALE, handler: server::replicaof },
-    CommandSpec { name: "smembers", arity: 2, flags: READONLY, handler: sets::smembers },
-    CommandSpec { name: "smismember", arity: -3, flags: READONLY, handler: sets::smismember },
-    CommandSpec { name: "smove", arity: 4, flags: WRITE, handler: sets::smove },
-    CommandSpec { name: "spop", arity: -2, flags: WRITE, handler: sets::spop },
-    CommandSpec { name: "srandmember", arity: -2, flags: READONLY, handler: sets::srandmember },
-    CommandSpec { name: "srem", arity: -3, flags: WRITE, handler: sets::srem },
-    CommandSpec { name: "strlen", arity: 2, flags: READONLY, handler: strings::strlen },
-    CommandSpec { name: "sunion", arity: -2, flags: READONLY, handler: sets::sunion },
-    CommandSpec { name: "sunionstore", arity: -3, flags: WRITE, handler: sets::sunionstore },
-    CommandSpec { name: "sync", arity: 1, flags: ADMIN | NO_MULTI, handler: server::sync },
-    CommandSpec { name: "time", arity: 1, flags: STALE, handler: connection::time },
-    CommandSpec { name: "ttl", arity: 2, flags: READONLY, handler: expire::ttl },
-    CommandSpec { name: "type", arity: 2, flags: READONLY, handler: keys::type_ },
-    CommandSpec { name: "unlink", arity: -2, flags: WRITE, handler: keys::del },
-    CommandSpec { name: "wait", arity: 3, flags: 0, handler: replication_cmds::wait },
-    CommandSpec { name: "zadd", arity: -4, flags: WRITE, handler: zsets::zadd },
-    CommandSpec { name: "zcard", arity: 2, flags: READONLY, handler: zsets::zcard },
-    CommandSpec { name: "zcount", arity: 4, flags: READONLY, handler: zsets::zcount },
-    CommandSpec { name: "zincrby", arity: 4, flags: WRITE, handler: zsets::zincrby },
-    CommandSpec { name: "zlexcount", arity: 4, flags: READONLY, handler: zsets::zlexcount },
-    CommandSpec { name: "zmscore", arity: -3, flags: READONLY, handler: zsets::zmscore },
-    CommandSpec { name: "zpopmax", arity: -2, flags: WRITE, handler: zsets::zpopmax },
-    CommandSpec { name: "zpopmin", arity: -2, flags: WRITE, handler: zsets::zpopmin },
-    CommandSpec { name: "zrange", arity: -4, flags: READONLY, handler: zsets::zrange },
-    CommandSpec { name: "zrangebylex", arity: -4, flags: READONLY, handler: zsets::zrangebylex },
-    CommandSpec { name: "zrangebyscore", arity: -4, flags: READONLY, handler: zsets::zrangebyscore },
-    CommandSpec { name: "zrank", arity: 3, flags: READONLY, handler: zsets::zrank },
-    CommandSpec { name: "zrem", arity: -3, flags: WRITE, handler: zsets::zrem },
-    CommandSpec { name: "zremrangebylex", arity: 4, flags: WRITE, handler: zsets::zremrangebylex },
-    CommandSpec { name: "zremrangebyrank", arity: 4, flags: WRITE, handler: zsets::zremrangebyrank },
-    CommandSpec { name: "zremrangebyscore", arity: 4, flags: WRITE, handler: zsets::zremrangebyscore },
-    CommandSpec { name: "zrevrange", arity: -4, flags: READONLY, handler: zsets::zrevrange },
-    CommandSpec { name: "zrevrangebylex", arity: -4, flags: READONLY, handler: zsets::zrevrangebylex },
-    CommandSpec { name: "zrevrangebyscore", arity: -4, flags: READONLY, handler: zsets::zrevrangebyscore },
-    CommandSpec { name: "zrevrank", arity: 3, flags: READONLY, handler: zsets::zrevrank },
-    CommandSpec { name: "zscore", arity: 3, flags: READONLY, handler: zsets::zscore },
+    CommandSpec {
+        name: "append",
+        arity: 3,
+        flags: WRITE,
+        handler: strings::append,
+    },
+    CommandSpec {
+        name: "auth",
+        arity: -2,
+        flags: NO_AUTH | STALE,
+        handler: connection::auth,
+    },
+    CommandSpec {
+        name: "client",
+        arity: -2,
+        flags: 0,
+        handler: connection::container,
+    },
+    CommandSpec {
+        name: "command",
+        arity: -1,
+        flags: STALE,
+        handler: connection::command,
+    },
+    CommandSpec {
+        name: "config",
+        arity: -2,
+        flags: 0,
+        handler: connection::container,
+    },
+    CommandSpec {
+        name: "dbsize",
+        arity: 1,
+        flags: READONLY,
+        handler: keys::dbsize,
+    },
+    CommandSpec {
+        name: "decr",
+        arity: 2,
+        flags: WRITE,
+        handler: strings::decr,
+    },
+    CommandSpec {
+        name: "decrby",
+        arity: 3,
+        flags: WRITE,
+        handler: strings::decrby,
+    },
+    CommandSpec {
+        name: "del",
+        arity: -2,
+        flags: WRITE,
+        handler: keys::del,
+    },
+    CommandSpec {
+        name: "discard",
+        arity: 1,
+        flags: STALE,
+        handler: transaction::discard,
+    },
+    CommandSpec {
+        name: "echo",
+        arity: 2,
+        flags: STALE,
+        handler: server::echo,
+    },
+    CommandSpec {
+        name: "exec",
+        arity: 1,
+        flags: STALE,
+        handler: transaction::exec,
+    },
+    CommandSpec {
+        name: "exists",
+        arity: -2,
+        flags: READONLY,
+        handler: keys::exists,
+    },
+    CommandSpec {
+        name: "expire",
+        arity: -3,
+        flags: WRITE,
+        handler: expire::expire,
+    },
+    CommandSpec {
+        name: "expireat",
+        arity: -3,
+        flags: WRITE,
+        handler: expire::expireat,
+    },
+    CommandSpec {
+        name: "expiretime",
+        arity: 2,
+        flags: READONLY,
+        handler: expire::expiretime,
+    },
+    CommandSpec {
+        name: "flushall",
+        arity: -1,
+        flags: WRITE,
+        handler: keys::flushall,
+    },
+    CommandSpec {
+        name: "flushdb",
+        arity: -1,
+        flags: WRITE,
+        handler: keys::flushdb,
+    },
+    CommandSpec {
+        name: "get",
+        arity: 2,
+        flags: READONLY,
+        handler: strings::get,
+    },
+    CommandSpec {
+        name: "getdel",
+        arity: 2,
+        flags: WRITE,
+        handler: strings::getdel,
+    },
+    CommandSpec {
+        name: "getset",
+        arity: 3,
+        flags: WRITE,
+        handler: strings::getset,
+    },
+    CommandSpec {
+        name: "hdel",
+        arity: -3,
+        flags: WRITE,
+        handler: hashes::hdel,
+    },
+    CommandSpec {
+        name: "hexists",
+        arity: 3,
+        flags: READONLY,
+        handler: hashes::hexists,
+    },
+    CommandSpec {
+        name: "hget",
+        arity: 3,
+        flags: READONLY,
+        handler: hashes::hget,
+    },
+    CommandSpec {
+        name: "hgetall",
+        arity: 2,
+        flags: READONLY,
+        handler: hashes::hgetall,
+    },
+    CommandSpec {
+        name: "hincrby",
+        arity: 4,
+        flags: WRITE,
+        handler: hashes::hincrby,
+    },
+    CommandSpec {
+        name: "hincrbyfloat",
+        arity: 4,
+        flags: WRITE,
+        handler: hashes::hincrbyfloat,
+    },
+    CommandSpec {
+        name: "hkeys",
+        arity: 2,
+        flags: READONLY,
+        handler: hashes::hkeys,
+    },
+    CommandSpec {
+        name: "hlen",
+        arity: 2,
+        flags: READONLY,
+        handler: hashes::hlen,
+    },
+    CommandSpec {
+        name: "hmget",
+        arity: -3,
+        flags: READONLY,
+        handler: hashes::hmget,
+    },
+    CommandSpec {
+        name: "hmset",
+        arity: -4,
+        flags: WRITE,
+        handler: hashes::hmset,
+    },
+    CommandSpec {
+        name: "hset",
+        arity: -4,
+        flags: WRITE,
+        handler: hashes::hset,
+    },
+    CommandSpec {
+        name: "hsetnx",
+        arity: 4,
+        flags: WRITE,
+        handler: hashes::hsetnx,
+    },
+    CommandSpec {
+        name: "hstrlen",
+        arity: 3,
+        flags: READONLY,
+        handler: hashes::hstrlen,
+    },
+    CommandSpec {
+        name: "hvals",
+        arity: 2,
+        flags: READONLY,
+        handler: hashes::hvals,
+    },
+    CommandSpec {
+        name: "incr",
+        arity: 2,
+        flags: WRITE,
+        handler: strings::incr,
+    },
+    CommandSpec {
+        name: "incrby",
+        arity: 3,
+        flags: WRITE,
+        handler: strings::incrby,
+    },
+    CommandSpec {
+        name: "incrbyfloat",
+        arity: 3,
+        flags: WRITE,
+        handler: strings::incrbyfloat,
+    },
+    CommandSpec {
+        name: "info",
+        arity: -1,
+        flags: STALE,
+        handler: server::info,
+    },
+    CommandSpec {
+        name: "keys",
+        arity: 2,
+        flags: READONLY,
+        handler: keys::keys,
+    },
+    CommandSpec {
+        name: "lindex",
+        arity: 3,
+        flags: READONLY,
+        handler: lists::lindex,
+    },
+    CommandSpec {
+        name: "linsert",
+        arity: 5,
+        flags: WRITE,
+        handler: lists::linsert,
+    },
+    CommandSpec {
+        name: "llen",
+        arity: 2,
+        flags: READONLY,
+        handler: lists::llen,
+    },
+    CommandSpec {
+        name: "lmove",
+        arity: 5,
+        flags: WRITE,
+        handler: lists::lmove,
+    },
+    CommandSpec {
+        name: "lpop",
+        arity: -2,
+        flags: WRITE,
+        handler: lists::lpop,
+    },
+    CommandSpec {
+        name: "lpos",
+        arity: -3,
+        flags: READONLY,
+        handler: lists::lpos,
+    },
+    CommandSpec {
+        name: "lpush",
+        arity: -3,
+        flags: WRITE,
+        handler: lists::lpush,
+    },
+    CommandSpec {
+        name: "lpushx",
+        arity: -3,
+        flags: WRITE,
+        handler: lists::lpushx,
+    },
+    CommandSpec {
+        name: "lrange",
+        arity: 4,
+        flags: READONLY,
+        handler: lists::lrange,
+    },
+    CommandSpec {
+        name: "lrem",
+        arity: 4,
+        flags: WRITE,
+        handler: lists::lrem,
+    },
+    CommandSpec {
+        name: "lset",
+        arity: 4,
+        flags: WRITE,
+        handler: lists::lset,
+    },
+    CommandSpec {
+        name: "ltrim",
+        arity: 4,
+        flags: WRITE,
+        handler: lists::ltrim,
+    },
+    CommandSpec {
+        name: "mget",
+        arity: -2,
+        flags: READONLY,
+        handler: strings::mget,
+    },
+    CommandSpec {
+        name: "mset",
+        arity: -3,
+        flags: WRITE,
+        handler: strings::mset,
+    },
+    CommandSpec {
+        name: "msetnx",
+        arity: -3,
+        flags: WRITE,
+        handler: strings::msetnx,
+    },
+    CommandSpec {
+        name: "multi",
+        arity: 1,
+        flags: STALE,
+        handler: transaction::multi,
+    },
+    CommandSpec {
+        name: "persist",
+        arity: 2,
+        flags: WRITE,
+        handler: expire::persist,
+    },
+    CommandSpec {
+        name: "pexpire",
+        arity: -3,
+        flags: WRITE,
+        handler: expire::pexpire,
+    },
+    CommandSpec {
+        name: "pexpireat",
+        arity: -3,
+        flags: WRITE,
+        handler: expire::pexpireat,
+    },
+    CommandSpec {
+        name: "pexpiretime",
+        arity: 2,
+        flags: READONLY,
+        handler: expire::pexpiretime,
+    },
+    CommandSpec {
+        name: "ping",
+        arity: -1,
+        flags: 0,
+        handler: server::ping,
+    },
+    CommandSpec {
+        name: "psetex",
+        arity: 4,
+        flags: WRITE,
+        handler: strings::psetex,
+    },
+    CommandSpec {
+        name: "psync",
+        arity: -3,
+        flags: ADMIN | NO_MULTI,
+        handler: server::psync,
+    },
+    CommandSpec {
+        name: "pttl",
+        arity: 2,
+        flags: READONLY,
+        handler: expire::pttl,
+    },
+    CommandSpec {
+        name: "quit",
+        arity: -1,
+        flags: NO_AUTH | STALE,
+        handler: connection::quit,
+    },
+    CommandSpec {
+        name: "rename",
+        arity: 3,
+        flags: WRITE,
+        handler: keys::rename,
+    },
+    CommandSpec {
+        name: "renamenx",
+        arity: 3,
+        flags: WRITE,
+        handler: keys::renamenx,
+    },
+    CommandSpec {
+        name: "replconf",
+        arity: -1,
+        flags: ADMIN | STALE,
+        handler: server::replconf,
+    },
+    CommandSpec {
+        name: "replicaof",
+        arity: 3,
+        flags: ADMIN | STALE,
+        handler: server::replicaof,
+    },
+    CommandSpec {
+        name: "role",
+        arity: 1,
+        flags: STALE,
+        handler: replication_cmds::role,
+    },
+    CommandSpec {
+        name: "rpop",
+        arity: -2,
+        flags: WRITE,
+        handler: lists::rpop,
+    },
+    CommandSpec {
+        name: "rpoplpush",
+        arity: 3,
+        flags: WRITE,
+        handler: lists::rpoplpush,
+    },
+    CommandSpec {
+        name: "rpush",
+        arity: -3,
+        flags: WRITE,
+        handler: lists::rpush,
+    },
+    CommandSpec {
+        name: "rpushx",
+        arity: -3,
+        flags: WRITE,
+        handler: lists::rpushx,
+    },
+    CommandSpec {
+        name: "sadd",
+        arity: -3,
+        flags: WRITE,
+        handler: sets::sadd,
+    },
+    CommandSpec {
+        name: "scard",
+        arity: 2,
+        flags: READONLY,
+        handler: sets::scard,
+    },
+    CommandSpec {
+        name: "sdiff",
+        arity: -2,
+        flags: READONLY,
+        handler: sets::sdiff,
+    },
+    CommandSpec {
+        name: "sdiffstore",
+        arity: -3,
+        flags: WRITE,
+        handler: sets::sdiffstore,
+    },
+    CommandSpec {
+        name: "select",
+        arity: 2,
+        flags: STALE,
+        handler: keys::select,
+    },
+    CommandSpec {
+        name: "set",
+        arity: -3,
+        flags: WRITE,
+        handler: strings::set,
+    },
+    CommandSpec {
+        name: "setex",
+        arity: 4,
+        flags: WRITE,
+        handler: strings::setex,
+    },
+    CommandSpec {
+        name: "setnx",
+        arity: 3,
+        flags: WRITE,
+        handler: strings::setnx,
+    },
+    CommandSpec {
+        name: "shutdown",
+        arity: -1,
+        flags: ADMIN | STALE | NO_MULTI,
+        handler: connection::shutdown,
+    },
+    CommandSpec {
+        name: "sinter",
+        arity: -2,
+        flags: READONLY,
+        handler: sets::sinter,
+    },
+    CommandSpec {
+        name: "sintercard",
+        arity: -3,
+        flags: READONLY,
+        handler: sets::sintercard,
+    },
+    CommandSpec {
+        name: "sinterstore",
+        arity: -3,
+        flags: WRITE,
+        handler: sets::sinterstore,
+    },
+    CommandSpec {
+        name: "sismember",
+        arity: 3,
+        flags: READONLY,
+        handler: sets::sismember,
+    },
+    CommandSpec {
+        name: "slaveof",
+        arity: 3,
+        flags: ADMIN | STALE,
+        handler: server::replicaof,
+    },
+    CommandSpec {
+        name: "smembers",
+        arity: 2,
+        flags: READONLY,
+        handler: sets::smembers,
+    },
+    CommandSpec {
+        name: "smismember",
+        arity: -3,
+        flags: READONLY,
+        handler: sets::smismember,
+    },
+    CommandSpec {
+        name: "smove",
+        arity: 4,
+        flags: WRITE,
+        handler: sets::smove,
+    },
+    CommandSpec {
+        name: "spop",
+        arity: -2,
+        flags: WRITE,
+        handler: sets::spop,
+    },
+    CommandSpec {
+        name: "srandmember",
+        arity: -2,
+        flags: READONLY,
+        handler: sets::srandmember,
+    },
+    CommandSpec {
+        name: "srem",
+        arity: -3,
+        flags: WRITE,
+        handler: sets::srem,
+    },
+    CommandSpec {
+        name: "strlen",
+        arity: 2,
+        flags: READONLY,
+        handler: strings::strlen,
+    },
+    CommandSpec {
+        name: "sunion",
+        arity: -2,
+        flags: READONLY,
+        handler: sets::sunion,
+    },
+    CommandSpec {
+        name: "sunionstore",
+        arity: -3,
+        flags: WRITE,
+        handler: sets::sunionstore,
+    },
+    CommandSpec {
+        name: "sync",
+        arity: 1,
+        flags: ADMIN | NO_MULTI,
+        handler: server::sync,
+    },
+    CommandSpec {
+        name: "time",
+        arity: 1,
+        flags: STALE,
+        handler: connection::time,
+    },
+    CommandSpec {
+        name: "ttl",
+        arity: 2,
+        flags: READONLY,
+        handler: expire::ttl,
+    },
+    CommandSpec {
+        name: "type",
+        arity: 2,
+        flags: READONLY,
+        handler: keys::type_,
+    },
+    CommandSpec {
+        name: "unlink",
+        arity: -2,
+        flags: WRITE,
+        handler: keys::del,
+    },
+    CommandSpec {
+        name: "wait",
+        arity: 3,
+        flags: 0,
+        handler: replication_cmds::wait,
+    },
+    CommandSpec {
+        name: "zadd",
+        arity: -4,
+        flags: WRITE,
+        handler: zsets::zadd,
+    },
+    CommandSpec {
+        name: "zcard",
+        arity: 2,
+        flags: READONLY,
+        handler: zsets::zcard,
+    },
+    CommandSpec {
+        name: "zcount",
+        arity: 4,
+        flags: READONLY,
+        handler: zsets::zcount,
+    },
+    CommandSpec {
+        name: "zincrby",
+        arity: 4,
+        flags: WRITE,
+        handler: zsets::zincrby,
+    },
+    CommandSpec {
+        name: "zlexcount",
+        arity: 4,
+        flags: READONLY,
+        handler: zsets::zlexcount,
+    },
+    CommandSpec {
+        name: "zmscore",
+        arity: -3,
+        flags: READONLY,
+        handler: zsets::zmscore,
+    },
+    CommandSpec {
+        name: "zpopmax",
+        arity: -2,
+        flags: WRITE,
+        handler: zsets::zpopmax,
+    },
+    CommandSpec {
+        name: "zpopmin",
+        arity: -2,
+        flags: WRITE,
+        handler: zsets::zpopmin,
+    },
+    CommandSpec {
+        name: "zrange",
+        arity: -4,
+        flags: READONLY,
+        handler: zsets::zrange,
+    },
+    CommandSpec {
+        name: "zrangebylex",
+        arity: -4,
+        flags: READONLY,
+        handler: zsets::zrangebylex,
+    },
+    CommandSpec {
+        name: "zrangebyscore",
+        arity: -4,
+        flags: READONLY,
+        handler: zsets::zrangebyscore,
+    },
+    CommandSpec {
+        name: "zrank",
+        arity: 3,
+        flags: READONLY,
+        handler: zsets::zrank,
+    },
+    CommandSpec {
+        name: "zrem",
+        arity: -3,
+        flags: WRITE,
+        handler: zsets::zrem,
+    },
+    CommandSpec {
+        name: "zremrangebylex",
+        arity: 4,
+        flags: WRITE,
+        handler: zsets::zremrangebylex,
+    },
+    CommandSpec {
+        name: "zremrangebyrank",
+        arity: 4,
+        flags: WRITE,
+        handler: zsets::zremrangebyrank,
+    },
+    CommandSpec {
+        name: "zremrangebyscore",
+        arity: 4,
+        flags: WRITE,
+        handler: zsets::zremrangebyscore,
+    },
+    CommandSpec {
+        name: "zrevrange",
+        arity: -4,
+        flags: READONLY,
+        handler: zsets::zrevrange,
+    },
+    CommandSpec {
+        name: "zrevrangebylex",
+        arity: -4,
+        flags: READONLY,
+        handler: zsets::zrevrangebylex,
+    },
+    CommandSpec {
+        name: "zrevrangebyscore",
+        arity: -4,
+        flags: READONLY,
+        handler: zsets::zrevrangebyscore,
+    },
+    CommandSpec {
+        name: "zrevrank",
+        arity: 3,
+        flags: READONLY,
+        handler: zsets::zrevrank,
+    },
+    CommandSpec {
+        name: "zscore",
+        arity: 3,
+        flags: READONLY,
+        handler: zsets::zscore,
+    },
 ];
 
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
@@ -209,7 +829,11 @@ pub fn resolve(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, Vec<u8>> {
     };
     let wanted = &argv[1];
     subs.iter()
-        .find(|s| s.name.split_once('|').is_some_and(|(_, sub)| sub.as_bytes().eq_ignore_ascii_case(wanted)))
+        .find(|s| {
+            s.name
+                .split_once('|')
+                .is_some_and(|(_, sub)| sub.as_bytes().eq_ignore_ascii_case(wanted))
+        })
         .ok_or_else(|| unknown_subcommand_error(argv))
 }
 
@@ -266,11 +890,17 @@ impl Node {
 
     /// [`Node::execute`] leaving `argv` to the caller (emptied if a transaction queued
     /// it), so that its buffers can serve the next request.
-    pub(crate) fn execute_in_place(&mut self, client: &mut Client, argv: &mut Vec<Vec<u8>>) -> Vec<u8> {
+    pub(crate) fn execute_in_place(
+        &mut self,
+        client: &mut Client,
+        argv: &mut Vec<Vec<u8>>,
+    ) -> Vec<u8> {
         client.argv_mem = argv.iter().map(|a| a.len()).sum();
         // A pipeline mostly repeats one command: the last one resolved is tried first
         // (any command but a container, whose subcommand decides).
-        let repeated = self.last_resolved.filter(|s| s.name.as_bytes().eq_ignore_ascii_case(&argv[0]));
+        let repeated = self
+            .last_resolved
+            .filter(|s| s.name.as_bytes().eq_ignore_ascii_case(&argv[0]));
         let spec = match repeated.map_or_else(|| resolve(argv), Ok) {
             Ok(spec) => spec,
             Err(msg) => {
@@ -298,13 +928,25 @@ impl Node {
             return self.reject(client, Some(spec), b"NOAUTH Authentication required.");
         }
         if client.multi.is_some() && spec.flags & NO_MULTI != 0 {
-            return self.reject(client, Some(spec), b"ERR Command not allowed inside a transaction");
+            return self.reject(
+                client,
+                Some(spec),
+                b"ERR Command not allowed inside a transaction",
+            );
         }
         if is_write && !self.enough_good_replicas() {
-            return self.reject(client, Some(spec), b"NOREPLICAS Not enough good replicas to write.");
+            return self.reject(
+                client,
+                Some(spec),
+                b"NOREPLICAS Not enough good replicas to write.",
+            );
         }
         if self.repl.link.is_some() && self.config.replica_read_only && !from_master && is_write {
-            return self.reject(client, Some(spec), b"READONLY You can't write against a read only replica.");
+            return self.reject(
+                client,
+                Some(spec),
+                b"READONLY You can't write against a read only replica.",
+            );
         }
         if let Some(link) = &self.repl.link {
             if !link.is_connected() && !self.config.replica_serve_stale_data && deny_stale {
@@ -328,7 +970,12 @@ impl Node {
 
     /// Redis's `call`: runs the command and accounts for it. Outside EXEC, what it
     /// propagated goes to the replication stream now; inside, after the whole EXEC.
-    pub(crate) fn call(&mut self, client: &mut Client, spec: &'static CommandSpec, argv: &[Vec<u8>]) -> Vec<u8> {
+    pub(crate) fn call(
+        &mut self,
+        client: &mut Client,
+        spec: &'static CommandSpec,
+        argv: &[Vec<u8>],
+    ) -> Vec<u8> {
         let out = (spec.handler)(self, client, argv);
         self.stats.total_commands_processed += 1;
         let failed = out.first() == Some(&b'-');
@@ -345,7 +992,12 @@ impl Node {
     /// Redis's `rejectCommand`: the error, counted; inside MULTI the transaction is
     /// flagged to fail at EXEC, and a rejected EXEC aborts the transaction at once.
     /// `msg` is the whole error (`ERR ...`, `NOAUTH ...`).
-    fn reject(&mut self, client: &mut Client, spec: Option<&'static CommandSpec>, msg: &[u8]) -> Vec<u8> {
+    fn reject(
+        &mut self,
+        client: &mut Client,
+        spec: Option<&'static CommandSpec>,
+        msg: &[u8],
+    ) -> Vec<u8> {
         if let Some(m) = client.multi.as_mut() {
             m.dirty = true;
         }
@@ -356,7 +1008,11 @@ impl Node {
                 // execCommandAbort, even outside MULTI: the reason loses its "ERR ".
                 client.multi = None;
                 let reason = msg.strip_prefix(b"ERR ").unwrap_or(&msg).to_vec();
-                msg = [b"EXECABORT Transaction discarded because of: ".as_slice(), &reason].concat();
+                msg = [
+                    b"EXECABORT Transaction discarded because of: ".as_slice(),
+                    &reason,
+                ]
+                .concat();
             }
         }
         let out = reply::error_bytes(&msg);
@@ -380,7 +1036,9 @@ impl Node {
 /// what `d2string` wrote (or an integer). Used when loading an RDB.
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn parse_listpack_score(text: &[u8]) -> f64 {
-    cfloat::strto(text, cfloat::F64).value.map_or(f64::NAN, cfloat::Float::to_f64)
+    cfloat::strto(text, cfloat::F64)
+        .value
+        .map_or(f64::NAN, cfloat::Float::to_f64)
 }
 
 /// `sscanf(text, "%lg", &d) == 1`: the double at the start of the text (after spaces;
@@ -406,12 +1064,21 @@ mod tests {
     #[test]
     fn unknown_command_preview_matches_redis() {
         let argv: Vec<Vec<u8>> = vec![b"foo".to_vec(), b"bar".to_vec(), b"baz".to_vec()];
-        assert_eq!(unknown_command_error(&argv), b"ERR unknown command 'foo', with args beginning with: 'bar' 'baz' ");
+        assert_eq!(
+            unknown_command_error(&argv),
+            b"ERR unknown command 'foo', with args beginning with: 'bar' 'baz' "
+        );
         let argv: Vec<Vec<u8>> = vec![b"foo".to_vec()];
-        assert_eq!(unknown_command_error(&argv), b"ERR unknown command 'foo', with args beginning with: ");
+        assert_eq!(
+            unknown_command_error(&argv),
+            b"ERR unknown command 'foo', with args beginning with: "
+        );
         // Raw bytes, each argument cut at a NUL like the C string it is in Redis.
         let argv: Vec<Vec<u8>> = vec![b"f\x00o".to_vec(), b"\xff".to_vec(), b"a\x00b".to_vec()];
-        assert_eq!(unknown_command_error(&argv), b"ERR unknown command 'f', with args beginning with: '\xff' 'a' ");
+        assert_eq!(
+            unknown_command_error(&argv),
+            b"ERR unknown command 'f', with args beginning with: '\xff' 'a' "
+        );
     }
 
     #[test]
@@ -419,24 +1086,42 @@ mod tests {
         for w in COMMANDS.windows(2) {
             assert!(w[0].name < w[1].name, "{} before {}", w[0].name, w[1].name);
         }
-        assert!(COMMANDS.iter().all(|c| c.name == c.name.to_ascii_lowercase()));
+        assert!(COMMANDS
+            .iter()
+            .all(|c| c.name == c.name.to_ascii_lowercase()));
         for c in COMMANDS {
-            let Some(subs) = subcommands(c.name) else { continue };
+            let Some(subs) = subcommands(c.name) else {
+                continue;
+            };
             for w in subs.windows(2) {
                 assert!(w[0].name < w[1].name, "{} before {}", w[0].name, w[1].name);
             }
             let prefix = format!("{}|", c.name);
-            assert!(subs.iter().all(|s| s.name.starts_with(&prefix) && s.name == s.name.to_ascii_lowercase()));
+            assert!(subs
+                .iter()
+                .all(|s| s.name.starts_with(&prefix) && s.name == s.name.to_ascii_lowercase()));
         }
     }
 
     #[test]
     fn subcommands_resolve_like_redis() {
         let argv = |items: &[&[u8]]| items.iter().map(|s| s.to_vec()).collect::<Vec<_>>();
-        assert_eq!(resolve(&argv(&[b"CLIENT", b"List"])).ok().map(|s| s.name), Some("client|list"));
-        assert_eq!(resolve(&argv(&[b"client"])).ok().map(|s| s.name), Some("client"));
-        assert_eq!(resolve(&argv(&[b"cOnFiG", b"nope"])).err().unwrap(), b"ERR unknown subcommand 'nope'. Try CONFIG HELP.");
+        assert_eq!(
+            resolve(&argv(&[b"CLIENT", b"List"])).ok().map(|s| s.name),
+            Some("client|list")
+        );
+        assert_eq!(
+            resolve(&argv(&[b"client"])).ok().map(|s| s.name),
+            Some("client")
+        );
+        assert_eq!(
+            resolve(&argv(&[b"cOnFiG", b"nope"])).err().unwrap(),
+            b"ERR unknown subcommand 'nope'. Try CONFIG HELP."
+        );
         // A C string: cut at the NUL byte.
-        assert_eq!(resolve(&argv(&[b"config", b"a\0b"])).err().unwrap(), b"ERR unknown subcommand 'a'. Try CONFIG HELP.");
+        assert_eq!(
+            resolve(&argv(&[b"config", b"a\0b"])).err().unwrap(),
+            b"ERR unknown subcommand 'a'. Try CONFIG HELP."
+        );
     }
 }

@@ -32,7 +32,14 @@ pub fn wait(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
         return reply::integer(acked as i64);
     }
     let deadline = (timeout > 0).then(|| node.now.saturating_add(timeout as u64));
-    node.block_for_replicas(client, WaitBlock { offset, numreplicas, deadline });
+    node.block_for_replicas(
+        client,
+        WaitBlock {
+            offset,
+            numreplicas,
+            deadline,
+        },
+    );
     // Redis's replicationRequestAckFromSlaves: one GETACK for every WAIT of this pass.
     node.get_ack_from_replicas = true;
     Vec::new()
@@ -75,13 +82,19 @@ fn role_reply(node: &Node) -> Vec<u8> {
         out.extend(replicas);
         return out;
     };
-    let has_master_client =
-        link.conn.and_then(|c| node.clients.get(&c)).is_some_and(|c| c.role == ClientRole::Master);
+    let has_master_client = link
+        .conn
+        .and_then(|c| node.clients.get(&c))
+        .is_some_and(|c| c.role == ClientRole::Master);
     let mut out = reply::array_header(5);
     out.extend(reply::bulk(b"slave"));
     out.extend(reply::bulk(link.host.as_bytes()));
     out.extend(reply::integer(link.port as i64));
     out.extend(reply::bulk(link.state_name().role_word().as_bytes()));
-    out.extend(reply::integer(if has_master_client { link.reploff as i64 } else { -1 }));
+    out.extend(reply::integer(if has_master_client {
+        link.reploff as i64
+    } else {
+        -1
+    }));
     out
 }

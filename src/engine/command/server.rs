@@ -17,7 +17,10 @@ pub fn echo(_node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8>
 }
 
 pub fn info(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
-    let sections: Vec<String> = argv[1..].iter().map(|a| String::from_utf8_lossy(&lower(a)).into_owned()).collect();
+    let sections: Vec<String> = argv[1..]
+        .iter()
+        .map(|a| String::from_utf8_lossy(&lower(a)).into_owned())
+        .collect();
     reply::bulk(node.info_for(&sections, Some(client)).as_bytes())
 }
 
@@ -26,7 +29,10 @@ pub fn replicaof(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<
     if argv[1].eq_ignore_ascii_case(b"no") && argv[2].eq_ignore_ascii_case(b"one") {
         if node.repl.link.is_some() {
             node.unset_master();
-            node.log(format!("MASTER MODE enabled (user request from 'id={} addr={}')", client.conn, client.peer));
+            node.log(format!(
+                "MASTER MODE enabled (user request from 'id={} addr={}')",
+                client.conn, client.peer
+            ));
         }
         return reply::ok();
     }
@@ -47,7 +53,10 @@ pub fn replicaof(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<
     // with an error, since what they wait for cannot happen on a replica.
     node.disconnect_all_blocked_clients();
     node.set_master(host.clone(), port as u16);
-    node.log(format!("REPLICAOF {host}:{port} enabled (user request from 'id={} addr={}')", client.conn, client.peer));
+    node.log(format!(
+        "REPLICAOF {host}:{port} enabled (user request from 'id={} addr={}')",
+        client.conn, client.peer
+    ));
     reply::ok()
 }
 
@@ -96,7 +105,10 @@ pub fn replconf(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u
                 return Vec::new();
             }
             _ => {
-                return reply::error(&format!("ERR Unrecognized REPLCONF option: {}", String::from_utf8_lossy(&pair[0])));
+                return reply::error(&format!(
+                    "ERR Unrecognized REPLCONF option: {}",
+                    String::from_utf8_lossy(&pair[0])
+                ));
             }
         }
     }

@@ -13,8 +13,10 @@
 //! (wrapped in MULTI/EXEC when there are several), and popping the whole set as
 //! `DEL key`, exactly as 7.0's spopCommand / spopWithCountCommand do.
 
-use super::collection::{empty_array, get_long, get_positive_long, live_value, syntax_error, wrongtype};
 use super::collection::{bulk_array, delete_if_empty};
+use super::collection::{
+    empty_array, get_long, get_positive_long, live_value, syntax_error, wrongtype,
+};
 use crate::engine::keyspace::{OrderedSet, SetValue, Value};
 use crate::engine::resp::{parse_i64, push_header, reply};
 use crate::engine::{Client, IdSource, Node};
@@ -79,7 +81,11 @@ fn set_contains(s: &SetValue, member: &[u8]) -> bool {
 fn random_member(s: &SetValue, ids: &mut IdSource) -> Vec<u8> {
     let i = ids.below(s.len() as u64) as usize;
     match s {
-        SetValue::Ints(ints) => ints.iter().nth(i).map(|v| v.to_string().into_bytes()).unwrap_or_default(),
+        SetValue::Ints(ints) => ints
+            .iter()
+            .nth(i)
+            .map(|v| v.to_string().into_bytes())
+            .unwrap_or_default(),
         SetValue::Members(m) => m.get_index(i).cloned().unwrap_or_default(),
     }
 }
@@ -112,7 +118,11 @@ fn repeated_picks(s: &SetValue, ids: &mut IdSource, n: u64, room: usize) -> Vec<
     out
 }
 
-fn set_mut<'a>(node: &'a mut Node, client: &Client, key: &[u8]) -> Result<Option<&'a mut SetValue>, Vec<u8>> {
+fn set_mut<'a>(
+    node: &'a mut Node,
+    client: &Client,
+    key: &[u8],
+) -> Result<Option<&'a mut SetValue>, Vec<u8>> {
     match live_value(node, client, key) {
         None => Ok(None),
         Some(Value::Set(s)) => Ok(Some(s)),
@@ -132,7 +142,8 @@ pub fn sadd(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
         Ok(None) => {
             let mut s = new_set_for(&argv[2]);
             let added = argv[2..].iter().filter(|m| set_add(&mut s, m)).count();
-            node.keyspace.set(client.db, key.clone(), Value::Set(s), None);
+            node.keyspace
+                .set(client.db, key.clone(), Value::Set(s), None);
             added
         }
     };
@@ -189,7 +200,9 @@ pub fn smismember(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec
     };
     let mut out = reply::array_header(argv.len() - 2);
     for m in &argv[2..] {
-        out.extend(reply::integer(s.as_ref().is_some_and(|s| set_contains(s, m)) as i64));
+        out.extend(reply::integer(
+            s.as_ref().is_some_and(|s| set_contains(s, m)) as i64,
+        ));
     }
     out
 }
@@ -215,7 +228,11 @@ pub fn spop(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     if !node.key_exists_after_expiry(client, key) {
         return reply::nil();
     }
-    let Some(Value::Set(s)) = node.keyspace.dbs[db].entries.get_mut(key.as_slice()).map(|e| &mut e.value) else {
+    let Some(Value::Set(s)) = node.keyspace.dbs[db]
+        .entries
+        .get_mut(key.as_slice())
+        .map(|e| &mut e.value)
+    else {
         return wrongtype();
     };
     let member = random_member(s, &mut node.ids);
@@ -311,11 +328,19 @@ pub fn srandmember(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Ve
         },
     };
     if !node.key_exists_after_expiry(client, key) {
-        return if count.is_some() { empty_array() } else { reply::nil() };
+        return if count.is_some() {
+            empty_array()
+        } else {
+            reply::nil()
+        };
     }
     // Read before the set is borrowed: the room the client's output buffer has left.
     let room = node.reply_room(client);
-    let Some(Value::Set(s)) = node.keyspace.dbs[db].entries.get(key.as_slice()).map(|e| &e.value) else {
+    let Some(Value::Set(s)) = node.keyspace.dbs[db]
+        .entries
+        .get(key.as_slice())
+        .map(|e| &e.value)
+    else {
         return wrongtype();
     };
     let ids = &mut node.ids;
@@ -354,11 +379,20 @@ pub fn smove(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> 
     if !src_exists {
         return reply::integer(0);
     }
-    let type_of = |node: &Node, k: &[u8]| node.keyspace.dbs[db].entries.get(k).map(|e| e.value.type_name());
+    let type_of = |node: &Node, k: &[u8]| {
+        node.keyspace.dbs[db]
+            .entries
+            .get(k)
+            .map(|e| e.value.type_name())
+    };
     if type_of(node, src) != Some("set") || (dst_exists && type_of(node, dst) != Some("set")) {
         return wrongtype();
     }
-    let Some(Value::Set(s)) = node.keyspace.dbs[db].entries.get_mut(src.as_slice()).map(|e| &mut e.value) else {
+    let Some(Value::Set(s)) = node.keyspace.dbs[db]
+        .entries
+        .get_mut(src.as_slice())
+        .map(|e| &mut e.value)
+    else {
         return reply::integer(0);
     };
     if src == dst {
@@ -369,9 +403,14 @@ pub fn smove(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> 
     }
     delete_if_empty(node, db, src);
     if !dst_exists {
-        node.keyspace.set(db, dst.clone(), Value::Set(new_set_for(member)), None);
+        node.keyspace
+            .set(db, dst.clone(), Value::Set(new_set_for(member)), None);
     }
-    if let Some(Value::Set(d)) = node.keyspace.dbs[db].entries.get_mut(dst.as_slice()).map(|e| &mut e.value) {
+    if let Some(Value::Set(d)) = node.keyspace.dbs[db]
+        .entries
+        .get_mut(dst.as_slice())
+        .map(|e| &mut e.value)
+    {
         set_add(d, member);
     }
     node.propagate_args(db, argv);
@@ -380,7 +419,11 @@ pub fn smove(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> 
 
 /// The sets named by `keys`, looked up in order (a missing key is `None`); WRONGTYPE
 /// at the first key of another type, as Redis checks every key before computing.
-fn source_sets(node: &mut Node, client: &Client, keys: &[Vec<u8>]) -> Result<Vec<Option<SetValue>>, Vec<u8>> {
+fn source_sets(
+    node: &mut Node,
+    client: &Client,
+    keys: &[Vec<u8>],
+) -> Result<Vec<Option<SetValue>>, Vec<u8>> {
     let mut sets = Vec::with_capacity(keys.len());
     for k in keys {
         match set_mut(node, client, k) {
@@ -437,7 +480,11 @@ fn union_diff(sets: &[Option<SetValue>], keys: &[Vec<u8>], op: SetOp) -> SetValu
         }
         SetOp::Diff => {
             let Some(first) = &sets[0] else { return dst };
-            if keys[1..].iter().zip(&sets[1..]).any(|(k, s)| s.is_some() && *k == keys[0]) {
+            if keys[1..]
+                .iter()
+                .zip(&sets[1..])
+                .any(|(k, s)| s.is_some() && *k == keys[0])
+            {
                 return dst;
             }
             let present = sets.iter().flatten().count() as u64;
@@ -583,13 +630,19 @@ mod tests {
         for i in 0..SET_MAX_INTSET_ENTRIES as i64 {
             set_add(&mut s, i.to_string().as_bytes());
         }
-        assert!(matches!(s, SetValue::Ints(_)), "512 integers are still an intset");
+        assert!(
+            matches!(s, SetValue::Ints(_)),
+            "512 integers are still an intset"
+        );
         set_add(&mut s, b"512");
         assert!(matches!(s, SetValue::Members(_)), "the 513th converts it");
         let mut s = new_set_for(b"1");
         set_add(&mut s, b"1");
         set_add(&mut s, b"01");
-        assert!(matches!(s, SetValue::Members(_)), "01 is not a canonical integer");
+        assert!(
+            matches!(s, SetValue::Members(_)),
+            "01 is not a canonical integer"
+        );
         assert!(set_contains(&s, b"1") && set_contains(&s, b"01") && !set_contains(&s, b"001"));
         let mut s = new_set_for(b"-0");
         assert!(matches!(s, SetValue::Members(_)));

@@ -7,7 +7,8 @@ use crate::engine::keyspace::Value;
 use crate::engine::resp::{parse_i64, reply};
 use crate::engine::{Client, ClientRole, Node};
 
-pub(crate) const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub(crate) const WRONGTYPE: &str =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 pub fn get(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     get_reply(node, client, &argv[1])
@@ -17,7 +18,11 @@ fn get_reply(node: &mut Node, client: &mut Client, key: &[u8]) -> Vec<u8> {
     if !node.key_exists_after_expiry(client, key) {
         return reply::nil();
     }
-    match node.keyspace.dbs[client.db].entries.get(key).map(|e| &e.value) {
+    match node.keyspace.dbs[client.db]
+        .entries
+        .get(key)
+        .map(|e| &e.value)
+    {
         Some(Value::String(s)) => reply::bulk(s),
         Some(_) => reply::error(WRONGTYPE),
         None => reply::nil(),
@@ -51,20 +56,56 @@ pub fn set(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
             b"xx" if !nx => xx = true,
             b"get" => want_get = true,
             b"keepttl" if expire.is_none() => keepttl = true,
-            b"ex" if !keepttl && !has(ExpireUnit::ExAt) && !has(ExpireUnit::Px) && !has(ExpireUnit::PxAt) && next.is_some() => {
-                expire = Some((ExpireUnit::Ex, next.map(|v| v.as_slice()).unwrap_or_default()));
+            b"ex"
+                if !keepttl
+                    && !has(ExpireUnit::ExAt)
+                    && !has(ExpireUnit::Px)
+                    && !has(ExpireUnit::PxAt)
+                    && next.is_some() =>
+            {
+                expire = Some((
+                    ExpireUnit::Ex,
+                    next.map(|v| v.as_slice()).unwrap_or_default(),
+                ));
                 j += 1;
             }
-            b"px" if !keepttl && !has(ExpireUnit::Ex) && !has(ExpireUnit::ExAt) && !has(ExpireUnit::PxAt) && next.is_some() => {
-                expire = Some((ExpireUnit::Px, next.map(|v| v.as_slice()).unwrap_or_default()));
+            b"px"
+                if !keepttl
+                    && !has(ExpireUnit::Ex)
+                    && !has(ExpireUnit::ExAt)
+                    && !has(ExpireUnit::PxAt)
+                    && next.is_some() =>
+            {
+                expire = Some((
+                    ExpireUnit::Px,
+                    next.map(|v| v.as_slice()).unwrap_or_default(),
+                ));
                 j += 1;
             }
-            b"exat" if !keepttl && !has(ExpireUnit::Ex) && !has(ExpireUnit::Px) && !has(ExpireUnit::PxAt) && next.is_some() => {
-                expire = Some((ExpireUnit::ExAt, next.map(|v| v.as_slice()).unwrap_or_default()));
+            b"exat"
+                if !keepttl
+                    && !has(ExpireUnit::Ex)
+                    && !has(ExpireUnit::Px)
+                    && !has(ExpireUnit::PxAt)
+                    && next.is_some() =>
+            {
+                expire = Some((
+                    ExpireUnit::ExAt,
+                    next.map(|v| v.as_slice()).unwrap_or_default(),
+                ));
                 j += 1;
             }
-            b"pxat" if !keepttl && !has(ExpireUnit::Ex) && !has(ExpireUnit::ExAt) && !has(ExpireUnit::Px) && next.is_some() => {
-                expire = Some((ExpireUnit::PxAt, next.map(|v| v.as_slice()).unwrap_or_default()));
+            b"pxat"
+                if !keepttl
+                    && !has(ExpireUnit::Ex)
+                    && !has(ExpireUnit::ExAt)
+                    && !has(ExpireUnit::Px)
+                    && next.is_some() =>
+            {
+                expire = Some((
+                    ExpireUnit::PxAt,
+                    next.map(|v| v.as_slice()).unwrap_or_default(),
+                ));
                 j += 1;
             }
             _ => return syntax(),
@@ -102,11 +143,19 @@ pub fn set(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
         return if want_get { out } else { reply::nil() };
     }
     let kept = if keepttl && found {
-        node.keyspace.dbs[client.db].entries.get(key.as_slice()).and_then(|e| e.expires_at)
+        node.keyspace.dbs[client.db]
+            .entries
+            .get(key.as_slice())
+            .and_then(|e| e.expires_at)
     } else {
         None
     };
-    node.keyspace.set(client.db, key.clone(), Value::String(argv[2].clone()), expires_at.or(kept));
+    node.keyspace.set(
+        client.db,
+        key.clone(),
+        Value::String(argv[2].clone()),
+        expires_at.or(kept),
+    );
 
     // A replica's SET, like a master's with no replica yet, propagates nothing: the
     // argument copies are skipped (a replica applies every write of its master).
@@ -123,11 +172,18 @@ pub fn set(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
         // command vector (and the stream's byte count depends on it).
         Some(at) => {
             let at = at.to_string();
-            node.propagate_args(client.db, &[b"SET", key.as_slice(), &argv[2], b"PXAT", at.as_bytes()]);
+            node.propagate_args(
+                client.db,
+                &[b"SET", key.as_slice(), &argv[2], b"PXAT", at.as_bytes()],
+            );
         }
         None if want_get => {
-            let kept: Vec<&[u8]> =
-                argv.iter().enumerate().filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get")).map(|(_, a)| a.as_slice()).collect();
+            let kept: Vec<&[u8]> = argv
+                .iter()
+                .enumerate()
+                .filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get"))
+                .map(|(_, a)| a.as_slice())
+                .collect();
             node.propagate_args(client.db, &kept);
         }
         None => node.propagate_args(client.db, argv),
@@ -168,12 +224,25 @@ fn expire_millis(node: &Node, text: &[u8], unit: ExpireUnit, cmd: &str) -> Resul
 /// The string at `key` after lazy expiry: `Ok(None)` when there is no such key,
 /// `Err(reply)` with WRONGTYPE when it holds another type. `write` picks
 /// `lookupKeyWrite` over `lookupKeyRead` (they differ only on writable replicas).
-fn lookup_string(node: &mut Node, client: &Client, key: &[u8], write: bool) -> Result<Option<Vec<u8>>, Vec<u8>> {
-    let exists = if write { node.key_exists_for_write(client, key) } else { node.key_exists_after_expiry(client, key) };
+fn lookup_string(
+    node: &mut Node,
+    client: &Client,
+    key: &[u8],
+    write: bool,
+) -> Result<Option<Vec<u8>>, Vec<u8>> {
+    let exists = if write {
+        node.key_exists_for_write(client, key)
+    } else {
+        node.key_exists_after_expiry(client, key)
+    };
     if !exists {
         return Ok(None);
     }
-    match node.keyspace.dbs[client.db].entries.get(key).map(|e| &e.value) {
+    match node.keyspace.dbs[client.db]
+        .entries
+        .get(key)
+        .map(|e| &e.value)
+    {
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(reply::error(WRONGTYPE)),
         None => Ok(None),
@@ -183,8 +252,12 @@ fn lookup_string(node: &mut Node, client: &Client, key: &[u8], write: bool) -> R
 /// Replaces the string value of an existing key, keeping its TTL (Redis's
 /// `dbOverwrite`, used by INCR, INCRBYFLOAT, APPEND).
 fn overwrite_keep_ttl(node: &mut Node, db: usize, key: &[u8], value: Vec<u8>) {
-    let ttl = node.keyspace.dbs[db].entries.get(key).and_then(|e| e.expires_at);
-    node.keyspace.set(db, key.to_vec(), Value::String(value), ttl);
+    let ttl = node.keyspace.dbs[db]
+        .entries
+        .get(key)
+        .and_then(|e| e.expires_at);
+    node.keyspace
+        .set(db, key.to_vec(), Value::String(value), ttl);
 }
 
 /// SETNX key value: 1 if set, 0 if the key existed. Propagated as sent.
@@ -192,7 +265,12 @@ pub fn setnx(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> 
     if node.key_exists_for_write(client, &argv[1]) {
         return reply::integer(0);
     }
-    node.keyspace.set(client.db, argv[1].clone(), Value::String(argv[2].clone()), None);
+    node.keyspace.set(
+        client.db,
+        argv[1].clone(),
+        Value::String(argv[2].clone()),
+        None,
+    );
     node.propagate_args(client.db, argv);
     reply::integer(1)
 }
@@ -208,17 +286,34 @@ pub fn psetex(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8>
 }
 
 /// SETEX / PSETEX: propagated as `SET key value PXAT <absolute ms>`, like SET EX.
-fn set_with_expire(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], unit: ExpireUnit, cmd: &str) -> Vec<u8> {
+fn set_with_expire(
+    node: &mut Node,
+    client: &mut Client,
+    argv: &[Vec<u8>],
+    unit: ExpireUnit,
+    cmd: &str,
+) -> Vec<u8> {
     let at = match expire_millis(node, &argv[2], unit, cmd) {
         Ok(at) => at,
         Err(e) => return e,
     };
     let (key, value) = (&argv[1], &argv[3]);
     node.key_exists_for_write(client, key);
-    node.keyspace.set(client.db, key.clone(), Value::String(value.clone()), Some(at));
+    node.keyspace.set(
+        client.db,
+        key.clone(),
+        Value::String(value.clone()),
+        Some(at),
+    );
     node.propagate(
         client.db,
-        vec![b"SET".to_vec(), key.clone(), value.clone(), b"PXAT".to_vec(), at.to_string().into_bytes()],
+        vec![
+            b"SET".to_vec(),
+            key.clone(),
+            value.clone(),
+            b"PXAT".to_vec(),
+            at.to_string().into_bytes(),
+        ],
     );
     reply::ok()
 }
@@ -231,8 +326,16 @@ pub fn getset(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8>
         Err(e) => return e,
     };
     node.key_exists_for_write(client, &argv[1]);
-    node.keyspace.set(client.db, argv[1].clone(), Value::String(argv[2].clone()), None);
-    node.propagate(client.db, vec![b"SET".to_vec(), argv[1].clone(), argv[2].clone()]);
+    node.keyspace.set(
+        client.db,
+        argv[1].clone(),
+        Value::String(argv[2].clone()),
+        None,
+    );
+    node.propagate(
+        client.db,
+        vec![b"SET".to_vec(), argv[1].clone(), argv[2].clone()],
+    );
     old.map_or_else(reply::nil, |v| reply::bulk(&v))
 }
 
@@ -267,7 +370,9 @@ pub fn msetnx(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8>
 fn mset_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], nx: bool) -> Vec<u8> {
     if argv.len().is_multiple_of(2) {
         let name = if nx { "msetnx" } else { "mset" };
-        return reply::error(&format!("ERR wrong number of arguments for '{name}' command"));
+        return reply::error(&format!(
+            "ERR wrong number of arguments for '{name}' command"
+        ));
     }
     if nx {
         // Redis stops at the first existing key (later ones are not even looked up).
@@ -280,7 +385,12 @@ fn mset_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], nx: bool
     for pair in argv[1..].chunks(2) {
         // setKey looks the key up (expiring it first if needed), then drops any TTL.
         node.key_exists_for_write(client, &pair[0]);
-        node.keyspace.set(client.db, pair[0].clone(), Value::String(pair[1].clone()), None);
+        node.keyspace.set(
+            client.db,
+            pair[0].clone(),
+            Value::String(pair[1].clone()),
+            None,
+        );
     }
     node.propagate_args(client.db, argv);
     if nx {
@@ -316,18 +426,24 @@ pub fn append(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8>
     let total = match lookup_string(node, client, key, true) {
         Err(e) => return e,
         Ok(None) => {
-            node.keyspace.set(client.db, key.clone(), Value::String(tail.clone()), None);
+            node.keyspace
+                .set(client.db, key.clone(), Value::String(tail.clone()), None);
             tail.len()
         }
         Ok(Some(_)) => {
             let db = &mut node.keyspace.dbs[client.db];
-            let Some(Value::String(s)) = db.entries.get_mut(key.as_slice()).map(|e| &mut e.value) else {
+            let Some(Value::String(s)) = db.entries.get_mut(key.as_slice()).map(|e| &mut e.value)
+            else {
                 return reply::error(WRONGTYPE);
             };
             // checkStringLength: refused above proto-max-bulk-len, except from our master.
             let limit = node.config.proto_max_bulk_len;
-            if client.role != ClientRole::Master && (s.len() as u64).saturating_add(tail.len() as u64) > limit {
-                return reply::error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+            if client.role != ClientRole::Master
+                && (s.len() as u64).saturating_add(tail.len() as u64) > limit
+            {
+                return reply::error(
+                    "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+                );
             }
             s.extend_from_slice(tail);
             s.len()
@@ -397,20 +513,34 @@ pub fn incrbyfloat(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Ve
     let not_float = || reply::error("ERR value is not a valid float");
     let current = match lookup_string(node, client, key, true) {
         Err(e) => return e,
-        Ok(None) => Float::Finite { neg: false, mant: 0, exp: 0 },
+        Ok(None) => Float::Finite {
+            neg: false,
+            mant: 0,
+            exp: 0,
+        },
         Ok(Some(v)) => match cfloat::string2ld(&v) {
             Some(x) => x,
             None => return not_float(),
         },
     };
-    let Some(by) = cfloat::string2ld(&argv[2]) else { return not_float() };
+    let Some(by) = cfloat::string2ld(&argv[2]) else {
+        return not_float();
+    };
     let sum = cfloat::add(current, by, F80);
     if sum.is_inf() {
         return reply::error("ERR increment would produce NaN or Infinity");
     }
     let text = cfloat::fmt_ld_human(sum).into_bytes();
     overwrite_keep_ttl(node, client.db, key, text.clone());
-    node.propagate(client.db, vec![b"SET".to_vec(), key.clone(), text.clone(), b"KEEPTTL".to_vec()]);
+    node.propagate(
+        client.db,
+        vec![
+            b"SET".to_vec(),
+            key.clone(),
+            text.clone(),
+            b"KEEPTTL".to_vec(),
+        ],
+    );
     reply::bulk(&text)
 }
 
@@ -427,9 +557,18 @@ mod tests {
     #[test]
     fn every_string_command_refuses_other_types() {
         let mut node = Node::new(Config::default(), 1_700_000_000_000, 1);
-        let mut c = Client::new(1, PeerAddr { ip: "127.0.0.1".into(), port: 1 }, node.now, true);
+        let mut c = Client::new(
+            1,
+            PeerAddr {
+                ip: "127.0.0.1".into(),
+                port: 1,
+            },
+            node.now,
+            true,
+        );
         let list = Value::List(VecDeque::from(vec![b"x".to_vec()]));
-        let wrong = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n".to_vec();
+        let wrong =
+            b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n".to_vec();
         for args in [
             &["GET", "l"][..],
             &["GETSET", "l", "v"],
@@ -445,22 +584,46 @@ mod tests {
         ] {
             node.keyspace.set(0, b"l".to_vec(), list.clone(), None);
             assert_eq!(run(&mut node, &mut c, args), wrong, "{args:?}");
-            assert_eq!(node.keyspace.dbs[0].entries[&b"l".to_vec()].value, list, "{args:?} must not write");
+            assert_eq!(
+                node.keyspace.dbs[0].entries[&b"l".to_vec()].value,
+                list,
+                "{args:?} must not write"
+            );
         }
         // MGET answers nil for it; SETNX sees it exists; SET / MSET / SETEX overwrite it.
-        assert_eq!(run(&mut node, &mut c, &["MGET", "l", "nope"]), b"*2\r\n$-1\r\n$-1\r\n");
+        assert_eq!(
+            run(&mut node, &mut c, &["MGET", "l", "nope"]),
+            b"*2\r\n$-1\r\n$-1\r\n"
+        );
         assert_eq!(run(&mut node, &mut c, &["SETNX", "l", "v"]), b":0\r\n");
         assert_eq!(run(&mut node, &mut c, &["TYPE", "l"]), b"+list\r\n");
-        assert_eq!(run(&mut node, &mut c, &["SETEX", "l", "10", "v"]), b"+OK\r\n");
+        assert_eq!(
+            run(&mut node, &mut c, &["SETEX", "l", "10", "v"]),
+            b"+OK\r\n"
+        );
         assert_eq!(run(&mut node, &mut c, &["TYPE", "l"]), b"+string\r\n");
     }
 
     #[test]
     fn append_obeys_proto_max_bulk_len_except_from_the_master() {
-        let config = Config { proto_max_bulk_len: 10, ..Config::default() };
+        let config = Config {
+            proto_max_bulk_len: 10,
+            ..Config::default()
+        };
         let mut node = Node::new(config, 1_700_000_000_000, 1);
-        let mut c = Client::new(1, PeerAddr { ip: "127.0.0.1".into(), port: 1 }, node.now, true);
-        assert_eq!(run(&mut node, &mut c, &["APPEND", "k", "0123456789"]), b":10\r\n");
+        let mut c = Client::new(
+            1,
+            PeerAddr {
+                ip: "127.0.0.1".into(),
+                port: 1,
+            },
+            node.now,
+            true,
+        );
+        assert_eq!(
+            run(&mut node, &mut c, &["APPEND", "k", "0123456789"]),
+            b":10\r\n"
+        );
         assert_eq!(
             run(&mut node, &mut c, &["APPEND", "k", "x"]),
             b"-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"

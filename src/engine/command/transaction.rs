@@ -27,7 +27,11 @@ pub struct MultiState {
 impl std::fmt::Debug for MultiState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<&str> = self.commands.iter().map(|(s, _)| s.name).collect();
-        f.debug_struct("MultiState").field("commands", &names).field("dirty", &self.dirty).field("mem", &self.mem).finish()
+        f.debug_struct("MultiState")
+            .field("commands", &names)
+            .field("dirty", &self.dirty)
+            .field("mem", &self.mem)
+            .finish()
     }
 }
 
@@ -45,12 +49,15 @@ impl MultiState {
 
 /// Queues a command that passed the checks.
 pub(crate) fn queue(client: &mut Client, spec: &'static CommandSpec, argv: Vec<Vec<u8>>) {
-    let Some(m) = client.multi.as_mut() else { return };
+    let Some(m) = client.multi.as_mut() else {
+        return;
+    };
     // Redis does not bother keeping the commands of a transaction that will abort.
     if m.dirty {
         return;
     }
-    m.mem += argv.iter().map(|a| a.len()).sum::<usize>() + std::mem::size_of::<usize>() * argv.len();
+    m.mem +=
+        argv.iter().map(|a| a.len()).sum::<usize>() + std::mem::size_of::<usize>() * argv.len();
     m.commands.push((spec, argv));
 }
 
@@ -95,7 +102,6 @@ pub fn exec(node: &mut Node, client: &mut Client, _argv: &[Vec<u8>]) -> Vec<u8> 
     out
 }
 
-
 #[cfg(test)]
 mod tests {
     use crate::engine::keyspace::Keyspace;
@@ -106,7 +112,10 @@ mod tests {
     /// A replica whose handshake with a scripted master is done; returns it and the
     /// master connection.
     fn synced_replica() -> (Node, u64) {
-        let config = Config { replicaof: Some(("master".into(), 6379)), ..Config::default() };
+        let config = Config {
+            replicaof: Some(("master".into(), 6379)),
+            ..Config::default()
+        };
         let mut n = Node::new(config, 1_000_000, 7);
         let conn = std::iter::from_fn(|| n.poll_output())
             .find_map(|o| match o {
@@ -116,11 +125,29 @@ mod tests {
             .expect("the replica connects to its master");
         let t = 1_000_000;
         n.handle(t, Input::Connected { conn });
-        n.handle(t, Input::Bytes { conn, data: b"+PONG\r\n".to_vec() });
-        n.handle(t, Input::Bytes { conn, data: b"+OK\r\n+OK\r\n".to_vec() });
-        let meta = SnapshotMeta { redis_ver: "7.0.15", ctime_secs: 1000, used_mem: 0, repl: None };
+        n.handle(
+            t,
+            Input::Bytes {
+                conn,
+                data: b"+PONG\r\n".to_vec(),
+            },
+        );
+        n.handle(
+            t,
+            Input::Bytes {
+                conn,
+                data: b"+OK\r\n+OK\r\n".to_vec(),
+            },
+        );
+        let meta = SnapshotMeta {
+            redis_ver: "7.0.15",
+            ctime_secs: 1000,
+            used_mem: 0,
+            repl: None,
+        };
         let payload = rdb::write(&Keyspace::default(), &meta, t);
-        let mut sync = format!("+FULLRESYNC {} 0\r\n${}\r\n", "a".repeat(40), payload.len()).into_bytes();
+        let mut sync =
+            format!("+FULLRESYNC {} 0\r\n${}\r\n", "a".repeat(40), payload.len()).into_bytes();
         sync.extend(payload);
         n.handle(t, Input::Bytes { conn, data: sync });
         assert!(n.master_link().is_some_and(|l| l.is_connected()));
@@ -133,22 +160,53 @@ mod tests {
     /// transaction is dropped.
     #[test]
     fn a_replica_applies_a_transaction_from_its_master_only_at_exec() {
-        let multi = [encode_command(&[b"SELECT", b"0"]), encode_command(&[b"MULTI"]), encode_command(&[b"SET", b"a", b"1"])].concat();
+        let multi = [
+            encode_command(&[b"SELECT", b"0"]),
+            encode_command(&[b"MULTI"]),
+            encode_command(&[b"SET", b"a", b"1"]),
+        ]
+        .concat();
         let exec = encode_command(&[b"EXEC"]);
 
         let (mut n, conn) = synced_replica();
-        n.handle(1_000_001, Input::Bytes { conn, data: multi.clone() });
+        n.handle(
+            1_000_001,
+            Input::Bytes {
+                conn,
+                data: multi.clone(),
+            },
+        );
         let select_len = encode_command(&[b"SELECT", b"0"]).len() as u64;
-        assert_eq!(n.master_link().unwrap().reploff, select_len, "only the SELECT is applied");
-        n.handle(1_000_002, Input::Bytes { conn, data: exec.clone() });
-        assert_eq!(n.master_link().unwrap().reploff, (multi.len() + exec.len()) as u64);
+        assert_eq!(
+            n.master_link().unwrap().reploff,
+            select_len,
+            "only the SELECT is applied"
+        );
+        n.handle(
+            1_000_002,
+            Input::Bytes {
+                conn,
+                data: exec.clone(),
+            },
+        );
+        assert_eq!(
+            n.master_link().unwrap().reploff,
+            (multi.len() + exec.len()) as u64
+        );
         assert!(n.keyspace().dbs[0].entries.contains_key(b"a".as_slice()));
 
         let (mut n, conn) = synced_replica();
         n.handle(1_000_001, Input::Bytes { conn, data: multi });
         n.handle(1_000_002, Input::Closed { conn });
-        let cached = n.replication().cached_master.clone().expect("the master is cached");
-        assert_eq!(cached.reploff, select_len, "the PSYNC will ask for the transaction again");
+        let cached = n
+            .replication()
+            .cached_master
+            .clone()
+            .expect("the master is cached");
+        assert_eq!(
+            cached.reploff, select_len,
+            "the PSYNC will ask for the transaction again"
+        );
         assert!(!n.keyspace().dbs[0].entries.contains_key(b"a".as_slice()));
     }
 }

@@ -10,12 +10,18 @@
 //! keeps -0.
 
 use super::cfloat::{self, fmt_g17, F64};
-use super::collection::{delete_if_empty, empty_array, get_long, get_positive_long, live_value, syntax_error, wrongtype};
+use super::collection::{
+    delete_if_empty, empty_array, get_long, get_positive_long, live_value, syntax_error, wrongtype,
+};
 use crate::engine::keyspace::{Value, ZSet};
 use crate::engine::resp::reply;
 use crate::engine::{Client, Node};
 
-fn zset_mut<'a>(node: &'a mut Node, client: &Client, key: &[u8]) -> Result<Option<&'a mut ZSet>, Vec<u8>> {
+fn zset_mut<'a>(
+    node: &'a mut Node,
+    client: &Client,
+    key: &[u8],
+) -> Result<Option<&'a mut ZSet>, Vec<u8>> {
     match live_value(node, client, key) {
         None => Ok(None),
         Some(Value::ZSet(z)) => Ok(Some(z)),
@@ -86,7 +92,8 @@ fn zset_add(z: &mut ZSet, member: &[u8], mut score: f64, f: AddFlags) -> AddOutc
 /// -0 becomes 0. A new member converts the set to a skiplist first when it would make
 /// the listpack too long or is itself too long.
 fn stored_score(z: &ZSet, member: &[u8], score: f64, new: bool) -> f64 {
-    let converts = new && (z.len() + 1 > ZSet::MAX_LISTPACK_ENTRIES || member.len() > ZSet::MAX_LISTPACK_VALUE);
+    let converts = new
+        && (z.len() + 1 > ZSet::MAX_LISTPACK_ENTRIES || member.len() > ZSet::MAX_LISTPACK_VALUE);
     if !z.is_skiplist() && !converts && score == 0.0 {
         0.0
     } else {
@@ -96,7 +103,12 @@ fn stored_score(z: &ZSet, member: &[u8], score: f64, new: bool) -> f64 {
 
 /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]; ZINCRBY is the
 /// same code with INCR set, as in Redis (so `ZINCRBY k nx m` is a syntax error there too).
-fn zadd_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], mut flags: AddFlags) -> Vec<u8> {
+fn zadd_generic(
+    node: &mut Node,
+    client: &mut Client,
+    argv: &[Vec<u8>],
+    mut flags: AddFlags,
+) -> Vec<u8> {
     let mut ch = false;
     let mut idx = 2;
     while idx < argv.len() {
@@ -141,14 +153,25 @@ fn zadd_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], mut flag
         }
     }
     let key = &argv[1];
-    let nothing = || if flags.incr { reply::nil() } else { reply::integer(0) };
+    let nothing = || {
+        if flags.incr {
+            reply::nil()
+        } else {
+            reply::integer(0)
+        }
+    };
     let z = match zset_mut(node, client, key) {
         Err(e) => return e,
         Ok(Some(z)) => z,
         Ok(None) if flags.xx => return nothing(),
         Ok(None) => {
-            node.keyspace.set(client.db, key.clone(), Value::ZSet(ZSet::default()), None);
-            match node.keyspace.dbs[client.db].entries.get_mut(key.as_slice()).map(|e| &mut e.value) {
+            node.keyspace
+                .set(client.db, key.clone(), Value::ZSet(ZSet::default()), None);
+            match node.keyspace.dbs[client.db]
+                .entries
+                .get_mut(key.as_slice())
+                .map(|e| &mut e.value)
+            {
                 Some(Value::ZSet(z)) => z,
                 _ => return nothing(),
             }
@@ -203,7 +226,15 @@ pub fn zadd(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
 }
 
 pub fn zincrby(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
-    zadd_generic(node, client, argv, AddFlags { incr: true, ..AddFlags::default() })
+    zadd_generic(
+        node,
+        client,
+        argv,
+        AddFlags {
+            incr: true,
+            ..AddFlags::default()
+        },
+    )
 }
 
 pub fn zrem(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
@@ -276,7 +307,10 @@ fn zrank_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], reverse
     if z.score(&argv[2]).is_none() {
         return reply::nil();
     }
-    let below = z.iter().position(|(m, _)| m == argv[2].as_slice()).unwrap_or(0);
+    let below = z
+        .iter()
+        .position(|(m, _)| m == argv[2].as_slice())
+        .unwrap_or(0);
     let rank = if reverse { z.len() - 1 - below } else { below };
     reply::integer(rank as i64)
 }
@@ -317,7 +351,12 @@ impl ScoreRange {
         }
         let (min, minex) = bound(min)?;
         let (max, maxex) = bound(max)?;
-        Some(ScoreRange { min, max, minex, maxex })
+        Some(ScoreRange {
+            min,
+            max,
+            minex,
+            maxex,
+        })
     }
 
     fn gte_min(&self, v: f64) -> bool {
@@ -412,7 +451,13 @@ fn range_reply(items: &[(&[u8], f64)], withscores: bool) -> Vec<u8> {
 
 /// Redis's `zrangeGenericCommand`: `<key> <min> <max> [BYSCORE|BYLEX] [REV] [WITHSCORES]
 /// [LIMIT offset count]`, with the range type and direction fixed by the older commands.
-fn zrange_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], mut rangetype: RangeType, mut reverse: Option<bool>) -> Vec<u8> {
+fn zrange_generic(
+    node: &mut Node,
+    client: &mut Client,
+    argv: &[Vec<u8>],
+    mut rangetype: RangeType,
+    mut reverse: Option<bool>,
+) -> Vec<u8> {
     let mut withscores = false;
     let mut limit: Option<(i64, i64)> = None;
     let mut j = 4;
@@ -444,13 +489,21 @@ fn zrange_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], mut ra
     }
     // Redis keeps "no LIMIT" as a count of -1, so `LIMIT <offset> -1` counts as no LIMIT.
     if limit.is_some_and(|(_, count)| count != -1) && rangetype == RangeType::Rank {
-        return reply::error("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+        return reply::error(
+            "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
+        );
     }
     if withscores && rangetype == RangeType::Lex {
-        return reply::error("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+        return reply::error(
+            "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
+        );
     }
     // Reversed score and lex ranges are written max first.
-    let (min_arg, max_arg) = if reverse && rangetype != RangeType::Rank { (&argv[3], &argv[2]) } else { (&argv[2], &argv[3]) };
+    let (min_arg, max_arg) = if reverse && rangetype != RangeType::Rank {
+        (&argv[3], &argv[2])
+    } else {
+        (&argv[2], &argv[3])
+    };
     enum Parsed {
         Rank(i64, i64),
         Score(ScoreRange),
@@ -476,7 +529,11 @@ fn zrange_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], mut ra
         Ok(Some(z)) => z,
     };
     let len = z.len() as i64;
-    let ordered: Box<dyn Iterator<Item = (&[u8], f64)>> = if reverse { Box::new(z.iter().rev()) } else { Box::new(z.iter()) };
+    let ordered: Box<dyn Iterator<Item = (&[u8], f64)>> = if reverse {
+        Box::new(z.iter().rev())
+    } else {
+        Box::new(z.iter())
+    };
     let items: Vec<(&[u8], f64)> = match parsed {
         Parsed::Rank(start, end) => {
             let mut start = if start < 0 { len + start } else { start };
@@ -488,7 +545,10 @@ fn zrange_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], mut ra
                 return empty_array();
             }
             let end = end.min(len - 1);
-            ordered.skip(start as usize).take((end - start + 1) as usize).collect()
+            ordered
+                .skip(start as usize)
+                .take((end - start + 1) as usize)
+                .collect()
         }
         Parsed::Score(r) => {
             let (offset, count) = limit.unwrap_or((0, -1));
@@ -496,22 +556,58 @@ fn zrange_generic(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], mut ra
                 return empty_array();
             }
             // A negative offset walks off the end; a negative count means no limit.
-            let skip = if offset < 0 { usize::MAX } else { offset as usize };
-            let take = if count < 0 { usize::MAX } else { count as usize };
-            if reverse {
-                ordered.skip_while(|(_, s)| !r.lte_max(*s)).skip(skip).take(take).take_while(|(_, s)| r.gte_min(*s)).collect()
+            let skip = if offset < 0 {
+                usize::MAX
             } else {
-                ordered.skip_while(|(_, s)| !r.gte_min(*s)).skip(skip).take(take).take_while(|(_, s)| r.lte_max(*s)).collect()
+                offset as usize
+            };
+            let take = if count < 0 {
+                usize::MAX
+            } else {
+                count as usize
+            };
+            if reverse {
+                ordered
+                    .skip_while(|(_, s)| !r.lte_max(*s))
+                    .skip(skip)
+                    .take(take)
+                    .take_while(|(_, s)| r.gte_min(*s))
+                    .collect()
+            } else {
+                ordered
+                    .skip_while(|(_, s)| !r.gte_min(*s))
+                    .skip(skip)
+                    .take(take)
+                    .take_while(|(_, s)| r.lte_max(*s))
+                    .collect()
             }
         }
         Parsed::Lex(min, max) => {
             let (offset, count) = limit.unwrap_or((0, -1));
-            let skip = if offset < 0 { usize::MAX } else { offset as usize };
-            let take = if count < 0 { usize::MAX } else { count as usize };
-            if reverse {
-                ordered.skip_while(|(m, _)| !max.value_lte_max(m)).skip(skip).take(take).take_while(|(m, _)| min.value_gte_min(m)).collect()
+            let skip = if offset < 0 {
+                usize::MAX
             } else {
-                ordered.skip_while(|(m, _)| !min.value_gte_min(m)).skip(skip).take(take).take_while(|(m, _)| max.value_lte_max(m)).collect()
+                offset as usize
+            };
+            let take = if count < 0 {
+                usize::MAX
+            } else {
+                count as usize
+            };
+            if reverse {
+                ordered
+                    .skip_while(|(m, _)| !max.value_lte_max(m))
+                    .skip(skip)
+                    .take(take)
+                    .take_while(|(m, _)| min.value_gte_min(m))
+                    .collect()
+            } else {
+                ordered
+                    .skip_while(|(m, _)| !min.value_gte_min(m))
+                    .skip(skip)
+                    .take(take)
+                    .take_while(|(m, _)| max.value_lte_max(m))
+                    .collect()
             }
         }
     };
@@ -549,18 +645,30 @@ pub fn zcount(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8>
     match zset_mut(node, client, &argv[1]) {
         Err(e) => e,
         Ok(None) => reply::integer(0),
-        Ok(Some(z)) => reply::integer(z.iter().filter(|(_, s)| r.gte_min(*s) && r.lte_max(*s)).count() as i64),
+        Ok(Some(z)) => reply::integer(
+            z.iter()
+                .filter(|(_, s)| r.gte_min(*s) && r.lte_max(*s))
+                .count() as i64,
+        ),
     }
 }
 
 /// The members with a score in `r`, lowest first (the contiguous run Redis walks from
 /// the first member in range).
 fn score_run(z: &ZSet, r: &ScoreRange) -> Vec<Vec<u8>> {
-    z.iter().skip_while(|(_, s)| !r.gte_min(*s)).take_while(|(_, s)| r.lte_max(*s)).map(|(m, _)| m.to_vec()).collect()
+    z.iter()
+        .skip_while(|(_, s)| !r.gte_min(*s))
+        .take_while(|(_, s)| r.lte_max(*s))
+        .map(|(m, _)| m.to_vec())
+        .collect()
 }
 
 fn lex_run(z: &ZSet, min: &LexBound, max: &LexBound) -> Vec<Vec<u8>> {
-    z.iter().skip_while(|(m, _)| !min.value_gte_min(m)).take_while(|(m, _)| max.value_lte_max(m)).map(|(m, _)| m.to_vec()).collect()
+    z.iter()
+        .skip_while(|(m, _)| !min.value_gte_min(m))
+        .take_while(|(m, _)| max.value_lte_max(m))
+        .map(|(m, _)| m.to_vec())
+        .collect()
 }
 
 pub fn zlexcount(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
@@ -598,7 +706,11 @@ fn zpop(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], max: bool) -> Ve
     }
     let n = (count as u64).min(z.len() as u64) as usize;
     let picked: Vec<(Vec<u8>, f64)> = if max {
-        z.iter().rev().take(n).map(|(m, s)| (m.to_vec(), s)).collect()
+        z.iter()
+            .rev()
+            .take(n)
+            .map(|(m, s)| (m.to_vec(), s))
+            .collect()
     } else {
         z.iter().take(n).map(|(m, s)| (m.to_vec(), s)).collect()
     };
@@ -626,7 +738,12 @@ enum RemRange {
 }
 
 /// ZREMRANGEBYRANK / BYSCORE / BYLEX: the range is parsed before the key is looked up.
-fn zremrange(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], range: Result<RemRange, Vec<u8>>) -> Vec<u8> {
+fn zremrange(
+    node: &mut Node,
+    client: &mut Client,
+    argv: &[Vec<u8>],
+    range: Result<RemRange, Vec<u8>>,
+) -> Vec<u8> {
     let range = match range {
         Ok(r) => r,
         Err(e) => return e,
@@ -649,7 +766,11 @@ fn zremrange(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], range: Resu
                 return reply::integer(0);
             }
             let end = end.min(len - 1);
-            z.iter().skip(start as usize).take((end - start + 1) as usize).map(|(m, _)| m.to_vec()).collect()
+            z.iter()
+                .skip(start as usize)
+                .take((end - start + 1) as usize)
+                .map(|(m, _)| m.to_vec())
+                .collect()
         }
         RemRange::Score(r) => score_run(z, &r),
         RemRange::Lex(min, max) => lex_run(z, &min, &max),
@@ -673,7 +794,9 @@ pub fn zremrangebyrank(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -
 }
 
 pub fn zremrangebyscore(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
-    let range = ScoreRange::parse(&argv[2], &argv[3]).map(RemRange::Score).ok_or_else(|| reply::error("ERR min or max is not a float"));
+    let range = ScoreRange::parse(&argv[2], &argv[3])
+        .map(RemRange::Score)
+        .ok_or_else(|| reply::error("ERR min or max is not a float"));
     zremrange(node, client, argv, range)
 }
 

@@ -228,7 +228,10 @@ impl Backlog {
         };
         // sizeof(raxNode) is 4; each indexed block costs a pointer and about two nodes.
         let index_nodes = 1 + 2 * self.indexed.len() as u64;
-        (backlog + index_nodes * 4 + self.indexed.len() as u64 * 8, replicas)
+        (
+            backlog + index_nodes * 4 + self.indexed.len() as u64 * 8,
+            replicas,
+        )
     }
 
     /// Redis's `freeMemoryGetNotCountedMemory` share of the buffer: what lies beyond the
@@ -238,7 +241,8 @@ impl Backlog {
         if self.buffer_mem <= self.size_limit {
             return 0;
         }
-        let headers = (self.size_limit / MIN_BLOCK_BYTES as u64 + 1) * (BLOCK_HEADER_BYTES + LIST_NODE_BYTES) as u64;
+        let headers = (self.size_limit / MIN_BLOCK_BYTES as u64 + 1)
+            * (BLOCK_HEADER_BYTES + LIST_NODE_BYTES) as u64;
         self.buffer_mem.saturating_sub(self.size_limit + headers)
     }
 
@@ -259,7 +263,10 @@ impl Backlog {
             // Fill what is left of the tail block first.
             if let Some(tail) = self.blocks.back_mut() {
                 if tail.used() < tail.size {
-                    start = Some(BlockRef { block_id: tail.id, pos: tail.used() });
+                    start = Some(BlockRef {
+                        block_id: tail.id,
+                        pos: tail.used(),
+                    });
                     let copy = (tail.size - tail.used()).min(data.len());
                     tail.data.extend_from_slice(&data[..copy]);
                     data = &data[copy..];
@@ -281,9 +288,17 @@ impl Backlog {
                 bytes.extend_from_slice(&data[..copy]);
                 let id = self.next_block_id;
                 self.next_block_id += 1;
-                self.blocks.push_back(Block { id, repl_offset: self.last_offset + 1, size, data: bytes });
+                self.blocks.push_back(Block {
+                    id,
+                    repl_offset: self.last_offset + 1,
+                    size,
+                    data: bytes,
+                });
                 self.buffer_mem += (usable + LIST_NODE_BYTES) as u64;
-                start.get_or_insert(BlockRef { block_id: id, pos: 0 });
+                start.get_or_insert(BlockRef {
+                    block_id: id,
+                    pos: 0,
+                });
                 data = &data[copy..];
                 self.last_offset += copy as u64;
                 self.histlen += copy as u64;
@@ -358,7 +373,9 @@ impl Backlog {
     /// Index in `blocks` of the block Redis picks for `offset`: the first whose end
     /// reaches it, so an offset just past a block's end lands at that block's end.
     fn block_index_for(&self, offset: u64) -> usize {
-        let i = self.blocks.partition_point(|b| b.repl_offset + (b.used() as u64) < offset);
+        let i = self
+            .blocks
+            .partition_point(|b| b.repl_offset + (b.used() as u64) < offset);
         i.min(self.blocks.len().saturating_sub(1))
     }
 
@@ -390,7 +407,13 @@ impl Backlog {
         let i = self.block_index_for(offset);
         let block = &self.blocks[i];
         let pos = (offset - block.repl_offset) as usize;
-        self.replicas.insert(conn, BlockRef { block_id: block.id, pos });
+        self.replicas.insert(
+            conn,
+            BlockRef {
+                block_id: block.id,
+                pos,
+            },
+        );
         self.last_offset + 1 - offset
     }
 
@@ -399,16 +422,26 @@ impl Backlog {
     /// `_writeToClientSlave`.
     pub fn replica_wrote(&mut self, conn: ConnId, mut n: u64) {
         loop {
-            let Some(r) = self.replicas.get(&conn).copied() else { return };
-            let Some(i) = self.index_of(r.block_id) else { return };
+            let Some(r) = self.replicas.get(&conn).copied() else {
+                return;
+            };
+            let Some(i) = self.index_of(r.block_id) else {
+                return;
+            };
             let used = self.blocks[i].used();
             let take = ((used - r.pos) as u64).min(n) as usize;
             let pos = r.pos + take;
             n -= take as u64;
             let moved = if pos == used && i + 1 < self.blocks.len() {
-                BlockRef { block_id: self.blocks[i + 1].id, pos: 0 }
+                BlockRef {
+                    block_id: self.blocks[i + 1].id,
+                    pos: 0,
+                }
             } else {
-                BlockRef { block_id: r.block_id, pos }
+                BlockRef {
+                    block_id: r.block_id,
+                    pos,
+                }
             };
             self.replicas.insert(conn, moved);
             if moved.block_id == r.block_id {
@@ -426,7 +459,10 @@ impl Backlog {
     pub fn replicas_done_with_their_block(&self) -> Vec<ConnId> {
         self.replicas
             .iter()
-            .filter(|(_, r)| self.index_of(r.block_id).is_some_and(|i| i + 1 < self.blocks.len() && r.pos == self.blocks[i].used()))
+            .filter(|(_, r)| {
+                self.index_of(r.block_id)
+                    .is_some_and(|i| i + 1 < self.blocks.len() && r.pos == self.blocks[i].used())
+            })
             .map(|(conn, _)| *conn)
             .collect()
     }
@@ -458,12 +494,19 @@ impl Backlog {
     /// already sent, and the tail's free room), plus each block's header and list cell.
     /// A replica that references nothing uses nothing. Returns (bytes, blocks).
     pub fn replica_output_usage(&self, conn: ConnId) -> (u64, u64) {
-        let (Some(r), Some(last)) = (self.replicas.get(&conn), self.blocks.back()) else { return (0, 0) };
-        let Some(i) = self.index_of(r.block_id) else { return (0, 0) };
+        let (Some(r), Some(last)) = (self.replicas.get(&conn), self.blocks.back()) else {
+            return (0, 0);
+        };
+        let Some(i) = self.index_of(r.block_id) else {
+            return (0, 0);
+        };
         let cur = &self.blocks[i];
         let bytes = last.repl_offset + last.size as u64 - cur.repl_offset;
         let blocks = last.id - cur.id + 1;
-        (bytes + blocks * (LIST_NODE_BYTES + BLOCK_HEADER_BYTES) as u64, blocks)
+        (
+            bytes + blocks * (LIST_NODE_BYTES + BLOCK_HEADER_BYTES) as u64,
+            blocks,
+        )
     }
 
     /// Every block, oldest first.
@@ -473,7 +516,12 @@ impl Backlog {
             first_offset: b.repl_offset,
             used: b.used(),
             size: b.size,
-            refcount: usize::from(i == 0) + self.replicas.values().filter(|r| r.block_id == b.id).count(),
+            refcount: usize::from(i == 0)
+                + self
+                    .replicas
+                    .values()
+                    .filter(|r| r.block_id == b.id)
+                    .count(),
             data: &b.data,
         })
     }
@@ -482,7 +530,12 @@ impl Backlog {
     pub fn replica_refs(&self) -> impl Iterator<Item = ReplicaRef> + '_ {
         self.replicas.iter().filter_map(|(conn, r)| {
             let i = self.index_of(r.block_id)?;
-            Some(ReplicaRef { conn: *conn, block_id: r.block_id, pos: r.pos, offset: self.blocks[i].repl_offset + r.pos as u64 })
+            Some(ReplicaRef {
+                conn: *conn,
+                block_id: r.block_id,
+                pos: r.pos,
+                offset: self.blocks[i].repl_offset + r.pos as u64,
+            })
         })
     }
 }
@@ -539,7 +592,10 @@ mod tests {
         assert!(!b.feed(b"def", &[]));
         let blocks: Vec<_> = b.blocks().collect();
         assert_eq!(blocks.len(), 1);
-        assert_eq!((blocks[0].used, blocks[0].size, blocks[0].first_offset), (6, BLOCK, 1));
+        assert_eq!(
+            (blocks[0].used, blocks[0].size, blocks[0].first_offset),
+            (6, BLOCK, 1)
+        );
         assert_eq!(b.buffer_memory(), (20480 + LIST_NODE_BYTES) as u64);
         assert_eq!(b.read_from(2).unwrap(), b"bcdef");
     }
@@ -557,7 +613,14 @@ mod tests {
         let mut b = Backlog::new(1 << 20, 0);
         b.feed(&vec![b'c'; 200_000], &[]);
         let sizes: Vec<_> = b.blocks().map(|x| x.size).collect();
-        assert_eq!(sizes, vec![81880, 81880, jemalloc_size_class(200_000 - 2 * 81880 + 40) - 40]);
+        assert_eq!(
+            sizes,
+            vec![
+                81880,
+                81880,
+                jemalloc_size_class(200_000 - 2 * 81880 + 40) - 40
+            ]
+        );
         assert_eq!(b.histlen(), 200_000);
     }
 
@@ -657,7 +720,10 @@ mod tests {
         b.resize(100_000);
         assert!(b.histlen() < before);
         assert!(b.histlen() > 100_000);
-        assert_eq!(b.first_byte_offset() + b.histlen() as u64 - 1, b.last_offset());
+        assert_eq!(
+            b.first_byte_offset() + b.histlen() as u64 - 1,
+            b.last_offset()
+        );
         b.resize(1 << 20);
         assert_eq!(b.last_offset(), 600_000);
     }

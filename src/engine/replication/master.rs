@@ -136,7 +136,9 @@ impl Node {
     fn feed_stream(&mut self, bytes: &[u8], piece_ends: &[usize]) {
         // No backlog, no stream: the offset does not move either (Redis's
         // `feedReplicationBuffer` returns at once).
-        let Some(backlog) = self.repl.backlog.as_mut() else { return };
+        let Some(backlog) = self.repl.backlog.as_mut() else {
+            return;
+        };
         // Every replica but those still waiting for their snapshot to start (the snapshot
         // will contain these writes) takes these bytes: from now on they hold its place
         // in the buffer until they have left the node, even while they wait behind the
@@ -159,7 +161,11 @@ impl Node {
         let mut new_block = false;
         // When the whole write fits in the tail block no piece overflows it, so the cut
         // decides nothing: one call stores the same bytes and places the readers alike.
-        let piece_ends = if backlog.tail_room() >= bytes.len() { &[bytes.len()][..] } else { piece_ends };
+        let piece_ends = if backlog.tail_room() >= bytes.len() {
+            &[bytes.len()][..]
+        } else {
+            piece_ends
+        };
         for (i, &end) in piece_ends.iter().enumerate() {
             // A reader's place is where the first piece starts; later pieces cannot move it.
             let placed = if i == 0 { &readers[..] } else { &[] };
@@ -236,7 +242,11 @@ impl Node {
             my_replid2: self.repl.replid2.clone(),
             second_repl_offset: self.repl.second_repl_offset,
             master_repl_offset: self.repl.master_repl_offset,
-            backlog: self.repl.backlog.as_ref().map(|b| (b.first_byte_offset(), b.histlen())),
+            backlog: self
+                .repl
+                .backlog
+                .as_ref()
+                .map(|b| (b.first_byte_offset(), b.histlen())),
             backlog_bytes_sent: 0,
         };
 
@@ -250,7 +260,8 @@ impl Node {
                     self.log(format!(
                         "Partial resynchronization request from {name} accepted. Sending {sent} bytes of backlog starting from offset {requested_offset}."
                     ));
-                    decision.reason = self.explain_partial(&requested_replid, requested_offset, sent);
+                    decision.reason =
+                        self.explain_partial(&requested_replid, requested_offset, sent);
                     self.emit(Event::SyncDecision(decision));
                     return reply_bytes;
                 }
@@ -258,9 +269,11 @@ impl Node {
                     if !requested_replid.starts_with('?') {
                         self.stats.sync_partial_err += 1;
                     }
-                    let line = self.refusal_log_line(refusal, &name, &requested_replid, requested_offset);
+                    let line =
+                        self.refusal_log_line(refusal, &name, &requested_replid, requested_offset);
                     self.log(line);
-                    decision.reason = self.explain_refusal(refusal, &requested_replid, requested_offset);
+                    decision.reason =
+                        self.explain_refusal(refusal, &requested_replid, requested_offset);
                 }
             }
         } else {
@@ -272,7 +285,11 @@ impl Node {
 
         // Full resynchronization.
         self.stats.sync_full += 1;
-        client.role = ClientRole::Replica(ReplicaPeer::new(ReplicaSyncState::WaitBgsaveStart, self.now, !is_psync));
+        client.role = ClientRole::Replica(ReplicaPeer::new(
+            ReplicaSyncState::WaitBgsaveStart,
+            self.now,
+            !is_psync,
+        ));
         self.repl.replica_conns.insert(client.conn, ());
         self.repl.no_replicas_since = None;
         // `client` is out of the client map while its command runs: it is the first
@@ -295,13 +312,22 @@ impl Node {
                 self.repl.clear_replid2();
                 self.create_backlog();
                 let (r1, r2) = (self.repl.replid.clone(), self.repl.replid2.clone());
-                self.log(format!("Replication backlog created, my new replication IDs are '{r1}' and '{r2}'"));
+                self.log(format!(
+                    "Replication backlog created, my new replication IDs are '{r1}' and '{r2}'"
+                ));
             }
         }
         decision.my_replid = self.history_name().to_string();
-        decision.backlog = self.repl.backlog.as_ref().map(|b| (b.first_byte_offset(), b.histlen()));
+        decision.backlog = self
+            .repl
+            .backlog
+            .as_ref()
+            .map(|b| (b.first_byte_offset(), b.histlen()));
         self.emit(Event::SyncDecision(decision));
-        if self.config.repl_diskless_sync && client.capa_eof && self.config.repl_diskless_sync_delay > 0 {
+        if self.config.repl_diskless_sync
+            && client.capa_eof
+            && self.config.repl_diskless_sync_delay > 0
+        {
             self.log("Delay next BGSAVE for diskless SYNC");
         } else {
             // The snapshot starts now; `client` is not in the client map while its command
@@ -324,7 +350,12 @@ impl Node {
 
     /// Whether our backlog holds the stream from `offset` on.
     fn backlog_covers(&self, offset: i64) -> bool {
-        offset >= 0 && self.repl.backlog.as_ref().is_some_and(|b| b.covers(offset as u64))
+        offset >= 0
+            && self
+                .repl
+                .backlog
+                .as_ref()
+                .is_some_and(|b| b.covers(offset as u64))
     }
 
     /// Which of our histories the PSYNC2 rules would continue for `replid` at `offset`
@@ -335,18 +366,35 @@ impl Node {
             return Ok(());
         }
         if replid.eq_ignore_ascii_case(&r.replid2) {
-            return if offset <= r.second_repl_offset { Ok(()) } else { Err(Refusal::PastSecondId) };
+            return if offset <= r.second_repl_offset {
+                Ok(())
+            } else {
+                Err(Refusal::PastSecondId)
+            };
         }
-        Err(if replid.starts_with('?') { Refusal::FullRequested } else { Refusal::IdMismatch })
+        Err(if replid.starts_with('?') {
+            Refusal::FullRequested
+        } else {
+            Refusal::IdMismatch
+        })
     }
 
     /// Redis's `masterTryPartialResynchronization` (7.0's, or 3.2's under PSYNC1):
     /// Ok(reply bytes, backlog bytes sent), or why not.
-    fn try_partial_resync(&mut self, client: &mut Client, replid: &str, offset: i64) -> Result<(Vec<u8>, usize), Refusal> {
+    fn try_partial_resync(
+        &mut self,
+        client: &mut Client,
+        replid: &str,
+        offset: i64,
+    ) -> Result<(Vec<u8>, usize), Refusal> {
         match self.config.sync_protocol {
             SyncProtocol::Psync1 => {
                 if !replid.eq_ignore_ascii_case(&self.run_id) {
-                    return Err(if replid.starts_with('?') { Refusal::FullRequested } else { Refusal::RunIdMismatch });
+                    return Err(if replid.starts_with('?') {
+                        Refusal::FullRequested
+                    } else {
+                        Refusal::RunIdMismatch
+                    });
                 }
             }
             _ => self.psync2_history_check(replid, offset)?,
@@ -354,8 +402,12 @@ impl Node {
         if !self.backlog_covers(offset) {
             return Err(Refusal::NoBacklog);
         }
-        let backlog_bytes =
-            self.repl.backlog.as_ref().and_then(|b| b.read_from(offset as u64)).unwrap_or_default();
+        let backlog_bytes = self
+            .repl
+            .backlog
+            .as_ref()
+            .and_then(|b| b.read_from(offset as u64))
+            .unwrap_or_default();
         // Only a replica that declared `capa psync2` understands an id here (and a PSYNC1
         // master has cleared that capability: it did not know it).
         let mut out = if client.capa_psync2 {
@@ -371,7 +423,8 @@ impl Node {
             backlog.attach_replica_at(client.conn, offset as u64);
         }
         let mut peer = ReplicaPeer::new(ReplicaSyncState::Online, self.now, false);
-        peer.bytes_ahead_of_stream = Some(self.unwritten_on(client.conn) + (client.reply_pending + out.len()) as u64);
+        peer.bytes_ahead_of_stream =
+            Some(self.unwritten_on(client.conn) + (client.reply_pending + out.len()) as u64);
         client.role = ClientRole::Replica(peer);
         self.repl.replica_conns.insert(client.conn, ());
         self.repl.no_replicas_since = None;
@@ -525,7 +578,10 @@ impl Node {
 
     /// Starts the snapshot for every replica waiting for one (after the diskless delay).
     fn replicas_waiting_for_snapshot(&self) -> Vec<ConnId> {
-        self.replicas().filter(|(_, p)| p.state == ReplicaSyncState::WaitBgsaveStart).map(|(c, _)| c.conn).collect()
+        self.replicas()
+            .filter(|(_, p)| p.state == ReplicaSyncState::WaitBgsaveStart)
+            .map(|(c, _)| c.conn)
+            .collect()
     }
 
     pub(crate) fn start_pending_full_syncs(&mut self) {
@@ -564,7 +620,9 @@ impl Node {
     /// between are buffered for the replica. Here the snapshot is taken at one instant of
     /// the stream, so "writes in between" are simply the stream that follows the payload.
     fn start_full_sync_for(&mut self, client: &mut Client) -> Vec<u8> {
-        let ClientRole::Replica(peer) = &mut client.role else { return Vec::new() };
+        let ClientRole::Replica(peer) = &mut client.role else {
+            return Vec::new();
+        };
         let diskless = self.config.repl_diskless_sync && client.capa_eof;
         let offset = self.repl.master_repl_offset;
         // The replica starts from a snapshot: the stream must re-SELECT its db.
@@ -577,7 +635,11 @@ impl Node {
             redis_ver: REDIS_VERSION,
             ctime_secs: self.now / 1000,
             used_mem: 0,
-            repl: Some(ReplInfo { stream_db: self.snapshot_stream_db(), replid: self.history_name().to_string(), offset: offset as i64 }),
+            repl: Some(ReplInfo {
+                stream_db: self.snapshot_stream_db(),
+                replid: self.history_name().to_string(),
+                offset: offset as i64,
+            }),
         };
         let payload = rdb::write_with(&self.keyspace, &meta, self.now, self.config.rdbcompression);
         let name = replica_name(client);
@@ -593,7 +655,9 @@ impl Node {
         // A disk payload is followed by the stream at once; a diskless one waits for the
         // replica's first ACK, and its stream is handed over only then.
         let ahead = self.unwritten_on(client.conn) + (client.reply_pending + out.len()) as u64;
-        let ClientRole::Replica(peer) = &mut client.role else { return Vec::new() };
+        let ClientRole::Replica(peer) = &mut client.role else {
+            return Vec::new();
+        };
         peer.state = ReplicaSyncState::Online;
         peer.ack_time = self.now;
         peer.start_stream_on_ack = diskless;
@@ -613,7 +677,9 @@ impl Node {
 
     /// REPLCONF ACK from a replica.
     pub(crate) fn replica_ack(&mut self, client: &mut Client, offset: u64) {
-        let ClientRole::Replica(peer) = &mut client.role else { return };
+        let ClientRole::Replica(peer) = &mut client.role else {
+            return;
+        };
         if offset > peer.ack_offset {
             peer.ack_offset = offset;
         }
@@ -623,12 +689,15 @@ impl Node {
             // replica has kept alive in the buffer, goes now.
             peer.start_stream_on_ack = false;
             let conn = client.conn;
-            let ahead = self.unwritten.get(&conn).copied().unwrap_or(0) + client.reply_pending as u64;
+            let ahead =
+                self.unwritten.get(&conn).copied().unwrap_or(0) + client.reply_pending as u64;
             if let ClientRole::Replica(peer) = &mut client.role {
                 peer.bytes_ahead_of_stream = Some(ahead);
             }
             let backlog = self.repl.backlog.as_ref();
-            let missed = backlog.and_then(|b| b.read_from(b.replica_offset(conn)?)).unwrap_or_default();
+            let missed = backlog
+                .and_then(|b| b.read_from(b.replica_offset(conn)?))
+                .unwrap_or_default();
             self.send(conn, missed);
         }
     }
@@ -659,14 +728,21 @@ impl Node {
             matches!(&c.role, ClientRole::Replica(p)
                 if p.state == ReplicaSyncState::Online && now_secs.saturating_sub(p.ack_time / 1000) <= max_lag)
         };
-        let in_map = self.clients.values().filter(|c| in_flight.is_none_or(|f| f.conn != c.conn)).filter(|c| good(c)).count();
+        let in_map = self
+            .clients
+            .values()
+            .filter(|c| in_flight.is_none_or(|f| f.conn != c.conn))
+            .filter(|c| good(c))
+            .count();
         self.repl.good_replicas = (in_map + in_flight.filter(|c| good(c)).map_or(0, |_| 1)) as u64;
     }
 
     /// Redis's `replicationCountAcksByOffset`: online replicas that acknowledged at
     /// least `offset`.
     pub(crate) fn count_acks_by_offset(&self, offset: u64) -> u64 {
-        self.replicas().filter(|(_, p)| p.state == ReplicaSyncState::Online && p.ack_offset >= offset).count() as u64
+        self.replicas()
+            .filter(|(_, p)| p.state == ReplicaSyncState::Online && p.ack_offset >= offset)
+            .count() as u64
     }
 
     /// Redis's `processClientsWaitingReplicas`, once per event-loop pass: every WAIT whose
@@ -676,9 +752,15 @@ impl Node {
     pub(crate) fn process_clients_waiting_replicas(&mut self) {
         let mut last: Option<(u64, u64)> = None;
         for conn in self.clients_waiting_acks.clone() {
-            let Some(block) = self.clients.get(&conn).and_then(|c| c.blocked.clone()) else { continue };
+            let Some(block) = self.clients.get(&conn).and_then(|c| c.blocked.clone()) else {
+                continue;
+            };
             let satisfied = match last {
-                Some((offset, acked)) if offset >= block.offset && acked as i64 >= block.numreplicas => Some(acked),
+                Some((offset, acked))
+                    if offset >= block.offset && acked as i64 >= block.numreplicas =>
+                {
+                    Some(acked)
+                }
                 _ => {
                     let acked = self.count_acks_by_offset(block.offset);
                     (acked as i64 >= block.numreplicas).then(|| {
@@ -731,19 +813,25 @@ impl Node {
             .map(|(id, c)| (*id, replica_name(c)))
             .collect();
         for (conn, name) in timed_out {
-            self.log(format!("Disconnecting timedout replica (streaming sync): {name}"));
+            self.log(format!(
+                "Disconnecting timedout replica (streaming sync): {name}"
+            ));
             self.close_conn(conn);
         }
         // Free the backlog of a master that has had no replica for repl-backlog-ttl.
         if self.repl.link.is_none() && self.repl.backlog.is_some() && !has_replicas {
             if let Some(since) = self.repl.no_replicas_since {
-                if self.config.repl_backlog_ttl > 0 && now_secs.saturating_sub(since / 1000) > self.config.repl_backlog_ttl {
+                if self.config.repl_backlog_ttl > 0
+                    && now_secs.saturating_sub(since / 1000) > self.config.repl_backlog_ttl
+                {
                     // Nobody can PSYNC with the old history any more: start a new one.
                     self.repl.replid = self.ids.hex(40);
                     self.repl.clear_replid2();
                     self.repl.backlog = None;
                     let ttl = self.config.repl_backlog_ttl;
-                    self.log(format!("Replication backlog freed after {ttl} seconds without connected replicas."));
+                    self.log(format!(
+                        "Replication backlog freed after {ttl} seconds without connected replicas."
+                    ));
                 }
             }
         }
@@ -775,8 +863,15 @@ impl Node {
 /// `*<argc>\r\n`, and per argument `$<len>\r\n`, the argument, `\r\n`.
 fn resp_piece_ends(command: &[u8], at: usize, ends: &mut Vec<usize>) {
     let header_end = |from: usize| -> (usize, usize) {
-        let cr = from + command[from..].iter().position(|&b| b == b'\r').expect("an encoded command");
-        let n = std::str::from_utf8(&command[from + 1..cr]).ok().and_then(|t| t.parse().ok()).expect("an encoded command");
+        let cr = from
+            + command[from..]
+                .iter()
+                .position(|&b| b == b'\r')
+                .expect("an encoded command");
+        let n = std::str::from_utf8(&command[from + 1..cr])
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .expect("an encoded command");
         (n, cr + 2)
     };
     let (argc, mut i) = header_end(0);

@@ -50,9 +50,11 @@ mod replica;
 
 pub use crate::engine::config::SyncProtocol;
 pub use backlog::Backlog;
-pub use master::SyncDecision;
 pub(crate) use master::Propagation;
-pub use replica::{LinkStateName, MasterLink, BULK_HEADER_LINE_MAX, HANDSHAKE_LINE_MAX, SYNC_PAYLOAD_MAX_BYTES};
+pub use master::SyncDecision;
+pub use replica::{
+    LinkStateName, MasterLink, BULK_HEADER_LINE_MAX, HANDSHAKE_LINE_MAX, SYNC_PAYLOAD_MAX_BYTES,
+};
 
 /// Replication state that both roles share.
 #[derive(Debug, Clone)]

@@ -40,10 +40,16 @@ impl Node {
         if let Some(unwritten) = self.unwritten.get_mut(&conn) {
             *unwritten = unwritten.saturating_sub(bytes);
         }
-        let Some(client) = self.clients.get_mut(&conn) else { return };
-        let ClientRole::Replica(peer) = &mut client.role else { return };
+        let Some(client) = self.clients.get_mut(&conn) else {
+            return;
+        };
+        let ClientRole::Replica(peer) = &mut client.role else {
+            return;
+        };
         // Bytes queued ahead of the stream (replies, the payload) leave first.
-        let Some(ahead) = peer.bytes_ahead_of_stream.as_mut() else { return };
+        let Some(ahead) = peer.bytes_ahead_of_stream.as_mut() else {
+            return;
+        };
         let not_stream = bytes.min(*ahead);
         *ahead -= not_stream;
         let stream = bytes - not_stream;
@@ -62,7 +68,9 @@ impl Node {
     /// nobody holds any more are given back, ten times faster than a single trim, for a
     /// replica that left may have held many.
     pub(crate) fn settle_replication_buffer(&mut self) {
-        let Some(backlog) = self.repl.backlog.as_ref() else { return };
+        let Some(backlog) = self.repl.backlog.as_ref() else {
+            return;
+        };
         for conn in backlog.replicas_done_with_their_block() {
             // Replicas still receiving their payload, or waiting to ACK it, do not write
             // the stream yet.
@@ -82,7 +90,10 @@ impl Node {
     /// A replica's output buffer as `client-output-buffer-limit` and CLIENT LIST count it:
     /// (bytes, blocks).
     pub(crate) fn replica_output_usage(&self, conn: ConnId) -> (u64, u64) {
-        self.repl.backlog.as_ref().map_or((0, 0), |b| b.replica_output_usage(conn))
+        self.repl
+            .backlog
+            .as_ref()
+            .map_or((0, 0), |b| b.replica_output_usage(conn))
     }
 
     /// Redis's `checkClientOutputBufferLimits` for a replica: whether it must go. Also
@@ -90,12 +101,25 @@ impl Node {
     fn replica_over_output_limit(&mut self, conn: ConnId) -> bool {
         let (used, _) = self.replica_output_usage(conn);
         let (hard, soft, soft_secs) = self.config.client_output_buffer_limit[REPLICA_CLASS];
-        let hard_limit = if hard != 0 { hard.max(self.config.repl_backlog_size) } else { 0 };
+        let hard_limit = if hard != 0 {
+            hard.max(self.config.repl_backlog_size)
+        } else {
+            0
+        };
         let now_secs = self.now / 1000;
-        let Some(client) = self.clients.get_mut(&conn) else { return false };
-        let ClientRole::Replica(peer) = &mut client.role else { return false };
+        let Some(client) = self.clients.get_mut(&conn) else {
+            return false;
+        };
+        let ClientRole::Replica(peer) = &mut client.role else {
+            return false;
+        };
         let over_hard = hard != 0 && used >= hard_limit;
-        let over_soft = soft_limit_passed(&mut peer.obuf_soft_limit_reached_time, soft != 0 && used >= soft, now_secs, soft_secs);
+        let over_soft = soft_limit_passed(
+            &mut peer.obuf_soft_limit_reached_time,
+            soft != 0 && used >= soft,
+            now_secs,
+            soft_secs,
+        );
         over_hard || over_soft
     }
 
@@ -107,10 +131,18 @@ impl Node {
             if !self.replica_over_output_limit(conn) {
                 continue;
             }
-            let Some(client) = self.clients.get(&conn) else { continue };
+            let Some(client) = self.clients.get(&conn) else {
+                continue;
+            };
             let desc = self.client_info_line(client, false);
-            let how = if asap { "scheduled to be closed ASAP" } else { "closed" };
-            self.log(format!("Client {desc} {how} for overcoming of output buffer limits."));
+            let how = if asap {
+                "scheduled to be closed ASAP"
+            } else {
+                "closed"
+            };
+            self.log(format!(
+                "Client {desc} {how} for overcoming of output buffer limits."
+            ));
             self.abort_conn(conn);
         }
     }
@@ -136,7 +168,12 @@ impl Node {
 /// class: the first time a client is over the soft limit the clock starts (`since`, in
 /// unix seconds) and it is not over yet; it is over once it has stayed over for more than
 /// `soft_secs`; back under the limit, the clock stops.
-pub(crate) fn soft_limit_passed(since: &mut u64, over_soft: bool, now_secs: u64, soft_secs: u64) -> bool {
+pub(crate) fn soft_limit_passed(
+    since: &mut u64,
+    over_soft: bool,
+    now_secs: u64,
+    soft_secs: u64,
+) -> bool {
     if !over_soft {
         *since = 0;
         return false;
@@ -163,7 +200,13 @@ mod tests {
         while let Some(out) = node.poll_output() {
             match out {
                 Output::Send { conn, data } if !stalled.contains(&conn) => {
-                    node.handle(now, Input::Written { conn, bytes: data.len() as u64 });
+                    node.handle(
+                        now,
+                        Input::Written {
+                            conn,
+                            bytes: data.len() as u64,
+                        },
+                    );
                 }
                 Output::Abort { conn } => aborted.push(conn),
                 Output::Event(Event::Log(line)) => logs.push(line),
@@ -174,13 +217,23 @@ mod tests {
     }
 
     fn master(limit: (u64, u64, u64), diskless: bool) -> Node {
-        let mut config = Config { repl_diskless_sync: diskless, repl_diskless_sync_delay: 0, ..Config::default() };
+        let mut config = Config {
+            repl_diskless_sync: diskless,
+            repl_diskless_sync_delay: 0,
+            ..Config::default()
+        };
         config.client_output_buffer_limit[1] = limit;
         Node::new(config, T0, 1)
     }
 
     fn connect(node: &mut Node, port: u16) -> ConnId {
-        node.accept(T0, PeerAddr { ip: "127.0.0.1".into(), port })
+        node.accept(
+            T0,
+            PeerAddr {
+                ip: "127.0.0.1".into(),
+                port,
+            },
+        )
     }
 
     /// A replica that sends its handshake and PSYNC and from then on never reads.
@@ -188,7 +241,13 @@ mod tests {
         let conn = connect(node, 50000);
         let mut hello = encode_command(&[b"REPLCONF", b"listening-port", b"6390"]);
         if diskless {
-            hello.extend(encode_command(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]));
+            hello.extend(encode_command(&[
+                b"REPLCONF",
+                b"capa",
+                b"eof",
+                b"capa",
+                b"psync2",
+            ]));
         }
         hello.extend(encode_command(&[b"PSYNC", b"?", b"-1"]));
         node.handle(T0, Input::Bytes { conn, data: hello });
@@ -197,7 +256,13 @@ mod tests {
 
     fn set(node: &mut Node, now: u64, writer: ConnId, key: &str, len: usize) {
         let value = vec![b'v'; len];
-        node.handle(now, Input::Bytes { conn: writer, data: encode_command(&[b"SET", key.as_bytes(), &value]) });
+        node.handle(
+            now,
+            Input::Bytes {
+                conn: writer,
+                data: encode_command(&[b"SET", key.as_bytes(), &value]),
+            },
+        );
     }
 
     fn backlog(node: &Node) -> &crate::engine::replication::Backlog {
@@ -223,12 +288,31 @@ mod tests {
         let (i, before, logs, aborted) = dropped.expect("the replica is dropped");
         assert_eq!(aborted, vec![replica]);
         // Dropped by the write that took its buffer to 1 MiB, not before.
-        assert!(before < MB && i >= 9, "dropped after {i} writes with {before} bytes");
-        let line = logs.iter().find(|l| l.contains("output buffer limits")).expect("the drop is logged");
-        assert!(line.starts_with(&format!("Client id={replica} addr=127.0.0.1:50000 ")), "{line}");
-        assert!(line.contains(" flags=S ") && line.contains(" events=rw cmd=psync "), "{line}");
-        assert!(line.ends_with(" scheduled to be closed ASAP for overcoming of output buffer limits."), "{line}");
-        assert!(logs.iter().any(|l| l == "Connection with replica 127.0.0.1:6390 lost."), "{logs:?}");
+        assert!(
+            before < MB && i >= 9,
+            "dropped after {i} writes with {before} bytes"
+        );
+        let line = logs
+            .iter()
+            .find(|l| l.contains("output buffer limits"))
+            .expect("the drop is logged");
+        assert!(
+            line.starts_with(&format!("Client id={replica} addr=127.0.0.1:50000 ")),
+            "{line}"
+        );
+        assert!(
+            line.contains(" flags=S ") && line.contains(" events=rw cmd=psync "),
+            "{line}"
+        );
+        assert!(
+            line.ends_with(" scheduled to be closed ASAP for overcoming of output buffer limits."),
+            "{line}"
+        );
+        assert!(
+            logs.iter()
+                .any(|l| l == "Connection with replica 127.0.0.1:6390 lost."),
+            "{logs:?}"
+        );
         assert_eq!(node.replicas().count(), 0);
         // What only it held is given back: the history is trimmed to its setting again.
         let b = backlog(&node);
@@ -245,7 +329,10 @@ mod tests {
         pump(&mut node, T0, &[replica]);
         for i in 0..4 {
             set(&mut node, T0, writer, &format!("k{i}"), 100_000);
-            assert!(pump(&mut node, T0, &[replica]).1.is_empty(), "the soft limit only starts a clock");
+            assert!(
+                pump(&mut node, T0, &[replica]).1.is_empty(),
+                "the soft limit only starts a clock"
+            );
         }
         assert!(node.replica_output_usage(replica).0 > 256 * 1024);
         // Over the limit for 2 whole seconds is still allowed; a third one is not.
@@ -255,7 +342,8 @@ mod tests {
         let (logs, aborted) = pump(&mut node, T0 + 3_000, &[replica]);
         assert_eq!(aborted, vec![replica]);
         assert!(
-            logs.iter().any(|l| l.starts_with("Client id=") && l.ends_with(" closed for overcoming of output buffer limits.")),
+            logs.iter().any(|l| l.starts_with("Client id=")
+                && l.ends_with(" closed for overcoming of output buffer limits.")),
             "{logs:?}"
         );
     }
@@ -276,7 +364,10 @@ mod tests {
         // It has sent everything, so it only references the tail block.
         let b = backlog(&node);
         let tail = b.blocks().last().expect("a tail block");
-        assert_eq!(b.replica_offset(replica), Some(tail.first_offset + tail.used as u64));
+        assert_eq!(
+            b.replica_offset(replica),
+            Some(tail.first_offset + tail.used as u64)
+        );
         assert!(b.histlen() as u64 <= MB + 81_880);
     }
 
@@ -291,7 +382,9 @@ mod tests {
         // Fill the tail block exactly, and let the replica send all of it.
         let tail = backlog(&node).blocks().last().unwrap();
         let room = tail.size - tail.used;
-        let len = (1..room).find(|l| 25 + l.to_string().len() + l == room).expect("a value that fills the block");
+        let len = (1..room)
+            .find(|l| 25 + l.to_string().len() + l == room)
+            .expect("a value that fills the block");
         set(&mut node, T0, writer, "c", len);
         pump(&mut node, T0, &[]);
         let tail = backlog(&node).blocks().last().unwrap();
@@ -321,13 +414,25 @@ mod tests {
         assert!(held > 300_000, "{held}");
         // The ACK releases it: the whole stream since the snapshot is sent at once.
         let ack = encode_command(&[b"REPLCONF", b"ACK", b"0"]);
-        node.handle(T0, Input::Bytes { conn: replica, data: ack });
+        node.handle(
+            T0,
+            Input::Bytes {
+                conn: replica,
+                data: ack,
+            },
+        );
         let mut sent = 0;
         while let Some(out) = node.poll_output() {
             if let Output::Send { conn, data } = out {
                 if conn == replica {
                     sent += data.len();
-                    node.handle(T0, Input::Written { conn, bytes: data.len() as u64 });
+                    node.handle(
+                        T0,
+                        Input::Written {
+                            conn,
+                            bytes: data.len() as u64,
+                        },
+                    );
                 }
             }
         }

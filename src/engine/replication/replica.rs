@@ -37,8 +37,13 @@ pub enum LinkState {
     Connecting,
     ReceivePingReply,
     /// Replies to the burst of AUTH / REPLCONF listening-port / ip-address / capa, in order.
-    ReceiveHandshakeReplies { pending: Vec<HandshakeStep> },
-    ReceivePsyncReply { sent_replid: String, sent_offset: i64 },
+    ReceiveHandshakeReplies {
+        pending: Vec<HandshakeStep>,
+    },
+    ReceivePsyncReply {
+        sent_replid: String,
+        sent_offset: i64,
+    },
     /// Receiving the snapshot payload.
     Transfer(Transfer),
     Connected,
@@ -173,7 +178,10 @@ fn text(bytes: &[u8]) -> String {
 /// as they are; a byte that is not printable ASCII is kept as `?` here, so the id stays 40
 /// one-byte characters wherever it is shown or cut.
 fn replid_text(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| if b.is_ascii_graphic() { b as char } else { '?' }).collect()
+    bytes
+        .iter()
+        .map(|&b| if b.is_ascii_graphic() { b as char } else { '?' })
+        .collect()
 }
 
 /// Appends arriving payload bytes, as Redis writes them to its temporary file: past
@@ -183,7 +191,9 @@ fn push_payload(payload: &mut Vec<u8>, bytes: &[u8]) -> Result<(), &'static str>
     if payload.len().saturating_add(bytes.len()) > SYNC_PAYLOAD_MAX_BYTES {
         return Err("No space left on device");
     }
-    payload.try_reserve(bytes.len()).map_err(|_| "Cannot allocate memory")?;
+    payload
+        .try_reserve(bytes.len())
+        .map_err(|_| "Cannot allocate memory")?;
     payload.extend_from_slice(bytes);
     Ok(())
 }
@@ -221,7 +231,9 @@ impl Node {
                 "replscope-sync-protocol is '{}': a former master has no cached master to offer (only PSYNC2 lets it offer its own history), so the new master will send a full snapshot.",
                 protocol.name()
             ));
-            self.emit(Event::Role { role: Role::Replica });
+            self.emit(Event::Role {
+                role: Role::Replica,
+            });
         } else if was_master {
             self.repl.cached_master = None;
             self.log(
@@ -232,9 +244,15 @@ impl Node {
                 reploff: self.repl.master_repl_offset,
                 db: self.repl.stream_db.unwrap_or(0),
             });
-            self.emit(Event::Role { role: Role::Replica });
+            self.emit(Event::Role {
+                role: Role::Replica,
+            });
         }
-        let reploff = self.repl.cached_master.as_ref().map_or(self.repl.master_repl_offset, |c| c.reploff);
+        let reploff = self
+            .repl
+            .cached_master
+            .as_ref()
+            .map_or(self.repl.master_repl_offset, |c| c.reploff);
         // Switching masters keeps the time the previous link went down.
         let down_since = self.repl.link.as_ref().and_then(|l| l.down_since);
         self.repl.link = Some(MasterLink {
@@ -255,7 +273,9 @@ impl Node {
 
     /// REPLICAOF NO ONE.
     pub(crate) fn unset_master(&mut self) {
-        let Some(link) = self.repl.link.take() else { return };
+        let Some(link) = self.repl.link.take() else {
+            return;
+        };
         if let Some(conn) = link.conn {
             self.clients.remove(&conn);
             self.close_output(conn);
@@ -278,7 +298,11 @@ impl Node {
             // continue partially with the id they know, up to the offset we reached.
             self.repl.replid2 = std::mem::replace(&mut self.repl.replid, self.ids.hex(40));
             self.repl.second_repl_offset = self.repl.master_repl_offset as i64 + 1;
-            let (r1, r2, off) = (self.repl.replid.clone(), self.repl.replid2.clone(), self.repl.second_repl_offset);
+            let (r1, r2, off) = (
+                self.repl.replid.clone(),
+                self.repl.replid2.clone(),
+                self.repl.second_repl_offset,
+            );
             self.log(format!("Setting secondary replication ID to {r2}, valid up to offset: {off}. New replication ID is {r1}"));
         }
         // Our replicas must learn the new id: drop them, they come back with PSYNC.
@@ -289,7 +313,9 @@ impl Node {
     }
 
     fn set_link_state(&mut self, state: LinkState) {
-        let Some(link) = self.repl.link.as_mut() else { return };
+        let Some(link) = self.repl.link.as_mut() else {
+            return;
+        };
         let before = link.state_name();
         link.state = state;
         let after = link.state_name();
@@ -310,7 +336,9 @@ impl Node {
     /// Redis's connectWithMaster: a new non-blocking connect.
     fn connect_with_master(&mut self) {
         let conn = self.alloc_conn();
-        let Some(link) = self.repl.link.as_mut() else { return };
+        let Some(link) = self.repl.link.as_mut() else {
+            return;
+        };
         link.conn = Some(conn);
         link.clear_inbox();
         link.last_io = self.now;
@@ -321,11 +349,16 @@ impl Node {
     }
 
     fn link_conn_is(&self, conn: ConnId) -> bool {
-        self.repl.link.as_ref().is_some_and(|l| l.conn == Some(conn))
+        self.repl
+            .link
+            .as_ref()
+            .is_some_and(|l| l.conn == Some(conn))
     }
 
     pub(crate) fn on_master_connected(&mut self, conn: ConnId) {
-        if !self.link_conn_is(conn) || self.repl.link.as_ref().map(|l| &l.state) != Some(&LinkState::Connecting) {
+        if !self.link_conn_is(conn)
+            || self.repl.link.as_ref().map(|l| &l.state) != Some(&LinkState::Connecting)
+        {
             // A connection we gave up on came through after all.
             self.close_output(conn);
             return;
@@ -348,7 +381,10 @@ impl Node {
         if !self.link_conn_is(conn) {
             return;
         }
-        let in_transfer = matches!(self.repl.link.as_ref().map(|l| &l.state), Some(LinkState::Transfer(_)));
+        let in_transfer = matches!(
+            self.repl.link.as_ref().map(|l| &l.state),
+            Some(LinkState::Transfer(_))
+        );
         if in_transfer {
             self.log("I/O error trying to sync with MASTER: connection lost");
         } else {
@@ -368,7 +404,9 @@ impl Node {
 
     /// Abandons the current attempt; the replication cron retries within a second.
     fn handshake_failed(&mut self) {
-        let Some(link) = self.repl.link.as_mut() else { return };
+        let Some(link) = self.repl.link.as_mut() else {
+            return;
+        };
         if let Some(conn) = link.conn.take() {
             self.close_output(conn);
         }
@@ -396,17 +434,23 @@ impl Node {
             let state = self.repl.link.as_mut().map(|l| match &mut l.state {
                 LinkState::Transfer(t) => {
                     let payload = std::mem::take(&mut t.payload);
-                    LinkState::Transfer(Transfer { payload, ..t.clone() })
+                    LinkState::Transfer(Transfer {
+                        payload,
+                        ..t.clone()
+                    })
                 }
                 other => other.clone(),
             });
             let in_transfer = matches!(state, Some(LinkState::Transfer(_)));
             let step = match state {
                 Some(LinkState::ReceivePingReply) => self.on_ping_reply(conn),
-                Some(LinkState::ReceiveHandshakeReplies { pending }) => self.on_handshake_reply(conn, pending),
-                Some(LinkState::ReceivePsyncReply { sent_replid, sent_offset }) => {
-                    self.on_psync_reply(conn, &sent_replid, sent_offset)
+                Some(LinkState::ReceiveHandshakeReplies { pending }) => {
+                    self.on_handshake_reply(conn, pending)
                 }
+                Some(LinkState::ReceivePsyncReply {
+                    sent_replid,
+                    sent_offset,
+                }) => self.on_psync_reply(conn, &sent_replid, sent_offset),
                 Some(LinkState::Transfer(t)) => self.on_transfer_bytes(conn, t),
                 _ => {
                     // No reply is read in this state (Redis has no read handler on the
@@ -448,7 +492,10 @@ impl Node {
         let unread = &link.inbox[link.inbox_read..];
         let window = &unread[..unread.len().min(max)];
         let (line, used) = match window.iter().position(|&b| b == b'\n') {
-            Some(nl) => (window[..nl].strip_suffix(b"\r").unwrap_or(&window[..nl]), nl + 1),
+            Some(nl) => (
+                window[..nl].strip_suffix(b"\r").unwrap_or(&window[..nl]),
+                nl + 1,
+            ),
             None if window.len() == max => (window, max),
             None => return None,
         };
@@ -470,7 +517,9 @@ impl Node {
     }
 
     fn on_ping_reply(&mut self, conn: ConnId) -> Step {
-        let Some(line) = self.take_line(HANDSHAKE_LINE_MAX) else { return Step::Wait };
+        let Some(line) = self.take_line(HANDSHAKE_LINE_MAX) else {
+            return Step::Wait;
+        };
         // A `+` reply or an auth error is fine (AUTH follows); anything else, an empty line
         // included, ends the attempt.
         if !line.starts_with(b"+")
@@ -478,7 +527,10 @@ impl Node {
             && !line.starts_with(b"-NOPERM")
             && !line.starts_with(b"-ERR operation not permitted")
         {
-            self.log_quoting_master(format!("Error reply to PING from master: '{}'", text(&line)));
+            self.log_quoting_master(format!(
+                "Error reply to PING from master: '{}'",
+                text(&line)
+            ));
             return Step::Fail;
         }
         self.log("Master replied to PING, replication can continue...");
@@ -492,10 +544,18 @@ impl Node {
             }
             pending.push(HandshakeStep::Auth);
         }
-        let port = if self.config.replica_announce_port != 0 { self.config.replica_announce_port } else { self.config.port };
+        let port = if self.config.replica_announce_port != 0 {
+            self.config.replica_announce_port
+        } else {
+            self.config.port
+        };
         // Redis 2.4 and 2.6 already announced their port; a SYNC-only replica says
         // nothing else about itself (no announced ip, no capabilities).
-        burst.extend(encode_command(&[b"REPLCONF", b"listening-port", port.to_string().as_bytes()]));
+        burst.extend(encode_command(&[
+            b"REPLCONF",
+            b"listening-port",
+            port.to_string().as_bytes(),
+        ]));
         pending.push(HandshakeStep::Port);
         let protocol = self.config.sync_protocol;
         if protocol != SyncProtocol::Sync {
@@ -507,7 +567,13 @@ impl Node {
                 // 3.0-3.2 knew diskless payloads, but not `+CONTINUE <new id>`.
                 burst.extend(encode_command(&[b"REPLCONF", b"capa", b"eof"]));
             } else {
-                burst.extend(encode_command(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]));
+                burst.extend(encode_command(&[
+                    b"REPLCONF",
+                    b"capa",
+                    b"eof",
+                    b"capa",
+                    b"psync2",
+                ]));
             }
             pending.push(HandshakeStep::Capa);
         }
@@ -517,7 +583,9 @@ impl Node {
     }
 
     fn on_handshake_reply(&mut self, conn: ConnId, mut pending: Vec<HandshakeStep>) -> Step {
-        let Some(line) = self.take_line(HANDSHAKE_LINE_MAX) else { return Step::Wait };
+        let Some(line) = self.take_line(HANDSHAKE_LINE_MAX) else {
+            return Step::Wait;
+        };
         let step = pending.remove(0);
         if line.starts_with(b"-") {
             // Redis quotes the whole reply, its `-` included.
@@ -527,11 +595,15 @@ impl Node {
                     self.log(format!("Unable to AUTH to MASTER: {err}"));
                     return Step::Fail;
                 }
-                HandshakeStep::Port => {
-                    self.log(format!("(Non critical) Master does not understand REPLCONF listening-port: {err}"))
-                }
-                HandshakeStep::Ip => self.log(format!("(Non critical) Master does not understand REPLCONF ip-address: {err}")),
-                HandshakeStep::Capa => self.log(format!("(Non critical) Master does not understand REPLCONF capa: {err}")),
+                HandshakeStep::Port => self.log(format!(
+                    "(Non critical) Master does not understand REPLCONF listening-port: {err}"
+                )),
+                HandshakeStep::Ip => self.log(format!(
+                    "(Non critical) Master does not understand REPLCONF ip-address: {err}"
+                )),
+                HandshakeStep::Capa => self.log(format!(
+                    "(Non critical) Master does not understand REPLCONF capa: {err}"
+                )),
             }
         }
         if !pending.is_empty() {
@@ -555,7 +627,10 @@ impl Node {
         let (replid, offset) = match self.repl.cached_master.clone() {
             Some(cached) => {
                 let off = cached.reploff as i64 + 1;
-                self.log(format!("Trying a partial resynchronization (request {}:{off}).", cached.replid));
+                self.log(format!(
+                    "Trying a partial resynchronization (request {}:{off}).",
+                    cached.replid
+                ));
                 (cached.replid.clone(), off)
             }
             None => {
@@ -563,12 +638,20 @@ impl Node {
                 ("?".to_string(), -1)
             }
         };
-        self.send(conn, encode_command(&[b"PSYNC", replid.as_bytes(), offset.to_string().as_bytes()]));
-        self.set_link_state(LinkState::ReceivePsyncReply { sent_replid: replid, sent_offset: offset });
+        self.send(
+            conn,
+            encode_command(&[b"PSYNC", replid.as_bytes(), offset.to_string().as_bytes()]),
+        );
+        self.set_link_state(LinkState::ReceivePsyncReply {
+            sent_replid: replid,
+            sent_offset: offset,
+        });
     }
 
     fn on_psync_reply(&mut self, conn: ConnId, _sent_replid: &str, _sent_offset: i64) -> Step {
-        let Some(line) = self.take_line(HANDSHAKE_LINE_MAX) else { return Step::Wait };
+        let Some(line) = self.take_line(HANDSHAKE_LINE_MAX) else {
+            return Step::Wait;
+        };
         if line.is_empty() {
             // The master keeps the connection alive with newlines while it prepares.
             return Step::Continue;
@@ -578,7 +661,9 @@ impl Node {
             // be exactly CONFIG_RUN_ID_SIZE long; the offset is strtoll of the rest.
             let fields = line.iter().position(|&b| b == b' ').and_then(|sp| {
                 let rest = &line[sp + 1..];
-                rest.iter().position(|&b| b == b' ').map(|sp2| (&rest[..sp2], &rest[sp2 + 1..]))
+                rest.iter()
+                    .position(|&b| b == b' ')
+                    .map(|sp2| (&rest[..sp2], &rest[sp2 + 1..]))
             });
             match fields {
                 Some((replid, offset)) if replid.len() == REPLID_LEN => {
@@ -605,20 +690,28 @@ impl Node {
             // (Redis scans to the first `\r`); anything else is not an id, and is ignored.
             let tail = &line[9..];
             let end = tail.iter().position(|&b| b == b'\r').unwrap_or(tail.len());
-            let new_id = if end == REPLID_LEN + 1 { replid_text(&tail[1..end]) } else { String::new() };
+            let new_id = if end == REPLID_LEN + 1 {
+                replid_text(&tail[1..end])
+            } else {
+                String::new()
+            };
             self.resurrect_cached_master(conn, new_id);
             self.log("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
             return Step::Continue;
         }
         let reply = text(&line);
         if line.starts_with(b"-NOMASTERLINK") || line.starts_with(b"-LOADING") {
-            self.log_quoting_master(format!("Master is currently unable to PSYNC but should be in the future: {reply}"));
+            self.log_quoting_master(format!(
+                "Master is currently unable to PSYNC but should be in the future: {reply}"
+            ));
             return Step::Fail;
         }
         if line.starts_with(b"-") {
             // A master older than 2.8 does not know PSYNC: fall back to SYNC.
             if line.starts_with(b"-ERR") {
-                self.log_quoting_master(format!("Master does not support PSYNC or is in error state (reply: {reply})"));
+                self.log_quoting_master(format!(
+                    "Master does not support PSYNC or is in error state (reply: {reply})"
+                ));
             } else {
                 self.log_quoting_master(format!("Unexpected reply to PSYNC from master: {reply}"));
             }
@@ -650,12 +743,17 @@ impl Node {
 
     fn on_transfer_bytes(&mut self, conn: ConnId, mut t: Transfer) -> Step {
         let Some(size) = t.size else {
-            let Some(line) = self.take_line(BULK_HEADER_LINE_MAX) else { return Step::Wait };
+            let Some(line) = self.take_line(BULK_HEADER_LINE_MAX) else {
+                return Step::Wait;
+            };
             if line.is_empty() {
                 return Step::Continue; // keepalive newline
             }
             if let Some(err) = line.strip_prefix(b"-") {
-                self.log_quoting_master(format!("MASTER aborted replication with an error: {}", text(err)));
+                self.log_quoting_master(format!(
+                    "MASTER aborted replication with an error: {}",
+                    text(err)
+                ));
                 return Step::Fail;
             }
             let Some(rest) = line.strip_prefix(b"$") else {
@@ -668,18 +766,24 @@ impl Node {
             if rest.starts_with(b"EOF:") && rest.len() - 4 >= REPLID_LEN {
                 t.eof_mark = Some(rest[4..4 + REPLID_LEN].to_vec());
                 t.size = Some(0);
-                self.log("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
+                self.log(
+                    "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk",
+                );
             } else {
                 // strtol: no digits read as 0 (a short `$EOF:` mark too), and an absurd
                 // length saturates. Nothing is allocated for it.
                 let n = rdb::c_strtoll(rest);
                 t.size = Some(n);
-                self.log(format!("MASTER <-> REPLICA sync: receiving {n} bytes from master to disk"));
+                self.log(format!(
+                    "MASTER <-> REPLICA sync: receiving {n} bytes from master to disk"
+                ));
             }
             self.set_link_state(LinkState::Transfer(t));
             return Step::Continue;
         };
-        let Some(link) = self.repl.link.as_mut() else { return Step::Wait };
+        let Some(link) = self.repl.link.as_mut() else {
+            return Step::Wait;
+        };
         let inbox = link.take_inbox();
         if inbox.is_empty() {
             self.set_link_state(LinkState::Transfer(t));
@@ -710,7 +814,10 @@ impl Node {
             if let Err(e) = push_payload(&mut t.payload, &inbox[..take]) {
                 return self.payload_write_failed(e);
             }
-            (t.payload.len() as u64 == size as u64, inbox[take..].to_vec())
+            (
+                t.payload.len() as u64 == size as u64,
+                inbox[take..].to_vec(),
+            )
         };
         if !done {
             self.set_link_state(LinkState::Transfer(t));
@@ -750,11 +857,28 @@ impl Node {
             Ok(l) => l,
             Err(e) => return self.sync_load_failed(e),
         };
-        let aux = |k: &[u8]| loaded.aux.iter().find(|(key, _)| key == k).map(|(_, v)| String::from_utf8_lossy(v).into_owned());
-        let stream_db = aux(b"repl-stream-db").and_then(|v| v.parse::<usize>().ok()).filter(|d| *d < 16).unwrap_or(0);
+        let aux = |k: &[u8]| {
+            loaded
+                .aux
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        };
+        let stream_db = aux(b"repl-stream-db")
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|d| *d < 16)
+            .unwrap_or(0);
         self.keyspace = loaded.keyspace;
-        let offset = if t.legacy { 0 } else { t.initial_offset.max(0) as u64 };
-        let replid = if t.legacy { self.ids.hex(40) } else { t.master_replid.clone() };
+        let offset = if t.legacy {
+            0
+        } else {
+            t.initial_offset.max(0) as u64
+        };
+        let replid = if t.legacy {
+            self.ids.hex(40)
+        } else {
+            t.master_replid.clone()
+        };
         self.repl.replid = replid;
         self.repl.clear_replid2();
         self.repl.master_repl_offset = offset;
@@ -790,7 +914,9 @@ impl Node {
         if e.kind == rdb::RdbErrorKind::Invalid {
             // Not an RDB file at all: rdbLoad fails with EINVAL, and the replica starts
             // the sync over at once (cancelReplicationHandshake with reconnect).
-            self.log("Failed trying to load the MASTER synchronization DB from disk: Invalid argument");
+            self.log(
+                "Failed trying to load the MASTER synchronization DB from disk: Invalid argument",
+            );
             self.handshake_failed();
             self.reconnect_after_failure();
             return Step::Wait;
@@ -804,7 +930,9 @@ impl Node {
 
     fn send_loading_newline(&mut self, conn: ConnId) {
         let sec = self.now / 1000;
-        let Some(link) = self.repl.link.as_mut() else { return };
+        let Some(link) = self.repl.link.as_mut() else {
+            return;
+        };
         if link.last_newline_sec != sec {
             link.last_newline_sec = sec;
             self.send(conn, b"\n".to_vec());
@@ -830,7 +958,12 @@ impl Node {
         if self.repl.backlog.is_none() {
             self.create_backlog();
         }
-        let leftover = self.repl.link.as_mut().map(|l| l.take_inbox()).unwrap_or_default();
+        let leftover = self
+            .repl
+            .link
+            .as_mut()
+            .map(|l| l.take_inbox())
+            .unwrap_or_default();
         if let Some(link) = self.repl.link.as_mut() {
             link.pre_psync = false;
         }
@@ -838,12 +971,17 @@ impl Node {
     }
 
     fn become_connected(&mut self, conn: ConnId, reploff: u64, db: usize, leftover: Vec<u8>) {
-        let Some(link) = self.repl.link.as_mut() else { return };
+        let Some(link) = self.repl.link.as_mut() else {
+            return;
+        };
         link.reploff = reploff;
         link.down_since = None;
         link.last_io = self.now;
         link.clear_inbox();
-        let peer = PeerAddr { ip: link.host.clone(), port: link.port };
+        let peer = PeerAddr {
+            ip: link.host.clone(),
+            port: link.port,
+        };
         let mut client = Client::new(conn, peer, self.now, true);
         client.role = ClientRole::Master;
         client.db = db;
@@ -855,13 +993,21 @@ impl Node {
     }
 
     fn handle_master_stream(&mut self, conn: ConnId, data: &[u8]) {
-        self.handle(self.now, crate::engine::Input::Bytes { conn, data: data.to_vec() });
+        self.handle(
+            self.now,
+            crate::engine::Input::Bytes {
+                conn,
+                data: data.to_vec(),
+            },
+        );
     }
 
     /// The master client applied these stream bytes: advance our offset and forward the
     /// very same bytes to our backlog and our own replicas.
     pub(crate) fn master_stream_applied(&mut self, bytes: &[u8]) {
-        let Some(link) = self.repl.link.as_mut() else { return };
+        let Some(link) = self.repl.link.as_mut() else {
+            return;
+        };
         link.last_io = self.now;
         link.reploff += bytes.len() as u64;
         if self.repl.backlog.is_none() {
@@ -876,7 +1022,9 @@ impl Node {
     /// REPLCONF ACK <offset> to our master.
     pub(crate) fn send_ack(&mut self) {
         let Some(link) = &self.repl.link else { return };
-        let (Some(conn), true) = (link.conn, link.is_connected()) else { return };
+        let (Some(conn), true) = (link.conn, link.is_connected()) else {
+            return;
+        };
         if link.pre_psync && self.config.sync_protocol == SyncProtocol::Sync {
             // A SYNC-only replica (Redis before 2.8) knows no REPLCONF ACK, not even when
             // the master asks with GETACK.
@@ -888,10 +1036,16 @@ impl Node {
 
     /// The connected master's link broke.
     pub(crate) fn on_master_lost(&mut self, client: Client) {
-        let Some(link) = self.repl.link.as_mut() else { return };
+        let Some(link) = self.repl.link.as_mut() else {
+            return;
+        };
         link.conn = None;
         link.down_since = Some(self.now);
-        let cached = CachedMaster { replid: self.repl.replid.clone(), reploff: link.reploff, db: client.db };
+        let cached = CachedMaster {
+            replid: self.repl.replid.clone(),
+            reploff: link.reploff,
+            db: client.db,
+        };
         self.log("Connection with master lost.");
         self.log("Caching the disconnected master state.");
         self.repl.cached_master = Some(cached);
@@ -902,7 +1056,12 @@ impl Node {
     /// Its timeouts compare whole unix seconds, as Redis does.
     pub(crate) fn replication_cron(&mut self) {
         let timeout = self.config.repl_timeout;
-        let idle_secs = |node: &Node| node.repl.link.as_ref().map_or(0, |l| node.now / 1000 - l.last_io / 1000);
+        let idle_secs = |node: &Node| {
+            node.repl
+                .link
+                .as_ref()
+                .map_or(0, |l| node.now / 1000 - l.last_io / 1000)
+        };
         let state = self.repl.link.as_ref().map(|l| l.state_name());
         use LinkStateName as S;
         match state {
@@ -929,7 +1088,12 @@ impl Node {
             self.connect_to_master();
         }
         // No periodic ACKs to a master we synced with SYNC: it tracks no offset for us.
-        if self.repl.link.as_ref().is_some_and(|l| l.is_connected() && !l.pre_psync) {
+        if self
+            .repl
+            .link
+            .as_ref()
+            .is_some_and(|l| l.is_connected() && !l.pre_psync)
+        {
             self.send_ack();
         }
         self.master_cron();
@@ -972,8 +1136,20 @@ mod tests {
     /// payload with its framing). Returns the log lines and a new connection, if any.
     fn sync(n: &mut Node, conn: ConnId, reply: Vec<u8>) -> (Vec<String>, Option<ConnId>) {
         n.handle(T, Input::Connected { conn });
-        n.handle(T, Input::Bytes { conn, data: b"+PONG\r\n".to_vec() });
-        n.handle(T, Input::Bytes { conn, data: b"+OK\r\n+OK\r\n".to_vec() });
+        n.handle(
+            T,
+            Input::Bytes {
+                conn,
+                data: b"+PONG\r\n".to_vec(),
+            },
+        );
+        n.handle(
+            T,
+            Input::Bytes {
+                conn,
+                data: b"+OK\r\n+OK\r\n".to_vec(),
+            },
+        );
         drain(n);
         n.handle(T, Input::Bytes { conn, data: reply });
         drain(n)
@@ -997,19 +1173,37 @@ mod tests {
     fn snapshot(key: &[u8]) -> Vec<u8> {
         let mut ks = Keyspace::default();
         ks.set(0, key.to_vec(), Value::String(b"v".to_vec()), None);
-        rdb::write(&ks, &SnapshotMeta { redis_ver: "7.0.15", ctime_secs: T / 1000, used_mem: 0, repl: None }, T)
+        rdb::write(
+            &ks,
+            &SnapshotMeta {
+                redis_ver: "7.0.15",
+                ctime_secs: T / 1000,
+                used_mem: 0,
+                repl: None,
+            },
+            T,
+        )
     }
 
     /// A replica that synced once (key "old") and lost its master; returns it and the
     /// connection of its next attempt.
     fn replica_with_old_data() -> (Node, ConnId) {
-        let config = Config { replicaof: Some(("master".into(), 6379)), ..Config::default() };
+        let config = Config {
+            replicaof: Some(("master".into(), 6379)),
+            ..Config::default()
+        };
         let mut n = Node::new(config, T, 7);
         let (_, conn) = drain(&mut n);
         let conn = conn.expect("the replica connects to its master");
         let (logs, _) = sync(&mut n, conn, framed(&snapshot(b"old"), false));
-        assert!(logs.contains(&"MASTER <-> REPLICA sync: Finished with success".to_string()), "{logs:?}");
-        assert!(logs.contains(&"Loading RDB produced by version 7.0.15".to_string()), "{logs:?}");
+        assert!(
+            logs.contains(&"MASTER <-> REPLICA sync: Finished with success".to_string()),
+            "{logs:?}"
+        );
+        assert!(
+            logs.contains(&"Loading RDB produced by version 7.0.15".to_string()),
+            "{logs:?}"
+        );
         n.handle(T, Input::Closed { conn });
         n.tick(T + 1000);
         let (_, next) = drain(&mut n);
@@ -1039,13 +1233,28 @@ mod tests {
             for (payload, want) in cases {
                 let (mut n, conn) = replica_with_old_data();
                 let (logs, reconnect) = sync(&mut n, conn, framed(payload, diskless));
-                let flushed = logs.iter().position(|l| l == "MASTER <-> REPLICA sync: Flushing old data").expect("flushes");
-                let loading = logs.iter().position(|l| l == "MASTER <-> REPLICA sync: Loading DB in memory").expect("loads");
+                let flushed = logs
+                    .iter()
+                    .position(|l| l == "MASTER <-> REPLICA sync: Flushing old data")
+                    .expect("flushes");
+                let loading = logs
+                    .iter()
+                    .position(|l| l == "MASTER <-> REPLICA sync: Loading DB in memory")
+                    .expect("loads");
                 assert!(flushed < loading);
-                assert!(logs.ends_with(&want.iter().map(|s| s.to_string()).collect::<Vec<_>>()), "{logs:?}");
-                assert!(n.is_shut_down(), "Redis exits after reporting a corrupt RDB");
+                assert!(
+                    logs.ends_with(&want.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+                    "{logs:?}"
+                );
+                assert!(
+                    n.is_shut_down(),
+                    "Redis exits after reporting a corrupt RDB"
+                );
                 assert!(reconnect.is_none());
-                assert!(n.keyspace().is_empty(), "the old data was flushed before loading");
+                assert!(
+                    n.keyspace().is_empty(),
+                    "the old data was flushed before loading"
+                );
             }
         }
     }
@@ -1064,7 +1273,10 @@ mod tests {
             let mut cut = full[..full.len() - 20].to_vec();
             cut[12..52].copy_from_slice("b".repeat(40).as_bytes());
             let (logs, _) = sync(&mut n, conn, cut);
-            assert!(logs.contains(&format!("Full resync from master: {}:0", "b".repeat(40))), "{logs:?}");
+            assert!(
+                logs.contains(&format!("Full resync from master: {}:0", "b".repeat(40))),
+                "{logs:?}"
+            );
             n.handle(T + 5, Input::Closed { conn });
             let (logs, reconnect) = drain(&mut n);
             assert_eq!(
@@ -1076,12 +1288,32 @@ mod tests {
                 ],
                 "{logs:?}"
             );
-            assert!(!logs.iter().any(|l| l.contains("Flushing old data") || l.contains("Loading")), "{logs:?}");
-            assert!(n.keyspace().dbs[0].entries.contains_key(b"old".as_slice()), "the old data stays");
+            assert!(
+                !logs
+                    .iter()
+                    .any(|l| l.contains("Flushing old data") || l.contains("Loading")),
+                "{logs:?}"
+            );
+            assert!(
+                n.keyspace().dbs[0].entries.contains_key(b"old".as_slice()),
+                "the old data stays"
+            );
             let conn = reconnect.expect("a new attempt at once");
             n.handle(T + 5, Input::Connected { conn });
-            n.handle(T + 5, Input::Bytes { conn, data: b"+PONG\r\n".to_vec() });
-            n.handle(T + 5, Input::Bytes { conn, data: b"+OK\r\n+OK\r\n".to_vec() });
+            n.handle(
+                T + 5,
+                Input::Bytes {
+                    conn,
+                    data: b"+PONG\r\n".to_vec(),
+                },
+            );
+            n.handle(
+                T + 5,
+                Input::Bytes {
+                    conn,
+                    data: b"+OK\r\n+OK\r\n".to_vec(),
+                },
+            );
             let mut sent = Vec::new();
             while let Some(o) = n.poll_output() {
                 if let Output::Send { conn: c, data } = o {
@@ -1090,8 +1322,15 @@ mod tests {
                     }
                 }
             }
-            let psync = format!("*3\r\n$5\r\nPSYNC\r\n$40\r\n{}\r\n$1\r\n1\r\n", "a".repeat(40));
-            assert!(sent.ends_with(psync.as_bytes()), "{:?}", String::from_utf8_lossy(&sent));
+            let psync = format!(
+                "*3\r\n$5\r\nPSYNC\r\n$40\r\n{}\r\n$1\r\n1\r\n",
+                "a".repeat(40)
+            );
+            assert!(
+                sent.ends_with(psync.as_bytes()),
+                "{:?}",
+                String::from_utf8_lossy(&sent)
+            );
         }
     }
 
@@ -1111,10 +1350,16 @@ mod tests {
             let at = logs.iter().position(|l| l == tail[0]).expect("loads");
             assert_eq!(&logs[at..at + 4], &tail, "{logs:?}");
             assert!(!n.is_shut_down());
-            assert!(n.keyspace().is_empty(), "the old data was flushed before loading, and stays gone");
+            assert!(
+                n.keyspace().is_empty(),
+                "the old data was flushed before loading, and stays gone"
+            );
             let conn = reconnect.expect("a new attempt at once");
             let (logs, _) = sync(&mut n, conn, framed(&snapshot(b"new"), diskless));
-            assert!(logs.contains(&"MASTER <-> REPLICA sync: Finished with success".to_string()), "{logs:?}");
+            assert!(
+                logs.contains(&"MASTER <-> REPLICA sync: Finished with success".to_string()),
+                "{logs:?}"
+            );
             assert!(n.keyspace().dbs[0].entries.contains_key(b"new".as_slice()));
         }
     }

@@ -119,7 +119,11 @@ pub fn backlog_panel(props: &BacklogProps) -> Html {
             <p class="seg-detail" aria-live="polite">{ "Point at a segment (or focus the strip and use ← →) to see its command and offsets." }</p>
         },
     };
-    let pct = if v.size > 0 { v.histlen as f64 * 100.0 / v.size as f64 } else { 0.0 };
+    let pct = if v.size > 0 {
+        v.histlen as f64 * 100.0 / v.size as f64
+    } else {
+        0.0
+    };
     html! {
         <div class="backlog" data-active="true">
             { header }
@@ -177,7 +181,11 @@ pub fn backlog_panel(props: &BacklogProps) -> Html {
 }
 
 fn marker(m: &Marker, row: usize) -> Html {
-    let x = if m.in_window { GUTTER + m.x } else { (GUTTER - 8.0) / 2.0 };
+    let x = if m.in_window {
+        GUTTER + m.x
+    } else {
+        (GUTTER - 8.0) / 2.0
+    };
     let y = STRIP_Y + STRIP_H + 4.0 + row as f64 * MARKER_ROW;
     let anchor = if !m.in_window {
         "middle"
@@ -186,7 +194,12 @@ fn marker(m: &Marker, row: usize) -> Html {
     } else {
         "start"
     };
-    let text = format!("{} {} {}", if m.in_window { "▲" } else { "✖" }, m.name, m.offset);
+    let text = format!(
+        "{} {} {}",
+        if m.in_window { "▲" } else { "✖" },
+        m.name,
+        m.offset
+    );
     html! {
         <g class={classes!("marker", (!m.in_window).then_some("out"))}>
             <line x1={format!("{x:.1}")} x2={format!("{x:.1}")} y1={(STRIP_Y - 2.0).to_string()} y2={format!("{:.1}", y + 2.0)} />

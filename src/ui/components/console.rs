@@ -44,13 +44,18 @@ pub fn console(props: &ConsoleProps) -> Html {
                 // Enter while an input method is composing belongs to the IME.
                 "Enter" if !e.is_composing() => {
                     let line = e.target_unchecked_into::<HtmlInputElement>().value();
-                    Action::SubmitCommand { server: selected, line }
+                    Action::SubmitCommand {
+                        server: selected,
+                        line,
+                    }
                 }
                 "ArrowUp" => Action::HistoryPrev,
                 "ArrowDown" => Action::HistoryNext,
                 // Only when there is something to complete: otherwise Tab moves the focus
                 // on, so the console never traps a keyboard user.
-                "Tab" if completable => Action::Panel(PanelAction::Complete { back: e.shift_key() }),
+                "Tab" if completable => Action::Panel(PanelAction::Complete {
+                    back: e.shift_key(),
+                }),
                 "Escape" if cycling => Action::Panel(PanelAction::CancelCompletion),
                 _ => return,
             };
@@ -60,7 +65,12 @@ pub fn console(props: &ConsoleProps) -> Html {
     };
     let on_send = {
         let line = v.draft.clone();
-        props.dispatch.reform(move |_: MouseEvent| Action::SubmitCommand { server: selected, line: line.clone() })
+        props
+            .dispatch
+            .reform(move |_: MouseEvent| Action::SubmitCommand {
+                server: selected,
+                line: line.clone(),
+            })
     };
 
     html! {

@@ -1,8 +1,8 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use crate::ui::model::timeline::{format_ms, format_speed, TimelineView, SPEEDS};
 use crate::ui::components::help::toggled_theme;
+use crate::ui::model::timeline::{format_ms, format_speed, TimelineView, SPEEDS};
 use crate::ui::state::{format_clock, Action};
 
 #[derive(Properties, PartialEq)]
@@ -21,14 +21,20 @@ pub struct ControlsProps {
 pub fn controls(props: &ControlsProps) -> Html {
     let v = &props.view;
     let paused = v.paused;
-    let toggle = props.dispatch.reform(move |_: MouseEvent| Action::SetPaused(!paused));
+    let toggle = props
+        .dispatch
+        .reform(move |_: MouseEvent| Action::SetPaused(!paused));
     let step = props.dispatch.reform(|_: MouseEvent| Action::Step(1_000));
     let back = props.dispatch.reform(|_: MouseEvent| Action::StepBackEvent);
     let forward = props.dispatch.reform(|_: MouseEvent| Action::StepEvent);
     let latest = props.dispatch.reform(|_: MouseEvent| Action::JumpToEnd);
-    let help = props.dispatch.reform(|_: MouseEvent| Action::ShowHelp(true));
+    let help = props
+        .dispatch
+        .reform(|_: MouseEvent| Action::ShowHelp(true));
     let current_theme = v.theme;
-    let theme = props.dispatch.reform(move |_: MouseEvent| Action::SetTheme(Some(toggled_theme(current_theme))));
+    let theme = props
+        .dispatch
+        .reform(move |_: MouseEvent| Action::SetTheme(Some(toggled_theme(current_theme))));
     let speed = props.dispatch.reform(|e: Event| {
         let value = e.target_unchecked_into::<HtmlSelectElement>().value();
         Action::SetSpeed(value.parse().unwrap_or(100))

@@ -65,7 +65,8 @@ pub fn event_log(props: &EventLogProps) -> Html {
                         // Up from where the list put itself, and not at the end: the user.
                         // (A list that got shorter, by time travel back, was moved up by
                         // the browser, to its end.)
-                        let scrolled_up = f.scrolled_to.is_some_and(|at| el.scroll_top() < at) && !at_bottom(&el);
+                        let scrolled_up =
+                            f.scrolled_to.is_some_and(|at| el.scroll_top() < at) && !at_bottom(&el);
                         if f.following && !scrolled_up {
                             el.set_scroll_top(el.scroll_height());
                             f.scrolled_to = Some(el.scroll_top());
@@ -127,8 +128,12 @@ pub fn event_log(props: &EventLogProps) -> Html {
         Callback::from(move |e: KeyboardEvent| {
             let pos = selected.and_then(|s| rows_shown.iter().position(|&i| i == s));
             let next = match e.key().as_str() {
-                "ArrowDown" => pos.map_or(rows_shown.len().checked_sub(1), |p| Some((p + 1).min(rows_shown.len() - 1))),
-                "ArrowUp" => pos.map_or(rows_shown.len().checked_sub(1), |p| Some(p.saturating_sub(1))),
+                "ArrowDown" => pos.map_or(rows_shown.len().checked_sub(1), |p| {
+                    Some((p + 1).min(rows_shown.len() - 1))
+                }),
+                "ArrowUp" => pos.map_or(rows_shown.len().checked_sub(1), |p| {
+                    Some(p.saturating_sub(1))
+                }),
                 "Enter" => {
                     if let Some(s) = selected {
                         e.prevent_default();
@@ -168,7 +173,10 @@ pub fn event_log(props: &EventLogProps) -> Html {
 
     let top = v.first * ROW_PX;
     let bottom = (v.total - v.first - v.rows.len()) * ROW_PX;
-    let active = v.selected.filter(|s| v.rows.iter().any(|r| r.index == *s)).map(|s| format!("ev-{s}"));
+    let active = v
+        .selected
+        .filter(|s| v.rows.iter().any(|r| r.index == *s))
+        .map(|s| format!("ev-{s}"));
     let summary = if v.total == v.unfiltered {
         format!("{} events", v.total)
     } else {
@@ -225,7 +233,9 @@ struct EventRowProps {
 fn event_row(props: &EventRowProps) -> Html {
     let r = &props.row;
     let index = r.index;
-    let select = props.dispatch.reform(move |_: MouseEvent| Action::SelectEvent(Some(index)));
+    let select = props
+        .dispatch
+        .reform(move |_: MouseEvent| Action::SelectEvent(Some(index)));
     let go = props.dispatch.reform(move |e: MouseEvent| {
         e.stop_propagation();
         Action::JumpTo(index as usize)

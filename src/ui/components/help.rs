@@ -37,7 +37,13 @@ pub fn system_prefers_dark() -> bool {
 
 /// The theme a toggle switches to from `current` (`None`: the system's).
 pub fn toggled_theme(current: Option<Theme>) -> Theme {
-    current.unwrap_or(if system_prefers_dark() { Theme::Dark } else { Theme::Light }).other()
+    current
+        .unwrap_or(if system_prefers_dark() {
+            Theme::Dark
+        } else {
+            Theme::Light
+        })
+        .other()
 }
 
 #[derive(Properties, PartialEq)]
@@ -90,22 +96,30 @@ pub fn shortcuts(props: &ShortcutsProps) -> Html {
             let doc = web_sys::window().and_then(|w| w.document());
             let listener = Closure::<dyn Fn(KeyboardEvent)>::new(move |e: KeyboardEvent| {
                 // A copy: dispatching may render, and rendering refreshes the context.
-                let Some(c) = ctx.borrow().clone() else { return };
+                let Some(c) = ctx.borrow().clone() else {
+                    return;
+                };
                 on_key(&c, &host, &close_ref, e);
             });
             if let Some(doc) = &doc {
-                let _ = doc.add_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
+                let _ = doc
+                    .add_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
             }
             move || {
                 if let Some(doc) = &doc {
-                    let _ = doc.remove_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
+                    let _ = doc.remove_event_listener_with_callback(
+                        "keydown",
+                        listener.as_ref().unchecked_ref(),
+                    );
                 }
                 drop(listener);
             }
         });
     }
     use_effect_with(props.theme, |theme| {
-        let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element());
+        let root = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element());
         if let Some(root) = root {
             let _ = match theme {
                 Some(t) => root.set_attribute("data-theme", t.as_str()),
@@ -120,7 +134,9 @@ pub fn shortcuts(props: &ShortcutsProps) -> Html {
         use_effect_with(props.help_open, move |&open| {
             let doc = web_sys::window().and_then(|w| w.document());
             if open {
-                *opener.borrow_mut() = doc.and_then(|d| d.active_element()).and_then(|e| e.dyn_into().ok());
+                *opener.borrow_mut() = doc
+                    .and_then(|d| d.active_element())
+                    .and_then(|e| e.dyn_into().ok());
                 if let Some(b) = close_ref.cast::<HtmlElement>() {
                     let _ = b.focus();
                 }
@@ -203,11 +219,17 @@ fn on_key(c: &KeyContext, host: &NodeRef, close_ref: &NodeRef, e: KeyboardEvent)
     }
     let key = e.key();
     let target: Option<Element> = e.target().and_then(|t| t.dyn_into().ok());
-    let app = host.cast::<Element>().and_then(|h| h.closest("main.app").ok().flatten());
+    let app = host
+        .cast::<Element>()
+        .and_then(|h| h.closest("main.app").ok().flatten());
     // Another playground on the same page (the browser tests mount several) owns keys
     // pressed inside it.
     if let (Some(t), Some(app)) = (&target, &app) {
-        if t.closest("main.app").ok().flatten().is_some_and(|other| &other != app) {
+        if t.closest("main.app")
+            .ok()
+            .flatten()
+            .is_some_and(|other| &other != app)
+        {
             return;
         }
     }
@@ -218,7 +240,11 @@ fn on_key(c: &KeyContext, host: &NodeRef, close_ref: &NodeRef, e: KeyboardEvent)
                 c.dispatch.emit(Action::ShowHelp(false));
             }
             // Focus wandered out of the open dialog (a click on the page): bring it back.
-            "Tab" if target.as_ref().is_none_or(|t| t.closest(".help-dialog").ok().flatten().is_none()) => {
+            "Tab"
+                if target
+                    .as_ref()
+                    .is_none_or(|t| t.closest(".help-dialog").ok().flatten().is_none()) =>
+            {
                 e.prevent_default();
                 if let Some(b) = close_ref.cast::<HtmlElement>() {
                     let _ = b.focus();
@@ -229,8 +255,14 @@ fn on_key(c: &KeyContext, host: &NodeRef, close_ref: &NodeRef, e: KeyboardEvent)
         return;
     }
     if let Some(t) = &target {
-        let typing = matches!(t.tag_name().to_ascii_lowercase().as_str(), "input" | "textarea" | "select")
-            || t.closest("[contenteditable]:not([contenteditable=\"false\"])").ok().flatten().is_some();
+        let typing = matches!(
+            t.tag_name().to_ascii_lowercase().as_str(),
+            "input" | "textarea" | "select"
+        ) || t
+            .closest("[contenteditable]:not([contenteditable=\"false\"])")
+            .ok()
+            .flatten()
+            .is_some();
         if typing {
             return;
         }
@@ -239,7 +271,10 @@ fn on_key(c: &KeyContext, host: &NodeRef, close_ref: &NodeRef, e: KeyboardEvent)
         " " | "Spacebar" => {
             // Space on a button presses the button.
             let activates = target.as_ref().is_some_and(|t| {
-                t.closest("button, a[href], summary, [role=\"button\"], [role=\"option\"]").ok().flatten().is_some()
+                t.closest("button, a[href], summary, [role=\"button\"], [role=\"option\"]")
+                    .ok()
+                    .flatten()
+                    .is_some()
             });
             if activates {
                 return;

@@ -34,10 +34,9 @@ pub fn inspect(props: &InspectProps) -> Html {
             };
             e.prevent_default();
             dispatch.emit(Action::Inspect(InspectAction::Tab(InspectTab::ALL[next])));
-            if let Some(el) = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.get_element_by_id(&format!("inspect-tab-{}", InspectTab::ALL[next].key())))
-            {
+            if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| {
+                d.get_element_by_id(&format!("inspect-tab-{}", InspectTab::ALL[next].key()))
+            }) {
                 if let Ok(el) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el) {
                     let _ = el.focus();
                 }
@@ -57,8 +56,12 @@ pub fn inspect(props: &InspectProps) -> Html {
     });
     let body = match &props.view {
         InspectView::Backlog(v) => html! { <BacklogPanel view={v.clone()} /> },
-        InspectView::SyncPath(v) => html! { <SyncPathPanel view={v.clone()} dispatch={props.dispatch.clone()} /> },
-        InspectView::Stream(v) => html! { <StreamPanel view={v.clone()} dispatch={props.dispatch.clone()} /> },
+        InspectView::SyncPath(v) => {
+            html! { <SyncPathPanel view={v.clone()} dispatch={props.dispatch.clone()} /> }
+        }
+        InspectView::Stream(v) => {
+            html! { <StreamPanel view={v.clone()} dispatch={props.dispatch.clone()} /> }
+        }
     };
     html! {
         <section class="inspect" aria-label="Inspect replication">

@@ -28,7 +28,9 @@ pub mod topology;
 /// task ends sooner.
 pub fn next_frame(f: impl FnOnce() + 'static) {
     use wasm_bindgen::JsCast;
-    let Some(window) = web_sys::window() else { return };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
     let callback = wasm_bindgen::closure::Closure::once_into_js(f);
     let _ = window.request_animation_frame(callback.unchecked_ref());
 }

@@ -17,7 +17,11 @@ pub fn narration(props: &NarrationProps) -> Html {
     let v = &props.view;
     let total = v.steps.len();
     let current = v.current;
-    let go = |n: usize| props.dispatch.reform(move |_: MouseEvent| Action::NarrationGo(n));
+    let go = |n: usize| {
+        props
+            .dispatch
+            .reform(move |_: MouseEvent| Action::NarrationGo(n))
+    };
     let prev = current.and_then(|c| c.checked_sub(1));
     let next = match current {
         None if total > 0 => Some(0),

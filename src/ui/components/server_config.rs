@@ -1,7 +1,9 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use crate::ui::model::server_panel::{ConfigField, ConfigInput, ConfigView, FieldStatus, PanelAction};
+use crate::ui::model::server_panel::{
+    ConfigField, ConfigInput, ConfigView, FieldStatus, PanelAction,
+};
 use crate::ui::state::Action;
 
 #[derive(Properties, PartialEq)]
@@ -29,7 +31,10 @@ fn field(f: &ConfigField, d: &Callback<Action>) -> Html {
     let id = format!("config-{name}");
     let apply = d.reform(move |_: MouseEvent| Action::Panel(PanelAction::ConfigApply { name }));
     let on_change = d.reform(move |e: Event| {
-        Action::Panel(PanelAction::ConfigEdit { name, value: e.target_unchecked_into::<HtmlSelectElement>().value() })
+        Action::Panel(PanelAction::ConfigEdit {
+            name,
+            value: e.target_unchecked_into::<HtmlSelectElement>().value(),
+        })
     });
     let choice = |options: &[&str]| {
         html! {
@@ -47,7 +52,10 @@ fn field(f: &ConfigField, d: &Callback<Action>) -> Html {
         ConfigInput::Choice(options) => choice(options),
         ConfigInput::Text => {
             let on_input = d.reform(move |e: InputEvent| {
-                Action::Panel(PanelAction::ConfigEdit { name, value: e.target_unchecked_into::<HtmlInputElement>().value() })
+                Action::Panel(PanelAction::ConfigEdit {
+                    name,
+                    value: e.target_unchecked_into::<HtmlInputElement>().value(),
+                })
             });
             let on_key = {
                 let d = d.clone();
@@ -68,10 +76,18 @@ fn field(f: &ConfigField, d: &Callback<Action>) -> Html {
     };
     let status = match &f.status {
         FieldStatus::Unchanged => html! {},
-        FieldStatus::Edited => html! { <span class="config-status" data-status="edited">{ "✎ not applied" }</span> },
-        FieldStatus::Pending => html! { <span class="config-status" data-status="pending">{ "… waiting for the reply" }</span> },
-        FieldStatus::Applied => html! { <span class="config-status" data-status="applied">{ "✔ applied" }</span> },
-        FieldStatus::Error(e) => html! { <span class="config-error" role="alert">{ "⚠ " }{ e }</span> },
+        FieldStatus::Edited => {
+            html! { <span class="config-status" data-status="edited">{ "✎ not applied" }</span> }
+        }
+        FieldStatus::Pending => {
+            html! { <span class="config-status" data-status="pending">{ "… waiting for the reply" }</span> }
+        }
+        FieldStatus::Applied => {
+            html! { <span class="config-status" data-status="applied">{ "✔ applied" }</span> }
+        }
+        FieldStatus::Error(e) => {
+            html! { <span class="config-error" role="alert">{ "⚠ " }{ e }</span> }
+        }
     };
     let changed = f.value != f.current;
     html! {

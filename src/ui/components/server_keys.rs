@@ -17,11 +17,17 @@ pub fn keys_tab(props: &KeysTabProps) -> Html {
     let v = &props.view;
     let d = &props.dispatch;
     let on_db = d.reform(|e: Event| {
-        let db = e.target_unchecked_into::<HtmlSelectElement>().value().parse().unwrap_or(0);
+        let db = e
+            .target_unchecked_into::<HtmlSelectElement>()
+            .value()
+            .parse()
+            .unwrap_or(0);
         Action::Panel(PanelAction::KeysDb(db))
     });
     let on_pattern = d.reform(|e: InputEvent| {
-        Action::Panel(PanelAction::KeysPattern(e.target_unchecked_into::<HtmlInputElement>().value()))
+        Action::Panel(PanelAction::KeysPattern(
+            e.target_unchecked_into::<HtmlInputElement>().value(),
+        ))
     });
     html! {
         <div class="keys-tab">
@@ -66,7 +72,9 @@ pub fn keys_tab(props: &KeysTabProps) -> Html {
 fn row(r: &KeyRow, d: &Callback<Action>) -> Html {
     let raw = r.raw.clone();
     let open = r.open;
-    let onclick = d.reform(move |_: MouseEvent| Action::Panel(PanelAction::OpenKey((!open).then(|| raw.clone()))));
+    let onclick = d.reform(move |_: MouseEvent| {
+        Action::Panel(PanelAction::OpenKey((!open).then(|| raw.clone())))
+    });
     html! {
         <tr class={classes!(r.open.then_some("open"))}>
             <td class="key">
@@ -82,7 +90,14 @@ fn row(r: &KeyRow, d: &Callback<Action>) -> Html {
     }
 }
 
-fn pager(class: &'static str, what: &'static str, page: usize, pages: usize, d: &Callback<Action>, to: fn(usize) -> PanelAction) -> Html {
+fn pager(
+    class: &'static str,
+    what: &'static str,
+    page: usize,
+    pages: usize,
+    d: &Callback<Action>,
+    to: fn(usize) -> PanelAction,
+) -> Html {
     if pages <= 1 {
         return html! {};
     }

@@ -5,7 +5,9 @@ use crate::bus::ServerId;
 use crate::ui::components::console::Console;
 use crate::ui::components::server_config::ConfigTab;
 use crate::ui::components::server_keys::KeysTab;
-use crate::ui::model::server_panel::{InfoView, LoadForm, LoadKind, LoadView, PanelAction, PanelView, Tab, TabView};
+use crate::ui::model::server_panel::{
+    InfoView, LoadForm, LoadKind, LoadView, PanelAction, PanelView, Tab, TabView,
+};
 use crate::ui::state::Action;
 
 #[derive(Properties, PartialEq)]
@@ -30,10 +32,16 @@ pub fn server_panel(props: &ServerPanelProps) -> Html {
     });
     let panel_id = format!("server-panel-{}", v.tab.slug());
     let body = match &v.body {
-        TabView::Console(c) => html! { <Console {selected} view={c.clone()} dispatch={props.dispatch.clone()} read_only={props.read_only} /> },
+        TabView::Console(c) => {
+            html! { <Console {selected} view={c.clone()} dispatch={props.dispatch.clone()} read_only={props.read_only} /> }
+        }
         TabView::Info(i) => info_tab(i),
-        TabView::Keys(k) => html! { <KeysTab view={k.clone()} dispatch={props.dispatch.clone()} /> },
-        TabView::Config(c) => html! { <ConfigTab view={c.clone()} dispatch={props.dispatch.clone()} /> },
+        TabView::Keys(k) => {
+            html! { <KeysTab view={k.clone()} dispatch={props.dispatch.clone()} /> }
+        }
+        TabView::Config(c) => {
+            html! { <ConfigTab view={c.clone()} dispatch={props.dispatch.clone()} /> }
+        }
         TabView::Load(l) => load_tab(l, &props.dispatch),
     };
     html! {
@@ -88,19 +96,32 @@ fn load_tab(l: &LoadView, dispatch: &Callback<Action>) -> Html {
         let form = l.form.clone();
         dispatch.reform(move |e: InputEvent| {
             let mut form = form.clone();
-            set(&mut form, e.target_unchecked_into::<HtmlInputElement>().value());
+            set(
+                &mut form,
+                e.target_unchecked_into::<HtmlInputElement>().value(),
+            );
             Action::Panel(PanelAction::LoadForm(form))
         })
     };
     let on_kind = {
         let form = l.form.clone();
         dispatch.reform(move |e: Event| {
-            let i: usize = e.target_unchecked_into::<HtmlSelectElement>().value().parse().unwrap_or(0);
+            let i: usize = e
+                .target_unchecked_into::<HtmlSelectElement>()
+                .value()
+                .parse()
+                .unwrap_or(0);
             let kind = LoadKind::ALL.get(i).copied().unwrap_or_default();
-            Action::Panel(PanelAction::LoadForm(LoadForm { kind, ..form.clone() }))
+            Action::Panel(PanelAction::LoadForm(LoadForm {
+                kind,
+                ..form.clone()
+            }))
         })
     };
-    let number = |id: &'static str, label: &'static str, value: &str, oninput: Callback<InputEvent>| {
+    let number = |id: &'static str,
+                  label: &'static str,
+                  value: &str,
+                  oninput: Callback<InputEvent>| {
         html! {
             <label class="load-field" for={id}>
                 <span>{ label }</span>

@@ -8,7 +8,9 @@ use crate::ui::state::{Action, ShareView, SharedLink};
 /// The page's own address without its query and fragment: a share link always opens the
 /// full playground, even when made inside an embed.
 pub fn page_address() -> String {
-    let Some(location) = web_sys::window().map(|w| w.location()) else { return String::new() };
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return String::new();
+    };
     let origin = location.origin().unwrap_or_default();
     // The query is left out: it is what makes a page an embed (`?embed=1`).
     let path = location.pathname().unwrap_or_default();
@@ -95,7 +97,10 @@ fn link_box(props: &LinkBoxProps) -> Html {
         })
     };
     let select_all = Callback::from(|e: FocusEvent| {
-        if let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
+        if let Some(input) = e
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        {
             input.select();
         }
     });
@@ -127,7 +132,12 @@ pub struct GuidePickerProps {
 #[function_component(GuidePicker)]
 pub fn guide_picker(props: &GuidePickerProps) -> Html {
     let titles = use_memo((), |_| {
-        guided::ALL.iter().filter_map(|g| guided::scenario(g.id).map(|s| (g.id, s.title.unwrap_or_else(|| g.id.to_string())))).collect::<Vec<_>>()
+        guided::ALL
+            .iter()
+            .filter_map(|g| {
+                guided::scenario(g.id).map(|s| (g.id, s.title.unwrap_or_else(|| g.id.to_string())))
+            })
+            .collect::<Vec<_>>()
     });
     let pick = props.dispatch.reform(|e: Event| {
         let select = e.target_unchecked_into::<web_sys::HtmlSelectElement>();

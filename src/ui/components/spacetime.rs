@@ -46,20 +46,27 @@ pub fn space_time(props: &SpaceTimeProps) -> Html {
         // Follow the newest message, or bring the selected one into view.
         let scroll_ref = scroll_ref.clone();
         let newest = v.arrows.last().map(|a| a.index);
-        use_effect_with((v.following, newest, selected_row), move |(following, _, selected)| {
-            let Some(el) = scroll_ref.cast::<Element>() else { return };
-            match selected {
-                Some(row) => {
-                    let y = (LANES_PX + row_y(*row)) as i32;
-                    let (top, height) = (el.scroll_top(), el.client_height());
-                    if y < top + ROW_H as i32 || y > top + height - ROW_H as i32 {
-                        el.set_scroll_top((y - height / 2).max(0));
+        use_effect_with(
+            (v.following, newest, selected_row),
+            move |(following, _, selected)| {
+                let Some(el) = scroll_ref.cast::<Element>() else {
+                    return;
+                };
+                match selected {
+                    Some(row) => {
+                        let y = (LANES_PX + row_y(*row)) as i32;
+                        let (top, height) = (el.scroll_top(), el.client_height());
+                        if y < top + ROW_H as i32 || y > top + height - ROW_H as i32 {
+                            el.set_scroll_top((y - height / 2).max(0));
+                        }
                     }
+                    None if *following => {
+                        super::next_frame(move || el.set_scroll_top(el.scroll_height()))
+                    }
+                    None => {}
                 }
-                None if *following => super::next_frame(move || el.set_scroll_top(el.scroll_height())),
-                None => {}
-            }
-        });
+            },
+        );
     }
 
     let order: Vec<u64> = v.arrows.iter().map(|a| a.index).collect();
@@ -68,8 +75,12 @@ pub fn space_time(props: &SpaceTimeProps) -> Html {
         let dispatch = props.dispatch.clone();
         Callback::from(move |e: KeyboardEvent| {
             let next = match e.key().as_str() {
-                "ArrowDown" => current.map_or(order.len().checked_sub(1), |p| Some((p + 1).min(order.len() - 1))),
-                "ArrowUp" => current.map_or(order.len().checked_sub(1), |p| Some(p.saturating_sub(1))),
+                "ArrowDown" => current.map_or(order.len().checked_sub(1), |p| {
+                    Some((p + 1).min(order.len() - 1))
+                }),
+                "ArrowUp" => {
+                    current.map_or(order.len().checked_sub(1), |p| Some(p.saturating_sub(1)))
+                }
                 _ => return,
             };
             e.prevent_default();
@@ -78,7 +89,11 @@ pub fn space_time(props: &SpaceTimeProps) -> Html {
             }
         })
     };
-    let page = |dir: DiagramScroll| props.dispatch.reform(move |_: MouseEvent| Action::ScrollDiagram(dir));
+    let page = |dir: DiagramScroll| {
+        props
+            .dispatch
+            .reform(move |_: MouseEvent| Action::ScrollDiagram(dir))
+    };
 
     let width = LANE_W * v.lanes.len().max(1) as f64;
     let height = row_y(v.rows) + ROW_H / 2.0;
@@ -123,7 +138,12 @@ pub fn space_time(props: &SpaceTimeProps) -> Html {
 }
 
 fn arrow(a: &Arrow, dispatch: &Callback<Action>) -> Html {
-    let (x1, y1, x2, y2) = (lane_x(a.from), row_y(a.send_row), lane_x(a.to), row_y(a.recv_row));
+    let (x1, y1, x2, y2) = (
+        lane_x(a.from),
+        row_y(a.send_row),
+        lane_x(a.to),
+        row_y(a.recv_row),
+    );
     let (dx, dy) = (x2 - x1, y2 - y1);
     let len = (dx * dx + dy * dy).sqrt().max(1.0);
     let (ux, uy) = (dx / len, dy / len);

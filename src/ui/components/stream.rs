@@ -30,18 +30,28 @@ pub fn stream_panel(props: &StreamProps) -> Html {
     let on_link = {
         let links: Vec<(usize, usize)> = v.links.iter().map(|l| (l.from, l.to)).collect();
         props.dispatch.reform(move |e: Event| {
-            let i: usize = e.target_unchecked_into::<HtmlSelectElement>().value().parse().unwrap_or(0);
+            let i: usize = e
+                .target_unchecked_into::<HtmlSelectElement>()
+                .value()
+                .parse()
+                .unwrap_or(0);
             let (from, to) = links.get(i).copied().unwrap_or_default();
             Action::Inspect(InspectAction::PickLink { from, to })
         })
     };
     let on_hex = props.dispatch.reform(|e: Event| {
-        Action::Inspect(InspectAction::SetHex(e.target_unchecked_into::<HtmlInputElement>().checked()))
+        Action::Inspect(InspectAction::SetHex(
+            e.target_unchecked_into::<HtmlInputElement>().checked(),
+        ))
     });
     let on_rdb = props.dispatch.reform(|e: Event| {
-        Action::Inspect(InspectAction::ShowRdb(e.target_unchecked_into::<HtmlInputElement>().checked()))
+        Action::Inspect(InspectAction::ShowRdb(
+            e.target_unchecked_into::<HtmlInputElement>().checked(),
+        ))
     });
-    let on_more = props.dispatch.reform(|_: MouseEvent| Action::Inspect(InspectAction::ShowMore));
+    let on_more = props
+        .dispatch
+        .reform(|_: MouseEvent| Action::Inspect(InspectAction::ShowMore));
     let shown: usize = v.chunks.iter().map(|c| c.bytes).sum();
     html! {
         <div class="stream" data-hex={v.hex.to_string()}>
@@ -89,7 +99,10 @@ pub fn stream_panel(props: &StreamProps) -> Html {
 }
 
 fn chunk(c: &ChunkView, hex: bool) -> Html {
-    let offsets = c.offsets.map(|(a, b)| format!(" · offsets {a}–{b}")).unwrap_or_default();
+    let offsets = c
+        .offsets
+        .map(|(a, b)| format!(" · offsets {a}–{b}"))
+        .unwrap_or_default();
     html! {
         <>
             if c.new_conn {

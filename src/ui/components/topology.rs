@@ -11,8 +11,8 @@ use yew::prelude::*;
 use crate::bus::ServerId;
 use crate::engine::Role;
 use crate::ui::model::topology::{
-    drop_action, EdgeView, MessageView, NodeView, PeerView, ProcessWord, TopologyAction, TopologyView, LATENCIES_MS,
-    NODE_H, NODE_W,
+    drop_action, EdgeView, MessageView, NodeView, PeerView, ProcessWord, TopologyAction,
+    TopologyView, LATENCIES_MS, NODE_H, NODE_W,
 };
 use crate::ui::state::Action;
 
@@ -44,7 +44,11 @@ struct SelectRefs {
 
 impl SelectRefs {
     fn show(&self, values: &(String, String, String)) {
-        for (node, value) in [(&self.replicaof, &values.0), (&self.peer, &values.1), (&self.latency, &values.2)] {
+        for (node, value) in [
+            (&self.replicaof, &values.0),
+            (&self.peer, &values.1),
+            (&self.latency, &values.2),
+        ] {
             if let Some(select) = node.cast::<HtmlSelectElement>() {
                 select.set_value(value);
             }
@@ -56,13 +60,24 @@ impl SelectRefs {
 fn select_values(v: &TopologyView, peer: Option<ServerId>) -> (String, String, String) {
     let n = v.node(v.selected);
     let replicaof = match n {
-        Some(NodeView { master: Some(m), .. }) => m.to_string(),
-        Some(NodeView { master_port: Some(_), .. }) => "elsewhere".to_string(),
+        Some(NodeView {
+            master: Some(m), ..
+        }) => m.to_string(),
+        Some(NodeView {
+            master_port: Some(_),
+            ..
+        }) => "elsewhere".to_string(),
         _ => "none".to_string(),
     };
     let p = peer.and_then(|p| v.peers.iter().find(|x| x.id == p));
-    let latency = p.map_or(String::new(), |p| p.out_dir.latency_ms.max(p.in_dir.latency_ms).to_string());
-    (replicaof, peer.map_or(String::new(), |p| p.to_string()), latency)
+    let latency = p.map_or(String::new(), |p| {
+        p.out_dir.latency_ms.max(p.in_dir.latency_ms).to_string()
+    });
+    (
+        replicaof,
+        peer.map_or(String::new(), |p| p.to_string()),
+        latency,
+    )
 }
 
 fn topo(dispatch: &Callback<Action>, action: TopologyAction) {
@@ -74,7 +89,11 @@ fn topo(dispatch: &Callback<Action>, action: TopologyAction) {
 fn node_at(x: i32, y: i32) -> Option<ServerId> {
     let doc = web_sys::window()?.document()?;
     let hit = doc.element_from_point(x as f32, y as f32)?;
-    hit.closest("[data-topo-id]").ok()??.get_attribute("data-topo-id")?.parse().ok()
+    hit.closest("[data-topo-id]")
+        .ok()??
+        .get_attribute("data-topo-id")?
+        .parse()
+        .ok()
 }
 
 #[function_component(Topology)]
@@ -112,7 +131,8 @@ pub fn topology(props: &TopologyProps) -> Html {
         Callback::from(move |e: PointerEvent| {
             if let Some(d) = *drag {
                 if d.moved {
-                    if let Some(action) = drop_action(d.server, node_at(e.client_x(), e.client_y())) {
+                    if let Some(action) = drop_action(d.server, node_at(e.client_x(), e.client_y()))
+                    {
                         topo(&dispatch, action);
                     }
                 }
@@ -199,7 +219,12 @@ pub fn topology(props: &TopologyProps) -> Html {
 }
 
 /// `drag`: `None` when servers cannot be dragged (read-only).
-fn node(n: &NodeView, dragging: Option<ServerId>, dispatch: &Callback<Action>, drag: Option<&UseStateHandle<Option<Drag>>>) -> Html {
+fn node(
+    n: &NodeView,
+    dragging: Option<ServerId>,
+    dispatch: &Callback<Action>,
+    drag: Option<&UseStateHandle<Option<Drag>>>,
+) -> Html {
     let id = n.id;
     let onclick = dispatch.reform(move |_: MouseEvent| Action::SelectConsole(id));
     let onkeydown = {
@@ -214,7 +239,10 @@ fn node(n: &NodeView, dragging: Option<ServerId>, dispatch: &Callback<Action>, d
     let onpointerdown = drag.cloned().map(|drag| {
         Callback::from(move |e: PointerEvent| {
             if e.button() == 0 {
-                drag.set(Some(Drag { server: id, moved: false }));
+                drag.set(Some(Drag {
+                    server: id,
+                    moved: false,
+                }));
             }
         })
     });
@@ -224,14 +252,21 @@ fn node(n: &NodeView, dragging: Option<ServerId>, dispatch: &Callback<Action>, d
         "{} 127.0.0.1:{}, {role}{}, process {}, replid {}, {} {}{}",
         n.name,
         n.port,
-        n.master_port.map(|p| format!(" of {p}")).unwrap_or_default(),
+        n.master_port
+            .map(|p| format!(" of {p}"))
+            .unwrap_or_default(),
         n.process.as_str(),
         n.replid,
         n.offset_name,
         n.offset,
         if n.selected { ", selected" } else { "" },
     );
-    let role_line = format!("{} {role} · {} {}", if master { "■" } else { "●" }, n.process.symbol(), n.process.as_str());
+    let role_line = format!(
+        "{} {role} · {} {}",
+        if master { "■" } else { "●" },
+        n.process.symbol(),
+        n.process.as_str()
+    );
     let x = 10;
     html! {
         <g class={classes!("topo-node", n.selected.then_some("selected"), (dragging == Some(id)).then_some("dragged"))}
@@ -259,7 +294,12 @@ fn node(n: &NodeView, dragging: Option<ServerId>, dispatch: &Callback<Action>, d
     }
 }
 
-fn edge(e: &EdgeView, v: &TopologyView, dispatch: &Callback<Action>, peer_choice: &UseStateHandle<Option<ServerId>>) -> Html {
+fn edge(
+    e: &EdgeView,
+    v: &TopologyView,
+    dispatch: &Callback<Action>,
+    peer_choice: &UseStateHandle<Option<ServerId>>,
+) -> Html {
     let port = |id| v.node(id).map_or(0, |n| n.port);
     let (mp, rp) = (port(e.master), port(e.replica));
     let net = e.network_words(mp, rp);
@@ -288,7 +328,11 @@ fn edge(e: &EdgeView, v: &TopologyView, dispatch: &Callback<Action>, peer_choice
         (false, false) => "none",
     };
     let state_line = format!("{} {}", e.word.symbol(), e.word.as_str());
-    let detail = if net.is_empty() { e.detail.clone() } else { format!("{} · {net}", e.detail) };
+    let detail = if net.is_empty() {
+        e.detail.clone()
+    } else {
+        format!("{} · {net}", e.detail)
+    };
     let width = 8 + 7 * detail.chars().count().max(state_line.chars().count()) as i32;
     html! {
         <g class={classes!("topo-edge", e.selected.then_some("selected"))} key={e.label.clone()}
@@ -341,7 +385,11 @@ fn actions(
         let dispatch = dispatch.clone();
         Callback::from(move |e: Event| {
             let value = e.target_unchecked_into::<HtmlSelectElement>().value();
-            let master = if value == "none" { None } else { value.parse().ok() };
+            let master = if value == "none" {
+                None
+            } else {
+                value.parse().ok()
+            };
             topo(&dispatch, TopologyAction::ReplicaOf { server: id, master });
         })
     };
@@ -415,12 +463,19 @@ fn link_menu(
     let latency = {
         let dispatch = dispatch.clone();
         Callback::from(move |e: Event| {
-            if let Ok(ms) = e.target_unchecked_into::<HtmlSelectElement>().value().parse() {
+            if let Ok(ms) = e
+                .target_unchecked_into::<HtmlSelectElement>()
+                .value()
+                .parse()
+            {
                 topo(&dispatch, TopologyAction::SetLatency { a, b, ms });
             }
         })
     };
-    let (out_word, in_word) = (format!("{}→{}", n.port, p.port), format!("{}→{}", p.port, n.port));
+    let (out_word, in_word) = (
+        format!("{}→{}", n.port, p.port),
+        format!("{}→{}", p.port, n.port),
+    );
     let mut state = Vec::new();
     if p.cut {
         state.push("✂ cut both ways".to_string());

@@ -146,7 +146,13 @@ pub struct BacklogView {
 }
 
 fn info_field<T: std::str::FromStr>(info: &str, field: &str) -> Option<T> {
-    info.lines().find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.trim().parse().ok())
+    info.lines().find_map(|l| {
+        l.strip_prefix(field)?
+            .strip_prefix(':')?
+            .trim()
+            .parse()
+            .ok()
+    })
 }
 
 /// One parsed command of the backlog: its byte range (relative) and name.
@@ -168,17 +174,32 @@ fn parse_commands(data: &[u8]) -> Vec<Parsed> {
     let mut out = Vec::new();
     let mut pos = first_whole_command(data);
     if pos > 0 {
-        out.push(Parsed { start: 0, len: pos, class: CmdClass::Partial, name: "cut command".into() });
+        out.push(Parsed {
+            start: 0,
+            len: pos,
+            class: CmdClass::Partial,
+            name: "cut command".into(),
+        });
     }
     while pos < data.len() {
         match scan_command(&data[pos..]) {
             Scan::Command { len, args, .. } => {
                 let name = command_name(&data[pos..pos + len], &args);
-                out.push(Parsed { start: pos, len, class: CmdClass::of(&name), name });
+                out.push(Parsed {
+                    start: pos,
+                    len,
+                    class: CmdClass::of(&name),
+                    name,
+                });
                 pos += len;
             }
             Scan::Incomplete | Scan::Invalid => {
-                out.push(Parsed { start: pos, len: data.len() - pos, class: CmdClass::Partial, name: "not a whole command".into() });
+                out.push(Parsed {
+                    start: pos,
+                    len: data.len() - pos,
+                    class: CmdClass::Partial,
+                    name: "not a whole command".into(),
+                });
                 break;
             }
         }
@@ -196,7 +217,12 @@ fn first_whole_command(data: &[u8]) -> usize {
         }
         if let Scan::Command { len, .. } = scan_command(&data[start..]) {
             let next = start + len;
-            if next == data.len() || matches!(scan_command(&data[next..]), Scan::Command { .. } | Scan::Incomplete) {
+            if next == data.len()
+                || matches!(
+                    scan_command(&data[next..]),
+                    Scan::Command { .. } | Scan::Incomplete
+                )
+            {
                 return start;
             }
         }
@@ -258,7 +284,13 @@ impl Eq for BacklogCache {}
 impl std::fmt::Debug for BacklogCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let p = self.0.borrow();
-        write!(f, "BacklogCache(s{} {} bytes, {} commands)", p.server, p.bytes.len(), p.commands.len())
+        write!(
+            f,
+            "BacklogCache(s{} {} bytes, {} commands)",
+            p.server,
+            p.bytes.len(),
+            p.commands.len()
+        )
     }
 }
 
@@ -298,7 +330,9 @@ impl ParsedBacklog {
                     let start = at;
                     at += c.len() as u64;
                     let upto = at.min(kept_end);
-                    start >= upto || c[..(upto - start) as usize] == self.bytes[(start - self.base) as usize..(upto - self.base) as usize]
+                    start >= upto
+                        || c[..(upto - start) as usize]
+                            == self.bytes[(start - self.base) as usize..(upto - self.base) as usize]
                 })
             };
         if !consistent {
@@ -315,7 +349,8 @@ impl ParsedBacklog {
             let start = at;
             at += c.len() as u64;
             if at > kept_end {
-                self.bytes.extend_from_slice(&c[(kept_end.max(start) - start) as usize..]);
+                self.bytes
+                    .extend_from_slice(&c[(kept_end.max(start) - start) as usize..]);
             }
         }
     }
@@ -331,12 +366,19 @@ impl ParsedBacklog {
             self.commands.clear();
         }
         let mut pos = self.commands.last().map_or(head, |c| c.start + c.len);
-        while let Scan::Command { len, args, .. } = scan_command(&self.bytes[(pos - self.base) as usize..]) {
+        while let Scan::Command { len, args, .. } =
+            scan_command(&self.bytes[(pos - self.base) as usize..])
+        {
             let at = (pos - self.base) as usize;
             let name = command_name(&self.bytes[at..at + len], &args);
             let class = CmdClass::of(&name);
             let name = self.name_id(name);
-            self.commands.push(Span { start: pos, len: len as u64, class, name });
+            self.commands.push(Span {
+                start: pos,
+                len: len as u64,
+                class,
+                name,
+            });
             pos += len as u64;
         }
         resync
@@ -348,14 +390,27 @@ impl ParsedBacklog {
         let mut out = Vec::with_capacity(self.commands.len() + 2);
         if resync > 0 {
             let name = self.name_id("cut command".into());
-            out.push(Span { start: self.base, len: resync as u64, class: CmdClass::Partial, name });
+            out.push(Span {
+                start: self.base,
+                len: resync as u64,
+                class: CmdClass::Partial,
+                name,
+            });
         }
         out.extend_from_slice(&self.commands);
         let end = self.base + self.bytes.len() as u64;
-        let parsed_end = self.commands.last().map_or(self.base + resync as u64, |c| c.start + c.len);
+        let parsed_end = self
+            .commands
+            .last()
+            .map_or(self.base + resync as u64, |c| c.start + c.len);
         if parsed_end < end {
             let name = self.name_id("not a whole command".into());
-            out.push(Span { start: parsed_end, len: end - parsed_end, class: CmdClass::Partial, name });
+            out.push(Span {
+                start: parsed_end,
+                len: end - parsed_end,
+                class: CmdClass::Partial,
+                name,
+            });
         }
         out
     }
@@ -363,7 +418,9 @@ impl ParsedBacklog {
 
 /// Position of the boundary before offset `o` on the strip (`o` one past the end: the end).
 pub fn x_of(segments: &[Segment], o: u64) -> f64 {
-    let Some(first) = segments.first() else { return 0.0 };
+    let Some(first) = segments.first() else {
+        return 0.0;
+    };
     if o <= first.start {
         return first.x;
     }
@@ -420,7 +477,10 @@ pub fn backlog_view_cached(bus: &Bus, id: ServerId, cache: &BacklogCache) -> Bac
     let resync = cached.sync_commands();
     let parsed = cached.spans(resync);
     let (data, names, base) = (&cached.bytes, &cached.names, cached.base);
-    let commands = parsed.iter().filter(|p| p.class != CmdClass::Partial).count();
+    let commands = parsed
+        .iter()
+        .filter(|p| p.class != CmdClass::Partial)
+        .count();
 
     let mut legend: Vec<LegendItem> = Vec::new();
     for p in &parsed {
@@ -429,7 +489,11 @@ pub fn backlog_view_cached(bus: &Bus, id: ServerId, cache: &BacklogCache) -> Bac
                 l.commands += 1;
                 l.bytes += p.len;
             }
-            None => legend.push(LegendItem { class: p.class, commands: 1, bytes: p.len }),
+            None => legend.push(LegendItem {
+                class: p.class,
+                commands: 1,
+                bytes: p.len,
+            }),
         }
     }
     legend.sort_by_key(|l| l.class);
@@ -448,11 +512,22 @@ pub fn backlog_view_cached(bus: &Bus, id: ServerId, cache: &BacklogCache) -> Bac
                 let at = (p.start - base) as usize;
                 let bytes = &data[at..at + p.len as usize];
                 let detail = if p.class == CmdClass::Partial {
-                    format!("{} bytes: the end of a command whose start was in a block already freed", p.len)
+                    format!(
+                        "{} bytes: the end of a command whose start was in a block already freed",
+                        p.len
+                    )
                 } else {
                     escape_cut(bytes, COMMAND_CHARS)
                 };
-                Segment { start, end, class: p.class, label: names[p.name].clone(), detail, x: 0.0, width: 0.0 }
+                Segment {
+                    start,
+                    end,
+                    class: p.class,
+                    label: names[p.name].clone(),
+                    detail,
+                    x: 0.0,
+                    width: 0.0,
+                }
             } else {
                 // Names in order of first appearance, then by count (as before: stable).
                 let mut order: Vec<usize> = Vec::new();
@@ -462,19 +537,41 @@ pub fn backlog_view_cached(bus: &Bus, id: ServerId, cache: &BacklogCache) -> Bac
                     }
                     counts[p.name] += 1;
                 }
-                let mut tally: Vec<(&str, usize)> = order.iter().map(|&n| (names[n].as_str(), counts[n])).collect();
+                let mut tally: Vec<(&str, usize)> = order
+                    .iter()
+                    .map(|&n| (names[n].as_str(), counts[n]))
+                    .collect();
                 for &n in &order {
                     counts[n] = 0;
                 }
                 tally.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-                let detail = tally.iter().map(|(n, c)| format!("{n} ×{c}")).collect::<Vec<_>>().join(", ");
-                let class = if tally.len() == 1 { g[0].class } else { CmdClass::Mixed };
-                Segment { start, end, class, label: format!("{} commands", g.len()), detail, x: 0.0, width: 0.0 }
+                let detail = tally
+                    .iter()
+                    .map(|(n, c)| format!("{n} ×{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let class = if tally.len() == 1 {
+                    g[0].class
+                } else {
+                    CmdClass::Mixed
+                };
+                Segment {
+                    start,
+                    end,
+                    class,
+                    label: format!("{} commands", g.len()),
+                    detail,
+                    x: 0.0,
+                    width: 0.0,
+                }
             }
         })
         .collect();
     let merged = (group > 1).then(|| {
-        format!("{commands} commands: drawn as {} segments of up to {group} commands each", segments.len())
+        format!(
+            "{commands} commands: drawn as {} segments of up to {group} commands each",
+            segments.len()
+        )
     });
 
     // Widths by bytes, each at least `min` so it can be pointed at.
@@ -484,7 +581,8 @@ pub fn backlog_view_cached(bus: &Bus, id: ServerId, cache: &BacklogCache) -> Bac
     let mut x = 0.0;
     for s in &mut segments {
         s.x = x;
-        s.width = min + (STRIP_WIDTH - min * n) * (s.end - s.start + 1) as f64 / total.max(1) as f64;
+        s.width =
+            min + (STRIP_WIDTH - min * n) * (s.end - s.start + 1) as f64 / total.max(1) as f64;
         x += s.width;
     }
 
@@ -493,26 +591,48 @@ pub fn backlog_view_cached(bus: &Bus, id: ServerId, cache: &BacklogCache) -> Bac
     let mut markers: Vec<Marker> = Vec::new();
     for (client, peer) in node.replicas() {
         let port = client.replica_listening_port;
-        let name = bus.server_by_port(port).map_or_else(|| format!("replica :{port}"), |r| bus.server(r).name.clone());
+        let name = bus.server_by_port(port).map_or_else(
+            || format!("replica :{port}"),
+            |r| bus.server(r).name.clone(),
+        );
         let offset = peer.ack_offset;
         let ok = in_window(offset);
         let note = if ok {
-            format!("acked offset {offset}: its next PSYNC (offset {}) can continue from the backlog", offset + 1)
+            format!(
+                "acked offset {offset}: its next PSYNC (offset {}) can continue from the backlog",
+                offset + 1
+            )
         } else {
             format!("acked offset {offset} is before the backlog's first byte {first}: next PSYNC will need a full resync")
         };
-        markers.push(Marker { name, port, offset, x: 0.0, in_window: ok, connected: true, note });
+        markers.push(Marker {
+            name,
+            port,
+            offset,
+            x: 0.0,
+            in_window: ok,
+            connected: true,
+            note,
+        });
     }
     // Replicas that follow this server but are not connected now (a cut link): where
     // their next PSYNC would land is the interesting part.
     for (rid, r) in bus.servers().iter().enumerate() {
-        let follows = r.node.master_link().is_some_and(|l| bus.server_by_port(l.port) == Some(id));
+        let follows = r
+            .node
+            .master_link()
+            .is_some_and(|l| bus.server_by_port(l.port) == Some(id));
         if rid == id || !follows || markers.iter().any(|m| m.port == r.port) {
             continue;
         }
         let rinfo = r.node.info_replication();
         let offset: u64 = info_field(&rinfo, "slave_repl_offset").unwrap_or(0);
-        let same_history = r.node.replication().cached_master.as_ref().map(|c| c.replid.as_str())
+        let same_history = r
+            .node
+            .replication()
+            .cached_master
+            .as_ref()
+            .map(|c| c.replid.as_str())
             .or(Some(r.node.replication().replid.as_str()))
             .is_some_and(|h| h == node.replication().replid || h == node.replication().replid2);
         let ok = same_history && in_window(offset);
@@ -523,10 +643,22 @@ pub fn backlog_view_cached(bus: &Bus, id: ServerId, cache: &BacklogCache) -> Bac
         } else {
             format!("link down at offset {offset}, before the backlog's first byte {first}: next PSYNC will need a full resync")
         };
-        markers.push(Marker { name: r.name.clone(), port: r.port, offset, x: 0.0, in_window: ok, connected: false, note });
+        markers.push(Marker {
+            name: r.name.clone(),
+            port: r.port,
+            offset,
+            x: 0.0,
+            in_window: ok,
+            connected: false,
+            note,
+        });
     }
     for m in &mut markers {
-        m.x = if m.in_window { x_of(&segments, m.offset + 1) } else { 0.0 };
+        m.x = if m.in_window {
+            x_of(&segments, m.offset + 1)
+        } else {
+            0.0
+        };
     }
 
     BacklogView {
@@ -568,11 +700,18 @@ mod tests {
         assert!(info.contains(&format!("master_repl_offset:{}\r\n", v.master_repl_offset)));
         assert!(info.contains(&format!("repl_backlog_histlen:{}\r\n", v.histlen)));
         assert_eq!((v.size, v.first_byte_offset, v.active), (1 << 20, 1, true));
-        let labels: Vec<(&str, u64, u64)> = v.segments.iter().map(|s| (s.label.as_str(), s.start, s.end)).collect();
+        let labels: Vec<(&str, u64, u64)> = v
+            .segments
+            .iter()
+            .map(|s| (s.label.as_str(), s.start, s.end))
+            .collect();
         assert_eq!(labels[..2], [("SELECT", 1, 23), ("SET", 24, 50)]);
         let set = &v.segments[1];
         assert_eq!(set.class, CmdClass::Set);
-        assert_eq!(set.detail, "*3\\r\\n$3\\r\\nSET\\r\\n$1\\r\\nk\\r\\n$1\\r\\nv\\r\\n");
+        assert_eq!(
+            set.detail,
+            "*3\\r\\n$3\\r\\nSET\\r\\n$1\\r\\nk\\r\\n$1\\r\\nv\\r\\n"
+        );
         assert_eq!(v.segments.last().unwrap().end, v.master_repl_offset);
         assert_eq!(v.window, (1, v.master_repl_offset + 1));
         let w: f64 = v.segments.iter().map(|s| s.width).sum();
@@ -599,26 +738,48 @@ mod tests {
     #[test]
     fn many_commands_are_merged_and_a_lagging_replica_falls_out_of_the_window() {
         let (mut bus, m) = Bus::master_and_synced_replicas(1, 1);
-        bus.submit_command(m, "CONFIG SET repl-backlog-size 16kb").unwrap();
+        bus.submit_command(m, "CONFIG SET repl-backlog-size 16kb")
+            .unwrap();
         bus.advance(10);
         bus.cut(0, 1);
         let lines: Vec<String> = (0..3000).map(|i| format!("SET key:{i} v")).collect();
-        bus.submit_pipe(m, &lines.iter().map(String::as_str).collect::<Vec<_>>()).unwrap();
+        bus.submit_pipe(m, &lines.iter().map(String::as_str).collect::<Vec<_>>())
+            .unwrap();
         bus.advance(10);
         let v = backlog_view(&bus, m);
         assert_eq!(v.size, 16 * 1024);
-        assert!(v.first_byte_offset > 1, "the start of the history was trimmed");
+        assert!(
+            v.first_byte_offset > 1,
+            "the start of the history was trimmed"
+        );
         assert!(v.segments.len() <= MAX_SEGMENTS + 1, "{}", v.segments.len());
-        assert!(v.merged.as_deref().unwrap().contains("commands: drawn as"), "{:?}", v.merged);
-        assert!(v.segments.iter().any(|s| s.label.ends_with(" commands") && s.detail.contains("SET ×")));
+        assert!(
+            v.merged.as_deref().unwrap().contains("commands: drawn as"),
+            "{:?}",
+            v.merged
+        );
+        assert!(v
+            .segments
+            .iter()
+            .any(|s| s.label.ends_with(" commands") && s.detail.contains("SET ×")));
         // The trimmed front may begin in the middle of a command.
         if v.segments[0].class == CmdClass::Partial {
             assert!(v.segments[0].start == v.first_byte_offset);
         }
         let mk = &v.markers[0];
         assert!(!mk.connected && !mk.in_window, "{mk:?}");
-        assert!(mk.note.contains("next PSYNC will need a full resync"), "{}", mk.note);
-        assert_eq!(v.legend.iter().find(|l| l.class == CmdClass::Set).map(|l| l.commands > 100), Some(true));
+        assert!(
+            mk.note.contains("next PSYNC will need a full resync"),
+            "{}",
+            mk.note
+        );
+        assert_eq!(
+            v.legend
+                .iter()
+                .find(|l| l.class == CmdClass::Set)
+                .map(|l| l.commands > 100),
+            Some(true)
+        );
     }
 
     /// The backlog's bytes afresh, as the view held them before it kept a cache.
@@ -630,7 +791,11 @@ mod tests {
                 data.extend_from_slice(block.data);
             }
         }
-        let histlen = node.replication().backlog.as_ref().map_or(0, |b| b.histlen());
+        let histlen = node
+            .replication()
+            .backlog
+            .as_ref()
+            .map_or(0, |b| b.histlen());
         data.split_off(data.len() - histlen)
     }
 
@@ -638,22 +803,33 @@ mod tests {
     /// exactly those of parsing the whole backlog in one go.
     fn check(bus: &Bus, id: ServerId, cache: &BacklogCache) {
         let cached = backlog_view_cached(bus, id, cache);
-        assert_eq!(cached, backlog_view(bus, id), "s{id} at log length {}", bus.log().len());
+        assert_eq!(
+            cached,
+            backlog_view(bus, id),
+            "s{id} at log length {}",
+            bus.log().len()
+        );
         let data = fresh_bytes(bus, id);
         let mut c = cache.0.borrow_mut();
         assert_eq!(c.bytes, data);
         let resync = first_whole_command(&c.bytes);
-        let spans: Vec<(u64, u64, CmdClass, String)> =
-            c.spans(resync).into_iter().map(|p| (p.start - c.base, p.len, p.class, c.names[p.name].clone())).collect();
-        let reference: Vec<(u64, u64, CmdClass, String)> =
-            parse_commands(&data).into_iter().map(|p| (p.start as u64, p.len as u64, p.class, p.name)).collect();
+        let spans: Vec<(u64, u64, CmdClass, String)> = c
+            .spans(resync)
+            .into_iter()
+            .map(|p| (p.start - c.base, p.len, p.class, c.names[p.name].clone()))
+            .collect();
+        let reference: Vec<(u64, u64, CmdClass, String)> = parse_commands(&data)
+            .into_iter()
+            .map(|p| (p.start as u64, p.len as u64, p.class, p.name))
+            .collect();
         assert_eq!(spans, reference);
     }
 
     #[test]
     fn the_cached_view_equals_a_fresh_one_through_writes_trimming_and_time_travel() {
         let (mut bus, m) = Bus::master_and_synced_replicas(1, 2);
-        bus.submit_command(m, "CONFIG SET repl-backlog-size 16kb").unwrap();
+        bus.submit_command(m, "CONFIG SET repl-backlog-size 16kb")
+            .unwrap();
         bus.advance(10);
         let cache = BacklogCache::default();
         check(&bus, m, &cache);
@@ -668,13 +844,18 @@ mod tests {
                     _ => format!("SET key:{round}:{i} {}", "v".repeat((round * 7 + i) % 50)),
                 })
                 .collect();
-            bus.submit_pipe(m, &lines.iter().map(String::as_str).collect::<Vec<_>>()).unwrap();
+            bus.submit_pipe(m, &lines.iter().map(String::as_str).collect::<Vec<_>>())
+                .unwrap();
             bus.advance(1 + round as u64 % 3);
             check(&bus, m, &cache);
             points.push(bus.log().len() - 1);
         }
         let v = backlog_view(&bus, m);
-        assert!(v.first_byte_offset > 16 * 1024, "the front was trimmed: {}", v.first_byte_offset);
+        assert!(
+            v.first_byte_offset > 16 * 1024,
+            "the front was trimmed: {}",
+            v.first_byte_offset
+        );
         assert!(v.commands > 100, "{:?}", v.legend);
         // Another server, and back.
         check(&bus, 1, &cache);
@@ -691,12 +872,18 @@ mod tests {
         let before = backlog_view_cached(&bus, m, &cache).master_repl_offset;
         bus.jump_to(points[10]).unwrap();
         for round in 0..20 {
-            let lines: Vec<String> = (0..30).map(|i| format!("SET diverged:{round}:{i} {}", "w".repeat(i))).collect();
-            bus.submit_pipe(m, &lines.iter().map(String::as_str).collect::<Vec<_>>()).unwrap();
+            let lines: Vec<String> = (0..30)
+                .map(|i| format!("SET diverged:{round}:{i} {}", "w".repeat(i)))
+                .collect();
+            bus.submit_pipe(m, &lines.iter().map(String::as_str).collect::<Vec<_>>())
+                .unwrap();
             bus.advance(1);
         }
         assert!(bus.log().len() - 1 != newest);
-        assert!(backlog_view(&bus, m).master_repl_offset > before, "the new future is longer");
+        assert!(
+            backlog_view(&bus, m).master_repl_offset > before,
+            "the new future is longer"
+        );
         check(&bus, m, &cache);
         // A replica's own backlog under the same load.
         check(&bus, 2, &cache);
@@ -706,7 +893,13 @@ mod tests {
     fn a_master_without_replicas_has_no_backlog() {
         let bus = {
             let mut b = Bus::new(1);
-            b.add_server("alone", crate::engine::Config { port: 6390, ..Default::default() });
+            b.add_server(
+                "alone",
+                crate::engine::Config {
+                    port: 6390,
+                    ..Default::default()
+                },
+            );
             b
         };
         let v = backlog_view(&bus, 0);
@@ -720,6 +913,9 @@ mod tests {
         let p = parse_commands(data);
         assert_eq!(p[0].class, CmdClass::Partial);
         assert_eq!((p[0].start, p[0].len), (0, 9));
-        assert_eq!(p.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["cut command", "SELECT", "PING"]);
+        assert_eq!(
+            p.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+            ["cut command", "SELECT", "PING"]
+        );
     }
 }

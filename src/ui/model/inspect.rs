@@ -20,7 +20,11 @@ pub enum InspectTab {
 }
 
 impl InspectTab {
-    pub const ALL: [InspectTab; 3] = [InspectTab::Backlog, InspectTab::SyncPath, InspectTab::Stream];
+    pub const ALL: [InspectTab; 3] = [
+        InspectTab::Backlog,
+        InspectTab::SyncPath,
+        InspectTab::Stream,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -80,7 +84,10 @@ impl Default for InspectUi {
 pub enum InspectAction {
     Tab(InspectTab),
     PickReplica(ServerId),
-    PickLink { from: ServerId, to: ServerId },
+    PickLink {
+        from: ServerId,
+        to: ServerId,
+    },
     SetHex(bool),
     /// Show twice as many bytes of the stream.
     ShowMore,
@@ -117,8 +124,15 @@ pub enum InspectView {
 /// Builds the view model of the open tab for the selected server.
 pub fn inspect_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> InspectView {
     match ui.tab {
-        InspectTab::Backlog => InspectView::Backlog(backlog_view_cached(bus, selected, &ui.backlog_cache)),
-        InspectTab::SyncPath => InspectView::SyncPath(sync_path_view_cached(bus, selected, ui.sync_replica, &ui.sync_cache)),
+        InspectTab::Backlog => {
+            InspectView::Backlog(backlog_view_cached(bus, selected, &ui.backlog_cache))
+        }
+        InspectTab::SyncPath => InspectView::SyncPath(sync_path_view_cached(
+            bus,
+            selected,
+            ui.sync_replica,
+            &ui.sync_cache,
+        )),
         InspectTab::Stream => InspectView::Stream(stream_view(bus, selected, ui)),
     }
 }

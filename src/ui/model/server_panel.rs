@@ -10,7 +10,6 @@
 //! load generator submits pipes of commands at fixed instants of virtual time, so that
 //! time travel, which replays the bus's recorded moves, reproduces it exactly.
 
-
 use crate::bus::{format_reply, quote, Bus, ServerId};
 use crate::engine::command::{fmt_g17, stringmatch, subcommands, COMMANDS};
 use crate::engine::config::lookup_option;
@@ -71,7 +70,9 @@ impl Tab {
 pub enum PanelAction {
     SelectTab(Tab),
     /// Tab (or Shift+Tab with `back`) in the console input.
-    Complete { back: bool },
+    Complete {
+        back: bool,
+    },
     /// Escape during completion: the line as it was typed.
     CancelCompletion,
     KeysDb(usize),
@@ -82,8 +83,13 @@ pub enum PanelAction {
     ElementsPage(usize),
     /// Shows the opened key's values whole instead of cut.
     ShowAll(bool),
-    ConfigEdit { name: &'static str, value: String },
-    ConfigApply { name: &'static str },
+    ConfigEdit {
+        name: &'static str,
+        value: String,
+    },
+    ConfigApply {
+        name: &'static str,
+    },
     LoadForm(LoadForm),
     LoadStart,
     LoadStop,
@@ -107,7 +113,10 @@ struct Drafts(Vec<((ServerId, &'static str), ConfigDraft)>);
 
 impl Drafts {
     fn get(&self, key: &(ServerId, &'static str)) -> Option<&ConfigDraft> {
-        self.0.binary_search_by(|(k, _)| k.cmp(key)).ok().map(|i| &self.0[i].1)
+        self.0
+            .binary_search_by(|(k, _)| k.cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
     }
 
     fn insert(&mut self, key: (ServerId, &'static str), draft: ConfigDraft) {
@@ -187,7 +196,14 @@ impl PanelUi {
             PanelAction::ShowAll(all) => sim.panel.keys.show_all = all,
             PanelAction::ConfigEdit { name, value } => {
                 let server = sim.console.selected;
-                sim.panel.config.insert((server, name), ConfigDraft { value, sent: None, refused: None });
+                sim.panel.config.insert(
+                    (server, name),
+                    ConfigDraft {
+                        value,
+                        sent: None,
+                        refused: None,
+                    },
+                );
             }
             PanelAction::ConfigApply { name } => config_apply(sim, name),
             PanelAction::LoadForm(form) => sim.panel.load.form = form,
@@ -237,11 +253,24 @@ pub fn completions(line: &str) -> Vec<String> {
         }
         _ => ("", line),
     };
-    let lower = word.bytes().any(|b| b.is_ascii_lowercase()) && !word.bytes().any(|b| b.is_ascii_uppercase());
+    let lower = word.bytes().any(|b| b.is_ascii_lowercase())
+        && !word.bytes().any(|b| b.is_ascii_uppercase());
     command_names()
         .into_iter()
-        .filter(|name| name.len() >= word.len() && name.as_bytes()[..word.len()].eq_ignore_ascii_case(word.as_bytes()))
-        .map(|name| format!("{prefix}{}", if lower { name.to_ascii_lowercase() } else { name }))
+        .filter(|name| {
+            name.len() >= word.len()
+                && name.as_bytes()[..word.len()].eq_ignore_ascii_case(word.as_bytes())
+        })
+        .map(|name| {
+            format!(
+                "{prefix}{}",
+                if lower {
+                    name.to_ascii_lowercase()
+                } else {
+                    name
+                }
+            )
+        })
         .collect()
 }
 
@@ -251,7 +280,11 @@ fn complete(sim: &mut Sim, back: bool) {
         // Tab again on a line we completed: the next candidate.
         Some(mut c) if c.shown == draft => {
             let n = c.matches.len() + 1;
-            c.index = if back { (c.index + n - 1) % n } else { (c.index + 1) % n };
+            c.index = if back {
+                (c.index + n - 1) % n
+            } else {
+                (c.index + 1) % n
+            };
             c
         }
         _ => {
@@ -260,10 +293,19 @@ fn complete(sim: &mut Sim, back: bool) {
                 return;
             }
             let index = if back { matches.len() - 1 } else { 0 };
-            Completion { original: draft, matches, index, shown: String::new() }
+            Completion {
+                original: draft,
+                matches,
+                index,
+                shown: String::new(),
+            }
         }
     };
-    let shown = c.matches.get(c.index).cloned().unwrap_or_else(|| c.original.clone());
+    let shown = c
+        .matches
+        .get(c.index)
+        .cloned()
+        .unwrap_or_else(|| c.original.clone());
     sim.console.draft = shown.clone();
     sim.panel.completion = Some(Completion { shown, ..c });
 }
@@ -286,20 +328,76 @@ pub enum ConfigInput {
 
 /// The replication options, in the order a reader meets them in replication.c.
 pub static CONFIG_OPTIONS: &[ConfigOption] = &[
-    ConfigOption { name: "repl-backlog-size", input: ConfigInput::Text, help: "bytes of stream kept for partial resyncs (1mb, 16kb minimum)" },
-    ConfigOption { name: "repl-backlog-ttl", input: ConfigInput::Text, help: "seconds without replicas before the backlog is freed (0 = never)" },
-    ConfigOption { name: "repl-diskless-sync", input: ConfigInput::YesNo, help: "stream the snapshot to replicas instead of writing it to disk" },
-    ConfigOption { name: "repl-diskless-sync-delay", input: ConfigInput::Text, help: "seconds to wait for more replicas before a diskless sync starts" },
-    ConfigOption { name: "repl-diskless-sync-max-replicas", input: ConfigInput::Text, help: "start at once when this many replicas wait (0 = no limit)" },
-    ConfigOption { name: "repl-diskless-load", input: ConfigInput::Choice(&["disabled", "on-empty-db", "swapdb"]), help: "how a replica loads the snapshot it receives" },
-    ConfigOption { name: "repl-timeout", input: ConfigInput::Text, help: "seconds of silence before a link is declared dead" },
-    ConfigOption { name: "repl-ping-replica-period", input: ConfigInput::Text, help: "seconds between the master's PINGs into the stream" },
-    ConfigOption { name: "min-replicas-to-write", input: ConfigInput::Text, help: "refuse writes with fewer good replicas than this (0 = off)" },
-    ConfigOption { name: "min-replicas-max-lag", input: ConfigInput::Text, help: "seconds since its last ACK for a replica to count as good" },
-    ConfigOption { name: "replica-read-only", input: ConfigInput::YesNo, help: "a replica refuses writes from clients" },
-    ConfigOption { name: "replica-serve-stale-data", input: ConfigInput::YesNo, help: "a replica answers reads while its link is down" },
-    ConfigOption { name: "client-output-buffer-limit", input: ConfigInput::Text, help: "replica class: hard limit, soft limit, soft seconds" },
-    ConfigOption { name: "replscope-sync-protocol", input: ConfigInput::Choice(&["psync2", "psync1", "sync"]), help: "replscope's own: speak the protocol of an older Redis" },
+    ConfigOption {
+        name: "repl-backlog-size",
+        input: ConfigInput::Text,
+        help: "bytes of stream kept for partial resyncs (1mb, 16kb minimum)",
+    },
+    ConfigOption {
+        name: "repl-backlog-ttl",
+        input: ConfigInput::Text,
+        help: "seconds without replicas before the backlog is freed (0 = never)",
+    },
+    ConfigOption {
+        name: "repl-diskless-sync",
+        input: ConfigInput::YesNo,
+        help: "stream the snapshot to replicas instead of writing it to disk",
+    },
+    ConfigOption {
+        name: "repl-diskless-sync-delay",
+        input: ConfigInput::Text,
+        help: "seconds to wait for more replicas before a diskless sync starts",
+    },
+    ConfigOption {
+        name: "repl-diskless-sync-max-replicas",
+        input: ConfigInput::Text,
+        help: "start at once when this many replicas wait (0 = no limit)",
+    },
+    ConfigOption {
+        name: "repl-diskless-load",
+        input: ConfigInput::Choice(&["disabled", "on-empty-db", "swapdb"]),
+        help: "how a replica loads the snapshot it receives",
+    },
+    ConfigOption {
+        name: "repl-timeout",
+        input: ConfigInput::Text,
+        help: "seconds of silence before a link is declared dead",
+    },
+    ConfigOption {
+        name: "repl-ping-replica-period",
+        input: ConfigInput::Text,
+        help: "seconds between the master's PINGs into the stream",
+    },
+    ConfigOption {
+        name: "min-replicas-to-write",
+        input: ConfigInput::Text,
+        help: "refuse writes with fewer good replicas than this (0 = off)",
+    },
+    ConfigOption {
+        name: "min-replicas-max-lag",
+        input: ConfigInput::Text,
+        help: "seconds since its last ACK for a replica to count as good",
+    },
+    ConfigOption {
+        name: "replica-read-only",
+        input: ConfigInput::YesNo,
+        help: "a replica refuses writes from clients",
+    },
+    ConfigOption {
+        name: "replica-serve-stale-data",
+        input: ConfigInput::YesNo,
+        help: "a replica answers reads while its link is down",
+    },
+    ConfigOption {
+        name: "client-output-buffer-limit",
+        input: ConfigInput::Text,
+        help: "replica class: hard limit, soft limit, soft seconds",
+    },
+    ConfigOption {
+        name: "replscope-sync-protocol",
+        input: ConfigInput::Choice(&["psync2", "psync1", "sync"]),
+        help: "replscope's own: speak the protocol of an older Redis",
+    },
 ];
 
 /// `client-output-buffer-limit` is edited for the replica class only.
@@ -308,19 +406,33 @@ const COBL: &str = "client-output-buffer-limit";
 /// The value the editor shows for an option: `CONFIG GET`'s, and for the output buffer
 /// limits only the replica class's three numbers.
 fn current_value(bus: &Bus, server: ServerId, name: &str) -> String {
-    let Some(spec) = lookup_option(name) else { return String::new() };
-    let value = String::from_utf8_lossy(&bus.server(server).node.config().get_option(spec)).into_owned();
+    let Some(spec) = lookup_option(name) else {
+        return String::new();
+    };
+    let value =
+        String::from_utf8_lossy(&bus.server(server).node.config().get_option(spec)).into_owned();
     if name == COBL {
         let words: Vec<&str> = value.split(' ').collect();
-        return words.chunks(4).find(|c| c[0] == "slave").map(|c| c[1..].join(" ")).unwrap_or_default();
+        return words
+            .chunks(4)
+            .find(|c| c[0] == "slave")
+            .map(|c| c[1..].join(" "))
+            .unwrap_or_default();
     }
     value
 }
 
 /// The `CONFIG SET` line for a value, quoted the way redis-cli would need it typed.
 pub fn config_set_line(name: &str, value: &str) -> String {
-    let value = if name == COBL { format!("replica {value}") } else { value.to_string() };
-    let plain = !value.is_empty() && value.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\'' && b != b'\\');
+    let value = if name == COBL {
+        format!("replica {value}")
+    } else {
+        value.to_string()
+    };
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\'' && b != b'\\');
     if plain {
         format!("CONFIG SET {name} {value}")
     } else {
@@ -344,7 +456,14 @@ fn config_apply(sim: &mut Sim, name: &'static str) {
         Ok(()) => (Some((index, line)), None),
         Err(e) => (None, Some(e)),
     };
-    sim.panel.config.insert((server, name), ConfigDraft { value, sent, refused });
+    sim.panel.config.insert(
+        (server, name),
+        ConfigDraft {
+            value,
+            sent,
+            refused,
+        },
+    );
 }
 
 // ------------------------------------------------------------------ load generator
@@ -361,7 +480,13 @@ pub struct LoadForm {
 
 impl Default for LoadForm {
     fn default() -> Self {
-        LoadForm { kind: LoadKind::Set, rate: "100".into(), keys: "1000".into(), value_size: "16".into(), ttl: "10".into() }
+        LoadForm {
+            kind: LoadKind::Set,
+            rate: "100".into(),
+            keys: "1000".into(),
+            value_size: "16".into(),
+            ttl: "10".into(),
+        }
     }
 }
 
@@ -390,7 +515,12 @@ struct LoadUi {
 
 fn load_start(sim: &mut Sim) {
     let server = sim.console.selected;
-    let result = sim.panel.load.form.parse().and_then(|spec| sim.start_generator(server, spec));
+    let result = sim
+        .panel
+        .load
+        .form
+        .parse()
+        .and_then(|spec| sim.start_generator(server, spec));
     sim.panel.load.error = result.err();
 }
 
@@ -547,9 +677,18 @@ pub fn panel_view(sim: &Sim) -> PanelView {
         Tab::Info => TabView::Info(info_view(&bus, server)),
         Tab::Keys => TabView::Keys(keys_view(&bus, server, &sim.panel.keys)),
         Tab::Config => TabView::Config(config_view(&bus, server, &sim.panel.config)),
-        Tab::Load => TabView::Load(load_view(&bus, &sim.panel.load, sim.session().last_generator())),
+        Tab::Load => TabView::Load(load_view(
+            &bus,
+            &sim.panel.load,
+            sim.session().last_generator(),
+        )),
     };
-    PanelView { server, title, tab, body }
+    PanelView {
+        server,
+        title,
+        tab,
+        body,
+    }
 }
 
 fn console_view(sim: &Sim) -> ConsoleView {
@@ -570,7 +709,11 @@ fn console_view(sim: &Sim) -> ConsoleView {
 
 pub fn info_view(bus: &Bus, server: ServerId) -> InfoView {
     let node = &bus.server(server).node;
-    let info = node.info_replication().replace("\r\n", "\n").trim_end().to_string();
+    let info = node
+        .info_replication()
+        .replace("\r\n", "\n")
+        .trim_end()
+        .to_string();
     let role = match parse_reply(&node.role_reply()) {
         Ok(Some((reply, _))) => format_reply(&reply, false),
         _ => "(unreadable ROLE reply)".to_string(),
@@ -596,16 +739,24 @@ fn cut(text: String, chars: usize) -> (String, bool) {
 
 fn live_count(bus: &Bus, server: ServerId, db: usize) -> usize {
     let now = bus.now();
-    bus.server(server).node.keyspace().dbs[db].entries.count_where(|e| !is_expired(e, now))
+    bus.server(server).node.keyspace().dbs[db]
+        .entries
+        .count_where(|e| !is_expired(e, now))
 }
 
 fn keys_view(bus: &Bus, server: ServerId, ui: &KeysUi) -> KeysView {
     let now = bus.now();
     let keyspace = bus.server(server).node.keyspace();
-    let dbs: Vec<(usize, usize)> =
-        (0..keyspace.dbs.len()).map(|db| (db, live_count(bus, server, db))).filter(|&(_, n)| n > 0).collect();
+    let dbs: Vec<(usize, usize)> = (0..keyspace.dbs.len())
+        .map(|db| (db, live_count(bus, server, db)))
+        .filter(|&(_, n)| n > 0)
+        .collect();
     // An emptied database leaves the picker; the browser falls back to the first one left.
-    let db = if dbs.iter().any(|&(d, _)| d == ui.db) { ui.db } else { dbs.first().map_or(0, |&(d, _)| d) };
+    let db = if dbs.iter().any(|&(d, _)| d == ui.db) {
+        ui.db
+    } else {
+        dbs.first().map_or(0, |&(d, _)| d)
+    };
     let pattern = ui.pattern.as_bytes();
     // KEYS treats a lone `*` as "everything" without matching (an empty key included).
     let all = pattern.is_empty() || pattern == b"*";
@@ -637,7 +788,16 @@ fn keys_view(bus: &Bus, server: ServerId, ui: &KeysUi) -> KeysView {
         let e = keyspace.get(db, k, now)?;
         Some(key_detail(k, e, ttl(e), ui))
     });
-    KeysView { dbs, db, pattern: ui.pattern.clone(), matching: matching.len(), page, pages, rows, open }
+    KeysView {
+        dbs,
+        db,
+        pattern: ui.pattern.clone(),
+        matching: matching.len(),
+        page,
+        pages,
+        rows,
+        open,
+    }
 }
 
 fn plural(n: usize, what: &str) -> String {
@@ -645,7 +805,11 @@ fn plural(n: usize, what: &str) -> String {
 }
 
 fn key_detail(raw: &[u8], e: &Entry, ttl: Option<String>, ui: &KeysUi) -> KeyDetail {
-    let limit = if ui.show_all { usize::MAX } else { DETAIL_CHARS };
+    let limit = if ui.show_all {
+        usize::MAX
+    } else {
+        DETAIL_CHARS
+    };
     let mut any_cut = false;
     let mut shown = |bytes: &[u8]| {
         let (text, was_cut) = cut(quote(bytes), limit);
@@ -661,22 +825,49 @@ fn key_detail(raw: &[u8], e: &Entry, ttl: Option<String>, ui: &KeysUi) -> KeyDet
         Value::String(v) => (plural(v.len(), "byte"), vec![el(String::new(), shown(v))]),
         Value::List(l) => (
             plural(total, "element"),
-            l.range(range.clone()).enumerate().map(|(i, v)| el(format!("{})", range.start + i + 1), shown(v))).collect(),
+            l.range(range.clone())
+                .enumerate()
+                .map(|(i, v)| el(format!("{})", range.start + i + 1), shown(v)))
+                .collect(),
         ),
         Value::Hash(h) => (
             plural(total, "field"),
-            h.iter().skip(range.start).take(range.len()).map(|(f, v)| el(shown(f), shown(v))).collect(),
+            h.iter()
+                .skip(range.start)
+                .take(range.len())
+                .map(|(f, v)| el(shown(f), shown(v)))
+                .collect(),
         ),
         Value::Set(s) => {
             let members = match s {
-                SetValue::Ints(i) => i.iter().skip(range.start).take(range.len()).map(|n| n.to_string().into_bytes()).collect(),
-                SetValue::Members(m) => m.iter().skip(range.start).take(range.len()).cloned().collect::<Vec<_>>(),
+                SetValue::Ints(i) => i
+                    .iter()
+                    .skip(range.start)
+                    .take(range.len())
+                    .map(|n| n.to_string().into_bytes())
+                    .collect(),
+                SetValue::Members(m) => m
+                    .iter()
+                    .skip(range.start)
+                    .take(range.len())
+                    .cloned()
+                    .collect::<Vec<_>>(),
             };
-            (plural(total, "member"), members.iter().map(|m| el(String::new(), shown(m))).collect())
+            (
+                plural(total, "member"),
+                members
+                    .iter()
+                    .map(|m| el(String::new(), shown(m)))
+                    .collect(),
+            )
         }
         Value::ZSet(z) => (
             plural(total, "member"),
-            z.iter().skip(range.start).take(range.len()).map(|(m, score)| el(fmt_g17(score), shown(m))).collect(),
+            z.iter()
+                .skip(range.start)
+                .take(range.len())
+                .map(|(m, score)| el(fmt_g17(score), shown(m)))
+                .collect(),
         ),
     };
     KeyDetail {
@@ -687,7 +878,11 @@ fn key_detail(raw: &[u8], e: &Entry, ttl: Option<String>, ui: &KeysUi) -> KeyDet
         size,
         elements,
         page,
-        pages: if matches!(e.value, Value::String(_)) { 1 } else { pages },
+        pages: if matches!(e.value, Value::String(_)) {
+            1
+        } else {
+            pages
+        },
         show_all: ui.show_all,
         cut: any_cut,
     }
@@ -707,21 +902,36 @@ fn config_view(bus: &Bus, server: ServerId, drafts: &Drafts) -> ConfigView {
                         (None, None) => FieldStatus::Edited,
                         // After stepping back past the line, or onto another timeline, the
                         // entry is gone or another one: the value is just typed again.
-                        (None, Some((i, line))) => match entries.get(*i).filter(|e| &e.input == line) {
-                            None => FieldStatus::Edited,
-                            Some(e) => match &e.reply {
-                                None => FieldStatus::Pending,
-                                Some(r @ Reply::Error(_)) => FieldStatus::Error(format_reply(r, false)),
-                                Some(_) => FieldStatus::Applied,
-                            },
-                        },
+                        (None, Some((i, line))) => {
+                            match entries.get(*i).filter(|e| &e.input == line) {
+                                None => FieldStatus::Edited,
+                                Some(e) => match &e.reply {
+                                    None => FieldStatus::Pending,
+                                    Some(r @ Reply::Error(_)) => {
+                                        FieldStatus::Error(format_reply(r, false))
+                                    }
+                                    Some(_) => FieldStatus::Applied,
+                                },
+                            }
+                        }
                     };
                     // Applied: the engine's value is the truth (it may round, e.g. 1kb).
-                    let value = if status == FieldStatus::Applied { current.clone() } else { d.value.clone() };
+                    let value = if status == FieldStatus::Applied {
+                        current.clone()
+                    } else {
+                        d.value.clone()
+                    };
                     (value, status)
                 }
             };
-            ConfigField { name: o.name, input: o.input, help: o.help, current, value, status }
+            ConfigField {
+                name: o.name,
+                input: o.input,
+                help: o.help,
+                current,
+                value,
+                status,
+            }
         })
         .collect();
     ConfigView { fields }
@@ -788,24 +998,46 @@ mod tests {
         assert_eq!(sim.console.draft, "SE");
 
         // Typing after a completion starts a new one from the new line.
-        assert_eq!(type_and_tab(&mut sim, "selectx", false), "selectx", "no candidate: nothing changes");
+        assert_eq!(
+            type_and_tab(&mut sim, "selectx", false),
+            "selectx",
+            "no candidate: nothing changes"
+        );
         assert_eq!(type_and_tab(&mut sim, "config s", false), "config set");
-        assert_eq!(type_and_tab(&mut sim, "help ZREVRANGEB", false), "help ZREVRANGEBYLEX");
-        assert_eq!(type_and_tab(&mut sim, "get k", false), "get k", "arguments are not completed");
+        assert_eq!(
+            type_and_tab(&mut sim, "help ZREVRANGEB", false),
+            "help ZREVRANGEBYLEX"
+        );
+        assert_eq!(
+            type_and_tab(&mut sim, "get k", false),
+            "get k",
+            "arguments are not completed"
+        );
 
         let view = match panel_view(&sim).body {
             TabView::Console(c) => c,
             other => panic!("{other:?}"),
         };
-        assert!(!view.completable, "Tab leaves the input when there is nothing to complete");
+        assert!(
+            !view.completable,
+            "Tab leaves the input when there is nothing to complete"
+        );
         sim.apply(Action::EditDraft("inc".into()));
-        let TabView::Console(view) = panel_view(&sim).body else { unreachable!() };
+        let TabView::Console(view) = panel_view(&sim).body else {
+            unreachable!()
+        };
         assert!(view.completable);
         panel(&mut sim, PanelAction::Complete { back: false });
-        let TabView::Console(view) = panel_view(&sim).body else { unreachable!() };
+        let TabView::Console(view) = panel_view(&sim).body else {
+            unreachable!()
+        };
         assert_eq!(view.candidates, ["incr", "incrby", "incrbyfloat"]);
         assert_eq!(view.candidate, Some(0));
-        assert_eq!(completions("").len(), command_names().len(), "an empty line lists everything");
+        assert_eq!(
+            completions("").len(),
+            command_names().len(),
+            "an empty line lists everything"
+        );
     }
 
     #[test]
@@ -813,21 +1045,43 @@ mod tests {
         let mut sim = synced();
         panel(&mut sim, PanelAction::SelectTab(Tab::Info));
         let before = sim.bus().log_hash();
-        let TabView::Info(view) = panel_view(&sim).body else { unreachable!() };
+        let TabView::Info(view) = panel_view(&sim).body else {
+            unreachable!()
+        };
         assert_eq!(sim.bus().log_hash(), before, "reading INFO sends nothing");
         let engine = sim.bus().server(0).node.info_replication();
         assert_eq!(view.info, engine.replace("\r\n", "\n").trim_end());
         assert!(view.info.contains("connected_slaves:2"), "{}", view.info);
-        assert!(view.role.starts_with("1) \"master\"\n2) (integer) "), "{}", view.role);
+        assert!(
+            view.role.starts_with("1) \"master\"\n2) (integer) "),
+            "{}",
+            view.role
+        );
 
         // The same text redis-cli prints for INFO replication / ROLE typed at this instant.
-        sim.apply(Action::SubmitCommand { server: 0, line: "INFO replication".into() });
-        let TabView::Info(view) = panel_view(&sim).body else { unreachable!() };
-        assert_eq!(sim.transcript().last().unwrap().output.as_deref(), Some(view.info.as_str()));
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "INFO replication".into(),
+        });
+        let TabView::Info(view) = panel_view(&sim).body else {
+            unreachable!()
+        };
+        assert_eq!(
+            sim.transcript().last().unwrap().output.as_deref(),
+            Some(view.info.as_str())
+        );
         sim.apply(Action::SelectConsole(1));
-        sim.apply(Action::SubmitCommand { server: 1, line: "ROLE".into() });
-        let TabView::Info(view) = panel_view(&sim).body else { unreachable!() };
-        assert_eq!(sim.transcript().last().unwrap().output.as_deref(), Some(view.role.as_str()));
+        sim.apply(Action::SubmitCommand {
+            server: 1,
+            line: "ROLE".into(),
+        });
+        let TabView::Info(view) = panel_view(&sim).body else {
+            unreachable!()
+        };
+        assert_eq!(
+            sim.transcript().last().unwrap().output.as_deref(),
+            Some(view.role.as_str())
+        );
         assert!(view.role.contains("\"connected\""), "{}", view.role);
     }
 
@@ -835,13 +1089,31 @@ mod tests {
     fn keys_are_paged_escaped_filtered_and_their_ttl_counts_down() {
         let mut sim = Sim::new();
         for i in 0..25 {
-            sim.apply(Action::SubmitCommand { server: 0, line: format!("SET user:{i:02} v{i}") });
+            sim.apply(Action::SubmitCommand {
+                server: 0,
+                line: format!("SET user:{i:02} v{i}"),
+            });
         }
-        sim.apply(Action::SubmitCommand { server: 0, line: "SET \"<b>\\n\" \"a\\x00\" EX 10".into() });
-        sim.apply(Action::SubmitCommand { server: 0, line: format!("SET big {}", "y".repeat(5_000)) });
-        sim.apply(Action::SubmitCommand { server: 0, line: "RPUSH list a b c".into() });
-        sim.apply(Action::SubmitCommand { server: 0, line: "SELECT 5".into() });
-        sim.apply(Action::SubmitCommand { server: 0, line: "ZADD z 1.5 m".into() });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "SET \"<b>\\n\" \"a\\x00\" EX 10".into(),
+        });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: format!("SET big {}", "y".repeat(5_000)),
+        });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "RPUSH list a b c".into(),
+        });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "SELECT 5".into(),
+        });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "ZADD z 1.5 m".into(),
+        });
         panel(&mut sim, PanelAction::SelectTab(Tab::Keys));
         let keys = |sim: &Sim| match panel_view(sim).body {
             TabView::Keys(k) => k,
@@ -858,7 +1130,11 @@ mod tests {
         assert_eq!(k.rows[2].summary, "3 elements");
 
         sim.apply(Action::Step(2_500));
-        assert_eq!(keys(&sim).rows[0].ttl.as_deref(), Some("7.5 s"), "TTL follows virtual time");
+        assert_eq!(
+            keys(&sim).rows[0].ttl.as_deref(),
+            Some("7.5 s"),
+            "TTL follows virtual time"
+        );
 
         panel(&mut sim, PanelAction::KeysPage(1));
         let k = keys(&sim);
@@ -881,7 +1157,11 @@ mod tests {
 
         panel(&mut sim, PanelAction::OpenKey(Some(b"list".to_vec())));
         let d = keys(&sim).open.unwrap();
-        let els: Vec<_> = d.elements.iter().map(|e| (e.label.as_str(), e.value.as_str())).collect();
+        let els: Vec<_> = d
+            .elements
+            .iter()
+            .map(|e| (e.label.as_str(), e.value.as_str()))
+            .collect();
         assert_eq!(els, [("1)", "\"a\""), ("2)", "\"b\""), ("3)", "\"c\"")]);
 
         panel(&mut sim, PanelAction::KeysDb(5));
@@ -890,7 +1170,10 @@ mod tests {
         assert!(k.open.is_none());
         panel(&mut sim, PanelAction::OpenKey(Some(b"z".to_vec())));
         let d = keys(&sim).open.unwrap();
-        assert_eq!((d.elements[0].label.as_str(), d.elements[0].value.as_str()), ("1.5", "\"m\""));
+        assert_eq!(
+            (d.elements[0].label.as_str(), d.elements[0].value.as_str()),
+            ("1.5", "\"m\"")
+        );
 
         // Expired keys disappear from the browser even before anything deletes them.
         panel(&mut sim, PanelAction::KeysDb(0));
@@ -907,11 +1190,25 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(field(&sim, "repl-backlog-size").value, "1048576");
-        assert_eq!(field(&sim, "client-output-buffer-limit").value, "268435456 67108864 60");
+        assert_eq!(
+            field(&sim, "client-output-buffer-limit").value,
+            "268435456 67108864 60"
+        );
 
-        panel(&mut sim, PanelAction::ConfigEdit { name: "repl-backlog-size", value: "12x".into() });
+        panel(
+            &mut sim,
+            PanelAction::ConfigEdit {
+                name: "repl-backlog-size",
+                value: "12x".into(),
+            },
+        );
         assert_eq!(field(&sim, "repl-backlog-size").status, FieldStatus::Edited);
-        panel(&mut sim, PanelAction::ConfigApply { name: "repl-backlog-size" });
+        panel(
+            &mut sim,
+            PanelAction::ConfigApply {
+                name: "repl-backlog-size",
+            },
+        );
         let f = field(&sim, "repl-backlog-size");
         assert_eq!(f.value, "12x", "the typed value stays");
         assert_eq!(
@@ -923,31 +1220,78 @@ mod tests {
         );
         assert_eq!(f.current, "1048576");
         let last = sim.transcript().last().unwrap().clone();
-        assert_eq!(last.input.as_deref(), Some("127.0.0.1:6380> CONFIG SET repl-backlog-size 12x"));
+        assert_eq!(
+            last.input.as_deref(),
+            Some("127.0.0.1:6380> CONFIG SET repl-backlog-size 12x")
+        );
 
-        panel(&mut sim, PanelAction::ConfigEdit { name: "repl-backlog-size", value: "32kb".into() });
-        panel(&mut sim, PanelAction::ConfigApply { name: "repl-backlog-size" });
+        panel(
+            &mut sim,
+            PanelAction::ConfigEdit {
+                name: "repl-backlog-size",
+                value: "32kb".into(),
+            },
+        );
+        panel(
+            &mut sim,
+            PanelAction::ConfigApply {
+                name: "repl-backlog-size",
+            },
+        );
         let f = field(&sim, "repl-backlog-size");
-        assert_eq!((f.value.as_str(), f.status), ("32768", FieldStatus::Applied));
+        assert_eq!(
+            (f.value.as_str(), f.status),
+            ("32768", FieldStatus::Applied)
+        );
         let info = info_view(&sim.bus(), 0).info;
         assert!(info.contains("repl_backlog_size:32768"), "{info}");
 
         // A multi-word value is quoted as one argument.
-        panel(&mut sim, PanelAction::ConfigEdit { name: "client-output-buffer-limit", value: "1mb 512kb 10".into() });
-        panel(&mut sim, PanelAction::ConfigApply { name: "client-output-buffer-limit" });
+        panel(
+            &mut sim,
+            PanelAction::ConfigEdit {
+                name: "client-output-buffer-limit",
+                value: "1mb 512kb 10".into(),
+            },
+        );
+        panel(
+            &mut sim,
+            PanelAction::ConfigApply {
+                name: "client-output-buffer-limit",
+            },
+        );
         assert_eq!(
             sim.transcript().last().unwrap().input.as_deref(),
             Some("127.0.0.1:6380> CONFIG SET client-output-buffer-limit \"replica 1mb 512kb 10\"")
         );
-        assert_eq!(field(&sim, "client-output-buffer-limit").value, "1048576 524288 10");
+        assert_eq!(
+            field(&sim, "client-output-buffer-limit").value,
+            "1048576 524288 10"
+        );
 
-        panel(&mut sim, PanelAction::ConfigEdit { name: "repl-diskless-load", value: "swapdb".into() });
-        panel(&mut sim, PanelAction::ConfigApply { name: "repl-diskless-load" });
-        assert!(matches!(field(&sim, "repl-diskless-load").status, FieldStatus::Error(e) if e.starts_with("(error) ERR CONFIG SET failed")));
+        panel(
+            &mut sim,
+            PanelAction::ConfigEdit {
+                name: "repl-diskless-load",
+                value: "swapdb".into(),
+            },
+        );
+        panel(
+            &mut sim,
+            PanelAction::ConfigApply {
+                name: "repl-diskless-load",
+            },
+        );
+        assert!(
+            matches!(field(&sim, "repl-diskless-load").status, FieldStatus::Error(e) if e.starts_with("(error) ERR CONFIG SET failed"))
+        );
 
         // Drafts belong to their server.
         sim.apply(Action::SelectConsole(1));
-        assert_eq!(field(&sim, "repl-diskless-load").status, FieldStatus::Unchanged);
+        assert_eq!(
+            field(&sim, "repl-diskless-load").status,
+            FieldStatus::Unchanged
+        );
         assert_eq!(field(&sim, "repl-backlog-size").value, "1048576");
     }
 
@@ -956,7 +1300,13 @@ mod tests {
         panel(&mut sim, PanelAction::SelectTab(Tab::Load));
         panel(
             &mut sim,
-            PanelAction::LoadForm(LoadForm { kind: LoadKind::Set, rate: "250".into(), keys: "50".into(), value_size: "8".into(), ttl: "10".into() }),
+            PanelAction::LoadForm(LoadForm {
+                kind: LoadKind::Set,
+                rate: "250".into(),
+                keys: "50".into(),
+                value_size: "8".into(),
+                ttl: "10".into(),
+            }),
         );
         panel(&mut sim, PanelAction::LoadStart);
         for &t in ticks {
@@ -964,7 +1314,9 @@ mod tests {
         }
         panel(&mut sim, PanelAction::LoadStop);
         sim.apply(Action::Step(1_000));
-        let TabView::Load(view) = panel_view(&sim).body else { unreachable!() };
+        let TabView::Load(view) = panel_view(&sim).body else {
+            unreachable!()
+        };
         let hash = sim.bus().log_hash();
         (hash, view.sent, sim)
     }
@@ -986,34 +1338,62 @@ mod tests {
         for id in 0..3 {
             let db = &bus.server(id).node.keyspace().dbs[0];
             assert_eq!(db.entries.len(), 50);
-            assert_eq!(db.entries[&b"load:str:49".to_vec()].value, Value::String(b"999:xxxx".to_vec()));
+            assert_eq!(
+                db.entries[&b"load:str:49".to_vec()].value,
+                Value::String(b"999:xxxx".to_vec())
+            );
         }
     }
 
     #[test]
     fn load_is_replayed_by_time_travel_and_bad_numbers_are_reported() {
         let mut sim = synced();
-        panel(&mut sim, PanelAction::LoadForm(LoadForm { rate: "ten".into(), ..LoadForm::default() }));
+        panel(
+            &mut sim,
+            PanelAction::LoadForm(LoadForm {
+                rate: "ten".into(),
+                ..LoadForm::default()
+            }),
+        );
         panel(&mut sim, PanelAction::LoadStart);
         panel(&mut sim, PanelAction::SelectTab(Tab::Load));
-        let TabView::Load(view) = panel_view(&sim).body else { unreachable!() };
-        assert_eq!(view.error.as_deref(), Some("writes/s must be a whole number from 1 to 10000"));
+        let TabView::Load(view) = panel_view(&sim).body else {
+            unreachable!()
+        };
+        assert_eq!(
+            view.error.as_deref(),
+            Some("writes/s must be a whole number from 1 to 10000")
+        );
         assert_eq!(view.form.rate, "ten", "the typed text stays");
         assert!(!view.running);
 
-        panel(&mut sim, PanelAction::LoadForm(LoadForm { kind: LoadKind::Hset, rate: "30".into(), ..LoadForm::default() }));
+        panel(
+            &mut sim,
+            PanelAction::LoadForm(LoadForm {
+                kind: LoadKind::Hset,
+                rate: "30".into(),
+                ..LoadForm::default()
+            }),
+        );
         panel(&mut sim, PanelAction::LoadStart);
         sim.apply(Action::Step(2_000));
         let (hash, digest) = (sim.bus().log_hash(), sim.bus().state_digest());
-        let TabView::Load(view) = panel_view(&sim).body else { unreachable!() };
+        let TabView::Load(view) = panel_view(&sim).body else {
+            unreachable!()
+        };
         assert!(view.running);
         assert_eq!(view.sent, 60);
-        assert_eq!(view.command.as_deref(), Some("HSET load:hash:60 f60 60:xxxxxxxxxxxxx"));
+        assert_eq!(
+            view.command.as_deref(),
+            Some("HSET load:hash:60 f60 60:xxxxxxxxxxxxx")
+        );
         let events = sim.bus().log().len();
         for _ in 0..30 {
             sim.apply(Action::StepBackEvent);
         }
-        let TabView::Load(view) = panel_view(&sim).body else { unreachable!() };
+        let TabView::Load(view) = panel_view(&sim).body else {
+            unreachable!()
+        };
         assert!(view.sent < 60);
         while sim.bus().log().len() < events {
             sim.apply(Action::StepEvent);
@@ -1027,7 +1407,9 @@ mod tests {
         while by_events.bus().now() < target {
             by_events.apply(Action::StepEvent);
         }
-        let TabView::Load(view) = panel_view(&by_events).body else { unreachable!() };
+        let TabView::Load(view) = panel_view(&by_events).body else {
+            unreachable!()
+        };
         assert!(view.sent >= 84, "{}", view.sent);
     }
 }

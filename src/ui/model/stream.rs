@@ -35,7 +35,11 @@ const EOF_MARK_LEN: usize = 40;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Scan {
     /// `len` bytes; `args` are the ranges of the first arguments (at most three).
-    Command { len: usize, args: Vec<Range<usize>>, argc: usize },
+    Command {
+        len: usize,
+        args: Vec<Range<usize>>,
+        argc: usize,
+    },
     /// A prefix of a command: more bytes are needed.
     Incomplete,
     /// Not a RESP array of bulk strings.
@@ -46,7 +50,11 @@ pub(crate) enum Scan {
 fn scan_number(data: &[u8], at: usize) -> Result<(i64, usize), Scan> {
     let rest = &data[at.min(data.len())..];
     let Some(end) = rest.iter().take(21).position(|&b| b == b'\r') else {
-        return Err(if rest.len() < 21 { Scan::Incomplete } else { Scan::Invalid });
+        return Err(if rest.len() < 21 {
+            Scan::Incomplete
+        } else {
+            Scan::Invalid
+        });
     };
     if rest.len() < end + 2 {
         return Err(Scan::Incomplete);
@@ -92,7 +100,11 @@ pub(crate) fn scan_command(data: &[u8]) -> Scan {
             }
             pos = end + 2;
         }
-        Ok(Scan::Command { len: pos, args, argc: argc as usize })
+        Ok(Scan::Command {
+            len: pos,
+            args,
+            argc: argc as usize,
+        })
     }
     inner(data).unwrap_or_else(|e| e)
 }
@@ -120,13 +132,20 @@ pub fn escape_cut(bytes: &[u8], max: usize) -> String {
     if s.chars().count() <= max {
         s
     } else {
-        format!("{}… ({} bytes)", s.chars().take(max).collect::<String>(), bytes.len())
+        format!(
+            "{}… ({} bytes)",
+            s.chars().take(max).collect::<String>(),
+            bytes.len()
+        )
     }
 }
 
 /// The command's name in capitals, and for REPLCONF its subcommand (`REPLCONF GETACK`).
 pub(crate) fn command_name(data: &[u8], args: &[Range<usize>]) -> String {
-    let word = |i: usize| args.get(i).map(|r| String::from_utf8_lossy(&data[r.clone()]).to_ascii_uppercase());
+    let word = |i: usize| {
+        args.get(i)
+            .map(|r| String::from_utf8_lossy(&data[r.clone()]).to_ascii_uppercase())
+    };
     let name = word(0).unwrap_or_default();
     match (name.as_str(), word(1)) {
         ("REPLCONF", Some(sub)) => format!("REPLCONF {sub}"),
@@ -218,17 +237,30 @@ pub struct StreamView {
 fn link_choices(bus: &Bus) -> Vec<LinkChoice> {
     let mut pairs: Vec<(ServerId, ServerId)> = Vec::new();
     let add = |a: ServerId, b: ServerId, pairs: &mut Vec<(ServerId, ServerId)>| {
-        if !pairs.iter().any(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a)) {
+        if !pairs
+            .iter()
+            .any(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a))
+        {
             pairs.push((a, b));
         }
     };
     for (id, s) in bus.servers().iter().enumerate() {
-        if let Some(m) = s.node.master_link().and_then(|l| bus.server_by_port(l.port)) {
+        if let Some(m) = s
+            .node
+            .master_link()
+            .and_then(|l| bus.server_by_port(l.port))
+        {
             add(m, id, &mut pairs);
         }
     }
     for e in bus.log() {
-        if let (Some(to), LogKind::Deliver { from: Some(from), .. }) = (e.server, &e.kind) {
+        if let (
+            Some(to),
+            LogKind::Deliver {
+                from: Some(from), ..
+            },
+        ) = (e.server, &e.kind)
+        {
             // The side that receives offsets is the replica: name the master first.
             if e.repl_offsets.is_some() {
                 add(*from, to, &mut pairs);
@@ -245,7 +277,13 @@ fn link_choices(bus: &Bus) -> Vec<LinkChoice> {
         .map(|(from, to)| LinkChoice {
             from,
             to,
-            label: format!("{} → {} ({} → {})", name(from), name(to), port(from), port(to)),
+            label: format!(
+                "{} → {} ({} → {})",
+                name(from),
+                name(to),
+                port(from),
+                port(to)
+            ),
         })
         .collect()
 }
@@ -282,7 +320,9 @@ struct Out {
 
 impl Out {
     fn at(&mut self, chunk: usize) -> Option<&mut Vec<StreamLine>> {
-        chunk.checked_sub(self.first).and_then(|i| self.lines.get_mut(i))
+        chunk
+            .checked_sub(self.first)
+            .and_then(|i| self.lines.get_mut(i))
     }
 }
 
@@ -301,7 +341,14 @@ struct Decoder {
 impl Decoder {
     /// Decodes one chunk; pushes lines to `out[chunk]` when `render`. `before` is the
     /// replica's applied offset before the chunk, when it arrived on a master link.
-    fn chunk(&mut self, data: &[u8], before: Option<u64>, chunk: usize, out: &mut Out, render: bool) {
+    fn chunk(
+        &mut self,
+        data: &[u8],
+        before: Option<u64>,
+        chunk: usize,
+        out: &mut Out,
+        render: bool,
+    ) {
         let mut buf = std::mem::take(&mut self.carry);
         buf.extend_from_slice(data);
         let mut pos = 0;
@@ -336,7 +383,10 @@ impl Decoder {
                     let mut window = std::mem::take(tail);
                     let tail_len = window.len();
                     window.extend_from_slice(&buf[pos..]);
-                    match window.windows(EOF_MARK_LEN).position(|w| w == mark.as_slice()) {
+                    match window
+                        .windows(EOF_MARK_LEN)
+                        .position(|w| w == mark.as_slice())
+                    {
                         Some(i) => {
                             self.payload_bytes(&window[..i]);
                             pos += i + EOF_MARK_LEN - tail_len;
@@ -349,7 +399,10 @@ impl Decoder {
                                 self.continued_payload(out, chunk, buf.len() - pos);
                             }
                             pos = buf.len();
-                            self.mode = Mode::RdbEof { mark, tail: window[sure..].to_vec() };
+                            self.mode = Mode::RdbEof {
+                                mark,
+                                tail: window[sure..].to_vec(),
+                            };
                         }
                     }
                 }
@@ -369,22 +422,43 @@ impl Decoder {
                             });
                             if render {
                                 let name = command_name(bytes, &args);
-                                push(out, line(LineKind::Command, escape_cut(bytes, LINE_CHARS), &name, offsets));
+                                push(
+                                    out,
+                                    line(
+                                        LineKind::Command,
+                                        escape_cut(bytes, LINE_CHARS),
+                                        &name,
+                                        offsets,
+                                    ),
+                                );
                             }
                             pos += len;
                         }
                         Scan::Incomplete => break,
                         Scan::Invalid => {
                             if render {
-                                push(out, line(LineKind::Raw, escape_cut(&buf[pos..], LINE_CHARS), "not RESP", None));
+                                push(
+                                    out,
+                                    line(
+                                        LineKind::Raw,
+                                        escape_cut(&buf[pos..], LINE_CHARS),
+                                        "not RESP",
+                                        None,
+                                    ),
+                                );
                             }
                             pos = buf.len();
                         }
                     },
                     first @ (b'+' | b'-' | b':' | b'$') => {
-                        let Some(end) = buf[pos..].windows(2).position(|w| w == b"\r\n") else { break };
+                        let Some(end) = buf[pos..].windows(2).position(|w| w == b"\r\n") else {
+                            break;
+                        };
                         let text = &buf[pos..pos + end];
-                        let label = String::from_utf8_lossy(text.split(|&b| b == b' ').next().unwrap_or_default()).into_owned();
+                        let label = String::from_utf8_lossy(
+                            text.split(|&b| b == b' ').next().unwrap_or_default(),
+                        )
+                        .into_owned();
                         let shown = escape_cut(&buf[pos..pos + end + 2], LINE_CHARS);
                         pos += end + 2;
                         if first == b'$' {
@@ -397,10 +471,15 @@ impl Decoder {
                                 0
                             };
                             if let Some(mark) = text.strip_prefix(b"$EOF:") {
-                                self.mode = Mode::RdbEof { mark: mark.to_vec(), tail: Vec::new() };
+                                self.mode = Mode::RdbEof {
+                                    mark: mark.to_vec(),
+                                    tail: Vec::new(),
+                                };
                                 self.start_payload((chunk, at), true);
                             } else {
-                                let len = crate::engine::resp::parse_i64(&text[1..]).unwrap_or(0).max(0) as usize;
+                                let len = crate::engine::resp::parse_i64(&text[1..])
+                                    .unwrap_or(0)
+                                    .max(0) as usize;
                                 self.mode = Mode::RdbLen { left: len };
                                 self.start_payload((chunk, at), false);
                                 if len == 0 {
@@ -411,7 +490,10 @@ impl Decoder {
                         }
                         if let Some(rest) = text.strip_prefix(b"+FULLRESYNC ") {
                             // The stream continues from the snapshot's offset.
-                            let off = rest.split(|&b| b == b' ').nth(1).and_then(crate::engine::resp::parse_i64);
+                            let off = rest
+                                .split(|&b| b == b' ')
+                                .nth(1)
+                                .and_then(crate::engine::resp::parse_i64);
                             self.next_offset = off.map(|o| o as u64 + 1);
                         } else if text.starts_with(b"+CONTINUE") {
                             // The backlog's bytes follow from the replica's own offset on.
@@ -423,9 +505,20 @@ impl Decoder {
                     }
                     _ => {
                         // An inline command or garbage: up to the end of the line.
-                        let end = buf[pos..].iter().position(|&b| b == b'\n').map_or(buf.len(), |e| pos + e + 1);
+                        let end = buf[pos..]
+                            .iter()
+                            .position(|&b| b == b'\n')
+                            .map_or(buf.len(), |e| pos + e + 1);
                         if render {
-                            push(out, line(LineKind::Raw, escape_cut(&buf[pos..end], LINE_CHARS), "inline", None));
+                            push(
+                                out,
+                                line(
+                                    LineKind::Raw,
+                                    escape_cut(&buf[pos..end], LINE_CHARS),
+                                    "inline",
+                                    None,
+                                ),
+                            );
                         }
                         pos = end;
                     }
@@ -438,7 +531,13 @@ impl Decoder {
     }
 
     fn start_payload(&mut self, at: (usize, usize), eof_marked: bool) {
-        self.payload = Some(Payload { at, eof_marked, len: 0, header: Vec::new(), kept: Vec::new() });
+        self.payload = Some(Payload {
+            at,
+            eof_marked,
+            len: 0,
+            header: Vec::new(),
+            kept: Vec::new(),
+        });
     }
 
     fn payload_bytes(&mut self, bytes: &[u8]) {
@@ -456,7 +555,12 @@ impl Decoder {
     fn continued_payload(&self, out: &mut Out, chunk: usize, bytes: usize) {
         if let (Some(p), Some(lines)) = (&self.payload, out.at(chunk)) {
             if p.at.0 != chunk {
-                lines.push(line(LineKind::Rdb, format!("… {bytes} more bytes of the RDB payload"), "RDB", None));
+                lines.push(line(
+                    LineKind::Rdb,
+                    format!("… {bytes} more bytes of the RDB payload"),
+                    "RDB",
+                    None,
+                ));
             }
         }
     }
@@ -475,7 +579,11 @@ impl Decoder {
             "disk-based: length given up front"
         };
         let summary = format!("RDB payload: {} bytes, {header} ({framing})", p.len);
-        if let Some(l) = out.at(p.at.0).and_then(|lines| lines.get_mut(p.at.1)).filter(|l| l.kind == LineKind::Rdb) {
+        if let Some(l) = out
+            .at(p.at.0)
+            .and_then(|lines| lines.get_mut(p.at.1))
+            .filter(|l| l.kind == LineKind::Rdb)
+        {
             l.text = summary;
             if self.keep_rdb > 0 {
                 let mut full = escape(&p.kept);
@@ -486,14 +594,25 @@ impl Decoder {
             }
         }
         if let Some(lines) = out.at(chunk).filter(|_| render && p.at.0 != chunk) {
-            lines.push(line(LineKind::Rdb, format!("end of the RDB payload ({} bytes in all)", p.len), "RDB", None));
+            lines.push(line(
+                LineKind::Rdb,
+                format!("end of the RDB payload ({} bytes in all)", p.len),
+                "RDB",
+                None,
+            ));
         }
         // After a snapshot the stream starts (its offset came with +FULLRESYNC).
     }
 }
 
 fn line(kind: LineKind, text: String, label: &str, offsets: Option<(u64, u64)>) -> StreamLine {
-    StreamLine { kind, text, label: label.to_string(), offsets, full: None }
+    StreamLine {
+        kind,
+        text,
+        label: label.to_string(),
+        offsets,
+        full: None,
+    }
 }
 
 /// Hex dump rows: `0000  2a 31 0d 0a …  *1..`.
@@ -502,8 +621,22 @@ pub fn hex_rows(data: &[u8]) -> Vec<String> {
         .enumerate()
         .map(|(i, row)| {
             let hex: Vec<String> = row.iter().map(|b| format!("{b:02x}")).collect();
-            let ascii: String = row.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }).collect();
-            format!("{:04x}  {:<w$}  {ascii}", i * HEX_ROW, hex.join(" "), w = HEX_ROW * 3 - 1)
+            let ascii: String = row
+                .iter()
+                .map(|&b| {
+                    if b.is_ascii_graphic() || b == b' ' {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                })
+                .collect();
+            format!(
+                "{:04x}  {:<w$}  {ascii}",
+                i * HEX_ROW,
+                hex.join(" "),
+                w = HEX_ROW * 3 - 1
+            )
         })
         .collect()
 }
@@ -517,8 +650,13 @@ pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView 
         .filter(|c| links.iter().any(|l| (l.from, l.to) == *c))
         .or_else(|| {
             // The selected server's own master link, else a link of it as master.
-            let by_to = links.iter().find(|l| l.to == selected && bus.server(selected).node.master_link().is_some());
-            by_to.or_else(|| links.iter().find(|l| l.from == selected)).or(links.first()).map(|l| (l.from, l.to))
+            let by_to = links
+                .iter()
+                .find(|l| l.to == selected && bus.server(selected).node.master_link().is_some());
+            by_to
+                .or_else(|| links.iter().find(|l| l.from == selected))
+                .or(links.first())
+                .map(|l| (l.from, l.to))
         });
     let mut view = StreamView {
         links,
@@ -531,9 +669,15 @@ pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView 
         hidden_bytes: 0,
         chunks: Vec::new(),
     };
-    let Some((from, to)) = chosen else { return view };
+    let Some((from, to)) = chosen else {
+        return view;
+    };
     let log = bus.log();
-    let keep_rdb = if ui.stream_show_rdb { ui.stream_limit } else { 0 };
+    let keep_rdb = if ui.stream_show_rdb {
+        ui.stream_limit
+    } else {
+        0
+    };
     let mut kept = ui.stream_cache.0.borrow_mut();
     kept.catch_up(bus, (from, to), keep_rdb);
     view.total_chunks = kept.folded_chunks + kept.pending.len();
@@ -541,7 +685,9 @@ pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView 
     // Newest chunks back to the cap (always at least the newest one).
     let mut shown_from = kept.pending.len();
     let mut budget = ui.stream_limit;
-    while shown_from > 0 && (shown_from == kept.pending.len() || kept.pending[shown_from - 1].len <= budget) {
+    while shown_from > 0
+        && (shown_from == kept.pending.len() || kept.pending[shown_from - 1].len <= budget)
+    {
         shown_from -= 1;
         budget = budget.saturating_sub(kept.pending[shown_from].len);
     }
@@ -558,7 +704,13 @@ pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView 
         let data = delivered(&log[c.position]);
         let mut nothing = Out::default();
         let chunk = kept.folded_chunks;
-        kept.decoder(c.conn).chunk(data, log[c.position].repl_offsets.map(|(b, _)| b), chunk, &mut nothing, false);
+        kept.decoder(c.conn).chunk(
+            data,
+            log[c.position].repl_offsets.map(|(b, _)| b),
+            chunk,
+            &mut nothing,
+            false,
+        );
         kept.folded_chunks += 1;
         kept.folded_bytes += data.len();
         kept.last_folded_len = data.len();
@@ -568,7 +720,10 @@ pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView 
     view.hidden_bytes = kept.folded_bytes;
 
     let first = kept.folded_chunks;
-    let mut out = Out { first, lines: vec![Vec::new(); kept.pending.len()] };
+    let mut out = Out {
+        first,
+        lines: vec![Vec::new(); kept.pending.len()],
+    };
     let mut decoders = kept.decoders.clone();
     let mut hex_budget = ui.stream_limit;
     let mut last_conn = kept.last_conn;
@@ -578,11 +733,23 @@ pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView 
         let d = match decoders.iter().position(|(conn, _)| *conn == c.conn) {
             Some(k) => &mut decoders[k].1,
             None => {
-                decoders.push((c.conn, Decoder { keep_rdb, ..Decoder::default() }));
+                decoders.push((
+                    c.conn,
+                    Decoder {
+                        keep_rdb,
+                        ..Decoder::default()
+                    },
+                ));
                 &mut decoders.last_mut().expect("just pushed").1
             }
         };
-        d.chunk(data, e.repl_offsets.map(|(b, _)| b), first + i, &mut out, true);
+        d.chunk(
+            data,
+            e.repl_offsets.map(|(b, _)| b),
+            first + i,
+            &mut out,
+            true,
+        );
         let new_conn = last_conn != Some(c.conn);
         last_conn = Some(c.conn);
         let hex = if ui.stream_hex {
@@ -601,7 +768,10 @@ pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView 
             time: format_clock(e.time),
             conn: c.conn,
             bytes: data.len(),
-            offsets: e.repl_offsets.filter(|(b, a)| a > b).map(|(b, a)| (b + 1, a)),
+            offsets: e
+                .repl_offsets
+                .filter(|(b, a)| a > b)
+                .map(|(b, a)| (b + 1, a)),
             lines: Vec::new(),
             hex,
             new_conn,
@@ -651,7 +821,13 @@ impl Eq for StreamCache {}
 impl std::fmt::Debug for StreamCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let d = self.0.borrow();
-        write!(f, "StreamCache({:?}, {} folded, {} pending)", d.link, d.folded_chunks, d.pending.len())
+        write!(
+            f,
+            "StreamCache({:?}, {} folded, {} pending)",
+            d.link,
+            d.folded_chunks,
+            d.pending.len()
+        )
     }
 }
 
@@ -673,21 +849,38 @@ struct DecodedStream {
 
 impl DecodedStream {
     fn reset(&mut self, link: (ServerId, ServerId), keep_rdb: usize) {
-        *self = DecodedStream { link: Some(link), keep_rdb, ..DecodedStream::default() };
+        *self = DecodedStream {
+            link: Some(link),
+            keep_rdb,
+            ..DecodedStream::default()
+        };
     }
 
     /// Reads the log entries that arrived since the last redraw.
     fn catch_up(&mut self, bus: &Bus, link: (ServerId, ServerId), keep_rdb: usize) {
         let log = bus.log();
-        if self.link != Some(link) || self.keep_rdb != keep_rdb || self.rewrites != bus.timeline_rewrites() || log.len() < self.scanned {
+        if self.link != Some(link)
+            || self.keep_rdb != keep_rdb
+            || self.rewrites != bus.timeline_rewrites()
+            || log.len() < self.scanned
+        {
             self.reset(link, keep_rdb);
             self.rewrites = bus.timeline_rewrites();
         }
         let (from, to) = link;
         for (position, e) in log.iter().enumerate().skip(self.scanned) {
-            if let LogKind::Deliver { conn, from: Some(f), data } = &e.kind {
+            if let LogKind::Deliver {
+                conn,
+                from: Some(f),
+                data,
+            } = &e.kind
+            {
                 if *f == from && e.server == Some(to) {
-                    self.pending.push(PendingChunk { position, conn: *conn, len: data.len() });
+                    self.pending.push(PendingChunk {
+                        position,
+                        conn: *conn,
+                        len: data.len(),
+                    });
                 }
             }
         }
@@ -698,7 +891,13 @@ impl DecodedStream {
         let k = match self.decoders.iter().position(|(c, _)| *c == conn) {
             Some(k) => k,
             None => {
-                self.decoders.push((conn, Decoder { keep_rdb: self.keep_rdb, ..Decoder::default() }));
+                self.decoders.push((
+                    conn,
+                    Decoder {
+                        keep_rdb: self.keep_rdb,
+                        ..Decoder::default()
+                    },
+                ));
                 self.decoders.len() - 1
             }
         };
@@ -725,7 +924,9 @@ mod tests {
     #[test]
     fn scans_commands_without_copying() {
         let data = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$4\r\nPI";
-        let Scan::Command { len, args, argc } = scan_command(data) else { panic!() };
+        let Scan::Command { len, args, argc } = scan_command(data) else {
+            panic!()
+        };
         assert_eq!((len, argc), (23, 2));
         assert_eq!(command_name(data, &args), "SELECT");
         assert_eq!(scan_command(&data[len..]), Scan::Incomplete);
@@ -733,59 +934,119 @@ mod tests {
         assert_eq!(scan_command(b"*1\r\n$4\r\nPINGxx"), Scan::Invalid);
         assert_eq!(scan_command(b"*-1\r\n"), Scan::Invalid);
         assert_eq!(scan_command(b"*99999999999999999999999\r\n"), Scan::Invalid);
-        assert_eq!(escape(b"*1\r\n$4\r\nPING\r\n"), "*1\\r\\n$4\\r\\nPING\\r\\n");
+        assert_eq!(
+            escape(b"*1\r\n$4\r\nPING\r\n"),
+            "*1\\r\\n$4\\r\\nPING\\r\\n"
+        );
         assert_eq!(escape(b"a\x00\\"), "a\\x00\\\\");
     }
 
     #[test]
     fn master_to_replica_shows_handshake_replies_rdb_and_the_stream_with_offsets() {
         let bus = synced();
-        let v = stream_view(&bus, 1, &InspectUi { stream_limit: 1 << 20, ..InspectUi::default() });
-        assert_eq!(v.chosen, Some((0, 1)), "a replica's own master link, master first");
-        assert_eq!(v.links.iter().map(|l| l.label.as_str()).collect::<Vec<_>>(), [
-            "master → replica-0 (6380 → 6381)",
-            "replica-0 → master (6381 → 6380)"
-        ]);
+        let v = stream_view(
+            &bus,
+            1,
+            &InspectUi {
+                stream_limit: 1 << 20,
+                ..InspectUi::default()
+            },
+        );
+        assert_eq!(
+            v.chosen,
+            Some((0, 1)),
+            "a replica's own master link, master first"
+        );
+        assert_eq!(
+            v.links.iter().map(|l| l.label.as_str()).collect::<Vec<_>>(),
+            [
+                "master → replica-0 (6380 → 6381)",
+                "replica-0 → master (6381 → 6380)"
+            ]
+        );
         let lines = all_lines(&v);
         let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
         assert_eq!(texts[0], "+PONG\\r\\n");
-        assert!(texts.iter().any(|t| t.starts_with("+FULLRESYNC ") && t.ends_with(" 0\\r\\n")), "{texts:?}");
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with("+FULLRESYNC ") && t.ends_with(" 0\\r\\n")),
+            "{texts:?}"
+        );
         let rdb = lines.iter().find(|l| l.kind == LineKind::Rdb).unwrap();
         assert!(rdb.text.starts_with("RDB payload: "), "{}", rdb.text);
         assert!(rdb.text.contains("header \"REDIS0010\""), "{}", rdb.text);
         assert!(rdb.text.contains("diskless"), "{}", rdb.text);
         assert_eq!(rdb.full, None, "summarised unless asked");
-        assert!(lines.iter().filter(|l| l.kind == LineKind::Newline).count() >= 4, "keepalive newlines while waiting");
+        assert!(
+            lines.iter().filter(|l| l.kind == LineKind::Newline).count() >= 4,
+            "keepalive newlines while waiting"
+        );
         // After the snapshot at offset 0: SELECT and SET, then the master's PING.
         let cmds: Vec<(&str, &str, Option<(u64, u64)>)> = lines
             .iter()
             .filter(|l| l.kind == LineKind::Command)
             .map(|l| (l.label.as_str(), l.text.as_str(), l.offsets))
             .collect();
-        assert_eq!(cmds[0], ("SELECT", "*2\\r\\n$6\\r\\nSELECT\\r\\n$1\\r\\n0\\r\\n", Some((1, 23))));
-        assert_eq!(cmds[1], ("SET", "*3\\r\\n$3\\r\\nSET\\r\\n$1\\r\\nk\\r\\n$1\\r\\nv\\r\\n", Some((24, 50))));
-        assert_eq!(cmds[2], ("PING", "*1\\r\\n$4\\r\\nping\\r\\n", Some((51, 64))));
-        let set_chunk = v.chunks.iter().find(|c| c.lines.iter().any(|l| l.label == "SET")).unwrap();
+        assert_eq!(
+            cmds[0],
+            (
+                "SELECT",
+                "*2\\r\\n$6\\r\\nSELECT\\r\\n$1\\r\\n0\\r\\n",
+                Some((1, 23))
+            )
+        );
+        assert_eq!(
+            cmds[1],
+            (
+                "SET",
+                "*3\\r\\n$3\\r\\nSET\\r\\n$1\\r\\nk\\r\\n$1\\r\\nv\\r\\n",
+                Some((24, 50))
+            )
+        );
+        assert_eq!(
+            cmds[2],
+            ("PING", "*1\\r\\n$4\\r\\nping\\r\\n", Some((51, 64)))
+        );
+        let set_chunk = v
+            .chunks
+            .iter()
+            .find(|c| c.lines.iter().any(|l| l.label == "SET"))
+            .unwrap();
         assert_eq!(set_chunk.offsets, Some((1, 50)));
     }
 
     #[test]
     fn replica_to_master_shows_ping_replconf_psync_and_acks() {
         let bus = synced();
-        let ui = InspectUi { stream_link: Some((1, 0)), stream_limit: 1 << 20, ..InspectUi::default() };
+        let ui = InspectUi {
+            stream_link: Some((1, 0)),
+            stream_limit: 1 << 20,
+            ..InspectUi::default()
+        };
         let v = stream_view(&bus, 0, &ui);
         let lines = all_lines(&v);
         assert_eq!(lines[0].text, "*1\\r\\n$4\\r\\nPING\\r\\n");
         let labels: Vec<&str> = lines.iter().map(|l| l.label.as_str()).collect();
-        assert_eq!(&labels[..4], ["PING", "REPLCONF LISTENING-PORT", "REPLCONF CAPA", "PSYNC"]);
+        assert_eq!(
+            &labels[..4],
+            ["PING", "REPLCONF LISTENING-PORT", "REPLCONF CAPA", "PSYNC"]
+        );
         assert!(labels.contains(&"REPLCONF ACK"));
-        assert!(lines.iter().all(|l| l.offsets.is_none()), "the replica's own commands are not stream bytes");
+        assert!(
+            lines.iter().all(|l| l.offsets.is_none()),
+            "the replica's own commands are not stream bytes"
+        );
     }
 
     #[test]
     fn the_cap_shows_the_newest_chunks_and_hex_and_rdb_on_request() {
         let bus = synced();
-        let small = InspectUi { stream_limit: 64, stream_link: Some((0, 1)), ..InspectUi::default() };
+        let small = InspectUi {
+            stream_limit: 64,
+            stream_link: Some((0, 1)),
+            ..InspectUi::default()
+        };
         let v = stream_view(&bus, 0, &small);
         assert!(v.hidden_chunks > 0 && v.hidden_bytes > 0);
         assert!(v.chunks.iter().map(|c| c.bytes).sum::<usize>() <= 64);
@@ -798,9 +1059,21 @@ mod tests {
         ui.stream_show_rdb = true;
         let v = stream_view(&bus, 0, &ui);
         assert_eq!(v.hidden_chunks, 0);
-        assert_eq!(v.chunks[0].hex, vec![format!("0000  {:<47}  +PONG..", "2b 50 4f 4e 47 0d 0a")]);
-        let rdb = v.chunks.iter().flat_map(|c| &c.lines).find(|l| l.kind == LineKind::Rdb).unwrap();
-        assert!(rdb.full.as_deref().unwrap().starts_with("REDIS0010"), "{:?}", rdb.full);
+        assert_eq!(
+            v.chunks[0].hex,
+            vec![format!("0000  {:<47}  +PONG..", "2b 50 4f 4e 47 0d 0a")]
+        );
+        let rdb = v
+            .chunks
+            .iter()
+            .flat_map(|c| &c.lines)
+            .find(|l| l.kind == LineKind::Rdb)
+            .unwrap();
+        assert!(
+            rdb.full.as_deref().unwrap().starts_with("REDIS0010"),
+            "{:?}",
+            rdb.full
+        );
     }
 
     #[test]
@@ -813,37 +1086,80 @@ mod tests {
         bus.advance(100);
         bus.heal(0, 1);
         bus.advance(1_500);
-        let v = stream_view(&bus, 1, &InspectUi { stream_limit: 1 << 20, ..InspectUi::default() });
-        let c = v.chunks.iter().find(|c| c.lines.iter().any(|l| l.label == "+CONTINUE")).unwrap();
+        let v = stream_view(
+            &bus,
+            1,
+            &InspectUi {
+                stream_limit: 1 << 20,
+                ..InspectUi::default()
+            },
+        );
+        let c = v
+            .chunks
+            .iter()
+            .find(|c| c.lines.iter().any(|l| l.label == "+CONTINUE"))
+            .unwrap();
         assert!(c.new_conn || v.chunks.iter().any(|c| c.new_conn));
         assert_eq!(c.offsets, Some((51, 79)));
         let set = c.lines.iter().find(|l| l.label == "SET").unwrap();
         assert_eq!(set.offsets, Some((51, 79)));
-        assert_eq!(set.text, "*3\\r\\n$3\\r\\nSET\\r\\n$2\\r\\nk2\\r\\n$2\\r\\nv2\\r\\n");
+        assert_eq!(
+            set.text,
+            "*3\\r\\n$3\\r\\nSET\\r\\n$2\\r\\nk2\\r\\n$2\\r\\nv2\\r\\n"
+        );
     }
 
     #[test]
     fn a_command_cut_across_chunks_and_a_cut_payload_decode_whole() {
         let mut d = Decoder::default();
-        let mut out = Out { first: 0, lines: vec![Vec::new(); 4] };
+        let mut out = Out {
+            first: 0,
+            lines: vec![Vec::new(); 4],
+        };
         let mark = "m".repeat(40);
-        let payload = format!("+FULLRESYNC abc 7\r\n$EOF:{mark}\r\nREDIS0010xyz{mark}*1\r\n$4\r\nPI");
+        let payload =
+            format!("+FULLRESYNC abc 7\r\n$EOF:{mark}\r\nREDIS0010xyz{mark}*1\r\n$4\r\nPI");
         let (a, b) = payload.as_bytes().split_at(40);
         d.chunk(a, None, 0, &mut out, true);
         d.chunk(b, None, 1, &mut out, true);
         d.chunk(b"NG\r\n", None, 2, &mut out, true);
-        assert_eq!(out.lines[0].len(), 1, "the payload header is cut: it waits for the next chunk");
-        let rdb = out.lines[1].iter().find(|l| l.kind == LineKind::Rdb).unwrap();
-        assert_eq!(rdb.text, "RDB payload: 12 bytes, header \"REDIS0010\" (diskless: ended by the 40-byte EOF mark)");
+        assert_eq!(
+            out.lines[0].len(),
+            1,
+            "the payload header is cut: it waits for the next chunk"
+        );
+        let rdb = out.lines[1]
+            .iter()
+            .find(|l| l.kind == LineKind::Rdb)
+            .unwrap();
+        assert_eq!(
+            rdb.text,
+            "RDB payload: 12 bytes, header \"REDIS0010\" (diskless: ended by the 40-byte EOF mark)"
+        );
         assert_eq!(out.lines[2][0].label, "PING");
         assert_eq!(out.lines[2][0].offsets, Some((8, 21)));
         // A disk-based payload split in three.
         let mut d = Decoder::default();
-        let mut out = Out { first: 0, lines: vec![Vec::new(); 3] };
-        d.chunk(b"+FULLRESYNC abc 0\r\n$12\r\nREDIS0", None, 0, &mut out, true);
+        let mut out = Out {
+            first: 0,
+            lines: vec![Vec::new(); 3],
+        };
+        d.chunk(
+            b"+FULLRESYNC abc 0\r\n$12\r\nREDIS0",
+            None,
+            0,
+            &mut out,
+            true,
+        );
         d.chunk(b"010", None, 1, &mut out, true);
         d.chunk(b"xyz*1\r\n$4\r\nPING\r\n", None, 2, &mut out, true);
-        assert!(out.lines[0][2].text.starts_with("RDB payload: 12 bytes, header \"REDIS0010\" (disk-based"), "{:?}", out.lines[0]);
+        assert!(
+            out.lines[0][2]
+                .text
+                .starts_with("RDB payload: 12 bytes, header \"REDIS0010\" (disk-based"),
+            "{:?}",
+            out.lines[0]
+        );
         assert_eq!(out.lines[1][0].text, "… 3 more bytes of the RDB payload");
         assert_eq!(out.lines[2].last().unwrap().offsets, Some((1, 14)));
     }
@@ -851,18 +1167,28 @@ mod tests {
     #[test]
     fn kept_decoding_equals_decoding_afresh_through_writes_jumps_rewrites_and_show_more() {
         let (mut bus, m) = Bus::master_and_synced_replicas(1, 1);
-        let kept = InspectUi { stream_limit: 300, ..InspectUi::default() };
+        let kept = InspectUi {
+            stream_limit: 300,
+            ..InspectUi::default()
+        };
         let same = |bus: &Bus, ui: &InspectUi| {
-            let fresh = InspectUi { stream_cache: StreamCache::default(), ..ui.clone() };
+            let fresh = InspectUi {
+                stream_cache: StreamCache::default(),
+                ..ui.clone()
+            };
             assert_eq!(stream_view(bus, 1, ui), stream_view(bus, 1, &fresh));
         };
         for i in 0..40 {
-            bus.submit_command(m, &format!("SET key:{i} {}", "v".repeat(i * 7))).unwrap();
+            bus.submit_command(m, &format!("SET key:{i} {}", "v".repeat(i * 7)))
+                .unwrap();
             bus.advance(30);
             same(&bus, &kept);
         }
         let v = stream_view(&bus, 1, &kept);
-        assert!(v.hidden_chunks > 0 && !v.chunks.is_empty(), "the cap hides the older chunks");
+        assert!(
+            v.hidden_chunks > 0 && !v.chunks.is_empty(),
+            "the cap hides the older chunks"
+        );
         // Back in time, forward again, and a different future written after a jump back.
         let end = bus.log().len();
         bus.jump_to(end / 2).unwrap();
@@ -874,7 +1200,10 @@ mod tests {
         bus.advance(50);
         same(&bus, &kept);
         // "Show more" reaches back past what the cache folded away.
-        let more = InspectUi { stream_limit: 1 << 20, ..kept.clone() };
+        let more = InspectUi {
+            stream_limit: 1 << 20,
+            ..kept.clone()
+        };
         same(&bus, &more);
         assert_eq!(stream_view(&bus, 1, &more).hidden_chunks, 0);
     }

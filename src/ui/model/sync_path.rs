@@ -108,7 +108,11 @@ pub struct SyncPathView {
 
 /// The replica named in a decision (`ip:listening-port`) is `port`.
 fn names_port(d: &SyncDecision, port: u16) -> bool {
-    d.replica.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()) == Some(port)
+    d.replica
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse::<u16>().ok())
+        == Some(port)
 }
 
 fn short(id: &str) -> String {
@@ -124,12 +128,22 @@ fn short(id: &str) -> String {
 fn replicas_of(bus: &Bus, events: &[&LogEntry], master: ServerId) -> Vec<ServerId> {
     let mut out: Vec<ServerId> = (0..bus.servers().len())
         .filter(|&r| r != master)
-        .filter(|&r| bus.server(r).node.master_link().is_some_and(|l| bus.server_by_port(l.port) == Some(master)))
+        .filter(|&r| {
+            bus.server(r)
+                .node
+                .master_link()
+                .is_some_and(|l| bus.server_by_port(l.port) == Some(master))
+        })
         .collect();
     for e in events {
         if let (Some(s), LogKind::Engine(Event::SyncDecision(d))) = (e.server, &e.kind) {
             if s == master {
-                let r = d.replica.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()).and_then(|p| bus.server_by_port(p));
+                let r = d
+                    .replica
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| p.parse::<u16>().ok())
+                    .and_then(|p| bus.server_by_port(p));
                 if let Some(r) = r.filter(|r| !out.contains(r) && *r != master) {
                     out.push(r);
                 }
@@ -143,7 +157,10 @@ fn replicas_of(bus: &Bus, events: &[&LogEntry], master: ServerId) -> Vec<ServerI
 const PATH: [(&str, Option<LinkStateName>); 9] = [
     ("PING", Some(LinkStateName::ReceivePingReply)),
     ("AUTH", Some(LinkStateName::ReceiveAuthReply)),
-    ("REPLCONF listening-port", Some(LinkStateName::ReceivePortReply)),
+    (
+        "REPLCONF listening-port",
+        Some(LinkStateName::ReceivePortReply),
+    ),
     ("REPLCONF ip-address", Some(LinkStateName::ReceiveIpReply)),
     ("REPLCONF capa", Some(LinkStateName::ReceiveCapaReply)),
     ("PSYNC", Some(LinkStateName::ReceivePsyncReply)),
@@ -179,15 +196,27 @@ fn why(bus: &Bus, master: ServerId, time: u64, d: &SyncDecision) -> WhyView {
     });
     let id_is_replid = d.requested_replid.eq_ignore_ascii_case(&d.my_replid);
     let id_is_replid2 = !id_is_replid && d.requested_replid.eq_ignore_ascii_case(&d.my_replid2);
-    rows.push(WhyRow { label: "master replid".into(), value: d.my_replid.clone(), check: Some(id_is_replid) });
-    let second = if d.second_repl_offset < 0 { "none".to_string() } else { d.second_repl_offset.to_string() };
+    rows.push(WhyRow {
+        label: "master replid".into(),
+        value: d.my_replid.clone(),
+        check: Some(id_is_replid),
+    });
+    let second = if d.second_repl_offset < 0 {
+        "none".to_string()
+    } else {
+        d.second_repl_offset.to_string()
+    };
     rows.push(WhyRow {
         label: "master replid2 (valid up to second_repl_offset)".into(),
         value: format!("{} (up to {second})", d.my_replid2),
         check: id_is_replid2.then_some(d.requested_offset <= d.second_repl_offset),
     });
     let history_ok = id_is_replid || (id_is_replid2 && d.requested_offset <= d.second_repl_offset);
-    rows.push(WhyRow { label: "master_repl_offset".into(), value: d.master_repl_offset.to_string(), check: None });
+    rows.push(WhyRow {
+        label: "master_repl_offset".into(),
+        value: d.master_repl_offset.to_string(),
+        check: None,
+    });
     let (value, check) = match d.backlog {
         Some((first, histlen)) => {
             let last = first + histlen as u64;
@@ -200,12 +229,24 @@ fn why(bus: &Bus, master: ServerId, time: u64, d: &SyncDecision) -> WhyView {
         }
         None => ("none (no replica yet)".to_string(), None),
     };
-    rows.push(WhyRow { label: "backlog".into(), value, check });
+    rows.push(WhyRow {
+        label: "backlog".into(),
+        value,
+        check,
+    });
     if d.partial {
-        rows.push(WhyRow { label: "sent from the backlog".into(), value: format!("{} bytes", d.backlog_bytes_sent), check: None });
+        rows.push(WhyRow {
+            label: "sent from the backlog".into(),
+            value: format!("{} bytes", d.backlog_bytes_sent),
+            check: None,
+        });
     }
     WhyView {
-        verdict: if d.partial { "+CONTINUE".into() } else { "+FULLRESYNC".into() },
+        verdict: if d.partial {
+            "+CONTINUE".into()
+        } else {
+            "+FULLRESYNC".into()
+        },
         partial: d.partial,
         master: format!("{} ({})", bus.server(master).name, bus.server(master).port),
         time: format_clock(time),
@@ -220,7 +261,12 @@ pub fn sync_path_view(bus: &Bus, selected: ServerId, picked: Option<ServerId>) -
 
 /// [`sync_path_view`] reading the log's sync events through `cache`, which keeps them
 /// between redraws: a redraw reads only the entries logged since.
-pub fn sync_path_view_cached(bus: &Bus, selected: ServerId, picked: Option<ServerId>, cache: &SyncEventsCache) -> SyncPathView {
+pub fn sync_path_view_cached(
+    bus: &Bus,
+    selected: ServerId,
+    picked: Option<ServerId>,
+    cache: &SyncEventsCache,
+) -> SyncPathView {
     let events = cache.events(bus);
     let sel = bus.server(selected);
     let mut view = SyncPathView {
@@ -237,11 +283,25 @@ pub fn sync_path_view_cached(bus: &Bus, selected: ServerId, picked: Option<Serve
         selected
     } else {
         let replicas = replicas_of(bus, &events, selected);
-        view.picker = replicas.iter().map(|&r| (r, format!("{} ({})", bus.server(r).name, bus.server(r).port))).collect();
-        match picked.filter(|p| replicas.contains(p)).or(replicas.first().copied()) {
+        view.picker = replicas
+            .iter()
+            .map(|&r| {
+                (
+                    r,
+                    format!("{} ({})", bus.server(r).name, bus.server(r).port),
+                )
+            })
+            .collect();
+        match picked
+            .filter(|p| replicas.contains(p))
+            .or(replicas.first().copied())
+        {
             Some(r) => r,
             None => {
-                view.message = Some(format!("{} is a master with no replicas: nothing has synced from it yet.", sel.name));
+                view.message = Some(format!(
+                    "{} is a master with no replicas: nothing has synced from it yet.",
+                    sel.name
+                ));
                 return view;
             }
         }
@@ -269,7 +329,11 @@ pub fn sync_path_view_cached(bus: &Bus, selected: ServerId, picked: Option<Serve
     let decisions: Vec<(u64, u64, ServerId, &SyncDecision)> = events
         .iter()
         .filter_map(|e| match (&e.kind, e.server) {
-            (LogKind::Engine(Event::SyncDecision(d)), Some(m)) if m != replica && names_port(d, r.port) => Some((e.index, e.time, m, d)),
+            (LogKind::Engine(Event::SyncDecision(d)), Some(m))
+                if m != replica && names_port(d, r.port) =>
+            {
+                Some((e.index, e.time, m, d))
+            }
             _ => None,
         })
         .collect();
@@ -279,16 +343,28 @@ pub fn sync_path_view_cached(bus: &Bus, selected: ServerId, picked: Option<Serve
         .map(|(_, time, m, d)| AttemptRow {
             time: format_clock(*time),
             partial: d.partial,
-            kind: if d.partial { "partial (+CONTINUE)".into() } else { "full (+FULLRESYNC)".into() },
+            kind: if d.partial {
+                "partial (+CONTINUE)".into()
+            } else {
+                "full (+FULLRESYNC)".into()
+            },
             master: format!("{} ({})", bus.server(*m).name, bus.server(*m).port),
             request: if d.command == "SYNC" {
                 "SYNC".into()
             } else {
-                format!("PSYNC {} {}", short(&d.requested_replid), d.requested_offset)
+                format!(
+                    "PSYNC {} {}",
+                    short(&d.requested_replid),
+                    d.requested_offset
+                )
             },
         })
         .collect();
-    let decision = decisions.iter().rev().find(|(i, ..)| *i > attempt_start).filter(|_| !attempt.is_empty());
+    let decision = decisions
+        .iter()
+        .rev()
+        .find(|(i, ..)| *i > attempt_start)
+        .filter(|_| !attempt.is_empty());
     view.why = decisions.last().map(|(_, t, m, d)| why(bus, *m, *t, d));
 
     let link_state = r.node.master_link().map(|l| l.state_name());
@@ -299,21 +375,33 @@ pub fn sync_path_view_cached(bus: &Bus, selected: ServerId, picked: Option<Serve
         Some(LinkStateName::Transfer) => "loading the snapshot".into(),
         Some(LinkStateName::Connected) => "online: applying the stream".into(),
         Some(LinkStateName::ReceivePsyncReply) => "PSYNC sent, waiting for the answer".into(),
-        Some(s) => format!("handshake: waiting for the reply to {}", PATH.iter().find(|p| p.1 == Some(s)).map_or("?", |p| p.0)),
+        Some(s) => format!(
+            "handshake: waiting for the reply to {}",
+            PATH.iter().find(|p| p.1 == Some(s)).map_or("?", |p| p.0)
+        ),
     };
     if attempt.is_empty() {
         view.message = Some(format!("{} has not tried to sync yet.", r.name));
         return view;
     }
     let visited = |s: LinkStateName| attempt.iter().any(|(_, v)| *v == s);
-    let last = attempt.last().map(|(_, s)| *s).unwrap_or(LinkStateName::Connecting);
+    let last = attempt
+        .last()
+        .map(|(_, s)| *s)
+        .unwrap_or(LinkStateName::Connecting);
     // The attempt ended (connection lost) when the state fell back to Connect: the step
     // it was in is where it stopped.
     let ended = last == LinkStateName::Connect;
-    let reached = attempt.iter().filter(|(_, s)| *s != LinkStateName::Connect).map(|(_, s)| *s).max_by_key(|s| rank(*s));
+    let reached = attempt
+        .iter()
+        .filter(|(_, s)| *s != LinkStateName::Connect)
+        .map(|(_, s)| *s)
+        .max_by_key(|s| rank(*s));
     let reached_rank = reached.map_or(0, rank);
     let stopped_at = if ended { reached } else { None };
-    let full = decision.map(|(.., d)| !d.partial).or(visited(LinkStateName::Transfer).then_some(true));
+    let full = decision
+        .map(|(.., d)| !d.partial)
+        .or(visited(LinkStateName::Transfer).then_some(true));
 
     for (name, state) in PATH {
         let (mark, detail) = match state {
@@ -342,31 +430,50 @@ pub fn sync_path_view_cached(bus: &Bus, selected: ServerId, picked: Option<Serve
                     StepMark::Current
                 } else if visited(s) {
                     StepMark::Done
-                } else if rank(s) < reached_rank || (s == LinkStateName::Transfer && full == Some(false)) {
+                } else if rank(s) < reached_rank
+                    || (s == LinkStateName::Transfer && full == Some(false))
+                {
                     StepMark::Skipped
                 } else {
                     StepMark::Pending
                 };
                 // PSYNC waits through the diskless delay: say so when the answer is known.
-                let mark = if s == LinkStateName::ReceivePsyncReply && mark == StepMark::Current && full.is_some() {
+                let mark = if s == LinkStateName::ReceivePsyncReply
+                    && mark == StepMark::Current
+                    && full.is_some()
+                {
                     StepMark::Done
                 } else {
                     mark
                 };
                 let detail = match (s, mark) {
-                    (LinkStateName::ReceiveAuthReply, StepMark::Skipped) => "no masterauth set".to_string(),
-                    (LinkStateName::ReceiveIpReply, StepMark::Skipped) => "no replica-announce-ip set".to_string(),
-                    (LinkStateName::Transfer, StepMark::Skipped) => "not needed: the backlog had the bytes".to_string(),
+                    (LinkStateName::ReceiveAuthReply, StepMark::Skipped) => {
+                        "no masterauth set".to_string()
+                    }
+                    (LinkStateName::ReceiveIpReply, StepMark::Skipped) => {
+                        "no replica-announce-ip set".to_string()
+                    }
+                    (LinkStateName::Transfer, StepMark::Skipped) => {
+                        "not needed: the backlog had the bytes".to_string()
+                    }
                     (LinkStateName::ReceivePsyncReply, _) => match decision {
-                        Some((.., d)) if d.command == "SYNC" => "SYNC (no id, no offset)".to_string(),
-                        Some((.., d)) => format!("PSYNC {} {}", short(&d.requested_replid), d.requested_offset),
+                        Some((.., d)) if d.command == "SYNC" => {
+                            "SYNC (no id, no offset)".to_string()
+                        }
+                        Some((.., d)) => format!(
+                            "PSYNC {} {}",
+                            short(&d.requested_replid),
+                            d.requested_offset
+                        ),
                         None => String::new(),
                     },
-                    (LinkStateName::Transfer, StepMark::Current) => match r.node.master_link().and_then(|l| l.transfer_progress()) {
-                        Some((total, read)) if total > 0 => format!("{read} of {total} bytes"),
-                        Some((_, read)) => format!("{read} bytes read"),
-                        None => String::new(),
-                    },
+                    (LinkStateName::Transfer, StepMark::Current) => {
+                        match r.node.master_link().and_then(|l| l.transfer_progress()) {
+                            Some((total, read)) if total > 0 => format!("{read} of {total} bytes"),
+                            Some((_, read)) => format!("{read} bytes read"),
+                            None => String::new(),
+                        }
+                    }
                     (LinkStateName::Connected, StepMark::Current) => "online".to_string(),
                     (_, StepMark::Failed) => "the connection was lost here".to_string(),
                     _ => String::new(),
@@ -381,7 +488,9 @@ pub fn sync_path_view_cached(bus: &Bus, selected: ServerId, picked: Option<Serve
         let name = match (state, full, decision) {
             (None, Some(true), _) => "+FULLRESYNC".to_string(),
             (None, Some(false), _) => "+CONTINUE".to_string(),
-            (Some(LinkStateName::ReceivePsyncReply), _, Some((.., d))) if d.command == "SYNC" => "SYNC".to_string(),
+            (Some(LinkStateName::ReceivePsyncReply), _, Some((.., d))) if d.command == "SYNC" => {
+                "SYNC".to_string()
+            }
             _ => name.to_string(),
         };
         view.steps.push(Step { name, mark, detail });
@@ -413,7 +522,11 @@ impl Eq for SyncEventsCache {}
 
 impl std::fmt::Debug for SyncEventsCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SyncEventsCache({} events)", self.0.borrow().positions.len())
+        write!(
+            f,
+            "SyncEventsCache({} events)",
+            self.0.borrow().positions.len()
+        )
     }
 }
 
@@ -422,7 +535,10 @@ impl SyncEventsCache {
         let log = bus.log();
         let mut s = self.0.borrow_mut();
         if s.rewrites != bus.timeline_rewrites() {
-            *s = SyncEvents { rewrites: bus.timeline_rewrites(), ..SyncEvents::default() };
+            *s = SyncEvents {
+                rewrites: bus.timeline_rewrites(),
+                ..SyncEvents::default()
+            };
         }
         if log.len() < s.scanned {
             let keep = s.positions.partition_point(|&p| p < log.len());
@@ -430,7 +546,10 @@ impl SyncEventsCache {
             s.scanned = log.len();
         }
         for (p, e) in log.iter().enumerate().skip(s.scanned) {
-            if matches!(e.kind, LogKind::Engine(Event::SyncDecision(_) | Event::LinkState { .. })) {
+            if matches!(
+                e.kind,
+                LogKind::Engine(Event::SyncDecision(_) | Event::LinkState { .. })
+            ) {
                 s.positions.push(p);
             }
         }
@@ -448,34 +567,50 @@ mod tests {
     }
 
     fn row<'a>(w: &'a WhyView, label: &str) -> &'a WhyRow {
-        w.rows.iter().find(|r| r.label.starts_with(label)).unwrap_or_else(|| panic!("no row {label}: {:?}", w.rows))
+        w.rows
+            .iter()
+            .find(|r| r.label.starts_with(label))
+            .unwrap_or_else(|| panic!("no row {label}: {:?}", w.rows))
     }
 
     #[test]
     fn a_first_sync_is_full_and_streams() {
         let (bus, m) = Bus::master_and_synced_replicas(1, 2);
         let v = sync_path_view(&bus, m, None);
-        assert_eq!(v.picker.iter().map(|p| p.1.as_str()).collect::<Vec<_>>(), ["replica-0 (6381)", "replica-1 (6382)"]);
+        assert_eq!(
+            v.picker.iter().map(|p| p.1.as_str()).collect::<Vec<_>>(),
+            ["replica-0 (6381)", "replica-1 (6382)"]
+        );
         assert_eq!(v.replica, Some(1));
         use StepMark::*;
-        assert_eq!(marks(&v), [
-            ("PING".to_string(), Done),
-            ("AUTH".to_string(), Skipped),
-            ("REPLCONF listening-port".to_string(), Done),
-            ("REPLCONF capa".to_string(), Done),
-            ("PSYNC".to_string(), Done),
-            ("+FULLRESYNC".to_string(), Done),
-            ("RDB".to_string(), Done),
-            ("stream".to_string(), Current),
-        ]);
+        assert_eq!(
+            marks(&v),
+            [
+                ("PING".to_string(), Done),
+                ("AUTH".to_string(), Skipped),
+                ("REPLCONF listening-port".to_string(), Done),
+                ("REPLCONF capa".to_string(), Done),
+                ("PSYNC".to_string(), Done),
+                ("+FULLRESYNC".to_string(), Done),
+                ("RDB".to_string(), Done),
+                ("stream".to_string(), Current),
+            ]
+        );
         let why = v.why.unwrap();
         assert_eq!(why.verdict, "+FULLRESYNC");
         assert_eq!(row(&why, "master replid").check, Some(false));
-        assert_eq!(row(&why, "backlog").check, None, "another history: the backlog is not even looked at");
+        assert_eq!(
+            row(&why, "backlog").check,
+            None,
+            "another history: the backlog is not even looked at"
+        );
         assert!(why.reason.contains("PSYNC2"), "{}", why.reason);
         assert_eq!(v.history.len(), 1);
         assert_eq!(v.history[0].kind, "full (+FULLRESYNC)");
-        assert_eq!(sync_path_view(&bus, m, Some(2)).replica_name, "replica-1 (6382)");
+        assert_eq!(
+            sync_path_view(&bus, m, Some(2)).replica_name,
+            "replica-1 (6382)"
+        );
     }
 
     #[test]
@@ -487,7 +622,11 @@ mod tests {
         bus.advance(100);
         let v = sync_path_view(&bus, 1, None);
         assert_eq!(v.now, "link down: retrying every second");
-        assert!(v.steps.iter().any(|s| s.mark == StepMark::Failed), "{:?}", v.steps);
+        assert!(
+            v.steps.iter().any(|s| s.mark == StepMark::Failed),
+            "{:?}",
+            v.steps
+        );
         bus.submit_command(m, "SET k2 v2").unwrap();
         bus.heal(0, 1);
         bus.advance(2_000);
@@ -498,25 +637,35 @@ mod tests {
         let why = v.why.unwrap();
         assert_eq!(why.verdict, "+CONTINUE");
         let replid = bus.server(m).node.replication().replid.clone();
-        assert_eq!(row(&why, "replica asked").value, format!("PSYNC {replid} 51"));
+        assert_eq!(
+            row(&why, "replica asked").value,
+            format!("PSYNC {replid} 51")
+        );
         assert_eq!(row(&why, "master replid").check, Some(true));
         assert_eq!(row(&why, "backlog").check, Some(true));
-        assert!(row(&why, "backlog").value.starts_with("offsets 1..80 can be continued from (79 bytes held); asked for 51"));
+        assert!(row(&why, "backlog")
+            .value
+            .starts_with("offsets 1..80 can be continued from (79 bytes held); asked for 51"));
         assert_eq!(row(&why, "sent from the backlog").value, "29 bytes");
         assert_eq!(v.history.len(), 2);
-        assert!(v.history[0].partial && !v.history[1].partial, "newest first");
+        assert!(
+            v.history[0].partial && !v.history[1].partial,
+            "newest first"
+        );
         assert_eq!(v.history[0].request, format!("PSYNC {}… 51", &replid[..8]));
     }
 
     #[test]
     fn an_overflowed_small_backlog_explains_the_full_resync() {
         let (mut bus, m) = Bus::master_and_synced_replicas(1, 1);
-        bus.submit_command(m, "CONFIG SET repl-backlog-size 16kb").unwrap();
+        bus.submit_command(m, "CONFIG SET repl-backlog-size 16kb")
+            .unwrap();
         bus.advance(10);
         bus.cut(0, 1);
         let value = "x".repeat(200);
         let lines: Vec<String> = (0..500).map(|i| format!("SET key:{i} {value}")).collect();
-        bus.submit_pipe(m, &lines.iter().map(String::as_str).collect::<Vec<_>>()).unwrap();
+        bus.submit_pipe(m, &lines.iter().map(String::as_str).collect::<Vec<_>>())
+            .unwrap();
         bus.advance(10);
         bus.heal(0, 1);
         bus.advance(8_000);
@@ -524,22 +673,56 @@ mod tests {
         let why = v.why.unwrap();
         assert_eq!(why.verdict, "+FULLRESYNC");
         assert!(!why.partial);
-        assert_eq!(row(&why, "master replid").check, Some(true), "the right history...");
+        assert_eq!(
+            row(&why, "master replid").check,
+            Some(true),
+            "the right history..."
+        );
         let backlog = row(&why, "backlog");
-        assert_eq!(backlog.check, Some(false), "...but the offset is gone: {backlog:?}");
-        let first = bus.server(m).node.replication().backlog.as_ref().unwrap().first_byte_offset();
+        assert_eq!(
+            backlog.check,
+            Some(false),
+            "...but the offset is gone: {backlog:?}"
+        );
+        let first = bus
+            .server(m)
+            .node
+            .replication()
+            .backlog
+            .as_ref()
+            .unwrap()
+            .first_byte_offset();
         assert!(first > 1);
-        assert!(backlog.value.contains(&format!("asked for {}", row(&why, "replica asked").value.rsplit(' ').next().unwrap())));
-        assert!(why.reason.to_lowercase().contains("backlog"), "{}", why.reason);
+        assert!(backlog.value.contains(&format!(
+            "asked for {}",
+            row(&why, "replica asked").value.rsplit(' ').next().unwrap()
+        )));
+        assert!(
+            why.reason.to_lowercase().contains("backlog"),
+            "{}",
+            why.reason
+        );
         assert_eq!(v.history.len(), 2);
         assert!(!v.history[0].partial);
-        assert_eq!(v.steps.iter().find(|s| s.name == "+FULLRESYNC").map(|s| s.mark), Some(StepMark::Done));
+        assert_eq!(
+            v.steps
+                .iter()
+                .find(|s| s.name == "+FULLRESYNC")
+                .map(|s| s.mark),
+            Some(StepMark::Done)
+        );
     }
 
     #[test]
     fn a_lone_master_says_so() {
         let mut bus = Bus::new(1);
-        bus.add_server("alone", crate::engine::Config { port: 6390, ..Default::default() });
+        bus.add_server(
+            "alone",
+            crate::engine::Config {
+                port: 6390,
+                ..Default::default()
+            },
+        );
         let v = sync_path_view(&bus, 0, None);
         assert!(v.message.unwrap().contains("no replicas"));
         assert!(v.steps.is_empty());
@@ -549,7 +732,12 @@ mod tests {
     fn kept_sync_events_equal_reading_the_log_afresh() {
         let (mut bus, m) = Bus::master_and_synced_replicas(1, 1);
         let cache = SyncEventsCache::default();
-        let same = |bus: &Bus| assert_eq!(sync_path_view_cached(bus, 1, None, &cache), sync_path_view(bus, 1, None));
+        let same = |bus: &Bus| {
+            assert_eq!(
+                sync_path_view_cached(bus, 1, None, &cache),
+                sync_path_view(bus, 1, None)
+            )
+        };
         for i in 0..3 {
             bus.cut(m, 1);
             bus.submit_command(m, &format!("SET k{i} v")).unwrap();

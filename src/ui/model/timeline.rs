@@ -53,7 +53,10 @@ pub fn format_speed(hundredths: u32) -> String {
 
 /// The next offered speed up or down from `hundredths` (the same one at either end).
 pub fn next_speed(hundredths: u32, faster: bool) -> u32 {
-    let i = SPEEDS.iter().position(|&s| s >= hundredths).unwrap_or(SPEEDS.len() - 1);
+    let i = SPEEDS
+        .iter()
+        .position(|&s| s >= hundredths)
+        .unwrap_or(SPEEDS.len() - 1);
     if faster {
         if SPEEDS[i] > hundredths {
             SPEEDS[i]
@@ -118,8 +121,14 @@ pub enum EventClass {
 }
 
 impl EventClass {
-    pub const ALL: [EventClass; 6] =
-        [EventClass::Message, EventClass::Sync, EventClass::Link, EventClass::Fault, EventClass::Console, EventClass::Server];
+    pub const ALL: [EventClass; 6] = [
+        EventClass::Message,
+        EventClass::Sync,
+        EventClass::Link,
+        EventClass::Fault,
+        EventClass::Console,
+        EventClass::Server,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -189,7 +198,10 @@ impl LogFilter {
         }
         match self.server {
             None => true,
-            Some(s) => e.server == Some(s) || matches!(e.kind, LogKind::Deliver { from: Some(f), .. } if f == s),
+            Some(s) => {
+                e.server == Some(s)
+                    || matches!(e.kind, LogKind::Deliver { from: Some(f), .. } if f == s)
+            }
         }
     }
 
@@ -247,7 +259,11 @@ impl Described {
             LogKind::Deliver { data, .. } => summarize(data),
             _ => String::new(),
         };
-        Described { entry: e.clone(), text: describe_with(e, &summary), summary }
+        Described {
+            entry: e.clone(),
+            text: describe_with(e, &summary),
+            summary,
+        }
     }
 }
 
@@ -275,7 +291,10 @@ impl TextCache {
     /// Builds with the texts of the last build at hand; afterwards the cache holds the
     /// entries this build looked up, and only those.
     fn build<R>(&self, f: impl FnOnce(&mut TextLookup) -> R) -> R {
-        let mut lookup = TextLookup { old: std::mem::take(&mut *self.0.borrow_mut()), new: LiteMap::new() };
+        let mut lookup = TextLookup {
+            old: std::mem::take(&mut *self.0.borrow_mut()),
+            new: LiteMap::new(),
+        };
         let out = f(&mut lookup);
         *self.0.borrow_mut() = lookup.new;
         out
@@ -307,7 +326,9 @@ impl TextLookup {
 /// the world's clock otherwise.
 pub fn clock_ms(bus: &Bus, ui: &TimelineUi) -> u64 {
     match ui.replay_clock {
-        Some((len, ms)) if len == bus.log().len() && len < bus.timeline_len() => ms.max(bus.elapsed_ms()),
+        Some((len, ms)) if len == bus.log().len() && len < bus.timeline_len() => {
+            ms.max(bus.elapsed_ms())
+        }
         _ => bus.elapsed_ms(),
     }
 }
@@ -425,7 +446,10 @@ pub fn log_window(total: usize, first_visible: Option<usize>) -> Range<usize> {
     match first_visible {
         None => total.saturating_sub(LOG_FOLLOW_WINDOW)..total,
         Some(first) => {
-            let start = first.min(total).saturating_sub(LOG_WINDOW / 4).min(total.saturating_sub(LOG_WINDOW));
+            let start = first
+                .min(total)
+                .saturating_sub(LOG_WINDOW / 4)
+                .min(total.saturating_sub(LOG_WINDOW));
             start..(start + LOG_WINDOW).min(total)
         }
     }
@@ -440,7 +464,12 @@ pub fn filtered_position(log: &[LogEntry], filter: &LogFilter, index: u64) -> Op
     if filter.is_empty() {
         return Some(index as usize);
     }
-    Some(log[..index as usize].iter().filter(|e| filter.accepts(e)).count())
+    Some(
+        log[..index as usize]
+            .iter()
+            .filter(|e| filter.accepts(e))
+            .count(),
+    )
 }
 
 pub fn event_log_view(bus: &Bus, ui: &TimelineUi) -> EventLogView {
@@ -448,7 +477,11 @@ pub fn event_log_view(bus: &Bus, ui: &TimelineUi) -> EventLogView {
     let filter = &ui.filter;
     // One pass: count the accepted events and keep the indices of those in the window.
     // The window depends on the count only when following the end, so count first then.
-    let total = if filter.is_empty() { log.len() } else { log.iter().filter(|e| filter.accepts(e)).count() };
+    let total = if filter.is_empty() {
+        log.len()
+    } else {
+        log.iter().filter(|e| filter.accepts(e)).count()
+    };
     let window = log_window(total, ui.log_scroll);
     let indices: Vec<usize> = if filter.is_empty() {
         window.clone().collect()
@@ -474,7 +507,11 @@ pub fn event_log_view(bus: &Bus, ui: &TimelineUi) -> EventLogView {
                     server: e.server,
                     class: EventClass::of(&e.kind),
                     text: cut(&d.text, ROW_TEXT_CHARS),
-                    title: if selected { e.annotated_line() } else { d.text.clone() },
+                    title: if selected {
+                        e.annotated_line()
+                    } else {
+                        d.text.clone()
+                    },
                     selected,
                 }
             })
@@ -489,7 +526,12 @@ pub fn event_log_view(bus: &Bus, ui: &TimelineUi) -> EventLogView {
         selected: ui.selected,
         selected_row: ui.selected.and_then(|i| filtered_position(log, filter, i)),
         filter: filter.clone(),
-        servers: bus.servers().iter().enumerate().map(|(id, s)| (id, format!("s{id} {} ({})", s.name, s.port))).collect(),
+        servers: bus
+            .servers()
+            .iter()
+            .enumerate()
+            .map(|(id, s)| (id, format!("s{id} {} ({})", s.name, s.port)))
+            .collect(),
     }
 }
 
@@ -512,17 +554,28 @@ pub fn describe(e: &LogEntry) -> String {
 /// [`describe`], given the [`summarize`] of a delivered chunk.
 fn describe_with(e: &LogEntry, summary: &str) -> String {
     let on = e.server.map(|s| format!("s{s}")).unwrap_or_default();
-    let offsets = e.repl_offsets.map(|(a, b)| format!(" [offset {a}..{b}]")).unwrap_or_default();
+    let offsets = e
+        .repl_offsets
+        .map(|(a, b)| format!(" [offset {a}..{b}]"))
+        .unwrap_or_default();
     match &e.kind {
         LogKind::Deliver { conn, from, data } => {
             let from = from.map_or("console".to_string(), |f| format!("s{f}"));
-            let what = if summary.is_empty() { String::new() } else { format!(" {summary}") };
+            let what = if summary.is_empty() {
+                String::new()
+            } else {
+                format!(" {summary}")
+            };
             format!("{from} → {on} c{conn} {}B{what}{offsets}", data.len())
         }
         LogKind::Reply { data } => format!("{on} → console {}", summarize(data)),
         LogKind::ConsoleInput { line } => format!("{on} console> {line}"),
         LogKind::Engine(Event::SyncDecision(d)) => {
-            let how = if d.partial { "partial resync (+CONTINUE)" } else { "full resync (+FULLRESYNC)" };
+            let how = if d.partial {
+                "partial resync (+CONTINUE)"
+            } else {
+                "full resync (+FULLRESYNC)"
+            };
             format!(
                 "{on} {} {} {} from {}: {how}; {}",
                 d.command,
@@ -532,9 +585,18 @@ fn describe_with(e: &LogEntry, summary: &str) -> String {
                 d.reason
             )
         }
-        LogKind::Engine(Event::LinkState { state }) => format!("{on} replica link: {state:?} ({})", state.role_word()),
+        LogKind::Engine(Event::LinkState { state }) => {
+            format!("{on} replica link: {state:?} ({})", state.role_word())
+        }
         LogKind::Engine(Event::Role { role }) => {
-            format!("{on} is now a {}", if *role == Role::Master { "master" } else { "replica" })
+            format!(
+                "{on} is now a {}",
+                if *role == Role::Master {
+                    "master"
+                } else {
+                    "replica"
+                }
+            )
         }
         LogKind::Engine(Event::Log(line)) => format!("{on} log: {line}"),
         LogKind::Engine(Event::Shutdown) => format!("{on} shut down"),
@@ -589,13 +651,18 @@ pub fn summarize(data: &[u8]) -> String {
             }
         }
         Some(b'+' | b'-' | b':') => first_line(data),
-        Some(b'\n') if data.iter().all(|&b| b == b'\n') => "newline (keeps the link alive)".to_string(),
+        Some(b'\n') if data.iter().all(|&b| b == b'\n') => {
+            "newline (keeps the link alive)".to_string()
+        }
         _ => String::new(),
     }
 }
 
 fn first_line(data: &[u8]) -> String {
-    let end = data.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(data.len());
+    let end = data
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(data.len());
     String::from_utf8_lossy(&data[..end.min(80)]).into_owned()
 }
 
@@ -707,14 +774,23 @@ fn is_message(e: &LogEntry) -> bool {
 
 fn mark_label(e: &LogEntry) -> Option<String> {
     Some(match &e.kind {
-        LogKind::Engine(Event::SyncDecision(d)) => (if d.partial { "CONTINUE" } else { "FULLRESYNC" }).to_string(),
+        LogKind::Engine(Event::SyncDecision(d)) => {
+            (if d.partial { "CONTINUE" } else { "FULLRESYNC" }).to_string()
+        }
         LogKind::Engine(Event::Role { role: Role::Master }) => "→ master".to_string(),
-        LogKind::Engine(Event::Role { role: Role::Replica }) => "→ replica".to_string(),
+        LogKind::Engine(Event::Role {
+            role: Role::Replica,
+        }) => "→ replica".to_string(),
         LogKind::Cut { .. } => "cut".to_string(),
         LogKind::Heal { .. } => "heal".to_string(),
         LogKind::Crashed => "crashed".to_string(),
         LogKind::Restarted { .. } => "restarted".to_string(),
-        LogKind::Fault(f) => f.to_string().split(' ').next().unwrap_or("fault").to_string(),
+        LogKind::Fault(f) => f
+            .to_string()
+            .split(' ')
+            .next()
+            .unwrap_or("fault")
+            .to_string(),
         LogKind::ConsoleInput { line } => cut(line, 14),
         _ => return None,
     })
@@ -727,8 +803,15 @@ pub fn diagram_view(bus: &Bus, ui: &TimelineUi) -> DiagramView {
         Some(e) => (e as usize).min(log.len().saturating_sub(1)),
         None => log.len().saturating_sub(1),
     };
-    let lanes: Vec<Lane> =
-        bus.servers().iter().enumerate().map(|(id, s)| Lane { server: id, label: format!("{} {}", s.name, s.port) }).collect();
+    let lanes: Vec<Lane> = bus
+        .servers()
+        .iter()
+        .enumerate()
+        .map(|(id, s)| Lane {
+            server: id,
+            label: format!("{} {}", s.name, s.port),
+        })
+        .collect();
     let mut picked: Vec<&LogEntry> = Vec::new();
     let mut i = end + 1;
     while i > 0 && picked.len() < DIAGRAM_MESSAGES && !log.is_empty() {
@@ -739,22 +822,38 @@ pub fn diagram_view(bus: &Bus, ui: &TimelineUi) -> DiagramView {
     }
     picked.reverse();
     let older = log[..i.min(log.len())].iter().rev().any(is_message);
-    let newer = log.get(end + 1..).is_some_and(|rest| rest.iter().any(is_message));
+    let newer = log
+        .get(end + 1..)
+        .is_some_and(|rest| rest.iter().any(is_message));
     // Marks between the first arrow's send and the window's end.
-    let first_pos = picked.iter().map(|e| e.sent.map_or(e.index, |s| s.log_position.min(e.index))).min().unwrap_or(end as u64);
+    let first_pos = picked
+        .iter()
+        .map(|e| e.sent.map_or(e.index, |s| s.log_position.min(e.index)))
+        .min()
+        .unwrap_or(end as u64);
     let mut marked: Vec<&LogEntry> = Vec::new();
     if !log.is_empty() {
         for e in log[first_pos as usize..=end].iter().rev() {
             let selected = ui.selected == Some(e.index);
-            if e.server.is_some() && !is_message(e) && (selected || (mark_label(e).is_some() && marked.len() < DIAGRAM_MARKS)) {
+            if e.server.is_some()
+                && !is_message(e)
+                && (selected || (mark_label(e).is_some() && marked.len() < DIAGRAM_MARKS))
+            {
                 marked.push(e);
             }
         }
     }
     marked.reverse();
     // Rows: each event at 2×index, each send just before the entry recorded after it.
-    let send_key = |e: &LogEntry| e.sent.map_or(2 * e.index, |s| (2 * s.log_position).saturating_sub(1).min(2 * e.index));
-    let mut keys: Vec<u64> = picked.iter().flat_map(|e| [send_key(e), 2 * e.index]).collect();
+    let send_key = |e: &LogEntry| {
+        e.sent.map_or(2 * e.index, |s| {
+            (2 * s.log_position).saturating_sub(1).min(2 * e.index)
+        })
+    };
+    let mut keys: Vec<u64> = picked
+        .iter()
+        .flat_map(|e| [send_key(e), 2 * e.index])
+        .collect();
     keys.extend(marked.iter().map(|e| 2 * e.index));
     keys.sort_unstable();
     keys.dedup();
@@ -763,9 +862,20 @@ pub fn diagram_view(bus: &Bus, ui: &TimelineUi) -> DiagramView {
         let arrows: Vec<Arrow> = picked
             .iter()
             .map(|e| {
-                let LogKind::Deliver { from: Some(from), data, .. } = &e.kind else { unreachable!("only messages are picked") };
+                let LogKind::Deliver {
+                    from: Some(from),
+                    data,
+                    ..
+                } = &e.kind
+                else {
+                    unreachable!("only messages are picked")
+                };
                 let d = texts.get(e);
-                let label = if d.summary.is_empty() { format!("{}B", data.len()) } else { cut(&d.summary, ARROW_LABEL_CHARS) };
+                let label = if d.summary.is_empty() {
+                    format!("{}B", data.len())
+                } else {
+                    cut(&d.summary, ARROW_LABEL_CHARS)
+                };
                 Arrow {
                     index: e.index,
                     from: *from,
@@ -776,7 +886,13 @@ pub fn diagram_view(bus: &Bus, ui: &TimelineUi) -> DiagramView {
                     recv_ms: e.time,
                     bytes: data.len(),
                     label,
-                    title: format!("#{} {} (sent {}, arrived {})", e.index, cut(&d.text, 120), format_ms(e.sent.map_or(e.time, |s| s.time)), format_ms(e.time)),
+                    title: format!(
+                        "#{} {} (sent {}, arrived {})",
+                        e.index,
+                        cut(&d.text, 120),
+                        format_ms(e.sent.map_or(e.time, |s| s.time)),
+                        format_ms(e.time)
+                    ),
                     selected: ui.selected == Some(e.index),
                 }
             })
@@ -787,14 +903,23 @@ pub fn diagram_view(bus: &Bus, ui: &TimelineUi) -> DiagramView {
                 index: e.index,
                 server: e.server.unwrap_or(0),
                 row: row(2 * e.index),
-                label: mark_label(e).unwrap_or_else(|| EventClass::of(&e.kind).as_str().to_string()),
+                label: mark_label(e)
+                    .unwrap_or_else(|| EventClass::of(&e.kind).as_str().to_string()),
                 title: format!("#{} {}", e.index, cut(&texts.get(e).text, 120)),
                 selected: ui.selected == Some(e.index),
             })
             .collect();
         (arrows, marks)
     });
-    DiagramView { lanes, arrows, marks, rows: keys.len(), older, newer, following: ui.diagram_end.is_none() }
+    DiagramView {
+        lanes,
+        arrows,
+        marks,
+        rows: keys.len(),
+        older,
+        newer,
+        following: ui.diagram_end.is_none(),
+    }
 }
 
 /// Which way the diagram's window moves.
@@ -853,7 +978,8 @@ pub fn select(bus: &Bus, ui: &mut TimelineUi, index: Option<u64>) {
     let shown = view.arrows.iter().any(|a| a.index == i) || view.marks.iter().any(|m| m.index == i);
     if !shown && e.server.is_some() {
         // Centre it: half a window of messages after it, if the log has them.
-        ui.diagram_end = end_after_messages(log, i as usize + 1, DIAGRAM_MESSAGES / 2).or(Some(log.len() as u64 - 1));
+        ui.diagram_end = end_after_messages(log, i as usize + 1, DIAGRAM_MESSAGES / 2)
+            .or(Some(log.len() as u64 - 1));
         if ui.diagram_end == Some(log.len() as u64 - 1) {
             ui.diagram_end = None;
         }
@@ -871,7 +997,9 @@ fn event_log_total(log: &[LogEntry], filter: &LogFilter) -> usize {
 /// The list's filter changed: keep the selection in view if it still passes.
 pub fn set_filter(bus: &Bus, ui: &mut TimelineUi, filter: LogFilter) {
     ui.filter = filter;
-    ui.log_scroll = ui.selected.and_then(|i| filtered_position(bus.log(), &ui.filter, i));
+    ui.log_scroll = ui
+        .selected
+        .and_then(|i| filtered_position(bus.log(), &ui.filter, i));
 }
 
 impl crate::ui::state::Sim {
@@ -895,12 +1023,19 @@ mod tests {
 
     #[test]
     fn speeds_format_step_and_scale_exactly() {
-        assert_eq!(SPEEDS.map(format_speed), ["0.1×", "0.25×", "0.5×", "1×", "2×", "5×", "10×", "25×", "50×", "100×"]);
+        assert_eq!(
+            SPEEDS.map(format_speed),
+            ["0.1×", "0.25×", "0.5×", "1×", "2×", "5×", "10×", "25×", "50×", "100×"]
+        );
         assert_eq!(next_speed(100, true), 200);
         assert_eq!(next_speed(100, false), 50);
         assert_eq!(next_speed(10, false), 10, "the slowest stays");
         assert_eq!(next_speed(10_000, true), 10_000, "the fastest stays");
-        assert_eq!(next_speed(150, true), 200, "an unoffered speed moves to the next offered one");
+        assert_eq!(
+            next_speed(150, true),
+            200,
+            "an unoffered speed moves to the next offered one"
+        );
         // 0.25× of 33 ms ticks: 8.25 ms each; four of them are exactly 33 ms.
         let mut carry = 0;
         let steps: Vec<u64> = (0..4).map(|_| scale(33, 25, &mut carry)).collect();
@@ -930,7 +1065,10 @@ mod tests {
     fn run_with_a_set() -> Sim {
         let mut sim = Sim::new();
         sim.apply(Action::Step(8_000));
-        sim.apply(Action::SubmitCommand { server: 0, line: "SET k v".into() });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "SET k v".into(),
+        });
         sim.apply(Action::Step(200));
         sim
     }
@@ -938,10 +1076,21 @@ mod tests {
     #[test]
     fn scrubbing_to_an_event_gives_the_state_of_a_straight_run_to_it() {
         let sim = run_with_a_set();
-        let set_at = sim.bus().log().iter().position(|e| matches!(&e.kind, LogKind::ConsoleInput { line } if line == "SET k v")).unwrap();
+        let set_at = sim
+            .bus()
+            .log()
+            .iter()
+            .position(|e| matches!(&e.kind, LogKind::ConsoleInput { line } if line == "SET k v"))
+            .unwrap();
         let initial = Sim::new().bus().log().len();
         let last = sim.bus().log().len() - 1;
-        for target in [initial, (initial + set_at) / 2, set_at - 1, set_at + 5, last] {
+        for target in [
+            initial,
+            (initial + set_at) / 2,
+            set_at - 1,
+            set_at + 5,
+            last,
+        ] {
             let mut scrubbed = sim.clone();
             scrubbed.apply(Action::JumpTo(target));
             let visible = scrubbed.bus().log().len();
@@ -950,13 +1099,20 @@ mod tests {
             let mut straight = Sim::new();
             if visible > set_at {
                 straight.apply(Action::Step(8_000));
-                straight.apply(Action::SubmitCommand { server: 0, line: "SET k v".into() });
+                straight.apply(Action::SubmitCommand {
+                    server: 0,
+                    line: "SET k v".into(),
+                });
             }
             while straight.bus().log().len() < visible {
                 straight.apply(Action::StepEvent);
             }
             assert_eq!(straight.bus().log().len(), visible);
-            assert_eq!(scrubbed.bus().state_digest(), straight.bus().state_digest(), "state at event #{target}");
+            assert_eq!(
+                scrubbed.bus().state_digest(),
+                straight.bus().state_digest(),
+                "state at event #{target}"
+            );
             assert_eq!(scrubbed.bus().log_hash(), straight.bus().log_hash());
         }
     }
@@ -965,21 +1121,33 @@ mod tests {
     fn playing_after_a_jump_back_replays_the_recorded_future() {
         // (A cloned Sim shares its bus: each run here is built on its own.)
         let mut replay = run_with_a_set();
-        let (hash, total, set_end) = (replay.bus().log_hash(), replay.bus().timeline_len(), replay.elapsed_ms());
+        let (hash, total, set_end) = (
+            replay.bus().log_hash(),
+            replay.bus().timeline_len(),
+            replay.elapsed_ms(),
+        );
         replay.apply(Action::JumpTo(40));
         assert!(replay.paused, "a jump pauses");
         let before = replay.timeline_view().clock_ms;
         replay.apply(Action::SetPaused(false));
         replay.apply(Action::Tick(10));
         let view = replay.timeline_view();
-        assert_eq!(view.clock_ms, before + 10, "the clock moves between recorded events too");
+        assert_eq!(
+            view.clock_ms,
+            before + 10,
+            "the clock moves between recorded events too"
+        );
         assert_eq!(view.total, total, "the recorded future is kept");
         for _ in 0..100 {
             replay.apply(Action::Tick(MAX_TICK));
         }
         // The console line typed in the future was replayed: the master has k.
         assert_eq!(replay.server_views()[0].keys.len(), 1);
-        assert_eq!(crate::bus::hash_entries(&replay.bus().log()[..total]), hash, "the same run, replayed");
+        assert_eq!(
+            crate::bus::hash_entries(&replay.bus().log()[..total]),
+            hash,
+            "the same run, replayed"
+        );
         let mut straight = run_with_a_set();
         straight.apply(Action::Step(replay.elapsed_ms() - set_end));
         assert_eq!(replay.bus().state_digest(), straight.bus().state_digest());
@@ -990,10 +1158,18 @@ mod tests {
     #[test]
     fn the_list_window_follows_the_end_or_the_scroll() {
         assert_eq!(log_window(30, None), 0..30);
-        assert_eq!(log_window(100_000, None), 99_960..100_000, "following the end draws fewer rows");
+        assert_eq!(
+            log_window(100_000, None),
+            99_960..100_000,
+            "following the end draws fewer rows"
+        );
         assert_eq!(log_window(100_000, Some(0)), 0..200);
         assert_eq!(log_window(100_000, Some(10_000)), 9_950..10_150);
-        assert_eq!(log_window(100_000, Some(99_990)), 99_800..100_000, "the window never runs past the end");
+        assert_eq!(
+            log_window(100_000, Some(99_990)),
+            99_800..100_000,
+            "the window never runs past the end"
+        );
         assert_eq!(log_window(0, Some(5)), 0..0);
     }
 
@@ -1002,13 +1178,20 @@ mod tests {
         let mut sim = Sim::new();
         sim.apply(Action::Step(8_000));
         for i in 0..300 {
-            sim.apply(Action::SubmitCommand { server: 0, line: format!("SET k{i} {i}") });
+            sim.apply(Action::SubmitCommand {
+                server: 0,
+                line: format!("SET k{i} {i}"),
+            });
         }
         sim.apply(Action::Step(100));
         let view = sim.event_log_view();
         assert!(view.total > LOG_WINDOW * 4, "{}", view.total);
         assert_eq!(view.rows.len(), LOG_FOLLOW_WINDOW);
-        assert_eq!(view.first + LOG_FOLLOW_WINDOW, view.total, "following the newest");
+        assert_eq!(
+            view.first + LOG_FOLLOW_WINDOW,
+            view.total,
+            "following the newest"
+        );
         assert_eq!(view.rows.last().unwrap().index as usize, view.total - 1);
 
         sim.apply(Action::ScrollLog(Some(500)));
@@ -1018,19 +1201,41 @@ mod tests {
         assert_eq!(view.rows.len(), LOG_WINDOW, "scrolled up: a whole window");
 
         // Only the master's console lines.
-        let hidden = vec![EventClass::Message, EventClass::Sync, EventClass::Link, EventClass::Fault, EventClass::Server];
-        sim.apply(Action::SetLogFilter(LogFilter { server: Some(0), hidden }));
+        let hidden = vec![
+            EventClass::Message,
+            EventClass::Sync,
+            EventClass::Link,
+            EventClass::Fault,
+            EventClass::Server,
+        ];
+        sim.apply(Action::SetLogFilter(LogFilter {
+            server: Some(0),
+            hidden,
+        }));
         sim.apply(Action::ScrollLog(None));
         let view = sim.event_log_view();
-        assert!(view.rows.iter().all(|r| r.class == EventClass::Console && r.server == Some(0)));
-        assert_eq!(view.rows.iter().filter(|r| r.text.starts_with("s0 console> SET")).count(), LOG_FOLLOW_WINDOW / 2);
+        assert!(view
+            .rows
+            .iter()
+            .all(|r| r.class == EventClass::Console && r.server == Some(0)));
+        assert_eq!(
+            view.rows
+                .iter()
+                .filter(|r| r.text.starts_with("s0 console> SET"))
+                .count(),
+            LOG_FOLLOW_WINDOW / 2
+        );
         assert_eq!(view.total, 600, "300 lines and their replies");
     }
 
     /// The list and the diagram built from the texts kept since the last redraw equal
     /// those built afresh.
     fn assert_same_as_fresh(sim: &Sim) {
-        let fresh = TimelineUi { log_texts: TextCache::default(), diagram_texts: TextCache::default(), ..sim.timeline.clone() };
+        let fresh = TimelineUi {
+            log_texts: TextCache::default(),
+            diagram_texts: TextCache::default(),
+            ..sim.timeline.clone()
+        };
         assert_eq!(sim.event_log_view(), event_log_view(&sim.bus(), &fresh));
         assert_eq!(sim.diagram_view(), diagram_view(&sim.bus(), &fresh));
     }
@@ -1041,7 +1246,10 @@ mod tests {
         assert_same_as_fresh(&sim);
         let mid = sim.bus().log().len() - 1;
         for i in 0..20 {
-            sim.apply(Action::SubmitCommand { server: 0, line: format!("SET k{i} first-{i}") });
+            sim.apply(Action::SubmitCommand {
+                server: 0,
+                line: format!("SET k{i} first-{i}"),
+            });
             sim.apply(Action::Step(3));
             assert_same_as_fresh(&sim);
         }
@@ -1050,18 +1258,34 @@ mod tests {
         let last = view.rows.last().unwrap().clone();
         assert_eq!(last.title, describe(&sim.bus().log()[last.index as usize]));
         sim.apply(Action::SelectEvent(Some(last.index)));
-        let row = sim.event_log_view().rows.into_iter().find(|r| r.index == last.index).unwrap();
+        let row = sim
+            .event_log_view()
+            .rows
+            .into_iter()
+            .find(|r| r.index == last.index)
+            .unwrap();
         assert!(row.selected && row.title == sim.bus().log()[last.index as usize].annotated_line());
         // Back in time, then a different future over the same indices: same times, other
         // values; the views are built only once it has grown past where they were.
         sim.apply(Action::JumpTo(mid));
         for i in 0..20 {
-            sim.apply(Action::SubmitCommand { server: 0, line: format!("SET k{i} other-{i}") });
+            sim.apply(Action::SubmitCommand {
+                server: 0,
+                line: format!("SET k{i} other-{i}"),
+            });
             sim.apply(Action::Step(3));
         }
         assert_same_as_fresh(&sim);
-        assert!(sim.event_log_view().rows.iter().any(|r| r.text.contains("other-19")));
-        assert!(!sim.event_log_view().rows.iter().any(|r| r.text.contains("first-")));
+        assert!(sim
+            .event_log_view()
+            .rows
+            .iter()
+            .any(|r| r.text.contains("other-19")));
+        assert!(!sim
+            .event_log_view()
+            .rows
+            .iter()
+            .any(|r| r.text.contains("first-")));
     }
 
     #[test]
@@ -1071,57 +1295,123 @@ mod tests {
         assert_eq!(view.lanes.len(), 3);
         assert_eq!(view.lanes[0].label, "master 6380");
         assert!(view.arrows.len() <= DIAGRAM_MESSAGES);
-        let set: Vec<&Arrow> = view.arrows.iter().filter(|a| a.label.contains("SET k v")).collect();
-        assert_eq!(set.len(), 2, "one SET to each replica: {:?}", view.arrows.iter().map(|a| &a.label).collect::<Vec<_>>());
+        let set: Vec<&Arrow> = view
+            .arrows
+            .iter()
+            .filter(|a| a.label.contains("SET k v"))
+            .collect();
+        assert_eq!(
+            set.len(),
+            2,
+            "one SET to each replica: {:?}",
+            view.arrows.iter().map(|a| &a.label).collect::<Vec<_>>()
+        );
         for a in &set {
             assert_eq!(a.from, 0);
-            assert!(a.send_row < a.recv_row, "an arrow goes down the page, from send to arrival");
+            assert!(
+                a.send_row < a.recv_row,
+                "an arrow goes down the page, from send to arrival"
+            );
             assert!(a.send_ms < a.recv_ms, "1 ms of latency");
             assert!(a.title.contains("[offset"), "{}", a.title);
         }
         let replicas: Vec<ServerId> = set.iter().map(|a| a.to).collect();
         assert_eq!(replicas, [1, 2]);
         // The acks that follow go the other way.
-        assert!(view.arrows.iter().any(|a| a.from == 1 && a.to == 0 && a.label.starts_with("REPLCONF ACK")));
+        assert!(view
+            .arrows
+            .iter()
+            .any(|a| a.from == 1 && a.to == 0 && a.label.starts_with("REPLCONF ACK")));
         // Rows are dense and every arrow's rows are in range.
-        assert!(view.arrows.iter().all(|a| a.recv_row < view.rows && a.send_row < view.rows));
+        assert!(view
+            .arrows
+            .iter()
+            .all(|a| a.recv_row < view.rows && a.send_row < view.rows));
         assert!(view.following && view.older && !view.newer);
         // The event list says it the same way.
         let text = describe(&sim.bus().log()[set[0].index as usize]);
         assert!(text.starts_with("s0 → s1 c"), "{text}");
-        assert!(text.contains("B SELECT 0; SET k v [offset 0..50]"), "the first write carries its SELECT: {text}");
+        assert!(
+            text.contains("B SELECT 0; SET k v [offset 0..50]"),
+            "the first write carries its SELECT: {text}"
+        );
     }
 
     #[test]
     fn selecting_in_either_view_highlights_both() {
         let mut sim = run_with_a_set();
         // Clicking an arrow selects its row in the list.
-        let arrow = sim.diagram_view().arrows.iter().find(|a| a.label.contains("SET")).unwrap().clone();
+        let arrow = sim
+            .diagram_view()
+            .arrows
+            .iter()
+            .find(|a| a.label.contains("SET"))
+            .unwrap()
+            .clone();
         sim.apply(Action::SelectEvent(Some(arrow.index)));
         let list = sim.event_log_view();
-        let rows: Vec<u64> = list.rows.iter().filter(|r| r.selected).map(|r| r.index).collect();
+        let rows: Vec<u64> = list
+            .rows
+            .iter()
+            .filter(|r| r.selected)
+            .map(|r| r.index)
+            .collect();
         assert_eq!(rows, [arrow.index]);
-        assert!(sim.diagram_view().arrows.iter().any(|a| a.index == arrow.index && a.selected));
+        assert!(sim
+            .diagram_view()
+            .arrows
+            .iter()
+            .any(|a| a.index == arrow.index && a.selected));
 
         // Clicking an old row (the first handshake's PING) scrolls the diagram back to it.
-        let ping = sim.bus().log().iter().find(|e| is_message(e) && summarize(match &e.kind {
-            LogKind::Deliver { data, .. } => data,
-            _ => unreachable!(),
-        }) == "PING").unwrap().index;
-        assert!(!sim.diagram_view().arrows.iter().any(|a| a.index == ping), "the first PING is out of the window");
+        let ping = sim
+            .bus()
+            .log()
+            .iter()
+            .find(|e| {
+                is_message(e)
+                    && summarize(match &e.kind {
+                        LogKind::Deliver { data, .. } => data,
+                        _ => unreachable!(),
+                    }) == "PING"
+            })
+            .unwrap()
+            .index;
+        assert!(
+            !sim.diagram_view().arrows.iter().any(|a| a.index == ping),
+            "the first PING is out of the window"
+        );
         sim.apply(Action::SelectEvent(Some(ping)));
         let view = sim.diagram_view();
         assert!(!view.following && view.newer);
-        let selected: Vec<u64> = view.arrows.iter().filter(|a| a.selected).map(|a| a.index).collect();
+        let selected: Vec<u64> = view
+            .arrows
+            .iter()
+            .filter(|a| a.selected)
+            .map(|a| a.index)
+            .collect();
         assert_eq!(selected, [ping]);
         assert_eq!(sim.event_log_view().selected_row, Some(ping as usize));
-        assert!(sim.event_log_view().rows.iter().any(|r| r.index == ping && r.selected));
+        assert!(sim
+            .event_log_view()
+            .rows
+            .iter()
+            .any(|r| r.index == ping && r.selected));
 
         // A selected event that is not a message is marked on its lifeline.
-        let decision = sim.bus().log().iter().find(|e| matches!(e.kind, LogKind::Engine(Event::SyncDecision(_)))).unwrap().index;
+        let decision = sim
+            .bus()
+            .log()
+            .iter()
+            .find(|e| matches!(e.kind, LogKind::Engine(Event::SyncDecision(_))))
+            .unwrap()
+            .index;
         sim.apply(Action::SelectEvent(Some(decision)));
         let view = sim.diagram_view();
-        assert!(view.marks.iter().any(|m| m.index == decision && m.selected && m.label == "FULLRESYNC"));
+        assert!(view
+            .marks
+            .iter()
+            .any(|m| m.index == decision && m.selected && m.label == "FULLRESYNC"));
 
         // Scrolling the diagram back to the newest, and a selection past the log is none.
         sim.apply(Action::ScrollDiagram(DiagramScroll::Newest));
@@ -1140,24 +1430,48 @@ mod tests {
         assert!(older.arrows.last().unwrap().index < newest.arrows.last().unwrap().index);
         sim.apply(Action::ScrollDiagram(DiagramScroll::Newer));
         sim.apply(Action::ScrollDiagram(DiagramScroll::Newer));
-        assert!(sim.diagram_view().following, "paging past the newest follows it again");
+        assert!(
+            sim.diagram_view().following,
+            "paging past the newest follows it again"
+        );
     }
 
     #[test]
     fn resp_summaries_are_short_and_never_panic() {
-        assert_eq!(summarize(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"), "SET k v");
-        assert_eq!(summarize(b"*1\r\n$4\r\nping\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"), "PING; SELECT 0");
-        assert_eq!(summarize(b"*3\r\n$3\r\nSET\r\n$3\r\na b\r\n$0\r\n\r\n"), "SET \"a b\" \"\"");
+        assert_eq!(
+            summarize(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"),
+            "SET k v"
+        );
+        assert_eq!(
+            summarize(b"*1\r\n$4\r\nping\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"),
+            "PING; SELECT 0"
+        );
+        assert_eq!(
+            summarize(b"*3\r\n$3\r\nSET\r\n$3\r\na b\r\n$0\r\n\r\n"),
+            "SET \"a b\" \"\""
+        );
         assert_eq!(summarize(b"+FULLRESYNC 0123 0\r\n"), "+FULLRESYNC 0123 0");
-        assert_eq!(summarize(b"$EOF:abc\r\nREDIS0009"), "RDB (diskless, EOF-marked)");
+        assert_eq!(
+            summarize(b"$EOF:abc\r\nREDIS0009"),
+            "RDB (diskless, EOF-marked)"
+        );
         assert_eq!(summarize(b"\n"), "newline (keeps the link alive)");
         assert_eq!(summarize(b"REDIS0009\xfa"), "");
-        for bad in [&b"*"[..], b"*9\r\n", b"*1\r\n$99\r\nab\r\n", b"*-1\r\n", b"$", b"+", b""] {
+        for bad in [
+            &b"*"[..],
+            b"*9\r\n",
+            b"*1\r\n$99\r\nab\r\n",
+            b"*-1\r\n",
+            b"$",
+            b"+",
+            b"",
+        ] {
             let _ = summarize(bad);
         }
-        let many: Vec<u8> = (0..5).flat_map(|_| b"*1\r\n$4\r\nPING\r\n".to_vec()).collect();
+        let many: Vec<u8> = (0..5)
+            .flat_map(|_| b"*1\r\n$4\r\nPING\r\n".to_vec())
+            .collect();
         assert_eq!(summarize(&many), "PING; PING; PING; +2 more");
         assert_eq!(format_ms(61_005), "01:01.005");
     }
 }
-

@@ -8,9 +8,9 @@
 //! nobody (a replica of a replica goes one row further down).
 
 use crate::bus::{Bus, InFlight, ServerId, DEFAULT_LATENCY_MS};
-use crate::scenario::Action;
 use crate::engine::replication::LinkStateName;
 use crate::engine::Role;
+use crate::scenario::Action;
 use crate::ui::state::Sim;
 
 /// The most servers the playground runs at once.
@@ -42,19 +42,35 @@ pub enum TopologyAction {
     RemoveServer(ServerId),
     /// `REPLICAOF 127.0.0.1 <port of master>` (or `REPLICAOF NO ONE`) typed into the
     /// server's console, so its transcript shows it.
-    ReplicaOf { server: ServerId, master: Option<ServerId> },
+    ReplicaOf {
+        server: ServerId,
+        master: Option<ServerId>,
+    },
     /// Both directions: connections reset, new ones refused.
     Cut(ServerId, ServerId),
     /// One direction silently held (bytes wait, nobody is told).
-    Hold { from: ServerId, to: ServerId },
+    Hold {
+        from: ServerId,
+        to: ServerId,
+    },
     /// Ends a cut and every hold between the two.
     Heal(ServerId, ServerId),
     /// Lets one held direction through.
-    Release { from: ServerId, to: ServerId },
+    Release {
+        from: ServerId,
+        to: ServerId,
+    },
     /// One-way latency of both directions between the two.
-    SetLatency { a: ServerId, b: ServerId, ms: u64 },
+    SetLatency {
+        a: ServerId,
+        b: ServerId,
+        ms: u64,
+    },
     Crash(ServerId),
-    Restart { server: ServerId, from_disk: bool },
+    Restart {
+        server: ServerId,
+        from_disk: bool,
+    },
     Pause(ServerId),
     Resume(ServerId),
     /// SAVE to the server's disk, what a restart "with RDB" loads.
@@ -79,17 +95,27 @@ pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Vec<Action>, String> {
     match action {
         TopologyAction::AddServer => {
             if shown(bus).len() >= MAX_SERVERS {
-                return Err(format!("The playground runs at most {MAX_SERVERS} servers: remove one first."));
+                return Err(format!(
+                    "The playground runs at most {MAX_SERVERS} servers: remove one first."
+                ));
             }
             let port = next_port(bus).ok_or("No free port left.")?;
-            one(Action::AddServer { at: 0, name: format!("redis-{port}"), port: port.into(), config: Default::default() })
+            one(Action::AddServer {
+                at: 0,
+                name: format!("redis-{port}"),
+                port: port.into(),
+                config: Default::default(),
+            })
         }
         TopologyAction::RemoveServer(id) => {
             if shown(bus).len() <= 1 {
                 return Err("The playground keeps at least one server.".into());
             }
             check_shown(bus, id)?;
-            one(Action::Remove { at: 0, server: name(id) })
+            one(Action::Remove {
+                at: 0,
+                server: name(id),
+            })
         }
         TopologyAction::ReplicaOf { server, master } => {
             check_shown(bus, server)?;
@@ -104,29 +130,49 @@ pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Vec<Action>, String> {
                 }
             };
             // Typed, so the server's transcript shows it.
-            one(Action::Command { at: 0, server: name(server), line })
+            one(Action::Command {
+                at: 0,
+                server: name(server),
+                line,
+            })
         }
         TopologyAction::Cut(a, b) => {
             check_pair(bus, a, b)?;
-            one(Action::Cut { at: 0, a: name(a), b: name(b) })
+            one(Action::Cut {
+                at: 0,
+                a: name(a),
+                b: name(b),
+            })
         }
         TopologyAction::Hold { from, to } => {
             check_pair(bus, from, to)?;
             if bus.is_held(from, to) {
                 return Ok(vec![]);
             }
-            one(Action::PartitionOneWay { at: 0, from: name(from), to: name(to) })
+            one(Action::PartitionOneWay {
+                at: 0,
+                from: name(from),
+                to: name(to),
+            })
         }
         TopologyAction::Heal(a, b) => {
             check_pair(bus, a, b)?;
-            one(Action::Heal { at: 0, a: name(a), b: name(b) })
+            one(Action::Heal {
+                at: 0,
+                a: name(a),
+                b: name(b),
+            })
         }
         TopologyAction::Release { from, to } => {
             check_pair(bus, from, to)?;
             if !bus.is_held(from, to) {
                 return Ok(vec![]);
             }
-            one(Action::Release { at: 0, from: name(from), to: name(to) })
+            one(Action::Release {
+                at: 0,
+                from: name(from),
+                to: name(to),
+            })
         }
         TopologyAction::SetLatency { a, b, ms } => {
             check_pair(bus, a, b)?;
@@ -140,7 +186,8 @@ pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Vec<Action>, String> {
                         to: name(to),
                         latency_ms: Some(ms as i64),
                         bandwidth: now.bandwidth.map(|v| v as i64),
-                        extra_delay_ms: (now.extra_delay_ms > 0).then_some(now.extra_delay_ms as i64),
+                        extra_delay_ms: (now.extra_delay_ms > 0)
+                            .then_some(now.extra_delay_ms as i64),
                         jitter_ms: (now.jitter_ms > 0).then_some(now.jitter_ms as i64),
                         both_ways: false,
                     });
@@ -153,32 +200,51 @@ pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Vec<Action>, String> {
             if !bus.is_up(id) {
                 return Err(format!("{} is already down.", bus.server(id).name));
             }
-            one(Action::Crash { at: 0, server: name(id) })
+            one(Action::Crash {
+                at: 0,
+                server: name(id),
+            })
         }
         TopologyAction::Restart { server, from_disk } => {
             check_shown(bus, server)?;
-            one(Action::Restart { at: 0, server: name(server), with_rdb: from_disk })
+            one(Action::Restart {
+                at: 0,
+                server: name(server),
+                with_rdb: from_disk,
+            })
         }
         TopologyAction::Pause(id) => {
             check_shown(bus, id)?;
             if !bus.is_up(id) || bus.is_paused(id) {
-                return Err(format!("{} is not running, so it cannot be paused.", bus.server(id).name));
+                return Err(format!(
+                    "{} is not running, so it cannot be paused.",
+                    bus.server(id).name
+                ));
             }
-            one(Action::Pause { at: 0, server: name(id) })
+            one(Action::Pause {
+                at: 0,
+                server: name(id),
+            })
         }
         TopologyAction::Resume(id) => {
             check_shown(bus, id)?;
             if !bus.is_paused(id) {
                 return Err(format!("{} is not paused.", bus.server(id).name));
             }
-            one(Action::Resume { at: 0, server: name(id) })
+            one(Action::Resume {
+                at: 0,
+                server: name(id),
+            })
         }
         TopologyAction::Save(id) => {
             check_shown(bus, id)?;
             if !bus.is_up(id) {
                 return Err(format!("{} is down: nothing to save.", bus.server(id).name));
             }
-            one(Action::Save { at: 0, server: name(id) })
+            one(Action::Save {
+                at: 0,
+                server: name(id),
+            })
         }
     }
 }
@@ -191,7 +257,9 @@ pub fn next_port(bus: &Bus) -> Option<u16> {
 
 /// Servers the views show: all but the removed ones.
 pub fn shown(bus: &Bus) -> Vec<ServerId> {
-    (0..bus.servers().len()).filter(|&id| !bus.is_removed(id)).collect()
+    (0..bus.servers().len())
+        .filter(|&id| !bus.is_removed(id))
+        .collect()
 }
 
 /// `selected` if it is shown, otherwise the first shown server.
@@ -224,7 +292,10 @@ fn check_pair(bus: &Bus, a: ServerId, b: ServerId) -> Result<(), String> {
 fn master_of(bus: &Bus, id: ServerId) -> Option<ServerId> {
     let link = bus.server(id).node.master_link()?;
     let local = link.host == "127.0.0.1" || link.host.eq_ignore_ascii_case("localhost");
-    local.then(|| bus.server_by_port(link.port)).flatten().filter(|&m| !bus.is_removed(m))
+    local
+        .then(|| bus.server_by_port(link.port))
+        .flatten()
+        .filter(|&m| !bus.is_removed(m))
 }
 
 // ------------------------------------------------------------------ the view model
@@ -376,7 +447,11 @@ impl EdgeView {
         }
         let (d, u) = (self.down_dir.latency_ms, self.up_dir.latency_ms);
         if d != DEFAULT_LATENCY_MS || u != DEFAULT_LATENCY_MS {
-            words.push(if d == u { format!("{d} ms") } else { format!("{d}/{u} ms") });
+            words.push(if d == u {
+                format!("{d} ms")
+            } else {
+                format!("{d}/{u} ms")
+            });
         }
         words.join(" · ")
     }
@@ -439,7 +514,11 @@ impl TopologyView {
 
 impl Sim {
     pub fn topology_view(&self) -> TopologyView {
-        build(&self.bus(), self.console.selected, self.topology_notice.clone())
+        build(
+            &self.bus(),
+            self.console.selected,
+            self.topology_notice.clone(),
+        )
     }
 }
 
@@ -448,8 +527,16 @@ pub fn build(bus: &Bus, selected: ServerId, notice: Option<String>) -> TopologyV
     let ids = shown(bus);
     let selected = shown_selection(bus, selected);
     let (width, places) = layout(bus, &ids);
-    let nodes: Vec<NodeView> = ids.iter().zip(&places).map(|(&id, &(x, y))| node_view(bus, id, x, y, id == selected)).collect();
-    let height = nodes.iter().map(|n| n.y + NODE_H + MARGIN).max().unwrap_or(2 * MARGIN);
+    let nodes: Vec<NodeView> = ids
+        .iter()
+        .zip(&places)
+        .map(|(&id, &(x, y))| node_view(bus, id, x, y, id == selected))
+        .collect();
+    let height = nodes
+        .iter()
+        .map(|n| n.y + NODE_H + MARGIN)
+        .max()
+        .unwrap_or(2 * MARGIN);
     let edges = edges(bus, &nodes, selected);
     let (messages, messages_hidden) = messages(bus, &nodes);
     let peers = nodes
@@ -500,23 +587,35 @@ fn layout(bus: &Bus, ids: &[ServerId]) -> (i32, Vec<(i32, i32)>) {
         .iter()
         .flat_map(|&level| {
             let members: Vec<usize> = (0..ids.len()).filter(|&i| depths[i] == level).collect();
-            members.chunks(COLUMNS).map(<[usize]>::to_vec).collect::<Vec<_>>()
+            members
+                .chunks(COLUMNS)
+                .map(<[usize]>::to_vec)
+                .collect::<Vec<_>>()
         })
         .collect();
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0).max(MIN_COLUMNS);
+    let columns = rows
+        .iter()
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0)
+        .max(MIN_COLUMNS);
     let width = COL_PITCH * columns as i32;
     let mut places = vec![(0, 0); ids.len()];
     for (row, chunk) in rows.iter().enumerate() {
         let left = (width - chunk.len() as i32 * COL_PITCH) / 2 + (COL_PITCH - NODE_W) / 2;
         for (col, &i) in chunk.iter().enumerate() {
-            places[i] = (left + col as i32 * COL_PITCH, MARGIN + row as i32 * ROW_PITCH);
+            places[i] = (
+                left + col as i32 * COL_PITCH,
+                MARGIN + row as i32 * ROW_PITCH,
+            );
         }
     }
     (width, places)
 }
 
 fn info_field<'a>(info: &'a str, field: &str) -> Option<&'a str> {
-    info.lines().find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+    info.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
 }
 
 fn node_view(bus: &Bus, id: ServerId, x: i32, y: i32, selected: bool) -> NodeView {
@@ -539,7 +638,10 @@ fn node_view(bus: &Bus, id: ServerId, x: i32, y: i32, selected: bool) -> NodeVie
         ("—".to_string(), "—".to_string())
     } else {
         let info = node.info_replication();
-        (node.replication().replid.chars().take(8).collect(), info_field(&info, offset_name).unwrap_or("?").to_string())
+        (
+            node.replication().replid.chars().take(8).collect(),
+            info_field(&info, offset_name).unwrap_or("?").to_string(),
+        )
     };
     NodeView {
         id,
@@ -565,19 +667,36 @@ fn box_exit(from: (i32, i32), towards: (i32, i32)) -> (i32, i32) {
     if dx == 0.0 && dy == 0.0 {
         return from;
     }
-    let tx = if dx == 0.0 { f64::INFINITY } else { (NODE_W as f64 / 2.0) / dx.abs() };
-    let ty = if dy == 0.0 { f64::INFINITY } else { (NODE_H as f64 / 2.0) / dy.abs() };
+    let tx = if dx == 0.0 {
+        f64::INFINITY
+    } else {
+        (NODE_W as f64 / 2.0) / dx.abs()
+    };
+    let ty = if dy == 0.0 {
+        f64::INFINITY
+    } else {
+        (NODE_H as f64 / 2.0) / dy.abs()
+    };
     let t = tx.min(ty);
-    (from.0 + (dx * t).round() as i32, from.1 + (dy * t).round() as i32)
+    (
+        from.0 + (dx * t).round() as i32,
+        from.1 + (dy * t).round() as i32,
+    )
 }
 
 /// The drawn segment between two nodes' boxes.
 fn segment(a: &NodeView, b: &NodeView) -> ((i32, i32), (i32, i32)) {
-    (box_exit(a.center(), b.center()), box_exit(b.center(), a.center()))
+    (
+        box_exit(a.center(), b.center()),
+        box_exit(b.center(), a.center()),
+    )
 }
 
 fn direction(bus: &Bus, from: ServerId, to: ServerId) -> Direction {
-    Direction { held: bus.is_held(from, to), latency_ms: bus.link(from, to).latency_ms }
+    Direction {
+        held: bus.is_held(from, to),
+        latency_ms: bus.link(from, to).latency_ms,
+    }
 }
 
 fn edges(bus: &Bus, nodes: &[NodeView], selected: ServerId) -> Vec<EdgeView> {
@@ -591,9 +710,15 @@ fn edges(bus: &Bus, nodes: &[NodeView], selected: ServerId) -> Vec<EdgeView> {
     // A faulted pair keeps an edge after REPLICAOF NO ONE, so it stays healable.
     for a in nodes {
         for b in nodes.iter().filter(|b| b.id > a.id) {
-            let faulted = bus.is_cut(a.id, b.id) || bus.is_held(a.id, b.id) || bus.is_held(b.id, a.id);
-            let slow = bus.link(a.id, b.id).latency_ms != DEFAULT_LATENCY_MS || bus.link(b.id, a.id).latency_ms != DEFAULT_LATENCY_MS;
-            if (faulted || slow) && !pairs.iter().any(|&(m, r)| (m.min(r), m.max(r)) == (a.id, b.id)) {
+            let faulted =
+                bus.is_cut(a.id, b.id) || bus.is_held(a.id, b.id) || bus.is_held(b.id, a.id);
+            let slow = bus.link(a.id, b.id).latency_ms != DEFAULT_LATENCY_MS
+                || bus.link(b.id, a.id).latency_ms != DEFAULT_LATENCY_MS;
+            if (faulted || slow)
+                && !pairs
+                    .iter()
+                    .any(|&(m, r)| (m.min(r), m.max(r)) == (a.id, b.id))
+            {
                 pairs.push((a.id, b.id));
             }
         }
@@ -602,16 +727,25 @@ fn edges(bus: &Bus, nodes: &[NodeView], selected: ServerId) -> Vec<EdgeView> {
         .into_iter()
         .filter_map(|(m, r)| {
             let (mn, rn) = (node(m)?, node(r)?);
-            let link = bus.server(r).node.master_link().filter(|_| master_of(bus, r) == Some(m));
+            let link = bus
+                .server(r)
+                .node
+                .master_link()
+                .filter(|_| master_of(bus, r) == Some(m));
             let (word, detail) = match link {
                 None => (EdgeWord::NoLink, "not replicating".to_string()),
                 Some(l) => link_words(l.state_name(), l.transfer_progress()),
             };
             // A crashed replica's link is gone with its process, whatever it last said.
-            let (word, detail) =
-                if link.is_some() && rn.process == ProcessWord::Down { (EdgeWord::Down, "replica down".to_string()) } else { (word, detail) };
+            let (word, detail) = if link.is_some() && rn.process == ProcessWord::Down {
+                (EdgeWord::Down, "replica down".to_string())
+            } else {
+                (word, detail)
+            };
             let ((x1, y1), (x2, y2)) = segment(mn, rn);
-            let len = (((x2 - x1) as f64).powi(2) + ((y2 - y1) as f64).powi(2)).sqrt().max(1.0);
+            let len = (((x2 - x1) as f64).powi(2) + ((y2 - y1) as f64).powi(2))
+                .sqrt()
+                .max(1.0);
             // Near the replica's end, but never past the middle of a short edge.
             let back = 34.0_f64.min(len / 2.0);
             let label_x = x2 - ((x2 - x1) as f64 * back / len).round() as i32;
@@ -670,7 +804,11 @@ pub fn message_radius(bytes: usize) -> i32 {
 fn messages(bus: &Bus, nodes: &[NodeView]) -> (Vec<MessageView>, usize) {
     let node = |id: ServerId| nodes.iter().find(|n| n.id == id);
     let now = bus.now();
-    let all: Vec<InFlight> = bus.in_flight().into_iter().filter(|m| node(m.from).is_some() && node(m.to).is_some()).collect();
+    let all: Vec<InFlight> = bus
+        .in_flight()
+        .into_iter()
+        .filter(|m| node(m.from).is_some() && node(m.to).is_some())
+        .collect();
     let hidden = all.len().saturating_sub(MESSAGES_DRAWN);
     let mut held_index = 0;
     let views = all
@@ -683,12 +821,19 @@ fn messages(bus: &Bus, nodes: &[NodeView]) -> (Vec<MessageView>, usize) {
                 // Held: it waits where it left.
                 None => 0,
                 Some(at) if at <= m.sent_at => 1000,
-                Some(at) => ((now.saturating_sub(m.sent_at)) * 1000 / (at - m.sent_at)).min(1000) as u32,
+                Some(at) => {
+                    ((now.saturating_sub(m.sent_at)) * 1000 / (at - m.sent_at)).min(1000) as u32
+                }
             };
             // The two directions of a link travel side by side, not on top of each other.
-            let len = (((x2 - x1) as f64).powi(2) + ((y2 - y1) as f64).powi(2)).sqrt().max(1.0);
+            let len = (((x2 - x1) as f64).powi(2) + ((y2 - y1) as f64).powi(2))
+                .sqrt()
+                .max(1.0);
             let side = if m.from < m.to { 5.0 } else { -5.0 };
-            let (nx, ny) = (-(y2 - y1) as f64 / len * side, (x2 - x1) as f64 / len * side);
+            let (nx, ny) = (
+                -(y2 - y1) as f64 / len * side,
+                (x2 - x1) as f64 / len * side,
+            );
             let f = progress as f64 / 1000.0;
             let x = (x1 as f64 + (x2 - x1) as f64 * f + nx).round() as i32;
             let y = (y1 as f64 + (y2 - y1) as f64 * f + ny).round() as i32;
@@ -724,7 +869,10 @@ fn messages(bus: &Bus, nodes: &[NodeView]) -> (Vec<MessageView>, usize) {
 /// one it was dropped on. `None` for a drop on itself or on nothing.
 pub fn drop_action(dragged: ServerId, target: Option<ServerId>) -> Option<TopologyAction> {
     let master = target.filter(|&t| t != dragged)?;
-    Some(TopologyAction::ReplicaOf { server: dragged, master: Some(master) })
+    Some(TopologyAction::ReplicaOf {
+        server: dragged,
+        master: Some(master),
+    })
 }
 
 #[cfg(test)]
@@ -737,7 +885,10 @@ mod tests {
     }
 
     fn edge<'a>(view: &'a TopologyView, label: &str) -> &'a EdgeView {
-        view.edges.iter().find(|e| e.label == label).unwrap_or_else(|| panic!("no edge {label}: {:?}", view.edges))
+        view.edges
+            .iter()
+            .find(|e| e.label == label)
+            .unwrap_or_else(|| panic!("no edge {label}: {:?}", view.edges))
     }
 
     #[test]
@@ -756,7 +907,10 @@ mod tests {
         assert_eq!(va.nodes[0].offset_name, "master_repl_offset");
         assert_eq!(va.nodes[1].offset_name, "slave_repl_offset");
         assert_eq!(va.nodes[0].replid.len(), 8);
-        assert_eq!(va.nodes[1].replid, va.nodes[0].replid, "a synced replica takes its master's replid");
+        assert_eq!(
+            va.nodes[1].replid, va.nodes[0].replid,
+            "a synced replica takes its master's replid"
+        );
         assert!(va.nodes.iter().all(|n| n.process == ProcessWord::Up));
         assert_eq!(edge(&va, "6380 → 6381").word, EdgeWord::Online);
         // Edges run from the master's bottom to the replica's top.
@@ -778,7 +932,12 @@ mod tests {
             }
             sim.apply(Action::Step(250));
         }
-        assert!(words.iter().any(|(w, d)| *w == EdgeWord::Handshake && d == "PSYNC"), "{words:?}");
+        assert!(
+            words
+                .iter()
+                .any(|(w, d)| *w == EdgeWord::Handshake && d == "PSYNC"),
+            "{words:?}"
+        );
         assert_eq!(words.last().unwrap().0, EdgeWord::Online, "{words:?}");
     }
 
@@ -786,12 +945,30 @@ mod tests {
     fn a_set_puts_bytes_in_flight_until_they_are_delivered() {
         let mut sim = Sim::new();
         sim.apply(Action::Step(8_000));
-        act(&mut sim, TopologyAction::SetLatency { a: 0, b: 1, ms: 100 });
+        act(
+            &mut sim,
+            TopologyAction::SetLatency {
+                a: 0,
+                b: 1,
+                ms: 100,
+            },
+        );
         sim.apply(Action::Step(2_000));
-        assert!(sim.topology_view().messages.iter().all(|m| m.from != 0 || m.to != 1 || m.bytes < 20));
-        sim.apply(Action::SubmitCommand { server: 0, line: "SET k v".into() });
+        assert!(sim
+            .topology_view()
+            .messages
+            .iter()
+            .all(|m| m.from != 0 || m.to != 1 || m.bytes < 20));
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "SET k v".into(),
+        });
         let v = sim.topology_view();
-        let set: Vec<_> = v.messages.iter().filter(|m| m.from == 0 && m.to == 1 && m.bytes >= 27).collect();
+        let set: Vec<_> = v
+            .messages
+            .iter()
+            .filter(|m| m.from == 0 && m.to == 1 && m.bytes >= 27)
+            .collect();
         assert_eq!(set.len(), 1, "{:?}", v.messages);
         let m = set[0].clone();
         assert_eq!(m.progress, 0);
@@ -799,20 +976,40 @@ mod tests {
         assert_eq!(m.r, message_radius(m.bytes));
         let (mn, rn) = (v.node(0).unwrap().clone(), v.node(1).unwrap().clone());
         sim.apply(Action::Step(50));
-        let half = sim.topology_view().messages.into_iter().find(|x| x.key == m.key).expect("still travelling");
+        let half = sim
+            .topology_view()
+            .messages
+            .into_iter()
+            .find(|x| x.key == m.key)
+            .expect("still travelling");
         assert_eq!(half.progress, 500);
-        assert!(half.y > m.y && half.y < rn.y && m.y >= mn.y + NODE_H - 10, "moves down towards the replica");
+        assert!(
+            half.y > m.y && half.y < rn.y && m.y >= mn.y + NODE_H - 10,
+            "moves down towards the replica"
+        );
         sim.apply(Action::Step(60));
-        assert!(sim.topology_view().messages.iter().all(|x| x.key != m.key), "delivered, so gone");
-        assert_eq!(edge(&sim.topology_view(), "6380 → 6381").word, EdgeWord::Online);
-        assert!(edge(&sim.topology_view(), "6380 → 6381").network_words(6380, 6381).contains("100 ms"));
+        assert!(
+            sim.topology_view().messages.iter().all(|x| x.key != m.key),
+            "delivered, so gone"
+        );
+        assert_eq!(
+            edge(&sim.topology_view(), "6380 → 6381").word,
+            EdgeWord::Online
+        );
+        assert!(edge(&sim.topology_view(), "6380 → 6381")
+            .network_words(6380, 6381)
+            .contains("100 ms"));
     }
 
     #[test]
     fn bigger_chunks_draw_bigger_dots() {
         assert!(message_radius(1) < message_radius(40));
         assert!(message_radius(40) < message_radius(4_000));
-        assert_eq!(message_radius(16 * 1024), message_radius(10_000_000), "capped");
+        assert_eq!(
+            message_radius(16 * 1024),
+            message_radius(10_000_000),
+            "capped"
+        );
     }
 
     #[test]
@@ -838,7 +1035,10 @@ mod tests {
         let mut sim = Sim::new();
         sim.apply(Action::Step(8_000));
         act(&mut sim, TopologyAction::Hold { from: 0, to: 2 });
-        sim.apply(Action::SubmitCommand { server: 0, line: "SET k v".into() });
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "SET k v".into(),
+        });
         sim.apply(Action::Step(500));
         let v = sim.topology_view();
         let e = edge(&v, "6380 → 6382");
@@ -847,10 +1047,20 @@ mod tests {
         // Nobody is told: the replica still thinks it is online.
         assert_eq!(e.word, EdgeWord::Online);
         let held: Vec<_> = v.messages.iter().filter(|m| m.held).collect();
-        assert!(held.iter().any(|m| m.from == 0 && m.to == 2 && m.bytes >= 27), "{:?}", v.messages);
-        assert!(held.iter().all(|m| m.progress == 0 && m.title.contains("held")));
+        assert!(
+            held.iter()
+                .any(|m| m.from == 0 && m.to == 2 && m.bytes >= 27),
+            "{:?}",
+            v.messages
+        );
+        assert!(held
+            .iter()
+            .all(|m| m.progress == 0 && m.title.contains("held")));
         let offset = |v: &TopologyView, id| v.node(id).unwrap().offset.parse::<u64>().unwrap();
-        assert!(offset(&v, 2) < offset(&v, 0), "the held SET has not reached 6382");
+        assert!(
+            offset(&v, 2) < offset(&v, 0),
+            "the held SET has not reached 6382"
+        );
         act(&mut sim, TopologyAction::Release { from: 0, to: 2 });
         sim.apply(Action::Step(100));
         let v = sim.topology_view();
@@ -871,12 +1081,20 @@ mod tests {
         assert_eq!(v.next_port, None);
         assert_eq!(v.nodes[7].name, "redis-6387");
         act(&mut sim, TopologyAction::AddServer);
-        assert_eq!(sim.topology_notice.as_deref(), Some("The playground runs at most 8 servers: remove one first."));
+        assert_eq!(
+            sim.topology_notice.as_deref(),
+            Some("The playground runs at most 8 servers: remove one first.")
+        );
         assert_eq!(sim.topology_view().nodes.len(), 8);
         // Every box sits apart from every other.
         for a in &v.nodes {
             for b in v.nodes.iter().filter(|b| b.id != a.id) {
-                assert!((a.x - b.x).abs() >= NODE_W || (a.y - b.y).abs() >= NODE_H, "{} overlaps {}", a.name, b.name);
+                assert!(
+                    (a.x - b.x).abs() >= NODE_W || (a.y - b.y).abs() >= NODE_H,
+                    "{} overlaps {}",
+                    a.name,
+                    b.name
+                );
             }
             assert!(a.x >= 0 && a.x + NODE_W <= v.width && a.y + NODE_H <= v.height);
         }
@@ -891,19 +1109,57 @@ mod tests {
     fn a_new_server_made_a_replica_by_menu_reaches_online() {
         let mut sim = Sim::new();
         act(&mut sim, TopologyAction::AddServer);
-        act(&mut sim, TopologyAction::ReplicaOf { server: 3, master: Some(0) });
+        act(
+            &mut sim,
+            TopologyAction::ReplicaOf {
+                server: 3,
+                master: Some(0),
+            },
+        );
         assert_eq!(sim.topology_notice, None);
         sim.apply(Action::SelectConsole(3));
-        assert_eq!(sim.transcript()[0].input.as_deref(), Some("127.0.0.1:6383> REPLICAOF 127.0.0.1 6380"));
+        assert_eq!(
+            sim.transcript()[0].input.as_deref(),
+            Some("127.0.0.1:6383> REPLICAOF 127.0.0.1 6380")
+        );
         sim.apply(Action::Step(8_000));
         let v = sim.topology_view();
         assert_eq!(edge(&v, "6380 → 6383").word, EdgeWord::Online);
-        assert_eq!(v.node(3).unwrap().y, v.node(1).unwrap().y, "in the replicas' row");
-        act(&mut sim, TopologyAction::ReplicaOf { server: 3, master: None });
-        assert!(sim.topology_view().edges.iter().all(|e| e.label != "6380 → 6383"));
-        act(&mut sim, TopologyAction::ReplicaOf { server: 3, master: Some(3) });
-        assert_eq!(sim.topology_notice.as_deref(), Some("A server cannot replicate from itself."));
-        assert_eq!(drop_action(1, Some(3)), Some(TopologyAction::ReplicaOf { server: 1, master: Some(3) }));
+        assert_eq!(
+            v.node(3).unwrap().y,
+            v.node(1).unwrap().y,
+            "in the replicas' row"
+        );
+        act(
+            &mut sim,
+            TopologyAction::ReplicaOf {
+                server: 3,
+                master: None,
+            },
+        );
+        assert!(sim
+            .topology_view()
+            .edges
+            .iter()
+            .all(|e| e.label != "6380 → 6383"));
+        act(
+            &mut sim,
+            TopologyAction::ReplicaOf {
+                server: 3,
+                master: Some(3),
+            },
+        );
+        assert_eq!(
+            sim.topology_notice.as_deref(),
+            Some("A server cannot replicate from itself.")
+        );
+        assert_eq!(
+            drop_action(1, Some(3)),
+            Some(TopologyAction::ReplicaOf {
+                server: 1,
+                master: Some(3)
+            })
+        );
         assert_eq!(drop_action(1, Some(1)), None);
         assert_eq!(drop_action(1, None), None);
     }
@@ -918,17 +1174,36 @@ mod tests {
         assert_eq!(v.node(1).unwrap().offset, "—");
         assert_eq!(edge(&v, "6380 → 6381").word, EdgeWord::Down);
         act(&mut sim, TopologyAction::Crash(1));
-        assert_eq!(sim.topology_notice.as_deref(), Some("replica-1 is already down."));
-        act(&mut sim, TopologyAction::Restart { server: 1, from_disk: false });
+        assert_eq!(
+            sim.topology_notice.as_deref(),
+            Some("replica-1 is already down.")
+        );
+        act(
+            &mut sim,
+            TopologyAction::Restart {
+                server: 1,
+                from_disk: false,
+            },
+        );
         sim.apply(Action::Step(8_000));
         let v = sim.topology_view();
         assert_eq!(v.node(1).unwrap().process, ProcessWord::Up);
-        assert_eq!(edge(&v, "6380 → 6381").word, EdgeWord::Online, "it still replicates from 6380");
+        assert_eq!(
+            edge(&v, "6380 → 6381").word,
+            EdgeWord::Online,
+            "it still replicates from 6380"
+        );
 
         act(&mut sim, TopologyAction::Pause(2));
-        assert_eq!(sim.topology_view().node(2).unwrap().process, ProcessWord::Paused);
+        assert_eq!(
+            sim.topology_view().node(2).unwrap().process,
+            ProcessWord::Paused
+        );
         act(&mut sim, TopologyAction::Resume(2));
-        assert_eq!(sim.topology_view().node(2).unwrap().process, ProcessWord::Up);
+        assert_eq!(
+            sim.topology_view().node(2).unwrap().process,
+            ProcessWord::Up
+        );
         act(&mut sim, TopologyAction::Save(0));
         assert!(sim.topology_view().node(0).unwrap().disk_rdb.is_some());
     }
@@ -940,13 +1215,34 @@ mod tests {
         sim.apply(Action::SelectConsole(2));
         act(&mut sim, TopologyAction::RemoveServer(2));
         let v = sim.topology_view();
-        assert_eq!(v.nodes.iter().map(|n| n.port).collect::<Vec<_>>(), [6380, 6381]);
-        assert_eq!(sim.console.selected, 0, "the console leaves a removed server");
+        assert_eq!(
+            v.nodes.iter().map(|n| n.port).collect::<Vec<_>>(),
+            [6380, 6381]
+        );
+        assert_eq!(
+            sim.console.selected, 0,
+            "the console leaves a removed server"
+        );
         assert!(sim.console_targets().iter().all(|(id, _)| *id != 2));
         assert!(sim.server_views().iter().all(|s| s.id != 2));
-        assert!(sim.bus().log().last().unwrap().line().ends_with("s2 removed (down for good)"));
-        act(&mut sim, TopologyAction::Restart { server: 2, from_disk: false });
-        assert_eq!(sim.topology_notice.as_deref(), Some("There is no server #2."));
+        assert!(sim
+            .bus()
+            .log()
+            .last()
+            .unwrap()
+            .line()
+            .ends_with("s2 removed (down for good)"));
+        act(
+            &mut sim,
+            TopologyAction::Restart {
+                server: 2,
+                from_disk: false,
+            },
+        );
+        assert_eq!(
+            sim.topology_notice.as_deref(),
+            Some("There is no server #2.")
+        );
         // The removal is a move on the timeline like any other.
         sim.apply(Action::StepBackEvent);
         assert_eq!(sim.topology_view().nodes.len(), 3);
@@ -954,7 +1250,10 @@ mod tests {
         assert_eq!(sim.topology_view().nodes.len(), 2);
         act(&mut sim, TopologyAction::RemoveServer(1));
         act(&mut sim, TopologyAction::RemoveServer(0));
-        assert_eq!(sim.topology_notice.as_deref(), Some("The playground keeps at least one server."));
+        assert_eq!(
+            sim.topology_notice.as_deref(),
+            Some("The playground keeps at least one server.")
+        );
     }
 
     #[test]
