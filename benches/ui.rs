@@ -82,13 +82,17 @@ mod native {
         g.bench_function("every view model", |b| {
             b.iter_custom(|iters| {
                 after_ticks(&mut sim, iters, |sim| {
-                    drop(sim.timeline_view());
-                    drop(sim.topology_view());
-                    drop(panel_view(sim));
-                    drop(sim.console_targets());
-                    drop(inspect_view(&sim.bus(), sim.console.selected, &sim.inspect));
-                    drop(sim.diagram_view());
-                    drop(sim.event_log_view());
+                    std::hint::black_box(sim.timeline_view());
+                    std::hint::black_box(sim.topology_view());
+                    std::hint::black_box(panel_view(sim));
+                    std::hint::black_box(sim.console_targets());
+                    std::hint::black_box(inspect_view(
+                        &sim.bus(),
+                        sim.console.selected,
+                        &sim.inspect,
+                    ));
+                    std::hint::black_box(sim.diagram_view());
+                    std::hint::black_box(sim.event_log_view());
                 })
             })
         });

@@ -29,6 +29,11 @@ apt_install() {
 install_web() {
   rustup target list --installed | grep -qx wasm32-unknown-unknown \
     || { say "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown; }
+  # The test command checks formatting and lints before anything else.
+  for component in rustfmt clippy; do
+    rustup component list --installed | grep -q "^$component" \
+      || { say "rustup component add $component"; rustup component add "$component"; }
+  done
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
     # No --locked: the CLI's own lockfile does not build with this toolchain.
     say "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"

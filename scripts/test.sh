@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test layer, installing what the tests need first (idempotent):
+#   0. cargo fmt --check, and clippy with -D warnings for both feature sets and for wasm32
 #   1. native unit + integration tests, engine and bus alone (--no-default-features)
 #   2. differential + interop tests against a real redis-server 7.0 (part of 1; required)
 #   3. native build and tests with the web feature (the UI compiles natively too)
@@ -20,6 +21,16 @@ export CARGO_TERM_COLOR=never
 
 section() { printf '\n=== %s ===\n' "$*"; }
 
+# The web tests run in the browser; they are linted for their own target below.
+WEB_TESTS="--test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect --test web_guided --test web_embed --test web_budgets"
+
+section "formatting and lints"
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
+cargo clippy --all-targets --no-default-features -- -D warnings
+# shellcheck disable=SC2086
+cargo clippy --target wasm32-unknown-unknown --lib $WEB_TESTS -- -D warnings
+
 section "native tests: engine and bus without web crates"
 cargo test --no-default-features
 
@@ -27,10 +38,12 @@ section "native tests: with the web feature"
 cargo test --lib --test tidy --test docs_embed
 
 section "wasm-bindgen-test: headless Chromium"
-CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect --test web_guided --test web_embed --test web_budgets
+# shellcheck disable=SC2086
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown $WEB_TESTS
 
 section "wasm-bindgen-test: headless Firefox"
-GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown --test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect --test web_guided --test web_embed --test web_budgets
+# shellcheck disable=SC2086
+GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown $WEB_TESTS
 
 section "release build (trunk)"
 rm -rf dist

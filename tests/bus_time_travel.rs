@@ -36,7 +36,7 @@ fn script(bus: &mut Bus, after_move: &mut dyn FnMut(&Bus)) {
         bus.run_until(until);
         after_move(bus);
     };
-    let mut act = |bus: &mut Bus, f: &mut dyn FnMut(&mut Bus), after_move: &mut dyn FnMut(&Bus)| {
+    let act = |bus: &mut Bus, f: &mut dyn FnMut(&mut Bus), after_move: &mut dyn FnMut(&Bus)| {
         f(bus);
         after_move(bus);
     };

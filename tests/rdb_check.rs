@@ -429,7 +429,7 @@ fn first_difference(want: &Keyspace, got: &Keyspace) -> Option<String> {
                 _ => {}
             }
         }
-        if let Some(extra) = g.entries.keys().find(|k| !w.entries.contains_key(*k)) {
+        if let Some(extra) = g.entries.keys().find(|k| !w.entries.contains_key(k)) {
             return Some(format!(
                 "db {db}: unexpected key {:?}",
                 extra.escape_ascii().to_string()

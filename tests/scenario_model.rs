@@ -304,7 +304,7 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| Value::from(n)),
+        any::<i64>().prop_map(Value::from),
         (-2i64..100_000).prop_map(Value::from),
         any::<f64>()
             .prop_filter("finite", |f| f.is_finite())
@@ -332,7 +332,7 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
             "sever",
             "pause",
         ])
-        .prop_map(|s| Value::from(s)),
+        .prop_map(Value::from),
         "[a-z\\- ]{0,12}".prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 48, 8, |inner| {

@@ -242,7 +242,8 @@ enum Move {
 enum Action {
     AddServer {
         name: String,
-        config: Config,
+        /// Boxed: a config is ten times the size of any other action.
+        config: Box<Config>,
     },
     Command {
         server: ServerId,
@@ -276,7 +277,7 @@ impl World {
             Move::ClockTo(t) => self.now = self.now.max(*t),
             Move::Other(action) => match &**action {
                 Action::AddServer { name, config } => {
-                    self.add_server(name, config.clone());
+                    self.add_server(name, (**config).clone());
                 }
                 Action::Command { server, line } => self.submit_command(*server, line),
                 Action::Pipe {
@@ -604,7 +605,7 @@ impl Bus {
         let id = self.world.servers.len();
         self.perform(Move::Other(Box::new(Action::AddServer {
             name: name.to_string(),
-            config,
+            config: Box::new(config),
         })));
         id
     }
@@ -942,7 +943,7 @@ impl Bus {
             if !self.may_move() {
                 break RunPause::Stopped;
             }
-            if !self.world.next_event_time().is_some_and(|t| t <= until) {
+            if self.world.next_event_time().is_none_or(|t| t > until) {
                 break RunPause::Reached;
             }
             if done == max_events {

@@ -320,6 +320,9 @@ impl Writer {
 
 // ============================================================================ reader
 
+/// A key as loaded: name, value and absolute expiry.
+type LoadedKey = (Vec<u8>, Value, Option<u64>);
+
 /// Keys of each database collected while they arrive in strictly ascending order (as our
 /// own snapshots list them), then built into the database's ordered map in one pass:
 /// inserting a million keys one by one compared keys along a tree path for each, and that
@@ -332,7 +335,7 @@ impl Writer {
 #[derive(Default)]
 struct SortedRuns {
     /// The run of each database still arriving in order (`None`: none yet, or unordered).
-    runs: Vec<Option<Vec<(Vec<u8>, Value, Option<u64>)>>>,
+    runs: Vec<Option<Vec<LoadedKey>>>,
     /// Databases whose keys stopped arriving in order.
     unordered: Vec<bool>,
 }

@@ -160,15 +160,15 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
                 });
                 masters[new_root] = None;
                 let mut delay = 0;
-                for i in 0..n {
-                    if i != new_root && (i == root || masters[i] == Some(root)) {
+                for (i, master) in masters.iter_mut().enumerate().take(n) {
+                    if i != new_root && (i == root || *master == Some(root)) {
                         delay += rng.below(150) as i64;
                         actions.push(Action::Replicaof {
                             at: t + delay,
                             server: name(i),
                             master: Some(name(new_root)),
                         });
-                        masters[i] = Some(new_root);
+                        *master = Some(new_root);
                     }
                 }
                 root = new_root;

@@ -62,7 +62,7 @@ pub fn replicaof(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<
 
 /// REPLCONF <option> <value> ...: what a replica tells its master about itself, and ACKs.
 pub fn replconf(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
-    if argv.len() % 2 == 0 {
+    if argv.len().is_multiple_of(2) {
         return reply::error("ERR syntax error");
     }
     for pair in argv[1..].chunks(2) {

@@ -791,7 +791,8 @@ impl Node {
         // Redis's shared "ping" object spells it: the bytes a replica forwards and keeps
         // in its backlog are the same whichever server is the master.
         let period = self.config.repl_ping_replica_period.max(1);
-        if has_replicas && self.repl_cron_loops() % period == 0 && self.repl.link.is_none() {
+        if has_replicas && self.repl_cron_loops().is_multiple_of(period) && self.repl.link.is_none()
+        {
             self.feed_in_stream_db(&[b"ping".to_vec()]);
         }
         // Replicas waiting for the snapshot get a bare newline so their read timeout

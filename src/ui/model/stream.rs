@@ -983,6 +983,7 @@ mod tests {
             "keepalive newlines while waiting"
         );
         // After the snapshot at offset 0: SELECT and SET, then the master's PING.
+        #[allow(clippy::type_complexity)]
         let cmds: Vec<(&str, &str, Option<(u64, u64)>)> = lines
             .iter()
             .filter(|l| l.kind == LineKind::Command)
