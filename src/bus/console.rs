@@ -1,6 +1,7 @@
 //! A redis-cli-like console attached to one server: what was typed, what came back.
 
 use crate::engine::resp::{parse_reply, split_args, Reply};
+use crate::engine::shared_vec::SharedVec;
 use crate::engine::ConnId;
 
 /// Most replication-stream lines the console keeps for one SYNC: a master under a write
@@ -22,7 +23,9 @@ pub struct ConsoleEntry {
 #[derive(Debug, Clone, Default)]
 pub struct Console {
     pub(crate) conn: Option<ConnId>,
-    entries: Vec<ConsoleEntry>,
+    /// Shared page by page with the checkpoints' copies: a transcript of thousands of
+    /// typed commands costs a checkpoint only the pages that changed since the last one.
+    entries: SharedVec<ConsoleEntry>,
     inbox: Vec<u8>,
     /// Replies still due for commands sent with `--pipe`: counted, not kept.
     piped_due: u64,
@@ -34,6 +37,11 @@ pub struct Console {
     /// it, or crashed): no reply will come for them, so none may be given to them either.
     /// Without it, the first reply on the next connection would answer the oldest of them.
     answerable_from: usize,
+    /// Every entry below this one has its reply: replies only ever fill entries in order,
+    /// so the search for the oldest open entry starts here rather than at the first entry.
+    /// Without it, each reply rescanned the whole transcript: a load typing thousands of
+    /// commands spent most of its time there, quadratically.
+    replied_below: usize,
 }
 
 /// redis-cli after SYNC or PSYNC (`slaveMode` in redis-cli.c): it stops reading replies,
@@ -72,7 +80,7 @@ enum Phase {
 }
 
 impl Console {
-    pub fn entries(&self) -> &[ConsoleEntry] {
+    pub fn entries(&self) -> &SharedVec<ConsoleEntry> {
         &self.entries
     }
 
@@ -111,13 +119,16 @@ impl Console {
     }
 
     /// The oldest entry at or after `from` still waiting for its reply on this connection.
-    fn open_entry(&self, from: usize) -> Option<usize> {
-        let from = from.max(self.answerable_from);
-        self.entries
-            .get(from..)?
-            .iter()
-            .position(|e| e.reply.is_none())
-            .map(|i| from + i)
+    fn open_entry(&mut self, from: usize) -> Option<usize> {
+        while self
+            .entries
+            .get(self.replied_below)
+            .is_some_and(|e| e.reply.is_some())
+        {
+            self.replied_below += 1;
+        }
+        let from = from.max(self.answerable_from).max(self.replied_below);
+        (from..self.entries.len()).find(|&i| self.entries[i].reply.is_none())
     }
 
     /// Reads the front of `rest` in replica output mode: returns how many bytes it took

@@ -26,6 +26,7 @@ mod rdb_compact;
 mod rdb_lzf;
 pub mod replication;
 pub mod resp;
+pub mod shared_vec;
 
 use std::collections::{BTreeMap, VecDeque};
 
