@@ -477,3 +477,76 @@ fn cron_ticks_that_log_nothing_still_meet_the_step_budget() {
     assert_eq!(again.budget_stop(), Some(&stop));
     assert_eq!(again.log_hash(), bus.log_hash());
 }
+
+/// Heap allocations made by the calling thread (every test runs on its own thread, so
+/// others' work does not count): what a copy costs, whatever the machine's speed.
+mod allocations {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static COUNT: Cell<u64> = const { Cell::new(0) };
+    }
+
+    struct Counting;
+
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+            unsafe { System.alloc(layout) }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+            unsafe { System.realloc(ptr, layout, size) }
+        }
+    }
+
+    #[global_allocator]
+    static COUNTING: Counting = Counting;
+
+    /// `f`'s result and the allocations it made.
+    pub fn counted<T>(f: impl FnOnce() -> T) -> (T, u64) {
+        let before = COUNT.with(|c| c.get());
+        let out = f();
+        (out, COUNT.with(|c| c.get()) - before)
+    }
+}
+
+/// A time-travel checkpoint clones the world between two events, in the page inside one
+/// slice of the main thread. Its two big parts, a server's keys and a console's
+/// transcript, share their pages with the copy instead of copying each key and line: a
+/// clone allocates per page, not per key (it was two allocations per key and per line,
+/// 40,000 and more here, tens of milliseconds in the page at once).
+#[test]
+fn a_checkpoint_copies_pages_not_keys_or_transcript_lines() {
+    use allocations::counted;
+    let (mut bus, m) = replicated(Budget::default());
+    const KEYS: usize = 20_000;
+    for i in 0..KEYS {
+        bus.submit_command(m, &format!("SET key:{i} value:{i}"))
+            .unwrap();
+    }
+    bus.advance(2_000);
+    let node = &bus.server(m).node;
+    assert_eq!(node.keyspace().len(), KEYS);
+    let (copy, allocs) = counted(|| node.clone());
+    assert_eq!(copy.keyspace().len(), KEYS);
+    assert!(
+        allocs < 1_000,
+        "cloning a server with {KEYS} keys made {allocs} allocations"
+    );
+    let console = bus.console(m);
+    assert_eq!(console.entries().len(), KEYS);
+    let (copy, allocs) = counted(|| console.clone());
+    assert_eq!(copy.entries().len(), console.entries().len());
+    assert!(
+        allocs < 100,
+        "cloning a transcript of {} lines made {allocs} allocations",
+        console.entries().len()
+    );
+}

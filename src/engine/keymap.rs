@@ -12,22 +12,36 @@
 //! work it does, is the same in every run, natively and in WASM.
 
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{Hash, Hasher};
 use std::ops::Index;
 
-use indexmap::map::Entry as Slot;
-use indexmap::IndexMap;
+use hashbrown::hash_table::{Entry as Probe, HashTable};
 
 use super::keyspace::Entry;
+use super::shared_vec::SharedVec;
 
 /// The index: entries (with their hashes) in a vector, found through a small hash table
 /// of positions (what `indexmap` is). A hash table holding the entries themselves took
 /// fewer instructions but more time: with 10 000s of keys each doubling rewrote megabytes
 /// into fresh memory (most of a pipelined batch's page faults); here the table holds
-/// 8-byte positions and the vector grows by reallocation.
+/// 8-byte positions.
+///
+/// The vector is a [`SharedVec`]: the bus's time-travel checkpoints clone every database,
+/// and a clone that copied each key and value (two allocations per key) cost a long run's
+/// page tens of milliseconds of its main thread at once. Now a clone copies the table of
+/// positions and one pointer per page of keys; the first write to a page afterwards
+/// copies that page.
 #[derive(Clone, Default)]
 pub struct KeyMap {
-    map: IndexMap<Vec<u8>, Entry, BuildHasherDefault<KeyHasher>>,
+    index: HashTable<usize>,
+    slots: SharedVec<Slot>,
+}
+
+#[derive(Clone, PartialEq)]
+struct Slot {
+    hash: u64,
+    key: Vec<u8>,
+    entry: Entry,
 }
 
 /// A fixed 64-bit hash of a key: 8-byte words mixed by multiply-rotate, then a folded
@@ -70,60 +84,111 @@ impl Hasher for KeyHasher {
     }
 }
 
+fn hash_of(key: &[u8]) -> u64 {
+    let mut h = KeyHasher::default();
+    key.hash(&mut h);
+    h.finish()
+}
+
 impl KeyMap {
     pub fn new() -> KeyMap {
         KeyMap::default()
     }
 
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.slots.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.slots.is_empty()
     }
 
     pub fn clear(&mut self) {
-        self.map.clear();
+        self.index.clear();
+        self.slots.clear();
+    }
+
+    /// The key's position in `slots`.
+    fn position(&self, key: &[u8]) -> Option<usize> {
+        let slots = &self.slots;
+        self.index
+            .find(hash_of(key), |&i| slots[i].key == key)
+            .copied()
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&Entry> {
-        self.map.get(key)
+        self.position(key).map(|i| &self.slots[i].entry)
     }
 
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.map.get_mut(key)
+        let i = self.position(key)?;
+        Some(&mut self.slots[i].entry)
     }
 
     pub fn contains_key(&self, key: &[u8]) -> bool {
-        self.map.contains_key(key)
+        self.position(key).is_some()
     }
 
     /// Sets `key`'s entry; returns the one it replaces (the stored key is kept, as a
     /// `BTreeMap` keeps it).
     pub fn insert(&mut self, key: Vec<u8>, entry: Entry) -> Option<Entry> {
-        self.map.insert(key, entry)
+        match self.add(key, entry) {
+            Ok(()) => None,
+            Err((i, _, entry)) => Some(std::mem::replace(&mut self.slots[i].entry, entry)),
+        }
     }
 
     /// Adds a key that must not be there yet; gives the key back if it is.
     pub fn insert_new(&mut self, key: Vec<u8>, entry: Entry) -> Result<(), Vec<u8>> {
-        match self.map.entry(key) {
-            Slot::Occupied(o) => Err(o.key().clone()),
-            Slot::Vacant(v) => {
-                v.insert(entry);
+        self.add(key, entry)
+            .map_err(|(i, _, _)| self.slots[i].key.clone())
+    }
+
+    /// Adds a new key at the end of `slots`, or gives back the key's position and what
+    /// was to be added.
+    #[allow(clippy::type_complexity)]
+    fn add(&mut self, key: Vec<u8>, entry: Entry) -> Result<(), (usize, Vec<u8>, Entry)> {
+        let hash = hash_of(&key);
+        let slots = &mut self.slots;
+        let at = slots.len();
+        match self
+            .index
+            .entry(hash, |&i| slots[i].key == key, |&i| slots[i].hash)
+        {
+            Probe::Occupied(o) => Err((*o.get(), key, entry)),
+            Probe::Vacant(v) => {
+                v.insert(at);
+                slots.push(Slot { hash, key, entry });
                 Ok(())
             }
         }
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        // The last entry takes the removed one's place: the vector's order is never shown.
-        self.map.swap_remove(key)
+        let slots = &mut self.slots;
+        let Ok(found) = self
+            .index
+            .find_entry(hash_of(key), |&i| slots[i].key == key)
+        else {
+            return None;
+        };
+        let (i, _) = found.remove();
+        // The last slot takes the removed one's place: the vector's order is never shown.
+        let last = slots.len() - 1;
+        let removed = slots.swap_remove(i);
+        if i != last {
+            let moved = slots[i].hash;
+            *self
+                .index
+                .find_mut(moved, |&j| j == last)
+                .expect("the moved slot is indexed") = i;
+        }
+        Some(removed.entry)
     }
 
     /// Every key with its entry, in ascending key order (what a `BTreeMap` walk gives).
     pub fn iter(&self) -> std::vec::IntoIter<(&Vec<u8>, &Entry)> {
-        let mut all: Vec<(&Vec<u8>, &Entry)> = self.map.iter().collect();
+        let mut all: Vec<(&Vec<u8>, &Entry)> = self.iter_unordered().collect();
         // Keys are unique: an unstable sort is as deterministic as a stable one.
         all.sort_unstable_by(|a, b| a.0.cmp(b.0));
         all.into_iter()
@@ -137,7 +202,7 @@ impl KeyMap {
     /// Every key with its entry in the index's own order: only for what no order can
     /// change (sums of digests, counts). Anything shown or written walks [`KeyMap::iter`].
     pub fn iter_unordered(&self) -> impl Iterator<Item = (&Vec<u8>, &Entry)> {
-        self.map.iter()
+        self.slots.iter().map(|s| (&s.key, &s.entry))
     }
 
     /// How many keys have an expiry.
@@ -148,7 +213,7 @@ impl KeyMap {
     /// How many entries satisfy `pred`: a count, which no order can change, so it walks
     /// the index as it lies instead of sorting every key first.
     pub fn count_where(&self, pred: impl Fn(&Entry) -> bool) -> usize {
-        self.map.values().filter(|e| pred(e)).count()
+        self.slots.iter().filter(|s| pred(&s.entry)).count()
     }
 }
 
@@ -163,9 +228,11 @@ impl<'a> IntoIterator for &'a KeyMap {
 
 impl FromIterator<(Vec<u8>, Entry)> for KeyMap {
     fn from_iter<I: IntoIterator<Item = (Vec<u8>, Entry)>>(iter: I) -> KeyMap {
-        KeyMap {
-            map: iter.into_iter().collect(),
+        let mut map = KeyMap::new();
+        for (key, entry) in iter {
+            map.insert(key, entry);
         }
+        map
     }
 }
 
@@ -187,8 +254,8 @@ impl Index<&Vec<u8>> for KeyMap {
 
 impl PartialEq for KeyMap {
     fn eq(&self, other: &KeyMap) -> bool {
-        // IndexMap's equality ignores order, as the key set's does.
-        self.map == other.map
+        // Equal key sets with equal entries, whatever order they were added in.
+        self.len() == other.len() && self.iter_unordered().all(|(k, e)| other.get(k) == Some(e))
     }
 }
 
