@@ -21,29 +21,27 @@ export CARGO_TERM_COLOR=never
 
 section() { printf '\n=== %s ===\n' "$*"; }
 
-# The web tests run in the browser; they are linted for their own target below.
-WEB_TESTS="--test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect --test web_guided --test web_embed --test web_budgets"
-
 section "formatting and lints"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --no-default-features -- -D warnings
-# shellcheck disable=SC2086
-cargo clippy --target wasm32-unknown-unknown --lib $WEB_TESTS -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --test web --test web_bench -- -D warnings
 
+# The native tests are a few crates, one per layer (tests/engine, tests/bus,
+# tests/scenario, tests/differential; tests/tidy.rs and tests/hostile_links.rs alone), so
+# cargo finds them all; the browser tests are one crate, tests/web, for wasm32 only
+# (tests/web_bench.rs is run by scripts/bench-wasm.sh).
 section "native tests: engine and bus without web crates"
 cargo test --no-default-features
 
 section "native tests: with the web feature"
-cargo test --lib --test tidy --test docs_embed
+cargo test --lib --test tidy
 
 section "wasm-bindgen-test: headless Chromium"
-# shellcheck disable=SC2086
-CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown $WEB_TESTS
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web
 
 section "wasm-bindgen-test: headless Firefox"
-# shellcheck disable=SC2086
-GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown $WEB_TESTS
+GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown --test web
 
 section "release build (trunk)"
 rm -rf dist

@@ -1,6 +1,12 @@
 //! Guards the architecture's walls: the engine and the bus are deterministic, sans-IO and
 //! free of browser crates, so they build and test natively and replay identically in WASM.
+//!
+//! The documentation's promises about the code are checked here too (`docs_embed`): what
+//! `docs.html` and the embedding manual ask of the page exists. Run with both feature sets.
 #![cfg(not(target_arch = "wasm32"))]
+
+#[path = "tidy/docs_embed.rs"]
+mod docs_embed;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
