@@ -30,12 +30,13 @@ section "formatting and lints"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --no-default-features -- -D warnings
-cargo clippy --target wasm32-unknown-unknown --lib --test web --test web_bench -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --test web --test web_embed --test web_bench -- -D warnings
 
 # The native tests are a few crates, one per layer (tests/engine, tests/bus,
 # tests/scenario, tests/differential; tests/tidy.rs and tests/hostile_links.rs alone), so
-# cargo finds them all; the browser tests are one crate, tests/web, for wasm32 only
-# (tests/web_bench.rs is run by scripts/bench-wasm.sh).
+# cargo finds them all; the browser tests, for wasm32 only, are tests/web and
+# tests/web_embed.rs (embeds in a document of their own; tests/web_bench.rs is run by
+# scripts/bench-wasm.sh).
 section "native tests: engine and bus without web crates"
 cargo test --no-default-features
 
@@ -43,10 +44,10 @@ section "native tests: with the web feature"
 cargo test --lib --test tidy
 
 section "wasm-bindgen-test: headless Chromium"
-CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web --test web_embed
 
 section "wasm-bindgen-test: headless Firefox"
-GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown --test web
+GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown --test web --test web_embed
 
 section "release build (trunk)"
 rm -rf "$DIST"

@@ -1,7 +1,7 @@
 //! The playground as an embed (`?embed=1`) in a real browser: only the panels asked for,
 //! a title line leading to the full page, and read-only that takes no typing.
 //!
-//! `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web web_embed::`
+//! `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_embed`
 //! (or `GECKODRIVER=$(command -v geckodriver)` for Firefox).
 #![cfg(target_arch = "wasm32")]
 
@@ -11,7 +11,9 @@ use replscope::ui::AppProps;
 use wasm_bindgen_test::*;
 use web_sys::Element;
 
-use crate::support::*;
+#[path = "web/support.rs"]
+mod support;
+use support::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
