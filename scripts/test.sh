@@ -5,7 +5,8 @@
 #   2. differential + interop tests against a real redis-server 7.0 (part of 1; required)
 #   3. native build and tests with the web feature (the UI compiles natively too)
 #   4. wasm-bindgen-test in headless Chromium and headless Firefox
-#   5. release build of the page with trunk (sizes and their gzip total printed)
+#   5. release build of the page with trunk into target/test-dist (sizes and their gzip
+#      total printed)
 #   6. end-to-end: playwright-core clicking through the built page in Chromium, and the
 #      example documentation page (docs.html) driving its embeds
 # Every process it starts binds 127.0.0.1 and is stopped by PID.
@@ -21,38 +22,41 @@ export CARGO_TERM_COLOR=never
 
 section() { printf '\n=== %s ===\n' "$*"; }
 
-# The web tests run in the browser; they are linted for their own target below.
-WEB_TESTS="--test web_ui --test web_commands --test web_determinism --test web_scenarios --test web_server_panel --test web_topology --test web_timeline --test web_inspect --test web_guided --test web_embed --test web_budgets"
+# The release build goes to its own folder, not dist/, where scripts/serve.sh (trunk serve)
+# writes its development build: both commands can run at once.
+DIST=target/test-dist
 
 section "formatting and lints"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --no-default-features -- -D warnings
-# shellcheck disable=SC2086
-cargo clippy --target wasm32-unknown-unknown --lib $WEB_TESTS -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --test web --test web_embed --test web_bench -- -D warnings
 
+# The native tests are a few crates, one per layer (tests/engine, tests/bus,
+# tests/scenario, tests/differential; tests/tidy.rs and tests/hostile_links.rs alone), so
+# cargo finds them all; the browser tests, for wasm32 only, are tests/web and
+# tests/web_embed.rs (embeds in a document of their own; tests/web_bench.rs is run by
+# scripts/bench-wasm.sh).
 section "native tests: engine and bus without web crates"
 cargo test --no-default-features
 
 section "native tests: with the web feature"
-cargo test --lib --test tidy --test docs_embed
+cargo test --lib --test tidy
 
 section "wasm-bindgen-test: headless Chromium"
-# shellcheck disable=SC2086
-CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown $WEB_TESTS
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web --test web_embed
 
 section "wasm-bindgen-test: headless Firefox"
-# shellcheck disable=SC2086
-GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown $WEB_TESTS
+GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown --test web --test web_embed
 
 section "release build (trunk)"
-rm -rf dist
-trunk build index.html --release --minify
+rm -rf "$DIST"
+trunk build index.html --release --minify --dist "$DIST"
 # The page's size ceiling: wasm + JS + CSS at most 520,000 bytes gzip -9. A feature pays for
 # its bytes (wins them back, or stays off the first load), so the run fails above it.
 PAGE_CEILING=520000
 total_gzip=0
-for f in dist/*.wasm dist/*.js dist/*.css; do
+for f in "$DIST"/*.wasm "$DIST"/*.js "$DIST"/*.css; do
   gz=$(gzip -9 -c "$f" | wc -c)
   total_gzip=$((total_gzip + gz))
   printf '%-60s %8d bytes raw, %8d gzip -9\n' "$f" "$(wc -c <"$f")" "$gz"
@@ -65,7 +69,7 @@ fi
 
 section "end-to-end: playwright-core + Chromium"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 -m http.server --bind 127.0.0.1 "$port" --directory dist >/dev/null 2>&1 &
+python3 -m http.server --bind 127.0.0.1 "$port" --directory "$DIST" >/dev/null 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do

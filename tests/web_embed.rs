@@ -11,8 +11,9 @@ use replscope::ui::AppProps;
 use wasm_bindgen_test::*;
 use web_sys::Element;
 
-mod web;
-use web::*;
+#[path = "web/support.rs"]
+mod support;
+use support::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 

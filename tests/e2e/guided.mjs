@@ -6,7 +6,7 @@
 // ?guide=<id>, check the title and the first step, press "Next" through every step and
 // check the text and the step counter each time, then go to the end of the run and
 // check each server's INFO replication against its checks' `info` (`<id>.checks.json`:
-// the values tests/guided.rs proves natively). Then the same scenario is shared and reopened from
+// the values tests/scenario/guided.rs proves natively). Then the same scenario is shared and reopened from
 // its link, which must show the same INFO. Screenshots of a few go to
 // test-output/screenshots/.
 

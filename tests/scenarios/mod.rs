@@ -4,7 +4,7 @@
 //! playground in a browser tab does exactly what `cargo test` saw natively.
 //!
 //! Re-record after an intended behaviour change with
-//! `REPLSCOPE_BLESS=1 cargo test --no-default-features --test bus_determinism`, and read
+//! `REPLSCOPE_BLESS=1 cargo test --no-default-features --test bus bus_determinism`, and read
 //! the diff: it is the change in what users will see.
 
 use replscope::bus::{Bus, ServerId};
