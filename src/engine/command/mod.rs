@@ -13,7 +13,7 @@ mod expire;
 mod hashes;
 mod keys;
 mod lists;
-mod replication_cmds;
+mod replication;
 mod server;
 mod sets;
 mod strings;
@@ -470,7 +470,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "role",
         arity: 1,
         flags: STALE,
-        handler: replication_cmds::role,
+        handler: replication::role,
     },
     CommandSpec {
         name: "rpop",
@@ -668,7 +668,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "wait",
         arity: 3,
         flags: 0,
-        handler: replication_cmds::wait,
+        handler: replication::wait,
     },
     CommandSpec {
         name: "zadd",
