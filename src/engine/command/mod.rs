@@ -428,7 +428,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "psync",
         arity: -3,
         flags: ADMIN | NO_MULTI,
-        handler: server::psync,
+        handler: replication::psync,
     },
     CommandSpec {
         name: "pttl",
@@ -458,13 +458,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "replconf",
         arity: -1,
         flags: ADMIN | STALE,
-        handler: server::replconf,
+        handler: replication::replconf,
     },
     CommandSpec {
         name: "replicaof",
         arity: 3,
         flags: ADMIN | STALE,
-        handler: server::replicaof,
+        handler: replication::replicaof,
     },
     CommandSpec {
         name: "role",
@@ -578,7 +578,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "slaveof",
         arity: 3,
         flags: ADMIN | STALE,
-        handler: server::replicaof,
+        handler: replication::replicaof,
     },
     CommandSpec {
         name: "smembers",
@@ -638,7 +638,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "sync",
         arity: 1,
         flags: ADMIN | NO_MULTI,
-        handler: server::sync,
+        handler: replication::sync,
     },
     CommandSpec {
         name: "time",
