@@ -576,7 +576,7 @@ impl Node {
         }
     }
 
-    /// Starts the snapshot for every replica waiting for one (after the diskless delay).
+    /// The replicas whose snapshot has not started yet (waiting for the diskless delay).
     fn replicas_waiting_for_snapshot(&self) -> Vec<ConnId> {
         self.replicas()
             .filter(|(_, p)| p.state == ReplicaSyncState::WaitBgsaveStart)
@@ -584,6 +584,7 @@ impl Node {
             .collect()
     }
 
+    /// Starts the snapshot for every replica waiting for one (after the diskless delay).
     pub(crate) fn start_pending_full_syncs(&mut self) {
         let waiting = self.replicas_waiting_for_snapshot();
         for conn in waiting {
@@ -597,9 +598,6 @@ impl Node {
         }
     }
 
-    /// Takes the snapshot and returns `+FULLRESYNC` and the payload to send; puts the
-    /// replica online.
-    ///
     /// The `repl-stream-db` a snapshot tells its replica (Redis's `rdbPopulateSaveInfo`).
     /// A master re-SELECTs after every snapshot, so 0 will do. A replica serving its own
     /// replicas forwards its master's stream verbatim and cannot SELECT: the snapshot must
@@ -616,6 +614,9 @@ impl Node {
         }
     }
 
+    /// Takes the snapshot and returns `+FULLRESYNC` and the payload to send; puts the
+    /// replica online.
+    ///
     /// Redis forks a child to write the snapshot while the parent keeps serving; writes in
     /// between are buffered for the replica. Here the snapshot is taken at one instant of
     /// the stream, so "writes in between" are simply the stream that follows the payload.
