@@ -43,6 +43,7 @@
 //! accepts every REPLCONF of 7.0 (it ignores the capabilities it did not know).
 
 pub mod backlog;
+mod explain;
 mod master;
 mod output_buffer;
 pub(crate) use output_buffer::soft_limit_passed;
