@@ -15,9 +15,9 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use super::keyspace::{Keyspace, OrderedMap, OrderedSet, SetValue, Value, ZSet};
+use crate::engine::keyspace::{Keyspace, OrderedMap, OrderedSet, SetValue, Value, ZSet};
 #[cfg(not(target_arch = "wasm32"))]
-use super::rdb_compact;
+use crate::engine::rdb_compact;
 use crc::{Crc, CRC_64_REDIS};
 
 pub const RDB_VERSION: u32 = 10;
@@ -237,7 +237,7 @@ struct Writer {
     out: Vec<u8>,
     compression: bool,
     /// Kept for the whole snapshot: the LZF match table and output buffer.
-    lzf: Option<super::rdb_lzf::LzfTable>,
+    lzf: Option<crate::engine::rdb_lzf::LzfTable>,
     scratch: Vec<u8>,
 }
 
@@ -281,7 +281,7 @@ impl Writer {
     /// else verbatim.
     fn string(&mut self, s: &[u8]) {
         if s.len() <= 11 {
-            if let Some(v) = super::resp::parse_i64(s) {
+            if let Some(v) = crate::engine::resp::parse_i64(s) {
                 if let Ok(v8) = i8::try_from(v) {
                     self.out.push(0xC0 | ENC_INT8);
                     self.out.push(v8 as u8);
@@ -303,7 +303,7 @@ impl Writer {
             self.scratch.clear();
             self.scratch.resize(s.len() - 4, 0);
             let table = self.lzf.get_or_insert_with(Default::default);
-            let clen = super::rdb_lzf::compress(s, &mut self.scratch, table);
+            let clen = crate::engine::rdb_lzf::compress(s, &mut self.scratch, table);
             if clen > 0 {
                 self.out.push(0xC0 | ENC_LZF);
                 self.len(clen as u64);
@@ -781,7 +781,7 @@ impl<'a> Reader<'a> {
                 if len >= ADDRESS_SPACE_BYTES {
                     return Err(self.eof()); // Redis's allocation for it fails
                 }
-                if super::rdb_lzf::decompressed_len(compressed) != Some(len) {
+                if crate::engine::rdb_lzf::decompressed_len(compressed) != Some(len) {
                     return Err(bad(self));
                 }
                 if clen == 0 {
@@ -982,7 +982,7 @@ impl<'a> Reader<'a> {
         let mut members = Vec::with_capacity(self.prealloc(n));
         for _ in 0..n {
             let m = self.string()?;
-            if intset && super::resp::parse_i64(&m).is_none() {
+            if intset && crate::engine::resp::parse_i64(&m).is_none() {
                 intset = false;
             }
             if !seen.insert(m.clone()) {
@@ -1104,13 +1104,15 @@ pub fn set_from_members(members: Vec<Vec<u8>>) -> SetValue {
         // Inserted one by one: collecting into the set would sort first, one more sort
         // instantiation in the page's bundle for a set of at most 512 integers.
         let mut ints = BTreeSet::new();
-        let all_ints = members.iter().all(|m| match super::resp::parse_i64(m) {
-            Some(i) => {
-                ints.insert(i);
-                true
-            }
-            None => false,
-        });
+        let all_ints = members
+            .iter()
+            .all(|m| match crate::engine::resp::parse_i64(m) {
+                Some(i) => {
+                    ints.insert(i);
+                    true
+                }
+                None => false,
+            });
         if all_ints {
             return SetValue::Ints(ints);
         }
@@ -1120,8 +1122,8 @@ pub fn set_from_members(members: Vec<Vec<u8>>) -> SetValue {
 
 #[cfg(test)]
 mod tests {
-    use super::rdb_compact::build;
     use super::*;
+    use crate::engine::rdb_compact::build;
 
     fn meta() -> SnapshotMeta<'static> {
         SnapshotMeta {
@@ -1716,7 +1718,7 @@ mod tests {
         let bytes = every_encoding_fixture();
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         assert!(
-            bytes == include_bytes!("../../tests/rdb/legacy-encodings.rdb"),
+            bytes == include_bytes!("../../../tests/rdb/legacy-encodings.rdb"),
             "tests/rdb/legacy-encodings.rdb is not this fixture; regenerate it with\n\
              echo {hex} | xxd -r -p > tests/rdb/legacy-encodings.rdb"
         );
