@@ -20,10 +20,6 @@ pub mod keymap;
 pub mod keyspace;
 mod persistence;
 pub mod rdb;
-// Read only natively: the page never loads a compact encoding (see `rdb::Loader::compact_object`).
-#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-mod rdb_compact;
-mod rdb_lzf;
 pub mod replication;
 pub mod resp;
 
