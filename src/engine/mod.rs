@@ -11,6 +11,7 @@
 //! produce the same outputs, byte for byte, natively and in WebAssembly.
 
 mod blocked;
+pub(crate) mod cfloat;
 pub mod client_limits;
 pub mod command;
 pub mod config;

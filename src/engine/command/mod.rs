@@ -5,7 +5,6 @@
 //! the command is queued (inside MULTI) or run. The error texts are Redis 7.0's, byte
 //! for byte. A rejection inside MULTI flags the transaction, and a rejected EXEC aborts it.
 
-mod cfloat;
 mod collection;
 mod config;
 mod connection;
@@ -20,7 +19,6 @@ mod strings;
 mod transaction;
 mod zsets;
 
-pub use cfloat::fmt_g17;
 pub use keys::stringmatch;
 pub use transaction::MultiState;
 
@@ -1030,26 +1028,6 @@ impl Node {
             || self.config.min_replicas_to_write == 0
             || self.repl.good_replicas >= self.config.min_replicas_to_write
     }
-}
-
-/// A score as a listpack holds it (`zzlStrtod`): plain `strtod` of the text, which is
-/// what `d2string` wrote (or an integer). Used when loading an RDB.
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn parse_listpack_score(text: &[u8]) -> f64 {
-    cfloat::strto(text, cfloat::F64)
-        .value
-        .map_or(f64::NAN, cfloat::Float::to_f64)
-}
-
-/// `sscanf(text, "%lg", &d) == 1`: the double at the start of the text (after spaces;
-/// anything after it ignored), or `None` when nothing there reads as one. The old RDB
-/// sorted-set format stores scores this way.
-pub(crate) fn scan_double(text: &[u8]) -> Option<f64> {
-    let scanned = cfloat::strto(text, cfloat::F64);
-    if scanned.consumed == 0 {
-        return None;
-    }
-    Some(scanned.value.map_or(f64::NAN, cfloat::Float::to_f64))
 }
 
 /// Lower-cased copy of an argument, for option matching.

@@ -3,6 +3,7 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use super::*;
+use crate::engine::cfloat;
 use crate::engine::keyspace::{Keyspace, OrderedMap, OrderedSet, SetValue, Value, ZSet};
 
 /// The most elements reserved up front for a list or set the payload declares (see
@@ -633,7 +634,7 @@ impl<'a> Reader<'a> {
                 for (member, score) in pairs {
                     // zzlStrtod: a packed score is d2string's text (or an integer). Redis
                     // does not look for NaN here; a sorted set here cannot hold one.
-                    let score = crate::engine::command::parse_listpack_score(&score);
+                    let score = listpack_score(&score);
                     if score.is_nan() {
                         return Err(self.corrupt(line, what));
                     }
@@ -776,7 +777,7 @@ impl<'a> Reader<'a> {
             253 => f64::NAN,
             len => {
                 let text = self.take(len as usize)?;
-                crate::engine::command::scan_double(text).ok_or_else(|| self.eof())?
+                cfloat::scan_double(text).ok_or_else(|| self.eof())?
             }
         })
     }
@@ -826,6 +827,15 @@ fn unique_pairs(entries: Vec<Vec<u8>>) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
         pairs.push((f, v));
     }
     Some(pairs)
+}
+
+/// A score as a listpack holds it (`zzlStrtod`): plain `strtod` of the text, which is
+/// what `d2string` wrote (or an integer).
+#[cfg(not(target_arch = "wasm32"))]
+fn listpack_score(text: &[u8]) -> f64 {
+    cfloat::strto(text, cfloat::F64)
+        .value
+        .map_or(f64::NAN, cfloat::Float::to_f64)
 }
 
 /// Redis converts a loaded sorted set that fits in a listpack into one, and a listpack
