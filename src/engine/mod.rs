@@ -12,10 +12,10 @@
 
 mod blocked;
 pub(crate) mod cfloat;
-pub mod client_limits;
+mod client_limits;
 pub mod command;
 pub mod config;
-pub mod expire;
+mod expire;
 pub mod info;
 pub mod keymap;
 pub mod keyspace;
@@ -349,10 +349,6 @@ impl Node {
 
     pub fn replication(&self) -> &ReplicationState {
         &self.repl
-    }
-
-    pub fn now(&self) -> u64 {
-        self.now
     }
 
     pub fn role(&self) -> Role {

@@ -53,9 +53,7 @@ pub use crate::engine::config::SyncProtocol;
 pub use backlog::Backlog;
 pub(crate) use master::Propagation;
 pub use master::SyncDecision;
-pub use replica::{
-    LinkStateName, MasterLink, BULK_HEADER_LINE_MAX, HANDSHAKE_LINE_MAX, SYNC_PAYLOAD_MAX_BYTES,
-};
+pub use replica::{LinkStateName, MasterLink, SYNC_PAYLOAD_MAX_BYTES};
 
 /// Replication state that both roles share.
 #[derive(Debug, Clone)]

@@ -9,11 +9,11 @@ use crate::engine::{Client, ClientRole, ConnId, Event, Node, PeerAddr, Role};
 /// `receiveSynchronousResponse` reads each handshake reply (PING, AUTH, REPLCONF, PSYNC)
 /// with `connSyncReadLine` into a 256-byte buffer: at most 255 bytes make one reply, and
 /// the rest of a longer line is read as the next reply.
-pub const HANDSHAKE_LINE_MAX: usize = 255;
+const HANDSHAKE_LINE_MAX: usize = 255;
 
 /// `readSyncBulkPayload` reads the `$<len>` or `$EOF:<mark>` line into a 1024-byte
 /// buffer: at most 1023 bytes, the rest of a longer line is payload.
-pub const BULK_HEADER_LINE_MAX: usize = 1023;
+const BULK_HEADER_LINE_MAX: usize = 1023;
 
 /// Redis formats a log message into `LOG_MAX_LEN` (1024) bytes: a line quoting what a
 /// master sent is cut at 1023.
