@@ -21,6 +21,8 @@
 //! patterns (`CONFIG GET *`, `repl*`) leave it out, so that they answer exactly what
 //! Redis 7.0 answers.
 
+use super::c_string::c_str;
+
 /// One Redis server's settings (Redis 7.0 defaults).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -758,12 +760,6 @@ impl Config {
         };
         s.into_bytes()
     }
-}
-
-/// The part of an argument a C string would see (Redis parses most options with C
-/// functions, which stop at the first NUL byte).
-fn c_str(w: &[u8]) -> &[u8] {
-    w.iter().position(|&b| b == 0).map_or(w, |nul| &w[..nul])
 }
 
 fn check_bounds(v: i64, min: i64, max: i64) -> Result<(), String> {

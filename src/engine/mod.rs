@@ -11,6 +11,7 @@
 //! produce the same outputs, byte for byte, natively and in WebAssembly.
 
 mod blocked;
+mod c_string;
 pub(crate) mod cfloat;
 mod client_limits;
 pub mod command;

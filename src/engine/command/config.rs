@@ -7,6 +7,7 @@
 //! carried out (a new `repl-backlog-size` resizes the live backlog).
 
 use super::{stringmatch, CommandSpec, ADMIN, STALE};
+use crate::engine::c_string::c_str;
 use crate::engine::config::{lookup_option, option_names, OptionSpec};
 use crate::engine::resp::reply;
 use crate::engine::{Client, Node};
@@ -135,11 +136,6 @@ fn failed(name: &str, why: &str) -> Vec<u8> {
     reply::error(&format!(
         "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
     ))
-}
-
-/// The part of an argument a C string would see.
-fn c_str(a: &[u8]) -> &[u8] {
-    a.iter().position(|&b| b == 0).map_or(a, |nul| &a[..nul])
 }
 
 #[cfg(test)]

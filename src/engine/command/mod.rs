@@ -22,6 +22,7 @@ mod zsets;
 pub use keys::stringmatch;
 pub use transaction::MultiState;
 
+use super::c_string::c_str;
 use super::resp::reply;
 use super::{Client, ClientRole, Node};
 
@@ -838,9 +839,6 @@ pub fn resolve(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, Vec<u8>> {
 /// `unknown subcommand 'x'. Try CLIENT HELP.`: the subcommand as a C string cut at 128
 /// bytes, the container's name as typed, upper-cased.
 fn unknown_subcommand_error(argv: &[Vec<u8>]) -> Vec<u8> {
-    fn c_str(a: &[u8]) -> &[u8] {
-        a.iter().position(|&b| b == 0).map_or(a, |nul| &a[..nul])
-    }
     let sub = c_str(&argv[1]);
     let mut msg = b"ERR unknown subcommand '".to_vec();
     msg.extend_from_slice(&sub[..sub.len().min(128)]);
@@ -856,9 +854,6 @@ fn unknown_subcommand_error(argv: &[Vec<u8>]) -> Vec<u8> {
 /// Redis formats these with `%.*s`, so the text is the raw bytes (not necessarily UTF-8)
 /// and every name or argument ends at its first NUL byte, as a C string would.
 pub fn unknown_command_error(argv: &[Vec<u8>]) -> Vec<u8> {
-    fn c_str(a: &[u8]) -> &[u8] {
-        a.iter().position(|&b| b == 0).map_or(a, |nul| &a[..nul])
-    }
     let mut args = Vec::new();
     for a in &argv[1..] {
         if args.len() >= 128 {

@@ -3,6 +3,7 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use super::*;
+use crate::engine::c_string::{c_str, c_strtoll};
 use crate::engine::cfloat;
 use crate::engine::keyspace::{Keyspace, OrderedMap, OrderedSet, SetValue, Value, ZSet};
 
@@ -340,34 +341,12 @@ fn unsupported(reason: impl Into<String>) -> RdbError {
 
 /// What `%s` prints of a byte string: up to its first NUL.
 fn c_text(s: &[u8]) -> String {
-    let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
-    String::from_utf8_lossy(&s[..end]).into_owned()
-}
-
-/// C's `strtoll(s, NULL, 10)`: leading spaces, a sign, digits; 0 when there are none,
-/// saturating on overflow.
-pub(crate) fn c_strtoll(s: &[u8]) -> i64 {
-    let s = &s[s
-        .iter()
-        .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r'))
-        .count()..];
-    let (neg, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut v: i128 = 0;
-    for &d in digits.iter().take_while(|b| b.is_ascii_digit()) {
-        v = (v * 10 + (d - b'0') as i128).min(i64::MAX as i128 + 1);
-    }
-    let v = if neg { -v } else { v };
-    v.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+    String::from_utf8_lossy(c_str(s)).into_owned()
 }
 
 /// C's `atoi` on the four version digits of the signature.
 fn c_atoi(s: &[u8]) -> i64 {
-    let s = &s[..s.iter().position(|&b| b == 0).unwrap_or(s.len())];
-    c_strtoll(s)
+    c_strtoll(c_str(s))
 }
 
 /// `moduleTypeNameByID`: the nine-character name encoded in a module type id.

@@ -25,7 +25,6 @@ mod write;
 
 use crc::{Crc, CRC_64_REDIS};
 
-pub(crate) use load::c_strtoll;
 pub use load::{load, read, set_from_members, Loaded, RdbError, RdbErrorKind};
 pub use write::{write, write_with, ReplInfo, SnapshotMeta};
 

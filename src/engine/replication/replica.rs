@@ -2,6 +2,7 @@
 //! applying and forwarding the stream, ACKs, timeouts and reconnection.
 
 use super::{CachedMaster, SyncProtocol};
+use crate::engine::c_string::{c_str, c_strtoll};
 use crate::engine::rdb;
 use crate::engine::resp::encode_command;
 use crate::engine::{Client, ClientRole, ConnId, Event, Node, PeerAddr, Role};
@@ -499,7 +500,7 @@ impl Node {
             None if window.len() == max => (window, max),
             None => return None,
         };
-        let line = line[..line.iter().position(|&b| b == 0).unwrap_or(line.len())].to_vec();
+        let line = c_str(line).to_vec();
         link.inbox_read += used;
         Some(line)
     }
@@ -667,7 +668,7 @@ impl Node {
             });
             match fields {
                 Some((replid, offset)) if replid.len() == REPLID_LEN => {
-                    let (replid, offset) = (replid_text(replid), rdb::c_strtoll(offset));
+                    let (replid, offset) = (replid_text(replid), c_strtoll(offset));
                     self.log(format!("Full resync from master: {replid}:{offset}"));
                     // The cached master stays until the whole payload is here (Redis's
                     // replicationAttachToNewMaster): INFO shows its offsets during the
@@ -772,7 +773,7 @@ impl Node {
             } else {
                 // strtol: no digits read as 0 (a short `$EOF:` mark too), and an absurd
                 // length saturates. Nothing is allocated for it.
-                let n = rdb::c_strtoll(rest);
+                let n = c_strtoll(rest);
                 t.size = Some(n);
                 self.log(format!(
                     "MASTER <-> REPLICA sync: receiving {n} bytes from master to disk"
