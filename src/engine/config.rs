@@ -21,6 +21,8 @@
 //! patterns (`CONFIG GET *`, `repl*`) leave it out, so that they answer exactly what
 //! Redis 7.0 answers.
 
+use super::c_string::c_str;
+
 /// One Redis server's settings (Redis 7.0 defaults).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -760,12 +762,6 @@ impl Config {
     }
 }
 
-/// The part of an argument a C string would see (Redis parses most options with C
-/// functions, which stop at the first NUL byte).
-fn c_str(w: &[u8]) -> &[u8] {
-    w.iter().position(|&b| b == 0).map_or(w, |nul| &w[..nul])
-}
-
 fn check_bounds(v: i64, min: i64, max: i64) -> Result<(), String> {
     if v < min || v > max {
         return Err(format!(
@@ -851,46 +847,21 @@ pub fn memtoull(s: &str) -> Option<u64> {
     Some(v.wrapping_mul(mul))
 }
 
-/// Redis memory units for the config file: like [`memtoull`], as a `Result`.
-pub fn parse_memory(s: &str) -> Result<u64, String> {
-    memtoull(s).ok_or_else(|| "argument must be a memory value".to_string())
-}
-
-/// Parses a redis.conf file's text into (name, args) lines, honouring quotes.
-pub fn parse_config_text(text: &str) -> Result<Vec<(String, Vec<String>)>, String> {
-    let mut out = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let words = super::resp::split_args(line.as_bytes())
-            .ok_or_else(|| format!("line {}: Unbalanced quotes in configuration line", i + 1))?;
-        let mut words = words
-            .into_iter()
-            .map(|w| String::from_utf8_lossy(&w).into_owned());
-        if let Some(name) = words.next() {
-            out.push((name, words.collect()));
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn memory_units_follow_redis() {
-        assert_eq!(parse_memory("1mb").unwrap(), 1_048_576);
-        assert_eq!(parse_memory("1m").unwrap(), 1_000_000);
-        assert_eq!(parse_memory("16kb").unwrap(), 16_384);
-        assert_eq!(parse_memory("16KB").unwrap(), 16_384);
-        assert_eq!(parse_memory("100").unwrap(), 100);
-        assert_eq!(parse_memory("").unwrap(), 0);
-        assert!(parse_memory("lots").is_err());
-        assert!(parse_memory("-1").is_err());
-        assert!(parse_memory("1 mb").is_err());
+        assert_eq!(memtoull("1mb"), Some(1_048_576));
+        assert_eq!(memtoull("1m"), Some(1_000_000));
+        assert_eq!(memtoull("16kb"), Some(16_384));
+        assert_eq!(memtoull("16KB"), Some(16_384));
+        assert_eq!(memtoull("100"), Some(100));
+        assert_eq!(memtoull(""), Some(0));
+        assert_eq!(memtoull("lots"), None);
+        assert_eq!(memtoull("-1"), None);
+        assert_eq!(memtoull("1 mb"), None);
         // Overflow wraps (and the bounds check then refuses it).
         assert_eq!(memtoull("99999999999999999999"), Some(u64::MAX));
     }

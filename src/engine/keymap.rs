@@ -91,10 +91,6 @@ fn hash_of(key: &[u8]) -> u64 {
 }
 
 impl KeyMap {
-    pub fn new() -> KeyMap {
-        KeyMap::default()
-    }
-
     pub fn len(&self) -> usize {
         self.slots.len()
     }
@@ -279,7 +275,7 @@ mod tests {
 
     #[test]
     fn walks_in_key_order_whatever_the_insertion_order() {
-        let mut m = KeyMap::new();
+        let mut m = KeyMap::default();
         let mut x: u64 = 7;
         let mut want = Vec::new();
         for _ in 0..2000 {
@@ -310,7 +306,7 @@ mod tests {
 
     #[test]
     fn insert_replaces_and_insert_new_refuses() {
-        let mut m = KeyMap::new();
+        let mut m = KeyMap::default();
         assert_eq!(m.insert(b"a".to_vec(), entry(b"1")), None);
         assert_eq!(m.insert(b"a".to_vec(), entry(b"2")), Some(entry(b"1")));
         assert_eq!(m.insert_new(b"a".to_vec(), entry(b"3")), Err(b"a".to_vec()));

@@ -11,19 +11,17 @@
 //! produce the same outputs, byte for byte, natively and in WebAssembly.
 
 mod blocked;
-pub mod client_limits;
+mod c_string;
+pub(crate) mod cfloat;
+mod client_limits;
 pub mod command;
 pub mod config;
-pub mod expire;
+mod expire;
 pub mod info;
 pub mod keymap;
 pub mod keyspace;
 mod persistence;
 pub mod rdb;
-// Read only natively: the page never loads a compact encoding (see `rdb::Loader::compact_object`).
-#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-mod rdb_compact;
-mod rdb_lzf;
 pub mod replication;
 pub mod resp;
 pub mod shared_vec;
@@ -353,10 +351,6 @@ impl Node {
 
     pub fn replication(&self) -> &ReplicationState {
         &self.repl
-    }
-
-    pub fn now(&self) -> u64 {
-        self.now
     }
 
     pub fn role(&self) -> Role {

@@ -6,7 +6,8 @@
 //! that does not parse undoes the ones set before it. Then what the changes imply is
 //! carried out (a new `repl-backlog-size` resizes the live backlog).
 
-use super::{CommandSpec, ADMIN, STALE};
+use super::{stringmatch, CommandSpec, ADMIN, STALE};
+use crate::engine::c_string::c_str;
 use crate::engine::config::{lookup_option, option_names, OptionSpec};
 use crate::engine::resp::reply;
 use crate::engine::{Client, Node};
@@ -55,7 +56,7 @@ fn config_get(node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
             continue;
         }
         for (name, spec) in option_names() {
-            if !seen(&matches, name.as_bytes()) && string_match(pattern, name.as_bytes(), true) {
+            if !seen(&matches, name.as_bytes()) && stringmatch(pattern, name.as_bytes(), true) {
                 matches.push((name.as_bytes().to_vec(), spec));
             }
         }
@@ -137,120 +138,13 @@ fn failed(name: &str, why: &str) -> Vec<u8> {
     ))
 }
 
-/// The part of an argument a C string would see.
-fn c_str(a: &[u8]) -> &[u8] {
-    a.iter().position(|&b| b == 0).map_or(a, |nul| &a[..nul])
-}
-
-/// Redis's glob matching (`stringmatchlen`): `*`, `?`, `[abc]`, `[^a-z]`, `\x` escapes.
-pub(crate) fn string_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
-    let mut skip_longer = false;
-    match_impl(pattern, string, nocase, &mut skip_longer)
-}
-
-fn match_impl(mut p: &[u8], mut s: &[u8], nocase: bool, skip_longer: &mut bool) -> bool {
-    let fold = |c: u8| if nocase { c.to_ascii_lowercase() } else { c };
-    while !p.is_empty() && !s.is_empty() {
-        match p[0] {
-            b'*' => {
-                while p.len() > 1 && p[1] == b'*' {
-                    p = &p[1..];
-                }
-                if p.len() == 1 {
-                    return true;
-                }
-                while !s.is_empty() {
-                    if match_impl(&p[1..], s, nocase, skip_longer) {
-                        return true;
-                    }
-                    if *skip_longer {
-                        return false;
-                    }
-                    s = &s[1..];
-                }
-                // Nothing after this star matched anywhere: a longer match for an
-                // earlier star cannot help either.
-                *skip_longer = true;
-                return false;
-            }
-            b'?' => s = &s[1..],
-            b'[' => {
-                p = &p[1..];
-                let not = p.first() == Some(&b'^');
-                if not {
-                    p = &p[1..];
-                }
-                let mut matched = false;
-                loop {
-                    if p.first() == Some(&b'\\') && p.len() >= 2 {
-                        p = &p[1..];
-                        if p[0] == s[0] {
-                            matched = true;
-                        }
-                    } else if p.first() == Some(&b']') {
-                        break;
-                    } else if p.is_empty() {
-                        // An unclosed class: Redis steps back onto its last byte.
-                        break;
-                    } else if p.len() >= 3 && p[1] == b'-' {
-                        let (mut start, mut end) = (p[0], p[2]);
-                        if start > end {
-                            std::mem::swap(&mut start, &mut end);
-                        }
-                        let c = fold(s[0]);
-                        if c >= fold(start) && c <= fold(end) {
-                            matched = true;
-                        }
-                        p = &p[2..];
-                    } else if fold(p[0]) == fold(s[0]) {
-                        matched = true;
-                    }
-                    p = &p[1..];
-                }
-                if not {
-                    matched = !matched;
-                }
-                if !matched {
-                    return false;
-                }
-                s = &s[1..];
-                if p.is_empty() {
-                    // The unclosed class consumed the whole pattern.
-                    return s.is_empty();
-                }
-            }
-            b'\\' if p.len() >= 2 => {
-                p = &p[1..];
-                if fold(p[0]) != fold(s[0]) {
-                    return false;
-                }
-                s = &s[1..];
-            }
-            c => {
-                if fold(c) != fold(s[0]) {
-                    return false;
-                }
-                s = &s[1..];
-            }
-        }
-        p = &p[1..];
-        if s.is_empty() {
-            while p.first() == Some(&b'*') {
-                p = &p[1..];
-            }
-            break;
-        }
-    }
-    p.is_empty() && s.is_empty()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::string_match;
+    use super::stringmatch;
 
     #[test]
     fn globs_match_like_redis() {
-        let m = |p: &str, s: &str| string_match(p.as_bytes(), s.as_bytes(), true);
+        let m = |p: &str, s: &str| stringmatch(p.as_bytes(), s.as_bytes(), true);
         assert!(m("repl*", "repl-timeout"));
         assert!(m("*", "hz"));
         assert!(m("h?", "hz"));

@@ -2,6 +2,7 @@
 //! TTL, PTTL, EXPIRETIME, PEXPIRETIME, PERSIST — Redis 7.0's expire.c.
 
 use super::lower;
+use crate::engine::c_string::c_str;
 use crate::engine::resp::{parse_i64, reply};
 use crate::engine::{Client, Node};
 
@@ -48,7 +49,7 @@ fn expire_generic(
             b"lt" => lt = true,
             _ => {
                 // `%s` of the C string: the option up to its first NUL byte.
-                let shown = opt.split(|&b| b == 0).next().unwrap_or_default();
+                let shown = c_str(opt);
                 let mut msg = b"ERR Unsupported option ".to_vec();
                 msg.extend_from_slice(shown);
                 // addReplyErrorFormat trims CR/LF off the end (then maps the inner ones).

@@ -9,10 +9,10 @@
 //! HINCRBYFLOAT computes in x87 80-bit `long double` like Redis (see `cfloat`) and is
 //! propagated as `HSET key field <result>`, so replicas never redo float arithmetic.
 
-use super::cfloat::{self, F80};
 use super::collection::{
     arity_error, bulk_array, delete_if_empty, empty_array, get_long, live_value, wrongtype,
 };
+use crate::engine::cfloat::{self, F80};
 use crate::engine::keyspace::{OrderedMap, Value};
 use crate::engine::resp::{parse_i64, reply};
 use crate::engine::{Client, Node};

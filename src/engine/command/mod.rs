@@ -5,7 +5,6 @@
 //! the command is queued (inside MULTI) or run. The error texts are Redis 7.0's, byte
 //! for byte. A rejection inside MULTI flags the transaction, and a rejected EXEC aborts it.
 
-mod cfloat;
 mod collection;
 mod config;
 mod connection;
@@ -13,17 +12,17 @@ mod expire;
 mod hashes;
 mod keys;
 mod lists;
-mod replication_cmds;
+mod replication;
 mod server;
 mod sets;
 mod strings;
 mod transaction;
 mod zsets;
 
-pub use cfloat::fmt_g17;
 pub use keys::stringmatch;
 pub use transaction::MultiState;
 
+use super::c_string::c_str;
 use super::resp::reply;
 use super::{Client, ClientRole, Node};
 
@@ -428,7 +427,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "psync",
         arity: -3,
         flags: ADMIN | NO_MULTI,
-        handler: server::psync,
+        handler: replication::psync,
     },
     CommandSpec {
         name: "pttl",
@@ -458,19 +457,19 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "replconf",
         arity: -1,
         flags: ADMIN | STALE,
-        handler: server::replconf,
+        handler: replication::replconf,
     },
     CommandSpec {
         name: "replicaof",
         arity: 3,
         flags: ADMIN | STALE,
-        handler: server::replicaof,
+        handler: replication::replicaof,
     },
     CommandSpec {
         name: "role",
         arity: 1,
         flags: STALE,
-        handler: replication_cmds::role,
+        handler: replication::role,
     },
     CommandSpec {
         name: "rpop",
@@ -578,7 +577,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "slaveof",
         arity: 3,
         flags: ADMIN | STALE,
-        handler: server::replicaof,
+        handler: replication::replicaof,
     },
     CommandSpec {
         name: "smembers",
@@ -638,7 +637,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "sync",
         arity: 1,
         flags: ADMIN | NO_MULTI,
-        handler: server::sync,
+        handler: replication::sync,
     },
     CommandSpec {
         name: "time",
@@ -668,7 +667,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "wait",
         arity: 3,
         flags: 0,
-        handler: replication_cmds::wait,
+        handler: replication::wait,
     },
     CommandSpec {
         name: "zadd",
@@ -840,9 +839,6 @@ pub fn resolve(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, Vec<u8>> {
 /// `unknown subcommand 'x'. Try CLIENT HELP.`: the subcommand as a C string cut at 128
 /// bytes, the container's name as typed, upper-cased.
 fn unknown_subcommand_error(argv: &[Vec<u8>]) -> Vec<u8> {
-    fn c_str(a: &[u8]) -> &[u8] {
-        a.iter().position(|&b| b == 0).map_or(a, |nul| &a[..nul])
-    }
     let sub = c_str(&argv[1]);
     let mut msg = b"ERR unknown subcommand '".to_vec();
     msg.extend_from_slice(&sub[..sub.len().min(128)]);
@@ -858,9 +854,6 @@ fn unknown_subcommand_error(argv: &[Vec<u8>]) -> Vec<u8> {
 /// Redis formats these with `%.*s`, so the text is the raw bytes (not necessarily UTF-8)
 /// and every name or argument ends at its first NUL byte, as a C string would.
 pub fn unknown_command_error(argv: &[Vec<u8>]) -> Vec<u8> {
-    fn c_str(a: &[u8]) -> &[u8] {
-        a.iter().position(|&b| b == 0).map_or(a, |nul| &a[..nul])
-    }
     let mut args = Vec::new();
     for a in &argv[1..] {
         if args.len() >= 128 {
@@ -1030,26 +1023,6 @@ impl Node {
             || self.config.min_replicas_to_write == 0
             || self.repl.good_replicas >= self.config.min_replicas_to_write
     }
-}
-
-/// A score as a listpack holds it (`zzlStrtod`): plain `strtod` of the text, which is
-/// what `d2string` wrote (or an integer). Used when loading an RDB.
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn parse_listpack_score(text: &[u8]) -> f64 {
-    cfloat::strto(text, cfloat::F64)
-        .value
-        .map_or(f64::NAN, cfloat::Float::to_f64)
-}
-
-/// `sscanf(text, "%lg", &d) == 1`: the double at the start of the text (after spaces;
-/// anything after it ignored), or `None` when nothing there reads as one. The old RDB
-/// sorted-set format stores scores this way.
-pub(crate) fn scan_double(text: &[u8]) -> Option<f64> {
-    let scanned = cfloat::strto(text, cfloat::F64);
-    if scanned.consumed == 0 {
-        return None;
-    }
-    Some(scanned.value.map_or(f64::NAN, cfloat::Float::to_f64))
 }
 
 /// Lower-cased copy of an argument, for option matching.

@@ -1,8 +1,8 @@
 //! String commands: GET, SET, SETNX, SETEX, PSETEX, GETSET, GETDEL, MSET, MSETNX, MGET,
 //! APPEND, STRLEN, INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT.
 
-use super::cfloat::{self, Float, F80};
 use super::lower;
+use crate::engine::cfloat::{self, Float, F80};
 use crate::engine::keyspace::Value;
 use crate::engine::resp::{parse_i64, reply};
 use crate::engine::{Client, ClientRole, Node};

@@ -9,10 +9,10 @@
 //! integral score is stored as an integer, so a score of -0 reads back as 0; a skiplist
 //! keeps -0.
 
-use super::cfloat::{self, fmt_g17, F64};
 use super::collection::{
     delete_if_empty, empty_array, get_long, get_positive_long, live_value, syntax_error, wrongtype,
 };
+use crate::engine::cfloat::{self, fmt_g17, F64};
 use crate::engine::keyspace::{Value, ZSet};
 use crate::engine::resp::reply;
 use crate::engine::{Client, Node};

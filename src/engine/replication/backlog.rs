@@ -190,12 +190,7 @@ impl Backlog {
         }
     }
 
-    /// `repl-backlog-size`.
-    pub fn capacity(&self) -> usize {
-        self.size_limit as usize
-    }
-
-    /// `repl_backlog_histlen`: may exceed [`Backlog::capacity`] (see the module docs).
+    /// `repl_backlog_histlen`: may exceed `repl-backlog-size` (see the module docs).
     pub fn histlen(&self) -> usize {
         self.histlen as usize
     }

@@ -43,6 +43,7 @@
 //! accepts every REPLCONF of 7.0 (it ignores the capabilities it did not know).
 
 pub mod backlog;
+mod explain;
 mod master;
 mod output_buffer;
 pub(crate) use output_buffer::soft_limit_passed;
@@ -52,9 +53,7 @@ pub use crate::engine::config::SyncProtocol;
 pub use backlog::Backlog;
 pub(crate) use master::Propagation;
 pub use master::SyncDecision;
-pub use replica::{
-    LinkStateName, MasterLink, BULK_HEADER_LINE_MAX, HANDSHAKE_LINE_MAX, SYNC_PAYLOAD_MAX_BYTES,
-};
+pub use replica::{LinkStateName, MasterLink, SYNC_PAYLOAD_MAX_BYTES};
 
 /// Replication state that both roles share.
 #[derive(Debug, Clone)]

@@ -2,6 +2,7 @@
 //! applying and forwarding the stream, ACKs, timeouts and reconnection.
 
 use super::{CachedMaster, SyncProtocol};
+use crate::engine::c_string::{c_str, c_strtoll};
 use crate::engine::rdb;
 use crate::engine::resp::encode_command;
 use crate::engine::{Client, ClientRole, ConnId, Event, Node, PeerAddr, Role};
@@ -9,11 +10,11 @@ use crate::engine::{Client, ClientRole, ConnId, Event, Node, PeerAddr, Role};
 /// `receiveSynchronousResponse` reads each handshake reply (PING, AUTH, REPLCONF, PSYNC)
 /// with `connSyncReadLine` into a 256-byte buffer: at most 255 bytes make one reply, and
 /// the rest of a longer line is read as the next reply.
-pub const HANDSHAKE_LINE_MAX: usize = 255;
+const HANDSHAKE_LINE_MAX: usize = 255;
 
 /// `readSyncBulkPayload` reads the `$<len>` or `$EOF:<mark>` line into a 1024-byte
 /// buffer: at most 1023 bytes, the rest of a longer line is payload.
-pub const BULK_HEADER_LINE_MAX: usize = 1023;
+const BULK_HEADER_LINE_MAX: usize = 1023;
 
 /// Redis formats a log message into `LOG_MAX_LEN` (1024) bytes: a line quoting what a
 /// master sent is cut at 1023.
@@ -499,7 +500,7 @@ impl Node {
             None if window.len() == max => (window, max),
             None => return None,
         };
-        let line = line[..line.iter().position(|&b| b == 0).unwrap_or(line.len())].to_vec();
+        let line = c_str(line).to_vec();
         link.inbox_read += used;
         Some(line)
     }
@@ -667,7 +668,7 @@ impl Node {
             });
             match fields {
                 Some((replid, offset)) if replid.len() == REPLID_LEN => {
-                    let (replid, offset) = (replid_text(replid), rdb::c_strtoll(offset));
+                    let (replid, offset) = (replid_text(replid), c_strtoll(offset));
                     self.log(format!("Full resync from master: {replid}:{offset}"));
                     // The cached master stays until the whole payload is here (Redis's
                     // replicationAttachToNewMaster): INFO shows its offsets during the
@@ -772,7 +773,7 @@ impl Node {
             } else {
                 // strtol: no digits read as 0 (a short `$EOF:` mark too), and an absurd
                 // length saturates. Nothing is allocated for it.
-                let n = rdb::c_strtoll(rest);
+                let n = c_strtoll(rest);
                 t.size = Some(n);
                 self.log(format!(
                     "MASTER <-> REPLICA sync: receiving {n} bytes from master to disk"

@@ -11,7 +11,8 @@
 //! time travel, which replays the bus's recorded moves, reproduces it exactly.
 
 use crate::bus::{format_reply, quote, Bus, ServerId};
-use crate::engine::command::{fmt_g17, stringmatch, subcommands, COMMANDS};
+use crate::engine::cfloat::fmt_g17;
+use crate::engine::command::{stringmatch, subcommands, COMMANDS};
 use crate::engine::config::lookup_option;
 use crate::engine::keyspace::{is_expired, Entry, SetValue, Value};
 use crate::engine::resp::{parse_reply, Reply};

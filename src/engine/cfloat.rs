@@ -733,6 +733,17 @@ fn decimal_value(neg: bool, digits: &[u8], exp10: i64, f: Format) -> (Float, boo
     round(neg, &q, t, !r.is_zero(), f)
 }
 
+/// `sscanf(text, "%lg", &d) == 1`: the double at the start of the text (after spaces;
+/// anything after it ignored), or `None` when nothing there reads as one. The old RDB
+/// sorted-set format stores scores this way.
+pub fn scan_double(text: &[u8]) -> Option<f64> {
+    let scanned = strto(text, F64);
+    if scanned.consumed == 0 {
+        return None;
+    }
+    Some(scanned.value.map_or(f64::NAN, Float::to_f64))
+}
+
 /// Redis's `string2d`: the whole string must be one number, with no leading space, and
 /// neither overflow nor underflow to zero; NaN is refused.
 pub fn string2d(s: &[u8]) -> Option<f64> {

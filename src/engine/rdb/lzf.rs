@@ -1,6 +1,6 @@
 //! LZF compression as Redis 7.0 builds liblzf (`lzf_c.c` with its `lzfP.h`: `HLOG 16`,
 //! `VERY_FAST 1`, `ULTRA_FAST 0`), so a snapshot's compressed strings are the bytes
-//! real Redis writes. Decompression uses the `lzf-rust` crate (see `rdb.rs`).
+//! real Redis writes. Decompression uses the `lzf-rust` crate (see `load.rs`).
 //!
 //! Why not a crate for this half too: the `lzf` crate panics with an index out of bounds
 //! on some inputs, and both it and `lzf-rust` zero a 64 Ki-slot hash table on every call
