@@ -44,8 +44,8 @@ install_web() {
     say "cargo +nightly install trunk $TRUNK_VERSION (takes ~10 min once)"
     cargo +nightly install -q --locked --force trunk --version "$TRUNK_VERSION"
   fi
-  if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ]; then
-    say "npm ci (binaryen wasm-opt, playwright-core)"
+  if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ]; then
+    say "npm ci (binaryen wasm-opt, playwright-core, axe-core)"
     npm ci --silent --no-audit --no-fund
   fi
 }

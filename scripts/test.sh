@@ -78,6 +78,7 @@ BASE_URL="http://127.0.0.1:$port/" node tests/e2e/guided.mjs
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/embed.mjs
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/monkey.mjs
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/budgets.mjs
+BASE_URL="http://127.0.0.1:$port/" node tests/e2e/a11y.mjs
 kill "$server_pid" 2>/dev/null || true
 wait "$server_pid" 2>/dev/null || true
 trap - EXIT
