@@ -50,14 +50,19 @@ rm -rf dist
 trunk build index.html --release --minify
 # The page's size ceiling: wasm + JS + CSS at most 520,000 bytes gzip -9. A feature pays for
 # its bytes (wins them back, or stays off the first load), so the run fails above it.
+# Brotli (quality 11, the Debian `brotli` CLI) is printed beside it: what a host that
+# precompresses with Brotli sends. The ceiling stays on gzip, which every host serves.
 PAGE_CEILING=520000
 total_gzip=0
+total_br=0
 for f in dist/*.wasm dist/*.js dist/*.css; do
   gz=$(gzip -9 -c "$f" | wc -c)
+  br=$(brotli -q 11 -c "$f" | wc -c)
   total_gzip=$((total_gzip + gz))
-  printf '%-60s %8d bytes raw, %8d gzip -9\n' "$f" "$(wc -c <"$f")" "$gz"
+  total_br=$((total_br + br))
+  printf '%-60s %8d bytes raw, %8d gzip -9, %8d brotli -q 11\n' "$f" "$(wc -c <"$f")" "$gz" "$br"
 done
-printf '%-60s %8s            %8d gzip -9 (ceiling %d)\n' "total (wasm + js + css)" "" "$total_gzip" "$PAGE_CEILING"
+printf '%-60s %8s            %8d gzip -9, %8d brotli -q 11 (ceiling %d gzip -9)\n' "total (wasm + js + css)" "" "$total_gzip" "$total_br" "$PAGE_CEILING"
 if [ "$total_gzip" -gt "$PAGE_CEILING" ]; then
   echo "the page is $total_gzip bytes gzip -9, over its ceiling of $PAGE_CEILING by $((total_gzip - PAGE_CEILING))" >&2
   exit 1
