@@ -44,15 +44,16 @@ install_web() {
     say "cargo +nightly install trunk $TRUNK_VERSION (takes ~10 min once)"
     cargo +nightly install -q --locked --force trunk --version "$TRUNK_VERSION"
   fi
-  if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ]; then
-    say "npm ci (binaryen wasm-opt, playwright-core)"
+  if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ]; then
+    say "npm ci (binaryen wasm-opt, playwright-core, axe-core)"
     npm ci --silent --no-audit --no-fund
   fi
 }
 
 install_test() {
   install_web
-  apt_install redis-server redis-tools chromium chromium-driver firefox-esr
+  # brotli: the test command reports the page's size under Brotli beside gzip.
+  apt_install redis-server redis-tools chromium chromium-driver firefox-esr brotli
   if [ "$(geckodriver --version 2>/dev/null | head -1 | awk '{print $2}')" != "$GECKODRIVER_VERSION" ]; then
     say "cargo install geckodriver $GECKODRIVER_VERSION"
     cargo install -q --force geckodriver --version "$GECKODRIVER_VERSION"

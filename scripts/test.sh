@@ -54,14 +54,19 @@ rm -rf "$DIST"
 trunk build index.html --release --minify --dist "$DIST"
 # The page's size ceiling: wasm + JS + CSS at most 520,000 bytes gzip -9. A feature pays for
 # its bytes (wins them back, or stays off the first load), so the run fails above it.
+# Brotli (quality 11, the Debian `brotli` CLI) is printed beside it: what a host that
+# precompresses with Brotli sends. The ceiling stays on gzip, which every host serves.
 PAGE_CEILING=520000
 total_gzip=0
+total_br=0
 for f in "$DIST"/*.wasm "$DIST"/*.js "$DIST"/*.css; do
   gz=$(gzip -9 -c "$f" | wc -c)
+  br=$(brotli -q 11 -c "$f" | wc -c)
   total_gzip=$((total_gzip + gz))
-  printf '%-60s %8d bytes raw, %8d gzip -9\n' "$f" "$(wc -c <"$f")" "$gz"
+  total_br=$((total_br + br))
+  printf '%-60s %8d bytes raw, %8d gzip -9, %8d brotli -q 11\n' "$f" "$(wc -c <"$f")" "$gz" "$br"
 done
-printf '%-60s %8s            %8d gzip -9 (ceiling %d)\n' "total (wasm + js + css)" "" "$total_gzip" "$PAGE_CEILING"
+printf '%-60s %8s            %8d gzip -9, %8d brotli -q 11 (ceiling %d gzip -9)\n' "total (wasm + js + css)" "" "$total_gzip" "$total_br" "$PAGE_CEILING"
 if [ "$total_gzip" -gt "$PAGE_CEILING" ]; then
   echo "the page is $total_gzip bytes gzip -9, over its ceiling of $PAGE_CEILING by $((total_gzip - PAGE_CEILING))" >&2
   exit 1
@@ -82,6 +87,7 @@ BASE_URL="http://127.0.0.1:$port/" node tests/e2e/guided.mjs
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/embed.mjs
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/monkey.mjs
 BASE_URL="http://127.0.0.1:$port/" node tests/e2e/budgets.mjs
+BASE_URL="http://127.0.0.1:$port/" node tests/e2e/a11y.mjs
 kill "$server_pid" 2>/dev/null || true
 wait "$server_pid" 2>/dev/null || true
 trap - EXIT

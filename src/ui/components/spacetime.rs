@@ -137,6 +137,17 @@ pub fn space_time(props: &SpaceTimeProps) -> Html {
     }
 }
 
+/// An arrow's or a mark's accessible name: the label drawn beside it (shortened, or a
+/// word the title puts in parentheses), then the title that says it in full, so the name
+/// holds what is seen.
+fn name(label: &str, title: &str) -> String {
+    if label.is_empty() {
+        title.to_string()
+    } else {
+        format!("{label}: {title}")
+    }
+}
+
 fn arrow(a: &Arrow, dispatch: &Callback<Action>) -> Html {
     let (x1, y1, x2, y2) = (
         lane_x(a.from),
@@ -165,7 +176,7 @@ fn arrow(a: &Arrow, dispatch: &Callback<Action>) -> Html {
     let lx = if dx >= 0.0 { mx + 4.0 } else { mx - 4.0 };
     html! {
         <g class={classes!("arrow", a.selected.then_some("selected"))} data-arrow={index.to_string()}
-            role="button" tabindex="-1" aria-pressed={a.selected.to_string()} aria-label={a.title.clone()} {onclick}>
+            role="button" tabindex="-1" aria-pressed={a.selected.to_string()} aria-label={name(&a.label, &a.title)} {onclick}>
             <title>{ &a.title }</title>
             <line class="hit" x1={format!("{x1:.1}")} y1={format!("{y1:.1}")} x2={format!("{x2:.1}")} y2={format!("{y2:.1}")} />
             <path class="shaft" d={path} />
@@ -180,7 +191,7 @@ fn mark(m: &Mark, dispatch: &Callback<Action>) -> Html {
     let onclick = dispatch.reform(move |_: MouseEvent| Action::SelectEvent(Some(index)));
     html! {
         <g class={classes!("mark", m.selected.then_some("selected"))} data-event={index.to_string()}
-            role="button" tabindex="-1" aria-pressed={m.selected.to_string()} aria-label={m.title.clone()} {onclick}>
+            role="button" tabindex="-1" aria-pressed={m.selected.to_string()} aria-label={name(&m.label, &m.title)} {onclick}>
             <title>{ &m.title }</title>
             <rect class="mark-dot" x={format!("{:.1}", x - 5.0)} y={format!("{:.1}", y - 5.0)} width="10" height="10" />
             <text class="mark-label" x={format!("{:.1}", x - 9.0)} y={format!("{:.1}", y + 4.0)} text-anchor="end">{ &m.label }</text>

@@ -158,7 +158,8 @@ pub fn topology(props: &TopologyProps) -> Html {
         let dispatch = props.dispatch.clone();
         Callback::from(move |_: MouseEvent| topo(&dispatch, TopologyAction::AddServer))
     };
-    let add_label = match v.next_port {
+    // The visible "+ Add server" is its name; the port it will take is its description.
+    let add_title = match v.next_port {
         Some(port) => format!("Add a server on port {port}"),
         None => "Add a server (the playground is full)".to_string(),
     };
@@ -169,7 +170,7 @@ pub fn topology(props: &TopologyProps) -> Html {
                 <h2>{ "Topology" }</h2>
                 <span class="topo-count">{ format!("{} of 8 servers", v.nodes.len()) }</span>
                 if !read_only {
-                    <button type="button" class="topo-add" onclick={add} aria-label={add_label.clone()} title={add_label}>
+                    <button type="button" class="topo-add" onclick={add} title={add_title}>
                         { "+ Add server" }
                     </button>
                 }
@@ -248,17 +249,19 @@ fn node(
     });
     let role = n.role_word();
     let master = n.role == Role::Master;
+    // The name says what the box shows, in its order (so a voice command that reads the
+    // box out matches it), then what the box shows only by shape or position.
     let label = format!(
-        "{} 127.0.0.1:{}, {role}{}, process {}, replid {}, {} {}{}",
+        "{} :{}, {role}, {}, replid {}, {} {}{}{}",
         n.name,
         n.port,
-        n.master_port
-            .map(|p| format!(" of {p}"))
-            .unwrap_or_default(),
         n.process.as_str(),
         n.replid,
         n.offset_name,
         n.offset,
+        n.master_port
+            .map(|p| format!(", replicating from :{p}"))
+            .unwrap_or_default(),
         if n.selected { ", selected" } else { "" },
     );
     let role_line = format!(
@@ -284,11 +287,13 @@ fn node(
                 // A double outline: the master's shape, not only its colour.
                 <rect class="topo-box-inner" x="4" y="4" width={(NODE_W - 8).to_string()} height={(NODE_H - 8).to_string()} rx="1" />
             }
-            <text class="topo-name" x={x.to_string()} y="22">{ &n.name }</text>
-            <text class="topo-port" x={(NODE_W - 10).to_string()} y="22" text-anchor="end">{ format!(":{}", n.port) }</text>
-            <text class="topo-role" x={x.to_string()} y="41">{ role_line }</text>
-            <text class="topo-replid" x={x.to_string()} y="59">{ format!("replid {}", n.replid) }</text>
-            <text class="topo-offset-name" x={x.to_string()} y="76">{ n.offset_name }</text>
+            // The spaces between the lines are not drawn (SVG draws text only inside
+            // <text>); they keep the lines apart as words in the box's text content.
+            <text class="topo-name" x={x.to_string()} y="22">{ &n.name }</text>{ " " }
+            <text class="topo-port" x={(NODE_W - 10).to_string()} y="22" text-anchor="end">{ format!(":{}", n.port) }</text>{ " " }
+            <text class="topo-role" x={x.to_string()} y="41">{ role_line }</text>{ " " }
+            <text class="topo-replid" x={x.to_string()} y="59">{ format!("replid {}", n.replid) }</text>{ " " }
+            <text class="topo-offset-name" x={x.to_string()} y="76">{ n.offset_name }</text>{ " " }
             <text class="topo-offset" x={x.to_string()} y="93">{ &n.offset }</text>
         </g>
     }
@@ -344,7 +349,7 @@ fn edge(
                 aria-label={format!("link {}: {}, {}{}", e.label, e.word.as_str(), e.detail, if net.is_empty() { String::new() } else { format!(", {net}") })}
                 {onclick} {onkeydown}>
                 <rect x={(-width / 2).to_string()} y="-15" width={width.to_string()} height="30" rx="4" />
-                <text class="topo-edge-state" y="-3" text-anchor="middle">{ state_line }</text>
+                <text class="topo-edge-state" y="-3" text-anchor="middle">{ state_line }</text>{ " " }
                 <text class="topo-edge-detail" y="11" text-anchor="middle">{ detail }</text>
             </g>
         </g>
