@@ -224,7 +224,7 @@ impl<'a> IntoIterator for &'a KeyMap {
 
 impl FromIterator<(Vec<u8>, Entry)> for KeyMap {
     fn from_iter<I: IntoIterator<Item = (Vec<u8>, Entry)>>(iter: I) -> KeyMap {
-        let mut map = KeyMap::new();
+        let mut map = KeyMap::default();
         for (key, entry) in iter {
             map.insert(key, entry);
         }
