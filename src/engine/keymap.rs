@@ -17,7 +17,6 @@ use std::ops::Index;
 
 use hashbrown::hash_table::{Entry as Probe, HashTable};
 
-use super::keyspace::Entry;
 use super::shared_vec::SharedVec;
 
 /// The index: entries (with their hashes) in a vector, found through a small hash table
@@ -31,17 +30,29 @@ use super::shared_vec::SharedVec;
 /// page tens of milliseconds of its main thread at once. Now a clone copies the table of
 /// positions and one pointer per page of keys; the first write to a page afterwards
 /// copies that page.
-#[derive(Clone, Default)]
-pub struct KeyMap {
+///
+/// Generic over what a key maps to (the keyspace's `Entry`), so the index knows nothing
+/// of values and the keyspace builds on it without the two naming each other.
+#[derive(Clone)]
+pub struct KeyMap<V> {
     index: HashTable<usize>,
-    slots: SharedVec<Slot>,
+    slots: SharedVec<Slot<V>>,
+}
+
+impl<V> Default for KeyMap<V> {
+    fn default() -> Self {
+        KeyMap {
+            index: HashTable::new(),
+            slots: SharedVec::default(),
+        }
+    }
 }
 
 #[derive(Clone, PartialEq)]
-struct Slot {
+struct Slot<V> {
     hash: u64,
     key: Vec<u8>,
-    entry: Entry,
+    entry: V,
 }
 
 /// A fixed 64-bit hash of a key: 8-byte words mixed by multiply-rotate, then a folded
@@ -90,7 +101,7 @@ fn hash_of(key: &[u8]) -> u64 {
     h.finish()
 }
 
-impl KeyMap {
+impl<V: Clone> KeyMap<V> {
     pub fn len(&self) -> usize {
         self.slots.len()
     }
@@ -112,11 +123,11 @@ impl KeyMap {
             .copied()
     }
 
-    pub fn get(&self, key: &[u8]) -> Option<&Entry> {
+    pub fn get(&self, key: &[u8]) -> Option<&V> {
         self.position(key).map(|i| &self.slots[i].entry)
     }
 
-    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
         let i = self.position(key)?;
         Some(&mut self.slots[i].entry)
     }
@@ -127,7 +138,7 @@ impl KeyMap {
 
     /// Sets `key`'s entry; returns the one it replaces (the stored key is kept, as a
     /// `BTreeMap` keeps it).
-    pub fn insert(&mut self, key: Vec<u8>, entry: Entry) -> Option<Entry> {
+    pub fn insert(&mut self, key: Vec<u8>, entry: V) -> Option<V> {
         match self.add(key, entry) {
             Ok(()) => None,
             Err((i, _, entry)) => Some(std::mem::replace(&mut self.slots[i].entry, entry)),
@@ -135,7 +146,7 @@ impl KeyMap {
     }
 
     /// Adds a key that must not be there yet; gives the key back if it is.
-    pub fn insert_new(&mut self, key: Vec<u8>, entry: Entry) -> Result<(), Vec<u8>> {
+    pub fn insert_new(&mut self, key: Vec<u8>, entry: V) -> Result<(), Vec<u8>> {
         self.add(key, entry)
             .map_err(|(i, _, _)| self.slots[i].key.clone())
     }
@@ -143,7 +154,7 @@ impl KeyMap {
     /// Adds a new key at the end of `slots`, or gives back the key's position and what
     /// was to be added.
     #[allow(clippy::type_complexity)]
-    fn add(&mut self, key: Vec<u8>, entry: Entry) -> Result<(), (usize, Vec<u8>, Entry)> {
+    fn add(&mut self, key: Vec<u8>, entry: V) -> Result<(), (usize, Vec<u8>, V)> {
         let hash = hash_of(&key);
         let slots = &mut self.slots;
         let at = slots.len();
@@ -160,7 +171,7 @@ impl KeyMap {
         }
     }
 
-    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+    pub fn remove(&mut self, key: &[u8]) -> Option<V> {
         let slots = &mut self.slots;
         let Ok(found) = self
             .index
@@ -183,8 +194,8 @@ impl KeyMap {
     }
 
     /// Every key with its entry, in ascending key order (what a `BTreeMap` walk gives).
-    pub fn iter(&self) -> std::vec::IntoIter<(&Vec<u8>, &Entry)> {
-        let mut all: Vec<(&Vec<u8>, &Entry)> = self.iter_unordered().collect();
+    pub fn iter(&self) -> std::vec::IntoIter<(&Vec<u8>, &V)> {
+        let mut all: Vec<(&Vec<u8>, &V)> = self.iter_unordered().collect();
         // Keys are unique: an unstable sort is as deterministic as a stable one.
         all.sort_unstable_by(|a, b| a.0.cmp(b.0));
         all.into_iter()
@@ -197,33 +208,28 @@ impl KeyMap {
 
     /// Every key with its entry in the index's own order: only for what no order can
     /// change (sums of digests, counts). Anything shown or written walks [`KeyMap::iter`].
-    pub fn iter_unordered(&self) -> impl Iterator<Item = (&Vec<u8>, &Entry)> {
+    pub fn iter_unordered(&self) -> impl Iterator<Item = (&Vec<u8>, &V)> {
         self.slots.iter().map(|s| (&s.key, &s.entry))
-    }
-
-    /// How many keys have an expiry.
-    pub fn count_with_expiry(&self) -> usize {
-        self.count_where(|e| e.expires_at.is_some())
     }
 
     /// How many entries satisfy `pred`: a count, which no order can change, so it walks
     /// the index as it lies instead of sorting every key first.
-    pub fn count_where(&self, pred: impl Fn(&Entry) -> bool) -> usize {
+    pub fn count_where(&self, pred: impl Fn(&V) -> bool) -> usize {
         self.slots.iter().filter(|s| pred(&s.entry)).count()
     }
 }
 
-impl<'a> IntoIterator for &'a KeyMap {
-    type Item = (&'a Vec<u8>, &'a Entry);
-    type IntoIter = std::vec::IntoIter<(&'a Vec<u8>, &'a Entry)>;
+impl<'a, V: Clone> IntoIterator for &'a KeyMap<V> {
+    type Item = (&'a Vec<u8>, &'a V);
+    type IntoIter = std::vec::IntoIter<(&'a Vec<u8>, &'a V)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
     }
 }
 
-impl FromIterator<(Vec<u8>, Entry)> for KeyMap {
-    fn from_iter<I: IntoIterator<Item = (Vec<u8>, Entry)>>(iter: I) -> KeyMap {
+impl<V: Clone> FromIterator<(Vec<u8>, V)> for KeyMap<V> {
+    fn from_iter<I: IntoIterator<Item = (Vec<u8>, V)>>(iter: I) -> KeyMap<V> {
         let mut map = KeyMap::default();
         for (key, entry) in iter {
             map.insert(key, entry);
@@ -232,30 +238,30 @@ impl FromIterator<(Vec<u8>, Entry)> for KeyMap {
     }
 }
 
-impl Index<&[u8]> for KeyMap {
-    type Output = Entry;
+impl<V: Clone> Index<&[u8]> for KeyMap<V> {
+    type Output = V;
 
-    fn index(&self, key: &[u8]) -> &Entry {
+    fn index(&self, key: &[u8]) -> &V {
         self.get(key).expect("no such key")
     }
 }
 
-impl Index<&Vec<u8>> for KeyMap {
-    type Output = Entry;
+impl<V: Clone> Index<&Vec<u8>> for KeyMap<V> {
+    type Output = V;
 
-    fn index(&self, key: &Vec<u8>) -> &Entry {
+    fn index(&self, key: &Vec<u8>) -> &V {
         &self[key.as_slice()]
     }
 }
 
-impl PartialEq for KeyMap {
-    fn eq(&self, other: &KeyMap) -> bool {
+impl<V: Clone + PartialEq> PartialEq for KeyMap<V> {
+    fn eq(&self, other: &KeyMap<V>) -> bool {
         // Equal key sets with equal entries, whatever order they were added in.
         self.len() == other.len() && self.iter_unordered().all(|(k, e)| other.get(k) == Some(e))
     }
 }
 
-impl fmt::Debug for KeyMap {
+impl<V: Clone + fmt::Debug> fmt::Debug for KeyMap<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.iter()).finish()
     }
@@ -264,7 +270,7 @@ impl fmt::Debug for KeyMap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::keyspace::Value;
+    use crate::engine::keyspace::{Entry, Value};
 
     fn entry(v: &[u8]) -> Entry {
         Entry {
@@ -312,7 +318,7 @@ mod tests {
         assert_eq!(m.insert_new(b"a".to_vec(), entry(b"3")), Err(b"a".to_vec()));
         assert_eq!(m.insert_new(b"b".to_vec(), entry(b"3")), Ok(()));
         assert_eq!(m.get(b"a"), Some(&entry(b"2")));
-        let same: KeyMap = [(b"b".to_vec(), entry(b"3")), (b"a".to_vec(), entry(b"2"))]
+        let same: KeyMap<Entry> = [(b"b".to_vec(), entry(b"3")), (b"a".to_vec(), entry(b"2"))]
             .into_iter()
             .collect();
         assert_eq!(m, same);

@@ -10,7 +10,8 @@ use std::hash::BuildHasherDefault;
 
 use indexmap::{IndexMap, IndexSet};
 
-pub use super::keymap::KeyMap;
+/// One database's keys and their entries.
+pub type KeyMap = super::keymap::KeyMap<Entry>;
 
 pub const DEFAULT_DATABASES: usize = 16;
 
@@ -188,7 +189,7 @@ pub struct Db {
 
 impl Db {
     pub fn keys_with_expiry(&self) -> usize {
-        self.entries.count_with_expiry()
+        self.entries.count_where(|e| e.expires_at.is_some())
     }
 }
 

@@ -5,9 +5,23 @@
 //!
 //! [`SyncDecision::reason`]: super::SyncDecision::reason
 
-use super::master::Refusal;
 use super::{SyncProtocol, NULL_REPLID};
 use crate::engine::Node;
+
+/// Why a PSYNC could not continue partially.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Refusal {
+    /// `PSYNC ? -1`: the replica itself asks for a snapshot.
+    FullRequested,
+    /// PSYNC2: the id is neither our replid nor our replid2.
+    IdMismatch,
+    /// PSYNC2: our replid2, but past the offset where we stopped following that history.
+    PastSecondId,
+    /// PSYNC1: the id is not our run id.
+    RunIdMismatch,
+    /// The right history, but the backlog does not hold the offset.
+    NoBacklog,
+}
 
 /// Why a SYNC (no id, no offset) is always a full resynchronization.
 pub(super) const SYNC: &str = "SYNC, the protocol of Redis before 2.8: the replica sends no replication ID and no offset, \

@@ -1,6 +1,7 @@
 //! The master's side: serving PSYNC/SYNC, snapshots, the stream, pings and timeouts.
 
-use super::{explain, ReplicaPeer, ReplicaSyncState, SyncProtocol};
+use super::explain::{self, Refusal};
+use super::{ReplicaPeer, ReplicaSyncState, SyncProtocol};
 use crate::engine::rdb::{self, ReplInfo, SnapshotMeta};
 use crate::engine::resp::{encode_command, reply};
 use crate::engine::{replica_name, Client, ClientRole, ConnId, Event, Node, REDIS_VERSION};
@@ -30,21 +31,6 @@ pub struct SyncDecision {
     pub backlog: Option<(u64, usize)>,
     /// For a partial resync: how many backlog bytes were sent.
     pub backlog_bytes_sent: usize,
-}
-
-/// Why a PSYNC could not continue partially.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Refusal {
-    /// `PSYNC ? -1`: the replica itself asks for a snapshot.
-    FullRequested,
-    /// PSYNC2: the id is neither our replid nor our replid2.
-    IdMismatch,
-    /// PSYNC2: our replid2, but past the offset where we stopped following that history.
-    PastSecondId,
-    /// PSYNC1: the id is not our run id.
-    RunIdMismatch,
-    /// The right history, but the backlog does not hold the offset.
-    NoBacklog,
 }
 
 impl Node {
