@@ -17,7 +17,7 @@ use web_sys::MessageEvent;
 use yew::prelude::*;
 
 use crate::bus::LogEntry;
-use crate::scenario::{guided, link};
+use crate::scenario::{guided, share_link as link};
 use crate::ui::model::server_panel::PanelAction;
 use crate::ui::model::timeline::{format_speed, SPEEDS};
 use crate::ui::opening::Waiting;

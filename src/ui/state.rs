@@ -311,7 +311,7 @@ impl Sim {
             Some(title) => format!("the guided scenario \u{201c}{title}\u{201d}"),
             None => "the guided scenario".to_string(),
         };
-        let link = scenario::link::encode(&scenario::link::SharedRun {
+        let link = scenario::share_link::encode(&scenario::share_link::SharedRun {
             scenario: scenario.clone(),
             step: None,
         });
@@ -1423,7 +1423,7 @@ mod tests {
         let Some(ShareView::Link(shared)) = &sim.share else {
             panic!("{:?}", sim.share)
         };
-        assert!(scenario::link::decode(&shared.link).is_ok());
+        assert!(scenario::share_link::decode(&shared.link).is_ok());
         // A typed line over the scenario format's limit: the console takes it, a link cannot.
         let line = format!("SET big {}", "x".repeat(scenario::limits::MAX_LINE_BYTES));
         sim.apply(Action::SubmitCommand { server: 0, line });
