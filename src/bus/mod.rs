@@ -690,6 +690,12 @@ impl Bus {
         self.world.server_by_port(port)
     }
 
+    /// The server a connection to `host:port` reaches (127.0.0.1 or localhost, and a
+    /// server's port), as the bus routes every connection.
+    pub fn route(&self, host: &str, port: u16) -> Option<ServerId> {
+        self.world.route(host, port)
+    }
+
     pub fn console(&self, id: ServerId) -> &Console {
         &self.world.consoles[id]
     }

@@ -18,6 +18,7 @@ use rand_core::{RngCore, SeedableRng};
 use super::console::Console;
 use super::log::{LogEntry, LogKind, SentAt};
 use super::{Fault, LinkConfig, ServerId, EPOCH_MS};
+use crate::engine::splitmix::mix_seed;
 use crate::engine::{resp, Config, ConnId, Input, Node, Output, PeerAddr};
 
 /// Largest piece a bandwidth-limited link carries as one delivery: a big payload (a full
@@ -234,14 +235,6 @@ pub(crate) struct World {
     pub traffic: u64,
 }
 
-pub(crate) fn mix_seed(seed: u64, index: u64) -> u64 {
-    // SplitMix64 finaliser: independent-looking per-server seeds from one run seed.
-    let mut z = seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// The bus's random stream: a constant far from the per-server indexes keeps it apart
 /// from the server id seeds drawn from the same run seed.
 const RNG_STREAM: u64 = 0x6A09_E667_F3BC_C908;
@@ -308,6 +301,14 @@ impl World {
 
     pub fn server_by_port(&self, port: u16) -> Option<ServerId> {
         self.servers.iter().position(|s| s.port == port)
+    }
+
+    /// The server a connection to `host:port` reaches: every server listens on 127.0.0.1,
+    /// which `localhost` names too; any other host is nobody on the bus.
+    pub fn route(&self, host: &str, port: u16) -> Option<ServerId> {
+        (host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost"))
+            .then(|| self.server_by_port(port))
+            .flatten()
     }
 
     pub fn is_cut(&self, a: ServerId, b: ServerId) -> bool {
@@ -1230,11 +1231,7 @@ impl World {
                             port,
                         },
                     );
-                    let to = if host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost") {
-                        self.server_by_port(port)
-                    } else {
-                        None
-                    };
+                    let to = self.route(&host, port);
                     self.connecting.insert((server, conn), ());
                     match to {
                         Some(to) => self.transmit(

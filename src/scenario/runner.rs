@@ -22,6 +22,7 @@ use super::{Action, Scenario, ScenarioError, WriteKind};
 use crate::bus::{
     BudgetStop, Bus, Fault, LinkConfig, LogKind, RunPause, ServerId, DEFAULT_LATENCY_MS, EPOCH_MS,
 };
+use crate::engine::splitmix::SplitMix64;
 use crate::engine::Event;
 
 /// One step of the expanded schedule.
@@ -451,21 +452,17 @@ pub fn action_steps(
     Ok(out)
 }
 
-/// SplitMix64: the load generators' keys and values, from the scenario seed.
+/// The load generators' keys and values, from the scenario seed.
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Rng(SplitMix64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
+        Rng(SplitMix64::new(seed))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// In `0..n` (0 when n is 0); the tiny modulo bias does not matter here.

@@ -839,9 +839,7 @@ fn format_output(reply: &Reply, raw: bool) -> String {
 
 /// The bus server a replica's `host:port` reaches, the way the bus routes connections.
 fn bus_target(bus: &Bus, host: &str, port: u16) -> Option<ServerId> {
-    (host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost"))
-        .then(|| bus.server_by_port(port))
-        .flatten()
+    bus.route(host, port)
 }
 
 /// The state of a replica's link, in the words the cards and the links table use.

@@ -291,10 +291,7 @@ fn check_pair(bus: &Bus, a: ServerId, b: ServerId) -> Result<(), String> {
 /// The server a replica's master link reaches, the way the bus routes connections.
 fn master_of(bus: &Bus, id: ServerId) -> Option<ServerId> {
     let link = bus.server(id).node.master_link()?;
-    let local = link.host == "127.0.0.1" || link.host.eq_ignore_ascii_case("localhost");
-    local
-        .then(|| bus.server_by_port(link.port))
-        .flatten()
+    bus.route(&link.host, link.port)
         .filter(|&m| !bus.is_removed(m))
 }
 
