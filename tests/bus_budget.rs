@@ -5,8 +5,11 @@
 
 use std::time::{Duration, Instant};
 
+#[path = "common/test_bed.rs"]
+mod test_bed;
 use replscope::bus::{hash_entries, Budget, BudgetLimit, Bus, LogKind, ServerId, EPOCH_MS};
 use replscope::engine::Config;
+use test_bed::TestBed;
 
 const KB: u64 = 1 << 10;
 const MB: u64 = 1 << 20;

@@ -4,8 +4,11 @@
 
 use std::collections::BTreeMap;
 
+#[path = "common/test_bed.rs"]
+mod test_bed;
 use replscope::bus::{hash_entries, Bus, Fault, LinkConfig, ServerId};
 use replscope::engine::Config;
+use test_bed::TestBed;
 
 fn config(port: u16) -> Config {
     // A small backlog keeps the state digests cheap to compute.

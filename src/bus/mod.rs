@@ -36,6 +36,10 @@
 mod budget;
 mod console;
 mod log;
+// Only the page's models' tests use it among the library's own.
+#[cfg(all(test, feature = "web"))]
+#[path = "../../tests/common/test_bed.rs"]
+pub(crate) mod test_bed;
 mod world;
 
 use std::fmt;
@@ -259,7 +263,6 @@ enum Action {
         at: u64,
         fault: Fault,
     },
-    DefaultLink(LinkConfig),
     RemoveServer {
         server: ServerId,
     },
@@ -287,7 +290,6 @@ impl World {
                 } => self.submit_pipe(*server, data.clone(), *commands),
                 Action::Fault(f) => self.apply_fault(f.clone()),
                 Action::Schedule { at, fault } => self.schedule(*at, Pending::Fault(fault.clone())),
-                Action::DefaultLink(config) => self.default_link = *config,
                 Action::RemoveServer { server } => self.remove_server(*server),
             },
         }
@@ -752,11 +754,6 @@ impl Bus {
         self.world.link_config(from, to)
     }
 
-    /// The configuration of every link not configured on its own.
-    pub fn set_default_link(&mut self, config: LinkConfig) {
-        self.perform(Move::Other(Box::new(Action::DefaultLink(config))));
-    }
-
     /// Types a command line into a server's console, as redis-cli would send it.
     /// Returns redis-cli's complaint for a line it would not send.
     pub fn submit_command(&mut self, server: ServerId, line: &str) -> Result<(), String> {
@@ -994,34 +991,6 @@ impl Bus {
         Ok(())
     }
 
-    /// The usual test bed: a master on port 6380 ("master") and `replicas` replicas on
-    /// 6381, 6382, ... ("replica-0", ...), each sent `REPLICAOF`, then 7 s of virtual time
-    /// so every one has finished its full sync (diskless, after the 5 s default delay).
-    /// Returns the bus and the master's id.
-    pub fn master_and_synced_replicas(seed: u64, replicas: u16) -> (Bus, ServerId) {
-        let mut bus = Bus::new(seed);
-        let master = bus.add_server(
-            "master",
-            Config {
-                port: 6380,
-                ..Config::default()
-            },
-        );
-        for i in 0..replicas {
-            let r = bus.add_server(
-                &format!("replica-{i}"),
-                Config {
-                    port: 6381 + i,
-                    ..Config::default()
-                },
-            );
-            bus.submit_command(r, "REPLICAOF 127.0.0.1 6380")
-                .expect("a well-formed line");
-        }
-        bus.advance(7_000);
-        (bus, master)
-    }
-
     /// One event back: to the end of the latest earlier move that left the log shorter
     /// (moves in which only time passed show nothing to step over). `false` at the start.
     pub fn step_back(&mut self) -> bool {
@@ -1157,7 +1126,7 @@ impl Bus {
         let _ = fmt::write(
             &mut h,
             format_args!(
-                "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
+                "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
                 w.now,
                 w.servers,
                 w.procs,
@@ -1166,7 +1135,6 @@ impl Bus {
                 w.connecting,
                 w.severed,
                 w.links,
-                w.default_link,
                 // The heap's layout is an implementation detail: digest the order.
                 w.queue.clone().into_sorted_vec(),
                 w.seq,

@@ -17,7 +17,7 @@ use rand_core::{RngCore, SeedableRng};
 
 use super::console::Console;
 use super::log::{LogEntry, LogKind, SentAt};
-use super::{Fault, LinkConfig, ServerId, EPOCH_MS};
+use super::{Fault, LinkConfig, ServerId, DEFAULT_LATENCY_MS, EPOCH_MS};
 use crate::engine::splitmix::mix_seed;
 use crate::engine::{resp, Config, ConnId, Input, Node, Output, PeerAddr};
 
@@ -184,7 +184,7 @@ pub(crate) struct Proc {
 /// One direction of the network between two servers.
 #[derive(Debug, Clone)]
 pub(crate) struct Link {
-    /// None: the bus's default link.
+    /// None: [`LinkConfig::default`].
     pub config: Option<LinkConfig>,
     /// Silently partitioned / held: traffic waits in `parked`, nobody is told.
     pub held: bool,
@@ -211,7 +211,6 @@ pub(crate) struct World {
     /// Connection ends that are dead (severed, peer crashed) but not yet told.
     pub severed: LiteMap<(ServerId, ConnId), ()>,
     pub links: LiteMap<(ServerId, ServerId), Link>,
-    pub default_link: LinkConfig,
     /// A min-heap: far fewer bytes moved per event than an ordered map.
     pub queue: BinaryHeap<Reverse<Queued>>,
     pub seq: u64,
@@ -252,7 +251,6 @@ impl World {
             connecting: LiteMap::new(),
             severed: LiteMap::new(),
             links: LiteMap::new(),
-            default_link: LinkConfig::default(),
             queue: BinaryHeap::new(),
             seq: 0,
             scheduled_tick: Vec::new(),
@@ -319,7 +317,7 @@ impl World {
         self.links
             .get(&(from, to))
             .and_then(|l| l.config)
-            .unwrap_or(self.default_link)
+            .unwrap_or_default()
     }
 
     fn link_mut(&mut self, from: ServerId, to: ServerId) -> &mut Link {
@@ -926,13 +924,12 @@ impl World {
     /// anything sent earlier on the same stream.
     fn transmit(&mut self, from: ServerId, to: ServerId, mut p: Pending) {
         let now = self.now;
-        let default = self.default_link;
         let link = self.link_mut(from, to);
         if link.held {
             link.parked.push(p);
             return;
         }
-        let config = link.config.unwrap_or(default);
+        let config = link.config.unwrap_or_default();
         let start_us = (now * 1000).max(link.wire_free_us);
         let wire_us = match config.bandwidth {
             Some(bytes_per_ms) if bytes_per_ms > 0 => {
@@ -1051,7 +1048,7 @@ impl World {
                     return; // the connecting side gave up (or crashed) meanwhile
                 }
                 let Some(to) = to else {
-                    let at = now + self.default_link.latency_ms;
+                    let at = now + DEFAULT_LATENCY_MS;
                     self.schedule(
                         at,
                         Pending::ConnectFailed {
@@ -1244,7 +1241,7 @@ impl World {
                             },
                         ),
                         None => {
-                            let at = self.now + self.default_link.latency_ms;
+                            let at = self.now + DEFAULT_LATENCY_MS;
                             self.schedule(
                                 at,
                                 Pending::ConnectArrive {
