@@ -21,6 +21,7 @@ pub mod generator;
 pub mod guided;
 pub mod player;
 pub mod runner;
+pub mod schedule;
 pub mod session;
 pub mod share;
 pub mod share_link;
