@@ -171,7 +171,8 @@ pub enum Fault {
 }
 
 impl Fault {
-    fn servers(&self) -> Vec<ServerId> {
+    /// The servers it acts on.
+    pub fn servers(&self) -> Vec<ServerId> {
         match *self {
             Fault::Cut { a, b } | Fault::Heal { a, b } | Fault::Sever { a, b, .. } => vec![a, b],
             Fault::Hold { from, to }
@@ -809,12 +810,20 @@ impl Bus {
         Ok(())
     }
 
-    /// Injects a fault now.
+    /// Injects a fault now. A cut of servers already cut apart, or a heal of servers
+    /// neither cut nor held apart, changes nothing and is not recorded as a move.
     pub fn inject(&mut self, fault: Fault) -> Result<(), String> {
         for s in fault.servers() {
             self.check_server(s)?;
         }
-        self.perform(Move::Other(Box::new(Action::Fault(fault))));
+        let changes = match fault {
+            Fault::Cut { a, b } => !self.is_cut(a, b),
+            Fault::Heal { a, b } => self.is_cut(a, b) || self.is_held(a, b) || self.is_held(b, a),
+            _ => true,
+        };
+        if changes {
+            self.perform(Move::Other(Box::new(Action::Fault(fault))));
+        }
         Ok(())
     }
 
@@ -836,20 +845,15 @@ impl Bus {
     }
 
     /// Cuts the network between two servers: their connections reset, new ones fail.
+    /// Nothing happens for a server the bus does not run.
     pub fn cut(&mut self, a: ServerId, b: ServerId) {
-        if !self.is_cut(a, b) && self.check_server(a).and(self.check_server(b)).is_ok() {
-            self.perform(Move::Other(Box::new(Action::Fault(Fault::Cut { a, b }))));
-        }
+        let _ = self.inject(Fault::Cut { a, b });
     }
 
-    /// Ends a cut, and any silent partition, between two servers.
+    /// Ends a cut, and any silent partition, between two servers. Nothing happens for a
+    /// server the bus does not run.
     pub fn heal(&mut self, a: ServerId, b: ServerId) {
-        let partitioned = self.is_held(a, b) || self.is_held(b, a);
-        if (self.is_cut(a, b) || partitioned)
-            && self.check_server(a).and(self.check_server(b)).is_ok()
-        {
-            self.perform(Move::Other(Box::new(Action::Fault(Fault::Heal { a, b }))));
-        }
+        let _ = self.inject(Fault::Heal { a, b });
     }
 
     /// The connections between two servers die; each end notices after `detect_ms`.

@@ -908,6 +908,7 @@ pub fn use_host(options: Option<EmbedOptions>, sim: &Sim, dispatch: Callback<Act
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bus::Fault;
     use crate::ui::model::topology::TopologyAction;
 
     fn options(query: &str) -> EmbedOptions {
@@ -1438,7 +1439,9 @@ mod tests {
         });
         sim.apply(Action::Cut(0, 1));
         sim.apply(Action::Topology(TopologyAction::AddServer));
-        sim.apply(Action::Topology(TopologyAction::Crash(1)));
+        sim.apply(Action::Topology(TopologyAction::Fault(Fault::Crash {
+            server: 1,
+        })));
         sim.apply(Action::Panel(PanelAction::LoadStart));
         sim.apply(Action::Share);
         let why = error(call(

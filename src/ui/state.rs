@@ -11,12 +11,13 @@ use std::rc::Rc;
 use yew::Reducible;
 
 use super::model::topology::{self, TopologyAction};
-use crate::bus::{format_reply, quote, Bus, ServerId};
+use crate::bus::{format_reply, quote, Bus, Fault, ServerId};
 use crate::engine::keyspace::{is_expired, Value};
 use crate::engine::replication::LinkStateName;
 use crate::engine::resp::{split_args, Reply};
 use crate::engine::Role;
 use crate::scenario::generator::GenerateSpec;
+use crate::scenario::schedule::Step;
 use crate::scenario::session::Session;
 use crate::scenario::{self, Scenario};
 use crate::ui::model::inspect::{InspectAction, InspectUi};
@@ -496,17 +497,17 @@ impl Sim {
             .act(&mut self.bus.borrow_mut(), action)
     }
 
+    /// A step on servers by id, carried out and recorded ([`Session::act_step`]).
+    pub(crate) fn act_step(&self, step: Step) -> Result<(), String> {
+        self.session
+            .borrow_mut()
+            .act_step(&mut self.bus.borrow_mut(), step)
+    }
+
     /// A line typed into a server's console.
     pub(crate) fn act_command(&self, server: ServerId, line: &str) -> Result<(), String> {
-        let name = self
-            .bus()
-            .servers()
-            .get(server)
-            .map(|s| s.name.clone())
-            .ok_or_else(|| format!("no server s{server}"))?;
-        self.act(scenario::Action::Command {
-            at: 0,
-            server: name,
+        self.act_step(Step::Command {
+            server,
             line: line.to_string(),
         })
     }
@@ -549,10 +550,12 @@ impl Sim {
             Action::HistoryPrev => self.history_walk(-1),
             Action::HistoryNext => self.history_walk(1),
             Action::Cut(a, b) => {
-                self.topology_notice = topology::apply(self, TopologyAction::Cut(a, b)).err()
+                self.topology_notice =
+                    topology::apply(self, TopologyAction::Fault(Fault::Cut { a, b })).err()
             }
             Action::Heal(a, b) => {
-                self.topology_notice = topology::apply(self, TopologyAction::Heal(a, b)).err()
+                self.topology_notice =
+                    topology::apply(self, TopologyAction::Fault(Fault::Heal { a, b })).err()
             }
             Action::Tick(wall_ms) => {
                 if !self.paused {
