@@ -1,109 +1,15 @@
-//! Faults: what goes wrong (or right again) on a link or a server, injected now or at a
-//! virtual time, and what each one does to the world.
+//! What each [`Fault`] does to the world, injected now or at its scheduled time: cuts and
+//! heals, severed connections, held and released directions, link changes, and a
+//! server's crash, restart, pause, resume and save. The type itself is the bus's
+//! vocabulary, with [`ServerId`] and [`super::LinkConfig`], in `mod.rs`.
 
 use std::cmp::Reverse;
-use std::fmt;
 
 use super::log::LogKind;
-use super::network::{Endpoint, LinkConfig};
-use super::world::{Pending, ProcState, World};
-use super::ServerId;
+use super::world::{Endpoint, Pending, ProcState, World};
+use super::{Fault, ServerId};
 use crate::engine::splitmix::mix_seed;
 use crate::engine::{ConnId, Input, Node};
-
-/// Something that goes wrong (or right again), to a link or to a server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fault {
-    /// Both directions: connections reset at once, new ones fail ("No route to host").
-    Cut { a: ServerId, b: ServerId },
-    /// Ends a cut and releases any hold between the two servers.
-    Heal { a: ServerId, b: ServerId },
-    /// The connections between `a` and `b` die now (bytes in flight are lost); each end
-    /// notices `detect_ms` later. New connections may be made at once.
-    Sever {
-        a: ServerId,
-        b: ServerId,
-        detect_ms: u64,
-    },
-    /// Traffic from `from` to `to` is held: nothing arrives, nobody is told, connections
-    /// stay open. Both directions held is a silent partition; one is a one-way partition.
-    Hold { from: ServerId, to: ServerId },
-    /// Lets held traffic through, in order, as if it had been retransmitted.
-    Release { from: ServerId, to: ServerId },
-    /// Changes one direction's latency, bandwidth, delay or jitter.
-    SetLink {
-        from: ServerId,
-        to: ServerId,
-        config: LinkConfig,
-    },
-    /// The process dies: its memory is lost, its peers see their connections reset.
-    Crash { server: ServerId },
-    /// The process starts again (crashing it first if running), loading its last saved
-    /// RDB if `from_disk` and there is one, otherwise empty.
-    Restart { server: ServerId, from_disk: bool },
-    /// SIGSTOP: the process handles nothing; bytes queue up, timers fire late.
-    Pause { server: ServerId },
-    /// SIGCONT.
-    Resume { server: ServerId },
-    /// The server writes its RDB to disk (SAVE).
-    Save { server: ServerId },
-}
-
-impl Fault {
-    /// The servers it acts on.
-    pub fn servers(&self) -> Vec<ServerId> {
-        match *self {
-            Fault::Cut { a, b } | Fault::Heal { a, b } | Fault::Sever { a, b, .. } => vec![a, b],
-            Fault::Hold { from, to }
-            | Fault::Release { from, to }
-            | Fault::SetLink { from, to, .. } => vec![from, to],
-            Fault::Crash { server }
-            | Fault::Restart { server, .. }
-            | Fault::Pause { server }
-            | Fault::Resume { server }
-            | Fault::Save { server } => vec![server],
-        }
-    }
-}
-
-impl fmt::Display for Fault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Fault::Cut { a, b } => write!(f, "cut s{a} <-> s{b}"),
-            Fault::Heal { a, b } => write!(f, "heal s{a} <-> s{b}"),
-            Fault::Sever { a, b, detect_ms } => write!(
-                f,
-                "sever s{a} <-> s{b} (the ends notice after {detect_ms}ms)"
-            ),
-            Fault::Hold { from, to } => {
-                write!(f, "hold s{from} -> s{to} (bytes held, nobody told)")
-            }
-            Fault::Release { from, to } => write!(f, "release s{from} -> s{to}"),
-            Fault::SetLink { from, to, config } => {
-                let bw = config
-                    .bandwidth
-                    .map_or("unlimited".to_string(), |b| format!("{b}B/ms"));
-                write!(
-                    f,
-                    "link s{from} -> s{to}: latency {}ms, bandwidth {bw}, extra delay {}ms, jitter {}ms",
-                    config.latency_ms, config.extra_delay_ms, config.jitter_ms
-                )
-            }
-            Fault::Crash { server } => write!(f, "crash s{server}"),
-            Fault::Restart {
-                server,
-                from_disk: true,
-            } => write!(f, "restart s{server} (loading its RDB from disk)"),
-            Fault::Restart {
-                server,
-                from_disk: false,
-            } => write!(f, "restart s{server} (without an RDB)"),
-            Fault::Pause { server } => write!(f, "pause s{server} (SIGSTOP)"),
-            Fault::Resume { server } => write!(f, "resume s{server} (SIGCONT)"),
-            Fault::Save { server } => write!(f, "save s{server}"),
-        }
-    }
-}
 
 impl World {
     pub fn apply_fault(&mut self, fault: Fault) {

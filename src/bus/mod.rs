@@ -52,12 +52,10 @@ pub use budget::{
     DEFAULT_MAX_STEPS,
 };
 pub use console::{format_reply, quote, Console, ConsoleEntry};
-pub use faults::Fault;
 pub use log::{hash as hash_entries, LogEntry, LogKind, SentAt};
-use network::Endpoint;
-pub use network::{LinkConfig, DEFAULT_LATENCY_MS, SEGMENT_BYTES};
+pub use network::SEGMENT_BYTES;
 pub use world::Server;
-use world::{Pending, ProcState, World};
+use world::{Endpoint, Pending, ProcState, World};
 
 /// Where [`Bus::run_until_entry`] paused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +106,128 @@ pub const CHECKPOINT_SHARE_DIVISOR: u64 = 4;
 /// replaying, so the copies may be several times what is recorded: an ordinary run (a few
 /// MB of keys) keeps a checkpoint every 4096 entries.
 pub const CHECKPOINT_WORLD_DIVISOR: u64 = 16;
+
+/// Default one-way latency of a link, in milliseconds.
+pub const DEFAULT_LATENCY_MS: u64 = 1;
+
+/// One direction of the network between two servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkConfig {
+    /// One-way propagation delay.
+    pub latency_ms: u64,
+    /// Bytes per millisecond the link carries; `None`: unlimited (bytes leave at once).
+    pub bandwidth: Option<u64>,
+    /// Extra delay on top of the latency (a slow or congested path).
+    pub extra_delay_ms: u64,
+    /// Up to this many more milliseconds, drawn per chunk from the run's random stream.
+    /// Never reorders a stream.
+    pub jitter_ms: u64,
+}
+
+impl Default for LinkConfig {
+    fn default() -> Self {
+        LinkConfig {
+            latency_ms: DEFAULT_LATENCY_MS,
+            bandwidth: None,
+            extra_delay_ms: 0,
+            jitter_ms: 0,
+        }
+    }
+}
+
+/// Something that goes wrong (or right again), to a link or to a server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Both directions: connections reset at once, new ones fail ("No route to host").
+    Cut { a: ServerId, b: ServerId },
+    /// Ends a cut and releases any hold between the two servers.
+    Heal { a: ServerId, b: ServerId },
+    /// The connections between `a` and `b` die now (bytes in flight are lost); each end
+    /// notices `detect_ms` later. New connections may be made at once.
+    Sever {
+        a: ServerId,
+        b: ServerId,
+        detect_ms: u64,
+    },
+    /// Traffic from `from` to `to` is held: nothing arrives, nobody is told, connections
+    /// stay open. Both directions held is a silent partition; one is a one-way partition.
+    Hold { from: ServerId, to: ServerId },
+    /// Lets held traffic through, in order, as if it had been retransmitted.
+    Release { from: ServerId, to: ServerId },
+    /// Changes one direction's latency, bandwidth, delay or jitter.
+    SetLink {
+        from: ServerId,
+        to: ServerId,
+        config: LinkConfig,
+    },
+    /// The process dies: its memory is lost, its peers see their connections reset.
+    Crash { server: ServerId },
+    /// The process starts again (crashing it first if running), loading its last saved
+    /// RDB if `from_disk` and there is one, otherwise empty.
+    Restart { server: ServerId, from_disk: bool },
+    /// SIGSTOP: the process handles nothing; bytes queue up, timers fire late.
+    Pause { server: ServerId },
+    /// SIGCONT.
+    Resume { server: ServerId },
+    /// The server writes its RDB to disk (SAVE).
+    Save { server: ServerId },
+}
+
+impl Fault {
+    /// The servers it acts on.
+    pub fn servers(&self) -> Vec<ServerId> {
+        match *self {
+            Fault::Cut { a, b } | Fault::Heal { a, b } | Fault::Sever { a, b, .. } => vec![a, b],
+            Fault::Hold { from, to }
+            | Fault::Release { from, to }
+            | Fault::SetLink { from, to, .. } => vec![from, to],
+            Fault::Crash { server }
+            | Fault::Restart { server, .. }
+            | Fault::Pause { server }
+            | Fault::Resume { server }
+            | Fault::Save { server } => vec![server],
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Cut { a, b } => write!(f, "cut s{a} <-> s{b}"),
+            Fault::Heal { a, b } => write!(f, "heal s{a} <-> s{b}"),
+            Fault::Sever { a, b, detect_ms } => write!(
+                f,
+                "sever s{a} <-> s{b} (the ends notice after {detect_ms}ms)"
+            ),
+            Fault::Hold { from, to } => {
+                write!(f, "hold s{from} -> s{to} (bytes held, nobody told)")
+            }
+            Fault::Release { from, to } => write!(f, "release s{from} -> s{to}"),
+            Fault::SetLink { from, to, config } => {
+                let bw = config
+                    .bandwidth
+                    .map_or("unlimited".to_string(), |b| format!("{b}B/ms"));
+                write!(
+                    f,
+                    "link s{from} -> s{to}: latency {}ms, bandwidth {bw}, extra delay {}ms, jitter {}ms",
+                    config.latency_ms, config.extra_delay_ms, config.jitter_ms
+                )
+            }
+            Fault::Crash { server } => write!(f, "crash s{server}"),
+            Fault::Restart {
+                server,
+                from_disk: true,
+            } => write!(f, "restart s{server} (loading its RDB from disk)"),
+            Fault::Restart {
+                server,
+                from_disk: false,
+            } => write!(f, "restart s{server} (without an RDB)"),
+            Fault::Pause { server } => write!(f, "pause s{server} (SIGSTOP)"),
+            Fault::Resume { server } => write!(f, "resume s{server} (SIGCONT)"),
+            Fault::Save { server } => write!(f, "save s{server}"),
+        }
+    }
+}
 
 /// One step of the timeline: what was done to the world, in order. Replaying the moves
 /// from a checkpoint rebuilds the state exactly.
@@ -165,6 +285,7 @@ impl World {
             Move::Other(action) => match &**action {
                 Action::AddServer { name, config } => {
                     self.add_server(name, (**config).clone());
+                    self.traffic += budget::SERVER_BYTES;
                 }
                 Action::Command { server, line } => self.submit_command(*server, line),
                 Action::Pipe {

@@ -1,66 +1,21 @@
-//! The network between the servers: connections (each end and its peer), the directed
-//! links they travel on (latency, bandwidth, jitter, holds), and how bytes, SYNs and FINs
-//! are put on a link and taken off it. In-order delivery per stream lives here: jitter or
-//! a slower link never lets a chunk overtake the one before it.
-
-use rand_core::RngCore;
+//! The network between the servers: how a connection is made, refused, closed or
+//! aborted, and how bytes, SYNs and FINs are put on a directed link (held, serialized at
+//! its bandwidth, delayed by its latency and jitter) and taken off it. In-order delivery
+//! per stream lives here: jitter or a slower link never lets a chunk overtake the one
+//! before it. The world's tables of connection ends and links are in `world.rs`.
 
 use std::cmp::Reverse;
 
+use rand_core::RngCore;
+
 use super::log::LogKind;
-use super::world::{Pending, ProcState, World};
-use super::ServerId;
+use super::world::{Endpoint, Link, Pending, ProcState, World};
+use super::{LinkConfig, ServerId};
 use crate::engine::{ConnId, Input, PeerAddr};
-
-/// Default one-way latency of a link, in milliseconds.
-pub const DEFAULT_LATENCY_MS: u64 = 1;
-
-/// One direction of the network between two servers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LinkConfig {
-    /// One-way propagation delay.
-    pub latency_ms: u64,
-    /// Bytes per millisecond the link carries; `None`: unlimited (bytes leave at once).
-    pub bandwidth: Option<u64>,
-    /// Extra delay on top of the latency (a slow or congested path).
-    pub extra_delay_ms: u64,
-    /// Up to this many more milliseconds, drawn per chunk from the run's random stream.
-    /// Never reorders a stream.
-    pub jitter_ms: u64,
-}
-
-impl Default for LinkConfig {
-    fn default() -> Self {
-        LinkConfig {
-            latency_ms: DEFAULT_LATENCY_MS,
-            bandwidth: None,
-            extra_delay_ms: 0,
-            jitter_ms: 0,
-        }
-    }
-}
 
 /// Largest piece a bandwidth-limited link carries as one delivery: a big payload (a full
 /// sync's RDB) arrives piece by piece, as the receiver would read it from a real socket.
 pub const SEGMENT_BYTES: usize = 16 * 1024;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Endpoint {
-    Server(ServerId, ConnId),
-    Console(ServerId),
-}
-
-/// One direction of the network between two servers.
-#[derive(Debug, Clone)]
-pub(crate) struct Link {
-    /// None: [`LinkConfig::default`].
-    pub config: Option<LinkConfig>,
-    /// Silently partitioned / held: traffic waits in `parked`, nobody is told.
-    pub held: bool,
-    pub parked: Vec<Pending>,
-    /// When (in virtual microseconds) the link finishes serializing what it was given.
-    pub wire_free_us: u64,
-}
 
 impl World {
     /// The server a connection to `host:port` reaches: every server listens on 127.0.0.1,

@@ -1,7 +1,7 @@
 //! The simulated world: servers and their processes, the event queue and the clock, and
-//! how each event is carried out. Its connections and links are in `network.rs`, its
-//! faults in `faults.rs`. [`super::Bus`] wraps it with the timeline (moves, checkpoints,
-//! the log).
+//! how each event is carried out. How bytes travel between servers is in `network.rs`,
+//! what each fault does in `faults.rs`. [`super::Bus`] wraps it with the timeline
+//! (moves, checkpoints, the log).
 //!
 //! A `World` is plain data and `Clone`: cloning it is a checkpoint for time travel.
 //! Everything it does is a function of its state and the move it is given; the only
@@ -19,8 +19,7 @@ use rand_core::SeedableRng;
 
 use super::console::Console;
 use super::log::{LogEntry, LogKind, SentAt};
-use super::network::{Endpoint, Link, DEFAULT_LATENCY_MS};
-use super::{Fault, ServerId, EPOCH_MS};
+use super::{Fault, LinkConfig, ServerId, DEFAULT_LATENCY_MS, EPOCH_MS};
 use crate::engine::splitmix::mix_seed;
 use crate::engine::{resp, Config, ConnId, Input, Node, Output, PeerAddr};
 
@@ -30,6 +29,12 @@ pub struct Server {
     pub host: String,
     pub port: u16,
     pub node: Node,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Endpoint {
+    Server(ServerId, ConnId),
+    Console(ServerId),
 }
 
 /// Something in flight or due, in the queue ordered by (time, sequence).
@@ -174,6 +179,18 @@ pub(crate) struct Proc {
     pub removed: bool,
 }
 
+/// One direction of the network between two servers.
+#[derive(Debug, Clone)]
+pub(crate) struct Link {
+    /// None: [`LinkConfig::default`].
+    pub config: Option<LinkConfig>,
+    /// Silently partitioned / held: traffic waits in `parked`, nobody is told.
+    pub held: bool,
+    pub parked: Vec<Pending>,
+    /// When (in virtual microseconds) the link finishes serializing what it was given.
+    pub wire_free_us: u64,
+}
+
 #[derive(Clone)]
 pub(crate) struct World {
     pub now: u64,
@@ -266,7 +283,6 @@ impl World {
         });
         self.scheduled_tick.push(None);
         self.consoles.push(Console::default());
-        self.traffic += super::budget::SERVER_BYTES;
         self.record(
             Some(id),
             LogKind::ServerStarted {
