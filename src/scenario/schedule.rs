@@ -39,20 +39,6 @@ pub enum Step {
     Fault(Fault),
 }
 
-impl Step {
-    /// The servers it acts on (none for a server it adds).
-    pub fn servers(&self) -> Vec<ServerId> {
-        match self {
-            Step::Command { server, .. } | Step::Remove { server } | Step::Pipe { server, .. } => {
-                vec![*server]
-            }
-            Step::Replicaof { server, master } => std::iter::once(*server).chain(*master).collect(),
-            Step::AddServer { .. } => vec![],
-            Step::Fault(fault) => fault.servers(),
-        }
-    }
-}
-
 /// The scenario's actions as (ms, index of the action each step comes from (`None`:
 /// topology), step), in the order they run: [`Schedule`], all at once.
 pub fn schedule(s: &Scenario) -> Vec<(u64, Option<usize>, Step)> {
@@ -580,89 +566,4 @@ pub fn apply_step(bus: &mut Bus, step: &Step) -> Result<(), String> {
         }
         Step::Fault(f) => bus.inject(f.clone()),
     }
-}
-
-/// How a step a person made in the page is written down in the scenario the page shares:
-/// the inverse of [`action_steps`] for the steps the page makes one at a time, with
-/// servers named as the file names them. `None` for a step no single action writes (a
-/// server added, whose options the step no longer lists; a load generator's batch).
-/// A one-way hold is written as `partition_one_way`, as the page always wrote it.
-pub fn written_action(step: &Step, name: &dyn Fn(ServerId) -> String) -> Option<Action> {
-    let at = 0;
-    Some(match step {
-        Step::Command { server, line } => Action::Command {
-            at,
-            server: name(*server),
-            line: line.clone(),
-        },
-        Step::Replicaof { server, master } => Action::Replicaof {
-            at,
-            server: name(*server),
-            master: master.map(name),
-        },
-        Step::Remove { server } => Action::Remove {
-            at,
-            server: name(*server),
-        },
-        Step::AddServer { .. } | Step::Pipe { .. } => return None,
-        Step::Fault(fault) => match *fault {
-            Fault::Cut { a, b } => Action::Cut {
-                at,
-                a: name(a),
-                b: name(b),
-            },
-            Fault::Heal { a, b } => Action::Heal {
-                at,
-                a: name(a),
-                b: name(b),
-            },
-            Fault::Sever { a, b, detect_ms } => Action::Sever {
-                at,
-                a: name(a),
-                b: name(b),
-                detect_ms: detect_ms as i64,
-            },
-            Fault::Hold { from, to } => Action::PartitionOneWay {
-                at,
-                from: name(from),
-                to: name(to),
-            },
-            Fault::Release { from, to } => Action::Release {
-                at,
-                from: name(from),
-                to: name(to),
-            },
-            Fault::SetLink { from, to, config } => Action::SetLink {
-                at,
-                from: name(from),
-                to: name(to),
-                latency_ms: Some(config.latency_ms as i64),
-                bandwidth: config.bandwidth.map(|v| v as i64),
-                extra_delay_ms: (config.extra_delay_ms > 0).then_some(config.extra_delay_ms as i64),
-                jitter_ms: (config.jitter_ms > 0).then_some(config.jitter_ms as i64),
-                both_ways: false,
-            },
-            Fault::Crash { server } => Action::Crash {
-                at,
-                server: name(server),
-            },
-            Fault::Restart { server, from_disk } => Action::Restart {
-                at,
-                server: name(server),
-                with_rdb: from_disk,
-            },
-            Fault::Save { server } => Action::Save {
-                at,
-                server: name(server),
-            },
-            Fault::Pause { server } => Action::Pause {
-                at,
-                server: name(server),
-            },
-            Fault::Resume { server } => Action::Resume {
-                at,
-                server: name(server),
-            },
-        },
-    })
 }

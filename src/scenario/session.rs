@@ -19,7 +19,7 @@
 use super::generator::{GenerateSpec, Generator, BATCH_MS};
 use super::player::Player;
 use super::runner::{self, PlayThrough, Progress};
-use super::schedule::{action_steps, apply_step, written_action, Step};
+use super::schedule::{action_steps, apply_step, Step};
 use super::{Action, Scenario, ScenarioError};
 use crate::bus::{Bus, EPOCH_MS};
 
@@ -103,38 +103,17 @@ impl Session {
     /// Carries out something the person does, now, and records it. Its `at` is ignored:
     /// it happens at the bus's current time, after every event due by then. A refusal
     /// (a command to a crashed server, an unknown server) records nothing.
-    pub fn act(&mut self, bus: &mut Bus, action: Action) -> Result<(), String> {
-        if is_empty_command(&action) {
-            return Ok(());
+    pub fn act(&mut self, bus: &mut Bus, mut action: Action) -> Result<(), String> {
+        // redis-cli sends nothing for an empty line.
+        if let Action::Command { line, .. } = &action {
+            if crate::engine::resp::split_args(line.as_bytes()).is_some_and(|args| args.is_empty())
+            {
+                return Ok(());
+            }
         }
         let idx = |name: &str| bus.servers().iter().position(|s| s.name == name);
         let index = self.base.actions.len() + self.user.len();
         let steps = action_steps(&action, index, self.base.seed, &idx)?;
-        let steps: Vec<Step> = steps.into_iter().map(|(_, step)| step).collect();
-        self.carry_out(bus, &steps, action)
-    }
-
-    /// [`Session::act`] for a step on servers the page knows by id (a click, a line typed
-    /// into a console): carried out as it is, with servers named only to write it down.
-    pub fn act_step(&mut self, bus: &mut Bus, step: Step) -> Result<(), String> {
-        let servers = bus.servers();
-        if let Some(id) = step.servers().into_iter().find(|&id| id >= servers.len()) {
-            return Err(format!("no server s{id}"));
-        }
-        let action = written_action(&step, &|id| servers[id].name.clone())
-            .ok_or("the page makes this step through an action")?;
-        if is_empty_command(&action) {
-            return Ok(());
-        }
-        self.carry_out(bus, std::slice::from_ref(&step), action)
-    }
-
-    fn carry_out(
-        &mut self,
-        bus: &mut Bus,
-        steps: &[Step],
-        mut action: Action,
-    ) -> Result<(), String> {
         let position = bus.position();
         let rewrites = bus.timeline_rewrites();
         // Acting in the past replaces the recorded future: the script's steps that were in
@@ -150,7 +129,7 @@ impl Session {
         bus.run_until(now);
         self.apply_due(bus, now);
         let mut result = Ok(());
-        for step in steps {
+        for (_, step) in &steps {
             result = apply_step(bus, step);
             if result.is_err() {
                 break;
@@ -362,12 +341,6 @@ impl Session {
         };
         s
     }
-}
-
-/// redis-cli sends nothing for an empty line.
-fn is_empty_command(action: &Action) -> bool {
-    matches!(action, Action::Command { line, .. }
-        if crate::engine::resp::split_args(line.as_bytes()).is_some_and(|args| args.is_empty()))
 }
 
 impl LiveGenerator {

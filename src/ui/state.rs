@@ -17,7 +17,6 @@ use crate::engine::replication::LinkStateName;
 use crate::engine::resp::{split_args, Reply};
 use crate::engine::Role;
 use crate::scenario::generator::GenerateSpec;
-use crate::scenario::schedule::Step;
 use crate::scenario::session::Session;
 use crate::scenario::{self, Scenario};
 use crate::ui::model::inspect::{InspectAction, InspectUi};
@@ -497,17 +496,17 @@ impl Sim {
             .act(&mut self.bus.borrow_mut(), action)
     }
 
-    /// A step on servers by id, carried out and recorded ([`Session::act_step`]).
-    pub(crate) fn act_step(&self, step: Step) -> Result<(), String> {
-        self.session
-            .borrow_mut()
-            .act_step(&mut self.bus.borrow_mut(), step)
-    }
-
     /// A line typed into a server's console.
     pub(crate) fn act_command(&self, server: ServerId, line: &str) -> Result<(), String> {
-        self.act_step(Step::Command {
-            server,
+        let name = self
+            .bus()
+            .servers()
+            .get(server)
+            .map(|s| s.name.clone())
+            .ok_or_else(|| format!("no server s{server}"))?;
+        self.act(scenario::Action::Command {
+            at: 0,
+            server: name,
             line: line.to_string(),
         })
     }

@@ -10,7 +10,6 @@
 use crate::bus::{Bus, Fault, InFlight, LinkConfig, ServerId, DEFAULT_LATENCY_MS};
 use crate::engine::replication::LinkStateName;
 use crate::engine::Role;
-use crate::scenario::schedule::Step;
 use crate::scenario::Action;
 use crate::ui::state::Sim;
 
@@ -53,30 +52,21 @@ pub enum TopologyAction {
     Fault(Fault),
 }
 
-/// What a topology action comes to: a scenario action for a server added (the one thing
-/// that names a server rather than addresses it), steps on servers by id otherwise.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Planned {
-    AddServer(Action),
-    Steps(Vec<Step>),
-}
-
 /// Carries out `action` for the person (recorded, so a share link replays it); `Err`
 /// says, in a sentence, why it could not be done.
 pub fn apply(sim: &Sim, action: TopologyAction) -> Result<(), String> {
-    let planned = plan(&sim.bus(), action)?;
-    match planned {
-        Planned::AddServer(action) => sim.act(action),
-        Planned::Steps(steps) => steps.into_iter().try_for_each(|step| sim.act_step(step)),
+    let actions = plan(&sim.bus(), action)?;
+    for action in actions {
+        sim.act(action)?;
     }
+    Ok(())
 }
 
-/// What `action` means on the bus (no steps when there is nothing to do), or why it
-/// cannot be done.
-pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Planned, String> {
-    let one = |step: Step| Ok(Planned::Steps(vec![step]));
-    let down = |id: ServerId| !bus.is_up(id);
-    let name = |id: ServerId| &bus.server(id).name;
+/// What `action` means as scenario actions (none when there is nothing to do), or why
+/// it cannot be done.
+pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Vec<Action>, String> {
+    let name = |id: ServerId| bus.server(id).name.clone();
+    let one = |a: Action| Ok(vec![a]);
     match action {
         TopologyAction::AddServer => {
             if shown(bus).len() >= MAX_SERVERS {
@@ -85,19 +75,22 @@ pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Planned, String> {
                 ));
             }
             let port = next_port(bus).ok_or("No free port left.")?;
-            Ok(Planned::AddServer(Action::AddServer {
+            one(Action::AddServer {
                 at: 0,
                 name: format!("redis-{port}"),
                 port: port.into(),
                 config: Default::default(),
-            }))
+            })
         }
         TopologyAction::RemoveServer(id) => {
             if shown(bus).len() <= 1 {
                 return Err("The playground keeps at least one server.".into());
             }
             check_shown(bus, id)?;
-            one(Step::Remove { server: id })
+            one(Action::Remove {
+                at: 0,
+                server: name(id),
+            })
         }
         TopologyAction::ReplicaOf { server, master } => {
             check_shown(bus, server)?;
@@ -112,7 +105,11 @@ pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Planned, String> {
                 }
             };
             // Typed, so the server's transcript shows it.
-            one(Step::Command { server, line })
+            one(Action::Command {
+                at: 0,
+                server: name(server),
+                line,
+            })
         }
         TopologyAction::SetLatency { a, b, ms } => {
             check_pair(bus, a, b)?;
@@ -124,10 +121,10 @@ pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Planned, String> {
                         latency_ms: ms,
                         ..now
                     };
-                    out.push(Step::Fault(Fault::SetLink { from, to, config }));
+                    out.push(set_link(&name(from), &name(to), config));
                 }
             }
-            Ok(Planned::Steps(out))
+            Ok(out)
         }
         TopologyAction::Fault(fault) => {
             match fault.servers()[..] {
@@ -135,32 +132,91 @@ pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Planned, String> {
                 [id] => check_shown(bus, id)?,
                 _ => {}
             }
-            let nothing_to_do = match fault {
-                Fault::Hold { from, to } => bus.is_held(from, to),
-                Fault::Release { from, to } => !bus.is_held(from, to),
+            let down = |id: ServerId| !bus.is_up(id);
+            let at = 0;
+            one(match fault {
+                Fault::Cut { a, b } => Action::Cut {
+                    at,
+                    a: name(a),
+                    b: name(b),
+                },
+                Fault::Heal { a, b } => Action::Heal {
+                    at,
+                    a: name(a),
+                    b: name(b),
+                },
+                Fault::Sever { a, b, detect_ms } => Action::Sever {
+                    at,
+                    a: name(a),
+                    b: name(b),
+                    detect_ms: detect_ms as i64,
+                },
+                Fault::Hold { from, to } if bus.is_held(from, to) => return Ok(vec![]),
+                Fault::Hold { from, to } => Action::PartitionOneWay {
+                    at,
+                    from: name(from),
+                    to: name(to),
+                },
+                Fault::Release { from, to } if !bus.is_held(from, to) => return Ok(vec![]),
+                Fault::Release { from, to } => Action::Release {
+                    at,
+                    from: name(from),
+                    to: name(to),
+                },
+                Fault::SetLink { from, to, config } => set_link(&name(from), &name(to), config),
                 Fault::Crash { server } if down(server) => {
                     return Err(format!("{} is already down.", name(server)));
                 }
+                Fault::Crash { server } => Action::Crash {
+                    at,
+                    server: name(server),
+                },
+                Fault::Restart { server, from_disk } => Action::Restart {
+                    at,
+                    server: name(server),
+                    with_rdb: from_disk,
+                },
                 Fault::Pause { server } if down(server) || bus.is_paused(server) => {
                     return Err(format!(
                         "{} is not running, so it cannot be paused.",
                         name(server)
                     ));
                 }
+                Fault::Pause { server } => Action::Pause {
+                    at,
+                    server: name(server),
+                },
                 Fault::Resume { server } if !bus.is_paused(server) => {
                     return Err(format!("{} is not paused.", name(server)));
                 }
+                Fault::Resume { server } => Action::Resume {
+                    at,
+                    server: name(server),
+                },
                 Fault::Save { server } if down(server) => {
                     return Err(format!("{} is down: nothing to save.", name(server)));
                 }
-                _ => false,
-            };
-            Ok(Planned::Steps(if nothing_to_do {
-                vec![]
-            } else {
-                vec![Step::Fault(fault)]
-            }))
+                Fault::Save { server } => Action::Save {
+                    at,
+                    server: name(server),
+                },
+            })
         }
+    }
+}
+
+/// One direction of a link set as `config`, as a scenario writes it (the defaults left
+/// out).
+fn set_link(from: &str, to: &str, config: LinkConfig) -> Action {
+    Action::SetLink {
+        at: 0,
+        from: from.to_string(),
+        to: to.to_string(),
+        latency_ms: Some(config.latency_ms as i64),
+        bandwidth: config.bandwidth.map(|v| v as i64),
+        extra_delay_ms: (config.extra_delay_ms > 0).then_some(config.extra_delay_ms as i64),
+        jitter_ms: (config.jitter_ms > 0).then_some(config.jitter_ms as i64),
+        both_ways: false,
     }
 }
 
