@@ -293,3 +293,41 @@ impl World {
         self.drain(server);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::bus::{Bus, Fault};
+    use crate::engine::Config;
+
+    /// A cut of servers already cut apart, or a heal with nothing to heal, is no move: the
+    /// schedule injects them as any other fault, and the page's timeline stays as it was
+    /// when they went through `Bus::cut` and `Bus::heal`.
+    #[test]
+    fn a_cut_or_heal_that_changes_nothing_is_not_a_move() {
+        let mut bus = Bus::new(1);
+        for port in [6380, 6381] {
+            bus.add_server(
+                &format!("s{port}"),
+                Config {
+                    port,
+                    ..Config::default()
+                },
+            );
+        }
+        let moves = bus.moves_recorded();
+        bus.inject(Fault::Heal { a: 0, b: 1 }).unwrap();
+        assert_eq!(bus.moves_recorded(), moves, "nothing to heal");
+        bus.inject(Fault::Cut { a: 0, b: 1 }).unwrap();
+        bus.inject(Fault::Cut { a: 1, b: 0 }).unwrap();
+        assert_eq!(bus.moves_recorded(), moves + 1, "one cut");
+        assert!(bus.is_cut(0, 1));
+        bus.inject(Fault::Heal { a: 1, b: 0 }).unwrap();
+        bus.inject(Fault::Heal { a: 0, b: 1 }).unwrap();
+        assert_eq!(bus.moves_recorded(), moves + 2, "one heal");
+        assert!(!bus.is_cut(0, 1));
+        assert!(
+            bus.inject(Fault::Cut { a: 0, b: 2 }).is_err(),
+            "no server s2"
+        );
+    }
+}
