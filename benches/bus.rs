@@ -18,11 +18,17 @@ fn main() {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
+#[path = "../tests/common/test_bed.rs"]
+mod test_bed;
+
+#[cfg(not(target_arch = "wasm32"))]
 mod native {
     use std::time::Duration;
 
     use criterion::{criterion_group, BatchSize, Criterion, Throughput};
     use replscope::bus::{Bus, ServerId};
+
+    use crate::test_bed::TestBed;
 
     /// Master on 6380, replicas on 6381 and 6382, synced.
     pub fn synced_bus() -> (Bus, ServerId) {

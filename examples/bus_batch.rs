@@ -2,7 +2,11 @@
 //! callgrind: `valgrind --tool=callgrind target/release/examples/bus_batch`.
 //! REPLSCOPE_BATCHES=N runs N batches on fresh buses (0: only the setup, to subtract).
 
+#[path = "../tests/common/test_bed.rs"]
+mod test_bed;
+
 use replscope::bus::Bus;
+use test_bed::TestBed;
 
 fn main() {
     let batches: usize = std::env::var("REPLSCOPE_BATCHES")

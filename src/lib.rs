@@ -9,6 +9,11 @@
 //! The engine and the bus never depend on browser crates; `cargo test
 //! --no-default-features` builds and tests them alone.
 
+// The crate by its own name, so a file shared with the integration tests
+// (tests/common/test_bed.rs) reads the same in both.
+#[cfg(all(test, feature = "web"))]
+extern crate self as replscope;
+
 pub mod bus;
 pub mod engine;
 pub mod scenario;

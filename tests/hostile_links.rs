@@ -18,9 +18,9 @@ use replscope::bus::{Bus, EPOCH_MS};
 use replscope::scenario::checker::{liveness_bound_ms, MAX_LIVENESS_BOUND_MS};
 use replscope::scenario::generator::{GenerateSpec, GenerateWrite};
 use replscope::scenario::limits::*;
-use replscope::scenario::link::{self, LinkError, SharedRun};
 use replscope::scenario::session::Session;
 use replscope::scenario::share::share;
+use replscope::scenario::share_link::{self as link, LinkError, SharedRun};
 use replscope::scenario::{runner, Action, Scenario};
 
 /// Counts live heap bytes and their peak, so a case can say how much it used.

@@ -4,7 +4,10 @@
 //! `scripts/bench-wasm.sh` (the native counterpart is `benches/bus.rs`).
 #![cfg(target_arch = "wasm32")]
 
+#[path = "common/test_bed.rs"]
+mod test_bed;
 use replscope::bus::{Bus, ServerId};
+use test_bed::TestBed;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

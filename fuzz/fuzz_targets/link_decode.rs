@@ -1,4 +1,4 @@
-//! scenario::link::decode on anything a page may be handed as its URL fragment: never
+//! scenario::share_link::decode on anything a page may be handed as its URL fragment: never
 //! panics, never allocates past its limits, and whatever it accepts is a valid scenario
 //! whose re-encoded link opens to the same run. The first byte picks the layer the rest
 //! reaches, so mutations are not all spent failing the outer checks:
@@ -9,7 +9,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use libfuzzer_sys::fuzz_target;
-use replscope::scenario::link::{decode, encode};
+use replscope::scenario::share_link::{decode, encode};
 
 fn check(text: &str) {
     let Ok(run) = decode(text) else { return };

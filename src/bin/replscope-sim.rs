@@ -38,8 +38,8 @@ mod native {
 
     use replscope::scenario::checker::MAX_DIGEST_BYTES;
     use replscope::scenario::generate::{random_scenario_with, run_catching, shrink, Failure};
-    use replscope::scenario::link::{self, SharedRun};
     use replscope::scenario::runner::run;
+    use replscope::scenario::share_link::{self as link, SharedRun};
     use replscope::scenario::Scenario;
 
     const USAGE: &str = "usage:

@@ -35,7 +35,13 @@
 
 mod budget;
 mod console;
+mod faults;
 mod log;
+// Only the page's models' tests use it among the library's own.
+mod network;
+#[cfg(all(test, feature = "web"))]
+#[path = "../../tests/common/test_bed.rs"]
+pub(crate) mod test_bed;
 mod world;
 
 use std::fmt;
@@ -47,8 +53,9 @@ pub use budget::{
 };
 pub use console::{format_reply, quote, Console, ConsoleEntry};
 pub use log::{hash as hash_entries, LogEntry, LogKind, SentAt};
+pub use network::SEGMENT_BYTES;
+pub use world::Server;
 use world::{Endpoint, Pending, ProcState, World};
-pub use world::{Server, SEGMENT_BYTES};
 
 /// Where [`Bus::run_until_entry`] paused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,9 +91,6 @@ pub struct InFlight {
 /// A fixed epoch keeps absolute expiry times (`PXAT ...`) identical between runs.
 pub const EPOCH_MS: u64 = 1_767_225_600_000;
 
-/// Default one-way latency of a link, in milliseconds.
-pub const DEFAULT_LATENCY_MS: u64 = 1;
-
 /// Log entries between two checkpoints of the whole world, at least (time travel replays
 /// at most about this many entries' worth of moves; replaying one costs about a
 /// microsecond natively, so a jump stays far below 100 ms).
@@ -102,6 +106,9 @@ pub const CHECKPOINT_SHARE_DIVISOR: u64 = 4;
 /// replaying, so the copies may be several times what is recorded: an ordinary run (a few
 /// MB of keys) keeps a checkpoint every 4096 entries.
 pub const CHECKPOINT_WORLD_DIVISOR: u64 = 16;
+
+/// Default one-way latency of a link, in milliseconds.
+pub const DEFAULT_LATENCY_MS: u64 = 1;
 
 /// One direction of the network between two servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,7 +174,8 @@ pub enum Fault {
 }
 
 impl Fault {
-    fn servers(&self) -> Vec<ServerId> {
+    /// The servers it acts on.
+    pub fn servers(&self) -> Vec<ServerId> {
         match *self {
             Fault::Cut { a, b } | Fault::Heal { a, b } | Fault::Sever { a, b, .. } => vec![a, b],
             Fault::Hold { from, to }
@@ -259,7 +267,6 @@ enum Action {
         at: u64,
         fault: Fault,
     },
-    DefaultLink(LinkConfig),
     RemoveServer {
         server: ServerId,
     },
@@ -278,6 +285,7 @@ impl World {
             Move::Other(action) => match &**action {
                 Action::AddServer { name, config } => {
                     self.add_server(name, (**config).clone());
+                    self.traffic += budget::SERVER_BYTES;
                 }
                 Action::Command { server, line } => self.submit_command(*server, line),
                 Action::Pipe {
@@ -287,7 +295,6 @@ impl World {
                 } => self.submit_pipe(*server, data.clone(), *commands),
                 Action::Fault(f) => self.apply_fault(f.clone()),
                 Action::Schedule { at, fault } => self.schedule(*at, Pending::Fault(fault.clone())),
-                Action::DefaultLink(config) => self.default_link = *config,
                 Action::RemoveServer { server } => self.remove_server(*server),
             },
         }
@@ -690,6 +697,12 @@ impl Bus {
         self.world.server_by_port(port)
     }
 
+    /// The server a connection to `host:port` reaches (127.0.0.1 or localhost, and a
+    /// server's port), as the bus routes every connection.
+    pub fn route(&self, host: &str, port: u16) -> Option<ServerId> {
+        self.world.route(host, port)
+    }
+
     pub fn console(&self, id: ServerId) -> &Console {
         &self.world.consoles[id]
     }
@@ -744,11 +757,6 @@ impl Bus {
     /// The link from `from` to `to` as configured now.
     pub fn link(&self, from: ServerId, to: ServerId) -> LinkConfig {
         self.world.link_config(from, to)
-    }
-
-    /// The configuration of every link not configured on its own.
-    pub fn set_default_link(&mut self, config: LinkConfig) {
-        self.perform(Move::Other(Box::new(Action::DefaultLink(config))));
     }
 
     /// Types a command line into a server's console, as redis-cli would send it.
@@ -806,12 +814,20 @@ impl Bus {
         Ok(())
     }
 
-    /// Injects a fault now.
+    /// Injects a fault now. A cut of servers already cut apart, or a heal of servers
+    /// neither cut nor held apart, changes nothing and is not recorded as a move.
     pub fn inject(&mut self, fault: Fault) -> Result<(), String> {
         for s in fault.servers() {
             self.check_server(s)?;
         }
-        self.perform(Move::Other(Box::new(Action::Fault(fault))));
+        let changes = match fault {
+            Fault::Cut { a, b } => !self.is_cut(a, b),
+            Fault::Heal { a, b } => self.is_cut(a, b) || self.is_held(a, b) || self.is_held(b, a),
+            _ => true,
+        };
+        if changes {
+            self.perform(Move::Other(Box::new(Action::Fault(fault))));
+        }
         Ok(())
     }
 
@@ -833,20 +849,15 @@ impl Bus {
     }
 
     /// Cuts the network between two servers: their connections reset, new ones fail.
+    /// Nothing happens for a server the bus does not run.
     pub fn cut(&mut self, a: ServerId, b: ServerId) {
-        if !self.is_cut(a, b) && self.check_server(a).and(self.check_server(b)).is_ok() {
-            self.perform(Move::Other(Box::new(Action::Fault(Fault::Cut { a, b }))));
-        }
+        let _ = self.inject(Fault::Cut { a, b });
     }
 
-    /// Ends a cut, and any silent partition, between two servers.
+    /// Ends a cut, and any silent partition, between two servers. Nothing happens for a
+    /// server the bus does not run.
     pub fn heal(&mut self, a: ServerId, b: ServerId) {
-        let partitioned = self.is_held(a, b) || self.is_held(b, a);
-        if (self.is_cut(a, b) || partitioned)
-            && self.check_server(a).and(self.check_server(b)).is_ok()
-        {
-            self.perform(Move::Other(Box::new(Action::Fault(Fault::Heal { a, b }))));
-        }
+        let _ = self.inject(Fault::Heal { a, b });
     }
 
     /// The connections between two servers die; each end notices after `detect_ms`.
@@ -988,34 +999,6 @@ impl Bus {
         Ok(())
     }
 
-    /// The usual test bed: a master on port 6380 ("master") and `replicas` replicas on
-    /// 6381, 6382, ... ("replica-0", ...), each sent `REPLICAOF`, then 7 s of virtual time
-    /// so every one has finished its full sync (diskless, after the 5 s default delay).
-    /// Returns the bus and the master's id.
-    pub fn master_and_synced_replicas(seed: u64, replicas: u16) -> (Bus, ServerId) {
-        let mut bus = Bus::new(seed);
-        let master = bus.add_server(
-            "master",
-            Config {
-                port: 6380,
-                ..Config::default()
-            },
-        );
-        for i in 0..replicas {
-            let r = bus.add_server(
-                &format!("replica-{i}"),
-                Config {
-                    port: 6381 + i,
-                    ..Config::default()
-                },
-            );
-            bus.submit_command(r, "REPLICAOF 127.0.0.1 6380")
-                .expect("a well-formed line");
-        }
-        bus.advance(7_000);
-        (bus, master)
-    }
-
     /// One event back: to the end of the latest earlier move that left the log shorter
     /// (moves in which only time passed show nothing to step over). `false` at the start.
     pub fn step_back(&mut self) -> bool {
@@ -1151,7 +1134,7 @@ impl Bus {
         let _ = fmt::write(
             &mut h,
             format_args!(
-                "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
+                "{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}",
                 w.now,
                 w.servers,
                 w.procs,
@@ -1160,7 +1143,6 @@ impl Bus {
                 w.connecting,
                 w.severed,
                 w.links,
-                w.default_link,
                 // The heap's layout is an implementation detail: digest the order.
                 w.queue.clone().into_sorted_vec(),
                 w.seq,

@@ -1,5 +1,7 @@
-//! The simulated world: servers, links, the event queue and the clock, and how each event
-//! is carried out. [`super::Bus`] wraps it with the timeline (moves, checkpoints, the log).
+//! The simulated world: servers and their processes, the event queue and the clock, and
+//! how each event is carried out. How bytes travel between servers is in `network.rs`,
+//! what each fault does in `faults.rs`. [`super::Bus`] wraps it with the timeline
+//! (moves, checkpoints, the log).
 //!
 //! A `World` is plain data and `Clone`: cloning it is a checkpoint for time travel.
 //! Everything it does is a function of its state and the move it is given; the only
@@ -13,16 +15,13 @@ use litemap::LiteMap;
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
-use rand_core::{RngCore, SeedableRng};
+use rand_core::SeedableRng;
 
 use super::console::Console;
 use super::log::{LogEntry, LogKind, SentAt};
-use super::{Fault, LinkConfig, ServerId, EPOCH_MS};
+use super::{Fault, LinkConfig, ServerId, DEFAULT_LATENCY_MS, EPOCH_MS};
+use crate::engine::splitmix::mix_seed;
 use crate::engine::{resp, Config, ConnId, Input, Node, Output, PeerAddr};
-
-/// Largest piece a bandwidth-limited link carries as one delivery: a big payload (a full
-/// sync's RDB) arrives piece by piece, as the receiver would read it from a real socket.
-pub const SEGMENT_BYTES: usize = 16 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct Server {
@@ -96,7 +95,7 @@ pub(crate) enum Pending {
 
 impl Pending {
     /// The server that must be running to take this event (paused: it waits).
-    fn target(&self) -> Option<ServerId> {
+    pub(super) fn target(&self) -> Option<ServerId> {
         match self {
             Pending::ConnectArrive { to, .. } => *to,
             Pending::Connected { server, .. }
@@ -111,7 +110,7 @@ impl Pending {
     }
 
     /// The receiving end of a stream this event travels on, for in-order arrival.
-    fn stream(&self) -> Option<(ServerId, ConnId)> {
+    pub(super) fn stream(&self) -> Option<(ServerId, ConnId)> {
         match self {
             Pending::Deliver { to, conn, .. } => Some((*to, *conn)),
             Pending::Closed { server, conn } | Pending::Connected { server, conn } => {
@@ -121,7 +120,7 @@ impl Pending {
         }
     }
 
-    fn bytes(&self) -> usize {
+    pub(super) fn bytes(&self) -> usize {
         match self {
             Pending::Deliver { data, .. } => data.len(),
             _ => 0,
@@ -183,7 +182,7 @@ pub(crate) struct Proc {
 /// One direction of the network between two servers.
 #[derive(Debug, Clone)]
 pub(crate) struct Link {
-    /// None: the bus's default link.
+    /// None: [`LinkConfig::default`].
     pub config: Option<LinkConfig>,
     /// Silently partitioned / held: traffic waits in `parked`, nobody is told.
     pub held: bool,
@@ -210,7 +209,6 @@ pub(crate) struct World {
     /// Connection ends that are dead (severed, peer crashed) but not yet told.
     pub severed: LiteMap<(ServerId, ConnId), ()>,
     pub links: LiteMap<(ServerId, ServerId), Link>,
-    pub default_link: LinkConfig,
     /// A min-heap: far fewer bytes moved per event than an ordered map.
     pub queue: BinaryHeap<Reverse<Queued>>,
     pub seq: u64,
@@ -234,14 +232,6 @@ pub(crate) struct World {
     pub traffic: u64,
 }
 
-pub(crate) fn mix_seed(seed: u64, index: u64) -> u64 {
-    // SplitMix64 finaliser: independent-looking per-server seeds from one run seed.
-    let mut z = seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// The bus's random stream: a constant far from the per-server indexes keeps it apart
 /// from the server id seeds drawn from the same run seed.
 const RNG_STREAM: u64 = 0x6A09_E667_F3BC_C908;
@@ -259,7 +249,6 @@ impl World {
             connecting: LiteMap::new(),
             severed: LiteMap::new(),
             links: LiteMap::new(),
-            default_link: LinkConfig::default(),
             queue: BinaryHeap::new(),
             seq: 0,
             scheduled_tick: Vec::new(),
@@ -294,7 +283,6 @@ impl World {
         });
         self.scheduled_tick.push(None);
         self.consoles.push(Console::default());
-        self.traffic += super::budget::SERVER_BYTES;
         self.record(
             Some(id),
             LogKind::ServerStarted {
@@ -308,30 +296,6 @@ impl World {
 
     pub fn server_by_port(&self, port: u16) -> Option<ServerId> {
         self.servers.iter().position(|s| s.port == port)
-    }
-
-    pub fn is_cut(&self, a: ServerId, b: ServerId) -> bool {
-        self.cuts.contains_key(&(a.min(b), a.max(b)))
-    }
-
-    pub fn link_config(&self, from: ServerId, to: ServerId) -> LinkConfig {
-        self.links
-            .get(&(from, to))
-            .and_then(|l| l.config)
-            .unwrap_or(self.default_link)
-    }
-
-    fn link_mut(&mut self, from: ServerId, to: ServerId) -> &mut Link {
-        self.links.entry((from, to)).or_insert_with(|| Link {
-            config: None,
-            held: false,
-            parked: Vec::new(),
-            wire_free_us: 0,
-        })
-    }
-
-    pub fn is_held(&self, from: ServerId, to: ServerId) -> bool {
-        self.links.get(&(from, to)).is_some_and(|l| l.held)
     }
 
     pub fn record(&mut self, server: Option<ServerId>, kind: LogKind) {
@@ -369,7 +333,7 @@ impl World {
     }
 
     /// Stamp for bytes written now: see [`Pending::Deliver`].
-    fn sent_now(&self) -> (u64, u64) {
+    pub(super) fn sent_now(&self) -> (u64, u64) {
         (self.now, self.log_len)
     }
 
@@ -608,415 +572,6 @@ impl World {
         }
     }
 
-    /// The console's connection to its server (a local client, no network in between).
-    fn console_conn(&mut self, server: ServerId) -> ConnId {
-        if let Some(conn) = self.consoles[server].conn {
-            if self.peers.contains_key(&(server, conn)) {
-                return conn;
-            }
-        }
-        let peer = PeerAddr {
-            ip: "127.0.0.1".into(),
-            port: self.ephemeral_port(),
-        };
-        let now = self.now;
-        let conn = self.servers[server].node.accept(now, peer);
-        self.peers.insert((server, conn), Endpoint::Console(server));
-        self.consoles[server].conn = Some(conn);
-        conn
-    }
-
-    fn ephemeral_port(&mut self) -> u16 {
-        let p = self.next_ephemeral_port;
-        self.next_ephemeral_port = if p == u16::MAX { 40000 } else { p + 1 };
-        p
-    }
-
-    /// Connections between `a` and `b`, both ends.
-    fn connections_between(&self, a: ServerId, b: ServerId) -> Vec<(ServerId, ConnId)> {
-        self.peers
-            .iter()
-            .filter(|((s, _), e)| matches!(e, Endpoint::Server(t, _) if (*s == a && *t == b) || (*s == b && *t == a)))
-            .map(|(k, _)| *k)
-            .collect()
-    }
-
-    // ---------------------------------------------------------------- faults
-
-    pub fn apply_fault(&mut self, fault: Fault) {
-        // A fault scheduled before its server was removed finds nobody to act on.
-        if fault.servers().iter().any(|&s| self.procs[s].removed) {
-            return;
-        }
-        match fault {
-            Fault::Cut { a, b } => self.cut(a, b),
-            Fault::Heal { a, b } => self.heal(a, b),
-            Fault::Sever { a, b, detect_ms } => {
-                self.record(None, LogKind::Fault(fault));
-                for (server, conn) in self.connections_between(a, b) {
-                    self.kill_conn(server, conn, detect_ms, "connection reset (link severed)");
-                }
-            }
-            Fault::Hold { from, to } => {
-                if !self.is_held(from, to) {
-                    self.record(None, LogKind::Fault(fault));
-                    self.link_mut(from, to).held = true;
-                }
-            }
-            Fault::Release { from, to } => self.release(from, to),
-            Fault::SetLink { from, to, config } => {
-                self.record(None, LogKind::Fault(fault));
-                self.link_mut(from, to).config = Some(config);
-            }
-            Fault::Crash { server } => self.crash(server),
-            Fault::Restart { server, from_disk } => self.restart(server, from_disk),
-            Fault::Pause { server } => {
-                if self.procs[server].state == ProcState::Up {
-                    self.record(Some(server), LogKind::Fault(fault));
-                    self.procs[server].state = ProcState::Paused;
-                }
-            }
-            Fault::Resume { server } => self.resume(server),
-            Fault::Save { server } => {
-                if self.procs[server].state != ProcState::Down {
-                    let rdb = self.servers[server].node.save_rdb();
-                    self.record(Some(server), LogKind::Saved { bytes: rdb.len() });
-                    self.traffic += rdb.len() as u64;
-                    self.procs[server].disk = Some(rdb.into());
-                }
-            }
-        }
-    }
-
-    /// Cuts the network between two servers: their connections reset, new ones fail.
-    fn cut(&mut self, a: ServerId, b: ServerId) {
-        if self.cuts.insert((a.min(b), a.max(b)), ()).is_some() {
-            return;
-        }
-        self.record(None, LogKind::Cut { a, b });
-        for (server, conn) in self.connections_between(a, b) {
-            self.peers.remove(&(server, conn));
-            self.stream_tail.remove(&(server, conn));
-            self.record(
-                Some(server),
-                LogKind::Closed {
-                    conn,
-                    reason: "connection reset (link cut)".into(),
-                },
-            );
-            if self.procs[server].state == ProcState::Up {
-                let now = self.now;
-                self.servers[server]
-                    .node
-                    .handle(now, Input::Closed { conn });
-                self.drain(server);
-            } else {
-                self.procs[server]
-                    .stash
-                    .push(Pending::Closed { server, conn });
-            }
-        }
-    }
-
-    /// Ends a cut and any silent partition between `a` and `b`.
-    fn heal(&mut self, a: ServerId, b: ServerId) {
-        if self.cuts.remove(&(a.min(b), a.max(b))).is_some() {
-            self.record(None, LogKind::Heal { a, b });
-        }
-        self.release(a, b);
-        self.release(b, a);
-    }
-
-    /// A connection end dies now; its owner learns it `detect_ms` later. Bytes in flight
-    /// to either end are lost with the connection.
-    fn kill_conn(&mut self, server: ServerId, conn: ConnId, detect_ms: u64, reason: &str) {
-        if self.peers.remove(&(server, conn)).is_none() {
-            return;
-        }
-        self.stream_tail.remove(&(server, conn));
-        self.severed.insert((server, conn), ());
-        let at = self.now + detect_ms;
-        self.schedule(
-            at,
-            Pending::Reset {
-                server,
-                conn,
-                reason: reason.to_string(),
-            },
-        );
-    }
-
-    /// Lets the traffic held on `from -> to` through, in the order it was sent.
-    fn release(&mut self, from: ServerId, to: ServerId) {
-        let Some(link) = self.links.get_mut(&(from, to)) else {
-            return;
-        };
-        if !link.held {
-            return;
-        }
-        link.held = false;
-        let parked = std::mem::take(&mut link.parked);
-        self.record(
-            None,
-            LogKind::Released {
-                from,
-                to,
-                items: parked.len(),
-            },
-        );
-        for p in parked {
-            self.transmit(from, to, p);
-        }
-    }
-
-    fn crash(&mut self, server: ServerId) {
-        if self.procs[server].state == ProcState::Down {
-            return;
-        }
-        self.record(Some(server), LogKind::Fault(Fault::Crash { server }));
-        self.procs[server].state = ProcState::Down;
-        self.procs[server].stash.clear();
-        self.scheduled_tick[server] = None;
-        self.consoles[server].disconnect();
-        // Everything due at the dead process is gone; so is what it was about to send.
-        self.queue.retain(|Reverse(q)| {
-            q.event.target() != Some(server)
-                && !matches!(q.event, Pending::ConnectArrive { from, .. } if from == server)
-        });
-        for (_, link) in self.links.iter_mut() {
-            link.parked.retain(|p| p.target() != Some(server));
-        }
-        self.connecting.retain(|(s, _), ()| *s != server);
-        self.severed.retain(|(s, _), ()| *s != server);
-        self.stream_tail.retain(|(s, _), _| *s != server);
-        // The kernel resets the dead process's connections: each peer gets an RST one
-        // latency later.
-        let ends: Vec<((ServerId, ConnId), Endpoint)> = self
-            .peers
-            .iter()
-            .filter(|((s, _), _)| *s == server)
-            .map(|(k, e)| (*k, *e))
-            .collect();
-        // Ends whose connection the process had already closed (its FIN still on the way):
-        // they are reset too. Left open, a restarted process, whose connection ids start
-        // again, would take their bytes on a new connection with the same id.
-        let half_closed: Vec<(ServerId, ConnId)> = self
-            .peers
-            .iter()
-            .filter(|(_, e)| matches!(e, Endpoint::Server(s, _) if *s == server))
-            .map(|(k, _)| *k)
-            .collect();
-        for (peer, conn) in half_closed {
-            if !ends.iter().any(|(_, e)| *e == Endpoint::Server(peer, conn)) {
-                let latency = self.link_config(server, peer).latency_ms;
-                self.kill_conn(
-                    peer,
-                    conn,
-                    latency,
-                    "connection reset by peer (server crashed)",
-                );
-            }
-        }
-        for (key, end) in ends {
-            self.peers.remove(&key);
-            if let Endpoint::Server(peer, their) = end {
-                let latency = self.link_config(server, peer).latency_ms;
-                self.kill_conn(
-                    peer,
-                    their,
-                    latency,
-                    "connection reset by peer (server crashed)",
-                );
-            }
-        }
-        self.record(Some(server), LogKind::Crashed);
-    }
-
-    /// Takes a server out for good: its process dies as in a crash (peers see their
-    /// connections reset, nobody listens on its port again) and it can never be restarted.
-    /// Its id and port stay taken, so the log and the timeline keep meaning what they said.
-    pub fn remove_server(&mut self, server: ServerId) {
-        if self.procs[server].removed {
-            return;
-        }
-        self.crash(server);
-        self.procs[server].removed = true;
-        self.record(Some(server), LogKind::Removed);
-    }
-
-    fn restart(&mut self, server: ServerId, from_disk: bool) {
-        self.crash(server);
-        self.record(
-            Some(server),
-            LogKind::Fault(Fault::Restart { server, from_disk }),
-        );
-        // The restarted process reads the same configuration, including where it
-        // replicates from, as if the running config had been rewritten to disk.
-        let old = &self.servers[server].node;
-        let mut config = old.config().clone();
-        config.replicaof = old.master_link().map(|l| (l.host.clone(), l.port));
-        self.procs[server].incarnation += 1;
-        let seed = mix_seed(
-            mix_seed(self.seed, server as u64),
-            self.procs[server].incarnation,
-        );
-        let disk = if from_disk {
-            self.procs[server].disk.clone()
-        } else {
-            None
-        };
-        let loaded = disk.is_some();
-        let (node, keys, repl) = match disk {
-            Some(rdb) => match Node::restart_from_rdb(config, self.now, seed, &rdb) {
-                Ok((node, restored)) => (node, restored.keys, restored.repl),
-                Err(e) => {
-                    self.record(
-                        Some(server),
-                        LogKind::RestartFailed {
-                            reason: format!("Fatal error loading the DB: {e}. Exiting."),
-                        },
-                    );
-                    return;
-                }
-            },
-            None => (Node::new(config, self.now, seed), 0, None),
-        };
-        self.servers[server].node = node;
-        self.procs[server].state = ProcState::Up;
-        self.record(
-            Some(server),
-            LogKind::Restarted {
-                from_disk: loaded,
-                keys,
-                repl,
-            },
-        );
-        self.drain(server);
-    }
-
-    fn resume(&mut self, server: ServerId) {
-        if self.procs[server].state != ProcState::Paused {
-            return;
-        }
-        self.procs[server].state = ProcState::Up;
-        let stash = std::mem::take(&mut self.procs[server].stash);
-        self.record(
-            Some(server),
-            LogKind::Resumed {
-                queued: stash.len(),
-            },
-        );
-        // What waited is read now, in the order it arrived; overdue timers fire right
-        // after, as Redis's event loop handles file events before time events.
-        let now = self.now;
-        let (ticks, io): (Vec<Pending>, Vec<Pending>) = stash
-            .into_iter()
-            .partition(|p| matches!(p, Pending::Tick { .. }));
-        for p in io.into_iter().chain(ticks) {
-            self.schedule(now, p);
-        }
-        self.drain(server);
-    }
-
-    // ---------------------------------------------------------------- transport
-
-    /// Puts `p` on the directed link `from -> to`: held if the link is, otherwise
-    /// serialized at the link's bandwidth and delivered after its latency, never before
-    /// anything sent earlier on the same stream.
-    fn transmit(&mut self, from: ServerId, to: ServerId, mut p: Pending) {
-        let now = self.now;
-        let default = self.default_link;
-        let link = self.link_mut(from, to);
-        if link.held {
-            link.parked.push(p);
-            return;
-        }
-        let config = link.config.unwrap_or(default);
-        let start_us = (now * 1000).max(link.wire_free_us);
-        let wire_us = match config.bandwidth {
-            Some(bytes_per_ms) if bytes_per_ms > 0 => {
-                (p.bytes() as u64 * 1000).div_ceil(bytes_per_ms)
-            }
-            _ => 0,
-        };
-        let done_us = start_us + wire_us;
-        link.wire_free_us = done_us;
-        let on_wire = done_us / 1000;
-        let jitter = if config.jitter_ms > 0 {
-            self.random_below(config.jitter_ms + 1)
-        } else {
-            0
-        };
-        let mut at = on_wire + config.latency_ms + config.extra_delay_ms + jitter;
-        if let Some(stream) = p.stream() {
-            // Jitter and delay changes never reorder a stream: TCP delivers in order.
-            let tail = self.stream_tail.entry(stream).or_insert(0);
-            at = at.max(*tail);
-            *tail = at;
-        }
-        if let Pending::Deliver { leaves_us, .. } = &mut p {
-            *leaves_us = done_us;
-        }
-        if let Pending::Deliver {
-            from: Endpoint::Server(s, c),
-            data,
-            ..
-        } = &p
-        {
-            if on_wire > now {
-                let (s, c, bytes) = (*s, *c, data.len());
-                self.schedule(
-                    on_wire,
-                    Pending::Drained {
-                        server: s,
-                        conn: c,
-                        bytes,
-                    },
-                );
-            } else {
-                self.on_drained(*s, *c, data.len());
-            }
-        }
-        self.schedule(at, p);
-    }
-
-    /// `bytes` of `conn` left `server`'s send buffer: the engine counts them as written
-    /// (what its replica output-buffer accounting and the replication buffer's block
-    /// references follow). Called while the sender's outputs are being drained, or from
-    /// a `Drained` event, whose handler drains afterwards.
-    fn on_drained(&mut self, server: ServerId, conn: ConnId, bytes: usize) {
-        match self.procs[server].state {
-            ProcState::Up => {
-                let now = self.now;
-                self.servers[server].node.handle(
-                    now,
-                    Input::Written {
-                        conn,
-                        bytes: bytes as u64,
-                    },
-                );
-            }
-            // The kernel took the bytes; the stopped process learns it when it resumes.
-            ProcState::Paused => self.procs[server].stash.push(Pending::Drained {
-                server,
-                conn,
-                bytes,
-            }),
-            ProcState::Down => {}
-        }
-    }
-
-    fn random_below(&mut self, n: u64) -> u64 {
-        // Rejection sampling: no value favoured, and the same draws on every platform.
-        let zone = u64::MAX - (u64::MAX % n);
-        loop {
-            let v = self.rng.next_u64();
-            if v < zone {
-                return v % n;
-            }
-        }
-    }
-
     fn apply(&mut self, p: Pending) {
         if let Some(target) = p.target() {
             match self.procs[target].state {
@@ -1050,7 +605,7 @@ impl World {
                     return; // the connecting side gave up (or crashed) meanwhile
                 }
                 let Some(to) = to else {
-                    let at = now + self.default_link.latency_ms;
+                    let at = now + DEFAULT_LATENCY_MS;
                     self.schedule(
                         at,
                         Pending::ConnectFailed {
@@ -1203,19 +758,6 @@ impl World {
         }
     }
 
-    /// The connection attempt `from`/`conn` fails; the answer takes one latency back.
-    fn refuse(&mut self, from: ServerId, conn: ConnId, to: ServerId, reason: String) {
-        let at = self.now + self.link_config(to, from).latency_ms;
-        self.schedule(
-            at,
-            Pending::ConnectFailed {
-                server: from,
-                conn,
-                reason,
-            },
-        );
-    }
-
     /// Carries out everything a server asked for, and keeps its cron scheduled.
     pub fn drain(&mut self, server: ServerId) {
         while let Some(out) = self.servers[server].node.poll_output() {
@@ -1230,11 +772,7 @@ impl World {
                             port,
                         },
                     );
-                    let to = if host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost") {
-                        self.server_by_port(port)
-                    } else {
-                        None
-                    };
+                    let to = self.route(&host, port);
                     self.connecting.insert((server, conn), ());
                     match to {
                         Some(to) => self.transmit(
@@ -1247,7 +785,7 @@ impl World {
                             },
                         ),
                         None => {
-                            let at = self.now + self.default_link.latency_ms;
+                            let at = self.now + DEFAULT_LATENCY_MS;
                             self.schedule(
                                 at,
                                 Pending::ConnectArrive {
@@ -1290,170 +828,6 @@ impl World {
         if self.scheduled_tick[server].is_none_or(|t| next < t) {
             self.scheduled_tick[server] = Some(next);
             self.schedule(next.max(self.now), Pending::Tick { server });
-        }
-    }
-
-    fn on_close(&mut self, server: ServerId, conn: ConnId, reason: String) {
-        self.connecting.remove(&(server, conn));
-        if self.severed.remove(&(server, conn)).is_some() {
-            self.record(Some(server), LogKind::Closed { conn, reason });
-            return;
-        }
-        let Some(peer) = self.peers.remove(&(server, conn)) else {
-            return;
-        };
-        self.stream_tail.remove(&(server, conn));
-        self.record(Some(server), LogKind::Closed { conn, reason });
-        match peer {
-            // The FIN travels behind any bytes already in flight.
-            Endpoint::Server(to, their) => self.transmit(
-                server,
-                to,
-                Pending::Closed {
-                    server: to,
-                    conn: their,
-                },
-            ),
-            Endpoint::Console(s) => {
-                self.consoles[s].disconnect();
-            }
-        }
-    }
-
-    /// Throws away what `server` still had to send on `conn`, for an abort: returns how
-    /// many bytes.
-    ///
-    /// Redis frees a client over its output-buffer limit (`freeClientAsync`, then
-    /// `freeClient`) without writing the rest of its output: the socket is closed and the
-    /// reply list and the replica's share of the replication buffer are released
-    /// (networking.c `freeClient`). A diskless snapshot is written to a replica only as
-    /// fast as its socket takes it, so the rest of it is never sent either (and the fork
-    /// child is killed if no replica is left to feed, replication.c `rdbPipeReadHandler`).
-    /// Only what the kernel had already taken from the socket can still reach the peer,
-    /// before the FIN.
-    ///
-    /// On the bus, bytes handed over by a sender wait in its send buffer until the link has
-    /// serialized them (a `Drained` event); only then does the engine count them written,
-    /// so until then they are part of the replica's `omem`. An abort therefore drops exactly
-    /// those: chunks still waiting to leave, and chunks parked on a held link, which never
-    /// left. Chunks already on the wire arrive, then the FIN. The kernel's socket buffer is
-    /// not modelled apart from the output buffer: it holds a few MB at most
-    /// (`net.ipv4.tcp_wmem`), little beside what a replica's limit is set for (256 MB hard
-    /// by default), so what it would still have sent is left out.
-    fn discard_unsent(&mut self, server: ServerId, conn: ConnId) -> usize {
-        let Some(Endpoint::Server(to, their)) = self.peers.get(&(server, conn)).copied() else {
-            return 0;
-        };
-        let from = Endpoint::Server(server, conn);
-        let now = self.now;
-        let mut dropped_queued = 0;
-        self.queue.retain(|Reverse(q)| match &q.event {
-            Pending::Deliver {
-                from: f,
-                data,
-                leaves_us,
-                ..
-            } if *f == from && leaves_us / 1000 > now => {
-                dropped_queued += data.len();
-                false
-            }
-            // The engine is never told that dropped bytes left.
-            Pending::Drained {
-                server: s, conn: c, ..
-            } => !((*s, *c) == (server, conn) && q.at > now),
-            _ => true,
-        });
-        let mut dropped_parked = 0;
-        if let Some(link) = self.links.get_mut(&(server, to)) {
-            link.parked.retain(|p| match p {
-                Pending::Deliver { from: f, data, .. } if *f == from => {
-                    dropped_parked += data.len();
-                    false
-                }
-                _ => true,
-            });
-        }
-        if dropped_queued > 0 {
-            // The FIN follows the last chunk still on its way, not the dropped ones; and the
-            // link is free once what remains on it (other connections' chunks) has left.
-            let tail = self
-                .queue
-                .iter()
-                .filter(|Reverse(q)| q.event.stream() == Some((to, their)))
-                .map(|Reverse(q)| q.at)
-                .max();
-            match tail {
-                Some(at) => self.stream_tail.insert((to, their), at),
-                None => self.stream_tail.remove(&(to, their)),
-            };
-            let busy_until = self
-                .queue
-                .iter()
-                .filter_map(|Reverse(q)| match &q.event {
-                    Pending::Deliver {
-                        to: t,
-                        from: Endpoint::Server(s, _),
-                        leaves_us,
-                        ..
-                    } if (*s, *t) == (server, to) => Some(*leaves_us),
-                    _ => None,
-                })
-                .max()
-                .unwrap_or(0)
-                .max(now * 1000);
-            let link = self.link_mut(server, to);
-            link.wire_free_us = link.wire_free_us.min(busy_until);
-        }
-        dropped_queued + dropped_parked
-    }
-
-    fn on_send(&mut self, server: ServerId, conn: ConnId, data: Vec<u8>) {
-        self.traffic += data.len() as u64;
-        match self.peers.get(&(server, conn)).copied() {
-            Some(Endpoint::Console(s)) => {
-                let len = data.len();
-                self.consoles[s].receive(&data);
-                let logged = if self.recording { data } else { Vec::new() };
-                self.record(Some(server), LogKind::Reply { data: logged });
-                // The console reads its replies at once.
-                self.on_drained(server, conn, len);
-            }
-            Some(Endpoint::Server(to, their)) => {
-                let segmented =
-                    self.link_config(server, to).bandwidth.is_some() && data.len() > SEGMENT_BYTES;
-                let from = Endpoint::Server(server, conn);
-                let sent = self.sent_now();
-                if segmented {
-                    for piece in data.chunks(SEGMENT_BYTES) {
-                        self.transmit(
-                            server,
-                            to,
-                            Pending::Deliver {
-                                to,
-                                conn: their,
-                                from,
-                                data: piece.to_vec(),
-                                sent,
-                                leaves_us: 0,
-                            },
-                        );
-                    }
-                } else {
-                    self.transmit(
-                        server,
-                        to,
-                        Pending::Deliver {
-                            to,
-                            conn: their,
-                            from,
-                            data,
-                            sent,
-                            leaves_us: 0,
-                        },
-                    );
-                }
-            }
-            None => {} // the connection is already gone
         }
     }
 }

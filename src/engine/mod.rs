@@ -25,6 +25,7 @@ pub mod rdb;
 pub mod replication;
 pub mod resp;
 pub mod shared_vec;
+pub mod splitmix;
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -188,20 +189,18 @@ pub struct Client {
 /// seeds it from the scenario seed, the native server from the OS.
 #[derive(Debug, Clone)]
 pub struct IdSource {
-    state: u64,
+    state: splitmix::SplitMix64,
 }
 
 impl IdSource {
     pub fn new(seed: u64) -> Self {
-        IdSource { state: seed }
+        IdSource {
+            state: splitmix::SplitMix64::new(seed),
+        }
     }
 
     fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.state.next_u64()
     }
 
     /// A uniformly random integer in `0..n` (0 when `n` is 0), for SPOP/SRANDMEMBER picks

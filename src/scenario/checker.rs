@@ -180,11 +180,7 @@ fn streaming_offset(node: &Node) -> Option<u64> {
 /// The server a replica's link points at, on this bus.
 pub fn master_of(bus: &Bus, id: ServerId) -> Option<ServerId> {
     let link = bus.server(id).node.master_link()?;
-    if link.host == "127.0.0.1" || link.host.eq_ignore_ascii_case("localhost") {
-        bus.server_by_port(link.port)
-    } else {
-        None
-    }
+    bus.route(&link.host, link.port)
 }
 
 #[derive(Debug, Clone)]

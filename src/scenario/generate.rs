@@ -16,7 +16,8 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::checker::{Violation, ViolationKind};
-use super::runner::{run, Rng, Summary};
+use super::runner::{run, Summary};
+use super::schedule::Rng;
 use super::{Action, Expectations, Link, Scenario, ServerSpec, WriteKind, FORMAT_VERSION};
 
 /// The random scenario for `seed`.

@@ -19,11 +19,12 @@ pub mod checker;
 pub mod generate;
 pub mod generator;
 pub mod guided;
-pub mod link;
 pub mod player;
 pub mod runner;
+pub mod schedule;
 pub mod session;
 pub mod share;
+pub mod share_link;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -13,7 +13,7 @@
 //! Steps run in the runner's order: a step at time t after every bus event due by t
 //! (`run_until(t)`), steps at equal times in file order.
 
-use super::runner::{apply_step, Schedule, Step};
+use super::schedule::{apply_step, Schedule, Step};
 use super::Scenario;
 use crate::bus::{Bus, EPOCH_MS};
 
@@ -102,59 +102,5 @@ impl Player {
     /// Whether every step is in the timeline.
     pub fn finished(&self) -> bool {
         self.next >= self.steps.len() && self.schedule.peek_at().is_none()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn scenario() -> Scenario {
-        Scenario::from_json(
-            r#"{"version": 1, "seed": 1,
-                "servers": [{"name": "m", "port": 6380}, {"name": "r", "port": 6381}],
-                "topology": [{"replica": "r", "master": "m"}],
-                "actions": [
-                  {"do": "command", "at": 1000, "server": "m", "line": "SET a 1"},
-                  {"do": "command", "at": 2000, "server": "m", "line": "SET b 2"}
-                ]}"#,
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn steps_replay_with_the_timeline_and_run_again_after_a_fork() {
-        let s = scenario();
-        let mut player = Player::new(&s);
-        let mut bus = crate::scenario::runner::new_bus(&s).unwrap();
-        player.advance(&mut bus, EPOCH_MS + 3_000);
-        assert!(player.finished());
-        let straight = bus.log_hash();
-
-        // Back before the second write, and act there: the write is in the discarded
-        // future, so it must be carried out again when time comes back to it.
-        let before_b = bus.log().iter().rposition(|e| e.time < 2_000).unwrap();
-        bus.jump_to(before_b).unwrap();
-        let fork = bus.position();
-        bus.run_until(bus.now());
-        bus.submit_command(1, "GET a").unwrap();
-        player.forked(fork);
-        assert!(!player.finished());
-        player.advance(&mut bus, EPOCH_MS + 3_000);
-        assert!(player.finished());
-        assert!(
-            bus.log().iter().any(|e| e.line().contains("SET b 2")),
-            "the script's write ran again"
-        );
-        assert_ne!(
-            bus.log_hash(),
-            straight,
-            "the GET is part of the new timeline"
-        );
-
-        // A jump back without a new move forks nothing: the steps stay carried out.
-        bus.jump_to(0).unwrap();
-        bus.jump_to_end();
-        assert!(player.finished());
     }
 }

@@ -11,552 +11,14 @@
 //! The same scenario always gives the same log, natively and in WASM: the bus is seeded
 //! with the scenario's seed, and load generators derive keys and values from it.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::fmt;
 
 use super::checker::{self, CheckStats, Checker, Violation, ViolationKind};
-use super::generator::{GenerateSpec, Generator};
 use super::player::Player;
-use super::{Action, Scenario, ScenarioError, WriteKind};
-use crate::bus::{
-    BudgetStop, Bus, Fault, LinkConfig, LogKind, RunPause, ServerId, DEFAULT_LATENCY_MS, EPOCH_MS,
-};
+use super::schedule::{replicaof_line, Step};
+use super::{Scenario, ScenarioError};
+use crate::bus::{BudgetStop, Bus, LogKind, RunPause, EPOCH_MS};
 use crate::engine::Event;
-
-/// One step of the expanded schedule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    Command {
-        server: ServerId,
-        line: String,
-    },
-    Replicaof {
-        server: ServerId,
-        master: Option<ServerId>,
-    },
-    Cut {
-        a: ServerId,
-        b: ServerId,
-    },
-    Heal {
-        a: ServerId,
-        b: ServerId,
-    },
-    /// A server joins; its id is the next one on the bus.
-    AddServer {
-        name: String,
-        config: Box<crate::engine::Config>,
-    },
-    Remove {
-        server: ServerId,
-    },
-    /// One batch of the page's load generator, pipelined.
-    Pipe {
-        server: ServerId,
-        lines: Vec<String>,
-    },
-    /// Any other fault, injected into the bus as it is.
-    Fault(Fault),
-}
-
-/// The scenario's actions as (ms, index of the action each step comes from (`None`:
-/// topology), step), in the order they run: [`Schedule`], all at once.
-pub fn schedule(s: &Scenario) -> Vec<(u64, Option<usize>, Step)> {
-    Schedule::new(s).collect()
-}
-
-/// A scenario's schedule, expanded as it is consumed: a load generator's writes (with
-/// their values) are made when time comes to them, not all before the run starts, so
-/// opening a run with a long load neither waits for nor holds all of its text at once.
-/// The order is [`schedule`]'s: by time, ties in file order (topology first), each
-/// action's own steps in their order (every action's times only grow).
-#[derive(Debug, Clone)]
-pub struct Schedule {
-    /// One per action (index + 1; 0 is the topology), each with its next step ready.
-    sources: Vec<Source>,
-    /// (time of the source's next step, source index) of every source not yet exhausted.
-    heads: BinaryHeap<Reverse<(u64, usize)>>,
-}
-
-#[derive(Debug, Clone)]
-struct Source {
-    head: Option<(u64, Step)>,
-    rest: Rest,
-}
-
-#[derive(Debug, Clone)]
-enum Rest {
-    Steps(std::vec::IntoIter<(u64, Step)>),
-    Load(LoadSteps),
-    Generate { generator: Generator, after: u64 },
-}
-
-impl Rest {
-    fn next(&mut self) -> Option<(u64, Step)> {
-        match self {
-            Rest::Steps(steps) => steps.next(),
-            Rest::Load(load) => load.next(),
-            Rest::Generate { generator, after } => loop {
-                let at = generator.next_batch_after(*after)?;
-                *after = at;
-                let lines = generator.batch(at);
-                if !lines.is_empty() {
-                    break Some((
-                        at,
-                        Step::Pipe {
-                            server: generator.server,
-                            lines,
-                        },
-                    ));
-                }
-            },
-        }
-    }
-}
-
-impl Schedule {
-    /// The schedule of a validated scenario.
-    pub fn new(s: &Scenario) -> Schedule {
-        let topology = s.topology.iter().map(|link| {
-            let idx = |name: &str| s.server_index(name).expect("validated server name");
-            (
-                0,
-                Step::Replicaof {
-                    server: idx(&link.replica),
-                    master: Some(idx(&link.master)),
-                },
-            )
-        });
-        let mut rests = vec![Rest::Steps(topology.collect::<Vec<_>>().into_iter())];
-        let idx = |name: &str| s.server_index(name);
-        for (i, action) in s.actions.iter().enumerate() {
-            rests.push(action_rest(action, i, s.seed, &idx).expect("validated scenario"));
-        }
-        let mut schedule = Schedule {
-            sources: Vec::with_capacity(rests.len()),
-            heads: BinaryHeap::new(),
-        };
-        for (order, mut rest) in rests.into_iter().enumerate() {
-            let head = rest.next();
-            if let Some((t, _)) = &head {
-                schedule.heads.push(Reverse((*t, order)));
-            }
-            schedule.sources.push(Source { head, rest });
-        }
-        schedule
-    }
-
-    /// When the next step is due (ms since the start).
-    pub fn peek_at(&self) -> Option<u64> {
-        self.heads.peek().map(|Reverse((t, _))| *t)
-    }
-}
-
-impl Iterator for Schedule {
-    /// (ms, index of its action (`None`: topology), step).
-    type Item = (u64, Option<usize>, Step);
-
-    fn next(&mut self) -> Option<(u64, Option<usize>, Step)> {
-        let Reverse((_, order)) = self.heads.pop()?;
-        let source = &mut self.sources[order];
-        let (t, step) = source.head.take().expect("a source in the heap has a head");
-        source.head = source.rest.next();
-        if let Some((next, _)) = &source.head {
-            self.heads.push(Reverse((*next, order)));
-        }
-        Some((t, order.checked_sub(1), step))
-    }
-}
-
-/// Action `i`'s steps, to be expanded as they are reached: a load generator's writes one
-/// by one, anything else at once.
-fn action_rest(
-    action: &Action,
-    i: usize,
-    seed: u64,
-    idx: &dyn Fn(&str) -> Option<ServerId>,
-) -> Result<Rest, String> {
-    let server = |name: &str| idx(name).ok_or_else(|| format!("no server named {name:?}"));
-    Ok(match action {
-        Action::Generate {
-            server: name,
-            write,
-            rate,
-            keys,
-            value_size,
-            ttl_s,
-            stop_at,
-            ..
-        } => {
-            let spec = GenerateSpec {
-                write: *write,
-                rate: *rate as u64,
-                keys: *keys as u64,
-                value_size: *value_size as u64,
-                ttl_s: *ttl_s as u64,
-            };
-            let at = action.at().max(0) as u64;
-            let generator = Generator {
-                server: server(name)?,
-                spec,
-                start: at,
-                stop: Some(*stop_at as u64),
-            };
-            Rest::Generate {
-                generator,
-                after: at,
-            }
-        }
-        Action::Load {
-            server: name,
-            rate,
-            duration_ms,
-            kind,
-            keys,
-            value_bytes,
-            ttl_ms,
-            multi,
-            ..
-        } => Rest::Load(LoadSteps {
-            server: server(name)?,
-            at: action.at().max(0) as u64,
-            rate: *rate as u64,
-            writes: (*rate as u64) * (*duration_ms as u64) / 1000,
-            n: 0,
-            kind: *kind,
-            multi: *multi,
-            rng: Rng::new(seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407)),
-            shape: LoadShape {
-                action: i,
-                keys: *keys as u64,
-                value_bytes: *value_bytes as usize,
-                ttl_ms: ttl_ms.map(|t| t as u64),
-            },
-            lines: std::collections::VecDeque::new(),
-        }),
-        other => Rest::Steps(action_steps(other, i, seed, idx)?.into_iter()),
-    })
-}
-
-/// A `load` action's writes, made one at a time from its seeded random stream.
-#[derive(Debug, Clone)]
-struct LoadSteps {
-    server: ServerId,
-    at: u64,
-    rate: u64,
-    writes: u64,
-    /// Writes made so far.
-    n: u64,
-    kind: WriteKind,
-    multi: bool,
-    rng: Rng,
-    shape: LoadShape,
-    /// The lines of the write being sent (a MULTI block, a PEXPIRE after its write).
-    lines: std::collections::VecDeque<String>,
-}
-
-impl LoadSteps {
-    fn next(&mut self) -> Option<(u64, Step)> {
-        if self.lines.is_empty() {
-            if self.n >= self.writes {
-                return None;
-            }
-            self.n += 1;
-            let mut lines = Vec::new();
-            if self.multi {
-                lines.push("MULTI".to_string());
-                self.shape.write(self.kind, &mut self.rng, &mut lines);
-                self.shape.write(self.kind, &mut self.rng, &mut lines);
-                lines.push("EXEC".to_string());
-            } else {
-                self.shape.write(self.kind, &mut self.rng, &mut lines);
-            }
-            self.lines.extend(lines);
-        }
-        let t = self.at + (self.n - 1) * 1000 / self.rate;
-        let line = self.lines.pop_front()?;
-        Some((
-            t,
-            Step::Command {
-                server: self.server,
-                line,
-            },
-        ))
-    }
-}
-
-/// The steps one action expands to, as (ms, step), in order. `index` is the action's
-/// place in the file (load generators derive their keys from it); `idx` finds a server's
-/// bus id by name. Shared by the runner and by the page, which records what a person
-/// does as actions and carries them out through here.
-pub fn action_steps(
-    action: &Action,
-    i: usize,
-    seed: u64,
-    idx: &dyn Fn(&str) -> Option<ServerId>,
-) -> Result<Vec<(u64, Step)>, String> {
-    for (_, name) in action.servers() {
-        if idx(name).is_none() {
-            return Err(format!("no server named {name:?}"));
-        }
-    }
-    let idx = |name: &str| idx(name).expect("checked above");
-    let at = action.at().max(0) as u64;
-    let mut out: Vec<(u64, Step)> = Vec::new();
-    match action {
-        Action::Command { server, line, .. } => out.push((
-            at,
-            Step::Command {
-                server: idx(server),
-                line: line.clone(),
-            },
-        )),
-        Action::Replicaof { server, master, .. } => out.push((
-            at,
-            Step::Replicaof {
-                server: idx(server),
-                master: master.as_deref().map(idx),
-            },
-        )),
-        Action::Cut { a, b, .. } => out.push((
-            at,
-            Step::Cut {
-                a: idx(a),
-                b: idx(b),
-            },
-        )),
-        Action::Heal { a, b, .. } => out.push((
-            at,
-            Step::Heal {
-                a: idx(a),
-                b: idx(b),
-            },
-        )),
-        Action::Sever {
-            a, b, detect_ms, ..
-        } => out.push((
-            at,
-            Step::Fault(Fault::Sever {
-                a: idx(a),
-                b: idx(b),
-                detect_ms: *detect_ms as u64,
-            }),
-        )),
-        Action::Partition { a, b, .. } => {
-            let (a, b) = (idx(a), idx(b));
-            out.push((at, Step::Fault(Fault::Hold { from: a, to: b })));
-            out.push((at, Step::Fault(Fault::Hold { from: b, to: a })));
-        }
-        Action::PartitionOneWay { from, to, .. } | Action::Hold { from, to, .. } => out.push((
-            at,
-            Step::Fault(Fault::Hold {
-                from: idx(from),
-                to: idx(to),
-            }),
-        )),
-        Action::Release { from, to, .. } => out.push((
-            at,
-            Step::Fault(Fault::Release {
-                from: idx(from),
-                to: idx(to),
-            }),
-        )),
-        Action::SetLink {
-            from,
-            to,
-            latency_ms,
-            bandwidth,
-            extra_delay_ms,
-            jitter_ms,
-            both_ways,
-            ..
-        } => {
-            let config = LinkConfig {
-                latency_ms: latency_ms.map_or(DEFAULT_LATENCY_MS, |v| v as u64),
-                bandwidth: bandwidth.map(|v| v as u64),
-                extra_delay_ms: extra_delay_ms.unwrap_or(0) as u64,
-                jitter_ms: jitter_ms.unwrap_or(0) as u64,
-            };
-            let (from, to) = (idx(from), idx(to));
-            out.push((at, Step::Fault(Fault::SetLink { from, to, config })));
-            if *both_ways {
-                out.push((
-                    at,
-                    Step::Fault(Fault::SetLink {
-                        from: to,
-                        to: from,
-                        config,
-                    }),
-                ));
-            }
-        }
-        Action::AddServer {
-            name, port, config, ..
-        } => {
-            let config = super::config_for(&format!("actions[{i}].config"), *port, config)
-                .map_err(|e| e.to_string())?;
-            out.push((
-                at,
-                Step::AddServer {
-                    name: name.clone(),
-                    config: Box::new(config),
-                },
-            ))
-        }
-        Action::Remove { server, .. } => out.push((
-            at,
-            Step::Remove {
-                server: idx(server),
-            },
-        )),
-        Action::Generate { .. } | Action::Load { .. } => {
-            let mut rest = action_rest(action, i, seed, &|name| Some(idx(name)))?;
-            out.extend(std::iter::from_fn(|| rest.next()));
-        }
-        Action::Crash { server, .. } => out.push((
-            at,
-            Step::Fault(Fault::Crash {
-                server: idx(server),
-            }),
-        )),
-        Action::Restart {
-            server, with_rdb, ..
-        } => out.push((
-            at,
-            Step::Fault(Fault::Restart {
-                server: idx(server),
-                from_disk: *with_rdb,
-            }),
-        )),
-        Action::Save { server, .. } => out.push((
-            at,
-            Step::Fault(Fault::Save {
-                server: idx(server),
-            }),
-        )),
-        Action::Pause { server, .. } => out.push((
-            at,
-            Step::Fault(Fault::Pause {
-                server: idx(server),
-            }),
-        )),
-        Action::Resume { server, .. } => out.push((
-            at,
-            Step::Fault(Fault::Resume {
-                server: idx(server),
-            }),
-        )),
-    }
-    Ok(out)
-}
-
-/// SplitMix64: the load generators' keys and values, from the scenario seed.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// In `0..n` (0 when n is 0); the tiny modulo bias does not matter here.
-    pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            0
-        } else {
-            self.next_u64() % n
-        }
-    }
-
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
-
-#[derive(Debug, Clone)]
-struct LoadShape {
-    action: usize,
-    keys: u64,
-    value_bytes: usize,
-    ttl_ms: Option<u64>,
-}
-
-impl LoadShape {
-    fn value(&self, rng: &mut Rng) -> String {
-        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-        (0..self.value_bytes)
-            .map(|_| ALPHABET[rng.below(ALPHABET.len() as u64) as usize] as char)
-            .collect()
-    }
-
-    /// One write of `kind` (and its PEXPIRE when the load has a TTL).
-    fn write(&self, kind: WriteKind, rng: &mut Rng, lines: &mut Vec<String>) {
-        let kind = match kind {
-            WriteKind::Mixed => WriteKind::ALL[rng.below(5) as usize],
-            k => k,
-        };
-        let tag = match kind {
-            WriteKind::String => "str",
-            WriteKind::List => "list",
-            WriteKind::Hash => "hash",
-            WriteKind::Set => "set",
-            WriteKind::Zset => "zset",
-            WriteKind::Mixed => unreachable!("resolved above"),
-        };
-        let key = format!("{tag}:{}:{}", self.action, rng.below(self.keys));
-        let member = format!("m{}", rng.below(self.keys.max(4)));
-        let roll = rng.below(10);
-        let line = match kind {
-            WriteKind::String => match (roll, self.ttl_ms) {
-                (0, _) => format!("APPEND {key} {}", self.value(rng)),
-                (1, _) => format!("INCRBY {key}:n {}", rng.below(100)),
-                (_, Some(ttl)) => format!("SET {key} {} PX {ttl}", self.value(rng)),
-                (_, None) => format!("SET {key} {}", self.value(rng)),
-            },
-            WriteKind::List => match roll {
-                0..=1 => format!("LPOP {key}"),
-                2..=4 => format!("LPUSH {key} {}", self.value(rng)),
-                _ => format!("RPUSH {key} {}", self.value(rng)),
-            },
-            WriteKind::Hash => match roll {
-                0..=1 => format!("HDEL {key} {member}"),
-                2 => format!("HINCRBY {key} n 1"),
-                _ => format!("HSET {key} {member} {}", self.value(rng)),
-            },
-            WriteKind::Set => match roll {
-                0 => format!("SREM {key} {member}"),
-                // Random: Redis propagates what it popped as SREM.
-                1 => format!("SPOP {key}"),
-                2 => format!("SADD {key} {}", rng.below(1000)),
-                _ => format!("SADD {key} {member}"),
-            },
-            WriteKind::Zset => match roll {
-                0 => format!("ZREM {key} {member}"),
-                1 => format!("ZINCRBY {key} 1.5 {member}"),
-                _ => format!("ZADD {key} {} {member}", rng.below(1000) as f64 / 4.0),
-            },
-            WriteKind::Mixed => unreachable!("resolved above"),
-        };
-        lines.push(line);
-        if let (Some(ttl), false) = (self.ttl_ms, kind == WriteKind::String && roll >= 2) {
-            let key = if kind == WriteKind::String && roll == 1 {
-                format!("{key}:n")
-            } else {
-                key
-            };
-            lines.push(format!("PEXPIRE {key} {ttl}"));
-        }
-    }
-}
 
 /// The final state of one server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -695,48 +157,6 @@ impl Watcher for Checker {
 
     fn not_converged(&mut self, bus: &Bus, message: String) {
         self.report(bus, None, ViolationKind::Liveness, message);
-    }
-}
-
-fn replicaof_line(bus: &Bus, step: &Step) -> Option<String> {
-    match step {
-        Step::Replicaof {
-            master: Some(m), ..
-        } => Some(format!("REPLICAOF 127.0.0.1 {}", bus.server(*m).port)),
-        Step::Replicaof { master: None, .. } => Some("REPLICAOF NO ONE".to_string()),
-        _ => None,
-    }
-}
-
-/// Carries out one step of the schedule on the bus, as the page does when a person does
-/// the same thing (so a link of a page session replays it move for move). The error is
-/// the bus's refusal (a command to a crashed server): part of the run for the runner,
-/// shown to the person in the page.
-pub fn apply_step(bus: &mut Bus, step: &Step) -> Result<(), String> {
-    match step {
-        Step::Command { server, line } => bus.submit_command(*server, line),
-        Step::Replicaof { server, .. } => {
-            let line = replicaof_line(bus, step).expect("a REPLICAOF step");
-            bus.submit_command(*server, &line)
-        }
-        Step::Cut { a, b } => {
-            bus.cut(*a, *b);
-            Ok(())
-        }
-        Step::Heal { a, b } => {
-            bus.heal(*a, *b);
-            Ok(())
-        }
-        Step::AddServer { name, config } => {
-            bus.add_server(name, (**config).clone());
-            Ok(())
-        }
-        Step::Remove { server } => bus.remove_server(*server),
-        Step::Pipe { server, lines } => {
-            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-            bus.submit_pipe(*server, &refs)
-        }
-        Step::Fault(f) => bus.inject(f.clone()),
     }
 }
 
@@ -1052,6 +472,7 @@ fn summarise(bus: &Bus, checks: CheckStats, violations: Vec<Violation>) -> Summa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::schedule::{action_steps, schedule, Schedule};
 
     /// The run played through in slices of `slice` moves, under the checker.
     fn sliced(s: &Scenario, slice: usize) -> (String, Vec<Violation>, Vec<u64>) {
@@ -1180,5 +601,54 @@ mod tests {
                 assert!(percents[..percents.len() - 1].iter().all(|&p| p < 100));
             }
         }
+    }
+
+    fn two_writes() -> Scenario {
+        Scenario::from_json(
+            r#"{"version": 1, "seed": 1,
+                "servers": [{"name": "m", "port": 6380}, {"name": "r", "port": 6381}],
+                "topology": [{"replica": "r", "master": "m"}],
+                "actions": [
+                  {"do": "command", "at": 1000, "server": "m", "line": "SET a 1"},
+                  {"do": "command", "at": 2000, "server": "m", "line": "SET b 2"}
+                ]}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn steps_replay_with_the_timeline_and_run_again_after_a_fork() {
+        let s = two_writes();
+        let mut player = Player::new(&s);
+        let mut bus = new_bus(&s).unwrap();
+        player.advance(&mut bus, EPOCH_MS + 3_000);
+        assert!(player.finished());
+        let straight = bus.log_hash();
+
+        // Back before the second write, and act there: the write is in the discarded
+        // future, so it must be carried out again when time comes back to it.
+        let before_b = bus.log().iter().rposition(|e| e.time < 2_000).unwrap();
+        bus.jump_to(before_b).unwrap();
+        let fork = bus.position();
+        bus.run_until(bus.now());
+        bus.submit_command(1, "GET a").unwrap();
+        player.forked(fork);
+        assert!(!player.finished());
+        player.advance(&mut bus, EPOCH_MS + 3_000);
+        assert!(player.finished());
+        assert!(
+            bus.log().iter().any(|e| e.line().contains("SET b 2")),
+            "the script's write ran again"
+        );
+        assert_ne!(
+            bus.log_hash(),
+            straight,
+            "the GET is part of the new timeline"
+        );
+
+        // A jump back without a new move forks nothing: the steps stay carried out.
+        bus.jump_to(0).unwrap();
+        bus.jump_to_end();
+        assert!(player.finished());
     }
 }

@@ -18,7 +18,8 @@
 
 use super::generator::{GenerateSpec, Generator, BATCH_MS};
 use super::player::Player;
-use super::runner::{self, action_steps, apply_step, PlayThrough, Progress, Step};
+use super::runner::{self, PlayThrough, Progress};
+use super::schedule::{action_steps, apply_step, Step};
 use super::{Action, Scenario, ScenarioError};
 use crate::bus::{Bus, EPOCH_MS};
 

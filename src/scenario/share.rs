@@ -3,7 +3,7 @@
 //!
 //! A page session can record more than a link may hold: a load generator left running for
 //! an hour types more than [`MAX_COMMANDS`](super::limits::MAX_COMMANDS), and time runs on
-//! past one virtual day. So [`share`] checks the link as [`link::decode`] will, before
+//! past one virtual day. So [`share`] checks the link as [`share_link::decode`] will, before
 //! anyone copies it: the scenario against every limit and budget ([`Scenario::validate`]),
 //! the JSON it unpacks to, its length, and that it opens to the same run. When the whole
 //! recording is over a limit, it offers the run up to the event shown: what the person did
@@ -11,8 +11,8 @@
 //! link opens on the same event with the same log up to it.
 
 use super::budget::{grouped, human_bytes};
-use super::link::{self, SharedRun, MAX_LINK_CHARS, MAX_SCENARIO_JSON_BYTES};
 use super::session::Session;
+use super::share_link::{self, SharedRun, MAX_LINK_CHARS, MAX_SCENARIO_JSON_BYTES};
 use super::{Action, Scenario};
 use crate::bus::Bus;
 
@@ -107,7 +107,7 @@ fn checked(scenario: Scenario, step: u64) -> Result<ShareLink, String> {
         scenario,
         step: Some(step),
     };
-    let (text, json) = link::encode_measured(&run);
+    let (text, json) = share_link::encode_measured(&run);
     if json > MAX_SCENARIO_JSON_BYTES {
         let (n, max) = (json as u64, MAX_SCENARIO_JSON_BYTES as u64);
         return Err(format!(
@@ -129,7 +129,7 @@ fn checked(scenario: Scenario, step: u64) -> Result<ShareLink, String> {
     // What a person will paste is what is checked: the decoder of this very build. (That
     // it opens to the same run is the encoder's own test, tests/links.rs; the page does
     // not carry a comparison of whole scenarios for it.)
-    match link::decode(&text) {
+    match share_link::decode(&text) {
         Ok(_) => Ok(ShareLink {
             link: text,
             run,

@@ -17,7 +17,7 @@ use web_sys::MessageEvent;
 use yew::prelude::*;
 
 use crate::bus::LogEntry;
-use crate::scenario::{guided, link};
+use crate::scenario::{guided, share_link as link};
 use crate::ui::model::server_panel::PanelAction;
 use crate::ui::model::timeline::{format_speed, SPEEDS};
 use crate::ui::opening::Waiting;
@@ -908,6 +908,7 @@ pub fn use_host(options: Option<EmbedOptions>, sim: &Sim, dispatch: Callback<Act
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bus::Fault;
     use crate::ui::model::topology::TopologyAction;
 
     fn options(query: &str) -> EmbedOptions {
@@ -1438,7 +1439,9 @@ mod tests {
         });
         sim.apply(Action::Cut(0, 1));
         sim.apply(Action::Topology(TopologyAction::AddServer));
-        sim.apply(Action::Topology(TopologyAction::Crash(1)));
+        sim.apply(Action::Topology(TopologyAction::Fault(Fault::Crash {
+            server: 1,
+        })));
         sim.apply(Action::Panel(PanelAction::LoadStart));
         sim.apply(Action::Share);
         let why = error(call(

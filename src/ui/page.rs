@@ -3,7 +3,7 @@
 //! opened still opens the playground (the example), with a message saying why.
 
 use crate::scenario::guided;
-use crate::scenario::link::{self, SharedRun};
+use crate::scenario::share_link::{self as link, SharedRun};
 use crate::ui::opening::OpeningRun;
 use crate::ui::state::Sim;
 

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use yew::Reducible;
 
 use super::model::topology::{self, TopologyAction};
-use crate::bus::{format_reply, quote, Bus, ServerId};
+use crate::bus::{format_reply, quote, Bus, Fault, ServerId};
 use crate::engine::keyspace::{is_expired, Value};
 use crate::engine::replication::LinkStateName;
 use crate::engine::resp::{split_args, Reply};
@@ -311,7 +311,7 @@ impl Sim {
             Some(title) => format!("the guided scenario \u{201c}{title}\u{201d}"),
             None => "the guided scenario".to_string(),
         };
-        let link = scenario::link::encode(&scenario::link::SharedRun {
+        let link = scenario::share_link::encode(&scenario::share_link::SharedRun {
             scenario: scenario.clone(),
             step: None,
         });
@@ -549,10 +549,12 @@ impl Sim {
             Action::HistoryPrev => self.history_walk(-1),
             Action::HistoryNext => self.history_walk(1),
             Action::Cut(a, b) => {
-                self.topology_notice = topology::apply(self, TopologyAction::Cut(a, b)).err()
+                self.topology_notice =
+                    topology::apply(self, TopologyAction::Fault(Fault::Cut { a, b })).err()
             }
             Action::Heal(a, b) => {
-                self.topology_notice = topology::apply(self, TopologyAction::Heal(a, b)).err()
+                self.topology_notice =
+                    topology::apply(self, TopologyAction::Fault(Fault::Heal { a, b })).err()
             }
             Action::Tick(wall_ms) => {
                 if !self.paused {
@@ -839,9 +841,7 @@ fn format_output(reply: &Reply, raw: bool) -> String {
 
 /// The bus server a replica's `host:port` reaches, the way the bus routes connections.
 fn bus_target(bus: &Bus, host: &str, port: u16) -> Option<ServerId> {
-    (host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost"))
-        .then(|| bus.server_by_port(port))
-        .flatten()
+    bus.route(host, port)
 }
 
 /// The state of a replica's link, in the words the cards and the links table use.
@@ -1423,7 +1423,7 @@ mod tests {
         let Some(ShareView::Link(shared)) = &sim.share else {
             panic!("{:?}", sim.share)
         };
-        assert!(scenario::link::decode(&shared.link).is_ok());
+        assert!(scenario::share_link::decode(&shared.link).is_ok());
         // A typed line over the scenario format's limit: the console takes it, a link cannot.
         let line = format!("SET big {}", "x".repeat(scenario::limits::MAX_LINE_BYTES));
         sim.apply(Action::SubmitCommand { server: 0, line });

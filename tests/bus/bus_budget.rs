@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::test_bed::TestBed;
 use replscope::bus::{hash_entries, Budget, BudgetLimit, Bus, LogKind, ServerId, EPOCH_MS};
 use replscope::engine::Config;
 

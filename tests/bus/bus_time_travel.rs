@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::test_bed::TestBed;
 use replscope::bus::{hash_entries, Bus, Fault, LinkConfig, ServerId};
 use replscope::engine::Config;
 

@@ -6,6 +6,8 @@
 mod common;
 #[path = "../scenarios/mod.rs"]
 mod scenarios;
+#[path = "../common/test_bed.rs"]
+mod test_bed;
 
 mod bus_backlog;
 mod bus_budget;

@@ -185,7 +185,7 @@ fn every_number_the_narration_states_is_pinned_down_by_the_file() {
 /// characters (README lists the sizes), so it fits in chat messages and issue comments.
 #[test]
 fn every_guided_link_is_under_two_thousand_characters() {
-    use replscope::scenario::link::{decode, encode, SharedRun};
+    use replscope::scenario::share_link::{decode, encode, SharedRun};
     for g in replscope::scenario::guided::ALL {
         let scenario = replscope::scenario::guided::scenario(g.id).unwrap();
         let link = encode(&SharedRun {

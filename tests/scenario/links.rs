@@ -12,7 +12,7 @@ use base64::Engine;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
 use replscope::scenario::generate::random_scenario_with;
-use replscope::scenario::link::{
+use replscope::scenario::share_link::{
     decode, encode, encode_checked, LinkError, SharedRun, MAX_LINK_CHARS, MAX_SCENARIO_JSON_BYTES,
 };
 use replscope::scenario::{Action, Scenario};

@@ -211,7 +211,7 @@ fn generated_scenarios_match_their_recorded_log_hashes() {
 mod links {
     use std::process::{Command, Output};
 
-    use replscope::scenario::link::{decode, encode, SharedRun};
+    use replscope::scenario::share_link::{decode, encode, SharedRun};
     use replscope::scenario::Scenario;
 
     const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/links/golden");

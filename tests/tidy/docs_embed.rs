@@ -4,7 +4,7 @@
 //! whitelist.
 #![cfg(not(target_arch = "wasm32"))]
 
-use replscope::scenario::{guided, link, Scenario};
+use replscope::scenario::{guided, share_link as link, Scenario};
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_string() + path)

@@ -6,7 +6,7 @@
 //! (or `GECKODRIVER=$(command -v geckodriver)` for Firefox).
 #![cfg(target_arch = "wasm32")]
 
-use replscope::scenario::link::{self, SharedRun};
+use replscope::scenario::share_link::{self as link, SharedRun};
 use replscope::scenario::Scenario;
 use replscope::ui::opening::wall_ms;
 use replscope::ui::page::Opening;

@@ -6,7 +6,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use replscope::scenario::guided;
-use replscope::scenario::link;
+use replscope::scenario::share_link as link;
 use replscope::ui::page::Opening;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;

@@ -41,10 +41,7 @@ pub enum LinkState {
     ReceiveHandshakeReplies {
         pending: Vec<HandshakeStep>,
     },
-    ReceivePsyncReply {
-        sent_replid: String,
-        sent_offset: i64,
-    },
+    ReceivePsyncReply,
     /// Receiving the snapshot payload.
     Transfer(Transfer),
     Connected,
@@ -155,7 +152,7 @@ impl MasterLink {
                 Some(HandshakeStep::Ip) => LinkStateName::ReceiveIpReply,
                 _ => LinkStateName::ReceiveCapaReply,
             },
-            LinkState::ReceivePsyncReply { .. } => LinkStateName::ReceivePsyncReply,
+            LinkState::ReceivePsyncReply => LinkStateName::ReceivePsyncReply,
             LinkState::Transfer(_) => LinkStateName::Transfer,
             LinkState::Connected => LinkStateName::Connected,
         }
@@ -448,10 +445,7 @@ impl Node {
                 Some(LinkState::ReceiveHandshakeReplies { pending }) => {
                     self.on_handshake_reply(conn, pending)
                 }
-                Some(LinkState::ReceivePsyncReply {
-                    sent_replid,
-                    sent_offset,
-                }) => self.on_psync_reply(conn, &sent_replid, sent_offset),
+                Some(LinkState::ReceivePsyncReply) => self.on_psync_reply(conn),
                 Some(LinkState::Transfer(t)) => self.on_transfer_bytes(conn, t),
                 _ => {
                     // No reply is read in this state (Redis has no read handler on the
@@ -643,13 +637,10 @@ impl Node {
             conn,
             encode_command(&[b"PSYNC", replid.as_bytes(), offset.to_string().as_bytes()]),
         );
-        self.set_link_state(LinkState::ReceivePsyncReply {
-            sent_replid: replid,
-            sent_offset: offset,
-        });
+        self.set_link_state(LinkState::ReceivePsyncReply);
     }
 
-    fn on_psync_reply(&mut self, conn: ConnId, _sent_replid: &str, _sent_offset: i64) -> Step {
+    fn on_psync_reply(&mut self, conn: ConnId) -> Step {
         let Some(line) = self.take_line(HANDSHAKE_LINE_MAX) else {
             return Step::Wait;
         };

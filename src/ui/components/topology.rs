@@ -8,7 +8,7 @@
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use crate::bus::ServerId;
+use crate::bus::{Fault, ServerId};
 use crate::engine::Role;
 use crate::ui::model::topology::{
     drop_action, EdgeView, MessageView, NodeView, PeerView, ProcessWord, TopologyAction,
@@ -427,15 +427,15 @@ fn actions(
             </div>
             <div class="topo-row" role="group" aria-label="Process">
                 <span class="topo-row-label">{ "Process" }</span>
-                { act("Crash", "topo-crash", up, TopologyAction::Crash(id)) }
-                { act("Restart with RDB", "topo-restart-rdb", true, TopologyAction::Restart { server: id, from_disk: true }) }
-                { act("Restart empty", "topo-restart-empty", true, TopologyAction::Restart { server: id, from_disk: false }) }
+                { act("Crash", "topo-crash", up, TopologyAction::Fault(Fault::Crash { server: id })) }
+                { act("Restart with RDB", "topo-restart-rdb", true, TopologyAction::Fault(Fault::Restart { server: id, from_disk: true })) }
+                { act("Restart empty", "topo-restart-empty", true, TopologyAction::Fault(Fault::Restart { server: id, from_disk: false })) }
                 if n.process == ProcessWord::Paused {
-                    { act("Resume", "topo-resume", true, TopologyAction::Resume(id)) }
+                    { act("Resume", "topo-resume", true, TopologyAction::Fault(Fault::Resume { server: id })) }
                 } else {
-                    { act("Pause", "topo-pause", up, TopologyAction::Pause(id)) }
+                    { act("Pause", "topo-pause", up, TopologyAction::Fault(Fault::Pause { server: id })) }
                 }
-                { act("SAVE", "topo-save", up, TopologyAction::Save(id)) }
+                { act("SAVE", "topo-save", up, TopologyAction::Fault(Fault::Save { server: id })) }
                 <span class="topo-rdb">{ rdb }</span>
                 { act("Remove", "topo-remove", v.nodes.len() > 1, TopologyAction::RemoveServer(id)) }
             </div>
@@ -508,19 +508,19 @@ fn link_menu(
             </label>
             <span class="topo-net" data-faulted={faulted.to_string()}>{ state.join(" · ") }</span>
             if p.cut {
-                { button(format!("Heal {}⇄{}", n.port, p.port), "topo-heal", TopologyAction::Heal(a, b)) }
+                { button(format!("Heal {}⇄{}", n.port, p.port), "topo-heal", TopologyAction::Fault(Fault::Heal { a, b })) }
             } else {
-                { button(format!("Cut {}⇄{}", n.port, p.port), "topo-cut", TopologyAction::Cut(a, b)) }
+                { button(format!("Cut {}⇄{}", n.port, p.port), "topo-cut", TopologyAction::Fault(Fault::Cut { a, b })) }
             }
             if p.out_dir.held {
-                { button(format!("Release {out_word}"), "topo-release-out", TopologyAction::Release { from: a, to: b }) }
+                { button(format!("Release {out_word}"), "topo-release-out", TopologyAction::Fault(Fault::Release { from: a, to: b })) }
             } else {
-                { button(format!("Hold {out_word}"), "topo-hold-out", TopologyAction::Hold { from: a, to: b }) }
+                { button(format!("Hold {out_word}"), "topo-hold-out", TopologyAction::Fault(Fault::Hold { from: a, to: b })) }
             }
             if p.in_dir.held {
-                { button(format!("Release {in_word}"), "topo-release-in", TopologyAction::Release { from: b, to: a }) }
+                { button(format!("Release {in_word}"), "topo-release-in", TopologyAction::Fault(Fault::Release { from: b, to: a })) }
             } else {
-                { button(format!("Hold {in_word}"), "topo-hold-in", TopologyAction::Hold { from: b, to: a }) }
+                { button(format!("Hold {in_word}"), "topo-hold-in", TopologyAction::Fault(Fault::Hold { from: b, to: a })) }
             }
             <label>
                 { "Latency " }

@@ -684,6 +684,7 @@ pub fn backlog_view_cached(bus: &Bus, id: ServerId, cache: &BacklogCache) -> Bac
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bus::test_bed::TestBed;
 
     fn after_set() -> (Bus, ServerId) {
         let (mut bus, m) = Bus::master_and_synced_replicas(1, 2);

@@ -908,6 +908,7 @@ impl DecodedStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bus::test_bed::TestBed;
     use crate::ui::model::inspect::InspectUi;
 
     fn synced() -> Bus {

@@ -561,6 +561,7 @@ impl SyncEventsCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bus::test_bed::TestBed;
 
     fn marks(v: &SyncPathView) -> Vec<(String, StepMark)> {
         v.steps.iter().map(|s| (s.name.clone(), s.mark)).collect()

@@ -7,7 +7,7 @@
 //! server's row is how many master links lead from it to a server that replicates from
 //! nobody (a replica of a replica goes one row further down).
 
-use crate::bus::{Bus, InFlight, ServerId, DEFAULT_LATENCY_MS};
+use crate::bus::{Bus, Fault, InFlight, LinkConfig, ServerId, DEFAULT_LATENCY_MS};
 use crate::engine::replication::LinkStateName;
 use crate::engine::Role;
 use crate::scenario::Action;
@@ -46,35 +46,10 @@ pub enum TopologyAction {
         server: ServerId,
         master: Option<ServerId>,
     },
-    /// Both directions: connections reset, new ones refused.
-    Cut(ServerId, ServerId),
-    /// One direction silently held (bytes wait, nobody is told).
-    Hold {
-        from: ServerId,
-        to: ServerId,
-    },
-    /// Ends a cut and every hold between the two.
-    Heal(ServerId, ServerId),
-    /// Lets one held direction through.
-    Release {
-        from: ServerId,
-        to: ServerId,
-    },
     /// One-way latency of both directions between the two.
-    SetLatency {
-        a: ServerId,
-        b: ServerId,
-        ms: u64,
-    },
-    Crash(ServerId),
-    Restart {
-        server: ServerId,
-        from_disk: bool,
-    },
-    Pause(ServerId),
-    Resume(ServerId),
-    /// SAVE to the server's disk, what a restart "with RDB" loads.
-    Save(ServerId),
+    SetLatency { a: ServerId, b: ServerId, ms: u64 },
+    /// A fault on a link or a server, as the bus injects it.
+    Fault(Fault),
 }
 
 /// Carries out `action` for the person (recorded, so a share link replays it); `Err`
@@ -136,116 +111,112 @@ pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Vec<Action>, String> {
                 line,
             })
         }
-        TopologyAction::Cut(a, b) => {
-            check_pair(bus, a, b)?;
-            one(Action::Cut {
-                at: 0,
-                a: name(a),
-                b: name(b),
-            })
-        }
-        TopologyAction::Hold { from, to } => {
-            check_pair(bus, from, to)?;
-            if bus.is_held(from, to) {
-                return Ok(vec![]);
-            }
-            one(Action::PartitionOneWay {
-                at: 0,
-                from: name(from),
-                to: name(to),
-            })
-        }
-        TopologyAction::Heal(a, b) => {
-            check_pair(bus, a, b)?;
-            one(Action::Heal {
-                at: 0,
-                a: name(a),
-                b: name(b),
-            })
-        }
-        TopologyAction::Release { from, to } => {
-            check_pair(bus, from, to)?;
-            if !bus.is_held(from, to) {
-                return Ok(vec![]);
-            }
-            one(Action::Release {
-                at: 0,
-                from: name(from),
-                to: name(to),
-            })
-        }
         TopologyAction::SetLatency { a, b, ms } => {
             check_pair(bus, a, b)?;
             let mut out = Vec::new();
             for (from, to) in [(a, b), (b, a)] {
                 let now = bus.link(from, to);
                 if now.latency_ms != ms {
-                    out.push(Action::SetLink {
-                        at: 0,
-                        from: name(from),
-                        to: name(to),
-                        latency_ms: Some(ms as i64),
-                        bandwidth: now.bandwidth.map(|v| v as i64),
-                        extra_delay_ms: (now.extra_delay_ms > 0)
-                            .then_some(now.extra_delay_ms as i64),
-                        jitter_ms: (now.jitter_ms > 0).then_some(now.jitter_ms as i64),
-                        both_ways: false,
-                    });
+                    let config = LinkConfig {
+                        latency_ms: ms,
+                        ..now
+                    };
+                    out.push(set_link(&name(from), &name(to), config));
                 }
             }
             Ok(out)
         }
-        TopologyAction::Crash(id) => {
-            check_shown(bus, id)?;
-            if !bus.is_up(id) {
-                return Err(format!("{} is already down.", bus.server(id).name));
+        TopologyAction::Fault(fault) => {
+            match fault.servers()[..] {
+                [a, b] => check_pair(bus, a, b)?,
+                [id] => check_shown(bus, id)?,
+                _ => {}
             }
-            one(Action::Crash {
-                at: 0,
-                server: name(id),
+            let down = |id: ServerId| !bus.is_up(id);
+            let at = 0;
+            one(match fault {
+                Fault::Cut { a, b } => Action::Cut {
+                    at,
+                    a: name(a),
+                    b: name(b),
+                },
+                Fault::Heal { a, b } => Action::Heal {
+                    at,
+                    a: name(a),
+                    b: name(b),
+                },
+                Fault::Sever { a, b, detect_ms } => Action::Sever {
+                    at,
+                    a: name(a),
+                    b: name(b),
+                    detect_ms: detect_ms as i64,
+                },
+                Fault::Hold { from, to } if bus.is_held(from, to) => return Ok(vec![]),
+                Fault::Hold { from, to } => Action::PartitionOneWay {
+                    at,
+                    from: name(from),
+                    to: name(to),
+                },
+                Fault::Release { from, to } if !bus.is_held(from, to) => return Ok(vec![]),
+                Fault::Release { from, to } => Action::Release {
+                    at,
+                    from: name(from),
+                    to: name(to),
+                },
+                Fault::SetLink { from, to, config } => set_link(&name(from), &name(to), config),
+                Fault::Crash { server } if down(server) => {
+                    return Err(format!("{} is already down.", name(server)));
+                }
+                Fault::Crash { server } => Action::Crash {
+                    at,
+                    server: name(server),
+                },
+                Fault::Restart { server, from_disk } => Action::Restart {
+                    at,
+                    server: name(server),
+                    with_rdb: from_disk,
+                },
+                Fault::Pause { server } if down(server) || bus.is_paused(server) => {
+                    return Err(format!(
+                        "{} is not running, so it cannot be paused.",
+                        name(server)
+                    ));
+                }
+                Fault::Pause { server } => Action::Pause {
+                    at,
+                    server: name(server),
+                },
+                Fault::Resume { server } if !bus.is_paused(server) => {
+                    return Err(format!("{} is not paused.", name(server)));
+                }
+                Fault::Resume { server } => Action::Resume {
+                    at,
+                    server: name(server),
+                },
+                Fault::Save { server } if down(server) => {
+                    return Err(format!("{} is down: nothing to save.", name(server)));
+                }
+                Fault::Save { server } => Action::Save {
+                    at,
+                    server: name(server),
+                },
             })
         }
-        TopologyAction::Restart { server, from_disk } => {
-            check_shown(bus, server)?;
-            one(Action::Restart {
-                at: 0,
-                server: name(server),
-                with_rdb: from_disk,
-            })
-        }
-        TopologyAction::Pause(id) => {
-            check_shown(bus, id)?;
-            if !bus.is_up(id) || bus.is_paused(id) {
-                return Err(format!(
-                    "{} is not running, so it cannot be paused.",
-                    bus.server(id).name
-                ));
-            }
-            one(Action::Pause {
-                at: 0,
-                server: name(id),
-            })
-        }
-        TopologyAction::Resume(id) => {
-            check_shown(bus, id)?;
-            if !bus.is_paused(id) {
-                return Err(format!("{} is not paused.", bus.server(id).name));
-            }
-            one(Action::Resume {
-                at: 0,
-                server: name(id),
-            })
-        }
-        TopologyAction::Save(id) => {
-            check_shown(bus, id)?;
-            if !bus.is_up(id) {
-                return Err(format!("{} is down: nothing to save.", bus.server(id).name));
-            }
-            one(Action::Save {
-                at: 0,
-                server: name(id),
-            })
-        }
+    }
+}
+
+/// One direction of a link set as `config`, as a scenario writes it (the defaults left
+/// out).
+fn set_link(from: &str, to: &str, config: LinkConfig) -> Action {
+    Action::SetLink {
+        at: 0,
+        from: from.to_string(),
+        to: to.to_string(),
+        latency_ms: Some(config.latency_ms as i64),
+        bandwidth: config.bandwidth.map(|v| v as i64),
+        extra_delay_ms: (config.extra_delay_ms > 0).then_some(config.extra_delay_ms as i64),
+        jitter_ms: (config.jitter_ms > 0).then_some(config.jitter_ms as i64),
+        both_ways: false,
     }
 }
 
@@ -291,10 +262,7 @@ fn check_pair(bus: &Bus, a: ServerId, b: ServerId) -> Result<(), String> {
 /// The server a replica's master link reaches, the way the bus routes connections.
 fn master_of(bus: &Bus, id: ServerId) -> Option<ServerId> {
     let link = bus.server(id).node.master_link()?;
-    let local = link.host == "127.0.0.1" || link.host.eq_ignore_ascii_case("localhost");
-    local
-        .then(|| bus.server_by_port(link.port))
-        .flatten()
+    bus.route(&link.host, link.port)
         .filter(|&m| !bus.is_removed(m))
 }
 
@@ -1016,14 +984,14 @@ mod tests {
     fn a_cut_link_reads_down_with_the_cut_and_heals() {
         let mut sim = Sim::new();
         sim.apply(Action::Step(8_000));
-        act(&mut sim, TopologyAction::Cut(0, 1));
+        act(&mut sim, TopologyAction::Fault(Fault::Cut { a: 0, b: 1 }));
         sim.apply(Action::Step(100));
         let v = sim.topology_view();
         let e = edge(&v, "6380 → 6381");
         assert!(e.cut);
         assert_eq!(e.word, EdgeWord::Down);
         assert_eq!(e.network_words(6380, 6381), "✂ cut");
-        act(&mut sim, TopologyAction::Heal(0, 1));
+        act(&mut sim, TopologyAction::Fault(Fault::Heal { a: 0, b: 1 }));
         sim.apply(Action::Step(3_000));
         let v = sim.topology_view();
         assert!(!edge(&v, "6380 → 6381").cut);
@@ -1034,7 +1002,10 @@ mod tests {
     fn a_one_way_hold_shows_as_such_and_keeps_its_bytes() {
         let mut sim = Sim::new();
         sim.apply(Action::Step(8_000));
-        act(&mut sim, TopologyAction::Hold { from: 0, to: 2 });
+        act(
+            &mut sim,
+            TopologyAction::Fault(Fault::Hold { from: 0, to: 2 }),
+        );
         sim.apply(Action::SubmitCommand {
             server: 0,
             line: "SET k v".into(),
@@ -1061,7 +1032,10 @@ mod tests {
             offset(&v, 2) < offset(&v, 0),
             "the held SET has not reached 6382"
         );
-        act(&mut sim, TopologyAction::Release { from: 0, to: 2 });
+        act(
+            &mut sim,
+            TopologyAction::Fault(Fault::Release { from: 0, to: 2 }),
+        );
         sim.apply(Action::Step(100));
         let v = sim.topology_view();
         assert!(v.messages.iter().all(|m| !m.held));
@@ -1168,22 +1142,22 @@ mod tests {
     fn crash_shows_down_and_restart_brings_it_back() {
         let mut sim = Sim::new();
         sim.apply(Action::Step(8_000));
-        act(&mut sim, TopologyAction::Crash(1));
+        act(&mut sim, TopologyAction::Fault(Fault::Crash { server: 1 }));
         let v = sim.topology_view();
         assert_eq!(v.node(1).unwrap().process, ProcessWord::Down);
         assert_eq!(v.node(1).unwrap().offset, "—");
         assert_eq!(edge(&v, "6380 → 6381").word, EdgeWord::Down);
-        act(&mut sim, TopologyAction::Crash(1));
+        act(&mut sim, TopologyAction::Fault(Fault::Crash { server: 1 }));
         assert_eq!(
             sim.topology_notice.as_deref(),
             Some("replica-1 is already down.")
         );
         act(
             &mut sim,
-            TopologyAction::Restart {
+            TopologyAction::Fault(Fault::Restart {
                 server: 1,
                 from_disk: false,
-            },
+            }),
         );
         sim.apply(Action::Step(8_000));
         let v = sim.topology_view();
@@ -1194,17 +1168,17 @@ mod tests {
             "it still replicates from 6380"
         );
 
-        act(&mut sim, TopologyAction::Pause(2));
+        act(&mut sim, TopologyAction::Fault(Fault::Pause { server: 2 }));
         assert_eq!(
             sim.topology_view().node(2).unwrap().process,
             ProcessWord::Paused
         );
-        act(&mut sim, TopologyAction::Resume(2));
+        act(&mut sim, TopologyAction::Fault(Fault::Resume { server: 2 }));
         assert_eq!(
             sim.topology_view().node(2).unwrap().process,
             ProcessWord::Up
         );
-        act(&mut sim, TopologyAction::Save(0));
+        act(&mut sim, TopologyAction::Fault(Fault::Save { server: 0 }));
         assert!(sim.topology_view().node(0).unwrap().disk_rdb.is_some());
     }
 
@@ -1234,10 +1208,10 @@ mod tests {
             .ends_with("s2 removed (down for good)"));
         act(
             &mut sim,
-            TopologyAction::Restart {
+            TopologyAction::Fault(Fault::Restart {
                 server: 2,
                 from_disk: false,
-            },
+            }),
         );
         assert_eq!(
             sim.topology_notice.as_deref(),
