@@ -9,10 +9,10 @@
 //! two chunks); only the text of the chunks that are shown is built.
 
 use std::cell::RefCell;
-use std::ops::Range;
 use std::rc::Rc;
 
 use crate::bus::{Bus, LogEntry, LogKind, ServerId};
+use crate::engine::resp::{command_args, scan_command, Scan};
 use crate::engine::ConnId;
 use crate::ui::state::format_clock;
 
@@ -27,87 +27,6 @@ const HEX_ROW: usize = 16;
 const RDB_HEADER_LEN: usize = 9;
 /// Length of the random mark that ends a diskless (EOF-marked) payload.
 const EOF_MARK_LEN: usize = 40;
-
-// ------------------------------------------------------------------ RESP scanning
-
-/// A RESP command (array of bulk strings) at the front of some bytes, found without
-/// copying it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Scan {
-    /// `len` bytes; `args` are the ranges of the first arguments (at most three).
-    Command {
-        len: usize,
-        args: Vec<Range<usize>>,
-        argc: usize,
-    },
-    /// A prefix of a command: more bytes are needed.
-    Incomplete,
-    /// Not a RESP array of bulk strings.
-    Invalid,
-}
-
-/// Reads `<digits>\r\n` at `at`: the number and the position after the CRLF.
-fn scan_number(data: &[u8], at: usize) -> Result<(i64, usize), Scan> {
-    let rest = &data[at.min(data.len())..];
-    let Some(end) = rest.iter().take(21).position(|&b| b == b'\r') else {
-        return Err(if rest.len() < 21 {
-            Scan::Incomplete
-        } else {
-            Scan::Invalid
-        });
-    };
-    if rest.len() < end + 2 {
-        return Err(Scan::Incomplete);
-    }
-    if rest[end + 1] != b'\n' {
-        return Err(Scan::Invalid);
-    }
-    let n = crate::engine::resp::parse_i64(&rest[..end]).ok_or(Scan::Invalid)?;
-    Ok((n, at + end + 2))
-}
-
-/// Scans one command from the front of `data`.
-pub(crate) fn scan_command(data: &[u8]) -> Scan {
-    fn inner(data: &[u8]) -> Result<Scan, Scan> {
-        if data.first() != Some(&b'*') {
-            return Err(Scan::Invalid);
-        }
-        let (argc, mut pos) = scan_number(data, 1)?;
-        // Redis refuses more than 1024*1024 arguments; nothing real comes close.
-        if !(1..=1 << 20).contains(&argc) {
-            return Err(Scan::Invalid);
-        }
-        let mut args = Vec::new();
-        for _ in 0..argc {
-            match data.get(pos) {
-                None => return Err(Scan::Incomplete),
-                Some(b'$') => {}
-                Some(_) => return Err(Scan::Invalid),
-            }
-            let (len, start) = scan_number(data, pos + 1)?;
-            if !(0..=512 << 20).contains(&len) {
-                return Err(Scan::Invalid);
-            }
-            let end = start + len as usize;
-            if data.len() < end + 2 {
-                return Err(Scan::Incomplete);
-            }
-            if &data[end..end + 2] != b"\r\n" {
-                return Err(Scan::Invalid);
-            }
-            if args.len() < 3 {
-                args.push(start..end);
-            }
-            pos = end + 2;
-        }
-        Ok(Scan::Command {
-            len: pos,
-            args,
-            argc: argc as usize,
-        })
-    }
-    inner(data).unwrap_or_else(|e| e)
-}
 
 /// Bytes as the protocol reference prints them: printable ASCII as is, `\r`, `\n`, `\t`,
 /// `\\` and `\xNN` for the rest. No quotes around it.
@@ -141,13 +60,12 @@ pub fn escape_cut(bytes: &[u8], max: usize) -> String {
 }
 
 /// The command's name in capitals, and for REPLCONF its subcommand (`REPLCONF GETACK`).
-pub(crate) fn command_name(data: &[u8], args: &[Range<usize>]) -> String {
-    let word = |i: usize| {
-        args.get(i)
-            .map(|r| String::from_utf8_lossy(&data[r.clone()]).to_ascii_uppercase())
-    };
-    let name = word(0).unwrap_or_default();
-    match (name.as_str(), word(1)) {
+pub(crate) fn command_name(command: &[u8]) -> String {
+    let mut words = command_args(command)
+        .take(2)
+        .map(|w| String::from_utf8_lossy(w).to_ascii_uppercase());
+    let name = words.next().unwrap_or_default();
+    match (name.as_str(), words.next()) {
         ("REPLCONF", Some(sub)) => format!("REPLCONF {sub}"),
         _ => name,
     }
@@ -414,14 +332,14 @@ impl Decoder {
                         pos += 1;
                     }
                     b'*' => match scan_command(&buf[pos..]) {
-                        Scan::Command { len, args, .. } => {
+                        Scan::Command { len, .. } => {
                             let bytes = &buf[pos..pos + len];
                             let offsets = self.next_offset.map(|o| {
                                 self.next_offset = Some(o + len as u64);
                                 (o, o + len as u64 - 1)
                             });
                             if render {
-                                let name = command_name(bytes, &args);
+                                let name = command_name(bytes);
                                 push(
                                     out,
                                     line(
@@ -922,18 +840,7 @@ mod tests {
     }
 
     #[test]
-    fn scans_commands_without_copying() {
-        let data = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$4\r\nPI";
-        let Scan::Command { len, args, argc } = scan_command(data) else {
-            panic!()
-        };
-        assert_eq!((len, argc), (23, 2));
-        assert_eq!(command_name(data, &args), "SELECT");
-        assert_eq!(scan_command(&data[len..]), Scan::Incomplete);
-        assert_eq!(scan_command(b"+OK\r\n"), Scan::Invalid);
-        assert_eq!(scan_command(b"*1\r\n$4\r\nPINGxx"), Scan::Invalid);
-        assert_eq!(scan_command(b"*-1\r\n"), Scan::Invalid);
-        assert_eq!(scan_command(b"*99999999999999999999999\r\n"), Scan::Invalid);
+    fn escapes_like_the_protocol_reference() {
         assert_eq!(
             escape(b"*1\r\n$4\r\nPING\r\n"),
             "*1\\r\\n$4\\r\\nPING\\r\\n"

@@ -613,11 +613,6 @@ fn layout(bus: &Bus, ids: &[ServerId]) -> (i32, Vec<(i32, i32)>) {
     (width, places)
 }
 
-fn info_field<'a>(info: &'a str, field: &str) -> Option<&'a str> {
-    info.lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-}
-
 fn node_view(bus: &Bus, id: ServerId, x: i32, y: i32, selected: bool) -> NodeView {
     let s = bus.server(id);
     let node = &s.node;
@@ -629,19 +624,13 @@ fn node_view(bus: &Bus, id: ServerId, x: i32, y: i32, selected: bool) -> NodeVie
         ProcessWord::Up
     };
     let role = node.role();
-    let offset_name = match role {
-        Role::Master => "master_repl_offset",
-        Role::Replica => "slave_repl_offset",
-    };
+    let info = node.replication_info();
+    let (offset_name, offset) = info.offset();
     // A dead process answers nothing: what it last said would be a guess.
     let (replid, offset) = if process == ProcessWord::Down {
         ("—".to_string(), "—".to_string())
     } else {
-        let info = node.info_replication();
-        (
-            node.replication().replid.chars().take(8).collect(),
-            info_field(&info, offset_name).unwrap_or("?").to_string(),
-        )
+        (info.replid.chars().take(8).collect(), offset.to_string())
     };
     NodeView {
         id,
