@@ -11,12 +11,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use super::timeline::format_clock;
 use crate::bus::{Bus, LogEntry, LogKind, ServerId};
 use crate::engine::resp::{command_args, scan_command, Scan};
 use crate::engine::ConnId;
-use crate::ui::state::format_clock;
-
-use super::inspect::InspectUi;
 
 /// Raw bytes shown before "show more" (newest chunks first back to this many).
 pub const STREAM_SHOWN_BYTES: usize = 4096;
@@ -559,12 +557,38 @@ pub fn hex_rows(data: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// The stream inspector's part of the inspection panels' state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamUi {
+    /// The direction `(from, to)` shown.
+    pub link: Option<(ServerId, ServerId)>,
+    pub hex: bool,
+    /// Raw bytes shown, newest first back to this many.
+    pub limit: usize,
+    /// Dump snapshot payloads instead of summarising them.
+    pub show_rdb: bool,
+    /// The decoders as the last redraw left them.
+    pub cache: StreamCache,
+}
+
+impl Default for StreamUi {
+    fn default() -> Self {
+        StreamUi {
+            link: None,
+            hex: false,
+            limit: STREAM_SHOWN_BYTES,
+            show_rdb: false,
+            cache: StreamCache::default(),
+        }
+    }
+}
+
 /// The stream inspector for the chosen direction (or a sensible default: the selected
 /// server's master link, master → replica).
-pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView {
+pub fn stream_view(bus: &Bus, selected: ServerId, ui: &StreamUi) -> StreamView {
     let links = link_choices(bus);
     let chosen = ui
-        .stream_link
+        .link
         .filter(|c| links.iter().any(|l| (l.from, l.to) == *c))
         .or_else(|| {
             // The selected server's own master link, else a link of it as master.
@@ -579,8 +603,8 @@ pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView 
     let mut view = StreamView {
         links,
         chosen,
-        hex: ui.stream_hex,
-        show_rdb: ui.stream_show_rdb,
+        hex: ui.hex,
+        show_rdb: ui.show_rdb,
         total_bytes: 0,
         total_chunks: 0,
         hidden_chunks: 0,
@@ -591,18 +615,14 @@ pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView 
         return view;
     };
     let log = bus.log();
-    let keep_rdb = if ui.stream_show_rdb {
-        ui.stream_limit
-    } else {
-        0
-    };
-    let mut kept = ui.stream_cache.0.borrow_mut();
+    let keep_rdb = if ui.show_rdb { ui.limit } else { 0 };
+    let mut kept = ui.cache.0.borrow_mut();
     kept.catch_up(bus, (from, to), keep_rdb);
     view.total_chunks = kept.folded_chunks + kept.pending.len();
     view.total_bytes = kept.folded_bytes + kept.pending.iter().map(|c| c.len).sum::<usize>();
     // Newest chunks back to the cap (always at least the newest one).
     let mut shown_from = kept.pending.len();
-    let mut budget = ui.stream_limit;
+    let mut budget = ui.limit;
     while shown_from > 0
         && (shown_from == kept.pending.len() || kept.pending[shown_from - 1].len <= budget)
     {
@@ -643,7 +663,7 @@ pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView 
         lines: vec![Vec::new(); kept.pending.len()],
     };
     let mut decoders = kept.decoders.clone();
-    let mut hex_budget = ui.stream_limit;
+    let mut hex_budget = ui.limit;
     let mut last_conn = kept.last_conn;
     for (i, c) in kept.pending.iter().enumerate() {
         let e = &log[c.position];
@@ -670,7 +690,7 @@ pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView 
         );
         let new_conn = last_conn != Some(c.conn);
         last_conn = Some(c.conn);
-        let hex = if ui.stream_hex {
+        let hex = if ui.hex {
             let n = data.len().min(hex_budget.max(HEX_ROW));
             hex_budget = hex_budget.saturating_sub(n);
             let mut rows = hex_rows(&data[..n]);
@@ -826,7 +846,6 @@ impl DecodedStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::model::inspect::InspectUi;
 
     fn synced() -> Bus {
         let (mut bus, m) = Bus::master_and_synced_replicas(1, 1);
@@ -854,9 +873,9 @@ mod tests {
         let v = stream_view(
             &bus,
             1,
-            &InspectUi {
-                stream_limit: 1 << 20,
-                ..InspectUi::default()
+            &StreamUi {
+                limit: 1 << 20,
+                ..StreamUi::default()
             },
         );
         assert_eq!(
@@ -927,10 +946,10 @@ mod tests {
     #[test]
     fn replica_to_master_shows_ping_replconf_psync_and_acks() {
         let bus = synced();
-        let ui = InspectUi {
-            stream_link: Some((1, 0)),
-            stream_limit: 1 << 20,
-            ..InspectUi::default()
+        let ui = StreamUi {
+            link: Some((1, 0)),
+            limit: 1 << 20,
+            ..StreamUi::default()
         };
         let v = stream_view(&bus, 0, &ui);
         let lines = all_lines(&v);
@@ -950,21 +969,25 @@ mod tests {
     #[test]
     fn the_cap_shows_the_newest_chunks_and_hex_and_rdb_on_request() {
         let bus = synced();
-        let small = InspectUi {
-            stream_limit: 64,
-            stream_link: Some((0, 1)),
-            ..InspectUi::default()
+        let small = StreamUi {
+            limit: 64,
+            link: Some((0, 1)),
+            ..StreamUi::default()
         };
         let v = stream_view(&bus, 0, &small);
         assert!(v.hidden_chunks > 0 && v.hidden_bytes > 0);
         assert!(v.chunks.iter().map(|c| c.bytes).sum::<usize>() <= 64);
         assert_eq!(v.chunks.last().unwrap().lines[0].label, "PING");
+        let mut inspect = super::super::inspect::InspectUi {
+            stream: small.clone(),
+            ..Default::default()
+        };
+        inspect.apply(super::super::inspect::InspectAction::ShowMore);
+        assert_eq!(inspect.stream.limit, 128);
         let mut ui = small.clone();
-        ui.apply(super::super::inspect::InspectAction::ShowMore);
-        assert_eq!(ui.stream_limit, 128);
-        ui.stream_limit = 1 << 20;
-        ui.stream_hex = true;
-        ui.stream_show_rdb = true;
+        ui.limit = 1 << 20;
+        ui.hex = true;
+        ui.show_rdb = true;
         let v = stream_view(&bus, 0, &ui);
         assert_eq!(v.hidden_chunks, 0);
         assert_eq!(
@@ -997,9 +1020,9 @@ mod tests {
         let v = stream_view(
             &bus,
             1,
-            &InspectUi {
-                stream_limit: 1 << 20,
-                ..InspectUi::default()
+            &StreamUi {
+                limit: 1 << 20,
+                ..StreamUi::default()
             },
         );
         let c = v
@@ -1075,13 +1098,13 @@ mod tests {
     #[test]
     fn kept_decoding_equals_decoding_afresh_through_writes_jumps_rewrites_and_show_more() {
         let (mut bus, m) = Bus::master_and_synced_replicas(1, 1);
-        let kept = InspectUi {
-            stream_limit: 300,
-            ..InspectUi::default()
+        let kept = StreamUi {
+            limit: 300,
+            ..StreamUi::default()
         };
-        let same = |bus: &Bus, ui: &InspectUi| {
-            let fresh = InspectUi {
-                stream_cache: StreamCache::default(),
+        let same = |bus: &Bus, ui: &StreamUi| {
+            let fresh = StreamUi {
+                cache: StreamCache::default(),
                 ..ui.clone()
             };
             assert_eq!(stream_view(bus, 1, ui), stream_view(bus, 1, &fresh));
@@ -1108,8 +1131,8 @@ mod tests {
         bus.advance(50);
         same(&bus, &kept);
         // "Show more" reaches back past what the cache folded away.
-        let more = InspectUi {
-            stream_limit: 1 << 20,
+        let more = StreamUi {
+            limit: 1 << 20,
             ..kept.clone()
         };
         same(&bus, &more);

@@ -10,10 +10,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use super::timeline::format_clock;
 use crate::bus::{Bus, LogEntry, LogKind, ServerId};
 use crate::engine::replication::{LinkStateName, SyncDecision};
 use crate::engine::{Event, Role};
-use crate::ui::state::format_clock;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StepMark {

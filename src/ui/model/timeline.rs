@@ -77,6 +77,11 @@ pub fn scale(wall_ms: u64, hundredths: u32, carry: &mut u64) -> u64 {
     total / 100
 }
 
+/// `mm:ss.t` of virtual time.
+pub fn format_clock(ms: u64) -> String {
+    format!("{:02}:{:02}.{}", ms / 60_000, ms / 1000 % 60, ms / 100 % 10)
+}
+
 /// `mm:ss.mmm` of virtual time: events a millisecond apart must read apart.
 pub fn format_ms(ms: u64) -> String {
     format!("{:02}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000)
@@ -217,7 +222,7 @@ impl LogFilter {
     }
 }
 
-/// The timeline's own part of the page state (kept in [`crate::ui::state::Sim`]).
+/// The timeline's own part of the page state.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimelineUi {
     /// The event selected in the list and the diagram (an index of the log).
@@ -971,20 +976,6 @@ pub fn set_filter(bus: &Bus, ui: &mut TimelineUi, filter: LogFilter) {
         .and_then(|i| filtered_position(bus.log(), &ui.filter, i));
 }
 
-impl crate::ui::state::Sim {
-    pub fn timeline_view(&self) -> TimelineView {
-        timeline_view(&self.bus(), &self.timeline, self.speed_pct, self.paused)
-    }
-
-    pub fn event_log_view(&self) -> EventLogView {
-        event_log_view(&self.bus(), &self.timeline)
-    }
-
-    pub fn diagram_view(&self) -> DiagramView {
-        diagram_view(&self.bus(), &self.timeline)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1111,7 +1102,10 @@ mod tests {
             replay.apply(Action::Tick(MAX_TICK));
         }
         // The console line typed in the future was replayed: the master has k.
-        assert_eq!(replay.server_views()[0].keys.len(), 1);
+        assert_eq!(
+            replay.bus().server(0).node.keyspace().dbs[0].entries.len(),
+            1
+        );
         assert_eq!(
             crate::bus::hash_entries(&replay.bus().log()[..total]),
             hash,

@@ -11,7 +11,6 @@ use crate::bus::{Bus, InFlight, ServerId, DEFAULT_LATENCY_MS};
 use crate::engine::replication::LinkStateName;
 use crate::engine::Role;
 use crate::scenario::Action;
-use crate::ui::state::Sim;
 
 /// The most servers the playground runs at once.
 pub const MAX_SERVERS: usize = 8;
@@ -75,16 +74,6 @@ pub enum TopologyAction {
     Resume(ServerId),
     /// SAVE to the server's disk, what a restart "with RDB" loads.
     Save(ServerId),
-}
-
-/// Carries out `action` for the person (recorded, so a share link replays it); `Err`
-/// says, in a sentence, why it could not be done.
-pub fn apply(sim: &Sim, action: TopologyAction) -> Result<(), String> {
-    let actions = plan(&sim.bus(), action)?;
-    for action in actions {
-        sim.act(action)?;
-    }
-    Ok(())
 }
 
 /// What `action` means as scenario actions (none when there is nothing to do), or why
@@ -512,16 +501,6 @@ impl TopologyView {
     }
 }
 
-impl Sim {
-    pub fn topology_view(&self) -> TopologyView {
-        build(
-            &self.bus(),
-            self.console.selected,
-            self.topology_notice.clone(),
-        )
-    }
-}
-
 /// The whole picture, from the bus as it is now.
 pub fn build(bus: &Bus, selected: ServerId, notice: Option<String>) -> TopologyView {
     let ids = shown(bus);
@@ -867,7 +846,7 @@ pub fn drop_action(dragged: ServerId, target: Option<ServerId>) -> Option<Topolo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::state::Action;
+    use crate::ui::state::{Action, Sim};
 
     fn act(sim: &mut Sim, a: TopologyAction) {
         sim.apply(Action::Topology(a));
@@ -1213,7 +1192,7 @@ mod tests {
             "the console leaves a removed server"
         );
         assert!(sim.console_targets().iter().all(|(id, _)| *id != 2));
-        assert!(sim.server_views().iter().all(|s| s.id != 2));
+        assert!(sim.topology_view().nodes.iter().all(|n| n.id != 2));
         assert!(sim
             .bus()
             .log()
