@@ -1,9 +1,12 @@
 //! The playground's state: one bus on a virtual clock, changed only through [`Action`]s.
 //!
-//! Components never touch the bus. They render view models built here ([`ServerView`],
-//! [`TranscriptLine`]), which compare by value so Yew skips the parts of the
-//! page that did not change, and they send [`Action`]s to the reducer. Everything in this
-//! file is plain Rust, so the native test suite covers it without a browser.
+//! Components never touch the bus. They render view models, which the models in
+//! `ui/model/` build from the bus and their own part of this state and which compare by
+//! value so Yew skips the parts of the page that did not change, and they send
+//! [`Action`]s to the reducer. The reducer is the one place that changes anything: it
+//! applies each action to the models' state and carries out what they ask of the run (a
+//! topology plan, a panel's effect, an embed's request in [`api`]). Everything here is
+//! plain Rust, so the native test suite covers it without a browser.
 
 use std::cell::{Ref, RefCell};
 use std::rc::Rc;

@@ -44,7 +44,7 @@ pub enum Request {
     Jump(usize),
     Play,
     Pause,
-    /// Hundredths of real time, one of [`SPEEDS`].
+    /// Hundredths of real time, one of [`crate::ui::model::timeline::SPEEDS`].
     Speed(u32),
 }
 

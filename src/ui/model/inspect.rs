@@ -56,7 +56,6 @@ pub struct InspectUi {
     pub sync_cache: SyncEventsCache,
 }
 
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InspectAction {
     Tab(InspectTab),
