@@ -793,6 +793,29 @@ mod tests {
     }
 
     #[test]
+    fn info_replication_prints_the_replication_info() {
+        let config = crate::engine::Config {
+            min_replicas_to_write: 1,
+            min_replicas_max_lag: 10,
+            ..Default::default()
+        };
+        let node = Node::new(config, 1_700_000_000_000, 1);
+        let info = node.replication_info();
+        assert_eq!((info.master.as_ref(), info.good_replicas), (None, Some(0)));
+        assert!(!info.backlog_active && info.replicas.is_empty());
+        assert_eq!(info.offset(), ("master_repl_offset", 0));
+        let text = node.info_replication();
+        assert!(
+            text.starts_with(
+                "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmin_slaves_good_slaves:0\r\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains(&format!("\r\nmaster_replid:{}\r\n", info.replid)));
+        assert!(text.ends_with("repl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n"));
+    }
+
+    #[test]
     fn human_sizes() {
         assert_eq!(human(1023), "1023B");
         assert_eq!(human(1024), "1.00K");
