@@ -466,20 +466,36 @@ pub fn scan_command(data: &[u8]) -> Scan {
 
 /// The arguments of the command at the front of `data`, as far as they are whole (all of
 /// them once [`scan_command`] found it complete).
-pub fn command_args(data: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let (argc, mut pos) = match data.first() {
+pub fn command_args(data: &[u8]) -> CommandArgs<'_> {
+    let (left, pos) = match data.first() {
         Some(b'*') => scan_length(data, 1).unwrap_or((0, 0)),
         _ => (0, 0),
     };
-    (0..argc.max(0)).map_while(move |_| {
-        if data.get(pos) != Some(&b'$') {
+    CommandArgs { data, pos, left }
+}
+
+/// The iterator of [`command_args`].
+pub struct CommandArgs<'a> {
+    data: &'a [u8],
+    pos: usize,
+    left: i64,
+}
+
+impl<'a> Iterator for CommandArgs<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.left <= 0 || self.data.get(self.pos) != Some(&b'$') {
             return None;
         }
-        let (len, start) = scan_length(data, pos + 1).ok()?;
-        let arg = data.get(start..start.checked_add(usize::try_from(len).ok()?)?)?;
-        pos = start + arg.len() + 2;
+        let (len, start) = scan_length(self.data, self.pos + 1).ok()?;
+        let arg = self
+            .data
+            .get(start..start.checked_add(usize::try_from(len).ok()?)?)?;
+        self.left -= 1;
+        self.pos = start + arg.len() + 2;
         Some(arg)
-    })
+    }
 }
 
 /// What a reply at the front of some bytes is, by its first byte, as a reader of a

@@ -1,7 +1,7 @@
 //! The console's model: what is being typed, redis-cli's line history, and the transcript
 //! as redis-cli prints it, formatted once per entry.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::rc::Rc;
 
 use crate::bus::{format_reply, Bus, ServerId};
@@ -126,8 +126,8 @@ impl std::fmt::Debug for TranscriptCache {
 }
 
 impl TranscriptCache {
-    /// Brings the cache up to the console of `server` on `bus`, and reads it.
-    fn read<R>(&self, bus: &Bus, server: ServerId, f: impl FnOnce(&[Formatted]) -> R) -> R {
+    /// Brings the cache up to the console of `server` on `bus`, and lends it.
+    fn read(&self, bus: &Bus, server: ServerId) -> RefMut<'_, (ServerId, Vec<Formatted>)> {
         let mut cache = self.0.borrow_mut();
         let (shown, done) = &mut *cache;
         if *shown != server {
@@ -161,23 +161,25 @@ impl TranscriptCache {
                 line,
             });
         }
-        f(done)
+        cache
     }
 }
 
 /// The newest lines of the selected server's transcript.
 pub fn transcript(bus: &Bus, ui: &ConsoleUi) -> Vec<TranscriptLine> {
-    ui.transcript.read(bus, ui.selected, |done| {
-        let skip = done.len().saturating_sub(TRANSCRIPT_LEN);
-        done[skip..].iter().map(|f| f.line.clone()).collect()
-    })
+    let cache = ui.transcript.read(bus, ui.selected);
+    let skip = cache.1.len().saturating_sub(TRANSCRIPT_LEN);
+    cache.1[skip..].iter().map(|f| f.line.clone()).collect()
 }
 
 /// redis-cli's prompt for the selected server, with the database once it is not 0.
 pub fn prompt_of(bus: &Bus, ui: &ConsoleUi) -> String {
     let db = ui
         .transcript
-        .read(bus, ui.selected, |done| done.last().map_or(0, |f| f.db));
+        .read(bus, ui.selected)
+        .1
+        .last()
+        .map_or(0, |f| f.db);
     let s = bus.server(ui.selected);
     prompt(&s.host, s.port, db)
 }

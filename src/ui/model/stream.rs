@@ -59,12 +59,14 @@ pub fn escape_cut(bytes: &[u8], max: usize) -> String {
 
 /// The command's name in capitals, and for REPLCONF its subcommand (`REPLCONF GETACK`).
 pub(crate) fn command_name(command: &[u8]) -> String {
-    let mut words = command_args(command)
-        .take(2)
-        .map(|w| String::from_utf8_lossy(w).to_ascii_uppercase());
-    let name = words.next().unwrap_or_default();
-    match (name.as_str(), words.next()) {
-        ("REPLCONF", Some(sub)) => format!("REPLCONF {sub}"),
+    let mut args = command_args(command);
+    let mut word = || {
+        args.next()
+            .map(|w| String::from_utf8_lossy(w).to_ascii_uppercase())
+    };
+    let name = word().unwrap_or_default();
+    match word() {
+        Some(sub) if name == "REPLCONF" => format!("REPLCONF {sub}"),
         _ => name,
     }
 }

@@ -13,7 +13,7 @@ use std::rc::Rc;
 use litemap::LiteMap;
 
 use crate::bus::{quote, Bus, LogEntry, LogKind, ServerId};
-use crate::engine::resp::{command_args, reply_kind, scan_command, ReplyKind, Scan};
+use crate::engine::resp::{command_args, reply_kind, scan_command, CommandArgs, ReplyKind, Scan};
 use crate::engine::{Event, Role};
 
 /// The offered speeds, in hundredths of real time (100 = 1×). Hundredths keep 0.25×
@@ -650,7 +650,6 @@ pub fn summarize(data: &[u8]) -> String {
         }
         ReplyKind::Rdb { len: None } => "RDB (diskless, EOF-marked)".to_string(),
         ReplyKind::Rdb { len: Some(len) } => format!("RDB {len}B"),
-        ReplyKind::Bulk { len, .. } if len < 0 => "nil bulk".to_string(),
         ReplyKind::Bulk { len, .. } => format!("bulk {len}B"),
         ReplyKind::Line => first_line(data),
         ReplyKind::Other if !data.is_empty() && data.iter().all(|&b| b == b'\n') => {
@@ -668,15 +667,13 @@ fn first_line(data: &[u8]) -> String {
     String::from_utf8_lossy(&data[..end.min(80)]).into_owned()
 }
 
-fn render_command<'a>(args: impl Iterator<Item = &'a [u8]>) -> String {
+fn render_command(args: CommandArgs) -> String {
     let mut out = String::new();
     for (i, a) in args.enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
         if i == 0 {
             out.push_str(&String::from_utf8_lossy(a).to_ascii_uppercase());
         } else {
+            out.push(' ');
             let q = quote(a);
             let plain = !q[1..q.len() - 1].contains([' ', '\\', '"']) && !a.is_empty();
             out.push_str(if plain { &q[1..q.len() - 1] } else { &q });
