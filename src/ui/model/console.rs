@@ -202,24 +202,34 @@ fn selected_db(args: &[Vec<u8>], reply: Option<&Reply>) -> Option<usize> {
     }
 }
 
-/// Commands whose bulk replies redis-cli prints as they are (`cliSendCommand`'s list).
+/// Commands whose bulk replies redis-cli prints as they are (`cliSendCommand`'s list): the
+/// command, its subcommand (empty: any) and the argument counts it holds for.
+const RAW_REPLIES: [(&str, &str, usize, usize); 14] = [
+    ("info", "", 1, usize::MAX),
+    ("lolwut", "", 1, usize::MAX),
+    ("debug", "htstats", 2, usize::MAX),
+    ("debug", "htstats-key", 2, usize::MAX),
+    ("debug", "client-eviction", 2, usize::MAX),
+    ("memory", "malloc-stats", 2, usize::MAX),
+    ("memory", "doctor", 2, usize::MAX),
+    ("cluster", "nodes", 2, 2),
+    ("cluster", "info", 2, 2),
+    ("client", "list", 2, usize::MAX),
+    ("client", "info", 2, usize::MAX),
+    ("latency", "graph", 3, 3),
+    ("latency", "doctor", 2, 2),
+    ("proxy", "info", 2, usize::MAX),
+];
+
+/// Whether redis-cli prints the bulk reply to `args` as it is ([`RAW_REPLIES`]).
 pub fn redis_cli_raw(args: &[Vec<u8>]) -> bool {
     let is = |i: usize, w: &str| {
         args.get(i)
             .is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()))
     };
-    let argc = args.len();
-    is(0, "info")
-        || is(0, "lolwut")
-        || (argc >= 2
-            && is(0, "debug")
-            && (is(1, "htstats") || is(1, "htstats-key") || is(1, "client-eviction")))
-        || (argc >= 2 && is(0, "memory") && (is(1, "malloc-stats") || is(1, "doctor")))
-        || (argc == 2 && is(0, "cluster") && (is(1, "nodes") || is(1, "info")))
-        || (argc >= 2 && is(0, "client") && (is(1, "list") || is(1, "info")))
-        || (argc == 3 && is(0, "latency") && is(1, "graph"))
-        || (argc == 2 && is(0, "latency") && is(1, "doctor"))
-        || (argc >= 2 && is(0, "proxy") && is(1, "info"))
+    RAW_REPLIES.iter().any(|&(command, sub, min, max)| {
+        (min..=max).contains(&args.len()) && is(0, command) && (sub.is_empty() || is(1, sub))
+    })
 }
 
 fn format_output(reply: &Reply, raw: bool) -> String {
@@ -231,5 +241,43 @@ fn format_output(reply: &Reply, raw: bool) -> String {
             .to_string()
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(line: &str) -> bool {
+        redis_cli_raw(&split_args(line.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn raw_replies_follow_redis_clis_list_and_argument_counts() {
+        for line in [
+            "INFO",
+            "info replication",
+            "LOLWUT VERSION 5",
+            "debug HTSTATS 0",
+            "memory doctor",
+            "CLUSTER NODES",
+            "client list ID 1",
+            "latency graph command",
+            "latency doctor",
+            "proxy info",
+        ] {
+            assert!(raw(line), "{line}");
+        }
+        for line in [
+            "GET info",
+            "DEBUG",
+            "cluster nodes extra",
+            "latency graph",
+            "latency doctor x",
+            "memory usage k",
+            "client",
+        ] {
+            assert!(!raw(line), "{line}");
+        }
     }
 }
