@@ -146,8 +146,12 @@ impl TranscriptCache {
             let db = done.last().map_or(0, |f| f.db);
             let args = split_args(e.input.as_bytes()).unwrap_or_default();
             let line = TranscriptLine {
-                input: (!e.input.is_empty())
-                    .then(|| format!("{} {}", prompt(&s.host, s.port, db), e.input)),
+                input: (!e.input.is_empty()).then(|| {
+                    let mut line = prompt(&s.host, s.port, db);
+                    line.push(' ');
+                    line.push_str(&e.input);
+                    line
+                }),
                 output: e
                     .reply
                     .as_ref()
