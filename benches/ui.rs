@@ -25,7 +25,7 @@ mod native {
     use criterion::{criterion_group, Criterion};
     use replscope::ui::model::backlog::backlog_view;
     use replscope::ui::model::inspect::{inspect_view, InspectAction, InspectTab};
-    use replscope::ui::model::server_panel::{panel_view, LoadForm, PanelAction};
+    use replscope::ui::model::server_panel::{LoadForm, PanelAction};
     use replscope::ui::model::topology::TopologyAction;
     use replscope::ui::state::{Action, Sim};
 
@@ -84,7 +84,7 @@ mod native {
                 after_ticks(&mut sim, iters, |sim| {
                     std::hint::black_box(sim.timeline_view());
                     std::hint::black_box(sim.topology_view());
-                    std::hint::black_box(panel_view(sim));
+                    std::hint::black_box(sim.panel_view());
                     std::hint::black_box(sim.console_targets());
                     std::hint::black_box(inspect_view(
                         &sim.bus(),
@@ -106,7 +106,7 @@ mod native {
             b.iter_custom(|iters| after_ticks(&mut sim, iters, |sim| drop(sim.topology_view())))
         });
         g.bench_function("panel_view", |b| {
-            b.iter_custom(|iters| after_ticks(&mut sim, iters, |sim| drop(panel_view(sim))))
+            b.iter_custom(|iters| after_ticks(&mut sim, iters, |sim| drop(sim.panel_view())))
         });
         g.bench_function("inspect backlog (kept parse)", |b| {
             b.iter_custom(|iters| {

@@ -5,7 +5,7 @@
 //! (memory, CPU, pid, the OS, the compiler, forks, network byte counts) is shown with
 //! plausible values of the right shape, so that tools reading INFO find every field.
 
-use super::replication::LinkStateName;
+use super::replication::{LinkStateName, ReplicaSyncState};
 use super::{Client, ClientRole, Node, REDIS_VERSION};
 
 /// Per-command and per-error counters (Redis's `redisCommand` call stats and its
@@ -534,41 +534,183 @@ impl Node {
         out
     }
 
-    /// `# Replication`, field for field as Redis 7.0's `genRedisInfoString`.
-    pub fn info_replication(&self) -> String {
+    /// The replication state `INFO replication` prints, as values: what a reader of this
+    /// server (the page) takes instead of parsing the text back.
+    pub fn replication_info(&self) -> ReplicationInfo {
         let secs = |ms: u64| ((self.now / 1000) as i64 - (ms / 1000) as i64).max(0);
         let r = &self.repl;
-        let mut out = String::from("# Replication\r\n");
-        match &r.link {
-            None => out.push_str("role:master\r\n"),
-            Some(link) => {
-                out.push_str("role:slave\r\n");
-                let master_client = link
-                    .conn
-                    .and_then(|c| self.clients.get(&c))
-                    .filter(|c| c.role == ClientRole::Master);
-                let (reploff, read_reploff) = match (master_client, &r.cached_master) {
-                    // Read: everything received, including a transaction not yet applied.
-                    (Some(c), _) => (
-                        link.reploff as i64,
-                        (link.reploff + (c.stream_held.len() + c.parser.pending_len()) as u64)
-                            as i64,
-                    ),
-                    (None, Some(cached)) => (cached.reploff as i64, cached.reploff as i64),
-                    (None, None) => (1, 1),
-                };
-                let state = link.state_name();
-                out.push_str(&format!(
-                    "master_host:{}\r\nmaster_port:{}\r\nmaster_link_status:{}\r\nmaster_last_io_seconds_ago:{}\r\nmaster_sync_in_progress:{}\r\nslave_read_repl_offset:{}\r\nslave_repl_offset:{}\r\n",
-                    link.host,
-                    link.port,
-                    if link.is_connected() { "up" } else { "down" },
-                    if master_client.is_some() { secs(link.last_io) } else { -1 },
-                    (state == LinkStateName::Transfer) as u8,
-                    read_reploff,
-                    reploff,
-                ));
-                if let Some((total, read)) = link.transfer_progress() {
+        let master = r.link.as_ref().map(|link| {
+            let master_client = link
+                .conn
+                .and_then(|c| self.clients.get(&c))
+                .filter(|c| c.role == ClientRole::Master);
+            let (repl_offset, read_repl_offset) = match (master_client, &r.cached_master) {
+                // Read: everything received, including a transaction not yet applied.
+                (Some(c), _) => (
+                    link.reploff as i64,
+                    (link.reploff + (c.stream_held.len() + c.parser.pending_len()) as u64) as i64,
+                ),
+                (None, Some(cached)) => (cached.reploff as i64, cached.reploff as i64),
+                (None, None) => (1, 1),
+            };
+            let connected = link.is_connected();
+            MasterLinkInfo {
+                host: link.host.clone(),
+                port: link.port,
+                state: link.state_name(),
+                link_up: connected,
+                last_io_seconds_ago: if master_client.is_some() {
+                    secs(link.last_io)
+                } else {
+                    -1
+                },
+                read_repl_offset,
+                repl_offset,
+                sync: link
+                    .transfer_progress()
+                    .map(|(total_bytes, read_bytes)| SyncProgress {
+                        total_bytes,
+                        read_bytes,
+                        last_io_seconds_ago: secs(link.last_io),
+                    }),
+                down_since_seconds: (!connected).then(|| link.down_since.map_or(-1, secs)),
+                priority: self.config.replica_priority,
+                read_only: self.config.replica_read_only,
+                announced: self.config.replica_announced,
+            }
+        });
+        let replicas = self
+            .replicas()
+            .map(|(client, peer)| ReplicaInfo {
+                ip: client
+                    .replica_announced_ip
+                    .clone()
+                    .unwrap_or_else(|| client.peer.ip.clone()),
+                port: client.replica_listening_port,
+                state: peer.state,
+                offset: peer.ack_offset,
+                lag: if peer.state == ReplicaSyncState::Online {
+                    secs(peer.ack_time)
+                } else {
+                    0
+                },
+            })
+            .collect();
+        let (backlog_first_byte_offset, backlog_histlen) = r
+            .backlog
+            .as_ref()
+            .map_or((0, 0), |b| (b.first_byte_offset(), b.histlen()));
+        ReplicationInfo {
+            master,
+            replicas,
+            good_replicas: (self.config.min_replicas_to_write > 0
+                && self.config.min_replicas_max_lag > 0)
+                .then_some(r.good_replicas),
+            replid: r.replid.clone(),
+            replid2: r.replid2.clone(),
+            master_repl_offset: r.master_repl_offset,
+            second_repl_offset: r.second_repl_offset,
+            backlog_active: r.backlog.is_some(),
+            backlog_size: self.config.repl_backlog_size,
+            backlog_first_byte_offset,
+            backlog_histlen,
+        }
+    }
+
+    /// `# Replication`, field for field as Redis 7.0's `genRedisInfoString`.
+    pub fn info_replication(&self) -> String {
+        self.replication_info().to_string()
+    }
+}
+
+/// A replica's link to its master, as `INFO replication` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MasterLinkInfo {
+    pub host: String,
+    pub port: u16,
+    /// The handshake step, finer than `master_link_status` (which INFO prints).
+    pub state: LinkStateName,
+    pub link_up: bool,
+    /// -1 while there is no master client.
+    pub last_io_seconds_ago: i64,
+    /// Everything received, a transaction not yet applied included.
+    pub read_repl_offset: i64,
+    pub repl_offset: i64,
+    /// While a snapshot is read.
+    pub sync: Option<SyncProgress>,
+    /// While the link is down (-1: never up).
+    pub down_since_seconds: Option<i64>,
+    pub priority: u64,
+    pub read_only: bool,
+    pub announced: bool,
+}
+
+/// The snapshot a replica is reading: `total_bytes` is -1 until its header is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncProgress {
+    pub total_bytes: i64,
+    pub read_bytes: usize,
+    pub last_io_seconds_ago: i64,
+}
+
+/// A replica as its master's INFO lists it (`slaveN:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaInfo {
+    pub ip: String,
+    pub port: u16,
+    pub state: ReplicaSyncState,
+    /// The last offset it acknowledged.
+    pub offset: u64,
+    pub lag: i64,
+}
+
+/// A server's replication state: what `INFO replication` prints, as values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicationInfo {
+    /// `Some` on a replica.
+    pub master: Option<MasterLinkInfo>,
+    pub replicas: Vec<ReplicaInfo>,
+    /// Shown only while min-replicas-to-write and min-replicas-max-lag are both set.
+    pub good_replicas: Option<u64>,
+    pub replid: String,
+    pub replid2: String,
+    pub master_repl_offset: u64,
+    pub second_repl_offset: i64,
+    pub backlog_active: bool,
+    pub backlog_size: u64,
+    pub backlog_first_byte_offset: u64,
+    pub backlog_histlen: usize,
+}
+
+impl ReplicationInfo {
+    /// The offset a card shows with its INFO name: the replica's own on a replica.
+    pub fn offset(&self) -> (&'static str, i64) {
+        match &self.master {
+            Some(m) => ("slave_repl_offset", m.repl_offset),
+            None => ("master_repl_offset", self.master_repl_offset as i64),
+        }
+    }
+}
+
+impl std::fmt::Display for ReplicationInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("# Replication\r\n")?;
+        match &self.master {
+            None => f.write_str("role:master\r\n")?,
+            Some(m) => {
+                write!(
+                    f,
+                    "role:slave\r\nmaster_host:{}\r\nmaster_port:{}\r\nmaster_link_status:{}\r\nmaster_last_io_seconds_ago:{}\r\nmaster_sync_in_progress:{}\r\nslave_read_repl_offset:{}\r\nslave_repl_offset:{}\r\n",
+                    m.host,
+                    m.port,
+                    if m.link_up { "up" } else { "down" },
+                    m.last_io_seconds_ago,
+                    (m.state == LinkStateName::Transfer) as u8,
+                    m.read_repl_offset,
+                    m.repl_offset,
+                )?;
+                if let Some(s) = &m.sync {
+                    let (total, read) = (s.total_bytes, s.read_bytes);
                     // Redis divides by any non-zero size, the -1 of "header not read yet"
                     // included: 0 / -1 is printed as -0.00.
                     let perc = if total != 0 {
@@ -576,63 +718,50 @@ impl Node {
                     } else {
                         0.0
                     };
-                    out.push_str(&format!(
+                    write!(
+                        f,
                         "master_sync_total_bytes:{total}\r\nmaster_sync_read_bytes:{read}\r\nmaster_sync_left_bytes:{}\r\nmaster_sync_perc:{perc:.2}\r\nmaster_sync_last_io_seconds_ago:{}\r\n",
                         total - read as i64,
-                        secs(link.last_io)
-                    ));
+                        s.last_io_seconds_ago
+                    )?;
                 }
-                if !link.is_connected() {
-                    let down = link.down_since.map_or(-1, secs);
-                    out.push_str(&format!("master_link_down_since_seconds:{down}\r\n"));
+                if let Some(down) = m.down_since_seconds {
+                    write!(f, "master_link_down_since_seconds:{down}\r\n")?;
                 }
-                out.push_str(&format!(
+                write!(
+                    f,
                     "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:{}\r\n",
-                    self.config.replica_priority,
-                    self.config.replica_read_only as u8,
-                    self.config.replica_announced as u8
-                ));
+                    m.priority, m.read_only as u8, m.announced as u8
+                )?;
             }
         }
-        let replicas: Vec<_> = self.replicas().collect();
-        out.push_str(&format!("connected_slaves:{}\r\n", replicas.len()));
-        if self.config.min_replicas_to_write > 0 && self.config.min_replicas_max_lag > 0 {
-            out.push_str(&format!(
-                "min_slaves_good_slaves:{}\r\n",
-                self.repl.good_replicas
-            ));
+        write!(f, "connected_slaves:{}\r\n", self.replicas.len())?;
+        if let Some(good) = self.good_replicas {
+            write!(f, "min_slaves_good_slaves:{good}\r\n")?;
         }
-        for (i, (client, peer)) in replicas.iter().enumerate() {
-            let ip = client
-                .replica_announced_ip
-                .clone()
-                .unwrap_or_else(|| client.peer.ip.clone());
-            let lag = if peer.state == super::replication::ReplicaSyncState::Online {
-                secs(peer.ack_time)
-            } else {
-                0
-            };
-            out.push_str(&format!(
-                "slave{i}:ip={ip},port={},state={},offset={},lag={lag}\r\n",
-                client.replica_listening_port,
-                peer.state.info_name(),
-                peer.ack_offset
-            ));
+        for (i, r) in self.replicas.iter().enumerate() {
+            write!(
+                f,
+                "slave{i}:ip={},port={},state={},offset={},lag={}\r\n",
+                r.ip,
+                r.port,
+                r.state.info_name(),
+                r.offset,
+                r.lag
+            )?;
         }
-        let (first, hist) = r
-            .backlog
-            .as_ref()
-            .map_or((0, 0), |b| (b.first_byte_offset(), b.histlen()));
-        out.push_str(&format!(
-            "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{first}\r\nrepl_backlog_histlen:{hist}\r\n",
-            r.replid,
-            r.replid2,
-            r.master_repl_offset,
-            r.second_repl_offset,
-            r.backlog.is_some() as u8,
-            self.config.repl_backlog_size,
-        ));
-        out
+        write!(
+            f,
+            "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",
+            self.replid,
+            self.replid2,
+            self.master_repl_offset,
+            self.second_repl_offset,
+            self.backlog_active as u8,
+            self.backlog_size,
+            self.backlog_first_byte_offset,
+            self.backlog_histlen,
+        )
     }
 }
 
@@ -661,6 +790,29 @@ mod tests {
                 ("WRONGTYPE".into(), 1)
             ]
         );
+    }
+
+    #[test]
+    fn info_replication_prints_the_replication_info() {
+        let config = crate::engine::Config {
+            min_replicas_to_write: 1,
+            min_replicas_max_lag: 10,
+            ..Default::default()
+        };
+        let node = Node::new(config, 1_700_000_000_000, 1);
+        let info = node.replication_info();
+        assert_eq!((info.master.as_ref(), info.good_replicas), (None, Some(0)));
+        assert!(!info.backlog_active && info.replicas.is_empty());
+        assert_eq!(info.offset(), ("master_repl_offset", 0));
+        let text = node.info_replication();
+        assert!(
+            text.starts_with(
+                "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmin_slaves_good_slaves:0\r\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains(&format!("\r\nmaster_replid:{}\r\n", info.replid)));
+        assert!(text.ends_with("repl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n"));
     }
 
     #[test]

@@ -392,6 +392,156 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     }
 }
 
+/// A command (an array of bulk strings) at the front of some bytes, as a reader of a
+/// recorded stream finds it: without copying or allocating, and without consuming
+/// anything, so it can scan bytes it does not own (a log entry, a backlog).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scan {
+    /// A whole command of `len` bytes and `argc` arguments ([`command_args`] reads them).
+    Command { len: usize, argc: usize },
+    /// A prefix of a command: more bytes are needed.
+    Incomplete,
+    /// Not a RESP array of bulk strings.
+    Invalid,
+}
+
+/// Reads a header line's `<digits>\r\n` at `at` (after its `*` or `$`): the number and
+/// where the line after it starts.
+pub fn scan_length(data: &[u8], at: usize) -> Result<(i64, usize), Scan> {
+    let rest = &data[at.min(data.len())..];
+    let Some(end) = rest.iter().take(21).position(|&b| b == b'\r') else {
+        return Err(if rest.len() < 21 {
+            Scan::Incomplete
+        } else {
+            Scan::Invalid
+        });
+    };
+    if rest.len() < end + 2 {
+        return Err(Scan::Incomplete);
+    }
+    if rest[end + 1] != b'\n' {
+        return Err(Scan::Invalid);
+    }
+    let n = parse_i64(&rest[..end]).ok_or(Scan::Invalid)?;
+    Ok((n, at + end + 2))
+}
+
+/// Scans one command from the front of `data`.
+pub fn scan_command(data: &[u8]) -> Scan {
+    fn inner(data: &[u8]) -> Result<Scan, Scan> {
+        if data.first() != Some(&b'*') {
+            return Err(Scan::Invalid);
+        }
+        let (argc, mut pos) = scan_length(data, 1)?;
+        // Redis refuses more than 1024*1024 arguments; nothing real comes close.
+        if !(1..=1 << 20).contains(&argc) {
+            return Err(Scan::Invalid);
+        }
+        for _ in 0..argc {
+            match data.get(pos) {
+                None => return Err(Scan::Incomplete),
+                Some(b'$') => {}
+                Some(_) => return Err(Scan::Invalid),
+            }
+            let (len, start) = scan_length(data, pos + 1)?;
+            if !(0..=512 << 20).contains(&len) {
+                return Err(Scan::Invalid);
+            }
+            let end = start + len as usize;
+            if data.len() < end + 2 {
+                return Err(Scan::Incomplete);
+            }
+            if &data[end..end + 2] != b"\r\n" {
+                return Err(Scan::Invalid);
+            }
+            pos = end + 2;
+        }
+        Ok(Scan::Command {
+            len: pos,
+            argc: argc as usize,
+        })
+    }
+    inner(data).unwrap_or_else(|e| e)
+}
+
+/// The arguments of the command at the front of `data`, as far as they are whole (all of
+/// them once [`scan_command`] found it complete).
+pub fn command_args(data: &[u8]) -> CommandArgs<'_> {
+    let (left, pos) = match data.first() {
+        Some(b'*') => scan_length(data, 1).unwrap_or((0, 0)),
+        _ => (0, 0),
+    };
+    CommandArgs { data, pos, left }
+}
+
+/// The iterator of [`command_args`].
+pub struct CommandArgs<'a> {
+    data: &'a [u8],
+    pos: usize,
+    left: i64,
+}
+
+impl<'a> Iterator for CommandArgs<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.left <= 0 || self.data.get(self.pos) != Some(&b'$') {
+            return None;
+        }
+        let (len, start) = scan_length(self.data, self.pos + 1).ok()?;
+        let arg = self
+            .data
+            .get(start..start.checked_add(usize::try_from(len).ok()?)?)?;
+        self.left -= 1;
+        self.pos = start + arg.len() + 2;
+        Some(arg)
+    }
+}
+
+/// What a reply at the front of some bytes is, by its first byte, as a reader of a
+/// recorded stream names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyKind {
+    /// `+`, `-` or `:`: one line.
+    Line,
+    /// `$<len>\r\n` and `len` bytes, then CRLF: a bulk reply. `whole`: all of it is here.
+    Bulk { len: i64, whole: bool },
+    /// `$<len>\r\n` and `len` bytes of a snapshot, with no CRLF after it (what a master
+    /// sends after `+FULLRESYNC`), or `$EOF:<mark>` (diskless).
+    Rdb { len: Option<i64> },
+    /// `*`: an array (a command).
+    Array,
+    /// Anything else (the middle of something, a keep-alive newline).
+    Other,
+}
+
+/// Names the reply at the front of `data`. A `$` payload is a snapshot when it says so:
+/// `$EOF:`, or an RDB's `REDIS` magic whose bytes are not followed by a CRLF.
+pub fn reply_kind(data: &[u8]) -> ReplyKind {
+    match data.first() {
+        Some(b'+' | b'-' | b':') => ReplyKind::Line,
+        Some(b'*') => ReplyKind::Array,
+        Some(b'$') if data.starts_with(b"$EOF:") => ReplyKind::Rdb { len: None },
+        Some(b'$') => match scan_length(data, 1) {
+            Ok((len, start)) => {
+                let body = &data[start..];
+                let end = usize::try_from(len).ok().map(|l| body.get(l..l + 2));
+                let crlf = matches!(end, Some(Some(b"\r\n")));
+                if body.starts_with(b"REDIS") && !crlf {
+                    ReplyKind::Rdb { len: Some(len) }
+                } else {
+                    ReplyKind::Bulk {
+                        len,
+                        whole: crlf || len < 0,
+                    }
+                }
+            }
+            Err(_) => ReplyKind::Other,
+        },
+        _ => ReplyKind::Other,
+    }
+}
+
 /// Redis's `sdssplitargs`: splits an inline request into arguments, honouring "double
 /// quotes" (with \n \r \t \b \a \\ \" and \xHH escapes) and 'single quotes' (with \').
 /// Returns `None` for unbalanced quotes or a closing quote not followed by a space.
@@ -724,6 +874,77 @@ pub fn quote(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn commands_are_scanned_in_place_and_their_arguments_read() {
+        let data = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$4\r\nPI";
+        let Scan::Command { len, argc } = scan_command(data) else {
+            panic!("{:?}", scan_command(data))
+        };
+        assert_eq!((len, argc), (23, 2));
+        assert_eq!(
+            command_args(data).collect::<Vec<_>>(),
+            [&b"SELECT"[..], &b"0"[..]]
+        );
+        assert_eq!(scan_command(&data[len..]), Scan::Incomplete);
+        assert_eq!(
+            command_args(&data[len..]).count(),
+            0,
+            "a cut argument is not read"
+        );
+        assert_eq!(scan_command(b"+OK\r\n"), Scan::Invalid);
+        assert_eq!(scan_command(b"*1\r\n$4\r\nPINGxx"), Scan::Invalid);
+        assert_eq!(scan_command(b"*-1\r\n"), Scan::Invalid);
+        assert_eq!(scan_command(b"*99999999999999999999999\r\n"), Scan::Invalid);
+    }
+
+    #[test]
+    fn a_bulk_reply_is_not_taken_for_a_snapshot() {
+        assert_eq!(
+            reply_kind(b"$5\r\nhello\r\n"),
+            ReplyKind::Bulk {
+                len: 5,
+                whole: true
+            }
+        );
+        assert_eq!(
+            reply_kind(b"$475\r\n# Replication\r\n"),
+            ReplyKind::Bulk {
+                len: 475,
+                whole: false
+            }
+        );
+        assert_eq!(
+            reply_kind(b"$-1\r\n"),
+            ReplyKind::Bulk {
+                len: -1,
+                whole: true
+            }
+        );
+        // A snapshot ends where the stream begins, with no CRLF of its own.
+        assert_eq!(
+            reply_kind(b"$9\r\nREDIS0010*1\r\n$4\r\nPING\r\n"),
+            ReplyKind::Rdb { len: Some(9) }
+        );
+        assert_eq!(
+            reply_kind(b"$20\r\nREDIS0010"),
+            ReplyKind::Rdb { len: Some(20) }
+        );
+        // A value that happens to start with the magic is still a bulk reply.
+        assert_eq!(
+            reply_kind(b"$5\r\nREDIS\r\n"),
+            ReplyKind::Bulk {
+                len: 5,
+                whole: true
+            }
+        );
+        assert_eq!(
+            reply_kind(&[b"$EOF:".as_slice(), &[b'a'; 40]].concat()),
+            ReplyKind::Rdb { len: None }
+        );
+        assert_eq!(reply_kind(b"+FULLRESYNC x 0\r\n"), ReplyKind::Line);
+        assert_eq!(reply_kind(b"\n"), ReplyKind::Other);
+    }
+
     use super::*;
 
     fn parse_all(input: &[u8]) -> Vec<Parsed> {

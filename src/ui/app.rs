@@ -14,7 +14,6 @@ use super::components::timeline::Timeline;
 use super::components::topology::Topology;
 use super::embed::{use_host, EmbedOptions, Panel};
 use super::model::inspect::inspect_view;
-use super::model::server_panel::panel_view;
 use super::page::Opening;
 use super::state::{Action, Sim};
 
@@ -42,7 +41,7 @@ pub fn app(props: &AppProps) -> Html {
     let sim = use_reducer(move || {
         let mut sim = opening.start();
         if let Some(options) = &embed {
-            options.apply_to(&mut sim);
+            sim.take_options(options);
         }
         sim
     });
@@ -146,7 +145,7 @@ pub fn app(props: &AppProps) -> Html {
                                 <Narration view={view} dispatch={dispatch.clone()} />
                             }
                             if shows(Panel::Console) {
-                                <ServerPanel view={panel_view(&sim)} targets={sim.console_targets()} dispatch={dispatch.clone()} read_only={sim.read_only} />
+                                <ServerPanel view={sim.panel_view()} targets={sim.console_targets()} dispatch={dispatch.clone()} read_only={sim.read_only} />
                             }
                         </div>
                     }

@@ -10,7 +10,7 @@ use yew::Callback;
 use crate::bus::Bus;
 use crate::scenario::session::{PlayingThrough, Session};
 use crate::scenario::{Scenario, ScenarioError};
-use crate::ui::embed::Outbound;
+use crate::ui::embed::protocol::Outbound;
 
 /// Wall-clock milliseconds of play-through per slice: one frame's worth. The page must
 /// never block longer than 50 ms; the rest goes to drawing the progress and to whatever

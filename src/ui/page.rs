@@ -4,6 +4,7 @@
 
 use crate::scenario::guided;
 use crate::scenario::share_link::{self as link, SharedRun};
+use crate::ui::embed::options::query_pairs;
 use crate::ui::opening::OpeningRun;
 use crate::ui::state::Sim;
 
@@ -76,47 +77,11 @@ impl Opening {
     }
 }
 
-/// The (name, value) pairs of a query string (`?a=1&b=2`), in order, percent-decoded:
-/// the page's own options (`guide`) and the embed's read the address the same way.
-pub fn query_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
 /// The first value of `name` in a query string.
 pub fn query_value(query: &str, name: &str) -> Option<String> {
     query_pairs(query)
         .into_iter()
         .find_map(|(k, v)| (k == name).then_some(v))
-}
-
-/// `%XX` escapes and `+` (a space), as forms and `URLSearchParams` write a query; a `%`
-/// not followed by two hex digits stays as it is.
-fn percent_decode(text: &str) -> String {
-    let b = text.as_bytes();
-    let hex = |i: usize| b.get(i).and_then(|&c| (c as char).to_digit(16));
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match (b[i], hex(i + 1), hex(i + 2)) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-                continue;
-            }
-            (b'+', _, _) => out.push(b' '),
-            (c, _, _) => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -1,26 +1,30 @@
 //! The playground's state: one bus on a virtual clock, changed only through [`Action`]s.
 //!
-//! Components never touch the bus. They render view models built here ([`ServerView`],
-//! [`TranscriptLine`]), which compare by value so Yew skips the parts of the
-//! page that did not change, and they send [`Action`]s to the reducer. Everything in this
-//! file is plain Rust, so the native test suite covers it without a browser.
+//! Components never touch the bus. They render view models, which the models in
+//! `ui/model/` build from the bus and their own part of this state and which compare by
+//! value so Yew skips the parts of the page that did not change, and they send
+//! [`Action`]s to the reducer. The reducer is the one place that changes anything: it
+//! applies each action to the models' state and carries out what they ask of the run (a
+//! topology plan, a panel's effect, an embed's request in [`api`]). Everything here is
+//! plain Rust, so the native test suite covers it without a browser.
 
 use std::cell::{Ref, RefCell};
 use std::rc::Rc;
 
 use yew::Reducible;
 
+pub mod api;
+
 use super::model::topology::{self, TopologyAction};
-use crate::bus::{format_reply, quote, Bus, Fault, ServerId};
-use crate::engine::keyspace::{is_expired, Value};
-use crate::engine::replication::LinkStateName;
-use crate::engine::resp::{split_args, Reply};
-use crate::engine::Role;
+use crate::bus::{Bus, ServerId};
 use crate::scenario::generator::GenerateSpec;
 use crate::scenario::session::Session;
 use crate::scenario::{self, Scenario};
+use crate::ui::embed::options::EmbedOptions;
+use crate::ui::embed::protocol::Outbound;
+use crate::ui::model::console::ConsoleUi;
 use crate::ui::model::inspect::{InspectAction, InspectUi};
-use crate::ui::model::server_panel::{PanelAction, PanelUi};
+use crate::ui::model::server_panel::{panel_view, PanelAction, PanelEffect, PanelUi, PanelView};
 use crate::ui::model::timeline::{self, DiagramScroll, LogFilter, Theme, TimelineUi};
 use crate::ui::opening::{self, OpeningRun, OpeningView};
 
@@ -32,14 +36,6 @@ pub use crate::ui::model::timeline::SPEEDS;
 /// A tick longer than this is clamped: after the tab slept, the simulation resumes where
 /// it was instead of jumping minutes ahead in one frame.
 pub const MAX_TICK_MS: u64 = 1_000;
-/// redis-cli keeps this many lines of history.
-const HISTORY_LEN: usize = 100;
-/// Older transcript lines are not drawn (they stay in the bus).
-const TRANSCRIPT_LEN: usize = 200;
-/// Keys shown per card; the rest is summarised.
-const KEYS_SHOWN: usize = 50;
-/// Escaped characters shown of a value before it is cut.
-const VALUE_CHARS: usize = 40;
 
 pub enum Action {
     /// A line typed into the console of `server`, as redis-cli would send it.
@@ -52,8 +48,6 @@ pub enum Action {
     SelectConsole(ServerId),
     HistoryPrev,
     HistoryNext,
-    Cut(ServerId, ServerId),
-    Heal(ServerId, ServerId),
     /// Wall-clock milliseconds passed: advances virtual time by that × speed unless paused.
     Tick(u64),
     /// Advances virtual time by exactly this many milliseconds, paused or not.
@@ -100,7 +94,7 @@ pub enum Action {
     /// Dismisses the message about the page's address.
     DismissNotice,
     /// A request from the page embedding this one (see [`crate::ui::embed`]).
-    Api(Box<crate::ui::embed::Call>),
+    Api(Box<api::Call>),
     /// Plays the run being opened on for one slice of wall-clock time (see [`opening`]).
     OpenSlice,
     /// Stops opening a run; the one shown stays.
@@ -148,20 +142,6 @@ pub struct NarrationView {
     pub steps: Vec<(u64, String)>,
     /// The latest step at or before the current virtual time.
     pub current: Option<usize>,
-}
-
-/// The console's own state: what is being typed, and redis-cli's line history.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ConsoleUi {
-    pub selected: ServerId,
-    pub draft: String,
-    /// redis-cli's complaint about the last line it refused to send (the line stays typed).
-    pub notice: Option<String>,
-    history: Vec<String>,
-    /// Position while walking the history with up/down; `None` when editing a new line.
-    cursor: Option<usize>,
-    /// The new line being typed when the walk started, restored when walking past the end.
-    stash: String,
 }
 
 #[derive(Clone)]
@@ -295,14 +275,6 @@ impl Sim {
         sim
     }
 
-    /// The guided scenario `id`, opened at its first narration step; the error is the
-    /// sentence the page shows.
-    pub fn open_guide(id: &str) -> Result<Sim, String> {
-        let mut run = Sim::guide_opening(id)?;
-        run.finish();
-        Ok(Sim::opened(run))
-    }
-
     /// The guided scenario `id`, ready to be played through, with its link for the address bar.
     pub fn guide_opening(id: &str) -> Result<OpeningRun, String> {
         let scenario = scenario::guided::scenario(id)
@@ -350,7 +322,7 @@ impl Sim {
         self.opened_link = link;
         self.paused = !play;
         if let Some(w) = waiting {
-            w.reply.emit(crate::ui::embed::Outbound::Reply {
+            w.reply.emit(Outbound::Reply {
                 to: w.to,
                 error: None,
             });
@@ -369,7 +341,7 @@ impl Sim {
         };
         let waiting = cell.borrow_mut().take().and_then(|run| run.waiting);
         if let Some(w) = waiting {
-            w.reply.emit(crate::ui::embed::Outbound::Reply {
+            w.reply.emit(Outbound::Reply {
                 to: w.to,
                 error: Some(why.to_string()),
             });
@@ -421,6 +393,18 @@ impl Sim {
             read_only: false,
             run: 0,
             opening: None,
+        }
+    }
+
+    /// The settings a freshly opened run takes from an embed's options.
+    pub fn take_options(&mut self, options: &EmbedOptions) {
+        self.read_only = options.read_only;
+        self.paused = !options.autoplay;
+        if let Some(mut run) = self.opening_run() {
+            run.play = options.autoplay;
+        }
+        if let Some(speed) = options.speed {
+            self.speed_pct = speed;
         }
     }
 
@@ -511,6 +495,60 @@ impl Sim {
         })
     }
 
+    /// Carries out what a panel action asked of the run, and tells the panel how it went.
+    fn panel_effect(&mut self, effect: Option<PanelEffect>) {
+        match effect {
+            Some(PanelEffect::ConfigSet {
+                server,
+                name,
+                value,
+                line,
+            }) => {
+                let index = self.bus().console(server).entries().len();
+                let sent = self.act_command(server, &line).map(|()| (index, line));
+                self.panel.config_sent(server, name, value, sent);
+            }
+            Some(PanelEffect::StartLoad { server, spec }) => {
+                let started = self.start_generator(server, spec);
+                self.panel.load_started(started);
+            }
+            Some(PanelEffect::StopLoad) => self.stop_generator(),
+            None => {}
+        }
+    }
+
+    pub fn timeline_view(&self) -> timeline::TimelineView {
+        timeline::timeline_view(&self.bus(), &self.timeline, self.speed_pct, self.paused)
+    }
+
+    pub fn event_log_view(&self) -> timeline::EventLogView {
+        timeline::event_log_view(&self.bus(), &self.timeline)
+    }
+
+    pub fn diagram_view(&self) -> timeline::DiagramView {
+        timeline::diagram_view(&self.bus(), &self.timeline)
+    }
+
+    /// The server panel, as the page shows it.
+    pub fn panel_view(&self) -> PanelView {
+        panel_view(
+            &self.bus(),
+            &self.console,
+            &self.panel,
+            self.session().last_generator(),
+        )
+    }
+
+    /// Carries out what the topology view asked for (recorded, so a share link replays
+    /// it); `Err` says, in a sentence, why it could not be done.
+    fn act_topology(&self, action: TopologyAction) -> Result<(), String> {
+        let actions = topology::plan(&self.bus(), action)?;
+        for action in actions {
+            self.act(action)?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn start_generator(
         &self,
         server: ServerId,
@@ -531,31 +569,19 @@ impl Sim {
     }
 
     pub fn apply(&mut self, action: Action) {
-        if self.read_only && crate::ui::embed::refused_when_read_only(&action) {
+        if self.read_only && api::refused_when_read_only(&action) {
             return;
         }
         match action {
             Action::SubmitCommand { server, line } => self.submit(server, line),
-            Action::EditDraft(text) => {
-                self.console.draft = text;
-                self.console.cursor = None;
-            }
+            Action::EditDraft(text) => self.console.edit(text),
             Action::SelectConsole(id) => {
                 if id < self.bus().servers().len() && !self.bus().is_removed(id) {
-                    self.console.selected = id;
-                    self.console.notice = None;
+                    self.console.select(id);
                 }
             }
-            Action::HistoryPrev => self.history_walk(-1),
-            Action::HistoryNext => self.history_walk(1),
-            Action::Cut(a, b) => {
-                self.topology_notice =
-                    topology::apply(self, TopologyAction::Fault(Fault::Cut { a, b })).err()
-            }
-            Action::Heal(a, b) => {
-                self.topology_notice =
-                    topology::apply(self, TopologyAction::Fault(Fault::Heal { a, b })).err()
-            }
+            Action::HistoryPrev => self.console.history_walk(-1),
+            Action::HistoryNext => self.console.history_walk(1),
             Action::Tick(wall_ms) => {
                 if !self.paused {
                     let ms = timeline::scale(
@@ -608,12 +634,14 @@ impl Sim {
             }
             Action::SetTheme(theme) => self.timeline.theme = theme,
             Action::ShowHelp(open) => self.timeline.help_open = open,
-            Action::Panel(action) => PanelUi::apply(self, action),
-            Action::Inspect(a) => self.inspect.apply(a),
-            Action::Topology(action) => {
-                let result = topology::apply(self, action);
-                self.topology_notice = result.err();
+            Action::Panel(action) => {
+                let effect = self
+                    .panel
+                    .apply(&mut self.console, &self.bus.borrow(), action);
+                self.panel_effect(effect);
             }
+            Action::Inspect(a) => self.inspect.apply(a),
+            Action::Topology(action) => self.topology_notice = self.act_topology(action).err(),
             Action::Share => self.share = Some(self.share_link()),
             Action::CloseShare => self.share = None,
             Action::OpenGuide(id) => match Sim::guide_opening(&id) {
@@ -655,14 +683,13 @@ impl Sim {
                 }
             }
             Action::DismissNotice => self.notice = None,
-            Action::Api(call) => crate::ui::embed::apply(self, *call),
+            Action::Api(call) => api::apply(self, *call),
         }
         // Stepping back before a server was added, or removing it, must not leave the
         // console on a server that is not there.
         let selected = topology::shown_selection(&self.bus(), self.console.selected);
         if selected != self.console.selected {
-            self.console.selected = selected;
-            self.console.notice = None;
+            self.console.select(selected);
         }
     }
 
@@ -680,62 +707,12 @@ impl Sim {
 
     fn submit(&mut self, server: ServerId, line: String) {
         let result = self.act_command(server, &line);
-        let c = &mut self.console;
-        // redis-cli remembers every non-empty line, the refused ones too.
-        if !line.trim().is_empty() && c.history.last() != Some(&line) {
-            c.history.push(line.clone());
-            if c.history.len() > HISTORY_LEN {
-                c.history.remove(0);
-            }
-        }
-        c.cursor = None;
-        c.stash.clear();
-        match result {
-            Ok(()) => {
-                c.draft.clear();
-                c.notice = None;
-            }
-            Err(message) => {
-                // Keep what was typed so it can be fixed rather than retyped.
-                c.draft = line;
-                c.notice = Some(message);
-            }
-        }
-    }
-
-    fn history_walk(&mut self, dir: i32) {
-        let c = &mut self.console;
-        if c.history.is_empty() {
-            return;
-        }
-        let next = match (c.cursor, dir) {
-            (None, d) if d < 0 => {
-                c.stash = c.draft.clone();
-                Some(c.history.len() - 1)
-            }
-            (None, _) => return,
-            (Some(i), d) if d < 0 => Some(i.saturating_sub(1)),
-            (Some(i), _) if i + 1 < c.history.len() => Some(i + 1),
-            (Some(_), _) => None,
-        };
-        c.cursor = next;
-        c.draft = match next {
-            Some(i) => c.history[i].clone(),
-            None => std::mem::take(&mut c.stash),
-        };
+        self.console.submitted(line, result);
     }
 
     /// Virtual milliseconds since the run started.
     pub fn elapsed_ms(&self) -> u64 {
         self.bus().elapsed_ms()
-    }
-
-    pub fn server_views(&self) -> Vec<ServerView> {
-        let bus = self.bus();
-        (0..bus.servers().len())
-            .filter(|&id| !bus.is_removed(id))
-            .map(|id| server_view(&bus, id))
-            .collect()
     }
 
     /// The console's server choices: `(id, "name (port)")`.
@@ -749,329 +726,48 @@ impl Sim {
             .collect()
     }
 
+    pub fn topology_view(&self) -> topology::TopologyView {
+        topology::build(
+            &self.bus(),
+            self.console.selected,
+            self.topology_notice.clone(),
+        )
+    }
+
     /// redis-cli's prompt for the selected server, with the database once it is not 0.
+    #[cfg(test)]
     pub fn prompt(&self) -> String {
-        let bus = self.bus();
-        let s = bus.server(self.console.selected);
-        let db = console_db(&bus, self.console.selected);
-        prompt(&s.host, s.port, db)
+        crate::ui::model::console::prompt_of(&self.bus(), &self.console)
     }
 
-    pub fn transcript(&self) -> Vec<TranscriptLine> {
-        let bus = self.bus();
-        let s = bus.server(self.console.selected);
-        let entries = bus.console(self.console.selected).entries();
-        let mut db = 0;
-        let mut out = Vec::with_capacity(entries.len());
-        for e in entries {
-            let args = split_args(e.input.as_bytes()).unwrap_or_default();
-            let line = TranscriptLine {
-                input: (!e.input.is_empty())
-                    .then(|| format!("{} {}", prompt(&s.host, s.port, db), e.input)),
-                output: e
-                    .reply
-                    .as_ref()
-                    .map(|r| format_output(r, redis_cli_raw(&args))),
-                error: matches!(e.reply, Some(Reply::Error(_))),
-            };
-            db = selected_db(&args, e.reply.as_ref()).unwrap_or(db);
-            out.push(line);
-        }
-        let skip = out.len().saturating_sub(TRANSCRIPT_LEN);
-        out.split_off(skip)
+    /// The newest lines of the selected server's transcript.
+    #[cfg(test)]
+    pub fn transcript(&self) -> Vec<crate::ui::model::console::TranscriptLine> {
+        crate::ui::model::console::transcript(&self.bus(), &self.console)
     }
-}
-
-fn prompt(host: &str, port: u16, db: usize) -> String {
-    if db == 0 {
-        format!("{host}:{port}>")
-    } else {
-        format!("{host}:{port}[{db}]>")
-    }
-}
-
-/// The database the console's connection uses: redis-cli follows successful SELECTs.
-fn console_db(bus: &Bus, server: ServerId) -> usize {
-    bus.console(server).entries().iter().fold(0, |db, e| {
-        let args = split_args(e.input.as_bytes()).unwrap_or_default();
-        selected_db(&args, e.reply.as_ref()).unwrap_or(db)
-    })
-}
-
-fn selected_db(args: &[Vec<u8>], reply: Option<&Reply>) -> Option<usize> {
-    let ok = matches!(reply, Some(Reply::Simple(s)) if s == "OK");
-    if ok && args.len() == 2 && args[0].eq_ignore_ascii_case(b"select") {
-        std::str::from_utf8(&args[1]).ok()?.parse().ok()
-    } else {
-        None
-    }
-}
-
-/// Commands whose bulk replies redis-cli prints as they are (`cliSendCommand`'s list).
-pub fn redis_cli_raw(args: &[Vec<u8>]) -> bool {
-    let is = |i: usize, w: &str| {
-        args.get(i)
-            .is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()))
-    };
-    let argc = args.len();
-    is(0, "info")
-        || is(0, "lolwut")
-        || (argc >= 2
-            && is(0, "debug")
-            && (is(1, "htstats") || is(1, "htstats-key") || is(1, "client-eviction")))
-        || (argc >= 2 && is(0, "memory") && (is(1, "malloc-stats") || is(1, "doctor")))
-        || (argc == 2 && is(0, "cluster") && (is(1, "nodes") || is(1, "info")))
-        || (argc >= 2 && is(0, "client") && (is(1, "list") || is(1, "info")))
-        || (argc == 3 && is(0, "latency") && is(1, "graph"))
-        || (argc == 2 && is(0, "latency") && is(1, "doctor"))
-        || (argc >= 2 && is(0, "proxy") && is(1, "info"))
-}
-
-fn format_output(reply: &Reply, raw: bool) -> String {
-    let text = format_reply(reply, raw);
-    if raw {
-        // INFO's lines end in CRLF; a terminal shows them as plain lines.
-        text.replace("\r\n", "\n")
-            .trim_end_matches('\n')
-            .to_string()
-    } else {
-        text
-    }
-}
-
-/// The bus server a replica's `host:port` reaches, the way the bus routes connections.
-fn bus_target(bus: &Bus, host: &str, port: u16) -> Option<ServerId> {
-    bus.route(host, port)
-}
-
-/// The state of a replica's link, in the words the cards and the links table use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LinkWord {
-    Connecting,
-    Handshake,
-    Syncing,
-    Up,
-    Down,
-}
-
-impl LinkWord {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LinkWord::Connecting => "connecting",
-            LinkWord::Handshake => "handshake",
-            LinkWord::Syncing => "syncing",
-            LinkWord::Up => "up",
-            LinkWord::Down => "down",
-        }
-    }
-
-    /// A shape next to the word, so the state never rests on colour alone.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            LinkWord::Connecting => "…",
-            LinkWord::Handshake => "⇄",
-            LinkWord::Syncing => "⇣",
-            LinkWord::Up => "✔",
-            LinkWord::Down => "✖",
-        }
-    }
-
-    fn of(state: LinkStateName) -> LinkWord {
-        match state {
-            // Waiting for the once-a-second cron to try again.
-            LinkStateName::Connect => LinkWord::Down,
-            LinkStateName::Connecting => LinkWord::Connecting,
-            LinkStateName::Transfer => LinkWord::Syncing,
-            LinkStateName::Connected => LinkWord::Up,
-            _ => LinkWord::Handshake,
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct LinkView {
-    pub master_port: u16,
-    pub word: LinkWord,
-    /// What exactly is going on, in a few words.
-    pub detail: String,
-    pub cut: bool,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct KeyView {
-    /// Key and value as redis-cli prints them: quoted, non-printable bytes escaped.
-    pub key: String,
-    pub value: String,
-    /// The whole escaped value when `value` had to be cut.
-    pub full_value: Option<String>,
-    pub bytes: usize,
-    pub ttl: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct ServerView {
-    pub id: ServerId,
-    pub name: String,
-    pub host: String,
-    pub port: u16,
-    pub role: Role,
-    /// The first 8 characters of the replication id.
-    pub replid: String,
-    /// `master_repl_offset` on a master, `slave_repl_offset` on a replica.
-    pub offset_name: &'static str,
-    pub offset: String,
-    pub link: Option<LinkView>,
-    /// A master's view of its replicas: `port state offset`.
-    pub replicas: Vec<String>,
-    pub keys: Vec<KeyView>,
-    pub key_count: usize,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct TranscriptLine {
-    /// Prompt and typed line; `None` for a reply nobody asked for.
-    pub input: Option<String>,
-    /// `None` while the reply has not arrived.
-    pub output: Option<String>,
-    pub error: bool,
-}
-
-/// `field:value` lines of an INFO section.
-fn info_field<'a>(info: &'a str, field: &str) -> Option<&'a str> {
-    info.lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-}
-
-fn server_view(bus: &Bus, id: ServerId) -> ServerView {
-    let s = bus.server(id);
-    let node = &s.node;
-    // Offsets come from INFO itself, so the cards never disagree with what INFO prints.
-    let info = node.info_replication();
-    let role = node.role();
-    let (offset_name, offset) = match role {
-        Role::Master => (
-            "master_repl_offset",
-            info_field(&info, "master_repl_offset"),
-        ),
-        Role::Replica => ("slave_repl_offset", info_field(&info, "slave_repl_offset")),
-    };
-    let link = node.master_link().map(|l| {
-        let state = l.state_name();
-        let cut = bus_target(bus, &l.host, l.port).is_some_and(|m| bus.is_cut(id, m));
-        let detail = match state {
-            LinkStateName::Connect => "retrying every second".to_string(),
-            LinkStateName::Connecting => format!("connecting to {}:{}", l.host, l.port),
-            LinkStateName::ReceivePingReply => "PING sent, waiting for PONG".to_string(),
-            LinkStateName::ReceiveAuthReply => "AUTH sent".to_string(),
-            LinkStateName::ReceivePortReply
-            | LinkStateName::ReceiveIpReply
-            | LinkStateName::ReceiveCapaReply => "REPLCONF sent".to_string(),
-            LinkStateName::ReceivePsyncReply => {
-                "PSYNC sent; a full sync waits repl-diskless-sync-delay".to_string()
-            }
-            LinkStateName::Transfer => match l.transfer_progress() {
-                Some((total, read)) if total > 0 => format!("snapshot {read} of {total} bytes"),
-                Some((_, read)) => format!("snapshot {read} bytes"),
-                None => "snapshot".to_string(),
-            },
-            LinkStateName::Connected => "streaming".to_string(),
-        };
-        LinkView {
-            master_port: l.port,
-            word: LinkWord::of(state),
-            detail,
-            cut,
-        }
-    });
-    let replicas = info
-        .lines()
-        .filter(|l| l.starts_with("slave") && l.contains(":ip="))
-        .filter_map(|l| {
-            let fields = l.split_once(':')?.1;
-            let get = |k: &str| {
-                fields
-                    .split(',')
-                    .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='))
-            };
-            Some(format!(
-                "{} {} offset={}",
-                get("port")?,
-                get("state")?,
-                get("offset")?
-            ))
-        })
-        .collect();
-    let now = bus.now();
-    let live: Vec<_> = node.keyspace().dbs[0]
-        .entries
-        .iter()
-        .filter(|(_, e)| !is_expired(e, now))
-        .collect();
-    let keys = live
-        .iter()
-        .take(KEYS_SHOWN)
-        .map(|(k, e)| {
-            let summary;
-            let v: &[u8] = match &e.value {
-                Value::String(v) => v,
-                other => {
-                    summary = format!("({} of {})", other.type_name(), other.len());
-                    summary.as_bytes()
-                }
-            };
-            let escaped = if matches!(e.value, Value::String(_)) {
-                quote(v)
-            } else {
-                String::from_utf8_lossy(v).into_owned()
-            };
-            let cut = escaped.chars().count() > VALUE_CHARS;
-            KeyView {
-                key: quote(k),
-                value: if cut {
-                    format!("{}…", escaped.chars().take(VALUE_CHARS).collect::<String>())
-                } else {
-                    escaped.clone()
-                },
-                full_value: cut.then_some(escaped),
-                bytes: v.len(),
-                ttl: e
-                    .expires_at
-                    .map(|at| format!("{} s", at.saturating_sub(now).div_ceil(1000))),
-            }
-        })
-        .collect();
-    ServerView {
-        id,
-        name: s.name.clone(),
-        host: s.host.clone(),
-        port: s.port,
-        role,
-        replid: node.replication().replid.chars().take(8).collect(),
-        offset_name,
-        offset: offset.unwrap_or("?").to_string(),
-        link,
-        replicas,
-        keys,
-        key_count: live.len(),
-    }
-}
-
-/// `mm:ss.t` of virtual time.
-pub fn format_clock(ms: u64) -> String {
-    format!("{:02}:{:02}.{}", ms / 60_000, ms / 1000 % 60, ms / 100 % 10)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::model::console;
+    use crate::ui::model::server_panel::{Tab, TabView};
     use crate::ui::model::topology::EdgeWord;
 
-    fn replica_words(sim: &Sim) -> Vec<Option<LinkWord>> {
-        sim.server_views()
-            .iter()
-            .skip(1)
-            .map(|v| v.link.as_ref().map(|l| l.word))
-            .collect()
+    fn edge_words(sim: &Sim) -> Vec<EdgeWord> {
+        sim.topology_view().edges.iter().map(|e| e.word).collect()
+    }
+
+    /// The Keys tab of `server`, as `(key, value)` rows, through the clicks that show it.
+    fn keys(sim: &mut Sim, server: ServerId) -> Vec<(String, String)> {
+        sim.apply(Action::SelectConsole(server));
+        sim.apply(Action::Panel(PanelAction::SelectTab(Tab::Keys)));
+        let TabView::Keys(keys) = sim.panel_view().body else {
+            panic!("the Keys tab is not shown")
+        };
+        sim.apply(Action::Panel(PanelAction::SelectTab(Tab::Console)));
+        sim.apply(Action::SelectConsole(0));
+        keys.rows.into_iter().map(|r| (r.key, r.summary)).collect()
     }
 
     #[test]
@@ -1079,23 +775,17 @@ mod tests {
         let mut sim = Sim::new();
         let mut seen = Vec::new();
         for _ in 0..40 {
-            let words = replica_words(&sim);
-            assert!(
-                words.iter().all(Option::is_some),
-                "a replica card lost its link state"
-            );
-            for w in words.into_iter().flatten() {
-                if seen.last() != Some(&w) {
-                    seen.push(w);
-                }
+            let words = edge_words(&sim);
+            assert_eq!(words.len(), 2, "a replica lost its link");
+            if seen.last() != Some(&words[0]) {
+                seen.push(words[0]);
             }
             sim.apply(Action::Tick(250));
         }
         // The ~5 s of repl-diskless-sync-delay read as a handshake, never as nothing.
-        assert_eq!(seen.first(), Some(&LinkWord::Connecting), "{seen:?}");
-        assert!(seen.contains(&LinkWord::Handshake), "{seen:?}");
-        assert_eq!(seen.last(), Some(&LinkWord::Up), "{seen:?}");
-        assert_eq!(replica_words(&sim), vec![Some(LinkWord::Up); 2]);
+        assert_eq!(seen.first(), Some(&EdgeWord::Connecting), "{seen:?}");
+        assert!(seen.contains(&EdgeWord::Handshake), "{seen:?}");
+        assert_eq!(seen.last(), Some(&EdgeWord::Online), "{seen:?}");
         let edges = sim.topology_view().edges;
         assert_eq!(
             edges.iter().map(|e| e.label.as_str()).collect::<Vec<_>>(),
@@ -1115,17 +805,17 @@ mod tests {
         });
         assert_eq!(sim.console.draft, "");
         sim.apply(Action::Step(100));
-        let views = sim.server_views();
-        for v in &views {
-            assert_eq!(v.keys.len(), 1, "{}", v.name);
+        for server in 0..3 {
             assert_eq!(
-                (v.keys[0].key.as_str(), v.keys[0].value.as_str()),
-                ("\"k\"", "\"v\"")
+                keys(&mut sim, server),
+                [("\"k\"".to_string(), "\"v\"".to_string())],
+                "s{server}"
             );
         }
-        assert_eq!(views[1].offset, views[0].offset);
-        assert_eq!(views[0].offset_name, "master_repl_offset");
-        assert_eq!(views[1].offset_name, "slave_repl_offset");
+        let nodes = sim.topology_view().nodes;
+        assert_eq!(nodes[1].offset, nodes[0].offset);
+        assert_eq!(nodes[0].offset_name, "master_repl_offset");
+        assert_eq!(nodes[1].offset_name, "slave_repl_offset");
         let t = sim.transcript();
         let last = t.last().unwrap();
         assert_eq!(last.input.as_deref(), Some("127.0.0.1:6380> SET k v"));
@@ -1226,8 +916,8 @@ mod tests {
         );
         sim.apply(Action::Step(1_000));
         assert_eq!(sim.elapsed_ms(), 11_559);
-        assert_eq!(format_clock(sim.elapsed_ms()), "00:11.5");
-        assert_eq!(format_clock(61_250), "01:01.2");
+        assert_eq!(timeline::format_clock(sim.elapsed_ms()), "00:11.5");
+        assert_eq!(timeline::format_clock(61_250), "01:01.2");
     }
 
     #[test]
@@ -1238,7 +928,9 @@ mod tests {
             server: 0,
             line: "SET k v".into(),
         });
-        let (hash, views) = (sim.bus().log_hash(), sim.server_views());
+        let (hash, view) = (sim.bus().log_hash(), sim.topology_view());
+        let master_keys = keys(&mut sim, 0);
+        assert_eq!(master_keys.len(), 1);
         let events = sim.bus().log().len();
         sim.apply(Action::StepBackEvent);
         assert!(sim.paused, "stepping pauses the clock");
@@ -1250,7 +942,7 @@ mod tests {
             sim.apply(Action::StepBackEvent);
         }
         assert!(
-            sim.server_views()[0].keys.is_empty(),
+            keys(&mut sim, 0).is_empty(),
             "before the SET the master has no key"
         );
         while sim.bus().log().len() < events {
@@ -1261,49 +953,8 @@ mod tests {
             hash,
             "forward again along the same timeline"
         );
-        assert_eq!(sim.server_views(), views);
-    }
-
-    #[test]
-    fn a_cut_link_reads_down_and_heals() {
-        let mut sim = Sim::new();
-        sim.apply(Action::Step(8_000));
-        sim.apply(Action::Cut(0, 1));
-        sim.apply(Action::Step(100));
-        let edge = &sim.topology_view().edges[0];
-        assert!(edge.cut);
-        assert_eq!(edge.word, EdgeWord::Down);
-        assert!(sim.server_views()[1].link.as_ref().unwrap().cut);
-        sim.apply(Action::Heal(0, 1));
-        sim.apply(Action::Step(3_000));
-        let edge = &sim.topology_view().edges[0];
-        assert!(!edge.cut);
-        assert_eq!(edge.word, EdgeWord::Online);
-    }
-
-    #[test]
-    fn long_and_binary_values_are_escaped_and_cut() {
-        let mut sim = Sim::new();
-        let long = "x".repeat(100);
-        sim.apply(Action::SubmitCommand {
-            server: 0,
-            line: format!("SET long {long}"),
-        });
-        sim.apply(Action::SubmitCommand {
-            server: 0,
-            line: "SET \"<b>\" \"a\\x00\\n\" EX 10".into(),
-        });
-        let keys = &sim.server_views()[0].keys;
-        assert_eq!(keys[0].key, "\"<b>\"");
-        assert_eq!(keys[0].value, "\"a\\x00\\n\"");
-        assert_eq!(keys[0].ttl.as_deref(), Some("10 s"));
-        assert_eq!(keys[1].value.chars().count(), VALUE_CHARS + 1);
-        assert!(keys[1].value.ends_with('…'));
-        assert_eq!(
-            keys[1].full_value.as_deref(),
-            Some(format!("\"{long}\"").as_str())
-        );
-        assert_eq!(keys[1].bytes, 100);
+        assert_eq!(sim.topology_view(), view);
+        assert_eq!(keys(&mut sim, 0), master_keys);
     }
 
     #[test]
@@ -1329,8 +980,14 @@ mod tests {
             sim.transcript().last().unwrap().input.as_deref(),
             Some("127.0.0.1:6380[3]> GET k")
         );
-        assert!(redis_cli_raw(&[b"client".to_vec(), b"LIST".to_vec()]));
-        assert!(!redis_cli_raw(&[b"get".to_vec(), b"info".to_vec()]));
+        assert!(console::redis_cli_raw(&[
+            b"client".to_vec(),
+            b"LIST".to_vec()
+        ]));
+        assert!(!console::redis_cli_raw(&[
+            b"get".to_vec(),
+            b"info".to_vec()
+        ]));
     }
 
     /// A scenario that takes many slices to open: a load for a virtual minute.

@@ -2,8 +2,9 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::bus::ServerId;
+use crate::ui::model::console::TranscriptLine;
 use crate::ui::model::server_panel::{ConsoleView, PanelAction};
-use crate::ui::state::{Action, TranscriptLine};
+use crate::ui::state::Action;
 
 #[derive(Properties, PartialEq)]
 pub struct ConsoleProps {

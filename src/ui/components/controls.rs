@@ -2,8 +2,8 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::ui::components::help::toggled_theme;
-use crate::ui::model::timeline::{format_ms, format_speed, TimelineView, SPEEDS};
-use crate::ui::state::{format_clock, Action};
+use crate::ui::model::timeline::{format_clock, format_ms, format_speed, TimelineView, SPEEDS};
+use crate::ui::state::Action;
 
 #[derive(Properties, PartialEq)]
 pub struct ControlsProps {

@@ -18,7 +18,8 @@ use std::rc::Rc;
 use crate::bus::{Bus, ServerId};
 use crate::engine::Role;
 
-use super::stream::{command_name, escape_cut, scan_command, Scan};
+use super::stream::{command_name, escape_cut};
+use crate::engine::resp::{scan_command, Scan};
 
 /// Width of the strip in SVG units (the component scales it to the page).
 pub const STRIP_WIDTH: f64 = 1000.0;
@@ -145,16 +146,6 @@ pub struct BacklogView {
     pub legend: Vec<LegendItem>,
 }
 
-fn info_field<T: std::str::FromStr>(info: &str, field: &str) -> Option<T> {
-    info.lines().find_map(|l| {
-        l.strip_prefix(field)?
-            .strip_prefix(':')?
-            .trim()
-            .parse()
-            .ok()
-    })
-}
-
 /// One parsed command of the backlog: its byte range (relative) and name.
 #[cfg(test)]
 struct Parsed {
@@ -183,8 +174,8 @@ fn parse_commands(data: &[u8]) -> Vec<Parsed> {
     }
     while pos < data.len() {
         match scan_command(&data[pos..]) {
-            Scan::Command { len, args, .. } => {
-                let name = command_name(&data[pos..pos + len], &args);
+            Scan::Command { len, .. } => {
+                let name = command_name(&data[pos..pos + len]);
                 out.push(Parsed {
                     start: pos,
                     len,
@@ -366,11 +357,11 @@ impl ParsedBacklog {
             self.commands.clear();
         }
         let mut pos = self.commands.last().map_or(head, |c| c.start + c.len);
-        while let Scan::Command { len, args, .. } =
+        while let Scan::Command { len, .. } =
             scan_command(&self.bytes[(pos - self.base) as usize..])
         {
             let at = (pos - self.base) as usize;
-            let name = command_name(&self.bytes[at..at + len], &args);
+            let name = command_name(&self.bytes[at..at + len]);
             let class = CmdClass::of(&name);
             let name = self.name_id(name);
             self.commands.push(Span {
@@ -440,13 +431,13 @@ pub fn backlog_view(bus: &Bus, id: ServerId) -> BacklogView {
 pub fn backlog_view_cached(bus: &Bus, id: ServerId, cache: &BacklogCache) -> BacklogView {
     let server = bus.server(id);
     let node = &server.node;
-    let info = node.info_replication();
+    let info = node.replication_info();
     let role = node.role();
-    let size: u64 = info_field(&info, "repl_backlog_size").unwrap_or(0);
-    let histlen: u64 = info_field(&info, "repl_backlog_histlen").unwrap_or(0);
-    let first: u64 = info_field(&info, "repl_backlog_first_byte_offset").unwrap_or(0);
-    let master_offset: u64 = info_field(&info, "master_repl_offset").unwrap_or(0);
-    let active = info_field::<u8>(&info, "repl_backlog_active") == Some(1);
+    let size = info.backlog_size;
+    let histlen = info.backlog_histlen as u64;
+    let first = info.backlog_first_byte_offset;
+    let master_offset = info.master_repl_offset;
+    let active = info.backlog_active;
     let note = match (role, active) {
         (Role::Master, true) => "The master's backlog: the stream it keeps so a replica that lost its link can continue with PSYNC.".to_string(),
         (Role::Master, false) => "No backlog: this server has never had a replica (Redis creates the backlog with the first one).".to_string(),
@@ -625,8 +616,11 @@ pub fn backlog_view_cached(bus: &Bus, id: ServerId, cache: &BacklogCache) -> Bac
         if rid == id || !follows || markers.iter().any(|m| m.port == r.port) {
             continue;
         }
-        let rinfo = r.node.info_replication();
-        let offset: u64 = info_field(&rinfo, "slave_repl_offset").unwrap_or(0);
+        let offset = r
+            .node
+            .replication_info()
+            .master
+            .map_or(0, |m| m.repl_offset.max(0) as u64);
         let same_history = r
             .node
             .replication()

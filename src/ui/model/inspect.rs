@@ -8,7 +8,7 @@
 use crate::bus::{Bus, ServerId};
 
 use super::backlog::{backlog_view_cached, BacklogCache, BacklogView};
-use super::stream::{stream_view, StreamCache, StreamView, STREAM_SHOWN_BYTES};
+use super::stream::{stream_view, StreamUi, StreamView, STREAM_SHOWN_BYTES};
 use super::sync_path::{sync_path_view_cached, SyncEventsCache, SyncPathView};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -44,40 +44,16 @@ impl InspectTab {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct InspectUi {
     pub tab: InspectTab,
     /// The replica the sync path view shows when the selected server is a master.
     pub sync_replica: Option<ServerId>,
-    /// The direction `(from, to)` the stream inspector shows.
-    pub stream_link: Option<(ServerId, ServerId)>,
-    pub stream_hex: bool,
-    /// Raw bytes the stream inspector shows, newest first back to this many.
-    pub stream_limit: usize,
-    /// Dump snapshot payloads instead of summarising them.
-    pub stream_show_rdb: bool,
+    pub stream: StreamUi,
     /// The selected server's backlog as parsed for the last redraw.
     pub backlog_cache: BacklogCache,
-    /// The stream inspector's decoders as the last redraw left them.
-    pub stream_cache: StreamCache,
     /// Where the log's sync events are, as read by earlier redraws.
     pub sync_cache: SyncEventsCache,
-}
-
-impl Default for InspectUi {
-    fn default() -> Self {
-        InspectUi {
-            tab: InspectTab::default(),
-            sync_replica: None,
-            stream_link: None,
-            stream_hex: false,
-            stream_limit: STREAM_SHOWN_BYTES,
-            stream_show_rdb: false,
-            backlog_cache: BacklogCache::default(),
-            stream_cache: StreamCache::default(),
-            sync_cache: SyncEventsCache::default(),
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,15 +76,15 @@ impl InspectUi {
             InspectAction::Tab(tab) => self.tab = tab,
             InspectAction::PickReplica(id) => self.sync_replica = Some(id),
             InspectAction::PickLink { from, to } => {
-                if self.stream_link != Some((from, to)) {
-                    self.stream_link = Some((from, to));
-                    self.stream_limit = STREAM_SHOWN_BYTES;
+                if self.stream.link != Some((from, to)) {
+                    self.stream.link = Some((from, to));
+                    self.stream.limit = STREAM_SHOWN_BYTES;
                 }
             }
-            InspectAction::SetHex(hex) => self.stream_hex = hex,
+            InspectAction::SetHex(hex) => self.stream.hex = hex,
             // Bounded so a stuck key cannot make one render decode gigabytes.
-            InspectAction::ShowMore => self.stream_limit = (self.stream_limit * 2).min(1 << 26),
-            InspectAction::ShowRdb(show) => self.stream_show_rdb = show,
+            InspectAction::ShowMore => self.stream.limit = (self.stream.limit * 2).min(1 << 26),
+            InspectAction::ShowRdb(show) => self.stream.show_rdb = show,
         }
     }
 }
@@ -133,6 +109,6 @@ pub fn inspect_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> InspectVie
             ui.sync_replica,
             &ui.sync_cache,
         )),
-        InspectTab::Stream => InspectView::Stream(stream_view(bus, selected, ui)),
+        InspectTab::Stream => InspectView::Stream(stream_view(bus, selected, &ui.stream)),
     }
 }

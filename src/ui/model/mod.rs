@@ -2,6 +2,7 @@
 //! native test suite covers them without a browser.
 
 pub mod backlog;
+pub mod console;
 pub mod inspect;
 pub mod server_panel;
 pub mod stream;

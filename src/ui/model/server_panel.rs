@@ -10,13 +10,13 @@
 //! load generator submits pipes of commands at fixed instants of virtual time, so that
 //! time travel, which replays the bus's recorded moves, reproduces it exactly.
 
+use super::console::{prompt_of, transcript, ConsoleUi, TranscriptLine};
 use crate::bus::{format_reply, quote, Bus, ServerId};
 use crate::engine::cfloat::fmt_g17;
 use crate::engine::command::{stringmatch, subcommands, COMMANDS};
 use crate::engine::config::lookup_option;
 use crate::engine::keyspace::{is_expired, Entry, SetValue, Value};
 use crate::engine::resp::{parse_reply, Reply};
-use crate::ui::state::{Sim, TranscriptLine};
 
 /// Keys listed per page of the browser.
 pub const KEYS_PER_PAGE: usize = 20;
@@ -96,7 +96,7 @@ pub enum PanelAction {
     LoadStop,
 }
 
-/// The panel's own state, kept in [`Sim`].
+/// The panel's own state, kept in the page state.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PanelUi {
     pub tab: Tab,
@@ -161,20 +161,46 @@ struct ConfigDraft {
 
 // ------------------------------------------------------------------ reducer
 
+/// What a panel action asks of the run: the page state carries it out and reports back.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PanelEffect {
+    /// Type `line` (a `CONFIG SET` of `name` to `value`) into `server`'s console, then
+    /// tell [`PanelUi::config_sent`].
+    ConfigSet {
+        server: ServerId,
+        name: &'static str,
+        value: String,
+        line: String,
+    },
+    /// Start the load generator on `server`, then tell [`PanelUi::load_started`].
+    StartLoad {
+        server: ServerId,
+        spec: GenerateSpec,
+    },
+    StopLoad,
+}
+
 impl PanelUi {
-    pub fn apply(sim: &mut Sim, action: PanelAction) {
+    /// Applies what the user did in the panel to its own state and the console's, and
+    /// returns what it asks of the run.
+    pub fn apply(
+        &mut self,
+        console: &mut ConsoleUi,
+        bus: &Bus,
+        action: PanelAction,
+    ) -> Option<PanelEffect> {
         match action {
-            PanelAction::SelectTab(tab) => sim.panel.tab = tab,
-            PanelAction::Complete { back } => complete(sim, back),
+            PanelAction::SelectTab(tab) => self.tab = tab,
+            PanelAction::Complete { back } => self.complete(console, back),
             PanelAction::CancelCompletion => {
-                if let Some(c) = sim.panel.completion.take() {
-                    if sim.console.draft == c.shown {
-                        sim.console.draft = c.original;
+                if let Some(c) = self.completion.take() {
+                    if console.draft == c.shown {
+                        console.draft = c.original;
                     }
                 }
             }
             PanelAction::KeysDb(db) => {
-                let k = &mut sim.panel.keys;
+                let k = &mut self.keys;
                 if db < 16 && k.db != db {
                     k.db = db;
                     k.page = 0;
@@ -182,23 +208,22 @@ impl PanelUi {
                 }
             }
             PanelAction::KeysPattern(pattern) => {
-                let k = &mut sim.panel.keys;
+                let k = &mut self.keys;
                 k.pattern = pattern;
                 k.page = 0;
             }
-            PanelAction::KeysPage(page) => sim.panel.keys.page = page,
+            PanelAction::KeysPage(page) => self.keys.page = page,
             PanelAction::OpenKey(key) => {
-                let k = &mut sim.panel.keys;
+                let k = &mut self.keys;
                 k.open = key;
                 k.element_page = 0;
                 k.show_all = false;
             }
-            PanelAction::ElementsPage(page) => sim.panel.keys.element_page = page,
-            PanelAction::ShowAll(all) => sim.panel.keys.show_all = all,
+            PanelAction::ElementsPage(page) => self.keys.element_page = page,
+            PanelAction::ShowAll(all) => self.keys.show_all = all,
             PanelAction::ConfigEdit { name, value } => {
-                let server = sim.console.selected;
-                sim.panel.config.insert(
-                    (server, name),
+                self.config.insert(
+                    (console.selected, name),
                     ConfigDraft {
                         value,
                         sent: None,
@@ -206,11 +231,64 @@ impl PanelUi {
                     },
                 );
             }
-            PanelAction::ConfigApply { name } => config_apply(sim, name),
-            PanelAction::LoadForm(form) => sim.panel.load.form = form,
-            PanelAction::LoadStart => load_start(sim),
-            PanelAction::LoadStop => sim.stop_generator(),
+            PanelAction::ConfigApply { name } => {
+                let server = console.selected;
+                if !CONFIG_OPTIONS.iter().any(|o| o.name == name) {
+                    return None;
+                }
+                let value = match self.config.get(&(server, name)) {
+                    Some(d) => d.value.clone(),
+                    None => current_value(bus, server, name),
+                };
+                let line = config_set_line(name, &value);
+                return Some(PanelEffect::ConfigSet {
+                    server,
+                    name,
+                    value,
+                    line,
+                });
+            }
+            PanelAction::LoadForm(form) => self.load.form = form,
+            PanelAction::LoadStart => match self.load.form.parse() {
+                Ok(spec) => {
+                    return Some(PanelEffect::StartLoad {
+                        server: console.selected,
+                        spec,
+                    })
+                }
+                Err(e) => self.load.error = Some(e),
+            },
+            PanelAction::LoadStop => return Some(PanelEffect::StopLoad),
         }
+        None
+    }
+
+    /// A `CONFIG SET` line of [`PanelEffect::ConfigSet`] was typed as console entry
+    /// `index`, or refused with redis-cli's complaint.
+    pub fn config_sent(
+        &mut self,
+        server: ServerId,
+        name: &'static str,
+        value: String,
+        sent: Result<(usize, String), String>,
+    ) {
+        let (sent, refused) = match sent {
+            Ok(sent) => (Some(sent), None),
+            Err(e) => (None, Some(e)),
+        };
+        self.config.insert(
+            (server, name),
+            ConfigDraft {
+                value,
+                sent,
+                refused,
+            },
+        );
+    }
+
+    /// The load generator of [`PanelEffect::StartLoad`] started, or why not.
+    pub fn load_started(&mut self, result: Result<(), String>) {
+        self.load.error = result.err();
     }
 }
 
@@ -275,40 +353,42 @@ pub fn completions(line: &str) -> Vec<String> {
         .collect()
 }
 
-fn complete(sim: &mut Sim, back: bool) {
-    let draft = sim.console.draft.clone();
-    let c = match sim.panel.completion.take() {
-        // Tab again on a line we completed: the next candidate.
-        Some(mut c) if c.shown == draft => {
-            let n = c.matches.len() + 1;
-            c.index = if back {
-                (c.index + n - 1) % n
-            } else {
-                (c.index + 1) % n
-            };
-            c
-        }
-        _ => {
-            let matches = completions(&draft);
-            if matches.is_empty() {
-                return;
+impl PanelUi {
+    fn complete(&mut self, console: &mut ConsoleUi, back: bool) {
+        let draft = console.draft.clone();
+        let c = match self.completion.take() {
+            // Tab again on a line we completed: the next candidate.
+            Some(mut c) if c.shown == draft => {
+                let n = c.matches.len() + 1;
+                c.index = if back {
+                    (c.index + n - 1) % n
+                } else {
+                    (c.index + 1) % n
+                };
+                c
             }
-            let index = if back { matches.len() - 1 } else { 0 };
-            Completion {
-                original: draft,
-                matches,
-                index,
-                shown: String::new(),
+            _ => {
+                let matches = completions(&draft);
+                if matches.is_empty() {
+                    return;
+                }
+                let index = if back { matches.len() - 1 } else { 0 };
+                Completion {
+                    original: draft,
+                    matches,
+                    index,
+                    shown: String::new(),
+                }
             }
-        }
-    };
-    let shown = c
-        .matches
-        .get(c.index)
-        .cloned()
-        .unwrap_or_else(|| c.original.clone());
-    sim.console.draft = shown.clone();
-    sim.panel.completion = Some(Completion { shown, ..c });
+        };
+        let shown = c
+            .matches
+            .get(c.index)
+            .cloned()
+            .unwrap_or_else(|| c.original.clone());
+        console.draft = shown.clone();
+        self.completion = Some(Completion { shown, ..c });
+    }
 }
 
 // ------------------------------------------------------------------ config editor
@@ -441,32 +521,6 @@ pub fn config_set_line(name: &str, value: &str) -> String {
     }
 }
 
-fn config_apply(sim: &mut Sim, name: &'static str) {
-    let server = sim.console.selected;
-    if !CONFIG_OPTIONS.iter().any(|o| o.name == name) {
-        return;
-    }
-    let value = match sim.panel.config.get(&(server, name)) {
-        Some(d) => d.value.clone(),
-        None => current_value(&sim.bus(), server, name),
-    };
-    let line = config_set_line(name, &value);
-    let index = sim.bus().console(server).entries().len();
-    let result = sim.act_command(server, &line);
-    let (sent, refused) = match result {
-        Ok(()) => (Some((index, line)), None),
-        Err(e) => (None, Some(e)),
-    };
-    sim.panel.config.insert(
-        (server, name),
-        ConfigDraft {
-            value,
-            sent,
-            refused,
-        },
-    );
-}
-
 // ------------------------------------------------------------------ load generator
 
 /// The load form as typed (kept as text so a bad number is reported, never lost).
@@ -512,17 +566,6 @@ impl LoadForm {
 struct LoadUi {
     form: LoadForm,
     error: Option<String>,
-}
-
-fn load_start(sim: &mut Sim) {
-    let server = sim.console.selected;
-    let result = sim
-        .panel
-        .load
-        .form
-        .parse()
-        .and_then(|spec| sim.start_generator(server, spec));
-    sim.panel.load.error = result.err();
 }
 
 // ------------------------------------------------------------------ views
@@ -663,26 +706,27 @@ pub struct LoadView {
     pub error: Option<String>,
 }
 
-pub fn panel_view(sim: &Sim) -> PanelView {
-    let bus = sim.bus();
-    let server = sim.console.selected;
+/// The panel of the console's server, with only its open tab built.
+pub fn panel_view(
+    bus: &Bus,
+    console: &ConsoleUi,
+    panel: &PanelUi,
+    generator: Option<&Generator>,
+) -> PanelView {
+    let server = console.selected;
     let s = bus.server(server);
     let role = match s.node.role() {
         crate::engine::Role::Master => "master",
         crate::engine::Role::Replica => "replica",
     };
     let title = format!("{} · {}:{} · {role}", s.name, s.host, s.port);
-    let tab = sim.panel.tab;
+    let tab = panel.tab;
     let body = match tab {
-        Tab::Console => TabView::Console(console_view(sim)),
-        Tab::Info => TabView::Info(info_view(&bus, server)),
-        Tab::Keys => TabView::Keys(keys_view(&bus, server, &sim.panel.keys)),
-        Tab::Config => TabView::Config(config_view(&bus, server, &sim.panel.config)),
-        Tab::Load => TabView::Load(load_view(
-            &bus,
-            &sim.panel.load,
-            sim.session().last_generator(),
-        )),
+        Tab::Console => TabView::Console(console_view(bus, console, panel)),
+        Tab::Info => TabView::Info(info_view(bus, server)),
+        Tab::Keys => TabView::Keys(keys_view(bus, server, &panel.keys)),
+        Tab::Config => TabView::Config(config_view(bus, server, &panel.config)),
+        Tab::Load => TabView::Load(load_view(bus, &panel.load, generator)),
     };
     PanelView {
         server,
@@ -692,19 +736,19 @@ pub fn panel_view(sim: &Sim) -> PanelView {
     }
 }
 
-fn console_view(sim: &Sim) -> ConsoleView {
-    let draft = sim.console.draft.clone();
-    let cycling = sim.panel.completion.as_ref().filter(|c| c.shown == draft);
+fn console_view(bus: &Bus, console: &ConsoleUi, panel: &PanelUi) -> ConsoleView {
+    let draft = console.draft.clone();
+    let cycling = panel.completion.as_ref().filter(|c| c.shown == draft);
     let completable = cycling.is_some() || (!draft.is_empty() && !completions(&draft).is_empty());
     ConsoleView {
-        prompt: sim.prompt(),
-        transcript: sim.transcript(),
-        notice: sim.console.notice.clone(),
+        prompt: prompt_of(bus, console),
+        transcript: transcript(bus, console),
+        notice: console.notice.clone(),
         completable,
         candidates: cycling.map(|c| c.matches.clone()).unwrap_or_default(),
         candidate: cycling.and_then(|c| (c.index < c.matches.len()).then_some(c.index)),
         draft,
-        replica_output: sim.bus().console(sim.console.selected).in_replica_output(),
+        replica_output: bus.console(console.selected).in_replica_output(),
     }
 }
 
@@ -959,7 +1003,7 @@ fn load_view(bus: &Bus, load: &LoadUi, run: Option<&Generator>) -> LoadView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::state::Action;
+    use crate::ui::state::{Action, Sim};
 
     fn panel(sim: &mut Sim, a: PanelAction) {
         sim.apply(Action::Panel(a));
@@ -1015,7 +1059,7 @@ mod tests {
             "arguments are not completed"
         );
 
-        let view = match panel_view(&sim).body {
+        let view = match sim.panel_view().body {
             TabView::Console(c) => c,
             other => panic!("{other:?}"),
         };
@@ -1024,12 +1068,12 @@ mod tests {
             "Tab leaves the input when there is nothing to complete"
         );
         sim.apply(Action::EditDraft("inc".into()));
-        let TabView::Console(view) = panel_view(&sim).body else {
+        let TabView::Console(view) = sim.panel_view().body else {
             unreachable!()
         };
         assert!(view.completable);
         panel(&mut sim, PanelAction::Complete { back: false });
-        let TabView::Console(view) = panel_view(&sim).body else {
+        let TabView::Console(view) = sim.panel_view().body else {
             unreachable!()
         };
         assert_eq!(view.candidates, ["incr", "incrby", "incrbyfloat"]);
@@ -1046,7 +1090,7 @@ mod tests {
         let mut sim = synced();
         panel(&mut sim, PanelAction::SelectTab(Tab::Info));
         let before = sim.bus().log_hash();
-        let TabView::Info(view) = panel_view(&sim).body else {
+        let TabView::Info(view) = sim.panel_view().body else {
             unreachable!()
         };
         assert_eq!(sim.bus().log_hash(), before, "reading INFO sends nothing");
@@ -1064,7 +1108,7 @@ mod tests {
             server: 0,
             line: "INFO replication".into(),
         });
-        let TabView::Info(view) = panel_view(&sim).body else {
+        let TabView::Info(view) = sim.panel_view().body else {
             unreachable!()
         };
         assert_eq!(
@@ -1076,7 +1120,7 @@ mod tests {
             server: 1,
             line: "ROLE".into(),
         });
-        let TabView::Info(view) = panel_view(&sim).body else {
+        let TabView::Info(view) = sim.panel_view().body else {
             unreachable!()
         };
         assert_eq!(
@@ -1116,7 +1160,7 @@ mod tests {
             line: "ZADD z 1.5 m".into(),
         });
         panel(&mut sim, PanelAction::SelectTab(Tab::Keys));
-        let keys = |sim: &Sim| match panel_view(sim).body {
+        let keys = |sim: &Sim| match sim.panel_view().body {
             TabView::Keys(k) => k,
             other => panic!("{other:?}"),
         };
@@ -1186,7 +1230,7 @@ mod tests {
     fn config_apply_goes_through_the_console_and_keeps_a_bad_value_with_redis_error() {
         let mut sim = synced();
         panel(&mut sim, PanelAction::SelectTab(Tab::Config));
-        let field = |sim: &Sim, name: &str| match panel_view(sim).body {
+        let field = |sim: &Sim, name: &str| match sim.panel_view().body {
             TabView::Config(c) => c.fields.into_iter().find(|f| f.name == name).unwrap(),
             other => panic!("{other:?}"),
         };
@@ -1315,7 +1359,7 @@ mod tests {
         }
         panel(&mut sim, PanelAction::LoadStop);
         sim.apply(Action::Step(1_000));
-        let TabView::Load(view) = panel_view(&sim).body else {
+        let TabView::Load(view) = sim.panel_view().body else {
             unreachable!()
         };
         let hash = sim.bus().log_hash();
@@ -1358,7 +1402,7 @@ mod tests {
         );
         panel(&mut sim, PanelAction::LoadStart);
         panel(&mut sim, PanelAction::SelectTab(Tab::Load));
-        let TabView::Load(view) = panel_view(&sim).body else {
+        let TabView::Load(view) = sim.panel_view().body else {
             unreachable!()
         };
         assert_eq!(
@@ -1379,7 +1423,7 @@ mod tests {
         panel(&mut sim, PanelAction::LoadStart);
         sim.apply(Action::Step(2_000));
         let (hash, digest) = (sim.bus().log_hash(), sim.bus().state_digest());
-        let TabView::Load(view) = panel_view(&sim).body else {
+        let TabView::Load(view) = sim.panel_view().body else {
             unreachable!()
         };
         assert!(view.running);
@@ -1392,7 +1436,7 @@ mod tests {
         for _ in 0..30 {
             sim.apply(Action::StepBackEvent);
         }
-        let TabView::Load(view) = panel_view(&sim).body else {
+        let TabView::Load(view) = sim.panel_view().body else {
             unreachable!()
         };
         assert!(view.sent < 60);
@@ -1408,7 +1452,7 @@ mod tests {
         while by_events.bus().now() < target {
             by_events.apply(Action::StepEvent);
         }
-        let TabView::Load(view) = panel_view(&by_events).body else {
+        let TabView::Load(view) = by_events.panel_view().body else {
             unreachable!()
         };
         assert!(view.sent >= 84, "{}", view.sent);

@@ -9,14 +9,12 @@
 //! two chunks); only the text of the chunks that are shown is built.
 
 use std::cell::RefCell;
-use std::ops::Range;
 use std::rc::Rc;
 
+use super::timeline::format_clock;
 use crate::bus::{Bus, LogEntry, LogKind, ServerId};
+use crate::engine::resp::{command_args, scan_command, Scan};
 use crate::engine::ConnId;
-use crate::ui::state::format_clock;
-
-use super::inspect::InspectUi;
 
 /// Raw bytes shown before "show more" (newest chunks first back to this many).
 pub const STREAM_SHOWN_BYTES: usize = 4096;
@@ -27,87 +25,6 @@ const HEX_ROW: usize = 16;
 const RDB_HEADER_LEN: usize = 9;
 /// Length of the random mark that ends a diskless (EOF-marked) payload.
 const EOF_MARK_LEN: usize = 40;
-
-// ------------------------------------------------------------------ RESP scanning
-
-/// A RESP command (array of bulk strings) at the front of some bytes, found without
-/// copying it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Scan {
-    /// `len` bytes; `args` are the ranges of the first arguments (at most three).
-    Command {
-        len: usize,
-        args: Vec<Range<usize>>,
-        argc: usize,
-    },
-    /// A prefix of a command: more bytes are needed.
-    Incomplete,
-    /// Not a RESP array of bulk strings.
-    Invalid,
-}
-
-/// Reads `<digits>\r\n` at `at`: the number and the position after the CRLF.
-fn scan_number(data: &[u8], at: usize) -> Result<(i64, usize), Scan> {
-    let rest = &data[at.min(data.len())..];
-    let Some(end) = rest.iter().take(21).position(|&b| b == b'\r') else {
-        return Err(if rest.len() < 21 {
-            Scan::Incomplete
-        } else {
-            Scan::Invalid
-        });
-    };
-    if rest.len() < end + 2 {
-        return Err(Scan::Incomplete);
-    }
-    if rest[end + 1] != b'\n' {
-        return Err(Scan::Invalid);
-    }
-    let n = crate::engine::resp::parse_i64(&rest[..end]).ok_or(Scan::Invalid)?;
-    Ok((n, at + end + 2))
-}
-
-/// Scans one command from the front of `data`.
-pub(crate) fn scan_command(data: &[u8]) -> Scan {
-    fn inner(data: &[u8]) -> Result<Scan, Scan> {
-        if data.first() != Some(&b'*') {
-            return Err(Scan::Invalid);
-        }
-        let (argc, mut pos) = scan_number(data, 1)?;
-        // Redis refuses more than 1024*1024 arguments; nothing real comes close.
-        if !(1..=1 << 20).contains(&argc) {
-            return Err(Scan::Invalid);
-        }
-        let mut args = Vec::new();
-        for _ in 0..argc {
-            match data.get(pos) {
-                None => return Err(Scan::Incomplete),
-                Some(b'$') => {}
-                Some(_) => return Err(Scan::Invalid),
-            }
-            let (len, start) = scan_number(data, pos + 1)?;
-            if !(0..=512 << 20).contains(&len) {
-                return Err(Scan::Invalid);
-            }
-            let end = start + len as usize;
-            if data.len() < end + 2 {
-                return Err(Scan::Incomplete);
-            }
-            if &data[end..end + 2] != b"\r\n" {
-                return Err(Scan::Invalid);
-            }
-            if args.len() < 3 {
-                args.push(start..end);
-            }
-            pos = end + 2;
-        }
-        Ok(Scan::Command {
-            len: pos,
-            args,
-            argc: argc as usize,
-        })
-    }
-    inner(data).unwrap_or_else(|e| e)
-}
 
 /// Bytes as the protocol reference prints them: printable ASCII as is, `\r`, `\n`, `\t`,
 /// `\\` and `\xNN` for the rest. No quotes around it.
@@ -141,14 +58,15 @@ pub fn escape_cut(bytes: &[u8], max: usize) -> String {
 }
 
 /// The command's name in capitals, and for REPLCONF its subcommand (`REPLCONF GETACK`).
-pub(crate) fn command_name(data: &[u8], args: &[Range<usize>]) -> String {
-    let word = |i: usize| {
-        args.get(i)
-            .map(|r| String::from_utf8_lossy(&data[r.clone()]).to_ascii_uppercase())
+pub(crate) fn command_name(command: &[u8]) -> String {
+    let mut args = command_args(command);
+    let mut word = || {
+        args.next()
+            .map(|w| String::from_utf8_lossy(w).to_ascii_uppercase())
     };
-    let name = word(0).unwrap_or_default();
-    match (name.as_str(), word(1)) {
-        ("REPLCONF", Some(sub)) => format!("REPLCONF {sub}"),
+    let name = word().unwrap_or_default();
+    match word() {
+        Some(sub) if name == "REPLCONF" => format!("REPLCONF {sub}"),
         _ => name,
     }
 }
@@ -414,14 +332,14 @@ impl Decoder {
                         pos += 1;
                     }
                     b'*' => match scan_command(&buf[pos..]) {
-                        Scan::Command { len, args, .. } => {
+                        Scan::Command { len, .. } => {
                             let bytes = &buf[pos..pos + len];
                             let offsets = self.next_offset.map(|o| {
                                 self.next_offset = Some(o + len as u64);
                                 (o, o + len as u64 - 1)
                             });
                             if render {
-                                let name = command_name(bytes, &args);
+                                let name = command_name(bytes);
                                 push(
                                     out,
                                     line(
@@ -641,12 +559,38 @@ pub fn hex_rows(data: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// The stream inspector's part of the inspection panels' state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamUi {
+    /// The direction `(from, to)` shown.
+    pub link: Option<(ServerId, ServerId)>,
+    pub hex: bool,
+    /// Raw bytes shown, newest first back to this many.
+    pub limit: usize,
+    /// Dump snapshot payloads instead of summarising them.
+    pub show_rdb: bool,
+    /// The decoders as the last redraw left them.
+    pub cache: StreamCache,
+}
+
+impl Default for StreamUi {
+    fn default() -> Self {
+        StreamUi {
+            link: None,
+            hex: false,
+            limit: STREAM_SHOWN_BYTES,
+            show_rdb: false,
+            cache: StreamCache::default(),
+        }
+    }
+}
+
 /// The stream inspector for the chosen direction (or a sensible default: the selected
 /// server's master link, master → replica).
-pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView {
+pub fn stream_view(bus: &Bus, selected: ServerId, ui: &StreamUi) -> StreamView {
     let links = link_choices(bus);
     let chosen = ui
-        .stream_link
+        .link
         .filter(|c| links.iter().any(|l| (l.from, l.to) == *c))
         .or_else(|| {
             // The selected server's own master link, else a link of it as master.
@@ -661,8 +605,8 @@ pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView 
     let mut view = StreamView {
         links,
         chosen,
-        hex: ui.stream_hex,
-        show_rdb: ui.stream_show_rdb,
+        hex: ui.hex,
+        show_rdb: ui.show_rdb,
         total_bytes: 0,
         total_chunks: 0,
         hidden_chunks: 0,
@@ -673,18 +617,14 @@ pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView 
         return view;
     };
     let log = bus.log();
-    let keep_rdb = if ui.stream_show_rdb {
-        ui.stream_limit
-    } else {
-        0
-    };
-    let mut kept = ui.stream_cache.0.borrow_mut();
+    let keep_rdb = if ui.show_rdb { ui.limit } else { 0 };
+    let mut kept = ui.cache.0.borrow_mut();
     kept.catch_up(bus, (from, to), keep_rdb);
     view.total_chunks = kept.folded_chunks + kept.pending.len();
     view.total_bytes = kept.folded_bytes + kept.pending.iter().map(|c| c.len).sum::<usize>();
     // Newest chunks back to the cap (always at least the newest one).
     let mut shown_from = kept.pending.len();
-    let mut budget = ui.stream_limit;
+    let mut budget = ui.limit;
     while shown_from > 0
         && (shown_from == kept.pending.len() || kept.pending[shown_from - 1].len <= budget)
     {
@@ -725,7 +665,7 @@ pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView 
         lines: vec![Vec::new(); kept.pending.len()],
     };
     let mut decoders = kept.decoders.clone();
-    let mut hex_budget = ui.stream_limit;
+    let mut hex_budget = ui.limit;
     let mut last_conn = kept.last_conn;
     for (i, c) in kept.pending.iter().enumerate() {
         let e = &log[c.position];
@@ -752,7 +692,7 @@ pub fn stream_view(bus: &Bus, selected: ServerId, ui: &InspectUi) -> StreamView 
         );
         let new_conn = last_conn != Some(c.conn);
         last_conn = Some(c.conn);
-        let hex = if ui.stream_hex {
+        let hex = if ui.hex {
             let n = data.len().min(hex_budget.max(HEX_ROW));
             hex_budget = hex_budget.saturating_sub(n);
             let mut rows = hex_rows(&data[..n]);
@@ -909,7 +849,6 @@ impl DecodedStream {
 mod tests {
     use super::*;
     use crate::bus::test_bed::TestBed;
-    use crate::ui::model::inspect::InspectUi;
 
     fn synced() -> Bus {
         let (mut bus, m) = Bus::master_and_synced_replicas(1, 1);
@@ -923,18 +862,7 @@ mod tests {
     }
 
     #[test]
-    fn scans_commands_without_copying() {
-        let data = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$4\r\nPI";
-        let Scan::Command { len, args, argc } = scan_command(data) else {
-            panic!()
-        };
-        assert_eq!((len, argc), (23, 2));
-        assert_eq!(command_name(data, &args), "SELECT");
-        assert_eq!(scan_command(&data[len..]), Scan::Incomplete);
-        assert_eq!(scan_command(b"+OK\r\n"), Scan::Invalid);
-        assert_eq!(scan_command(b"*1\r\n$4\r\nPINGxx"), Scan::Invalid);
-        assert_eq!(scan_command(b"*-1\r\n"), Scan::Invalid);
-        assert_eq!(scan_command(b"*99999999999999999999999\r\n"), Scan::Invalid);
+    fn escapes_like_the_protocol_reference() {
         assert_eq!(
             escape(b"*1\r\n$4\r\nPING\r\n"),
             "*1\\r\\n$4\\r\\nPING\\r\\n"
@@ -948,9 +876,9 @@ mod tests {
         let v = stream_view(
             &bus,
             1,
-            &InspectUi {
-                stream_limit: 1 << 20,
-                ..InspectUi::default()
+            &StreamUi {
+                limit: 1 << 20,
+                ..StreamUi::default()
             },
         );
         assert_eq!(
@@ -1021,10 +949,10 @@ mod tests {
     #[test]
     fn replica_to_master_shows_ping_replconf_psync_and_acks() {
         let bus = synced();
-        let ui = InspectUi {
-            stream_link: Some((1, 0)),
-            stream_limit: 1 << 20,
-            ..InspectUi::default()
+        let ui = StreamUi {
+            link: Some((1, 0)),
+            limit: 1 << 20,
+            ..StreamUi::default()
         };
         let v = stream_view(&bus, 0, &ui);
         let lines = all_lines(&v);
@@ -1044,21 +972,25 @@ mod tests {
     #[test]
     fn the_cap_shows_the_newest_chunks_and_hex_and_rdb_on_request() {
         let bus = synced();
-        let small = InspectUi {
-            stream_limit: 64,
-            stream_link: Some((0, 1)),
-            ..InspectUi::default()
+        let small = StreamUi {
+            limit: 64,
+            link: Some((0, 1)),
+            ..StreamUi::default()
         };
         let v = stream_view(&bus, 0, &small);
         assert!(v.hidden_chunks > 0 && v.hidden_bytes > 0);
         assert!(v.chunks.iter().map(|c| c.bytes).sum::<usize>() <= 64);
         assert_eq!(v.chunks.last().unwrap().lines[0].label, "PING");
+        let mut inspect = super::super::inspect::InspectUi {
+            stream: small.clone(),
+            ..Default::default()
+        };
+        inspect.apply(super::super::inspect::InspectAction::ShowMore);
+        assert_eq!(inspect.stream.limit, 128);
         let mut ui = small.clone();
-        ui.apply(super::super::inspect::InspectAction::ShowMore);
-        assert_eq!(ui.stream_limit, 128);
-        ui.stream_limit = 1 << 20;
-        ui.stream_hex = true;
-        ui.stream_show_rdb = true;
+        ui.limit = 1 << 20;
+        ui.hex = true;
+        ui.show_rdb = true;
         let v = stream_view(&bus, 0, &ui);
         assert_eq!(v.hidden_chunks, 0);
         assert_eq!(
@@ -1091,9 +1023,9 @@ mod tests {
         let v = stream_view(
             &bus,
             1,
-            &InspectUi {
-                stream_limit: 1 << 20,
-                ..InspectUi::default()
+            &StreamUi {
+                limit: 1 << 20,
+                ..StreamUi::default()
             },
         );
         let c = v
@@ -1169,13 +1101,13 @@ mod tests {
     #[test]
     fn kept_decoding_equals_decoding_afresh_through_writes_jumps_rewrites_and_show_more() {
         let (mut bus, m) = Bus::master_and_synced_replicas(1, 1);
-        let kept = InspectUi {
-            stream_limit: 300,
-            ..InspectUi::default()
+        let kept = StreamUi {
+            limit: 300,
+            ..StreamUi::default()
         };
-        let same = |bus: &Bus, ui: &InspectUi| {
-            let fresh = InspectUi {
-                stream_cache: StreamCache::default(),
+        let same = |bus: &Bus, ui: &StreamUi| {
+            let fresh = StreamUi {
+                cache: StreamCache::default(),
                 ..ui.clone()
             };
             assert_eq!(stream_view(bus, 1, ui), stream_view(bus, 1, &fresh));
@@ -1202,8 +1134,8 @@ mod tests {
         bus.advance(50);
         same(&bus, &kept);
         // "Show more" reaches back past what the cache folded away.
-        let more = InspectUi {
-            stream_limit: 1 << 20,
+        let more = StreamUi {
+            limit: 1 << 20,
             ..kept.clone()
         };
         same(&bus, &more);

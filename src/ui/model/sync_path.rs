@@ -10,10 +10,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use super::timeline::format_clock;
 use crate::bus::{Bus, LogEntry, LogKind, ServerId};
 use crate::engine::replication::{LinkStateName, SyncDecision};
 use crate::engine::{Event, Role};
-use crate::ui::state::format_clock;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StepMark {
@@ -106,13 +106,14 @@ pub struct SyncPathView {
     pub history: Vec<AttemptRow>,
 }
 
-/// The replica named in a decision (`ip:listening-port`) is `port`.
+/// The listening port of the replica a decision names (`ip:listening-port`).
+fn replica_port(d: &SyncDecision) -> Option<u16> {
+    d.replica.rsplit(':').next()?.parse().ok()
+}
+
+/// The replica named in a decision is `port`.
 fn names_port(d: &SyncDecision, port: u16) -> bool {
-    d.replica
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse::<u16>().ok())
-        == Some(port)
+    replica_port(d) == Some(port)
 }
 
 fn short(id: &str) -> String {
@@ -138,12 +139,7 @@ fn replicas_of(bus: &Bus, events: &[&LogEntry], master: ServerId) -> Vec<ServerI
     for e in events {
         if let (Some(s), LogKind::Engine(Event::SyncDecision(d))) = (e.server, &e.kind) {
             if s == master {
-                let r = d
-                    .replica
-                    .rsplit(':')
-                    .next()
-                    .and_then(|p| p.parse::<u16>().ok())
-                    .and_then(|p| bus.server_by_port(p));
+                let r = replica_port(d).and_then(|p| bus.server_by_port(p));
                 if let Some(r) = r.filter(|r| !out.contains(r) && *r != master) {
                     out.push(r);
                 }

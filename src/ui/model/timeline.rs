@@ -13,6 +13,7 @@ use std::rc::Rc;
 use litemap::LiteMap;
 
 use crate::bus::{quote, Bus, LogEntry, LogKind, ServerId};
+use crate::engine::resp::{command_args, reply_kind, scan_command, CommandArgs, ReplyKind, Scan};
 use crate::engine::{Event, Role};
 
 /// The offered speeds, in hundredths of real time (100 = 1×). Hundredths keep 0.25×
@@ -74,6 +75,11 @@ pub fn scale(wall_ms: u64, hundredths: u32, carry: &mut u64) -> u64 {
     let total = wall_ms * hundredths as u64 + *carry;
     *carry = total % 100;
     total / 100
+}
+
+/// `mm:ss.t` of virtual time.
+pub fn format_clock(ms: u64) -> String {
+    format!("{:02}:{:02}.{}", ms / 60_000, ms / 1000 % 60, ms / 100 % 10)
 }
 
 /// `mm:ss.mmm` of virtual time: events a millisecond apart must read apart.
@@ -216,7 +222,7 @@ impl LogFilter {
     }
 }
 
-/// The timeline's own part of the page state (kept in [`crate::ui::state::Sim`]).
+/// The timeline's own part of the page state.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimelineUi {
     /// The event selected in the list and the diagram (an index of the log).
@@ -621,40 +627,35 @@ fn short_id(id: &str) -> &str {
 }
 
 /// What a chunk of RESP says, shortly: the commands it carries (`SET "k" "v"`), a reply's
-/// first line (`+FULLRESYNC …`), `RDB …` for a snapshot's start; empty when the chunk
-/// starts mid-message (a later piece of a snapshot).
+/// first line (`+FULLRESYNC …`), `bulk 475B` for a bulk reply, `RDB …` for a snapshot's
+/// start; empty when the chunk starts mid-message (a later piece of a snapshot).
 pub fn summarize(data: &[u8]) -> String {
     const SHOWN: usize = 3;
-    match data.first() {
-        Some(b'*') => {
+    match reply_kind(data) {
+        ReplyKind::Array => {
             let mut rest = data;
             let mut commands = Vec::new();
             let mut count = 0;
-            while let Some((args, tail)) = parse_multibulk(rest) {
+            while let Scan::Command { len, .. } = scan_command(rest) {
                 if commands.len() < SHOWN {
-                    commands.push(render_command(&args));
+                    commands.push(render_command(command_args(rest)));
                 }
                 count += 1;
-                rest = tail;
+                rest = &rest[len..];
             }
             if count > SHOWN {
                 commands.push(format!("+{} more", count - SHOWN));
             }
             commands.join("; ")
         }
-        Some(b'$') => {
-            let line = first_line(data);
-            if line.starts_with("$EOF:") {
-                "RDB (diskless, EOF-marked)".to_string()
-            } else {
-                format!("RDB {}B", line.trim_start_matches('$'))
-            }
-        }
-        Some(b'+' | b'-' | b':') => first_line(data),
-        Some(b'\n') if data.iter().all(|&b| b == b'\n') => {
+        ReplyKind::Rdb { len: None } => "RDB (diskless, EOF-marked)".to_string(),
+        ReplyKind::Rdb { len: Some(len) } => format!("RDB {len}B"),
+        ReplyKind::Bulk { len, .. } => format!("bulk {len}B"),
+        ReplyKind::Line => first_line(data),
+        ReplyKind::Other if !data.is_empty() && data.iter().all(|&b| b == b'\n') => {
             "newline (keeps the link alive)".to_string()
         }
-        _ => String::new(),
+        ReplyKind::Other => String::new(),
     }
 }
 
@@ -666,15 +667,13 @@ fn first_line(data: &[u8]) -> String {
     String::from_utf8_lossy(&data[..end.min(80)]).into_owned()
 }
 
-fn render_command(args: &[&[u8]]) -> String {
+fn render_command(args: CommandArgs) -> String {
     let mut out = String::new();
-    for (i, a) in args.iter().enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
+    for (i, a) in args.enumerate() {
         if i == 0 {
             out.push_str(&String::from_utf8_lossy(a).to_ascii_uppercase());
         } else {
+            out.push(' ');
             let q = quote(a);
             let plain = !q[1..q.len() - 1].contains([' ', '\\', '"']) && !a.is_empty();
             out.push_str(if plain { &q[1..q.len() - 1] } else { &q });
@@ -685,34 +684,6 @@ fn render_command(args: &[&[u8]]) -> String {
         }
     }
     out
-}
-
-/// One complete `*N\r\n$len\r\narg\r\n…` command from the start of `data`.
-fn parse_multibulk(data: &[u8]) -> Option<(Vec<&[u8]>, &[u8])> {
-    let (n, mut rest) = parse_len_line(data, b'*')?;
-    let mut args = Vec::with_capacity(n.min(16));
-    for _ in 0..n {
-        let (len, tail) = parse_len_line(rest, b'$')?;
-        let arg = tail.get(..len)?;
-        if tail.get(len..len + 2)? != b"\r\n" {
-            return None;
-        }
-        args.push(arg);
-        rest = &tail[len + 2..];
-    }
-    Some((args, rest))
-}
-
-fn parse_len_line(data: &[u8], tag: u8) -> Option<(usize, &[u8])> {
-    if data.first() != Some(&tag) {
-        return None;
-    }
-    let end = data.iter().position(|&b| b == b'\r')?;
-    if data.get(end + 1) != Some(&b'\n') || end > 20 {
-        return None;
-    }
-    let n = std::str::from_utf8(&data[1..end]).ok()?.parse().ok()?;
-    Some((n, &data[end + 2..]))
 }
 
 // ------------------------------------------------------------------ space-time diagram
@@ -1002,20 +973,6 @@ pub fn set_filter(bus: &Bus, ui: &mut TimelineUi, filter: LogFilter) {
         .and_then(|i| filtered_position(bus.log(), &ui.filter, i));
 }
 
-impl crate::ui::state::Sim {
-    pub fn timeline_view(&self) -> TimelineView {
-        timeline_view(&self.bus(), &self.timeline, self.speed_pct, self.paused)
-    }
-
-    pub fn event_log_view(&self) -> EventLogView {
-        event_log_view(&self.bus(), &self.timeline)
-    }
-
-    pub fn diagram_view(&self) -> DiagramView {
-        diagram_view(&self.bus(), &self.timeline)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1142,7 +1099,10 @@ mod tests {
             replay.apply(Action::Tick(MAX_TICK));
         }
         // The console line typed in the future was replayed: the master has k.
-        assert_eq!(replay.server_views()[0].keys.len(), 1);
+        assert_eq!(
+            replay.bus().server(0).node.keyspace().dbs[0].entries.len(),
+            1
+        );
         assert_eq!(
             crate::bus::hash_entries(&replay.bus().log()[..total]),
             hash,
@@ -1473,5 +1433,51 @@ mod tests {
             .collect();
         assert_eq!(summarize(&many), "PING; PING; PING; +2 more");
         assert_eq!(format_ms(61_005), "01:01.005");
+    }
+
+    #[test]
+    fn an_info_reply_is_named_a_bulk_reply_and_a_snapshot_an_rdb() {
+        let mut sim = Sim::new();
+        sim.apply(Action::Step(8_000));
+        sim.apply(Action::SubmitCommand {
+            server: 0,
+            line: "INFO replication".into(),
+        });
+        let bus = sim.bus();
+        let info = bus
+            .log()
+            .iter()
+            .rev()
+            .find(|e| matches!(e.kind, LogKind::Reply { .. }))
+            .unwrap();
+        let LogKind::Reply { data } = &info.kind else {
+            unreachable!()
+        };
+        let (header, body) = std::str::from_utf8(data)
+            .unwrap()
+            .split_once("\r\n")
+            .unwrap();
+        assert!(body.starts_with("# Replication"), "{body}");
+        assert_eq!(
+            describe(info),
+            format!("s0 → console bulk {}B", &header[1..])
+        );
+        // The snapshot a replica received after +FULLRESYNC is still called one.
+        let payload = bus
+            .log()
+            .iter()
+            .find_map(|e| match &e.kind {
+                LogKind::Deliver { data, .. } if data.starts_with(b"+FULLRESYNC") => {
+                    let end = data.windows(2).position(|w| w == b"\r\n").unwrap();
+                    Some(data[end + 2..].to_vec())
+                }
+                _ => None,
+            })
+            .unwrap();
+        assert!(
+            summarize(&payload).starts_with("RDB "),
+            "{}",
+            summarize(&payload)
+        );
     }
 }

@@ -11,7 +11,6 @@ use crate::bus::{Bus, Fault, InFlight, LinkConfig, ServerId, DEFAULT_LATENCY_MS}
 use crate::engine::replication::LinkStateName;
 use crate::engine::Role;
 use crate::scenario::Action;
-use crate::ui::state::Sim;
 
 /// The most servers the playground runs at once.
 pub const MAX_SERVERS: usize = 8;
@@ -50,16 +49,6 @@ pub enum TopologyAction {
     SetLatency { a: ServerId, b: ServerId, ms: u64 },
     /// A fault on a link or a server, as the bus injects it.
     Fault(Fault),
-}
-
-/// Carries out `action` for the person (recorded, so a share link replays it); `Err`
-/// says, in a sentence, why it could not be done.
-pub fn apply(sim: &Sim, action: TopologyAction) -> Result<(), String> {
-    let actions = plan(&sim.bus(), action)?;
-    for action in actions {
-        sim.act(action)?;
-    }
-    Ok(())
 }
 
 /// What `action` means as scenario actions (none when there is nothing to do), or why
@@ -480,16 +469,6 @@ impl TopologyView {
     }
 }
 
-impl Sim {
-    pub fn topology_view(&self) -> TopologyView {
-        build(
-            &self.bus(),
-            self.console.selected,
-            self.topology_notice.clone(),
-        )
-    }
-}
-
 /// The whole picture, from the bus as it is now.
 pub fn build(bus: &Bus, selected: ServerId, notice: Option<String>) -> TopologyView {
     let ids = shown(bus);
@@ -581,11 +560,6 @@ fn layout(bus: &Bus, ids: &[ServerId]) -> (i32, Vec<(i32, i32)>) {
     (width, places)
 }
 
-fn info_field<'a>(info: &'a str, field: &str) -> Option<&'a str> {
-    info.lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-}
-
 fn node_view(bus: &Bus, id: ServerId, x: i32, y: i32, selected: bool) -> NodeView {
     let s = bus.server(id);
     let node = &s.node;
@@ -597,19 +571,13 @@ fn node_view(bus: &Bus, id: ServerId, x: i32, y: i32, selected: bool) -> NodeVie
         ProcessWord::Up
     };
     let role = node.role();
-    let offset_name = match role {
-        Role::Master => "master_repl_offset",
-        Role::Replica => "slave_repl_offset",
-    };
+    let info = node.replication_info();
+    let (offset_name, offset) = info.offset();
     // A dead process answers nothing: what it last said would be a guess.
     let (replid, offset) = if process == ProcessWord::Down {
         ("—".to_string(), "—".to_string())
     } else {
-        let info = node.info_replication();
-        (
-            node.replication().replid.chars().take(8).collect(),
-            info_field(&info, offset_name).unwrap_or("?").to_string(),
-        )
+        (info.replid.chars().take(8).collect(), offset.to_string())
     };
     NodeView {
         id,
@@ -846,7 +814,7 @@ pub fn drop_action(dragged: ServerId, target: Option<ServerId>) -> Option<Topolo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::state::Action;
+    use crate::ui::state::{Action, Sim};
 
     fn act(sim: &mut Sim, a: TopologyAction) {
         sim.apply(Action::Topology(a));
@@ -1198,7 +1166,7 @@ mod tests {
             "the console leaves a removed server"
         );
         assert!(sim.console_targets().iter().all(|(id, _)| *id != 2));
-        assert!(sim.server_views().iter().all(|s| s.id != 2));
+        assert!(sim.topology_view().nodes.iter().all(|n| n.id != 2));
         assert!(sim
             .bus()
             .log()
