@@ -381,6 +381,11 @@ impl PlayingThrough {
         &self.bus
     }
 
+    /// The bus, to travel in time once the run is played through.
+    pub fn bus_mut(&mut self) -> &mut Bus {
+        &mut self.bus
+    }
+
     /// The session and its bus as far as they got (the whole run once done).
     pub fn into_parts(self) -> (Session, Bus) {
         (self.session, self.bus)

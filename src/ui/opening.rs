@@ -8,6 +8,7 @@
 use yew::Callback;
 
 use crate::bus::Bus;
+use crate::scenario::runner::Progress;
 use crate::scenario::session::{PlayingThrough, Session};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::ui::embed::protocol::Outbound;
@@ -17,9 +18,21 @@ use crate::ui::embed::protocol::Outbound;
 /// the person does, and to the odd move that is itself long.
 pub const SLICE_MS: f64 = 16.0;
 /// Moves carried out between two looks at the clock. One move is a bus event or a step
-/// of the schedule: microseconds, so a slice overshoots [`SLICE_MS`] by little (except
-/// for a single move that is itself long, such as writing a large RDB snapshot).
-pub const MOVES_PER_LOOK: usize = 16;
+/// of the schedule: microseconds, and a look costs far less, so a slice looks after every
+/// move and overshoots [`SLICE_MS`] by at most one (a move that is itself long, such as
+/// writing a large RDB snapshot). Sixteen moves at a time overshot by 10 ms and more at
+/// the start of a load, where each move first runs engine code the browser compiles then.
+pub const MOVES_PER_LOOK: usize = 1;
+
+/// Where an opening stands. The jump to the event the link names and the first drawing of
+/// the opened run each take a slice of their own after the play-through: in the slice that
+/// finished it, the three together blocked the page for 50 ms and more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Playing,
+    Seeking,
+    Ready,
+}
 
 /// An embed's `load` or `guide` waiting for its run to open: the reply goes out then.
 pub struct Waiting {
@@ -42,6 +55,10 @@ pub struct OpeningRun {
     pub play: bool,
     /// Slices run so far: the page schedules the next one whenever this changes.
     pub slices: u64,
+    stage: Stage,
+    /// How far the play-through came: the progress line keeps showing it while the run
+    /// travels back to the event it opens at.
+    played: Option<Progress>,
 }
 
 impl OpeningRun {
@@ -60,30 +77,71 @@ impl OpeningRun {
             waiting: None,
             play: false,
             slices: 0,
+            stage: Stage::Playing,
+            played: None,
         })
     }
 
-    /// Plays on for about `budget_ms` of wall-clock time; returns whether the run is done.
+    /// Plays on for about `budget_ms` of wall-clock time; returns whether the run is ready
+    /// to be shown (played through, and at the event to open at). With an unbounded budget
+    /// it does everything at once.
     pub fn slice(&mut self, budget_ms: f64) -> bool {
         self.slices += 1;
         let start = wall_ms();
-        loop {
-            if self.playing.run_some(MOVES_PER_LOOK) {
-                return true;
+        let whole = budget_ms.is_infinite();
+        if self.stage == Stage::Playing {
+            loop {
+                if self.playing.run_some(MOVES_PER_LOOK) {
+                    self.stage = Stage::Seeking;
+                    self.played = Some(self.playing.progress());
+                    break;
+                }
+                if wall_ms() - start >= budget_ms {
+                    return false;
+                }
             }
-            if wall_ms() - start >= budget_ms {
+            if !whole {
                 return false;
             }
+        }
+        if self.stage == Stage::Seeking {
+            self.seek();
+            self.stage = Stage::Ready;
+            if !whole {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Moves the played-through run to the event it opens at: the one the link names, or
+    /// the last one at or before a guided scenario's first narration step, or the end.
+    fn seek(&mut self) {
+        let step = self.step;
+        let base = self.playing.base();
+        let servers = base.servers.len();
+        let start = base.narration.first().map(|n| n.at.max(0) as u64);
+        let bus = self.playing.bus_mut();
+        let events = match (step, start) {
+            (Some(step), _) => usize::try_from(step).unwrap_or(usize::MAX),
+            (None, Some(at)) => bus.timeline().partition_point(|e| e.time <= at),
+            (None, None) => bus.timeline_len(),
+        };
+        // A run cut short early may have fewer events than servers.
+        let events = events.max(servers.max(1)).min(bus.timeline_len());
+        if events > 0 {
+            let _ = bus.jump_to(events - 1);
         }
     }
 
     /// Plays the rest in one go (tests, and whoever can wait).
     pub fn finish(&mut self) {
-        while !self.playing.run_some(usize::MAX) {}
+        while !self.slice(f64::INFINITY) {}
     }
 
+    /// Played through and at the event to open at.
     pub fn done(&self) -> bool {
-        self.playing.done()
+        self.stage == Stage::Ready
     }
 
     /// The scenario being opened.
@@ -93,7 +151,7 @@ impl OpeningRun {
 
     /// What the page shows while the run opens.
     pub fn view(&self) -> OpeningView {
-        let p = self.playing.progress();
+        let p = self.played.unwrap_or_else(|| self.playing.progress());
         OpeningView {
             what: self.what.clone(),
             percent: p.percent(),

@@ -254,21 +254,7 @@ impl Sim {
     /// A run played through, standing at its step, paused; with the sentence saying so if
     /// it was cut short.
     fn opened(run: OpeningRun) -> Sim {
-        let step = run.step;
-        let (session, mut bus, stopped) = run.into_parts();
-        let servers = session.base().servers.len();
-        let start = session.base().narration.first().map(|n| n.at.max(0) as u64);
-        let events = match (step, start) {
-            (Some(step), _) => usize::try_from(step).unwrap_or(usize::MAX),
-            // The last event at or before the first narration step's time.
-            (None, Some(at)) => bus.timeline().partition_point(|e| e.time <= at),
-            (None, None) => bus.timeline_len(),
-        };
-        // A run cut short early may have fewer events than servers.
-        let events = events.max(servers.max(1)).min(bus.timeline_len());
-        if events > 0 {
-            let _ = bus.jump_to(events - 1);
-        }
+        let (session, bus, stopped) = run.into_parts();
         let mut sim = Sim::with(session, bus);
         sim.paused = true;
         sim.notice = stopped;
@@ -1017,14 +1003,9 @@ mod tests {
                 "{}",
                 view.text()
             );
-            let started = std::time::Instant::now();
+            // How long a slice takes is the end-to-end test's to measure (budgets.mjs, in
+            // the browser); here, that the run opens a slice at a time.
             sim.apply(Action::OpenSlice);
-            // The slice's own budget, with room for a slow machine.
-            assert!(
-                started.elapsed() < std::time::Duration::from_millis(250),
-                "{:?}",
-                started.elapsed()
-            );
             let ticked = Rc::new(sim.clone());
             assert!(
                 Rc::ptr_eq(&ticked, &ticked.clone().reduce(Action::Tick(50)))

@@ -4,8 +4,9 @@
 //
 // (a) A valid link whose run takes seconds to play (a load generator for a few virtual
 // minutes): the page shows its progress, keeps drawing while it opens (an in-page
-// heartbeat on animation frames: no gap over 100 ms while the progress line is up), and
-// then opens at the event the link names. (b) Links over a limit: one sentence, the
+// heartbeat on animation frames: no gap over 100 ms while the progress line is up), never
+// blocks its main thread for more than 50 ms while the progress line is up (no long task),
+// draws the opened run in under 150 ms, and opens at the event the link names. (b) Links over a limit: one sentence, the
 // example, and a page that answers. For each, the wasm instance's memory
 // (WebAssembly.Memory's buffer) stays under a bound. Screenshots of the progress and of
 // the sentence at 1280×720 and 390×844 go to test-output/screenshots/.
@@ -19,11 +20,16 @@ import { existsSync, rmSync } from 'node:fs';
 
 import { BASE_URL, SHOTS, check, step, run } from './harness.mjs';
 
-// The longest gap between two animation frames while a run opens; one gap may reach
-// WARMUP_GAP_MS: the first moves of a load run engine code the page has not run yet, which
-// the browser compiles on first call, inside one slice.
+// The longest gap between two animation frames while a run opens.
 const MAX_GAP_MS = 100;
-const WARMUP_GAP_MS = 250;
+// The longest the page's main thread may be busy at once while a run opens: no task the
+// browser counts as long (over 50 ms) from the progress line's second frame to its last.
+// The opened run's first drawing comes after (the REVEAL_MS that follow): Yew builds every
+// panel of a run of 120,000 events at once, and its layout follows, 45 to 90 ms each here.
+// That is the one part of opening still over 50 ms; it may take up to REVEAL_TASK_MS.
+const MAX_TASK_MS = 50;
+const REVEAL_MS = 1000;
+const REVEAL_TASK_MS = 150;
 // What the wasm instance may grow to while opening one of these (the page itself, the
 // example and a few virtual minutes of a small load take well under this).
 const MAX_WASM_MEMORY = 512 * 1024 * 1024;
@@ -70,14 +76,22 @@ if (process.env.BUDGETS_ISSUE_LINK !== '0') OVER.push(ISSUE);
 // gap while the progress line is up, every progress text seen, and the wasm memory.
 function instrument() {
   const MAX_GAP_MS_IN_PAGE = 100; // MAX_GAP_MS (this function runs in the page)
-  const beats = { maxGap: 0, frames: 0, texts: [], last: null, openedAfter: null, started: performance.now(), long: [], gaps: [] };
+  const beats = { maxGap: 0, frames: 0, texts: [], last: null, openedAfter: null, openedFrom: null, openedAt: null, started: performance.now(), long: [], gaps: [] };
   window.__beats = beats;
   const frame = (now) => {
     const opening = document.querySelector('.opening-text');
     if (opening) {
-      if (beats.last !== null) beats.maxGap = Math.max(beats.maxGap, now - beats.last);
-      if (beats.last !== null && now - beats.last > MAX_GAP_MS_IN_PAGE) beats.gaps.push(now - beats.last);
-      if (beats.last !== null && now - beats.last > 60) beats.long.push(`${(now - beats.last).toFixed(0)} ms before ${opening.textContent.replace('Opening the shared run… ', '')}`);
+      // From the second frame with the progress line: the first is the page's own first
+      // layout and paint when a link opens as the page loads (part of loading the page,
+      // which the time-to-interactive benchmark measures), not a slice of the run.
+      if (beats.openedFrom === null && beats.last !== null) {
+        beats.openedFrom = now;
+      } else if (beats.openedFrom !== null) {
+        const gap = now - beats.last;
+        beats.maxGap = Math.max(beats.maxGap, gap);
+        if (gap > MAX_GAP_MS_IN_PAGE) beats.gaps.push(gap);
+        if (gap > 60) beats.long.push(`${gap.toFixed(0)} ms before ${opening.textContent.replace('Opening the shared run… ', '')}`);
+      }
       beats.last = now;
       beats.frames++;
       const text = opening.textContent;
@@ -85,16 +99,20 @@ function instrument() {
     } else if (beats.last !== null && beats.openedAfter === null) {
       // The frame that shows the opened run: drawing a whole new run, not a slice.
       beats.openedAfter = now - beats.last;
+      beats.openedAt = now;
+      // The last frame that showed the progress line: the task that replaces it with the
+      // opened run starts after it.
+      beats.lastProgress = beats.last;
     }
     requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
   beats.tasks = [];
   try {
+    // Every long task (over 50 ms); the test keeps those from the progress line's first
+    // frame to REVEAL_MS after the opened run replaced it.
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) {
-        if (document.querySelector('.opening-text')) beats.tasks.push(Math.round(e.duration));
-      }
+      for (const e of list.getEntries()) beats.tasks.push({ start: e.startTime, duration: Math.round(e.duration) });
     }).observe({ type: 'longtask', buffered: false });
   } catch (e) { /* not every browser reports long tasks */ }
   for (const name of ['instantiate', 'instantiateStreaming']) {
@@ -137,31 +155,36 @@ await run(async (context) => {
     await step(`${size}: a two-minute load opens with progress, the page drawing all along`, async () => {
       const { page, errors } = await fresh(context, { width: w, height: h });
       await page.goto(`${BASE_URL}#${LONG}`);
-      await page.locator('.opening-text').waitFor({ timeout: 10000 });
+      // Only page.evaluate while the run opens: a locator's first use injects playwright's
+      // own script into the page, itself a long task that is not the page's.
+      const opening = () => page.evaluate(() => !!document.querySelector('.opening-text'));
+      const appears = Date.now() + 10000;
+      while (!(await opening())) {
+        if (Date.now() > appears) throw new Error('no progress line within 10 s');
+        await page.waitForTimeout(20);
+      }
       const latencies = [];
-      let shot = false;
-      while (await page.locator('.opening-text').count()) {
+      while (await opening()) {
         latencies.push(await answers(page));
-        const text = await page.locator('.opening-text').textContent().catch(() => '');
-        const percent = Number((/ (\d+) %/.exec(text || '') || [])[1]);
-        if (!shot && percent >= 20) {
-          await page.screenshot({ path: join(SHOTS, `budgets-progress-${size}.png`) });
-          shot = true;
-        }
         await page.waitForTimeout(100);
       }
+      // The opened run's first frames are part of opening it.
+      await page.waitForTimeout(REVEAL_MS);
       const beats = await page.evaluate(() => window.__beats);
       const problems = [];
       if (beats.frames < 20) problems.push(`only ${beats.frames} frames drawn while opening`);
-      if (beats.gaps.length > 1 || beats.maxGap > WARMUP_GAP_MS) problems.push(`gaps of ${beats.gaps.map((g) => g.toFixed(0)).join(', ')} ms between frames while opening (one up to ${WARMUP_GAP_MS}, the rest under ${MAX_GAP_MS})`);
+      if (beats.gaps.length) problems.push(`gaps of ${beats.gaps.map((g) => g.toFixed(0)).join(', ')} ms between frames while opening (at most ${MAX_GAP_MS})`);
+      const tasks = beats.tasks.filter((t) => t.start >= beats.openedFrom && t.start < beats.lastProgress);
+      if (tasks.length) problems.push(`while opening, the main thread was blocked for ${tasks.map((t) => t.duration).join(', ')} ms (at most ${MAX_TASK_MS} at a time)`);
+      const reveal = beats.tasks.filter((t) => t.start >= beats.lastProgress && t.start <= beats.openedAt + REVEAL_MS && t.duration > REVEAL_TASK_MS);
+      if (reveal.length) problems.push(`drawing the opened run blocked the main thread for ${reveal.map((t) => t.duration).join(', ')} ms (at most ${REVEAL_TASK_MS})`);
       const worst = Math.max(...latencies);
       if (worst > 250) problems.push(`a script waited ${worst} ms for the page`);
-      const pattern = /^Opening the shared run… (\d+) % \(t = \d+\.\d s (of \d+\.\d s|; replicas catching up, at most until \d+\.\d s)\)$/;
+      const pattern = /^Opening the shared run… (\d+) % \(t = \d+\.\d s( of \d+\.\d s|; replicas catching up, at most until \d+\.\d s)\)$/;
       const bad = beats.texts.filter((t) => !pattern.test(t));
       if (bad.length) problems.push(`progress reads ${JSON.stringify(bad[0])}`);
       const percents = beats.texts.map((t) => Number((pattern.exec(t) || [])[1]));
       if (percents.length < 5 || percents.some((p, i) => i && p < percents[i - 1])) problems.push(`progress ${percents.join(',')}`);
-      if (!shot) problems.push('no screenshot of the progress');
       const index = await page.locator('.event-index').textContent();
       if (index !== '#19999' && Number(index.slice(1)) < 19999) problems.push(`opened at ${index}, the link says 20000 events`);
       if ((await page.locator('.run-state').textContent()) !== 'paused') problems.push('not paused where the link says');
@@ -169,11 +192,20 @@ await run(async (context) => {
       const bytes = await memory(page);
       if (bytes < 0 || bytes > MAX_WASM_MEMORY) problems.push(`wasm memory ${bytes} B`);
       if (errors.length) problems.push(`errors: ${errors[0]}`);
-      console.log(`      ${size}: ${beats.frames} frames, longest gap ${beats.maxGap.toFixed(1)} ms, ` +
+      console.log(`      ${size}: ${beats.frames} frames in ${(beats.openedAt - beats.openedFrom).toFixed(0)} ms, longest gap ${beats.maxGap.toFixed(1)} ms, ` +
         `opened-frame ${beats.openedAfter === null ? '-' : beats.openedAfter.toFixed(0)} ms, ` +
-        `slowest answer ${worst} ms, gaps over 60 ms: ${beats.long.join(', ') || 'none'}, long tasks (ms): ${beats.tasks.join(', ') || 'none'}, wasm memory ${(bytes / 1048576).toFixed(0)} MiB, ${beats.texts.length} texts`);
+        `slowest answer ${worst} ms, gaps over 60 ms: ${beats.long.join(', ') || 'none'}, ` +
+        `long tasks (ms): ${beats.tasks.map((t) => `${t.duration} at ${(t.start - beats.openedFrom).toFixed(0)}`).join(', ') || 'none'} (the progress line's last frame at ${(beats.lastProgress - beats.openedFrom).toFixed(0)}), wasm memory ${(bytes / 1048576).toFixed(0)} MiB, ${beats.texts.length} texts`);
       await page.close();
       return problems.length ? problems.join('; ') : true;
+    });
+
+    await step(`${size}: a screenshot of the progress line`, async () => {
+      const { page } = await fresh(context, { width: w, height: h });
+      await page.goto(`${BASE_URL}#${LONG}`);
+      await page.locator('.opening-text', { hasText: /[2-9]\d %/ }).waitFor({ timeout: 60000 });
+      await page.screenshot({ path: join(SHOTS, `budgets-progress-${size}.png`) });
+      await page.close();
     });
 
     for (const c of OVER) {

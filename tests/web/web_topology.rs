@@ -115,7 +115,7 @@ async fn a_link_cut_from_the_view_reads_down_and_heals() {
     until_edge(&root, "6380 → 6381", "online").await;
     click(&root, ".topo-hold-in").await;
     assert_eq!(attr(&root, &edge("6380 → 6381"), "data-held"), "to-replica");
-    assert!(text(&root, &edge("6380 → 6381")).contains("⏸ held 6380→6381"));
+    assert!(text(&root, &edge("6380 → 6381")).contains("❚❚ held 6380→6381"));
     click(&root, ".topo-release-in").await;
     assert_eq!(attr(&root, &edge("6380 → 6381"), "data-held"), "none");
 

@@ -94,10 +94,10 @@ pub fn controls(props: &ControlsProps) -> Html {
                     aria-valuetext={format!("event {position} of {}, {}", v.total, format_ms(v.clock_ms))} />
                 if v.in_past() {
                     <span class="past" role="status">
-                        <span aria-hidden="true">{ "⏪ " }</span>
+                        <span aria-hidden="true">{ "◀◀ " }</span>
                         { format!("in the past: {} recorded events ahead", v.total - v.visible) }
                     </span>
-                    <button type="button" class="latest" onclick={latest}>{ "Latest ⏭" }</button>
+                    <button type="button" class="latest" onclick={latest}>{ "Latest ▶▶" }</button>
                 }
             </div>
         </section>

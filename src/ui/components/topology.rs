@@ -486,10 +486,10 @@ fn link_menu(
         state.push("✂ cut both ways".to_string());
     }
     if p.out_dir.held {
-        state.push(format!("⏸ {out_word} held"));
+        state.push(format!("❚❚ {out_word} held"));
     }
     if p.in_dir.held {
-        state.push(format!("⏸ {in_word} held"));
+        state.push(format!("❚❚ {in_word} held"));
     }
     if state.is_empty() {
         state.push("✔ network ok".to_string());

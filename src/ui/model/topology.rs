@@ -277,7 +277,7 @@ impl ProcessWord {
     pub fn symbol(self) -> &'static str {
         match self {
             ProcessWord::Up => "▶",
-            ProcessWord::Paused => "⏸",
+            ProcessWord::Paused => "❚❚",
             ProcessWord::Down => "✖",
         }
     }
@@ -397,9 +397,9 @@ impl EdgeView {
             words.push("✂ cut".to_string());
         }
         match (self.down_dir.held, self.up_dir.held) {
-            (true, true) => words.push("⏸ held both ways".into()),
-            (true, false) => words.push(format!("⏸ held {master_port}→{replica_port}")),
-            (false, true) => words.push(format!("⏸ held {replica_port}→{master_port}")),
+            (true, true) => words.push("❚❚ held both ways".into()),
+            (true, false) => words.push(format!("❚❚ held {master_port}→{replica_port}")),
+            (false, true) => words.push(format!("❚❚ held {replica_port}→{master_port}")),
             (false, false) => {}
         }
         let (d, u) = (self.down_dir.latency_ms, self.up_dir.latency_ms);
@@ -982,7 +982,7 @@ mod tests {
         let v = sim.topology_view();
         let e = edge(&v, "6380 → 6382");
         assert!(e.down_dir.held && !e.up_dir.held && !e.cut);
-        assert_eq!(e.network_words(6380, 6382), "⏸ held 6380→6382");
+        assert_eq!(e.network_words(6380, 6382), "❚❚ held 6380→6382");
         // Nobody is told: the replica still thinks it is online.
         assert_eq!(e.word, EdgeWord::Online);
         let held: Vec<_> = v.messages.iter().filter(|m| m.held).collect();
