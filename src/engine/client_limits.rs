@@ -29,7 +29,7 @@
 //! [`Input::Written`]: crate::engine::Input::Written
 
 use crate::engine::replication::soft_limit_passed;
-use crate::engine::{info, Client, ClientRole, ConnId, Node, PeerAddr};
+use crate::engine::{Client, ClientRole, ConnId, Node, PeerAddr, PEAK_SLOTS};
 
 /// Redis's static reply buffer (`PROTO_REPLY_CHUNK_BYTES`): pending bytes up to it count
 /// against no limit, and a reply list block is never smaller.
@@ -209,7 +209,7 @@ impl Node {
     }
 
     pub(crate) fn clients_normal_output_cron(&mut self) {
-        let slot = (self.now / 1000) as usize % info::PEAK_SLOTS;
+        let slot = (self.now / 1000) as usize % PEAK_SLOTS;
         let pending: Vec<ConnId> = self
             .clients
             .values()

@@ -83,10 +83,6 @@ impl Counters {
 }
 
 /// The sections INFO shows without arguments, and for `default`.
-/// Seconds of history behind INFO's `client_recent_max_*_buffer` (Redis's
-/// `CLIENTS_PEAK_MEM_USAGE_SLOTS`): a peak is reported for about this long.
-pub const PEAK_SLOTS: usize = 8;
-
 const DEFAULT_SECTIONS: &[&str] = &[
     "server",
     "clients",

@@ -250,6 +250,12 @@ pub struct Stats {
     pub rejected_connections: u64,
 }
 
+/// Seconds of history behind INFO's `client_recent_max_*_buffer` (Redis's
+/// `CLIENTS_PEAK_MEM_USAGE_SLOTS`): a peak is reported for about this long. Here, beside
+/// the node's slots, as the clients cron that fills them and INFO that reads them both
+/// build on the node.
+pub const PEAK_SLOTS: usize = 8;
+
 /// One virtual Redis server.
 #[derive(Debug, Clone)]
 pub struct Node {
@@ -288,7 +294,7 @@ pub struct Node {
     pub(crate) unwritten: litemap::LiteMap<ConnId, u64>,
     /// The largest client output buffer seen in each of the last seconds (Redis's
     /// `ClientsPeakMemOutput`, for INFO `client_recent_max_output_buffer`).
-    pub(crate) recent_max_output: [u64; info::PEAK_SLOTS],
+    pub(crate) recent_max_output: [u64; PEAK_SLOTS],
 }
 
 impl Node {
@@ -321,7 +327,7 @@ impl Node {
             unblocked_clients: Vec::new(),
             get_ack_from_replicas: false,
             unwritten: litemap::LiteMap::new(),
-            recent_max_output: [0; info::PEAK_SLOTS],
+            recent_max_output: [0; PEAK_SLOTS],
         };
         node.log(format!(
             "Redis version={REDIS_VERSION}, bits=64, replscope engine, just started"

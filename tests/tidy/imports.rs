@@ -347,16 +347,29 @@ pub fn resolved(rel: &str, text: &str) -> Vec<(Vec<String>, usize, bool)> {
             local.insert(name.to_string(), target);
         }
     }
-    // Bindings first (a `use` may come after the code that uses its name).
-    for r in &refs {
+    // Bindings first (a `use` may come after the code that uses its name). A test module's
+    // `use` binds its names for test code only: `use crate::ui::state::Action` in a test
+    // module does not make the file's own `Action` (another `use`) the page's.
+    for r in refs.iter().filter(|r| !r.in_test) {
         if let Some(name) = &r.binds {
             if let Some(target) = absolute(r, &local) {
                 local.insert(name.clone(), target);
             }
         }
     }
+    let mut in_tests = local.clone();
+    for r in refs.iter().filter(|r| r.in_test) {
+        if let Some(name) = &r.binds {
+            if let Some(target) = absolute(r, &in_tests) {
+                in_tests.insert(name.clone(), target);
+            }
+        }
+    }
     refs.iter()
-        .filter_map(|r| absolute(r, &local).map(|p| (p, r.line, r.in_test)))
+        .filter_map(|r| {
+            let names = if r.in_test { &in_tests } else { &local };
+            absolute(r, names).map(|p| (p, r.line, r.in_test))
+        })
         .filter(|(p, _, _)| !p.is_empty())
         .collect()
 }

@@ -24,7 +24,7 @@
 //! [`Input::Written`]: crate::engine::Input::Written
 
 use super::backlog::TRIM_BLOCKS_BEFORE_SLEEP;
-use crate::engine::{info, ClientRole, ConnId, Node};
+use crate::engine::{ClientRole, ConnId, Node, PEAK_SLOTS};
 
 /// Index of the replica class in `Config::client_output_buffer_limit`.
 const REPLICA_CLASS: usize = 1;
@@ -153,8 +153,8 @@ impl Node {
     pub(crate) fn clients_output_cron(&mut self) {
         let replicas: Vec<ConnId> = self.replicas().map(|(c, _)| c.conn).collect();
         // One slot per second, the next one cleared as it comes round.
-        let slot = (self.now / 1000) as usize % info::PEAK_SLOTS;
-        self.recent_max_output[(slot + 1) % info::PEAK_SLOTS] = 0;
+        let slot = (self.now / 1000) as usize % PEAK_SLOTS;
+        self.recent_max_output[(slot + 1) % PEAK_SLOTS] = 0;
         for conn in &replicas {
             let (used, _) = self.replica_output_usage(*conn);
             self.recent_max_output[slot] = self.recent_max_output[slot].max(used);
