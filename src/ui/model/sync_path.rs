@@ -550,7 +550,7 @@ impl SyncEventsCache {
             }
         }
         s.scanned = log.len();
-        s.positions.iter().map(|&p| &log[p]).collect()
+        s.positions.iter().filter_map(|&p| log.get(p)).collect()
     }
 }
 
