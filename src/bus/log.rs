@@ -404,11 +404,6 @@ impl<'a> Iterator for Iter<'a> {
         let n = self.back - self.front;
         (n, Some(n))
     }
-
-    fn nth(&mut self, n: usize) -> Option<&'a LogEntry> {
-        self.front = self.front.saturating_add(n).min(self.back);
-        self.next()
-    }
 }
 
 impl<'a> DoubleEndedIterator for Iter<'a> {

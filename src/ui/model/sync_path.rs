@@ -541,7 +541,7 @@ impl SyncEventsCache {
             s.positions.truncate(keep);
             s.scanned = log.len();
         }
-        for (p, e) in log.iter().enumerate().skip(s.scanned) {
+        for (p, e) in (s.scanned..).zip(log.range(s.scanned..)) {
             if matches!(
                 e.kind,
                 LogKind::Engine(Event::SyncDecision(_) | Event::LinkState { .. })
