@@ -368,8 +368,7 @@ impl<'a> Index<usize> for LogView<'a> {
     type Output = LogEntry;
 
     fn index(&self, i: usize) -> &LogEntry {
-        assert!(i < self.len(), "log index {i} out of 0..{}", self.len());
-        self.log.at(self.start + i)
+        self.get(i).expect("log index out of range")
     }
 }
 
