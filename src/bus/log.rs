@@ -2,6 +2,7 @@
 
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
+use std::ops::{Bound, Index, RangeBounds};
 
 use super::{Fault, ServerId};
 use crate::engine::{ConnId, Event};
@@ -212,12 +213,282 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// SHA-256 of the canonical lines of `log`: what [`super::Bus::log_hash`] returns for a
-/// whole log, usable on any prefix.
-pub fn hash(log: &[LogEntry]) -> String {
+/// whole log, usable on any part of it.
+pub fn hash(log: LogView<'_>) -> String {
     let mut h = Sha256::new();
     for e in log {
         h.update(e.line().as_bytes());
         h.update(b"\n");
     }
     hex(&h.finalize())
+}
+
+/// Entries per page: a page is allocated once at this capacity and never grows, so a
+/// long run's log never copies what it already holds (one big copy would stall the page).
+const PAGE: usize = 4096;
+
+/// The whole timeline's entries in fixed-size pages: appending never moves an entry.
+#[derive(Debug, Default)]
+pub struct Log {
+    pages: Vec<Vec<LogEntry>>,
+    len: usize,
+}
+
+impl Log {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn push(&mut self, entry: LogEntry) {
+        match self.pages.last_mut() {
+            Some(page) if page.len() < PAGE => page.push(entry),
+            _ => {
+                let mut page = Vec::with_capacity(PAGE);
+                page.push(entry);
+                self.pages.push(page);
+            }
+        }
+        self.len += 1;
+    }
+
+    /// Moves every entry of `entries` to the end of the log, leaving it empty.
+    pub fn append(&mut self, entries: &mut Vec<LogEntry>) {
+        for e in entries.drain(..) {
+            self.push(e);
+        }
+    }
+
+    pub fn truncate(&mut self, len: usize) {
+        if len >= self.len {
+            return;
+        }
+        self.pages.truncate(len.div_ceil(PAGE));
+        if let Some(page) = self.pages.last_mut() {
+            page.truncate(len - (len - 1) / PAGE * PAGE);
+        }
+        self.len = len;
+    }
+
+    /// The first `len` entries.
+    pub fn view(&self, len: usize) -> LogView<'_> {
+        LogView {
+            log: self,
+            start: 0,
+            end: len.min(self.len),
+        }
+    }
+
+    fn at(&self, i: usize) -> &LogEntry {
+        &self.pages[i / PAGE][i % PAGE]
+    }
+}
+
+/// A contiguous run of a [`Log`]'s entries, indexed from its own start like a slice.
+#[derive(Debug, Clone, Copy)]
+pub struct LogView<'a> {
+    log: &'a Log,
+    start: usize,
+    end: usize,
+}
+
+impl<'a> LogView<'a> {
+    pub fn len(self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+
+    pub fn get(self, i: usize) -> Option<&'a LogEntry> {
+        (i < self.len()).then(|| self.log.at(self.start + i))
+    }
+
+    pub fn first(self) -> Option<&'a LogEntry> {
+        self.get(0)
+    }
+
+    pub fn last(self) -> Option<&'a LogEntry> {
+        self.len().checked_sub(1).and_then(|i| self.get(i))
+    }
+
+    pub fn iter(self) -> Iter<'a> {
+        Iter {
+            log: self.log,
+            front: self.start,
+            back: self.end,
+        }
+    }
+
+    /// The entries in `range` of this view, like slicing; panics past its end.
+    pub fn range(self, range: impl RangeBounds<usize>) -> LogView<'a> {
+        let start = match range.start_bound() {
+            Bound::Included(&s) => s,
+            Bound::Excluded(&s) => s + 1,
+            Bound::Unbounded => 0,
+        };
+        let end = match range.end_bound() {
+            Bound::Included(&e) => e + 1,
+            Bound::Excluded(&e) => e,
+            Bound::Unbounded => self.len(),
+        };
+        self.sub(start, end)
+    }
+
+    fn sub(self, start: usize, end: usize) -> LogView<'a> {
+        assert!(
+            start <= end && end <= self.len(),
+            "log range {start}..{end} out of 0..{}",
+            self.len()
+        );
+        LogView {
+            log: self.log,
+            start: self.start + start,
+            end: self.start + end,
+        }
+    }
+
+    /// Like [`slice::partition_point`]: the index of the first entry for which `pred` is
+    /// false, the view being partitioned by it.
+    pub fn partition_point(self, mut pred: impl FnMut(&LogEntry) -> bool) -> usize {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if pred(self.log.at(self.start + mid)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
+impl<'a> Index<usize> for LogView<'a> {
+    type Output = LogEntry;
+
+    fn index(&self, i: usize) -> &LogEntry {
+        self.get(i).expect("log index out of range")
+    }
+}
+
+impl<'a> IntoIterator for LogView<'a> {
+    type Item = &'a LogEntry;
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+/// The entries of a [`LogView`], in order.
+#[derive(Debug, Clone)]
+pub struct Iter<'a> {
+    log: &'a Log,
+    front: usize,
+    back: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = &'a LogEntry;
+
+    fn next(&mut self) -> Option<&'a LogEntry> {
+        (self.front < self.back).then(|| {
+            self.front += 1;
+            self.log.at(self.front - 1)
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.back - self.front;
+        (n, Some(n))
+    }
+}
+
+impl<'a> DoubleEndedIterator for Iter<'a> {
+    fn next_back(&mut self) -> Option<&'a LogEntry> {
+        (self.front < self.back).then(|| {
+            self.back -= 1;
+            self.log.at(self.back)
+        })
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(index: u64) -> LogEntry {
+        LogEntry {
+            index,
+            time: index / 3,
+            server: None,
+            kind: LogKind::Crashed,
+            repl_offsets: None,
+            sent: None,
+        }
+    }
+
+    #[test]
+    fn appending_never_moves_an_entry() {
+        let mut log = Log::default();
+        log.push(entry(0));
+        let first = &log.view(1)[0] as *const LogEntry;
+        let mut batch = Vec::new();
+        for i in 1..100_000 {
+            batch.push(entry(i));
+            if batch.len() == 7 {
+                log.append(&mut batch);
+            }
+        }
+        log.append(&mut batch);
+        assert_eq!(log.len(), 100_000);
+        let view = log.view(log.len());
+        assert_eq!(&view[0] as *const LogEntry, first);
+        assert!(log.pages.iter().all(|p| p.capacity() == PAGE));
+    }
+
+    #[test]
+    fn views_agree_with_a_vec() {
+        let n = 3 * PAGE + 17;
+        let model: Vec<LogEntry> = (0..n as u64).map(entry).collect();
+        let mut log = Log::default();
+        log.append(&mut model.clone());
+        for cut in [n, 2 * PAGE + 1, 2 * PAGE, PAGE - 1, 1, 0] {
+            log.truncate(cut);
+            let model = &model[..cut];
+            let view = log.view(cut);
+            assert_eq!(view.len(), cut);
+            assert_eq!(view.is_empty(), cut == 0);
+            assert_eq!(view.first(), model.first());
+            assert_eq!(view.last(), model.last());
+            assert!(view.iter().eq(model.iter()));
+            assert!(view.iter().rev().eq(model.iter().rev()));
+            assert_eq!(view.iter().len(), cut);
+            for (a, b) in [(0, cut), (cut / 3, cut / 2), (cut / 2, cut), (cut, cut)] {
+                let sub = view.range(a..b);
+                assert!(sub.iter().eq(model[a..b].iter()));
+                assert_eq!(sub.get(0), model[a..b].first());
+                assert_eq!(sub.get(b - a), None);
+                assert_eq!(sub.iter().nth(1), model[a..b].get(1));
+                for t in [0, 1, PAGE as u64 / 3, n as u64] {
+                    assert_eq!(
+                        sub.partition_point(|e| e.time < t),
+                        model[a..b].partition_point(|e| e.time < t)
+                    );
+                }
+            }
+            // Refilling after a cut starts where the cut left off.
+            let mut again: Vec<LogEntry> = (cut as u64..cut as u64 + 5).map(entry).collect();
+            log.append(&mut again);
+            assert!(log
+                .view(cut + 5)
+                .iter()
+                .map(|e| e.index)
+                .eq(0..cut as u64 + 5));
+            log.truncate(cut);
+        }
+    }
 }

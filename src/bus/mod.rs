@@ -52,7 +52,8 @@ pub use budget::{
     DEFAULT_MAX_STEPS,
 };
 pub use console::{format_reply, quote, Console, ConsoleEntry};
-pub use log::{hash as hash_entries, LogEntry, LogKind, SentAt};
+use log::Log;
+pub use log::{hash as hash_entries, Iter as LogIter, LogEntry, LogKind, LogView, SentAt};
 pub use network::SEGMENT_BYTES;
 pub use world::Server;
 use world::{Endpoint, Pending, ProcState, World};
@@ -314,7 +315,7 @@ struct Checkpoint {
 pub struct Bus {
     world: World,
     /// Every entry of the timeline; entries past the current position are the future.
-    log: Vec<LogEntry>,
+    log: Log,
     moves: Vec<Move>,
     /// Log length after each move.
     move_log_end: Vec<u64>,
@@ -352,7 +353,7 @@ impl Bus {
             }],
             checkpoint_bytes: 0,
             world,
-            log: Vec::new(),
+            log: Log::default(),
             moves: Vec::new(),
             move_log_end: Vec::new(),
             move_bytes_end: Vec::new(),
@@ -708,8 +709,8 @@ impl Bus {
     }
 
     /// The log up to the current position of the timeline.
-    pub fn log(&self) -> &[LogEntry] {
-        &self.log[..self.log_end_after(self.applied) as usize]
+    pub fn log(&self) -> LogView<'_> {
+        self.log.view(self.log_end_after(self.applied) as usize)
     }
 
     /// SHA-256 of the canonical text of every log entry: equal hashes, equal runs.
@@ -1063,8 +1064,8 @@ impl Bus {
 
     /// The whole timeline's log, the recorded future after a jump back included: what
     /// playing on from here would replay (until a new move replaces it).
-    pub fn timeline(&self) -> &[LogEntry] {
-        &self.log
+    pub fn timeline(&self) -> LogView<'_> {
+        self.log.view(self.log.len())
     }
 
     /// How many times a recorded future was discarded (something done after a jump back).

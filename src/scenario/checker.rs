@@ -37,7 +37,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::bus::{Bus, LogKind, ServerId};
+use crate::bus::{Bus, LogKind, LogView, ServerId};
 use crate::engine::keyspace::entry_digest;
 use crate::engine::replication::SyncProtocol;
 use crate::engine::replication::NULL_REPLID;
@@ -360,7 +360,7 @@ impl Checker {
     }
 
     /// Crashes, restarts and relinks in the fresh log entries.
-    fn note_faults(&mut self, bus: &Bus, fresh: &[crate::bus::LogEntry]) {
+    fn note_faults(&mut self, bus: &Bus, fresh: LogView<'_>) {
         for e in fresh {
             let Some(s) = e.server else { continue };
             match &e.kind {
@@ -405,7 +405,7 @@ impl Checker {
     /// Checks the bus after the log entries from `from` on were carried out.
     pub fn observe(&mut self, bus: &Bus, from: usize) {
         let now = bus.now();
-        let fresh = &bus.log()[from.min(bus.log().len())..];
+        let fresh = bus.log().range(from.min(bus.log().len())..);
         self.note_faults(bus, fresh);
         let typed_on = |s: ServerId| {
             fresh

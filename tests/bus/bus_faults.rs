@@ -43,7 +43,8 @@ fn info(bus: &Bus, id: ServerId, field: &str) -> String {
 
 /// Log lines of `server` from `from_index` on that contain `text`.
 fn logged(bus: &Bus, server: ServerId, from_index: usize, text: &str) -> Vec<String> {
-    bus.log()[from_index..]
+    bus.log()
+        .range(from_index..)
         .iter()
         .filter(|e| e.server == Some(server))
         .map(|e| e.line())
@@ -53,7 +54,8 @@ fn logged(bus: &Bus, server: ServerId, from_index: usize, text: &str) -> Vec<Str
 
 /// Index of the first log entry of `server` from `from_index` on that contains `text`.
 fn first_logged(bus: &Bus, server: ServerId, from_index: usize, text: &str) -> Option<usize> {
-    bus.log()[from_index..]
+    bus.log()
+        .range(from_index..)
         .iter()
         .position(|e| e.server == Some(server) && e.line().contains(text))
         .map(|i| i + from_index)
@@ -81,7 +83,8 @@ fn string(bus: &Bus, id: ServerId, key: &str) -> Option<Vec<u8>> {
 }
 
 fn full_syncs(bus: &Bus, master: ServerId, from_index: usize) -> usize {
-    bus.log()[from_index..]
+    bus.log()
+        .range(from_index..)
         .iter()
         .filter(|e| {
             e.server == Some(master)
@@ -594,7 +597,9 @@ fn master_with_a_tight_replica_limit(seed: u64) -> (Bus, ServerId, ServerId) {
 /// The master's log line that says why it closed a connection, and how many unsent
 /// bytes it dropped doing so.
 fn dropped_on_close(bus: &Bus, server: ServerId, from_index: usize) -> (usize, usize) {
-    let (at, reason) = bus.log()[from_index..]
+    let (at, reason) = bus
+        .log()
+        .range(from_index..)
         .iter()
         .enumerate()
         .find_map(|(i, e)| match &e.kind {
@@ -678,7 +683,8 @@ fn a_replica_dropped_for_its_output_buffer_never_gets_the_rest_of_its_snapshot()
     );
     // The replica got the snapshot's beginning, then the FIN one latency after the close:
     // not the rest of the snapshot first.
-    let eof = log[closed..]
+    let eof = log
+        .range(closed..)
         .iter()
         .find(|e| e.server == Some(r) && e.line().contains("closed by peer"))
         .expect("the replica sees the close");
@@ -686,7 +692,8 @@ fn a_replica_dropped_for_its_output_buffer_never_gets_the_rest_of_its_snapshot()
         eof.time <= log[closed].time + 1,
         "the FIN follows what was on the wire, not the dropped bytes"
     );
-    let received: usize = log[start..]
+    let received: usize = log
+        .range(start..)
         .iter()
         .filter_map(|e| match &e.kind {
             LogKind::Deliver {
@@ -717,7 +724,8 @@ fn a_replica_dropped_for_its_output_buffer_never_gets_the_rest_of_its_snapshot()
     assert!(has_key(&bus, r, "mine"));
     assert_eq!(bus.server(r).node.keyspace().len(), 1);
     let io_error = first_logged(&bus, r, start, "I/O error trying to sync").unwrap();
-    let next: Vec<String> = log[io_error..]
+    let next: Vec<String> = log
+        .range(io_error..)
         .iter()
         .filter(|e| e.server == Some(r))
         .take(4)
@@ -788,7 +796,9 @@ fn a_held_stream_is_dropped_with_the_replica_it_was_for() {
     // What the link lets through for the old connection is its FIN alone.
     let eof =
         first_logged(&bus, r, released, "closed by peer").expect("the replica learns of the close");
-    let delivered = bus.log()[released..eof]
+    let delivered = bus
+        .log()
+        .range(released..eof)
         .iter()
         .filter(|e| e.server == Some(r) && matches!(e.kind, LogKind::Deliver { .. }))
         .count();
@@ -830,7 +840,9 @@ fn shutdown_stops_the_server_and_time_runs_on() {
         assert_eq!(bus.now(), before + 10_000, "sync_first={sync_first}");
         assert!(bus.server(m).node.is_shut_down());
         let stopped_at = from
-            + bus.log()[from..]
+            + bus
+                .log()
+                .range(from..)
                 .iter()
                 .position(|e| matches!(&e.kind, LogKind::Engine(Event::Shutdown)))
                 .expect("the server logs its shutdown");
@@ -840,7 +852,9 @@ fn shutdown_stops_the_server_and_time_runs_on() {
             "sync_first={sync_first}"
         );
         // Nothing of the stopped server runs after it stopped.
-        assert!(bus.log()[stopped_at + 1..]
+        assert!(bus
+            .log()
+            .range(stopped_at + 1..)
             .iter()
             .all(|e| e.server != Some(m) || matches!(e.kind, LogKind::Closed { .. })));
         bus.restart(m, false).unwrap();

@@ -169,7 +169,9 @@ fn a_move_made_in_the_past_replaces_the_future() {
     bus.submit_command(0, "SET new branch").unwrap();
     assert!(bus.timeline_len() < old_next, "the old future is gone");
     assert_eq!(bus.log().len(), bus.timeline_len());
-    assert!(bus.log()[here..]
+    assert!(bus
+        .log()
+        .range(here..)
         .iter()
         .any(|e| e.line().contains("console> SET new branch")));
     // The new branch is as reproducible as any run: jump back and forth within it.

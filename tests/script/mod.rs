@@ -43,7 +43,9 @@ pub fn run_through_bus() -> Vec<String> {
         let before = bus.log().len();
         bus.submit_command(server, line)
             .unwrap_or_else(|e| panic!("the console refused {line:?}: {e}"));
-        let reply: Vec<u8> = bus.log()[before..]
+        let reply: Vec<u8> = bus
+            .log()
+            .range(before..)
             .iter()
             .filter_map(|e| match &e.kind {
                 LogKind::Reply { data } => Some(data.clone()),

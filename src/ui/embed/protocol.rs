@@ -5,7 +5,7 @@ use serde_json::Value;
 use wasm_bindgen::JsValue;
 
 use super::options::{speed_from_multiplier, speeds_list};
-use crate::bus::LogEntry;
+use crate::bus::LogView;
 use crate::scenario::share_link as link;
 
 /// The `postMessage` API version this build speaks; every message carries it as `replscope`.
@@ -221,7 +221,7 @@ pub struct Told {
 
 /// The `events` message a redraw owes the host (none if the visible log is what it was
 /// told), and what the host has been told once it is sent. `told` is `None` at first.
-pub fn events_since(told: Option<Told>, run: u64, log: &[LogEntry]) -> (Option<Outbound>, Told) {
+pub fn events_since(told: Option<Told>, run: u64, log: LogView<'_>) -> (Option<Outbound>, Told) {
     let now = Told {
         run,
         events: log.len(),
@@ -234,7 +234,8 @@ pub fn events_since(told: Option<Told>, run: u64, log: &[LogEntry]) -> (Option<O
         _ => 0,
     };
     let first = from.max(log.len().saturating_sub(MAX_EVENTS_PER_MESSAGE));
-    let lines = log[first..]
+    let lines = log
+        .range(first..)
         .iter()
         .map(|e| EventLine {
             index: e.index,

@@ -808,7 +808,7 @@ impl DecodedStream {
             self.rewrites = bus.timeline_rewrites();
         }
         let (from, to) = link;
-        for (position, e) in log.iter().enumerate().skip(self.scanned) {
+        for (position, e) in (self.scanned..).zip(log.range(self.scanned..)) {
             if let LogKind::Deliver {
                 conn,
                 from: Some(f),

@@ -541,7 +541,7 @@ impl SyncEventsCache {
             s.positions.truncate(keep);
             s.scanned = log.len();
         }
-        for (p, e) in log.iter().enumerate().skip(s.scanned) {
+        for (p, e) in (s.scanned..).zip(log.range(s.scanned..)) {
             if matches!(
                 e.kind,
                 LogKind::Engine(Event::SyncDecision(_) | Event::LinkState { .. })
@@ -550,7 +550,7 @@ impl SyncEventsCache {
             }
         }
         s.scanned = log.len();
-        s.positions.iter().map(|&p| &log[p]).collect()
+        s.positions.iter().filter_map(|&p| log.get(p)).collect()
     }
 }
 

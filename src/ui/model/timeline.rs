@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use litemap::LiteMap;
 
-use crate::bus::{quote, Bus, LogEntry, LogKind, ServerId};
+use crate::bus::{quote, Bus, LogEntry, LogKind, LogView, ServerId};
 use crate::engine::resp::{command_args, reply_kind, scan_command, CommandArgs, ReplyKind, Scan};
 use crate::engine::{Event, Role};
 
@@ -354,7 +354,10 @@ pub fn replay(bus: &mut Bus, ui: &mut TimelineUi, ms: u64) -> u64 {
     ui.replay_clock = None;
     if visible < bus.timeline_len() {
         let timeline = bus.timeline();
-        let due = visible + timeline[visible..].partition_point(|e| e.time <= target);
+        let due = visible
+            + timeline
+                .range(visible..)
+                .partition_point(|e| e.time <= target);
         if due > visible {
             // `due - 1` exists: it is below the timeline's length.
             let _ = bus.jump_to(due - 1);
@@ -462,7 +465,7 @@ pub fn log_window(total: usize, first_visible: Option<usize>) -> Range<usize> {
 }
 
 /// Position of event `index` among the events `filter` accepts, if it is one of them.
-pub fn filtered_position(log: &[LogEntry], filter: &LogFilter, index: u64) -> Option<usize> {
+pub fn filtered_position(log: LogView<'_>, filter: &LogFilter, index: u64) -> Option<usize> {
     let e = log.get(index as usize)?;
     if !filter.accepts(e) {
         return None;
@@ -471,7 +474,7 @@ pub fn filtered_position(log: &[LogEntry], filter: &LogFilter, index: u64) -> Op
         return Some(index as usize);
     }
     Some(
-        log[..index as usize]
+        log.range(..index as usize)
             .iter()
             .filter(|e| filter.accepts(e))
             .count(),
@@ -792,10 +795,8 @@ pub fn diagram_view(bus: &Bus, ui: &TimelineUi) -> DiagramView {
         }
     }
     picked.reverse();
-    let older = log[..i.min(log.len())].iter().rev().any(is_message);
-    let newer = log
-        .get(end + 1..)
-        .is_some_and(|rest| rest.iter().any(is_message));
+    let older = log.range(..i.min(log.len())).iter().rev().any(is_message);
+    let newer = log.range((end + 1).min(log.len())..).iter().any(is_message);
     // Marks between the first arrow's send and the window's end.
     let first_pos = picked
         .iter()
@@ -804,7 +805,7 @@ pub fn diagram_view(bus: &Bus, ui: &TimelineUi) -> DiagramView {
         .unwrap_or(end as u64);
     let mut marked: Vec<&LogEntry> = Vec::new();
     if !log.is_empty() {
-        for e in log[first_pos as usize..=end].iter().rev() {
+        for e in log.range(first_pos as usize..=end).iter().rev() {
             let selected = ui.selected == Some(e.index);
             if e.server.is_some()
                 && !is_message(e)
@@ -919,9 +920,9 @@ pub fn scroll_diagram(bus: &Bus, ui: &mut TimelineUi, dir: DiagramScroll) {
 }
 
 /// The log index where `count` more messages from `from` end; `None` if the log ends first.
-fn end_after_messages(log: &[LogEntry], from: usize, count: usize) -> Option<u64> {
+fn end_after_messages(log: LogView<'_>, from: usize, count: usize) -> Option<u64> {
     let mut seen = 0;
-    for e in log.get(from..).unwrap_or_default() {
+    for e in log.range(from.min(log.len())..) {
         if is_message(e) {
             seen += 1;
             if seen == count {
@@ -957,7 +958,7 @@ pub fn select(bus: &Bus, ui: &mut TimelineUi, index: Option<u64>) {
     }
 }
 
-fn event_log_total(log: &[LogEntry], filter: &LogFilter) -> usize {
+fn event_log_total(log: LogView<'_>, filter: &LogFilter) -> usize {
     if filter.is_empty() {
         log.len()
     } else {
@@ -1104,7 +1105,7 @@ mod tests {
             1
         );
         assert_eq!(
-            crate::bus::hash_entries(&replay.bus().log()[..total]),
+            crate::bus::hash_entries(replay.bus().log().range(..total)),
             hash,
             "the same run, replayed"
         );
