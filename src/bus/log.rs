@@ -336,11 +336,7 @@ impl<'a> LogView<'a> {
     }
 
     fn sub(self, start: usize, end: usize) -> LogView<'a> {
-        assert!(
-            start <= end && end <= self.len(),
-            "log range {start}..{end} out of 0..{}",
-            self.len()
-        );
+        assert!(start <= end && end <= self.len(), "log range out of bounds");
         LogView {
             log: self.log,
             start: self.start + start,

@@ -87,11 +87,7 @@ impl<T: Clone> SharedVec<T> {
     /// # Panics
     /// If `i` is out of bounds, as `Vec::swap_remove`.
     pub fn swap_remove(&mut self, i: usize) -> T {
-        assert!(
-            i < self.len,
-            "swap_remove index {i} out of bounds ({})",
-            self.len
-        );
+        assert!(i < self.len, "swap_remove index out of bounds");
         let last = self.pop().expect("not empty");
         if i == self.len {
             last
@@ -105,8 +101,12 @@ impl<T: Clone> SharedVec<T> {
         self.len = 0;
     }
 
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + '_ {
-        self.pages.iter().flat_map(|p| p.iter())
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter {
+            vec: self,
+            front: 0,
+            back: self.len,
+        }
     }
 
     /// Pages held by this vector that no clone shares (what a checkpoint taken now would
@@ -123,33 +123,60 @@ impl<T: Clone> Index<usize> for SharedVec<T> {
     type Output = T;
 
     fn index(&self, i: usize) -> &T {
-        match self.get(i) {
-            Some(v) => v,
-            None => panic!("index {i} out of bounds ({})", self.len),
-        }
+        self.get(i).expect("index out of bounds")
     }
 }
 
 impl<T: Clone> IndexMut<usize> for SharedVec<T> {
     fn index_mut(&mut self, i: usize) -> &mut T {
-        let len = self.len;
-        match self.get_mut(i) {
-            Some(v) => v,
-            None => panic!("index {i} out of bounds ({len})"),
-        }
+        self.get_mut(i).expect("index out of bounds")
     }
 }
 
+/// The elements in order, by position: one small loop rather than a walk over pages
+/// (the page's size counts every iterator instantiated).
+pub struct Iter<'a, T> {
+    vec: &'a SharedVec<T>,
+    front: usize,
+    back: usize,
+}
+
+impl<'a, T> Iterator for Iter<'a, T> {
+    type Item = &'a T;
+
+    fn next(&mut self) -> Option<&'a T> {
+        if self.front == self.back {
+            return None;
+        }
+        let i = self.front;
+        self.front += 1;
+        Some(&self.vec.pages[i / PAGE][i % PAGE])
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.back - self.front;
+        (n, Some(n))
+    }
+}
+
+impl<T> DoubleEndedIterator for Iter<'_, T> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.front == self.back {
+            return None;
+        }
+        self.back -= 1;
+        Some(&self.vec.pages[self.back / PAGE][self.back % PAGE])
+    }
+}
+
+impl<T> ExactSizeIterator for Iter<'_, T> {}
+
 impl<'a, T: Clone> IntoIterator for &'a SharedVec<T> {
     type Item = &'a T;
-    type IntoIter = std::iter::FlatMap<
-        std::slice::Iter<'a, Arc<Vec<T>>>,
-        std::slice::Iter<'a, T>,
-        fn(&'a Arc<Vec<T>>) -> std::slice::Iter<'a, T>,
-    >;
+    type IntoIter = Iter<'a, T>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.pages.iter().flat_map(|p| p.iter())
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
     }
 }
 
