@@ -4,6 +4,8 @@ use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::ops::{Bound, Index, RangeBounds};
 
+use crate::engine::shared_vec::{self, SharedVec};
+
 use super::{Fault, ServerId};
 use crate::engine::{ConnId, Event};
 
@@ -223,32 +225,22 @@ pub fn hash(log: LogView<'_>) -> String {
     hex(&h.finalize())
 }
 
-/// Entries per page: a page is allocated once at this capacity and never grows, so a
-/// long run's log never copies what it already holds (one big copy would stall the page).
-const PAGE: usize = 4096;
-
-/// The whole timeline's entries in fixed-size pages: appending never moves an entry.
+/// The whole timeline's entries, in a [`SharedVec`]'s fixed-size pages: appending never
+/// moves an entry, so a long run's log never copies what it already holds (one big copy,
+/// as a `Vec` makes when it doubles, would stall the page). Nothing shares the pages: the
+/// checkpoints do not copy the log.
 #[derive(Debug, Default)]
 pub struct Log {
-    pages: Vec<Vec<LogEntry>>,
-    len: usize,
+    entries: SharedVec<LogEntry>,
 }
 
 impl Log {
     pub fn len(&self) -> usize {
-        self.len
+        self.entries.len()
     }
 
     pub fn push(&mut self, entry: LogEntry) {
-        match self.pages.last_mut() {
-            Some(page) if page.len() < PAGE => page.push(entry),
-            _ => {
-                let mut page = Vec::with_capacity(PAGE);
-                page.push(entry);
-                self.pages.push(page);
-            }
-        }
-        self.len += 1;
+        self.entries.push(entry);
     }
 
     /// Moves every entry of `entries` to the end of the log, leaving it empty.
@@ -259,14 +251,7 @@ impl Log {
     }
 
     pub fn truncate(&mut self, len: usize) {
-        if len >= self.len {
-            return;
-        }
-        self.pages.truncate(len.div_ceil(PAGE));
-        if let Some(page) = self.pages.last_mut() {
-            page.truncate(len - (len - 1) / PAGE * PAGE);
-        }
-        self.len = len;
+        self.entries.truncate(len);
     }
 
     /// The first `len` entries.
@@ -274,14 +259,17 @@ impl Log {
         LogView {
             log: self,
             start: 0,
-            end: len.min(self.len),
+            end: len.min(self.len()),
         }
     }
 
     fn at(&self, i: usize) -> &LogEntry {
-        &self.pages[i / PAGE][i % PAGE]
+        &self.entries[i]
     }
 }
+
+/// The entries of a [`LogView`], in order.
+pub type Iter<'a> = shared_vec::Iter<'a, LogEntry>;
 
 /// A contiguous run of a [`Log`]'s entries, indexed from its own start like a slice.
 #[derive(Debug, Clone, Copy)]
@@ -313,11 +301,7 @@ impl<'a> LogView<'a> {
     }
 
     pub fn iter(self) -> Iter<'a> {
-        Iter {
-            log: self.log,
-            front: self.start,
-            back: self.end,
-        }
+        self.log.entries.iter_range(self.start, self.end)
     }
 
     /// The entries in `range` of this view, like slicing; panics past its end.
@@ -377,44 +361,10 @@ impl<'a> IntoIterator for LogView<'a> {
     }
 }
 
-/// The entries of a [`LogView`], in order.
-#[derive(Debug, Clone)]
-pub struct Iter<'a> {
-    log: &'a Log,
-    front: usize,
-    back: usize,
-}
-
-impl<'a> Iterator for Iter<'a> {
-    type Item = &'a LogEntry;
-
-    fn next(&mut self) -> Option<&'a LogEntry> {
-        (self.front < self.back).then(|| {
-            self.front += 1;
-            self.log.at(self.front - 1)
-        })
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.back - self.front;
-        (n, Some(n))
-    }
-}
-
-impl<'a> DoubleEndedIterator for Iter<'a> {
-    fn next_back(&mut self) -> Option<&'a LogEntry> {
-        (self.front < self.back).then(|| {
-            self.back -= 1;
-            self.log.at(self.back)
-        })
-    }
-}
-
-impl ExactSizeIterator for Iter<'_> {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::shared_vec::PAGE;
 
     fn entry(index: u64) -> LogEntry {
         LogEntry {
@@ -443,7 +393,17 @@ mod tests {
         assert_eq!(log.len(), 100_000);
         let view = log.view(log.len());
         assert_eq!(&view[0] as *const LogEntry, first);
-        assert!(log.pages.iter().all(|p| p.capacity() == PAGE));
+        // Nor any other: the first entry of every page stays where it was written.
+        let starts: Vec<*const LogEntry> = (0..log.len())
+            .step_by(PAGE)
+            .map(|i| &view[i] as *const LogEntry)
+            .collect();
+        log.append(&mut (100_000..200_000).map(entry).collect());
+        let view = log.view(log.len());
+        assert!((0..100_000)
+            .step_by(PAGE)
+            .zip(&starts)
+            .all(|(i, &p)| std::ptr::eq(&view[i], p)));
     }
 
     #[test]

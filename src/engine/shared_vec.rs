@@ -101,11 +101,32 @@ impl<T: Clone> SharedVec<T> {
         self.len = 0;
     }
 
+    /// Keeps the first `len` elements (as `Vec::truncate`).
+    pub fn truncate(&mut self, len: usize) {
+        if len >= self.len {
+            return;
+        }
+        self.pages.truncate(len.div_ceil(PAGE));
+        if let Some(last) = self.pages.last_mut() {
+            Arc::make_mut(last).truncate(len - (len - 1) / PAGE * PAGE);
+        }
+        self.len = len;
+    }
+
     pub fn iter(&self) -> Iter<'_, T> {
+        self.iter_range(0, self.len)
+    }
+
+    /// Elements `start..end`, in order.
+    ///
+    /// # Panics
+    /// If the range is not within the vector.
+    pub fn iter_range(&self, start: usize, end: usize) -> Iter<'_, T> {
+        assert!(start <= end && end <= self.len, "range out of bounds");
         Iter {
             vec: self,
-            front: 0,
-            back: self.len,
+            front: start,
+            back: end,
         }
     }
 
@@ -232,6 +253,11 @@ mod tests {
                     v[i] += 1000;
                     s[i] += 1000;
                 }
+                5 if step % 7 == 0 => {
+                    let keep = (x >> 20) as usize % (v.len() + 1);
+                    v.truncate(keep);
+                    s.truncate(keep);
+                }
                 5 => assert_eq!(v.pop(), s.pop()),
                 _ => {}
             }
@@ -243,6 +269,10 @@ mod tests {
         }
         assert!(v.iter().eq(s.iter()));
         assert!(v.iter().eq((&s).into_iter()));
+        assert!(v[v.len() / 3..]
+            .iter()
+            .rev()
+            .eq(s.iter_range(v.len() / 3, v.len()).rev()));
         for (want, got) in &kept {
             assert!(want.iter().eq(got.iter()));
             assert_eq!(got.len(), want.len());
