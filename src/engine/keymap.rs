@@ -147,8 +147,7 @@ impl<V: Clone> KeyMap<V> {
 
     /// Adds a key that must not be there yet; gives the key back if it is.
     pub fn insert_new(&mut self, key: Vec<u8>, entry: V) -> Result<(), Vec<u8>> {
-        self.add(key, entry)
-            .map_err(|(i, _, _)| self.slots[i].key.clone())
+        self.add(key, entry).map_err(|(_, key, _)| key)
     }
 
     /// Adds a new key at the end of `slots`, or gives back the key's position and what
