@@ -99,7 +99,8 @@ pub fn app(props: &AppProps) -> Html {
     let side_panels = narration.is_some() || shows(Panel::Console);
     let dismiss = dispatch.reform(|_: MouseEvent| Action::DismissNotice);
     html! {
-        <main class={classes!("app", embed.map(|_| "embed"))} style={embed.and_then(|o| o.height).map(|h| format!("height: {h}px"))}>
+        <main class={classes!("app", embed.map(|_| "embed"))} style={embed.and_then(|o| o.height).map(|h| format!("height: {h}px"))}
+            aria-labelledby={embed.map(|_| "embed-title")}>
             if let Some(options) = embed {
                 { embed_head(&sim, options) }
             } else {
@@ -195,7 +196,11 @@ fn embed_head(sim: &UseReducerHandle<Sim>, options: &EmbedOptions) -> Html {
     html! {
         <>
             <header class="embed-head">
-                <span class="embed-title">{ title }</span>
+                // Each landmark's name is its own label followed by this title
+                // (`aria-labelledby="<its id> embed-title"`): a page with several embeds
+                // tells their landmarks apart by scenario. Outside an embed there is no
+                // title, and the name is the label alone.
+                <span class="embed-title" id="embed-title">{ title }</span>
                 <a class="embed-open" href={page_address()} target="_blank" rel="noopener"
                     onclick={refresh.reform(Event::from)} onmouseenter={refresh.reform(Event::from)} onfocus={refresh.reform(Event::from)}
                     title="This run in the full playground, in a new tab">{ "Open in replscope ↗" }</a>

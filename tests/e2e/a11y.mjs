@@ -25,35 +25,17 @@ const GUIDE_STEPS = 3;
 
 /// An element's selector: inside a frame, the frame's selector first.
 const selector = (node) => node.target.map((t) => (Array.isArray(t) ? t.join(' >>> ') : t)).join(' → ');
-/// The frames an element sits in, outermost first ('' for the page itself).
-const frameOf = (node) => node.target.slice(0, -1).join(' → ');
 
 /// Runs axe on the page as one document with its frames (axe is injected into every frame
 /// and the page gathers their results, so page-wide rules see the embeds as part of the
-/// page), and returns what fails as printable lines.
-///
-/// One exception, printed but not failed: landmarks repeated only across frames. Each
-/// embed is the same app, so two embeds of the playground carry the same landmarks
-/// ("Virtual time", the unnamed main); landmarks are still required to be unique within
-/// any one document.
+/// page: several embeds of the playground must name their landmarks apart, which they do
+/// after their scenario), and returns what fails as printable lines. No rule is exempt.
 async function audit(page) {
   for (const frame of page.frames()) await frame.evaluate(AXE);
   const result = await page.evaluate(() => window.axe.run(document, { iframes: true, resultTypes: ['violations'] }));
   const found = [];
   for (const v of result.violations) {
-    let nodes = v.nodes;
-    if (v.id === 'landmark-unique') {
-      const acrossFrames = (n) => {
-        const frames = [n, ...n.any.flatMap((c) => c.relatedNodes)].map(frameOf);
-        return new Set(frames).size === frames.length;
-      };
-      for (const n of nodes.filter(acrossFrames)) {
-        const copies = n.any.flatMap((c) => c.relatedNodes).map(selector);
-        console.log(`note  landmark ${selector(n)} repeated in other frames only: ${copies.join(', ')}`);
-      }
-      nodes = nodes.filter((n) => !acrossFrames(n));
-      if (nodes.length === 0) continue;
-    }
+    const nodes = v.nodes;
     found.push(`${v.id} (${v.impact}, ${nodes.length} element${nodes.length === 1 ? '' : 's'}): ${v.help}\n` +
       `        ${nodes.map(selector).join('\n        ')}\n        ${v.helpUrl}`);
   }

@@ -47,7 +47,7 @@ pub fn controls(props: &ControlsProps) -> Html {
     let max = v.total.saturating_sub(1);
     let position = v.position();
     html! {
-        <section class="controls" aria-label="Virtual time">
+        <section class="controls" id="region-time" aria-labelledby="region-time embed-title" aria-label="Virtual time">
             <p class="clock">
                 if !props.compact {
                     <span class="label">{ "virtual time" }</span>

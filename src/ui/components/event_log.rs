@@ -183,7 +183,7 @@ pub fn event_log(props: &EventLogProps) -> Html {
         format!("{} of {} events", v.total, v.unfiltered)
     };
     html! {
-        <section class="event-log" aria-label="Event log">
+        <section class="event-log" id="region-log" aria-labelledby="region-log embed-title" aria-label="Event log">
             <div class="event-log-head">
                 <h2>{ "Event log" }<span class="ev-count">{ summary }</span></h2>
                 if !v.following {

@@ -64,7 +64,7 @@ pub fn inspect(props: &InspectProps) -> Html {
         }
     };
     html! {
-        <section class="inspect" aria-label="Inspect replication">
+        <section class="inspect" id="region-inspect" aria-labelledby="region-inspect embed-title" aria-label="Inspect replication">
             <div class="inspect-tabs" role="tablist" aria-label="Inspection panels" onkeydown={on_keydown}>
                 { for tabs }
             </div>

@@ -33,7 +33,7 @@ pub fn narration(props: &NarrationProps) -> Html {
         None => format!("{total} steps: press Next to begin"),
     };
     html! {
-        <section class="narration" aria-label="Guided scenario">
+        <section class="narration" id="region-narration" aria-labelledby="region-narration embed-title" aria-label="Guided scenario">
             if let Some(title) = &v.title {
                 <h2 class="narration-title">{ title }</h2>
             }

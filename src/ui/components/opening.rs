@@ -17,7 +17,7 @@ pub fn opening_progress(props: &OpeningProps) -> Html {
     let view = &props.view;
     let cancel = props.dispatch.reform(|_: MouseEvent| Action::CancelOpening);
     html! {
-        <section class="opening" aria-label="Opening a run">
+        <section class="opening" id="region-opening" aria-labelledby="region-opening embed-title" aria-label="Opening a run">
             <p class="opening-text" aria-hidden="true">{ view.text() }</p>
             <progress class="opening-bar" max="100" value={view.percent.to_string()} aria-label={format!("Opening {}", view.what)}></progress>
             <p class="visually-hidden" role="status" aria-live="polite">{ view.announcement() }</p>

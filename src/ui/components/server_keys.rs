@@ -104,7 +104,7 @@ fn pager(
     let prev = d.reform(move |_: MouseEvent| Action::Panel(to(page.saturating_sub(1))));
     let next = d.reform(move |_: MouseEvent| Action::Panel(to(page + 1)));
     html! {
-        <nav class={classes!("pager", class)} aria-label={format!("{what} pages")}>
+        <nav class={classes!("pager", class)} id={class} aria-labelledby={[class, " embed-title"].concat()} aria-label={format!("{what} pages")}>
             <button type="button" class="prev" onclick={prev} disabled={page == 0}
                 aria-label={format!("Previous page of {}", what.to_ascii_lowercase())}>{ "◀" }</button>
             <span class="page">{ format!("page {} of {pages}", page + 1) }</span>
@@ -119,7 +119,7 @@ fn detail(k: &KeyDetail, d: &Callback<Action>) -> Html {
     let all = k.show_all;
     let toggle = d.reform(move |_: MouseEvent| Action::Panel(PanelAction::ShowAll(!all)));
     html! {
-        <section class="key-detail" aria-label={format!("Key {}", k.key)}>
+        <section class="key-detail" id="region-key" aria-labelledby="region-key embed-title" aria-label={format!("Key {}", k.key)}>
             <header>
                 <h3><code>{ &k.key }</code></h3>
                 <span class="kind">{ k.kind }</span>

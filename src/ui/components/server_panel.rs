@@ -45,7 +45,7 @@ pub fn server_panel(props: &ServerPanelProps) -> Html {
         TabView::Load(l) => load_tab(l, &props.dispatch),
     };
     html! {
-        <section class="server-panel" aria-label="Server panel">
+        <section class="server-panel" id="region-server" aria-labelledby="region-server embed-title" aria-label="Server panel">
             <div class="panel-head">
                 <h2>{ "Server" }</h2>
                 <label class="target">

@@ -98,7 +98,7 @@ pub fn space_time(props: &SpaceTimeProps) -> Html {
     let width = LANE_W * v.lanes.len().max(1) as f64;
     let height = row_y(v.rows) + ROW_H / 2.0;
     html! {
-        <section class="spacetime" aria-label="Space-time diagram">
+        <section class="spacetime" id="region-diagram" aria-labelledby="region-diagram embed-title" aria-label="Space-time diagram">
             <div class="spacetime-head">
                 <h2>{ "Messages" }<span class="st-count">{ format!("{} shown", v.arrows.len()) }</span></h2>
                 <div class="st-nav">

@@ -80,7 +80,7 @@ pub fn sync_path_panel(props: &SyncPathProps) -> Html {
 
 fn why(w: &WhyView) -> Html {
     html! {
-        <section class="why" data-verdict={w.verdict.clone()} aria-label="Why the master decided so">
+        <section class="why" data-verdict={w.verdict.clone()} id="region-why" aria-labelledby="region-why embed-title" aria-label="Why the master decided so">
             <h3>
                 { "Why " }<code class="verdict">{ &w.verdict }</code>
                 { format!(" — {} answered at {}", w.master, w.time) }

@@ -17,7 +17,7 @@ pub struct TimelineProps {
 #[function_component(Timeline)]
 pub fn timeline(props: &TimelineProps) -> Html {
     html! {
-        <section class="timeline" aria-label="Timeline">
+        <section class="timeline" id="region-timeline" aria-labelledby="region-timeline embed-title" aria-label="Timeline">
             <SpaceTime view={props.diagram.clone()} dispatch={props.dispatch.clone()} />
             <EventLog view={props.log.clone()} dispatch={props.dispatch.clone()} />
         </section>

@@ -165,7 +165,7 @@ pub fn topology(props: &TopologyProps) -> Html {
     };
     let read_only = props.read_only;
     html! {
-        <section class="topology" aria-label="Topology">
+        <section class="topology" id="region-topology" aria-labelledby="region-topology embed-title" aria-label="Topology">
             <div class="topo-head">
                 <h2>{ "Topology" }</h2>
                 <span class="topo-count">{ format!("{} of 8 servers", v.nodes.len()) }</span>
