@@ -421,7 +421,7 @@ fn the_command_bytes_budget_counts_every_action() {
     let mut past = s.clone();
     past.actions.push(Action::Command {
         at: 5,
-        server: "s0".into(),
+        server: 0,
         line: "SET k 1".into(),
     });
     assert_refused(&past, "actions[2]: the actions up to here type 16,777,223 bytes of commands, over the budget of 16 MiB for one scenario by 7 bytes");
@@ -509,12 +509,12 @@ fn srandmember_of_a_big_member_with_a_huge_negative_count_is_bounded() {
         vec![
             Action::Command {
                 at: 0,
-                server: "s0".into(),
+                server: 0,
                 line: format!("SADD s {member}"),
             },
             Action::Command {
                 at: 1,
-                server: "s0".into(),
+                server: 0,
                 line: "SRANDMEMBER s -1000000".into(),
             },
         ],
@@ -531,7 +531,7 @@ fn the_action_count_at_its_edge_and_just_past() {
             (0..n)
                 .map(|i| Action::Command {
                     at: i as i64,
-                    server: "s0".into(),
+                    server: 0,
                     line: format!("SET k{i} v"),
                 })
                 .collect(),
@@ -557,7 +557,7 @@ fn the_line_length_at_its_edge_and_just_past() {
             2,
             vec![Action::Command {
                 at: 0,
-                server: "s0".into(),
+                server: 0,
                 line: format!("SET k {}", "x".repeat(n - 6)),
             }],
         )
@@ -598,7 +598,7 @@ fn the_run_length_at_its_edge_and_just_past() {
         1,
         vec![Action::Command {
             at: MAX_TIME_MS + 1,
-            server: "s0".into(),
+            server: 0,
             line: "PING".into(),
         }],
     );
@@ -666,7 +666,7 @@ fn session_with_load(write: GenerateWrite, rate: u64, value_size: u64, ms: u64) 
             &mut bus,
             Action::Command {
                 at: 0,
-                server: "s0".into(),
+                server: 0,
                 line: "SET before 1".into(),
             },
         )
@@ -686,7 +686,7 @@ fn session_with_load(write: GenerateWrite, rate: u64, value_size: u64, ms: u64) 
             &mut bus,
             Action::Command {
                 at: 0,
-                server: "s0".into(),
+                server: 0,
                 line: "SET after 1".into(),
             },
         )
@@ -805,7 +805,7 @@ fn share_refuses_a_run_longer_than_one_virtual_day_and_offers_the_part_that_fits
             &mut bus,
             Action::Command {
                 at: 0,
-                server: "s0".into(),
+                server: 0,
                 line: "SET early 1".into(),
             },
         )
@@ -816,7 +816,7 @@ fn share_refuses_a_run_longer_than_one_virtual_day_and_offers_the_part_that_fits
             &mut bus,
             Action::Command {
                 at: 0,
-                server: "s0".into(),
+                server: 0,
                 line: "SET late 1".into(),
             },
         )

@@ -256,7 +256,7 @@ mod tests {
     fn the_issues_load_costs_what_it_asks() {
         let load = Action::Load {
             at: 0,
-            server: "m".into(),
+            server: 0,
             rate: 10_000,
             duration_ms: 20_000,
             kind: WriteKind::String,
@@ -270,14 +270,14 @@ mod tests {
         assert_eq!(cost.keys, 200_000);
         let typed = Action::Command {
             at: 0,
-            server: "m".into(),
+            server: 0,
             line: "MSET a 1 b 2 c 3".into(),
         };
         assert_eq!(typed.cost().keys, 3);
         assert!(
             Action::Command {
                 at: 0,
-                server: "m".into(),
+                server: 0,
                 line: "sunionstore d a b".into()
             }
             .cost()

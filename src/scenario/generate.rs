@@ -18,7 +18,17 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use super::checker::{Violation, ViolationKind};
 use super::runner::{run, Summary};
 use super::schedule::Rng;
-use super::{Action, Expectations, Link, Scenario, ServerSpec, WriteKind, FORMAT_VERSION};
+use super::{Action, Expectations, Link, Scenario, ServerSpec, WriteKind, Written, FORMAT_VERSION};
+use crate::bus::{Fault, LinkConfig, DEFAULT_LATENCY_MS};
+
+/// `fault` at `at`, written under its own name.
+fn plain(at: i64, fault: Fault) -> Action {
+    Action::Fault {
+        at,
+        fault,
+        written: Written::default(),
+    }
+}
 
 /// The random scenario for `seed`.
 pub fn random_scenario(seed: u64) -> Scenario {
@@ -84,7 +94,7 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
                 let big = rng.chance(15);
                 actions.push(Action::Load {
                     at: t,
-                    server: name(root),
+                    server: root,
                     rate: 5 + rng.below(55) as i64,
                     duration_ms: 300 + rng.below(3_000) as i64,
                     kind,
@@ -116,7 +126,7 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
                 };
                 actions.push(Action::Command {
                     at: t,
-                    server: name(root),
+                    server: root,
                     line,
                 });
             }
@@ -133,16 +143,8 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
                     }
                 };
                 let heal = t + 100 + rng.below(5_000) as i64;
-                actions.push(Action::Cut {
-                    at: t,
-                    a: name(a),
-                    b: name(b),
-                });
-                actions.push(Action::Heal {
-                    at: heal,
-                    a: name(a),
-                    b: name(b),
-                });
+                actions.push(plain(t, Fault::Cut { a, b }));
+                actions.push(plain(heal, Fault::Heal { a, b }));
             }
             58..=67 => {
                 // Failover: promote a direct replica of the root, re-point the rest to it.
@@ -156,7 +158,7 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
                 let new_root = children[rng.below(children.len() as u64) as usize];
                 actions.push(Action::Replicaof {
                     at: t,
-                    server: name(new_root),
+                    server: new_root,
                     master: None,
                 });
                 masters[new_root] = None;
@@ -166,8 +168,8 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
                         delay += rng.below(150) as i64;
                         actions.push(Action::Replicaof {
                             at: t + delay,
-                            server: name(i),
-                            master: Some(name(new_root)),
+                            server: i,
+                            master: Some(new_root),
                         });
                         *master = Some(new_root);
                     }
@@ -189,8 +191,8 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
                 }
                 actions.push(Action::Replicaof {
                     at: t,
-                    server: name(r),
-                    master: Some(name(m)),
+                    server: r,
+                    master: Some(m),
                 });
                 masters[r] = Some(m);
             }
@@ -288,7 +290,6 @@ fn fault(
     left_down: &mut Vec<usize>,
     servers: &[ServerSpec],
 ) {
-    let name = |i: usize| format!("s{i}");
     let (a, b) = pick_pair(rng, n, masters);
     if left_down.contains(&a) || left_down.contains(&b) {
         return;
@@ -296,79 +297,74 @@ fn fault(
     match rng.below(100) {
         0..=14 => {
             let detect_ms = [0, 10, 200, 1_000, 3_000][rng.below(5) as usize];
-            actions.push(Action::Sever {
-                at: t,
-                a: name(a),
-                b: name(b),
-                detect_ms,
-            });
+            actions.push(plain(t, Fault::Sever { a, b, detect_ms }));
         }
         15..=29 => {
             let d = silent_duration(rng, servers, a, b);
-            actions.push(Action::Partition {
+            actions.push(Action::Fault {
                 at: t,
-                a: name(a),
-                b: name(b),
+                fault: Fault::Hold { from: a, to: b },
+                written: Written {
+                    both_ways: true,
+                    partition: true,
+                    ..Written::default()
+                },
             });
-            actions.push(Action::Heal {
-                at: t + d,
-                a: name(a),
-                b: name(b),
-            });
+            actions.push(plain(t + d, Fault::Heal { a, b }));
         }
         30..=41 => {
             let d = silent_duration(rng, servers, a, b);
-            if rng.chance(50) {
-                actions.push(Action::PartitionOneWay {
-                    at: t,
-                    from: name(a),
-                    to: name(b),
-                });
-            } else {
-                actions.push(Action::Hold {
-                    at: t,
-                    from: name(a),
-                    to: name(b),
-                });
-            }
-            actions.push(Action::Release {
-                at: t + d,
-                from: name(a),
-                to: name(b),
+            actions.push(Action::Fault {
+                at: t,
+                fault: Fault::Hold { from: a, to: b },
+                written: Written {
+                    partition: rng.chance(50),
+                    ..Written::default()
+                },
             });
+            actions.push(plain(t + d, Fault::Release { from: a, to: b }));
         }
         42..=55 => {
             // A slow, narrow or jittery link; set back to the default half the time.
-            let latency_ms = rng.chance(60).then(|| 1 + rng.below(80) as i64);
+            let latency_ms = rng.chance(60).then(|| 1 + rng.below(80));
             let bandwidth = rng
                 .chance(40)
                 .then(|| [20, 200, 2_000, 20_000][rng.below(4) as usize]);
-            let extra_delay_ms = rng.chance(30).then(|| rng.below(200) as i64);
-            let jitter_ms = rng.chance(50).then(|| 1 + rng.below(40) as i64);
+            let extra_delay_ms = rng.chance(30).then(|| rng.below(200));
+            let jitter_ms = rng.chance(50).then(|| 1 + rng.below(40));
             let both_ways = rng.chance(50);
-            actions.push(Action::SetLink {
-                at: t,
-                from: name(a),
-                to: name(b),
-                latency_ms,
-                bandwidth,
-                extra_delay_ms,
-                jitter_ms,
-                both_ways,
-            });
+            let set_link = |at: i64, config: LinkConfig, written: Written| Action::Fault {
+                at,
+                fault: Fault::SetLink {
+                    from: a,
+                    to: b,
+                    config,
+                },
+                written,
+            };
+            actions.push(set_link(
+                t,
+                LinkConfig {
+                    latency_ms: latency_ms.unwrap_or(DEFAULT_LATENCY_MS),
+                    bandwidth,
+                    extra_delay_ms: extra_delay_ms.unwrap_or(0),
+                    jitter_ms: jitter_ms.unwrap_or(0),
+                },
+                Written {
+                    both_ways,
+                    partition: false,
+                    latency: latency_ms.is_some(),
+                    extra_delay: extra_delay_ms.is_some(),
+                    jitter: jitter_ms.is_some(),
+                },
+            ));
             if rng.chance(50) {
                 let at = t + 200 + rng.below(4_000) as i64;
-                let reset = Action::SetLink {
-                    at,
-                    from: name(a),
-                    to: name(b),
-                    latency_ms: None,
-                    bandwidth: None,
-                    extra_delay_ms: None,
-                    jitter_ms: None,
+                let reset = Written {
                     both_ways,
+                    ..Written::default()
                 };
-                actions.push(reset);
+                actions.push(set_link(at, LinkConfig::default(), reset));
             }
         }
         56..=79 => {
@@ -377,48 +373,32 @@ fn fault(
             let s = a;
             let mut at = t;
             if rng.chance(40) {
-                actions.push(Action::Save {
-                    at,
-                    server: name(s),
-                });
+                actions.push(plain(at, Fault::Save { server: s }));
                 at += rng.below(300) as i64;
             }
             let down_for = 50 + rng.below(3_000) as i64;
             if s != root && rng.chance(10) {
-                actions.push(Action::Crash {
-                    at,
-                    server: name(s),
-                });
+                actions.push(plain(at, Fault::Crash { server: s }));
                 left_down.push(s);
                 return;
             }
             if rng.chance(80) {
-                actions.push(Action::Crash {
-                    at,
-                    server: name(s),
-                });
+                actions.push(plain(at, Fault::Crash { server: s }));
             }
-            actions.push(Action::Restart {
-                at: at + down_for,
-                server: name(s),
-                with_rdb: rng.chance(60),
-            });
+            actions.push(plain(
+                at + down_for,
+                Fault::Restart {
+                    server: s,
+                    from_disk: rng.chance(60),
+                },
+            ));
         }
         80..=89 => {
             let d = silent_duration(rng, servers, a, a);
-            actions.push(Action::Pause {
-                at: t,
-                server: name(a),
-            });
-            actions.push(Action::Resume {
-                at: t + d,
-                server: name(a),
-            });
+            actions.push(plain(t, Fault::Pause { server: a }));
+            actions.push(plain(t + d, Fault::Resume { server: a }));
         }
-        _ => actions.push(Action::Save {
-            at: t,
-            server: name(a),
-        }),
+        _ => actions.push(plain(t, Fault::Save { server: a })),
     }
 }
 
@@ -569,8 +549,17 @@ pub fn shrink(s: &Scenario, failure: &Failure, budget: usize) -> (Scenario, Fail
             cand.servers.remove(i);
             cand.topology
                 .retain(|l| l.replica != name && l.master != name);
-            cand.actions
-                .retain(|a| a.servers().iter().all(|(_, s)| *s != name));
+            // Its actions go; the servers after it move down one id.
+            cand.actions.retain_mut(|a| {
+                let ids = a.servers_mut();
+                if ids.iter().any(|id| **id == i) {
+                    return false;
+                }
+                for id in ids {
+                    *id -= usize::from(*id > i);
+                }
+                true
+            });
             cand.expect.info.retain(|e| e.server != name);
             if try_candidate(&cand, &mut best, &mut best_failure) {
                 progress = true;

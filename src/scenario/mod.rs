@@ -8,17 +8,17 @@
 //! [`checker::Checker`] watches replication's invariants; [`generate`] makes random
 //! scenarios from a seed and shrinks failing ones.
 //!
-//! The format is JSON (`serde_json`), versioned by [`FORMAT_VERSION`]. Everything that
+//! The format is JSON ([`json`]), versioned by [`FORMAT_VERSION`]. Everything that
 //! reaches the runner has passed [`Scenario::validate`], which names the first bad field
 //! (`servers[2].port: duplicate port 6381`) and bounds every size ([`limits`]), so no input
 //! makes a run panic or run away.
 
-mod action_json;
 pub mod budget;
 pub mod checker;
 pub mod generate;
 pub mod generator;
 pub mod guided;
+mod json;
 pub mod player;
 pub mod runner;
 pub mod schedule;
@@ -32,6 +32,7 @@ use std::fmt;
 use litemap::LiteMap;
 use serde::{Deserialize, Serialize};
 
+use crate::bus::{Fault, ServerId};
 use crate::engine::config::{lookup_option, Config};
 
 /// The scenario format this build reads and writes. A file with a newer version is
@@ -91,33 +92,25 @@ pub mod limits {
     pub const MAX_DATASET_KEYS: u64 = 100_000;
 }
 
-/// A whole scenario.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A whole scenario. Its JSON form ([`json`]) names servers where this addresses them by id.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
     /// [`FORMAT_VERSION`] of the file.
     pub version: i64,
     /// Seeds the bus (replication ids, random picks) and the load generators' keys/values.
     pub seed: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// A short name for the run, shown as the page's heading when the link is opened.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// What to say while the run plays: each step is shown from its virtual time on.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub narration: Vec<NarrationStep>,
     pub servers: Vec<ServerSpec>,
     /// Who replicates whom when the run starts (each is a `REPLICAOF` typed at 0 ms).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub topology: Vec<Link>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<Action>,
     /// Keep running at least until this virtual time (ms from the start), even when every
     /// replica has converged earlier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_ms: Option<i64>,
-    #[serde(default, skip_serializing_if = "Expectations::is_default")]
     pub expect: Expectations,
 }
 
@@ -149,106 +142,58 @@ pub struct Link {
     pub master: String,
 }
 
-/// Something that happens at a virtual time (`at`, ms from the start of the run).
+/// Something that happens at a virtual time (`at`, ms from the start of the run), on
+/// servers addressed by their id on the bus: `servers` in order, then those `add_server`
+/// brings, in the order they join ([`Scenario::server_index`]). Names are the file's way to
+/// address them: [`json`] turns them into ids once, as a scenario is read, and back as it is
+/// written, so from a click in the page to the bus a server is one id.
 ///
-/// Besides commands, REPLICAOF and load, every fault the bus can inject is an action: on a
-/// link (`cut`/`heal`, `sever`, silent `partition` both ways or `partition_one_way`,
-/// `hold`/`release` one direction, `set_link`) or on a server (`crash`, `restart`, `save`,
-/// `pause`, `resume`). Each has its validation in [`Scenario::validate`], its effect in
-/// [`runner`], and — for those that may lose acknowledged writes (a restart without a
-/// recent enough save) — an entry in the checker's list of explaining faults. Adding
-/// variants keeps version 1 files valid; only a change of meaning bumps
-/// [`FORMAT_VERSION`].
-///
-/// Written by serde's derive; read by [`action_json`], one pass without buffering.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "do", rename_all = "snake_case")]
+/// Besides commands, REPLICAOF and load, every fault the bus can inject is an action, as
+/// the bus's own [`Fault`]: on a link (`cut`/`heal`, `sever`, silent `partition` both ways
+/// or `partition_one_way`, `hold`/`release` one direction, `set_link`) or on a server
+/// (`crash`, `restart`, `save`, `pause`, `resume`). Each has its validation in
+/// [`Scenario::validate`], its effect in [`schedule`], and — for those that may lose
+/// acknowledged writes (a restart without a recent enough save) — an entry in the
+/// checker's list of explaining faults. Adding variants keeps version 1 files valid; only a
+/// change of meaning bumps [`FORMAT_VERSION`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// A command line typed into the server's console, as redis-cli would send it.
     Command {
         at: i64,
-        server: String,
+        server: ServerId,
         line: String,
     },
     /// `REPLICAOF <master's host and port>`, or `REPLICAOF NO ONE` when `master` is absent.
     Replicaof {
         at: i64,
-        server: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        master: Option<String>,
+        server: ServerId,
+        master: Option<ServerId>,
     },
-    /// Cut the network between two servers: their connections reset, new ones fail.
-    Cut { at: i64, a: String, b: String },
-    /// Ends a cut and any partition or hold between the two servers, both directions.
-    Heal { at: i64, a: String, b: String },
-    /// The connections between two servers die now (bytes in flight are lost); each end
-    /// notices `detect_ms` later (0 or absent: at once). New connections may be made at once.
-    Sever {
+    /// A fault injected into the bus as it is, and with `written.both_ways` its mirror
+    /// too (the hold back of a `partition`, the way back of a `set_link`). A sever's ends
+    /// notice `detect_ms` later; a link's settings left out of a `set_link` take the bus
+    /// defaults (latency 1 ms, the rest off).
+    Fault {
         at: i64,
-        a: String,
-        b: String,
-        detect_ms: i64,
+        fault: Fault,
+        written: Written,
     },
-    /// A silent partition both ways: bytes wait, no connection closes, nobody is told, so
-    /// only `repl-timeout` notices. Ended by `heal` (or `release` of each direction).
-    Partition { at: i64, a: String, b: String },
-    /// A one-way silent partition: traffic from `from` to `to` waits (the same as `hold`).
-    PartitionOneWay { at: i64, from: String, to: String },
-    /// Holds the traffic from `from` to `to`: it waits, nobody is told.
-    Hold { at: i64, from: String, to: String },
-    /// Lets the held traffic from `from` to `to` through, in order.
-    Release { at: i64, from: String, to: String },
-    /// Sets the link from `from` to `to` (and back, with `both_ways`): one-way latency,
-    /// bandwidth in bytes per millisecond (absent: unlimited), extra delay, and jitter (up
-    /// to this many more ms per chunk, never reordering a stream). Absent fields take the
-    /// bus defaults (latency 1 ms, the rest off).
-    SetLink {
-        at: i64,
-        from: String,
-        to: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        latency_ms: Option<i64>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        bandwidth: Option<i64>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        extra_delay_ms: Option<i64>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        jitter_ms: Option<i64>,
-        #[serde(skip_serializing_if = "is_false")]
-        both_ways: bool,
-    },
-    /// The server's process dies: memory lost, peers see their connections reset.
-    Crash { at: i64, server: String },
-    /// The server's process starts again (crashing it first if it runs), with its
-    /// configuration, loading the RDB it last saved if `with_rdb` (and there is one),
-    /// otherwise empty.
-    Restart {
-        at: i64,
-        server: String,
-        with_rdb: bool,
-    },
-    /// SAVE: the server writes its RDB to its disk.
-    Save { at: i64, server: String },
-    /// SIGSTOP: the server handles nothing until `resume`; bytes and timers wait.
-    Pause { at: i64, server: String },
-    /// SIGCONT.
-    Resume { at: i64, server: String },
     /// A server joins the run (as the page's "Add server" does): from then on actions may
     /// name it. Its config is as in `servers`.
     AddServer {
         at: i64,
         name: String,
         port: i64,
-        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
         config: BTreeMap<String, String>,
     },
     /// The server leaves the run for good (down as in a crash, never restarted).
-    Remove { at: i64, server: String },
+    Remove { at: i64, server: ServerId },
     /// The page's load generator ([`generator`]): a pipelined batch of `write` commands
     /// every 100 ms from `at` to `stop_at`, `rate` writes a second over `keys` keys.
     Generate {
         at: i64,
-        server: String,
+        server: ServerId,
         write: generator::GenerateWrite,
         rate: i64,
         keys: i64,
@@ -262,21 +207,34 @@ pub enum Action {
     /// values are derived from the scenario seed and the action's index.
     Load {
         at: i64,
-        server: String,
+        server: ServerId,
         rate: i64,
         duration_ms: i64,
-        #[serde(rename = "type")]
         kind: WriteKind,
         keys: i64,
         /// Absent: 8.
         value_bytes: i64,
         /// Give every written key this time to live.
-        #[serde(skip_serializing_if = "Option::is_none")]
         ttl_ms: Option<i64>,
         /// Wrap each write with a second one in MULTI/EXEC.
-        #[serde(skip_serializing_if = "is_false")]
         multi: bool,
     },
+}
+
+/// How the file writes a fault where the format has more than one way to say it: kept, so
+/// that a scenario is written back byte for byte as it was read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    /// The fault's mirror too: a hold both ways is a `partition`; a `set_link` with
+    /// `both_ways` sets the way back.
+    pub both_ways: bool,
+    /// A one-way hold written `partition_one_way` (as the page writes it), not `hold`.
+    pub partition: bool,
+    /// The `set_link` settings the file gives (bandwidth: when limited); those left out
+    /// are the bus defaults.
+    pub latency: bool,
+    pub extra_delay: bool,
+    pub jitter: bool,
 }
 
 fn default_value_bytes() -> i64 {
@@ -285,10 +243,6 @@ fn default_value_bytes() -> i64 {
 
 fn default_ttl_s() -> i64 {
     10
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
 }
 
 /// What a load generator writes.
@@ -322,19 +276,7 @@ macro_rules! with_at {
         match $action {
             Action::Command { $at, .. }
             | Action::Replicaof { $at, .. }
-            | Action::Cut { $at, .. }
-            | Action::Heal { $at, .. }
-            | Action::Sever { $at, .. }
-            | Action::Partition { $at, .. }
-            | Action::PartitionOneWay { $at, .. }
-            | Action::Hold { $at, .. }
-            | Action::Release { $at, .. }
-            | Action::SetLink { $at, .. }
-            | Action::Crash { $at, .. }
-            | Action::Restart { $at, .. }
-            | Action::Save { $at, .. }
-            | Action::Pause { $at, .. }
-            | Action::Resume { $at, .. }
+            | Action::Fault { $at, .. }
             | Action::AddServer { $at, .. }
             | Action::Remove { $at, .. }
             | Action::Generate { $at, .. }
@@ -344,6 +286,29 @@ macro_rules! with_at {
 }
 
 impl Action {
+    /// `fault` now, written as the page writes it: a one-way hold as `partition_one_way`,
+    /// a link's latency and whichever of its other settings are not the default.
+    pub fn fault(fault: Fault) -> Action {
+        let written = match &fault {
+            Fault::Hold { .. } => Written {
+                partition: true,
+                ..Written::default()
+            },
+            Fault::SetLink { config, .. } => Written {
+                latency: true,
+                extra_delay: config.extra_delay_ms > 0,
+                jitter: config.jitter_ms > 0,
+                ..Written::default()
+            },
+            _ => Written::default(),
+        };
+        Action::Fault {
+            at: 0,
+            fault,
+            written,
+        }
+    }
+
     pub fn at(&self) -> i64 {
         with_at!(self, at => *at)
     }
@@ -353,37 +318,47 @@ impl Action {
         with_at!(self, at => *at = t)
     }
 
-    /// The servers the action names, with the field that names each.
-    pub fn servers(&self) -> Vec<(&'static str, &str)> {
+    /// The servers the action acts on, each with the field of the file that names it.
+    pub fn servers(&self) -> Vec<(&'static str, ServerId)> {
+        let ids = match self {
+            Action::Command { server, .. }
+            | Action::Load { server, .. }
+            | Action::Remove { server, .. }
+            | Action::Generate { server, .. } => vec![*server],
+            Action::AddServer { .. } => vec![],
+            Action::Replicaof { server, master, .. } => {
+                std::iter::once(*server).chain(*master).collect()
+            }
+            Action::Fault { fault, .. } => fault.servers(),
+        };
+        json::server_fields(self).iter().copied().zip(ids).collect()
+    }
+
+    /// The servers the action acts on, in the order its fields name them (the one it adds
+    /// is none of them), to renumber.
+    pub fn servers_mut(&mut self) -> Vec<&mut ServerId> {
         match self {
             Action::Command { server, .. }
             | Action::Load { server, .. }
-            | Action::Crash { server, .. }
-            | Action::Restart { server, .. }
-            | Action::Save { server, .. }
-            | Action::Pause { server, .. }
-            | Action::Resume { server, .. }
             | Action::Remove { server, .. }
-            | Action::Generate { server, .. } => vec![("server", server)],
-            // The server it names is the one it creates.
+            | Action::Generate { server, .. } => vec![server],
             Action::AddServer { .. } => vec![],
             Action::Replicaof { server, master, .. } => {
-                let mut v = vec![("server", server.as_str())];
-                if let Some(m) = master {
-                    v.push(("master", m));
+                std::iter::once(server).chain(master.as_mut()).collect()
+            }
+            Action::Fault { fault, .. } => match fault {
+                Fault::Cut { a, b } | Fault::Heal { a, b } | Fault::Sever { a, b, .. } => {
+                    vec![a, b]
                 }
-                v
-            }
-            Action::Cut { a, b, .. }
-            | Action::Heal { a, b, .. }
-            | Action::Sever { a, b, .. }
-            | Action::Partition { a, b, .. } => {
-                vec![("a", a), ("b", b)]
-            }
-            Action::PartitionOneWay { from, to, .. }
-            | Action::Hold { from, to, .. }
-            | Action::Release { from, to, .. }
-            | Action::SetLink { from, to, .. } => vec![("from", from), ("to", to)],
+                Fault::Hold { from, to }
+                | Fault::Release { from, to }
+                | Fault::SetLink { from, to, .. } => vec![from, to],
+                Fault::Crash { server }
+                | Fault::Restart { server, .. }
+                | Fault::Pause { server }
+                | Fault::Resume { server }
+                | Fault::Save { server } => vec![server],
+            },
         }
     }
 
@@ -394,7 +369,11 @@ impl Action {
             Action::Load {
                 at, duration_ms, ..
             } => at.saturating_add(*duration_ms),
-            Action::Sever { at, detect_ms, .. } => at.saturating_add(*detect_ms),
+            Action::Fault {
+                at,
+                fault: Fault::Sever { detect_ms, .. },
+                ..
+            } => at.saturating_add(i64::try_from(*detect_ms).unwrap_or(i64::MAX)),
             Action::Generate { stop_at, .. } => *stop_at,
             other => other.at(),
         }
@@ -402,14 +381,7 @@ impl Action {
 
     /// Whether the action is a fault injected into the bus (not a command).
     pub fn is_fault(&self) -> bool {
-        !matches!(
-            self,
-            Action::Command { .. }
-                | Action::Replicaof { .. }
-                | Action::Load { .. }
-                | Action::Generate { .. }
-                | Action::AddServer { .. }
-        )
+        matches!(self, Action::Fault { .. } | Action::Remove { .. })
     }
 
     /// How many commands it types (MULTI/EXEC and TTL commands included).
@@ -499,12 +471,15 @@ fn err(path: impl Into<String>, message: impl Into<String>) -> ScenarioError {
     }
 }
 
-/// A delay field in ms: `min` to [`limits::MAX_LINK_DELAY_MS`].
-fn check_delay(path: String, ms: i64, min: i64) -> Result<(), ScenarioError> {
-    if ms < min {
-        return Err(err(path, format!("{ms} is under the minimum {min}")));
-    }
-    if ms > limits::MAX_LINK_DELAY_MS {
+/// Why a link's bandwidth (bytes per ms) is refused: it is under 1.
+fn too_narrow(bw: i64) -> String {
+    format!("{bw} bytes/ms: a link carries at least 1 (leave it out for unlimited)")
+}
+
+/// A delay field in ms: at most [`limits::MAX_LINK_DELAY_MS`] (a negative one is refused
+/// as the file is read, [`json`]).
+fn check_delay(path: String, ms: u64) -> Result<(), ScenarioError> {
+    if ms > limits::MAX_LINK_DELAY_MS as u64 {
         return Err(err(
             path,
             format!("{ms} is over the limit {}", limits::MAX_LINK_DELAY_MS),
@@ -877,6 +852,8 @@ impl Scenario {
                 ),
             ));
         }
+        // Names by bus id, for the messages.
+        let all: Vec<&str> = self.all_servers().into_iter().map(|(n, ..)| n).collect();
         let mut commands: u64 = 0;
         let mut budget = budget::Totals::default();
         for (i, action) in self.actions.iter().enumerate() {
@@ -893,8 +870,13 @@ impl Scenario {
                     ),
                 ));
             }
-            for (field, name) in action.servers() {
-                known_at(path(field), name, Some((at, i)))?;
+            let servers = action.servers();
+            let name = |id: ServerId| all[id];
+            for &(field, id) in &servers {
+                if id >= all.len() {
+                    return Err(err(path(field), format!("unknown server #{id}")));
+                }
+                known_at(path(field), name(id), Some((at, i)))?;
             }
             match action {
                 Action::Command { line, .. } => {
@@ -924,71 +906,43 @@ impl Scenario {
                 } if server == master => {
                     return Err(err(
                         path("master"),
-                        format!("{server:?} cannot replicate itself"),
+                        format!("{:?} cannot replicate itself", name(*server)),
                     ));
                 }
                 Action::Replicaof { .. } => {}
-                Action::Cut { a, b, .. }
-                | Action::Heal { a, b, .. }
-                | Action::Sever { a, b, .. }
-                | Action::Partition { a, b, .. } => {
-                    if a == b {
-                        return Err(err(
-                            path("b"),
-                            format!("a link joins two servers, not {a:?} to itself"),
-                        ));
-                    }
-                    if let Action::Sever { detect_ms, .. } = action {
-                        check_delay(path("detect_ms"), *detect_ms, 0)?;
-                    }
-                }
-                Action::PartitionOneWay { from, to, .. }
-                | Action::Hold { from, to, .. }
-                | Action::Release { from, to, .. }
-                | Action::SetLink { from, to, .. } => {
-                    if from == to {
-                        return Err(err(
-                            path("to"),
-                            format!("a link joins two servers, not {from:?} to itself"),
-                        ));
-                    }
-                    if let Action::SetLink {
-                        latency_ms,
-                        bandwidth,
-                        extra_delay_ms,
-                        jitter_ms,
-                        ..
-                    } = action
-                    {
-                        if let Some(v) = latency_ms {
-                            check_delay(path("latency_ms"), *v, 0)?;
+                Action::Fault { fault, .. } => {
+                    if let [_, (field, b)] = servers[..] {
+                        if servers[0].1 == b {
+                            return Err(err(
+                                path(field),
+                                format!("a link joins two servers, not {:?} to itself", name(b)),
+                            ));
                         }
-                        if let Some(v) = extra_delay_ms {
-                            check_delay(path("extra_delay_ms"), *v, 0)?;
+                    }
+                    match fault {
+                        Fault::Sever { detect_ms, .. } => {
+                            check_delay(path("detect_ms"), *detect_ms)?
                         }
-                        if let Some(v) = jitter_ms {
-                            check_delay(path("jitter_ms"), *v, 0)?;
-                        }
-                        if let Some(bw) = bandwidth {
-                            if *bw < 1 {
-                                return Err(err(path("bandwidth"), format!("{bw} bytes/ms: a link carries at least 1 (leave it out for unlimited)")));
-                            }
-                            if *bw > MAX_BANDWIDTH {
-                                return Err(err(
-                                    path("bandwidth"),
-                                    format!("{bw} is over the limit {MAX_BANDWIDTH} bytes/ms"),
-                                ));
+                        Fault::SetLink { config, .. } => {
+                            check_delay(path("latency_ms"), config.latency_ms)?;
+                            check_delay(path("extra_delay_ms"), config.extra_delay_ms)?;
+                            check_delay(path("jitter_ms"), config.jitter_ms)?;
+                            if let Some(bw) = config.bandwidth {
+                                if bw < 1 {
+                                    return Err(err(path("bandwidth"), too_narrow(bw as i64)));
+                                }
+                                if bw > MAX_BANDWIDTH as u64 {
+                                    return Err(err(
+                                        path("bandwidth"),
+                                        format!("{bw} is over the limit {MAX_BANDWIDTH} bytes/ms"),
+                                    ));
+                                }
                             }
                         }
+                        _ => {}
                     }
                 }
-                Action::Crash { .. }
-                | Action::Restart { .. }
-                | Action::Save { .. }
-                | Action::Pause { .. }
-                | Action::Resume { .. }
-                | Action::AddServer { .. }
-                | Action::Remove { .. } => {}
+                Action::AddServer { .. } | Action::Remove { .. } => {}
                 Action::Generate {
                     write,
                     rate,

@@ -499,14 +499,11 @@ mod tests {
                 .iter()
                 .filter_map(|g| crate::scenario::guided::scenario(g.id)),
         );
-        let mut loads = Scenario::from_json(r#"{"version": 1, "seed": 5, "servers": [{"name": "m", "port": 6380}, {"name": "r", "port": 6381}], "topology": [{"replica": "r", "master": "m"}]}"#).unwrap();
-        loads.actions = serde_json::from_str(
-            r#"[{"do": "load", "at": 1000, "server": "m", "rate": 300, "duration_ms": 2000, "type": "mixed", "keys": 50, "value_bytes": 8, "ttl_ms": 500, "multi": true},
+        let loads = Scenario::from_json(r#"{"version": 1, "seed": 5, "servers": [{"name": "m", "port": 6380}, {"name": "r", "port": 6381}], "topology": [{"replica": "r", "master": "m"}],
+            "actions": [{"do": "load", "at": 1000, "server": "m", "rate": 300, "duration_ms": 2000, "type": "mixed", "keys": 50, "value_bytes": 8, "ttl_ms": 500, "multi": true},
                 {"do": "command", "at": 1500, "server": "m", "line": "SET x 1"},
                 {"do": "generate", "at": 1200, "server": "m", "write": "hset", "rate": 70, "keys": 9, "value_size": 5, "ttl_s": 1, "stop_at": 2600},
-                {"do": "load", "at": 1000, "server": "m", "rate": 7, "duration_ms": 3000, "type": "list", "keys": 3, "value_bytes": 3}]"#,
-        )
-        .unwrap();
+                {"do": "load", "at": 1000, "server": "m", "rate": 7, "duration_ms": 3000, "type": "list", "keys": 3, "value_bytes": 3}]}"#).unwrap();
         loads.validate().unwrap();
         scenarios.push(loads);
         for s in &scenarios {
@@ -527,7 +524,7 @@ mod tests {
                 .collect();
             for (i, a) in s.actions.iter().enumerate() {
                 sorted.extend(
-                    action_steps(a, i, s.seed, &idx)
+                    action_steps(a, i, s.seed)
                         .unwrap()
                         .into_iter()
                         .map(|(t, step)| (t, i + 1, step)),

@@ -8,7 +8,7 @@ use std::collections::BinaryHeap;
 
 use super::generator::{GenerateSpec, Generator};
 use super::{Action, Scenario, WriteKind};
-use crate::bus::{Bus, Fault, LinkConfig, ServerId, DEFAULT_LATENCY_MS};
+use crate::bus::{Bus, Fault, ServerId};
 use crate::engine::splitmix::SplitMix64;
 
 /// One step of the expanded schedule.
@@ -108,9 +108,8 @@ impl Schedule {
             )
         });
         let mut rests = vec![Rest::Steps(topology.collect::<Vec<_>>().into_iter())];
-        let idx = |name: &str| s.server_index(name);
         for (i, action) in s.actions.iter().enumerate() {
-            rests.push(action_rest(action, i, s.seed, &idx).expect("validated scenario"));
+            rests.push(action_rest(action, i, s.seed).expect("validated scenario"));
         }
         let mut schedule = Schedule {
             sources: Vec::with_capacity(rests.len()),
@@ -150,16 +149,10 @@ impl Iterator for Schedule {
 
 /// Action `i`'s steps, to be expanded as they are reached: a load generator's writes one
 /// by one, anything else at once.
-fn action_rest(
-    action: &Action,
-    i: usize,
-    seed: u64,
-    idx: &dyn Fn(&str) -> Option<ServerId>,
-) -> Result<Rest, String> {
-    let server = |name: &str| idx(name).ok_or_else(|| format!("no server named {name:?}"));
+fn action_rest(action: &Action, i: usize, seed: u64) -> Result<Rest, String> {
     Ok(match action {
         Action::Generate {
-            server: name,
+            server,
             write,
             rate,
             keys,
@@ -177,7 +170,7 @@ fn action_rest(
             };
             let at = action.at().max(0) as u64;
             let generator = Generator {
-                server: server(name)?,
+                server: *server,
                 spec,
                 start: at,
                 stop: Some(*stop_at as u64),
@@ -188,7 +181,7 @@ fn action_rest(
             }
         }
         Action::Load {
-            server: name,
+            server,
             rate,
             duration_ms,
             kind,
@@ -198,7 +191,7 @@ fn action_rest(
             multi,
             ..
         } => Rest::Load(LoadSteps {
-            server: server(name)?,
+            server: *server,
             at: action.at().max(0) as u64,
             rate: *rate as u64,
             writes: (*rate as u64) * (*duration_ms as u64) / 1000,
@@ -214,7 +207,7 @@ fn action_rest(
             },
             lines: std::collections::VecDeque::new(),
         }),
-        other => Rest::Steps(action_steps(other, i, seed, idx)?.into_iter()),
+        other => Rest::Steps(action_steps(other, i, seed)?.into_iter()),
     })
 }
 
@@ -266,168 +259,53 @@ impl LoadSteps {
 }
 
 /// The steps one action expands to, as (ms, step), in order. `index` is the action's
-/// place in the file (load generators derive their keys from it); `idx` finds a server's
-/// bus id by name. Shared by the runner and by the page, which records what a person
-/// does as actions and carries them out through here.
-pub fn action_steps(
-    action: &Action,
-    i: usize,
-    seed: u64,
-    idx: &dyn Fn(&str) -> Option<ServerId>,
-) -> Result<Vec<(u64, Step)>, String> {
-    for (_, name) in action.servers() {
-        if idx(name).is_none() {
-            return Err(format!("no server named {name:?}"));
-        }
-    }
-    let idx = |name: &str| idx(name).expect("checked above");
+/// place in the file (load generators derive their keys from it). Shared by the runner and
+/// by the page, which records what a person does as actions and carries them out through
+/// here. The error is a server's configuration the bus would refuse.
+pub fn action_steps(action: &Action, i: usize, seed: u64) -> Result<Vec<(u64, Step)>, String> {
     let at = action.at().max(0) as u64;
-    let mut out: Vec<(u64, Step)> = Vec::new();
+    let one = |step: Step| Ok(vec![(at, step)]);
     match action {
-        Action::Command { server, line, .. } => out.push((
-            at,
-            Step::Command {
-                server: idx(server),
-                line: line.clone(),
-            },
-        )),
-        Action::Replicaof { server, master, .. } => out.push((
-            at,
-            Step::Replicaof {
-                server: idx(server),
-                master: master.as_deref().map(idx),
-            },
-        )),
-        Action::Cut { a, b, .. } => out.push((
-            at,
-            Step::Fault(Fault::Cut {
-                a: idx(a),
-                b: idx(b),
-            }),
-        )),
-        Action::Heal { a, b, .. } => out.push((
-            at,
-            Step::Fault(Fault::Heal {
-                a: idx(a),
-                b: idx(b),
-            }),
-        )),
-        Action::Sever {
-            a, b, detect_ms, ..
-        } => out.push((
-            at,
-            Step::Fault(Fault::Sever {
-                a: idx(a),
-                b: idx(b),
-                detect_ms: *detect_ms as u64,
-            }),
-        )),
-        Action::Partition { a, b, .. } => {
-            let (a, b) = (idx(a), idx(b));
-            out.push((at, Step::Fault(Fault::Hold { from: a, to: b })));
-            out.push((at, Step::Fault(Fault::Hold { from: b, to: a })));
-        }
-        Action::PartitionOneWay { from, to, .. } | Action::Hold { from, to, .. } => out.push((
-            at,
-            Step::Fault(Fault::Hold {
-                from: idx(from),
-                to: idx(to),
-            }),
-        )),
-        Action::Release { from, to, .. } => out.push((
-            at,
-            Step::Fault(Fault::Release {
-                from: idx(from),
-                to: idx(to),
-            }),
-        )),
-        Action::SetLink {
-            from,
-            to,
-            latency_ms,
-            bandwidth,
-            extra_delay_ms,
-            jitter_ms,
-            both_ways,
-            ..
-        } => {
-            let config = LinkConfig {
-                latency_ms: latency_ms.map_or(DEFAULT_LATENCY_MS, |v| v as u64),
-                bandwidth: bandwidth.map(|v| v as u64),
-                extra_delay_ms: extra_delay_ms.unwrap_or(0) as u64,
-                jitter_ms: jitter_ms.unwrap_or(0) as u64,
+        Action::Command { server, line, .. } => one(Step::Command {
+            server: *server,
+            line: line.clone(),
+        }),
+        Action::Replicaof { server, master, .. } => one(Step::Replicaof {
+            server: *server,
+            master: *master,
+        }),
+        Action::Fault { fault, written, .. } => {
+            let mirror = match *fault {
+                Fault::Hold { from, to } => Some(Fault::Hold { from: to, to: from }),
+                Fault::SetLink { from, to, config } => Some(Fault::SetLink {
+                    from: to,
+                    to: from,
+                    config,
+                }),
+                _ => None,
             };
-            let (from, to) = (idx(from), idx(to));
-            out.push((at, Step::Fault(Fault::SetLink { from, to, config })));
-            if *both_ways {
-                out.push((
-                    at,
-                    Step::Fault(Fault::SetLink {
-                        from: to,
-                        to: from,
-                        config,
-                    }),
-                ));
-            }
+            let mirror = mirror.filter(|_| written.both_ways);
+            Ok(std::iter::once(fault.clone())
+                .chain(mirror)
+                .map(|f| (at, Step::Fault(f)))
+                .collect())
         }
         Action::AddServer {
             name, port, config, ..
         } => {
             let config = super::config_for(&format!("actions[{i}].config"), *port, config)
                 .map_err(|e| e.to_string())?;
-            out.push((
-                at,
-                Step::AddServer {
-                    name: name.clone(),
-                    config: Box::new(config),
-                },
-            ))
+            one(Step::AddServer {
+                name: name.clone(),
+                config: Box::new(config),
+            })
         }
-        Action::Remove { server, .. } => out.push((
-            at,
-            Step::Remove {
-                server: idx(server),
-            },
-        )),
+        Action::Remove { server, .. } => one(Step::Remove { server: *server }),
         Action::Generate { .. } | Action::Load { .. } => {
-            let mut rest = action_rest(action, i, seed, &|name| Some(idx(name)))?;
-            out.extend(std::iter::from_fn(|| rest.next()));
+            let mut rest = action_rest(action, i, seed)?;
+            Ok(std::iter::from_fn(|| rest.next()).collect())
         }
-        Action::Crash { server, .. } => out.push((
-            at,
-            Step::Fault(Fault::Crash {
-                server: idx(server),
-            }),
-        )),
-        Action::Restart {
-            server, with_rdb, ..
-        } => out.push((
-            at,
-            Step::Fault(Fault::Restart {
-                server: idx(server),
-                from_disk: *with_rdb,
-            }),
-        )),
-        Action::Save { server, .. } => out.push((
-            at,
-            Step::Fault(Fault::Save {
-                server: idx(server),
-            }),
-        )),
-        Action::Pause { server, .. } => out.push((
-            at,
-            Step::Fault(Fault::Pause {
-                server: idx(server),
-            }),
-        )),
-        Action::Resume { server, .. } => out.push((
-            at,
-            Step::Fault(Fault::Resume {
-                server: idx(server),
-            }),
-        )),
     }
-    Ok(out)
 }
 
 /// The load generators' keys and values, from the scenario seed.

@@ -21,7 +21,7 @@ use super::player::Player;
 use super::runner::{self, PlayThrough, Progress};
 use super::schedule::{action_steps, apply_step, Step};
 use super::{Action, Scenario, ScenarioError};
-use crate::bus::{Bus, EPOCH_MS};
+use crate::bus::{Bus, ServerId, EPOCH_MS};
 
 /// One thing the person did.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,9 +111,15 @@ impl Session {
                 return Ok(());
             }
         }
-        let idx = |name: &str| bus.servers().iter().position(|s| s.name == name);
+        if let Some((_, id)) = action
+            .servers()
+            .into_iter()
+            .find(|&(_, id)| id >= bus.servers().len())
+        {
+            return Err(format!("no server s{id}"));
+        }
         let index = self.base.actions.len() + self.user.len();
-        let steps = action_steps(&action, index, self.base.seed, &idx)?;
+        let steps = action_steps(&action, index, self.base.seed)?;
         let position = bus.position();
         let rewrites = bus.timeline_rewrites();
         // Acting in the past replaces the recorded future: the script's steps that were in
@@ -148,11 +154,11 @@ impl Session {
     pub fn start_generator(
         &mut self,
         bus: &mut Bus,
-        server: usize,
+        server: ServerId,
         spec: GenerateSpec,
     ) -> Result<(), String> {
         spec.check()?;
-        let Some(name) = bus.servers().get(server).map(|s| s.name.clone()) else {
+        let Some(name) = bus.servers().get(server).map(|s| &s.name) else {
             return Err(format!("no server s{server}"));
         };
         if bus.is_removed(server) {
@@ -161,7 +167,7 @@ impl Session {
         let at = bus.elapsed_ms() as i64;
         let action = Action::Generate {
             at,
-            server: name,
+            server,
             write: spec.write,
             rate: spec.rate as i64,
             keys: spec.keys as i64,

@@ -156,7 +156,7 @@ mod tests {
         ] {
             let mut action = Action::Load {
                 at,
-                server: "m".into(),
+                server: 0,
                 rate,
                 duration_ms: 3_600_000,
                 kind: super::super::WriteKind::String,

@@ -468,15 +468,9 @@ impl Sim {
 
     /// A line typed into a server's console.
     pub(crate) fn act_command(&self, server: ServerId, line: &str) -> Result<(), String> {
-        let name = self
-            .bus()
-            .servers()
-            .get(server)
-            .map(|s| s.name.clone())
-            .ok_or_else(|| format!("no server s{server}"))?;
         self.act(scenario::Action::Command {
             at: 0,
-            server: name,
+            server,
             line: line.to_string(),
         })
     }
@@ -979,10 +973,17 @@ mod tests {
     /// A scenario that takes many slices to open: a load for a virtual minute.
     fn long_run() -> Scenario {
         let mut s = Sim::example();
-        s.actions.push(
-            serde_json::from_str(r#"{"do": "load", "at": 6000, "server": "master", "rate": 200, "duration_ms": 60000, "type": "string", "keys": 500, "value_bytes": 64}"#)
-                .unwrap(),
-        );
+        s.actions.push(scenario::Action::Load {
+            at: 6000,
+            server: 0,
+            rate: 200,
+            duration_ms: 60000,
+            kind: scenario::WriteKind::String,
+            keys: 500,
+            value_bytes: 64,
+            ttl_ms: None,
+            multi: false,
+        });
         s.validate().unwrap();
         s
     }

@@ -160,8 +160,10 @@ fn golden_links_open_to_their_frozen_scenarios_forever() {
 fn every_action_kind_appears_in_a_golden_link() {
     // serde lists an enum's variants in its "unknown variant" error; the list follows the
     // Action enum without naming each kind here.
-    let probe =
-        serde_json::from_str::<Action>(r#"{"do": "no such kind"}"#).expect_err("not a kind");
+    let probe = Scenario::from_json(
+        r#"{"version": 1, "seed": 1, "servers": [{"name": "m", "port": 1}], "actions": [{"do": "no such kind"}]}"#,
+    )
+    .expect_err("not a kind");
     let listed = probe.to_string();
     let kinds: BTreeSet<String> = listed
         .split('`')
@@ -175,13 +177,9 @@ fn every_action_kind_appears_in_a_golden_link() {
     );
     let mut used = BTreeSet::new();
     for g in golden() {
-        for a in &g.scenario.actions {
-            used.insert(
-                serde_json::to_value(a).unwrap()["do"]
-                    .as_str()
-                    .unwrap()
-                    .to_string(),
-            );
+        let written = serde_json::to_value(&g.scenario).unwrap();
+        for a in written["actions"].as_array().into_iter().flatten() {
+            used.insert(a["do"].as_str().unwrap().to_string());
         }
     }
     let missing: Vec<&String> = kinds.difference(&used).collect();
@@ -438,6 +436,7 @@ fn an_oversized_link_or_payload_is_refused_without_unpacking_it_all() {
 #[test]
 fn a_scenario_too_big_for_a_link_is_refused_when_encoding() {
     let mut scenario = Scenario::from_json(&SMALL.replace("-5", "5")).unwrap();
+    let m = scenario.server_index("m").unwrap();
     // Incompressible command lines: 3 000 of 64 pseudo-random characters.
     let mut x: u64 = 1;
     for i in 0..3_000 {
@@ -451,7 +450,7 @@ fn a_scenario_too_big_for_a_link_is_refused_when_encoding() {
             .collect();
         scenario.actions.push(Action::Command {
             at: 10 + i,
-            server: "m".into(),
+            server: m,
             line: format!("SET k{i} {word}"),
         });
     }

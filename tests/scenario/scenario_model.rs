@@ -504,179 +504,93 @@ fn page_action_errors_name_their_field() {
     }
 }
 
-/// Action's reader is written by hand (src/scenario/action_json.rs) and its writer is
-/// serde's derive: every kind, with each optional field set and with none, reads back as
-/// written, and the kinds written are the kinds the reader lists.
+/// Actions are read and written by hand (src/scenario/json.rs), servers named in the file
+/// and addressed by id in the scenario: every kind, with each optional field set and with
+/// none, is written back byte for byte as it was read, and the kinds written are the kinds
+/// the reader lists.
 #[test]
 fn every_action_kind_reads_back_what_is_written() {
-    use replscope::scenario::generator::GenerateWrite;
-    use replscope::scenario::WriteKind;
-    let s = |text: &str| text.to_string();
-    let config = std::collections::BTreeMap::from([(s("repl-backlog-size"), s("1mb"))]);
-    let actions = vec![
-        Action::Command {
-            at: 1,
-            server: s("a"),
-            line: s("SET k v"),
-        },
-        Action::Replicaof {
-            at: 2,
-            server: s("a"),
-            master: Some(s("b")),
-        },
-        Action::Replicaof {
-            at: 2,
-            server: s("a"),
-            master: None,
-        },
-        Action::Cut {
-            at: 3,
-            a: s("a"),
-            b: s("b"),
-        },
-        Action::Heal {
-            at: 4,
-            a: s("a"),
-            b: s("b"),
-        },
-        Action::Sever {
-            at: 5,
-            a: s("a"),
-            b: s("b"),
-            detect_ms: 7,
-        },
-        Action::Sever {
-            at: 5,
-            a: s("a"),
-            b: s("b"),
-            detect_ms: 0,
-        },
-        Action::Partition {
-            at: 6,
-            a: s("a"),
-            b: s("b"),
-        },
-        Action::PartitionOneWay {
-            at: 7,
-            from: s("a"),
-            to: s("b"),
-        },
-        Action::Hold {
-            at: 8,
-            from: s("a"),
-            to: s("b"),
-        },
-        Action::Release {
-            at: 9,
-            from: s("a"),
-            to: s("b"),
-        },
-        Action::SetLink {
-            at: 10,
-            from: s("a"),
-            to: s("b"),
-            latency_ms: Some(3),
-            bandwidth: Some(4),
-            extra_delay_ms: Some(5),
-            jitter_ms: Some(6),
-            both_ways: true,
-        },
-        Action::SetLink {
-            at: 10,
-            from: s("a"),
-            to: s("b"),
-            latency_ms: None,
-            bandwidth: None,
-            extra_delay_ms: None,
-            jitter_ms: None,
-            both_ways: false,
-        },
-        Action::Crash {
-            at: 11,
-            server: s("a"),
-        },
-        Action::Restart {
-            at: 12,
-            server: s("a"),
-            with_rdb: true,
-        },
-        Action::Save {
-            at: 13,
-            server: s("a"),
-        },
-        Action::Pause {
-            at: 14,
-            server: s("a"),
-        },
-        Action::Resume {
-            at: 15,
-            server: s("a"),
-        },
-        Action::AddServer {
-            at: 16,
-            name: s("c"),
-            port: 6390,
-            config: config.clone(),
-        },
-        Action::AddServer {
-            at: 16,
-            name: s("c"),
-            port: 6390,
-            config: Default::default(),
-        },
-        Action::Remove {
-            at: 17,
-            server: s("c"),
-        },
-        Action::Generate {
-            at: 18,
-            server: s("a"),
-            write: GenerateWrite::SetEx,
-            rate: 10,
-            keys: 5,
-            value_size: 3,
-            ttl_s: 4,
-            stop_at: 900,
-        },
-        Action::Load {
-            at: 19,
-            server: s("a"),
-            rate: 10,
-            duration_ms: 100,
-            kind: WriteKind::Zset,
-            keys: 2,
-            value_bytes: 9,
-            ttl_ms: Some(50),
-            multi: true,
-        },
-        Action::Load {
-            at: 19,
-            server: s("a"),
-            rate: 10,
-            duration_ms: 100,
-            kind: WriteKind::Mixed,
-            keys: 2,
-            value_bytes: 8,
-            ttl_ms: None,
-            multi: false,
-        },
+    use replscope::bus::Fault;
+    use replscope::scenario::Written;
+    let texts = [
+        r#"{"do":"command","at":1,"server":"a","line":"SET k v"}"#,
+        r#"{"do":"replicaof","at":2,"server":"a","master":"b"}"#,
+        r#"{"do":"replicaof","at":2,"server":"a"}"#,
+        r#"{"do":"cut","at":3,"a":"a","b":"b"}"#,
+        r#"{"do":"heal","at":4,"a":"a","b":"b"}"#,
+        r#"{"do":"sever","at":5,"a":"a","b":"b","detect_ms":7}"#,
+        r#"{"do":"sever","at":5,"a":"a","b":"b","detect_ms":0}"#,
+        r#"{"do":"partition","at":6,"a":"a","b":"b"}"#,
+        r#"{"do":"partition_one_way","at":7,"from":"a","to":"b"}"#,
+        r#"{"do":"hold","at":8,"from":"a","to":"b"}"#,
+        r#"{"do":"release","at":9,"from":"a","to":"b"}"#,
+        r#"{"do":"set_link","at":10,"from":"a","to":"b","latency_ms":3,"bandwidth":4,"extra_delay_ms":5,"jitter_ms":6,"both_ways":true}"#,
+        r#"{"do":"set_link","at":10,"from":"a","to":"b"}"#,
+        r#"{"do":"set_link","at":10,"from":"b","to":"a","latency_ms":1,"extra_delay_ms":0,"jitter_ms":0}"#,
+        r#"{"do":"crash","at":11,"server":"a"}"#,
+        r#"{"do":"restart","at":12,"server":"a","with_rdb":true}"#,
+        r#"{"do":"save","at":13,"server":"a"}"#,
+        r#"{"do":"pause","at":14,"server":"a"}"#,
+        r#"{"do":"resume","at":15,"server":"a"}"#,
+        r#"{"do":"add_server","at":16,"name":"c","port":6390,"config":{"repl-backlog-size":"1mb"}}"#,
+        r#"{"do":"add_server","at":16,"name":"d","port":6391}"#,
+        r#"{"do":"remove","at":17,"server":"d"}"#,
+        r#"{"do":"generate","at":18,"server":"c","write":"set_ex","rate":10,"keys":5,"value_size":3,"ttl_s":4,"stop_at":900}"#,
+        r#"{"do":"load","at":19,"server":"a","rate":10,"duration_ms":100,"type":"zset","keys":2,"value_bytes":9,"ttl_ms":50,"multi":true}"#,
+        r#"{"do":"load","at":19,"server":"a","rate":10,"duration_ms":100,"type":"mixed","keys":2,"value_bytes":8}"#,
     ];
-    let mut kinds = std::collections::BTreeSet::new();
-    for action in &actions {
-        let text = serde_json::to_string(action).unwrap();
-        assert_eq!(
-            &serde_json::from_str::<Action>(&text).unwrap(),
-            action,
-            "{text}"
-        );
-        kinds.insert(
-            serde_json::to_value(action).unwrap()["do"]
+    let file = |actions: &[&str]| {
+        format!(
+            r#"{{"version":1,"seed":1,"servers":[{{"name":"a","port":1}},{{"name":"b","port":2}}],"actions":[{}]}}"#,
+            actions.join(",")
+        )
+    };
+    let whole = file(&texts);
+    let s = Scenario::from_json(&whole).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(serde_json::to_string(&s).unwrap(), whole);
+
+    // Servers by id: the listed ones, then those added in the order they join.
+    let plain = |at, fault| Action::Fault {
+        at,
+        fault,
+        written: Written::default(),
+    };
+    assert_eq!(s.actions[3], plain(3, Fault::Cut { a: 0, b: 1 }));
+    assert_eq!(
+        s.actions[7],
+        Action::Fault {
+            at: 6,
+            fault: Fault::Hold { from: 0, to: 1 },
+            written: Written {
+                both_ways: true,
+                partition: true,
+                ..Written::default()
+            },
+        }
+    );
+    assert_eq!(
+        s.actions[15],
+        plain(
+            12,
+            Fault::Restart {
+                server: 0,
+                from_disk: true
+            }
+        )
+    );
+    assert_eq!(s.actions[21], Action::Remove { at: 17, server: 3 });
+    assert!(matches!(s.actions[22], Action::Generate { server: 2, .. }));
+
+    let kinds: std::collections::BTreeSet<String> = texts
+        .iter()
+        .map(|t| {
+            serde_json::from_str::<serde_json::Value>(t).unwrap()["do"]
                 .as_str()
                 .unwrap()
-                .to_string(),
-        );
-    }
-    let listed = serde_json::from_str::<Action>(r#"{"do": "no such kind"}"#)
+                .to_string()
+        })
+        .collect();
+    let listed = Scenario::from_json(&file(&[r#"{"do": "no such kind"}"#]))
         .unwrap_err()
         .to_string();
     let listed: std::collections::BTreeSet<String> = listed
@@ -687,39 +601,50 @@ fn every_action_kind_reads_back_what_is_written() {
         .collect();
     assert_eq!(kinds, listed);
 
-    // The defaults the format documents, when a field is left out or null.
-    let read = |text: &str| serde_json::from_str::<Action>(text).unwrap();
+    // The defaults the format documents, when a field is left out or null, written out.
+    let read = |text: &str| {
+        let s = Scenario::from_json(&file(&[text])).unwrap_or_else(|e| panic!("{e}"));
+        serde_json::to_string(&s).unwrap()
+    };
     assert_eq!(
         read(r#"{"do": "sever", "at": 5, "a": "a", "b": "b"}"#),
-        actions[6]
+        file(&[texts[6]])
     );
     assert_eq!(
         read(r#"{"do": "set_link", "at": 10, "from": "a", "to": "b", "latency_ms": null}"#),
-        actions[12]
+        file(&[texts[12]])
     );
     assert_eq!(
         read(
             r#"{"at": 19, "do": "load", "server": "a", "rate": 10, "duration_ms": 100, "type": "mixed", "keys": 2}"#
         ),
-        actions[23]
+        file(&[texts[24]])
     );
-    let generate = read(
+    let generate = Scenario::from_json(&file(&[
         r#"{"do": "generate", "at": 18, "server": "a", "write": "set", "rate": 10, "keys": 5, "value_size": 3, "stop_at": 900}"#,
-    );
+    ]))
+    .unwrap();
     assert!(
-        matches!(generate, Action::Generate { ttl_s: 10, .. }),
+        matches!(generate.actions[0], Action::Generate { ttl_s: 10, .. }),
         "{generate:?}"
     );
 
     // Straight from the text, as the page reads, a repeated field is refused.
-    let twice =
-        serde_json::from_str::<Action>(r#"{"do": "crash", "at": 5, "at": 6, "server": "a"}"#)
-            .unwrap_err()
-            .to_string();
+    let twice = serde_json::from_str::<Scenario>(&file(&[
+        r#"{"do": "crash", "at": 5, "at": 6, "server": "a"}"#,
+    ]))
+    .unwrap_err()
+    .to_string();
     assert!(twice.starts_with("duplicate field `at`"), "{twice}");
-    let twice =
-        serde_json::from_str::<Action>(r#"{"do": "crash", "server": "a", "do": "save", "at": 5}"#)
-            .unwrap_err()
-            .to_string();
+    let twice = serde_json::from_str::<Scenario>(&file(&[
+        r#"{"do": "crash", "server": "a", "do": "save", "at": 5}"#,
+    ]))
+    .unwrap_err()
+    .to_string();
     assert!(twice.starts_with("duplicate field `do`"), "{twice}");
+    // A server no action may name, and one named before it is there.
+    let unknown = Scenario::from_json(&file(&[r#"{"do": "crash", "at": 5, "server": "z"}"#]))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(unknown, "actions[0].server: unknown server \"z\"");
 }

@@ -4,7 +4,7 @@
 //! runner `replscope-sim run` uses, shows the page's log entry for entry.
 #![cfg(not(target_arch = "wasm32"))]
 
-use replscope::bus::{Bus, EPOCH_MS};
+use replscope::bus::{Bus, Fault, ServerId, EPOCH_MS};
 use replscope::scenario::generate::random_scenario;
 use replscope::scenario::generator::{GenerateSpec, GenerateWrite};
 use replscope::scenario::runner::run;
@@ -21,10 +21,16 @@ fn example() -> Scenario {
     .unwrap()
 }
 
-fn command(server: &str, line: &str) -> Action {
+/// The example's servers by id, and the one the session adds.
+const MASTER: ServerId = 0;
+const REPLICA_1: ServerId = 1;
+const REPLICA_2: ServerId = 2;
+const SERVER_4: ServerId = 3;
+
+fn command(server: ServerId, line: &str) -> Action {
     Action::Command {
         at: 0,
-        server: server.into(),
+        server,
         line: line.into(),
     }
 }
@@ -65,15 +71,14 @@ fn a_page_session_replays_from_its_scenario() {
         session.advance(bus, until);
     };
     advance(&mut session, &mut bus, 7_000);
-    session.act(&mut bus, command("master", "SET a 1")).unwrap();
+    session.act(&mut bus, command(MASTER, "SET a 1")).unwrap();
     session
         .act(
             &mut bus,
-            Action::Cut {
-                at: 0,
-                a: "master".into(),
-                b: "replica-1".into(),
-            },
+            Action::fault(Fault::Cut {
+                a: MASTER,
+                b: REPLICA_1,
+            }),
         )
         .unwrap();
     let spec = GenerateSpec {
@@ -89,11 +94,10 @@ fn a_page_session_replays_from_its_scenario() {
     session
         .act(
             &mut bus,
-            Action::Heal {
-                at: 0,
-                a: "master".into(),
-                b: "replica-1".into(),
-            },
+            Action::fault(Fault::Heal {
+                a: MASTER,
+                b: REPLICA_1,
+            }),
         )
         .unwrap();
     session
@@ -112,8 +116,8 @@ fn a_page_session_replays_from_its_scenario() {
             &mut bus,
             Action::Replicaof {
                 at: 0,
-                server: "server-4".into(),
-                master: Some("replica-2".into()),
+                server: SERVER_4,
+                master: Some(REPLICA_2),
             },
         )
         .unwrap();
@@ -133,15 +137,13 @@ fn a_page_session_replays_from_its_scenario() {
             &mut bus,
             Action::Remove {
                 at: 0,
-                server: "replica-2".into(),
+                server: REPLICA_2,
             },
         )
         .unwrap();
     // Refusals record nothing.
-    assert!(session
-        .act(&mut bus, command("replica-2", "GET a"))
-        .is_err());
-    assert!(session.act(&mut bus, command("nobody", "GET a")).is_err());
+    assert!(session.act(&mut bus, command(REPLICA_2, "GET a")).is_err());
+    assert!(session.act(&mut bus, command(9, "GET a")).is_err());
     advance(&mut session, &mut bus, 500);
     assert_replays(&session, &bus);
 }
@@ -151,11 +153,11 @@ fn acting_in_the_past_drops_the_later_actions_and_keeps_the_script() {
     let (mut session, mut bus) = Session::start(example()).unwrap();
     session.advance(&mut bus, EPOCH_MS + 7_000);
     session
-        .act(&mut bus, command("master", "SET early 1"))
+        .act(&mut bus, command(MASTER, "SET early 1"))
         .unwrap();
     session.advance(&mut bus, EPOCH_MS + 8_000);
     session
-        .act(&mut bus, command("master", "SET late 1"))
+        .act(&mut bus, command(MASTER, "SET late 1"))
         .unwrap();
     session.advance(&mut bus, EPOCH_MS + 12_000);
 
@@ -167,7 +169,7 @@ fn acting_in_the_past_drops_the_later_actions_and_keeps_the_script() {
         .unwrap();
     bus.jump_to(early).unwrap();
     session
-        .act(&mut bus, command("master", "SET instead 1"))
+        .act(&mut bus, command(MASTER, "SET instead 1"))
         .unwrap();
     session.advance(&mut bus, EPOCH_MS + 12_000);
     let lines: Vec<String> = bus.log().iter().map(|e| e.line()).collect();
@@ -189,7 +191,7 @@ fn acting_in_the_past_drops_the_later_actions_and_keeps_the_script() {
     bus.jump_to(early).unwrap();
     let before = bus.moves_recorded();
     assert!(session
-        .act(&mut bus, command("master", "GET \"unbalanced"))
+        .act(&mut bus, command(MASTER, "GET \"unbalanced"))
         .is_err());
     assert_eq!(bus.moves_recorded(), before);
     bus.jump_to_end();
@@ -213,9 +215,7 @@ fn a_generator_cut_by_a_fork_resends_its_later_batches() {
     session.advance(&mut bus, EPOCH_MS + 10_000);
     let middle = bus.log().iter().rposition(|e| e.time <= 8_000).unwrap();
     bus.jump_to(middle).unwrap();
-    session
-        .act(&mut bus, command("replica-1", "GET x"))
-        .unwrap();
+    session.act(&mut bus, command(REPLICA_1, "GET x")).unwrap();
     assert!(
         session.running_generator().is_some(),
         "the stop was in the discarded future"

@@ -54,7 +54,7 @@ pub enum TopologyAction {
 /// What `action` means as scenario actions (none when there is nothing to do), or why
 /// it cannot be done.
 pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Vec<Action>, String> {
-    let name = |id: ServerId| bus.server(id).name.clone();
+    let name = |id: ServerId| &bus.server(id).name;
     let one = |a: Action| Ok(vec![a]);
     match action {
         TopologyAction::AddServer => {
@@ -76,10 +76,7 @@ pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Vec<Action>, String> {
                 return Err("The playground keeps at least one server.".into());
             }
             check_shown(bus, id)?;
-            one(Action::Remove {
-                at: 0,
-                server: name(id),
-            })
+            one(Action::Remove { at: 0, server: id })
         }
         TopologyAction::ReplicaOf { server, master } => {
             check_shown(bus, server)?;
@@ -96,7 +93,7 @@ pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Vec<Action>, String> {
             // Typed, so the server's transcript shows it.
             one(Action::Command {
                 at: 0,
-                server: name(server),
+                server,
                 line,
             })
         }
@@ -110,7 +107,7 @@ pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Vec<Action>, String> {
                         latency_ms: ms,
                         ..now
                     };
-                    out.push(set_link(&name(from), &name(to), config));
+                    out.push(Action::fault(Fault::SetLink { from, to, config }));
                 }
             }
             Ok(out)
@@ -122,90 +119,28 @@ pub fn plan(bus: &Bus, action: TopologyAction) -> Result<Vec<Action>, String> {
                 _ => {}
             }
             let down = |id: ServerId| !bus.is_up(id);
-            let at = 0;
-            one(match fault {
-                Fault::Cut { a, b } => Action::Cut {
-                    at,
-                    a: name(a),
-                    b: name(b),
-                },
-                Fault::Heal { a, b } => Action::Heal {
-                    at,
-                    a: name(a),
-                    b: name(b),
-                },
-                Fault::Sever { a, b, detect_ms } => Action::Sever {
-                    at,
-                    a: name(a),
-                    b: name(b),
-                    detect_ms: detect_ms as i64,
-                },
+            match fault {
                 Fault::Hold { from, to } if bus.is_held(from, to) => return Ok(vec![]),
-                Fault::Hold { from, to } => Action::PartitionOneWay {
-                    at,
-                    from: name(from),
-                    to: name(to),
-                },
                 Fault::Release { from, to } if !bus.is_held(from, to) => return Ok(vec![]),
-                Fault::Release { from, to } => Action::Release {
-                    at,
-                    from: name(from),
-                    to: name(to),
-                },
-                Fault::SetLink { from, to, config } => set_link(&name(from), &name(to), config),
                 Fault::Crash { server } if down(server) => {
                     return Err(format!("{} is already down.", name(server)));
                 }
-                Fault::Crash { server } => Action::Crash {
-                    at,
-                    server: name(server),
-                },
-                Fault::Restart { server, from_disk } => Action::Restart {
-                    at,
-                    server: name(server),
-                    with_rdb: from_disk,
-                },
                 Fault::Pause { server } if down(server) || bus.is_paused(server) => {
                     return Err(format!(
                         "{} is not running, so it cannot be paused.",
                         name(server)
                     ));
                 }
-                Fault::Pause { server } => Action::Pause {
-                    at,
-                    server: name(server),
-                },
                 Fault::Resume { server } if !bus.is_paused(server) => {
                     return Err(format!("{} is not paused.", name(server)));
                 }
-                Fault::Resume { server } => Action::Resume {
-                    at,
-                    server: name(server),
-                },
                 Fault::Save { server } if down(server) => {
                     return Err(format!("{} is down: nothing to save.", name(server)));
                 }
-                Fault::Save { server } => Action::Save {
-                    at,
-                    server: name(server),
-                },
-            })
+                _ => {}
+            }
+            one(Action::fault(fault))
         }
-    }
-}
-
-/// One direction of a link set as `config`, as a scenario writes it (the defaults left
-/// out).
-fn set_link(from: &str, to: &str, config: LinkConfig) -> Action {
-    Action::SetLink {
-        at: 0,
-        from: from.to_string(),
-        to: to.to_string(),
-        latency_ms: Some(config.latency_ms as i64),
-        bandwidth: config.bandwidth.map(|v| v as i64),
-        extra_delay_ms: (config.extra_delay_ms > 0).then_some(config.extra_delay_ms as i64),
-        jitter_ms: (config.jitter_ms > 0).then_some(config.jitter_ms as i64),
-        both_ways: false,
     }
 }
 
