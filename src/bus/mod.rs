@@ -177,7 +177,16 @@ pub enum Fault {
 impl Fault {
     /// The servers it acts on.
     pub fn servers(&self) -> Vec<ServerId> {
-        match *self {
+        self.clone()
+            .servers_mut()
+            .into_iter()
+            .map(|id| *id)
+            .collect()
+    }
+
+    /// The servers it acts on, in the order of [`Fault::servers`], to renumber them.
+    pub fn servers_mut(&mut self) -> Vec<&mut ServerId> {
+        match self {
             Fault::Cut { a, b } | Fault::Heal { a, b } | Fault::Sever { a, b, .. } => vec![a, b],
             Fault::Hold { from, to }
             | Fault::Release { from, to }

@@ -8,17 +8,17 @@
 //! [`checker::Checker`] watches replication's invariants; [`generate`] makes random
 //! scenarios from a seed and shrinks failing ones.
 //!
-//! The format is JSON ([`json`]), versioned by [`FORMAT_VERSION`]. Everything that
+//! The format is JSON ([`action_json`]), versioned by [`FORMAT_VERSION`]. Everything that
 //! reaches the runner has passed [`Scenario::validate`], which names the first bad field
 //! (`servers[2].port: duplicate port 6381`) and bounds every size ([`limits`]), so no input
 //! makes a run panic or run away.
 
+mod action_json;
 pub mod budget;
 pub mod checker;
 pub mod generate;
 pub mod generator;
 pub mod guided;
-mod json;
 pub mod player;
 pub mod runner;
 pub mod schedule;
@@ -92,7 +92,7 @@ pub mod limits {
     pub const MAX_DATASET_KEYS: u64 = 100_000;
 }
 
-/// A whole scenario. Its JSON form ([`json`]) names servers where this addresses them by id.
+/// A whole scenario. Its JSON form ([`action_json`]) names servers where this addresses them by id.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
     /// [`FORMAT_VERSION`] of the file.
@@ -145,7 +145,7 @@ pub struct Link {
 /// Something that happens at a virtual time (`at`, ms from the start of the run), on
 /// servers addressed by their id on the bus: `servers` in order, then those `add_server`
 /// brings, in the order they join ([`Scenario::server_index`]). Names are the file's way to
-/// address them: [`json`] turns them into ids once, as a scenario is read, and back as it is
+/// address them: [`action_json`] turns them into ids once, as a scenario is read, and back as it is
 /// written, so from a click in the page to the bus a server is one id.
 ///
 /// Besides commands, REPLICAOF and load, every fault the bus can inject is an action, as
@@ -331,7 +331,11 @@ impl Action {
             }
             Action::Fault { fault, .. } => fault.servers(),
         };
-        json::server_fields(self).iter().copied().zip(ids).collect()
+        action_json::server_fields(self)
+            .iter()
+            .copied()
+            .zip(ids)
+            .collect()
     }
 
     /// The servers the action acts on, in the order its fields name them (the one it adds
@@ -346,19 +350,7 @@ impl Action {
             Action::Replicaof { server, master, .. } => {
                 std::iter::once(server).chain(master.as_mut()).collect()
             }
-            Action::Fault { fault, .. } => match fault {
-                Fault::Cut { a, b } | Fault::Heal { a, b } | Fault::Sever { a, b, .. } => {
-                    vec![a, b]
-                }
-                Fault::Hold { from, to }
-                | Fault::Release { from, to }
-                | Fault::SetLink { from, to, .. } => vec![from, to],
-                Fault::Crash { server }
-                | Fault::Restart { server, .. }
-                | Fault::Pause { server }
-                | Fault::Resume { server }
-                | Fault::Save { server } => vec![server],
-            },
+            Action::Fault { fault, .. } => fault.servers_mut(),
         }
     }
 
@@ -477,7 +469,7 @@ fn too_narrow(bw: i64) -> String {
 }
 
 /// A delay field in ms: at most [`limits::MAX_LINK_DELAY_MS`] (a negative one is refused
-/// as the file is read, [`json`]).
+/// as the file is read, [`action_json`]).
 fn check_delay(path: String, ms: u64) -> Result<(), ScenarioError> {
     if ms > limits::MAX_LINK_DELAY_MS as u64 {
         return Err(err(

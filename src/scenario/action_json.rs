@@ -609,6 +609,15 @@ impl Serialize for Named<'_, [Action]> {
     }
 }
 
+/// Writes fields of a `$variant` action that are always written, named as they are.
+macro_rules! always {
+    ($out:ident, $action:ident, $variant:ident: $($field:ident)*) => {
+        if let Action::$variant { $($field,)* .. } = $action {
+            $($out.serialize_field(stringify!($field), $field)?;)*
+        }
+    };
+}
+
 impl Serialize for Named<'_, Action> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let Named(action, names) = *self;
@@ -655,37 +664,18 @@ impl Serialize for Named<'_, Action> {
                     out.serialize_field("config", config)?;
                 }
             }
-            Action::Generate {
-                write,
-                rate,
-                keys,
-                value_size,
-                ttl_s,
-                stop_at,
-                ..
-            } => {
-                out.serialize_field("write", write)?;
-                out.serialize_field("rate", rate)?;
-                out.serialize_field("keys", keys)?;
-                out.serialize_field("value_size", value_size)?;
-                out.serialize_field("ttl_s", ttl_s)?;
-                out.serialize_field("stop_at", stop_at)?;
+            Action::Generate { .. } => {
+                always! { out, action, Generate: write rate keys value_size ttl_s stop_at }
             }
             Action::Load {
-                rate,
-                duration_ms,
                 kind,
-                keys,
-                value_bytes,
                 ttl_ms,
                 multi,
                 ..
             } => {
-                out.serialize_field("rate", rate)?;
-                out.serialize_field("duration_ms", duration_ms)?;
+                always! { out, action, Load: rate duration_ms }
                 out.serialize_field("type", kind)?;
-                out.serialize_field("keys", keys)?;
-                out.serialize_field("value_bytes", value_bytes)?;
+                always! { out, action, Load: keys value_bytes }
                 if let Some(ttl_ms) = ttl_ms {
                     out.serialize_field("ttl_ms", ttl_ms)?;
                 }
