@@ -35,6 +35,17 @@ use super::{
 };
 use crate::bus::{Fault, LinkConfig, ServerId, DEFAULT_LATENCY_MS};
 
+/// `Kind::$name` for whichever of the listed `$ty::$name` variants `$value` is; the match
+/// arms after `;` take the others.
+macro_rules! same_name {
+    ($value:expr, $ty:ident: $($name:ident)*; $($others:tt)*) => {
+        match $value {
+            $($ty::$name { .. } => Kind::$name,)*
+            $($others)*
+        }
+    };
+}
+
 /// The `do` of an action. Its derive gives serde's `unknown variant` message listing
 /// every kind, in this order, and writes each kind's name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,29 +121,15 @@ impl Kind {
         }
     }
 
-    /// How the file writes `action`.
+    /// How the file writes `action`: the kind of the same name as its variant (or its
+    /// fault's), but for a hold written as a partition.
     fn of(action: &Action) -> Kind {
-        match action {
-            Action::Command { .. } => Kind::Command,
-            Action::Replicaof { .. } => Kind::Replicaof,
-            Action::AddServer { .. } => Kind::AddServer,
-            Action::Remove { .. } => Kind::Remove,
-            Action::Generate { .. } => Kind::Generate,
-            Action::Load { .. } => Kind::Load,
+        same_name! { action, Action: Command Replicaof AddServer Remove Generate Load;
             Action::Fault { fault, written, .. } => match fault {
-                Fault::Cut { .. } => Kind::Cut,
-                Fault::Heal { .. } => Kind::Heal,
-                Fault::Sever { .. } => Kind::Sever,
                 Fault::Hold { .. } if written.both_ways => Kind::Partition,
                 Fault::Hold { .. } if written.partition => Kind::PartitionOneWay,
-                Fault::Hold { .. } => Kind::Hold,
-                Fault::Release { .. } => Kind::Release,
-                Fault::SetLink { .. } => Kind::SetLink,
-                Fault::Crash { .. } => Kind::Crash,
-                Fault::Restart { .. } => Kind::Restart,
-                Fault::Save { .. } => Kind::Save,
-                Fault::Pause { .. } => Kind::Pause,
-                Fault::Resume { .. } => Kind::Resume,
+                fault => same_name! { fault, Fault:
+                    Cut Heal Sever Hold Release SetLink Crash Restart Save Pause Resume; },
             },
         }
     }
