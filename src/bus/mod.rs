@@ -647,7 +647,7 @@ impl Bus {
     pub fn in_flight(&self) -> Vec<InFlight> {
         let mut out: Vec<InFlight> = Vec::new();
         let mut queued: Vec<&world::Queued> = self.world.queue.iter().map(|r| &r.0).collect();
-        queued.sort();
+        crate::engine::sort::sort(&mut queued);
         for q in queued {
             if let Pending::Deliver {
                 to,

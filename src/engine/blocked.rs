@@ -82,7 +82,7 @@ impl Node {
                 (deadline < self.now).then_some((deadline, c))
             })
             .collect();
-        due.sort();
+        super::sort::sort(&mut due);
         for (_, conn) in due {
             let Some(offset) = self
                 .clients

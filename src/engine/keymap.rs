@@ -195,8 +195,7 @@ impl<V: Clone> KeyMap<V> {
     /// Every key with its entry, in ascending key order (what a `BTreeMap` walk gives).
     pub fn iter(&self) -> std::vec::IntoIter<(&Vec<u8>, &V)> {
         let mut all: Vec<(&Vec<u8>, &V)> = self.iter_unordered().collect();
-        // Keys are unique: an unstable sort is as deterministic as a stable one.
-        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        super::sort::sort_by(&mut all, |a, b| a.0.cmp(b.0));
         all.into_iter()
     }
 

@@ -25,6 +25,7 @@ pub mod rdb;
 pub mod replication;
 pub mod resp;
 pub mod shared_vec;
+pub mod sort;
 pub mod splitmix;
 
 use std::collections::{BTreeMap, VecDeque};

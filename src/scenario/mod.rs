@@ -589,7 +589,7 @@ impl Scenario {
                 _ => None,
             })
             .collect();
-        added.sort_by_key(|(i, ..)| (self.actions[*i].at(), *i));
+        crate::engine::sort::sort_by_key(&mut added, |(i, ..)| (self.actions[*i].at(), *i));
         added
     }
 

@@ -13,6 +13,7 @@ use super::components::share::{page_address, GuidePicker, Share};
 use super::components::timeline::Timeline;
 use super::components::topology::Topology;
 use super::embed::{use_host, EmbedOptions, Panel};
+use super::guide_file::use_guide_file;
 use super::model::inspect::inspect_view;
 use super::page::Opening;
 use super::state::{Action, Sim};
@@ -88,6 +89,7 @@ pub fn app(props: &AppProps) -> Html {
     });
 
     use_host(props.embed.clone(), &sim, dispatch.clone());
+    use_guide_file(sim.guide_to_fetch(), dispatch.clone());
 
     // An embed shows the panels its host asked for; the page shows them all.
     let embed = props.embed.as_ref();

@@ -3,6 +3,7 @@
 mod app;
 pub mod components;
 pub mod embed;
+mod guide_file;
 pub mod model;
 pub mod opening;
 pub mod page;

@@ -3,14 +3,17 @@
 //! under [`SLICE_MS`] of wall-clock time, with the page drawn and answering between
 //! slices and a progress line shown ([`OpeningView`]). The run opened is the one
 //! `replscope-sim run` makes of the same scenario: slicing changes when the moves are
-//! made, never which.
+//! made, never which. In the page a guided scenario's run starts before its file is
+//! here (the page fetches the file: it does not carry them), showing as opening, and plays
+//! once the file arrives ([`OpeningRun::fetched`]).
 
 use yew::Callback;
 
 use crate::bus::Bus;
+use crate::scenario::guided::Guided;
 use crate::scenario::runner::Progress;
 use crate::scenario::session::{PlayingThrough, Session};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{share_link, Scenario, ScenarioError};
 use crate::ui::embed::protocol::Outbound;
 
 /// Wall-clock milliseconds of play-through per slice: one frame's worth. The page must
@@ -43,7 +46,10 @@ pub struct Waiting {
 
 /// A run being opened.
 pub struct OpeningRun {
-    playing: PlayingThrough,
+    /// `None` while the guided scenario's file is fetched.
+    playing: Option<PlayingThrough>,
+    /// The guided scenario being opened, if it is one.
+    guide: Option<&'static Guided>,
     /// The events to open at (`None`: the first narration step, or the end).
     pub step: Option<u64>,
     /// "the shared run", "the guided scenario “…”": for the progress line.
@@ -70,7 +76,8 @@ impl OpeningRun {
     ) -> Result<OpeningRun, ScenarioError> {
         let playing = Session::playing_through(scenario)?;
         Ok(OpeningRun {
-            playing,
+            playing: Some(playing),
+            guide: None,
             step,
             what,
             link: None,
@@ -82,18 +89,68 @@ impl OpeningRun {
         })
     }
 
+    /// The guided scenario `guide`, to be played through once its file is here
+    /// ([`OpeningRun::fetched`]); its link goes to the address bar once open.
+    pub fn guide(guide: &'static Guided) -> OpeningRun {
+        OpeningRun {
+            playing: None,
+            guide: Some(guide),
+            step: None,
+            what: format!("the guided scenario \u{201c}{}\u{201d}", guide.title),
+            link: None,
+            waiting: None,
+            play: false,
+            slices: 0,
+            stage: Stage::Playing,
+            played: None,
+        }
+    }
+
+    /// The guided scenario whose file this run waits for, if it does.
+    pub fn fetching(&self) -> Option<&'static str> {
+        self.guide.filter(|_| self.playing.is_none()).map(|g| g.id)
+    }
+
+    /// The guided scenario's file (or why the page could not fetch it): the run is set up
+    /// from it, or the error is the sentence saying why it cannot open.
+    pub fn fetched(&mut self, file: Result<&str, &str>) -> Result<(), String> {
+        let Some(guide) = self.guide.filter(|_| self.playing.is_none()) else {
+            return Ok(());
+        };
+        let title = guide.title;
+        let file = file.map_err(|why| {
+            format!("The guided scenario \u{201c}{title}\u{201d} could not be fetched: {why}.")
+        })?;
+        let playing = Scenario::from_json(file).and_then(|scenario| {
+            self.link = Some(share_link::encode(&share_link::SharedRun {
+                scenario: scenario.clone(),
+                step: None,
+            }));
+            Session::playing_through(scenario)
+        });
+        let playing = playing.map_err(|e| {
+            format!("The guided scenario \u{201c}{title}\u{201d} could not be opened: {e}")
+        })?;
+        self.playing = Some(playing);
+        Ok(())
+    }
+
     /// Plays on for about `budget_ms` of wall-clock time; returns whether the run is ready
     /// to be shown (played through, and at the event to open at). With an unbounded budget
-    /// it does everything at once.
+    /// it does everything at once. While its file is fetched it does nothing, and counts
+    /// no slice: the page asks for the next slice when the file arrives.
     pub fn slice(&mut self, budget_ms: f64) -> bool {
+        let Some(playing) = self.playing.as_mut() else {
+            return false;
+        };
         self.slices += 1;
         let start = wall_ms();
         let whole = budget_ms.is_infinite();
         if self.stage == Stage::Playing {
             loop {
-                if self.playing.run_some(MOVES_PER_LOOK) {
+                if playing.run_some(MOVES_PER_LOOK) {
                     self.stage = Stage::Seeking;
-                    self.played = Some(self.playing.progress());
+                    self.played = Some(playing.progress());
                     break;
                 }
                 if wall_ms() - start >= budget_ms {
@@ -105,7 +162,7 @@ impl OpeningRun {
             }
         }
         if self.stage == Stage::Seeking {
-            self.seek();
+            seek(playing, self.step);
             self.stage = Stage::Ready;
             if !whole {
                 return false;
@@ -114,29 +171,10 @@ impl OpeningRun {
         true
     }
 
-    /// Moves the played-through run to the event it opens at: the one the link names, or
-    /// the last one at or before a guided scenario's first narration step, or the end.
-    fn seek(&mut self) {
-        let step = self.step;
-        let base = self.playing.base();
-        let servers = base.servers.len();
-        let start = base.narration.first().map(|n| n.at.max(0) as u64);
-        let bus = self.playing.bus_mut();
-        let events = match (step, start) {
-            (Some(step), _) => usize::try_from(step).unwrap_or(usize::MAX),
-            (None, Some(at)) => bus.timeline().partition_point(|e| e.time <= at),
-            (None, None) => bus.timeline_len(),
-        };
-        // A run cut short early may have fewer events than servers.
-        let events = events.max(servers.max(1)).min(bus.timeline_len());
-        if events > 0 {
-            let _ = bus.jump_to(events - 1);
-        }
-    }
-
-    /// Plays the rest in one go (tests, and whoever can wait).
+    /// Plays the rest in one go (tests, and whoever can wait); a run waiting for its file
+    /// stays waiting.
     pub fn finish(&mut self) {
-        while !self.slice(f64::INFINITY) {}
+        while self.playing.is_some() && !self.slice(f64::INFINITY) {}
     }
 
     /// Played through and at the event to open at.
@@ -144,29 +182,67 @@ impl OpeningRun {
         self.stage == Stage::Ready
     }
 
-    /// The scenario being opened.
-    pub fn base(&self) -> &Scenario {
-        self.playing.base()
+    /// The title of the scenario being opened.
+    pub fn title(&self) -> Option<String> {
+        match (&self.playing, self.guide) {
+            (Some(playing), _) => playing.base().title.clone(),
+            (None, guide) => guide.map(|g| g.title.to_string()),
+        }
     }
 
     /// What the page shows while the run opens.
     pub fn view(&self) -> OpeningView {
-        let p = self.played.unwrap_or_else(|| self.playing.progress());
+        let Some(playing) = &self.playing else {
+            return OpeningView {
+                what: self.what.clone(),
+                percent: 0,
+                now_ms: 0,
+                end_ms: 0,
+                converging: false,
+                fetching: true,
+            };
+        };
+        let p = self.played.unwrap_or_else(|| playing.progress());
         OpeningView {
             what: self.what.clone(),
             percent: p.percent(),
             now_ms: p.now_ms,
             end_ms: p.end_ms,
             converging: p.converging,
+            fetching: false,
         }
     }
 
     /// The session and bus played through, and the sentence to show if the run was cut
     /// short.
     pub fn into_parts(self) -> (Session, Bus, Option<String>) {
-        let (session, bus) = self.playing.into_parts();
+        // Only a run `slice` called ready is taken apart, and it plays only once its file
+        // is here.
+        let (session, bus) = self
+            .playing
+            .expect("a run is played through before it is shown")
+            .into_parts();
         let sentence = stopped_sentence(&bus);
         (session, bus, sentence)
+    }
+}
+
+/// Moves the played-through run to the event it opens at: `step`, the one the link names,
+/// or the last one at or before a guided scenario's first narration step, or the end.
+fn seek(playing: &mut PlayingThrough, step: Option<u64>) {
+    let base = playing.base();
+    let servers = base.servers.len();
+    let start = base.narration.first().map(|n| n.at.max(0) as u64);
+    let bus = playing.bus_mut();
+    let events = match (step, start) {
+        (Some(step), _) => usize::try_from(step).unwrap_or(usize::MAX),
+        (None, Some(at)) => bus.timeline().partition_point(|e| e.time <= at),
+        (None, None) => bus.timeline_len(),
+    };
+    // A run cut short early may have fewer events than servers.
+    let events = events.max(servers.max(1)).min(bus.timeline_len());
+    if events > 0 {
+        let _ = bus.jump_to(events - 1);
     }
 }
 
@@ -190,13 +266,17 @@ pub struct OpeningView {
     pub end_ms: u64,
     /// The actions are done; replicas are catching up.
     pub converging: bool,
+    /// The guided scenario's file is still on its way (nothing played yet).
+    pub fetching: bool,
 }
 
 impl OpeningView {
     /// "Opening the shared run… 42 % (t = 8.4 s of 20.0 s)".
     pub fn text(&self) -> String {
         let (now, end) = (seconds(self.now_ms), seconds(self.end_ms));
-        let detail = if self.converging {
+        let detail = if self.fetching {
+            "fetching its file".to_string()
+        } else if self.converging {
             format!("t = {now}; replicas catching up, at most until {end}")
         } else {
             format!("t = {now} of {end}")
@@ -250,6 +330,7 @@ mod tests {
             now_ms: 8_432,
             end_ms: 20_000,
             converging: false,
+            fetching: false,
         };
         assert_eq!(
             view.text(),
@@ -266,6 +347,18 @@ mod tests {
         assert_eq!(
             view.text(),
             "Opening the shared run… 99 % (t = 21.3 s; replicas catching up, at most until 80.0 s)"
+        );
+        let view = OpeningView {
+            what: "the guided scenario \u{201c}The full-sync loop\u{201d}".into(),
+            percent: 0,
+            now_ms: 0,
+            end_ms: 0,
+            converging: false,
+            fetching: true,
+        };
+        assert_eq!(
+            view.text(),
+            "Opening the guided scenario \u{201c}The full-sync loop\u{201d}… 0 % (fetching its file)"
         );
     }
 }

@@ -84,6 +84,12 @@ pub enum Action {
     CloseShare,
     /// Opens a guided scenario by id, at its first narration step.
     OpenGuide(String),
+    /// The file of the guided scenario being opened, fetched by the page, or why it could
+    /// not be ("the server answered 404").
+    GuideFetched {
+        id: String,
+        file: Result<String, String>,
+    },
     /// Opens a scenario (a share link's), at `step` events.
     Open {
         scenario: Box<Scenario>,
@@ -261,22 +267,44 @@ impl Sim {
         sim
     }
 
-    /// The guided scenario `id`, ready to be played through, with its link for the address bar.
+    /// The guided scenario `id`, ready to be played through, with its link for the address
+    /// bar. In the page its file is still to be fetched ([`Action::GuideFetched`]).
     pub fn guide_opening(id: &str) -> Result<OpeningRun, String> {
-        let scenario = scenario::guided::scenario(id)
+        let guide = scenario::guided::get(id)
             .ok_or_else(|| format!("There is no guided scenario {id:?}."))?;
-        let what = match &scenario.title {
-            Some(title) => format!("the guided scenario \u{201c}{title}\u{201d}"),
-            None => "the guided scenario".to_string(),
+        let run = OpeningRun::guide(guide);
+        // Natively the files are compiled in.
+        #[cfg(not(target_arch = "wasm32"))]
+        let run = {
+            let mut run = run;
+            run.fetched(Ok(guide.json))?;
+            run
         };
-        let link = scenario::share_link::encode(&scenario::share_link::SharedRun {
-            scenario: scenario.clone(),
-            step: None,
-        });
-        let mut run = OpeningRun::new(scenario, None, what)
-            .map_err(|e| format!("The guided scenario {id:?} could not be opened: {e}"))?;
-        run.link = Some(link);
         Ok(run)
+    }
+
+    /// The guided scenario file the run being opened waits for (for the page to fetch).
+    pub fn guide_to_fetch(&self) -> Option<&'static str> {
+        self.opening_run()?.fetching()
+    }
+
+    /// The file of guided scenario `id` arrived, or why it did not: the run waiting for it
+    /// plays on, or is dropped with the sentence saying why (a file for a run no longer
+    /// opening is dropped).
+    fn guide_fetched(&mut self, id: &str, file: Result<String, String>) {
+        let arrived = match self.opening_run() {
+            Some(mut run) if run.fetching() == Some(id) => {
+                run.fetched(file.as_deref().map_err(String::as_str))
+            }
+            _ => return,
+        };
+        match arrived {
+            Ok(()) => self.open_slice(opening::SLICE_MS),
+            Err(why) => {
+                self.cancel_opening(&why);
+                self.notice = Some(why);
+            }
+        }
     }
 
     /// Starts opening `run` in slices, the first one now (a short run opens at once). A run
@@ -357,7 +385,7 @@ impl Sim {
     /// The title of what is shown, or of what is opening.
     pub fn title(&self) -> Option<String> {
         match self.opening_run() {
-            Some(run) => run.base().title.clone(),
+            Some(run) => run.title(),
             None => self.session().base().title.clone(),
         }
     }
@@ -634,6 +662,7 @@ impl Sim {
                     Err(e) => self.notice = Some(format!("This scenario could not be opened: {e}")),
                 }
             }
+            Action::GuideFetched { id, file } => self.guide_fetched(&id, file),
             Action::OpenSlice => self.open_slice(opening::SLICE_MS),
             Action::CancelOpening => {
                 self.cancel_opening("The person watching cancelled it before it opened.")
@@ -1049,6 +1078,70 @@ mod tests {
         sim.apply(Action::CancelOpening);
         assert!(sim.opening_view().is_none());
         assert_eq!((sim.run, sim.session().base().actions.len()), (0, 0));
+    }
+
+    /// What the page does (natively the files are compiled in, so `Sim::guide_opening`
+    /// never waits): a guided scenario's run shows as opening until its file arrives.
+    #[test]
+    fn a_guided_scenario_waits_for_its_file_then_opens_or_says_why_not() {
+        let guide = scenario::guided::get("first-sync").unwrap();
+        let mut sim = Sim::new();
+        sim.begin_opening(OpeningRun::guide(guide));
+        assert_eq!(sim.guide_to_fetch(), Some("first-sync"));
+        let view = sim.opening_view().unwrap();
+        assert!(view.fetching, "{view:?}");
+        assert_eq!(sim.title().as_deref(), Some(guide.title));
+        sim.apply(Action::OpenSlice);
+        assert_eq!(
+            sim.opening_slices(),
+            Some(0),
+            "no slice runs before the file"
+        );
+        // Another guide's file (a fetch that outlived its run) changes nothing.
+        sim.apply(Action::GuideFetched {
+            id: "full-sync-loop".into(),
+            file: Ok(scenario::guided::get("full-sync-loop").unwrap().json.into()),
+        });
+        assert_eq!(sim.guide_to_fetch(), Some("first-sync"));
+        sim.apply(Action::GuideFetched {
+            id: "first-sync".into(),
+            file: Ok(guide.json.into()),
+        });
+        assert_eq!(sim.guide_to_fetch(), None);
+        while sim.opening_view().is_some() {
+            sim.apply(Action::OpenSlice);
+        }
+        assert_eq!(
+            Some(sim.session().base().clone()),
+            scenario::guided::scenario("first-sync")
+        );
+        assert!(sim.opened_link.is_some() && sim.notice.is_none() && sim.run == 1);
+
+        let mut sim = Sim::new();
+        sim.begin_opening(OpeningRun::guide(guide));
+        sim.apply(Action::GuideFetched {
+            id: "first-sync".into(),
+            file: Err("the server answered 404".into()),
+        });
+        assert!(sim.opening.is_none());
+        assert_eq!(
+            sim.notice.as_deref(),
+            Some("The guided scenario \u{201c}First sync: a replica attaches\u{201d} could not be fetched: the server answered 404.")
+        );
+        sim.begin_opening(OpeningRun::guide(guide));
+        sim.apply(Action::GuideFetched {
+            id: "first-sync".into(),
+            file: Ok("<!doctype html>".into()),
+        });
+        assert!(sim.opening.is_none());
+        assert!(
+            sim.notice.as_deref().is_some_and(|n| n.starts_with(
+                "The guided scenario \u{201c}First sync: a replica attaches\u{201d} could not be opened: "
+            )),
+            "{:?}",
+            sim.notice
+        );
+        assert_eq!(sim.run, 0, "the example stays");
     }
 
     #[test]

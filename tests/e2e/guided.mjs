@@ -2,7 +2,7 @@
 //
 //   BASE_URL=http://127.0.0.1:PORT/ node tests/e2e/guided.mjs
 //
-// For each file in src/scenario/guided/ (the same files the page compiles in): open
+// For each file in src/scenario/guided/ (the same files the page fetches): open
 // ?guide=<id>, check the title and the first step, press "Next" through every step and
 // check the text and the step counter each time, then go to the end of the run and
 // check each server's INFO replication against its checks' `info` (`<id>.checks.json`:
@@ -102,6 +102,32 @@ await run(async (context) => {
     await page.screenshot({ path: join(SHOTS, 'guided-bad-link.png') });
     const drawn = await page.locator('.topo-node').count();
     return (text.includes('could not be opened') && drawn === 3) || `${drawn} servers, notice: ${text}`;
+  });
+  // The page fetches a guide's file (guided/<id>.json) when it opens one: a slow file shows
+  // the run opening; a missing one leaves the example with one sentence saying why.
+  await step('a guide shows as opening while its file is on its way', async () => {
+    await page.route('**/guided/*.json', async (route) => {
+      await new Promise((r) => setTimeout(r, 1_500));
+      await route.continue();
+    });
+    await page.goto(`${BASE_URL}?guide=first-sync`);
+    const opening = (await page.locator('.opening-text').innerText({ timeout: 1_000 })).trim();
+    await page.screenshot({ path: join(SHOTS, 'guided-fetching.png') });
+    await page.locator('.narration').waitFor({ timeout: 15_000 });
+    await page.unroute('**/guided/*.json');
+    return opening === 'Opening the guided scenario \u201cFirst sync: a replica attaches\u201d… 0 % (fetching its file)' || opening;
+  });
+  await step('a guide whose file does not come leaves the example with a message', async () => {
+    await page.route('**/guided/*.json', (route) => route.fulfill({ status: 404, body: '' }));
+    await page.goto(`${BASE_URL}?guide=first-sync`);
+    await page.locator('.page-notice').waitFor({ timeout: 15_000 });
+    const text = (await page.locator('.page-notice p').innerText()).trim();
+    await page.screenshot({ path: join(SHOTS, 'guided-file-missing.png') });
+    await page.unroute('**/guided/*.json');
+    const drawn = await page.locator('.topo-node').count();
+    const opening = await page.locator('.opening').count();
+    const want = 'The guided scenario \u201cFirst sync: a replica attaches\u201d could not be fetched: the server answered 404.';
+    return (text === want && drawn === 3 && opening === 0) || `${drawn} servers, ${opening} opening, notice: ${text}`;
   });
   check('no uncaught page errors', errors.length === 0, errors.join(' | '));
 });

@@ -55,6 +55,11 @@ fn the_list_is_complete_and_in_teaching_order() {
         checked.expect.log_contains.clear();
         assert_eq!(guided::scenario(id), Some(checked), "{id}");
         assert!(guided::exists(id), "{id}");
+        // The page's menu shows the title compiled into it, without the file.
+        assert_eq!(
+            guided::scenario(id).unwrap().title.as_deref(),
+            Some(g.title)
+        );
     }
     assert_eq!(guided::scenario("no-such-scenario"), None);
     assert!(!guided::exists("no-such-scenario"));

@@ -24,14 +24,23 @@ pub async fn mount_opening(opening: replscope::ui::page::Opening) -> Element {
     .await
 }
 
-/// A fresh app in its own `<div>` with these props (an opening, embed options).
+/// A fresh app in its own `<div>` with these props (an opening, embed options), the guided
+/// scenarios' files served to it ([`serve_guides`]).
 pub async fn mount_with(props: AppProps) -> Element {
+    serve_guides(GUIDE_FILES, 0);
+    let root = render(props).await;
+    opened(&root).await;
+    root
+}
+
+/// A fresh app in its own `<div>` with these props, whatever the page's `fetch` answers,
+/// as first drawn (a run it opens may still be opening).
+pub async fn render(props: AppProps) -> Element {
     let doc = web_sys::window().unwrap().document().unwrap();
     let root = doc.create_element("div").unwrap();
     doc.body().unwrap().append_child(&root).unwrap();
     yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
     yew::scheduler::flush().await;
-    opened(&root).await;
     root
 }
 
@@ -150,4 +159,88 @@ pub async fn step(root: &Element, seconds: u32) {
     for _ in 0..seconds {
         click(root, ".step").await;
     }
+}
+
+/// The guided scenarios' files, compiled into the tests: the page fetches them
+/// (`guided/<id>.json`, copied beside it by trunk), and the test runner's server has none.
+pub const GUIDE_FILES: &[(&str, &str)] = &[
+    (
+        "first-sync",
+        include_str!("../../src/scenario/guided/first-sync.json"),
+    ),
+    (
+        "brief-cut-partial-resync",
+        include_str!("../../src/scenario/guided/brief-cut-partial-resync.json"),
+    ),
+    (
+        "backlog-too-small",
+        include_str!("../../src/scenario/guided/backlog-too-small.json"),
+    ),
+    (
+        "full-sync-loop",
+        include_str!("../../src/scenario/guided/full-sync-loop.json"),
+    ),
+    (
+        "failover-psync2",
+        include_str!("../../src/scenario/guided/failover-psync2.json"),
+    ),
+    (
+        "failover-psync1",
+        include_str!("../../src/scenario/guided/failover-psync1.json"),
+    ),
+    (
+        "chained-replicas",
+        include_str!("../../src/scenario/guided/chained-replicas.json"),
+    ),
+    (
+        "min-replicas-to-write",
+        include_str!("../../src/scenario/guided/min-replicas-to-write.json"),
+    ),
+    (
+        "read-only-replica",
+        include_str!("../../src/scenario/guided/read-only-replica.json"),
+    ),
+    (
+        "restart-without-persistence",
+        include_str!("../../src/scenario/guided/restart-without-persistence.json"),
+    ),
+    (
+        "silent-one-way-partition",
+        include_str!("../../src/scenario/guided/silent-one-way-partition.json"),
+    ),
+    (
+        "wait-semantics",
+        include_str!("../../src/scenario/guided/wait-semantics.json"),
+    ),
+    (
+        "legacy-sync-cost",
+        include_str!("../../src/scenario/guided/legacy-sync-cost.json"),
+    ),
+];
+
+/// The guided scenario `id`, as the page opens it.
+pub fn guide(id: &str) -> replscope::scenario::Scenario {
+    let (_, json) = GUIDE_FILES
+        .iter()
+        .find(|(i, _)| *i == id)
+        .unwrap_or_else(|| panic!("no guided scenario {id}"));
+    replscope::scenario::Scenario::from_json(json).unwrap()
+}
+
+/// Makes the page's `fetch` answer `guided/<id>.json` with `files`' text and anything else
+/// with a 404, each after `delay_ms`.
+pub fn serve_guides(files: &[(&str, &str)], delay_ms: u32) {
+    let served = js_sys::Object::new();
+    for (id, json) in files {
+        let path = replscope::scenario::guided::path(id);
+        js_sys::Reflect::set(&served, &path.into(), &(*json).into()).unwrap();
+    }
+    let fetch = js_sys::Function::new_with_args(
+        "files, delay, url",
+        "return new Promise(done => setTimeout(() => done(url in files \
+            ? new Response(files[url]) : new Response('', {status: 404})), delay))",
+    );
+    let fetch = fetch.bind2(&wasm_bindgen::JsValue::NULL, &served, &delay_ms.into());
+    let window = web_sys::window().unwrap();
+    js_sys::Reflect::set(&window, &"fetch".into(), &fetch).unwrap();
 }

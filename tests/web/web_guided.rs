@@ -30,7 +30,7 @@ async fn sleep_ms(ms: i32) {
 async fn the_picker_opens_a_narrated_run_and_next_walks_it() {
     let root = mount().await;
     assert!(!exists(&root, ".narration"), "the example has no narration");
-    let first = guided::scenario("brief-cut-partial-resync").unwrap();
+    let first = guide("brief-cut-partial-resync");
     choose(&root, ".guide-select", first.title.as_deref().unwrap()).await;
     assert_eq!(
         text(&root, ".narration-title"),
@@ -112,6 +112,50 @@ async fn share_writes_a_link_that_opens_the_same_run() {
     );
 }
 
+/// The page fetches a guided scenario's file when it opens one: meanwhile it shows it
+/// opening; a file that does not come leaves the run shown, with a sentence saying why.
+#[wasm_bindgen_test]
+async fn a_guided_scenario_shows_as_opening_until_its_file_arrives() {
+    serve_guides(GUIDE_FILES, 300);
+    let root = render(yew::props!(replscope::ui::AppProps {
+        autoplay: false,
+        opening: Opening::from_address("?guide=full-sync-loop", "")
+    }))
+    .await;
+    assert_eq!(
+        text(&root, ".opening-text"),
+        "Opening the guided scenario \u{201c}The full-sync loop\u{201d}… 0 % (fetching its file)"
+    );
+    opened(&root).await;
+    assert_eq!(text(&root, ".narration-title"), "The full-sync loop");
+    assert!(!exists(&root, ".page-notice"));
+
+    serve_guides(&[], 0);
+    choose(&root, ".guide-select", "Writing to a replica").await;
+    assert_eq!(
+        text(&root, ".page-notice p"),
+        "The guided scenario \u{201c}Writing to a replica\u{201d} could not be fetched: the server answered 404."
+    );
+    assert_eq!(
+        text(&root, ".narration-title"),
+        "The full-sync loop",
+        "the run shown stays"
+    );
+
+    let root = render(yew::props!(replscope::ui::AppProps {
+        autoplay: false,
+        opening: Opening::from_address("?guide=first-sync", "")
+    }))
+    .await;
+    opened(&root).await;
+    assert!(
+        text(&root, ".page-notice").contains("could not be fetched"),
+        "{}",
+        text(&root, ".page-notice")
+    );
+    assert_eq!(all(&root, ".topo-node").len(), 3, "the example runs");
+}
+
 #[wasm_bindgen_test]
 async fn a_damaged_link_opens_the_example_with_a_message() {
     let root = mount_opening(Opening::from_address("", "#v1.not-a-link%%")).await;
@@ -141,8 +185,13 @@ fn guided_scenarios_play_in_the_browser_as_natively() {
         guided::ALL.len(),
         "every guided scenario is recorded"
     );
+    assert_eq!(
+        GUIDE_FILES.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        guided::ALL.iter().map(|g| g.id).collect::<Vec<_>>(),
+        "the tests serve every guided scenario's file"
+    );
     for (id, want) in recorded {
-        let scenario = guided::scenario(id).unwrap_or_else(|| panic!("no guided scenario {id}"));
+        let scenario = guide(id);
         let (_, bus) = replscope::scenario::session::Session::play_through(scenario).unwrap();
         assert_eq!(
             bus.log_hash(),

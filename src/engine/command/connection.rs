@@ -189,7 +189,7 @@ impl Node {
     fn all_clients<'a>(&'a self, me: &'a Client) -> Vec<&'a Client> {
         let mut all: Vec<&Client> = self.clients.values().collect();
         all.push(me);
-        all.sort_by_key(|c| c.conn);
+        crate::engine::sort::sort_by_key(&mut all, |c| c.conn);
         all
     }
 

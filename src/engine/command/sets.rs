@@ -446,7 +446,7 @@ fn intersection(sets: &[Option<SetValue>], limit: usize) -> Option<Vec<Vec<u8>>>
         return None;
     }
     let mut sets: Vec<&SetValue> = sets.iter().flatten().collect();
-    sets.sort_by_key(|s| s.len());
+    crate::engine::sort::sort_by_key(&mut sets, |s| s.len());
     let mut out = Vec::new();
     for m in iter_members(sets[0]) {
         if sets[1..].iter().all(|o| set_contains(o, &m)) {

@@ -131,14 +131,6 @@ pub struct GuidePickerProps {
 /// The guided scenarios, by title, in teaching order.
 #[function_component(GuidePicker)]
 pub fn guide_picker(props: &GuidePickerProps) -> Html {
-    let titles = use_memo((), |_| {
-        guided::ALL
-            .iter()
-            .filter_map(|g| {
-                guided::scenario(g.id).map(|s| (g.id, s.title.unwrap_or_else(|| g.id.to_string())))
-            })
-            .collect::<Vec<_>>()
-    });
     let pick = props.dispatch.reform(|e: Event| {
         let select = e.target_unchecked_into::<web_sys::HtmlSelectElement>();
         let id = select.value();
@@ -150,7 +142,7 @@ pub fn guide_picker(props: &GuidePickerProps) -> Html {
             <span class="visually-hidden">{ "Guided scenarios" }</span>
             <select class="guide-select" onchange={pick}>
                 <option value="" selected=true>{ "Guided scenarios…" }</option>
-                { for titles.iter().map(|(id, title)| html! { <option value={*id}>{ title }</option> }) }
+                { for guided::ALL.iter().map(|g| html! { <option value={g.id}>{ g.title }</option> }) }
             </select>
         </label>
     }

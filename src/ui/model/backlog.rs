@@ -16,7 +16,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::bus::{Bus, ServerId};
-use crate::engine::Role;
+use crate::engine::{sort, Role};
 
 use super::stream::{command_name, escape_cut};
 use crate::engine::resp::{scan_command, Scan};
@@ -487,7 +487,7 @@ pub fn backlog_view_cached(bus: &Bus, id: ServerId, cache: &BacklogCache) -> Bac
             }),
         }
     }
-    legend.sort_by_key(|l| l.class);
+    sort::sort_by_key(&mut legend, |l| l.class);
 
     // Merge runs of commands into groups when there are too many to draw one by one.
     let group = parsed.len().div_ceil(MAX_SEGMENTS).max(1);
@@ -535,7 +535,7 @@ pub fn backlog_view_cached(bus: &Bus, id: ServerId, cache: &BacklogCache) -> Bac
                 for &n in &order {
                     counts[n] = 0;
                 }
-                tally.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+                sort::sort_by(&mut tally, |a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
                 let detail = tally
                     .iter()
                     .map(|(n, c)| format!("{n} ×{c}"))

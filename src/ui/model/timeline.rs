@@ -14,7 +14,7 @@ use litemap::LiteMap;
 
 use crate::bus::{quote, Bus, LogEntry, LogKind, LogView, ServerId};
 use crate::engine::resp::{command_args, reply_kind, scan_command, CommandArgs, ReplyKind, Scan};
-use crate::engine::{Event, Role};
+use crate::engine::{sort, Event, Role};
 
 /// The offered speeds, in hundredths of real time (100 = 1×). Hundredths keep 0.25×
 /// exact: virtual time is an integer number of milliseconds, and the hundredths of a
@@ -827,7 +827,7 @@ pub fn diagram_view(bus: &Bus, ui: &TimelineUi) -> DiagramView {
         .flat_map(|e| [send_key(e), 2 * e.index])
         .collect();
     keys.extend(marked.iter().map(|e| 2 * e.index));
-    keys.sort_unstable();
+    sort::sort(&mut keys);
     keys.dedup();
     let row = |k: u64| keys.binary_search(&k).unwrap_or(0);
     let (arrows, marks) = ui.diagram_texts.build(|texts| {

@@ -9,7 +9,7 @@
 
 use crate::bus::{Bus, Fault, InFlight, LinkConfig, ServerId, DEFAULT_LATENCY_MS};
 use crate::engine::replication::LinkStateName;
-use crate::engine::Role;
+use crate::engine::{sort, Role};
 use crate::scenario::Action;
 
 /// The most servers the playground runs at once.
@@ -463,7 +463,7 @@ fn layout(bus: &Bus, ids: &[ServerId]) -> (i32, Vec<(i32, i32)>) {
     };
     let depths: Vec<usize> = ids.iter().map(|&id| depth(id)).collect();
     let mut levels: Vec<usize> = depths.clone();
-    levels.sort_unstable();
+    sort::sort(&mut levels);
     levels.dedup();
     let rows: Vec<Vec<usize>> = levels
         .iter()

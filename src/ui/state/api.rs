@@ -245,6 +245,7 @@ pub fn refused_when_read_only(action: &Action) -> bool {
         | Action::Open { .. }
         | Action::NarrationGo(_)
         | Action::DismissNotice
+        | Action::GuideFetched { .. }
         | Action::OpenSlice
         | Action::CancelOpening
         // Checked request by request (a refused command is answered).
