@@ -210,10 +210,13 @@ impl Node {
     pub(crate) fn set_master(&mut self, host: String, port: u16) {
         let was_master = self.repl.link.is_none();
         if let Some(conn) = self.repl.link.as_ref().and_then(|l| l.conn) {
-            if self.clients.contains_key(&conn) {
+            if let Some(client) = self.clients.remove(&conn) {
                 // Freeing a connected master caches it: we may continue with the new
-                // master if it shares our history.
-                self.close_conn(conn);
+                // master if it shares our history. (Redis forgets the old host first, so
+                // it does not reconnect to it.)
+                self.close_output(conn);
+                self.unwritten.remove(&conn);
+                self.cache_lost_master(client);
             } else {
                 // A handshake or transfer in progress is simply abandoned.
                 self.close_output(conn);
@@ -1026,8 +1029,21 @@ impl Node {
         self.send(conn, encode_command(&[b"REPLCONF", b"ACK", off.as_bytes()]));
     }
 
-    /// The connected master's link broke.
+    /// The connected master's link broke: Redis 7.0 reconnects at once rather than at
+    /// the next cron, which might find the master's backlog already moved on.
     pub(crate) fn on_master_lost(&mut self, client: Client) {
+        self.cache_lost_master(client);
+        if let (Some(link), false) = (&self.repl.link, self.shut_down) {
+            self.log(format!(
+                "Reconnecting to MASTER {}:{}",
+                link.host, link.port
+            ));
+            self.connect_with_master();
+        }
+    }
+
+    /// Redis's `replicationCacheMaster`.
+    fn cache_lost_master(&mut self, client: Client) {
         let Some(link) = self.repl.link.as_mut() else {
             return;
         };
