@@ -88,7 +88,8 @@ impl RdbChild {
             return self.bytes.len();
         }
         let done = now.saturating_sub(self.started_at);
-        (self.bytes.len() as u128 * done as u128 / life as u128) as usize
+        // In f64: exact for any real size and life, and no 128-bit division in the page.
+        (self.bytes.len() as f64 * done as f64 / life as f64) as usize
     }
 }
 
@@ -139,17 +140,22 @@ impl Node {
         )
     }
 
-    /// A diskless child's replicas that are still connected, and whether one of them
-    /// has not yet written all it was handed (the parent then reads no more of the pipe:
-    /// the child waits, as a full pipe makes it).
-    fn pipe_readers(&self) -> (Vec<ConnId>, bool) {
-        let conns = self.child.as_ref().map_or(&[][..], |c| &c.conns);
-        let alive: Vec<ConnId> = conns
-            .iter()
-            .copied()
-            .filter(|c| self.clients.contains_key(c))
-            .collect();
-        let busy = alive.iter().any(|&c| self.unwritten_on(c) > 0);
+    /// How many of a diskless child's replicas are still connected, and whether one of
+    /// them has not yet written all it was handed (the parent then reads no more of the
+    /// pipe: the child waits, as a full pipe makes it).
+    fn pipe_readers(&self) -> (usize, bool) {
+        let Some(child) = &self.child else {
+            return (0, false);
+        };
+        // Before its first read nothing of the pipe is pending (what is queued ahead of
+        // it, `+FULLRESYNC`, Redis wrote straight to the socket).
+        let (mut alive, mut busy) = (0, false);
+        for conn in &child.conns {
+            if self.clients.contains_key(conn) {
+                alive += 1;
+                busy |= child.streamed > 0 && self.unwritten_on(*conn) > 0;
+            }
+        }
         (alive, busy)
     }
 
@@ -166,10 +172,10 @@ impl Node {
         if self.pipe_readers().1 {
             return None;
         }
-        let len = c.bytes.len() as u128;
-        let target = (c.streamed + PIPE_READ_BYTES).min(c.bytes.len()) as u128;
-        let life = (c.ends_at - c.started_at) as u128;
-        Some(c.started_at + (life * target).div_ceil(len) as u64)
+        let len = c.bytes.len() as f64;
+        let target = (c.streamed + PIPE_READ_BYTES).min(c.bytes.len()) as f64;
+        let life = (c.ends_at - c.started_at) as f64;
+        Some(c.started_at + (life * target / len).ceil() as u64)
     }
 
     /// Redis's `rdbPipeReadHandler`: what a diskless child wrote so far goes to the
@@ -188,7 +194,7 @@ impl Node {
         let Some(child) = self.child.as_mut() else {
             return;
         };
-        if alive.is_empty() {
+        if alive == 0 {
             child.killed = true;
             self.log("Diskless rdb transfer, last replica dropped, killing fork child.");
             return;
@@ -199,16 +205,32 @@ impl Node {
         }
         let from = std::mem::replace(&mut child.streamed, upto);
         let bytes = child.bytes[from..upto].to_vec();
-        for &conn in &alive {
-            self.send_slice(conn, &bytes);
+        let mut i = 0;
+        while let Some(conn) = self.child.as_ref().and_then(|c| c.conns.get(i)).copied() {
+            i += 1;
+            if self.clients.contains_key(&conn) {
+                self.send_slice(conn, &bytes);
+                self.payload_progress(conn);
+            }
         }
         if upto == self.child.as_ref().map_or(0, |c| c.bytes.len()) {
             // The child's last line comes before it closes the pipe.
             self.log(COW_LINE);
             self.log(format!(
-                "Diskless rdb transfer, done reading from pipe, {} replicas still up.",
-                alive.len()
+                "Diskless rdb transfer, done reading from pipe, {alive} replicas still up."
             ));
+        }
+    }
+
+    /// A diskless replica's socket took some of the payload (or was handed more): it is
+    /// in a partial write until it has taken everything.
+    pub(crate) fn payload_progress(&mut self, conn: ConnId) {
+        let partial = self.unwritten_on(conn) > 0;
+        let now_secs = self.now / 1000;
+        if let Some(super::ClientRole::Replica(p)) =
+            self.clients.get_mut(&conn).map(|c| &mut c.role)
+        {
+            p.last_partial_write = if partial { now_secs } else { 0 };
         }
     }
 
@@ -246,5 +268,106 @@ impl Node {
         self.replicas_bgsave_done(child.to_sockets, &child.bytes);
         // Start any pending fork at once.
         self.start_pending_fork();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::resp::encode_command;
+    use crate::engine::{Config, ConnId, Event, Input, Node, Output, PeerAddr};
+
+    const T0: u64 = 1_700_000_000_000;
+
+    /// A diskless master (repl-timeout 5 s) holding 300 kB, and a replica that asked for
+    /// a full sync; nothing it was sent is written yet.
+    fn master_and_replica() -> (Node, ConnId) {
+        let config = Config {
+            repl_diskless_sync_delay: 0,
+            repl_timeout: 5,
+            ..Config::default()
+        };
+        let mut n = Node::new(config, T0, 1);
+        let peer = |port| PeerAddr {
+            ip: "127.0.0.1".into(),
+            port,
+        };
+        let writer = n.accept(T0, peer(40000));
+        // Pseudo-random bytes: LZF cannot shrink them.
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let value: Vec<u8> = (0..300_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        n.handle_bytes(T0, writer, &encode_command(&[b"SET", b"big", &value]));
+        let replica = n.accept(T0, peer(40001));
+        let hello = [
+            encode_command(&[b"REPLCONF", b"listening-port", b"6390"]),
+            encode_command(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]),
+            encode_command(&[b"PSYNC", b"?", b"-1"]),
+        ]
+        .concat();
+        n.handle_bytes(T0, replica, &hello);
+        (n, replica)
+    }
+
+    /// Runs the node to `until`, one ms at a time, reporting `rate` bytes a second of
+    /// the replica's as written (0: it reads nothing). Returns the log lines and whether
+    /// the replica's connection was closed.
+    fn run(n: &mut Node, replica: ConnId, until: u64, rate: u64) -> (Vec<String>, bool) {
+        let (mut logs, mut closed, mut owed) = (Vec::new(), false, 0u64);
+        let mut now = n.now;
+        while now < until {
+            now += 1;
+            n.tick(now);
+            while let Some(o) = n.poll_output() {
+                match o {
+                    Output::Event(Event::Log(l)) => logs.push(l),
+                    Output::Close { conn } if conn == replica => closed = true,
+                    Output::Send { conn, data } if conn == replica => owed += data.len() as u64,
+                    _ => {}
+                }
+            }
+            if rate > 0 && now.is_multiple_of(1000) && owed > 0 {
+                let bytes = owed.min(rate);
+                owed -= bytes;
+                n.handle(
+                    now,
+                    Input::Written {
+                        conn: replica,
+                        bytes,
+                    },
+                );
+            }
+        }
+        (logs, closed)
+    }
+
+    #[test]
+    fn a_diskless_replica_that_stops_reading_is_dropped_after_repl_timeout() {
+        let (mut n, replica) = master_and_replica();
+        let (logs, closed) = run(&mut n, replica, T0 + 5_500, 0);
+        assert!(!closed, "{logs:?}");
+        let (logs, closed) = run(&mut n, replica, T0 + 8_000, 0);
+        assert!(closed, "{logs:?}");
+        assert!(logs.contains(&"Disconnecting timedout replica (full sync): 127.0.0.1:6390".into()));
+        assert!(logs
+            .contains(&"Diskless rdb transfer, last replica dropped, killing fork child.".into()));
+    }
+
+    #[test]
+    fn a_diskless_transfer_longer_than_repl_timeout_goes_on_while_bytes_flow() {
+        let (mut n, replica) = master_and_replica();
+        // 20 kB a second: the 300 kB snapshot takes about 15 s, three times repl-timeout.
+        let (logs, closed) = run(&mut n, replica, T0 + 20_000, 20_000);
+        assert!(!closed, "{logs:?}");
+        assert!(
+            logs.contains(&"Background RDB transfer terminated with success".into()),
+            "{logs:?}"
+        );
+        assert!(logs.contains(&"Synchronization with replica 127.0.0.1:6390 succeeded".into()));
     }
 }

@@ -10,17 +10,18 @@ use crate::common;
 
 use common::{redis_installed, wait_until, Client, Kind, ServerProcess};
 
-/// Keys in the master, and the delay per key its child sleeps: a window of seconds.
+/// Keys in the master, and the delay per key its child sleeps: a window of seconds, long
+/// enough to be seen even by a debug build encoding 20 MB at the fork.
 const KEYS: usize = 100;
-const KEY_SAVE_DELAY_US: &str = "20000";
+const KEY_SAVE_DELAY_US: &str = "50000";
 /// Each value is this many pseudo-random bytes, which LZF cannot shrink: the snapshot
 /// (20 MB) is far more than the sockets between the servers hold, so the master stays in
 /// `send_bulk` while the replica does not read.
 const VALUE_BYTES: usize = 200_000;
 
-fn value(i: usize) -> Vec<u8> {
+fn value(i: usize, len: usize) -> Vec<u8> {
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15 ^ (i as u64 + 1);
-    (0..VALUE_BYTES)
+    (0..len)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
@@ -65,7 +66,7 @@ fn full_sync_on(kind: Kind) -> (Timeline, String) {
         c.send(&common::encode(&[
             b"SET",
             format!("k{i}").as_bytes(),
-            &value(i),
+            &value(i, VALUE_BYTES),
         ]));
         assert_eq!(c.read_replies(1), b"+OK\r\n");
     }
@@ -177,6 +178,94 @@ fn a_disk_based_full_sync_goes_wait_bgsave_send_bulk_online_as_in_redis() {
                 "Background saving started by pid ",
                 "DB saved on disk",
                 "Background saving terminated with success",
+                "Synchronization with replica 127.0.0.1:7777 succeeded",
+            ],
+        )
+        .unwrap_or_else(|e| panic!("{who}: {e}"));
+    }
+}
+
+/// Diskless: the child streams to the socket; the replica is `wait_bgsave` until the
+/// child is done, then `online` (no `send_bulk`), and its stream starts at its ACK. Small
+/// values: there is no `send_bulk` to hold, and the mark is searched for in all of it.
+fn diskless_sync_on(kind: Kind) -> (Vec<String>, Vec<u8>, String) {
+    let master = ServerProcess::start(
+        kind,
+        &[
+            "--repl-diskless-sync",
+            "yes",
+            "--repl-diskless-sync-delay",
+            "0",
+        ],
+    );
+    let mut c = master.client();
+    for i in 0..KEYS {
+        c.send(&common::encode(&[
+            b"SET",
+            format!("k{i}").as_bytes(),
+            &value(i, 1000),
+        ]));
+        assert_eq!(c.read_replies(1), b"+OK\r\n");
+    }
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", KEY_SAVE_DELAY_US]),
+        b"+OK\r\n"
+    );
+    let mut replica = master.client();
+    assert_eq!(
+        replica.cmd(&["REPLCONF", "listening-port", "7777"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(
+        replica.cmd(&["REPLCONF", "capa", "eof", "capa", "psync2"]),
+        b"+OK\r\n"
+    );
+    replica.send(&common::encode(&[b"PSYNC", b"?", b"-1"]));
+    let fullresync = replica.read_until_suffix(b"\r\n");
+    assert!(fullresync.trim_ascii_start().starts_with(b"+FULLRESYNC "));
+    let mut states = vec![replica_state(&mut c).expect("a replica")];
+    assert_eq!(c.cmd(&["SET", "during", "the-window"]), b"+OK\r\n");
+    let header = replica.read_until_suffix(b"\r\n");
+    let text = String::from_utf8_lossy(&header).trim().to_string();
+    let mark = text
+        .strip_prefix("$EOF:")
+        .unwrap_or_else(|| panic!("payload header {text:?}"))
+        .to_string();
+    replica.read_until_suffix(mark.as_bytes());
+    wait_until("the replica online", || {
+        let s = replica_state(&mut c)?;
+        if states.last() != Some(&s) {
+            states.push(s.clone());
+        }
+        (s == "online").then_some(())
+    });
+    replica.send(&common::encode(&[b"REPLCONF", b"ACK", b"0"]));
+    let stream_start = replica.read_until_suffix(b"the-window\r\n");
+    (states, stream_start, master.log())
+}
+
+#[test]
+fn a_diskless_full_sync_goes_wait_bgsave_online_and_streams_after_the_ack_as_in_redis() {
+    if !redis_installed() {
+        return;
+    }
+    for kind in [Kind::Redis, Kind::Replscope] {
+        let (states, stream_start, log) = diskless_sync_on(kind);
+        let who = kind.name();
+        assert_eq!(states, ["wait_bgsave", "online"], "{who}");
+        let want = common::encode(&[b"SELECT", b"0"])
+            .into_iter()
+            .chain(common::encode(&[b"SET", b"during", b"the-window"]))
+            .collect::<Vec<u8>>();
+        assert_eq!(common::show(&stream_start), common::show(&want), "{who}");
+        in_order(
+            &log,
+            &[
+                "Starting BGSAVE for SYNC with target: replicas sockets",
+                "Background RDB transfer started by pid ",
+                "Diskless rdb transfer, done reading from pipe, 1 replicas still up.",
+                "Background RDB transfer terminated with success",
+                "Streamed RDB transfer with replica 127.0.0.1:7777 succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming",
                 "Synchronization with replica 127.0.0.1:7777 succeeded",
             ],
         )

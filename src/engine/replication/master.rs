@@ -575,11 +575,8 @@ impl Node {
         }
         let pid = child.pid;
         self.child = Some(child);
-        self.log(if to_sockets {
-            format!("Background RDB transfer started by pid {pid}")
-        } else {
-            format!("Background saving started by pid {pid}")
-        });
+        let what = if to_sockets { "RDB transfer" } else { "saving" };
+        self.log(format!("Background {what} started by pid {pid}"));
         out
     }
 
@@ -831,18 +828,32 @@ impl Node {
         // Replicas that stopped ACKing for repl-timeout seconds are dropped.
         let now_secs = self.now / 1000;
         let timeout = self.config.repl_timeout;
-        let timed_out: Vec<(ConnId, String)> = self
-            .clients
-            .iter()
-            .filter(|(_, c)| {
-                matches!(&c.role, ClientRole::Replica(p) if p.state == ReplicaSyncState::Online && !p.pre_psync
-                    && now_secs.saturating_sub(p.ack_time / 1000) > timeout)
+        // And, only while a diskless child runs, those stuck on its pipe as long: a
+        // replica stuck on a disk snapshot does not hold up the child, one on the pipe does.
+        let pipe = self.child.as_ref().is_some_and(|c| c.to_sockets);
+        let timed_out: Vec<(ConnId, &str, String)> = self
+            .replicas()
+            .filter_map(|(c, p)| {
+                let how = if p.state == ReplicaSyncState::Online
+                    && !p.pre_psync
+                    && now_secs.saturating_sub(p.ack_time / 1000) > timeout
+                {
+                    "streaming"
+                } else if pipe
+                    && p.state == ReplicaSyncState::WaitBgsaveEnd
+                    && p.last_partial_write != 0
+                    && now_secs.saturating_sub(p.last_partial_write) > timeout
+                {
+                    "full"
+                } else {
+                    return None;
+                };
+                Some((c.conn, how, replica_name(c)))
             })
-            .map(|(id, c)| (*id, replica_name(c)))
             .collect();
-        for (conn, name) in timed_out {
+        for (conn, how, name) in timed_out {
             self.log(format!(
-                "Disconnecting timedout replica (streaming sync): {name}"
+                "Disconnecting timedout replica ({how} sync): {name}"
             ));
             self.close_conn(conn);
         }

@@ -158,6 +158,10 @@ pub struct ReplicaPeer {
     /// to the file's last byte that the host has not written yet. It goes online when
     /// they are all written, as Redis's `sendBulkToSlave` does after its last write.
     pub bulk_unwritten: u64,
+    /// Diskless: unix second of the last write of the child's payload that the socket
+    /// did not take whole, 0 once it took everything (Redis's `repl_last_partial_write`):
+    /// a replica stuck there for repl-timeout is dropped; one that reads on is not.
+    pub last_partial_write: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,6 +188,7 @@ impl ReplicaPeer {
             obuf_soft_limit_reached_time: 0,
             pre_psync,
             bulk_unwritten: 0,
+            last_partial_write: 0,
         }
     }
 }

@@ -49,6 +49,7 @@ impl Node {
             .as_ref()
             .is_some_and(|c| c.to_sockets && c.conns.contains(&conn))
         {
+            self.payload_progress(conn);
             self.read_child_pipe();
             return;
         }
