@@ -93,19 +93,21 @@ impl RdbChild {
     }
 }
 
-/// What INFO persistence tells about past BGSAVEs.
-#[derive(Debug, Clone, Default)]
+/// What INFO persistence tells about past BGSAVEs (plain numbers: a node is cloned for
+/// every checkpoint of a run).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct SaveStats {
     /// Children forked so far.
     pub forks: u64,
     /// The last BGSAVE failed (`rdb_last_bgsave_status:err`).
     pub last_failed: bool,
-    /// Seconds the last BGSAVE took (-1 before any).
-    pub last_secs: Option<u64>,
-    /// Unix seconds of the last successful save (`LASTSAVE`); `None`: the start.
-    pub last_save: Option<u64>,
-    /// The last child's life (unix ms), for a reader drawing its window.
-    pub last_window: Option<(u64, u64)>,
+    /// Seconds the last BGSAVE took, -1 before any.
+    pub last_secs: i64,
+    /// Unix seconds of the last successful save (`LASTSAVE`); 0: none since the start.
+    pub last_save: u64,
+    /// The last child's life (unix ms, fork and reaping), for a reader drawing its
+    /// window; (0, 0) before any.
+    pub last_window: (u64, u64),
 }
 
 impl Node {
@@ -250,8 +252,8 @@ impl Node {
         let Some(child) = self.child.take() else {
             return;
         };
-        self.saves.last_secs = Some(now / 1000 - child.started_at / 1000);
-        self.saves.last_window = Some((child.started_at, now));
+        self.saves.last_secs = (now / 1000 - child.started_at / 1000) as i64;
+        self.saves.last_window = (child.started_at, now);
         if child.killed {
             // SIGUSR1: not an error for the save status.
             self.log("Background transfer terminated by signal 10");
@@ -262,7 +264,7 @@ impl Node {
             self.log("DB saved on disk");
             self.log(COW_LINE);
             self.log("Background saving terminated with success");
-            self.saves.last_save = Some(now / 1000);
+            self.saves.last_save = now / 1000;
             self.saves.last_failed = false;
         }
         self.replicas_bgsave_done(child.to_sockets, &child.bytes);

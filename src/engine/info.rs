@@ -399,9 +399,9 @@ impl Node {
              module_fork_in_progress:0\r\n\
              module_fork_last_cow_size:0\r\n",
             self.child.is_some() as u8,
-            s.last_save.unwrap_or(self.started_at / 1000),
+            s.last_save.max(self.started_at / 1000),
             if s.last_failed { "err" } else { "ok" },
-            s.last_secs.map_or(-1, |t| t as i64),
+            s.last_secs,
         )
     }
 

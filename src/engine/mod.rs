@@ -333,7 +333,10 @@ impl Node {
             unwritten: litemap::LiteMap::new(),
             recent_max_output: [0; PEAK_SLOTS],
             child: None,
-            saves: Default::default(),
+            saves: child::SaveStats {
+                last_secs: -1,
+                ..Default::default()
+            },
         };
         node.log(format!(
             "Redis version={REDIS_VERSION}, bits=64, replscope engine, just started"

@@ -210,13 +210,14 @@ impl Node {
     pub(crate) fn set_master(&mut self, host: String, port: u16) {
         let was_master = self.repl.link.is_none();
         if let Some(conn) = self.repl.link.as_ref().and_then(|l| l.conn) {
-            if let Some(client) = self.clients.remove(&conn) {
+            if self.clients.contains_key(&conn) {
                 // Freeing a connected master caches it: we may continue with the new
-                // master if it shares our history. (Redis forgets the old host first, so
-                // it does not reconnect to it.)
-                self.close_output(conn);
-                self.unwritten.remove(&conn);
-                self.cache_lost_master(client);
+                // master if it shares our history. Redis forgets the old host first, so
+                // it does not reconnect to it: the link lets go of the connection first.
+                if let Some(link) = self.repl.link.as_mut() {
+                    link.conn = None;
+                }
+                self.close_conn(conn);
             } else {
                 // A handshake or transfer in progress is simply abandoned.
                 self.close_output(conn);
@@ -1031,9 +1032,11 @@ impl Node {
 
     /// The connected master's link broke: Redis 7.0 reconnects at once rather than at
     /// the next cron, which might find the master's backlog already moved on.
+    /// (Not when REPLICAOF let go of it: the link had no connection any more.)
     pub(crate) fn on_master_lost(&mut self, client: Client) {
+        let linked = self.repl.link.as_ref().is_some_and(|l| l.conn.is_some());
         self.cache_lost_master(client);
-        if let (Some(link), false) = (&self.repl.link, self.shut_down) {
+        if let (Some(link), true, false) = (&self.repl.link, linked, self.shut_down) {
             self.log(format!(
                 "Reconnecting to MASTER {}:{}",
                 link.host, link.port
