@@ -165,29 +165,43 @@ mod tests {
             hz: 1,
             ..Config::default()
         };
-        let mut n = Node::new(config, T0, 1);
-        n.tick(T0);
+        // A second early, so that the snapshot's child is done by the cron at T0.
+        let mut n = Node::new(config, T0 - 1000, 1);
+        n.tick(T0 - 1000);
         let replica = n.accept(
-            T0,
+            T0 - 1000,
             PeerAddr {
                 ip: "127.0.0.1".into(),
                 port: 5000,
             },
         );
         n.handle(
-            T0,
+            T0 - 1000,
             Input::Bytes {
                 conn: replica,
                 data: cmd(&["REPLCONF", "listening-port", "6381"]),
             },
         );
         n.handle(
-            T0,
+            T0 - 1000,
             Input::Bytes {
                 conn: replica,
                 data: cmd(&["PSYNC", "?", "-1"]),
             },
         );
+        // The child is reaped, the file sent and written: the replica is online.
+        n.tick(T0);
+        while let Some(o) = n.poll_output() {
+            if let Output::Send { conn, data } = o {
+                n.handle(
+                    T0,
+                    Input::Written {
+                        conn,
+                        bytes: data.len() as u64,
+                    },
+                );
+            }
+        }
         let client = n.accept(
             T0,
             PeerAddr {

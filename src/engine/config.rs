@@ -36,6 +36,9 @@ pub struct Config {
     pub repl_backlog_ttl: u64,
     pub repl_diskless_sync: bool,
     pub repl_diskless_sync_delay: u64,
+    /// Microseconds a BGSAVE child sleeps per key (a negative value: one every that many
+    /// keys), Redis's hidden testing option.
+    pub rdb_key_save_delay: i64,
     pub repl_diskless_sync_max_replicas: u64,
     pub repl_disable_tcp_nodelay: bool,
     pub repl_ping_replica_period: u64,
@@ -131,6 +134,7 @@ impl Default for Config {
             repl_backlog_ttl: 3600,
             repl_diskless_sync: true,
             repl_diskless_sync_delay: 5,
+            rdb_key_save_delay: 0,
             repl_diskless_sync_max_replicas: 0,
             repl_disable_tcp_nodelay: false,
             repl_ping_replica_period: 10,
@@ -306,6 +310,14 @@ pub static OPTIONS: &[OptionSpec] = &[
             max: i64::MAX,
         },
     ),
+    opt(
+        "rdb-key-save-delay",
+        None,
+        Ty::Int {
+            min: i32::MIN as i64,
+            max: INT_MAX,
+        },
+    ),
     opt("rdbcompression", None, Ty::Bool),
     opt(
         "repl-backlog-size",
@@ -411,9 +423,10 @@ pub static OPTIONS: &[OptionSpec] = &[
 /// replscope's own option (Redis has none like it): see [`SyncProtocol`].
 pub const REPLSCOPE_SYNC_PROTOCOL: &str = "replscope-sync-protocol";
 
-/// Whether an option is replscope's own rather than one of Redis's.
-fn is_replscope_only(spec: &OptionSpec) -> bool {
-    spec.name.starts_with("replscope-")
+/// Whether glob patterns leave an option out: replscope's own, and those Redis hides
+/// (`HIDDEN_CONFIG`, for its tests).
+fn is_hidden(spec: &OptionSpec) -> bool {
+    spec.name.starts_with("replscope-") || spec.name == "rdb-key-save-delay"
 }
 
 /// The option called `name` (its own name or its alias, any case).
@@ -430,7 +443,7 @@ pub fn lookup_option(name: &str) -> Option<&'static OptionSpec> {
 pub fn option_names() -> impl Iterator<Item = (&'static str, &'static OptionSpec)> {
     OPTIONS
         .iter()
-        .filter(|o| !is_replscope_only(o))
+        .filter(|o| !is_hidden(o))
         .flat_map(|o| std::iter::once((o.name, o)).chain(o.alias.map(|a| (a, o))))
 }
 
@@ -602,6 +615,7 @@ impl Config {
             "repl-backlog-size" => self.repl_backlog_size = u.max(MIN_BACKLOG_SIZE),
             "repl-backlog-ttl" => self.repl_backlog_ttl = u,
             "repl-diskless-sync-delay" => self.repl_diskless_sync_delay = u,
+            "rdb-key-save-delay" => self.rdb_key_save_delay = v,
             "repl-diskless-sync-max-replicas" => self.repl_diskless_sync_max_replicas = u,
             "repl-ping-replica-period" => self.repl_ping_replica_period = u,
             "repl-timeout" => self.repl_timeout = u,
@@ -737,6 +751,7 @@ impl Config {
             "repl-diskless-load" => "disabled".into(),
             "repl-diskless-sync" => yn(self.repl_diskless_sync),
             "repl-diskless-sync-delay" => self.repl_diskless_sync_delay.to_string(),
+            "rdb-key-save-delay" => self.rdb_key_save_delay.to_string(),
             "repl-diskless-sync-max-replicas" => self.repl_diskless_sync_max_replicas.to_string(),
             "repl-ping-replica-period" => self.repl_ping_replica_period.to_string(),
             "repl-timeout" => self.repl_timeout.to_string(),

@@ -187,7 +187,7 @@ impl Node {
         // natively and in a page: a fixed Linux x86_64 (release "replscope"), the
         // "compiler" 0.0.0 (what Redis prints when not built by GCC), and a pid derived
         // from the run id.
-        let pid = u64::from_str_radix(&self.run_id[..4], 16).unwrap_or(0) % 60000 + 1000;
+        let pid = self.pid();
         let lru_clock = (self.now / 1000) & ((1 << 24) - 1);
         format!(
             "# Server\r\n\
@@ -357,9 +357,15 @@ impl Node {
         )
     }
 
-    /// No persistence: nothing loads, nothing saves, no AOF. The snapshot a full sync
-    /// sends is made in place and counts as no fork.
+    /// No AOF and no loading; BGSAVE children for full syncs, as modelled (see
+    /// [`crate::engine::child`]).
     fn info_persistence(&self) -> String {
+        let secs = |t: u64| t / 1000;
+        let current = self
+            .child
+            .as_ref()
+            .map_or(-1, |c| (secs(self.now) - secs(c.started_at)) as i64);
+        let s = &self.saves;
         format!(
             "# Persistence\r\n\
              loading:0\r\n\
@@ -371,11 +377,11 @@ impl Node {
              current_save_keys_processed:0\r\n\
              current_save_keys_total:0\r\n\
              rdb_changes_since_last_save:0\r\n\
-             rdb_bgsave_in_progress:0\r\n\
+             rdb_bgsave_in_progress:{}\r\n\
              rdb_last_save_time:{}\r\n\
-             rdb_last_bgsave_status:ok\r\n\
-             rdb_last_bgsave_time_sec:-1\r\n\
-             rdb_current_bgsave_time_sec:-1\r\n\
+             rdb_last_bgsave_status:{}\r\n\
+             rdb_last_bgsave_time_sec:{}\r\n\
+             rdb_current_bgsave_time_sec:{current}\r\n\
              rdb_saves:0\r\n\
              rdb_last_cow_size:0\r\n\
              rdb_last_load_keys_expired:0\r\n\
@@ -392,7 +398,10 @@ impl Node {
              aof_last_cow_size:0\r\n\
              module_fork_in_progress:0\r\n\
              module_fork_last_cow_size:0\r\n",
-            self.started_at / 1000
+            self.child.is_some() as u8,
+            s.last_save.max(self.started_at / 1000),
+            if s.last_failed { "err" } else { "ok" },
+            s.last_secs,
         )
     }
 

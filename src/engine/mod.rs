@@ -13,6 +13,7 @@
 mod blocked;
 mod c_string;
 pub(crate) mod cfloat;
+pub mod child;
 mod client_limits;
 pub mod command;
 pub mod config;
@@ -296,6 +297,9 @@ pub struct Node {
     /// The largest client output buffer seen in each of the last seconds (Redis's
     /// `ClientsPeakMemOutput`, for INFO `client_recent_max_output_buffer`).
     pub(crate) recent_max_output: [u64; PEAK_SLOTS],
+    /// The BGSAVE child, while one runs (Redis has at most one child at a time).
+    pub(crate) child: Option<child::RdbChild>,
+    pub(crate) saves: child::SaveStats,
 }
 
 impl Node {
@@ -329,6 +333,11 @@ impl Node {
             get_ack_from_replicas: false,
             unwritten: litemap::LiteMap::new(),
             recent_max_output: [0; PEAK_SLOTS],
+            child: None,
+            saves: child::SaveStats {
+                last_secs: -1,
+                ..Default::default()
+            },
         };
         node.log(format!(
             "Redis version={REDIS_VERSION}, bits=64, replscope engine, just started"
@@ -424,17 +433,21 @@ impl Node {
         self.outputs.pop_front()
     }
 
-    /// When the host must call [`Node::tick`] next (unix ms): the next cron, or the
-    /// first moment a WAIT's timeout has passed, whichever comes first. A node stopped by
+    /// When the host must call [`Node::tick`] next (unix ms): the next cron, the first
+    /// moment a WAIT's timeout has passed, or when a diskless BGSAVE child has more for
+    /// its replicas' sockets, whichever comes first. A node stopped by
     /// SHUTDOWN runs nothing any more: `u64::MAX`, never (its cron time would otherwise
     /// stay due forever, since a stopped node's tick does nothing).
     pub fn next_timer(&self) -> u64 {
         if self.shut_down {
             return u64::MAX;
         }
+        let at = self
+            .child_pipe_ready_at()
+            .map_or(self.next_cron_at, |p| p.min(self.next_cron_at));
         match self.next_wait_timeout() {
-            Some(at) => at.min(self.next_cron_at),
-            None => self.next_cron_at,
+            Some(wait) => wait.min(at),
+            None => at,
         }
     }
 
@@ -498,6 +511,7 @@ impl Node {
         if self.shut_down {
             return;
         }
+        self.read_child_pipe();
         let period = 1000 / self.config.hz.max(1) as u64;
         while self.next_cron_at <= now {
             self.server_cron();
@@ -510,6 +524,7 @@ impl Node {
     /// Whether every cron loop from now on provably does nothing but count itself until
     /// the next input, so that a host may skip them with [`Node::skip_idle_cron`].
     ///
+    /// With a BGSAVE child running nothing is skipped (the cron reaps it). Otherwise
     /// `server_cron` does three things (Redis's `serverCron` as the engine models it):
     /// `clientsCron`'s output-buffer part, which looks at replicas and at normal clients
     /// with replies waiting beyond their static buffer (none here) and clears the
@@ -522,6 +537,7 @@ impl Node {
     /// must be listed here, or the host would skip real work.
     pub fn idle_cron(&self) -> bool {
         !self.shut_down
+            && self.child.is_none()
             && self.repl.link.is_none()
             && self.repl.backlog.is_none()
             && self.repl.good_replicas == 0
@@ -594,6 +610,7 @@ impl Node {
         // clientsCron, then databasesCron, then replicationCron, as in Redis's serverCron.
         self.clients_output_cron();
         self.active_expire_cycle();
+        self.check_child_done();
         // replicationCron runs once a second, counted in serverCron loops as Redis does.
         if (1000 / period).max(1) == 1 || self.cron_loops.is_multiple_of(1000 / period) {
             self.replication_cron();

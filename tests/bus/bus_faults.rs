@@ -410,7 +410,10 @@ fn a_slow_link_takes_time_to_carry_a_snapshot_in_segments() {
         })
         .collect();
     assert!(segments.iter().all(|&n| n <= SEGMENT_BYTES));
-    assert!(segments.iter().filter(|&&n| n == SEGMENT_BYTES).count() >= 12);
+    // The child's pipe hands the payload over read by read, and each read's tail is a
+    // shorter segment: most are full all the same.
+    assert!(segments.iter().filter(|&&n| n == SEGMENT_BYTES).count() >= 11);
+    assert!(segments.iter().sum::<usize>() > 200_000);
     assert!(
         bus.log()
             .iter()

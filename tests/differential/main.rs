@@ -17,6 +17,7 @@ mod diff_random;
 mod diff_replication_cmds;
 mod diff_server;
 mod diff_strings_keys;
+mod full_sync_timeline;
 mod hostile_clients;
 mod interop;
 mod rdb_check;

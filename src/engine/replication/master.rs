@@ -139,7 +139,7 @@ impl Node {
                 if p.state != ReplicaSyncState::WaitBgsaveStart {
                     readers.push(*conn);
                     // Whether its stream flows yet (see below), read in the same lookup.
-                    flowing.push(!p.start_stream_on_ack);
+                    flowing.push(p.state == ReplicaSyncState::Online && !p.start_stream_on_ack);
                 }
             }
         }
@@ -307,17 +307,46 @@ impl Node {
             .as_ref()
             .map(|b| (b.first_byte_offset(), b.histlen()));
         self.emit(Event::SyncDecision(decision));
-        if self.config.repl_diskless_sync
-            && client.capa_eof
-            && self.config.repl_diskless_sync_delay > 0
-        {
-            self.log("Delay next BGSAVE for diskless SYNC");
-        } else {
-            // The snapshot starts now; `client` is not in the client map while its command
-            // runs, so serve it directly and then any others that are waiting.
-            let payload = self.start_full_sync_for(client);
-            self.start_pending_full_syncs();
-            return payload;
+        // Redis's syncCommand: attach to a running BGSAVE, wait for the next one, or start
+        // one (after the diskless delay).
+        match &self.child {
+            Some(child) if !child.to_sockets => {
+                let offset = child.offset;
+                // The first replica the running child writes for: this one attaches only
+                // with at least its capabilities.
+                let first = self
+                    .replicas()
+                    .find(|(_, p)| p.state == ReplicaSyncState::WaitBgsaveEnd)
+                    .map(|(c, _)| (c.conn, c.capa_eof, c.capa_psync2));
+                match first {
+                    Some((other, eof, psync2))
+                        if (client.capa_eof || !eof) && (client.capa_psync2 || !psync2) =>
+                    {
+                        // It shares the other's buffer from the fork on.
+                        if let Some(backlog) = self.repl.backlog.as_mut() {
+                            if let Some(at) = backlog.replica_offset(other) {
+                                backlog.attach_replica_at(client.conn, at);
+                            }
+                        }
+                        let out = self.setup_for_full_resync(client, offset);
+                        self.log("Waiting for end of BGSAVE for SYNC");
+                        return out;
+                    }
+                    _ => self.log("Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC"),
+                }
+            }
+            Some(_) => {
+                self.log("Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC")
+            }
+            None if self.config.repl_diskless_sync
+                && client.capa_eof
+                && self.config.repl_diskless_sync_delay > 0 =>
+            {
+                self.log("Delay next BGSAVE for diskless SYNC")
+            }
+            // `client` is out of the client map while its command runs: it is served
+            // with the others waiting.
+            None => return self.start_bgsave_for_replication(Some(client)),
         }
         Vec::new()
     }
@@ -439,7 +468,7 @@ impl Node {
         }
     }
 
-    /// The replicas whose snapshot has not started yet (waiting for the diskless delay).
+    /// The replicas waiting for a BGSAVE to start.
     fn replicas_waiting_for_snapshot(&self) -> Vec<ConnId> {
         self.replicas()
             .filter(|(_, p)| p.state == ReplicaSyncState::WaitBgsaveStart)
@@ -447,17 +476,27 @@ impl Node {
             .collect()
     }
 
-    /// Starts the snapshot for every replica waiting for one (after the diskless delay).
-    pub(crate) fn start_pending_full_syncs(&mut self) {
+    /// Redis's `replicationStartPendingFork`: with no child running, a BGSAVE starts for
+    /// the replicas waiting for one, at once on disk; for a diskless sync once they have
+    /// been idle repl-diskless-sync-delay seconds (whole unix seconds, as Redis counts),
+    /// or as soon as repl-diskless-sync-max-replicas of them wait.
+    pub(crate) fn start_pending_fork(&mut self) {
         let waiting = self.replicas_waiting_for_snapshot();
-        for conn in waiting {
-            if let Some(mut client) = self.clients.remove(&conn) {
-                // Nothing else is queued for it in this turn: the payload is sent at once.
-                client.reply_pending = 0;
-                let payload = self.start_full_sync_for(&mut client);
-                self.send(conn, payload);
-                self.clients.insert(conn, client);
-            }
+        if self.child.is_some() || waiting.is_empty() {
+            return;
+        }
+        let max_idle_secs = waiting
+            .iter()
+            .filter_map(|c| self.clients.get(c))
+            .map(|c| (self.now / 1000).saturating_sub(c.last_interaction / 1000))
+            .max()
+            .unwrap_or(0);
+        let max_replicas = self.config.repl_diskless_sync_max_replicas;
+        if !self.config.repl_diskless_sync
+            || (max_replicas > 0 && waiting.len() as u64 >= max_replicas)
+            || max_idle_secs >= self.config.repl_diskless_sync_delay
+        {
+            self.start_bgsave_for_replication(None);
         }
     }
 
@@ -477,24 +516,25 @@ impl Node {
         }
     }
 
-    /// Takes the snapshot and returns `+FULLRESYNC` and the payload to send; puts the
-    /// replica online.
-    ///
-    /// Redis forks a child to write the snapshot while the parent keeps serving; writes in
-    /// between are buffered for the replica. Here the snapshot is taken at one instant of
-    /// the stream, so "writes in between" are simply the stream that follows the payload.
-    fn start_full_sync_for(&mut self, client: &mut Client) -> Vec<u8> {
-        let ClientRole::Replica(peer) = &mut client.role else {
-            return Vec::new();
+    /// Redis's `startBgsaveForReplication`: forks the child for every replica waiting for
+    /// a BGSAVE (and `in_flight`, the one whose PSYNC is running, out of the client map),
+    /// to the sockets when they all read an EOF-marked payload and the sync is diskless,
+    /// else to disk. Returns what `in_flight` is sent now (`+FULLRESYNC`).
+    fn start_bgsave_for_replication(&mut self, in_flight: Option<&mut Client>) -> Vec<u8> {
+        let waiting = self.replicas_waiting_for_snapshot();
+        let all_eof = waiting
+            .iter()
+            .filter_map(|c| self.clients.get(c))
+            .chain(in_flight.as_deref())
+            .all(|c| c.capa_eof);
+        let to_sockets = self.config.repl_diskless_sync && all_eof;
+        let target = if to_sockets {
+            "replicas sockets"
+        } else {
+            "disk"
         };
-        let diskless = self.config.repl_diskless_sync && client.capa_eof;
+        self.log(format!("Starting BGSAVE for SYNC with target: {target}"));
         let offset = self.repl.master_repl_offset;
-        // The replica starts from a snapshot: the stream must re-SELECT its db.
-        self.repl.stream_db = None;
-        let mut out = Vec::new();
-        if !peer.pre_psync {
-            out.extend(format!("+FULLRESYNC {} {}\r\n", self.history_name(), offset).into_bytes());
-        }
         let meta = SnapshotMeta {
             redis_ver: REDIS_VERSION,
             ctime_secs: self.now / 1000,
@@ -505,38 +545,138 @@ impl Node {
                 offset: offset as i64,
             }),
         };
-        let payload = rdb::write_with(&self.keyspace, &meta, self.now, self.config.rdbcompression);
-        let name = replica_name(client);
-        if diskless {
+        let rdb = rdb::write_with(&self.keyspace, &meta, self.now, self.config.rdbcompression);
+        let mut child = self.fork_child(to_sockets, offset);
+        let bytes = if to_sockets {
             let mark = self.ids.hex(40);
-            out.extend(format!("$EOF:{mark}\r\n").into_bytes());
-            out.extend(&payload);
-            out.extend(mark.as_bytes());
+            let mut framed = format!("$EOF:{mark}\r\n").into_bytes();
+            framed.extend(&rdb);
+            framed.extend(mark.as_bytes());
+            framed
         } else {
-            out.extend(format!("${}\r\n", payload.len()).into_bytes());
-            out.extend(&payload);
+            rdb
+        };
+        child.set_bytes(bytes);
+        let mut out = Vec::new();
+        for conn in waiting {
+            if let Some(mut c) = self.clients.remove(&conn) {
+                let line = self.setup_for_full_resync(&mut c, offset);
+                self.send(conn, line);
+                self.clients.insert(conn, c);
+                child.conns.push(conn);
+            }
         }
-        // A disk payload is followed by the stream at once; a diskless one waits for the
-        // replica's first ACK, and its stream is handed over only then.
-        let ahead = self.unwritten_on(client.conn) + (client.reply_pending + out.len()) as u64;
+        if let Some(c) = in_flight {
+            if matches!(&c.role, ClientRole::Replica(p) if p.state == ReplicaSyncState::WaitBgsaveStart)
+            {
+                out = self.setup_for_full_resync(c, offset);
+                child.conns.push(c.conn);
+            }
+        }
+        let pid = child.pid;
+        self.child = Some(child);
+        let what = if to_sockets { "RDB transfer" } else { "saving" };
+        self.log(format!("Background {what} started by pid {pid}"));
+        out
+    }
+
+    /// Redis's `replicationSetupSlaveForFullResync`: the replica waits for the child's
+    /// snapshot of `offset`, and learns that offset now (`+FULLRESYNC`; a SYNC replica
+    /// only gets the payload). The stream must re-SELECT its db after a snapshot.
+    fn setup_for_full_resync(&mut self, client: &mut Client, offset: u64) -> Vec<u8> {
+        self.repl.stream_db = None;
         let ClientRole::Replica(peer) = &mut client.role else {
             return Vec::new();
         };
-        peer.state = ReplicaSyncState::Online;
-        peer.ack_time = self.now;
-        peer.start_stream_on_ack = diskless;
-        peer.bytes_ahead_of_stream = (!diskless).then_some(ahead);
-        // Redis's replicaPutOnline.
-        self.refresh_good_replicas_count(Some(&*client));
-        let target = if diskless { "replicas sockets" } else { "disk" };
-        self.log(format!("Starting BGSAVE for SYNC with target: {target}"));
-        if diskless {
-            self.log(format!(
-                "Streamed RDB transfer with replica {name} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming"
-            ));
+        peer.state = ReplicaSyncState::WaitBgsaveEnd;
+        if peer.pre_psync {
+            return Vec::new();
         }
+        format!("+FULLRESYNC {} {}\r\n", self.history_name(), offset).into_bytes()
+    }
+
+    /// Redis's `updateSlavesWaitingBgsave` once the child is done: a disk snapshot is now
+    /// sent to each replica that waited for it (`send_bulk`); after a diskless one, they
+    /// are online at once and their stream waits for their first ACK.
+    pub(crate) fn replicas_bgsave_done(&mut self, to_sockets: bool, rdb: &[u8]) {
+        let done: Vec<ConnId> = self
+            .replicas()
+            .filter(|(_, p)| p.state == ReplicaSyncState::WaitBgsaveEnd)
+            .map(|(c, _)| c.conn)
+            .collect();
+        for conn in done {
+            if to_sockets {
+                let name = self
+                    .clients
+                    .get(&conn)
+                    .map(replica_name)
+                    .unwrap_or_default();
+                self.log(format!(
+                    "Streamed RDB transfer with replica {name} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming"
+                ));
+                self.replica_put_online(conn);
+                if let Some(ClientRole::Replica(p)) =
+                    self.clients.get_mut(&conn).map(|c| &mut c.role)
+                {
+                    p.start_stream_on_ack = true;
+                }
+            } else {
+                let mut bulk = format!("${}\r\n", rdb.len()).into_bytes();
+                bulk.extend_from_slice(rdb);
+                let left = self.unwritten_on(conn) + bulk.len() as u64;
+                if let Some(ClientRole::Replica(p)) =
+                    self.clients.get_mut(&conn).map(|c| &mut c.role)
+                {
+                    p.state = ReplicaSyncState::SendBulk;
+                    p.bulk_unwritten = left;
+                }
+                self.send(conn, bulk);
+            }
+        }
+    }
+
+    /// `bytes` more of a replica's connection were written: a snapshot file whose last
+    /// byte is now out puts it online, and its stream starts (`sendBulkToSlave`).
+    /// Whether the bytes were its snapshot's (none of its stream).
+    pub(crate) fn bulk_written(&mut self, conn: ConnId, bytes: u64) -> bool {
+        let Some(ClientRole::Replica(p)) = self.clients.get_mut(&conn).map(|c| &mut c.role) else {
+            return false;
+        };
+        if p.state != ReplicaSyncState::SendBulk {
+            return false;
+        }
+        p.bulk_unwritten = p.bulk_unwritten.saturating_sub(bytes);
+        if p.bulk_unwritten == 0 {
+            p.bytes_ahead_of_stream = Some(0);
+            self.replica_put_online(conn);
+            self.send_missed_stream(conn);
+        }
+        true
+    }
+
+    /// Redis's `replicaPutOnline`.
+    fn replica_put_online(&mut self, conn: ConnId) {
+        let now = self.now;
+        let Some(client) = self.clients.get_mut(&conn) else {
+            return;
+        };
+        if let ClientRole::Replica(p) = &mut client.role {
+            p.state = ReplicaSyncState::Online;
+            // No false timeout for the time the sync took.
+            p.ack_time = now;
+        }
+        let name = replica_name(client);
+        self.refresh_good_replicas_count(None);
         self.log(format!("Synchronization with replica {name} succeeded"));
-        out
+    }
+
+    /// Everything fed since the snapshot, which this replica kept alive in the buffer.
+    fn send_missed_stream(&mut self, conn: ConnId) {
+        let backlog = self.repl.backlog.as_ref();
+        let missed = backlog
+            .and_then(|b| b.read_from(b.replica_offset(conn)?))
+            .unwrap_or_default();
+        self.send(conn, missed);
     }
 
     /// REPLCONF ACK from a replica.
@@ -548,6 +688,20 @@ impl Node {
             peer.ack_offset = offset;
         }
         peer.ack_time = self.now;
+        if peer.state == ReplicaSyncState::WaitBgsaveEnd && self.child.is_some() {
+            // The ACK may come before the cron noticed that the child is done: Redis
+            // checks at once rather than wait for the next ACK. The replica joins the
+            // others in the client map for that (its command is running out of it).
+            self.clients.insert(client.conn, client.clone());
+            self.check_child_done();
+            match self.clients.remove(&client.conn) {
+                Some(c) => *client = c,
+                None => return,
+            }
+        }
+        let ClientRole::Replica(peer) = &mut client.role else {
+            return;
+        };
         if peer.start_stream_on_ack && peer.state == ReplicaSyncState::Online {
             // The snapshot is loaded: everything fed since it was taken, which this
             // replica has kept alive in the buffer, goes now.
@@ -558,11 +712,7 @@ impl Node {
             if let ClientRole::Replica(peer) = &mut client.role {
                 peer.bytes_ahead_of_stream = Some(ahead);
             }
-            let backlog = self.repl.backlog.as_ref();
-            let missed = backlog
-                .and_then(|b| b.read_from(b.replica_offset(conn)?))
-                .unwrap_or_default();
-            self.send(conn, missed);
+            self.send_missed_stream(conn);
         }
     }
 
@@ -570,6 +720,8 @@ impl Node {
         if let Some(backlog) = self.repl.backlog.as_mut() {
             backlog.detach_replica(conn);
         }
+        // A diskless child may have lost its last reader, or waited for this one.
+        self.read_child_pipe();
         if !self.has_replicas() {
             self.repl.no_replicas_since = Some(self.now);
         }
@@ -659,27 +811,49 @@ impl Node {
         {
             self.feed_in_stream_db(&[b"ping".to_vec()]);
         }
-        // Replicas waiting for the snapshot get a bare newline so their read timeout
-        // does not fire while we wait.
-        let waiting = self.replicas_waiting_for_snapshot();
-        for conn in &waiting {
-            self.send(*conn, b"\n".to_vec());
+        // Replicas waiting for a BGSAVE to start, or for a child writing to disk, get a
+        // bare newline so their read timeout does not fire while we wait.
+        let disk_child = self.child.as_ref().is_some_and(|c| !c.to_sockets);
+        let keepalive: Vec<ConnId> = self
+            .replicas()
+            .filter(|(_, p)| {
+                p.state == ReplicaSyncState::WaitBgsaveStart
+                    || (p.state == ReplicaSyncState::WaitBgsaveEnd && disk_child)
+            })
+            .map(|(c, _)| c.conn)
+            .collect();
+        for conn in keepalive {
+            self.send(conn, b"\n".to_vec());
         }
         // Replicas that stopped ACKing for repl-timeout seconds are dropped.
         let now_secs = self.now / 1000;
         let timeout = self.config.repl_timeout;
-        let timed_out: Vec<(ConnId, String)> = self
-            .clients
-            .iter()
-            .filter(|(_, c)| {
-                matches!(&c.role, ClientRole::Replica(p) if p.state == ReplicaSyncState::Online && !p.pre_psync
-                    && now_secs.saturating_sub(p.ack_time / 1000) > timeout)
+        // And, only while a diskless child runs, those stuck on its pipe as long: a
+        // replica stuck on a disk snapshot does not hold up the child, one on the pipe does.
+        let pipe = self.child.as_ref().is_some_and(|c| c.to_sockets);
+        let timed_out: Vec<(ConnId, &str, String)> = self
+            .replicas()
+            .filter_map(|(c, p)| {
+                let how = if p.state == ReplicaSyncState::Online
+                    && !p.pre_psync
+                    && now_secs.saturating_sub(p.ack_time / 1000) > timeout
+                {
+                    "streaming"
+                } else if pipe
+                    && p.state == ReplicaSyncState::WaitBgsaveEnd
+                    && p.last_partial_write != 0
+                    && now_secs.saturating_sub(p.last_partial_write) > timeout
+                {
+                    "full"
+                } else {
+                    return None;
+                };
+                Some((c.conn, how, replica_name(c)))
             })
-            .map(|(id, c)| (*id, replica_name(c)))
             .collect();
-        for (conn, name) in timed_out {
+        for (conn, how, name) in timed_out {
             self.log(format!(
-                "Disconnecting timedout replica (streaming sync): {name}"
+                "Disconnecting timedout replica ({how} sync): {name}"
             ));
             self.close_conn(conn);
         }
@@ -700,24 +874,7 @@ impl Node {
                 }
             }
         }
-        // Start the diskless snapshot once the waiting replicas have been idle long enough.
-        if !waiting.is_empty() {
-            // Redis measures this idle time in whole unix seconds (`server.unixtime`).
-            let max_idle_secs = waiting
-                .iter()
-                .filter_map(|c| self.clients.get(c))
-                .map(|c| (self.now / 1000).saturating_sub(c.last_interaction / 1000))
-                .max()
-                .unwrap_or(0);
-            // ...or as soon as repl-diskless-sync-max-replicas of them are waiting.
-            let max_replicas = self.config.repl_diskless_sync_max_replicas;
-            if !self.config.repl_diskless_sync
-                || (max_replicas > 0 && waiting.len() as u64 >= max_replicas)
-                || max_idle_secs >= self.config.repl_diskless_sync_delay
-            {
-                self.start_pending_full_syncs();
-            }
-        }
+        self.start_pending_fork();
         // Last thing of Redis's replicationCron.
         self.refresh_good_replicas_count(None);
     }

@@ -154,12 +154,25 @@ pub struct ReplicaPeer {
     pub obuf_soft_limit_reached_time: u64,
     /// Connected with legacy SYNC (no +FULLRESYNC line, no ACKs).
     pub pre_psync: bool,
+    /// While its snapshot file is sent (`send_bulk`): bytes queued on the connection up
+    /// to the file's last byte that the host has not written yet. It goes online when
+    /// they are all written, as Redis's `sendBulkToSlave` does after its last write.
+    pub bulk_unwritten: u64,
+    /// Diskless: unix second of the last write of the child's payload that the socket
+    /// did not take whole, 0 once it took everything (Redis's `repl_last_partial_write`):
+    /// a replica stuck there for repl-timeout is dropped; one that reads on is not.
+    pub last_partial_write: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplicaSyncState {
-    /// Waiting for the snapshot to start (diskless delay).
+    /// Waiting for a BGSAVE to start (the diskless delay, or another child running).
     WaitBgsaveStart,
+    /// Told `+FULLRESYNC`; the child writes its snapshot, and the writes made meanwhile
+    /// wait in the replication buffer (its output buffer, under its class's limit).
+    WaitBgsaveEnd,
+    /// The child's file is being sent.
+    SendBulk,
     Online,
 }
 
@@ -174,6 +187,8 @@ impl ReplicaPeer {
             bytes_ahead_of_stream: None,
             obuf_soft_limit_reached_time: 0,
             pre_psync,
+            bulk_unwritten: 0,
+            last_partial_write: 0,
         }
     }
 }
@@ -182,7 +197,8 @@ impl ReplicaSyncState {
     /// The name INFO uses.
     pub fn info_name(self) -> &'static str {
         match self {
-            ReplicaSyncState::WaitBgsaveStart => "wait_bgsave",
+            ReplicaSyncState::WaitBgsaveStart | ReplicaSyncState::WaitBgsaveEnd => "wait_bgsave",
+            ReplicaSyncState::SendBulk => "send_bulk",
             ReplicaSyncState::Online => "online",
         }
     }

@@ -212,7 +212,11 @@ impl Node {
         if let Some(conn) = self.repl.link.as_ref().and_then(|l| l.conn) {
             if self.clients.contains_key(&conn) {
                 // Freeing a connected master caches it: we may continue with the new
-                // master if it shares our history.
+                // master if it shares our history. Redis forgets the old host first, so
+                // it does not reconnect to it: the link lets go of the connection first.
+                if let Some(link) = self.repl.link.as_mut() {
+                    link.conn = None;
+                }
                 self.close_conn(conn);
             } else {
                 // A handshake or transfer in progress is simply abandoned.
@@ -1026,8 +1030,23 @@ impl Node {
         self.send(conn, encode_command(&[b"REPLCONF", b"ACK", off.as_bytes()]));
     }
 
-    /// The connected master's link broke.
+    /// The connected master's link broke: Redis 7.0 reconnects at once rather than at
+    /// the next cron, which might find the master's backlog already moved on.
+    /// (Not when REPLICAOF let go of it: the link had no connection any more.)
     pub(crate) fn on_master_lost(&mut self, client: Client) {
+        let linked = self.repl.link.as_ref().is_some_and(|l| l.conn.is_some());
+        self.cache_lost_master(client);
+        if let (Some(link), true, false) = (&self.repl.link, linked, self.shut_down) {
+            self.log(format!(
+                "Reconnecting to MASTER {}:{}",
+                link.host, link.port
+            ));
+            self.connect_with_master();
+        }
+    }
+
+    /// Redis's `replicationCacheMaster`.
+    fn cache_lost_master(&mut self, client: Client) {
         let Some(link) = self.repl.link.as_mut() else {
             return;
         };
