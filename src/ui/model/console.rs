@@ -140,42 +140,38 @@ impl std::fmt::Debug for TranscriptCache {
 impl TranscriptCache {
     /// Brings the cache up to the console of `server` on `bus`, and lends it.
     fn read(&self, bus: &Bus, server: ServerId) -> RefMut<'_, Tail> {
-        let mut cache = self.0.borrow_mut();
-        if cache.server != server {
-            cache.server = server;
-            cache.lines.clear();
-        }
+        let mut tail = self.0.borrow_mut();
         let entries = bus.console(server).entries();
-        let start = entries.len().saturating_sub(TRANSCRIPT_LEN);
-        // The entries before the tail only choose its first prompt's database.
-        let mut db = entries.iter_range(0, start).fold(0, |db, e| {
-            entry_db(&e.input, e.reply.as_ref()).unwrap_or(db)
-        });
-        let mut old = std::mem::take(&mut cache.lines).into_iter();
-        let mut old_at = cache.start;
-        let s = bus.server(server);
-        let mut lines = Vec::with_capacity(entries.len() - start);
-        for (at, e) in (start..).zip(entries.iter_range(start, entries.len())) {
-            while old_at < at {
-                old.next();
-                old_at += 1;
-            }
-            let cached = if old_at == at {
-                old_at += 1;
-                old.next()
-            } else {
-                None
-            };
-            let f = match cached {
-                Some(f) if f.db_before == db && f.input == e.input && f.reply == e.reply => f,
-                _ => format_entry(&e.input, e.reply.as_ref(), db, &s.host, s.port),
-            };
-            db = f.db;
-            lines.push(f);
+        let (start, end) = (entries.len().saturating_sub(TRANSCRIPT_LEN), entries.len());
+        if tail.server != server || start < tail.start {
+            tail.server = server;
+            tail.lines.clear();
         }
-        cache.start = start;
-        cache.lines = lines;
-        cache
+        // The lines that left the tail at its front.
+        let gone = (start - tail.start.min(start)).min(tail.lines.len());
+        tail.lines = tail.lines.split_off(gone);
+        tail.start = start;
+        // The entries before the tail only choose its first prompt's database.
+        let mut db = 0;
+        for e in entries.iter_range(0, start) {
+            db = entry_db(&e.input, e.reply.as_ref()).unwrap_or(db);
+        }
+        let mut same = 0;
+        for (f, e) in tail.lines.iter().zip(entries.iter_range(start, end)) {
+            if f.db_before != db || f.input != e.input || f.reply != e.reply {
+                break;
+            }
+            db = f.db;
+            same += 1;
+        }
+        tail.lines.truncate(same);
+        let s = bus.server(server);
+        for e in entries.iter_range(start + same, end) {
+            let f = format_entry(&e.input, e.reply.as_ref(), db, &s.host, s.port);
+            db = f.db;
+            tail.lines.push(f);
+        }
+        tail
     }
 }
 
@@ -227,16 +223,17 @@ fn prompt(host: &str, port: u16, db: usize) -> String {
     }
 }
 
-/// The database a line of the transcript selects, without splitting every line: only a
-/// first word that is SELECT, or that has quotes in it (which may spell it), is split.
+/// The database a line of the transcript selects, without splitting every line: only one
+/// that spells SELECT, or has quotes (which may spell it), is split.
 fn entry_db(input: &str, reply: Option<&Reply>) -> Option<usize> {
-    // sdssplitargs's spaces (C's isspace): Rust's ASCII whitespace and the vertical tab.
-    let space = |c: char| c.is_ascii_whitespace() || c == '\x0b';
-    let word = input.trim_start_matches(space).split(space).next()?;
-    if !word.eq_ignore_ascii_case("select") && !word.contains(['"', '\'']) {
+    let b = input.as_bytes();
+    if !b.windows(6).any(|w| w.eq_ignore_ascii_case(b"select"))
+        && !b.contains(&b'"')
+        && !b.contains(&b'\'')
+    {
         return None;
     }
-    selected_db(&split_args(input.as_bytes())?, reply)
+    selected_db(&split_args(b)?, reply)
 }
 
 /// The database redis-cli uses after a line: it follows successful SELECTs.
