@@ -8,6 +8,7 @@ use super::components::help::Shortcuts;
 use super::components::inspect::Inspect;
 use super::components::narration::Narration;
 use super::components::opening::OpeningProgress;
+use super::components::reveal::{Reveal, LATER, PANEL_GAP_MS};
 use super::components::server_panel::ServerPanel;
 use super::components::share::{page_address, GuidePicker, Share};
 use super::components::timeline::Timeline;
@@ -65,13 +66,31 @@ pub fn app(props: &AppProps) -> Html {
     }
 
     // A run being opened plays on a slice at a time, each in its own task, so the page
-    // draws and answers between slices.
+    // draws and answers between slices; once open, its later panels are drawn one a task.
+    let reveal = use_mut_ref(|| Reveal::new(&sim));
+    reveal.borrow_mut().update(&sim);
+    let redraw = use_force_update();
     {
         let dispatch = dispatch.clone();
-        use_effect_with(sim.opening_slices(), move |slices| {
-            let timer = slices.map(|_| Timeout::new(0, move || dispatch.emit(Action::OpenSlice)));
-            move || drop(timer)
-        });
+        let reveal = reveal.clone();
+        let panels = reveal.borrow().panels;
+        use_effect_with(
+            (sim.opening_slices(), sim.run, panels),
+            move |&(slices, run, panels)| {
+                let timer = (slices.is_some() || panels < LATER).then(|| {
+                    let gap = if slices.is_some() { 0 } else { PANEL_GAP_MS };
+                    Timeout::new(gap, move || {
+                        if slices.is_some() {
+                            dispatch.emit(Action::OpenSlice);
+                        } else {
+                            reveal.borrow_mut().next(run);
+                            redraw.force_update();
+                        }
+                    })
+                });
+                move || drop(timer)
+            },
+        );
     }
 
     // A scenario opened from inside the page gets its link in the address bar, so a reload
@@ -90,6 +109,9 @@ pub fn app(props: &AppProps) -> Html {
 
     use_host(props.embed.clone(), &sim, dispatch.clone());
     use_guide_file(sim.guide_to_fetch(), dispatch.clone());
+    // Until its turn, a later panel draws the run shown before.
+    let reveal = reveal.borrow();
+    let [console_sim, inspect_sim, diagram_sim, log_sim] = reveal.sims(&sim);
 
     // An embed shows the panels its host asked for; the page shows them all.
     let embed = props.embed.as_ref();
@@ -102,7 +124,8 @@ pub fn app(props: &AppProps) -> Html {
     let dismiss = dispatch.reform(|_: MouseEvent| Action::DismissNotice);
     html! {
         <main class={classes!("app", embed.map(|_| "embed"))} style={embed.and_then(|o| o.height).map(|h| format!("height: {h}px"))}
-            aria-labelledby={embed.map(|_| "embed-title")}>
+            aria-labelledby={embed.map(|_| "embed-title")}
+            aria-busy={(reveal.panels < LATER).then_some("true")}>
             if let Some(options) = embed {
                 { embed_head(&sim, options) }
             } else {
@@ -138,7 +161,7 @@ pub fn app(props: &AppProps) -> Html {
                                 <Topology view={sim.topology_view()} dispatch={dispatch.clone()} read_only={sim.read_only} />
                             }
                             if shows(Panel::Inspect) {
-                                <Inspect tab={sim.inspect.tab} view={inspect_view(&sim.bus(), sim.console.selected, &sim.inspect)} dispatch={dispatch.clone()} />
+                                <Inspect tab={inspect_sim.inspect.tab} view={inspect_view(&inspect_sim.bus(), inspect_sim.console.selected, &inspect_sim.inspect)} dispatch={dispatch.clone()} />
                             }
                         </div>
                     }
@@ -148,14 +171,14 @@ pub fn app(props: &AppProps) -> Html {
                                 <Narration view={view} dispatch={dispatch.clone()} />
                             }
                             if shows(Panel::Console) {
-                                <ServerPanel view={sim.panel_view()} targets={sim.console_targets()} dispatch={dispatch.clone()} read_only={sim.read_only} />
+                                <ServerPanel view={console_sim.panel_view()} targets={console_sim.console_targets()} dispatch={dispatch.clone()} read_only={console_sim.read_only} />
                             }
                         </div>
                     }
                 </div>
             }
             if shows(Panel::Timeline) {
-                <Timeline diagram={sim.diagram_view()} log={sim.event_log_view()} dispatch={dispatch.clone()} />
+                <Timeline diagram={diagram_sim.diagram_view()} log={log_sim.event_log_view()} dispatch={dispatch.clone()} />
             }
             <Shortcuts
                 paused={sim.paused}

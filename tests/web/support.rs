@@ -44,11 +44,12 @@ pub async fn render(props: AppProps) -> Element {
     root
 }
 
-/// Waits while a run opens in slices (a link, a guided scenario): each slice is a task of
-/// its own, so the page draws in between.
+/// Waits while a run opens in slices (a link, a guided scenario), and while its panels are
+/// drawn after it (`aria-busy`): each slice and each panel is a task of its own, so the
+/// page draws in between.
 pub async fn opened(root: &Element) {
     for _ in 0..2_000 {
-        if !exists(root, ".opening") {
+        if !exists(root, ".opening") && !exists(root, "main[aria-busy]") {
             return;
         }
         let promise = js_sys::Promise::new(&mut |resolve, _| {

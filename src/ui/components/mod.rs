@@ -9,6 +9,7 @@ pub mod help;
 pub mod inspect;
 pub mod narration;
 pub mod opening;
+pub mod reveal;
 pub mod server_config;
 pub mod server_keys;
 pub mod server_panel;

@@ -98,20 +98,32 @@ pub struct TranscriptLine {
 
 /// One console entry as it was formatted, with what it was formatted from: an entry is
 /// formatted again only when the bus holds something else at its place (a reply arrived,
-/// replica output grew, time travel or another server).
+/// replica output grew, time travel or another server), or its prompt's database changed.
 #[derive(Debug)]
 struct Formatted {
     input: String,
     reply: Option<Reply>,
-    /// The database redis-cli uses after this entry.
+    /// The database redis-cli uses before this entry (its prompt's) and after it.
+    db_before: usize,
     db: usize,
     line: TranscriptLine,
 }
 
-/// The formatted transcript of the console shown. Shared by every copy of the page state
-/// (it is a cache, so any two compare equal).
+/// The formatted tail of the console shown: its last [`TRANSCRIPT_LEN`] entries, the ones
+/// drawn. Older entries are never formatted (a long load types thousands, and formatting
+/// them all took most of the opened run's first drawing); only the databases they SELECT
+/// are read. Shared by every copy of the page state (it is a cache, so any two compare
+/// equal).
 #[derive(Clone, Default)]
-struct TranscriptCache(Rc<RefCell<(ServerId, Vec<Formatted>)>>);
+struct TranscriptCache(Rc<RefCell<Tail>>);
+
+#[derive(Default)]
+struct Tail {
+    server: ServerId,
+    /// The position in the transcript of the first entry of `lines`.
+    start: usize,
+    lines: Vec<Formatted>,
+}
 
 impl PartialEq for TranscriptCache {
     fn eq(&self, _: &Self) -> bool {
@@ -127,53 +139,68 @@ impl std::fmt::Debug for TranscriptCache {
 
 impl TranscriptCache {
     /// Brings the cache up to the console of `server` on `bus`, and lends it.
-    fn read(&self, bus: &Bus, server: ServerId) -> RefMut<'_, (ServerId, Vec<Formatted>)> {
-        let mut cache = self.0.borrow_mut();
-        let (shown, done) = &mut *cache;
-        if *shown != server {
-            *shown = server;
-            done.clear();
-        }
+    fn read(&self, bus: &Bus, server: ServerId) -> RefMut<'_, Tail> {
+        let mut tail = self.0.borrow_mut();
         let entries = bus.console(server).entries();
-        let same = entries
-            .iter()
-            .zip(done.iter())
-            .take_while(|(e, f)| e.input == f.input && e.reply == f.reply)
-            .count();
-        done.truncate(same);
-        let s = bus.server(server);
-        for e in entries.iter().skip(same) {
-            let db = done.last().map_or(0, |f| f.db);
-            let args = split_args(e.input.as_bytes()).unwrap_or_default();
-            let line = TranscriptLine {
-                input: (!e.input.is_empty()).then(|| {
-                    let mut line = prompt(&s.host, s.port, db);
-                    line.push(' ');
-                    line.push_str(&e.input);
-                    line
-                }),
-                output: e
-                    .reply
-                    .as_ref()
-                    .map(|r| format_output(r, redis_cli_raw(&args))),
-                error: matches!(e.reply, Some(Reply::Error(_))),
-            };
-            done.push(Formatted {
-                input: e.input.clone(),
-                reply: e.reply.clone(),
-                db: selected_db(&args, e.reply.as_ref()).unwrap_or(db),
-                line,
-            });
+        let (start, end) = (entries.len().saturating_sub(TRANSCRIPT_LEN), entries.len());
+        if tail.server != server || start < tail.start {
+            tail.server = server;
+            tail.lines.clear();
         }
-        cache
+        // The lines that left the tail at its front.
+        let gone = (start - tail.start.min(start)).min(tail.lines.len());
+        tail.lines = tail.lines.split_off(gone);
+        tail.start = start;
+        // The entries before the tail only choose its first prompt's database.
+        let mut db = 0;
+        for e in entries.iter_range(0, start) {
+            db = entry_db(&e.input, e.reply.as_ref()).unwrap_or(db);
+        }
+        let mut same = 0;
+        for (f, e) in tail.lines.iter().zip(entries.iter_range(start, end)) {
+            if f.db_before != db || f.input != e.input || f.reply != e.reply {
+                break;
+            }
+            db = f.db;
+            same += 1;
+        }
+        tail.lines.truncate(same);
+        let s = bus.server(server);
+        for e in entries.iter_range(start + same, end) {
+            let f = format_entry(&e.input, e.reply.as_ref(), db, &s.host, s.port);
+            db = f.db;
+            tail.lines.push(f);
+        }
+        tail
+    }
+}
+
+/// An entry as redis-cli prints it, after a prompt for database `db`.
+fn format_entry(input: &str, reply: Option<&Reply>, db: usize, host: &str, port: u16) -> Formatted {
+    let args = split_args(input.as_bytes()).unwrap_or_default();
+    let line = TranscriptLine {
+        input: (!input.is_empty()).then(|| {
+            let mut line = prompt(host, port, db);
+            line.push(' ');
+            line.push_str(input);
+            line
+        }),
+        output: reply.map(|r| format_output(r, redis_cli_raw(&args))),
+        error: matches!(reply, Some(Reply::Error(_))),
+    };
+    Formatted {
+        input: input.to_string(),
+        reply: reply.cloned(),
+        db_before: db,
+        db: selected_db(&args, reply).unwrap_or(db),
+        line,
     }
 }
 
 /// The newest lines of the selected server's transcript.
 pub fn transcript(bus: &Bus, ui: &ConsoleUi) -> Vec<TranscriptLine> {
     let cache = ui.transcript.read(bus, ui.selected);
-    let skip = cache.1.len().saturating_sub(TRANSCRIPT_LEN);
-    cache.1[skip..].iter().map(|f| f.line.clone()).collect()
+    cache.lines.iter().map(|f| f.line.clone()).collect()
 }
 
 /// redis-cli's prompt for the selected server, with the database once it is not 0.
@@ -181,7 +208,7 @@ pub fn prompt_of(bus: &Bus, ui: &ConsoleUi) -> String {
     let db = ui
         .transcript
         .read(bus, ui.selected)
-        .1
+        .lines
         .last()
         .map_or(0, |f| f.db);
     let s = bus.server(ui.selected);
@@ -194,6 +221,19 @@ fn prompt(host: &str, port: u16, db: usize) -> String {
     } else {
         format!("{host}:{port}[{db}]>")
     }
+}
+
+/// The database a line of the transcript selects, without splitting every line: only one
+/// that spells SELECT, or has quotes (which may spell it), is split.
+fn entry_db(input: &str, reply: Option<&Reply>) -> Option<usize> {
+    let b = input.as_bytes();
+    if !b.windows(6).any(|w| w.eq_ignore_ascii_case(b"select"))
+        && !b.contains(&b'"')
+        && !b.contains(&b'\'')
+    {
+        return None;
+    }
+    selected_db(&split_args(b)?, reply)
 }
 
 /// The database redis-cli uses after a line: it follows successful SELECTs.
@@ -251,6 +291,63 @@ fn format_output(reply: &Reply, raw: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::state::{Action, Sim};
+
+    /// Every entry formatted, oldest first, as redis-cli printed them: what the tail must
+    /// show the end of.
+    fn formatted_whole(sim: &Sim) -> Vec<TranscriptLine> {
+        let bus = sim.bus();
+        let s = bus.server(0);
+        let mut db = 0;
+        bus.console(0)
+            .entries()
+            .iter()
+            .map(|e| {
+                let f = format_entry(&e.input, e.reply.as_ref(), db, &s.host, s.port);
+                db = f.db;
+                f.line
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_tail_is_the_end_of_the_whole_transcript_with_the_databases_selected_before_it() {
+        let mut sim = Sim::new();
+        let send = |sim: &mut Sim, line: &str| {
+            sim.apply(Action::SubmitCommand {
+                server: 0,
+                line: line.into(),
+            })
+        };
+        // Hidden by the time the tail is read: a SELECT, one spelt with quotes, one refused.
+        send(&mut sim, "SELECT 3");
+        send(&mut sim, "  sel\"ect\" 4");
+        send(&mut sim, "SELECT 99");
+        for i in 0..TRANSCRIPT_LEN {
+            send(&mut sim, &format!("SET k{i} v"));
+        }
+        let whole = formatted_whole(&sim);
+        assert!(whole.len() > TRANSCRIPT_LEN);
+        let tail = sim.transcript();
+        assert_eq!(tail, whole[whole.len() - TRANSCRIPT_LEN..]);
+        assert_eq!(
+            tail[0].input.as_deref(),
+            Some("127.0.0.1:6380[4]> SET k0 v"),
+            "the database selected before the tail"
+        );
+        // Read again after more lines, one of them a SELECT: what was formatted is kept,
+        // and what follows the SELECT gets its database.
+        send(&mut sim, "select 7");
+        send(&mut sim, "GET k1");
+        let whole = formatted_whole(&sim);
+        assert_eq!(sim.transcript(), whole[whole.len() - TRANSCRIPT_LEN..]);
+        assert_eq!(sim.prompt(), "127.0.0.1:6380[7]>");
+        // Another server's console, and back.
+        sim.apply(Action::SelectConsole(1));
+        assert!(sim.transcript().len() < TRANSCRIPT_LEN);
+        sim.apply(Action::SelectConsole(0));
+        assert_eq!(sim.transcript(), whole[whole.len() - TRANSCRIPT_LEN..]);
+    }
 
     fn raw(line: &str) -> bool {
         redis_cli_raw(&split_args(line.as_bytes()).unwrap())
