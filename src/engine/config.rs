@@ -68,6 +68,89 @@ pub struct Config {
     pub sync_protocol: SyncProtocol,
     /// Compress strings in RDB snapshots with LZF (what the master sends in a full sync).
     pub rdbcompression: bool,
+    /// `save`: the (seconds, changes) points after which Redis snapshots in the background,
+    /// in the order given.
+    pub save_params: Vec<(u64, u64)>,
+    /// `notify-keyspace-events` as Redis's flag bits (see [`NOTIFY_CLASSES`]). Kept for
+    /// CONFIG GET/SET only: there is no pub/sub to deliver events on yet.
+    pub notify_keyspace_events: u16,
+    /// `loglevel`: an index into [`LOGLEVELS`]; lines below it are not printed.
+    pub loglevel: u8,
+    /// `logfile` (empty: standard output) and `pidfile`: the host process's files.
+    pub logfile: String,
+    pub pidfile: String,
+    /// `unixsocket`: the path the host also listens on (empty: none).
+    pub unixsocket: String,
+    pub always_show_logo: bool,
+    pub dbfilename: String,
+    /// `dir`: where the host keeps its files; CONFIG GET shows it.
+    pub dir: String,
+    /// `enable-protected-configs`, `enable-debug-command`, `enable-module-command`: an
+    /// index into [`PROTECTED_ACTION`].
+    pub enable_protected_configs: u8,
+    pub enable_debug_command: u8,
+    pub enable_module_command: u8,
+    /// Options with no effect here, kept so CONFIG GET/SET answer as Redis does:
+    /// `timeout`, `latency-monitor-threshold`, `activerehashing`, the AOF's `appendfsync`
+    /// (index into [`APPENDFSYNC`]) and `no-appendfsync-on-rewrite`, and
+    /// `propagation-error-behavior` (index into [`PROPAGATION_ERROR_BEHAVIOR`]).
+    pub timeout: u64,
+    pub latency_monitor_threshold: u64,
+    pub activerehashing: bool,
+    pub appendfsync: u8,
+    pub no_appendfsync_on_rewrite: bool,
+    pub propagation_error_behavior: u8,
+}
+
+/// `loglevel`'s values, least severe first.
+pub const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
+pub const APPENDFSYNC: &[&str] = &["everysec", "always", "no"];
+/// `enable-*-command` / `enable-protected-configs`: never, always, from loopback only.
+pub const PROTECTED_ACTION: &[&str] = &["no", "yes", "local"];
+pub const PROPAGATION_ERROR_BEHAVIOR: &[&str] = &["ignore", "panic", "panic-on-replicas"];
+/// `notify-keyspace-events` class characters by flag bit, as Redis's `NOTIFY_*` numbers
+/// them (bit 12, module-only "loaded", has no character).
+pub const NOTIFY_CLASSES: &[u8; 15] = b"KEg$lshzxetm dn";
+/// Redis's `NOTIFY_ALL` (`A`): every class but K, E, m (key miss) and n (new).
+const NOTIFY_ALL: u16 = 0x27fc;
+
+/// Whether a protected action set to `setting` ([`PROTECTED_ACTION`]) is allowed to a
+/// client, local meaning a loopback or unix-socket peer (Redis's `allowProtectedAction`).
+pub fn allows_protected(setting: u8, peer_ip: &str) -> bool {
+    setting == 1 || (setting == 2 && matches!(peer_ip, "127.0.0.1" | "::1" | "/unixsocket"))
+}
+
+/// `notify-keyspace-events` text to flags (`keyspaceEventsStringToFlags`); `None` for a
+/// character that names no class.
+pub fn notify_flags(classes: &[u8]) -> Option<u16> {
+    classes.iter().try_fold(0u16, |flags, &c| {
+        let bit = match c {
+            b'A' => NOTIFY_ALL,
+            b' ' => return None,
+            _ => 1 << NOTIFY_CLASSES.iter().position(|&n| n == c)?,
+        };
+        Some(flags | bit)
+    })
+}
+
+/// The flags back to text, in Redis's order (`keyspaceEventsFlagsToString`).
+pub fn notify_text(flags: u16) -> String {
+    let mut bits: Vec<usize> = if flags & NOTIFY_ALL == NOTIFY_ALL {
+        Vec::new()
+    } else {
+        (2..=10).chain([13, 14]).collect()
+    };
+    bits.extend([0, 1, 11]);
+    let mut out = String::new();
+    if bits.len() == 3 {
+        out.push('A');
+    }
+    for b in bits {
+        if flags & 1 << b != 0 {
+            out.push(NOTIFY_CLASSES[b] as char);
+        }
+    }
+    out
 }
 
 /// The replication protocol a node speaks, both as a replica (its handshake) and as a
@@ -158,6 +241,25 @@ impl Default for Config {
             hz: 10,
             sync_protocol: SyncProtocol::Psync2,
             rdbcompression: true,
+            save_params: vec![(3600, 1), (300, 100), (60, 10000)],
+            notify_keyspace_events: 0,
+            loglevel: 2,
+            logfile: String::new(),
+            pidfile: String::new(),
+            unixsocket: String::new(),
+            always_show_logo: false,
+            dbfilename: "dump.rdb".into(),
+            // What Debian's redis.conf sets; replscope-server shows its working directory.
+            dir: "/var/lib/redis".into(),
+            enable_protected_configs: 0,
+            enable_debug_command: 0,
+            enable_module_command: 0,
+            timeout: 0,
+            latency_monitor_threshold: 0,
+            activerehashing: true,
+            appendfsync: 0,
+            no_appendfsync_on_rewrite: false,
+            propagation_error_behavior: 0,
         }
     }
 }
@@ -216,6 +318,15 @@ const INT_MAX: i64 = i32::MAX as i64;
 /// several matches in the order of a hash table seeded at random on every start, so no
 /// order is "the" order; this one is stable.)
 pub static OPTIONS: &[OptionSpec] = &[
+    opt("activerehashing", None, Ty::Bool),
+    OptionSpec {
+        name: "always-show-logo",
+        alias: None,
+        ty: Ty::Bool,
+        immutable: true,
+        multi_arg: false,
+    },
+    opt("appendfsync", None, Ty::Enum(APPENDFSYNC)),
     OptionSpec {
         name: "appendonly",
         alias: None,
@@ -262,6 +373,29 @@ pub static OPTIONS: &[OptionSpec] = &[
         immutable: true,
         multi_arg: false,
     },
+    opt("dbfilename", None, Ty::Str),
+    opt("dir", None, Ty::Special),
+    OptionSpec {
+        name: "enable-debug-command",
+        alias: None,
+        ty: Ty::Enum(PROTECTED_ACTION),
+        immutable: true,
+        multi_arg: false,
+    },
+    OptionSpec {
+        name: "enable-module-command",
+        alias: None,
+        ty: Ty::Enum(PROTECTED_ACTION),
+        immutable: true,
+        multi_arg: false,
+    },
+    OptionSpec {
+        name: "enable-protected-configs",
+        alias: None,
+        ty: Ty::Enum(PROTECTED_ACTION),
+        immutable: true,
+        multi_arg: false,
+    },
     opt(
         "hz",
         None,
@@ -270,6 +404,22 @@ pub static OPTIONS: &[OptionSpec] = &[
             max: INT_MAX,
         },
     ),
+    opt(
+        "latency-monitor-threshold",
+        None,
+        Ty::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+    ),
+    OptionSpec {
+        name: "logfile",
+        alias: None,
+        ty: Ty::Str,
+        immutable: true,
+        multi_arg: false,
+    },
+    opt("loglevel", None, Ty::Enum(LOGLEVELS)),
     opt("masterauth", None, Ty::Str),
     opt("masteruser", None, Ty::Str),
     opt(
@@ -296,7 +446,21 @@ pub static OPTIONS: &[OptionSpec] = &[
             max: INT_MAX,
         },
     ),
+    opt("no-appendfsync-on-rewrite", None, Ty::Bool),
+    opt("notify-keyspace-events", None, Ty::Special),
+    OptionSpec {
+        name: "pidfile",
+        alias: None,
+        ty: Ty::Str,
+        immutable: true,
+        multi_arg: false,
+    },
     opt("port", None, Ty::Int { min: 0, max: 65535 }),
+    opt(
+        "propagation-error-behavior",
+        None,
+        Ty::Enum(PROPAGATION_ERROR_BEHAVIOR),
+    ),
     opt("protected-mode", None, Ty::Bool),
     opt(
         "proto-max-bulk-len",
@@ -406,7 +570,28 @@ pub static OPTIONS: &[OptionSpec] = &[
         immutable: false,
         multi_arg: true,
     },
+    opt(
+        "timeout",
+        None,
+        Ty::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+    ),
+    OptionSpec {
+        name: "unixsocket",
+        alias: None,
+        ty: Ty::Str,
+        immutable: true,
+        multi_arg: false,
+    },
 ];
+
+/// Whether CONFIG SET needs `enable-protected-configs` to allow the client (Redis's
+/// `PROTECTED_CONFIG`: options that name files the server writes).
+pub fn is_protected(spec: &OptionSpec) -> bool {
+    matches!(spec.name, "dir" | "dbfilename")
+}
 
 /// replscope's own option (Redis has none like it): see [`SyncProtocol`].
 pub const REPLSCOPE_SYNC_PROTOCOL: &str = "replscope-sync-protocol";
@@ -518,26 +703,49 @@ impl Config {
                     "requirepass" | "masterauth" => one.to_vec(),
                     _ => c_str(one).to_vec(),
                 };
+                if spec.name == "dbfilename" && (v.contains(&b'/') || v.contains(&b'\\')) {
+                    return Err("dbfilename can't be a path, just a filename".into());
+                }
+                let field = match spec.name {
+                    "dbfilename" => &mut self.dbfilename,
+                    "logfile" => &mut self.logfile,
+                    "pidfile" => &mut self.pidfile,
+                    "unixsocket" => &mut self.unixsocket,
+                    _ => &mut String::new(),
+                };
+                *field = String::from_utf8_lossy(&v).into_owned();
                 let v = (!v.is_empty()).then_some(v);
                 match spec.name {
                     "requirepass" => self.requirepass = v,
                     "masterauth" => self.masterauth = v,
                     "masteruser" => self.masteruser = v,
-                    _ => {
+                    "replica-announce-ip" => {
                         self.replica_announce_ip =
                             v.map(|v| String::from_utf8_lossy(&v).into_owned())
                     }
+                    _ => {}
                 }
                 Ok(())
             }
             Ty::Enum(names) => {
                 let given = text(one);
-                if !names.iter().any(|n| n.eq_ignore_ascii_case(&given)) {
+                let Some(index) = names.iter().position(|n| n.eq_ignore_ascii_case(&given)) else {
                     return Err(format!(
                         "argument(s) must be one of the following: {}",
                         names.join(", ")
                     ));
-                }
+                };
+                let index = index as u8;
+                let field = match spec.name {
+                    "appendfsync" => &mut self.appendfsync,
+                    "enable-debug-command" => &mut self.enable_debug_command,
+                    "enable-module-command" => &mut self.enable_module_command,
+                    "enable-protected-configs" => &mut self.enable_protected_configs,
+                    "loglevel" => &mut self.loglevel,
+                    "propagation-error-behavior" => &mut self.propagation_error_behavior,
+                    _ => &mut 0,
+                };
+                *field = index;
                 if spec.name == REPLSCOPE_SYNC_PROTOCOL {
                     self.sync_protocol =
                         SyncProtocol::parse(&given).expect("checked against the names");
@@ -545,7 +753,7 @@ impl Config {
                 }
                 // Only a replica that loads the snapshot after receiving it whole (the
                 // engine's way) is modelled; the other strategies are refused.
-                if !given.eq_ignore_ascii_case("disabled") {
+                if spec.name == "repl-diskless-load" && index != 0 {
                     return Err("replscope loads the snapshot only after receiving it: only 'disabled' is supported".into());
                 }
                 Ok(())
@@ -566,6 +774,9 @@ impl Config {
                     return Err("replscope runs in the foreground: only 'no' is supported".into());
                 }
             }
+            "activerehashing" => self.activerehashing = v,
+            "always-show-logo" => self.always_show_logo = v,
+            "no-appendfsync-on-rewrite" => self.no_appendfsync_on_rewrite = v,
             "protected-mode" => self.protected_mode = v,
             "rdbcompression" => self.rdbcompression = v,
             "repl-disable-tcp-nodelay" => self.repl_disable_tcp_nodelay = v,
@@ -593,6 +804,8 @@ impl Config {
             // Hz is a hint: out-of-range values are accepted and capped (updateHZ).
             "hz" => self.hz = v.clamp(1, 500) as u32,
             "client-query-buffer-limit" => self.client_query_buffer_limit = u,
+            "latency-monitor-threshold" => self.latency_monitor_threshold = u,
+            "timeout" => self.timeout = u,
             "maxclients" => self.maxclients = u,
             "min-replicas-max-lag" => self.min_replicas_max_lag = u,
             "min-replicas-to-write" => self.min_replicas_to_write = u,
@@ -693,9 +906,29 @@ impl Config {
                         return Err("Invalid save parameters".into());
                     }
                 }
-                if !words.is_empty() {
-                    return Err("replscope keeps everything in memory and never snapshots to disk: only \"\" is supported".into());
+                let points = words.chunks(2).map(|p| {
+                    let n = |w: &String| strtoll_full(w).unwrap_or(0) as u64;
+                    (n(&p[0]), n(&p[1]))
+                });
+                // In the config file every `save` line adds points (the first one replaces
+                // the defaults, see `Config::apply`); elsewhere a value replaces them all.
+                if !from_file || words.is_empty() {
+                    self.save_params.clear();
                 }
+                self.save_params.extend(points);
+            }
+            "notify-keyspace-events" => {
+                let [classes] = words else {
+                    return Err("wrong number of arguments".into());
+                };
+                self.notify_keyspace_events = notify_flags(c_str(classes))
+                    .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
+            }
+            "dir" => {
+                let [d] = &text[..] else {
+                    return Err("wrong number of arguments".into());
+                };
+                self.dir = d.clone();
             }
             _ => unreachable!("special option {name}"),
         }
@@ -707,6 +940,27 @@ impl Config {
         let yn = |b: bool| if b { "yes" } else { "no" }.to_string();
         let s = match spec.name {
             "appendonly" | "daemonize" => "no".to_string(),
+            "activerehashing" => yn(self.activerehashing),
+            "always-show-logo" => yn(self.always_show_logo),
+            "appendfsync" => APPENDFSYNC[self.appendfsync as usize].into(),
+            "dbfilename" => self.dbfilename.clone(),
+            "dir" => self.dir.clone(),
+            "enable-debug-command" => PROTECTED_ACTION[self.enable_debug_command as usize].into(),
+            "enable-module-command" => PROTECTED_ACTION[self.enable_module_command as usize].into(),
+            "enable-protected-configs" => {
+                PROTECTED_ACTION[self.enable_protected_configs as usize].into()
+            }
+            "latency-monitor-threshold" => self.latency_monitor_threshold.to_string(),
+            "logfile" => self.logfile.clone(),
+            "loglevel" => LOGLEVELS[self.loglevel as usize].into(),
+            "no-appendfsync-on-rewrite" => yn(self.no_appendfsync_on_rewrite),
+            "notify-keyspace-events" => notify_text(self.notify_keyspace_events),
+            "pidfile" => self.pidfile.clone(),
+            "propagation-error-behavior" => {
+                PROPAGATION_ERROR_BEHAVIOR[self.propagation_error_behavior as usize].into()
+            }
+            "timeout" => self.timeout.to_string(),
+            "unixsocket" => self.unixsocket.clone(),
             "bind" => self.bind.clone(),
             "client-output-buffer-limit" => {
                 let names = ["normal", "slave", "pubsub"];
@@ -755,7 +1009,14 @@ impl Config {
                 .map(|(h, p)| format!("{h} {p}"))
                 .unwrap_or_default(),
             REPLSCOPE_SYNC_PROTOCOL => self.sync_protocol.name().to_string(),
-            "save" => String::new(),
+            "save" => {
+                let points: Vec<String> = self
+                    .save_params
+                    .iter()
+                    .map(|(s, c)| format!("{s} {c}"))
+                    .collect();
+                points.join(" ")
+            }
             other => unreachable!("option {other} has no value"),
         };
         s.into_bytes()
@@ -934,10 +1195,108 @@ mod tests {
             c.set_option(save, b"0 1"),
             Err("Invalid save parameters".into())
         );
-        assert!(
-            c.set_option(save, b"900 1").is_err(),
-            "valid, but not what the engine does"
+        c.set_option(save, b"900 1 300 10").unwrap();
+        assert_eq!(c.save_params, vec![(900, 1), (300, 10)]);
+        assert_eq!(c.get_option(save), b"900 1 300 10");
+        // CONFIG SET replaces every point; an empty value removes them all.
+        c.set_option(save, b"60 5").unwrap();
+        assert_eq!(c.get_option(save), b"60 5");
+        c.set_option(save, b"").unwrap();
+        assert_eq!(c.get_option(save), b"");
+        assert_eq!(
+            Config::default().get_option(save),
+            b"3600 1 300 100 60 10000",
+            "Redis 7.0's default points"
         );
+    }
+
+    #[test]
+    fn keyspace_event_classes_as_redis_spells_them() {
+        assert_eq!(
+            notify_flags(b"KEA").map(notify_text).as_deref(),
+            Some("AKE")
+        );
+        assert_eq!(
+            notify_flags(b"Ex$").map(notify_text).as_deref(),
+            Some("$xE")
+        );
+        assert_eq!(
+            notify_flags(b"mnd").map(notify_text).as_deref(),
+            Some("dnm")
+        );
+        assert_eq!(notify_flags(b"").map(notify_text).as_deref(), Some(""));
+        // Every class of `A` given one by one is `A` again.
+        assert_eq!(
+            notify_flags(b"g$lshzxetd").map(notify_text).as_deref(),
+            Some("A")
+        );
+        assert_eq!(notify_flags(b"KEq"), None);
+        assert_eq!(notify_flags(b"K E"), None);
+        let mut c = Config::default();
+        let spec = lookup_option("notify-keyspace-events").unwrap();
+        assert_eq!(
+            c.set_option(spec, b"Z"),
+            Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into())
+        );
+        c.set_option(spec, b"Kx").unwrap();
+        assert_eq!(c.get_option(spec), b"xK");
+    }
+
+    #[test]
+    fn default_conf_directives_have_redis_types() {
+        let mut c = Config::default();
+        let get = |c: &Config, n: &str| {
+            String::from_utf8(c.get_option(lookup_option(n).unwrap())).unwrap()
+        };
+        assert_eq!(get(&c, "loglevel"), "notice");
+        assert_eq!(get(&c, "dbfilename"), "dump.rdb");
+        assert_eq!(get(&c, "enable-debug-command"), "no");
+        assert_eq!(get(&c, "propagation-error-behavior"), "ignore");
+        assert_eq!(get(&c, "appendfsync"), "everysec");
+        assert_eq!(get(&c, "activerehashing"), "yes");
+        for (name, value) in [
+            ("always-show-logo", "yes"),
+            ("loglevel", "verbose"),
+            ("logfile", ""),
+            ("pidfile", "/var/run/redis.pid"),
+            ("timeout", "0"),
+            ("latency-monitor-threshold", "1"),
+            ("dbfilename", "dump.rdb"),
+            ("appendfsync", "everysec"),
+            ("no-appendfsync-on-rewrite", "no"),
+            ("enable-protected-configs", "yes"),
+            ("enable-debug-command", "local"),
+            ("enable-module-command", "yes"),
+            ("propagation-error-behavior", "panic"),
+        ] {
+            c.apply(name, &[value.into()])
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(get(&c, name), value);
+        }
+        assert_eq!(c.loglevel, 1);
+        assert_eq!(
+            c.apply("loglevel", &["loud".into()]),
+            Err("argument(s) must be one of the following: debug, verbose, notice, warning".into())
+        );
+        assert_eq!(
+            c.apply("dbfilename", &["a/dump.rdb".into()]),
+            Err("dbfilename can't be a path, just a filename".into())
+        );
+        assert_eq!(
+            c.apply("timeout", &["-1".into()]),
+            Err("argument must be between 0 and 2147483647 inclusive".into())
+        );
+        for name in [
+            "always-show-logo",
+            "logfile",
+            "pidfile",
+            "enable-debug-command",
+        ] {
+            assert!(lookup_option(name).unwrap().immutable, "{name}");
+        }
+        assert!(is_protected(lookup_option("dir").unwrap()));
+        assert!(allows_protected(2, "::1") && !allows_protected(2, "10.0.0.1"));
+        assert!(allows_protected(1, "10.0.0.1") && !allows_protected(0, "127.0.0.1"));
     }
 
     #[test]
