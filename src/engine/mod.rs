@@ -10,6 +10,8 @@
 //! Because everything the node sees comes through these calls, the same inputs always
 //! produce the same outputs, byte for byte, natively and in WebAssembly.
 
+#[cfg(not(target_arch = "wasm32"))]
+mod asleep;
 mod blocked;
 mod c_string;
 pub(crate) mod cfloat;
@@ -295,6 +297,29 @@ pub struct Node {
     /// The largest client output buffer seen in each of the last seconds (Redis's
     /// `ClientsPeakMemOutput`, for INFO `client_recent_max_output_buffer`).
     pub(crate) recent_max_output: [u64; PEAK_SLOTS],
+    /// DEBUG SLEEP is blocking the server (see `asleep`; native only, as DEBUG is).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) asleep: Option<Box<asleep::Asleep>>,
+}
+
+/// The page has no DEBUG, so nothing ever sleeps there (see `asleep`).
+#[cfg(target_arch = "wasm32")]
+impl Node {
+    fn asleep_until(&self) -> Option<u64> {
+        None
+    }
+
+    fn asleep(&mut self) -> bool {
+        false
+    }
+
+    fn hold_if_asleep(&mut self, _input: impl FnOnce() -> Input) -> bool {
+        false
+    }
+
+    fn hold_replies(&mut self, _conn: ConnId, replies: Vec<u8>) -> Vec<u8> {
+        replies
+    }
 }
 
 impl Node {
@@ -328,6 +353,8 @@ impl Node {
             get_ack_from_replicas: false,
             unwritten: litemap::LiteMap::new(),
             recent_max_output: [0; PEAK_SLOTS],
+            #[cfg(not(target_arch = "wasm32"))]
+            asleep: None,
         };
         node.log(format!(
             "Redis version={REDIS_VERSION}, bits=64, replscope engine, just started"
@@ -431,6 +458,9 @@ impl Node {
         if self.shut_down {
             return u64::MAX;
         }
+        if let Some(until) = self.asleep_until() {
+            return until;
+        }
         match self.next_wait_timeout() {
             Some(at) => at.min(self.next_cron_at),
             None => self.next_cron_at,
@@ -467,7 +497,12 @@ impl Node {
     /// every delivered chunk, and would otherwise copy each one first).
     pub fn handle_bytes(&mut self, now: u64, conn: ConnId, data: &[u8]) {
         self.advance(now);
-        if self.shut_down {
+        if self.shut_down
+            || self.hold_if_asleep(|| Input::Bytes {
+                conn,
+                data: data.to_vec(),
+            })
+        {
             return;
         }
         self.on_bytes(conn, data);
@@ -480,6 +515,11 @@ impl Node {
         if self.shut_down {
             return;
         }
+        let mut input = Some(input);
+        if self.hold_if_asleep(|| input.take().expect("taken once")) {
+            return;
+        }
+        let Some(input) = input else { return };
         match input {
             Input::Bytes { conn, data } => self.on_bytes(conn, &data),
             Input::Connected { conn } => self.on_master_connected(conn),
@@ -494,7 +534,7 @@ impl Node {
     /// that has elapsed up to `now`.
     pub fn tick(&mut self, now: u64) {
         self.advance(now);
-        if self.shut_down {
+        if self.shut_down || self.asleep() {
             return;
         }
         let period = 1000 / self.config.hz.max(1) as u64;
@@ -521,6 +561,7 @@ impl Node {
     /// must be listed here, or the host would skip real work.
     pub fn idle_cron(&self) -> bool {
         !self.shut_down
+            && self.asleep_until().is_none()
             && self.repl.link.is_none()
             && self.repl.backlog.is_none()
             && self.repl.good_replicas == 0
@@ -751,8 +792,9 @@ impl Node {
         let batch_len = client.parser.pending_len();
         let mut replies = Vec::new();
         let mut closing = false;
-        // A blocked client reads, but runs nothing until it is unblocked.
-        while client.blocked.is_none() {
+        // A blocked client reads, but runs nothing until it is unblocked; a sleeping
+        // server runs nothing at all.
+        while client.blocked.is_none() && self.asleep_until().is_none() {
             let limits = ParseLimits {
                 // Redis does not hold its own master to proto-max-bulk-len.
                 proto_max_bulk_len: if matches!(client.role, ClientRole::Master) {
@@ -846,6 +888,7 @@ impl Node {
             self.outputs.push_back(Output::Close { conn });
             return;
         }
+        let replies = self.hold_replies(conn, replies);
         self.send(conn, replies);
         if closing {
             self.outputs.push_back(Output::Close { conn });

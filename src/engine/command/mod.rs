@@ -8,6 +8,8 @@
 mod collection;
 mod config;
 mod connection;
+#[cfg(not(target_arch = "wasm32"))]
+mod debug;
 mod expire;
 mod hashes;
 mod keys;
@@ -23,6 +25,7 @@ pub use keys::stringmatch;
 pub use transaction::MultiState;
 
 use super::c_string::c_str;
+use super::config::allows_protected;
 use super::resp::reply;
 use super::{Client, ClientRole, Node};
 
@@ -36,6 +39,20 @@ pub const NO_AUTH: u32 = 1 << 3;
 pub const STALE: u32 = 1 << 4;
 /// Refused inside MULTI ("Command not allowed inside a transaction").
 pub const NO_MULTI: u32 = 1 << 5;
+/// Runs only where `enable-debug-command` allows it (Redis's `CMD_PROTECTED`; DEBUG is
+/// the only such command here, there is no MODULE).
+pub const PROTECTED: u32 = 1 << 6;
+
+/// processCommand's refusal of a protected command, for DEBUG.
+const DEBUG_REFUSED: &[u8] = b"ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+
+/// The page's DEBUG: never run, as `enable-debug-command` is never satisfied there.
+#[cfg(target_arch = "wasm32")]
+mod debug {
+    pub fn debug(_: &mut super::Node, _: &mut super::Client, _: &[Vec<u8>]) -> Vec<u8> {
+        super::reply::error_bytes(super::DEBUG_REFUSED)
+    }
+}
 
 type Handler = fn(&mut Node, &mut Client, &[Vec<u8>]) -> Vec<u8>;
 
@@ -86,6 +103,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         arity: 1,
         flags: READONLY,
         handler: keys::dbsize,
+    },
+    CommandSpec {
+        name: "debug",
+        arity: -2,
+        flags: ADMIN | STALE | PROTECTED,
+        handler: debug::debug,
     },
     CommandSpec {
         name: "decr",
@@ -440,6 +463,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         arity: -1,
         flags: NO_AUTH | STALE,
         handler: connection::quit,
+    },
+    CommandSpec {
+        name: "randomkey",
+        arity: 1,
+        flags: READONLY,
+        handler: keys::randomkey,
     },
     CommandSpec {
         name: "rename",
@@ -911,6 +940,13 @@ impl Node {
         if (spec.arity > 0 && argc != spec.arity) || argc < -spec.arity {
             let msg = format!("ERR wrong number of arguments for '{}' command", spec.name);
             return self.reject(client, Some(spec), msg.as_bytes());
+        }
+        // The page has no DEBUG (see `debug`): it answers as `enable-debug-command no`.
+        if spec.flags & PROTECTED != 0
+            && (cfg!(target_arch = "wasm32")
+                || !allows_protected(self.config.enable_debug_command, &client.peer.ip))
+        {
+            return self.reject(client, Some(spec), DEBUG_REFUSED);
         }
         // EXEC is as much a write, and as little allowed on stale data, as what it runs.
         let queued = client.multi.as_ref().filter(|_| spec.name == "exec");
