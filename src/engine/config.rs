@@ -13,6 +13,11 @@
 //! (`repl-diskless-load`, `save`, `appendonly`, `port`, `bind`) accept exactly the value
 //! that describes what the engine does and refuse the rest.
 //!
+//! Options about the host process or about what the engine does not model
+//! (`loglevel`, `logfile`, `pidfile`, `unixsocket`, `always-show-logo`, `timeout`,
+//! `notify-keyspace-events`, the AOF's, ...) are replscope-server's only: the page's
+//! CONFIG knows the options it models, and leaves these out of its download.
+//!
 //! One option is replscope's own, and named so that nobody mistakes it for Redis's:
 //! `replscope-sync-protocol` (`psync2`, the default, | `psync1` | `sync`) makes the node
 //! speak the replication protocol of an older Redis, to show why PSYNC and then PSYNC2
@@ -73,14 +78,20 @@ pub struct Config {
     pub save_params: Vec<(u64, u64)>,
     /// `notify-keyspace-events` as Redis's flag bits (see [`NOTIFY_CLASSES`]). Kept for
     /// CONFIG GET/SET only: there is no pub/sub to deliver events on yet.
+    #[cfg(not(target_arch = "wasm32"))]
     pub notify_keyspace_events: u16,
     /// `loglevel`: an index into [`LOGLEVELS`]; lines below it are not printed.
+    #[cfg(not(target_arch = "wasm32"))]
     pub loglevel: u8,
     /// `logfile` (empty: standard output) and `pidfile`: the host process's files.
+    #[cfg(not(target_arch = "wasm32"))]
     pub logfile: String,
+    #[cfg(not(target_arch = "wasm32"))]
     pub pidfile: String,
     /// `unixsocket`: the path the host also listens on (empty: none).
+    #[cfg(not(target_arch = "wasm32"))]
     pub unixsocket: String,
+    #[cfg(not(target_arch = "wasm32"))]
     pub always_show_logo: bool,
     pub dbfilename: String,
     /// `dir`: where the host keeps its files; CONFIG GET shows it.
@@ -88,29 +99,42 @@ pub struct Config {
     /// `enable-protected-configs`, `enable-debug-command`, `enable-module-command`: an
     /// index into [`PROTECTED_ACTION`].
     pub enable_protected_configs: u8,
+    #[cfg(not(target_arch = "wasm32"))]
     pub enable_debug_command: u8,
+    #[cfg(not(target_arch = "wasm32"))]
     pub enable_module_command: u8,
     /// Options with no effect here, kept so CONFIG GET/SET answer as Redis does:
     /// `timeout`, `latency-monitor-threshold`, `activerehashing`, the AOF's `appendfsync`
     /// (index into [`APPENDFSYNC`]) and `no-appendfsync-on-rewrite`, and
     /// `propagation-error-behavior` (index into [`PROPAGATION_ERROR_BEHAVIOR`]).
+    #[cfg(not(target_arch = "wasm32"))]
     pub timeout: u64,
+    #[cfg(not(target_arch = "wasm32"))]
     pub latency_monitor_threshold: u64,
+    #[cfg(not(target_arch = "wasm32"))]
     pub activerehashing: bool,
+    #[cfg(not(target_arch = "wasm32"))]
     pub appendfsync: u8,
+    #[cfg(not(target_arch = "wasm32"))]
     pub no_appendfsync_on_rewrite: bool,
+    #[cfg(not(target_arch = "wasm32"))]
     pub propagation_error_behavior: u8,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// `loglevel`'s values, least severe first.
 pub const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
+#[cfg(not(target_arch = "wasm32"))]
 pub const APPENDFSYNC: &[&str] = &["everysec", "always", "no"];
 /// `enable-*-command` / `enable-protected-configs`: never, always, from loopback only.
 pub const PROTECTED_ACTION: &[&str] = &["no", "yes", "local"];
+#[cfg(not(target_arch = "wasm32"))]
 pub const PROPAGATION_ERROR_BEHAVIOR: &[&str] = &["ignore", "panic", "panic-on-replicas"];
+#[cfg(not(target_arch = "wasm32"))]
 /// `notify-keyspace-events` class characters by flag bit, as Redis's `NOTIFY_*` numbers
 /// them (bit 12, module-only "loaded", has no character).
 pub const NOTIFY_CLASSES: &[u8; 15] = b"KEg$lshzxetm dn";
+#[cfg(not(target_arch = "wasm32"))]
 /// Redis's `NOTIFY_ALL` (`A`): every class but K, E, m (key miss) and n (new).
 const NOTIFY_ALL: u16 = 0x27fc;
 
@@ -120,6 +144,7 @@ pub fn allows_protected(setting: u8, peer_ip: &str) -> bool {
     setting == 1 || (setting == 2 && matches!(peer_ip, "127.0.0.1" | "::1" | "/unixsocket"))
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// `notify-keyspace-events` text to flags (`keyspaceEventsStringToFlags`); `None` for a
 /// character that names no class.
 pub fn notify_flags(classes: &[u8]) -> Option<u16> {
@@ -133,6 +158,7 @@ pub fn notify_flags(classes: &[u8]) -> Option<u16> {
     })
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// The flags back to text, in Redis's order (`keyspaceEventsFlagsToString`).
 pub fn notify_text(flags: u16) -> String {
     let mut bits: Vec<usize> = if flags & NOTIFY_ALL == NOTIFY_ALL {
@@ -242,23 +268,37 @@ impl Default for Config {
             sync_protocol: SyncProtocol::Psync2,
             rdbcompression: true,
             save_params: vec![(3600, 1), (300, 100), (60, 10000)],
+            #[cfg(not(target_arch = "wasm32"))]
             notify_keyspace_events: 0,
+            #[cfg(not(target_arch = "wasm32"))]
             loglevel: 2,
+            #[cfg(not(target_arch = "wasm32"))]
             logfile: String::new(),
+            #[cfg(not(target_arch = "wasm32"))]
             pidfile: String::new(),
+            #[cfg(not(target_arch = "wasm32"))]
             unixsocket: String::new(),
+            #[cfg(not(target_arch = "wasm32"))]
             always_show_logo: false,
             dbfilename: "dump.rdb".into(),
             // What Debian's redis.conf sets; replscope-server shows its working directory.
             dir: "/var/lib/redis".into(),
             enable_protected_configs: 0,
+            #[cfg(not(target_arch = "wasm32"))]
             enable_debug_command: 0,
+            #[cfg(not(target_arch = "wasm32"))]
             enable_module_command: 0,
+            #[cfg(not(target_arch = "wasm32"))]
             timeout: 0,
+            #[cfg(not(target_arch = "wasm32"))]
             latency_monitor_threshold: 0,
+            #[cfg(not(target_arch = "wasm32"))]
             activerehashing: true,
+            #[cfg(not(target_arch = "wasm32"))]
             appendfsync: 0,
+            #[cfg(not(target_arch = "wasm32"))]
             no_appendfsync_on_rewrite: false,
+            #[cfg(not(target_arch = "wasm32"))]
             propagation_error_behavior: 0,
         }
     }
@@ -318,7 +358,9 @@ const INT_MAX: i64 = i32::MAX as i64;
 /// several matches in the order of a hash table seeded at random on every start, so no
 /// order is "the" order; this one is stable.)
 pub static OPTIONS: &[OptionSpec] = &[
+    #[cfg(not(target_arch = "wasm32"))]
     opt("activerehashing", None, Ty::Bool),
+    #[cfg(not(target_arch = "wasm32"))]
     OptionSpec {
         name: "always-show-logo",
         alias: None,
@@ -326,6 +368,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         immutable: true,
         multi_arg: false,
     },
+    #[cfg(not(target_arch = "wasm32"))]
     opt("appendfsync", None, Ty::Enum(APPENDFSYNC)),
     OptionSpec {
         name: "appendonly",
@@ -375,6 +418,7 @@ pub static OPTIONS: &[OptionSpec] = &[
     },
     opt("dbfilename", None, Ty::Str),
     opt("dir", None, Ty::Special),
+    #[cfg(not(target_arch = "wasm32"))]
     OptionSpec {
         name: "enable-debug-command",
         alias: None,
@@ -382,6 +426,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         immutable: true,
         multi_arg: false,
     },
+    #[cfg(not(target_arch = "wasm32"))]
     OptionSpec {
         name: "enable-module-command",
         alias: None,
@@ -404,6 +449,7 @@ pub static OPTIONS: &[OptionSpec] = &[
             max: INT_MAX,
         },
     ),
+    #[cfg(not(target_arch = "wasm32"))]
     opt(
         "latency-monitor-threshold",
         None,
@@ -412,6 +458,7 @@ pub static OPTIONS: &[OptionSpec] = &[
             max: i64::MAX,
         },
     ),
+    #[cfg(not(target_arch = "wasm32"))]
     OptionSpec {
         name: "logfile",
         alias: None,
@@ -419,6 +466,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         immutable: true,
         multi_arg: false,
     },
+    #[cfg(not(target_arch = "wasm32"))]
     opt("loglevel", None, Ty::Enum(LOGLEVELS)),
     opt("masterauth", None, Ty::Str),
     opt("masteruser", None, Ty::Str),
@@ -446,8 +494,11 @@ pub static OPTIONS: &[OptionSpec] = &[
             max: INT_MAX,
         },
     ),
+    #[cfg(not(target_arch = "wasm32"))]
     opt("no-appendfsync-on-rewrite", None, Ty::Bool),
+    #[cfg(not(target_arch = "wasm32"))]
     opt("notify-keyspace-events", None, Ty::Special),
+    #[cfg(not(target_arch = "wasm32"))]
     OptionSpec {
         name: "pidfile",
         alias: None,
@@ -456,6 +507,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         multi_arg: false,
     },
     opt("port", None, Ty::Int { min: 0, max: 65535 }),
+    #[cfg(not(target_arch = "wasm32"))]
     opt(
         "propagation-error-behavior",
         None,
@@ -570,6 +622,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         immutable: false,
         multi_arg: true,
     },
+    #[cfg(not(target_arch = "wasm32"))]
     opt(
         "timeout",
         None,
@@ -578,6 +631,7 @@ pub static OPTIONS: &[OptionSpec] = &[
             max: INT_MAX,
         },
     ),
+    #[cfg(not(target_arch = "wasm32"))]
     OptionSpec {
         name: "unixsocket",
         alias: None,
@@ -708,8 +762,11 @@ impl Config {
                 }
                 let field = match spec.name {
                     "dbfilename" => &mut self.dbfilename,
+                    #[cfg(not(target_arch = "wasm32"))]
                     "logfile" => &mut self.logfile,
+                    #[cfg(not(target_arch = "wasm32"))]
                     "pidfile" => &mut self.pidfile,
+                    #[cfg(not(target_arch = "wasm32"))]
                     "unixsocket" => &mut self.unixsocket,
                     _ => &mut String::new(),
                 };
@@ -737,11 +794,16 @@ impl Config {
                 };
                 let index = index as u8;
                 let field = match spec.name {
+                    #[cfg(not(target_arch = "wasm32"))]
                     "appendfsync" => &mut self.appendfsync,
+                    #[cfg(not(target_arch = "wasm32"))]
                     "enable-debug-command" => &mut self.enable_debug_command,
+                    #[cfg(not(target_arch = "wasm32"))]
                     "enable-module-command" => &mut self.enable_module_command,
                     "enable-protected-configs" => &mut self.enable_protected_configs,
+                    #[cfg(not(target_arch = "wasm32"))]
                     "loglevel" => &mut self.loglevel,
+                    #[cfg(not(target_arch = "wasm32"))]
                     "propagation-error-behavior" => &mut self.propagation_error_behavior,
                     _ => &mut 0,
                 };
@@ -774,8 +836,11 @@ impl Config {
                     return Err("replscope runs in the foreground: only 'no' is supported".into());
                 }
             }
+            #[cfg(not(target_arch = "wasm32"))]
             "activerehashing" => self.activerehashing = v,
+            #[cfg(not(target_arch = "wasm32"))]
             "always-show-logo" => self.always_show_logo = v,
+            #[cfg(not(target_arch = "wasm32"))]
             "no-appendfsync-on-rewrite" => self.no_appendfsync_on_rewrite = v,
             "protected-mode" => self.protected_mode = v,
             "rdbcompression" => self.rdbcompression = v,
@@ -804,7 +869,9 @@ impl Config {
             // Hz is a hint: out-of-range values are accepted and capped (updateHZ).
             "hz" => self.hz = v.clamp(1, 500) as u32,
             "client-query-buffer-limit" => self.client_query_buffer_limit = u,
+            #[cfg(not(target_arch = "wasm32"))]
             "latency-monitor-threshold" => self.latency_monitor_threshold = u,
+            #[cfg(not(target_arch = "wasm32"))]
             "timeout" => self.timeout = u,
             "maxclients" => self.maxclients = u,
             "min-replicas-max-lag" => self.min_replicas_max_lag = u,
@@ -917,6 +984,7 @@ impl Config {
                 }
                 self.save_params.extend(points);
             }
+            #[cfg(not(target_arch = "wasm32"))]
             "notify-keyspace-events" => {
                 let [classes] = words else {
                     return Err("wrong number of arguments".into());
@@ -940,26 +1008,40 @@ impl Config {
         let yn = |b: bool| if b { "yes" } else { "no" }.to_string();
         let s = match spec.name {
             "appendonly" | "daemonize" => "no".to_string(),
+            #[cfg(not(target_arch = "wasm32"))]
             "activerehashing" => yn(self.activerehashing),
+            #[cfg(not(target_arch = "wasm32"))]
             "always-show-logo" => yn(self.always_show_logo),
+            #[cfg(not(target_arch = "wasm32"))]
             "appendfsync" => APPENDFSYNC[self.appendfsync as usize].into(),
             "dbfilename" => self.dbfilename.clone(),
             "dir" => self.dir.clone(),
+            #[cfg(not(target_arch = "wasm32"))]
             "enable-debug-command" => PROTECTED_ACTION[self.enable_debug_command as usize].into(),
+            #[cfg(not(target_arch = "wasm32"))]
             "enable-module-command" => PROTECTED_ACTION[self.enable_module_command as usize].into(),
             "enable-protected-configs" => {
                 PROTECTED_ACTION[self.enable_protected_configs as usize].into()
             }
+            #[cfg(not(target_arch = "wasm32"))]
             "latency-monitor-threshold" => self.latency_monitor_threshold.to_string(),
+            #[cfg(not(target_arch = "wasm32"))]
             "logfile" => self.logfile.clone(),
+            #[cfg(not(target_arch = "wasm32"))]
             "loglevel" => LOGLEVELS[self.loglevel as usize].into(),
+            #[cfg(not(target_arch = "wasm32"))]
             "no-appendfsync-on-rewrite" => yn(self.no_appendfsync_on_rewrite),
+            #[cfg(not(target_arch = "wasm32"))]
             "notify-keyspace-events" => notify_text(self.notify_keyspace_events),
+            #[cfg(not(target_arch = "wasm32"))]
             "pidfile" => self.pidfile.clone(),
+            #[cfg(not(target_arch = "wasm32"))]
             "propagation-error-behavior" => {
                 PROPAGATION_ERROR_BEHAVIOR[self.propagation_error_behavior as usize].into()
             }
+            #[cfg(not(target_arch = "wasm32"))]
             "timeout" => self.timeout.to_string(),
+            #[cfg(not(target_arch = "wasm32"))]
             "unixsocket" => self.unixsocket.clone(),
             "bind" => self.bind.clone(),
             "client-output-buffer-limit" => {

@@ -25,7 +25,6 @@ pub use keys::stringmatch;
 pub use transaction::MultiState;
 
 use super::c_string::c_str;
-use super::config::allows_protected;
 use super::resp::reply;
 use super::{Client, ClientRole, Node};
 
@@ -45,6 +44,18 @@ pub const PROTECTED: u32 = 1 << 6;
 
 /// processCommand's refusal of a protected command, for DEBUG.
 const DEBUG_REFUSED: &[u8] = b"ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+
+/// Whether `enable-debug-command` lets this client run DEBUG.
+#[cfg(not(target_arch = "wasm32"))]
+fn debug_allowed(node: &Node, client: &Client) -> bool {
+    super::config::allows_protected(node.config.enable_debug_command, &client.peer.ip)
+}
+
+/// The page has no DEBUG (see `debug`): it answers as `enable-debug-command no`.
+#[cfg(target_arch = "wasm32")]
+fn debug_allowed(_: &Node, _: &Client) -> bool {
+    false
+}
 
 /// The page's DEBUG: never run, as `enable-debug-command` is never satisfied there.
 #[cfg(target_arch = "wasm32")]
@@ -941,11 +952,7 @@ impl Node {
             let msg = format!("ERR wrong number of arguments for '{}' command", spec.name);
             return self.reject(client, Some(spec), msg.as_bytes());
         }
-        // The page has no DEBUG (see `debug`): it answers as `enable-debug-command no`.
-        if spec.flags & PROTECTED != 0
-            && (cfg!(target_arch = "wasm32")
-                || !allows_protected(self.config.enable_debug_command, &client.peer.ip))
-        {
+        if spec.flags & PROTECTED != 0 && !debug_allowed(self, client) {
             return self.reject(client, Some(spec), DEBUG_REFUSED);
         }
         // EXEC is as much a write, and as little allowed on stale data, as what it runs.
