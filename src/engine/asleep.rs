@@ -85,15 +85,11 @@ impl Node {
         self.asleep.is_some()
     }
 
-    /// Holds an input that arrived while asleep; `false` if the node is awake.
-    pub(crate) fn hold_if_asleep(&mut self, input: impl FnOnce() -> Input) -> bool {
-        if !self.asleep() {
-            return false;
-        }
+    /// Holds an input that arrived while [`Node::asleep`], for when it wakes.
+    pub(crate) fn hold(&mut self, input: Input) {
         if let Some(a) = self.asleep.as_mut() {
-            a.held.push_back(input());
+            a.held.push_back(input);
         }
-        true
     }
 
     /// Replies a sleeping client's pipeline produced before DEBUG SLEEP: they wait with
@@ -107,5 +103,54 @@ impl Node {
             }
             None => replies,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{Config, ConnId, Node, Output, PeerAddr};
+
+    /// What the node sent on `conn` since the last call.
+    fn sent(node: &mut Node, conn: ConnId) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut others = Vec::new();
+        while let Some(o) = node.poll_output() {
+            match o {
+                Output::Send { conn: c, data } if c == conn => out.extend(data),
+                other => others.push(other),
+            }
+        }
+        // Outputs for other connections stay queued, in order.
+        node.outputs.extend(others);
+        out
+    }
+
+    #[test]
+    fn a_sleeping_server_holds_everything_until_its_clock_reaches_the_end() {
+        let config = Config {
+            enable_debug_command: 1,
+            ..Config::default()
+        };
+        let mut node = Node::new(config, 1_000, 7);
+        let peer = |port| PeerAddr {
+            ip: "127.0.0.1".into(),
+            port,
+        };
+        let (a, b) = (node.accept(1_000, peer(1)), node.accept(1_000, peer(2)));
+        node.handle_bytes(1_000, a, b"PING x\r\nDEBUG SLEEP 2\r\nPING y\r\n");
+        assert_eq!(
+            sent(&mut node, a),
+            b"",
+            "replies wait for the end of the sleep"
+        );
+        assert_eq!(node.next_timer(), 3_000, "the wake-up is the next timer");
+        node.handle_bytes(1_500, b, b"PING z\r\n");
+        node.tick(2_999);
+        assert_eq!(sent(&mut node, b), b"", "nothing is served while asleep");
+        node.tick(3_000);
+        assert_eq!(sent(&mut node, a), b"$1\r\nx\r\n+OK\r\n$1\r\ny\r\n");
+        assert_eq!(sent(&mut node, b), b"$1\r\nz\r\n");
+        assert!(node.asleep_until().is_none());
+        assert_ne!(node.next_timer(), 3_000);
     }
 }

@@ -313,9 +313,7 @@ impl Node {
         false
     }
 
-    fn hold_if_asleep(&mut self, _input: impl FnOnce() -> Input) -> bool {
-        false
-    }
+    fn hold(&mut self, _input: Input) {}
 
     fn hold_replies(&mut self, _conn: ConnId, replies: Vec<u8>) -> Vec<u8> {
         replies
@@ -497,13 +495,12 @@ impl Node {
     /// every delivered chunk, and would otherwise copy each one first).
     pub fn handle_bytes(&mut self, now: u64, conn: ConnId, data: &[u8]) {
         self.advance(now);
-        if self.shut_down
-            || self.hold_if_asleep(|| Input::Bytes {
-                conn,
-                data: data.to_vec(),
-            })
-        {
+        if self.shut_down {
             return;
+        }
+        if self.asleep() {
+            let data = data.to_vec();
+            return self.hold(Input::Bytes { conn, data });
         }
         self.on_bytes(conn, data);
         self.before_sleep();
@@ -515,11 +512,9 @@ impl Node {
         if self.shut_down {
             return;
         }
-        let mut input = Some(input);
-        if self.hold_if_asleep(|| input.take().expect("taken once")) {
-            return;
+        if self.asleep() {
+            return self.hold(input);
         }
-        let Some(input) = input else { return };
         match input {
             Input::Bytes { conn, data } => self.on_bytes(conn, &data),
             Input::Connected { conn } => self.on_master_connected(conn),
