@@ -489,3 +489,91 @@ fn debug_sleep_blocks_the_whole_server() {
         assert_eq!(show(&sleeper.read_replies(2)), "+OK\\r\\n+OK\\r\\n");
     }
 }
+
+#[test]
+fn zunionstore_zinterstore_like_redis() {
+    let Some(mut p) = Pair::new(&[], Norm::Exact) else {
+        return;
+    };
+    let big: Vec<String> = (0..150).map(|i| format!("b{i}")).collect();
+    let mut zbig = vec!["ZADD".to_string(), "zbig".to_string()];
+    for (i, m) in big.iter().enumerate() {
+        zbig.push(format!("{}", i as f64 / 3.0));
+        zbig.push(m.clone());
+    }
+    let zbig: Vec<&str> = zbig.iter().map(|s| s.as_str()).collect();
+    p.cmd(&zbig);
+    p.all(&[
+        &["ZADD", "z1", "1", "a", "2", "b", "3", "c", "0.1", "d"],
+        &["ZADD", "z2", "10", "b", "20", "c", "30", "e", "0.2", "d"],
+        &["ZADD", "zinf", "inf", "a", "-inf", "b"],
+        &["SADD", "s1", "a", "e", "x"],
+        &["SADD", "ints", "1", "2", "3"],
+        &["SET", "str", "x"],
+        &["ZUNIONSTORE", "u", "2", "z1", "z2"],
+        &["ZRANGE", "u", "0", "-1", "WITHSCORES"],
+        &["ZINTERSTORE", "i", "2", "z1", "z2"],
+        &["ZRANGE", "i", "0", "-1", "WITHSCORES"],
+        &[
+            "ZUNIONSTORE",
+            "u",
+            "3",
+            "z1",
+            "z2",
+            "s1",
+            "WEIGHTS",
+            "2",
+            "0.5",
+            "7",
+        ],
+        &["ZRANGE", "u", "0", "-1", "WITHSCORES"],
+        &["ZINTERSTORE", "i", "2", "z1", "s1", "AGGREGATE", "MAX"],
+        &["ZRANGE", "i", "0", "-1", "WITHSCORES"],
+        &[
+            "ZUNIONSTORE",
+            "u",
+            "2",
+            "z1",
+            "z2",
+            "AGGREGATE",
+            "min",
+            "WEIGHTS",
+            "1",
+            "-1",
+        ],
+        &["ZRANGE", "u", "0", "-1", "WITHSCORES"],
+        &[
+            "ZUNIONSTORE",
+            "u",
+            "2",
+            "zinf",
+            "zinf",
+            "WEIGHTS",
+            "1",
+            "-1",
+        ],
+        &["ZRANGE", "u", "0", "-1", "WITHSCORES"],
+        &["ZUNIONSTORE", "u", "1", "zinf", "WEIGHTS", "0"],
+        &["ZRANGE", "u", "0", "-1", "WITHSCORES"],
+        &["ZUNIONSTORE", "u", "2", "z1", "z1", "WEIGHTS", "1", "-1"],
+        &["ZRANGE", "u", "0", "-1", "WITHSCORES"],
+        &["ZUNIONSTORE", "u", "3", "zbig", "z1", "ints"],
+        &["ZRANGE", "u", "0", "5", "WITHSCORES"],
+        &["ZCARD", "u"],
+        &["ZINTERSTORE", "i", "2", "ints", "s1"],
+        &["EXISTS", "i"],
+        &["ZINTERSTORE", "u", "2", "z1", "nokey"],
+        &["EXISTS", "u"],
+        &["ZINTERSTORE", "i", "0", "z1"],
+        &["ZUNIONSTORE", "i", "-1", "z1"],
+        &["ZUNIONSTORE", "i", "x", "z1"],
+        &["ZUNIONSTORE", "i", "3", "z1", "z2"],
+        &["ZUNIONSTORE", "i", "2", "z1", "str"],
+        &["ZUNIONSTORE", "i", "1", "z1", "WEIGHTS", "x"],
+        &["ZUNIONSTORE", "i", "1", "z1", "WEIGHTS"],
+        &["ZUNIONSTORE", "i", "1", "z1", "AGGREGATE", "avg"],
+        &["ZUNIONSTORE", "i", "1", "z1", "WITHSCORES"],
+        &["ZUNIONSTORE", "i", "1", "z1", "junk"],
+        &["ZINTERSTORE", "i"],
+    ]);
+}

@@ -733,6 +733,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         flags: WRITE,
         handler: zsets::zincrby,
     },
+    #[cfg(not(target_arch = "wasm32"))]
+    CommandSpec {
+        name: "zinterstore",
+        arity: -4,
+        flags: WRITE,
+        handler: zsets::zinterstore,
+    },
     CommandSpec {
         name: "zlexcount",
         arity: 4,
@@ -834,6 +841,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         arity: 3,
         flags: READONLY,
         handler: zsets::zscore,
+    },
+    #[cfg(not(target_arch = "wasm32"))]
+    CommandSpec {
+        name: "zunionstore",
+        arity: -4,
+        flags: WRITE,
+        handler: zsets::zunionstore,
     },
 ];
 
