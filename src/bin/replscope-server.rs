@@ -598,9 +598,11 @@ mod native {
         /// Binds, creates the node, and prints Redis's start-up lines. Failures are logged
         /// in Redis's words; the caller exits with 1.
         fn start(config: Config, binds: Vec<String>) -> Result<Server, ()> {
-            log('*', 'M', "monotonic clock: POSIX clock_gettime");
+            // Redis's role letter: a replica from its configuration on ('S').
+            let role = if config.replicaof.is_some() { 'S' } else { 'M' };
+            log('*', role, "monotonic clock: POSIX clock_gettime");
             let fail = |what: String| {
-                log('#', 'M', &what);
+                log('#', role, &what);
             };
             let poll = Poll::new().map_err(|e| {
                 fail(format!(
@@ -664,7 +666,7 @@ mod native {
                 // Best effort, as Redis's createPidFile.
                 let _ = std::fs::write(&config.pidfile, format!("{}\n", std::process::id()));
             }
-            log_banner('M', &config);
+            log_banner(role, &config);
             if !config.unixsocket.is_empty() {
                 let path = config.unixsocket.clone();
                 // A socket file left by an earlier run would make bind fail.

@@ -113,6 +113,17 @@ fn startup_lines_and_logo_are_redis_own() {
         .iter()
         .any(|l| l.ends_with("Running mode=standalone, port=<port>.")));
     assert_eq!(got, want);
+    // A replica from the start says so in its role letter. (Up to `Server initialized`:
+    // the engine then logs its first connection to the master at once, where Redis
+    // waits for its first replication cron, after `Ready to accept connections`.)
+    let (mut want, mut got) = startup(&["--replicaof", "127.0.0.1", "9"]);
+    for lines in [&mut want, &mut got] {
+        if let Some(i) = lines.iter().position(|l| l.ends_with("Server initialized")) {
+            lines.truncate(i + 1);
+        }
+    }
+    assert!(want.iter().any(|l| l.starts_with("S ")), "{want:#?}");
+    assert_eq!(got, want);
     // At `warning`, only the warnings.
     let (want, got) = startup(&["--loglevel", "warning"]);
     assert!(!want.iter().any(|l| l.contains(" * ")), "{want:#?}");

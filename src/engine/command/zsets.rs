@@ -815,7 +815,7 @@ enum OpSource {
     Empty,
     ZSet(ZSet),
     /// A set's members in its own order, and the same for lookups.
-    Set(Vec<Vec<u8>>, std::collections::HashSet<Vec<u8>>),
+    Set(Vec<Vec<u8>>, std::collections::BTreeSet<Vec<u8>>),
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -945,7 +945,7 @@ fn zsetop_store(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], inter: b
         }
     } else {
         let mut acc: Vec<(Vec<u8>, f64)> = Vec::new();
-        let mut at: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+        let mut at: std::collections::BTreeMap<Vec<u8>, usize> = Default::default();
         for &i in &order {
             for (member, score) in sources[i].items() {
                 let v = weighted(score, weights[i]);
