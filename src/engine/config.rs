@@ -13,10 +13,11 @@
 //! (`repl-diskless-load`, `save`, `appendonly`, `port`, `bind`) accept exactly the value
 //! that describes what the engine does and refuse the rest.
 //!
-//! Options about the host process or about what the engine does not model
-//! (`loglevel`, `logfile`, `pidfile`, `unixsocket`, `always-show-logo`, `timeout`,
-//! `notify-keyspace-events`, the AOF's, ...) are replscope-server's only: the page's
-//! CONFIG knows the options it models, and leaves these out of its download.
+//! Options about the host process, its disk or what the engine does not model
+//! (`loglevel`, `logfile`, `pidfile`, `unixsocket`, `dir`, `dbfilename`, `timeout`,
+//! `notify-keyspace-events`, the AOF's, the `enable-*` ones, ...) are replscope-server's
+//! only: the page's CONFIG knows the options it models, and leaves these out of its
+//! download.
 //!
 //! One option is replscope's own, and named so that nobody mistakes it for Redis's:
 //! `replscope-sync-protocol` (`psync2`, the default, | `psync1` | `sync`) makes the node
@@ -93,11 +94,14 @@ pub struct Config {
     pub unixsocket: String,
     #[cfg(not(target_arch = "wasm32"))]
     pub always_show_logo: bool,
+    #[cfg(not(target_arch = "wasm32"))]
     pub dbfilename: String,
     /// `dir`: where the host keeps its files; CONFIG GET shows it.
+    #[cfg(not(target_arch = "wasm32"))]
     pub dir: String,
     /// `enable-protected-configs`, `enable-debug-command`, `enable-module-command`: an
     /// index into [`PROTECTED_ACTION`].
+    #[cfg(not(target_arch = "wasm32"))]
     pub enable_protected_configs: u8,
     #[cfg(not(target_arch = "wasm32"))]
     pub enable_debug_command: u8,
@@ -126,6 +130,7 @@ pub struct Config {
 pub const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
 #[cfg(not(target_arch = "wasm32"))]
 pub const APPENDFSYNC: &[&str] = &["everysec", "always", "no"];
+#[cfg(not(target_arch = "wasm32"))]
 /// `enable-*-command` / `enable-protected-configs`: never, always, from loopback only.
 pub const PROTECTED_ACTION: &[&str] = &["no", "yes", "local"];
 #[cfg(not(target_arch = "wasm32"))]
@@ -138,6 +143,7 @@ pub const NOTIFY_CLASSES: &[u8; 15] = b"KEg$lshzxetm dn";
 /// Redis's `NOTIFY_ALL` (`A`): every class but K, E, m (key miss) and n (new).
 const NOTIFY_ALL: u16 = 0x27fc;
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Whether a protected action set to `setting` ([`PROTECTED_ACTION`]) is allowed to a
 /// client, local meaning a loopback or unix-socket peer (Redis's `allowProtectedAction`).
 pub fn allows_protected(setting: u8, peer_ip: &str) -> bool {
@@ -280,9 +286,12 @@ impl Default for Config {
             unixsocket: String::new(),
             #[cfg(not(target_arch = "wasm32"))]
             always_show_logo: false,
+            #[cfg(not(target_arch = "wasm32"))]
             dbfilename: "dump.rdb".into(),
             // What Debian's redis.conf sets; replscope-server shows its working directory.
+            #[cfg(not(target_arch = "wasm32"))]
             dir: "/var/lib/redis".into(),
+            #[cfg(not(target_arch = "wasm32"))]
             enable_protected_configs: 0,
             #[cfg(not(target_arch = "wasm32"))]
             enable_debug_command: 0,
@@ -416,7 +425,9 @@ pub static OPTIONS: &[OptionSpec] = &[
         immutable: true,
         multi_arg: false,
     },
+    #[cfg(not(target_arch = "wasm32"))]
     opt("dbfilename", None, Ty::Str),
+    #[cfg(not(target_arch = "wasm32"))]
     opt("dir", None, Ty::Special),
     #[cfg(not(target_arch = "wasm32"))]
     OptionSpec {
@@ -434,6 +445,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         immutable: true,
         multi_arg: false,
     },
+    #[cfg(not(target_arch = "wasm32"))]
     OptionSpec {
         name: "enable-protected-configs",
         alias: None,
@@ -641,6 +653,7 @@ pub static OPTIONS: &[OptionSpec] = &[
     },
 ];
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Whether CONFIG SET needs `enable-protected-configs` to allow the client (Redis's
 /// `PROTECTED_CONFIG`: options that name files the server writes).
 pub fn is_protected(spec: &OptionSpec) -> bool {
@@ -757,10 +770,12 @@ impl Config {
                     "requirepass" | "masterauth" => one.to_vec(),
                     _ => c_str(one).to_vec(),
                 };
+                #[cfg(not(target_arch = "wasm32"))]
                 if spec.name == "dbfilename" && (v.contains(&b'/') || v.contains(&b'\\')) {
                     return Err("dbfilename can't be a path, just a filename".into());
                 }
                 let field = match spec.name {
+                    #[cfg(not(target_arch = "wasm32"))]
                     "dbfilename" => &mut self.dbfilename,
                     #[cfg(not(target_arch = "wasm32"))]
                     "logfile" => &mut self.logfile,
@@ -800,6 +815,7 @@ impl Config {
                     "enable-debug-command" => &mut self.enable_debug_command,
                     #[cfg(not(target_arch = "wasm32"))]
                     "enable-module-command" => &mut self.enable_module_command,
+                    #[cfg(not(target_arch = "wasm32"))]
                     "enable-protected-configs" => &mut self.enable_protected_configs,
                     #[cfg(not(target_arch = "wasm32"))]
                     "loglevel" => &mut self.loglevel,
@@ -992,6 +1008,7 @@ impl Config {
                 self.notify_keyspace_events = notify_flags(c_str(classes))
                     .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
             }
+            #[cfg(not(target_arch = "wasm32"))]
             "dir" => {
                 let [d] = &text[..] else {
                     return Err("wrong number of arguments".into());
@@ -1014,12 +1031,15 @@ impl Config {
             "always-show-logo" => yn(self.always_show_logo),
             #[cfg(not(target_arch = "wasm32"))]
             "appendfsync" => APPENDFSYNC[self.appendfsync as usize].into(),
+            #[cfg(not(target_arch = "wasm32"))]
             "dbfilename" => self.dbfilename.clone(),
+            #[cfg(not(target_arch = "wasm32"))]
             "dir" => self.dir.clone(),
             #[cfg(not(target_arch = "wasm32"))]
             "enable-debug-command" => PROTECTED_ACTION[self.enable_debug_command as usize].into(),
             #[cfg(not(target_arch = "wasm32"))]
             "enable-module-command" => PROTECTED_ACTION[self.enable_module_command as usize].into(),
+            #[cfg(not(target_arch = "wasm32"))]
             "enable-protected-configs" => {
                 PROTECTED_ACTION[self.enable_protected_configs as usize].into()
             }

@@ -8,9 +8,9 @@
 
 use super::{stringmatch, CommandSpec, ADMIN, STALE};
 use crate::engine::c_string::c_str;
-use crate::engine::config::{
-    allows_protected, is_protected, lookup_option, option_names, OptionSpec,
-};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::engine::config::{allows_protected, is_protected};
+use crate::engine::config::{lookup_option, option_names, OptionSpec};
 use crate::engine::resp::reply;
 use crate::engine::{Client, Node};
 
@@ -72,6 +72,8 @@ fn config_get(node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
 }
 
 /// CONFIG SET name value [name value ...].
+// The page has no protected configs to check the client against.
+#[cfg_attr(target_arch = "wasm32", allow(unused_variables))]
 fn config_set(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     if !argv.len().is_multiple_of(2) {
         return reply::error("ERR syntax error");
@@ -90,6 +92,7 @@ fn config_set(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8>
         if spec.immutable {
             return failed(&name, "can't set immutable config");
         }
+        #[cfg(not(target_arch = "wasm32"))]
         if is_protected(spec)
             && !allows_protected(node.config.enable_protected_configs, &client.peer.ip)
         {
