@@ -771,21 +771,13 @@ impl Config {
                     _ => c_str(one).to_vec(),
                 };
                 #[cfg(not(target_arch = "wasm32"))]
-                if spec.name == "dbfilename" && (v.contains(&b'/') || v.contains(&b'\\')) {
-                    return Err("dbfilename can't be a path, just a filename".into());
+                if let Some(field) = self.host_string(spec.name) {
+                    if spec.name == "dbfilename" && (v.contains(&b'/') || v.contains(&b'\\')) {
+                        return Err("dbfilename can't be a path, just a filename".into());
+                    }
+                    *field = String::from_utf8_lossy(&v).into_owned();
+                    return Ok(());
                 }
-                let field = match spec.name {
-                    #[cfg(not(target_arch = "wasm32"))]
-                    "dbfilename" => &mut self.dbfilename,
-                    #[cfg(not(target_arch = "wasm32"))]
-                    "logfile" => &mut self.logfile,
-                    #[cfg(not(target_arch = "wasm32"))]
-                    "pidfile" => &mut self.pidfile,
-                    #[cfg(not(target_arch = "wasm32"))]
-                    "unixsocket" => &mut self.unixsocket,
-                    _ => &mut String::new(),
-                };
-                *field = String::from_utf8_lossy(&v).into_owned();
                 let v = (!v.is_empty()).then_some(v);
                 match spec.name {
                     "requirepass" => self.requirepass = v,
@@ -807,23 +799,11 @@ impl Config {
                         names.join(", ")
                     ));
                 };
-                let index = index as u8;
-                let field = match spec.name {
-                    #[cfg(not(target_arch = "wasm32"))]
-                    "appendfsync" => &mut self.appendfsync,
-                    #[cfg(not(target_arch = "wasm32"))]
-                    "enable-debug-command" => &mut self.enable_debug_command,
-                    #[cfg(not(target_arch = "wasm32"))]
-                    "enable-module-command" => &mut self.enable_module_command,
-                    #[cfg(not(target_arch = "wasm32"))]
-                    "enable-protected-configs" => &mut self.enable_protected_configs,
-                    #[cfg(not(target_arch = "wasm32"))]
-                    "loglevel" => &mut self.loglevel,
-                    #[cfg(not(target_arch = "wasm32"))]
-                    "propagation-error-behavior" => &mut self.propagation_error_behavior,
-                    _ => &mut 0,
-                };
-                *field = index;
+                #[cfg(not(target_arch = "wasm32"))]
+                if let Some(field) = self.host_enum(spec.name) {
+                    *field = index as u8;
+                    return Ok(());
+                }
                 if spec.name == REPLSCOPE_SYNC_PROTOCOL {
                     self.sync_protocol =
                         SyncProtocol::parse(&given).expect("checked against the names");
@@ -838,6 +818,32 @@ impl Config {
             }
             Ty::Special => self.set_special(spec.name, words, from_file),
         }
+    }
+
+    /// The string options of replscope-server's process and disk.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn host_string(&mut self, name: &str) -> Option<&mut String> {
+        Some(match name {
+            "dbfilename" => &mut self.dbfilename,
+            "logfile" => &mut self.logfile,
+            "pidfile" => &mut self.pidfile,
+            "unixsocket" => &mut self.unixsocket,
+            _ => return None,
+        })
+    }
+
+    /// The enum options kept as an index into their names (replscope-server only).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn host_enum(&mut self, name: &str) -> Option<&mut u8> {
+        Some(match name {
+            "appendfsync" => &mut self.appendfsync,
+            "enable-debug-command" => &mut self.enable_debug_command,
+            "enable-module-command" => &mut self.enable_module_command,
+            "enable-protected-configs" => &mut self.enable_protected_configs,
+            "loglevel" => &mut self.loglevel,
+            "propagation-error-behavior" => &mut self.propagation_error_behavior,
+            _ => return None,
+        })
     }
 
     fn set_bool(&mut self, name: &str, v: bool) -> Result<(), String> {
@@ -1112,12 +1118,14 @@ impl Config {
                 .unwrap_or_default(),
             REPLSCOPE_SYNC_PROTOCOL => self.sync_protocol.name().to_string(),
             "save" => {
-                let points: Vec<String> = self
-                    .save_params
-                    .iter()
-                    .map(|(s, c)| format!("{s} {c}"))
-                    .collect();
-                points.join(" ")
+                let mut points = String::new();
+                for (secs, changes) in &self.save_params {
+                    if !points.is_empty() {
+                        points.push(' ');
+                    }
+                    points += &format!("{secs} {changes}");
+                }
+                points
             }
             other => unreachable!("option {other} has no value"),
         };
