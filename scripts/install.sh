@@ -53,7 +53,8 @@ install_web() {
 install_test() {
   install_web
   # brotli: the test command reports the page's size under Brotli beside gzip.
-  apt_install redis-server redis-tools chromium chromium-driver firefox-esr brotli
+  # tcl: Redis's own test suite (scripts/redis-suite.sh), which also drives redis-tools.
+  apt_install redis-server redis-tools chromium chromium-driver firefox-esr brotli tcl
   if [ "$(geckodriver --version 2>/dev/null | head -1 | awk '{print $2}')" != "$GECKODRIVER_VERSION" ]; then
     say "cargo install geckodriver $GECKODRIVER_VERSION"
     cargo install -q --force geckodriver --version "$GECKODRIVER_VERSION"

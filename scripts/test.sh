@@ -9,6 +9,8 @@
 #      total printed)
 #   6. end-to-end: playwright-core clicking through the built page in Chromium, and the
 #      example documentation page (docs.html) driving its embeds
+#   7. Redis 7.0.15's own test suite against replscope-server (scripts/redis-suite.sh),
+#      when ../shared/redis-suite is there
 # Every process it starts binds 127.0.0.1 and is stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -91,5 +93,10 @@ BASE_URL="http://127.0.0.1:$port/" node tests/e2e/a11y.mjs
 kill "$server_pid" 2>/dev/null || true
 wait "$server_pid" 2>/dev/null || true
 trap - EXIT
+
+if [ -d ../shared/redis-suite ]; then
+  section "Redis's own test suite against replscope-server"
+  bash scripts/redis-suite.sh
+fi
 
 section "all test layers passed"

@@ -23,9 +23,11 @@ mod native {
     use std::collections::{BTreeSet, HashMap, VecDeque};
     use std::io::{self, ErrorKind, Read, Write};
     use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+    use std::sync::atomic::{AtomicU8, Ordering};
+    use std::sync::OnceLock;
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-    use mio::net::{TcpListener, TcpStream};
+    use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
     use mio::{Events, Interest, Poll, Token};
     use replscope::engine::config::canonical_name;
     use replscope::engine::resp::split_args;
@@ -39,7 +41,8 @@ mod native {
     const LISTENER_BASE: usize = 1;
     /// Redis accepts at most 16 bind addresses; connection tokens start above them.
     const MAX_BIND: usize = 16;
-    const CONN_BASE: usize = LISTENER_BASE + MAX_BIND;
+    /// ... and the `unixsocket` listener after them.
+    const CONN_BASE: usize = LISTENER_BASE + MAX_BIND + 1;
     /// Redis reads a client's socket 16 KiB at a time (PROTO_IOBUF_LEN).
     const READ_CHUNK: usize = 16 * 1024;
     /// Reads per connection per loop turn, so one busy client cannot starve the others
@@ -75,15 +78,55 @@ mod native {
                 return 1;
             }
         };
+        let mut config = loaded.config;
         if let Some(dir) = &loaded.dir {
-            // Redis chdirs to `dir` while it reads the config; we keep no files there, but
-            // a relative path elsewhere would still mean the same thing.
+            // Redis chdirs to `dir` while it reads the config, so relative paths (the log
+            // file, the pid file, the snapshot) are taken from there.
             if let Err(e) = std::env::set_current_dir(dir) {
                 eprintln!("Can't chdir to '{dir}': {}", os_error_text(&e));
                 return 1;
             }
         }
-        match Server::start(loaded.config, loaded.binds) {
+        // CONFIG GET dir shows the working directory, as Redis's getcwd does.
+        if let Ok(cwd) = std::env::current_dir() {
+            config.dir = cwd.to_string_lossy().into_owned();
+        }
+        if !config.logfile.is_empty() {
+            // Redis tries the file once while loading the config and refuses to start
+            // without it.
+            match std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&config.logfile)
+            {
+                Ok(f) => {
+                    let _ = LOG_FILE.set(f);
+                }
+                Err(e) => {
+                    eprintln!(
+                        "*** FATAL CONFIG FILE ERROR (replscope, Redis {REDIS_VERSION}) *** Can't open the log file: {}",
+                        os_error_text(&e)
+                    );
+                    return 1;
+                }
+            }
+        }
+        LOG_LEVEL.store(config.loglevel, Ordering::Relaxed);
+        log('#', 'C', "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
+        log(
+            '#',
+            'C',
+            &format!(
+                "Redis version={REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid={}, just started",
+                std::process::id()
+            ),
+        );
+        if args.is_empty() {
+            log('#', 'C', "Warning: no config file specified, using the default config. In order to specify a config file use replscope-server /path/to/redis.conf");
+        } else {
+            log('#', 'C', "Configuration loaded");
+        }
+        match Server::start(config, loaded.binds) {
             Ok(mut server) => match server.serve() {
                 Ok(()) => 0,
                 Err(e) => {
@@ -164,6 +207,8 @@ mod native {
         let mut config = Config::default();
         let mut binds = vec![config.bind.clone()];
         let mut dir = None;
+        // The first `save` line replaces the default points; later ones add to it.
+        let mut save_seen = false;
         for (i, raw) in text.split('\n').enumerate() {
             let line = raw.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
             if line.is_empty() || line.starts_with('#') {
@@ -191,8 +236,12 @@ mod native {
                 }
                 continue;
             }
+            let canonical = canonical_name(&name);
+            if canonical == "save" && !std::mem::replace(&mut save_seen, true) {
+                config.save_params.clear();
+            }
             config.apply(&name, &values).map_err(|e| fatal(&e))?;
-            if canonical_name(&name) == "bind" {
+            if canonical == "bind" {
                 if values.len() > MAX_BIND {
                     return Err(fatal(&format!(
                         "Too many bind addresses specified, max {MAX_BIND}"
@@ -211,34 +260,17 @@ mod native {
         dir: Option<String>,
     }
 
-    /// The persistence and process options every Redis start-up script passes, accepted
-    /// with exactly the values that describe what replscope-server does anyway (no
-    /// snapshots, no AOF, stays in the foreground), so one command line starts either
-    /// server. Any other value is refused rather than silently ignored. `None`: not one
-    /// of these options; `Ok(Some(dir))` for `dir`.
+    /// `dir`, which Redis applies with chdir(2) while it reads the configuration: a
+    /// directory that does not exist stops start-up. `None`: another option;
+    /// `Ok(Some(dir))` for `dir`.
     fn persistence_option(name: &str, values: &[String]) -> Option<Result<Option<String>, String>> {
-        let only = |what: &str, allowed: &str| -> Result<Option<String>, String> {
-            let given = values
-                .iter()
-                .map(|v| v.to_ascii_lowercase())
-                .collect::<Vec<_>>()
-                .join(" ");
-            if given == allowed {
-                Ok(None)
-            } else {
-                Err(format!("replscope-server keeps everything in memory and {what}: only {allowed:?} is supported"))
-            }
-        };
-        Some(match canonical_name(name).as_str() {
-            "save" => only("never snapshots to disk", ""),
-            "appendonly" => only("writes no AOF", "no"),
-            "daemonize" => only("runs in the foreground", "no"),
-            "dir" => match values {
-                [d] if std::path::Path::new(d).is_dir() => Ok(Some(d.clone())),
-                [_] => Err("No such file or directory".into()),
-                _ => Err("wrong number of arguments".into()),
-            },
-            _ => return None,
+        if canonical_name(name) != "dir" {
+            return None;
+        }
+        Some(match values {
+            [d] if std::path::Path::new(d).is_dir() => Ok(Some(d.clone())),
+            [_] => Err("No such file or directory".into()),
+            _ => Err("wrong number of arguments".into()),
         })
     }
 
@@ -254,11 +286,40 @@ mod native {
 
     // ---------------------------------------------------------------- logging
 
+    /// `logfile`, opened for appending; unset: standard output (Redis's `logfile ""`).
+    static LOG_FILE: OnceLock<std::fs::File> = OnceLock::new();
+    /// `loglevel` as an index into `LEVELS`: the node's current value (CONFIG SET changes it).
+    static LOG_LEVEL: AtomicU8 = AtomicU8::new(2);
+    /// Redis's level markers, least severe first: debug, verbose, notice, warning.
+    const LEVELS: &str = ".-*#";
+
+    /// Writes to the log file or standard output. A closed or full one must not take the
+    /// server down.
+    fn log_write(bytes: &[u8]) {
+        match LOG_FILE.get() {
+            Some(mut f) => {
+                let _ = f.write_all(bytes);
+            }
+            None => {
+                let _ = io::stdout().lock().write_all(bytes);
+            }
+        }
+    }
+
+    /// Whether a line at `level` (one of `LEVELS`) is printed at the current `loglevel`.
+    fn log_shown(level: char) -> bool {
+        LEVELS.find(level).unwrap_or(3) >= LOG_LEVEL.load(Ordering::Relaxed) as usize
+    }
+
     /// One log line in Redis's format: `pid:R dd Mon yyyy hh:mm:ss.mmm L text`, where R is
-    /// the role (C before the server runs, M master, S replica) and L the level (`*`
-    /// notice, `#` warning). The time is UTC: without a timezone database we cannot do
-    /// Redis's local time, and UTC is what the project's machines and CI run in anyway.
+    /// the role (C before the server runs, M master, S replica) and L the level (`.`
+    /// debug, `-` verbose, `*` notice, `#` warning). The time is UTC: without a timezone
+    /// database we cannot do Redis's local time, and UTC is what the project's machines
+    /// and CI run in anyway.
     fn log(level: char, role: char, text: &str) {
+        if !log_shown(level) {
+            return;
+        }
         let ms = now_ms();
         let (secs, milli) = (ms / 1000, ms % 1000);
         let (days, sod) = (secs / 86400, secs % 86400);
@@ -274,17 +335,59 @@ mod native {
             sod % 3600 / 60,
             sod % 60
         );
-        // A closed stdout must not take the server down.
-        let _ = io::stdout().lock().write_all(line.as_bytes());
+        log_write(line.as_bytes());
+    }
+
+    /// Redis's start-up banner (`redisAsciiArt`): the logo when asked for
+    /// (`always-show-logo`) or when logging to a terminal, a one-line note otherwise. The
+    /// logo carries the `PID:` that Redis's test suite waits for.
+    fn log_banner(role: char, config: &Config) {
+        use std::io::IsTerminal;
+        let port = config.port;
+        let tty = config.logfile.is_empty() && io::stdout().is_terminal();
+        if !(tty || config.always_show_logo) {
+            return log('*', role, &format!("Running mode=standalone, port={port}."));
+        }
+        if !log_shown('*') {
+            return;
+        }
+        let pid = std::process::id();
+        let logo = format!(
+            r#"                _._                                                  
+           _.-``__ ''-._                                             
+      _.-``    `.  `_.  ''-._           Redis {REDIS_VERSION} (00000000/0) 64 bit
+  .-`` .-```.  ```\/    _.,_ ''-._                                  
+ (    '      ,       .-`  | `,    )     Running in standalone mode
+ |`-._`-...-` __...-.``-._|'` _.-'|     Port: {port}
+ |    `-._   `._    /     _.-'    |     PID: {pid}
+  `-._    `-._  `-./  _.-'    _.-'                                   
+ |`-._`-._    `-.__.-'    _.-'_.-'|                                  
+ |    `-._`-._        _.-'_.-'    |           https://redis.io       
+  `-._    `-._`-.__.-'_.-'    _.-'                                   
+ |`-._`-._    `-.__.-'    _.-'_.-'|                                  
+ |    `-._`-._        _.-'_.-'    |                                  
+  `-._    `-._`-.__.-'_.-'    _.-'                                   
+      `-._    `-.__.-'    _.-'                                       
+          `-._        _.-'                                           
+              `-.__.-'                                               
+
+"#
+        );
+        log_write(logo.as_bytes());
     }
 
     /// The level Redis logs an engine line at: warning (`#`) for the clients it drops to
-    /// protect itself (output and query buffer limits, `LL_WARNING` in networking.c),
-    /// notice (`*`) for the rest.
+    /// protect itself (output and query buffer limits, `LL_WARNING` in networking.c) and
+    /// for what DEBUG says (debug.c), notice (`*`) for the rest.
     fn log_level(line: &str) -> char {
         let dropped = line.starts_with("Client ")
             && line.ends_with(" for overcoming of output buffer limits.");
-        if dropped || line.starts_with("Closing client that reached max query buffer length: ") {
+        let warning = [
+            "Closing client that reached max query buffer length: ",
+            "DEBUG LOG: ",
+            "Changing replication IDs after receiving DEBUG",
+        ];
+        if dropped || warning.iter().any(|w| line.starts_with(w)) {
             '#'
         } else {
             '*'
@@ -338,8 +441,95 @@ mod native {
         Closing,
     }
 
+    /// A client's socket: TCP, or the `unixsocket` Redis also listens on.
+    enum Stream {
+        Tcp(TcpStream),
+        Unix(UnixStream),
+    }
+
+    impl Read for Stream {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self {
+                Stream::Tcp(s) => s.read(buf),
+                Stream::Unix(s) => s.read(buf),
+            }
+        }
+    }
+
+    impl Write for Stream {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            match self {
+                Stream::Tcp(s) => s.write(buf),
+                Stream::Unix(s) => s.write(buf),
+            }
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl mio::event::Source for Stream {
+        fn register(&mut self, r: &mio::Registry, t: Token, i: Interest) -> io::Result<()> {
+            match self {
+                Stream::Tcp(s) => s.register(r, t, i),
+                Stream::Unix(s) => s.register(r, t, i),
+            }
+        }
+        fn reregister(&mut self, r: &mio::Registry, t: Token, i: Interest) -> io::Result<()> {
+            match self {
+                Stream::Tcp(s) => s.reregister(r, t, i),
+                Stream::Unix(s) => s.reregister(r, t, i),
+            }
+        }
+        fn deregister(&mut self, r: &mio::Registry) -> io::Result<()> {
+            match self {
+                Stream::Tcp(s) => s.deregister(r),
+                Stream::Unix(s) => s.deregister(r),
+            }
+        }
+    }
+
+    enum Listener {
+        /// A slot with no socket, so the unix socket sits at the token after the TCP ones.
+        None,
+        Tcp(TcpListener),
+        /// The socket's path: what Redis names in its log.
+        Unix(UnixListener, String),
+    }
+
+    impl Listener {
+        /// A new client: its socket, its address and ours as CLIENT LIST shows them
+        /// (a unix socket's peer is `/unixsocket:0`, as Redis's anetFdToString names it),
+        /// and Redis's verbose log line about it.
+        fn accept(&self) -> io::Result<(Stream, PeerAddr, Option<PeerAddr>, String)> {
+            let pa = |a: SocketAddr| PeerAddr {
+                ip: a.ip().to_string(),
+                port: a.port(),
+            };
+            match self {
+                Listener::None => Err(ErrorKind::WouldBlock.into()),
+                Listener::Tcp(l) => {
+                    let (s, addr) = l.accept()?;
+                    // Redis sets TCP_NODELAY on clients: replies are small and latency-bound.
+                    let _ = s.set_nodelay(true);
+                    let local = s.local_addr().ok().map(pa);
+                    Ok((Stream::Tcp(s), pa(addr), local, format!("Accepted {addr}")))
+                }
+                Listener::Unix(l, path) => {
+                    let (s, _) = l.accept()?;
+                    let peer = PeerAddr {
+                        ip: "/unixsocket".into(),
+                        port: 0,
+                    };
+                    let note = format!("Accepted connection to {path}");
+                    Ok((Stream::Unix(s), peer.clone(), Some(peer), note))
+                }
+            }
+        }
+    }
+
     struct Conn {
-        stream: TcpStream,
+        stream: Stream,
         state: ConnState,
         out: Vec<u8>,
         /// Bytes of `out` already written.
@@ -381,7 +571,7 @@ mod native {
     struct Server {
         poll: Poll,
         signals: Signals,
-        listeners: Vec<TcpListener>,
+        listeners: Vec<Listener>,
         conns: HashMap<ConnId, Conn>,
         node: Node,
         /// Inputs discovered while draining outputs (a connect that failed at once); fed
@@ -408,10 +598,11 @@ mod native {
         /// Binds, creates the node, and prints Redis's start-up lines. Failures are logged
         /// in Redis's words; the caller exits with 1.
         fn start(config: Config, binds: Vec<String>) -> Result<Server, ()> {
-            log('#', 'C', "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
-            log('#', 'C', "Configuration loaded");
+            // Redis's role letter: a replica from its configuration on ('S').
+            let role = if config.replicaof.is_some() { 'S' } else { 'M' };
+            log('*', role, "monotonic clock: POSIX clock_gettime");
             let fail = |what: String| {
-                log('#', 'M', &what);
+                log('#', role, &what);
             };
             let poll = Poll::new().map_err(|e| {
                 fail(format!(
@@ -448,7 +639,7 @@ mod native {
                                 .map_err(|e| {
                                     fail(format!("Failed to watch the listening socket: {e}"))
                                 })?;
-                            listeners.push(l);
+                            listeners.push(Listener::Tcp(l));
                         }
                         Err(e) if optional && e.kind() == ErrorKind::AddrNotAvailable => {
                             log(
@@ -471,13 +662,35 @@ mod native {
                     }
                 }
             }
+            if !config.pidfile.is_empty() {
+                // Best effort, as Redis's createPidFile.
+                let _ = std::fs::write(&config.pidfile, format!("{}\n", std::process::id()));
+            }
+            log_banner(role, &config);
+            if !config.unixsocket.is_empty() {
+                let path = config.unixsocket.clone();
+                // A socket file left by an earlier run would make bind fail.
+                let _ = std::fs::remove_file(&path);
+                let mut l = UnixListener::bind(&path).map_err(|e| {
+                    fail(format!(
+                        "Failed opening Unix socket: bind: {}",
+                        os_error_text(&e)
+                    ))
+                })?;
+                poll.registry()
+                    .register(&mut l, Token(LISTENER_BASE + MAX_BIND), Interest::READABLE)
+                    .map_err(|e| fail(format!("Failed to watch the listening socket: {e}")))?;
+                while listeners.len() < MAX_BIND {
+                    listeners.push(Listener::None);
+                }
+                listeners.push(Listener::Unix(l, path));
+            }
             let node = Node::new(config, now_ms(), os_seed());
             let role = if node.role() == Role::Replica {
                 'S'
             } else {
                 'M'
             };
-            log('*', role, &format!("Running mode=standalone, port={port}."));
             log('#', role, "Server initialized");
             let mut server = Server {
                 poll,
@@ -498,6 +711,7 @@ mod native {
         }
 
         fn log(&self, level: char, text: &str) {
+            LOG_LEVEL.store(self.node.config().loglevel, Ordering::Relaxed);
             let role = if self.node.role() == Role::Replica {
                 'S'
             } else {
@@ -575,7 +789,18 @@ mod native {
             }
             self.conns.clear();
             if !self.engine_stopped {
+                self.remove_pidfile();
                 self.log('#', "Redis is now ready to exit, bye bye...");
+            }
+        }
+
+        /// Redis removes its pid file as the last step of a shutdown, just before its
+        /// farewell line.
+        fn remove_pidfile(&self) {
+            let pidfile = &self.node.config().pidfile;
+            if !pidfile.is_empty() {
+                self.log('*', "Removing the pid file.");
+                let _ = std::fs::remove_file(pidfile);
             }
         }
 
@@ -585,24 +810,11 @@ mod native {
                     return;
                 };
                 match listener.accept() {
-                    Ok((mut stream, addr)) => {
-                        // Redis sets TCP_NODELAY on clients: replies are small and latency-bound.
-                        let _ = stream.set_nodelay(true);
-                        let conn = self.node.accept(
-                            now_ms(),
-                            PeerAddr {
-                                ip: addr.ip().to_string(),
-                                port: addr.port(),
-                            },
-                        );
-                        if let Ok(local) = stream.local_addr() {
-                            self.node.set_local_addr(
-                                conn,
-                                PeerAddr {
-                                    ip: local.ip().to_string(),
-                                    port: local.port(),
-                                },
-                            );
+                    Ok((mut stream, peer, local, note)) => {
+                        self.log('-', &note);
+                        let conn = self.node.accept(now_ms(), peer);
+                        if let Some(local) = local {
+                            self.node.set_local_addr(conn, local);
                         }
                         if let Err(e) = self.poll.registry().register(
                             &mut stream,
@@ -776,9 +988,13 @@ mod native {
             let Some(conn) = self.conns.get_mut(&id) else {
                 return;
             };
-            let failure = match conn.stream.take_error() {
+            // Only outgoing connections (to a master) are ever in progress: always TCP.
+            let Stream::Tcp(stream) = &conn.stream else {
+                return;
+            };
+            let failure = match stream.take_error() {
                 Ok(Some(e)) | Err(e) => Some(e),
-                Ok(None) => match conn.stream.peer_addr() {
+                Ok(None) => match stream.peer_addr() {
                     Ok(_) => None,
                     Err(e) if e.kind() == ErrorKind::NotConnected => return,
                     Err(e) => Some(e),
@@ -794,7 +1010,9 @@ mod native {
                 }
                 None => {
                     conn.state = ConnState::Open;
-                    let _ = conn.stream.set_nodelay(true);
+                    if let Stream::Tcp(s) = &conn.stream {
+                        let _ = s.set_nodelay(true);
+                    }
                     self.deferred.push_back(Input::Connected { conn: id });
                     // Anything the node queued before the connect completed goes now.
                     self.flush(id);
@@ -843,7 +1061,7 @@ mod native {
                 });
             }
             let c = Conn {
-                stream,
+                stream: Stream::Tcp(stream),
                 state: ConnState::Connecting,
                 out: Vec::new(),
                 out_pos: 0,
@@ -879,7 +1097,16 @@ mod native {
                             }
                             None => {}
                         },
-                        Output::Event(Event::Log(line)) => self.log(log_level(&line), &line),
+                        // The engine's stand-in for Redis's start-up lines, which this
+                        // host prints itself.
+                        Output::Event(Event::Log(line))
+                            if line.ends_with("replscope engine, just started") => {}
+                        Output::Event(Event::Log(line)) => {
+                            if line == "Redis is now ready to exit, bye bye..." {
+                                self.remove_pidfile();
+                            }
+                            self.log(log_level(&line), &line)
+                        }
                         // SHUTDOWN: the node said its last words and closed everything;
                         // the process ends once those closes are flushed.
                         Output::Event(Event::Shutdown) => {
@@ -937,7 +1164,7 @@ mod native {
             assert_eq!(l.config.port, 7001);
             assert_eq!(l.config.replicaof, Some(("127.0.0.1".into(), 7000)));
             assert_eq!(l.binds, vec!["0.0.0.0".to_string(), "::1".to_string()]);
-            // redis-server's usual no-persistence options are accepted with those values only.
+            // redis-server's usual persistence and process options.
             let l = load_config(&args(&[
                 "--save",
                 "",
@@ -950,16 +1177,22 @@ mod native {
             ]))
             .unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(l.dir.as_deref(), Some("/"));
+            assert!(l.config.save_params.is_empty());
             assert!(
                 load_config(&args(&["--save"])).is_ok(),
                 "a bare --save means save \"\""
             );
-            let err = load_config(&args(&["--save", "900", "1"])).unwrap_err();
+            // The first save line replaces the default points, later ones add to them.
+            let l = load_config(&args(&["--save", "900", "1", "--save", "60 10000"]))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(l.config.save_params, vec![(900, 1), (60, 10000)]);
+            let err = load_config(&args(&["--save", "0", "1"])).unwrap_err();
             assert!(
-                err.contains("'save \"900\" \"1\"': replscope-server keeps everything in memory"),
+                err.ends_with("'save \"0\" \"1\"': Invalid save parameters"),
                 "{err}"
             );
-            assert!(load_config(&args(&["--appendonly", "yes"])).is_err());
+            let err = load_config(&args(&["--appendonly", "yes"])).unwrap_err();
+            assert!(err.contains("writes no AOF"), "{err}");
             assert!(load_config(&args(&["--dir", "/no/such/dir"])).is_err());
             let err = load_config(&args(&["--port", "70000"])).unwrap_err();
             assert!(err.contains("at line 2 >>> 'port \"70000\"': argument must be between 0 and 65535 inclusive"), "{err}");

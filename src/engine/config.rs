@@ -13,6 +13,12 @@
 //! (`repl-diskless-load`, `save`, `appendonly`, `port`, `bind`) accept exactly the value
 //! that describes what the engine does and refuse the rest.
 //!
+//! Options about the host process, its disk or what the engine does not model
+//! (`loglevel`, `logfile`, `pidfile`, `unixsocket`, `dir`, `dbfilename`, `timeout`,
+//! `notify-keyspace-events`, the AOF's, the `enable-*` ones, ...) are replscope-server's
+//! only: the page's CONFIG knows the options it models, and leaves these out of its
+//! download.
+//!
 //! One option is replscope's own, and named so that nobody mistakes it for Redis's:
 //! `replscope-sync-protocol` (`psync2`, the default, | `psync1` | `sync`) makes the node
 //! speak the replication protocol of an older Redis, to show why PSYNC and then PSYNC2
@@ -71,6 +77,115 @@ pub struct Config {
     pub sync_protocol: SyncProtocol,
     /// Compress strings in RDB snapshots with LZF (what the master sends in a full sync).
     pub rdbcompression: bool,
+    /// `save`: the (seconds, changes) points after which Redis snapshots in the background,
+    /// in the order given.
+    pub save_params: Vec<(u64, u64)>,
+    /// `notify-keyspace-events` as Redis's flag bits (see [`NOTIFY_CLASSES`]). Kept for
+    /// CONFIG GET/SET only: there is no pub/sub to deliver events on yet.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub notify_keyspace_events: u16,
+    /// `loglevel`: an index into [`LOGLEVELS`]; lines below it are not printed.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub loglevel: u8,
+    /// `logfile` (empty: standard output) and `pidfile`: the host process's files.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub logfile: String,
+    #[cfg(not(target_arch = "wasm32"))]
+    pub pidfile: String,
+    /// `unixsocket`: the path the host also listens on (empty: none).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub unixsocket: String,
+    #[cfg(not(target_arch = "wasm32"))]
+    pub always_show_logo: bool,
+    #[cfg(not(target_arch = "wasm32"))]
+    pub dbfilename: String,
+    /// `dir`: where the host keeps its files; CONFIG GET shows it.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub dir: String,
+    /// `enable-protected-configs`, `enable-debug-command`, `enable-module-command`: an
+    /// index into [`PROTECTED_ACTION`].
+    #[cfg(not(target_arch = "wasm32"))]
+    pub enable_protected_configs: u8,
+    #[cfg(not(target_arch = "wasm32"))]
+    pub enable_debug_command: u8,
+    #[cfg(not(target_arch = "wasm32"))]
+    pub enable_module_command: u8,
+    /// Options with no effect here, kept so CONFIG GET/SET answer as Redis does:
+    /// `timeout`, `latency-monitor-threshold`, `activerehashing`, the AOF's `appendfsync`
+    /// (index into [`APPENDFSYNC`]) and `no-appendfsync-on-rewrite`, and
+    /// `propagation-error-behavior` (index into [`PROPAGATION_ERROR_BEHAVIOR`]).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub timeout: u64,
+    #[cfg(not(target_arch = "wasm32"))]
+    pub latency_monitor_threshold: u64,
+    #[cfg(not(target_arch = "wasm32"))]
+    pub activerehashing: bool,
+    #[cfg(not(target_arch = "wasm32"))]
+    pub appendfsync: u8,
+    #[cfg(not(target_arch = "wasm32"))]
+    pub no_appendfsync_on_rewrite: bool,
+    #[cfg(not(target_arch = "wasm32"))]
+    pub propagation_error_behavior: u8,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+/// `loglevel`'s values, least severe first.
+pub const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
+#[cfg(not(target_arch = "wasm32"))]
+pub const APPENDFSYNC: &[&str] = &["everysec", "always", "no"];
+#[cfg(not(target_arch = "wasm32"))]
+/// `enable-*-command` / `enable-protected-configs`: never, always, from loopback only.
+pub const PROTECTED_ACTION: &[&str] = &["no", "yes", "local"];
+#[cfg(not(target_arch = "wasm32"))]
+pub const PROPAGATION_ERROR_BEHAVIOR: &[&str] = &["ignore", "panic", "panic-on-replicas"];
+#[cfg(not(target_arch = "wasm32"))]
+/// `notify-keyspace-events` class characters by flag bit, as Redis's `NOTIFY_*` numbers
+/// them (bit 12, module-only "loaded", has no character).
+pub const NOTIFY_CLASSES: &[u8; 15] = b"KEg$lshzxetm dn";
+#[cfg(not(target_arch = "wasm32"))]
+/// Redis's `NOTIFY_ALL` (`A`): every class but K, E, m (key miss) and n (new).
+const NOTIFY_ALL: u16 = 0x27fc;
+
+#[cfg(not(target_arch = "wasm32"))]
+/// Whether a protected action set to `setting` ([`PROTECTED_ACTION`]) is allowed to a
+/// client, local meaning a loopback or unix-socket peer (Redis's `allowProtectedAction`).
+pub fn allows_protected(setting: u8, peer_ip: &str) -> bool {
+    setting == 1 || (setting == 2 && matches!(peer_ip, "127.0.0.1" | "::1" | "/unixsocket"))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+/// `notify-keyspace-events` text to flags (`keyspaceEventsStringToFlags`); `None` for a
+/// character that names no class.
+pub fn notify_flags(classes: &[u8]) -> Option<u16> {
+    classes.iter().try_fold(0u16, |flags, &c| {
+        let bit = match c {
+            b'A' => NOTIFY_ALL,
+            b' ' => return None,
+            _ => 1 << NOTIFY_CLASSES.iter().position(|&n| n == c)?,
+        };
+        Some(flags | bit)
+    })
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+/// The flags back to text, in Redis's order (`keyspaceEventsFlagsToString`).
+pub fn notify_text(flags: u16) -> String {
+    let mut bits: Vec<usize> = if flags & NOTIFY_ALL == NOTIFY_ALL {
+        Vec::new()
+    } else {
+        (2..=10).chain([13, 14]).collect()
+    };
+    bits.extend([0, 1, 11]);
+    let mut out = String::new();
+    if bits.len() == 3 {
+        out.push('A');
+    }
+    for b in bits {
+        if flags & 1 << b != 0 {
+            out.push(NOTIFY_CLASSES[b] as char);
+        }
+    }
+    out
 }
 
 /// The replication protocol a node speaks, both as a replica (its handshake) and as a
@@ -162,6 +277,42 @@ impl Default for Config {
             hz: 10,
             sync_protocol: SyncProtocol::Psync2,
             rdbcompression: true,
+            save_params: vec![(3600, 1), (300, 100), (60, 10000)],
+            #[cfg(not(target_arch = "wasm32"))]
+            notify_keyspace_events: 0,
+            #[cfg(not(target_arch = "wasm32"))]
+            loglevel: 2,
+            #[cfg(not(target_arch = "wasm32"))]
+            logfile: String::new(),
+            #[cfg(not(target_arch = "wasm32"))]
+            pidfile: String::new(),
+            #[cfg(not(target_arch = "wasm32"))]
+            unixsocket: String::new(),
+            #[cfg(not(target_arch = "wasm32"))]
+            always_show_logo: false,
+            #[cfg(not(target_arch = "wasm32"))]
+            dbfilename: "dump.rdb".into(),
+            // What Debian's redis.conf sets; replscope-server shows its working directory.
+            #[cfg(not(target_arch = "wasm32"))]
+            dir: "/var/lib/redis".into(),
+            #[cfg(not(target_arch = "wasm32"))]
+            enable_protected_configs: 0,
+            #[cfg(not(target_arch = "wasm32"))]
+            enable_debug_command: 0,
+            #[cfg(not(target_arch = "wasm32"))]
+            enable_module_command: 0,
+            #[cfg(not(target_arch = "wasm32"))]
+            timeout: 0,
+            #[cfg(not(target_arch = "wasm32"))]
+            latency_monitor_threshold: 0,
+            #[cfg(not(target_arch = "wasm32"))]
+            activerehashing: true,
+            #[cfg(not(target_arch = "wasm32"))]
+            appendfsync: 0,
+            #[cfg(not(target_arch = "wasm32"))]
+            no_appendfsync_on_rewrite: false,
+            #[cfg(not(target_arch = "wasm32"))]
+            propagation_error_behavior: 0,
         }
     }
 }
@@ -220,6 +371,18 @@ const INT_MAX: i64 = i32::MAX as i64;
 /// several matches in the order of a hash table seeded at random on every start, so no
 /// order is "the" order; this one is stable.)
 pub static OPTIONS: &[OptionSpec] = &[
+    #[cfg(not(target_arch = "wasm32"))]
+    opt("activerehashing", None, Ty::Bool),
+    #[cfg(not(target_arch = "wasm32"))]
+    OptionSpec {
+        name: "always-show-logo",
+        alias: None,
+        ty: Ty::Bool,
+        immutable: true,
+        multi_arg: false,
+    },
+    #[cfg(not(target_arch = "wasm32"))]
+    opt("appendfsync", None, Ty::Enum(APPENDFSYNC)),
     OptionSpec {
         name: "appendonly",
         alias: None,
@@ -266,6 +429,34 @@ pub static OPTIONS: &[OptionSpec] = &[
         immutable: true,
         multi_arg: false,
     },
+    #[cfg(not(target_arch = "wasm32"))]
+    opt("dbfilename", None, Ty::Str),
+    #[cfg(not(target_arch = "wasm32"))]
+    opt("dir", None, Ty::Special),
+    #[cfg(not(target_arch = "wasm32"))]
+    OptionSpec {
+        name: "enable-debug-command",
+        alias: None,
+        ty: Ty::Enum(PROTECTED_ACTION),
+        immutable: true,
+        multi_arg: false,
+    },
+    #[cfg(not(target_arch = "wasm32"))]
+    OptionSpec {
+        name: "enable-module-command",
+        alias: None,
+        ty: Ty::Enum(PROTECTED_ACTION),
+        immutable: true,
+        multi_arg: false,
+    },
+    #[cfg(not(target_arch = "wasm32"))]
+    OptionSpec {
+        name: "enable-protected-configs",
+        alias: None,
+        ty: Ty::Enum(PROTECTED_ACTION),
+        immutable: true,
+        multi_arg: false,
+    },
     opt(
         "hz",
         None,
@@ -274,6 +465,25 @@ pub static OPTIONS: &[OptionSpec] = &[
             max: INT_MAX,
         },
     ),
+    #[cfg(not(target_arch = "wasm32"))]
+    opt(
+        "latency-monitor-threshold",
+        None,
+        Ty::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+    ),
+    #[cfg(not(target_arch = "wasm32"))]
+    OptionSpec {
+        name: "logfile",
+        alias: None,
+        ty: Ty::Str,
+        immutable: true,
+        multi_arg: false,
+    },
+    #[cfg(not(target_arch = "wasm32"))]
+    opt("loglevel", None, Ty::Enum(LOGLEVELS)),
     opt("masterauth", None, Ty::Str),
     opt("masteruser", None, Ty::Str),
     opt(
@@ -300,7 +510,25 @@ pub static OPTIONS: &[OptionSpec] = &[
             max: INT_MAX,
         },
     ),
+    #[cfg(not(target_arch = "wasm32"))]
+    opt("no-appendfsync-on-rewrite", None, Ty::Bool),
+    #[cfg(not(target_arch = "wasm32"))]
+    opt("notify-keyspace-events", None, Ty::Special),
+    #[cfg(not(target_arch = "wasm32"))]
+    OptionSpec {
+        name: "pidfile",
+        alias: None,
+        ty: Ty::Str,
+        immutable: true,
+        multi_arg: false,
+    },
     opt("port", None, Ty::Int { min: 0, max: 65535 }),
+    #[cfg(not(target_arch = "wasm32"))]
+    opt(
+        "propagation-error-behavior",
+        None,
+        Ty::Enum(PROPAGATION_ERROR_BEHAVIOR),
+    ),
     opt("protected-mode", None, Ty::Bool),
     opt(
         "proto-max-bulk-len",
@@ -418,7 +646,31 @@ pub static OPTIONS: &[OptionSpec] = &[
         immutable: false,
         multi_arg: true,
     },
+    #[cfg(not(target_arch = "wasm32"))]
+    opt(
+        "timeout",
+        None,
+        Ty::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+    ),
+    #[cfg(not(target_arch = "wasm32"))]
+    OptionSpec {
+        name: "unixsocket",
+        alias: None,
+        ty: Ty::Str,
+        immutable: true,
+        multi_arg: false,
+    },
 ];
+
+#[cfg(not(target_arch = "wasm32"))]
+/// Whether CONFIG SET needs `enable-protected-configs` to allow the client (Redis's
+/// `PROTECTED_CONFIG`: options that name files the server writes).
+pub fn is_protected(spec: &OptionSpec) -> bool {
+    matches!(spec.name, "dir" | "dbfilename")
+}
 
 /// replscope's own option (Redis has none like it): see [`SyncProtocol`].
 pub const REPLSCOPE_SYNC_PROTOCOL: &str = "replscope-sync-protocol";
@@ -531,25 +783,39 @@ impl Config {
                     "requirepass" | "masterauth" => one.to_vec(),
                     _ => c_str(one).to_vec(),
                 };
+                #[cfg(not(target_arch = "wasm32"))]
+                if let Some(field) = self.host_string(spec.name) {
+                    if spec.name == "dbfilename" && (v.contains(&b'/') || v.contains(&b'\\')) {
+                        return Err("dbfilename can't be a path, just a filename".into());
+                    }
+                    *field = String::from_utf8_lossy(&v).into_owned();
+                    return Ok(());
+                }
                 let v = (!v.is_empty()).then_some(v);
                 match spec.name {
                     "requirepass" => self.requirepass = v,
                     "masterauth" => self.masterauth = v,
                     "masteruser" => self.masteruser = v,
-                    _ => {
+                    "replica-announce-ip" => {
                         self.replica_announce_ip =
                             v.map(|v| String::from_utf8_lossy(&v).into_owned())
                     }
+                    _ => {}
                 }
                 Ok(())
             }
             Ty::Enum(names) => {
                 let given = text(one);
-                if !names.iter().any(|n| n.eq_ignore_ascii_case(&given)) {
+                let Some(index) = names.iter().position(|n| n.eq_ignore_ascii_case(&given)) else {
                     return Err(format!(
                         "argument(s) must be one of the following: {}",
                         names.join(", ")
                     ));
+                };
+                #[cfg(not(target_arch = "wasm32"))]
+                if let Some(field) = self.host_enum(spec.name) {
+                    *field = index as u8;
+                    return Ok(());
                 }
                 if spec.name == REPLSCOPE_SYNC_PROTOCOL {
                     self.sync_protocol =
@@ -558,13 +824,39 @@ impl Config {
                 }
                 // Only a replica that loads the snapshot after receiving it whole (the
                 // engine's way) is modelled; the other strategies are refused.
-                if !given.eq_ignore_ascii_case("disabled") {
+                if spec.name == "repl-diskless-load" && index != 0 {
                     return Err("replscope loads the snapshot only after receiving it: only 'disabled' is supported".into());
                 }
                 Ok(())
             }
             Ty::Special => self.set_special(spec.name, words, from_file),
         }
+    }
+
+    /// The string options of replscope-server's process and disk.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn host_string(&mut self, name: &str) -> Option<&mut String> {
+        Some(match name {
+            "dbfilename" => &mut self.dbfilename,
+            "logfile" => &mut self.logfile,
+            "pidfile" => &mut self.pidfile,
+            "unixsocket" => &mut self.unixsocket,
+            _ => return None,
+        })
+    }
+
+    /// The enum options kept as an index into their names (replscope-server only).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn host_enum(&mut self, name: &str) -> Option<&mut u8> {
+        Some(match name {
+            "appendfsync" => &mut self.appendfsync,
+            "enable-debug-command" => &mut self.enable_debug_command,
+            "enable-module-command" => &mut self.enable_module_command,
+            "enable-protected-configs" => &mut self.enable_protected_configs,
+            "loglevel" => &mut self.loglevel,
+            "propagation-error-behavior" => &mut self.propagation_error_behavior,
+            _ => return None,
+        })
     }
 
     fn set_bool(&mut self, name: &str, v: bool) -> Result<(), String> {
@@ -579,6 +871,12 @@ impl Config {
                     return Err("replscope runs in the foreground: only 'no' is supported".into());
                 }
             }
+            #[cfg(not(target_arch = "wasm32"))]
+            "activerehashing" => self.activerehashing = v,
+            #[cfg(not(target_arch = "wasm32"))]
+            "always-show-logo" => self.always_show_logo = v,
+            #[cfg(not(target_arch = "wasm32"))]
+            "no-appendfsync-on-rewrite" => self.no_appendfsync_on_rewrite = v,
             "protected-mode" => self.protected_mode = v,
             "rdbcompression" => self.rdbcompression = v,
             "repl-disable-tcp-nodelay" => self.repl_disable_tcp_nodelay = v,
@@ -606,6 +904,10 @@ impl Config {
             // Hz is a hint: out-of-range values are accepted and capped (updateHZ).
             "hz" => self.hz = v.clamp(1, 500) as u32,
             "client-query-buffer-limit" => self.client_query_buffer_limit = u,
+            #[cfg(not(target_arch = "wasm32"))]
+            "latency-monitor-threshold" => self.latency_monitor_threshold = u,
+            #[cfg(not(target_arch = "wasm32"))]
+            "timeout" => self.timeout = u,
             "maxclients" => self.maxclients = u,
             "min-replicas-max-lag" => self.min_replicas_max_lag = u,
             "min-replicas-to-write" => self.min_replicas_to_write = u,
@@ -707,9 +1009,31 @@ impl Config {
                         return Err("Invalid save parameters".into());
                     }
                 }
-                if !words.is_empty() {
-                    return Err("replscope keeps everything in memory and never snapshots to disk: only \"\" is supported".into());
+                let points = words.chunks(2).map(|p| {
+                    let n = |w: &String| strtoll_full(w).unwrap_or(0) as u64;
+                    (n(&p[0]), n(&p[1]))
+                });
+                // In the config file every `save` line adds points (the first one replaces
+                // the defaults, see `Config::apply`); elsewhere a value replaces them all.
+                if !from_file || words.is_empty() {
+                    self.save_params.clear();
                 }
+                self.save_params.extend(points);
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            "notify-keyspace-events" => {
+                let [classes] = words else {
+                    return Err("wrong number of arguments".into());
+                };
+                self.notify_keyspace_events = notify_flags(c_str(classes))
+                    .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            "dir" => {
+                let [d] = &text[..] else {
+                    return Err("wrong number of arguments".into());
+                };
+                self.dir = d.clone();
             }
             _ => unreachable!("special option {name}"),
         }
@@ -721,6 +1045,44 @@ impl Config {
         let yn = |b: bool| if b { "yes" } else { "no" }.to_string();
         let s = match spec.name {
             "appendonly" | "daemonize" => "no".to_string(),
+            #[cfg(not(target_arch = "wasm32"))]
+            "activerehashing" => yn(self.activerehashing),
+            #[cfg(not(target_arch = "wasm32"))]
+            "always-show-logo" => yn(self.always_show_logo),
+            #[cfg(not(target_arch = "wasm32"))]
+            "appendfsync" => APPENDFSYNC[self.appendfsync as usize].into(),
+            #[cfg(not(target_arch = "wasm32"))]
+            "dbfilename" => self.dbfilename.clone(),
+            #[cfg(not(target_arch = "wasm32"))]
+            "dir" => self.dir.clone(),
+            #[cfg(not(target_arch = "wasm32"))]
+            "enable-debug-command" => PROTECTED_ACTION[self.enable_debug_command as usize].into(),
+            #[cfg(not(target_arch = "wasm32"))]
+            "enable-module-command" => PROTECTED_ACTION[self.enable_module_command as usize].into(),
+            #[cfg(not(target_arch = "wasm32"))]
+            "enable-protected-configs" => {
+                PROTECTED_ACTION[self.enable_protected_configs as usize].into()
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            "latency-monitor-threshold" => self.latency_monitor_threshold.to_string(),
+            #[cfg(not(target_arch = "wasm32"))]
+            "logfile" => self.logfile.clone(),
+            #[cfg(not(target_arch = "wasm32"))]
+            "loglevel" => LOGLEVELS[self.loglevel as usize].into(),
+            #[cfg(not(target_arch = "wasm32"))]
+            "no-appendfsync-on-rewrite" => yn(self.no_appendfsync_on_rewrite),
+            #[cfg(not(target_arch = "wasm32"))]
+            "notify-keyspace-events" => notify_text(self.notify_keyspace_events),
+            #[cfg(not(target_arch = "wasm32"))]
+            "pidfile" => self.pidfile.clone(),
+            #[cfg(not(target_arch = "wasm32"))]
+            "propagation-error-behavior" => {
+                PROPAGATION_ERROR_BEHAVIOR[self.propagation_error_behavior as usize].into()
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            "timeout" => self.timeout.to_string(),
+            #[cfg(not(target_arch = "wasm32"))]
+            "unixsocket" => self.unixsocket.clone(),
             "bind" => self.bind.clone(),
             "client-output-buffer-limit" => {
                 let names = ["normal", "slave", "pubsub"];
@@ -770,7 +1132,16 @@ impl Config {
                 .map(|(h, p)| format!("{h} {p}"))
                 .unwrap_or_default(),
             REPLSCOPE_SYNC_PROTOCOL => self.sync_protocol.name().to_string(),
-            "save" => String::new(),
+            "save" => {
+                let mut points = String::new();
+                for (secs, changes) in &self.save_params {
+                    if !points.is_empty() {
+                        points.push(' ');
+                    }
+                    points += &format!("{secs} {changes}");
+                }
+                points
+            }
             other => unreachable!("option {other} has no value"),
         };
         s.into_bytes()
@@ -949,10 +1320,108 @@ mod tests {
             c.set_option(save, b"0 1"),
             Err("Invalid save parameters".into())
         );
-        assert!(
-            c.set_option(save, b"900 1").is_err(),
-            "valid, but not what the engine does"
+        c.set_option(save, b"900 1 300 10").unwrap();
+        assert_eq!(c.save_params, vec![(900, 1), (300, 10)]);
+        assert_eq!(c.get_option(save), b"900 1 300 10");
+        // CONFIG SET replaces every point; an empty value removes them all.
+        c.set_option(save, b"60 5").unwrap();
+        assert_eq!(c.get_option(save), b"60 5");
+        c.set_option(save, b"").unwrap();
+        assert_eq!(c.get_option(save), b"");
+        assert_eq!(
+            Config::default().get_option(save),
+            b"3600 1 300 100 60 10000",
+            "Redis 7.0's default points"
         );
+    }
+
+    #[test]
+    fn keyspace_event_classes_as_redis_spells_them() {
+        assert_eq!(
+            notify_flags(b"KEA").map(notify_text).as_deref(),
+            Some("AKE")
+        );
+        assert_eq!(
+            notify_flags(b"Ex$").map(notify_text).as_deref(),
+            Some("$xE")
+        );
+        assert_eq!(
+            notify_flags(b"mnd").map(notify_text).as_deref(),
+            Some("dnm")
+        );
+        assert_eq!(notify_flags(b"").map(notify_text).as_deref(), Some(""));
+        // Every class of `A` given one by one is `A` again.
+        assert_eq!(
+            notify_flags(b"g$lshzxetd").map(notify_text).as_deref(),
+            Some("A")
+        );
+        assert_eq!(notify_flags(b"KEq"), None);
+        assert_eq!(notify_flags(b"K E"), None);
+        let mut c = Config::default();
+        let spec = lookup_option("notify-keyspace-events").unwrap();
+        assert_eq!(
+            c.set_option(spec, b"Z"),
+            Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into())
+        );
+        c.set_option(spec, b"Kx").unwrap();
+        assert_eq!(c.get_option(spec), b"xK");
+    }
+
+    #[test]
+    fn default_conf_directives_have_redis_types() {
+        let mut c = Config::default();
+        let get = |c: &Config, n: &str| {
+            String::from_utf8(c.get_option(lookup_option(n).unwrap())).unwrap()
+        };
+        assert_eq!(get(&c, "loglevel"), "notice");
+        assert_eq!(get(&c, "dbfilename"), "dump.rdb");
+        assert_eq!(get(&c, "enable-debug-command"), "no");
+        assert_eq!(get(&c, "propagation-error-behavior"), "ignore");
+        assert_eq!(get(&c, "appendfsync"), "everysec");
+        assert_eq!(get(&c, "activerehashing"), "yes");
+        for (name, value) in [
+            ("always-show-logo", "yes"),
+            ("loglevel", "verbose"),
+            ("logfile", ""),
+            ("pidfile", "/var/run/redis.pid"),
+            ("timeout", "0"),
+            ("latency-monitor-threshold", "1"),
+            ("dbfilename", "dump.rdb"),
+            ("appendfsync", "everysec"),
+            ("no-appendfsync-on-rewrite", "no"),
+            ("enable-protected-configs", "yes"),
+            ("enable-debug-command", "local"),
+            ("enable-module-command", "yes"),
+            ("propagation-error-behavior", "panic"),
+        ] {
+            c.apply(name, &[value.into()])
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(get(&c, name), value);
+        }
+        assert_eq!(c.loglevel, 1);
+        assert_eq!(
+            c.apply("loglevel", &["loud".into()]),
+            Err("argument(s) must be one of the following: debug, verbose, notice, warning".into())
+        );
+        assert_eq!(
+            c.apply("dbfilename", &["a/dump.rdb".into()]),
+            Err("dbfilename can't be a path, just a filename".into())
+        );
+        assert_eq!(
+            c.apply("timeout", &["-1".into()]),
+            Err("argument must be between 0 and 2147483647 inclusive".into())
+        );
+        for name in [
+            "always-show-logo",
+            "logfile",
+            "pidfile",
+            "enable-debug-command",
+        ] {
+            assert!(lookup_option(name).unwrap().immutable, "{name}");
+        }
+        assert!(is_protected(lookup_option("dir").unwrap()));
+        assert!(allows_protected(2, "::1") && !allows_protected(2, "10.0.0.1"));
+        assert!(allows_protected(1, "10.0.0.1") && !allows_protected(0, "127.0.0.1"));
     }
 
     #[test]

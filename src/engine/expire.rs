@@ -45,12 +45,14 @@ pub struct ActiveExpire {
     pub timelimit_exit: bool,
     /// How many calls ran out of budget (INFO's expired_time_cap_reached_count).
     pub time_cap_reached_count: u64,
+    /// DEBUG SET-ACTIVE-EXPIRE 0: keys expire only when touched.
+    pub disabled: bool,
 }
 
 impl Node {
     /// One slow active expire cycle (called from the server cron).
     pub(crate) fn active_expire_cycle(&mut self) {
-        if self.repl.link.is_some() {
+        if self.repl.link.is_some() || self.active_expire.disabled {
             return;
         }
         let dbnum = self.keyspace.dbs.len();

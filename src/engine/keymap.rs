@@ -210,6 +210,14 @@ impl<V: Clone> KeyMap<V> {
         self.slots.iter().map(|s| (&s.key, &s.entry))
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
+    /// The entry at position `i` of the index's own order: a uniform pick for RANDOMKEY
+    /// (which key a position holds depends only on the history of writes, so a seeded
+    /// pick is reproducible).
+    pub fn get_index(&self, i: usize) -> Option<(&Vec<u8>, &V)> {
+        self.slots.get(i).map(|s| (&s.key, &s.entry))
+    }
+
     /// How many entries satisfy `pred`: a count, which no order can change, so it walks
     /// the index as it lies instead of sorting every key first.
     pub fn count_where(&self, pred: impl Fn(&V) -> bool) -> usize {

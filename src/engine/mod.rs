@@ -10,6 +10,8 @@
 //! Because everything the node sees comes through these calls, the same inputs always
 //! produce the same outputs, byte for byte, natively and in WebAssembly.
 
+#[cfg(not(target_arch = "wasm32"))]
+mod asleep;
 mod blocked;
 mod c_string;
 pub(crate) mod cfloat;
@@ -300,6 +302,27 @@ pub struct Node {
     /// The BGSAVE child, while one runs (Redis has at most one child at a time).
     pub(crate) child: Option<child::RdbChild>,
     pub(crate) saves: child::SaveStats,
+    /// DEBUG SLEEP is blocking the server (see `asleep`; native only, as DEBUG is).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) asleep: Option<Box<asleep::Asleep>>,
+}
+
+/// The page has no DEBUG, so nothing ever sleeps there (see `asleep`).
+#[cfg(target_arch = "wasm32")]
+impl Node {
+    fn asleep_until(&self) -> Option<u64> {
+        None
+    }
+
+    fn asleep(&mut self) -> bool {
+        false
+    }
+
+    fn hold(&mut self, _input: Input) {}
+
+    fn hold_replies(&mut self, _conn: ConnId, replies: Vec<u8>) -> Vec<u8> {
+        replies
+    }
 }
 
 impl Node {
@@ -338,6 +361,8 @@ impl Node {
                 last_secs: -1,
                 ..Default::default()
             },
+            #[cfg(not(target_arch = "wasm32"))]
+            asleep: None,
         };
         node.log(format!(
             "Redis version={REDIS_VERSION}, bits=64, replscope engine, just started"
@@ -442,6 +467,9 @@ impl Node {
         if self.shut_down {
             return u64::MAX;
         }
+        if let Some(until) = self.asleep_until() {
+            return until;
+        }
         let at = self
             .child_pipe_ready_at()
             .map_or(self.next_cron_at, |p| p.min(self.next_cron_at));
@@ -484,6 +512,10 @@ impl Node {
         if self.shut_down {
             return;
         }
+        if self.asleep() {
+            let data = data.to_vec();
+            return self.hold(Input::Bytes { conn, data });
+        }
         self.on_bytes(conn, data);
         self.before_sleep();
     }
@@ -493,6 +525,9 @@ impl Node {
         self.advance(now);
         if self.shut_down {
             return;
+        }
+        if self.asleep() {
+            return self.hold(input);
         }
         match input {
             Input::Bytes { conn, data } => self.on_bytes(conn, &data),
@@ -508,7 +543,7 @@ impl Node {
     /// that has elapsed up to `now`.
     pub fn tick(&mut self, now: u64) {
         self.advance(now);
-        if self.shut_down {
+        if self.shut_down || self.asleep() {
             return;
         }
         self.read_child_pipe();
@@ -538,6 +573,7 @@ impl Node {
     pub fn idle_cron(&self) -> bool {
         !self.shut_down
             && self.child.is_none()
+            && self.asleep_until().is_none()
             && self.repl.link.is_none()
             && self.repl.backlog.is_none()
             && self.repl.good_replicas == 0
@@ -769,8 +805,9 @@ impl Node {
         let batch_len = client.parser.pending_len();
         let mut replies = Vec::new();
         let mut closing = false;
-        // A blocked client reads, but runs nothing until it is unblocked.
-        while client.blocked.is_none() {
+        // A blocked client reads, but runs nothing until it is unblocked; a sleeping
+        // server runs nothing at all.
+        while client.blocked.is_none() && self.asleep_until().is_none() {
             let limits = ParseLimits {
                 // Redis does not hold its own master to proto-max-bulk-len.
                 proto_max_bulk_len: if matches!(client.role, ClientRole::Master) {
@@ -864,6 +901,7 @@ impl Node {
             self.outputs.push_back(Output::Close { conn });
             return;
         }
+        let replies = self.hold_replies(conn, replies);
         self.send(conn, replies);
         if closing {
             self.outputs.push_back(Output::Close { conn });

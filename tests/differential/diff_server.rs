@@ -658,7 +658,6 @@ fn config_set_refuses_what_the_engine_cannot_do() {
     let mut c = scope.client();
     for (name, value) in [
         ("repl-diskless-load", "swapdb"),
-        ("save", "900 1"),
         ("appendonly", "yes"),
         ("port", "1"),
     ] {

@@ -1,6 +1,7 @@
 //! replscope beside a real redis-server 7.0: reply and replication-stream bytes, random
 //! command sequences, replication proven on four pairs, the backlog, interop both ways,
-//! RDB files, the command script and hostile clients of `replscope-server`. Every test
+//! RDB files, the command script, hostile clients of `replscope-server`, and what Redis's
+//! own test suite needs to start it (diff_boot). Every test
 //! here needs redis-server (they skip loudly without it, and fail when
 //! `REPLSCOPE_REQUIRE_REDIS` is set).
 
@@ -12,6 +13,7 @@ mod script;
 mod commands_diff;
 mod commands_script;
 mod diff_backlog;
+mod diff_boot;
 mod diff_collections;
 mod diff_random;
 mod diff_replication_cmds;

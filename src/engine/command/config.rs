@@ -8,6 +8,8 @@
 
 use super::{stringmatch, CommandSpec, ADMIN, STALE};
 use crate::engine::c_string::c_str;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::engine::config::{allows_protected, is_protected};
 use crate::engine::config::{lookup_option, option_names, OptionSpec};
 use crate::engine::resp::reply;
 use crate::engine::{Client, Node};
@@ -70,7 +72,9 @@ fn config_get(node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
 }
 
 /// CONFIG SET name value [name value ...].
-fn config_set(node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+// The page has no protected configs to check the client against.
+#[cfg_attr(target_arch = "wasm32", allow(unused_variables))]
+fn config_set(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     if !argv.len().is_multiple_of(2) {
         return reply::error("ERR syntax error");
     }
@@ -87,6 +91,12 @@ fn config_set(node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8
         };
         if spec.immutable {
             return failed(&name, "can't set immutable config");
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        if is_protected(spec)
+            && !allows_protected(node.config.enable_protected_configs, &client.peer.ip)
+        {
+            return failed(&name, "can't set protected config");
         }
         // The name as registered: an alias is its own entry, so `slave-read-only` and
         // `replica-read-only` in one command are not duplicates (the last one wins).

@@ -68,6 +68,37 @@ pub fn del(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     reply::integer(deleted)
 }
 
+#[cfg(not(target_arch = "wasm32"))]
+/// RANDOMKEY (db.c `dbRandomKey`): a key picked at random, skipping the expired ones a
+/// lookup would delete (master) or hide (replica). A replica whose keys all expire may
+/// find only expired ones: after 100 tries it returns one of them rather than loop.
+pub fn randomkey(node: &mut Node, client: &mut Client, _argv: &[Vec<u8>]) -> Vec<u8> {
+    let mut tries = 100;
+    loop {
+        let d = &node.keyspace.dbs[client.db];
+        let n = d.entries.len();
+        let all_volatile = n == d.expiring.len();
+        if n == 0 {
+            return reply::nil();
+        }
+        let i = node.ids.below(n as u64) as usize;
+        let Some((key, entry)) = d.entries.get_index(i) else {
+            return reply::nil();
+        };
+        let (key, volatile) = (key.clone(), entry.expires_at.is_some());
+        if volatile {
+            tries -= 1;
+            if all_volatile && node.repl.link.is_some() && tries == 0 {
+                return reply::bulk(&key);
+            }
+            if !node.key_exists_after_expiry(client, &key) {
+                continue;
+            }
+        }
+        return reply::bulk(&key);
+    }
+}
+
 /// EXISTS key [key ...]: a key named twice counts twice.
 pub fn exists(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     let mut count = 0;

@@ -8,6 +8,8 @@
 mod collection;
 mod config;
 mod connection;
+#[cfg(not(target_arch = "wasm32"))]
+mod debug;
 mod expire;
 mod hashes;
 mod keys;
@@ -36,6 +38,32 @@ pub const NO_AUTH: u32 = 1 << 3;
 pub const STALE: u32 = 1 << 4;
 /// Refused inside MULTI ("Command not allowed inside a transaction").
 pub const NO_MULTI: u32 = 1 << 5;
+/// Runs only where `enable-debug-command` allows it (Redis's `CMD_PROTECTED`; DEBUG is
+/// the only such command here, there is no MODULE).
+pub const PROTECTED: u32 = 1 << 6;
+
+/// processCommand's refusal of a protected command, for DEBUG.
+const DEBUG_REFUSED: &[u8] = b"ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+
+/// Whether `enable-debug-command` lets this client run DEBUG.
+#[cfg(not(target_arch = "wasm32"))]
+fn debug_allowed(node: &Node, client: &Client) -> bool {
+    super::config::allows_protected(node.config.enable_debug_command, &client.peer.ip)
+}
+
+/// The page has no DEBUG (see `debug`): it answers as `enable-debug-command no`.
+#[cfg(target_arch = "wasm32")]
+fn debug_allowed(_: &Node, _: &Client) -> bool {
+    false
+}
+
+/// The page's DEBUG: never run, as `enable-debug-command` is never satisfied there.
+#[cfg(target_arch = "wasm32")]
+mod debug {
+    pub fn debug(_: &mut super::Node, _: &mut super::Client, _: &[Vec<u8>]) -> Vec<u8> {
+        super::reply::error_bytes(super::DEBUG_REFUSED)
+    }
+}
 
 type Handler = fn(&mut Node, &mut Client, &[Vec<u8>]) -> Vec<u8>;
 
@@ -86,6 +114,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         arity: 1,
         flags: READONLY,
         handler: keys::dbsize,
+    },
+    CommandSpec {
+        name: "debug",
+        arity: -2,
+        flags: ADMIN | STALE | PROTECTED,
+        handler: debug::debug,
     },
     CommandSpec {
         name: "decr",
@@ -441,6 +475,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         flags: NO_AUTH | STALE,
         handler: connection::quit,
     },
+    #[cfg(not(target_arch = "wasm32"))]
+    CommandSpec {
+        name: "randomkey",
+        arity: 1,
+        flags: READONLY,
+        handler: keys::randomkey,
+    },
     CommandSpec {
         name: "rename",
         arity: 3,
@@ -693,6 +734,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         flags: WRITE,
         handler: zsets::zincrby,
     },
+    #[cfg(not(target_arch = "wasm32"))]
+    CommandSpec {
+        name: "zinterstore",
+        arity: -4,
+        flags: WRITE,
+        handler: zsets::zinterstore,
+    },
     CommandSpec {
         name: "zlexcount",
         arity: 4,
@@ -794,6 +842,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         arity: 3,
         flags: READONLY,
         handler: zsets::zscore,
+    },
+    #[cfg(not(target_arch = "wasm32"))]
+    CommandSpec {
+        name: "zunionstore",
+        arity: -4,
+        flags: WRITE,
+        handler: zsets::zunionstore,
     },
 ];
 
@@ -911,6 +966,9 @@ impl Node {
         if (spec.arity > 0 && argc != spec.arity) || argc < -spec.arity {
             let msg = format!("ERR wrong number of arguments for '{}' command", spec.name);
             return self.reject(client, Some(spec), msg.as_bytes());
+        }
+        if spec.flags & PROTECTED != 0 && !debug_allowed(self, client) {
+            return self.reject(client, Some(spec), DEBUG_REFUSED);
         }
         // EXEC is as much a write, and as little allowed on stale data, as what it runs.
         let queued = client.multi.as_ref().filter(|_| spec.name == "exec");
