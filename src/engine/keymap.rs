@@ -210,7 +210,6 @@ impl<V: Clone> KeyMap<V> {
         self.slots.iter().map(|s| (&s.key, &s.entry))
     }
 
-    #[cfg(not(target_arch = "wasm32"))]
     /// The entry at position `i` of the index's own order: a uniform pick for RANDOMKEY
     /// (which key a position holds depends only on the history of writes, so a seeded
     /// pick is reproducible).

@@ -68,7 +68,6 @@ pub fn del(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
     reply::integer(deleted)
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 /// RANDOMKEY (db.c `dbRandomKey`): a key picked at random, skipping the expired ones a
 /// lookup would delete (master) or hide (replica). A replica whose keys all expire may
 /// find only expired ones: after 100 tries it returns one of them rather than loop.

@@ -475,7 +475,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         flags: NO_AUTH | STALE,
         handler: connection::quit,
     },
-    #[cfg(not(target_arch = "wasm32"))]
     CommandSpec {
         name: "randomkey",
         arity: 1,

@@ -920,7 +920,7 @@ fn zsetop_store(node: &mut Node, client: &mut Client, argv: &[Vec<u8>], inter: b
         }
     }
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by_key(|&i| sources[i].len());
+    crate::engine::sort::sort_by_key(&mut order, |&i| sources[i].len());
     // NaN (0 * inf) becomes 0, as Redis does with a weighted score.
     let weighted = |score: f64, w: f64| {
         let v = score * w;
