@@ -3,9 +3,10 @@
 //! written; a scenario written reads back byte for byte as it was.
 //!
 //! Reading resolves names only once the whole file is read: the servers may come after the
-//! actions, and an added server's id depends on when it joins. Until then each name an
-//! action gives is numbered in the order it first appears, and those numbers are replaced
-//! by the ids they name at the end.
+//! actions, and an added server's id depends on when it joins. Until then each name the
+//! file gives (an action's, the topology's, a check's) is numbered in the order it first
+//! appears, and those numbers are replaced by the ids they name at the end. A guide's
+//! checks file goes through the same resolution (`Scenario::set_checks`).
 //!
 //! An action is read in one pass and without buffering. Why not
 //! `#[derive(Deserialize)]` with `#[serde(tag = "do")]`: for an internally tagged enum
@@ -30,8 +31,8 @@ use serde::{Deserialize, Serialize};
 
 use super::generator::GenerateWrite;
 use super::{
-    default_ttl_s, default_value_bytes, Action, Expectations, Link, NarrationStep, Scenario,
-    ServerSpec, WriteKind, Written,
+    default_ttl_s, default_value_bytes, Action, Expectations, InfoExpectation, Link, NarrationStep,
+    Scenario, ServerSpec, WriteKind, Written,
 };
 use crate::bus::{Fault, LinkConfig, ServerId, DEFAULT_LATENCY_MS};
 
@@ -467,6 +468,54 @@ impl<'de> Visitor<'de> for ActionsSeed<'_> {
     }
 }
 
+/// A [`Link`] as the file writes it, servers by name.
+#[derive(Deserialize)]
+#[serde(rename = "Link", deny_unknown_fields)]
+struct LinkAs {
+    replica: String,
+    master: String,
+}
+
+/// An [`InfoExpectation`] as the file writes it.
+#[derive(Deserialize)]
+#[serde(rename = "InfoExpectation", deny_unknown_fields)]
+struct InfoAs {
+    server: String,
+    field: String,
+    equals: String,
+}
+
+/// [`Expectations`] as the file writes them (a guide's checks file too).
+#[derive(Deserialize)]
+#[serde(rename = "Expectations", deny_unknown_fields)]
+struct ExpectAs {
+    #[serde(default)]
+    liveness: Option<bool>,
+    #[serde(default)]
+    info: Vec<InfoAs>,
+    #[serde(default)]
+    log_contains: Vec<String>,
+}
+
+impl ExpectAs {
+    /// The expectations, their servers numbered by `names` until names are resolved.
+    fn numbered(self, names: &mut Vec<String>) -> Expectations {
+        let mut info = Vec::with_capacity(self.info.len());
+        for e in self.info {
+            info.push(InfoExpectation {
+                server: number(names, e.server),
+                field: e.field,
+                equals: e.equals,
+            });
+        }
+        Expectations {
+            liveness: self.liveness,
+            info,
+            log_contains: self.log_contains,
+        }
+    }
+}
+
 /// The top-level fields of a scenario file, in the order it writes them.
 #[derive(Deserialize)]
 #[serde(field_identifier, rename_all = "snake_case")]
@@ -499,10 +548,10 @@ impl<'de> Visitor<'de> for ScenarioVisitor {
         let mut title: Option<Option<String>> = None;
         let mut narration: Option<Vec<NarrationStep>> = None;
         let mut servers: Option<Vec<ServerSpec>> = None;
-        let mut topology: Option<Vec<Link>> = None;
+        let mut topology: Option<Vec<LinkAs>> = None;
         let mut actions: Option<Vec<Action>> = None;
         let mut end_ms: Option<Option<i64>> = None;
-        let mut expect: Option<Expectations> = None;
+        let mut expect: Option<ExpectAs> = None;
         let mut names = Vec::new();
         while let Some(key) = map.next_key::<Top>()? {
             match key {
@@ -523,6 +572,13 @@ impl<'de> Visitor<'de> for ScenarioVisitor {
                 Top::Expect => fill(&mut map, &mut expect, "expect")?,
             }
         }
+        let mut links = Vec::new();
+        for l in topology.unwrap_or_default() {
+            let replica = number(&mut names, l.replica);
+            let master = number(&mut names, l.master);
+            links.push(Link { replica, master });
+        }
+        let expect = expect.map(|e| e.numbered(&mut names));
         let mut scenario = Scenario {
             version: need(version, "version")?,
             seed: need(seed, "seed")?,
@@ -530,29 +586,77 @@ impl<'de> Visitor<'de> for ScenarioVisitor {
             title: title.flatten(),
             narration: narration.unwrap_or_default(),
             servers: need(servers, "servers")?,
-            topology: topology.unwrap_or_default(),
+            topology: links,
             actions: actions.unwrap_or_default(),
             end_ms: end_ms.flatten(),
             expect: expect.unwrap_or_default(),
         };
-        resolve(&mut scenario, &names).map_err(de::Error::custom)?;
+        let ids = ids(&scenario, &names);
+        let s = &mut scenario;
+        let info = &mut s.expect.info;
+        if let Err(unknown) = resolve(&ids, &names, &mut s.topology, &mut s.actions, info) {
+            scenario.check_servers().map_err(de::Error::custom)?;
+            return Err(de::Error::custom(unknown));
+        }
         Ok(scenario)
     }
 }
 
-/// Replaces the numbers the actions' servers were read as by the ids the names stand for,
-/// or says which field names a server the scenario does not have.
-fn resolve(scenario: &mut Scenario, names: &[String]) -> Result<(), String> {
-    let ids: Vec<Option<ServerId>> = names.iter().map(|n| scenario.server_index(n)).collect();
-    for (i, action) in scenario.actions.iter_mut().enumerate() {
+/// The id of the server each of `names` names, if there is one.
+fn ids(scenario: &Scenario, names: &[String]) -> Vec<Option<ServerId>> {
+    names.iter().map(|n| scenario.server_index(n)).collect()
+}
+
+/// Replaces the numbers the servers were read as (their names' places in `names`) by the
+/// ids the names stand for, in the file's order; or says which field names a server the
+/// scenario does not have.
+fn resolve(
+    ids: &[Option<ServerId>],
+    names: &[String],
+    topology: &mut [Link],
+    actions: &mut [Action],
+    info: &mut [InfoExpectation],
+) -> Result<(), String> {
+    let id = |number: &mut ServerId, list: &str, i: usize, field: &str| {
+        *number = ids[*number]
+            .ok_or_else(|| format!("{list}[{i}].{field}: unknown server {:?}", names[*number]))?;
+        Ok::<(), String>(())
+    };
+    for (i, link) in topology.iter_mut().enumerate() {
+        id(&mut link.replica, "topology", i, "replica")?;
+        id(&mut link.master, "topology", i, "master")?;
+    }
+    for (i, action) in actions.iter_mut().enumerate() {
         let fields = server_fields(action);
         for (field, number) in fields.iter().zip(action.servers_mut()) {
-            *number = ids[*number].ok_or_else(|| {
-                format!("actions[{i}].{field}: unknown server {:?}", names[*number])
-            })?;
+            id(number, "actions", i, field)?;
         }
     }
+    for (i, e) in info.iter_mut().enumerate() {
+        id(&mut e.server, "expect.info", i, "server")?;
+    }
     Ok(())
+}
+
+impl Scenario {
+    /// Sets the `info` and `log_contains` checks from `checks`, a checks file (an `expect`
+    /// object) naming this scenario's servers.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) fn set_checks(&mut self, checks: &str) -> Result<(), String> {
+        let checks: ExpectAs = serde_json::from_str(checks).map_err(|e| e.to_string())?;
+        let mut names = Vec::new();
+        let mut checks = checks.numbered(&mut names);
+        resolve(
+            &ids(self, &names),
+            &names,
+            &mut [],
+            &mut [],
+            &mut checks.info,
+        )?;
+        self.expect.info = checks.info;
+        self.expect.log_contains = checks.log_contains;
+        Ok(())
+    }
 }
 
 impl<'de> Deserialize<'de> for Scenario {
@@ -576,33 +680,83 @@ impl Serialize for Scenario {
             out.serialize_field("narration", &self.narration)?;
         }
         out.serialize_field("servers", &self.servers)?;
+        let names: Vec<&str> = self.all_servers().into_iter().map(|(n, ..)| n).collect();
         if !self.topology.is_empty() {
-            out.serialize_field("topology", &self.topology)?;
+            out.serialize_field("topology", &Named(self.topology.as_slice(), &names))?;
         }
         if !self.actions.is_empty() {
-            let names: Vec<&str> = self.all_servers().into_iter().map(|(n, ..)| n).collect();
             out.serialize_field("actions", &Named(self.actions.as_slice(), &names))?;
         }
         if let Some(end_ms) = &self.end_ms {
             out.serialize_field("end_ms", end_ms)?;
         }
         if !self.expect.is_default() {
-            out.serialize_field("expect", &self.expect)?;
+            out.serialize_field("expect", &Named(&self.expect, &names))?;
         }
         out.end()
     }
 }
 
-/// Actions as the file writes them, with the servers' names by id.
+/// The name of server `id`, for the file.
+fn named<'a, E: ser::Error>(names: &[&'a str], id: ServerId) -> Result<&'a str, E> {
+    names
+        .get(id)
+        .copied()
+        .ok_or_else(|| E::custom(format!("no server #{id}")))
+}
+
+/// What the file writes with servers by name: actions, links, checks; the names by id.
 struct Named<'a, T: ?Sized>(&'a T, &'a [&'a str]);
 
-impl Serialize for Named<'_, [Action]> {
+impl<T> Serialize for Named<'_, [T]>
+where
+    for<'a> Named<'a, T>: Serialize,
+{
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for action in self.0 {
-            seq.serialize_element(&Named(action, self.1))?;
+        for item in self.0 {
+            seq.serialize_element(&Named(item, self.1))?;
         }
         seq.end()
+    }
+}
+
+impl Serialize for Named<'_, Link> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Named(link, names) = *self;
+        let mut out = serializer.serialize_struct("Link", 2)?;
+        for (field, id) in [("replica", link.replica), ("master", link.master)] {
+            out.serialize_field(field, named::<S::Error>(names, id)?)?;
+        }
+        out.end()
+    }
+}
+
+impl Serialize for Named<'_, Expectations> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Named(expect, names) = *self;
+        let mut out = serializer.serialize_struct("Expectations", 3)?;
+        if let Some(liveness) = &expect.liveness {
+            out.serialize_field("liveness", liveness)?;
+        }
+        if !expect.info.is_empty() {
+            out.serialize_field("info", &Named(expect.info.as_slice(), names))?;
+        }
+        if !expect.log_contains.is_empty() {
+            out.serialize_field("log_contains", &expect.log_contains)?;
+        }
+        out.end()
+    }
+}
+
+impl Serialize for Named<'_, InfoExpectation> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Named(e, names) = *self;
+        let mut out = serializer.serialize_struct("InfoExpectation", 3)?;
+        out.serialize_field("server", named::<S::Error>(names, e.server)?)?;
+        out.serialize_field("field", &e.field)?;
+        out.serialize_field("equals", &e.equals)?;
+        out.end()
     }
 }
 
@@ -623,10 +777,7 @@ impl Serialize for Named<'_, Action> {
         out.serialize_field("do", &kind)?;
         out.serialize_field("at", &action.at())?;
         for (field, id) in action.servers() {
-            let name = names
-                .get(id)
-                .ok_or_else(|| ser::Error::custom(format!("no server #{id}")))?;
-            out.serialize_field(field, name)?;
+            out.serialize_field(field, named::<S::Error>(names, id)?)?;
         }
         match action {
             Action::Command { line, .. } => out.serialize_field("line", line)?,

@@ -19,7 +19,7 @@ use super::checker::{Violation, ViolationKind};
 use super::runner::{run, Summary};
 use super::schedule::Rng;
 use super::{Action, Expectations, Link, Scenario, ServerSpec, WriteKind, Written, FORMAT_VERSION};
-use crate::bus::{Fault, LinkConfig, DEFAULT_LATENCY_MS};
+use crate::bus::{Fault, LinkConfig, ServerId, DEFAULT_LATENCY_MS};
 
 /// `fault` at `at`, written under its own name.
 fn plain(at: i64, fault: Fault) -> Action {
@@ -77,8 +77,8 @@ pub fn random_scenario_with(seed: u64, faults: bool) -> Scenario {
         .collect();
     let topology = (1..n)
         .map(|i| Link {
-            replica: name(i),
-            master: name(masters[i].expect("set above")),
+            replica: i,
+            master: masters[i].expect("set above"),
         })
         .collect();
     let mut root = 0usize;
@@ -544,14 +544,10 @@ pub fn shrink(s: &Scenario, failure: &Failure, budget: usize) -> (Scenario, Fail
         }
         // Servers nothing needs any more (and the links that named them).
         for i in (0..best.servers.len()).rev() {
-            let name = best.servers[i].name.clone();
             let mut cand = best.clone();
             cand.servers.remove(i);
-            cand.topology
-                .retain(|l| l.replica != name && l.master != name);
-            // Its actions go; the servers after it move down one id.
-            cand.actions.retain_mut(|a| {
-                let ids = a.servers_mut();
+            // What names it goes; the servers after it move down one id.
+            let without = |ids: Vec<&mut ServerId>| {
                 if ids.iter().any(|id| **id == i) {
                     return false;
                 }
@@ -559,8 +555,13 @@ pub fn shrink(s: &Scenario, failure: &Failure, budget: usize) -> (Scenario, Fail
                     *id -= usize::from(*id > i);
                 }
                 true
-            });
-            cand.expect.info.retain(|e| e.server != name);
+            };
+            cand.topology
+                .retain_mut(|l| without(vec![&mut l.replica, &mut l.master]));
+            cand.actions.retain_mut(|a| without(a.servers_mut()));
+            cand.expect
+                .info
+                .retain_mut(|e| without(vec![&mut e.server]));
             if try_candidate(&cand, &mut best, &mut best_failure) {
                 progress = true;
             }

@@ -81,13 +81,12 @@ pub fn scenario(id: &str) -> Option<Scenario> {
 }
 
 /// The guided scenario `id` with its checks in its `expect`, as `tests/guided.rs` and
-/// `replscope-sim` check it; `None` for an unknown id or a checks file that does not parse.
+/// `replscope-sim` check it; `None` for an unknown id, or checks that do not parse or
+/// name a server the scenario does not have.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn checked_scenario(id: &str) -> Option<Scenario> {
     let g = get(id)?;
     let mut scenario = Scenario::from_json(g.json).ok()?;
-    let checks: super::Expectations = serde_json::from_str(g.checks).ok()?;
-    scenario.expect.info = checks.info;
-    scenario.expect.log_contains = checks.log_contains;
+    scenario.set_checks(g.checks).ok()?;
     Some(scenario)
 }

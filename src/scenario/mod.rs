@@ -134,12 +134,11 @@ pub struct NarrationStep {
     pub text: String,
 }
 
-/// `replica` replicates `master` (by server name).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `replica` replicates `master` (by bus id, as actions address servers).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
-    pub replica: String,
-    pub master: String,
+    pub replica: ServerId,
+    pub master: ServerId,
 }
 
 /// Something that happens at a virtual time (`at`, ms from the start of the run), on
@@ -402,19 +401,15 @@ impl Action {
 }
 
 /// What the run must show, besides the invariants (always checked).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Expectations {
     /// After the last action, every replica whose path to a master is whole converges
     /// (same offset, same data) within a bounded virtual time. On by default; turn off for
     /// scenarios that leave replicas unable to sync on purpose (wrong masterauth, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub liveness: Option<bool>,
     /// Fields of each server's final `INFO replication`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub info: Vec<InfoExpectation>,
     /// Text that must appear somewhere in the event log.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub log_contains: Vec<String>,
 }
 
@@ -428,10 +423,10 @@ impl Expectations {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Server `server` (by bus id) ends the run with `field:equals` in its `INFO replication`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InfoExpectation {
-    pub server: String,
+    pub server: ServerId,
     pub field: String,
     pub equals: String,
 }
@@ -680,9 +675,11 @@ impl Scenario {
         Ok(())
     }
 
-    /// Checks everything serde cannot: names, ports, times, sizes. The first problem
-    /// found is the error.
-    pub fn validate(&self) -> Result<(), ScenarioError> {
+    /// [`Scenario::validate`]'s checks up to the first that addresses a server by id: the
+    /// version, the number of servers, title and narration, and each server's name, port
+    /// and config. Reading a file runs them before a name it cannot resolve is an error,
+    /// so that a misspelt server is reported where it is defined.
+    pub(crate) fn check_servers(&self) -> Result<(), ScenarioError> {
         use limits::*;
         if self.version > FORMAT_VERSION {
             return Err(err(
@@ -792,16 +789,26 @@ impl Scenario {
             }
             self.server_config(id)?;
         }
+        Ok(())
+    }
+
+    /// Checks everything serde cannot: names, ports, times, sizes. The first problem
+    /// found is the error.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        use limits::*;
+        self.check_servers()?;
         // An added server exists from its action on, ordered by (time, file order).
         let mut joins: LiteMap<&str, (i64, usize)> = LiteMap::new();
         for (i, name, ..) in self.added_servers() {
             joins.insert(name, (self.actions[i].at(), i));
         }
+        // Names by bus id, for the messages.
+        let all: Vec<&str> = self.all_servers().into_iter().map(|(n, ..)| n).collect();
         let known_at =
-            |path: String, name: &str, when: Option<(i64, usize)>| -> Result<(), ScenarioError> {
-                if self.server_index(name).is_none() {
-                    return Err(err(path, format!("unknown server {name:?}")));
-                }
+            |path: String, id: ServerId, when: Option<(i64, usize)>| -> Result<(), ScenarioError> {
+                let Some(name) = all.get(id) else {
+                    return Err(err(path, format!("unknown server #{id}")));
+                };
                 match (joins.get(name), when) {
                     (Some(&(join_at, _)), None) => Err(err(
                         path,
@@ -817,21 +824,22 @@ impl Scenario {
                     _ => Ok(()),
                 }
             };
-        let known = |path: String, name: &str| known_at(path, name, None);
+        let known = |path: String, id: ServerId| known_at(path, id, None);
         let mut replicas: LiteMap<&str, ()> = LiteMap::new();
         for (i, link) in self.topology.iter().enumerate() {
-            known(format!("topology[{i}].replica"), &link.replica)?;
-            known(format!("topology[{i}].master"), &link.master)?;
+            known(format!("topology[{i}].replica"), link.replica)?;
+            known(format!("topology[{i}].master"), link.master)?;
+            let replica = all[link.replica];
             if link.replica == link.master {
                 return Err(err(
                     format!("topology[{i}]"),
-                    format!("{:?} cannot replicate itself", link.replica),
+                    format!("{replica:?} cannot replicate itself"),
                 ));
             }
-            if replicas.insert(link.replica.as_str(), ()).is_some() {
+            if replicas.insert(replica, ()).is_some() {
                 return Err(err(
                     format!("topology[{i}].replica"),
-                    format!("{:?} already has a master", link.replica),
+                    format!("{replica:?} already has a master"),
                 ));
             }
         }
@@ -844,8 +852,6 @@ impl Scenario {
                 ),
             ));
         }
-        // Names by bus id, for the messages.
-        let all: Vec<&str> = self.all_servers().into_iter().map(|(n, ..)| n).collect();
         let mut commands: u64 = 0;
         let mut budget = budget::Totals::default();
         for (i, action) in self.actions.iter().enumerate() {
@@ -865,10 +871,7 @@ impl Scenario {
             let servers = action.servers();
             let name = |id: ServerId| all[id];
             for &(field, id) in &servers {
-                if id >= all.len() {
-                    return Err(err(path(field), format!("unknown server #{id}")));
-                }
-                known_at(path(field), name(id), Some((at, i)))?;
+                known_at(path(field), id, Some((at, i)))?;
             }
             match action {
                 Action::Command { line, .. } => {
@@ -1021,11 +1024,12 @@ impl Scenario {
             }
         }
         self.check_cron_loops()?;
+        // A check may read a server added by an action: the run has it by its end.
         for (i, e) in self.expect.info.iter().enumerate() {
-            if self.server_index(&e.server).is_none() {
+            if e.server >= all.len() {
                 return Err(err(
                     format!("expect.info[{i}].server"),
-                    format!("unknown server {:?}", e.server),
+                    format!("unknown server #{}", e.server),
                 ));
             }
         }

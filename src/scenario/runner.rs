@@ -401,8 +401,9 @@ fn converged(bus: &Bus) -> bool {
 }
 
 fn check_expectations(s: &Scenario, bus: &Bus, checker: &mut Checker) {
+    let names = s.all_servers();
     for e in &s.expect.info {
-        let id = s.server_index(&e.server).expect("validated server name");
+        let id = e.server;
         let info = bus.server(id).node.info_replication();
         let got = info
             .lines()
@@ -410,7 +411,7 @@ fn check_expectations(s: &Scenario, bus: &Bus, checker: &mut Checker) {
         if got != Some(e.equals.as_str()) {
             let msg = format!(
                 "{}'s INFO replication {}: expected {:?}, got {:?}",
-                e.server,
+                names[id].0,
                 e.field,
                 e.equals,
                 got.unwrap_or("<absent>")
@@ -507,7 +508,6 @@ mod tests {
         loads.validate().unwrap();
         scenarios.push(loads);
         for s in &scenarios {
-            let idx = |name: &str| s.server_index(name);
             let mut sorted: Vec<(u64, usize, Step)> = s
                 .topology
                 .iter()
@@ -516,8 +516,8 @@ mod tests {
                         0,
                         0,
                         Step::Replicaof {
-                            server: idx(&l.replica).unwrap(),
-                            master: idx(&l.master),
+                            server: l.replica,
+                            master: Some(l.master),
                         },
                     )
                 })

@@ -98,12 +98,11 @@ impl Schedule {
     /// The schedule of a validated scenario.
     pub fn new(s: &Scenario) -> Schedule {
         let topology = s.topology.iter().map(|link| {
-            let idx = |name: &str| s.server_index(name).expect("validated server name");
             (
                 0,
                 Step::Replicaof {
-                    server: idx(&link.replica),
-                    master: Some(idx(&link.master)),
+                    server: link.replica,
+                    master: Some(link.master),
                 },
             )
         });

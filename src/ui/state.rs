@@ -226,12 +226,8 @@ impl Sim {
             description: None,
             title: None,
             narration: Vec::new(),
-            topology: replicas
-                .iter()
-                .map(|r| scenario::Link {
-                    replica: r.name.clone(),
-                    master: "master".into(),
-                })
+            topology: (1..=replicas.len())
+                .map(|replica| scenario::Link { replica, master: 0 })
                 .collect(),
             servers: std::iter::once(server("master", MASTER_PORT))
                 .chain(replicas)

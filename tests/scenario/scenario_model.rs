@@ -504,7 +504,60 @@ fn page_action_errors_name_their_field() {
     }
 }
 
-/// Actions are read and written by hand (src/scenario/json.rs), servers named in the file
+/// The topology and the `info` checks address servers by bus id, as actions do: a name
+/// is resolved once, as the file is read, to a listed server or one an action adds, and
+/// written back as it was. An id no server has is refused, not a panic.
+#[test]
+fn links_and_checks_address_servers_by_id() {
+    let good = Scenario::from_json(GOOD).unwrap();
+    let links: Vec<(usize, usize)> = good
+        .topology
+        .iter()
+        .map(|l| (l.replica, l.master))
+        .collect();
+    assert_eq!(links, [(1, 0), (2, 1)]);
+    assert_eq!(good.expect.info[0].server, 0);
+    let page = Scenario::from_json(PAGE_SESSION).unwrap();
+    assert_eq!(page.expect.info[0].server, 1, "\"late\" is added first");
+    assert!(page.to_json().contains(r#""server": "late""#));
+    // A link may not name a server before it joins.
+    let early = PAGE_SESSION.replacen(
+        r#""servers": [{"name": "m", "port": 6380, "config": {"repl-diskless-sync-delay": "0"}}],"#,
+        r#""servers": [{"name": "m", "port": 6380, "config": {"repl-diskless-sync-delay": "0"}}], "topology": [{"replica": "late", "master": "m"}],"#,
+        1,
+    );
+    assert_ne!(early, PAGE_SESSION);
+    assert_eq!(
+        Scenario::from_json(&early).unwrap_err().to_string(),
+        "topology[0].replica: \"late\" only joins at 1000 ms (add_server)"
+    );
+    // A misspelt server and a bad definition: the definition is reported.
+    let both = edit(r#""master": "r1"}]"#, r#""master": "zz"}]"#).replacen(
+        r#""port": 6382"#,
+        r#""port": 0"#,
+        1,
+    );
+    assert_eq!(
+        Scenario::from_json(&both).unwrap_err().to_string(),
+        "servers[2].port: 0 is not a TCP port (1 to 65535)"
+    );
+    let mut bad = good.clone();
+    bad.topology[1].master = 9;
+    assert_eq!(
+        bad.validate().unwrap_err().to_string(),
+        "topology[1].master: unknown server #9"
+    );
+    let mut bad = good.clone();
+    bad.expect.info[0].server = 3;
+    assert_eq!(
+        bad.validate().unwrap_err().to_string(),
+        "expect.info[0].server: unknown server #3"
+    );
+    let unwritable = serde_json::to_string(&bad).unwrap_err().to_string();
+    assert_eq!(unwritable, "no server #3");
+}
+
+/// Actions are read and written by hand (src/scenario/action_json.rs), servers named in the file
 /// and addressed by id in the scenario: every kind, with each optional field set and with
 /// none, is written back byte for byte as it was read, and the kinds written are the kinds
 /// the reader lists.

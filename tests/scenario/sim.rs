@@ -82,25 +82,27 @@ fn generation_is_deterministic() {
     }
 }
 
+/// A master that wants a password its replica does not give.
+const AUTH_MISMATCH: &str = r#"{
+  "version": 1, "seed": 5,
+  "servers": [
+    {"name": "m", "port": 6380, "config": {"requirepass": "secret", "repl-diskless-sync-delay": "0", "repl-timeout": "5"}},
+    {"name": "r", "port": 6381, "config": {"repl-timeout": "5"}}
+  ],
+  "topology": [{"replica": "r", "master": "m"}],
+  "actions": [
+    {"do": "command", "at": 10, "server": "m", "line": "AUTH secret"},
+    {"do": "command", "at": 20, "server": "m", "line": "SET a 1"},
+    {"do": "cut", "at": 30, "a": "m", "b": "r"},
+    {"do": "heal", "at": 40, "a": "m", "b": "r"}
+  ]
+}"#;
+
 /// A replica that cannot authenticate never converges: the liveness check must say so,
 /// name the replica and why, and shrinking keeps the failure.
 #[test]
 fn a_replica_that_cannot_sync_is_a_liveness_violation() {
-    let text = r#"{
-      "version": 1, "seed": 5,
-      "servers": [
-        {"name": "m", "port": 6380, "config": {"requirepass": "secret", "repl-diskless-sync-delay": "0", "repl-timeout": "5"}},
-        {"name": "r", "port": 6381, "config": {"repl-timeout": "5"}}
-      ],
-      "topology": [{"replica": "r", "master": "m"}],
-      "actions": [
-        {"do": "command", "at": 10, "server": "m", "line": "AUTH secret"},
-        {"do": "command", "at": 20, "server": "m", "line": "SET a 1"},
-        {"do": "cut", "at": 30, "a": "m", "b": "r"},
-        {"do": "heal", "at": 40, "a": "m", "b": "r"}
-      ]
-    }"#;
-    let s = Scenario::from_json(text).unwrap();
+    let s = Scenario::from_json(AUTH_MISMATCH).unwrap();
     let failure = run_catching(&s).expect_err("r cannot authenticate");
     let Failure::Violations(v) = &failure else {
         panic!("{failure}")
@@ -412,4 +414,41 @@ mod links {
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
+}
+
+/// Shrinking drops a server nothing needs: the links and checks that address the servers
+/// after it by id move down with them, and still name the same servers in the file.
+#[test]
+fn shrinking_a_server_away_renumbers_links_and_checks() {
+    let edits = [
+        (
+            r#"    {"name": "r""#,
+            "    {\"name\": \"idle\", \"port\": 6390},\n    {\"name\": \"r\"",
+        ),
+        (
+            r#""actions": ["#,
+            r#""expect": {"info": [{"server": "r", "field": "role", "equals": "slave"}]}, "actions": ["#,
+        ),
+    ];
+    let text = edits
+        .iter()
+        .fold(AUTH_MISMATCH.to_string(), |text, (from, to)| {
+            assert!(text.contains(from), "{from}");
+            text.replacen(from, to, 1)
+        });
+    let s = Scenario::from_json(&text).unwrap();
+    assert_eq!((s.topology[0].replica, s.topology[0].master), (2, 0));
+    let failure = run_catching(&s).expect_err("r cannot authenticate");
+    let (small, small_failure) = shrink(&s, &failure, 50);
+    assert_eq!(small_failure.kind(), Some(ViolationKind::Liveness));
+    let names: Vec<&str> = small.servers.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["m", "r"], "{}", small.to_json());
+    assert_eq!(
+        (small.topology[0].replica, small.topology[0].master),
+        (1, 0)
+    );
+    assert_eq!(small.expect.info[0].server, 1);
+    let json = small.to_json();
+    assert!(json.contains(r#""replica": "r""#), "{json}");
+    assert!(json.contains(r#""server": "r""#), "{json}");
 }
