@@ -419,7 +419,12 @@ pub fn sync_path_view_cached(
                 }
             }
             Some(s) => {
-                let here = Some(s) == stopped_at;
+                // An attempt that never connected (its master unreachable, as right after
+                // a cut: the replica reconnects at once and the connect fails) stopped
+                // before PING, the first step it would have taken.
+                let never_connected = stopped_at == Some(LinkStateName::Connecting);
+                let here = Some(s) == stopped_at
+                    || (never_connected && s == LinkStateName::ReceivePingReply);
                 let mark = if here {
                     StepMark::Failed
                 } else if !ended && s == last {
@@ -443,6 +448,9 @@ pub fn sync_path_view_cached(
                     mark
                 };
                 let detail = match (s, mark) {
+                    (LinkStateName::ReceivePingReply, StepMark::Failed) if never_connected => {
+                        "could not connect to its master".to_string()
+                    }
                     (LinkStateName::ReceiveAuthReply, StepMark::Skipped) => {
                         "no masterauth set".to_string()
                     }

@@ -1463,14 +1463,15 @@ mod tests {
             describe(info),
             format!("s0 → console bulk {}B", &header[1..])
         );
-        // The snapshot a replica received after +FULLRESYNC is still called one.
+        // The snapshot a replica received after +FULLRESYNC (sent at the fork, the
+        // payload once the BGSAVE child has written it) is still called one.
         let payload = bus
             .log()
             .iter()
             .find_map(|e| match &e.kind {
-                LogKind::Deliver { data, .. } if data.starts_with(b"+FULLRESYNC") => {
+                LogKind::Deliver { data, .. } if data.starts_with(b"$") => {
                     let end = data.windows(2).position(|w| w == b"\r\n").unwrap();
-                    Some(data[end + 2..].to_vec())
+                    data[end + 2..].starts_with(b"REDIS").then(|| data.to_vec())
                 }
                 _ => None,
             })
