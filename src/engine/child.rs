@@ -108,6 +108,9 @@ pub struct SaveStats {
     /// The last child's life (unix ms, fork and reaping), for a reader drawing its
     /// window; (0, 0) before any.
     pub last_window: (u64, u64),
+    /// `master_repl_offset` at the last child's fork and at its reaping: the stream its
+    /// replicas were sent after the snapshot is the bytes between them.
+    pub last_offsets: (u64, u64),
 }
 
 impl Node {
@@ -254,6 +257,7 @@ impl Node {
         };
         self.saves.last_secs = (now / 1000 - child.started_at / 1000) as i64;
         self.saves.last_window = (child.started_at, now);
+        self.saves.last_offsets = (child.offset, self.repl.master_repl_offset);
         if child.killed {
             // SIGUSR1: not an error for the save status.
             self.log("Background transfer terminated by signal 10");

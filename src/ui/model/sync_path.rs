@@ -11,8 +11,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::timeline::format_clock;
-use crate::bus::{Bus, LogEntry, LogKind, ServerId};
-use crate::engine::replication::{LinkStateName, SyncDecision};
+use crate::bus::{Bus, LogEntry, LogKind, ServerId, EPOCH_MS};
+use crate::engine::replication::{LinkStateName, ReplicaSyncState, SyncDecision};
 use crate::engine::{Event, Role};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,6 +104,53 @@ pub struct SyncPathView {
     pub why: Option<WhyView>,
     /// Every decision a master made for this replica, newest first.
     pub history: Vec<AttemptRow>,
+    /// The master's BGSAVE window behind this replica's full sync.
+    pub window: Option<WindowView>,
+}
+
+/// A full sync's snapshot window as the master lives it: its BGSAVE child from fork to
+/// reaping, the writes it keeps for the replica meanwhile, and where the replica is now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WindowView {
+    /// Virtual time of the fork.
+    pub start: String,
+    /// Virtual time the child was reaped, `None` while it runs.
+    pub end: Option<String>,
+    /// Stream bytes written since the fork, held in the replica's output buffer until
+    /// the snapshot is through: they follow it.
+    pub buffered_bytes: u64,
+    /// The master's state for this replica (`wait_bgsave`, `send_bulk`, `online`), or
+    /// `None` when it no longer has it.
+    pub state: Option<&'static str>,
+}
+
+/// The window of `master`'s running child, or of its last one once the replica left
+/// `wait_bgsave`. Read from the master's node as the replica last asked it.
+fn window(bus: &Bus, master: ServerId, replica_port: u16) -> Option<WindowView> {
+    let node = &bus.server(master).node;
+    let state = node
+        .replicas()
+        .find(|(c, _)| c.replica_listening_port == replica_port)
+        .map(|(_, p)| p.state);
+    let clock = |t: u64| format_clock(t.saturating_sub(EPOCH_MS));
+    match (node.child(), state) {
+        (Some(c), Some(ReplicaSyncState::WaitBgsaveEnd)) => Some(WindowView {
+            start: clock(c.started_at),
+            end: None,
+            buffered_bytes: node.replication().master_repl_offset - c.offset,
+            state: state.map(ReplicaSyncState::info_name),
+        }),
+        (_, Some(ReplicaSyncState::WaitBgsaveStart)) | (_, None) => None,
+        _ => {
+            let s = node.save_stats();
+            (s.last_window.0 != 0).then(|| WindowView {
+                start: clock(s.last_window.0),
+                end: Some(clock(s.last_window.1)),
+                buffered_bytes: s.last_offsets.1 - s.last_offsets.0,
+                state: state.map(ReplicaSyncState::info_name),
+            })
+        }
+    }
 }
 
 /// The listening port of the replica a decision names (`ip:listening-port`).
@@ -274,6 +321,7 @@ pub fn sync_path_view_cached(
         now: String::new(),
         why: None,
         history: Vec::new(),
+        window: None,
     };
     let replica = if sel.node.role() == Role::Replica {
         selected
@@ -362,6 +410,9 @@ pub fn sync_path_view_cached(
         .find(|(i, ..)| *i > attempt_start)
         .filter(|_| !attempt.is_empty());
     view.why = decisions.last().map(|(_, t, m, d)| why(bus, *m, *t, d));
+    view.window = decision
+        .filter(|(.., d)| !d.partial)
+        .and_then(|(_, _, m, _)| window(bus, *m, r.port));
 
     let link_state = r.node.master_link().map(|l| l.state_name());
     view.now = match link_state {
@@ -615,6 +666,54 @@ mod tests {
         assert_eq!(
             sync_path_view(&bus, m, Some(2)).replica_name,
             "replica-1 (6382)"
+        );
+    }
+
+    #[test]
+    fn writes_during_the_bgsave_window_wait_for_the_replica() {
+        let mut bus = Bus::new(1);
+        let m = bus.add_server(
+            "master",
+            crate::engine::Config {
+                port: 6380,
+                // 100 keys of 20 ms each: a two-second window.
+                rdb_key_save_delay: 20_000,
+                ..Default::default()
+            },
+        );
+        let r = bus.add_server(
+            "replica",
+            crate::engine::Config {
+                port: 6381,
+                ..Default::default()
+            },
+        );
+        let lines: Vec<String> = (0..100).map(|i| format!("SET key:{i} v")).collect();
+        bus.submit_pipe(m, &lines.iter().map(String::as_str).collect::<Vec<_>>())
+            .unwrap();
+        bus.advance(10);
+        bus.submit_command(r, "REPLICAOF 127.0.0.1 6380").unwrap();
+        // The diskless sync delay (5 s) is over and the child runs.
+        bus.advance(5_500);
+        let at_fork = bus.server(m).node.child().expect("a BGSAVE child").offset;
+        bus.submit_command(m, "SET during the-window").unwrap();
+        bus.advance(100);
+        let v = sync_path_view(&bus, r, None);
+        let w = v.window.expect("the window while the child runs");
+        let stream = bus.server(m).node.replication().master_repl_offset - at_fork;
+        assert!(stream > 0);
+        assert_eq!(w.buffered_bytes, stream);
+        assert_eq!(w.end, None);
+        assert_eq!(w.state, Some("wait_bgsave"));
+        bus.advance(5_000);
+        let v = sync_path_view(&bus, r, None);
+        let w = v.window.expect("the window after the child");
+        assert!(w.end.is_some());
+        assert_eq!(w.buffered_bytes, stream, "no writes after it");
+        assert_eq!(w.state, Some("online"));
+        assert!(
+            bus.server(r).node.keyspace().get(0, b"during", 0).is_some(),
+            "the buffered write reached the replica after the snapshot"
         );
     }
 
