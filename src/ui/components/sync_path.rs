@@ -60,6 +60,17 @@ pub fn sync_path_panel(props: &SyncPathProps) -> Html {
                     }) }
                 </ol>
             }
+            if let Some(w) = &v.window {
+                <p class="sync-now sync-window" data-state={w.state.unwrap_or("gone")}
+                    data-buffered={w.buffered_bytes.to_string()}>
+                    <span class="label">{ "BGSAVE window: " }</span>
+                    { &w.start }{ " → " }{ w.end.as_deref().unwrap_or("running") }
+                    { "; writes kept for the replica: " }{ w.buffered_bytes.to_string() }{ " bytes" }
+                    if let Some(s) = w.state {
+                        { "; master sees it " }<code>{ s }</code>
+                    }
+                </p>
+            }
             { for v.why.as_ref().map(why) }
             if !v.history.is_empty() {
                 <h3>{ "Sync attempts, newest first" }</h3>
