@@ -126,7 +126,7 @@ pub struct WindowView {
 
 /// The window of `master`'s running child, or of its last one once the replica left
 /// `wait_bgsave`. Read from the master's node as the replica last asked it.
-fn window(bus: &Bus, master: ServerId, replica_port: u16) -> Option<WindowView> {
+pub fn window(bus: &Bus, master: ServerId, replica_port: u16) -> Option<WindowView> {
     let node = &bus.server(master).node;
     let state = node
         .replicas()

@@ -607,6 +607,15 @@ fn edges(bus: &Bus, nodes: &[NodeView], selected: ServerId) -> Vec<EdgeView> {
                 None => (EdgeWord::NoLink, "not replicating".to_string()),
                 Some(l) => link_words(l.state_name(), l.transfer_progress()),
             };
+            // While the master's child writes the snapshot the replica's link only waits:
+            // say what the master does meanwhile, and what it keeps for the replica.
+            let (word, detail) = match link.map(|_| super::sync_path::window(bus, m, rn.port)) {
+                Some(Some(w)) if w.end.is_none() => (
+                    EdgeWord::Syncing,
+                    format!("BGSAVE, {} B kept", w.buffered_bytes),
+                ),
+                _ => (word, detail),
+            };
             // A crashed replica's link is gone with its process, whatever it last said.
             let (word, detail) = if link.is_some() && rn.process == ProcessWord::Down {
                 (EdgeWord::Down, "replica down".to_string())
@@ -810,6 +819,45 @@ mod tests {
             "{words:?}"
         );
         assert_eq!(words.last().unwrap().0, EdgeWord::Online, "{words:?}");
+    }
+
+    #[test]
+    fn the_edge_says_what_the_master_keeps_during_its_bgsave() {
+        let mut bus = Bus::new(1);
+        let m = bus.add_server(
+            "master",
+            crate::engine::Config {
+                port: 6380,
+                rdb_key_save_delay: 20_000,
+                ..Default::default()
+            },
+        );
+        let r = bus.add_server(
+            "replica",
+            crate::engine::Config {
+                port: 6381,
+                ..Default::default()
+            },
+        );
+        let lines: Vec<String> = (0..100).map(|i| format!("SET key:{i} v")).collect();
+        bus.submit_pipe(m, &lines.iter().map(String::as_str).collect::<Vec<_>>())
+            .unwrap();
+        bus.advance(10);
+        bus.submit_command(r, "REPLICAOF 127.0.0.1 6380").unwrap();
+        bus.advance(5_500);
+        bus.submit_command(m, "SET during the-window").unwrap();
+        bus.advance(100);
+        let v = build(&bus, m, None);
+        let e = edge(&v, "6380 → 6381");
+        let n = &bus.server(m).node;
+        let kept = n.replication().master_repl_offset - n.child().unwrap().offset;
+        assert_eq!(
+            (e.word, e.detail.clone()),
+            (EdgeWord::Syncing, format!("BGSAVE, {kept} B kept"))
+        );
+        bus.advance(5_000);
+        let v = build(&bus, m, None);
+        assert_eq!(edge(&v, "6380 → 6381").word, EdgeWord::Online);
     }
 
     #[test]
