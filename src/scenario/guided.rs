@@ -43,6 +43,7 @@ macro_rules! guided {
 /// In teaching order: from the first sync to the pitfalls.
 pub const ALL: &[Guided] = guided![
     "first-sync": "First sync: a replica attaches",
+    "writes-during-full-sync": "Writes during a full sync",
     "brief-cut-partial-resync": "A brief cut, a partial resync",
     "backlog-too-small": "Backlog too small: a cut that ends in a full resync",
     "full-sync-loop": "The full-sync loop",

@@ -13,8 +13,9 @@ use replscope::scenario::guided::{self, ALL};
 use replscope::scenario::runner::run;
 use replscope::scenario::Scenario;
 
-const IDS: [&str; 13] = [
+const IDS: [&str; 14] = [
     "first-sync",
+    "writes-during-full-sync",
     "brief-cut-partial-resync",
     "backlog-too-small",
     "full-sync-loop",

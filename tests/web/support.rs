@@ -170,6 +170,10 @@ pub const GUIDE_FILES: &[(&str, &str)] = &[
         include_str!("../../src/scenario/guided/first-sync.json"),
     ),
     (
+        "writes-during-full-sync",
+        include_str!("../../src/scenario/guided/writes-during-full-sync.json"),
+    ),
+    (
         "brief-cut-partial-resync",
         include_str!("../../src/scenario/guided/brief-cut-partial-resync.json"),
     ),
