@@ -43,6 +43,41 @@ async function checkFinalInfo(page, id, scenario, how) {
   check(`${id}: final INFO as expected (${how})`, problems.length === 0, problems.join('; '));
 }
 
+/// The Sync path tab of the full sync with writes during BGSAVE: at its fourth step the
+/// child still runs and 115 stream bytes wait for the replica; at its last the window is
+/// closed and the replica online. Shot at desktop and phone sizes.
+async function bgsaveWindow(page) {
+  const id = 'writes-during-full-sync';
+  const windowAt = async (n) => {
+    await page.locator('details.narration-all').evaluate((d) => { d.open = true; });
+    await page.locator('.narration-step').nth(n - 1).click();
+    await page.locator('#inspect-tab-sync-path').click();
+    const w = page.locator('.sync-window');
+    await w.waitFor({ timeout: 5_000 });
+    return { state: await w.getAttribute('data-state'), buffered: await w.getAttribute('data-buffered'), text: (await w.innerText()).trim() };
+  };
+  await step(`${id}: the Sync path tab shows the BGSAVE window while it runs`, async () => {
+    const w = await windowAt(4);
+    await page.locator('.sync-window').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, `guided-${id}-window.png`) });
+    return (w.state === 'wait_bgsave' && w.buffered === '115' && w.text.includes('running') && w.text.includes('115 bytes')) || JSON.stringify(w);
+  });
+  await step(`${id}: the window closes and the replica goes online`, async () => {
+    const w = await windowAt(7);
+    return (w.state === 'online' && w.buffered === '115' && w.text.includes('00:01.0 → 00:03.1')) || JSON.stringify(w);
+  });
+  await step(`${id}: the window at phone size`, async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const w = await windowAt(4);
+    await page.locator('.sync-window').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, `guided-${id}-window-phone.png`) });
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.locator('.narration-step').nth(6).click();
+    await page.locator('details.narration-all').evaluate((d) => { d.open = false; });
+    return w.buffered === '115' || JSON.stringify(w);
+  });
+}
+
 await run(async (context) => {
   const page = await context.newPage();
   const errors = [];
@@ -76,6 +111,7 @@ await run(async (context) => {
       return (await page.locator('button.narration-next').isDisabled()) || 'Next still enabled at the last step';
     });
     if (SHOT_IDS.has(id)) await page.screenshot({ path: join(SHOTS, `guided-${id}.png`) });
+    if (id === 'writes-during-full-sync') await bgsaveWindow(page);
     await page.locator('button.latest').click({ timeout: 2_000 }).catch(() => {});
     await checkFinalInfo(page, id, scenario, 'narrated');
 
