@@ -231,7 +231,12 @@ impl Node {
                 .filter(|c| not_replica(c) && !self.clients.contains_key(&c.conn))
                 .map_or(0, |_| 1);
         let max_in = caller.map_or(0, |c| c.qbuf);
-        let blocked = self.clients_waiting_acks.len();
+        let postponed = self
+            .clients
+            .values()
+            .filter(|c| c.postponed.is_some())
+            .count();
+        let blocked = self.clients_waiting_acks.len() + postponed;
         let in_timeout_table = self
             .clients_waiting_acks
             .iter()

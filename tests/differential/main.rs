@@ -14,6 +14,7 @@ mod commands_diff;
 mod commands_script;
 mod diff_backlog;
 mod diff_boot;
+mod diff_client_pause;
 mod diff_collections;
 mod diff_random;
 mod diff_replication_cmds;

@@ -1007,6 +1007,12 @@ impl Node {
                 );
             }
         }
+        // Replicas are never paused. (Redis pauses its master's stream too; the engine does
+        // not hold back a master's writes yet.)
+        if matches!(client.role, ClientRole::Normal) && self.paused_for(is_write) {
+            client.postponed = Some(std::mem::take(argv));
+            return Vec::new();
+        }
         if client.multi.is_some() && !matches!(spec.name, "exec" | "discard" | "multi" | "quit") {
             transaction::queue(client, spec, std::mem::take(argv));
             return reply::simple("QUEUED");
