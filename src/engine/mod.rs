@@ -635,6 +635,7 @@ impl Node {
             return;
         }
         self.serve_blocked_clients();
+        self.update_failover_status();
         self.settle_replication_buffer();
     }
 

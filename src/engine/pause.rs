@@ -20,9 +20,10 @@ pub enum PauseType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PausePurpose {
     ClientCommand = 0,
+    Failover = 1,
 }
 
-const PURPOSES: usize = 1;
+const PURPOSES: usize = 2;
 
 /// One purpose's pause: its type and its end (unix ms; it is over once `end < now`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

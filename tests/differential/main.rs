@@ -16,6 +16,7 @@ mod diff_backlog;
 mod diff_boot;
 mod diff_client_pause;
 mod diff_collections;
+mod diff_failover;
 mod diff_random;
 mod diff_replication_cmds;
 mod diff_server;

@@ -182,6 +182,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: expire::expiretime,
     },
     CommandSpec {
+        name: "failover",
+        arity: -1,
+        flags: ADMIN | STALE,
+        handler: crate::engine::replication::failover::failover,
+    },
+    CommandSpec {
         name: "flushall",
         arity: -1,
         flags: WRITE,
