@@ -153,7 +153,13 @@ fn failover_to_a_replica_swaps_roles_like_redis() {
         m.cmd(&["SET", "k", "1"]);
         wait_synced(&master);
         let rport = replica.port.to_string();
+        // A client blocked in WAIT is let go when the master turns replica.
+        let mut waiter = master.client();
+        waiter.send(b"WAIT 5 0\r\n");
+        std::thread::sleep(Duration::from_millis(100));
         let mut log = vec![show(&m.cmd(&["FAILOVER", "TO", "127.0.0.1", &rport]))];
+        let (bytes, closed) = waiter.read_until_closed();
+        log.push(format!("{} closed={closed}", show(&bytes)));
         wait_until("the old master follows its replica", || {
             (failover_state(&master) == "no-failover"
                 && master.client().info_field("replication", "role")? == "slave"

@@ -176,6 +176,9 @@ impl Node {
             f.state = FailoverState::InProgress;
             f.target = Some((host.clone(), port));
         }
+        // As REPLICAOF does: what WAIT waits for cannot happen on a replica. (Postponed
+        // writes stay; they run, or are refused, when the pause ends.)
+        self.disconnect_all_blocked_clients();
         self.set_master(host, port);
     }
 
