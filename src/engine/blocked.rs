@@ -36,7 +36,9 @@ impl Node {
             self.process_clients_waiting_replicas();
         }
         self.process_unblocked_clients();
-        if self.get_ack_from_replicas {
+        // Not while clients are paused: the GETACK would grow the backlog (it goes out
+        // after the pause, if this is still a master).
+        if self.get_ack_from_replicas && !self.clients_paused() {
             self.send_getack_to_replicas();
             self.get_ack_from_replicas = false;
         }

@@ -52,7 +52,8 @@ pub struct ActiveExpire {
 impl Node {
     /// One slow active expire cycle (called from the server cron).
     pub(crate) fn active_expire_cycle(&mut self) {
-        if self.repl.link.is_some() || self.active_expire.disabled {
+        // Not during a client pause: deleting would write to the replication stream.
+        if self.repl.link.is_some() || self.active_expire.disabled || self.clients_paused() {
             return;
         }
         let dbnum = self.keyspace.dbs.len();

@@ -231,7 +231,12 @@ impl Node {
                 .filter(|c| not_replica(c) && !self.clients.contains_key(&c.conn))
                 .map_or(0, |_| 1);
         let max_in = caller.map_or(0, |c| c.qbuf);
-        let blocked = self.clients_waiting_acks.len();
+        let postponed = self
+            .clients
+            .values()
+            .filter(|c| c.postponed.is_some())
+            .count();
+        let blocked = self.clients_waiting_acks.len() + postponed;
         let in_timeout_table = self
             .clients_waiting_acks
             .iter()
@@ -611,6 +616,7 @@ impl Node {
             good_replicas: (self.config.min_replicas_to_write > 0
                 && self.config.min_replicas_max_lag > 0)
                 .then_some(r.good_replicas),
+            failover_state: crate::engine::replication::failover::state_name(r.failover.as_ref()),
             replid: r.replid.clone(),
             replid2: r.replid2.clone(),
             master_repl_offset: r.master_repl_offset,
@@ -677,6 +683,8 @@ pub struct ReplicationInfo {
     pub replicas: Vec<ReplicaInfo>,
     /// Shown only while min-replicas-to-write and min-replicas-max-lag are both set.
     pub good_replicas: Option<u64>,
+    /// `master_failover_state`: no-failover, waiting-for-sync or failover-in-progress.
+    pub failover_state: &'static str,
     pub replid: String,
     pub replid2: String,
     pub master_repl_offset: u64,
@@ -757,7 +765,8 @@ impl std::fmt::Display for ReplicationInfo {
         }
         write!(
             f,
-            "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",
+            "master_failover_state:{}\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",
+            self.failover_state,
             self.replid,
             self.replid2,
             self.master_repl_offset,

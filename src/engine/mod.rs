@@ -23,6 +23,7 @@ mod expire;
 pub mod info;
 pub mod keymap;
 pub mod keyspace;
+mod pause;
 mod persistence;
 pub mod rdb;
 pub mod replication;
@@ -183,6 +184,9 @@ pub struct Client {
     /// Blocked in WAIT: its reply comes later, and the commands it pipelined behind the
     /// WAIT stay unparsed in its query buffer until then.
     pub blocked: Option<blocked::WaitBlock>,
+    /// A command held back by a client pause (Redis's `BLOCKED_POSTPONE`): it runs again,
+    /// whole, once the pause lets it, and what was pipelined behind it waits too.
+    pub postponed: Option<Vec<Vec<u8>>>,
     /// When (unix seconds) its output buffer went over the normal class's soft limit; 0
     /// while under it.
     pub obuf_soft_limit_reached_time: u64,
@@ -294,6 +298,8 @@ pub struct Node {
     /// A WAIT blocked during this pass: one `REPLCONF GETACK *` goes to the replicas
     /// before the node sleeps (Redis's `get_ack_from_slaves`).
     pub(crate) get_ack_from_replicas: bool,
+    /// CLIENT PAUSE and the like, per purpose.
+    pub(crate) pauses: pause::Pauses,
     /// Per accepted connection: bytes sent and not yet reported [`Input::Written`].
     pub(crate) unwritten: litemap::LiteMap<ConnId, u64>,
     /// The largest client output buffer seen in each of the last seconds (Redis's
@@ -354,6 +360,7 @@ impl Node {
             clients_waiting_acks: Vec::new(),
             unblocked_clients: Vec::new(),
             get_ack_from_replicas: false,
+            pauses: pause::Pauses::default(),
             unwritten: litemap::LiteMap::new(),
             recent_max_output: [0; PEAK_SLOTS],
             child: None,
@@ -581,6 +588,7 @@ impl Node {
             && self.clients_waiting_acks.is_empty()
             && self.unblocked_clients.is_empty()
             && !self.get_ack_from_replicas
+            && !self.any_pause()
             && !self.active_expire.timelimit_exit
             && self.recent_max_output.iter().all(|&b| b == 0)
             && !self.clients.values().any(|c| self.output_cron_watches(c))
@@ -627,6 +635,7 @@ impl Node {
             return;
         }
         self.serve_blocked_clients();
+        self.update_failover_status();
         self.settle_replication_buffer();
     }
 
@@ -643,10 +652,12 @@ impl Node {
 
     fn server_cron(&mut self) {
         let period = 1000 / self.config.hz.max(1) as u64;
-        // clientsCron, then databasesCron, then replicationCron, as in Redis's serverCron.
+        // clientsCron, then databasesCron, then the end of a client pause that is over,
+        // then replicationCron, as in Redis's serverCron.
         self.clients_output_cron();
         self.active_expire_cycle();
         self.check_child_done();
+        self.clients_paused();
         // replicationCron runs once a second, counted in serverCron loops as Redis does.
         if (1000 / period).max(1) == 1 || self.cron_loops.is_multiple_of(1000 / period) {
             self.replication_cron();
@@ -807,7 +818,15 @@ impl Node {
         let mut closing = false;
         // A blocked client reads, but runs nothing until it is unblocked; a sleeping
         // server runs nothing at all.
-        while client.blocked.is_none() && self.asleep_until().is_none() {
+        if let Some(mut argv) = client.postponed.take() {
+            // Run again from the start: the pause may still hold it back.
+            client.qbuf = batch_len;
+            replies = self.execute_in_place(&mut client, &mut argv);
+        }
+        while client.blocked.is_none()
+            && client.postponed.is_none()
+            && self.asleep_until().is_none()
+        {
             let limits = ParseLimits {
                 // Redis does not hold its own master to proto-max-bulk-len.
                 proto_max_bulk_len: if matches!(client.role, ClientRole::Master) {
@@ -973,6 +992,7 @@ impl Client {
             stream_held: Vec::new(),
             woff: 0,
             blocked: None,
+            postponed: None,
             obuf_soft_limit_reached_time: 0,
         }
     }

@@ -1,7 +1,8 @@
 //! Connection and server-control commands: AUTH, QUIT, CLIENT (LIST, INFO, KILL,
-//! SETNAME, GETNAME, ID), COMMAND COUNT, TIME and SHUTDOWN, as Redis 7.0 answers them.
+//! SETNAME, GETNAME, ID, PAUSE, UNPAUSE), COMMAND COUNT, TIME and SHUTDOWN, as Redis 7.0 answers them.
 
 use super::{lower, CommandSpec, ADMIN, COMMANDS, STALE};
+use crate::engine::pause::{PausePurpose, PauseType};
 use crate::engine::resp::{parse_i64, reply};
 use crate::engine::{Client, ClientRole, Event, Node, PeerAddr};
 
@@ -40,10 +41,22 @@ pub static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         handler: client_list,
     },
     CommandSpec {
+        name: "client|pause",
+        arity: -3,
+        flags: ADMIN | STALE,
+        handler: client_pause,
+    },
+    CommandSpec {
         name: "client|setname",
         arity: 3,
         flags: STALE,
         handler: client_setname,
+    },
+    CommandSpec {
+        name: "client|unpause",
+        arity: 2,
+        flags: ADMIN | STALE,
+        handler: client_unpause,
     },
 ];
 
@@ -103,6 +116,48 @@ fn password_matches(stored: &[u8], given: &[u8]) -> bool {
     // Every byte is looked at, whatever differs first.
     let diff = a.iter().zip(b.iter()).fold(0u8, |d, (x, y)| d | (x ^ y));
     std::hint::black_box(diff) == 0
+}
+
+/// CLIENT PAUSE timeout [WRITE|ALL]: until `timeout` ms from now, writes (WRITE) or all
+/// commands (ALL, the default) of normal clients wait. A second pause only extends it.
+fn client_pause(node: &mut Node, _client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    if argv.len() > 4 {
+        // Redis's CLIENT takes PAUSE with 3 or 4 arguments only, and says so this way.
+        return reply::error_bytes(
+            &[
+                &b"ERR unknown subcommand or wrong number of arguments for '"[..],
+                &argv[1][..argv[1].len().min(128)],
+                b"'. Try CLIENT HELP.",
+            ]
+            .concat(),
+        );
+    }
+    let kind = match argv.get(3).map(|a| lower(a)) {
+        None => PauseType::All,
+        Some(m) if m == b"write" => PauseType::Write,
+        Some(m) if m == b"all" => PauseType::All,
+        Some(_) => return reply::error("ERR CLIENT PAUSE mode must be WRITE or ALL"),
+    };
+    let Some(ms) = parse_i64(&argv[2]) else {
+        return reply::error("ERR timeout is not an integer or out of range");
+    };
+    if ms < 0 {
+        return reply::error("ERR timeout is negative");
+    }
+    // A timeout of 0 is an end of 0: a pause already over.
+    let end = if ms > 0 {
+        node.now.saturating_add(ms as u64)
+    } else {
+        0
+    };
+    node.pause_clients(PausePurpose::ClientCommand, end, kind);
+    reply::ok()
+}
+
+/// CLIENT UNPAUSE: ends CLIENT PAUSE's pause (not one a failover holds).
+fn client_unpause(node: &mut Node, _client: &mut Client, _argv: &[Vec<u8>]) -> Vec<u8> {
+    node.unpause_clients(PausePurpose::ClientCommand);
+    reply::ok()
 }
 
 pub fn quit(_node: &mut Node, client: &mut Client, _argv: &[Vec<u8>]) -> Vec<u8> {
@@ -206,7 +261,7 @@ impl Node {
         if c.multi.is_some() {
             flags.push('x');
         }
-        if c.blocked.is_some() {
+        if c.blocked.is_some() || c.postponed.is_some() {
             flags.push('b');
         }
         if c.close_after_reply {

@@ -40,6 +40,11 @@ impl Node {
                 return false;
             }
         }
+        // During a client pause the dataset stays as it is (the key is only hidden): at
+        // its end the key expires properly, or a new master sends the DEL.
+        if self.clients_paused() {
+            return false;
+        }
         self.keyspace.remove(db, key);
         self.stats.expired_keys += 1;
         // Queued with the command's own propagation: a command that also writes is

@@ -182,6 +182,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: expire::expiretime,
     },
     CommandSpec {
+        name: "failover",
+        arity: -1,
+        flags: ADMIN | STALE,
+        handler: crate::engine::replication::failover::failover,
+    },
+    CommandSpec {
         name: "flushall",
         arity: -1,
         flags: WRITE,
@@ -1006,6 +1012,12 @@ impl Node {
                     b"MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
                 );
             }
+        }
+        // Replicas are never paused. (Redis pauses its master's stream too; the engine does
+        // not hold back a master's writes yet.)
+        if matches!(client.role, ClientRole::Normal) && self.paused_for(is_write) {
+            client.postponed = Some(std::mem::take(argv));
+            return Vec::new();
         }
         if client.multi.is_some() && !matches!(spec.name, "exec" | "discard" | "multi" | "quit") {
             transaction::queue(client, spec, std::mem::take(argv));

@@ -11,6 +11,9 @@ use crate::engine::{Client, ClientRole, Node};
 
 /// REPLICAOF host port | REPLICAOF NO ONE (and its old name SLAVEOF).
 pub fn replicaof(node: &mut Node, client: &mut Client, argv: &[Vec<u8>]) -> Vec<u8> {
+    if node.repl.failover.is_some() {
+        return reply::error("ERR REPLICAOF not allowed while failing over.");
+    }
     if argv[1].eq_ignore_ascii_case(b"no") && argv[2].eq_ignore_ascii_case(b"one") {
         if node.repl.link.is_some() {
             node.unset_master();

@@ -189,6 +189,14 @@ impl Node {
         if matches!(client.role, ClientRole::Replica(_)) {
             return Vec::new();
         }
+        if is_psync {
+            if let Err(refusal) = self.accept_failover_request(client, argv) {
+                return refusal;
+            }
+        }
+        if self.repl.failover.is_some() {
+            return reply::error("NOMASTERLINK Can't SYNC while failing over");
+        }
         if let Some(link) = &self.repl.link {
             if !link.is_connected() {
                 return reply::error("NOMASTERLINK Can't SYNC while not connected with my master");
@@ -807,7 +815,12 @@ impl Node {
         // Redis's shared "ping" object spells it: the bytes a replica forwards and keeps
         // in its backlog are the same whichever server is the master.
         let period = self.config.repl_ping_replica_period.max(1);
-        if has_replicas && self.repl_cron_loops().is_multiple_of(period) && self.repl.link.is_none()
+        // Not while a failover pauses writes: the target must be able to catch up.
+        let failing_over = self.repl.failover.is_some() && self.clients_paused();
+        if has_replicas
+            && self.repl_cron_loops().is_multiple_of(period)
+            && self.repl.link.is_none()
+            && !failing_over
         {
             self.feed_in_stream_db(&[b"ping".to_vec()]);
         }

@@ -44,6 +44,7 @@
 
 pub mod backlog;
 mod explain;
+pub mod failover;
 mod master;
 mod output_buffer;
 pub(crate) use output_buffer::soft_limit_passed;
@@ -70,6 +71,8 @@ pub struct ReplicationState {
     pub no_replicas_since: Option<u64>,
     /// Present while this node is a replica (REPLICAOF host port).
     pub link: Option<MasterLink>,
+    /// A FAILOVER under way.
+    pub failover: Option<failover::Failover>,
     /// The master we lost (or ourselves, before becoming a replica): what we may PSYNC with.
     pub cached_master: Option<CachedMaster>,
     /// `psync1` only: the id and offset limit that PSYNC2 would have kept as `replid2`
@@ -119,6 +122,7 @@ impl ReplicationState {
             stream_db: None,
             no_replicas_since: None,
             link: None,
+            failover: None,
             cached_master: None,
             psync1_forgotten_replid2: None,
             feed_readers: Vec::new(),

@@ -637,10 +637,14 @@ impl Node {
                 ("?".to_string(), -1)
             }
         };
-        self.send(
-            conn,
-            encode_command(&[b"PSYNC", replid.as_bytes(), offset.to_string().as_bytes()]),
-        );
+        let offset = offset.to_string();
+        // A master failing over asks its target to take over with this very PSYNC.
+        let psync: &[&[u8]] = if self.failover_in_progress() {
+            &[b"PSYNC", replid.as_bytes(), offset.as_bytes(), b"FAILOVER"]
+        } else {
+            &[b"PSYNC", replid.as_bytes(), offset.as_bytes()]
+        };
+        self.send(conn, encode_command(psync));
         self.set_link_state(LinkState::ReceivePsyncReply);
     }
 
@@ -678,6 +682,7 @@ impl Node {
                     self.begin_transfer(String::new(), -1, false);
                 }
             }
+            self.failover_psync_accepted();
             return Step::Continue;
         }
         if line.starts_with(b"+CONTINUE") {
@@ -693,6 +698,7 @@ impl Node {
             };
             self.resurrect_cached_master(conn, new_id);
             self.log("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+            self.failover_psync_accepted();
             return Step::Continue;
         }
         let reply = text(&line);
@@ -700,6 +706,9 @@ impl Node {
             self.log_quoting_master(format!(
                 "Master is currently unable to PSYNC but should be in the future: {reply}"
             ));
+            if self.failover_psync_rejected() {
+                return Step::Wait;
+            }
             return Step::Fail;
         }
         if line.starts_with(b"-") {
@@ -711,6 +720,9 @@ impl Node {
             } else {
                 self.log_quoting_master(format!("Unexpected reply to PSYNC from master: {reply}"));
             }
+            if self.failover_psync_rejected() {
+                return Step::Wait;
+            }
             self.log("Retrying with SYNC...");
             self.send(conn, b"SYNC\r\n".to_vec());
             self.repl.cached_master = None;
@@ -719,6 +731,9 @@ impl Node {
         }
         // Redis treats any other reply as a master that does not know PSYNC either.
         self.log_quoting_master(format!("Unexpected reply to PSYNC from master: {reply}"));
+        if self.failover_psync_rejected() {
+            return Step::Wait;
+        }
         self.log("Retrying with SYNC...");
         self.send(conn, b"SYNC\r\n".to_vec());
         self.repl.cached_master = None;
