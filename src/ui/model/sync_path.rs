@@ -671,30 +671,7 @@ mod tests {
 
     #[test]
     fn writes_during_the_bgsave_window_wait_for_the_replica() {
-        let mut bus = Bus::new(1);
-        let m = bus.add_server(
-            "master",
-            crate::engine::Config {
-                port: 6380,
-                // 100 keys of 20 ms each: a two-second window.
-                rdb_key_save_delay: 20_000,
-                ..Default::default()
-            },
-        );
-        let r = bus.add_server(
-            "replica",
-            crate::engine::Config {
-                port: 6381,
-                ..Default::default()
-            },
-        );
-        let lines: Vec<String> = (0..100).map(|i| format!("SET key:{i} v")).collect();
-        bus.submit_pipe(m, &lines.iter().map(String::as_str).collect::<Vec<_>>())
-            .unwrap();
-        bus.advance(10);
-        bus.submit_command(r, "REPLICAOF 127.0.0.1 6380").unwrap();
-        // The diskless sync delay (5 s) is over and the child runs.
-        bus.advance(5_500);
+        let (mut bus, m, r) = crate::ui::model::test_setup::master_in_bgsave_with_replica();
         let at_fork = bus.server(m).node.child().expect("a BGSAVE child").offset;
         bus.submit_command(m, "SET during the-window").unwrap();
         bus.advance(100);

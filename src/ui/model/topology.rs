@@ -823,28 +823,7 @@ mod tests {
 
     #[test]
     fn the_edge_says_what_the_master_keeps_during_its_bgsave() {
-        let mut bus = Bus::new(1);
-        let m = bus.add_server(
-            "master",
-            crate::engine::Config {
-                port: 6380,
-                rdb_key_save_delay: 20_000,
-                ..Default::default()
-            },
-        );
-        let r = bus.add_server(
-            "replica",
-            crate::engine::Config {
-                port: 6381,
-                ..Default::default()
-            },
-        );
-        let lines: Vec<String> = (0..100).map(|i| format!("SET key:{i} v")).collect();
-        bus.submit_pipe(m, &lines.iter().map(String::as_str).collect::<Vec<_>>())
-            .unwrap();
-        bus.advance(10);
-        bus.submit_command(r, "REPLICAOF 127.0.0.1 6380").unwrap();
-        bus.advance(5_500);
+        let (mut bus, m, _) = crate::ui::model::test_setup::master_in_bgsave_with_replica();
         bus.submit_command(m, "SET during the-window").unwrap();
         bus.advance(100);
         let v = build(&bus, m, None);
